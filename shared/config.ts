@@ -1,0 +1,56 @@
+/**
+ * Environment, parsed once at cold start with zod: a missing or malformed variable fails the start,
+ * not a request. Handlers read `config()`; tests and the local runtime set the environment first.
+ */
+import { z } from 'zod';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const schema = z.object({
+  TABLE_NAME: z.string().min(1),
+  DELIVERY_QUEUE_URL: z.string().min(1),
+  EXPANSION_QUEUE_URL: z.string().min(1),
+  /** Where the app's own secrets (cursor signing key, personal-data hashing key) live: one of the two. */
+  APP_SECRETS_ARN: z.string().min(1).optional(),
+  APP_SECRETS_FILE: z.string().min(1).optional(),
+  ALLOW_INSECURE_WEBHOOKS: flag,
+  /** Comma-separated seconds between webhook attempts (Svix's schedule by default). */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'comma-separated whole seconds')
+    .default('5,300,1800,7200,18000,36000,36000')
+    .transform((s) => s.split(',').map((n) => Number(n.trim()))),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  OUTBOX_SWEEP_SECONDS: seconds(60),
+  /** Public base URL of the API, used in problem `type` links and the OpenAPI `servers` list. */
+  PUBLIC_BASE_URL: z.string().default(''),
+});
+
+export type Config = z.infer<typeof schema>;
+
+let cached: Config | undefined;
+
+export function config(): Config {
+  if (!cached) {
+    const parsed = schema.safeParse(process.env);
+    if (!parsed.success) {
+      const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+      throw new Error(`Invalid environment: ${names}`);
+    }
+    if (!parsed.data.APP_SECRETS_ARN && !parsed.data.APP_SECRETS_FILE) {
+      throw new Error('Invalid environment: APP_SECRETS_ARN or APP_SECRETS_FILE is required');
+    }
+    cached = parsed.data;
+  }
+  return cached;
+}
+
+/** For tests that change the environment between cases. */
+export function resetConfig(): void {
+  cached = undefined;
+}

@@ -1,0 +1,16 @@
+/**
+ * Module-level SDK clients, created once per cold start. Endpoints come from the standard
+ * AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS variables, so the same code runs locally.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+export const dynamo = new DynamoDBClient({ maxAttempts: 4 });
+
+export const documents = DynamoDBDocumentClient.from(dynamo, {
+  marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+  unmarshallOptions: { wrapNumbers: false },
+});
+
+export const sqs = new SQSClient({ maxAttempts: 4 });

@@ -1,0 +1,73 @@
+/**
+ * An operation = its contract (zod schemas for params, query, body and responses, used for validation
+ * AND for the OpenAPI document) + the function that serves it. Contracts live in shared/schemas/,
+ * implementations in functions/http/<context>.ts.
+ */
+import type { z } from 'zod';
+import type { ErrorCode } from '../domain/errors.ts';
+import type { Principal } from '../domain/roles.ts';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+export interface OperationContract<P = unknown, Q = unknown, B = unknown> {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  responses: Record<number, ResponseSpec>;
+  /** Contract error codes this operation can answer beyond the common ones (401/403/400/413 …). */
+  errors?: ErrorCode[];
+  /** A path parameter that fails its schema: 404 (an id that cannot exist) unless it names a resource to create. */
+  invalidParams?: 'not_found' | 'validation_failed';
+}
+
+export interface HttpRequest<P = unknown, Q = unknown, B = unknown> {
+  principal: Principal;
+  params: P;
+  query: Q;
+  body: B;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  correlationId: string;
+  /** The time the request arrived; domain code takes it instead of reading the clock itself. */
+  now: Date;
+}
+
+export interface HttpReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** A non-JSON body (the docs page); sent as is with its own content-type header. */
+  raw?: string;
+}
+
+export interface Operation<P = unknown, Q = unknown, B = unknown> {
+  contract: OperationContract<P, Q, B>;
+  handle(request: HttpRequest<P, Q, B>): Promise<HttpReply>;
+}
+
+export function defineContract<P = Record<string, never>, Q = Record<string, never>, B = undefined>(
+  contract: OperationContract<P, Q, B>,
+): OperationContract<P, Q, B> {
+  return contract;
+}
+
+export function implement<P, Q, B>(
+  contract: OperationContract<P, Q, B>,
+  handle: (request: HttpRequest<P, Q, B>) => Promise<HttpReply>,
+): Operation {
+  return { contract, handle } as unknown as Operation;
+}
+
+export const ok = (body: unknown): HttpReply => ({ status: 200, body });
+export const created = (body: unknown): HttpReply => ({ status: 201, body });
+export const accepted = (body: unknown): HttpReply => ({ status: 202, body });
+export const noContent = (): HttpReply => ({ status: 204 });

@@ -1,0 +1,144 @@
+/**
+ * The one route table. CDK (infra/constructs/http-routes.ts) and the local HTTP adapter both read it,
+ * so a route exists in exactly one place. Data only: no imports of handlers or AWS code.
+ */
+import { ROLES, type Role } from './domain/roles.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** The Lambda function (one per bounded context) that serves a route: functions/http/<fn>.ts. */
+export type HttpFunctionName =
+  | 'public'
+  | 'counties'
+  | 'funds'
+  | 'disbursements'
+  | 'batches'
+  | 'payouts'
+  | 'webhook-endpoints'
+  | 'campaigns'
+  | 'stations';
+
+/**
+ * `required`: a POST that creates a resource and must carry `Idempotency-Key`.
+ * `honoured`: any other POST; a key is used when present.
+ */
+export type IdempotencyRule = 'required' | 'honoured' | 'none';
+
+export interface RouteDefinition {
+  method: HttpMethod;
+  /** API Gateway path syntax: `/v1/funds/{fundId}`. */
+  path: string;
+  fn: HttpFunctionName;
+  operationId: string;
+  /** Roles allowed to call the route; `public` routes take no token at all. */
+  roles: readonly Role[] | 'public';
+  idempotency: IdempotencyRule;
+  /** Largest accepted body in bytes (API Gateway itself stops at 10 MiB). */
+  maxBodyBytes: number;
+}
+
+const ALL = ROLES;
+const MONEY_READERS: readonly Role[] = ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor'];
+const PAYOUT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
+const ENDPOINT_READERS: readonly Role[] = ['fund-admin', 'auditor'];
+const MAKERS: readonly Role[] = ['requester', 'fund-admin'];
+
+const KB = 1024;
+const SMALL = 64 * KB;
+/** 5,000 batch rows of a few hundred bytes each. */
+const BATCH = 6 * 1024 * KB;
+
+type RouteInput = Omit<RouteDefinition, 'idempotency' | 'maxBodyBytes'> &
+  Partial<Pick<RouteDefinition, 'idempotency' | 'maxBodyBytes'>>;
+
+function route(input: RouteInput): RouteDefinition {
+  return {
+    idempotency: input.method === 'POST' ? 'honoured' : 'none',
+    maxBodyBytes: SMALL,
+    ...input,
+  };
+}
+
+export const routes: readonly RouteDefinition[] = [
+  // public
+  route({ method: 'GET', path: '/health', fn: 'public', operationId: 'getHealth', roles: 'public' }),
+  route({ method: 'GET', path: '/v1/openapi.json', fn: 'public', operationId: 'getOpenApi', roles: 'public' }),
+  route({ method: 'GET', path: '/docs', fn: 'public', operationId: 'getDocs', roles: 'public' }),
+
+  // counties
+  route({ method: 'PUT', path: '/v1/counties/{countyCode}', fn: 'counties', operationId: 'putCounty', roles: ['fund-admin'] }),
+  route({ method: 'GET', path: '/v1/counties', fn: 'counties', operationId: 'listCounties', roles: ALL }),
+  route({ method: 'GET', path: '/v1/counties/{countyCode}', fn: 'counties', operationId: 'getCounty', roles: ALL }),
+  route({ method: 'GET', path: '/v1/counties/{countyCode}/report', fn: 'counties', operationId: 'getCountyReport', roles: ALL }),
+
+  // funds and allocations
+  route({ method: 'POST', path: '/v1/funds', fn: 'funds', operationId: 'createFund', roles: ['fund-admin'], idempotency: 'required' }),
+  route({ method: 'GET', path: '/v1/funds', fn: 'funds', operationId: 'listFunds', roles: ALL }),
+  route({ method: 'GET', path: '/v1/funds/{fundId}', fn: 'funds', operationId: 'getFund', roles: ALL }),
+  route({ method: 'PUT', path: '/v1/funds/{fundId}/allocations/{countyCode}', fn: 'funds', operationId: 'putAllocation', roles: ['fund-admin'] }),
+  route({ method: 'GET', path: '/v1/funds/{fundId}/allocations', fn: 'funds', operationId: 'listAllocations', roles: ALL }),
+
+  // disbursements
+  route({ method: 'POST', path: '/v1/disbursements', fn: 'disbursements', operationId: 'createDisbursement', roles: MAKERS, idempotency: 'required' }),
+  route({ method: 'GET', path: '/v1/disbursements', fn: 'disbursements', operationId: 'listDisbursements', roles: MONEY_READERS }),
+  route({ method: 'GET', path: '/v1/disbursements/{disbursementId}', fn: 'disbursements', operationId: 'getDisbursement', roles: MONEY_READERS }),
+  route({ method: 'POST', path: '/v1/disbursements/{disbursementId}/approve', fn: 'disbursements', operationId: 'approveDisbursement', roles: ['approver'] }),
+  route({ method: 'POST', path: '/v1/disbursements/{disbursementId}/reject', fn: 'disbursements', operationId: 'rejectDisbursement', roles: ['approver'] }),
+  route({ method: 'POST', path: '/v1/disbursements/{disbursementId}/cancel', fn: 'disbursements', operationId: 'cancelDisbursement', roles: MAKERS }),
+
+  // disbursement batches
+  route({ method: 'POST', path: '/v1/disbursement-batches', fn: 'batches', operationId: 'createBatch', roles: MAKERS, idempotency: 'required', maxBodyBytes: BATCH }),
+  route({ method: 'GET', path: '/v1/disbursement-batches/{batchId}', fn: 'batches', operationId: 'getBatch', roles: MONEY_READERS }),
+  route({ method: 'GET', path: '/v1/disbursement-batches/{batchId}/payouts', fn: 'batches', operationId: 'listBatchPayouts', roles: MONEY_READERS }),
+  route({ method: 'POST', path: '/v1/disbursement-batches/{batchId}/approve', fn: 'batches', operationId: 'approveBatch', roles: ['approver'] }),
+  route({ method: 'POST', path: '/v1/disbursement-batches/{batchId}/reject', fn: 'batches', operationId: 'rejectBatch', roles: ['approver'] }),
+  route({ method: 'POST', path: '/v1/disbursement-batches/{batchId}/cancel', fn: 'batches', operationId: 'cancelBatch', roles: MAKERS }),
+
+  // payouts and settlement
+  route({ method: 'GET', path: '/v1/payouts', fn: 'payouts', operationId: 'listPayouts', roles: PAYOUT_READERS }),
+  route({ method: 'GET', path: '/v1/payouts/{payoutId}', fn: 'payouts', operationId: 'getPayout', roles: PAYOUT_READERS }),
+  route({ method: 'POST', path: '/v1/payouts/{payoutId}/settlement', fn: 'payouts', operationId: 'settlePayout', roles: ['finance-system'] }),
+  route({ method: 'POST', path: '/v1/payouts/{payoutId}/redeliver', fn: 'payouts', operationId: 'redeliverPayout', roles: ['fund-admin'] }),
+
+  // webhook endpoints
+  route({ method: 'POST', path: '/v1/webhook-endpoints', fn: 'webhook-endpoints', operationId: 'createWebhookEndpoint', roles: ['fund-admin'] }),
+  route({ method: 'GET', path: '/v1/webhook-endpoints', fn: 'webhook-endpoints', operationId: 'listWebhookEndpoints', roles: ENDPOINT_READERS }),
+  route({ method: 'GET', path: '/v1/webhook-endpoints/{endpointId}', fn: 'webhook-endpoints', operationId: 'getWebhookEndpoint', roles: ENDPOINT_READERS }),
+  route({ method: 'DELETE', path: '/v1/webhook-endpoints/{endpointId}', fn: 'webhook-endpoints', operationId: 'deleteWebhookEndpoint', roles: ['fund-admin'] }),
+  route({ method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/rotate-secret', fn: 'webhook-endpoints', operationId: 'rotateWebhookSecret', roles: ['fund-admin'] }),
+  route({ method: 'GET', path: '/v1/webhook-endpoints/{endpointId}/deliveries', fn: 'webhook-endpoints', operationId: 'listWebhookDeliveries', roles: ENDPOINT_READERS }),
+
+  // campaigns
+  route({ method: 'POST', path: '/v1/campaigns', fn: 'campaigns', operationId: 'launchCampaign', roles: ['campaign-operator'], idempotency: 'required' }),
+  route({ method: 'GET', path: '/v1/campaigns', fn: 'campaigns', operationId: 'listCampaigns', roles: ALL }),
+  route({ method: 'GET', path: '/v1/campaigns/{campaignId}', fn: 'campaigns', operationId: 'getCampaign', roles: ALL }),
+  route({ method: 'POST', path: '/v1/campaigns/{campaignId}/cancel', fn: 'campaigns', operationId: 'cancelCampaign', roles: ['campaign-operator', 'fund-admin'] }),
+  route({ method: 'POST', path: '/v1/campaigns/{campaignId}/results', fn: 'campaigns', operationId: 'reportCampaignResults', roles: ['campaign-operator'] }),
+
+  // service stations
+  route({ method: 'POST', path: '/v1/stations', fn: 'stations', operationId: 'applyStation', roles: ['station-officer'], idempotency: 'required' }),
+  route({ method: 'GET', path: '/v1/stations', fn: 'stations', operationId: 'listStations', roles: ALL }),
+  route({ method: 'GET', path: '/v1/stations/{stationId}', fn: 'stations', operationId: 'getStation', roles: ALL }),
+  route({ method: 'POST', path: '/v1/stations/{stationId}/training', fn: 'stations', operationId: 'recordStationTraining', roles: ['station-officer'] }),
+  route({ method: 'POST', path: '/v1/stations/{stationId}/approve', fn: 'stations', operationId: 'approveStation', roles: ['station-officer'] }),
+  route({ method: 'POST', path: '/v1/stations/{stationId}/reject', fn: 'stations', operationId: 'rejectStation', roles: ['station-officer'] }),
+  route({ method: 'POST', path: '/v1/stations/{stationId}/suspend', fn: 'stations', operationId: 'suspendStation', roles: ['station-officer'] }),
+  route({ method: 'POST', path: '/v1/stations/{stationId}/reinstate', fn: 'stations', operationId: 'reinstateStation', roles: ['station-officer'] }),
+];
+
+/** `GET /v1/funds/{fundId}`: API Gateway's route key, also found in payload v2 events. */
+export function routeKey(r: Pick<RouteDefinition, 'method' | 'path'>): string {
+  return `${r.method} ${r.path}`;
+}
+
+export const HTTP_FUNCTIONS: readonly HttpFunctionName[] = [...new Set(routes.map((r) => r.fn))];
+
+export function routesOf(fn: HttpFunctionName): RouteDefinition[] {
+  return routes.filter((r) => r.fn === fn);
+}
+
+/** Background functions: the worker and the expander read SQS, the sweepers run on a schedule. */
+export const QUEUE_FUNCTIONS = ['webhook-delivery', 'batch-expander'] as const;
+export const SCHEDULED_FUNCTIONS = ['outbox-sweeper'] as const;
+export type QueueFunctionName = (typeof QUEUE_FUNCTIONS)[number];
+export type ScheduledFunctionName = (typeof SCHEDULED_FUNCTIONS)[number];
