@@ -1,19 +1,27 @@
 /**
- * The app's own keys: the cursor signing key and the keyed-hash key for personal data.
- * In AWS they live in one Secrets Manager secret (APP_SECRETS_ARN); locally `npm start` generates a file
- * under DATA_DIR (APP_SECRETS_FILE). Both hold the same JSON, read once per cold start.
+ * The app's own keys: the cursor signing key and the keyed-hash key for personal data, both derived
+ * (HKDF-SHA256) from one master key. In AWS the master key is a generated Secrets Manager secret
+ * (APP_SECRETS_ARN); locally `npm start` generates a file under DATA_DIR (APP_SECRETS_FILE). Both hold
+ * `{ "masterKey": "…" }`, read once per cold start.
  */
+import { hkdfSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { config } from './config.ts';
 
-const secretSchema = z.object({
-  cursorKey: z.string().min(32),
-  piiHashKey: z.string().min(32),
-});
+const secretSchema = z.object({ masterKey: z.string().min(32) });
 
-export type AppSecrets = z.infer<typeof secretSchema>;
+export interface AppSecrets {
+  /** Signs list cursors. */
+  cursorKey: string;
+  /** Keys the hash of national IDs (uniqueness without storing the ID). */
+  piiHashKey: string;
+}
+
+function derive(masterKey: string, purpose: string): string {
+  return Buffer.from(hkdfSync('sha256', masterKey, 'relief-fund', purpose, 32)).toString('base64url');
+}
 
 let pending: Promise<AppSecrets> | undefined;
 
@@ -30,7 +38,8 @@ async function load(): Promise<AppSecrets> {
   const raw = APP_SECRETS_ARN
     ? (await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: APP_SECRETS_ARN }))).SecretString
     : await readFile(APP_SECRETS_FILE as string, 'utf8');
-  return secretSchema.parse(JSON.parse(raw ?? '{}'));
+  const { masterKey } = secretSchema.parse(JSON.parse(raw ?? '{}'));
+  return { cursorKey: derive(masterKey, 'cursor'), piiHashKey: derive(masterKey, 'pii-hash') };
 }
 
 /** For tests that point APP_SECRETS_FILE elsewhere. */

@@ -1,0 +1,57 @@
+import { httpFunction } from '#shared/http/function';
+import { created, implement, ok } from '#shared/http/operation';
+import * as contracts from '#shared/schemas/counties';
+import { getCounty, listCounties, putCounty } from '#shared/data/counties';
+import { allocationsOfCounty } from '#shared/data/funds';
+import { readCountyStats } from '#shared/data/county-stats';
+
+const count = (n: number | undefined) => n ?? 0;
+
+export const handler = httpFunction('counties', [
+  implement(contracts.putCounty, async ({ params, body, now }) => {
+    const { county, created: isNew } = await putCounty(
+      { countyCode: params.countyCode, name: body.name, province: body.province, modelCounty: body.modelCounty ?? false },
+      now,
+    );
+    return isNew ? created(county) : ok(county);
+  }),
+  implement(contracts.listCounties, async ({ query }) => ok(await listCounties(query))),
+  implement(contracts.getCounty, async ({ params }) => ok(await getCounty(params.countyCode))),
+  implement(contracts.getCountyReport, async ({ params }) => {
+    await getCounty(params.countyCode);
+    const [allocations, stats] = await Promise.all([
+      allocationsOfCounty(params.countyCode),
+      readCountyStats(params.countyCode),
+    ]);
+    const d = stats.disbursements;
+    const c = stats.campaigns;
+    const s = stats.stations;
+    const pair = (status: string) => ({ count: count(d[`${status}Count`]), amount: count(d[`${status}Amount`]) });
+    return ok({
+      countyCode: params.countyCode,
+      allocations: allocations.map(({ fundId, allocated, reserved, paid, available }) => ({
+        fundId,
+        allocated,
+        reserved,
+        paid,
+        available,
+      })),
+      disbursements: {
+        pendingApproval: pair('pendingApproval'),
+        approved: pair('approved'),
+        paid: pair('paid'),
+        payoutFailed: pair('payoutFailed'),
+      },
+      campaigns: {
+        scheduled: count(c.scheduled),
+        active: count(c.active),
+        ended: count(c.ended),
+        cancelled: count(c.cancelled),
+        orders: count(c.orders),
+        unitsSold: count(c.unitsSold),
+        grossSales: count(c.grossSales),
+      },
+      stations: { applied: count(s.applied), active: count(s.active), suspended: count(s.suspended) },
+    });
+  }),
+]);

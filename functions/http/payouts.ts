@@ -1,0 +1,3 @@
+import { httpFunction } from '#shared/http/function';
+
+export const handler = httpFunction('payouts', []);

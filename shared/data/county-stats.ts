@@ -1,0 +1,74 @@
+/**
+ * Running aggregates behind `GET /v1/counties/{code}/report`, kept in the same transactions as the
+ * changes they count (never by scanning). Each topic is spread over a few shard items
+ * (`COUNTY#<code> / STATS#<topic>#<n>`) so a burst of payouts in one county does not contend on one
+ * item; the report sums the shards with one Query.
+ *
+ * Attribute names per topic:
+ * - disbursements: `<status>Count` / `<status>Amount` for pendingApproval, approved, paid, payoutFailed
+ * - campaigns: scheduled, active, ended, cancelled, orders, unitsSold, grossSales
+ * - stations: applied, active, suspended
+ */
+import { createHash } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config.ts';
+import { documents } from './clients.ts';
+import { keys } from './keys.ts';
+import type { TxStep } from './transactions.ts';
+
+export type StatsTopic = 'disbursements' | 'campaigns' | 'stations';
+
+export const STATS_SHARDS = 10;
+
+function shardOf(seed: string): number {
+  return createHash('sha256').update(seed).digest()[0]! % STATS_SHARDS;
+}
+
+/** Adds (or subtracts) the deltas; `seed` (an entity id) picks the shard, so one entity always hits one item. */
+export function statsStep(countyCode: string, topic: StatsTopic, deltas: Record<string, number>, seed: string): TxStep {
+  const entries = Object.entries(deltas).filter(([, v]) => v !== 0);
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const adds = entries.map(([name, value], i) => {
+    names[`#a${i}`] = name;
+    values[`:v${i}`] = value;
+    return `#a${i} :v${i}`;
+  });
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.countyStats(countyCode, `${topic}#${shardOf(seed)}`),
+        UpdateExpression: `SET #type = :type, topic = :topic ADD ${adds.join(', ')}`,
+        ExpressionAttributeNames: { ...names, '#type': 'type' },
+        ExpressionAttributeValues: { ...values, ':type': 'county-stats', ':topic': topic },
+      },
+    },
+  };
+}
+
+/** Sums every shard of every topic for a county. */
+export async function readCountyStats(countyCode: string): Promise<Record<StatsTopic, Record<string, number>>> {
+  const totals: Record<StatsTopic, Record<string, number>> = { disbursements: {}, campaigns: {}, stations: {} };
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.county(countyCode).pk, ':prefix': 'STATS#' },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const topic = item.topic as StatsTopic;
+      const bucket = totals[topic];
+      if (!bucket) continue;
+      for (const [name, value] of Object.entries(item)) {
+        if (typeof value === 'number') bucket[name] = (bucket[name] ?? 0) + value;
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return totals;
+}

@@ -1,0 +1,109 @@
+/**
+ * The transactional outbox for webhook events.
+ *
+ * A state change writes its event item in the same transaction (`eventStep`), with its message id
+ * assigned there, so every retry and every re-queue after a crash carries the same `webhook-id`.
+ * After the commit the producer sends a delivery job to SQS (`enqueueEvents`); that send is only a
+ * hint: while an event is unfinished it sits in the sharded outbox index (gsi3) and the outbox sweeper
+ * queues it again once it is overdue.
+ *
+ * Outbox index: `gsi3pk = OUTBOX#<shard 0..7>`, `gsi3sk = <ISO time it is due to be looked at>#<messageId>`;
+ * the delivery worker moves `gsi3sk` forward when it schedules a retry and removes both when the event
+ * is finished. Sharding keeps a burst of events (a 5,000-payout batch) off one GSI partition.
+ */
+import { createHash } from 'node:crypto';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { EventType } from '../domain/events.ts';
+import { newId } from '../ids.ts';
+import { logger } from '../logger.ts';
+import { config } from '../config.ts';
+import { sqs } from './clients.ts';
+import { keys } from './keys.ts';
+import type { TxStep } from './transactions.ts';
+
+export const OUTBOX_SHARDS = 8;
+
+export function outboxShard(messageId: string): string {
+  const n = createHash('sha256').update(messageId).digest()[0]! % OUTBOX_SHARDS;
+  return `OUTBOX#${n}`;
+}
+
+export function outboxSortKey(dueAt: Date, messageId: string): string {
+  return `${dueAt.toISOString()}#${messageId}`;
+}
+
+export interface EventRecord {
+  messageId: string;
+  eventType: EventType;
+  /** RFC 3339 time of the change; the webhook body's `timestamp`. */
+  timestamp: string;
+  data: Record<string, unknown>;
+  status: 'pending' | 'delivered' | 'failed' | 'dropped';
+  /** The entity the event is about, for lookups (`pay_…`, `cmp_…`, …). */
+  subject: string;
+}
+
+export interface PendingEvent {
+  messageId: string;
+  step: TxStep;
+}
+
+/** The outbox item for one event, to be written in the same transaction as the change. */
+export function eventStep(eventType: EventType, subject: string, data: Record<string, unknown>, at: Date): PendingEvent {
+  const messageId = newId('message', at.getTime());
+  return {
+    messageId,
+    step: {
+      item: {
+        Put: {
+          TableName: config().TABLE_NAME,
+          Item: {
+            ...keys.event(messageId),
+            type: 'event',
+            messageId,
+            eventType,
+            subject,
+            timestamp: at.toISOString(),
+            data,
+            status: 'pending',
+            createdAt: at.toISOString(),
+            gsi3pk: outboxShard(messageId),
+            gsi3sk: outboxSortKey(at, messageId),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    },
+  };
+}
+
+/** The SQS message body of a delivery job. */
+export interface DeliveryJob {
+  kind: 'event';
+  messageId: string;
+}
+
+/**
+ * Sends delivery jobs after a commit. Never throws: the records are committed, and whatever is not
+ * queued now is queued by the outbox sweeper.
+ */
+export async function enqueueEvents(messageIds: string[], delaySeconds = 0): Promise<void> {
+  for (let i = 0; i < messageIds.length; i += 10) {
+    const chunk = messageIds.slice(i, i + 10);
+    try {
+      const result = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: config().DELIVERY_QUEUE_URL,
+          Entries: chunk.map((messageId, n) => ({
+            Id: String(n),
+            MessageBody: JSON.stringify({ kind: 'event', messageId } satisfies DeliveryJob),
+            ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
+          })),
+        }),
+      );
+      if (result.Failed?.length) logger.warn('some delivery jobs were not queued; the sweeper will', { failed: result.Failed.length });
+    } catch (error) {
+      logger.warn('delivery jobs not queued; the sweeper will', { count: chunk.length, error: (error as Error).name });
+    }
+  }
+}

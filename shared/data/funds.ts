@@ -1,0 +1,337 @@
+/**
+ * Funds and their county allocations: the ledger every money movement goes through.
+ *
+ * Items: fund `FUND#<id> / FUND` (listing: `gsi1pk = FUNDS`, `gsi1sk = <fundId>`), allocation
+ * `FUND#<id> / ALLOC#<countyCode>` (by county: `gsi1pk = COUNTY#<code>#ALLOC`, `gsi1sk = <fundId>`).
+ * The fund keeps `allocated` and `unallocated` (so Σ allocated ≤ totalBudget is one condition);
+ * reserved and paid are summed from its allocations.
+ */
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DomainError, notFound } from '../domain/errors.ts';
+import { moves, sumLines, type LedgerLine, type Move } from '../domain/ledger.ts';
+import { newId } from '../ids.ts';
+import { config } from '../config.ts';
+import { auditStep } from './audit.ts';
+import { documents } from './clients.ts';
+import { countyExistsStep } from './counties.ts';
+import { keys } from './keys.ts';
+import { queryPage, type Page } from './query.ts';
+import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+
+export interface Fund {
+  fundId: string;
+  name: string;
+  currency: 'CNY';
+  totalBudget: number;
+  allocated: number;
+  reserved: number;
+  paid: number;
+  unallocated: number;
+  dualApprovalThreshold: number;
+  createdAt: string;
+}
+
+export interface Allocation extends LedgerLine {
+  fundId: string;
+  countyCode: string;
+}
+
+type FundItem = Omit<Fund, 'reserved' | 'paid'>;
+
+export function toAllocation(item: Record<string, unknown>): Allocation {
+  return {
+    fundId: item.fundId as string,
+    countyCode: item.countyCode as string,
+    allocated: item.allocated as number,
+    reserved: item.reserved as number,
+    paid: item.paid as number,
+    available: item.available as number,
+  };
+}
+
+function toFundItem(item: Record<string, unknown>): FundItem {
+  return {
+    fundId: item.fundId as string,
+    name: item.name as string,
+    currency: 'CNY',
+    totalBudget: item.totalBudget as number,
+    allocated: item.allocated as number,
+    unallocated: item.unallocated as number,
+    dualApprovalThreshold: item.dualApprovalThreshold as number,
+    createdAt: item.createdAt as string,
+  };
+}
+
+export interface Actor {
+  sub: string;
+  correlationId?: string;
+}
+
+export async function createFund(
+  input: { name: string; totalBudget: number; dualApprovalThreshold: number },
+  actor: Actor,
+  now: Date,
+): Promise<Fund> {
+  const fundId = newId('fund', now.getTime());
+  const at = now.toISOString();
+  const item: FundItem & Record<string, unknown> = {
+    ...keys.fund(fundId),
+    type: 'fund',
+    fundId,
+    name: input.name,
+    currency: 'CNY',
+    totalBudget: input.totalBudget,
+    allocated: 0,
+    unallocated: input.totalBudget,
+    dualApprovalThreshold: input.dualApprovalThreshold,
+    createdAt: at,
+    createdBy: actor.sub,
+    gsi1pk: 'FUNDS',
+    gsi1sk: fundId,
+  };
+  await transact([
+    { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
+    auditStep(keys.fund(fundId).pk, {
+      actor: actor.sub,
+      action: 'fund.created',
+      at: now,
+      correlationId: actor.correlationId,
+      details: { totalBudget: input.totalBudget },
+    }),
+  ]);
+  return { ...toFundItem(item), reserved: 0, paid: 0 };
+}
+
+async function fundItem(fundId: string): Promise<FundItem> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.fund(fundId), ConsistentRead: true }),
+  );
+  if (!Item) throw notFound(`Fund ${fundId}`);
+  return toFundItem(Item);
+}
+
+/** Every allocation of a fund, read consistently (a fund has at most a few thousand counties). */
+export async function allAllocations(fundId: string): Promise<Allocation[]> {
+  const out: Allocation[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.fund(fundId).pk, ':prefix': 'ALLOC#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    out.push(...(page.Items ?? []).map(toAllocation));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return out;
+}
+
+async function withTotals(fund: FundItem): Promise<Fund> {
+  const totals = sumLines(await allAllocations(fund.fundId));
+  return { ...fund, reserved: totals.reserved, paid: totals.paid };
+}
+
+export async function getFund(fundId: string): Promise<Fund> {
+  return withTotals(await fundItem(fundId));
+}
+
+/** The fund's settings without summing its allocations (for approval rules). */
+export async function getFundSettings(fundId: string): Promise<FundItem> {
+  return fundItem(fundId);
+}
+
+export async function listFunds(page: { limit: number; cursor?: string }): Promise<Page<Fund>> {
+  const result = await queryPage({
+    index: 'gsi1',
+    keyCondition: 'gsi1pk = :list',
+    values: { ':list': 'FUNDS' },
+    newestFirst: true,
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: 'funds',
+  });
+  return {
+    items: await Promise.all(result.items.map((i) => withTotals(toFundItem(i)))),
+    nextCursor: result.nextCursor,
+  };
+}
+
+export async function findAllocation(fundId: string, countyCode: string): Promise<Allocation | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({
+      TableName: config().TABLE_NAME,
+      Key: keys.allocation(fundId, countyCode),
+      ConsistentRead: true,
+    }),
+  );
+  return Item ? toAllocation(Item) : undefined;
+}
+
+export async function listAllocations(fundId: string, page: { limit: number; cursor?: string }): Promise<Page<Allocation>> {
+  await fundItem(fundId);
+  const result = await queryPage({
+    keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+    values: { ':pk': keys.fund(fundId).pk, ':prefix': 'ALLOC#' },
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: `allocations|${fundId}`,
+    consistentRead: true,
+  });
+  return { items: result.items.map(toAllocation), nextCursor: result.nextCursor };
+}
+
+/** Every allocation of a county across funds (county report). */
+export async function allocationsOfCounty(countyCode: string): Promise<Allocation[]> {
+  const out: Allocation[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': `COUNTY#${countyCode}#ALLOC` },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    out.push(...(page.Items ?? []).map(toAllocation));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return out;
+}
+
+/**
+ * Sets a county's allocation. One transaction: the county exists, the fund's unallocated budget
+ * covers the increase, the allocation never drops below reserved + paid, plus the audit entry.
+ * Optimistic on the previous `allocated` value, retried when someone else moved it meanwhile.
+ */
+export async function setAllocation(
+  fundId: string,
+  countyCode: string,
+  amount: number,
+  actor: Actor,
+  now: Date,
+): Promise<Allocation> {
+  return retryOnConflict(async () => {
+    await fundItem(fundId);
+    const current = await findAllocation(fundId, countyCode);
+    const delta = amount - (current?.allocated ?? 0);
+    const table = config().TABLE_NAME;
+    const at = now.toISOString();
+    const allocationKey = keys.allocation(fundId, countyCode);
+    const allocationStep: TxStep = current
+      ? {
+          item: {
+            Update: {
+              TableName: table,
+              Key: allocationKey,
+              UpdateExpression: 'SET allocated = :amount, available = available + :delta, updatedAt = :at',
+              ConditionExpression: 'allocated = :previous AND available >= :minusDelta',
+              ExpressionAttributeValues: {
+                ':amount': amount,
+                ':delta': delta,
+                ':previous': current.allocated,
+                ':minusDelta': -delta,
+                ':at': at,
+              },
+            },
+          },
+          onConditionFailed: (old) =>
+            old && old.allocated === current.allocated
+              ? new DomainError(
+                  'allocation_below_commitments',
+                  `The allocation cannot go below what is reserved and paid (${(old.reserved as number) + (old.paid as number)} fen)`,
+                )
+              : new TransactionConflict(),
+        }
+      : {
+          item: {
+            Put: {
+              TableName: table,
+              Item: {
+                ...allocationKey,
+                type: 'allocation',
+                fundId,
+                countyCode,
+                allocated: amount,
+                reserved: 0,
+                paid: 0,
+                available: amount,
+                createdAt: at,
+                updatedAt: at,
+                gsi1pk: `COUNTY#${countyCode}#ALLOC`,
+                gsi1sk: fundId,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          onConditionFailed: () => new TransactionConflict(),
+        };
+    await transact([
+      countyExistsStep(countyCode),
+      {
+        item: {
+          Update: {
+            TableName: table,
+            Key: keys.fund(fundId),
+            UpdateExpression: 'SET allocated = allocated + :delta, unallocated = unallocated - :delta',
+            ConditionExpression: 'attribute_exists(pk) AND unallocated >= :delta',
+            ExpressionAttributeValues: { ':delta': delta },
+          },
+        },
+        onConditionFailed: (old) =>
+          old
+            ? new DomainError(
+                'insufficient_fund_budget',
+                `The fund has ${old.unallocated as number} fen unallocated; this change needs ${delta}`,
+              )
+            : notFound(`Fund ${fundId}`),
+      },
+      allocationStep,
+      auditStep(allocationKey.pk, {
+        actor: actor.sub,
+        action: 'allocation.set',
+        at: now,
+        correlationId: actor.correlationId,
+        details: { countyCode, previous: current?.allocated ?? 0, allocated: amount },
+      }),
+    ]);
+    const allocated = { fundId, countyCode, allocated: amount, reserved: current?.reserved ?? 0, paid: current?.paid ?? 0 };
+    return (await findAllocation(fundId, countyCode)) ?? { ...allocated, available: amount };
+  });
+}
+
+/**
+ * A ledger move on one allocation as a transaction step. `reserve` is conditional on `available`
+ * covering the amount (else `insufficient_allocation`); `release` and `settle` on the reservation
+ * being there (a broken invariant otherwise, which must stop the transaction).
+ */
+export function ledgerStep(fundId: string, countyCode: string, move: Move, amount: number, now: Date): TxStep {
+  const d = moves[move](amount);
+  const condition =
+    move === 'reserve' ? 'attribute_exists(pk) AND available >= :amount' : 'attribute_exists(pk) AND reserved >= :amount';
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.allocation(fundId, countyCode),
+        UpdateExpression: 'SET reserved = reserved + :r, paid = paid + :p, available = available + :a, updatedAt = :at',
+        ConditionExpression: condition,
+        ExpressionAttributeValues: { ':r': d.reserved, ':p': d.paid, ':a': d.available, ':amount': amount, ':at': now.toISOString() },
+      },
+    },
+    onConditionFailed: (old) =>
+      move === 'reserve'
+        ? new DomainError(
+            'insufficient_allocation',
+            old
+              ? `The county allocation has ${old.available as number} fen available; ${amount} needed`
+              : 'The fund has no allocation for this county',
+          )
+        : new Error(`ledger invariant: ${move} of ${amount} without a matching reservation`),
+  };
+}

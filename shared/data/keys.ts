@@ -1,0 +1,23 @@
+/**
+ * Key builders for every item in the single table, in one place (DeBrie / ElectroDB style).
+ * `pk`/`sk` address an item; `gsiN` values put it into a listing. Audit entries live in their
+ * entity's item collection (`sk = AUDIT#<ulid>`) so an entity's trail is one Query away.
+ */
+export const keys = {
+  county: (countyCode: string) => ({ pk: `COUNTY#${countyCode}`, sk: 'COUNTY' }),
+  /** Running aggregates for the county report, one item per county and topic (kept in the same transactions). */
+  countyStats: (countyCode: string, topic: string) => ({ pk: `COUNTY#${countyCode}`, sk: `STATS#${topic}` }),
+  fund: (fundId: string) => ({ pk: `FUND#${fundId}`, sk: 'FUND' }),
+  allocation: (fundId: string, countyCode: string) => ({ pk: `FUND#${fundId}`, sk: `ALLOC#${countyCode}` }),
+  disbursement: (disbursementId: string) => ({ pk: `DSB#${disbursementId}`, sk: 'DSB' }),
+  batch: (batchId: string) => ({ pk: `BAT#${batchId}`, sk: 'BAT' }),
+  payout: (payoutId: string) => ({ pk: `PAY#${payoutId}`, sk: 'PAY' }),
+  campaign: (campaignId: string) => ({ pk: `CMP#${campaignId}`, sk: 'CMP' }),
+  station: (stationId: string) => ({ pk: `STN#${stationId}`, sk: 'STN' }),
+  webhookEndpoint: (endpointId: string) => ({ pk: `WHE#${endpointId}`, sk: 'WHE' }),
+  webhookDelivery: (endpointId: string, deliveryId: string) => ({ pk: `WHE#${endpointId}`, sk: `DLV#${deliveryId}` }),
+  event: (messageId: string) => ({ pk: `EVT#${messageId}`, sk: 'EVT' }),
+  audit: (entityPk: string, auditId: string) => ({ pk: entityPk, sk: `AUDIT#${auditId}` }),
+} as const;
+
+export type ItemKey = { pk: string; sk: string };

@@ -1,0 +1,75 @@
+/**
+ * Paged queries behind every list route: a key condition on the table or a GSI, optional filters,
+ * `limit` items per page and a signed cursor. With a filter, DynamoDB's own Limit counts items read,
+ * not items kept, so pages are read until `limit` items are kept; the cursor then points just past
+ * the last item returned, built from that item's own key attributes.
+ */
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { config } from '../config.ts';
+import { documents } from './clients.ts';
+import { TABLE, type IndexName } from './table.ts';
+
+export interface PageQuery {
+  index?: IndexName;
+  /** e.g. `gsi1pk = :pk` or `pk = :pk AND begins_with(sk, :prefix)`. */
+  keyCondition: string;
+  filter?: string;
+  names?: Record<string, string>;
+  values: Record<string, unknown>;
+  newestFirst?: boolean;
+  limit: number;
+  cursor?: string;
+  /** Binds the cursor to this query: route plus every filter value. */
+  scope: string;
+  consistentRead?: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+function keyAttributesOf(index?: IndexName): string[] {
+  const base = [TABLE.partitionKey, TABLE.sortKey];
+  if (!index) return base;
+  const def = TABLE.indexes.find((i) => i.name === index)!;
+  return [...base, def.partitionKey, def.sortKey];
+}
+
+export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Promise<Page<T>> {
+  const keyAttributes = keyAttributesOf(q.index);
+  let startKey = await decodeCursor(q.cursor, q.scope);
+  const kept: Record<string, unknown>[] = [];
+  let more = true;
+  while (kept.length < q.limit && more) {
+    const input: QueryCommandInput = {
+      TableName: config().TABLE_NAME,
+      IndexName: q.index,
+      KeyConditionExpression: q.keyCondition,
+      FilterExpression: q.filter,
+      ExpressionAttributeNames: q.names,
+      ExpressionAttributeValues: q.values,
+      ScanIndexForward: !q.newestFirst,
+      ExclusiveStartKey: startKey,
+      // Without a filter every item read is kept: read one more than needed to know whether a next page exists.
+      Limit: q.filter ? Math.max(q.limit * 2, 25) : q.limit - kept.length + 1,
+      ConsistentRead: q.index ? undefined : q.consistentRead,
+    };
+    const page = await documents.send(new QueryCommand(input));
+    for (const item of page.Items ?? []) {
+      if (kept.length === q.limit) break;
+      kept.push(item);
+    }
+    startKey = page.LastEvaluatedKey;
+    more = startKey !== undefined;
+    if (kept.length === q.limit) {
+      const readAll = (page.Items ?? []).at(-1) === kept.at(-1) && !more;
+      more = !readAll;
+    }
+  }
+  const last = kept.at(-1);
+  const nextKey =
+    more && last ? Object.fromEntries(keyAttributes.map((a) => [a, last[a]])) : undefined;
+  return { items: kept as T[], nextCursor: await encodeCursor(nextKey, q.scope) };
+}

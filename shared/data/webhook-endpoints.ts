@@ -1,0 +1,263 @@
+/**
+ * Webhook endpoints and their delivery log.
+ *
+ * Endpoint `WHE#<id> / WHE` (listing: `gsi1pk = WHES`, `gsi1sk = <endpointId>`) holds the signing
+ * secret (the table is KMS-encrypted; the secret never leaves except in the create and rotate
+ * responses) and, for 24 h after a rotation, the previous secret. Attempts are `WHE#<id> / DLV#<ulid>`,
+ * expiring after 30 days.
+ */
+import { randomBytes } from 'node:crypto';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import type { EventType } from '../domain/events.ts';
+import { notFound } from '../domain/errors.ts';
+import { newId } from '../ids.ts';
+import { config } from '../config.ts';
+import { auditStep } from './audit.ts';
+import { documents } from './clients.ts';
+import { keys } from './keys.ts';
+import { queryPage, type Page } from './query.ts';
+import { transact } from './transactions.ts';
+import type { Actor } from './funds.ts';
+
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+const DELIVERY_LOG_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+export type Subscription = EventType | '*';
+
+export interface WebhookEndpoint {
+  endpointId: string;
+  url: string;
+  events: Subscription[];
+  description: string | null;
+  status: 'enabled' | 'disabled';
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the delivery worker needs: the endpoint with every secret that signs right now. */
+export interface DeliveryTarget extends WebhookEndpoint {
+  secrets: string[];
+}
+
+export interface DeliveryAttempt {
+  messageId: string;
+  eventType: EventType;
+  attempt: number;
+  outcome: 'succeeded' | 'failed';
+  responseStatus: number | null;
+  error: string | null;
+  durationMs: number;
+  at: string;
+}
+
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+function toEndpoint(item: Record<string, unknown>): WebhookEndpoint {
+  return {
+    endpointId: item.endpointId as string,
+    url: item.url as string,
+    events: item.events as Subscription[],
+    description: (item.description as string | undefined) ?? null,
+    status: item.status as 'enabled' | 'disabled',
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+  };
+}
+
+/** Secrets that sign at `now`: the current one, and the previous one during its 24 h overlap. */
+export function signingSecrets(item: Record<string, unknown>, now: Date): string[] {
+  const secrets = [item.secret as string];
+  const previous = item.previousSecret as string | undefined;
+  const until = item.previousSecretExpiresAt as string | undefined;
+  if (previous && until && Date.parse(until) > now.getTime()) secrets.push(previous);
+  return secrets;
+}
+
+export async function createEndpoint(
+  input: { url: string; events: Subscription[]; description?: string },
+  actor: Actor,
+  now: Date,
+): Promise<WebhookEndpoint & { secret: string }> {
+  const endpointId = newId('webhookEndpoint', now.getTime());
+  const secret = newWebhookSecret();
+  const at = now.toISOString();
+  const item = {
+    ...keys.webhookEndpoint(endpointId),
+    type: 'webhook-endpoint',
+    endpointId,
+    url: input.url,
+    events: input.events,
+    description: input.description ?? null,
+    status: 'enabled',
+    secret,
+    createdAt: at,
+    updatedAt: at,
+    createdBy: actor.sub,
+    gsi1pk: 'WHES',
+    gsi1sk: endpointId,
+  };
+  await transact([
+    { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
+    auditStep(item.pk, { actor: actor.sub, action: 'webhook-endpoint.created', at: now, correlationId: actor.correlationId, details: { url: input.url, events: input.events } }),
+  ]);
+  return { ...toEndpoint(item), secret };
+}
+
+async function endpointItem(endpointId: string): Promise<Record<string, unknown>> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.webhookEndpoint(endpointId), ConsistentRead: true }),
+  );
+  if (!Item) throw notFound(`Webhook endpoint ${endpointId}`);
+  return Item;
+}
+
+export async function getEndpoint(endpointId: string): Promise<WebhookEndpoint> {
+  return toEndpoint(await endpointItem(endpointId));
+}
+
+export async function listEndpoints(page: { limit: number; cursor?: string }): Promise<Page<WebhookEndpoint>> {
+  const result = await queryPage({
+    index: 'gsi1',
+    keyCondition: 'gsi1pk = :list',
+    values: { ':list': 'WHES' },
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: 'webhook-endpoints',
+  });
+  return { items: result.items.map(toEndpoint), nextCursor: result.nextCursor };
+}
+
+export async function deleteEndpoint(endpointId: string, actor: Actor, now: Date): Promise<void> {
+  await transact([
+    {
+      item: {
+        Delete: {
+          TableName: config().TABLE_NAME,
+          Key: keys.webhookEndpoint(endpointId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
+    },
+    auditStep(keys.webhookEndpoint(endpointId).pk, { actor: actor.sub, action: 'webhook-endpoint.deleted', at: now, correlationId: actor.correlationId }),
+  ]);
+}
+
+export async function rotateSecret(endpointId: string, actor: Actor, now: Date): Promise<string> {
+  const secret = newWebhookSecret();
+  await transact([
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.webhookEndpoint(endpointId),
+          UpdateExpression: 'SET previousSecret = secret, previousSecretExpiresAt = :until, secret = :secret, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: {
+            ':secret': secret,
+            ':until': new Date(now.getTime() + SECRET_OVERLAP_MS).toISOString(),
+            ':at': now.toISOString(),
+          },
+        },
+      },
+      onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
+    },
+    auditStep(keys.webhookEndpoint(endpointId).pk, { actor: actor.sub, action: 'webhook-endpoint.secret-rotated', at: now, correlationId: actor.correlationId }),
+  ]);
+  return secret;
+}
+
+/** Enabled endpoints subscribed to an event type, with the secrets that sign now. */
+export async function deliveryTargets(eventType: EventType, now: Date): Promise<DeliveryTarget[]> {
+  const targets: DeliveryTarget[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :list',
+        FilterExpression: '#status = :enabled AND (contains(events, :type) OR contains(events, :all))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':list': 'WHES', ':enabled': 'enabled', ':type': eventType, ':all': '*' },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) targets.push({ ...toEndpoint(item), secrets: signingSecrets(item, now) });
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return targets;
+}
+
+/** A 410 Gone from the receiver: stop sending to it. */
+export async function disableEndpoint(endpointId: string, reason: string, now: Date): Promise<void> {
+  await documents
+    .send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: keys.webhookEndpoint(endpointId),
+        UpdateExpression: 'SET #status = :disabled, disabledReason = :reason, updatedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':disabled': 'disabled', ':reason': reason, ':at': now.toISOString() },
+      }),
+    )
+    .catch((error: Error) => {
+      if (error.name !== 'ConditionalCheckFailedException') throw error;
+    });
+}
+
+export async function recordDeliveryAttempt(endpointId: string, attempt: DeliveryAttempt): Promise<void> {
+  const deliveryId = ulid(Date.parse(attempt.at));
+  await documents.send(
+    new UpdateCommand({
+      TableName: config().TABLE_NAME,
+      Key: keys.webhookDelivery(endpointId, deliveryId),
+      UpdateExpression:
+        'SET #type = :type, endpointId = :endpoint, messageId = :messageId, eventType = :eventType, attempt = :attempt, ' +
+        'outcome = :outcome, responseStatus = :status, #error = :error, durationMs = :duration, #at = :at, expiresAt = :expires',
+      ExpressionAttributeNames: { '#type': 'type', '#error': 'error', '#at': 'at' },
+      ExpressionAttributeValues: {
+        ':type': 'webhook-delivery',
+        ':endpoint': endpointId,
+        ':messageId': attempt.messageId,
+        ':eventType': attempt.eventType,
+        ':attempt': attempt.attempt,
+        ':outcome': attempt.outcome,
+        ':status': attempt.responseStatus,
+        ':error': attempt.error,
+        ':duration': attempt.durationMs,
+        ':at': attempt.at,
+        ':expires': Math.floor(Date.parse(attempt.at) / 1000) + DELIVERY_LOG_TTL_SECONDS,
+      },
+    }),
+  );
+}
+
+export async function listDeliveries(endpointId: string, page: { limit: number; cursor?: string }): Promise<Page<DeliveryAttempt>> {
+  await endpointItem(endpointId);
+  const result = await queryPage({
+    keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+    values: { ':pk': keys.webhookEndpoint(endpointId).pk, ':prefix': 'DLV#' },
+    newestFirst: true,
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: `deliveries|${endpointId}`,
+  });
+  return {
+    items: result.items.map((i) => ({
+      messageId: i.messageId as string,
+      eventType: i.eventType as EventType,
+      attempt: i.attempt as number,
+      outcome: i.outcome as 'succeeded' | 'failed',
+      responseStatus: (i.responseStatus as number | null) ?? null,
+      error: (i.error as string | null) ?? null,
+      durationMs: i.durationMs as number,
+      at: i.at as string,
+    })),
+    nextCursor: result.nextCursor,
+  };
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { defineContract } from '../http/operation.ts';
+import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, Total, idOf } from './common.ts';
+
+export const DEFAULT_DUAL_APPROVAL_THRESHOLD = 100_000_000;
+
+export const Fund = z
+  .object({
+    fundId: idOf('fund'),
+    name: z.string(),
+    currency: Currency,
+    totalBudget: Amount,
+    allocated: Total,
+    reserved: Total,
+    paid: Total,
+    unallocated: Total,
+    dualApprovalThreshold: Amount,
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Fund' });
+
+export const Allocation = z
+  .object({
+    fundId: idOf('fund'),
+    countyCode: CountyCode,
+    allocated: Total,
+    reserved: Total,
+    paid: Total,
+    available: Total,
+  })
+  .meta({ id: 'Allocation' });
+
+export const CreateFundBody = z
+  .strictObject({
+    name: NonBlank(200),
+    currency: Currency,
+    totalBudget: Amount,
+    dualApprovalThreshold: Amount.optional(),
+  })
+  .meta({ id: 'CreateFundBody' });
+
+/** 0 is allowed here: an allocation may be withdrawn down to what is already committed. */
+export const PutAllocationBody = z
+  .strictObject({ amount: z.number().int().min(0).max(10_000_000_000_000) })
+  .meta({ id: 'PutAllocationBody' });
+
+const FundParams = z.strictObject({ fundId: idOf('fund') });
+
+export const createFund = defineContract({
+  operationId: 'createFund',
+  tag: 'Funds',
+  summary: 'Create a fund',
+  body: CreateFundBody,
+  responses: { 201: { description: 'Created', schema: Fund } },
+});
+
+export const listFunds = defineContract({
+  operationId: 'listFunds',
+  tag: 'Funds',
+  summary: 'List funds, newest first',
+  query: z.strictObject(Page),
+  responses: { 200: { description: 'A page of funds', schema: pageOf(Fund, 'FundPage') } },
+});
+
+export const getFund = defineContract({
+  operationId: 'getFund',
+  tag: 'Funds',
+  summary: 'Get a fund with its running totals',
+  params: FundParams,
+  responses: { 200: { description: 'The fund', schema: Fund } },
+});
+
+export const putAllocation = defineContract({
+  operationId: 'putAllocation',
+  tag: 'Funds',
+  summary: "Set a county's allocation of a fund",
+  params: z.strictObject({ fundId: idOf('fund'), countyCode: CountyCode }),
+  body: PutAllocationBody,
+  responses: { 200: { description: 'The allocation', schema: Allocation } },
+  errors: ['insufficient_fund_budget', 'allocation_below_commitments'],
+});
+
+export const listAllocations = defineContract({
+  operationId: 'listAllocations',
+  tag: 'Funds',
+  summary: "List a fund's allocations",
+  params: FundParams,
+  query: z.strictObject(Page),
+  responses: { 200: { description: 'A page of allocations', schema: pageOf(Allocation, 'AllocationPage') } },
+});

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { EVENT_TYPES } from '../domain/events.ts';
+import { defineContract } from '../http/operation.ts';
+import { Page, pageOf, Timestamp, idOf } from './common.ts';
+
+export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
+
+export const WebhookEndpoint = z
+  .object({
+    endpointId: idOf('webhookEndpoint'),
+    url: z.string(),
+    events: z.array(z.union([EventTypeSchema, z.literal('*')])),
+    description: z.string().nullable(),
+    status: z.enum(['enabled', 'disabled']),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'WebhookEndpoint' });
+
+export const WebhookSecret = z
+  .string()
+  .meta({ id: 'WebhookSecret', description: '`whsec_` + base64 of 32 random bytes. Shown only on creation and rotation.' });
+
+export const CreatedWebhookEndpoint = WebhookEndpoint.extend({ secret: WebhookSecret }).meta({ id: 'CreatedWebhookEndpoint' });
+
+export const CreateWebhookEndpointBody = z
+  .strictObject({
+    url: z.string().min(1).max(2048),
+    events: z
+      .union([z.tuple([z.literal('*')]), z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length)])
+      .refine((events) => new Set(events).size === events.length, 'events must be unique'),
+    description: z.string().trim().max(500).optional(),
+  })
+  .meta({ id: 'CreateWebhookEndpointBody' });
+
+export const WebhookDelivery = z
+  .object({
+    messageId: idOf('message'),
+    eventType: EventTypeSchema,
+    attempt: z.number().int().min(1),
+    outcome: z.enum(['succeeded', 'failed']),
+    responseStatus: z.number().int().nullable(),
+    error: z.string().nullable(),
+    durationMs: z.number().int().min(0),
+    at: Timestamp,
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+const EndpointParams = z.strictObject({ endpointId: idOf('webhookEndpoint') });
+
+export const createWebhookEndpoint = defineContract({
+  operationId: 'createWebhookEndpoint',
+  tag: 'Webhooks',
+  summary: 'Register a webhook endpoint (the secret is shown only in this response)',
+  description:
+    'The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true.',
+  body: CreateWebhookEndpointBody,
+  responses: { 201: { description: 'Created', schema: CreatedWebhookEndpoint } },
+});
+
+export const listWebhookEndpoints = defineContract({
+  operationId: 'listWebhookEndpoints',
+  tag: 'Webhooks',
+  summary: 'List webhook endpoints',
+  query: z.strictObject(Page),
+  responses: { 200: { description: 'A page of endpoints', schema: pageOf(WebhookEndpoint, 'WebhookEndpointPage') } },
+});
+
+export const getWebhookEndpoint = defineContract({
+  operationId: 'getWebhookEndpoint',
+  tag: 'Webhooks',
+  summary: 'Get a webhook endpoint',
+  params: EndpointParams,
+  responses: { 200: { description: 'The endpoint', schema: WebhookEndpoint } },
+});
+
+export const deleteWebhookEndpoint = defineContract({
+  operationId: 'deleteWebhookEndpoint',
+  tag: 'Webhooks',
+  summary: 'Delete a webhook endpoint',
+  params: EndpointParams,
+  responses: { 204: { description: 'Deleted' } },
+});
+
+export const rotateWebhookSecret = defineContract({
+  operationId: 'rotateWebhookSecret',
+  tag: 'Webhooks',
+  summary: 'Rotate the signing secret (the old one keeps signing too for 24 h)',
+  params: EndpointParams,
+  body: z.strictObject({}),
+  responses: { 200: { description: 'The new secret', schema: z.object({ secret: WebhookSecret }).meta({ id: 'RotatedSecret' }) } },
+});
+
+export const listWebhookDeliveries = defineContract({
+  operationId: 'listWebhookDeliveries',
+  tag: 'Webhooks',
+  summary: 'Delivery attempts to an endpoint, newest first',
+  params: EndpointParams,
+  query: z.strictObject(Page),
+  responses: { 200: { description: 'A page of attempts', schema: pageOf(WebhookDelivery, 'WebhookDeliveryPage') } },
+});
