@@ -1,0 +1,81 @@
+/**
+ * `npm start`: the whole backend on this machine. PORT (3000), DATA_DIR (.data/), OUTBOX_SWEEP_SECONDS
+ * (60), DYNAMODB_PORT / SQS_PORT (free ports otherwise). Ctrl-C or SIGTERM stops everything, the
+ * DynamoDB Local JVM included.
+ */
+import './quiet.ts';
+import { runtimeLog } from './log.ts';
+import { PortInUseError } from './ports.ts';
+import { DEFAULT_PORT, startRuntime, type Runtime } from './runtime.ts';
+
+function intFromEnv(name: string, fallback?: number): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+    fail(`${name} must be a whole number (a port or a count of seconds), not "${raw}"`);
+  }
+  return value;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`relief-fund: ${message}\n`);
+  process.exit(1);
+}
+
+const startedAt = performance.now();
+let runtime: Runtime | undefined;
+let stopping = false;
+
+async function shutdown(reason: string, code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  runtimeLog.info('stopping', { reason });
+  // Whatever happens, do not hang: the JVM gets SIGKILL from its own stop() after 3 s.
+  const force = setTimeout(() => process.exit(code || 1), 8_000);
+  force.unref();
+  try {
+    await runtime?.stop();
+  } finally {
+    process.exit(code);
+  }
+}
+
+process.once('SIGINT', () => void shutdown('SIGINT', 0));
+process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+process.on('uncaughtException', (error) => {
+  runtimeLog.error('uncaught exception', { error: { name: error.name, message: error.message } });
+  void shutdown('uncaughtException', 1);
+});
+process.on('unhandledRejection', (reason) => {
+  runtimeLog.error('unhandled rejection', { error: { message: reason instanceof Error ? reason.message : String(reason) } });
+  void shutdown('unhandledRejection', 1);
+});
+
+try {
+  runtime = await startRuntime({
+    port: intFromEnv('PORT', DEFAULT_PORT),
+    dataDir: process.env.DATA_DIR || '.data',
+    dynamoPort: intFromEnv('DYNAMODB_PORT'),
+    sqsPort: intFromEnv('SQS_PORT'),
+    sweepSeconds: intFromEnv('OUTBOX_SWEEP_SECONDS', 60),
+  });
+} catch (error) {
+  if (error instanceof PortInUseError) {
+    fail(`${error.message}. Stop whatever uses it, or choose another port.`);
+  }
+  runtimeLog.error('start failed', { error: { name: (error as Error).name, message: (error as Error).message } });
+  fail('could not start; see the log line above');
+}
+
+if (stopping) process.exit(0);
+const health = await fetch(`${runtime.url}/health`).then(
+  (r) => r.status,
+  () => 0,
+);
+const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+process.stdout.write(
+  health === 200
+    ? `relief-fund API listening on ${runtime.url} (healthy in ${seconds} s)\n`
+    : `relief-fund API listening on ${runtime.url} (up in ${seconds} s, but GET /health answered ${health || 'nothing'})\n`,
+);

@@ -1,0 +1,150 @@
+/**
+ * Creates the table and the queues from the same definitions the CDK data stack uses
+ * (shared/data/table.ts, shared/queues.ts). Safe to run on every start: what exists is kept.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueDoesNotExist,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { KEY_ATTRIBUTES, TABLE } from '#shared/data/table';
+import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
+
+export interface QueueUrls {
+  delivery: string;
+  expansion: string;
+  deliveryDlq: string;
+  expansionDlq: string;
+}
+
+export type QueueKey = keyof typeof QUEUES;
+
+export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Promise<void> {
+  const attributeDefinitions: AttributeDefinition[] = KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' }));
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: attributeDefinitions,
+        KeySchema: [
+          { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: TABLE.indexes.map((index) => ({
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitForActive(dynamo, tableName);
+  const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status !== 'ENABLED' && status !== 'ENABLING') {
+    await dynamo.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+      }),
+    );
+  }
+}
+
+async function waitForActive(dynamo: DynamoDBClient, tableName: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`table ${tableName} did not become active`);
+}
+
+export interface QueueSpec {
+  name: string;
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+}
+
+export interface EnsuredQueue {
+  url: string;
+  arn: string;
+  dlqUrl: string;
+  dlqArn: string;
+}
+
+const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** A queue and its DLQ with the redrive policy; existing queues get their attributes brought in line. */
+export async function ensureQueue(sqs: SQSClient, spec: QueueSpec): Promise<EnsuredQueue> {
+  const dlq = await upsertQueue(sqs, `${spec.name}-dlq`, { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) });
+  const main = await upsertQueue(sqs, spec.name, {
+    VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: spec.maxReceiveCount }),
+  });
+  return { url: main.url, arn: main.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
+}
+
+async function upsertQueue(sqs: SQSClient, name: string, attributes: Record<string, string>) {
+  let url: string | undefined;
+  try {
+    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (error) {
+    if (!(error instanceof QueueDoesNotExist)) throw error;
+  }
+  if (url) {
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+  } else {
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
+  }
+  if (!url) throw new Error(`queue ${name} has no URL`);
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${name} has no ARN`);
+  return { url, arn };
+}
+
+export type EnsuredQueues = Record<QueueKey, EnsuredQueue>;
+
+/** Every queue of shared/queues.ts, named `<prefix><name>` (tests use a unique prefix per file). */
+export async function ensureQueues(sqs: SQSClient, prefix = ''): Promise<EnsuredQueues> {
+  const entries = await Promise.all(
+    (Object.keys(QUEUES) as QueueKey[]).map(async (key) => {
+      const definition = QUEUES[key];
+      const queue = await ensureQueue(sqs, {
+        name: `${prefix}${definition.name}`,
+        visibilityTimeoutSeconds: visibilityTimeoutSeconds(definition),
+        maxReceiveCount: definition.maxReceiveCount,
+      });
+      return [key, queue] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as EnsuredQueues;
+}
+
+export function queueUrlsOf(queues: EnsuredQueues): QueueUrls {
+  return {
+    delivery: queues.delivery.url,
+    expansion: queues.expansion.url,
+    deliveryDlq: queues.delivery.dlqUrl,
+    expansionDlq: queues.expansion.dlqUrl,
+  };
+}

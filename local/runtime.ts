@@ -1,0 +1,229 @@
+/**
+ * The local runtime behind `npm start`, usable in-process by tests: DynamoDB Local and the SQS
+ * emulator (or given endpoints), the table and queues from the CDK definitions, the handler
+ * environment, the API Gateway stand-in, the SQS event source mappings and the sweeper's schedule.
+ */
+import { resolve, join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { resetConfig } from '#shared/config';
+import { resetSecrets } from '#shared/secrets';
+import { QUEUES } from '#shared/queues';
+import type { HttpFunctionName, QueueFunctionName, ScheduledFunctionName } from '#shared/routes';
+import { jwtAuthorizer } from './authorizer.ts';
+import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, localRegion } from './environment.ts';
+import { API_GATEWAY_TIMEOUT_MS, startHttpAdapter, type HttpAdapter } from './http-adapter.ts';
+import { invokeStore, loadInStore, type LambdaHandler } from './invoke.ts';
+import {
+  ensureSecretsFile,
+  ensureSigningKey,
+  LOCAL_AUDIENCE,
+  localIssuer,
+  mintToken,
+  type TokenRequest,
+} from './keys.ts';
+import { runtimeLog, type RuntimeLog } from './log.ts';
+import { assertPortFree, freePort } from './ports.ts';
+import { ensureQueues, ensureTable, queueUrlsOf, type QueueKey, type QueueUrls } from './resources.ts';
+import { startSchedule, type Schedule } from './scheduler.ts';
+import { startDynamoDbLocal, startSqsEmulator, type RunningService } from './services.ts';
+import { startQueuePoller, type QueuePoller } from './sqs-poller.ts';
+
+export interface RuntimeHandlers {
+  http?: (fn: HttpFunctionName) => Promise<LambdaHandler>;
+  queue?: (consumer: QueueFunctionName) => Promise<LambdaHandler>;
+  schedule?: (name: ScheduledFunctionName) => Promise<LambdaHandler>;
+}
+
+export interface RuntimeOptions {
+  /** API port; 3000 by default, 0 for any free port. */
+  port?: number;
+  dataDir: string;
+  /** Use these services instead of starting DynamoDB Local / the SQS emulator. */
+  dynamoEndpoint?: string;
+  sqsEndpoint?: string;
+  /** Fixed ports for the services this runtime starts (DYNAMODB_PORT, SQS_PORT); free ones otherwise. */
+  dynamoPort?: number;
+  sqsPort?: number;
+  tableName?: string;
+  queuePrefix?: string;
+  sweepSeconds?: number;
+  pollers?: boolean;
+  scheduler?: boolean;
+  /** Extra handler environment, applied last. */
+  env?: Record<string, string>;
+  /** Replaces how handlers are loaded (tests wire small probe handlers through the real machinery). */
+  handlers?: RuntimeHandlers;
+  log?: RuntimeLog;
+}
+
+export interface Runtime {
+  url: string;
+  port: number;
+  issuer: string;
+  tableName: string;
+  queueUrls: QueueUrls;
+  dynamoEndpoint: string;
+  sqsEndpoint: string;
+  mintToken(opts: { roles: string[]; sub: string; ttlSeconds?: number; machine?: boolean }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_TABLE_NAME = 'relief-fund';
+export const DEFAULT_PORT = 3000;
+/** Lets many requests share one process the way Lambda's multi-concurrency environments do. */
+const MAX_CONCURRENCY = 64;
+const SWEEPER_TIMEOUT_MS = 60_000;
+
+export const functionNameOf = (name: string): string => `relief-fund-${name}`;
+
+/** Imports `handler` of a functions/ module once; a failed import is retried on the next call. */
+function handlerLoader<N extends string>(folder: 'http' | 'queue' | 'schedule') {
+  const cache = new Map<N, Promise<LambdaHandler>>();
+  return (name: N): Promise<LambdaHandler> => {
+    let pending = cache.get(name);
+    if (!pending) {
+      pending = loadInStore(async () => {
+        const module = (await import(`#functions/${folder}/${name}`)) as { handler?: LambdaHandler };
+        if (typeof module.handler !== 'function') throw new Error(`functions/${folder}/${name}.ts exports no handler`);
+        return module.handler;
+      });
+      pending.catch(() => cache.delete(name));
+      cache.set(name, pending);
+    }
+    return pending;
+  };
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const log = options.log ?? runtimeLog;
+  const dataDir = resolve(options.dataDir);
+  const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+  const sweepSeconds = options.sweepSeconds ?? 60;
+  const requestedPort = options.port ?? DEFAULT_PORT;
+  // The issuer names the port, so the port is fixed before anything is signed or verified.
+  if (requestedPort !== 0) await assertPortFree(requestedPort, 'API, PORT');
+  const port = requestedPort === 0 ? await freePort() : requestedPort;
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log.warn('stop step failed', { error: (error as Error).message });
+      }
+    }
+  };
+
+  try {
+    let dynamoEndpoint = options.dynamoEndpoint;
+    let sqsEndpoint = options.sqsEndpoint;
+    const started: Promise<RunningService | undefined>[] = [
+      dynamoEndpoint ? Promise.resolve(undefined) : startDynamoDbLocal({ port: options.dynamoPort, path: join(dataDir, 'dynamodb') }),
+      sqsEndpoint ? Promise.resolve(undefined) : startSqsEmulator({ port: options.sqsPort }),
+    ];
+    const results = await Promise.allSettled(started);
+    for (const result of results) {
+      if (result.status === 'fulfilled' && result.value) {
+        const service = result.value;
+        cleanups.push(() => service.stop());
+      }
+    }
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    const [dynamoService, sqsService] = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    dynamoEndpoint ??= dynamoService!.endpoint;
+    sqsEndpoint ??= sqsService!.endpoint;
+
+    const [secretsFile, signingKey] = await Promise.all([ensureSecretsFile(dataDir), ensureSigningKey(dataDir)]);
+
+    const clientConfig = { region: localRegion(), credentials: LOCAL_CREDENTIALS };
+    const dynamo = new DynamoDBClient({ ...clientConfig, endpoint: dynamoEndpoint });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEndpoint });
+    cleanups.push(() => {
+      dynamo.destroy();
+      sqs.destroy();
+    });
+    const [, queues] = await Promise.all([ensureTable(dynamo, tableName), ensureQueues(sqs, options.queuePrefix ?? '')]);
+    const queueUrls = queueUrlsOf(queues);
+
+    const restoreEnvironment = applyEnvironment({
+      ...handlerEnvironment({ tableName, queueUrls, secretsFile, dynamoEndpoint, sqsEndpoint, sweepSeconds }),
+      AWS_LAMBDA_MAX_CONCURRENCY: String(MAX_CONCURRENCY),
+      // One process serves every function; each invocation's context names its own function.
+      AWS_LAMBDA_FUNCTION_NAME: functionNameOf('local'),
+      ...options.env,
+    });
+    cleanups.push(() => {
+      restoreEnvironment();
+      resetConfig();
+      resetSecrets();
+    });
+    // Handlers read config and secrets once: make them see this runtime's environment.
+    resetConfig();
+    resetSecrets();
+    await invokeStore(MAX_CONCURRENCY);
+
+    const issuer = localIssuer(port);
+    const loadHttp = options.handlers?.http ?? handlerLoader<HttpFunctionName>('http');
+    const adapter: HttpAdapter = await startHttpAdapter({
+      port,
+      authorizer: jwtAuthorizer({ issuer, audience: [LOCAL_AUDIENCE], publicKeys: [signingKey.publicJwk] }),
+      loadHandler: loadHttp,
+      functionName: functionNameOf,
+      log,
+      timeoutMs: API_GATEWAY_TIMEOUT_MS,
+    });
+    cleanups.push(() => adapter.close());
+
+    if (options.pollers ?? true) {
+      const loadQueue = options.handlers?.queue ?? handlerLoader<QueueFunctionName>('queue');
+      const pollers: QueuePoller[] = (Object.keys(QUEUES) as QueueKey[]).map((key) => {
+        const definition = QUEUES[key];
+        return startQueuePoller({
+          sqs,
+          queueUrl: queues[key].url,
+          queueArn: queues[key].arn,
+          batchSize: definition.batchSize,
+          maxBatchingWindowSeconds: definition.maxBatchingWindowSeconds,
+          maxConcurrency: definition.maxConcurrency,
+          timeoutMs: definition.consumerTimeoutSeconds * 1000,
+          functionName: functionNameOf(definition.consumer),
+          loadHandler: () => loadQueue(definition.consumer),
+          log,
+        });
+      });
+      cleanups.push(() => Promise.all(pollers.map((p) => p.stop())).then(() => undefined));
+    }
+
+    if (options.scheduler ?? true) {
+      const loadSchedule = options.handlers?.schedule ?? handlerLoader<ScheduledFunctionName>('schedule');
+      const schedule: Schedule = startSchedule({
+        functionName: functionNameOf('outbox-sweeper'),
+        ruleName: functionNameOf('outbox-sweeper-schedule'),
+        everySeconds: sweepSeconds,
+        timeoutMs: SWEEPER_TIMEOUT_MS,
+        loadHandler: () => loadSchedule('outbox-sweeper'),
+        log,
+      });
+      cleanups.push(() => schedule.stop());
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: adapter.url,
+      port,
+      issuer,
+      tableName,
+      queueUrls,
+      dynamoEndpoint,
+      sqsEndpoint,
+      mintToken: (opts) => mintToken(signingKey, issuer, opts satisfies TokenRequest),
+      stop: () => (stopping ??= runCleanups()),
+    };
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+}
