@@ -1,0 +1,285 @@
+/**
+ * The stateless stack: the HTTP API with its JWT authorizer and routes, one function per bounded
+ * context, the queue consumers, the outbox sweeper on a schedule, and their alarms. Every function gets
+ * only the grants its job needs.
+ */
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { QUEUES } from '#shared/queues';
+import {
+  HTTP_FUNCTIONS,
+  QUEUE_FUNCTIONS,
+  type HttpFunctionName,
+  type QueueFunctionName,
+  type ScheduledFunctionName,
+} from '#shared/routes';
+import { LOG_RETENTION, ReliefFundFunction } from '../constructs/function.ts';
+import { HttpRoutes } from '../constructs/http-routes.ts';
+import { DLQ_RETENTION, type DataStack, type JobQueue } from './data-stack.ts';
+
+type FunctionName = HttpFunctionName | QueueFunctionName | ScheduledFunctionName;
+
+/** Functions that put webhook delivery jobs on the delivery queue (webhook-delivery re-queues delayed retries). */
+const DELIVERY_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>([
+  'disbursements',
+  'batches',
+  'payouts',
+  'webhook-endpoints',
+  'campaigns',
+  'stations',
+  'webhook-delivery',
+  'batch-expander',
+  'outbox-sweeper',
+]);
+/** Functions that put "expand this approved batch" jobs on the expansion queue. */
+const EXPANSION_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['batches', 'outbox-sweeper']);
+
+/** API Gateway stops waiting at 30 s; the function gives up first so the caller gets our problem+json. */
+export const HTTP_TIMEOUT = Duration.seconds(29);
+export const SWEEPER_TIMEOUT = Duration.seconds(60);
+
+export interface ApiStackProps extends StackProps {
+  data: DataStack;
+  /** How often the outbox sweeper runs; EventBridge schedules in whole minutes, so this is rounded up. */
+  outboxSweepSeconds: number;
+  throttle: { rateLimit: number; burstLimit: number };
+}
+
+export function sweepMinutes(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds <= 0) {
+    throw new Error(`outboxSweepSeconds must be a positive whole number of seconds, got ${seconds}`);
+  }
+  return Math.ceil(seconds / 60);
+}
+
+export class ApiStack extends Stack {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly functions: Record<FunctionName, ReliefFundFunction>;
+
+  private readonly data: DataStack;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    this.data = props.data;
+    const { identity } = props.data;
+    const minutes = sweepMinutes(props.outboxSweepSeconds);
+
+    this.api = new HttpApi(this, 'Api', {
+      description: 'relief-fund API',
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: LOG_RETENTION });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTimeEpoch',
+            sourceIp: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            principal: '$context.authorizer.claims.sub',
+          }),
+        ),
+      },
+    });
+
+    const environment: Record<string, string> = {
+      TABLE_NAME: props.data.table.tableName,
+      DELIVERY_QUEUE_URL: props.data.queues.delivery.queue.queueUrl,
+      EXPANSION_QUEUE_URL: props.data.queues.expansion.queue.queueUrl,
+      APP_SECRETS_ARN: props.data.appSecret.secretArn,
+      OUTBOX_SWEEP_SECONDS: String(minutes * 60),
+      PUBLIC_BASE_URL: this.api.apiEndpoint,
+    };
+
+    const http = Object.fromEntries(
+      HTTP_FUNCTIONS.map((name) => {
+        const fn = new ReliefFundFunction(this, `http-${name}`, {
+          kind: 'http',
+          name,
+          description: `relief-fund HTTP: ${name}`,
+          timeout: HTTP_TIMEOUT,
+          environment,
+        });
+        Validations.of(fn).acknowledge({
+          id: 'Serverless-LambdaDLQ',
+          reason: 'Invoked synchronously by API Gateway only; the caller gets the error, so an async dead-letter queue would never receive anything.',
+        });
+        return [name, fn];
+      }),
+    ) as Record<HttpFunctionName, ReliefFundFunction>;
+
+    const consumers = Object.fromEntries(
+      QUEUE_FUNCTIONS.map((name) => [name, this.consumer(name, environment)]),
+    ) as Record<QueueFunctionName, ReliefFundFunction>;
+
+    const sweeper = this.outboxSweeper(environment, minutes);
+
+    this.functions = { ...http, ...consumers, 'outbox-sweeper': sweeper };
+    for (const [name, fn] of Object.entries(this.functions) as [FunctionName, ReliefFundFunction][]) {
+      this.grantJobs(name, fn);
+      this.alarmOn(`${fn.node.id}Errors`, `${name}: unhandled function errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1);
+      this.alarmOn(`${fn.node.id}Throttles`, `${name}: invocations throttled`, fn.metricThrottles({ period: Duration.minutes(5) }), 1);
+    }
+    // The cursor signing key (every API context but `public`) and the national-ID hash key (stations).
+    for (const name of HTTP_FUNCTIONS) {
+      if (name !== 'public') this.grantAppSecretRead(http[name]);
+    }
+
+    const authorizer = new HttpJwtAuthorizer('CognitoJwt', identity.issuer, {
+      jwtAudience: [identity.peopleClient.userPoolClientId, identity.financeSystemClient.userPoolClientId],
+    });
+    new HttpRoutes(this, 'Routes', { api: this.api, functions: http, authorizer });
+
+    this.alarmOn('Api5xx', 'API answered 5xx', this.stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the API' });
+  }
+
+  /** A queue worker: partial batch responses, batching and concurrency as shared/queues.ts says. */
+  private consumer(name: QueueFunctionName, environment: Record<string, string>): ReliefFundFunction {
+    const job = Object.values(this.data.queues).find((q: JobQueue) => q.definition.consumer === name);
+    if (!job) throw new Error(`no queue in shared/queues.ts is consumed by ${name}`);
+    const { definition } = job;
+    const fn = new ReliefFundFunction(this, `queue-${name}`, {
+      kind: 'queue',
+      name,
+      description: `relief-fund worker: ${name} (${definition.name})`,
+      timeout: Duration.seconds(definition.consumerTimeoutSeconds),
+      environment,
+      // webhook-delivery re-queues delayed retries onto its own queue (SQS delays cap at 15 min, the
+      // retry schedule runs for hours): Lambda's loop detection would otherwise drop them after 16 hops.
+      recursiveLoop: name === QUEUES.delivery.consumer ? RecursiveLoop.ALLOW : undefined,
+    });
+    fn.addEventSource(
+      new SqsEventSource(job.queue, {
+        batchSize: definition.batchSize,
+        maxBatchingWindow: Duration.seconds(definition.maxBatchingWindowSeconds),
+        maxConcurrency: definition.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: `Invoked by an SQS event source mapping, never asynchronously: failed jobs go to ${definition.name}'s own dead-letter queue through its redrive policy.`,
+    });
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason: 'SQS event source mappings take no on-failure destination; the source queue redrives to its dead-letter queue (alarmed at depth 1).',
+    });
+    return fn;
+  }
+
+  /** Re-queues outbox entries that were committed but never reached SQS (SQS is a delivery hint). */
+  private outboxSweeper(environment: Record<string, string>, minutes: number): ReliefFundFunction {
+    const failures = new Queue(this, 'SweeperFailures', {
+      // Holds only EventBridge schedule events (no fund data), so SQS-managed encryption is enough and
+      // EventBridge can write to it without a key policy.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    Validations.of(failures).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: "This is the sweeper's dead-letter queue, the end of the line: it is alarmed at depth 1.",
+    });
+    const fn = new ReliefFundFunction(this, 'schedule-outbox-sweeper', {
+      kind: 'schedule',
+      name: 'outbox-sweeper',
+      description: 'relief-fund: re-queue committed but undelivered jobs',
+      timeout: SWEEPER_TIMEOUT,
+      environment,
+      // One sweep at a time: overlapping sweeps would only race each other for the same outbox items.
+      reservedConcurrentExecutions: 1,
+      deadLetterQueue: failures,
+    });
+    new Rule(this, 'OutboxSweepSchedule', {
+      description: `Run the outbox sweeper every ${minutes} minute(s)`,
+      schedule: Schedule.rate(Duration.minutes(minutes)),
+      targets: [
+        new LambdaFunction(fn, {
+          deadLetterQueue: failures,
+          retryAttempts: 2,
+          // A late sweep is pointless once the next one is due.
+          maxEventAge: Duration.minutes(Math.max(minutes, 1)),
+        }),
+      ],
+    });
+    this.alarmOn('SweeperFailuresAlarm', 'outbox sweeper: a scheduled run failed for good', failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1);
+    return fn;
+  }
+
+  private grantJobs(name: FunctionName, fn: ReliefFundFunction): void {
+    const { queues } = this.data;
+    if (name !== 'public') {
+      this.data.grantTableReadWrite(fn);
+      // CDK's KMS grant names action families (GenerateDataKey + GenerateDataKeyWithoutPlaintext,
+      // ReEncryptFrom + ReEncryptTo); the resource is the data key alone, never `*`.
+      Validations.of(fn.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: 'KMS action family on the single data key that encrypts the table and queues; no other key is reachable.',
+      });
+      Validations.of(fn.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+        reason: 'KMS action family on the single data key, part of the encrypt/decrypt grant; no other key is reachable.',
+      });
+    }
+    if (DELIVERY_PRODUCERS.has(name)) queues.delivery.queue.grantSendMessages(fn);
+    if (EXPANSION_PRODUCERS.has(name)) queues.expansion.queue.grantSendMessages(fn);
+  }
+
+  /**
+   * Read access to the app secret, written as identity policy: `secret.grantRead` would also put these
+   * roles into the data stack's key policy, and the data stack must not depend on this one.
+   */
+  private grantAppSecretRead(fn: ReliefFundFunction): void {
+    const { appSecret, key } = this.data;
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [appSecret.secretArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+      }),
+    );
+  }
+
+  private alarmOn(id: string, description: string, metric: IMetric, threshold: number): void {
+    new Alarm(this, id, {
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(this.data.alarmTopic));
+  }
+}
