@@ -1,0 +1,19 @@
+/**
+ * Every operation contract, gathered for the OpenAPI document. Each context's schema module exports
+ * its contracts; add a module here when a context is added (a test checks every route is covered).
+ */
+import type { OperationContract } from '../http/operation.ts';
+import * as counties from './counties.ts';
+import * as funds from './funds.ts';
+import * as publicRoutes from './public.ts';
+import * as webhookEndpoints from './webhook-endpoints.ts';
+
+const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, webhookEndpoints];
+
+function isContract(value: unknown): value is OperationContract {
+  return typeof value === 'object' && value !== null && 'operationId' in value && 'responses' in value;
+}
+
+export const contracts: ReadonlyMap<string, OperationContract> = new Map(
+  modules.flatMap((m) => Object.values(m).filter(isContract)).map((c) => [c.operationId, c]),
+);
