@@ -1,0 +1,247 @@
+/**
+ * Delivery state of outbox events (the items `eventStep` in ./events.ts writes) and the outbox index.
+ *
+ * The event item is the truth about a delivery; SQS jobs and sweeps are only hints to look at it:
+ * - `status`: `pending` until finished as `delivered`, `failed` (an endpoint ran out of retries) or
+ *   `dropped` (nobody subscribed to a type that does not wait for subscribers).
+ * - `deliveries`: per endpoint `{ acknowledged, attempts, round, nextAttemptAt }`, so a duplicate job or a
+ *   second worker never sends again to an endpoint that already acknowledged, and retries count per endpoint.
+ * - `round`: raised by a redelivery; an endpoint's attempts from an older round no longer count.
+ * - `leaseOwner`/`leaseUntil`: one worker at a time works on an event; a crashed worker's lease expires.
+ * - `gsi3pk`/`gsi3sk`: present while the event is unfinished; `gsi3sk` starts with the time it is due to be
+ *   looked at (next attempt, or the end of a lease), which is what the outbox sweeper queries.
+ */
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import type { EventType } from '../domain/events.ts';
+import { DomainError } from '../domain/errors.ts';
+import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
+import { config } from '../config.ts';
+import { logger } from '../logger.ts';
+import { documents, sqs } from './clients.ts';
+import { keys } from './keys.ts';
+import { OUTBOX_SHARDS, outboxShard, outboxSortKey, type EventRecord } from './events.ts';
+import type { TxStep } from './transactions.ts';
+
+export type EventStatus = EventRecord['status'];
+
+export interface EndpointDelivery {
+  acknowledged: boolean;
+  /** Failed attempts in the current round. */
+  attempts: number;
+  round: number;
+  /** ISO time before which this endpoint is not tried again. */
+  nextAttemptAt: string | null;
+}
+
+export interface OutboxEvent extends EventRecord {
+  createdAt: string;
+  round: number;
+  deliveries: Record<string, EndpointDelivery>;
+  /** When the event is due to be looked at; null once finished. */
+  dueAt: string | null;
+  leaseOwner: string | null;
+  leaseUntil: string | null;
+}
+
+/** A delivery job on the delivery queue. `notBefore` marks a retry that waits longer than one SQS delay. */
+export const deliveryJobSchema = z.object({
+  kind: z.literal('event'),
+  messageId: z.string().min(1),
+  notBefore: z.string().datetime().optional(),
+});
+
+export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
+
+function toOutboxEvent(item: Record<string, unknown>): OutboxEvent {
+  const sortKey = item.gsi3sk as string | undefined;
+  return {
+    messageId: item.messageId as string,
+    eventType: item.eventType as EventType,
+    timestamp: item.timestamp as string,
+    data: (item.data as Record<string, unknown>) ?? {},
+    status: item.status as EventStatus,
+    subject: item.subject as string,
+    createdAt: (item.createdAt as string | undefined) ?? (item.timestamp as string),
+    round: (item.round as number | undefined) ?? 0,
+    deliveries: (item.deliveries as Record<string, EndpointDelivery> | undefined) ?? {},
+    dueAt: sortKey ? sortKey.slice(0, sortKey.indexOf('#')) : null,
+    leaseOwner: (item.leaseOwner as string | undefined) ?? null,
+    leaseUntil: (item.leaseUntil as string | undefined) ?? null,
+  };
+}
+
+export async function getOutboxEvent(messageId: string): Promise<OutboxEvent | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.event(messageId), ConsistentRead: true }),
+  );
+  return Item ? toOutboxEvent(Item) : undefined;
+}
+
+/**
+ * Takes the event for one worker until `leaseUntil`, and moves its due time there: if the worker
+ * dies, the sweeper finds the event once the lease is over. Returns undefined when the event is
+ * finished or another worker holds it.
+ */
+export async function leaseEvent(messageId: string, owner: string, now: Date, leaseMs: number): Promise<OutboxEvent | undefined> {
+  const until = new Date(now.getTime() + leaseMs);
+  try {
+    const { Attributes } = await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: keys.event(messageId),
+        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, gsi3sk = :due',
+        ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':owner': owner,
+          ':until': until.toISOString(),
+          ':due': outboxSortKey(until, messageId),
+          ':pending': 'pending',
+          ':now': now.toISOString(),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes ? toOutboxEvent(Attributes) : undefined;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
+}
+
+export type LeaseRelease =
+  | { status: 'pending'; dueAt: Date }
+  | { status: 'delivered' | 'failed' | 'dropped' };
+
+/**
+ * Writes what a worker learned and gives the lease back, in one conditional update. False when the
+ * lease was taken from us meanwhile (a redelivery re-armed the event): the newer state wins.
+ */
+export async function releaseEvent(
+  event: OutboxEvent,
+  owner: string,
+  deliveries: Record<string, EndpointDelivery>,
+  outcome: LeaseRelease,
+  now: Date,
+): Promise<boolean> {
+  const values: Record<string, unknown> = {
+    ':owner': owner,
+    ':deliveries': deliveries,
+    ':status': outcome.status,
+    ':at': now.toISOString(),
+    ':round': event.round,
+  };
+  let update: string;
+  if (outcome.status === 'pending') {
+    values[':due'] = outboxSortKey(outcome.dueAt, event.messageId);
+    update = 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, gsi3sk = :due REMOVE leaseOwner, leaseUntil';
+  } else {
+    // Finished: out of the outbox index, so the sweeper never looks at it again.
+    update = 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi3pk, gsi3sk';
+  }
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: keys.event(event.messageId),
+        UpdateExpression: update,
+        // A redelivery meanwhile removed our lease and raised the round: its fresh state must stay.
+        ConditionExpression:
+          event.round === 0
+            ? 'leaseOwner = :owner AND (attribute_not_exists(#round) OR #round = :round)'
+            : 'leaseOwner = :owner AND #round = :round',
+        ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+/**
+ * Re-arms a failed (or still pending) event for a fresh round of attempts with the SAME message id,
+ * so receivers that saw it before recognise it. Endpoints that acknowledged stay acknowledged. For the
+ * caller's transaction (a payout redelivery); queue the event after the commit (`enqueueEvents`).
+ */
+export function eventRedeliveryStep(messageId: string, now: Date): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.event(messageId),
+        UpdateExpression:
+          'SET #status = :pending, #round = if_not_exists(#round, :zero) + :one, updatedAt = :at, gsi3pk = :shard, gsi3sk = :due ' +
+          'REMOVE leaseOwner, leaseUntil, finishedAt',
+        ConditionExpression: 'attribute_exists(pk) AND #status IN (:failed, :pending)',
+        ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
+        ExpressionAttributeValues: {
+          ':pending': 'pending',
+          ':failed': 'failed',
+          ':zero': 0,
+          ':one': 1,
+          ':at': now.toISOString(),
+          ':shard': outboxShard(messageId),
+          ':due': outboxSortKey(now, messageId),
+        },
+      },
+    },
+    onConditionFailed: (current) =>
+      new DomainError('invalid_state', current ? `The event was already ${String(current.status)}` : 'The event does not exist'),
+  };
+}
+
+/** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first). */
+export async function* overdueEvents(cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
+  for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await documents.send(
+        new QueryCommand({
+          TableName: config().TABLE_NAME,
+          IndexName: 'gsi3',
+          KeyConditionExpression: 'gsi3pk = :shard AND gsi3sk < :cutoff',
+          ExpressionAttributeValues: { ':shard': `OUTBOX#${shard}`, ':cutoff': cutoff.toISOString() },
+          ProjectionExpression: 'messageId',
+          Limit: pageSize,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const ids = (page.Items ?? []).map((i) => i.messageId as string).filter(Boolean);
+      if (ids.length > 0) yield ids;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+}
+
+/**
+ * Sends delivery jobs, ten per request. Returns how many were queued; a job that is not queued is
+ * found again by the sweeper (the event stays in the outbox index), so failures are logged, not thrown.
+ */
+export async function queueDeliveryJobs(jobs: { job: DeliveryJob; delaySeconds?: number }[]): Promise<number> {
+  let queued = 0;
+  for (let i = 0; i < jobs.length; i += 10) {
+    const chunk = jobs.slice(i, i + 10);
+    try {
+      const result = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: config().DELIVERY_QUEUE_URL,
+          Entries: chunk.map(({ job, delaySeconds }, n) => ({
+            Id: String(n),
+            MessageBody: JSON.stringify(job),
+            ...(delaySeconds && delaySeconds > 0 ? { DelaySeconds: Math.min(Math.ceil(delaySeconds), MAX_SQS_DELAY_SECONDS) } : {}),
+          })),
+        }),
+      );
+      queued += result.Successful?.length ?? 0;
+      if (result.Failed?.length) logger.warn('some delivery jobs were not queued; the sweeper will', { failed: result.Failed.length });
+    } catch (error) {
+      logger.warn('delivery jobs not queued; the sweeper will', { count: chunk.length, error: (error as Error).name });
+    }
+  }
+  return queued;
+}
