@@ -8,5 +8,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     silent: 'passed-only',
+    reporters: ['default', './test/summary-reporter.ts'],
+    // Handlers log at INFO in production; tests keep their output to warnings and errors
+    // (tests that inspect logs raise the level themselves).
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
   },
 });
