@@ -4,6 +4,7 @@ import * as contracts from '#shared/schemas/counties';
 import { getCounty, listCounties, putCounty } from '#shared/data/counties';
 import { allocationsOfCounty } from '#shared/data/funds';
 import { readCountyStats } from '#shared/data/county-stats';
+import { countyCampaignReport } from '#shared/data/campaigns';
 
 const count = (n: number | undefined) => n ?? 0;
 
@@ -17,7 +18,7 @@ export const handler = httpFunction('counties', [
   }),
   implement(contracts.listCounties, async ({ query }) => ok(await listCounties(query))),
   implement(contracts.getCounty, async ({ params }) => ok(await getCounty(params.countyCode))),
-  implement(contracts.getCountyReport, async ({ params }) => {
+  implement(contracts.getCountyReport, async ({ params, now }) => {
     await getCounty(params.countyCode);
     const [allocations, stats] = await Promise.all([
       allocationsOfCounty(params.countyCode),
@@ -42,15 +43,7 @@ export const handler = httpFunction('counties', [
         paid: pair('paid'),
         payoutFailed: pair('payoutFailed'),
       },
-      campaigns: {
-        scheduled: count(c.scheduled),
-        active: count(c.active),
-        ended: count(c.ended),
-        cancelled: count(c.cancelled),
-        orders: count(c.orders),
-        unitsSold: count(c.unitsSold),
-        grossSales: count(c.grossSales),
-      },
+      campaigns: await countyCampaignReport(params.countyCode, c, now),
       stations: { applied: count(s.applied), active: count(s.active), suspended: count(s.suspended) },
     });
   }),

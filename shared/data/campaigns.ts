@@ -1,0 +1,400 @@
+/**
+ * County promotion campaigns.
+ *
+ * Items:
+ * - campaign `CMP#<id> / CMP`, with its audit trail in the same collection. Listings:
+ *   all campaigns `gsi1pk = CAMPAIGNS`, `gsi1sk = <campaignId>`; per county `gsi2pk = COUNTY#<code>#CMP`,
+ *   `gsi2sk = <campaignId>` (ULIDs, so newest first is descending). `cancelledAt` exists only once cancelled.
+ * - live index `COUNTY#<code> / CMPLIVE#<channel>`: the windows of the county's live (not cancelled, not
+ *   yet ended) campaigns on that channel, with a `version`. Every launch and cancel rewrites it under a
+ *   version condition inside its own transaction, so two overlapping launches cannot both commit: the
+ *   loser's transaction fails, it re-reads, and now sees the winner's window (409 campaign_overlap).
+ *   The county report reads the same few items to split launched campaigns into scheduled / active /
+ *   ended by the clock, without scanning (see `campaignCounts`).
+ *
+ * County aggregates (topic `campaigns`): `launched`, `cancelled`, `orders`, `unitsSold`, `grossSales`,
+ * all moved in the transactions that change them.
+ */
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  acceptsResults,
+  campaignCounts,
+  campaignStatus,
+  decideResults,
+  firstOverlap,
+  NO_RESULTS,
+  stillLive,
+  type CampaignResults,
+  type CampaignStatus,
+  type Channel,
+  type LiveInterval,
+  type Product,
+} from '../domain/campaigns.ts';
+import { DomainError, invalidState, notFound, validationFailed } from '../domain/errors.ts';
+import { newId } from '../ids.ts';
+import { config } from '../config.ts';
+import { auditStep } from './audit.ts';
+import { documents } from './clients.ts';
+import { countyExistsStep } from './counties.ts';
+import { enqueueEvents, eventStep } from './events.ts';
+import { ledgerStep, type Actor } from './funds.ts';
+import { keys } from './keys.ts';
+import { queryPage, type Page } from './query.ts';
+import { statsStep } from './county-stats.ts';
+import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+
+export interface Campaign {
+  campaignId: string;
+  countyCode: string;
+  title: string;
+  channel: Channel;
+  products: Product[];
+  startsAt: string;
+  endsAt: string;
+  subsidy: { fundId: string; amount: number } | null;
+  status: CampaignStatus;
+  createdBy: string;
+  results: CampaignResults;
+  cancelledAt: string | null;
+  cancelReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Launch input with instants already normalised to UTC (`toISOString`), so stored strings compare in time order. */
+export interface LaunchInput {
+  countyCode: string;
+  title: string;
+  channel: Channel;
+  products: Product[];
+  startsAt: string;
+  endsAt: string;
+  subsidy?: { fundId: string; amount: number };
+}
+
+const liveIndexKey = (countyCode: string, channel: string) => ({ pk: keys.county(countyCode).pk, sk: `CMPLIVE#${channel}` });
+const LIVE_PREFIX = 'CMPLIVE#';
+
+export function toCampaign(item: Record<string, unknown>, now: Date): Campaign {
+  const c = {
+    startsAt: item.startsAt as string,
+    endsAt: item.endsAt as string,
+    cancelledAt: (item.cancelledAt as string | undefined) ?? null,
+  };
+  return {
+    campaignId: item.campaignId as string,
+    countyCode: item.countyCode as string,
+    title: item.title as string,
+    channel: item.channel as Channel,
+    products: item.products as Product[],
+    startsAt: c.startsAt,
+    endsAt: c.endsAt,
+    subsidy: (item.subsidy as Campaign['subsidy'] | undefined) ?? null,
+    status: campaignStatus(c, now),
+    createdBy: item.createdBy as string,
+    results: (item.results as CampaignResults | undefined) ?? NO_RESULTS,
+    cancelledAt: c.cancelledAt,
+    cancelReason: (item.cancelReason as string | undefined) ?? null,
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+  };
+}
+
+interface LiveIndex {
+  version: number;
+  live: LiveInterval[];
+}
+
+async function readLiveIndex(countyCode: string, channel: string): Promise<LiveIndex> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: liveIndexKey(countyCode, channel), ConsistentRead: true }),
+  );
+  return { version: (Item?.version as number | undefined) ?? 0, live: (Item?.live as LiveInterval[] | undefined) ?? [] };
+}
+
+/** Rewrites the live index, only if nobody else did since `read` (else the whole transaction is retried). */
+function liveIndexStep(countyCode: string, channel: string, read: LiveIndex, live: LiveInterval[], now: Date): TxStep {
+  return {
+    item: {
+      Put: {
+        TableName: config().TABLE_NAME,
+        Item: {
+          ...liveIndexKey(countyCode, channel),
+          type: 'campaign-live-index',
+          countyCode,
+          channel,
+          live,
+          version: read.version + 1,
+          updatedAt: now.toISOString(),
+        },
+        ConditionExpression: read.version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
+        ...(read.version === 0 ? {} : { ExpressionAttributeValues: { ':version': read.version } }),
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
+async function campaignItem(campaignId: string): Promise<Record<string, unknown>> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.campaign(campaignId), ConsistentRead: true }),
+  );
+  if (!Item) throw notFound(`Campaign ${campaignId}`);
+  return Item;
+}
+
+export async function getCampaign(campaignId: string, now: Date): Promise<Campaign> {
+  return toCampaign(await campaignItem(campaignId), now);
+}
+
+/**
+ * Launch: one transaction with the county check, the live index (version condition = the overlap
+ * rule), the campaign, the subsidy reservation (fund check + ledger `reserve`), the county aggregate,
+ * the audit entry and the `campaign.launched` event.
+ */
+export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date): Promise<Campaign> {
+  const campaignId = newId('campaign', now.getTime());
+  const at = now.toISOString();
+  const table = config().TABLE_NAME;
+  const window: LiveInterval = { campaignId, startsAt: Date.parse(input.startsAt), endsAt: Date.parse(input.endsAt) };
+  const item: Record<string, unknown> = {
+    ...keys.campaign(campaignId),
+    type: 'campaign',
+    campaignId,
+    countyCode: input.countyCode,
+    title: input.title,
+    channel: input.channel,
+    products: input.products,
+    startsAt: input.startsAt,
+    endsAt: input.endsAt,
+    subsidy: input.subsidy ?? null,
+    createdBy: actor.sub,
+    results: NO_RESULTS,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    gsi1pk: 'CAMPAIGNS',
+    gsi1sk: campaignId,
+    gsi2pk: `COUNTY#${input.countyCode}#CMP`,
+    gsi2sk: campaignId,
+  };
+  const campaign = toCampaign(item, now);
+  const event = eventStep('campaign.launched', campaignId, { ...campaign }, now);
+
+  await retryOnConflict(async () => {
+    const index = await readLiveIndex(input.countyCode, input.channel);
+    const clash = firstOverlap(window, index.live, now);
+    if (clash) {
+      throw new DomainError(
+        'campaign_overlap',
+        `Campaign ${clash.campaignId} of county ${input.countyCode} on ${input.channel} runs from ` +
+          `${new Date(clash.startsAt).toISOString()} to ${new Date(clash.endsAt).toISOString()}`,
+      );
+    }
+    const steps: TxStep[] = [
+      countyExistsStep(input.countyCode),
+      liveIndexStep(input.countyCode, input.channel, index, [...stillLive(index.live, now), window], now),
+      { item: { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
+    ];
+    if (input.subsidy) {
+      const { fundId, amount } = input.subsidy;
+      steps.push(
+        {
+          item: { ConditionCheck: { TableName: table, Key: keys.fund(fundId), ConditionExpression: 'attribute_exists(pk)' } },
+          onConditionFailed: () => notFound(`Fund ${fundId}`),
+        },
+        ledgerStep(fundId, input.countyCode, 'reserve', amount, now),
+      );
+    }
+    steps.push(
+      statsStep(input.countyCode, 'campaigns', { launched: 1 }, campaignId),
+      auditStep(item.pk as string, {
+        actor: actor.sub,
+        action: 'campaign.launched',
+        at: now,
+        correlationId: actor.correlationId,
+        toStatus: campaign.status,
+        details: { countyCode: input.countyCode, channel: input.channel, subsidy: input.subsidy ?? null },
+      }),
+      event.step,
+    );
+    // A retry after a conflict writes the same ids: the campaign and its event are one decision.
+    await transact(steps);
+  });
+  await enqueueEvents([event.messageId]);
+  return campaign;
+}
+
+/** Cancel before the end: frees the window, releases the subsidy reservation, all in one transaction. */
+export async function cancelCampaign(campaignId: string, reason: string, actor: Actor, now: Date): Promise<Campaign> {
+  const table = config().TABLE_NAME;
+  const at = now.toISOString();
+  const { campaign, messageId } = await retryOnConflict(async () => {
+    const item = await campaignItem(campaignId);
+    const before = toCampaign(item, now);
+    if (before.status === 'cancelled' || before.status === 'ended') {
+      throw invalidState(`Campaign ${campaignId} is ${before.status}; only a scheduled or active campaign can be cancelled`);
+    }
+    const index = await readLiveIndex(before.countyCode, before.channel);
+    const live = stillLive(index.live, now).filter((i) => i.campaignId !== campaignId);
+    const after = toCampaign({ ...item, cancelledAt: at, cancelReason: reason, updatedAt: at }, now);
+    const event = eventStep('campaign.cancelled', campaignId, { ...after }, now);
+    const steps: TxStep[] = [
+      {
+        item: {
+          Update: {
+            TableName: table,
+            Key: keys.campaign(campaignId),
+            UpdateExpression: 'SET cancelledAt = :at, cancelReason = :reason, updatedAt = :at, version = version + :one',
+            ConditionExpression: 'version = :version AND attribute_not_exists(cancelledAt) AND endsAt > :at',
+            ExpressionAttributeValues: { ':at': at, ':reason': reason, ':one': 1, ':version': item.version },
+          },
+        },
+        onConditionFailed: () => new TransactionConflict(),
+      },
+      liveIndexStep(before.countyCode, before.channel, index, live, now),
+    ];
+    if (before.subsidy) steps.push(ledgerStep(before.subsidy.fundId, before.countyCode, 'release', before.subsidy.amount, now));
+    steps.push(
+      statsStep(before.countyCode, 'campaigns', { cancelled: 1 }, campaignId),
+      auditStep(item.pk as string, {
+        actor: actor.sub,
+        action: 'campaign.cancelled',
+        at: now,
+        correlationId: actor.correlationId,
+        fromStatus: before.status,
+        toStatus: 'cancelled',
+        reason,
+        details: { released: before.subsidy?.amount ?? 0 },
+      }),
+      event.step,
+    );
+    await transact(steps);
+    return { campaign: after, messageId: event.messageId };
+  });
+  await enqueueEvents([messageId]);
+  return campaign;
+}
+
+/**
+ * Stores a cumulative snapshot when it is newer than the stored one (version condition: a concurrent
+ * report makes this one re-read and decide again) and moves the county aggregates by the difference.
+ */
+export async function reportResults(
+  campaignId: string,
+  report: { reportedAt: string; orders: number; unitsSold: number; grossSales: number },
+  actor: Actor,
+  now: Date,
+): Promise<Campaign> {
+  return retryOnConflict(async () => {
+    const item = await campaignItem(campaignId);
+    const current = toCampaign(item, now);
+    if (!acceptsResults(current, now)) {
+      throw invalidState(`Campaign ${campaignId} has not started; there are no results to report yet`);
+    }
+    if (Date.parse(report.reportedAt) < Date.parse(current.startsAt)) {
+      throw validationFailed([{ path: 'body.reportedAt', message: 'reportedAt must not be before the campaign starts' }]);
+    }
+    const decision = decideResults(current.results, report);
+    if (decision.kind === 'ignore') return current;
+    const at = now.toISOString();
+    const results: CampaignResults = { ...report };
+    const steps: TxStep[] = [
+      {
+        item: {
+          Update: {
+            TableName: config().TABLE_NAME,
+            Key: keys.campaign(campaignId),
+            UpdateExpression: 'SET results = :results, updatedAt = :at, version = version + :one',
+            ConditionExpression: 'version = :version',
+            ExpressionAttributeValues: { ':results': results, ':at': at, ':one': 1, ':version': item.version },
+          },
+        },
+        onConditionFailed: () => new TransactionConflict(),
+      },
+    ];
+    if (Object.values(decision.deltas).some((d) => d !== 0)) {
+      steps.push(statsStep(current.countyCode, 'campaigns', decision.deltas, campaignId));
+    }
+    steps.push(
+      auditStep(item.pk as string, {
+        actor: actor.sub,
+        action: 'campaign.results-reported',
+        at: now,
+        correlationId: actor.correlationId,
+        details: { ...report },
+      }),
+    );
+    await transact(steps);
+    return { ...current, results, updatedAt: at };
+  });
+}
+
+const STATUS_FILTERS: Record<CampaignStatus, string> = {
+  scheduled: 'attribute_not_exists(cancelledAt) AND startsAt > :now',
+  active: 'attribute_not_exists(cancelledAt) AND startsAt <= :now AND endsAt > :now',
+  ended: 'attribute_not_exists(cancelledAt) AND endsAt <= :now',
+  cancelled: 'attribute_exists(cancelledAt)',
+};
+
+export async function listCampaigns(
+  filter: { countyCode?: string; status?: CampaignStatus; channel?: Channel; limit: number; cursor?: string },
+  now: Date,
+): Promise<Page<Campaign>> {
+  const conditions: string[] = [];
+  const values: Record<string, unknown> = {};
+  if (filter.status) {
+    conditions.push(STATUS_FILTERS[filter.status]);
+    if (filter.status !== 'cancelled') values[':now'] = now.toISOString();
+  }
+  if (filter.channel) {
+    conditions.push('channel = :channel');
+    values[':channel'] = filter.channel;
+  }
+  const byCounty = filter.countyCode !== undefined;
+  if (byCounty) values[':list'] = `COUNTY#${filter.countyCode}#CMP`;
+  else values[':list'] = 'CAMPAIGNS';
+  const page = await queryPage({
+    index: byCounty ? 'gsi2' : 'gsi1',
+    keyCondition: byCounty ? 'gsi2pk = :list' : 'gsi1pk = :list',
+    filter: conditions.length ? conditions.join(' AND ') : undefined,
+    values,
+    newestFirst: true,
+    limit: filter.limit,
+    cursor: filter.cursor,
+    scope: `campaigns|${filter.countyCode ?? ''}|${filter.status ?? ''}|${filter.channel ?? ''}`,
+  });
+  return { items: page.items.map((i) => toCampaign(i, now)), nextCursor: page.nextCursor };
+}
+
+/** Every live window of a county across its channels (one Query over at most four small items). */
+async function liveWindowsOfCounty(countyCode: string): Promise<LiveInterval[]> {
+  const out: LiveInterval[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.county(countyCode).pk, ':prefix': LIVE_PREFIX },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) out.push(...((item.live as LiveInterval[] | undefined) ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return out;
+}
+
+/** The campaigns part of the county report from the running aggregates and the live windows. */
+export async function countyCampaignReport(countyCode: string, aggregates: Record<string, number>, now: Date) {
+  const live = await liveWindowsOfCounty(countyCode);
+  const counts = campaignCounts({ launched: aggregates.launched ?? 0, cancelled: aggregates.cancelled ?? 0 }, live, now);
+  return {
+    ...counts,
+    orders: aggregates.orders ?? 0,
+    unitsSold: aggregates.unitsSold ?? 0,
+    grossSales: aggregates.grossSales ?? 0,
+  };
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { defineContract } from '../http/operation.ts';
+import { CAMPAIGN_STATUSES, CHANNELS, launchShapeErrors, MAX_PRODUCTS } from '../domain/campaigns.ts';
+import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, pageOf, Reason, Timestamp, Total, idOf } from './common.ts';
+
+export const Channel = z.enum(CHANNELS).meta({ id: 'CampaignChannel' });
+export const CampaignStatus = z.enum(CAMPAIGN_STATUSES).meta({ id: 'CampaignStatus' });
+
+const Sku = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a sku of 1 to 64 letters, digits, dots, dashes or underscores');
+
+export const Product = z
+  .strictObject({
+    sku: Sku,
+    name: NonBlank(200),
+    unitPrice: Amount,
+    promoPrice: Amount,
+  })
+  .meta({ id: 'CampaignProduct', description: 'Prices in fen; promoPrice ≤ unitPrice.' });
+
+export const Subsidy = z
+  .strictObject({ fundId: idOf('fund'), amount: Amount })
+  .meta({ id: 'CampaignSubsidy', description: "Reserved on the fund's allocation for the county at launch, released on cancel." });
+
+const Count = z.number().int().min(0).max(1_000_000_000_000);
+
+export const LaunchCampaignBody = z
+  .strictObject({
+    countyCode: CountyCode,
+    title: NonBlank(200),
+    channel: Channel,
+    products: z.array(Product).min(1).max(MAX_PRODUCTS),
+    startsAt: Timestamp,
+    endsAt: Timestamp,
+    subsidy: Subsidy.optional(),
+  })
+  .superRefine((body, ctx) => {
+    for (const e of launchShapeErrors(body)) {
+      ctx.addIssue({ code: 'custom', path: e.path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), message: e.message });
+    }
+  })
+  .meta({
+    id: 'LaunchCampaignBody',
+    description:
+      '1..100 products with unique skus; endsAt after startsAt and at most 90 days later; startsAt not more than 5 minutes in the past.',
+  });
+
+export type LaunchCampaignInput = z.infer<typeof LaunchCampaignBody>;
+
+export const CampaignResultsBody = z
+  .strictObject({
+    reportedAt: Timestamp,
+    orders: Count,
+    unitsSold: Count,
+    grossSales: z.number().int().min(0).max(MAX_AMOUNT),
+  })
+  .meta({
+    id: 'CampaignResultsBody',
+    description: 'Cumulative figures up to reportedAt; a snapshot not newer than the stored one is ignored.',
+  });
+
+export const CampaignResults = z
+  .object({ orders: Count, unitsSold: Count, grossSales: Total, reportedAt: Timestamp.nullable() })
+  .meta({ id: 'CampaignResults' });
+
+export const Campaign = z
+  .object({
+    campaignId: idOf('campaign'),
+    countyCode: CountyCode,
+    title: z.string(),
+    channel: Channel,
+    products: z.array(Product),
+    startsAt: Timestamp,
+    endsAt: Timestamp,
+    subsidy: Subsidy.nullable(),
+    status: CampaignStatus,
+    createdBy: z.string(),
+    results: CampaignResults,
+    cancelledAt: Timestamp.nullable(),
+    cancelReason: z.string().nullable(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Campaign' });
+
+const CampaignParams = z.strictObject({ campaignId: idOf('campaign') });
+
+export const launchCampaign = defineContract({
+  operationId: 'launchCampaign',
+  tag: 'Campaigns',
+  summary: 'Launch a county promotion campaign',
+  description:
+    'Fails with 409 campaign_overlap when a scheduled or active campaign of the same county and channel overlaps in time, ' +
+    'and with 409 insufficient_allocation when the subsidy cannot be reserved; nothing changes then.',
+  body: LaunchCampaignBody,
+  responses: { 201: { description: 'Launched', schema: Campaign } },
+  errors: ['campaign_overlap', 'insufficient_allocation', 'not_found'],
+});
+
+export const listCampaigns = defineContract({
+  operationId: 'listCampaigns',
+  tag: 'Campaigns',
+  summary: 'List campaigns, newest first',
+  query: z.strictObject({
+    countyCode: CountyCode.optional(),
+    status: CampaignStatus.optional(),
+    channel: Channel.optional(),
+    ...Page,
+  }),
+  responses: { 200: { description: 'A page of campaigns', schema: pageOf(Campaign, 'CampaignPage') } },
+});
+
+export const getCampaign = defineContract({
+  operationId: 'getCampaign',
+  tag: 'Campaigns',
+  summary: 'Get a campaign',
+  params: CampaignParams,
+  responses: { 200: { description: 'The campaign', schema: Campaign } },
+});
+
+export const cancelCampaign = defineContract({
+  operationId: 'cancelCampaign',
+  tag: 'Campaigns',
+  summary: 'Cancel a campaign before it ends; its subsidy reservation is released',
+  params: CampaignParams,
+  body: Reason,
+  responses: { 200: { description: 'The cancelled campaign', schema: Campaign } },
+  errors: ['invalid_state'],
+});
+
+export const reportCampaignResults = defineContract({
+  operationId: 'reportCampaignResults',
+  tag: 'Campaigns',
+  summary: 'Report cumulative sales figures',
+  description: 'A snapshot older than (or as old as) the stored one is ignored: 200 with the campaign unchanged.',
+  params: CampaignParams,
+  body: CampaignResultsBody,
+  responses: { 200: { description: 'The campaign', schema: Campaign } },
+  errors: ['invalid_state'],
+});
