@@ -1,0 +1,467 @@
+/**
+ * Disbursements: maker-checker requests to pay money out of a county allocation.
+ *
+ * Item `DSB#<id> / DSB` with a `version` that every change bumps and checks (optimistic concurrency).
+ * Listings, newest first (ids are ULIDs):
+ * - `gsi1pk = DSBS` — every disbursement; `fundId` alone is a filter on it (a deployment runs a handful
+ *   of funds, so a fund filter keeps a large share of what it reads anyway);
+ * - `gsi2pk = DSB#STATUS#<status>` — the approval queue and other status views, moved on each transition;
+ * - `gsi3pk = DSB#COUNTY#<code>` — a county's disbursements (counties are many: the selective key).
+ * Filters combine: the most selective key condition (county, then status) plus the rest as a filter.
+ *
+ * The approval that completes the set is ONE TransactWriteItems: disbursement (version + status),
+ * reservation on the allocation (available ≥ amount), the payout (attribute_not_exists), the station
+ * still active (for a station beneficiary), the audit entry, the `disbursement.approved` and
+ * `payout.requested` events and the county report's move. Cancellation reasons decide the answer.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  decideApproval,
+  decideCancellation,
+  decideRejection,
+  maskDisbursement,
+  requiredApprovals,
+  settlementStatus,
+  statsMove,
+  type Approval,
+  type Disbursement,
+  type DisbursementStatus,
+  type HistoryEntry,
+  type Purpose,
+} from '../domain/disbursements.ts';
+import { DomainError, invalidState, notFound } from '../domain/errors.ts';
+import type { Beneficiary, Payout, Settlement } from '../domain/payouts.ts';
+import type { Role } from '../domain/roles.ts';
+import { newId } from '../ids.ts';
+import { config } from '../config.ts';
+import { auditStep } from './audit.ts';
+import { documents } from './clients.ts';
+import { countyExistsStep } from './counties.ts';
+import { statsStep } from './county-stats.ts';
+import { enqueueEvents, eventStep } from './events.ts';
+import { getFundSettings, ledgerStep, type Actor } from './funds.ts';
+import { keys } from './keys.ts';
+import { payoutPutStep } from './payouts.ts';
+import { queryPage, type Page } from './query.ts';
+import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+
+interface StoredDisbursement extends Disbursement {
+  version: number;
+}
+
+export interface NewDisbursement {
+  fundId: string;
+  countyCode: string;
+  amount: number;
+  purpose: Purpose;
+  beneficiary: Beneficiary;
+  memo?: string;
+}
+
+const statusIndexKey = (status: DisbursementStatus) => `DSB#STATUS#${status}`;
+const countyIndexKey = (countyCode: string) => `DSB#COUNTY#${countyCode}`;
+
+function toDisbursement(item: Record<string, unknown>): StoredDisbursement {
+  return {
+    disbursementId: item.disbursementId as string,
+    fundId: item.fundId as string,
+    countyCode: item.countyCode as string,
+    amount: item.amount as number,
+    currency: 'CNY',
+    purpose: item.purpose as Purpose,
+    beneficiary: item.beneficiary as Beneficiary,
+    memo: (item.memo as string | null) ?? null,
+    status: item.status as DisbursementStatus,
+    requiredApprovals: item.requiredApprovals as number,
+    approvals: (item.approvals as Approval[] | undefined) ?? [],
+    requestedBy: item.requestedBy as string,
+    payoutId: (item.payoutId as string | null) ?? null,
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    history: (item.history as HistoryEntry[] | undefined) ?? [],
+    version: item.version as number,
+  };
+}
+
+/** The response form: account number masked, no storage fields. */
+function publicDisbursement(d: StoredDisbursement): Disbursement {
+  const { version: _, ...rest } = d;
+  return maskDisbursement(rest);
+}
+
+async function findDisbursement(disbursementId: string): Promise<StoredDisbursement | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.disbursement(disbursementId), ConsistentRead: true }),
+  );
+  return Item ? toDisbursement(Item) : undefined;
+}
+
+async function readDisbursement(disbursementId: string): Promise<StoredDisbursement> {
+  const d = await findDisbursement(disbursementId);
+  if (!d) throw notFound(`Disbursement ${disbursementId}`);
+  return d;
+}
+
+export async function getDisbursement(disbursementId: string): Promise<Disbursement> {
+  return publicDisbursement(await readDisbursement(disbursementId));
+}
+
+/** A station beneficiary must be active in the disbursement's county, at creation and again at the final approval. */
+function stationActiveStep(stationId: string, countyCode: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: keys.station(stationId),
+        ConditionExpression: 'attribute_exists(pk) AND #status = :active AND countyCode = :county',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'active', ':county': countyCode },
+      },
+    },
+    onConditionFailed: (old) =>
+      old
+        ? invalidState(`Station ${stationId} is not active in county ${countyCode}`)
+        : notFound(`Station ${stationId}`),
+  };
+}
+
+function allocationExistsStep(fundId: string, countyCode: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: keys.allocation(fundId, countyCode),
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    },
+    onConditionFailed: () =>
+      new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
+  };
+}
+
+function disbursementAudit(d: StoredDisbursement, entry: HistoryEntry, actor: Actor, details?: Record<string, unknown>): TxStep {
+  return auditStep(keys.disbursement(d.disbursementId).pk, {
+    actor: actor.sub,
+    action: `disbursement.${entry.action}`,
+    at: new Date(entry.at),
+    correlationId: actor.correlationId,
+    fromStatus: entry.fromStatus,
+    toStatus: entry.toStatus,
+    reason: entry.reason,
+    details: { fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, ...details },
+  });
+}
+
+export async function createDisbursement(input: NewDisbursement, actor: Actor, now: Date): Promise<Disbursement> {
+  const fund = await getFundSettings(input.fundId);
+  const disbursementId = newId('disbursement', now.getTime());
+  const at = now.toISOString();
+  const created: HistoryEntry = { at, actor: actor.sub, action: 'created', fromStatus: null, toStatus: 'pending_approval' };
+  const d: StoredDisbursement = {
+    disbursementId,
+    fundId: input.fundId,
+    countyCode: input.countyCode,
+    amount: input.amount,
+    currency: 'CNY',
+    purpose: input.purpose,
+    beneficiary: input.beneficiary,
+    memo: input.memo ?? null,
+    status: 'pending_approval',
+    requiredApprovals: requiredApprovals(input.amount, fund.dualApprovalThreshold),
+    approvals: [],
+    requestedBy: actor.sub,
+    payoutId: null,
+    createdAt: at,
+    updatedAt: at,
+    history: [created],
+    version: 1,
+  };
+  const stationId = input.beneficiary.kind === 'station' ? input.beneficiary.stationId : undefined;
+  await transact([
+    // Order matters: the first failed condition is the answer (an unknown county before a missing allocation).
+    countyExistsStep(input.countyCode),
+    allocationExistsStep(input.fundId, input.countyCode),
+    ...(stationId ? [stationActiveStep(stationId, input.countyCode)] : []),
+    {
+      item: {
+        Put: {
+          TableName: config().TABLE_NAME,
+          Item: {
+            ...keys.disbursement(disbursementId),
+            type: 'disbursement',
+            ...d,
+            gsi1pk: 'DSBS',
+            gsi1sk: disbursementId,
+            gsi2pk: statusIndexKey(d.status),
+            gsi2sk: disbursementId,
+            gsi3pk: countyIndexKey(d.countyCode),
+            gsi3sk: disbursementId,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    },
+    disbursementAudit(d, created, actor, { requiredApprovals: d.requiredApprovals, stationId }),
+    statsStep(d.countyCode, 'disbursements', statsMove(null, d.status, d.amount), disbursementId),
+  ]);
+  return publicDisbursement(d);
+}
+
+export async function listDisbursements(filter: {
+  status?: DisbursementStatus;
+  fundId?: string;
+  countyCode?: string;
+  limit: number;
+  cursor?: string;
+}): Promise<Page<Disbursement>> {
+  const values: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  const filters: string[] = [];
+  let index: 'gsi1' | 'gsi2' | 'gsi3';
+  if (filter.countyCode !== undefined) {
+    index = 'gsi3';
+    values[':pk'] = countyIndexKey(filter.countyCode);
+  } else if (filter.status !== undefined) {
+    index = 'gsi2';
+    values[':pk'] = statusIndexKey(filter.status);
+  } else {
+    index = 'gsi1';
+    values[':pk'] = 'DSBS';
+  }
+  if (filter.status !== undefined && index !== 'gsi2') {
+    filters.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = filter.status;
+  }
+  if (filter.fundId !== undefined) {
+    filters.push('fundId = :fundId');
+    values[':fundId'] = filter.fundId;
+  }
+  const page = await queryPage({
+    index,
+    keyCondition: `${index}pk = :pk`,
+    filter: filters.length ? filters.join(' AND ') : undefined,
+    names: Object.keys(names).length ? names : undefined,
+    values,
+    newestFirst: true,
+    limit: filter.limit,
+    cursor: filter.cursor,
+    scope: `disbursements|${filter.status ?? ''}|${filter.fundId ?? ''}|${filter.countyCode ?? ''}`,
+  });
+  return { items: page.items.map((i) => publicDisbursement(toDisbursement(i))), nextCursor: page.nextCursor };
+}
+
+/**
+ * The disbursement's own change: status (when it moves), approvals, payout, history, always
+ * conditional on the version it was read at. `redecide` names the contract error when the
+ * condition fails for a reason other than a concurrent change.
+ */
+function disbursementChangeStep(
+  d: StoredDisbursement,
+  now: Date,
+  change: { status?: DisbursementStatus; approvals?: Approval[]; payoutId?: string; entry?: HistoryEntry },
+  redecide: (current: StoredDisbursement) => void,
+): TxStep {
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = { ':version': d.version, ':next': d.version + 1, ':at': now.toISOString(), ':from': d.status };
+  const sets = ['version = :next', 'updatedAt = :at'];
+  if (change.status) {
+    sets.push('#status = :to', 'gsi2pk = :gsi2pk');
+    values[':to'] = change.status;
+    values[':gsi2pk'] = statusIndexKey(change.status);
+  }
+  if (change.approvals) {
+    sets.push('approvals = :approvals');
+    values[':approvals'] = change.approvals;
+  }
+  if (change.payoutId) {
+    sets.push('payoutId = :payoutId');
+    values[':payoutId'] = change.payoutId;
+  }
+  if (change.entry) {
+    sets.push('history = list_append(history, :entry)');
+    values[':entry'] = [change.entry];
+  }
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.disbursement(d.disbursementId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'version = :version AND #status = :from',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    },
+    onConditionFailed: (old) => {
+      if (!old) return notFound(`Disbursement ${d.disbursementId}`);
+      try {
+        redecide(toDisbursement(old));
+      } catch (error) {
+        return error as Error;
+      }
+      return new TransactionConflict();
+    },
+  };
+}
+
+/**
+ * Records an approval. The approval that reaches `requiredApprovals` reserves the amount, creates the
+ * payout and queues it, all in one transaction; anything short of that is one conditional change.
+ */
+export async function approveDisbursement(
+  disbursementId: string,
+  input: { comment?: string },
+  actor: Actor,
+  now: Date,
+): Promise<Disbursement> {
+  const { disbursement, messageIds } = await retryOnConflict(async () => {
+    const d = await readDisbursement(disbursementId);
+    const decision = decideApproval(d, actor.sub, now, input.comment);
+    const redecide = (current: StoredDisbursement) => decideApproval(current, actor.sub, now, input.comment);
+    const at = now.toISOString();
+    if (!decision.completes) {
+      await transact([
+        disbursementChangeStep(d, now, { approvals: decision.approvals }, redecide),
+        auditStep(keys.disbursement(d.disbursementId).pk, {
+          actor: actor.sub,
+          action: 'disbursement.approval',
+          at: now,
+          correlationId: actor.correlationId,
+          fromStatus: d.status,
+          toStatus: d.status,
+          details: { approvals: decision.approvals.length, requiredApprovals: d.requiredApprovals },
+        }),
+      ]);
+      const next: StoredDisbursement = { ...d, approvals: decision.approvals, updatedAt: at, version: d.version + 1 };
+      return { disbursement: next, messageIds: [] as string[] };
+    }
+
+    const payoutId = newId('payout', now.getTime());
+    const entry: HistoryEntry = { at, actor: actor.sub, action: 'approved', fromStatus: d.status, toStatus: 'approved' };
+    const approved: StoredDisbursement = {
+      ...d,
+      status: 'approved',
+      approvals: decision.approvals,
+      payoutId,
+      updatedAt: at,
+      history: [...d.history, entry],
+      version: d.version + 1,
+    };
+    const payout: Payout = {
+      payoutId,
+      disbursementId: d.disbursementId,
+      batchId: null,
+      fundId: d.fundId,
+      countyCode: d.countyCode,
+      amount: d.amount,
+      currency: 'CNY',
+      beneficiary: d.beneficiary,
+      status: 'queued',
+      attempts: 0,
+      createdAt: at,
+      sentAt: null,
+      settledAt: null,
+      bankReference: null,
+      failureReason: null,
+    };
+    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved) as unknown as Record<string, unknown>, now);
+    // The finance system needs the full account number to pay: the one event that carries it.
+    const requestedEvent = eventStep('payout.requested', payoutId, payout as unknown as Record<string, unknown>, now);
+    const stationId = d.beneficiary.kind === 'station' ? d.beneficiary.stationId : undefined;
+    await transact([
+      disbursementChangeStep(d, now, { status: 'approved', approvals: decision.approvals, payoutId, entry }, redecide),
+      ledgerStep(d.fundId, d.countyCode, 'reserve', d.amount, now),
+      payoutPutStep(payout, requestedEvent.messageId),
+      ...(stationId ? [stationActiveStep(stationId, d.countyCode)] : []),
+      disbursementAudit(d, entry, actor, { payoutId, approvers: decision.approvals.map((a) => a.approver) }),
+      approvedEvent.step,
+      requestedEvent.step,
+      statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'approved', d.amount), d.disbursementId),
+    ]);
+    return { disbursement: approved, messageIds: [approvedEvent.messageId, requestedEvent.messageId] };
+  });
+  if (messageIds.length) await enqueueEvents(messageIds);
+  return publicDisbursement(disbursement);
+}
+
+async function closeDisbursement(
+  disbursementId: string,
+  to: 'rejected' | 'cancelled',
+  reason: string,
+  decide: (d: StoredDisbursement) => void,
+  actor: Actor,
+  now: Date,
+): Promise<Disbursement> {
+  return retryOnConflict(async () => {
+    const d = await readDisbursement(disbursementId);
+    decide(d);
+    const entry: HistoryEntry = { at: now.toISOString(), actor: actor.sub, action: to, fromStatus: d.status, toStatus: to, reason };
+    await transact([
+      disbursementChangeStep(d, now, { status: to, entry }, decide),
+      disbursementAudit(d, entry, actor),
+      statsStep(d.countyCode, 'disbursements', statsMove(d.status, to, d.amount), d.disbursementId),
+    ]);
+    return publicDisbursement({ ...d, status: to, updatedAt: entry.at, history: [...d.history, entry], version: d.version + 1 });
+  });
+}
+
+export function rejectDisbursement(disbursementId: string, reason: string, actor: Actor, now: Date): Promise<Disbursement> {
+  return closeDisbursement(disbursementId, 'rejected', reason, (d) => decideRejection(d, actor.sub), actor, now);
+}
+
+export function cancelDisbursement(
+  disbursementId: string,
+  reason: string,
+  caller: Actor & { roles: readonly Role[] },
+  now: Date,
+): Promise<Disbursement> {
+  return closeDisbursement(disbursementId, 'cancelled', reason, (d) => decideCancellation(d, caller), caller, now);
+}
+
+/**
+ * The disbursement's half of a settlement (approved → paid | payout_failed, history, county report),
+ * as steps of the payout's settlement transaction. Conditional on `approved` only: the payout's own
+ * status condition already serialises settlements, and anything else here is a broken invariant.
+ */
+export function payoutOutcomeSteps(
+  payout: { disbursementId: string; countyCode: string; amount: number },
+  settlement: Settlement,
+  actor: Actor,
+  now: Date,
+): TxStep[] {
+  const to = settlementStatus(settlement.outcome);
+  const entry: HistoryEntry = {
+    at: now.toISOString(),
+    actor: actor.sub,
+    action: to === 'paid' ? 'paid' : 'payout_failed',
+    fromStatus: 'approved',
+    toStatus: to,
+    ...(settlement.outcome === 'failed' && settlement.failureReason ? { reason: settlement.failureReason } : {}),
+  };
+  return [
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.disbursement(payout.disbursementId),
+          UpdateExpression:
+            'SET #status = :to, gsi2pk = :gsi2pk, updatedAt = :at, version = version + :one, history = list_append(history, :entry)',
+          ConditionExpression: '#status = :approved',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':gsi2pk': statusIndexKey(to),
+            ':at': entry.at,
+            ':one': 1,
+            ':entry': [entry],
+            ':approved': 'approved',
+          },
+        },
+      },
+      onConditionFailed: (old) =>
+        new Error(`ledger invariant: disbursement ${payout.disbursementId} is ${String(old?.status)} while its payout settles`),
+    },
+    statsStep(payout.countyCode, 'disbursements', statsMove('approved', to, payout.amount), payout.disbursementId),
+  ];
+}

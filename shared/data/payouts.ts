@@ -1,0 +1,321 @@
+/**
+ * Payouts and their settlement.
+ *
+ * Item `PAY#<id> / PAY` keeps the full account number (the finance system needs it to pay; the
+ * table is KMS-encrypted) and `requestedMessageId`, the id of its `payout.requested` event, so a
+ * redelivery re-arms the same webhook message. Responses and every other event mask the account.
+ * Listings (newest first, ids are ULIDs): `gsi1pk = PAYOUTS` (all), `gsi2pk = PAY#STATUS#<status>`
+ * (by status, moved on every transition), `gsi3pk = BAT#<batchId>#PAY` (payouts of a batch).
+ *
+ * Every transition is one transaction with its condition on the payout's status, an audit entry and,
+ * where a subscriber must hear of it, its outbox event.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { notFound } from '../domain/errors.ts';
+import {
+  assertRedeliverable,
+  becomesSent,
+  decideSettlement,
+  maskPayout,
+  outcomeStatus,
+  type Payout,
+  type PayoutStatus,
+  type Settlement,
+} from '../domain/payouts.ts';
+import { config } from '../config.ts';
+import { auditStep } from './audit.ts';
+import { documents } from './clients.ts';
+import { payoutOutcomeSteps } from './disbursements.ts';
+import { enqueueEvents, eventStep } from './events.ts';
+import type { Actor } from './funds.ts';
+import { ledgerStep } from './funds.ts';
+import { keys } from './keys.ts';
+import { eventRedeliveryStep } from './outbox.ts';
+import { queryPage, type Page } from './query.ts';
+import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+
+/** Actor recorded for transitions the webhook worker drives. */
+const DELIVERY_ACTOR = 'system:webhook-delivery';
+
+export interface StoredPayout extends Payout {
+  requestedMessageId: string;
+}
+
+const statusIndexKey = (status: PayoutStatus) => `PAY#STATUS#${status}`;
+
+export function toPayout(item: Record<string, unknown>): StoredPayout {
+  return {
+    payoutId: item.payoutId as string,
+    disbursementId: (item.disbursementId as string | null) ?? null,
+    batchId: (item.batchId as string | null) ?? null,
+    fundId: item.fundId as string,
+    countyCode: item.countyCode as string,
+    amount: item.amount as number,
+    currency: 'CNY',
+    beneficiary: item.beneficiary as Payout['beneficiary'],
+    status: item.status as PayoutStatus,
+    attempts: (item.attempts as number | undefined) ?? 0,
+    createdAt: item.createdAt as string,
+    sentAt: (item.sentAt as string | null) ?? null,
+    settledAt: (item.settledAt as string | null) ?? null,
+    bankReference: (item.bankReference as string | null) ?? null,
+    failureReason: (item.failureReason as string | null) ?? null,
+    requestedMessageId: item.requestedMessageId as string,
+  };
+}
+
+/** The response/event form: no storage fields, account number masked. */
+export function publicPayout(p: StoredPayout): Payout {
+  const { requestedMessageId: _, ...payout } = p;
+  return maskPayout(payout);
+}
+
+/** The new payout's item as a transaction step (`attribute_not_exists`: a payout is created once). */
+export function payoutPutStep(payout: Payout, requestedMessageId: string): TxStep {
+  return {
+    item: {
+      Put: {
+        TableName: config().TABLE_NAME,
+        Item: {
+          ...keys.payout(payout.payoutId),
+          type: 'payout',
+          ...payout,
+          requestedMessageId,
+          updatedAt: payout.createdAt,
+          gsi1pk: 'PAYOUTS',
+          gsi1sk: payout.payoutId,
+          gsi2pk: statusIndexKey(payout.status),
+          gsi2sk: payout.payoutId,
+          ...(payout.batchId ? { gsi3pk: `BAT#${payout.batchId}#PAY`, gsi3sk: payout.payoutId } : {}),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
+/**
+ * Hook for issue 6: a batch payout's transitions will also move the batch's `counts` here, in the
+ * same transaction. Single-disbursement payouts have nothing to add.
+ */
+export function batchCounterSteps(payout: StoredPayout, _from: PayoutStatus, _to: PayoutStatus): TxStep[] {
+  if (!payout.batchId) return [];
+  return [];
+}
+
+export async function findPayout(payoutId: string): Promise<StoredPayout | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.payout(payoutId), ConsistentRead: true }),
+  );
+  return Item ? toPayout(Item) : undefined;
+}
+
+export async function getPayout(payoutId: string): Promise<StoredPayout> {
+  const payout = await findPayout(payoutId);
+  if (!payout) throw notFound(`Payout ${payoutId}`);
+  return payout;
+}
+
+export async function listPayouts(filter: {
+  status?: PayoutStatus;
+  batchId?: string;
+  limit: number;
+  cursor?: string;
+}): Promise<Page<Payout>> {
+  const scope = `payouts|${filter.status ?? ''}|${filter.batchId ?? ''}`;
+  const page = filter.batchId
+    ? await queryPage({
+        index: 'gsi3',
+        keyCondition: 'gsi3pk = :pk',
+        values: { ':pk': `BAT#${filter.batchId}#PAY`, ...(filter.status ? { ':status': filter.status } : {}) },
+        ...(filter.status ? { filter: '#status = :status', names: { '#status': 'status' } } : {}),
+        newestFirst: true,
+        limit: filter.limit,
+        cursor: filter.cursor,
+        scope,
+      })
+    : await queryPage({
+        index: filter.status ? 'gsi2' : 'gsi1',
+        keyCondition: filter.status ? 'gsi2pk = :pk' : 'gsi1pk = :pk',
+        values: { ':pk': filter.status ? statusIndexKey(filter.status) : 'PAYOUTS' },
+        newestFirst: true,
+        limit: filter.limit,
+        cursor: filter.cursor,
+        scope,
+      });
+  return { items: page.items.map((i) => publicPayout(toPayout(i))), nextCursor: page.nextCursor };
+}
+
+/** The payout's status move as a step, conditional on the status it was read in. */
+function payoutMoveStep(
+  payout: StoredPayout,
+  to: PayoutStatus,
+  now: Date,
+  set: Record<string, unknown> = {},
+): TxStep {
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = {
+    ':from': payout.status,
+    ':to': to,
+    ':at': now.toISOString(),
+    ':gsi2pk': statusIndexKey(to),
+  };
+  const assignments = ['#status = :to', 'updatedAt = :at', 'gsi2pk = :gsi2pk'];
+  Object.entries(set).forEach(([name, value], i) => {
+    names[`#s${i}`] = name;
+    values[`:s${i}`] = value;
+    assignments.push(`#s${i} = :s${i}`);
+  });
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.payout(payout.payoutId),
+        UpdateExpression: `SET ${assignments.join(', ')}`,
+        ConditionExpression: '#status = :from',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    },
+    // Someone moved it since we read it: read again and decide again.
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
+function payoutAudit(payout: StoredPayout, action: string, to: PayoutStatus, actor: Actor, now: Date, details?: Record<string, unknown>, reason?: string): TxStep {
+  return auditStep(keys.payout(payout.payoutId).pk, {
+    actor: actor.sub,
+    action,
+    at: now,
+    correlationId: actor.correlationId,
+    fromStatus: payout.status,
+    toStatus: to,
+    reason,
+    details: { amount: payout.amount, disbursementId: payout.disbursementId, batchId: payout.batchId, ...details },
+  });
+}
+
+/**
+ * Every subscribed endpoint acknowledged `payout.requested`: queued → sent. Idempotent: a payout
+ * already sent, settled or failed is left alone. From delivery_failed too, since the receiver did
+ * get it after all.
+ */
+export async function markPayoutSent(payoutId: string, now: Date): Promise<void> {
+  await retryOnConflict(async () => {
+    const payout = await findPayout(payoutId);
+    if (!payout || !becomesSent(payout.status)) return;
+    await transact([
+      payoutMoveStep(payout, 'sent', now, { sentAt: now.toISOString(), attempts: Math.max(payout.attempts, 1) }),
+      payoutAudit(payout, 'payout.sent', 'sent', { sub: DELIVERY_ACTOR }, now),
+      ...batchCounterSteps(payout, payout.status, 'sent'),
+    ]);
+  });
+}
+
+/**
+ * The webhook retries for `payout.requested` ran out: queued → delivery_failed, with its
+ * `payout.delivery_failed` event in the same transaction. Idempotent: anything but queued is left alone.
+ */
+export async function markPayoutDeliveryFailed(payoutId: string, attempts: number, now: Date): Promise<void> {
+  const messageId = await retryOnConflict(async () => {
+    const payout = await findPayout(payoutId);
+    if (!payout || payout.status !== 'queued') return undefined;
+    const next: StoredPayout = { ...payout, status: 'delivery_failed', attempts: Math.max(payout.attempts, attempts) };
+    const event = eventStep('payout.delivery_failed', payoutId, publicPayout(next) as unknown as Record<string, unknown>, now);
+    await transact([
+      payoutMoveStep(payout, 'delivery_failed', now, { attempts: next.attempts }),
+      payoutAudit(payout, 'payout.delivery_failed', 'delivery_failed', { sub: DELIVERY_ACTOR }, now, { attempts: next.attempts }),
+      event.step,
+      ...batchCounterSteps(payout, payout.status, 'delivery_failed'),
+    ]);
+    return event.messageId;
+  });
+  if (messageId) await enqueueEvents([messageId]);
+}
+
+/** Raises the delivery attempt counter (never lowers it: attempts may be reported out of order). */
+export async function recordPayoutAttempts(payoutId: string, attempts: number): Promise<void> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: keys.payout(payoutId),
+        UpdateExpression: 'SET attempts = :n',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(attempts) OR attempts < :n)',
+        ExpressionAttributeValues: { ':n': attempts },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
+ * The finance system's report. succeeded: payout settled, disbursement paid, reservation → paid.
+ * failed: payout failed, disbursement payout_failed, reservation released. One transaction with the
+ * audit entry, the `payout.settled` / `payout.failed` event and the county report's move. The same
+ * outcome again answers with the payout unchanged; a contradicting one is `invalid_state`.
+ */
+export async function settlePayout(payoutId: string, settlement: Settlement, actor: Actor, now: Date): Promise<Payout> {
+  const result = await retryOnConflict(async () => {
+    const payout = await getPayout(payoutId);
+    if (decideSettlement(payout.status, settlement.outcome) === 'repeat') return { payout, messageId: undefined };
+    const to = outcomeStatus(settlement.outcome);
+    const at = now.toISOString();
+    const settled: StoredPayout =
+      to === 'settled'
+        ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
+        : { ...payout, status: to, settledAt: at, failureReason: settlement.failureReason ?? null };
+    const event = eventStep(
+      to === 'settled' ? 'payout.settled' : 'payout.failed',
+      payoutId,
+      publicPayout(settled) as unknown as Record<string, unknown>,
+      now,
+    );
+    await transact([
+      payoutMoveStep(payout, to, now, {
+        settledAt: at,
+        bankReference: settled.bankReference,
+        failureReason: settled.failureReason,
+      }),
+      ledgerStep(payout.fundId, payout.countyCode, to === 'settled' ? 'settle' : 'release', payout.amount, now),
+      ...(payout.disbursementId ? payoutOutcomeSteps({ ...payout, disbursementId: payout.disbursementId }, settlement, actor, now) : []),
+      ...batchCounterSteps(payout, payout.status, to),
+      payoutAudit(
+        payout,
+        to === 'settled' ? 'payout.settled' : 'payout.failed',
+        to,
+        actor,
+        now,
+        to === 'settled' ? { bankReference: settled.bankReference } : undefined,
+        settled.failureReason ?? undefined,
+      ),
+      event.step,
+    ]);
+    return { payout: settled, messageId: event.messageId };
+  });
+  if (result.messageId) await enqueueEvents([result.messageId]);
+  return publicPayout(result.payout);
+}
+
+/**
+ * A fund admin's second chance after the webhook retries ran out: delivery_failed → queued, and the
+ * same `payout.requested` message (same webhook-id, so the receiver can dedupe) re-armed, in one transaction.
+ */
+export async function redeliverPayout(payoutId: string, actor: Actor, now: Date): Promise<Payout> {
+  const payout = await retryOnConflict(async () => {
+    const current = await getPayout(payoutId);
+    assertRedeliverable(current.status);
+    await transact([
+      payoutMoveStep(current, 'queued', now),
+      eventRedeliveryStep(current.requestedMessageId, now),
+      payoutAudit(current, 'payout.redelivery_requested', 'queued', actor, now, { messageId: current.requestedMessageId }),
+      ...batchCounterSteps(current, current.status, 'queued'),
+    ]);
+    return { ...current, status: 'queued' as const };
+  });
+  await enqueueEvents([payout.requestedMessageId]);
+  return publicPayout(payout);
+}

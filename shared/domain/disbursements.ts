@@ -1,0 +1,137 @@
+/**
+ * Disbursements under maker-checker rules, as pure decisions: who may approve, reject or cancel,
+ * when an approval completes the set, and which status a settlement leads to. The data layer turns
+ * these decisions into conditional transactions; conditions re-check them at commit time.
+ */
+import { DomainError, invalidState } from './errors.ts';
+import type { Role } from './roles.ts';
+import { maskBeneficiary, type Beneficiary, type SettlementOutcome } from './payouts.ts';
+
+export const DISBURSEMENT_STATUSES = ['pending_approval', 'approved', 'paid', 'payout_failed', 'rejected', 'cancelled'] as const;
+export type DisbursementStatus = (typeof DISBURSEMENT_STATUSES)[number];
+
+export const PURPOSES = ['infrastructure', 'training', 'produce-subsidy', 'logistics', 'station-setup', 'other'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+export const FINAL_STATUSES: ReadonlySet<DisbursementStatus> = new Set(['paid', 'payout_failed', 'rejected', 'cancelled']);
+
+/** Every transition the state machine allows; anything else is `invalid_state`. */
+export const TRANSITIONS: Readonly<Record<DisbursementStatus, readonly DisbursementStatus[]>> = {
+  pending_approval: ['approved', 'rejected', 'cancelled'],
+  approved: ['paid', 'payout_failed'],
+  paid: [],
+  payout_failed: [],
+  rejected: [],
+  cancelled: [],
+};
+
+export function canMove(from: DisbursementStatus, to: DisbursementStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export interface Approval {
+  approver: string;
+  at: string;
+  comment: string | null;
+}
+
+export type HistoryAction = 'created' | 'approval' | 'approved' | 'rejected' | 'cancelled' | 'paid' | 'payout_failed';
+
+export interface HistoryEntry {
+  at: string;
+  actor: string;
+  action: HistoryAction;
+  fromStatus: DisbursementStatus | null;
+  toStatus: DisbursementStatus;
+  reason?: string;
+}
+
+export interface Disbursement {
+  disbursementId: string;
+  fundId: string;
+  countyCode: string;
+  amount: number;
+  currency: 'CNY';
+  purpose: Purpose;
+  beneficiary: Beneficiary;
+  memo: string | null;
+  status: DisbursementStatus;
+  requiredApprovals: number;
+  approvals: Approval[];
+  requestedBy: string;
+  payoutId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  history: HistoryEntry[];
+}
+
+/** Maker-checker: a second approver from the fund's dual-approval threshold on (inclusive). */
+export function requiredApprovals(amount: number, dualApprovalThreshold: number): number {
+  return amount >= dualApprovalThreshold ? 2 : 1;
+}
+
+export interface ApprovalDecision {
+  approval: Approval;
+  approvals: Approval[];
+  /** This approval completes the set: reserve, create the payout, move to `approved`. */
+  completes: boolean;
+}
+
+type Deciding = Pick<Disbursement, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'>;
+
+export function decideApproval(d: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
+  if (approver === d.requestedBy) throw new DomainError('self_approval', 'You cannot approve a disbursement you requested');
+  if (d.status !== 'pending_approval') throw invalidState(`The disbursement is ${d.status}; only pending_approval can be approved`);
+  if (d.approvals.some((a) => a.approver === approver)) {
+    throw new DomainError('duplicate_approval', 'You have already approved this disbursement');
+  }
+  const approval: Approval = { approver, at: now.toISOString(), comment: comment ?? null };
+  const approvals = [...d.approvals, approval];
+  return { approval, approvals, completes: approvals.length >= d.requiredApprovals };
+}
+
+export function decideRejection(d: Pick<Disbursement, 'status' | 'requestedBy'>, approver: string): void {
+  if (approver === d.requestedBy) throw new DomainError('self_approval', 'You cannot reject a disbursement you requested');
+  if (d.status !== 'pending_approval') throw invalidState(`The disbursement is ${d.status}; only pending_approval can be rejected`);
+}
+
+export function decideCancellation(
+  d: Pick<Disbursement, 'status' | 'requestedBy'>,
+  caller: { sub: string; roles: readonly Role[] },
+): void {
+  if (caller.sub !== d.requestedBy && !caller.roles.includes('fund-admin')) {
+    throw new DomainError('forbidden', 'Only its requester or a fund admin may cancel a disbursement');
+  }
+  if (d.status !== 'pending_approval') throw invalidState(`The disbursement is ${d.status}; only pending_approval can be cancelled`);
+}
+
+export const settlementStatus = (outcome: SettlementOutcome): DisbursementStatus =>
+  outcome === 'succeeded' ? 'paid' : 'payout_failed';
+
+/** Statuses the county report counts, with their attribute stem. */
+const STATS_NAME: Partial<Record<DisbursementStatus, string>> = {
+  pending_approval: 'pendingApproval',
+  approved: 'approved',
+  paid: 'paid',
+  payout_failed: 'payoutFailed',
+};
+
+/** Count and amount deltas for the county report when a disbursement moves `from → to` (null: created). */
+export function statsMove(from: DisbursementStatus | null, to: DisbursementStatus, amount: number): Record<string, number> {
+  const deltas: Record<string, number> = {};
+  const out = from ? STATS_NAME[from] : undefined;
+  const into = STATS_NAME[to];
+  if (out) {
+    deltas[`${out}Count`] = -1;
+    deltas[`${out}Amount`] = -amount;
+  }
+  if (into) {
+    deltas[`${into}Count`] = 1;
+    deltas[`${into}Amount`] = amount;
+  }
+  return deltas;
+}
+
+export function maskDisbursement(d: Disbursement): Disbursement {
+  return { ...d, beneficiary: maskBeneficiary(d.beneficiary) };
+}
