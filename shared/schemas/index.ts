@@ -3,12 +3,13 @@
  * its contracts; add a module here when a context is added (a test checks every route is covered).
  */
 import type { OperationContract } from '../http/operation.ts';
+import * as campaigns from './campaigns.ts';
 import * as counties from './counties.ts';
 import * as funds from './funds.ts';
 import * as publicRoutes from './public.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 
-const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, webhookEndpoints];
+const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, webhookEndpoints, campaigns];
 
 function isContract(value: unknown): value is OperationContract {
   return typeof value === 'object' && value !== null && 'operationId' in value && 'responses' in value;
