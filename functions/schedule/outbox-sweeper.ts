@@ -1,4 +1,17 @@
-// Built with the money-path issue; the entry exists so the stacks can be wired and synthesized.
-export const handler = async (): Promise<never> => {
-  throw new Error('not built yet');
+/**
+ * The outbox sweeper (EventBridge schedule, every OUTBOX_SWEEP_SECONDS): queues again the work that
+ * was committed but not done — a crash between commit and send, a lost message, an emulator restart.
+ */
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { logger } from '#shared/logger';
+import { config } from '#shared/config';
+import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/outbox';
+
+/** Everything the sweeper looks after; a new kind of deferred work adds its source here. */
+export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource];
+
+export const handler = async (_event: ScheduledEvent, context: Context): Promise<void> => {
+  logger.addContext(context);
+  const cutoff = new Date(Date.now() - config().OUTBOX_SWEEP_SECONDS * 1000);
+  await runSweep(SWEEP_SOURCES, cutoff);
 };

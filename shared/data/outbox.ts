@@ -30,6 +30,8 @@ export interface EndpointDelivery {
   acknowledged: boolean;
   /** Failed attempts in the current round. */
   attempts: number;
+  /** Every attempt to this endpoint over all rounds. */
+  totalAttempts: number;
   round: number;
   /** ISO time before which this endpoint is not tried again. */
   nextAttemptAt: string | null;
@@ -244,4 +246,46 @@ export async function queueDeliveryJobs(jobs: { job: DeliveryJob; delaySeconds?:
     }
   }
   return queued;
+}
+
+/**
+ * Something the outbox sweeper re-queues: committed work whose job may have been lost. Each source
+ * finds what is overdue at `cutoff` and queues it again; the consumers are idempotent, so queueing
+ * twice costs a no-op, never a second payment. (Batch expansions become another source.)
+ */
+export interface SweepSource {
+  name: string;
+  sweep(cutoff: Date): Promise<{ found: number; queued: number }>;
+}
+
+export const outboxEventsSource: SweepSource = {
+  name: 'outbox-events',
+  async sweep(cutoff) {
+    let found = 0;
+    let queued = 0;
+    for await (const messageIds of overdueEvents(cutoff)) {
+      found += messageIds.length;
+      queued += await queueDeliveryJobs(messageIds.map((messageId) => ({ job: { kind: 'event' as const, messageId } })));
+    }
+    return { found, queued };
+  },
+};
+
+/** Runs every source; one failing source does not keep the others from running. */
+export async function runSweep(sources: readonly SweepSource[], cutoff: Date): Promise<Record<string, { found: number; queued: number } | 'failed'>> {
+  const summary: Record<string, { found: number; queued: number } | 'failed'> = {};
+  await Promise.all(
+    sources.map(async (source) => {
+      try {
+        const counts = await source.sweep(cutoff);
+        summary[source.name] = counts;
+        logger.info('outbox sweep', { source: source.name, cutoff: cutoff.toISOString(), ...counts });
+      } catch (error) {
+        summary[source.name] = 'failed';
+        logger.error('outbox sweep failed', { source: source.name, error: (error as Error).name });
+      }
+    }),
+  );
+  if (Object.values(summary).includes('failed')) throw new Error('an outbox sweep source failed');
+  return summary;
 }

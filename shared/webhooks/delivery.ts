@@ -1,0 +1,346 @@
+/**
+ * Webhook delivery: one delivery job → one look at its outbox event.
+ *
+ * The event item decides (shared/data/outbox.ts): a job for a finished event, for an event another
+ * worker holds, or for a retry that is not due yet is a no-op, so SQS's at-least-once delivery and
+ * the sweeper's re-queues never make us deliver twice to an endpoint that acknowledged. Each attempt
+ * is signed afresh (Standard Webhooks, same `webhook-id` every time), sent to the address the URL
+ * guard checked just now (no second DNS answer to rebind), and recorded in the endpoint's delivery log.
+ */
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { config } from '../config.ts';
+import { logger } from '../logger.ts';
+import { WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
+import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
+import {
+  deliveryTargets,
+  disableEndpoint,
+  recordDeliveryAttempt,
+  type DeliveryTarget,
+} from '../data/webhook-endpoints.ts';
+import {
+  getOutboxEvent,
+  leaseEvent,
+  queueDeliveryJobs,
+  releaseEvent,
+  type DeliveryJob,
+  type EndpointDelivery,
+  type LeaseRelease,
+  type OutboxEvent,
+} from '../data/outbox.ts';
+import { markPayoutDeliveryFailed, markPayoutSent, recordPayoutAttempts } from '../data/payouts.ts';
+import { checkWebhookUrl, UnsafeWebhookUrl, type CheckedUrl, type Resolver } from './url-guard.ts';
+import { signWebhook, webhookBody } from './signing.ts';
+import { parseRetryAfter, retryDelaySeconds } from './retry-schedule.ts';
+
+/** A job that arrives this close before its due time is treated as due (SQS delays are whole seconds). */
+const DUE_TOLERANCE_MS = 1_000;
+/** Time for the database work around the HTTP calls of one event. */
+const LEASE_MARGIN_MS = 30_000;
+
+// ---------------------------------------------------------------------------------------------
+// Transport
+
+export interface AttemptResult {
+  /** 2xx within the timeout. */
+  ok: boolean;
+  status: number | null;
+  /** Seconds the receiver asked us to wait (`Retry-After`), when it did. */
+  retryAfterSeconds?: number;
+  /** Short, safe reason for a failure (never a secret or a body). */
+  error: string | null;
+  durationMs: number;
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  allowInsecure: boolean;
+  /** Replaces DNS (tests). */
+  resolve?: Resolver;
+}
+
+/** A lookup that always answers the already checked address, whatever name the socket asks for. */
+function pinnedLookup(checked: CheckedUrl): LookupFunction {
+  return ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    if (options?.all) callback(null, [{ address: checked.address, family: checked.family }]);
+    else callback(null, checked.address, checked.family);
+  }) as unknown as LookupFunction;
+}
+
+/** POSTs one signed delivery. Never throws: every outcome is an AttemptResult. */
+export async function sendWebhook(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  now: Date,
+  options: SendOptions,
+): Promise<AttemptResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  let checked: CheckedUrl;
+  try {
+    checked = await checkWebhookUrl(url, { allowInsecure: options.allowInsecure, resolve: options.resolve });
+  } catch (error) {
+    const reason = error instanceof UnsafeWebhookUrl ? error.message : 'URL check failed';
+    return { ok: false, status: null, error: `refused: ${reason}`, durationMs: elapsed() };
+  }
+  const target = checked.url;
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<AttemptResult>((resolve) => {
+    let settled = false;
+    const finish = (result: Omit<AttemptResult, 'durationMs'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...result, durationMs: elapsed() });
+    };
+    const req = send(
+      {
+        protocol: target.protocol,
+        // The name stays the Host header and the TLS server name; only the address is pinned.
+        hostname: target.hostname.replace(/^\[|\]$/g, ''),
+        port: target.port || undefined,
+        path: `${target.pathname}${target.search}`,
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body), 'user-agent': 'relief-fund-webhooks/1' },
+        lookup: pinnedLookup(checked),
+        agent: false,
+      },
+      (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        // The body is not ours to keep; drain it so the socket closes.
+        res.resume();
+        const retryAfter = res.headers['retry-after'];
+        finish({
+          ok: status >= 200 && status < 300,
+          status,
+          retryAfterSeconds: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now),
+          error: status >= 200 && status < 300 ? null : `HTTP ${status}`,
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      finish({ ok: false, status: null, error: `timeout after ${options.timeoutMs} ms` });
+      req.destroy();
+    }, options.timeoutMs);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      finish({ ok: false, status: null, error: `connection failed${error.code ? `: ${error.code}` : ''}` });
+    });
+    req.end(body);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// What finishing an event means for the entity it is about
+
+interface EventFinisher {
+  delivered?: (subject: string, attempts: number, now: Date) => Promise<void>;
+  failed?: (subject: string, attempts: number, now: Date) => Promise<void>;
+  /** After every round of attempts. */
+  attempted?: (subject: string, attempts: number, now: Date) => Promise<void>;
+}
+
+const FINISHERS: Partial<Record<EventType, EventFinisher>> = {
+  'payout.requested': {
+    delivered: (payoutId, _attempts, now) => markPayoutSent(payoutId, now),
+    failed: (payoutId, attempts, now) => markPayoutDeliveryFailed(payoutId, attempts, now),
+    attempted: (payoutId, attempts) => recordPayoutAttempts(payoutId, attempts),
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// One delivery job
+
+export type JobOutcome =
+  | 'unknown-event'
+  | 'already-finished'
+  | 'not-due'
+  | 'deferred'
+  | 'busy'
+  | 'waiting-for-subscriber'
+  | 'retry-scheduled'
+  | 'delivered'
+  | 'failed'
+  | 'dropped'
+  | 'superseded';
+
+export interface DeliveryRuntime {
+  now?: () => Date;
+  /** Replaces DNS for the URL guard (tests). */
+  resolve?: Resolver;
+}
+
+export interface EndpointOutcome {
+  endpointId: string;
+  result: AttemptResult;
+}
+
+/** A fresh state for an endpoint, or its state of an older round with the failures forgotten. */
+function stateFor(event: OutboxEvent, endpointId: string): EndpointDelivery {
+  const state = event.deliveries[endpointId];
+  if (!state) return { acknowledged: false, attempts: 0, totalAttempts: 0, round: event.round, nextAttemptAt: null };
+  if (state.acknowledged || state.round === event.round) return { ...state, totalAttempts: state.totalAttempts ?? state.attempts };
+  return { ...state, attempts: 0, round: event.round, nextAttemptAt: null, totalAttempts: state.totalAttempts ?? state.attempts };
+}
+
+function isExhausted(state: EndpointDelivery, schedule: readonly number[]): boolean {
+  return !state.acknowledged && state.attempts > schedule.length;
+}
+
+export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRuntime = {}): Promise<JobOutcome> {
+  const clock = runtime.now ?? (() => new Date());
+  const now = clock();
+  const settings = config();
+  const event = await getOutboxEvent(job.messageId);
+  if (!event) {
+    // Producers queue only after their commit, so there is nothing this job could ever deliver.
+    logger.warn('delivery job for an unknown event', { messageId: job.messageId });
+    return 'unknown-event';
+  }
+  if (event.status !== 'pending') return 'already-finished';
+
+  if (job.notBefore !== undefined) {
+    const notBefore = Date.parse(job.notBefore);
+    if (notBefore - now.getTime() > DUE_TOLERANCE_MS) {
+      // A wait longer than SQS's 15 minutes: hop once more, unless a newer schedule replaced this one.
+      if (event.dueAt !== new Date(notBefore).toISOString()) return 'not-due';
+      const waitSeconds = Math.min(Math.ceil((notBefore - now.getTime()) / 1000), MAX_SQS_DELAY_SECONDS);
+      await queueDeliveryJobs([{ job, delaySeconds: waitSeconds }]);
+      return 'deferred';
+    }
+  }
+  // Early jobs are duplicates: the job for the due time exists, or the sweeper brings the event back.
+  if (event.dueAt && Date.parse(event.dueAt) - now.getTime() > DUE_TOLERANCE_MS) return 'not-due';
+
+  const owner = randomUUID();
+  const leased = await leaseEvent(job.messageId, owner, now, settings.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
+  if (!leased) return 'busy';
+
+  const targets = await deliveryTargets(leased.eventType, now);
+  const deliveries: Record<string, EndpointDelivery> = { ...leased.deliveries };
+  for (const target of targets) deliveries[target.endpointId] = stateFor(leased, target.endpointId);
+
+  const due = targets.filter((t) => {
+    const state = deliveries[t.endpointId]!;
+    if (state.acknowledged || isExhausted(state, settings.WEBHOOK_RETRY_SCHEDULE)) return false;
+    return state.nextAttemptAt === null || Date.parse(state.nextAttemptAt) - now.getTime() <= DUE_TOLERANCE_MS;
+  });
+
+  const body = webhookBody(leased);
+  const outcomes = await Promise.all(due.map((target) => attempt(leased, target, body, deliveries[target.endpointId]!, runtime, clock)));
+
+  const gone = new Set<string>();
+  for (const { endpointId, result } of outcomes) {
+    const state = deliveries[endpointId]!;
+    state.totalAttempts += 1;
+    if (result.ok) {
+      state.acknowledged = true;
+      state.nextAttemptAt = null;
+      continue;
+    }
+    if (result.status === 410) {
+      // The receiver says the endpoint is gone for good: stop sending anything to it.
+      await disableEndpoint(endpointId, 'the receiver answered 410 Gone', now);
+      gone.add(endpointId);
+      state.nextAttemptAt = null;
+      continue;
+    }
+    state.attempts += 1;
+    const wait = retryDelaySeconds(settings.WEBHOOK_RETRY_SCHEDULE, state.attempts, result.retryAfterSeconds);
+    state.nextAttemptAt = wait === undefined ? null : new Date(now.getTime() + wait * 1000).toISOString();
+  }
+
+  const subscribed = targets.filter((t) => !gone.has(t.endpointId)).map((t) => deliveries[t.endpointId]!);
+  const attempts = Math.max(0, ...Object.values(deliveries).map((d) => d.totalAttempts ?? d.attempts));
+  const release = decide(leased, subscribed, deliveries, settings.WEBHOOK_RETRY_SCHEDULE, now);
+  const finisher = FINISHERS[leased.eventType];
+
+  // The entity moves first: if we die before the event is released, the lease runs out, the sweeper
+  // queues the event again, and the (idempotent) move is simply repeated.
+  if (outcomes.length > 0) await finisher?.attempted?.(leased.subject, attempts, now);
+  if (release.status === 'delivered') await finisher?.delivered?.(leased.subject, attempts, now);
+  if (release.status === 'failed') await finisher?.failed?.(leased.subject, attempts, now);
+
+  const released = await releaseEvent(leased, owner, deliveries, release, now);
+  const log = { messageId: leased.messageId, eventType: leased.eventType, attempted: outcomes.length, failed: outcomes.filter((o) => !o.result.ok).length };
+  if (!released) {
+    logger.info('event re-armed while we worked on it; the newer round continues', log);
+    return 'superseded';
+  }
+  if (release.status !== 'pending') {
+    logger.info(`event ${release.status}`, { ...log, attempts });
+    return release.status;
+  }
+  if (subscribed.length === 0) {
+    logger.info('event waits for a subscriber', log);
+    return 'waiting-for-subscriber';
+  }
+  const dueAt = release.dueAt;
+  const waitSeconds = Math.max(0, Math.ceil((dueAt.getTime() - now.getTime()) / 1000));
+  await queueDeliveryJobs([
+    { job: { kind: 'event', messageId: leased.messageId, notBefore: dueAt.toISOString() }, delaySeconds: Math.min(waitSeconds, MAX_SQS_DELAY_SECONDS) },
+  ]);
+  logger.info('event retry scheduled', { ...log, dueAt: dueAt.toISOString() });
+  return 'retry-scheduled';
+}
+
+/** Where the event stands after a round, from the endpoints still subscribed. */
+function decide(
+  event: OutboxEvent,
+  subscribed: EndpointDelivery[],
+  deliveries: Record<string, EndpointDelivery>,
+  schedule: readonly number[],
+  now: Date,
+): LeaseRelease {
+  if (subscribed.length === 0) {
+    // An endpoint that acknowledged and was removed since still counts as told.
+    if (Object.values(deliveries).some((d) => d.acknowledged)) return { status: 'delivered' };
+    // Waiting: due now, so every sweep looks again until an endpoint subscribes.
+    if (WAITS_FOR_SUBSCRIBER.has(event.eventType)) return { status: 'pending', dueAt: now };
+    return { status: 'dropped' };
+  }
+  const trying = subscribed.filter((d) => !d.acknowledged && !isExhausted(d, schedule));
+  if (trying.length === 0) return { status: subscribed.every((d) => d.acknowledged) ? 'delivered' : 'failed' };
+  const next = Math.min(...trying.map((d) => (d.nextAttemptAt ? Date.parse(d.nextAttemptAt) : now.getTime())));
+  return { status: 'pending', dueAt: new Date(next) };
+}
+
+async function attempt(
+  event: OutboxEvent,
+  target: DeliveryTarget,
+  body: string,
+  state: EndpointDelivery,
+  runtime: DeliveryRuntime,
+  clock: () => Date,
+): Promise<EndpointOutcome> {
+  const settings = config();
+  const at = clock();
+  const headers = signWebhook(event.messageId, body, target.secrets, at);
+  const result = await sendWebhook(target.url, { ...headers }, body, at, {
+    timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
+    allowInsecure: settings.ALLOW_INSECURE_WEBHOOKS,
+    resolve: runtime.resolve,
+  });
+  try {
+    await recordDeliveryAttempt(target.endpointId, {
+      messageId: event.messageId,
+      eventType: event.eventType,
+      attempt: (state.totalAttempts ?? state.attempts) + 1,
+      outcome: result.ok ? 'succeeded' : 'failed',
+      responseStatus: result.status,
+      error: result.error,
+      durationMs: result.durationMs,
+      at: at.toISOString(),
+    });
+  } catch (error) {
+    // The log is for people; losing one line must not make us deliver again.
+    logger.warn('delivery attempt not recorded', { endpointId: target.endpointId, messageId: event.messageId, error: (error as Error).name });
+  }
+  if (!result.ok) {
+    logger.info('webhook attempt failed', { endpointId: target.endpointId, messageId: event.messageId, status: result.status, error: result.error });
+  }
+  return { endpointId: target.endpointId, result };
+}
