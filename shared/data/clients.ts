@@ -13,4 +13,8 @@ export const documents = DynamoDBDocumentClient.from(dynamo, {
   unmarshallOptions: { wrapNumbers: false },
 });
 
-export const sqs = new SQSClient({ maxAttempts: 4 });
+/**
+ * Send to the configured endpoint, not to the host inside the queue URL: in AWS both are the same,
+ * locally the emulator's URLs name `sqs.<region>.localhost`, which does not resolve everywhere.
+ */
+export const sqs = new SQSClient({ maxAttempts: 4, useQueueUrlAsEndpoint: false });
