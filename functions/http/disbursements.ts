@@ -1,3 +1,29 @@
 import { httpFunction } from '#shared/http/function';
+import { created, implement, ok } from '#shared/http/operation';
+import * as contracts from '#shared/schemas/disbursements';
+import {
+  approveDisbursement,
+  cancelDisbursement,
+  createDisbursement,
+  getDisbursement,
+  listDisbursements,
+  rejectDisbursement,
+} from '#shared/data/disbursements';
 
-export const handler = httpFunction('disbursements', []);
+export const handler = httpFunction('disbursements', [
+  implement(contracts.createDisbursement, async ({ body, principal, correlationId, now }) => {
+    const { currency: _, ...input } = body;
+    return created(await createDisbursement(input, { sub: principal.sub, correlationId }, now));
+  }),
+  implement(contracts.listDisbursements, async ({ query }) => ok(await listDisbursements(query))),
+  implement(contracts.getDisbursement, async ({ params }) => ok(await getDisbursement(params.disbursementId))),
+  implement(contracts.approveDisbursement, async ({ params, body, principal, correlationId, now }) =>
+    ok(await approveDisbursement(params.disbursementId, body, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(contracts.rejectDisbursement, async ({ params, body, principal, correlationId, now }) =>
+    ok(await rejectDisbursement(params.disbursementId, body.reason, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(contracts.cancelDisbursement, async ({ params, body, principal, correlationId, now }) =>
+    ok(await cancelDisbursement(params.disbursementId, body.reason, { ...principal, correlationId }, now)),
+  ),
+]);

@@ -1,3 +1,15 @@
 import { httpFunction } from '#shared/http/function';
+import { accepted, implement, ok } from '#shared/http/operation';
+import * as contracts from '#shared/schemas/payouts';
+import { getPayout, listPayouts, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts';
 
-export const handler = httpFunction('payouts', []);
+export const handler = httpFunction('payouts', [
+  implement(contracts.listPayouts, async ({ query }) => ok(await listPayouts(query))),
+  implement(contracts.getPayout, async ({ params }) => ok(publicPayout(await getPayout(params.payoutId)))),
+  implement(contracts.settlePayout, async ({ params, body, principal, correlationId, now }) =>
+    ok(await settlePayout(params.payoutId, body, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(contracts.redeliverPayout, async ({ params, principal, correlationId, now }) =>
+    accepted(await redeliverPayout(params.payoutId, { sub: principal.sub, correlationId }, now)),
+  ),
+]);

@@ -5,11 +5,13 @@
 import type { OperationContract } from '../http/operation.ts';
 import * as campaigns from './campaigns.ts';
 import * as counties from './counties.ts';
+import * as disbursements from './disbursements.ts';
 import * as funds from './funds.ts';
+import * as payouts from './payouts.ts';
 import * as publicRoutes from './public.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 
-const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, webhookEndpoints, campaigns];
+const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, payouts, webhookEndpoints, campaigns];
 
 function isContract(value: unknown): value is OperationContract {
   return typeof value === 'object' && value !== null && 'operationId' in value && 'responses' in value;

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { DISBURSEMENT_STATUSES, PURPOSES } from '../domain/disbursements.ts';
+import { defineContract } from '../http/operation.ts';
+import { Amount, CountyCode, Currency, NonBlank, Page, Reason, Timestamp, idOf, pageOf } from './common.ts';
+import { Beneficiary, BeneficiaryBody } from './payouts.ts';
+
+export const DisbursementStatus = z.enum(DISBURSEMENT_STATUSES).meta({ id: 'DisbursementStatus' });
+
+export const CreateDisbursementBody = z
+  .strictObject({
+    fundId: idOf('fund'),
+    countyCode: CountyCode,
+    amount: Amount,
+    currency: Currency,
+    purpose: z.enum(PURPOSES),
+    beneficiary: BeneficiaryBody,
+    memo: NonBlank(500).optional(),
+  })
+  .meta({ id: 'CreateDisbursementBody' });
+
+export const ApproveBody = z.strictObject({ comment: NonBlank(500).optional() }).meta({ id: 'ApproveDisbursementBody' });
+
+export const Disbursement = z
+  .object({
+    disbursementId: idOf('disbursement'),
+    fundId: idOf('fund'),
+    countyCode: CountyCode,
+    amount: Amount,
+    currency: Currency,
+    purpose: z.enum(PURPOSES),
+    beneficiary: Beneficiary,
+    memo: z.string().nullable(),
+    status: DisbursementStatus,
+    requiredApprovals: z.number().int().min(1).max(2),
+    approvals: z.array(z.object({ approver: z.string(), at: Timestamp, comment: z.string().nullable() })),
+    requestedBy: z.string(),
+    payoutId: idOf('payout').nullable(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    history: z.array(
+      z.object({
+        at: Timestamp,
+        actor: z.string(),
+        action: z.string(),
+        fromStatus: DisbursementStatus.nullable(),
+        toStatus: DisbursementStatus,
+        reason: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'Disbursement' });
+
+const DisbursementParams = z.strictObject({ disbursementId: idOf('disbursement') });
+
+export const createDisbursement = defineContract({
+  operationId: 'createDisbursement',
+  tag: 'Disbursements',
+  summary: 'Request a disbursement',
+  description:
+    'Needs an allocation of the fund for the county (409 insufficient_allocation otherwise); a station beneficiary ' +
+    'must be active in that county (409 invalid_state). Two approvals are required from the fund’s dual-approval threshold on.',
+  body: CreateDisbursementBody,
+  responses: { 201: { description: 'Created, pending approval', schema: Disbursement } },
+  errors: ['not_found', 'insufficient_allocation', 'invalid_state'],
+});
+
+export const listDisbursements = defineContract({
+  operationId: 'listDisbursements',
+  tag: 'Disbursements',
+  summary: 'List disbursements, newest first',
+  query: z.strictObject({
+    status: DisbursementStatus.optional(),
+    fundId: idOf('fund').optional(),
+    countyCode: CountyCode.optional(),
+    ...Page,
+  }),
+  responses: { 200: { description: 'A page of disbursements', schema: pageOf(Disbursement, 'DisbursementPage') } },
+});
+
+export const getDisbursement = defineContract({
+  operationId: 'getDisbursement',
+  tag: 'Disbursements',
+  summary: 'Get a disbursement',
+  params: DisbursementParams,
+  responses: { 200: { description: 'The disbursement', schema: Disbursement } },
+});
+
+export const approveDisbursement = defineContract({
+  operationId: 'approveDisbursement',
+  tag: 'Disbursements',
+  summary: 'Approve a disbursement',
+  description:
+    'The approval that reaches requiredApprovals reserves the amount on the county allocation, creates the payout ' +
+    '(queued) and queues it, all or nothing.',
+  params: DisbursementParams,
+  body: ApproveBody,
+  responses: { 200: { description: 'The disbursement after the approval', schema: Disbursement } },
+  errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation'],
+});
+
+export const rejectDisbursement = defineContract({
+  operationId: 'rejectDisbursement',
+  tag: 'Disbursements',
+  summary: 'Reject a pending disbursement',
+  params: DisbursementParams,
+  body: Reason,
+  responses: { 200: { description: 'The rejected disbursement', schema: Disbursement } },
+  errors: ['self_approval', 'invalid_state'],
+});
+
+export const cancelDisbursement = defineContract({
+  operationId: 'cancelDisbursement',
+  tag: 'Disbursements',
+  summary: 'Cancel a pending disbursement (its requester or a fund admin)',
+  params: DisbursementParams,
+  body: Reason,
+  responses: { 200: { description: 'The cancelled disbursement', schema: Disbursement } },
+  errors: ['invalid_state'],
+});

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { BENEFICIARY_KINDS, PAYOUT_STATUSES } from '../domain/payouts.ts';
+import { defineContract } from '../http/operation.ts';
+import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, idOf } from './common.ts';
+
+/** 8..30 digits, as Chinese bank card and account numbers are. */
+export const AccountNumber = z.string().regex(/^\d{8,30}$/, '8 to 30 digits');
+
+export const BankAccountBody = z
+  .strictObject({
+    bankName: NonBlank(100),
+    accountName: NonBlank(200),
+    accountNumber: AccountNumber,
+  })
+  .meta({ id: 'BankAccountBody' });
+
+export const BeneficiaryBody = z
+  .strictObject({
+    kind: z.enum(BENEFICIARY_KINDS),
+    name: NonBlank(200),
+    stationId: idOf('station').optional(),
+    account: BankAccountBody,
+  })
+  .superRefine((b, ctx) => {
+    if (b.kind === 'station' && b.stationId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stationId'], message: 'required when kind is station' });
+    }
+    if (b.kind !== 'station' && b.stationId !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stationId'], message: 'only allowed when kind is station' });
+    }
+  })
+  .meta({ id: 'BeneficiaryBody' });
+
+/** As responses show it: the account number masked (`****1234`). */
+export const Beneficiary = z
+  .object({
+    kind: z.enum(BENEFICIARY_KINDS),
+    name: z.string(),
+    stationId: idOf('station').optional(),
+    account: z.object({
+      bankName: z.string(),
+      accountName: z.string(),
+      accountNumber: z.string().meta({ description: 'Masked: `****` and the last four digits.', example: '****1234' }),
+    }),
+  })
+  .meta({ id: 'Beneficiary' });
+
+export const PayoutStatus = z.enum(PAYOUT_STATUSES).meta({ id: 'PayoutStatus' });
+
+export const Payout = z
+  .object({
+    payoutId: idOf('payout'),
+    disbursementId: idOf('disbursement').nullable(),
+    batchId: idOf('batch').nullable(),
+    fundId: idOf('fund'),
+    countyCode: CountyCode,
+    amount: Amount,
+    currency: Currency,
+    beneficiary: Beneficiary,
+    status: PayoutStatus,
+    attempts: z.number().int().min(0),
+    createdAt: Timestamp,
+    sentAt: Timestamp.nullable(),
+    settledAt: Timestamp.nullable(),
+    bankReference: z.string().nullable(),
+    failureReason: z.string().nullable(),
+  })
+  .meta({ id: 'Payout' });
+
+export const SettlementBody = z
+  .strictObject({
+    outcome: z.enum(['succeeded', 'failed']),
+    bankReference: NonBlank(100).optional(),
+    failureReason: NonBlank(500).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.outcome === 'succeeded' && s.bankReference === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['bankReference'], message: 'required when outcome is succeeded' });
+    }
+    if (s.outcome === 'failed' && s.failureReason === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['failureReason'], message: 'required when outcome is failed' });
+    }
+    if (s.outcome === 'succeeded' && s.failureReason !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['failureReason'], message: 'only allowed when outcome is failed' });
+    }
+    if (s.outcome === 'failed' && s.bankReference !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['bankReference'], message: 'only allowed when outcome is succeeded' });
+    }
+  })
+  .meta({ id: 'SettlementBody' });
+
+const PayoutParams = z.strictObject({ payoutId: idOf('payout') });
+
+export const listPayouts = defineContract({
+  operationId: 'listPayouts',
+  tag: 'Payouts',
+  summary: 'List payouts, newest first',
+  query: z.strictObject({ status: PayoutStatus.optional(), batchId: idOf('batch').optional(), ...Page }),
+  responses: { 200: { description: 'A page of payouts', schema: pageOf(Payout, 'PayoutPage') } },
+});
+
+export const getPayout = defineContract({
+  operationId: 'getPayout',
+  tag: 'Payouts',
+  summary: 'Get a payout',
+  params: PayoutParams,
+  responses: { 200: { description: 'The payout', schema: Payout } },
+});
+
+export const settlePayout = defineContract({
+  operationId: 'settlePayout',
+  tag: 'Payouts',
+  summary: "Report a payout's outcome (finance system)",
+  description:
+    'Accepted from queued, sent or delivery_failed. succeeded: the payout is settled, its disbursement paid and the ' +
+    'reservation becomes paid; failed: the payout fails, its disbursement becomes payout_failed and the reservation is ' +
+    'released. The same outcome again is a no-op answered with the payout; a different one after a final outcome is 409.',
+  params: PayoutParams,
+  body: SettlementBody,
+  responses: { 200: { description: 'The payout after settlement', schema: Payout } },
+  errors: ['invalid_state'],
+});
+
+export const redeliverPayout = defineContract({
+  operationId: 'redeliverPayout',
+  tag: 'Payouts',
+  summary: 'Queue a delivery_failed payout again (same webhook message id)',
+  params: PayoutParams,
+  responses: { 202: { description: 'The payout, queued again', schema: Payout } },
+  errors: ['invalid_state'],
+});
