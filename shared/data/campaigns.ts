@@ -74,6 +74,8 @@ export interface LaunchInput {
 
 const liveIndexKey = (countyCode: string, channel: string) => ({ pk: keys.county(countyCode).pk, sk: `CMPLIVE#${channel}` });
 const LIVE_PREFIX = 'CMPLIVE#';
+/** Every concurrent launch of a county and channel rewrites one index item; each round commits at least one. */
+const LAUNCH_ATTEMPTS = 10;
 
 export function toCampaign(item: Record<string, unknown>, now: Date): Campaign {
   const c = {
@@ -220,7 +222,7 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
     );
     // A retry after a conflict writes the same ids: the campaign and its event are one decision.
     await transact(steps);
-  });
+  }, LAUNCH_ATTEMPTS);
   await enqueueEvents([event.messageId]);
   return campaign;
 }
