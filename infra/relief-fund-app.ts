@@ -28,6 +28,7 @@ function context(app: App) {
     authDomainPrefix: read<string | undefined>('authDomainPrefix', undefined),
     callbackUrls: list('authCallbackUrls', ['http://localhost:3000/callback']),
     logoutUrls: list('authLogoutUrls', ['http://localhost:3000/']),
+    extraClientIds: list('extraClientIds', []),
   };
 }
 
@@ -52,6 +53,7 @@ export function buildReliefFundApp(app: App = new App()): ReliefFundApp {
     data,
     outboxSweepSeconds: ctx.outboxSweepSeconds,
     throttle: { rateLimit: ctx.rateLimit, burstLimit: ctx.burstLimit },
+    extraClientIds: ctx.extraClientIds,
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));

@@ -55,6 +55,8 @@ export interface ApiStackProps extends StackProps {
   /** How often the outbox sweeper runs; EventBridge schedules in whole minutes, so this is rounded up. */
   outboxSweepSeconds: number;
   throttle: { rateLimit: number; burstLimit: number };
+  /** App clients made outside CDK (machine clients per finance system) that the authorizer must accept. */
+  extraClientIds?: string[];
 }
 
 export function sweepMinutes(seconds: number): number {
@@ -150,7 +152,11 @@ export class ApiStack extends Stack {
     }
 
     const authorizer = new HttpJwtAuthorizer('CognitoJwt', identity.issuer, {
-      jwtAudience: [identity.peopleClient.userPoolClientId, identity.financeSystemClient.userPoolClientId],
+      jwtAudience: [
+        identity.peopleClient.userPoolClientId,
+        identity.financeSystemClient.userPoolClientId,
+        ...(props.extraClientIds ?? []),
+      ],
     });
     new HttpRoutes(this, 'Routes', { api: this.api, functions: http, authorizer });
 
