@@ -3,6 +3,7 @@
  * (AWS_LAMBDA_MAX_CONCURRENCY): each invocation inside its own InvokeStore context, so per-invocation
  * state (the Powertools Logger's correlation id and keys) never leaks between concurrent requests.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
@@ -11,14 +12,48 @@ import { LOCAL_ACCOUNT_ID, localRegion } from './environment.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type LambdaHandler = (event: any, context: Context) => Promise<unknown>;
 
-type Store = Awaited<ReturnType<typeof InvokeStore.getInstanceAsync>>;
+type Store = InvokeStoreBase;
+
+/** An AsyncLocalStorage-backed store, like the runtime's own multi-concurrency InvokeStore. */
+class ConcurrentInvokeStore extends InvokeStoreBase {
+  private readonly storage = new AsyncLocalStorage<Record<string | symbol, unknown>>();
+  getContext() {
+    return this.storage.getStore();
+  }
+  hasContext() {
+    return this.storage.getStore() !== undefined;
+  }
+  get<T = unknown>(key: string | symbol): T | undefined {
+    return this.storage.getStore()?.[key] as T | undefined;
+  }
+  set<T = unknown>(key: string | symbol, value: T): void {
+    if (this.isProtectedKey(key)) throw new Error(`Cannot modify protected Lambda context field: ${String(key)}`);
+    const context = this.storage.getStore();
+    if (!context) throw new Error('No context available');
+    context[key] = value;
+  }
+  run<T>(context: Record<string | symbol, unknown>, fn: () => T): T {
+    return this.storage.run(context, fn);
+  }
+}
 
 let store: Promise<Store> | undefined;
 
-/** Must run before the first handler import: Powertools decides per call from the environment variable. */
-export function invokeStore(maxConcurrency: number): Promise<Store> {
-  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= String(maxConcurrency);
-  store ??= InvokeStore.getInstanceAsync(true);
+/**
+ * The process-wide InvokeStore, multi-context. The AWS SDK asks for the store on its first request
+ * and, without AWS_LAMBDA_MAX_CONCURRENCY set at that moment, installs a single-context one that
+ * every invocation would share; so this runs before any SDK request, and replaces such a store if
+ * one got in first.
+ */
+export function invokeStore(): Promise<Store> {
+  store ??= (async () => {
+    const existing = await InvokeStore.getInstanceAsync(true);
+    if (existing.constructor.name === 'InvokeStoreMulti') return existing;
+    const concurrent = new ConcurrentInvokeStore();
+    globalThis.awslambda = globalThis.awslambda ?? {};
+    globalThis.awslambda.InvokeStore = concurrent;
+    return concurrent;
+  })();
   return store;
 }
 
@@ -53,7 +88,7 @@ export function lambdaContext(functionName: string, timeoutMs: number, requestId
  * (cold start) must find a context, as it would in Lambda's init phase.
  */
 export async function loadInStore<T>(load: () => Promise<T>): Promise<T> {
-  const s = await invokeStore(64);
+  const s = await invokeStore();
   return s.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: `init-${randomUUID()}` }, load);
 }
 
@@ -63,7 +98,7 @@ export async function invoke(
   event: unknown,
   options: { functionName: string; timeoutMs: number; requestId?: string },
 ): Promise<unknown> {
-  const s = await invokeStore(64);
+  const s = await invokeStore();
   const context = lambdaContext(options.functionName, options.timeoutMs, options.requestId);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

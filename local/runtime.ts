@@ -95,6 +95,13 @@ function handlerLoader<N extends string>(folder: 'http' | 'queue' | 'schedule') 
   };
 }
 
+/** How handlers are found by default: functions/<http|queue|schedule>/<name>.ts, imported once. */
+export const defaultHandlers: Required<RuntimeHandlers> = {
+  http: handlerLoader<HttpFunctionName>('http'),
+  queue: handlerLoader<QueueFunctionName>('queue'),
+  schedule: handlerLoader<ScheduledFunctionName>('schedule'),
+};
+
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? runtimeLog;
   const dataDir = resolve(options.dataDir);
@@ -104,6 +111,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // The issuer names the port, so the port is fixed before anything is signed or verified.
   if (requestedPort !== 0) await assertPortFree(requestedPort, 'API, PORT');
   const port = requestedPort === 0 ? await freePort() : requestedPort;
+
+  // Before the first SDK request, which would otherwise install a single-context store.
+  await invokeStore();
 
   const cleanups: (() => Promise<void> | void)[] = [];
   const runCleanups = async () => {
@@ -163,10 +173,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Handlers read config and secrets once: make them see this runtime's environment.
     resetConfig();
     resetSecrets();
-    await invokeStore(MAX_CONCURRENCY);
-
+    
     const issuer = localIssuer(port);
-    const loadHttp = options.handlers?.http ?? handlerLoader<HttpFunctionName>('http');
+    const loadHttp = options.handlers?.http ?? defaultHandlers.http;
     const adapter: HttpAdapter = await startHttpAdapter({
       port,
       authorizer: jwtAuthorizer({ issuer, audience: [LOCAL_AUDIENCE], publicKeys: [signingKey.publicJwk] }),
@@ -178,7 +187,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     cleanups.push(() => adapter.close());
 
     if (options.pollers ?? true) {
-      const loadQueue = options.handlers?.queue ?? handlerLoader<QueueFunctionName>('queue');
+      const loadQueue = options.handlers?.queue ?? defaultHandlers.queue;
       const pollers: QueuePoller[] = (Object.keys(QUEUES) as QueueKey[]).map((key) => {
         const definition = QUEUES[key];
         return startQueuePoller({
@@ -198,7 +207,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
 
     if (options.scheduler ?? true) {
-      const loadSchedule = options.handlers?.schedule ?? handlerLoader<ScheduledFunctionName>('schedule');
+      const loadSchedule = options.handlers?.schedule ?? defaultHandlers.schedule;
       const schedule: Schedule = startSchedule({
         functionName: functionNameOf('outbox-sweeper'),
         ruleName: functionNameOf('outbox-sweeper-schedule'),
