@@ -9,7 +9,7 @@
 import { createHmac } from 'node:crypto';
 
 /** Mainland mobile: 11 digits, `1` then `3`..`9`. */
-const MAINLAND_MOBILE = /^1[3-9]\d{9}$/;
+export const MAINLAND_MOBILE = /^1[3-9]\d{9}$/;
 
 export function isMainlandMobile(phone: string): boolean {
   return MAINLAND_MOBILE.test(phone);
@@ -17,6 +17,9 @@ export function isMainlandMobile(phone: string): boolean {
 
 /** 6-digit region code, 8-digit birth date, 3-digit sequence, check character. */
 const NATIONAL_ID_SHAPE = /^[1-9]\d{16}[0-9X]$/;
+
+/** The shape as submitted, before normalization (a lower-case `x` is accepted). */
+export const NATIONAL_ID_INPUT = /^[1-9]\d{16}[0-9Xx]$/;
 
 /** ISO 7064 MOD 11-2 weights: 2^(17-i) mod 11 for positions 0..16. */
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;

@@ -9,9 +9,10 @@ import * as disbursements from './disbursements.ts';
 import * as funds from './funds.ts';
 import * as payouts from './payouts.ts';
 import * as publicRoutes from './public.ts';
+import * as stations from './stations.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 
-const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, payouts, webhookEndpoints, campaigns];
+const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, payouts, webhookEndpoints, campaigns, stations];
 
 function isContract(value: unknown): value is OperationContract {
   return typeof value === 'object' && value !== null && 'operationId' in value && 'responses' in value;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineContract } from '../http/operation.ts';
 import {
-  isMainlandMobile,
+  MAINLAND_MOBILE,
+  NATIONAL_ID_INPUT,
   nationalIdProblem,
   normalizeNationalId,
   PERSONAL_DATA_MESSAGES,
@@ -16,15 +17,17 @@ import { CountyCode, NonBlank, Page, pageOf, Reason, Timestamp, idOf } from './c
 
 export const OperatorPhone = z
   .string({ error: PERSONAL_DATA_MESSAGES.phone })
-  .refine(isMainlandMobile, { error: PERSONAL_DATA_MESSAGES.phone })
+  .regex(MAINLAND_MOBILE, { error: PERSONAL_DATA_MESSAGES.phone })
   .meta({ description: 'Mainland mobile number: 11 digits, 1[3-9]…', example: '13812345678' });
 
 export const OperatorNationalId = z
   .string({ error: PERSONAL_DATA_MESSAGES.format })
+  .regex(NATIONAL_ID_INPUT, { error: PERSONAL_DATA_MESSAGES.format })
   .overwrite(normalizeNationalId)
   .superRefine((nationalId, ctx) => {
     const problem = nationalIdProblem(nationalId, new Date());
-    if (problem) ctx.addIssue({ code: 'custom', message: PERSONAL_DATA_MESSAGES[problem] });
+    // The shape is reported by the pattern above; here only what a pattern cannot say.
+    if (problem && problem !== 'format') ctx.addIssue({ code: 'custom', message: PERSONAL_DATA_MESSAGES[problem] });
   })
   .meta({
     description: 'Resident identity number (GB 11643): 18 characters with a valid check character and birth date.',
