@@ -1,0 +1,259 @@
+/**
+ * A reference webhook receiver for a finance system: copy it and replace `pay()` with your bank call.
+ *
+ *   npm run --silent token -- --scope finance-system --sub ledger-bot   # a token for the settlement call
+ *   tsx scripts/finance-receiver.ts --port 4000 --secret whsec_… --api-url http://localhost:3000 --token eyJ…
+ *   (or FINANCE_RECEIVER_PORT, WEBHOOK_SECRET, API_URL, FINANCE_TOKEN; register http://localhost:4000/webhooks
+ *   with `POST /v1/webhook-endpoints` and events ["payout.requested"])
+ *
+ * What it shows:
+ * - verify every request with the endpoint secret using the `standardwebhooks` library (a bad, missing
+ *   or older-than-5-minutes signature → 401; during a rotation either secret verifies);
+ * - dedupe on `webhook-id`: a retry or a redelivery of a message already taken is acknowledged, never paid twice;
+ * - answer 2xx at once and do the slow part (paying, reporting the settlement) afterwards: the sender
+ *   waits at most 15 s and would retry a slow answer;
+ * - report the outcome with `POST /v1/payouts/{id}/settlement`, with an Idempotency-Key so a retried
+ *   report is applied once;
+ * - never log the full account number.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const SETTLEMENT_TRIES = 5;
+
+export interface PayoutMessage {
+  payoutId: string;
+  amount: number;
+  currency: string;
+  beneficiary: { name: string; account: { bankName: string; accountName: string; accountNumber: string } };
+}
+
+export interface WebhookMessage {
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+export type PaymentResult = { outcome: 'succeeded'; bankReference: string } | { outcome: 'failed'; failureReason: string };
+
+export interface FinanceReceiverOptions {
+  /** Endpoint secrets (`whsec_…`); read on every request, so a secret can be added after start (rotation). */
+  secrets: string[];
+  /** Base URL of the relief-fund API, e.g. http://localhost:3000. */
+  apiUrl: string;
+  /** A finance-system bearer token (or a function that returns a fresh one). */
+  token: string | (() => Promise<string>);
+  /** The bank transfer. The default "pays" at once and makes up a bank reference. */
+  pay?: (payout: PayoutMessage) => Promise<PaymentResult>;
+  log?: (line: string) => void;
+}
+
+export interface FinanceReceiver {
+  /** The node:http request listener. */
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Message ids taken so far (a real system keeps these in its database). */
+  seen: ReadonlySet<string>;
+  /** Settlements reported to the API: payoutId → the payment result. */
+  settled: ReadonlyMap<string, PaymentResult>;
+  /** Resolves when no payment or report is in progress. */
+  idle(): Promise<void>;
+}
+
+/** `6228480012345678901` → `****8901`. */
+export function maskAccount(accountNumber: string): string {
+  return `****${accountNumber.slice(-4)}`;
+}
+
+export function formatYuan(fen: number): string {
+  const yuan = Math.trunc(fen / 100);
+  return `${yuan.toLocaleString('en-US')}.${String(fen % 100).padStart(2, '0')}`;
+}
+
+async function defaultPay(): Promise<PaymentResult> {
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+  return { outcome: 'succeeded', bankReference: `FIN-${day}-${randomBytes(5).toString('hex').toUpperCase()}` };
+}
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function reply(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Verifies with each secret in turn; the parsed message, or undefined when none matches. */
+export function verifyWebhook(secrets: readonly string[], body: string, headers: Record<string, string>): WebhookMessage | undefined {
+  for (const secret of secrets) {
+    try {
+      return new Webhook(secret).verify(body, headers) as WebhookMessage;
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+    }
+  }
+  return undefined;
+}
+
+export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceReceiver {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const pay = options.pay ?? defaultPay;
+  const seen = new Set<string>();
+  const settled = new Map<string, PaymentResult>();
+  const inFlight = new Set<Promise<void>>();
+
+  const token = async () => (typeof options.token === 'string' ? options.token : options.token());
+
+  async function reportSettlement(payoutId: string, result: PaymentResult): Promise<void> {
+    const body =
+      result.outcome === 'succeeded'
+        ? { outcome: 'succeeded', bankReference: result.bankReference }
+        : { outcome: 'failed', failureReason: result.failureReason };
+    for (let attempt = 1; ; attempt++) {
+      let status = 0;
+      try {
+        const response = await fetch(`${options.apiUrl.replace(/\/$/, '')}/v1/payouts/${encodeURIComponent(payoutId)}/settlement`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${await token()}`,
+            'content-type': 'application/json',
+            // The same report retried is applied once.
+            'idempotency-key': `settlement-${payoutId}`,
+          },
+          body: JSON.stringify(body),
+        });
+        status = response.status;
+        await response.body?.cancel();
+        if (response.ok) {
+          settled.set(payoutId, result);
+          log(`settlement reported payout=${payoutId} outcome=${result.outcome}`);
+          return;
+        }
+      } catch {
+        status = 0;
+      }
+      // 4xx other than 409-in-flight/429 will not get better by retrying: a person must look.
+      const retryable = status === 0 || status === 409 || status === 429 || status >= 500;
+      if (!retryable || attempt >= SETTLEMENT_TRIES) {
+        log(`settlement NOT reported payout=${payoutId} status=${status}: reconcile by hand`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+  }
+
+  async function handlePayout(payout: PayoutMessage): Promise<void> {
+    log(
+      `paying payout=${payout.payoutId} ${formatYuan(payout.amount)} ${payout.currency} to ${payout.beneficiary.name} ` +
+        `${payout.beneficiary.account.bankName} ${maskAccount(payout.beneficiary.account.accountNumber)}`,
+    );
+    const result = await pay(payout);
+    await reportSettlement(payout.payoutId, result);
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    void (async () => {
+      if (req.method !== 'POST') return reply(res, 405, { error: 'method not allowed' });
+      const body = await readBody(req);
+      if (body === undefined) return reply(res, 413, { error: 'body too large' });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+      const message = verifyWebhook(options.secrets, body, headers);
+      if (!message) return reply(res, 401, { error: 'invalid signature' });
+      const messageId = headers['webhook-id']!;
+      if (seen.has(messageId)) return reply(res, 200, { duplicate: true });
+      seen.add(messageId);
+      // Acknowledge first; the sender must not wait for the bank.
+      reply(res, 202, { accepted: true });
+      if (message.type === 'payout.requested') {
+        const work = handlePayout(message.data as unknown as PayoutMessage)
+          .catch((error: Error) => log(`payout handling failed message=${messageId}: ${error.name}`))
+          .finally(() => inFlight.delete(work));
+        inFlight.add(work);
+      } else {
+        log(`event ${message.type} message=${messageId}`);
+      }
+    })().catch(() => {
+      if (!res.headersSent) reply(res, 500, { error: 'internal error' });
+    });
+  };
+
+  return {
+    listener,
+    seen,
+    settled,
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+export async function startFinanceReceiver(
+  options: FinanceReceiverOptions & { port?: number; host?: string },
+): Promise<FinanceReceiver & { url: string; server: Server; stop(): Promise<void> }> {
+  const receiver = createFinanceReceiver(options);
+  const server = createServer(receiver.listener);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    ...receiver,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    server,
+    async stop() {
+      await receiver.idle();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      secret: { type: 'string', multiple: true },
+      'api-url': { type: 'string' },
+      token: { type: 'string' },
+    },
+    strict: true,
+  });
+  const secrets = values.secret ?? (process.env.WEBHOOK_SECRET ? process.env.WEBHOOK_SECRET.split(/[ ,]+/) : []);
+  const apiUrl = values['api-url'] ?? process.env.API_URL ?? 'http://localhost:3000';
+  const token = values.token ?? process.env.FINANCE_TOKEN;
+  const port = Number(values.port ?? process.env.FINANCE_RECEIVER_PORT ?? 4000);
+  if (secrets.length === 0 || !token || !Number.isInteger(port)) {
+    process.stderr.write('finance-receiver: --secret (or WEBHOOK_SECRET) and --token (or FINANCE_TOKEN) are required\n');
+    process.exit(1);
+  }
+  const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host: values.host ?? '127.0.0.1' });
+  process.stdout.write(`finance receiver listening on ${receiver.url}/webhooks, settling through ${apiUrl}\n`);
+  const shutdown = () => void receiver.stop().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}
