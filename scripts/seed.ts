@@ -1,0 +1,123 @@
+/**
+ * `npm run seed`: demo data through the API, safe to run again (it looks before it creates):
+ * the ten model counties, one fund with an allocation for each, and, with `--webhook-url`, a webhook
+ * endpoint subscribed to every event. Then launch the sample plan:
+ *   npm run campaigns -- launch scripts/plans/model-counties.csv --subsidy-fund <the fund id printed>
+ *
+ * Run it with the same PORT and DATA_DIR as `npm start`: it mints its own fund-admin token with the
+ * local signing key, as `npm run token` does (or give one in RELIEF_FUND_TOKEN for another server).
+ */
+import { parseArgs } from 'node:util';
+import { localIssuer, mintToken, NoSigningKeyError, readSigningKey } from '#local/keys';
+import { clientSettings, createReliefFundClient, problemOf, type ReliefFundClient } from '../client/index.ts';
+import { MODEL_COUNTIES } from './lib/model-counties.ts';
+
+export const SEED_FUND_NAME = 'Model County Revitalisation Fund';
+/** 100 million yuan, 5 million per county. */
+const TOTAL_BUDGET = 10_000_000_000;
+const COUNTY_ALLOCATION = 500_000_000;
+const SEED_SUB = 'seed';
+
+function fail(message: string): never {
+  process.stderr.write(`seed: ${message}\n`);
+  process.exit(1);
+}
+
+function check<T>(result: { data?: T; error?: unknown; response: Response }, what: string): T {
+  if (result.data !== undefined) return result.data;
+  const problem = problemOf(result.error, result.response.status);
+  fail(`${what}: ${result.response.status} ${problem.code}: ${problem.detail}`);
+}
+
+async function seedToken(): Promise<string> {
+  if (process.env.RELIEF_FUND_TOKEN) return process.env.RELIEF_FUND_TOKEN;
+  const port = Number(process.env.PORT || 3000);
+  try {
+    const key = await readSigningKey(process.env.DATA_DIR || '.data');
+    return await mintToken(key, localIssuer(port), { roles: ['fund-admin'], sub: SEED_SUB, ttlSeconds: 600 });
+  } catch (error) {
+    if (error instanceof NoSigningKeyError) fail('no local signing key yet: run `npm start` first with the same DATA_DIR and PORT');
+    throw error;
+  }
+}
+
+async function findFund(api: ReliefFundClient): Promise<string | undefined> {
+  let cursor: string | undefined;
+  do {
+    const page = check(await api.GET('/v1/funds', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }), 'list funds');
+    const found = page.items.find((f) => f.name === SEED_FUND_NAME);
+    if (found) return found.fundId;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return undefined;
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { url: { type: 'string' }, 'webhook-url': { type: 'string' } }, strict: true });
+  const settings = clientSettings({ url: values.url, token: await seedToken() });
+  const api = createReliefFundClient(settings);
+
+  let newCounties = 0;
+  for (const county of MODEL_COUNTIES) {
+    const { data, error, response } = await api.PUT('/v1/counties/{countyCode}', {
+      params: { path: { countyCode: county.countyCode } },
+      body: { name: county.name, province: county.province, modelCounty: true },
+    });
+    check({ data, error, response }, `county ${county.countyCode}`);
+    if (response.status === 201) newCounties += 1;
+  }
+  process.stderr.write(`counties: ${MODEL_COUNTIES.length} model counties (${newCounties} new)\n`);
+
+  let fundId = await findFund(api);
+  if (fundId) process.stderr.write(`fund: ${fundId} (existing)\n`);
+  else {
+    const fund = check(
+      await api.POST('/v1/funds', {
+        params: { header: { 'Idempotency-Key': 'seed-model-county-fund' } },
+        body: { name: SEED_FUND_NAME, currency: 'CNY', totalBudget: TOTAL_BUDGET },
+      }),
+      'create fund',
+    );
+    fundId = fund.fundId;
+    process.stderr.write(`fund: ${fundId} (new)\n`);
+  }
+
+  const existing = check(
+    await api.GET('/v1/funds/{fundId}/allocations', { params: { path: { fundId }, query: { limit: 100 } } }),
+    'list allocations',
+  );
+  const allocated = new Set(existing.items.map((a) => a.countyCode));
+  let newAllocations = 0;
+  for (const county of MODEL_COUNTIES.filter((c) => !allocated.has(c.countyCode))) {
+    check(
+      await api.PUT('/v1/funds/{fundId}/allocations/{countyCode}', {
+        params: { path: { fundId, countyCode: county.countyCode } },
+        body: { amount: COUNTY_ALLOCATION },
+      }),
+      `allocation ${county.countyCode}`,
+    );
+    newAllocations += 1;
+  }
+  process.stderr.write(`allocations: ${MODEL_COUNTIES.length} counties (${newAllocations} new)\n`);
+
+  const webhookUrl = values['webhook-url'];
+  if (webhookUrl) {
+    const endpoints = check(await api.GET('/v1/webhook-endpoints', { params: { query: { limit: 100 } } }), 'list webhook endpoints');
+    if (endpoints.items.some((e) => e.url === webhookUrl)) process.stderr.write(`webhook endpoint: ${webhookUrl} (existing)\n`);
+    else {
+      const endpoint = check(
+        await api.POST('/v1/webhook-endpoints', { body: { url: webhookUrl, events: ['*'], description: 'seed' } }),
+        'create webhook endpoint',
+      );
+      process.stderr.write(`webhook endpoint: ${endpoint.endpointId}, signing secret ${endpoint.secret}\n`);
+    }
+  }
+
+  process.stdout.write(`${fundId}\n`);
+  process.stderr.write(
+    `next: RELIEF_FUND_TOKEN=$(npm run --silent token -- --role campaign-operator --sub ops) ` +
+      `npm run campaigns -- launch scripts/plans/model-counties.csv --subsidy-fund ${fundId}\n`,
+  );
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
