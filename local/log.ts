@@ -15,7 +15,11 @@ export interface RuntimeLog {
 
 function write(level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {
   const line = { level, message, timestamp: new Date().toISOString(), service: 'relief-fund-local', ...fields };
-  process.stdout.write(`${JSON.stringify(line, redactingReplacer)}\n`);
+  try {
+    process.stdout.write(`${JSON.stringify(line, redactingReplacer)}\n`);
+  } catch {
+    // stdout is gone (the terminal or pipe closed): logging must never take the runtime down.
+  }
 }
 
 export const runtimeLog: RuntimeLog = {

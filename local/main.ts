@@ -41,6 +41,9 @@ async function shutdown(reason: string, code: number): Promise<void> {
   }
 }
 
+// A closed terminal or pipe must not crash us before the JVM is stopped.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 process.once('SIGINT', () => void shutdown('SIGINT', 0));
 process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 process.on('uncaughtException', (error) => {

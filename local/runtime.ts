@@ -109,7 +109,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const sweepSeconds = options.sweepSeconds ?? 60;
   const requestedPort = options.port ?? DEFAULT_PORT;
   // The issuer names the port, so the port is fixed before anything is signed or verified.
+  // Every fixed port is checked before anything starts: a taken one fails fast, without a JVM to clean up.
   if (requestedPort !== 0) await assertPortFree(requestedPort, 'API, PORT');
+  if (options.dynamoPort !== undefined && !options.dynamoEndpoint) {
+    await assertPortFree(options.dynamoPort, 'DynamoDB Local, DYNAMODB_PORT');
+  }
+  if (options.sqsPort !== undefined && !options.sqsEndpoint) await assertPortFree(options.sqsPort, 'SQS emulator, SQS_PORT');
   const port = requestedPort === 0 ? await freePort() : requestedPort;
 
   // Before the first SDK request, which would otherwise install a single-context store.

@@ -63,8 +63,14 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   });
   const pid = child.pid ?? -1;
   const watchdog = pid > 0 ? startWatchdog(pid) : undefined;
+  // Last resort when we exit without stop() (a crash, process.exit): the JVM still gets its SIGTERM.
+  const onExit = () => {
+    if (!exited) child.kill('SIGTERM');
+  };
+  process.once('exit', onExit);
 
   const stop = async () => {
+    process.off('exit', onExit);
     watchdog?.kill('SIGTERM');
     if (exited) return;
     // SIGTERM lets DynamoDB Local finish writing; SIGKILL loses the last acknowledged writes.
@@ -114,10 +120,17 @@ async function waitForDynamoDb(endpoint: string, timeoutMs: number, hasExited: (
 function startWatchdog(javaPid: number): ChildProcess {
   const script = `
     const parent = ${process.pid}, java = ${javaPid};
-    const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    const fs = require('node:fs');
+    // A zombie still answers kill(0): read its state too.
+    const alive = (pid) => {
+      try { process.kill(pid, 0); } catch { return false; }
+      try { return !/\\) Z /.test(fs.readFileSync('/proc/' + pid + '/stat', 'utf8')); } catch { return true; }
+    };
+    let ending = false;
     setInterval(() => {
       if (!alive(java)) process.exit(0);
-      if (!alive(parent)) {
+      if (!ending && !alive(parent)) {
+        ending = true;
         try { process.kill(java, 'SIGTERM'); } catch {}
         setTimeout(() => { try { process.kill(java, 'SIGKILL'); } catch {} process.exit(0); }, 3000);
       }

@@ -1,0 +1,199 @@
+/**
+ * `npm start` as a user runs it: a `tsx local/main.ts` child process with PORT / DATA_DIR, the token
+ * script against it, data kept in DATA_DIR across a restart, SIGTERM taking the JVM down with it, and
+ * one clear message (exit code 1) when a port is taken.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { freePort } from '#local/ports';
+
+const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+const run = promisify(execFile);
+
+interface Cli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+const started: Cli[] = [];
+
+function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  // A clean shell: nothing a test worker may have set for in-process handlers.
+  for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) {
+    delete env[name];
+  }
+  return env;
+}
+
+function startCli(env: Record<string, string>): Cli {
+  const child = spawn(TSX, ['local/main.ts'], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const cli = { child, stdout: () => out, stderr: () => err, exited };
+  started.push(cli);
+  return cli;
+}
+
+async function waitForOutput(cli: Cli, pattern: RegExp, timeoutMs = 40_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = cli.stdout().match(pattern);
+    if (match) return match;
+    if (cli.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`no ${pattern} in output.\nstdout: ${cli.stdout().slice(-2000)}\nstderr: ${cli.stderr().slice(-2000)}`);
+    }
+    await sleep(50);
+  }
+}
+
+/** Pids of DynamoDB Local JVMs serving this data folder (found through /proc, as `ps` would). */
+async function javaPidsFor(dataDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (cmdline.some((a) => a.includes('DynamoDBLocal.jar')) && cmdline.some((a) => a.startsWith(dataDir))) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+async function stopCli(cli: Cli): Promise<number | null> {
+  if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGTERM');
+  return cli.exited;
+}
+
+afterAll(async () => {
+  // SIGTERM first: tsx passes it on to local/main.ts, whereas a SIGKILL of tsx would orphan it.
+  for (const cli of started) {
+    if (cli.child.exitCode !== null || cli.child.signalCode !== null) continue;
+    cli.child.kill('SIGTERM');
+    const exited = await Promise.race([cli.exited.then(() => true), sleep(10_000).then(() => false)]);
+    if (!exited) cli.child.kill('SIGKILL');
+  }
+});
+
+describe('npm start', () => {
+  let dataDir: string;
+  let port: number;
+  let dynamoPort: number;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
+    [port, dynamoPort] = [await freePort(), await freePort()];
+    env = { PORT: String(port), DATA_DIR: dataDir, DYNAMODB_PORT: String(dynamoPort), OUTBOX_SWEEP_SECONDS: '3600' };
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('serves the API, honours its own tokens, keeps data across a restart and stops the JVM on SIGTERM', { timeout: 120_000 }, async () => {
+    const first = startCli(env);
+    const [line] = await waitForOutput(first, /relief-fund API listening on http:\/\/127\.0\.0\.1:\d+ \(healthy in [\d.]+ s\)/);
+    expect(line).toContain(`http://127.0.0.1:${port}`);
+    console.info(`npm start: ${line}`);
+
+    // Generated once, private to the user.
+    for (const file of ['secrets.json', 'jwt-signing-key.json']) {
+      expect((await stat(join(dataDir, file))).mode & 0o777).toBe(0o600);
+    }
+    const { masterKey } = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { masterKey: string };
+    expect(Buffer.from(masterKey, 'base64url')).toHaveLength(48);
+
+    const { stdout: token } = await run(TSX, ['scripts/token.ts', '--role', 'auditor,approver', '--sub', 'alice'], { env: cliEnv(env) });
+    expect(token.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const authorized = await fetch(`http://127.0.0.1:${port}/v1/counties`, { headers: { authorization: `Bearer ${token.trim()}` } });
+    expect(authorized.status).toBe(200);
+    const anonymous = await fetch(`http://127.0.0.1:${port}/v1/counties`);
+    expect(anonymous.status).toBe(401);
+
+    const dynamo = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${dynamoPort}`,
+      region: 'us-east-1',
+      // Other credentials than the runtime's: sharedDb makes it one database for everyone.
+      credentials: { accessKeyId: 'someoneElse', secretAccessKey: 'x' },
+    });
+    const key = { pk: { S: 'RESTART#probe' }, sk: { S: 'RESTART#probe' } };
+    await dynamo.send(new PutItemCommand({ TableName: 'relief-fund', Item: { ...key, note: { S: 'kept' } } }));
+
+    const javaBefore = await javaPidsFor(dataDir);
+    expect(javaBefore).toHaveLength(1);
+    const stoppedAt = Date.now();
+    expect(await stopCli(first)).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+    expect(await javaPidsFor(dataDir)).toEqual([]);
+
+    const second = startCli(env);
+    await waitForOutput(second, /listening on/);
+    const { Item } = await dynamo.send(new GetItemCommand({ TableName: 'relief-fund', Key: key, ConsistentRead: true }));
+    expect(Item?.note?.S).toBe('kept');
+    // The same key pair: a token minted before the restart still works.
+    const again = await fetch(`http://127.0.0.1:${port}/v1/counties`, { headers: { authorization: `Bearer ${token.trim()}` } });
+    expect(again.status).toBe(200);
+    dynamo.destroy();
+    expect(await stopCli(second)).toBe(0);
+    expect(await javaPidsFor(dataDir)).toEqual([]);
+  });
+});
+
+describe('a port already in use', () => {
+  let blocker: Server;
+  let taken: number;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    taken = await freePort();
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(taken, '127.0.0.1', resolve));
+    dataDir = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  afterEach(async () => expect(await javaPidsFor(dataDir)).toEqual([]));
+
+  it.each([
+    ['PORT', 'API, PORT'],
+    ['DYNAMODB_PORT', 'DynamoDB Local, DYNAMODB_PORT'],
+    ['SQS_PORT', 'SQS emulator, SQS_PORT'],
+  ])('%s gives one clear message and exit code 1', { timeout: 60_000 }, async (variable, purpose) => {
+    const env: Record<string, string> = { DATA_DIR: dataDir, PORT: String(await freePort()), [variable]: String(taken) };
+    const cli = startCli(env);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toContain(`port ${taken} (${purpose}) is already in use`);
+    expect(cli.stderr().trim().split('\n')).toHaveLength(1);
+    expect(cli.stderr()).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('npm run token', () => {
+  it('says clearly that there is no key yet', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
+    const failure = await run(TSX, ['scripts/token.ts', '--role', 'approver', '--sub', 'alice'], {
+      env: cliEnv({ DATA_DIR: empty, PORT: '3999' }),
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string; stdout: string }) => error,
+    );
+    await rm(empty, { recursive: true, force: true });
+    expect(failure?.code).toBe(1);
+    expect(failure?.stdout).toBe('');
+    expect(failure?.stderr).toMatch(/no signing key .* run `npm start`/);
+  });
+});
