@@ -72,7 +72,7 @@ describe('the disbursement state machine', () => {
         const now = new Date('2026-11-29T08:00:00Z');
 
         for (const s of steps) {
-          const before = status;
+          const before: DisbursementStatus = status;
           const d = { status, requestedBy: 'maker', approvals, requiredApprovals: required };
           if (s.kind === 'approve') {
             const who = PEOPLE[s.who]!;
