@@ -13,6 +13,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
+import { TransactionConflict } from '../data/transactions.ts';
 import { rolesFromClaims, type Principal } from '../domain/roles.ts';
 import { logger } from '../logger.ts';
 import { routeKey, routesOf, type HttpFunctionName, type RouteDefinition } from '../routes.ts';
@@ -202,6 +203,11 @@ function errorResult(error: unknown): HttpResult {
   if (error instanceof DomainError) {
     if (error.status >= 500) logger.error('request failed', { code: error.code });
     return problemResponse(error);
+  }
+  if (error instanceof TransactionConflict) {
+    // Still contended after every retry: nothing was written, so the caller can safely try again.
+    logger.warn('transaction conflict persisted after retries');
+    return problemResponse(new DomainError('invalid_state', 'The resource changed concurrently; retry the request'));
   }
   // Anything else is our fault: log it (the logger redacts personal data), answer without details.
   logger.error('unhandled error', error as Error);

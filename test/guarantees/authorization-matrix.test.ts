@@ -1,0 +1,144 @@
+/**
+ * The authorization matrix, generated from shared/routes.ts: every route × every role through the
+ * local runtime (JWT authorizer emulation + the handler's own role check), plus every way a token can
+ * be wrong. A route added to the table is covered by this suite without editing it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { generateKeyPair, importJWK, SignJWT, UnsecuredJWT } from 'jose';
+import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
+import { routes, routeKey, type RouteDefinition } from '#shared/routes';
+import { ROLES } from '#shared/domain/roles';
+import { LOCAL_AUDIENCE, localIssuer, mintToken, readSigningKey } from '#local/keys';
+
+let rt: TestRuntime;
+type SigningKey = Parameters<SignJWT['sign']>[0];
+
+beforeAll(async () => {
+  rt = await startTestRuntime({ pollers: false });
+});
+afterAll(async () => rt?.stop());
+
+/** Syntactically valid ids that name nothing, so an allowed caller reaches the handler and gets a 4xx. */
+const SAMPLE_PARAMS: Record<string, string> = {
+  countyCode: '659001',
+  fundId: 'fund_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  disbursementId: 'dsb_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  batchId: 'bat_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  payoutId: 'pay_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  campaignId: 'cmp_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  stationId: 'stn_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  endpointId: 'whe_01M8MB7QKGZ7EXTNFH95G3P5TD',
+};
+
+function samplePath(route: RouteDefinition): string {
+  return route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = SAMPLE_PARAMS[name];
+    if (!value) throw new Error(`add a sample value for {${name}} (${routeKey(route)})`);
+    return value;
+  });
+}
+
+function call(route: RouteDefinition, token: string | undefined) {
+  return rt.api(route.method, samplePath(route), {
+    token,
+    idempotencyKey: route.method === 'POST' ? randomBytes(8).toString('hex') : undefined,
+    body: route.method === 'POST' || route.method === 'PUT' ? {} : undefined,
+  });
+}
+
+const protectedRoutes = routes.filter((r) => r.roles !== 'public');
+
+describe('route table', () => {
+  it('declares roles for every route: public, or a non-empty list of known roles', () => {
+    for (const route of routes) {
+      if (route.roles === 'public') {
+        expect(['/health', '/docs', '/v1/openapi.json']).toContain(route.path);
+        continue;
+      }
+      expect(route.roles.length, routeKey(route)).toBeGreaterThan(0);
+      for (const role of route.roles) expect(ROLES, routeKey(route)).toContain(role);
+    }
+  });
+
+  it('gives the auditor read access only', () => {
+    for (const route of protectedRoutes) {
+      if ((route.roles as readonly string[]).includes('auditor')) expect(route.method, routeKey(route)).toBe('GET');
+    }
+  });
+});
+
+describe('every route × every role', () => {
+  for (const route of protectedRoutes) {
+    it(`${routeKey(route)}`, async () => {
+      for (const role of ROLES) {
+        const res = await call(route, await rt.token(role, `matrix-${role}`));
+        const allowed = (route.roles as readonly string[]).includes(role);
+        expect(res.status, `${role} on ${routeKey(route)}: ${JSON.stringify(res.body)}`).toBeLessThan(500);
+        if (allowed) {
+          expect(res.status, `${role} must pass authorization on ${routeKey(route)}`).not.toBe(401);
+          expect(res.body?.code, `${role} must pass authorization on ${routeKey(route)}`).not.toBe('forbidden');
+        } else {
+          expect(res.status, `${role} must be refused on ${routeKey(route)}`).toBe(403);
+          expect(res.body.code).toBe('forbidden');
+        }
+      }
+    });
+  }
+});
+
+describe('bad tokens are refused on every protected route before any handler runs', () => {
+  let bad: Record<string, string | undefined>;
+
+  beforeAll(async () => {
+    const port = Number(new URL(rt.url).port);
+    const issuer = localIssuer(port);
+    const key = await readSigningKey(rt.dataDir);
+    const good = await mintToken(key, issuer, { roles: [...ROLES], sub: 'intruder' });
+    const [header, payload, signature] = good.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forgedPayload = Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url');
+    const { privateKey: strangerKey } = await generateKeyPair('RS256');
+    const privateKey = (await importJWK(key.privateJwk, 'RS256')) as SigningKey;
+    const sign = (overrides: { iss?: string; aud?: string; exp?: number; key?: SigningKey }) =>
+      new SignJWT({ 'cognito:groups': [...ROLES] })
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid })
+        .setSubject('intruder')
+        .setIssuer(overrides.iss ?? issuer)
+        .setAudience(overrides.aud ?? LOCAL_AUDIENCE)
+        .setExpirationTime(overrides.exp ?? Math.floor(Date.now() / 1000) + 600)
+        .sign(overrides.key ?? privateKey);
+    bad = {
+      missing: undefined,
+      expired: await sign({ exp: Math.floor(Date.now() / 1000) - 60 }),
+      'wrong issuer': await sign({ iss: 'https://cognito-idp.example.invalid/other' }),
+      'wrong audience': await sign({ aud: 'another-app' }),
+      'alg none': new UnsecuredJWT({ 'cognito:groups': [...ROLES] })
+        .setSubject('intruder')
+        .setIssuer(issuer)
+        .setAudience(LOCAL_AUDIENCE)
+        .setExpirationTime('10m')
+        .encode(),
+      'HS256 with the public key as secret': await new SignJWT({ 'cognito:groups': [...ROLES] })
+        .setProtectedHeader({ alg: 'HS256', kid: key.kid })
+        .setSubject('intruder')
+        .setIssuer(issuer)
+        .setAudience(LOCAL_AUDIENCE)
+        .setExpirationTime('10m')
+        .sign(new TextEncoder().encode(JSON.stringify(key.publicJwk))),
+      'tampered payload': `${header}.${forgedPayload}.${signature}`,
+      'signed by another key': await sign({ key: strangerKey }),
+      garbage: 'not-a-jwt',
+    };
+  });
+
+  for (const route of protectedRoutes) {
+    it(`${routeKey(route)}`, async () => {
+      for (const [name, token] of Object.entries(bad)) {
+        const res = await call(route, token);
+        expect(res.status, `${name} on ${routeKey(route)}`).toBe(401);
+        expect(res.body.code).toBe('unauthenticated');
+      }
+    });
+  }
+});
