@@ -186,8 +186,17 @@ function stateFor(event: OutboxEvent, endpointId: string): EndpointDelivery {
   return { ...state, attempts: 0, round: event.round, nextAttemptAt: null, totalAttempts: state.totalAttempts ?? state.attempts };
 }
 
-function isExhausted(state: EndpointDelivery, schedule: readonly number[]): boolean {
+export function isExhausted(state: EndpointDelivery, schedule: readonly number[]): boolean {
   return !state.acknowledged && state.attempts > schedule.length;
+}
+
+/**
+ * Whether an endpoint gets an attempt now: not acknowledged, retries left, its wait fully over (no
+ * tolerance here: a job that came a little early finds nothing due and is queued again for the rest).
+ */
+export function isDue(state: EndpointDelivery, schedule: readonly number[], now: Date): boolean {
+  if (state.acknowledged || isExhausted(state, schedule)) return false;
+  return state.nextAttemptAt === null || Date.parse(state.nextAttemptAt) <= now.getTime();
 }
 
 export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRuntime = {}): Promise<JobOutcome> {
@@ -223,39 +232,24 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   const deliveries: Record<string, EndpointDelivery> = { ...leased.deliveries };
   for (const target of targets) deliveries[target.endpointId] = stateFor(leased, target.endpointId);
 
-  const due = targets.filter((t) => {
-    const state = deliveries[t.endpointId]!;
-    if (state.acknowledged || isExhausted(state, settings.WEBHOOK_RETRY_SCHEDULE)) return false;
-    return state.nextAttemptAt === null || Date.parse(state.nextAttemptAt) - now.getTime() <= DUE_TOLERANCE_MS;
-  });
+  const due = targets.filter((t) => isDue(deliveries[t.endpointId]!, settings.WEBHOOK_RETRY_SCHEDULE, now));
 
   const body = webhookBody(leased);
   const outcomes = await Promise.all(due.map((target) => attempt(leased, target, body, deliveries[target.endpointId]!, runtime, clock)));
 
   const gone = new Set<string>();
   for (const { endpointId, result } of outcomes) {
-    const state = deliveries[endpointId]!;
-    state.totalAttempts += 1;
-    if (result.ok) {
-      state.acknowledged = true;
-      state.nextAttemptAt = null;
-      continue;
-    }
+    deliveries[endpointId] = afterAttempt(deliveries[endpointId]!, result, settings.WEBHOOK_RETRY_SCHEDULE, now);
     if (result.status === 410) {
       // The receiver says the endpoint is gone for good: stop sending anything to it.
       await disableEndpoint(endpointId, 'the receiver answered 410 Gone', now);
       gone.add(endpointId);
-      state.nextAttemptAt = null;
-      continue;
     }
-    state.attempts += 1;
-    const wait = retryDelaySeconds(settings.WEBHOOK_RETRY_SCHEDULE, state.attempts, result.retryAfterSeconds);
-    state.nextAttemptAt = wait === undefined ? null : new Date(now.getTime() + wait * 1000).toISOString();
   }
 
   const subscribed = targets.filter((t) => !gone.has(t.endpointId)).map((t) => deliveries[t.endpointId]!);
-  const attempts = Math.max(0, ...Object.values(deliveries).map((d) => d.totalAttempts ?? d.attempts));
-  const release = decide(leased, subscribed, deliveries, settings.WEBHOOK_RETRY_SCHEDULE, now);
+  const attempts = Math.max(0, ...Object.values(deliveries).map((d) => d.totalAttempts));
+  const release = decideDelivery(leased.eventType, subscribed, Object.values(deliveries), settings.WEBHOOK_RETRY_SCHEDULE, now);
   const finisher = FINISHERS[leased.eventType];
 
   // The entity moves first: if we die before the event is released, the lease runs out, the sweeper
@@ -287,19 +281,33 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   return 'retry-scheduled';
 }
 
-/** Where the event stands after a round, from the endpoints still subscribed. */
-function decide(
-  event: OutboxEvent,
-  subscribed: EndpointDelivery[],
-  deliveries: Record<string, EndpointDelivery>,
+/** An endpoint's state after one attempt: acknowledged, or the failure counted and the next try scheduled. */
+export function afterAttempt(state: EndpointDelivery, result: AttemptResult, schedule: readonly number[], now: Date): EndpointDelivery {
+  const next = { ...state, totalAttempts: state.totalAttempts + 1 };
+  if (result.ok) return { ...next, acknowledged: true, nextAttemptAt: null };
+  // A 410 ends the endpoint (it is disabled), not the retries of the others: no schedule for it.
+  if (result.status === 410) return { ...next, nextAttemptAt: null };
+  const attempts = state.attempts + 1;
+  const wait = retryDelaySeconds(schedule, attempts, result.retryAfterSeconds);
+  return { ...next, attempts, nextAttemptAt: wait === undefined ? null : new Date(now.getTime() + wait * 1000).toISOString() };
+}
+
+/**
+ * Where an event stands after a round, from the endpoints still subscribed (`all`: every endpoint
+ * the event ever reached, including ones removed since).
+ */
+export function decideDelivery(
+  eventType: EventType,
+  subscribed: readonly EndpointDelivery[],
+  all: readonly EndpointDelivery[],
   schedule: readonly number[],
   now: Date,
 ): LeaseRelease {
   if (subscribed.length === 0) {
     // An endpoint that acknowledged and was removed since still counts as told.
-    if (Object.values(deliveries).some((d) => d.acknowledged)) return { status: 'delivered' };
+    if (all.some((d) => d.acknowledged)) return { status: 'delivered' };
     // Waiting: due now, so every sweep looks again until an endpoint subscribes.
-    if (WAITS_FOR_SUBSCRIBER.has(event.eventType)) return { status: 'pending', dueAt: now };
+    if (WAITS_FOR_SUBSCRIBER.has(eventType)) return { status: 'pending', dueAt: now };
     return { status: 'dropped' };
   }
   const trying = subscribed.filter((d) => !d.acknowledged && !isExhausted(d, schedule));
@@ -328,7 +336,7 @@ async function attempt(
     await recordDeliveryAttempt(target.endpointId, {
       messageId: event.messageId,
       eventType: event.eventType,
-      attempt: (state.totalAttempts ?? state.attempts) + 1,
+      attempt: state.totalAttempts + 1,
       outcome: result.ok ? 'succeeded' : 'failed',
       responseStatus: result.status,
       error: result.error,

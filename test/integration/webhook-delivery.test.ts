@@ -3,7 +3,7 @@
  * mapping emulation (local/sqs-poller), the real worker and sweeper handlers, and real HTTP receivers.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, PurgeQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
@@ -274,6 +274,32 @@ describe('webhook delivery worker', () => {
     expect(waited).toBeGreaterThanOrEqual(2_900);
   });
 
+  it('a wait longer than the 15-minute SQS delay hops through re-queues; early or stale jobs do nothing', async () => {
+    const { processDeliveryJob } = await import('#shared/webhooks/delivery');
+    const { receiver } = await receiverWithEndpoint(['campaign.launched'], (_req, n) =>
+      n === 1 ? { status: 503, headers: { 'retry-after': '3600' } } : { status: 200 },
+    );
+    const [messageId] = await commitEvents('campaign.launched', 1, { enqueue: false });
+    const delayed = async () =>
+      Number((await services.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }))).Attributes?.ApproximateNumberOfMessagesDelayed);
+
+    expect(await processDeliveryJob({ kind: 'event', messageId: messageId! })).toBe('retry-scheduled');
+    const dueAt = (await data.outbox.getOutboxEvent(messageId!))!.dueAt!;
+    expect(Date.parse(dueAt) - Date.now()).toBeGreaterThan(3_500_000);
+    expect(await delayed()).toBe(1); // the hop job, delayed by the 900 s maximum
+
+    expect(await processDeliveryJob({ kind: 'event', messageId: messageId!, notBefore: dueAt })).toBe('deferred');
+    expect(await delayed()).toBe(2);
+    expect(await processDeliveryJob({ kind: 'event', messageId: messageId!, notBefore: new Date(Date.now() + 60_000).toISOString() })).toBe('not-due');
+    expect(await processDeliveryJob({ kind: 'event', messageId: messageId! })).toBe('not-due');
+    expect(receiver.requests).toHaveLength(1);
+
+    const later = () => new Date(Date.parse(dueAt) + 1_000);
+    expect(await processDeliveryJob({ kind: 'event', messageId: messageId!, notBefore: dueAt }, { now: later })).toBe('delivered');
+    expect(idsOf(receiver.requests)).toEqual([messageId, messageId]);
+    await services.sqs.send(new PurgeQueueCommand({ QueueUrl: queue.url }));
+  });
+
   it('drops an event nobody subscribed to', async () => {
     startWorker();
     const [id] = await commitEvents('station.suspended', 1);
@@ -357,9 +383,12 @@ describe('outbox sweeper', () => {
       data.outbox.runSweep([{ name: 'probe', sweep: async () => ({ found: 2, queued: 2 }) }], new Date()),
     ]);
     expect(outcome).toEqual({ probe: { found: 2, queued: 2 } });
+    const level = logger.getLevelName();
+    logger.setLogLevel('SILENT'); // the broken source's error line is expected here
     await expect(
       data.outbox.runSweep([{ name: 'broken', sweep: async () => { throw new Error('x'); } }, { name: 'fine', sweep: async () => ({ found: 0, queued: 0 }) }], new Date()),
     ).rejects.toThrow();
+    logger.setLogLevel(level);
 
     const { processDeliveryJob } = await import('#shared/webhooks/delivery');
     expect(await processDeliveryJob({ kind: 'event', messageId: 'msg_UNKNOWN' })).toBe('unknown-event');
