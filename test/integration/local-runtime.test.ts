@@ -329,6 +329,46 @@ describe('SQS event source emulation', () => {
       await poller.stop();
     }
   });
+  it('never runs more batches at once than maxConcurrency, and batches up to batchSize', async () => {
+    const queue = await ensureQueue(sqs, { name: `poller-${randomUUID().slice(0, 8)}`, visibilityTimeoutSeconds: 30, maxReceiveCount: 3 });
+    let running = 0;
+    let peak = 0;
+    const sizes: number[] = [];
+    const consumer: LambdaHandler = async (event: SQSEvent) => {
+      running++;
+      peak = Math.max(peak, running);
+      sizes.push(event.Records.length);
+      await sleep(300);
+      running--;
+    };
+    const poller = startQueuePoller({
+      sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      batchSize: 2,
+      maxBatchingWindowSeconds: 0,
+      maxConcurrency: 2,
+      receivers: 4,
+      timeoutMs: 5_000,
+      functionName: 'probe-consumer',
+      loadHandler: async () => consumer,
+      log: quiet,
+      waitTimeSeconds: 1,
+    });
+    try {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queue.url,
+          Entries: Array.from({ length: 10 }, (_, i) => ({ Id: String(i), MessageBody: `m-${i}` })),
+        }),
+      );
+      await waitUntil(() => sizes.reduce((a, b) => a + b, 0) === 10 && running === 0, 15_000);
+      expect(peak).toBe(2);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(2);
+    } finally {
+      await poller.stop();
+    }
+  });
 });
 
 describe('runtime wiring of consumers and the schedule', () => {
