@@ -28,6 +28,16 @@ export class TransactionConflict extends Error {
   }
 }
 
+/** DynamoDB refused the write for capacity, not because of our data: retryable by the caller. */
+export class StoreThrottled extends Error {
+  constructor() {
+    super('store throttled');
+    this.name = 'StoreThrottled';
+  }
+}
+
+const THROTTLING = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'ThrottlingException', 'RequestLimitExceeded']);
+
 const MAX_ITEMS = 100;
 
 export async function transact(steps: TxStep[], token?: string): Promise<void> {
@@ -62,6 +72,7 @@ function translate(steps: TxStep[], reasons: CancellationReason[]): Error {
     }
   });
   if (reasons.some((r) => r.Code === 'TransactionConflict')) return new TransactionConflict();
+  if (reasons.some((r) => THROTTLING.has(r.Code ?? ''))) return new StoreThrottled();
   const codes = reasons.map((r) => r.Code ?? 'None').join(',');
   return new Error(`transaction cancelled: ${codes}`);
 }

@@ -9,7 +9,6 @@ export const ERROR_STATUS = {
   forbidden: 403,
   self_approval: 403,
   not_found: 404,
-  method_not_allowed: 405,
   invalid_state: 409,
   duplicate_approval: 409,
   insufficient_allocation: 409,
@@ -20,9 +19,9 @@ export const ERROR_STATUS = {
   training_required: 409,
   idempotency_key_in_flight: 409,
   payload_too_large: 413,
-  unsupported_media_type: 415,
   idempotency_key_reuse: 422,
   internal_error: 500,
+  temporarily_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -34,7 +33,6 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   forbidden: 'Not allowed',
   self_approval: 'You cannot decide on your own request',
   not_found: 'Not found',
-  method_not_allowed: 'Method not allowed',
   invalid_state: 'Not allowed in the current status',
   duplicate_approval: 'Already approved by this approver',
   insufficient_allocation: 'The county allocation cannot cover the amount',
@@ -45,9 +43,9 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   training_required: 'Operator training must be recorded first',
   idempotency_key_in_flight: 'A request with this Idempotency-Key is still in progress',
   payload_too_large: 'Request body too large',
-  unsupported_media_type: 'Request body must be application/json',
   idempotency_key_reuse: 'Idempotency-Key reused with a different request',
   internal_error: 'Internal error',
+  temporarily_unavailable: 'Temporarily unavailable, retry shortly',
 };
 
 export interface FieldError {

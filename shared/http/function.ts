@@ -13,7 +13,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
-import { TransactionConflict } from '../data/transactions.ts';
+import { StoreThrottled, TransactionConflict } from '../data/transactions.ts';
 import { rolesFromClaims, type Principal } from '../domain/roles.ts';
 import { logger } from '../logger.ts';
 import { routeKey, routesOf, type HttpFunctionName, type RouteDefinition } from '../routes.ts';
@@ -32,6 +32,14 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-frame-options': 'DENY',
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 };
+
+/** SDK errors that mean "too much load right now" once the SDK's own retries are spent. */
+const THROTTLED_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+]);
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const IDEMPOTENCY_KEY_MAX = 255;
@@ -208,6 +216,11 @@ function errorResult(error: unknown): HttpResult {
     // Still contended after every retry: nothing was written, so the caller can safely try again.
     logger.warn('transaction conflict persisted after retries');
     return problemResponse(new DomainError('invalid_state', 'The resource changed concurrently; retry the request'));
+  }
+  if (error instanceof StoreThrottled || THROTTLED_ERRORS.has((error as Error)?.name)) {
+    logger.warn('store throttled after retries');
+    const response = problemResponse(new DomainError('temporarily_unavailable', 'The service is busy; retry shortly'));
+    return { ...response, headers: { ...response.headers, 'retry-after': '1' } };
   }
   // Anything else is our fault: log it (the logger redacts personal data), answer without details.
   logger.error('unhandled error', error as Error);
