@@ -1,0 +1,157 @@
+/**
+ * Fuzzing every route of shared/routes.ts through the local runtime with fast-check: arbitrary and
+ * near-valid bodies, path ids, query strings and headers. Whatever arrives, the answer is never a
+ * 5xx; every error is problem+json with a contract code; and a rejected request changes nothing
+ * (the table is snapshotted around each one).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
+import { routes, routeKey, type RouteDefinition } from '#shared/routes';
+import { ROLES } from '#shared/domain/roles';
+import { ERROR_STATUS } from '#shared/domain/errors';
+
+let rt: TestRuntime;
+let token: string;
+const fixtures: Record<string, string> = {};
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10);
+
+beforeAll(async () => {
+  rt = await startTestRuntime({ pollers: false });
+  token = await rt.token([...ROLES], 'fuzzer');
+  const admin = { roles: 'fund-admin', sub: 'fixture-admin' };
+  await rt.api('PUT', '/v1/counties/620821', { ...admin, body: { name: 'Jingchuan', province: 'Gansu' } });
+  const fund = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: 'fixture-fund', body: { name: 'F', currency: 'CNY', totalBudget: 1_000_000_000 } });
+  fixtures.fundId = fund.body.fundId;
+  fixtures.countyCode = '620821';
+  await rt.api('PUT', `/v1/funds/${fixtures.fundId}/allocations/620821`, { ...admin, body: { amount: 100_000_000 } });
+});
+afterAll(async () => rt?.stop());
+
+const account = { bankName: 'Agricultural Bank of China', accountName: 'Li Wei', accountNumber: '6228480012345678' };
+const farmer = { kind: 'farmer', name: 'Li Wei', account };
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
+
+/** A valid body per write operation: the seed the near-valid mutations start from. */
+const validBodies = (): Record<string, unknown> => ({
+  putCounty: { name: 'Huining', province: 'Gansu', modelCounty: true },
+  createFund: { name: 'Fund', currency: 'CNY', totalBudget: 5_000 },
+  putAllocation: { amount: 1_000 },
+  createDisbursement: { fundId: fixtures.fundId, countyCode: '620821', amount: 1_000, currency: 'CNY', purpose: 'training', beneficiary: farmer },
+  approveDisbursement: { comment: 'ok' },
+  rejectDisbursement: { reason: 'no' },
+  cancelDisbursement: { reason: 'no' },
+  createBatch: { fundId: fixtures.fundId, countyCode: '620821', purpose: 'produce-subsidy', items: [{ beneficiary: farmer, amount: 500 }] },
+  approveBatch: {},
+  rejectBatch: { reason: 'no' },
+  cancelBatch: { reason: 'no' },
+  settlePayout: { outcome: 'succeeded', bankReference: 'ABC123' },
+  redeliverPayout: {},
+  createWebhookEndpoint: { url: 'https://finance.example.com/hook', events: ['payout.requested'] },
+  rotateWebhookSecret: {},
+  launchCampaign: {
+    countyCode: '620821',
+    title: 'Apples',
+    channel: 'taobao',
+    products: [{ sku: 'A-1', name: 'Apple', unitPrice: 1_000, promoPrice: 800 }],
+    startsAt: inAnHour(),
+    endsAt: inADay(),
+  },
+  cancelCampaign: { reason: 'weather' },
+  reportCampaignResults: { reportedAt: new Date().toISOString(), orders: 1, unitsSold: 2, grossSales: 1_600 },
+  applyStation: { countyCode: '620821', village: 'Wangjia', name: 'Wangjia station', kind: 'village-service-station', operator: { name: 'Wang Fang', phone: '13812345678', nationalId: '11010519491231002X' } },
+  recordStationTraining: { completedAt: new Date().toISOString(), course: 'Basics' },
+  approveStation: {},
+  rejectStation: { reason: 'no' },
+  suspendStation: { reason: 'no' },
+  reinstateStation: {},
+});
+
+const jsonValue = fc.jsonValue({ maxDepth: 3 });
+
+function nearValid(seed: unknown): fc.Arbitrary<unknown> {
+  if (!seed || typeof seed !== 'object' || Array.isArray(seed)) return jsonValue;
+  const obj = seed as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  const variants: fc.Arbitrary<unknown>[] = [
+    jsonValue,
+    fc.record({ extra: jsonValue }).map((extra) => ({ ...obj, [`unknown_${Object.keys(extra).length}`]: extra.extra })),
+  ];
+  if (keys.length > 0) {
+    const key = fc.constantFrom(...keys);
+    variants.push(key.map((k) => Object.fromEntries(Object.entries(obj).filter(([name]) => name !== k))));
+    variants.push(
+      fc.tuple(key, fc.oneof(jsonValue, fc.constantFrom(-1, 0, 1.5, 1e13 + 1, Number.MAX_SAFE_INTEGER, '', ' ', 'x'.repeat(5_000), null, [], {})))
+        .map(([k, v]) => ({ ...obj, [k]: v })),
+    );
+    for (const k of keys) {
+      const inner = obj[k];
+      if (inner && typeof inner === 'object') variants.push(nearValid(inner).map((v) => ({ ...obj, [k]: v })));
+    }
+  }
+  return fc.oneof(...variants);
+}
+
+const idLike = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 40 }),
+  fc.constantFrom('fund_', 'dsb_0', 'pay_01M8MB7QKGZ7EXTNFH95G3P5T', 'PAY_01M8MB7QKGZ7EXTNFH95G3P5TD', '..', '%2e%2e', '620821', '0', 'null'),
+);
+
+function pathWith(route: RouteDefinition, id: string, useFixture: boolean): string {
+  return route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(useFixture && fixtures[name] ? fixtures[name]! : id),
+  );
+}
+
+const queryArb = fc.oneof(
+  fc.constant(''),
+  fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }).map((d) => new URLSearchParams(d).toString()),
+  fc.constantFrom('limit=0', 'limit=101', 'limit=abc', 'limit=-1', 'cursor=forged', 'cursor=', 'status=bogus', 'modelCounty=yes', 'limit=1&limit=2'),
+);
+
+const headerArb = fc.record({
+  idempotencyKey: fc.option(fc.string({ minLength: 0, maxLength: 300 }), { nil: undefined }),
+  contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', ''),
+});
+
+async function snapshot(): Promise<string> {
+  const items = await rt.services.scanTable();
+  return JSON.stringify(items.map((i) => JSON.stringify(i)).sort());
+}
+
+const KNOWN_CODES = new Set(Object.keys(ERROR_STATUS));
+
+describe('fuzzing every route', () => {
+  for (const route of routes) {
+    it(`${routeKey(route)}`, async () => {
+      const seeds = validBodies();
+      const bodyArb =
+        route.method === 'GET' || route.method === 'DELETE'
+          ? fc.constant(undefined)
+          : fc.oneof(nearValid(seeds[route.operationId] ?? {}), fc.string({ maxLength: 50 }));
+      await fc.assert(
+        fc.asyncProperty(idLike, fc.boolean(), queryArb, headerArb, bodyArb, async (id, useFixture, query, headers, body) => {
+          const before = await snapshot();
+          const path = pathWith(route, id, useFixture) + (query ? `?${query}` : '');
+          const res = await rt.api(route.method, path, {
+            token,
+            idempotencyKey: headers.idempotencyKey,
+            headers: headers.contentType ? { 'content-type': headers.contentType } : {},
+            body,
+          });
+          expect(res.status, `${route.method} ${path} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
+          if (res.status >= 400) {
+            expect(res.headers.get('content-type')).toContain('application/problem+json');
+            expect(KNOWN_CODES.has(res.body.code), `unknown code ${res.body.code}`).toBe(true);
+            expect(res.body.status).toBe(res.status);
+            expect(JSON.stringify(res.body)).not.toMatch(/Exception|stack|at \w+ \(|dynamodb|sqs\./i);
+            expect(await snapshot(), `${route.method} ${path} answered ${res.status} but changed the table`).toBe(before);
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  }
+});
