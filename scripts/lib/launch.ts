@@ -46,17 +46,44 @@ export async function launchRows(client: ReliefFundClient, rows: PlanRow[], opti
     result: 'not started',
     attempts: 0,
   }));
-  let next = 0;
+  const pending = rows.map((_, i) => i);
+  const busyCounties = new Set<string>();
+  let wake: (() => void)[] = [];
   const worker = async () => {
-    while (!options.signal?.aborted && next < rows.length) {
-      const index = next++;
-      outcomes[index] = await launchOne(client, rows[index]!, outcomes[index]!, options);
+    while (!options.signal?.aborted && pending.length > 0) {
+      const index = takeNext(rows, pending, busyCounties);
+      if (index === undefined) {
+        // Every pending row is for a county already in flight: wait for one to finish.
+        await new Promise<void>((resolve) => wake.push(resolve));
+        continue;
+      }
+      const county = rows[index]!.body.countyCode;
+      busyCounties.add(county);
+      try {
+        outcomes[index] = await launchOne(client, rows[index]!, outcomes[index]!, options);
+      } finally {
+        busyCounties.delete(county);
+        const waiting = wake;
+        wake = [];
+        for (const resolve of waiting) resolve();
+      }
       options.onRow?.(outcomes[index]!);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency, rows.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return outcomes;
+}
+
+/**
+ * The first pending row of a county that has no launch in flight. A county's launches touch the same
+ * items (its allocation, aggregates, live windows), so sending them one at a time per county avoids
+ * transaction conflicts and retries on the server while other counties keep the workers busy.
+ */
+function takeNext(rows: PlanRow[], pending: number[], busyCounties: Set<string>): number | undefined {
+  const at = pending.findIndex((i) => !busyCounties.has(rows[i]!.body.countyCode));
+  if (at === -1) return undefined;
+  return pending.splice(at, 1)[0];
 }
 
 async function launchOne(client: ReliefFundClient, row: PlanRow, start: RowOutcome, options: LaunchOptions): Promise<RowOutcome> {
