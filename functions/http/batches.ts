@@ -1,3 +1,21 @@
 import { httpFunction } from '#shared/http/function';
+import { created, implement, ok } from '#shared/http/operation';
+import * as contracts from '#shared/schemas/batches';
+import { approveBatch, cancelBatch, createBatch, getBatch, listBatchPayouts, rejectBatch } from '#shared/data/batches';
 
-export const handler = httpFunction('batches', []);
+export const handler = httpFunction('batches', [
+  implement(contracts.createBatch, async ({ body, principal, correlationId, now }) =>
+    created(await createBatch(body, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(contracts.getBatch, async ({ params }) => ok(await getBatch(params.batchId))),
+  implement(contracts.listBatchPayouts, async ({ params, query }) => ok(await listBatchPayouts(params.batchId, query))),
+  implement(contracts.approveBatch, async ({ params, body, principal, correlationId, now }) =>
+    ok(await approveBatch(params.batchId, body, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(contracts.rejectBatch, async ({ params, body, principal, correlationId, now }) =>
+    ok(await rejectBatch(params.batchId, body.reason, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(contracts.cancelBatch, async ({ params, body, principal, correlationId, now }) =>
+    ok(await cancelBatch(params.batchId, body.reason, { ...principal, correlationId }, now)),
+  ),
+]);

@@ -3,6 +3,7 @@
  * its contracts; add a module here when a context is added (a test checks every route is covered).
  */
 import type { OperationContract } from '../http/operation.ts';
+import * as batches from './batches.ts';
 import * as campaigns from './campaigns.ts';
 import * as counties from './counties.ts';
 import * as disbursements from './disbursements.ts';
@@ -12,7 +13,7 @@ import * as publicRoutes from './public.ts';
 import * as stations from './stations.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 
-const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, payouts, webhookEndpoints, campaigns, stations];
+const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, batches, payouts, webhookEndpoints, campaigns, stations];
 
 function isContract(value: unknown): value is OperationContract {
   return typeof value === 'object' && value !== null && 'operationId' in value && 'responses' in value;

@@ -1,0 +1,749 @@
+/**
+ * Disbursement batches: up to 5,000 payouts under one maker-checker decision.
+ *
+ * Items (all in the batch's collection `BAT#<id>`):
+ * - `BAT` — the batch head: status, approvals, totals, `version` (bumped and checked by every decision).
+ *   While an approved batch waits to be (or is being) expanded it carries the expansion outbox marker
+ *   `gsi3pk = BAT#EXPANSION`, `gsi3sk = <last progress time>#<batchId>`: the sweep source finds stalled
+ *   expansions there, and the expander moves the time forward as it goes and removes it when done.
+ * - `ITEMS#<nnnn>` — the rows, gzip-compressed JSON of ≤ 350 KB raw each (5,000 rows fit in a few items),
+ *   written with the head in the creation transaction. Full account numbers: the payouts need them.
+ * - `EXPANDED#<nnnn>` — the progress marker of expansion chunk n (49 payouts), put with `attribute_not_exists`
+ *   in the SAME transaction as the chunk's payouts and `payout.requested` events: a crash or a duplicate
+ *   job can never create a chunk twice. It keeps the chunk's message ids until they are queued.
+ * - `COUNTS#<nn>` — sharded payout counts (./batch-counters.ts).
+ *
+ * Payout ids are derived from (batchId, item index) too, so even without the marker a second copy of a
+ * payout would be refused by its own `attribute_not_exists`.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import {
+  assertExpandable,
+  COUNTER_SHARDS,
+  decideBatchApproval,
+  decideBatchCancellation,
+  decideBatchRejection,
+  EXPANSION_CHUNK_SIZE,
+  expansionChunks,
+  payoutOfItem,
+  requiredApprovals,
+  type Batch,
+  type BatchItem,
+  type BatchStatus,
+  type ExpansionChunk,
+} from '../domain/batches.ts';
+import type { Approval, Purpose } from '../domain/disbursements.ts';
+import { DomainError, invalidState, notFound } from '../domain/errors.ts';
+import type { Payout, PayoutStatus } from '../domain/payouts.ts';
+import type { Role } from '../domain/roles.ts';
+import { newId } from '../ids.ts';
+import { config } from '../config.ts';
+import { logger } from '../logger.ts';
+import { auditStep } from './audit.ts';
+import { BATCH_ACTOR, completeBatchIfDone, counterStep, readBatchCounts } from './batch-counters.ts';
+import { documents, sqs } from './clients.ts';
+import { countyExistsStep, findCounty } from './counties.ts';
+import { enqueueEvents, eventStep } from './events.ts';
+import { findAllocation, getFundSettings, ledgerStep, type Actor } from './funds.ts';
+import { keys } from './keys.ts';
+import type { SweepSource } from './outbox.ts';
+import { listPayouts, payoutPutStep } from './payouts.ts';
+import type { Page } from './query.ts';
+import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+
+/** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
+const ROW_CHUNK_BYTES = 350_000;
+/** TransactWriteItems carries at most 4 MB; the rows of a creation must fit with room to spare. */
+const MAX_STORED_ROW_BYTES = 3_500_000;
+/** Items of the creation transaction besides the row chunks: county, allocation, head, audit. */
+const CREATION_STEPS = 4;
+/** Station checks that still fit into the final approval's transaction with the head, reservation and audit. */
+const MAX_STATION_CHECKS = 96;
+const EXPANSION_INDEX = 'BAT#EXPANSION';
+const EXPANSION_CONCURRENCY = 4;
+
+interface StoredBatch extends Omit<Batch, 'counts'> {
+  version: number;
+  rowChunks: number;
+  approvedAt: string | null;
+  expansion: 'pending' | 'done' | null;
+}
+
+export interface NewBatch {
+  fundId: string;
+  countyCode: string;
+  purpose: Purpose;
+  items: { beneficiary: BatchItem['beneficiary']; amount: number; memo?: string }[];
+}
+
+const rowsKey = (batchId: string, n: number) => ({ pk: keys.batch(batchId).pk, sk: `ITEMS#${String(n).padStart(4, '0')}` });
+const markerKey = (batchId: string, chunk: number) => ({ pk: keys.batch(batchId).pk, sk: `EXPANDED#${String(chunk).padStart(4, '0')}` });
+const expansionSortKey = (at: Date, batchId: string) => `${at.toISOString()}#${batchId}`;
+
+function toStoredBatch(item: Record<string, unknown>): StoredBatch {
+  return {
+    batchId: item.batchId as string,
+    fundId: item.fundId as string,
+    countyCode: item.countyCode as string,
+    purpose: item.purpose as Purpose,
+    itemCount: item.itemCount as number,
+    totalAmount: item.totalAmount as number,
+    status: item.status as BatchStatus,
+    requiredApprovals: item.requiredApprovals as number,
+    approvals: (item.approvals as Approval[] | undefined) ?? [],
+    requestedBy: item.requestedBy as string,
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    version: item.version as number,
+    rowChunks: item.rowChunks as number,
+    approvedAt: (item.approvedAt as string | null | undefined) ?? null,
+    expansion: (item.expansion as StoredBatch['expansion'] | undefined) ?? null,
+  };
+}
+
+/** The response form: no storage fields, counts summed from the shards. Rows are never returned. */
+async function publicBatch(b: StoredBatch, known?: Batch['counts']): Promise<Batch> {
+  const { version: _v, rowChunks: _r, approvedAt: _a, expansion: _e, ...rest } = b;
+  return { ...rest, counts: known ?? (await readBatchCounts(b.batchId)) };
+}
+
+const noCounts = (): Batch['counts'] => ({ queued: 0, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 });
+
+async function findBatch(batchId: string): Promise<StoredBatch | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.batch(batchId), ConsistentRead: true }),
+  );
+  return Item ? toStoredBatch(Item) : undefined;
+}
+
+async function readBatch(batchId: string): Promise<StoredBatch> {
+  const b = await findBatch(batchId);
+  if (!b) throw notFound(`Batch ${batchId}`);
+  return b;
+}
+
+export async function getBatch(batchId: string): Promise<Batch> {
+  return publicBatch(await readBatch(batchId));
+}
+
+export async function listBatchPayouts(
+  batchId: string,
+  filter: { status?: PayoutStatus; limit: number; cursor?: string },
+): Promise<Page<Payout>> {
+  await readBatch(batchId);
+  return listPayouts({ ...filter, batchId });
+}
+
+// ---- rows ------------------------------------------------------------------------------------
+
+/** Greedy packing of the rows' JSON into chunks of ≤ ROW_CHUNK_BYTES, each gzip-compressed. */
+function packRows(rows: BatchItem[]): { first: number; count: number; data: Uint8Array }[] {
+  const chunks: { first: number; count: number; data: Uint8Array }[] = [];
+  let parts: string[] = [];
+  let bytes = 2;
+  let first = 0;
+  const flush = () => {
+    if (parts.length === 0) return;
+    chunks.push({ first, count: parts.length, data: gzipSync(`[${parts.join(',')}]`) });
+    first += parts.length;
+    parts = [];
+    bytes = 2;
+  };
+  for (const row of rows) {
+    const json = JSON.stringify(row);
+    const size = Buffer.byteLength(json) + 1;
+    if (bytes + size > ROW_CHUNK_BYTES) flush();
+    parts.push(json);
+    bytes += size;
+  }
+  flush();
+  return chunks;
+}
+
+async function readRows(b: StoredBatch): Promise<BatchItem[]> {
+  const rows: BatchItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.batch(b.batchId).pk, ':prefix': 'ITEMS#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) rows.push(...(JSON.parse(gunzipSync(item.rows as Uint8Array).toString('utf8')) as BatchItem[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  if (rows.length !== b.itemCount) throw new Error(`batch ${b.batchId}: ${rows.length} stored rows for ${b.itemCount} items`);
+  return rows;
+}
+
+// ---- stations --------------------------------------------------------------------------------
+
+function stationIdsOf(rows: readonly { beneficiary: BatchItem['beneficiary'] }[]): Map<string, number> {
+  const firstRow = new Map<string, number>();
+  rows.forEach((r, i) => {
+    const id = r.beneficiary.kind === 'station' ? r.beneficiary.stationId : undefined;
+    if (id && !firstRow.has(id)) firstRow.set(id, i);
+  });
+  return firstRow;
+}
+
+/** Every station beneficiary must exist (404) and be active in the batch's county (409), naming the row. */
+async function assertStationsActive(stations: Map<string, number>, countyCode: string): Promise<void> {
+  const ids = [...stations.keys()];
+  const found = new Map<string, Record<string, unknown>>();
+  for (let i = 0; i < ids.length; i += 100) {
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }> | undefined = {
+      [config().TABLE_NAME]: {
+        Keys: ids.slice(i, i + 100).map((id) => keys.station(id)),
+        ConsistentRead: true,
+        ProjectionExpression: 'stationId, #status, countyCode',
+        ExpressionAttributeNames: { '#status': 'status' },
+      },
+    };
+    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      const result = await documents.send(new BatchGetCommand({ RequestItems: request }));
+      for (const item of result.Responses?.[config().TABLE_NAME] ?? []) found.set(item.stationId as string, item);
+      request = result.UnprocessedKeys as typeof request;
+    }
+  }
+  for (const [id, row] of stations) {
+    const station = found.get(id);
+    const path = `body.items.${row}.beneficiary.stationId`;
+    if (!station) throw new DomainError('not_found', `Station ${id} (row ${row}) was not found`, [{ path, message: 'unknown station' }]);
+    if (station.status !== 'active' || station.countyCode !== countyCode) {
+      throw new DomainError('invalid_state', `Station ${id} (row ${row}) is not active in county ${countyCode}`, [
+        { path, message: 'station not active in this county' },
+      ]);
+    }
+  }
+}
+
+function stationActiveStep(stationId: string, countyCode: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: keys.station(stationId),
+        ConditionExpression: 'attribute_exists(pk) AND #status = :active AND countyCode = :county',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'active', ':county': countyCode },
+      },
+    },
+    onConditionFailed: () => invalidState(`Station ${stationId} is not active in county ${countyCode}`),
+  };
+}
+
+function allocationExistsStep(fundId: string, countyCode: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: keys.allocation(fundId, countyCode),
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    },
+    onConditionFailed: () => new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
+  };
+}
+
+function batchAudit(b: StoredBatch, action: string, actor: Actor, now: Date, change: { from: BatchStatus | null; to: BatchStatus; reason?: string; details?: Record<string, unknown> }): TxStep {
+  return auditStep(keys.batch(b.batchId).pk, {
+    actor: actor.sub,
+    action: `batch.${action}`,
+    at: now,
+    correlationId: actor.correlationId,
+    fromStatus: change.from,
+    toStatus: change.to,
+    reason: change.reason,
+    details: { fundId: b.fundId, countyCode: b.countyCode, itemCount: b.itemCount, totalAmount: b.totalAmount, ...change.details },
+  });
+}
+
+// ---- creation --------------------------------------------------------------------------------
+
+/**
+ * Stores a batch pending approval: head, compressed rows and audit entry in ONE transaction, with the
+ * county and the allocation re-checked there. Checks read first so the answer names the first problem
+ * (unknown fund or county, no allocation, then a station row).
+ */
+export async function createBatch(input: NewBatch, actor: Actor, now: Date): Promise<Batch> {
+  const fund = await getFundSettings(input.fundId);
+  if (!(await findCounty(input.countyCode))) throw notFound(`County ${input.countyCode}`);
+  if (!(await findAllocation(input.fundId, input.countyCode))) {
+    throw new DomainError('insufficient_allocation', `Fund ${input.fundId} has no allocation for county ${input.countyCode}`);
+  }
+  await assertStationsActive(stationIdsOf(input.items), input.countyCode);
+
+  const rows: BatchItem[] = input.items.map((i) => ({ beneficiary: i.beneficiary, amount: i.amount, memo: i.memo ?? null }));
+  const totalAmount = rows.reduce((sum, r) => sum + r.amount, 0);
+  const packed = packRows(rows);
+  const storedBytes = packed.reduce((sum, c) => sum + c.data.byteLength, 0);
+  if (storedBytes > MAX_STORED_ROW_BYTES || packed.length + CREATION_STEPS > 100) {
+    throw new DomainError('payload_too_large', 'The batch rows are too large to store at once; split the batch');
+  }
+
+  const batchId = newId('batch', now.getTime());
+  const at = now.toISOString();
+  const b: StoredBatch = {
+    batchId,
+    fundId: input.fundId,
+    countyCode: input.countyCode,
+    purpose: input.purpose,
+    itemCount: rows.length,
+    totalAmount,
+    status: 'pending_approval',
+    requiredApprovals: requiredApprovals(totalAmount, fund.dualApprovalThreshold),
+    approvals: [],
+    requestedBy: actor.sub,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+    rowChunks: packed.length,
+    approvedAt: null,
+    expansion: null,
+  };
+  const table = config().TABLE_NAME;
+  await transact([
+    countyExistsStep(input.countyCode),
+    allocationExistsStep(input.fundId, input.countyCode),
+    {
+      item: {
+        Put: {
+          TableName: table,
+          Item: { ...keys.batch(batchId), type: 'batch', ...b, gsi1pk: 'BATCHES', gsi1sk: batchId },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    },
+    ...packed.map((chunk, n) => ({
+      item: {
+        Put: {
+          TableName: table,
+          Item: { ...rowsKey(batchId, n), type: 'batch-rows', first: chunk.first, count: chunk.count, rows: chunk.data },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    })),
+    batchAudit(b, 'created', actor, now, { from: null, to: 'pending_approval', details: { requiredApprovals: b.requiredApprovals } }),
+  ]);
+  return publicBatch(b, noCounts());
+}
+
+// ---- decisions -------------------------------------------------------------------------------
+
+function batchChangeStep(
+  b: StoredBatch,
+  now: Date,
+  change: { status?: BatchStatus; approvals?: Approval[]; release?: boolean },
+  redecide: (current: StoredBatch) => void,
+): TxStep {
+  const at = now.toISOString();
+  const values: Record<string, unknown> = { ':version': b.version, ':next': b.version + 1, ':at': at, ':from': b.status };
+  const sets = ['version = :next', 'updatedAt = :at'];
+  if (change.status) {
+    sets.push('#status = :to');
+    values[':to'] = change.status;
+  }
+  if (change.approvals) {
+    sets.push('approvals = :approvals');
+    values[':approvals'] = change.approvals;
+  }
+  if (change.release) {
+    // The expansion job's outbox marker, committed with the reservation.
+    sets.push('approvedAt = :at', 'expansion = :pending', 'gsi3pk = :expansionIndex', 'gsi3sk = :due');
+    values[':pending'] = 'pending';
+    values[':expansionIndex'] = EXPANSION_INDEX;
+    values[':due'] = expansionSortKey(now, b.batchId);
+  }
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(b.batchId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'version = :version AND #status = :from',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      },
+    },
+    onConditionFailed: (old) => {
+      if (!old) return notFound(`Batch ${b.batchId}`);
+      try {
+        redecide(toStoredBatch(old));
+      } catch (error) {
+        return error as Error;
+      }
+      return new TransactionConflict();
+    },
+  };
+}
+
+/**
+ * Records an approval. The one that reaches `requiredApprovals` reserves `totalAmount` on the county
+ * allocation in ONE transaction with the status change, the audit entry and the expansion marker
+ * (409 insufficient_allocation and nothing changes when it does not fit); the expansion job follows.
+ */
+export async function approveBatch(batchId: string, input: { comment?: string }, actor: Actor, now: Date): Promise<Batch> {
+  const result = await retryOnConflict(async () => {
+    const b = await readBatch(batchId);
+    const decision = decideBatchApproval(b, actor.sub, now, input.comment);
+    const redecide = (current: StoredBatch) => decideBatchApproval(current, actor.sub, now, input.comment);
+    const at = now.toISOString();
+    if (!decision.completes) {
+      await transact([
+        batchChangeStep(b, now, { approvals: decision.approvals }, redecide),
+        batchAudit(b, 'approval', actor, now, {
+          from: b.status,
+          to: b.status,
+          details: { approvals: decision.approvals.length, requiredApprovals: b.requiredApprovals },
+        }),
+      ]);
+      return { batch: { ...b, approvals: decision.approvals, updatedAt: at, version: b.version + 1 }, released: false };
+    }
+    const stations = stationIdsOf(await readRows(b));
+    await assertStationsActive(stations, b.countyCode);
+    // Re-checked at commit when they fit in the transaction (a batch pays a handful of stations at most, in practice).
+    const stationChecks = stations.size <= MAX_STATION_CHECKS ? [...stations.keys()].map((id) => stationActiveStep(id, b.countyCode)) : [];
+    await transact([
+      batchChangeStep(b, now, { status: 'approved', approvals: decision.approvals, release: true }, redecide),
+      ledgerStep(b.fundId, b.countyCode, 'reserve', b.totalAmount, now),
+      batchAudit(b, 'approved', actor, now, {
+        from: b.status,
+        to: 'approved',
+        details: { approvers: decision.approvals.map((a) => a.approver) },
+      }),
+      ...stationChecks,
+    ]);
+    const approved: StoredBatch = {
+      ...b,
+      status: 'approved',
+      approvals: decision.approvals,
+      updatedAt: at,
+      approvedAt: at,
+      expansion: 'pending',
+      version: b.version + 1,
+    };
+    return { batch: approved, released: true };
+  });
+  if (result.released) await queueExpansionJobs([batchId]);
+  return publicBatch(result.batch, noCounts());
+}
+
+async function closeBatch(
+  batchId: string,
+  to: 'rejected' | 'cancelled',
+  reason: string,
+  decide: (b: StoredBatch) => void,
+  actor: Actor,
+  now: Date,
+): Promise<Batch> {
+  const closed = await retryOnConflict(async () => {
+    const b = await readBatch(batchId);
+    decide(b);
+    await transact([batchChangeStep(b, now, { status: to }, decide), batchAudit(b, to, actor, now, { from: b.status, to, reason })]);
+    return { ...b, status: to, updatedAt: now.toISOString(), version: b.version + 1 };
+  });
+  return publicBatch(closed, noCounts());
+}
+
+export function rejectBatch(batchId: string, reason: string, actor: Actor, now: Date): Promise<Batch> {
+  return closeBatch(batchId, 'rejected', reason, (b) => decideBatchRejection(b, actor.sub), actor, now);
+}
+
+export function cancelBatch(batchId: string, reason: string, caller: Actor & { roles: readonly Role[] }, now: Date): Promise<Batch> {
+  return closeBatch(batchId, 'cancelled', reason, (b) => decideBatchCancellation(b, caller), caller, now);
+}
+
+// ---- expansion -------------------------------------------------------------------------------
+
+/** An expansion job on the expansion queue: only a hint to look at the batch. */
+export const expansionJobSchema = z.object({ kind: z.literal('batch-expansion'), batchId: z.string().min(1) });
+export type ExpansionJob = z.infer<typeof expansionJobSchema>;
+
+/** Sends expansion jobs; never throws (the sweep source re-queues what was not sent). Returns how many were queued. */
+export async function queueExpansionJobs(batchIds: readonly string[]): Promise<number> {
+  let queued = 0;
+  for (let i = 0; i < batchIds.length; i += 10) {
+    const chunk = batchIds.slice(i, i + 10);
+    try {
+      const result = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: config().EXPANSION_QUEUE_URL,
+          Entries: chunk.map((batchId, n) => ({
+            Id: String(n),
+            MessageBody: JSON.stringify({ kind: 'batch-expansion', batchId } satisfies ExpansionJob),
+          })),
+        }),
+      );
+      queued += result.Successful?.length ?? 0;
+      if (result.Failed?.length) logger.warn('some expansion jobs were not queued; the sweeper will', { failed: result.Failed.length });
+    } catch (error) {
+      logger.warn('expansion jobs not queued; the sweeper will', { count: chunk.length, error: (error as Error).name });
+    }
+  }
+  return queued;
+}
+
+/** Sweep source for the outbox sweeper: approved/processing batches whose expansion made no progress since `cutoff`. */
+export const batchExpansionSource: SweepSource = {
+  name: 'batch-expansions',
+  async sweep(cutoff) {
+    let found = 0;
+    let queued = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await documents.send(
+        new QueryCommand({
+          TableName: config().TABLE_NAME,
+          IndexName: 'gsi3',
+          KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk < :cutoff',
+          ExpressionAttributeValues: { ':pk': EXPANSION_INDEX, ':cutoff': cutoff.toISOString() },
+          ProjectionExpression: 'batchId',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const ids = (page.Items ?? []).map((i) => i.batchId as string).filter(Boolean);
+      found += ids.length;
+      queued += await queueExpansionJobs(ids);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return { found, queued };
+  },
+};
+
+interface ChunkMarker {
+  chunk: number;
+  count: number;
+  messageIds: string[];
+  enqueued: boolean;
+}
+
+async function readMarkers(batchId: string): Promise<Map<number, ChunkMarker>> {
+  const markers = new Map<number, ChunkMarker>();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.batch(batchId).pk, ':prefix': 'EXPANDED#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      markers.set(item.chunk as number, {
+        chunk: item.chunk as number,
+        count: item.count as number,
+        messageIds: (item.messageIds as string[] | undefined) ?? [],
+        enqueued: item.enqueued === true,
+      });
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return markers;
+}
+
+/** Queues a committed chunk's `payout.requested` events, then notes it on the marker (so a re-run does not queue them again). */
+async function enqueueChunk(batchId: string, chunk: number, messageIds: string[]): Promise<void> {
+  await enqueueEvents(messageIds);
+  await documents.send(
+    new UpdateCommand({
+      TableName: config().TABLE_NAME,
+      Key: markerKey(batchId, chunk),
+      UpdateExpression: 'SET enqueued = :yes REMOVE messageIds',
+      ExpressionAttributeValues: { ':yes': true },
+    }),
+  );
+}
+
+/** A chunk, the start or the end of an expansion that another run already committed. */
+class AlreadyDone extends Error {}
+
+/** One chunk: marker, counter shard, payouts and their events, all or nothing. False when it was already there. */
+async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: ExpansionChunk, now: Date): Promise<string[] | undefined> {
+  const approvedAt = new Date(b.approvedAt!);
+  const payouts = rows.slice(c.first, c.end).map((row, n) => payoutOfItem({ ...b, approvedAt }, row, c.first + n, now));
+  const events = payouts.map((p) => eventStep('payout.requested', p.payoutId, p as unknown as Record<string, unknown>, now));
+  const messageIds = events.map((e) => e.messageId);
+  try {
+    await retryOnConflict(() =>
+      transact([
+        {
+          item: {
+            Put: {
+              TableName: config().TABLE_NAME,
+              Item: {
+                ...markerKey(b.batchId, c.chunk),
+                type: 'batch-expansion',
+                chunk: c.chunk,
+                first: c.first,
+                count: payouts.length,
+                amount: payouts.reduce((sum, p) => sum + p.amount, 0),
+                messageIds,
+                enqueued: false,
+                actor: BATCH_ACTOR,
+                at: now.toISOString(),
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          onConditionFailed: () => new AlreadyDone(),
+        },
+        counterStep(b.batchId, c.chunk % COUNTER_SHARDS, { queued: payouts.length }),
+        ...payouts.map((p, n) => payoutPutStep(p, messageIds[n]!)),
+        ...events.map((e) => e.step),
+      ]),
+    );
+    return messageIds;
+  } catch (error) {
+    if (error instanceof AlreadyDone) return undefined;
+    throw error;
+  }
+}
+
+export interface ExpansionOptions {
+  /** The time written on payouts and events; defaults to the clock. */
+  clock?: () => Date;
+  /** Chunks in flight at once. */
+  concurrency?: number;
+  /** Called after a chunk committed and before its events are queued (tests crash here). */
+  onChunkCommitted?: (chunk: number) => void | Promise<void>;
+}
+
+export interface ExpansionResult {
+  outcome: 'expanded' | 'not-expandable' | 'already-expanded';
+  /** Chunks this run committed. */
+  committed: number;
+  /** Chunks found committed already (an earlier or concurrent run). */
+  skipped: number;
+}
+
+/**
+ * Turns an approved batch into one payout per item, idempotently: each chunk of 49 payouts commits
+ * with its progress marker, so a crash, a duplicate job or two expanders at once yield every payout
+ * exactly once. Status `processing` from the first chunk on; the marker in the outbox index is moved
+ * forward as chunks commit and removed at the end.
+ */
+export async function expandBatch(batchId: string, options: ExpansionOptions = {}): Promise<ExpansionResult> {
+  const clock = options.clock ?? (() => new Date());
+  const b = await findBatch(batchId);
+  if (!b) return { outcome: 'not-expandable', committed: 0, skipped: 0 };
+  try {
+    assertExpandable(b.status);
+  } catch {
+    return { outcome: 'not-expandable', committed: 0, skipped: 0 };
+  }
+  if (b.expansion === 'done') return { outcome: 'already-expanded', committed: 0, skipped: 0 };
+  if (b.status === 'approved') await startProcessing(b, clock());
+
+  const rows = await readRows(b);
+  const markers = await readMarkers(batchId);
+  // Chunks committed by a run that died before queueing their events.
+  for (const marker of markers.values()) {
+    if (!marker.enqueued) await enqueueChunk(batchId, marker.chunk, marker.messageIds);
+  }
+  const todo = expansionChunks(b.itemCount, EXPANSION_CHUNK_SIZE).filter((c) => !markers.has(c.chunk));
+  let committed = 0;
+  let skipped = markers.size;
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const chunk = todo[next++]!;
+      const messageIds = await expandChunk(b, rows, chunk, clock());
+      if (!messageIds) {
+        skipped++;
+        continue;
+      }
+      committed++;
+      await options.onChunkCommitted?.(chunk.chunk);
+      await enqueueChunk(batchId, chunk.chunk, messageIds);
+      await heartbeat(batchId, clock());
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? EXPANSION_CONCURRENCY) }, worker));
+  await finishExpansion(b, clock());
+  await completeBatchIfDone(batchId, clock());
+  return { outcome: 'expanded', committed, skipped };
+}
+
+async function startProcessing(b: StoredBatch, now: Date): Promise<void> {
+  try {
+    await retryOnConflict(() => transact([
+      {
+        item: {
+          Update: {
+            TableName: config().TABLE_NAME,
+            Key: keys.batch(b.batchId),
+            UpdateExpression: 'SET #status = :processing, updatedAt = :at, version = version + :one, gsi3sk = :due',
+            ConditionExpression: '#status = :approved',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':processing': 'processing',
+              ':approved': 'approved',
+              ':at': now.toISOString(),
+              ':one': 1,
+              ':due': expansionSortKey(now, b.batchId),
+            },
+          },
+        },
+        onConditionFailed: () => new AlreadyDone(),
+      },
+      batchAudit(b, 'processing', { sub: BATCH_ACTOR }, now, { from: 'approved', to: 'processing' }),
+    ]));
+  } catch (error) {
+    // Another expander started it: carry on, the chunks decide who writes what.
+    if (!(error instanceof AlreadyDone)) throw error;
+  }
+}
+
+/** Progress: keeps a working expansion out of the sweep source's reach. */
+async function heartbeat(batchId: string, now: Date): Promise<void> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(batchId),
+        UpdateExpression: 'SET gsi3sk = :due',
+        ConditionExpression: 'expansion = :pending',
+        ExpressionAttributeValues: { ':due': expansionSortKey(now, batchId), ':pending': 'pending' },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+}
+
+async function finishExpansion(b: StoredBatch, now: Date): Promise<void> {
+  const markers = await readMarkers(b.batchId);
+  const created = [...markers.values()].reduce((sum, m) => sum + m.count, 0);
+  if (created !== b.itemCount) throw new Error(`batch ${b.batchId}: ${created} payouts expanded for ${b.itemCount} items`);
+  try {
+    await retryOnConflict(() => transact([
+      {
+        item: {
+          Update: {
+            TableName: config().TABLE_NAME,
+            Key: keys.batch(b.batchId),
+            UpdateExpression: 'SET expansion = :done, expandedAt = :at REMOVE gsi3pk, gsi3sk',
+            ConditionExpression: 'expansion = :pending',
+            ExpressionAttributeValues: { ':done': 'done', ':pending': 'pending', ':at': now.toISOString() },
+          },
+        },
+        onConditionFailed: () => new AlreadyDone(),
+      },
+      batchAudit(b, 'expanded', { sub: BATCH_ACTOR }, now, { from: 'processing', to: 'processing', details: { payouts: created } }),
+    ]));
+  } catch (error) {
+    // Another run finished it.
+    if (!(error instanceof AlreadyDone)) throw error;
+  }
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { BATCH_STATUSES, MAX_BATCH_ITEMS, totalWithin } from '../domain/batches.ts';
+import { PURPOSES } from '../domain/disbursements.ts';
+import { defineContract } from '../http/operation.ts';
+import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, Reason, Timestamp, Total, idOf, pageOf } from './common.ts';
+import { ApproveBody } from './disbursements.ts';
+import { BeneficiaryBody, Payout, PayoutStatus } from './payouts.ts';
+
+export const BatchStatus = z.enum(BATCH_STATUSES).meta({ id: 'BatchStatus' });
+
+export const BatchItemBody = z
+  .strictObject({ beneficiary: BeneficiaryBody, amount: Amount, memo: NonBlank(500).optional() })
+  .meta({ id: 'BatchItemBody' });
+
+export const CreateBatchBody = z
+  .strictObject({
+    fundId: idOf('fund'),
+    countyCode: CountyCode,
+    purpose: z.enum(PURPOSES),
+    items: z.array(BatchItemBody).min(1).max(MAX_BATCH_ITEMS),
+  })
+  .superRefine((b, ctx) => {
+    if (totalWithin(b.items.map((i) => i.amount), MAX_AMOUNT) === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['items'], message: `the amounts add up to more than ${MAX_AMOUNT} fen` });
+    }
+  })
+  .meta({ id: 'CreateBatchBody' });
+
+const Count = z.number().int().min(0);
+
+export const Batch = z
+  .object({
+    batchId: idOf('batch'),
+    fundId: idOf('fund'),
+    countyCode: CountyCode,
+    purpose: z.enum(PURPOSES),
+    itemCount: z.number().int().min(1).max(MAX_BATCH_ITEMS),
+    totalAmount: Total,
+    status: BatchStatus,
+    requiredApprovals: z.number().int().min(1).max(2),
+    approvals: z.array(z.object({ approver: z.string(), at: Timestamp, comment: z.string().nullable() })),
+    requestedBy: z.string(),
+    counts: z
+      .object({ queued: Count, sent: Count, settled: Count, failed: Count, deliveryFailed: Count })
+      .meta({ description: "The batch's payouts per status; all zero until the approved batch is expanded." }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'Batch' });
+
+const BatchParams = z.strictObject({ batchId: idOf('batch') });
+
+export const createBatch = defineContract({
+  operationId: 'createBatch',
+  tag: 'Disbursement batches',
+  summary: 'Request a batch of up to 5,000 disbursements under one approval',
+  description:
+    'Every row is validated; errors name the row (`items.17.amount`). The amounts may add up to at most 10^13 fen. ' +
+    'Needs an allocation of the fund for the county (409 insufficient_allocation); station beneficiaries must be active ' +
+    "in that county (409 invalid_state). requiredApprovals follows the batch's totalAmount.",
+  body: CreateBatchBody,
+  responses: { 201: { description: 'Created, pending approval', schema: Batch } },
+  errors: ['not_found', 'insufficient_allocation', 'invalid_state'],
+});
+
+export const getBatch = defineContract({
+  operationId: 'getBatch',
+  tag: 'Disbursement batches',
+  summary: 'Get a batch with the counts of its payouts',
+  params: BatchParams,
+  responses: { 200: { description: 'The batch', schema: Batch } },
+});
+
+export const listBatchPayouts = defineContract({
+  operationId: 'listBatchPayouts',
+  tag: 'Disbursement batches',
+  summary: "List a batch's payouts, newest first",
+  params: BatchParams,
+  query: z.strictObject({ status: PayoutStatus.optional(), ...Page }),
+  responses: { 200: { description: 'A page of payouts', schema: pageOf(Payout, 'BatchPayoutPage') } },
+});
+
+export const approveBatch = defineContract({
+  operationId: 'approveBatch',
+  tag: 'Disbursement batches',
+  summary: 'Approve a batch',
+  description:
+    'The approval that reaches requiredApprovals reserves totalAmount on the county allocation at once (409 ' +
+    'insufficient_allocation and nothing changes when it does not fit); one payout per item is then created and queued ' +
+    'in the background (status processing, then completed once every payout is settled or failed).',
+  params: BatchParams,
+  body: ApproveBody,
+  responses: { 200: { description: 'The batch after the approval', schema: Batch } },
+  errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation'],
+});
+
+export const rejectBatch = defineContract({
+  operationId: 'rejectBatch',
+  tag: 'Disbursement batches',
+  summary: 'Reject a pending batch',
+  params: BatchParams,
+  body: Reason,
+  responses: { 200: { description: 'The rejected batch', schema: Batch } },
+  errors: ['self_approval', 'invalid_state'],
+});
+
+export const cancelBatch = defineContract({
+  operationId: 'cancelBatch',
+  tag: 'Disbursement batches',
+  summary: 'Cancel a pending batch (its requester or a fund admin)',
+  params: BatchParams,
+  body: Reason,
+  responses: { 200: { description: 'The cancelled batch', schema: Batch } },
+  errors: ['invalid_state'],
+});
