@@ -1,0 +1,296 @@
+/**
+ * Final approvals through the HTTP API (adapter + JWT authorizer + handler) against a plain script
+ * making the same store calls per approval: the consistent read of the disbursement, the same
+ * TransactWriteItems (disbursement update, reservation on the allocation, payout put, audit put, the
+ * two event puts and the county report's update) and one SendMessageBatch. Both sides run at the same
+ * concurrency, in alternating rounds, on disbursements created beforehand (one approver each).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
+import { newId } from '#shared/ids';
+import type { Meter } from './meter.ts';
+import type { Progress } from './progress.ts';
+import type { ApprovalsResult } from './report.ts';
+import { beneficiary, expectStatus, fundedCounty, roles, type Phase, type Services } from './stack.ts';
+import { percentile, perSecond, ratio, runConcurrently } from './stats.ts';
+
+export interface ApprovalsOptions {
+  /** Approvals per side per round. */
+  perRound: number;
+  rounds: number;
+  concurrency: number;
+}
+
+const AMOUNT = 10_000;
+
+export async function benchApprovals(phase: Phase, services: Services, meter: Meter, show: Progress, options: ApprovalsOptions): Promise<ApprovalsResult> {
+  const adminToken = await phase.token(roles.admin.roles, roles.admin.sub);
+  const requesterToken = await phase.token(roles.requester.roles, roles.requester.sub);
+  const approverToken = await phase.token(roles.approver.roles, roles.approver.sub);
+  const { fundId, countyCode } = await fundedCounty(phase, adminToken);
+
+  const total = options.perRound * options.rounds * 2;
+  const ids: string[] = [];
+  await runConcurrently(
+    Array.from({ length: total }, (_, n) => n),
+    options.concurrency,
+    async (n) => {
+      const created = expectStatus(
+        await phase.api('POST', '/v1/disbursements', {
+          token: requesterToken,
+          idempotencyKey: randomUUID(),
+          body: { fundId, countyCode, amount: AMOUNT, currency: 'CNY', purpose: 'produce-subsidy', beneficiary: beneficiary(n) },
+        }),
+        201,
+        'create disbursement',
+      );
+      if (created.body.requiredApprovals !== 1) throw new Error('the bench needs single-approval disbursements');
+      ids.push(created.body.disbursementId as string);
+    },
+    (done) => show.update(`created ${done}/${total} disbursements`),
+  );
+  const apiIds = ids.slice(0, total / 2);
+  const storeIds = ids.slice(total / 2);
+
+  const store = rawStore(services, phase.tableName, phase.runtime.queueUrls.delivery);
+  const apiLatencies: number[] = [];
+  const storeLatencies: number[] = [];
+  let apiMs = 0;
+  let storeMs = 0;
+  let failures = 0;
+  let approvalsMetered = 0;
+  // Calls only: asking for consumed capacity would make the API side do more than the baseline.
+  meter.start({ capacity: false });
+
+  const runApi = async (slice: string[], round: number) => {
+    const { durationsMs, wallMs } = await runConcurrently(slice, options.concurrency, async (id) => {
+      const response = await phase.api('POST', `/v1/disbursements/${id}/approve`, { token: approverToken, body: {} });
+      if (response.status !== 200 || response.body.status !== 'approved') failures++;
+    }, (done) => show.update(`round ${round + 1}/${options.rounds}: API ${done}/${slice.length}`));
+    apiLatencies.push(...durationsMs);
+    apiMs += wallMs;
+    approvalsMetered += slice.length;
+  };
+  const runStore = async (slice: string[], round: number) => {
+    const { durationsMs, wallMs } = await runConcurrently(slice, options.concurrency, (id) => store.approve(id, roles.approver.sub), (done) =>
+      show.update(`round ${round + 1}/${options.rounds}: raw store ${done}/${slice.length}`),
+    );
+    storeLatencies.push(...durationsMs);
+    storeMs += wallMs;
+  };
+
+  for (let round = 0; round < options.rounds; round++) {
+    const apiSlice = apiIds.slice(round * options.perRound, (round + 1) * options.perRound);
+    const storeSlice = storeIds.slice(round * options.perRound, (round + 1) * options.perRound);
+    // Alternate who goes first, so a slow moment of the machine does not always hit the same side.
+    if (round % 2 === 0) {
+      await runApi(apiSlice, round);
+      await runStore(storeSlice, round);
+    } else {
+      await runStore(storeSlice, round);
+      await runApi(apiSlice, round);
+    }
+  }
+  const metered = meter.stop();
+  store.destroy();
+
+  const sdkCallsPerApproval: Record<string, number> = {};
+  for (const [key, tally] of Object.entries(metered.byOperation)) {
+    if (!key.startsWith('POST /v1/disbursements/{disbursementId}/approve ')) continue;
+    sdkCallsPerApproval[key.slice(key.lastIndexOf(' ') + 1)] = tally.calls / approvalsMetered;
+  }
+
+  const n = options.perRound * options.rounds;
+  const apiPerSecond = perSecond(n, apiMs);
+  const storePerSecond = perSecond(n, storeMs);
+  return {
+    perSecond: apiPerSecond,
+    p50Ms: percentile(apiLatencies, 50)!,
+    p99Ms: percentile(apiLatencies, 99)!,
+    concurrency: options.concurrency,
+    storeBaselinePerSecond: storePerSecond,
+    ratioToStore: ratio(apiPerSecond, storePerSecond),
+    approvals: n,
+    storeBaselineP50Ms: percentile(storeLatencies, 50)!,
+    storeBaselineP99Ms: percentile(storeLatencies, 99)!,
+    failures,
+    sdkCallsPerApproval,
+  };
+}
+
+/** The baseline: the approval's store calls from a plain script with its own SDK clients. */
+function rawStore(services: Services, tableName: string, deliveryQueueUrl: string) {
+  const config = { region: localRegion(), credentials: LOCAL_CREDENTIALS, maxAttempts: 4 };
+  const dynamo = new DynamoDBClient({ ...config, endpoint: services.dynamoEndpoint });
+  const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
+
+  const approveOnce = async (disbursementId: string, approver: string) => {
+    const key = { pk: `DSB#${disbursementId}`, sk: 'DSB' };
+    const { Item: d } = await documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+    if (!d || d.status !== 'pending_approval') throw new Error(`raw approval: ${disbursementId} is not pending`);
+    const now = new Date();
+    const at = now.toISOString();
+    const payoutId = newId('payout', now.getTime());
+    const approvals = [{ approver, at, comment: null }];
+    const entry = { at, actor: approver, action: 'approved', fromStatus: 'pending_approval', toStatus: 'approved' };
+    const payout = {
+      payoutId,
+      disbursementId,
+      batchId: null,
+      fundId: d.fundId,
+      countyCode: d.countyCode,
+      amount: d.amount,
+      currency: 'CNY',
+      beneficiary: d.beneficiary,
+      status: 'queued',
+      attempts: 0,
+      createdAt: at,
+      sentAt: null,
+      settledAt: null,
+      bankReference: null,
+      failureReason: null,
+    };
+    const approvedMessage = newId('message', now.getTime());
+    const requestedMessage = newId('message', now.getTime());
+    const { pk: _pk, sk: _sk, gsi1pk: _1, gsi1sk: _2, gsi2pk: _3, gsi2sk: _4, gsi3pk: _5, gsi3sk: _6, version: _v, type: _t, ...publicForm } = d;
+    const event = (messageId: string, eventType: string, subject: string, data: unknown) => ({
+      Put: {
+        TableName: tableName,
+        Item: {
+          pk: `EVT#${messageId}`,
+          sk: 'EVT',
+          type: 'event',
+          messageId,
+          eventType,
+          subject,
+          timestamp: at,
+          data,
+          status: 'pending',
+          createdAt: at,
+          gsi3pk: `OUTBOX#${createHash('sha256').update(messageId).digest()[0]! % 8}`,
+          gsi3sk: `${at}#${messageId}`,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    });
+    const auditId = newId('audit', now.getTime());
+    await documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: key,
+              UpdateExpression:
+                'SET version = :next, updatedAt = :at, #status = :to, gsi2pk = :gsi2pk, approvals = :approvals, payoutId = :payoutId, history = list_append(history, :entry)',
+              ConditionExpression: 'version = :version AND #status = :from',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':version': d.version,
+                ':next': d.version + 1,
+                ':at': at,
+                ':from': 'pending_approval',
+                ':to': 'approved',
+                ':gsi2pk': 'DSB#STATUS#approved',
+                ':approvals': approvals,
+                ':payoutId': payoutId,
+                ':entry': [entry],
+              },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          {
+            Update: {
+              TableName: tableName,
+              Key: { pk: `FUND#${d.fundId}`, sk: `ALLOC#${d.countyCode}` },
+              UpdateExpression: 'SET reserved = reserved + :r, paid = paid + :p, available = available + :a, updatedAt = :at',
+              ConditionExpression: 'attribute_exists(pk) AND available >= :amount',
+              ExpressionAttributeValues: { ':r': d.amount, ':p': 0, ':a': -d.amount, ':amount': d.amount, ':at': at },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                pk: `PAY#${payoutId}`,
+                sk: 'PAY',
+                type: 'payout',
+                ...payout,
+                requestedMessageId: requestedMessage,
+                updatedAt: at,
+                gsi1pk: 'PAYOUTS',
+                gsi1sk: payoutId,
+                gsi2pk: 'PAY#STATUS#queued',
+                gsi2sk: payoutId,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                pk: key.pk,
+                sk: `AUDIT#${auditId}`,
+                type: 'audit',
+                auditId,
+                entity: key.pk,
+                actor: approver,
+                action: 'disbursement.approved',
+                at,
+                correlationId: randomUUID(),
+                fromStatus: 'pending_approval',
+                toStatus: 'approved',
+                details: { fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, payoutId, approvers: [approver] },
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          event(approvedMessage, 'disbursement.approved', disbursementId, { ...publicForm, status: 'approved', approvals, payoutId }),
+          event(requestedMessage, 'payout.requested', payoutId, payout),
+          {
+            Update: {
+              TableName: tableName,
+              Key: { pk: `COUNTY#${d.countyCode}`, sk: `STATS#disbursements#${createHash('sha256').update(disbursementId).digest()[0]! % 10}` },
+              UpdateExpression: 'SET #type = :type, topic = :topic ADD #a0 :v0, #a1 :v1, #a2 :v2, #a3 :v3',
+              ExpressionAttributeNames: { '#type': 'type', '#a0': 'pendingApprovalCount', '#a1': 'pendingApprovalAmount', '#a2': 'approvedCount', '#a3': 'approvedAmount' },
+              ExpressionAttributeValues: { ':type': 'county-stats', ':topic': 'disbursements', ':v0': -1, ':v1': -d.amount, ':v2': 1, ':v3': d.amount },
+            },
+          },
+        ],
+      }),
+    );
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: deliveryQueueUrl,
+        Entries: [approvedMessage, requestedMessage].map((messageId, n) => ({ Id: String(n), MessageBody: JSON.stringify({ kind: 'event', messageId }) })),
+      }),
+    );
+  };
+
+  return {
+    /** Retries a transaction that collided with another on the allocation, as the handler does. */
+    async approve(disbursementId: string, approver: string) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await approveOnce(disbursementId, approver);
+        } catch (error) {
+          const conflict =
+            (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict')) ||
+            (error as Error).name === 'TransactionConflictException';
+          if (!conflict || attempt >= 6) throw error;
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
+        }
+      }
+    },
+    destroy() {
+      dynamo.destroy();
+      sqs.destroy();
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * A 5,000-item batch from its approval to every `payout.requested` acknowledged by the finance
+ * system's receiver (the batch's payouts all `sent`), against a plain script doing the same raw work:
+ * the payout and event items written, one queue round trip per payout (send, receive, delete) and one
+ * signed POST per payout to a receiver.
+ */
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
+import { ensureQueue } from '#local/resources';
+import { newId } from '#shared/ids';
+import { QUEUES } from '#shared/queues';
+import { startReceiver } from '#test/support/receiver';
+import type { Progress } from './progress.ts';
+import type { BatchResult } from './report.ts';
+import { beneficiary, expectStatus, fundedCounty, roles, type Phase, type Services } from './stack.ts';
+import { perSecond, ratio } from './stats.ts';
+
+const AMOUNT = 10_000;
+
+export interface BatchOptions {
+  items: number;
+  timeoutSeconds: number;
+}
+
+/** Measures the raw baseline, then the API; a missing or failing batch API is reported, not thrown. */
+export async function benchBatch(phase: Phase, services: Services, receiverUrl: string, receivedCount: () => number, show: Progress, options: BatchOptions): Promise<BatchResult> {
+  show.update('raw baseline');
+  const raw = await rawBatch(services, phase.tableName, options.items, show);
+  const rawPerSecond = perSecond(options.items, raw.ms);
+  const base = { items: options.items, rawPerSecond, rawSeconds: raw.ms / 1000 };
+  const missing = (reason: string, extra: Partial<BatchResult> = {}): BatchResult => ({
+    ...base,
+    secondsToAllSent: undefined,
+    payoutsPerSecond: undefined,
+    ratioToRaw: undefined,
+    missing: reason,
+    ...extra,
+  });
+
+  const adminToken = await phase.token(roles.admin.roles, roles.admin.sub);
+  const requesterToken = await phase.token(roles.requester.roles, roles.requester.sub);
+  const approverToken = await phase.token(roles.approver.roles, roles.approver.sub);
+  const { fundId, countyCode } = await fundedCounty(phase, adminToken);
+  expectStatus(
+    await phase.api('POST', '/v1/webhook-endpoints', {
+      token: adminToken,
+      body: { url: `${receiverUrl}/finance`, events: ['payout.requested'], description: 'bench finance system' },
+    }),
+    201,
+    'webhook endpoint',
+  );
+
+  show.update(`creating a batch of ${options.items}`);
+  const items = Array.from({ length: options.items }, (_, n) => ({ beneficiary: beneficiary(n), amount: AMOUNT }));
+  const created = await phase.api('POST', '/v1/disbursement-batches', {
+    token: requesterToken,
+    idempotencyKey: randomUUID(),
+    body: { fundId, countyCode, purpose: 'produce-subsidy', items },
+  });
+  if (created.status !== 201) return missing(`POST /v1/disbursement-batches answered ${created.status}${problemOf(created.body)}`);
+  const batchId = created.body.batchId as string;
+  if (created.body.requiredApprovals !== 1) return missing(`the batch needs ${created.body.requiredApprovals} approvals; the bench gives one`);
+
+  const receivedBefore = receivedCount();
+  const started = performance.now();
+  const approved = await phase.api('POST', `/v1/disbursement-batches/${batchId}/approve`, { token: approverToken, body: {} });
+  if (approved.status !== 200) return missing(`POST /v1/disbursement-batches/{id}/approve answered ${approved.status}${problemOf(approved.body)}`);
+
+  const deadline = started + options.timeoutSeconds * 1000;
+  let sent = 0;
+  for (;;) {
+    const batch = await phase.api('GET', `/v1/disbursement-batches/${batchId}`, { token: approverToken });
+    if (batch.status !== 200) return missing(`GET /v1/disbursement-batches/{id} answered ${batch.status}${problemOf(batch.body)}`);
+    const counts = batch.body.counts ?? {};
+    // A payout the receiver acknowledged is `sent` (or later, if anything settled it meanwhile).
+    sent = (counts.sent ?? 0) + (counts.settled ?? 0) + (counts.failed ?? 0);
+    show.update(`API: ${sent}/${options.items} payouts sent, ${receivedCount() - receivedBefore} webhooks received, batch ${batch.body.status}`);
+    if (sent >= options.items) break;
+    if (performance.now() > deadline) {
+      return missing(`only ${sent} of ${options.items} payouts were sent within ${options.timeoutSeconds} s`, { sent });
+    }
+    await sleep(250);
+  }
+  const ms = performance.now() - started;
+  const payoutsPerSecond = perSecond(options.items, ms);
+  return { ...base, secondsToAllSent: ms / 1000, payoutsPerSecond, ratioToRaw: ratio(payoutsPerSecond, rawPerSecond), sent };
+}
+
+function problemOf(body: unknown): string {
+  if (body && typeof body === 'object' && 'code' in body) return ` ${String((body as { code: unknown }).code)}`;
+  return '';
+}
+
+/**
+ * The raw work of a batch at the pipeline's own concurrency: producers write payouts with their events
+ * (BatchWriteItem) and queue them (SendMessageBatch); consumers receive ten at a time, POST each signed
+ * to a receiver and delete the batch.
+ */
+async function rawBatch(services: Services, tableName: string, items: number, show: Progress): Promise<{ ms: number }> {
+  const config = { region: localRegion(), credentials: LOCAL_CREDENTIALS, maxAttempts: 4 };
+  const dynamo = new DynamoDBClient({ ...config, endpoint: services.dynamoEndpoint });
+  const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
+  const queue = await ensureQueue(sqs, { name: `bench-raw-batch-${randomBytes(3).toString('hex')}`, visibilityTimeoutSeconds: 60, maxReceiveCount: 5 });
+  const receiver = await startReceiver();
+  const secret = randomBytes(32);
+  const batchId = newId('batch');
+  let posted = 0;
+  const started = performance.now();
+  try {
+    const chunks = Array.from({ length: Math.ceil(items / 10) }, (_, c) => Array.from({ length: Math.min(10, items - c * 10) }, (_, i) => c * 10 + i));
+    let nextChunk = 0;
+    const produce = async () => {
+      for (;;) {
+        const chunk = chunks[nextChunk++];
+        if (!chunk) return;
+        const at = new Date().toISOString();
+        const payouts = chunk.map((n) => {
+          const payoutId = newId('payout');
+          const messageId = newId('message');
+          const payout = {
+            payoutId, disbursementId: null, batchId, fundId: 'fund_raw', countyCode: '532530', amount: AMOUNT, currency: 'CNY',
+            beneficiary: beneficiary(n), status: 'queued', attempts: 0, createdAt: at, sentAt: null, settledAt: null, bankReference: null, failureReason: null,
+          };
+          return { payout, messageId };
+        });
+        await documents.send(
+          new BatchWriteCommand({
+            RequestItems: {
+              [tableName]: payouts.flatMap(({ payout, messageId }) => [
+                { PutRequest: { Item: { pk: `PAY#${payout.payoutId}`, sk: 'PAY', type: 'payout', ...payout, gsi1pk: 'PAYOUTS', gsi1sk: payout.payoutId, gsi2pk: 'PAY#STATUS#queued', gsi2sk: payout.payoutId, gsi3pk: `BAT#${batchId}#PAY`, gsi3sk: payout.payoutId } } },
+                { PutRequest: { Item: { pk: `EVT#${messageId}`, sk: 'EVT', type: 'event', messageId, eventType: 'payout.requested', subject: payout.payoutId, timestamp: at, data: payout, status: 'pending', createdAt: at, gsi3pk: 'OUTBOX#0', gsi3sk: `${at}#${messageId}` } } },
+              ]),
+            },
+          }),
+        );
+        await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queue.url,
+            Entries: payouts.map(({ payout, messageId }, i) => ({ Id: String(i), MessageBody: JSON.stringify({ messageId, payout }) })),
+          }),
+        );
+      }
+    };
+    const consume = async () => {
+      while (posted < items) {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        if (Messages.length === 0) continue;
+        await Promise.all(
+          Messages.map(async (m) => {
+            const { messageId, payout } = JSON.parse(m.Body ?? '{}') as { messageId: string; payout: unknown };
+            const body = JSON.stringify({ type: 'payout.requested', timestamp: new Date().toISOString(), data: payout });
+            const timestamp = Math.floor(Date.now() / 1000);
+            const signature = createHmac('sha256', secret).update(`${messageId}.${timestamp}.${body}`).digest('base64');
+            const response = await fetch(`${receiver.url}/finance`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'webhook-id': messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
+              body,
+            });
+            await response.arrayBuffer();
+            if (!response.ok) throw new Error(`raw receiver answered ${response.status}`);
+          }),
+        );
+        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+        posted += Messages.length;
+        show.update(`raw baseline: ${posted}/${items} posted`);
+      }
+    };
+    // The expander's and the delivery worker's maximum concurrency (shared/queues.ts).
+    await Promise.all([
+      ...Array.from({ length: QUEUES.expansion.maxConcurrency }, produce),
+      ...Array.from({ length: QUEUES.delivery.maxConcurrency }, consume),
+    ]);
+    return { ms: performance.now() - started };
+  } finally {
+    await receiver.stop();
+    dynamo.destroy();
+    sqs.destroy();
+  }
+}

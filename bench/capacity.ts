@@ -1,0 +1,137 @@
+/**
+ * What one disbursement costs to run: create → approve → deliver (`payout.requested` to the finance
+ * system's endpoint, acknowledged) → settle, one lifecycle at a time, on a runtime whose handlers are
+ * metered (./meter.ts). Setup (county, fund, allocation, endpoint) is not counted; each lifecycle is
+ * counted until its last event is finished and no invocation is running.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
+import type { Meter } from './meter.ts';
+import { PRICES, usdPerMillion, type LifecycleUsage } from './pricing.ts';
+import type { Progress } from './progress.ts';
+import type { CapacityResult } from './report.ts';
+import { beneficiary, expectStatus, fundedCounty, roles, type Phase, type Services } from './stack.ts';
+
+export async function benchCapacity(
+  phase: Phase,
+  services: Services,
+  meter: Meter,
+  receiverUrl: string,
+  show: Progress,
+  lifecycles: number,
+): Promise<CapacityResult> {
+  const adminToken = await phase.token(roles.admin.roles, roles.admin.sub);
+  const requesterToken = await phase.token(roles.requester.roles, roles.requester.sub);
+  const approverToken = await phase.token(roles.approver.roles, roles.approver.sub);
+  const financeToken = await phase.runtime.mintToken({ roles: [roles.finance.roles], sub: roles.finance.sub, machine: true });
+  const { fundId, countyCode } = await fundedCounty(phase, adminToken);
+  expectStatus(
+    await phase.api('POST', '/v1/webhook-endpoints', {
+      token: adminToken,
+      body: { url: `${receiverUrl}/finance`, events: ['payout.requested'], description: 'bench finance system' },
+    }),
+    201,
+    'webhook endpoint',
+  );
+
+  // The bench's own eyes on the store and queue: plain clients, not metered.
+  const config = { region: localRegion(), credentials: LOCAL_CREDENTIALS };
+  const dynamo = new DynamoDBClient({ ...config, endpoint: services.dynamoEndpoint });
+  const documents = DynamoDBDocumentClient.from(dynamo);
+  const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
+  const payoutStatus = async (payoutId: string) =>
+    (await documents.send(new GetCommand({ TableName: phase.tableName, Key: { pk: `PAY#${payoutId}`, sk: 'PAY' }, ConsistentRead: true }))).Item?.status;
+  /** Unfinished events stay in the sharded outbox index (gsi3pk OUTBOX#n); finished ones leave it. */
+  const unfinishedEvents = async () => {
+    let count = 0;
+    for (let shard = 0; shard < 8; shard++) {
+      const page = await documents.send(
+        new QueryCommand({ TableName: phase.tableName, IndexName: 'gsi3', KeyConditionExpression: 'gsi3pk = :s', ExpressionAttributeValues: { ':s': `OUTBOX#${shard}` }, Select: 'COUNT' }),
+      );
+      count += page.Count ?? 0;
+    }
+    return count;
+  };
+  const queueIdle = async () => {
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: phase.runtime.queueUrls.delivery,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    return Object.values(Attributes).every((v) => v === '0');
+  };
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`capacity run: ${what} did not happen within ${timeoutMs / 1000} s`);
+      await sleep(50);
+    }
+  };
+
+  try {
+    meter.start();
+    for (let n = 0; n < lifecycles; n++) {
+      show.update(`lifecycle ${n + 1}/${lifecycles}`);
+      const created = expectStatus(
+        await phase.api('POST', '/v1/disbursements', {
+          token: requesterToken,
+          idempotencyKey: randomUUID(),
+          body: { fundId, countyCode, amount: 250_000, currency: 'CNY', purpose: 'training', beneficiary: beneficiary(n) },
+        }),
+        201,
+        'create disbursement',
+      );
+      const approved = expectStatus(
+        await phase.api('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, { token: approverToken, body: {} }),
+        200,
+        'approve',
+      );
+      const payoutId = approved.body.payoutId as string;
+      await until('payout sent', async () => (await payoutStatus(payoutId)) === 'sent');
+      expectStatus(
+        await phase.api('POST', `/v1/payouts/${payoutId}/settlement`, {
+          token: financeToken,
+          body: { outcome: 'succeeded', bankReference: `BR-${n}` },
+        }),
+        200,
+        'settlement',
+      );
+      await until('every event finished', async () => (await unfinishedEvents()) === 0 && (await queueIdle()) && meter.running === 0);
+    }
+    const totals = meter.stop();
+    const per = (v: number) => v / lifecycles;
+    const perLifecycle: LifecycleUsage = {
+      writeUnits: per(totals.writeUnits),
+      readUnits: per(totals.readUnits),
+      sqsRequests: per(totals.sqsSent + totals.sqsPolled),
+      lambdaInvocations: per(totals.lambdaInvocations),
+      lambdaGbSeconds: per(totals.lambdaGbSeconds),
+      httpApiRequests: per(totals.httpApiRequests),
+    };
+    const cost = usdPerMillion(perLifecycle);
+    const byOperation = Object.fromEntries(
+      Object.entries(totals.byOperation)
+        .sort(([, a], [, b]) => b.writeUnits + b.readUnits - (a.writeUnits + a.readUnits))
+        .map(([key, t]) => [key, { calls: per(t.calls), writeUnits: per(t.writeUnits), readUnits: per(t.readUnits) }]),
+    );
+    return {
+      writeUnitsPerLifecycle: perLifecycle.writeUnits,
+      readUnitsPerLifecycle: perLifecycle.readUnits,
+      usdPerMillionDisbursements: cost.total,
+      lifecycles,
+      perLifecycle,
+      costPerMillion: cost,
+      prices: { region: PRICES.region, asOf: PRICES.asOf },
+      byOperation,
+    };
+  } finally {
+    meter.stop();
+    dynamo.destroy();
+    sqs.destroy();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * AWS's published on-demand prices and the billing rules the capacity figures follow. Pure: the
+ * meter (./meter.ts) records what the SDK reported, this file turns it into what AWS would bill.
+ */
+
+/**
+ * us-east-1 (N. Virginia) list prices, USD, as published on the AWS pricing pages on 2025-07-01
+ * (DynamoDB after the November 2024 on-demand price cut). Free tiers are ignored: a fund at scale is past them.
+ */
+export const PRICES = {
+  region: 'us-east-1',
+  asOf: '2025-07-01',
+  /** DynamoDB on-demand, Standard table class. */
+  dynamoWriteRequestUnitPerMillion: 0.625,
+  dynamoReadRequestUnitPerMillion: 0.125,
+  /** SQS standard queue, per request (every 64 KiB chunk of a payload is one request). */
+  sqsRequestPerMillion: 0.4,
+  /** Lambda on Arm (Graviton), first pricing tier. */
+  lambdaRequestPerMillion: 0.2,
+  lambdaArmGbSecond: 0.0000133334,
+  /** API Gateway HTTP API, first 300 million requests a month, per 512 KiB of request. */
+  httpApiRequestPerMillion: 1.0,
+} as const;
+
+export type TransactItemKind = 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
+
+/**
+ * AWS's rule for TransactWriteItems: every written item costs two write units per KB (prepare and
+ * commit), every ConditionCheck two read units per 4 KB. DynamoDB Local reports write units and may or
+ * may not have doubled them; `reportedWriteUnits` are taken as they are when already at least the
+ * doubled floor, and doubled otherwise. ConditionChecks are added as reads (Local reports none).
+ */
+export function transactionCapacity(reportedWriteUnits: number, kinds: readonly TransactItemKind[]): { writeUnits: number; readUnits: number } {
+  const writes = kinds.filter((k) => k !== 'ConditionCheck').length;
+  const checks = kinds.length - writes;
+  const floor = 2 * writes;
+  const writeUnits = reportedWriteUnits >= floor ? reportedWriteUnits : Math.max(floor, 2 * reportedWriteUnits);
+  return { writeUnits, readUnits: 2 * checks };
+}
+
+/** Everything one disbursement lifecycle (create → approve → deliver → settle) used, on average. */
+export interface LifecycleUsage {
+  writeUnits: number;
+  readUnits: number;
+  sqsRequests: number;
+  lambdaInvocations: number;
+  /** Billed Lambda compute: each invocation's duration rounded up to the ms × memory in GB. */
+  lambdaGbSeconds: number;
+  httpApiRequests: number;
+}
+
+export interface CostBreakdown {
+  dynamodb: number;
+  sqs: number;
+  lambda: number;
+  httpApi: number;
+  total: number;
+}
+
+/** USD per million lifecycles: a price per million units × units per lifecycle. */
+export function usdPerMillion(usage: LifecycleUsage, prices: typeof PRICES = PRICES): CostBreakdown {
+  const dynamodb = usage.writeUnits * prices.dynamoWriteRequestUnitPerMillion + usage.readUnits * prices.dynamoReadRequestUnitPerMillion;
+  const sqs = usage.sqsRequests * prices.sqsRequestPerMillion;
+  const lambda = usage.lambdaInvocations * prices.lambdaRequestPerMillion + usage.lambdaGbSeconds * 1_000_000 * prices.lambdaArmGbSecond;
+  const httpApi = usage.httpApiRequests * prices.httpApiRequestPerMillion;
+  return { dynamodb, sqs, lambda, httpApi, total: dynamodb + sqs + lambda + httpApi };
+}
+
+/** Lambda bills duration per started millisecond of the configured memory. */
+export function billedGbSeconds(durationMs: number, memoryMb: number): number {
+  return (Math.ceil(Math.max(0, durationMs)) / 1000) * (memoryMb / 1024);
+}

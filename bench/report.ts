@@ -1,0 +1,234 @@
+/**
+ * The shape of bench/results/latest.json, the goals it is judged against and the table printed at the
+ * end. Pure: goals and formatting are unit-tested without running anything.
+ */
+import type { CostBreakdown, LifecycleUsage } from './pricing.ts';
+
+export interface ApprovalsResult {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  concurrency: number;
+  storeBaselinePerSecond: number;
+  ratioToStore: number | undefined;
+  approvals: number;
+  storeBaselineP50Ms: number;
+  storeBaselineP99Ms: number;
+  /** Approvals that did not answer 200 (they would make the figure meaningless). */
+  failures: number;
+  /** SDK calls per API approval, by command: the first thing to read when the ratio is low. */
+  sdkCallsPerApproval: Record<string, number>;
+}
+
+export interface BatchResult {
+  items: number;
+  secondsToAllSent: number | undefined;
+  payoutsPerSecond: number | undefined;
+  rawPerSecond: number;
+  ratioToRaw: number | undefined;
+  rawSeconds: number;
+  /** Set when the figure through the API could not be measured; says why. */
+  missing?: string;
+  /** Payouts sent when the run ended (less than items when it timed out). */
+  sent?: number;
+}
+
+export interface ColdStartEntry {
+  function: string;
+  bundleBytes: number;
+  initMs: number | undefined;
+  helloInitMs: number;
+  ratioToHello: number | undefined;
+  /** The import failed: the function would not start at all. */
+  error?: string;
+}
+
+export interface CapacityResult {
+  writeUnitsPerLifecycle: number;
+  readUnitsPerLifecycle: number;
+  usdPerMillionDisbursements: number;
+  lifecycles: number;
+  perLifecycle: LifecycleUsage;
+  costPerMillion: CostBreakdown;
+  prices: { region: string; asOf: string };
+  /** Capacity units per lifecycle by operation and command, for the profile. */
+  byOperation: Record<string, { calls: number; writeUnits: number; readUnits: number }>;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt?: string;
+  machine: { node: string; cpus: number; platform: string };
+  approvals?: ApprovalsResult | { missing: string };
+  batch?: BatchResult | { missing: string };
+  coldStart?: ColdStartEntry[];
+  capacity?: CapacityResult | { missing: string };
+  goals?: GoalResult[];
+}
+
+export interface GoalResult {
+  goal: string;
+  /** What was measured, in words and numbers. */
+  actual: string;
+  /** undefined: could not be judged (the figure is missing). */
+  met: boolean | undefined;
+}
+
+export const GOALS = {
+  approvalsRatioToStore: 0.6,
+  batchRatioToRaw: 0.6,
+  bundleMaxBytes: 1024 * 1024,
+  coldStartRatioToHello: 3,
+  writeUnitsPerLifecycle: 32,
+  readUnitsPerLifecycle: 12,
+} as const;
+
+const fmt = (n: number | undefined, digits = 2) => (n === undefined ? 'n/a' : n.toFixed(digits));
+
+function isMissing(value: object | undefined): value is { missing: string } | undefined {
+  return value === undefined || ('missing' in value && typeof value.missing === 'string' && !('items' in value));
+}
+
+export function evaluateGoals(results: BenchResults): GoalResult[] {
+  const goals: GoalResult[] = [];
+  const a = results.approvals;
+  goals.push(
+    isMissing(a) || a.ratioToStore === undefined
+      ? { goal: `approvals ratioToStore ≥ ${GOALS.approvalsRatioToStore}`, actual: a && 'missing' in a ? `missing: ${a.missing}` : 'missing', met: undefined }
+      : { goal: `approvals ratioToStore ≥ ${GOALS.approvalsRatioToStore}`, actual: fmt(a.ratioToStore), met: a.ratioToStore >= GOALS.approvalsRatioToStore },
+  );
+  const b = results.batch;
+  const batchRatio = b && 'ratioToRaw' in b ? b.ratioToRaw : undefined;
+  goals.push(
+    batchRatio === undefined
+      ? { goal: `batch ratioToRaw ≥ ${GOALS.batchRatioToRaw}`, actual: `missing: ${b?.missing ?? 'not run'}`, met: undefined }
+      : { goal: `batch ratioToRaw ≥ ${GOALS.batchRatioToRaw}`, actual: fmt(batchRatio), met: batchRatio >= GOALS.batchRatioToRaw },
+  );
+  const cold = results.coldStart;
+  if (!cold || cold.length === 0) {
+    goals.push({ goal: 'every bundle ≤ 1 MiB', actual: 'missing', met: undefined });
+    goals.push({ goal: `every cold start ratioToHello ≤ ${GOALS.coldStartRatioToHello}`, actual: 'missing', met: undefined });
+  } else {
+    const biggest = cold.reduce((x, y) => (y.bundleBytes > x.bundleBytes ? y : x));
+    goals.push({
+      goal: 'every bundle ≤ 1 MiB',
+      actual: `largest ${biggest.function} ${(biggest.bundleBytes / 1024).toFixed(0)} KiB`,
+      met: cold.every((c) => c.bundleBytes <= GOALS.bundleMaxBytes),
+    });
+    const failed = cold.filter((c) => c.ratioToHello === undefined);
+    const slowest = cold.filter((c) => c.ratioToHello !== undefined).reduce<ColdStartEntry | undefined>((x, y) => (!x || y.ratioToHello! > x.ratioToHello! ? y : x), undefined);
+    const over = cold.filter((c) => c.ratioToHello !== undefined && c.ratioToHello > GOALS.coldStartRatioToHello).map((c) => c.function);
+    goals.push({
+      goal: `every cold start ratioToHello ≤ ${GOALS.coldStartRatioToHello}`,
+      actual: [
+        slowest ? `slowest ${slowest.function} ${fmt(slowest.ratioToHello)}` : undefined,
+        over.length ? `over: ${over.join(', ')}` : undefined,
+        failed.length ? `failed to load: ${failed.map((c) => c.function).join(', ')}` : undefined,
+      ]
+        .filter(Boolean)
+        .join('; '),
+      met: failed.length === 0 && over.length === 0,
+    });
+  }
+  const c = results.capacity;
+  if (isMissing(c)) {
+    goals.push({ goal: `≤ ${GOALS.writeUnitsPerLifecycle} write units per lifecycle`, actual: 'missing', met: undefined });
+    goals.push({ goal: `≤ ${GOALS.readUnitsPerLifecycle} read units per lifecycle`, actual: 'missing', met: undefined });
+  } else {
+    goals.push({
+      goal: `≤ ${GOALS.writeUnitsPerLifecycle} write units per lifecycle`,
+      actual: fmt(c.writeUnitsPerLifecycle, 1),
+      met: c.writeUnitsPerLifecycle <= GOALS.writeUnitsPerLifecycle,
+    });
+    goals.push({
+      goal: `≤ ${GOALS.readUnitsPerLifecycle} read units per lifecycle`,
+      actual: fmt(c.readUnitsPerLifecycle, 1),
+      met: c.readUnitsPerLifecycle <= GOALS.readUnitsPerLifecycle,
+    });
+  }
+  return goals;
+}
+
+/** Left-aligned columns, two spaces apart. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
+  return rows.map((row) => row.map((cell, i) => cell + ' '.repeat(widths[i]! - [...cell].length)).join('  ').trimEnd()).join('\n');
+}
+
+export function renderReport(results: BenchResults): string {
+  const out: string[] = [];
+  out.push(`relief-fund bench — ${results.startedAt} — node ${results.machine.node}, ${results.machine.cpus} CPUs`);
+  out.push('');
+  const a = results.approvals;
+  out.push('Approvals (HTTP API vs raw DynamoDB + SQS, same calls, same concurrency)');
+  if (isMissing(a)) out.push(`  missing: ${a?.missing ?? 'not run'}`);
+  else {
+    out.push(
+      table([
+        ['', 'per second', 'p50 ms', 'p99 ms', 'n'],
+        ['  API', fmt(a.perSecond, 1), fmt(a.p50Ms, 1), fmt(a.p99Ms, 1), String(a.approvals)],
+        ['  raw store', fmt(a.storeBaselinePerSecond, 1), fmt(a.storeBaselineP50Ms, 1), fmt(a.storeBaselineP99Ms, 1), String(a.approvals)],
+        ['  ratio', fmt(a.ratioToStore), '', '', `concurrency ${a.concurrency}${a.failures ? `, ${a.failures} failed` : ''}`],
+      ]),
+    );
+  }
+  out.push('');
+  const b = results.batch;
+  out.push('Batch (approval → every payout.requested acknowledged, vs raw writes + queue + POSTs)');
+  if (!b) out.push('  missing: not run');
+  else {
+    const rows = [['', 'seconds', 'payouts/s']];
+    if ('items' in b) {
+      rows.push(['  API', fmt(b.secondsToAllSent, 1), fmt(b.payoutsPerSecond, 1)]);
+      rows.push(['  raw', fmt(b.rawSeconds, 1), fmt(b.rawPerSecond, 1)]);
+      rows.push(['  ratio', '', fmt(b.ratioToRaw)]);
+      out.push(table(rows));
+      if (b.missing) out.push(`  API figure missing: ${b.missing}`);
+    } else out.push(`  missing: ${b.missing}`);
+  }
+  out.push('');
+  out.push('Cold start (esbuild bundle as CDK builds it, import in a fresh node, median)');
+  if (!results.coldStart) out.push('  missing: not run');
+  else {
+    out.push(
+      table([
+        ['  function', 'bundle KiB', 'init ms', 'hello ms', 'ratio'],
+        ...results.coldStart.map((c) => [
+          `  ${c.function}`,
+          (c.bundleBytes / 1024).toFixed(0),
+          c.error ? `failed: ${c.error.slice(0, 60)}` : fmt(c.initMs, 1),
+          fmt(c.helloInitMs, 1),
+          fmt(c.ratioToHello),
+        ]),
+      ]),
+    );
+  }
+  out.push('');
+  const c = results.capacity;
+  out.push('Capacity per disbursement lifecycle (create → approve → deliver → settle)');
+  if (isMissing(c)) out.push(`  missing: ${c?.missing ?? 'not run'}`);
+  else {
+    const u = c.perLifecycle;
+    out.push(
+      table([
+        ['  write units', fmt(u.writeUnits, 1), 'read units', fmt(u.readUnits, 1)],
+        ['  SQS requests', fmt(u.sqsRequests, 1), 'Lambda invocations', fmt(u.lambdaInvocations, 1)],
+        ['  Lambda GB-s', fmt(u.lambdaGbSeconds, 3), 'HTTP API requests', fmt(u.httpApiRequests, 1)],
+        [`  USD per million (${c.prices.region}, prices of ${c.prices.asOf})`, fmt(c.usdPerMillionDisbursements, 2), '', ''],
+        [
+          '    of which',
+          `DynamoDB ${fmt(c.costPerMillion.dynamodb)}`,
+          `SQS ${fmt(c.costPerMillion.sqs)}  Lambda ${fmt(c.costPerMillion.lambda)}`,
+          `HTTP API ${fmt(c.costPerMillion.httpApi)}`,
+        ],
+      ]),
+    );
+  }
+  out.push('');
+  out.push('Goals');
+  out.push(
+    table((results.goals ?? []).map((g) => [`  ${g.met === undefined ? 'n/a   ' : g.met ? 'met   ' : 'MISSED'}`, g.goal, g.actual])),
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,162 @@
+/**
+ * The local stack the bench measures, started in-process the way the tests start it: one DynamoDB
+ * Local (in memory) and one SQS emulator for the run, and per phase a local runtime (HTTP adapter +
+ * JWT authorizer + handlers, and the SQS pollers when the phase needs them) on its own table and queues.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { invokeStore } from '#local/invoke';
+import type { RuntimeLog } from '#local/log';
+import { startRuntime, type Runtime, type RuntimeHandlers } from '#local/runtime';
+import { startDynamoDbLocal, startSqsEmulator, type RunningService } from '#local/services';
+
+export interface Services {
+  dynamoEndpoint: string;
+  sqsEndpoint: string;
+  stop(): Promise<void>;
+}
+
+export async function startServices(): Promise<Services> {
+  // Before any SDK request: the in-process runtime needs the multi-context invoke store.
+  await invokeStore();
+  const started = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
+  const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value as RunningService] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(running.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  const [dynamo, sqs] = running as [RunningService, RunningService];
+  return {
+    dynamoEndpoint: dynamo.endpoint,
+    sqsEndpoint: sqs.endpoint,
+    stop: async () => {
+      await Promise.allSettled([sqs.stop(), dynamo.stop()]);
+    },
+  };
+}
+
+export interface ApiResponse {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export interface Phase {
+  runtime: Runtime;
+  tableName: string;
+  token(roles: string | string[], sub: string): Promise<string>;
+  api(method: string, path: string, options?: { token?: string; body?: unknown; idempotencyKey?: string }): Promise<ApiResponse>;
+  stop(): Promise<void>;
+}
+
+export interface PhaseOptions {
+  name: string;
+  pollers: boolean;
+  handlers?: RuntimeHandlers;
+  env?: Record<string, string>;
+  log: RuntimeLog;
+}
+
+/** A local runtime on a fresh table and queue set of the shared services. */
+export async function startPhase(services: Services, options: PhaseOptions): Promise<Phase> {
+  const unique = `${options.name}-${randomBytes(3).toString('hex')}`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'relief-fund-bench-'));
+  const tableName = `relief-fund-bench-${unique}`;
+  const runtime = await startRuntime({
+    port: 0,
+    dataDir,
+    dynamoEndpoint: services.dynamoEndpoint,
+    sqsEndpoint: services.sqsEndpoint,
+    tableName,
+    queuePrefix: `bench-${unique}-`,
+    pollers: options.pollers,
+    scheduler: false,
+    env: options.env,
+    handlers: options.handlers,
+    log: options.log,
+  });
+  const token = (roles: string | string[], sub: string) => runtime.mintToken({ roles: Array.isArray(roles) ? roles : [roles], sub });
+  const api: Phase['api'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await fetch(`${runtime.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: keep the text for the error message.
+    }
+    return { status: response.status, body: parsed };
+  };
+  return {
+    runtime,
+    tableName,
+    token,
+    api,
+    async stop() {
+      await runtime.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Throws with the problem's code when the API did not answer as the setup expects. */
+export function expectStatus(response: ApiResponse, status: number, what: string): ApiResponse {
+  if (response.status !== status) {
+    const code = typeof response.body === 'object' && response.body ? `${response.body.code ?? ''} ${response.body.detail ?? ''}`.trim() : String(response.body ?? '').slice(0, 200);
+    throw new Error(`${what}: expected ${status}, got ${response.status} ${code}`);
+  }
+  return response;
+}
+
+export const COUNTY = { code: '532530', name: 'Honghe', province: 'Yunnan' } as const;
+
+export const roles = {
+  admin: { roles: 'fund-admin', sub: 'bench-admin' },
+  requester: { roles: 'requester', sub: 'bench-requester' },
+  approver: { roles: 'approver', sub: 'bench-approver' },
+  finance: { roles: 'finance-system', sub: 'bench-finance' },
+} as const;
+
+export function beneficiary(n: number) {
+  return {
+    kind: 'farmer' as const,
+    name: `Farmer ${n}`,
+    account: { bankName: 'Rural Credit Cooperative Honghe', accountName: `Farmer ${n}`, accountNumber: `62284800${String(n).padStart(11, '0')}` },
+  };
+}
+
+/** A county, a fund and an allocation big enough for everything the phase approves. */
+export async function fundedCounty(phase: Phase, adminToken: string): Promise<{ fundId: string; countyCode: string }> {
+  expectStatus(
+    await phase.api('PUT', `/v1/counties/${COUNTY.code}`, { token: adminToken, body: { name: COUNTY.name, province: COUNTY.province } }),
+    201,
+    'county',
+  );
+  const fund = expectStatus(
+    await phase.api('POST', '/v1/funds', {
+      token: adminToken,
+      idempotencyKey: randomUUID(),
+      body: { name: 'Bench fund', currency: 'CNY', totalBudget: 1_000_000_000_000 },
+    }),
+    201,
+    'fund',
+  );
+  const fundId = fund.body.fundId as string;
+  expectStatus(
+    await phase.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY.code}`, { token: adminToken, body: { amount: 1_000_000_000_000 } }),
+    200,
+    'allocation',
+  );
+  return { fundId, countyCode: COUNTY.code };
+}
