@@ -178,13 +178,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, compiled: Compil
   } catch (error) {
     if (error instanceof InvocationTimeout) {
       options.log.error('integration timeout', { functionName, route: routeKey(route), requestId });
-      return sendRaw(res, 503, requestId, PROBLEM_CONTENT_TYPE, JSON.stringify({
-        type: 'urn:relief-fund:problem:service_unavailable',
-        title: 'Service unavailable',
-        status: 503,
-        detail: 'The request took too long',
-        code: 'service_unavailable',
-      }));
+      return sendProblem(res, 503, 'temporarily_unavailable', 'The request took too long', requestId);
     }
     // A crashed handler is our bug: logged here, never described to the caller.
     options.log.error('handler failed', { functionName, route: routeKey(route), requestId, ...errorFields(error) });
