@@ -117,7 +117,7 @@ export async function benchCapacity(
     const byOperation = Object.fromEntries(
       Object.entries(totals.byOperation)
         .sort(([, a], [, b]) => b.writeUnits + b.readUnits - (a.writeUnits + a.readUnits))
-        .map(([key, t]) => [key, { calls: per(t.calls), writeUnits: per(t.writeUnits), readUnits: per(t.readUnits) }]),
+        .map(([key, t]) => [key, { calls: per(t.calls), writeUnits: per(t.writeUnits), readUnits: per(t.readUnits), indexWriteUnits: per(t.indexWriteUnits) }]),
     );
     return {
       writeUnitsPerLifecycle: perLifecycle.writeUnits,

@@ -20,6 +20,8 @@ export interface OperationTally {
   calls: number;
   writeUnits: number;
   readUnits: number;
+  /** The part of writeUnits spent on index writes. */
+  indexWriteUnits: number;
 }
 
 export interface MeterTotals {
@@ -47,10 +49,13 @@ const empty = (): MeterTotals => ({
   byOperation: {},
 });
 
-interface ConsumedCapacity {
+interface Units {
   CapacityUnits?: number;
-  ReadCapacityUnits?: number;
-  WriteCapacityUnits?: number;
+}
+
+interface ConsumedCapacity extends Units {
+  Table?: Units;
+  GlobalSecondaryIndexes?: Record<string, Units>;
 }
 
 const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
@@ -63,9 +68,15 @@ const CAPACITY_COMMANDS = new Set([
   'TransactGetItemsCommand',
 ]);
 
-function unitsOf(consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): number {
-  if (!consumed) return 0;
-  return (Array.isArray(consumed) ? consumed : [consumed]).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+/** Total units, and how many of them were index writes/reads (asked for with ReturnConsumedCapacity INDEXES). */
+function unitsOf(consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): { total: number; indexUnits: number } {
+  let total = 0;
+  let indexUnits = 0;
+  for (const c of consumed ? (Array.isArray(consumed) ? consumed : [consumed]) : []) {
+    total += c.CapacityUnits ?? 0;
+    for (const index of Object.values(c.GlobalSecondaryIndexes ?? {})) indexUnits += index.CapacityUnits ?? 0;
+  }
+  return { total, indexUnits };
 }
 
 export class Meter {
@@ -96,12 +107,13 @@ export class Meter {
     return this.inFlight;
   }
 
-  private tally(command: string, writeUnits: number, readUnits: number): void {
+  private tally(command: string, writeUnits: number, readUnits: number, indexWriteUnits = 0): void {
     const key = `${this.label.getStore() ?? 'outside an invocation'} ${command.replace(/Command$/, '')}`;
-    const entry = (this.totals.byOperation[key] ??= { calls: 0, writeUnits: 0, readUnits: 0 });
+    const entry = (this.totals.byOperation[key] ??= { calls: 0, writeUnits: 0, readUnits: 0, indexWriteUnits: 0 });
     entry.calls += 1;
     entry.writeUnits += writeUnits;
     entry.readUnits += readUnits;
+    entry.indexWriteUnits += indexWriteUnits;
     this.totals.writeUnits += writeUnits;
     this.totals.readUnits += readUnits;
   }
@@ -113,7 +125,8 @@ export class Meter {
         const command = context.commandName ?? 'unknown';
         if (!this.enabled) return next(args);
         const input = args.input as Record<string, unknown>;
-        if (this.capacity && CAPACITY_COMMANDS.has(command)) input.ReturnConsumedCapacity ??= 'TOTAL';
+        // INDEXES: TOTAL plus the split between table and indexes, which transactions bill differently.
+        if (this.capacity && CAPACITY_COMMANDS.has(command)) input.ReturnConsumedCapacity ??= 'INDEXES';
         const result = await next(args);
         const output = result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
         const reported = unitsOf(output.ConsumedCapacity);
@@ -121,12 +134,15 @@ export class Meter {
           const kinds = ((input.TransactItems as Record<string, unknown>[] | undefined) ?? []).map(
             (item) => Object.keys(item)[0] as TransactItemKind,
           );
-          const { writeUnits, readUnits } = transactionCapacity(reported, kinds);
-          this.tally(command, writeUnits, readUnits);
+          const { writeUnits, readUnits, indexWriteUnits } = transactionCapacity(
+            { tableUnits: reported.total - reported.indexUnits, indexUnits: reported.indexUnits },
+            kinds,
+          );
+          this.tally(command, writeUnits, readUnits, indexWriteUnits);
         } else if (WRITE_COMMANDS.has(command)) {
-          this.tally(command, reported, 0);
+          this.tally(command, reported.total, 0, reported.indexUnits);
         } else {
-          this.tally(command, 0, reported);
+          this.tally(command, 0, reported.total);
         }
         return result;
       },

@@ -27,15 +27,21 @@ export type TransactItemKind = 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
 /**
  * AWS's rule for TransactWriteItems: every written item costs two write units per KB (prepare and
  * commit), every ConditionCheck two read units per 4 KB. DynamoDB Local reports write units and may or
- * may not have doubled them; `reportedWriteUnits` are taken as they are when already at least the
- * doubled floor, and doubled otherwise. ConditionChecks are added as reads (Local reports none).
+ * may not have doubled them: the table's units are taken as they are when already at least the doubled
+ * floor, and doubled otherwise. Index writes are not part of the transaction's two phases (indexes are
+ * updated afterwards, like any write), so they are billed once; DynamoDB Local doubles them too, hence
+ * the halving. ConditionChecks are added as reads (Local reports none).
  */
-export function transactionCapacity(reportedWriteUnits: number, kinds: readonly TransactItemKind[]): { writeUnits: number; readUnits: number } {
+export function transactionCapacity(
+  reported: { tableUnits: number; indexUnits: number },
+  kinds: readonly TransactItemKind[],
+): { writeUnits: number; readUnits: number; indexWriteUnits: number } {
   const writes = kinds.filter((k) => k !== 'ConditionCheck').length;
   const checks = kinds.length - writes;
   const floor = 2 * writes;
-  const writeUnits = reportedWriteUnits >= floor ? reportedWriteUnits : Math.max(floor, 2 * reportedWriteUnits);
-  return { writeUnits, readUnits: 2 * checks };
+  const tableUnits = reported.tableUnits >= floor ? reported.tableUnits : Math.max(floor, 2 * reported.tableUnits);
+  const indexWriteUnits = reported.indexUnits / 2;
+  return { writeUnits: tableUnits + indexWriteUnits, readUnits: 2 * checks, indexWriteUnits };
 }
 
 /** Everything one disbursement lifecycle (create → approve → deliver → settle) used, on average. */

@@ -52,7 +52,7 @@ export interface CapacityResult {
   costPerMillion: CostBreakdown;
   prices: { region: string; asOf: string };
   /** Capacity units per lifecycle by operation and command, for the profile. */
-  byOperation: Record<string, { calls: number; writeUnits: number; readUnits: number }>;
+  byOperation: Record<string, { calls: number; writeUnits: number; readUnits: number; indexWriteUnits: number }>;
 }
 
 export interface BenchResults {
