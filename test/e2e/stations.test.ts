@@ -15,31 +15,11 @@ import { randomUUID } from 'node:crypto';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
 import { startReceiver, type Receiver } from '#test/support/receiver';
 import { nationalIdCheckCharacter } from '#shared/domain/personal-data';
+import { captureLogs, type LogCapture } from '#test/support/log-capture';
 
 let rt: TestRuntime;
 let receiver: Receiver;
-const captured: string[] = [];
-const restores: (() => void)[] = [];
-
-function capture(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    const original = stream.write.bind(stream);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      // Kept, not printed: the assertions below read them.
-      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      callback?.();
-      return true;
-    }) as typeof stream.write;
-    restores.push(() => (stream.write = original));
-  }
-  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    const spy = vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      captured.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-    });
-    restores.push(() => spy.mockRestore());
-  }
-}
+let logs: LogCapture;
 
 // An operator whose data is recognisable anywhere: birth date 1968-07-21, check character X.
 const BIRTH_DATE = '19680721';
@@ -57,7 +37,7 @@ const officerA = { roles: 'station-officer', sub: 'officer-a' };
 const officerB = { roles: 'station-officer', sub: 'officer-b' };
 
 beforeAll(async () => {
-  capture();
+  logs = captureLogs();
   receiver = await startReceiver();
   rt = await startTestRuntime();
   const county = await rt.api('PUT', `/v1/counties/${COUNTY}`, {
@@ -77,7 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt?.stop();
   await receiver?.stop();
-  for (const restore of restores.reverse()) restore();
+  logs?.restore();
 });
 
 /** Everything that identifies the operator, in full or in the masked forms responses use. */
@@ -159,10 +139,10 @@ describe('onboarding a station end to end', () => {
   });
 
   it('wrote no phone and no national ID, in full, in part or masked, to any log line', () => {
-    const logs = captured.join('');
+    const text = logs.text();
     // The capture works: the handlers' request lines are in it.
-    expect(logs).toMatch(/"operation":"applyStation"/);
-    expect(logs).toMatch(/"operation":"reinstateStation"/);
-    for (const [what, pattern] of FORBIDDEN) expect(logs, `${what} in the logs`).not.toMatch(pattern);
+    expect(text).toMatch(/"operation":"applyStation"/);
+    expect(text).toMatch(/"operation":"reinstateStation"/);
+    for (const [what, pattern] of FORBIDDEN) expect(text, `${what} in the logs`).not.toMatch(pattern);
   });
 });
