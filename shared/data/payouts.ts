@@ -24,7 +24,9 @@ import {
   type Settlement,
 } from '../domain/payouts.ts';
 import { config } from '../config.ts';
+import { logger } from '../logger.ts';
 import { auditStep } from './audit.ts';
+import { batchCounterSteps as batchCountersOf, completeBatchIfDone } from './batch-counters.ts';
 import { documents } from './clients.ts';
 import { payoutOutcomeSteps } from './disbursements.ts';
 import { enqueueEvents, eventStep } from './events.ts';
@@ -97,12 +99,11 @@ export function payoutPutStep(payout: Payout, requestedMessageId: string): TxSte
 }
 
 /**
- * Hook for issue 6: a batch payout's transitions will also move the batch's `counts` here, in the
+ * A batch payout's transitions also move the batch's sharded `counts` (./batch-counters.ts), in the
  * same transaction. Single-disbursement payouts have nothing to add.
  */
-export function batchCounterSteps(payout: StoredPayout, _from: PayoutStatus, _to: PayoutStatus): TxStep[] {
-  if (!payout.batchId) return [];
-  return [];
+export function batchCounterSteps(payout: StoredPayout, from: PayoutStatus, to: PayoutStatus): TxStep[] {
+  return batchCountersOf(payout, from, to);
 }
 
 export async function findPayout(payoutId: string): Promise<StoredPayout | undefined> {
@@ -297,6 +298,12 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     return { payout: settled, messageId: event.messageId };
   });
   if (result.messageId) await enqueueEvents([result.messageId]);
+  // A batch completes with its last final payout; a repeated report checks again (heals a lost check).
+  if (result.payout.batchId) {
+    await completeBatchIfDone(result.payout.batchId, now).catch((error: unknown) =>
+      logger.warn('batch completion check failed; a repeated settlement report checks again', { error: (error as Error).name }),
+    );
+  }
   return publicPayout(result.payout);
 }
 
