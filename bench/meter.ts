@@ -6,7 +6,7 @@
  * the profile says which operation spent what.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, TransactWriteItemsCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { LambdaHandler } from '#local/invoke';
 import { defaultHandlers, type RuntimeHandlers } from '#local/runtime';
@@ -83,6 +83,8 @@ export class Meter {
   private totals = empty();
   private enabled = false;
   private capacity = true;
+  /** Whether the store reports transactional writes already doubled (measured by calibrate()). */
+  private storeDoubles = true;
   private inFlight = 0;
   private readonly label = new AsyncLocalStorage<string>();
 
@@ -137,6 +139,7 @@ export class Meter {
           const { writeUnits, readUnits, indexWriteUnits } = transactionCapacity(
             { tableUnits: reported.total - reported.indexUnits, indexUnits: reported.indexUnits },
             kinds,
+            this.storeDoubles,
           );
           this.tally(command, writeUnits, readUnits, indexWriteUnits);
         } else if (WRITE_COMMANDS.has(command)) {
@@ -149,6 +152,21 @@ export class Meter {
       // After lib-dynamodb's marshalling (also `initialize`, high priority): the input is the wire input.
       { step: 'initialize', priority: 'low', name: 'benchCapacityMeter' },
     );
+  }
+
+  /**
+   * Asks the store how it reports a one-item transaction of a tiny item on `tableName`: 2 units means
+   * it already applies the transactional doubling, 1 that the meter must.
+   */
+  async calibrate(client: DynamoDBClient, tableName: string): Promise<boolean> {
+    const key = { pk: { S: `BENCH#calibration#${Date.now()}` }, sk: { S: 'BENCH' } };
+    const { ConsumedCapacity } = await client.send(
+      new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: tableName, Item: key } }], ReturnConsumedCapacity: 'INDEXES' }),
+    );
+    await client.send(new DeleteItemCommand({ TableName: tableName, Key: key }));
+    const units = ConsumedCapacity?.[0]?.Table?.CapacityUnits ?? ConsumedCapacity?.[0]?.CapacityUnits ?? 0;
+    this.storeDoubles = units >= 2;
+    return this.storeDoubles;
   }
 
   /** Counts requests our code sends to SQS. */

@@ -26,21 +26,19 @@ export type TransactItemKind = 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
 
 /**
  * AWS's rule for TransactWriteItems: every written item costs two write units per KB (prepare and
- * commit), every ConditionCheck two read units per 4 KB. DynamoDB Local reports write units and may or
- * may not have doubled them: the table's units are taken as they are when already at least the doubled
- * floor, and doubled otherwise. Index writes are not part of the transaction's two phases (indexes are
- * updated afterwards, like any write), so they are billed once; DynamoDB Local doubles them too, hence
- * the halving. ConditionChecks are added as reads (Local reports none).
+ * commit), every ConditionCheck two read units per 4 KB. Index writes are not part of the two phases
+ * (indexes are updated afterwards, like after any write), so they are billed once. Whether the store
+ * already doubled what it reports (DynamoDB Local 2026 does, older ones did not) is measured once per
+ * run (`storeDoubles`, see Meter.calibrate); ConditionChecks are added as reads (Local reports none).
  */
 export function transactionCapacity(
   reported: { tableUnits: number; indexUnits: number },
   kinds: readonly TransactItemKind[],
+  storeDoubles: boolean,
 ): { writeUnits: number; readUnits: number; indexWriteUnits: number } {
-  const writes = kinds.filter((k) => k !== 'ConditionCheck').length;
-  const checks = kinds.length - writes;
-  const floor = 2 * writes;
-  const tableUnits = reported.tableUnits >= floor ? reported.tableUnits : Math.max(floor, 2 * reported.tableUnits);
-  const indexWriteUnits = reported.indexUnits / 2;
+  const checks = kinds.filter((k) => k === 'ConditionCheck').length;
+  const tableUnits = storeDoubles ? reported.tableUnits : 2 * reported.tableUnits;
+  const indexWriteUnits = storeDoubles ? reported.indexUnits / 2 : reported.indexUnits;
   return { writeUnits: tableUnits + indexWriteUnits, readUnits: 2 * checks, indexWriteUnits };
 }
 

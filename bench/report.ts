@@ -59,6 +59,8 @@ export interface BenchResults {
   startedAt: string;
   finishedAt?: string;
   machine: { node: string; cpus: number; platform: string };
+  /** DynamoDB Local reported a one-item transaction's write as 2 units (already doubled, as AWS bills it). */
+  storeDoublesTransactionalWrites?: boolean;
   approvals?: ApprovalsResult | { missing: string };
   batch?: BatchResult | { missing: string };
   coldStart?: ColdStartEntry[];

@@ -80,6 +80,7 @@ async function phase(name: string, pollers: boolean, env?: Record<string, string
     const clients = await import('#shared/data/clients');
     meter.instrumentDynamo(clients.dynamo);
     meter.instrumentSqs(clients.sqs);
+    results.storeDoublesTransactionalWrites = await meter.calibrate(clients.dynamo, started.tableName);
     instrumented = true;
   }
   return started;
