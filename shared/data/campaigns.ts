@@ -9,17 +9,20 @@
  *   yet ended) campaigns on that channel, with a `version`. Every launch and cancel rewrites it under a
  *   version condition inside its own transaction, so two overlapping launches cannot both commit: the
  *   loser's transaction fails, it re-reads, and now sees the winner's window (409 campaign_overlap).
- *   The county report reads the same few items to split launched campaigns into scheduled / active /
- *   ended by the clock, without scanning (see `campaignCounts`).
+ *   It also counts the lane's `launched` and `cancelled` campaigns. The county report reads the four
+ *   lane items in one TransactGetItems (a consistent snapshot: windows and counts always agree) and
+ *   splits launched campaigns into scheduled / active / ended by the clock, without scanning.
  *
  * County aggregates (topic `campaigns`): `launched`, `cancelled`, `orders`, `unitsSold`, `grossSales`,
- * all moved in the transactions that change them.
+ * all moved in the transactions that change them; the report takes the results figures from there.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactGetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   acceptsResults,
   campaignCounts,
   campaignStatus,
+  CHANNELS,
   decideResults,
   firstOverlap,
   NO_RESULTS,
@@ -73,7 +76,6 @@ export interface LaunchInput {
 }
 
 const liveIndexKey = (countyCode: string, channel: string) => ({ pk: keys.county(countyCode).pk, sk: `CMPLIVE#${channel}` });
-const LIVE_PREFIX = 'CMPLIVE#';
 /** Every concurrent launch of a county and channel rewrites one index item; each round commits at least one. */
 const LAUNCH_ATTEMPTS = 10;
 
@@ -105,17 +107,34 @@ export function toCampaign(item: Record<string, unknown>, now: Date): Campaign {
 interface LiveIndex {
   version: number;
   live: LiveInterval[];
+  launched: number;
+  cancelled: number;
+}
+
+function toLiveIndex(item: Record<string, unknown> | undefined): LiveIndex {
+  return {
+    version: (item?.version as number | undefined) ?? 0,
+    live: (item?.live as LiveInterval[] | undefined) ?? [],
+    launched: (item?.launched as number | undefined) ?? 0,
+    cancelled: (item?.cancelled as number | undefined) ?? 0,
+  };
 }
 
 async function readLiveIndex(countyCode: string, channel: string): Promise<LiveIndex> {
   const { Item } = await documents.send(
     new GetCommand({ TableName: config().TABLE_NAME, Key: liveIndexKey(countyCode, channel), ConsistentRead: true }),
   );
-  return { version: (Item?.version as number | undefined) ?? 0, live: (Item?.live as LiveInterval[] | undefined) ?? [] };
+  return toLiveIndex(Item);
 }
 
 /** Rewrites the live index, only if nobody else did since `read` (else the whole transaction is retried). */
-function liveIndexStep(countyCode: string, channel: string, read: LiveIndex, live: LiveInterval[], now: Date): TxStep {
+function liveIndexStep(
+  countyCode: string,
+  channel: string,
+  read: LiveIndex,
+  change: { live: LiveInterval[]; launched?: number; cancelled?: number },
+  now: Date,
+): TxStep {
   return {
     item: {
       Put: {
@@ -125,7 +144,9 @@ function liveIndexStep(countyCode: string, channel: string, read: LiveIndex, liv
           type: 'campaign-live-index',
           countyCode,
           channel,
-          live,
+          live: change.live,
+          launched: read.launched + (change.launched ?? 0),
+          cancelled: read.cancelled + (change.cancelled ?? 0),
           version: read.version + 1,
           updatedAt: now.toISOString(),
         },
@@ -195,7 +216,7 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
     }
     const steps: TxStep[] = [
       countyExistsStep(input.countyCode),
-      liveIndexStep(input.countyCode, input.channel, index, [...stillLive(index.live, now), window], now),
+      liveIndexStep(input.countyCode, input.channel, index, { live: [...stillLive(index.live, now), window], launched: 1 }, now),
       { item: { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
     ];
     if (input.subsidy) {
@@ -254,7 +275,7 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
         },
         onConditionFailed: () => new TransactionConflict(),
       },
-      liveIndexStep(before.countyCode, before.channel, index, live, now),
+      liveIndexStep(before.countyCode, before.channel, index, { live, cancelled: 1 }, now),
     ];
     if (before.subsidy) steps.push(ledgerStep(before.subsidy.fundId, before.countyCode, 'release', before.subsidy.amount, now));
     steps.push(
@@ -369,30 +390,33 @@ export async function listCampaigns(
   return { items: page.items.map((i) => toCampaign(i, now)), nextCursor: page.nextCursor };
 }
 
-/** Every live window of a county across its channels (one Query over at most four small items). */
-async function liveWindowsOfCounty(countyCode: string): Promise<LiveInterval[]> {
-  const out: LiveInterval[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: config().TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.county(countyCode).pk, ':prefix': LIVE_PREFIX },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) out.push(...((item.live as LiveInterval[] | undefined) ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return out;
+/**
+ * The county's lanes (one item per channel) in one TransactGetItems: a serializable snapshot, so a
+ * launch or cancel committing meanwhile is either wholly in it or wholly out (a plain Query could see
+ * its window without its count, and report an ended count of -1 for a moment).
+ */
+async function countyLanes(countyCode: string): Promise<LiveIndex[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { Responses = [] } = await documents.send(
+        new TransactGetCommand({
+          TransactItems: CHANNELS.map((channel) => ({ Get: { TableName: config().TABLE_NAME, Key: liveIndexKey(countyCode, channel) } })),
+        }),
+      );
+      return Responses.map((r) => toLiveIndex(r.Item));
+    } catch (error) {
+      // A transaction writing one of these items right now: read again in a moment.
+      if (!(error instanceof TransactionCanceledException) || attempt >= 5) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
+    }
+  }
 }
 
-/** The campaigns part of the county report from the running aggregates and the live windows. */
+/** The campaigns part of the county report: counts by clock from the lanes, results from the aggregates. */
 export async function countyCampaignReport(countyCode: string, aggregates: Record<string, number>, now: Date) {
-  const live = await liveWindowsOfCounty(countyCode);
-  const counts = campaignCounts({ launched: aggregates.launched ?? 0, cancelled: aggregates.cancelled ?? 0 }, live, now);
+  const lanes = await countyLanes(countyCode);
+  const totals = lanes.reduce((t, l) => ({ launched: t.launched + l.launched, cancelled: t.cancelled + l.cancelled }), { launched: 0, cancelled: 0 });
+  const counts = campaignCounts(totals, lanes.flatMap((l) => l.live), now);
   return {
     ...counts,
     orders: aggregates.orders ?? 0,

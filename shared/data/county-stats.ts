@@ -6,7 +6,8 @@
  *
  * Attribute names per topic:
  * - disbursements: `<status>Count` / `<status>Amount` for pendingApproval, approved, paid, payoutFailed
- * - campaigns: scheduled, active, ended, cancelled, orders, unitsSold, grossSales
+ * - campaigns: launched, cancelled, orders, unitsSold, grossSales (scheduled / active / ended follow the
+ *   clock: shared/data/campaigns.ts derives them from each county's live campaign windows)
  * - stations: applied, active, suspended
  */
 import { createHash } from 'node:crypto';

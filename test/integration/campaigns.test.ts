@@ -397,6 +397,39 @@ describe('the county report follows the clock without writes', () => {
   });
 });
 
+describe('the county report under concurrent writes', () => {
+  it('never shows a half-applied launch or cancel: with only future campaigns, ended stays 0', async () => {
+    const county = await newCounty();
+    const base = Date.now() + 2 * DAY;
+    const channels = ['taobao', 'tmall', 'rural-taobao', 'livestream'];
+    const launchedIds: string[] = [];
+    let writing = true;
+    const writes = (async () => {
+      for (let round = 0; round < 4; round++) {
+        const replies = await Promise.all(
+          channels.map((channel) =>
+            launch(body(county, { channel, startsAt: new Date(base + round * DAY).toISOString(), endsAt: new Date(base + round * DAY + HOUR).toISOString() })),
+          ),
+        );
+        launchedIds.push(...replies.filter((r) => r.status === 201).map((r) => r.body.campaignId as string));
+        await Promise.all(launchedIds.splice(0, 2).map((id) => cancel(id)));
+      }
+      writing = false;
+    })();
+    const seen: Record<string, number>[] = [];
+    while (writing) seen.push((await countyReport(county)).body.campaigns);
+    await writes;
+    seen.push((await countyReport(county)).body.campaigns);
+    expect(seen.length).toBeGreaterThan(1);
+    for (const c of seen) {
+      expect(c.ended).toBe(0);
+      expect(c.active).toBe(0);
+      expect(c.scheduled).toBeGreaterThanOrEqual(0);
+    }
+    expect(seen.at(-1)).toMatchObject({ scheduled: 8, cancelled: 8 });
+  });
+});
+
 describe('listing', () => {
   it('filters by county, channel and clock status, newest first, over signed cursors', async () => {
     const county = await newCounty();
