@@ -23,7 +23,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes('--check')) {
     const committed = await readFile(CLIENT_TYPES_FILE, 'utf8').catch(() => '');
     if (committed !== generated) {
-      process.stderr.write('client/api.d.ts is stale: run `npx tsx scripts/lib/generate-client.ts`\n');
+      process.stderr.write('client/api.d.ts is stale: run `npm run openapi`\n');
       process.exit(1);
     }
   } else {

@@ -163,7 +163,7 @@ describe('terminal output', () => {
 });
 
 describe('typed client', () => {
-  it('client/api.d.ts is generated from the current OpenAPI document (regenerate: npx tsx scripts/lib/generate-client.ts)', async () => {
+  it('client/api.d.ts is generated from the current OpenAPI document (regenerate: npm run openapi)', async () => {
     expect(await readFile(CLIENT_TYPES_FILE, 'utf8')).toBe(await generateClientTypes());
   });
 });
