@@ -14,6 +14,7 @@ import { ensureQueue } from '#local/resources';
 import { newId } from '#shared/ids';
 import { QUEUES } from '#shared/queues';
 import { startReceiver } from '#test/support/receiver';
+import type { Meter } from './meter.ts';
 import type { Progress } from './progress.ts';
 import type { BatchResult } from './report.ts';
 import { beneficiary, expectStatus, fundedCounty, roles, type Phase, type Services } from './stack.ts';
@@ -27,7 +28,15 @@ export interface BatchOptions {
 }
 
 /** Measures the raw baseline, then the API; a missing or failing batch API is reported, not thrown. */
-export async function benchBatch(phase: Phase, services: Services, receiverUrl: string, receivedCount: () => number, show: Progress, options: BatchOptions): Promise<BatchResult> {
+export async function benchBatch(
+  phase: Phase,
+  services: Services,
+  meter: Meter,
+  receiverUrl: string,
+  receivedCount: () => number,
+  show: Progress,
+  options: BatchOptions,
+): Promise<BatchResult> {
   show.update('raw baseline');
   const raw = await rawBatch(services, phase.tableName, options.items, show);
   const rawPerSecond = perSecond(options.items, raw.ms);
@@ -66,6 +75,8 @@ export async function benchBatch(phase: Phase, services: Services, receiverUrl: 
   if (created.body.requiredApprovals !== 1) return missing(`the batch needs ${created.body.requiredApprovals} approvals; the bench gives one`);
 
   const receivedBefore = receivedCount();
+  // Calls only (no capacity asked): which SDK calls each payout costs on its way, for the profile.
+  meter.start({ capacity: false });
   const started = performance.now();
   const approved = await phase.api('POST', `/v1/disbursement-batches/${batchId}/approve`, { token: approverToken, body: {} });
   if (approved.status !== 200) return missing(`POST /v1/disbursement-batches/{id}/approve answered ${approved.status}${problemOf(approved.body)}`);
@@ -81,13 +92,21 @@ export async function benchBatch(phase: Phase, services: Services, receiverUrl: 
     show.update(`API: ${sent}/${options.items} payouts sent, ${receivedCount() - receivedBefore} webhooks received, batch ${batch.body.status}`);
     if (sent >= options.items) break;
     if (performance.now() > deadline) {
+      meter.stop();
       return missing(`only ${sent} of ${options.items} payouts were sent within ${options.timeoutSeconds} s`, { sent });
     }
     await sleep(250);
   }
   const ms = performance.now() - started;
+  const calls = meter.stop();
+  const sdkCallsPerPayout = Object.fromEntries(
+    Object.entries(calls.byOperation)
+      .filter(([key]) => !key.startsWith('GET '))
+      .map(([key, t]) => [key, Math.round((t.calls / options.items) * 100) / 100]),
+  );
+  const invocations = { lambdaInvocations: calls.lambdaInvocations, sqsRequests: calls.sqsSent + calls.sqsPolled };
   const payoutsPerSecond = perSecond(options.items, ms);
-  return { ...base, secondsToAllSent: ms / 1000, payoutsPerSecond, ratioToRaw: ratio(payoutsPerSecond, rawPerSecond), sent };
+  return { ...base, secondsToAllSent: ms / 1000, payoutsPerSecond, ratioToRaw: ratio(payoutsPerSecond, rawPerSecond), sent, sdkCallsPerPayout, ...invocations };
 }
 
 function problemOf(body: unknown): string {

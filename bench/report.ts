@@ -11,6 +11,8 @@ export interface ApprovalsResult {
   concurrency: number;
   storeBaselinePerSecond: number;
   ratioToStore: number | undefined;
+  /** API ÷ raw store of each round (run back to back); ratioToStore is their median. */
+  roundRatios: number[];
   approvals: number;
   storeBaselineP50Ms: number;
   storeBaselineP99Ms: number;
@@ -31,6 +33,10 @@ export interface BatchResult {
   missing?: string;
   /** Payouts sent when the run ended (less than items when it timed out). */
   sent?: number;
+  /** SDK calls per payout by invocation and command, from approval to all sent (the profile). */
+  sdkCallsPerPayout?: Record<string, number>;
+  lambdaInvocations?: number;
+  sqsRequests?: number;
 }
 
 export interface ColdStartEntry {
@@ -171,7 +177,7 @@ export function renderReport(results: BenchResults): string {
         ['', 'per second', 'p50 ms', 'p99 ms', 'n'],
         ['  API', fmt(a.perSecond, 1), fmt(a.p50Ms, 1), fmt(a.p99Ms, 1), String(a.approvals)],
         ['  raw store', fmt(a.storeBaselinePerSecond, 1), fmt(a.storeBaselineP50Ms, 1), fmt(a.storeBaselineP99Ms, 1), String(a.approvals)],
-        ['  ratio', fmt(a.ratioToStore), '', '', `concurrency ${a.concurrency}${a.failures ? `, ${a.failures} failed` : ''}`],
+        ['  ratio', fmt(a.ratioToStore), '', '', `median of ${a.roundRatios.length} rounds, concurrency ${a.concurrency}${a.failures ? `, ${a.failures} failed` : ''}`],
       ]),
     );
   }

@@ -37,8 +37,8 @@ function intSetting(name: string, fallback: number): number {
 
 const settings = {
   only: new Set((process.env.BENCH_ONLY ?? 'cold,approvals,capacity,batch').split(',').map((s) => s.trim())),
-  perRound: intSetting('BENCH_APPROVALS_PER_ROUND', 150),
-  rounds: intSetting('BENCH_ROUNDS', 3),
+  perRound: intSetting('BENCH_APPROVALS_PER_ROUND', 60),
+  rounds: intSetting('BENCH_ROUNDS', 8),
   concurrency: intSetting('BENCH_CONCURRENCY', 16),
   batchItems: intSetting('BENCH_BATCH_ITEMS', 5000),
   batchTimeoutSeconds: intSetting('BENCH_BATCH_TIMEOUT_SECONDS', 300),
@@ -133,7 +133,7 @@ try {
       const receiver = await startReceiver();
       const p = await phase('batch', true);
       try {
-        return await benchBatch(p, services!, receiver.url, () => receiver.requests.length, show, {
+        return await benchBatch(p, services!, meter, receiver.url, () => receiver.requests.length, show, {
           items: settings.batchItems,
           timeoutSeconds: settings.batchTimeoutSeconds,
         });
