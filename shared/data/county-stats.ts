@@ -11,9 +11,8 @@
  * - stations: applied, active, suspended
  */
 import { createHash } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './query.ts';
 import { config } from '../config.ts';
-import { documents } from './clients.ts';
 import { keys } from './keys.ts';
 import type { TxStep } from './transactions.ts';
 
@@ -51,25 +50,16 @@ export function statsStep(countyCode: string, topic: StatsTopic, deltas: Record<
 /** Sums every shard of every topic for a county. */
 export async function readCountyStats(countyCode: string): Promise<Record<StatsTopic, Record<string, number>>> {
   const totals: Record<StatsTopic, Record<string, number>> = { disbursements: {}, campaigns: {}, stations: {} };
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: config().TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.county(countyCode).pk, ':prefix': 'STATS#' },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const topic = item.topic as StatsTopic;
-      const bucket = totals[topic];
-      if (!bucket) continue;
-      for (const [name, value] of Object.entries(item)) {
-        if (typeof value === 'number') bucket[name] = (bucket[name] ?? 0) + value;
-      }
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.county(countyCode).pk, ':prefix': 'STATS#' },
+  });
+  for (const item of items) {
+    const bucket = totals[item.topic as StatsTopic];
+    if (!bucket) continue;
+    for (const [name, value] of Object.entries(item)) {
+      if (typeof value === 'number') bucket[name] = (bucket[name] ?? 0) + value;
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return totals;
 }

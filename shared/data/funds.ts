@@ -6,7 +6,7 @@
  * The fund keeps `allocated` and `unallocated` (so Σ allocated ≤ totalBudget is one condition);
  * reserved and paid are summed from its allocations.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError, notFound } from '../domain/errors.ts';
 import { moves, sumLines, type LedgerLine, type Move } from '../domain/ledger.ts';
 import { newId } from '../ids.ts';
@@ -15,7 +15,7 @@ import { auditStep } from './audit.ts';
 import { documents } from './clients.ts';
 import { countyExistsStep } from './counties.ts';
 import { keys } from './keys.ts';
-import { queryPage, type Page } from './query.ts';
+import { queryAll, queryPage, type Page } from './query.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 export interface Fund {
@@ -112,22 +112,12 @@ async function fundItem(fundId: string): Promise<FundItem> {
 
 /** Every allocation of a fund, read consistently (a fund has at most a few thousand counties). */
 export async function allAllocations(fundId: string): Promise<Allocation[]> {
-  const out: Allocation[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: config().TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.fund(fundId).pk, ':prefix': 'ALLOC#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    out.push(...(page.Items ?? []).map(toAllocation));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return out;
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.fund(fundId).pk, ':prefix': 'ALLOC#' },
+    ConsistentRead: true,
+  });
+  return items.map(toAllocation);
 }
 
 async function withTotals(fund: FundItem): Promise<Fund> {
@@ -186,22 +176,12 @@ export async function listAllocations(fundId: string, page: { limit: number; cur
 
 /** Every allocation of a county across funds (county report). */
 export async function allocationsOfCounty(countyCode: string): Promise<Allocation[]> {
-  const out: Allocation[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: config().TABLE_NAME,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': `COUNTY#${countyCode}#ALLOC` },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    out.push(...(page.Items ?? []).map(toAllocation));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return out;
+  const items = await queryAll({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': `COUNTY#${countyCode}#ALLOC` },
+  });
+  return items.map(toAllocation);
 }
 
 /**

@@ -73,3 +73,22 @@ export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Prom
     more && last ? Object.fromEntries(keyAttributes.map((a) => [a, last[a]])) : undefined;
   return { items: kept as T[], nextCursor: await encodeCursor(nextKey, q.scope) };
 }
+
+/**
+ * Every item a query matches, page after page: for bounded collections read whole (a fund's
+ * allocations, a county's aggregate shards, the endpoints subscribed to an event).
+ */
+export async function queryAll<T = Record<string, unknown>>(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({ ...input, TableName: config().TABLE_NAME, ExclusiveStartKey: startKey }),
+    );
+    items.push(...((page.Items ?? []) as T[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}

@@ -7,7 +7,7 @@
  * expiring after 30 days.
  */
 import { randomBytes } from 'node:crypto';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type { EventType } from '../domain/events.ts';
 import { notFound } from '../domain/errors.ts';
@@ -16,7 +16,7 @@ import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
 import { documents } from './clients.ts';
 import { keys } from './keys.ts';
-import { queryPage, type Page } from './query.ts';
+import { queryAll, queryPage, type Page } from './query.ts';
 import { transact } from './transactions.ts';
 import type { Actor } from './funds.ts';
 
@@ -172,24 +172,14 @@ export async function rotateSecret(endpointId: string, actor: Actor, now: Date):
 
 /** Enabled endpoints subscribed to an event type, with the secrets that sign now. */
 export async function deliveryTargets(eventType: EventType, now: Date): Promise<DeliveryTarget[]> {
-  const targets: DeliveryTarget[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: config().TABLE_NAME,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :list',
-        FilterExpression: '#status = :enabled AND (contains(events, :type) OR contains(events, :all))',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':list': 'WHES', ':enabled': 'enabled', ':type': eventType, ':all': '*' },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) targets.push({ ...toEndpoint(item), secrets: signingSecrets(item, now) });
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return targets;
+  const items = await queryAll({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :list',
+    FilterExpression: '#status = :enabled AND (contains(events, :type) OR contains(events, :all))',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':list': 'WHES', ':enabled': 'enabled', ':type': eventType, ':all': '*' },
+  });
+  return items.map((item) => ({ ...toEndpoint(item), secrets: signingSecrets(item, now) }));
 }
 
 /** A 410 Gone from the receiver: stop sending to it. */
