@@ -6,9 +6,10 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { logger } from '#shared/logger';
 import { config } from '#shared/config';
 import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/outbox';
+import { batchExpansionSource } from '#shared/data/batches';
 
 /** Everything the sweeper looks after; a new kind of deferred work adds its source here. */
-export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource];
+export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource, batchExpansionSource];
 
 export const handler = async (_event: ScheduledEvent, context: Context): Promise<void> => {
   logger.addContext(context);

@@ -231,6 +231,10 @@ describe('deciding on a batch', () => {
     expect(await jobsOn(h.services.queueUrls.expansion)).toEqual([{ kind: 'batch-expansion', batchId }]);
     expect(await batchPayouts(batchId)).toEqual([]);
 
+    // The scheduled sweeper runs this source along with the event outbox.
+    const { SWEEP_SOURCES } = await import('#functions/schedule/outbox-sweeper');
+    expect(SWEEP_SOURCES).toContain(h.data.batches.batchExpansionSource);
+
     const notYet = await h.data.batches.batchExpansionSource.sweep(new Date(Date.now() - 60_000));
     expect(notYet.found).toBe(0);
     const stalled = await h.data.batches.batchExpansionSource.sweep(new Date(Date.now() + 1000));
