@@ -2,8 +2,10 @@
  * The single table, defined once: CDK (infra/stacks/data-stack.ts), the local runtime and the tests
  * all build the table from this definition, so keys and indexes cannot drift.
  *
- * Every item has `pk`/`sk`. Three generic, sparse GSIs (all attributes projected) serve the access
- * patterns; each repository documents which `gsiNpk`/`gsiNsk` values it writes.
+ * Every item has `pk`/`sk`. Three generic, sparse GSIs (all attributes projected) serve the list
+ * routes; each repository documents which `gsiNpk`/`gsiNsk` values it writes. `gsi4` holds only keys:
+ * it is the outbox of unfinished work (events, batch expansions), which its sweeper reads as keys, so
+ * moving an item in or out of it costs one small index write instead of a copy of the whole item.
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -11,11 +13,15 @@ export const TABLE = {
   /** Epoch seconds; DynamoDB TTL removes idempotency records and other short-lived items. */
   ttlAttribute: 'expiresAt',
   indexes: [
-    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
-    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
+    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
+    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'ALL' },
+    { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projection: 'KEYS_ONLY' },
   ],
 } as const;
+
+/** What an index copies from the item: everything, or only the table's and the index's keys. */
+export type IndexProjection = (typeof TABLE.indexes)[number]['projection'];
 
 export type IndexName = (typeof TABLE.indexes)[number]['name'];
 

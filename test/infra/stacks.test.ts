@@ -73,7 +73,7 @@ describe('data stack: the single table', () => {
     expect(s.dataTemplate.toJSON().Resources[keyId].Properties.EnableKeyRotation).toBe(true);
   });
 
-  it('has exactly the GSIs of TABLE.indexes, all attributes projected', () => {
+  it('has exactly the GSIs of TABLE.indexes, each with its projection (the outbox index keys only)', () => {
     const [table] = Object.values(resourcesOf(s.dataTemplate, 'AWS::DynamoDB::Table'));
     const indexes = table!.Properties.GlobalSecondaryIndexes as Array<Record<string, any>>;
     expect(indexes.map((i) => i.IndexName).sort()).toEqual(TABLE.indexes.map((i) => i.name).sort());
@@ -83,8 +83,10 @@ describe('data stack: the single table', () => {
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ]);
-      expect(gsi.Projection).toEqual({ ProjectionType: 'ALL' });
+      expect(gsi.Projection).toEqual({ ProjectionType: index.projection });
     }
+    // The list routes read whole items from gsi1..3; the outbox sweeper needs only keys.
+    expect(indexes.filter((i) => i.Projection.ProjectionType === 'KEYS_ONLY').map((i) => i.IndexName)).toEqual(['gsi4']);
   });
 });
 
