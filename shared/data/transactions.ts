@@ -3,6 +3,7 @@
  * stands for; a cancelled transaction is translated by reading its cancellation reasons (with the
  * item as it was, `ReturnValuesOnConditionCheckFailure: ALL_OLD`), never by guessing.
  */
+import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -40,12 +41,17 @@ const THROTTLING = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 
 
 const MAX_ITEMS = 100;
 
-export async function transact(steps: TxStep[], token?: string): Promise<void> {
+/**
+ * `token` makes the write idempotent for 10 minutes. Without one, each call gets its own, so the
+ * SDK's retry after a timeout whose write did land is recognised by DynamoDB as the same
+ * transaction, instead of failing its own conditions and reporting a success as a conflict.
+ */
+export async function transact(steps: TxStep[], token: string = randomUUID()): Promise<void> {
   if (steps.length === 0) return;
   if (steps.length > MAX_ITEMS) throw new Error(`a transaction takes at most ${MAX_ITEMS} items`);
   const TransactItems = steps.map((s) => withOldValues(s.item));
   try {
-    await documents.send(new TransactWriteCommand({ TransactItems, ...(token ? { ClientRequestToken: token } : {}) }));
+    await documents.send(new TransactWriteCommand({ TransactItems, ClientRequestToken: token }));
   } catch (error) {
     if (error instanceof TransactionCanceledException) throw translate(steps, error.CancellationReasons ?? []);
     if (error instanceof Error && error.name === 'TransactionConflictException') throw new TransactionConflict();

@@ -69,6 +69,16 @@ describe('transact translates cancellation reasons', () => {
     await expect(tx.transact([step()])).rejects.toBeInstanceOf(tx.StoreThrottled);
   });
 
+  it('gives every transaction its own ClientRequestToken, so an SDK retry of a write that landed is not applied twice', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await tx.transact([step()]);
+    await tx.transact([step()]);
+    const tokens = ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.ClientRequestToken);
+    expect(tokens).toHaveLength(2);
+    expect(tokens.every((t) => typeof t === 'string' && t.length >= 32)).toBe(true);
+    expect(tokens[0]).not.toBe(tokens[1]);
+  });
+
   it.each(['ValidationError', 'ItemCollectionSizeLimitExceeded'])('%s → an internal error (our bug, not the caller’s)', async (code) => {
     ddb.on(TransactWriteCommand).rejects(cancelled([code]));
     await expect(tx.transact([step()])).rejects.toThrow(`transaction cancelled: ${code}`);
