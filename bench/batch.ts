@@ -152,7 +152,7 @@ async function rawBatch(services: Services, tableName: string, items: number, sh
             RequestItems: {
               [tableName]: payouts.flatMap(({ payout, messageId }) => [
                 { PutRequest: { Item: { pk: `PAY#${payout.payoutId}`, sk: 'PAY', type: 'payout', ...payout, gsi1pk: 'PAYOUTS', gsi1sk: payout.payoutId, gsi2pk: 'PAY#STATUS#queued', gsi2sk: payout.payoutId, gsi3pk: `BAT#${batchId}#PAY`, gsi3sk: payout.payoutId } } },
-                { PutRequest: { Item: { pk: `EVT#${messageId}`, sk: 'EVT', type: 'event', messageId, eventType: 'payout.requested', subject: payout.payoutId, timestamp: at, data: payout, status: 'pending', createdAt: at, gsi3pk: 'OUTBOX#0', gsi3sk: `${at}#${messageId}` } } },
+                { PutRequest: { Item: { pk: `EVT#${messageId}`, sk: 'EVT', type: 'event', messageId, eventType: 'payout.requested', subject: payout.payoutId, timestamp: at, data: payout, status: 'pending', createdAt: at, gsi4pk: 'OUTBOX#0', gsi4sk: `${at}#${messageId}` } } },
               ]),
             },
           }),

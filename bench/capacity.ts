@@ -45,12 +45,12 @@ export async function benchCapacity(
   const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
   const payoutStatus = async (payoutId: string) =>
     (await documents.send(new GetCommand({ TableName: phase.tableName, Key: { pk: `PAY#${payoutId}`, sk: 'PAY' }, ConsistentRead: true }))).Item?.status;
-  /** Unfinished events stay in the sharded outbox index (gsi3pk OUTBOX#n); finished ones leave it. */
+  /** Unfinished events stay in the sharded outbox index (gsi4pk OUTBOX#n); finished ones leave it. */
   const unfinishedEvents = async () => {
     let count = 0;
     for (let shard = 0; shard < 8; shard++) {
       const page = await documents.send(
-        new QueryCommand({ TableName: phase.tableName, IndexName: 'gsi3', KeyConditionExpression: 'gsi3pk = :s', ExpressionAttributeValues: { ':s': `OUTBOX#${shard}` }, Select: 'COUNT' }),
+        new QueryCommand({ TableName: phase.tableName, IndexName: 'gsi4', KeyConditionExpression: 'gsi4pk = :s', ExpressionAttributeValues: { ':s': `OUTBOX#${shard}` }, Select: 'COUNT' }),
       );
       count += page.Count ?? 0;
     }

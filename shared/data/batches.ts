@@ -4,8 +4,9 @@
  * Items (all in the batch's collection `BAT#<id>`):
  * - `BAT` — the batch head: status, approvals, totals, `version` (bumped and checked by every decision).
  *   While an approved batch waits to be (or is being) expanded it carries the expansion outbox marker
- *   `gsi3pk = BAT#EXPANSION`, `gsi3sk = <last progress time>#<batchId>`: the sweep source finds stalled
- *   expansions there, and the expander moves the time forward as it goes and removes it when done.
+ *   `gsi4pk = BAT#EXPANSION`, `gsi4sk = <last progress time>#<batchId>` (the keys-only outbox index: the
+ *   head is large, and each heartbeat moves only the keys): the sweep source finds stalled expansions
+ *   there, and the expander moves the time forward as it goes and removes it when done.
  * - `ITEMS#<nnnn>` — the rows, gzip-compressed JSON of ≤ 350 KB raw each (5,000 rows fit in a few items),
  *   written with the head in the creation transaction. Full account numbers: the payouts need them.
  * - `EXPANDED#<nnnn>` — the progress marker of expansion chunk n (49 payouts), put with `attribute_not_exists`
@@ -358,7 +359,7 @@ function batchChangeStep(
   }
   if (change.release) {
     // The expansion job's outbox marker, committed with the reservation.
-    sets.push('approvedAt = :at', 'expansion = :pending', 'gsi3pk = :expansionIndex', 'gsi3sk = :due');
+    sets.push('approvedAt = :at', 'expansion = :pending', 'gsi4pk = :expansionIndex', 'gsi4sk = :due');
     values[':pending'] = 'pending';
     values[':expansionIndex'] = EXPANSION_INDEX;
     values[':due'] = expansionSortKey(now, b.batchId);
@@ -503,14 +504,14 @@ export const batchExpansionSource: SweepSource = {
       const page = await documents.send(
         new QueryCommand({
           TableName: config().TABLE_NAME,
-          IndexName: 'gsi3',
-          KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk < :cutoff',
+          IndexName: 'gsi4',
+          KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk < :cutoff',
           ExpressionAttributeValues: { ':pk': EXPANSION_INDEX, ':cutoff': cutoff.toISOString() },
-          ProjectionExpression: 'batchId',
           ExclusiveStartKey: startKey,
         }),
       );
-      const ids = (page.Items ?? []).map((i) => i.batchId as string).filter(Boolean);
+      // Keys only: the batch id is the sort key's part after the time.
+      const ids = (page.Items ?? []).map((i) => String(i.gsi4sk).slice(String(i.gsi4sk).indexOf('#') + 1)).filter(Boolean);
       found += ids.length;
       queued += await queueExpansionJobs(ids);
       startKey = page.LastEvaluatedKey;
@@ -683,7 +684,7 @@ async function startProcessing(b: StoredBatch, now: Date): Promise<void> {
           Update: {
             TableName: config().TABLE_NAME,
             Key: keys.batch(b.batchId),
-            UpdateExpression: 'SET #status = :processing, updatedAt = :at, version = version + :one, gsi3sk = :due',
+            UpdateExpression: 'SET #status = :processing, updatedAt = :at, version = version + :one, gsi4sk = :due',
             ConditionExpression: '#status = :approved',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
@@ -712,7 +713,7 @@ async function heartbeat(batchId: string, now: Date): Promise<void> {
       new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: keys.batch(batchId),
-        UpdateExpression: 'SET gsi3sk = :due',
+        UpdateExpression: 'SET gsi4sk = :due',
         ConditionExpression: 'expansion = :pending',
         ExpressionAttributeValues: { ':due': expansionSortKey(now, batchId), ':pending': 'pending' },
       }),
@@ -733,7 +734,7 @@ async function finishExpansion(b: StoredBatch, now: Date): Promise<void> {
           Update: {
             TableName: config().TABLE_NAME,
             Key: keys.batch(b.batchId),
-            UpdateExpression: 'SET expansion = :done, expandedAt = :at REMOVE gsi3pk, gsi3sk',
+            UpdateExpression: 'SET expansion = :done, expandedAt = :at REMOVE gsi4pk, gsi4sk',
             ConditionExpression: 'expansion = :pending',
             ExpressionAttributeValues: { ':done': 'done', ':pending': 'pending', ':at': now.toISOString() },
           },

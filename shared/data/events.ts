@@ -4,12 +4,13 @@
  * A state change writes its event item in the same transaction (`eventStep`), with its message id
  * assigned there, so every retry and every re-queue after a crash carries the same `webhook-id`.
  * After the commit the producer sends a delivery job to SQS (`enqueueEvents`); that send is only a
- * hint: while an event is unfinished it sits in the sharded outbox index (gsi3) and the outbox sweeper
- * queues it again once it is overdue.
+ * hint: while an event is unfinished it sits in the sharded, keys-only outbox index (gsi4) and the
+ * outbox sweeper queues it again once it is overdue.
  *
- * Outbox index: `gsi3pk = OUTBOX#<shard 0..7>`, `gsi3sk = <ISO time it is due to be looked at>#<messageId>`;
- * the delivery worker moves `gsi3sk` forward when it schedules a retry and removes both when the event
- * is finished. Sharding keeps a burst of events (a 5,000-payout batch) off one GSI partition.
+ * Outbox index: `gsi4pk = OUTBOX#<shard 0..7>`, `gsi4sk = <ISO time it is due>#<messageId>`; the
+ * delivery worker moves `gsi4sk` only when it schedules a retry for a later time, and removes both when
+ * the event is finished (a lease does not move it: each move is an index delete + put). Sharding keeps a
+ * burst of events (a 5,000-payout batch) off one GSI partition.
  */
 import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
@@ -30,6 +31,12 @@ export function outboxShard(messageId: string): string {
 
 export function outboxSortKey(dueAt: Date, messageId: string): string {
   return `${dueAt.toISOString()}#${messageId}`;
+}
+
+/** The due time and the message id back from an outbox sort key. */
+export function parseOutboxSortKey(sortKey: string): { dueAt: string; messageId: string } {
+  const at = sortKey.indexOf('#');
+  return { dueAt: sortKey.slice(0, at), messageId: sortKey.slice(at + 1) };
 }
 
 export interface EventRecord {
@@ -67,8 +74,8 @@ export function eventStep(eventType: EventType, subject: string, data: Record<st
             data,
             status: 'pending',
             createdAt: at.toISOString(),
-            gsi3pk: outboxShard(messageId),
-            gsi3sk: outboxSortKey(at, messageId),
+            gsi4pk: outboxShard(messageId),
+            gsi4sk: outboxSortKey(at, messageId),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },

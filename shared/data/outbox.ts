@@ -8,10 +8,14 @@
  *   second worker never sends again to an endpoint that already acknowledged, and retries count per endpoint.
  * - `round`: raised by a redelivery; an endpoint's attempts from an older round no longer count.
  * - `leaseOwner`/`leaseUntil`: one worker at a time works on an event; a crashed worker's lease expires.
- * - `gsi3pk`/`gsi3sk`: present while the event is unfinished; `gsi3sk` starts with the time it is due to be
- *   looked at (next attempt, or the end of a lease), which is what the outbox sweeper queries.
+ * - `gsi4pk`/`gsi4sk` (keys-only outbox index): present while the event is unfinished; `gsi4sk` starts with
+ *   the time the event is due (its next attempt), which is what the outbox sweeper queries. A lease does
+ *   not move it: a sweep that finds a leased event queues a job that finds it busy (a no-op), and once a
+ *   crashed worker's lease is over the next sweep brings the event back.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import type { EventType } from '../domain/events.ts';
@@ -21,7 +25,7 @@ import { config } from '../config.ts';
 import { logger } from '../logger.ts';
 import { documents, sqs } from './clients.ts';
 import { keys } from './keys.ts';
-import { OUTBOX_SHARDS, outboxShard, outboxSortKey, type EventRecord } from './events.ts';
+import { OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
 import type { TxStep } from './transactions.ts';
 
 export type EventStatus = EventRecord['status'];
@@ -57,7 +61,7 @@ export const deliveryJobSchema = z.object({
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 
 function toOutboxEvent(item: Record<string, unknown>): OutboxEvent {
-  const sortKey = item.gsi3sk as string | undefined;
+  const sortKey = item.gsi4sk as string | undefined;
   return {
     messageId: item.messageId as string,
     eventType: item.eventType as EventType,
@@ -68,7 +72,7 @@ function toOutboxEvent(item: Record<string, unknown>): OutboxEvent {
     createdAt: (item.createdAt as string | undefined) ?? (item.timestamp as string),
     round: (item.round as number | undefined) ?? 0,
     deliveries: (item.deliveries as Record<string, EndpointDelivery> | undefined) ?? {},
-    dueAt: sortKey ? sortKey.slice(0, sortKey.indexOf('#')) : null,
+    dueAt: sortKey ? parseOutboxSortKey(sortKey).dueAt : null,
     leaseOwner: (item.leaseOwner as string | undefined) ?? null,
     leaseUntil: (item.leaseUntil as string | undefined) ?? null,
   };
@@ -81,36 +85,52 @@ export async function getOutboxEvent(messageId: string): Promise<OutboxEvent | u
   return Item ? toOutboxEvent(Item) : undefined;
 }
 
+/** Why a lease was not taken, from the event as it was (so no read is needed before trying). */
+export type LeaseRefusal = 'unknown-event' | 'already-finished' | 'not-due' | 'busy';
+
+export type LeaseResult = { leased: OutboxEvent } | { refused: LeaseRefusal };
+
 /**
- * Takes the event for one worker until `leaseUntil`, and moves its due time there: if the worker
- * dies, the sweeper finds the event once the lease is over. Returns undefined when the event is
- * finished or another worker holds it.
+ * Takes the event for one worker until `leaseUntil`, if it is pending, due by `dueBy` and nobody else
+ * holds it: one conditional update that returns the event (no read first). When the condition fails,
+ * the event as it was tells why. The due time (`gsi4sk`) stays: a crashed worker's event is found by
+ * the sweeper as soon as its lease is over.
  */
-export async function leaseEvent(messageId: string, owner: string, now: Date, leaseMs: number): Promise<OutboxEvent | undefined> {
+export async function leaseEvent(messageId: string, owner: string, now: Date, leaseMs: number, dueBy: Date = now): Promise<LeaseResult> {
   const until = new Date(now.getTime() + leaseMs);
   try {
     const { Attributes } = await documents.send(
       new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: keys.event(messageId),
-        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, gsi3sk = :due',
-        ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+        // `gsi4sk` starts with the due time: before the first millisecond after `dueBy` means due.
+        ConditionExpression:
+          'attribute_exists(pk) AND #status = :pending AND gsi4sk < :dueLimit AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':owner': owner,
           ':until': until.toISOString(),
-          ':due': outboxSortKey(until, messageId),
+          ':dueLimit': new Date(dueBy.getTime() + 1).toISOString(),
           ':pending': 'pending',
           ':now': now.toISOString(),
         },
         ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return Attributes ? toOutboxEvent(Attributes) : undefined;
+    return { leased: toOutboxEvent(Attributes!) };
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return { refused: leaseRefusal(error.Item ? toOutboxEvent(unmarshall(error.Item)) : undefined, dueBy) };
   }
+}
+
+function leaseRefusal(event: OutboxEvent | undefined, dueBy: Date): LeaseRefusal {
+  if (!event) return 'unknown-event';
+  if (event.status !== 'pending') return 'already-finished';
+  if (event.dueAt && Date.parse(event.dueAt) > dueBy.getTime()) return 'not-due';
+  return 'busy';
 }
 
 export type LeaseRelease =
@@ -137,11 +157,17 @@ export async function releaseEvent(
   };
   let update: string;
   if (outcome.status === 'pending') {
-    values[':due'] = outboxSortKey(outcome.dueAt, event.messageId);
-    update = 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, gsi3sk = :due REMOVE leaseOwner, leaseUntil';
+    const due = outboxSortKey(outcome.dueAt, event.messageId);
+    // The index entry moves only when the due time really changes (an index move is a delete + put):
+    // an event that was due and is due again (waiting for a subscriber) keeps its place.
+    const was = event.dueAt === null ? undefined : Date.parse(event.dueAt);
+    const stillDue = was !== undefined && was <= now.getTime() && outcome.dueAt.getTime() <= now.getTime();
+    const moves = !stillDue && was !== outcome.dueAt.getTime();
+    if (moves) values[':due'] = due;
+    update = `SET deliveries = :deliveries, #status = :status, updatedAt = :at${moves ? ', gsi4sk = :due' : ''} REMOVE leaseOwner, leaseUntil`;
   } else {
     // Finished: out of the outbox index, so the sweeper never looks at it again.
-    update = 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi3pk, gsi3sk';
+    update = 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk';
   }
   try {
     await documents.send(
@@ -177,7 +203,7 @@ export function eventRedeliveryStep(messageId: string, now: Date): TxStep {
         TableName: config().TABLE_NAME,
         Key: keys.event(messageId),
         UpdateExpression:
-          'SET #status = :pending, #round = if_not_exists(#round, :zero) + :one, updatedAt = :at, gsi3pk = :shard, gsi3sk = :due ' +
+          'SET #status = :pending, #round = if_not_exists(#round, :zero) + :one, updatedAt = :at, gsi4pk = :shard, gsi4sk = :due ' +
           'REMOVE leaseOwner, leaseUntil, finishedAt',
         ConditionExpression: 'attribute_exists(pk) AND #status IN (:failed, :pending)',
         ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
@@ -197,7 +223,7 @@ export function eventRedeliveryStep(messageId: string, now: Date): TxStep {
   };
 }
 
-/** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first). */
+/** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first); keys only, the id is in the sort key. */
 export async function* overdueEvents(cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
   for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
     let startKey: Record<string, unknown> | undefined;
@@ -205,15 +231,14 @@ export async function* overdueEvents(cutoff: Date, pageSize = 500): AsyncGenerat
       const page = await documents.send(
         new QueryCommand({
           TableName: config().TABLE_NAME,
-          IndexName: 'gsi3',
-          KeyConditionExpression: 'gsi3pk = :shard AND gsi3sk < :cutoff',
+          IndexName: 'gsi4',
+          KeyConditionExpression: 'gsi4pk = :shard AND gsi4sk < :cutoff',
           ExpressionAttributeValues: { ':shard': `OUTBOX#${shard}`, ':cutoff': cutoff.toISOString() },
-          ProjectionExpression: 'messageId',
           Limit: pageSize,
           ExclusiveStartKey: startKey,
         }),
       );
-      const ids = (page.Items ?? []).map((i) => i.messageId as string).filter(Boolean);
+      const ids = (page.Items ?? []).map((i) => parseOutboxSortKey(i.gsi4sk as string).messageId).filter(Boolean);
       if (ids.length > 0) yield ids;
       startKey = page.LastEvaluatedKey;
     } while (startKey);

@@ -198,21 +198,76 @@ function payoutAudit(payout: StoredPayout, action: string, to: PayoutStatus, act
   });
 }
 
+/** What never changes on a payout and its sent transition needs (the worker has it from the event's data). */
+export type PayoutFacts = Pick<Payout, 'amount' | 'batchId' | 'disbursementId'>;
+
+/** The payout was not in the status the sent transition assumed; carries the item as it was. */
+class NotAsAssumed extends Error {
+  constructor(readonly current: Record<string, unknown> | undefined) {
+    super('payout not in the assumed status');
+  }
+}
+
 /**
- * Every subscribed endpoint acknowledged `payout.requested`: queued → sent. Idempotent: a payout
- * already sent, settled or failed is left alone. From delivery_failed too, since the receiver did
- * get it after all.
+ * Every subscribed endpoint acknowledged `payout.requested`: queued → sent, with the attempt count
+ * raised to `attempts` (never lowered). Idempotent: a payout already sent, settled or failed is left
+ * alone. From delivery_failed too, since the receiver did get it after all.
+ *
+ * With `facts` (the worker's case) there is no read first: one transaction assumes `queued`, and when
+ * its condition fails the payout as it was (ALL_OLD) decides: delivery_failed → the same move from
+ * there; anything else → nothing to do; more attempts already counted → the same move with those.
  */
-export async function markPayoutSent(payoutId: string, now: Date): Promise<void> {
+export async function markPayoutSent(payoutId: string, now: Date, seen: { attempts?: number; facts?: PayoutFacts } = {}): Promise<void> {
+  let assumed: StoredPayout | undefined;
+  if (seen.facts) {
+    assumed = { ...seen.facts, payoutId, status: 'queued', attempts: 0 } as StoredPayout;
+  }
+  let attempts = Math.max(1, seen.attempts ?? 0);
   await retryOnConflict(async () => {
-    const payout = await findPayout(payoutId);
-    if (!payout || !becomesSent(payout.status)) return;
-    await transact([
-      payoutMoveStep(payout, 'sent', now, { sentAt: now.toISOString(), attempts: Math.max(payout.attempts, 1) }),
-      payoutAudit(payout, 'payout.sent', 'sent', { sub: DELIVERY_ACTOR }, now),
-      ...batchCounterSteps(payout, payout.status, 'sent'),
-    ]);
+    // The assumed status, then the item as a failed condition returned it: a third surprise reads again after a pause.
+    for (let tries = 0; tries < 3; tries++) {
+      const payout = assumed ?? (await findPayout(payoutId));
+      assumed = undefined;
+      if (!payout || !becomesSent(payout.status)) return;
+      attempts = Math.max(attempts, payout.attempts);
+      try {
+        await transact([
+          sentStep(payout, attempts, now),
+          payoutAudit(payout, 'payout.sent', 'sent', { sub: DELIVERY_ACTOR }, now),
+          ...batchCounterSteps(payout, payout.status, 'sent'),
+        ]);
+        return;
+      } catch (error) {
+        if (!(error instanceof NotAsAssumed)) throw error;
+        if (!error.current) return;
+        assumed = toPayout(error.current);
+      }
+    }
+    throw new TransactionConflict();
   });
+}
+
+/** queued/delivery_failed → sent; the condition also holds the attempt count (it is only ever raised). */
+function sentStep(payout: StoredPayout, attempts: number, now: Date): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.payout(payout.payoutId),
+        UpdateExpression: 'SET #status = :to, updatedAt = :at, gsi2pk = :gsi2pk, sentAt = :at, attempts = :attempts',
+        ConditionExpression: '#status = :from AND (attribute_not_exists(attempts) OR attempts <= :attempts)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':from': payout.status,
+          ':to': 'sent',
+          ':at': now.toISOString(),
+          ':gsi2pk': statusIndexKey('sent'),
+          ':attempts': attempts,
+        },
+      },
+    },
+    onConditionFailed: (current) => new NotAsAssumed(current),
+  };
 }
 
 /**

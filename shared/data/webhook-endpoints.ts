@@ -172,12 +172,41 @@ export async function rotateSecret(endpointId: string, actor: Actor, now: Date):
 
 /** Enabled endpoints subscribed to an event type, with the secrets that sign now. */
 export async function deliveryTargets(eventType: EventType, now: Date): Promise<DeliveryTarget[]> {
+  return (await enabledEndpoints(now)).filter((target) => subscribes(target, eventType));
+}
+
+export interface DeliveryTargetLookup {
+  (eventType: EventType, now: Date): Promise<DeliveryTarget[]>;
+  /** An endpoint this invocation disabled (410 Gone): not a target for the rest of it. */
+  disabled(endpointId: string): void;
+}
+
+/**
+ * `deliveryTargets` for one worker invocation (an SQS batch): every enabled endpoint is read once, on
+ * first use, and each event type takes its subscribers from that list. Short-lived on purpose: an
+ * endpoint added, removed or rotated is seen by the next batch.
+ */
+export function deliveryTargetsOnce(): DeliveryTargetLookup {
+  let enabled: Promise<DeliveryTarget[]> | undefined;
+  const gone = new Set<string>();
+  const lookup = async (eventType: EventType, now: Date) => {
+    enabled ??= enabledEndpoints(now);
+    return (await enabled).filter((target) => !gone.has(target.endpointId) && subscribes(target, eventType));
+  };
+  return Object.assign(lookup, { disabled: (endpointId: string) => void gone.add(endpointId) });
+}
+
+function subscribes(endpoint: WebhookEndpoint, eventType: EventType): boolean {
+  return endpoint.events.includes(eventType) || endpoint.events.includes('*');
+}
+
+async function enabledEndpoints(now: Date): Promise<DeliveryTarget[]> {
   const items = await queryAll({
     IndexName: 'gsi1',
     KeyConditionExpression: 'gsi1pk = :list',
-    FilterExpression: '#status = :enabled AND (contains(events, :type) OR contains(events, :all))',
+    FilterExpression: '#status = :enabled',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':list': 'WHES', ':enabled': 'enabled', ':type': eventType, ':all': '*' },
+    ExpressionAttributeValues: { ':list': 'WHES', ':enabled': 'enabled' },
   });
   return items.map((item) => ({ ...toEndpoint(item), secrets: signingSecrets(item, now) }));
 }

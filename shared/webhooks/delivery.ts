@@ -16,10 +16,11 @@ import { logger } from '../logger.ts';
 import { WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
 import {
-  deliveryTargets,
+  deliveryTargetsOnce,
   disableEndpoint,
   recordDeliveryAttempt,
   type DeliveryTarget,
+  type DeliveryTargetLookup,
 } from '../data/webhook-endpoints.ts';
 import {
   getOutboxEvent,
@@ -31,7 +32,7 @@ import {
   type LeaseRelease,
   type OutboxEvent,
 } from '../data/outbox.ts';
-import { markPayoutDeliveryFailed, markPayoutSent, recordPayoutAttempts } from '../data/payouts.ts';
+import { markPayoutDeliveryFailed, markPayoutSent, recordPayoutAttempts, type PayoutFacts } from '../data/payouts.ts';
 import { checkWebhookUrl, UnsafeWebhookUrl, type CheckedUrl, type Resolver } from './url-guard.ts';
 import { signWebhook, webhookBody } from './signing.ts';
 import { parseRetryAfter, retryDelaySeconds } from './retry-schedule.ts';
@@ -137,17 +138,27 @@ export async function sendWebhook(
 // What finishing an event means for the entity it is about
 
 interface EventFinisher {
-  delivered?: (subject: string, attempts: number, now: Date) => Promise<void>;
-  failed?: (subject: string, attempts: number, now: Date) => Promise<void>;
-  /** After every round of attempts. */
-  attempted?: (subject: string, attempts: number, now: Date) => Promise<void>;
+  /** Also records the attempts: `attempted` is not called for a round that finishes the event. */
+  delivered?: (event: OutboxEvent, attempts: number, now: Date) => Promise<void>;
+  failed?: (event: OutboxEvent, attempts: number, now: Date) => Promise<void>;
+  /** After a round of attempts that leaves the event pending. */
+  attempted?: (event: OutboxEvent, attempts: number, now: Date) => Promise<void>;
+}
+
+/** The payout's unchanging facts from its `payout.requested` body (the payout as approved), if they are there. */
+function payoutFacts(event: OutboxEvent): PayoutFacts | undefined {
+  const { amount, batchId, disbursementId } = event.data;
+  if (!Number.isSafeInteger(amount)) return undefined;
+  if (batchId !== null && typeof batchId !== 'string') return undefined;
+  if (disbursementId !== null && typeof disbursementId !== 'string') return undefined;
+  return { amount: amount as number, batchId, disbursementId };
 }
 
 const FINISHERS: Partial<Record<EventType, EventFinisher>> = {
   'payout.requested': {
-    delivered: (payoutId, _attempts, now) => markPayoutSent(payoutId, now),
-    failed: (payoutId, attempts, now) => markPayoutDeliveryFailed(payoutId, attempts, now),
-    attempted: (payoutId, attempts) => recordPayoutAttempts(payoutId, attempts),
+    delivered: (event, attempts, now) => markPayoutSent(event.subject, now, { attempts, facts: payoutFacts(event) }),
+    failed: (event, attempts, now) => markPayoutDeliveryFailed(event.subject, attempts, now),
+    attempted: (event, attempts) => recordPayoutAttempts(event.subject, attempts),
   },
 };
 
@@ -171,6 +182,8 @@ export interface DeliveryRuntime {
   now?: () => Date;
   /** Replaces DNS for the URL guard (tests). */
   resolve?: Resolver;
+  /** Where the subscribed endpoints come from; the worker shares one lookup per SQS batch. */
+  targets?: DeliveryTargetLookup;
 }
 
 export interface EndpointOutcome {
@@ -203,32 +216,30 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   const clock = runtime.now ?? (() => new Date());
   const now = clock();
   const settings = config();
-  const event = await getOutboxEvent(job.messageId);
-  if (!event) {
-    // Producers queue only after their commit, so there is nothing this job could ever deliver.
-    logger.warn('delivery job for an unknown event', { messageId: job.messageId });
-    return 'unknown-event';
-  }
-  if (event.status !== 'pending') return 'already-finished';
 
   if (job.notBefore !== undefined) {
     const notBefore = Date.parse(job.notBefore);
     if (notBefore - now.getTime() > DUE_TOLERANCE_MS) {
-      // A wait longer than SQS's 15 minutes: hop once more, unless a newer schedule replaced this one.
+      // A wait longer than SQS's 15 minutes (rare): hop once more, unless a newer schedule replaced this one.
+      const event = await getOutboxEvent(job.messageId);
+      if (!event) return unknownEvent(job);
+      if (event.status !== 'pending') return 'already-finished';
       if (event.dueAt !== new Date(notBefore).toISOString()) return 'not-due';
       const waitSeconds = Math.min(Math.ceil((notBefore - now.getTime()) / 1000), MAX_SQS_DELAY_SECONDS);
       await queueDeliveryJobs([{ job, delaySeconds: waitSeconds }]);
       return 'deferred';
     }
   }
+
+  // No read first: the lease's condition holds the checks, and a refusal says which one failed.
   // Early jobs are duplicates: the job for the due time exists, or the sweeper brings the event back.
-  if (event.dueAt && Date.parse(event.dueAt) - now.getTime() > DUE_TOLERANCE_MS) return 'not-due';
-
   const owner = randomUUID();
-  const leased = await leaseEvent(job.messageId, owner, now, settings.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
-  if (!leased) return 'busy';
+  const lease = await leaseEvent(job.messageId, owner, now, settings.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS, new Date(now.getTime() + DUE_TOLERANCE_MS));
+  if ('refused' in lease) return lease.refused === 'unknown-event' ? unknownEvent(job) : lease.refused;
+  const leased = lease.leased;
 
-  const targets = await deliveryTargets(leased.eventType, now);
+  const lookup = runtime.targets ?? deliveryTargetsOnce();
+  const targets = await lookup(leased.eventType, now);
   const deliveries: Record<string, EndpointDelivery> = { ...leased.deliveries };
   for (const target of targets) deliveries[target.endpointId] = stateFor(leased, target.endpointId);
 
@@ -244,6 +255,7 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
       // The receiver says the endpoint is gone for good: stop sending anything to it.
       await disableEndpoint(endpointId, 'the receiver answered 410 Gone', now);
       gone.add(endpointId);
+      lookup.disabled(endpointId);
     }
   }
 
@@ -254,9 +266,9 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
 
   // The entity moves first: if we die before the event is released, the lease runs out, the sweeper
   // queues the event again, and the (idempotent) move is simply repeated.
-  if (outcomes.length > 0) await finisher?.attempted?.(leased.subject, attempts, now);
-  if (release.status === 'delivered') await finisher?.delivered?.(leased.subject, attempts, now);
-  if (release.status === 'failed') await finisher?.failed?.(leased.subject, attempts, now);
+  if (release.status === 'delivered') await finisher?.delivered?.(leased, attempts, now);
+  else if (release.status === 'failed') await finisher?.failed?.(leased, attempts, now);
+  else if (outcomes.length > 0) await finisher?.attempted?.(leased, attempts, now);
 
   const released = await releaseEvent(leased, owner, deliveries, release, now);
   const log = { messageId: leased.messageId, eventType: leased.eventType, attempted: outcomes.length, failed: outcomes.filter((o) => !o.result.ok).length };
@@ -279,6 +291,12 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   ]);
   logger.info('event retry scheduled', { ...log, dueAt: dueAt.toISOString() });
   return 'retry-scheduled';
+}
+
+function unknownEvent(job: DeliveryJob): JobOutcome {
+  // Producers queue only after their commit, so there is nothing this job could ever deliver.
+  logger.warn('delivery job for an unknown event', { messageId: job.messageId });
+  return 'unknown-event';
 }
 
 /** An endpoint's state after one attempt: acknowledged, or the failure counted and the next try scheduled. */

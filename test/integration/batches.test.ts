@@ -243,7 +243,7 @@ describe('deciding on a batch', () => {
 
     await h.data.batches.expandBatch(batchId);
     const after = await h.data.batches.batchExpansionSource.sweep(new Date(Date.now() + 1000));
-    expect((await h.services.scanTable()).find((i) => i.pk === `BAT#${batchId}` && i.sk === 'BAT')!.gsi3pk).toBeUndefined();
+    expect((await h.services.scanTable()).find((i) => i.pk === `BAT#${batchId}` && i.sk === 'BAT')!.gsi4pk).toBeUndefined();
     expect(after.found).toBe(stalled.found - 1);
   });
 });

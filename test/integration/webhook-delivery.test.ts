@@ -305,7 +305,7 @@ describe('webhook delivery worker', () => {
     const [id] = await commitEvents('station.suspended', 1);
     await eventually(() => eventStatus(id!), (s) => s === 'dropped');
     const item = (await services.scanTable()).find((i) => i.messageId === id && i.sk === 'EVT');
-    expect(item?.gsi3pk).toBeUndefined(); // out of the outbox index
+    expect(item?.gsi4pk).toBeUndefined(); // out of the outbox index
   });
 
   it('never writes the secret, the signature or the account number to the logs', async () => {
