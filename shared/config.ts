@@ -2,7 +2,7 @@
  * Environment, parsed once at cold start with zod: a missing or malformed variable fails the start,
  * not a request. Handlers read `config()`; tests and the local runtime set the environment first.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])

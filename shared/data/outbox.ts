@@ -17,7 +17,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventType } from '../domain/events.ts';
 import { DomainError } from '../domain/errors.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';

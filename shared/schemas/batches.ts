@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BATCH_STATUSES, MAX_BATCH_ITEMS, totalWithin } from '../domain/batches.ts';
 import { PURPOSES } from '../domain/disbursements.ts';
 import { defineContract } from '../http/operation.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineContract } from '../http/operation.ts';
 import { CAMPAIGN_STATUSES, CHANNELS, launchShapeErrors, MAX_PRODUCTS } from '../domain/campaigns.ts';
 import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, pageOf, Reason, Timestamp, Total, idOf } from './common.ts';

@@ -2,7 +2,7 @@
  * Building blocks shared by every context's schemas. Request schemas are strict (unknown fields are
  * a 400); `.meta({ id })` names a schema in the generated OpenAPI document.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { idPattern, type IdKind } from '../ids.ts';
 import { ROLES } from '../domain/roles.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DISBURSEMENT_STATUSES, PURPOSES } from '../domain/disbursements.ts';
 import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, Reason, Timestamp, idOf, pageOf } from './common.ts';

@@ -4,7 +4,7 @@
  * twice: a route or field added in code appears in the document.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../domain/errors.ts';
 import { routes, type RouteDefinition } from '../routes.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BENEFICIARY_KINDS, PAYOUT_STATUSES } from '../domain/payouts.ts';
 import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, idOf } from './common.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineContract } from '../http/operation.ts';
 
 export const getHealth = defineContract({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { defineContract } from '../http/operation.ts';
 import { Page, pageOf, Timestamp, idOf } from './common.ts';
