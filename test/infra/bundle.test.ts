@@ -5,7 +5,7 @@
  * and that every bundle loads in Node and exports a handler.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, statSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -70,6 +70,13 @@ describe('npx cdk synth (bundling on)', () => {
       const map = JSON.parse(readFileSync(path.join(bundle.dir, 'index.mjs.map'), 'utf8'));
       expect(map.mappings.length, bundle.id).toBeGreaterThan(0);
       expect(map.sourcesContent, bundle.id).toBeUndefined();
+    }
+  });
+
+  it('keeps every bundle under 1 MiB (zod imported as a namespace, so its locales are tree-shaken)', () => {
+    for (const bundle of bundles) {
+      const bytes = statSync(path.join(bundle.dir, 'index.mjs')).size;
+      expect(bytes, bundle.id).toBeLessThan(1024 * 1024);
     }
   });
 
