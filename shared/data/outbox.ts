@@ -137,17 +137,26 @@ export type LeaseRelease =
   | { status: 'pending'; dueAt: Date }
   | { status: 'delivered' | 'failed' | 'dropped' };
 
+/** The lease was taken from us meanwhile (a redelivery re-armed the event): the newer state wins. */
+export class LeaseLost extends Error {
+  constructor() {
+    super('lease lost');
+    this.name = 'LeaseLost';
+  }
+}
+
 /**
- * Writes what a worker learned and gives the lease back, in one conditional update. False when the
- * lease was taken from us meanwhile (a redelivery re-armed the event): the newer state wins.
+ * Writes what a worker learned and gives the lease back, as one conditional update for a transaction
+ * (the worker commits it with the payout's move when a payout is sent). Its condition failing means
+ * `LeaseLost`.
  */
-export async function releaseEvent(
+export function eventReleaseStep(
   event: OutboxEvent,
   owner: string,
   deliveries: Record<string, EndpointDelivery>,
   outcome: LeaseRelease,
   now: Date,
-): Promise<boolean> {
+): TxStep {
   const values: Record<string, unknown> = {
     ':owner': owner,
     ':deliveries': deliveries,
@@ -169,9 +178,9 @@ export async function releaseEvent(
     // Finished: out of the outbox index, so the sweeper never looks at it again.
     update = 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk';
   }
-  try {
-    await documents.send(
-      new UpdateCommand({
+  return {
+    item: {
+      Update: {
         TableName: config().TABLE_NAME,
         Key: keys.event(event.messageId),
         UpdateExpression: update,
@@ -182,11 +191,25 @@ export async function releaseEvent(
             : 'leaseOwner = :owner AND #round = :round',
         ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
         ExpressionAttributeValues: values,
-      }),
-    );
+      },
+    },
+    onConditionFailed: () => new LeaseLost(),
+  };
+}
+
+/** `eventReleaseStep` on its own. False when the lease was lost (see `LeaseLost`). */
+export async function releaseEvent(
+  event: OutboxEvent,
+  owner: string,
+  deliveries: Record<string, EndpointDelivery>,
+  outcome: LeaseRelease,
+  now: Date,
+): Promise<boolean> {
+  try {
+    await documents.send(new UpdateCommand(eventReleaseStep(event, owner, deliveries, outcome, now).item.Update!));
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
 }

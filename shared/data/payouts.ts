@@ -216,30 +216,37 @@ class NotAsAssumed extends Error {
  * With `facts` (the worker's case) there is no read first: one transaction assumes `queued`, and when
  * its condition fails the payout as it was (ALL_OLD) decides: delivery_failed → the same move from
  * there; anything else → nothing to do; more attempts already counted → the same move with those.
+ * `alongside` (the event's release, the delivery log) commits in the same transaction when the payout
+ * moves; their own failed conditions throw their own errors. True when the payout moved.
  */
-export async function markPayoutSent(payoutId: string, now: Date, seen: { attempts?: number; facts?: PayoutFacts } = {}): Promise<void> {
+export async function markPayoutSent(
+  payoutId: string,
+  now: Date,
+  seen: { attempts?: number; facts?: PayoutFacts; alongside?: TxStep[] } = {},
+): Promise<boolean> {
   let assumed: StoredPayout | undefined;
   if (seen.facts) {
     assumed = { ...seen.facts, payoutId, status: 'queued', attempts: 0 } as StoredPayout;
   }
   let attempts = Math.max(1, seen.attempts ?? 0);
-  await retryOnConflict(async () => {
+  return retryOnConflict(async () => {
     // The assumed status, then the item as a failed condition returned it: a third surprise reads again after a pause.
     for (let tries = 0; tries < 3; tries++) {
       const payout = assumed ?? (await findPayout(payoutId));
       assumed = undefined;
-      if (!payout || !becomesSent(payout.status)) return;
+      if (!payout || !becomesSent(payout.status)) return false;
       attempts = Math.max(attempts, payout.attempts);
       try {
         await transact([
           sentStep(payout, attempts, now),
           payoutAudit(payout, 'payout.sent', 'sent', { sub: DELIVERY_ACTOR }, now),
           ...batchCounterSteps(payout, payout.status, 'sent'),
+          ...(seen.alongside ?? []),
         ]);
-        return;
+        return true;
       } catch (error) {
         if (!(error instanceof NotAsAssumed)) throw error;
-        if (!error.current) return;
+        if (!error.current) return false;
         assumed = toPayout(error.current);
       }
     }

@@ -17,7 +17,7 @@ import { auditStep } from './audit.ts';
 import { documents } from './clients.ts';
 import { keys } from './keys.ts';
 import { queryAll, queryPage, type Page } from './query.ts';
-import { transact } from './transactions.ts';
+import { transact, type TxStep } from './transactions.ts';
 import type { Actor } from './funds.ts';
 
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -229,31 +229,38 @@ export async function disableEndpoint(endpointId: string, reason: string, now: D
     });
 }
 
-export async function recordDeliveryAttempt(endpointId: string, attempt: DeliveryAttempt): Promise<void> {
+/** One line of an endpoint's delivery log, as a transaction step (the worker commits a success with the payout's move). */
+export function deliveryAttemptStep(endpointId: string, attempt: DeliveryAttempt): TxStep {
   const deliveryId = ulid(Date.parse(attempt.at));
-  await documents.send(
-    new UpdateCommand({
-      TableName: config().TABLE_NAME,
-      Key: keys.webhookDelivery(endpointId, deliveryId),
-      UpdateExpression:
-        'SET #type = :type, endpointId = :endpoint, messageId = :messageId, eventType = :eventType, attempt = :attempt, ' +
-        'outcome = :outcome, responseStatus = :status, #error = :error, durationMs = :duration, #at = :at, expiresAt = :expires',
-      ExpressionAttributeNames: { '#type': 'type', '#error': 'error', '#at': 'at' },
-      ExpressionAttributeValues: {
-        ':type': 'webhook-delivery',
-        ':endpoint': endpointId,
-        ':messageId': attempt.messageId,
-        ':eventType': attempt.eventType,
-        ':attempt': attempt.attempt,
-        ':outcome': attempt.outcome,
-        ':status': attempt.responseStatus,
-        ':error': attempt.error,
-        ':duration': attempt.durationMs,
-        ':at': attempt.at,
-        ':expires': Math.floor(Date.parse(attempt.at) / 1000) + DELIVERY_LOG_TTL_SECONDS,
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.webhookDelivery(endpointId, deliveryId),
+        UpdateExpression:
+          'SET #type = :type, endpointId = :endpoint, messageId = :messageId, eventType = :eventType, attempt = :attempt, ' +
+          'outcome = :outcome, responseStatus = :status, #error = :error, durationMs = :duration, #at = :at, expiresAt = :expires',
+        ExpressionAttributeNames: { '#type': 'type', '#error': 'error', '#at': 'at' },
+        ExpressionAttributeValues: {
+          ':type': 'webhook-delivery',
+          ':endpoint': endpointId,
+          ':messageId': attempt.messageId,
+          ':eventType': attempt.eventType,
+          ':attempt': attempt.attempt,
+          ':outcome': attempt.outcome,
+          ':status': attempt.responseStatus,
+          ':error': attempt.error,
+          ':duration': attempt.durationMs,
+          ':at': attempt.at,
+          ':expires': Math.floor(Date.parse(attempt.at) / 1000) + DELIVERY_LOG_TTL_SECONDS,
+        },
       },
-    }),
-  );
+    },
+  };
+}
+
+export async function recordDeliveryAttempt(endpointId: string, attempt: DeliveryAttempt): Promise<void> {
+  await documents.send(new UpdateCommand(deliveryAttemptStep(endpointId, attempt).item.Update!));
 }
 
 export async function listDeliveries(endpointId: string, page: { limit: number; cursor?: string }): Promise<Page<DeliveryAttempt>> {

@@ -16,14 +16,19 @@ import { logger } from '../logger.ts';
 import { WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
 import {
+  deliveryAttemptStep,
   deliveryTargetsOnce,
   disableEndpoint,
   recordDeliveryAttempt,
+  type DeliveryAttempt,
   type DeliveryTarget,
   type DeliveryTargetLookup,
 } from '../data/webhook-endpoints.ts';
+import type { TxStep } from '../data/transactions.ts';
 import {
+  eventReleaseStep,
   getOutboxEvent,
+  LeaseLost,
   leaseEvent,
   queueDeliveryJobs,
   releaseEvent,
@@ -138,8 +143,11 @@ export async function sendWebhook(
 // What finishing an event means for the entity it is about
 
 interface EventFinisher {
-  /** Also records the attempts: `attempted` is not called for a round that finishes the event. */
-  delivered?: (event: OutboxEvent, attempts: number, now: Date) => Promise<void>;
+  /**
+   * Also records the attempts (`attempted` is not called for a round that finishes the event).
+   * `alongside` commits in the same transaction when the entity moves; true when it moved.
+   */
+  delivered?: (event: OutboxEvent, attempts: number, now: Date, alongside: TxStep[]) => Promise<boolean>;
   failed?: (event: OutboxEvent, attempts: number, now: Date) => Promise<void>;
   /** After a round of attempts that leaves the event pending. */
   attempted?: (event: OutboxEvent, attempts: number, now: Date) => Promise<void>;
@@ -156,7 +164,7 @@ function payoutFacts(event: OutboxEvent): PayoutFacts | undefined {
 
 const FINISHERS: Partial<Record<EventType, EventFinisher>> = {
   'payout.requested': {
-    delivered: (event, attempts, now) => markPayoutSent(event.subject, now, { attempts, facts: payoutFacts(event) }),
+    delivered: (event, attempts, now, alongside) => markPayoutSent(event.subject, now, { attempts, facts: payoutFacts(event), alongside }),
     failed: (event, attempts, now) => markPayoutDeliveryFailed(event.subject, attempts, now),
     attempted: (event, attempts) => recordPayoutAttempts(event.subject, attempts),
   },
@@ -189,6 +197,8 @@ export interface DeliveryRuntime {
 export interface EndpointOutcome {
   endpointId: string;
   result: AttemptResult;
+  /** Its line for the endpoint's delivery log, written before (or with) the entity's move. */
+  record: DeliveryAttempt;
 }
 
 /** A fresh state for an endpoint, or its state of an older round with the failures forgotten. */
@@ -264,13 +274,35 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   const release = decideDelivery(leased.eventType, subscribed, Object.values(deliveries), settings.WEBHOOK_RETRY_SCHEDULE, now);
   const finisher = FINISHERS[leased.eventType];
 
-  // The entity moves first: if we die before the event is released, the lease runs out, the sweeper
-  // queues the event again, and the (idempotent) move is simply repeated.
-  if (release.status === 'delivered') await finisher?.delivered?.(leased, attempts, now);
-  else if (release.status === 'failed') await finisher?.failed?.(leased, attempts, now);
-  else if (outcomes.length > 0) await finisher?.attempted?.(leased, attempts, now);
-
-  const released = await releaseEvent(leased, owner, deliveries, release, now);
+  // The entity moves first, or with the release: if we die before the event is released, the lease
+  // runs out, the sweeper queues the event again, and the (idempotent) move is simply repeated. The
+  // log lines go in before the entity's move, so a sent payout always shows its attempts.
+  let released: boolean;
+  if (release.status === 'delivered' && finisher?.delivered) {
+    // The usual end of a payout: its move, the event's release and the successes' log lines in ONE transaction.
+    const acknowledged = outcomes.filter((o) => o.result.ok);
+    await writeDeliveryLog(outcomes.filter((o) => !o.result.ok));
+    const alongside = [eventReleaseStep(leased, owner, deliveries, release, now), ...acknowledged.map((o) => deliveryAttemptStep(o.endpointId, o.record))];
+    try {
+      released = await finisher.delivered(leased, attempts, now, alongside);
+      if (!released) {
+        // Nothing to move (already sent, or settled): the event is released on its own.
+        await writeDeliveryLog(acknowledged);
+        released = await releaseEvent(leased, owner, deliveries, release, now);
+      }
+    } catch (error) {
+      if (!(error instanceof LeaseLost)) throw error;
+      // Re-armed meanwhile; the receivers did get it, so the entity moves all the same.
+      await writeDeliveryLog(acknowledged);
+      await finisher.delivered(leased, attempts, now, []);
+      released = false;
+    }
+  } else {
+    await writeDeliveryLog(outcomes);
+    if (release.status === 'failed') await finisher?.failed?.(leased, attempts, now);
+    else if (release.status === 'pending' && outcomes.length > 0) await finisher?.attempted?.(leased, attempts, now);
+    released = await releaseEvent(leased, owner, deliveries, release, now);
+  }
   const log = { messageId: leased.messageId, eventType: leased.eventType, attempted: outcomes.length, failed: outcomes.filter((o) => !o.result.ok).length };
   if (!released) {
     logger.info('event re-armed while we worked on it; the newer round continues', log);
@@ -291,6 +323,17 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   ]);
   logger.info('event retry scheduled', { ...log, dueAt: dueAt.toISOString() });
   return 'retry-scheduled';
+}
+
+/** The log is for people; losing one line must not make us deliver again, so failures are only logged. */
+async function writeDeliveryLog(outcomes: readonly EndpointOutcome[]): Promise<void> {
+  await Promise.all(
+    outcomes.map((o) =>
+      recordDeliveryAttempt(o.endpointId, o.record).catch((error: Error) =>
+        logger.warn('delivery attempt not recorded', { endpointId: o.endpointId, messageId: o.record.messageId, error: error.name }),
+      ),
+    ),
+  );
 }
 
 function unknownEvent(job: DeliveryJob): JobOutcome {
@@ -350,23 +393,18 @@ async function attempt(
     allowInsecure: settings.ALLOW_INSECURE_WEBHOOKS,
     resolve: runtime.resolve,
   });
-  try {
-    await recordDeliveryAttempt(target.endpointId, {
-      messageId: event.messageId,
-      eventType: event.eventType,
-      attempt: state.totalAttempts + 1,
-      outcome: result.ok ? 'succeeded' : 'failed',
-      responseStatus: result.status,
-      error: result.error,
-      durationMs: result.durationMs,
-      at: at.toISOString(),
-    });
-  } catch (error) {
-    // The log is for people; losing one line must not make us deliver again.
-    logger.warn('delivery attempt not recorded', { endpointId: target.endpointId, messageId: event.messageId, error: (error as Error).name });
-  }
+  const record: DeliveryAttempt = {
+    messageId: event.messageId,
+    eventType: event.eventType,
+    attempt: state.totalAttempts + 1,
+    outcome: result.ok ? 'succeeded' : 'failed',
+    responseStatus: result.status,
+    error: result.error,
+    durationMs: result.durationMs,
+    at: at.toISOString(),
+  };
   if (!result.ok) {
     logger.info('webhook attempt failed', { endpointId: target.endpointId, messageId: event.messageId, status: result.status, error: result.error });
   }
-  return { endpointId: target.endpointId, result };
+  return { endpointId: target.endpointId, result, record };
 }
