@@ -181,6 +181,28 @@ describe('webhook worker transitions and redelivery', () => {
     expect(await h.data.funds.findAllocation(fundId, COUNTY)).toMatchObject({ paid: 40_000, reserved: 0 });
   });
 
+  it('the worker\'s sent move without a read: from delivery_failed via the item as it was, attempts never lowered, once under duplicates', async () => {
+    const { payoutId } = await approvedPayout(30_000);
+    const stored = await h.data.payouts.getPayout(payoutId);
+    const facts = { amount: stored.amount, batchId: stored.batchId, disbursementId: stored.disbursementId };
+    await h.data.payouts.markPayoutDeliveryFailed(payoutId, 8, new Date());
+    const audits = async () => (await h.services.scanTable()).filter((i) => i.pk === `PAY#${payoutId}` && String(i.sk).startsWith('AUDIT#') && i.action === 'payout.sent');
+
+    // The worker assumes queued and counted 2 attempts; the payout is delivery_failed with 8.
+    const moved = await Promise.all(Array.from({ length: 4 }, () => h.data.payouts.markPayoutSent(payoutId, new Date(), { attempts: 2, facts })));
+    expect(moved.filter(Boolean)).toHaveLength(1);
+    expect(await h.data.payouts.getPayout(payoutId)).toMatchObject({ status: 'sent', attempts: 8 });
+    const [audit, ...more] = await audits();
+    expect(more).toEqual([]);
+    expect(audit).toMatchObject({ fromStatus: 'delivery_failed', toStatus: 'sent' });
+
+    expect((await settle(payoutId, { outcome: 'succeeded', bankReference: 'R-10' })).body.status).toBe('settled');
+    expect(await h.data.payouts.markPayoutSent(payoutId, new Date(), { attempts: 3, facts })).toBe(false);
+    expect(await h.data.payouts.getPayout(payoutId)).toMatchObject({ status: 'settled', attempts: 8 });
+    expect(await audits()).toHaveLength(1);
+    expect(await h.data.payouts.markPayoutSent('pay_01M8ZZZZZZZZZZZZZZZZZZZZZZ', new Date(), { facts })).toBe(false);
+  });
+
   it('lists payouts by status, newest first, masked', async () => {
     const a = await approvedPayout(1_100);
     const b = await approvedPayout(1_200);
