@@ -9,7 +9,7 @@
  *
  * Here rather than in ./batches.ts so that payouts.ts can import it without a cycle.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   allFinal,
   countsMove,
@@ -23,6 +23,7 @@ import { auditStep } from './audit.ts';
 import { documents } from './clients.ts';
 import { keys } from './keys.ts';
 import { retryOnConflict, transact, type TxStep } from './transactions.ts';
+import { getItem } from './query.ts';
 
 export const BATCH_ACTOR = 'system:batch-expander';
 
@@ -83,9 +84,7 @@ export async function readBatchCounts(batchId: string): Promise<BatchCounts> {
  */
 export async function completeBatchIfDone(batchId: string, now: Date): Promise<boolean> {
   return retryOnConflict(async () => {
-    const { Item } = await documents.send(
-      new GetCommand({ TableName: config().TABLE_NAME, Key: keys.batch(batchId), ConsistentRead: true }),
-    );
+    const Item = await getItem(keys.batch(batchId));
     if (!Item || Item.status !== 'processing' || Item.expansion !== 'done') return false;
     const counts = await readBatchCounts(batchId);
     if (!allFinal(counts, Item.itemCount as number)) return false;

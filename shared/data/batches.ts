@@ -18,7 +18,7 @@
  * payout would be refused by its own `attribute_not_exists`.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import {
@@ -54,6 +54,7 @@ import type { SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
 import type { Page } from './query.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+import { getItem } from './query.ts';
 
 /** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
 const ROW_CHUNK_BYTES = 350_000;
@@ -114,9 +115,7 @@ async function publicBatch(b: StoredBatch, known?: Batch['counts']): Promise<Bat
 const noCounts = (): Batch['counts'] => ({ queued: 0, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 });
 
 async function findBatch(batchId: string): Promise<StoredBatch | undefined> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.batch(batchId), ConsistentRead: true }),
-  );
+  const Item = await getItem(keys.batch(batchId));
   return Item ? toStoredBatch(Item) : undefined;
 }
 

@@ -17,7 +17,7 @@
  * all moved in the transactions that change them; the report takes the results figures from there.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactGetCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactGetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   acceptsResults,
   campaignCounts,
@@ -42,7 +42,7 @@ import { countyExistsStep } from './counties.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import { ledgerStep, type Actor } from './funds.ts';
 import { keys } from './keys.ts';
-import { queryPage, type Page } from './query.ts';
+import { getItem, queryPage, type Page } from './query.ts';
 import { statsStep } from './county-stats.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
@@ -121,9 +121,7 @@ function toLiveIndex(item: Record<string, unknown> | undefined): LiveIndex {
 }
 
 async function readLiveIndex(countyCode: string, channel: string): Promise<LiveIndex> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: liveIndexKey(countyCode, channel), ConsistentRead: true }),
-  );
+  const Item = await getItem(liveIndexKey(countyCode, channel));
   return toLiveIndex(Item);
 }
 
@@ -159,9 +157,7 @@ function liveIndexStep(
 }
 
 async function campaignItem(campaignId: string): Promise<Record<string, unknown>> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.campaign(campaignId), ConsistentRead: true }),
-  );
+  const Item = await getItem(keys.campaign(campaignId));
   if (!Item) throw notFound(`Campaign ${campaignId}`);
   return Item;
 }

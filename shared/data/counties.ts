@@ -1,12 +1,12 @@
 /**
  * Counties. Listing: `gsi1pk = COUNTIES`, `gsi1sk = <countyCode>`.
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { notFound } from '../domain/errors.ts';
 import { config } from '../config.ts';
 import { documents } from './clients.ts';
 import { keys } from './keys.ts';
-import { queryPage, type Page } from './query.ts';
+import { getItem, queryPage, type Page } from './query.ts';
 
 export interface County {
   countyCode: string;
@@ -59,9 +59,7 @@ export async function putCounty(
 }
 
 export async function findCounty(countyCode: string): Promise<County | undefined> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.county(countyCode) }),
-  );
+  const Item = await getItem(keys.county(countyCode));
   return Item ? toCounty(Item) : undefined;
 }
 

@@ -14,7 +14,6 @@
  * still active (for a station beneficiary), the audit entry, the `disbursement.approved` and
  * `payout.requested` events and the county report's move. Cancellation reasons decide the answer.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   decideApproval,
   decideCancellation,
@@ -35,14 +34,13 @@ import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
-import { documents } from './clients.ts';
 import { countyExistsStep } from './counties.ts';
 import { statsStep } from './county-stats.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import { getFundSettings, ledgerStep, type Actor } from './funds.ts';
 import { keys } from './keys.ts';
 import { payoutPutStep } from './payouts.ts';
-import { queryPage, type Page } from './query.ts';
+import { getItem, queryPage, type Page } from './query.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 interface StoredDisbursement extends Disbursement {
@@ -90,9 +88,7 @@ function publicDisbursement(d: StoredDisbursement): Disbursement {
 }
 
 async function findDisbursement(disbursementId: string): Promise<StoredDisbursement | undefined> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.disbursement(disbursementId), ConsistentRead: true }),
-  );
+  const Item = await getItem(keys.disbursement(disbursementId));
   return Item ? toDisbursement(Item) : undefined;
 }
 

@@ -6,16 +6,14 @@
  * The fund keeps `allocated` and `unallocated` (so Σ allocated ≤ totalBudget is one condition);
  * reserved and paid are summed from its allocations.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError, notFound } from '../domain/errors.ts';
 import { moves, sumLines, type LedgerLine, type Move } from '../domain/ledger.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
-import { documents } from './clients.ts';
 import { countyExistsStep } from './counties.ts';
 import { keys } from './keys.ts';
-import { queryAll, queryPage, type Page } from './query.ts';
+import { getItem, queryAll, queryPage, type Page } from './query.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 export interface Fund {
@@ -103,9 +101,7 @@ export async function createFund(
 }
 
 async function fundItem(fundId: string): Promise<FundItem> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.fund(fundId), ConsistentRead: true }),
-  );
+  const Item = await getItem(keys.fund(fundId));
   if (!Item) throw notFound(`Fund ${fundId}`);
   return toFundItem(Item);
 }
@@ -151,13 +147,7 @@ export async function listFunds(page: { limit: number; cursor?: string }): Promi
 }
 
 export async function findAllocation(fundId: string, countyCode: string): Promise<Allocation | undefined> {
-  const { Item } = await documents.send(
-    new GetCommand({
-      TableName: config().TABLE_NAME,
-      Key: keys.allocation(fundId, countyCode),
-      ConsistentRead: true,
-    }),
-  );
+  const Item = await getItem(keys.allocation(fundId, countyCode));
   return Item ? toAllocation(Item) : undefined;
 }
 

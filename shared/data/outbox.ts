@@ -14,7 +14,7 @@
  *   crashed worker's lease is over the next sweep brings the event back.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
@@ -27,6 +27,7 @@ import { documents, sqs } from './clients.ts';
 import { keys } from './keys.ts';
 import { OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
 import type { TxStep } from './transactions.ts';
+import { getItem } from './query.ts';
 
 export type EventStatus = EventRecord['status'];
 
@@ -79,9 +80,7 @@ function toOutboxEvent(item: Record<string, unknown>): OutboxEvent {
 }
 
 export async function getOutboxEvent(messageId: string): Promise<OutboxEvent | undefined> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.event(messageId), ConsistentRead: true }),
-  );
+  const Item = await getItem(keys.event(messageId));
   return Item ? toOutboxEvent(Item) : undefined;
 }
 

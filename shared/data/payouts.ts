@@ -10,7 +10,7 @@
  * Every transition is one transaction with its condition on the payout's status, an audit entry and,
  * where a subscriber must hear of it, its outbox event.
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { notFound } from '../domain/errors.ts';
 import {
@@ -34,7 +34,7 @@ import type { Actor } from './funds.ts';
 import { ledgerStep } from './funds.ts';
 import { keys } from './keys.ts';
 import { eventRedeliveryStep } from './outbox.ts';
-import { queryPage, type Page } from './query.ts';
+import { getItem, queryPage, type Page } from './query.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 /** Actor recorded for transitions the webhook worker drives. */
@@ -107,9 +107,7 @@ export function batchCounterSteps(payout: StoredPayout, from: PayoutStatus, to: 
 }
 
 export async function findPayout(payoutId: string): Promise<StoredPayout | undefined> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.payout(payoutId), ConsistentRead: true }),
-  );
+  const Item = await getItem(keys.payout(payoutId));
   return Item ? toPayout(Item) : undefined;
 }
 

@@ -4,7 +4,7 @@
  * not items kept, so pages are read until `limit` items are kept; the cursor then points just past
  * the last item returned, built from that item's own key attributes.
  */
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { config } from '../config.ts';
 import { documents } from './clients.ts';
@@ -91,4 +91,10 @@ export async function queryAll<T = Record<string, unknown>>(
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return items;
+}
+
+/** One item by its key, read consistently (the record decides what happens next, so never a stale copy). */
+export async function getItem<T = Record<string, unknown>>(key: { pk: string; sk: string }): Promise<T | undefined> {
+  const { Item } = await documents.send(new GetCommand({ TableName: config().TABLE_NAME, Key: key, ConsistentRead: true }));
+  return Item as T | undefined;
 }

@@ -11,7 +11,6 @@
  *   station is applied or active; `attribute_not_exists` on it makes "one operator, one live station"
  *   race-free. The national ID itself is never stored: only this keyed hash and its mask.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError, notFound } from '../domain/errors.ts';
 import { nationalIdHash } from '../domain/personal-data.ts';
 import {
@@ -27,12 +26,11 @@ import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { appSecrets } from '../secrets.ts';
 import { auditStep } from './audit.ts';
-import { documents } from './clients.ts';
 import { countyExistsStep } from './counties.ts';
 import { statsStep } from './county-stats.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import { keys } from './keys.ts';
-import { queryPage, type Page } from './query.ts';
+import { getItem, queryPage, type Page } from './query.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 export interface Actor {
@@ -67,9 +65,7 @@ interface StoredStation {
 }
 
 async function readStation(stationId: string): Promise<StoredStation | undefined> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.station(stationId), ConsistentRead: true }),
-  );
+  const Item = await getItem(keys.station(stationId));
   if (!Item || Item.type !== 'station') return undefined;
   return { station: toStation(Item), operatorHash: Item.operatorHash as string };
 }

@@ -7,7 +7,7 @@
  * expiring after 30 days.
  */
 import { randomBytes } from 'node:crypto';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type { EventType } from '../domain/events.ts';
 import { notFound } from '../domain/errors.ts';
@@ -16,7 +16,7 @@ import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
 import { documents } from './clients.ts';
 import { keys } from './keys.ts';
-import { queryAll, queryPage, type Page } from './query.ts';
+import { getItem, queryAll, queryPage, type Page } from './query.ts';
 import { transact, type TxStep } from './transactions.ts';
 import type { Actor } from './funds.ts';
 
@@ -107,9 +107,7 @@ export async function createEndpoint(
 }
 
 async function endpointItem(endpointId: string): Promise<Record<string, unknown>> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: config().TABLE_NAME, Key: keys.webhookEndpoint(endpointId), ConsistentRead: true }),
-  );
+  const Item = await getItem(keys.webhookEndpoint(endpointId));
   if (!Item) throw notFound(`Webhook endpoint ${endpointId}`);
   return Item;
 }
