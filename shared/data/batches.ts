@@ -19,7 +19,6 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BatchGetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import {
   assertExpandable,
@@ -42,10 +41,10 @@ import type { Payout, PayoutStatus } from '../domain/payouts.ts';
 import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
-import { logger } from '../logger.ts';
 import { auditStep } from './audit.ts';
 import { BATCH_ACTOR, completeBatchIfDone, counterStep, readBatchCounts } from './batch-counters.ts';
-import { documents, sqs } from './clients.ts';
+import { documents } from './clients.ts';
+import { sendJobs } from './jobs.ts';
 import { countyExistsStep, findCounty } from './counties.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import { findAllocation, getFundSettings, ledgerStep, type Actor } from './funds.ts';
@@ -470,26 +469,8 @@ export type ExpansionJob = z.infer<typeof expansionJobSchema>;
 
 /** Sends expansion jobs; never throws (the sweep source re-queues what was not sent). Returns how many were queued. */
 export async function queueExpansionJobs(batchIds: readonly string[]): Promise<number> {
-  let queued = 0;
-  for (let i = 0; i < batchIds.length; i += 10) {
-    const chunk = batchIds.slice(i, i + 10);
-    try {
-      const result = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: config().EXPANSION_QUEUE_URL,
-          Entries: chunk.map((batchId, n) => ({
-            Id: String(n),
-            MessageBody: JSON.stringify({ kind: 'batch-expansion', batchId } satisfies ExpansionJob),
-          })),
-        }),
-      );
-      queued += result.Successful?.length ?? 0;
-      if (result.Failed?.length) logger.warn('some expansion jobs were not queued; the sweeper will', { failed: result.Failed.length });
-    } catch (error) {
-      logger.warn('expansion jobs not queued; the sweeper will', { count: chunk.length, error: (error as Error).name });
-    }
-  }
-  return queued;
+  const jobs = batchIds.map((batchId) => ({ body: { kind: 'batch-expansion', batchId } satisfies ExpansionJob }));
+  return sendJobs(config().EXPANSION_QUEUE_URL, jobs, 'expansion');
 }
 
 /** Sweep source for the outbox sweeper: approved/processing batches whose expansion made no progress since `cutoff`. */

@@ -13,12 +13,10 @@
  * burst of events (a 5,000-payout batch) off one GSI partition.
  */
 import { createHash } from 'node:crypto';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { EventType } from '../domain/events.ts';
 import { newId } from '../ids.ts';
-import { logger } from '../logger.ts';
 import { config } from '../config.ts';
-import { sqs } from './clients.ts';
+import { sendJobs } from './jobs.ts';
 import { keys } from './keys.ts';
 import type { TxStep } from './transactions.ts';
 
@@ -95,22 +93,6 @@ export interface DeliveryJob {
  * queued now is queued by the outbox sweeper.
  */
 export async function enqueueEvents(messageIds: string[], delaySeconds = 0): Promise<void> {
-  for (let i = 0; i < messageIds.length; i += 10) {
-    const chunk = messageIds.slice(i, i + 10);
-    try {
-      const result = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: config().DELIVERY_QUEUE_URL,
-          Entries: chunk.map((messageId, n) => ({
-            Id: String(n),
-            MessageBody: JSON.stringify({ kind: 'event', messageId } satisfies DeliveryJob),
-            ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
-          })),
-        }),
-      );
-      if (result.Failed?.length) logger.warn('some delivery jobs were not queued; the sweeper will', { failed: result.Failed.length });
-    } catch (error) {
-      logger.warn('delivery jobs not queued; the sweeper will', { count: chunk.length, error: (error as Error).name });
-    }
-  }
+  const body = (messageId: string): DeliveryJob => ({ kind: 'event', messageId });
+  await sendJobs(config().DELIVERY_QUEUE_URL, messageIds.map((id) => ({ body: body(id), delaySeconds })), 'delivery');
 }

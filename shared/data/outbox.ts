@@ -16,18 +16,17 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import type { EventType } from '../domain/events.ts';
 import { DomainError } from '../domain/errors.ts';
-import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
 import { config } from '../config.ts';
 import { logger } from '../logger.ts';
-import { documents, sqs } from './clients.ts';
+import { documents } from './clients.ts';
 import { keys } from './keys.ts';
 import { OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
 import type { TxStep } from './transactions.ts';
 import { getItem } from './query.ts';
+import { sendJobs } from './jobs.ts';
 
 export type EventStatus = EventRecord['status'];
 
@@ -272,27 +271,7 @@ export async function* overdueEvents(cutoff: Date, pageSize = 500): AsyncGenerat
  * found again by the sweeper (the event stays in the outbox index), so failures are logged, not thrown.
  */
 export async function queueDeliveryJobs(jobs: { job: DeliveryJob; delaySeconds?: number }[]): Promise<number> {
-  let queued = 0;
-  for (let i = 0; i < jobs.length; i += 10) {
-    const chunk = jobs.slice(i, i + 10);
-    try {
-      const result = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: config().DELIVERY_QUEUE_URL,
-          Entries: chunk.map(({ job, delaySeconds }, n) => ({
-            Id: String(n),
-            MessageBody: JSON.stringify(job),
-            ...(delaySeconds && delaySeconds > 0 ? { DelaySeconds: Math.min(Math.ceil(delaySeconds), MAX_SQS_DELAY_SECONDS) } : {}),
-          })),
-        }),
-      );
-      queued += result.Successful?.length ?? 0;
-      if (result.Failed?.length) logger.warn('some delivery jobs were not queued; the sweeper will', { failed: result.Failed.length });
-    } catch (error) {
-      logger.warn('delivery jobs not queued; the sweeper will', { count: chunk.length, error: (error as Error).name });
-    }
-  }
-  return queued;
+  return sendJobs(config().DELIVERY_QUEUE_URL, jobs.map(({ job, delaySeconds }) => ({ body: job, delaySeconds })), 'delivery');
 }
 
 /**
