@@ -21,7 +21,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { KEY_ATTRIBUTES, TABLE } from '#shared/data/table';
+import { KEY_ATTRIBUTES, LIST_INDEX_ATTRIBUTES, TABLE } from '#shared/data/table';
 import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
 
 export interface QueueUrls {
@@ -72,7 +72,10 @@ function indexDefinition(index: (typeof TABLE.indexes)[number]): GlobalSecondary
       { AttributeName: index.partitionKey, KeyType: 'HASH' },
       { AttributeName: index.sortKey, KeyType: 'RANGE' },
     ],
-    Projection: { ProjectionType: index.projection },
+    Projection:
+      index.projection === 'INCLUDE'
+        ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...LIST_INDEX_ATTRIBUTES] }
+        : { ProjectionType: index.projection },
   };
 }
 

@@ -13,7 +13,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { TABLE } from '#shared/data/table';
+import { LIST_INDEX_ATTRIBUTES, TABLE } from '#shared/data/table';
 import { QUEUES, visibilityTimeoutSeconds, type QueueDefinition } from '#shared/queues';
 import { Identity, type IdentityProps } from '../constructs/identity.ts';
 
@@ -87,7 +87,9 @@ export class DataStack extends Stack {
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
-        projectionType: index.projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
+        ...(index.projection === 'KEYS_ONLY'
+          ? { projectionType: ProjectionType.KEYS_ONLY }
+          : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...LIST_INDEX_ATTRIBUTES] }),
       });
     }
 

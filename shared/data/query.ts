@@ -4,7 +4,7 @@
  * not items kept, so pages are read until `limit` items are kept; the cursor then points just past
  * the last item returned, built from that item's own key attributes.
  */
-import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { config } from '../config.ts';
 import { documents } from './clients.ts';
@@ -71,7 +71,8 @@ export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Prom
   const last = kept.at(-1);
   const nextKey =
     more && last ? Object.fromEntries(keyAttributes.map((a) => [a, last[a]])) : undefined;
-  return { items: kept as T[], nextCursor: await encodeCursor(nextKey, q.scope) };
+  const items = q.index ? await hydrate(kept) : kept;
+  return { items: items as T[], nextCursor: await encodeCursor(nextKey, q.scope) };
 }
 
 /**
@@ -90,7 +91,31 @@ export async function queryAll<T = Record<string, unknown>>(
     items.push(...((page.Items ?? []) as T[]));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return items;
+  return input.IndexName ? ((await hydrate(items as Record<string, unknown>[])) as T[]) : items;
+}
+
+/**
+ * The list indexes carry keys and the filterable attributes only (TABLE, LIST_INDEX_ATTRIBUTES):
+ * the whole items are read by key, consistently, in the order the index gave them. An item deleted
+ * between the query and the read is left out.
+ */
+async function hydrate(partial: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  if (partial.length === 0) return partial;
+  const id = (item: Record<string, unknown>) => `${String(item[TABLE.partitionKey])}\u0000${String(item[TABLE.sortKey])}`;
+  const found = new Map<string, Record<string, unknown>>();
+  const table = config().TABLE_NAME;
+  for (let i = 0; i < partial.length; i += 100) {
+    let keys: Record<string, unknown>[] | undefined = partial
+      .slice(i, i + 100)
+      .map((item) => ({ [TABLE.partitionKey]: item[TABLE.partitionKey], [TABLE.sortKey]: item[TABLE.sortKey] }));
+    for (let attempt = 0; keys && keys.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+      const result = await documents.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+      for (const item of result.Responses?.[table] ?? []) found.set(id(item), item);
+      keys = result.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+    }
+  }
+  return partial.map((item) => found.get(id(item))).filter((item): item is Record<string, unknown> => item !== undefined);
 }
 
 /** One item by its key, read consistently (the record decides what happens next, so never a stale copy). */

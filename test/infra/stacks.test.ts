@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
-import { TABLE } from '#shared/data/table';
+import { LIST_INDEX_ATTRIBUTES, TABLE } from '#shared/data/table';
 import { ROLES } from '#shared/domain/roles';
 import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, routeKey, routes, SCHEDULED_FUNCTIONS } from '#shared/routes';
@@ -83,7 +83,11 @@ describe('data stack: the single table', () => {
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ]);
-      expect(gsi.Projection).toEqual({ ProjectionType: index.projection });
+      expect(gsi.Projection).toEqual(
+        index.projection === 'INCLUDE'
+          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...LIST_INDEX_ATTRIBUTES] }
+          : { ProjectionType: index.projection },
+      );
     }
     // The list routes read whole items from gsi1..3; the outbox sweeper needs only keys.
     expect(indexes.filter((i) => i.Projection.ProjectionType === 'KEYS_ONLY').map((i) => i.IndexName)).toEqual(['gsi4']);
