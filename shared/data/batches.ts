@@ -52,7 +52,7 @@ import { keys } from './keys.ts';
 import type { SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
 import type { Page } from './query.ts';
-import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
 import { getItem } from './query.ts';
 
 /** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
@@ -344,45 +344,27 @@ function batchChangeStep(
   change: { status?: BatchStatus; approvals?: Approval[]; release?: boolean },
   redecide: (current: StoredBatch) => void,
 ): TxStep {
-  const at = now.toISOString();
-  const values: Record<string, unknown> = { ':version': b.version, ':next': b.version + 1, ':at': at, ':from': b.status };
-  const sets = ['version = :next', 'updatedAt = :at'];
-  if (change.status) {
-    sets.push('#status = :to');
-    values[':to'] = change.status;
-  }
-  if (change.approvals) {
-    sets.push('approvals = :approvals');
-    values[':approvals'] = change.approvals;
-  }
-  if (change.release) {
-    // The expansion job's outbox marker, committed with the reservation.
-    sets.push('approvedAt = :at', 'expansion = :pending', 'gsi4pk = :expansionIndex', 'gsi4sk = :due');
-    values[':pending'] = 'pending';
-    values[':expansionIndex'] = EXPANSION_INDEX;
-    values[':due'] = expansionSortKey(now, b.batchId);
-  }
-  return {
-    item: {
-      Update: {
-        TableName: config().TABLE_NAME,
-        Key: keys.batch(b.batchId),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'version = :version AND #status = :from',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-      },
+  return versionedChangeStep({
+    key: keys.batch(b.batchId),
+    what: `Batch ${b.batchId}`,
+    version: b.version,
+    status: b.status,
+    now,
+    set: {
+      ...(change.status ? { status: change.status } : {}),
+      ...(change.approvals ? { approvals: change.approvals } : {}),
+      // The expansion job's outbox marker, committed with the reservation.
+      ...(change.release
+        ? {
+            approvedAt: now.toISOString(),
+            expansion: 'pending',
+            gsi4pk: EXPANSION_INDEX,
+            gsi4sk: expansionSortKey(now, b.batchId),
+          }
+        : {}),
     },
-    onConditionFailed: (old) => {
-      if (!old) return notFound(`Batch ${b.batchId}`);
-      try {
-        redecide(toStoredBatch(old));
-      } catch (error) {
-        return error as Error;
-      }
-      return new TransactionConflict();
-    },
-  };
+    redecide: (current) => redecide(toStoredBatch(current)),
+  });
 }
 
 /**
@@ -549,46 +531,50 @@ async function enqueueChunk(batchId: string, chunk: number, messageIds: string[]
 /** A chunk, the start or the end of an expansion that another run already committed. */
 class AlreadyDone extends Error {}
 
+/** Commits steps whose condition fails with AlreadyDone when another run got there first: true if this run did. */
+async function commitOnce(steps: TxStep[]): Promise<boolean> {
+  try {
+    await retryOnConflict(() => transact(steps));
+    return true;
+  } catch (error) {
+    if (error instanceof AlreadyDone) return false;
+    throw error;
+  }
+}
+
 /** One chunk: marker, counter shard, payouts and their events, all or nothing. False when it was already there. */
 async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: ExpansionChunk, now: Date): Promise<string[] | undefined> {
   const approvedAt = new Date(b.approvedAt!);
   const payouts = rows.slice(c.first, c.end).map((row, n) => payoutOfItem({ ...b, approvedAt }, row, c.first + n, now));
   const events = payouts.map((p) => eventStep('payout.requested', p.payoutId, p as unknown as Record<string, unknown>, now));
   const messageIds = events.map((e) => e.messageId);
-  try {
-    await retryOnConflict(() =>
-      transact([
-        {
-          item: {
-            Put: {
-              TableName: config().TABLE_NAME,
-              Item: {
-                ...markerKey(b.batchId, c.chunk),
-                type: 'batch-expansion',
-                chunk: c.chunk,
-                first: c.first,
-                count: payouts.length,
-                amount: payouts.reduce((sum, p) => sum + p.amount, 0),
-                messageIds,
-                enqueued: false,
-                actor: BATCH_ACTOR,
-                at: now.toISOString(),
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
+  const committed = await commitOnce([
+    {
+      item: {
+        Put: {
+          TableName: config().TABLE_NAME,
+          Item: {
+            ...markerKey(b.batchId, c.chunk),
+            type: 'batch-expansion',
+            chunk: c.chunk,
+            first: c.first,
+            count: payouts.length,
+            amount: payouts.reduce((sum, p) => sum + p.amount, 0),
+            messageIds,
+            enqueued: false,
+            actor: BATCH_ACTOR,
+            at: now.toISOString(),
           },
-          onConditionFailed: () => new AlreadyDone(),
+          ConditionExpression: 'attribute_not_exists(pk)',
         },
-        counterStep(b.batchId, c.chunk % COUNTER_SHARDS, { queued: payouts.length }),
-        ...payouts.map((p, n) => payoutPutStep(p, messageIds[n]!)),
-        ...events.map((e) => e.step),
-      ]),
-    );
-    return messageIds;
-  } catch (error) {
-    if (error instanceof AlreadyDone) return undefined;
-    throw error;
-  }
+      },
+      onConditionFailed: () => new AlreadyDone(),
+    },
+    counterStep(b.batchId, c.chunk % COUNTER_SHARDS, { queued: payouts.length }),
+    ...payouts.map((p, n) => payoutPutStep(p, messageIds[n]!)),
+    ...events.map((e) => e.step),
+  ]);
+  return committed ? messageIds : undefined;
 }
 
 export interface ExpansionOptions {
@@ -657,33 +643,29 @@ export async function expandBatch(batchId: string, options: ExpansionOptions = {
 }
 
 async function startProcessing(b: StoredBatch, now: Date): Promise<void> {
-  try {
-    await retryOnConflict(() => transact([
-      {
-        item: {
-          Update: {
-            TableName: config().TABLE_NAME,
-            Key: keys.batch(b.batchId),
-            UpdateExpression: 'SET #status = :processing, updatedAt = :at, version = version + :one, gsi4sk = :due',
-            ConditionExpression: '#status = :approved',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':processing': 'processing',
-              ':approved': 'approved',
-              ':at': now.toISOString(),
-              ':one': 1,
-              ':due': expansionSortKey(now, b.batchId),
-            },
+  // Another run already did it: carry on, the chunks decide who writes what.
+  await commitOnce([
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.batch(b.batchId),
+          UpdateExpression: 'SET #status = :processing, updatedAt = :at, version = version + :one, gsi4sk = :due',
+          ConditionExpression: '#status = :approved',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':processing': 'processing',
+            ':approved': 'approved',
+            ':at': now.toISOString(),
+            ':one': 1,
+            ':due': expansionSortKey(now, b.batchId),
           },
         },
-        onConditionFailed: () => new AlreadyDone(),
       },
-      batchAudit(b, 'processing', { sub: BATCH_ACTOR }, now, { from: 'approved', to: 'processing' }),
-    ]));
-  } catch (error) {
-    // Another expander started it: carry on, the chunks decide who writes what.
-    if (!(error instanceof AlreadyDone)) throw error;
-  }
+      onConditionFailed: () => new AlreadyDone(),
+    },
+    batchAudit(b, 'processing', { sub: BATCH_ACTOR }, now, { from: 'approved', to: 'processing' }),
+  ]);
 }
 
 /** Progress: keeps a working expansion out of the sweep source's reach. */
@@ -707,24 +689,20 @@ async function finishExpansion(b: StoredBatch, now: Date): Promise<void> {
   const markers = await readMarkers(b.batchId);
   const created = [...markers.values()].reduce((sum, m) => sum + m.count, 0);
   if (created !== b.itemCount) throw new Error(`batch ${b.batchId}: ${created} payouts expanded for ${b.itemCount} items`);
-  try {
-    await retryOnConflict(() => transact([
-      {
-        item: {
-          Update: {
-            TableName: config().TABLE_NAME,
-            Key: keys.batch(b.batchId),
-            UpdateExpression: 'SET expansion = :done, expandedAt = :at REMOVE gsi4pk, gsi4sk',
-            ConditionExpression: 'expansion = :pending',
-            ExpressionAttributeValues: { ':done': 'done', ':pending': 'pending', ':at': now.toISOString() },
-          },
+  // Another run may have finished it already: then there is nothing left to do.
+  await commitOnce([
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.batch(b.batchId),
+          UpdateExpression: 'SET expansion = :done, expandedAt = :at REMOVE gsi4pk, gsi4sk',
+          ConditionExpression: 'expansion = :pending',
+          ExpressionAttributeValues: { ':done': 'done', ':pending': 'pending', ':at': now.toISOString() },
         },
-        onConditionFailed: () => new AlreadyDone(),
       },
-      batchAudit(b, 'expanded', { sub: BATCH_ACTOR }, now, { from: 'processing', to: 'processing', details: { payouts: created } }),
-    ]));
-  } catch (error) {
-    // Another run finished it.
-    if (!(error instanceof AlreadyDone)) throw error;
-  }
+      onConditionFailed: () => new AlreadyDone(),
+    },
+    batchAudit(b, 'expanded', { sub: BATCH_ACTOR }, now, { from: 'processing', to: 'processing', details: { payouts: created } }),
+  ]);
 }

@@ -41,7 +41,7 @@ import { getFundSettings, ledgerStep, type Actor } from './funds.ts';
 import { keys } from './keys.ts';
 import { payoutPutStep } from './payouts.ts';
 import { getItem, queryPage, type Page } from './query.ts';
-import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
 
 interface StoredDisbursement extends Disbursement {
   version: number;
@@ -258,47 +258,20 @@ function disbursementChangeStep(
   change: { status?: DisbursementStatus; approvals?: Approval[]; payoutId?: string; entry?: HistoryEntry },
   redecide: (current: StoredDisbursement) => void,
 ): TxStep {
-  const names: Record<string, string> = { '#status': 'status' };
-  const values: Record<string, unknown> = { ':version': d.version, ':next': d.version + 1, ':at': now.toISOString(), ':from': d.status };
-  const sets = ['version = :next', 'updatedAt = :at'];
-  if (change.status) {
-    sets.push('#status = :to', 'gsi2pk = :gsi2pk');
-    values[':to'] = change.status;
-    values[':gsi2pk'] = statusIndexKey(change.status);
-  }
-  if (change.approvals) {
-    sets.push('approvals = :approvals');
-    values[':approvals'] = change.approvals;
-  }
-  if (change.payoutId) {
-    sets.push('payoutId = :payoutId');
-    values[':payoutId'] = change.payoutId;
-  }
-  if (change.entry) {
-    sets.push('history = list_append(history, :entry)');
-    values[':entry'] = [change.entry];
-  }
-  return {
-    item: {
-      Update: {
-        TableName: config().TABLE_NAME,
-        Key: keys.disbursement(d.disbursementId),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'version = :version AND #status = :from',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      },
+  return versionedChangeStep({
+    key: keys.disbursement(d.disbursementId),
+    what: `Disbursement ${d.disbursementId}`,
+    version: d.version,
+    status: d.status,
+    now,
+    set: {
+      ...(change.status ? { status: change.status, gsi2pk: statusIndexKey(change.status) } : {}),
+      ...(change.approvals ? { approvals: change.approvals } : {}),
+      ...(change.payoutId ? { payoutId: change.payoutId } : {}),
     },
-    onConditionFailed: (old) => {
-      if (!old) return notFound(`Disbursement ${d.disbursementId}`);
-      try {
-        redecide(toDisbursement(old));
-      } catch (error) {
-        return error as Error;
-      }
-      return new TransactionConflict();
-    },
-  };
+    append: change.entry ? { history: [change.entry] } : undefined,
+    redecide: (current) => redecide(toDisbursement(current)),
+  });
 }
 
 /**

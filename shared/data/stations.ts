@@ -31,7 +31,7 @@ import { statsStep } from './county-stats.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import { keys } from './keys.ts';
 import { getItem, queryPage, type Page } from './query.ts';
-import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
 
 export interface Actor {
   sub: string;
@@ -183,29 +183,16 @@ export async function changeStation(
     const change = decideStation(stored.station, command, actor.sub, now);
     const { before, after, entry } = change;
     const steps: TxStep[] = [
-      {
-        item: {
-          Update: {
-            TableName: config().TABLE_NAME,
-            Key: keys.station(stationId),
-            UpdateExpression:
-              'SET #status = :to, training = :training, updatedAt = :at, history = list_append(history, :entry), version = :next',
-            ConditionExpression: 'version = :version AND #status = :from',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':to': after.status,
-              ':from': before.status,
-              ':training': after.training,
-              ':at': after.updatedAt,
-              ':entry': [entry],
-              ':next': after.version,
-              ':version': before.version,
-            },
-          },
-        },
-        // Any condition failure here means the station moved since it was read: decide again.
-        onConditionFailed: (current) => (current ? new TransactionConflict() : notFound(`Station ${stationId}`)),
-      },
+      // Any condition failure here means the station moved since it was read: decide again.
+      versionedChangeStep({
+        key: keys.station(stationId),
+        what: `Station ${stationId}`,
+        version: before.version,
+        status: before.status,
+        now,
+        set: { status: after.status, training: after.training },
+        append: { history: [entry] },
+      }),
       auditStep(keys.station(stationId).pk, {
         actor: actor.sub,
         action: `station.${entry.action}`,

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DomainError } from '../domain/errors.ts';
+import { DomainError, notFound } from '../domain/errors.ts';
+import { config } from '../config.ts';
 import { documents } from './clients.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -97,4 +98,67 @@ export async function retryOnConflict<T>(attempt: () => Promise<T>, attempts = 6
       await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** i));
     }
   }
+}
+
+export interface VersionedChange {
+  key: { pk: string; sk: string };
+  /** Names the entity in a 404 (`Disbursement dsb_…`). */
+  what: string;
+  /** The version and status the change was decided on: the write happens only if both still hold. */
+  version: number;
+  status: string;
+  now: Date;
+  /** Attributes to set (besides `version` and `updatedAt`, which every change moves). */
+  set: Record<string, unknown>;
+  /** Lists to append to (`history`). */
+  append?: Record<string, unknown[]>;
+  /**
+   * Decides again on the item as it is now; throwing gives the caller the definitive answer
+   * (`duplicate_approval`, `invalid_state` …). When it decides the same, the item merely moved
+   * meanwhile: a `TransactionConflict` makes `retryOnConflict` read and decide again.
+   */
+  redecide?: (current: Record<string, unknown>) => void;
+}
+
+/** Optimistic change of a versioned entity with a status (disbursements, batches, stations) as a step. */
+export function versionedChangeStep(change: VersionedChange): TxStep {
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = {
+    ':version': change.version,
+    ':next': change.version + 1,
+    ':at': change.now.toISOString(),
+    ':from': change.status,
+  };
+  const assignments = ['version = :next', 'updatedAt = :at'];
+  Object.entries(change.set).forEach(([name, value], i) => {
+    names[`#s${i}`] = name;
+    values[`:s${i}`] = value;
+    assignments.push(`#s${i} = :s${i}`);
+  });
+  Object.entries(change.append ?? {}).forEach(([name, value], i) => {
+    names[`#l${i}`] = name;
+    values[`:l${i}`] = value;
+    assignments.push(`#l${i} = list_append(#l${i}, :l${i})`);
+  });
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: change.key,
+        UpdateExpression: `SET ${assignments.join(', ')}`,
+        ConditionExpression: 'version = :version AND #status = :from',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    },
+    onConditionFailed: (current) => {
+      if (!current) return notFound(change.what);
+      try {
+        change.redecide?.(current);
+      } catch (error) {
+        return error as Error;
+      }
+      return new TransactionConflict();
+    },
+  };
 }
