@@ -4,26 +4,20 @@
  * slot, county counts and events, masking in every response shape, and arbitrary bodies.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
-import { lambdaContext } from '#local/invoke';
-import { compileRoutes, matchRoute } from '#local/http-adapter';
-import { routes } from '#shared/routes';
+import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
 import { nationalIdCheckCharacter } from '#shared/domain/personal-data';
 import { ApplyStationBody } from '#shared/schemas/stations';
 
-type Handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
-
 let services: LocalServices;
-let handler: Handler;
+let callStations: ReturnType<typeof handlerCaller>;
 let readCountyStats: typeof import('#shared/data/county-stats').readCountyStats;
 
 const COUNTY = '500241';
 const OTHER_COUNTY = '500242';
 const UNKNOWN_COUNTY = '659009';
-const compiled = compileRoutes(routes);
 
 /** Every personal value submitted in this file, to search every response, item and message for. */
 const submitted = new Set<string>();
@@ -56,70 +50,11 @@ function application(overrides: { nationalId?: string; phone?: string; countyCod
   };
 }
 
-interface Call {
-  sub?: string;
-  roles?: string[];
-  body?: unknown;
-  idempotencyKey?: string;
-  query?: Record<string, string>;
-}
-
-interface Reply {
-  status: number;
-  contentType: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-  text: string;
-}
-
+/** The stations handler, called as API Gateway would; every response body is kept for the masking check. */
 async function call(method: string, path: string, options: Call = {}): Promise<Reply> {
-  const match = matchRoute(compiled, method, path);
-  if (!match) throw new Error(`no route for ${method} ${path}`);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const key = options.idempotencyKey ?? (method === 'POST' ? randomUUID() : undefined);
-  if (key) headers['idempotency-key'] = key;
-  const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  const rawQueryString = new URLSearchParams(options.query ?? {}).toString();
-  const event = {
-    version: '2.0',
-    routeKey: `${match.route.method} ${match.route.path}`,
-    rawPath: path,
-    rawQueryString,
-    headers,
-    queryStringParameters: options.query,
-    pathParameters: match.pathParameters,
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      requestId: randomUUID(),
-      routeKey: `${match.route.method} ${match.route.path}`,
-      stage: '$default',
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: {
-          claims: { sub: options.sub ?? 'officer-a', 'cognito:groups': `[${(options.roles ?? ['station-officer']).join(' ')}]` },
-          scopes: [],
-        },
-      },
-    },
-  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
-  const result = await handler(event, lambdaContext('stations', 30_000));
-  const text = typeof result.body === 'string' ? result.body : '';
-  responses.push(text);
-  return {
-    status: result.statusCode ?? 0,
-    contentType: String(result.headers?.['content-type'] ?? ''),
-    body: text ? JSON.parse(text) : undefined,
-    text,
-  };
+  const reply = await callStations(method, path, options);
+  responses.push(reply.text);
+  return reply;
 }
 
 const apply = (body: unknown, sub = 'officer-a') => call('POST', '/v1/stations', { body, sub });
@@ -148,7 +83,8 @@ async function activeStation(body = application()) {
 
 beforeAll(async () => {
   services = await useLocalServices();
-  ({ handler } = (await import('#functions/http/stations')) as unknown as { handler: Handler });
+  const { handler } = (await import('#functions/http/stations')) as unknown as { handler: Handler };
+  callStations = handlerCaller({ stations: handler }, { sub: 'officer-a', roles: ['station-officer'] });
   ({ readCountyStats } = await import('#shared/data/county-stats'));
   const { putCounty } = await import('#shared/data/counties');
   const now = new Date();

@@ -1,0 +1,89 @@
+/**
+ * Calls HTTP handlers in-process with the API Gateway v2 event the deployed route would send (JWT
+ * claims as the authorizer flattens them), for integration tests that need no HTTP server.
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { lambdaContext } from '#local/invoke';
+import { compileRoutes, matchRoute } from '#local/http-adapter';
+import { routes, type HttpFunctionName } from '#shared/routes';
+
+export type HttpHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface Call {
+  sub?: string;
+  roles?: string[];
+  body?: unknown;
+  /** A POST gets a fresh key unless one is given; `null` or `''` sends none. */
+  idempotencyKey?: string | null;
+  query?: Record<string, string>;
+}
+
+export interface Reply {
+  status: number;
+  contentType: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  text: string;
+}
+
+const compiled = compileRoutes(routes);
+
+/** `path` may carry a query string; `options.query` wins over it. */
+export function handlerCaller(
+  handlers: Partial<Record<HttpFunctionName, HttpHandler>>,
+  caller: { sub: string; roles: string[] },
+): (method: string, path: string, options?: Call) => Promise<Reply> {
+  return async (method, path, options = {}) => {
+    const [rawPath = path, rawQuery = ''] = path.split('?');
+    const match = matchRoute(compiled, method, rawPath);
+    if (!match) throw new Error(`no route for ${method} ${path}`);
+    const handler = handlers[match.route.fn];
+    if (!handler) throw new Error(`no handler for ${match.route.fn}`);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const key = options.idempotencyKey === undefined ? (method === 'POST' ? randomUUID() : undefined) : options.idempotencyKey;
+    if (key) headers['idempotency-key'] = key;
+    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const query = options.query ?? (rawQuery ? Object.fromEntries(new URLSearchParams(rawQuery)) : undefined);
+    const routeKey = `${match.route.method} ${match.route.path}`;
+    const event = {
+      version: '2.0',
+      routeKey,
+      rawPath,
+      rawQueryString: new URLSearchParams(query ?? {}).toString(),
+      headers,
+      queryStringParameters: query,
+      pathParameters: match.pathParameters,
+      body,
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: 'localhost',
+        domainPrefix: 'localhost',
+        requestId: randomUUID(),
+        routeKey,
+        stage: '$default',
+        time: new Date().toISOString(),
+        timeEpoch: Date.now(),
+        http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+        authorizer: {
+          principalId: '',
+          integrationLatency: 0,
+          jwt: {
+            claims: { sub: options.sub ?? caller.sub, 'cognito:groups': `[${(options.roles ?? caller.roles).join(' ')}]` },
+            scopes: [],
+          },
+        },
+      },
+    } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+    const result = await handler(event, lambdaContext(match.route.fn, 30_000));
+    const text = typeof result.body === 'string' ? result.body : '';
+    return {
+      status: result.statusCode ?? 0,
+      contentType: String(result.headers?.['content-type'] ?? ''),
+      body: text ? JSON.parse(text) : undefined,
+      text,
+    };
+  };
+}
