@@ -49,7 +49,7 @@ import { countyExistsStep, findCounty } from './counties.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import { findAllocation, getFundSettings, ledgerStep, type Actor } from './funds.ts';
 import { keys } from './keys.ts';
-import type { SweepSource } from './outbox.ts';
+import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
 import type { Page } from './query.ts';
 import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
@@ -461,23 +461,10 @@ export const batchExpansionSource: SweepSource = {
   async sweep(cutoff) {
     let found = 0;
     let queued = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: config().TABLE_NAME,
-          IndexName: 'gsi4',
-          KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk < :cutoff',
-          ExpressionAttributeValues: { ':pk': EXPANSION_INDEX, ':cutoff': cutoff.toISOString() },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      // Keys only: the batch id is the sort key's part after the time.
-      const ids = (page.Items ?? []).map((i) => String(i.gsi4sk).slice(String(i.gsi4sk).indexOf('#') + 1)).filter(Boolean);
+    for await (const ids of overdueIn(EXPANSION_INDEX, cutoff)) {
       found += ids.length;
       queued += await queueExpansionJobs(ids);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return { found, queued };
   },
 };

@@ -244,26 +244,32 @@ export function eventRedeliveryStep(messageId: string, now: Date): TxStep {
   };
 }
 
-/** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first); keys only, the id is in the sort key. */
+/**
+ * Ids of the entries in one partition of the outbox index (gsi4) due before `cutoff`, a page at a time.
+ * Keys only: the id follows the due time in the sort key (`<due>#<id>`).
+ */
+export async function* overdueIn(partition: string, cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        IndexName: 'gsi4',
+        KeyConditionExpression: 'gsi4pk = :partition AND gsi4sk < :cutoff',
+        ExpressionAttributeValues: { ':partition': partition, ':cutoff': cutoff.toISOString() },
+        Limit: pageSize,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const ids = (page.Items ?? []).map((i) => parseOutboxSortKey(i.gsi4sk as string).messageId).filter(Boolean);
+    if (ids.length > 0) yield ids;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+/** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first). */
 export async function* overdueEvents(cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
-  for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: config().TABLE_NAME,
-          IndexName: 'gsi4',
-          KeyConditionExpression: 'gsi4pk = :shard AND gsi4sk < :cutoff',
-          ExpressionAttributeValues: { ':shard': `OUTBOX#${shard}`, ':cutoff': cutoff.toISOString() },
-          Limit: pageSize,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const ids = (page.Items ?? []).map((i) => parseOutboxSortKey(i.gsi4sk as string).messageId).filter(Boolean);
-      if (ids.length > 0) yield ids;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-  }
+  for (let shard = 0; shard < OUTBOX_SHARDS; shard++) yield* overdueIn(`OUTBOX#${shard}`, cutoff, pageSize);
 }
 
 /**
