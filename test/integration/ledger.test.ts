@@ -199,9 +199,12 @@ describe('the ledger under random interleavings', () => {
           }
         },
       ),
-      { numRuns: 15 },
+      { numRuns: 25 },
     );
-    // The runs must actually have moved money through settlement, or they prove little.
-    expect(moves.reduce((a, b) => a + b, 0), JSON.stringify(moves)).toBeGreaterThan(10);
+    // The runs must actually have moved money through settlement, or they prove little. A replay of this
+    // generator (40,000 sets of 25 runs, model only) settled 25 payouts per set at the median and never
+    // fewer than 9, so a floor of 5 catches a generator that stopped reaching settlement without failing
+    // on an unlucky draw (15 runs with a floor of 11 failed about one CI run in ten).
+    expect(moves.reduce((a, b) => a + b, 0), JSON.stringify(moves)).toBeGreaterThanOrEqual(5);
   });
 });
