@@ -1,16 +1,19 @@
 /**
  * A 5,000-item batch from its approval to every `payout.requested` acknowledged by the finance
  * system's receiver (the batch's payouts all `sent`), against a plain script doing the same raw work:
- * the payout and event items written, one queue round trip per payout (send, receive, delete) and one
- * signed POST per payout to a receiver.
+ * the payout and event items written, one queue round trip per payout (send, receive, delete), one
+ * signed POST per payout to a receiver, and the writes that record each delivery (the event claimed,
+ * then the payout `sent`, its audit entry, the batch's counter, the event released and the delivery
+ * log line). The same script without the delivery writes is measured too, for the profile.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { ensureQueue } from '#local/resources';
+import { ulid } from 'ulid';
 import { newId } from '#shared/ids';
 import { QUEUES } from '#shared/queues';
 import { startReceiver } from '#test/support/receiver';
@@ -38,9 +41,15 @@ export async function benchBatch(
   options: BatchOptions,
 ): Promise<BatchResult> {
   show.update('raw baseline');
-  const raw = await rawBatch(services, phase.tableName, options.items, show);
+  const raw = await rawBatch(services, phase.tableName, options.items, show, { deliveryWrites: true });
   const rawPerSecond = perSecond(options.items, raw.ms);
-  const base = { items: options.items, rawPerSecond, rawSeconds: raw.ms / 1000 };
+  const bare = await rawBatch(services, phase.tableName, options.items, show, { deliveryWrites: false });
+  const base = {
+    items: options.items,
+    rawPerSecond,
+    rawSeconds: raw.ms / 1000,
+    rawWithoutDeliveryWritesPerSecond: perSecond(options.items, bare.ms),
+  };
   const missing = (reason: string, extra: Partial<BatchResult> = {}): BatchResult => ({
     ...base,
     secondsToAllSent: undefined,
@@ -116,10 +125,19 @@ function problemOf(body: unknown): string {
 
 /**
  * The raw work of a batch at the pipeline's own concurrency: producers write payouts with their events
- * (BatchWriteItem) and queue them (SendMessageBatch); consumers receive ten at a time, POST each signed
- * to a receiver and delete the batch.
+ * (BatchWriteItem) and queue them (SendMessageBatch); consumers receive ten at a time and, for each,
+ * claim the event (conditional UpdateItem), POST it signed to a receiver and record the delivery (one
+ * TransactWriteItems: payout `sent`, audit entry, batch counter, event released, delivery log line),
+ * then delete the ten. `deliveryWrites: false` leaves out the claim and the record.
  */
-async function rawBatch(services: Services, tableName: string, items: number, show: Progress): Promise<{ ms: number }> {
+async function rawBatch(
+  services: Services,
+  tableName: string,
+  items: number,
+  show: Progress,
+  options: { deliveryWrites: boolean },
+): Promise<{ ms: number }> {
+  const label = options.deliveryWrites ? 'raw baseline' : 'raw baseline without delivery writes';
   const config = { region: localRegion(), credentials: LOCAL_CREDENTIALS, maxAttempts: 4 };
   const dynamo = new DynamoDBClient({ ...config, endpoint: services.dynamoEndpoint });
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
@@ -128,7 +146,83 @@ async function rawBatch(services: Services, tableName: string, items: number, sh
   const receiver = await startReceiver();
   const secret = randomBytes(32);
   const batchId = newId('batch');
+  const endpointId = newId('webhookEndpoint');
   let posted = 0;
+
+  /** What the worker writes around one POST: the claim before, the record after. */
+  const claim = (messageId: string, owner: string, at: string) =>
+    documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: `EVT#${messageId}`, sk: 'EVT' },
+        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+        ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':owner': owner, ':until': new Date(Date.now() + 60_000).toISOString(), ':pending': 'pending', ':now': at },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+  const record = (messageId: string, payoutId: string, owner: string, n: number, at: string, status: number, durationMs: number) =>
+    documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: { pk: `PAY#${payoutId}`, sk: 'PAY' },
+              UpdateExpression: 'SET #status = :to, updatedAt = :at, gsi2pk = :gsi2pk, sentAt = :at, attempts = :attempts',
+              ConditionExpression: '#status = :from',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':from': 'queued', ':to': 'sent', ':at': at, ':gsi2pk': 'PAY#STATUS#sent', ':attempts': 1 },
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                pk: `PAY#${payoutId}`, sk: `AUDIT#${newId('audit')}`, type: 'audit', entity: `PAY#${payoutId}`, actor: 'raw-worker', action: 'payout.sent',
+                at, fromStatus: 'queued', toStatus: 'sent', details: { amount: AMOUNT, disbursementId: null, batchId },
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Update: {
+              TableName: tableName,
+              Key: { pk: `BAT#${batchId}`, sk: `COUNTS#${n % 16}` },
+              UpdateExpression: 'SET #type = :type ADD #queued :minus, #sent :one',
+              ExpressionAttributeNames: { '#type': 'type', '#queued': 'queued', '#sent': 'sent' },
+              ExpressionAttributeValues: { ':type': 'batch-counts', ':minus': -1, ':one': 1 },
+            },
+          },
+          {
+            Update: {
+              TableName: tableName,
+              Key: { pk: `EVT#${messageId}`, sk: 'EVT' },
+              UpdateExpression: 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
+              ConditionExpression: 'leaseOwner = :owner',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':deliveries': { [endpointId]: { acknowledged: true, attempts: 0, totalAttempts: 1, round: 0, nextAttemptAt: null } },
+                ':status': 'delivered',
+                ':at': at,
+                ':owner': owner,
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                pk: `WHE#${endpointId}`, sk: `DLV#${ulid()}`, type: 'webhook-delivery', endpointId, messageId, eventType: 'payout.requested',
+                attempt: 1, outcome: 'succeeded', responseStatus: status, error: null, durationMs, at, expiresAt: Math.floor(Date.now() / 1000) + 86_400,
+              },
+            },
+          },
+        ],
+      }),
+    );
+
   const started = performance.now();
   try {
     const chunks = Array.from({ length: Math.ceil(items / 10) }, (_, c) => Array.from({ length: Math.min(10, items - c * 10) }, (_, i) => c * 10 + i));
@@ -145,7 +239,7 @@ async function rawBatch(services: Services, tableName: string, items: number, sh
             payoutId, disbursementId: null, batchId, fundId: 'fund_raw', countyCode: '532530', amount: AMOUNT, currency: 'CNY',
             beneficiary: beneficiary(n), status: 'queued', attempts: 0, createdAt: at, sentAt: null, settledAt: null, bankReference: null, failureReason: null,
           };
-          return { payout, messageId };
+          return { payout, messageId, n };
         });
         await documents.send(
           new BatchWriteCommand({
@@ -160,7 +254,7 @@ async function rawBatch(services: Services, tableName: string, items: number, sh
         await sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: queue.url,
-            Entries: payouts.map(({ payout, messageId }, i) => ({ Id: String(i), MessageBody: JSON.stringify({ messageId, payout }) })),
+            Entries: payouts.map(({ payout, messageId, n }, i) => ({ Id: String(i), MessageBody: JSON.stringify({ messageId, n, payout }) })),
           }),
         );
       }
@@ -171,10 +265,13 @@ async function rawBatch(services: Services, tableName: string, items: number, sh
         if (Messages.length === 0) continue;
         await Promise.all(
           Messages.map(async (m) => {
-            const { messageId, payout } = JSON.parse(m.Body ?? '{}') as { messageId: string; payout: unknown };
+            const { messageId, n, payout } = JSON.parse(m.Body ?? '{}') as { messageId: string; n: number; payout: { payoutId: string } };
+            const owner = randomUUID();
+            if (options.deliveryWrites) await claim(messageId, owner, new Date().toISOString());
             const body = JSON.stringify({ type: 'payout.requested', timestamp: new Date().toISOString(), data: payout });
             const timestamp = Math.floor(Date.now() / 1000);
             const signature = createHmac('sha256', secret).update(`${messageId}.${timestamp}.${body}`).digest('base64');
+            const postedAt = performance.now();
             const response = await fetch(`${receiver.url}/finance`, {
               method: 'POST',
               headers: { 'content-type': 'application/json', 'webhook-id': messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
@@ -182,11 +279,14 @@ async function rawBatch(services: Services, tableName: string, items: number, sh
             });
             await response.arrayBuffer();
             if (!response.ok) throw new Error(`raw receiver answered ${response.status}`);
+            if (options.deliveryWrites) {
+              await record(messageId, payout.payoutId, owner, n, new Date().toISOString(), response.status, Math.round(performance.now() - postedAt));
+            }
           }),
         );
         await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
         posted += Messages.length;
-        show.update(`raw baseline: ${posted}/${items} posted`);
+        show.update(`${label}: ${posted}/${items} posted`);
       }
     };
     // The expander's and the delivery worker's maximum concurrency (shared/queues.ts).

@@ -29,6 +29,8 @@ export interface BatchResult {
   rawPerSecond: number;
   ratioToRaw: number | undefined;
   rawSeconds: number;
+  /** The raw script without the writes that record each delivery (the claim and the record), for the profile. */
+  rawWithoutDeliveryWritesPerSecond?: number;
   /** Set when the figure through the API could not be measured; says why. */
   missing?: string;
   /** Payouts sent when the run ended (less than items when it timed out). */
@@ -183,7 +185,7 @@ export function renderReport(results: BenchResults): string {
   }
   out.push('');
   const b = results.batch;
-  out.push('Batch (approval → every payout.requested acknowledged, vs raw writes + queue + POSTs)');
+  out.push('Batch (approval → every payout.requested acknowledged, vs raw writes + queue + POSTs + delivery writes)');
   if (!b) out.push('  missing: not run');
   else {
     const rows = [['', 'seconds', 'payouts/s']];
@@ -191,6 +193,9 @@ export function renderReport(results: BenchResults): string {
       rows.push(['  API', fmt(b.secondsToAllSent, 1), fmt(b.payoutsPerSecond, 1)]);
       rows.push(['  raw', fmt(b.rawSeconds, 1), fmt(b.rawPerSecond, 1)]);
       rows.push(['  ratio', '', fmt(b.ratioToRaw)]);
+      if (b.rawWithoutDeliveryWritesPerSecond !== undefined) {
+        rows.push(['  raw, no delivery writes', fmt(b.items / b.rawWithoutDeliveryWritesPerSecond, 1), fmt(b.rawWithoutDeliveryWritesPerSecond, 1)]);
+      }
       out.push(table(rows));
       if (b.missing) out.push(`  API figure missing: ${b.missing}`);
     } else out.push(`  missing: ${b.missing}`);
