@@ -18,6 +18,11 @@ export interface HandlerEnvironmentInput {
   tableName: string;
   queueUrls: QueueUrls;
   secretsFile: string;
+  /**
+   * The national-ID hash key's file. Deployed, only the stations function gets PII_SECRETS_ARN; here one
+   * process serves every function, so all of them see it.
+   */
+  piiSecretsFile: string;
   dynamoEndpoint: string;
   sqsEndpoint: string;
   sweepSeconds: number;
@@ -29,6 +34,7 @@ export function handlerEnvironment(input: HandlerEnvironmentInput): Record<strin
     DELIVERY_QUEUE_URL: input.queueUrls.delivery,
     EXPANSION_QUEUE_URL: input.queueUrls.expansion,
     APP_SECRETS_FILE: input.secretsFile,
+    PII_SECRETS_FILE: input.piiSecretsFile,
     AWS_ENDPOINT_URL_DYNAMODB: input.dynamoEndpoint,
     AWS_ENDPOINT_URL_SQS: input.sqsEndpoint,
     AWS_REGION: localRegion(),

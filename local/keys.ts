@@ -1,16 +1,18 @@
 /**
  * Local key material under DATA_DIR, generated once with mode 0600 and kept across restarts:
- * `secrets.json` (the app's master key, read by shared/secrets.ts through APP_SECRETS_FILE) and the
- * RS256 key pair that stands in for the Cognito user pool: `npm start` verifies with it, and
- * `npm run token` and the test support sign with it.
+ * `secrets.json` (the app's master key, read by shared/secrets.ts through APP_SECRETS_FILE),
+ * `pii-secrets.json` (the national-ID hash key, through PII_SECRETS_FILE) and the RS256 key pair that
+ * stands in for the Cognito user pool: `npm start` verifies with it, and `npm run token` and the test
+ * support sign with it.
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { SCOPE_PREFIX } from '#shared/domain/roles';
 
 export const SECRETS_FILE = 'secrets.json';
+export const PII_SECRETS_FILE = 'pii-secrets.json';
 export const SIGNING_KEY_FILE = 'jwt-signing-key.json';
 export const TOKEN_ALGORITHM = 'RS256';
 export const LOCAL_AUDIENCE = 'relief-fund';
@@ -29,11 +31,51 @@ async function createOnce(path: string, content: () => Promise<string> | string)
   }
 }
 
-export async function ensureSecretsFile(dataDir: string): Promise<string> {
+export interface SecretsFiles {
+  /** `{ masterKey }`: APP_SECRETS_FILE. */
+  app: string;
+  /** `{ piiHashKey }`: PII_SECRETS_FILE. */
+  pii: string;
+}
+
+/**
+ * Both secret files. The PII file comes first: in a DATA_DIR from before it existed, its key must be
+ * the one derived from the existing master key, and on a fresh DATA_DIR it must not be derived from the
+ * master key created a moment later.
+ */
+export async function ensureSecretsFiles(dataDir: string): Promise<SecretsFiles> {
   await mkdir(dataDir, { recursive: true });
+  const pii = join(dataDir, PII_SECRETS_FILE);
+  await createOnce(pii, async () => `${JSON.stringify({ piiHashKey: (await legacyPiiHashKey(dataDir)) ?? randomBytes(48).toString('base64url') })}\n`);
+  const app = join(dataDir, SECRETS_FILE);
+  await createOnce(app, () => `${JSON.stringify({ masterKey: randomBytes(48).toString('base64url') })}\n`);
+  return { app, pii };
+}
+
+/**
+ * The national-ID hash key as the code before `pii-secrets.json` derived it from the master key, so
+ * operator slots hashed then still block a second registration; undefined if there is no `secrets.json`.
+ */
+async function legacyPiiHashKey(dataDir: string): Promise<string | undefined> {
   const path = join(dataDir, SECRETS_FILE);
-  await createOnce(path, () => `${JSON.stringify({ masterKey: randomBytes(48).toString('base64url') })}\n`);
-  return path;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  let masterKey: unknown;
+  try {
+    masterKey = (JSON.parse(text) as { masterKey?: unknown }).masterKey;
+  } catch {
+    masterKey = undefined;
+  }
+  if (typeof masterKey !== 'string' || masterKey.length < 32) {
+    // Never a fresh key here: it would silently let every existing operator register again.
+    throw new Error(`${path} has no valid masterKey, so the national-ID hash key cannot be carried over to ${PII_SECRETS_FILE}`);
+  }
+  return Buffer.from(hkdfSync('sha256', masterKey, 'relief-fund', 'pii-hash', 32)).toString('base64url');
 }
 
 export interface SigningKeyFile {

@@ -15,7 +15,7 @@ import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, localRegion } 
 import { API_GATEWAY_TIMEOUT_MS, startHttpAdapter, type HttpAdapter } from './http-adapter.ts';
 import { invokeStore, loadInStore, type LambdaHandler } from './invoke.ts';
 import {
-  ensureSecretsFile,
+  ensureSecretsFiles,
   ensureSigningKey,
   LOCAL_AUDIENCE,
   localIssuer,
@@ -151,7 +151,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     dynamoEndpoint ??= dynamoService!.endpoint;
     sqsEndpoint ??= sqsService!.endpoint;
 
-    const [secretsFile, signingKey] = await Promise.all([ensureSecretsFile(dataDir), ensureSigningKey(dataDir)]);
+    const [secretsFiles, signingKey] = await Promise.all([ensureSecretsFiles(dataDir), ensureSigningKey(dataDir)]);
 
     const clientConfig = { region: localRegion(), credentials: LOCAL_CREDENTIALS };
     const dynamo = new DynamoDBClient({ ...clientConfig, endpoint: dynamoEndpoint });
@@ -164,7 +164,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const queueUrls = queueUrlsOf(queues);
 
     const restoreEnvironment = applyEnvironment({
-      ...handlerEnvironment({ tableName, queueUrls, secretsFile, dynamoEndpoint, sqsEndpoint, sweepSeconds }),
+      ...handlerEnvironment({
+        tableName,
+        queueUrls,
+        secretsFile: secretsFiles.app,
+        piiSecretsFile: secretsFiles.pii,
+        dynamoEndpoint,
+        sqsEndpoint,
+        sweepSeconds,
+      }),
       AWS_LAMBDA_MAX_CONCURRENCY: String(MAX_CONCURRENCY),
       // One process serves every function; each invocation's context names its own function.
       AWS_LAMBDA_FUNCTION_NAME: functionNameOf('local'),

@@ -15,9 +15,15 @@ const schema = z.object({
   TABLE_NAME: z.string().min(1),
   DELIVERY_QUEUE_URL: z.string().min(1),
   EXPANSION_QUEUE_URL: z.string().min(1),
-  /** Where the app's own secrets (cursor signing key, personal-data hashing key) live: one of the two. */
+  /** Where the app secret (the cursor signing key's master key) lives: one of the two. */
   APP_SECRETS_ARN: z.string().min(1).optional(),
   APP_SECRETS_FILE: z.string().min(1).optional(),
+  /**
+   * Where the national-ID hash key lives: set on the stations function only (the one that hashes IDs),
+   * so it is optional here and checked when a station operation first needs the key.
+   */
+  PII_SECRETS_ARN: z.string().min(1).optional(),
+  PII_SECRETS_FILE: z.string().min(1).optional(),
   ALLOW_INSECURE_WEBHOOKS: flag,
   /** Comma-separated seconds between webhook attempts (Svix's schedule by default). */
   WEBHOOK_RETRY_SCHEDULE: z

@@ -1,7 +1,8 @@
 /**
  * The stateless stack: the HTTP API with its JWT authorizer and routes, one function per bounded
  * context, the queue consumers, the outbox sweeper on a schedule, and their alarms. Every function gets
- * only the grants its job needs.
+ * only the grants its job needs: the app secret for the API contexts that sign cursors, the PII secret
+ * (national-ID hash key) for the stations function alone.
  */
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -15,6 +16,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { QUEUES } from '#shared/queues';
@@ -45,6 +47,8 @@ const DELIVERY_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>([
 ]);
 /** Functions that put "expand this approved batch" jobs on the expansion queue. */
 const EXPANSION_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['batches', 'outbox-sweeper']);
+/** Functions that hash national IDs (shared/data/stations.ts `applyStation`): the only readers of the PII secret. */
+const NATIONAL_ID_HASHERS: ReadonlySet<HttpFunctionName> = new Set<HttpFunctionName>(['stations']);
 
 /** API Gateway stops waiting at 30 s; the function gives up first so the caller gets our problem+json. */
 export const HTTP_TIMEOUT = Duration.seconds(29);
@@ -124,7 +128,9 @@ export class ApiStack extends Stack {
           name,
           description: `relief-fund HTTP: ${name}`,
           timeout: HTTP_TIMEOUT,
-          environment,
+          environment: NATIONAL_ID_HASHERS.has(name)
+            ? { ...environment, PII_SECRETS_ARN: props.data.piiHashSecret.secretArn }
+            : environment,
         });
         Validations.of(fn).acknowledge({
           id: 'Serverless-LambdaDLQ',
@@ -146,9 +152,10 @@ export class ApiStack extends Stack {
       this.alarmOn(`${fn.node.id}Errors`, `${name}: unhandled function errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1);
       this.alarmOn(`${fn.node.id}Throttles`, `${name}: invocations throttled`, fn.metricThrottles({ period: Duration.minutes(5) }), 1);
     }
-    // The cursor signing key (every API context but `public`) and the national-ID hash key (stations).
+    // The cursor signing key: every API context but `public`. The national-ID hash key: stations only.
     for (const name of HTTP_FUNCTIONS) {
-      if (name !== 'public') this.grantAppSecretRead(http[name]);
+      if (name !== 'public') this.grantSecretRead(http[name], props.data.appSecret);
+      if (NATIONAL_ID_HASHERS.has(name)) this.grantSecretRead(http[name], props.data.piiHashSecret);
     }
 
     const authorizer = new HttpJwtAuthorizer('CognitoJwt', identity.issuer, {
@@ -258,15 +265,15 @@ export class ApiStack extends Stack {
   }
 
   /**
-   * Read access to the app secret, written as identity policy: `secret.grantRead` would also put these
-   * roles into the data stack's key policy, and the data stack must not depend on this one.
+   * Read access to one of the data stack's secrets, written as identity policy: `secret.grantRead` would
+   * also put these roles into the data stack's key policy, and the data stack must not depend on this one.
    */
-  private grantAppSecretRead(fn: ReliefFundFunction): void {
-    const { appSecret, key } = this.data;
+  private grantSecretRead(fn: ReliefFundFunction, secret: Secret): void {
+    const { key } = this.data;
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        resources: [appSecret.secretArn],
+        resources: [secret.secretArn],
       }),
     );
     fn.addToRolePolicy(

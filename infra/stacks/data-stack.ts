@@ -1,5 +1,6 @@
 /**
- * The stateful stack: the single table, the job queues, the app secret, the user pool and the key that
+ * The stateful stack: the single table, the job queues, the app secret, the PII secret (the national-ID
+ * hash key, kept apart so that only the stations function can read it), the user pool and the key that
  * encrypts them. Built from the same definitions the local runtime uses (shared/data/table.ts,
  * shared/queues.ts). Never renamed, everything RETAIN: a redeploy or `cdk destroy` must not lose money records.
  */
@@ -50,6 +51,7 @@ export class DataStack extends Stack {
   readonly table: Table;
   readonly queues: Record<QueueKey, JobQueue>;
   readonly appSecret: Secret;
+  readonly piiHashSecret: Secret;
   readonly alarmTopic: Topic;
   readonly identity: Identity;
 
@@ -57,7 +59,7 @@ export class DataStack extends Stack {
     super(scope, id, props);
 
     this.key = new Key(this, 'DataKey', {
-      description: 'relief-fund: table, queues, app secret and alarm topic',
+      description: 'relief-fund: table, queues, app and PII secrets, alarm topic',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -105,7 +107,7 @@ export class DataStack extends Stack {
     };
 
     this.appSecret = new Secret(this, 'AppSecret', {
-      description: 'relief-fund master key: cursor signing and personal-data hashing keys are derived from it',
+      description: 'relief-fund master key: the list cursor signing key is derived from it',
       encryptionKey: this.key,
       generateSecretString: {
         secretStringTemplate: '{}',
@@ -118,7 +120,24 @@ export class DataStack extends Stack {
     Validations.of(this.appSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The master key derives the national-ID hash key: rotating it would break duplicate-station detection and invalidate every issued cursor. Rotation is a planned migration, not a schedule.',
+        'The master key derives the list cursor signing key: rotating it invalidates every issued cursor, so it is rotated by hand (a planned change), not on a schedule.',
+    });
+
+    this.piiHashSecret = new Secret(this, 'PiiHashSecret', {
+      description: 'relief-fund national-ID hash key: keys the operator uniqueness hash of station operators; read by the stations function only',
+      encryptionKey: this.key,
+      generateSecretString: {
+        secretStringTemplate: '{}',
+        generateStringKey: 'piiHashKey',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.piiHashSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The stored operator slots are keyed hashes of national IDs under this key: a new key would let every existing operator register a second live station. Rotation is a planned migration (re-hash on the operators\' next contact), not a schedule.',
     });
 
     this.identity = new Identity(this, 'Identity', props.identity);

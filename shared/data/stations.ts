@@ -9,7 +9,8 @@
  *   by county: `gsi2pk = COUNTY#<code>#STN`; both sorted by station id (newest last).
  * - operator slot `OPERATOR#<hmac of national ID> / OPERATOR` → `{ stationId }`, present while that
  *   station is applied or active; `attribute_not_exists` on it makes "one operator, one live station"
- *   race-free. The national ID itself is never stored: only this keyed hash and its mask.
+ *   race-free. The national ID itself is never stored: only this keyed hash and its mask. The key is
+ *   the PII secret's `piiHashKey` (shared/secrets.ts), which only the stations function can read.
  */
 import { DomainError, notFound } from '../domain/errors.ts';
 import { nationalIdHash } from '../domain/personal-data.ts';
@@ -24,7 +25,7 @@ import {
 } from '../domain/stations.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
-import { appSecrets } from '../secrets.ts';
+import { piiSecrets } from '../secrets.ts';
 import { auditStep } from './audit.ts';
 import { countyExistsStep } from './counties.ts';
 import { statsStep } from './county-stats.ts';
@@ -136,7 +137,7 @@ export async function applyStation(
 ): Promise<Station> {
   const stationId = newId('station', now.getTime());
   const station = applyForStation({ ...application, stationId }, actor.sub, now);
-  const { piiHashKey } = await appSecrets();
+  const { piiHashKey } = await piiSecrets();
   const operatorHash = nationalIdHash(application.operator.nationalId, piiHashKey);
   const at = now.toISOString();
   await retryOnConflict(() =>

@@ -29,7 +29,7 @@ const started: Cli[] = [];
 function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   // A clean shell: nothing a test worker may have set for in-process handlers.
-  for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) {
+  for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'PII_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) {
     delete env[name];
   }
   return env;
@@ -109,7 +109,7 @@ describe('npm start', () => {
     console.info(`npm start: ${line}`);
 
     // Generated once, private to the user.
-    for (const file of ['secrets.json', 'jwt-signing-key.json']) {
+    for (const file of ['secrets.json', 'pii-secrets.json', 'jwt-signing-key.json']) {
       expect((await stat(join(dataDir, file))).mode & 0o777).toBe(0o600);
     }
     const { masterKey } = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { masterKey: string };

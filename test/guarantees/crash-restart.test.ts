@@ -24,7 +24,7 @@ const children: ChildProcess[] = [];
 
 function start(port: number): Promise<ChildProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, OUTBOX_SWEEP_SECONDS: '2' };
-  for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) {
+  for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'PII_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) {
     delete env[name];
   }
   // Its own process group, so one kill(-pid) takes node and the JVM down together, as a crash would.

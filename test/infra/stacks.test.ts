@@ -175,18 +175,25 @@ describe('data stack: queues from shared/queues.ts', () => {
   });
 });
 
-describe('data stack: app secret and identity', () => {
-  it('generates the master key as JSON { masterKey }, 64 characters, encrypted with the data key, retained', () => {
-    const secrets = Object.values(resourcesOf(s.dataTemplate, 'AWS::SecretsManager::Secret'));
-    expect(secrets).toHaveLength(1);
-    expect(secrets[0]!.DeletionPolicy).toBe('Retain');
-    expect(secrets[0]!.Properties.GenerateSecretString).toEqual({
+describe('data stack: secrets and identity', () => {
+  it('has two secrets: the app secret and the PII secret', () => {
+    const secrets = Object.keys(resourcesOf(s.dataTemplate, 'AWS::SecretsManager::Secret'));
+    expect(secrets.sort()).toEqual([logicalIdOf(s.data.appSecret), logicalIdOf(s.data.piiHashSecret)].sort());
+  });
+
+  it.each([
+    ['app secret', 'masterKey', () => s.data.appSecret],
+    ['PII secret', 'piiHashKey', () => s.data.piiHashSecret],
+  ] as const)('the %s is generated as JSON { %s }, 64 characters, encrypted with the data key, retained', (_, field, secret) => {
+    const resource = resourcesOf(s.dataTemplate, 'AWS::SecretsManager::Secret')[logicalIdOf(secret())]!;
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.Properties.GenerateSecretString).toEqual({
       SecretStringTemplate: '{}',
-      GenerateStringKey: 'masterKey',
+      GenerateStringKey: field,
       PasswordLength: 64,
       ExcludePunctuation: true,
     });
-    expect(secrets[0]!.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf(s.data.key), 'Arn'] });
+    expect(resource.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf(s.data.key), 'Arn'] });
   });
 
   it('has one group per role and a relief-fund resource server whose scopes are the roles', () => {
@@ -341,6 +348,7 @@ describe('api stack: functions', () => {
 });
 
 describe('api stack: least privilege', () => {
+  const allFunctions = [...HTTP_FUNCTIONS, ...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS];
   const table = () => logicalIdOf(s.data.table);
   const delivery = () => logicalIdOf(s.data.queues.delivery.queue);
   const expansion = () => logicalIdOf(s.data.queues.expansion.queue);
@@ -383,5 +391,35 @@ describe('api stack: least privilege', () => {
     for (const name of [...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
       expect(canDo(name, 'secretsmanager:GetSecretValue', secret()), name).toBe(false);
     }
+  });
+
+  describe('the PII secret (national-ID hash key) belongs to the stations function alone', () => {
+    const piiSecret = () => logicalIdOf(s.data.piiHashSecret);
+
+    it('only stations has PII_SECRETS_ARN, and it names the PII secret', () => {
+      const functions = resourcesOf(s.apiTemplate, 'AWS::Lambda::Function');
+      const withPii = Object.entries(functions).filter(([, fn]) => fn.Properties.Environment.Variables.PII_SECRETS_ARN !== undefined);
+      expect(withPii.map(([id]) => id)).toEqual([logicalIdOf(s.api.functions.stations)]);
+      expect(refersTo(withPii[0]![1].Properties.Environment.Variables.PII_SECRETS_ARN, piiSecret(), s.dataTemplate)).toBe(true);
+    });
+
+    it('only stations may read it, and decrypt it through Secrets Manager', () => {
+      for (const name of allFunctions) {
+        expect(canDo(name, 'secretsmanager:GetSecretValue', piiSecret()), name).toBe(name === 'stations');
+      }
+      const stationsKms = policyStatementsOf(logicalIdOf(s.api.functions.stations.role!)).filter(
+        (st) => (Array.isArray(st.Action) ? st.Action : [st.Action]).includes('kms:Decrypt') && refersTo(st.Resource, logicalIdOf(s.data.key), s.dataTemplate),
+      ) as Array<{ Condition?: Record<string, Record<string, unknown>> }>;
+      expect(stationsKms.some((st) => JSON.stringify(st.Condition?.StringEquals?.['kms:ViaService'] ?? null).includes('secretsmanager.'))).toBe(true);
+    });
+
+    it('no policy in the API stack names it except the stations role\'s', () => {
+      const stationsRole = logicalIdOf(s.api.functions.stations.role!);
+      const naming = Object.values(resourcesOf(s.apiTemplate, 'AWS::IAM::Policy')).filter((p) =>
+        refersTo(p.Properties.PolicyDocument, piiSecret(), s.dataTemplate),
+      );
+      expect(naming).toHaveLength(1);
+      expect(naming[0]!.Properties.Roles).toEqual([{ Ref: stationsRole }]);
+    });
   });
 });

@@ -4,7 +4,7 @@
  * importing handlers that read config (their SDK clients read the endpoints when first imported).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -14,6 +14,7 @@ import { inject } from 'vitest';
 import '#local/quiet';
 import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { invokeStore } from '#local/invoke';
+import { ensureSecretsFiles } from '#local/keys';
 import { ensureQueues, ensureTable, queueUrlsOf, type QueueUrls } from '#local/resources';
 import { resetConfig } from '#shared/config';
 import { resetSecrets } from '#shared/secrets';
@@ -49,11 +50,18 @@ export async function useLocalServices(options: { env?: Record<string, string> }
   const queueUrls = queueUrlsOf(queues);
 
   const secretsDir = await mkdtemp(join(tmpdir(), 'relief-fund-secrets-'));
-  const secretsFile = join(secretsDir, 'secrets.json');
-  await writeFile(secretsFile, JSON.stringify({ masterKey: randomBytes(48).toString('base64url') }), { mode: 0o600 });
+  const secretsFiles = await ensureSecretsFiles(secretsDir);
 
   applyEnvironment({
-    ...handlerEnvironment({ tableName, queueUrls, secretsFile, dynamoEndpoint, sqsEndpoint, sweepSeconds: 60 }),
+    ...handlerEnvironment({
+      tableName,
+      queueUrls,
+      secretsFile: secretsFiles.app,
+      piiSecretsFile: secretsFiles.pii,
+      dynamoEndpoint,
+      sqsEndpoint,
+      sweepSeconds: 60,
+    }),
     ...options.env,
   });
   resetConfig();
