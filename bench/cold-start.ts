@@ -20,6 +20,7 @@ import { median, ratio } from './stats.ts';
 
 const run = promisify(execFile);
 const HELLO_ENTRY = fileURLToPath(new URL('./hello-function.ts', import.meta.url));
+const SDK_ONLY_ENTRY = fileURLToPath(new URL('./sdk-only-function.ts', import.meta.url));
 
 /** What Lambda's runtime does at init: import the handler module. Prints the time it took. */
 const PROBE = `
@@ -98,11 +99,13 @@ export async function benchColdStarts(show: Progress, repeats: number): Promise<
       ['schedule', SCHEDULED_FUNCTIONS],
     ];
     const hello: Target = { function: 'hello-world', entry: HELLO_ENTRY, samples: [] };
+    const sdkOnly: Target = { function: 'sdk-only', entry: SDK_ONLY_ENTRY, samples: [] };
+    const references = [hello, sdkOnly];
     const targets: Target[] = kinds.flatMap(([kind, names]) =>
       names.map((name) => ({ function: `${kind}-${name}`, entry: entryOf(kind, name), samples: [] as number[] })),
     );
-    for (const [n, target] of [hello, ...targets].entries()) {
-      show.update(`bundling ${target.function} (${n + 1}/${targets.length + 1})`);
+    for (const [n, target] of [...references, ...targets].entries()) {
+      show.update(`bundling ${target.function} (${n + 1}/${targets.length + references.length})`);
       target.bundle = path.join(outdir, target.function, 'index.mjs');
       try {
         await build({ ...esbuildOptions(target.entry, target.bundle), logLevel: 'silent' });
@@ -112,7 +115,7 @@ export async function benchColdStarts(show: Progress, repeats: number): Promise<
       }
     }
     for (let round = 0; round < repeats; round++) {
-      for (const target of [hello, ...targets]) {
+      for (const target of [...references, ...targets]) {
         if (target.bytes === undefined) continue;
         show.update(`round ${round + 1}/${repeats}: ${target.function}`);
         const result = await initOnce(target);
@@ -122,6 +125,7 @@ export async function benchColdStarts(show: Progress, repeats: number): Promise<
     }
     const helloInitMs = median(hello.samples);
     if (helloInitMs === undefined) throw new Error(`the hello-world bundle did not load: ${hello.error ?? 'no samples'}`);
+    const sdkOnlyInitMs = median(sdkOnly.samples);
     return targets.map((t) => {
       const initMs = t.error ? undefined : median(t.samples);
       return {
@@ -130,6 +134,8 @@ export async function benchColdStarts(show: Progress, repeats: number): Promise<
         initMs,
         helloInitMs,
         ratioToHello: ratio(initMs, helloInitMs),
+        sdkOnlyInitMs,
+        ratioToSdkOnly: ratio(initMs, sdkOnlyInitMs),
         ...(t.error ? { error: t.error } : {}),
       };
     });

@@ -47,6 +47,9 @@ export interface ColdStartEntry {
   initMs: number | undefined;
   helloInitMs: number;
   ratioToHello: number | undefined;
+  /** A bundle of just the SDK's DynamoDB document client (bench/sdk-only-function.ts), loaded the same way. */
+  sdkOnlyInitMs?: number;
+  ratioToSdkOnly?: number;
   /** The import failed: the function would not start at all. */
   error?: string;
 }
@@ -206,13 +209,15 @@ export function renderReport(results: BenchResults): string {
   else {
     out.push(
       table([
-        ['  function', 'bundle KiB', 'init ms', 'hello ms', 'ratio'],
+        ['  function', 'bundle KiB', 'init ms', 'hello ms', 'ratio', 'SDK-only ms', 'ratio'],
         ...results.coldStart.map((c) => [
           `  ${c.function}`,
           (c.bundleBytes / 1024).toFixed(0),
           c.error ? `failed: ${c.error.slice(0, 60)}` : fmt(c.initMs, 1),
           fmt(c.helloInitMs, 1),
           fmt(c.ratioToHello),
+          fmt(c.sdkOnlyInitMs, 1),
+          fmt(c.ratioToSdkOnly),
         ]),
       ]),
     );
