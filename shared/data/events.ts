@@ -12,19 +12,17 @@
  * the event is finished (a lease does not move it: each move is an index delete + put). Sharding keeps a
  * burst of events (a 5,000-payout batch) off one GSI partition.
  */
-import { createHash } from 'node:crypto';
 import type { EventType } from '../domain/events.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { sendJobs } from './jobs.ts';
-import { keys } from './keys.ts';
+import { keys, shardOf } from './keys.ts';
 import type { TxStep } from './transactions.ts';
 
 export const OUTBOX_SHARDS = 8;
 
 export function outboxShard(messageId: string): string {
-  const n = createHash('sha256').update(messageId).digest()[0]! % OUTBOX_SHARDS;
-  return `OUTBOX#${n}`;
+  return `OUTBOX#${shardOf(messageId, OUTBOX_SHARDS)}`;
 }
 
 export function outboxSortKey(dueAt: Date, messageId: string): string {

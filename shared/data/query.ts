@@ -5,7 +5,8 @@
  * the last item returned, built from that item's own key attributes.
  */
 import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import * as z from 'zod';
+import { decodeCursor, encodeCursor, invalidCursor } from '../http/cursor.ts';
 import { config } from '../config.ts';
 import { documents } from './clients.ts';
 import { TABLE, type IndexName } from './table.ts';
@@ -37,9 +38,11 @@ function keyAttributesOf(index?: IndexName): string[] {
   return [...base, def.partitionKey, def.sortKey];
 }
 
-export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Promise<Page<T>> {
-  const keyAttributes = keyAttributesOf(q.index);
-  let startKey = await decodeCursor(q.cursor, q.scope);
+/** Items kept from one partition, from `startKey` on, until `limit` are kept or it runs out. */
+async function readKept(
+  q: PageQuery,
+  startKey: Record<string, unknown> | undefined,
+): Promise<{ kept: Record<string, unknown>[]; more: boolean }> {
   const kept: Record<string, unknown>[] = [];
   let more = true;
   while (kept.length < q.limit && more) {
@@ -68,11 +71,85 @@ export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Prom
       more = !readAll;
     }
   }
+  return { kept, more };
+}
+
+function keyOf(item: Record<string, unknown>, index?: IndexName): Record<string, unknown> {
+  return Object.fromEntries(keyAttributesOf(index).map((a) => [a, item[a]]));
+}
+
+export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Promise<Page<T>> {
+  const { kept, more } = await readKept(q, await decodeCursor(q.cursor, q.scope));
   const last = kept.at(-1);
-  const nextKey =
-    more && last ? Object.fromEntries(keyAttributes.map((a) => [a, last[a]])) : undefined;
+  const nextKey = more && last ? keyOf(last, q.index) : undefined;
   const items = q.index ? await hydrate(kept) : kept;
   return { items: items as T[], nextCursor: await encodeCursor(nextKey, q.scope) };
+}
+
+export interface ShardedPageQuery extends Omit<PageQuery, 'keyCondition' | 'consistentRead'> {
+  index: IndexName;
+  /** The index partitions one listing is written across (write sharding); read together, merged by sort key. */
+  partitions: readonly string[];
+}
+
+/**
+ * Where a sharded listing goes on, per partition in the query's order: 0 = not read yet, null = read to
+ * its end, or the base-table key and the index sort key of the last item returned from it (the index's
+ * partition key is the partition itself). Positional and compact: eight positions fit a cursor easily.
+ */
+const shardedCursorSchema = z.object({
+  p: z.array(z.union([z.literal(0), z.null(), z.tuple([z.string(), z.string(), z.string()])])),
+});
+type ShardPosition = z.infer<typeof shardedCursorSchema>['p'][number];
+
+/**
+ * A page of a listing written across several index partitions (scatter-gather): each partition is read
+ * from where it stopped for up to `limit` items, the candidates are merged by the index's sort key and
+ * the first `limit` kept; the cursor holds every partition's own position, so a page never skips or
+ * repeats an item. Costs one Query per partition per page instead of one.
+ */
+export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPageQuery): Promise<Page<T>> {
+  const { partitionKey, sortKey } = TABLE.indexes.find((i) => i.name === q.index)!;
+  const decoded = await decodeCursor(q.cursor, q.scope);
+  const parsed = decoded === undefined ? undefined : shardedCursorSchema.safeParse(decoded);
+  if (parsed && (!parsed.success || parsed.data.p.length !== q.partitions.length)) throw invalidCursor();
+  const positions: ShardPosition[] = parsed?.data.p ?? q.partitions.map(() => 0);
+  const startKeyOf = (partition: string, position: [string, string, string]) => ({
+    [TABLE.partitionKey]: position[0],
+    [TABLE.sortKey]: position[1],
+    [partitionKey]: partition,
+    [sortKey]: position[2],
+  });
+
+  const reads = await Promise.all(
+    q.partitions.map(async (partition, n) => {
+      const position = positions[n]!;
+      if (position === null) return { n, kept: [] as Record<string, unknown>[], more: false };
+      const read = await readKept(
+        { ...q, keyCondition: `${partitionKey} = :partition`, values: { ...q.values, ':partition': partition } },
+        position === 0 ? undefined : startKeyOf(partition, position),
+      );
+      return { n, ...read };
+    }),
+  );
+
+  const direction = q.newestFirst ? -1 : 1;
+  // Code-unit order, as DynamoDB orders the (ASCII) sort keys.
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const candidates = reads.flatMap((r) => r.kept.map((item) => ({ n: r.n, item })));
+  candidates.sort((a, b) => direction * order(String(a.item[sortKey]), String(b.item[sortKey])));
+  const taken = candidates.slice(0, q.limit);
+
+  let unfinished = false;
+  const next: ShardPosition[] = reads.map((r) => {
+    const mine = taken.filter((t) => t.n === r.n);
+    if (mine.length === r.kept.length && !r.more) return null;
+    unfinished = true;
+    const last = mine.at(-1)?.item;
+    return last ? [String(last[TABLE.partitionKey]), String(last[TABLE.sortKey]), String(last[sortKey])] : positions[r.n]!;
+  });
+  const items = await hydrate(taken.map((t) => t.item));
+  return { items: items as T[], nextCursor: await encodeCursor(unfinished ? { p: next } : undefined, q.scope) };
 }
 
 /**

@@ -21,11 +21,14 @@ export async function encodeCursor(lastKey: Key | undefined, scope: string): Pro
   return `${payload}.${sign(cursorKey, payload)}`;
 }
 
+/** The 400 for a cursor that was not issued for this query (or whose content makes no sense to it). */
+export function invalidCursor(): DomainError {
+  return new DomainError('validation_failed', 'The cursor is not valid for this query', [{ path: 'cursor', message: 'invalid cursor' }]);
+}
+
 export async function decodeCursor(cursor: string | undefined, scope: string): Promise<Key | undefined> {
   if (cursor === undefined) return undefined;
-  const invalid = new DomainError('validation_failed', 'The cursor is not valid for this query', [
-    { path: 'cursor', message: 'invalid cursor' },
-  ]);
+  const invalid = invalidCursor();
   const [payload, signature, extra] = cursor.split('.');
   if (!payload || !signature || extra !== undefined) throw invalid;
   const { cursorKey } = await appSecrets();
