@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-s
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { newId } from '#shared/ids';
+import { payoutListKeys } from '#shared/data/payouts';
 import type { Meter } from './meter.ts';
 import type { Progress } from './progress.ts';
 import type { ApprovalsResult } from './report.ts';
@@ -232,10 +233,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
                 ...payout,
                 requestedMessageId: requestedMessage,
                 updatedAt: at,
-                gsi1pk: 'PAYOUTS',
-                gsi1sk: payoutId,
-                gsi2pk: 'PAY#STATUS#queued',
-                gsi2sk: payoutId,
+                ...payoutListKeys({ payoutId, status: 'queued', batchId: null }),
               },
               ConditionExpression: 'attribute_not_exists(pk)',
             },

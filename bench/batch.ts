@@ -15,6 +15,7 @@ import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { ensureQueue } from '#local/resources';
 import { ulid } from 'ulid';
 import { newId } from '#shared/ids';
+import { payoutListKeys } from '#shared/data/payouts';
 import { QUEUES } from '#shared/queues';
 import { startReceiver } from '#test/support/receiver';
 import type { Meter } from './meter.ts';
@@ -173,7 +174,7 @@ async function rawBatch(
               UpdateExpression: 'SET #status = :to, updatedAt = :at, gsi2pk = :gsi2pk, sentAt = :at, attempts = :attempts',
               ConditionExpression: '#status = :from',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':from': 'queued', ':to': 'sent', ':at': at, ':gsi2pk': 'PAY#STATUS#sent', ':attempts': 1 },
+              ExpressionAttributeValues: { ':from': 'queued', ':to': 'sent', ':at': at, ':gsi2pk': payoutListKeys({ payoutId, status: 'sent', batchId }).gsi2pk, ':attempts': 1 },
             },
           },
           {
@@ -237,7 +238,7 @@ async function rawBatch(
           const messageId = newId('message');
           const payout = {
             payoutId, disbursementId: null, batchId, fundId: 'fund_raw', countyCode: '532530', amount: AMOUNT, currency: 'CNY',
-            beneficiary: beneficiary(n), status: 'queued', attempts: 0, createdAt: at, sentAt: null, settledAt: null, bankReference: null, failureReason: null,
+            beneficiary: beneficiary(n), status: 'queued' as const, attempts: 0, createdAt: at, sentAt: null, settledAt: null, bankReference: null, failureReason: null,
           };
           return { payout, messageId, n };
         });
@@ -245,7 +246,7 @@ async function rawBatch(
           new BatchWriteCommand({
             RequestItems: {
               [tableName]: payouts.flatMap(({ payout, messageId }) => [
-                { PutRequest: { Item: { pk: `PAY#${payout.payoutId}`, sk: 'PAY', type: 'payout', ...payout, gsi1pk: 'PAYOUTS', gsi1sk: payout.payoutId, gsi2pk: 'PAY#STATUS#queued', gsi2sk: payout.payoutId, gsi3pk: `BAT#${batchId}#PAY`, gsi3sk: payout.payoutId } } },
+                { PutRequest: { Item: { pk: `PAY#${payout.payoutId}`, sk: 'PAY', type: 'payout', ...payout, ...payoutListKeys(payout) } } },
                 { PutRequest: { Item: { pk: `EVT#${messageId}`, sk: 'EVT', type: 'event', messageId, eventType: 'payout.requested', subject: payout.payoutId, timestamp: at, data: payout, status: 'pending', createdAt: at, gsi4pk: 'OUTBOX#0', gsi4sk: `${at}#${messageId}` } } },
               ]),
             },

@@ -4,8 +4,11 @@
  * Item `PAY#<id> / PAY` keeps the full account number (the finance system needs it to pay; the
  * table is KMS-encrypted) and `requestedMessageId`, the id of its `payout.requested` event, so a
  * redelivery re-arms the same webhook message. Responses and every other event mask the account.
- * Listings (newest first, ids are ULIDs): `gsi1pk = PAYOUTS` (all), `gsi2pk = PAY#STATUS#<status>`
- * (by status, moved on every transition), `gsi3pk = BAT#<batchId>#PAY` (payouts of a batch).
+ * Listings (newest first, ids are ULIDs), each written across PAYOUT_LIST_SHARDS partitions because a
+ * 5,000-payout batch creates and moves its payouts in a burst and one index partition takes about 1,000
+ * writes a second: `gsi1pk = PAYOUTS#<n>` (all), `gsi2pk = PAY#STATUS#<status>#<n>` (by status, moved
+ * on every transition), `gsi3pk = BAT#<batchId>#PAY#<n>` (payouts of a batch), n = shardOf(payoutId).
+ * Lists read the shards together (queryShardedPage).
  *
  * Every transition is one transaction with its condition on the payout's status, an audit entry and,
  * where a subscriber must hear of it, its outbox event.
@@ -32,9 +35,9 @@ import { payoutOutcomeSteps } from './disbursements.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import type { Actor } from './funds.ts';
 import { ledgerStep } from './funds.ts';
-import { keys } from './keys.ts';
+import { keys, shardOf } from './keys.ts';
 import { eventRedeliveryStep } from './outbox.ts';
-import { getItem, queryPage, type Page } from './query.ts';
+import { getItem, queryShardedPage, type Page } from './query.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 /** Actor recorded for transitions the webhook worker drives. */
@@ -44,7 +47,27 @@ export interface StoredPayout extends Payout {
   requestedMessageId: string;
 }
 
-const statusIndexKey = (status: PayoutStatus) => `PAY#STATUS#${status}`;
+export const PAYOUT_LIST_SHARDS = 8;
+
+const SHARDS = Array.from({ length: PAYOUT_LIST_SHARDS }, (_, n) => n);
+const allPayouts = (shard: number) => `PAYOUTS#${shard}`;
+const byStatus = (status: PayoutStatus, shard: number) => `PAY#STATUS#${status}#${shard}`;
+const ofBatch = (batchId: string, shard: number) => `BAT#${batchId}#PAY#${shard}`;
+
+/** The list index keys of a payout (the bench's raw baselines write the same). */
+export function payoutListKeys(payout: Pick<Payout, 'payoutId' | 'status' | 'batchId'>): Record<string, string> {
+  const shard = shardOf(payout.payoutId, PAYOUT_LIST_SHARDS);
+  return {
+    gsi1pk: allPayouts(shard),
+    gsi1sk: payout.payoutId,
+    gsi2pk: byStatus(payout.status, shard),
+    gsi2sk: payout.payoutId,
+    ...(payout.batchId ? { gsi3pk: ofBatch(payout.batchId, shard), gsi3sk: payout.payoutId } : {}),
+  };
+}
+
+/** The by-status partition a payout moves to. */
+const statusIndexKey = (status: PayoutStatus, payoutId: string) => byStatus(status, shardOf(payoutId, PAYOUT_LIST_SHARDS));
 
 export function toPayout(item: Record<string, unknown>): StoredPayout {
   return {
@@ -85,11 +108,7 @@ export function payoutPutStep(payout: Payout, requestedMessageId: string): TxSte
           ...payout,
           requestedMessageId,
           updatedAt: payout.createdAt,
-          gsi1pk: 'PAYOUTS',
-          gsi1sk: payout.payoutId,
-          gsi2pk: statusIndexKey(payout.status),
-          gsi2sk: payout.payoutId,
-          ...(payout.batchId ? { gsi3pk: `BAT#${payout.batchId}#PAY`, gsi3sk: payout.payoutId } : {}),
+          ...payoutListKeys(payout),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
@@ -124,21 +143,22 @@ export async function listPayouts(filter: {
   cursor?: string;
 }): Promise<Page<Payout>> {
   const scope = `payouts|${filter.status ?? ''}|${filter.batchId ?? ''}`;
-  const page = filter.batchId
-    ? await queryPage({
+  const { batchId, status } = filter;
+  const page = batchId
+    ? await queryShardedPage({
         index: 'gsi3',
-        keyCondition: 'gsi3pk = :pk',
-        values: { ':pk': `BAT#${filter.batchId}#PAY`, ...(filter.status ? { ':status': filter.status } : {}) },
-        ...(filter.status ? { filter: '#status = :status', names: { '#status': 'status' } } : {}),
+        partitions: SHARDS.map((n) => ofBatch(batchId, n)),
+        values: status ? { ':status': status } : {},
+        ...(status ? { filter: '#status = :status', names: { '#status': 'status' } } : {}),
         newestFirst: true,
         limit: filter.limit,
         cursor: filter.cursor,
         scope,
       })
-    : await queryPage({
-        index: filter.status ? 'gsi2' : 'gsi1',
-        keyCondition: filter.status ? 'gsi2pk = :pk' : 'gsi1pk = :pk',
-        values: { ':pk': filter.status ? statusIndexKey(filter.status) : 'PAYOUTS' },
+    : await queryShardedPage({
+        index: status ? 'gsi2' : 'gsi1',
+        partitions: SHARDS.map((n) => (status ? byStatus(status, n) : allPayouts(n))),
+        values: {},
         newestFirst: true,
         limit: filter.limit,
         cursor: filter.cursor,
@@ -159,7 +179,7 @@ function payoutMoveStep(
     ':from': payout.status,
     ':to': to,
     ':at': now.toISOString(),
-    ':gsi2pk': statusIndexKey(to),
+    ':gsi2pk': statusIndexKey(to, payout.payoutId),
   };
   const assignments = ['#status = :to', 'updatedAt = :at', 'gsi2pk = :gsi2pk'];
   Object.entries(set).forEach(([name, value], i) => {
@@ -266,7 +286,7 @@ function sentStep(payout: StoredPayout, attempts: number, now: Date): TxStep {
           ':from': payout.status,
           ':to': 'sent',
           ':at': now.toISOString(),
-          ':gsi2pk': statusIndexKey('sent'),
+          ':gsi2pk': statusIndexKey('sent', payout.payoutId),
           ':attempts': attempts,
         },
       },

@@ -40,10 +40,13 @@ export const Reason = z.strictObject({ reason: NonBlank(500) }).meta({ id: 'Reas
 
 export const EmptyBody = z.strictObject({}).meta({ id: 'EmptyBody' });
 
+/** The longest cursor a list route accepts (the ones we issue stay below it). */
+export const MAX_CURSOR_LENGTH = 2048;
+
 /** Query parameters of every list route. */
 export const Page = {
   limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(2048).optional(),
+  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
 };
 
 export function pageOf<T extends z.ZodType>(item: T, id: string) {
