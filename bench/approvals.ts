@@ -12,6 +12,8 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { newId } from '#shared/ids';
 import { payoutListKeys } from '#shared/data/payouts';
+import { outboxShard } from '#shared/data/events';
+import { packEventData } from '#shared/data/event-body';
 import type { Meter } from './meter.ts';
 import type { Progress } from './progress.ts';
 import type { ApprovalsResult } from './report.ts';
@@ -167,7 +169,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
     const approvedMessage = newId('message', now.getTime());
     const requestedMessage = newId('message', now.getTime());
     const { pk: _pk, sk: _sk, gsi1pk: _1, gsi1sk: _2, gsi2pk: _3, gsi2sk: _4, gsi3pk: _5, gsi3sk: _6, version: _v, type: _t, ...publicForm } = d;
-    const event = (messageId: string, eventType: string, subject: string, data: unknown) => ({
+    const event = (messageId: string, eventType: string, subject: string, data: Record<string, unknown>) => ({
       Put: {
         TableName: tableName,
         Item: {
@@ -178,10 +180,9 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
           eventType,
           subject,
           timestamp: at,
-          data,
+          data: packEventData(data),
           status: 'pending',
-          createdAt: at,
-          gsi4pk: `OUTBOX#${createHash('sha256').update(messageId).digest()[0]! % 8}`,
+          gsi4pk: outboxShard(messageId),
           gsi4sk: `${at}#${messageId}`,
         },
         ConditionExpression: 'attribute_not_exists(pk)',

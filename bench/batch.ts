@@ -16,6 +16,8 @@ import { ensureQueue } from '#local/resources';
 import { ulid } from 'ulid';
 import { newId } from '#shared/ids';
 import { payoutListKeys } from '#shared/data/payouts';
+import { outboxShard } from '#shared/data/events';
+import { packEventData } from '#shared/data/event-body';
 import { QUEUES } from '#shared/queues';
 import { startReceiver } from '#test/support/receiver';
 import type { Meter } from './meter.ts';
@@ -247,7 +249,7 @@ async function rawBatch(
             RequestItems: {
               [tableName]: payouts.flatMap(({ payout, messageId }) => [
                 { PutRequest: { Item: { pk: `PAY#${payout.payoutId}`, sk: 'PAY', type: 'payout', ...payout, ...payoutListKeys(payout) } } },
-                { PutRequest: { Item: { pk: `EVT#${messageId}`, sk: 'EVT', type: 'event', messageId, eventType: 'payout.requested', subject: payout.payoutId, timestamp: at, data: payout, status: 'pending', createdAt: at, gsi4pk: 'OUTBOX#0', gsi4sk: `${at}#${messageId}` } } },
+                { PutRequest: { Item: { pk: `EVT#${messageId}`, sk: 'EVT', type: 'event', messageId, eventType: 'payout.requested', subject: payout.payoutId, timestamp: at, data: packEventData(payout), status: 'pending', gsi4pk: outboxShard(messageId), gsi4sk: `${at}#${messageId}` } } },
               ]),
             },
           }),

@@ -23,6 +23,7 @@ import { config } from '../config.ts';
 import { logger } from '../logger.ts';
 import { documents } from './clients.ts';
 import { keys } from './keys.ts';
+import { eventData } from './event-body.ts';
 import { OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
 import type { TxStep } from './transactions.ts';
 import { getItem } from './query.ts';
@@ -66,9 +67,10 @@ function toOutboxEvent(item: Record<string, unknown>): OutboxEvent {
     messageId: item.messageId as string,
     eventType: item.eventType as EventType,
     timestamp: item.timestamp as string,
-    data: (item.data as Record<string, unknown>) ?? {},
+    data: eventData(item),
     status: item.status as EventStatus,
     subject: item.subject as string,
+    // Items written before `createdAt` was dropped (it always equals the timestamp) still carry it.
     createdAt: (item.createdAt as string | undefined) ?? (item.timestamp as string),
     round: (item.round as number | undefined) ?? 0,
     deliveries: (item.deliveries as Record<string, EndpointDelivery> | undefined) ?? {},

@@ -18,6 +18,7 @@ import { ensureSecretsFiles } from '#local/keys';
 import { ensureQueues, ensureTable, queueUrlsOf, type QueueUrls } from '#local/resources';
 import { resetConfig } from '#shared/config';
 import { resetSecrets } from '#shared/secrets';
+import { eventData } from '#shared/data/event-body';
 
 export interface LocalServices {
   tableName: string;
@@ -26,7 +27,7 @@ export interface LocalServices {
   queueUrls: QueueUrls;
   dynamoEndpoint: string;
   sqsEndpoint: string;
-  /** Every item of this file's table, unmarshalled. */
+  /** Every item of this file's table, unmarshalled, event bodies decoded. */
   scanTable(): Promise<Record<string, unknown>[]>;
   /** Receives and deletes whatever is visible on the queue now; returns what it took. */
   drainQueue(url: string): Promise<Message[]>;
@@ -81,7 +82,9 @@ export async function useLocalServices(options: { env?: Record<string, string> }
       for await (const page of paginateScan({ client: documents }, { TableName: tableName, ConsistentRead: true })) {
         items.push(...((page.Items ?? []) as Record<string, unknown>[]));
       }
-      return items;
+      // Event bodies are stored compressed: decoded here, so every test that reads or searches the table
+      // (for an account number, a national ID) sees what they hold.
+      return items.map((item) => (item.type === 'event' ? { ...item, data: eventData(item) } : item));
     },
     async drainQueue(url: string) {
       const taken: Message[] = [];
