@@ -4,6 +4,7 @@
  * process configures handlers exactly as `npm start` does.
  */
 import type { QueueUrls } from './resources.ts';
+import type { SecretsFiles } from './keys.ts';
 
 /** DynamoDB Local and fauxqs accept any credentials; static ones keep the SDK from looking for real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -17,12 +18,11 @@ export function localRegion(): string {
 export interface HandlerEnvironmentInput {
   tableName: string;
   queueUrls: QueueUrls;
-  secretsFile: string;
   /**
-   * The national-ID hash key's file. Deployed, only the stations function gets PII_SECRETS_ARN; here one
-   * process serves every function, so all of them see it.
+   * The app secret's and the national-ID hash key's files. Deployed, only the stations function gets
+   * PII_SECRETS_ARN; here one process serves every function, so all of them see both.
    */
-  piiSecretsFile: string;
+  secretsFiles: SecretsFiles;
   dynamoEndpoint: string;
   sqsEndpoint: string;
   sweepSeconds: number;
@@ -33,8 +33,8 @@ export function handlerEnvironment(input: HandlerEnvironmentInput): Record<strin
     TABLE_NAME: input.tableName,
     DELIVERY_QUEUE_URL: input.queueUrls.delivery,
     EXPANSION_QUEUE_URL: input.queueUrls.expansion,
-    APP_SECRETS_FILE: input.secretsFile,
-    PII_SECRETS_FILE: input.piiSecretsFile,
+    APP_SECRETS_FILE: input.secretsFiles.app,
+    PII_SECRETS_FILE: input.secretsFiles.pii,
     AWS_ENDPOINT_URL_DYNAMODB: input.dynamoEndpoint,
     AWS_ENDPOINT_URL_SQS: input.sqsEndpoint,
     AWS_REGION: localRegion(),

@@ -167,8 +167,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...handlerEnvironment({
         tableName,
         queueUrls,
-        secretsFile: secretsFiles.app,
-        piiSecretsFile: secretsFiles.pii,
+        secretsFiles,
         dynamoEndpoint,
         sqsEndpoint,
         sweepSeconds,

@@ -57,8 +57,7 @@ export async function useLocalServices(options: { env?: Record<string, string> }
     ...handlerEnvironment({
       tableName,
       queueUrls,
-      secretsFile: secretsFiles.app,
-      piiSecretsFile: secretsFiles.pii,
+      secretsFiles,
       dynamoEndpoint,
       sqsEndpoint,
       sweepSeconds: 60,
