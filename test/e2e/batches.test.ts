@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
 import { startFinanceReceiver } from '../../scripts/finance-receiver.ts';
+import { eventually } from '#test/support/eventually';
 
 const COUNTY = '530102';
 const ROWS = 500;
@@ -22,16 +23,6 @@ const financeSecrets: string[] = [];
 
 const admin = { roles: 'fund-admin', sub: 'admin-wang' };
 const requester = { roles: 'requester', sub: 'requester-li' };
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Rows whose amount is a multiple of 7 bounce at the bank. */
 const bounces = (amount: number) => amount % 7 === 0;

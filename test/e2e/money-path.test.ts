@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
 import { startFinanceReceiver } from '../../scripts/finance-receiver.ts';
+import { eventually } from '#test/support/eventually';
 
 const COUNTY = '530102';
 const ACCOUNT_NUMBER = '6228480012345678901';
@@ -23,16 +24,6 @@ const financeSecrets: string[] = [];
 const admin = { roles: 'fund-admin', sub: 'admin-wang' };
 const requester = { roles: 'requester', sub: 'requester-li' };
 const approver = { roles: 'approver', sub: 'approver-zhao' };
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 beforeAll(async () => {
   rt = await startTestRuntime({ env: { WEBHOOK_RETRY_SCHEDULE: '1,1,1' } });

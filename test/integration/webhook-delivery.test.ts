@@ -18,6 +18,7 @@ import type { Payout } from '#shared/domain/payouts';
 import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import type { TxStep } from '#shared/data/transactions';
+import { eventually } from '#test/support/eventually';
 
 const TEST_ENV = { WEBHOOK_RETRY_SCHEDULE: '1,1,1', WEBHOOK_TIMEOUT_MS: '2000', OUTBOX_SWEEP_SECONDS: '1' };
 const ACTOR = { sub: 'admin-1', correlationId: 'test' };
@@ -140,16 +141,6 @@ async function commitEvents(eventType: EventType, count: number, options: { enqu
   const ids = events.map((e) => e.messageId);
   if (options.enqueue ?? true) await data.enqueueEvents(ids);
   return ids;
-}
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 const idsOf = (requests: ReceivedRequest[]) => requests.map((r) => r.headers['webhook-id'] as string);
