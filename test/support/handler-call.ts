@@ -3,6 +3,7 @@
  * claims as the authorizer flattens them), for integration tests that need no HTTP server.
  */
 import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { lambdaContext } from '#local/invoke';
 import { compileRoutes, matchRoute } from '#local/http-adapter';
@@ -86,4 +87,14 @@ export function handlerCaller(
       text,
     };
   };
+}
+
+/** Each reply is a client error in the contract's form: 4xx, problem+json, with a code. */
+export function expectClientProblems(replies: readonly Reply[]): void {
+  for (const r of replies) {
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.status).toBeLessThan(500);
+    expect(r.contentType).toBe('application/problem+json');
+    expect(typeof r.body.code).toBe('string');
+  }
 }
