@@ -17,7 +17,7 @@ import { packEventData } from '#shared/data/event-body';
 import type { Meter } from './meter.ts';
 import type { Progress } from './progress.ts';
 import type { ApprovalsResult } from './report.ts';
-import { beneficiary, expectStatus, fundedCounty, roles, type Phase, type Services } from './stack.ts';
+import { benchSetup, beneficiary, expectStatus, roles, type Phase, type Services } from './stack.ts';
 import { median, percentile, perSecond, ratio, runConcurrently } from './stats.ts';
 
 export interface ApprovalsOptions {
@@ -30,10 +30,11 @@ export interface ApprovalsOptions {
 const AMOUNT = 10_000;
 
 export async function benchApprovals(phase: Phase, services: Services, meter: Meter, show: Progress, options: ApprovalsOptions): Promise<ApprovalsResult> {
-  const adminToken = await phase.token(roles.admin.roles, roles.admin.sub);
-  const requesterToken = await phase.token(roles.requester.roles, roles.requester.sub);
-  const approverToken = await phase.token(roles.approver.roles, roles.approver.sub);
-  const { fundId, countyCode } = await fundedCounty(phase, adminToken);
+  const {
+    tokens: { requester: requesterToken, approver: approverToken },
+    fundId,
+    countyCode,
+  } = await benchSetup(phase);
 
   const total = options.perRound * options.rounds * 2;
   const ids: string[] = [];

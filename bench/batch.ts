@@ -23,7 +23,7 @@ import { startReceiver } from '#test/support/receiver';
 import type { Meter } from './meter.ts';
 import type { Progress } from './progress.ts';
 import type { BatchResult } from './report.ts';
-import { beneficiary, expectStatus, fundedCounty, roles, type Phase, type Services } from './stack.ts';
+import { benchSetup, beneficiary, type Phase, type Services } from './stack.ts';
 import { perSecond, ratio } from './stats.ts';
 
 const AMOUNT = 10_000;
@@ -62,18 +62,11 @@ export async function benchBatch(
     ...extra,
   });
 
-  const adminToken = await phase.token(roles.admin.roles, roles.admin.sub);
-  const requesterToken = await phase.token(roles.requester.roles, roles.requester.sub);
-  const approverToken = await phase.token(roles.approver.roles, roles.approver.sub);
-  const { fundId, countyCode } = await fundedCounty(phase, adminToken);
-  expectStatus(
-    await phase.api('POST', '/v1/webhook-endpoints', {
-      token: adminToken,
-      body: { url: `${receiverUrl}/finance`, events: ['payout.requested'], description: 'bench finance system' },
-    }),
-    201,
-    'webhook endpoint',
-  );
+  const {
+    tokens: { requester: requesterToken, approver: approverToken },
+    fundId,
+    countyCode,
+  } = await benchSetup(phase, { financeReceiverUrl: receiverUrl });
 
   show.update(`creating a batch of ${options.items}`);
   const items = Array.from({ length: options.items }, (_, n) => ({ beneficiary: beneficiary(n), amount: AMOUNT }));

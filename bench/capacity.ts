@@ -14,7 +14,7 @@ import type { Meter } from './meter.ts';
 import { PRICES, usdPerMillion, type LifecycleUsage } from './pricing.ts';
 import type { Progress } from './progress.ts';
 import type { CapacityResult } from './report.ts';
-import { beneficiary, expectStatus, fundedCounty, roles, type Phase, type Services } from './stack.ts';
+import { benchSetup, beneficiary, expectStatus, roles, type Phase, type Services } from './stack.ts';
 
 export async function benchCapacity(
   phase: Phase,
@@ -24,19 +24,12 @@ export async function benchCapacity(
   show: Progress,
   lifecycles: number,
 ): Promise<CapacityResult> {
-  const adminToken = await phase.token(roles.admin.roles, roles.admin.sub);
-  const requesterToken = await phase.token(roles.requester.roles, roles.requester.sub);
-  const approverToken = await phase.token(roles.approver.roles, roles.approver.sub);
+  const {
+    tokens: { requester: requesterToken, approver: approverToken },
+    fundId,
+    countyCode,
+  } = await benchSetup(phase, { financeReceiverUrl: receiverUrl });
   const financeToken = await phase.runtime.mintToken({ roles: [roles.finance.roles], sub: roles.finance.sub, machine: true });
-  const { fundId, countyCode } = await fundedCounty(phase, adminToken);
-  expectStatus(
-    await phase.api('POST', '/v1/webhook-endpoints', {
-      token: adminToken,
-      body: { url: `${receiverUrl}/finance`, events: ['payout.requested'], description: 'bench finance system' },
-    }),
-    201,
-    'webhook endpoint',
-  );
 
   // The bench's own eyes on the store and queue: plain clients, not metered.
   const config = { region: localRegion(), credentials: LOCAL_CREDENTIALS };

@@ -136,16 +136,30 @@ export function beneficiary(n: number) {
   };
 }
 
-/** A county, a fund and an allocation big enough for everything the phase approves. */
-export async function fundedCounty(phase: Phase, adminToken: string): Promise<{ fundId: string; countyCode: string }> {
+export interface BenchSetup {
+  tokens: { admin: string; requester: string; approver: string };
+  fundId: string;
+  countyCode: string;
+}
+
+/**
+ * What every phase starts from: the people's tokens, a county, a fund and an allocation big enough for
+ * everything the phase approves, and, given a receiver, the finance system's `payout.requested` endpoint.
+ */
+export async function benchSetup(phase: Phase, options: { financeReceiverUrl?: string } = {}): Promise<BenchSetup> {
+  const tokens = {
+    admin: await phase.token(roles.admin.roles, roles.admin.sub),
+    requester: await phase.token(roles.requester.roles, roles.requester.sub),
+    approver: await phase.token(roles.approver.roles, roles.approver.sub),
+  };
   expectStatus(
-    await phase.api('PUT', `/v1/counties/${COUNTY.code}`, { token: adminToken, body: { name: COUNTY.name, province: COUNTY.province } }),
+    await phase.api('PUT', `/v1/counties/${COUNTY.code}`, { token: tokens.admin, body: { name: COUNTY.name, province: COUNTY.province } }),
     201,
     'county',
   );
   const fund = expectStatus(
     await phase.api('POST', '/v1/funds', {
-      token: adminToken,
+      token: tokens.admin,
       idempotencyKey: randomUUID(),
       body: { name: 'Bench fund', currency: 'CNY', totalBudget: 1_000_000_000_000 },
     }),
@@ -154,9 +168,19 @@ export async function fundedCounty(phase: Phase, adminToken: string): Promise<{ 
   );
   const fundId = fund.body.fundId as string;
   expectStatus(
-    await phase.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY.code}`, { token: adminToken, body: { amount: 1_000_000_000_000 } }),
+    await phase.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY.code}`, { token: tokens.admin, body: { amount: 1_000_000_000_000 } }),
     200,
     'allocation',
   );
-  return { fundId, countyCode: COUNTY.code };
+  if (options.financeReceiverUrl) {
+    expectStatus(
+      await phase.api('POST', '/v1/webhook-endpoints', {
+        token: tokens.admin,
+        body: { url: `${options.financeReceiverUrl}/finance`, events: ['payout.requested'], description: 'bench finance system' },
+      }),
+      201,
+      'webhook endpoint',
+    );
+  }
+  return { tokens, fundId, countyCode: COUNTY.code };
 }
