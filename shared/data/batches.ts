@@ -53,7 +53,7 @@ import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
 import type { Page } from './query.ts';
 import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
-import { getItem } from './query.ts';
+import { getItem, requireItem } from './query.ts';
 
 /** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
 const ROW_CHUNK_BYTES = 350_000;
@@ -119,9 +119,7 @@ async function findBatch(batchId: string): Promise<StoredBatch | undefined> {
 }
 
 async function readBatch(batchId: string): Promise<StoredBatch> {
-  const b = await findBatch(batchId);
-  if (!b) throw notFound(`Batch ${batchId}`);
-  return b;
+  return toStoredBatch(await requireItem(keys.batch(batchId), `Batch ${batchId}`));
 }
 
 export async function getBatch(batchId: string): Promise<Batch> {

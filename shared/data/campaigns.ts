@@ -42,7 +42,7 @@ import { countyExistsStep } from './counties.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import { ledgerStep, type Actor } from './funds.ts';
 import { keys } from './keys.ts';
-import { getItem, queryPage, type Page } from './query.ts';
+import { getItem, queryPage, requireItem, type Page } from './query.ts';
 import { statsStep } from './county-stats.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
@@ -156,10 +156,8 @@ function liveIndexStep(
   };
 }
 
-async function campaignItem(campaignId: string): Promise<Record<string, unknown>> {
-  const Item = await getItem(keys.campaign(campaignId));
-  if (!Item) throw notFound(`Campaign ${campaignId}`);
-  return Item;
+function campaignItem(campaignId: string): Promise<Record<string, unknown>> {
+  return requireItem(keys.campaign(campaignId), `Campaign ${campaignId}`);
 }
 
 export async function getCampaign(campaignId: string, now: Date): Promise<Campaign> {

@@ -6,7 +6,7 @@ import { notFound } from '../domain/errors.ts';
 import { config } from '../config.ts';
 import { documents } from './clients.ts';
 import { keys } from './keys.ts';
-import { getItem, queryPage, type Page } from './query.ts';
+import { getItem, queryPage, requireItem, type Page } from './query.ts';
 
 export interface County {
   countyCode: string;
@@ -64,9 +64,7 @@ export async function findCounty(countyCode: string): Promise<County | undefined
 }
 
 export async function getCounty(countyCode: string): Promise<County> {
-  const county = await findCounty(countyCode);
-  if (!county) throw notFound(`County ${countyCode}`);
-  return county;
+  return toCounty(await requireItem(keys.county(countyCode), `County ${countyCode}`));
 }
 
 export async function listCounties(filter: {

@@ -40,7 +40,7 @@ import { enqueueEvents, eventStep } from './events.ts';
 import { getFundSettings, ledgerStep, type Actor } from './funds.ts';
 import { keys } from './keys.ts';
 import { payoutPutStep } from './payouts.ts';
-import { getItem, queryPage, type Page } from './query.ts';
+import { queryPage, requireItem, type Page } from './query.ts';
 import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
 
 interface StoredDisbursement extends Disbursement {
@@ -87,15 +87,8 @@ function publicDisbursement(d: StoredDisbursement): Disbursement {
   return maskDisbursement(rest);
 }
 
-async function findDisbursement(disbursementId: string): Promise<StoredDisbursement | undefined> {
-  const Item = await getItem(keys.disbursement(disbursementId));
-  return Item ? toDisbursement(Item) : undefined;
-}
-
 async function readDisbursement(disbursementId: string): Promise<StoredDisbursement> {
-  const d = await findDisbursement(disbursementId);
-  if (!d) throw notFound(`Disbursement ${disbursementId}`);
-  return d;
+  return toDisbursement(await requireItem(keys.disbursement(disbursementId), `Disbursement ${disbursementId}`));
 }
 
 export async function getDisbursement(disbursementId: string): Promise<Disbursement> {

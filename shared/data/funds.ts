@@ -13,7 +13,7 @@ import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
 import { countyExistsStep } from './counties.ts';
 import { keys } from './keys.ts';
-import { getItem, queryAll, queryPage, type Page } from './query.ts';
+import { getItem, queryAll, queryPage, requireItem, type Page } from './query.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 export interface Fund {
@@ -101,9 +101,7 @@ export async function createFund(
 }
 
 async function fundItem(fundId: string): Promise<FundItem> {
-  const Item = await getItem(keys.fund(fundId));
-  if (!Item) throw notFound(`Fund ${fundId}`);
-  return toFundItem(Item);
+  return toFundItem(await requireItem(keys.fund(fundId), `Fund ${fundId}`));
 }
 
 /** Every allocation of a fund, read consistently (a fund has at most a few thousand counties). */

@@ -15,7 +15,6 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { notFound } from '../domain/errors.ts';
 import {
   assertRedeliverable,
   becomesSent,
@@ -37,7 +36,7 @@ import type { Actor } from './funds.ts';
 import { ledgerStep } from './funds.ts';
 import { keys, shardOf } from './keys.ts';
 import { eventRedeliveryStep } from './outbox.ts';
-import { getItem, queryShardedPage, type Page } from './query.ts';
+import { getItem, queryShardedPage, requireItem, type Page } from './query.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 /** Actor recorded for transitions the webhook worker drives. */
@@ -131,9 +130,7 @@ export async function findPayout(payoutId: string): Promise<StoredPayout | undef
 }
 
 export async function getPayout(payoutId: string): Promise<StoredPayout> {
-  const payout = await findPayout(payoutId);
-  if (!payout) throw notFound(`Payout ${payoutId}`);
-  return payout;
+  return toPayout(await requireItem(keys.payout(payoutId), `Payout ${payoutId}`));
 }
 
 export async function listPayouts(filter: {

@@ -6,6 +6,7 @@
  */
 import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { notFound } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from '../http/cursor.ts';
 import { config } from '../config.ts';
 import { documents } from './clients.ts';
@@ -199,4 +200,11 @@ async function hydrate(partial: Record<string, unknown>[]): Promise<Record<strin
 export async function getItem<T = Record<string, unknown>>(key: { pk: string; sk: string }): Promise<T | undefined> {
   const { Item } = await documents.send(new GetCommand({ TableName: config().TABLE_NAME, Key: key, ConsistentRead: true }));
   return Item as T | undefined;
+}
+
+/** One item by its key, read consistently, or 404 `not_found` naming what was asked for (e.g. "Batch bat_…"). */
+export async function requireItem<T = Record<string, unknown>>(key: { pk: string; sk: string }, what: string): Promise<T> {
+  const item = await getItem<T>(key);
+  if (!item) throw notFound(what);
+  return item;
 }

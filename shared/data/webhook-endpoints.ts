@@ -16,7 +16,7 @@ import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
 import { documents } from './clients.ts';
 import { keys } from './keys.ts';
-import { getItem, queryAll, queryPage, type Page } from './query.ts';
+import { queryAll, queryPage, requireItem, type Page } from './query.ts';
 import { transact, type TxStep } from './transactions.ts';
 import type { Actor } from './funds.ts';
 
@@ -106,10 +106,8 @@ export async function createEndpoint(
   return { ...toEndpoint(item), secret };
 }
 
-async function endpointItem(endpointId: string): Promise<Record<string, unknown>> {
-  const Item = await getItem(keys.webhookEndpoint(endpointId));
-  if (!Item) throw notFound(`Webhook endpoint ${endpointId}`);
-  return Item;
+function endpointItem(endpointId: string): Promise<Record<string, unknown>> {
+  return requireItem(keys.webhookEndpoint(endpointId), `Webhook endpoint ${endpointId}`);
 }
 
 export async function getEndpoint(endpointId: string): Promise<WebhookEndpoint> {
