@@ -36,7 +36,7 @@ import {
   type ExpansionChunk,
 } from '../domain/batches.ts';
 import type { Approval, Purpose } from '../domain/disbursements.ts';
-import { DomainError, invalidState, notFound } from '../domain/errors.ts';
+import { DomainError, notFound } from '../domain/errors.ts';
 import type { Payout, PayoutStatus } from '../domain/payouts.ts';
 import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
@@ -51,9 +51,9 @@ import { findAllocation, getFundSettings, ledgerStep, type Actor } from './funds
 import { keys } from './keys.ts';
 import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
-import type { Page } from './query.ts';
 import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
-import { getItem, requireItem } from './query.ts';
+import { getItem, requireItem, type Page } from './query.ts';
+import { stationActiveStep } from './stations.ts';
 
 /** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
 const ROW_CHUNK_BYTES = 350_000;
@@ -221,21 +221,6 @@ async function assertStationsActive(stations: Map<string, number>, countyCode: s
       ]);
     }
   }
-}
-
-function stationActiveStep(stationId: string, countyCode: string): TxStep {
-  return {
-    item: {
-      ConditionCheck: {
-        TableName: config().TABLE_NAME,
-        Key: keys.station(stationId),
-        ConditionExpression: 'attribute_exists(pk) AND #status = :active AND countyCode = :county',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'active', ':county': countyCode },
-      },
-    },
-    onConditionFailed: () => invalidState(`Station ${stationId} is not active in county ${countyCode}`),
-  };
 }
 
 function allocationExistsStep(fundId: string, countyCode: string): TxStep {

@@ -28,7 +28,7 @@ import {
   type HistoryEntry,
   type Purpose,
 } from '../domain/disbursements.ts';
-import { DomainError, invalidState, notFound } from '../domain/errors.ts';
+import { DomainError } from '../domain/errors.ts';
 import type { Beneficiary, Payout, Settlement } from '../domain/payouts.ts';
 import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
@@ -41,6 +41,7 @@ import { getFundSettings, ledgerStep, type Actor } from './funds.ts';
 import { keys } from './keys.ts';
 import { payoutPutStep } from './payouts.ts';
 import { queryPage, requireItem, type Page } from './query.ts';
+import { stationActiveStep } from './stations.ts';
 import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
 
 interface StoredDisbursement extends Disbursement {
@@ -93,25 +94,6 @@ async function readDisbursement(disbursementId: string): Promise<StoredDisbursem
 
 export async function getDisbursement(disbursementId: string): Promise<Disbursement> {
   return publicDisbursement(await readDisbursement(disbursementId));
-}
-
-/** A station beneficiary must be active in the disbursement's county, at creation and again at the final approval. */
-function stationActiveStep(stationId: string, countyCode: string): TxStep {
-  return {
-    item: {
-      ConditionCheck: {
-        TableName: config().TABLE_NAME,
-        Key: keys.station(stationId),
-        ConditionExpression: 'attribute_exists(pk) AND #status = :active AND countyCode = :county',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'active', ':county': countyCode },
-      },
-    },
-    onConditionFailed: (old) =>
-      old
-        ? invalidState(`Station ${stationId} is not active in county ${countyCode}`)
-        : notFound(`Station ${stationId}`),
-  };
 }
 
 function allocationExistsStep(fundId: string, countyCode: string): TxStep {

@@ -12,7 +12,7 @@
  *   race-free. The national ID itself is never stored: only this keyed hash and its mask. The key is
  *   the PII secret's `piiHashKey` (shared/secrets.ts), which only the stations function can read.
  */
-import { DomainError, notFound } from '../domain/errors.ts';
+import { DomainError, invalidState, notFound } from '../domain/errors.ts';
 import { nationalIdHash } from '../domain/personal-data.ts';
 import {
   applyForStation,
@@ -244,4 +244,26 @@ export async function listStations(filter: {
     scope: `stations|${filter.countyCode ?? ''}|${filter.status ?? ''}`,
   });
   return { items: page.items.map(toStation), nextCursor: page.nextCursor };
+}
+
+/**
+ * A payment to a station requires it active in the payment's county: checked inside the transaction
+ * that creates a disbursement and again in the final approval of a disbursement or a batch.
+ */
+export function stationActiveStep(stationId: string, countyCode: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: keys.station(stationId),
+        ConditionExpression: 'attribute_exists(pk) AND #status = :active AND countyCode = :county',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'active', ':county': countyCode },
+      },
+    },
+    onConditionFailed: (old) =>
+      old
+        ? invalidState(`Station ${stationId} is not active in county ${countyCode}`)
+        : notFound(`Station ${stationId}`),
+  };
 }
