@@ -5,12 +5,13 @@
  * two event puts and the county report's update) and one SendMessageBatch. Both sides run at the same
  * concurrency, in alternating rounds, on disbursements created beforehand (one approver each).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
-import { newId } from '#shared/ids';
+import { newId, shardOf } from '#shared/ids';
+import { STATS_SHARDS } from '#shared/data/county-stats';
 import { payoutListKeys } from '#shared/data/payouts';
 import { outboxShard } from '#shared/data/events';
 import { packEventData } from '#shared/data/event-body';
@@ -265,7 +266,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
           {
             Update: {
               TableName: tableName,
-              Key: { pk: `COUNTY#${d.countyCode}`, sk: `STATS#disbursements#${createHash('sha256').update(disbursementId).digest()[0]! % 10}` },
+              Key: { pk: `COUNTY#${d.countyCode}`, sk: `STATS#disbursements#${shardOf(disbursementId, STATS_SHARDS)}` },
               UpdateExpression: 'SET #type = :type, topic = :topic ADD #a0 :v0, #a1 :v1, #a2 :v2, #a3 :v3',
               ExpressionAttributeNames: { '#type': 'type', '#a0': 'pendingApprovalCount', '#a1': 'pendingApprovalAmount', '#a2': 'approvedCount', '#a3': 'approvedAmount' },
               ExpressionAttributeValues: { ':type': 'county-stats', ':topic': 'disbursements', ':v0': -1, ':v1': -d.amount, ':v2': 1, ':v3': d.amount },

@@ -1,4 +1,5 @@
 /** Prefixed, sortable ULIDs: `fund_01J…`. The prefix says what the id names. */
+import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 
 export const ID_PREFIXES = {
@@ -29,4 +30,13 @@ export function idPattern(kind: IdKind): RegExp {
 
 export function isId(kind: IdKind, value: string): boolean {
   return idPattern(kind).test(value);
+}
+
+/**
+ * A stable shard number 0..shards-1 for an id: write sharding for what a burst writes at once (the
+ * outbox, the payout lists, the county and batch counters); one partition takes about 1,000 writes a second.
+ */
+export function shardOf(id: string, shards: number): number {
+  // One byte of the hash: enough for up to 256 shards.
+  return createHash('sha256').update(id).digest()[0]! % shards;
 }

@@ -10,9 +10,9 @@
  *   clock: shared/data/campaigns.ts derives them from each county's live campaign windows)
  * - stations: applied, active, suspended
  */
-import { createHash } from 'node:crypto';
 import { queryAll } from './query.ts';
 import { config } from '../config.ts';
+import { shardOf } from '../ids.ts';
 import { keys } from './keys.ts';
 import type { TxStep } from './transactions.ts';
 
@@ -20,9 +20,6 @@ export type StatsTopic = 'disbursements' | 'campaigns' | 'stations';
 
 export const STATS_SHARDS = 10;
 
-function shardOf(seed: string): number {
-  return createHash('sha256').update(seed).digest()[0]! % STATS_SHARDS;
-}
 
 /** Adds (or subtracts) the deltas; `seed` (an entity id) picks the shard, so one entity always hits one item. */
 export function statsStep(countyCode: string, topic: StatsTopic, deltas: Record<string, number>, seed: string): TxStep {
@@ -38,7 +35,7 @@ export function statsStep(countyCode: string, topic: StatsTopic, deltas: Record<
     item: {
       Update: {
         TableName: config().TABLE_NAME,
-        Key: keys.countyStats(countyCode, `${topic}#${shardOf(seed)}`),
+        Key: keys.countyStats(countyCode, `${topic}#${shardOf(seed, STATS_SHARDS)}`),
         UpdateExpression: `SET #type = :type, topic = :topic ADD ${adds.join(', ')}`,
         ExpressionAttributeNames: { ...names, '#type': 'type' },
         ExpressionAttributeValues: { ...values, ':type': 'county-stats', ':topic': topic },

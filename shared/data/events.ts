@@ -18,11 +18,11 @@
  * write unit instead of two (./event-body.ts).
  */
 import type { EventType } from '../domain/events.ts';
-import { newId } from '../ids.ts';
+import { newId, shardOf } from '../ids.ts';
 import { packEventData } from './event-body.ts';
 import { config } from '../config.ts';
 import { sendJobs } from './jobs.ts';
-import { keys, shardOf } from './keys.ts';
+import { keys } from './keys.ts';
 import type { TxStep } from './transactions.ts';
 
 export const OUTBOX_SHARDS = 8;

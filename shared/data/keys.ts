@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * Key builders for every item in the single table, in one place (DeBrie / ElectroDB style).
  * `pk`/`sk` address an item; `gsiN` values put it into a listing. Audit entries live in their
@@ -26,11 +24,3 @@ export const keys = {
 
 export type ItemKey = { pk: string; sk: string };
 
-/**
- * A stable shard number 0..shards-1 for an id: write sharding for index partitions that a burst writes
- * at once (the outbox, the payout lists), each partition being good for about 1,000 writes a second.
- */
-export function shardOf(id: string, shards: number): number {
-  // One byte of the hash: enough for up to 256 shards.
-  return createHash('sha256').update(id).digest()[0]! % shards;
-}

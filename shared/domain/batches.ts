@@ -14,6 +14,7 @@ import {
   type DisbursementStatus,
   type Purpose,
 } from './disbursements.ts';
+import { shardOf } from '../ids.ts';
 import { invalidState } from './errors.ts';
 import type { Beneficiary, Payout, PayoutStatus } from './payouts.ts';
 import type { Role } from './roles.ts';
@@ -176,7 +177,7 @@ export function payoutOfItem(
 export const COUNTER_SHARDS = 16;
 
 export function counterShard(payoutId: string): number {
-  return createHash('sha256').update(payoutId).digest()[0]! % COUNTER_SHARDS;
+  return shardOf(payoutId, COUNTER_SHARDS);
 }
 
 export const COUNT_NAME: Record<PayoutStatus, keyof BatchCounts> = {
