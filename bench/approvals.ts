@@ -13,6 +13,7 @@ import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { newId, shardOf } from '#shared/ids';
 import { STATS_SHARDS } from '#shared/data/county-stats';
 import { payoutListKeys } from '#shared/data/payouts';
+import { queuedPayout } from '#shared/domain/payouts';
 import { outboxShard } from '#shared/data/events';
 import { packEventData } from '#shared/data/event-body';
 import type { Meter } from './meter.ts';
@@ -151,27 +152,11 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
     const payoutId = newId('payout', now.getTime());
     const approvals = [{ approver, at, comment: null }];
     const entry = { at, actor: approver, action: 'approved', fromStatus: 'pending_approval', toStatus: 'approved' };
-    const payout = {
-      payoutId,
-      disbursementId,
-      batchId: null,
-      fundId: d.fundId,
-      countyCode: d.countyCode,
-      amount: d.amount,
-      currency: 'CNY',
-      beneficiary: d.beneficiary,
-      status: 'queued',
-      attempts: 0,
-      createdAt: at,
-      sentAt: null,
-      settledAt: null,
-      bankReference: null,
-      failureReason: null,
-    };
+    const payout = queuedPayout({ payoutId, disbursementId, batchId: null, fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, beneficiary: d.beneficiary }, at);
     const approvedMessage = newId('message', now.getTime());
     const requestedMessage = newId('message', now.getTime());
     const { pk: _pk, sk: _sk, gsi1pk: _1, gsi1sk: _2, gsi2pk: _3, gsi2sk: _4, gsi3pk: _5, gsi3sk: _6, version: _v, type: _t, ...publicForm } = d;
-    const event = (messageId: string, eventType: string, subject: string, data: Record<string, unknown>) => ({
+    const event = (messageId: string, eventType: string, subject: string, data: object) => ({
       Put: {
         TableName: tableName,
         Item: {

@@ -16,6 +16,7 @@ import { ensureQueue } from '#local/resources';
 import { ulid } from 'ulid';
 import { newId } from '#shared/ids';
 import { payoutListKeys } from '#shared/data/payouts';
+import { queuedPayout } from '#shared/domain/payouts';
 import { outboxShard } from '#shared/data/events';
 import { packEventData } from '#shared/data/event-body';
 import { QUEUES } from '#shared/queues';
@@ -231,10 +232,7 @@ async function rawBatch(
         const payouts = chunk.map((n) => {
           const payoutId = newId('payout');
           const messageId = newId('message');
-          const payout = {
-            payoutId, disbursementId: null, batchId, fundId: 'fund_raw', countyCode: '532530', amount: AMOUNT, currency: 'CNY',
-            beneficiary: beneficiary(n), status: 'queued' as const, attempts: 0, createdAt: at, sentAt: null, settledAt: null, bankReference: null, failureReason: null,
-          };
+          const payout = queuedPayout({ payoutId, disbursementId: null, batchId, fundId: 'fund_raw', countyCode: '532530', amount: AMOUNT, beneficiary: beneficiary(n) }, at);
           return { payout, messageId, n };
         });
         await documents.send(

@@ -516,7 +516,7 @@ async function commitOnce(steps: TxStep[]): Promise<boolean> {
 async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: ExpansionChunk, now: Date): Promise<string[] | undefined> {
   const approvedAt = new Date(b.approvedAt!);
   const payouts = rows.slice(c.first, c.end).map((row, n) => payoutOfItem({ ...b, approvedAt }, row, c.first + n, now));
-  const events = payouts.map((p) => eventStep('payout.requested', p.payoutId, p as unknown as Record<string, unknown>, now));
+  const events = payouts.map((p) => eventStep('payout.requested', p.payoutId, p, now));
   const messageIds = events.map((e) => e.messageId);
   const committed = await commitOnce([
     {

@@ -29,7 +29,7 @@ import {
   type Purpose,
 } from '../domain/disbursements.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { Beneficiary, Payout, Settlement } from '../domain/payouts.ts';
+import { queuedPayout, type Beneficiary, type Settlement } from '../domain/payouts.ts';
 import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
@@ -292,26 +292,13 @@ export async function approveDisbursement(
       history: [...d.history, entry],
       version: d.version + 1,
     };
-    const payout: Payout = {
-      payoutId,
-      disbursementId: d.disbursementId,
-      batchId: null,
-      fundId: d.fundId,
-      countyCode: d.countyCode,
-      amount: d.amount,
-      currency: 'CNY',
-      beneficiary: d.beneficiary,
-      status: 'queued',
-      attempts: 0,
-      createdAt: at,
-      sentAt: null,
-      settledAt: null,
-      bankReference: null,
-      failureReason: null,
-    };
-    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved) as unknown as Record<string, unknown>, now);
+    const payout = queuedPayout(
+      { payoutId, disbursementId: d.disbursementId, batchId: null, fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, beneficiary: d.beneficiary },
+      at,
+    );
+    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now);
     // The finance system needs the full account number to pay: the one event that carries it.
-    const requestedEvent = eventStep('payout.requested', payoutId, payout as unknown as Record<string, unknown>, now);
+    const requestedEvent = eventStep('payout.requested', payoutId, payout, now);
     const stationId = d.beneficiary.kind === 'station' ? d.beneficiary.stationId : undefined;
     await transact([
       disbursementChangeStep(d, now, { status: 'approved', approvals: decision.approvals, payoutId, entry }, redecide),

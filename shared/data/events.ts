@@ -58,7 +58,7 @@ export interface PendingEvent {
 }
 
 /** The outbox item for one event, to be written in the same transaction as the change. */
-export function eventStep(eventType: EventType, subject: string, data: Record<string, unknown>, at: Date): PendingEvent {
+export function eventStep(eventType: EventType, subject: string, data: object, at: Date): PendingEvent {
   const messageId = newId('message', at.getTime());
   return {
     messageId,

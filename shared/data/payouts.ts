@@ -302,7 +302,7 @@ export async function markPayoutDeliveryFailed(payoutId: string, attempts: numbe
     const payout = await findPayout(payoutId);
     if (!payout || payout.status !== 'queued') return undefined;
     const next: StoredPayout = { ...payout, status: 'delivery_failed', attempts: Math.max(payout.attempts, attempts) };
-    const event = eventStep('payout.delivery_failed', payoutId, publicPayout(next) as unknown as Record<string, unknown>, now);
+    const event = eventStep('payout.delivery_failed', payoutId, publicPayout(next), now);
     await transact([
       payoutMoveStep(payout, 'delivery_failed', now, { attempts: next.attempts }),
       payoutAudit(payout, 'payout.delivery_failed', 'delivery_failed', { sub: DELIVERY_ACTOR }, now, { attempts: next.attempts }),
@@ -350,7 +350,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     const event = eventStep(
       to === 'settled' ? 'payout.settled' : 'payout.failed',
       payoutId,
-      publicPayout(settled) as unknown as Record<string, unknown>,
+      publicPayout(settled),
       now,
     );
     await transact([

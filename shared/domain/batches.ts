@@ -16,7 +16,7 @@ import {
 } from './disbursements.ts';
 import { shardOf } from '../ids.ts';
 import { invalidState } from './errors.ts';
-import type { Beneficiary, Payout, PayoutStatus } from './payouts.ts';
+import { queuedPayout, type Beneficiary, type Payout, type PayoutStatus } from './payouts.ts';
 import type { Role } from './roles.ts';
 
 export { requiredApprovals } from './disbursements.ts';
@@ -154,23 +154,18 @@ export function payoutOfItem(
   index: number,
   at: Date,
 ): Payout {
-  return {
-    payoutId: batchPayoutId(batch.batchId, batch.approvedAt, index),
-    disbursementId: null,
-    batchId: batch.batchId,
-    fundId: batch.fundId,
-    countyCode: batch.countyCode,
-    amount: item.amount,
-    currency: 'CNY',
-    beneficiary: item.beneficiary,
-    status: 'queued',
-    attempts: 0,
-    createdAt: at.toISOString(),
-    sentAt: null,
-    settledAt: null,
-    bankReference: null,
-    failureReason: null,
-  };
+  return queuedPayout(
+    {
+      payoutId: batchPayoutId(batch.batchId, batch.approvedAt, index),
+      disbursementId: null,
+      batchId: batch.batchId,
+      fundId: batch.fundId,
+      countyCode: batch.countyCode,
+      amount: item.amount,
+      beneficiary: item.beneficiary,
+    },
+    at.toISOString(),
+  );
 }
 
 /** Counter shards per batch: enough that concurrent settlements rarely meet on one item. */

@@ -42,6 +42,24 @@ export interface Payout {
   failureReason: string | null;
 }
 
+/** A payout as an approval creates it: queued, nothing sent, settled or failed yet. */
+export function queuedPayout(
+  facts: Pick<Payout, 'payoutId' | 'disbursementId' | 'batchId' | 'fundId' | 'countyCode' | 'amount' | 'beneficiary'>,
+  createdAt: string,
+): Payout {
+  return {
+    ...facts,
+    currency: 'CNY',
+    status: 'queued',
+    attempts: 0,
+    createdAt,
+    sentAt: null,
+    settledAt: null,
+    bankReference: null,
+    failureReason: null,
+  };
+}
+
 export type SettlementOutcome = 'succeeded' | 'failed';
 
 export interface Settlement {

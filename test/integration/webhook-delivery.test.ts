@@ -128,7 +128,7 @@ function payoutFixture(now: Date): Payout {
 async function commitPayout(options: { enqueue?: boolean } = {}): Promise<{ payoutId: string; messageId: string }> {
   const now = new Date();
   const payout = payoutFixture(now);
-  const event = data.eventStep('payout.requested', payout.payoutId, payout as unknown as Record<string, unknown>, now);
+  const event = data.eventStep('payout.requested', payout.payoutId, payout, now);
   await data.transact([data.payouts.payoutPutStep(payout, event.messageId), event.step]);
   if (options.enqueue ?? true) await data.enqueueEvents([event.messageId]);
   return { payoutId: payout.payoutId, messageId: event.messageId };
