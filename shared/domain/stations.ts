@@ -63,20 +63,7 @@ export interface Station {
 }
 
 /** The Station of the contract: what responses and webhook events carry. Phone and ID always masked. */
-export interface StationView {
-  stationId: string;
-  countyCode: string;
-  village: string;
-  name: string;
-  kind: StationKind;
-  status: StationStatus;
-  operator: { name: string; phone: string; nationalId: string };
-  training: { completedAt: string; course: string; recordedBy: string; recordedAt: string } | null;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  history: StationHistoryEntry[];
-}
+export type StationView = Omit<Station, 'operator' | 'version'> & { operator: { name: string; phone: string; nationalId: string } };
 
 export function presentStation(station: Station): StationView {
   return {
