@@ -161,7 +161,7 @@ export async function benchSetup(phase: Phase, options: { financeReceiverUrl?: s
     await phase.api('POST', '/v1/funds', {
       token: tokens.admin,
       idempotencyKey: randomUUID(),
-      body: { name: 'Bench fund', currency: 'CNY', totalBudget: 1_000_000_000_000 },
+      body: { name: 'Bench fund', currency: 'CNY', totalBudget: 1_000_000_000_000, financeSystem: 'bench-finance' },
     }),
     201,
     'fund',
@@ -176,7 +176,7 @@ export async function benchSetup(phase: Phase, options: { financeReceiverUrl?: s
     expectStatus(
       await phase.api('POST', '/v1/webhook-endpoints', {
         token: tokens.admin,
-        body: { url: `${options.financeReceiverUrl}/finance`, events: ['payout.requested'], description: 'bench finance system' },
+        body: { url: `${options.financeReceiverUrl}/finance`, events: ['payout.requested'], description: 'bench finance system', financeSystem: 'bench-finance' },
       }),
       201,
       'webhook endpoint',

@@ -1329,6 +1329,11 @@ export interface components {
             description: string | null;
             endpointId: string;
             events: (components["schemas"]["EventType"] | "*")[];
+            /**
+             * @description The finance system this endpoint belongs to: it receives the payment instructions of the funds that system pays.
+             * @example ledger-bot
+             */
+            financeSystem: string | null;
             secret: components["schemas"]["WebhookSecret"];
             /** @enum {string} */
             status: "enabled" | "disabled";
@@ -1343,7 +1348,9 @@ export interface components {
         CreateFundBody: {
             currency: components["schemas"]["Currency"];
             dualApprovalThreshold?: components["schemas"]["Amount"];
+            financeSystem: components["schemas"]["FinanceSystem"];
             name: string;
+            noticePeriod?: components["schemas"]["NoticePeriod"];
             totalBudget: components["schemas"]["Amount"];
         };
         CreateWebhookEndpointBody: {
@@ -1351,6 +1358,7 @@ export interface components {
             events: [
                 "*"
             ] | components["schemas"]["EventType"][];
+            financeSystem?: components["schemas"]["FinanceSystem"];
             url: string;
         };
         /** @enum {string} */
@@ -1414,6 +1422,11 @@ export interface components {
         DisbursementStatus: "pending_approval" | "approved" | "paid" | "payout_failed" | "rejected" | "cancelled";
         /** @enum {string} */
         EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "station.activated" | "station.suspended";
+        /**
+         * @description The `sub` of a finance-system machine client: the one that pays a fund's payouts.
+         * @example ledger-bot
+         */
+        FinanceSystem: string;
         Fund: {
             /** @description Integer amount in fen. */
             allocated: number;
@@ -1425,8 +1438,10 @@ export interface components {
             createdAt: string;
             currency: components["schemas"]["Currency"];
             dualApprovalThreshold: components["schemas"]["Amount"];
+            financeSystem: components["schemas"]["FinanceSystem"];
             fundId: string;
             name: string;
+            noticePeriod: components["schemas"]["NoticePeriod"];
             /** @description Integer amount in fen. */
             paid: number;
             /** @description Integer amount in fen. */
@@ -1464,6 +1479,11 @@ export interface components {
             subsidy?: components["schemas"]["CampaignSubsidy"];
             title: string;
         };
+        /**
+         * @description ISO 8601 duration, PT0S .. P30D. P0D: no public notice.
+         * @example P7D
+         */
+        NoticePeriod: string;
         Payout: {
             amount: components["schemas"]["Amount"];
             attempts: number;
@@ -1646,6 +1666,11 @@ export interface components {
             description: string | null;
             endpointId: string;
             events: (components["schemas"]["EventType"] | "*")[];
+            /**
+             * @description The finance system this endpoint belongs to: it receives the payment instructions of the funds that system pays.
+             * @example ledger-bot
+             */
+            financeSystem: string | null;
             /** @enum {string} */
             status: "enabled" | "disabled";
             /**

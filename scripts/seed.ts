@@ -12,6 +12,9 @@ import { localIssuer, mintToken, NoSigningKeyError, readSigningKey } from '#loca
 import { clientSettings, createReliefFundClient, problemOf, type ReliefFundClient } from '../client/index.ts';
 import { MODEL_COUNTIES } from './lib/model-counties.ts';
 
+/** The finance system that pays the seeded fund (the README's walk-through gives its receiver this `sub`). */
+const FINANCE_SYSTEM = 'ledger-bot';
+
 export const SEED_FUND_NAME = 'Model County Revitalisation Fund';
 /** 100 million yuan, 5 million per county. */
 const TOTAL_BUDGET = 10_000_000_000;
@@ -74,7 +77,7 @@ async function main() {
     const fund = check(
       await api.POST('/v1/funds', {
         params: { header: { 'Idempotency-Key': 'seed-model-county-fund' } },
-        body: { name: SEED_FUND_NAME, currency: 'CNY', totalBudget: TOTAL_BUDGET },
+        body: { name: SEED_FUND_NAME, currency: 'CNY', totalBudget: TOTAL_BUDGET, financeSystem: FINANCE_SYSTEM },
       }),
       'create fund',
     );

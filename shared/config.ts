@@ -2,6 +2,7 @@
  * Environment, parsed once at cold start with zod: a missing or malformed variable fails the start,
  * not a request. Handlers read `config()`; tests and the local runtime set the environment first.
  */
+import { durationMs } from './domain/durations.ts';
 import * as z from 'zod';
 
 const flag = z
@@ -33,6 +34,12 @@ const schema = z.object({
     .transform((s) => s.split(',').map((n) => Number(n.trim()))),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   OUTBOX_SWEEP_SECONDS: seconds(60),
+  /** How long after a campaign ends disbursements may still draw on its subsidy; then the rest is released. */
+  SUBSIDY_CLAIM_PERIOD: z
+    .string()
+    .default('P30D')
+    .refine((text) => durationMs(text) !== undefined, 'an ISO 8601 duration (weeks, days, hours, minutes, seconds)')
+    .transform((text) => durationMs(text)!),
   /** Public base URL of the API, used in problem `type` links and the OpenAPI `servers` list. */
   PUBLIC_BASE_URL: z.string().default(''),
 });

@@ -12,6 +12,7 @@ export const ID_PREFIXES = {
   webhookEndpoint: 'whe',
   message: 'msg',
   audit: 'aud',
+  ledgerEntry: 'led',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -10,7 +10,9 @@ export const handler = httpFunction('funds', [
         {
           name: body.name,
           totalBudget: body.totalBudget,
+          financeSystem: body.financeSystem,
           dualApprovalThreshold: body.dualApprovalThreshold ?? contracts.DEFAULT_DUAL_APPROVAL_THRESHOLD,
+          noticePeriod: body.noticePeriod ?? contracts.DEFAULT_NOTICE_PERIOD,
         },
         { sub: principal.sub, correlationId },
         now,

@@ -1,11 +1,11 @@
 import { httpFunction } from '#shared/http/function';
 import { accepted, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/payouts';
-import { getPayout, listPayouts, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts';
+import { getPayoutFor, listPayouts, payerScope, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts';
 
 export const handler = httpFunction('payouts', [
-  implement(contracts.listPayouts, async ({ query }) => ok(await listPayouts(query))),
-  implement(contracts.getPayout, async ({ params }) => ok(publicPayout(await getPayout(params.payoutId)))),
+  implement(contracts.listPayouts, async ({ query, principal }) => ok(await listPayouts({ ...query, payer: payerScope(principal) }))),
+  implement(contracts.getPayout, async ({ params, principal }) => ok(publicPayout(await getPayoutFor(params.payoutId, principal)))),
   implement(contracts.settlePayout, async ({ params, body, principal, correlationId, now }) =>
     ok(await settlePayout(params.payoutId, body, { sub: principal.sub, correlationId }, now)),
   ),

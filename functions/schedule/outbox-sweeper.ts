@@ -7,9 +7,10 @@ import { logger } from '#shared/logger';
 import { config } from '#shared/config';
 import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/outbox';
 import { batchExpansionSource } from '#shared/data/batches';
+import { subsidyReleaseSource } from '#shared/data/subsidies';
 
 /** Everything the sweeper looks after; a new kind of deferred work adds its source here. */
-export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource, batchExpansionSource];
+export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource, batchExpansionSource, subsidyReleaseSource];
 
 export const handler = async (_event: ScheduledEvent, context: Context): Promise<void> => {
   logger.addContext(context);

@@ -47,11 +47,12 @@ import { documents } from './clients.ts';
 import { sendJobs } from './jobs.ts';
 import { countyExistsStep, findCounty } from './counties.ts';
 import { enqueueEvents, eventStep } from './events.ts';
-import { findAllocation, getFundSettings, ledgerStep, type Actor } from './funds.ts';
+import { findAllocation, getFundSettings, type Actor } from './funds.ts';
+import { ledgerMoveSteps, requirePosition } from './ledger.ts';
 import { keys } from './keys.ts';
 import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
-import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
 import { getItem, requireItem, type Page } from './query.ts';
 import { stationActiveStep } from './stations.ts';
 
@@ -71,6 +72,8 @@ interface StoredBatch extends Omit<Batch, 'counts'> {
   rowChunks: number;
   approvedAt: string | null;
   expansion: 'pending' | 'done' | null;
+  /** The fund's paying finance system, copied at creation. */
+  payer: string;
 }
 
 export interface NewBatch {
@@ -102,12 +105,13 @@ function toStoredBatch(item: Record<string, unknown>): StoredBatch {
     rowChunks: item.rowChunks as number,
     approvedAt: (item.approvedAt as string | null | undefined) ?? null,
     expansion: (item.expansion as StoredBatch['expansion'] | undefined) ?? null,
+    payer: (item.payer as string | undefined) ?? '',
   };
 }
 
 /** The response form: no storage fields, counts summed from the shards. Rows are never returned. */
 async function publicBatch(b: StoredBatch, known?: Batch['counts']): Promise<Batch> {
-  const { version: _v, rowChunks: _r, approvedAt: _a, expansion: _e, ...rest } = b;
+  const { version: _v, rowChunks: _r, approvedAt: _a, expansion: _e, payer: _p, ...rest } = b;
   return { ...rest, counts: known ?? (await readBatchCounts(b.batchId)) };
 }
 
@@ -291,6 +295,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date): Pro
     rowChunks: packed.length,
     approvedAt: null,
     expansion: null,
+    payer: fund.financeSystem,
   };
   const table = config().TABLE_NAME;
   await transact([
@@ -378,7 +383,7 @@ export async function approveBatch(batchId: string, input: { comment?: string },
     const stationChecks = stations.size <= MAX_STATION_CHECKS ? [...stations.keys()].map((id) => stationActiveStep(id, b.countyCode)) : [];
     await transact([
       batchChangeStep(b, now, { status: 'approved', approvals: decision.approvals, release: true }, redecide),
-      ledgerStep(b.fundId, b.countyCode, 'reserve', b.totalAmount, now),
+      ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'reserve', b.totalAmount, { batchId: b.batchId }, actor.sub, now),
       batchAudit(b, 'approved', actor, now, {
         from: b.status,
         to: 'approved',
@@ -396,7 +401,7 @@ export async function approveBatch(batchId: string, input: { comment?: string },
       version: b.version + 1,
     };
     return { batch: approved, released: true };
-  });
+  }, LEDGER_ATTEMPTS);
   if (result.released) await queueExpansionJobs([batchId]);
   return publicBatch(result.batch, noCounts());
 }
@@ -516,7 +521,7 @@ async function commitOnce(steps: TxStep[]): Promise<boolean> {
 async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: ExpansionChunk, now: Date): Promise<string[] | undefined> {
   const approvedAt = new Date(b.approvedAt!);
   const payouts = rows.slice(c.first, c.end).map((row, n) => payoutOfItem({ ...b, approvedAt }, row, c.first + n, now));
-  const events = payouts.map((p) => eventStep('payout.requested', p.payoutId, p, now));
+  const events = payouts.map((p) => eventStep('payout.requested', p.payoutId, p, now, { payer: b.payer }));
   const messageIds = events.map((e) => e.messageId);
   const committed = await commitOnce([
     {
@@ -541,7 +546,7 @@ async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: Expans
       onConditionFailed: () => new AlreadyDone(),
     },
     counterStep(b.batchId, c.chunk % COUNTER_SHARDS, { queued: payouts.length }),
-    ...payouts.map((p, n) => payoutPutStep(p, messageIds[n]!)),
+    ...payouts.map((p, n) => payoutPutStep(p, messageIds[n]!, { payer: b.payer })),
     ...events.map((e) => e.step),
   ]);
   return committed ? messageIds : undefined;

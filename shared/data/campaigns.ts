@@ -40,11 +40,13 @@ import { auditStep } from './audit.ts';
 import { documents } from './clients.ts';
 import { countyExistsStep } from './counties.ts';
 import { enqueueEvents, eventStep } from './events.ts';
-import { ledgerStep, type Actor } from './funds.ts';
+import type { Actor } from './funds.ts';
+import { ledgerMoveSteps, requirePosition } from './ledger.ts';
+import { newSubsidy, subsidyRelease, toSubsidy, type StoredSubsidy, type Subsidy } from './subsidies.ts';
 import { keys } from './keys.ts';
 import { getItem, queryPage, requireItem, type Page } from './query.ts';
 import { statsStep } from './county-stats.ts';
-import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 export interface Campaign {
   campaignId: string;
@@ -54,7 +56,7 @@ export interface Campaign {
   products: Product[];
   startsAt: string;
   endsAt: string;
-  subsidy: { fundId: string; amount: number } | null;
+  subsidy: Subsidy | null;
   status: CampaignStatus;
   createdBy: string;
   results: CampaignResults;
@@ -77,7 +79,7 @@ export interface LaunchInput {
 
 const liveIndexKey = (countyCode: string, channel: string) => ({ pk: keys.county(countyCode).pk, sk: `CMPLIVE#${channel}` });
 /** Every concurrent launch of a county and channel rewrites one index item; each round commits at least one. */
-const LAUNCH_ATTEMPTS = 10;
+const LAUNCH_ATTEMPTS = LEDGER_ATTEMPTS;
 
 export function toCampaign(item: Record<string, unknown>, now: Date): Campaign {
   const c = {
@@ -93,7 +95,7 @@ export function toCampaign(item: Record<string, unknown>, now: Date): Campaign {
     products: item.products as Product[],
     startsAt: c.startsAt,
     endsAt: c.endsAt,
-    subsidy: (item.subsidy as Campaign['subsidy'] | undefined) ?? null,
+    subsidy: toSubsidy(item.subsidy as Partial<StoredSubsidy> | undefined),
     status: campaignStatus(c, now),
     createdBy: item.createdBy as string,
     results: (item.results as CampaignResults | undefined) ?? NO_RESULTS,
@@ -184,7 +186,7 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
     products: input.products,
     startsAt: input.startsAt,
     endsAt: input.endsAt,
-    subsidy: input.subsidy ?? null,
+    ...(input.subsidy ? newSubsidy(input.subsidy, campaignId, input.endsAt) : { subsidy: null }),
     createdBy: actor.sub,
     results: NO_RESULTS,
     version: 1,
@@ -220,7 +222,7 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
           item: { ConditionCheck: { TableName: table, Key: keys.fund(fundId), ConditionExpression: 'attribute_exists(pk)' } },
           onConditionFailed: () => notFound(`Fund ${fundId}`),
         },
-        ledgerStep(fundId, input.countyCode, 'reserve', amount, now),
+        ...ledgerMoveSteps(await subsidySource(fundId, input.countyCode), 'reserve', amount, { campaignId }, actor.sub, now),
       );
     }
     steps.push(
@@ -242,11 +244,17 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
   return campaign;
 }
 
+/** The allocation a subsidy is reserved on: an unknown fund is 404, a fund without the county's allocation 409. */
+async function subsidySource(fundId: string, countyCode: string) {
+  if (!(await getItem(keys.fund(fundId)))) throw notFound(`Fund ${fundId}`);
+  return requirePosition(fundId, countyCode);
+}
+
 /** Cancel before the end: frees the window, releases the subsidy reservation, all in one transaction. */
 export async function cancelCampaign(campaignId: string, reason: string, actor: Actor, now: Date): Promise<Campaign> {
   const table = config().TABLE_NAME;
   const at = now.toISOString();
-  const { campaign, messageId } = await retryOnConflict(async () => {
+  const { campaign, messageIds } = await retryOnConflict(async () => {
     const item = await campaignItem(campaignId);
     const before = toCampaign(item, now);
     if (before.status === 'cancelled' || before.status === 'ended') {
@@ -254,24 +262,32 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
     }
     const index = await readLiveIndex(before.countyCode, before.channel);
     const live = stillLive(index.live, now).filter((i) => i.campaignId !== campaignId);
-    const after = toCampaign({ ...item, cancelledAt: at, cancelReason: reason, updatedAt: at }, now);
+    // The subsidy's release is part of the cancellation: the same update of the campaign, one transaction.
+    const release = await subsidyRelease(item, 'cancelled', actor, now);
+    const subsidy = item.subsidy as StoredSubsidy | undefined;
+    const released = release && subsidy ? { ...subsidy, released: subsidy.released + release.released, remaining: 0, status: 'released' } : subsidy;
+    const after = toCampaign({ ...item, subsidy: released, cancelledAt: at, cancelReason: reason, updatedAt: at }, now);
     const event = eventStep('campaign.cancelled', campaignId, { ...after }, now);
+    const u = release?.campaignUpdate;
     const steps: TxStep[] = [
       {
         item: {
           Update: {
             TableName: table,
             Key: keys.campaign(campaignId),
-            UpdateExpression: 'SET cancelledAt = :at, cancelReason = :reason, updatedAt = :at, version = version + :one',
+            UpdateExpression:
+              `SET ${['cancelledAt = :at', 'cancelReason = :reason', 'updatedAt = :at', 'version = version + :one', ...(u?.set ?? [])].join(', ')}` +
+              (u ? ` REMOVE ${u.remove.join(', ')}` : ''),
             ConditionExpression: 'version = :version AND attribute_not_exists(cancelledAt) AND endsAt > :at',
-            ExpressionAttributeValues: { ':at': at, ':reason': reason, ':one': 1, ':version': item.version },
+            ...(u ? { ExpressionAttributeNames: u.names } : {}),
+            ExpressionAttributeValues: { ':at': at, ':reason': reason, ':one': 1, ':version': item.version, ...u?.values },
           },
         },
         onConditionFailed: () => new TransactionConflict(),
       },
       liveIndexStep(before.countyCode, before.channel, index, { live, cancelled: 1 }, now),
     ];
-    if (before.subsidy) steps.push(ledgerStep(before.subsidy.fundId, before.countyCode, 'release', before.subsidy.amount, now));
+    if (release) steps.push(...release.steps);
     steps.push(
       statsStep(before.countyCode, 'campaigns', { cancelled: 1 }, campaignId),
       auditStep(item.pk as string, {
@@ -282,14 +298,14 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
         fromStatus: before.status,
         toStatus: 'cancelled',
         reason,
-        details: { released: before.subsidy?.amount ?? 0 },
+        details: { released: release?.released ?? 0 },
       }),
       event.step,
     );
     await transact(steps);
-    return { campaign: after, messageId: event.messageId };
-  });
-  await enqueueEvents([messageId]);
+    return { campaign: after, messageIds: [event.messageId, ...(release ? [release.messageId] : [])] };
+  }, LEDGER_ATTEMPTS);
+  await enqueueEvents(messageIds);
   return campaign;
 }
 

@@ -28,7 +28,7 @@ import {
   type HistoryEntry,
   type Purpose,
 } from '../domain/disbursements.ts';
-import { DomainError } from '../domain/errors.ts';
+import { DomainError, invalidState, notFound } from '../domain/errors.ts';
 import { queuedPayout, type Beneficiary, type Settlement } from '../domain/payouts.ts';
 import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
@@ -37,15 +37,19 @@ import { auditStep } from './audit.ts';
 import { countyExistsStep } from './counties.ts';
 import { statsStep } from './county-stats.ts';
 import { enqueueEvents, eventStep } from './events.ts';
-import { getFundSettings, ledgerStep, type Actor } from './funds.ts';
+import { getFundSettings, type Actor } from './funds.ts';
+import { ledgerMoveSteps, requirePosition, transactAt } from './ledger.ts';
+import { subsidyDrawStep, toSubsidy } from './subsidies.ts';
 import { keys } from './keys.ts';
 import { payoutPutStep } from './payouts.ts';
-import { queryPage, requireItem, type Page } from './query.ts';
+import { getItem, queryPage, requireItem, type Page } from './query.ts';
 import { stationActiveStep } from './stations.ts';
-import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
 
 interface StoredDisbursement extends Disbursement {
   version: number;
+  /** The fund's paying finance system, copied at creation (a fund's `financeSystem` never changes). */
+  payer: string;
 }
 
 export interface NewDisbursement {
@@ -55,6 +59,7 @@ export interface NewDisbursement {
   purpose: Purpose;
   beneficiary: Beneficiary;
   memo?: string;
+  campaignId?: string;
 }
 
 const statusIndexKey = (status: DisbursementStatus) => `DSB#STATUS#${status}`;
@@ -70,21 +75,25 @@ function toDisbursement(item: Record<string, unknown>): StoredDisbursement {
     purpose: item.purpose as Purpose,
     beneficiary: item.beneficiary as Beneficiary,
     memo: (item.memo as string | null) ?? null,
+    campaignId: (item.campaignId as string | null | undefined) ?? null,
     status: item.status as DisbursementStatus,
     requiredApprovals: item.requiredApprovals as number,
     approvals: (item.approvals as Approval[] | undefined) ?? [],
     requestedBy: item.requestedBy as string,
     payoutId: (item.payoutId as string | null) ?? null,
+    notice: (item.notice as Disbursement['notice'] | undefined) ?? null,
+    flags: (item.flags as Disbursement['flags'] | undefined) ?? [],
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     history: (item.history as HistoryEntry[] | undefined) ?? [],
     version: item.version as number,
+    payer: (item.payer as string | undefined) ?? '',
   };
 }
 
 /** The response form: account number masked, no storage fields. */
 function publicDisbursement(d: StoredDisbursement): Disbursement {
-  const { version: _, ...rest } = d;
+  const { version: _, payer: __, ...rest } = d;
   return maskDisbursement(rest);
 }
 
@@ -123,8 +132,20 @@ function disbursementAudit(d: StoredDisbursement, entry: HistoryEntry, actor: Ac
   });
 }
 
+/** A disbursement may draw only on a subsidy of a campaign of its county, from its fund. */
+async function assertSubsidyFits(campaignId: string, fundId: string, countyCode: string): Promise<void> {
+  const campaign = await getItem(keys.campaign(campaignId));
+  if (!campaign) throw notFound(`Campaign ${campaignId}`);
+  const subsidy = toSubsidy(campaign.subsidy as Parameters<typeof toSubsidy>[0]);
+  if (campaign.countyCode !== countyCode || subsidy?.fundId !== fundId) {
+    throw invalidState(`Campaign ${campaignId} has no subsidy from fund ${fundId} for county ${countyCode}`);
+  }
+  if (subsidy.status === 'released') throw invalidState(`The subsidy of campaign ${campaignId} has been released`);
+}
+
 export async function createDisbursement(input: NewDisbursement, actor: Actor, now: Date): Promise<Disbursement> {
   const fund = await getFundSettings(input.fundId);
+  if (input.campaignId) await assertSubsidyFits(input.campaignId, input.fundId, input.countyCode);
   const disbursementId = newId('disbursement', now.getTime());
   const at = now.toISOString();
   const created: HistoryEntry = { at, actor: actor.sub, action: 'created', fromStatus: null, toStatus: 'pending_approval' };
@@ -137,15 +158,19 @@ export async function createDisbursement(input: NewDisbursement, actor: Actor, n
     purpose: input.purpose,
     beneficiary: input.beneficiary,
     memo: input.memo ?? null,
+    campaignId: input.campaignId ?? null,
     status: 'pending_approval',
     requiredApprovals: requiredApprovals(input.amount, fund.dualApprovalThreshold),
     approvals: [],
     requestedBy: actor.sub,
     payoutId: null,
+    notice: null,
+    flags: [],
     createdAt: at,
     updatedAt: at,
     history: [created],
     version: 1,
+    payer: fund.financeSystem,
   };
   const stationId = input.beneficiary.kind === 'station' ? input.beneficiary.stationId : undefined;
   await transact([
@@ -297,21 +322,30 @@ export async function approveDisbursement(
       at,
     );
     const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now);
-    // The finance system needs the full account number to pay: the one event that carries it.
-    const requestedEvent = eventStep('payout.requested', payoutId, payout, now);
+    // The payment instruction: the full account goes only to the paying finance system's endpoints.
+    const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
     const stationId = d.beneficiary.kind === 'station' ? d.beneficiary.stationId : undefined;
-    await transact([
+    // A subsidised disbursement draws on money its campaign already holds; any other reserves on the allocation.
+    const audit = disbursementAudit(d, entry, actor, { payoutId, approvers: decision.approvals.map((a) => a.approver) });
+    const withReservation = (reservation: TxStep[]): TxStep[] => [
       disbursementChangeStep(d, now, { status: 'approved', approvals: decision.approvals, payoutId, entry }, redecide),
-      ledgerStep(d.fundId, d.countyCode, 'reserve', d.amount, now),
-      payoutPutStep(payout, requestedEvent.messageId),
+      ...reservation,
+      payoutPutStep(payout, requestedEvent.messageId, { payer: d.payer, campaignId: d.campaignId }),
       ...(stationId ? [stationActiveStep(stationId, d.countyCode)] : []),
-      disbursementAudit(d, entry, actor, { payoutId, approvers: decision.approvals.map((a) => a.approver) }),
+      audit,
       approvedEvent.step,
       requestedEvent.step,
       statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'approved', d.amount), d.disbursementId),
-    ]);
+    ];
+    if (d.campaignId) await transact(withReservation([subsidyDrawStep(d.campaignId, d.amount)]));
+    else {
+      const ref = { disbursementId: d.disbursementId, payoutId };
+      await transactAt(await requirePosition(d.fundId, d.countyCode), (position) =>
+        withReservation(ledgerMoveSteps(position, 'reserve', d.amount, ref, actor.sub, now)),
+      );
+    }
     return { disbursement: approved, messageIds: [approvedEvent.messageId, requestedEvent.messageId] };
-  });
+  }, LEDGER_ATTEMPTS);
   if (messageIds.length) await enqueueEvents(messageIds);
   return publicDisbursement(disbursement);
 }

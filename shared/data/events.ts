@@ -47,7 +47,8 @@ export interface EventRecord {
   /** RFC 3339 time of the change; the webhook body's `timestamp`. */
   timestamp: string;
   data: Record<string, unknown>;
-  status: 'pending' | 'delivered' | 'failed' | 'dropped';
+  /** `closed`: a payment instruction whose payout was settled or failed before every delivery finished. */
+  status: 'pending' | 'delivered' | 'failed' | 'dropped' | 'closed';
   /** The entity the event is about, for lookups (`pay_…`, `cmp_…`, …). */
   subject: string;
 }
@@ -58,7 +59,7 @@ export interface PendingEvent {
 }
 
 /** The outbox item for one event, to be written in the same transaction as the change. */
-export function eventStep(eventType: EventType, subject: string, data: object, at: Date): PendingEvent {
+export function eventStep(eventType: EventType, subject: string, data: object, at: Date, options: { payer?: string } = {}): PendingEvent {
   const messageId = newId('message', at.getTime());
   return {
     messageId,
@@ -75,6 +76,8 @@ export function eventStep(eventType: EventType, subject: string, data: object, a
             timestamp: at.toISOString(),
             data: packEventData(data),
             status: 'pending',
+            // A payment instruction names its paying finance system: only its endpoints get the full account.
+            ...(options.payer !== undefined ? { payer: options.payer } : {}),
             gsi4pk: outboxShard(messageId),
             gsi4sk: outboxSortKey(at, messageId),
           },

@@ -7,14 +7,15 @@
  * reserved and paid are summed from its allocations.
  */
 import { DomainError, notFound } from '../domain/errors.ts';
-import { moves, sumLines, type LedgerLine, type Move } from '../domain/ledger.ts';
+import { EMPTY_LINE, sumLines, type LedgerLine } from '../domain/ledger.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
 import { countyExistsStep } from './counties.ts';
 import { keys } from './keys.ts';
+import { ledgerChangeSteps, readPosition } from './ledger.ts';
 import { getItem, queryAll, queryPage, requireItem, type Page } from './query.ts';
-import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact } from './transactions.ts';
 
 export interface Fund {
   fundId: string;
@@ -25,7 +26,9 @@ export interface Fund {
   reserved: number;
   paid: number;
   unallocated: number;
+  financeSystem: string;
   dualApprovalThreshold: number;
+  noticePeriod: string;
   createdAt: string;
 }
 
@@ -55,7 +58,10 @@ function toFundItem(item: Record<string, unknown>): FundItem {
     totalBudget: item.totalBudget as number,
     allocated: item.allocated as number,
     unallocated: item.unallocated as number,
+    // Funds created before 1.1 name no paying system: nobody may settle them until one is set.
+    financeSystem: (item.financeSystem as string | undefined) ?? '',
     dualApprovalThreshold: item.dualApprovalThreshold as number,
+    noticePeriod: (item.noticePeriod as string | undefined) ?? 'P0D',
     createdAt: item.createdAt as string,
   };
 }
@@ -66,7 +72,7 @@ export interface Actor {
 }
 
 export async function createFund(
-  input: { name: string; totalBudget: number; dualApprovalThreshold: number },
+  input: { name: string; totalBudget: number; financeSystem: string; dualApprovalThreshold: number; noticePeriod: string },
   actor: Actor,
   now: Date,
 ): Promise<Fund> {
@@ -81,7 +87,9 @@ export async function createFund(
     totalBudget: input.totalBudget,
     allocated: 0,
     unallocated: input.totalBudget,
+    financeSystem: input.financeSystem,
     dualApprovalThreshold: input.dualApprovalThreshold,
+    noticePeriod: input.noticePeriod,
     createdAt: at,
     createdBy: actor.sub,
     gsi1pk: 'FUNDS',
@@ -94,7 +102,7 @@ export async function createFund(
       action: 'fund.created',
       at: now,
       correlationId: actor.correlationId,
-      details: { totalBudget: input.totalBudget },
+      details: { totalBudget: input.totalBudget, financeSystem: input.financeSystem },
     }),
   ]);
   return { ...toFundItem(item), reserved: 0, paid: 0 };
@@ -174,8 +182,9 @@ export async function allocationsOfCounty(countyCode: string): Promise<Allocatio
 
 /**
  * Sets a county's allocation. One transaction: the county exists, the fund's unallocated budget
- * covers the increase, the allocation never drops below reserved + paid, plus the audit entry.
- * Optimistic on the previous `allocated` value, retried when someone else moved it meanwhile.
+ * covers the increase, the allocation never drops below reserved + paid, its ledger entry
+ * (`allocation_set`, the change as `amount`) and the audit entry. Optimistic on the allocation's ledger
+ * position, retried when another move got in between.
  */
 export async function setAllocation(
   fundId: string,
@@ -186,59 +195,29 @@ export async function setAllocation(
 ): Promise<Allocation> {
   return retryOnConflict(async () => {
     await fundItem(fundId);
-    const current = await findAllocation(fundId, countyCode);
-    const delta = amount - (current?.allocated ?? 0);
+    const current = await readPosition(fundId, countyCode);
+    const position = current ?? { fundId, countyCode, ...EMPTY_LINE, seq: 0, ledgerAt: null };
+    const delta = amount - position.allocated;
+    if (current && delta === 0) return toAllocation({ ...current });
+    if (position.available + delta < 0) {
+      throw new DomainError(
+        'allocation_below_commitments',
+        `The allocation cannot go below what is reserved and paid (${position.reserved + position.paid} fen)`,
+      );
+    }
     const table = config().TABLE_NAME;
-    const at = now.toISOString();
     const allocationKey = keys.allocation(fundId, countyCode);
-    const allocationStep: TxStep = current
-      ? {
-          item: {
-            Update: {
-              TableName: table,
-              Key: allocationKey,
-              UpdateExpression: 'SET allocated = :amount, available = available + :delta, updatedAt = :at',
-              ConditionExpression: 'allocated = :previous AND available >= :minusDelta',
-              ExpressionAttributeValues: {
-                ':amount': amount,
-                ':delta': delta,
-                ':previous': current.allocated,
-                ':minusDelta': -delta,
-                ':at': at,
-              },
-            },
-          },
-          onConditionFailed: (old) =>
-            old && old.allocated === current.allocated
-              ? new DomainError(
-                  'allocation_below_commitments',
-                  `The allocation cannot go below what is reserved and paid (${(old.reserved as number) + (old.paid as number)} fen)`,
-                )
-              : new TransactionConflict(),
-        }
-      : {
-          item: {
-            Put: {
-              TableName: table,
-              Item: {
-                ...allocationKey,
-                type: 'allocation',
-                fundId,
-                countyCode,
-                allocated: amount,
-                reserved: 0,
-                paid: 0,
-                available: amount,
-                createdAt: at,
-                updatedAt: at,
-                gsi1pk: `COUNTY#${countyCode}#ALLOC`,
-                gsi1sk: fundId,
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          onConditionFailed: () => new TransactionConflict(),
-        };
+    const change = ledgerChangeSteps({
+      position,
+      kind: 'allocation_set',
+      amount: delta,
+      ref: {},
+      actor: actor.sub,
+      now,
+      create: current
+        ? undefined
+        : { type: 'allocation', fundId, countyCode, createdAt: now.toISOString(), gsi1pk: `COUNTY#${countyCode}#ALLOC`, gsi1sk: fundId },
+    });
     await transact([
       countyExistsStep(countyCode),
       {
@@ -259,47 +238,15 @@ export async function setAllocation(
               )
             : notFound(`Fund ${fundId}`),
       },
-      allocationStep,
+      ...change.steps,
       auditStep(allocationKey.pk, {
         actor: actor.sub,
         action: 'allocation.set',
         at: now,
         correlationId: actor.correlationId,
-        details: { countyCode, previous: current?.allocated ?? 0, allocated: amount },
+        details: { countyCode, previous: position.allocated, allocated: amount },
       }),
     ]);
-    const allocated = { fundId, countyCode, allocated: amount, reserved: current?.reserved ?? 0, paid: current?.paid ?? 0 };
-    return (await findAllocation(fundId, countyCode)) ?? { ...allocated, available: amount };
-  });
-}
-
-/**
- * A ledger move on one allocation as a transaction step. `reserve` is conditional on `available`
- * covering the amount (else `insufficient_allocation`); `release` and `settle` on the reservation
- * being there (a broken invariant otherwise, which must stop the transaction).
- */
-export function ledgerStep(fundId: string, countyCode: string, move: Move, amount: number, now: Date): TxStep {
-  const d = moves[move](amount);
-  const condition =
-    move === 'reserve' ? 'attribute_exists(pk) AND available >= :amount' : 'attribute_exists(pk) AND reserved >= :amount';
-  return {
-    item: {
-      Update: {
-        TableName: config().TABLE_NAME,
-        Key: keys.allocation(fundId, countyCode),
-        UpdateExpression: 'SET reserved = reserved + :r, paid = paid + :p, available = available + :a, updatedAt = :at',
-        ConditionExpression: condition,
-        ExpressionAttributeValues: { ':r': d.reserved, ':p': d.paid, ':a': d.available, ':amount': amount, ':at': now.toISOString() },
-      },
-    },
-    onConditionFailed: (old) =>
-      move === 'reserve'
-        ? new DomainError(
-            'insufficient_allocation',
-            old
-              ? `The county allocation has ${old.available as number} fen available; ${amount} needed`
-              : 'The fund has no allocation for this county',
-          )
-        : new Error(`ledger invariant: ${move} of ${amount} without a matching reservation`),
-  };
+    return { fundId, countyCode, ...change.balance };
+  }, LEDGER_ATTEMPTS);
 }

@@ -25,7 +25,7 @@ import { documents } from './clients.ts';
 import { keys } from './keys.ts';
 import { eventData } from './event-body.ts';
 import { OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
-import type { TxStep } from './transactions.ts';
+import { TransactionConflict, type TxStep } from './transactions.ts';
 import { getItem } from './query.ts';
 import { sendJobs } from './jobs.ts';
 
@@ -40,6 +40,8 @@ export interface EndpointDelivery {
   round: number;
   /** ISO time before which this endpoint is not tried again. */
   nextAttemptAt: string | null;
+  /** The endpoint belongs to the finance system that pays this instruction (`payout.requested` only). */
+  paying?: boolean;
 }
 
 export interface OutboxEvent extends EventRecord {
@@ -50,6 +52,8 @@ export interface OutboxEvent extends EventRecord {
   dueAt: string | null;
   leaseOwner: string | null;
   leaseUntil: string | null;
+  /** For a payment instruction: the finance system that pays it. */
+  payer: string | null;
 }
 
 /** A delivery job on the delivery queue. `notBefore` marks a retry that waits longer than one SQS delay. */
@@ -57,6 +61,8 @@ export const deliveryJobSchema = z.object({
   kind: z.literal('event'),
   messageId: z.string().min(1),
   notBefore: z.string().datetime().optional(),
+  /** Look at the event now whatever its due time (an endpoint of a finance system went away). */
+  review: z.boolean().optional(),
 });
 
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
@@ -77,6 +83,7 @@ function toOutboxEvent(item: Record<string, unknown>): OutboxEvent {
     dueAt: sortKey ? parseOutboxSortKey(sortKey).dueAt : null,
     leaseOwner: (item.leaseOwner as string | undefined) ?? null,
     leaseUntil: (item.leaseUntil as string | undefined) ?? null,
+    payer: (item.payer as string | undefined) ?? null,
   };
 }
 
@@ -247,6 +254,28 @@ export function eventRedeliveryStep(messageId: string, now: Date): TxStep {
 }
 
 /**
+ * Closes a pending payment instruction whose payout is settled or failed, in the settlement's
+ * transaction: no lease is granted for it again, the sweeper no longer sees it, and a worker holding a
+ * lease loses it (its release fails). Conditional on still pending: the caller read it so.
+ */
+export function eventCloseStep(messageId: string, now: Date): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.event(messageId),
+        UpdateExpression: 'SET #status = :closed, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':closed': 'closed', ':pending': 'pending', ':at': now.toISOString() },
+      },
+    },
+    // A worker finished it meanwhile: read again and decide again.
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
+/**
  * Ids of the entries in one partition of the outbox index (gsi4) due before `cutoff`, a page at a time.
  * Keys only: the id follows the due time in the sort key (`<due>#<id>`).
  */
@@ -290,6 +319,22 @@ export async function queueDeliveryJobs(jobs: { job: DeliveryJob; delaySeconds?:
 export interface SweepSource {
   name: string;
   sweep(cutoff: Date): Promise<{ found: number; queued: number }>;
+}
+
+/** Far enough ahead that every pending event's due time is before it. */
+const END_OF_TIME = new Date('9999-12-31T00:00:00.000Z');
+
+/**
+ * A finance system's endpoint went away (410, deleted): every pending event is looked at again now,
+ * so an instruction whose paying system has no endpoint left becomes `delivery_failed` at once rather
+ * than at its next scheduled attempt. A review attempts nothing that is not due.
+ */
+export async function reviewPendingEvents(): Promise<number> {
+  let queued = 0;
+  for await (const messageIds of overdueEvents(END_OF_TIME)) {
+    queued += await queueDeliveryJobs(messageIds.map((messageId) => ({ job: { kind: 'event' as const, messageId, review: true } })));
+  }
+  return queued;
 }
 
 export const outboxEventsSource: SweepSource = {

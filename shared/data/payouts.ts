@@ -25,6 +25,7 @@ import {
   type PayoutStatus,
   type Settlement,
 } from '../domain/payouts.ts';
+import { notFound } from '../domain/errors.ts';
 import { config } from '../config.ts';
 import { logger } from '../logger.ts';
 import { auditStep } from './audit.ts';
@@ -33,18 +34,29 @@ import { documents } from './clients.ts';
 import { payoutOutcomeSteps } from './disbursements.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import type { Actor } from './funds.ts';
-import { ledgerStep } from './funds.ts';
+import { ledgerMoveSteps, requirePosition, transactAt } from './ledger.ts';
+import { subsidyIsReserved, subsidyReturnStep } from './subsidies.ts';
 import { keys } from './keys.ts';
 import { shardOf } from '../ids.ts';
-import { eventRedeliveryStep } from './outbox.ts';
+import { eventCloseStep, eventRedeliveryStep, getOutboxEvent } from './outbox.ts';
 import { getItem, queryShardedPage, requireItem, type Page } from './query.ts';
-import { retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 
 /** Actor recorded for transitions the webhook worker drives. */
 const DELIVERY_ACTOR = 'system:webhook-delivery';
 
 export interface StoredPayout extends Payout {
   requestedMessageId: string;
+  /** The fund's paying finance system: the only one instructed, the only one that may settle or see it. */
+  payer: string;
+  /** The campaign whose subsidy the payout's disbursement drew on. */
+  campaignId: string | null;
+}
+
+/** Storage facts of a new payout that never change. */
+export interface PayoutOwner {
+  payer: string;
+  campaignId?: string | null;
 }
 
 export const PAYOUT_LIST_SHARDS = 8;
@@ -87,17 +99,19 @@ export function toPayout(item: Record<string, unknown>): StoredPayout {
     bankReference: (item.bankReference as string | null) ?? null,
     failureReason: (item.failureReason as string | null) ?? null,
     requestedMessageId: item.requestedMessageId as string,
+    payer: (item.payer as string | undefined) ?? '',
+    campaignId: (item.campaignId as string | undefined) ?? null,
   };
 }
 
 /** The response/event form: no storage fields, account number masked. */
 export function publicPayout(p: StoredPayout): Payout {
-  const { requestedMessageId: _, ...payout } = p;
+  const { requestedMessageId: _, payer: __, campaignId: ___, ...payout } = p;
   return maskPayout(payout);
 }
 
 /** The new payout's item as a transaction step (`attribute_not_exists`: a payout is created once). */
-export function payoutPutStep(payout: Payout, requestedMessageId: string): TxStep {
+export function payoutPutStep(payout: Payout, requestedMessageId: string, owner: PayoutOwner): TxStep {
   return {
     item: {
       Put: {
@@ -107,6 +121,8 @@ export function payoutPutStep(payout: Payout, requestedMessageId: string): TxSte
           type: 'payout',
           ...payout,
           requestedMessageId,
+          payer: owner.payer,
+          ...(owner.campaignId ? { campaignId: owner.campaignId } : {}),
           updatedAt: payout.createdAt,
           ...payoutListKeys(payout),
         },
@@ -134,20 +150,57 @@ export async function getPayout(payoutId: string): Promise<StoredPayout> {
   return toPayout(await requireItem(keys.payout(payoutId), `Payout ${payoutId}`));
 }
 
+/** Who reads payouts: a finance system sees only the payouts of the funds it pays. */
+export interface PayoutReader {
+  sub: string;
+  roles: readonly string[];
+}
+
+/** Readers who see every payout; a caller with only the finance-system role sees its own funds' ones. */
+const ALL_PAYOUT_READERS = ['fund-admin', 'auditor', 'requester', 'approver'];
+
+/** The finance system a reader is limited to, or undefined when it may read every payout. */
+export function payerScope(reader: PayoutReader): string | undefined {
+  return reader.roles.some((r) => ALL_PAYOUT_READERS.includes(r)) ? undefined : reader.sub;
+}
+
+/** The payout as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
+export async function getPayoutFor(payoutId: string, reader: PayoutReader): Promise<StoredPayout> {
+  const payout = await getPayout(payoutId);
+  const scope = payerScope(reader);
+  if (scope !== undefined && payout.payer !== scope) throw notFound(`Payout ${payoutId}`);
+  return payout;
+}
+
 export async function listPayouts(filter: {
   status?: PayoutStatus;
   batchId?: string;
+  /** Only the payouts of the funds this finance system pays. */
+  payer?: string;
   limit: number;
   cursor?: string;
 }): Promise<Page<Payout>> {
-  const scope = `payouts|${filter.status ?? ''}|${filter.batchId ?? ''}`;
-  const { batchId, status } = filter;
+  const scope = `payouts|${filter.status ?? ''}|${filter.batchId ?? ''}|${filter.payer ?? ''}`;
+  const { batchId, status, payer } = filter;
+  const filters: string[] = [];
+  const values: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  if (batchId && status) {
+    filters.push('#status = :status');
+    values[':status'] = status;
+    names['#status'] = 'status';
+  }
+  if (payer !== undefined) {
+    filters.push('payer = :payer');
+    values[':payer'] = payer;
+  }
+  const filtering = filters.length ? { filter: filters.join(' AND '), ...(Object.keys(names).length ? { names } : {}) } : {};
   const page = batchId
     ? await queryShardedPage({
         index: 'gsi3',
         partitions: SHARDS.map((n) => ofBatch(batchId, n)),
-        values: status ? { ':status': status } : {},
-        ...(status ? { filter: '#status = :status', names: { '#status': 'status' } } : {}),
+        values,
+        ...filtering,
         newestFirst: true,
         limit: filter.limit,
         cursor: filter.cursor,
@@ -156,7 +209,8 @@ export async function listPayouts(filter: {
     : await queryShardedPage({
         index: status ? 'gsi2' : 'gsi1',
         partitions: SHARDS.map((n) => (status ? byStatus(status, n) : allPayouts(n))),
-        values: {},
+        values,
+        ...filtering,
         newestFirst: true,
         limit: filter.limit,
         cursor: filter.cursor,
@@ -339,7 +393,8 @@ export async function recordPayoutAttempts(payoutId: string, attempts: number): 
  */
 export async function settlePayout(payoutId: string, settlement: Settlement, actor: Actor, now: Date): Promise<Payout> {
   const result = await retryOnConflict(async () => {
-    const payout = await getPayout(payoutId);
+    // Only the fund's paying finance system may settle; to anyone else the payout does not exist.
+    const payout = await getPayoutFor(payoutId, { sub: actor.sub, roles: ['finance-system'] });
     if (decideSettlement(payout.status, settlement.outcome) === 'repeat') return { payout, messageId: undefined };
     const to = outcomeStatus(settlement.outcome);
     const at = now.toISOString();
@@ -353,28 +408,43 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       publicPayout(settled),
       now,
     );
-    await transact([
+    const ref = { payoutId, ...(payout.disbursementId ? { disbursementId: payout.disbursementId } : {}), ...(payout.batchId ? { batchId: payout.batchId } : {}) };
+    // A failed payout of a subsidised disbursement gives its money back to the subsidy while the subsidy
+    // still holds money; otherwise the reservation is released (or, when paid, moved to paid).
+    const backToSubsidy = to === 'failed' && payout.campaignId !== null && (await subsidyIsReserved(payout.campaignId));
+    // No instruction for a closed payout: a payment instruction still pending is closed with it.
+    const instruction = await getOutboxEvent(payout.requestedMessageId);
+    const withMoney = (money: TxStep[]): TxStep[] => [
       payoutMoveStep(payout, to, now, {
         settledAt: at,
         bankReference: settled.bankReference,
         failureReason: settled.failureReason,
       }),
-      ledgerStep(payout.fundId, payout.countyCode, to === 'settled' ? 'settle' : 'release', payout.amount, now),
+      ...money,
+      ...(instruction?.status === 'pending' ? [eventCloseStep(payout.requestedMessageId, now)] : []),
       ...(payout.disbursementId ? payoutOutcomeSteps({ ...payout, disbursementId: payout.disbursementId }, settlement, actor, now) : []),
       ...batchCounterSteps(payout, payout.status, to),
-      payoutAudit(
-        payout,
-        to === 'settled' ? 'payout.settled' : 'payout.failed',
-        to,
-        actor,
-        now,
-        to === 'settled' ? { bankReference: settled.bankReference } : undefined,
-        settled.failureReason ?? undefined,
-      ),
+      audit,
       event.step,
-    ]);
+    ];
+    const audit = payoutAudit(
+      payout,
+      to === 'settled' ? 'payout.settled' : 'payout.failed',
+      to,
+      actor,
+      now,
+      to === 'settled' ? { bankReference: settled.bankReference } : undefined,
+      settled.failureReason ?? undefined,
+    );
+    if (backToSubsidy) await transact(withMoney([subsidyReturnStep(payout.campaignId!, payout.amount)]));
+    else {
+      const move = to === 'settled' ? 'settle' : 'release';
+      await transactAt(await requirePosition(payout.fundId, payout.countyCode), (position) =>
+        withMoney(ledgerMoveSteps(position, move, payout.amount, ref, actor.sub, now)),
+      );
+    }
     return { payout: settled, messageId: event.messageId };
-  });
+  }, LEDGER_ATTEMPTS);
   if (result.messageId) await enqueueEvents([result.messageId]);
   // A batch completes with its last final payout; a repeated report checks again (heals a lost check).
   if (result.payout.batchId) {

@@ -25,6 +25,8 @@ export const LIST_INDEX_ATTRIBUTES = [
   'endsAt',
   'cancelledAt',
   'events',
+  // A finance system lists only the payouts of the funds it pays.
+  'payer',
 ] as const;
 
 export const TABLE = {

@@ -95,10 +95,20 @@ export async function retryOnConflict<T>(attempt: () => Promise<T>, attempts = 6
       return await attempt();
     } catch (error) {
       if (!(error instanceof TransactionConflict) || i >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** i));
+      // Full jitter, capped: many writers of one item spread out instead of colliding again in step.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** i)));
     }
   }
 }
+
+const MAX_BACKOFF_MS = 250;
+
+/**
+ * Attempts for a use case that moves an allocation's ledger: every move of one allocation is ordered
+ * by its `seq`, so concurrent moves of one county (a batch's settlements) commit one at a time and
+ * the others read again. Each round commits at least one of them.
+ */
+export const LEDGER_ATTEMPTS = 40;
 
 export interface VersionedChange {
   key: { pk: string; sk: string };

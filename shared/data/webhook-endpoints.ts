@@ -18,6 +18,7 @@ import { documents } from './clients.ts';
 import { keys } from './keys.ts';
 import { queryAll, queryPage, requireItem, type Page } from './query.ts';
 import { transact, type TxStep } from './transactions.ts';
+import { reviewPendingEvents } from './outbox.ts';
 import type { Actor } from './funds.ts';
 
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -30,6 +31,8 @@ export interface WebhookEndpoint {
   url: string;
   events: Subscription[];
   description: string | null;
+  /** The finance system the endpoint belongs to (it gets the payment instructions of the funds that system pays). */
+  financeSystem: string | null;
   status: 'enabled' | 'disabled';
   createdAt: string;
   updatedAt: string;
@@ -61,6 +64,7 @@ function toEndpoint(item: Record<string, unknown>): WebhookEndpoint {
     url: item.url as string,
     events: item.events as Subscription[],
     description: (item.description as string | undefined) ?? null,
+    financeSystem: (item.financeSystem as string | undefined) ?? null,
     status: item.status as 'enabled' | 'disabled',
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
@@ -77,7 +81,7 @@ export function signingSecrets(item: Record<string, unknown>, now: Date): string
 }
 
 export async function createEndpoint(
-  input: { url: string; events: Subscription[]; description?: string },
+  input: { url: string; events: Subscription[]; description?: string; financeSystem?: string },
   actor: Actor,
   now: Date,
 ): Promise<WebhookEndpoint & { secret: string }> {
@@ -91,6 +95,7 @@ export async function createEndpoint(
     url: input.url,
     events: input.events,
     description: input.description ?? null,
+    financeSystem: input.financeSystem ?? null,
     status: 'enabled',
     secret,
     createdAt: at,
@@ -101,7 +106,7 @@ export async function createEndpoint(
   };
   await transact([
     { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
-    auditStep(item.pk, { actor: actor.sub, action: 'webhook-endpoint.created', at: now, correlationId: actor.correlationId, details: { url: input.url, events: input.events } }),
+    auditStep(item.pk, { actor: actor.sub, action: 'webhook-endpoint.created', at: now, correlationId: actor.correlationId, details: { url: input.url, events: input.events, financeSystem: input.financeSystem ?? null } }),
   ]);
   return { ...toEndpoint(item), secret };
 }
@@ -126,7 +131,12 @@ export async function listEndpoints(page: { limit: number; cursor?: string }): P
   return { items: result.items.map(toEndpoint), nextCursor: result.nextCursor };
 }
 
+/**
+ * Deletes an endpoint. A finance system's endpoint may be the last one its pending payment
+ * instructions could reach: they are looked at again at once (delivery_failed rather than waiting).
+ */
 export async function deleteEndpoint(endpointId: string, actor: Actor, now: Date): Promise<void> {
+  const endpoint = await getEndpoint(endpointId);
   await transact([
     {
       item: {
@@ -140,6 +150,7 @@ export async function deleteEndpoint(endpointId: string, actor: Actor, now: Date
     },
     auditStep(keys.webhookEndpoint(endpointId).pk, { actor: actor.sub, action: 'webhook-endpoint.deleted', at: now, correlationId: actor.correlationId }),
   ]);
+  if (endpoint.financeSystem !== null) await reviewPendingEvents();
 }
 
 export async function rotateSecret(endpointId: string, actor: Actor, now: Date): Promise<string> {

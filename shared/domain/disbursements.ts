@@ -55,14 +55,28 @@ export interface Disbursement {
   purpose: Purpose;
   beneficiary: Beneficiary;
   memo: string | null;
+  /** The campaign whose subsidy this disbursement draws on, if any. */
+  campaignId: string | null;
   status: DisbursementStatus;
   requiredApprovals: number;
   approvals: Approval[];
   requestedBy: string;
   payoutId: string | null;
+  /** The public notice the disbursement is posted on (公示), if its fund has a notice period. */
+  notice: { noticeId: string; startsAt: string; endsAt: string } | null;
+  /** Screening flags (duplicate beneficiaries). */
+  flags: ScreeningFlag[];
   createdAt: string;
   updatedAt: string;
   history: HistoryEntry[];
+}
+
+export interface ScreeningFlag {
+  code: 'duplicate_beneficiary';
+  matches: string[];
+  clearedBy: string | null;
+  clearedAt: string | null;
+  reason: string | null;
 }
 
 /** Maker-checker: a second approver from the fund's dual-approval threshold on (inclusive). */

@@ -7,8 +7,13 @@ export const EVENT_TYPES = [
   'payout.delivery_failed',
   'campaign.launched',
   'campaign.cancelled',
+  'campaign.subsidy_released',
   'station.activated',
   'station.suspended',
+  'notice.opened',
+  'notice.closed',
+  'objection.received',
+  'webhook.test',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -44,3 +44,51 @@ export const moves = {
 } as const;
 
 export type Move = keyof typeof moves;
+
+/**
+ * The fund ledger's entry kinds (contract: `GET /v1/funds/{fundId}/ledger`). Replaying a county's
+ * entries from zero gives its allocation exactly.
+ */
+export const LEDGER_KINDS = ['allocation_set', 'reserved', 'released', 'paid'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** The entry kind each move writes. */
+export const MOVE_KIND: Record<Move, LedgerKind> = { reserve: 'reserved', release: 'released', settle: 'paid' };
+
+/**
+ * A line after one ledger entry: `allocation_set` adds `amount` (negative when lowered) to
+ * `allocated`; `reserved` adds it to `reserved`; `released` takes it off `reserved`; `paid` moves it
+ * from `reserved` to `paid`. Throws when the result would not be balanced (overspent, or a release or
+ * payment without the reservation behind it): such an entry must never be written.
+ */
+export function applyEntry(line: LedgerLine, kind: LedgerKind, amount: number): LedgerLine {
+  if (!Number.isSafeInteger(amount) || (kind !== 'allocation_set' && amount <= 0)) {
+    throw new LedgerViolation(`a ${kind} entry needs a positive whole amount, not ${amount}`);
+  }
+  const next: LedgerLine = { allocated: line.allocated, reserved: line.reserved, paid: line.paid, available: line.available };
+  if (kind === 'allocation_set') next.allocated += amount;
+  else if (kind === 'reserved') next.reserved += amount;
+  else if (kind === 'released') next.reserved -= amount;
+  else {
+    next.reserved -= amount;
+    next.paid += amount;
+  }
+  next.available = available(next);
+  if (!isBalanced(next)) throw new LedgerViolation(`a ${kind} of ${amount} would leave the allocation unbalanced`);
+  return next;
+}
+
+/** A ledger move that must not happen: the caller's state is inconsistent with the books. */
+export class LedgerViolation extends Error {
+  constructor(message: string) {
+    super(`ledger invariant: ${message}`);
+    this.name = 'LedgerViolation';
+  }
+}
+
+export const EMPTY_LINE: LedgerLine = { allocated: 0, reserved: 0, paid: 0, available: 0 };
+
+/** Replays entries (oldest first) from an empty line. */
+export function replay(entries: readonly { kind: LedgerKind; amount: number }[]): LedgerLine {
+  return entries.reduce((line, e) => applyEntry(line, e.kind, e.amount), EMPTY_LINE);
+}

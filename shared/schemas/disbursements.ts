@@ -15,8 +15,26 @@ export const CreateDisbursementBody = z
     purpose: z.enum(PURPOSES),
     beneficiary: BeneficiaryBody,
     memo: NonBlank(500).optional(),
+    campaignId: idOf('campaign').optional().meta({
+      description: "A campaign of the same county whose subsidy comes from the same fund; purpose must be produce-subsidy. The final approval draws on the campaign's subsidy instead of the allocation's available.",
+    }),
+  })
+  .superRefine((body, ctx) => {
+    if (body.campaignId !== undefined && body.purpose !== 'produce-subsidy') {
+      ctx.addIssue({ code: 'custom', path: ['purpose'], message: 'a disbursement that draws on a campaign subsidy has purpose produce-subsidy' });
+    }
   })
   .meta({ id: 'CreateDisbursementBody' });
+
+export const ScreeningFlag = z
+  .object({
+    code: z.literal('duplicate_beneficiary'),
+    matches: z.array(z.string()),
+    clearedBy: z.string().nullable(),
+    clearedAt: Timestamp.nullable(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'ScreeningFlag' });
 
 export const ApproveBody = z.strictObject({ comment: NonBlank(500).optional() }).meta({ id: 'ApproveDisbursementBody' });
 
@@ -30,11 +48,14 @@ export const Disbursement = z
     purpose: z.enum(PURPOSES),
     beneficiary: Beneficiary,
     memo: z.string().nullable(),
+    campaignId: idOf('campaign').nullable(),
     status: DisbursementStatus,
     requiredApprovals: z.number().int().min(1).max(2),
     approvals: z.array(z.object({ approver: z.string(), at: Timestamp, comment: z.string().nullable() })),
     requestedBy: z.string(),
     payoutId: idOf('payout').nullable(),
+    notice: z.object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp }).nullable(),
+    flags: z.array(ScreeningFlag),
     createdAt: Timestamp,
     updatedAt: Timestamp,
     history: z.array(

@@ -1,8 +1,27 @@
 import * as z from 'zod';
 import { defineContract } from '../http/operation.ts';
+import { DAY_MS, durationMs } from '../domain/durations.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, Total, idOf } from './common.ts';
 
 export const DEFAULT_DUAL_APPROVAL_THRESHOLD = 100_000_000;
+export const DEFAULT_NOTICE_PERIOD = 'P0D';
+const MAX_NOTICE_PERIOD_MS = 30 * DAY_MS;
+
+/** The `sub` of the finance-system machine client that pays a fund's payouts. */
+export const FinanceSystem = NonBlank(128).meta({
+  id: 'FinanceSystem',
+  description: "The `sub` of a finance-system machine client: the one that pays a fund's payouts.",
+  example: 'ledger-bot',
+});
+
+export const NoticePeriod = z
+  .string()
+  .max(32)
+  .refine((text) => {
+    const ms = durationMs(text);
+    return ms !== undefined && ms <= MAX_NOTICE_PERIOD_MS;
+  }, 'an ISO 8601 duration from PT0S to P30D (weeks, days, hours, minutes, seconds)')
+  .meta({ id: 'NoticePeriod', description: 'ISO 8601 duration, PT0S .. P30D. P0D: no public notice.', example: 'P7D' });
 
 export const Fund = z
   .object({
@@ -14,7 +33,9 @@ export const Fund = z
     reserved: Total,
     paid: Total,
     unallocated: Total,
+    financeSystem: FinanceSystem,
     dualApprovalThreshold: Amount,
+    noticePeriod: NoticePeriod,
     createdAt: Timestamp,
   })
   .meta({ id: 'Fund' });
@@ -35,7 +56,9 @@ export const CreateFundBody = z
     name: NonBlank(200),
     currency: Currency,
     totalBudget: Amount,
+    financeSystem: FinanceSystem,
     dualApprovalThreshold: Amount.optional(),
+    noticePeriod: NoticePeriod.optional(),
   })
   .meta({ id: 'CreateFundBody' });
 

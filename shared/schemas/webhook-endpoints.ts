@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { defineContract } from '../http/operation.ts';
 import { Page, pageOf, Timestamp, idOf } from './common.ts';
+import { FinanceSystem } from './funds.ts';
 
 export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
 
@@ -11,6 +12,9 @@ export const WebhookEndpoint = z
     url: z.string(),
     events: z.array(z.union([EventTypeSchema, z.literal('*')])),
     description: z.string().nullable(),
+    financeSystem: FinanceSystem.nullable().meta({
+      description: 'The finance system this endpoint belongs to: it receives the payment instructions of the funds that system pays.',
+    }),
     status: z.enum(['enabled', 'disabled']),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -30,6 +34,7 @@ export const CreateWebhookEndpointBody = z
       .union([z.tuple([z.literal('*')]), z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length)])
       .refine((events) => new Set(events).size === events.length, 'events must be unique'),
     description: z.string().trim().max(500).optional(),
+    financeSystem: FinanceSystem.optional(),
   })
   .meta({ id: 'CreateWebhookEndpointBody' });
 

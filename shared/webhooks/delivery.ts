@@ -32,6 +32,7 @@ import {
   leaseEvent,
   queueDeliveryJobs,
   releaseEvent,
+  reviewPendingEvents,
   type DeliveryJob,
   type EndpointDelivery,
   type LeaseRelease,
@@ -39,6 +40,7 @@ import {
 } from '../data/outbox.ts';
 import { markPayoutDeliveryFailed, markPayoutSent, recordPayoutAttempts, type PayoutFacts } from '../data/payouts.ts';
 import { checkWebhookUrl, UnsafeWebhookUrl, type CheckedUrl, type Resolver } from './url-guard.ts';
+import { maskPayout, type Payout } from '../domain/payouts.ts';
 import { signWebhook, webhookBody } from './signing.ts';
 import { parseRetryAfter, retryDelaySeconds } from './retry-schedule.ts';
 
@@ -46,6 +48,8 @@ import { parseRetryAfter, retryDelaySeconds } from './retry-schedule.ts';
 const DUE_TOLERANCE_MS = 1_000;
 /** Time for the database work around the HTTP calls of one event. */
 const LEASE_MARGIN_MS = 30_000;
+/** A review's lease ignores the due time. */
+const END_OF_TIME = new Date('9999-12-31T00:00:00.000Z');
 
 // ---------------------------------------------------------------------------------------------
 // Transport
@@ -202,11 +206,53 @@ export interface EndpointOutcome {
 }
 
 /** A fresh state for an endpoint, or its state of an older round with the failures forgotten. */
-function stateFor(event: OutboxEvent, endpointId: string): EndpointDelivery {
+function stateFor(event: OutboxEvent, endpointId: string, paying: boolean): EndpointDelivery {
   const state = event.deliveries[endpointId];
-  if (!state) return { acknowledged: false, attempts: 0, totalAttempts: 0, round: event.round, nextAttemptAt: null };
-  if (state.acknowledged || state.round === event.round) return { ...state, totalAttempts: state.totalAttempts ?? state.attempts };
-  return { ...state, attempts: 0, round: event.round, nextAttemptAt: null, totalAttempts: state.totalAttempts ?? state.attempts };
+  const mark = paying ? { paying: true } : {};
+  if (!state) return { acknowledged: false, attempts: 0, totalAttempts: 0, round: event.round, nextAttemptAt: null, ...mark };
+  if (state.acknowledged || state.round === event.round) return { ...state, totalAttempts: state.totalAttempts ?? state.attempts, ...mark };
+  return { ...state, attempts: 0, round: event.round, nextAttemptAt: null, totalAttempts: state.totalAttempts ?? state.attempts, ...mark };
+}
+
+/** Where a payment instruction stands for the paying finance system. */
+export type PaymentVerdict = 'acknowledged' | 'trying' | 'failed' | 'waiting';
+
+/**
+ * `all`: every endpoint state of the instruction (an endpoint removed since keeps its state);
+ * `paying`: the paying system's endpoints still enabled and subscribed. Acknowledged once any of its
+ * endpoints acknowledged; failed when its endpoints ran out of retries, or when it lost every endpoint
+ * the instruction had been meant for before one acknowledged (410, deleted); waiting when it never had one.
+ */
+export function decidePayment(
+  all: readonly EndpointDelivery[],
+  paying: readonly EndpointDelivery[],
+  schedule: readonly number[],
+  round: number,
+): PaymentVerdict {
+  if (all.some((d) => d.paying && d.acknowledged)) return 'acknowledged';
+  if (paying.length > 0) return paying.some((d) => !isExhausted(d, schedule)) ? 'trying' : 'failed';
+  // After a redelivery, endpoints lost in an earlier round do not count: the instruction waits for a new one.
+  return all.some((d) => d.paying && d.round === round) ? 'failed' : 'waiting';
+}
+
+/**
+ * A payment instruction's release: finished as failed when the payment failed; otherwise pending while
+ * the paying system or an observer still has attempts to make (or while no paying endpoint exists:
+ * due now, so every sweep looks for one), delivered when nobody has anything left to do.
+ */
+export function releaseOfInstruction(
+  payment: PaymentVerdict,
+  observers: readonly EndpointDelivery[],
+  subscribed: readonly EndpointDelivery[],
+  schedule: readonly number[],
+  now: Date,
+): LeaseRelease {
+  if (payment === 'failed') return { status: 'failed' };
+  if (payment === 'waiting') return { status: 'pending', dueAt: now };
+  const trying = (payment === 'acknowledged' ? observers : subscribed).filter((d) => !d.acknowledged && !isExhausted(d, schedule));
+  if (trying.length === 0) return { status: 'delivered' };
+  const next = Math.min(...trying.map((d) => (d.nextAttemptAt ? Date.parse(d.nextAttemptAt) : now.getTime())));
+  return { status: 'pending', dueAt: new Date(next) };
 }
 
 export function isExhausted(state: EndpointDelivery, schedule: readonly number[]): boolean {
@@ -244,21 +290,30 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   // No read first: the lease's condition holds the checks, and a refusal says which one failed.
   // Early jobs are duplicates: the job for the due time exists, or the sweeper brings the event back.
   const owner = randomUUID();
-  const lease = await leaseEvent(job.messageId, owner, now, settings.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS, new Date(now.getTime() + DUE_TOLERANCE_MS));
+  // A review looks now whatever the due time; it still attempts only what is due (isDue below).
+  const dueBy = job.review ? END_OF_TIME : new Date(now.getTime() + DUE_TOLERANCE_MS);
+  const lease = await leaseEvent(job.messageId, owner, now, settings.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS, dueBy);
   if ('refused' in lease) return lease.refused === 'unknown-event' ? unknownEvent(job) : lease.refused;
   const leased = lease.leased;
 
   const lookup = runtime.targets ?? deliveryTargetsOnce();
   const targets = await lookup(leased.eventType, now);
+  const instruction = leased.eventType === 'payout.requested';
+  const paying = (target: DeliveryTarget) => instruction && target.financeSystem !== null && target.financeSystem === leased.payer;
   const deliveries: Record<string, EndpointDelivery> = { ...leased.deliveries };
-  for (const target of targets) deliveries[target.endpointId] = stateFor(leased, target.endpointId);
+  for (const target of targets) deliveries[target.endpointId] = stateFor(leased, target.endpointId, paying(target));
 
   const due = targets.filter((t) => isDue(deliveries[t.endpointId]!, settings.WEBHOOK_RETRY_SCHEDULE, now));
 
+  // The payment instruction carries the full account to the paying system's endpoints only.
   const body = webhookBody(leased);
-  const outcomes = await Promise.all(due.map((target) => attempt(leased, target, body, deliveries[target.endpointId]!, runtime, clock)));
+  const maskedBody = instruction ? webhookBody({ ...leased, data: maskPayout(leased.data as unknown as Payout) as unknown as Record<string, unknown> }) : body;
+  const outcomes = await Promise.all(
+    due.map((target) => attempt(leased, target, paying(target) ? body : maskedBody, deliveries[target.endpointId]!, runtime, clock)),
+  );
 
   const gone = new Set<string>();
+  let payingGone = false;
   for (const { endpointId, result } of outcomes) {
     deliveries[endpointId] = afterAttempt(deliveries[endpointId]!, result, settings.WEBHOOK_RETRY_SCHEDULE, now);
     if (result.status === 410) {
@@ -266,19 +321,31 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
       await disableEndpoint(endpointId, 'the receiver answered 410 Gone', now);
       gone.add(endpointId);
       lookup.disabled(endpointId);
+      if (targets.find((t) => t.endpointId === endpointId)?.financeSystem) payingGone = true;
     }
   }
 
-  const subscribed = targets.filter((t) => !gone.has(t.endpointId)).map((t) => deliveries[t.endpointId]!);
+  const remaining = targets.filter((t) => !gone.has(t.endpointId));
+  const subscribed = remaining.map((t) => deliveries[t.endpointId]!);
   const attempts = Math.max(0, ...Object.values(deliveries).map((d) => d.totalAttempts));
-  const release = decideDelivery(leased.eventType, subscribed, Object.values(deliveries), settings.WEBHOOK_RETRY_SCHEDULE, now);
+  const schedule = settings.WEBHOOK_RETRY_SCHEDULE;
+  const payment = instruction ? decidePayment(Object.values(deliveries), remaining.filter(paying).map((t) => deliveries[t.endpointId]!), schedule, leased.round) : undefined;
+  const release = payment
+    ? releaseOfInstruction(payment, remaining.filter((t) => !paying(t)).map((t) => deliveries[t.endpointId]!), subscribed, schedule, now)
+    : decideDelivery(leased.eventType, subscribed, Object.values(deliveries), schedule, now);
   const finisher = FINISHERS[leased.eventType];
+  const payingIds = new Set(Object.entries(deliveries).filter(([, d]) => d.paying).map(([id]) => id));
+  // Only the paying system's acknowledgement makes a payout `sent`; an observer's 200 never does.
+  const paidNow = outcomes.some((o) => o.result.ok && payingIds.has(o.endpointId));
+  const moveToSent = payment ? payment === 'acknowledged' && (paidNow || release.status === 'delivered') : release.status === 'delivered';
+  // Another finance-system endpoint is gone: the other instructions waiting on it are looked at now.
+  if (payingGone) await reviewPendingEvents();
 
   // The entity moves first, or with the release: if we die before the event is released, the lease
   // runs out, the sweeper queues the event again, and the (idempotent) move is simply repeated. The
   // log lines go in before the entity's move, so a sent payout always shows its attempts.
   let released: boolean;
-  if (release.status === 'delivered' && finisher?.delivered) {
+  if (moveToSent && finisher?.delivered) {
     // The usual end of a payout: its move, the event's release and the successes' log lines in ONE transaction.
     const acknowledged = outcomes.filter((o) => o.result.ok);
     await writeDeliveryLog(outcomes.filter((o) => !o.result.ok));
@@ -299,7 +366,7 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
     }
   } else {
     await writeDeliveryLog(outcomes);
-    if (release.status === 'failed') await finisher?.failed?.(leased, attempts, now);
+    if (release.status === 'failed' || payment === 'failed') await finisher?.failed?.(leased, attempts, now);
     else if (release.status === 'pending' && outcomes.length > 0) await finisher?.attempted?.(leased, attempts, now);
     released = await releaseEvent(leased, owner, deliveries, release, now);
   }
@@ -312,11 +379,13 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
     logger.info(`event ${release.status}`, { ...log, attempts });
     return release.status;
   }
-  if (subscribed.length === 0) {
+  if (subscribed.length === 0 || payment === 'waiting') {
     logger.info('event waits for a subscriber', log);
     return 'waiting-for-subscriber';
   }
   const dueAt = release.dueAt;
+  // A review that changed nothing leaves the retry already queued for that time to do its work.
+  if (job.review && leased.dueAt !== null && Date.parse(leased.dueAt) === dueAt.getTime()) return 'retry-scheduled';
   const waitSeconds = Math.max(0, Math.ceil((dueAt.getTime() - now.getTime()) / 1000));
   await queueDeliveryJobs([
     { job: { kind: 'event', messageId: leased.messageId, notBefore: dueAt.toISOString() }, delaySeconds: Math.min(waitSeconds, MAX_SQS_DELAY_SECONDS) },

@@ -28,7 +28,7 @@ describe('5,000-row batch', () => {
     const fund = await rt.api('POST', '/v1/funds', {
       ...admin,
       idempotencyKey: randomUUID(),
-      body: { name: 'Spring seedlings 2026', currency: 'CNY', totalBudget: 5_000_000_000 },
+      body: { name: 'Spring seedlings 2026', currency: 'CNY', totalBudget: 5_000_000_000, financeSystem: 'ledger-bot' },
     });
     const fundId = fund.body.fundId as string;
     await rt.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY}`, { ...admin, body: { amount: 1_000_000_000 } });

@@ -53,13 +53,13 @@ describe('disbursement batch', () => {
     const fund = await rt.api('POST', '/v1/funds', {
       ...admin,
       idempotencyKey: randomUUID(),
-      body: { name: 'Spring seedlings 2026', currency: 'CNY', totalBudget: 5_000_000_000, dualApprovalThreshold: 1_000_000 },
+      body: { name: 'Spring seedlings 2026', currency: 'CNY', totalBudget: 5_000_000_000, dualApprovalThreshold: 1_000_000, financeSystem: 'ledger-bot' },
     });
     const fundId = fund.body.fundId as string;
     expect((await rt.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY}`, { ...admin, body: { amount: ALLOCATION } })).status).toBe(200);
     const endpoint = await rt.api('POST', '/v1/webhook-endpoints', {
       ...admin,
-      body: { url: `${finance.url}/webhooks`, events: ['payout.requested'], description: 'finance' },
+      body: { url: `${finance.url}/webhooks`, events: ['payout.requested'], description: 'finance', financeSystem: 'ledger-bot' },
     });
     financeSecrets.push(endpoint.body.secret as string);
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
 import { transact } from '#shared/data/transactions';
-import { ledgerStep } from '#shared/data/funds';
+import { ledgerMoveSteps, requirePosition } from '#shared/data/ledger';
 
 let rt: TestRuntime;
 const admin = { roles: 'fund-admin', sub: 'admin-1' };
@@ -32,7 +32,7 @@ async function fund(totalBudget: number, extra: Record<string, unknown> = {}) {
   const res = await rt.api('POST', '/v1/funds', {
     ...admin,
     idempotencyKey: `fund-${++keyCounter}-${Date.now()}`,
-    body: { name: 'Rural revitalisation', currency: 'CNY', totalBudget, ...extra },
+    body: { name: 'Rural revitalisation', currency: 'CNY', totalBudget, financeSystem: 'ledger-bot', ...extra },
   });
   expect(res.status).toBe(201);
   return res.body;
@@ -114,7 +114,7 @@ describe('funds and allocations', () => {
   });
 
   it('requires an Idempotency-Key, replays the same request and refuses a reused key', async () => {
-    const body = { name: 'Idempotent fund', currency: 'CNY', totalBudget: 500 };
+    const body = { name: 'Idempotent fund', currency: 'CNY', totalBudget: 500, financeSystem: 'ledger-bot' };
     expectProblem(await rt.api('POST', '/v1/funds', { ...admin, body }), 400, 'idempotency_key_missing');
     const first = await rt.api('POST', '/v1/funds', { ...admin, body, idempotencyKey: 'same-key' });
     const again = await rt.api('POST', '/v1/funds', { ...admin, body, idempotencyKey: 'same-key' });
@@ -133,7 +133,7 @@ describe('funds and allocations', () => {
   });
 
   it('runs concurrent requests with one key once', async () => {
-    const body = { name: 'Raced fund', currency: 'CNY', totalBudget: 700 };
+    const body = { name: 'Raced fund', currency: 'CNY', totalBudget: 700, financeSystem: 'ledger-bot' };
     const results = await Promise.all(
       Array.from({ length: 8 }, () => rt.api('POST', '/v1/funds', { ...admin, body, idempotencyKey: 'raced-key' })),
     );
@@ -144,10 +144,10 @@ describe('funds and allocations', () => {
 
   it('rejects amounts outside 1 .. 10^13 and floats', async () => {
     for (const totalBudget of [0, -5, 1.5, 10_000_000_000_001, '100']) {
-      const res = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: `bad-${String(totalBudget)}`, body: { name: 'x', currency: 'CNY', totalBudget } });
+      const res = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: `bad-${String(totalBudget)}`, body: { name: 'x', currency: 'CNY', totalBudget, financeSystem: 'ledger-bot' } });
       expectProblem(res, 400, 'validation_failed');
     }
-    const usd = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: 'usd', body: { name: 'x', currency: 'USD', totalBudget: 5 } });
+    const usd = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: 'usd', body: { name: 'x', currency: 'USD', totalBudget: 5, financeSystem: 'ledger-bot' } });
     expectProblem(usd, 400, 'validation_failed');
   });
 
@@ -165,7 +165,7 @@ describe('funds and allocations', () => {
     expect((await put('622922', 400_000)).status).toBe(200);
 
     // Reserve 250,000 on the first county the way an approval does, then try to lower below it.
-    await transact([ledgerStep(f.fundId, '622921', 'reserve', 250_000, new Date())]);
+    await transact(ledgerMoveSteps(await requirePosition(f.fundId, '622921'), 'reserve', 250_000, {}, 'test', new Date()));
     expectProblem(await put('622921', 249_999), 409, 'allocation_below_commitments');
     const lowered = await put('622921', 250_000);
     expect(lowered.body).toMatchObject({ allocated: 250_000, reserved: 250_000, available: 0 });

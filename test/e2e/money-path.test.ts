@@ -42,7 +42,7 @@ describe('money path', () => {
     const fund = await rt.api('POST', '/v1/funds', {
       ...admin,
       idempotencyKey: randomUUID(),
-      body: { name: 'Tea terraces 2026', currency: 'CNY', totalBudget: 500_000_000 },
+      body: { name: 'Tea terraces 2026', currency: 'CNY', totalBudget: 500_000_000, financeSystem: 'ledger-bot' },
     });
     expect(fund.status).toBe(201);
     const fundId = fund.body.fundId as string;
@@ -51,7 +51,7 @@ describe('money path', () => {
 
     const endpoint = await rt.api('POST', '/v1/webhook-endpoints', {
       ...admin,
-      body: { url: `${finance.url}/webhooks`, events: ['payout.requested'], description: 'finance' },
+      body: { url: `${finance.url}/webhooks`, events: ['payout.requested'], description: 'finance', financeSystem: 'ledger-bot' },
     });
     expect(endpoint.status).toBe(201);
     financeSecrets.push(endpoint.body.secret as string);

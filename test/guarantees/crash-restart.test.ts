@@ -15,6 +15,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#local/ports';
 import { startReceiver, type Receiver } from '#test/support/receiver';
 
+/** The finance system that pays the crash test's fund and owns its endpoint. */
+const FINANCE_SYSTEM = 'ledger-bot';
+
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const run = promisify(execFile);
 
@@ -88,9 +91,9 @@ describe('SIGKILL of the whole runtime right after approvals', () => {
     const approver = await token('approver', 'checker');
 
     expect((await api(port, admin, 'PUT', '/v1/counties/522701', { name: 'Duyun', province: 'Guizhou' })).status).toBe(201);
-    const fund = await api(port, admin, 'POST', '/v1/funds', { name: 'Crash fund', currency: 'CNY', totalBudget: 10_000_000 }, 'crash-fund');
+    const fund = await api(port, admin, 'POST', '/v1/funds', { name: 'Crash fund', currency: 'CNY', totalBudget: 10_000_000, financeSystem: FINANCE_SYSTEM }, 'crash-fund');
     await api(port, admin, 'PUT', `/v1/funds/${fund.body.fundId}/allocations/522701`, { amount: 5_000_000 });
-    await api(port, admin, 'POST', '/v1/webhook-endpoints', { url: `${receiver.url}/finance`, events: ['payout.requested'] });
+    await api(port, admin, 'POST', '/v1/webhook-endpoints', { url: `${receiver.url}/finance`, events: ['payout.requested'], financeSystem: FINANCE_SYSTEM });
 
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {

@@ -22,7 +22,7 @@ beforeAll(async () => {
   token = await rt.token([...ROLES], 'fuzzer');
   const admin = { roles: 'fund-admin', sub: 'fixture-admin' };
   await rt.api('PUT', '/v1/counties/620821', { ...admin, body: { name: 'Jingchuan', province: 'Gansu' } });
-  const fund = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: 'fixture-fund', body: { name: 'F', currency: 'CNY', totalBudget: 1_000_000_000 } });
+  const fund = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: 'fixture-fund', body: { name: 'F', currency: 'CNY', totalBudget: 1_000_000_000, financeSystem: 'ledger-bot' } });
   fixtures.fundId = fund.body.fundId;
   fixtures.countyCode = '620821';
   await rt.api('PUT', `/v1/funds/${fixtures.fundId}/allocations/620821`, { ...admin, body: { amount: 100_000_000 } });
@@ -37,7 +37,7 @@ const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
 /** A valid body per write operation: the seed the near-valid mutations start from. */
 const validBodies = (): Record<string, unknown> => ({
   putCounty: { name: 'Huining', province: 'Gansu', modelCounty: true },
-  createFund: { name: 'Fund', currency: 'CNY', totalBudget: 5_000 },
+  createFund: { name: 'Fund', currency: 'CNY', totalBudget: 5_000, financeSystem: 'ledger-bot' },
   putAllocation: { amount: 1_000 },
   createDisbursement: { fundId: fixtures.fundId, countyCode: '620821', amount: 1_000, currency: 'CNY', purpose: 'training', beneficiary: farmer },
   approveDisbursement: { comment: 'ok' },

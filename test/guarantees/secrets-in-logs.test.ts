@@ -49,7 +49,7 @@ describe('a full run leaves no secret or personal data in the logs', () => {
     const officer = await tokenFor('station-officer', 'officer');
 
     await rt.api('PUT', '/v1/counties/110105', { token: admin, body: { name: 'Chaoyang', province: 'Beijing' } });
-    const fund = await rt.api('POST', '/v1/funds', { token: admin, idempotencyKey: 'f1', body: { name: 'F', currency: 'CNY', totalBudget: 1_000_000 } });
+    const fund = await rt.api('POST', '/v1/funds', { token: admin, idempotencyKey: 'f1', body: { name: 'F', currency: 'CNY', totalBudget: 1_000_000, financeSystem: 'ledger' } });
     await rt.api('PUT', `/v1/funds/${fund.body.fundId}/allocations/110105`, { token: admin, body: { amount: 500_000 } });
     const endpoint = await rt.api('POST', '/v1/webhook-endpoints', { token: admin, body: { url: `${receiver.url}/hook`, events: ['*'] } });
     secrets.push(endpoint.body.secret);

@@ -7,7 +7,8 @@ import { useLocalServices, type LocalServices } from '#test/support/local-servic
 import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
 import type { HttpFunctionName } from '#shared/routes';
 
-export { asApprover, asFinance, asRequester, COUNTY, OTHER_COUNTY, UNKNOWN_COUNTY, type Call, type Reply } from './disbursement-harness.ts';
+import { FINANCE_SYSTEM } from './disbursement-harness.ts';
+export { asApprover, asFinance, asRequester, FINANCE_SYSTEM, COUNTY, OTHER_COUNTY, UNKNOWN_COUNTY, type Call, type Reply } from './disbursement-harness.ts';
 
 export interface BatchHarness {
   services: LocalServices;
@@ -44,7 +45,7 @@ export async function batchHarness(): Promise<BatchHarness> {
   async function fund(options: { dualApprovalThreshold?: number; allocations: Record<string, number> }) {
     const actor = { sub: 'admin-1' };
     const created = await funds.createFund(
-      { name: 'Relief fund', totalBudget: 1_000_000_000_000, dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000 },
+      { name: 'Relief fund', financeSystem: FINANCE_SYSTEM, noticePeriod: 'P0D', totalBudget: 1_000_000_000_000, dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000 },
       actor,
       new Date(),
     );

@@ -228,7 +228,7 @@ describe('subsidies', () => {
   it('reserves on launch, releases on cancel, and frees the window for a new launch', async () => {
     const county = await newCounty();
     const now = new Date();
-    const fund = await funds.createFund({ name: 'Subsidy fund', totalBudget: 10_000_000, dualApprovalThreshold: 100_000_000 }, operator, now);
+    const fund = await funds.createFund({ name: 'Subsidy fund', totalBudget: 10_000_000, dualApprovalThreshold: 100_000_000, financeSystem: 'finance-1', noticePeriod: 'P0D' }, operator, now);
     await funds.setAllocation(fund.fundId, county, 1_000_000, operator, now);
 
     const res = await launch(body(county, { subsidy: { fundId: fund.fundId, amount: 400_000 } }));
@@ -261,7 +261,7 @@ describe('subsidies', () => {
   it('concurrent subsidised launches never overspend the allocation', async () => {
     const county = await newCounty();
     const now = new Date();
-    const fund = await funds.createFund({ name: 'Tight fund', totalBudget: 1_000_000, dualApprovalThreshold: 100_000_000 }, operator, now);
+    const fund = await funds.createFund({ name: 'Tight fund', totalBudget: 1_000_000, dualApprovalThreshold: 100_000_000, financeSystem: 'finance-1', noticePeriod: 'P0D' }, operator, now);
     await funds.setAllocation(fund.fundId, county, 250_000, operator, now);
     const channels = ['taobao', 'tmall', 'rural-taobao', 'livestream'];
     const replies = await Promise.all(

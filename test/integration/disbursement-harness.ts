@@ -44,7 +44,7 @@ export async function moneyHarness(): Promise<MoneyHarness> {
   async function fund(options: { totalBudget?: number; dualApprovalThreshold?: number; allocations: Record<string, number> }) {
     const actor = { sub: 'admin-1' };
     const created = await funds.createFund(
-      { name: 'Relief fund', totalBudget: options.totalBudget ?? 1_000_000_000_00, dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000 },
+      { name: 'Relief fund', financeSystem: FINANCE_SYSTEM, noticePeriod: 'P0D', totalBudget: options.totalBudget ?? 1_000_000_000_00, dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000 },
       actor,
       new Date(),
     );
@@ -77,4 +77,6 @@ export function disbursementBody(fundId: string, amount: number, overrides: Reco
 
 export const asRequester = (sub = 'requester-1'): Call => ({ sub, roles: ['requester'] });
 export const asApprover = (sub: string): Call => ({ sub, roles: ['approver'] });
-export const asFinance: Call = { sub: 'finance-1', roles: ['finance-system'] };
+/** The finance system that pays the harness's funds. */
+export const FINANCE_SYSTEM = 'finance-1';
+export const asFinance: Call = { sub: FINANCE_SYSTEM, roles: ['finance-system'] };

@@ -13,6 +13,7 @@ import { newId } from '#shared/ids';
 import {
   ACCOUNT_NUMBER,
   asApprover,
+  asFinance,
   asRequester,
   COUNTY,
   disbursementBody,
@@ -164,7 +165,7 @@ describe('approving', () => {
     expect(res.body.payoutId).toMatch(/^pay_/);
     expect(await h.data.funds.findAllocation(fundId, COUNTY)).toMatchObject({ allocated: 10_000_000, reserved: 3_000_000, paid: 0, available: 7_000_000 });
 
-    const payout = await h.call('GET', `/v1/payouts/${res.body.payoutId}`, { sub: 'fin', roles: ['finance-system'] });
+    const payout = await h.call('GET', `/v1/payouts/${res.body.payoutId}`, asFinance);
     expect(payout.body).toMatchObject({ disbursementId: d.disbursementId, batchId: null, amount: 3_000_000, status: 'queued', attempts: 0 });
     expect(payout.body.beneficiary.account.accountNumber).toBe('****2233');
 

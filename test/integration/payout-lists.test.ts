@@ -47,7 +47,7 @@ beforeAll(async () => {
       failureReason: null,
     };
     written.push({ payoutId: payout.payoutId, status: payout.status, batchId });
-    return payouts.payoutPutStep(payout, newId('message', at.getTime()));
+    return payouts.payoutPutStep(payout, newId('message', at.getTime()), { payer: 'finance-1' });
   });
   for (let i = 0; i < steps.length; i += 25) await transact(steps.slice(i, i + 25));
 });

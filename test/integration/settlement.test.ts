@@ -207,7 +207,7 @@ describe('webhook worker transitions and redelivery', () => {
     const a = await approvedPayout(1_100);
     const b = await approvedPayout(1_200);
     await settle(a.payoutId, { outcome: 'failed', failureReason: 'closed' });
-    const read = { sub: 'fin', roles: ['finance-system'] };
+    const read = asFinance;
     const failed = await h.call('GET', '/v1/payouts', { ...read, query: { status: 'failed' } });
     expect(failed.body.items.map((p: { payoutId: string }) => p.payoutId)).toContain(a.payoutId);
     expect(failed.body.items.map((p: { payoutId: string }) => p.payoutId)).not.toContain(b.payoutId);

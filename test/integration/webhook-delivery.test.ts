@@ -99,10 +99,14 @@ async function receiverWithEndpoint(
 ): Promise<{ receiver: Receiver; endpointId: string; secret: string }> {
   const receiver = await startReceiver({ respond });
   receivers.push(receiver);
-  const endpoint = await data.endpoints.createEndpoint({ url: `${receiver.url}/hooks`, events }, ACTOR, new Date());
+  // Every endpoint here belongs to the finance system that pays the fixture payouts.
+  const endpoint = await data.endpoints.createEndpoint({ url: `${receiver.url}/hooks`, events, financeSystem: PAYER }, ACTOR, new Date());
   endpointIds.push(endpoint.endpointId);
   return { receiver, endpointId: endpoint.endpointId, secret: endpoint.secret };
 }
+
+/** The finance system that pays the fixture payouts. */
+const PAYER = 'finance-1';
 
 function payoutFixture(now: Date): Payout {
   return {
@@ -128,8 +132,8 @@ function payoutFixture(now: Date): Payout {
 async function commitPayout(options: { enqueue?: boolean } = {}): Promise<{ payoutId: string; messageId: string }> {
   const now = new Date();
   const payout = payoutFixture(now);
-  const event = data.eventStep('payout.requested', payout.payoutId, payout, now);
-  await data.transact([data.payouts.payoutPutStep(payout, event.messageId), event.step]);
+  const event = data.eventStep('payout.requested', payout.payoutId, payout, now, { payer: PAYER });
+  await data.transact([data.payouts.payoutPutStep(payout, event.messageId, { payer: PAYER }), event.step]);
   if (options.enqueue ?? true) await data.enqueueEvents([event.messageId]);
   return { payoutId: payout.payoutId, messageId: event.messageId };
 }

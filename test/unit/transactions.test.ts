@@ -111,7 +111,7 @@ const context = {
 
 describe('the HTTP stack under store faults', () => {
   const fundId = 'fund_01M8MB7QKGZ7EXTNFH95G3P5TD';
-  const fundItem = { fundId, name: 'F', currency: 'CNY', totalBudget: 100, allocated: 0, unallocated: 100, dualApprovalThreshold: 10, createdAt: 'x' };
+  const fundItem = { fundId, name: 'F', currency: 'CNY', totalBudget: 100, allocated: 0, unallocated: 100, dualApprovalThreshold: 10, financeSystem: 'fin', noticePeriod: 'P0D', createdAt: 'x' };
 
   it('a throttled allocation write → 503 temporarily_unavailable with Retry-After, no internal text', async () => {
     ddb.on(GetCommand).resolves({ Item: fundItem });
