@@ -33,6 +33,14 @@ const schema = z.object({
     .transform((s) => s.split(',').map((n) => Number(n.trim()))),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   OUTBOX_SWEEP_SECONDS: seconds(60),
+  /**
+   * Comma-separated app client ids of the machine clients (client credentials): only their access
+   * tokens' `relief-fund/<role>` scopes grant roles. None listed: no scope grants anything.
+   */
+  MACHINE_CLIENT_IDS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean)),
   /** Public base URL of the API, used in problem `type` links and the OpenAPI `servers` list. */
   PUBLIC_BASE_URL: z.string().default(''),
 });

@@ -14,6 +14,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { inject } from 'vitest';
 import { defaultHandlers } from '#local/runtime';
 import { jwtAuthorizer } from '#local/authorizer';
+import { LOCAL_MACHINE_CLIENT_ID } from '#local/keys';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { ensureQueue } from '#local/resources';
 import { startQueuePoller } from '#local/sqs-poller';
@@ -92,7 +93,7 @@ describe('HTTP adapter and JWT authorizer', () => {
   it('accepts a machine client token (scope + client_id, no aud)', async () => {
     events.length = 0;
     const key = await signingKey(rt);
-    const token = await new SignJWT({ scope: 'relief-fund/finance-system', client_id: 'relief-fund', token_use: 'access' })
+    const token = await new SignJWT({ scope: 'relief-fund/finance-system', client_id: LOCAL_MACHINE_CLIENT_ID, token_use: 'access' })
       .setProtectedHeader({ alg: 'RS256', kid: key.kid })
       .setIssuer(key.issuer)
       .setSubject('ledger-bot')
