@@ -1,10 +1,17 @@
 /**
  * Verifies bearer tokens the way API Gateway's HTTP API JWT authorizer does, so a request the
- * deployed API would refuse is refused locally too (and the handler never runs): RS256 only, key
- * chosen by `kid`, issuer exact, audience in `aud` or `client_id`, `exp`/`nbf` checked.
+ * deployed API would refuse is refused locally too (and the handler never runs). Its documented rules,
+ * each one here:
+ * - the identity source is the token, alone or after `Bearer `;
+ * - the header's `kid` names a key of the issuer's JWKS, and the signature verifies with that key
+ *   (RSA only: RS256, the algorithm of the user pool's keys);
+ * - `iss` equals the configured issuer;
+ * - `aud` matches a configured audience; `client_id` is checked instead only when there is no `aud`;
+ * - `exp` is after now (and present), `nbf` and `iat` are before now;
+ * - when the route names authorization scopes, `scope` (or `scp`) holds at least one of them.
  * Claims then reach the handler flattened the way HTTP API passes them: every value a string.
  */
-import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { TOKEN_ALGORITHM } from './keys.ts';
 
 export interface JwtAuthorizerSettings {
@@ -18,15 +25,24 @@ export interface VerifiedJwt {
   scopes: string[];
 }
 
-export type JwtAuthorizer = (authorization: string | undefined) => Promise<VerifiedJwt | undefined>;
+/** What a route asks of the authorizer beyond a valid token (none of this API's routes names scopes). */
+export interface RouteAuthorization {
+  authorizationScopes?: readonly string[];
+}
+
+export type JwtAuthorizer = (authorization: string | undefined, route?: RouteAuthorization) => Promise<VerifiedJwt | undefined>;
 
 export function jwtAuthorizer(settings: JwtAuthorizerSettings): JwtAuthorizer {
   const keys = createLocalJWKSet({ keys: settings.publicKeys });
-  return async (authorization) => {
+  const kids = new Set(settings.publicKeys.flatMap((k) => (typeof k.kid === 'string' ? [k.kid] : [])));
+  return async (authorization, route) => {
     const token = bearerToken(authorization);
     if (!token) return undefined;
     let payload: JWTPayload;
     try {
+      // Without a kid, jose would try the only key there is; API Gateway refuses the token.
+      const { kid } = decodeProtectedHeader(token);
+      if (typeof kid !== 'string' || !kids.has(kid)) return undefined;
       ({ payload } = await jwtVerify(token, keys, {
         algorithms: [TOKEN_ALGORITHM],
         issuer: settings.issuer,
@@ -37,7 +53,12 @@ export function jwtAuthorizer(settings: JwtAuthorizerSettings): JwtAuthorizer {
       return undefined;
     }
     if (!audienceMatches(payload, settings.audience)) return undefined;
-    return { claims: flattenClaims(payload), scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [] };
+    // jose checks that iat is a number, but lets one in the future through.
+    if (payload.iat !== undefined && payload.iat > Math.floor(Date.now() / 1000)) return undefined;
+    const scopes = scopesOf(payload);
+    const required = route?.authorizationScopes ?? [];
+    if (required.length > 0 && !required.some((s) => scopes.includes(s))) return undefined;
+    return { claims: flattenClaims(payload), scopes };
   };
 }
 
@@ -49,10 +70,21 @@ function bearerToken(header: string | undefined): string | undefined {
   return token && token.split('.').length === 3 ? token : undefined;
 }
 
+/** API Gateway evaluates `aud` when the token has one; `client_id` only stands in when it has none. */
 function audienceMatches(payload: JWTPayload, audience: string[]): boolean {
-  const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
-  return aud.some((a) => audience.includes(a)) || (clientId !== undefined && audience.includes(clientId));
+  if (payload.aud !== undefined) {
+    const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    return aud.some((a) => audience.includes(a));
+  }
+  return typeof payload.client_id === 'string' && audience.includes(payload.client_id);
+}
+
+/** The token's scopes: `scope` (space-separated, as Cognito writes it), else `scp` (a list or a string). */
+function scopesOf(payload: JWTPayload): string[] {
+  const raw = payload.scope ?? payload.scp;
+  if (typeof raw === 'string') return raw.split(' ').filter(Boolean);
+  if (Array.isArray(raw)) return raw.filter((s): s is string => typeof s === 'string');
+  return [];
 }
 
 /** `["a","b"]` → `[a b]`, numbers and booleans → their text, objects → JSON. */

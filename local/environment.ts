@@ -4,7 +4,7 @@
  * process configures handlers exactly as `npm start` does.
  */
 import type { QueueUrls } from './resources.ts';
-import type { SecretsFiles } from './keys.ts';
+import { LOCAL_MACHINE_CLIENT_ID, type SecretsFiles } from './keys.ts';
 
 /** DynamoDB Local and fauxqs accept any credentials; static ones keep the SDK from looking for real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -42,6 +42,7 @@ export function handlerEnvironment(input: HandlerEnvironmentInput): Record<strin
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     ALLOW_INSECURE_WEBHOOKS: 'true',
+    MACHINE_CLIENT_IDS: LOCAL_MACHINE_CLIENT_ID,
     OUTBOX_SWEEP_SECONDS: String(input.sweepSeconds),
     POWERTOOLS_SERVICE_NAME: 'relief-fund',
     // The SDK's "Node 20 support ends" notice, silenced here only: the runner is pinned to Node 20 on purpose.

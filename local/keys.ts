@@ -16,6 +16,8 @@ export const PII_SECRETS_FILE = 'pii-secrets.json';
 export const SIGNING_KEY_FILE = 'jwt-signing-key.json';
 export const TOKEN_ALGORITHM = 'RS256';
 export const LOCAL_AUDIENCE = 'relief-fund';
+/** The local machine client (client credentials): `npm run token -- --scope ...` tokens are its access tokens. */
+export const LOCAL_MACHINE_CLIENT_ID = 'relief-fund-machine';
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 
 export function localIssuer(port: number): string {
@@ -125,14 +127,17 @@ export interface TokenRequest {
   roles: string[];
   sub: string;
   ttlSeconds?: number;
-  /** A client-credentials token: `scope` + `client_id` instead of groups + `aud`, like Cognito access tokens. */
+  /**
+   * A client-credentials access token of the local machine client, as Cognito issues them: `scope`,
+   * `client_id`, `token_use: access`, no `aud` and no `username`.
+   */
   machine?: boolean;
 }
 
 export async function mintToken(key: SigningKeyFile, issuer: string, request: TokenRequest): Promise<string> {
   const privateKey = await importJWK(key.privateJwk, TOKEN_ALGORITHM);
   const claims: Record<string, unknown> = request.machine
-    ? { scope: request.roles.map((r) => `${SCOPE_PREFIX}${r}`).join(' '), client_id: LOCAL_AUDIENCE, token_use: 'access' }
+    ? { scope: request.roles.map((r) => `${SCOPE_PREFIX}${r}`).join(' '), client_id: LOCAL_MACHINE_CLIENT_ID, token_use: 'access' }
     : { 'cognito:groups': request.roles, token_use: 'id' };
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: key.kid, typ: 'JWT' })

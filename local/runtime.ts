@@ -18,6 +18,7 @@ import {
   ensureSecretsFiles,
   ensureSigningKey,
   LOCAL_AUDIENCE,
+  LOCAL_MACHINE_CLIENT_ID,
   localIssuer,
   mintToken,
   type TokenRequest,
@@ -190,7 +191,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const loadHttp = options.handlers?.http ?? defaultHandlers.http;
     const adapter: HttpAdapter = await startHttpAdapter({
       port,
-      authorizer: jwtAuthorizer({ issuer, audience: [LOCAL_AUDIENCE], publicKeys: [signingKey.publicJwk] }),
+      authorizer: jwtAuthorizer({ issuer, audience: [LOCAL_AUDIENCE, LOCAL_MACHINE_CLIENT_ID], publicKeys: [signingKey.publicJwk] }),
       loadHandler: loadHttp,
       functionName: functionNameOf,
       log,

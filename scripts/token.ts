@@ -1,6 +1,7 @@
 /**
  * `npm run --silent token -- --role approver[,requester] --sub alice [--ttl 3600]`
- * `npm run --silent token -- --scope finance-system --sub ledger-bot` (a machine client's token)
+ * `npm run --silent token -- --scope finance-system --sub ledger-bot` (a machine client's token: a
+ * client-credentials access token of the local machine client, which `npm start` lists in MACHINE_CLIENT_IDS)
  *
  * Prints only a JWT signed with `npm start`'s local key, so run it with the same PORT and DATA_DIR.
  */

@@ -40,6 +40,14 @@ const schema = z.object({
     .default('P30D')
     .refine((text) => durationMs(text) !== undefined, 'an ISO 8601 duration (weeks, days, hours, minutes, seconds)')
     .transform((text) => durationMs(text)!),
+  /**
+   * Comma-separated app client ids of the machine clients (client credentials): only their access
+   * tokens' `relief-fund/<role>` scopes grant roles. None listed: no scope grants anything.
+   */
+  MACHINE_CLIENT_IDS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean)),
   /** Public base URL of the API, used in problem `type` links and the OpenAPI `servers` list. */
   PUBLIC_BASE_URL: z.string().default(''),
 });

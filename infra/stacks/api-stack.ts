@@ -119,6 +119,8 @@ export class ApiStack extends Stack {
       APP_SECRETS_ARN: props.data.appSecret.secretArn,
       OUTBOX_SWEEP_SECONDS: String(minutes * 60),
       PUBLIC_BASE_URL: this.api.apiEndpoint,
+      // Only these clients' scopes grant roles (client credentials); the people's client is never listed.
+      MACHINE_CLIENT_IDS: [identity.financeSystemClient.userPoolClientId, ...(props.extraClientIds ?? [])].join(','),
     };
 
     const http = Object.fromEntries(

@@ -53,11 +53,23 @@ export function toStation(item: Record<string, unknown>): Station {
     operator: item.operator as Station['operator'],
     training: (item.training as Station['training']) ?? null,
     createdBy: item.createdBy as string,
+    suspendedBy: suspenderOf(item),
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     history: (item.history as Station['history']) ?? [],
     version: item.version as number,
   };
+}
+
+/**
+ * Who suspended a suspended station. Items written before `suspendedBy` existed still name the
+ * officer in the history's last suspension, so the four-eyes rule holds for them too.
+ */
+function suspenderOf(item: Record<string, unknown>): string | null {
+  if (item.status !== 'suspended') return null;
+  if (typeof item.suspendedBy === 'string') return item.suspendedBy;
+  const history = (item.history as Station['history'] | undefined) ?? [];
+  return history.findLast((h) => h.action === 'suspended')?.actor ?? null;
 }
 
 interface StoredStation {
@@ -191,7 +203,7 @@ export async function changeStation(
         version: before.version,
         status: before.status,
         now,
-        set: { status: after.status, training: after.training },
+        set: { status: after.status, training: after.training, suspendedBy: after.suspendedBy },
         append: { history: [entry] },
       }),
       auditStep(keys.station(stationId).pk, {

@@ -1,4 +1,7 @@
-/** The roles of the contract. People get them as Cognito groups, machine clients as `relief-fund/<role>` scopes. */
+/**
+ * The roles of the contract. People get them as Cognito groups, machine clients as `relief-fund/<role>`
+ * scopes of their client-credentials access tokens.
+ */
 export const ROLES = [
   'fund-admin',
   'requester',
@@ -24,14 +27,33 @@ export interface Principal {
 }
 
 /**
+ * A machine client's token: a client-credentials access token (Cognito: `token_use` = `access`, no
+ * `username` or `cognito:username`, since no person signed in) of an app client listed as a machine
+ * client. Were a user-facing client ever allowed the resource server's scopes, its users' tokens would
+ * carry `relief-fund/<role>` scopes too; those must grant nothing.
+ */
+export function isMachineClientToken(claims: Record<string, unknown>, machineClientIds: readonly string[]): boolean {
+  const clientId = claims.client_id;
+  return (
+    claims.token_use === 'access' &&
+    typeof clientId === 'string' &&
+    machineClientIds.includes(clientId) &&
+    claims.username === undefined &&
+    claims['cognito:username'] === undefined
+  );
+}
+
+/**
  * Reads roles from JWT claims as API Gateway HTTP API hands them over. The JWT authorizer flattens
  * array claims into strings like `[fund-admin approver]`, so both that form and real arrays are read.
+ * People's roles come from `cognito:groups` only; scope roles only from a listed machine client's token.
  */
-export function rolesFromClaims(claims: Record<string, unknown>): Role[] {
+export function rolesFromClaims(claims: Record<string, unknown>, machineClientIds: readonly string[]): Role[] {
   const found = new Set<Role>();
   for (const group of listClaim(claims['cognito:groups'])) {
     if (isRole(group)) found.add(group);
   }
+  if (!isMachineClientToken(claims, machineClientIds)) return [...found];
   for (const scope of listClaim(claims.scope)) {
     if (scope.startsWith(SCOPE_PREFIX)) {
       const role = scope.slice(SCOPE_PREFIX.length);

@@ -55,6 +55,8 @@ export interface Station {
   operator: StoredOperator;
   training: Training | null;
   createdBy: string;
+  /** The officer who suspended it, while it is suspended: that officer may not reinstate it alone. */
+  suspendedBy: string | null;
   createdAt: string;
   updatedAt: string;
   history: StationHistoryEntry[];
@@ -63,7 +65,7 @@ export interface Station {
 }
 
 /** The Station of the contract: what responses and webhook events carry. Phone and ID always masked. */
-export type StationView = Omit<Station, 'operator' | 'version'> & { operator: { name: string; phone: string; nationalId: string } };
+export type StationView = Omit<Station, 'operator' | 'version' | 'suspendedBy'> & { operator: { name: string; phone: string; nationalId: string } };
 
 export function presentStation(station: Station): StationView {
   return {
@@ -133,6 +135,7 @@ export function applyForStation(application: StationApplication, actor: string, 
     },
     training: null,
     createdBy: actor,
+    suspendedBy: null,
     createdAt: at,
     updatedAt: at,
     history: [{ at, actor, action: 'applied', fromStatus: null, toStatus: 'applied' }],
@@ -172,7 +175,8 @@ const TRAINING_STATUSES: readonly StationStatus[] = ['applied', 'active', 'suspe
  * Decides a command on a station. Throws the contract's errors: `invalid_state` for a transition not
  * allowed from the current status, `self_approval` when the officer who applied approves, and
  * `training_required` when no training is recorded. The creator may reject (withdraw) their own
- * application: the four-eyes rule guards activation, and rejecting activates nothing.
+ * application: the four-eyes rule guards activation, and rejecting activates nothing. Reinstating is
+ * an activation too: not by the officer who suspended the station (`self_approval`).
  */
 export function decideStation(station: Station, command: StationCommand, actor: string, now: Date): StationChange {
   const at = now.toISOString();
@@ -212,6 +216,9 @@ export function decideStation(station: Station, command: StationCommand, actor: 
     }
     if (!station.training) throw new DomainError('training_required', "The operator's training must be recorded first");
   }
+  if (command.action === 'reinstate' && station.suspendedBy === actor) {
+    throw new DomainError('self_approval', 'A station must be reinstated by an officer other than the one who suspended it');
+  }
   const reason = 'reason' in command && command.reason !== undefined ? command.reason : undefined;
   const entry: StationHistoryEntry = {
     at,
@@ -225,7 +232,14 @@ export function decideStation(station: Station, command: StationCommand, actor: 
   const holds = holdsOperatorSlot(rule.to);
   return {
     before: station,
-    after: { ...station, status: rule.to, updatedAt: at, history: [...station.history, entry], version: station.version + 1 },
+    after: {
+      ...station,
+      status: rule.to,
+      suspendedBy: rule.to === 'suspended' ? actor : null,
+      updatedAt: at,
+      history: [...station.history, entry],
+      version: station.version + 1,
+    },
     entry,
     operatorSlot: held === holds ? 'keep' : holds ? 'acquire' : 'release',
     counts: countDeltas(station.status, rule.to),

@@ -12,6 +12,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import type { z } from 'zod';
+import { config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
 import { StoreThrottled, TransactionConflict } from '../data/transactions.ts';
 import { rolesFromClaims, type Principal } from '../domain/roles.ts';
@@ -139,7 +140,7 @@ function authorize(route: RouteDefinition, event: HttpEvent): Principal {
   const claims = (event.requestContext?.authorizer?.jwt?.claims ?? {}) as Record<string, unknown>;
   const sub = typeof claims.sub === 'string' ? claims.sub : '';
   if (!sub) throw new DomainError('unauthenticated', 'A valid bearer token is required');
-  const roles = rolesFromClaims(claims);
+  const roles = rolesFromClaims(claims, config().MACHINE_CLIENT_IDS);
   if (!roles.some((r) => (route.roles as readonly string[]).includes(r))) {
     throw new DomainError('forbidden', 'Your roles do not allow this request');
   }

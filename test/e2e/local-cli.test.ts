@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from '#local/ports';
+import { LOCAL_MACHINE_CLIENT_ID } from '#local/keys';
 
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const run = promisify(execFile);
@@ -121,6 +122,14 @@ describe('npm start', () => {
     expect(authorized.status).toBe(200);
     const anonymous = await fetch(`http://127.0.0.1:${port}/v1/counties`);
     expect(anonymous.status).toBe(401);
+
+    // A --scope token is a client-credentials access token of the local machine client: its scopes grant the role.
+    const { stdout: machine } = await run(TSX, ['scripts/token.ts', '--scope', 'finance-system', '--sub', 'ledger-bot'], { env: cliEnv(env) });
+    const claims = JSON.parse(Buffer.from(machine.trim().split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ sub: 'ledger-bot', token_use: 'access', client_id: LOCAL_MACHINE_CLIENT_ID, scope: 'relief-fund/finance-system' });
+    for (const absent of ['aud', 'username', 'cognito:username', 'cognito:groups']) expect(claims[absent], absent).toBeUndefined();
+    const payouts = await fetch(`http://127.0.0.1:${port}/v1/payouts`, { headers: { authorization: `Bearer ${machine.trim()}` } });
+    expect(payouts.status).toBe(200);
 
     const dynamo = new DynamoDBClient({
       endpoint: `http://127.0.0.1:${dynamoPort}`,

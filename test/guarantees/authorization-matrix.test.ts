@@ -87,6 +87,48 @@ describe('every route × every role', () => {
   }
 });
 
+describe('scope roles come only from machine clients', () => {
+  const allScopes = ROLES.map((r) => `relief-fund/${r}`).join(' ');
+  let people: Record<string, string>;
+  let machine: string;
+
+  beforeAll(async () => {
+    const issuer = localIssuer(Number(new URL(rt.url).port));
+    const key = await readSigningKey(rt.dataDir);
+    const privateKey = (await importJWK(key.privateJwk, 'RS256')) as SigningKey;
+    const signed = (claims: Record<string, unknown>, audience?: string) => {
+      const jwt = new SignJWT({ scope: allScopes, ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid })
+        .setSubject('li.hua')
+        .setIssuer(issuer)
+        .setIssuedAt()
+        .setExpirationTime('10m');
+      if (audience) jwt.setAudience(audience);
+      return jwt.sign(privateKey);
+    };
+    people = {
+      // The user-facing app client allowed the resource server's scopes, by mistake: its users' tokens carry them.
+      "a person's ID token": await signed({ token_use: 'id', 'cognito:username': 'li.hua' }, LOCAL_AUDIENCE),
+      "a person's access token": await signed({ token_use: 'access', client_id: LOCAL_AUDIENCE, username: 'li.hua' }),
+    };
+    machine = await mintToken(key, issuer, { roles: [...ROLES], sub: 'ledger-bot', machine: true });
+  });
+
+  for (const route of protectedRoutes) {
+    it(`${routeKey(route)}`, async () => {
+      for (const [name, token] of Object.entries(people)) {
+        const res = await call(route, token);
+        expect(res.status, `${name} with relief-fund scopes on ${routeKey(route)}`).toBe(403);
+        expect(res.body.code).toBe('forbidden');
+      }
+      const res = await call(route, machine);
+      expect(res.status, `a machine client's token on ${routeKey(route)}: ${JSON.stringify(res.body)}`).toBeLessThan(500);
+      expect(res.status).not.toBe(401);
+      expect(res.body?.code, `a machine client's scopes must grant its roles on ${routeKey(route)}`).not.toBe('forbidden');
+    });
+  }
+});
+
 describe('bad tokens are refused on every protected route before any handler runs', () => {
   let bad: Record<string, string | undefined>;
 

@@ -298,6 +298,15 @@ describe('api stack: functions', () => {
     }
   });
 
+  it("lists the machine client, never the people's client, in every HTTP function's MACHINE_CLIENT_IDS", () => {
+    for (const name of HTTP_FUNCTIONS) {
+      const ids = (resourcesOf(s.apiTemplate, 'AWS::Lambda::Function')[logicalIdOf(s.api.functions[name])]!).Properties.Environment.Variables
+        .MACHINE_CLIENT_IDS;
+      expect(refersTo(ids, logicalIdOf(s.data.identity.financeSystemClient), s.dataTemplate), name).toBe(true);
+      expect(refersTo(ids, logicalIdOf(s.data.identity.peopleClient), s.dataTemplate), name).toBe(false);
+    }
+  });
+
   it('times out inside API Gateway for HTTP, at the queue definition for consumers, at 60 s for the sweeper', () => {
     const resources = s.apiTemplate.toJSON().Resources;
     const timeoutOf = (name: (typeof allFunctions)[number]) => resources[logicalIdOf(s.api.functions[name])].Properties.Timeout;

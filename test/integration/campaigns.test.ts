@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { invoke, loadInStore, type LambdaHandler } from '#local/invoke';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LaunchCampaignBody } from '#shared/schemas/campaigns';
+import { MAX_AMOUNT } from '#shared/schemas/common';
+import { shardOf } from '#shared/ids';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -427,6 +430,79 @@ describe('the county report under concurrent writes', () => {
       expect(c.scheduled).toBeGreaterThanOrEqual(0);
     }
     expect(seen.at(-1)).toMatchObject({ scheduled: 8, cancelled: 8 });
+  });
+});
+
+describe('county totals near 2^53', () => {
+  const MAX = Number.MAX_SAFE_INTEGER; // 9,007,199,254,740,991 fen
+  const SHARDS = 10;
+  const SHARD_ROOM = Math.floor(MAX / SHARDS);
+
+  /** A county whose earlier campaigns summed grossSales to `figures[n]` on stats shard n, as statsStep leaves them. */
+  async function seedGrossSales(county: string, figures: (number | string)[]) {
+    await Promise.all(
+      figures.map((value, shard) =>
+        services.dynamo.send(
+          new PutItemCommand({
+            TableName: services.tableName,
+            Item: {
+              pk: { S: `COUNTY#${county}` },
+              sk: { S: `STATS#campaigns#${shard}` },
+              type: { S: 'county-stats' },
+              topic: { S: 'campaigns' },
+              grossSales: { N: String(value) },
+            },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async function runningCampaign(county: string, channel: string) {
+    const past = new Date(Date.now() - 2 * DAY);
+    return data.launchCampaign(
+      { ...body(county, { channel }), startsAt: new Date(past.getTime() + HOUR).toISOString(), endsAt: new Date(past.getTime() + 10 * DAY).toISOString() } as Parameters<
+        typeof data.launchCampaign
+      >[0],
+      operator,
+      past,
+    );
+  }
+
+  it('refuses, with a 409 problem and no change, results that would take the county total past 2^53; up to it the report is exact', async () => {
+    const county = await newCounty();
+    const first = await runningCampaign(county, 'taobao');
+    const second = await runningCampaign(county, 'tmall');
+    const shard = shardOf(first.campaignId, SHARDS);
+    // Every shard full but the first campaign's, which has room for exactly its 10^13.
+    await seedGrossSales(county, Array.from({ length: SHARDS }, (_, n) => (n === shard ? SHARD_ROOM - MAX_AMOUNT : SHARD_ROOM)));
+    const seeded = SHARDS * SHARD_ROOM - MAX_AMOUNT;
+    expect((await countyReport(county)).body.campaigns.grossSales).toBe(seeded);
+
+    const reportedAt = new Date().toISOString();
+    const fits = await results(first.campaignId, { reportedAt, orders: 1, unitsSold: 1, grossSales: MAX_AMOUNT });
+    expect(fits.status).toBe(200);
+    const exact = (await countyReport(county)).body.campaigns.grossSales;
+    expect(exact).toBe(SHARDS * SHARD_ROOM);
+    expect(Number.isSafeInteger(exact)).toBe(true);
+
+    const beyond = await results(second.campaignId, { reportedAt, orders: 1, unitsSold: 1, grossSales: 1 });
+    expect(beyond.status).toBe(409);
+    expect(beyond.headers['content-type']).toBe('application/problem+json');
+    expect(beyond.body.code).toBe('invalid_state');
+    expect(beyond.body.detail).toMatch(/county/i);
+    expect((await countyReport(county)).body.campaigns.grossSales).toBe(exact);
+    expect((await data.getCampaign(second.campaignId, new Date())).results.grossSales).toBe(0);
+  });
+
+  it('never drops a stored figure it cannot carry exactly: the report fails loudly instead of leaving it out', async () => {
+    const county = await newCounty();
+    // Written before totals were bounded: one shard beyond 2^53 (the SDK reads it as a BigInt).
+    await seedGrossSales(county, ['9007199254740993', 5]);
+    const report = await countyReport(county);
+    expect(report.status).toBe(500);
+    expect(report.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.stringify(report.body)).not.toMatch(/9007199254740993|BigInt|grossSales/);
   });
 });
 

@@ -13,6 +13,8 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { inject } from 'vitest';
 import { defaultHandlers } from '#local/runtime';
+import { jwtAuthorizer } from '#local/authorizer';
+import { LOCAL_MACHINE_CLIENT_ID } from '#local/keys';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { ensureQueue } from '#local/resources';
 import { startQueuePoller } from '#local/sqs-poller';
@@ -91,7 +93,7 @@ describe('HTTP adapter and JWT authorizer', () => {
   it('accepts a machine client token (scope + client_id, no aud)', async () => {
     events.length = 0;
     const key = await signingKey(rt);
-    const token = await new SignJWT({ scope: 'relief-fund/finance-system', client_id: 'relief-fund', token_use: 'access' })
+    const token = await new SignJWT({ scope: 'relief-fund/finance-system', client_id: LOCAL_MACHINE_CLIENT_ID, token_use: 'access' })
       .setProtectedHeader({ alg: 'RS256', kid: key.kid })
       .setIssuer(key.issuer)
       .setSubject('ledger-bot')
@@ -118,6 +120,15 @@ describe('HTTP adapter and JWT authorizer', () => {
       ['a tampered payload', async (r) => tamper(await r.token('auditor', 'mallory'))],
       ['an unknown kid', async (r) => otherKeySigned(r, 'other-kid')],
       ['a known kid but another key', async (r) => otherKeySigned(r, (await signingKey(r)).kid)],
+      // API Gateway's rules, one broken at a time: kid must name a key of the JWKS (none chosen for it)...
+      ['no kid in the header', async (r) => (await signingKey(r)).sign({}, { alg: 'RS256' })],
+      // ...aud is checked when present, client_id only when aud is absent...
+      ['a wrong aud although client_id matches', async (r) => (await signingKey(r)).sign({ aud: 'someone-else', client_id: 'relief-fund' })],
+      ['a wrong client_id and no aud', async (r) => (await signingKey(r)).sign({ aud: undefined, client_id: 'someone-else' })],
+      // ...exp after now, nbf and iat before it.
+      ['exp exactly now', async (r) => (await signingKey(r)).sign({ exp: now() })],
+      ['an iat in the future', async (r) => (await signingKey(r)).sign({ iat: now() + 300 })],
+      ['an iat that is not a number', async (r) => (await signingKey(r)).sign({ iat: 'yesterday' })],
     ];
     it.each(cases)('%s', async (_name, makeToken) => {
       events.length = 0;
@@ -129,6 +140,32 @@ describe('HTTP adapter and JWT authorizer', () => {
       expect(res.body).toMatchObject({ status: 401, code: 'unauthenticated' });
       expect(events).toHaveLength(0);
     });
+  });
+
+  it('evaluates aud and ignores client_id when both are present; accepts nbf and iat in the past', async () => {
+    const key = await signingKey(rt);
+    for (const token of [
+      await key.sign({ client_id: 'someone-else' }),
+      await key.sign({ nbf: now() - 60, iat: now() - 60 }),
+    ]) {
+      expect((await rt.api('GET', '/v1/counties', { token })).status).toBe(200);
+    }
+  });
+
+  it("requires one of a route's authorization scopes, from scope or scp, when the route names any", async () => {
+    const key = await signingKey(rt);
+    const authorize = jwtAuthorizer({ issuer: key.issuer, audience: ['relief-fund'], publicKeys: [key.publicJwk] });
+    const route = { authorizationScopes: ['relief-fund/finance-system'] };
+    const bearer = async (claims: Record<string, unknown>) => `Bearer ${await key.sign(claims)}`;
+    expect(await authorize(await bearer({}), route)).toBeUndefined();
+    expect(await authorize(await bearer({ scope: 'relief-fund/auditor openid' }), route)).toBeUndefined();
+    expect((await authorize(await bearer({ scope: 'openid relief-fund/finance-system' }), route))?.scopes).toEqual([
+      'openid',
+      'relief-fund/finance-system',
+    ]);
+    expect((await authorize(await bearer({ scp: ['relief-fund/finance-system'] }), route))?.scopes).toEqual(['relief-fund/finance-system']);
+    // A route without authorization scopes takes any valid token, as every route of this API does.
+    expect(await authorize(await bearer({}))).toBeDefined();
   });
 
   it('answers an unknown route, or a known path with another method, 404 problem+json', async () => {
@@ -436,8 +473,8 @@ async function signingKey(rt: TestRuntime) {
     issuer: iss!,
     privateKey,
     publicJwk: file.publicJwk,
-    /** A people token with the given claims changed (undefined removes one). */
-    async sign(overrides: Record<string, unknown>) {
+    /** A people token with the given claims changed (undefined removes one), under the given header. */
+    async sign(overrides: Record<string, unknown>, header: { alg: string; kid?: string } = { alg: 'RS256', kid: kid! }) {
       const claims: Record<string, unknown> = {
         iss,
         sub: 'mallory',
@@ -448,7 +485,7 @@ async function signingKey(rt: TestRuntime) {
         ...overrides,
       };
       for (const [k, v] of Object.entries(claims)) if (v === undefined) delete claims[k];
-      return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: kid! }).sign(privateKey);
+      return new SignJWT(claims).setProtectedHeader(header).sign(privateKey);
     },
   };
 }

@@ -195,7 +195,7 @@ describe('transitions', () => {
     expect(suspended.status).toBe(200);
     expect(suspended.body.history.at(-1)).toMatchObject({ action: 'suspended', fromStatus: 'active', toStatus: 'suspended', reason: 'complaint under review' });
     expect(await stationCounts(OTHER_COUNTY)).toEqual({ ...before, suspended: before.suspended + 1 });
-    const reinstated = await act(station.stationId, 'reinstate');
+    const reinstated = await act(station.stationId, 'reinstate', {}, 'officer-c');
     expect(reinstated.status).toBe(200);
     expect(reinstated.body.status).toBe('active');
     expect(await stationCounts(OTHER_COUNTY)).toEqual({ ...before, active: before.active + 1 });
@@ -244,6 +244,26 @@ describe('transitions', () => {
     }
   });
 
+  it('four eyes on reinstating: the officer who suspended gets 403 self_approval and nothing changes; another officer reinstates', async () => {
+    const station = await activeStation();
+    expect((await act(station.stationId, 'suspend', { reason: 'complaint under review' }, 'officer-b')).status).toBe(200);
+    const before = (await call('GET', `/v1/stations/${station.stationId}`)).body;
+    const countsBefore = await stationCounts();
+
+    const alone = await act(station.stationId, 'reinstate', { reason: 'my own review' }, 'officer-b');
+    expect(alone.status).toBe(403);
+    expect(alone.body.code).toBe('self_approval');
+    expect((await call('GET', `/v1/stations/${station.stationId}`)).body).toEqual(before);
+    expect(await stationCounts()).toEqual(countsBefore);
+
+    const reinstated = await act(station.stationId, 'reinstate', { reason: 'complaint withdrawn' }, 'officer-c');
+    expect(reinstated.status).toBe(200);
+    expect(reinstated.body.history.at(-1)).toMatchObject({ actor: 'officer-c', action: 'reinstated', fromStatus: 'suspended', toStatus: 'active' });
+    // Suspended again by someone else, the earlier suspender may reinstate this time.
+    expect((await act(station.stationId, 'suspend', { reason: 'second complaint' }, 'officer-c')).status).toBe(200);
+    expect((await act(station.stationId, 'reinstate', {}, 'officer-b')).status).toBe(200);
+  });
+
   it('a rejected station frees the operator to apply again', async () => {
     const id = nationalId();
     const first = await apply(application({ nationalId: id }));
@@ -260,14 +280,14 @@ describe('transitions', () => {
     expect(second.status).toBe(201);
 
     const countsBefore = await stationCounts();
-    const blocked = await act(first.stationId, 'reinstate');
+    const blocked = await act(first.stationId, 'reinstate', {}, 'officer-c');
     expect(blocked.status).toBe(409);
     expect(blocked.body.code).toBe('operator_already_registered');
     expect((await call('GET', `/v1/stations/${first.stationId}`)).body.status).toBe('suspended');
     expect(await stationCounts()).toEqual(countsBefore);
 
     expect((await act(second.body.stationId, 'reject', { reason: 'runs the other station' })).status).toBe(200);
-    const reinstated = await act(first.stationId, 'reinstate', { reason: 'inspection passed' });
+    const reinstated = await act(first.stationId, 'reinstate', { reason: 'inspection passed' }, 'officer-c');
     expect(reinstated.status).toBe(200);
     expect(reinstated.body.status).toBe('active');
     expect((await apply(application({ nationalId: id }))).body.code).toBe('operator_already_registered');

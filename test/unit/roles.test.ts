@@ -1,17 +1,56 @@
 import { describe, expect, it } from 'vitest';
 import { rolesFromClaims } from '#shared/domain/roles';
 
+/** The machine clients (client-credentials app clients) this deployment lists. */
+const MACHINE_CLIENTS = ['finance-client-1', 'ledger-client-2'];
+
+/** A Cognito client-credentials access token, as API Gateway hands its claims over (every value a string). */
+const machineToken = (claims: Record<string, unknown> = {}) => ({
+  sub: 'finance-client-1',
+  token_use: 'access',
+  client_id: 'finance-client-1',
+  scope: 'relief-fund/finance-system',
+  ...claims,
+});
+
 describe('roles from JWT claims', () => {
   it('reads cognito:groups as API Gateway flattens them ("[a b]") and as arrays', () => {
-    expect(rolesFromClaims({ 'cognito:groups': '[fund-admin approver]' }).sort()).toEqual(['approver', 'fund-admin']);
-    expect(rolesFromClaims({ 'cognito:groups': ['auditor'] })).toEqual(['auditor']);
+    expect(rolesFromClaims({ 'cognito:groups': '[fund-admin approver]' }, MACHINE_CLIENTS).sort()).toEqual(['approver', 'fund-admin']);
+    expect(rolesFromClaims({ 'cognito:groups': ['auditor'] }, MACHINE_CLIENTS)).toEqual(['auditor']);
   });
 
   it('reads relief-fund/<role> scopes of machine clients and ignores other scopes', () => {
-    expect(rolesFromClaims({ scope: 'relief-fund/finance-system openid other/approver' })).toEqual(['finance-system']);
+    expect(rolesFromClaims(machineToken({ scope: 'relief-fund/finance-system openid other/approver' }), MACHINE_CLIENTS)).toEqual([
+      'finance-system',
+    ]);
+    expect(rolesFromClaims(machineToken({ client_id: 'ledger-client-2', scope: 'relief-fund/auditor' }), MACHINE_CLIENTS)).toEqual(['auditor']);
   });
 
   it('ignores unknown groups, so a made-up role grants nothing', () => {
-    expect(rolesFromClaims({ 'cognito:groups': '[admin superuser]', scope: 'relief-fund/root' })).toEqual([]);
+    expect(rolesFromClaims({ 'cognito:groups': '[admin superuser]', ...machineToken({ scope: 'relief-fund/root' }) }, MACHINE_CLIENTS)).toEqual([]);
+  });
+
+  describe('scope roles only from client-credentials access tokens of listed machine clients', () => {
+    it("a person's ID token carrying relief-fund scopes gets no role from them", () => {
+      const idToken = { sub: 'u-1', token_use: 'id', aud: 'people-client', 'cognito:username': 'li.hua', scope: 'relief-fund/fund-admin relief-fund/approver' };
+      expect(rolesFromClaims(idToken, MACHINE_CLIENTS)).toEqual([]);
+      expect(rolesFromClaims({ ...idToken, 'cognito:groups': '[requester]' }, MACHINE_CLIENTS)).toEqual(['requester']);
+    });
+
+    it("a person's access token (a user-facing client allowed the resource server's scopes) gets no role from them", () => {
+      const accessToken = { sub: 'u-1', token_use: 'access', client_id: 'people-client', username: 'li.hua', scope: 'relief-fund/fund-admin' };
+      expect(rolesFromClaims(accessToken, MACHINE_CLIENTS)).toEqual([]);
+      // Even through a listed client id: a token that names a user is a person's.
+      expect(rolesFromClaims({ ...accessToken, client_id: 'finance-client-1' }, MACHINE_CLIENTS)).toEqual([]);
+      expect(rolesFromClaims(machineToken({ 'cognito:username': 'li.hua' }), MACHINE_CLIENTS)).toEqual([]);
+    });
+
+    it('an access token of a client that is not listed, or a token that is not an access token, gets none', () => {
+      expect(rolesFromClaims(machineToken({ client_id: 'someone-else' }), MACHINE_CLIENTS)).toEqual([]);
+      expect(rolesFromClaims(machineToken({ client_id: undefined }), MACHINE_CLIENTS)).toEqual([]);
+      expect(rolesFromClaims(machineToken({ token_use: 'id' }), MACHINE_CLIENTS)).toEqual([]);
+      expect(rolesFromClaims(machineToken({ token_use: undefined }), MACHINE_CLIENTS)).toEqual([]);
+      expect(rolesFromClaims(machineToken(), [])).toEqual([]);
+    });
   });
 });
