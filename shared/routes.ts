@@ -41,6 +41,8 @@ const ALL = ROLES;
 const MONEY_READERS: readonly Role[] = ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor'];
 const PAYOUT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 const ENDPOINT_READERS: readonly Role[] = ['fund-admin', 'auditor'];
+/** The fund ledger: fund-admin, auditor and the fund's own finance system (checked against the fund). */
+const LEDGER_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 const MAKERS: readonly Role[] = ['requester', 'fund-admin'];
 
 const KB = 1024;
@@ -77,6 +79,7 @@ export const routes: readonly RouteDefinition[] = [
   route({ method: 'GET', path: '/v1/funds/{fundId}', fn: 'funds', operationId: 'getFund', roles: ALL }),
   route({ method: 'PUT', path: '/v1/funds/{fundId}/allocations/{countyCode}', fn: 'funds', operationId: 'putAllocation', roles: ['fund-admin'] }),
   route({ method: 'GET', path: '/v1/funds/{fundId}/allocations', fn: 'funds', operationId: 'listAllocations', roles: ALL }),
+  route({ method: 'GET', path: '/v1/funds/{fundId}/ledger', fn: 'funds', operationId: 'getFundLedger', roles: LEDGER_READERS }),
 
   // disbursements
   route({ method: 'POST', path: '/v1/disbursements', fn: 'disbursements', operationId: 'createDisbursement', roles: MAKERS, idempotency: 'required' }),

@@ -1,7 +1,10 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/funds';
-import { createFund, getFund, listAllocations, listFunds, setAllocation } from '#shared/data/funds';
+import { createFund, getFund, getFundSettings, listAllocations, listFunds, setAllocation } from '#shared/data/funds';
+import { listLedger } from '#shared/data/ledger';
+import { notFound } from '#shared/domain/errors';
+import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('funds', [
   implement(contracts.createFund, async ({ body, principal, correlationId, now }) =>
@@ -25,4 +28,11 @@ export const handler = httpFunction('funds', [
     ok(await setAllocation(params.fundId, params.countyCode, body.amount, { sub: principal.sub, correlationId }, now)),
   ),
   implement(contracts.listAllocations, async ({ params, query }) => ok(await listAllocations(params.fundId, query))),
+  implement(contracts.getFundLedger, async ({ params, query, principal }) => {
+    const fund = await getFundSettings(params.fundId);
+    // A finance system reads the ledger of the funds it pays; any other fund does not exist for it.
+    const scope = payerScope(principal);
+    if (scope !== undefined && fund.financeSystem !== scope) throw notFound(`Fund ${params.fundId}`);
+    return ok(await listLedger(params.fundId, query));
+  }),
 ]);

@@ -1,7 +1,8 @@
 import { httpFunction } from '#shared/http/function';
 import { accepted, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/payouts';
-import { getPayoutFor, listPayouts, payerScope, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts';
+import { getPayoutFor, listPayouts, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts';
+import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('payouts', [
   implement(contracts.listPayouts, async ({ query, principal }) => ok(await listPayouts({ ...query, payer: payerScope(principal) }))),

@@ -26,6 +26,7 @@ import {
   type Settlement,
 } from '../domain/payouts.ts';
 import { notFound } from '../domain/errors.ts';
+import { payerScope, type MoneyReader } from '../domain/roles.ts';
 import { config } from '../config.ts';
 import { logger } from '../logger.ts';
 import { auditStep } from './audit.ts';
@@ -150,22 +151,8 @@ export async function getPayout(payoutId: string): Promise<StoredPayout> {
   return toPayout(await requireItem(keys.payout(payoutId), `Payout ${payoutId}`));
 }
 
-/** Who reads payouts: a finance system sees only the payouts of the funds it pays. */
-export interface PayoutReader {
-  sub: string;
-  roles: readonly string[];
-}
-
-/** Readers who see every payout; a caller with only the finance-system role sees its own funds' ones. */
-const ALL_PAYOUT_READERS = ['fund-admin', 'auditor', 'requester', 'approver'];
-
-/** The finance system a reader is limited to, or undefined when it may read every payout. */
-export function payerScope(reader: PayoutReader): string | undefined {
-  return reader.roles.some((r) => ALL_PAYOUT_READERS.includes(r)) ? undefined : reader.sub;
-}
-
 /** The payout as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
-export async function getPayoutFor(payoutId: string, reader: PayoutReader): Promise<StoredPayout> {
+export async function getPayoutFor(payoutId: string, reader: MoneyReader): Promise<StoredPayout> {
   const payout = await getPayout(payoutId);
   const scope = payerScope(reader);
   if (scope !== undefined && payout.payer !== scope) throw notFound(`Payout ${payoutId}`);

@@ -70,3 +70,20 @@ function listClaim(value: unknown): string[] {
   const inner = trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed;
   return inner.split(/[\s,]+/).filter(Boolean);
 }
+
+/** Who reads money records (payouts, disbursements, batches, the ledger). */
+export interface MoneyReader {
+  sub: string;
+  roles: readonly string[];
+}
+
+/** Roles that read every fund's money records; a caller with only `finance-system` reads its own funds'. */
+const READS_EVERY_FUND: readonly string[] = ['fund-admin', 'auditor', 'requester', 'approver'];
+
+/**
+ * The finance system a reader is limited to (its `sub`: a fund names its paying system by it), or
+ * undefined when the reader may read every fund.
+ */
+export function payerScope(reader: MoneyReader): string | undefined {
+  return reader.roles.some((r) => READS_EVERY_FUND.includes(r)) ? undefined : reader.sub;
+}

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { defineContract } from '../http/operation.ts';
 import { DAY_MS, durationMs } from '../domain/durations.ts';
+import { LEDGER_KINDS } from '../domain/ledger.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, Total, idOf } from './common.ts';
 
 export const DEFAULT_DUAL_APPROVAL_THRESHOLD = 100_000_000;
@@ -110,4 +111,35 @@ export const listAllocations = defineContract({
   params: FundParams,
   query: z.strictObject(Page),
   responses: { 200: { description: 'A page of allocations', schema: pageOf(Allocation, 'AllocationPage') } },
+});
+
+export const LedgerEntry = z
+  .object({
+    entryId: z.string(),
+    at: Timestamp,
+    countyCode: CountyCode,
+    kind: z.enum(LEDGER_KINDS),
+    amount: z.number().int().meta({ description: 'Fen; negative only for an allocation_set that lowered the allocation.' }),
+    ref: z.object({
+      disbursementId: idOf('disbursement').optional(),
+      batchId: idOf('batch').optional(),
+      payoutId: idOf('payout').optional(),
+      campaignId: idOf('campaign').optional(),
+    }),
+    actor: z.string(),
+    balance: z.object({ allocated: Total, reserved: Total, paid: Total, available: Total }),
+  })
+  .meta({ id: 'LedgerEntry' });
+
+export const getFundLedger = defineContract({
+  operationId: 'getFundLedger',
+  tag: 'Funds',
+  summary: "A fund's ledger: every change of an allocation's balances, oldest first",
+  description:
+    'Replaying a county\'s entries from zero gives its allocation exactly: allocation_set adds amount to allocated; reserved adds it to reserved; ' +
+    'released takes it off reserved; paid moves it from reserved to paid. `balance` is the allocation right after the entry. ' +
+    'fund-admin and auditor read every fund; a finance system only the funds it pays (others are 404). `from` is inclusive, `to` exclusive.',
+  params: FundParams,
+  query: z.strictObject({ countyCode: CountyCode.optional(), from: Timestamp.optional(), to: Timestamp.optional(), ...Page }),
+  responses: { 200: { description: 'A page of ledger entries', schema: pageOf(LedgerEntry, 'LedgerEntryPage') } },
 });
