@@ -1,7 +1,8 @@
 /**
  * `Idempotency-Key` as the contract states it, on Powertools idempotency with the single table.
  *
- * - The key is scoped to the caller: the record id hashes [sub, key].
+ * - The key is scoped to the caller: the record id hashes [sub, key], under one fixed prefix, so the
+ *   scope is the same locally (every route in one process) and deployed (one function per context).
  * - The payload hash covers method, path and body: the same key with another body or on another
  *   route is 422 `idempotency_key_reuse`.
  * - Both are HMAC-SHA256 under a key derived from the app secret: Powertools' own hash is unkeyed
@@ -33,6 +34,8 @@ import type { HttpReply } from './operation.ts';
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 export const IDEMPOTENCY_SORT_KEY = 'IDEMPOTENCY';
+/** Instead of Powertools' default, the function name: keys are the caller's, not a function's. */
+const KEY_PREFIX = 'http';
 
 /**
  * Powertools puts every record under one static partition key when the table has a sort key; we key
@@ -119,6 +122,7 @@ export async function runIdempotently(
 ): Promise<HttpReply> {
   const idempotent = makeIdempotent(async (_: IdempotencyClaim) => seal(await run(), claim), {
     persistenceStore: store(),
+    keyPrefix: KEY_PREFIX,
     config: new IdempotencyConfig({
       eventKeyJmesPath: 'keyHash',
       payloadValidationJmesPath: 'requestHash',

@@ -1,13 +1,14 @@
 /**
  * Idempotency-Key as the contract states it, through the real handlers on DynamoDB Local: no personal
- * data recoverable from idempotency records.
+ * data recoverable from idempotency records, and one key scope whatever the function is called.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
 import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
 import { nationalIdCheckCharacter } from '#shared/domain/personal-data';
 import type { HttpFunctionName } from '#shared/routes';
+import { disbursementBody } from './disbursement-harness.ts';
 
 const COUNTY = '500241';
 
@@ -106,5 +107,38 @@ describe('personal data in idempotency records', () => {
     const reused = await call('POST', '/v1/stations', { ...officer, body: otherBody, idempotencyKey: key });
     expect([reused.status, reused.body.code]).toEqual([422, 'idempotency_key_reuse']);
     expect((await services.scanTable()).filter((i) => i.type === 'station' && i.countyCode === COUNTY && i.stationId === first.body.stationId)).toHaveLength(1);
+  });
+});
+
+describe('the scope of a key', () => {
+  const admin = { sub: 'admin-2', roles: ['fund-admin'] };
+
+  it.each([
+    { where: 'locally (one function name for every route)', funds: 'relief-fund-local', disbursements: 'relief-fund-local' },
+    { where: 'deployed (one function per context)', funds: 'relief-fund-funds', disbursements: 'relief-fund-disbursements' },
+  ])('$where: the same caller and key on another route is 422', async (names) => {
+    const key = randomUUID();
+    const previous = process.env.AWS_LAMBDA_FUNCTION_NAME;
+    try {
+      process.env.AWS_LAMBDA_FUNCTION_NAME = names.funds;
+      vi.resetModules();
+      const funds = handlerCaller(await loadHandlers(), admin);
+      const fund = await funds('POST', '/v1/funds', { body: { name: 'Scoped', currency: 'CNY', totalBudget: 1_000 }, idempotencyKey: key });
+      expect(fund.status).toBe(201);
+
+      process.env.AWS_LAMBDA_FUNCTION_NAME = names.disbursements;
+      vi.resetModules();
+      const disbursements = handlerCaller(await loadHandlers(), admin);
+      const before = (await services.scanTable()).filter((i) => i.type === 'disbursement').length;
+      const other = await disbursements('POST', '/v1/disbursements', { body: disbursementBody(fundId, 300), idempotencyKey: key });
+      expect([other.status, other.body.code]).toEqual([422, 'idempotency_key_reuse']);
+      expect((await services.scanTable()).filter((i) => i.type === 'disbursement')).toHaveLength(before);
+      // Another caller's identical key is another key, wherever it is used.
+      const otherCaller = await disbursements('POST', '/v1/disbursements', { sub: 'admin-3', body: disbursementBody(fundId, 300), idempotencyKey: key });
+      expect(otherCaller.status).toBe(201);
+    } finally {
+      if (previous === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      else process.env.AWS_LAMBDA_FUNCTION_NAME = previous;
+    }
   });
 });
