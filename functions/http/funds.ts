@@ -4,7 +4,7 @@ import * as contracts from '#shared/schemas/funds';
 import { createFund, getFund, listAllocations, listFunds, setAllocation } from '#shared/data/funds';
 
 export const handler = httpFunction('funds', [
-  implement(contracts.createFund, async ({ body, principal, correlationId, now }) =>
+  implement(contracts.createFund, async ({ body, principal, correlationId, now, claim }) =>
     created(
       await createFund(
         {
@@ -14,6 +14,7 @@ export const handler = httpFunction('funds', [
         },
         { sub: principal.sub, correlationId },
         now,
+        claim,
       ),
     ),
   ),

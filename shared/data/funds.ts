@@ -11,6 +11,7 @@ import { moves, sumLines, type LedgerLine, type Move } from '../domain/ledger.ts
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
+import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { countyExistsStep } from './counties.ts';
 import { keys } from './keys.ts';
 import { getItem, queryAll, queryPage, requireItem, type Page } from './query.ts';
@@ -69,7 +70,10 @@ export async function createFund(
   input: { name: string; totalBudget: number; dualApprovalThreshold: number },
   actor: Actor,
   now: Date,
+  claim?: IdempotencyClaim,
 ): Promise<Fund> {
+  const earlier = await createdEarlier(claim, now, getFund);
+  if (earlier) return earlier;
   const fundId = newId('fund', now.getTime());
   const at = now.toISOString();
   const item: FundItem & Record<string, unknown> = {
@@ -88,6 +92,7 @@ export async function createFund(
     gsi1sk: fundId,
   };
   await transact([
+    ...claimSteps(claim, fundId, now),
     { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
     auditStep(keys.fund(fundId).pk, {
       actor: actor.sub,

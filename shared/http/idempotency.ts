@@ -11,7 +11,8 @@
  *   same reason: it may name a farmer or an operator.
  * - A completed request replays its original status and body with `Idempotent-Replayed: true` for 24 h.
  * - A request still running is 409 `idempotency_key_in_flight`; a crashed one unlocks when its Lambda
- *   time runs out (the in-progress expiry comes from the invocation's remaining time).
+ *   time runs out (the in-progress expiry comes from the invocation's remaining time), and its retry
+ *   finds what it created through the create's claim (shared/data/idempotency-claims.ts).
  * - Errors are not stored: a rejected request changed nothing, so it may be retried with the same key.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
@@ -26,7 +27,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DomainError } from '../domain/errors.ts';
 import { dynamo } from '../data/clients.ts';
-import type { IdempotencyClaim } from '../data/idempotency-claims.ts';
+import { ClaimedMeanwhile, type IdempotencyClaim } from '../data/idempotency-claims.ts';
 import { config } from '../config.ts';
 import { appSecrets } from '../secrets.ts';
 import { TABLE } from '../data/table.ts';
@@ -115,12 +116,22 @@ async function unseal(reply: SealedReply, claim: IdempotencyClaim): Promise<Http
   return JSON.parse(Buffer.concat([decipher.update(text as Buffer), decipher.final()]).toString('utf8')) as HttpReply;
 }
 
+/** Runs again once when a concurrent attempt's create took the claim: the second run finds its resource. */
+async function runToClaim(run: () => Promise<HttpReply>): Promise<HttpReply> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ClaimedMeanwhile) return run();
+    throw error;
+  }
+}
+
 export async function runIdempotently(
   claim: IdempotencyClaim,
   context: Context,
   run: () => Promise<HttpReply>,
 ): Promise<HttpReply> {
-  const idempotent = makeIdempotent(async (_: IdempotencyClaim) => seal(await run(), claim), {
+  const idempotent = makeIdempotent(async (_: IdempotencyClaim) => seal(await runToClaim(run), claim), {
     persistenceStore: store(),
     keyPrefix: KEY_PREFIX,
     config: new IdempotencyConfig({

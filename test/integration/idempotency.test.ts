@@ -1,16 +1,22 @@
 /**
  * Idempotency-Key as the contract states it, through the real handlers on DynamoDB Local: no personal
- * data recoverable from idempotency records, and one key scope whatever the function is called.
+ * data recoverable from idempotency records, a create retried after a crash between its commit and its
+ * reply finds what the first attempt created, and one key scope whatever the function is called.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
 import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
 import { nationalIdCheckCharacter } from '#shared/domain/personal-data';
 import type { HttpFunctionName } from '#shared/routes';
+import { batchBody } from './batch-harness.ts';
 import { disbursementBody } from './disbursement-harness.ts';
 
 const COUNTY = '500241';
+const DAY = 24 * 60 * 60 * 1000;
 
 let services: LocalServices;
 let call: (method: string, path: string, options?: Call) => Promise<Reply>;
@@ -41,11 +47,31 @@ function stationApplication() {
   };
 }
 
+function campaignBody(overrides: Record<string, unknown> = {}) {
+  const start = Date.now() + DAY + sequence++ * 30 * DAY;
+  return {
+    countyCode: COUNTY,
+    title: 'Kiwi harvest week',
+    channel: 'rural-taobao',
+    products: [{ sku: 'KIWI-5KG', name: 'Red-heart kiwi 5 kg', unitPrice: 9_900, promoPrice: 6_900 }],
+    startsAt: new Date(start).toISOString(),
+    endsAt: new Date(start + 7 * DAY).toISOString(),
+    subsidy: { fundId, amount: 50_000 },
+    ...overrides,
+  };
+}
+
 /** Powertools' records and the creates' claims: everything the idempotency layer keeps. */
 const isIdempotencyItem = (item: Record<string, unknown>) => String(item.pk).startsWith('IDEM');
 
 async function idempotencyItems() {
   return (await services.scanTable()).filter(isIdempotencyItem);
+}
+
+/** The table without idempotency items, in a stable order: the state a retry must not change. */
+async function resourceState() {
+  const items = (await services.scanTable()).filter((i) => !isIdempotencyItem(i));
+  return items.map((i) => JSON.stringify(i)).sort();
 }
 
 /** Object keys sorted at every depth, as Powertools does before hashing. */
@@ -74,6 +100,10 @@ beforeAll(async () => {
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, new Date());
   fundId = (await funds.createFund({ name: 'Relief fund', totalBudget: 100_000_000_000, dualApprovalThreshold: 100_000_000 }, { sub: 'admin-1' }, new Date())).fundId;
   await funds.setAllocation(fundId, COUNTY, 10_000_000_000, { sub: 'admin-1' }, new Date());
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 describe('personal data in idempotency records', () => {
@@ -107,6 +137,88 @@ describe('personal data in idempotency records', () => {
     const reused = await call('POST', '/v1/stations', { ...officer, body: otherBody, idempotencyKey: key });
     expect([reused.status, reused.body.code]).toEqual([422, 'idempotency_key_reuse']);
     expect((await services.scanTable()).filter((i) => i.type === 'station' && i.countyCode === COUNTY && i.stationId === first.body.stationId)).toHaveLength(1);
+  });
+});
+
+describe('a create retried after a crash between its commit and its reply', () => {
+  const creates = [
+    { what: 'fund', type: 'fund', path: '/v1/funds', as: { sub: 'admin-1', roles: ['fund-admin'] }, id: 'fundId',
+      body: () => ({ name: 'Flood relief', currency: 'CNY', totalBudget: 1_000_000 }), other: { name: 'Drought relief' } },
+    { what: 'disbursement', type: 'disbursement', path: '/v1/disbursements', as: { sub: 'requester-1', roles: ['requester'] }, id: 'disbursementId',
+      body: () => disbursementBody(fundId, 2_000), other: { amount: 2_001 } },
+    { what: 'batch', type: 'batch', path: '/v1/disbursement-batches', as: { sub: 'requester-1', roles: ['requester'] }, id: 'batchId',
+      body: () => batchBody(fundId, [100, 200]), other: { purpose: 'training' } },
+    { what: 'campaign (with a subsidy reserved)', type: 'campaign', path: '/v1/campaigns', as: { sub: 'operator-1', roles: ['campaign-operator'] }, id: 'campaignId',
+      body: () => campaignBody(), other: { title: 'Tea week' } },
+    { what: 'station', type: 'station', path: '/v1/stations', as: { sub: 'officer-a', roles: ['station-officer'] }, id: 'stationId',
+      body: () => stationApplication(), other: { village: 'Xinhua' } },
+  ];
+
+  /**
+   * The first attempt commits, then dies before Powertools marks its record COMPLETED (that write is the
+   * one that fails); its in-progress lock then runs out, as it does when the Lambda's time is up.
+   */
+  async function crashAfterCommit(path: string, options: Call): Promise<void> {
+    vi.spyOn(DynamoDBPersistenceLayer.prototype as unknown as { _updateRecord(): Promise<void> }, '_updateRecord').mockRejectedValueOnce(
+      new Error('Lambda runtime exited after the commit'),
+    );
+    const crashed = await call('POST', path, options);
+    expect(crashed.status).toBe(500);
+    const documents = DynamoDBDocumentClient.from(services.dynamo);
+    for (const record of (await idempotencyItems()).filter((i) => i.status === 'INPROGRESS')) {
+      await documents.send(
+        new UpdateCommand({
+          TableName: services.tableName,
+          Key: { pk: record.pk, sk: record.sk },
+          UpdateExpression: 'SET in_progress_expiration = :past',
+          ExpressionAttributeValues: { ':past': Date.now() - 1_000 },
+        }),
+      );
+    }
+  }
+
+  it.each(creates)('$what: the retry answers with what the first attempt created, and creates nothing', async (create) => {
+    const key = randomUUID();
+    const body = create.body();
+    const idsOfType = async () => (await services.scanTable()).filter((i) => i.type === create.type).map((i) => i[create.id] as string);
+    const before = new Set(await idsOfType());
+    await crashAfterCommit(create.path, { ...create.as, body, idempotencyKey: key });
+    const committed = (await idsOfType()).filter((id) => !before.has(id));
+    expect(committed).toHaveLength(1);
+    const state = await resourceState();
+
+    const reused = await call('POST', create.path, { ...create.as, body: { ...body, ...create.other }, idempotencyKey: key });
+    expect([reused.status, reused.body.code]).toEqual([422, 'idempotency_key_reuse']);
+    const retry = await call('POST', create.path, { ...create.as, body, idempotencyKey: key });
+    expect(retry.status).toBe(201);
+    expect(retry.body[create.id]).toBe(committed[0]);
+    const replay = await call('POST', create.path, { ...create.as, body, idempotencyKey: key });
+    expect([replay.status, replay.body]).toEqual([201, retry.body]);
+
+    // One resource, and nothing else moved: allocations, county counts, audit trail, events.
+    expect(await resourceState()).toEqual(state);
+  });
+});
+
+describe('one claim per key, whatever the timing', () => {
+  it('concurrent attempts with one key (a frozen first attempt resuming after the lock ran out) create one fund', async () => {
+    const { createFund, getFund } = await import('#shared/data/funds');
+    const { idempotencyClaim } = await import('#shared/http/idempotency');
+    const body = { name: 'Raced fund', currency: 'CNY', totalBudget: 7_000 };
+    const claim = await idempotencyClaim({ sub: 'admin-1', key: randomUUID(), method: 'POST', path: '/v1/funds', body });
+    const input = { name: body.name, totalBudget: body.totalBudget, dualApprovalThreshold: 100_000_000 };
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 6 }, () => createFund(input, { sub: 'admin-1' }, new Date(), claim)),
+    );
+    const funds = (await services.scanTable()).filter((i) => i.type === 'fund' && i.name === 'Raced fund');
+    expect(funds).toHaveLength(1);
+    for (const attempt of attempts) {
+      // The losers either saw the winner's claim or were told to run again (and then see it).
+      if (attempt.status === 'fulfilled') expect(attempt.value.fundId).toBe(funds[0]?.fundId);
+      else expect(['ClaimedMeanwhile', 'TransactionConflict']).toContain((attempt.reason as Error).name);
+    }
+    const again = await createFund(input, { sub: 'admin-1' }, new Date(), claim);
+    expect(again).toEqual(await getFund(funds[0]?.fundId as string));
   });
 });
 
