@@ -16,6 +16,7 @@
  * - Errors are not stored: a rejected request changed nothing, so it may be retried with the same key.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import type { Context } from 'aws-lambda';
 import {
   IdempotencyAlreadyInProgressError,
@@ -93,27 +94,36 @@ export async function idempotencyClaim(call: IdempotentCall): Promise<Idempotenc
   };
 }
 
-/** The reply as Powertools stores it: encrypted, bound to its key hash so it cannot be moved to another record. */
+/**
+ * The reply as Powertools stores it: brotli-compressed, then AES-256-GCM encrypted and bound to its key
+ * hash (it cannot be moved to another record), in a binary attribute: about the size of the plain
+ * JSON, so a create's record stays within the write units it took before.
+ */
 interface SealedReply {
-  sealed: string;
+  sealed: Uint8Array;
   replayed?: true;
 }
 
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const BROTLI = { params: { [constants.BROTLI_PARAM_QUALITY]: 6 } };
+
 async function seal(reply: HttpReply, claim: IdempotencyClaim): Promise<SealedReply> {
   const { idempotencyReplyKey } = await appSecrets();
-  const iv = randomBytes(12);
+  const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', Buffer.from(idempotencyReplyKey, 'base64url'), iv).setAAD(Buffer.from(claim.keyHash));
-  const text = Buffer.concat([cipher.update(JSON.stringify(reply), 'utf8'), cipher.final()]);
-  return { sealed: [iv, text, cipher.getAuthTag()].map((b) => b.toString('base64url')).join('.') };
+  const text = Buffer.concat([cipher.update(brotliCompressSync(JSON.stringify(reply), BROTLI)), cipher.final()]);
+  return { sealed: Buffer.concat([iv, cipher.getAuthTag(), text]) };
 }
 
 async function unseal(reply: SealedReply, claim: IdempotencyClaim): Promise<HttpReply> {
   const { idempotencyReplyKey } = await appSecrets();
-  const [iv, text, tag] = reply.sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
-  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(idempotencyReplyKey, 'base64url'), iv as Buffer)
+  const sealed = Buffer.from(reply.sealed);
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(idempotencyReplyKey, 'base64url'), sealed.subarray(0, IV_BYTES))
     .setAAD(Buffer.from(claim.keyHash))
-    .setAuthTag(tag as Buffer);
-  return JSON.parse(Buffer.concat([decipher.update(text as Buffer), decipher.final()]).toString('utf8')) as HttpReply;
+    .setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  const compressed = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+  return JSON.parse(brotliDecompressSync(compressed).toString('utf8')) as HttpReply;
 }
 
 /** Runs again once when a concurrent attempt's create took the claim: the second run finds its resource. */

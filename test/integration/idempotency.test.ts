@@ -92,6 +92,20 @@ function unkeyedDigests(inputs: string[]): string[] {
   );
 }
 
+/** An item's size as DynamoDB bills it (attribute names + values; numbers about one byte per two digits). */
+function itemBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') return Math.ceil(String(value).replace(/[-.]/g, '').length / 2) + 1;
+  if (typeof value === 'boolean' || value === null) return 1;
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + itemBytes(v), 0);
+  if (value && typeof value === 'object') {
+    return 3 + Object.entries(value).reduce((sum, [k, v]) => sum + 1 + Buffer.byteLength(k) + itemBytes(v), 0);
+  }
+  return 0;
+}
+const topLevelBytes = (item: Record<string, unknown>) => itemBytes(item) - 3 - Object.keys(item).length;
+
 beforeAll(async () => {
   services = await useLocalServices();
   call = handlerCaller(await loadHandlers(), { sub: 'admin-1', roles: ['fund-admin'] });
@@ -197,6 +211,27 @@ describe('a create retried after a crash between its commit and its reply', () =
 
     // One resource, and nothing else moved: allocations, county counts, audit trail, events.
     expect(await resourceState()).toEqual(state);
+  });
+});
+
+describe('what idempotency costs a disbursement', () => {
+  it('its record and its claim fit in one write unit each (1 KB), and the replay is the same bytes', async () => {
+    const key = randomUUID();
+    const options: Call = { sub: 'requester-1', roles: ['requester'], body: disbursementBody(fundId, 3_000), idempotencyKey: key };
+    const first = await call('POST', '/v1/disbursements', options);
+    expect(first.status).toBe(201);
+    const replay = await call('POST', '/v1/disbursements', options);
+    expect(replay.text).toBe(first.text);
+    const { idempotencyClaim } = await import('#shared/http/idempotency');
+    const { keyHash } = await idempotencyClaim({ sub: 'requester-1', key, method: 'POST', path: '/v1/disbursements', body: options.body });
+    const claim = (await idempotencyItems()).filter((i) => i.pk === `IDEM#CLAIM#${keyHash}`);
+    // Powertools keys its record by a hash of what eventKeyJmesPath selects: the key hash.
+    const recordKey = `IDEM#http#${createHash('sha256').update(JSON.stringify(keyHash)).digest('base64')}`;
+    const record = (await idempotencyItems()).filter((i) => i.pk === recordKey && i.status === 'COMPLETED');
+    expect(claim).toHaveLength(1);
+    expect(topLevelBytes(claim[0] as Record<string, unknown>)).toBeLessThanOrEqual(1024);
+    expect(record).toHaveLength(1);
+    expect(topLevelBytes(record[0] as Record<string, unknown>)).toBeLessThanOrEqual(1024);
   });
 });
 
