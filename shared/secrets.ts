@@ -2,7 +2,8 @@
  * The app's own keys, from two secrets so that only the function that hashes national IDs can read
  * the key for it:
  * - the app secret `{ "masterKey": "…" }` (APP_SECRETS_ARN, or APP_SECRETS_FILE locally), read by every
- *   API function but `public`: the cursor signing key is derived from it (HKDF-SHA256);
+ *   API function but `public`: the cursor signing key and the idempotency keys are derived from it
+ *   (HKDF-SHA256, one purpose each);
  * - the PII secret `{ "piiHashKey": "…" }` (PII_SECRETS_ARN, or PII_SECRETS_FILE locally), read by the
  *   stations function only: it keys the hash of national IDs and is used as it is.
  * In AWS both are generated Secrets Manager secrets; locally `npm start` generates both files under
@@ -20,6 +21,10 @@ const piiSecretSchema = z.object({ piiHashKey: z.string().min(32) });
 export interface AppSecrets {
   /** Signs list cursors. */
   cursorKey: string;
+  /** Keys the hashes of (caller, Idempotency-Key) and of the request, so a guessed body cannot be confirmed. */
+  idempotencyKey: string;
+  /** Encrypts the replies idempotency records keep for replays (they may name a person). */
+  idempotencyReplyKey: string;
 }
 
 export interface PiiSecrets {
@@ -72,7 +77,11 @@ async function readSecret<T>(name: string, source: { arn?: string; file?: string
 const app = once(async (): Promise<AppSecrets> => {
   const { APP_SECRETS_ARN, APP_SECRETS_FILE } = config();
   const { masterKey } = await readSecret('app secret', { arn: APP_SECRETS_ARN, file: APP_SECRETS_FILE }, appSecretSchema);
-  return { cursorKey: derive(masterKey, 'cursor') };
+  return {
+    cursorKey: derive(masterKey, 'cursor'),
+    idempotencyKey: derive(masterKey, 'idempotency'),
+    idempotencyReplyKey: derive(masterKey, 'idempotency-reply'),
+  };
 });
 
 const pii = once(async (): Promise<PiiSecrets> => {

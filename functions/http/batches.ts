@@ -4,8 +4,8 @@ import * as contracts from '#shared/schemas/batches';
 import { approveBatch, cancelBatch, createBatch, getBatch, listBatchPayouts, rejectBatch } from '#shared/data/batches';
 
 export const handler = httpFunction('batches', [
-  implement(contracts.createBatch, async ({ body, principal, correlationId, now }) =>
-    created(await createBatch(body, { sub: principal.sub, correlationId }, now)),
+  implement(contracts.createBatch, async ({ body, principal, correlationId, now, claim }) =>
+    created(await createBatch(body, { sub: principal.sub, correlationId }, now, claim)),
   ),
   implement(contracts.getBatch, async ({ params }) => ok(await getBatch(params.batchId))),
   implement(contracts.listBatchPayouts, async ({ params, query }) => ok(await listBatchPayouts(params.batchId, query))),

@@ -9,11 +9,11 @@ import { cancelCampaign, getCampaign, launchCampaign, listCampaigns, reportResul
 const utc = (timestamp: string) => new Date(timestamp).toISOString();
 
 export const handler = httpFunction('campaigns', [
-  implement(contracts.launchCampaign, async ({ body, principal, correlationId, now }) => {
+  implement(contracts.launchCampaign, async ({ body, principal, correlationId, now, claim }) => {
     const late = launchClockErrors(body, now);
     if (late.length) throw validationFailed(late.map((e) => ({ ...e, path: `body.${e.path}` })));
     const input = { ...body, startsAt: utc(body.startsAt), endsAt: utc(body.endsAt) };
-    return created(await launchCampaign(input, { sub: principal.sub, correlationId }, now));
+    return created(await launchCampaign(input, { sub: principal.sub, correlationId }, now, claim));
   }),
   implement(contracts.listCampaigns, async ({ query, now }) => ok(await listCampaigns(query, now))),
   implement(contracts.getCampaign, async ({ params, now }) => ok(await getCampaign(params.campaignId, now))),

@@ -11,9 +11,9 @@ import {
 } from '#shared/data/disbursements';
 
 export const handler = httpFunction('disbursements', [
-  implement(contracts.createDisbursement, async ({ body, principal, correlationId, now }) => {
+  implement(contracts.createDisbursement, async ({ body, principal, correlationId, now, claim }) => {
     const { currency: _, ...input } = body;
-    return created(await createDisbursement(input, { sub: principal.sub, correlationId }, now));
+    return created(await createDisbursement(input, { sub: principal.sub, correlationId }, now, claim));
   }),
   implement(contracts.listDisbursements, async ({ query }) => ok(await listDisbursements(query))),
   implement(contracts.getDisbursement, async ({ params }) => ok(await getDisbursement(params.disbursementId))),

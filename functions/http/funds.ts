@@ -7,7 +7,7 @@ import { notFound } from '#shared/domain/errors';
 import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('funds', [
-  implement(contracts.createFund, async ({ body, principal, correlationId, now }) =>
+  implement(contracts.createFund, async ({ body, principal, correlationId, now, claim }) =>
     created(
       await createFund(
         {
@@ -19,6 +19,7 @@ export const handler = httpFunction('funds', [
         },
         { sub: principal.sub, correlationId },
         now,
+        claim,
       ),
     ),
   ),

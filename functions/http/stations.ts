@@ -6,8 +6,8 @@ import { presentStation } from '#shared/domain/stations';
 
 // Every reply goes through presentStation: the operator's phone and national ID leave masked.
 export const handler = httpFunction('stations', [
-  implement(contracts.applyStation, async ({ body, principal, correlationId, now }) =>
-    created(presentStation(await applyStation(body, { sub: principal.sub, correlationId }, now))),
+  implement(contracts.applyStation, async ({ body, principal, correlationId, now, claim }) =>
+    created(presentStation(await applyStation(body, { sub: principal.sub, correlationId }, now, claim))),
   ),
   implement(contracts.listStations, async ({ query }) => {
     const page = await listStations(query);

@@ -42,6 +42,7 @@ import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
+import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { BATCH_ACTOR, completeBatchIfDone, counterStep, readBatchCounts } from './batch-counters.ts';
 import { documents } from './clients.ts';
 import { sendJobs } from './jobs.ts';
@@ -260,7 +261,9 @@ function batchAudit(b: StoredBatch, action: string, actor: Actor, now: Date, cha
  * county and the allocation re-checked there. Checks read first so the answer names the first problem
  * (unknown fund or county, no allocation, then a station row).
  */
-export async function createBatch(input: NewBatch, actor: Actor, now: Date): Promise<Batch> {
+export async function createBatch(input: NewBatch, actor: Actor, now: Date, claim?: IdempotencyClaim): Promise<Batch> {
+  const earlier = await createdEarlier(claim, now, getBatch);
+  if (earlier) return earlier;
   const fund = await getFundSettings(input.fundId);
   if (!(await findCounty(input.countyCode))) throw notFound(`County ${input.countyCode}`);
   if (!(await findAllocation(input.fundId, input.countyCode))) {
@@ -299,6 +302,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date): Pro
   };
   const table = config().TABLE_NAME;
   await transact([
+    ...claimSteps(claim, batchId, now),
     countyExistsStep(input.countyCode),
     allocationExistsStep(input.fundId, input.countyCode),
     {

@@ -37,6 +37,7 @@ import { DomainError, invalidState, notFound, validationFailed } from '../domain
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
+import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { documents } from './clients.ts';
 import { countyExistsStep } from './counties.ts';
 import { enqueueEvents, eventStep } from './events.ts';
@@ -171,7 +172,9 @@ export async function getCampaign(campaignId: string, now: Date): Promise<Campai
  * rule), the campaign, the subsidy reservation (fund check + ledger `reserve`), the county aggregate,
  * the audit entry and the `campaign.launched` event.
  */
-export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date): Promise<Campaign> {
+export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date, claim?: IdempotencyClaim): Promise<Campaign> {
+  const earlier = await createdEarlier(claim, now, (campaignId) => getCampaign(campaignId, now));
+  if (earlier) return earlier;
   const campaignId = newId('campaign', now.getTime());
   const at = now.toISOString();
   const table = config().TABLE_NAME;
@@ -211,6 +214,7 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
       );
     }
     const steps: TxStep[] = [
+      ...claimSteps(claim, campaignId, now),
       countyExistsStep(input.countyCode),
       liveIndexStep(input.countyCode, input.channel, index, { live: [...stillLive(index.live, now), window], launched: 1 }, now),
       { item: { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },

@@ -34,6 +34,7 @@ import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
+import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { countyExistsStep } from './counties.ts';
 import { statsStep } from './county-stats.ts';
 import { enqueueEvents, eventStep } from './events.ts';
@@ -143,7 +144,9 @@ async function assertSubsidyFits(campaignId: string, fundId: string, countyCode:
   if (subsidy.status === 'released') throw invalidState(`The subsidy of campaign ${campaignId} has been released`);
 }
 
-export async function createDisbursement(input: NewDisbursement, actor: Actor, now: Date): Promise<Disbursement> {
+export async function createDisbursement(input: NewDisbursement, actor: Actor, now: Date, claim?: IdempotencyClaim): Promise<Disbursement> {
+  const earlier = await createdEarlier(claim, now, getDisbursement);
+  if (earlier) return earlier;
   const fund = await getFundSettings(input.fundId);
   if (input.campaignId) await assertSubsidyFits(input.campaignId, input.fundId, input.countyCode);
   const disbursementId = newId('disbursement', now.getTime());
@@ -175,6 +178,7 @@ export async function createDisbursement(input: NewDisbursement, actor: Actor, n
   const stationId = input.beneficiary.kind === 'station' ? input.beneficiary.stationId : undefined;
   await transact([
     // Order matters: the first failed condition is the answer (an unknown county before a missing allocation).
+    ...claimSteps(claim, disbursementId, now),
     countyExistsStep(input.countyCode),
     allocationExistsStep(input.fundId, input.countyCode),
     ...(stationId ? [stationActiveStep(stationId, input.countyCode)] : []),

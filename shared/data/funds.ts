@@ -11,6 +11,7 @@ import { EMPTY_LINE, sumLines, type LedgerLine } from '../domain/ledger.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
+import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { countyExistsStep } from './counties.ts';
 import { keys } from './keys.ts';
 import { ledgerChangeSteps, readPosition } from './ledger.ts';
@@ -75,7 +76,10 @@ export async function createFund(
   input: { name: string; totalBudget: number; financeSystem: string; dualApprovalThreshold: number; noticePeriod: string },
   actor: Actor,
   now: Date,
+  claim?: IdempotencyClaim,
 ): Promise<Fund> {
+  const earlier = await createdEarlier(claim, now, getFund);
+  if (earlier) return earlier;
   const fundId = newId('fund', now.getTime());
   const at = now.toISOString();
   const item: FundItem & Record<string, unknown> = {
@@ -96,6 +100,7 @@ export async function createFund(
     gsi1sk: fundId,
   };
   await transact([
+    ...claimSteps(claim, fundId, now),
     { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
     auditStep(keys.fund(fundId).pk, {
       actor: actor.sub,

@@ -19,6 +19,8 @@ export const keys = {
   webhookEndpoint: (endpointId: string) => ({ pk: `WHE#${endpointId}`, sk: 'WHE' }),
   webhookDelivery: (endpointId: string, deliveryId: string) => ({ pk: `WHE#${endpointId}`, sk: `DLV#${deliveryId}` }),
   event: (messageId: string) => ({ pk: `EVT#${messageId}`, sk: 'EVT' }),
+  /** A create's Idempotency-Key (keyed hash with its caller), claimed in the create's own transaction. */
+  idempotencyClaim: (keyHash: string) => ({ pk: `IDEM#CLAIM#${keyHash}`, sk: 'CLAIM' }),
   audit: (entityPk: string, auditId: string) => ({ pk: entityPk, sk: `AUDIT#${auditId}` }),
 } as const;
 

@@ -27,6 +27,7 @@ import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { piiSecrets } from '../secrets.ts';
 import { auditStep } from './audit.ts';
+import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { countyExistsStep } from './counties.ts';
 import { statsStep } from './county-stats.ts';
 import { enqueueEvents, eventStep } from './events.ts';
@@ -146,7 +147,10 @@ export async function applyStation(
   application: Omit<StationApplication, 'stationId'>,
   actor: Actor,
   now: Date,
+  claim?: IdempotencyClaim,
 ): Promise<Station> {
+  const earlier = await createdEarlier(claim, now, getStation);
+  if (earlier) return earlier;
   const stationId = newId('station', now.getTime());
   const station = applyForStation({ ...application, stationId }, actor.sub, now);
   const { piiHashKey } = await piiSecrets();
@@ -154,6 +158,7 @@ export async function applyStation(
   const at = now.toISOString();
   await retryOnConflict(() =>
     transact([
+      ...claimSteps(claim, stationId, now),
       countyExistsStep(application.countyCode),
       {
         item: {

@@ -18,7 +18,7 @@ import { StoreThrottled, TransactionConflict } from '../data/transactions.ts';
 import { rolesFromClaims, type Principal } from '../domain/roles.ts';
 import { logger } from '../logger.ts';
 import { routeKey, routesOf, type HttpFunctionName, type RouteDefinition } from '../routes.ts';
-import { runIdempotently } from './idempotency.ts';
+import { idempotencyClaim, runIdempotently } from './idempotency.ts';
 import type { HttpReply, HttpRequest, Operation } from './operation.ts';
 import { fieldErrors, problemResponse } from './problem.ts';
 
@@ -124,15 +124,17 @@ async function serve(
   const body = contract.body ? parsePart(contract.body, readJsonBody(event, route), 'body') : undefined;
 
   const request: HttpRequest = { principal, params, query, body, headers, correlationId, now: new Date() };
-  const run = () => operation.handle(request);
   if (route.method === 'POST' && idempotencyKey !== undefined && principal.sub) {
-    return runIdempotently(
-      { sub: principal.sub, key: idempotencyKey, method: route.method, path: event.rawPath, body: body ?? null },
-      context,
-      run,
-    );
+    const claim = await idempotencyClaim({
+      sub: principal.sub,
+      key: idempotencyKey,
+      method: route.method,
+      path: event.rawPath,
+      body: body ?? null,
+    });
+    return runIdempotently(claim, context, () => operation.handle({ ...request, claim }));
   }
-  return run();
+  return operation.handle(request);
 }
 
 function authorize(route: RouteDefinition, event: HttpEvent): Principal {

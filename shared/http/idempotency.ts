@@ -1,14 +1,22 @@
 /**
  * `Idempotency-Key` as the contract states it, on Powertools idempotency with the single table.
  *
- * - The key is scoped to the caller: the record id hashes [sub, key].
+ * - The key is scoped to the caller: the record id hashes [sub, key], under one fixed prefix, so the
+ *   scope is the same locally (every route in one process) and deployed (one function per context).
  * - The payload hash covers method, path and body: the same key with another body or on another
  *   route is 422 `idempotency_key_reuse`.
+ * - Both are HMAC-SHA256 under a key derived from the app secret: Powertools' own hash is unkeyed
+ *   (MD5 by default), and an unkeyed hash of a station application gives its national ID and phone
+ *   away to anyone who can guess them. The reply kept for replays is encrypted (AES-256-GCM) for the
+ *   same reason: it may name a farmer or an operator.
  * - A completed request replays its original status and body with `Idempotent-Replayed: true` for 24 h.
  * - A request still running is 409 `idempotency_key_in_flight`; a crashed one unlocks when its Lambda
- *   time runs out (the in-progress expiry comes from the invocation's remaining time).
+ *   time runs out (the in-progress expiry comes from the invocation's remaining time), and its retry
+ *   finds what it created through the create's claim (shared/data/idempotency-claims.ts).
  * - Errors are not stored: a rejected request changed nothing, so it may be retried with the same key.
  */
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import type { Context } from 'aws-lambda';
 import {
   IdempotencyAlreadyInProgressError,
@@ -20,12 +28,16 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DomainError } from '../domain/errors.ts';
 import { dynamo } from '../data/clients.ts';
+import { ClaimedMeanwhile, type IdempotencyClaim } from '../data/idempotency-claims.ts';
 import { config } from '../config.ts';
+import { appSecrets } from '../secrets.ts';
 import { TABLE } from '../data/table.ts';
 import type { HttpReply } from './operation.ts';
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 export const IDEMPOTENCY_SORT_KEY = 'IDEMPOTENCY';
+/** Instead of Powertools' default, the function name: keys are the caller's, not a function's. */
+const KEY_PREFIX = 'http';
 
 /**
  * Powertools puts every record under one static partition key when the table has a sort key; we key
@@ -61,27 +73,91 @@ export interface IdempotentCall {
   body: unknown;
 }
 
+/** JSON with object keys sorted at every depth: the same body always hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** The call's keyed hashes: all that Powertools' record and the create's claim keep of it. */
+export async function idempotencyClaim(call: IdempotentCall): Promise<IdempotencyClaim> {
+  const { idempotencyKey } = await appSecrets();
+  const hmac = (text: string) => createHmac('sha256', idempotencyKey).update(text).digest('base64url');
+  return {
+    keyHash: hmac(canonicalJson([call.sub, call.key])),
+    requestHash: hmac(canonicalJson([call.method, call.path, call.body])),
+  };
+}
+
+/**
+ * The reply as Powertools stores it: brotli-compressed, then AES-256-GCM encrypted and bound to its key
+ * hash (it cannot be moved to another record), in a binary attribute: about the size of the plain
+ * JSON, so a create's record stays within the write units it took before.
+ */
+interface SealedReply {
+  sealed: Uint8Array;
+  replayed?: true;
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const BROTLI = { params: { [constants.BROTLI_PARAM_QUALITY]: 6 } };
+
+async function seal(reply: HttpReply, claim: IdempotencyClaim): Promise<SealedReply> {
+  const { idempotencyReplyKey } = await appSecrets();
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(idempotencyReplyKey, 'base64url'), iv).setAAD(Buffer.from(claim.keyHash));
+  const text = Buffer.concat([cipher.update(brotliCompressSync(JSON.stringify(reply), BROTLI)), cipher.final()]);
+  return { sealed: Buffer.concat([iv, cipher.getAuthTag(), text]) };
+}
+
+async function unseal(reply: SealedReply, claim: IdempotencyClaim): Promise<HttpReply> {
+  const { idempotencyReplyKey } = await appSecrets();
+  const sealed = Buffer.from(reply.sealed);
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(idempotencyReplyKey, 'base64url'), sealed.subarray(0, IV_BYTES))
+    .setAAD(Buffer.from(claim.keyHash))
+    .setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  const compressed = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+  return JSON.parse(brotliDecompressSync(compressed).toString('utf8')) as HttpReply;
+}
+
+/** Runs again once when a concurrent attempt's create took the claim: the second run finds its resource. */
+async function runToClaim(run: () => Promise<HttpReply>): Promise<HttpReply> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ClaimedMeanwhile) return run();
+    throw error;
+  }
+}
+
 export async function runIdempotently(
-  call: IdempotentCall,
+  claim: IdempotencyClaim,
   context: Context,
   run: () => Promise<HttpReply>,
 ): Promise<HttpReply> {
-  const idempotent = makeIdempotent(async (_: IdempotentCall) => run(), {
+  const idempotent = makeIdempotent(async (_: IdempotencyClaim) => seal(await runToClaim(run), claim), {
     persistenceStore: store(),
+    keyPrefix: KEY_PREFIX,
     config: new IdempotencyConfig({
-      eventKeyJmesPath: '[sub, key]',
-      payloadValidationJmesPath: '[method, path, body]',
+      eventKeyJmesPath: 'keyHash',
+      payloadValidationJmesPath: 'requestHash',
+      hashFunction: 'sha256',
       expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
       throwOnNoIdempotencyKey: true,
       lambdaContext: context,
-      responseHook: (response) => {
-        const reply = response as unknown as HttpReply;
-        return { ...reply, headers: { ...reply.headers, 'idempotent-replayed': 'true' } } as never;
-      },
+      responseHook: (response) => ({ ...(response as unknown as SealedReply), replayed: true }) as never,
     }),
   });
   try {
-    return await idempotent(call);
+    const sealed = (await idempotent(claim)) as SealedReply;
+    const reply = await unseal(sealed, claim);
+    return sealed.replayed ? { ...reply, headers: { ...reply.headers, 'idempotent-replayed': 'true' } } : reply;
   } catch (error) {
     if (error instanceof IdempotencyValidationError) {
       throw new DomainError('idempotency_key_reuse', 'This Idempotency-Key was used with a different request');

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ErrorCode } from '../domain/errors.ts';
+import type { IdempotencyClaim } from '../data/idempotency-claims.ts';
 import type { Principal } from '../domain/roles.ts';
 
 export interface ResponseSpec {
@@ -39,6 +40,8 @@ export interface HttpRequest<P = unknown, Q = unknown, B = unknown> {
   correlationId: string;
   /** The time the request arrived; domain code takes it instead of reading the clock itself. */
   now: Date;
+  /** With an Idempotency-Key: its keyed hashes, for a create to claim in its own transaction. */
+  claim?: IdempotencyClaim;
 }
 
 export interface HttpReply {
