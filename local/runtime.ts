@@ -3,6 +3,7 @@
  * emulator (or given endpoints), the table and queues from the CDK definitions, the handler
  * environment, the API Gateway stand-in, the SQS event source mappings and the sweeper's schedule.
  */
+import { removeStackFile, writeStackFile } from './stack-file.ts';
 import { resolve, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -231,6 +232,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
       cleanups.push(() => schedule.stop());
     }
+
+    // Where tools that read the table itself (npm run ledger-check) find this runtime's store.
+    await writeStackFile(dataDir, { dynamoEndpoint, tableName });
+    cleanups.push(() => removeStackFile(dataDir));
 
     let stopping: Promise<void> | undefined;
     return {
