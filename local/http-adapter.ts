@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { problemBody, PROBLEM_CONTENT_TYPE } from '#shared/http/problem';
 import type { ErrorCode } from '#shared/domain/errors';
-import { routes as routeTable, routeKey, type HttpFunctionName, type RouteDefinition } from '#shared/routes';
+import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES, routes as routeTable, routeKey, type HttpFunctionName, type RouteDefinition } from '#shared/routes';
 import type { JwtAuthorizer } from './authorizer.ts';
 import { LOCAL_ACCOUNT_ID } from './environment.ts';
 import { InvocationTimeout, invoke, type LambdaHandler } from './invoke.ts';
@@ -143,15 +143,14 @@ async function serve(req: IncomingMessage, res: ServerResponse, compiled: Compil
   const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
   const rawQueryString = queryAt === -1 ? '' : rawUrl.slice(queryAt + 1);
 
+  // Past its limits API Gateway answers itself, before any function: its own 413, not problem+json.
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > API_GATEWAY_MAX_PAYLOAD_BYTES) {
     req.resume();
-    return sendProblem(res, 413, 'payload_too_large', 'The request body exceeds 10 MiB', requestId, { connection: 'close' });
+    return sendTooLarge(res, requestId, { connection: 'close' });
   }
   const body = await readBody(req);
-  if (body === 'too_large') {
-    return sendProblem(res, 413, 'payload_too_large', 'The request body exceeds 10 MiB', requestId, { connection: 'close' });
-  }
+  if (body === 'too_large') return sendTooLarge(res, requestId, { connection: 'close' });
 
   const match = matchRoute(compiled, method, rawPath);
   if (!match) return sendProblem(res, 404, 'not_found', 'No such route', requestId);
@@ -170,6 +169,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, compiled: Compil
   }
 
   const event = buildEvent({ req, route, pathParameters, headers, rawPath, rawQueryString, body, requestId, authorizer });
+  // Lambda refuses a synchronous invocation whose payload, the serialized event, is over 6 MB; API
+  // Gateway then answers 413 itself. The body is escaped (or base64-encoded) inside the event, so a
+  // body well under 6 MB can be refused.
+  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_REQUEST_PAYLOAD_BYTES) return sendTooLarge(res, requestId);
   const functionName = options.functionName(route.fn);
   let result: unknown;
   try {
@@ -324,6 +327,11 @@ function writeResult(res: ServerResponse, result: unknown, requestId: string): v
 
 function isStructured(result: unknown): result is APIGatewayProxyStructuredResultV2 {
   return typeof result === 'object' && result !== null && typeof (result as { statusCode?: unknown }).statusCode === 'number';
+}
+
+/** API Gateway's own answer to a request it will not pass on: 413 and its JSON message, not problem+json. */
+function sendTooLarge(res: ServerResponse, requestId: string, extraHeaders: Record<string, string> = {}): void {
+  sendRaw(res, 413, requestId, 'application/json', JSON.stringify({ message: 'Request Entity Too Large' }), extraHeaders);
 }
 
 function sendProblem(

@@ -55,7 +55,7 @@ import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
 import { getItem, requireItem, type Page } from './query.ts';
-import { stationActiveStep } from './stations.ts';
+import { readStationsVersion, stationsUnchangedStep } from './stations.ts';
 
 /** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
 const ROW_CHUNK_BYTES = 350_000;
@@ -63,8 +63,6 @@ const ROW_CHUNK_BYTES = 350_000;
 const MAX_STORED_ROW_BYTES = 3_500_000;
 /** Items of the creation transaction besides the row chunks: county, allocation, head, audit. */
 const CREATION_STEPS = 4;
-/** Station checks that still fit into the final approval's transaction with the head, reservation and audit. */
-const MAX_STATION_CHECKS = 96;
 const EXPANSION_INDEX = 'BAT#EXPANSION';
 const EXPANSION_CONCURRENCY = 4;
 
@@ -382,9 +380,11 @@ export async function approveBatch(batchId: string, input: { comment?: string },
       return { batch: { ...b, approvals: decision.approvals, updatedAt: at, version: b.version + 1 }, released: false };
     }
     const stations = stationIdsOf(await readRows(b));
+    // Read before the stations: a status change after this read moves the version and cancels the commit,
+    // however many stations the batch names (a transaction could not check more than ~96 one by one).
+    const stationsVersion = stations.size > 0 ? await readStationsVersion(b.countyCode) : undefined;
     await assertStationsActive(stations, b.countyCode);
-    // Re-checked at commit when they fit in the transaction (a batch pays a handful of stations at most, in practice).
-    const stationChecks = stations.size <= MAX_STATION_CHECKS ? [...stations.keys()].map((id) => stationActiveStep(id, b.countyCode)) : [];
+    const stationChecks = stationsVersion === undefined ? [] : [stationsUnchangedStep(b.countyCode, stationsVersion)];
     await transact([
       batchChangeStep(b, now, { status: 'approved', approvals: decision.approvals, release: true }, redecide),
       ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'reserve', b.totalAmount, { batchId: b.batchId }, actor.sub, now),

@@ -14,6 +14,8 @@ export const keys = {
   payout: (payoutId: string) => ({ pk: `PAY#${payoutId}`, sk: 'PAY' }),
   campaign: (campaignId: string) => ({ pk: `CMP#${campaignId}`, sk: 'CMP' }),
   station: (stationId: string) => ({ pk: `STN#${stationId}`, sk: 'STN' }),
+  /** A county's stations version, bumped by every station status change there (a batch approval checks it once). */
+  countyStations: (countyCode: string) => ({ pk: `COUNTY#${countyCode}`, sk: 'STATIONS#VERSION' }),
   /** One operator, one live station: held while a station is applied/active, keyed by the national ID's keyed hash. */
   stationOperator: (nationalIdHash: string) => ({ pk: `OPERATOR#${nationalIdHash}`, sk: 'OPERATOR' }),
   webhookEndpoint: (endpointId: string) => ({ pk: `WHE#${endpointId}`, sk: 'WHE' }),

@@ -1,8 +1,9 @@
 /**
  * Paged queries behind every list route: a key condition on the table or a GSI, optional filters,
  * `limit` items per page and a signed cursor. With a filter, DynamoDB's own Limit counts items read,
- * not items kept, so pages are read until `limit` items are kept; the cursor then points just past
- * the last item returned, built from that item's own key attributes.
+ * not items kept, so pages are read until `limit` items are kept or the request's read budget
+ * (`pageReadBudget`) is spent: a filter that matches little gets a short, possibly empty page whose
+ * cursor resumes just past the last item READ, never a read of the whole partition in one request.
  */
 import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -39,14 +40,27 @@ function keyAttributesOf(index?: IndexName): string[] {
   return [...base, def.partitionKey, def.sortKey];
 }
 
-/** Items kept from one partition, from `startKey` on, until `limit` are kept or it runs out. */
-async function readKept(
-  q: PageQuery,
-  startKey: Record<string, unknown> | undefined,
-): Promise<{ kept: Record<string, unknown>[]; more: boolean }> {
+/**
+ * How many index items one list request may read: a few pages' worth, at least 100 (small keys-and-filter
+ * items, a few read units). Past it, the page is returned short and its cursor goes on from there.
+ */
+export function pageReadBudget(limit: number): number {
+  return Math.max(4 * limit, 100);
+}
+
+interface KeptRead {
+  kept: Record<string, unknown>[];
+  more: boolean;
+  /** Where the next page starts when `more`: the last item kept, or the last item read when the budget ran out. */
+  resumeKey: Record<string, unknown> | undefined;
+}
+
+/** Items kept from one partition, from `startKey` on, until `limit` are kept, it runs out or `budget` items are read. */
+async function readKept(q: PageQuery, startKey: Record<string, unknown> | undefined, budget: number): Promise<KeptRead> {
   const kept: Record<string, unknown>[] = [];
+  let read = 0;
   let more = true;
-  while (kept.length < q.limit && more) {
+  while (kept.length < q.limit && more && read < budget) {
     const input: QueryCommandInput = {
       TableName: config().TABLE_NAME,
       IndexName: q.index,
@@ -57,10 +71,12 @@ async function readKept(
       ScanIndexForward: !q.newestFirst,
       ExclusiveStartKey: startKey,
       // Without a filter every item read is kept: read one more than needed to know whether a next page exists.
-      Limit: q.filter ? Math.max(q.limit * 2, 25) : q.limit - kept.length + 1,
+      // With one, DynamoDB's Limit caps the items read (kept or not), so it also enforces the budget.
+      Limit: q.filter ? Math.min(Math.max(q.limit * 2, 25), budget - read) : q.limit - kept.length + 1,
       ConsistentRead: q.index ? undefined : q.consistentRead,
     };
     const page = await documents.send(new QueryCommand(input));
+    read += page.ScannedCount ?? 0;
     for (const item of page.Items ?? []) {
       if (kept.length === q.limit) break;
       kept.push(item);
@@ -70,9 +86,10 @@ async function readKept(
     if (kept.length === q.limit) {
       const readAll = (page.Items ?? []).at(-1) === kept.at(-1) && !more;
       more = !readAll;
+      return { kept, more, resumeKey: more ? keyOf(kept.at(-1)!, q.index) : undefined };
     }
   }
-  return { kept, more };
+  return { kept, more, resumeKey: more ? startKey : undefined };
 }
 
 function keyOf(item: Record<string, unknown>, index?: IndexName): Record<string, unknown> {
@@ -80,11 +97,9 @@ function keyOf(item: Record<string, unknown>, index?: IndexName): Record<string,
 }
 
 export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Promise<Page<T>> {
-  const { kept, more } = await readKept(q, await decodeCursor(q.cursor, q.scope));
-  const last = kept.at(-1);
-  const nextKey = more && last ? keyOf(last, q.index) : undefined;
+  const { kept, resumeKey } = await readKept(q, await decodeCursor(q.cursor, q.scope), pageReadBudget(q.limit));
   const items = q.index ? await hydrate(kept) : kept;
-  return { items: items as T[], nextCursor: await encodeCursor(nextKey, q.scope) };
+  return { items: items as T[], nextCursor: await encodeCursor(resumeKey, q.scope) };
 }
 
 export interface ShardedPageQuery extends Omit<PageQuery, 'keyCondition' | 'consistentRead'> {
@@ -105,9 +120,10 @@ type ShardPosition = z.infer<typeof shardedCursorSchema>['p'][number];
 
 /**
  * A page of a listing written across several index partitions (scatter-gather): each partition is read
- * from where it stopped for up to `limit` items, the candidates are merged by the index's sort key and
- * the first `limit` kept; the cursor holds every partition's own position, so a page never skips or
- * repeats an item. Costs one Query per partition per page instead of one.
+ * from where it stopped for up to `limit` items (with a filter, within its share of the read budget),
+ * the candidates are merged by the index's sort key and the first `limit` kept; the cursor holds every
+ * partition's own position, so a page never skips or repeats an item. Costs one Query per partition per
+ * page instead of one.
  */
 export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPageQuery): Promise<Page<T>> {
   const { partitionKey, sortKey } = TABLE.indexes.find((i) => i.name === q.index)!;
@@ -121,14 +137,22 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
     [partitionKey]: partition,
     [sortKey]: position[2],
   });
+  const positionOf = (key: Record<string, unknown>): [string, string, string] => [
+    String(key[TABLE.partitionKey]),
+    String(key[TABLE.sortKey]),
+    String(key[sortKey]),
+  ];
+  // Unfiltered, each partition reads at most limit + 1 items anyway; filtered, they share one budget.
+  const budget = q.filter ? Math.ceil(pageReadBudget(q.limit) / q.partitions.length) : q.limit + 1;
 
   const reads = await Promise.all(
     q.partitions.map(async (partition, n) => {
       const position = positions[n]!;
-      if (position === null) return { n, kept: [] as Record<string, unknown>[], more: false };
+      if (position === null) return { n, kept: [] as Record<string, unknown>[], more: false, resumeKey: undefined };
       const read = await readKept(
         { ...q, keyCondition: `${partitionKey} = :partition`, values: { ...q.values, ':partition': partition } },
         position === 0 ? undefined : startKeyOf(partition, position),
+        budget,
       );
       return { n, ...read };
     }),
@@ -136,18 +160,29 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
 
   const direction = q.newestFirst ? -1 : 1;
   // Code-unit order, as DynamoDB orders the (ASCII) sort keys.
-  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const candidates = reads.flatMap((r) => r.kept.map((item) => ({ n: r.n, item })));
-  candidates.sort((a, b) => direction * order(String(a.item[sortKey]), String(b.item[sortKey])));
+  const order = (a: string, b: string) => direction * (a < b ? -1 : a > b ? 1 : 0);
+  // A partition that stopped with more to read may hold unread items just past where it stopped: only
+  // candidates up to the nearest such stop surely come before every unread item, so pages stay in order.
+  const stops = reads.filter((r) => r.more).map((r) => String(r.resumeKey![sortKey]));
+  const frontier = stops.sort(order)[0];
+  const candidates = reads
+    .flatMap((r) => r.kept.map((item) => ({ n: r.n, item })))
+    .filter((c) => frontier === undefined || order(String(c.item[sortKey]), frontier) <= 0);
+  candidates.sort((a, b) => order(String(a.item[sortKey]), String(b.item[sortKey])));
   const taken = candidates.slice(0, q.limit);
 
   let unfinished = false;
   const next: ShardPosition[] = reads.map((r) => {
     const mine = taken.filter((t) => t.n === r.n);
-    if (mine.length === r.kept.length && !r.more) return null;
+    if (mine.length === r.kept.length) {
+      // Everything it kept is on this page: go on from where it stopped reading.
+      if (!r.more) return null;
+      unfinished = true;
+      return positionOf(r.resumeKey!);
+    }
     unfinished = true;
     const last = mine.at(-1)?.item;
-    return last ? [String(last[TABLE.partitionKey]), String(last[TABLE.sortKey]), String(last[sortKey])] : positions[r.n]!;
+    return last ? positionOf(last) : positions[r.n]!;
   });
   const items = await hydrate(taken.map((t) => t.item));
   return { items: items as T[], nextCursor: await encodeCursor(unfinished ? { p: next } : undefined, q.scope) };

@@ -7,6 +7,9 @@
  * - station `STN#<id> / STN`, `status` and `countyCode` at top level (the disbursement approval
  *   checks `status = active AND countyCode = :county` on it). Listing: `gsi1pk = STATIONS`,
  *   by county: `gsi2pk = COUNTY#<code>#STN`; both sorted by station id (newest last).
+ * - stations version `COUNTY#<code> / STATIONS#VERSION` → `{ stationsVersion }`, bumped in the same transaction
+ *   as every status change of a station of that county: a batch naming more stations than one transaction
+ *   can check one by one reads them all and commits on this one item being unchanged.
  * - operator slot `OPERATOR#<hmac of national ID> / OPERATOR` → `{ stationId }`, present while that
  *   station is applied or active; `attribute_not_exists` on it makes "one operator, one live station"
  *   race-free. The national ID itself is never stored: only this keyed hash and its mask. The key is
@@ -33,7 +36,7 @@ import { statsStep } from './county-stats.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import { keys } from './keys.ts';
 import { getItem, queryPage, type Page } from './query.ts';
-import { retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
+import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
 
 export interface Actor {
   sub: string;
@@ -224,6 +227,7 @@ export async function changeStation(
     ];
     if (change.operatorSlot === 'acquire') steps.push(acquireOperatorStep(stored.operatorHash, stationId, after.updatedAt));
     if (change.operatorSlot === 'release') steps.push(releaseOperatorStep(stored.operatorHash, stationId));
+    if (after.status !== before.status) steps.push(stationsVersionBumpStep(before.countyCode));
     if (Object.values(change.counts).some((n) => n !== 0)) {
       steps.push(statsStep(before.countyCode, 'stations', change.counts, stationId));
     }
@@ -282,5 +286,45 @@ export function stationActiveStep(stationId: string, countyCode: string): TxStep
       old
         ? invalidState(`Station ${stationId} is not active in county ${countyCode}`)
         : notFound(`Station ${stationId}`),
+  };
+}
+
+/** Moves the county's stations version on: part of every station status change (a station never changes county). */
+function stationsVersionBumpStep(countyCode: string): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.countyStations(countyCode),
+        UpdateExpression: 'SET #type = :type ADD stationsVersion :one',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: { ':type': 'county-stations', ':one': 1 },
+      },
+    },
+  };
+}
+
+/** The county's stations version, read consistently; 0 while no station of the county has changed status. */
+export async function readStationsVersion(countyCode: string): Promise<number> {
+  const item = await getItem(keys.countyStations(countyCode));
+  return (item?.stationsVersion as number | undefined) ?? 0;
+}
+
+/**
+ * No station of the county changed status since its version was read (before its stations were read):
+ * one ConditionCheck covers any number of them. A change in between cancels the transaction as a
+ * conflict, so the caller reads the stations again and decides on what they are now.
+ */
+export function stationsUnchangedStep(countyCode: string, version: number): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: keys.countyStations(countyCode),
+        ConditionExpression: version === 0 ? 'attribute_not_exists(stationsVersion)' : 'stationsVersion = :version',
+        ...(version === 0 ? {} : { ExpressionAttributeValues: { ':version': version } }),
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
   };
 }

@@ -99,11 +99,17 @@ describe('disbursement batch', () => {
       expect.objectContaining({ countyCode: COUNTY, allocated: ALLOCATION, reserved: 0, paid, available: ALLOCATION - paid }),
     ]);
 
-    const failedPage = await rt.api('GET', `/v1/disbursement-batches/${batchId}/payouts?status=failed&limit=100`, admin);
-    expect(failedPage.body.items.map((p: { amount: number }) => p.amount).sort((a: number, b: number) => a - b)).toEqual(
-      failed.map((i) => i.amount).sort((a, b) => a - b),
-    );
-    expect(failedPage.body.items.every((p: { beneficiary: { account: { accountNumber: string } }; failureReason: string }) =>
+    // A filtered list reads a bounded amount per request: its pages may be short, so follow the cursor.
+    const failedPayouts: { amount: number; beneficiary: { account: { accountNumber: string } }; failureReason: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await rt.api('GET', `/v1/disbursement-batches/${batchId}/payouts?status=failed&limit=100${cursor ? `&cursor=${cursor}` : ''}`, admin);
+      expect(page.status).toBe(200);
+      failedPayouts.push(...page.body.items);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(failedPayouts.map((p) => p.amount).sort((a, b) => a - b)).toEqual(failed.map((i) => i.amount).sort((a, b) => a - b));
+    expect(failedPayouts.every((p) =>
       /^\*{4}\d{4}$/.test(p.beneficiary.account.accountNumber) && p.failureReason === 'account frozen')).toBe(true);
     expect(financeLog.join('\n')).not.toContain(accountOf(1));
   }, 120_000);

@@ -182,14 +182,15 @@ describe('HTTP adapter and JWT authorizer', () => {
     }
   });
 
-  it("refuses a body over API Gateway's 10 MiB with 413", async () => {
+  it("refuses a body over API Gateway's 10 MiB with API Gateway's own 413 (not problem+json: no function runs)", async () => {
     events.length = 0;
     const res = await rt.api('PUT', '/v1/counties/522633', {
       roles: 'fund-admin',
       body: JSON.stringify({ name: 'x'.repeat(10 * 1024 * 1024) }),
     });
     expect(res.status).toBe(413);
-    expect(res.body.code).toBe('payload_too_large');
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.body).toEqual({ message: 'Request Entity Too Large' });
     expect(events).toHaveLength(0);
   });
 });
