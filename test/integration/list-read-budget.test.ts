@@ -147,7 +147,7 @@ describe('a batch payout filter that matches little (sharded listing)', () => {
         failureReason: null,
       };
       if (status === 'settled') settled.push(payout.payoutId);
-      items.push(payoutPutStep(payout, newId('message', at.getTime())).item.Put!.Item as Record<string, unknown>);
+      items.push(payoutPutStep(payout, newId('message', at.getTime()), { payer: 'finance-1' }).item.Put!.Item as Record<string, unknown>);
     }
     await writeAll(items);
   });

@@ -94,7 +94,7 @@ describe('the batch route answers every size itself', () => {
     const fund = await rt.api('POST', '/v1/funds', {
       ...admin,
       idempotencyKey: randomUUID(),
-      body: { name: '2026年乡村振兴', currency: 'CNY', totalBudget: 10_000_000_000, dualApprovalThreshold: 1_000_000_000 },
+      body: { name: '2026年乡村振兴', currency: 'CNY', totalBudget: 10_000_000_000, dualApprovalThreshold: 1_000_000_000, financeSystem: 'ledger-bot' },
     });
     const fundId = fund.body.fundId as string;
     expect((await rt.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY}`, { ...admin, body: { amount: 5_000_000_000 } })).status).toBe(200);
