@@ -32,6 +32,9 @@ export function entryOf(kind: FunctionKind, name: string): string {
 }
 
 export class ReliefFundFunction extends NodejsFunction {
+  /** The function's own log group (metric filters read it). */
+  readonly logGroupOfFunction: LogGroup;
+
   constructor(scope: Construct, id: string, props: ReliefFundFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: LOG_RETENTION });
     // An explicit role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
@@ -64,6 +67,7 @@ export class ReliefFundFunction extends NodejsFunction {
       },
     });
 
+    this.logGroupOfFunction = logGroup;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',

@@ -15,7 +15,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -147,8 +147,9 @@ export class ApiStack extends Stack {
     ) as Record<QueueFunctionName, ReliefFundFunction>;
 
     const sweeper = this.outboxSweeper(environment, minutes);
+    const ledgerCheck = this.ledgerCheck(environment);
 
-    this.functions = { ...http, ...consumers, 'outbox-sweeper': sweeper };
+    this.functions = { ...http, ...consumers, 'outbox-sweeper': sweeper, 'ledger-check': ledgerCheck };
     for (const [name, fn] of Object.entries(this.functions) as [FunctionName, ReliefFundFunction][]) {
       this.grantJobs(name, fn);
       this.alarmOn(`${fn.node.id}Errors`, `${name}: unhandled function errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1);
@@ -247,9 +248,44 @@ export class ApiStack extends Stack {
     return fn;
   }
 
+  /**
+   * The daily ledger check: reads the whole table (read-only grant), logs `ledgerDifferences`; a metric
+   * filter on its log group makes the LedgerDifferences metric, alarmed at 1.
+   */
+  private ledgerCheck(environment: Record<string, string>): ReliefFundFunction {
+    const fn = new ReliefFundFunction(this, 'schedule-ledger-check', {
+      kind: 'schedule',
+      name: 'ledger-check',
+      description: 'relief-fund: prove the books (reserved and paid from what holds them; the ledger replayed)',
+      timeout: Duration.minutes(10),
+      environment,
+      reservedConcurrentExecutions: 1,
+    });
+    new Rule(this, 'LedgerCheckSchedule', {
+      description: 'Run the ledger check once a day',
+      schedule: Schedule.rate(Duration.days(1)),
+      targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+    });
+    const differences = new MetricFilter(this, 'LedgerDifferencesFilter', {
+      logGroup: fn.logGroupOfFunction,
+      filterPattern: FilterPattern.numberValue('$.ledgerDifferences', '>=', 0),
+      metricNamespace: 'ReliefFund',
+      metricName: 'LedgerDifferences',
+      metricValue: '$.ledgerDifferences',
+    });
+    this.alarmOn('LedgerDifferencesAlarm', 'ledger check: the books differ from what holds the money', differences.metric({ period: Duration.days(1), statistic: 'Maximum' }), 1);
+    return fn;
+  }
+
   private grantJobs(name: FunctionName, fn: ReliefFundFunction): void {
     const { queues } = this.data;
-    if (name !== 'public') {
+    if (name === 'ledger-check') {
+      this.data.grantTableRead(fn);
+      Validations.of(fn.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+        reason: 'KMS action family on the single data key, part of the decrypt grant; no other key is reachable.',
+      });
+    } else if (name !== 'public') {
       this.data.grantTableReadWrite(fn);
       // CDK's KMS grant names action families (GenerateDataKey + GenerateDataKeyWithoutPlaintext,
       // ReEncryptFrom + ReEncryptTo); the resource is the data key alone, never `*`.

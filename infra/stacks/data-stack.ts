@@ -165,6 +165,16 @@ export class DataStack extends Stack {
     this.key.grantEncryptDecrypt(grantee);
   }
 
+  /** Item reads only (Scan, Query, GetItem, BatchGetItem) on the table and its GSIs, plus decryption. */
+  grantTableRead(grantee: IGrantable): void {
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
+      resourceArns: [this.table.tableArn, ...TABLE.indexes.map((index) => `${this.table.tableArn}/index/${index.name}`)],
+    });
+    this.key.grantDecrypt(grantee);
+  }
+
   private jobQueue(id: string, definition: QueueDefinition): JobQueue {
     const deadLetters = new Queue(this, `${id}DeadLetters`, {
       encryption: QueueEncryption.KMS,
