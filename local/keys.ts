@@ -127,6 +127,8 @@ export interface TokenRequest {
   ttlSeconds?: number;
   /** A client-credentials token: `scope` + `client_id` instead of groups + `aud`, like Cognito access tokens. */
   machine?: boolean;
+  /** The app client a person signed in with (the console's); the API's own audience otherwise. */
+  audience?: string;
 }
 
 export async function mintToken(key: SigningKeyFile, issuer: string, request: TokenRequest): Promise<string> {
@@ -141,6 +143,6 @@ export async function mintToken(key: SigningKeyFile, issuer: string, request: To
     .setIssuedAt()
     .setJti(randomBytes(12).toString('base64url'))
     .setExpirationTime(Math.floor(Date.now() / 1000) + (request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS));
-  if (!request.machine) jwt.setAudience(LOCAL_AUDIENCE);
+  if (!request.machine) jwt.setAudience(request.audience ?? LOCAL_AUDIENCE);
   return jwt.sign(privateKey);
 }
