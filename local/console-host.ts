@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { consoleContentSecurityPolicy } from '#shared/console-policy';
 import { isRole, ROLES } from '#shared/domain/roles';
 import { CONSOLE_DIST } from './console-build.ts';
 import { mintToken, DEFAULT_TOKEN_TTL_SECONDS, type SigningKeyFile } from './keys.ts';
@@ -18,10 +19,8 @@ const CODE_TTL_MS = 5 * 60_000;
 /** People sign in to the console; finance systems are machine clients and use client credentials. */
 const PEOPLE_ROLES = ROLES.filter((r) => r !== 'finance-system');
 
-/** The same strict policy CloudFront sends (infra/stacks/console-stack.ts), with the hosted UI on this origin. */
-export const CONSOLE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/** The policy CloudFront sends too; here the hosted UI stand-in is on this origin. */
+export const CONSOLE_CSP = consoleContentSecurityPolicy();
 
 const SECURITY_HEADERS = {
   'content-security-policy': CONSOLE_CSP,
