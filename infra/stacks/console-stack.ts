@@ -6,7 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { CfnOutput, DockerImage, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, DockerImage, Duration, Fn, RemovalPolicy, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import {
   AllowedMethods,
   CachePolicy,
@@ -184,7 +185,7 @@ export class ConsoleStack extends Stack {
       Validations.of(handler).acknowledge(
         { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'The CDK-provided deployment handler writes its own logs with the basic execution role; it holds no data access through it.' },
         ...['Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', 'Action::s3:Abort*', 'Action::s3:DeleteObject*',
-          'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*', 'Resource::<Assets9A31D427.Arn>/*'].map((finding) => ({
+          `Resource::${this.stagingObjectsArn()}`, 'Resource::<Assets9A31D427.Arn>/*'].map((finding) => ({
           id: `AwsSolutions-IAM5[${finding}]`,
           reason: grants,
         })),
@@ -195,5 +196,13 @@ export class ConsoleStack extends Stack {
         { id: 'Serverless-LambdaTracing', reason: 'A deploy-time copy job, not part of any request path; its CloudWatch logs are enough to diagnose a failed deployment.' },
       );
     }
+  }
+
+  /** The CDK staging bucket's objects as cdk-nag names them: concrete where the stack's env is, placeholders otherwise. */
+  private stagingObjectsArn(): string {
+    const region = Token.isUnresolved(this.region) ? undefined : this.region;
+    const partition = region ? (RegionInfo.get(region).partition ?? 'aws') : '<AWS::Partition>';
+    const account = Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account;
+    return `arn:${partition}:s3:::cdk-hnb659fds-assets-${account}-${region ?? '<AWS::Region>'}/*`;
   }
 }
