@@ -100,3 +100,9 @@ export interface CountyFigures {
 export function sumBy<T>(items: readonly T[], pick: (item: T) => number): number {
   return items.reduce((total, item) => total + pick(item), 0);
 }
+
+/** A county as the console names it: its name and its 6-digit code, or the code alone when unknown. */
+export function countyLabel(countyCode: string, names: ReadonlyMap<string, string>): string {
+  const name = names.get(countyCode);
+  return name ? `${name} · ${countyCode}` : countyCode;
+}

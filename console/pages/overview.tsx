@@ -9,12 +9,14 @@ import { BarChart } from '../components/bar-chart.tsx';
 import { useSession } from '../context.ts';
 import { useI18n } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
-import { canReadPayouts, PAYOUT_STATUSES, sumBy } from '../view.ts';
+import { countyNames } from '../components/county-names.ts';
+import { canReadPayouts, countyLabel, PAYOUT_STATUSES, sumBy } from '../view.ts';
 
 interface FundOverview {
   allocations: Schemas['Allocation'][];
   payoutCounts: number[] | null;
   reports: Schemas['CountyReport'][];
+  names: Map<string, string>;
 }
 
 export function OverviewPage() {
@@ -75,7 +77,7 @@ function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boo
     const allocations = await allPages((cursor) =>
       must(api.GET('/v1/funds/{fundId}/allocations', { params: { path: { fundId }, query: { limit: 100, cursor } } })),
     );
-    const [payoutCounts, reports] = await Promise.all([
+    const [payoutCounts, reports, names] = await Promise.all([
       showPayouts
         ? Promise.all(
             // The payout list filters by status, not by fund: this fund's are counted here.
@@ -91,20 +93,21 @@ function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boo
           must(api.GET('/v1/counties/{countyCode}/report', { params: { path: { countyCode: a.countyCode } } })),
         ),
       ),
+      countyNames(api),
     ]);
-    return { allocations, payoutCounts, reports };
+    return { allocations, payoutCounts, reports, names };
   }, [fundId]);
 
   return (
     <Show loaded={loaded}>
-      {({ allocations, payoutCounts, reports }) => (
+      {({ allocations, payoutCounts, reports, names }) => (
         <>
           <section aria-labelledby="counties-heading">
             <h2 id="counties-heading">{t('overview.byCounty')}</h2>
             <BarChart
               name="allocations"
               caption={t('overview.byCounty')}
-              categories={allocations.map((a) => a.countyCode)}
+              categories={allocations.map((a) => countyLabel(a.countyCode, names))}
               series={(['allocated', 'reserved', 'paid', 'available'] as const).map((key) => ({
                 label: t(`overview.${key}`),
                 values: allocations.map((a) => a[key]),
@@ -146,7 +149,7 @@ function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boo
               <tbody>
                 {reports.map((r) => (
                   <tr key={r.countyCode} data-county={r.countyCode}>
-                    <th scope="row">{r.countyCode}</th>
+                    <th scope="row">{countyLabel(r.countyCode, names)}</th>
                     <td class="num">{r.disbursements.pendingApproval.count}</td>
                     <td class="num">{r.disbursements.approved.count}</td>
                     <td class="num">{r.disbursements.paid.count}</td>

@@ -29,6 +29,9 @@ const CHROMIUM_ARGS = [
 ];
 const BUNDLE_BUDGET_BYTES = 250 * 1024;
 const COUNTIES = ['522727', '433130'] as const;
+const COUNTY_NAMES: Record<string, string> = { '522727': 'Danzhai', '433130': 'Huayuan' };
+/** How the console labels a county: name · code. */
+const countyCell = (code: string) => `${COUNTY_NAMES[code]} · ${code}`;
 const AXE_SOURCE = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 
 const suiteStarted = performance.now();
@@ -96,8 +99,9 @@ function disbursementBody(amount: number, name: string) {
 
 async function seed(): Promise<void> {
   const admin = { roles: 'fund-admin', sub: 'admin' };
-  for (const [countyCode, name] of [[COUNTIES[0], 'Danzhai'], [COUNTIES[1], 'Huayuan']] as const) {
-    expect((await rt.api('PUT', `/v1/counties/${countyCode}`, { ...admin, body: { name, province: 'Guizhou', modelCounty: true } })).status).toBe(201);
+  for (const countyCode of COUNTIES) {
+    const body = { name: COUNTY_NAMES[countyCode], province: 'Guizhou', modelCounty: true };
+    expect((await rt.api('PUT', `/v1/counties/${countyCode}`, { ...admin, body })).status).toBe(201);
   }
   fundId = await createFund();
   for (const [countyCode, amount] of [[COUNTIES[0], 50_000_000_00], [COUNTIES[1], 20_000_000_00]] as const) {
@@ -237,7 +241,7 @@ describe('the fund console', () => {
     const allocations = (await rt.api('GET', `/v1/funds/${fundId}/allocations`, auditor)).body.items as Record<string, number | string>[];
     await page.locator('[data-chart="allocations"]').getByRole('button', { name: '以表格显示数据' }).click();
     expect(await tableRows(page, 'allocations')).toEqual(
-      allocations.map((a) => [a.countyCode, ...(['allocated', 'reserved', 'paid', 'available'] as const).map((k) => yuanFromFen(a[k] as number, 'zh-CN'))]),
+      allocations.map((a) => [countyCell(a.countyCode as string), ...(['allocated', 'reserved', 'paid', 'available'] as const).map((k) => yuanFromFen(a[k] as number, 'zh-CN'))]),
     );
     const statuses = ['queued', 'sent', 'settled', 'failed', 'delivery_failed'];
     const labels = ['排队中', '已发送', '已结算', '失败', '投递失败'];
@@ -248,7 +252,7 @@ describe('the fund console', () => {
     const reports = await Promise.all(allocations.map(async (a) => (await rt.api('GET', `/v1/counties/${a.countyCode}/report`, auditor)).body));
     expect(await tableRows(page, 'reports')).toEqual(
       reports.map((r) => [
-        r.countyCode,
+        countyCell(r.countyCode),
         ...[r.disbursements.pendingApproval.count, r.disbursements.approved.count, r.disbursements.paid.count, r.disbursements.payoutFailed.count,
           r.campaigns.scheduled, r.campaigns.active, r.campaigns.ended, r.campaigns.cancelled].map(String),
       ]),

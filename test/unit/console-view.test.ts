@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { yuanFromFen } from '../../console/money.ts';
-import { approvalBlock, canReadPayouts, redeliverBlock, statusBadge, type ApprovalSubject } from '../../console/view.ts';
+import { approvalBlock, canReadPayouts, countyLabel, redeliverBlock, statusBadge, type ApprovalSubject } from '../../console/view.ts';
 import { en } from '../../console/i18n/en.ts';
 import { zhCN } from '../../console/i18n/zh-CN.ts';
 
@@ -94,5 +94,13 @@ describe('redeliverBlock and payout visibility', () => {
   it('shows payouts to the roles the API lets read them', () => {
     expect(canReadPayouts({ sub: 'a', roles: ['auditor'] })).toBe(true);
     expect(canReadPayouts({ sub: 'c', roles: ['approver', 'requester'] })).toBe(false);
+  });
+});
+
+describe('countyLabel', () => {
+  it('names a county with its code, and falls back to the code alone', () => {
+    const names = new Map([['522727', 'Danzhai']]);
+    expect(countyLabel('522727', names)).toBe('Danzhai · 522727');
+    expect(countyLabel('433130', names)).toBe('433130');
   });
 });
