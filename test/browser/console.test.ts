@@ -43,6 +43,7 @@ let browser: Browser;
 let fundId: string;
 let pendingId: string;
 let ownRequestId: string;
+let halfApprovedId: string;
 let failedPayoutId: string;
 const consoleErrors: string[] = [];
 
@@ -120,6 +121,10 @@ async function seed(): Promise<void> {
   };
   pendingId = await request('maker', 'requester', 2_500_000, 'Danzhai Tea Cooperative');
   ownRequestId = await request('checker', 'requester,approver', 1_200_000, 'Danzhai Silk Cooperative');
+  // 1.5 million yuan: over the default dual-approval threshold, so one approval leaves it pending.
+  halfApprovedId = await request('maker', 'requester', 150_000_000, 'Danzhai Road Cooperative');
+  const first = await rt.api('POST', `/v1/disbursements/${halfApprovedId}/approve`, { roles: 'approver', sub: 'checker', body: {} });
+  expect(first.body).toMatchObject({ status: 'pending_approval', requiredApprovals: 2 });
   const toFail = await request('maker', 'requester', 800_000, 'Danzhai Honey Cooperative');
   const approved = await rt.api('POST', `/v1/disbursements/${toFail}/approve`, { roles: 'approver', sub: 'other-checker', body: {} });
   expect(approved.status).toBe(200);
@@ -276,7 +281,7 @@ describe('the fund console', () => {
     await context.close();
   }, 60_000);
 
-  it("disables Approve on the approver's own request, with the reason", async () => {
+  it("disables Approve on the approver's own request and on one they already approved, with the reason", async () => {
     const { context, page } = await newPage();
     await signIn(page, 'checker', ['approver', 'requester']);
     await page.getByRole('link', { name: '审批' }).click();
@@ -286,6 +291,14 @@ describe('the fund console', () => {
     expect(await row.getByRole('button', { name: '驳回' }).isDisabled()).toBe(true);
     const reasonId = await approve.getAttribute('aria-describedby');
     expect(await page.locator(`#${reasonId}`).textContent()).toBe('这是您本人提交的申请，须由其他审批人审批。');
+
+    // Approved once by this approver, waiting for a second one: Approve is disabled, Reject is not.
+    const half = page.locator(`tr[data-disbursement="${halfApprovedId}"]`);
+    expect(await half.locator('td').nth(5).textContent()).toBe('1 / 2');
+    const approveAgain = half.getByRole('button', { name: '批准' });
+    expect(await approveAgain.isDisabled()).toBe(true);
+    expect(await page.locator(`#${await approveAgain.getAttribute('aria-describedby')}`).textContent()).toBe('您已经批准过。');
+    expect(await half.getByRole('button', { name: '驳回' }).isDisabled()).toBe(false);
     await context.close();
   }, 60_000);
 
