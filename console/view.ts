@@ -57,7 +57,8 @@ export function statusBadge(status: string): StatusBadge {
 /** The i18n key of why a button is disabled, or null when it may be pressed. */
 export type BlockReason = `blocked.${string}` | null;
 
-export type ApprovalSubject = Pick<Disbursement, 'status' | 'requestedBy' | 'approvals'>;
+/** A disbursement or a batch: both follow the same maker-checker rules. */
+export type ApprovalSubject = Pick<Disbursement, 'requestedBy' | 'approvals'> & { status: string };
 
 /** Mirrors the API's maker-checker checks for approve (and, with `action: 'reject'`, reject). */
 export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'approve' | 'reject' = 'approve'): BlockReason {

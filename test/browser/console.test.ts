@@ -44,6 +44,7 @@ let fundId: string;
 let pendingId: string;
 let ownRequestId: string;
 let halfApprovedId: string;
+let batchId: string;
 let failedPayoutId: string;
 const consoleErrors: string[] = [];
 
@@ -125,6 +126,19 @@ async function seed(): Promise<void> {
   halfApprovedId = await request('maker', 'requester', 150_000_000, 'Danzhai Road Cooperative');
   const first = await rt.api('POST', `/v1/disbursements/${halfApprovedId}/approve`, { roles: 'approver', sub: 'checker', body: {} });
   expect(first.body).toMatchObject({ status: 'pending_approval', requiredApprovals: 2 });
+  const batch = await rt.api('POST', '/v1/disbursement-batches', {
+    roles: 'requester',
+    sub: 'maker',
+    idempotencyKey: 'bat-1',
+    body: {
+      fundId,
+      countyCode: COUNTIES[0],
+      purpose: 'training',
+      items: [{ amount: 300_000, beneficiary: disbursementBody(300_000, 'Paika Weaving Cooperative').beneficiary }],
+    },
+  });
+  expect(batch.status, JSON.stringify(batch.body)).toBe(201);
+  batchId = batch.body.batchId as string;
   const toFail = await request('maker', 'requester', 800_000, 'Danzhai Honey Cooperative');
   const approved = await rt.api('POST', `/v1/disbursements/${toFail}/approve`, { roles: 'approver', sub: 'other-checker', body: {} });
   expect(approved.status).toBe(200);
@@ -266,7 +280,7 @@ describe('the fund console', () => {
     await context.close();
   }, 60_000);
 
-  it('approves a pending disbursement once, even on a double click, and shows the new status', async () => {
+  it('approves a pending disbursement once, even on a double click, and a batch opened by id', async () => {
     const { context, page } = await newPage();
     await signIn(page, 'checker', ['approver', 'requester']);
     await page.getByRole('link', { name: '审批' }).click();
@@ -278,6 +292,16 @@ describe('the fund console', () => {
     expect(after.status).toBe('approved');
     expect(after.approvals).toEqual([expect.objectContaining({ approver: 'checker', comment: '核对无误' })]);
     await expect(row.count()).resolves.toBe(0);
+
+    // Batches are opened by id (the API lists none) and decided the same way.
+    await page.getByLabel('批量拨款编号').fill(batchId);
+    await page.getByRole('button', { name: '打开' }).click();
+    const batchRow = page.locator(`tr[data-batch="${batchId}"]`);
+    await batchRow.getByRole('button', { name: '批准' }).click();
+    await page.getByRole('status').filter({ hasText: `${batchId}：已批准` }).waitFor();
+    const decided = (await rt.api('GET', `/v1/disbursement-batches/${batchId}`, { roles: 'auditor' })).body;
+    expect(decided.approvals).toEqual([expect.objectContaining({ approver: 'checker' })]);
+    expect(decided.status).not.toBe('pending_approval');
     await context.close();
   }, 60_000);
 
