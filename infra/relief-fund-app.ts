@@ -6,12 +6,14 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ApiStack } from './stacks/api-stack.ts';
+import { ConsoleStack } from './stacks/console-stack.ts';
 import { DataStack } from './stacks/data-stack.ts';
 
 export interface ReliefFundApp {
   app: App;
   data: DataStack;
   api: ApiStack;
+  console: ConsoleStack;
 }
 
 /** Context values (cdk.json, or `-c key=value`) and their defaults. */
@@ -29,6 +31,7 @@ function context(app: App) {
     callbackUrls: list('authCallbackUrls', ['http://localhost:3000/callback']),
     logoutUrls: list('authLogoutUrls', ['http://localhost:3000/']),
     extraClientIds: list('extraClientIds', []),
+    consoleUrls: list('consoleUrls', ['http://localhost:3000', 'http://127.0.0.1:3000']),
   };
 }
 
@@ -45,6 +48,7 @@ export function buildReliefFundApp(app: App = new App()): ReliefFundApp {
       domainPrefix: ctx.authDomainPrefix ?? `relief-fund-${env.account ?? 'dev'}`,
       callbackUrls: ctx.callbackUrls,
       logoutUrls: ctx.logoutUrls,
+      consoleUrls: ctx.consoleUrls,
     },
   });
   const api = new ApiStack(app, 'ReliefFundApi', {
@@ -56,6 +60,13 @@ export function buildReliefFundApp(app: App = new App()): ReliefFundApp {
     extraClientIds: ctx.extraClientIds,
   });
 
+  const console = new ConsoleStack(app, 'ReliefFundConsole', {
+    env,
+    description: 'relief-fund console: S3 + CloudFront (origin access control, strict CSP), the API at /v1/*',
+    data,
+    api,
+  });
+
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-  return { app, data, api };
+  return { app, data, api, console };
 }

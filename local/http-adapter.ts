@@ -31,6 +31,8 @@ export interface HttpAdapterOptions {
   log: RuntimeLog;
   routes?: readonly RouteDefinition[];
   timeoutMs?: number;
+  /** What this port serves besides the API (the console and the hosted UI stand-in): true when it answered. */
+  beside?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export interface HttpAdapter {
@@ -142,6 +144,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, compiled: Compil
   const queryAt = rawUrl.indexOf('?');
   const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
   const rawQueryString = queryAt === -1 ? '' : rawUrl.slice(queryAt + 1);
+  if (options.beside && (await options.beside(req, res))) return;
 
   // Past its limits API Gateway answers itself, before any function: its own 413, not problem+json.
   const declared = Number(req.headers['content-length'] ?? 0);

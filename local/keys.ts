@@ -132,6 +132,8 @@ export interface TokenRequest {
    * `client_id`, `token_use: access`, no `aud` and no `username`.
    */
   machine?: boolean;
+  /** The app client a person signed in with (the console's); the API's own audience otherwise. */
+  audience?: string;
 }
 
 export async function mintToken(key: SigningKeyFile, issuer: string, request: TokenRequest): Promise<string> {
@@ -146,6 +148,6 @@ export async function mintToken(key: SigningKeyFile, issuer: string, request: To
     .setIssuedAt()
     .setJti(randomBytes(12).toString('base64url'))
     .setExpirationTime(Math.floor(Date.now() / 1000) + (request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS));
-  if (!request.machine) jwt.setAudience(LOCAL_AUDIENCE);
+  if (!request.machine) jwt.setAudience(request.audience ?? LOCAL_AUDIENCE);
   return jwt.sign(privateKey);
 }

@@ -4,6 +4,7 @@
  * DynamoDB Local JVM included.
  */
 import './quiet.ts';
+import { ensureConsoleBuilt } from './console-build.ts';
 import { runtimeLog } from './log.ts';
 import { PortInUseError } from './ports.ts';
 import { DEFAULT_PORT, startRuntime, type Runtime } from './runtime.ts';
@@ -56,6 +57,9 @@ process.on('unhandledRejection', (reason) => {
 });
 
 try {
+  // A fast Vite build, only when console/ changed since the last one.
+  const consoleBuild = await ensureConsoleBuilt();
+  if (consoleBuild.built) runtimeLog.info('console built', { seconds: Number((consoleBuild.ms / 1000).toFixed(1)) });
   runtime = await startRuntime({
     port: intFromEnv('PORT', DEFAULT_PORT),
     dataDir: process.env.DATA_DIR || '.data',
@@ -79,6 +83,6 @@ const health = await fetch(`${runtime.url}/health`).then(
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
 process.stdout.write(
   health === 200
-    ? `relief-fund API listening on ${runtime.url} (healthy in ${seconds} s)\n`
+    ? `relief-fund API listening on ${runtime.url} (healthy in ${seconds} s); the console is at ${runtime.url}/console\n`
     : `relief-fund API listening on ${runtime.url} (up in ${seconds} s, but GET /health answered ${health || 'nothing'})\n`,
 );

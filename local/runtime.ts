@@ -12,6 +12,7 @@ import { resetSecrets } from '#shared/secrets';
 import { QUEUES } from '#shared/queues';
 import type { HttpFunctionName, QueueFunctionName, ScheduledFunctionName } from '#shared/routes';
 import { jwtAuthorizer } from './authorizer.ts';
+import { CONSOLE_CLIENT_ID, consoleHost } from './console-host.ts';
 import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, localRegion } from './environment.ts';
 import { API_GATEWAY_TIMEOUT_MS, startHttpAdapter, type HttpAdapter } from './http-adapter.ts';
 import { invokeStore, loadInStore, type LambdaHandler } from './invoke.ts';
@@ -192,7 +193,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const loadHttp = options.handlers?.http ?? defaultHandlers.http;
     const adapter: HttpAdapter = await startHttpAdapter({
       port,
-      authorizer: jwtAuthorizer({ issuer, audience: [LOCAL_AUDIENCE, LOCAL_MACHINE_CLIENT_ID], publicKeys: [signingKey.publicJwk] }),
+      // The console signs people in with an app client of its own, as it does deployed.
+      authorizer: jwtAuthorizer({ issuer, audience: [LOCAL_AUDIENCE, LOCAL_MACHINE_CLIENT_ID, CONSOLE_CLIENT_ID], publicKeys: [signingKey.publicJwk] }),
+      beside: consoleHost({ port, issuer, signingKey }),
       loadHandler: loadHttp,
       functionName: functionNameOf,
       log,

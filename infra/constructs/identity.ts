@@ -38,6 +38,8 @@ export interface IdentityProps {
   /** Where the people's app receives the authorization code. */
   callbackUrls: string[];
   logoutUrls: string[];
+  /** Where the fund console is served (its `/console/` page receives the authorization code). */
+  consoleUrls: string[];
 }
 
 export class Identity extends Construct {
@@ -47,6 +49,8 @@ export class Identity extends Construct {
   readonly domain: UserPoolDomain;
   /** The app people sign in with: authorization code + PKCE, no secret (it runs in a browser). */
   readonly peopleClient: UserPoolClient;
+  /** The fund console's own app client: authorization code + PKCE, no secret, redirects to /console/ only. */
+  readonly consoleClient: UserPoolClient;
   /** Example machine client: the finance system that settles payouts, by client credentials. */
   readonly financeSystemClient: UserPoolClient;
 
@@ -108,6 +112,24 @@ export class Identity extends Construct {
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.hours(12),
+    });
+
+    const consolePages = props.consoleUrls.map((url) => `${url.replace(/\/+$/, '')}/console/`);
+    this.consoleClient = this.userPool.addClient('ConsoleClient', {
+      generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: consolePages,
+        logoutUrls: consolePages,
+      },
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      // Short: a console left open on a shared village-office PC should not stay signed in for a day.
+      refreshTokenValidity: Duration.hours(8),
     });
 
     this.financeSystemClient = this.userPool.addClient('FinanceSystemClient', {

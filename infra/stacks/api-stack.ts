@@ -164,6 +164,7 @@ export class ApiStack extends Stack {
     const authorizer = new HttpJwtAuthorizer('CognitoJwt', identity.issuer, {
       jwtAudience: [
         identity.peopleClient.userPoolClientId,
+        identity.consoleClient.userPoolClientId,
         identity.financeSystemClient.userPoolClientId,
         ...(props.extraClientIds ?? []),
       ],

@@ -144,6 +144,7 @@ export class DataStack extends Stack {
     const outputs: Record<string, [string, string]> = {
       UserPoolId: [this.identity.userPool.userPoolId, 'Cognito user pool: people and their role groups'],
       PeopleClientId: [this.identity.peopleClient.userPoolClientId, 'App client for people (authorization code + PKCE)'],
+      ConsoleClientId: [this.identity.consoleClient.userPoolClientId, 'App client of the fund console (authorization code + PKCE)'],
       FinanceSystemClientId: [this.identity.financeSystemClient.userPoolClientId, 'Example client-credentials client (relief-fund/finance-system)'],
       AuthBaseUrl: [this.identity.domain.baseUrl(), 'Cognito hosted sign-in / OAuth base URL'],
       TokenEndpoint: [this.identity.tokenEndpoint, 'OAuth 2.0 token endpoint'],

@@ -249,14 +249,14 @@ describe('api stack: routes from shared/routes.ts', () => {
     }
   });
 
-  it('the JWT authorizer trusts the user pool and both app clients', () => {
+  it('the JWT authorizer trusts the user pool and its three app clients (people, the console, the finance system)', () => {
     const [authorizer] = Object.values(resourcesOf(s.apiTemplate, 'AWS::ApiGatewayV2::Authorizer'));
     const p = authorizer!.Properties;
     expect(p.AuthorizerType).toBe('JWT');
     expect(refersTo(p.JwtConfiguration.Issuer, logicalIdOf(s.data.identity.userPool), s.dataTemplate)).toBe(true);
     expect(JSON.stringify(p.JwtConfiguration.Issuer)).toContain('https://cognito-idp.');
-    expect(p.JwtConfiguration.Audience).toHaveLength(2);
-    for (const client of [s.data.identity.peopleClient, s.data.identity.financeSystemClient]) {
+    expect(p.JwtConfiguration.Audience).toHaveLength(3);
+    for (const client of [s.data.identity.peopleClient, s.data.identity.consoleClient, s.data.identity.financeSystemClient]) {
       expect(refersTo(p.JwtConfiguration.Audience, logicalIdOf(client), s.dataTemplate)).toBe(true);
     }
   });

@@ -1,0 +1,56 @@
+/** One webhook endpoint's delivery log: every attempt, newest first, as the API records it. */
+import { allPages, must } from '../api.ts';
+import { Show, useLoad } from '../components/async.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { useSession } from '../context.ts';
+import { useI18n } from '../i18n/index.ts';
+
+export function DeliveriesPage({ endpointId }: { endpointId: string }) {
+  const { api } = useSession();
+  const { t } = useI18n();
+  const [deliveries] = useLoad(
+    () =>
+      allPages((cursor) =>
+        must(api.GET('/v1/webhook-endpoints/{endpointId}/deliveries', { params: { path: { endpointId }, query: { limit: 100, cursor } } })),
+      5),
+    [endpointId],
+  );
+  return (
+    <>
+      <h1>{t('deliveries.title')}</h1>
+      <p><code>{endpointId}</code> · <a href="#/payouts">{t('nav.payouts')}</a></p>
+      <Show loaded={deliveries}>
+        {(items) =>
+          items.length === 0 ? (
+            <p>{t('common.none')}</p>
+          ) : (
+            <table data-table="deliveries">
+              <thead>
+                <tr>
+                  <th scope="col">{t('deliveries.at')}</th>
+                  <th scope="col">{t('deliveries.message')}</th>
+                  <th scope="col">{t('deliveries.event')}</th>
+                  <th scope="col">{t('deliveries.attempt')}</th>
+                  <th scope="col">{t('deliveries.outcome')}</th>
+                  <th scope="col">{t('deliveries.response')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((d) => (
+                  <tr key={`${d.messageId}-${d.attempt}-${d.at}`}>
+                    <td>{d.at}</td>
+                    <td><code>{d.messageId}</code></td>
+                    <td>{d.eventType}</td>
+                    <td class="num">{d.attempt}</td>
+                    <td><StatusBadge status={d.outcome} /></td>
+                    <td>{d.responseStatus ?? d.error ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Show>
+    </>
+  );
+}

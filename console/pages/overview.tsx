@@ -1,0 +1,183 @@
+/**
+ * Overview: the selected fund's totals, its allocations per county as bars, its payouts by status,
+ * and disbursement and campaign counts summed from the county reports.
+ */
+import { useState } from 'preact/hooks';
+import { allPages, must, type Schemas } from '../api.ts';
+import { Show, useLoad } from '../components/async.tsx';
+import { BarChart } from '../components/bar-chart.tsx';
+import { useSession } from '../context.ts';
+import { useI18n } from '../i18n/index.ts';
+import { yuanFromFen } from '../money.ts';
+import { countyNames } from '../components/county-names.ts';
+import { canReadPayouts, countyLabel, PAYOUT_STATUSES, sumBy } from '../view.ts';
+
+interface FundOverview {
+  allocations: Schemas['Allocation'][];
+  payoutCounts: number[] | null;
+  reports: Schemas['CountyReport'][];
+  names: Map<string, string>;
+}
+
+export function OverviewPage() {
+  const { api, viewer } = useSession();
+  const { t, locale } = useI18n();
+  const money = (fen: number) => yuanFromFen(fen, locale);
+  const [funds] = useLoad(() => allPages((cursor) => must(api.GET('/v1/funds', { params: { query: { limit: 100, cursor } } }))), []);
+  const [chosen, setChosen] = useState<string | null>(null);
+
+  return (
+    <>
+      <h1>{t('overview.title')}</h1>
+      <Show loaded={funds}>
+        {(list) => {
+          if (list.length === 0) return <p>{t('overview.noFunds')}</p>;
+          const fund = list.find((f) => f.fundId === chosen) ?? list[0]!;
+          return (
+            <>
+              <label class="field">
+                {t('overview.fund')}{' '}
+                <select value={fund.fundId} onChange={(e) => setChosen((e.target as HTMLSelectElement).value)}>
+                  {list.map((f) => (
+                    <option key={f.fundId} value={f.fundId}>{f.name}</option>
+                  ))}
+                </select>
+              </label>
+              <section aria-labelledby="totals-heading">
+                <h2 id="totals-heading">{t('overview.totals')}</h2>
+                <dl class="totals" data-totals={fund.fundId}>
+                  {([
+                    ['totalBudget', fund.totalBudget],
+                    ['allocated', fund.allocated],
+                    ['reserved', fund.reserved],
+                    ['paid', fund.paid],
+                    ['unallocated', fund.unallocated],
+                  ] as const).map(([key, value]) => (
+                    <div key={key} data-figure={key}>
+                      <dt>{t(`overview.${key}`)}</dt>
+                      <dd>{money(value)}</dd>
+                    </div>
+                  ))}
+                </dl>
+              </section>
+              <FundFigures key={fund.fundId} fundId={fund.fundId} showPayouts={canReadPayouts(viewer)} />
+            </>
+          );
+        }}
+      </Show>
+    </>
+  );
+}
+
+function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boolean }) {
+  const { api } = useSession();
+  const { t, locale } = useI18n();
+  const money = (fen: number) => yuanFromFen(fen, locale);
+  const [loaded] = useLoad<FundOverview>(async () => {
+    const allocations = await allPages((cursor) =>
+      must(api.GET('/v1/funds/{fundId}/allocations', { params: { path: { fundId }, query: { limit: 100, cursor } } })),
+    );
+    const [payoutCounts, reports, names] = await Promise.all([
+      showPayouts
+        ? Promise.all(
+            // The payout list filters by status, not by fund: this fund's are counted here.
+            PAYOUT_STATUSES.map(async (status) =>
+              (await allPages((cursor) => must(api.GET('/v1/payouts', { params: { query: { status, limit: 100, cursor } } })))).filter(
+                (p) => p.fundId === fundId,
+              ).length,
+            ),
+          )
+        : Promise.resolve(null),
+      Promise.all(
+        allocations.map((a) =>
+          must(api.GET('/v1/counties/{countyCode}/report', { params: { path: { countyCode: a.countyCode } } })),
+        ),
+      ),
+      countyNames(api),
+    ]);
+    return { allocations, payoutCounts, reports, names };
+  }, [fundId]);
+
+  return (
+    <Show loaded={loaded}>
+      {({ allocations, payoutCounts, reports, names }) => (
+        <>
+          <section aria-labelledby="counties-heading">
+            <h2 id="counties-heading">{t('overview.byCounty')}</h2>
+            <BarChart
+              name="allocations"
+              caption={t('overview.byCounty')}
+              categories={allocations.map((a) => countyLabel(a.countyCode, names))}
+              series={(['allocated', 'reserved', 'paid', 'available'] as const).map((key) => ({
+                label: t(`overview.${key}`),
+                values: allocations.map((a) => a[key]),
+              }))}
+              format={money}
+            />
+          </section>
+          <section aria-labelledby="payouts-heading">
+            <h2 id="payouts-heading">{t('overview.payoutsByStatus')}</h2>
+            {payoutCounts ? (
+              <BarChart
+                name="payouts"
+                caption={t('overview.payoutsByStatus')}
+                categories={PAYOUT_STATUSES.map((s) => t(`status.${s}`))}
+                series={[{ label: t('overview.count'), values: payoutCounts }]}
+                format={(n) => String(n)}
+              />
+            ) : (
+              <p>{t('common.notForRole')}</p>
+            )}
+          </section>
+          <section aria-labelledby="reports-heading">
+            <h2 id="reports-heading">{t('overview.reports')}</h2>
+            <table data-table="reports">
+              <caption>{t('overview.reports')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('common.county')}</th>
+                  <th scope="col">{t('overview.pendingApproval')}</th>
+                  <th scope="col">{t('overview.approved')}</th>
+                  <th scope="col">{t('overview.paid')}</th>
+                  <th scope="col">{t('overview.payoutFailed')}</th>
+                  <th scope="col">{t('overview.scheduled')}</th>
+                  <th scope="col">{t('overview.active')}</th>
+                  <th scope="col">{t('overview.ended')}</th>
+                  <th scope="col">{t('overview.cancelled')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {reports.map((r) => (
+                  <tr key={r.countyCode} data-county={r.countyCode}>
+                    <th scope="row">{countyLabel(r.countyCode, names)}</th>
+                    <td class="num">{r.disbursements.pendingApproval.count}</td>
+                    <td class="num">{r.disbursements.approved.count}</td>
+                    <td class="num">{r.disbursements.paid.count}</td>
+                    <td class="num">{r.disbursements.payoutFailed.count}</td>
+                    <td class="num">{r.campaigns.scheduled}</td>
+                    <td class="num">{r.campaigns.active}</td>
+                    <td class="num">{r.campaigns.ended}</td>
+                    <td class="num">{r.campaigns.cancelled}</td>
+                  </tr>
+                ))}
+              </tbody>
+              <tfoot>
+                <tr>
+                  <th scope="row">{t('common.total')}</th>
+                  <td class="num">{sumBy(reports, (r) => r.disbursements.pendingApproval.count)}</td>
+                  <td class="num">{sumBy(reports, (r) => r.disbursements.approved.count)}</td>
+                  <td class="num">{sumBy(reports, (r) => r.disbursements.paid.count)}</td>
+                  <td class="num">{sumBy(reports, (r) => r.disbursements.payoutFailed.count)}</td>
+                  <td class="num">{sumBy(reports, (r) => r.campaigns.scheduled)}</td>
+                  <td class="num">{sumBy(reports, (r) => r.campaigns.active)}</td>
+                  <td class="num">{sumBy(reports, (r) => r.campaigns.ended)}</td>
+                  <td class="num">{sumBy(reports, (r) => r.campaigns.cancelled)}</td>
+                </tr>
+              </tfoot>
+            </table>
+          </section>
+        </>
+      )}
+    </Show>
+  );
+}

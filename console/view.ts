@@ -1,0 +1,109 @@
+/**
+ * What the console shows and allows, decided from API data alone (pure, unit-tested). The API keeps
+ * every rule; these only disable what it would refuse, with the reason, so nobody clicks into a 403.
+ */
+import type { components } from '../client/api.d.ts';
+
+type Schemas = components['schemas'];
+export type Disbursement = Schemas['Disbursement'];
+export type Payout = Schemas['Payout'];
+export type Role =
+  | 'fund-admin'
+  | 'requester'
+  | 'approver'
+  | 'campaign-operator'
+  | 'station-officer'
+  | 'finance-system'
+  | 'auditor';
+
+export interface Viewer {
+  sub: string;
+  roles: readonly string[];
+}
+
+export type BadgeTone = 'neutral' | 'progress' | 'success' | 'warning' | 'danger';
+
+export interface StatusBadge {
+  tone: BadgeTone;
+  /** i18n key of the status label. */
+  label: `status.${string}`;
+}
+
+const TONES: Record<string, BadgeTone> = {
+  pending_approval: 'progress',
+  applied: 'progress',
+  scheduled: 'progress',
+  queued: 'progress',
+  processing: 'progress',
+  sent: 'progress',
+  approved: 'success',
+  paid: 'success',
+  settled: 'success',
+  active: 'success',
+  completed: 'success',
+  ended: 'neutral',
+  cancelled: 'neutral',
+  rejected: 'neutral',
+  suspended: 'warning',
+  delivery_failed: 'danger',
+  payout_failed: 'danger',
+  failed: 'danger',
+};
+
+export function statusBadge(status: string): StatusBadge {
+  return { tone: TONES[status] ?? 'neutral', label: `status.${status}` };
+}
+
+/** The i18n key of why a button is disabled, or null when it may be pressed. */
+export type BlockReason = `blocked.${string}` | null;
+
+/** A disbursement or a batch: both follow the same maker-checker rules. */
+export type ApprovalSubject = Pick<Disbursement, 'requestedBy' | 'approvals'> & { status: string };
+
+/** Mirrors the API's maker-checker checks for approve (and, with `action: 'reject'`, reject). */
+export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'approve' | 'reject' = 'approve'): BlockReason {
+  if (!viewer.roles.includes('approver')) return 'blocked.notApprover';
+  if (item.status !== 'pending_approval') return 'blocked.notPending';
+  if (item.requestedBy === viewer.sub) return 'blocked.ownRequest';
+  if (action === 'approve' && item.approvals.some((a) => a.approver === viewer.sub)) return 'blocked.alreadyApproved';
+  return null;
+}
+
+export function redeliverBlock(payout: Pick<Payout, 'status'>, viewer: Viewer): BlockReason {
+  if (!viewer.roles.includes('fund-admin')) return 'blocked.notFundAdmin';
+  if (payout.status !== 'delivery_failed') return 'blocked.notDeliveryFailed';
+  return null;
+}
+
+/** Payout lists are for these roles only (shared/routes.ts PAYOUT_READERS). */
+export function canReadPayouts(viewer: Viewer): boolean {
+  return viewer.roles.some((r) => r === 'fund-admin' || r === 'finance-system' || r === 'auditor');
+}
+
+export function canReadDisbursements(viewer: Viewer): boolean {
+  return viewer.roles.some((r) => ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor'].includes(r));
+}
+
+export function canReadEndpoints(viewer: Viewer): boolean {
+  return viewer.roles.some((r) => r === 'fund-admin' || r === 'auditor');
+}
+
+export const PAYOUT_STATUSES = ['queued', 'sent', 'settled', 'failed', 'delivery_failed'] as const;
+
+export interface CountyFigures {
+  countyCode: string;
+  allocated: number;
+  reserved: number;
+  paid: number;
+  available: number;
+}
+
+export function sumBy<T>(items: readonly T[], pick: (item: T) => number): number {
+  return items.reduce((total, item) => total + pick(item), 0);
+}
+
+/** A county as the console names it: its name and its 6-digit code, or the code alone when unknown. */
+export function countyLabel(countyCode: string, names: ReadonlyMap<string, string>): string {
+  const name = names.get(countyCode);
+  return name ? `${name} · ${countyCode}` : countyCode;
+}

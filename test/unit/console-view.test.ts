@@ -1,0 +1,106 @@
+/**
+ * The fund console's view logic, without a browser: money from fen, status badges, and why a button
+ * is disabled (each reason mirrors a refusal the API would give).
+ */
+import { describe, expect, it } from 'vitest';
+import { yuanFromFen } from '../../console/money.ts';
+import { approvalBlock, canReadPayouts, countyLabel, redeliverBlock, statusBadge, type ApprovalSubject } from '../../console/view.ts';
+import { en } from '../../console/i18n/en.ts';
+import { zhCN } from '../../console/i18n/zh-CN.ts';
+
+describe('yuanFromFen', () => {
+  it('shows integer fen as yuan with two decimals and grouping', () => {
+    expect(yuanFromFen(2_500_000)).toBe('¥25,000.00');
+    expect(yuanFromFen(1)).toBe('¥0.01');
+    expect(yuanFromFen(0)).toBe('¥0.00');
+    expect(yuanFromFen(123_456_789, 'en')).toBe('¥1,234,567.89');
+  });
+
+  it('prints the contract’s largest amount (10^13 fen) exactly, and negatives with a minus', () => {
+    expect(yuanFromFen(10_000_000_000_000)).toBe('¥100,000,000,000.00');
+    expect(yuanFromFen(-150)).toBe('−¥1.50');
+  });
+
+  it('refuses to guess for a non-integer amount', () => {
+    expect(yuanFromFen(1.5)).toBe('—');
+    expect(yuanFromFen(Number.NaN)).toBe('—');
+  });
+});
+
+describe('statusBadge', () => {
+  it('marks failures as danger and finished money as success', () => {
+    expect(statusBadge('delivery_failed')).toEqual({ tone: 'danger', label: 'status.delivery_failed' });
+    expect(statusBadge('payout_failed').tone).toBe('danger');
+    expect(statusBadge('settled').tone).toBe('success');
+    expect(statusBadge('pending_approval').tone).toBe('progress');
+    expect(statusBadge('something_new').tone).toBe('neutral');
+  });
+
+  it('has a label in both languages for every status the API can return', () => {
+    const statuses = ['pending_approval', 'approved', 'paid', 'payout_failed', 'rejected', 'cancelled', 'queued', 'sent',
+      'settled', 'failed', 'delivery_failed', 'applied', 'active', 'suspended', 'scheduled', 'ended', 'succeeded'];
+    for (const status of statuses) {
+      const { label } = statusBadge(status);
+      expect(en[label as keyof typeof en], status).toBeTruthy();
+      expect(zhCN[label as keyof typeof zhCN], status).toBeTruthy();
+    }
+  });
+});
+
+describe('approvalBlock', () => {
+  const approver = { sub: 'checker', roles: ['approver'] };
+  const pending: ApprovalSubject = { status: 'pending_approval', requestedBy: 'maker', approvals: [] };
+
+  it('allows an approver to approve and reject someone else’s pending request', () => {
+    expect(approvalBlock(pending, approver, 'approve')).toBeNull();
+    expect(approvalBlock(pending, approver, 'reject')).toBeNull();
+  });
+
+  it('blocks both decisions on the approver’s own request', () => {
+    const own = { ...pending, requestedBy: 'checker' };
+    expect(approvalBlock(own, approver, 'approve')).toBe('blocked.ownRequest');
+    expect(approvalBlock(own, approver, 'reject')).toBe('blocked.ownRequest');
+  });
+
+  it('blocks a second approval by the same approver but still lets them reject', () => {
+    const once = { ...pending, approvals: [{ approver: 'checker', at: '2026-12-01T00:00:00Z', comment: null }] };
+    expect(approvalBlock(once, approver, 'approve')).toBe('blocked.alreadyApproved');
+    expect(approvalBlock(once, approver, 'reject')).toBeNull();
+    expect(approvalBlock(once, { sub: 'second', roles: ['approver'] }, 'approve')).toBeNull();
+  });
+
+  it('blocks people without the approver role and items no longer pending', () => {
+    expect(approvalBlock(pending, { sub: 'admin', roles: ['fund-admin', 'auditor'] })).toBe('blocked.notApprover');
+    expect(approvalBlock({ ...pending, status: 'approved' }, approver)).toBe('blocked.notPending');
+  });
+
+  it('gives every reason in both languages', () => {
+    for (const key of ['blocked.ownRequest', 'blocked.alreadyApproved', 'blocked.notApprover', 'blocked.notPending',
+      'blocked.notFundAdmin', 'blocked.notDeliveryFailed'] as const) {
+      expect(en[key]).toBeTruthy();
+      expect(zhCN[key]).toBeTruthy();
+    }
+  });
+});
+
+describe('redeliverBlock and payout visibility', () => {
+  it('lets only a fund-admin redeliver, and only a delivery_failed payout', () => {
+    const admin = { sub: 'admin', roles: ['fund-admin'] };
+    expect(redeliverBlock({ status: 'delivery_failed' }, admin)).toBeNull();
+    expect(redeliverBlock({ status: 'sent' }, admin)).toBe('blocked.notDeliveryFailed');
+    expect(redeliverBlock({ status: 'delivery_failed' }, { sub: 'a', roles: ['auditor'] })).toBe('blocked.notFundAdmin');
+  });
+
+  it('shows payouts to the roles the API lets read them', () => {
+    expect(canReadPayouts({ sub: 'a', roles: ['auditor'] })).toBe(true);
+    expect(canReadPayouts({ sub: 'c', roles: ['approver', 'requester'] })).toBe(false);
+  });
+});
+
+describe('countyLabel', () => {
+  it('names a county with its code, and falls back to the code alone', () => {
+    const names = new Map([['522727', 'Danzhai']]);
+    expect(countyLabel('522727', names)).toBe('Danzhai · 522727');
+    expect(countyLabel('433130', names)).toBe('433130');
+  });
+});
