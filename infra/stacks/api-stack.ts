@@ -254,6 +254,16 @@ export class ApiStack extends Stack {
    * filter on its log group makes the LedgerDifferences metric, alarmed at 1.
    */
   private ledgerCheck(environment: Record<string, string>): ReliefFundFunction {
+    const failures = new Queue(this, 'LedgerCheckFailures', {
+      // Holds only EventBridge schedule events (no fund data), as the sweeper's does.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    Validations.of(failures).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: "This is the ledger check's dead-letter queue, the end of the line: it is alarmed at depth 1.",
+    });
     const fn = new ReliefFundFunction(this, 'schedule-ledger-check', {
       kind: 'schedule',
       name: 'ledger-check',
@@ -261,12 +271,14 @@ export class ApiStack extends Stack {
       timeout: Duration.minutes(10),
       environment,
       reservedConcurrentExecutions: 1,
+      deadLetterQueue: failures,
     });
     new Rule(this, 'LedgerCheckSchedule', {
       description: 'Run the ledger check once a day',
       schedule: Schedule.rate(Duration.days(1)),
-      targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+      targets: [new LambdaFunction(fn, { deadLetterQueue: failures, retryAttempts: 2 })],
     });
+    this.alarmOn('LedgerCheckFailuresAlarm', 'ledger check: a scheduled run failed for good', failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1);
     const differences = new MetricFilter(this, 'LedgerDifferencesFilter', {
       logGroup: fn.logGroupOfFunction,
       filterPattern: FilterPattern.numberValue('$.ledgerDifferences', '>=', 0),

@@ -146,7 +146,8 @@ describe('data stack: queues from shared/queues.ts', () => {
         .map((f) => f.Properties.DeadLetterConfig?.TargetArn?.['Fn::GetAtt']?.[0])
         .filter(Boolean),
     );
-    expect(apiDlqIds.size).toBe(1);
+    // The outbox sweeper's and the ledger check's.
+    expect(apiDlqIds.size).toBe(2);
 
     const alarmsOn = (template: typeof s.dataTemplate, queueId: string) =>
       Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
@@ -316,15 +317,28 @@ describe('api stack: functions', () => {
   });
 
   it('runs the outbox sweeper on a schedule with a dead-letter queue, one sweep at a time', () => {
-    const rules = Object.values(resourcesOf(s.apiTemplate, 'AWS::Events::Rule'));
+    const sweeperId = logicalIdOf(s.api.functions['outbox-sweeper']);
+    const rules = Object.values(resourcesOf(s.apiTemplate, 'AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.Targets).includes(sweeperId),
+    );
     expect(rules).toHaveLength(1);
     const rule = rules[0]!.Properties;
     expect(rule.ScheduleExpression).toBe(`rate(${sweepMinutes(Number(60))} minute)`);
-    const sweeperId = logicalIdOf(s.api.functions['outbox-sweeper']);
     expect(rule.Targets).toHaveLength(1);
     expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [sweeperId, 'Arn'] });
     expect(rule.Targets[0].DeadLetterConfig).toBeDefined();
     expect(s.apiTemplate.toJSON().Resources[sweeperId].Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('runs the ledger check daily, turns its logged differences into a metric, and alarms on one difference', () => {
+    const checkId = logicalIdOf(s.api.functions['ledger-check']);
+    const rules = Object.values(resourcesOf(s.apiTemplate, 'AWS::Events::Rule')).filter((r) => JSON.stringify(r.Properties.Targets).includes(checkId));
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(1 day)']);
+    const filters = Object.values(resourcesOf(s.apiTemplate, 'AWS::Logs::MetricFilter'));
+    const filter = filters.find((f) => f.Properties.MetricTransformations[0].MetricName === 'LedgerDifferences');
+    expect(filter?.Properties.MetricTransformations[0].MetricValue).toBe('$.ledgerDifferences');
+    const alarms = Object.values(resourcesOf(s.apiTemplate, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms.some((a) => a.MetricName === 'LedgerDifferences' && a.Threshold === 1 && a.AlarmActions?.length === 1)).toBe(true);
   });
 
   it('rounds the sweep interval up to whole minutes and refuses nonsense', () => {
@@ -369,9 +383,12 @@ describe('api stack: least privilege', () => {
 
   it('every other function reads and writes the table, by named indexes rather than index/*', () => {
     for (const name of [...HTTP_FUNCTIONS.filter((f) => f !== 'public'), ...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
-      expect(canDo(name, 'dynamodb:PutItem', table()), name).toBe(true);
+      // The ledger check only reads.
+      expect(canDo(name, 'dynamodb:PutItem', table()), name).toBe(name !== 'ledger-check');
       expect(canDo(name, 'dynamodb:Query', table()), name).toBe(true);
     }
+    expect(canDo('ledger-check', 'dynamodb:Scan', table())).toBe(true);
+    expect(canDo('ledger-check', 'dynamodb:UpdateItem', table())).toBe(false);
     const resources = JSON.stringify(policyStatementsOf(logicalIdOf(s.api.functions.disbursements.role!)));
     expect(resources).not.toContain('/index/*');
     for (const index of TABLE.indexes) expect(resources).toContain(`/index/${index.name}`);
