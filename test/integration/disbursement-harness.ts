@@ -25,11 +25,14 @@ export interface MoneyHarness {
   };
 }
 
-export async function moneyHarness(): Promise<MoneyHarness> {
-  const services = await useLocalServices();
+export async function moneyHarness(options: { env?: Record<string, string> } = {}): Promise<MoneyHarness> {
+  const services = await useLocalServices(options);
   const handlers: Partial<Record<HttpFunctionName, Handler>> = {
     disbursements: ((await import('#functions/http/disbursements')) as unknown as { handler: Handler }).handler,
     payouts: ((await import('#functions/http/payouts')) as unknown as { handler: Handler }).handler,
+    funds: ((await import('#functions/http/funds')) as unknown as { handler: Handler }).handler,
+    campaigns: ((await import('#functions/http/campaigns')) as unknown as { handler: Handler }).handler,
+    'webhook-endpoints': ((await import('#functions/http/webhook-endpoints')) as unknown as { handler: Handler }).handler,
   };
   const funds = await import('#shared/data/funds');
   const stats = await import('#shared/data/county-stats');
