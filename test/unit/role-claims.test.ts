@@ -1,0 +1,51 @@
+/** Which roles a token grants: the edges of reading `cognito:groups` and `scope` claims. */
+import { describe, expect, it } from 'vitest';
+import { isRole, rolesFromClaims, ROLES } from '#shared/domain/roles';
+
+const sorted = (roles: string[]) => [...roles].sort();
+
+describe('roles from JWT claims', () => {
+  it('the contract has exactly seven roles', () => {
+    expect(sorted([...ROLES])).toEqual(['approver', 'auditor', 'campaign-operator', 'finance-system', 'fund-admin', 'requester', 'station-officer']);
+    for (const role of ROLES) expect(isRole(role)).toBe(true);
+    expect(isRole('Fund-Admin')).toBe(false);
+    expect(isRole('')).toBe(false);
+  });
+
+  it('a scope of another resource server whose name is as long as relief-fund/ grants nothing', () => {
+    // 'relief-fake/' has the same length as 'relief-fund/': only the prefix itself may grant a role.
+    expect(rolesFromClaims({ scope: 'relief-fake/approver' })).toEqual([]);
+    expect(rolesFromClaims({ scope: 'xrelief-fund/approver' })).toEqual([]);
+  });
+
+  it('a bare role name as a scope grants nothing: machine clients need the relief-fund/ prefix', () => {
+    expect(rolesFromClaims({ scope: 'approver fund-admin' })).toEqual([]);
+  });
+
+  it('groups and scopes add up, and a role named twice is granted once', () => {
+    expect(sorted(rolesFromClaims({ 'cognito:groups': ['approver', 'auditor'], scope: 'relief-fund/auditor relief-fund/finance-system' }))).toEqual([
+      'approver',
+      'auditor',
+      'finance-system',
+    ]);
+  });
+
+  it('reads the flattened form with commas or several spaces, and a single unbracketed group', () => {
+    expect(sorted(rolesFromClaims({ 'cognito:groups': '[fund-admin,  approver]' }))).toEqual(['approver', 'fund-admin']);
+    expect(sorted(rolesFromClaims({ 'cognito:groups': ' [fund-admin approver] ' }))).toEqual(['approver', 'fund-admin']);
+    expect(rolesFromClaims({ 'cognito:groups': 'auditor' })).toEqual(['auditor']);
+    expect(rolesFromClaims({ scope: '  relief-fund/requester  ' })).toEqual(['requester']);
+  });
+
+  it('a half-bracketed claim is not unwrapped into a role', () => {
+    expect(rolesFromClaims({ 'cognito:groups': '[auditor' })).toEqual([]);
+    expect(rolesFromClaims({ 'cognito:groups': 'auditor]' })).toEqual([]);
+  });
+
+  it('claims that are neither strings nor lists of strings grant nothing', () => {
+    expect(rolesFromClaims({})).toEqual([]);
+    expect(rolesFromClaims({ 'cognito:groups': 42, scope: { role: 'relief-fund/approver' } })).toEqual([]);
+    expect(rolesFromClaims({ 'cognito:groups': [7, null, 'approver', ['auditor']] })).toEqual(['approver']);
+    expect(rolesFromClaims({ 'cognito:groups': '', scope: '   ' })).toEqual([]);
+  });
+});
