@@ -37,15 +37,16 @@ describe('roles from JWT claims', () => {
     expect(rolesFromClaims({ scope: '  relief-fund/requester  ' })).toEqual(['requester']);
   });
 
-  it('a half-bracketed claim is not unwrapped into a role', () => {
-    expect(rolesFromClaims({ 'cognito:groups': '[auditor' })).toEqual([]);
-    expect(rolesFromClaims({ 'cognito:groups': 'auditor]' })).toEqual([]);
+  it('a claim with one stray bracket is not unwrapped: the piece touching the bracket grants nothing, the rest counts', () => {
+    expect(rolesFromClaims({ 'cognito:groups': '[auditor approver' })).toEqual(['approver']);
+    expect(rolesFromClaims({ 'cognito:groups': 'approver auditor]' })).toEqual(['approver']);
   });
 
   it('claims that are neither strings nor lists of strings grant nothing', () => {
     expect(rolesFromClaims({})).toEqual([]);
     expect(rolesFromClaims({ 'cognito:groups': 42, scope: { role: 'relief-fund/approver' } })).toEqual([]);
     expect(rolesFromClaims({ 'cognito:groups': [7, null, 'approver', ['auditor']] })).toEqual(['approver']);
+    expect(rolesFromClaims({ scope: [7, null, 'relief-fund/approver', { scope: 'relief-fund/auditor' }] })).toEqual(['approver']);
     expect(rolesFromClaims({ 'cognito:groups': '', scope: '   ' })).toEqual([]);
   });
 });
