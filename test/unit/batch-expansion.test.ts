@@ -11,6 +11,7 @@ import {
   batchPayoutId,
   counterShard,
   countsMove,
+  emptyCounts,
   expansionChunks,
   sumCounts,
   totalWithin,
@@ -60,6 +61,7 @@ describe('payout ids of a batch', () => {
     expect(batchPayoutId(BATCH_ID, APPROVED_AT, 1_073_741_823)).toBe('pay_01KQH8TF000E4HMK93ZWZZZZZZ');
     for (const index of [-1, 1_073_741_824, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => batchPayoutId(BATCH_ID, APPROVED_AT, index)).toThrow(RangeError);
+      expect(() => batchPayoutId(BATCH_ID, APPROVED_AT, index)).toThrow(`item index ${index}`);
     }
   });
 });
@@ -115,6 +117,13 @@ describe('the counts a batch reports', () => {
       failed: 1,
       deliveryFailed: 2,
     });
+  });
+
+  it('a new batch counts nothing yet, and each batch gets counts of its own', () => {
+    const first = emptyCounts();
+    expect(first).toStrictEqual({ queued: 0, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 });
+    first.queued += 5;
+    expect(emptyCounts().queued).toBe(0);
   });
 
   it('a batch is finished when every payout is settled or failed, not one payout sooner', () => {

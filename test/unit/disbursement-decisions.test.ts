@@ -1,7 +1,7 @@
 /** Maker-checker decisions one at a time: what an approval records, and what each refusal says. */
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '#shared/domain/errors';
-import { decideApproval, decideCancellation, decideRejection } from '#shared/domain/disbursements';
+import { canMove, decideApproval, decideCancellation, decideRejection, DISBURSEMENT_STATUSES, FINAL_STATUSES } from '#shared/domain/disbursements';
 
 const NOW = new Date('2026-11-29T08:00:00.000Z');
 const pending = { status: 'pending_approval' as const, requestedBy: 'maker', approvals: [], requiredApprovals: 2 };
@@ -54,5 +54,14 @@ describe('refusals say why', () => {
     const error = refusal(() => decideCancellation(pending, { sub: 'other', roles: ['requester', 'approver'] }));
     expect(error.code).toBe('forbidden');
     expect(error.message).toMatch(/only its requester or a fund admin may cancel/i);
+  });
+});
+
+describe('final statuses', () => {
+  it('paid, payout_failed, rejected and cancelled are final and nothing leaves them; pending_approval and approved are not', () => {
+    expect([...FINAL_STATUSES].sort()).toEqual(['cancelled', 'paid', 'payout_failed', 'rejected']);
+    for (const from of FINAL_STATUSES) for (const to of DISBURSEMENT_STATUSES) expect(canMove(from, to), `${from}→${to}`).toBe(false);
+    expect(FINAL_STATUSES.has('pending_approval')).toBe(false);
+    expect(FINAL_STATUSES.has('approved')).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '#shared/domain/errors';
-import { applyForStation, countDeltas, decideStation, presentStation, type Station, type StationCommand } from '#shared/domain/stations';
+import { applyForStation, countDeltas, decideStation, holdsOperatorSlot, presentStation, type Station, type StationCommand } from '#shared/domain/stations';
 
 const APPLIED_AT = new Date('2026-11-20T08:00:00.000Z');
 const NOW = new Date('2026-11-29T08:00:00.000Z');
@@ -103,6 +103,11 @@ describe('recording training', () => {
     });
   });
 
+  it('may be recorded or corrected on an active or a suspended station', () => {
+    expect(decideStation(active(), TRAINING, 'officer-b', NOW).after.training?.recordedBy).toBe('officer-b');
+    expect(decideStation(suspended(), TRAINING, 'officer-b', NOW).after.status).toBe('suspended');
+  });
+
   it('is refused for a rejected station, saying so', () => {
     const rejected = decideStation(application(), { action: 'reject', reason: 'duplicate' }, 'officer-b', NOW).after;
     const error = refusal(() => decideStation(rejected, TRAINING, 'officer-a', NOW));
@@ -125,7 +130,14 @@ describe('each transition', () => {
     expect(change.operatorSlot).toBe('release');
     expect(change.counts).toStrictEqual({ applied: -1, active: 0, suspended: 0 });
     expect(change.event).toBeUndefined();
-    expect(change.entry.reason).toBe('duplicate');
+    expect(change.entry).toStrictEqual({
+      at: '2026-11-29T08:00:00.000Z',
+      actor: 'officer-b',
+      action: 'rejected',
+      fromStatus: 'applied',
+      toStatus: 'rejected',
+      reason: 'duplicate',
+    });
   });
 
   it('suspension releases the slot and is announced', () => {
@@ -162,5 +174,14 @@ describe('county counts', () => {
     expect(countDeltas('applied', 'rejected')).toStrictEqual({ applied: -1, active: 0, suspended: 0 });
     expect(countDeltas('suspended', 'active')).toStrictEqual({ applied: 0, active: 1, suspended: -1 });
     expect(countDeltas('active', 'active')).toStrictEqual({ applied: 0, active: 0, suspended: 0 });
+  });
+});
+
+describe("the operator's slot", () => {
+  it('is held by an applied or active station, not by a rejected or suspended one', () => {
+    expect(holdsOperatorSlot('applied')).toBe(true);
+    expect(holdsOperatorSlot('active')).toBe(true);
+    expect(holdsOperatorSlot('rejected')).toBe(false);
+    expect(holdsOperatorSlot('suspended')).toBe(false);
   });
 });
