@@ -512,6 +512,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/funds/{fundId}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A fund's ledger: every change of an allocation's balances, oldest first
+         * @description Replaying a county's entries from zero gives its allocation exactly: allocation_set adds amount to allocated; reserved adds it to reserved; released takes it off reserved; paid moves it from reserved to paid. `balance` is the allocation right after the entry. fund-admin and auditor read every fund; a finance system only the funds it pays (others are 404). `from` is inclusive, `to` exclusive.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
+         */
+        get: operations["getFundLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -890,6 +912,23 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "campaign.subsidy_released": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** campaign.subsidy_released (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:campaign.subsidy_released"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "disbursement.approved": {
         parameters: {
             query?: never;
@@ -901,6 +940,57 @@ export interface webhooks {
         put?: never;
         /** disbursement.approved (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
         post: operations["webhook:disbursement.approved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "notice.closed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** notice.closed (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:notice.closed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "notice.opened": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** notice.opened (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:notice.opened"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "objection.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** objection.received (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:objection.received"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1003,6 +1093,23 @@ export interface webhooks {
         put?: never;
         /** station.suspended (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
         post: operations["webhook:station.suspended"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** webhook.test (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:webhook.test"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1312,6 +1419,8 @@ export interface components {
         CreateDisbursementBody: {
             amount: components["schemas"]["Amount"];
             beneficiary: components["schemas"]["BeneficiaryBody"];
+            /** @description A campaign of the same county whose subsidy comes from the same fund; purpose must be produce-subsidy. The final approval draws on the campaign's subsidy instead of the allocation's available. */
+            campaignId?: string;
             countyCode: components["schemas"]["CountyCode"];
             currency: components["schemas"]["Currency"];
             fundId: string;
@@ -1376,6 +1485,7 @@ export interface components {
                 comment: string | null;
             }[];
             beneficiary: components["schemas"]["Beneficiary"];
+            campaignId: string | null;
             countyCode: components["schemas"]["CountyCode"];
             /**
              * Format: date-time
@@ -1385,6 +1495,7 @@ export interface components {
             createdAt: string;
             currency: components["schemas"]["Currency"];
             disbursementId: string;
+            flags: components["schemas"]["ScreeningFlag"][];
             fundId: string;
             history: {
                 action: string;
@@ -1400,6 +1511,21 @@ export interface components {
                 toStatus: components["schemas"]["DisbursementStatus"];
             }[];
             memo: string | null;
+            notice: {
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp
+                 * @example 2026-11-29T08:00:00Z
+                 */
+                endsAt: string;
+                noticeId: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp
+                 * @example 2026-11-29T08:00:00Z
+                 */
+                startsAt: string;
+            } | null;
             payoutId: string | null;
             /** @enum {string} */
             purpose: "infrastructure" | "training" | "produce-subsidy" | "logistics" | "station-setup" | "other";
@@ -1421,7 +1547,7 @@ export interface components {
         /** @enum {string} */
         DisbursementStatus: "pending_approval" | "approved" | "paid" | "payout_failed" | "rejected" | "cancelled";
         /** @enum {string} */
-        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "station.activated" | "station.suspended";
+        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test";
         /**
          * @description The `sub` of a finance-system machine client: the one that pays a fund's payouts.
          * @example ledger-bot
@@ -1478,6 +1604,42 @@ export interface components {
             startsAt: string;
             subsidy?: components["schemas"]["CampaignSubsidy"];
             title: string;
+        };
+        LedgerEntry: {
+            actor: string;
+            /** @description Fen; negative only for an allocation_set that lowered the allocation. */
+            amount: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            at: string;
+            balance: {
+                /** @description Integer amount in fen. */
+                allocated: number;
+                /** @description Integer amount in fen. */
+                available: number;
+                /** @description Integer amount in fen. */
+                paid: number;
+                /** @description Integer amount in fen. */
+                reserved: number;
+            };
+            countyCode: components["schemas"]["CountyCode"];
+            entryId: string;
+            /** @enum {string} */
+            kind: "allocation_set" | "reserved" | "released" | "paid";
+            ref: {
+                batchId?: string;
+                campaignId?: string;
+                disbursementId?: string;
+                payoutId?: string;
+            };
+        };
+        LedgerEntryPage: {
+            items: components["schemas"]["LedgerEntry"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
         };
         /**
          * @description ISO 8601 duration, PT0S .. P30D. P0D: no public notice.
@@ -1560,6 +1722,19 @@ export interface components {
         };
         RotatedSecret: {
             secret: components["schemas"]["WebhookSecret"];
+        };
+        ScreeningFlag: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            clearedAt: string | null;
+            clearedBy: string | null;
+            /** @enum {string} */
+            code: "duplicate_beneficiary";
+            matches: string[];
+            reason: string | null;
         };
         SettlementBody: {
             bankReference?: string;
@@ -3610,6 +3785,72 @@ export interface operations {
             };
         };
     };
+    getFundLedger: {
+        parameters: {
+            query?: {
+                countyCode?: components["schemas"]["CountyCode"];
+                cursor?: string;
+                /** @description RFC 3339 timestamp */
+                from?: string;
+                limit?: number;
+                /** @description RFC 3339 timestamp */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of ledger entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntryPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getOpenApi: {
         parameters: {
             query?: never;
@@ -4994,6 +5235,40 @@ export interface operations {
             };
         };
     };
+    "webhook:campaign.subsidy_released": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "campaign.subsidy_released";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     "webhook:disbursement.approved": {
         parameters: {
             query?: never;
@@ -5015,6 +5290,108 @@ export interface operations {
                     timestamp: string;
                     /** @enum {string} */
                     type: "disbursement.approved";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:notice.closed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "notice.closed";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:notice.opened": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "notice.opened";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:objection.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "objection.received";
                 };
             };
         };
@@ -5219,6 +5596,40 @@ export interface operations {
                     timestamp: string;
                     /** @enum {string} */
                     type: "station.suspended";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "webhook.test";
                 };
             };
         };

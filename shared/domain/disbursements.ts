@@ -19,10 +19,12 @@ export const FINAL_STATUSES: ReadonlySet<DisbursementStatus> = new Set(['paid', 
 export const TRANSITIONS: Readonly<Record<DisbursementStatus, readonly DisbursementStatus[]>> = {
   pending_approval: ['approved', 'rejected', 'cancelled'],
   approved: ['paid', 'payout_failed'],
+  // Stryker disable ArrayDeclaration: a placeholder in a final status's list is no status, so canMove stays false
   paid: [],
   payout_failed: [],
   rejected: [],
   cancelled: [],
+  // Stryker restore ArrayDeclaration
 };
 
 export function canMove(from: DisbursementStatus, to: DisbursementStatus): boolean {

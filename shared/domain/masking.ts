@@ -11,7 +11,8 @@ export function maskAccountNumber(accountNumber: string): string {
 
 /** `13812345678` → `138****5678`. */
 export function maskPhone(phone: string): string {
-  if (phone.length < 7) return '*'.repeat(phone.length);
+  // Seven characters or fewer would show every one of them around an empty middle.
+  if (phone.length <= 7) return '*'.repeat(phone.length);
   return `${phone.slice(0, 3)}${'*'.repeat(phone.length - 7)}${phone.slice(-4)}`;
 }
 

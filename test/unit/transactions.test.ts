@@ -114,8 +114,10 @@ describe('the HTTP stack under store faults', () => {
   const fundItem = { fundId, name: 'F', currency: 'CNY', totalBudget: 100, allocated: 0, unallocated: 100, dualApprovalThreshold: 10, financeSystem: 'fin', noticePeriod: 'P0D', createdAt: 'x' };
 
   it('a throttled allocation write → 503 temporarily_unavailable with Retry-After, no internal text', async () => {
-    ddb.on(GetCommand).resolves({ Item: fundItem });
-    ddb.on(TransactWriteCommand).rejects(cancelled(['None', 'ThrottlingError', 'None', 'None']));
+    // The fund exists; the county has no allocation yet.
+    ddb.on(GetCommand).resolves({});
+    ddb.on(GetCommand, { Key: { pk: `FUND#${fundId}`, sk: 'FUND' } }).resolves({ Item: fundItem });
+    ddb.on(TransactWriteCommand).rejects(cancelled(['None', 'ThrottlingError', 'None', 'None', 'None']));
     const res = (await funds.handler(
       event('PUT', `/v1/funds/${fundId}/allocations/620821`, 'PUT /v1/funds/{fundId}/allocations/{countyCode}', { amount: 50 }, {
         fundId,

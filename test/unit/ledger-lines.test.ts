@@ -1,0 +1,114 @@
+/**
+ * The allocation ledger's arithmetic as an auditor checks it: what is available, when a line is
+ * balanced, what each move does to a line, and how lines add up to the fund's totals.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { available, isBalanced, moves, sumLines, type LedgerLine } from '#shared/domain/ledger';
+
+const fen = fc.integer({ min: 0, max: 10_000_000_000_000 });
+
+/** A consistent line built from its three stored amounts. */
+const balancedLine = fen.chain((allocated) =>
+  fc.integer({ min: 0, max: allocated }).chain((reserved) =>
+    fc.integer({ min: 0, max: allocated - reserved }).map((paid): LedgerLine => ({ allocated, reserved, paid, available: allocated - reserved - paid })),
+  ),
+);
+
+describe('available', () => {
+  it('is what is allocated less what is reserved and what is paid', () => {
+    expect(available({ allocated: 100_000, reserved: 30_000, paid: 20_000 })).toBe(50_000);
+    expect(available({ allocated: 100_000, reserved: 0, paid: 0 })).toBe(100_000);
+    expect(available({ allocated: 100_000, reserved: 40_000, paid: 60_000 })).toBe(0);
+  });
+});
+
+describe('a balanced line', () => {
+  it('is one whose available equals allocated − reserved − paid, all whole fen and none negative', () => {
+    expect(isBalanced({ allocated: 100_000, reserved: 30_000, paid: 20_000, available: 50_000 })).toBe(true);
+    fc.assert(fc.property(balancedLine, (line) => isBalanced(line)));
+  });
+
+  it('an empty line (nothing allocated) is balanced', () => {
+    expect(isBalanced({ allocated: 0, reserved: 0, paid: 0, available: 0 })).toBe(true);
+  });
+
+  it('a line whose available disagrees with its amounts by a single fen is not balanced', () => {
+    fc.assert(
+      fc.property(balancedLine, fc.constantFrom(-1, 1), (line, off) => {
+        expect(isBalanced({ ...line, available: line.available + off })).toBe(false);
+      }),
+    );
+  });
+
+  it('an overspent line (available below zero) is not balanced, even when the arithmetic adds up', () => {
+    expect(isBalanced({ allocated: 100, reserved: 80, paid: 21, available: -1 })).toBe(false);
+  });
+
+  it('a negative reservation or payment is not balanced, even when the arithmetic adds up', () => {
+    expect(isBalanced({ allocated: 100, reserved: -1, paid: 0, available: 101 })).toBe(false);
+    expect(isBalanced({ allocated: 100, reserved: 0, paid: -1, available: 101 })).toBe(false);
+    expect(isBalanced({ allocated: -1, reserved: 0, paid: 0, available: -1 })).toBe(false);
+  });
+
+  it('fractions of a fen and amounts beyond exact integers are not balanced', () => {
+    expect(isBalanced({ allocated: 100.5, reserved: 0.5, paid: 0, available: 100 })).toBe(false);
+    expect(isBalanced({ allocated: 100, reserved: 0, paid: 0.5, available: 99.5 })).toBe(false);
+    const unsafe = 2 ** 53;
+    expect(isBalanced({ allocated: unsafe, reserved: 0, paid: 0, available: unsafe })).toBe(false);
+  });
+});
+
+describe('the moves', () => {
+  it('a reservation takes the amount from available into reserved', () => {
+    expect(moves.reserve(2_500_000)).toEqual({ reserved: 2_500_000, paid: 0, available: -2_500_000 });
+  });
+
+  it('a release gives a reservation back to available', () => {
+    expect(moves.release(2_500_000)).toEqual({ reserved: -2_500_000, paid: 0, available: 2_500_000 });
+  });
+
+  it('a settlement turns a reservation into a payment and leaves available alone', () => {
+    expect(moves.settle(2_500_000)).toEqual({ reserved: -2_500_000, paid: 2_500_000, available: 0 });
+  });
+
+  it('every move keeps a line balanced as long as its guard holds (property)', () => {
+    fc.assert(
+      fc.property(balancedLine, fc.constantFrom('reserve', 'release', 'settle' as const), fc.integer({ min: 1, max: 10_000_000_000_000 }), (line, move, amount) => {
+        // The guards of the conditional updates: reserve needs available ≥ amount, release and settle reserved ≥ amount.
+        fc.pre(move === 'reserve' ? line.available >= amount : line.reserved >= amount);
+        const d = moves[move](amount);
+        const after = { allocated: line.allocated, reserved: line.reserved + d.reserved, paid: line.paid + d.paid, available: line.available + d.available };
+        expect(isBalanced(after)).toBe(true);
+        // Money is neither made nor lost: what is committed (reserved + paid) moves by exactly what available gives up.
+        expect(after.reserved + after.paid - (line.reserved + line.paid) + (after.available - line.available)).toBe(0);
+      }),
+    );
+  });
+});
+
+describe('fund totals', () => {
+  it('are zero for a fund without allocations', () => {
+    expect(sumLines([])).toEqual({ allocated: 0, reserved: 0, paid: 0, available: 0 });
+  });
+
+  it('add each amount over the allocations', () => {
+    expect(
+      sumLines([
+        { allocated: 100_000, reserved: 30_000, paid: 20_000, available: 50_000 },
+        { allocated: 7_000, reserved: 1_000, paid: 2_000, available: 4_000 },
+      ]),
+    ).toEqual({ allocated: 107_000, reserved: 31_000, paid: 22_000, available: 54_000 });
+  });
+
+  it('of balanced lines are balanced, and do not depend on the order of the lines (property)', () => {
+    fc.assert(
+      fc.property(fc.array(balancedLine, { maxLength: 20 }), (lines) => {
+        const total = sumLines(lines);
+        expect(isBalanced(total)).toBe(true);
+        expect(total.allocated).toBe(lines.reduce((s, l) => s + l.allocated, 0));
+        expect(sumLines([...lines].reverse())).toEqual(total);
+      }),
+    );
+  });
+});
