@@ -1328,11 +1328,22 @@ export interface components {
         };
         /** @enum {string} */
         CampaignStatus: "scheduled" | "active" | "ended" | "cancelled";
-        /** @description Reserved on the fund's allocation for the county at launch, released on cancel. */
+        /** @description Disbursements with this campaignId draw on it (409 insufficient_allocation when amount − drawn − released cannot cover them); a failed payout of such a disbursement gives its amount back while the subsidy is reserved. The undrawn rest is released (event campaign.subsidy_released, a ledger entry) when the campaign is cancelled, or once endsAt + SUBSIDY_CLAIM_PERIOD (default P30D) has passed. */
         CampaignSubsidy: {
             amount: components["schemas"]["Amount"];
+            /** @description Fen drawn by the final approvals of disbursements that name the campaign. */
+            drawn: number;
             fundId: string;
+            /** @description Fen given back to the allocation (on cancel, or after endsAt + SUBSIDY_CLAIM_PERIOD). */
+            released: number;
+            /** @enum {string} */
+            status: "reserved" | "released";
         } | null;
+        /** @description Reserved on the fund's allocation for the county at launch, all or nothing. */
+        CampaignSubsidyBody: {
+            amount: components["schemas"]["Amount"];
+            fundId: string;
+        };
         County: {
             countyCode: components["schemas"]["CountyCode"];
             /**
@@ -1602,7 +1613,7 @@ export interface components {
              * @example 2026-11-29T08:00:00Z
              */
             startsAt: string;
-            subsidy?: components["schemas"]["CampaignSubsidy"];
+            subsidy?: components["schemas"]["CampaignSubsidyBody"];
             title: string;
         };
         LedgerEntry: {

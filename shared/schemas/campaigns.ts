@@ -21,7 +21,23 @@ export const Product = z
 
 export const Subsidy = z
   .strictObject({ fundId: idOf('fund'), amount: Amount })
-  .meta({ id: 'CampaignSubsidy', description: "Reserved on the fund's allocation for the county at launch, released on cancel." });
+  .meta({ id: 'CampaignSubsidyBody', description: "Reserved on the fund's allocation for the county at launch, all or nothing." });
+
+export const CampaignSubsidy = z
+  .object({
+    fundId: idOf('fund'),
+    amount: Amount,
+    drawn: z.number().int().min(0).meta({ description: 'Fen drawn by the final approvals of disbursements that name the campaign.' }),
+    released: z.number().int().min(0).meta({ description: 'Fen given back to the allocation (on cancel, or after endsAt + SUBSIDY_CLAIM_PERIOD).' }),
+    status: z.enum(['reserved', 'released']),
+  })
+  .meta({
+    id: 'CampaignSubsidy',
+    description:
+      'Disbursements with this campaignId draw on it (409 insufficient_allocation when amount − drawn − released cannot cover them); ' +
+      'a failed payout of such a disbursement gives its amount back while the subsidy is reserved. The undrawn rest is released ' +
+      '(event campaign.subsidy_released, a ledger entry) when the campaign is cancelled, or once endsAt + SUBSIDY_CLAIM_PERIOD (default P30D) has passed.',
+  });
 
 const Count = z.number().int().min(0).max(1_000_000_000_000);
 
@@ -73,7 +89,7 @@ export const Campaign = z
     products: z.array(Product),
     startsAt: Timestamp,
     endsAt: Timestamp,
-    subsidy: Subsidy.nullable(),
+    subsidy: CampaignSubsidy.nullable(),
     status: CampaignStatus,
     createdBy: z.string(),
     results: CampaignResults,
