@@ -111,7 +111,7 @@ async function seed(): Promise<void> {
   }
   const endpoint = await rt.api('POST', '/v1/webhook-endpoints', {
     ...admin,
-    body: { url: `${receiver.url}/webhooks`, events: ['payout.requested'], description: 'finance (answers 500 until healthy)' },
+    body: { url: `${receiver.url}/webhooks`, events: ['payout.requested'], description: 'finance (answers 500 until healthy)', financeSystem: 'ledger-bot' },
   });
   expect(endpoint.status).toBe(201);
 
