@@ -1,5 +1,5 @@
 /**
- * `npm start` as a user runs it: a `tsx local/main.ts` child process with PORT / DATA_DIR, the token
+ * `npm start` as a user runs it: a `local/main.ts` child process (on this Node, through tsx) with PORT / DATA_DIR, the token
  * script against it, data kept in DATA_DIR across a restart, SIGTERM taking the JVM down with it, and
  * one clear message (exit code 1) when a port is taken.
  */
@@ -13,8 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from '#local/ports';
+import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
 
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const run = promisify(execFile);
 
 interface Cli {
@@ -27,7 +27,7 @@ interface Cli {
 const started: Cli[] = [];
 
 function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const env: NodeJS.ProcessEnv = sameNodeEnv({ ...process.env, ...extra });
   // A clean shell: nothing a test worker may have set for in-process handlers.
   for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'PII_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) {
     delete env[name];
@@ -36,7 +36,7 @@ function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function startCli(env: Record<string, string>): Cli {
-  const child = spawn(TSX, ['local/main.ts'], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, tsxArgs('local/main.ts'), { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -80,7 +80,7 @@ async function stopCli(cli: Cli): Promise<number | null> {
 }
 
 afterAll(async () => {
-  // SIGTERM first: tsx passes it on to local/main.ts, whereas a SIGKILL of tsx would orphan it.
+  // SIGTERM first, so local/main.ts stops its JVM; SIGKILL only if it hangs.
   for (const cli of started) {
     if (cli.child.exitCode !== null || cli.child.signalCode !== null) continue;
     cli.child.kill('SIGTERM');
@@ -115,7 +115,7 @@ describe('npm start', () => {
     const { masterKey } = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { masterKey: string };
     expect(Buffer.from(masterKey, 'base64url')).toHaveLength(48);
 
-    const { stdout: token } = await run(TSX, ['scripts/token.ts', '--role', 'auditor,approver', '--sub', 'alice'], { env: cliEnv(env) });
+    const { stdout: token } = await run(process.execPath, tsxArgs('scripts/token.ts', ['--role', 'auditor,approver', '--sub', 'alice']), { env: cliEnv(env) });
     expect(token.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const authorized = await fetch(`http://127.0.0.1:${port}/v1/counties`, { headers: { authorization: `Bearer ${token.trim()}` } });
     expect(authorized.status).toBe(200);
@@ -185,7 +185,7 @@ describe('a port already in use', () => {
 describe('npm run token', () => {
   it('says clearly that there is no key yet', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
-    const failure = await run(TSX, ['scripts/token.ts', '--role', 'approver', '--sub', 'alice'], {
+    const failure = await run(process.execPath, tsxArgs('scripts/token.ts', ['--role', 'approver', '--sub', 'alice']), {
       env: cliEnv({ DATA_DIR: empty, PORT: '3999' }),
     }).then(
       () => undefined,
