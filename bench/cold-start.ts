@@ -71,8 +71,6 @@ function deployedEnvironment(functionName: string): Record<string, string> {
     AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEEXAMPLE00',
     AWS_SECRET_ACCESS_KEY: 'example-secret-access-key-not-real-000000',
     AWS_SESSION_TOKEN: 'example-session-token',
-    // Lambda runs Node 24, which has no "Node 20 support ends" notice to print.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 

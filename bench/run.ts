@@ -8,7 +8,6 @@
  * BENCH_APPROVALS_PER_ROUND, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_BATCH_ITEMS, BENCH_BATCH_TIMEOUT_SECONDS,
  * BENCH_COLD_REPEATS, BENCH_LIFECYCLES.
  */
-import '#local/quiet';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
