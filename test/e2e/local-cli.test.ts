@@ -197,3 +197,43 @@ describe('npm run token', () => {
     expect(failure?.stderr).toMatch(/no signing key .* run `npm start`/);
   });
 });
+
+describe('every script in scripts/', () => {
+  const SCRIPTS = ['token', 'seed', 'campaigns', 'finance-receiver', 'openapi'];
+
+  async function script(name: string, args: string[], env: Record<string, string> = {}) {
+    return run(process.execPath, tsxArgs(`scripts/${name}.ts`, args), { env: cliEnv(env), timeout: 60_000 }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+  }
+
+  it.each(SCRIPTS)('%s --help prints its usage and exit codes, and exits 0', async (name) => {
+    const { code, stdout, stderr } = await script(name, ['--help']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/^usage:/);
+    expect(stdout).toContain('exit codes: 0 done, 1 failed, 2 usage error');
+  });
+
+  it.each(SCRIPTS)('%s with an unknown flag prints its usage, no stack trace, and exits 2', async (name) => {
+    const { code, stdout, stderr } = await script(name, ['--no-such-flag']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(new RegExp(`^${name}: .*--no-such-flag`));
+    expect(stderr).toContain('usage:');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('seed and campaigns name the URL they could not reach', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    for (const [name, args] of [
+      ['seed', ['--url', url]],
+      ['campaigns', ['report', '--url', url]],
+    ] as const) {
+      const { code, stderr } = await script(name, [...args], { RELIEF_FUND_TOKEN: 'a.b.c' });
+      expect(code, name).toBe(1);
+      expect(stderr, name).toContain(`cannot reach ${url}`);
+      expect(stderr, name).not.toMatch(/\n\s+at /);
+    }
+  });
+});
