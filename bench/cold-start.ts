@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 import { esbuildOptions, ESBUILD_TARGET } from '#infra/constructs/bundling';
 import { entryOf, MEMORY_MB, SERVICE_NAME, type FunctionKind } from '#infra/constructs/function';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '#shared/routes';
-import type { Progress } from './progress.ts';
+import type { StepProgress } from '../scripts/lib/progress.ts';
 import type { ColdStartEntry } from './report.ts';
 import { median, ratio } from './stats.ts';
 
@@ -88,7 +88,7 @@ async function initOnce(target: Target): Promise<number | string> {
   }
 }
 
-export async function benchColdStarts(show: Progress, repeats: number): Promise<ColdStartEntry[]> {
+export async function benchColdStarts(show: StepProgress, repeats: number): Promise<ColdStartEntry[]> {
   const outdir = await mkdtemp(path.join(tmpdir(), 'relief-fund-bench-bundles-'));
   try {
     const kinds: [FunctionKind, readonly string[]][] = [
