@@ -9,6 +9,7 @@ import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/l
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DomainError, notFound } from '../domain/errors.ts';
 import { config } from '../config.ts';
+import { retrying } from '../retry.ts';
 import { documents } from './clients.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -90,14 +91,7 @@ function translate(steps: TxStep[], reasons: CancellationReason[]): Error {
  * of a spurious conflict.
  */
 export async function retryOnConflict<T>(attempt: () => Promise<T>, attempts = 6): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof TransactionConflict) || i >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** i));
-    }
-  }
+  return retrying({ attempts, baseMs: 20 }, (error) => error instanceof TransactionConflict, attempt);
 }
 
 export interface VersionedChange {
