@@ -9,7 +9,7 @@
  * Exit codes: 0 all rows launched or replayed, 1 an invalid plan or any failed row, 2 usage, 130 interrupted.
  */
 import { clientSettings, createReliefFundClient } from '../client/index.ts';
-import { parseCommandLine, unreachable, usage } from './lib/cli.ts';
+import { cannotReach, parseCommandLine, unreachable, usage } from './lib/cli.ts';
 import { launchRows, type RowOutcome } from './lib/launch.ts';
 import { describeError, readPlan } from './lib/plan.ts';
 import { progressReporter, type ProgressCounts } from './lib/progress.ts';
@@ -95,6 +95,8 @@ async function launch(path: string, concurrency: number, dryRun: boolean): Promi
     `\n${counts.created} created, ${counts.replayed} already launched (replayed), ${counts.failed} failed` +
       `${notStarted ? `, ${notStarted} not started` : ''} in ${seconds} s\n`,
   );
+  const unsent = outcomes.filter((o) => o.code === 'network_error').length;
+  if (unsent > 0) process.stderr.write(`campaigns: ${unsent} row(s) not sent: ${cannotReach(settings.baseUrl, 'no connection')}\n`);
   if (stop.signal.aborted) return 130;
   return counts.failed > 0 ? 1 : 0;
 }

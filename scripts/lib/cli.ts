@@ -73,7 +73,10 @@ export function parseCommandLine<O extends ParseArgsOptionsConfig>(spec: Command
 export function unreachable(url: string, error: unknown): string | undefined {
   if (!(error instanceof TypeError) || !/fetch failed/i.test(error.message)) return undefined;
   const cause = error.cause as { code?: string; message?: string } | undefined;
-  const why = cause?.code === 'ECONNREFUSED' ? 'connection refused' : (cause?.code ?? cause?.message ?? error.message);
+  return cannotReach(url, cause?.code === 'ECONNREFUSED' ? 'connection refused' : (cause?.code ?? cause?.message ?? error.message));
+}
+
+export function cannotReach(url: string, why: string): string {
   return `cannot reach ${url}: ${why} (is \`npm start\` running with this PORT, or is --url right?)`;
 }
 

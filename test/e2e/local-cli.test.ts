@@ -4,7 +4,7 @@
  * one clear message (exit code 1) when a port is taken.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,16 +224,25 @@ describe('every script in scripts/', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('seed and campaigns name the URL they could not reach', async () => {
+  it('seed and campaigns name the URL they could not reach', { timeout: 90_000 }, async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
+    const dir = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
+    const plan = join(dir, 'plan.csv');
+    await writeFile(
+      plan,
+      'countyCode,title,channel,startsAt,endsAt,products,subsidyAmount\n' +
+        `500236,Orange week,rural-taobao,${new Date(Date.now() + 86_400_000).toISOString()},${new Date(Date.now() + 8 * 86_400_000).toISOString()},SKU-1|Oranges 5 kg|6990|4990,\n`,
+    );
     for (const [name, args] of [
       ['seed', ['--url', url]],
       ['campaigns', ['report', '--url', url]],
+      ['campaigns', ['launch', plan, '--url', url]],
     ] as const) {
       const { code, stderr } = await script(name, [...args], { RELIEF_FUND_TOKEN: 'a.b.c' });
       expect(code, name).toBe(1);
       expect(stderr, name).toContain(`cannot reach ${url}`);
       expect(stderr, name).not.toMatch(/\n\s+at /);
     }
+    await rm(dir, { recursive: true, force: true });
   });
 });
