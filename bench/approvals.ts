@@ -17,7 +17,7 @@ import { queuedPayout } from '#shared/domain/payouts';
 import { outboxShard } from '#shared/data/events';
 import { packEventData } from '#shared/data/event-body';
 import type { Meter } from './meter.ts';
-import type { Progress } from './progress.ts';
+import type { StepProgress } from '../scripts/lib/progress.ts';
 import type { ApprovalsResult } from './report.ts';
 import { benchSetup, beneficiary, expectStatus, roles, type Phase, type Services } from './stack.ts';
 import { median, percentile, perSecond, ratio, runConcurrently } from './stats.ts';
@@ -31,7 +31,7 @@ export interface ApprovalsOptions {
 
 const AMOUNT = 10_000;
 
-export async function benchApprovals(phase: Phase, services: Services, meter: Meter, show: Progress, options: ApprovalsOptions): Promise<ApprovalsResult> {
+export async function benchApprovals(phase: Phase, services: Services, meter: Meter, show: StepProgress, options: ApprovalsOptions): Promise<ApprovalsResult> {
   const {
     tokens: { requester: requesterToken, approver: approverToken },
     fundId,

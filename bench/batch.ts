@@ -22,7 +22,7 @@ import { packEventData } from '#shared/data/event-body';
 import { QUEUES } from '#shared/queues';
 import { startReceiver } from '#test/support/receiver';
 import type { Meter } from './meter.ts';
-import type { Progress } from './progress.ts';
+import type { StepProgress } from '../scripts/lib/progress.ts';
 import type { BatchResult } from './report.ts';
 import { benchSetup, beneficiary, type Phase, type Services } from './stack.ts';
 import { perSecond, ratio } from './stats.ts';
@@ -41,7 +41,7 @@ export async function benchBatch(
   meter: Meter,
   receiverUrl: string,
   receivedCount: () => number,
-  show: Progress,
+  show: StepProgress,
   options: BatchOptions,
 ): Promise<BatchResult> {
   show.update('raw baseline');
@@ -131,7 +131,7 @@ async function rawBatch(
   services: Services,
   tableName: string,
   items: number,
-  show: Progress,
+  show: StepProgress,
   options: { deliveryWrites: boolean },
 ): Promise<{ ms: number }> {
   const label = options.deliveryWrites ? 'raw baseline' : 'raw baseline without delivery writes';

@@ -12,7 +12,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import type { Meter } from './meter.ts';
 import { PRICES, usdPerMillion, type LifecycleUsage } from './pricing.ts';
-import type { Progress } from './progress.ts';
+import type { StepProgress } from '../scripts/lib/progress.ts';
 import type { CapacityResult } from './report.ts';
 import { benchSetup, beneficiary, expectStatus, roles, type Phase, type Services } from './stack.ts';
 
@@ -21,7 +21,7 @@ export async function benchCapacity(
   services: Services,
   meter: Meter,
   receiverUrl: string,
-  show: Progress,
+  show: StepProgress,
   lifecycles: number,
 ): Promise<CapacityResult> {
   const {

@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 import { esbuildOptions, ESBUILD_TARGET } from '#infra/constructs/bundling';
 import { entryOf, MEMORY_MB, SERVICE_NAME, type FunctionKind } from '#infra/constructs/function';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '#shared/routes';
-import type { Progress } from './progress.ts';
+import type { StepProgress } from '../scripts/lib/progress.ts';
 import type { ColdStartEntry } from './report.ts';
 import { median, ratio } from './stats.ts';
 
@@ -71,8 +71,6 @@ function deployedEnvironment(functionName: string): Record<string, string> {
     AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEEXAMPLE00',
     AWS_SECRET_ACCESS_KEY: 'example-secret-access-key-not-real-000000',
     AWS_SESSION_TOKEN: 'example-session-token',
-    // Lambda runs Node 24, which has no "Node 20 support ends" notice to print.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 
@@ -90,7 +88,7 @@ async function initOnce(target: Target): Promise<number | string> {
   }
 }
 
-export async function benchColdStarts(show: Progress, repeats: number): Promise<ColdStartEntry[]> {
+export async function benchColdStarts(show: StepProgress, repeats: number): Promise<ColdStartEntry[]> {
   const outdir = await mkdtemp(path.join(tmpdir(), 'relief-fund-bench-bundles-'));
   try {
     const kinds: [FunctionKind, readonly string[]][] = [

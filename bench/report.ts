@@ -2,6 +2,7 @@
  * The shape of bench/results/latest.json, the goals it is judged against and the table printed at the
  * end. Pure: goals and formatting are unit-tested without running anything.
  */
+import { alignColumns } from '../scripts/lib/table.ts';
 import type { CostBreakdown, LifecycleUsage } from './pricing.ts';
 
 export interface ApprovalsResult {
@@ -162,13 +163,6 @@ export function evaluateGoals(results: BenchResults): GoalResult[] {
   return goals;
 }
 
-/** Left-aligned columns, two spaces apart. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
-  return rows.map((row) => row.map((cell, i) => cell + ' '.repeat(widths[i]! - [...cell].length)).join('  ').trimEnd()).join('\n');
-}
-
 export function renderReport(results: BenchResults): string {
   const out: string[] = [];
   out.push(`relief-fund bench — ${results.startedAt} — node ${results.machine.node}, ${results.machine.cpus} CPUs`);
@@ -178,7 +172,7 @@ export function renderReport(results: BenchResults): string {
   if (isMissing(a)) out.push(`  missing: ${a?.missing ?? 'not run'}`);
   else {
     out.push(
-      table([
+      alignColumns([
         ['', 'per second', 'p50 ms', 'p99 ms', 'n'],
         ['  API', fmt(a.perSecond, 1), fmt(a.p50Ms, 1), fmt(a.p99Ms, 1), String(a.approvals)],
         ['  raw store', fmt(a.storeBaselinePerSecond, 1), fmt(a.storeBaselineP50Ms, 1), fmt(a.storeBaselineP99Ms, 1), String(a.approvals)],
@@ -199,7 +193,7 @@ export function renderReport(results: BenchResults): string {
       if (b.rawWithoutDeliveryWritesPerSecond !== undefined) {
         rows.push(['  raw, no delivery writes', fmt(b.items / b.rawWithoutDeliveryWritesPerSecond, 1), fmt(b.rawWithoutDeliveryWritesPerSecond, 1)]);
       }
-      out.push(table(rows));
+      out.push(alignColumns(rows));
       if (b.missing) out.push(`  API figure missing: ${b.missing}`);
     } else out.push(`  missing: ${b.missing}`);
   }
@@ -208,7 +202,7 @@ export function renderReport(results: BenchResults): string {
   if (!results.coldStart) out.push('  missing: not run');
   else {
     out.push(
-      table([
+      alignColumns([
         ['  function', 'bundle KiB', 'init ms', 'hello ms', 'ratio', 'SDK-only ms', 'ratio'],
         ...results.coldStart.map((c) => [
           `  ${c.function}`,
@@ -229,7 +223,7 @@ export function renderReport(results: BenchResults): string {
   else {
     const u = c.perLifecycle;
     out.push(
-      table([
+      alignColumns([
         ['  write units', fmt(u.writeUnits, 1), 'read units', fmt(u.readUnits, 1)],
         ['  SQS requests', fmt(u.sqsRequests, 1), 'Lambda invocations', fmt(u.lambdaInvocations, 1)],
         ['  Lambda GB-s', fmt(u.lambdaGbSeconds, 3), 'HTTP API requests', fmt(u.httpApiRequests, 1)],
@@ -246,7 +240,7 @@ export function renderReport(results: BenchResults): string {
   out.push('');
   out.push('Goals');
   out.push(
-    table((results.goals ?? []).map((g) => [`  ${g.met === undefined ? 'n/a   ' : g.met ? 'met   ' : 'MISSED'}`, g.goal, g.actual])),
+    alignColumns((results.goals ?? []).map((g) => [`  ${g.met === undefined ? 'n/a   ' : g.met ? 'met   ' : 'MISSED'}`, g.goal, g.actual])),
   );
   return out.join('\n');
 }

@@ -8,7 +8,6 @@
  * BENCH_APPROVALS_PER_ROUND, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_BATCH_ITEMS, BENCH_BATCH_TIMEOUT_SECONDS,
  * BENCH_COLD_REPEATS, BENCH_LIFECYCLES.
  */
-import '#local/quiet';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -20,8 +19,8 @@ import { benchApprovals } from './approvals.ts';
 import { benchBatch } from './batch.ts';
 import { benchCapacity } from './capacity.ts';
 import { benchColdStarts } from './cold-start.ts';
+import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';
-import { progress } from './progress.ts';
 import { evaluateGoals, renderReport, type BenchResults } from './report.ts';
 import { startPhase, startServices, type Phase, type Services } from './stack.ts';
 
@@ -63,7 +62,7 @@ const runtimeLog: RuntimeLog = {
   error: (message, fields) => logFile.write(`${JSON.stringify({ level: 'ERROR', source: 'local-runtime', message, ...fields })}\n`),
 };
 
-const show = progress();
+const show = stepProgress('bench');
 const results: BenchResults = {
   startedAt: new Date().toISOString(),
   machine: { node: process.version, cpus: cpus().length, platform: `${process.platform}-${process.arch}` },

@@ -45,8 +45,6 @@ export function handlerEnvironment(input: HandlerEnvironmentInput): Record<strin
     MACHINE_CLIENT_IDS: LOCAL_MACHINE_CLIENT_ID,
     OUTBOX_SWEEP_SECONDS: String(input.sweepSeconds),
     POWERTOOLS_SERVICE_NAME: 'relief-fund',
-    // The SDK's "Node 20 support ends" notice, silenced here only: the runner is pinned to Node 20 on purpose.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 

@@ -3,7 +3,6 @@
  * (60), DYNAMODB_PORT / SQS_PORT (free ports otherwise). Ctrl-C or SIGTERM stops everything, the
  * DynamoDB Local JVM included.
  */
-import './quiet.ts';
 import { ensureConsoleBuilt } from './console-build.ts';
 import { runtimeLog } from './log.ts';
 import { PortInUseError } from './ports.ts';

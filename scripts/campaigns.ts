@@ -8,47 +8,31 @@
  * RELIEF_FUND_TOKEN; locally: `npm run --silent token -- --role campaign-operator --sub ops`).
  * Exit codes: 0 all rows launched or replayed, 1 an invalid plan or any failed row, 2 usage, 130 interrupted.
  */
-import { parseArgs } from 'node:util';
 import { clientSettings, createReliefFundClient } from '../client/index.ts';
+import { cannotReach, parseCommandLine, unreachable, usage } from './lib/cli.ts';
 import { launchRows, type RowOutcome } from './lib/launch.ts';
 import { describeError, readPlan } from './lib/plan.ts';
 import { progressReporter, type ProgressCounts } from './lib/progress.ts';
 import { allCampaigns, ApiFailure, campaignTable } from './lib/report.ts';
 import { formatTable } from './lib/table.ts';
 
-const USAGE = `usage:
-  npm run campaigns -- launch <plan.csv|plan.json> [--dry-run] [--concurrency N] [--subsidy-fund FUND_ID]
-  npm run campaigns -- report [--county CODE]
-options: --url URL (RELIEF_FUND_URL)  --token JWT (RELIEF_FUND_TOKEN)`;
-
-function usage(message: string): never {
-  process.stderr.write(`campaigns: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'dry-run': { type: 'boolean' },
-      concurrency: { type: 'string' },
-      'subsidy-fund': { type: 'string' },
-      county: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-} catch (error) {
-  usage((error as Error).message);
-}
-const { values, positionals } = parsed;
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const { values, positionals } = parseCommandLine({
+  name: 'campaigns',
+  usage: `npm run campaigns -- launch <plan.csv|plan.json> [--dry-run] [--concurrency N] [--subsidy-fund FUND_ID]
+npm run campaigns -- report [--county CODE]`,
+  details: `--url URL    the API (else RELIEF_FUND_URL, else http://127.0.0.1:$PORT)
+--token JWT  a campaign-operator token (else RELIEF_FUND_TOKEN)`,
+  moreExitCodes: '130 interrupted',
+  positionals: true,
+  options: {
+    'dry-run': { type: 'boolean' },
+    concurrency: { type: 'string' },
+    'subsidy-fund': { type: 'string' },
+    county: { type: 'string' },
+    url: { type: 'string' },
+    token: { type: 'string' },
+  },
+});
 const [command, ...rest] = positionals;
 
 const settings = clientSettings({ url: values.url, token: values.token });
@@ -111,6 +95,8 @@ async function launch(path: string, concurrency: number, dryRun: boolean): Promi
     `\n${counts.created} created, ${counts.replayed} already launched (replayed), ${counts.failed} failed` +
       `${notStarted ? `, ${notStarted} not started` : ''} in ${seconds} s\n`,
   );
+  const unsent = outcomes.filter((o) => o.code === 'network_error').length;
+  if (unsent > 0) process.stderr.write(`campaigns: ${unsent} row(s) not sent: ${cannotReach(settings.baseUrl, 'no connection')}\n`);
   if (stop.signal.aborted) return 130;
   return counts.failed > 0 ? 1 : 0;
 }
@@ -146,7 +132,7 @@ async function report(county: string | undefined): Promise<number> {
       process.stderr.write(`campaigns: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`campaigns: cannot reach ${settings.baseUrl}: ${(error as Error).message}\n`);
+    process.stderr.write(`campaigns: ${unreachable(settings.baseUrl, error) ?? (error as Error).message}\n`);
     return 1;
   }
 }

@@ -5,6 +5,7 @@
  *   tsx scripts/finance-receiver.ts --port 4000 --secret whsec_… --api-url http://localhost:3000 --token eyJ…
  *   (or FINANCE_RECEIVER_PORT, WEBHOOK_SECRET, API_URL, FINANCE_TOKEN; register http://localhost:4000/webhooks
  *   with `POST /v1/webhook-endpoints` and events ["payout.requested"])
+ *   Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 could not listen, 2 usage.
  *
  * What it shows:
  * - verify every request with the endpoint secret using the `standardwebhooks` library (a bad, missing
@@ -19,9 +20,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { fail, parseCommandLine, usage } from './lib/cli.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SETTLEMENT_TRIES = 5;
@@ -212,7 +213,10 @@ export async function startFinanceReceiver(
 ): Promise<FinanceReceiver & { url: string; server: Server; stop(): Promise<void> }> {
   const receiver = createFinanceReceiver(options);
   const server = createServer(receiver.listener);
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     ...receiver,
@@ -229,7 +233,13 @@ export async function startFinanceReceiver(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
+    name: 'finance-receiver',
+    usage: 'npm run finance-receiver -- --secret whsec_… [--secret …] --token JWT [--port 4000] [--host 127.0.0.1] [--api-url URL]',
+    details: `--secret   an endpoint signing secret (repeat during a rotation; else WEBHOOK_SECRET, space- or comma-separated)
+--token    a finance-system token for the settlement call (else FINANCE_TOKEN)
+--port     where to listen (else FINANCE_RECEIVER_PORT, else 4000); webhooks arrive at /webhooks
+--api-url  the relief-fund API (else API_URL, else http://localhost:3000)`,
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
@@ -237,17 +247,16 @@ async function main(): Promise<void> {
       'api-url': { type: 'string' },
       token: { type: 'string' },
     },
-    strict: true,
   });
   const secrets = values.secret ?? (process.env.WEBHOOK_SECRET ? process.env.WEBHOOK_SECRET.split(/[ ,]+/) : []);
   const apiUrl = values['api-url'] ?? process.env.API_URL ?? 'http://localhost:3000';
   const token = values.token ?? process.env.FINANCE_TOKEN;
   const port = Number(values.port ?? process.env.FINANCE_RECEIVER_PORT ?? 4000);
-  if (secrets.length === 0 || !token || !Number.isInteger(port)) {
-    process.stderr.write('finance-receiver: --secret (or WEBHOOK_SECRET) and --token (or FINANCE_TOKEN) are required\n');
-    process.exit(1);
-  }
-  const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host: values.host ?? '127.0.0.1' });
+  if (secrets.length === 0 || !token) usage('--secret (or WEBHOOK_SECRET) and --token (or FINANCE_TOKEN) are required');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) usage('--port must be a port number');
+  const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host: values.host ?? '127.0.0.1' }).catch((error: NodeJS.ErrnoException) =>
+    fail(error.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cannot listen on port ${port}: ${error.message}`),
+  );
   process.stdout.write(`finance receiver listening on ${receiver.url}/webhooks, settling through ${apiUrl}\n`);
   const shutdown = () => void receiver.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);

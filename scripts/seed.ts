@@ -6,10 +6,11 @@
  *
  * Run it with the same PORT and DATA_DIR as `npm start`: it mints its own fund-admin token with the
  * local signing key, as `npm run token` does (or give one in RELIEF_FUND_TOKEN for another server).
+ * Exit codes: 0 seeded, 1 a call failed or the server could not be reached, 2 usage.
  */
-import { parseArgs } from 'node:util';
 import { localIssuer, mintToken, NoSigningKeyError, readSigningKey } from '#local/keys';
 import { clientSettings, createReliefFundClient, problemOf, type ReliefFundClient } from '../client/index.ts';
+import { fail, parseCommandLine, unreachable } from './lib/cli.ts';
 import { MODEL_COUNTIES } from './lib/model-counties.ts';
 
 /** The finance system that pays the seeded fund (the README's walk-through gives its receiver this `sub`). */
@@ -21,10 +22,15 @@ const TOTAL_BUDGET = 10_000_000_000;
 const COUNTY_ALLOCATION = 500_000_000;
 const SEED_SUB = 'seed';
 
-function fail(message: string): never {
-  process.stderr.write(`seed: ${message}\n`);
-  process.exit(1);
-}
+const { values } = parseCommandLine({
+  name: 'seed',
+  usage: 'npm run seed -- [--url URL] [--webhook-url URL]',
+  details: `--url          the API (else RELIEF_FUND_URL, else http://127.0.0.1:$PORT)
+--webhook-url  also register a webhook endpoint for every event at this URL
+PORT and DATA_DIR as for \`npm start\` (its signing key mints the token), or RELIEF_FUND_TOKEN`,
+  options: { url: { type: 'string' }, 'webhook-url': { type: 'string' } },
+});
+const settings = clientSettings({ url: values.url });
 
 function check<T>(result: { data?: T; error?: unknown; response: Response }, what: string): T {
   if (result.data !== undefined) return result.data;
@@ -56,9 +62,7 @@ async function findFund(api: ReliefFundClient): Promise<string | undefined> {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { url: { type: 'string' }, 'webhook-url': { type: 'string' } }, strict: true });
-  const settings = clientSettings({ url: values.url, token: await seedToken() });
-  const api = createReliefFundClient(settings);
+  const api = createReliefFundClient({ ...settings, token: await seedToken() });
 
   let newCounties = 0;
   for (const county of MODEL_COUNTIES) {
@@ -123,4 +127,4 @@ async function main() {
   );
 }
 
-main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+main().catch((error: unknown) => fail(unreachable(settings.baseUrl, error) ?? (error instanceof Error ? error.message : String(error))));

@@ -1,6 +1,6 @@
 /**
- * Prints one plain closing line (`tests: N passed, N failed, N skipped`) after vitest's own summary,
- * so CI logs can be read by tools that do not know vitest's format.
+ * Prints one plain closing line (`tests: N passed, N failed, N skipped (node vX.Y.Z)`) after vitest's own
+ * summary, so CI logs can be read by tools that do not know vitest's format, and show the Node.js they ran on.
  */
 import type { Reporter, TestModule } from 'vitest/node';
 
@@ -18,6 +18,6 @@ export default class SummaryReporter implements Reporter {
       }
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
     }
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped (node ${process.version})\n`);
   }
 }

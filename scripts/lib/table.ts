@@ -1,4 +1,7 @@
-/** Plain-text tables for terminals: columns padded by display width (CJK characters take two cells). */
+/**
+ * Plain-text tables for terminals, for the scripts and the bench: columns two spaces apart, padded by
+ * display width (CJK characters take two cells).
+ */
 
 const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u;
 
@@ -25,15 +28,23 @@ export interface Column {
   max?: number;
 }
 
+/** A header, a rule under it, then the rows; cells cut to each column's `max` (80 by default). */
 export function formatTable(columns: Column[], rows: string[][]): string {
-  const cells = rows.map((r) => r.map((c, i) => truncate(c.replace(/\s+/g, ' '), columns[i]?.max ?? 80)));
-  const widths = columns.map((col, i) => Math.max(displayWidth(col.header), ...cells.map((r) => displayWidth(r[i] ?? ''))));
+  const cells = rows.map((r) => columns.map((col, i) => truncate((r[i] ?? '').replace(/\s+/g, ' '), col.max ?? 80)));
+  const widths = columns.map((col, i) => Math.max(displayWidth(col.header), ...cells.map((r) => displayWidth(r[i]!))));
+  const rule = widths.map((w) => '-'.repeat(w));
+  return alignColumns([columns.map((c) => c.header), rule, ...cells], columns.map((c) => c.align));
+}
+
+/** Rows as they are (the first is not special), each column as wide as its widest cell. */
+export function alignColumns(rows: readonly (readonly string[])[], align: readonly (Column['align'] | undefined)[] = []): string {
+  const count = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: count }, (_, i) => Math.max(0, ...rows.map((r) => displayWidth(r[i] ?? ''))));
   const pad = (text: string, i: number) => {
-    const space = ' '.repeat(Math.max(0, widths[i]! - displayWidth(text)));
-    return columns[i]?.align === 'right' ? space + text : text + space;
+    const space = ' '.repeat(widths[i]! - displayWidth(text));
+    return align[i] === 'right' ? space + text : text + space;
   };
-  const line = (r: string[]) => columns.map((_, i) => pad(r[i] ?? '', i)).join('  ').trimEnd();
-  return [line(columns.map((c) => c.header)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return rows.map((r) => widths.map((_, i) => pad(r[i] ?? '', i)).join('  ').trimEnd()).join('\n');
 }
 
 /** Fen as yuan with two decimals and thousands separators, by integer arithmetic only. */

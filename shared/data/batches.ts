@@ -18,7 +18,7 @@
  * payout would be refused by its own `attribute_not_exists`.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { BatchGetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   assertExpandable,
@@ -54,7 +54,7 @@ import { keys } from './keys.ts';
 import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
-import { getItem, requireItem, type Page } from './query.ts';
+import { getItem, readByKeys, requireItem, type Page } from './query.ts';
 import { readStationsVersion, stationsUnchangedStep } from './stations.ts';
 
 /** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
@@ -196,24 +196,11 @@ function stationIdsOf(rows: readonly { beneficiary: BatchItem['beneficiary'] }[]
 
 /** Every station beneficiary must exist (404) and be active in the batch's county (409), naming the row. */
 async function assertStationsActive(stations: Map<string, number>, countyCode: string): Promise<void> {
-  const ids = [...stations.keys()];
-  const found = new Map<string, Record<string, unknown>>();
-  for (let i = 0; i < ids.length; i += 100) {
-    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }> | undefined = {
-      [config().TABLE_NAME]: {
-        Keys: ids.slice(i, i + 100).map((id) => keys.station(id)),
-        ConsistentRead: true,
-        ProjectionExpression: 'stationId, #status, countyCode',
-        ExpressionAttributeNames: { '#status': 'status' },
-      },
-    };
-    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      const result = await documents.send(new BatchGetCommand({ RequestItems: request }));
-      for (const item of result.Responses?.[config().TABLE_NAME] ?? []) found.set(item.stationId as string, item);
-      request = result.UnprocessedKeys as typeof request;
-    }
-  }
+  const rows = await readByKeys(
+    [...stations.keys()].map((id) => keys.station(id)),
+    { expression: 'stationId, #status, countyCode', names: { '#status': 'status' } },
+  );
+  const found = new Map(rows.map((item) => [item.stationId as string, item]));
   for (const [id, row] of stations) {
     const station = found.get(id);
     const path = `body.items.${row}.beneficiary.stationId`;

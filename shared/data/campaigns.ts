@@ -36,6 +36,7 @@ import {
 import { DomainError, invalidState, notFound, validationFailed } from '../domain/errors.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
+import { retrying } from '../retry.ts';
 import { auditStep } from './audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { documents } from './clients.ts';
@@ -410,20 +411,15 @@ export async function listCampaigns(
  * its window without its count, and report an ended count of -1 for a moment).
  */
 async function countyLanes(countyCode: string): Promise<LiveIndex[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const { Responses = [] } = await documents.send(
-        new TransactGetCommand({
-          TransactItems: CHANNELS.map((channel) => ({ Get: { TableName: config().TABLE_NAME, Key: liveIndexKey(countyCode, channel) } })),
-        }),
-      );
-      return Responses.map((r) => toLiveIndex(r.Item));
-    } catch (error) {
-      // A transaction writing one of these items right now: read again in a moment.
-      if (!(error instanceof TransactionCanceledException) || attempt >= 5) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
-    }
-  }
+  // A transaction writing one of these items right now cancels the read: read again in a moment.
+  return retrying({ attempts: 5, baseMs: 10 }, (error) => error instanceof TransactionCanceledException, async () => {
+    const { Responses = [] } = await documents.send(
+      new TransactGetCommand({
+        TransactItems: CHANNELS.map((channel) => ({ Get: { TableName: config().TABLE_NAME, Key: liveIndexKey(countyCode, channel) } })),
+      }),
+    );
+    return Responses.map((r) => toLiveIndex(r.Item));
+  });
 }
 
 /** The campaigns part of the county report: counts by clock from the lanes, results from the aggregates. */

@@ -179,23 +179,42 @@ export class PositionMoved extends TransactionConflict {
 /** Commits without re-reading anything but the allocation after another move of it got in first. */
 const POSITION_ATTEMPTS = 25;
 
+/** Moves of one allocation in flight in this process, chained: they take turns instead of colliding. */
+const lanes = new Map<string, Promise<void>>();
+
 /**
- * Commits a transaction built around one allocation's ledger position. When only the allocation
- * moved meanwhile (another settlement of the same county), the steps are built again on the
- * allocation the refusal returned and committed again at once: concurrent moves of one county queue
- * up instead of each re-reading everything. Any other conflict goes to the caller's retry.
+ * Commits a transaction built around one allocation's ledger position. Moves of the same allocation
+ * from this process take turns (a local runtime or a test serves many requests in one process; a
+ * Lambda instance serves one at a time, so there this changes nothing), and a turn that waited reads
+ * the allocation afresh. When another process moved it meanwhile, the steps are built again on the
+ * allocation the refusal returned and committed again at once. Any other conflict goes to the caller.
  */
 export async function transactAt(position: LedgerPosition, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
-  let current = position;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await transact(build(current));
-      return;
-    } catch (error) {
-      if (!(error instanceof PositionMoved) || attempt >= POSITION_ATTEMPTS) throw error;
-      current = error.position;
-      await new Promise((r) => setTimeout(r, Math.random() * 5));
+  const lane = `${position.fundId}#${position.countyCode}`;
+  const before = lanes.get(lane);
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => (done = resolve));
+  const turn = (before ?? Promise.resolve()).then(() => mine);
+  lanes.set(lane, turn);
+  try {
+    let current = position;
+    if (before) {
+      await before;
+      current = (await readPosition(position.fundId, position.countyCode)) ?? position;
     }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await transact(build(current));
+        return;
+      } catch (error) {
+        if (!(error instanceof PositionMoved) || attempt >= POSITION_ATTEMPTS) throw error;
+        current = error.position;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+  } finally {
+    done();
+    if (lanes.get(lane) === turn) lanes.delete(lane);
   }
 }
 

@@ -10,8 +10,10 @@ import * as z from 'zod';
 import { notFound } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from '../http/cursor.ts';
 import { config } from '../config.ts';
+import { retrying, type RetryPolicy } from '../retry.ts';
 import { documents } from './clients.ts';
 import { TABLE, type IndexName } from './table.ts';
+import { StoreThrottled } from './transactions.ts';
 
 export interface PageQuery {
   index?: IndexName;
@@ -216,19 +218,44 @@ async function hydrate(partial: Record<string, unknown>[]): Promise<Record<strin
   if (partial.length === 0) return partial;
   const id = (item: Record<string, unknown>) => `${String(item[TABLE.partitionKey])}\u0000${String(item[TABLE.sortKey])}`;
   const found = new Map<string, Record<string, unknown>>();
-  const table = config().TABLE_NAME;
-  for (let i = 0; i < partial.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = partial
-      .slice(i, i + 100)
-      .map((item) => ({ [TABLE.partitionKey]: item[TABLE.partitionKey], [TABLE.sortKey]: item[TABLE.sortKey] }));
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-      const result = await documents.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
-      for (const item of result.Responses?.[table] ?? []) found.set(id(item), item);
-      keys = result.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
-    }
-  }
+  const keys = partial.map((item) => ({ [TABLE.partitionKey]: item[TABLE.partitionKey], [TABLE.sortKey]: item[TABLE.sortKey] }));
+  for (const item of await readByKeys(keys)) found.set(id(item), item);
   return partial.map((item) => found.get(id(item))).filter((item): item is Record<string, unknown> => item !== undefined);
+}
+
+/** Keys DynamoDB hands back unread (`UnprocessedKeys`, under throttling) are asked for again, this many times. */
+const UNPROCESSED_KEYS_RETRY: RetryPolicy = { attempts: 8, baseMs: 20, maxMs: 1_000 };
+
+/**
+ * Items by key, read consistently, 100 keys per BatchGetItem, in no particular order; a missing item
+ * is left out. Keys still unread after the retries make it `StoreThrottled`.
+ */
+export async function readByKeys(
+  keys: readonly Record<string, unknown>[],
+  projection?: { expression: string; names?: Record<string, string> },
+): Promise<Record<string, unknown>[]> {
+  const table = config().TABLE_NAME;
+  const found: Record<string, unknown>[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let unread = keys.slice(i, i + 100);
+    await retrying(UNPROCESSED_KEYS_RETRY, (error) => error instanceof StoreThrottled, async () => {
+      const result = await documents.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: [...unread],
+              ConsistentRead: true,
+              ...(projection ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names } : {}),
+            },
+          },
+        }),
+      );
+      found.push(...(result.Responses?.[table] ?? []));
+      unread = (result.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
+      if (unread.length > 0) throw new StoreThrottled();
+    });
+  }
+  return found;
 }
 
 /** One item by its key, read consistently (the record decides what happens next, so never a stale copy). */

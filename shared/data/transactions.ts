@@ -9,6 +9,7 @@ import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/l
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DomainError, notFound } from '../domain/errors.ts';
 import { config } from '../config.ts';
+import { retrying } from '../retry.ts';
 import { documents } from './clients.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -90,15 +91,8 @@ function translate(steps: TxStep[], reasons: CancellationReason[]): Error {
  * of a spurious conflict.
  */
 export async function retryOnConflict<T>(attempt: () => Promise<T>, attempts = 6): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof TransactionConflict) || i >= attempts) throw error;
-      // Full jitter, capped: many writers of one item spread out instead of colliding again in step.
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** i)));
-    }
-  }
+  // Full jitter, capped: many writers of one item spread out instead of colliding again in step.
+  return retrying({ attempts, baseMs: 10, maxMs: MAX_BACKOFF_MS }, (error) => error instanceof TransactionConflict, attempt);
 }
 
 const MAX_BACKOFF_MS = 250;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
+import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
 import { MODEL_COUNTIES } from '../../scripts/lib/model-counties.ts';
 
 const run = promisify(execFile);
@@ -22,8 +23,8 @@ let operatorToken: string;
 
 async function script(file: string, args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', file, ...args], {
-      env: { ...process.env, RELIEF_FUND_URL: rt.url, ...env },
+    const { stdout, stderr } = await run(process.execPath, tsxArgs(file, args), {
+      env: sameNodeEnv({ ...process.env, RELIEF_FUND_URL: rt.url, ...env }),
       timeout: 120_000,
       maxBuffer: 16 * 1024 * 1024,
     });

@@ -1,10 +1,10 @@
 /**
- * `npm start` as a user runs it: a `tsx local/main.ts` child process with PORT / DATA_DIR, the token
+ * `npm start` as a user runs it: a `local/main.ts` child process (on this Node, through tsx) with PORT / DATA_DIR, the token
  * script against it, data kept in DATA_DIR across a restart, SIGTERM taking the JVM down with it, and
  * one clear message (exit code 1) when a port is taken.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from '#local/ports';
 import { LOCAL_MACHINE_CLIENT_ID } from '#local/keys';
+import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
 
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const run = promisify(execFile);
 
 interface Cli {
@@ -28,7 +28,7 @@ interface Cli {
 const started: Cli[] = [];
 
 function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const env: NodeJS.ProcessEnv = sameNodeEnv({ ...process.env, ...extra });
   // A clean shell: nothing a test worker may have set for in-process handlers.
   for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'PII_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) {
     delete env[name];
@@ -37,7 +37,7 @@ function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function startCli(env: Record<string, string>): Cli {
-  const child = spawn(TSX, ['local/main.ts'], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, tsxArgs('local/main.ts'), { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -81,7 +81,7 @@ async function stopCli(cli: Cli): Promise<number | null> {
 }
 
 afterAll(async () => {
-  // SIGTERM first: tsx passes it on to local/main.ts, whereas a SIGKILL of tsx would orphan it.
+  // SIGTERM first, so local/main.ts stops its JVM; SIGKILL only if it hangs.
   for (const cli of started) {
     if (cli.child.exitCode !== null || cli.child.signalCode !== null) continue;
     cli.child.kill('SIGTERM');
@@ -116,7 +116,7 @@ describe('npm start', () => {
     const { masterKey } = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { masterKey: string };
     expect(Buffer.from(masterKey, 'base64url')).toHaveLength(48);
 
-    const { stdout: token } = await run(TSX, ['scripts/token.ts', '--role', 'auditor,approver', '--sub', 'alice'], { env: cliEnv(env) });
+    const { stdout: token } = await run(process.execPath, tsxArgs('scripts/token.ts', ['--role', 'auditor,approver', '--sub', 'alice']), { env: cliEnv(env) });
     expect(token.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const authorized = await fetch(`http://127.0.0.1:${port}/v1/counties`, { headers: { authorization: `Bearer ${token.trim()}` } });
     expect(authorized.status).toBe(200);
@@ -124,7 +124,7 @@ describe('npm start', () => {
     expect(anonymous.status).toBe(401);
 
     // A --scope token is a client-credentials access token of the local machine client: its scopes grant the role.
-    const { stdout: machine } = await run(TSX, ['scripts/token.ts', '--scope', 'finance-system', '--sub', 'ledger-bot'], { env: cliEnv(env) });
+    const { stdout: machine } = await run(process.execPath, tsxArgs('scripts/token.ts', ['--scope', 'finance-system', '--sub', 'ledger-bot']), { env: cliEnv(env) });
     const claims = JSON.parse(Buffer.from(machine.trim().split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
     expect(claims).toMatchObject({ sub: 'ledger-bot', token_use: 'access', client_id: LOCAL_MACHINE_CLIENT_ID, scope: 'relief-fund/finance-system' });
     for (const absent of ['aud', 'username', 'cognito:username', 'cognito:groups']) expect(claims[absent], absent).toBeUndefined();
@@ -194,7 +194,7 @@ describe('a port already in use', () => {
 describe('npm run token', () => {
   it('says clearly that there is no key yet', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
-    const failure = await run(TSX, ['scripts/token.ts', '--role', 'approver', '--sub', 'alice'], {
+    const failure = await run(process.execPath, tsxArgs('scripts/token.ts', ['--role', 'approver', '--sub', 'alice']), {
       env: cliEnv({ DATA_DIR: empty, PORT: '3999' }),
     }).then(
       () => undefined,
@@ -204,5 +204,54 @@ describe('npm run token', () => {
     expect(failure?.code).toBe(1);
     expect(failure?.stdout).toBe('');
     expect(failure?.stderr).toMatch(/no signing key .* run `npm start`/);
+  });
+});
+
+describe('every script in scripts/', () => {
+  const SCRIPTS = ['token', 'seed', 'campaigns', 'finance-receiver', 'openapi'];
+
+  async function script(name: string, args: string[], env: Record<string, string> = {}) {
+    return run(process.execPath, tsxArgs(`scripts/${name}.ts`, args), { env: cliEnv(env), timeout: 60_000 }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+  }
+
+  it.each(SCRIPTS)('%s --help prints its usage and exit codes, and exits 0', async (name) => {
+    const { code, stdout, stderr } = await script(name, ['--help']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/^usage:/);
+    expect(stdout).toContain('exit codes: 0 done, 1 failed, 2 usage error');
+  });
+
+  it.each(SCRIPTS)('%s with an unknown flag prints its usage, no stack trace, and exits 2', async (name) => {
+    const { code, stdout, stderr } = await script(name, ['--no-such-flag']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(new RegExp(`^${name}: .*--no-such-flag`));
+    expect(stderr).toContain('usage:');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('seed and campaigns name the URL they could not reach', { timeout: 90_000 }, async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const dir = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
+    const plan = join(dir, 'plan.csv');
+    await writeFile(
+      plan,
+      'countyCode,title,channel,startsAt,endsAt,products,subsidyAmount\n' +
+        `500236,Orange week,rural-taobao,${new Date(Date.now() + 86_400_000).toISOString()},${new Date(Date.now() + 8 * 86_400_000).toISOString()},SKU-1|Oranges 5 kg|6990|4990,\n`,
+    );
+    for (const [name, args] of [
+      ['seed', ['--url', url]],
+      ['campaigns', ['report', '--url', url]],
+      ['campaigns', ['launch', plan, '--url', url]],
+    ] as const) {
+      const { code, stderr } = await script(name, [...args], { RELIEF_FUND_TOKEN: 'a.b.c' });
+      expect(code, name).toBe(1);
+      expect(stderr, name).toContain(`cannot reach ${url}`);
+      expect(stderr, name).not.toMatch(/\n\s+at /);
+    }
+    await rm(dir, { recursive: true, force: true });
   });
 });

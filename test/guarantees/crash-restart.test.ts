@@ -13,12 +13,11 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#local/ports';
+import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
 import { startReceiver, type Receiver } from '#test/support/receiver';
 
 /** The finance system that pays the crash test's fund and owns its endpoint. */
 const FINANCE_SYSTEM = 'ledger-bot';
-
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const run = promisify(execFile);
 
 let dataDir: string;
@@ -26,12 +25,12 @@ let receiver: Receiver | undefined;
 const children: ChildProcess[] = [];
 
 function start(port: number): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, OUTBOX_SWEEP_SECONDS: '2' };
+  const env: NodeJS.ProcessEnv = sameNodeEnv({ ...process.env, PORT: String(port), DATA_DIR: dataDir, OUTBOX_SWEEP_SECONDS: '2' });
   for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'PII_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) {
     delete env[name];
   }
   // Its own process group, so one kill(-pid) takes node and the JVM down together, as a crash would.
-  const child = spawn(TSX, ['local/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, tsxArgs('local/main.ts'), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
@@ -85,7 +84,8 @@ describe('SIGKILL of the whole runtime right after approvals', () => {
     const port = await freePort();
     const first = await start(port);
     const token = async (roles: string, sub: string) =>
-      (await run(TSX, ['scripts/token.ts', '--role', roles, '--sub', sub], { env: { ...process.env, PORT: String(port), DATA_DIR: dataDir } })).stdout.trim();
+      (await run(process.execPath, tsxArgs('scripts/token.ts', ['--role', roles, '--sub', sub]), { env: sameNodeEnv({ ...process.env, PORT: String(port), DATA_DIR: dataDir }) }))
+        .stdout.trim();
     const admin = await token('fund-admin', 'admin');
     const requester = await token('requester', 'maker');
     const approver = await token('approver', 'checker');

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_REQUIRE_BANNER, esbuildOptions, PROJECT_ROOT } from '#infra/constructs/bundling';
 import { entryOf, type FunctionKind } from '#infra/constructs/function';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '#shared/routes';
+import { sameNodeEnv } from '#test/support/node-process';
 
 const run = promisify(execFile);
 const outdir = mkdtempSync(path.join(tmpdir(), 'relief-fund-cdk-synth-'));
@@ -31,12 +32,13 @@ beforeAll(async () => {
   await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--output', outdir], {
     cwd: PROJECT_ROOT,
     // Offline and credential-free: no instance metadata lookups, no version check, no telemetry.
-    env: {
+    // npx, cdk and the app (`npx tsx infra/app.ts`) find this Node first on PATH.
+    env: sameNodeEnv({
       ...process.env,
       AWS_EC2_METADATA_DISABLED: 'true',
       CDK_DISABLE_VERSION_CHECK: '1',
       CDK_DISABLE_CLI_TELEMETRY: 'true',
-    },
+    }),
     maxBuffer: 64 * 1024 * 1024,
   });
   const template = JSON.parse(readFileSync(path.join(outdir, 'ReliefFundApi.template.json'), 'utf8'));

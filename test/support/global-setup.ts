@@ -2,7 +2,6 @@
  * vitest globalSetup: ONE in-memory DynamoDB Local and ONE SQS emulator for the whole run. Each test
  * file makes its own uniquely named table and queues on them (test/support/local-services.ts).
  */
-import '#local/quiet';
 import type { TestProject } from 'vitest/node';
 import { startDynamoDbLocal, startSqsEmulator } from '#local/services';
 

@@ -11,7 +11,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import '#local/quiet';
 import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { invokeStore } from '#local/invoke';
 import { ensureSecretsFiles } from '#local/keys';

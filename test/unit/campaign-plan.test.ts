@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseCsv, CsvSyntaxError } from '../../scripts/lib/csv.ts';
 import { canonicalJson, describeError, idempotencyKeyOf, planFromCsv, planFromJson } from '../../scripts/lib/plan.ts';
-import { displayWidth, formatTable, yuan } from '../../scripts/lib/table.ts';
+import { alignColumns, displayWidth, formatTable, yuan } from '../../scripts/lib/table.ts';
 import { CLIENT_TYPES_FILE, generateClientTypes } from '../../scripts/lib/generate-client.ts';
 
 const NOW = new Date('2027-01-01T00:00:00Z');
@@ -149,6 +149,13 @@ describe('terminal output', () => {
     const lines = table.split('\n');
     expect(new Set(lines.slice(2).map(displayWidth)).size).toBe(1);
     expect(lines[2]).toBe('奉节县     1');
+  });
+
+  it('lines up headerless rows (the bench report) the same way', () => {
+    const [header, cjk, latin] = alignColumns([['  county', 'ms'], ['  奉节县', '1.0'], ['  Fengjie', '12.5']]).split('\n');
+    const secondColumnAt = (line: string, cell: string) => displayWidth(line.slice(0, line.indexOf(cell)));
+    expect(secondColumnAt(cjk!, '1.0')).toBe(secondColumnAt(latin!, '12.5'));
+    expect(secondColumnAt(header!, 'ms')).toBe(secondColumnAt(latin!, '12.5'));
   });
 
   it('prints fen as yuan without floating point', () => {
