@@ -14,7 +14,7 @@ import { auditStep } from './audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { countyExistsStep } from './counties.ts';
 import { keys } from './keys.ts';
-import { ledgerChangeSteps, readPosition } from './ledger.ts';
+import { ledgerChangeSteps, readPosition, toPosition } from './ledger.ts';
 import { getItem, queryAll, queryPage, requireItem, type Page } from './query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact } from './transactions.ts';
 
@@ -41,14 +41,8 @@ export interface Allocation extends LedgerLine {
 type FundItem = Omit<Fund, 'reserved' | 'paid'>;
 
 export function toAllocation(item: Record<string, unknown>): Allocation {
-  return {
-    fundId: item.fundId as string,
-    countyCode: item.countyCode as string,
-    allocated: item.allocated as number,
-    reserved: item.reserved as number,
-    paid: item.paid as number,
-    available: item.available as number,
-  };
+  const { seq: _seq, ledgerAt: _at, ...allocation } = toPosition(item);
+  return allocation;
 }
 
 function toFundItem(item: Record<string, unknown>): FundItem {
