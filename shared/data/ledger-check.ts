@@ -75,6 +75,7 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
   const entries = new Map<string, { seq: number; kind: LedgerKind; amount: number; balance: LedgerLine; entryId: string }[]>();
   const batchPayouts = new Map<string, number>();
   const batches: Record<string, unknown>[] = [];
+  const overdue: Record<string, unknown>[] = [];
   const keyOf = (fundId: unknown, countyCode: unknown) => `${String(fundId)}#${String(countyCode)}`;
   const hold = (fundId: unknown, countyCode: unknown, field: keyof Expected, amount: number) => {
     const key = keyOf(fundId, countyCode);
@@ -106,7 +107,12 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
         break;
       case 'campaign': {
         const subsidy = item.subsidy as { fundId?: string; status?: string; remaining?: number } | undefined;
-        if (subsidy?.fundId && subsidy.status !== 'released') hold(subsidy.fundId, item.countyCode, 'reserved', subsidy.remaining ?? 0);
+        if (subsidy?.fundId && subsidy.status !== 'released') {
+          hold(subsidy.fundId, item.countyCode, 'reserved', subsidy.remaining ?? 0);
+          // Reserved past its claim period (with two sweeps' grace) is money held by nothing.
+          const releaseAt = typeof item.gsi4sk === 'string' ? Date.parse(item.gsi4sk.slice(0, item.gsi4sk.indexOf('#'))) : NaN;
+          if (releaseAt < Date.now() - 2 * config().OUTBOX_SWEEP_SECONDS * 1000) overdue.push(item);
+        }
         break;
       }
       case 'ledger-entry': {
@@ -154,6 +160,10 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
       differ(fundId, countyCode, `ledger replay ${field}`, replayed[field], line[field]);
     }
     differ(fundId, countyCode, 'ledger entries counted by seq', list.length, (a.seq as number | undefined) ?? 0);
+  }
+  for (const c of overdue) {
+    const subsidy = c.subsidy as { fundId: string; remaining?: number };
+    differ(subsidy.fundId, c.countyCode as string, `subsidy of campaign ${String(c.campaignId)} released after its claim period`, 'released', 'still reserved');
   }
   // Money held against an allocation that does not exist.
   for (const [key, want] of expected) {
