@@ -100,7 +100,11 @@ function observerReply(req: ReceivedRequest): ReceiverReply {
 }
 
 beforeAll(async () => {
-  services = await useLocalServices({ env: { WEBHOOK_RETRY_SCHEDULE: '0,0,0', WEBHOOK_TIMEOUT_MS: '10000', SUBSIDY_CLAIM_PERIOD: 'PT1S' } });
+  // Sweeps are steps of the model, not a schedule: an hour between sweeps, so a subsidy past its claim period is
+  // the model's to release (and to check), not a ledger-check difference yet.
+  services = await useLocalServices({
+    env: { WEBHOOK_RETRY_SCHEDULE: '0,0,0', WEBHOOK_TIMEOUT_MS: '10000', SUBSIDY_CLAIM_PERIOD: 'PT1S', OUTBOX_SWEEP_SECONDS: '3600' },
+  });
   const load = async (path: string) => ((await import(path)) as { handler: HttpHandler }).handler;
   const handlers: Partial<Record<HttpFunctionName, HttpHandler>> = {
     disbursements: await load('#functions/http/disbursements'),
