@@ -291,7 +291,8 @@ describe('the fund console', () => {
     const after = (await rt.api('GET', `/v1/disbursements/${pendingId}`, { roles: 'auditor' })).body;
     expect(after.status).toBe('approved');
     expect(after.approvals).toEqual([expect.objectContaining({ approver: 'checker', comment: '核对无误' })]);
-    await expect(row.count()).resolves.toBe(0);
+    // The list is read again after the decision: the approved row leaves it.
+    await row.waitFor({ state: 'detached' });
 
     // Batches are opened by id (the API lists none) and decided the same way.
     await page.getByLabel('批量拨款编号').fill(batchId);
@@ -342,6 +343,8 @@ describe('the fund console', () => {
 
     await page.getByRole('link', { name: /的投递日志$/ }).click();
     await page.getByRole('heading', { level: 1, name: '投递日志' }).waitFor();
+    // The log loads after the heading: wait for its first line before reading it.
+    await page.locator('table[data-table="deliveries"] tbody tr').first().waitFor();
     const outcomes = (await tableRows(page, 'deliveries')).map((cells) => cells[4]);
     expect(outcomes).toContain('失败');
     expect(outcomes).toContain('成功');
