@@ -4,6 +4,7 @@
  * the fund ledger, and prints each difference. Exit codes: 0 clean, 1 differences found or the store
  * could not be read, 2 usage (scripts/lib/cli.ts).
  */
+import { join } from 'node:path';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { readStackFile } from '#local/stack-file';
 import { fail, parseCommandLine } from './lib/cli.ts';
@@ -28,7 +29,8 @@ Object.assign(process.env, {
   AWS_REGION: localRegion(),
   AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
   AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-  // The check reads the table only; config() still wants the queue settings to exist.
+  // The check reads the table only; config() still wants the queue and secrets settings to exist.
+  APP_SECRETS_FILE: process.env.APP_SECRETS_FILE ?? join(dataDir, 'secrets.json'),
   DELIVERY_QUEUE_URL: process.env.DELIVERY_QUEUE_URL ?? 'unused',
   EXPANSION_QUEUE_URL: process.env.EXPANSION_QUEUE_URL ?? 'unused',
 });
@@ -37,7 +39,7 @@ let result;
 try {
   result = await checkLedger();
 } catch (error) {
-  fail(`could not read the table at ${stack.dynamoEndpoint}: ${(error as Error).name}`);
+  fail(`could not read the table at ${stack.dynamoEndpoint}: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
 }
 if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 else {
