@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { durationMs } from '#shared/domain/durations';
-import { applyEntry, EMPTY_LINE, LedgerViolation, replay, type LedgerKind } from '#shared/domain/ledger';
+import { applyEntry, EMPTY_LINE, LedgerViolation, MOVE_KIND, replay, type LedgerKind } from '#shared/domain/ledger';
+import { payerScope } from '#shared/domain/roles';
 import { decidePayment, releaseOfInstruction } from '#shared/webhooks/delivery';
 import type { EndpointDelivery } from '#shared/data/outbox';
 
@@ -132,5 +133,35 @@ describe('where a payment instruction stands for the paying finance system', () 
     const late = new Date(NOW.getTime() + 300_000).toISOString();
     const subscribed = [state({ paying: true, attempts: 2, nextAttemptAt: late }), state({ attempts: 1, nextAttemptAt: soon })];
     expect(releaseOfInstruction('trying', [], subscribed, SCHEDULE, NOW)).toEqual({ status: 'pending', dueAt: new Date(soon) });
+  });
+});
+
+describe('durations, each unit on its own', () => {
+  it('counts weeks and days together, and hours, minutes and seconds each', () => {
+    expect(durationMs('P1W2D')).toBe(9 * 86_400_000);
+    expect(durationMs('PT1H')).toBe(3_600_000);
+    expect(durationMs('PT2M')).toBe(120_000);
+    expect(durationMs('PT3S')).toBe(3_000);
+    expect(durationMs('P2DT1H1M1S')).toBe(2 * 86_400_000 + 3_661_000);
+  });
+
+  it('refuses text around a duration and a time part without the T', () => {
+    for (const text of ['xP7D', 'P7Dx', 'P1H', 'PT1D', 'P7DT']) expect(durationMs(text), text).toBeUndefined();
+  });
+});
+
+describe('ledger entry kinds of the money moves', () => {
+  it('a reservation writes `reserved`, a release `released`, a settlement `paid`', () => {
+    expect(MOVE_KIND).toEqual({ reserve: 'reserved', release: 'released', settle: 'paid' });
+  });
+});
+
+describe('whose money records a reader sees', () => {
+  it('fund-admin, auditor, requester and approver read every fund; a caller with only finance-system its own', () => {
+    for (const role of ['fund-admin', 'auditor', 'requester', 'approver']) expect(payerScope({ sub: 'x', roles: [role] }), role).toBeUndefined();
+    expect(payerScope({ sub: 'ledger-bot', roles: ['finance-system'] })).toBe('ledger-bot');
+    expect(payerScope({ sub: 'ledger-bot', roles: [] })).toBe('ledger-bot');
+    expect(payerScope({ sub: 'ops', roles: ['finance-system', 'auditor'] })).toBeUndefined();
+    expect(payerScope({ sub: 'ops', roles: ['campaign-operator', 'station-officer'] })).toBe('ops');
   });
 });
