@@ -282,13 +282,3 @@ export async function listLedger(
 }
 
 const isoOf = (time: string) => new Date(time).toISOString();
-
-/** Every entry of a fund, oldest first (the ledger check replays them). */
-export async function* ledgerEntriesOf(fundId: string): AsyncGenerator<LedgerEntry> {
-  let cursor: string | undefined;
-  do {
-    const page = await listLedger(fundId, { limit: 100, cursor });
-    yield* page.items;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-}
