@@ -428,6 +428,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The event log, newest first (events are kept at least 30 days after they are delivered)
+         * @description A finance system sees only the events of the funds it pays; an event without a fund is not listed for it. `after`: only events later than this time. With `type`, a finance system gets short pages (with a cursor) when few of that type are its own.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One event of the log
+         * @description To a finance system, an event of a fund it does not pay is 404 not_found.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
+         */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/funds": {
         parameters: {
             query?: never;
@@ -833,7 +877,13 @@ export interface paths {
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change an endpoint, or enable it again after a 410 disabled it
+         * @description A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions waiting for a finance system's endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with POST /v1/payouts/{payoutId}/redeliver.
+         *
+         *     Roles: `fund-admin`.
+         */
+        patch: operations["updateWebhookEndpoint"];
         trace?: never;
     };
     "/v1/webhook-endpoints/{endpointId}/deliveries": {
@@ -856,6 +906,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-endpoints/{endpointId}/messages/{messageId}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message to this endpoint again (same webhook-id and body, new timestamp and signature)
+         * @description Whatever its earlier outcome. One attempt, made before the reply and logged in the endpoint's deliveries; it changes neither the message's delivery state nor its payout. A message this endpoint was never sent is 404 not_found. A payment instruction (payout.requested) whose payout is settled or failed, or a disabled endpoint, is 409 invalid_state.
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["resendWebhookMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints/{endpointId}/rotate-secret": {
         parameters: {
             query?: never;
@@ -870,6 +942,28 @@ export interface paths {
          * @description Roles: `fund-admin`. Honours `Idempotency-Key`.
          */
         post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{endpointId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one signed webhook.test event to this endpoint alone
+         * @description data: { endpointId }. One attempt, made before the reply and logged in the endpoint's deliveries (its outcome is there); no retries. A disabled endpoint is 409 invalid_state.
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["testWebhookEndpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1557,6 +1651,167 @@ export interface components {
         };
         /** @enum {string} */
         DisbursementStatus: "pending_approval" | "approved" | "paid" | "payout_failed" | "rejected" | "cancelled";
+        /** @description `data` in its public form: a payment instruction with the account masked. */
+        Event: {
+            data: components["schemas"]["Disbursement"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "disbursement.approved";
+        } | {
+            data: components["schemas"]["Payout"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "payout.requested";
+        } | {
+            data: components["schemas"]["Payout"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "payout.settled";
+        } | {
+            data: components["schemas"]["Payout"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "payout.failed";
+        } | {
+            data: components["schemas"]["Payout"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "payout.delivery_failed";
+        } | {
+            data: components["schemas"]["Campaign"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "campaign.launched";
+        } | {
+            data: components["schemas"]["Campaign"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "campaign.cancelled";
+        } | {
+            data: components["schemas"]["SubsidyReleased"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "campaign.subsidy_released";
+        } | {
+            data: components["schemas"]["Station"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "station.activated";
+        } | {
+            data: components["schemas"]["Station"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "station.suspended";
+        } | {
+            data: components["schemas"]["NoticeEventData"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "notice.opened";
+        } | {
+            data: components["schemas"]["NoticeEventData"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "notice.closed";
+        } | {
+            data: components["schemas"]["ObjectionEventData"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "objection.received";
+        } | {
+            data: components["schemas"]["WebhookTest"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "webhook.test";
+        };
+        EventPage: {
+            items: components["schemas"]["Event"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
+        };
         /** @enum {string} */
         EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test";
         /**
@@ -1652,11 +1907,67 @@ export interface components {
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
         };
+        MessageAccepted: {
+            messageId: string;
+        };
+        NoticeEventData: {
+            countyCode: components["schemas"]["CountyCode"];
+            countyName: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            endsAt: string;
+            fundName: string;
+            items: {
+                /** @description Integer amount in fen. */
+                amount: number;
+                beneficiaryKind: string;
+                beneficiaryName: string;
+                itemRef: string;
+                /** @enum {string} */
+                status: "listed" | "objected" | "withdrawn" | "proceeding" | "paid";
+            }[];
+            noticeId: string;
+            purpose: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            startsAt: string;
+            /** @enum {string} */
+            status: "open" | "closed";
+        };
         /**
          * @description ISO 8601 duration, PT0S .. P30D. P0D: no public notice.
          * @example P7D
          */
         NoticePeriod: string;
+        ObjectionEventData: {
+            contact: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            createdAt: string;
+            itemRef: string;
+            note: string | null;
+            noticeId: string;
+            objectionId: string;
+            reason: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            resolvedAt: string | null;
+            resolvedBy: string | null;
+            /** @enum {string} */
+            status: "open" | "upheld" | "dismissed";
+        };
         Payout: {
             amount: components["schemas"]["Amount"];
             attempts: number;
@@ -1821,6 +2132,24 @@ export interface components {
         };
         /** @enum {string} */
         StationStatus: "applied" | "active" | "rejected" | "suspended";
+        SubsidyReleased: {
+            campaignId: string;
+            countyCode: components["schemas"]["CountyCode"];
+            /** @enum {string} */
+            reason: "cancelled" | "claim_period_ended";
+            /** @description Integer amount in fen. */
+            releasedAmount: number;
+            subsidy: components["schemas"]["CampaignSubsidy"];
+        };
+        UpdateWebhookEndpointBody: {
+            description?: string;
+            events?: [
+                "*"
+            ] | components["schemas"]["EventType"][];
+            /** @enum {string} */
+            status?: "enabled";
+            url?: string;
+        };
         WebhookDelivery: {
             /**
              * Format: date-time
@@ -1874,6 +2203,9 @@ export interface components {
         };
         /** @description `whsec_` + base64 of 32 random bytes. Shown only on creation and rotation. */
         WebhookSecret: string;
+        WebhookTest: {
+            endpointId: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3474,6 +3806,108 @@ export interface operations {
             };
         };
     };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description RFC 3339 timestamp */
+                after?: string;
+                cursor?: string;
+                limit?: number;
+                type?: components["schemas"]["EventType"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listFunds: {
         parameters: {
             query?: {
@@ -5025,6 +5459,77 @@ export interface operations {
             };
         };
     };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointBody"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listWebhookDeliveries: {
         parameters: {
             query?: {
@@ -5077,6 +5582,97 @@ export interface operations {
             };
             /** @description `not_found`: Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendWebhookMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                endpointId: string;
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Sent; the outcome is in the deliveries */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5178,6 +5774,98 @@ export interface operations {
             };
         };
     };
+    testWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Sent; the outcome is in the deliveries */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "webhook:campaign.cancelled": {
         parameters: {
             query?: never;
@@ -5188,9 +5876,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Campaign"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5222,9 +5908,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Campaign"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5256,9 +5940,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["SubsidyReleased"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5290,9 +5972,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Disbursement"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5324,9 +6004,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["NoticeEventData"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5358,9 +6036,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["NoticeEventData"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5392,9 +6068,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["ObjectionEventData"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5426,9 +6100,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Payout"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5460,9 +6132,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Payout"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5494,9 +6164,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Payout"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5528,9 +6196,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Payout"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5562,9 +6228,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Station"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5596,9 +6260,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Station"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -5630,9 +6292,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["WebhookTest"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
