@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
+import { LoggedEvent } from '#shared/schemas/events';
 import { startReceiver, type Receiver, type ReceivedRequest } from '#test/support/receiver';
 import {
   ACCOUNT_NUMBER,
@@ -323,6 +324,8 @@ describe('GET /v1/events', () => {
       expect(ids).toEqual([...created].reverse());
     }
     const everything = await allPages(admin, { after, limit: '4' });
+    // Every event's data has the shape the OpenAPI document gives its type.
+    for (const event of everything.items) LoggedEvent.parse(event);
     const ids = everything.items.map((e) => e.messageId);
     expect([...ids].sort().reverse()).toEqual(ids);
     expect(everything.items.filter((e) => e.type === 'disbursement.approved')).toHaveLength(7);
