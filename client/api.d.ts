@@ -5615,7 +5615,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
             };
             /** @description `validation_failed`: The request is not valid */
             400: {

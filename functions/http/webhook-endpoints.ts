@@ -49,7 +49,7 @@ export const handler = httpFunction('webhook-endpoints', [
   implement(contracts.testWebhookEndpoint, async ({ params, now }) => accepted(await sendTestEvent(params.endpointId, now))),
   implement(contracts.resendWebhookMessage, async ({ params, now }) => {
     await resendMessage(params.endpointId, params.messageId, now);
-    return { status: 202 };
+    return accepted({ messageId: params.messageId });
   }),
   implement(eventContracts.listEvents, async ({ query, principal }) => ok(await listEvents(query, principal))),
   implement(eventContracts.getEvent, async ({ params, principal }) => ok(await getEventFor(params.messageId, principal))),

@@ -156,5 +156,5 @@ export const resendWebhookMessage = defineContract({
   params: z.strictObject({ endpointId: idOf('webhookEndpoint'), messageId: idOf('message') }),
   body: z.strictObject({}),
   errors: ['invalid_state'],
-  responses: { 202: { description: 'Sent; the outcome is in the deliveries' } },
+  responses: { 202: { description: 'Sent; the outcome is in the deliveries', schema: MessageAccepted } },
 });

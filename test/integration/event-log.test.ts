@@ -161,7 +161,9 @@ describe('POST /v1/webhook-endpoints/{id}/messages/{messageId}/resend', () => {
     expect(accountIn(first!.json)).toBe(ACCOUNT_NUMBER);
     expect(accountIn(observed!.json)).not.toBe(ACCOUNT_NUMBER);
 
-    expect((await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} })).status).toBe(202);
+    const resent = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} });
+    expect(resent.status).toBe(202);
+    expect(resent.body).toEqual({ messageId: p.messageId });
     const sent = ofMessage(finance.receiver, p.messageId);
     expect(sent).toHaveLength(2);
     expect(sent[1]!.body).toBe(first!.body);
