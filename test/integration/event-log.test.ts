@@ -346,4 +346,33 @@ describe('GET /v1/events', () => {
     const otherQuery = await h.call('GET', '/v1/events', { ...admin, query: { type: 'payout.settled', after, limit: '3', cursor } });
     expect(otherQuery.status).toBe(400);
   });
+
+  it('takes in the events written before it existed (backfill in place, run twice: no change)', async () => {
+    const { backfillEventLog } = await import('#shared/data/event-log-backfill');
+    const { documents } = await import('#shared/data/clients');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { packEventData } = await import('#shared/data/event-body');
+    const { newId } = await import('#shared/ids');
+    const p = await approved(await h.fund({ allocations: { [COUNTY]: 1_000_000 } }));
+    const payout = await h.data.payouts.getPayout(p.payoutId);
+    const at = new Date();
+    const old = (eventType: string, status: string) => {
+      const messageId = newId('message', at.getTime());
+      return { messageId, item: { ...keys.event(messageId), type: 'event', messageId, eventType, subject: p.payoutId, timestamp: at.toISOString(), data: packEventData(payout), status, finishedAt: at.toISOString() } };
+    };
+    const settledBefore = old('payout.settled', 'delivered');
+    const failedInstruction = old('payout.requested', 'failed');
+    for (const e of [settledBefore, failedInstruction]) await documents.send(new PutCommand({ TableName: h.services.tableName, Item: e.item }));
+    const listed = async (caller: Call) => (await allPages(caller, { after: new Date(at.getTime() - 1).toISOString(), limit: '100' })).items.map((e) => e.messageId);
+    expect(await listed(admin)).not.toContain(settledBefore.messageId);
+
+    const first = await backfillEventLog();
+    expect(first.updated).toBeGreaterThanOrEqual(2);
+    expect(await listed(admin)).toEqual(expect.arrayContaining([settledBefore.messageId, failedInstruction.messageId]));
+    expect(await listed(asFinance)).toContain(settledBefore.messageId);
+    expect(await listed(otherFinance)).not.toContain(settledBefore.messageId);
+    expect((await getItem(keys.event(settledBefore.messageId)))!.expiresAt).toBe(Math.floor(at.getTime() / 1000) + 30 * 24 * 3600);
+    expect((await getItem(keys.event(failedInstruction.messageId)))!.expiresAt).toBeUndefined();
+    expect(await backfillEventLog()).toMatchObject({ updated: 0 });
+  });
 });
