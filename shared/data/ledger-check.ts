@@ -4,7 +4,7 @@
  * For every allocation it recomputes `reserved` and `paid` from what holds them:
  * - open payouts (`queued`, `sent`, `delivery_failed`) reserve their amount; settled ones are paid;
  * - approved disbursements without a payout yet reserve their amount (none should persist: the payout
- *   is created in the approval's own transaction);
+ *   is created in the approval's own transaction), and so do disbursements in their public notice;
  * - approved or processing batches reserve what their rows not yet expanded into payouts add up to;
  * - campaign subsidies still `reserved` hold their undrawn remainder;
  * and replays the allocation's ledger entries from zero: the replay must give the allocation exactly,
@@ -100,7 +100,8 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
         break;
       }
       case 'disbursement':
-        if (item.status === 'approved' && !item.payoutId) hold(item.fundId, item.countyCode, 'reserved', item.amount as number);
+        // In its public notice (公示) the money is reserved and no payout holds it yet.
+        if ((item.status === 'approved' && !item.payoutId) || item.status === 'in_notice') hold(item.fundId, item.countyCode, 'reserved', item.amount as number);
         break;
       case 'batch':
         if (RESERVING_BATCH.has(item.status as string)) batches.push(item);

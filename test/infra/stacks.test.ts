@@ -394,11 +394,11 @@ describe('api stack: least privilege', () => {
     for (const index of TABLE.indexes) expect(resources).toContain(`/index/${index.name}`);
   });
 
-  it('only producers may send to the delivery queue, and only batches and the sweeper to the expansion queue', () => {
-    const deliveryProducers = ['disbursements', 'batches', 'payouts', 'webhook-endpoints', 'campaigns', 'stations', 'webhook-delivery', 'batch-expander', 'outbox-sweeper'];
+  it('only producers may send to the delivery queue, and only batches, notices and the sweeper to the expansion queue', () => {
+    const deliveryProducers = ['disbursements', 'batches', 'payouts', 'webhook-endpoints', 'campaigns', 'stations', 'notices', 'webhook-delivery', 'batch-expander', 'outbox-sweeper'];
     for (const name of [...HTTP_FUNCTIONS, ...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
       expect(canDo(name, 'sqs:SendMessage', delivery()), `${name} → delivery`).toBe(deliveryProducers.includes(name));
-      expect(canDo(name, 'sqs:SendMessage', expansion()), `${name} → expansion`).toBe(['batches', 'outbox-sweeper'].includes(name));
+      expect(canDo(name, 'sqs:SendMessage', expansion()), `${name} → expansion`).toBe(['batches', 'notices', 'outbox-sweeper'].includes(name));
     }
   });
 
