@@ -403,6 +403,7 @@ async function openDisbursementNotice(
     disbursementChangeStep(d, now, { status: 'in_notice', approvals, notice: opening.notice, entry }, redecide),
     ...reservation,
     ...opening.steps,
+    ...opening.itemPuts,
     disbursementAudit(d, entry, actor, { noticeId: opening.notice.noticeId, endsAt: opening.notice.endsAt, approvers: approvals.map((a) => a.approver) }),
     statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'in_notice', d.amount), d.disbursementId),
   ];

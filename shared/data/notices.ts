@@ -23,6 +23,7 @@ import {
   decideObjection,
   decideResolution,
   itemAfterResolution,
+  itemAtNoticeEnd,
   maskName,
   MAX_OBJECTIONS_PER_ITEM,
   type NoticeItemStatus,
@@ -178,7 +179,10 @@ export function publicObjection(o: StoredObjection | Objection): Objection {
 
 export interface NoticeOpening {
   notice: { noticeId: string; startsAt: string; endsAt: string };
+  /** The notice head, its audit entry and `notice.opened`: in the approval's transaction. */
   steps: TxStep[];
+  /** One put per item: in the same transaction when few; a batch's are written ahead (see batches.ts). */
+  itemPuts: TxStep[];
   messageId: string;
 }
 
@@ -251,7 +255,8 @@ export async function noticeOpening(
         },
       },
     },
-    ...input.entries.map((e): TxStep => ({
+  ];
+  const itemPuts = input.entries.map((e): TxStep => ({
       item: {
         Put: {
           TableName: table,
@@ -270,7 +275,8 @@ export async function noticeOpening(
           },
         },
       },
-    })),
+    }));
+  steps.push(
     auditStep(noticeKey(noticeId).pk, {
       actor: actor.sub,
       action: 'notice.opened',
@@ -280,8 +286,8 @@ export async function noticeOpening(
       details: { fundId: notice.fundId, countyCode: notice.countyCode, source: input.source, items: notice.itemCount, endsAt },
     }),
     event.step,
-  ];
-  return { notice: { noticeId, startsAt, endsAt }, steps, messageId: event.messageId };
+  );
+  return { notice: { noticeId, startsAt, endsAt }, steps, itemPuts, messageId: event.messageId };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -310,7 +316,14 @@ function publicNotice(n: StoredNotice, items: StoredNoticeItem[]): PublicNotice 
     startsAt: n.startsAt,
     endsAt: n.endsAt,
     status: n.status,
-    items: items.map(({ itemRef, beneficiaryName, beneficiaryKind, amount, status }) => ({ itemRef, beneficiaryName, beneficiaryKind, amount, status })),
+    // A listed item of an ended notice is on its way to payment: the end writes the notice, not each item.
+    items: items.map(({ itemRef, beneficiaryName, beneficiaryKind, amount, status }) => ({
+      itemRef,
+      beneficiaryName,
+      beneficiaryKind,
+      amount,
+      status: itemAtNoticeEnd(status, n.status),
+    })),
   };
 }
 
@@ -366,12 +379,14 @@ export async function fileObjection(
     await transact([
       {
         item: {
-          ConditionCheck: {
+          // Moves the notice's version: a notice end that read the items before this objection decides again.
+          Update: {
             TableName: table,
             Key: noticeKey(noticeId),
+            UpdateExpression: 'SET version = version + :one, objections = if_not_exists(objections, :zero) + :one',
             ConditionExpression: '#status = :open',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':open': 'open' },
+            ExpressionAttributeValues: { ':open': 'open', ':one': 1, ':zero': 0 },
           },
         },
         onConditionFailed: () => invalidState('The notice has ended; objections are no longer accepted'),
@@ -615,7 +630,9 @@ export async function resolveObjection(
 /**
  * Closes a notice whose period is over: every listed item proceeds, held ones wait for their
  * objections, and the notice is `closed` with `notice.closed`, all in one transaction conditional on
- * the notice and each item being as read. A second run finds the notice closed and does nothing.
+ * the notice's version as read (every objection moves it, so one that lands meanwhile makes the end
+ * decide again). Items are not written one by one (a batch's notice has thousands): a listed item
+ * of a closed notice reads as `proceeding`. A second run finds the notice closed and does nothing.
  */
 export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
   const result = await retryOnConflict(async () => {
@@ -647,9 +664,6 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
         },
         onConditionFailed: () => new TransactionConflict(),
       },
-      // Every item as read: an objection that lands meanwhile makes the end decide again.
-      ...proceeding.map((i) => itemMoveStep(i, 'proceeding')),
-      ...held.map((i) => itemMoveStep(i, 'objected')),
       auditStep(noticeKey(noticeId).pk, {
         actor: SYSTEM_ACTOR,
         action: 'notice.closed',

@@ -80,7 +80,7 @@ export function itemAfterResolution(
   return noticeClosed ? 'proceeding' : 'listed';
 }
 
-/** When the notice ends: an item without an open objection proceeds; a held one waits for its resolution. */
-export function itemAtNoticeEnd(status: NoticeItemStatus): NoticeItemStatus {
-  return status === 'listed' ? 'proceeding' : status;
+/** Once the notice has ended, an item without an open objection proceeds; a held one waits for its resolution. */
+export function itemAtNoticeEnd(status: NoticeItemStatus, notice: NoticeStatus): NoticeItemStatus {
+  return status === 'listed' && notice === 'closed' ? 'proceeding' : status;
 }
