@@ -1385,7 +1385,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        BatchStatus: "pending_approval" | "approved" | "processing" | "completed" | "rejected" | "cancelled";
+        BatchStatus: "pending_approval" | "in_notice" | "approved" | "processing" | "completed" | "rejected" | "cancelled";
         Beneficiary: {
             account: {
                 accountName: string;

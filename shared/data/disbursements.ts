@@ -47,7 +47,7 @@ import { keys } from './keys.ts';
 import { payoutPutStep } from './payouts.ts';
 import { getItem, queryPage, requireItem, type Page } from './query.ts';
 import { stationActiveStep } from './stations.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
 
 interface StoredDisbursement extends Disbursement {
   version: number;
@@ -425,7 +425,8 @@ async function openDisbursementNotice(
 registerNoticeSubject('disbursement', {
   async proceed(notice, _items, actorSub, now) {
     const d = await readDisbursement(notice.source.id);
-    if (d.status !== 'in_notice') throw new Error(`notice invariant: disbursement ${d.disbursementId} is ${d.status} while its notice proceeds`);
+    // Another run of the notice's end got there first: read the notice again (it is closed now).
+    if (d.status !== 'in_notice') throw new TransactionConflict();
     const at = now.toISOString();
     const payoutId = newId('payout', now.getTime());
     const entry: HistoryEntry = { at, actor: actorSub, action: 'notice_ended', fromStatus: 'in_notice', toStatus: 'approved' };

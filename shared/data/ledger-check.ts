@@ -5,7 +5,8 @@
  * - open payouts (`queued`, `sent`, `delivery_failed`) reserve their amount; settled ones are paid;
  * - approved disbursements without a payout yet reserve their amount (none should persist: the payout
  *   is created in the approval's own transaction), and so do disbursements in their public notice;
- * - approved or processing batches reserve what their rows not yet expanded into payouts add up to;
+ * - batches in notice, approved or processing reserve what their rows not yet expanded into payouts add up to
+ *   (less the rows an upheld objection withdrew and released);
  * - campaign subsidies still `reserved` hold their undrawn remainder;
  * and replays the allocation's ledger entries from zero: the replay must give the allocation exactly,
  * each entry's `balance` must be the replay right after it, and `seq` must count the entries.
@@ -34,7 +35,7 @@ export interface LedgerCheckResult {
 }
 
 const OPEN_PAYOUT = new Set(['queued', 'sent', 'delivery_failed']);
-const RESERVING_BATCH = new Set(['approved', 'processing']);
+const RESERVING_BATCH = new Set(['in_notice', 'approved', 'processing']);
 const TYPES = ['fund', 'allocation', 'payout', 'disbursement', 'batch', 'campaign', 'ledger-entry'];
 const SEGMENTS = 4;
 
@@ -126,7 +127,11 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
     }
   });
   // A batch's reservation covers its rows until each becomes a payout (which then holds its own amount).
-  for (const b of batches) hold(b.fundId, b.countyCode, 'reserved', (b.totalAmount as number) - (batchPayouts.get(b.batchId as string) ?? 0));
+  // Rows an upheld objection withdrew were released (`withdrawnAmount`); a completed batch holds nothing.
+  for (const b of batches) {
+    const withdrawn = (b.withdrawnAmount as number | undefined) ?? 0;
+    hold(b.fundId, b.countyCode, 'reserved', (b.totalAmount as number) - withdrawn - (batchPayouts.get(b.batchId as string) ?? 0));
+  }
 
   const differences: LedgerDifference[] = [];
   const differ = (fundId: string, countyCode: string | null, what: string, want: number | string, have: number | string) => {

@@ -483,7 +483,7 @@ export interface NoticeSubject {
   /** Steps that make the item proceed to its payout; the returned messages are queued after commit. */
   proceed(notice: StoredNotice, items: StoredNoticeItem[], actor: string, now: Date): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
   /** Steps that withdraw the item and release its reservation. */
-  withdraw(notice: StoredNotice, item: StoredNoticeItem, reason: string, actor: string, now: Date): Promise<{ steps: TxStep[]; messageIds: string[] }>;
+  withdraw(notice: StoredNotice, item: StoredNoticeItem, reason: string, actor: string, now: Date): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
   /** Steps the notice's end adds besides proceeding items (a batch moves to `approved`). */
   close?(notice: StoredNotice, proceeding: StoredNoticeItem[], held: StoredNoticeItem[], now: Date): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
 }
@@ -609,6 +609,7 @@ export async function resolveObjection(
       const withdrawal = await subjectOf(notice).withdraw(notice, item, input.note, actor.sub, now);
       steps.push(...withdrawal.steps);
       messageIds.push(...withdrawal.messageIds);
+      after = withdrawal.after;
     } else if (to === 'proceeding' && item.status !== 'proceeding') {
       const proceeding = await subjectOf(notice).proceed(notice, [{ ...item, status: 'proceeding' }], SYSTEM_ACTOR, now);
       steps.push(...proceeding.steps);

@@ -34,6 +34,7 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     campaigns: ((await import('#functions/http/campaigns')) as unknown as { handler: Handler }).handler,
     'webhook-endpoints': ((await import('#functions/http/webhook-endpoints')) as unknown as { handler: Handler }).handler,
     notices: ((await import('#functions/http/notices')) as unknown as { handler: Handler }).handler,
+    batches: ((await import('#functions/http/batches')) as unknown as { handler: Handler }).handler,
   };
   const funds = await import('#shared/data/funds');
   const stats = await import('#shared/data/county-stats');

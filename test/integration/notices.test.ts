@@ -209,3 +209,88 @@ describe('public routes refuse junk and write nothing', () => {
     expect(over.status).toBe(409);
   }, 60_000);
 });
+
+describe('batch notice: one notice, rows held and withdrawn one by one', () => {
+  const row = (kind: string, name: string, amount: number, n: number) => ({
+    amount,
+    beneficiary: {
+      kind,
+      name,
+      ...(kind === 'station' ? {} : {}),
+      account: { bankName: 'ABC', accountName: name, accountNumber: `62220000${String(n).padStart(8, '0')}` },
+    },
+  });
+
+  it('posts farmer and cooperative rows; upheld row released, held row proceeds when dismissed; every other row pays once', async () => {
+    const fundId = await h.fund({ allocations: { '500241': 10_000_000 }, noticePeriod: 'PT3S' });
+    const items = [row('farmer', '王一', 1_000, 1), row('farmer', '王二', 2_000, 2), row('cooperative', '红星合作社', 3_000, 3), row('county', 'Shizhu county', 4_000, 4), row('farmer', '王五', 5_000, 5)];
+    const created = await h.call('POST', '/v1/disbursement-batches', { body: { fundId, countyCode: '500241', purpose: 'produce-subsidy', items } });
+    expect(created.status).toBe(201);
+    const batchId = created.body.batchId as string;
+    const approved = await h.call('POST', `/v1/disbursement-batches/${batchId}/approve`, { ...asApprover('approver-1'), body: {} });
+    expect(approved.status).toBe(200);
+    expect(approved.body.status).toBe('in_notice');
+    const noticeId = approved.body.notice.noticeId as string;
+    expect(await h.data.funds.findAllocation(fundId, '500241')).toMatchObject({ reserved: 15_000 });
+    await ledgerClean();
+
+    const posted = await h.call('GET', `/public/notices/${noticeId}`, PUBLIC);
+    expect(posted.body.items.map((i: { beneficiaryName: string }) => i.beneficiaryName)).toEqual(['王*', '王*', '红****', '王*']);
+    expect(posted.text).not.toContain('Shizhu county');
+
+    const object = (ref: string, reason: string) => h.call('POST', `/public/notices/${noticeId}/objections`, { ...PUBLIC, body: { itemRef: ref, reason } });
+    const upheldObjection = await object(`${batchId}-0`, '王一已于去年迁出本村。');
+    const heldObjection = await object(`${batchId}-1`, '王二家庭收入需要核实。');
+    expect(upheldObjection.status).toBe(202);
+    expect(heldObjection.status).toBe(202);
+    const upheld = await h.call('POST', `/v1/objections/${upheldObjection.body.objectionId}/resolve`, { ...asAdmin(), body: { outcome: 'upheld', note: 'Moved away: confirmed' } });
+    expect(upheld.status).toBe(200);
+    expect(await h.data.funds.findAllocation(fundId, '500241')).toMatchObject({ reserved: 14_000 });
+    await ledgerClean();
+
+    await endOfNotice(approved.body.notice.endsAt);
+    const batches = await import('#shared/data/batches');
+    await batches.expandBatch(batchId);
+    await batches.expandBatch(batchId); // a duplicate job creates nothing twice
+    const payouts = await h.call('GET', `/v1/disbursement-batches/${batchId}/payouts`, asAdmin());
+    expect(payouts.body.items.map((p: { amount: number }) => p.amount).sort((a: number, b: number) => a - b)).toEqual([3_000, 4_000, 5_000]);
+    const closed = await h.call('GET', `/public/notices/${noticeId}`, PUBLIC);
+    expect(closed.body.items.map((i: { status: string }) => i.status)).toEqual(['withdrawn', 'objected', 'proceeding', 'proceeding']);
+    await ledgerClean();
+
+    const dismissed = await h.call('POST', `/v1/objections/${heldObjection.body.objectionId}/resolve`, { ...asAdmin(), body: { outcome: 'dismissed', note: 'Income verified' } });
+    expect(dismissed.status).toBe(200);
+    const all = await h.call('GET', `/v1/disbursement-batches/${batchId}/payouts`, asAdmin());
+    expect(all.body.items).toHaveLength(4);
+    await ledgerClean();
+    for (const p of all.body.items) {
+      const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: `BR-${p.payoutId}` } });
+      expect(settled.status).toBe(200);
+    }
+    const done = await h.call('GET', `/v1/disbursement-batches/${batchId}`, asAdmin());
+    expect(done.body.status).toBe('completed');
+    expect(await h.data.funds.findAllocation(fundId, '500241')).toMatchObject({ reserved: 0, paid: 14_000, available: 10_000_000 - 14_000 });
+    const paid = await h.call('GET', `/public/notices/${noticeId}`, PUBLIC);
+    expect(paid.body.items.map((i: { status: string }) => i.status)).toEqual(['withdrawn', 'paid', 'paid', 'paid']);
+    await ledgerClean();
+  }, 60_000);
+
+  it('a notice end that dies after its commit, or runs twice at once, still gives every clean item exactly one payout', async () => {
+    const fundId = await h.fund({ allocations: { '500241': 1_000_000 }, noticePeriod: 'PT2S' });
+    const ds = await Promise.all(['甲', '乙', '丙'].map((n, i) => approvedIntoNotice(fundId, `${n}某`, 1_000 * (i + 1))));
+    const endsAt = ds.map((d) => d.notice.endsAt).sort().at(-1)!;
+    await sleep(Math.max(0, Date.parse(endsAt) - Date.now()) + 50);
+    // Two sweepers at once (an overlapping schedule, a restart): each notice closes once.
+    const now = new Date();
+    const results = await Promise.all(ds.flatMap((d) => [notices.endNotice(d.notice.noticeId, now), notices.endNotice(d.notice.noticeId, now)]));
+    expect(results.filter(Boolean)).toHaveLength(3);
+    await notices.noticeEndSource.sweep(new Date());
+    for (const d of ds) {
+      const after = await h.call('GET', `/v1/disbursements/${d.disbursementId}`, asAdmin());
+      expect(after.body.status).toBe('approved');
+      const list = await h.call('GET', `/v1/payouts?status=queued`, asAdmin());
+      expect(list.body.items.filter((p: { disbursementId: string }) => p.disbursementId === d.disbursementId)).toHaveLength(1);
+    }
+    await ledgerClean();
+  }, 30_000);
+});
