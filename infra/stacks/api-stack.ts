@@ -173,12 +173,13 @@ export class ApiStack extends Stack {
       ],
     });
     const httpRoutes = new HttpRoutes(this, 'Routes', { api: this.api, functions: http, authorizer });
-    // Routes without a token (the public notice board) get their own, tighter throttles.
+    // Routes without a token (the public notice board) get their own, tighter throttles. RouteSettings is a
+    // JSON map to CloudFormation, so its keys are spelt as CloudFormation spells them.
     const stage = this.stage.node.defaultChild as CfnStage;
     stage.routeSettings = Object.fromEntries(
       routes
         .filter((r) => r.throttle)
-        .map((r) => [routeKey(r), { throttlingRateLimit: r.throttle!.rateLimit, throttlingBurstLimit: r.throttle!.burstLimit }]),
+        .map((r) => [routeKey(r), { ThrottlingRateLimit: r.throttle!.rateLimit, ThrottlingBurstLimit: r.throttle!.burstLimit }]),
     );
     stage.node.addDependency(httpRoutes);
 

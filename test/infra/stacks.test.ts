@@ -449,3 +449,21 @@ describe('api stack: least privilege', () => {
     });
   });
 });
+
+describe('api stack: the public notice routes', () => {
+  it('take no authorizer and have their own, tighter throttle (objections lowest)', () => {
+    const resources = s.apiTemplate.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage')!;
+    const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    const stageLimit = stage.Properties.DefaultRouteSettings.ThrottlingRateLimit as number;
+    for (const route of routes.filter((r) => r.path.startsWith('/public/') || r.path.startsWith('/notices'))) {
+      expect(route.roles, routeKey(route)).toBe('public');
+      const setting = settings[routeKey(route)];
+      expect(setting, routeKey(route)).toBeDefined();
+      expect(setting!.ThrottlingRateLimit).toBeLessThan(stageLimit);
+      const apiRoute = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey(route))!;
+      expect(apiRoute.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    }
+    expect(settings['POST /public/notices/{noticeId}/objections']!.ThrottlingRateLimit).toBeLessThan(settings['GET /public/notices/{noticeId}']!.ThrottlingRateLimit);
+  });
+});
