@@ -798,6 +798,23 @@ async function openBatchNotice(
   return { ...b, status: 'in_notice', approvals, notice: opening.notice, updatedAt: at, version: b.version + 1, messageIds: [opening.messageId] };
 }
 
+/** Moves one row between the head's row sets (DynamoDB number sets), conditional on where it is now. */
+function rowSetStep(batchId: string, row: number, now: Date, update: string, condition: string, values: Record<string, unknown> = {}): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(batchId),
+        UpdateExpression: `${update} SET updatedAt = :at`,
+        ConditionExpression: condition,
+        ...(condition.includes('#status') ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+        ExpressionAttributeValues: { ':row': new Set([row]), ':n': row, ':at': now.toISOString(), ...values },
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
 function rowOf(item: { row?: number; itemRef: string }): number {
   if (item.row === undefined) throw new Error(`notice item ${item.itemRef} names no batch row`);
   return item.row;
@@ -837,18 +854,7 @@ registerNoticeSubject('batch', {
     const event = eventStep('payout.requested', payout.payoutId, payout, now, { payer: b.payer });
     return {
       steps: [
-        {
-          item: {
-            Update: {
-              TableName: config().TABLE_NAME,
-              Key: keys.batch(b.batchId),
-              UpdateExpression: 'DELETE heldRows :row ADD lateRows :row SET updatedAt = :at',
-              ConditionExpression: 'contains(heldRows, :n)',
-              ExpressionAttributeValues: { ':row': new Set([row]), ':n': row, ':at': now.toISOString() },
-            },
-          },
-          onConditionFailed: () => new TransactionConflict(),
-        },
+        rowSetStep(b.batchId, row, now, 'DELETE heldRows :row ADD lateRows :row', 'contains(heldRows, :n)'),
         counterStep(b.batchId, row % COUNTER_SHARDS, { queued: 1 }),
         payoutPutStep(payout, event.messageId, { payer: b.payer, noticeItem: { noticeId: notice.noticeId, itemRef: batchItemRef(b.batchId, row) } }),
         event.step,
@@ -863,27 +869,14 @@ registerNoticeSubject('batch', {
     if (!['in_notice', 'approved', 'processing'].includes(b.status)) throw invalidState(`The batch is ${b.status}`);
     return {
       steps: [
-        {
-          item: {
-            Update: {
-              TableName: config().TABLE_NAME,
-              Key: keys.batch(b.batchId),
-              UpdateExpression: 'ADD withdrawnRows :row, withdrawnAmount :amount DELETE heldRows :row SET updatedAt = :at',
-              ConditionExpression: '(attribute_not_exists(withdrawnRows) OR NOT contains(withdrawnRows, :n)) AND #status IN (:in_notice, :approved, :processing)',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: {
-                ':row': new Set([row]),
-                ':n': row,
-                ':amount': item.amount,
-                ':at': now.toISOString(),
-                ':in_notice': 'in_notice',
-                ':approved': 'approved',
-                ':processing': 'processing',
-              },
-            },
-          },
-          onConditionFailed: () => new TransactionConflict(),
-        },
+        rowSetStep(
+          b.batchId,
+          row,
+          now,
+          'ADD withdrawnRows :row, withdrawnAmount :amount DELETE heldRows :row',
+          '(attribute_not_exists(withdrawnRows) OR NOT contains(withdrawnRows, :n)) AND #status IN (:in_notice, :approved, :processing)',
+          { ':amount': item.amount, ':in_notice': 'in_notice', ':approved': 'approved', ':processing': 'processing' },
+        ),
         ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'release', item.amount, { batchId: b.batchId }, actorSub, now),
         batchAudit(b, 'row_withdrawn', { sub: actorSub }, now, { from: b.status, to: b.status, reason, details: { row, amount: item.amount } }),
       ],
