@@ -55,7 +55,8 @@ import { ledgerMoveSteps, requirePosition } from './ledger.ts';
 import { keys } from './keys.ts';
 import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, StoreThrottled, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
+import { retrying, type RetryPolicy } from '../retry.ts';
 import { getItem, readByKeys, requireItem, type Page } from './query.ts';
 import { readStationsVersion, stationsUnchangedStep } from './stations.ts';
 
@@ -726,6 +727,8 @@ async function finishExpansion(b: StoredBatch, now: Date): Promise<void> {
 
 // ---- public notice (公示) ----------------------------------------------------------------------
 
+const UNPROCESSED_ITEMS_RETRY: RetryPolicy = { attempts: 8, baseMs: 20, maxMs: 1_000 };
+
 /** A batch row's reference on its notice. */
 export const batchItemRef = (batchId: string, row: number) => `${batchId}-${row}`;
 
@@ -742,12 +745,12 @@ async function stageNoticeItems(puts: TxStep[], remove: boolean): Promise<void> 
   });
   for (let i = 0; i < requests.length; i += 25) {
     let pending = requests.slice(i, i + 25);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= 8) throw new Error('notice items could not be written (throttled)');
+    // Items DynamoDB hands back unwritten (throttling) are sent again, a bounded number of times.
+    await retrying(UNPROCESSED_ITEMS_RETRY, (error) => error instanceof StoreThrottled, async () => {
       const result = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
       pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
-      if (pending.length) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-    }
+      if (pending.length > 0) throw new StoreThrottled();
+    });
   }
 }
 
