@@ -15,7 +15,7 @@ export const handler = httpFunction('notices', [
   implement(contracts.getPublicNotice, async ({ params }) => ok(await getPublicNotice(params.noticeId))),
   implement(contracts.fileObjection, async ({ params, body, now }) => accepted(await fileObjection(params.noticeId, body, now))),
   implement(contracts.listNoticePages, async ({ query }) => {
-    const page = await listPublicNotices({ countyCode: query.countyCode, cursor: query.cursor, limit: 25 });
+    const page = await listPublicNotices({ countyCode: query.countyCode, cursor: query.cursor, limit: 25, withItems: false });
     return html(200, renderNoticeListPage(page.items, query.countyCode, page.nextCursor));
   }),
   implement(contracts.getNoticePage, async ({ params }) => html(200, renderNoticePage(await getPublicNotice(params.noticeId)))),

@@ -338,7 +338,9 @@ export async function listPublicNotices(filter: {
   status?: NoticeStatus;
   limit: number;
   cursor?: string;
-}): Promise<Page<PublicNotice>> {
+  /** false: the notices without their items (`items` empty, `itemCount` says how many), one read per page. */
+  withItems?: boolean;
+}): Promise<Page<PublicNotice & { itemCount: number }>> {
   const byCounty = filter.countyCode !== undefined;
   const page = await queryPage({
     index: byCounty ? 'gsi3' : 'gsi1',
@@ -351,7 +353,13 @@ export async function listPublicNotices(filter: {
     cursor: filter.cursor,
     scope: `notices|${filter.countyCode ?? ''}|${filter.status ?? ''}`,
   });
-  const items = await Promise.all(page.items.map(async (i) => { const n = toNotice(i); return publicNotice(n, await readNoticeItems(n.noticeId)); }));
+  const items = await Promise.all(
+    page.items.map(async (i) => {
+      const n = toNotice(i);
+      return { ...publicNotice(n, filter.withItems === false ? [] : await readNoticeItems(n.noticeId)), itemCount: n.itemCount };
+    }),
+  );
+  if (filter.withItems !== false) for (const item of items) delete (item as Partial<typeof item>).itemCount;
   return { items, nextCursor: page.nextCursor };
 }
 

@@ -89,12 +89,12 @@ export function renderNoticePage(notice: PublicNotice): string {
   );
 }
 
-export function renderNoticeListPage(notices: PublicNotice[], countyCode: string | undefined, nextCursor: string | null): string {
+export function renderNoticeListPage(notices: (PublicNotice & { itemCount: number })[], countyCode: string | undefined, nextCursor: string | null): string {
   const items = notices
     .map(
       (n) =>
         `<li><a href="/notices/${escapeHtml(n.noticeId)}">${escapeHtml(n.countyName)} · ${escapeHtml(n.fundName)}</a> — ` +
-        `${escapeHtml(NOTICE_STATUS[n.status] ?? n.status)}, ${day(n.startsAt)} – ${day(n.endsAt)}, ${n.items.length}</li>`,
+        `${escapeHtml(NOTICE_STATUS[n.status] ?? n.status)}, ${day(n.startsAt)} – ${day(n.endsAt)}, ${n.itemCount}</li>`,
     )
     .join('');
   const more = nextCursor

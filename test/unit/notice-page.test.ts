@@ -56,7 +56,7 @@ describe('the public notice page', () => {
   });
 
   it('lists notices with a link each and a next page', () => {
-    const html = renderNoticeListPage([notice()], '522727', 'abc&def');
+    const html = renderNoticeListPage([{ ...notice(), itemCount: 1 }], '522727', 'abc&def');
     expect(html).toContain('href="/notices/ntc_01M8MB7QKGZ7EXTNFH95G3P5TD"');
     expect(html).toContain('cursor=abc%26def');
     expect(renderNoticeListPage([], undefined, null)).toContain('No notices');
