@@ -24,46 +24,35 @@ export const SubsidyReleased = z
 
 export const WebhookTest = z.object({ endpointId: idOf('webhookEndpoint') }).meta({ id: 'WebhookTest' });
 
-/**
- * Public notice events, from the contract's notice and objection shapes (personal data masked as in the
- * public notice: first character of a name, no account, phone or ID; an objection's contact masked).
- */
-export const NoticeEventData = z
+/** The notice events (shared/data/notices.ts): the notice's facts, no personal data. */
+const NoticeSource = z.object({ kind: z.enum(['disbursement', 'batch']), id: z.string() });
+
+export const NoticeOpened = z
   .object({
-    noticeId: z.string(),
+    noticeId: idOf('notice'),
     countyCode: CountyCode,
-    countyName: z.string(),
-    fundName: z.string(),
-    purpose: z.string(),
+    fundId: idOf('fund'),
     startsAt: Timestamp,
     endsAt: Timestamp,
-    status: z.enum(['open', 'closed']),
-    items: z.array(
-      z.object({
-        itemRef: z.string(),
-        beneficiaryName: z.string(),
-        beneficiaryKind: z.string(),
-        amount: Total,
-        status: z.enum(['listed', 'objected', 'withdrawn', 'proceeding', 'paid']),
-      }),
-    ),
+    itemCount: z.number().int().min(1),
+    source: NoticeSource,
   })
-  .meta({ id: 'NoticeEventData' });
+  .meta({ id: 'NoticeOpened' });
 
-export const ObjectionEventData = z
+export const NoticeClosed = z
   .object({
-    objectionId: z.string(),
-    noticeId: z.string(),
-    itemRef: z.string(),
-    reason: z.string(),
-    contact: z.string().nullable(),
-    status: z.enum(['open', 'upheld', 'dismissed']),
-    resolvedBy: z.string().nullable(),
-    resolvedAt: Timestamp.nullable(),
-    note: z.string().nullable(),
-    createdAt: Timestamp,
+    noticeId: idOf('notice'),
+    countyCode: CountyCode,
+    fundId: idOf('fund'),
+    proceeding: z.number().int().min(0),
+    held: z.number().int().min(0),
+    withdrawn: z.number().int().min(0),
   })
-  .meta({ id: 'ObjectionEventData' });
+  .meta({ id: 'NoticeClosed' });
+
+export const ObjectionReceived = z
+  .object({ objectionId: idOf('objection'), noticeId: idOf('notice'), itemRef: z.string(), countyCode: CountyCode })
+  .meta({ id: 'ObjectionReceived', description: 'No reason or contact: those stay with the objection.' });
 
 /** What `data` holds for each event type (a payment instruction's account is masked except to the paying system). */
 export const EVENT_DATA: Record<EventType, z.ZodType> = {
@@ -77,9 +66,9 @@ export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'campaign.subsidy_released': SubsidyReleased,
   'station.activated': Station,
   'station.suspended': Station,
-  'notice.opened': NoticeEventData,
-  'notice.closed': NoticeEventData,
-  'objection.received': ObjectionEventData,
+  'notice.opened': NoticeOpened,
+  'notice.closed': NoticeClosed,
+  'objection.received': ObjectionReceived,
   'webhook.test': WebhookTest,
 };
 

@@ -375,4 +375,28 @@ describe('GET /v1/events', () => {
     expect((await getItem(keys.event(failedInstruction.messageId)))!.expiresAt).toBeUndefined();
     expect(await backfillEventLog()).toMatchObject({ updated: 0 });
   });
+
+  it("types the public notice's events as the OpenAPI document says", async () => {
+    const notices = await import('#shared/data/notices');
+    const created = await h.data.funds.createFund(
+      { name: 'Notice fund', financeSystem: FINANCE_SYSTEM, noticePeriod: 'P1D', totalBudget: 1_000_000_000_00, dualApprovalThreshold: 100_000_000 },
+      ACTOR,
+      new Date(),
+    );
+    await h.data.funds.setAllocation(created.fundId, COUNTY, 10_000_000, ACTOR, new Date());
+    const d = await h.call('POST', '/v1/disbursements', { ...asRequester(), idempotencyKey: `n-${Math.random()}`, body: disbursementBody(created.fundId, 5_000) });
+    const inNotice = await h.call('POST', `/v1/disbursements/${d.body.disbursementId}/approve`, { ...asApprover('checker-1'), body: {} });
+    expect(inNotice.body.status).toBe('in_notice');
+    const noticeId = inNotice.body.notice.noticeId as string;
+    const itemRef = (await notices.getPublicNotice(noticeId)).items[0]!.itemRef;
+    await notices.fileObjection(noticeId, { itemRef, reason: 'This cooperative was paid twice last year', contact: '13812345678' }, new Date());
+    expect(await notices.endNotice(noticeId, new Date(Date.now() + 2 * 86_400_000))).toBe(true);
+    for (const type of ['notice.opened', 'notice.closed', 'objection.received']) {
+      const page = await h.call('GET', '/v1/events', { ...admin, query: { type, limit: '100' } });
+      const mine = page.body.items.filter((e: { data: { noticeId: string } }) => e.data.noticeId === noticeId);
+      expect(mine, type).toHaveLength(1);
+      LoggedEvent.parse(mine[0]);
+      expect(JSON.stringify(mine[0])).not.toContain('13812345678');
+    }
+  });
 });
