@@ -2,8 +2,8 @@
  * A reference webhook receiver for a finance system: copy it and replace `pay()` with your bank call.
  *
  *   npm run --silent token -- --scope finance-system --sub ledger-bot   # a token for the settlement call
- *   tsx scripts/finance-receiver.ts --port 4000 --secret whsec_… --api-url http://localhost:3000 --token eyJ…
- *   (or FINANCE_RECEIVER_PORT, WEBHOOK_SECRET, API_URL, FINANCE_TOKEN; register http://localhost:4000/webhooks
+ *   WEBHOOK_SECRET=whsec_… FINANCE_TOKEN=eyJ… tsx scripts/finance-receiver.ts --port 4000 --api-url http://localhost:3000
+ *   (secrets from the environment or --secret-file / --token-file, never argv; register http://localhost:4000/webhooks
  *   with `POST /v1/webhook-endpoints` and events ["payout.requested"])
  *   Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 could not listen, 2 usage.
  *
@@ -11,8 +11,10 @@
  * - verify every request with the endpoint secret using the `standardwebhooks` library (a bad, missing
  *   or older-than-5-minutes signature → 401; during a rotation either secret verifies);
  * - dedupe on `webhook-id`: a retry or a redelivery of a message already taken is acknowledged, never paid twice;
- * - answer 2xx at once and do the slow part (paying, reporting the settlement) afterwards: the sender
- *   waits at most 15 s and would retry a slow answer;
+ * - write the instruction to a journal (fsync'd) BEFORE answering 2xx, then answer at once and do the slow
+ *   part (paying, reporting the settlement) afterwards: the sender waits at most 15 s and would retry a slow
+ *   answer; after a crash the journal is replayed: nothing acknowledged is lost, nothing paid is paid again
+ *   (the bank call is keyed by the payout id, as a bank's end-to-end reference);
  * - report the outcome with `POST /v1/payouts/{id}/settlement`, with an Idempotency-Key so a retried
  *   report is applied once;
  * - never log the full account number.
@@ -21,8 +23,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { fail, parseCommandLine, usage } from './lib/cli.ts';
+import { Journal } from './lib/journal.ts';
+import { readFileSync } from 'node:fs';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SETTLEMENT_TRIES = 5;
@@ -52,7 +57,18 @@ export interface FinanceReceiverOptions {
   /** The bank transfer. The default "pays" at once and makes up a bank reference. */
   pay?: (payout: PayoutMessage) => Promise<PaymentResult>;
   log?: (line: string) => void;
+  /**
+   * A file that keeps every instruction taken, before it is acknowledged, and each step after it:
+   * after a crash the receiver neither loses an instruction nor pays one twice (see `resume`).
+   */
+  journalPath?: string;
 }
+
+/** What the journal records: an instruction taken, its payment, its settlement reported. */
+export type JournalRecord =
+  | { kind: 'received'; messageId: string; payout: PayoutMessage; at: string }
+  | { kind: 'paid'; payoutId: string; result: PaymentResult; at: string }
+  | { kind: 'settled'; payoutId: string; at: string };
 
 export interface FinanceReceiver {
   /** The node:http request listener. */
@@ -63,6 +79,8 @@ export interface FinanceReceiver {
   settled: ReadonlyMap<string, PaymentResult>;
   /** Resolves when no payment or report is in progress. */
   idle(): Promise<void>;
+  /** Finishes what the journal holds unfinished: received but not paid → pay; paid but not reported → report. */
+  resume(): Promise<void>;
 }
 
 /** `6228480012345678901` → `****8901`. */
@@ -78,6 +96,25 @@ export function formatYuan(fen: number): string {
 async function defaultPay(): Promise<PaymentResult> {
   const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
   return { outcome: 'succeeded', bankReference: `FIN-${day}-${randomBytes(5).toString('hex').toUpperCase()}` };
+}
+
+/**
+ * The stand-in bank: a transfer is keyed by the payout id (as a real bank's end-to-end reference),
+ * so asking again for a transfer it already made returns that transfer instead of paying twice. Its
+ * own journal is the bank's statement: one line per transfer actually made.
+ */
+export function journaledBank(path: string): (payout: PayoutMessage) => Promise<PaymentResult> {
+  const made = new Map<string, PaymentResult>();
+  for (const r of Journal.read<{ payoutId: string; result: PaymentResult }>(path)) made.set(r.payoutId, r.result);
+  const statement = new Journal<{ payoutId: string; amount: number; result: PaymentResult; at: string }>(path);
+  return async (payout) => {
+    const earlier = made.get(payout.payoutId);
+    if (earlier) return earlier;
+    const result = await defaultPay();
+    statement.append({ payoutId: payout.payoutId, amount: payout.amount, result, at: new Date().toISOString() });
+    made.set(payout.payoutId, result);
+    return result;
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<string | undefined> {
@@ -121,6 +158,19 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
   const seen = new Set<string>();
   const settled = new Map<string, PaymentResult>();
   const inFlight = new Set<Promise<void>>();
+  const journal = options.journalPath ? new Journal<JournalRecord>(options.journalPath) : undefined;
+  const record = (r: JournalRecord) => journal?.append(r);
+  // What an earlier run took, paid and reported: replayed so that a restart carries on where it stopped.
+  const taken = new Map<string, PayoutMessage>();
+  const paid = new Map<string, PaymentResult>();
+  const reported = new Set<string>();
+  for (const r of options.journalPath ? Journal.read<JournalRecord>(options.journalPath) : []) {
+    if (r.kind === 'received') {
+      seen.add(r.messageId);
+      taken.set(r.payout.payoutId, r.payout);
+    } else if (r.kind === 'paid') paid.set(r.payoutId, r.result);
+    else reported.add(r.payoutId);
+  }
 
   const token = async () => (typeof options.token === 'string' ? options.token : options.token());
 
@@ -146,6 +196,8 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
         await response.body?.cancel();
         if (response.ok) {
           settled.set(payoutId, result);
+          record({ kind: 'settled', payoutId, at: new Date().toISOString() });
+          reported.add(payoutId);
           log(`settlement reported payout=${payoutId} outcome=${result.outcome}`);
           return;
         }
@@ -167,8 +219,19 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
       `paying payout=${payout.payoutId} ${formatYuan(payout.amount)} ${payout.currency} to ${payout.beneficiary.name} ` +
         `${payout.beneficiary.account.bankName} ${maskAccount(payout.beneficiary.account.accountNumber)}`,
     );
-    const result = await pay(payout);
+    // Paid before (a restart after the bank call): report that payment, never pay again.
+    let result = paid.get(payout.payoutId);
+    if (!result) {
+      result = await pay(payout);
+      record({ kind: 'paid', payoutId: payout.payoutId, result, at: new Date().toISOString() });
+      paid.set(payout.payoutId, result);
+    }
     await reportSettlement(payout.payoutId, result);
+  }
+
+  function track(work: Promise<void>, what: string): void {
+    const tracked = work.catch((error: Error) => log(`payout handling failed ${what}: ${error.name}`)).finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
@@ -182,14 +245,17 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
       if (!message) return reply(res, 401, { error: 'invalid signature' });
       const messageId = headers['webhook-id']!;
       if (seen.has(messageId)) return reply(res, 200, { duplicate: true });
+      const payout = message.type === 'payout.requested' ? (message.data as unknown as PayoutMessage) : undefined;
+      // On disk before the acknowledgement: once the sender hears 2xx, a crash cannot lose the instruction.
+      if (payout) {
+        record({ kind: 'received', messageId, payout, at: new Date().toISOString() });
+        taken.set(payout.payoutId, payout);
+      }
       seen.add(messageId);
       // Acknowledge first; the sender must not wait for the bank.
       reply(res, 202, { accepted: true });
-      if (message.type === 'payout.requested') {
-        const work = handlePayout(message.data as unknown as PayoutMessage)
-          .catch((error: Error) => log(`payout handling failed message=${messageId}: ${error.name}`))
-          .finally(() => inFlight.delete(work));
-        inFlight.add(work);
+      if (payout) {
+        track(handlePayout(payout), `message=${messageId}`);
       } else {
         log(`event ${message.type} message=${messageId}`);
       }
@@ -203,6 +269,12 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
     seen,
     settled,
     async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    async resume() {
+      for (const [payoutId, payout] of taken) {
+        if (!reported.has(payoutId)) track(handlePayout(payout), `payout=${payoutId} (resumed)`);
+      }
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
@@ -232,32 +304,52 @@ export async function startFinanceReceiver(
   };
 }
 
+/** A secret from a file (first line, trimmed): a file's mode protects it, a command line does not. */
+function fromFile(path: string | undefined, what: string): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8').split('\n')[0]!.trim() || usage(`${what} file ${path} is empty`);
+  } catch (error) {
+    return usage(`cannot read the ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseCommandLine({
     name: 'finance-receiver',
-    usage: 'npm run finance-receiver -- --secret whsec_… [--secret …] --token JWT [--port 4000] [--host 127.0.0.1] [--api-url URL]',
-    details: `--secret   an endpoint signing secret (repeat during a rotation; else WEBHOOK_SECRET, space- or comma-separated)
---token    a finance-system token for the settlement call (else FINANCE_TOKEN)
---port     where to listen (else FINANCE_RECEIVER_PORT, else 4000); webhooks arrive at /webhooks
---api-url  the relief-fund API (else API_URL, else http://localhost:3000)`,
+    usage: 'WEBHOOK_SECRET=whsec_… FINANCE_TOKEN=… npm run finance-receiver -- [--port 4000] [--host 127.0.0.1] [--api-url URL] [--journal FILE]',
+    details: `Secrets never go on the command line (every user of the machine can read it):
+WEBHOOK_SECRET      the endpoint signing secret(s), space- or comma-separated during a rotation
+                    (or --secret-file FILE, one secret per line)
+FINANCE_TOKEN       a finance-system token for the settlement call (or --token-file FILE)
+--port              where to listen (else FINANCE_RECEIVER_PORT, else 4000); webhooks arrive at /webhooks
+--api-url           the relief-fund API (else API_URL, else http://localhost:3000)
+--journal           where instructions are kept before they are acknowledged (else
+                    FINANCE_RECEIVER_JOURNAL, else $DATA_DIR/finance-receiver/journal.jsonl); the stand-in
+                    bank's statement is bank.jsonl beside it. On start, unfinished work there is finished.`,
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
-      secret: { type: 'string', multiple: true },
+      'secret-file': { type: 'string' },
+      'token-file': { type: 'string' },
       'api-url': { type: 'string' },
-      token: { type: 'string' },
+      journal: { type: 'string' },
     },
   });
-  const secrets = values.secret ?? (process.env.WEBHOOK_SECRET ? process.env.WEBHOOK_SECRET.split(/[ ,]+/) : []);
+  const secretText = values['secret-file'] !== undefined ? readFileSync(values['secret-file'], 'utf8') : process.env.WEBHOOK_SECRET;
+  const secrets = (secretText ?? '').split(/[\s,]+/).filter(Boolean);
   const apiUrl = values['api-url'] ?? process.env.API_URL ?? 'http://localhost:3000';
-  const token = values.token ?? process.env.FINANCE_TOKEN;
+  const token = fromFile(values['token-file'], 'token') ?? process.env.FINANCE_TOKEN;
   const port = Number(values.port ?? process.env.FINANCE_RECEIVER_PORT ?? 4000);
-  if (secrets.length === 0 || !token) usage('--secret (or WEBHOOK_SECRET) and --token (or FINANCE_TOKEN) are required');
+  if (secrets.length === 0 || !token) usage('WEBHOOK_SECRET (or --secret-file) and FINANCE_TOKEN (or --token-file) are required');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) usage('--port must be a port number');
-  const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host: values.host ?? '127.0.0.1' }).catch((error: NodeJS.ErrnoException) =>
+  const journalPath = values.journal ?? process.env.FINANCE_RECEIVER_JOURNAL ?? join(process.env.DATA_DIR ?? '.data', 'finance-receiver', 'journal.jsonl');
+  const pay = journaledBank(join(dirname(journalPath), 'bank.jsonl'));
+  const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host: values.host ?? '127.0.0.1', journalPath, pay }).catch((error: NodeJS.ErrnoException) =>
     fail(error.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cannot listen on port ${port}: ${error.message}`),
   );
-  process.stdout.write(`finance receiver listening on ${receiver.url}/webhooks, settling through ${apiUrl}\n`);
+  process.stdout.write(`finance receiver listening on ${receiver.url}/webhooks, settling through ${apiUrl}, journal ${journalPath}\n`);
+  void receiver.resume();
   const shutdown = () => void receiver.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
