@@ -44,6 +44,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A county's notices as a page for a phone screen (Chinese and English, no script)
+         * @description No authentication.
+         */
+        get: operations["listNoticePages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notices/{noticeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One notice as a page for a phone screen, with an objection form that works without JavaScript
+         * @description No authentication.
+         */
+        get: operations["getNoticePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notices/{noticeId}/objections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The notice page's objection form (HTML in, HTML out)
+         * @description No authentication.
+         */
+        post: operations["postNoticeObjectionForm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public notices (公示), newest first
+         * @description No authentication.
+         */
+        get: operations["listPublicNotices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/notices/{noticeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One public notice with its items (names masked, no account, phone or ID)
+         * @description No authentication.
+         */
+        get: operations["getPublicNotice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/notices/{noticeId}/objections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Object to an item of an open notice (holds the item until a fund admin resolves it)
+         * @description At most 20 objections per item; bodies over 4 KB are refused.
+         *
+         *     No authentication.
+         */
+        post: operations["fileObjection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/campaigns": {
         parameters: {
             query?: never;
@@ -592,6 +714,46 @@ export interface paths {
         get: operations["getFundLedger"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/objections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Objections, newest first
+         * @description Roles: `fund-admin`, `auditor`.
+         */
+        get: operations["listObjections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/objections/{objectionId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve an objection: upheld withdraws the item and releases its money; dismissed lets it proceed
+         * @description Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["resolveObjection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1304,7 +1466,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        BatchStatus: "pending_approval" | "approved" | "processing" | "completed" | "rejected" | "cancelled";
+        BatchStatus: "pending_approval" | "in_notice" | "approved" | "processing" | "completed" | "rejected" | "cancelled";
         Beneficiary: {
             account: {
                 accountName: string;
@@ -1637,7 +1799,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        DisbursementStatus: "pending_approval" | "approved" | "paid" | "payout_failed" | "rejected" | "cancelled";
+        DisbursementStatus: "pending_approval" | "in_notice" | "approved" | "paid" | "payout_failed" | "rejected" | "cancelled";
         /** @enum {string} */
         EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test";
         /**
@@ -1738,6 +1900,47 @@ export interface components {
          * @example P7D
          */
         NoticePeriod: string;
+        /** @enum {string} */
+        NoticeStatus: "open" | "closed";
+        Objection: {
+            /** @description Masked. */
+            contact: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            createdAt: string;
+            itemRef: string;
+            note: string | null;
+            noticeId: string;
+            objectionId: string;
+            reason: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            resolvedAt: string | null;
+            resolvedBy: string | null;
+            status: components["schemas"]["ObjectionStatus"];
+        };
+        ObjectionBody: {
+            /** @description Personal data: masked in every response, never logged. */
+            contact?: string;
+            itemRef: string;
+            reason: string;
+        };
+        ObjectionPage: {
+            items: components["schemas"]["Objection"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
+        };
+        ObjectionReceived: {
+            objectionId: string;
+        };
+        /** @enum {string} */
+        ObjectionStatus: "open" | "upheld" | "dismissed";
         Payout: {
             amount: components["schemas"]["Amount"];
             attempts: number;
@@ -1789,6 +1992,41 @@ export interface components {
             title: string;
             type: string;
         };
+        PublicNotice: {
+            countyCode: components["schemas"]["CountyCode"];
+            countyName: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            endsAt: string;
+            fundName: string;
+            items: {
+                amount: components["schemas"]["Amount"];
+                /** @enum {string} */
+                beneficiaryKind: "county" | "station" | "cooperative" | "farmer";
+                /** @description First character shown, the rest masked (`王**`). */
+                beneficiaryName: string;
+                itemRef: string;
+                /** @enum {string} */
+                status: "listed" | "objected" | "withdrawn" | "proceeding" | "paid";
+            }[];
+            noticeId: string;
+            purpose: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            startsAt: string;
+            status: components["schemas"]["NoticeStatus"];
+        };
+        PublicNoticePage: {
+            items: components["schemas"]["PublicNotice"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
+        };
         PutAllocationBody: {
             amount: number;
         };
@@ -1811,6 +2049,11 @@ export interface components {
         };
         ReinstateStationBody: {
             reason?: string;
+        };
+        ResolveObjectionBody: {
+            note: string;
+            /** @enum {string} */
+            outcome: "upheld" | "dismissed";
         };
         RotatedSecret: {
             secret: components["schemas"]["WebhookSecret"];
@@ -2000,6 +2243,260 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    listNoticePages: {
+        parameters: {
+            query?: {
+                countyCode?: components["schemas"]["CountyCode"];
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNoticePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                noticeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postNoticeObjectionForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                noticeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description HTML confirmation */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPublicNotices: {
+        parameters: {
+            query?: {
+                countyCode?: components["schemas"]["CountyCode"];
+                cursor?: string;
+                limit?: number;
+                status?: components["schemas"]["NoticeStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicNoticePage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPublicNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                noticeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicNotice"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fileObjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                noticeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObjectionBody"];
+            };
+        };
+        responses: {
+            /** @description Received */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionReceived"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4179,6 +4676,150 @@ export interface operations {
             };
             /** @description `not_found`: Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listObjections: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                noticeId?: string;
+                status?: components["schemas"]["ObjectionStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of objections */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolveObjection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                objectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveObjectionBody"];
+            };
+        };
+        responses: {
+            /** @description The objection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Objection"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed; `self_approval`: You cannot decide on your own request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

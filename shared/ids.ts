@@ -13,6 +13,8 @@ export const ID_PREFIXES = {
   message: 'msg',
   audit: 'aud',
   ledgerEntry: 'led',
+  notice: 'ntc',
+  objection: 'obj',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -16,7 +16,8 @@ export type HttpFunctionName =
   | 'payouts'
   | 'webhook-endpoints'
   | 'campaigns'
-  | 'stations';
+  | 'stations'
+  | 'notices';
 
 /**
  * `required`: a POST that creates a resource and must carry `Idempotency-Key`.
@@ -38,6 +39,8 @@ export interface RouteDefinition {
    * the body escaped inside: above what fits, the caller gets API Gateway's 413, not ours.
    */
   maxBodyBytes: number;
+  /** A route's own API Gateway throttle (requests per second, burst), tighter than the stage's: public writes. */
+  throttle?: { rateLimit: number; burstLimit: number };
 }
 
 const ALL = ROLES;
@@ -66,10 +69,16 @@ const EVENT_ENVELOPE = 64 * KB;
  * 5,000-row batch (Chinese names, banks, memos) measured 0.9 to 1.4 MB compact, 2.0 MB pretty-printed.
  * Only a body that is not JSON text (raw control characters take six) can escape past it.
  */
+/** An objection from the public: the contract's 4 KB. */
+const OBJECTION = 4 * KB;
 const BATCH = (LAMBDA_MAX_REQUEST_PAYLOAD_BYTES - EVENT_ENVELOPE) / 2;
 
 type RouteInput = Omit<RouteDefinition, 'idempotency' | 'maxBodyBytes'> &
   Partial<Pick<RouteDefinition, 'idempotency' | 'maxBodyBytes'>>;
+
+/** The public notice routes take no token: each has its own, lower throttle (objections lowest). */
+const PUBLIC_READ_THROTTLE = { rateLimit: 50, burstLimit: 100 };
+const PUBLIC_WRITE_THROTTLE = { rateLimit: 5, burstLimit: 10 };
 
 function route(input: RouteInput): RouteDefinition {
   return {
@@ -138,6 +147,16 @@ export const routes: readonly RouteDefinition[] = [
   route({ method: 'GET', path: '/v1/campaigns/{campaignId}', fn: 'campaigns', operationId: 'getCampaign', roles: ALL }),
   route({ method: 'POST', path: '/v1/campaigns/{campaignId}/cancel', fn: 'campaigns', operationId: 'cancelCampaign', roles: ['campaign-operator', 'fund-admin'] }),
   route({ method: 'POST', path: '/v1/campaigns/{campaignId}/results', fn: 'campaigns', operationId: 'reportCampaignResults', roles: ['campaign-operator'] }),
+
+  // public notice (公示) and objections: the public side takes no token (throttled in API Gateway)
+  route({ method: 'GET', path: '/public/notices', fn: 'notices', operationId: 'listPublicNotices', roles: 'public', throttle: PUBLIC_READ_THROTTLE }),
+  route({ method: 'GET', path: '/public/notices/{noticeId}', fn: 'notices', operationId: 'getPublicNotice', roles: 'public', throttle: PUBLIC_READ_THROTTLE }),
+  route({ method: 'POST', path: '/public/notices/{noticeId}/objections', fn: 'notices', operationId: 'fileObjection', roles: 'public', idempotency: 'none', maxBodyBytes: OBJECTION, throttle: PUBLIC_WRITE_THROTTLE }),
+  route({ method: 'GET', path: '/notices', fn: 'notices', operationId: 'listNoticePages', roles: 'public', throttle: PUBLIC_READ_THROTTLE }),
+  route({ method: 'GET', path: '/notices/{noticeId}', fn: 'notices', operationId: 'getNoticePage', roles: 'public', throttle: PUBLIC_READ_THROTTLE }),
+  route({ method: 'POST', path: '/notices/{noticeId}/objections', fn: 'notices', operationId: 'postNoticeObjectionForm', roles: 'public', idempotency: 'none', maxBodyBytes: OBJECTION, throttle: PUBLIC_WRITE_THROTTLE }),
+  route({ method: 'GET', path: '/v1/objections', fn: 'notices', operationId: 'listObjections', roles: ENDPOINT_READERS }),
+  route({ method: 'POST', path: '/v1/objections/{objectionId}/resolve', fn: 'notices', operationId: 'resolveObjection', roles: ['fund-admin'] }),
 
   // service stations
   route({ method: 'POST', path: '/v1/stations', fn: 'stations', operationId: 'applyStation', roles: ['station-officer'], idempotency: 'required' }),

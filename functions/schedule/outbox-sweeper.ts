@@ -8,9 +8,12 @@ import { config } from '#shared/config';
 import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/outbox';
 import { batchExpansionSource } from '#shared/data/batches';
 import { subsidyReleaseSource } from '#shared/data/subsidies';
+import { noticeEndSource } from '#shared/data/notices';
+// Registers the disbursements' side of a notice's end.
+import '#shared/data/disbursements';
 
 /** Everything the sweeper looks after; a new kind of deferred work adds its source here. */
-export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource, batchExpansionSource, subsidyReleaseSource];
+export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource, batchExpansionSource, subsidyReleaseSource, noticeEndSource];
 
 export const handler = async (_event: ScheduledEvent, context: Context): Promise<void> => {
   logger.addContext(context);

@@ -44,7 +44,7 @@ export class HttpRoutes extends Construct {
       if (isPublic) {
         Validations.of(httpRoute).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by the API contract (health, OpenAPI document, docs); it reads no fund data.`,
+          reason: `${route.method} ${route.path} is public by the API contract (health, OpenAPI document, docs, the public notice board and its objections, which show only masked names); it needs no token.`,
         });
       }
       this.routes.push(httpRoute);

@@ -6,7 +6,7 @@
  */
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -22,6 +22,8 @@ import type { Construct } from 'constructs';
 import { QUEUES } from '#shared/queues';
 import {
   HTTP_FUNCTIONS,
+  routeKey,
+  routes,
   QUEUE_FUNCTIONS,
   type HttpFunctionName,
   type QueueFunctionName,
@@ -41,12 +43,13 @@ const DELIVERY_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>([
   'webhook-endpoints',
   'campaigns',
   'stations',
+  'notices',
   'webhook-delivery',
   'batch-expander',
   'outbox-sweeper',
 ]);
 /** Functions that put "expand this approved batch" jobs on the expansion queue. */
-const EXPANSION_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['batches', 'outbox-sweeper']);
+const EXPANSION_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['batches', 'notices', 'outbox-sweeper']);
 /** Functions that hash national IDs (shared/data/stations.ts `applyStation`): the only readers of the PII secret. */
 const NATIONAL_ID_HASHERS: ReadonlySet<HttpFunctionName> = new Set<HttpFunctionName>(['stations']);
 
@@ -169,7 +172,16 @@ export class ApiStack extends Stack {
         ...(props.extraClientIds ?? []),
       ],
     });
-    new HttpRoutes(this, 'Routes', { api: this.api, functions: http, authorizer });
+    const httpRoutes = new HttpRoutes(this, 'Routes', { api: this.api, functions: http, authorizer });
+    // Routes without a token (the public notice board) get their own, tighter throttles. RouteSettings is a
+    // JSON map to CloudFormation, so its keys are spelt as CloudFormation spells them.
+    const stage = this.stage.node.defaultChild as CfnStage;
+    stage.routeSettings = Object.fromEntries(
+      routes
+        .filter((r) => r.throttle)
+        .map((r) => [routeKey(r), { ThrottlingRateLimit: r.throttle!.rateLimit, ThrottlingBurstLimit: r.throttle!.burstLimit }]),
+    );
+    stage.node.addDependency(httpRoutes);
 
     this.alarmOn('Api5xx', 'API answered 5xx', this.stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5);
 

@@ -87,7 +87,10 @@ export async function completeBatchIfDone(batchId: string, now: Date): Promise<b
     const Item = await getItem(keys.batch(batchId));
     if (!Item || Item.status !== 'processing' || Item.expansion !== 'done') return false;
     const counts = await readBatchCounts(batchId);
-    if (!allFinal(counts, Item.itemCount as number)) return false;
+    // Rows an objection withdrew get no payout; rows still held wait for their objection's resolution.
+    const withdrawn = Item.withdrawnRows instanceof Set ? Item.withdrawnRows.size : 0;
+    const held = Item.heldRows instanceof Set ? Item.heldRows.size : 0;
+    if (held > 0 || !allFinal(counts, (Item.itemCount as number) - withdrawn)) return false;
     try {
       await transact([
         {

@@ -18,7 +18,7 @@
  * payout would be refused by its own `attribute_not_exists`.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   assertExpandable,
@@ -36,7 +36,9 @@ import {
   type ExpansionChunk,
 } from '../domain/batches.ts';
 import type { Approval, Purpose } from '../domain/disbursements.ts';
-import { DomainError, notFound } from '../domain/errors.ts';
+import { DomainError, invalidState, notFound } from '../domain/errors.ts';
+import { isNoticed, noticeEnd } from '../domain/notices.ts';
+import { noticeOpening, registerNoticeSubject } from './notices.ts';
 import type { Payout, PayoutStatus } from '../domain/payouts.ts';
 import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
@@ -53,7 +55,8 @@ import { ledgerMoveSteps, requirePosition } from './ledger.ts';
 import { keys } from './keys.ts';
 import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, StoreThrottled, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
+import { retrying, type RetryPolicy } from '../retry.ts';
 import { getItem, queryPage, readByKeys, requireItem, type Page } from './query.ts';
 import { accountHashes, putAll, screenAccounts, writeBatchIndex } from './screening.ts';
 import { batchRowFlags, decideClearFlags, type RowFlag } from '../domain/screening.ts';
@@ -75,7 +78,17 @@ interface StoredBatch extends Omit<Batch, 'counts'> {
   expansion: 'pending' | 'done' | null;
   /** The fund's paying finance system, copied at creation. */
   payer: string;
+  /** Rows an upheld objection excluded (their amount released: `withdrawnAmount`). */
+  withdrawnRows: number[];
+  withdrawnAmount: number;
+  /** Rows held by an open objection when the notice ended: expansion skips them. */
+  heldRows: number[];
+  /** Held rows whose objections were dismissed later: their payouts were created one by one. */
+  lateRows: number[];
 }
+
+/** A DynamoDB number set (or nothing) as a sorted list. */
+const rowList = (value: unknown): number[] => (value instanceof Set ? [...(value as Set<number>)].map(Number).sort((a, b) => a - b) : []);
 
 export interface NewBatch {
   fundId: string;
@@ -107,13 +120,18 @@ function toStoredBatch(item: Record<string, unknown>): StoredBatch {
     approvedAt: (item.approvedAt as string | null | undefined) ?? null,
     expansion: (item.expansion as StoredBatch['expansion'] | undefined) ?? null,
     payer: (item.payer as string | undefined) ?? '',
+    notice: (item.notice as StoredBatch['notice'] | undefined) ?? null,
+    withdrawnRows: rowList(item.withdrawnRows),
+    withdrawnAmount: (item.withdrawnAmount as number | undefined) ?? 0,
+    heldRows: rowList(item.heldRows),
+    lateRows: rowList(item.lateRows),
     flags: (item.flags as Batch['flags'] | undefined) ?? { count: 0, cleared: false },
   };
 }
 
 /** The response form: no storage fields, counts summed from the shards. Rows are never returned. */
 async function publicBatch(b: StoredBatch, known?: Batch['counts']): Promise<Batch> {
-  const { version: _v, rowChunks: _r, approvedAt: _a, expansion: _e, payer: _p, ...rest } = b;
+  const { version: _v, rowChunks: _r, approvedAt: _a, expansion: _e, payer: _p, withdrawnRows: _w, withdrawnAmount: _wa, heldRows: _h, lateRows: _l, ...rest } = b;
   return { ...rest, counts: known ?? (await readBatchCounts(b.batchId)) };
 }
 
@@ -244,6 +262,12 @@ function batchAudit(b: StoredBatch, action: string, actor: Actor, now: Date, cha
 
 // ---- creation --------------------------------------------------------------------------------
 
+/** The head as stored: the row sets exist only once they hold a row (DynamoDB has no empty set). */
+function storedHead(b: StoredBatch): Record<string, unknown> {
+  const { withdrawnRows: _w, heldRows: _h, lateRows: _l, ...head } = b;
+  return head;
+}
+
 /**
  * Stores a batch pending approval: head, compressed rows and audit entry in ONE transaction, with the
  * county and the allocation re-checked there. Checks read first so the answer names the first problem
@@ -288,6 +312,11 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
     approvedAt: null,
     expansion: null,
     payer: fund.financeSystem,
+    notice: null,
+    withdrawnRows: [],
+    withdrawnAmount: 0,
+    heldRows: [],
+    lateRows: [],
     flags: { count: rowFlags.length, cleared: false },
   };
   const table = config().TABLE_NAME;
@@ -299,7 +328,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
       item: {
         Put: {
           TableName: table,
-          Item: { ...keys.batch(batchId), type: 'batch', ...b, gsi1pk: 'BATCHES', gsi1sk: batchId },
+          Item: { ...keys.batch(batchId), type: 'batch', ...storedHead(b), gsi1pk: 'BATCHES', gsi1sk: batchId },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -382,7 +411,7 @@ export async function clearBatchFlags(batchId: string, reason: string, actor: Ac
 function batchChangeStep(
   b: StoredBatch,
   now: Date,
-  change: { status?: BatchStatus; approvals?: Approval[]; release?: boolean },
+  change: { status?: BatchStatus; approvals?: Approval[]; release?: boolean; notice?: StoredBatch['notice'] },
   redecide: (current: StoredBatch) => void,
 ): TxStep {
   return versionedChangeStep({
@@ -394,6 +423,7 @@ function batchChangeStep(
     set: {
       ...(change.status ? { status: change.status } : {}),
       ...(change.approvals ? { approvals: change.approvals } : {}),
+      ...(change.notice ? { notice: change.notice } : {}),
       // The expansion job's outbox marker, committed with the reservation.
       ...(change.release
         ? {
@@ -428,14 +458,25 @@ export async function approveBatch(batchId: string, input: { comment?: string },
           details: { approvals: decision.approvals.length, requiredApprovals: b.requiredApprovals },
         }),
       ]);
-      return { batch: { ...b, approvals: decision.approvals, updatedAt: at, version: b.version + 1 }, released: false };
+      return { batch: { ...b, approvals: decision.approvals, updatedAt: at, version: b.version + 1 }, released: false, messageIds: [] as string[] };
     }
-    const stations = stationIdsOf(await readRows(b));
+    const rows = await readRows(b);
+    const stations = stationIdsOf(rows);
     // Read before the stations: a status change after this read moves the version and cancels the commit,
     // however many stations the batch names (a transaction could not check more than ~96 one by one).
     const stationsVersion = stations.size > 0 ? await readStationsVersion(b.countyCode) : undefined;
     await assertStationsActive(stations, b.countyCode);
     const stationChecks = stationsVersion === undefined ? [] : [stationsUnchangedStep(b.countyCode, stationsVersion)];
+    // Farmer and cooperative rows are posted publicly first (公示): reserve now, expand when the notice ends.
+    const noticed = rows.flatMap((row, index) => (isNoticed(row.beneficiary.kind) ? [{ row, index }] : []));
+    if (noticed.length > 0) {
+      const fund = await getFundSettings(b.fundId);
+      const endsAt = noticeEnd(fund.noticePeriod, now);
+      if (endsAt) {
+        const batch = await openBatchNotice(b, noticed, decision.approvals, fund.name, endsAt, stationChecks, redecide, actor, now);
+        return { batch, released: false, messageIds: batch.messageIds };
+      }
+    }
     await transact([
       batchChangeStep(b, now, { status: 'approved', approvals: decision.approvals, release: true }, redecide),
       ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'reserve', b.totalAmount, { batchId: b.batchId }, actor.sub, now),
@@ -455,9 +496,10 @@ export async function approveBatch(batchId: string, input: { comment?: string },
       expansion: 'pending',
       version: b.version + 1,
     };
-    return { batch: approved, released: true };
+    return { batch: approved, released: true, messageIds: [] as string[] };
   }, LEDGER_ATTEMPTS);
   if (result.released) await queueExpansionJobs([batchId]);
+  if (result.messageIds.length) await enqueueEvents(result.messageIds);
   return publicBatch(result.batch, noCounts());
 }
 
@@ -515,6 +557,8 @@ export const batchExpansionSource: SweepSource = {
 interface ChunkMarker {
   chunk: number;
   count: number;
+  /** Rows of the chunk withdrawn or held by an objection. */
+  skipped: number;
   messageIds: string[];
   enqueued: boolean;
 }
@@ -536,6 +580,7 @@ async function readMarkers(batchId: string): Promise<Map<number, ChunkMarker>> {
       markers.set(item.chunk as number, {
         chunk: item.chunk as number,
         count: item.count as number,
+        skipped: (item.skipped as number | undefined) ?? 0,
         messageIds: (item.messageIds as string[] | undefined) ?? [],
         enqueued: item.enqueued === true,
       });
@@ -575,7 +620,10 @@ async function commitOnce(steps: TxStep[]): Promise<boolean> {
 /** One chunk: marker, counter shard, payouts and their events, all or nothing. False when it was already there. */
 async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: ExpansionChunk, now: Date): Promise<string[] | undefined> {
   const approvedAt = new Date(b.approvedAt!);
-  const payouts = rows.slice(c.first, c.end).map((row, n) => payoutOfItem({ ...b, approvedAt }, row, c.first + n, now));
+  // Rows an objection withdrew or holds are not expanded (a held row gets its payout when it is dismissed).
+  const skip = new Set([...b.withdrawnRows, ...b.heldRows, ...b.lateRows]);
+  const indexes = Array.from({ length: c.end - c.first }, (_, n) => c.first + n).filter((i) => !skip.has(i));
+  const payouts = indexes.map((i) => payoutOfItem({ ...b, approvedAt }, rows[i]!, i, now));
   const events = payouts.map((p) => eventStep('payout.requested', p.payoutId, p, now, { payer: b.payer }));
   const messageIds = events.map((e) => e.messageId);
   const committed = await commitOnce([
@@ -589,6 +637,7 @@ async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: Expans
             chunk: c.chunk,
             first: c.first,
             count: payouts.length,
+            skipped: c.end - c.first - payouts.length,
             amount: payouts.reduce((sum, p) => sum + p.amount, 0),
             messageIds,
             enqueued: false,
@@ -601,7 +650,9 @@ async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: Expans
       onConditionFailed: () => new AlreadyDone(),
     },
     counterStep(b.batchId, c.chunk % COUNTER_SHARDS, { queued: payouts.length }),
-    ...payouts.map((p, n) => payoutPutStep(p, messageIds[n]!, { payer: b.payer })),
+    ...payouts.map((p, n) =>
+      payoutPutStep(p, messageIds[n]!, { payer: b.payer, ...(b.notice && isNoticed(p.beneficiary.kind) ? { noticeItem: { noticeId: b.notice.noticeId, itemRef: batchItemRef(b.batchId, indexes[n]!) } } : {}) }),
+    ),
     ...events.map((e) => e.step),
   ]);
   return committed ? messageIds : undefined;
@@ -718,7 +769,8 @@ async function heartbeat(batchId: string, now: Date): Promise<void> {
 async function finishExpansion(b: StoredBatch, now: Date): Promise<void> {
   const markers = await readMarkers(b.batchId);
   const created = [...markers.values()].reduce((sum, m) => sum + m.count, 0);
-  if (created !== b.itemCount) throw new Error(`batch ${b.batchId}: ${created} payouts expanded for ${b.itemCount} items`);
+  const skipped = [...markers.values()].reduce((sum, m) => sum + m.skipped, 0);
+  if (created + skipped !== b.itemCount) throw new Error(`batch ${b.batchId}: ${created} payouts expanded for ${b.itemCount} items`);
   // Another run may have finished it already: then there is nothing left to do.
   await commitOnce([
     {
@@ -736,3 +788,167 @@ async function finishExpansion(b: StoredBatch, now: Date): Promise<void> {
     batchAudit(b, 'expanded', { sub: BATCH_ACTOR }, now, { from: 'processing', to: 'processing', details: { payouts: created } }),
   ]);
 }
+
+// ---- public notice (公示) ----------------------------------------------------------------------
+
+const UNPROCESSED_ITEMS_RETRY: RetryPolicy = { attempts: 8, baseMs: 20, maxMs: 1_000 };
+
+/** A batch row's reference on its notice. */
+export const batchItemRef = (batchId: string, row: number) => `${batchId}-${row}`;
+
+/**
+ * Writes a batch notice's items ahead of the approval (a transaction holds 100 items; a batch has up
+ * to 5,000 rows). They are invisible until the approval commits the notice head; if it does not,
+ * they are deleted again (a left-over, should that fail too, is reachable from nothing).
+ */
+async function stageNoticeItems(puts: TxStep[], remove: boolean): Promise<void> {
+  const table = config().TABLE_NAME;
+  const requests = puts.map((p) => {
+    const item = p.item.Put!.Item as Record<string, unknown>;
+    return remove ? { DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } } : { PutRequest: { Item: item } };
+  });
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending = requests.slice(i, i + 25);
+    // Items DynamoDB hands back unwritten (throttling) are sent again, a bounded number of times.
+    await retrying(UNPROCESSED_ITEMS_RETRY, (error) => error instanceof StoreThrottled, async () => {
+      const result = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
+      if (pending.length > 0) throw new StoreThrottled();
+    });
+  }
+}
+
+/** The final approval under a notice period: reserve `totalAmount`, post the noticed rows, `in_notice`. */
+async function openBatchNotice(
+  b: StoredBatch,
+  noticed: { row: BatchItem; index: number }[],
+  approvals: Approval[],
+  fundName: string,
+  endsAt: Date,
+  stationChecks: TxStep[],
+  redecide: (current: StoredBatch) => void,
+  actor: Actor,
+  now: Date,
+): Promise<StoredBatch & { messageIds: string[] }> {
+  const opening = await noticeOpening(
+    {
+      fundId: b.fundId,
+      fundName,
+      countyCode: b.countyCode,
+      purpose: b.purpose,
+      source: { kind: 'batch', id: b.batchId },
+      approvers: approvals.map((a) => a.approver),
+      entries: noticed.map(({ row, index }) => ({ itemRef: batchItemRef(b.batchId, index), name: row.beneficiary.name, kind: row.beneficiary.kind, amount: row.amount, row: index })),
+      endsAt,
+    },
+    actor,
+    now,
+  );
+  await stageNoticeItems(opening.itemPuts, false);
+  try {
+    await transact([
+      batchChangeStep(b, now, { status: 'in_notice', approvals, notice: opening.notice }, redecide),
+      ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'reserve', b.totalAmount, { batchId: b.batchId }, actor.sub, now),
+      ...opening.steps,
+      batchAudit(b, 'notice_opened', actor, now, {
+        from: b.status,
+        to: 'in_notice',
+        details: { approvers: approvals.map((a) => a.approver), noticeId: opening.notice.noticeId, listed: noticed.length, endsAt: opening.notice.endsAt },
+      }),
+      ...stationChecks,
+    ]);
+  } catch (error) {
+    await stageNoticeItems(opening.itemPuts, true).catch(() => undefined);
+    throw error;
+  }
+  const at = now.toISOString();
+  return { ...b, status: 'in_notice', approvals, notice: opening.notice, updatedAt: at, version: b.version + 1, messageIds: [opening.messageId] };
+}
+
+/** Moves one row between the head's row sets (DynamoDB number sets), conditional on where it is now. */
+function rowSetStep(batchId: string, row: number, now: Date, update: string, condition: string, values: Record<string, unknown> = {}): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(batchId),
+        UpdateExpression: `${update} SET updatedAt = :at`,
+        ConditionExpression: condition,
+        ...(condition.includes('#status') ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+        ExpressionAttributeValues: { ':row': new Set([row]), ':n': row, ':at': now.toISOString(), ...values },
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
+function rowOf(item: { row?: number; itemRef: string }): number {
+  if (item.row === undefined) throw new Error(`notice item ${item.itemRef} names no batch row`);
+  return item.row;
+}
+
+/**
+ * The notice of a batch: its end approves the batch (the expansion then creates the payouts of every
+ * row not held or withdrawn); an upheld objection excludes its row and releases the row's amount; a
+ * held row dismissed after the end gets its payout on its own.
+ */
+registerNoticeSubject('batch', {
+  async close(notice, _proceeding, held, now) {
+    const b = await readBatch(notice.source.id);
+    // Another run of the notice's end got there first: read the notice again (it is closed now).
+    if (b.status !== 'in_notice') throw new TransactionConflict();
+    const heldRows = held.map(rowOf);
+    const step = batchChangeStep(b, now, { status: 'approved', release: true }, () => undefined);
+    if (heldRows.length) {
+      const update = step.item.Update!;
+      update.UpdateExpression += ' ADD heldRows :heldRows';
+      update.ExpressionAttributeValues = { ...update.ExpressionAttributeValues, ':heldRows': new Set(heldRows) };
+    }
+    return {
+      steps: [step, batchAudit(b, 'notice_ended', { sub: 'system:notice' }, now, { from: 'in_notice', to: 'approved', details: { noticeId: notice.noticeId, held: heldRows } })],
+      messageIds: [],
+      after: async () => {
+        await queueExpansionJobs([b.batchId]);
+      },
+    };
+  },
+  async proceed(notice, items, actorSub, now) {
+    const b = await readBatch(notice.source.id);
+    const row = rowOf(items[0]!);
+    if (!b.heldRows.includes(row) || !b.approvedAt) throw new Error(`notice invariant: row ${row} of batch ${b.batchId} is not held`);
+    const rows = await readRows(b);
+    const payout = payoutOfItem({ ...b, approvedAt: new Date(b.approvedAt) }, rows[row]!, row, now);
+    const event = eventStep('payout.requested', payout.payoutId, payout, now, { payer: b.payer });
+    return {
+      steps: [
+        rowSetStep(b.batchId, row, now, 'DELETE heldRows :row ADD lateRows :row', 'contains(heldRows, :n)'),
+        counterStep(b.batchId, row % COUNTER_SHARDS, { queued: 1 }),
+        payoutPutStep(payout, event.messageId, { payer: b.payer, noticeItem: { noticeId: notice.noticeId, itemRef: batchItemRef(b.batchId, row) } }),
+        event.step,
+        batchAudit(b, 'row_proceeded', { sub: actorSub }, now, { from: b.status, to: b.status, details: { row, payoutId: payout.payoutId } }),
+      ],
+      messageIds: [event.messageId],
+    };
+  },
+  async withdraw(notice, item, reason, actorSub, now) {
+    const b = await readBatch(notice.source.id);
+    const row = rowOf(item);
+    if (!['in_notice', 'approved', 'processing'].includes(b.status)) throw invalidState(`The batch is ${b.status}`);
+    return {
+      steps: [
+        rowSetStep(
+          b.batchId,
+          row,
+          now,
+          'ADD withdrawnRows :row, withdrawnAmount :amount DELETE heldRows :row',
+          '(attribute_not_exists(withdrawnRows) OR NOT contains(withdrawnRows, :n)) AND #status IN (:in_notice, :approved, :processing)',
+          { ':amount': item.amount, ':in_notice': 'in_notice', ':approved': 'approved', ':processing': 'processing' },
+        ),
+        ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'release', item.amount, { batchId: b.batchId }, actorSub, now),
+        batchAudit(b, 'row_withdrawn', { sub: actorSub }, now, { from: b.status, to: b.status, reason, details: { row, amount: item.amount } }),
+      ],
+      messageIds: [],
+      after: () => completeBatchIfDone(b.batchId, new Date()).then(() => undefined),
+    };
+  },
+});

@@ -42,13 +42,15 @@ import { statsStep } from './county-stats.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import { getFundSettings, type Actor } from './funds.ts';
 import { ledgerMoveSteps, requirePosition, transactAt } from './ledger.ts';
-import { subsidyDrawStep, toSubsidy } from './subsidies.ts';
+import { subsidyDrawStep, subsidyIsReserved, subsidyReturnStep, toSubsidy } from './subsidies.ts';
+import { noticeOpening, registerNoticeSubject } from './notices.ts';
+import { isNoticed, noticeEnd } from '../domain/notices.ts';
 import { keys } from './keys.ts';
 import { accountHashes, disbursementIndexSteps, screenAccounts } from './screening.ts';
 import { payoutPutStep } from './payouts.ts';
 import { getItem, queryPage, requireItem, type Page } from './query.ts';
 import { stationActiveStep } from './stations.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, versionedChangeStep, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
 
 interface StoredDisbursement extends Disbursement {
   version: number;
@@ -284,7 +286,7 @@ export async function listDisbursements(filter: {
 function disbursementChangeStep(
   d: StoredDisbursement,
   now: Date,
-  change: { status?: DisbursementStatus; approvals?: Approval[]; payoutId?: string; entry?: HistoryEntry },
+  change: { status?: DisbursementStatus; approvals?: Approval[]; payoutId?: string; notice?: Disbursement['notice']; entry?: HistoryEntry },
   redecide: (current: StoredDisbursement) => void,
 ): TxStep {
   return versionedChangeStep({
@@ -297,6 +299,7 @@ function disbursementChangeStep(
       ...(change.status ? { status: change.status, gsi2pk: statusIndexKey(change.status) } : {}),
       ...(change.approvals ? { approvals: change.approvals } : {}),
       ...(change.payoutId ? { payoutId: change.payoutId } : {}),
+      ...(change.notice ? { notice: change.notice } : {}),
     },
     append: change.entry ? { history: [change.entry] } : undefined,
     redecide: (current) => redecide(toDisbursement(current)),
@@ -333,6 +336,13 @@ export async function approveDisbursement(
       ]);
       const next: StoredDisbursement = { ...d, approvals: decision.approvals, updatedAt: at, version: d.version + 1 };
       return { disbursement: next, messageIds: [] as string[] };
+    }
+
+    // Relief money to named people is posted publicly first (公示): reserve now, pay when the notice ends.
+    if (isNoticed(d.beneficiary.kind)) {
+      const fund = await getFundSettings(d.fundId);
+      const endsAt = noticeEnd(fund.noticePeriod, now);
+      if (endsAt) return openDisbursementNotice(d, decision.approvals, fund.name, endsAt, redecide, actor, now);
     }
 
     const payoutId = newId('payout', now.getTime());
@@ -378,6 +388,111 @@ export async function approveDisbursement(
   if (messageIds.length) await enqueueEvents(messageIds);
   return publicDisbursement(disbursement);
 }
+
+/** Reserves like a final approval, but opens the public notice instead of creating the payout. */
+async function openDisbursementNotice(
+  d: StoredDisbursement,
+  approvals: Approval[],
+  fundName: string,
+  endsAt: Date,
+  redecide: (current: StoredDisbursement) => void,
+  actor: Actor,
+  now: Date,
+): Promise<{ disbursement: StoredDisbursement; messageIds: string[] }> {
+  const opening = await noticeOpening(
+    {
+      fundId: d.fundId,
+      fundName,
+      countyCode: d.countyCode,
+      purpose: d.purpose,
+      source: { kind: 'disbursement', id: d.disbursementId },
+      approvers: approvals.map((a) => a.approver),
+      entries: [{ itemRef: d.disbursementId, name: d.beneficiary.name, kind: d.beneficiary.kind, amount: d.amount }],
+      endsAt,
+    },
+    actor,
+    now,
+  );
+  const at = now.toISOString();
+  const entry: HistoryEntry = { at, actor: actor.sub, action: 'notice_opened', fromStatus: d.status, toStatus: 'in_notice' };
+  const next: StoredDisbursement = {
+    ...d,
+    status: 'in_notice',
+    approvals,
+    notice: opening.notice,
+    updatedAt: at,
+    history: [...d.history, entry],
+    version: d.version + 1,
+  };
+  const withReservation = (reservation: TxStep[]): TxStep[] => [
+    disbursementChangeStep(d, now, { status: 'in_notice', approvals, notice: opening.notice, entry }, redecide),
+    ...reservation,
+    ...opening.steps,
+    ...opening.itemPuts,
+    disbursementAudit(d, entry, actor, { noticeId: opening.notice.noticeId, endsAt: opening.notice.endsAt, approvers: approvals.map((a) => a.approver) }),
+    statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'in_notice', d.amount), d.disbursementId),
+  ];
+  if (d.campaignId) await transact(withReservation([subsidyDrawStep(d.campaignId, d.amount)]));
+  else {
+    const ref = { disbursementId: d.disbursementId };
+    await transactAt(await requirePosition(d.fundId, d.countyCode), (position) =>
+      withReservation(ledgerMoveSteps(position, 'reserve', d.amount, ref, actor.sub, now)),
+    );
+  }
+  return { disbursement: next, messageIds: [opening.messageId] };
+}
+
+/**
+ * The notice of a single disbursement: when its one item proceeds, the disbursement becomes `approved`
+ * with its payout, exactly as a final approval without notice does (the money is reserved already);
+ * when an objection is upheld, it becomes `rejected` and the reservation is released.
+ */
+registerNoticeSubject('disbursement', {
+  async proceed(notice, _items, actorSub, now) {
+    const d = await readDisbursement(notice.source.id);
+    // Another run of the notice's end got there first: read the notice again (it is closed now).
+    if (d.status !== 'in_notice') throw new TransactionConflict();
+    const at = now.toISOString();
+    const payoutId = newId('payout', now.getTime());
+    const entry: HistoryEntry = { at, actor: actorSub, action: 'notice_ended', fromStatus: 'in_notice', toStatus: 'approved' };
+    const approved: StoredDisbursement = { ...d, status: 'approved', payoutId, updatedAt: at, history: [...d.history, entry], version: d.version + 1 };
+    const payout = queuedPayout(
+      { payoutId, disbursementId: d.disbursementId, batchId: null, fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, beneficiary: d.beneficiary },
+      at,
+    );
+    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now);
+    const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
+    return {
+      steps: [
+        disbursementChangeStep(d, now, { status: 'approved', payoutId, entry }, () => undefined),
+        payoutPutStep(payout, requestedEvent.messageId, {
+          payer: d.payer,
+          campaignId: d.campaignId,
+          noticeItem: { noticeId: notice.noticeId, itemRef: d.disbursementId },
+        }),
+        disbursementAudit(d, entry, { sub: actorSub }, { payoutId, noticeId: notice.noticeId }),
+        approvedEvent.step,
+        requestedEvent.step,
+        statsStep(d.countyCode, 'disbursements', statsMove('in_notice', 'approved', d.amount), d.disbursementId),
+      ],
+      messageIds: [approvedEvent.messageId, requestedEvent.messageId],
+    };
+  },
+  async withdraw(notice, _item, reason, actorSub, now) {
+    const d = await readDisbursement(notice.source.id);
+    if (d.status !== 'in_notice') throw invalidState(`The disbursement is ${d.status}`);
+    const entry: HistoryEntry = { at: now.toISOString(), actor: actorSub, action: 'rejected', fromStatus: 'in_notice', toStatus: 'rejected', reason };
+    const steps: TxStep[] = [
+      disbursementChangeStep(d, now, { status: 'rejected', entry }, () => undefined),
+      // The county report counts neither in_notice nor rejected: nothing to move there.
+      disbursementAudit(d, entry, { sub: actorSub }, { noticeId: notice.noticeId, objection: 'upheld' }),
+    ];
+    // The money goes back where it was reserved: the campaign's subsidy while it holds money, else the allocation.
+    if (d.campaignId && (await subsidyIsReserved(d.campaignId))) steps.push(subsidyReturnStep(d.campaignId, d.amount));
+    else steps.push(...ledgerMoveSteps(await requirePosition(d.fundId, d.countyCode), 'release', d.amount, { disbursementId: d.disbursementId }, actorSub, now));
+    return { steps, messageIds: [] };
+  },
+});
 
 async function closeDisbursement(
   disbursementId: string,

@@ -4,8 +4,9 @@
  * For every allocation it recomputes `reserved` and `paid` from what holds them:
  * - open payouts (`queued`, `sent`, `delivery_failed`) reserve their amount; settled ones are paid;
  * - approved disbursements without a payout yet reserve their amount (none should persist: the payout
- *   is created in the approval's own transaction);
- * - approved or processing batches reserve what their rows not yet expanded into payouts add up to;
+ *   is created in the approval's own transaction), and so do disbursements in their public notice;
+ * - batches in notice, approved or processing reserve what their rows not yet expanded into payouts add up to
+ *   (less the rows an upheld objection withdrew and released);
  * - campaign subsidies still `reserved` hold their undrawn remainder;
  * and replays the allocation's ledger entries from zero: the replay must give the allocation exactly,
  * each entry's `balance` must be the replay right after it, and `seq` must count the entries.
@@ -34,7 +35,7 @@ export interface LedgerCheckResult {
 }
 
 const OPEN_PAYOUT = new Set(['queued', 'sent', 'delivery_failed']);
-const RESERVING_BATCH = new Set(['approved', 'processing']);
+const RESERVING_BATCH = new Set(['in_notice', 'approved', 'processing']);
 const TYPES = ['fund', 'allocation', 'payout', 'disbursement', 'batch', 'campaign', 'ledger-entry'];
 const SEGMENTS = 4;
 
@@ -100,7 +101,8 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
         break;
       }
       case 'disbursement':
-        if (item.status === 'approved' && !item.payoutId) hold(item.fundId, item.countyCode, 'reserved', item.amount as number);
+        // In its public notice (公示) the money is reserved and no payout holds it yet.
+        if ((item.status === 'approved' && !item.payoutId) || item.status === 'in_notice') hold(item.fundId, item.countyCode, 'reserved', item.amount as number);
         break;
       case 'batch':
         if (RESERVING_BATCH.has(item.status as string)) batches.push(item);
@@ -125,7 +127,11 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
     }
   });
   // A batch's reservation covers its rows until each becomes a payout (which then holds its own amount).
-  for (const b of batches) hold(b.fundId, b.countyCode, 'reserved', (b.totalAmount as number) - (batchPayouts.get(b.batchId as string) ?? 0));
+  // Rows an upheld objection withdrew were released (`withdrawnAmount`); a completed batch holds nothing.
+  for (const b of batches) {
+    const withdrawn = (b.withdrawnAmount as number | undefined) ?? 0;
+    hold(b.fundId, b.countyCode, 'reserved', (b.totalAmount as number) - withdrawn - (batchPayouts.get(b.batchId as string) ?? 0));
+  }
 
   const differences: LedgerDifference[] = [];
   const differ = (fundId: string, countyCode: string | null, what: string, want: number | string, have: number | string) => {

@@ -38,6 +38,7 @@ import type { Actor } from './funds.ts';
 import { ledgerMoveSteps, requirePosition, transactAt } from './ledger.ts';
 import { subsidyIsReserved, subsidyReturnStep } from './subsidies.ts';
 import { keys } from './keys.ts';
+import { noticeItemPaidStep } from './notices.ts';
 import { shardOf } from '../ids.ts';
 import { eventCloseStep, eventRedeliveryStep, getOutboxEvent } from './outbox.ts';
 import { getItem, queryShardedPage, requireItem, type Page } from './query.ts';
@@ -52,12 +53,15 @@ export interface StoredPayout extends Payout {
   payer: string;
   /** The campaign whose subsidy the payout's disbursement drew on. */
   campaignId: string | null;
+  noticeItem: { noticeId: string; itemRef: string } | null;
 }
 
 /** Storage facts of a new payout that never change. */
 export interface PayoutOwner {
   payer: string;
   campaignId?: string | null;
+  /** The public notice item the payout pays (公示): shown as paid there once settled. */
+  noticeItem?: { noticeId: string; itemRef: string };
 }
 
 export const PAYOUT_LIST_SHARDS = 8;
@@ -102,12 +106,13 @@ export function toPayout(item: Record<string, unknown>): StoredPayout {
     requestedMessageId: item.requestedMessageId as string,
     payer: (item.payer as string | undefined) ?? '',
     campaignId: (item.campaignId as string | undefined) ?? null,
+    noticeItem: (item.noticeItem as StoredPayout['noticeItem'] | undefined) ?? null,
   };
 }
 
 /** The response/event form: no storage fields, account number masked. */
 export function publicPayout(p: StoredPayout): Payout {
-  const { requestedMessageId: _, payer: __, campaignId: ___, ...payout } = p;
+  const { requestedMessageId: _, payer: __, campaignId: ___, noticeItem: ____, ...payout } = p;
   return maskPayout(payout);
 }
 
@@ -124,6 +129,7 @@ export function payoutPutStep(payout: Payout, requestedMessageId: string, owner:
           requestedMessageId,
           payer: owner.payer,
           ...(owner.campaignId ? { campaignId: owner.campaignId } : {}),
+          ...(owner.noticeItem ? { noticeItem: owner.noticeItem } : {}),
           updatedAt: payout.createdAt,
           ...payoutListKeys(payout),
         },
@@ -411,6 +417,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       ...(instruction?.status === 'pending' ? [eventCloseStep(payout.requestedMessageId, now)] : []),
       ...(payout.disbursementId ? payoutOutcomeSteps({ ...payout, disbursementId: payout.disbursementId }, settlement, actor, now) : []),
       ...batchCounterSteps(payout, payout.status, to),
+      ...(to === 'settled' && payout.noticeItem ? [noticeItemPaidStep(payout.noticeItem)] : []),
       audit,
       event.step,
     ];

@@ -21,7 +21,7 @@ import type { Role } from './roles.ts';
 
 export { requiredApprovals } from './disbursements.ts';
 
-export const BATCH_STATUSES = ['pending_approval', 'approved', 'processing', 'completed', 'rejected', 'cancelled'] as const;
+export const BATCH_STATUSES = ['pending_approval', 'in_notice', 'approved', 'processing', 'completed', 'rejected', 'cancelled'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export const MAX_BATCH_ITEMS = 5000;
@@ -59,6 +59,8 @@ export interface Batch {
   approvals: Approval[];
   requestedBy: string;
   counts: BatchCounts;
+  /** The public notice of the batch's farmer and cooperative rows (公示), if its fund has a notice period. */
+  notice: { noticeId: string; startsAt: string; endsAt: string } | null;
   /** Rows flagged by duplicate screening, and whether a fund-admin cleared them (all at once). */
   flags: { count: number; cleared: boolean };
   createdAt: string;

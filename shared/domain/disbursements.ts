@@ -7,7 +7,7 @@ import { DomainError, invalidState } from './errors.ts';
 import type { Role } from './roles.ts';
 import { maskBeneficiary, type Beneficiary, type SettlementOutcome } from './payouts.ts';
 
-export const DISBURSEMENT_STATUSES = ['pending_approval', 'approved', 'paid', 'payout_failed', 'rejected', 'cancelled'] as const;
+export const DISBURSEMENT_STATUSES = ['pending_approval', 'in_notice', 'approved', 'paid', 'payout_failed', 'rejected', 'cancelled'] as const;
 export type DisbursementStatus = (typeof DISBURSEMENT_STATUSES)[number];
 
 export const PURPOSES = ['infrastructure', 'training', 'produce-subsidy', 'logistics', 'station-setup', 'other'] as const;
@@ -17,7 +17,9 @@ export const FINAL_STATUSES: ReadonlySet<DisbursementStatus> = new Set(['paid', 
 
 /** Every transition the state machine allows; anything else is `invalid_state`. */
 export const TRANSITIONS: Readonly<Record<DisbursementStatus, readonly DisbursementStatus[]>> = {
-  pending_approval: ['approved', 'rejected', 'cancelled'],
+  pending_approval: ['approved', 'in_notice', 'rejected', 'cancelled'],
+  // The public notice (公示): it ends (approved) or an upheld objection withdraws it (rejected).
+  in_notice: ['approved', 'rejected'],
   approved: ['paid', 'payout_failed'],
   // Stryker disable ArrayDeclaration: a placeholder in a final status's list is no status, so canMove stays false
   paid: [],
@@ -37,7 +39,17 @@ export interface Approval {
   comment: string | null;
 }
 
-export type HistoryAction = 'created' | 'approval' | 'approved' | 'rejected' | 'cancelled' | 'paid' | 'payout_failed' | 'flags_cleared';
+export type HistoryAction =
+  | 'created'
+  | 'approval'
+  | 'approved'
+  | 'notice_opened'
+  | 'notice_ended'
+  | 'rejected'
+  | 'cancelled'
+  | 'paid'
+  | 'payout_failed'
+  | 'flags_cleared';
 
 export interface HistoryEntry {
   at: string;

@@ -121,7 +121,9 @@ async function serve(
 
   const params = parseParams(contract.params, event.pathParameters ?? {}, contract.invalidParams ?? 'not_found');
   const query = parsePart(contract.query, event.queryStringParameters ?? {}, 'query');
-  const body = contract.body ? parsePart(contract.body, readJsonBody(event, route), 'body') : undefined;
+  const body = contract.body
+    ? parsePart(contract.body, contract.bodyFormat === 'form' ? readFormBody(event, route) : readJsonBody(event, route), 'body')
+    : undefined;
 
   const request: HttpRequest = { principal, params, query, body, headers, correlationId, now: new Date() };
   if (route.method === 'POST' && idempotencyKey !== undefined && principal.sub) {
@@ -151,15 +153,29 @@ function authorize(route: RouteDefinition, event: HttpEvent): Principal {
 
 function readJsonBody(event: HttpEvent, route: RouteDefinition): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return {};
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text, 'utf8') > route.maxBodyBytes) {
-    throw new DomainError('payload_too_large', `The body may be at most ${route.maxBodyBytes} bytes`);
-  }
+  const text = bodyText(event, route);
   try {
     return JSON.parse(text) as unknown;
   } catch {
     throw new DomainError('validation_failed', 'The body is not valid JSON', [{ path: 'body', message: 'invalid JSON' }]);
   }
+}
+
+/** An HTML form's fields, empty ones left out (a blank optional field is an absent one). */
+function readFormBody(event: HttpEvent, route: RouteDefinition): Record<string, string> {
+  const text = bodyText(event, route);
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(text)) if (value.trim() !== '' && !(name in fields)) fields[name] = value;
+  return fields;
+}
+
+function bodyText(event: HttpEvent, route: RouteDefinition): string {
+  if (event.body === undefined || event.body === null) return '';
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > route.maxBodyBytes) {
+    throw new DomainError('payload_too_large', `The body may be at most ${route.maxBodyBytes} bytes`);
+  }
+  return text;
 }
 
 function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, part: 'query' | 'body'): T {

@@ -23,6 +23,8 @@ export interface OperationContract<P = unknown, Q = unknown, B = unknown> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /** `form`: an HTML form's `application/x-www-form-urlencoded` body (fields as strings); default JSON. */
+  bodyFormat?: 'json' | 'form';
   responses: Record<number, ResponseSpec>;
   /** Contract error codes this operation can answer beyond the common ones (401/403/400/413 …). */
   errors?: ErrorCode[];

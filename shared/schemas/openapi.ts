@@ -99,7 +99,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
         query: contract.query as never,
         headers: headers as never,
         body: contract.body
-          ? { required: true, content: { 'application/json': { schema: contract.body } } }
+          ? { required: true, content: { [contract.bodyFormat === 'form' ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: contract.body } } }
           : undefined,
       },
       responses: { ...success, ...errorResponses([...commonErrors(route, contract), ...(contract.errors ?? [])]) },

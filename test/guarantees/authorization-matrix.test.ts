@@ -29,6 +29,8 @@ const SAMPLE_PARAMS: Record<string, string> = {
   campaignId: 'cmp_01M8MB7QKGZ7EXTNFH95G3P5TD',
   stationId: 'stn_01M8MB7QKGZ7EXTNFH95G3P5TD',
   endpointId: 'whe_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  noticeId: 'ntc_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  objectionId: 'obj_01M8MB7QKGZ7EXTNFH95G3P5TD',
 };
 
 function samplePath(route: RouteDefinition): string {
@@ -48,12 +50,24 @@ function call(route: RouteDefinition, token: string | undefined) {
 }
 
 const protectedRoutes = routes.filter((r) => r.roles !== 'public');
+const publicRoutes = routes.filter((r) => r.roles === 'public');
+
+describe('public routes take no token', () => {
+  for (const route of publicRoutes) {
+    it(routeKey(route), async () => {
+      const reply = await call(route, undefined);
+      // Unknown sample ids answer 404 and empty bodies 400: never 401/403, and never a 5xx.
+      expect([200, 400, 404]).toContain(reply.status);
+    });
+  }
+});
 
 describe('route table', () => {
   it('declares roles for every route: public, or a non-empty list of known roles', () => {
     for (const route of routes) {
       if (route.roles === 'public') {
-        expect(['/health', '/docs', '/v1/openapi.json']).toContain(route.path);
+        // Public by the contract: meta routes and the public notice board (公示) with its objections.
+        expect(route.path === '/health' || route.path === '/docs' || route.path === '/v1/openapi.json' || /^\/(public\/)?notices(\/|$)/.test(route.path), routeKey(route)).toBe(true);
         continue;
       }
       expect(route.roles.length, routeKey(route)).toBeGreaterThan(0);

@@ -21,6 +21,8 @@ const secrets: string[] = [];
 const ACCOUNT = '6228481234567890123';
 const PHONE = '13987654321';
 const NATIONAL_ID = '11010519491231002X';
+const OBJECTOR_PHONE = '13722223333';
+const OBJECTOR_FORM_CONTACT = 'villager-contact-4471';
 
 beforeAll(async () => {
   logs = captureLogs();
@@ -90,6 +92,40 @@ describe('a full run leaves no secret or personal data in the logs', () => {
     expect(station.status).toBe(201);
     // A refused request whose body carries the same data must not echo it into a log either.
     await rt.api('POST', '/v1/stations', { token: officer, idempotencyKey: 's2', body: { operator: { phone: PHONE, nationalId: NATIONAL_ID } } });
+
+    // A public notice (公示) and objections from the public: the objector's contact is never logged.
+    const noticeFund = await rt.api('POST', '/v1/funds', {
+      token: admin,
+      idempotencyKey: 'f2',
+      body: { name: 'N', currency: 'CNY', totalBudget: 1_000_000, financeSystem: 'ledger', noticePeriod: 'PT10M' },
+    });
+    await rt.api('PUT', `/v1/funds/${noticeFund.body.fundId}/allocations/110105`, { token: admin, body: { amount: 500_000 } });
+    const noticed = await rt.api('POST', '/v1/disbursements', {
+      token: maker,
+      idempotencyKey: 'd2',
+      body: {
+        fundId: noticeFund.body.fundId,
+        countyCode: '110105',
+        amount: 1_000,
+        currency: 'CNY',
+        purpose: 'other',
+        beneficiary: { kind: 'farmer', name: 'Li Si', account: { bankName: 'ABC', accountName: 'Li Si', accountNumber: ACCOUNT } },
+      },
+    });
+    const inNotice = await rt.api('POST', `/v1/disbursements/${noticed.body.disbursementId}/approve`, { token: checker, body: {} });
+    expect(inNotice.body.status).toBe('in_notice');
+    const objectionPath = `/public/notices/${inNotice.body.notice.noticeId}/objections`;
+    const objection = { itemRef: noticed.body.disbursementId, reason: 'He moved away last year', contact: OBJECTOR_PHONE };
+    expect((await rt.api('POST', objectionPath, { body: objection })).status).toBe(202);
+    // Refused ones too: a reason too short, an unknown field.
+    expect((await rt.api('POST', objectionPath, { body: { ...objection, reason: 'short' } })).status).toBe(400);
+    expect((await rt.api('POST', objectionPath, { body: { ...objection, extra: OBJECTOR_PHONE } })).status).toBe(400);
+    const form = new URLSearchParams({ itemRef: noticed.body.disbursementId, reason: 'Form objection text', contact: OBJECTOR_FORM_CONTACT }).toString();
+    expect(
+      (await rt.api('POST', `/notices/${inNotice.body.notice.noticeId}/objections`, { body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status,
+    ).toBe(202);
+    const listed = await rt.api('GET', `/v1/objections?noticeId=${inNotice.body.notice.noticeId}`, { token: admin });
+    expect(JSON.stringify(listed.body)).not.toContain(OBJECTOR_PHONE);
   });
 
   it('found none of them in any log line', () => {
@@ -105,6 +141,9 @@ describe('a full run leaves no secret or personal data in the logs', () => {
     expect(text).not.toContain(ACCOUNT);
     expect(text).not.toContain(PHONE);
     expect(text).not.toContain(NATIONAL_ID);
+    expect(text).toMatch(/"operation":"fileObjection"/);
+    expect(text).not.toContain(OBJECTOR_PHONE);
+    expect(text).not.toContain(OBJECTOR_FORM_CONTACT);
     expect(text).not.toMatch(/Bearer\s+ey/);
   });
 });

@@ -394,11 +394,11 @@ describe('api stack: least privilege', () => {
     for (const index of TABLE.indexes) expect(resources).toContain(`/index/${index.name}`);
   });
 
-  it('only producers may send to the delivery queue, and only batches and the sweeper to the expansion queue', () => {
-    const deliveryProducers = ['disbursements', 'batches', 'payouts', 'webhook-endpoints', 'campaigns', 'stations', 'webhook-delivery', 'batch-expander', 'outbox-sweeper'];
+  it('only producers may send to the delivery queue, and only batches, notices and the sweeper to the expansion queue', () => {
+    const deliveryProducers = ['disbursements', 'batches', 'payouts', 'webhook-endpoints', 'campaigns', 'stations', 'notices', 'webhook-delivery', 'batch-expander', 'outbox-sweeper'];
     for (const name of [...HTTP_FUNCTIONS, ...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
       expect(canDo(name, 'sqs:SendMessage', delivery()), `${name} → delivery`).toBe(deliveryProducers.includes(name));
-      expect(canDo(name, 'sqs:SendMessage', expansion()), `${name} → expansion`).toBe(['batches', 'outbox-sweeper'].includes(name));
+      expect(canDo(name, 'sqs:SendMessage', expansion()), `${name} → expansion`).toBe(['batches', 'notices', 'outbox-sweeper'].includes(name));
     }
   });
 
@@ -447,5 +447,23 @@ describe('api stack: least privilege', () => {
       expect(naming).toHaveLength(1);
       expect(naming[0]!.Properties.Roles).toEqual([{ Ref: stationsRole }]);
     });
+  });
+});
+
+describe('api stack: the public notice routes', () => {
+  it('take no authorizer and have their own, tighter throttle (objections lowest)', () => {
+    const resources = s.apiTemplate.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage')!;
+    const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    const stageLimit = stage.Properties.DefaultRouteSettings.ThrottlingRateLimit as number;
+    for (const route of routes.filter((r) => r.path.startsWith('/public/') || r.path.startsWith('/notices'))) {
+      expect(route.roles, routeKey(route)).toBe('public');
+      const setting = settings[routeKey(route)];
+      expect(setting, routeKey(route)).toBeDefined();
+      expect(setting!.ThrottlingRateLimit).toBeLessThan(stageLimit);
+      const apiRoute = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey(route))!;
+      expect(apiRoute.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    }
+    expect(settings['POST /public/notices/{noticeId}/objections']!.ThrottlingRateLimit).toBeLessThan(settings['GET /public/notices/{noticeId}']!.ThrottlingRateLimit);
   });
 });

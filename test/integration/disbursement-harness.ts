@@ -17,7 +17,7 @@ export interface MoneyHarness {
   services: LocalServices;
   call(method: string, path: string, options?: Call): Promise<Reply>;
   /** A fund with allocations per county; returns its id. */
-  fund(options: { totalBudget?: number; dualApprovalThreshold?: number; allocations: Record<string, number> }): Promise<string>;
+  fund(options: { totalBudget?: number; dualApprovalThreshold?: number; noticePeriod?: string; allocations: Record<string, number> }): Promise<string>;
   data: {
     funds: typeof import('#shared/data/funds');
     stats: typeof import('#shared/data/county-stats');
@@ -33,6 +33,8 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     funds: ((await import('#functions/http/funds')) as unknown as { handler: Handler }).handler,
     campaigns: ((await import('#functions/http/campaigns')) as unknown as { handler: Handler }).handler,
     'webhook-endpoints': ((await import('#functions/http/webhook-endpoints')) as unknown as { handler: Handler }).handler,
+    notices: ((await import('#functions/http/notices')) as unknown as { handler: Handler }).handler,
+    batches: ((await import('#functions/http/batches')) as unknown as { handler: Handler }).handler,
   };
   const funds = await import('#shared/data/funds');
   const stats = await import('#shared/data/county-stats');
@@ -44,10 +46,10 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
 
   const call = handlerCaller(handlers, { sub: 'requester-1', roles: ['requester'] });
 
-  async function fund(options: { totalBudget?: number; dualApprovalThreshold?: number; allocations: Record<string, number> }) {
+  async function fund(options: { totalBudget?: number; dualApprovalThreshold?: number; noticePeriod?: string; allocations: Record<string, number> }) {
     const actor = { sub: 'admin-1' };
     const created = await funds.createFund(
-      { name: 'Relief fund', financeSystem: FINANCE_SYSTEM, noticePeriod: 'P0D', totalBudget: options.totalBudget ?? 1_000_000_000_00, dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000 },
+      { name: 'Relief fund', financeSystem: FINANCE_SYSTEM, noticePeriod: options.noticePeriod ?? 'P0D', totalBudget: options.totalBudget ?? 1_000_000_000_00, dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000 },
       actor,
       new Date(),
     );

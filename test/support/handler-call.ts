@@ -83,7 +83,7 @@ export function handlerCaller(
     return {
       status: result.statusCode ?? 0,
       contentType: String(result.headers?.['content-type'] ?? ''),
-      body: text ? JSON.parse(text) : undefined,
+      body: text && /json/.test(String(result.headers?.['content-type'] ?? '')) ? JSON.parse(text) : undefined,
       text,
     };
   };

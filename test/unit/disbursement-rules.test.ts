@@ -131,7 +131,16 @@ describe('the disbursement state machine', () => {
   it('allows only the contract transitions', () => {
     const allowed = DISBURSEMENT_STATUSES.flatMap((from) => DISBURSEMENT_STATUSES.filter((to) => canMove(from, to)).map((to) => `${from}→${to}`));
     expect(allowed.sort()).toEqual(
-      ['pending_approval→approved', 'pending_approval→rejected', 'pending_approval→cancelled', 'approved→paid', 'approved→payout_failed'].sort(),
+      [
+        'pending_approval→approved',
+        'pending_approval→in_notice',
+        'pending_approval→rejected',
+        'pending_approval→cancelled',
+        'in_notice→approved',
+        'in_notice→rejected',
+        'approved→paid',
+        'approved→payout_failed',
+      ].sort(),
     );
   });
 });

@@ -1,0 +1,40 @@
+import { httpFunction } from '#shared/http/function';
+import { accepted, implement, ok, type HttpReply } from '#shared/http/operation';
+import { noticePageHeaders, renderMessagePage, renderNoticeListPage, renderNoticePage } from '#shared/http/notice-page';
+import { DomainError } from '#shared/domain/errors';
+import * as contracts from '#shared/schemas/notices';
+import { fileObjection, getPublicNotice, listObjections, listPublicNotices, resolveObjection } from '#shared/data/notices';
+// The money side of notices (proceed, withdraw) lives with disbursements and batches.
+import '#shared/data/disbursements';
+import '#shared/data/batches';
+
+const html = (status: number, raw: string): HttpReply => ({ status, raw, headers: noticePageHeaders() });
+
+export const handler = httpFunction('notices', [
+  implement(contracts.listPublicNotices, async ({ query }) => ok(await listPublicNotices(query))),
+  implement(contracts.getPublicNotice, async ({ params }) => ok(await getPublicNotice(params.noticeId))),
+  implement(contracts.fileObjection, async ({ params, body, now }) => accepted(await fileObjection(params.noticeId, body, now))),
+  implement(contracts.listNoticePages, async ({ query }) => {
+    const page = await listPublicNotices({ countyCode: query.countyCode, cursor: query.cursor, limit: 25, withItems: false });
+    return html(200, renderNoticeListPage(page.items, query.countyCode, page.nextCursor));
+  }),
+  implement(contracts.getNoticePage, async ({ params }) => html(200, renderNoticePage(await getPublicNotice(params.noticeId)))),
+  implement(contracts.postNoticeObjectionForm, async ({ params, body, now }) => {
+    const back = `/notices/${params.noticeId}`;
+    const parsed = contracts.ObjectionBody.safeParse(body);
+    if (!parsed.success) {
+      return html(400, renderMessagePage('请检查填写 Please check the form', '理由需 10 至 1000 字。The reason must be 10 to 1000 characters.', back));
+    }
+    try {
+      const { objectionId } = await fileObjection(params.noticeId, parsed.data, now);
+      return html(202, renderMessagePage('已收到异议 Objection received', `编号 Reference: ${objectionId}`, back));
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.status >= 500) throw error;
+      return html(error.status, renderMessagePage('未能提交 Not accepted', error.message, back));
+    }
+  }),
+  implement(contracts.listObjections, async ({ query }) => ok(await listObjections(query))),
+  implement(contracts.resolveObjection, async ({ params, body, principal, correlationId, now }) =>
+    ok(await resolveObjection(params.objectionId, body, { sub: principal.sub, correlationId }, now)),
+  ),
+]);

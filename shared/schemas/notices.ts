@@ -1,0 +1,132 @@
+import * as z from 'zod';
+import { BENEFICIARY_KINDS } from '../domain/payouts.ts';
+import { NOTICE_ITEM_STATUSES, NOTICE_STATUSES, OBJECTION_STATUSES } from '../domain/notices.ts';
+import { defineContract } from '../http/operation.ts';
+import { Amount, CountyCode, idOf, Page, pageOf, Timestamp } from './common.ts';
+
+export const NoticeStatus = z.enum(NOTICE_STATUSES).meta({ id: 'NoticeStatus' });
+export const ObjectionStatus = z.enum(OBJECTION_STATUSES).meta({ id: 'ObjectionStatus' });
+
+export const PublicNotice = z
+  .object({
+    noticeId: idOf('notice'),
+    countyCode: CountyCode,
+    countyName: z.string(),
+    fundName: z.string(),
+    purpose: z.string(),
+    startsAt: Timestamp,
+    endsAt: Timestamp,
+    status: NoticeStatus,
+    items: z.array(
+      z.object({
+        itemRef: z.string(),
+        beneficiaryName: z.string().meta({ description: 'First character shown, the rest masked (`王**`).' }),
+        beneficiaryKind: z.enum(BENEFICIARY_KINDS),
+        amount: Amount,
+        status: z.enum(NOTICE_ITEM_STATUSES),
+      }),
+    ),
+  })
+  .meta({ id: 'PublicNotice' });
+
+/** An item reference: a disbursement id, or a batch id and row. */
+export const ItemRef = z.string().regex(/^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}(?:-\d{1,4})?$/, 'unknown item');
+
+export const ObjectionBody = z
+  .strictObject({
+    itemRef: ItemRef,
+    reason: z.string().trim().min(10).max(1000),
+    contact: z.string().trim().min(1).max(100).optional().meta({ description: 'Personal data: masked in every response, never logged.' }),
+  })
+  .meta({ id: 'ObjectionBody' });
+
+export const Objection = z
+  .object({
+    objectionId: idOf('objection'),
+    noticeId: idOf('notice'),
+    itemRef: z.string(),
+    reason: z.string(),
+    contact: z.string().nullable().meta({ description: 'Masked.' }),
+    status: ObjectionStatus,
+    resolvedBy: z.string().nullable(),
+    resolvedAt: Timestamp.nullable(),
+    note: z.string().nullable(),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Objection' });
+
+const NoticeParams = z.strictObject({ noticeId: idOf('notice') });
+const NoticeListQuery = z.strictObject({ countyCode: CountyCode.optional(), status: NoticeStatus.optional(), ...Page });
+
+export const listPublicNotices = defineContract({
+  operationId: 'listPublicNotices',
+  tag: 'Public notice',
+  summary: 'Public notices (公示), newest first',
+  query: NoticeListQuery,
+  responses: { 200: { description: 'A page of notices', schema: pageOf(PublicNotice, 'PublicNoticePage') } },
+});
+
+export const getPublicNotice = defineContract({
+  operationId: 'getPublicNotice',
+  tag: 'Public notice',
+  summary: 'One public notice with its items (names masked, no account, phone or ID)',
+  params: NoticeParams,
+  responses: { 200: { description: 'The notice', schema: PublicNotice } },
+});
+
+export const fileObjection = defineContract({
+  operationId: 'fileObjection',
+  tag: 'Public notice',
+  summary: 'Object to an item of an open notice (holds the item until a fund admin resolves it)',
+  description: 'At most 20 objections per item; bodies over 4 KB are refused.',
+  params: NoticeParams,
+  body: ObjectionBody,
+  responses: { 202: { description: 'Received', schema: z.object({ objectionId: idOf('objection') }).meta({ id: 'ObjectionReceived' }) } },
+  errors: ['invalid_state'],
+});
+
+export const listNoticePages = defineContract({
+  operationId: 'listNoticePages',
+  tag: 'Public notice',
+  summary: "A county's notices as a page for a phone screen (Chinese and English, no script)",
+  query: z.strictObject({ countyCode: CountyCode.optional(), cursor: Page.cursor }),
+  responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
+});
+
+export const getNoticePage = defineContract({
+  operationId: 'getNoticePage',
+  tag: 'Public notice',
+  summary: 'One notice as a page for a phone screen, with an objection form that works without JavaScript',
+  params: NoticeParams,
+  responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
+});
+
+/** The page's form posts `application/x-www-form-urlencoded`; the handler validates it with ObjectionBody. */
+export const postNoticeObjectionForm = defineContract({
+  operationId: 'postNoticeObjectionForm',
+  tag: 'Public notice',
+  summary: "The notice page's objection form (HTML in, HTML out)",
+  params: NoticeParams,
+  bodyFormat: 'form',
+  body: z.record(z.string(), z.string()),
+  responses: { 202: { description: 'HTML confirmation', contentType: 'text/html' } },
+  errors: ['invalid_state'],
+});
+
+export const listObjections = defineContract({
+  operationId: 'listObjections',
+  tag: 'Public notice',
+  summary: 'Objections, newest first',
+  query: z.strictObject({ status: ObjectionStatus.optional(), noticeId: idOf('notice').optional(), ...Page }),
+  responses: { 200: { description: 'A page of objections', schema: pageOf(Objection, 'ObjectionPage') } },
+});
+
+export const resolveObjection = defineContract({
+  operationId: 'resolveObjection',
+  tag: 'Public notice',
+  summary: 'Resolve an objection: upheld withdraws the item and releases its money; dismissed lets it proceed',
+  params: z.strictObject({ objectionId: idOf('objection') }),
+  body: z.strictObject({ outcome: z.enum(['upheld', 'dismissed']), note: z.string().trim().min(1).max(1000) }).meta({ id: 'ResolveObjectionBody' }),
+  responses: { 200: { description: 'The objection', schema: Objection } },
+  errors: ['invalid_state', 'self_approval'],
+});
