@@ -614,6 +614,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The event log, newest first (events are kept at least 30 days after they are delivered)
+         * @description A finance system sees only the events of the funds it pays; an event without a fund is not listed for it. `after`: only events later than this time. With `type`, a finance system gets short pages (with a cursor) when few of that type are its own.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One event of the log
+         * @description To a finance system, an event of a fund it does not pay is 404 not_found.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
+         */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/funds": {
         parameters: {
             query?: never;
@@ -1059,7 +1103,13 @@ export interface paths {
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change an endpoint, or enable it again after a 410 disabled it
+         * @description A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions waiting for a finance system's endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with POST /v1/payouts/{payoutId}/redeliver.
+         *
+         *     Roles: `fund-admin`.
+         */
+        patch: operations["updateWebhookEndpoint"];
         trace?: never;
     };
     "/v1/webhook-endpoints/{endpointId}/deliveries": {
@@ -1082,6 +1132,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-endpoints/{endpointId}/messages/{messageId}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message to this endpoint again (same webhook-id and body, new timestamp and signature)
+         * @description Whatever its earlier outcome. One attempt, made before the reply and logged in the endpoint's deliveries; it changes neither the message's delivery state nor its payout. A message this endpoint was never sent is 404 not_found. A payment instruction (payout.requested) whose payout is settled or failed, or a disabled endpoint, is 409 invalid_state.
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["resendWebhookMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints/{endpointId}/rotate-secret": {
         parameters: {
             query?: never;
@@ -1096,6 +1168,28 @@ export interface paths {
          * @description Roles: `fund-admin`. Honours `Idempotency-Key`.
          */
         post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{endpointId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one signed webhook.test event to this endpoint alone
+         * @description data: { endpointId }. One attempt, made before the reply and logged in the endpoint's deliveries (its outcome is there); no retries. A disabled endpoint is 409 invalid_state.
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["testWebhookEndpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1800,6 +1894,167 @@ export interface components {
         };
         /** @enum {string} */
         DisbursementStatus: "pending_approval" | "in_notice" | "approved" | "paid" | "payout_failed" | "rejected" | "cancelled";
+        /** @description `data` in its public form: a payment instruction with the account masked. */
+        Event: {
+            data: components["schemas"]["Disbursement"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "disbursement.approved";
+        } | {
+            data: components["schemas"]["Payout"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "payout.requested";
+        } | {
+            data: components["schemas"]["Payout"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "payout.settled";
+        } | {
+            data: components["schemas"]["Payout"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "payout.failed";
+        } | {
+            data: components["schemas"]["Payout"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "payout.delivery_failed";
+        } | {
+            data: components["schemas"]["Campaign"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "campaign.launched";
+        } | {
+            data: components["schemas"]["Campaign"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "campaign.cancelled";
+        } | {
+            data: components["schemas"]["SubsidyReleased"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "campaign.subsidy_released";
+        } | {
+            data: components["schemas"]["Station"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "station.activated";
+        } | {
+            data: components["schemas"]["Station"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "station.suspended";
+        } | {
+            data: components["schemas"]["NoticeOpened"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "notice.opened";
+        } | {
+            data: components["schemas"]["NoticeClosed"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "notice.closed";
+        } | {
+            data: components["schemas"]["ObjectionReceived"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "objection.received";
+        } | {
+            data: components["schemas"]["WebhookTest"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "webhook.test";
+        };
+        EventPage: {
+            items: components["schemas"]["Event"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
+        };
         /** @enum {string} */
         EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test";
         /**
@@ -1895,6 +2150,40 @@ export interface components {
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
         };
+        MessageAccepted: {
+            messageId: string;
+        };
+        NoticeClosed: {
+            countyCode: components["schemas"]["CountyCode"];
+            fundId: string;
+            held: number;
+            noticeId: string;
+            proceeding: number;
+            withdrawn: number;
+        };
+        NoticeOpened: {
+            countyCode: components["schemas"]["CountyCode"];
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            endsAt: string;
+            fundId: string;
+            itemCount: number;
+            noticeId: string;
+            source: {
+                id: string;
+                /** @enum {string} */
+                kind: "disbursement" | "batch";
+            };
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            startsAt: string;
+        };
         /**
          * @description ISO 8601 duration, PT0S .. P30D. P0D: no public notice.
          * @example P7D
@@ -1936,7 +2225,11 @@ export interface components {
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
         };
+        /** @description No reason or contact: those stay with the objection. */
         ObjectionReceived: {
+            countyCode: components["schemas"]["CountyCode"];
+            itemRef: string;
+            noticeId: string;
             objectionId: string;
         };
         /** @enum {string} */
@@ -2145,6 +2438,24 @@ export interface components {
         };
         /** @enum {string} */
         StationStatus: "applied" | "active" | "rejected" | "suspended";
+        SubsidyReleased: {
+            campaignId: string;
+            countyCode: components["schemas"]["CountyCode"];
+            /** @enum {string} */
+            reason: "cancelled" | "claim_period_ended";
+            /** @description Integer amount in fen. */
+            releasedAmount: number;
+            subsidy: components["schemas"]["CampaignSubsidy"];
+        };
+        UpdateWebhookEndpointBody: {
+            description?: string;
+            events?: [
+                "*"
+            ] | components["schemas"]["EventType"][];
+            /** @enum {string} */
+            status?: "enabled";
+            url?: string;
+        };
         WebhookDelivery: {
             /**
              * Format: date-time
@@ -2198,6 +2509,9 @@ export interface components {
         };
         /** @description `whsec_` + base64 of 32 random bytes. Shown only on creation and rotation. */
         WebhookSecret: string;
+        WebhookTest: {
+            endpointId: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -4297,6 +4611,108 @@ export interface operations {
             };
         };
     };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description RFC 3339 timestamp */
+                after?: string;
+                cursor?: string;
+                limit?: number;
+                type?: components["schemas"]["EventType"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listFunds: {
         parameters: {
             query?: {
@@ -5992,6 +6408,77 @@ export interface operations {
             };
         };
     };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointBody"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listWebhookDeliveries: {
         parameters: {
             query?: {
@@ -6044,6 +6531,99 @@ export interface operations {
             };
             /** @description `not_found`: Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendWebhookMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                endpointId: string;
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Sent; the outcome is in the deliveries */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6145,6 +6725,98 @@ export interface operations {
             };
         };
     };
+    testWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Sent; the outcome is in the deliveries */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "webhook:campaign.cancelled": {
         parameters: {
             query?: never;
@@ -6155,9 +6827,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Campaign"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6189,9 +6859,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Campaign"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6223,9 +6891,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["SubsidyReleased"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6257,9 +6923,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Disbursement"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6291,9 +6955,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["NoticeClosed"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6325,9 +6987,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["NoticeOpened"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6359,9 +7019,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["ObjectionReceived"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6393,9 +7051,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Payout"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6427,9 +7083,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Payout"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6461,9 +7115,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Payout"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6495,9 +7147,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Payout"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6529,9 +7179,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Station"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6563,9 +7211,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["Station"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp
@@ -6597,9 +7243,7 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["WebhookTest"];
                     /**
                      * Format: date-time
                      * @description RFC 3339 timestamp

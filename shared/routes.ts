@@ -4,7 +4,7 @@
  */
 import { ROLES, type Role } from './domain/roles.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** The Lambda function (one per bounded context) that serves a route: functions/http/<fn>.ts. */
 export type HttpFunctionName =
@@ -47,6 +47,8 @@ const ALL = ROLES;
 const MONEY_READERS: readonly Role[] = ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor'];
 const PAYOUT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 const ENDPOINT_READERS: readonly Role[] = ['fund-admin', 'auditor'];
+/** The event log: a finance system reads the events of the funds it pays (checked against each event). */
+const EVENT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 /** The fund ledger: fund-admin, auditor and the fund's own finance system (checked against the fund). */
 const LEDGER_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 const MAKERS: readonly Role[] = ['requester', 'fund-admin'];
@@ -140,6 +142,13 @@ export const routes: readonly RouteDefinition[] = [
   route({ method: 'DELETE', path: '/v1/webhook-endpoints/{endpointId}', fn: 'webhook-endpoints', operationId: 'deleteWebhookEndpoint', roles: ['fund-admin'] }),
   route({ method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/rotate-secret', fn: 'webhook-endpoints', operationId: 'rotateWebhookSecret', roles: ['fund-admin'] }),
   route({ method: 'GET', path: '/v1/webhook-endpoints/{endpointId}/deliveries', fn: 'webhook-endpoints', operationId: 'listWebhookDeliveries', roles: ENDPOINT_READERS }),
+  route({ method: 'PATCH', path: '/v1/webhook-endpoints/{endpointId}', fn: 'webhook-endpoints', operationId: 'updateWebhookEndpoint', roles: ['fund-admin'] }),
+  route({ method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/test', fn: 'webhook-endpoints', operationId: 'testWebhookEndpoint', roles: ['fund-admin'] }),
+  route({ method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/messages/{messageId}/resend', fn: 'webhook-endpoints', operationId: 'resendWebhookMessage', roles: ['fund-admin'] }),
+
+  // the event log (the outbox's event items)
+  route({ method: 'GET', path: '/v1/events', fn: 'webhook-endpoints', operationId: 'listEvents', roles: EVENT_READERS }),
+  route({ method: 'GET', path: '/v1/events/{messageId}', fn: 'webhook-endpoints', operationId: 'getEvent', roles: EVENT_READERS }),
 
   // campaigns
   route({ method: 'POST', path: '/v1/campaigns', fn: 'campaigns', operationId: 'launchCampaign', roles: ['campaign-operator'], idempotency: 'required' }),

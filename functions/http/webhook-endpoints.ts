@@ -1,9 +1,12 @@
 import { httpFunction } from '#shared/http/function';
-import { created, implement, noContent, ok } from '#shared/http/operation';
+import { accepted, created, implement, noContent, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/webhook-endpoints';
+import * as eventContracts from '#shared/schemas/events';
 import { config } from '#shared/config';
 import { validationFailed } from '#shared/domain/errors';
 import { checkWebhookUrl, UnsafeWebhookUrl } from '#shared/webhooks/url-guard';
+import { resendMessage, sendTestEvent } from '#shared/webhooks/targeted';
+import { getEventFor, listEvents } from '#shared/data/event-log';
 import {
   createEndpoint,
   deleteEndpoint,
@@ -11,20 +14,30 @@ import {
   listDeliveries,
   listEndpoints,
   rotateSecret,
+  updateEndpoint,
 } from '#shared/data/webhook-endpoints';
+
+/** The URL guard on a URL a caller hands us: a refusal is a 400 naming the field. */
+async function guardUrl(url: string): Promise<void> {
+  try {
+    await checkWebhookUrl(url, { allowInsecure: config().ALLOW_INSECURE_WEBHOOKS });
+  } catch (error) {
+    if (!(error instanceof UnsafeWebhookUrl)) throw error;
+    throw validationFailed([{ path: 'body.url', message: error.message }], `The webhook URL is not allowed: ${error.message}`);
+  }
+}
 
 export const handler = httpFunction('webhook-endpoints', [
   implement(contracts.createWebhookEndpoint, async ({ body, principal, correlationId, now }) => {
-    try {
-      await checkWebhookUrl(body.url, { allowInsecure: config().ALLOW_INSECURE_WEBHOOKS });
-    } catch (error) {
-      if (!(error instanceof UnsafeWebhookUrl)) throw error;
-      throw validationFailed([{ path: 'body.url', message: error.message }], `The webhook URL is not allowed: ${error.message}`);
-    }
+    await guardUrl(body.url);
     return created(await createEndpoint(body, { sub: principal.sub, correlationId }, now));
   }),
   implement(contracts.listWebhookEndpoints, async ({ query }) => ok(await listEndpoints(query))),
   implement(contracts.getWebhookEndpoint, async ({ params }) => ok(await getEndpoint(params.endpointId))),
+  implement(contracts.updateWebhookEndpoint, async ({ params, body, principal, correlationId, now }) => {
+    if (body.url !== undefined) await guardUrl(body.url);
+    return ok(await updateEndpoint(params.endpointId, body, { sub: principal.sub, correlationId }, now));
+  }),
   implement(contracts.deleteWebhookEndpoint, async ({ params, principal, correlationId, now }) => {
     await deleteEndpoint(params.endpointId, { sub: principal.sub, correlationId }, now);
     return noContent();
@@ -33,4 +46,11 @@ export const handler = httpFunction('webhook-endpoints', [
     ok({ secret: await rotateSecret(params.endpointId, { sub: principal.sub, correlationId }, now) }),
   ),
   implement(contracts.listWebhookDeliveries, async ({ params, query }) => ok(await listDeliveries(params.endpointId, query))),
+  implement(contracts.testWebhookEndpoint, async ({ params, now }) => accepted(await sendTestEvent(params.endpointId, now))),
+  implement(contracts.resendWebhookMessage, async ({ params, now }) => {
+    await resendMessage(params.endpointId, params.messageId, now);
+    return accepted({ messageId: params.messageId });
+  }),
+  implement(eventContracts.listEvents, async ({ query, principal }) => ok(await listEvents(query, principal))),
+  implement(eventContracts.getEvent, async ({ params, principal }) => ok(await getEventFor(params.messageId, principal))),
 ]);

@@ -360,7 +360,7 @@ export async function approveDisbursement(
       { payoutId, disbursementId: d.disbursementId, batchId: null, fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, beneficiary: d.beneficiary },
       at,
     );
-    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now);
+    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now, { payer: d.payer });
     // The payment instruction: the full account goes only to the paying finance system's endpoints.
     const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
     const stationId = d.beneficiary.kind === 'station' ? d.beneficiary.stationId : undefined;
@@ -460,7 +460,7 @@ registerNoticeSubject('disbursement', {
       { payoutId, disbursementId: d.disbursementId, batchId: null, fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, beneficiary: d.beneficiary },
       at,
     );
-    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now);
+    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now, { payer: d.payer });
     const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
     return {
       steps: [

@@ -16,6 +16,12 @@
  * bytes, compressed ~370, so an event item stays under 1 KB even with its lease and delivery state, and
  * each of its writes (commit, lease, release: several of them transactional, billed double) costs one
  * write unit instead of two (./event-body.ts).
+ *
+ * The same items are the event log (`GET /v1/events`, ./event-log.ts): no second copy. Listings, sharded
+ * like the outbox and sorted by message id (a ULID: time order): `gsi1pk = EVENTS#<n>` (every event),
+ * `gsi2pk = EVT#TYPE#<type>#<n>` (by type), `gsi3pk = EVT#PAYER#<financeSystem>#<n>` (the events of the
+ * funds a finance system pays: events written with a `payer`). An event expires (`expiresAt`) 30 days
+ * after it is finished, never while it is pending.
  */
 import type { EventType } from '../domain/events.ts';
 import { newId, shardOf } from '../ids.ts';
@@ -29,6 +35,34 @@ export const OUTBOX_SHARDS = 8;
 
 export function outboxShard(messageId: string): string {
   return `OUTBOX#${shardOf(messageId, OUTBOX_SHARDS)}`;
+}
+
+/** Shards of the event log's listings: a 5,000-payout batch writes its instructions at once. */
+export const EVENT_LIST_SHARDS = 8;
+
+/** How long a finished event is kept (the contract: at least 30 days). */
+export const EVENT_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+export function eventExpiresAt(finishedAt: Date): number {
+  return Math.floor(finishedAt.getTime() / 1000) + EVENT_TTL_SECONDS;
+}
+
+export const eventListPartitions = {
+  all: () => Array.from({ length: EVENT_LIST_SHARDS }, (_, n) => `EVENTS#${n}`),
+  ofType: (eventType: EventType) => Array.from({ length: EVENT_LIST_SHARDS }, (_, n) => `EVT#TYPE#${eventType}#${n}`),
+  ofPayer: (payer: string) => Array.from({ length: EVENT_LIST_SHARDS }, (_, n) => `EVT#PAYER#${payer}#${n}`),
+};
+
+/** The event log's index entries of one event. */
+export function eventListKeys(messageId: string, eventType: EventType, payer?: string): Record<string, string> {
+  const n = shardOf(messageId, EVENT_LIST_SHARDS);
+  return {
+    gsi1pk: `EVENTS#${n}`,
+    gsi1sk: messageId,
+    gsi2pk: `EVT#TYPE#${eventType}#${n}`,
+    gsi2sk: messageId,
+    ...(payer !== undefined ? { gsi3pk: `EVT#PAYER#${payer}#${n}`, gsi3sk: messageId } : {}),
+  };
 }
 
 export function outboxSortKey(dueAt: Date, messageId: string): string {
@@ -76,8 +110,10 @@ export function eventStep(eventType: EventType, subject: string, data: object, a
             timestamp: at.toISOString(),
             data: packEventData(data),
             status: 'pending',
-            // A payment instruction names its paying finance system: only its endpoints get the full account.
-            ...(options.payer !== undefined ? { payer: options.payer } : {}),
+            // The paying finance system of the event's fund: only its endpoints get a payment instruction's
+            // full account, and only it (of the finance systems) reads the event in the event log.
+            ...(options.payer ? { payer: options.payer } : {}),
+            ...eventListKeys(messageId, eventType, options.payer || undefined),
             gsi4pk: outboxShard(messageId),
             gsi4sk: outboxSortKey(at, messageId),
           },

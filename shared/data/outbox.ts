@@ -17,14 +17,14 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import type { EventType } from '../domain/events.ts';
+import { WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
 import { DomainError } from '../domain/errors.ts';
 import { config } from '../config.ts';
 import { logger } from '../logger.ts';
 import { documents } from './clients.ts';
 import { keys } from './keys.ts';
 import { eventData } from './event-body.ts';
-import { OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
+import { eventExpiresAt, OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
 import { TransactionConflict, type TxStep } from './transactions.ts';
 import { getItem } from './query.ts';
 import { sendJobs } from './jobs.ts';
@@ -182,8 +182,11 @@ export function eventReleaseStep(
     if (moves) values[':due'] = due;
     update = `SET deliveries = :deliveries, #status = :status, updatedAt = :at${moves ? ', gsi4sk = :due' : ''} REMOVE leaseOwner, leaseUntil`;
   } else {
-    // Finished: out of the outbox index, so the sweeper never looks at it again.
-    update = 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk';
+    // Finished: out of the outbox index, so the sweeper never looks at it again. Kept 30 days for the
+    // event log, except a failed payment instruction: its payout may be redelivered at any time.
+    const keep = outcome.status === 'failed' && WAITS_FOR_SUBSCRIBER.has(event.eventType);
+    if (!keep) values[':expires'] = eventExpiresAt(now);
+    update = `SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at${keep ? '' : ', expiresAt = :expires'} REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk`;
   }
   return {
     item: {
@@ -234,7 +237,7 @@ export function eventRedeliveryStep(messageId: string, now: Date): TxStep {
         Key: keys.event(messageId),
         UpdateExpression:
           'SET #status = :pending, #round = if_not_exists(#round, :zero) + :one, updatedAt = :at, gsi4pk = :shard, gsi4sk = :due ' +
-          'REMOVE leaseOwner, leaseUntil, finishedAt',
+          'REMOVE leaseOwner, leaseUntil, finishedAt, expiresAt',
         ConditionExpression: 'attribute_exists(pk) AND #status IN (:failed, :pending)',
         ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
         ExpressionAttributeValues: {
@@ -264,10 +267,10 @@ export function eventCloseStep(messageId: string, now: Date): TxStep {
       Update: {
         TableName: config().TABLE_NAME,
         Key: keys.event(messageId),
-        UpdateExpression: 'SET #status = :closed, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
+        UpdateExpression: 'SET #status = :closed, updatedAt = :at, finishedAt = :at, expiresAt = :expires REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
         ConditionExpression: '#status = :pending',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':closed': 'closed', ':pending': 'pending', ':at': now.toISOString() },
+        ExpressionAttributeValues: { ':closed': 'closed', ':pending': 'pending', ':at': now.toISOString(), ':expires': eventExpiresAt(now) },
       },
     },
     // A worker finished it meanwhile: read again and decide again.

@@ -349,7 +349,7 @@ export async function markPayoutDeliveryFailed(payoutId: string, attempts: numbe
     const payout = await findPayout(payoutId);
     if (!payout || payout.status !== 'queued') return undefined;
     const next: StoredPayout = { ...payout, status: 'delivery_failed', attempts: Math.max(payout.attempts, attempts) };
-    const event = eventStep('payout.delivery_failed', payoutId, publicPayout(next), now);
+    const event = eventStep('payout.delivery_failed', payoutId, publicPayout(next), now, { payer: payout.payer });
     await transact([
       payoutMoveStep(payout, 'delivery_failed', now, { attempts: next.attempts }),
       payoutAudit(payout, 'payout.delivery_failed', 'delivery_failed', { sub: DELIVERY_ACTOR }, now, { attempts: next.attempts }),
@@ -400,6 +400,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       payoutId,
       publicPayout(settled),
       now,
+      { payer: payout.payer },
     );
     const ref = { payoutId, ...(payout.disbursementId ? { disbursementId: payout.disbursementId } : {}), ...(payout.batchId ? { batchId: payout.batchId } : {}) };
     // A failed payout of a subsidised disbursement gives its money back to the subsidy while the subsidy

@@ -108,6 +108,8 @@ export interface ShardedPageQuery extends Omit<PageQuery, 'keyCondition' | 'cons
   index: IndexName;
   /** The index partitions one listing is written across (write sharding); read together, merged by sort key. */
   partitions: readonly string[];
+  /** A condition on the index's sort key for every partition, e.g. `gsi1sk > :after`. */
+  sortCondition?: string;
 }
 
 /**
@@ -152,7 +154,11 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
       const position = positions[n]!;
       if (position === null) return { n, kept: [] as Record<string, unknown>[], more: false, resumeKey: undefined };
       const read = await readKept(
-        { ...q, keyCondition: `${partitionKey} = :partition`, values: { ...q.values, ':partition': partition } },
+        {
+          ...q,
+          keyCondition: `${partitionKey} = :partition${q.sortCondition ? ` AND ${q.sortCondition}` : ''}`,
+          values: { ...q.values, ':partition': partition },
+        },
         position === 0 ? undefined : startKeyOf(partition, position),
         budget,
       );

@@ -153,6 +153,77 @@ export async function deleteEndpoint(endpointId: string, actor: Actor, now: Date
   if (endpoint.financeSystem !== null) await reviewPendingEvents();
 }
 
+export interface EndpointChange {
+  url?: string;
+  events?: Subscription[];
+  description?: string;
+  /** `enabled` re-enables an endpoint that a 410 disabled. */
+  status?: 'enabled';
+}
+
+/**
+ * Changes an endpoint's URL, subscriptions or description, or enables it again. The caller checked a
+ * new URL with the URL guard. A finance system's endpoint enabled again may be what its waiting payment
+ * instructions need: they are looked at at once.
+ */
+export async function updateEndpoint(endpointId: string, change: EndpointChange, actor: Actor, now: Date): Promise<WebhookEndpoint> {
+  const sets = ['updatedAt = :at'];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':at': now.toISOString() };
+  if (change.url !== undefined) {
+    sets.push('#url = :url');
+    names['#url'] = 'url';
+    values[':url'] = change.url;
+  }
+  if (change.events !== undefined) {
+    sets.push('events = :events');
+    values[':events'] = change.events;
+  }
+  if (change.description !== undefined) {
+    sets.push('description = :description');
+    values[':description'] = change.description;
+  }
+  if (change.status !== undefined) {
+    sets.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = change.status;
+  }
+  const update = `SET ${sets.join(', ')}${change.status === 'enabled' ? ' REMOVE disabledReason' : ''}`;
+  const before = await getEndpoint(endpointId);
+  await transact([
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.webhookEndpoint(endpointId),
+          UpdateExpression: update,
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+        },
+      },
+      onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
+    },
+    auditStep(keys.webhookEndpoint(endpointId).pk, {
+      actor: actor.sub,
+      action: 'webhook-endpoint.updated',
+      at: now,
+      correlationId: actor.correlationId,
+      details: { ...change, ...(change.status && change.status !== before.status ? { previousStatus: before.status } : {}) },
+    }),
+  ]);
+  const after = await getEndpoint(endpointId);
+  const reaches = before.status !== 'enabled' || change.events !== undefined;
+  if (after.financeSystem !== null && after.status === 'enabled' && reaches) await reviewPendingEvents();
+  return after;
+}
+
+/** One endpoint with the secrets that sign now, enabled or not (a test or a resend addresses it by id). */
+export async function deliveryTarget(endpointId: string, now: Date): Promise<DeliveryTarget> {
+  const item = await endpointItem(endpointId);
+  return { ...toEndpoint(item), secrets: signingSecrets(item, now) };
+}
+
 export async function rotateSecret(endpointId: string, actor: Actor, now: Date): Promise<string> {
   const secret = newWebhookSecret();
   await transact([

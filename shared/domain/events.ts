@@ -1,3 +1,5 @@
+import { maskPayout, type Payout } from './payouts.ts';
+
 /** Webhook event types of the contract. */
 export const EVENT_TYPES = [
   'disbursement.approved',
@@ -20,3 +22,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Events whose delivery waits for a subscriber instead of being dropped when nobody listens. */
 export const WAITS_FOR_SUBSCRIBER: ReadonlySet<EventType> = new Set(['payout.requested']);
+
+/**
+ * An event's `data` as every reader but the paying finance system's endpoints sees it: a payment
+ * instruction with the account masked; every other event is stored in its public (masked) form already.
+ */
+export function publicEventData(eventType: EventType, data: Record<string, unknown>): Record<string, unknown> {
+  if (eventType !== 'payout.requested') return data;
+  return maskPayout(data as unknown as Payout) as unknown as Record<string, unknown>;
+}

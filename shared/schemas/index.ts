@@ -7,6 +7,7 @@ import * as batches from './batches.ts';
 import * as campaigns from './campaigns.ts';
 import * as counties from './counties.ts';
 import * as disbursements from './disbursements.ts';
+import * as events from './events.ts';
 import * as funds from './funds.ts';
 import * as notices from './notices.ts';
 import * as payouts from './payouts.ts';
@@ -14,7 +15,7 @@ import * as publicRoutes from './public.ts';
 import * as stations from './stations.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 
-const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, batches, payouts, webhookEndpoints, campaigns, stations, notices];
+const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, batches, payouts, webhookEndpoints, events, campaigns, stations, notices];
 
 function isContract(value: unknown): value is OperationContract {
   return typeof value === 'object' && value !== null && 'operationId' in value && 'responses' in value;

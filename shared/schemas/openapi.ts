@@ -9,7 +9,8 @@ import { EVENT_TYPES } from '../domain/events.ts';
 import { ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../domain/errors.ts';
 import { routes, type RouteDefinition } from '../routes.ts';
 import type { OperationContract } from '../http/operation.ts';
-import { Problem, Timestamp } from './common.ts';
+import { Problem } from './common.ts';
+import { webhookPayload } from './events.ts';
 import { contracts } from './index.ts';
 
 const IdempotencyKey = z.string().min(1).max(255);
@@ -116,7 +117,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
         body: {
           content: {
             'application/json': {
-              schema: z.object({ type: z.literal(type), timestamp: Timestamp, data: z.record(z.string(), z.unknown()) }),
+              schema: webhookPayload(type),
             },
           },
         },

@@ -27,16 +27,28 @@ export const WebhookSecret = z
 
 export const CreatedWebhookEndpoint = WebhookEndpoint.extend({ secret: WebhookSecret }).meta({ id: 'CreatedWebhookEndpoint' });
 
+const Subscriptions = z
+  .union([z.tuple([z.literal('*')]), z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length)])
+  .refine((events) => new Set(events).size === events.length, 'events must be unique');
+
 export const CreateWebhookEndpointBody = z
   .strictObject({
     url: z.string().min(1).max(2048),
-    events: z
-      .union([z.tuple([z.literal('*')]), z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length)])
-      .refine((events) => new Set(events).size === events.length, 'events must be unique'),
+    events: Subscriptions,
     description: z.string().trim().max(500).optional(),
     financeSystem: FinanceSystem.optional(),
   })
   .meta({ id: 'CreateWebhookEndpointBody' });
+
+export const UpdateWebhookEndpointBody = z
+  .strictObject({
+    url: z.string().min(1).max(2048).optional(),
+    events: Subscriptions.optional(),
+    description: z.string().trim().max(500).optional(),
+    status: z.literal('enabled').optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'name at least one field to change')
+  .meta({ id: 'UpdateWebhookEndpointBody' });
 
 export const WebhookDelivery = z
   .object({
@@ -103,4 +115,46 @@ export const listWebhookDeliveries = defineContract({
   params: EndpointParams,
   query: z.strictObject(Page),
   responses: { 200: { description: 'A page of attempts', schema: pageOf(WebhookDelivery, 'WebhookDeliveryPage') } },
+});
+
+export const updateWebhookEndpoint = defineContract({
+  operationId: 'updateWebhookEndpoint',
+  tag: 'Webhooks',
+  summary: 'Change an endpoint, or enable it again after a 410 disabled it',
+  description:
+    'A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions ' +
+    'waiting for a finance system\'s endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with ' +
+    'POST /v1/payouts/{payoutId}/redeliver.',
+  params: EndpointParams,
+  body: UpdateWebhookEndpointBody,
+  responses: { 200: { description: 'The endpoint', schema: WebhookEndpoint } },
+});
+
+const MessageAccepted = z.object({ messageId: idOf('message') }).meta({ id: 'MessageAccepted' });
+
+export const testWebhookEndpoint = defineContract({
+  operationId: 'testWebhookEndpoint',
+  tag: 'Webhooks',
+  summary: 'Send one signed webhook.test event to this endpoint alone',
+  description:
+    'data: { endpointId }. One attempt, made before the reply and logged in the endpoint\'s deliveries (its outcome is there); no retries. ' +
+    'A disabled endpoint is 409 invalid_state.',
+  params: EndpointParams,
+  body: z.strictObject({}),
+  errors: ['invalid_state'],
+  responses: { 202: { description: 'Sent; the outcome is in the deliveries', schema: MessageAccepted } },
+});
+
+export const resendWebhookMessage = defineContract({
+  operationId: 'resendWebhookMessage',
+  tag: 'Webhooks',
+  summary: 'Send a message to this endpoint again (same webhook-id and body, new timestamp and signature)',
+  description:
+    'Whatever its earlier outcome. One attempt, made before the reply and logged in the endpoint\'s deliveries; it changes neither the ' +
+    'message\'s delivery state nor its payout. A message this endpoint was never sent is 404 not_found. A payment instruction ' +
+    '(payout.requested) whose payout is settled or failed, or a disabled endpoint, is 409 invalid_state.',
+  params: z.strictObject({ endpointId: idOf('webhookEndpoint'), messageId: idOf('message') }),
+  body: z.strictObject({}),
+  errors: ['invalid_state'],
+  responses: { 202: { description: 'Sent; the outcome is in the deliveries', schema: MessageAccepted } },
 });

@@ -13,7 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { config } from '../config.ts';
 import { logger } from '../logger.ts';
-import { WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
+import { publicEventData, WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
 import {
   deliveryAttemptStep,
@@ -40,7 +40,6 @@ import {
 } from '../data/outbox.ts';
 import { markPayoutDeliveryFailed, markPayoutSent, recordPayoutAttempts, type PayoutFacts } from '../data/payouts.ts';
 import { checkWebhookUrl, UnsafeWebhookUrl, type CheckedUrl, type Resolver } from './url-guard.ts';
-import { maskPayout, type Payout } from '../domain/payouts.ts';
 import { signWebhook, webhookBody } from './signing.ts';
 import { parseRetryAfter, retryDelaySeconds } from './retry-schedule.ts';
 
@@ -307,7 +306,7 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
 
   // The payment instruction carries the full account to the paying system's endpoints only.
   const body = webhookBody(leased);
-  const maskedBody = instruction ? webhookBody({ ...leased, data: maskPayout(leased.data as unknown as Payout) as unknown as Record<string, unknown> }) : body;
+  const maskedBody = instruction ? webhookBody({ ...leased, data: publicEventData(leased.eventType, leased.data) }) : body;
   const outcomes = await Promise.all(
     due.map((target) => attempt(leased, target, paying(target) ? body : maskedBody, deliveries[target.endpointId]!, runtime, clock)),
   );

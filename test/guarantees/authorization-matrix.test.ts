@@ -29,6 +29,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   campaignId: 'cmp_01M8MB7QKGZ7EXTNFH95G3P5TD',
   stationId: 'stn_01M8MB7QKGZ7EXTNFH95G3P5TD',
   endpointId: 'whe_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  messageId: 'msg_01M8MB7QKGZ7EXTNFH95G3P5TD',
   noticeId: 'ntc_01M8MB7QKGZ7EXTNFH95G3P5TD',
   objectionId: 'obj_01M8MB7QKGZ7EXTNFH95G3P5TD',
 };
@@ -45,7 +46,7 @@ function call(route: RouteDefinition, token: string | undefined) {
   return rt.api(route.method, samplePath(route), {
     token,
     idempotencyKey: route.method === 'POST' ? randomBytes(8).toString('hex') : undefined,
-    body: route.method === 'POST' || route.method === 'PUT' ? {} : undefined,
+    body: route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH' ? {} : undefined,
   });
 }
 

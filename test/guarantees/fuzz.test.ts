@@ -67,6 +67,9 @@ const validBodies = (): Record<string, unknown> => ({
   redeliverPayout: {},
   createWebhookEndpoint: { url: 'https://finance.example.com/hook', events: ['payout.requested'] },
   rotateWebhookSecret: {},
+  updateWebhookEndpoint: { description: 'Finance hook', status: 'enabled' },
+  testWebhookEndpoint: {},
+  resendWebhookMessage: {},
   launchCampaign: {
     countyCode: '620821',
     title: 'Apples',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '#shared/schemas/openapi';
 import { contracts } from '#shared/schemas/index';
 import { routes } from '#shared/routes';
+import { EVENT_TYPES } from '#shared/domain/events';
 
 describe('the OpenAPI document', () => {
   const doc = buildOpenApiDocument('https://api.example.test');
@@ -37,5 +38,26 @@ describe('the OpenAPI document', () => {
 
   it('describes every webhook event type', () => {
     expect(Object.keys(doc.webhooks ?? {})).toContain('payout.requested');
+  });
+
+  it("types every webhook event's data with its schema, never a free-form map", () => {
+    const schemas = doc.components?.schemas ?? {};
+    expect(Object.keys(doc.webhooks ?? {}).sort()).toEqual([...EVENT_TYPES].sort());
+    for (const type of EVENT_TYPES) {
+      const body = (doc.webhooks as any)[type].post.requestBody.content['application/json'].schema;
+      const ref: string = body.properties.data.$ref;
+      expect(ref, type).toMatch(/^#\/components\/schemas\//);
+      const data = schemas[ref.split('/').pop()!] as any;
+      expect(data.type, type).toBe('object');
+      expect(Object.keys(data.properties ?? {}).length, type).toBeGreaterThan(0);
+      expect(data.additionalProperties, type).toBeUndefined();
+    }
+  });
+
+  it('documents the event log with the data of each event type', () => {
+    const event = (doc.components?.schemas as any).Event;
+    expect(event.oneOf).toHaveLength(EVENT_TYPES.length);
+    const list = (doc.paths?.['/v1/events'] as any).get;
+    expect(list.parameters.map((p: any) => p.name).sort()).toEqual(['after', 'cursor', 'limit', 'type']);
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * Puts event items written before the event log existed into its listings (and gives the finished ones
+ * their expiry), in place: the same items, no copy. A one-off migration that reads the whole table (a
+ * parallel Scan), so it runs from a script, never on a request path; running it twice changes nothing.
+ *
+ * The paying system of an old payout event comes from its payout (`subject`), of an old
+ * `disbursement.approved` from its disbursement; other old events stay without one (no finance system
+ * reads them, as for new ones).
+ */
+import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
+import { config } from '../config.ts';
+import { documents } from './clients.ts';
+import { eventExpiresAt, eventListKeys } from './events.ts';
+import { keys } from './keys.ts';
+import { getItem } from './query.ts';
+
+const SEGMENTS = 4;
+
+async function payerOf(item: Record<string, unknown>): Promise<string | undefined> {
+  if (typeof item.payer === 'string' && item.payer !== '') return item.payer;
+  const type = item.eventType as EventType;
+  const subject = item.subject as string;
+  const owner = type.startsWith('payout.')
+    ? await getItem(keys.payout(subject))
+    : type === 'disbursement.approved'
+      ? await getItem(keys.disbursement(subject))
+      : undefined;
+  const payer = owner?.payer;
+  return typeof payer === 'string' && payer !== '' ? payer : undefined;
+}
+
+/** The expiry a finished event gets (as `eventReleaseStep` gives it), or none. */
+function expiryOf(item: Record<string, unknown>): number | undefined {
+  if (item.status === 'pending') return undefined;
+  if (item.status === 'failed' && WAITS_FOR_SUBSCRIBER.has(item.eventType as EventType)) return undefined;
+  const finished = (item.finishedAt ?? item.updatedAt ?? item.timestamp) as string;
+  return eventExpiresAt(new Date(finished));
+}
+
+export async function backfillEventLog(): Promise<{ scanned: number; updated: number }> {
+  let scanned = 0;
+  let updated = 0;
+  await Promise.all(
+    Array.from({ length: SEGMENTS }, async (_, segment) => {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(
+          new ScanCommand({
+            TableName: config().TABLE_NAME,
+            Segment: segment,
+            TotalSegments: SEGMENTS,
+            FilterExpression: '#type = :event AND attribute_not_exists(gsi1pk)',
+            ExpressionAttributeNames: { '#type': 'type' },
+            ExpressionAttributeValues: { ':event': 'event' },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          scanned++;
+          if (await backfillOne(item)) updated++;
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }),
+  );
+  return { scanned, updated };
+}
+
+async function backfillOne(item: Record<string, unknown>): Promise<boolean> {
+  const payer = await payerOf(item);
+  const listing = eventListKeys(item.messageId as string, item.eventType as EventType, payer);
+  const expires = expiryOf(item);
+  const values: Record<string, unknown> = Object.fromEntries(Object.entries(listing).map(([name, value]) => [`:${name}`, value]));
+  const sets = Object.keys(listing).map((name) => `${name} = :${name}`);
+  if (payer !== undefined) {
+    sets.push('payer = :payer');
+    values[':payer'] = payer;
+  }
+  if (expires !== undefined) {
+    // Only if nothing set one meanwhile (a worker finishing the event now sets its own).
+    sets.push('expiresAt = if_not_exists(expiresAt, :expires)');
+    values[':expires'] = expires;
+  }
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: keys.event(item.messageId as string),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi1pk)',
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The event log's contracts and the `data` of every event type: the same schemas type the webhook
+ * bodies in the OpenAPI document's `webhooks` section and the event log's replies.
+ */
+import * as z from 'zod';
+import { EVENT_TYPES, type EventType } from '../domain/events.ts';
+import { defineContract } from '../http/operation.ts';
+import { Campaign, CampaignSubsidy } from './campaigns.ts';
+import { CountyCode, idOf, Page, pageOf, Timestamp, Total } from './common.ts';
+import { Disbursement } from './disbursements.ts';
+import { Payout } from './payouts.ts';
+import { Station } from './stations.ts';
+import { EventTypeSchema } from './webhook-endpoints.ts';
+
+export const SubsidyReleased = z
+  .object({
+    campaignId: idOf('campaign'),
+    countyCode: CountyCode,
+    reason: z.enum(['cancelled', 'claim_period_ended']),
+    releasedAmount: Total,
+    subsidy: CampaignSubsidy,
+  })
+  .meta({ id: 'SubsidyReleased' });
+
+export const WebhookTest = z.object({ endpointId: idOf('webhookEndpoint') }).meta({ id: 'WebhookTest' });
+
+/** The notice events (shared/data/notices.ts): the notice's facts, no personal data. */
+const NoticeSource = z.object({ kind: z.enum(['disbursement', 'batch']), id: z.string() });
+
+export const NoticeOpened = z
+  .object({
+    noticeId: idOf('notice'),
+    countyCode: CountyCode,
+    fundId: idOf('fund'),
+    startsAt: Timestamp,
+    endsAt: Timestamp,
+    itemCount: z.number().int().min(1),
+    source: NoticeSource,
+  })
+  .meta({ id: 'NoticeOpened' });
+
+export const NoticeClosed = z
+  .object({
+    noticeId: idOf('notice'),
+    countyCode: CountyCode,
+    fundId: idOf('fund'),
+    proceeding: z.number().int().min(0),
+    held: z.number().int().min(0),
+    withdrawn: z.number().int().min(0),
+  })
+  .meta({ id: 'NoticeClosed' });
+
+export const ObjectionReceived = z
+  .object({ objectionId: idOf('objection'), noticeId: idOf('notice'), itemRef: z.string(), countyCode: CountyCode })
+  .meta({ id: 'ObjectionReceived', description: 'No reason or contact: those stay with the objection.' });
+
+/** What `data` holds for each event type (a payment instruction's account is masked except to the paying system). */
+export const EVENT_DATA: Record<EventType, z.ZodType> = {
+  'disbursement.approved': Disbursement,
+  'payout.requested': Payout,
+  'payout.settled': Payout,
+  'payout.failed': Payout,
+  'payout.delivery_failed': Payout,
+  'campaign.launched': Campaign,
+  'campaign.cancelled': Campaign,
+  'campaign.subsidy_released': SubsidyReleased,
+  'station.activated': Station,
+  'station.suspended': Station,
+  'notice.opened': NoticeOpened,
+  'notice.closed': NoticeClosed,
+  'objection.received': ObjectionReceived,
+  'webhook.test': WebhookTest,
+};
+
+/** The webhook body of one event type: `{ type, timestamp, data }`. */
+export function webhookPayload(type: EventType) {
+  return z.object({ type: z.literal(type), timestamp: Timestamp, data: EVENT_DATA[type] });
+}
+
+/** An event of the log: one variant per type, `data` typed by the type. */
+export const LoggedEvent = z
+  .discriminatedUnion(
+    'type',
+    EVENT_TYPES.map((type) => z.object({ messageId: idOf('message'), type: z.literal(type), timestamp: Timestamp, data: EVENT_DATA[type] })) as unknown as [
+      z.ZodObject,
+      ...z.ZodObject[],
+    ],
+  )
+  .meta({ id: 'Event', description: '`data` in its public form: a payment instruction with the account masked.' });
+
+const EventParams = z.strictObject({ messageId: idOf('message') });
+
+export const listEvents = defineContract({
+  operationId: 'listEvents',
+  tag: 'Webhooks',
+  summary: 'The event log, newest first (events are kept at least 30 days after they are delivered)',
+  description:
+    'A finance system sees only the events of the funds it pays; an event without a fund is not listed for it. ' +
+    '`after`: only events later than this time. With `type`, a finance system gets short pages (with a cursor) when few of that type are its own.',
+  query: z.strictObject({ ...Page, type: EventTypeSchema.optional(), after: Timestamp.optional() }),
+  responses: { 200: { description: 'A page of events', schema: pageOf(LoggedEvent, 'EventPage') } },
+});
+
+export const getEvent = defineContract({
+  operationId: 'getEvent',
+  tag: 'Webhooks',
+  summary: 'One event of the log',
+  description: 'To a finance system, an event of a fund it does not pay is 404 not_found.',
+  params: EventParams,
+  responses: { 200: { description: 'The event', schema: LoggedEvent } },
+});

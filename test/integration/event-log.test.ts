@@ -1,0 +1,402 @@
+/**
+ * Finance operations on webhooks over the real pieces (DynamoDB Local, the real handlers and delivery
+ * worker, real HTTP receivers): the test event, resend, re-enabling an endpoint after a 410, and the
+ * event log read from the outbox's own event items (masked, kept to the funds a finance system pays,
+ * paged by cursor).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
+import { LoggedEvent } from '#shared/schemas/events';
+import { startReceiver, type Receiver, type ReceivedRequest } from '#test/support/receiver';
+import {
+  ACCOUNT_NUMBER,
+  asApprover,
+  asFinance,
+  asRequester,
+  COUNTY,
+  disbursementBody,
+  FINANCE_SYSTEM,
+  moneyHarness,
+  type Call,
+  type MoneyHarness,
+} from './disbursement-harness.ts';
+
+let h: MoneyHarness;
+let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
+let endpoints: typeof import('#shared/data/webhook-endpoints');
+let getItem: typeof import('#shared/data/query').getItem;
+let keys: typeof import('#shared/data/keys').keys;
+const receivers: Receiver[] = [];
+const admin: Call = { sub: 'admin-1', roles: ['fund-admin'] };
+const auditor: Call = { sub: 'auditor-1', roles: ['auditor'] };
+const OTHER_FINANCE = 'other-finance';
+const otherFinance: Call = { sub: OTHER_FINANCE, roles: ['finance-system'] };
+const ACTOR = { sub: 'admin-1' };
+
+beforeAll(async () => {
+  h = await moneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0,0' } });
+  ({ processDeliveryJob } = await import('#shared/webhooks/delivery'));
+  endpoints = await import('#shared/data/webhook-endpoints');
+  ({ getItem } = await import('#shared/data/query'));
+  ({ keys } = await import('#shared/data/keys'));
+});
+
+afterAll(async () => {
+  for (const e of (await endpoints.listEndpoints({ limit: 100 })).items) await endpoints.deleteEndpoint(e.endpointId, ACTOR, new Date());
+  await Promise.all(receivers.map((r) => r.stop()));
+});
+
+async function removeAllEndpoints() {
+  for (const e of (await endpoints.listEndpoints({ limit: 100 })).items) await endpoints.deleteEndpoint(e.endpointId, ACTOR, new Date());
+  await h.services.drainQueue(h.services.queueUrls.delivery);
+}
+
+/** A receiver and its endpoint (created through the API, so its secret is the one handed out). */
+async function endpoint(options: { financeSystem?: string; status?: (n: number) => number; events?: string[] } = {}) {
+  const receiver = await startReceiver({ respond: (_req, n) => ({ status: options.status?.(n) ?? 200 }) });
+  receivers.push(receiver);
+  const created = await h.call('POST', '/v1/webhook-endpoints', {
+    ...admin,
+    body: { url: `${receiver.url}/hooks`, events: options.events ?? ['payout.requested'], ...(options.financeSystem ? { financeSystem: options.financeSystem } : {}) },
+  });
+  expect(created.status).toBe(201);
+  return { receiver, endpointId: created.body.endpointId as string, secret: created.body.secret as string };
+}
+
+async function fundPaidBy(financeSystem: string): Promise<string> {
+  const created = await h.data.funds.createFund(
+    { name: 'Relief fund', financeSystem, noticePeriod: 'P0D', totalBudget: 1_000_000_000_00, dualApprovalThreshold: 100_000_000 },
+    ACTOR,
+    new Date(),
+  );
+  await h.data.funds.setAllocation(created.fundId, COUNTY, 10_000_000, ACTOR, new Date());
+  return created.fundId;
+}
+
+/** An approved disbursement: its payout and the payout.requested message. */
+async function approved(fundId: string, amount = 10_000): Promise<{ payoutId: string; messageId: string }> {
+  const created = await h.call('POST', '/v1/disbursements', { ...asRequester(), idempotencyKey: `d-${Math.random()}`, body: disbursementBody(fundId, amount) });
+  expect(created.status).toBe(201);
+  const done = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, { ...asApprover('checker-1'), body: {} });
+  expect(done.status).toBe(200);
+  const payout = await h.data.payouts.getPayout(done.body.payoutId);
+  return { payoutId: payout.payoutId, messageId: payout.requestedMessageId };
+}
+
+const ofMessage = (receiver: Receiver, messageId: string) => receiver.requests.filter((r) => r.headers['webhook-id'] === messageId);
+const accountIn = (json: unknown) => (json as { data: { beneficiary: { account: { accountNumber: string } } } }).data.beneficiary.account.accountNumber;
+
+function verifies(secret: string, request: ReceivedRequest): unknown {
+  return new Webhook(secret).verify(request.body, {
+    'webhook-id': String(request.headers['webhook-id']),
+    'webhook-timestamp': String(request.headers['webhook-timestamp']),
+    'webhook-signature': String(request.headers['webhook-signature']),
+  });
+}
+
+/** Every page of a listing, following nextCursor. */
+async function allPages(caller: Call, query: Record<string, string>): Promise<{ items: { messageId: string; type: string }[]; pages: number }> {
+  const items: { messageId: string; type: string }[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await h.call('GET', '/v1/events', { ...caller, query: { ...query, ...(cursor ? { cursor } : {}) } });
+    expect(page.status, JSON.stringify(page.body)).toBe(200);
+    items.push(...page.body.items);
+    cursor = page.body.nextCursor ?? undefined;
+    pages++;
+  } while (cursor);
+  return { items, pages };
+}
+
+describe('POST /v1/webhook-endpoints/{id}/test', () => {
+  it('sends one webhook.test event to that endpoint alone; its signature verifies with standardwebhooks; it is in the deliveries', async () => {
+    await removeAllEndpoints();
+    const target = await endpoint({ events: ['payout.settled'] });
+    const bystander = await endpoint({ events: ['*'] });
+
+    const reply = await h.call('POST', `/v1/webhook-endpoints/${target.endpointId}/test`, { ...admin, body: {} });
+    expect(reply.status).toBe(202);
+    const messageId = reply.body.messageId as string;
+    expect(messageId).toMatch(/^msg_/);
+
+    expect(target.receiver.requests).toHaveLength(1);
+    const request = target.receiver.requests[0]!;
+    expect(request.headers['webhook-id']).toBe(messageId);
+    expect(verifies(target.secret, request)).toMatchObject({ type: 'webhook.test', data: { endpointId: target.endpointId } });
+    // Signed with another secret, it does not verify: the check above is not vacuous.
+    expect(() => verifies(bystander.secret, request)).toThrow();
+    expect(bystander.receiver.requests).toHaveLength(0);
+
+    const deliveries = await h.call('GET', `/v1/webhook-endpoints/${target.endpointId}/deliveries`, admin);
+    expect(deliveries.body.items[0]).toMatchObject({ messageId, eventType: 'webhook.test', outcome: 'succeeded', responseStatus: 200 });
+    // The worker and the sweeper never pick it up for anyone else.
+    expect(await processDeliveryJob({ kind: 'event', messageId })).not.toBe('delivered');
+    expect(bystander.receiver.requests).toHaveLength(0);
+  });
+
+  it('is refused for a disabled endpoint and 404 for an unknown one', async () => {
+    await removeAllEndpoints();
+    const gone = await endpoint({ status: () => 410 });
+    expect((await h.call('POST', `/v1/webhook-endpoints/${gone.endpointId}/test`, { ...admin, body: {} })).status).toBe(202);
+    expect((await endpoints.getEndpoint(gone.endpointId)).status).toBe('disabled');
+    const again = await h.call('POST', `/v1/webhook-endpoints/${gone.endpointId}/test`, { ...admin, body: {} });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('invalid_state');
+    expect(gone.receiver.requests).toHaveLength(1);
+    expect((await h.call('POST', '/v1/webhook-endpoints/whe_01M8MB7QKGZ7EXTNFH95G3P5TD/test', { ...admin, body: {} })).status).toBe(404);
+  });
+});
+
+describe('POST /v1/webhook-endpoints/{id}/messages/{messageId}/resend', () => {
+  it('sends the same webhook-id and body again, freshly signed, to that endpoint only (full account to the paying system, masked to others)', async () => {
+    await removeAllEndpoints();
+    const finance = await endpoint({ financeSystem: FINANCE_SYSTEM });
+    const observer = await endpoint({ events: ['*'] });
+    const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
+    const p = await approved(fundId);
+    expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('delivered');
+    const [first] = ofMessage(finance.receiver, p.messageId);
+    const [observed] = ofMessage(observer.receiver, p.messageId);
+    expect(accountIn(first!.json)).toBe(ACCOUNT_NUMBER);
+    expect(accountIn(observed!.json)).not.toBe(ACCOUNT_NUMBER);
+
+    const resent = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} });
+    expect(resent.status).toBe(202);
+    expect(resent.body).toEqual({ messageId: p.messageId });
+    const sent = ofMessage(finance.receiver, p.messageId);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.body).toBe(first!.body);
+    expect(Number(sent[1]!.headers['webhook-timestamp'])).toBeGreaterThanOrEqual(Number(first!.headers['webhook-timestamp']));
+    verifies(finance.secret, sent[1]!);
+    expect(ofMessage(observer.receiver, p.messageId)).toHaveLength(1);
+
+    expect((await h.call('POST', `/v1/webhook-endpoints/${observer.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} })).status).toBe(202);
+    const toObserver = ofMessage(observer.receiver, p.messageId);
+    expect(toObserver).toHaveLength(2);
+    expect(toObserver[1]!.body).toBe(observed!.body);
+    verifies(observer.secret, toObserver[1]!);
+    expect(ofMessage(finance.receiver, p.messageId)).toHaveLength(2);
+
+    const deliveries = await h.call('GET', `/v1/webhook-endpoints/${finance.endpointId}/deliveries`, admin);
+    expect(deliveries.body.items.filter((d: { messageId: string }) => d.messageId === p.messageId)).toHaveLength(2);
+    // A replay changes nothing about the payout.
+    expect((await h.data.payouts.getPayout(p.payoutId)).status).toBe('sent');
+  });
+
+  it("refuses a closed payout's payment instruction, and a message the endpoint was never sent", async () => {
+    await removeAllEndpoints();
+    const finance = await endpoint({ financeSystem: FINANCE_SYSTEM });
+    const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
+    const p = await approved(fundId);
+    expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('delivered');
+    const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: 'BR-1' } });
+    expect(settled.status).toBe(200);
+
+    const refused = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('invalid_state');
+    expect(ofMessage(finance.receiver, p.messageId)).toHaveLength(1);
+
+    const later = await endpoint({ financeSystem: FINANCE_SYSTEM });
+    const never = await h.call('POST', `/v1/webhook-endpoints/${later.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} });
+    expect(never.status).toBe(404);
+    expect(later.receiver.requests).toHaveLength(0);
+  });
+});
+
+describe('PATCH /v1/webhook-endpoints/{id}', () => {
+  it('re-enables an endpoint disabled by a 410; the delivery_failed payout is then redelivered to it and sent', async () => {
+    await removeAllEndpoints();
+    const finance = await endpoint({ financeSystem: FINANCE_SYSTEM, status: (n) => (n === 1 ? 410 : 200) });
+    const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
+    const p = await approved(fundId);
+    expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('failed');
+    expect((await h.data.payouts.getPayout(p.payoutId)).status).toBe('delivery_failed');
+    expect((await endpoints.getEndpoint(finance.endpointId)).status).toBe('disabled');
+    const whileDisabled = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} });
+    expect(whileDisabled.status).toBe(409);
+
+    const enabled = await h.call('PATCH', `/v1/webhook-endpoints/${finance.endpointId}`, { ...admin, body: { status: 'enabled', description: 'back' } });
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ endpointId: finance.endpointId, status: 'enabled', description: 'back', financeSystem: FINANCE_SYSTEM });
+    expect(enabled.body.secret).toBeUndefined();
+
+    expect((await h.call('POST', `/v1/payouts/${p.payoutId}/redeliver`, admin)).status).toBe(202);
+    expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('delivered');
+    expect((await h.data.payouts.getPayout(p.payoutId)).status).toBe('sent');
+    const sent = ofMessage(finance.receiver, p.messageId);
+    expect(sent).toHaveLength(2);
+    expect(accountIn(verifies(finance.secret, sent[1]!))).toBe(ACCOUNT_NUMBER);
+  });
+
+  it('changes url and events (the URL guard applies to a new url); an empty change, an unknown field or another status is a 400', async () => {
+    await removeAllEndpoints();
+    const e = await endpoint();
+    const moved = await startReceiver();
+    receivers.push(moved);
+    const changed = await h.call('PATCH', `/v1/webhook-endpoints/${e.endpointId}`, { ...admin, body: { url: `${moved.url}/new`, events: ['*'] } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ url: `${moved.url}/new`, events: ['*'] });
+    expect((await h.call('POST', `/v1/webhook-endpoints/${e.endpointId}/test`, { ...admin, body: {} })).status).toBe(202);
+    expect(moved.requests).toHaveLength(1);
+    expect(e.receiver.requests).toHaveLength(0);
+
+    for (const body of [{ url: 'http://user:secret@127.0.0.1/x' }, {}, { status: 'disabled' }, { financeSystem: 'x' }]) {
+      const bad = await h.call('PATCH', `/v1/webhook-endpoints/${e.endpointId}`, { ...admin, body });
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.body.code).toBe('validation_failed');
+    }
+    expect((await endpoints.getEndpoint(e.endpointId)).url).toBe(`${moved.url}/new`);
+    expect((await h.call('PATCH', '/v1/webhook-endpoints/whe_01M8MB7QKGZ7EXTNFH95G3P5TD', { ...admin, body: { description: 'x' } })).status).toBe(404);
+  });
+});
+
+describe('GET /v1/events', () => {
+  it('reads the outbox event items themselves, masked as for an endpoint without financeSystem, with a TTL once finished', async () => {
+    await removeAllEndpoints();
+    const finance = await endpoint({ financeSystem: FINANCE_SYSTEM });
+    const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
+    const p = await approved(fundId);
+    expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('delivered');
+    expect(accountIn(ofMessage(finance.receiver, p.messageId)[0]!.json)).toBe(ACCOUNT_NUMBER);
+
+    for (const caller of [admin, auditor, asFinance]) {
+      const one = await h.call('GET', `/v1/events/${p.messageId}`, caller);
+      expect(one.status).toBe(200);
+      expect(one.body).toMatchObject({ messageId: p.messageId, type: 'payout.requested', data: { payoutId: p.payoutId } });
+      expect(Object.keys(one.body).sort()).toEqual(['data', 'messageId', 'timestamp', 'type']);
+      expect(accountIn(one.body)).not.toBe(ACCOUNT_NUMBER);
+      expect(JSON.stringify(one.body)).not.toContain(ACCOUNT_NUMBER);
+      const listed = await h.call('GET', '/v1/events', { ...caller, query: { type: 'payout.requested', limit: '100' } });
+      expect(JSON.stringify(listed.body)).not.toContain(ACCOUNT_NUMBER);
+      expect(listed.body.items.map((e: { messageId: string }) => e.messageId)).toContain(p.messageId);
+    }
+
+    const item = (await getItem(keys.event(p.messageId)))!;
+    expect(item.status).toBe('delivered');
+    const thirtyDays = 30 * 24 * 60 * 60;
+    expect(item.expiresAt as number).toBeGreaterThanOrEqual(Math.floor(Date.parse(item.timestamp as string) / 1000) + thirtyDays);
+  });
+
+  it("keeps a finance system to the events of the funds it pays: another's are neither listed nor readable", async () => {
+    await removeAllEndpoints();
+    const mine = await approved(await h.fund({ allocations: { [COUNTY]: 1_000_000 } }));
+    const theirs = await approved(await fundPaidBy(OTHER_FINANCE));
+    const test = await endpoint({ events: ['*'] });
+    const testMessage = (await h.call('POST', `/v1/webhook-endpoints/${test.endpointId}/test`, { ...admin, body: {} })).body.messageId as string;
+
+    const mineListed = (await allPages(asFinance, { limit: '100' })).items.map((e) => e.messageId);
+    const theirsListed = (await allPages(otherFinance, { limit: '100' })).items.map((e) => e.messageId);
+    expect(mineListed).toContain(mine.messageId);
+    expect(mineListed).not.toContain(theirs.messageId);
+    expect(theirsListed).toContain(theirs.messageId);
+    expect(theirsListed).not.toContain(mine.messageId);
+    // An event without a fund is no finance system's.
+    expect(mineListed).not.toContain(testMessage);
+    const byType = (await allPages(otherFinance, { type: 'payout.requested', limit: '100' })).items.map((e) => e.messageId);
+    expect(byType).toContain(theirs.messageId);
+    expect(byType).not.toContain(mine.messageId);
+
+    expect((await h.call('GET', `/v1/events/${theirs.messageId}`, asFinance)).status).toBe(404);
+    expect((await h.call('GET', `/v1/events/${mine.messageId}`, otherFinance)).status).toBe(404);
+    expect((await h.call('GET', `/v1/events/${testMessage}`, asFinance)).status).toBe(404);
+    expect((await h.call('GET', `/v1/events/${testMessage}`, admin)).body).toMatchObject({ type: 'webhook.test', data: { endpointId: test.endpointId } });
+    // The payout events that follow carry the paying system too.
+    const settled = await h.call('POST', `/v1/payouts/${theirs.payoutId}/settlement`, { ...otherFinance, body: { outcome: 'failed', failureReason: 'account closed' } });
+    expect(settled.status).toBe(200);
+    const failedEvents = (await allPages(otherFinance, { type: 'payout.failed' })).items;
+    expect(failedEvents.map((e) => (e as unknown as { data: { payoutId: string } }).data.payoutId)).toContain(theirs.payoutId);
+    expect((await allPages(asFinance, { type: 'payout.failed' })).items.map((e) => (e as unknown as { data: { payoutId: string } }).data.payoutId)).not.toContain(theirs.payoutId);
+  });
+
+  it('pages newest first with cursors (after bounds the listing); a forged or foreign cursor is a 400', async () => {
+    await removeAllEndpoints();
+    const fundId = await h.fund({ allocations: { [COUNTY]: 10_000_000 } });
+    const after = new Date(Date.now() - 1).toISOString();
+    const created: string[] = [];
+    for (let i = 0; i < 7; i++) created.push((await approved(fundId, 1_000 + i)).messageId);
+
+    for (const caller of [admin, asFinance]) {
+      const { items, pages } = await allPages(caller, { type: 'payout.requested', after, limit: '3' });
+      const ids = items.map((e) => e.messageId);
+      expect(pages).toBeGreaterThanOrEqual(3);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...ids].sort().reverse()).toEqual(ids);
+      expect(ids).toEqual([...created].reverse());
+    }
+    const everything = await allPages(admin, { after, limit: '4' });
+    // Every event's data has the shape the OpenAPI document gives its type.
+    for (const event of everything.items) LoggedEvent.parse(event);
+    const ids = everything.items.map((e) => e.messageId);
+    expect([...ids].sort().reverse()).toEqual(ids);
+    expect(everything.items.filter((e) => e.type === 'disbursement.approved')).toHaveLength(7);
+    expect(ids).toEqual(expect.arrayContaining(created));
+
+    // Nothing after now.
+    const none = await h.call('GET', '/v1/events', { ...admin, query: { after: new Date(Date.now() + 60_000).toISOString() } });
+    expect(none.body).toEqual({ items: [], nextCursor: null });
+
+    const first = await h.call('GET', '/v1/events', { ...admin, query: { type: 'payout.requested', after, limit: '3' } });
+    const cursor = first.body.nextCursor as string;
+    const forged = await h.call('GET', '/v1/events', { ...admin, query: { type: 'payout.requested', after, limit: '3', cursor: `${cursor.slice(0, -2)}xx` } });
+    expect(forged.status).toBe(400);
+    const foreign = await h.call('GET', '/v1/events', { ...asFinance, query: { type: 'payout.requested', after, limit: '3', cursor } });
+    expect(foreign.status).toBe(400);
+    const otherQuery = await h.call('GET', '/v1/events', { ...admin, query: { type: 'payout.settled', after, limit: '3', cursor } });
+    expect(otherQuery.status).toBe(400);
+  });
+
+  it('takes in the events written before it existed (backfill in place, run twice: no change)', async () => {
+    const { backfillEventLog } = await import('#shared/data/event-log-backfill');
+    const { documents } = await import('#shared/data/clients');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { packEventData } = await import('#shared/data/event-body');
+    const { newId } = await import('#shared/ids');
+    const p = await approved(await h.fund({ allocations: { [COUNTY]: 1_000_000 } }));
+    const payout = await h.data.payouts.getPayout(p.payoutId);
+    const at = new Date();
+    const old = (eventType: string, status: string) => {
+      const messageId = newId('message', at.getTime());
+      return { messageId, item: { ...keys.event(messageId), type: 'event', messageId, eventType, subject: p.payoutId, timestamp: at.toISOString(), data: packEventData(payout), status, finishedAt: at.toISOString() } };
+    };
+    const settledBefore = old('payout.settled', 'delivered');
+    const failedInstruction = old('payout.requested', 'failed');
+    for (const e of [settledBefore, failedInstruction]) await documents.send(new PutCommand({ TableName: h.services.tableName, Item: e.item }));
+    const listed = async (caller: Call) => (await allPages(caller, { after: new Date(at.getTime() - 1).toISOString(), limit: '100' })).items.map((e) => e.messageId);
+    expect(await listed(admin)).not.toContain(settledBefore.messageId);
+
+    const first = await backfillEventLog();
+    expect(first.updated).toBeGreaterThanOrEqual(2);
+    expect(await listed(admin)).toEqual(expect.arrayContaining([settledBefore.messageId, failedInstruction.messageId]));
+    expect(await listed(asFinance)).toContain(settledBefore.messageId);
+    expect(await listed(otherFinance)).not.toContain(settledBefore.messageId);
+    expect((await getItem(keys.event(settledBefore.messageId)))!.expiresAt).toBe(Math.floor(at.getTime() / 1000) + 30 * 24 * 3600);
+    expect((await getItem(keys.event(failedInstruction.messageId)))!.expiresAt).toBeUndefined();
+    expect(await backfillEventLog()).toMatchObject({ updated: 0 });
+  });
+
+  it("types the public notice's events as the OpenAPI document says", async () => {
+    const notices = await import('#shared/data/notices');
+    const created = await h.data.funds.createFund(
+      { name: 'Notice fund', financeSystem: FINANCE_SYSTEM, noticePeriod: 'P1D', totalBudget: 1_000_000_000_00, dualApprovalThreshold: 100_000_000 },
+      ACTOR,
+      new Date(),
+    );
+    await h.data.funds.setAllocation(created.fundId, COUNTY, 10_000_000, ACTOR, new Date());
+    const d = await h.call('POST', '/v1/disbursements', { ...asRequester(), idempotencyKey: `n-${Math.random()}`, body: disbursementBody(created.fundId, 5_000) });
+    const inNotice = await h.call('POST', `/v1/disbursements/${d.body.disbursementId}/approve`, { ...asApprover('checker-1'), body: {} });
+    expect(inNotice.body.status).toBe('in_notice');
+    const noticeId = inNotice.body.notice.noticeId as string;
+    const itemRef = (await notices.getPublicNotice(noticeId)).items[0]!.itemRef;
+    await notices.fileObjection(noticeId, { itemRef, reason: 'This cooperative was paid twice last year', contact: '13812345678' }, new Date());
+    expect(await notices.endNotice(noticeId, new Date(Date.now() + 2 * 86_400_000))).toBe(true);
+    for (const type of ['notice.opened', 'notice.closed', 'objection.received']) {
+      const page = await h.call('GET', '/v1/events', { ...admin, query: { type, limit: '100' } });
+      const mine = page.body.items.filter((e: { data: { noticeId: string } }) => e.data.noticeId === noticeId);
+      expect(mine, type).toHaveLength(1);
+      LoggedEvent.parse(mine[0]);
+      expect(JSON.stringify(mine[0])).not.toContain('13812345678');
+    }
+  });
+});
