@@ -75,7 +75,10 @@ export async function screenAccounts(fundId: string, hashes: readonly string[], 
 
   const cutoff = screeningCutoff(now);
   const hintCutoff = new Date(cutoff.getTime() - LATEST_SLACK_MS).toISOString();
-  const recent = distinct.filter((h) => (lastAt.get(h) ?? '') >= hintCutoff && lastAt.get(h) !== null);
+  const recent = distinct.filter((h) => {
+    const at = lastAt.get(h);
+    return at != null && at >= hintCutoff;
+  });
   const uses = new Map<string, AccountUse[]>();
   await inParallel(recent, QUERY_CONCURRENCY, async (hash) => {
     const items = await queryAll<{ ref: string; at: string }>({
