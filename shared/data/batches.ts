@@ -833,6 +833,7 @@ async function openBatchNotice(
   const opening = await noticeOpening(
     {
       fundId: b.fundId,
+      payer: b.payer,
       fundName,
       countyCode: b.countyCode,
       purpose: b.purpose,

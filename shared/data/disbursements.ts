@@ -402,6 +402,7 @@ async function openDisbursementNotice(
   const opening = await noticeOpening(
     {
       fundId: d.fundId,
+      payer: d.payer,
       fundName,
       countyCode: d.countyCode,
       purpose: d.purpose,

@@ -57,6 +57,8 @@ export interface NoticeSource {
 export interface StoredNotice {
   noticeId: string;
   fundId: string;
+  /** The fund's paying finance system: its notice events are in that system's event log. */
+  payer: string;
   fundName: string;
   countyCode: string;
   countyName: string;
@@ -124,6 +126,7 @@ function toNotice(item: Record<string, unknown>): StoredNotice {
   return {
     noticeId: item.noticeId as string,
     fundId: item.fundId as string,
+    payer: (item.payer as string | undefined) ?? '',
     fundName: item.fundName as string,
     countyCode: item.countyCode as string,
     countyName: item.countyName as string,
@@ -201,6 +204,7 @@ export interface NoticeEntry {
 export async function noticeOpening(
   input: {
     fundId: string;
+    payer: string;
     fundName: string;
     countyCode: string;
     purpose: string;
@@ -220,6 +224,7 @@ export async function noticeOpening(
   const notice: StoredNotice = {
     noticeId,
     fundId: input.fundId,
+    payer: input.payer,
     fundName: input.fundName,
     countyCode: input.countyCode,
     countyName: (county?.name as string | undefined) ?? input.countyCode,
@@ -232,7 +237,13 @@ export async function noticeOpening(
     itemCount: input.entries.length,
     version: 1,
   };
-  const event = eventStep('notice.opened', noticeId, { noticeId, countyCode: notice.countyCode, fundId: notice.fundId, startsAt, endsAt, itemCount: notice.itemCount, source: input.source }, now);
+  const event = eventStep(
+    'notice.opened',
+    noticeId,
+    { noticeId, countyCode: notice.countyCode, fundId: notice.fundId, startsAt, endsAt, itemCount: notice.itemCount, source: input.source },
+    now,
+    { payer: input.payer },
+  );
   const steps: TxStep[] = [
     {
       item: {
@@ -382,7 +393,7 @@ export async function fileObjection(
     decideObjection(notice, item, now);
     const objectionId = newId('objection', now.getTime());
     const at = now.toISOString();
-    const event = eventStep('objection.received', objectionId, { objectionId, noticeId, itemRef: input.itemRef, countyCode: notice.countyCode }, now);
+    const event = eventStep('objection.received', objectionId, { objectionId, noticeId, itemRef: input.itemRef, countyCode: notice.countyCode }, now, { payer: notice.payer });
     const table = config().TABLE_NAME;
     await transact([
       {
@@ -656,6 +667,7 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
       noticeId,
       { noticeId, countyCode: notice.countyCode, fundId: notice.fundId, proceeding: proceeding.length, held: held.length, withdrawn: items.filter((i) => i.status === 'withdrawn').length },
       now,
+      { payer: notice.payer },
     );
     const close = subject.close ? await subject.close(notice, proceeding, held, now) : undefined;
     const proceed = !subject.close && proceeding.length ? await subject.proceed(notice, proceeding, SYSTEM_ACTOR, now) : undefined;

@@ -112,6 +112,12 @@ describe('public notice lifecycle', () => {
     expect(byApprover.status).toBe(403);
     expect(byApprover.body.code).toBe('self_approval');
 
+    // The fund's finance system sees the notice's events in its event log (another system does not).
+    const ofFinance = await h.call('GET', '/v1/events?type=objection.received&limit=100', asFinance);
+    expect(ofFinance.body.items.map((e: { data: { objectionId: string } }) => e.data.objectionId)).toContain(objected.body.objectionId);
+    const ofOther = await h.call('GET', '/v1/events?type=objection.received&limit=100', { sub: 'finance-other', roles: ['finance-system'] });
+    expect(ofOther.body.items).toEqual([]);
+
     const upheld = await h.call('POST', `/v1/objections/${objected.body.objectionId}/resolve`, { ...asAdmin(), body: { outcome: 'upheld', note: 'Checked with the village committee' } });
     expect(upheld.status).toBe(200);
     expect(upheld.body).toMatchObject({ status: 'upheld', resolvedBy: 'admin-2', contact: '138****5678' });
