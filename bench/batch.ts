@@ -21,9 +21,9 @@ import { outboxShard } from '#shared/data/events';
 import { packEventData } from '#shared/data/event-body';
 import { QUEUES } from '#shared/queues';
 import { startReceiver } from '#test/support/receiver';
-import type { Meter } from './meter.ts';
+import type { Meter, MeterTotals } from './meter.ts';
 import type { StepProgress } from '../scripts/lib/progress.ts';
-import type { BatchResult } from './report.ts';
+import type { BatchResult, ScreeningResult } from './report.ts';
 import { benchSetup, beneficiary, type Phase, type Services } from './stack.ts';
 import { perSecond, ratio } from './stats.ts';
 
@@ -71,14 +71,28 @@ export async function benchBatch(
 
   show.update(`creating a batch of ${options.items}`);
   const items = Array.from({ length: options.items }, (_, n) => ({ beneficiary: beneficiary(n), amount: AMOUNT }));
-  const created = await phase.api('POST', '/v1/disbursement-batches', {
-    token: requesterToken,
-    idempotencyKey: randomUUID(),
-    body: { fundId, countyCode, purpose: 'produce-subsidy', items },
-  });
+  const createBatch = async () => {
+    meter.start({ capacity: true });
+    const startedAt = performance.now();
+    const reply = await phase.api('POST', '/v1/disbursement-batches', {
+      token: requesterToken,
+      idempotencyKey: randomUUID(),
+      body: { fundId, countyCode, purpose: 'produce-subsidy', items },
+    });
+    return { reply, ms: performance.now() - startedAt, units: meter.stop() };
+  };
+  // The baseline: accounts the fund never paid (screening reads one LATEST item per account and finds nothing).
+  const first = await createBatch();
+  const created = first.reply;
   if (created.status !== 201) return missing(`POST /v1/disbursement-batches answered ${created.status}${problemOf(created.body)}`);
   const batchId = created.body.batchId as string;
   if (created.body.requiredApprovals !== 1) return missing(`the batch needs ${created.body.requiredApprovals} approvals; the bench gives one`);
+  if (created.body.flags?.count !== 0) return missing(`the first batch has ${created.body.flags?.count} flagged rows; the bench expects none`);
+  // The same accounts again: every row matches the pending batch above (one Query per account, then its status).
+  show.update(`screening a second batch of ${options.items} paying the same accounts`);
+  const repeat = await createBatch();
+  if (repeat.reply.status !== 201) return missing(`the repeated batch answered ${repeat.reply.status}${problemOf(repeat.reply.body)}`);
+  const screening = screeningFigure(options.items, first, repeat);
 
   const receivedBefore = receivedCount();
   // Calls only (no capacity asked): which SDK calls each payout costs on its way, for the profile.
@@ -112,7 +126,47 @@ export async function benchBatch(
   );
   const invocations = { lambdaInvocations: calls.lambdaInvocations, sqsRequests: calls.sqsSent + calls.sqsPolled };
   const payoutsPerSecond = perSecond(options.items, ms);
-  return { ...base, secondsToAllSent: ms / 1000, payoutsPerSecond, ratioToRaw: ratio(payoutsPerSecond, rawPerSecond), sent, sdkCallsPerPayout, ...invocations };
+  return {
+    ...base,
+    secondsToAllSent: ms / 1000,
+    payoutsPerSecond,
+    ratioToRaw: ratio(payoutsPerSecond, rawPerSecond),
+    sent,
+    sdkCallsPerPayout,
+    ...invocations,
+    screening,
+  };
+}
+
+type Creation = { reply: { body: { flags?: { count?: number } } }; ms: number; units: MeterTotals };
+
+/** Read units by SDK command (BatchGetItem of LATEST items, Query of uses, …) of one creation. */
+function readUnitsByCommand(units: MeterTotals): Record<string, number> {
+  const byCommand: Record<string, number> = {};
+  for (const [key, t] of Object.entries(units.byOperation)) {
+    if (t.readUnits === 0) continue;
+    const command = key.split(' ').at(-1)!;
+    byCommand[command] = Math.round(((byCommand[command] ?? 0) + t.readUnits) * 10) / 10;
+  }
+  return byCommand;
+}
+
+/** Creation of a batch whose every row matches, against the creation of one without matches, in the same run. */
+function screeningFigure(items: number, baseline: Creation, matched: Creation): ScreeningResult {
+  return {
+    items,
+    flaggedRows: matched.reply.body.flags?.count ?? 0,
+    baselineSeconds: baseline.ms / 1000,
+    baselineReadUnits: baseline.units.readUnits,
+    baselineWriteUnits: baseline.units.writeUnits,
+    matchedSeconds: matched.ms / 1000,
+    matchedReadUnits: matched.units.readUnits,
+    matchedWriteUnits: matched.units.writeUnits,
+    timeRatio: ratio(matched.ms, baseline.ms),
+    readUnitsRatio: ratio(matched.units.readUnits, baseline.units.readUnits),
+    baselineReadUnitsByCommand: readUnitsByCommand(baseline.units),
+    matchedReadUnitsByCommand: readUnitsByCommand(matched.units),
+  };
 }
 
 function problemOf(body: unknown): string {

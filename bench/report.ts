@@ -40,6 +40,23 @@ export interface BatchResult {
   sdkCallsPerPayout?: Record<string, number>;
   lambdaInvocations?: number;
   sqsRequests?: number;
+  /** Duplicate screening at creation: a batch whose every row matches vs one without matches. */
+  screening?: ScreeningResult;
+}
+
+export interface ScreeningResult {
+  items: number;
+  flaggedRows: number;
+  baselineSeconds: number;
+  baselineReadUnits: number;
+  baselineWriteUnits: number;
+  matchedSeconds: number;
+  matchedReadUnits: number;
+  matchedWriteUnits: number;
+  timeRatio: number | undefined;
+  readUnitsRatio: number | undefined;
+  baselineReadUnitsByCommand: Record<string, number>;
+  matchedReadUnitsByCommand: Record<string, number>;
 }
 
 export interface ColdStartEntry {
@@ -195,6 +212,23 @@ export function renderReport(results: BenchResults): string {
       }
       out.push(alignColumns(rows));
       if (b.missing) out.push(`  API figure missing: ${b.missing}`);
+      const sc = b.screening;
+      if (sc) {
+        const by = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k.replace(/Command$/, '')} ${fmt(v, 0)}`).join(', ');
+        out.push(`  Screening at creation of ${sc.items} rows (duplicate beneficiaries)`);
+        out.push(
+          alignColumns([
+            ['', 'seconds', 'read units', 'write units', 'flagged', 'read units by call'],
+            ['    no matches (baseline)', fmt(sc.baselineSeconds, 2), fmt(sc.baselineReadUnits, 0), fmt(sc.baselineWriteUnits, 0), '0', by(sc.baselineReadUnitsByCommand)],
+            ['    every row matches', fmt(sc.matchedSeconds, 2), fmt(sc.matchedReadUnits, 0), fmt(sc.matchedWriteUnits, 0), String(sc.flaggedRows), by(sc.matchedReadUnitsByCommand)],
+            ['    ratio', fmt(sc.timeRatio), fmt(sc.readUnitsRatio), '', '', ''],
+          ]),
+        );
+        out.push(
+          `    DynamoDB Local charges nothing for a key BatchGetItem does not find; AWS charges each key asked for ` +
+            `(the baseline's ${sc.items} LATEST reads are about ${sc.items} units there, consistent), so the read-unit ratio is an upper bound.`,
+        );
+      }
     } else out.push(`  missing: ${b.missing}`);
   }
   out.push('');

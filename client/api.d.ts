@@ -402,6 +402,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/disbursement-batches/{batchId}/clear-flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear the screening flags of a pending batch (a fund-admin other than its requester)
+         * @description Clears every row flag with the reason, kept in the audit trail. Until then the final approval is 409 flagged.
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["clearBatchFlags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursement-batches/{batchId}/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a batch's screening flags, by row
+         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`.
+         */
+        get: operations["listBatchFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/disbursement-batches/{batchId}/payouts": {
         parameters: {
             query?: never;
@@ -457,7 +499,7 @@ export interface paths {
         put?: never;
         /**
          * Request a disbursement
-         * @description Needs an allocation of the fund for the county (409 insufficient_allocation otherwise); a station beneficiary must be active in that county (409 invalid_state). Two approvals are required from the fund’s dual-approval threshold on.
+         * @description Needs an allocation of the fund for the county (409 insufficient_allocation otherwise); a station beneficiary must be active in that county (409 invalid_state). Two approvals are required from the fund’s dual-approval threshold on. Screening: an account number that another disbursement or batch row of the fund, created in the last 365 days and not rejected or cancelled, also pays gets a `duplicate_beneficiary` flag (compared under a secret key).
          *
          *     Roles: `requester`, `fund-admin`. Requires `Idempotency-Key`.
          */
@@ -524,6 +566,28 @@ export interface paths {
          * @description Roles: `requester`, `fund-admin`. Honours `Idempotency-Key`.
          */
         post: operations["cancelDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{disbursementId}/clear-flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear the screening flags of a pending disbursement (a fund-admin other than its requester)
+         * @description Clears every screening flag with the reason, which the flags, the history (`flags_cleared`) and the audit trail keep. Until then the approval that would reach requiredApprovals is 409 flagged.
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["clearDisbursementFlags"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1452,6 +1516,11 @@ export interface components {
              * @example 2026-11-29T08:00:00Z
              */
             createdAt: string;
+            /** @description Rows flagged by duplicate screening (listed by GET …/flags), and whether a fund-admin cleared them. */
+            flags: {
+                cleared: boolean;
+                count: number;
+            };
             fundId: string;
             itemCount: number;
             /** @enum {string} */
@@ -1475,6 +1544,18 @@ export interface components {
         };
         BatchPayoutPage: {
             items: components["schemas"]["Payout"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
+        };
+        BatchRowFlag: {
+            /** @enum {string} */
+            code: "duplicate_beneficiary";
+            /** @description Disbursement or batch ids paying the same account; the batch itself when rows repeat it. */
+            matches: string[];
+            row: number;
+        };
+        BatchRowFlagPage: {
+            items: components["schemas"]["BatchRowFlag"][];
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
         };
@@ -3542,7 +3623,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `duplicate_approval`: Already approved by this approver; `invalid_state`: Not allowed in the current status; `insufficient_allocation`: The county allocation cannot cover the amount */
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `duplicate_approval`: Already approved by this approver; `invalid_state`: Not allowed in the current status; `insufficient_allocation`: The county allocation cannot cover the amount; `flagged`: Screening flags must be cleared first */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3654,6 +3735,159 @@ export interface operations {
             };
             /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    clearBatchFlags: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description The batch with its flags cleared */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed; `self_approval`: You cannot decide on your own request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBatchFlags: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of row flags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchRowFlagPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4072,7 +4306,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `duplicate_approval`: Already approved by this approver; `invalid_state`: Not allowed in the current status; `insufficient_allocation`: The county allocation cannot cover the amount */
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `duplicate_approval`: Already approved by this approver; `invalid_state`: Not allowed in the current status; `insufficient_allocation`: The county allocation cannot cover the amount; `flagged`: Screening flags must be cleared first */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4147,6 +4381,98 @@ export interface operations {
                 };
             };
             /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    clearDisbursementFlags: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                disbursementId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description The disbursement with its flags cleared */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disbursement"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed; `self_approval`: You cannot decide on your own request */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -117,6 +117,7 @@ export const routes: readonly RouteDefinition[] = [
   route({ method: 'POST', path: '/v1/disbursements/{disbursementId}/approve', fn: 'disbursements', operationId: 'approveDisbursement', roles: ['approver'] }),
   route({ method: 'POST', path: '/v1/disbursements/{disbursementId}/reject', fn: 'disbursements', operationId: 'rejectDisbursement', roles: ['approver'] }),
   route({ method: 'POST', path: '/v1/disbursements/{disbursementId}/cancel', fn: 'disbursements', operationId: 'cancelDisbursement', roles: MAKERS }),
+  route({ method: 'POST', path: '/v1/disbursements/{disbursementId}/clear-flags', fn: 'disbursements', operationId: 'clearDisbursementFlags', roles: ['fund-admin'] }),
 
   // disbursement batches
   route({ method: 'POST', path: '/v1/disbursement-batches', fn: 'batches', operationId: 'createBatch', roles: MAKERS, idempotency: 'required', maxBodyBytes: BATCH }),
@@ -125,6 +126,8 @@ export const routes: readonly RouteDefinition[] = [
   route({ method: 'POST', path: '/v1/disbursement-batches/{batchId}/approve', fn: 'batches', operationId: 'approveBatch', roles: ['approver'] }),
   route({ method: 'POST', path: '/v1/disbursement-batches/{batchId}/reject', fn: 'batches', operationId: 'rejectBatch', roles: ['approver'] }),
   route({ method: 'POST', path: '/v1/disbursement-batches/{batchId}/cancel', fn: 'batches', operationId: 'cancelBatch', roles: MAKERS }),
+  route({ method: 'GET', path: '/v1/disbursement-batches/{batchId}/flags', fn: 'batches', operationId: 'listBatchFlags', roles: MONEY_READERS }),
+  route({ method: 'POST', path: '/v1/disbursement-batches/{batchId}/clear-flags', fn: 'batches', operationId: 'clearBatchFlags', roles: ['fund-admin'] }),
 
   // payouts and settlement
   route({ method: 'GET', path: '/v1/payouts', fn: 'payouts', operationId: 'listPayouts', roles: PAYOUT_READERS }),

@@ -3,7 +3,7 @@
  * the key for it:
  * - the app secret `{ "masterKey": "…" }` (APP_SECRETS_ARN, or APP_SECRETS_FILE locally), read by every
  *   API function but `public`: the cursor signing key and the idempotency keys are derived from it
- *   (HKDF-SHA256, one purpose each);
+ *   (HKDF-SHA256, one purpose each), and so is the key of the account-number hash for duplicate screening;
  * - the PII secret `{ "piiHashKey": "…" }` (PII_SECRETS_ARN, or PII_SECRETS_FILE locally), read by the
  *   stations function only: it keys the hash of national IDs and is used as it is.
  * In AWS both are generated Secrets Manager secrets; locally `npm start` generates both files under
@@ -25,6 +25,8 @@ export interface AppSecrets {
   idempotencyKey: string;
   /** Encrypts the replies idempotency records keep for replays (they may name a person). */
   idempotencyReplyKey: string;
+  /** Keys the hash of beneficiary account numbers for duplicate screening (compared, never stored). */
+  screeningKey: string;
 }
 
 export interface PiiSecrets {
@@ -81,6 +83,7 @@ const app = once(async (): Promise<AppSecrets> => {
     cursorKey: derive(masterKey, 'cursor'),
     idempotencyKey: derive(masterKey, 'idempotency'),
     idempotencyReplyKey: derive(masterKey, 'idempotency-reply'),
+    screeningKey: derive(masterKey, 'account-screening'),
   };
 });
 

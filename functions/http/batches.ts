@@ -1,7 +1,7 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/batches';
-import { approveBatch, cancelBatch, createBatch, getBatch, listBatchPayouts, rejectBatch } from '#shared/data/batches';
+import { approveBatch, cancelBatch, clearBatchFlags, createBatch, getBatch, listBatchFlags, listBatchPayouts, rejectBatch } from '#shared/data/batches';
 
 export const handler = httpFunction('batches', [
   implement(contracts.createBatch, async ({ body, principal, correlationId, now, claim }) =>
@@ -17,5 +17,9 @@ export const handler = httpFunction('batches', [
   ),
   implement(contracts.cancelBatch, async ({ params, body, principal, correlationId, now }) =>
     ok(await cancelBatch(params.batchId, body.reason, { ...principal, correlationId }, now)),
+  ),
+  implement(contracts.listBatchFlags, async ({ params, query }) => ok(await listBatchFlags(params.batchId, query))),
+  implement(contracts.clearBatchFlags, async ({ params, body, principal, correlationId, now }) =>
+    ok(await clearBatchFlags(params.batchId, body.reason, { sub: principal.sub, correlationId }, now)),
   ),
 ]);

@@ -4,6 +4,7 @@ import * as contracts from '#shared/schemas/disbursements';
 import {
   approveDisbursement,
   cancelDisbursement,
+  clearDisbursementFlags,
   createDisbursement,
   getDisbursement,
   listDisbursements,
@@ -25,5 +26,8 @@ export const handler = httpFunction('disbursements', [
   ),
   implement(contracts.cancelDisbursement, async ({ params, body, principal, correlationId, now }) =>
     ok(await cancelDisbursement(params.disbursementId, body.reason, { ...principal, correlationId }, now)),
+  ),
+  implement(contracts.clearDisbursementFlags, async ({ params, body, principal, correlationId, now }) =>
+    ok(await clearDisbursementFlags(params.disbursementId, body.reason, { sub: principal.sub, correlationId }, now)),
   ),
 ]);

@@ -57,7 +57,9 @@ import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, StoreThrottled, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
 import { retrying, type RetryPolicy } from '../retry.ts';
-import { getItem, readByKeys, requireItem, type Page } from './query.ts';
+import { getItem, queryPage, readByKeys, requireItem, type Page } from './query.ts';
+import { accountHashes, putAll, screenAccounts, writeBatchIndex } from './screening.ts';
+import { batchRowFlags, decideClearFlags, type RowFlag } from '../domain/screening.ts';
 import { readStationsVersion, stationsUnchangedStep } from './stations.ts';
 
 /** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
@@ -123,6 +125,7 @@ function toStoredBatch(item: Record<string, unknown>): StoredBatch {
     withdrawnAmount: (item.withdrawnAmount as number | undefined) ?? 0,
     heldRows: rowList(item.heldRows),
     lateRows: rowList(item.lateRows),
+    flags: (item.flags as Batch['flags'] | undefined) ?? { count: 0, cleared: false },
   };
 }
 
@@ -290,6 +293,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
 
   const batchId = newId('batch', now.getTime());
   const at = now.toISOString();
+  const rowFlags = await screenRows(input.fundId, batchId, rows, now);
   const b: StoredBatch = {
     batchId,
     fundId: input.fundId,
@@ -313,6 +317,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
     withdrawnAmount: 0,
     heldRows: [],
     lateRows: [],
+    flags: { count: rowFlags.length, cleared: false },
   };
   const table = config().TABLE_NAME;
   await transact([
@@ -337,9 +342,68 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
         },
       },
     })),
-    batchAudit(b, 'created', actor, now, { from: null, to: 'pending_approval', details: { requiredApprovals: b.requiredApprovals } }),
+    batchAudit(b, 'created', actor, now, { from: null, to: 'pending_approval', details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count } }),
   ]);
   return publicBatch(b, noCounts());
+}
+
+// ---- screening -------------------------------------------------------------------------------
+
+const flagKey = (batchId: string, row: number) => ({ pk: keys.batch(batchId).pk, sk: `FLAG#${String(row).padStart(4, '0')}` });
+
+/**
+ * Screens the rows (./screening.ts) and writes, before the creation transaction, the batch's entries in
+ * the beneficiary index and one `FLAG#<row>` item per flagged row. Should that transaction fail, they name
+ * a batch that does not exist: the index ignores them and nothing reads the flags of an unknown batch.
+ */
+async function screenRows(fundId: string, batchId: string, rows: readonly BatchItem[], now: Date): Promise<RowFlag[]> {
+  const hashes = await accountHashes(rows.map((r) => r.beneficiary.account.accountNumber));
+  const screening = await screenAccounts(fundId, hashes, now, batchId);
+  const flags = batchRowFlags(batchId, hashes, screening.matches);
+  await writeBatchIndex(fundId, hashes, now.toISOString(), batchId);
+  await putAll(flags.map((f) => ({ ...flagKey(batchId, f.row), type: 'batch-flag', ...f })));
+  return flags;
+}
+
+export async function listBatchFlags(batchId: string, page: { limit: number; cursor?: string }): Promise<Page<RowFlag>> {
+  await readBatch(batchId);
+  const result = await queryPage<Record<string, unknown>>({
+    keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+    values: { ':pk': keys.batch(batchId).pk, ':prefix': 'FLAG#' },
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: `batch-flags|${batchId}`,
+    consistentRead: true,
+  });
+  return {
+    items: result.items.map((i) => ({ row: i.row as number, code: i.code as RowFlag['code'], matches: i.matches as string[] })),
+    nextCursor: result.nextCursor,
+  };
+}
+
+/** A fund-admin other than the requester clears every row flag at once, with a reason (kept in the audit trail). */
+export async function clearBatchFlags(batchId: string, reason: string, actor: Actor, now: Date): Promise<Batch> {
+  const cleared = await retryOnConflict(async () => {
+    const b = await readBatch(batchId);
+    const decide = (current: StoredBatch) =>
+      decideClearFlags({ ...current, uncleared: current.flags.cleared ? 0 : current.flags.count }, actor.sub);
+    decide(b);
+    const flags = { count: b.flags.count, cleared: true };
+    await transact([
+      versionedChangeStep({
+        key: keys.batch(b.batchId),
+        what: `Batch ${b.batchId}`,
+        version: b.version,
+        status: b.status,
+        now,
+        set: { flags, flagsClearedBy: actor.sub, flagsClearedAt: now.toISOString(), flagsClearedReason: reason },
+        redecide: (current) => decide(toStoredBatch(current)),
+      }),
+      batchAudit(b, 'flags_cleared', actor, now, { from: b.status, to: b.status, reason, details: { flags: b.flags.count } }),
+    ]);
+    return { ...b, flags, updatedAt: now.toISOString(), version: b.version + 1 };
+  });
+  return publicBatch(cleared, noCounts());
 }
 
 // ---- decisions -------------------------------------------------------------------------------

@@ -27,7 +27,9 @@ import {
   type DisbursementStatus,
   type HistoryEntry,
   type Purpose,
+  type ScreeningFlag,
 } from '../domain/disbursements.ts';
+import { clearedFlags, decideClearFlags, duplicateFlag } from '../domain/screening.ts';
 import { DomainError, invalidState, notFound } from '../domain/errors.ts';
 import { queuedPayout, type Beneficiary, type Settlement } from '../domain/payouts.ts';
 import type { Role } from '../domain/roles.ts';
@@ -44,6 +46,7 @@ import { subsidyDrawStep, subsidyIsReserved, subsidyReturnStep, toSubsidy } from
 import { noticeOpening, registerNoticeSubject } from './notices.ts';
 import { isNoticed, noticeEnd } from '../domain/notices.ts';
 import { keys } from './keys.ts';
+import { accountHashes, disbursementIndexSteps, screenAccounts } from './screening.ts';
 import { payoutPutStep } from './payouts.ts';
 import { getItem, queryPage, requireItem, type Page } from './query.ts';
 import { stationActiveStep } from './stations.ts';
@@ -151,7 +154,28 @@ export async function createDisbursement(input: NewDisbursement, actor: Actor, n
   if (earlier) return earlier;
   const fund = await getFundSettings(input.fundId);
   if (input.campaignId) await assertSubsidyFits(input.campaignId, input.fundId, input.countyCode);
+  const [hash] = await accountHashes([input.beneficiary.account.accountNumber]);
   const disbursementId = newId('disbursement', now.getTime());
+  // Screened again when another creation used the account between this read and the commit.
+  return retryOnConflict(async () => {
+    const screening = await screenAccounts(input.fundId, [hash!], now, disbursementId);
+    const matches = screening.matches.get(hash!) ?? [];
+    const flags = matches.length ? [duplicateFlag(matches)] : [];
+    const indexSteps = disbursementIndexSteps(input.fundId, hash!, screening.lastAt.get(hash!) ?? null, now.toISOString(), disbursementId);
+    return createScreened(input, fund, disbursementId, flags, indexSteps, actor, now, claim);
+  });
+}
+
+async function createScreened(
+  input: NewDisbursement,
+  fund: Awaited<ReturnType<typeof getFundSettings>>,
+  disbursementId: string,
+  flags: ScreeningFlag[],
+  indexSteps: TxStep[],
+  actor: Actor,
+  now: Date,
+  claim?: IdempotencyClaim,
+): Promise<Disbursement> {
   const at = now.toISOString();
   const created: HistoryEntry = { at, actor: actor.sub, action: 'created', fromStatus: null, toStatus: 'pending_approval' };
   const d: StoredDisbursement = {
@@ -170,7 +194,7 @@ export async function createDisbursement(input: NewDisbursement, actor: Actor, n
     requestedBy: actor.sub,
     payoutId: null,
     notice: null,
-    flags: [],
+    flags,
     createdAt: at,
     updatedAt: at,
     history: [created],
@@ -203,7 +227,8 @@ export async function createDisbursement(input: NewDisbursement, actor: Actor, n
         },
       },
     },
-    disbursementAudit(d, created, actor, { requiredApprovals: d.requiredApprovals, stationId }),
+    ...indexSteps,
+    disbursementAudit(d, created, actor, { requiredApprovals: d.requiredApprovals, stationId, flags: flags.map((f) => f.matches) }),
     statsStep(d.countyCode, 'disbursements', statsMove(null, d.status, d.amount), disbursementId),
   ]);
   return publicDisbursement(d);
@@ -488,6 +513,36 @@ async function closeDisbursement(
       statsStep(d.countyCode, 'disbursements', statsMove(d.status, to, d.amount), d.disbursementId),
     ]);
     return publicDisbursement({ ...d, status: to, updatedAt: entry.at, history: [...d.history, entry], version: d.version + 1 });
+  });
+}
+
+/**
+ * A fund-admin other than the requester clears every screening flag with a reason: kept on the flags,
+ * in the history (`flags_cleared`) and in the audit trail. The final approval is then no longer blocked.
+ */
+export async function clearDisbursementFlags(disbursementId: string, reason: string, actor: Actor, now: Date): Promise<Disbursement> {
+  return retryOnConflict(async () => {
+    const d = await readDisbursement(disbursementId);
+    const decide = (current: StoredDisbursement) =>
+      decideClearFlags({ ...current, uncleared: current.flags.filter((f) => f.clearedAt === null).length }, actor.sub);
+    decide(d);
+    const at = now.toISOString();
+    const flags = clearedFlags(d.flags, actor.sub, at, reason);
+    const entry: HistoryEntry = { at, actor: actor.sub, action: 'flags_cleared', fromStatus: d.status, toStatus: d.status, reason };
+    await transact([
+      versionedChangeStep({
+        key: keys.disbursement(d.disbursementId),
+        what: `Disbursement ${d.disbursementId}`,
+        version: d.version,
+        status: d.status,
+        now,
+        set: { flags },
+        append: { history: [entry] },
+        redecide: (current) => decide(toDisbursement(current)),
+      }),
+      disbursementAudit(d, entry, actor, { matches: d.flags.flatMap((f) => f.matches) }),
+    ]);
+    return publicDisbursement({ ...d, flags, updatedAt: at, history: [...d.history, entry], version: d.version + 1 });
   });
 }
 

@@ -18,6 +18,12 @@ export const keys = {
   countyStations: (countyCode: string) => ({ pk: `COUNTY#${countyCode}`, sk: 'STATIONS#VERSION' }),
   /** One operator, one live station: held while a station is applied/active, keyed by the national ID's keyed hash. */
   stationOperator: (nationalIdHash: string) => ({ pk: `OPERATOR#${nationalIdHash}`, sk: 'OPERATOR' }),
+  /**
+   * Duplicate screening (./screening.ts): one use of a beneficiary account (keyed hash) by a fund, and the
+   * account's latest use, one item per (fund, account) that a batch's screening reads by BatchGetItem.
+   */
+  beneficiaryUse: (fundId: string, accountHash: string, at: string, ref: string) => ({ pk: `BENEF#${fundId}#${accountHash}`, sk: `USE#${at}#${ref}` }),
+  beneficiaryLatest: (fundId: string, accountHash: string) => ({ pk: `BENEF#${fundId}#${accountHash}`, sk: 'LATEST' }),
   webhookEndpoint: (endpointId: string) => ({ pk: `WHE#${endpointId}`, sk: 'WHE' }),
   webhookDelivery: (endpointId: string, deliveryId: string) => ({ pk: `WHE#${endpointId}`, sk: `DLV#${deliveryId}` }),
   event: (messageId: string) => ({ pk: `EVT#${messageId}`, sk: 'EVT' }),

@@ -61,6 +61,8 @@ export interface Batch {
   counts: BatchCounts;
   /** The public notice of the batch's farmer and cooperative rows (公示), if its fund has a notice period. */
   notice: { noticeId: string; startsAt: string; endsAt: string } | null;
+  /** Rows flagged by duplicate screening, and whether a fund-admin cleared them (all at once). */
+  flags: { count: number; cleared: boolean };
   createdAt: string;
   updatedAt: string;
 }
@@ -76,11 +78,15 @@ export function totalWithin(amounts: Iterable<number>, max: number): number | un
 }
 
 // The maker-checker policy is the single disbursement's; a batch only maps its own statuses onto it.
-type Deciding = Pick<Batch, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'>;
+type Deciding = Pick<Batch, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & { flags?: Batch['flags'] };
 const asDisbursement = <T extends { status: BatchStatus }>(b: T) => ({ ...b, status: b.status as DisbursementStatus });
 
+/** The batch's flags as the single disbursement's list: one uncleared flag while any row flag is uncleared. */
+export const pendingFlags = (flags: Batch['flags'] | undefined): { clearedAt: string | null }[] =>
+  flags && flags.count > 0 && !flags.cleared ? [{ clearedAt: null }] : [];
+
 export function decideBatchApproval(b: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
-  return decideApproval(asDisbursement(b), approver, now, comment);
+  return decideApproval({ ...asDisbursement(b), flags: pendingFlags(b.flags) }, approver, now, comment);
 }
 
 export function decideBatchRejection(b: Pick<Batch, 'status' | 'requestedBy'>, approver: string): void {

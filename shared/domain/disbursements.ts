@@ -39,7 +39,17 @@ export interface Approval {
   comment: string | null;
 }
 
-export type HistoryAction = 'created' | 'approval' | 'approved' | 'notice_opened' | 'notice_ended' | 'rejected' | 'cancelled' | 'paid' | 'payout_failed';
+export type HistoryAction =
+  | 'created'
+  | 'approval'
+  | 'approved'
+  | 'notice_opened'
+  | 'notice_ended'
+  | 'rejected'
+  | 'cancelled'
+  | 'paid'
+  | 'payout_failed'
+  | 'flags_cleared';
 
 export interface HistoryEntry {
   at: string;
@@ -95,7 +105,10 @@ export interface ApprovalDecision {
   completes: boolean;
 }
 
-type Deciding = Pick<Disbursement, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'>;
+type Deciding = Pick<Disbursement, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & {
+  /** Screening flags: an uncleared one blocks the approval that would complete the set. */
+  flags?: readonly Pick<ScreeningFlag, 'clearedAt'>[];
+};
 
 export function decideApproval(d: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
   if (approver === d.requestedBy) throw new DomainError('self_approval', 'You cannot approve a disbursement you requested');
@@ -105,7 +118,11 @@ export function decideApproval(d: Deciding, approver: string, now: Date, comment
   }
   const approval: Approval = { approver, at: now.toISOString(), comment: comment ?? null };
   const approvals = [...d.approvals, approval];
-  return { approval, approvals, completes: approvals.length >= d.requiredApprovals };
+  const completes = approvals.length >= d.requiredApprovals;
+  if (completes && d.flags?.some((f) => f.clearedAt === null)) {
+    throw new DomainError('flagged', 'The request has screening flags that a fund-admin must clear before the final approval');
+  }
+  return { approval, approvals, completes };
 }
 
 export function decideRejection(d: Pick<Disbursement, 'status' | 'requestedBy'>, approver: string): void {

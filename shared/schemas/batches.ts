@@ -43,10 +43,21 @@ export const Batch = z
     counts: z
       .object({ queued: Count, sent: Count, settled: Count, failed: Count, deliveryFailed: Count })
       .meta({ description: "The batch's payouts per status; all zero until the approved batch is expanded." }),
+    flags: z
+      .object({ count: Count, cleared: z.boolean() })
+      .meta({ description: 'Rows flagged by duplicate screening (listed by GET …/flags), and whether a fund-admin cleared them.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
   .meta({ id: 'Batch' });
+
+export const BatchRowFlag = z
+  .object({
+    row: z.number().int().min(0),
+    code: z.literal('duplicate_beneficiary'),
+    matches: z.array(z.string()).meta({ description: 'Disbursement or batch ids paying the same account; the batch itself when rows repeat it.' }),
+  })
+  .meta({ id: 'BatchRowFlag' });
 
 const BatchParams = z.strictObject({ batchId: idOf('batch') });
 
@@ -91,7 +102,27 @@ export const approveBatch = defineContract({
   params: BatchParams,
   body: ApproveBody,
   responses: { 200: { description: 'The batch after the approval', schema: Batch } },
-  errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation'],
+  errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation', 'flagged'],
+});
+
+export const listBatchFlags = defineContract({
+  operationId: 'listBatchFlags',
+  tag: 'Disbursement batches',
+  summary: "List a batch's screening flags, by row",
+  params: BatchParams,
+  query: z.strictObject({ ...Page }),
+  responses: { 200: { description: 'A page of row flags', schema: pageOf(BatchRowFlag, 'BatchRowFlagPage') } },
+});
+
+export const clearBatchFlags = defineContract({
+  operationId: 'clearBatchFlags',
+  tag: 'Disbursement batches',
+  summary: 'Clear the screening flags of a pending batch (a fund-admin other than its requester)',
+  description: 'Clears every row flag with the reason, kept in the audit trail. Until then the final approval is 409 flagged.',
+  params: BatchParams,
+  body: Reason,
+  responses: { 200: { description: 'The batch with its flags cleared', schema: Batch } },
+  errors: ['self_approval', 'invalid_state'],
 });
 
 export const rejectBatch = defineContract({

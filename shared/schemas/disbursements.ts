@@ -79,7 +79,9 @@ export const createDisbursement = defineContract({
   summary: 'Request a disbursement',
   description:
     'Needs an allocation of the fund for the county (409 insufficient_allocation otherwise); a station beneficiary ' +
-    'must be active in that county (409 invalid_state). Two approvals are required from the fund’s dual-approval threshold on.',
+    'must be active in that county (409 invalid_state). Two approvals are required from the fund’s dual-approval threshold on. ' +
+    'Screening: an account number that another disbursement or batch row of the fund, created in the last 365 days and ' +
+    'not rejected or cancelled, also pays gets a `duplicate_beneficiary` flag (compared under a secret key).',
   body: CreateDisbursementBody,
   responses: { 201: { description: 'Created, pending approval', schema: Disbursement } },
   errors: ['not_found', 'insufficient_allocation', 'invalid_state'],
@@ -116,7 +118,20 @@ export const approveDisbursement = defineContract({
   params: DisbursementParams,
   body: ApproveBody,
   responses: { 200: { description: 'The disbursement after the approval', schema: Disbursement } },
-  errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation'],
+  errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation', 'flagged'],
+});
+
+export const clearDisbursementFlags = defineContract({
+  operationId: 'clearDisbursementFlags',
+  tag: 'Disbursements',
+  summary: 'Clear the screening flags of a pending disbursement (a fund-admin other than its requester)',
+  description:
+    'Clears every screening flag with the reason, which the flags, the history (`flags_cleared`) and the audit trail ' +
+    'keep. Until then the approval that would reach requiredApprovals is 409 flagged.',
+  params: DisbursementParams,
+  body: Reason,
+  responses: { 200: { description: 'The disbursement with its flags cleared', schema: Disbursement } },
+  errors: ['self_approval', 'invalid_state'],
 });
 
 export const rejectDisbursement = defineContract({

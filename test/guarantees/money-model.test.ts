@@ -36,6 +36,16 @@ const MAX_PAYING_ENDPOINTS = 3;
 const MINUTE = 60_000;
 /** Every full account number a payout of this file can carry. */
 const FULL_ACCOUNTS = [ACCOUNT_NUMBER, ...Array.from({ length: 4 }, (_, n) => accountOf(n))];
+/**
+ * The model has no screening steps: each disbursement and batch row pays an account of its own, so duplicate
+ * screening flags nothing. Every account it uses joins FULL_ACCOUNTS for the instruction checks.
+ */
+let accountsUsed = 0;
+function freshAccount(): string {
+  const account = accountOf(1_000_000 + accountsUsed++);
+  FULL_ACCOUNTS.push(account);
+  return account;
+}
 
 let services: LocalServices;
 let call: (method: string, path: string, options?: Parameters<ReturnType<typeof handlerCaller>>[2]) => Promise<Reply>;
@@ -397,7 +407,11 @@ describe('the money system under random interleavings', () => {
                 const reply = await call('POST', '/v1/disbursements', {
                   sub: requester,
                   roles: ['requester'],
-                  body: disbursementBody(fundId, a.amount, { countyCode: county, ...(campaign ? { campaignId: campaign.id } : {}) }),
+                  body: disbursementBody(fundId, a.amount, {
+                    countyCode: county,
+                    beneficiary: { kind: 'cooperative', name: 'Cooperative', account: { bankName: 'ABC', accountName: 'Cooperative', accountNumber: freshAccount() } },
+                    ...(campaign ? { campaignId: campaign.id } : {}),
+                  }),
                 });
                 const expected = campaign?.status === 'released' ? { status: 409, code: 'invalid_state' } : { status: 201, code: undefined };
                 expect(answer(reply), `step ${step}`).toEqual(expected);
@@ -547,7 +561,10 @@ describe('the money system under random interleavings', () => {
                 const created = await call('POST', '/v1/disbursement-batches', {
                   sub: 'maker-2',
                   roles: ['requester'],
-                  body: { fundId, countyCode: county, purpose: 'produce-subsidy', items: a.amounts.map((x, n) => batchRow(n, x)) },
+                  body: { fundId, countyCode: county, purpose: 'produce-subsidy', items: a.amounts.map((x, n) => {
+                    const row = batchRow(n, x);
+                    return { ...row, beneficiary: { ...row.beneficiary, account: { ...row.beneficiary.account, accountNumber: freshAccount() } } };
+                  }) },
                 });
                 expect(created.status, `step ${step}`).toBe(201);
                 const batchId = created.body.batchId as string;

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startReceiver, type Receiver } from '#test/support/receiver';
-import { asApprover, asFinance, asRequester, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from '../integration/disbursement-harness.ts';
+import { asApprover, asFinance, asRequester, beneficiaryNo, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from '../integration/disbursement-harness.ts';
 
 let h: MoneyHarness;
 let receiver: Receiver;
@@ -51,7 +51,7 @@ async function approvedPayouts(): Promise<Approved[]> {
   const fundId = await h.fund({ allocations: { [COUNTY]: PAYOUTS * AMOUNT } });
   const approved: Omit<Approved, 'messageIds'>[] = [];
   for (let n = 0; n < PAYOUTS; n++) {
-    const d = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, AMOUNT) });
+    const d = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, AMOUNT, { beneficiary: beneficiaryNo(n) }) });
     expect(d.status).toBe(201);
     const a = await h.call('POST', `/v1/disbursements/${d.body.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });
     expect(a.status).toBe(200);

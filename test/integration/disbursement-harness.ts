@@ -80,6 +80,18 @@ export function disbursementBody(fundId: string, amount: number, overrides: Reco
   };
 }
 
+/**
+ * A cooperative paid into account number `n`: duplicate screening flags a second disbursement of one fund to
+ * one account, so tests that create several in a fund and approve them all give each its own account.
+ */
+export function beneficiaryNo(n: number) {
+  return {
+    kind: 'cooperative',
+    name: `Cooperative ${n}`,
+    account: { bankName: 'Agricultural Bank of China', accountName: `Cooperative ${n}`, accountNumber: `62220303${String(n).padStart(8, '0')}` },
+  };
+}
+
 export const asRequester = (sub = 'requester-1'): Call => ({ sub, roles: ['requester'] });
 export const asApprover = (sub: string): Call => ({ sub, roles: ['approver'] });
 /** The finance system that pays the harness's funds. */

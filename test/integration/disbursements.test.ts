@@ -12,6 +12,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newId } from '#shared/ids';
 import {
   ACCOUNT_NUMBER,
+  beneficiaryNo,
   asApprover,
   asFinance,
   asRequester,
@@ -240,7 +241,7 @@ describe('approving', () => {
     const amount = 10_000;
     const fundId = await h.fund({ allocations: { [COUNTY]: n * amount + amount - 1 } });
     const ds = [];
-    for (let i = 0; i < n + 6; i++) ds.push((await create(disbursementBody(fundId, amount))).body);
+    for (let i = 0; i < n + 6; i++) ds.push((await create(disbursementBody(fundId, amount, { beneficiary: beneficiaryNo(i) }))).body);
     const replies = await Promise.all(ds.map((d, i) => approve(d.disbursementId, `approver-${i}`)));
     expect(replies.filter((r) => r.status === 200)).toHaveLength(n);
     const refused = replies.filter((r) => r.status !== 200);

@@ -25,9 +25,13 @@ async function ledgerClean() {
   expect(differences).toEqual([]);
 }
 
+/** Each disbursement pays its own account: duplicate screening would hold a second one to the same account. */
+let accounts = 0;
+
 async function approvedIntoNotice(fundId: string, name = '王小明', amount = 50_000) {
+  const accountNumber = `6222${String(accounts++).padStart(8, '0')}${ACCOUNT_NUMBER.slice(-4)}`;
   const created = await h.call('POST', '/v1/disbursements', {
-    body: disbursementBody(fundId, amount, { beneficiary: { kind: 'farmer', name, account: { bankName: 'ABC', accountName: name, accountNumber: ACCOUNT_NUMBER } } }),
+    body: disbursementBody(fundId, amount, { beneficiary: { kind: 'farmer', name, account: { bankName: 'ABC', accountName: name, accountNumber } } }),
   });
   expect(created.status).toBe(201);
   const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });

@@ -19,6 +19,7 @@ const CONTRACT: Record<string, number> = {
   operator_already_registered: 409,
   training_required: 409,
   idempotency_key_in_flight: 409,
+  flagged: 409,
   payload_too_large: 413,
   idempotency_key_reuse: 422,
   internal_error: 500,
