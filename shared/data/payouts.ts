@@ -162,13 +162,14 @@ export async function getPayoutFor(payoutId: string, reader: MoneyReader): Promi
 export async function listPayouts(filter: {
   status?: PayoutStatus;
   batchId?: string;
+  fundId?: string;
   /** Only the payouts of the funds this finance system pays. */
   payer?: string;
   limit: number;
   cursor?: string;
 }): Promise<Page<Payout>> {
-  const scope = `payouts|${filter.status ?? ''}|${filter.batchId ?? ''}|${filter.payer ?? ''}`;
-  const { batchId, status, payer } = filter;
+  const scope = `payouts|${filter.status ?? ''}|${filter.batchId ?? ''}|${filter.payer ?? ''}|${filter.fundId ?? ''}`;
+  const { batchId, status, payer, fundId } = filter;
   const filters: string[] = [];
   const values: Record<string, unknown> = {};
   const names: Record<string, string> = {};
@@ -180,6 +181,10 @@ export async function listPayouts(filter: {
   if (payer !== undefined) {
     filters.push('payer = :payer');
     values[':payer'] = payer;
+  }
+  if (fundId !== undefined) {
+    filters.push('fundId = :fundId');
+    values[':fundId'] = fundId;
   }
   const filtering = filters.length ? { filter: filters.join(' AND '), ...(Object.keys(names).length ? { names } : {}) } : {};
   const page = batchId

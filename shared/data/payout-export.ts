@@ -1,0 +1,91 @@
+/**
+ * `GET /v1/payouts` with `Accept: text/csv`: every payout the list's filters match, in the list's order,
+ * as one CSV file (header row first, accounts masked as in the JSON). Read page by page through the same
+ * listing, so memory holds one page of items plus the text; API Gateway HTTP API cannot stream a Lambda's
+ * response, so the file is answered whole and must fit the 6 MB synchronous response payload.
+ */
+import { csvRecord } from '../csv.ts';
+import { DomainError } from '../domain/errors.ts';
+import type { Payout, PayoutStatus } from '../domain/payouts.ts';
+import { listPayouts } from './payouts.ts';
+
+export const PAYOUT_CSV_COLUMNS = [
+  'payoutId',
+  'disbursementId',
+  'batchId',
+  'fundId',
+  'countyCode',
+  'amount',
+  'currency',
+  'beneficiaryKind',
+  'beneficiaryName',
+  'stationId',
+  'bankName',
+  'accountName',
+  'accountNumber',
+  'status',
+  'attempts',
+  'createdAt',
+  'sentAt',
+  'settledAt',
+  'bankReference',
+  'failureReason',
+] as const;
+
+/** A Lambda response is at most 6 MB with its JSON envelope (the body escaped inside): leave room for it. */
+export const PAYOUT_CSV_MAX_BYTES = 5 * 1024 * 1024;
+
+/** Items per listing page while exporting (the public `limit` caps at 100; bigger pages mean fewer round trips). */
+const EXPORT_PAGE = 500;
+
+export function payoutCsvRow(p: Payout): string {
+  return csvRecord([
+    p.payoutId,
+    p.disbursementId,
+    p.batchId,
+    p.fundId,
+    p.countyCode,
+    p.amount,
+    p.currency,
+    p.beneficiary.kind,
+    p.beneficiary.name,
+    p.beneficiary.stationId,
+    p.beneficiary.account.bankName,
+    p.beneficiary.account.accountName,
+    p.beneficiary.account.accountNumber,
+    p.status,
+    p.attempts,
+    p.createdAt,
+    p.sentAt,
+    p.settledAt,
+    p.bankReference,
+    p.failureReason,
+  ]);
+}
+
+export async function exportPayoutsCsv(filter: {
+  status?: PayoutStatus;
+  batchId?: string;
+  fundId?: string;
+  payer?: string;
+}): Promise<string> {
+  const parts: string[] = [csvRecord(PAYOUT_CSV_COLUMNS)];
+  let bytes = Buffer.byteLength(parts[0]!);
+  let cursor: string | undefined;
+  do {
+    const page = await listPayouts({ ...filter, limit: EXPORT_PAGE, cursor });
+    for (const payout of page.items) {
+      // listPayouts masks the account already; the CSV takes the same public form.
+      const row = payoutCsvRow(payout);
+      bytes += Buffer.byteLength(row);
+      if (bytes > PAYOUT_CSV_MAX_BYTES) {
+        throw new DomainError('validation_failed', `The export is over ${PAYOUT_CSV_MAX_BYTES} bytes; narrow it with filters`, [
+          { path: 'query', message: 'too many matching payouts for one CSV file' },
+        ]);
+      }
+      parts.push(row);
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return parts.join('');
+}
