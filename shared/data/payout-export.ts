@@ -7,6 +7,7 @@
 import { csvRecord } from '../csv.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { Payout, PayoutStatus } from '../domain/payouts.ts';
+import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES } from '../routes.ts';
 import { listPayouts } from './payouts.ts';
 
 export const PAYOUT_CSV_COLUMNS = [
@@ -32,8 +33,14 @@ export const PAYOUT_CSV_COLUMNS = [
   'failureReason',
 ] as const;
 
-/** A Lambda response is at most 6 MB with its JSON envelope (the body escaped inside): leave room for it. */
-export const PAYOUT_CSV_MAX_BYTES = 5 * 1024 * 1024;
+/**
+ * A Lambda response is at most 6 MB as its JSON envelope, the body escaped inside (`"` and CR LF take two
+ * characters each): the export counts each row as escaped and stops below that, room left for headers.
+ */
+export const PAYOUT_CSV_MAX_BYTES = LAMBDA_MAX_REQUEST_PAYLOAD_BYTES - 64 * 1024;
+
+/** What a text takes inside the response envelope's JSON string. */
+const escapedBytes = (text: string) => Buffer.byteLength(JSON.stringify(text)) - 2;
 
 /** Items per listing page while exporting (the public `limit` caps at 100; bigger pages mean fewer round trips). */
 const EXPORT_PAGE = 500;
@@ -70,14 +77,14 @@ export async function exportPayoutsCsv(filter: {
   payer?: string;
 }): Promise<string> {
   const parts: string[] = [csvRecord(PAYOUT_CSV_COLUMNS)];
-  let bytes = Buffer.byteLength(parts[0]!);
+  let bytes = escapedBytes(parts[0]!);
   let cursor: string | undefined;
   do {
     const page = await listPayouts({ ...filter, limit: EXPORT_PAGE, cursor });
     for (const payout of page.items) {
       // listPayouts masks the account already; the CSV takes the same public form.
       const row = payoutCsvRow(payout);
-      bytes += Buffer.byteLength(row);
+      bytes += escapedBytes(row);
       if (bytes > PAYOUT_CSV_MAX_BYTES) {
         throw new DomainError('validation_failed', `The export is over ${PAYOUT_CSV_MAX_BYTES} bytes; narrow it with filters`, [
           { path: 'query', message: 'too many matching payouts for one CSV file' },
