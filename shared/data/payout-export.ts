@@ -45,6 +45,16 @@ const escapedBytes = (text: string) => Buffer.byteLength(JSON.stringify(text)) -
 /** Items per listing page while exporting (the public `limit` caps at 100; bigger pages mean fewer round trips). */
 const EXPORT_PAGE = 500;
 
+/**
+ * Listing pages one export may read (each reads at most pageReadBudget(500) index items): a filter that matches
+ * little in a big table must not turn one request into a scan of every payout. More rows than this could
+ * keep would not fit the response anyway.
+ */
+export const PAYOUT_CSV_MAX_PAGES = 60;
+
+const tooBroad = (why: string) =>
+  new DomainError('validation_failed', `The export ${why}; narrow it with filters`, [{ path: 'query', message: 'too many payouts to read for one CSV file' }]);
+
 export function payoutCsvRow(p: Payout): string {
   return csvRecord([
     p.payoutId,
@@ -79,17 +89,15 @@ export async function exportPayoutsCsv(filter: {
   const parts: string[] = [csvRecord(PAYOUT_CSV_COLUMNS)];
   let bytes = escapedBytes(parts[0]!);
   let cursor: string | undefined;
+  let pages = 0;
   do {
+    if (++pages > PAYOUT_CSV_MAX_PAGES) throw tooBroad(`reads more than ${PAYOUT_CSV_MAX_PAGES} listing pages`);
     const page = await listPayouts({ ...filter, limit: EXPORT_PAGE, cursor });
     for (const payout of page.items) {
       // listPayouts masks the account already; the CSV takes the same public form.
       const row = payoutCsvRow(payout);
       bytes += escapedBytes(row);
-      if (bytes > PAYOUT_CSV_MAX_BYTES) {
-        throw new DomainError('validation_failed', `The export is over ${PAYOUT_CSV_MAX_BYTES} bytes; narrow it with filters`, [
-          { path: 'query', message: 'too many matching payouts for one CSV file' },
-        ]);
-      }
+      if (bytes > PAYOUT_CSV_MAX_BYTES) throw tooBroad(`is over ${PAYOUT_CSV_MAX_BYTES} bytes`);
       parts.push(row);
     }
     cursor = page.nextCursor ?? undefined;
