@@ -3893,6 +3893,10 @@ export interface operations {
                 cursor?: string;
                 fundId?: string;
                 limit?: number;
+                /** @description Settled (or failed) at or after this time. */
+                settledFrom?: string;
+                /** @description Settled (or failed) at or before this time. */
+                settledTo?: string;
                 status?: components["schemas"]["PayoutStatus"];
             };
             header?: never;

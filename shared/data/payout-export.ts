@@ -84,6 +84,8 @@ export async function exportPayoutsCsv(filter: {
   status?: PayoutStatus;
   batchId?: string;
   fundId?: string;
+  settledFrom?: string;
+  settledTo?: string;
   payer?: string;
 }): Promise<string> {
   const parts: string[] = [csvRecord(PAYOUT_CSV_COLUMNS)];

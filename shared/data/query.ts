@@ -108,6 +108,8 @@ export interface ShardedPageQuery extends Omit<PageQuery, 'keyCondition' | 'cons
   index: IndexName;
   /** The index partitions one listing is written across (write sharding); read together, merged by sort key. */
   partitions: readonly string[];
+  /** A key condition on the index's sort key: `from` ≤ sk ≤ `to` (either end open). */
+  sortRange?: { from?: string; to?: string };
 }
 
 /**
@@ -144,6 +146,7 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
     String(key[TABLE.sortKey]),
     String(key[sortKey]),
   ];
+  const range = sortRangeCondition(sortKey, q.sortRange);
   // Unfiltered, each partition reads at most limit + 1 items anyway; filtered, they share one budget.
   const budget = q.filter ? Math.ceil(pageReadBudget(q.limit) / q.partitions.length) : q.limit + 1;
 
@@ -152,7 +155,7 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
       const position = positions[n]!;
       if (position === null) return { n, kept: [] as Record<string, unknown>[], more: false, resumeKey: undefined };
       const read = await readKept(
-        { ...q, keyCondition: `${partitionKey} = :partition`, values: { ...q.values, ':partition': partition } },
+        { ...q, keyCondition: `${partitionKey} = :partition${range.condition}`, values: { ...q.values, ':partition': partition, ...range.values } },
         position === 0 ? undefined : startKeyOf(partition, position),
         budget,
       );
@@ -188,6 +191,14 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
   });
   const items = await hydrate(taken.map((t) => t.item));
   return { items: items as T[], nextCursor: await encodeCursor(unfinished ? { p: next } : undefined, q.scope) };
+}
+
+function sortRangeCondition(sortKey: string, range: ShardedPageQuery['sortRange']): { condition: string; values: Record<string, string> } {
+  const { from, to } = range ?? {};
+  if (from !== undefined && to !== undefined) return { condition: ` AND ${sortKey} BETWEEN :sortFrom AND :sortTo`, values: { ':sortFrom': from, ':sortTo': to } };
+  if (from !== undefined) return { condition: ` AND ${sortKey} >= :sortFrom`, values: { ':sortFrom': from } };
+  if (to !== undefined) return { condition: ` AND ${sortKey} <= :sortTo`, values: { ':sortTo': to } };
+  return { condition: '', values: {} };
 }
 
 /**
