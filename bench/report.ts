@@ -2,6 +2,7 @@
  * The shape of bench/results/latest.json, the goals it is judged against and the table printed at the
  * end. Pure: goals and formatting are unit-tested without running anything.
  */
+import type { PayoutExportResult } from './payout-export.ts';
 import { alignColumns } from '../scripts/lib/table.ts';
 import type { CostBreakdown, LifecycleUsage } from './pricing.ts';
 
@@ -94,6 +95,7 @@ export interface BenchResults {
   batch?: BatchResult | { missing: string };
   coldStart?: ColdStartEntry[];
   capacity?: CapacityResult | { missing: string };
+  payoutExport?: PayoutExportResult | { missing: string };
   goals?: GoalResult[];
 }
 
@@ -178,6 +180,20 @@ export function evaluateGoals(results: BenchResults): GoalResult[] {
     });
   }
   return goals;
+}
+
+function renderPayoutExport(e: BenchResults['payoutExport']): string[] {
+  const out = ['Payout CSV export (Accept: text/csv vs the same listing read as JSON pages)'];
+  if (isMissing(e)) return [...out, `  missing: ${e?.missing ?? 'not run'}`];
+  out.push(
+    alignColumns([
+      ['', 'seconds', 'heap Δ MiB', 'RSS Δ MiB', 'n'],
+      ['  CSV export', fmt(e.exportSeconds, 2), fmt(e.exportHeapDeltaMiB, 1), fmt(e.exportRssDeltaMiB, 1), String(e.payouts)],
+      ['  JSON pages', fmt(e.baselineSeconds, 2), fmt(e.baselineHeapDeltaMiB, 1), fmt(e.baselineRssDeltaMiB, 1), String(e.payouts)],
+      ['  ratio', fmt(e.ratioToBaseline), '', '', `CSV ${(e.csvBytes / 1024 / 1024).toFixed(2)} MiB (Lambda response limit 6 MB)`],
+    ]),
+  );
+  return out;
 }
 
 export function renderReport(results: BenchResults): string {
@@ -271,6 +287,8 @@ export function renderReport(results: BenchResults): string {
       ]),
     );
   }
+  out.push('');
+  out.push(...renderPayoutExport(results.payoutExport));
   out.push('');
   out.push('Goals');
   out.push(

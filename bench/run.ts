@@ -6,7 +6,7 @@
  *
  * Sizes can be turned down for a quick look: BENCH_ONLY=approvals,batch,cold,capacity,
  * BENCH_APPROVALS_PER_ROUND, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_BATCH_ITEMS, BENCH_BATCH_TIMEOUT_SECONDS,
- * BENCH_COLD_REPEATS, BENCH_LIFECYCLES.
+ * BENCH_COLD_REPEATS, BENCH_LIFECYCLES, BENCH_EXPORT_PAYOUTS (BENCH_ONLY=export for the payout CSV export alone).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { benchApprovals } from './approvals.ts';
 import { benchBatch } from './batch.ts';
 import { benchCapacity } from './capacity.ts';
 import { benchColdStarts } from './cold-start.ts';
+import { benchPayoutExport } from './payout-export.ts';
 import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';
 import { evaluateGoals, renderReport, type BenchResults } from './report.ts';
@@ -35,7 +36,7 @@ function intSetting(name: string, fallback: number): number {
 }
 
 const settings = {
-  only: new Set((process.env.BENCH_ONLY ?? 'cold,approvals,capacity,batch').split(',').map((s) => s.trim())),
+  only: new Set((process.env.BENCH_ONLY ?? 'cold,approvals,capacity,batch,export').split(',').map((s) => s.trim())),
   perRound: intSetting('BENCH_APPROVALS_PER_ROUND', 60),
   rounds: intSetting('BENCH_ROUNDS', 8),
   concurrency: intSetting('BENCH_CONCURRENCY', 16),
@@ -43,6 +44,7 @@ const settings = {
   batchTimeoutSeconds: intSetting('BENCH_BATCH_TIMEOUT_SECONDS', 300),
   coldRepeats: intSetting('BENCH_COLD_REPEATS', 7),
   lifecycles: intSetting('BENCH_LIFECYCLES', 10),
+  exportPayouts: intSetting('BENCH_EXPORT_PAYOUTS', 5000),
 };
 
 await mkdir(RESULTS_DIR, { recursive: true });
@@ -139,6 +141,16 @@ try {
       } finally {
         await p.stop();
         await receiver.stop();
+      }
+    });
+  }
+  if (settings.only.has('export')) {
+    results.payoutExport = await section(`payout CSV export of ${settings.exportPayouts}`, async () => {
+      const p = await phase('export', false);
+      try {
+        return await benchPayoutExport(p, settings.exportPayouts);
+      } finally {
+        await p.stop();
       }
     });
   }

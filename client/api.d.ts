@@ -833,7 +833,9 @@ export interface paths {
         };
         /**
          * List payouts, newest first
-         * @description Roles: `fund-admin`, `finance-system`, `auditor`.
+         * @description A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file (RFC 4180, header row first) of every matching payout in the same order, accounts masked, without paging (`limit` and `cursor` are ignored); cells a spreadsheet would read as a formula start with `'`.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["listPayouts"];
         put?: never;
@@ -5272,7 +5274,12 @@ export interface operations {
             query?: {
                 batchId?: string;
                 cursor?: string;
+                fundId?: string;
                 limit?: number;
+                /** @description Settled (or failed) at or after this time. */
+                settledFrom?: string;
+                /** @description Settled (or failed) at or before this time. */
+                settledTo?: string;
                 status?: components["schemas"]["PayoutStatus"];
             };
             header?: never;
@@ -5281,7 +5288,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of payouts */
+            /** @description A page of payouts (or, with Accept: text/csv, the CSV file described above) */
             200: {
                 headers: {
                     [name: string]: unknown;

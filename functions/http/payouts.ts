@@ -2,10 +2,24 @@ import { httpFunction } from '#shared/http/function';
 import { accepted, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/payouts';
 import { getPayoutFor, listPayouts, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts';
+import { exportPayoutsCsv } from '#shared/data/payout-export';
 import { payerScope } from '#shared/domain/roles';
 
+/** `Accept: text/csv` (alone or preferred first) asks for the CSV file; anything else gets JSON. */
+function wantsCsv(accept: string | undefined): boolean {
+  const first = accept?.split(',')[0]?.split(';')[0]?.trim().toLowerCase();
+  return first === 'text/csv';
+}
+
 export const handler = httpFunction('payouts', [
-  implement(contracts.listPayouts, async ({ query, principal }) => ok(await listPayouts({ ...query, payer: payerScope(principal) }))),
+  implement(contracts.listPayouts, async ({ query, principal, headers }) => {
+    if (wantsCsv(headers.accept)) {
+      const { limit: _, cursor: __, ...filter } = query;
+      const raw = await exportPayoutsCsv({ ...filter, payer: payerScope(principal) });
+      return { status: 200, raw, headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="payouts.csv"' } };
+    }
+    return ok(await listPayouts({ ...query, payer: payerScope(principal) }));
+  }),
   implement(contracts.getPayout, async ({ params, principal }) => ok(publicPayout(await getPayoutFor(params.payoutId, principal)))),
   implement(contracts.settlePayout, async ({ params, body, principal, correlationId, now }) =>
     ok(await settlePayout(params.payoutId, body, { sub: principal.sub, correlationId }, now)),

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { launchClockErrors, overlaps } from '#shared/domain/campaigns';
 import { LaunchCampaignBody, type LaunchCampaignInput } from '#shared/schemas/campaigns';
-import { CsvSyntaxError, parseCsv } from './csv.ts';
+import { CsvSyntaxError, parseCsv } from '#shared/csv';
 
 export interface PlanRow {
   /** 1-based position in the plan. */

@@ -70,6 +70,15 @@ const SHARDS = Array.from({ length: PAYOUT_LIST_SHARDS }, (_, n) => n);
 const allPayouts = (shard: number) => `PAYOUTS#${shard}`;
 const byStatus = (status: PayoutStatus, shard: number) => `PAY#STATUS#${status}#${shard}`;
 const ofBatch = (batchId: string, shard: number) => `BAT#${batchId}#PAY#${shard}`;
+const settledList = (shard: number) => `PAY#SETTLED#${shard}`;
+
+/** A settled or failed payout's place in the by-settlement-time listing (gsi5), set by its settlement. */
+export function payoutSettledKeys(payoutId: string, settledAt: string): { gsi5pk: string; gsi5sk: string } {
+  return { gsi5pk: settledList(shardOf(payoutId, PAYOUT_LIST_SHARDS)), gsi5sk: `${settledAt}#${payoutId}` };
+}
+
+/** An RFC 3339 filter bound as stored timestamps are written (`toISOString`), so strings compare as times. */
+const asStored = (t: string) => new Date(t).toISOString();
 
 /** The list index keys of a payout (the bench's raw baselines write the same). */
 export function payoutListKeys(payout: Pick<Payout, 'payoutId' | 'status' | 'batchId'>): Record<string, string> {
@@ -168,13 +177,18 @@ export async function getPayoutFor(payoutId: string, reader: MoneyReader): Promi
 export async function listPayouts(filter: {
   status?: PayoutStatus;
   batchId?: string;
+  fundId?: string;
+  /** Settled (or failed) in [settledFrom, settledTo], both inclusive: read by the settlement-time index. */
+  settledFrom?: string;
+  settledTo?: string;
   /** Only the payouts of the funds this finance system pays. */
   payer?: string;
   limit: number;
   cursor?: string;
 }): Promise<Page<Payout>> {
-  const scope = `payouts|${filter.status ?? ''}|${filter.batchId ?? ''}|${filter.payer ?? ''}`;
-  const { batchId, status, payer } = filter;
+  const scope = `payouts|${filter.status ?? ''}|${filter.batchId ?? ''}|${filter.payer ?? ''}|${filter.fundId ?? ''}|${filter.settledFrom ?? ''}|${filter.settledTo ?? ''}`;
+  if (filter.settledFrom !== undefined || filter.settledTo !== undefined) return listSettledPayouts(filter, scope);
+  const { batchId, status, payer, fundId } = filter;
   const filters: string[] = [];
   const values: Record<string, unknown> = {};
   const names: Record<string, string> = {};
@@ -186,6 +200,10 @@ export async function listPayouts(filter: {
   if (payer !== undefined) {
     filters.push('payer = :payer');
     values[':payer'] = payer;
+  }
+  if (fundId !== undefined) {
+    filters.push('fundId = :fundId');
+    values[':fundId'] = fundId;
   }
   const filtering = filters.length ? { filter: filters.join(' AND '), ...(Object.keys(names).length ? { names } : {}) } : {};
   const page = batchId
@@ -209,6 +227,45 @@ export async function listPayouts(filter: {
         cursor: filter.cursor,
         scope,
       });
+  return { items: page.items.map((i) => publicPayout(toPayout(i))), nextCursor: page.nextCursor };
+}
+
+/** Payouts by settlement time, newest first; status, fund and payer filter the range (batchId is not on the index). */
+async function listSettledPayouts(
+  filter: { status?: PayoutStatus; fundId?: string; payer?: string; settledFrom?: string; settledTo?: string; limit: number; cursor?: string },
+  scope: string,
+): Promise<Page<Payout>> {
+  const filters: string[] = [];
+  const values: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  if (filter.status) {
+    filters.push('#status = :status');
+    values[':status'] = filter.status;
+    names['#status'] = 'status';
+  }
+  if (filter.payer !== undefined) {
+    filters.push('payer = :payer');
+    values[':payer'] = filter.payer;
+  }
+  if (filter.fundId !== undefined) {
+    filters.push('fundId = :fundId');
+    values[':fundId'] = filter.fundId;
+  }
+  const page = await queryShardedPage({
+    index: 'gsi5',
+    partitions: SHARDS.map(settledList),
+    sortRange: {
+      ...(filter.settledFrom !== undefined ? { from: asStored(filter.settledFrom) } : {}),
+      // `~` sorts after every payout id: the whole last instant is in.
+      ...(filter.settledTo !== undefined ? { to: `${asStored(filter.settledTo)}#~` } : {}),
+    },
+    values,
+    ...(filters.length ? { filter: filters.join(' AND '), ...(Object.keys(names).length ? { names } : {}) } : {}),
+    newestFirst: true,
+    limit: filter.limit,
+    cursor: filter.cursor,
+    scope,
+  });
   return { items: page.items.map((i) => publicPayout(toPayout(i))), nextCursor: page.nextCursor };
 }
 
@@ -413,6 +470,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
         settledAt: at,
         bankReference: settled.bankReference,
         failureReason: settled.failureReason,
+        ...payoutSettledKeys(payoutId, at),
       }),
       ...money,
       ...(instruction?.status === 'pending' ? [eventCloseStep(payout.requestedMessageId, now)] : []),

@@ -110,6 +110,8 @@ export interface ShardedPageQuery extends Omit<PageQuery, 'keyCondition' | 'cons
   partitions: readonly string[];
   /** A condition on the index's sort key for every partition, e.g. `gsi1sk > :after`. */
   sortCondition?: string;
+  /** A key condition on the index's sort key: `from` ≤ sk ≤ `to` (either end open). Not with `sortCondition`. */
+  sortRange?: { from?: string; to?: string };
 }
 
 /**
@@ -146,6 +148,7 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
     String(key[TABLE.sortKey]),
     String(key[sortKey]),
   ];
+  const range = sortRangeCondition(sortKey, q.sortRange);
   // Unfiltered, each partition reads at most limit + 1 items anyway; filtered, they share one budget.
   const budget = q.filter ? Math.ceil(pageReadBudget(q.limit) / q.partitions.length) : q.limit + 1;
 
@@ -156,8 +159,8 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
       const read = await readKept(
         {
           ...q,
-          keyCondition: `${partitionKey} = :partition${q.sortCondition ? ` AND ${q.sortCondition}` : ''}`,
-          values: { ...q.values, ':partition': partition },
+          keyCondition: `${partitionKey} = :partition${q.sortCondition ? ` AND ${q.sortCondition}` : ''}${range.condition}`,
+          values: { ...q.values, ':partition': partition, ...range.values },
         },
         position === 0 ? undefined : startKeyOf(partition, position),
         budget,
@@ -194,6 +197,14 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
   });
   const items = await hydrate(taken.map((t) => t.item));
   return { items: items as T[], nextCursor: await encodeCursor(unfinished ? { p: next } : undefined, q.scope) };
+}
+
+function sortRangeCondition(sortKey: string, range: ShardedPageQuery['sortRange']): { condition: string; values: Record<string, string> } {
+  const { from, to } = range ?? {};
+  if (from !== undefined && to !== undefined) return { condition: ` AND ${sortKey} BETWEEN :sortFrom AND :sortTo`, values: { ':sortFrom': from, ':sortTo': to } };
+  if (from !== undefined) return { condition: ` AND ${sortKey} >= :sortFrom`, values: { ':sortFrom': from } };
+  if (to !== undefined) return { condition: ` AND ${sortKey} <= :sortTo`, values: { ':sortTo': to } };
+  return { condition: '', values: {} };
 }
 
 /**

@@ -95,8 +95,30 @@ export const listPayouts = defineContract({
   operationId: 'listPayouts',
   tag: 'Payouts',
   summary: 'List payouts, newest first',
-  query: z.strictObject({ status: PayoutStatus.optional(), batchId: idOf('batch').optional(), ...Page }),
-  responses: { 200: { description: 'A page of payouts', schema: pageOf(Payout, 'PayoutPage') } },
+  description:
+    'A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file ' +
+    '(RFC 4180, header row first) of every matching payout in the same order, accounts masked, without paging ' +
+    '(`limit` and `cursor` are ignored); cells a spreadsheet would read as a formula start with `\'`.',
+  query: z
+    .strictObject({
+      status: PayoutStatus.optional(),
+      batchId: idOf('batch').optional(),
+      fundId: idOf('fund').optional(),
+      settledFrom: Timestamp.optional().meta({ description: 'Settled (or failed) at or after this time.' }),
+      settledTo: Timestamp.optional().meta({ description: 'Settled (or failed) at or before this time.' }),
+      ...Page,
+    })
+    .superRefine((q, ctx) => {
+      if (q.batchId !== undefined && (q.settledFrom !== undefined || q.settledTo !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['batchId'], message: 'cannot be combined with settledFrom/settledTo' });
+      }
+      if (q.settledFrom !== undefined && q.settledTo !== undefined && Date.parse(q.settledFrom) > Date.parse(q.settledTo)) {
+        ctx.addIssue({ code: 'custom', path: ['settledTo'], message: 'must not be before settledFrom' });
+      }
+    }),
+  responses: {
+    200: { description: 'A page of payouts (or, with Accept: text/csv, the CSV file described above)', schema: pageOf(Payout, 'PayoutPage') },
+  },
 });
 
 export const getPayout = defineContract({

@@ -18,6 +18,8 @@ export interface Call {
   /** A POST gets a fresh key unless one is given; `null` or `''` sends none. */
   idempotencyKey?: string | null;
   query?: Record<string, string>;
+  /** More request headers (lower-case names), e.g. `accept`. */
+  headers?: Record<string, string>;
 }
 
 export interface Reply {
@@ -44,6 +46,7 @@ export function handlerCaller(
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const key = options.idempotencyKey === undefined ? (method === 'POST' ? randomUUID() : undefined) : options.idempotencyKey;
     if (key) headers['idempotency-key'] = key;
+    Object.assign(headers, options.headers);
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     const query = options.query ?? (rawQuery ? Object.fromEntries(new URLSearchParams(rawQuery)) : undefined);
     const routeKey = `${match.route.method} ${match.route.path}`;

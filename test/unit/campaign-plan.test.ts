@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseCsv, CsvSyntaxError } from '../../scripts/lib/csv.ts';
+import { parseCsv, CsvSyntaxError } from '../../shared/csv.ts';
 import { canonicalJson, describeError, idempotencyKeyOf, planFromCsv, planFromJson } from '../../scripts/lib/plan.ts';
 import { alignColumns, displayWidth, formatTable, yuan } from '../../scripts/lib/table.ts';
 import { CLIENT_TYPES_FILE, generateClientTypes } from '../../scripts/lib/generate-client.ts';

@@ -1,7 +1,8 @@
 /**
+ * The one CSV module (the campaign launcher's plans, the payout export, bank statements).
  * RFC 4180 CSV: quoted fields may hold commas, quotes ("") and line breaks; CRLF or LF line ends;
  * a UTF-8 byte order mark (spreadsheet exports) is dropped. Each record keeps the line it started on,
- * so plan errors can name the line a person sees in their editor.
+ * so errors can name the line a person sees in their editor.
  */
 export interface CsvRecord {
   line: number;
@@ -75,4 +76,24 @@ export function parseCsv(text: string): CsvRecord[] {
   if (quoted) throw new CsvSyntaxError(quoteOpenedAt, 'a quoted field is never closed');
   if (field !== '' || fields.length > 0 || afterQuote) endRecord();
   return records;
+}
+
+/** A spreadsheet runs a cell that starts with one of these as a formula (CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One field as RFC 4180 writes it: quoted when it holds a comma, quote or line break (quotes doubled).
+ * A text that a spreadsheet would read as a formula gets a leading `'` first (OWASP's advice), so an
+ * exported name like `=HYPERLINK(…)` stays text. Numbers are written as they are: `-5` is a number, not a formula.
+ */
+export function csvField(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return String(value);
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One record, CRLF-terminated (RFC 4180). */
+export function csvRecord(fields: readonly (string | number | null | undefined)[]): string {
+  return `${fields.map(csvField).join(',')}\r\n`;
 }

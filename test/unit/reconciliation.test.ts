@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { reconcile, statementDay, type SettledPayout, type StatementLine } from '#shared/domain/reconciliation';
+
+const p = (payoutId: string, bankReference: string, amount: number): SettledPayout => ({ payoutId, bankReference, amount });
+const line = (bankReference: string, amount: number, payoutId?: string): StatementLine => ({
+  bankReference,
+  amount,
+  currency: 'CNY',
+  valueDate: '2026-12-01',
+  ...(payoutId ? { payoutId } : {}),
+});
+
+function known(payouts: SettledPayout[]) {
+  const byReference = new Map<string, SettledPayout[]>();
+  for (const x of payouts) byReference.set(x.bankReference, [...(byReference.get(x.bankReference) ?? []), x]);
+  return { byId: new Map(payouts.map((x) => [x.payoutId, x])), byReference };
+}
+
+describe('reconcile', () => {
+  const a = p('pay_a', 'REF-A', 1_000);
+  const b = p('pay_b', 'REF-B', 2_000);
+  const c = p('pay_c', 'REF-C', 3_000);
+
+  it('matches by payoutId first, by bankReference otherwise, numbering lines from 1', () => {
+    const out = reconcile([line('OTHER', 1_000, 'pay_a'), line('REF-B', 2_000)], known([a, b]), [a, b]);
+    expect(out.matched).toEqual([{ line: 1, payoutId: 'pay_a' }, { line: 2, payoutId: 'pay_b' }]);
+    expect(out.unmatchedLines).toEqual([]);
+    expect(out.unmatchedPayouts).toEqual([]);
+    expect(out.amountMismatches).toEqual([]);
+  });
+
+  it('never falls back to the reference when the named payoutId is unknown', () => {
+    const out = reconcile([line('REF-A', 1_000, 'pay_unknown')], known([a]), [a]);
+    expect(out.matched).toEqual([]);
+    expect(out.unmatchedLines).toEqual([{ line: 1, bankReference: 'REF-A', amount: 1_000 }]);
+    expect(out.unmatchedPayouts).toEqual([{ payoutId: 'pay_a', bankReference: 'REF-A', amount: 1_000 }]);
+  });
+
+  it('reports an amount mismatch, and the payout is then not also unmatched', () => {
+    const out = reconcile([line('REF-A', 999)], known([a]), [a]);
+    expect(out.amountMismatches).toEqual([{ line: 1, payoutId: 'pay_a', statementAmount: 999, payoutAmount: 1_000 }]);
+    expect(out.matched).toEqual([]);
+    expect(out.unmatchedPayouts).toEqual([]);
+  });
+
+  it('matches a payout once: a second line for it is unmatched', () => {
+    const out = reconcile([line('REF-A', 1_000), line('REF-A', 1_000, 'pay_a')], known([a]), []);
+    expect(out.matched).toEqual([{ line: 1, payoutId: 'pay_a' }]);
+    expect(out.unmatchedLines).toEqual([{ line: 2, bankReference: 'REF-A', amount: 1_000 }]);
+  });
+
+  it('lists payouts settled on the statement date that no line found', () => {
+    const out = reconcile([line('REF-A', 1_000)], known([a, b, c]), [a, c]);
+    expect(out.unmatchedPayouts).toEqual([{ payoutId: 'pay_c', bankReference: 'REF-C', amount: 3_000 }]);
+  });
+
+  it('of payouts sharing a reference, takes the one of the same amount', () => {
+    const x = p('pay_x', 'SHARED', 500);
+    const y = p('pay_y', 'SHARED', 700);
+    const out = reconcile([line('SHARED', 700), line('SHARED', 500)], known([x, y]), []);
+    expect(out.matched).toEqual([{ line: 1, payoutId: 'pay_y' }, { line: 2, payoutId: 'pay_x' }]);
+  });
+
+  it('puts every line in exactly one of matched, unmatched, mismatched', () => {
+    const lines = Array.from({ length: 10_000 }, (_, n) => line(`REF-${n % 7_000}`, n % 3 === 0 ? 1 : 2));
+    const payouts = Array.from({ length: 5_000 }, (_, n) => p(`pay_${n}`, `REF-${n}`, 2));
+    const out = reconcile(lines, known(payouts), payouts);
+    const numbered = [...out.matched, ...out.unmatchedLines, ...out.amountMismatches].map((r) => r.line).sort((m, n) => m - n);
+    expect(numbered).toEqual(lines.map((_, i) => i + 1));
+    expect(out.matched.length + out.amountMismatches.length + out.unmatchedPayouts.length).toBe(5_000);
+  });
+});
+
+describe('statementDay', () => {
+  it('is the UTC day of the date', () => {
+    expect(statementDay('2026-12-01')).toEqual({ from: '2026-12-01T00:00:00.000Z', to: '2026-12-02T00:00:00.000Z' });
+  });
+  it.each(['2026-02-30', '2026-13-01', 'yesterday'])('refuses %s', (d) => {
+    expect(() => statementDay(d)).toThrow(RangeError);
+  });
+});
