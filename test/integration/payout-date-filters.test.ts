@@ -4,7 +4,7 @@
  * finance system's own funds as filters; the CSV export takes the same filters.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asApprover, asFinance, asRequester, COUNTY, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { asApprover, asFinance, asRequester, beneficiaryNo, COUNTY, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
 import { parseCsv } from '#shared/csv';
 
 let h: MoneyHarness;
@@ -12,8 +12,12 @@ const settled: { payoutId: string; fundId: string; settledAt: string; status: st
 let before = '';
 let after = '';
 
+let beneficiaries = 0;
+
 async function approvedPayout(fundId: string, amount: number) {
-  const d = (await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, amount) })).body;
+  // Each to its own account: a repeated account would be flagged by screening and wait for a clearance.
+  const body = disbursementBody(fundId, amount, { beneficiary: beneficiaryNo(9_000 + beneficiaries++) });
+  const d = (await h.call('POST', '/v1/disbursements', { ...asRequester(), body })).body;
   const approved = await h.call('POST', `/v1/disbursements/${d.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });
   expect(approved.status).toBe(200);
   return approved.body.payoutId as string;
