@@ -13,14 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#local/ports';
 import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
-import { startReceiver, type Receiver } from '#test/support/receiver';
 
 /** The finance system that pays the crash test's fund and owns its endpoint. */
 const FINANCE_SYSTEM = 'ledger-bot';
 const run = promisify(execFile);
 
 let dataDir: string;
-let receiver: Receiver | undefined;
 const children: ChildProcess[] = [];
 
 function start(port: number): Promise<ChildProcess> {
@@ -58,7 +56,6 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 afterAll(async () => {
   for (const child of children) killGroup(child, 'SIGKILL');
-  await receiver?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
