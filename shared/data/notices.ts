@@ -535,14 +535,19 @@ function itemMoveStep(item: StoredNoticeItem, to: NoticeItemStatus, openDelta = 
   };
 }
 
+/**
+ * The notice as read, and its version moved: a notice end that read the items before this resolution
+ * must decide again (else a row dismissed meanwhile is closed in as held and never proceeds).
+ */
 function noticeStillStep(notice: StoredNotice): TxStep {
   return {
     item: {
-      ConditionCheck: {
+      Update: {
         TableName: config().TABLE_NAME,
         Key: noticeKey(notice.noticeId),
+        UpdateExpression: 'SET version = version + :one',
         ConditionExpression: 'version = :version',
-        ExpressionAttributeValues: { ':version': notice.version },
+        ExpressionAttributeValues: { ':version': notice.version, ':one': 1 },
       },
     },
     onConditionFailed: () => new TransactionConflict(),
