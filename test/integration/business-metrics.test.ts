@@ -41,12 +41,13 @@ beforeEach(() => {
   logs = captureLogs();
 });
 
-afterEach(() => logs.restore());
-
-afterAll(async () => {
+afterEach(async () => {
+  logs.restore();
+  // Endpoints of one test must not receive the next test's instructions.
   for (const e of (await endpoints.listEndpoints({ limit: 100 })).items) await endpoints.deleteEndpoint(e.endpointId, ACTOR, new Date());
-  await Promise.all(receivers.map((r) => r.stop()));
 });
+
+afterAll(() => Promise.all(receivers.map((r) => r.stop())));
 
 /** The EMF objects among the captured lines (a metrics line has `_aws.CloudWatchMetrics`). */
 function emfLines(): EmfLine[] {
@@ -150,7 +151,6 @@ describe('business metrics as EMF', () => {
 
     // No metric line carries a person's data.
     expect(logs.text()).not.toContain('6222020200112233');
-    await endpoints.deleteEndpoint(paying.endpointId, ACTOR, new Date());
   });
 
   it('a paying endpoint that answers 410 is disabled and the instruction fails: the metrics the alarms watch', async () => {
