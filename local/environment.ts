@@ -45,6 +45,8 @@ export function handlerEnvironment(input: HandlerEnvironmentInput): Record<strin
     MACHINE_CLIENT_IDS: LOCAL_MACHINE_CLIENT_ID,
     OUTBOX_SWEEP_SECONDS: String(input.sweepSeconds),
     POWERTOOLS_SERVICE_NAME: 'relief-fund',
+    // No X-Ray daemon here (the Tracer also switches itself off outside Lambda); metrics still print as EMF.
+    POWERTOOLS_TRACE_ENABLED: 'false',
   };
 }
 

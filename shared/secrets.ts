@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { config } from './config.ts';
+import { tracer } from './tracing.ts';
 
 const appSecretSchema = z.object({ masterKey: z.string().min(32) });
 const piiSecretSchema = z.object({ piiHashKey: z.string().min(32) });
@@ -61,7 +62,7 @@ function once<T>(load: () => Promise<T>): { get(): Promise<T>; reset(): void } {
  */
 async function readSecret<T>(name: string, source: { arn?: string; file?: string }, schema: z.ZodType<T>): Promise<T> {
   const raw = source.arn
-    ? (await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: source.arn }))).SecretString
+    ? (await tracer.captureAWSv3Client(new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: source.arn }))).SecretString
     : await readFile(source.file as string, 'utf8');
   let json: unknown;
   try {

@@ -6,6 +6,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '#shared/logger';
+import { instrumented } from '#shared/instrumented';
 import { expandBatch, expansionJobSchema } from '#shared/data/batches';
 
 const processor = new BatchProcessor(EventType.SQS);
@@ -17,7 +18,7 @@ async function expand(record: SQSRecord): Promise<void> {
   logger.info('batch expansion', { batchId: job.batchId, ...result, durationMs: Date.now() - started });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+export const handler = instrumented(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   return processPartialResponse(event, expand, processor, { context });
-};
+});

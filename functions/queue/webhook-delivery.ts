@@ -6,6 +6,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '#shared/logger';
+import { instrumented } from '#shared/instrumented';
 import { deliveryJobSchema } from '#shared/data/outbox';
 import { deliveryTargetsOnce, type DeliveryTargetLookup } from '#shared/data/webhook-endpoints';
 import { processDeliveryJob } from '#shared/webhooks/delivery';
@@ -16,10 +17,10 @@ async function deliver(record: SQSRecord, targets: DeliveryTargetLookup): Promis
   logger.debug('delivery job done', { messageId: job.messageId, outcome, receiveCount: record.attributes.ApproximateReceiveCount });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+export const handler = instrumented(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   // Per invocation: a processor keeps the batch's results, and invocations may share a container (local runtime).
   const processor = new BatchProcessor(EventType.SQS);
   const targets = deliveryTargetsOnce();
   return processPartialResponse(event, (record: SQSRecord) => deliver(record, targets), processor, { context });
-};
+});

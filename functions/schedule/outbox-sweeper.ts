@@ -4,6 +4,7 @@
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { logger } from '#shared/logger';
+import { instrumented } from '#shared/instrumented';
 import { config } from '#shared/config';
 import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/outbox';
 import { batchExpansionSource } from '#shared/data/batches';
@@ -15,8 +16,8 @@ import '#shared/data/disbursements';
 /** Everything the sweeper looks after; a new kind of deferred work adds its source here. */
 export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource, batchExpansionSource, subsidyReleaseSource, noticeEndSource];
 
-export const handler = async (_event: ScheduledEvent, context: Context): Promise<void> => {
+export const handler = instrumented(async (_event: ScheduledEvent, context: Context): Promise<void> => {
   logger.addContext(context);
   const cutoff = new Date(Date.now() - config().OUTBOX_SWEEP_SECONDS * 1000);
   await runSweep(SWEEP_SOURCES, cutoff);
-};
+});

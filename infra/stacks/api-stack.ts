@@ -8,17 +8,18 @@ import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cd
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CfnStage, HttpApi, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { BUSINESS_METRICS, METRICS_NAMESPACE, METRICS_SERVICE, type BusinessMetric } from '#shared/metric-names';
 import { QUEUES } from '#shared/queues';
 import {
   HTTP_FUNCTIONS,
@@ -184,6 +185,8 @@ export class ApiStack extends Stack {
     stage.node.addDependency(httpRoutes);
 
     this.alarmOn('Api5xx', 'API answered 5xx', this.stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5);
+    this.businessAlarms();
+    this.dashboard();
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the API' });
   }
@@ -262,8 +265,8 @@ export class ApiStack extends Stack {
   }
 
   /**
-   * The daily ledger check: reads the whole table (read-only grant), logs `ledgerDifferences`; a metric
-   * filter on its log group makes the LedgerDifferences metric, alarmed at 1.
+   * The daily ledger check: reads the whole table (read-only grant) and reports the LedgerDifferences
+   * business metric (EMF), alarmed at 1 in `businessAlarms`.
    */
   private ledgerCheck(environment: Record<string, string>): ReliefFundFunction {
     const failures = new Queue(this, 'LedgerCheckFailures', {
@@ -291,14 +294,6 @@ export class ApiStack extends Stack {
       targets: [new LambdaFunction(fn, { deadLetterQueue: failures, retryAttempts: 2 })],
     });
     this.alarmOn('LedgerCheckFailuresAlarm', 'ledger check: a scheduled run failed for good', failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1);
-    const differences = new MetricFilter(this, 'LedgerDifferencesFilter', {
-      logGroup: fn.logGroupOfFunction,
-      filterPattern: FilterPattern.numberValue('$.ledgerDifferences', '>=', 0),
-      metricNamespace: 'ReliefFund',
-      metricName: 'LedgerDifferences',
-      metricValue: '$.ledgerDifferences',
-    });
-    this.alarmOn('LedgerDifferencesAlarm', 'ledger check: the books differ from what holds the money', differences.metric({ period: Duration.days(1), statistic: 'Maximum' }), 1);
     return fn;
   }
 
@@ -346,6 +341,58 @@ export class ApiStack extends Stack {
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
       }),
     );
+  }
+
+  /** A business metric the functions emit as EMF (shared/metrics.ts), under the `service` dimension Powertools adds. */
+  private businessMetric(name: BusinessMetric, statistic: 'Sum' | 'Maximum' | 'Average' | 'p95', period: Duration): Metric {
+    return new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: METRICS_SERVICE }, statistic, period });
+  }
+
+  /** What the fund's operators must hear about at once: money that did not reach the payer, books that differ, a receiver gone. */
+  private businessAlarms(): void {
+    const fiveMinutes = Duration.minutes(5);
+    this.alarmOn('PayoutDeliveryFailedAlarm', 'payouts: a payment instruction ran out of webhook retries (payout delivery_failed)', this.businessMetric(BUSINESS_METRICS.payoutDeliveryFailed, 'Sum', fiveMinutes), 1);
+    this.alarmOn('LedgerDifferencesAlarm', 'ledger check: the books differ from what holds the money', this.businessMetric(BUSINESS_METRICS.ledgerDifferences, 'Maximum', Duration.days(1)), 1);
+    this.alarmOn('WebhookEndpointDisabledAlarm', 'webhooks: a receiver answered 410 Gone and its endpoint was disabled', this.businessMetric(BUSINESS_METRICS.webhookEndpointDisabled, 'Sum', fiveMinutes), 1);
+  }
+
+  /** One dashboard: the payouts' path, the webhook deliveries, the ledger check, and the technical signals (dead letters, 5xx). */
+  private dashboard(): void {
+    const hour = Duration.hours(1);
+    const sum = (name: BusinessMetric) => this.businessMetric(name, 'Sum', hour);
+    const deadLetters = Object.values(this.data.queues).map((q: JobQueue) =>
+      q.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum', label: `${q.definition.name} dead letters` }),
+    );
+    new Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(7),
+      widgets: [
+        [
+          new GraphWidget({
+            title: 'Payouts',
+            width: 12,
+            left: [
+              sum(BUSINESS_METRICS.disbursementApproved),
+              sum(BUSINESS_METRICS.payoutQueued),
+              sum(BUSINESS_METRICS.payoutSent),
+              sum(BUSINESS_METRICS.payoutSettled),
+              sum(BUSINESS_METRICS.payoutFailed),
+              sum(BUSINESS_METRICS.payoutDeliveryFailed),
+            ],
+          }),
+          new GraphWidget({
+            title: 'Webhook deliveries',
+            width: 12,
+            left: [sum(BUSINESS_METRICS.deliveryAttempts), sum(BUSINESS_METRICS.deliveryAttemptsFailed), sum(BUSINESS_METRICS.webhookEndpointDisabled)],
+            right: [this.businessMetric(BUSINESS_METRICS.deliveryLatency, 'p95', hour)],
+          }),
+        ],
+        [
+          new GraphWidget({ title: 'Ledger differences', width: 8, left: [this.businessMetric(BUSINESS_METRICS.ledgerDifferences, 'Maximum', Duration.days(1))] }),
+          new GraphWidget({ title: 'Dead letters', width: 8, left: deadLetters }),
+          new GraphWidget({ title: 'API 5xx', width: 8, left: [this.stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' })] }),
+        ],
+      ],
+    });
   }
 
   private alarmOn(id: string, description: string, metric: IMetric, threshold: number): void {

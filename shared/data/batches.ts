@@ -43,6 +43,7 @@ import type { Payout, PayoutStatus } from '../domain/payouts.ts';
 import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
+import { report } from '../metrics.ts';
 import { auditStep } from './audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { BATCH_ACTOR, completeBatchIfDone, counterStep, readBatchCounts } from './batch-counters.ts';
@@ -655,7 +656,9 @@ async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: Expans
     ),
     ...events.map((e) => e.step),
   ]);
-  return committed ? messageIds : undefined;
+  if (!committed) return undefined;
+  report.payoutsQueued(payouts.length);
+  return messageIds;
 }
 
 export interface ExpansionOptions {

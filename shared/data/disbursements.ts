@@ -35,6 +35,7 @@ import { queuedPayout, type Beneficiary, type Settlement } from '../domain/payou
 import type { Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
+import { report } from '../metrics.ts';
 import { auditStep } from './audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from './idempotency-claims.ts';
 import { countyExistsStep } from './counties.ts';
@@ -385,7 +386,10 @@ export async function approveDisbursement(
     }
     return { disbursement: approved, messageIds: [approvedEvent.messageId, requestedEvent.messageId] };
   }, LEDGER_ATTEMPTS);
-  if (messageIds.length) await enqueueEvents(messageIds);
+  if (messageIds.length) {
+    report.disbursementApproved();
+    await enqueueEvents(messageIds);
+  }
   return publicDisbursement(disbursement);
 }
 

@@ -28,6 +28,7 @@ import {
 import { notFound } from '../domain/errors.ts';
 import { payerScope, type MoneyReader } from '../domain/roles.ts';
 import { config } from '../config.ts';
+import { report } from '../metrics.ts';
 import { logger } from '../logger.ts';
 import { auditStep } from './audit.ts';
 import { batchCounterSteps as batchCountersOf, completeBatchIfDone } from './batch-counters.ts';
@@ -363,6 +364,7 @@ export async function markPayoutSent(
           ...batchCounterSteps(payout, payout.status, 'sent'),
           ...(seen.alongside ?? []),
         ]);
+        report.payoutSent();
         return true;
       } catch (error) {
         if (!(error instanceof NotAsAssumed)) throw error;
@@ -415,7 +417,10 @@ export async function markPayoutDeliveryFailed(payoutId: string, attempts: numbe
     ]);
     return event.messageId;
   });
-  if (messageId) await enqueueEvents([messageId]);
+  if (messageId) {
+    report.payoutDeliveryFailed();
+    await enqueueEvents([messageId]);
+  }
 }
 
 /** Raises the delivery attempt counter (never lowers it: attempts may be reported out of order). */
@@ -498,7 +503,10 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     }
     return { payout: settled, messageId: event.messageId };
   }, LEDGER_ATTEMPTS);
-  if (result.messageId) await enqueueEvents([result.messageId]);
+  if (result.messageId) {
+    report.payoutSettled(result.payout.status === 'settled' ? 'settled' : 'failed');
+    await enqueueEvents([result.messageId]);
+  }
   // A batch completes with its last final payout; a repeated report checks again (heals a lost check).
   if (result.payout.batchId) {
     await completeBatchIfDone(result.payout.batchId, now).catch((error: unknown) =>

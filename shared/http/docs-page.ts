@@ -32,6 +32,19 @@ ${params ? `<p>Parameters: ${params}</p>` : ''}${body ? `<p>Body: <a href="#sche
       ]);
     }
   }
+  // Webhooks (OpenAPI 3.1 `webhooks`): the events we POST, one section each, with the payload's schema.
+  const webhooks = Object.entries((doc as { webhooks?: Record<string, Record<string, Record<string, unknown>>> }).webhooks ?? {})
+    .flatMap(([name, item]) =>
+      Object.values(item).map((op) => {
+        const payload = (op.requestBody as { content?: Record<string, { schema?: { $ref?: string } }> } | undefined)?.content?.[
+          'application/json'
+        ]?.schema?.$ref?.split('/').pop();
+        return `<section id="webhook-${escape(name)}"><h3><span class="m post">POST</span> <code>${escape(name)}</code></h3>
+<p>${escape(op.summary)}</p><p>${code(escape(op.description)).replace(/\n\n/g, '</p><p>')}</p>
+${payload ? `<p>Payload: <a href="#schema-${escape(payload)}">${escape(payload)}</a></p>` : ''}</section>`;
+      }),
+    )
+    .join('');
   const schemas = Object.entries(doc.components?.schemas ?? {})
     .map(
       ([name, schema]) =>
@@ -45,7 +58,8 @@ code,pre{font-family:ui-monospace,monospace;background:#f4f4f4;border-radius:3px
 section{border-top:1px solid #ddd;padding:.3em 0}.m{display:inline-block;min-width:4.5em;font-size:.8em;color:#fff;border-radius:3px;text-align:center}
 .get{background:#2a7}.post{background:#27a}.put{background:#a72}.delete{background:#a33}</style></head><body>
 <h1>${escape(doc.info.title)} <small>${escape(doc.info.version)}</small></h1><p>${escape(doc.info.description)}</p>
-<p>Machine-readable: <a href="/v1/openapi.json">/v1/openapi.json</a></p><nav>${toc} · <a href="#schemas">Schemas</a></nav>
+<p>Machine-readable: <a href="/v1/openapi.json">/v1/openapi.json</a></p><nav>${toc} · ${webhooks ? '<a href="#webhooks">Webhooks</a> · ' : ''}<a href="#schemas">Schemas</a></nav>
 ${[...sections].map(([tag, ops]) => `<h2 id="tag-${escape(tag)}">${escape(tag)}</h2>${ops.join('')}`).join('')}
+${webhooks ? `<h2 id="webhooks">Webhooks</h2>${webhooks}` : ''}
 <h2 id="schemas">Schemas</h2>${schemas}</body></html>`;
 }

@@ -1,11 +1,13 @@
 /**
- * The HTTP stack every API function shares: middy with the Powertools Logger (one correlation id per
- * request), then a router over this function's routes from shared/routes.ts that authorizes the
- * caller, enforces body limits and Idempotency-Key, validates with the contract's zod schemas, and
- * maps every error to problem+json. Handlers only see validated, typed input.
+ * The HTTP stack every API function shares: middy with the Tracer (a no-op outside Lambda), the
+ * Powertools Logger (one correlation id per request) and the business metrics' flush, then a router
+ * over this function's routes from shared/routes.ts that authorizes the caller, enforces body limits
+ * and Idempotency-Key, validates with the contract's zod schemas, and maps every error to
+ * problem+json. Handlers only see validated, typed input.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,
@@ -17,6 +19,8 @@ import { DomainError } from '../domain/errors.ts';
 import { StoreThrottled, TransactionConflict } from '../data/transactions.ts';
 import { rolesFromClaims, type Principal } from '../domain/roles.ts';
 import { logger } from '../logger.ts';
+import { metricsFlush } from '../metrics.ts';
+import { tracer } from '../tracing.ts';
 import { routeKey, routesOf, type HttpFunctionName, type RouteDefinition } from '../routes.ts';
 import { idempotencyClaim, runIdempotently } from './idempotency.ts';
 import type { HttpReply, HttpRequest, Operation } from './operation.ts';
@@ -54,7 +58,10 @@ export function httpFunction(fn: HttpFunctionName, operations: Operation[]) {
   const byKey = bindRoutes(fn, operations);
   const handle = (event: HttpEvent, context: Context) => dispatch(byKey, event, context);
   return middy<HttpEvent, HttpResult>()
+    // Responses may name a person: the trace keeps the timings, not the body.
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(metricsFlush())
     .handler(handle);
 }
 

@@ -13,6 +13,8 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { config } from '../config.ts';
 import { logger } from '../logger.ts';
+import { report } from '../metrics.ts';
+import { traceWebhookCall } from '../tracing.ts';
 import { publicEventData, WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
 import {
@@ -318,6 +320,7 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
     if (result.status === 410) {
       // The receiver says the endpoint is gone for good: stop sending anything to it.
       await disableEndpoint(endpointId, 'the receiver answered 410 Gone', now);
+      report.webhookEndpointDisabled();
       gone.add(endpointId);
       lookup.disabled(endpointId);
       if (targets.find((t) => t.endpointId === endpointId)?.financeSystem) payingGone = true;
@@ -456,11 +459,14 @@ async function attempt(
   const settings = config();
   const at = clock();
   const headers = signWebhook(event.messageId, body, target.secrets, at);
-  const result = await sendWebhook(target.url, { ...headers }, body, at, {
-    timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
-    allowInsecure: settings.ALLOW_INSECURE_WEBHOOKS,
-    resolve: runtime.resolve,
-  });
+  const result = await traceWebhookCall({ endpointId: target.endpointId, url: target.url, eventType: event.eventType }, () =>
+    sendWebhook(target.url, { ...headers }, body, at, {
+      timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
+      allowInsecure: settings.ALLOW_INSECURE_WEBHOOKS,
+      resolve: runtime.resolve,
+    }),
+  );
+  report.deliveryAttempt(result);
   const record: DeliveryAttempt = {
     messageId: event.messageId,
     eventType: event.eventType,

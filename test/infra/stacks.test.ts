@@ -10,6 +10,7 @@ import { ROLES } from '#shared/domain/roles';
 import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, routeKey, routes, SCHEDULED_FUNCTIONS } from '#shared/routes';
 import { sweepMinutes } from '#infra/stacks/api-stack';
+import { BUSINESS_METRICS, METRICS_NAMESPACE, METRICS_SERVICE } from '#shared/metric-names';
 import { logicalIdOf, refersTo, resourcesOf, synthesize, type Synthesized } from './synth.ts';
 
 let s: Synthesized;
@@ -330,15 +331,35 @@ describe('api stack: functions', () => {
     expect(s.apiTemplate.toJSON().Resources[sweeperId].Properties.ReservedConcurrentExecutions).toBe(1);
   });
 
-  it('runs the ledger check daily, turns its logged differences into a metric, and alarms on one difference', () => {
+  it('runs the ledger check daily and alarms on one difference, on the EMF metric it reports (no metric filter)', () => {
     const checkId = logicalIdOf(s.api.functions['ledger-check']);
     const rules = Object.values(resourcesOf(s.apiTemplate, 'AWS::Events::Rule')).filter((r) => JSON.stringify(r.Properties.Targets).includes(checkId));
     expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(1 day)']);
-    const filters = Object.values(resourcesOf(s.apiTemplate, 'AWS::Logs::MetricFilter'));
-    const filter = filters.find((f) => f.Properties.MetricTransformations[0].MetricName === 'LedgerDifferences');
-    expect(filter?.Properties.MetricTransformations[0].MetricValue).toBe('$.ledgerDifferences');
+    expect(Object.values(resourcesOf(s.apiTemplate, 'AWS::Logs::MetricFilter'))).toEqual([]);
+  });
+
+  it('alarms at 1 on each business metric that needs a person, as the functions emit it (namespace, service dimension)', () => {
     const alarms = Object.values(resourcesOf(s.apiTemplate, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    expect(alarms.some((a) => a.MetricName === 'LedgerDifferences' && a.Threshold === 1 && a.AlarmActions?.length === 1)).toBe(true);
+    for (const name of [BUSINESS_METRICS.payoutDeliveryFailed, BUSINESS_METRICS.ledgerDifferences, BUSINESS_METRICS.webhookEndpointDisabled]) {
+      const alarm = alarms.find((a) => a.MetricName === name);
+      expect(alarm, name).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        Dimensions: [{ Name: 'service', Value: METRICS_SERVICE }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      expect(alarm!.AlarmActions).toHaveLength(1);
+    }
+  });
+
+  it('has one dashboard charting every business metric, the dead-letter queues and the API 5xx', () => {
+    const dashboards = Object.values(resourcesOf(s.apiTemplate, 'AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]!.Properties.DashboardBody);
+    for (const name of Object.values(BUSINESS_METRICS)) expect(body, name).toContain(`\\"${name}\\"`);
+    expect(body).toContain('ApproximateNumberOfMessagesVisible');
+    expect(body).toContain('5xx');
   });
 
   it('rounds the sweep interval up to whole minutes and refuses nonsense', () => {
