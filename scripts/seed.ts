@@ -19,6 +19,8 @@ const FINANCE_SYSTEM = 'ledger-bot';
 export const SEED_FUND_NAME = 'Model County Revitalisation Fund';
 /** 100 million yuan, 5 million per county. */
 const TOTAL_BUDGET = 10_000_000_000;
+/** The model fund's public notice period (the minimum-living-allowance rule's 7 days). */
+const SEED_NOTICE_PERIOD = 'P7D';
 const COUNTY_ALLOCATION = 500_000_000;
 const SEED_SUB = 'seed';
 
@@ -81,7 +83,8 @@ async function main() {
     const fund = check(
       await api.POST('/v1/funds', {
         params: { header: { 'Idempotency-Key': 'seed-model-county-fund' } },
-        body: { name: SEED_FUND_NAME, currency: 'CNY', totalBudget: TOTAL_BUDGET, financeSystem: FINANCE_SYSTEM },
+        // Relief to named farmers and cooperatives is posted for 7 days first (公示; docs/public-notice.md).
+        body: { name: SEED_FUND_NAME, currency: 'CNY', totalBudget: TOTAL_BUDGET, financeSystem: FINANCE_SYSTEM, noticePeriod: SEED_NOTICE_PERIOD },
       }),
       'create fund',
     );

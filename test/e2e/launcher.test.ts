@@ -89,6 +89,8 @@ describe('seed', () => {
     expect(counties.body.items.map((c: { countyCode: string }) => c.countyCode).sort()).toEqual(MODEL_COUNTIES.map((c) => c.countyCode).sort());
     const funds = await rt.api('GET', '/v1/funds?limit=100', { roles: 'auditor' });
     expect(funds.body.items).toHaveLength(1);
+    // Relief to named people from the model fund is posted for 7 days first (公示).
+    expect(funds.body.items[0].noticePeriod).toBe('P7D');
     const allocations = await rt.api('GET', `/v1/funds/${fundId}/allocations?limit=100`, { roles: 'auditor' });
     expect(allocations.body.items).toHaveLength(10);
   });
