@@ -116,7 +116,7 @@ export async function benchBatch(
 }
 
 function problemOf(body: unknown): string {
-  if (body && typeof body === 'object' && 'code' in body) return ` ${String((body as { code: unknown }).code)}`;
+  if (body && typeof body === 'object' && 'code' in body) return ` ${String(body.code)}`;
   return '';
 }
 
