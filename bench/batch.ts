@@ -170,7 +170,7 @@ function screeningFigure(items: number, baseline: Creation, matched: Creation): 
 }
 
 function problemOf(body: unknown): string {
-  if (body && typeof body === 'object' && 'code' in body) return ` ${String((body as { code: unknown }).code)}`;
+  if (body && typeof body === 'object' && 'code' in body) return ` ${String(body.code)}`;
   return '';
 }
 

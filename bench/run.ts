@@ -56,7 +56,7 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
   const callback = rest.find((r): r is () => void => typeof r === 'function');
   callback?.();
   return true;
-}) as typeof process.stdout.write;
+});
 
 const runtimeLog: RuntimeLog = {
   info: () => undefined,

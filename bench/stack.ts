@@ -22,7 +22,7 @@ export async function startServices(): Promise<Services> {
   // Before any SDK request: the in-process runtime needs the multi-context invoke store.
   await invokeStore();
   const started = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
-  const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value as RunningService] : []));
+  const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
     await Promise.allSettled(running.map((s) => s.stop()));
@@ -40,7 +40,6 @@ export async function startServices(): Promise<Services> {
 
 export interface ApiResponse {
   status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 

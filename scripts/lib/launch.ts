@@ -67,7 +67,7 @@ export async function launchRows(client: ReliefFundClient, rows: PlanRow[], opti
         wake = [];
         for (const resolve of waiting) resolve();
       }
-      options.onRow?.(outcomes[index]!);
+      options.onRow?.(outcomes[index]);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency, rows.length));

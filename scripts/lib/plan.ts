@@ -116,7 +116,7 @@ export function planFromJson(text: string, options: PlanOptions): Plan {
   } catch (error) {
     return { rows: [], errors: [{ path: 'json', message: `not valid JSON: ${(error as Error).message}` }] };
   }
-  const list = Array.isArray(parsed)
+  const list: unknown[] | undefined = Array.isArray(parsed)
     ? parsed
     : parsed && typeof parsed === 'object' && Array.isArray((parsed as { campaigns?: unknown }).campaigns)
       ? (parsed as { campaigns: unknown[] }).campaigns

@@ -33,7 +33,7 @@ export function counterKey(batchId: string, shard: number) {
 
 /** Adds the deltas to one counter shard (ADD creates the shard on first use). */
 export function counterStep(batchId: string, shard: number, deltas: Partial<BatchCounts>): TxStep {
-  const entries = Object.entries(deltas).filter(([, v]) => v !== 0 && v !== undefined) as [string, number][];
+  const entries = Object.entries(deltas).filter((e): e is [string, number] => e[1] !== 0 && e[1] !== undefined);
   const names: Record<string, string> = { '#type': 'type' };
   const values: Record<string, unknown> = { ':type': 'batch-counts' };
   const adds = entries.map(([name, value], i) => {

@@ -65,7 +65,7 @@ function withOldValues(item: TransactItem): TransactItem {
   for (const kind of ['Put', 'Update', 'Delete', 'ConditionCheck'] as const) {
     const op = item[kind];
     if (op && op.ConditionExpression) {
-      return { [kind]: { ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...op } } as TransactItem;
+      return { [kind]: { ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...op } };
     }
   }
   return item;

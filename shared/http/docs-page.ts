@@ -5,7 +5,7 @@
 type Doc = ReturnType<typeof import('../schemas/openapi.ts').buildOpenApiDocument>;
 
 const escape = (s: unknown): string =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  (typeof s === 'string' ? s : s == null ? '' : JSON.stringify(s)).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const code = (s: string) => s.replace(/`([^`]+)`/g, '<code>$1</code>');
 

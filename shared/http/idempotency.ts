@@ -155,7 +155,7 @@ export async function runIdempotently(
     }),
   });
   try {
-    const sealed = (await idempotent(claim)) as SealedReply;
+    const sealed = await idempotent(claim);
     const reply = await unseal(sealed, claim);
     return sealed.replayed ? { ...reply, headers: { ...reply.headers, 'idempotent-replayed': 'true' } } : reply;
   } catch (error) {

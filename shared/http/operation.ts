@@ -69,7 +69,7 @@ export function implement<P, Q, B>(
   contract: OperationContract<P, Q, B>,
   handle: (request: HttpRequest<P, Q, B>) => Promise<HttpReply>,
 ): Operation {
-  return { contract, handle } as unknown as Operation;
+  return { contract, handle };
 }
 
 export const ok = (body: unknown): HttpReply => ({ status: 200, body });

@@ -124,11 +124,12 @@ export async function sendWebhook(
         const status = res.statusCode ?? 0;
         // The body is not ours to keep; drain it so the socket closes.
         res.resume();
+        // Node keeps the first retry-after and discards duplicates, so this is one string.
         const retryAfter = res.headers['retry-after'];
         finish({
           ok: status >= 200 && status < 300,
           status,
-          retryAfterSeconds: parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now),
+          retryAfterSeconds: parseRetryAfter(retryAfter, now),
           error: status >= 200 && status < 300 ? null : `HTTP ${status}`,
         });
       },

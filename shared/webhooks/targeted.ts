@@ -92,7 +92,7 @@ export async function resendMessage(endpointId: string, messageId: string, now: 
     // No instruction for a closed payout: it may have been paid already.
     const payout = await getItem(keys.payout(event.subject));
     if (!payout || CLOSED_PAYOUT.has(payout.status as string)) {
-      throw new DomainError('invalid_state', `Payout ${event.subject} is ${String(payout?.status ?? 'gone')}: its payment instruction is not sent again`);
+      throw new DomainError('invalid_state', `Payout ${event.subject} is ${payout ? String(payout.status) : 'gone'}: its payment instruction is not sent again`);
     }
   }
   const paying = instruction && target.financeSystem !== null && target.financeSystem === event.payer;

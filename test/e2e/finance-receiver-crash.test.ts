@@ -69,8 +69,8 @@ function startReceiver(port: number): { child: ChildProcess; ready: Promise<void
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const ready = waitFor(async () => expect(out).toContain('listening on'), 30_000);
   return { child, ready, output: () => out };
 }
@@ -121,7 +121,7 @@ describe('the finance receiver survives SIGKILL', () => {
     for (const args of [['--secret', SECRET], ['--token', 'x'], ['--bogus']]) {
       const child = spawn(process.execPath, tsxArgs('scripts/finance-receiver.ts', args), { env: sameNodeEnv({ ...process.env }), stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
-      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       expect(code, args.join(' ')).toBe(2);
       expect(err).toContain('usage:');

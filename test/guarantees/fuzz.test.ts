@@ -126,7 +126,7 @@ const idLike = fc.oneof(
 
 function pathWith(route: RouteDefinition, id: string, useFixture: boolean): string {
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
-    encodeURIComponent(useFixture && fixtures[name] ? fixtures[name]! : id),
+    encodeURIComponent(useFixture && fixtures[name] ? fixtures[name] : id),
   );
 }
 

@@ -79,7 +79,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('end' as const), target: fc.nat(), early: fc.constantFrom(false, false, true) }) },
 );
 
-const answer = (reply: { status: number; body?: { code?: string } }) => ({ status: reply.status, code: reply.body?.code as string | undefined });
+const answer = (reply: { status: number; body?: { code?: string } }) => ({ status: reply.status, code: reply.body?.code });
 
 describe('the public notice under random interleavings', () => {
   it('keeps the ledger, the money and every item’s status as the model has them, after every step', async () => {

@@ -114,10 +114,10 @@ describe('reordered and duplicated delivery jobs', () => {
             const res = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, { ...asFinance, body });
             // The first report settles; a repeat of the same outcome is a no-op 200.
             expect(res.status).toBe(200);
-            if (!settled.has(step.payout) && !jobRan.has(p.messageIds[0]!)) closedUnsent.add(p.messageIds[0]!);
+            if (!settled.has(step.payout) && !jobRan.has(p.messageIds[0])) closedUnsent.add(p.messageIds[0]);
             settled.add(step.payout);
           } else {
-            const messageId = p.messageIds[step.event]!;
+            const messageId = p.messageIds[step.event];
             jobRan.add(messageId);
             // A job from an earlier round carries a due time that is long past: it is just a job for the event.
             const notBefore = step.kind === 'stale-job' ? new Date(Date.now() - 3_600_000).toISOString() : undefined;

@@ -218,7 +218,7 @@ describe('concurrent invocations', () => {
       });
     rt = await startTestRuntime({
       pollers: false,
-      handlers: { http: async () => probe as unknown as LambdaHandler },
+      handlers: { http: async () => probe },
     });
   });
   afterAll(() => rt?.stop());
@@ -233,7 +233,7 @@ describe('concurrent invocations', () => {
         return true;
       }
       return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof process.stdout.write);
+    }));
 
     const ids = Array.from({ length: 30 }, () => randomUUID());
     const replies = await Promise.all(ids.map((id) => rt.api('GET', '/health', { headers: { 'x-correlation-id': id } })));

@@ -20,7 +20,7 @@ const asAuditor: Call = { sub: 'aud', roles: ['auditor'] };
 const asRequestingAdmin: Call = { sub: 'requester-admin', roles: ['requester', 'fund-admin'] };
 
 beforeAll(async () => {
-  const services = await useLocalServices();
+  await useLocalServices();
   const load = async (path: string) => ((await import(path)) as { handler: Handler }).handler;
   const handlers: Partial<Record<HttpFunctionName, Handler>> = {
     disbursements: await load('#functions/http/disbursements'),

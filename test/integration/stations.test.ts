@@ -312,8 +312,8 @@ describe('listing', () => {
   it('filters by county and status, pages with cursors, newest first, masked', async () => {
     const mine = [];
     for (let i = 0; i < 5; i++) mine.push((await apply(application({ countyCode: OTHER_COUNTY }))).body.stationId);
-    await act(mine[1]!, 'reject', { reason: 'duplicate' });
-    await act(mine[3]!, 'reject', { reason: 'duplicate' });
+    await act(mine[1], 'reject', { reason: 'duplicate' });
+    await act(mine[3], 'reject', { reason: 'duplicate' });
 
     const seen: string[] = [];
     let cursor: string | undefined;

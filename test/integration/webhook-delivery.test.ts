@@ -312,7 +312,7 @@ describe('webhook delivery worker', () => {
       stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
         lines.push(String(chunk));
         return (originals[i] as (...a: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write;
+      });
     });
     try {
       const { secret } = await receiverWithEndpoint(['payout.requested'], (_req, n) => ({ status: n === 1 ? 500 : 200 }));

@@ -25,7 +25,6 @@ export interface Call {
 export interface Reply {
   status: number;
   contentType: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   text: string;
 }

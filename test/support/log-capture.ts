@@ -19,7 +19,7 @@ export function captureLogs(): LogCapture {
       const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       callback?.();
       return true;
-    }) as typeof stream.write;
+    });
     restores.push(() => (stream.write = original));
   }
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {

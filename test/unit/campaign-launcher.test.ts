@@ -50,7 +50,7 @@ function scriptedServer(script: (key: string, attempt: number, body: { countyCod
       headers: { 'content-type': reply.status >= 400 ? 'application/problem+json' : 'application/json', ...reply.headers },
     });
   };
-  return { fetch: fetch as typeof globalThis.fetch, attempts, seen, maxSameCounty: () => maxSameCounty };
+  return { fetch, attempts, seen, maxSameCounty: () => maxSameCounty };
 }
 
 describe('launchRows', () => {

@@ -17,7 +17,7 @@ describe('docs page', () => {
         },
       },
     };
-    const page = renderDocsPage(withWebhooks as typeof doc);
+    const page = renderDocsPage(withWebhooks);
     expect(page).toContain('<h2 id="webhooks">Webhooks</h2>');
     expect(page).toContain('id="webhook-payout.requested"');
     expect(page).toContain('A payment &lt;instruction&gt;');

@@ -129,11 +129,11 @@ describe('validation messages never echo the submitted value', () => {
         (value, field) => {
           const parsed = ApplyStationBody.safeParse(body({ [field]: value }));
           fc.pre(!parsed.success);
-          const text = JSON.stringify(parsed.error!.issues.map((i) => [i.path, i.message]));
+          const text = JSON.stringify(parsed.error.issues.map((i) => [i.path, i.message]));
           expect(text).not.toContain(value);
           // The error points at the field, with one of our own messages.
           const messages = Object.values(PERSONAL_DATA_MESSAGES) as string[];
-          const issue = parsed.error!.issues.find((i) => i.path.join('.') === `operator.${field}`);
+          const issue = parsed.error.issues.find((i) => i.path.join('.') === `operator.${field}`);
           expect(messages).toContain(issue?.message);
         },
       ),

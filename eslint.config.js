@@ -1,0 +1,73 @@
+// ESLint flat config: typescript-eslint's type-checked rules over the TypeScript of every part of the project.
+// The project service gives each file the types of its nearest tsconfig.json: console/ gets console/tsconfig.json
+// (DOM, preact JSX), everything else the root one. `npm run lint` runs it; `npm test` runs it before the suites.
+import eslint from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  {
+    // Generated or built files, and local state.
+    ignores: ['client/api.d.ts', '**/cdk.out/', '**/dist/', '.data/', '**/node_modules/', 'coverage/', 'reports/', '.stryker-tmp/', '.tmp/'],
+  },
+  {
+    files: ['**/*.{ts,tsx}'],
+    extends: [eslint.configs.recommended, tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: {
+        projectService: {
+          // Config files that no tsconfig includes: typed with the root tsconfig's options.
+          allowDefaultProject: ['vitest.stryker.config.ts', 'console/vite.config.ts'],
+          defaultProject: 'tsconfig.json',
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // An un-awaited write or a promise handed to a callback that ignores it loses errors in money code.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      // `_`-prefixed names are the project's way to drop fields by destructuring (`{ pk: _pk, ...item }`) and to
+      // name a parameter a callback signature requires but the body does not use.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+      // Off: handlers and fakes are `async` without an `await` to meet a Promise-returning contract (implement(),
+      // a Lambda handler, a test double); `async` also turns a synchronous throw into a rejection, which callers
+      // rely on. Dropping `async` to satisfy the rule would change that behaviour.
+      '@typescript-eslint/require-await': 'off',
+      // The rule's default allows URL and URLSearchParams from the DOM lib; under `types: ["node"]` they come from
+      // @types/node's "url" module instead, and stringify the same way.
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        {
+          allow: [
+            { name: ['Error', 'URL', 'URLSearchParams'], from: 'lib' },
+            { name: ['URL', 'URLSearchParams'], from: 'package', package: 'url' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Off in tests and the bench only: they read HTTP bodies (`await res.json()` is `any`), CDK templates and raw
+    // DynamoDB items, and assert on them on the next line; the assertion is the check, and typing every body again
+    // would duplicate the zod contracts. Production code (shared/, functions/, local/, infra/, scripts/, console/)
+    // keeps all of them.
+    files: ['test/**/*.{ts,tsx}', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    // This file itself: plain JavaScript outside every tsconfig, so no type-aware rules.
+    files: ['**/*.js'],
+    extends: [eslint.configs.recommended],
+  },
+);
