@@ -11,7 +11,11 @@ import '#shared/data/batches';
 const html = (status: number, raw: string): HttpReply => ({ status, raw, headers: noticePageHeaders() });
 
 export const handler = httpFunction('notices', [
-  implement(contracts.listPublicNotices, async ({ query }) => ok(await listPublicNotices(query))),
+  implement(contracts.listPublicNotices, async ({ query }) => {
+    const page = await listPublicNotices(query);
+    // The contract's notice has its items; the head's count is for the HTML list only.
+    return ok({ ...page, items: page.items.map(({ itemCount: _, ...notice }) => notice) });
+  }),
   implement(contracts.getPublicNotice, async ({ params }) => ok(await getPublicNotice(params.noticeId))),
   implement(contracts.fileObjection, async ({ params, body, now }) => accepted(await fileObjection(params.noticeId, body, now))),
   implement(contracts.listNoticePages, async ({ query }) => {

@@ -7,14 +7,14 @@
  * `disbursement.approved` from its disbursement; other old events stay without one (no finance system
  * reads them, as for new ones).
  */
-import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
 import { config } from '../config.ts';
 import { documents } from './clients.ts';
 import { eventExpiresAt, eventListKeys } from './events.ts';
 import { keys } from './keys.ts';
-import { getItem } from './query.ts';
+import { getItem, scanSegments } from './query.ts';
 
 const SEGMENTS = 4;
 
@@ -42,28 +42,12 @@ function expiryOf(item: Record<string, unknown>): number | undefined {
 export async function backfillEventLog(): Promise<{ scanned: number; updated: number }> {
   let scanned = 0;
   let updated = 0;
-  await Promise.all(
-    Array.from({ length: SEGMENTS }, async (_, segment) => {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await documents.send(
-          new ScanCommand({
-            TableName: config().TABLE_NAME,
-            Segment: segment,
-            TotalSegments: SEGMENTS,
-            FilterExpression: '#type = :event AND attribute_not_exists(gsi1pk)',
-            ExpressionAttributeNames: { '#type': 'type' },
-            ExpressionAttributeValues: { ':event': 'event' },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          scanned++;
-          if (await backfillOne(item)) updated++;
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }),
+  await scanSegments(
+    { filter: '#type = :event AND attribute_not_exists(gsi1pk)', names: { '#type': 'type' }, values: { ':event': 'event' }, segments: SEGMENTS },
+    async (item) => {
+      scanned++;
+      if (await backfillOne(item)) updated++;
+    },
   );
   return { scanned, updated };
 }

@@ -15,10 +15,9 @@
  * It reads the whole table (a parallel Scan): it runs on a schedule, not on a request path. It is not a
  * snapshot, so a deployed run checks again what differed and reports only what differs twice.
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { applyEntry, EMPTY_LINE, isBalanced, type LedgerKind, type LedgerLine } from '../domain/ledger.ts';
 import { config } from '../config.ts';
-import { documents } from './clients.ts';
+import { scanSegments } from './query.ts';
 
 export interface LedgerDifference {
   fundId: string;
@@ -41,26 +40,9 @@ const SEGMENTS = 4;
 
 async function scanAll(onItem: (item: Record<string, unknown>) => void): Promise<void> {
   const values = Object.fromEntries(TYPES.map((t, i) => [`:t${i}`, t]));
-  await Promise.all(
-    Array.from({ length: SEGMENTS }, async (_, segment) => {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await documents.send(
-          new ScanCommand({
-            TableName: config().TABLE_NAME,
-            Segment: segment,
-            TotalSegments: SEGMENTS,
-            ConsistentRead: true,
-            FilterExpression: `#type IN (${Object.keys(values).join(', ')})`,
-            ExpressionAttributeNames: { '#type': 'type' },
-            ExpressionAttributeValues: values,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) onItem(item);
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }),
+  await scanSegments(
+    { filter: `#type IN (${Object.keys(values).join(', ')})`, names: { '#type': 'type' }, values, consistentRead: true, segments: SEGMENTS },
+    onItem,
   );
 }
 

@@ -370,7 +370,6 @@ export async function listPublicNotices(filter: {
       return { ...publicNotice(n, filter.withItems === false ? [] : await readNoticeItems(n.noticeId)), itemCount: n.itemCount };
     }),
   );
-  if (filter.withItems !== false) for (const item of items) delete (item as Partial<typeof item>).itemCount;
   return { items, nextCursor: page.nextCursor };
 }
 

@@ -5,7 +5,7 @@
  * (`pageReadBudget`) is spent: a filter that matches little gets a short, possibly empty page whose
  * cursor resumes just past the last item READ, never a read of the whole partition in one request.
  */
-import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { notFound } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor, invalidCursor } from '../http/cursor.ts';
@@ -286,4 +286,36 @@ export async function requireItem<T = Record<string, unknown>>(key: { pk: string
   const item = await getItem<T>(key);
   if (!item) throw notFound(what);
   return item;
+}
+
+/**
+ * Every item the filter keeps, by a parallel Scan in `segments` segments, page by page: for jobs that
+ * must see the whole table (the ledger check, backfills), never for a request path.
+ */
+export async function scanSegments(
+  scan: { filter: string; names?: Record<string, string>; values?: Record<string, unknown>; consistentRead?: boolean; segments?: number },
+  onItem: (item: Record<string, unknown>) => void | Promise<void>,
+): Promise<void> {
+  const segments = scan.segments ?? 4;
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(
+          new ScanCommand({
+            TableName: config().TABLE_NAME,
+            Segment: segment,
+            TotalSegments: segments,
+            ConsistentRead: scan.consistentRead,
+            FilterExpression: scan.filter,
+            ExpressionAttributeNames: scan.names,
+            ExpressionAttributeValues: scan.values,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) await onItem(item);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }),
+  );
 }
