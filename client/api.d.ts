@@ -1525,6 +1525,22 @@ export interface components {
             };
             fundId: string;
             itemCount: number;
+            /** @description The public notice (公示) of the batch's farmer and cooperative rows, once its final approval opened one. */
+            notice: {
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp
+                 * @example 2026-11-29T08:00:00Z
+                 */
+                endsAt: string;
+                noticeId: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp
+                 * @example 2026-11-29T08:00:00Z
+                 */
+                startsAt: string;
+            } | null;
             /** @enum {string} */
             purpose: "infrastructure" | "training" | "produce-subsidy" | "logistics" | "station-setup" | "other";
             requestedBy: string;

@@ -46,6 +46,10 @@ export const Batch = z
     flags: z
       .object({ count: Count, cleared: z.boolean() })
       .meta({ description: 'Rows flagged by duplicate screening (listed by GET …/flags), and whether a fund-admin cleared them.' }),
+    notice: z
+      .object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp })
+      .nullable()
+      .meta({ description: "The public notice (公示) of the batch's farmer and cooperative rows, once its final approval opened one." }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
