@@ -347,6 +347,10 @@ describe('campaign subsidies are spent or released', () => {
     expect(ledger.body.items.at(-1)).toMatchObject({ kind: 'released', amount: 50_000, ref: { campaignId } });
     const events = (await h.services.scanTable()).filter((i) => i.type === 'event' && i.eventType === 'campaign.subsidy_released' && i.subject === campaignId);
     expect(events).toHaveLength(1);
+    // The release concerns the fund: its paying system reads the event, another finance system does not.
+    const releasedEvent = `/v1/events/${String(events[0]!.messageId)}`;
+    expect((await h.call('GET', releasedEvent, asFinance)).body).toMatchObject({ type: 'campaign.subsidy_released', data: { campaignId, reason: 'claim_period_ended' } });
+    expect((await h.call('GET', releasedEvent, otherFinance)).status).toBe(404);
     // A second sweep changes nothing; the allocation can now be lowered to zero.
     await subsidies.subsidyReleaseSource.sweep(new Date());
     expect((await campaign()).subsidy.released).toBe(50_000);
