@@ -423,6 +423,43 @@ describe('GET /v1/events', () => {
     expect(await backfillEventLog()).toMatchObject({ updated: 0 });
   });
 
+  it("gives a subsidised campaign's events listed without a paying system their fund's (backfill, run twice: no change)", async () => {
+    const { backfillEventLog } = await import('#shared/data/event-log-backfill');
+    const { eventListKeys } = await import('#shared/data/events');
+    const { documents } = await import('#shared/data/clients');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { packEventData } = await import('#shared/data/event-body');
+    const { newId } = await import('#shared/ids');
+    const launched = await h.call('POST', '/v1/campaigns', {
+      sub: 'ops', roles: ['campaign-operator'],
+      body: {
+        countyCode: COUNTY, title: 'Honey week', channel: 'rural-taobao', startsAt: new Date(Date.now() + 60_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        products: [{ sku: 'honey-1', name: 'Honey', unitPrice: 5_000, promoPrice: 4_000 }], subsidy: { fundId: await h.fund({ allocations: { [COUNTY]: 1_000_000 } }), amount: 10_000 },
+      },
+    });
+    expect(launched.status).toBe(201);
+    const campaignId = launched.body.campaignId as string;
+    // As the release was written before its events carried a paying system: listed, but by type only.
+    const at = new Date();
+    const messageId = newId('message', at.getTime());
+    const data = { campaignId, countyCode: COUNTY, reason: 'claim_period_ended', releasedAmount: 10_000, subsidy: launched.body.subsidy };
+    await documents.send(new PutCommand({
+      TableName: h.services.tableName,
+      Item: { ...keys.event(messageId), type: 'event', messageId, eventType: 'campaign.subsidy_released', subject: campaignId, timestamp: at.toISOString(), data: packEventData(data), status: 'delivered', finishedAt: at.toISOString(), ...eventListKeys(messageId, 'campaign.subsidy_released') },
+    }));
+    const listed = async (caller: Call) => (await allPages(caller, { after: new Date(at.getTime() - 1).toISOString(), limit: '100' })).items.map((e) => e.messageId);
+    expect(await listed(admin)).toContain(messageId);
+    expect(await listed(asFinance)).not.toContain(messageId);
+
+    expect((await backfillEventLog()).updated).toBeGreaterThanOrEqual(1);
+    expect(await listed(asFinance)).toContain(messageId);
+    expect((await allPages(asFinance, { type: 'campaign.subsidy_released', limit: '100' })).items.map((e) => e.messageId)).toContain(messageId);
+    expect((await h.call('GET', `/v1/events/${messageId}`, asFinance)).status).toBe(200);
+    expect(await listed(otherFinance)).not.toContain(messageId);
+    expect((await h.call('GET', `/v1/events/${messageId}`, otherFinance)).status).toBe(404);
+    expect(await backfillEventLog()).toMatchObject({ updated: 0 });
+  });
+
   it("types the public notice's events as the OpenAPI document says", async () => {
     const notices = await import('#shared/data/notices');
     const created = await h.data.funds.createFund(
