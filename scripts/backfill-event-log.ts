@@ -13,8 +13,9 @@ parseCommandLine({
   name: 'backfill-event-log',
   usage: 'npm run backfill-event-log',
   details: `Gives every event item that has no event-log listing keys its listing keys (by type, and by paying
-finance system for payout and disbursement events) and, when it is finished, its expiry (30 days after it
-finished; never for a pending event or a failed payment instruction). Reads the whole table once.
+finance system for payout, disbursement and subsidised campaign events) and, when it is finished, its expiry
+(30 days after it finished; never for a pending event or a failed payment instruction); gives a subsidised
+campaign's events listed without a paying finance system their fund's. Reads the whole table once.
 Local stack of DATA_DIR (default .data/) unless TABLE_NAME is set.`,
   options: {},
 });

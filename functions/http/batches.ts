@@ -1,14 +1,14 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/batches';
-import { approveBatch, cancelBatch, clearBatchFlags, createBatch, getBatch, listBatchFlags, listBatchPayouts, rejectBatch } from '#shared/data/batches';
+import { approveBatch, cancelBatch, clearBatchFlags, createBatch, getBatchFor, listBatchFlags, listBatchPayouts, rejectBatch } from '#shared/data/batches';
 
 export const handler = httpFunction('batches', [
   implement(contracts.createBatch, async ({ body, principal, correlationId, now, claim }) =>
     created(await createBatch(body, { sub: principal.sub, correlationId }, now, claim)),
   ),
-  implement(contracts.getBatch, async ({ params }) => ok(await getBatch(params.batchId))),
-  implement(contracts.listBatchPayouts, async ({ params, query }) => ok(await listBatchPayouts(params.batchId, query))),
+  implement(contracts.getBatch, async ({ params, principal }) => ok(await getBatchFor(params.batchId, principal))),
+  implement(contracts.listBatchPayouts, async ({ params, query, principal }) => ok(await listBatchPayouts(params.batchId, query, principal))),
   implement(contracts.approveBatch, async ({ params, body, principal, correlationId, now }) =>
     ok(await approveBatch(params.batchId, body, { sub: principal.sub, correlationId }, now)),
   ),
@@ -18,7 +18,7 @@ export const handler = httpFunction('batches', [
   implement(contracts.cancelBatch, async ({ params, body, principal, correlationId, now }) =>
     ok(await cancelBatch(params.batchId, body.reason, { ...principal, correlationId }, now)),
   ),
-  implement(contracts.listBatchFlags, async ({ params, query }) => ok(await listBatchFlags(params.batchId, query))),
+  implement(contracts.listBatchFlags, async ({ params, query, principal }) => ok(await listBatchFlags(params.batchId, query, principal))),
   implement(contracts.clearBatchFlags, async ({ params, body, principal, correlationId, now }) =>
     ok(await clearBatchFlags(params.batchId, body.reason, { sub: principal.sub, correlationId }, now)),
   ),

@@ -6,18 +6,19 @@ import {
   cancelDisbursement,
   clearDisbursementFlags,
   createDisbursement,
-  getDisbursement,
+  getDisbursementFor,
   listDisbursements,
   rejectDisbursement,
 } from '#shared/data/disbursements';
+import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('disbursements', [
   implement(contracts.createDisbursement, async ({ body, principal, correlationId, now, claim }) => {
     const { currency: _, ...input } = body;
     return created(await createDisbursement(input, { sub: principal.sub, correlationId }, now, claim));
   }),
-  implement(contracts.listDisbursements, async ({ query }) => ok(await listDisbursements(query))),
-  implement(contracts.getDisbursement, async ({ params }) => ok(await getDisbursement(params.disbursementId))),
+  implement(contracts.listDisbursements, async ({ query, principal }) => ok(await listDisbursements({ ...query, payer: payerScope(principal) }))),
+  implement(contracts.getDisbursement, async ({ params, principal }) => ok(await getDisbursementFor(params.disbursementId, principal))),
   implement(contracts.approveDisbursement, async ({ params, body, principal, correlationId, now }) =>
     ok(await approveDisbursement(params.disbursementId, body, { sub: principal.sub, correlationId }, now)),
   ),

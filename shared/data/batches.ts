@@ -40,7 +40,7 @@ import { DomainError, invalidState, notFound } from '../domain/errors.ts';
 import { isNoticed, noticeEnd } from '../domain/notices.ts';
 import { noticeOpening, registerNoticeSubject } from './notices.ts';
 import type { Payout, PayoutStatus } from '../domain/payouts.ts';
-import type { Role } from '../domain/roles.ts';
+import { payerScope, type MoneyReader, type Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { report } from '../metrics.ts';
@@ -151,11 +151,25 @@ export async function getBatch(batchId: string): Promise<Batch> {
   return publicBatch(await readBatch(batchId));
 }
 
+/** The batch head as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
+async function readBatchFor(batchId: string, reader: MoneyReader): Promise<StoredBatch> {
+  const b = await readBatch(batchId);
+  const scope = payerScope(reader);
+  if (scope !== undefined && b.payer !== scope) throw notFound(`Batch ${batchId}`);
+  return b;
+}
+
+export async function getBatchFor(batchId: string, reader: MoneyReader): Promise<Batch> {
+  return publicBatch(await readBatchFor(batchId, reader));
+}
+
 export async function listBatchPayouts(
   batchId: string,
   filter: { status?: PayoutStatus; limit: number; cursor?: string },
+  reader: MoneyReader,
 ): Promise<Page<Payout>> {
-  await readBatch(batchId);
+  // A batch's payouts are paid by the batch's payer: the head decides for all of them.
+  await readBatchFor(batchId, reader);
   return listPayouts({ ...filter, batchId });
 }
 
@@ -366,8 +380,8 @@ async function screenRows(fundId: string, batchId: string, rows: readonly BatchI
   return flags;
 }
 
-export async function listBatchFlags(batchId: string, page: { limit: number; cursor?: string }): Promise<Page<RowFlag>> {
-  await readBatch(batchId);
+export async function listBatchFlags(batchId: string, page: { limit: number; cursor?: string }, reader: MoneyReader): Promise<Page<RowFlag>> {
+  await readBatchFor(batchId, reader);
   const result = await queryPage<Record<string, unknown>>({
     keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
     values: { ':pk': keys.batch(batchId).pk, ':prefix': 'FLAG#' },

@@ -44,7 +44,7 @@ import { countyExistsStep } from './counties.ts';
 import { enqueueEvents, eventStep } from './events.ts';
 import type { Actor } from './funds.ts';
 import { ledgerMoveSteps, requirePosition } from './ledger.ts';
-import { newSubsidy, subsidyRelease, toSubsidy, type StoredSubsidy, type Subsidy } from './subsidies.ts';
+import { newSubsidy, subsidyPayer, subsidyRelease, toSubsidy, type StoredSubsidy, type Subsidy } from './subsidies.ts';
 import { keys } from './keys.ts';
 import { getItem, queryPage, requireItem, type Page } from './query.ts';
 import { statsStep } from './county-stats.ts';
@@ -202,7 +202,9 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
     gsi2sk: campaignId,
   };
   const campaign = toCampaign(item, now);
-  const event = eventStep('campaign.launched', campaignId, { ...campaign }, now);
+  // A subsidised campaign concerns its fund: its paying finance system reads the event too.
+  const payer = input.subsidy ? await subsidyPayer(input.subsidy.fundId) : undefined;
+  const event = eventStep('campaign.launched', campaignId, { ...campaign }, now, { payer });
 
   await retryOnConflict(async () => {
     const index = await readLiveIndex(input.countyCode, input.channel);
@@ -272,7 +274,8 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
     const subsidy = item.subsidy as StoredSubsidy | undefined;
     const released = release && subsidy ? { ...subsidy, released: subsidy.released + release.released, remaining: 0, status: 'released' } : subsidy;
     const after = toCampaign({ ...item, subsidy: released, cancelledAt: at, cancelReason: reason, updatedAt: at }, now);
-    const event = eventStep('campaign.cancelled', campaignId, { ...after }, now);
+    const payer = release ? release.payer : subsidy?.fundId !== undefined ? await subsidyPayer(subsidy.fundId) : undefined;
+    const event = eventStep('campaign.cancelled', campaignId, { ...after }, now, { payer });
     const u = release?.campaignUpdate;
     const steps: TxStep[] = [
       {

@@ -32,7 +32,7 @@ import {
 import { clearedFlags, decideClearFlags, duplicateFlag } from '../domain/screening.ts';
 import { DomainError, invalidState, notFound } from '../domain/errors.ts';
 import { queuedPayout, type Beneficiary, type Settlement } from '../domain/payouts.ts';
-import type { Role } from '../domain/roles.ts';
+import { payerScope, type MoneyReader, type Role } from '../domain/roles.ts';
 import { newId } from '../ids.ts';
 import { config } from '../config.ts';
 import { report } from '../metrics.ts';
@@ -110,6 +110,14 @@ async function readDisbursement(disbursementId: string): Promise<StoredDisbursem
 
 export async function getDisbursement(disbursementId: string): Promise<Disbursement> {
   return publicDisbursement(await readDisbursement(disbursementId));
+}
+
+/** The disbursement as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
+export async function getDisbursementFor(disbursementId: string, reader: MoneyReader): Promise<Disbursement> {
+  const d = await readDisbursement(disbursementId);
+  const scope = payerScope(reader);
+  if (scope !== undefined && d.payer !== scope) throw notFound(`Disbursement ${disbursementId}`);
+  return publicDisbursement(d);
 }
 
 function allocationExistsStep(fundId: string, countyCode: string): TxStep {
@@ -239,6 +247,8 @@ export async function listDisbursements(filter: {
   status?: DisbursementStatus;
   fundId?: string;
   countyCode?: string;
+  /** Only the disbursements of the funds this finance system pays. */
+  payer?: string;
   limit: number;
   cursor?: string;
 }): Promise<Page<Disbursement>> {
@@ -265,6 +275,10 @@ export async function listDisbursements(filter: {
     filters.push('fundId = :fundId');
     values[':fundId'] = filter.fundId;
   }
+  if (filter.payer !== undefined) {
+    filters.push('payer = :payer');
+    values[':payer'] = filter.payer;
+  }
   const page = await queryPage({
     index,
     keyCondition: `${index}pk = :pk`,
@@ -274,7 +288,7 @@ export async function listDisbursements(filter: {
     newestFirst: true,
     limit: filter.limit,
     cursor: filter.cursor,
-    scope: `disbursements|${filter.status ?? ''}|${filter.fundId ?? ''}|${filter.countyCode ?? ''}`,
+    scope: `disbursements|${filter.status ?? ''}|${filter.fundId ?? ''}|${filter.countyCode ?? ''}|${filter.payer ?? ''}`,
   });
   return { items: page.items.map((i) => publicDisbursement(toDisbursement(i))), nextCursor: page.nextCursor };
 }

@@ -4,8 +4,9 @@
  * parallel Scan), so it runs from a script, never on a request path; running it twice changes nothing.
  *
  * The paying system of an old payout event comes from its payout (`subject`), of an old
- * `disbursement.approved` from its disbursement; other old events stay without one (no finance system
- * reads them, as for new ones).
+ * `disbursement.approved` from its disbursement, of an old campaign event from the fund of the
+ * campaign's subsidy; other old events stay without one (no finance system reads them, as for new ones).
+ * Campaign events listed before they carried a paying system get it (and its listing) too.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -15,6 +16,7 @@ import { documents } from './clients.ts';
 import { eventExpiresAt, eventListKeys } from './events.ts';
 import { keys } from './keys.ts';
 import { getItem, scanSegments } from './query.ts';
+import { subsidyPayer } from './subsidies.ts';
 
 const SEGMENTS = 4;
 
@@ -22,6 +24,10 @@ async function payerOf(item: Record<string, unknown>): Promise<string | undefine
   if (typeof item.payer === 'string' && item.payer !== '') return item.payer;
   const type = item.eventType as EventType;
   const subject = item.subject as string;
+  if (CAMPAIGN_EVENTS.has(type)) {
+    const fundId = ((await getItem(keys.campaign(subject)))?.subsidy as { fundId?: string } | null | undefined)?.fundId;
+    return fundId === undefined ? undefined : subsidyPayer(fundId);
+  }
   const owner = type.startsWith('payout.')
     ? await getItem(keys.payout(subject))
     : type === 'disbursement.approved'
@@ -30,6 +36,9 @@ async function payerOf(item: Record<string, unknown>): Promise<string | undefine
   const payer = owner?.payer;
   return typeof payer === 'string' && payer !== '' ? payer : undefined;
 }
+
+/** A subsidised campaign's events concern its fund; before they said so, they were listed without a paying system. */
+const CAMPAIGN_EVENTS: ReadonlySet<EventType> = new Set(['campaign.launched', 'campaign.cancelled', 'campaign.subsidy_released']);
 
 /** The expiry a finished event gets (as `eventReleaseStep` gives it), or none. */
 function expiryOf(item: Record<string, unknown>): number | undefined {
@@ -43,10 +52,15 @@ export async function backfillEventLog(): Promise<{ scanned: number; updated: nu
   let scanned = 0;
   let updated = 0;
   await scanSegments(
-    { filter: '#type = :event AND attribute_not_exists(gsi1pk)', names: { '#type': 'type' }, values: { ':event': 'event' }, segments: SEGMENTS },
+    {
+      filter: '#type = :event AND (attribute_not_exists(gsi1pk) OR (attribute_not_exists(payer) AND eventType IN (:launched, :cancelled, :released)))',
+      names: { '#type': 'type' },
+      values: { ':event': 'event', ':launched': 'campaign.launched', ':cancelled': 'campaign.cancelled', ':released': 'campaign.subsidy_released' },
+      segments: SEGMENTS,
+    },
     async (item) => {
       scanned++;
-      if (await backfillOne(item)) updated++;
+      if (await (item.gsi1pk === undefined ? backfillOne(item) : addPayer(item))) updated++;
     },
   );
   return { scanned, updated };
@@ -75,6 +89,28 @@ async function backfillOne(item: Record<string, unknown>): Promise<boolean> {
         UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi1pk)',
         ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** A listed campaign event without a paying system: its fund's, and the paying system's listing; none for an unsubsidised campaign. */
+async function addPayer(item: Record<string, unknown>): Promise<boolean> {
+  const payer = await payerOf(item);
+  if (payer === undefined) return false;
+  const { gsi3pk, gsi3sk } = eventListKeys(item.messageId as string, item.eventType as EventType, payer);
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: keys.event(item.messageId as string),
+        UpdateExpression: 'SET payer = :payer, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(payer)',
+        ExpressionAttributeValues: { ':payer': payer, ':gsi3pk': gsi3pk, ':gsi3sk': gsi3sk },
       }),
     );
     return true;

@@ -120,6 +120,16 @@ export async function subsidyIsReserved(campaignId: string): Promise<boolean> {
   return (item?.subsidy as Partial<StoredSubsidy> | undefined)?.status === 'reserved';
 }
 
+/**
+ * The finance system that pays the subsidy's fund (a fund's `financeSystem` never changes): the subsidy's
+ * events are that system's to read in the event log. Undefined for an unknown fund.
+ */
+export async function subsidyPayer(fundId: string): Promise<string | undefined> {
+  const fund = await getItem(keys.fund(fundId));
+  const payer = fund?.financeSystem;
+  return typeof payer === 'string' && payer !== '' ? payer : undefined;
+}
+
 export interface SubsidyRelease {
   /** The campaign item's part of the release: merge into the caller's update of the campaign. */
   campaignUpdate: { set: string[]; remove: string[]; names: Record<string, string>; values: Record<string, unknown> };
@@ -127,6 +137,8 @@ export interface SubsidyRelease {
   steps: TxStep[];
   released: number;
   messageId: string;
+  /** The paying finance system of the subsidy's fund, written on the release event. */
+  payer: string | undefined;
 }
 
 /**
@@ -146,7 +158,8 @@ export async function subsidyRelease(
   const campaignId = campaign.campaignId as string;
   const countyCode = campaign.countyCode as string;
   const after: Subsidy = { ...toSubsidy(stored)!, released: (stored.released ?? 0) + remaining, status: 'released' };
-  const event = eventStep('campaign.subsidy_released', campaignId, { campaignId, countyCode, reason, releasedAmount: remaining, subsidy: after }, now);
+  const payer = await subsidyPayer(stored.fundId);
+  const event = eventStep('campaign.subsidy_released', campaignId, { campaignId, countyCode, reason, releasedAmount: remaining, subsidy: after }, now, { payer });
   const steps: TxStep[] = [
     auditStep(keys.campaign(campaignId).pk, {
       actor: actor.sub,
@@ -172,6 +185,7 @@ export async function subsidyRelease(
     steps,
     released: remaining,
     messageId: event.messageId,
+    payer,
   };
 }
 

@@ -578,7 +578,7 @@ describe('the money system under random interleavings', () => {
                 if (fits) {
                   lines[county]!.reserved += total;
                   await data.batches.expandBatch(batchId);
-                  const listed = await data.batches.listBatchPayouts(batchId, { limit: 10 });
+                  const listed = await data.batches.listBatchPayouts(batchId, { limit: 10 }, { sub: 'auditor-1', roles: ['auditor'] });
                   expect(listed.items).toHaveLength(a.amounts.length);
                   for (const item of listed.items) await newPayout(item.payoutId, county, item.amount, null, null);
                 }

@@ -109,7 +109,7 @@ describe('the public notice under random interleavings', () => {
               expect(d.payoutId !== null, `${where}: payout of ${n.sourceId}`).toBe(s === 'proceeding');
             } else {
               if (n.closed) await batches.expandBatch(n.sourceId); // what the queued expansion job does
-              const payouts = await batches.listBatchPayouts(n.sourceId, { limit: 10 });
+              const payouts = await batches.listBatchPayouts(n.sourceId, { limit: 10 }, { sub: 'auditor-1', roles: ['auditor'] });
               const expected = n.items.filter((i) => i.status === 'proceeding').map((i) => i.amount).sort((x, y) => x - y);
               expect(payouts.items.map((p) => p.amount).sort((x, y) => x - y), `${where}: payouts of batch ${n.sourceId}`).toEqual(expected);
             }

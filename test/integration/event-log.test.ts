@@ -313,6 +313,50 @@ describe('GET /v1/events', () => {
     expect((await allPages(asFinance, { type: 'payout.failed' })).items.map((e) => (e as unknown as { data: { payoutId: string } }).data.payoutId)).not.toContain(theirs.payoutId);
   });
 
+  it("keeps a finance system to the campaign events of the funds it pays: a subsidy's launch, cancellation and release", async () => {
+    const operator: Call = { sub: 'ops', roles: ['campaign-operator'] };
+    const startsAt = new Date(Date.now() + 60_000).toISOString();
+    const endsAt = new Date(Date.now() + 86_400_000).toISOString();
+    const launch = async (channel: string, subsidy?: { fundId: string; amount: number }) => {
+      const launched = await h.call('POST', '/v1/campaigns', {
+        ...operator,
+        body: { countyCode: COUNTY, title: `Tea on ${channel}`, channel, startsAt, endsAt, products: [{ sku: 'tea-1', name: 'Tea', unitPrice: 5_000, promoPrice: 4_000 }], ...(subsidy ? { subsidy } : {}) },
+      });
+      expect(launched.status, JSON.stringify(launched.body)).toBe(201);
+      const campaignId = launched.body.campaignId as string;
+      expect((await h.call('POST', `/v1/campaigns/${campaignId}/cancel`, { ...admin, body: { reason: 'weather' } })).status).toBe(200);
+      return campaignId;
+    };
+    const mine = await launch('taobao', { fundId: await h.fund({ allocations: { [COUNTY]: 1_000_000 } }), amount: 50_000 });
+    const theirs = await launch('tmall', { fundId: await fundPaidBy(OTHER_FINANCE), amount: 40_000 });
+    const unfunded = await launch('livestream');
+
+    const TYPES = ['campaign.cancelled', 'campaign.launched', 'campaign.subsidy_released'];
+    /** The campaign's events a caller is listed: by type, or all of them. */
+    const eventsOf = async (caller: Call, campaignId: string, type?: string) =>
+      (await allPages(caller, { ...(type ? { type } : {}), limit: '100' })).items.filter((e) => (e as unknown as { data: { campaignId?: string } }).data.campaignId === campaignId);
+    for (const [campaignId, payer, stranger] of [[mine, asFinance, otherFinance], [theirs, otherFinance, asFinance]] as const) {
+      const everything = await eventsOf(admin, campaignId);
+      expect(everything.map((e) => e.type).sort()).toEqual(TYPES);
+      expect((await eventsOf(payer, campaignId)).map((e) => e.messageId).sort()).toEqual(everything.map((e) => e.messageId).sort());
+      expect(await eventsOf(stranger, campaignId)).toEqual([]);
+      for (const event of everything) {
+        expect((await eventsOf(payer, campaignId, event.type)).map((e) => e.messageId), event.type).toEqual([event.messageId]);
+        expect(await eventsOf(stranger, campaignId, event.type), event.type).toEqual([]);
+        expect((await h.call('GET', `/v1/events/${event.messageId}`, payer)).status, event.type).toBe(200);
+        const refused = await h.call('GET', `/v1/events/${event.messageId}`, stranger);
+        expect([refused.status, refused.body.code], event.type).toEqual([404, 'not_found']);
+      }
+    }
+    // A campaign without a subsidy concerns no fund: no finance system's.
+    const unfundedEvents = await eventsOf(admin, unfunded);
+    expect(unfundedEvents.map((e) => e.type).sort()).toEqual(['campaign.cancelled', 'campaign.launched']);
+    for (const caller of [asFinance, otherFinance]) {
+      expect(await eventsOf(caller, unfunded)).toEqual([]);
+      for (const event of unfundedEvents) expect((await h.call('GET', `/v1/events/${event.messageId}`, caller)).status).toBe(404);
+    }
+  });
+
   it('pages newest first with cursors (after bounds the listing); a forged or foreign cursor is a 400', async () => {
     await removeAllEndpoints();
     const fundId = await h.fund({ allocations: { [COUNTY]: 10_000_000 } });
@@ -376,6 +420,43 @@ describe('GET /v1/events', () => {
     expect(await listed(otherFinance)).not.toContain(settledBefore.messageId);
     expect((await getItem(keys.event(settledBefore.messageId)))!.expiresAt).toBe(Math.floor(at.getTime() / 1000) + 30 * 24 * 3600);
     expect((await getItem(keys.event(failedInstruction.messageId)))!.expiresAt).toBeUndefined();
+    expect(await backfillEventLog()).toMatchObject({ updated: 0 });
+  });
+
+  it("gives a subsidised campaign's events listed without a paying system their fund's (backfill, run twice: no change)", async () => {
+    const { backfillEventLog } = await import('#shared/data/event-log-backfill');
+    const { eventListKeys } = await import('#shared/data/events');
+    const { documents } = await import('#shared/data/clients');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { packEventData } = await import('#shared/data/event-body');
+    const { newId } = await import('#shared/ids');
+    const launched = await h.call('POST', '/v1/campaigns', {
+      sub: 'ops', roles: ['campaign-operator'],
+      body: {
+        countyCode: COUNTY, title: 'Honey week', channel: 'rural-taobao', startsAt: new Date(Date.now() + 60_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        products: [{ sku: 'honey-1', name: 'Honey', unitPrice: 5_000, promoPrice: 4_000 }], subsidy: { fundId: await h.fund({ allocations: { [COUNTY]: 1_000_000 } }), amount: 10_000 },
+      },
+    });
+    expect(launched.status).toBe(201);
+    const campaignId = launched.body.campaignId as string;
+    // As the release was written before its events carried a paying system: listed, but by type only.
+    const at = new Date();
+    const messageId = newId('message', at.getTime());
+    const data = { campaignId, countyCode: COUNTY, reason: 'claim_period_ended', releasedAmount: 10_000, subsidy: launched.body.subsidy };
+    await documents.send(new PutCommand({
+      TableName: h.services.tableName,
+      Item: { ...keys.event(messageId), type: 'event', messageId, eventType: 'campaign.subsidy_released', subject: campaignId, timestamp: at.toISOString(), data: packEventData(data), status: 'delivered', finishedAt: at.toISOString(), ...eventListKeys(messageId, 'campaign.subsidy_released') },
+    }));
+    const listed = async (caller: Call) => (await allPages(caller, { after: new Date(at.getTime() - 1).toISOString(), limit: '100' })).items.map((e) => e.messageId);
+    expect(await listed(admin)).toContain(messageId);
+    expect(await listed(asFinance)).not.toContain(messageId);
+
+    expect((await backfillEventLog()).updated).toBeGreaterThanOrEqual(1);
+    expect(await listed(asFinance)).toContain(messageId);
+    expect((await allPages(asFinance, { type: 'campaign.subsidy_released', limit: '100' })).items.map((e) => e.messageId)).toContain(messageId);
+    expect((await h.call('GET', `/v1/events/${messageId}`, asFinance)).status).toBe(200);
+    expect(await listed(otherFinance)).not.toContain(messageId);
+    expect((await h.call('GET', `/v1/events/${messageId}`, otherFinance)).status).toBe(404);
     expect(await backfillEventLog()).toMatchObject({ updated: 0 });
   });
 

@@ -9,7 +9,7 @@ import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { newId } from '#shared/ids';
-import { asRequester, COUNTY, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { asRequester, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
 
 let h: MoneyHarness;
 let documents: typeof import('#shared/data/clients').documents;
@@ -109,6 +109,19 @@ describe('a filter that matches little', () => {
   it.each([1, 2, 25])('the fund among 1,250 others, %i a page: each disbursement once, newest first', async (limit) => {
     const { ids } = await pageThrough(listDisbursements({ fundId, limit: String(limit) }), pageReadBudget(limit));
     expect(ids).toEqual([...matching].reverse());
+  });
+
+  it.each([1, 25])("a finance system's own disbursements among 1,250 of funds it does not pay, %i a page: within the budget, each once, newest first", async (limit) => {
+    const listed = (caller: { sub: string; roles: string[] }) => async (cursor?: string) => {
+      const res = await h.call('GET', '/v1/disbursements', { ...caller, query: { limit: String(limit), ...(cursor ? { cursor } : {}) } });
+      expect(res.status).toBe(200);
+      return { ids: res.body.items.map((d: { disbursementId: string }) => d.disbursementId), nextCursor: res.body.nextCursor };
+    };
+    const mine = await pageThrough(listed({ sub: FINANCE_SYSTEM, roles: ['finance-system'] }), pageReadBudget(limit));
+    expect(mine.ids).toEqual([...matching].reverse());
+    const none = await pageThrough(listed({ sub: 'finance-none', roles: ['finance-system'] }), pageReadBudget(limit));
+    expect(none.ids).toEqual([]);
+    expect(none.requests).toBeGreaterThan(1);
   });
 
   it('a cursor that stopped in the middle still belongs to its query', async () => {

@@ -75,7 +75,7 @@ describe('notice end racing a resolution', () => {
     expect(raced).toBe(true);
     const batches = await import('#shared/data/batches');
     await batches.expandBatch(batchId);
-    const payouts = await batches.listBatchPayouts(batchId, { limit: 10 });
+    const payouts = await batches.listBatchPayouts(batchId, { limit: 10 }, { sub: 'auditor-1', roles: ['auditor'] });
     expect(payouts.items.map((p) => p.amount).sort((a, b) => a - b)).toEqual([1_000, 2_000]);
     const notice = await h.call('GET', `/public/notices/${noticeId}`, PUBLIC);
     expect(notice.body.items.map((i: { status: string }) => i.status)).toEqual(['proceeding', 'proceeding']);

@@ -20,6 +20,7 @@ import {
   type Call,
   type MoneyHarness,
 } from './disbursement-harness.ts';
+import { batchBody } from './batch-harness.ts';
 
 let h: MoneyHarness;
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
@@ -219,6 +220,87 @@ describe('only the paying finance system settles or sees its payouts', () => {
   });
 });
 
+describe('a finance system reads only the disbursements and batches of the funds it pays', () => {
+  /** A fund another finance system pays, with an allocation. */
+  async function fundPaidBy(financeSystem: string): Promise<string> {
+    const created = await h.data.funds.createFund(
+      { name: 'Relief fund', financeSystem, noticePeriod: 'P0D', totalBudget: 1_000_000_000_00, dualApprovalThreshold: 100_000_000 },
+      ACTOR,
+      new Date(),
+    );
+    await h.data.funds.setAllocation(created.fundId, COUNTY, 10_000_000, ACTOR, new Date());
+    return created.fundId;
+  }
+
+  /** Every id a caller is listed, following nextCursor. */
+  async function listedIds(caller: Call, path: string, id: string, query: Record<string, string>): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await h.call('GET', path, { ...caller, query: { ...query, limit: '100', ...(cursor ? { cursor } : {}) } });
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      ids.push(...page.body.items.map((x: Record<string, string>) => x[id]));
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    return ids;
+  }
+
+  it("another finance system's token gets 404 not_found for a disbursement it does not pay and never lists it; the paying system does both", async () => {
+    await removeAllEndpoints();
+    const mine = await approved(2_500);
+    const theirs = await approved(3_500, await fundPaidBy('other-finance'));
+    const pending = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(mine.fundId, 4_500, { beneficiary: beneficiaryNo(accounts++) }) });
+    expect(pending.status).toBe(201);
+
+    for (const id of [mine.disbursementId, pending.body.disbursementId as string]) {
+      const refused = await h.call('GET', `/v1/disbursements/${id}`, otherFinance);
+      expect([refused.status, refused.body.code]).toEqual([404, 'not_found']);
+      expect((await h.call('GET', `/v1/disbursements/${id}`, asFinance)).status).toBe(200);
+    }
+    expect((await h.call('GET', `/v1/disbursements/${theirs.disbursementId}`, otherFinance)).status).toBe(200);
+    expect((await h.call('GET', `/v1/disbursements/${theirs.disbursementId}`, asFinance)).status).toBe(404);
+
+    // Every listing: all, by status (approved, pending), by county, by fund.
+    const queries: Record<string, string>[] = [{}, { status: 'approved' }, { status: 'pending_approval' }, { countyCode: COUNTY }, { fundId: mine.fundId }, { countyCode: COUNTY, status: 'approved' }];
+    for (const query of queries) {
+      const theirsListed = await listedIds(otherFinance, '/v1/disbursements', 'disbursementId', query);
+      const mineListed = await listedIds(asFinance, '/v1/disbursements', 'disbursementId', query);
+      const everyone = await listedIds(admin, '/v1/disbursements', 'disbursementId', query);
+      expect(theirsListed, JSON.stringify(query)).not.toContain(mine.disbursementId);
+      expect(theirsListed, JSON.stringify(query)).not.toContain(pending.body.disbursementId);
+      expect(mineListed, JSON.stringify(query)).not.toContain(theirs.disbursementId);
+      // What each sees is exactly its share of what the fund-admin sees.
+      expect([...theirsListed, ...mineListed].sort(), JSON.stringify(query)).toEqual([...everyone].sort());
+      if (query.fundId === undefined && query.status !== 'pending_approval') expect(theirsListed, JSON.stringify(query)).toContain(theirs.disbursementId);
+    }
+    expect(await listedIds(asFinance, '/v1/disbursements', 'disbursementId', { status: 'approved' })).toContain(mine.disbursementId);
+    expect(await listedIds(asFinance, '/v1/disbursements', 'disbursementId', { status: 'pending_approval' })).toContain(pending.body.disbursementId);
+    expect(await listedIds(otherFinance, '/v1/disbursements', 'disbursementId', { fundId: mine.fundId })).toEqual([]);
+  });
+
+  it("another finance system's token gets 404 not_found for a batch it does not pay, its payouts and its flags; the paying system reads them", async () => {
+    await removeAllEndpoints();
+    const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
+    const created = await h.call('POST', '/v1/disbursement-batches', { ...asRequester(), body: batchBody(fundId, [100, 200, 300]) });
+    expect(created.status).toBe(201);
+    const batchId = created.body.batchId as string;
+    expect((await h.call('POST', `/v1/disbursement-batches/${batchId}/approve`, { ...asApprover('checker-1'), body: {} })).status).toBe(200);
+    const { expandBatch } = await import('#shared/data/batches');
+    expect((await expandBatch(batchId)).outcome).toBe('expanded');
+
+    for (const path of [`/v1/disbursement-batches/${batchId}`, `/v1/disbursement-batches/${batchId}/payouts`, `/v1/disbursement-batches/${batchId}/flags`]) {
+      const refused = await h.call('GET', path, otherFinance);
+      expect([refused.status, refused.body.code], path).toEqual([404, 'not_found']);
+      expect(JSON.stringify(refused.body), path).not.toContain(fundId);
+      expect((await h.call('GET', path, asFinance)).status, path).toBe(200);
+    }
+    expect(await listedIds(asFinance, `/v1/disbursement-batches/${batchId}/payouts`, 'payoutId', {})).toHaveLength(3);
+    // Its payouts are not in the other system's payout listings either.
+    expect(await listedIds(otherFinance, '/v1/payouts', 'payoutId', { batchId })).toEqual([]);
+    expect(await listedIds(asFinance, '/v1/payouts', 'payoutId', { batchId })).toHaveLength(3);
+  });
+});
+
 describe('campaign subsidies are spent or released', () => {
   it('item 2: drawn by a disbursement, given back by its failed payout, and the rest released after endsAt + the claim period', async () => {
     await removeAllEndpoints();
@@ -265,6 +347,10 @@ describe('campaign subsidies are spent or released', () => {
     expect(ledger.body.items.at(-1)).toMatchObject({ kind: 'released', amount: 50_000, ref: { campaignId } });
     const events = (await h.services.scanTable()).filter((i) => i.type === 'event' && i.eventType === 'campaign.subsidy_released' && i.subject === campaignId);
     expect(events).toHaveLength(1);
+    // The release concerns the fund: its paying system reads the event, another finance system does not.
+    const releasedEvent = `/v1/events/${String(events[0]!.messageId)}`;
+    expect((await h.call('GET', releasedEvent, asFinance)).body).toMatchObject({ type: 'campaign.subsidy_released', data: { campaignId, reason: 'claim_period_ended' } });
+    expect((await h.call('GET', releasedEvent, otherFinance)).status).toBe(404);
     // A second sweep changes nothing; the allocation can now be lowered to zero.
     await subsidies.subsidyReleaseSource.sweep(new Date());
     expect((await campaign()).subsidy.released).toBe(50_000);
