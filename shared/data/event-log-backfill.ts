@@ -7,16 +7,11 @@
  * `disbursement.approved` from its disbursement; other old events stay without one (no finance system
  * reads them, as for new ones).
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
-import { config } from '../config.ts';
-import { documents } from './clients.ts';
+import { backfillItems, type BackfillCounts, type BackfillOptions } from './backfill.ts';
 import { eventExpiresAt, eventListKeys } from './events.ts';
 import { keys } from './keys.ts';
-import { getItem, scanSegments } from './query.ts';
-
-const SEGMENTS = 4;
+import { getItem } from './query.ts';
 
 async function payerOf(item: Record<string, unknown>): Promise<string | undefined> {
   if (typeof item.payer === 'string' && item.payer !== '') return item.payer;
@@ -39,20 +34,15 @@ function expiryOf(item: Record<string, unknown>): number | undefined {
   return eventExpiresAt(new Date(finished));
 }
 
-export async function backfillEventLog(): Promise<{ scanned: number; updated: number }> {
-  let scanned = 0;
-  let updated = 0;
-  await scanSegments(
-    { filter: '#type = :event AND attribute_not_exists(gsi1pk)', names: { '#type': 'type' }, values: { ':event': 'event' }, segments: SEGMENTS },
-    async (item) => {
-      scanned++;
-      if (await backfillOne(item)) updated++;
-    },
+export async function backfillEventLog(options: BackfillOptions = {}): Promise<BackfillCounts> {
+  return backfillItems(
+    { filter: '#type = :event AND attribute_not_exists(gsi1pk)', names: { '#type': 'type' }, values: { ':event': 'event' } },
+    listingOf,
+    options,
   );
-  return { scanned, updated };
 }
 
-async function backfillOne(item: Record<string, unknown>): Promise<boolean> {
+async function listingOf(item: Record<string, unknown>) {
   const payer = await payerOf(item);
   const listing = eventListKeys(item.messageId as string, item.eventType as EventType, payer);
   const expires = expiryOf(item);
@@ -67,19 +57,10 @@ async function backfillOne(item: Record<string, unknown>): Promise<boolean> {
     sets.push('expiresAt = if_not_exists(expiresAt, :expires)');
     values[':expires'] = expires;
   }
-  try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: keys.event(item.messageId as string),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi1pk)',
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return {
+    Key: keys.event(item.messageId as string),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi1pk)',
+    ExpressionAttributeValues: values,
+  };
 }
