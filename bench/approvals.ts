@@ -221,7 +221,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
                 ...payout,
                 requestedMessageId: requestedMessage,
                 updatedAt: at,
-                ...payoutListKeys({ payoutId, status: 'queued', batchId: null }),
+                ...payoutListKeys(payout),
               },
               ConditionExpression: 'attribute_not_exists(pk)',
             },

@@ -224,7 +224,7 @@ async function rawBatch(
               UpdateExpression: 'SET #status = :to, updatedAt = :at, gsi2pk = :gsi2pk, sentAt = :at, attempts = :attempts',
               ConditionExpression: '#status = :from',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':from': 'queued', ':to': 'sent', ':at': at, ':gsi2pk': payoutListKeys({ payoutId, status: 'sent', batchId }).gsi2pk, ':attempts': 1 },
+              ExpressionAttributeValues: { ':from': 'queued', ':to': 'sent', ':at': at, ':gsi2pk': payoutListKeys({ payoutId, status: 'sent', batchId, createdAt: at }).gsi2pk, ':attempts': 1 },
             },
           },
           {

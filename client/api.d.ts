@@ -833,7 +833,7 @@ export interface paths {
         };
         /**
          * List payouts, newest first
-         * @description A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file (RFC 4180, header row first) of every matching payout in the same order, accounts masked, without paging (`limit` and `cursor` are ignored); cells a spreadsheet would read as a formula start with `'`.
+         * @description Newest created first; with a settled range, newest settlement first. Every filter combines with every other, both ends of a range inclusive. A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file (RFC 4180, header row first) of every matching payout in the same order, accounts masked, without paging (`limit` and `cursor` are ignored); cells a spreadsheet would read as a formula start with `'`.
          *
          *     Roles: `fund-admin`, `finance-system`, `auditor`.
          */
@@ -5289,12 +5289,16 @@ export interface operations {
         parameters: {
             query?: {
                 batchId?: string;
+                /** @description Created at or after this time. */
+                createdFrom?: string;
+                /** @description Created at or before this time. */
+                createdTo?: string;
                 cursor?: string;
                 fundId?: string;
                 limit?: number;
-                /** @description Settled (or failed) at or after this time. */
+                /** @description Settled (or failed) at or after this time; the list is then in settlement order. */
                 settledFrom?: string;
-                /** @description Settled (or failed) at or before this time. */
+                /** @description Settled (or failed) at or before this time; the list is then in settlement order. */
                 settledTo?: string;
                 status?: components["schemas"]["PayoutStatus"];
             };

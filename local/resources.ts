@@ -11,6 +11,7 @@ import {
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type GlobalSecondaryIndex,
+  type Projection,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -21,7 +22,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { KEY_ATTRIBUTES, LIST_INDEX_ATTRIBUTES, TABLE } from '#shared/data/table';
+import { KEY_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/table';
 import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
 
 export interface QueueUrls {
@@ -74,17 +75,25 @@ function indexDefinition(index: (typeof TABLE.indexes)[number]): GlobalSecondary
     ],
     Projection:
       index.projection === 'INCLUDE'
-        ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...LIST_INDEX_ATTRIBUTES] }
+        ? { ProjectionType: 'INCLUDE', NonKeyAttributes: projectedAttributes(index) }
         : { ProjectionType: index.projection },
   };
 }
 
-/** A table kept from an older version (a persistent DATA_DIR) gets the indexes added since, one at a time. */
+/**
+ * A table kept from an older version (a persistent DATA_DIR) gets the indexes added since, one at a time, and
+ * an index whose projection changed is built again (a projection cannot change in place; locally the index
+ * is rebuilt from the items at once, so nothing is lost).
+ */
 async function addMissingIndexes(dynamo: DynamoDBClient, tableName: string, attributeDefinitions: AttributeDefinition[]): Promise<void> {
   const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
-  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  const existing = new Map((Table?.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i.Projection]));
   for (const index of TABLE.indexes) {
-    if (existing.has(index.name)) continue;
+    if (existing.has(index.name)) {
+      if (sameProjection(existing.get(index.name), indexDefinition(index).Projection)) continue;
+      await dynamo.send(new UpdateTableCommand({ TableName: tableName, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: index.name } }] }));
+      await waitForIndexGone(dynamo, tableName, index.name);
+    }
     await dynamo.send(
       new UpdateTableCommand({
         TableName: tableName,
@@ -94,6 +103,20 @@ async function addMissingIndexes(dynamo: DynamoDBClient, tableName: string, attr
     );
     await waitForActive(dynamo, tableName);
   }
+}
+
+function sameProjection(a: Projection | undefined, b: Projection | undefined): boolean {
+  const attributes = (p: Projection | undefined) => [...(p?.NonKeyAttributes ?? [])].sort().join(',');
+  return a?.ProjectionType === b?.ProjectionType && attributes(a) === attributes(b);
+}
+
+async function waitForIndexGone(dynamo: DynamoDBClient, tableName: string, indexName: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!(Table?.GlobalSecondaryIndexes ?? []).some((g) => g.IndexName === indexName)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`index ${indexName} of ${tableName} was not deleted`);
 }
 
 async function waitForActive(dynamo: DynamoDBClient, tableName: string): Promise<void> {

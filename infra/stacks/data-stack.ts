@@ -14,7 +14,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { LIST_INDEX_ATTRIBUTES, TABLE } from '#shared/data/table';
+import { projectedAttributes, TABLE } from '#shared/data/table';
 import { QUEUES, visibilityTimeoutSeconds, type QueueDefinition } from '#shared/queues';
 import { Identity, type IdentityProps } from '../constructs/identity.ts';
 
@@ -91,7 +91,7 @@ export class DataStack extends Stack {
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
         ...(index.projection === 'KEYS_ONLY'
           ? { projectionType: ProjectionType.KEYS_ONLY }
-          : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...LIST_INDEX_ATTRIBUTES] }),
+          : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: projectedAttributes(index) }),
       });
     }
 

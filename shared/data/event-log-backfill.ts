@@ -8,17 +8,12 @@
  * campaign's subsidy; other old events stay without one (no finance system reads them, as for new ones).
  * Campaign events listed before they carried a paying system get it (and its listing) too.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
-import { config } from '../config.ts';
-import { documents } from './clients.ts';
+import { backfillItems, type BackfillCounts, type BackfillOptions } from './backfill.ts';
 import { eventExpiresAt, eventListKeys } from './events.ts';
 import { keys } from './keys.ts';
-import { getItem, scanSegments } from './query.ts';
+import { getItem } from './query.ts';
 import { subsidyPayer } from './subsidies.ts';
-
-const SEGMENTS = 4;
 
 async function payerOf(item: Record<string, unknown>): Promise<string | undefined> {
   if (typeof item.payer === 'string' && item.payer !== '') return item.payer;
@@ -48,25 +43,19 @@ function expiryOf(item: Record<string, unknown>): number | undefined {
   return eventExpiresAt(new Date(finished));
 }
 
-export async function backfillEventLog(): Promise<{ scanned: number; updated: number }> {
-  let scanned = 0;
-  let updated = 0;
-  await scanSegments(
+export async function backfillEventLog(options: BackfillOptions = {}): Promise<BackfillCounts> {
+  return backfillItems(
     {
       filter: '#type = :event AND (attribute_not_exists(gsi1pk) OR (attribute_not_exists(payer) AND eventType IN (:launched, :cancelled, :released)))',
       names: { '#type': 'type' },
       values: { ':event': 'event', ':launched': 'campaign.launched', ':cancelled': 'campaign.cancelled', ':released': 'campaign.subsidy_released' },
-      segments: SEGMENTS,
     },
-    async (item) => {
-      scanned++;
-      if (await (item.gsi1pk === undefined ? backfillOne(item) : addPayer(item))) updated++;
-    },
+    (item) => (item.gsi1pk === undefined ? listingOf(item) : payerOfListed(item)),
+    options,
   );
-  return { scanned, updated };
 }
 
-async function backfillOne(item: Record<string, unknown>): Promise<boolean> {
+async function listingOf(item: Record<string, unknown>) {
   const payer = await payerOf(item);
   const listing = eventListKeys(item.messageId as string, item.eventType as EventType, payer);
   const expires = expiryOf(item);
@@ -81,41 +70,23 @@ async function backfillOne(item: Record<string, unknown>): Promise<boolean> {
     sets.push('expiresAt = if_not_exists(expiresAt, :expires)');
     values[':expires'] = expires;
   }
-  try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: keys.event(item.messageId as string),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi1pk)',
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return {
+    Key: keys.event(item.messageId as string),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi1pk)',
+    ExpressionAttributeValues: values,
+  };
 }
 
 /** A listed campaign event without a paying system: its fund's, and the paying system's listing; none for an unsubsidised campaign. */
-async function addPayer(item: Record<string, unknown>): Promise<boolean> {
+async function payerOfListed(item: Record<string, unknown>) {
   const payer = await payerOf(item);
-  if (payer === undefined) return false;
+  if (payer === undefined) return undefined;
   const { gsi3pk, gsi3sk } = eventListKeys(item.messageId as string, item.eventType as EventType, payer);
-  try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: keys.event(item.messageId as string),
-        UpdateExpression: 'SET payer = :payer, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(payer)',
-        ExpressionAttributeValues: { ':payer': payer, ':gsi3pk': gsi3pk, ':gsi3sk': gsi3sk },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return {
+    Key: keys.event(item.messageId as string),
+    UpdateExpression: 'SET payer = :payer, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk',
+    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(payer)',
+    ExpressionAttributeValues: { ':payer': payer, ':gsi3pk': gsi3pk, ':gsi3sk': gsi3sk },
+  };
 }

@@ -6,9 +6,9 @@
  */
 import { csvRecord } from '../csv.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { Payout, PayoutStatus } from '../domain/payouts.ts';
+import type { Payout } from '../domain/payouts.ts';
 import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES } from '../routes.ts';
-import { listPayouts } from './payouts.ts';
+import { listPayouts, type PayoutFilter } from './payouts.ts';
 
 export const PAYOUT_CSV_COLUMNS = [
   'payoutId',
@@ -80,14 +80,7 @@ export function payoutCsvRow(p: Payout): string {
   ]);
 }
 
-export async function exportPayoutsCsv(filter: {
-  status?: PayoutStatus;
-  batchId?: string;
-  fundId?: string;
-  settledFrom?: string;
-  settledTo?: string;
-  payer?: string;
-}): Promise<string> {
+export async function exportPayoutsCsv(filter: PayoutFilter): Promise<string> {
   const parts: string[] = [csvRecord(PAYOUT_CSV_COLUMNS)];
   let bytes = escapedBytes(parts[0]!);
   let cursor: string | undefined;

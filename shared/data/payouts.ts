@@ -4,11 +4,15 @@
  * Item `PAY#<id> / PAY` keeps the full account number (the finance system needs it to pay; the
  * table is KMS-encrypted) and `requestedMessageId`, the id of its `payout.requested` event, so a
  * redelivery re-arms the same webhook message. Responses and every other event mask the account.
- * Listings (newest first, ids are ULIDs), each written across PAYOUT_LIST_SHARDS partitions because a
+ * Listings (newest first), each written across PAYOUT_LIST_SHARDS partitions because a
  * 5,000-payout batch creates and moves its payouts in a burst and one index partition takes about 1,000
  * writes a second: `gsi1pk = PAYOUTS#<n>` (all), `gsi2pk = PAY#STATUS#<status>#<n>` (by status, moved
- * on every transition), `gsi3pk = BAT#<batchId>#PAY#<n>` (payouts of a batch), n = shardOf(payoutId).
- * Lists read the shards together (queryShardedPage).
+ * on every transition), `gsi3pk = BAT#<batchId>#PAY#<n>` (payouts of a batch), n = shardOf(payoutId),
+ * each sorted by `<createdAt>#<payoutId>` (createdAt never changes, so a status move rewrites gsi2pk
+ * only, and a created range is a key condition on whichever listing the other filters pick). Settled
+ * and failed payouts are also in `gsi5pk = PAY#SETTLED#<n>`, sorted by `<settledAt>#<payoutId>`.
+ * Lists read the shards together (queryShardedPage). Payouts written before the created-time sort keys
+ * are rewritten by ./payout-backfill.ts.
  *
  * Every transition is one transaction with its condition on the payout's status, an audit entry and,
  * where a subscriber must hear of it, its outbox event.
@@ -81,15 +85,27 @@ export function payoutSettledKeys(payoutId: string, settledAt: string): { gsi5pk
 /** An RFC 3339 filter bound as stored timestamps are written (`toISOString`), so strings compare as times. */
 const asStored = (t: string) => new Date(t).toISOString();
 
+/**
+ * A time range on a `<time>#<payoutId>` sort key, both ends inclusive: `~` sorts after every payout id,
+ * so the whole last instant is in.
+ */
+function timeRange(from: string | undefined, to: string | undefined): { from?: string; to?: string } {
+  return { ...(from !== undefined ? { from: asStored(from) } : {}), ...(to !== undefined ? { to: `${asStored(to)}#~` } : {}) };
+}
+
+/** A payout's sort key in its listings (gsi1..3): by creation time, the id breaking ties. */
+export const payoutCreatedSortKey = (payout: Pick<Payout, 'payoutId' | 'createdAt'>) => `${payout.createdAt}#${payout.payoutId}`;
+
 /** The list index keys of a payout (the bench's raw baselines write the same). */
-export function payoutListKeys(payout: Pick<Payout, 'payoutId' | 'status' | 'batchId'>): Record<string, string> {
+export function payoutListKeys(payout: Pick<Payout, 'payoutId' | 'status' | 'batchId' | 'createdAt'>): Record<string, string> {
   const shard = shardOf(payout.payoutId, PAYOUT_LIST_SHARDS);
+  const sortKey = payoutCreatedSortKey(payout);
   return {
     gsi1pk: allPayouts(shard),
-    gsi1sk: payout.payoutId,
+    gsi1sk: sortKey,
     gsi2pk: byStatus(payout.status, shard),
-    gsi2sk: payout.payoutId,
-    ...(payout.batchId ? { gsi3pk: ofBatch(payout.batchId, shard), gsi3sk: payout.payoutId } : {}),
+    gsi2sk: sortKey,
+    ...(payout.batchId ? { gsi3pk: ofBatch(payout.batchId, shard), gsi3sk: sortKey } : {}),
   };
 }
 
@@ -175,99 +191,84 @@ export async function getPayoutFor(payoutId: string, reader: MoneyReader): Promi
   return payout;
 }
 
-export async function listPayouts(filter: {
+export interface PayoutFilter {
   status?: PayoutStatus;
   batchId?: string;
   fundId?: string;
+  /** Created in [createdFrom, createdTo], both inclusive: the listing's own sort key. */
+  createdFrom?: string;
+  createdTo?: string;
   /** Settled (or failed) in [settledFrom, settledTo], both inclusive: read by the settlement-time index. */
   settledFrom?: string;
   settledTo?: string;
   /** Only the payouts of the funds this finance system pays. */
   payer?: string;
-  limit: number;
-  cursor?: string;
-}): Promise<Page<Payout>> {
-  const scope = `payouts|${filter.status ?? ''}|${filter.batchId ?? ''}|${filter.payer ?? ''}|${filter.fundId ?? ''}|${filter.settledFrom ?? ''}|${filter.settledTo ?? ''}`;
-  if (filter.settledFrom !== undefined || filter.settledTo !== undefined) return listSettledPayouts(filter, scope);
-  const { batchId, status, payer, fundId } = filter;
-  const filters: string[] = [];
-  const values: Record<string, unknown> = {};
-  const names: Record<string, string> = {};
-  if (batchId && status) {
-    filters.push('#status = :status');
-    values[':status'] = status;
-    names['#status'] = 'status';
-  }
-  if (payer !== undefined) {
-    filters.push('payer = :payer');
-    values[':payer'] = payer;
-  }
-  if (fundId !== undefined) {
-    filters.push('fundId = :fundId');
-    values[':fundId'] = fundId;
-  }
-  const filtering = filters.length ? { filter: filters.join(' AND '), ...(Object.keys(names).length ? { names } : {}) } : {};
-  const page = batchId
-    ? await queryShardedPage({
-        index: 'gsi3',
-        partitions: SHARDS.map((n) => ofBatch(batchId, n)),
-        values,
-        ...filtering,
-        newestFirst: true,
-        limit: filter.limit,
-        cursor: filter.cursor,
-        scope,
-      })
-    : await queryShardedPage({
-        index: status ? 'gsi2' : 'gsi1',
-        partitions: SHARDS.map((n) => (status ? byStatus(status, n) : allPayouts(n))),
-        values,
-        ...filtering,
-        newestFirst: true,
-        limit: filter.limit,
-        cursor: filter.cursor,
-        scope,
-      });
-  return { items: page.items.map((i) => publicPayout(toPayout(i))), nextCursor: page.nextCursor };
 }
 
-/** Payouts by settlement time, newest first; status, fund and payer filter the range (batchId is not on the index). */
-async function listSettledPayouts(
-  filter: { status?: PayoutStatus; fundId?: string; payer?: string; settledFrom?: string; settledTo?: string; limit: number; cursor?: string },
-  scope: string,
-): Promise<Page<Payout>> {
-  const filters: string[] = [];
-  const values: Record<string, unknown> = {};
-  const names: Record<string, string> = {};
-  if (filter.status) {
-    filters.push('#status = :status');
-    values[':status'] = filter.status;
-    names['#status'] = 'status';
+/** A filter expression over the attributes a payout listing's index carries. */
+class ListFilter {
+  readonly parts: string[] = [];
+  readonly values: Record<string, unknown> = {};
+  readonly names: Record<string, string> = {};
+
+  equals(attribute: string, value: string | undefined): this {
+    if (value === undefined) return this;
+    this.parts.push(`#${attribute} = :${attribute}`);
+    this.names[`#${attribute}`] = attribute;
+    this.values[`:${attribute}`] = value;
+    return this;
   }
-  if (filter.payer !== undefined) {
-    filters.push('payer = :payer');
-    values[':payer'] = filter.payer;
+
+  /** createdAt within the range (gsi5 carries it; the created listings take the range as their key condition). */
+  created(from: string | undefined, to: string | undefined): this {
+    if (from === undefined && to === undefined) return this;
+    this.names['#createdAt'] = 'createdAt';
+    if (from !== undefined) {
+      this.parts.push('#createdAt >= :createdFrom');
+      this.values[':createdFrom'] = asStored(from);
+    }
+    if (to !== undefined) {
+      this.parts.push('#createdAt <= :createdTo');
+      this.values[':createdTo'] = asStored(to);
+    }
+    return this;
   }
-  if (filter.fundId !== undefined) {
-    filters.push('fundId = :fundId');
-    values[':fundId'] = filter.fundId;
+
+  query(): { values: Record<string, unknown>; filter?: string; names?: Record<string, string> } {
+    return this.parts.length ? { values: this.values, filter: this.parts.join(' AND '), names: this.names } : { values: this.values };
   }
-  const page = await queryShardedPage({
-    index: 'gsi5',
-    partitions: SHARDS.map(settledList),
-    sortRange: {
-      ...(filter.settledFrom !== undefined ? { from: asStored(filter.settledFrom) } : {}),
-      // `~` sorts after every payout id: the whole last instant is in.
-      ...(filter.settledTo !== undefined ? { to: `${asStored(filter.settledTo)}#~` } : {}),
-    },
-    values,
-    ...(filters.length ? { filter: filters.join(' AND '), ...(Object.keys(names).length ? { names } : {}) } : {}),
-    newestFirst: true,
-    limit: filter.limit,
-    cursor: filter.cursor,
-    scope,
-  });
-  return { items: page.items.map((i) => publicPayout(toPayout(i))), nextCursor: page.nextCursor };
+}
+
+/**
+ * Newest first. The index follows the filters: a settled range → the settlement-time index (gsi5), everything
+ * else a filter on it; else a batch → its listing (gsi3), a status → by status (gsi2), else all (gsi1), with a
+ * created range as the key condition on the creation-time sort key.
+ */
+export async function listPayouts(filter: PayoutFilter & { limit: number; cursor?: string }): Promise<Page<Payout>> {
+  const { batchId, status, payer, fundId } = filter;
+  // `v2`: a cursor from the payout-id sort keys is refused rather than read against the new ones.
+  const scope = ['payouts-v2', status, batchId, payer, fundId, filter.createdFrom, filter.createdTo, filter.settledFrom, filter.settledTo]
+    .map((v) => v ?? '')
+    .join('|');
+  const page = { newestFirst: true, limit: filter.limit, cursor: filter.cursor, scope };
+  const bySettlement = filter.settledFrom !== undefined || filter.settledTo !== undefined;
+  const found = bySettlement
+    ? await queryShardedPage({
+        index: 'gsi5',
+        partitions: SHARDS.map(settledList),
+        sortRange: timeRange(filter.settledFrom, filter.settledTo),
+        ...new ListFilter().equals('status', status).equals('batchId', batchId).equals('payer', payer).equals('fundId', fundId).created(filter.createdFrom, filter.createdTo).query(),
+        ...page,
+      })
+    : await queryShardedPage({
+        index: batchId ? 'gsi3' : status ? 'gsi2' : 'gsi1',
+        partitions: SHARDS.map((n) => (batchId ? ofBatch(batchId, n) : status ? byStatus(status, n) : allPayouts(n))),
+        sortRange: timeRange(filter.createdFrom, filter.createdTo),
+        // The batch listing holds every status: there the status is a filter.
+        ...new ListFilter().equals('status', batchId ? status : undefined).equals('payer', payer).equals('fundId', fundId).query(),
+        ...page,
+      });
+  return { items: found.items.map((i) => publicPayout(toPayout(i))), nextCursor: found.nextCursor };
 }
 
 /** The payout's status move as a step, conditional on the status it was read in. */

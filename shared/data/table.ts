@@ -40,12 +40,18 @@ export const TABLE = {
     { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'INCLUDE' },
     { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projection: 'KEYS_ONLY' },
     // Payouts by settlement time (`PAY#SETTLED#<n>`, sk `<settledAt>#<payoutId>`): settled-date filters, reconciliation.
-    { name: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk', projection: 'INCLUDE' },
+    // A settled range is its key condition, so batch and creation time can only be filters here: it carries them too.
+    { name: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk', projection: 'INCLUDE', alsoProjects: ['batchId', 'createdAt'] },
   ],
 } as const;
 
-/** What an index copies from the item: the keys plus LIST_INDEX_ATTRIBUTES, or only the keys. */
+/** What an index copies from the item: the keys plus LIST_INDEX_ATTRIBUTES (and its own `alsoProjects`), or only the keys. */
 export type IndexProjection = (typeof TABLE.indexes)[number]['projection'];
+
+/** The non-key attributes an INCLUDE index carries: the list attributes every list index has, plus its own. */
+export function projectedAttributes(index: (typeof TABLE.indexes)[number]): string[] {
+  return [...LIST_INDEX_ATTRIBUTES, ...('alsoProjects' in index ? index.alsoProjects : [])];
+}
 
 export type IndexName = (typeof TABLE.indexes)[number]['name'];
 

@@ -96,7 +96,8 @@ export const listPayouts = defineContract({
   tag: 'Payouts',
   summary: 'List payouts, newest first',
   description:
-    'A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file ' +
+    'Newest created first; with a settled range, newest settlement first. Every filter combines with every other, ' +
+    'both ends of a range inclusive. A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file ' +
     '(RFC 4180, header row first) of every matching payout in the same order, accounts masked, without paging ' +
     '(`limit` and `cursor` are ignored); cells a spreadsheet would read as a formula start with `\'`.',
   query: z
@@ -104,16 +105,21 @@ export const listPayouts = defineContract({
       status: PayoutStatus.optional(),
       batchId: idOf('batch').optional(),
       fundId: idOf('fund').optional(),
-      settledFrom: Timestamp.optional().meta({ description: 'Settled (or failed) at or after this time.' }),
-      settledTo: Timestamp.optional().meta({ description: 'Settled (or failed) at or before this time.' }),
+      createdFrom: Timestamp.optional().meta({ description: 'Created at or after this time.' }),
+      createdTo: Timestamp.optional().meta({ description: 'Created at or before this time.' }),
+      settledFrom: Timestamp.optional().meta({ description: 'Settled (or failed) at or after this time; the list is then in settlement order.' }),
+      settledTo: Timestamp.optional().meta({ description: 'Settled (or failed) at or before this time; the list is then in settlement order.' }),
       ...Page,
     })
     .superRefine((q, ctx) => {
-      if (q.batchId !== undefined && (q.settledFrom !== undefined || q.settledTo !== undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['batchId'], message: 'cannot be combined with settledFrom/settledTo' });
-      }
-      if (q.settledFrom !== undefined && q.settledTo !== undefined && Date.parse(q.settledFrom) > Date.parse(q.settledTo)) {
-        ctx.addIssue({ code: 'custom', path: ['settledTo'], message: 'must not be before settledFrom' });
+      for (const [from, to] of [
+        ['createdFrom', 'createdTo'],
+        ['settledFrom', 'settledTo'],
+      ] as const) {
+        const [start, end] = [q[from], q[to]];
+        if (start !== undefined && end !== undefined && Date.parse(start) > Date.parse(end)) {
+          ctx.addIssue({ code: 'custom', path: [to], message: `must not be before ${from}` });
+        }
       }
     }),
   responses: {

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
-import { LIST_INDEX_ATTRIBUTES, TABLE } from '#shared/data/table';
+import { LIST_INDEX_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/table';
 import { ROLES } from '#shared/domain/roles';
 import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, routeKey, routes, SCHEDULED_FUNCTIONS } from '#shared/routes';
@@ -86,10 +86,12 @@ describe('data stack: the single table', () => {
       ]);
       expect(gsi.Projection).toEqual(
         index.projection === 'INCLUDE'
-          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...LIST_INDEX_ATTRIBUTES] }
+          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: projectedAttributes(index) }
           : { ProjectionType: index.projection },
       );
     }
+    // The settlement-time index filters its range by batch and creation time, so it carries both.
+    expect(indexes.find((i) => i.IndexName === 'gsi5')!.Projection.NonKeyAttributes).toEqual([...LIST_INDEX_ATTRIBUTES, 'batchId', 'createdAt']);
     // The list routes read whole items from gsi1..3; the outbox sweeper needs only keys.
     expect(indexes.filter((i) => i.Projection.ProjectionType === 'KEYS_ONLY').map((i) => i.IndexName)).toEqual(['gsi4']);
   });

@@ -175,3 +175,62 @@ describe('a batch payout filter that matches little (sharded listing)', () => {
     expect(ids).toEqual([...settled].reverse());
   });
 });
+
+describe('a created range among many payouts (a key condition, not a filter)', () => {
+  const inRange: string[] = [];
+  const fundId = newId('fund');
+  const ofFund: string[] = [];
+  let from = '';
+  let to = '';
+
+  beforeAll(async () => {
+    const { payoutPutStep } = h.data.payouts;
+    const items: Record<string, unknown>[] = [];
+    const start = Date.parse('2026-06-01T00:00:00.000Z');
+    for (let n = 0; n < 1_000; n++) {
+      const at = new Date(start + n * 1_000);
+      const payout: Payout = {
+        payoutId: newId('payout', at.getTime()),
+        disbursementId: null,
+        batchId: null,
+        fundId: n % 50 === 0 ? fundId : 'fund_other',
+        countyCode: COUNTY,
+        amount: 1_000 + n,
+        currency: 'CNY',
+        beneficiary: { kind: 'farmer', name: `Farmer ${n}`, account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' } },
+        status: 'queued',
+        attempts: 0,
+        createdAt: at.toISOString(),
+        sentAt: null,
+        settledAt: null,
+        bankReference: null,
+        failureReason: null,
+      };
+      if (n >= 500 && n < 506) inRange.push(payout.payoutId);
+      if (payout.fundId === fundId && n >= 500) ofFund.push(payout.payoutId);
+      items.push(payoutPutStep(payout, newId('message', at.getTime()), { payer: 'finance-1' }).item.Put!.Item as Record<string, unknown>);
+    }
+    from = new Date(start + 500_000).toISOString();
+    to = new Date(start + 505_000).toISOString();
+    await writeAll(items);
+  });
+
+  it.each([1, 4])('%i a page: each request reads at most (limit + 1) index items a shard, the range newest first', async (limit) => {
+    const bound = (limit + 1) * h.data.payouts.PAYOUT_LIST_SHARDS;
+    const { ids } = await pageThrough(async (cursor) => {
+      const res = await h.call('GET', '/v1/payouts', { ...read, query: { createdFrom: from, createdTo: to, limit: String(limit), ...(cursor ? { cursor } : {}) } });
+      expect(res.status).toBe(200);
+      return { ids: res.body.items.map((p: { payoutId: string }) => p.payoutId), nextCursor: res.body.nextCursor };
+    }, bound);
+    expect(ids).toEqual([...inRange].reverse());
+  });
+
+  it('with a fund filter over a wide range: within the read budget per request, every match in the range once', async () => {
+    const bound = pageReadBudget(2) + h.data.payouts.PAYOUT_LIST_SHARDS;
+    const { ids } = await pageThrough(async (cursor) => {
+      const page = await h.data.payouts.listPayouts({ fundId, createdFrom: from, createdTo: '2026-12-31T23:59:59Z', limit: 2, cursor });
+      return { ids: page.items.map((p) => p.payoutId), nextCursor: page.nextCursor };
+    }, bound);
+    expect(ids).toEqual([...ofFund].reverse());
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * `npm run backfill -- [--part events|payouts|all]`: brings items written by an older version in line with
+ * the keys the current one reads (shared/data/backfill.ts): the event log's listing keys
+ * (shared/data/event-log-backfill.ts) and the payouts' created-time sort keys and settlement-time keys
+ * (shared/data/payout-backfill.ts). Against the local stack that `npm start` runs on DATA_DIR, or, with
+ * TABLE_NAME set, against that table with the AWS settings of the environment. Safe to run again, and
+ * while the system runs. Exit codes: 0 done, 1 the store could not be read or written, 2 usage.
+ */
+import { join } from 'node:path';
+import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
+import { readStackFile } from '#local/stack-file';
+import type { BackfillCounts, BackfillOptions } from '#shared/data/backfill';
+import { fail, parseCommandLine, usage } from './lib/cli.ts';
+import { stepProgress } from './lib/progress.ts';
+
+const PARTS = ['events', 'payouts'] as const;
+type Part = (typeof PARTS)[number];
+
+const { values } = parseCommandLine({
+  name: 'backfill',
+  usage: 'npm run backfill -- [--part events|payouts|all]',
+  details: `--part events   every event item without event-log listing keys gets them (by type, and by paying
+                finance system for payout, disbursement and subsidised campaign events) and, when it is finished,
+                its expiry (30 days after it finished; never for a pending event or a failed payment instruction);
+                a subsidised campaign's events listed without a paying finance system get their fund's
+--part payouts  every payout still sorted by its id in the payout listings gets the sort key
+                <createdAt>#<payoutId> (so created-date filters find it), and every settled or failed payout
+                without settlement-time keys gets them (so settled-date filters find it)
+--part all      both (the default)
+Each part reads the whole table once; progress on stderr, the counts on stdout.
+Local stack of DATA_DIR (default .data/) unless TABLE_NAME is set.`,
+  options: { part: { type: 'string', default: 'all' } },
+});
+const part = values.part;
+if (part !== 'all' && !(PARTS as readonly string[]).includes(part)) usage(`--part must be events, payouts or all, not "${part}"`);
+const parts: Part[] = part === 'all' ? [...PARTS] : [part as Part];
+
+if (!process.env.TABLE_NAME) {
+  const dataDir = process.env.DATA_DIR || '.data';
+  const stack = await readStackFile(dataDir);
+  if (!stack) fail(`no running local stack found in ${dataDir} (start it with \`npm start\`, same DATA_DIR), or set TABLE_NAME`);
+  Object.assign(process.env, {
+    TABLE_NAME: stack.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoEndpoint,
+    AWS_REGION: localRegion(),
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    APP_SECRETS_FILE: process.env.APP_SECRETS_FILE ?? join(dataDir, 'secrets.json'),
+  });
+}
+// The backfill uses the table only; config() still wants the queue and secrets settings to exist.
+process.env.DELIVERY_QUEUE_URL ??= 'unused';
+process.env.EXPANSION_QUEUE_URL ??= 'unused';
+if (!process.env.APP_SECRETS_ARN) process.env.APP_SECRETS_FILE ??= 'unused';
+
+const runs: Record<Part, { run: (options: BackfillOptions) => Promise<BackfillCounts>; found: string }> = {
+  events: { run: async (o) => (await import('#shared/data/event-log-backfill')).backfillEventLog(o), found: 'event(s) without listing keys found' },
+  payouts: { run: async (o) => (await import('#shared/data/payout-backfill')).backfillPayouts(o), found: 'payout(s) to backfill found' },
+};
+
+const progress = stepProgress('backfill');
+for (const name of parts) {
+  progress.step(`${name}: scanning the table`);
+  const started = performance.now();
+  let counts: BackfillCounts;
+  try {
+    counts = await runs[name].run({ onProgress: (c) => progress.update(`${c.scanned} found, ${c.updated} updated`) });
+  } catch (error) {
+    fail(`could not backfill ${name} in the table ${process.env.TABLE_NAME}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const rate = counts.updated > 0 ? ` (${Math.round(counts.updated / seconds)} a second)` : '';
+  process.stdout.write(`${name}: ${counts.scanned} ${runs[name].found}, ${counts.updated} updated in ${seconds.toFixed(1)}s${rate}\n`);
+}
+progress.done();
