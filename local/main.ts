@@ -3,10 +3,25 @@
  * (60), DYNAMODB_PORT / SQS_PORT (free ports otherwise). Ctrl-C or SIGTERM stops everything, the
  * DynamoDB Local JVM included.
  */
+import { parseCommandLine } from '../scripts/lib/cli.ts';
 import { ensureConsoleBuilt } from './console-build.ts';
 import { runtimeLog } from './log.ts';
 import { PortInUseError } from './ports.ts';
 import { DEFAULT_PORT, startRuntime, type Runtime } from './runtime.ts';
+
+parseCommandLine({
+  name: 'relief-fund',
+  usage: 'npm start',
+  details: `Runs the whole backend on this machine (DynamoDB Local, the SQS emulator, the API, the queue consumers).
+Settings (environment):
+PORT                  the API's port (3000)
+DATA_DIR              where the data, secrets and keys are kept (.data/)
+OUTBOX_SWEEP_SECONDS  how often the outbox sweep runs (60)
+DYNAMODB_PORT         DynamoDB Local's port (a free one)
+SQS_PORT              the SQS emulator's port (a free one)
+Ctrl-C or SIGTERM stops everything; exit 1 also when a port is taken or a setting is wrong`,
+  options: {},
+});
 
 function intFromEnv(name: string, fallback?: number): number | undefined {
   const raw = process.env[name];
