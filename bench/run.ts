@@ -144,7 +144,10 @@ let exitCode = 0;
 try {
   if (settings.only.has('cold')) {
     const cold = await section('cold starts', () => benchColdStarts(show, settings.coldRepeats));
-    if (Array.isArray(cold)) results.coldStart = cold;
+    if ('entries' in cold) {
+      results.coldStart = cold.entries;
+      results.coldStartTracer = cold.tracer;
+    }
   }
   if (settings.only.has('approvals')) {
     results.approvals = await section('approvals', async () => {
