@@ -41,5 +41,6 @@ try {
   const { scanned, updated } = await backfillEventLog();
   process.stdout.write(`backfill-event-log: ${scanned} event(s) without listing keys found, ${updated} updated\n`);
 } catch (error) {
-  fail(`could not backfill the table ${process.env.TABLE_NAME}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
+  const store = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `DynamoDB in ${process.env.AWS_REGION ?? 'the default region'}`;
+  fail(`could not backfill the table ${process.env.TABLE_NAME} at ${store}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
 }

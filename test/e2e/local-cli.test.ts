@@ -292,6 +292,20 @@ describe('every command line', () => {
     },
   );
 
+  it('ledger-check and backfill-event-log name the DynamoDB endpoint they could not reach', { timeout: 90_000 }, async () => {
+    const dynamoEndpoint = `http://127.0.0.1:${await freePort()}`;
+    const dir = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
+    // A stack file left by an `npm start` that is gone.
+    await writeFile(join(dir, 'local-stack.json'), JSON.stringify({ dynamoEndpoint, tableName: 'relief-fund' }));
+    for (const name of ['ledger-check', 'backfill-event-log']) {
+      const { code, stderr } = await script(`scripts/${name}.ts`, [], { DATA_DIR: dir, AWS_MAX_ATTEMPTS: '1' });
+      expect(code, name).toBe(1);
+      expect(stderr, name).toContain(dynamoEndpoint);
+      expect(stderr, name).not.toMatch(/\n\s+at /);
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('seed and campaigns name the URL they could not reach', { timeout: 90_000 }, async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const dir = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
