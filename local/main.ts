@@ -3,7 +3,7 @@
  * (60), DYNAMODB_PORT / SQS_PORT (free ports otherwise). Ctrl-C or SIGTERM stops everything, the
  * DynamoDB Local JVM included.
  */
-import { parseCommandLine } from '../scripts/lib/cli.ts';
+import { parseCommandLine, usage } from '../scripts/lib/cli.ts';
 import { ensureConsoleBuilt } from './console-build.ts';
 import { runtimeLog } from './log.ts';
 import { PortInUseError } from './ports.ts';
@@ -19,7 +19,7 @@ DATA_DIR              where the data, secrets and keys are kept (.data/)
 OUTBOX_SWEEP_SECONDS  how often the outbox sweep runs (60)
 DYNAMODB_PORT         DynamoDB Local's port (a free one)
 SQS_PORT              the SQS emulator's port (a free one)
-Ctrl-C or SIGTERM stops everything; exit 1 also when a port is taken or a setting is wrong`,
+Ctrl-C or SIGTERM stops everything; exit 1 also when a port is taken, 2 when a setting is not a number`,
   options: {},
 });
 
@@ -28,7 +28,7 @@ function intFromEnv(name: string, fallback?: number): number | undefined {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0 || value > 65_535) {
-    fail(`${name} must be a whole number (a port or a count of seconds), not "${raw}"`);
+    usage(`${name} must be a whole number (a port or a count of seconds), not "${raw}"`);
   }
   return value;
 }
@@ -70,17 +70,20 @@ process.on('unhandledRejection', (reason) => {
   void shutdown('unhandledRejection', 1);
 });
 
+// A wrong setting is a usage error (exit 2), found before anything is built or started.
+const settings = {
+  port: intFromEnv('PORT', DEFAULT_PORT),
+  dataDir: process.env.DATA_DIR || '.data',
+  dynamoPort: intFromEnv('DYNAMODB_PORT'),
+  sqsPort: intFromEnv('SQS_PORT'),
+  sweepSeconds: intFromEnv('OUTBOX_SWEEP_SECONDS', 60),
+};
+
 try {
   // A fast Vite build, only when console/ changed since the last one.
   const consoleBuild = await ensureConsoleBuilt();
   if (consoleBuild.built) runtimeLog.info('console built', { seconds: Number((consoleBuild.ms / 1000).toFixed(1)) });
-  runtime = await startRuntime({
-    port: intFromEnv('PORT', DEFAULT_PORT),
-    dataDir: process.env.DATA_DIR || '.data',
-    dynamoPort: intFromEnv('DYNAMODB_PORT'),
-    sqsPort: intFromEnv('SQS_PORT'),
-    sweepSeconds: intFromEnv('OUTBOX_SWEEP_SECONDS', 60),
-  });
+  runtime = await startRuntime(settings);
 } catch (error) {
   if (error instanceof PortInUseError) {
     fail(`${error.message}. Stop whatever uses it, or choose another port.`);

@@ -283,14 +283,19 @@ describe('every command line', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
-  it(
-    'generate-client --check is an option of the shared parser: exit 0 while client/api.d.ts is current',
-    { timeout: 60_000 },
-    async () => {
-      const { code, stderr } = await script('scripts/lib/generate-client.ts', ['--check']);
-      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    },
-  );
+  it.each(['PORT', 'DYNAMODB_PORT', 'OUTBOX_SWEEP_SECONDS'])('npm start with %s=soon is a usage error: one message, its usage, exit 2', async (variable) => {
+    const { code, stdout, stderr } = await script('local/main.ts', [], { [variable]: 'soon' });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toMatch(new RegExp(`^relief-fund: ${variable} must be .*"soon"`));
+    expect(stderr).toContain('usage:');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('generate-client --check is an option of the shared parser: exit 0 while client/api.d.ts is current', { timeout: 60_000 }, async () => {
+    const { code, stderr } = await script('scripts/lib/generate-client.ts', ['--check']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
 
   it('ledger-check and backfill-event-log name the DynamoDB endpoint they could not reach', { timeout: 90_000 }, async () => {
     const dynamoEndpoint = `http://127.0.0.1:${await freePort()}`;
