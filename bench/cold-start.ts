@@ -2,7 +2,9 @@
  * Cold starts: every Lambda bundle built exactly as CDK builds it (esbuildOptions from
  * infra/constructs/bundling.ts), imported in a fresh Node process with the environment a deployed
  * function has, against a hello-world bundle built and loaded the same way. Runs are interleaved
- * (hello, then each function, round after round) so machine noise spreads over all of them.
+ * (hello, then each function, round after round) so machine noise spreads over all of them. One
+ * function's bundle is also imported with the Powertools Tracer on and off (POWERTOOLS_TRACE_ENABLED),
+ * in the same rounds: what tracing costs at init. No X-Ray daemon is needed: nothing is sent at init.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -15,7 +17,7 @@ import { esbuildOptions, ESBUILD_TARGET } from '#infra/constructs/bundling';
 import { entryOf, MEMORY_MB, SERVICE_NAME, type FunctionKind } from '#infra/constructs/function';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '#shared/routes';
 import type { StepProgress } from '../scripts/lib/progress.ts';
-import type { ColdStartEntry } from './report.ts';
+import type { ColdStartEntry, TracerColdStartResult } from './report.ts';
 import { median, ratio } from './stats.ts';
 
 const run = promisify(execFile);
@@ -40,6 +42,8 @@ process.exit(0);
 interface Target {
   function: string;
   entry: string;
+  /** Set over the deployed environment for this target's imports. */
+  env?: Record<string, string>;
   bundle?: string;
   bytes?: number;
   samples: number[];
@@ -71,13 +75,16 @@ function deployedEnvironment(functionName: string): Record<string, string> {
     AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEEXAMPLE00',
     AWS_SECRET_ACCESS_KEY: 'example-secret-access-key-not-real-000000',
     AWS_SESSION_TOKEN: 'example-session-token',
+    // Active tracing (infra/constructs/function.ts): Lambda points the X-Ray SDK at its daemon. Nothing is sent at init.
+    AWS_XRAY_DAEMON_ADDRESS: '169.254.79.129:2000',
+    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
   };
 }
 
 async function initOnce(target: Target): Promise<number | string> {
   try {
     const { stdout } = await run(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', PROBE, target.bundle!], {
-      env: deployedEnvironment(`relief-fund-${target.function}`),
+      env: { ...deployedEnvironment(`relief-fund-${target.function}`), ...target.env },
       timeout: 30_000,
       maxBuffer: 1024 * 1024,
     });
@@ -88,7 +95,15 @@ async function initOnce(target: Target): Promise<number | string> {
   }
 }
 
-export async function benchColdStarts(show: StepProgress, repeats: number): Promise<ColdStartEntry[]> {
+/** The function whose bundle is imported with the Powertools Tracer on and off: the money path's API. */
+export const TRACER_FUNCTION = 'http-disbursements';
+
+export interface ColdStarts {
+  entries: ColdStartEntry[];
+  tracer: TracerColdStartResult;
+}
+
+export async function benchColdStarts(show: StepProgress, repeats: number): Promise<ColdStarts> {
   const outdir = await mkdtemp(path.join(tmpdir(), 'relief-fund-bench-bundles-'));
   try {
     const kinds: [FunctionKind, readonly string[]][] = [
@@ -112,10 +127,16 @@ export async function benchColdStarts(show: StepProgress, repeats: number): Prom
         target.error = `bundling failed: ${(error as Error).message.split('\n')[0]}`;
       }
     }
+    // The same bundle twice more, tracing on and off; interleaved with the rest like every other import.
+    const traced = targets.find((t) => t.function === TRACER_FUNCTION);
+    if (!traced) throw new Error(`no ${TRACER_FUNCTION} function to measure the Tracer with`);
+    const tracerOn: Target = { ...traced, function: TRACER_FUNCTION, env: { POWERTOOLS_TRACE_ENABLED: 'true' }, samples: [] };
+    const tracerOff: Target = { ...traced, function: TRACER_FUNCTION, env: { POWERTOOLS_TRACE_ENABLED: 'false' }, samples: [] };
+    const variants = [tracerOn, tracerOff];
     for (let round = 0; round < repeats; round++) {
-      for (const target of [...references, ...targets]) {
+      for (const target of [...references, ...targets, ...variants]) {
         if (target.bytes === undefined) continue;
-        show.update(`round ${round + 1}/${repeats}: ${target.function}`);
+        show.update(`round ${round + 1}/${repeats}: ${target.function}${target.env ? ` (${Object.entries(target.env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
         const result = await initOnce(target);
         if (typeof result === 'number') target.samples.push(result);
         else target.error = result;
@@ -124,7 +145,18 @@ export async function benchColdStarts(show: StepProgress, repeats: number): Prom
     const helloInitMs = median(hello.samples);
     if (helloInitMs === undefined) throw new Error(`the hello-world bundle did not load: ${hello.error ?? 'no samples'}`);
     const sdkOnlyInitMs = median(sdkOnly.samples);
-    return targets.map((t) => {
+    const tracingOnInitMs = median(tracerOn.samples);
+    const tracingOffInitMs = median(tracerOff.samples);
+    const tracerError = tracerOn.error ?? tracerOff.error;
+    const tracer: TracerColdStartResult = {
+      function: TRACER_FUNCTION,
+      tracingOnInitMs,
+      tracingOffInitMs,
+      ratioOnToOff: ratio(tracingOnInitMs, tracingOffInitMs),
+      samples: Math.min(tracerOn.samples.length, tracerOff.samples.length),
+      ...(tracerError ? { error: tracerError } : {}),
+    };
+    const entries = targets.map((t) => {
       const initMs = t.error ? undefined : median(t.samples);
       return {
         function: t.function,
@@ -137,6 +169,7 @@ export async function benchColdStarts(show: StepProgress, repeats: number): Prom
         ...(t.error ? { error: t.error } : {}),
       };
     });
+    return { entries, tracer };
   } finally {
     await rm(outdir, { recursive: true, force: true });
   }

@@ -73,6 +73,21 @@ export interface ColdStartEntry {
   error?: string;
 }
 
+/**
+ * What the Powertools Tracer costs at init: one function's bundle imported with tracing on
+ * (POWERTOOLS_TRACE_ENABLED=true, as deployed with active tracing) and off (false), interleaved.
+ */
+export interface TracerColdStartResult {
+  function: string;
+  tracingOnInitMs: number | undefined;
+  tracingOffInitMs: number | undefined;
+  /** on ÷ off: 1 means the Tracer costs nothing at init. */
+  ratioOnToOff: number | undefined;
+  /** Imports of each variant. */
+  samples: number;
+  error?: string;
+}
+
 export interface CapacityResult {
   writeUnitsPerLifecycle: number;
   readUnitsPerLifecycle: number;
@@ -94,6 +109,7 @@ export interface BenchResults {
   approvals?: ApprovalsResult | { missing: string };
   batch?: BatchResult | { missing: string };
   coldStart?: ColdStartEntry[];
+  coldStartTracer?: TracerColdStartResult;
   capacity?: CapacityResult | { missing: string };
   payoutExport?: PayoutExportResult | { missing: string };
   goals?: GoalResult[];
@@ -264,6 +280,15 @@ export function renderReport(results: BenchResults): string {
           fmt(c.ratioToSdkOnly),
         ]),
       ]),
+    );
+  }
+  const t = results.coldStartTracer;
+  if (t) {
+    out.push(
+      t.error
+        ? `  Powertools Tracer at init, ${t.function}: failed: ${t.error.slice(0, 100)}`
+        : `  Powertools Tracer at init, ${t.function}: on ${fmt(t.tracingOnInitMs, 1)} ms, off ${fmt(t.tracingOffInitMs, 1)} ms, ` +
+            `ratio on ÷ off ${fmt(t.ratioOnToOff)} (median of ${t.samples} each)`,
     );
   }
   out.push('');

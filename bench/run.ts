@@ -4,9 +4,9 @@
  * Writes bench/results/latest.json and prints a table; progress goes to stderr, and the handlers' own
  * log lines to bench/results/bench.log.
  *
- * Sizes can be turned down for a quick look: BENCH_ONLY=approvals,batch,cold,capacity,
- * BENCH_APPROVALS_PER_ROUND, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_BATCH_ITEMS, BENCH_BATCH_TIMEOUT_SECONDS,
- * BENCH_COLD_REPEATS, BENCH_LIFECYCLES, BENCH_EXPORT_PAYOUTS (BENCH_ONLY=export for the payout CSV export alone).
+ * Sizes can be turned down for a quick look (BENCH_ONLY=cold for the cold starts alone): `npm run bench
+ * -- --help` lists the BENCH_* settings and what each figure means. Exit codes: 0 done, 1 the bench
+ * itself failed, 2 usage (a bad BENCH_* value; scripts/lib/cli.ts).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { benchBatch } from './batch.ts';
 import { benchCapacity } from './capacity.ts';
 import { benchColdStarts } from './cold-start.ts';
 import { benchPayoutExport } from './payout-export.ts';
+import { parseCommandLine, usage } from '../scripts/lib/cli.ts';
 import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';
 import { evaluateGoals, renderReport, type BenchResults } from './report.ts';
@@ -27,16 +28,55 @@ import { startPhase, startServices, type Phase, type Services } from './stack.ts
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
+const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'export'] as const;
+
+parseCommandLine({
+  name: 'bench',
+  usage: 'npm run bench\nBENCH_ONLY=cold BENCH_COLD_REPEATS=3 npm run bench',
+  details: `Measures on the local stack, each figure against its baseline from the same run; prints a table,
+writes bench/results/latest.json, progress on stderr, the handlers' log lines in bench/results/bench.log.
+
+Settings (environment; whole numbers ≥ 1):
+BENCH_ONLY                   sections to run, comma-separated (default all): ${SECTIONS.join(', ')}
+BENCH_APPROVALS_PER_ROUND    approvals per round (60)
+BENCH_ROUNDS                 approval rounds (8)
+BENCH_CONCURRENCY            approvals in flight (16)
+BENCH_BATCH_ITEMS            payouts in the batch (5000)
+BENCH_BATCH_TIMEOUT_SECONDS  how long the batch may take to be sent (300)
+BENCH_COLD_REPEATS           imports of each bundle (7)
+BENCH_LIFECYCLES             disbursement lifecycles metered for capacity (10)
+BENCH_EXPORT_PAYOUTS         payouts in the CSV export (5000)
+
+Figures (ratio = ours ÷ baseline; for throughput 1 is as fast as the baseline, for times 1 is as quick):
+cold       each Lambda bundle's init (import) ms vs a hello-world bundle and an SDK-only bundle (goal ratio ≤ 3),
+           its size (goal ≤ 1 MiB), and one function with the Powertools Tracer on vs off
+approvals  approvals/s through the HTTP API vs the same DynamoDB + SQS calls made directly (goal ratio ≥ 0.6)
+capacity   DynamoDB write/read units, SQS requests, Lambda GB-s per disbursement lifecycle, and USD per million
+batch      payouts/s from approval to every payout.requested acknowledged vs a raw script (goal ratio ≥ 0.6),
+           and duplicate screening at creation: every row matching vs none
+export     the payout CSV export's seconds and memory vs reading the same payouts as JSON pages`,
+  options: {},
+});
+
 function intSetting(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${raw}"`);
+  if (!Number.isInteger(value) || value < 1) usage(`${name} must be a whole number ≥ 1, not "${raw}"`);
   return value;
 }
 
+function onlySetting(): Set<string> {
+  const raw = process.env.BENCH_ONLY;
+  if (raw === undefined || raw === '') return new Set(SECTIONS);
+  const names = raw.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (unknown.length > 0) usage(`BENCH_ONLY names ${SECTIONS.join(', ')}; not "${raw}" (${unknown.join(', ')})`);
+  return new Set(names);
+}
+
 const settings = {
-  only: new Set((process.env.BENCH_ONLY ?? 'cold,approvals,capacity,batch,export').split(',').map((s) => s.trim())),
+  only: onlySetting(),
   perRound: intSetting('BENCH_APPROVALS_PER_ROUND', 60),
   rounds: intSetting('BENCH_ROUNDS', 8),
   concurrency: intSetting('BENCH_CONCURRENCY', 16),
@@ -104,7 +144,10 @@ let exitCode = 0;
 try {
   if (settings.only.has('cold')) {
     const cold = await section('cold starts', () => benchColdStarts(show, settings.coldRepeats));
-    if (Array.isArray(cold)) results.coldStart = cold;
+    if ('entries' in cold) {
+      results.coldStart = cold.entries;
+      results.coldStartTracer = cold.tracer;
+    }
   }
   if (settings.only.has('approvals')) {
     results.approvals = await section('approvals', async () => {

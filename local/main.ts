@@ -3,17 +3,32 @@
  * (60), DYNAMODB_PORT / SQS_PORT (free ports otherwise). Ctrl-C or SIGTERM stops everything, the
  * DynamoDB Local JVM included.
  */
+import { parseCommandLine, usage } from '../scripts/lib/cli.ts';
 import { ensureConsoleBuilt } from './console-build.ts';
 import { runtimeLog } from './log.ts';
 import { PortInUseError } from './ports.ts';
 import { DEFAULT_PORT, startRuntime, type Runtime } from './runtime.ts';
+
+parseCommandLine({
+  name: 'relief-fund',
+  usage: 'npm start',
+  details: `Runs the whole backend on this machine (DynamoDB Local, the SQS emulator, the API, the queue consumers).
+Settings (environment):
+PORT                  the API's port (3000)
+DATA_DIR              where the data, secrets and keys are kept (.data/)
+OUTBOX_SWEEP_SECONDS  how often the outbox sweep runs (60)
+DYNAMODB_PORT         DynamoDB Local's port (a free one)
+SQS_PORT              the SQS emulator's port (a free one)
+Ctrl-C or SIGTERM stops everything; exit 1 also when a port is taken, 2 when a setting is not a number`,
+  options: {},
+});
 
 function intFromEnv(name: string, fallback?: number): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0 || value > 65_535) {
-    fail(`${name} must be a whole number (a port or a count of seconds), not "${raw}"`);
+    usage(`${name} must be a whole number (a port or a count of seconds), not "${raw}"`);
   }
   return value;
 }
@@ -55,17 +70,20 @@ process.on('unhandledRejection', (reason) => {
   void shutdown('unhandledRejection', 1);
 });
 
+// A wrong setting is a usage error (exit 2), found before anything is built or started.
+const settings = {
+  port: intFromEnv('PORT', DEFAULT_PORT),
+  dataDir: process.env.DATA_DIR || '.data',
+  dynamoPort: intFromEnv('DYNAMODB_PORT'),
+  sqsPort: intFromEnv('SQS_PORT'),
+  sweepSeconds: intFromEnv('OUTBOX_SWEEP_SECONDS', 60),
+};
+
 try {
   // A fast Vite build, only when console/ changed since the last one.
   const consoleBuild = await ensureConsoleBuilt();
   if (consoleBuild.built) runtimeLog.info('console built', { seconds: Number((consoleBuild.ms / 1000).toFixed(1)) });
-  runtime = await startRuntime({
-    port: intFromEnv('PORT', DEFAULT_PORT),
-    dataDir: process.env.DATA_DIR || '.data',
-    dynamoPort: intFromEnv('DYNAMODB_PORT'),
-    sqsPort: intFromEnv('SQS_PORT'),
-    sweepSeconds: intFromEnv('OUTBOX_SWEEP_SECONDS', 60),
-  });
+  runtime = await startRuntime(settings);
 } catch (error) {
   if (error instanceof PortInUseError) {
     fail(`${error.message}. Stop whatever uses it, or choose another port.`);

@@ -66,7 +66,8 @@ for (const name of parts) {
   try {
     counts = await runs[name].run({ onProgress: (c) => progress.update(`${c.scanned} found, ${c.updated} updated`) });
   } catch (error) {
-    fail(`could not backfill ${name} in the table ${process.env.TABLE_NAME}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
+    const store = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `DynamoDB in ${process.env.AWS_REGION ?? 'the default region'}`;
+    fail(`could not backfill ${name} in the table ${process.env.TABLE_NAME} at ${store}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
   }
   const seconds = (performance.now() - started) / 1000;
   const rate = counts.updated > 0 ? ` (${Math.round(counts.updated / seconds)} a second)` : '';

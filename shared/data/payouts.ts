@@ -511,7 +511,10 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   // A batch completes with its last final payout; a repeated report checks again (heals a lost check).
   if (result.payout.batchId) {
     await completeBatchIfDone(result.payout.batchId, now).catch((error: unknown) =>
-      logger.warn('batch completion check failed; a repeated settlement report checks again', { error: (error as Error).name }),
+      logger.warn('batch completion check failed; a repeated settlement report checks again', {
+        batchId: result.payout.batchId,
+        error: (error as Error).name,
+      }),
     );
   }
   return publicPayout(result.payout);

@@ -289,22 +289,30 @@ async function enabledEndpoints(now: Date): Promise<DeliveryTarget[]> {
   return items.map((item) => ({ ...toEndpoint(item), secrets: signingSecrets(item, now) }));
 }
 
-/** A 410 Gone from the receiver: stop sending to it. */
-export async function disableEndpoint(endpointId: string, reason: string, now: Date): Promise<void> {
-  await documents
+/**
+ * A 410 Gone from the receiver: stop sending to it. True when this call disabled it; false when it was
+ * disabled already (a second 410 from a delivery that read it as enabled) or deleted, so the
+ * transition is counted once.
+ */
+export async function disableEndpoint(endpointId: string, reason: string, now: Date): Promise<boolean> {
+  return documents
     .send(
       new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: keys.webhookEndpoint(endpointId),
         UpdateExpression: 'SET #status = :disabled, disabledReason = :reason, updatedAt = :at',
-        ConditionExpression: 'attribute_exists(pk)',
+        ConditionExpression: 'attribute_exists(pk) AND #status <> :disabled',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':disabled': 'disabled', ':reason': reason, ':at': now.toISOString() },
       }),
     )
-    .catch((error: Error) => {
-      if (error.name !== 'ConditionalCheckFailedException') throw error;
-    });
+    .then(
+      () => true,
+      (error: Error) => {
+        if (error.name !== 'ConditionalCheckFailedException') throw error;
+        return false;
+      },
+    );
 }
 
 /** One line of an endpoint's delivery log, as a transaction step (the worker commits a success with the payout's move). */

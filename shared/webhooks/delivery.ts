@@ -320,8 +320,8 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
     deliveries[endpointId] = afterAttempt(deliveries[endpointId]!, result, settings.WEBHOOK_RETRY_SCHEDULE, now);
     if (result.status === 410) {
       // The receiver says the endpoint is gone for good: stop sending anything to it.
-      await disableEndpoint(endpointId, 'the receiver answered 410 Gone', now);
-      report.webhookEndpointDisabled();
+      // Counted once, by the delivery whose update disabled it (another may have read it as enabled too).
+      if (await disableEndpoint(endpointId, 'the receiver answered 410 Gone', now)) report.webhookEndpointDisabled();
       gone.add(endpointId);
       lookup.disabled(endpointId);
       if (targets.find((t) => t.endpointId === endpointId)?.financeSystem) payingGone = true;

@@ -207,30 +207,108 @@ describe('npm run token', () => {
   });
 });
 
-describe('every script in scripts/', () => {
-  const SCRIPTS = ['token', 'seed', 'campaigns', 'finance-receiver', 'openapi'];
+/**
+ * Every package.json script that runs a file of ours (`tsx <file>`) is a command line, plus the CLIs
+ * that are run by path. Read from package.json, so a new script is covered the day it is added.
+ */
+const PACKAGE_SCRIPTS = (JSON.parse(await readFile('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+const CLIS: [name: string, file: string][] = [
+  ...Object.entries(PACKAGE_SCRIPTS).flatMap(([name, command]): [string, string][] => {
+    const file = /^tsx (\S+\.ts)$/.exec(command)?.[1];
+    return file ? [[name, file]] : [];
+  }),
+  ['generate-client', 'scripts/lib/generate-client.ts'],
+];
+/** The prefix of a command's messages where it is not the npm script's name. */
+const MESSAGE_PREFIX: Record<string, string> = { start: 'relief-fund' };
 
-  async function script(name: string, args: string[], env: Record<string, string> = {}) {
-    return run(process.execPath, tsxArgs(`scripts/${name}.ts`, args), { env: cliEnv(env), timeout: 60_000 }).then(
+describe('every command line', () => {
+  async function script(file: string, args: string[], env: Record<string, string> = {}) {
+    return run(process.execPath, tsxArgs(file, args), { env: cliEnv(env), timeout: 60_000 }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
     );
   }
 
-  it.each(SCRIPTS)('%s --help prints its usage and exit codes, and exits 0', async (name) => {
-    const { code, stdout, stderr } = await script(name, ['--help']);
+  it('covers every tsx script in package.json, the bench and the ledger check among them', () => {
+    const names = CLIS.map(([name]) => name);
+    for (const name of [
+      'token',
+      'seed',
+      'campaigns',
+      'finance-receiver',
+      'openapi',
+      'bench',
+      'ledger-check',
+      'backfill',
+      'start',
+    ]) {
+      expect(names).toContain(name);
+    }
+  });
+
+  it.each(CLIS)('%s --help prints its usage and exit codes, and exits 0', async (_name, file) => {
+    const { code, stdout, stderr } = await script(file, ['--help']);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toMatch(/^usage:/);
     expect(stdout).toContain('exit codes: 0 done, 1 failed, 2 usage error');
   });
 
-  it.each(SCRIPTS)('%s with an unknown flag prints its usage, no stack trace, and exits 2', async (name) => {
-    const { code, stdout, stderr } = await script(name, ['--no-such-flag']);
+  it.each(CLIS)('%s with an unknown flag prints its usage, no stack trace, and exits 2', async (name, file) => {
+    const { code, stdout, stderr } = await script(file, ['--no-such-flag']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(new RegExp(`^${name}: .*--no-such-flag`));
+    expect(stderr).toMatch(new RegExp(`^${MESSAGE_PREFIX[name] ?? name}: .*--no-such-flag`));
     expect(stderr).toContain('usage:');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('bench --help lists its BENCH_* settings and what each figure means', async () => {
+    const { stdout } = await script('bench/run.ts', ['--help']);
+    for (const setting of ['BENCH_ONLY', 'BENCH_ROUNDS', 'BENCH_COLD_REPEATS', 'BENCH_BATCH_ITEMS', 'BENCH_EXPORT_PAYOUTS'])
+      expect(stdout).toContain(setting);
+    expect(stdout).toMatch(/ratio/i);
+  });
+
+  it.each([
+    ['BENCH_ROUNDS', 'many'],
+    ['BENCH_COLD_REPEATS', '0'],
+    ['BENCH_ONLY', 'cold,nonsense'],
+  ])('bench with %s=%s says so in one line with its usage, no stack trace, and exits 2', async (variable, value) => {
+    const { code, stdout, stderr } = await script('bench/run.ts', [], { [variable]: value });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toMatch(new RegExp(`^bench: ${variable}\\b.*"${value}"`));
+    expect(stderr).toContain('usage:');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each(['PORT', 'DYNAMODB_PORT', 'OUTBOX_SWEEP_SECONDS'])('npm start with %s=soon is a usage error: one message, its usage, exit 2', async (variable) => {
+    const { code, stdout, stderr } = await script('local/main.ts', [], { [variable]: 'soon' });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toMatch(new RegExp(`^relief-fund: ${variable} must be .*"soon"`));
+    expect(stderr).toContain('usage:');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('generate-client --check is an option of the shared parser: exit 0 while client/api.d.ts is current', { timeout: 60_000 }, async () => {
+    const { code, stderr } = await script('scripts/lib/generate-client.ts', ['--check']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('ledger-check and backfill name the DynamoDB endpoint they could not reach', { timeout: 90_000 }, async () => {
+    const dynamoEndpoint = `http://127.0.0.1:${await freePort()}`;
+    const dir = await mkdtemp(join(tmpdir(), 'relief-fund-cli-'));
+    // A stack file left by an `npm start` that is gone.
+    await writeFile(join(dir, 'local-stack.json'), JSON.stringify({ dynamoEndpoint, tableName: 'relief-fund' }));
+    for (const name of ['ledger-check', 'backfill']) {
+      const { code, stderr } = await script(`scripts/${name}.ts`, [], { DATA_DIR: dir, AWS_MAX_ATTEMPTS: '1' });
+      expect(code, name).toBe(1);
+      expect(stderr, name).toContain(dynamoEndpoint);
+      expect(stderr, name).not.toMatch(/\n\s+at /);
+    }
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('seed and campaigns name the URL they could not reach', { timeout: 90_000 }, async () => {
@@ -247,7 +325,7 @@ describe('every script in scripts/', () => {
       ['campaigns', ['report', '--url', url]],
       ['campaigns', ['launch', plan, '--url', url]],
     ] as const) {
-      const { code, stderr } = await script(name, [...args], { RELIEF_FUND_TOKEN: 'a.b.c' });
+      const { code, stderr } = await script(`scripts/${name}.ts`, [...args], { RELIEF_FUND_TOKEN: 'a.b.c' });
       expect(code, name).toBe(1);
       expect(stderr, name).toContain(`cannot reach ${url}`);
       expect(stderr, name).not.toMatch(/\n\s+at /);

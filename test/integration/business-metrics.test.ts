@@ -10,7 +10,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { lambdaContext, type LambdaHandler } from '#local/invoke';
 import { scheduledEvent } from '#local/scheduler';
 import { captureLogs, type LogCapture } from '#test/support/log-capture';
-import { startReceiver, type Receiver } from '#test/support/receiver';
+import { startReceiver, type Receiver, type ReceiverReply } from '#test/support/receiver';
 import { BUSINESS_METRICS, METRICS_NAMESPACE, METRICS_SERVICE } from '#shared/metric-names';
 import { asApprover, asFinance, asRequester, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
 
@@ -81,8 +81,8 @@ function totals(lines: EmfLine[]): Record<string, number> {
   return sums;
 }
 
-async function payingEndpoint(status: number): Promise<{ endpointId: string; receiver: Receiver }> {
-  const receiver = await startReceiver({ respond: () => ({ status }) });
+async function payingEndpoint(status: number, reply: Partial<ReceiverReply> = {}): Promise<{ endpointId: string; receiver: Receiver }> {
+  const receiver = await startReceiver({ respond: () => ({ status, ...reply }) });
   receivers.push(receiver);
   const created = await endpoints.createEndpoint(
     { url: `${receiver.url}/hooks`, events: ['payout.requested'], financeSystem: FINANCE_SYSTEM },
@@ -165,6 +165,25 @@ describe('business metrics as EMF', () => {
       [BUSINESS_METRICS.deliveryAttemptsFailed]: 1,
       [BUSINESS_METRICS.webhookEndpointDisabled]: 1,
       [BUSINESS_METRICS.payoutDeliveryFailed]: 1,
+    });
+  });
+
+  it('a second 410 for an endpoint already disabled does not count it disabled again', async () => {
+    // Two invocations both read the endpoint as enabled; the receiver answers neither until both have asked.
+    let bothAsked!: () => void;
+    const held = new Promise<void>((resolve) => (bothAsked = resolve));
+    const gone = await payingEndpoint(410, { after: held });
+    const first = await approvedPayout(1_100);
+    const second = await approvedPayout(2_200);
+    const before = emfLines().length;
+    void gone.receiver.waitFor(2).then(bothAsked, bothAsked);
+    await Promise.all([deliver(first.messageId), deliver(second.messageId)]);
+    expect(gone.receiver.requests).toHaveLength(2);
+    expect((await endpoints.getEndpoint(gone.endpointId)).status).toBe('disabled');
+    expect(totals(emfLines().slice(before))).toMatchObject({
+      [BUSINESS_METRICS.deliveryAttempts]: 2,
+      [BUSINESS_METRICS.webhookEndpointDisabled]: 1,
+      [BUSINESS_METRICS.payoutDeliveryFailed]: 2,
     });
   });
 

@@ -21,6 +21,8 @@ export interface ReceiverReply {
   headers?: Record<string, string>;
   body?: unknown;
   delayMs?: number;
+  /** The answer waits until this settles (requests held open together, e.g. until a second one arrives). */
+  after?: Promise<unknown>;
 }
 
 export interface Receiver {
@@ -68,7 +70,8 @@ export async function startReceiver(
         });
         res.end(text);
       };
-      if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
+      if (reply.after) void reply.after.then(send, send);
+      else if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
       else send();
     });
   });

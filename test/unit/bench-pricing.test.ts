@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { billedGbSeconds, PRICES, transactionCapacity, usdPerMillion } from '../../bench/pricing.ts';
-import { evaluateGoals, type BenchResults, type CapacityResult } from '../../bench/report.ts';
+import { evaluateGoals, renderReport, type BenchResults, type CapacityResult } from '../../bench/report.ts';
 
 describe('transactional capacity (AWS rule applied to what DynamoDB Local reports)', () => {
   it('keeps table units a store already doubled and bills index writes once', () => {
@@ -60,5 +60,28 @@ describe('goals', () => {
     expect(byGoal['every bundle ≤ 1 MiB']!.met).toBe(false);
     expect(byGoal['every cold start ratioToHello ≤ 3']).toMatchObject({ met: false, actual: expect.stringContaining('http-batches') });
     expect(byGoal['approvals ratioToStore ≥ 0.6']!.met).toBeUndefined();
+  });
+});
+
+describe('the cold-start table', () => {
+  const base: BenchResults = { startedAt: '', machine: { node: 'v24', cpus: 2, platform: 'linux' } };
+  const coldStart = [{ function: 'http-funds', bundleBytes: 900_000, initMs: 90, helloInitMs: 30, ratioToHello: 3 }];
+
+  it("shows the Powertools Tracer's init cost: the same bundle with tracing on and off, and their ratio", () => {
+    const text = renderReport({
+      ...base,
+      coldStart,
+      coldStartTracer: { function: 'http-disbursements', tracingOnInitMs: 121.46, tracingOffInitMs: 110.4, ratioOnToOff: 1.1002, samples: 7 },
+    });
+    expect(text).toMatch(/Powertools Tracer at init, http-disbursements: on 121\.5 ms, off 110\.4 ms, ratio on ÷ off 1\.10 \(median of 7 each\)/);
+  });
+
+  it('says why the Tracer figure is missing', () => {
+    const text = renderReport({
+      ...base,
+      coldStart,
+      coldStartTracer: { function: 'http-disbursements', tracingOnInitMs: undefined, tracingOffInitMs: 110, ratioOnToOff: undefined, samples: 0, error: 'no handler export' },
+    });
+    expect(text).toContain('Powertools Tracer at init, http-disbursements: failed: no handler export');
   });
 });
