@@ -11,6 +11,7 @@
 import { config } from '../config.ts';
 import { DomainError, notFound } from '../domain/errors.ts';
 import { publicEventData } from '../domain/events.ts';
+import { report } from '../metrics.ts';
 import { logger } from '../logger.ts';
 import { finishTestEvent, recordTestEvent } from '../data/event-log.ts';
 import { getOutboxEvent, reviewPendingEvents, type OutboxEvent } from '../data/outbox.ts';
@@ -58,8 +59,9 @@ async function attemptOnce(
     durationMs: result.durationMs,
     at: now.toISOString(),
   });
-  if (result.status === 410) {
-    await disableEndpoint(target.endpointId, 'the receiver answered 410 Gone', now);
+  // Only the call that disabled it counts it and reviews what the endpoint's finance system had pending.
+  if (result.status === 410 && (await disableEndpoint(target.endpointId, 'the receiver answered 410 Gone', now))) {
+    report.webhookEndpointDisabled();
     if (target.financeSystem !== null) await reviewPendingEvents();
   }
   if (!result.ok) logger.info('webhook attempt failed', { endpointId: target.endpointId, messageId: message.messageId, status: result.status, error: result.error });

@@ -187,6 +187,15 @@ describe('business metrics as EMF', () => {
     });
   });
 
+  it('an endpoint that answers 410 to a test event is disabled and counted, as for any other event', async () => {
+    const gone = await payingEndpoint(410);
+    const before = emfLines().length;
+    const sent = await h.call('POST', `/v1/webhook-endpoints/${gone.endpointId}/test`, { sub: 'admin-1', roles: ['fund-admin'], body: {} });
+    expect(sent.status).toBe(202);
+    expect((await endpoints.getEndpoint(gone.endpointId)).status).toBe('disabled');
+    expect(totals(emfLines().slice(before))).toMatchObject({ [BUSINESS_METRICS.webhookEndpointDisabled]: 1 });
+  });
+
   it('the ledger check reports its differences, 0 included', async () => {
     const result = (await ledgerCheck(scheduledEvent('ledger-check'), lambdaContext('relief-fund-ledger-check', 60_000))) as { differences: number };
     expect(result.differences).toBe(0);
