@@ -110,8 +110,11 @@ function sameProjection(a: Projection | undefined, b: Projection | undefined): b
   return a?.ProjectionType === b?.ProjectionType && attributes(a) === attributes(b);
 }
 
+/** How long a local table or index change may take: DynamoDB Local builds an index from the items, slowly on a busy machine. */
+const LOCAL_CHANGE_MS = 60_000;
+
 async function waitForIndexGone(dynamo: DynamoDBClient, tableName: string, indexName: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (const deadline = Date.now() + LOCAL_CHANGE_MS; Date.now() < deadline; ) {
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     if (!(Table?.GlobalSecondaryIndexes ?? []).some((g) => g.IndexName === indexName)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -120,7 +123,7 @@ async function waitForIndexGone(dynamo: DynamoDBClient, tableName: string, index
 }
 
 async function waitForActive(dynamo: DynamoDBClient, tableName: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (const deadline = Date.now() + LOCAL_CHANGE_MS; Date.now() < deadline; ) {
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     const indexesReady = (Table?.GlobalSecondaryIndexes ?? []).every((i) => !i.IndexStatus || i.IndexStatus === 'ACTIVE');
     if (Table?.TableStatus === 'ACTIVE' && indexesReady) return;

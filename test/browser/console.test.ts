@@ -236,6 +236,9 @@ describe('the fund console', () => {
   }, 60_000);
 
   it('shows the overview figures the API reports, charts drawn with their tables', async () => {
+    // The seed's failing payout runs out of retries about two seconds after its approval: compare
+    // the page with the API once it has, not while it is moving.
+    await eventually(async () => (await rt.api('GET', `/v1/payouts/${failedPayoutId}`, { roles: 'auditor' })).body.status, (s) => s === 'delivery_failed', 30_000);
     const { context, page } = await newPage();
     await signIn(page, 'auditor-1', ['auditor']);
     // A fresh navigation, signed in: from navigation start to the charts on screen.

@@ -52,5 +52,5 @@ describe('ensureTable on a table from an older version', () => {
     await ensureTable(dynamo, old);
     const again = await dynamo.send(new DescribeTableCommand({ TableName: old }));
     expect(again.Table!.GlobalSecondaryIndexes!.map((i) => i.IndexName).sort()).toEqual(TABLE.indexes.map((i) => i.name).sort());
-  });
+  }, 150_000);
 });
