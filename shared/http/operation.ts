@@ -50,8 +50,11 @@ export interface HttpReply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** A non-JSON body (the docs page); sent as is with its own content-type header. */
-  raw?: string;
+  /**
+   * A non-JSON body (the docs page, the reference script); sent as is with its own content-type header.
+   * Bytes go out base64-encoded (`isBase64Encoded`), as API Gateway expects a binary body.
+   */
+  raw?: string | Buffer;
 }
 
 export interface Operation<P = unknown, Q = unknown, B = unknown> {

@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_REQUIRE_BANNER, esbuildOptions, PROJECT_ROOT } from '#infra/constructs/bundling';
 import { entryOf, type FunctionKind } from '#infra/constructs/function';
+import { BUNDLED_REFERENCE_FILE, referenceBundleFile } from '#shared/http/api-reference';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '#shared/routes';
 import { sameNodeEnv } from '#test/support/node-process';
 
@@ -80,6 +81,15 @@ describe('npx cdk synth (bundling on)', () => {
       const bytes = statSync(path.join(bundle.dir, 'index.mjs')).size;
       expect(bytes, bundle.id).toBeLessThan(1024 * 1024);
     }
+  });
+
+  it("ships the API reference's bundle beside the public function's index.mjs, and in no other package", () => {
+    for (const bundle of bundles) {
+      const file = path.join(bundle.dir, BUNDLED_REFERENCE_FILE);
+      expect(existsSync(file), bundle.id).toBe(bundle.id === 'http-public');
+    }
+    const shipped = readFileSync(path.join(bundles.find((b) => b.id === 'http-public')!.dir, BUNDLED_REFERENCE_FILE));
+    expect(shipped.equals(readFileSync(referenceBundleFile()))).toBe(true);
   });
 
   it('bundles the AWS SDK rather than relying on the runtime copy', () => {
