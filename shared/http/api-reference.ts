@@ -97,7 +97,8 @@ export function referenceBundle(): ReferenceBundle {
   return bundle;
 }
 
-const escapeAttribute = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeAttribute = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export function renderDocsPage(title: string, version: string): string {
   return `<!doctype html>

@@ -47,7 +47,13 @@ async function openDocs(hash = ''): Promise<Watched> {
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   // A refusal Chromium does not log (an eval probe) still fires securitypolicyviolation: log each one.
   await page.addInitScript(() => {
-    interface Violation { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number; columnNumber: number }
+    interface Violation {
+      violatedDirective: string;
+      blockedURI: string;
+      sourceFile: string;
+      lineNumber: number;
+      columnNumber: number;
+    }
     const g = globalThis as unknown as { document: { addEventListener(type: string, listener: (e: Violation) => void): void } };
     g.document.addEventListener('securitypolicyviolation', (e) =>
       console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`),
@@ -70,7 +76,10 @@ describe('the API reference at /docs', () => {
     await page.getByRole('heading', { name: 'Request a disbursement' }).first().waitFor({ timeout: 30_000 });
     // The webhooks section of the OpenAPI 3.1 document: payout.requested, with its payload's `data` schema.
     await page.goto(`${rt.url}/docs#webhook/POST/payout.requested`);
-    await page.getByRole('heading', { name: /^payout\.requested/ }).first().waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('heading', { name: /^payout\.requested/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await page.getByText('bankReference').first().waitFor({ timeout: 30_000 });
 
     const origin = new URL(rt.url).origin;
@@ -91,10 +100,15 @@ describe('the API reference at /docs', () => {
     // axe-core is injected through the DevTools protocol, not a <script>: the page's CSP stays as served.
     await page.evaluate(AXE_SOURCE);
     const results = await page.evaluate(async () => {
-      const g = globalThis as unknown as { document: unknown; axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: unknown[] }[] }> } };
+      const g = globalThis as unknown as {
+        document: unknown;
+        axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: unknown[] }[] }> };
+      };
       return g.axe.run(g.document, { resultTypes: ['violations'] });
     });
-    const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
+    const serious = results.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.nodes.length})`);
     expect(serious).toEqual([]);
     await page.context().close();
   }, 90_000);

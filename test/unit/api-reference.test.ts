@@ -27,9 +27,22 @@ describe('the docs page', () => {
 
   it("hands Scalar the document's URL and switches off everything that would call another host", () => {
     const attribute = /data-configuration="([^"]*)"/.exec(page)?.[1] ?? '';
-    const configuration = JSON.parse(attribute.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+    const configuration = JSON.parse(
+      attribute
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&'),
+    );
     expect(configuration).toEqual(SCALAR_CONFIGURATION);
-    expect(configuration).toMatchObject({ url: '/v1/openapi.json', withDefaultFonts: false, telemetry: false, agent: { disabled: true }, mcp: { disabled: true } });
+    expect(configuration).toMatchObject({
+      url: '/v1/openapi.json',
+      withDefaultFonts: false,
+      telemetry: false,
+      agent: { disabled: true },
+      mcp: { disabled: true },
+    });
   });
 });
 
