@@ -81,6 +81,8 @@ describe('the API reference at /docs', () => {
       .first()
       .waitFor({ timeout: 30_000 });
     await page.getByText('bankReference').first().waitFor({ timeout: 30_000 });
+    // …and its example payload (shared/schemas/examples.ts), the payout's id in it.
+    await page.getByText('pay_01JDXP5C9D2E7H4K1N8S3W6ZXA').first().waitFor({ timeout: 30_000 });
 
     const origin = new URL(rt.url).origin;
     const foreign = requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'));
@@ -94,22 +96,29 @@ describe('the API reference at /docs', () => {
     await page.context().close();
   }, 90_000);
 
-  it('has no serious or critical axe-core violations', async () => {
-    const { page } = await openDocs('#tag/disbursements/POST/v1/disbursements');
-    await page.getByRole('heading', { name: 'Request a disbursement' }).first().waitFor({ timeout: 30_000 });
-    // axe-core is injected through the DevTools protocol, not a <script>: the page's CSP stays as served.
-    await page.evaluate(AXE_SOURCE);
-    const results = await page.evaluate(async () => {
-      const g = globalThis as unknown as {
-        document: unknown;
-        axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: unknown[] }[] }> };
-      };
-      return g.axe.run(g.document, { resultTypes: ['violations'] });
-    });
-    const serious = results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.nodes.length})`);
-    expect(serious).toEqual([]);
+  it('has no serious or critical axe-core violations (an operation, a webhook)', async () => {
+    const { page } = await openDocs();
+    const views = [
+      { hash: '#tag/disbursements/POST/v1/disbursements', heading: 'Request a disbursement' },
+      { hash: '#webhook/POST/payout.requested', heading: /^payout\.requested/ },
+    ];
+    for (const view of views) {
+      await page.goto(`${rt.url}/docs${view.hash}`);
+      await page.getByRole('heading', { name: view.heading }).first().waitFor({ timeout: 30_000 });
+      // axe-core is injected through the DevTools protocol, not a <script>: the page's CSP stays as served.
+      await page.evaluate(AXE_SOURCE);
+      const results = await page.evaluate(async () => {
+        const g = globalThis as unknown as {
+          document: unknown;
+          axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: unknown[] }[] }> };
+        };
+        return g.axe.run(g.document, { resultTypes: ['violations'] });
+      });
+      const serious = results.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.nodes.length})`);
+      expect(serious, view.hash).toEqual([]);
+    }
     await page.context().close();
   }, 90_000);
 });
