@@ -67,43 +67,45 @@ async function openDocs(hash = ''): Promise<Watched> {
 describe('the API reference at /docs', () => {
   it('renders operations and webhooks from /v1/openapi.json, asks no other host for anything, breaks no CSP rule', async () => {
     // Scalar renders a section when it is shown: its deep links (#tag/…/POST/…, #webhook/POST/…) show one.
-    const { page, requests, problems } = await openDocs('#tag/disbursements/POST/v1/disbursements');
-    const csp = (await page.request.get(`${rt.url}/docs`)).headers()['content-security-policy'];
+    // Each view is opened in a page of its own.
+    const operation = await openDocs('#tag/disbursements/POST/v1/disbursements');
+    const csp = (await operation.page.request.get(`${rt.url}/docs`)).headers()['content-security-policy'];
     expect(csp).toMatch(/default-src 'none'/);
     expect(csp).not.toMatch(/unsafe-eval/);
-
     // An operation (createDisbursement) by its summary.
-    await page.getByRole('heading', { name: 'Request a disbursement' }).first().waitFor({ timeout: 30_000 });
-    // The webhooks section of the OpenAPI 3.1 document: payout.requested, with its payload's `data` schema.
-    await page.goto(`${rt.url}/docs#webhook/POST/payout.requested`);
-    await page
+    await operation.page.getByRole('heading', { name: 'Request a disbursement' }).first().waitFor({ timeout: 30_000 });
+
+    // The webhooks section of the OpenAPI 3.1 document: payout.requested, with its payload's `data` schema…
+    const webhook = await openDocs('#webhook/POST/payout.requested');
+    await webhook.page
       .getByRole('heading', { name: /^payout\.requested/ })
       .first()
       .waitFor({ timeout: 30_000 });
-    await page.getByText('bankReference').first().waitFor({ timeout: 30_000 });
+    await webhook.page.getByText('bankReference').first().waitFor({ timeout: 30_000 });
     // …and its example payload (shared/schemas/examples.ts), the payout's id in it.
-    await page.getByText('pay_01JDXP5C9D2E7H4K1N8S3W6ZXA').first().waitFor({ timeout: 30_000 });
+    await webhook.page.getByText('pay_01JDXP5C9D2E7H4K1N8S3W6ZXA').first().waitFor({ timeout: 30_000 });
 
     const origin = new URL(rt.url).origin;
-    const foreign = requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'));
-    expect(foreign).toEqual([]);
-    expect(requests).toContain(`${origin}/v1/openapi.json`);
-    // The one refusal that is expected: zod 4 inside Scalar's bundle tries `Function('')` once to see
-    // whether it may compile validators; refused (no 'unsafe-eval'), it validates without. Chromium logs
-    // nothing for it; the securitypolicyviolation event shows it. Any other refusal fails here.
-    const zodProbe = new RegExp(`^error: CSP violation: script-src eval at ${origin}/docs/reference\\.js`);
-    expect(problems.filter((p) => !zodProbe.test(p))).toEqual([]);
-    await page.context().close();
+    for (const { page, requests, problems } of [operation, webhook]) {
+      const foreign = requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'));
+      expect(foreign).toEqual([]);
+      expect(requests).toContain(`${origin}/v1/openapi.json`);
+      // The one refusal that is expected: zod 4 inside Scalar's bundle tries `Function('')` once to see
+      // whether it may compile validators; refused (no 'unsafe-eval'), it validates without. Chromium logs
+      // nothing for it; the securitypolicyviolation event shows it. Any other refusal fails here.
+      const zodProbe = new RegExp(`^error: CSP violation: script-src eval at ${origin}/docs/reference\\.js`);
+      expect(problems.filter((p) => !zodProbe.test(p))).toEqual([]);
+      await page.context().close();
+    }
   }, 90_000);
 
   it('has no serious or critical axe-core violations (an operation, a webhook)', async () => {
-    const { page } = await openDocs();
     const views = [
       { hash: '#tag/disbursements/POST/v1/disbursements', heading: 'Request a disbursement' },
       { hash: '#webhook/POST/payout.requested', heading: /^payout\.requested/ },
     ];
     for (const view of views) {
-      await page.goto(`${rt.url}/docs${view.hash}`);
+      const { page } = await openDocs(view.hash);
       await page.getByRole('heading', { name: view.heading }).first().waitFor({ timeout: 30_000 });
       // axe-core is injected through the DevTools protocol, not a <script>: the page's CSP stays as served.
       await page.evaluate(AXE_SOURCE);
@@ -118,7 +120,7 @@ describe('the API reference at /docs', () => {
         .filter((v) => v.impact === 'serious' || v.impact === 'critical')
         .map((v) => `${v.id} (${v.nodes.length})`);
       expect(serious, view.hash).toEqual([]);
+      await page.context().close();
     }
-    await page.context().close();
   }, 90_000);
 });
