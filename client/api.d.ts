@@ -24,6 +24,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/docs/reference.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The API reference's script (Scalar's standalone bundle), served from here so /docs works offline
+         * @description gzip-encoded when the client accepts gzip. Cached for a year: `/docs` asks for it with its content hash in `?v=`.
+         *
+         *     No authentication.
+         */
+        get: operations["getDocsReference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -2559,6 +2581,38 @@ export interface operations {
             };
         };
     };
+    getDocsReference: {
+        parameters: {
+            query?: {
+                /** @description The bundle's content hash: a new bundle, a new URL */
+                v?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JavaScript */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
@@ -3451,6 +3505,40 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                 *       "countyCode": "522727",
+                 *       "purpose": "produce-subsidy",
+                 *       "items": [
+                 *         {
+                 *           "beneficiary": {
+                 *             "kind": "farmer",
+                 *             "name": "王小明",
+                 *             "account": {
+                 *               "bankName": "Guizhou Rural Credit Cooperative",
+                 *               "accountName": "王小明",
+                 *               "accountNumber": "6230520011112222"
+                 *             }
+                 *           },
+                 *           "amount": 120000,
+                 *           "memo": "茶叶收购补贴 (tea purchase subsidy)"
+                 *         },
+                 *         {
+                 *           "beneficiary": {
+                 *             "kind": "cooperative",
+                 *             "name": "丹寨县龙泉茶叶专业合作社",
+                 *             "account": {
+                 *               "bankName": "Agricultural Bank of China",
+                 *               "accountName": "丹寨县龙泉茶叶专业合作社",
+                 *               "accountNumber": "6228480033334444"
+                 *             }
+                 *           },
+                 *           "amount": 120000
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateBatchBody"];
             };
         };
@@ -3461,6 +3549,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "batchId": "bat_01JDXN8A3W5G2J7M4Q0R6T1YVB",
+                     *       "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                     *       "countyCode": "522727",
+                     *       "purpose": "produce-subsidy",
+                     *       "itemCount": 2,
+                     *       "totalAmount": 240000,
+                     *       "status": "pending_approval",
+                     *       "requiredApprovals": 1,
+                     *       "approvals": [],
+                     *       "requestedBy": "maker-01",
+                     *       "counts": {
+                     *         "queued": 0,
+                     *         "sent": 0,
+                     *         "settled": 0,
+                     *         "failed": 0,
+                     *         "deliveryFailed": 0
+                     *       },
+                     *       "flags": {
+                     *         "count": 0,
+                     *         "cleared": false
+                     *       },
+                     *       "notice": null,
+                     *       "createdAt": "2026-11-29T08:10:00Z",
+                     *       "updatedAt": "2026-11-29T08:10:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Batch"];
                 };
             };
@@ -3592,6 +3708,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "comment": "名单已核对 (list checked)"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApproveDisbursementBody"];
             };
         };
@@ -3602,6 +3723,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "batchId": "bat_01JDXN8A3W5G2J7M4Q0R6T1YVB",
+                     *       "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                     *       "countyCode": "522727",
+                     *       "purpose": "produce-subsidy",
+                     *       "itemCount": 2,
+                     *       "totalAmount": 240000,
+                     *       "status": "in_notice",
+                     *       "requiredApprovals": 1,
+                     *       "approvals": [
+                     *         {
+                     *           "approver": "checker-01",
+                     *           "at": "2026-11-29T09:10:00Z",
+                     *           "comment": "名单已核对 (list checked)"
+                     *         }
+                     *       ],
+                     *       "requestedBy": "maker-01",
+                     *       "counts": {
+                     *         "queued": 0,
+                     *         "sent": 0,
+                     *         "settled": 0,
+                     *         "failed": 0,
+                     *         "deliveryFailed": 0
+                     *       },
+                     *       "flags": {
+                     *         "count": 0,
+                     *         "cleared": false
+                     *       },
+                     *       "notice": {
+                     *         "noticeId": "ntc_01JDXR7K2M9P4S1V6X3Z8B5DEF",
+                     *         "startsAt": "2026-11-29T09:10:00Z",
+                     *         "endsAt": "2026-12-06T09:10:00Z"
+                     *       },
+                     *       "createdAt": "2026-11-29T08:10:00Z",
+                     *       "updatedAt": "2026-11-29T09:10:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Batch"];
                 };
             };
@@ -4134,6 +4293,25 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                 *       "countyCode": "522727",
+                 *       "amount": 1500000,
+                 *       "currency": "CNY",
+                 *       "purpose": "infrastructure",
+                 *       "beneficiary": {
+                 *         "kind": "county",
+                 *         "name": "丹寨县财政局",
+                 *         "account": {
+                 *           "bankName": "Guizhou Rural Credit Cooperative",
+                 *           "accountName": "丹寨县财政局",
+                 *           "accountNumber": "6230520012345678"
+                 *         }
+                 *       },
+                 *       "memo": "排调镇村道硬化 (road surfacing, Paidiao)"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateDisbursementBody"];
             };
         };
@@ -4144,6 +4322,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "disbursementId": "dsb_01JDXM2H7R4F0C8Y1K6P3V9QZT",
+                     *       "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                     *       "countyCode": "522727",
+                     *       "amount": 1500000,
+                     *       "currency": "CNY",
+                     *       "purpose": "infrastructure",
+                     *       "beneficiary": {
+                     *         "kind": "county",
+                     *         "name": "丹寨县财政局",
+                     *         "account": {
+                     *           "bankName": "Guizhou Rural Credit Cooperative",
+                     *           "accountName": "丹寨县财政局",
+                     *           "accountNumber": "****5678"
+                     *         }
+                     *       },
+                     *       "memo": "排调镇村道硬化 (road surfacing, Paidiao)",
+                     *       "campaignId": null,
+                     *       "status": "pending_approval",
+                     *       "requiredApprovals": 1,
+                     *       "approvals": [],
+                     *       "requestedBy": "maker-01",
+                     *       "payoutId": null,
+                     *       "notice": null,
+                     *       "flags": [],
+                     *       "createdAt": "2026-11-29T08:05:00Z",
+                     *       "updatedAt": "2026-11-29T08:05:00Z",
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-11-29T08:05:00Z",
+                     *           "actor": "maker-01",
+                     *           "action": "requested",
+                     *           "fromStatus": null,
+                     *           "toStatus": "pending_approval"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Disbursement"];
                 };
             };
@@ -4275,6 +4492,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "comment": "预算与合同一致 (matches the budget and the contract)"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApproveDisbursementBody"];
             };
         };
@@ -4285,6 +4507,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "disbursementId": "dsb_01JDXM2H7R4F0C8Y1K6P3V9QZT",
+                     *       "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                     *       "countyCode": "522727",
+                     *       "amount": 1500000,
+                     *       "currency": "CNY",
+                     *       "purpose": "infrastructure",
+                     *       "beneficiary": {
+                     *         "kind": "county",
+                     *         "name": "丹寨县财政局",
+                     *         "account": {
+                     *           "bankName": "Guizhou Rural Credit Cooperative",
+                     *           "accountName": "丹寨县财政局",
+                     *           "accountNumber": "****5678"
+                     *         }
+                     *       },
+                     *       "memo": "排调镇村道硬化 (road surfacing, Paidiao)",
+                     *       "campaignId": null,
+                     *       "status": "approved",
+                     *       "requiredApprovals": 1,
+                     *       "approvals": [
+                     *         {
+                     *           "approver": "checker-01",
+                     *           "at": "2026-11-29T09:00:00Z",
+                     *           "comment": "预算与合同一致 (matches the budget and the contract)"
+                     *         }
+                     *       ],
+                     *       "requestedBy": "maker-01",
+                     *       "payoutId": "pay_01JDXP5C9D2E7H4K1N8S3W6ZXA",
+                     *       "notice": null,
+                     *       "flags": [],
+                     *       "createdAt": "2026-11-29T08:05:00Z",
+                     *       "updatedAt": "2026-11-29T09:00:00Z",
+                     *       "history": [
+                     *         {
+                     *           "at": "2026-11-29T08:05:00Z",
+                     *           "actor": "maker-01",
+                     *           "action": "requested",
+                     *           "fromStatus": null,
+                     *           "toStatus": "pending_approval"
+                     *         },
+                     *         {
+                     *           "at": "2026-11-29T09:00:00Z",
+                     *           "actor": "checker-01",
+                     *           "action": "approved",
+                     *           "fromStatus": "pending_approval",
+                     *           "toStatus": "approved"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Disbursement"];
                 };
             };
@@ -4793,6 +5067,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "2026 最低生活保障金",
+                 *       "currency": "CNY",
+                 *       "totalBudget": 500000000,
+                 *       "financeSystem": "ledger-bot",
+                 *       "dualApprovalThreshold": 10000000,
+                 *       "noticePeriod": "P7D"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateFundBody"];
             };
         };
@@ -4803,6 +5087,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                     *       "name": "2026 最低生活保障金",
+                     *       "currency": "CNY",
+                     *       "totalBudget": 500000000,
+                     *       "allocated": 0,
+                     *       "reserved": 0,
+                     *       "paid": 0,
+                     *       "unallocated": 500000000,
+                     *       "financeSystem": "ledger-bot",
+                     *       "dualApprovalThreshold": 10000000,
+                     *       "noticePeriod": "P7D",
+                     *       "createdAt": "2026-11-29T08:00:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Fund"];
                 };
             };
@@ -5479,6 +5779,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "outcome": "succeeded",
+                 *       "bankReference": "RCC20261129000123"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SettlementBody"];
             };
         };
@@ -5489,6 +5795,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "payoutId": "pay_01JDXP5C9D2E7H4K1N8S3W6ZXA",
+                     *       "disbursementId": "dsb_01JDXM2H7R4F0C8Y1K6P3V9QZT",
+                     *       "batchId": null,
+                     *       "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                     *       "countyCode": "522727",
+                     *       "amount": 1500000,
+                     *       "currency": "CNY",
+                     *       "beneficiary": {
+                     *         "kind": "county",
+                     *         "name": "丹寨县财政局",
+                     *         "account": {
+                     *           "bankName": "Guizhou Rural Credit Cooperative",
+                     *           "accountName": "丹寨县财政局",
+                     *           "accountNumber": "****5678"
+                     *         }
+                     *       },
+                     *       "status": "settled",
+                     *       "attempts": 1,
+                     *       "createdAt": "2026-11-29T09:00:00Z",
+                     *       "sentAt": "2026-11-29T09:00:02Z",
+                     *       "settledAt": "2026-11-29T11:30:00Z",
+                     *       "bankReference": "RCC20261129000123",
+                     *       "failureReason": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Payout"];
                 };
             };
@@ -6270,6 +6603,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://ledger.example.gov.cn/hooks/relief-fund",
+                 *       "events": [
+                 *         "payout.requested",
+                 *         "payout.settled",
+                 *         "payout.failed"
+                 *       ],
+                 *       "description": "County treasury ledger: pays approved payouts",
+                 *       "financeSystem": "ledger-bot"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateWebhookEndpointBody"];
             };
         };
@@ -6280,6 +6625,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "endpointId": "whe_01JDXQ1F6G3J8M5P2R9T4V7YBC",
+                     *       "url": "https://ledger.example.gov.cn/hooks/relief-fund",
+                     *       "events": [
+                     *         "payout.requested",
+                     *         "payout.settled",
+                     *         "payout.failed"
+                     *       ],
+                     *       "description": "County treasury ledger: pays approved payouts",
+                     *       "financeSystem": "ledger-bot",
+                     *       "status": "enabled",
+                     *       "createdAt": "2026-11-29T07:30:00Z",
+                     *       "updatedAt": "2026-11-29T07:30:00Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw7s7Y3yZ8Xa4="
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedWebhookEndpoint"];
                 };
             };
@@ -7141,6 +7503,37 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "payout.requested",
+                 *       "timestamp": "2026-11-29T09:00:02Z",
+                 *       "data": {
+                 *         "payoutId": "pay_01JDXP5C9D2E7H4K1N8S3W6ZXA",
+                 *         "disbursementId": "dsb_01JDXM2H7R4F0C8Y1K6P3V9QZT",
+                 *         "batchId": null,
+                 *         "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                 *         "countyCode": "522727",
+                 *         "amount": 1500000,
+                 *         "currency": "CNY",
+                 *         "beneficiary": {
+                 *           "kind": "county",
+                 *           "name": "丹寨县财政局",
+                 *           "account": {
+                 *             "bankName": "Guizhou Rural Credit Cooperative",
+                 *             "accountName": "丹寨县财政局",
+                 *             "accountNumber": "6230520012345678"
+                 *           }
+                 *         },
+                 *         "status": "sent",
+                 *         "attempts": 1,
+                 *         "createdAt": "2026-11-29T09:00:00Z",
+                 *         "sentAt": "2026-11-29T09:00:02Z",
+                 *         "settledAt": null,
+                 *         "bankReference": null,
+                 *         "failureReason": null
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     data: components["schemas"]["Payout"];
                     /**
@@ -7173,6 +7566,37 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "payout.settled",
+                 *       "timestamp": "2026-11-29T11:30:00Z",
+                 *       "data": {
+                 *         "payoutId": "pay_01JDXP5C9D2E7H4K1N8S3W6ZXA",
+                 *         "disbursementId": "dsb_01JDXM2H7R4F0C8Y1K6P3V9QZT",
+                 *         "batchId": null,
+                 *         "fundId": "fund_01JDXK4V2E8Q6TQ4M3S9W7B5NA",
+                 *         "countyCode": "522727",
+                 *         "amount": 1500000,
+                 *         "currency": "CNY",
+                 *         "beneficiary": {
+                 *           "kind": "county",
+                 *           "name": "丹寨县财政局",
+                 *           "account": {
+                 *             "bankName": "Guizhou Rural Credit Cooperative",
+                 *             "accountName": "丹寨县财政局",
+                 *             "accountNumber": "****5678"
+                 *           }
+                 *         },
+                 *         "status": "settled",
+                 *         "attempts": 1,
+                 *         "createdAt": "2026-11-29T09:00:00Z",
+                 *         "sentAt": "2026-11-29T09:00:02Z",
+                 *         "settledAt": "2026-11-29T11:30:00Z",
+                 *         "bankReference": "RCC20261129000123",
+                 *         "failureReason": null
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     data: components["schemas"]["Payout"];
                     /**

@@ -95,6 +95,7 @@ export const routes: readonly RouteDefinition[] = [
   route({ method: 'GET', path: '/health', fn: 'public', operationId: 'getHealth', roles: 'public' }),
   route({ method: 'GET', path: '/v1/openapi.json', fn: 'public', operationId: 'getOpenApi', roles: 'public' }),
   route({ method: 'GET', path: '/docs', fn: 'public', operationId: 'getDocs', roles: 'public' }),
+  route({ method: 'GET', path: '/docs/reference.js', fn: 'public', operationId: 'getDocsReference', roles: 'public' }),
 
   // counties
   route({ method: 'PUT', path: '/v1/counties/{countyCode}', fn: 'counties', operationId: 'putCounty', roles: ['fund-admin'] }),

@@ -21,6 +21,11 @@ export interface ReliefFundFunctionProps
   name: string;
   timeout: Duration;
   environment: Record<string, string>;
+  /**
+   * Files the package carries beside index.mjs, by name: absolute source paths, copied after esbuild
+   * (the public function's API reference bundle, read at run time rather than bundled into index.mjs).
+   */
+  files?: Record<string, string>;
 }
 
 export const SERVICE_NAME = 'relief-fund';
@@ -29,6 +34,20 @@ export const LOG_RETENTION = RetentionDays.THREE_MONTHS;
 
 export function entryOf(kind: FunctionKind, name: string): string {
   return path.join(PROJECT_ROOT, 'functions', kind, `${name}.ts`);
+}
+
+/** `bundling` plus a copy of each file into the asset once esbuild has written it. */
+function withFiles(files: Record<string, string>): typeof bundling {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return {
+    ...bundling,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) =>
+        Object.entries(files).map(([name, source]) => `cp ${quote(source)} ${quote(path.join(outputDir, name))}`),
+    },
+  };
 }
 
 export class ReliefFundFunction extends NodejsFunction {
@@ -58,7 +77,7 @@ export class ReliefFundFunction extends NodejsFunction {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       deadLetterQueue: props.deadLetterQueue,
       recursiveLoop: props.recursiveLoop,
-      bundling,
+      bundling: props.files ? withFiles(props.files) : bundling,
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',

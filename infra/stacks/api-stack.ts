@@ -19,6 +19,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { BUNDLED_REFERENCE_FILE, referenceBundleFile } from '#shared/http/api-reference';
 import { BUSINESS_METRICS, METRICS_NAMESPACE, METRICS_SERVICE, type BusinessMetric } from '#shared/metric-names';
 import { QUEUES } from '#shared/queues';
 import {
@@ -137,6 +138,8 @@ export class ApiStack extends Stack {
           environment: NATIONAL_ID_HASHERS.has(name)
             ? { ...environment, PII_SECRETS_ARN: props.data.piiHashSecret.secretArn }
             : environment,
+          // /docs/reference.js: the renderer's bundle (4.9 MB) beside index.mjs, not inside it.
+          files: name === 'public' ? { [BUNDLED_REFERENCE_FILE]: referenceBundleFile() } : undefined,
         });
         Validations.of(fn).acknowledge({
           id: 'Serverless-LambdaDLQ',

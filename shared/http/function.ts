@@ -223,8 +223,11 @@ function lowerCaseHeaders(headers: Record<string, string | undefined> | undefine
 }
 
 function toResult(reply: HttpReply): HttpResult {
-  if (reply.raw !== undefined) {
+  if (typeof reply.raw === 'string') {
     return { statusCode: reply.status, headers: { ...reply.headers }, body: reply.raw };
+  }
+  if (reply.raw !== undefined) {
+    return { statusCode: reply.status, headers: { ...reply.headers }, body: reply.raw.toString('base64'), isBase64Encoded: true };
   }
   return {
     statusCode: reply.status,

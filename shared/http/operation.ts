@@ -13,6 +13,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Defaults to application/json. */
   contentType?: string;
+  /** The OpenAPI document's example (test/unit/openapi-examples.test.ts parses it with `schema`). */
+  example?: unknown;
 }
 
 export interface OperationContract<P = unknown, Q = unknown, B = unknown> {
@@ -25,6 +27,8 @@ export interface OperationContract<P = unknown, Q = unknown, B = unknown> {
   body?: z.ZodType<B>;
   /** `form`: an HTML form's `application/x-www-form-urlencoded` body (fields as strings); default JSON. */
   bodyFormat?: 'json' | 'form';
+  /** The OpenAPI document's request body example (parsed with `body` by test/unit/openapi-examples.test.ts). */
+  bodyExample?: unknown;
   responses: Record<number, ResponseSpec>;
   /** Contract error codes this operation can answer beyond the common ones (401/403/400/413 …). */
   errors?: ErrorCode[];
@@ -50,8 +54,11 @@ export interface HttpReply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** A non-JSON body (the docs page); sent as is with its own content-type header. */
-  raw?: string;
+  /**
+   * A non-JSON body (the docs page, the reference script); sent as is with its own content-type header.
+   * Bytes go out base64-encoded (`isBase64Encoded`), as API Gateway expects a binary body.
+   */
+  raw?: string | Buffer;
 }
 
 export interface Operation<P = unknown, Q = unknown, B = unknown> {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { BATCH_STATUSES, MAX_BATCH_ITEMS, totalWithin } from '../domain/batches.ts';
 import { PURPOSES } from '../domain/disbursements.ts';
+import { createBatchExamples, approveBatchExamples } from './examples.ts';
 import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, Reason, Timestamp, Total, idOf, pageOf } from './common.ts';
 import { ApproveBody } from './disbursements.ts';
@@ -74,7 +75,8 @@ export const createBatch = defineContract({
     'Needs an allocation of the fund for the county (409 insufficient_allocation); station beneficiaries must be active ' +
     "in that county (409 invalid_state). requiredApprovals follows the batch's totalAmount.",
   body: CreateBatchBody,
-  responses: { 201: { description: 'Created, pending approval', schema: Batch } },
+  bodyExample: createBatchExamples.body,
+  responses: { 201: { description: 'Created, pending approval', schema: Batch, example: createBatchExamples.response } },
   errors: ['not_found', 'insufficient_allocation', 'invalid_state'],
 });
 
@@ -105,7 +107,8 @@ export const approveBatch = defineContract({
     'in the background (status processing, then completed once every payout is settled or failed).',
   params: BatchParams,
   body: ApproveBody,
-  responses: { 200: { description: 'The batch after the approval', schema: Batch } },
+  bodyExample: approveBatchExamples.body,
+  responses: { 200: { description: 'The batch after the approval', schema: Batch, example: approveBatchExamples.response } },
   errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation', 'flagged'],
 });
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DISBURSEMENT_STATUSES, PURPOSES } from '../domain/disbursements.ts';
+import { createDisbursementExamples, approveDisbursementExamples } from './examples.ts';
 import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, Reason, Timestamp, idOf, pageOf } from './common.ts';
 import { Beneficiary, BeneficiaryBody } from './payouts.ts';
@@ -83,7 +84,8 @@ export const createDisbursement = defineContract({
     'Screening: an account number that another disbursement or batch row of the fund, created in the last 365 days and ' +
     'not rejected or cancelled, also pays gets a `duplicate_beneficiary` flag (compared under a secret key).',
   body: CreateDisbursementBody,
-  responses: { 201: { description: 'Created, pending approval', schema: Disbursement } },
+  bodyExample: createDisbursementExamples.body,
+  responses: { 201: { description: 'Created, pending approval', schema: Disbursement, example: createDisbursementExamples.response } },
   errors: ['not_found', 'insufficient_allocation', 'invalid_state'],
 });
 
@@ -117,7 +119,8 @@ export const approveDisbursement = defineContract({
     '(queued) and queues it, all or nothing.',
   params: DisbursementParams,
   body: ApproveBody,
-  responses: { 200: { description: 'The disbursement after the approval', schema: Disbursement } },
+  bodyExample: approveDisbursementExamples.body,
+  responses: { 200: { description: 'The disbursement after the approval', schema: Disbursement, example: approveDisbursementExamples.response } },
   errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation', 'flagged'],
 });
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { createFundExamples } from './examples.ts';
 import { defineContract } from '../http/operation.ts';
 import { DAY_MS, durationMs } from '../domain/durations.ts';
 import { LEDGER_KINDS } from '../domain/ledger.ts';
@@ -75,7 +76,8 @@ export const createFund = defineContract({
   tag: 'Funds',
   summary: 'Create a fund',
   body: CreateFundBody,
-  responses: { 201: { description: 'Created', schema: Fund } },
+  bodyExample: createFundExamples.body,
+  responses: { 201: { description: 'Created', schema: Fund, example: createFundExamples.response } },
 });
 
 export const listFunds = defineContract({

@@ -12,6 +12,7 @@ import type { OperationContract } from '../http/operation.ts';
 import { Problem } from './common.ts';
 import { webhookPayload } from './events.ts';
 import { contracts } from './index.ts';
+import { WEBHOOK_EXAMPLES } from './examples.ts';
 
 const IdempotencyKey = z.string().min(1).max(255);
 
@@ -71,7 +72,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
     const success: RouteConfig['responses'] = {};
     for (const [status, spec] of Object.entries(contract.responses)) {
       success[status] = spec.schema
-        ? { description: spec.description, content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } }
+        ? { description: spec.description, content: { [spec.contentType ?? 'application/json']: { schema: spec.schema, example: spec.example } } }
         : spec.contentType
           ? { description: spec.description, content: { [spec.contentType]: { schema: z.string() } } }
           : { description: spec.description };
@@ -100,7 +101,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
         query: contract.query as never,
         headers: headers as never,
         body: contract.body
-          ? { required: true, content: { [contract.bodyFormat === 'form' ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: contract.body } } }
+          ? { required: true, content: { [contract.bodyFormat === 'form' ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: contract.body, example: contract.bodyExample } } }
           : undefined,
       },
       responses: { ...success, ...errorResponses([...commonErrors(route, contract), ...(contract.errors ?? [])]) },
@@ -118,6 +119,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
           content: {
             'application/json': {
               schema: webhookPayload(type),
+              example: WEBHOOK_EXAMPLES[type],
             },
           },
         },

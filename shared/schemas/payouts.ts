@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { BENEFICIARY_KINDS, PAYOUT_STATUSES } from '../domain/payouts.ts';
+import { settlePayoutExamples } from './examples.ts';
 import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, idOf } from './common.ts';
 
@@ -145,7 +146,8 @@ export const settlePayout = defineContract({
     'released. The same outcome again is a no-op answered with the payout; a different one after a final outcome is 409.',
   params: PayoutParams,
   body: SettlementBody,
-  responses: { 200: { description: 'The payout after settlement', schema: Payout } },
+  bodyExample: settlePayoutExamples.body,
+  responses: { 200: { description: 'The payout after settlement', schema: Payout, example: settlePayoutExamples.response } },
   errors: ['invalid_state'],
 });
 

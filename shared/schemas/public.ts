@@ -21,3 +21,12 @@ export const getDocs = defineContract({
   summary: 'Human-readable API reference rendered from the OpenAPI document',
   responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
 });
+
+export const getDocsReference = defineContract({
+  operationId: 'getDocsReference',
+  tag: 'Meta',
+  summary: "The API reference's script (Scalar's standalone bundle), served from here so /docs works offline",
+  description: 'gzip-encoded when the client accepts gzip. Cached for a year: `/docs` asks for it with its content hash in `?v=`.',
+  query: z.strictObject({ v: z.string().max(64).optional().meta({ description: "The bundle's content hash: a new bundle, a new URL" }) }),
+  responses: { 200: { description: 'JavaScript', contentType: 'text/javascript' } },
+});

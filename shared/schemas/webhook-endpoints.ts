@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { EVENT_TYPES } from '../domain/events.ts';
+import { createWebhookEndpointExamples } from './examples.ts';
 import { defineContract } from '../http/operation.ts';
 import { Page, pageOf, Timestamp, idOf } from './common.ts';
 import { FinanceSystem } from './funds.ts';
@@ -72,7 +73,8 @@ export const createWebhookEndpoint = defineContract({
   description:
     'The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true.',
   body: CreateWebhookEndpointBody,
-  responses: { 201: { description: 'Created', schema: CreatedWebhookEndpoint } },
+  bodyExample: createWebhookEndpointExamples.body,
+  responses: { 201: { description: 'Created', schema: CreatedWebhookEndpoint, example: createWebhookEndpointExamples.response } },
 });
 
 export const listWebhookEndpoints = defineContract({

@@ -246,6 +246,14 @@ describe('public routes', () => {
     expect(doc.body.paths['/v1/funds'].post.operationId).toBe('createFund');
     const docs = await fetch(`${rt.url}/docs`);
     expect(docs.headers.get('content-type')).toContain('text/html');
-    expect(await docs.text()).toContain('createFund');
+    const script = /<script src="(\/docs\/reference\.js\?v=[0-9a-f]+)">/.exec(await docs.text())?.[1];
+    expect(script).toBeDefined();
+    // The renderer's bundle: gzip to a client that takes it (fetch unzips it), cached for a year.
+    const reference = await fetch(`${rt.url}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(reference.status).toBe(200);
+    expect(reference.headers.get('content-type')).toContain('text/javascript');
+    expect(reference.headers.get('content-encoding')).toBe('gzip');
+    expect(reference.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await reference.text()).length).toBeGreaterThan(1_000_000);
   });
 });

@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_REQUIRE_BANNER, esbuildOptions, PROJECT_ROOT } from '#infra/constructs/bundling';
 import { entryOf, type FunctionKind } from '#infra/constructs/function';
+import { BUNDLED_REFERENCE_FILE, referenceBundleFile } from '#shared/http/api-reference';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '#shared/routes';
 import { sameNodeEnv } from '#test/support/node-process';
 
@@ -81,6 +82,36 @@ describe('npx cdk synth (bundling on)', () => {
       expect(bytes, bundle.id).toBeLessThan(1024 * 1024);
     }
   });
+
+  it("ships the API reference's bundle beside the public function's index.mjs, and in no other package", () => {
+    for (const bundle of bundles) {
+      const file = path.join(bundle.dir, BUNDLED_REFERENCE_FILE);
+      expect(existsSync(file), bundle.id).toBe(bundle.id === 'http-public');
+    }
+    const shipped = readFileSync(path.join(bundles.find((b) => b.id === 'http-public')!.dir, BUNDLED_REFERENCE_FILE));
+    expect(shipped.equals(readFileSync(referenceBundleFile()))).toBe(true);
+  });
+
+  it("the public function's package serves /docs/reference.js from the file beside it (no node_modules there)", async () => {
+    const dir = bundles.find((b) => b.id === 'http-public')!.dir;
+    const script = `
+      const { handler } = await import(process.argv[1]);
+      const event = { version: '2.0', routeKey: 'GET /docs/reference.js', rawPath: '/docs/reference.js', rawQueryString: '',
+        headers: { 'accept-encoding': 'gzip' }, requestContext: { http: { method: 'GET', path: '/docs/reference.js' }, requestId: 'r' }, isBase64Encoded: false };
+      const result = await handler(event, { awsRequestId: 'r', functionName: 'public', getRemainingTimeInMillis: () => 10000 });
+      const { gunzipSync } = await import('node:zlib');
+      const body = gunzipSync(Buffer.from(result.body, 'base64'));
+      console.log(JSON.stringify({ status: result.statusCode, base64: result.isBase64Encoded, encoding: result.headers['content-encoding'], bytes: body.length, sent: result.body.length }));`;
+    // Run from a directory with no node_modules above it: only the package's own files can answer.
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, path.join(dir, 'index.mjs')], {
+      cwd: tmpdir(),
+      env: { ...process.env, AWS_REGION: 'eu-west-1' },
+    });
+    const reply = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    expect(reply).toMatchObject({ status: 200, base64: true, encoding: 'gzip', bytes: readFileSync(referenceBundleFile()).length });
+    // What API Gateway receives from Lambda: base64 of the gzip, well under the 6 MB response limit.
+    expect(reply.sent).toBeLessThan(2.5 * 1024 * 1024);
+  }, 60_000);
 
   it('bundles the AWS SDK rather than relying on the runtime copy', () => {
     const worker = bundles.find((b) => b.id === 'queue-webhook-delivery')!;
