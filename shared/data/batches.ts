@@ -59,7 +59,8 @@ import { listPayouts, payoutPutStep } from './payouts.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, StoreThrottled, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
 import { retrying, type RetryPolicy } from '../retry.ts';
 import { getItem, queryPage, readByKeys, requireItem, type Page } from './query.ts';
-import { accountHashes, putAll, screenAccounts, writeBatchIndex } from './screening.ts';
+import { putAll } from './bulk.ts';
+import { accountHashes, screenAccounts, writeBatchIndex } from './screening.ts';
 import { batchRowFlags, decideClearFlags, type RowFlag } from '../domain/screening.ts';
 import { readStationsVersion, stationsUnchangedStep } from './stations.ts';
 
