@@ -78,7 +78,7 @@ export async function settledOn(payer: string, statementDate: string): Promise<D
         FilterExpression: 'payer = :payer AND #status = :settled',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':partition': partition, ':from': from, ':to': to, ':payer': payer, ':settled': 'settled' },
-      }),
+      }, { projection: { expression: 'payoutId, bankReference, amount, settledAt' } }),
     ),
   );
   const order = (p: DatedPayout) => `${p.settledAt}#${p.payoutId}`;
