@@ -3,6 +3,7 @@
  * end. Pure: goals and formatting are unit-tested without running anything.
  */
 import type { PayoutExportResult } from './payout-export.ts';
+import type { ReconciliationBenchResult } from './reconciliation.ts';
 import { alignColumns } from '../scripts/lib/table.ts';
 import type { CostBreakdown, LifecycleUsage } from './pricing.ts';
 
@@ -96,6 +97,7 @@ export interface BenchResults {
   coldStart?: ColdStartEntry[];
   capacity?: CapacityResult | { missing: string };
   payoutExport?: PayoutExportResult | { missing: string };
+  reconciliation?: ReconciliationBenchResult | { missing: string };
   goals?: GoalResult[];
 }
 
@@ -196,6 +198,21 @@ function renderPayoutExport(e: BenchResults['payoutExport']): string[] {
   return out;
 }
 
+function renderReconciliation(r: BenchResults['reconciliation']): string[] {
+  const out = ['Bank-statement reconciliation (POST /v1/reconciliations vs parsing and validating the same body alone)'];
+  if (isMissing(r)) return [...out, `  missing: ${r?.missing ?? 'not run'}`];
+  const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(2)} MB`;
+  out.push(
+    alignColumns([
+      ['', 'seconds', 'heap Δ MiB', 'RSS Δ MiB', 'lines'],
+      ['  reconciliation', fmt(r.seconds, 2), fmt(r.heapDeltaMiB, 1), fmt(r.rssDeltaMiB, 1), String(r.lines)],
+      ['  parse + validate', fmt(r.baselineSeconds, 2), fmt(r.baselineHeapDeltaMiB, 1), fmt(r.baselineRssDeltaMiB, 1), String(r.lines)],
+      ['  ratio', fmt(r.ratioToBaseline), '', '', `${r.matched} matched of ${r.settledPayouts} settled, ${r.unmatchedLines} unmatched; body ${mb(r.bodyBytes)}, reply ${mb(r.replyBytes)} (Lambda: 6 MB each way)`],
+    ]),
+  );
+  return out;
+}
+
 export function renderReport(results: BenchResults): string {
   const out: string[] = [];
   out.push(`relief-fund bench — ${results.startedAt} — node ${results.machine.node}, ${results.machine.cpus} CPUs`);
@@ -289,6 +306,8 @@ export function renderReport(results: BenchResults): string {
   }
   out.push('');
   out.push(...renderPayoutExport(results.payoutExport));
+  out.push('');
+  out.push(...renderReconciliation(results.reconciliation));
   out.push('');
   out.push('Goals');
   out.push(

@@ -6,7 +6,8 @@
  *
  * Sizes can be turned down for a quick look: BENCH_ONLY=approvals,batch,cold,capacity,
  * BENCH_APPROVALS_PER_ROUND, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_BATCH_ITEMS, BENCH_BATCH_TIMEOUT_SECONDS,
- * BENCH_COLD_REPEATS, BENCH_LIFECYCLES, BENCH_EXPORT_PAYOUTS (BENCH_ONLY=export for the payout CSV export alone).
+ * BENCH_COLD_REPEATS, BENCH_LIFECYCLES, BENCH_EXPORT_PAYOUTS (BENCH_ONLY=export for the payout CSV export alone),
+ * BENCH_RECONCILIATION_LINES (BENCH_ONLY=reconciliation for the bank-statement reconciliation alone).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { benchBatch } from './batch.ts';
 import { benchCapacity } from './capacity.ts';
 import { benchColdStarts } from './cold-start.ts';
 import { benchPayoutExport } from './payout-export.ts';
+import { benchReconciliation } from './reconciliation.ts';
 import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';
 import { evaluateGoals, renderReport, type BenchResults } from './report.ts';
@@ -36,7 +38,7 @@ function intSetting(name: string, fallback: number): number {
 }
 
 const settings = {
-  only: new Set((process.env.BENCH_ONLY ?? 'cold,approvals,capacity,batch,export').split(',').map((s) => s.trim())),
+  only: new Set((process.env.BENCH_ONLY ?? 'cold,approvals,capacity,batch,export,reconciliation').split(',').map((s) => s.trim())),
   perRound: intSetting('BENCH_APPROVALS_PER_ROUND', 60),
   rounds: intSetting('BENCH_ROUNDS', 8),
   concurrency: intSetting('BENCH_CONCURRENCY', 16),
@@ -45,6 +47,7 @@ const settings = {
   coldRepeats: intSetting('BENCH_COLD_REPEATS', 7),
   lifecycles: intSetting('BENCH_LIFECYCLES', 10),
   exportPayouts: intSetting('BENCH_EXPORT_PAYOUTS', 5000),
+  reconciliationLines: intSetting('BENCH_RECONCILIATION_LINES', 10_000),
 };
 
 await mkdir(RESULTS_DIR, { recursive: true });
@@ -149,6 +152,16 @@ try {
       const p = await phase('export', false);
       try {
         return await benchPayoutExport(p, settings.exportPayouts);
+      } finally {
+        await p.stop();
+      }
+    });
+  }
+  if (settings.only.has('reconciliation')) {
+    results.reconciliation = await section(`reconciliation of ${settings.reconciliationLines} lines`, async () => {
+      const p = await phase('reconciliation', false);
+      try {
+        return await benchReconciliation(p, settings.reconciliationLines);
       } finally {
         await p.stop();
       }
