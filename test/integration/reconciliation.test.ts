@@ -6,6 +6,7 @@
  * reconciliations stay invisible; JSON or CSV in; bad input is a 400 and stores nothing; the result is read
  * back as it was answered, 10,000 lines included.
  */
+import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { asApprover, asFinance, asRequester, beneficiaryNo, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type Call, type MoneyHarness } from './disbursement-harness.ts';
@@ -251,6 +252,17 @@ describe('POST /v1/reconciliations', () => {
     const again = await h.call('GET', `/v1/reconciliations/${reply.body.reconciliationId}`, admin);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(reply.body);
+  }, 120_000);
+});
+
+describe('a reply too large to keep in the idempotency record', () => {
+  it('10,000 long random references (about 0.8 MB compressed): 201, and the same key answers the same reconciliation again', async () => {
+    const lines = Array.from({ length: 10_000 }, (_, n) => line({ bankReference: randomBytes(75).toString('base64'), amount: 1_000_000_000_000 + n * 7_919 }));
+    const first = await post({ statementDate: today, lines }, asFinance, { idempotencyKey: 'long-statement' });
+    expect(first.status, first.text.slice(0, 300)).toBe(201);
+    const again = await h.call('POST', '/v1/reconciliations', { ...asFinance, body: { statementDate: today, lines }, idempotencyKey: 'long-statement' });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
   }, 120_000);
 });
 
