@@ -106,7 +106,13 @@ export interface BankReferenceSummary {
  * A settlement happens once (a repeat is answered before any write), so neither write has a condition that
  * could refuse a settlement; the summary's counter and first payout are set with `ADD` and `if_not_exists`.
  */
-function bankReferenceSteps(payout: StoredPayout, bankReference: string, settledAt: string): TxStep[] {
+export function bankReferenceSteps(
+  payout: Pick<StoredPayout, 'payoutId' | 'payer' | 'amount'>,
+  bankReference: string,
+  settledAt: string,
+  /** The backfill's case: only when the payout has no reference item yet (`onceOnly` is what it throws otherwise). */
+  onceOnly?: () => Error,
+): TxStep[] {
   const facts: BankReferenceItem = { payoutId: payout.payoutId, bankReference, amount: payout.amount, settledAt };
   return [
     {
@@ -114,8 +120,10 @@ function bankReferenceSteps(payout: StoredPayout, bankReference: string, settled
         Put: {
           TableName: config().TABLE_NAME,
           Item: { ...keys.bankReference(payout.payer, bankReference, payout.payoutId), type: 'bank-reference', ...facts },
+          ...(onceOnly ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
         },
       },
+      ...(onceOnly ? { onConditionFailed: onceOnly } : {}),
     },
     {
       item: {

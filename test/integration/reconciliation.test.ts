@@ -255,6 +255,30 @@ describe('POST /v1/reconciliations', () => {
   }, 120_000);
 });
 
+describe('payouts settled before the reference items existed', () => {
+  it('are found by reference on another day only after the backfill, which can run again without counting twice', async () => {
+    const old = await settledPayout(fundId, 30_001, 'BANK-OLD');
+    const { documents } = await import('#shared/data/clients');
+    const { config } = await import('#shared/config');
+    const { keys } = await import('#shared/data/keys');
+    const { DeleteCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    // As an older version left it: settled, without reference items.
+    for (const Key of [keys.bankReference(FINANCE_SYSTEM, 'BANK-OLD', old.payoutId), keys.bankReferenceSummary(FINANCE_SYSTEM, 'BANK-OLD')]) {
+      await documents.send(new DeleteCommand({ TableName: config().TABLE_NAME, Key }));
+    }
+    const before = await post({ statementDate: yesterday, lines: [line(old)] });
+    expect(before.body.matched).toEqual([]);
+
+    const { backfillBankReferences } = await import('#shared/data/bank-reference-backfill');
+    expect((await backfillBankReferences()).written).toBe(1);
+    expect((await backfillBankReferences()).written).toBe(0);
+    const summary = await documents.send(new GetCommand({ TableName: config().TABLE_NAME, Key: keys.bankReferenceSummary(FINANCE_SYSTEM, 'BANK-OLD'), ConsistentRead: true }));
+    expect(summary.Item).toMatchObject({ uses: 1, first: { payoutId: old.payoutId, amount: old.amount } });
+    const after = await post({ statementDate: yesterday, lines: [line(old)] });
+    expect(after.body.matched).toEqual([{ line: 1, payoutId: old.payoutId }]);
+  });
+});
+
 describe('a reply too large to keep in the idempotency record', () => {
   it('10,000 long random references (about 0.8 MB compressed): 201, and the same key answers the same reconciliation again', async () => {
     const lines = Array.from({ length: 10_000 }, (_, n) => line({ bankReference: randomBytes(75).toString('base64'), amount: 1_000_000_000_000 + n * 7_919 }));
