@@ -10,8 +10,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
+import { startTestRuntime } from '#test/support/runtime';
+import { eventually } from '#test/support/eventually';
+import { startFinanceReceiver } from '../../scripts/finance-receiver.ts';
 
 const DAY = '2026-12-01';
 const P1 = 'pay_01M8MB7QKGZ7EXTNFH95G3P5T1';
@@ -143,4 +147,50 @@ describe('finance-receiver --reconcile DATE', () => {
     }
     expect(requests).toHaveLength(0);
   }, 60_000);
+});
+
+describe('finance-receiver --reconcile against the local runtime', () => {
+  it('a payout the receiver paid and settled today reconciles with no differences (exit 0)', async () => {
+    const rt = await startTestRuntime({ env: { WEBHOOK_RETRY_SCHEDULE: '1,1,1' } });
+    const token = await rt.token('finance-system', 'ledger-bot');
+    const secrets: string[] = [];
+    const journalPath = join(dir, 'runtime', 'journal.jsonl');
+    const receiver = await startFinanceReceiver({ secrets, apiUrl: rt.url, token, journalPath, log: () => undefined });
+    try {
+      const admin = { roles: 'fund-admin', sub: 'admin-wang' };
+      expect((await rt.api('PUT', '/v1/counties/530102', { ...admin, body: { name: 'Wuhua', province: 'Yunnan' } })).status).toBe(201);
+      const fund = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: randomUUID(), body: { name: 'Tea', currency: 'CNY', totalBudget: 500_000_000, financeSystem: 'ledger-bot' } });
+      await rt.api('PUT', `/v1/funds/${fund.body.fundId}/allocations/530102`, { ...admin, body: { amount: 20_000_000 } });
+      const endpoint = await rt.api('POST', '/v1/webhook-endpoints', { ...admin, body: { url: `${receiver.url}/webhooks`, events: ['payout.requested'], financeSystem: 'ledger-bot' } });
+      secrets.push(endpoint.body.secret as string);
+      const disbursement = await rt.api('POST', '/v1/disbursements', {
+        roles: 'requester',
+        sub: 'requester-li',
+        idempotencyKey: randomUUID(),
+        body: { fundId: fund.body.fundId, countyCode: '530102', amount: 1_234_567, currency: 'CNY', purpose: 'produce-subsidy', beneficiary: { kind: 'cooperative', ...payout(P1, 0).beneficiary } },
+      });
+      expect(disbursement.status).toBe(201);
+      const approved = await rt.api('POST', `/v1/disbursements/${disbursement.body.disbursementId}/approve`, { roles: 'approver', sub: 'approver-zhao', body: {} });
+      const payoutId = approved.body.payoutId as string;
+      const settled = await eventually(async () => (await rt.api('GET', `/v1/payouts/${payoutId}`, admin)).body, (p) => p.status === 'settled');
+      await receiver.idle();
+
+      const day = (settled.settledAt as string).slice(0, 10);
+      const result = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          tsxArgs('scripts/finance-receiver.ts', ['--reconcile', day, '--api-url', rt.url, '--journal', journalPath]),
+          { env: sameNodeEnv({ PATH: process.env.PATH, FINANCE_TOKEN: token }) },
+          (error, out, err) => resolve({ code: error ? Number(error.code) : 0, out, err }),
+        );
+      });
+      expect(result.err).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.out).toMatch(/matched\s+1/);
+      expect(result.out).toContain('no differences');
+    } finally {
+      await receiver.stop();
+      await rt.stop();
+    }
+  }, 120_000);
 });
