@@ -2,7 +2,7 @@
  * The payout CSV export (`Accept: text/csv`) of N payouts (default 5,000) against a baseline from the same
  * run: reading the same listing as JSON pages of the same size (the same queries and key reads, no CSV).
  * Figures: seconds, the CSV's size (it must fit the 6 MB Lambda response), and heap/RSS growth while it
- * runs, each side measured after a GC when node runs with --expose-gc.
+ * runs, each side measured after a GC when node runs with --expose-gc (`measure`, also the reconciliation bench's).
  */
 import type { Phase } from './stack.ts';
 import { beneficiary } from './stack.ts';
@@ -19,7 +19,7 @@ export interface PayoutExportResult {
   baselineRssDeltaMiB: number;
 }
 
-interface Measured<T> {
+export interface Measured<T> {
   value: T;
   seconds: number;
   heapDeltaMiB: number;
@@ -28,7 +28,7 @@ interface Measured<T> {
 
 const MiB = 1024 * 1024;
 
-async function measure<T>(run: () => Promise<T>): Promise<Measured<T>> {
+export async function measure<T>(run: () => Promise<T>): Promise<Measured<T>> {
   (globalThis as { gc?: () => void }).gc?.();
   const before = process.memoryUsage();
   let peakHeap = before.heapUsed;

@@ -3,6 +3,7 @@
  * end. Pure: goals and formatting are unit-tested without running anything.
  */
 import type { PayoutExportResult } from './payout-export.ts';
+import type { ReconciliationBenchResult } from './reconciliation.ts';
 import { alignColumns } from '../scripts/lib/table.ts';
 import type { CostBreakdown, LifecycleUsage } from './pricing.ts';
 
@@ -112,6 +113,7 @@ export interface BenchResults {
   coldStartTracer?: TracerColdStartResult;
   capacity?: CapacityResult | { missing: string };
   payoutExport?: PayoutExportResult | { missing: string };
+  reconciliation?: ReconciliationBenchResult | { missing: string };
   goals?: GoalResult[];
 }
 
@@ -207,6 +209,21 @@ function renderPayoutExport(e: BenchResults['payoutExport']): string[] {
       ['  CSV export', fmt(e.exportSeconds, 2), fmt(e.exportHeapDeltaMiB, 1), fmt(e.exportRssDeltaMiB, 1), String(e.payouts)],
       ['  JSON pages', fmt(e.baselineSeconds, 2), fmt(e.baselineHeapDeltaMiB, 1), fmt(e.baselineRssDeltaMiB, 1), String(e.payouts)],
       ['  ratio', fmt(e.ratioToBaseline), '', '', `CSV ${(e.csvBytes / 1024 / 1024).toFixed(2)} MiB (Lambda response limit 6 MB)`],
+    ]),
+  );
+  return out;
+}
+
+function renderReconciliation(r: BenchResults['reconciliation']): string[] {
+  const out = ['Bank-statement reconciliation (POST /v1/reconciliations vs parsing and validating the same body alone)'];
+  if (isMissing(r)) return [...out, `  missing: ${r?.missing ?? 'not run'}`];
+  const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(2)} MB`;
+  out.push(
+    alignColumns([
+      ['', 'seconds', 'heap Δ MiB', 'RSS Δ MiB', 'lines'],
+      ['  reconciliation', fmt(r.seconds, 2), fmt(r.heapDeltaMiB, 1), fmt(r.rssDeltaMiB, 1), String(r.lines)],
+      ['  parse + validate', fmt(r.baselineSeconds, 2), fmt(r.baselineHeapDeltaMiB, 1), fmt(r.baselineRssDeltaMiB, 1), String(r.lines)],
+      ['  ratio', fmt(r.ratioToBaseline), '', '', `${r.matched} matched of ${r.settledPayouts} settled, ${r.unmatchedLines} unmatched; body ${mb(r.bodyBytes)}, reply ${mb(r.replyBytes)} (Lambda: 6 MB each way)`],
     ]),
   );
   return out;
@@ -314,6 +331,8 @@ export function renderReport(results: BenchResults): string {
   }
   out.push('');
   out.push(...renderPayoutExport(results.payoutExport));
+  out.push('');
+  out.push(...renderReconciliation(results.reconciliation));
   out.push('');
   out.push('Goals');
   out.push(

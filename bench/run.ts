@@ -21,6 +21,7 @@ import { benchCapacity } from './capacity.ts';
 import { benchColdStarts } from './cold-start.ts';
 import { benchPayoutExport } from './payout-export.ts';
 import { parseCommandLine, usage } from '../scripts/lib/cli.ts';
+import { benchReconciliation } from './reconciliation.ts';
 import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';
 import { evaluateGoals, renderReport, type BenchResults } from './report.ts';
@@ -28,7 +29,7 @@ import { startPhase, startServices, type Phase, type Services } from './stack.ts
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
-const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'export'] as const;
+const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'export', 'reconciliation'] as const;
 
 parseCommandLine({
   name: 'bench',
@@ -46,6 +47,7 @@ BENCH_BATCH_TIMEOUT_SECONDS  how long the batch may take to be sent (300)
 BENCH_COLD_REPEATS           imports of each bundle (7)
 BENCH_LIFECYCLES             disbursement lifecycles metered for capacity (10)
 BENCH_EXPORT_PAYOUTS         payouts in the CSV export (5000)
+BENCH_RECONCILIATION_LINES   bank-statement lines in the reconciliation (10000)
 
 Figures (ratio = ours ÷ baseline; for throughput 1 is as fast as the baseline, for times 1 is as quick):
 cold       each Lambda bundle's init (import) ms vs a hello-world bundle and an SDK-only bundle (goal ratio ≤ 3),
@@ -54,7 +56,9 @@ approvals  approvals/s through the HTTP API vs the same DynamoDB + SQS calls mad
 capacity   DynamoDB write/read units, SQS requests, Lambda GB-s per disbursement lifecycle, and USD per million
 batch      payouts/s from approval to every payout.requested acknowledged vs a raw script (goal ratio ≥ 0.6),
            and duplicate screening at creation: every row matching vs none
-export     the payout CSV export's seconds and memory vs reading the same payouts as JSON pages`,
+export     the payout CSV export's seconds and memory vs reading the same payouts as JSON pages
+reconciliation  one POST /v1/reconciliations of a 10,000-line statement (half matched) vs parsing and
+           validating the same body alone: seconds, heap, body and reply bytes`,
   options: {},
 });
 
@@ -85,6 +89,7 @@ const settings = {
   coldRepeats: intSetting('BENCH_COLD_REPEATS', 7),
   lifecycles: intSetting('BENCH_LIFECYCLES', 10),
   exportPayouts: intSetting('BENCH_EXPORT_PAYOUTS', 5000),
+  reconciliationLines: intSetting('BENCH_RECONCILIATION_LINES', 10_000),
 };
 
 await mkdir(RESULTS_DIR, { recursive: true });
@@ -192,6 +197,16 @@ try {
       const p = await phase('export', false);
       try {
         return await benchPayoutExport(p, settings.exportPayouts);
+      } finally {
+        await p.stop();
+      }
+    });
+  }
+  if (settings.only.has('reconciliation')) {
+    results.reconciliation = await section(`reconciliation of ${settings.reconciliationLines} lines`, async () => {
+      const p = await phase('reconciliation', false);
+      try {
+        return await benchReconciliation(p, settings.reconciliationLines);
       } finally {
         await p.stop();
       }

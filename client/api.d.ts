@@ -930,6 +930,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reconciliations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reconcile a bank statement with the payouts this finance system settled
+         * @description Each line matches one of the caller's own payouts settled `succeeded`: by `payoutId` when it names one (and then only by it), else by `bankReference` (a payout settled on any day). A payout is matched at most once. `unmatchedPayouts` are those settled on `statementDate` (UTC) that no line matched. Nothing moves money; the result is kept and `GET /v1/reconciliations/{reconciliationId}` returns it again. Field errors name `body.lines.<i>`, the line at 0-based position i (the CSV data row i + 1).
+         *
+         *     Roles: `finance-system`. Requires `Idempotency-Key`.
+         */
+        post: operations["createReconciliation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reconciliations/{reconciliationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a reconciliation again
+         * @description To a finance system, only its own reconciliations exist (any other is 404).
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
+         */
+        get: operations["getReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stations": {
         parameters: {
             query?: never;
@@ -2371,6 +2415,41 @@ export interface components {
         ReasonBody: {
             reason: string;
         };
+        Reconciliation: {
+            amountMismatches: {
+                /** @description The line's 1-based position in the statement (a CSV's data rows, header not counted). */
+                line: number;
+                payoutAmount: components["schemas"]["Amount"];
+                payoutId: string;
+                statementAmount: components["schemas"]["Amount"];
+            }[];
+            matched: {
+                /** @description The line's 1-based position in the statement (a CSV's data rows, header not counted). */
+                line: number;
+                payoutId: string;
+            }[];
+            reconciliationId: string;
+            statementDate: string;
+            unmatchedLines: {
+                amount: components["schemas"]["Amount"];
+                bankReference: string;
+                /** @description The line's 1-based position in the statement (a CSV's data rows, header not counted). */
+                line: number;
+            }[];
+            unmatchedPayouts: {
+                amount: components["schemas"]["Amount"];
+                bankReference: string;
+                payoutId: string;
+            }[];
+        };
+        ReconciliationBody: {
+            lines: components["schemas"]["StatementLine"][];
+            /**
+             * @description The statement day (UTC): payouts settled on it that no line matches are listed as unmatched.
+             * @example 2026-12-01
+             */
+            statementDate: string;
+        };
         RecordTrainingBody: {
             /**
              * Format: date-time
@@ -2409,6 +2488,15 @@ export interface components {
             failureReason?: string;
             /** @enum {string} */
             outcome: "succeeded" | "failed";
+        };
+        StatementLine: {
+            amount: components["schemas"]["Amount"];
+            bankReference: string;
+            currency: components["schemas"]["Currency"];
+            /** @description When given, the line matches this payout or none (never by reference). */
+            payoutId?: string;
+            /** @example 2026-12-01 */
+            valueDate: string;
         };
         Station: {
             countyCode: components["schemas"]["CountyCode"];
@@ -5881,6 +5969,140 @@ export interface operations {
             };
             /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createReconciliation: {
+        parameters: {
+            query?: {
+                /** @description With a `text/csv` body only (and then required): the statement day. */
+                statementDate?: string;
+            };
+            header: {
+                /** @description Required. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReconciliationBody"];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The reconciliation */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reconciliation"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid; `idempotency_key_missing`: Idempotency-Key header is required */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReconciliation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reconciliationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reconciliation, as it was answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reconciliation"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,12 +13,12 @@ import type { BackfillCounts, BackfillOptions } from '#shared/data/backfill';
 import { fail, parseCommandLine, usage } from './lib/cli.ts';
 import { stepProgress } from './lib/progress.ts';
 
-const PARTS = ['events', 'payouts'] as const;
+const PARTS = ['events', 'payouts', 'bank-references'] as const;
 type Part = (typeof PARTS)[number];
 
 const { values } = parseCommandLine({
   name: 'backfill',
-  usage: 'npm run backfill -- [--part events|payouts|all]',
+  usage: 'npm run backfill -- [--part events|payouts|bank-references|all]',
   details: `--part events   every event item without event-log listing keys gets them (by type, and by paying
                 finance system for payout, disbursement and subsidised campaign events) and, when it is finished,
                 its expiry (30 days after it finished; never for a pending event or a failed payment instruction);
@@ -26,13 +26,16 @@ const { values } = parseCommandLine({
 --part payouts  every payout still sorted by its id in the payout listings gets the sort key
                 <createdAt>#<payoutId> (so created-date filters find it), and every settled or failed payout
                 without settlement-time keys gets them (so settled-date filters find it)
---part all      both (the default)
+--part bank-references
+                every payout settled succeeded before settlements wrote bank-reference items gets them (so
+                reconciliation finds it by its bankReference on any statement date, not only its settlement day)
+--part all      all three (the default)
 Each part reads the whole table once; progress on stderr, the counts on stdout.
 Local stack of DATA_DIR (default .data/) unless TABLE_NAME is set.`,
   options: { part: { type: 'string', default: 'all' } },
 });
 const part = values.part;
-if (part !== 'all' && !(PARTS as readonly string[]).includes(part)) usage(`--part must be events, payouts or all, not "${part}"`);
+if (part !== 'all' && !(PARTS as readonly string[]).includes(part)) usage(`--part must be events, payouts, bank-references or all, not "${part}"`);
 const parts: Part[] = part === 'all' ? [...PARTS] : [part as Part];
 
 if (!process.env.TABLE_NAME) {
@@ -56,6 +59,10 @@ if (!process.env.APP_SECRETS_ARN) process.env.APP_SECRETS_FILE ??= 'unused';
 const runs: Record<Part, { run: (options: BackfillOptions) => Promise<BackfillCounts>; found: string }> = {
   events: { run: async (o) => (await import('#shared/data/event-log-backfill')).backfillEventLog(o), found: 'event(s) without listing keys found' },
   payouts: { run: async (o) => (await import('#shared/data/payout-backfill')).backfillPayouts(o), found: 'payout(s) to backfill found' },
+  'bank-references': {
+    run: async (o) => (await import('#shared/data/bank-reference-backfill')).backfillBankReferences(o),
+    found: 'settled payout(s) read',
+  },
 };
 
 const progress = stepProgress('backfill');

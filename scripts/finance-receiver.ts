@@ -6,6 +6,9 @@
  *   (secrets from the environment or --secret-file / --token-file, never argv; register http://localhost:4000/webhooks
  *   with `POST /v1/webhook-endpoints` and events ["payout.requested"])
  *   Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 could not listen, 2 usage.
+ *   FINANCE_TOKEN=eyJ… tsx scripts/finance-receiver.ts --reconcile 2026-12-01 [--api-url URL] [--journal FILE]
+ *   posts what the journal says was paid on that day (UTC) to `POST /v1/reconciliations` and prints the result;
+ *   exit codes: 0 the API agrees, 1 differences found or the reconciliation failed, 2 usage.
  *
  * What it shows:
  * - verify every request with the endpoint secret using the `standardwebhooks` library (a bad, missing
@@ -25,8 +28,12 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { fail, parseCommandLine, usage } from './lib/cli.ts';
+import { createHash } from 'node:crypto';
+import { EXIT_FAILED, EXIT_OK, fail, parseCommandLine, unreachable, usage } from './lib/cli.ts';
 import { Journal } from './lib/journal.ts';
+import { formatTable, yuan } from './lib/table.ts';
+import { maskAccountNumber } from '../shared/domain/masking.ts';
+import { statementDay } from '../shared/domain/reconciliation.ts';
 import { readFileSync } from 'node:fs';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -81,16 +88,6 @@ export interface FinanceReceiver {
   idle(): Promise<void>;
   /** Finishes what the journal holds unfinished: received but not paid → pay; paid but not reported → report. */
   resume(): Promise<void>;
-}
-
-/** `6228480012345678901` → `****8901`. */
-export function maskAccount(accountNumber: string): string {
-  return `****${accountNumber.slice(-4)}`;
-}
-
-export function formatYuan(fen: number): string {
-  const yuan = Math.trunc(fen / 100);
-  return `${yuan.toLocaleString('en-US')}.${String(fen % 100).padStart(2, '0')}`;
 }
 
 async function defaultPay(): Promise<PaymentResult> {
@@ -216,8 +213,8 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
 
   async function handlePayout(payout: PayoutMessage): Promise<void> {
     log(
-      `paying payout=${payout.payoutId} ${formatYuan(payout.amount)} ${payout.currency} to ${payout.beneficiary.name} ` +
-        `${payout.beneficiary.account.bankName} ${maskAccount(payout.beneficiary.account.accountNumber)}`,
+      `paying payout=${payout.payoutId} ${yuan(payout.amount)} ${payout.currency} to ${payout.beneficiary.name} ` +
+        `${payout.beneficiary.account.bankName} ${maskAccountNumber(payout.beneficiary.account.accountNumber)}`,
     );
     // Paid before (a restart after the bank call): report that payment, never pay again.
     let result = paid.get(payout.payoutId);
@@ -304,6 +301,124 @@ export async function startFinanceReceiver(
   };
 }
 
+/** A statement line as `POST /v1/reconciliations` takes it. */
+export interface StatementLine {
+  bankReference: string;
+  amount: number;
+  currency: 'CNY';
+  valueDate: string;
+  payoutId: string;
+}
+
+export interface Reconciliation {
+  reconciliationId: string;
+  statementDate: string;
+  matched: { line: number; payoutId: string }[];
+  unmatchedLines: { line: number; bankReference: string; amount: number }[];
+  unmatchedPayouts: { payoutId: string; bankReference: string; amount: number }[];
+  amountMismatches: { line: number; payoutId: string; statementAmount: number; payoutAmount: number }[];
+}
+
+/**
+ * The day's statement as the journal tells it: every payment that succeeded on `date` (UTC, by when it was
+ * paid), in the order paid, with the amount of the instruction it paid and the payout id the bank keyed it by.
+ */
+export function journalStatement(records: readonly JournalRecord[], date: string): StatementLine[] {
+  const { from, to } = statementDay(date);
+  const amounts = new Map<string, number>();
+  for (const r of records) if (r.kind === 'received') amounts.set(r.payout.payoutId, r.payout.amount);
+  const lines: StatementLine[] = [];
+  const seen = new Set<string>();
+  for (const r of records) {
+    if (r.kind !== 'paid' || r.result.outcome !== 'succeeded' || r.at < from || r.at >= to || seen.has(r.payoutId)) continue;
+    const amount = amounts.get(r.payoutId);
+    // A payment without its instruction in this journal (another journal's): nothing to say what it paid.
+    if (amount === undefined) continue;
+    seen.add(r.payoutId);
+    lines.push({ bankReference: r.result.bankReference, amount, currency: 'CNY', valueDate: date, payoutId: r.payoutId });
+  }
+  return lines;
+}
+
+export function hasDifferences(r: Reconciliation): boolean {
+  return r.unmatchedLines.length + r.unmatchedPayouts.length + r.amountMismatches.length > 0;
+}
+
+/** The counts, then one row per difference (matched lines are counted, not listed). */
+export function formatReconciliation(r: Reconciliation): string {
+  const counts = formatTable(
+    [{ header: `reconciliation ${r.reconciliationId} of ${r.statementDate}` }, { header: 'count', align: 'right' }],
+    [
+      ['matched', String(r.matched.length)],
+      ['amount mismatches', String(r.amountMismatches.length)],
+      ['unmatched lines (paid, no settled payout)', String(r.unmatchedLines.length)],
+      ['unmatched payouts (settled, not on the statement)', String(r.unmatchedPayouts.length)],
+    ],
+  );
+  if (!hasDifferences(r)) return `${counts}
+
+no differences
+`;
+  const rows = [
+    ...r.amountMismatches.map((m) => ['amount mismatch', String(m.line), m.payoutId, '', yuan(m.statementAmount), yuan(m.payoutAmount)]),
+    ...r.unmatchedLines.map((l) => ['unmatched line', String(l.line), '', l.bankReference, yuan(l.amount), '']),
+    ...r.unmatchedPayouts.map((p) => ['unmatched payout', '', p.payoutId, p.bankReference, '', yuan(p.amount)]),
+  ];
+  const differences = formatTable(
+    [
+      { header: 'difference' },
+      { header: 'line', align: 'right' },
+      { header: 'payout' },
+      { header: 'bank reference' },
+      { header: 'statement (yuan)', align: 'right' },
+      { header: 'payout (yuan)', align: 'right' },
+    ],
+    rows,
+  );
+  return `${counts}
+
+${differences}
+`;
+}
+
+/** Posts the day's statement; the reconciliation, or a message for what went wrong. */
+export async function postReconciliation(apiUrl: string, token: string, date: string, lines: readonly StatementLine[]): Promise<Reconciliation> {
+  const body = JSON.stringify({ statementDate: date, lines });
+  const url = `${apiUrl.replace(/\/$/, '')}/v1/reconciliations`;
+  // The same statement posted again is the same reconciliation.
+  const key = `reconcile-${date}-${createHash('sha256').update(body).digest('hex').slice(0, 32)}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key }, body });
+  } catch (error) {
+    throw new Error(unreachable(apiUrl, error) ?? `cannot post the statement: ${(error as Error).message}`);
+  }
+  const text = await response.text();
+  if (response.status !== 201) {
+    let detail = text.slice(0, 300);
+    try {
+      const problem = JSON.parse(text) as { code?: string; detail?: string };
+      detail = `${problem.code ?? ''} ${problem.detail ?? ''}`.trim();
+    } catch {
+      // Not problem+json: the text as it came.
+    }
+    throw new Error(`the API refused the statement: ${response.status} ${detail}`);
+  }
+  return JSON.parse(text) as Reconciliation;
+}
+
+async function reconcileMode(date: string, apiUrl: string, token: string, journalPath: string): Promise<never> {
+  const lines = journalStatement(Journal.read<JournalRecord>(journalPath), date);
+  if (lines.length === 0) {
+    // The API takes 1..10,000 lines: with none, there is nothing the journal could disagree with.
+    process.stdout.write(`the journal ${journalPath} holds no succeeded payment on ${date}: nothing to reconcile\n`);
+    process.exit(EXIT_OK);
+  }
+  const reconciliation = await postReconciliation(apiUrl, token, date, lines).catch((error: Error) => fail(error.message));
+  process.stdout.write(formatReconciliation(reconciliation));
+  process.exit(hasDifferences(reconciliation) ? EXIT_FAILED : EXIT_OK);
+}
+
 /** A secret from a file (first line, trimmed): a file's mode protects it, a command line does not. */
 function fromFile(path: string | undefined, what: string): string | undefined {
   if (path === undefined) return undefined;
@@ -314,10 +429,21 @@ function fromFile(path: string | undefined, what: string): string | undefined {
   }
 }
 
+function isCalendarDate(date: string): boolean {
+  try {
+    statementDay(date);
+    return /^\d{4}-\d{2}-\d{2}$/.test(date);
+  } catch {
+    return false;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseCommandLine({
     name: 'finance-receiver',
-    usage: 'WEBHOOK_SECRET=whsec_… FINANCE_TOKEN=… npm run finance-receiver -- [--port 4000] [--host 127.0.0.1] [--api-url URL] [--journal FILE]',
+    usage:
+      'WEBHOOK_SECRET=whsec_… FINANCE_TOKEN=… npm run finance-receiver -- [--port 4000] [--host 127.0.0.1] [--api-url URL] [--journal FILE]\n' +
+      'FINANCE_TOKEN=… npm run finance-receiver -- --reconcile YYYY-MM-DD [--api-url URL] [--journal FILE]',
     details: `Secrets never go on the command line (every user of the machine can read it):
 WEBHOOK_SECRET      the endpoint signing secret(s), space- or comma-separated during a rotation
                     (or --secret-file FILE, one secret per line)
@@ -326,7 +452,9 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
 --api-url           the relief-fund API (else API_URL, else http://localhost:3000)
 --journal           where instructions are kept before they are acknowledged (else
                     FINANCE_RECEIVER_JOURNAL, else $DATA_DIR/finance-receiver/journal.jsonl); the stand-in
-                    bank's statement is bank.jsonl beside it. On start, unfinished work there is finished.`,
+                    bank's statement is bank.jsonl beside it. On start, unfinished work there is finished.
+--reconcile DATE    instead of listening: post the payments the journal says succeeded on DATE (UTC) to
+                    POST /v1/reconciliations and print the differences; exit 0 none, 1 differences or failed`,
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
@@ -334,16 +462,23 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
       'token-file': { type: 'string' },
       'api-url': { type: 'string' },
       journal: { type: 'string' },
+      reconcile: { type: 'string' },
     },
   });
   const secretText = values['secret-file'] !== undefined ? readFileSync(values['secret-file'], 'utf8') : process.env.WEBHOOK_SECRET;
   const secrets = (secretText ?? '').split(/[\s,]+/).filter(Boolean);
   const apiUrl = values['api-url'] ?? process.env.API_URL ?? 'http://localhost:3000';
   const token = fromFile(values['token-file'], 'token') ?? process.env.FINANCE_TOKEN;
+  const journalPath = values.journal ?? process.env.FINANCE_RECEIVER_JOURNAL ?? join(process.env.DATA_DIR ?? '.data', 'finance-receiver', 'journal.jsonl');
+  if (values.reconcile !== undefined) {
+    const date = values.reconcile;
+    if (!isCalendarDate(date)) usage(`--reconcile takes a date YYYY-MM-DD, not "${date}"`);
+    if (!token) usage('FINANCE_TOKEN (or --token-file) is required');
+    return reconcileMode(date, apiUrl, token, journalPath);
+  }
   const port = Number(values.port ?? process.env.FINANCE_RECEIVER_PORT ?? 4000);
   if (secrets.length === 0 || !token) usage('WEBHOOK_SECRET (or --secret-file) and FINANCE_TOKEN (or --token-file) are required');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) usage('--port must be a port number');
-  const journalPath = values.journal ?? process.env.FINANCE_RECEIVER_JOURNAL ?? join(process.env.DATA_DIR ?? '.data', 'finance-receiver', 'journal.jsonl');
   const pay = journaledBank(join(dirname(journalPath), 'bank.jsonl'));
   const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host: values.host ?? '127.0.0.1', journalPath, pay }).catch((error: NodeJS.ErrnoException) =>
     fail(error.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cannot listen on port ${port}: ${error.message}`),

@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   ledgerEntry: 'led',
   notice: 'ntc',
   objection: 'obj',
+  reconciliation: 'rcn',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

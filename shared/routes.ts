@@ -17,7 +17,8 @@ export type HttpFunctionName =
   | 'webhook-endpoints'
   | 'campaigns'
   | 'stations'
-  | 'notices';
+  | 'notices'
+  | 'reconciliations';
 
 /**
  * `required`: a POST that creates a resource and must carry `Idempotency-Key`.
@@ -74,6 +75,11 @@ const EVENT_ENVELOPE = 64 * KB;
 /** An objection from the public: the contract's 4 KB. */
 const OBJECTION = 4 * KB;
 const BATCH = (LAMBDA_MAX_REQUEST_PAYLOAD_BYTES - EVENT_ENVELOPE) / 2;
+/**
+ * A bank statement of up to 10,000 lines, JSON or CSV, under the same bound as a batch: a line takes about
+ * 100 bytes as JSON with a payoutId (1.0 MB for 10,000), at most about 250 with a 100-character reference.
+ */
+const STATEMENT = BATCH;
 
 type RouteInput = Omit<RouteDefinition, 'idempotency' | 'maxBodyBytes'> &
   Partial<Pick<RouteDefinition, 'idempotency' | 'maxBodyBytes'>>;
@@ -135,6 +141,10 @@ export const routes: readonly RouteDefinition[] = [
   route({ method: 'GET', path: '/v1/payouts/{payoutId}', fn: 'payouts', operationId: 'getPayout', roles: PAYOUT_READERS }),
   route({ method: 'POST', path: '/v1/payouts/{payoutId}/settlement', fn: 'payouts', operationId: 'settlePayout', roles: ['finance-system'] }),
   route({ method: 'POST', path: '/v1/payouts/{payoutId}/redeliver', fn: 'payouts', operationId: 'redeliverPayout', roles: ['fund-admin'] }),
+
+  // bank-statement reconciliation (no money moves: its own function, reading payouts, writing only its result)
+  route({ method: 'POST', path: '/v1/reconciliations', fn: 'reconciliations', operationId: 'createReconciliation', roles: ['finance-system'], idempotency: 'required', maxBodyBytes: STATEMENT }),
+  route({ method: 'GET', path: '/v1/reconciliations/{reconciliationId}', fn: 'reconciliations', operationId: 'getReconciliation', roles: PAYOUT_READERS }),
 
   // webhook endpoints
   route({ method: 'POST', path: '/v1/webhook-endpoints', fn: 'webhook-endpoints', operationId: 'createWebhookEndpoint', roles: ['fund-admin'] }),

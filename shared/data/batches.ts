@@ -60,7 +60,8 @@ import { LEDGER_ATTEMPTS, retryOnConflict, StoreThrottled, transact, Transaction
 import { logger } from '../logger.ts';
 import { retrying, type RetryPolicy } from '../retry.ts';
 import { getItem, queryPage, readByKeys, requireItem, type Page } from './query.ts';
-import { accountHashes, putAll, screenAccounts, writeBatchIndex } from './screening.ts';
+import { putAll } from './bulk.ts';
+import { accountHashes, screenAccounts, writeBatchIndex } from './screening.ts';
 import { batchRowFlags, decideClearFlags, type RowFlag } from '../domain/screening.ts';
 import { readStationsVersion, stationsUnchangedStep } from './stations.ts';
 

@@ -12,6 +12,16 @@ export const keys = {
   disbursement: (disbursementId: string) => ({ pk: `DSB#${disbursementId}`, sk: 'DSB' }),
   batch: (batchId: string) => ({ pk: `BAT#${batchId}`, sk: 'BAT' }),
   payout: (payoutId: string) => ({ pk: `PAY#${payoutId}`, sk: 'PAY' }),
+  /**
+   * A payout settled `succeeded` under this bank reference, written by its settlement: reconciliation finds the
+   * payouts a reference names with one Query of its paying system's partition, on whatever day they settled.
+   */
+  bankReference: (payer: string, bankReference: string, payoutId: string) => ({ pk: `BANKREF#${payer}#${bankReference}`, sk: `PAY#${payoutId}` }),
+  /** The reference's summary beside them: how many payouts it names and the first, so a reference named once needs no Query. */
+  bankReferenceSummary: (payer: string, bankReference: string) => ({ pk: `BANKREF#${payer}#${bankReference}`, sk: 'REF' }),
+  /** A bank-statement reconciliation's head (payer, date, counts) and its result in parts (`PART#0000`, …). */
+  reconciliation: (reconciliationId: string) => ({ pk: `RCN#${reconciliationId}`, sk: 'RCN' }),
+  reconciliationPart: (reconciliationId: string, n: number) => ({ pk: `RCN#${reconciliationId}`, sk: `PART#${String(n).padStart(4, '0')}` }),
   campaign: (campaignId: string) => ({ pk: `CMP#${campaignId}`, sk: 'CMP' }),
   station: (stationId: string) => ({ pk: `STN#${stationId}`, sk: 'STN' }),
   /** A county's stations version, bumped by every station status change there (a batch approval checks it once). */

@@ -15,7 +15,8 @@
  * are rewritten by ./payout-backfill.ts.
  *
  * Every transition is one transaction with its condition on the payout's status, an audit entry and,
- * where a subscriber must hear of it, its outbox event.
+ * where a subscriber must hear of it, its outbox event. A succeeded settlement also writes the payout's
+ * bank-reference items (`BANKREF#<payer>#<reference>`: `PAY#<payoutId>` and the summary `REF`) for reconciliation.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -80,6 +81,66 @@ const settledList = (shard: number) => `PAY#SETTLED#${shard}`;
 /** A settled or failed payout's place in the by-settlement-time listing (gsi5), set by its settlement. */
 export function payoutSettledKeys(payoutId: string, settledAt: string): { gsi5pk: string; gsi5sk: string } {
   return { gsi5pk: settledList(shardOf(payoutId, PAYOUT_LIST_SHARDS)), gsi5sk: `${settledAt}#${payoutId}` };
+}
+
+/** The by-settlement-time listing's partitions (gsi5), all of them: a day's settlements are read across them. */
+export function settledListPartitions(): string[] {
+  return SHARDS.map(settledList);
+}
+
+/** What a bank-reference item (keys.bankReference) holds: a settled payout never changes, so this is all a match needs. */
+export interface BankReferenceItem {
+  payoutId: string;
+  bankReference: string;
+  amount: number;
+  settledAt: string;
+}
+
+/** The reference's summary (keys.bankReferenceSummary): how many payouts it names, and the first of them. */
+export interface BankReferenceSummary {
+  uses: number;
+  first: BankReferenceItem;
+}
+
+/**
+ * The settlement's reference items (succeeded only), so reconciliation finds the payouts a statement line's bank
+ * reference names, settled on any day, without a new index: one item per payout (`BANKREF#<payer>#<reference> /
+ * PAY#<payoutId>`, read by Query) and the reference's summary (`… / REF`, read by BatchGetItem, 100 references a
+ * request), which says whether the Query is needed at all: a bank reference usually names one transfer.
+ * A settlement happens once (a repeat is answered before any write), so neither write has a condition that
+ * could refuse a settlement; the summary's counter and first payout are set with `ADD` and `if_not_exists`.
+ */
+export function bankReferenceSteps(
+  payout: Pick<StoredPayout, 'payoutId' | 'payer' | 'amount'>,
+  bankReference: string,
+  settledAt: string,
+  /** The backfill's case: only when the payout has no reference item yet (`onceOnly` is what it throws otherwise). */
+  onceOnly?: () => Error,
+): TxStep[] {
+  const facts: BankReferenceItem = { payoutId: payout.payoutId, bankReference, amount: payout.amount, settledAt };
+  return [
+    {
+      item: {
+        Put: {
+          TableName: config().TABLE_NAME,
+          Item: { ...keys.bankReference(payout.payer, bankReference, payout.payoutId), type: 'bank-reference', ...facts },
+          ...(onceOnly ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+        },
+      },
+      ...(onceOnly ? { onConditionFailed: onceOnly } : {}),
+    },
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.bankReferenceSummary(payout.payer, bankReference),
+          UpdateExpression: 'SET #type = :type, #first = if_not_exists(#first, :facts) ADD uses :one',
+          ExpressionAttributeNames: { '#type': 'type', '#first': 'first' },
+          ExpressionAttributeValues: { ':type': 'bank-reference-summary', ':facts': facts, ':one': 1 },
+        },
+      },
+    },
+  ];
 }
 
 /** An RFC 3339 filter bound as stored timestamps are written (`toISOString`), so strings compare as times. */
@@ -483,6 +544,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       ...(payout.disbursementId ? payoutOutcomeSteps({ ...payout, disbursementId: payout.disbursementId }, settlement, actor, now) : []),
       ...batchCounterSteps(payout, payout.status, to),
       ...(to === 'settled' && payout.noticeItem ? [noticeItemPaidStep(payout.noticeItem)] : []),
+      ...(to === 'settled' && settled.bankReference ? bankReferenceSteps(payout, settled.bankReference, at) : []),
       audit,
       event.step,
     ];

@@ -19,22 +19,19 @@
  * reading the status of the items the entries name (a few per account): no entry has to be moved when
  * an item is rejected, so a rejected 5,000-row batch costs nothing here.
  */
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { accountHash, matchingRefs, screeningCutoff, type AccountUse } from '../domain/screening.ts';
 import { config } from '../config.ts';
-import { retrying } from '../retry.ts';
 import { appSecrets } from '../secrets.ts';
-import { documents } from './clients.ts';
+import { inParallel, putAll } from './bulk.ts';
 import { keys } from './keys.ts';
 import { queryAll, readByKeys } from './query.ts';
-import { StoreThrottled, TransactionConflict, type TxStep } from './transactions.ts';
+import { TransactionConflict, type TxStep } from './transactions.ts';
 
 /** How much older than a use its account's `lastAt` may be (concurrent unconditional writes); generous. */
 const LATEST_SLACK_MS = 86_400_000;
 /** Uses stay findable a day past the window, then TTL removes them. */
 const KEEP_SECONDS = 366 * 86_400;
 const QUERY_CONCURRENCY = 8;
-const WRITE_CONCURRENCY = 4;
 
 export interface Screening {
   /** Account hash → the live items of the fund that already pay it (disbursement or batch ids). */
@@ -50,14 +47,6 @@ export async function accountHashes(accountNumbers: readonly string[]): Promise<
 
 const accountOf = (pk: string) => pk.slice(pk.lastIndexOf('#') + 1);
 const headKey = (ref: string) => (ref.startsWith('bat_') ? keys.batch(ref) : keys.disbursement(ref));
-
-async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-}
 
 /**
  * The earlier live items of `fundId` paying each account (distinct hashes), `self` excluded. Reads the
@@ -133,21 +122,6 @@ export function disbursementIndexSteps(fundId: string, hash: string, seen: strin
       onConditionFailed: () => new TransactionConflict(),
     },
   ];
-}
-
-/** Puts items 25 per BatchWriteItem, a few requests at once, asking again for what comes back unprocessed. */
-export async function putAll(items: readonly Record<string, unknown>[]): Promise<void> {
-  const table = config().TABLE_NAME;
-  const groups: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) groups.push(items.slice(i, i + 25));
-  await inParallel(groups, WRITE_CONCURRENCY, async (group) => {
-    let pending = group.map((Item) => ({ PutRequest: { Item } }));
-    await retrying({ attempts: 8, baseMs: 20, maxMs: 1_000 }, (e) => e instanceof StoreThrottled, async () => {
-      const result = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-      pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
-      if (pending.length > 0) throw new StoreThrottled();
-    });
-  });
 }
 
 /** A batch's index items: one use per distinct account and its LATEST, written before the batch itself. */

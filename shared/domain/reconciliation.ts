@@ -7,6 +7,8 @@
  * not also an unmatched payout). Unmatched payouts are those settled on the statement date (UTC) that
  * no line found.
  */
+import { CsvSyntaxError, parseCsv, type CsvRecord } from '../csv.ts';
+import { validationFailed, type FieldError } from './errors.ts';
 
 export interface StatementLine {
   bankReference: string;
@@ -74,4 +76,55 @@ export function statementDay(statementDate: string): { from: string; to: string 
   if (Number.isNaN(from.getTime()) || from.toISOString().slice(0, 10) !== statementDate) throw new RangeError(`statement date ${statementDate}`);
   const to = new Date(from.getTime() + 86_400_000);
   return { from: from.toISOString(), to: to.toISOString() };
+}
+
+/** The most lines one statement may carry (API.md: 1..10,000). */
+export const MAX_STATEMENT_LINES = 10_000;
+
+/** The columns of a CSV statement: the JSON line's fields, named the same; `payoutId` may be left out or empty. */
+export const STATEMENT_COLUMNS = ['bankReference', 'amount', 'currency', 'valueDate', 'payoutId'] as const;
+const REQUIRED_COLUMNS: readonly string[] = ['bankReference', 'amount', 'currency', 'valueDate'];
+/** Field errors past this many are not listed one by one (a wrong file would list every row). */
+const MAX_LISTED_ERRORS = 50;
+
+/**
+ * A CSV statement as the JSON body it stands for, for the body's own schema to validate: the header row names
+ * the columns (in any order; an unknown, repeated or missing column is refused rather than guessed at, as an
+ * unknown JSON field is), each data row becomes `lines[i]` (row i + 1), an amount written as digits becomes a
+ * number (anything else stays text and fails validation), an empty payoutId is none.
+ */
+export function statementFromCsv(text: string, statementDate: string | undefined): { statementDate: string | undefined; lines: Record<string, unknown>[] } {
+  let records: CsvRecord[];
+  try {
+    records = parseCsv(text);
+  } catch (error) {
+    if (error instanceof CsvSyntaxError) throw validationFailed([{ path: 'body', message: error.message }], 'The CSV statement is not valid CSV');
+    throw error;
+  }
+  const errors: FieldError[] = [];
+  if (statementDate === undefined) errors.push({ path: 'query.statementDate', message: 'required with a text/csv body' });
+  const [header, ...rows] = records;
+  if (!header) throw validationFailed([...errors, { path: 'body', message: 'a header row naming the columns is required' }], 'The CSV statement is empty');
+  const columns = header.fields.map((f) => f.trim());
+  const unknown = columns.filter((c) => !(STATEMENT_COLUMNS as readonly string[]).includes(c));
+  const repeated = columns.filter((c, i) => columns.indexOf(c) !== i);
+  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
+  if (unknown.length) errors.push({ path: 'body.header', message: `unknown column(s): ${unknown.join(', ')} (columns: ${STATEMENT_COLUMNS.join(', ')})` });
+  if (repeated.length) errors.push({ path: 'body.header', message: `repeated column(s): ${[...new Set(repeated)].join(', ')}` });
+  if (missing.length) errors.push({ path: 'body.header', message: `missing column(s): ${missing.join(', ')}` });
+  if (errors.length) throw validationFailed(errors, 'The CSV statement cannot be read');
+  const lines = rows.map((row, i) => {
+    if (row.fields.length !== columns.length && errors.length < MAX_LISTED_ERRORS) {
+      errors.push({ path: `body.lines.${i}`, message: `line ${row.line}: ${row.fields.length} fields, the header names ${columns.length}` });
+    }
+    const line: Record<string, unknown> = {};
+    columns.forEach((column, n) => {
+      const value = row.fields[n];
+      if (value === undefined || (column === 'payoutId' && value === '')) return;
+      line[column] = column === 'amount' && /^\d{1,16}$/.test(value) ? Number(value) : value;
+    });
+    return line;
+  });
+  if (errors.length) throw validationFailed(errors, 'The CSV statement cannot be read');
+  return { statementDate, lines };
 }

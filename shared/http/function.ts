@@ -128,9 +128,7 @@ async function serve(
 
   const params = parseParams(contract.params, event.pathParameters ?? {}, contract.invalidParams ?? 'not_found');
   const query = parsePart(contract.query, event.queryStringParameters ?? {}, 'query');
-  const body = contract.body
-    ? parsePart(contract.body, contract.bodyFormat === 'form' ? readFormBody(event, route) : readJsonBody(event, route), 'body')
-    : undefined;
+  const body = contract.body ? parsePart(contract.body, readBody(contract, event, route, headers), 'body') : undefined;
 
   const request: HttpRequest = { principal, params, query, body, headers, correlationId, now: new Date() };
   if (route.method === 'POST' && idempotencyKey !== undefined && principal.sub) {
@@ -156,6 +154,19 @@ function authorize(route: RouteDefinition, event: HttpEvent): Principal {
     throw new DomainError('forbidden', 'Your roles do not allow this request');
   }
   return { sub, roles };
+}
+
+function readBody(contract: Operation['contract'], event: HttpEvent, route: RouteDefinition, headers: Record<string, string>): unknown {
+  if (contract.bodyFormat === 'form') return readFormBody(event, route);
+  if (contract.csvBody && mediaType(headers['content-type']) === 'text/csv') {
+    return contract.csvBody.toBody(bodyText(event, route), event.queryStringParameters ?? {});
+  }
+  return readJsonBody(event, route);
+}
+
+/** `text/csv; charset=utf-8` → `text/csv`. */
+export function mediaType(contentType: string | undefined): string | undefined {
+  return contentType?.split(';')[0]?.trim().toLowerCase();
 }
 
 function readJsonBody(event: HttpEvent, route: RouteDefinition): unknown {

@@ -14,6 +14,8 @@
  *   time runs out (the in-progress expiry comes from the invocation's remaining time), and its retry
  *   finds what it created through the create's claim (shared/data/idempotency-claims.ts).
  * - Errors are not stored: a rejected request changed nothing, so it may be retried with the same key.
+ * - A reply too large for the record (MAX_SEALED_REPLY_BYTES) is not kept: its replay runs the create again,
+ *   which answers with the resource its claim names instead of creating another.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
@@ -102,7 +104,16 @@ export async function idempotencyClaim(call: IdempotentCall): Promise<Idempotenc
 interface SealedReply {
   sealed: Uint8Array;
   replayed?: true;
+  /** The reply did not fit the record: a replay runs the create again, which finds its resource by its claim. */
+  oversized?: true;
 }
+
+/**
+ * The largest sealed reply kept, under DynamoDB's 400 KB item with room for the record's other attributes.
+ * Only a create's reply comes near it (a 10,000-line reconciliation of long, random references: about 0.8 MB
+ * compressed), and a create's retry is answered from its idempotency claim anyway (./data/idempotency-claims.ts).
+ */
+export const MAX_SEALED_REPLY_BYTES = 350 * 1024;
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -141,7 +152,13 @@ export async function runIdempotently(
   context: Context,
   run: () => Promise<HttpReply>,
 ): Promise<HttpReply> {
-  const idempotent = makeIdempotent(async (_: IdempotencyClaim) => seal(await runToClaim(run), claim), {
+  // This attempt's own reply, when it ran: answered as it is, whatever was kept of it.
+  let fresh: HttpReply | undefined;
+  const idempotent = makeIdempotent(async (_: IdempotencyClaim) => {
+    fresh = await runToClaim(run);
+    const sealed = await seal(fresh, claim);
+    return sealed.sealed.byteLength <= MAX_SEALED_REPLY_BYTES ? sealed : { sealed: new Uint8Array(0), oversized: true as const };
+  }, {
     persistenceStore: store(),
     keyPrefix: KEY_PREFIX,
     config: new IdempotencyConfig({
@@ -156,8 +173,10 @@ export async function runIdempotently(
   });
   try {
     const sealed = await idempotent(claim);
-    const reply = await unseal(sealed, claim);
-    return sealed.replayed ? { ...reply, headers: { ...reply.headers, 'idempotent-replayed': 'true' } } : reply;
+    if (fresh && !sealed.replayed) return fresh;
+    // Too large to keep: the create runs again and answers with what its first attempt created (its claim).
+    const reply = sealed.oversized ? await runToClaim(run) : await unseal(sealed, claim);
+    return { ...reply, headers: { ...reply.headers, 'idempotent-replayed': 'true' } };
   } catch (error) {
     if (error instanceof IdempotencyValidationError) {
       throw new DomainError('idempotency_key_reuse', 'This Idempotency-Key was used with a different request');

@@ -29,6 +29,11 @@ export interface OperationContract<P = unknown, Q = unknown, B = unknown> {
   bodyFormat?: 'json' | 'form';
   /** The OpenAPI document's request body example (parsed with `body` by test/unit/openapi-examples.test.ts). */
   bodyExample?: unknown;
+  /**
+   * The same body may come as `text/csv` too (a bank statement): `toBody` turns the text (and the query)
+   * into the JSON body it stands for, which `body` then validates as if it had come as JSON.
+   */
+  csvBody?: { description: string; toBody(text: string, query: Record<string, string | undefined>): unknown };
   responses: Record<number, ResponseSpec>;
   /** Contract error codes this operation can answer beyond the common ones (401/403/400/413 …). */
   errors?: ErrorCode[];

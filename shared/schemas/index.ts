@@ -12,10 +12,11 @@ import * as funds from './funds.ts';
 import * as notices from './notices.ts';
 import * as payouts from './payouts.ts';
 import * as publicRoutes from './public.ts';
+import * as reconciliations from './reconciliations.ts';
 import * as stations from './stations.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 
-const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, batches, payouts, webhookEndpoints, events, campaigns, stations, notices];
+const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, batches, payouts, webhookEndpoints, events, campaigns, stations, notices, reconciliations];
 
 function isContract(value: unknown): value is OperationContract {
   return typeof value === 'object' && value !== null && 'operationId' in value && 'responses' in value;

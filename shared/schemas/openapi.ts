@@ -101,7 +101,13 @@ export function buildOpenApiDocument(serverUrl?: string) {
         query: contract.query as never,
         headers: headers as never,
         body: contract.body
-          ? { required: true, content: { [contract.bodyFormat === 'form' ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: contract.body, example: contract.bodyExample } } }
+          ? {
+              required: true,
+              content: {
+                [contract.bodyFormat === 'form' ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: contract.body, example: contract.bodyExample },
+                ...(contract.csvBody ? { 'text/csv': { schema: z.string().meta({ description: contract.csvBody.description }) } } : {}),
+              },
+            }
           : undefined,
       },
       responses: { ...success, ...errorResponses([...commonErrors(route, contract), ...(contract.errors ?? [])]) },

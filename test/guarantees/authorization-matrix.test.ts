@@ -32,6 +32,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   messageId: 'msg_01M8MB7QKGZ7EXTNFH95G3P5TD',
   noticeId: 'ntc_01M8MB7QKGZ7EXTNFH95G3P5TD',
   objectionId: 'obj_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  reconciliationId: 'rcn_01M8MB7QKGZ7EXTNFH95G3P5TD',
 };
 
 function samplePath(route: RouteDefinition): string {

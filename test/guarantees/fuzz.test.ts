@@ -65,6 +65,7 @@ const validBodies = (): Record<string, unknown> => ({
   cancelBatch: { reason: 'no' },
   settlePayout: { outcome: 'succeeded', bankReference: 'ABC123' },
   redeliverPayout: {},
+  createReconciliation: { statementDate: '2026-12-01', lines: [{ bankReference: 'ABC123', amount: 1_000, currency: 'CNY', valueDate: '2026-12-01' }] },
   createWebhookEndpoint: { url: 'https://finance.example.com/hook', events: ['payout.requested'] },
   rotateWebhookSecret: {},
   updateWebhookEndpoint: { description: 'Finance hook', status: 'enabled' },
@@ -138,7 +139,7 @@ const queryArb = fc.oneof(
 
 const headerArb = fc.record({
   idempotencyKey: fc.option(fc.string({ minLength: 0, maxLength: 300 }), { nil: undefined }),
-  contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', ''),
+  contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'text/csv', ''),
 });
 
 async function snapshot(): Promise<string> {

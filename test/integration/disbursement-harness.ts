@@ -35,6 +35,7 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     'webhook-endpoints': ((await import('#functions/http/webhook-endpoints')) as unknown as { handler: Handler }).handler,
     notices: ((await import('#functions/http/notices')) as unknown as { handler: Handler }).handler,
     batches: ((await import('#functions/http/batches')) as unknown as { handler: Handler }).handler,
+    reconciliations: ((await import('#functions/http/reconciliations')) as unknown as { handler: Handler }).handler,
   };
   const funds = await import('#shared/data/funds');
   const stats = await import('#shared/data/county-stats');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reconcile, statementDay, type SettledPayout, type StatementLine } from '#shared/domain/reconciliation';
+import { reconcile, statementDay, statementFromCsv, type SettledPayout, type StatementLine } from '#shared/domain/reconciliation';
+import { DomainError } from '#shared/domain/errors';
 
 const p = (payoutId: string, bankReference: string, amount: number): SettledPayout => ({ payoutId, bankReference, amount });
 const line = (bankReference: string, amount: number, payoutId?: string): StatementLine => ({
@@ -77,5 +78,45 @@ describe('statementDay', () => {
   });
   it.each(['2026-02-30', '2026-13-01', 'yesterday'])('refuses %s', (d) => {
     expect(() => statementDay(d)).toThrow(RangeError);
+  });
+});
+
+describe('statementFromCsv', () => {
+  /** `null`: no statementDate at all. */
+  const refusal = (text: string, date: string | null = '2026-12-01') => {
+    try {
+      statementFromCsv(text, date ?? undefined);
+    } catch (error) {
+      expect(error).toBeInstanceOf(DomainError);
+      expect((error as DomainError).code).toBe('validation_failed');
+      return (error as DomainError).errors ?? [];
+    }
+    throw new Error('accepted');
+  };
+
+  it('reads the columns by their header names in any order, a BOM, CRLF, quotes and an empty payoutId', () => {
+    const text = '\uFEFFvalueDate,payoutId,amount,bankReference,currency\r\n2026-12-01,,1500,"REF, ""A""\nsecond line",CNY\r\n2026-12-01,pay_x,7,B,CNY\r\n';
+    expect(statementFromCsv(text, '2026-12-01')).toEqual({
+      statementDate: '2026-12-01',
+      lines: [
+        { valueDate: '2026-12-01', amount: 1500, bankReference: 'REF, "A"\nsecond line', currency: 'CNY' },
+        { valueDate: '2026-12-01', payoutId: 'pay_x', amount: 7, bankReference: 'B', currency: 'CNY' },
+      ],
+    });
+  });
+
+  it('leaves an amount that is not whole digits as text, for the schema to refuse', () => {
+    const { lines } = statementFromCsv('bankReference,amount,currency,valueDate\nA,1.50,CNY,2026-12-01\nB,-3,CNY,2026-12-01\n', '2026-12-01');
+    expect(lines.map((l) => l.amount)).toEqual(['1.50', '-3']);
+  });
+
+  it('refuses an unknown, repeated or missing column, a missing statementDate, a short row, bad CSV and an empty file', () => {
+    expect(refusal('bankReference,amount,currency,valueDate,memo\n')).toEqual([{ path: 'body.header', message: expect.stringContaining('unknown column(s): memo') }]);
+    expect(refusal('bankReference,amount,amount,currency,valueDate\n')).toEqual([{ path: 'body.header', message: 'repeated column(s): amount' }]);
+    expect(refusal('bankReference,amount,currency\n')).toEqual([{ path: 'body.header', message: 'missing column(s): valueDate' }]);
+    expect(refusal('bankReference,amount,currency,valueDate\n', null)).toEqual([{ path: 'query.statementDate', message: 'required with a text/csv body' }]);
+    expect(refusal('bankReference,amount,currency,valueDate\nA,1,CNY,2026-12-01\nB,1,CNY\n')).toEqual([{ path: 'body.lines.1', message: 'line 3: 3 fields, the header names 4' }]);
+    expect(refusal('bankReference,amount,currency,valueDate\n"A,1,CNY,2026-12-01\n')).toEqual([{ path: 'body', message: 'line 2: a quoted field is never closed' }]);
+    expect(refusal('')).toEqual([{ path: 'body', message: 'a header row naming the columns is required' }]);
   });
 });

@@ -1,0 +1,196 @@
+/**
+ * `finance-receiver --reconcile DATE`: a real process posts what its journal says it paid on DATE (succeeded
+ * payments of that UTC day, with their bank references, amounts and payout ids) to `POST /v1/reconciliations`
+ * with the token from the environment, prints the result as a table (no account numbers), and says by its exit
+ * code whether the API and the journal agree: 0 yes, 1 differences (or the API refused), 2 usage.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
+import { startTestRuntime } from '#test/support/runtime';
+import { eventually } from '#test/support/eventually';
+import { startFinanceReceiver } from '../../scripts/finance-receiver.ts';
+
+const DAY = '2026-12-01';
+const P1 = 'pay_01M8MB7QKGZ7EXTNFH95G3P5T1';
+const P2 = 'pay_01M8MB7QKGZ7EXTNFH95G3P5T2';
+const P3 = 'pay_01M8MB7QKGZ7EXTNFH95G3P5T3';
+const ACCOUNT = '6228480012345678';
+const payout = (payoutId: string, amount: number) => ({
+  payoutId,
+  amount,
+  currency: 'CNY',
+  beneficiary: { name: 'Xiushan Tea Cooperative', account: { bankName: 'ABC', accountName: 'Xiushan Tea', accountNumber: ACCOUNT } },
+});
+
+let dir: string;
+let api: Server;
+let answer: Record<string, unknown> = {};
+const requests: { path: string; authorization: string; key: string; body: any }[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'receiver-reconcile-'));
+  const journal = [
+    { kind: 'received', messageId: 'msg_1', payout: payout(P1, 150_000), at: `${DAY}T01:00:00.000Z` },
+    { kind: 'paid', payoutId: P1, result: { outcome: 'succeeded', bankReference: 'FIN-1' }, at: `${DAY}T01:00:01.000Z` },
+    { kind: 'settled', payoutId: P1, at: `${DAY}T01:00:02.000Z` },
+    { kind: 'received', messageId: 'msg_2', payout: payout(P2, 250_000), at: `${DAY}T23:59:58.000Z` },
+    { kind: 'paid', payoutId: P2, result: { outcome: 'succeeded', bankReference: 'FIN-2' }, at: `${DAY}T23:59:59.000Z` },
+    // Failed payments and other days' payments are not on the day's statement.
+    { kind: 'received', messageId: 'msg_3', payout: payout(P3, 350_000), at: `${DAY}T02:00:00.000Z` },
+    { kind: 'paid', payoutId: P3, result: { outcome: 'failed', failureReason: 'closed account' }, at: `${DAY}T02:00:01.000Z` },
+    { kind: 'paid', payoutId: 'pay_01M8MB7QKGZ7EXTNFH95G3P5T4', result: { outcome: 'succeeded', bankReference: 'FIN-4' }, at: '2026-12-02T00:00:00.000Z' },
+  ];
+  await writeFile(join(dir, 'journal.jsonl'), journal.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  api = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      requests.push({ path: req.url!, authorization: String(req.headers.authorization), key: String(req.headers['idempotency-key']), body: JSON.parse(body) });
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+});
+
+afterAll(async () => {
+  await new Promise((r) => api.close(r));
+  await rm(dir, { recursive: true, force: true });
+});
+
+function reconcile(args: string[], env: Record<string, string> = { FINANCE_TOKEN: 'token-from-env' }): Promise<{ code: number; out: string; err: string }> {
+  const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      tsxArgs('scripts/finance-receiver.ts', [...args, '--api-url', apiUrl, '--journal', join(dir, 'journal.jsonl')]),
+      { env: sameNodeEnv({ PATH: process.env.PATH, ...env }) },
+      (error, out, err) => resolve({ code: error ? Number(error.code) : 0, out, err }),
+    );
+  });
+}
+
+const agreed = (statementDate: string) => ({
+  reconciliationId: 'rcn_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  statementDate,
+  matched: [
+    { line: 1, payoutId: P1 },
+    { line: 2, payoutId: P2 },
+  ],
+  unmatchedLines: [],
+  unmatchedPayouts: [],
+  amountMismatches: [],
+});
+
+describe('finance-receiver --reconcile DATE', () => {
+  it("posts the day's succeeded payments from its journal and exits 0 when the API agrees", async () => {
+    answer = agreed(DAY);
+    requests.length = 0;
+    const { code, out } = await reconcile(['--reconcile', DAY]);
+    expect(code).toBe(0);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.path).toBe('/v1/reconciliations');
+    expect(requests[0]!.authorization).toBe('Bearer token-from-env');
+    expect(requests[0]!.key).toMatch(/^reconcile-2026-12-01-/);
+    expect(requests[0]!.body).toEqual({
+      statementDate: DAY,
+      lines: [
+        { bankReference: 'FIN-1', amount: 150_000, currency: 'CNY', valueDate: DAY, payoutId: P1 },
+        { bankReference: 'FIN-2', amount: 250_000, currency: 'CNY', valueDate: DAY, payoutId: P2 },
+      ],
+    });
+    expect(out).toContain('rcn_01M8MB7QKGZ7EXTNFH95G3P5TD');
+    expect(out).toMatch(/matched\s+2/);
+    expect(out).not.toContain(ACCOUNT);
+  }, 60_000);
+
+  it('prints every difference as a table row, amounts in yuan, and exits 1', async () => {
+    answer = {
+      ...agreed(DAY),
+      matched: [{ line: 1, payoutId: P1 }],
+      amountMismatches: [{ line: 2, payoutId: P2, statementAmount: 250_000, payoutAmount: 240_000 }],
+      unmatchedPayouts: [{ payoutId: P3, bankReference: 'FIN-3', amount: 350_000 }],
+    };
+    const { code, out } = await reconcile(['--reconcile', DAY]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/amount mismatch\s+2\s+pay_01M8MB7QKGZ7EXTNFH95G3P5T2\s+2,500\.00\s+2,400\.00/);
+    expect(out).toMatch(/unmatched payout\s+pay_01M8MB7QKGZ7EXTNFH95G3P5T3\s+FIN-3\s+3,500\.00/);
+  }, 60_000);
+
+  it('exits 1 when the API refuses, and 2 for a bad date or no token, posting nothing', async () => {
+    requests.length = 0;
+    const refused = await new Promise<{ code: number; err: string }>((resolve) => {
+      const port = (api.address() as AddressInfo).port;
+      execFile(
+        process.execPath,
+        tsxArgs('scripts/finance-receiver.ts', ['--reconcile', DAY, '--api-url', `http://127.0.0.1:${port + 1}`, '--journal', join(dir, 'journal.jsonl')]),
+        { env: sameNodeEnv({ PATH: process.env.PATH, FINANCE_TOKEN: 't' }) },
+        (error, _out, err) => resolve({ code: error ? Number(error.code) : 0, err }),
+      );
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('cannot reach');
+    for (const [args, env] of [
+      [['--reconcile', '2026-02-30'], { FINANCE_TOKEN: 't' }],
+      [['--reconcile', 'yesterday'], { FINANCE_TOKEN: 't' }],
+      [['--reconcile', DAY], {}],
+    ] as const) {
+      const { code, err } = await reconcile([...args], env);
+      expect(code, args.join(' ')).toBe(2);
+      expect(err).toContain('usage:');
+    }
+    expect(requests).toHaveLength(0);
+  }, 60_000);
+});
+
+describe('finance-receiver --reconcile against the local runtime', () => {
+  it('a payout the receiver paid and settled today reconciles with no differences (exit 0)', async () => {
+    const rt = await startTestRuntime({ env: { WEBHOOK_RETRY_SCHEDULE: '1,1,1' } });
+    const token = await rt.token('finance-system', 'ledger-bot');
+    const secrets: string[] = [];
+    const journalPath = join(dir, 'runtime', 'journal.jsonl');
+    const receiver = await startFinanceReceiver({ secrets, apiUrl: rt.url, token, journalPath, log: () => undefined });
+    try {
+      const admin = { roles: 'fund-admin', sub: 'admin-wang' };
+      expect((await rt.api('PUT', '/v1/counties/530102', { ...admin, body: { name: 'Wuhua', province: 'Yunnan' } })).status).toBe(201);
+      const fund = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: randomUUID(), body: { name: 'Tea', currency: 'CNY', totalBudget: 500_000_000, financeSystem: 'ledger-bot' } });
+      await rt.api('PUT', `/v1/funds/${fund.body.fundId}/allocations/530102`, { ...admin, body: { amount: 20_000_000 } });
+      const endpoint = await rt.api('POST', '/v1/webhook-endpoints', { ...admin, body: { url: `${receiver.url}/webhooks`, events: ['payout.requested'], financeSystem: 'ledger-bot' } });
+      secrets.push(endpoint.body.secret as string);
+      const disbursement = await rt.api('POST', '/v1/disbursements', {
+        roles: 'requester',
+        sub: 'requester-li',
+        idempotencyKey: randomUUID(),
+        body: { fundId: fund.body.fundId, countyCode: '530102', amount: 1_234_567, currency: 'CNY', purpose: 'produce-subsidy', beneficiary: { kind: 'cooperative', ...payout(P1, 0).beneficiary } },
+      });
+      expect(disbursement.status).toBe(201);
+      const approved = await rt.api('POST', `/v1/disbursements/${disbursement.body.disbursementId}/approve`, { roles: 'approver', sub: 'approver-zhao', body: {} });
+      const payoutId = approved.body.payoutId as string;
+      const settled = await eventually(async () => (await rt.api('GET', `/v1/payouts/${payoutId}`, admin)).body, (p) => p.status === 'settled');
+      await receiver.idle();
+
+      const day = (settled.settledAt as string).slice(0, 10);
+      const result = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          tsxArgs('scripts/finance-receiver.ts', ['--reconcile', day, '--api-url', rt.url, '--journal', journalPath]),
+          { env: sameNodeEnv({ PATH: process.env.PATH, FINANCE_TOKEN: token }) },
+          (error, out, err) => resolve({ code: error ? Number(error.code) : 0, out, err }),
+        );
+      });
+      expect(result.err).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.out).toMatch(/matched\s+1/);
+      expect(result.out).toContain('no differences');
+    } finally {
+      await receiver.stop();
+      await rt.stop();
+    }
+  }, 120_000);
+});

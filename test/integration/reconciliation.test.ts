@@ -1,0 +1,310 @@
+/**
+ * Bank-statement reconciliation (`POST /v1/reconciliations`, `GET /v1/reconciliations/{id}`) against real
+ * DynamoDB Local: lines match the caller's own payouts settled `succeeded`, by payoutId (then only by it) else by
+ * bankReference (also a payout settled on another day, through the reference item its settlement wrote);
+ * unmatched payouts are those settled on the statement date; another finance system's payouts and
+ * reconciliations stay invisible; JSON or CSV in; bad input is a 400 and stores nothing; the result is read
+ * back as it was answered, 10,000 lines included.
+ */
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { asApprover, asFinance, asRequester, beneficiaryNo, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type Call, type MoneyHarness } from './disbursement-harness.ts';
+
+let h: MoneyHarness;
+let beneficiaries = 0;
+const OTHER_FINANCE = 'finance-2';
+const asOtherFinance: Call = { sub: OTHER_FINANCE, roles: ['finance-system'] };
+const admin = { sub: 'admin-1', roles: ['fund-admin'] };
+const auditor = { sub: 'auditor-1', roles: ['auditor'] };
+
+interface Settled {
+  payoutId: string;
+  bankReference: string;
+  amount: number;
+  settledAt: string;
+}
+
+async function approvedPayout(fundId: string, amount: number): Promise<string> {
+  const body = disbursementBody(fundId, amount, { beneficiary: beneficiaryNo(7_000 + beneficiaries++) });
+  const d = await h.call('POST', '/v1/disbursements', { ...asRequester(), body });
+  expect(d.status).toBe(201);
+  const approved = await h.call('POST', `/v1/disbursements/${d.body.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });
+  expect(approved.status).toBe(200);
+  return approved.body.payoutId as string;
+}
+
+async function settledPayout(fundId: string, amount: number, bankReference: string, as = asFinance): Promise<Settled> {
+  const payoutId = await approvedPayout(fundId, amount);
+  const reply = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...as, body: { outcome: 'succeeded', bankReference } });
+  expect(reply.status).toBe(200);
+  return { payoutId, bankReference, amount, settledAt: reply.body.settledAt };
+}
+
+const line = (p: { bankReference: string; amount: number }, extra: Record<string, unknown> = {}) => ({
+  bankReference: p.bankReference,
+  amount: p.amount,
+  currency: 'CNY',
+  valueDate: today,
+  ...extra,
+});
+
+function post(body: unknown, as: Call = asFinance, options: { query?: Record<string, string>; headers?: Record<string, string>; idempotencyKey?: string | null } = {}) {
+  return h.call('POST', '/v1/reconciliations', { ...as, body, ...options });
+}
+
+async function storedReconciliationItems(): Promise<number> {
+  const { documents } = await import('#shared/data/clients');
+  const { config } = await import('#shared/config');
+  const out = await documents.send(
+    new ScanCommand({ TableName: config().TABLE_NAME, FilterExpression: 'begins_with(pk, :rcn)', ExpressionAttributeValues: { ':rcn': 'RCN#' }, ConsistentRead: true }),
+  );
+  return out.Count ?? 0;
+}
+
+let fundId = '';
+let otherFundId = '';
+let today = '';
+let yesterday = '';
+/** a, b, c, d settled today by finance-1; x by finance-2; unsettled: queued, never settled. */
+let a: Settled, b: Settled, c: Settled, d: Settled, x: Settled;
+let unsettled = '';
+
+beforeAll(async () => {
+  h = await moneyHarness();
+  fundId = await h.fund({ allocations: { [COUNTY]: 100_000_000 } });
+  const created = await h.data.funds.createFund(
+    { name: 'Other fund', financeSystem: OTHER_FINANCE, noticePeriod: 'P0D', totalBudget: 1_000_000_000, dualApprovalThreshold: 100_000_000 },
+    { sub: 'admin-1' },
+    new Date(),
+  );
+  otherFundId = created.fundId;
+  await h.data.funds.setAllocation(otherFundId, COUNTY, 100_000_000, { sub: 'admin-1' }, new Date());
+
+  a = await settledPayout(fundId, 10_001, 'BANK-A');
+  b = await settledPayout(fundId, 10_002, 'BANK-B');
+  c = await settledPayout(fundId, 10_003, 'BANK-C');
+  d = await settledPayout(fundId, 10_004, 'BANK-D');
+  x = await settledPayout(otherFundId, 10_005, 'BANK-X', asOtherFinance);
+  unsettled = await approvedPayout(fundId, 10_006);
+  today = a.settledAt.slice(0, 10);
+  // Near midnight UTC the payouts could straddle two days; the assertions below need one day.
+  expect([b, c, d, x].map((p) => p.settledAt.slice(0, 10))).toEqual([today, today, today, today]);
+  yesterday = new Date(Date.parse(`${today}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+}, 120_000);
+
+describe('POST /v1/reconciliations', () => {
+  it('matches by payoutId and by bankReference, and lists unmatched lines, unmatched payouts and amount mismatches', async () => {
+    const reply = await post({
+      statementDate: today,
+      lines: [
+        line({ bankReference: 'WHATEVER', amount: a.amount }, { payoutId: a.payoutId }),
+        line(b),
+        line({ bankReference: 'NOBODY', amount: 500 }),
+        line({ bankReference: c.bankReference, amount: c.amount + 1 }),
+      ],
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.body.reconciliationId).toMatch(/^rcn_[0-9A-Z]{26}$/);
+    expect(reply.body).toEqual({
+      reconciliationId: reply.body.reconciliationId,
+      statementDate: today,
+      matched: [
+        { line: 1, payoutId: a.payoutId },
+        { line: 2, payoutId: b.payoutId },
+      ],
+      unmatchedLines: [{ line: 3, bankReference: 'NOBODY', amount: 500 }],
+      // d settled today and no line names it; x is another finance system's.
+      unmatchedPayouts: [{ payoutId: d.payoutId, bankReference: d.bankReference, amount: d.amount }],
+      amountMismatches: [{ line: 4, payoutId: c.payoutId, statementAmount: c.amount + 1, payoutAmount: c.amount }],
+    });
+  });
+
+  it('finds a payout settled on another day by its bank reference (the reference item), and lists none of that day as unmatched', async () => {
+    const reply = await post({ statementDate: yesterday, lines: [line(a), line(d)] });
+    expect(reply.status).toBe(201);
+    expect(reply.body.matched).toEqual([
+      { line: 1, payoutId: a.payoutId },
+      { line: 2, payoutId: d.payoutId },
+    ]);
+    expect(reply.body.unmatchedLines).toEqual([]);
+    expect(reply.body.unmatchedPayouts).toEqual([]);
+  });
+
+  it('finds every payout a bank reference names when it names several (one bulk transfer), the same amount first', async () => {
+    const small = await settledPayout(fundId, 20_001, 'BANK-BULK');
+    const large = await settledPayout(fundId, 20_002, 'BANK-BULK');
+    const reply = await post({ statementDate: yesterday, lines: [line(large), line(small), line(small)] });
+    expect(reply.status).toBe(201);
+    expect(reply.body.matched).toEqual([
+      { line: 1, payoutId: large.payoutId },
+      { line: 2, payoutId: small.payoutId },
+    ]);
+    expect(reply.body.unmatchedLines).toEqual([{ line: 3, bankReference: 'BANK-BULK', amount: small.amount }]);
+  });
+
+  it('never falls back to the bank reference when the line names a payoutId that does not match', async () => {
+    const reply = await post({
+      statementDate: yesterday,
+      lines: [
+        line(a, { payoutId: unsettled }),
+        line(b, { payoutId: 'pay_01M8MB7QKGZ7EXTNFH95G3P5TD' }),
+      ],
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.body.matched).toEqual([]);
+    expect(reply.body.unmatchedLines).toEqual([
+      { line: 1, bankReference: a.bankReference, amount: a.amount },
+      { line: 2, bankReference: b.bankReference, amount: b.amount },
+    ]);
+  });
+
+  it("never matches another finance system's payout, by id or by reference, and never lists it", async () => {
+    const reply = await post({ statementDate: today, lines: [line(x, { payoutId: x.payoutId }), line(x)] });
+    expect(reply.status).toBe(201);
+    expect(reply.body.matched).toEqual([]);
+    expect(reply.body.unmatchedLines.map((l: { line: number }) => l.line)).toEqual([1, 2]);
+    // Ours settled today (this file's later tests add two more), never x.
+    expect(reply.body.unmatchedPayouts.map((p: { payoutId: string }) => p.payoutId)).toEqual(expect.arrayContaining([a, b, c, d].map((p) => p.payoutId)));
+    expect(reply.body.unmatchedPayouts.map((p: { payoutId: string }) => p.payoutId)).not.toContain(x.payoutId);
+
+    const theirs = await post({ statementDate: today, lines: [line(x)] }, asOtherFinance);
+    expect(theirs.body.matched).toEqual([{ line: 1, payoutId: x.payoutId }]);
+    expect(theirs.body.unmatchedPayouts).toEqual([]);
+  });
+
+  it('takes the same lines as text/csv: a header naming the columns in any order, quoted fields, CRLF', async () => {
+    const csv =
+      'amount,valueDate,payoutId,currency,bankReference\r\n' +
+      `${a.amount},${today},${a.payoutId},CNY,"ignored, since the id decides"\r\n` +
+      `${b.amount},${today},,CNY,"${b.bankReference}"\r\n` +
+      `500,${today},,CNY,"SAID ""NOBODY"""\r\n`;
+    const reply = await post(csv, asFinance, { query: { statementDate: today }, headers: { 'content-type': 'text/csv; charset=utf-8' } });
+    expect(reply.status).toBe(201);
+    expect(reply.body.statementDate).toBe(today);
+    expect(reply.body.matched).toEqual([
+      { line: 1, payoutId: a.payoutId },
+      { line: 2, payoutId: b.payoutId },
+    ]);
+    expect(reply.body.unmatchedLines).toEqual([{ line: 3, bankReference: 'SAID "NOBODY"', amount: 500 }]);
+  });
+
+  it('refuses bad input with 400 problem+json and stores nothing', async () => {
+    const before = await storedReconciliationItems();
+    const good = line(a);
+    const csvHeaders = { headers: { 'content-type': 'text/csv' } };
+    const refusals = [
+      await post({ statementDate: today, lines: [{ ...good, amount: 0 }] }),
+      await post({ statementDate: today, lines: [{ ...good, amount: 12.5 }] }),
+      await post({ statementDate: today, lines: [{ ...good, amount: -3 }] }),
+      await post({ statementDate: today, lines: [{ ...good, currency: 'USD' }] }),
+      await post({ statementDate: today, lines: [{ ...good, valueDate: '2026-02-30' }] }),
+      await post({ statementDate: '2026-02-30', lines: [good] }),
+      await post({ statementDate: today, lines: [] }),
+      await post({ statementDate: today, lines: [{ ...good, memo: 'unknown field' }] }),
+      await post({ statementDate: today, lines: Array.from({ length: 10_001 }, () => good) }),
+      await post({ statementDate: today, lines: [good] }, asFinance, { query: { statementDate: today } }),
+      // CSV: no statementDate, an unknown column, a missing column, a broken quote, a short row, a bad amount.
+      await post(`bankReference,amount,currency,valueDate\nR,1,CNY,${today}\n`, asFinance, csvHeaders),
+      await post(`bankReference,amount,currency,valueDate,memo\nR,1,CNY,${today},x\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
+      await post(`bankReference,amount,currency\nR,1,CNY\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
+      await post(`bankReference,amount,currency,valueDate\n"R,1,CNY,${today}\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
+      await post(`bankReference,amount,currency,valueDate\nR,1,CNY\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
+      await post(`bankReference,amount,currency,valueDate\nR,1.00,CNY,${today}\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
+      await post('', asFinance, { ...csvHeaders, query: { statementDate: today } }),
+    ];
+    for (const r of refusals) {
+      expect(r.status, r.text).toBe(400);
+      expect(r.contentType).toBe('application/problem+json');
+      expect(r.body.code).toBe('validation_failed');
+    }
+    expect(await storedReconciliationItems()).toBe(before);
+  });
+
+  it('needs an Idempotency-Key, and a retry with the same key answers the same reconciliation', async () => {
+    const missing = await post({ statementDate: today, lines: [line(a)] }, asFinance, { idempotencyKey: null });
+    expect(missing.status).toBe(400);
+    expect(missing.body.code).toBe('idempotency_key_missing');
+    const first = await post({ statementDate: today, lines: [line(a)] }, asFinance, { idempotencyKey: 'statement-1' });
+    const again = await post({ statementDate: today, lines: [line(a)] }, asFinance, { idempotencyKey: 'statement-1' });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body.reconciliationId).toBe(first.body.reconciliationId);
+  });
+
+  it("fits the worst 10,000-line statement in the route's body limit (longest references, ids, amounts)", async () => {
+    const { routes } = await import('#shared/routes');
+    const limit = routes.find((r) => r.operationId === 'createReconciliation')!.maxBodyBytes;
+    const worst = { statementDate: today, lines: Array.from({ length: 10_000 }, () => ({ bankReference: 'R'.repeat(100), amount: 10_000_000_000_000, currency: 'CNY', valueDate: today, payoutId: a.payoutId })) };
+    expect(Buffer.byteLength(JSON.stringify(worst))).toBeLessThanOrEqual(limit);
+  });
+
+  it('takes 10,000 lines in one request', async () => {
+    const lines = Array.from({ length: 10_000 }, (_, n) => line({ bankReference: `STATEMENT-${n}`, amount: 100 + n }));
+    lines[4_321] = line(b);
+    const reply = await post({ statementDate: today, lines });
+    expect(reply.status).toBe(201);
+    expect(reply.body.matched).toEqual([{ line: 4_322, payoutId: b.payoutId }]);
+    expect(reply.body.unmatchedLines).toHaveLength(9_999);
+    expect(reply.body.unmatchedLines[9_998]).toEqual({ line: 10_000, bankReference: 'STATEMENT-9999', amount: 10_099 });
+    // a, c, d and the two bulk payouts: everything settled today but b.
+    expect(reply.body.unmatchedPayouts).toHaveLength(5);
+    const again = await h.call('GET', `/v1/reconciliations/${reply.body.reconciliationId}`, admin);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(reply.body);
+  }, 120_000);
+});
+
+describe('payouts settled before the reference items existed', () => {
+  it('are found by reference on another day only after the backfill, which can run again without counting twice', async () => {
+    const old = await settledPayout(fundId, 30_001, 'BANK-OLD');
+    const { documents } = await import('#shared/data/clients');
+    const { config } = await import('#shared/config');
+    const { keys } = await import('#shared/data/keys');
+    const { DeleteCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    // As an older version left it: settled, without reference items.
+    for (const Key of [keys.bankReference(FINANCE_SYSTEM, 'BANK-OLD', old.payoutId), keys.bankReferenceSummary(FINANCE_SYSTEM, 'BANK-OLD')]) {
+      await documents.send(new DeleteCommand({ TableName: config().TABLE_NAME, Key }));
+    }
+    const before = await post({ statementDate: yesterday, lines: [line(old)] });
+    expect(before.body.matched).toEqual([]);
+
+    const { backfillBankReferences } = await import('#shared/data/bank-reference-backfill');
+    expect((await backfillBankReferences()).updated).toBe(1);
+    expect((await backfillBankReferences()).updated).toBe(0);
+    const summary = await documents.send(new GetCommand({ TableName: config().TABLE_NAME, Key: keys.bankReferenceSummary(FINANCE_SYSTEM, 'BANK-OLD'), ConsistentRead: true }));
+    expect(summary.Item).toMatchObject({ uses: 1, first: { payoutId: old.payoutId, amount: old.amount } });
+    const after = await post({ statementDate: yesterday, lines: [line(old)] });
+    expect(after.body.matched).toEqual([{ line: 1, payoutId: old.payoutId }]);
+  });
+});
+
+describe('a reply too large to keep in the idempotency record', () => {
+  it('10,000 long random references (about 0.8 MB compressed): 201, and the same key answers the same reconciliation again', async () => {
+    const lines = Array.from({ length: 10_000 }, (_, n) => line({ bankReference: randomBytes(75).toString('base64'), amount: 1_000_000_000_000 + n * 7_919 }));
+    const first = await post({ statementDate: today, lines }, asFinance, { idempotencyKey: 'long-statement' });
+    expect(first.status, first.text.slice(0, 300)).toBe(201);
+    const again = await h.call('POST', '/v1/reconciliations', { ...asFinance, body: { statementDate: today, lines }, idempotencyKey: 'long-statement' });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+  }, 120_000);
+});
+
+describe('GET /v1/reconciliations/{id}', () => {
+  it('returns the reconciliation as it was answered to its finance system, fund-admin and auditor; to another finance system it does not exist', async () => {
+    const made = await post({ statementDate: today, lines: [line(a), line({ bankReference: 'NOBODY', amount: 7 }), line({ bankReference: c.bankReference, amount: 1 })] });
+    expect(made.status).toBe(201);
+    const path = `/v1/reconciliations/${made.body.reconciliationId}`;
+    for (const reader of [asFinance, admin, auditor]) {
+      const reply = await h.call('GET', path, reader);
+      expect(reply.status).toBe(200);
+      expect(reply.body).toEqual(made.body);
+    }
+    const other = await h.call('GET', path, asOtherFinance);
+    expect(other.status).toBe(404);
+    expect(other.body.code).toBe('not_found');
+    const unknown = await h.call('GET', '/v1/reconciliations/rcn_01M8MB7QKGZ7EXTNFH95G3P5TD', admin);
+    expect(unknown.status).toBe(404);
+    expect(FINANCE_SYSTEM).toBe('finance-1');
+  });
+});
