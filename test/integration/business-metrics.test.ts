@@ -31,7 +31,7 @@ let logs: LogCapture;
 
 beforeAll(async () => {
   // One retry, at once: a failing endpoint runs out within two worker invocations.
-  h = await moneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0' } });
+  h = await moneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0', POWERTOOLS_METRICS_DISABLED: 'false' } });
   worker = (await import('#functions/queue/webhook-delivery')).handler as LambdaHandler;
   ledgerCheck = (await import('#functions/schedule/ledger-check')).handler as LambdaHandler;
   endpoints = await import('#shared/data/webhook-endpoints');
