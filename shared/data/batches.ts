@@ -18,7 +18,7 @@
  * payout would be refused by its own `attribute_not_exists`.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   assertExpandable,
@@ -56,11 +56,10 @@ import { ledgerMoveSteps, requirePosition } from './ledger.ts';
 import { keys } from './keys.ts';
 import { overdueIn, type SweepSource } from './outbox.ts';
 import { listPayouts, payoutPutStep } from './payouts.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, StoreThrottled, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from './transactions.ts';
 import { logger } from '../logger.ts';
-import { retrying, type RetryPolicy } from '../retry.ts';
 import { getItem, queryPage, readByKeys, requireItem, type Page } from './query.ts';
-import { putAll } from './bulk.ts';
+import { deleteAll, putAll } from './bulk.ts';
 import { accountHashes, screenAccounts, writeBatchIndex } from './screening.ts';
 import { batchRowFlags, decideClearFlags, type RowFlag } from '../domain/screening.ts';
 import { readStationsVersion, stationsUnchangedStep } from './stations.ts';
@@ -810,8 +809,6 @@ async function finishExpansion(b: StoredBatch, now: Date): Promise<void> {
 
 // ---- public notice (公示) ----------------------------------------------------------------------
 
-const UNPROCESSED_ITEMS_RETRY: RetryPolicy = { attempts: 8, baseMs: 20, maxMs: 1_000 };
-
 /** A batch row's reference on its notice. */
 export const batchItemRef = (batchId: string, row: number) => `${batchId}-${row}`;
 
@@ -821,20 +818,8 @@ export const batchItemRef = (batchId: string, row: number) => `${batchId}-${row}
  * they are deleted again (a left-over, should that fail too, is reachable from nothing).
  */
 async function stageNoticeItems(puts: TxStep[], remove: boolean): Promise<void> {
-  const table = config().TABLE_NAME;
-  const requests = puts.map((p) => {
-    const item = p.item.Put!.Item as Record<string, unknown>;
-    return remove ? { DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } } : { PutRequest: { Item: item } };
-  });
-  for (let i = 0; i < requests.length; i += 25) {
-    let pending = requests.slice(i, i + 25);
-    // Items DynamoDB hands back unwritten (throttling) are sent again, a bounded number of times.
-    await retrying(UNPROCESSED_ITEMS_RETRY, (error) => error instanceof StoreThrottled, async () => {
-      const result = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-      pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
-      if (pending.length > 0) throw new StoreThrottled();
-    });
-  }
+  const items = puts.map((p) => p.item.Put!.Item as Record<string, unknown>);
+  await (remove ? deleteAll(items.map((item) => ({ pk: item.pk, sk: item.sk }))) : putAll(items));
 }
 
 /** The final approval under a notice period: reserve `totalAmount`, post the noticed rows, `in_notice`. */

@@ -20,16 +20,27 @@ export async function inParallel<T>(items: readonly T[], concurrency: number, wo
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
 /** Puts items 25 per BatchWriteItem, a few requests at once, asking again for what comes back unprocessed. */
 export async function putAll(items: readonly Record<string, unknown>[]): Promise<void> {
+  await writeAll(items.map((Item) => ({ PutRequest: { Item } })));
+}
+
+/** Deletes items by key, as putAll writes them. */
+export async function deleteAll(keys: readonly Record<string, unknown>[]): Promise<void> {
+  await writeAll(keys.map((Key) => ({ DeleteRequest: { Key } })));
+}
+
+async function writeAll(requests: readonly WriteRequest[]): Promise<void> {
   const table = config().TABLE_NAME;
-  const groups: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += 25) groups.push(items.slice(i, i + 25));
+  const groups: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += 25) groups.push(requests.slice(i, i + 25));
   await inParallel(groups, WRITE_CONCURRENCY, async (group) => {
-    let pending = group.map((Item) => ({ PutRequest: { Item } }));
+    let pending = group;
     await retrying({ attempts: 8, baseMs: 20, maxMs: 1_000 }, (e) => e instanceof StoreThrottled, async () => {
       const result = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-      pending = (result.UnprocessedItems?.[table] ?? []) as typeof pending;
+      pending = (result.UnprocessedItems?.[table] ?? []) as WriteRequest[];
       if (pending.length > 0) throw new StoreThrottled();
     });
   });
