@@ -6,12 +6,10 @@
  * TABLE_NAME set, against that table with the AWS settings of the environment. Safe to run again, and
  * while the system runs. Exit codes: 0 done, 1 the store could not be read or written, 2 usage.
  */
-import { join } from 'node:path';
-import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
-import { readStackFile } from '#local/stack-file';
 import type { BackfillCounts, BackfillOptions } from '#shared/data/backfill';
 import { fail, parseCommandLine, usage } from './lib/cli.ts';
 import { stepProgress } from './lib/progress.ts';
+import { tableStore, useTable } from './lib/table-access.ts';
 
 const PARTS = ['events', 'payouts', 'bank-references'] as const;
 type Part = (typeof PARTS)[number];
@@ -38,23 +36,7 @@ const part = values.part;
 if (part !== 'all' && !(PARTS as readonly string[]).includes(part)) usage(`--part must be events, payouts, bank-references or all, not "${part}"`);
 const parts: Part[] = part === 'all' ? [...PARTS] : [part as Part];
 
-if (!process.env.TABLE_NAME) {
-  const dataDir = process.env.DATA_DIR || '.data';
-  const stack = await readStackFile(dataDir);
-  if (!stack) fail(`no running local stack found in ${dataDir} (start it with \`npm start\`, same DATA_DIR), or set TABLE_NAME`);
-  Object.assign(process.env, {
-    TABLE_NAME: stack.tableName,
-    AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoEndpoint,
-    AWS_REGION: localRegion(),
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    APP_SECRETS_FILE: process.env.APP_SECRETS_FILE ?? join(dataDir, 'secrets.json'),
-  });
-}
-// The backfill uses the table only; config() still wants the queue and secrets settings to exist.
-process.env.DELIVERY_QUEUE_URL ??= 'unused';
-process.env.EXPANSION_QUEUE_URL ??= 'unused';
-if (!process.env.APP_SECRETS_ARN) process.env.APP_SECRETS_FILE ??= 'unused';
+await useTable({ deployed: true });
 
 const runs: Record<Part, { run: (options: BackfillOptions) => Promise<BackfillCounts>; found: string }> = {
   events: { run: async (o) => (await import('#shared/data/event-log-backfill')).backfillEventLog(o), found: 'event(s) without listing keys found' },
@@ -73,8 +55,7 @@ for (const name of parts) {
   try {
     counts = await runs[name].run({ onProgress: (c) => progress.update(`${c.scanned} found, ${c.updated} updated`) });
   } catch (error) {
-    const store = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `DynamoDB in ${process.env.AWS_REGION ?? 'the default region'}`;
-    fail(`could not backfill ${name} in the table ${process.env.TABLE_NAME} at ${store}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
+    fail(`could not backfill ${name} in the table ${process.env.TABLE_NAME} at ${tableStore()}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
   }
   const seconds = (performance.now() - started) / 1000;
   const rate = counts.updated > 0 ? ` (${Math.round(counts.updated / seconds)} a second)` : '';

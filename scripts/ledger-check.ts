@@ -4,10 +4,8 @@
  * the fund ledger, and prints each difference. Exit codes: 0 clean, 1 differences found or the store
  * could not be read, 2 usage (scripts/lib/cli.ts).
  */
-import { join } from 'node:path';
-import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
-import { readStackFile } from '#local/stack-file';
 import { fail, parseCommandLine } from './lib/cli.ts';
+import { tableStore, useTable } from './lib/table-access.ts';
 
 const { values } = parseCommandLine({
   name: 'ledger-check',
@@ -20,26 +18,13 @@ exit 1 also when differences are found`,
   options: { json: { type: 'boolean' } },
 });
 
-const dataDir = process.env.DATA_DIR || '.data';
-const stack = await readStackFile(dataDir);
-if (!stack) fail(`no running local stack found in ${dataDir} (start it with \`npm start\`, same DATA_DIR)`);
-Object.assign(process.env, {
-  TABLE_NAME: stack.tableName,
-  AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoEndpoint,
-  AWS_REGION: localRegion(),
-  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-  // The check reads the table only; config() still wants the queue and secrets settings to exist.
-  APP_SECRETS_FILE: process.env.APP_SECRETS_FILE ?? join(dataDir, 'secrets.json'),
-  DELIVERY_QUEUE_URL: process.env.DELIVERY_QUEUE_URL ?? 'unused',
-  EXPANSION_QUEUE_URL: process.env.EXPANSION_QUEUE_URL ?? 'unused',
-});
+await useTable({ deployed: false });
 const { checkLedger } = await import('#shared/data/ledger-check');
 let result;
 try {
   result = await checkLedger();
 } catch (error) {
-  fail(`could not read the table at ${stack.dynamoEndpoint}: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
+  fail(`could not read the table at ${tableStore()}: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
 }
 if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 else {
