@@ -5,7 +5,7 @@
  * runs, each side measured after a GC when node runs with --expose-gc (`measure`, also the reconciliation bench's).
  */
 import type { Phase } from './stack.ts';
-import { beneficiary } from './stack.ts';
+import { settledPayout } from './stack.ts';
 
 export interface PayoutExportResult {
   payouts: number;
@@ -58,25 +58,8 @@ export async function benchPayoutExport(_phase: Phase, count: number): Promise<P
   const start = Date.now() - count * 10;
   const steps = Array.from({ length: count }, (_, n) => {
     const at = new Date(start + n * 10);
-    const b = beneficiary(n);
     return payoutPutStep(
-      {
-        payoutId: newId('payout', at.getTime()),
-        disbursementId: newId('disbursement', at.getTime()),
-        batchId: null,
-        fundId,
-        countyCode: '532530',
-        amount: 150_000 + n,
-        currency: 'CNY',
-        beneficiary: { kind: 'farmer', name: b.name, account: b.account },
-        status: 'settled',
-        attempts: 1,
-        createdAt: at.toISOString(),
-        sentAt: at.toISOString(),
-        settledAt: at.toISOString(),
-        bankReference: `CMB${String(n).padStart(12, '0')}`,
-        failureReason: null,
-      },
+      settledPayout(n, { payoutId: newId('payout', at.getTime()), disbursementId: newId('disbursement', at.getTime()), fundId }, at),
       newId('message', at.getTime()),
       { payer: 'finance-bench' },
     );

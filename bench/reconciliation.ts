@@ -7,7 +7,7 @@
  * (Lambda takes a 6 MB event) and the reply's (6 MB response).
  */
 import type { Phase } from './stack.ts';
-import { beneficiary, expectStatus } from './stack.ts';
+import { expectStatus, settledPayout } from './stack.ts';
 import { measure } from './payout-export.ts';
 
 export interface ReconciliationBenchResult {
@@ -39,32 +39,11 @@ export async function benchReconciliation(phase: Phase, lines: number): Promise<
   const dayStart = Date.parse(`${statementDate}T00:00:00.000Z`);
   // Settled payouts of the statement day, as their settlement leaves them on the by-settlement-time index.
   const payouts = Array.from({ length: settledCount }, (_, n) => {
-    const settledAt = new Date(dayStart + n * 1_000).toISOString();
-    const b = beneficiary(n);
-    const payoutId = newId('payout', dayStart + n * 1_000);
-    const bankReference = `CMB${String(n).padStart(12, '0')}`;
-    const step = payoutPutStep(
-      {
-        payoutId,
-        disbursementId: newId('disbursement'),
-        batchId: null,
-        fundId,
-        countyCode: '532530',
-        amount: 150_000 + n,
-        currency: 'CNY',
-        beneficiary: { kind: 'farmer', name: b.name, account: b.account },
-        status: 'settled',
-        attempts: 1,
-        createdAt: settledAt,
-        sentAt: settledAt,
-        settledAt,
-        bankReference,
-        failureReason: null,
-      },
-      newId('message'),
-      { payer: PAYER },
-    );
-    return { item: { ...step.item.Put!.Item!, ...payoutSettledKeys(payoutId, settledAt) }, payoutId, bankReference, amount: 150_000 + n };
+    const at = new Date(dayStart + n * 1_000);
+    const payout = settledPayout(n, { payoutId: newId('payout', at.getTime()), disbursementId: newId('disbursement'), fundId }, at);
+    const { payoutId, bankReference, amount, settledAt } = payout;
+    const step = payoutPutStep(payout, newId('message'), { payer: PAYER });
+    return { item: { ...step.item.Put!.Item!, ...payoutSettledKeys(payoutId, settledAt) }, payoutId, bankReference, amount };
   });
   await putAll(payouts.map((p) => p.item));
 

@@ -11,6 +11,7 @@ import { invokeStore } from '#local/invoke';
 import type { RuntimeLog } from '#local/log';
 import { startRuntime, type Runtime, type RuntimeHandlers } from '#local/runtime';
 import { startDynamoDbLocal, startSqsEmulator, type RunningService } from '#local/services';
+import type { Payout } from '#shared/domain/payouts';
 
 export interface Services {
   dynamoEndpoint: string;
@@ -132,6 +133,27 @@ export function beneficiary(n: number) {
     kind: 'farmer' as const,
     name: `Farmer ${n}`,
     account: { bankName: 'Rural Credit Cooperative Honghe', accountName: `Farmer ${n}`, accountNumber: `62284800${String(n).padStart(11, '0')}` },
+  };
+}
+
+/** The n-th bench payout as its settlement leaves it: farmer n's account, 1,500 yuan + n fen, reference CMB<n>. */
+export function settledPayout(n: number, ids: { payoutId: string; disbursementId: string; fundId: string }, at: Date): Payout & { bankReference: string; settledAt: string } {
+  const b = beneficiary(n);
+  const iso = at.toISOString();
+  return {
+    ...ids,
+    batchId: null,
+    countyCode: '532530',
+    amount: 150_000 + n,
+    currency: 'CNY',
+    beneficiary: { kind: 'farmer', name: b.name, account: b.account },
+    status: 'settled',
+    attempts: 1,
+    createdAt: iso,
+    sentAt: iso,
+    settledAt: iso,
+    bankReference: `CMB${String(n).padStart(12, '0')}`,
+    failureReason: null,
   };
 }
 
