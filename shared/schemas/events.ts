@@ -92,7 +92,7 @@ const EventParams = z.strictObject({ messageId: idOf('message') });
 
 export const listEvents = defineContract({
   operationId: 'listEvents',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'The event log, newest first (events are kept at least 30 days after they are delivered)',
   description:
     'A finance system sees only the events of the funds it pays; an event without a fund is not listed for it. ' +
@@ -103,7 +103,7 @@ export const listEvents = defineContract({
 
 export const getEvent = defineContract({
   operationId: 'getEvent',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'One event of the log',
   description: 'To a finance system, an event of a fund it does not pay is 404 not_found.',
   params: EventParams,

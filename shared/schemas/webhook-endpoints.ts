@@ -68,7 +68,7 @@ const EndpointParams = z.strictObject({ endpointId: idOf('webhookEndpoint') });
 
 export const createWebhookEndpoint = defineContract({
   operationId: 'createWebhookEndpoint',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'Register a webhook endpoint (the secret is shown only in this response)',
   description:
     'The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true.',
@@ -79,7 +79,7 @@ export const createWebhookEndpoint = defineContract({
 
 export const listWebhookEndpoints = defineContract({
   operationId: 'listWebhookEndpoints',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'List webhook endpoints',
   query: z.strictObject(Page),
   responses: { 200: { description: 'A page of endpoints', schema: pageOf(WebhookEndpoint, 'WebhookEndpointPage') } },
@@ -87,7 +87,7 @@ export const listWebhookEndpoints = defineContract({
 
 export const getWebhookEndpoint = defineContract({
   operationId: 'getWebhookEndpoint',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'Get a webhook endpoint',
   params: EndpointParams,
   responses: { 200: { description: 'The endpoint', schema: WebhookEndpoint } },
@@ -95,7 +95,7 @@ export const getWebhookEndpoint = defineContract({
 
 export const deleteWebhookEndpoint = defineContract({
   operationId: 'deleteWebhookEndpoint',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'Delete a webhook endpoint',
   params: EndpointParams,
   responses: { 204: { description: 'Deleted' } },
@@ -103,7 +103,7 @@ export const deleteWebhookEndpoint = defineContract({
 
 export const rotateWebhookSecret = defineContract({
   operationId: 'rotateWebhookSecret',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'Rotate the signing secret (the old one keeps signing too for 24 h)',
   params: EndpointParams,
   body: z.strictObject({}),
@@ -112,7 +112,7 @@ export const rotateWebhookSecret = defineContract({
 
 export const listWebhookDeliveries = defineContract({
   operationId: 'listWebhookDeliveries',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'Delivery attempts to an endpoint, newest first',
   params: EndpointParams,
   query: z.strictObject(Page),
@@ -121,7 +121,7 @@ export const listWebhookDeliveries = defineContract({
 
 export const updateWebhookEndpoint = defineContract({
   operationId: 'updateWebhookEndpoint',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'Change an endpoint, or enable it again after a 410 disabled it',
   description:
     'A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions ' +
@@ -136,7 +136,7 @@ const MessageAccepted = z.object({ messageId: idOf('message') }).meta({ id: 'Mes
 
 export const testWebhookEndpoint = defineContract({
   operationId: 'testWebhookEndpoint',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'Send one signed webhook.test event to this endpoint alone',
   description:
     'data: { endpointId }. One attempt, made before the reply and logged in the endpoint\'s deliveries (its outcome is there); no retries. ' +
@@ -149,7 +149,7 @@ export const testWebhookEndpoint = defineContract({
 
 export const resendWebhookMessage = defineContract({
   operationId: 'resendWebhookMessage',
-  tag: 'Webhooks',
+  tag: 'Webhook endpoints and events',
   summary: 'Send a message to this endpoint again (same webhook-id and body, new timestamp and signature)',
   description:
     'Whatever its earlier outcome. One attempt, made before the reply and logged in the endpoint\'s deliveries; it changes neither the ' +
