@@ -5,7 +5,7 @@
  *   WEBHOOK_SECRET=whsec_… FINANCE_TOKEN=eyJ… tsx scripts/finance-receiver.ts --port 4000 --api-url http://localhost:3000
  *   (secrets from the environment or --secret-file / --token-file, never argv; register http://localhost:4000/webhooks
  *   with `POST /v1/webhook-endpoints` and events ["payout.requested"])
- *   Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 could not listen, 2 usage.
+ *   Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 could not listen or could not stop cleanly, 2 usage.
  *   FINANCE_TOKEN=eyJ… tsx scripts/finance-receiver.ts --reconcile 2026-12-01 [--api-url URL] [--journal FILE]
  *   posts what the journal says was paid on that day (UTC) to `POST /v1/reconciliations` and prints the result;
  *   when the journal holds no payment that day, lists the payouts the API settled that day instead (each one is
@@ -234,32 +234,43 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    // What the request was at when it failed, for the log (the error's message could quote the body).
+    let step = 'reading the body';
     void (async () => {
       if (req.method !== 'POST') return reply(res, 405, { error: 'method not allowed' });
       const body = await readBody(req);
       if (body === undefined) return reply(res, 413, { error: 'body too large' });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+      step = 'verifying the signature';
       const message = verifyWebhook(options.secrets, body, headers);
       if (!message) return reply(res, 401, { error: 'invalid signature' });
       const messageId = headers['webhook-id']!;
       if (seen.has(messageId)) return reply(res, 200, { duplicate: true });
       const payout = message.type === 'payout.requested' ? (message.data as unknown as PayoutMessage) : undefined;
       // On disk before the acknowledgement: once the sender hears 2xx, a crash cannot lose the instruction.
+      step = 'writing the journal';
       if (payout) {
         record({ kind: 'received', messageId, payout, at: new Date().toISOString() });
         taken.set(payout.payoutId, payout);
       }
       seen.add(messageId);
       // Acknowledge first; the sender must not wait for the bank.
+      step = 'answering';
       reply(res, 202, { accepted: true });
       if (payout) {
         track(handlePayout(payout), `message=${messageId}`);
       } else {
         log(`event ${message.type} message=${messageId}`);
       }
-    })().catch(() => {
-      if (!res.headersSent) reply(res, 500, { error: 'internal error' });
+    })().catch((error: unknown) => {
+      const answering = !res.headersSent;
+      // The error's name and system code only: its message may quote the body (a JSON parse error does), which
+      // holds the beneficiary's name and account number; a secret never reaches it.
+      const { name = 'Error', code } = (error ?? {}) as { name?: string; code?: string };
+      const id = typeof req.headers['webhook-id'] === 'string' ? req.headers['webhook-id'].slice(0, 100) : 'none';
+      log(`webhook request failed message=${id} while ${step}: ${name}${code ? ` ${code}` : ''}; ${answering ? 'answered 500, the sender retries' : 'already answered'}`);
+      if (answering) reply(res, 500, { error: 'internal error' });
     });
   };
 
@@ -551,7 +562,12 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
   );
   process.stdout.write(`finance receiver listening on ${receiver.url}/webhooks, settling through ${apiUrl}, journal ${journalPath}\n`);
   void receiver.resume();
-  const shutdown = () => void receiver.stop().then(() => process.exit(0));
+  // A stop that fails (say, closing the server) is a message and exit 1, never an unhandled rejection's stack trace.
+  const shutdown = () =>
+    void receiver.stop().then(
+      () => process.exit(EXIT_OK),
+      (error: Error) => fail(`could not stop cleanly: ${error.name}${error.message ? ` ${error.message}` : ''}`),
+    );
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }
