@@ -97,7 +97,7 @@ export async function settledOn(payer: string, statementDate: string): Promise<D
  * its amount from the day's payouts, and more candidates for other references cannot change that.
  */
 export async function matchStatement(payer: string, lines: readonly StatementLine[], onTheDay: readonly DatedPayout[]): Promise<ReconciliationOutcome> {
-  const known = await knownById(payer, lines, onTheDay);
+  const known = await dayAndNamedPayouts(payer, lines, onTheDay);
   const first = reconcile(lines, known, onTheDay);
   const references = referencesToLookUp(lines, first);
   if (references.length === 0) return first;
@@ -107,7 +107,7 @@ export async function matchStatement(payer: string, lines: readonly StatementLin
 }
 
 /** The day's settled payouts (by id and by reference), and those the lines name by id that settled on other days. */
-export async function knownById(payer: string, lines: readonly StatementLine[], onTheDay: readonly DatedPayout[]): Promise<{ byId: Map<string, SettledPayout>; byReference: Map<string, SettledPayout[]> }> {
+export async function dayAndNamedPayouts(payer: string, lines: readonly StatementLine[], onTheDay: readonly DatedPayout[]): Promise<{ byId: Map<string, SettledPayout>; byReference: Map<string, SettledPayout[]> }> {
   const byId = new Map<string, SettledPayout>(onTheDay.map((p) => [p.payoutId, p]));
   const named = [...new Set(lines.flatMap((l) => (l.payoutId !== undefined && !byId.has(l.payoutId) ? [l.payoutId] : [])))];
   const found = await readByKeys(named.map(keys.payout), {
