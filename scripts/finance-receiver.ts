@@ -5,10 +5,12 @@
  *   WEBHOOK_SECRET=whsec_… FINANCE_TOKEN=eyJ… tsx scripts/finance-receiver.ts --port 4000 --api-url http://localhost:3000
  *   (secrets from the environment or --secret-file / --token-file, never argv; register http://localhost:4000/webhooks
  *   with `POST /v1/webhook-endpoints` and events ["payout.requested"])
- *   Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 could not listen, 2 usage.
+ *   Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 could not listen or could not stop cleanly, 2 usage.
  *   FINANCE_TOKEN=eyJ… tsx scripts/finance-receiver.ts --reconcile 2026-12-01 [--api-url URL] [--journal FILE]
  *   posts what the journal says was paid on that day (UTC) to `POST /v1/reconciliations` and prints the result;
- *   exit codes: 0 the API agrees, 1 differences found or the reconciliation failed, 2 usage.
+ *   when the journal holds no payment that day, lists the payouts the API settled that day instead (each one is
+ *   settled here, not in the journal); exit codes: 0 the API agrees, 1 differences found or the reconciliation
+ *   failed, 2 usage.
  *
  * What it shows:
  * - verify every request with the endpoint secret using the `standardwebhooks` library (a bad, missing
@@ -232,32 +234,43 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    // What the request was at when it failed, for the log (the error's message could quote the body).
+    let step = 'reading the body';
     void (async () => {
       if (req.method !== 'POST') return reply(res, 405, { error: 'method not allowed' });
       const body = await readBody(req);
       if (body === undefined) return reply(res, 413, { error: 'body too large' });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+      step = 'verifying the signature';
       const message = verifyWebhook(options.secrets, body, headers);
       if (!message) return reply(res, 401, { error: 'invalid signature' });
       const messageId = headers['webhook-id']!;
       if (seen.has(messageId)) return reply(res, 200, { duplicate: true });
       const payout = message.type === 'payout.requested' ? (message.data as unknown as PayoutMessage) : undefined;
       // On disk before the acknowledgement: once the sender hears 2xx, a crash cannot lose the instruction.
+      step = 'writing the journal';
       if (payout) {
         record({ kind: 'received', messageId, payout, at: new Date().toISOString() });
         taken.set(payout.payoutId, payout);
       }
       seen.add(messageId);
       // Acknowledge first; the sender must not wait for the bank.
+      step = 'answering';
       reply(res, 202, { accepted: true });
       if (payout) {
         track(handlePayout(payout), `message=${messageId}`);
       } else {
         log(`event ${message.type} message=${messageId}`);
       }
-    })().catch(() => {
-      if (!res.headersSent) reply(res, 500, { error: 'internal error' });
+    })().catch((error: unknown) => {
+      const answering = !res.headersSent;
+      // The error's name and system code only: its message may quote the body (a JSON parse error does), which
+      // holds the beneficiary's name and account number; a secret never reaches it.
+      const { name = 'Error', code } = (error ?? {}) as { name?: string; code?: string };
+      const id = typeof req.headers['webhook-id'] === 'string' ? req.headers['webhook-id'].slice(0, 100) : 'none';
+      log(`webhook request failed message=${id} while ${step}: ${name}${code ? ` ${code}` : ''}; ${answering ? 'answered 500, the sender retries' : 'already answered'}`);
+      if (answering) reply(res, 500, { error: 'internal error' });
     });
   };
 
@@ -381,6 +394,70 @@ ${differences}
 `;
 }
 
+/** A problem+json reply as `code detail`, or the text as it came (cut) when it is not one. */
+function problemDetail(text: string): string {
+  try {
+    const problem = JSON.parse(text) as { code?: string; detail?: string };
+    return `${problem.code ?? ''} ${problem.detail ?? ''}`.trim();
+  } catch {
+    return text.slice(0, 300);
+  }
+}
+
+/** A payout the API settled succeeded, as far as a report of it needs. */
+export interface SettledPayout {
+  payoutId: string;
+  bankReference: string;
+  amount: number;
+}
+
+/**
+ * Every payout of the caller's funds that the API settled succeeded on `date` (UTC): `GET /v1/payouts` with the
+ * day as the settled range (both ends inclusive), 100 a page, following `nextCursor` to the end.
+ */
+export async function listSettledPayouts(apiUrl: string, token: string, date: string): Promise<SettledPayout[]> {
+  const { from, to } = statementDay(date);
+  const lastInstant = new Date(Date.parse(to) - 1).toISOString();
+  const payouts: SettledPayout[] = [];
+  const cursors = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ status: 'settled', settledFrom: from, settledTo: lastInstant, limit: '100' });
+    if (cursor !== null) query.set('cursor', cursor);
+    let response: Response;
+    try {
+      response = await fetch(`${apiUrl.replace(/\/$/, '')}/v1/payouts?${query}`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+    } catch (error) {
+      throw new Error(unreachable(apiUrl, error) ?? `cannot list the day's payouts: ${(error as Error).message}`);
+    }
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`the API refused to list the payouts settled on ${date}: ${response.status} ${problemDetail(text)}`);
+    const page = JSON.parse(text) as { items: SettledPayout[]; nextCursor: string | null };
+    for (const p of page.items) payouts.push({ payoutId: p.payoutId, bankReference: p.bankReference, amount: p.amount });
+    cursor = page.nextCursor;
+    // A cursor answered twice would page forever.
+    if (cursor !== null && cursors.has(cursor)) throw new Error(`the API answered the cursor ${cursor} twice while listing the payouts settled on ${date}`);
+    if (cursor !== null) cursors.add(cursor);
+  } while (cursor !== null);
+  return payouts;
+}
+
+/** The payouts the API settled on a day the journal holds no payment on: the count, then one row each. */
+export function formatNotInJournal(date: string, journalPath: string, payouts: readonly SettledPayout[]): string {
+  const counts = formatTable([{ header: `payouts settled on ${date}` }, { header: 'count', align: 'right' }], [['settled here, not in the journal', String(payouts.length)]]);
+  const rows = payouts.map((p) => ['settled here, not in the journal', p.payoutId, p.bankReference, yuan(p.amount)]);
+  const differences = formatTable(
+    [{ header: 'difference' }, { header: 'payout' }, { header: 'bank reference' }, { header: 'payout (yuan)', align: 'right' }],
+    rows,
+  );
+  return `the journal ${journalPath} holds no succeeded payment on ${date}
+
+${counts}
+
+${differences}
+`;
+}
+
 /** Posts the day's statement; the reconciliation, or a message for what went wrong. */
 export async function postReconciliation(apiUrl: string, token: string, date: string, lines: readonly StatementLine[]): Promise<Reconciliation> {
   const body = JSON.stringify({ statementDate: date, lines });
@@ -394,25 +471,22 @@ export async function postReconciliation(apiUrl: string, token: string, date: st
     throw new Error(unreachable(apiUrl, error) ?? `cannot post the statement: ${(error as Error).message}`);
   }
   const text = await response.text();
-  if (response.status !== 201) {
-    let detail = text.slice(0, 300);
-    try {
-      const problem = JSON.parse(text) as { code?: string; detail?: string };
-      detail = `${problem.code ?? ''} ${problem.detail ?? ''}`.trim();
-    } catch {
-      // Not problem+json: the text as it came.
-    }
-    throw new Error(`the API refused the statement: ${response.status} ${detail}`);
-  }
+  if (response.status !== 201) throw new Error(`the API refused the statement: ${response.status} ${problemDetail(text)}`);
   return JSON.parse(text) as Reconciliation;
 }
 
 async function reconcileMode(date: string, apiUrl: string, token: string, journalPath: string): Promise<never> {
   const lines = journalStatement(Journal.read<JournalRecord>(journalPath), date);
   if (lines.length === 0) {
-    // The API takes 1..10,000 lines: with none, there is nothing the journal could disagree with.
-    process.stdout.write(`the journal ${journalPath} holds no succeeded payment on ${date}: nothing to reconcile\n`);
-    process.exit(EXIT_OK);
+    // The API takes 1..10,000 lines; with none, what can still differ is a payout the API settled that day that
+    // this receiver never paid: each one is a difference.
+    const settled = await listSettledPayouts(apiUrl, token, date).catch((error: Error) => fail(error.message));
+    if (settled.length === 0) {
+      process.stdout.write(`the journal ${journalPath} holds no succeeded payment on ${date}, and the API settled none that day: nothing to reconcile\n`);
+      process.exit(EXIT_OK);
+    }
+    process.stdout.write(formatNotInJournal(date, journalPath, settled));
+    process.exit(EXIT_FAILED);
   }
   const reconciliation = await postReconciliation(apiUrl, token, date, lines).catch((error: Error) => fail(error.message));
   process.stdout.write(formatReconciliation(reconciliation));
@@ -454,7 +528,10 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
                     FINANCE_RECEIVER_JOURNAL, else $DATA_DIR/finance-receiver/journal.jsonl); the stand-in
                     bank's statement is bank.jsonl beside it. On start, unfinished work there is finished.
 --reconcile DATE    instead of listening: post the payments the journal says succeeded on DATE (UTC) to
-                    POST /v1/reconciliations and print the differences; exit 0 none, 1 differences or failed`,
+                    POST /v1/reconciliations and print the differences; exit 0 none, 1 differences or failed.
+                    When the journal holds none that day, the payouts the API settled that day are listed
+                    instead (GET /v1/payouts, every page): each is "settled here, not in the journal" (exit 1);
+                    none at all is exit 0`,
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
@@ -485,7 +562,12 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
   );
   process.stdout.write(`finance receiver listening on ${receiver.url}/webhooks, settling through ${apiUrl}, journal ${journalPath}\n`);
   void receiver.resume();
-  const shutdown = () => void receiver.stop().then(() => process.exit(0));
+  // A stop that fails (say, closing the server) is a message and exit 1, never an unhandled rejection's stack trace.
+  const shutdown = () =>
+    void receiver.stop().then(
+      () => process.exit(EXIT_OK),
+      (error: Error) => fail(`could not stop cleanly: ${error.name}${error.message ? ` ${error.message}` : ''}`),
+    );
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

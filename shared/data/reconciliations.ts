@@ -8,15 +8,16 @@
  *   `<settledAt>#<payoutId>`), the day's key range in each of its partitions; these are also the candidates
  *   for `unmatchedPayouts`;
  * - the payouts lines name by id that did not settle that day: BatchGetItem, 100 ids per request;
- * - for references the day's payouts do not account for: the reference summaries a settlement writes
+ * - after a first match on those two (`matchStatement`), for the references of the id-less lines it left unmatched
+ *   or matched with another amount: the reference summaries a settlement writes
  *   (`BANKREF#<payer>#<reference> / REF`), BatchGetItem, 100 a request; for the rare reference that names
  *   several payouts, its `PAY#` items, one Query each, REFERENCE_CONCURRENCY at a time. A payout settled
  *   before those items were written has none: by reference it is then found only on its own settlement day.
  */
 import {
   reconcile,
+  referencesToLookUp,
   statementDay,
-  type KnownPayouts,
   type ReconciliationOutcome,
   type SettledPayout,
   type StatementLine,
@@ -88,8 +89,25 @@ export async function settledOn(payer: string, statementDate: string): Promise<D
     .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
 }
 
-/** Every settled payout of the payer the lines may name: by id, and by reference. */
-export async function knownPayouts(payer: string, lines: readonly StatementLine[], onTheDay: readonly DatedPayout[]): Promise<KnownPayouts> {
+/**
+ * Matches the lines in two passes, so that the reads stay bounded by what the lines leave open: first with the
+ * day's payouts and those the lines name by id; then, for the references of the id-less lines that pass left
+ * unmatched or matched with another amount (`referencesToLookUp`), with every payout those references name on
+ * any day, and again. The second pass is the last: a reference it does not look up had every line matched with
+ * its amount from the day's payouts, and more candidates for other references cannot change that.
+ */
+export async function matchStatement(payer: string, lines: readonly StatementLine[], onTheDay: readonly DatedPayout[]): Promise<ReconciliationOutcome> {
+  const known = await dayAndNamedPayouts(payer, lines, onTheDay);
+  const first = reconcile(lines, known, onTheDay);
+  const references = referencesToLookUp(lines, first);
+  if (references.length === 0) return first;
+  const byReference = new Map(known.byReference);
+  const added = await addByReference(payer, references, byReference);
+  return added ? reconcile(lines, { byId: known.byId, byReference }, onTheDay) : first;
+}
+
+/** The day's settled payouts (by id and by reference), and those the lines name by id that settled on other days. */
+export async function dayAndNamedPayouts(payer: string, lines: readonly StatementLine[], onTheDay: readonly DatedPayout[]): Promise<{ byId: Map<string, SettledPayout>; byReference: Map<string, SettledPayout[]> }> {
   const byId = new Map<string, SettledPayout>(onTheDay.map((p) => [p.payoutId, p]));
   const named = [...new Set(lines.flatMap((l) => (l.payoutId !== undefined && !byId.has(l.payoutId) ? [l.payoutId] : [])))];
   const found = await readByKeys(named.map(keys.payout), {
@@ -100,18 +118,23 @@ export async function knownPayouts(payer: string, lines: readonly StatementLine[
     // Another system's payout, or one not settled succeeded, is no payout to this statement.
     if (item.payer === payer && item.status === 'settled') byId.set(item.payoutId as string, settledPayoutOf(item));
   }
-
   const byReference = new Map<string, SettledPayout[]>();
   for (const p of onTheDay) byReference.set(p.bankReference, [...(byReference.get(p.bankReference) ?? []), p]);
-  // Lines (without an id) per reference; a reference with fewer of the day's payouts than lines may name others.
-  const wanted = new Map<string, number>();
-  for (const l of lines) if (l.payoutId === undefined) wanted.set(l.bankReference, (wanted.get(l.bankReference) ?? 0) + 1);
-  const lookups = [...wanted].filter(([reference, n]) => (byReference.get(reference)?.length ?? 0) < n).map(([reference]) => reference);
-  const summaries = await readByKeys(lookups.map((reference) => keys.bankReferenceSummary(payer, reference)));
+  return { byId, byReference };
+}
+
+/**
+ * Adds to `byReference` every payout of the payer that `references` name, settled on any day (after those already
+ * there): the reference summaries, BatchGetItem 100 a request; a reference that names several payouts, its `PAY#`
+ * items, one Query each. Whether any payout was added.
+ */
+async function addByReference(payer: string, references: readonly string[], byReference: Map<string, SettledPayout[]>): Promise<boolean> {
+  const summaries = await readByKeys(references.map((reference) => keys.bankReferenceSummary(payer, reference)));
+  let added = false;
   const more: string[] = [];
   for (const summary of summaries as unknown as BankReferenceSummary[]) {
     if (summary.uses > 1) more.push(summary.first.bankReference);
-    else addCandidates(byReference, summary.first.bankReference, [summary.first]);
+    else added = addCandidates(byReference, summary.first.bankReference, [summary.first]) || added;
   }
   // A reference that names several payouts: all of them, one Query each.
   await inParallel(more, REFERENCE_CONCURRENCY, async (reference) => {
@@ -119,17 +142,18 @@ export async function knownPayouts(payer: string, lines: readonly StatementLine[
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :payout)',
       ExpressionAttributeValues: { ':pk': keys.bankReferenceSummary(payer, reference).pk, ':payout': 'PAY#' },
     });
-    addCandidates(byReference, reference, items);
+    added = addCandidates(byReference, reference, items) || added;
   });
-  return { byId, byReference };
+  return added;
 }
 
-/** The day's candidates first, then the others the reference items name, oldest settlement first. */
-function addCandidates(byReference: Map<string, SettledPayout[]>, reference: string, items: readonly BankReferenceItem[]): void {
+/** The day's candidates first, then the others the reference items name, oldest settlement first; whether any was new. */
+function addCandidates(byReference: Map<string, SettledPayout[]>, reference: string, items: readonly BankReferenceItem[]): boolean {
   const known = byReference.get(reference) ?? [];
   const seen = new Set(known.map((p) => p.payoutId));
   const others = items.filter((i) => !seen.has(i.payoutId)).sort((a, b) => (a.settledAt < b.settledAt ? -1 : a.settledAt > b.settledAt ? 1 : 0));
   if (others.length) byReference.set(reference, [...known, ...others.map((i) => ({ payoutId: i.payoutId, bankReference: i.bankReference, amount: i.amount }))]);
+  return others.length > 0;
 }
 
 /** Matches the statement with the caller's settled payouts and keeps the result. The caller is the payer. */
@@ -138,7 +162,7 @@ export async function createReconciliation(statement: Statement, actor: Actor, n
   const earlier = await createdEarlier(claim, now, (id) => getReconciliation(id, { sub: payer, roles: ['finance-system'] }));
   if (earlier) return earlier;
   const onTheDay = await settledOn(payer, statement.statementDate);
-  const outcome = reconcile(statement.lines, await knownPayouts(payer, statement.lines, onTheDay), onTheDay);
+  const outcome = await matchStatement(payer, statement.lines, onTheDay);
   const reconciliationId = newId('reconciliation', now.getTime());
   const counts = countsOf(outcome);
   const head = { reconciliationId, payer, statementDate: statement.statementDate, createdAt: now.toISOString(), lines: statement.lines.length, counts };

@@ -64,6 +64,22 @@ export function reconcile(
   return outcome;
 }
 
+/**
+ * The references to look up beyond the statement day: those of the lines without a payoutId that a first match on
+ * what is known (the day's payouts, the payouts the lines name) left unmatched or matched with another amount. Only
+ * a payout of the reference settled on another day can change what such a line is; a line matched with its amount
+ * is already what the rules make it, whatever else the reference names, since the day's payouts are tried first.
+ */
+export function referencesToLookUp(lines: readonly StatementLine[], outcome: ReconciliationOutcome): string[] {
+  const open = [...outcome.unmatchedLines.map((u) => u.line), ...outcome.amountMismatches.map((m) => m.line)];
+  const references = new Set<string>();
+  for (const n of open) {
+    const l = lines[n - 1];
+    if (l && l.payoutId === undefined) references.add(l.bankReference);
+  }
+  return [...references];
+}
+
 /** Of the payouts a reference names and no line found yet: the first of the same amount, else the first. */
 function pickByReference(candidates: readonly SettledPayout[], amount: number, found: ReadonlySet<string>): SettledPayout | undefined {
   const open = candidates.filter((p) => !found.has(p.payoutId));

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
+import { startFinanceReceiver } from '../../scripts/finance-receiver.ts';
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const PAYOUT = {
@@ -128,4 +129,20 @@ describe('the finance receiver survives SIGKILL', () => {
       expect(err).not.toMatch(/\n\s+at /);
     }
   }, 60_000);
+});
+
+describe('a request the receiver fails to handle', () => {
+  it('answers 500 (the sender retries) and logs what failed, without the body, secrets or the account number', async () => {
+    const lines: string[] = [];
+    // An endpoint secret mistyped in WEBHOOK_SECRET: the library refuses the key itself, for every request.
+    const receiver = await startFinanceReceiver({ secrets: ['whsec_'], apiUrl: 'http://127.0.0.1:9', token: 'token-from-env', log: (l) => lines.push(l) });
+    try {
+      expect(await deliver(Number(new URL(receiver.url).port), 'msg_01M8MB7QKGZ7EXTNFH95G3P5TE')).toBe(500);
+      expect(lines).toEqual([expect.stringMatching(/^webhook request failed message=msg_01M8MB7QKGZ7EXTNFH95G3P5TE while verifying the signature: Error; answered 500/)]);
+      expect(lines.join('\n')).not.toContain(PAYOUT.beneficiary.account.accountNumber);
+      expect(lines.join('\n')).not.toContain('whsec_');
+    } finally {
+      await receiver.stop();
+    }
+  });
 });

@@ -2,7 +2,9 @@
  * `finance-receiver --reconcile DATE`: a real process posts what its journal says it paid on DATE (succeeded
  * payments of that UTC day, with their bank references, amounts and payout ids) to `POST /v1/reconciliations`
  * with the token from the environment, prints the result as a table (no account numbers), and says by its exit
- * code whether the API and the journal agree: 0 yes, 1 differences (or the API refused), 2 usage.
+ * code whether the API and the journal agree: 0 yes, 1 differences (or the API refused), 2 usage. On a day the
+ * journal holds no payment on, it lists the payouts the API settled that day instead (the API takes ≥ 1 line):
+ * each is settled here, not in the journal (exit 1); none is exit 0.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +20,8 @@ import { eventually } from '#test/support/eventually';
 import { startFinanceReceiver } from '../../scripts/finance-receiver.ts';
 
 const DAY = '2026-12-01';
+/** A day on which the journal records no payment at all. */
+const EMPTY_DAY = '2026-11-30';
 const P1 = 'pay_01M8MB7QKGZ7EXTNFH95G3P5T1';
 const P2 = 'pay_01M8MB7QKGZ7EXTNFH95G3P5T2';
 const P3 = 'pay_01M8MB7QKGZ7EXTNFH95G3P5T3';
@@ -33,6 +37,11 @@ let dir: string;
 let api: Server;
 let answer: Record<string, unknown> = {};
 const requests: { path: string; authorization: string; key: string; body: any }[] = [];
+/** What `GET /v1/payouts` answers: its pages in turn (page n + 1 is asked for with cursor `page-<n>`), or a status. */
+let settledPages: Record<string, unknown>[][] = [];
+let listStatus = 200;
+const listed: { query: URLSearchParams; authorization: string }[] = [];
+const settledPayout = (payoutId: string, bankReference: string, amount: number) => ({ payoutId, bankReference, amount, status: 'settled', settledAt: `${EMPTY_DAY}T08:00:00.000Z` });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'receiver-reconcile-'));
@@ -52,6 +61,18 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      const url = new URL(req.url!, 'http://api');
+      if (req.method === 'GET' && url.pathname === '/v1/payouts') {
+        listed.push({ query: url.searchParams, authorization: String(req.headers.authorization) });
+        if (listStatus !== 200) {
+          res.writeHead(listStatus, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ code: 'unauthorized', detail: 'token expired' }));
+          return;
+        }
+        const n = url.searchParams.has('cursor') ? Number(url.searchParams.get('cursor')!.replace('page-', '')) : 0;
+        const nextCursor = n + 1 < settledPages.length ? `page-${n + 1}` : null;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: settledPages[n] ?? [], nextCursor }));
+        return;
+      }
       requests.push({ path: req.url!, authorization: String(req.headers.authorization), key: String(req.headers['idempotency-key']), body: JSON.parse(body) });
       res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
@@ -149,6 +170,52 @@ describe('finance-receiver --reconcile DATE', () => {
   }, 60_000);
 });
 
+describe('finance-receiver --reconcile DATE of a day the journal holds no payment on', () => {
+  it('lists the payouts the API settled that day, every page, and reports each as settled here, not in the journal: exit 1', async () => {
+    settledPages = [[settledPayout(P1, 'FIN-11', 150_000)], [settledPayout(P2, 'FIN-12', 250_000)]];
+    listStatus = 200;
+    listed.length = 0;
+    requests.length = 0;
+    const { code, out, err } = await reconcile(['--reconcile', EMPTY_DAY]);
+    expect(err).toBe('');
+    expect(code).toBe(1);
+    expect(listed).toHaveLength(2);
+    expect(Object.fromEntries(listed[0]!.query)).toEqual({
+      status: 'settled',
+      settledFrom: `${EMPTY_DAY}T00:00:00.000Z`,
+      settledTo: `${EMPTY_DAY}T23:59:59.999Z`,
+      limit: '100',
+    });
+    expect(listed[1]!.query.get('cursor')).toBe('page-1');
+    expect(listed[1]!.query.get('settledFrom')).toBe(`${EMPTY_DAY}T00:00:00.000Z`);
+    expect(listed.map((l) => l.authorization)).toEqual(['Bearer token-from-env', 'Bearer token-from-env']);
+    // Nothing to post: the API takes at least one line.
+    expect(requests).toHaveLength(0);
+    expect(out).toMatch(/settled here, not in the journal\s+2/);
+    expect(out).toMatch(/settled here, not in the journal\s+pay_01M8MB7QKGZ7EXTNFH95G3P5T1\s+FIN-11\s+1,500\.00/);
+    expect(out).toMatch(/settled here, not in the journal\s+pay_01M8MB7QKGZ7EXTNFH95G3P5T2\s+FIN-12\s+2,500\.00/);
+  }, 60_000);
+
+  it('exits 0 when the API settled none that day either', async () => {
+    settledPages = [[]];
+    listStatus = 200;
+    listed.length = 0;
+    const { code, out } = await reconcile(['--reconcile', EMPTY_DAY]);
+    expect(code).toBe(0);
+    expect(listed).toHaveLength(1);
+    expect(out).toContain('nothing to reconcile');
+  }, 60_000);
+
+  it('exits 1 with the reason when the API refuses the listing', async () => {
+    listStatus = 401;
+    const { code, out, err } = await reconcile(['--reconcile', EMPTY_DAY]);
+    listStatus = 200;
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    expect(err).toContain('401 unauthorized token expired');
+  }, 60_000);
+});
+
 describe('finance-receiver --reconcile against the local runtime', () => {
   it('a payout the receiver paid and settled today reconciles with no differences (exit 0)', async () => {
     const rt = await startTestRuntime({ env: { WEBHOOK_RETRY_SCHEDULE: '1,1,1' } });
@@ -188,6 +255,19 @@ describe('finance-receiver --reconcile against the local runtime', () => {
       expect(result.code).toBe(0);
       expect(result.out).toMatch(/matched\s+1/);
       expect(result.out).toContain('no differences');
+
+      // A receiver whose journal holds nothing that day: the API's payout is settled here, not in the journal.
+      const empty = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          tsxArgs('scripts/finance-receiver.ts', ['--reconcile', day, '--api-url', rt.url, '--journal', join(dir, 'runtime', 'empty.jsonl')]),
+          { env: sameNodeEnv({ PATH: process.env.PATH, FINANCE_TOKEN: token }) },
+          (error, out, err) => resolve({ code: error ? Number(error.code) : 0, out, err }),
+        );
+      });
+      expect(empty.err).toBe('');
+      expect(empty.code).toBe(1);
+      expect(empty.out).toMatch(new RegExp(`settled here, not in the journal\\s+${payoutId}\\s+${settled.bankReference as string}\\s+12,345\\.67`));
     } finally {
       await receiver.stop();
       await rt.stop();

@@ -308,3 +308,40 @@ describe('GET /v1/reconciliations/{id}', () => {
     expect(FINANCE_SYSTEM).toBe('finance-1');
   });
 });
+
+describe('a reference whose payout on the statement day is taken, and that names another day’s payout too', () => {
+  /** Settled `daysAgo` days before today (at noon UTC), through the data layer: the API settles at its own now. */
+  async function settledDaysAgo(daysAgo: number, amount: number, bankReference: string): Promise<Settled & { day: string }> {
+    const payoutId = await approvedPayout(fundId, amount);
+    const at = new Date(Date.parse(`${today}T12:00:00Z`) - daysAgo * 86_400_000);
+    const settled = await h.data.payouts.settlePayout(payoutId, { outcome: 'succeeded', bankReference }, { sub: FINANCE_SYSTEM }, at);
+    expect(settled.settledAt).toBe(at.toISOString());
+    return { payoutId, bankReference, amount, settledAt: at.toISOString(), day: at.toISOString().slice(0, 10) };
+  }
+
+  it('matches an id-less line to the other day’s payout when a line with a payoutId took the day’s one', async () => {
+    // Days of their own, so that no other test's payouts settled then.
+    const onTheDay = await settledDaysAgo(10, 40_001, 'BANK-TWICE');
+    const before = await settledDaysAgo(11, 40_002, 'BANK-TWICE');
+    const reply = await post({ statementDate: onTheDay.day, lines: [line(onTheDay, { payoutId: onTheDay.payoutId }), line(before)] });
+    expect(reply.status).toBe(201);
+    expect(reply.body.matched).toEqual([
+      { line: 1, payoutId: onTheDay.payoutId },
+      { line: 2, payoutId: before.payoutId },
+    ]);
+    expect(reply.body.unmatchedLines).toEqual([]);
+    expect(reply.body.unmatchedPayouts).toEqual([]);
+    expect(reply.body.amountMismatches).toEqual([]);
+  });
+
+  it('matches an id-less line to the other day’s payout of the same amount rather than the day’s payout of another amount', async () => {
+    const onTheDay = await settledDaysAgo(20, 50_001, 'BANK-AGAIN');
+    const before = await settledDaysAgo(21, 50_002, 'BANK-AGAIN');
+    const reply = await post({ statementDate: onTheDay.day, lines: [line(before)] });
+    expect(reply.status).toBe(201);
+    expect(reply.body.matched).toEqual([{ line: 1, payoutId: before.payoutId }]);
+    expect(reply.body.amountMismatches).toEqual([]);
+    // The day's payout, which no line is about, is then what the statement misses.
+    expect(reply.body.unmatchedPayouts).toEqual([{ payoutId: onTheDay.payoutId, bankReference: 'BANK-AGAIN', amount: onTheDay.amount }]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reconcile, statementDay, statementFromCsv, type SettledPayout, type StatementLine } from '#shared/domain/reconciliation';
+import { reconcile, referencesToLookUp, statementDay, statementFromCsv, type SettledPayout, type StatementLine } from '#shared/domain/reconciliation';
 import { DomainError } from '#shared/domain/errors';
 
 const p = (payoutId: string, bankReference: string, amount: number): SettledPayout => ({ payoutId, bankReference, amount });
@@ -69,6 +69,31 @@ describe('reconcile', () => {
     const numbered = [...out.matched, ...out.unmatchedLines, ...out.amountMismatches].map((r) => r.line).sort((m, n) => m - n);
     expect(numbered).toEqual(lines.map((_, i) => i + 1));
     expect(out.matched.length + out.amountMismatches.length + out.unmatchedPayouts.length).toBe(5_000);
+  });
+});
+
+describe('referencesToLookUp', () => {
+  it('names the references of the id-less lines left unmatched or matched with another amount, once each, and no other', () => {
+    const day = p('pay_day', 'R', 1_000);
+    const exact = p('pay_exact', 'EXACT', 3_000);
+    const lines = [
+      line('R', 1_000, 'pay_day'), // takes the day's R by id
+      line('R', 2_000), // unmatched: another day's R may be it
+      line('R', 2_000), // the same reference again
+      line('MISMATCH', 999), // matched with another amount: another day's payout may have 999
+      line('EXACT', 3_000), // matched with its amount: nothing to look up
+      line('NAMED', 5, 'pay_unknown'), // unmatched, but by id: never by reference
+    ];
+    const mismatch = p('pay_mismatch', 'MISMATCH', 1_000);
+    const outcome = reconcile(lines, known([day, mismatch, exact]), [day, mismatch, exact]);
+    expect(outcome.unmatchedLines.map((u) => u.line)).toEqual([2, 3, 6]);
+    expect(referencesToLookUp(lines, outcome)).toEqual(['R', 'MISMATCH']);
+  });
+
+  it('names none when every line matched with its amount', () => {
+    const a = p('pay_a', 'REF-A', 1_000);
+    const lines = [line('REF-A', 1_000)];
+    expect(referencesToLookUp(lines, reconcile(lines, known([a]), [a]))).toEqual([]);
   });
 });
 
