@@ -2,7 +2,8 @@
  * Bank-statement reconciliation (pure). A finance system sends the lines of its bank statement; each line
  * is matched to one of its funds' payouts that settled `succeeded`: by `payoutId` when the line names one
  * (and then only by it: a wrong id never falls back to another payout by reference), else by
- * `bankReference`. A payout is matched at most once; a second line for it is unmatched. A line whose
+ * `bankReference`. A payout is matched at most once: lines that name it by id claim it first (in statement
+ * order), the others then match by reference among what is left; a second line for it is unmatched. A line whose
  * payout is found but whose amount differs is an amount mismatch (the payout counts as found, so it is
  * not also an unmatched payout). Unmatched payouts are those settled on the statement date (UTC) that
  * no line found.
@@ -47,17 +48,28 @@ export function reconcile(
 ): ReconciliationOutcome {
   const outcome: ReconciliationOutcome = { matched: [], unmatchedLines: [], unmatchedPayouts: [], amountMismatches: [] };
   const found = new Set<string>();
-  lines.forEach((l, i) => {
-    const line = i + 1;
+  const numbered = lines.map((l, i) => ({ l, line: i + 1 }));
+  // Lines that name their payout claim it first; the others then match by reference among what is left, so a
+  // payout goes to the line that names it wherever that line stands in the statement.
+  const results: { line: number; record: () => void }[] = [];
+  const byId = numbered.filter((n) => n.l.payoutId !== undefined);
+  const byReference = numbered.filter((n) => n.l.payoutId === undefined);
+  for (const { l, line } of [...byId, ...byReference]) {
     const payout = l.payoutId !== undefined ? known.byId.get(l.payoutId) : pickByReference(known.byReference.get(l.bankReference) ?? [], l.amount, found);
     if (!payout || found.has(payout.payoutId)) {
-      outcome.unmatchedLines.push({ line, bankReference: l.bankReference, amount: l.amount });
-      return;
+      results.push({ line, record: () => outcome.unmatchedLines.push({ line, bankReference: l.bankReference, amount: l.amount }) });
+      continue;
     }
     found.add(payout.payoutId);
-    if (payout.amount === l.amount) outcome.matched.push({ line, payoutId: payout.payoutId });
-    else outcome.amountMismatches.push({ line, payoutId: payout.payoutId, statementAmount: l.amount, payoutAmount: payout.amount });
-  });
+    results.push({
+      line,
+      record:
+        payout.amount === l.amount
+          ? () => outcome.matched.push({ line, payoutId: payout.payoutId })
+          : () => outcome.amountMismatches.push({ line, payoutId: payout.payoutId, statementAmount: l.amount, payoutAmount: payout.amount }),
+    });
+  }
+  results.sort((x, y) => x.line - y.line).forEach((r) => r.record());
   for (const p of settledOnStatementDate) {
     if (!found.has(p.payoutId)) outcome.unmatchedPayouts.push({ payoutId: p.payoutId, bankReference: p.bankReference, amount: p.amount });
   }

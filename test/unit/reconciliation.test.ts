@@ -45,7 +45,7 @@ describe('reconcile', () => {
   });
 
   it('matches a payout once: a second line for it is unmatched', () => {
-    const out = reconcile([line('REF-A', 1_000), line('REF-A', 1_000, 'pay_a')], known([a]), []);
+    const out = reconcile([line('REF-A', 1_000), line('REF-A', 1_000)], known([a]), []);
     expect(out.matched).toEqual([{ line: 1, payoutId: 'pay_a' }]);
     expect(out.unmatchedLines).toEqual([{ line: 2, bankReference: 'REF-A', amount: 1_000 }]);
   });
@@ -60,6 +60,15 @@ describe('reconcile', () => {
     const y = p('pay_y', 'SHARED', 700);
     const out = reconcile([line('SHARED', 700), line('SHARED', 500)], known([x, y]), []);
     expect(out.matched).toEqual([{ line: 1, payoutId: 'pay_y' }, { line: 2, payoutId: 'pay_x' }]);
+  });
+
+  it('gives a payout to the line that names it by id, whatever comes first in the statement; results stay in line order', () => {
+    const out = reconcile([line('REF-A', 1_000), line('REF-B', 2_000), line('REF-A', 1_000, 'pay_a')], known([a, b]), [a, b]);
+    expect(out.matched).toEqual([{ line: 2, payoutId: 'pay_b' }, { line: 3, payoutId: 'pay_a' }]);
+    expect(out.unmatchedLines).toEqual([{ line: 1, bankReference: 'REF-A', amount: 1_000 }]);
+    const twice = reconcile([line('X', 1_000, 'pay_a'), line('REF-A', 1_000, 'pay_a')], known([a]), []);
+    expect(twice.matched).toEqual([{ line: 1, payoutId: 'pay_a' }]);
+    expect(twice.unmatchedLines).toEqual([{ line: 2, bankReference: 'REF-A', amount: 1_000 }]);
   });
 
   it('puts every line in exactly one of matched, unmatched, mismatched', () => {
