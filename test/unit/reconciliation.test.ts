@@ -71,6 +71,14 @@ describe('reconcile', () => {
     expect(twice.unmatchedLines).toEqual([{ line: 2, bankReference: 'REF-A', amount: 1_000 }]);
   });
 
+  it('gives two id-less lines under one reference its two payouts, one each', () => {
+    const twin1 = p('pay_t1', 'REF-T', 500);
+    const twin2 = p('pay_t2', 'REF-T', 500);
+    const out = reconcile([line('REF-T', 500), line('REF-T', 500)], known([twin1, twin2]), [twin1, twin2]);
+    expect(out.matched).toEqual([{ line: 1, payoutId: 'pay_t1' }, { line: 2, payoutId: 'pay_t2' }]);
+    expect(out.unmatchedPayouts).toEqual([]);
+  });
+
   it('puts every line in exactly one of matched, unmatched, mismatched', () => {
     const lines = Array.from({ length: 10_000 }, (_, n) => line(`REF-${n % 7_000}`, n % 3 === 0 ? 1 : 2));
     const payouts = Array.from({ length: 5_000 }, (_, n) => p(`pay_${n}`, `REF-${n}`, 2));
@@ -111,22 +119,23 @@ describe('statementDay', () => {
     expect(statementDay('2026-12-01')).toEqual({ from: '2026-12-01T00:00:00.000Z', to: '2026-12-02T00:00:00.000Z' });
   });
   it.each(['2026-02-30', '2026-13-01', 'yesterday'])('refuses %s', (d) => {
-    expect(() => statementDay(d)).toThrow(RangeError);
+    expect(() => statementDay(d)).toThrow(new RangeError(`statement date ${d}`));
   });
 });
 
 describe('statementFromCsv', () => {
   /** `null`: no statementDate at all. */
-  const refusal = (text: string, date: string | null = '2026-12-01') => {
+  const refused = (text: string, date: string | null = '2026-12-01') => {
     try {
       statementFromCsv(text, date ?? undefined);
     } catch (error) {
       expect(error).toBeInstanceOf(DomainError);
       expect((error as DomainError).code).toBe('validation_failed');
-      return (error as DomainError).errors ?? [];
+      return { title: (error as DomainError).message, errors: (error as DomainError).errors ?? [] };
     }
     throw new Error('accepted');
   };
+  const refusal = (text: string, date: string | null = '2026-12-01') => refused(text, date).errors;
 
   it('reads the columns by their header names in any order, a BOM, CRLF, quotes and an empty payoutId', () => {
     const text = '\uFEFFvalueDate,payoutId,amount,bankReference,currency\r\n2026-12-01,,1500,"REF, ""A""\nsecond line",CNY\r\n2026-12-01,pay_x,7,B,CNY\r\n';
@@ -142,6 +151,35 @@ describe('statementFromCsv', () => {
   it('leaves an amount that is not whole digits as text, for the schema to refuse', () => {
     const { lines } = statementFromCsv('bankReference,amount,currency,valueDate\nA,1.50,CNY,2026-12-01\nB,-3,CNY,2026-12-01\n', '2026-12-01');
     expect(lines.map((l) => l.amount)).toEqual(['1.50', '-3']);
+  });
+
+  it('reads header names with spaces around them', () => {
+    const { lines } = statementFromCsv(' bankReference , amount,currency ,valueDate\nA,1,CNY,2026-12-01\n', '2026-12-01');
+    expect(lines).toEqual([{ bankReference: 'A', amount: 1, currency: 'CNY', valueDate: '2026-12-01' }]);
+  });
+
+  it('keeps a bank reference of digits as text (leading zeros and all), and an empty one empty for the schema to refuse', () => {
+    const { lines } = statementFromCsv('bankReference,amount,currency,valueDate\n000123,1,CNY,2026-12-01\n,2,CNY,2026-12-01\n', '2026-12-01');
+    expect(lines.map((l) => l.bankReference)).toEqual(['000123', '']);
+  });
+
+  it('says what is wrong in its title and lists every unknown column and every column there is', () => {
+    expect(refused('bankReference,amount,currency,valueDate,memo,note\nA,1\n')).toEqual({
+      title: 'The CSV statement cannot be read',
+      // The rows are not read against a header that is wrong.
+      errors: [{ path: 'body.header', message: 'unknown column(s): memo, note (columns: bankReference, amount, currency, valueDate, payoutId)' }],
+    });
+    expect(refused('bankReference,amount,amount,currency,currency,valueDate\n').errors).toEqual([{ path: 'body.header', message: 'repeated column(s): amount, currency' }]);
+    expect(refused('bankReference,amount\n').errors).toEqual([{ path: 'body.header', message: 'missing column(s): currency, valueDate' }]);
+    expect(refused('"A\n').title).toBe('The CSV statement is not valid CSV');
+    expect(refused('').title).toBe('The CSV statement is empty');
+  });
+
+  it('lists at most 50 short rows one by one', () => {
+    const text = `bankReference,amount,currency,valueDate\n${'A,1\n'.repeat(60)}`;
+    const errors = refusal(text);
+    expect(errors).toHaveLength(50);
+    expect(errors.at(-1)).toEqual({ path: 'body.lines.49', message: 'line 51: 2 fields, the header names 4' });
   });
 
   it('refuses an unknown, repeated or missing column, a missing statementDate, a short row, bad CSV and an empty file', () => {
