@@ -8,7 +8,17 @@ import tseslint from 'typescript-eslint';
 export default defineConfig(
   {
     // Generated or built files, and local state.
-    ignores: ['client/api.d.ts', '**/cdk.out/', '**/dist/', '.data/', '**/node_modules/', 'coverage/', 'reports/', '.stryker-tmp/', '.tmp/'],
+    ignores: [
+      'client/api.d.ts',
+      '**/cdk.out/',
+      '**/dist/',
+      '.data/',
+      '**/node_modules/',
+      'coverage/',
+      'reports/',
+      '.stryker-tmp/',
+      '.tmp/',
+    ],
   },
   {
     files: ['**/*.{ts,tsx}'],

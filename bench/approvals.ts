@@ -31,7 +31,13 @@ export interface ApprovalsOptions {
 
 const AMOUNT = 10_000;
 
-export async function benchApprovals(phase: Phase, services: Services, meter: Meter, show: StepProgress, options: ApprovalsOptions): Promise<ApprovalsResult> {
+export async function benchApprovals(
+  phase: Phase,
+  services: Services,
+  meter: Meter,
+  show: StepProgress,
+  options: ApprovalsOptions,
+): Promise<ApprovalsResult> {
   const {
     tokens: { requester: requesterToken, approver: approverToken },
     fundId,
@@ -73,18 +79,26 @@ export async function benchApprovals(phase: Phase, services: Services, meter: Me
   meter.start({ capacity: false });
 
   const runApi = async (slice: string[], round: number): Promise<number> => {
-    const { durationsMs, wallMs } = await runConcurrently(slice, options.concurrency, async (id) => {
-      const response = await phase.api('POST', `/v1/disbursements/${id}/approve`, { token: approverToken, body: {} });
-      if (response.status !== 200 || response.body.status !== 'approved') failures++;
-    }, (done) => show.update(`round ${round + 1}/${options.rounds}: API ${done}/${slice.length}`));
+    const { durationsMs, wallMs } = await runConcurrently(
+      slice,
+      options.concurrency,
+      async (id) => {
+        const response = await phase.api('POST', `/v1/disbursements/${id}/approve`, { token: approverToken, body: {} });
+        if (response.status !== 200 || response.body.status !== 'approved') failures++;
+      },
+      (done) => show.update(`round ${round + 1}/${options.rounds}: API ${done}/${slice.length}`),
+    );
     apiLatencies.push(...durationsMs);
     apiMs += wallMs;
     approvalsMetered += slice.length;
     return wallMs;
   };
   const runStore = async (slice: string[], round: number): Promise<number> => {
-    const { durationsMs, wallMs } = await runConcurrently(slice, options.concurrency, (id) => store.approve(id, roles.approver.sub), (done) =>
-      show.update(`round ${round + 1}/${options.rounds}: raw store ${done}/${slice.length}`),
+    const { durationsMs, wallMs } = await runConcurrently(
+      slice,
+      options.concurrency,
+      (id) => store.approve(id, roles.approver.sub),
+      (done) => show.update(`round ${round + 1}/${options.rounds}: raw store ${done}/${slice.length}`),
     );
     storeLatencies.push(...durationsMs);
     storeMs += wallMs;
@@ -152,10 +166,25 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
     const payoutId = newId('payout', now.getTime());
     const approvals = [{ approver, at, comment: null }];
     const entry = { at, actor: approver, action: 'approved', fromStatus: 'pending_approval', toStatus: 'approved' };
-    const payout = queuedPayout({ payoutId, disbursementId, batchId: null, fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, beneficiary: d.beneficiary }, at);
+    const payout = queuedPayout(
+      { payoutId, disbursementId, batchId: null, fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, beneficiary: d.beneficiary },
+      at,
+    );
     const approvedMessage = newId('message', now.getTime());
     const requestedMessage = newId('message', now.getTime());
-    const { pk: _pk, sk: _sk, gsi1pk: _1, gsi1sk: _2, gsi2pk: _3, gsi2sk: _4, gsi3pk: _5, gsi3sk: _6, version: _v, type: _t, ...publicForm } = d;
+    const {
+      pk: _pk,
+      sk: _sk,
+      gsi1pk: _1,
+      gsi1sk: _2,
+      gsi2pk: _3,
+      gsi2sk: _4,
+      gsi3pk: _5,
+      gsi3sk: _6,
+      version: _v,
+      type: _t,
+      ...publicForm
+    } = d;
     const event = (messageId: string, eventType: string, subject: string, data: object) => ({
       Put: {
         TableName: tableName,
@@ -253,8 +282,21 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
               TableName: tableName,
               Key: { pk: `COUNTY#${d.countyCode}`, sk: `STATS#disbursements#${shardOf(disbursementId, STATS_SHARDS)}` },
               UpdateExpression: 'SET #type = :type, topic = :topic ADD #a0 :v0, #a1 :v1, #a2 :v2, #a3 :v3',
-              ExpressionAttributeNames: { '#type': 'type', '#a0': 'pendingApprovalCount', '#a1': 'pendingApprovalAmount', '#a2': 'approvedCount', '#a3': 'approvedAmount' },
-              ExpressionAttributeValues: { ':type': 'county-stats', ':topic': 'disbursements', ':v0': -1, ':v1': -d.amount, ':v2': 1, ':v3': d.amount },
+              ExpressionAttributeNames: {
+                '#type': 'type',
+                '#a0': 'pendingApprovalCount',
+                '#a1': 'pendingApprovalAmount',
+                '#a2': 'approvedCount',
+                '#a3': 'approvedAmount',
+              },
+              ExpressionAttributeValues: {
+                ':type': 'county-stats',
+                ':topic': 'disbursements',
+                ':v0': -1,
+                ':v1': -d.amount,
+                ':v2': 1,
+                ':v3': d.amount,
+              },
             },
           },
         ],
@@ -263,7 +305,10 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
     await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: deliveryQueueUrl,
-        Entries: [approvedMessage, requestedMessage].map((messageId, n) => ({ Id: String(n), MessageBody: JSON.stringify({ kind: 'event', messageId }) })),
+        Entries: [approvedMessage, requestedMessage].map((messageId, n) => ({
+          Id: String(n),
+          MessageBody: JSON.stringify({ kind: 'event', messageId }),
+        })),
       }),
     );
   };
@@ -276,7 +321,8 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
           return await approveOnce(disbursementId, approver);
         } catch (error) {
           const conflict =
-            (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict')) ||
+            (error instanceof TransactionCanceledException &&
+              (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict')) ||
             (error as Error).name === 'TransactionConflictException';
           if (!conflict || attempt >= 6) throw error;
           await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));

@@ -86,8 +86,10 @@ export async function benchBatch(
   const created = first.reply;
   if (created.status !== 201) return missing(`POST /v1/disbursement-batches answered ${created.status}${problemOf(created.body)}`);
   const batchId = created.body.batchId as string;
-  if (created.body.requiredApprovals !== 1) return missing(`the batch needs ${created.body.requiredApprovals} approvals; the bench gives one`);
-  if (created.body.flags?.count !== 0) return missing(`the first batch has ${created.body.flags?.count} flagged rows; the bench expects none`);
+  if (created.body.requiredApprovals !== 1)
+    return missing(`the batch needs ${created.body.requiredApprovals} approvals; the bench gives one`);
+  if (created.body.flags?.count !== 0)
+    return missing(`the first batch has ${created.body.flags?.count} flagged rows; the bench expects none`);
   // The same accounts again: every row matches the pending batch above (one Query per account, then its status).
   show.update(`screening a second batch of ${options.items} paying the same accounts`);
   const repeat = await createBatch();
@@ -99,7 +101,8 @@ export async function benchBatch(
   meter.start({ capacity: false });
   const started = performance.now();
   const approved = await phase.api('POST', `/v1/disbursement-batches/${batchId}/approve`, { token: approverToken, body: {} });
-  if (approved.status !== 200) return missing(`POST /v1/disbursement-batches/{id}/approve answered ${approved.status}${problemOf(approved.body)}`);
+  if (approved.status !== 200)
+    return missing(`POST /v1/disbursement-batches/{id}/approve answered ${approved.status}${problemOf(approved.body)}`);
 
   const deadline = started + options.timeoutSeconds * 1000;
   let sent = 0;
@@ -109,7 +112,9 @@ export async function benchBatch(
     const counts = batch.body.counts ?? {};
     // A payout the receiver acknowledged is `sent` (or later, if anything settled it meanwhile).
     sent = (counts.sent ?? 0) + (counts.settled ?? 0) + (counts.failed ?? 0);
-    show.update(`API: ${sent}/${options.items} payouts sent, ${receivedCount() - receivedBefore} webhooks received, batch ${batch.body.status}`);
+    show.update(
+      `API: ${sent}/${options.items} payouts sent, ${receivedCount() - receivedBefore} webhooks received, batch ${batch.body.status}`,
+    );
     if (sent >= options.items) break;
     if (performance.now() > deadline) {
       meter.stop();
@@ -193,7 +198,11 @@ async function rawBatch(
   const dynamo = new DynamoDBClient({ ...config, endpoint: services.dynamoEndpoint });
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
-  const queue = await ensureQueue(sqs, { name: `bench-raw-batch-${randomBytes(3).toString('hex')}`, visibilityTimeoutSeconds: 60, maxReceiveCount: 5 });
+  const queue = await ensureQueue(sqs, {
+    name: `bench-raw-batch-${randomBytes(3).toString('hex')}`,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+  });
   const receiver = await startReceiver();
   const secret = randomBytes(32);
   const batchId = newId('batch');
@@ -209,7 +218,12 @@ async function rawBatch(
         UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
         ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':owner': owner, ':until': new Date(Date.now() + 60_000).toISOString(), ':pending': 'pending', ':now': at },
+        ExpressionAttributeValues: {
+          ':owner': owner,
+          ':until': new Date(Date.now() + 60_000).toISOString(),
+          ':pending': 'pending',
+          ':now': at,
+        },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -224,15 +238,29 @@ async function rawBatch(
               UpdateExpression: 'SET #status = :to, updatedAt = :at, gsi2pk = :gsi2pk, sentAt = :at, attempts = :attempts',
               ConditionExpression: '#status = :from',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':from': 'queued', ':to': 'sent', ':at': at, ':gsi2pk': payoutListKeys({ payoutId, status: 'sent', batchId, createdAt: at }).gsi2pk, ':attempts': 1 },
+              ExpressionAttributeValues: {
+                ':from': 'queued',
+                ':to': 'sent',
+                ':at': at,
+                ':gsi2pk': payoutListKeys({ payoutId, status: 'sent', batchId, createdAt: at }).gsi2pk,
+                ':attempts': 1,
+              },
             },
           },
           {
             Put: {
               TableName: tableName,
               Item: {
-                pk: `PAY#${payoutId}`, sk: `AUDIT#${newId('audit')}`, type: 'audit', entity: `PAY#${payoutId}`, actor: 'raw-worker', action: 'payout.sent',
-                at, fromStatus: 'queued', toStatus: 'sent', details: { amount: AMOUNT, disbursementId: null, batchId },
+                pk: `PAY#${payoutId}`,
+                sk: `AUDIT#${newId('audit')}`,
+                type: 'audit',
+                entity: `PAY#${payoutId}`,
+                actor: 'raw-worker',
+                action: 'payout.sent',
+                at,
+                fromStatus: 'queued',
+                toStatus: 'sent',
+                details: { amount: AMOUNT, disbursementId: null, batchId },
               },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
@@ -250,7 +278,8 @@ async function rawBatch(
             Update: {
               TableName: tableName,
               Key: { pk: `EVT#${messageId}`, sk: 'EVT' },
-              UpdateExpression: 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
+              UpdateExpression:
+                'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
               ConditionExpression: 'leaseOwner = :owner',
               ExpressionAttributeNames: { '#status': 'status' },
               ExpressionAttributeValues: {
@@ -265,8 +294,19 @@ async function rawBatch(
             Put: {
               TableName: tableName,
               Item: {
-                pk: `WHE#${endpointId}`, sk: `DLV#${ulid()}`, type: 'webhook-delivery', endpointId, messageId, eventType: 'payout.requested',
-                attempt: 1, outcome: 'succeeded', responseStatus: status, error: null, durationMs, at, expiresAt: Math.floor(Date.now() / 1000) + 86_400,
+                pk: `WHE#${endpointId}`,
+                sk: `DLV#${ulid()}`,
+                type: 'webhook-delivery',
+                endpointId,
+                messageId,
+                eventType: 'payout.requested',
+                attempt: 1,
+                outcome: 'succeeded',
+                responseStatus: status,
+                error: null,
+                durationMs,
+                at,
+                expiresAt: Math.floor(Date.now() / 1000) + 86_400,
               },
             },
           },
@@ -276,7 +316,9 @@ async function rawBatch(
 
   const started = performance.now();
   try {
-    const chunks = Array.from({ length: Math.ceil(items / 10) }, (_, c) => Array.from({ length: Math.min(10, items - c * 10) }, (_, i) => c * 10 + i));
+    const chunks = Array.from({ length: Math.ceil(items / 10) }, (_, c) =>
+      Array.from({ length: Math.min(10, items - c * 10) }, (_, i) => c * 10 + i),
+    );
     let nextChunk = 0;
     const produce = async () => {
       for (;;) {
@@ -286,7 +328,18 @@ async function rawBatch(
         const payouts = chunk.map((n) => {
           const payoutId = newId('payout');
           const messageId = newId('message');
-          const payout = queuedPayout({ payoutId, disbursementId: null, batchId, fundId: 'fund_raw', countyCode: '532530', amount: AMOUNT, beneficiary: beneficiary(n) }, at);
+          const payout = queuedPayout(
+            {
+              payoutId,
+              disbursementId: null,
+              batchId,
+              fundId: 'fund_raw',
+              countyCode: '532530',
+              amount: AMOUNT,
+              beneficiary: beneficiary(n),
+            },
+            at,
+          );
           return { payout, messageId, n };
         });
         await documents.send(
@@ -294,7 +347,23 @@ async function rawBatch(
             RequestItems: {
               [tableName]: payouts.flatMap(({ payout, messageId }) => [
                 { PutRequest: { Item: { pk: `PAY#${payout.payoutId}`, sk: 'PAY', type: 'payout', ...payout, ...payoutListKeys(payout) } } },
-                { PutRequest: { Item: { pk: `EVT#${messageId}`, sk: 'EVT', type: 'event', messageId, eventType: 'payout.requested', subject: payout.payoutId, timestamp: at, data: packEventData(payout), status: 'pending', gsi4pk: outboxShard(messageId), gsi4sk: `${at}#${messageId}` } } },
+                {
+                  PutRequest: {
+                    Item: {
+                      pk: `EVT#${messageId}`,
+                      sk: 'EVT',
+                      type: 'event',
+                      messageId,
+                      eventType: 'payout.requested',
+                      subject: payout.payoutId,
+                      timestamp: at,
+                      data: packEventData(payout),
+                      status: 'pending',
+                      gsi4pk: outboxShard(messageId),
+                      gsi4sk: `${at}#${messageId}`,
+                    },
+                  },
+                },
               ]),
             },
           }),
@@ -302,14 +371,19 @@ async function rawBatch(
         await sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: queue.url,
-            Entries: payouts.map(({ payout, messageId, n }, i) => ({ Id: String(i), MessageBody: JSON.stringify({ messageId, n, payout }) })),
+            Entries: payouts.map(({ payout, messageId, n }, i) => ({
+              Id: String(i),
+              MessageBody: JSON.stringify({ messageId, n, payout }),
+            })),
           }),
         );
       }
     };
     const consume = async () => {
       while (posted < items) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
         if (Messages.length === 0) continue;
         await Promise.all(
           Messages.map(async (m) => {
@@ -322,17 +396,35 @@ async function rawBatch(
             const postedAt = performance.now();
             const response = await fetch(`${receiver.url}/finance`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json', 'webhook-id': messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
+              headers: {
+                'content-type': 'application/json',
+                'webhook-id': messageId,
+                'webhook-timestamp': String(timestamp),
+                'webhook-signature': `v1,${signature}`,
+              },
               body,
             });
             await response.arrayBuffer();
             if (!response.ok) throw new Error(`raw receiver answered ${response.status}`);
             if (options.deliveryWrites) {
-              await record(messageId, payout.payoutId, owner, n, new Date().toISOString(), response.status, Math.round(performance.now() - postedAt));
+              await record(
+                messageId,
+                payout.payoutId,
+                owner,
+                n,
+                new Date().toISOString(),
+                response.status,
+                Math.round(performance.now() - postedAt),
+              );
             }
           }),
         );
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queue.url,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
         posted += Messages.length;
         show.update(`${label}: ${posted}/${items} posted`);
       }

@@ -37,13 +37,20 @@ export async function benchCapacity(
   const documents = DynamoDBDocumentClient.from(dynamo);
   const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
   const payoutStatus = async (payoutId: string) =>
-    (await documents.send(new GetCommand({ TableName: phase.tableName, Key: { pk: `PAY#${payoutId}`, sk: 'PAY' }, ConsistentRead: true }))).Item?.status;
+    (await documents.send(new GetCommand({ TableName: phase.tableName, Key: { pk: `PAY#${payoutId}`, sk: 'PAY' }, ConsistentRead: true })))
+      .Item?.status;
   /** Unfinished events stay in the sharded outbox index (gsi4pk OUTBOX#n); finished ones leave it. */
   const unfinishedEvents = async () => {
     let count = 0;
     for (let shard = 0; shard < 8; shard++) {
       const page = await documents.send(
-        new QueryCommand({ TableName: phase.tableName, IndexName: 'gsi4', KeyConditionExpression: 'gsi4pk = :s', ExpressionAttributeValues: { ':s': `OUTBOX#${shard}` }, Select: 'COUNT' }),
+        new QueryCommand({
+          TableName: phase.tableName,
+          IndexName: 'gsi4',
+          KeyConditionExpression: 'gsi4pk = :s',
+          ExpressionAttributeValues: { ':s': `OUTBOX#${shard}` },
+          Select: 'COUNT',
+        }),
       );
       count += page.Count ?? 0;
     }
@@ -110,7 +117,10 @@ export async function benchCapacity(
     const byOperation = Object.fromEntries(
       Object.entries(totals.byOperation)
         .sort(([, a], [, b]) => b.writeUnits + b.readUnits - (a.writeUnits + a.readUnits))
-        .map(([key, t]) => [key, { calls: per(t.calls), writeUnits: per(t.writeUnits), readUnits: per(t.readUnits), indexWriteUnits: per(t.indexWriteUnits) }]),
+        .map(([key, t]) => [
+          key,
+          { calls: per(t.calls), writeUnits: per(t.writeUnits), readUnits: per(t.readUnits), indexWriteUnits: per(t.indexWriteUnits) },
+        ]),
     );
     return {
       writeUnitsPerLifecycle: perLifecycle.writeUnits,

@@ -136,7 +136,15 @@ export async function benchColdStarts(show: StepProgress, repeats: number): Prom
     for (let round = 0; round < repeats; round++) {
       for (const target of [...references, ...targets, ...variants]) {
         if (target.bytes === undefined) continue;
-        show.update(`round ${round + 1}/${repeats}: ${target.function}${target.env ? ` (${Object.entries(target.env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`);
+        show.update(
+          `round ${round + 1}/${repeats}: ${target.function}${
+            target.env
+              ? ` (${Object.entries(target.env)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(' ')})`
+              : ''
+          }`,
+        );
         const result = await initOnce(target);
         if (typeof result === 'number') target.samples.push(result);
         else target.error = result;

@@ -58,7 +58,13 @@ interface ConsumedCapacity extends Units {
   GlobalSecondaryIndexes?: Record<string, Units>;
 }
 
-const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
 const CAPACITY_COMMANDS = new Set([
   ...WRITE_COMMANDS,
   'GetItemCommand',

@@ -57,14 +57,23 @@ export async function benchReconciliation(phase: Phase, lines: number): Promise<
         valueDate: statementDate,
         ...(n % 2 === 0 ? { payoutId: p.payoutId } : {}),
       })),
-      ...Array.from({ length: lines - settledCount }, (_, n) => ({ bankReference: `UNKNOWN${String(n).padStart(10, '0')}`, amount: 100 + n, currency: 'CNY', valueDate: statementDate })),
+      ...Array.from({ length: lines - settledCount }, (_, n) => ({
+        bankReference: `UNKNOWN${String(n).padStart(10, '0')}`,
+        amount: 100 + n,
+        currency: 'CNY',
+        valueDate: statementDate,
+      })),
     ],
   };
   const text = JSON.stringify(body);
   const token = await phase.token('finance-system', PAYER);
   let key = 0;
   const reconcile = async () => {
-    const reply = expectStatus(await phase.api('POST', '/v1/reconciliations', { token, body, idempotencyKey: `bench-${key++}` }), 201, 'reconciliation');
+    const reply = expectStatus(
+      await phase.api('POST', '/v1/reconciliations', { token, body, idempotencyKey: `bench-${key++}` }),
+      201,
+      'reconciliation',
+    );
     return reply.body as { matched: unknown[]; unmatchedLines: unknown[] };
   };
   const parseAndValidate = async () => {

@@ -145,8 +145,16 @@ export function evaluateGoals(results: BenchResults): GoalResult[] {
   const a = results.approvals;
   goals.push(
     isMissing(a) || a.ratioToStore === undefined
-      ? { goal: `approvals ratioToStore ≥ ${GOALS.approvalsRatioToStore}`, actual: a && 'missing' in a ? `missing: ${a.missing}` : 'missing', met: undefined }
-      : { goal: `approvals ratioToStore ≥ ${GOALS.approvalsRatioToStore}`, actual: fmt(a.ratioToStore), met: a.ratioToStore >= GOALS.approvalsRatioToStore },
+      ? {
+          goal: `approvals ratioToStore ≥ ${GOALS.approvalsRatioToStore}`,
+          actual: a && 'missing' in a ? `missing: ${a.missing}` : 'missing',
+          met: undefined,
+        }
+      : {
+          goal: `approvals ratioToStore ≥ ${GOALS.approvalsRatioToStore}`,
+          actual: fmt(a.ratioToStore),
+          met: a.ratioToStore >= GOALS.approvalsRatioToStore,
+        },
   );
   const b = results.batch;
   const batchRatio = b && 'ratioToRaw' in b ? b.ratioToRaw : undefined;
@@ -167,7 +175,9 @@ export function evaluateGoals(results: BenchResults): GoalResult[] {
       met: cold.every((c) => c.bundleBytes <= GOALS.bundleMaxBytes),
     });
     const failed = cold.filter((c) => c.ratioToHello === undefined);
-    const slowest = cold.filter((c) => c.ratioToHello !== undefined).reduce<ColdStartEntry | undefined>((x, y) => (!x || y.ratioToHello! > x.ratioToHello! ? y : x), undefined);
+    const slowest = cold
+      .filter((c) => c.ratioToHello !== undefined)
+      .reduce<ColdStartEntry | undefined>((x, y) => (!x || y.ratioToHello! > x.ratioToHello! ? y : x), undefined);
     const over = cold.filter((c) => c.ratioToHello !== undefined && c.ratioToHello > GOALS.coldStartRatioToHello).map((c) => c.function);
     goals.push({
       goal: `every cold start ratioToHello ≤ ${GOALS.coldStartRatioToHello}`,
@@ -223,7 +233,13 @@ function renderReconciliation(r: BenchResults['reconciliation']): string[] {
       ['', 'seconds', 'heap Δ MiB', 'RSS Δ MiB', 'lines'],
       ['  reconciliation', fmt(r.seconds, 2), fmt(r.heapDeltaMiB, 1), fmt(r.rssDeltaMiB, 1), String(r.lines)],
       ['  parse + validate', fmt(r.baselineSeconds, 2), fmt(r.baselineHeapDeltaMiB, 1), fmt(r.baselineRssDeltaMiB, 1), String(r.lines)],
-      ['  ratio', fmt(r.ratioToBaseline), '', '', `${r.matched} matched of ${r.settledPayouts} settled, ${r.unmatchedLines} unmatched; body ${mb(r.bodyBytes)}, reply ${mb(r.replyBytes)} (Lambda: 6 MB each way)`],
+      [
+        '  ratio',
+        fmt(r.ratioToBaseline),
+        '',
+        '',
+        `${r.matched} matched of ${r.settledPayouts} settled, ${r.unmatchedLines} unmatched; body ${mb(r.bodyBytes)}, reply ${mb(r.replyBytes)} (Lambda: 6 MB each way)`,
+      ],
     ]),
   );
   return out;
@@ -242,7 +258,13 @@ export function renderReport(results: BenchResults): string {
         ['', 'per second', 'p50 ms', 'p99 ms', 'n'],
         ['  API', fmt(a.perSecond, 1), fmt(a.p50Ms, 1), fmt(a.p99Ms, 1), String(a.approvals)],
         ['  raw store', fmt(a.storeBaselinePerSecond, 1), fmt(a.storeBaselineP50Ms, 1), fmt(a.storeBaselineP99Ms, 1), String(a.approvals)],
-        ['  ratio', fmt(a.ratioToStore), '', '', `median of ${a.roundRatios.length} rounds, concurrency ${a.concurrency}${a.failures ? `, ${a.failures} failed` : ''}`],
+        [
+          '  ratio',
+          fmt(a.ratioToStore),
+          '',
+          '',
+          `median of ${a.roundRatios.length} rounds, concurrency ${a.concurrency}${a.failures ? `, ${a.failures} failed` : ''}`,
+        ],
       ]),
     );
   }
@@ -257,19 +279,40 @@ export function renderReport(results: BenchResults): string {
       rows.push(['  raw', fmt(b.rawSeconds, 1), fmt(b.rawPerSecond, 1)]);
       rows.push(['  ratio', '', fmt(b.ratioToRaw)]);
       if (b.rawWithoutDeliveryWritesPerSecond !== undefined) {
-        rows.push(['  raw, no delivery writes', fmt(b.items / b.rawWithoutDeliveryWritesPerSecond, 1), fmt(b.rawWithoutDeliveryWritesPerSecond, 1)]);
+        rows.push([
+          '  raw, no delivery writes',
+          fmt(b.items / b.rawWithoutDeliveryWritesPerSecond, 1),
+          fmt(b.rawWithoutDeliveryWritesPerSecond, 1),
+        ]);
       }
       out.push(alignColumns(rows));
       if (b.missing) out.push(`  API figure missing: ${b.missing}`);
       const sc = b.screening;
       if (sc) {
-        const by = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k.replace(/Command$/, '')} ${fmt(v, 0)}`).join(', ');
+        const by = (r: Record<string, number>) =>
+          Object.entries(r)
+            .map(([k, v]) => `${k.replace(/Command$/, '')} ${fmt(v, 0)}`)
+            .join(', ');
         out.push(`  Screening at creation of ${sc.items} rows (duplicate beneficiaries)`);
         out.push(
           alignColumns([
             ['', 'seconds', 'read units', 'write units', 'flagged', 'read units by call'],
-            ['    no matches (baseline)', fmt(sc.baselineSeconds, 2), fmt(sc.baselineReadUnits, 0), fmt(sc.baselineWriteUnits, 0), '0', by(sc.baselineReadUnitsByCommand)],
-            ['    every row matches', fmt(sc.matchedSeconds, 2), fmt(sc.matchedReadUnits, 0), fmt(sc.matchedWriteUnits, 0), String(sc.flaggedRows), by(sc.matchedReadUnitsByCommand)],
+            [
+              '    no matches (baseline)',
+              fmt(sc.baselineSeconds, 2),
+              fmt(sc.baselineReadUnits, 0),
+              fmt(sc.baselineWriteUnits, 0),
+              '0',
+              by(sc.baselineReadUnitsByCommand),
+            ],
+            [
+              '    every row matches',
+              fmt(sc.matchedSeconds, 2),
+              fmt(sc.matchedReadUnits, 0),
+              fmt(sc.matchedWriteUnits, 0),
+              String(sc.flaggedRows),
+              by(sc.matchedReadUnitsByCommand),
+            ],
             ['    ratio', fmt(sc.timeRatio), fmt(sc.readUnitsRatio), '', '', ''],
           ]),
         );

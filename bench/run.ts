@@ -96,12 +96,12 @@ await mkdir(RESULTS_DIR, { recursive: true });
 const logFile = createWriteStream(path.join(RESULTS_DIR, 'bench.log'));
 // Handlers log to stdout as they do in Lambda; here that goes to the log file, and stdout keeps the table.
 const printTable = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+process.stdout.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
   logFile.write(chunk);
   const callback = rest.find((r): r is () => void => typeof r === 'function');
   callback?.();
   return true;
-});
+};
 
 const runtimeLog: RuntimeLog = {
   info: () => undefined,
@@ -140,7 +140,9 @@ async function section<T>(title: string, run: () => Promise<T>): Promise<T | { m
     return await run();
   } catch (error) {
     show.note(`${title} failed: ${reason(error)}`);
-    logFile.write(`${JSON.stringify({ level: 'ERROR', source: 'bench', section: title, error: reason(error), stack: (error as Error).stack })}\n`);
+    logFile.write(
+      `${JSON.stringify({ level: 'ERROR', source: 'bench', section: title, error: reason(error), stack: (error as Error).stack })}\n`,
+    );
     return { missing: `the bench could not measure it: ${reason(error)}` };
   }
 }
@@ -159,7 +161,11 @@ try {
       // No pollers: the baseline has no consumers either, so neither side shares the CPU with delivery work.
       const p = await phase('approvals', false);
       try {
-        return await benchApprovals(p, services!, meter, show, { perRound: settings.perRound, rounds: settings.rounds, concurrency: settings.concurrency });
+        return await benchApprovals(p, services!, meter, show, {
+          perRound: settings.perRound,
+          rounds: settings.rounds,
+          concurrency: settings.concurrency,
+        });
       } finally {
         await p.stop();
       }

@@ -113,7 +113,10 @@ export async function startPhase(services: Services, options: PhaseOptions): Pro
 /** Throws with the problem's code when the API did not answer as the setup expects. */
 export function expectStatus(response: ApiResponse, status: number, what: string): ApiResponse {
   if (response.status !== status) {
-    const code = typeof response.body === 'object' && response.body ? `${response.body.code ?? ''} ${response.body.detail ?? ''}`.trim() : String(response.body ?? '').slice(0, 200);
+    const code =
+      typeof response.body === 'object' && response.body
+        ? `${response.body.code ?? ''} ${response.body.detail ?? ''}`.trim()
+        : String(response.body ?? '').slice(0, 200);
     throw new Error(`${what}: expected ${status}, got ${response.status} ${code}`);
   }
   return response;
@@ -132,12 +135,20 @@ export function beneficiary(n: number) {
   return {
     kind: 'farmer' as const,
     name: `Farmer ${n}`,
-    account: { bankName: 'Rural Credit Cooperative Honghe', accountName: `Farmer ${n}`, accountNumber: `62284800${String(n).padStart(11, '0')}` },
+    account: {
+      bankName: 'Rural Credit Cooperative Honghe',
+      accountName: `Farmer ${n}`,
+      accountNumber: `62284800${String(n).padStart(11, '0')}`,
+    },
   };
 }
 
 /** The n-th bench payout as its settlement leaves it: farmer n's account, 1,500 yuan + n fen, reference CMB<n>. */
-export function settledPayout(n: number, ids: { payoutId: string; disbursementId: string; fundId: string }, at: Date): Payout & { bankReference: string; settledAt: string } {
+export function settledPayout(
+  n: number,
+  ids: { payoutId: string; disbursementId: string; fundId: string },
+  at: Date,
+): Payout & { bankReference: string; settledAt: string } {
   const b = beneficiary(n);
   const iso = at.toISOString();
   return {
@@ -197,7 +208,12 @@ export async function benchSetup(phase: Phase, options: { financeReceiverUrl?: s
     expectStatus(
       await phase.api('POST', '/v1/webhook-endpoints', {
         token: tokens.admin,
-        body: { url: `${options.financeReceiverUrl}/finance`, events: ['payout.requested'], description: 'bench finance system', financeSystem: 'bench-finance' },
+        body: {
+          url: `${options.financeReceiverUrl}/finance`,
+          events: ['payout.requested'],
+          description: 'bench finance system',
+          financeSystem: 'bench-finance',
+        },
       }),
       201,
       'webhook endpoint',

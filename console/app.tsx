@@ -19,12 +19,27 @@ function currentRoute(): string {
   return location.hash.replace(/^#\/?/, '') || 'overview';
 }
 
-export function App({ config, initialSession, signInError }: { config: ConsoleConfig; initialSession: Session | null; signInError: string | null }) {
+export function App({
+  config,
+  initialSession,
+  signInError,
+}: {
+  config: ConsoleConfig;
+  initialSession: Session | null;
+  signInError: string | null;
+}) {
   const [locale, setLocaleState] = useState<Locale>(initialLocale);
   const [session, setSession] = useState(initialSession);
   const [route, setRoute] = useState(currentRoute);
   const i18n = useMemo(
-    () => ({ locale, t: translator(locale), setLocale: (next: Locale) => { rememberLocale(next); setLocaleState(next); } }),
+    () => ({
+      locale,
+      t: translator(locale),
+      setLocale: (next: Locale) => {
+        rememberLocale(next);
+        setLocaleState(next);
+      },
+    }),
     [locale],
   );
   const { t } = i18n;
@@ -52,15 +67,28 @@ export function App({ config, initialSession, signInError }: { config: ConsoleCo
   );
 
   const languageButton = (
-    <button type="button" class="link" lang={locale === 'en' ? 'zh-CN' : 'en'}
-      onClick={() => i18n.setLocale(locale === 'en' ? 'zh-CN' : 'en')}>
+    <button
+      type="button"
+      class="link"
+      lang={locale === 'en' ? 'zh-CN' : 'en'}
+      onClick={() => i18n.setLocale(locale === 'en' ? 'zh-CN' : 'en')}
+    >
       {t('lang.switch')}
     </button>
   );
 
   return (
     <I18nContext.Provider value={i18n}>
-      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>{t('app.skip')}</a>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        {t('app.skip')}
+      </a>
       <header class="top">
         <span class="brand">{t('app.title')}</span>
         {consoleSession && (
@@ -68,7 +96,9 @@ export function App({ config, initialSession, signInError }: { config: ConsoleCo
             <ul>
               {PAGES.map((page) => (
                 <li key={page}>
-                  <a href={`#/${page}`} aria-current={route.split('/')[0] === page ? 'page' : undefined}>{t(`nav.${page}` as MessageKey)}</a>
+                  <a href={`#/${page}`} aria-current={route.split('/')[0] === page ? 'page' : undefined}>
+                    {t(`nav.${page}` as MessageKey)}
+                  </a>
                 </li>
               ))}
             </ul>
@@ -79,7 +109,16 @@ export function App({ config, initialSession, signInError }: { config: ConsoleCo
           {session && (
             <>
               <span>{t('auth.signedInAs', { sub: session.sub, roles: session.roles.join(', ') })}</span>
-              <button type="button" class="link" onClick={() => { signOut(); setSession(null); }}>{t('auth.signOut')}</button>
+              <button
+                type="button"
+                class="link"
+                onClick={() => {
+                  signOut();
+                  setSession(null);
+                }}
+              >
+                {t('auth.signOut')}
+              </button>
             </>
           )}
         </div>
@@ -93,8 +132,14 @@ export function App({ config, initialSession, signInError }: { config: ConsoleCo
           <>
             <h1>{t('app.title')}</h1>
             <p>{t('auth.intro')}</p>
-            {signInError && <p role="alert" class="error">{t('auth.failed', { detail: signInError })}</p>}
-            <button type="button" onClick={() => void beginSignIn(config)}>{t('auth.signIn')}</button>
+            {signInError && (
+              <p role="alert" class="error">
+                {t('auth.failed', { detail: signInError })}
+              </p>
+            )}
+            <button type="button" onClick={() => void beginSignIn(config)}>
+              {t('auth.signIn')}
+            </button>
           </>
         )}
       </main>

@@ -51,9 +51,9 @@ export async function beginSignIn(config: ConsoleConfig): Promise<void> {
 
 /** The roles and identity in a JWT's payload. The API verifies the token; this only reads it for display. */
 export function viewerOf(token: string): Viewer & { exp: number } {
-  const payload = JSON.parse(new TextDecoder().decode(
-    Uint8Array.from(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)),
-  )) as { sub?: string; exp?: number; 'cognito:groups'?: string[] };
+  const payload = JSON.parse(
+    new TextDecoder().decode(Uint8Array.from(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))),
+  ) as { sub?: string; exp?: number; 'cognito:groups'?: string[] };
   return { sub: payload.sub ?? '', roles: payload['cognito:groups'] ?? [], exp: payload.exp ?? 0 };
 }
 
@@ -63,9 +63,7 @@ export async function completeSignIn(config: ConsoleConfig): Promise<Session | n
   const code = params.get('code');
   const error = params.get('error');
   if (!code && !error) return null;
-  const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) ?? 'null') as
-    | { verifier: string; state: string; returnTo: string }
-    | null;
+  const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) ?? 'null') as { verifier: string; state: string; returnTo: string } | null;
   sessionStorage.removeItem(PENDING_KEY);
   history.replaceState(null, '', `${location.pathname}${pending?.returnTo ?? ''}`);
   if (error) throw new Error(error);

@@ -7,14 +7,7 @@ import type { components } from '../client/api.d.ts';
 type Schemas = components['schemas'];
 export type Disbursement = Schemas['Disbursement'];
 export type Payout = Schemas['Payout'];
-export type Role =
-  | 'fund-admin'
-  | 'requester'
-  | 'approver'
-  | 'campaign-operator'
-  | 'station-officer'
-  | 'finance-system'
-  | 'auditor';
+export type Role = 'fund-admin' | 'requester' | 'approver' | 'campaign-operator' | 'station-officer' | 'finance-system' | 'auditor';
 
 export interface Viewer {
   sub: string;

@@ -21,7 +21,12 @@ function context(app: App) {
   const read = <T>(key: string, fallback: T): T => (app.node.tryGetContext(key) as T | undefined) ?? fallback;
   const list = (key: string, fallback: string[]): string[] => {
     const value = read<string[] | string>(key, fallback);
-    return typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    return typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value;
   };
   return {
     outboxSweepSeconds: Number(read('outboxSweepSeconds', 60)),

@@ -30,9 +30,19 @@ async function newestSource(dir: string): Promise<number> {
 }
 
 export async function consoleBuildIsCurrent(): Promise<boolean> {
-  const built = await stat(STAMP).then((s) => s.mtimeMs, () => 0);
+  const built = await stat(STAMP).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   if (built === 0) return false;
-  const extra = await Promise.all(EXTRA_INPUTS.map((p) => stat(p).then((s) => s.mtimeMs, () => 0)));
+  const extra = await Promise.all(
+    EXTRA_INPUTS.map((p) =>
+      stat(p).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
+    ),
+  );
   return Math.max(await newestSource(CONSOLE_SOURCE), ...extra) <= built;
 }
 
@@ -43,12 +53,16 @@ export async function ensureConsoleBuilt(): Promise<{ built: boolean; ms: number
   await acquireLock();
   try {
     if (await consoleBuildIsCurrent()) return { built: false, ms: performance.now() - started };
-    await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(CONSOLE_SOURCE, 'vite.config.ts')], {
-      cwd: ROOT,
-      // Under vitest NODE_ENV is `test`, which would make a development build (dev JSX, file paths).
-      env: { ...process.env, NODE_ENV: 'production' },
-      timeout: 120_000,
-    });
+    await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(CONSOLE_SOURCE, 'vite.config.ts')],
+      {
+        cwd: ROOT,
+        // Under vitest NODE_ENV is `test`, which would make a development build (dev JSX, file paths).
+        env: { ...process.env, NODE_ENV: 'production' },
+        timeout: 120_000,
+      },
+    );
     return { built: true, ms: performance.now() - started };
   } finally {
     await rm(LOCK, { recursive: true, force: true });
@@ -62,7 +76,10 @@ async function acquireLock(): Promise<void> {
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(LOCK).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(LOCK).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > STALE_LOCK_MS) await rm(LOCK, { recursive: true, force: true });
       else await sleep(200);
     }

@@ -91,13 +91,19 @@ export function consoleHost(options: ConsoleHostOptions): (req: IncomingMessage,
 
     if (path === '/console/config.json') {
       const origin = `http://${req.headers.host ?? `127.0.0.1:${options.port}`}`;
-      return sendBody(res, 200, 'application/json', JSON.stringify({
-        authorizeUrl: `${origin}/oauth2/authorize`,
-        tokenUrl: `${origin}/oauth2/token`,
-        clientId: CONSOLE_CLIENT_ID,
-        apiUrl: '',
-        scope: 'openid profile',
-      }), { 'cache-control': 'no-store' });
+      return sendBody(
+        res,
+        200,
+        'application/json',
+        JSON.stringify({
+          authorizeUrl: `${origin}/oauth2/authorize`,
+          tokenUrl: `${origin}/oauth2/token`,
+          clientId: CONSOLE_CLIENT_ID,
+          apiUrl: '',
+          scope: 'openid profile',
+        }),
+        { 'cache-control': 'no-store' },
+      );
     }
     const relative = path === '/console/' ? 'index.html' : decodeURIComponent(path.slice('/console/'.length));
     const file = normalize(join(distDir, relative));
@@ -107,7 +113,11 @@ export function consoleHost(options: ConsoleHostOptions): (req: IncomingMessage,
       body = await readFile(file);
     } catch {
       if (relative === 'index.html') {
-        return sendText(res, 503, 'The console is not built: `npm start` builds it (or run `npx vite build --config console/vite.config.ts`).');
+        return sendText(
+          res,
+          503,
+          'The console is not built: `npm start` builds it (or run `npx vite build --config console/vite.config.ts`).',
+        );
       }
       return sendText(res, 404, 'not found');
     }
@@ -125,7 +135,8 @@ function authorizePage(res: ServerResponse, params: URLSearchParams, allowedRedi
     .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params.get(name) ?? '')}">`)
     .join('\n');
   const roles = PEOPLE_ROLES.map(
-    (role) => `<li><label><input type="checkbox" name="role" value="${role}"${role === 'fund-admin' ? ' checked' : ''}> ${role}</label></li>`,
+    (role) =>
+      `<li><label><input type="checkbox" name="role" value="${role}"${role === 'fund-admin' ? ' checked' : ''}> ${role}</label></li>`,
   ).join('\n');
   const html = `<!doctype html>
 <html lang="en">
@@ -170,7 +181,8 @@ async function authorizeSubmit(
   const sub = (form.get('name') ?? '').trim();
   const roles = form.getAll('role').filter(isRole);
   if (!allowedRedirect(redirectUri) || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return sendText(res, 400, 'invalid request');
-  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(sub) || roles.length === 0) return sendText(res, 400, 'give a name (letters, digits, . _ @ -) and at least one role');
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(sub) || roles.length === 0)
+    return sendText(res, 400, 'give a name (letters, digits, . _ @ -) and at least one role');
   const now = Date.now();
   for (const [code, pending] of codes) if (pending.expiresAt < now) codes.delete(code);
   const code = randomBytes(24).toString('base64url');
@@ -182,7 +194,12 @@ async function authorizeSubmit(
   return redirect(res, target.href);
 }
 
-async function token(req: IncomingMessage, res: ServerResponse, codes: Map<string, PendingCode>, options: ConsoleHostOptions): Promise<boolean> {
+async function token(
+  req: IncomingMessage,
+  res: ServerResponse,
+  codes: Map<string, PendingCode>,
+  options: ConsoleHostOptions,
+): Promise<boolean> {
   const form = new URLSearchParams(await readText(req));
   const fail = (error: string) => sendBody(res, 400, 'application/json', JSON.stringify({ error }), { 'cache-control': 'no-store' });
   if (form.get('grant_type') !== 'authorization_code') return fail('unsupported_grant_type');
@@ -197,12 +214,18 @@ async function token(req: IncomingMessage, res: ServerResponse, codes: Map<strin
   if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return fail('invalid_grant');
   if (createHash('sha256').update(verifier).digest('base64url') !== pending.challenge) return fail('invalid_grant');
   const jwt = await mintToken(options.signingKey, options.issuer, { roles: pending.roles, sub: pending.sub, audience: CONSOLE_CLIENT_ID });
-  return sendBody(res, 200, 'application/json', JSON.stringify({
-    access_token: jwt,
-    id_token: jwt,
-    token_type: 'Bearer',
-    expires_in: DEFAULT_TOKEN_TTL_SECONDS,
-  }), { 'cache-control': 'no-store', pragma: 'no-cache' });
+  return sendBody(
+    res,
+    200,
+    'application/json',
+    JSON.stringify({
+      access_token: jwt,
+      id_token: jwt,
+      token_type: 'Bearer',
+      expires_in: DEFAULT_TOKEN_TTL_SECONDS,
+    }),
+    { 'cache-control': 'no-store', pragma: 'no-cache' },
+  );
 }
 
 function readText(req: IncomingMessage): Promise<string> {
@@ -233,7 +256,13 @@ function sendText(res: ServerResponse, status: number, text: string): true {
   return sendBody(res, status, 'text/plain; charset=utf-8', text);
 }
 
-function sendBody(res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): true {
+function sendBody(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): true {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, { 'content-type': contentType, 'content-length': String(bytes.length), ...SECURITY_HEADERS, ...headers });
   res.end(bytes);

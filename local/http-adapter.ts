@@ -9,7 +9,13 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { problemBody, PROBLEM_CONTENT_TYPE } from '#shared/http/problem';
 import type { ErrorCode } from '#shared/domain/errors';
-import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES, routes as routeTable, routeKey, type HttpFunctionName, type RouteDefinition } from '#shared/routes';
+import {
+  LAMBDA_MAX_REQUEST_PAYLOAD_BYTES,
+  routes as routeTable,
+  routeKey,
+  type HttpFunctionName,
+  type RouteDefinition,
+} from '#shared/routes';
 import type { JwtAuthorizer } from './authorizer.ts';
 import { LOCAL_ACCOUNT_ID } from './environment.ts';
 import { InvocationTimeout, invoke, type LambdaHandler } from './invoke.ts';
@@ -366,4 +372,3 @@ function sendRaw(
   });
   res.end(body);
 }
-

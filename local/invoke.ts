@@ -58,7 +58,10 @@ export function invokeStore(): Promise<Store> {
 }
 
 export class InvocationTimeout extends Error {
-  constructor(readonly functionName: string, readonly timeoutMs: number) {
+  constructor(
+    readonly functionName: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${functionName} timed out after ${timeoutMs} ms`);
     this.name = 'InvocationTimeout';
   }

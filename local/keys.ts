@@ -48,7 +48,10 @@ export interface SecretsFiles {
 export async function ensureSecretsFiles(dataDir: string): Promise<SecretsFiles> {
   await mkdir(dataDir, { recursive: true });
   const pii = join(dataDir, PII_SECRETS_FILE);
-  await createOnce(pii, async () => `${JSON.stringify({ piiHashKey: (await legacyPiiHashKey(dataDir)) ?? randomBytes(48).toString('base64url') })}\n`);
+  await createOnce(
+    pii,
+    async () => `${JSON.stringify({ piiHashKey: (await legacyPiiHashKey(dataDir)) ?? randomBytes(48).toString('base64url') })}\n`,
+  );
   const app = join(dataDir, SECRETS_FILE);
   await createOnce(app, () => `${JSON.stringify({ masterKey: randomBytes(48).toString('base64url') })}\n`);
   return { app, pii };

@@ -91,7 +91,9 @@ async function addMissingIndexes(dynamo: DynamoDBClient, tableName: string, attr
   for (const index of TABLE.indexes) {
     if (existing.has(index.name)) {
       if (sameProjection(existing.get(index.name), indexDefinition(index).Projection)) continue;
-      await dynamo.send(new UpdateTableCommand({ TableName: tableName, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: index.name } }] }));
+      await dynamo.send(
+        new UpdateTableCommand({ TableName: tableName, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: index.name } }] }),
+      );
       await waitForIndexGone(dynamo, tableName, index.name);
     }
     await dynamo.send(
@@ -114,7 +116,7 @@ function sameProjection(a: Projection | undefined, b: Projection | undefined): b
 const LOCAL_CHANGE_MS = 60_000;
 
 async function waitForIndexGone(dynamo: DynamoDBClient, tableName: string, indexName: string): Promise<void> {
-  for (const deadline = Date.now() + LOCAL_CHANGE_MS; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + LOCAL_CHANGE_MS; Date.now() < deadline;) {
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     if (!(Table?.GlobalSecondaryIndexes ?? []).some((g) => g.IndexName === indexName)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -123,7 +125,7 @@ async function waitForIndexGone(dynamo: DynamoDBClient, tableName: string, index
 }
 
 async function waitForActive(dynamo: DynamoDBClient, tableName: string): Promise<void> {
-  for (const deadline = Date.now() + LOCAL_CHANGE_MS; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + LOCAL_CHANGE_MS; Date.now() < deadline;) {
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     const indexesReady = (Table?.GlobalSecondaryIndexes ?? []).every((i) => !i.IndexStatus || i.IndexStatus === 'ACTIVE');
     if (Table?.TableStatus === 'ACTIVE' && indexesReady) return;

@@ -188,13 +188,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Handlers read config and secrets once: make them see this runtime's environment.
     resetConfig();
     resetSecrets();
-    
+
     const issuer = localIssuer(port);
     const loadHttp = options.handlers?.http ?? defaultHandlers.http;
     const adapter: HttpAdapter = await startHttpAdapter({
       port,
       // The console signs people in with an app client of its own, as it does deployed.
-      authorizer: jwtAuthorizer({ issuer, audience: [LOCAL_AUDIENCE, LOCAL_MACHINE_CLIENT_ID, CONSOLE_CLIENT_ID], publicKeys: [signingKey.publicJwk] }),
+      authorizer: jwtAuthorizer({
+        issuer,
+        audience: [LOCAL_AUDIENCE, LOCAL_MACHINE_CLIENT_ID, CONSOLE_CLIENT_ID],
+        publicKeys: [signingKey.publicJwk],
+      }),
       beside: consoleHost({ port, issuer, signingKey }),
       loadHandler: loadHttp,
       functionName: functionNameOf,

@@ -33,13 +33,17 @@ Local stack of DATA_DIR (default .data/) unless TABLE_NAME is set.`,
   options: { part: { type: 'string', default: 'all' } },
 });
 const part = values.part;
-if (part !== 'all' && !(PARTS as readonly string[]).includes(part)) usage(`--part must be events, payouts, bank-references or all, not "${part}"`);
+if (part !== 'all' && !(PARTS as readonly string[]).includes(part))
+  usage(`--part must be events, payouts, bank-references or all, not "${part}"`);
 const parts: Part[] = part === 'all' ? [...PARTS] : [part as Part];
 
 await useTable({ deployed: true });
 
 const runs: Record<Part, { run: (options: BackfillOptions) => Promise<BackfillCounts>; found: string }> = {
-  events: { run: async (o) => (await import('#shared/data/event-log-backfill')).backfillEventLog(o), found: 'event(s) without listing keys found' },
+  events: {
+    run: async (o) => (await import('#shared/data/event-log-backfill')).backfillEventLog(o),
+    found: 'event(s) without listing keys found',
+  },
   payouts: { run: async (o) => (await import('#shared/data/payout-backfill')).backfillPayouts(o), found: 'payout(s) to backfill found' },
   'bank-references': {
     run: async (o) => (await import('#shared/data/bank-reference-backfill')).backfillBankReferences(o),
@@ -55,7 +59,9 @@ for (const name of parts) {
   try {
     counts = await runs[name].run({ onProgress: (c) => progress.update(`${c.scanned} found, ${c.updated} updated`) });
   } catch (error) {
-    fail(`could not backfill ${name} in the table ${process.env.TABLE_NAME} at ${tableStore()}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
+    fail(
+      `could not backfill ${name} in the table ${process.env.TABLE_NAME} at ${tableStore()}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   const seconds = (performance.now() - started) / 1000;
   const rate = counts.updated > 0 ? ` (${Math.round(counts.updated / seconds)} a second)` : '';

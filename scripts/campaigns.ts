@@ -103,12 +103,21 @@ async function launch(path: string, concurrency: number, dryRun: boolean): Promi
 
 function describeOutcome(o: RowOutcome): string {
   const what = `row ${o.row} ${o.countyCode} ${o.channel}`;
-  return o.result === 'failed' ? `${what}: failed ${o.code ?? ''} ${o.detail ?? ''}`.trimEnd() : `${what}: ${o.result} ${o.campaignId ?? ''}`.trimEnd();
+  return o.result === 'failed'
+    ? `${what}: failed ${o.code ?? ''} ${o.detail ?? ''}`.trimEnd()
+    : `${what}: ${o.result} ${o.campaignId ?? ''}`.trimEnd();
 }
 
 function summaryTable(outcomes: RowOutcome[]): string {
   return formatTable(
-    [{ header: 'row', align: 'right' }, { header: 'county' }, { header: 'channel' }, { header: 'title', max: 32 }, { header: 'result' }, { header: 'campaign / error', max: 100 }],
+    [
+      { header: 'row', align: 'right' },
+      { header: 'county' },
+      { header: 'channel' },
+      { header: 'title', max: 32 },
+      { header: 'result' },
+      { header: 'campaign / error', max: 100 },
+    ],
     outcomes.map((o) => [
       String(o.row),
       o.countyCode,

@@ -229,7 +229,9 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
   }
 
   function track(work: Promise<void>, what: string): void {
-    const tracked = work.catch((error: Error) => log(`payout handling failed ${what}: ${error.name}`)).finally(() => inFlight.delete(tracked));
+    const tracked = work
+      .catch((error: Error) => log(`payout handling failed ${what}: ${error.name}`))
+      .finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   }
 
@@ -269,7 +271,9 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
       // holds the beneficiary's name and account number; a secret never reaches it.
       const { name = 'Error', code } = (error ?? {}) as { name?: string; code?: string };
       const id = typeof req.headers['webhook-id'] === 'string' ? req.headers['webhook-id'].slice(0, 100) : 'none';
-      log(`webhook request failed message=${id} while ${step}: ${name}${code ? ` ${code}` : ''}; ${answering ? 'answered 500, the sender retries' : 'already answered'}`);
+      log(
+        `webhook request failed message=${id} while ${step}: ${name}${code ? ` ${code}` : ''}; ${answering ? 'answered 500, the sender retries' : 'already answered'}`,
+      );
       if (answering) reply(res, 500, { error: 'internal error' });
     });
   };
@@ -368,7 +372,8 @@ export function formatReconciliation(r: Reconciliation): string {
       ['unmatched payouts (settled, not on the statement)', String(r.unmatchedPayouts.length)],
     ],
   );
-  if (!hasDifferences(r)) return `${counts}
+  if (!hasDifferences(r))
+    return `${counts}
 
 no differences
 `;
@@ -426,17 +431,21 @@ export async function listSettledPayouts(apiUrl: string, token: string, date: st
     if (cursor !== null) query.set('cursor', cursor);
     let response: Response;
     try {
-      response = await fetch(`${apiUrl.replace(/\/$/, '')}/v1/payouts?${query}`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+      response = await fetch(`${apiUrl.replace(/\/$/, '')}/v1/payouts?${query}`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      });
     } catch (error) {
       throw new Error(unreachable(apiUrl, error) ?? `cannot list the day's payouts: ${(error as Error).message}`);
     }
     const text = await response.text();
-    if (response.status !== 200) throw new Error(`the API refused to list the payouts settled on ${date}: ${response.status} ${problemDetail(text)}`);
+    if (response.status !== 200)
+      throw new Error(`the API refused to list the payouts settled on ${date}: ${response.status} ${problemDetail(text)}`);
     const page = JSON.parse(text) as { items: SettledPayout[]; nextCursor: string | null };
     for (const p of page.items) payouts.push({ payoutId: p.payoutId, bankReference: p.bankReference, amount: p.amount });
     cursor = page.nextCursor;
     // A cursor answered twice would page forever.
-    if (cursor !== null && cursors.has(cursor)) throw new Error(`the API answered the cursor ${cursor} twice while listing the payouts settled on ${date}`);
+    if (cursor !== null && cursors.has(cursor))
+      throw new Error(`the API answered the cursor ${cursor} twice while listing the payouts settled on ${date}`);
     if (cursor !== null) cursors.add(cursor);
   } while (cursor !== null);
   return payouts;
@@ -444,7 +453,10 @@ export async function listSettledPayouts(apiUrl: string, token: string, date: st
 
 /** The payouts the API settled on a day the journal holds no payment on: the count, then one row each. */
 export function formatNotInJournal(date: string, journalPath: string, payouts: readonly SettledPayout[]): string {
-  const counts = formatTable([{ header: `payouts settled on ${date}` }, { header: 'count', align: 'right' }], [['settled here, not in the journal', String(payouts.length)]]);
+  const counts = formatTable(
+    [{ header: `payouts settled on ${date}` }, { header: 'count', align: 'right' }],
+    [['settled here, not in the journal', String(payouts.length)]],
+  );
   const rows = payouts.map((p) => ['settled here, not in the journal', p.payoutId, p.bankReference, yuan(p.amount)]);
   const differences = formatTable(
     [{ header: 'difference' }, { header: 'payout' }, { header: 'bank reference' }, { header: 'payout (yuan)', align: 'right' }],
@@ -459,14 +471,23 @@ ${differences}
 }
 
 /** Posts the day's statement; the reconciliation, or a message for what went wrong. */
-export async function postReconciliation(apiUrl: string, token: string, date: string, lines: readonly StatementLine[]): Promise<Reconciliation> {
+export async function postReconciliation(
+  apiUrl: string,
+  token: string,
+  date: string,
+  lines: readonly StatementLine[],
+): Promise<Reconciliation> {
   const body = JSON.stringify({ statementDate: date, lines });
   const url = `${apiUrl.replace(/\/$/, '')}/v1/reconciliations`;
   // The same statement posted again is the same reconciliation.
   const key = `reconcile-${date}-${createHash('sha256').update(body).digest('hex').slice(0, 32)}`;
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key }, body });
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
+      body,
+    });
   } catch (error) {
     throw new Error(unreachable(apiUrl, error) ?? `cannot post the statement: ${(error as Error).message}`);
   }
@@ -482,7 +503,9 @@ async function reconcileMode(date: string, apiUrl: string, token: string, journa
     // this receiver never paid: each one is a difference.
     const settled = await listSettledPayouts(apiUrl, token, date).catch((error: Error) => fail(error.message));
     if (settled.length === 0) {
-      process.stdout.write(`the journal ${journalPath} holds no succeeded payment on ${date}, and the API settled none that day: nothing to reconcile\n`);
+      process.stdout.write(
+        `the journal ${journalPath} holds no succeeded payment on ${date}, and the API settled none that day: nothing to reconcile\n`,
+      );
       process.exit(EXIT_OK);
     }
     process.stdout.write(formatNotInJournal(date, journalPath, settled));
@@ -546,7 +569,8 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
   const secrets = (secretText ?? '').split(/[\s,]+/).filter(Boolean);
   const apiUrl = values['api-url'] ?? process.env.API_URL ?? 'http://localhost:3000';
   const token = fromFile(values['token-file'], 'token') ?? process.env.FINANCE_TOKEN;
-  const journalPath = values.journal ?? process.env.FINANCE_RECEIVER_JOURNAL ?? join(process.env.DATA_DIR ?? '.data', 'finance-receiver', 'journal.jsonl');
+  const journalPath =
+    values.journal ?? process.env.FINANCE_RECEIVER_JOURNAL ?? join(process.env.DATA_DIR ?? '.data', 'finance-receiver', 'journal.jsonl');
   if (values.reconcile !== undefined) {
     const date = values.reconcile;
     if (!isCalendarDate(date)) usage(`--reconcile takes a date YYYY-MM-DD, not "${date}"`);
@@ -557,8 +581,9 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
   if (secrets.length === 0 || !token) usage('WEBHOOK_SECRET (or --secret-file) and FINANCE_TOKEN (or --token-file) are required');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) usage('--port must be a port number');
   const pay = journaledBank(join(dirname(journalPath), 'bank.jsonl'));
-  const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host: values.host ?? '127.0.0.1', journalPath, pay }).catch((error: NodeJS.ErrnoException) =>
-    fail(error.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cannot listen on port ${port}: ${error.message}`),
+  const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host: values.host ?? '127.0.0.1', journalPath, pay }).catch(
+    (error: NodeJS.ErrnoException) =>
+      fail(error.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cannot listen on port ${port}: ${error.message}`),
   );
   process.stdout.write(`finance receiver listening on ${receiver.url}/webhooks, settling through ${apiUrl}, journal ${journalPath}\n`);
   void receiver.resume();

@@ -24,7 +24,7 @@ let result;
 try {
   result = await checkLedger();
 } catch (error) {
-  fail(`could not read the table at ${tableStore()}: ${(error as Error).name}: ${(error as Error).message.split("\n")[0]}`);
+  fail(`could not read the table at ${tableStore()}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
 }
 if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 else {

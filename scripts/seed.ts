@@ -84,7 +84,13 @@ async function main() {
       await api.POST('/v1/funds', {
         params: { header: { 'Idempotency-Key': 'seed-model-county-fund' } },
         // Relief to named farmers and cooperatives is posted for 7 days first (公示; docs/public-notice.md).
-        body: { name: SEED_FUND_NAME, currency: 'CNY', totalBudget: TOTAL_BUDGET, financeSystem: FINANCE_SYSTEM, noticePeriod: SEED_NOTICE_PERIOD },
+        body: {
+          name: SEED_FUND_NAME,
+          currency: 'CNY',
+          totalBudget: TOTAL_BUDGET,
+          financeSystem: FINANCE_SYSTEM,
+          noticePeriod: SEED_NOTICE_PERIOD,
+        },
       }),
       'create fund',
     );

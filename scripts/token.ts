@@ -22,7 +22,10 @@ PORT and DATA_DIR as for \`npm start\` (the issuer and the signing key)`,
 });
 
 if (Boolean(values.role) === Boolean(values.scope)) usage('give exactly one of --role <roles> or --scope <roles>');
-const roles = (values.role ?? values.scope ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+const roles = (values.role ?? values.scope ?? '')
+  .split(',')
+  .map((r) => r.trim())
+  .filter(Boolean);
 const unknown = roles.filter((r) => !isRole(r));
 if (roles.length === 0 || unknown.length > 0) {
   usage(`unknown role(s): ${unknown.join(', ') || '(none given)'}; roles are ${ROLES.join(', ')}`);

@@ -47,7 +47,12 @@ const schema = z.object({
   MACHINE_CLIENT_IDS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
   /** Public base URL of the API, used in problem `type` links and the OpenAPI `servers` list. */
   PUBLIC_BASE_URL: z.string().default(''),
 });

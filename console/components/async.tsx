@@ -26,6 +26,11 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Loaded<T>,
 export function Show<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) => ComponentChildren }) {
   const { t } = useI18n();
   if (loaded.state === 'loading') return <p role="status">{t('common.loading')}</p>;
-  if (loaded.state === 'error') return <p role="alert" class="error">{t('common.error', { detail: loaded.detail })}</p>;
+  if (loaded.state === 'error')
+    return (
+      <p role="alert" class="error">
+        {t('common.error', { detail: loaded.detail })}
+      </p>
+    );
   return <>{children(loaded.data)}</>;
 }

@@ -45,7 +45,10 @@ export function BarChart({ name, caption, categories, series, format }: BarChart
       <ul class="legend" aria-hidden="true">
         {series.map((s, i) => (
           <li key={s.label}>
-            <svg width="12" height="12" class={`series-${i}`}><rect width="12" height="12" /></svg> {s.label}
+            <svg width="12" height="12" class={`series-${i}`}>
+              <rect width="12" height="12" />
+            </svg>{' '}
+            {s.label}
           </li>
         ))}
       </ul>
@@ -84,7 +87,9 @@ export function BarChart({ name, caption, categories, series, format }: BarChart
             <tr>
               <th scope="col">{''}</th>
               {series.map((s) => (
-                <th scope="col" key={s.label}>{s.label}</th>
+                <th scope="col" key={s.label}>
+                  {s.label}
+                </th>
               ))}
             </tr>
           </thead>
@@ -93,7 +98,9 @@ export function BarChart({ name, caption, categories, series, format }: BarChart
               <tr key={category}>
                 <th scope="row">{category}</th>
                 {series.map((s) => (
-                  <td key={s.label} class="num">{format(s.values[c] ?? 0)}</td>
+                  <td key={s.label} class="num">
+                    {format(s.values[c] ?? 0)}
+                  </td>
                 ))}
               </tr>
             ))}

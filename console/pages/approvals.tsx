@@ -29,7 +29,9 @@ export function ApprovalsPage() {
   return (
     <>
       <h1>{t('approvals.title')}</h1>
-      <p role="status" class="notice">{notice}</p>
+      <p role="status" class="notice">
+        {notice}
+      </p>
       <section aria-labelledby="pending-heading">
         <h2 id="pending-heading">{t('approvals.disbursements')}</h2>
         <Show loaded={pending}>
@@ -113,10 +115,12 @@ function DisbursementRow({
       const params = { path: { disbursementId: d.disbursementId }, header: { 'Idempotency-Key': keys[action] } };
       const updated =
         action === 'approve'
-          ? await must(api.POST('/v1/disbursements/{disbursementId}/approve', {
-              params,
-              body: comment.trim() ? { comment: comment.trim() } : {},
-            }))
+          ? await must(
+              api.POST('/v1/disbursements/{disbursementId}/approve', {
+                params,
+                body: comment.trim() ? { comment: comment.trim() } : {},
+              }),
+            )
           : await must(api.POST('/v1/disbursements/{disbursementId}/reject', { params, body: { reason: comment.trim() } }));
       onDecided(updated);
     } catch (error) {
@@ -128,13 +132,17 @@ function DisbursementRow({
 
   return (
     <tr data-disbursement={d.disbursementId}>
-      <td><code>{d.disbursementId}</code></td>
+      <td>
+        <code>{d.disbursementId}</code>
+      </td>
       <td>{d.countyCode}</td>
       <td class="num">{yuanFromFen(d.amount, locale)}</td>
       <td>{d.beneficiary.name}</td>
       <td>{d.requestedBy}</td>
       <td class="num">{`${d.approvals.length} / ${d.requiredApprovals}`}</td>
-      <td><StatusBadge status={d.status} /></td>
+      <td>
+        <StatusBadge status={d.status} />
+      </td>
       <td class="actions">
         <input
           type="text"
@@ -144,13 +152,28 @@ function DisbursementRow({
           disabled={busy || (approveBlock !== null && rejectBlock !== null)}
           onInput={(e) => setComment((e.target as HTMLInputElement).value)}
         />
-        <button type="button" disabled={busy || approveBlock !== null} aria-describedby={shownReason ? reasonId : undefined} onClick={() => void decide('approve')}>
+        <button
+          type="button"
+          disabled={busy || approveBlock !== null}
+          aria-describedby={shownReason ? reasonId : undefined}
+          onClick={() => void decide('approve')}
+        >
           {t('approvals.approve')}
         </button>
-        <button type="button" class="secondary" disabled={busy || rejectBlock !== null} aria-describedby={shownReason ? reasonId : undefined} onClick={() => void decide('reject')}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={busy || rejectBlock !== null}
+          aria-describedby={shownReason ? reasonId : undefined}
+          onClick={() => void decide('reject')}
+        >
           {t('approvals.reject')}
         </button>
-        {shownReason && <p id={reasonId} class="reason">{t(shownReason)}</p>}
+        {shownReason && (
+          <p id={reasonId} class="reason">
+            {t(shownReason)}
+          </p>
+        )}
       </td>
     </tr>
   );
@@ -189,7 +212,9 @@ function BatchLookup({ onNotice }: { onNotice: (text: string) => void }) {
       const params = { path: { batchId: batch.batchId }, header: { 'Idempotency-Key': keys[action] } };
       const updated =
         action === 'approve'
-          ? await must(api.POST('/v1/disbursement-batches/{batchId}/approve', { params, body: comment.trim() ? { comment: comment.trim() } : {} }))
+          ? await must(
+              api.POST('/v1/disbursement-batches/{batchId}/approve', { params, body: comment.trim() ? { comment: comment.trim() } : {} }),
+            )
           : await must(api.POST('/v1/disbursement-batches/{batchId}/reject', { params, body: { reason: comment.trim() } }));
       setBatch(updated);
       onNotice(t('approvals.done', { id: updated.batchId, status: t(`status.${updated.status}`) }));
@@ -209,9 +234,17 @@ function BatchLookup({ onNotice }: { onNotice: (text: string) => void }) {
       <form class="field" onSubmit={(e) => void open(e)}>
         <label>
           {t('approvals.batchId')}{' '}
-          <input type="text" value={batchId} required pattern="bat_[0-9A-Za-z]+" onInput={(e) => setBatchId((e.target as HTMLInputElement).value)} />
+          <input
+            type="text"
+            value={batchId}
+            required
+            pattern="bat_[0-9A-Za-z]+"
+            onInput={(e) => setBatchId((e.target as HTMLInputElement).value)}
+          />
         </label>{' '}
-        <button type="submit" class="secondary">{t('approvals.openBatch')}</button>
+        <button type="submit" class="secondary">
+          {t('approvals.openBatch')}
+        </button>
       </form>
       {batch && (
         <table data-table="batch">
@@ -229,13 +262,17 @@ function BatchLookup({ onNotice }: { onNotice: (text: string) => void }) {
           </thead>
           <tbody>
             <tr data-batch={batch.batchId}>
-              <td><code>{batch.batchId}</code></td>
+              <td>
+                <code>{batch.batchId}</code>
+              </td>
               <td>{batch.countyCode}</td>
               <td class="num">{batch.itemCount}</td>
               <td class="num">{yuanFromFen(batch.totalAmount, locale)}</td>
               <td>{batch.requestedBy}</td>
               <td class="num">{`${batch.approvals.length} / ${batch.requiredApprovals}`}</td>
-              <td><StatusBadge status={batch.status} /></td>
+              <td>
+                <StatusBadge status={batch.status} />
+              </td>
               <td class="actions">
                 <input
                   type="text"
@@ -245,13 +282,28 @@ function BatchLookup({ onNotice }: { onNotice: (text: string) => void }) {
                   disabled={busy || (approveBlock !== null && rejectBlock !== null)}
                   onInput={(e) => setComment((e.target as HTMLInputElement).value)}
                 />
-                <button type="button" disabled={busy || approveBlock !== null} aria-describedby={shownReason ? 'batch-reason' : undefined} onClick={() => void decide('approve')}>
+                <button
+                  type="button"
+                  disabled={busy || approveBlock !== null}
+                  aria-describedby={shownReason ? 'batch-reason' : undefined}
+                  onClick={() => void decide('approve')}
+                >
                   {t('approvals.approve')}
                 </button>
-                <button type="button" class="secondary" disabled={busy || rejectBlock !== null} aria-describedby={shownReason ? 'batch-reason' : undefined} onClick={() => void decide('reject')}>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={busy || rejectBlock !== null}
+                  aria-describedby={shownReason ? 'batch-reason' : undefined}
+                  onClick={() => void decide('reject')}
+                >
                   {t('approvals.reject')}
                 </button>
-                {shownReason && <p id="batch-reason" class="reason">{t(shownReason)}</p>}
+                {shownReason && (
+                  <p id="batch-reason" class="reason">
+                    {t(shownReason)}
+                  </p>
+                )}
               </td>
             </tr>
           </tbody>

@@ -14,7 +14,8 @@ export function CampaignsPage() {
   const { t, locale } = useI18n();
   const money = (fen: number) => yuanFromFen(fen, locale);
   const [campaigns] = useLoad(
-    () => Promise.all([allPages((cursor) => must(api.GET('/v1/campaigns', { params: { query: { limit: 100, cursor } } }))), countyNames(api)]),
+    () =>
+      Promise.all([allPages((cursor) => must(api.GET('/v1/campaigns', { params: { query: { limit: 100, cursor } } }))), countyNames(api)]),
     [],
   );
   return (
@@ -54,7 +55,9 @@ export function CampaignsPage() {
                       <td>{countyLabel(c.countyCode, names)}</td>
                       <td class="num">{money(c.results.grossSales)}</td>
                       <td class="num">{c.subsidy ? money(c.subsidy.amount) : '—'}</td>
-                      <td><StatusBadge status={c.status} /></td>
+                      <td>
+                        <StatusBadge status={c.status} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>

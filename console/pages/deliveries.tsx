@@ -10,15 +10,21 @@ export function DeliveriesPage({ endpointId }: { endpointId: string }) {
   const { t } = useI18n();
   const [deliveries] = useLoad(
     () =>
-      allPages((cursor) =>
-        must(api.GET('/v1/webhook-endpoints/{endpointId}/deliveries', { params: { path: { endpointId }, query: { limit: 100, cursor } } })),
-      5),
+      allPages(
+        (cursor) =>
+          must(
+            api.GET('/v1/webhook-endpoints/{endpointId}/deliveries', { params: { path: { endpointId }, query: { limit: 100, cursor } } }),
+          ),
+        5,
+      ),
     [endpointId],
   );
   return (
     <>
       <h1>{t('deliveries.title')}</h1>
-      <p><code>{endpointId}</code> · <a href="#/payouts">{t('nav.payouts')}</a></p>
+      <p>
+        <code>{endpointId}</code> · <a href="#/payouts">{t('nav.payouts')}</a>
+      </p>
       <Show loaded={deliveries}>
         {(items) =>
           items.length === 0 ? (
@@ -39,10 +45,14 @@ export function DeliveriesPage({ endpointId }: { endpointId: string }) {
                 {items.map((d) => (
                   <tr key={`${d.messageId}-${d.attempt}-${d.at}`}>
                     <td>{d.at}</td>
-                    <td><code>{d.messageId}</code></td>
+                    <td>
+                      <code>{d.messageId}</code>
+                    </td>
                     <td>{d.eventType}</td>
                     <td class="num">{d.attempt}</td>
-                    <td><StatusBadge status={d.outcome} /></td>
+                    <td>
+                      <StatusBadge status={d.outcome} />
+                    </td>
                     <td>{d.responseStatus ?? d.error ?? ''}</td>
                   </tr>
                 ))}

@@ -39,20 +39,24 @@ export function OverviewPage() {
                 {t('overview.fund')}{' '}
                 <select value={fund.fundId} onChange={(e) => setChosen((e.target as HTMLSelectElement).value)}>
                   {list.map((f) => (
-                    <option key={f.fundId} value={f.fundId}>{f.name}</option>
+                    <option key={f.fundId} value={f.fundId}>
+                      {f.name}
+                    </option>
                   ))}
                 </select>
               </label>
               <section aria-labelledby="totals-heading">
                 <h2 id="totals-heading">{t('overview.totals')}</h2>
                 <dl class="totals" data-totals={fund.fundId}>
-                  {([
-                    ['totalBudget', fund.totalBudget],
-                    ['allocated', fund.allocated],
-                    ['reserved', fund.reserved],
-                    ['paid', fund.paid],
-                    ['unallocated', fund.unallocated],
-                  ] as const).map(([key, value]) => (
+                  {(
+                    [
+                      ['totalBudget', fund.totalBudget],
+                      ['allocated', fund.allocated],
+                      ['reserved', fund.reserved],
+                      ['paid', fund.paid],
+                      ['unallocated', fund.unallocated],
+                    ] as const
+                  ).map(([key, value]) => (
                     <div key={key} data-figure={key}>
                       <dt>{t(`overview.${key}`)}</dt>
                       <dd>{money(value)}</dd>
@@ -81,17 +85,16 @@ function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boo
       showPayouts
         ? Promise.all(
             // The payout list filters by status, not by fund: this fund's are counted here.
-            PAYOUT_STATUSES.map(async (status) =>
-              (await allPages((cursor) => must(api.GET('/v1/payouts', { params: { query: { status, limit: 100, cursor } } })))).filter(
-                (p) => p.fundId === fundId,
-              ).length,
+            PAYOUT_STATUSES.map(
+              async (status) =>
+                (await allPages((cursor) => must(api.GET('/v1/payouts', { params: { query: { status, limit: 100, cursor } } })))).filter(
+                  (p) => p.fundId === fundId,
+                ).length,
             ),
           )
         : Promise.resolve(null),
       Promise.all(
-        allocations.map((a) =>
-          must(api.GET('/v1/counties/{countyCode}/report', { params: { path: { countyCode: a.countyCode } } })),
-        ),
+        allocations.map((a) => must(api.GET('/v1/counties/{countyCode}/report', { params: { path: { countyCode: a.countyCode } } }))),
       ),
       countyNames(api),
     ]);

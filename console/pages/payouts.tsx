@@ -26,20 +26,27 @@ export function PayoutsPage() {
     [status],
   );
   const [endpoints] = useLoad(
-    () => (canReadEndpoints(viewer) ? allPages((cursor) => must(api.GET('/v1/webhook-endpoints', { params: { query: { limit: 100, cursor } } }))) : Promise.resolve([])),
+    () =>
+      canReadEndpoints(viewer)
+        ? allPages((cursor) => must(api.GET('/v1/webhook-endpoints', { params: { query: { limit: 100, cursor } } })))
+        : Promise.resolve([]),
     [],
   );
 
   return (
     <>
       <h1>{t('payouts.title')}</h1>
-      <p role="status" class="notice">{notice}</p>
+      <p role="status" class="notice">
+        {notice}
+      </p>
       <label class="field">
         {t('payouts.filter')}{' '}
         <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value as PayoutStatus | '')}>
           <option value="">{t('payouts.all')}</option>
           {PAYOUT_STATUSES.map((s) => (
-            <option key={s} value={s}>{t(`status.${s}`)}</option>
+            <option key={s} value={s}>
+              {t(`status.${s}`)}
+            </option>
           ))}
         </select>
       </label>
@@ -64,7 +71,16 @@ export function PayoutsPage() {
               </thead>
               <tbody>
                 {items.map((p) => (
-                  <PayoutRow key={p.payoutId} payout={p} money={(fen) => yuanFromFen(fen, locale)} onDone={(id) => { setNotice(t('payouts.redelivered', { id })); reload(); }} onProblem={setNotice} />
+                  <PayoutRow
+                    key={p.payoutId}
+                    payout={p}
+                    money={(fen) => yuanFromFen(fen, locale)}
+                    onDone={(id) => {
+                      setNotice(t('payouts.redelivered', { id }));
+                      reload();
+                    }}
+                    onProblem={setNotice}
+                  />
                 ))}
               </tbody>
             </table>
@@ -93,7 +109,12 @@ export function PayoutsPage() {
   );
 }
 
-function PayoutRow({ payout: p, money, onDone, onProblem }: {
+function PayoutRow({
+  payout: p,
+  money,
+  onDone,
+  onProblem,
+}: {
   payout: Schemas['Payout'];
   money: (fen: number) => string;
   onDone: (id: string) => void;
@@ -125,19 +146,32 @@ function PayoutRow({ payout: p, money, onDone, onProblem }: {
 
   return (
     <tr data-payout={p.payoutId} class={p.status === 'delivery_failed' ? 'attention' : undefined}>
-      <td><code>{p.payoutId}</code></td>
+      <td>
+        <code>{p.payoutId}</code>
+      </td>
       <td>{p.countyCode}</td>
       <td class="num">{money(p.amount)}</td>
       <td>{p.beneficiary.name}</td>
       <td class="num">{p.attempts}</td>
-      <td><StatusBadge status={p.status} /></td>
+      <td>
+        <StatusBadge status={p.status} />
+      </td>
       <td class="actions">
         {p.status === 'delivery_failed' && (
           <>
-            <button type="button" disabled={busy || block !== null} aria-describedby={block ? reasonId : undefined} onClick={() => void redeliver()}>
+            <button
+              type="button"
+              disabled={busy || block !== null}
+              aria-describedby={block ? reasonId : undefined}
+              onClick={() => void redeliver()}
+            >
               {t('payouts.redeliver')}
             </button>
-            {block && <p id={reasonId} class="reason">{t(block)}</p>}
+            {block && (
+              <p id={reasonId} class="reason">
+                {t(block)}
+              </p>
+            )}
           </>
         )}
       </td>

@@ -14,7 +14,8 @@ export function StationsPage() {
   const { api } = useSession();
   const { t } = useI18n();
   const [stations] = useLoad(
-    () => Promise.all([allPages((cursor) => must(api.GET('/v1/stations', { params: { query: { limit: 100, cursor } } }))), countyNames(api)]),
+    () =>
+      Promise.all([allPages((cursor) => must(api.GET('/v1/stations', { params: { query: { limit: 100, cursor } } }))), countyNames(api)]),
     [],
   );
   return (
@@ -53,7 +54,9 @@ export function StationsPage() {
                       <td>{countyLabel(s.countyCode, names)}</td>
                       <td>{s.village}</td>
                       <td>{s.training ? t('stations.trained') : t('stations.untrained')}</td>
-                      <td><StatusBadge status={s.status} /></td>
+                      <td>
+                        <StatusBadge status={s.status} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>

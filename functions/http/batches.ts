@@ -1,14 +1,25 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/batches';
-import { approveBatch, cancelBatch, clearBatchFlags, createBatch, getBatchFor, listBatchFlags, listBatchPayouts, rejectBatch } from '#shared/data/batches';
+import {
+  approveBatch,
+  cancelBatch,
+  clearBatchFlags,
+  createBatch,
+  getBatchFor,
+  listBatchFlags,
+  listBatchPayouts,
+  rejectBatch,
+} from '#shared/data/batches';
 
 export const handler = httpFunction('batches', [
   implement(contracts.createBatch, async ({ body, principal, correlationId, now, claim }) =>
     created(await createBatch(body, { sub: principal.sub, correlationId }, now, claim)),
   ),
   implement(contracts.getBatch, async ({ params, principal }) => ok(await getBatchFor(params.batchId, principal))),
-  implement(contracts.listBatchPayouts, async ({ params, query, principal }) => ok(await listBatchPayouts(params.batchId, query, principal))),
+  implement(contracts.listBatchPayouts, async ({ params, query, principal }) =>
+    ok(await listBatchPayouts(params.batchId, query, principal)),
+  ),
   implement(contracts.approveBatch, async ({ params, body, principal, correlationId, now }) =>
     ok(await approveBatch(params.batchId, body, { sub: principal.sub, correlationId }, now)),
   ),

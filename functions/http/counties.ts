@@ -20,10 +20,7 @@ export const handler = httpFunction('counties', [
   implement(contracts.getCounty, async ({ params }) => ok(await getCounty(params.countyCode))),
   implement(contracts.getCountyReport, async ({ params, now }) => {
     await getCounty(params.countyCode);
-    const [allocations, stats] = await Promise.all([
-      allocationsOfCounty(params.countyCode),
-      readCountyStats(params.countyCode),
-    ]);
+    const [allocations, stats] = await Promise.all([allocationsOfCounty(params.countyCode), readCountyStats(params.countyCode)]);
     const d = stats.disbursements;
     const c = stats.campaigns;
     const s = stats.stations;

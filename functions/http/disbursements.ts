@@ -17,7 +17,9 @@ export const handler = httpFunction('disbursements', [
     const { currency: _, ...input } = body;
     return created(await createDisbursement(input, { sub: principal.sub, correlationId }, now, claim));
   }),
-  implement(contracts.listDisbursements, async ({ query, principal }) => ok(await listDisbursements({ ...query, payer: payerScope(principal) }))),
+  implement(contracts.listDisbursements, async ({ query, principal }) =>
+    ok(await listDisbursements({ ...query, payer: payerScope(principal) })),
+  ),
   implement(contracts.getDisbursement, async ({ params, principal }) => ok(await getDisbursementFor(params.disbursementId, principal))),
   implement(contracts.approveDisbursement, async ({ params, body, principal, correlationId, now }) =>
     ok(await approveDisbursement(params.disbursementId, body, { sub: principal.sub, correlationId }, now)),

@@ -27,7 +27,10 @@ export const handler = httpFunction('notices', [
     const back = `/notices/${params.noticeId}`;
     const parsed = contracts.ObjectionBody.safeParse(body);
     if (!parsed.success) {
-      return html(400, renderMessagePage('请检查填写 Please check the form', '理由需 10 至 1000 字。The reason must be 10 to 1000 characters.', back));
+      return html(
+        400,
+        renderMessagePage('请检查填写 Please check the form', '理由需 10 至 1000 字。The reason must be 10 to 1000 characters.', back),
+      );
     }
     try {
       const { objectionId } = await fileObjection(params.noticeId, parsed.data, now);

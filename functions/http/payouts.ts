@@ -16,7 +16,11 @@ export const handler = httpFunction('payouts', [
     if (wantsCsv(headers.accept)) {
       const { limit: _, cursor: __, ...filter } = query;
       const raw = await exportPayoutsCsv({ ...filter, payer: payerScope(principal) });
-      return { status: 200, raw, headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="payouts.csv"' } };
+      return {
+        status: 200,
+        raw,
+        headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="payouts.csv"' },
+      };
     }
     return ok(await listPayouts({ ...query, payer: payerScope(principal) }));
   }),

@@ -46,12 +46,7 @@ export const handler = httpFunction('stations', [
   implement(contracts.reinstateStation, async ({ params, body, principal, correlationId, now }) =>
     ok(
       presentStation(
-        await changeStation(
-          params.stationId,
-          { action: 'reinstate', reason: body.reason },
-          { sub: principal.sub, correlationId },
-          now,
-        ),
+        await changeStation(params.stationId, { action: 'reinstate', reason: body.reason }, { sub: principal.sub, correlationId }, now),
       ),
     ),
   ),

@@ -14,8 +14,10 @@ import { bundling, NODE_RUNTIME, PROJECT_ROOT } from './bundling.ts';
 
 export type FunctionKind = 'http' | 'queue' | 'schedule';
 
-export interface ReliefFundFunctionProps
-  extends Pick<FunctionProps, 'reservedConcurrentExecutions' | 'deadLetterQueue' | 'recursiveLoop' | 'description'> {
+export interface ReliefFundFunctionProps extends Pick<
+  FunctionProps,
+  'reservedConcurrentExecutions' | 'deadLetterQueue' | 'recursiveLoop' | 'description'
+> {
   kind: FunctionKind;
   /** The file name under functions/<kind>/, without `.ts`. */
   name: string;

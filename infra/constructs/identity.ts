@@ -81,10 +81,7 @@ export class Identity extends Construct {
     });
 
     this.groups = Object.fromEntries(
-      ROLES.map((role) => [
-        role,
-        this.userPool.addGroup(`Group-${role}`, { groupName: role, description: ROLE_DESCRIPTIONS[role] }),
-      ]),
+      ROLES.map((role) => [role, this.userPool.addGroup(`Group-${role}`, { groupName: role, description: ROLE_DESCRIPTIONS[role] })]),
     ) as Record<Role, UserPoolGroup>;
 
     const scopes = Object.fromEntries(

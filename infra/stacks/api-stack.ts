@@ -143,15 +143,17 @@ export class ApiStack extends Stack {
         });
         Validations.of(fn).acknowledge({
           id: 'Serverless-LambdaDLQ',
-          reason: 'Invoked synchronously by API Gateway only; the caller gets the error, so an async dead-letter queue would never receive anything.',
+          reason:
+            'Invoked synchronously by API Gateway only; the caller gets the error, so an async dead-letter queue would never receive anything.',
         });
         return [name, fn];
       }),
     ) as Record<HttpFunctionName, ReliefFundFunction>;
 
-    const consumers = Object.fromEntries(
-      QUEUE_FUNCTIONS.map((name) => [name, this.consumer(name, environment)]),
-    ) as Record<QueueFunctionName, ReliefFundFunction>;
+    const consumers = Object.fromEntries(QUEUE_FUNCTIONS.map((name) => [name, this.consumer(name, environment)])) as Record<
+      QueueFunctionName,
+      ReliefFundFunction
+    >;
 
     const sweeper = this.outboxSweeper(environment, minutes);
     const ledgerCheck = this.ledgerCheck(environment);
@@ -223,7 +225,8 @@ export class ApiStack extends Stack {
     });
     Validations.of(fn).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
-      reason: 'SQS event source mappings take no on-failure destination; the source queue redrives to its dead-letter queue (alarmed at depth 1).',
+      reason:
+        'SQS event source mappings take no on-failure destination; the source queue redrives to its dead-letter queue (alarmed at depth 1).',
     });
     return fn;
   }
@@ -263,7 +266,12 @@ export class ApiStack extends Stack {
         }),
       ],
     });
-    this.alarmOn('SweeperFailuresAlarm', 'outbox sweeper: a scheduled run failed for good', failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 1);
+    this.alarmOn(
+      'SweeperFailuresAlarm',
+      'outbox sweeper: a scheduled run failed for good',
+      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      1,
+    );
     return fn;
   }
 
@@ -296,7 +304,12 @@ export class ApiStack extends Stack {
       schedule: Schedule.rate(Duration.days(1)),
       targets: [new LambdaFunction(fn, { deadLetterQueue: failures, retryAttempts: 2 })],
     });
-    this.alarmOn('LedgerCheckFailuresAlarm', 'ledger check: a scheduled run failed for good', failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1);
+    this.alarmOn(
+      'LedgerCheckFailuresAlarm',
+      'ledger check: a scheduled run failed for good',
+      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      1,
+    );
     return fn;
   }
 
@@ -354,9 +367,24 @@ export class ApiStack extends Stack {
   /** What the fund's operators must hear about at once: money that did not reach the payer, books that differ, a receiver gone. */
   private businessAlarms(): void {
     const fiveMinutes = Duration.minutes(5);
-    this.alarmOn('PayoutDeliveryFailedAlarm', 'payouts: a payment instruction ran out of webhook retries (payout delivery_failed)', this.businessMetric(BUSINESS_METRICS.payoutDeliveryFailed, 'Sum', fiveMinutes), 1);
-    this.alarmOn('LedgerDifferencesAlarm', 'ledger check: the books differ from what holds the money', this.businessMetric(BUSINESS_METRICS.ledgerDifferences, 'Maximum', Duration.days(1)), 1);
-    this.alarmOn('WebhookEndpointDisabledAlarm', 'webhooks: a receiver answered 410 Gone and its endpoint was disabled', this.businessMetric(BUSINESS_METRICS.webhookEndpointDisabled, 'Sum', fiveMinutes), 1);
+    this.alarmOn(
+      'PayoutDeliveryFailedAlarm',
+      'payouts: a payment instruction ran out of webhook retries (payout delivery_failed)',
+      this.businessMetric(BUSINESS_METRICS.payoutDeliveryFailed, 'Sum', fiveMinutes),
+      1,
+    );
+    this.alarmOn(
+      'LedgerDifferencesAlarm',
+      'ledger check: the books differ from what holds the money',
+      this.businessMetric(BUSINESS_METRICS.ledgerDifferences, 'Maximum', Duration.days(1)),
+      1,
+    );
+    this.alarmOn(
+      'WebhookEndpointDisabledAlarm',
+      'webhooks: a receiver answered 410 Gone and its endpoint was disabled',
+      this.businessMetric(BUSINESS_METRICS.webhookEndpointDisabled, 'Sum', fiveMinutes),
+      1,
+    );
   }
 
   /** One dashboard: the payouts' path, the webhook deliveries, the ledger check, and the technical signals (dead letters, 5xx). */
@@ -364,7 +392,11 @@ export class ApiStack extends Stack {
     const hour = Duration.hours(1);
     const sum = (name: BusinessMetric) => this.businessMetric(name, 'Sum', hour);
     const deadLetters = Object.values(this.data.queues).map((q: JobQueue) =>
-      q.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum', label: `${q.definition.name} dead letters` }),
+      q.deadLetters.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+        label: `${q.definition.name} dead letters`,
+      }),
     );
     new Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(7),
@@ -385,14 +417,26 @@ export class ApiStack extends Stack {
           new GraphWidget({
             title: 'Webhook deliveries',
             width: 12,
-            left: [sum(BUSINESS_METRICS.deliveryAttempts), sum(BUSINESS_METRICS.deliveryAttemptsFailed), sum(BUSINESS_METRICS.webhookEndpointDisabled)],
+            left: [
+              sum(BUSINESS_METRICS.deliveryAttempts),
+              sum(BUSINESS_METRICS.deliveryAttemptsFailed),
+              sum(BUSINESS_METRICS.webhookEndpointDisabled),
+            ],
             right: [this.businessMetric(BUSINESS_METRICS.deliveryLatency, 'p95', hour)],
           }),
         ],
         [
-          new GraphWidget({ title: 'Ledger differences', width: 8, left: [this.businessMetric(BUSINESS_METRICS.ledgerDifferences, 'Maximum', Duration.days(1))] }),
+          new GraphWidget({
+            title: 'Ledger differences',
+            width: 8,
+            left: [this.businessMetric(BUSINESS_METRICS.ledgerDifferences, 'Maximum', Duration.days(1))],
+          }),
           new GraphWidget({ title: 'Dead letters', width: 8, left: deadLetters }),
-          new GraphWidget({ title: 'API 5xx', width: 8, left: [this.stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' })] }),
+          new GraphWidget({
+            title: 'API 5xx',
+            width: 8,
+            left: [this.stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' })],
+          }),
         ],
       ],
     });

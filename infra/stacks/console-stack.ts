@@ -120,15 +120,18 @@ export class ConsoleStack extends Stack {
     Validations.of(this.distribution).acknowledge(
       {
         id: 'AwsSolutions-CFR1',
-        reason: 'Fund staff and county officers sign in from wherever they work, abroad included; the console is behind Cognito with MFA, so a country block adds nothing.',
+        reason:
+          'Fund staff and county officers sign in from wherever they work, abroad included; the console is behind Cognito with MFA, so a country block adds nothing.',
       },
       {
         id: 'AwsSolutions-CFR2',
-        reason: 'A CloudFront web ACL must be created in us-east-1; the API behind /v1/* has its own stage throttling and JWT authorizer. Attach one with the webAclId of a us-east-1 stack when it exists.',
+        reason:
+          'A CloudFront web ACL must be created in us-east-1; the API behind /v1/* has its own stage throttling and JWT authorizer. Attach one with the webAclId of a us-east-1 stack when it exists.',
       },
       {
         id: 'AwsSolutions-CFR4',
-        reason: 'Without a custom domain the distribution uses the default *.cloudfront.net certificate, whose minimum protocol CloudFront fixes; with a domain, set TLSv1.2_2021 (docs/deploy.md).',
+        reason:
+          'Without a custom domain the distribution uses the default *.cloudfront.net certificate, whose minimum protocol CloudFront fixes; with a domain, set TLSv1.2_2021 (docs/deploy.md).',
       },
     );
 
@@ -148,7 +151,15 @@ export class ConsoleStack extends Stack {
               tryBundle(outputDir: string): boolean {
                 execFileSync(
                   process.execPath,
-                  [path.join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', path.join(CONSOLE_SOURCE, 'vite.config.ts'), '--outDir', outputDir, '--emptyOutDir'],
+                  [
+                    path.join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+                    'build',
+                    '--config',
+                    path.join(CONSOLE_SOURCE, 'vite.config.ts'),
+                    '--outDir',
+                    outputDir,
+                    '--emptyOutDir',
+                  ],
                   { cwd: PROJECT_ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
                 );
                 return true;
@@ -180,20 +191,51 @@ export class ConsoleStack extends Stack {
    */
   private acknowledgeDeploymentHandler(): void {
     const handlers = this.node.children.filter((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
-    const grants = 'CDK grants its deployment handler exactly this on the asset staging bucket and the console bucket; the console\'s files are replaced as a set.';
+    const grants =
+      "CDK grants its deployment handler exactly this on the asset staging bucket and the console bucket; the console's files are replaced as a set.";
     for (const handler of handlers) {
       Validations.of(handler).acknowledge(
-        { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'The CDK-provided deployment handler writes its own logs with the basic execution role; it holds no data access through it.' },
-        ...['Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', 'Action::s3:Abort*', 'Action::s3:DeleteObject*',
-          `Resource::${this.stagingObjectsArn()}`, 'Resource::<Assets9A31D427.Arn>/*'].map((finding) => ({
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason:
+            'The CDK-provided deployment handler writes its own logs with the basic execution role; it holds no data access through it.',
+        },
+        ...[
+          'Action::s3:GetBucket*',
+          'Action::s3:GetObject*',
+          'Action::s3:List*',
+          'Action::s3:Abort*',
+          'Action::s3:DeleteObject*',
+          `Resource::${this.stagingObjectsArn()}`,
+          'Resource::<Assets9A31D427.Arn>/*',
+        ].map((finding) => ({
           id: `AwsSolutions-IAM5[${finding}]`,
           reason: grants,
         })),
-        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'cloudfront:CreateInvalidation after a deployment; CDK grants it on * and the handler only invalidates /console/* of this distribution.' },
-        { id: 'AwsSolutions-L1', reason: 'The runtime of the deployment handler is chosen by aws-cdk-lib and moves with its upgrades; it runs only during deployments.' },
-        { id: 'Serverless-LambdaLatestVersion', reason: 'The runtime of the deployment handler is chosen by aws-cdk-lib and moves with its upgrades; it runs only during deployments.' },
-        { id: 'Serverless-LambdaDLQ', reason: 'Invoked synchronously by CloudFormation as a custom resource: a failure fails the deployment, so there is nothing to dead-letter.' },
-        { id: 'Serverless-LambdaTracing', reason: 'A deploy-time copy job, not part of any request path; its CloudWatch logs are enough to diagnose a failed deployment.' },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'cloudfront:CreateInvalidation after a deployment; CDK grants it on * and the handler only invalidates /console/* of this distribution.',
+        },
+        {
+          id: 'AwsSolutions-L1',
+          reason:
+            'The runtime of the deployment handler is chosen by aws-cdk-lib and moves with its upgrades; it runs only during deployments.',
+        },
+        {
+          id: 'Serverless-LambdaLatestVersion',
+          reason:
+            'The runtime of the deployment handler is chosen by aws-cdk-lib and moves with its upgrades; it runs only during deployments.',
+        },
+        {
+          id: 'Serverless-LambdaDLQ',
+          reason:
+            'Invoked synchronously by CloudFormation as a custom resource: a failure fails the deployment, so there is nothing to dead-letter.',
+        },
+        {
+          id: 'Serverless-LambdaTracing',
+          reason: 'A deploy-time copy job, not part of any request path; its CloudWatch logs are enough to diagnose a failed deployment.',
+        },
       );
     }
   }

@@ -124,7 +124,8 @@ export class DataStack extends Stack {
     });
 
     this.piiHashSecret = new Secret(this, 'PiiHashSecret', {
-      description: 'relief-fund national-ID hash key: keys the operator uniqueness hash of station operators; read by the stations function only',
+      description:
+        'relief-fund national-ID hash key: keys the operator uniqueness hash of station operators; read by the stations function only',
       encryptionKey: this.key,
       generateSecretString: {
         secretStringTemplate: '{}',
@@ -137,7 +138,7 @@ export class DataStack extends Stack {
     Validations.of(this.piiHashSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The stored operator slots are keyed hashes of national IDs under this key: a new key would let every existing operator register a second live station. Rotation is a planned migration (re-hash on the operators\' next contact), not a schedule.',
+        "The stored operator slots are keyed hashes of national IDs under this key: a new key would let every existing operator register a second live station. Rotation is a planned migration (re-hash on the operators' next contact), not a schedule.",
     });
 
     this.identity = new Identity(this, 'Identity', props.identity);
@@ -145,7 +146,10 @@ export class DataStack extends Stack {
       UserPoolId: [this.identity.userPool.userPoolId, 'Cognito user pool: people and their role groups'],
       PeopleClientId: [this.identity.peopleClient.userPoolClientId, 'App client for people (authorization code + PKCE)'],
       ConsoleClientId: [this.identity.consoleClient.userPoolClientId, 'App client of the fund console (authorization code + PKCE)'],
-      FinanceSystemClientId: [this.identity.financeSystemClient.userPoolClientId, 'Example client-credentials client (relief-fund/finance-system)'],
+      FinanceSystemClientId: [
+        this.identity.financeSystemClient.userPoolClientId,
+        'Example client-credentials client (relief-fund/finance-system)',
+      ],
       AuthBaseUrl: [this.identity.domain.baseUrl(), 'Cognito hosted sign-in / OAuth base URL'],
       TokenEndpoint: [this.identity.tokenEndpoint, 'OAuth 2.0 token endpoint'],
       AlarmTopicArn: [this.alarmTopic.topicArn, 'Subscribe on-call to this topic'],
@@ -170,7 +174,14 @@ export class DataStack extends Stack {
   grantTableRead(grantee: IGrantable): void {
     Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DescribeTable',
+      ],
       resourceArns: [this.table.tableArn, ...TABLE.indexes.map((index) => `${this.table.tableArn}/index/${index.name}`)],
     });
     this.key.grantDecrypt(grantee);

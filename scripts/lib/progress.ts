@@ -89,7 +89,8 @@ export function stepProgress(name: string, stream: NodeJS.WriteStream = process.
   let lastPlain = 0;
   const clock = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)}s`;
   const finishLine = () => {
-    if (title) out.print(out.tty ? `[${clock(startedAt)}] ${title} (${clock(stepStartedAt)})` : `  … ${title} done in ${clock(stepStartedAt)}`);
+    if (title)
+      out.print(out.tty ? `[${clock(startedAt)}] ${title} (${clock(stepStartedAt)})` : `  … ${title} done in ${clock(stepStartedAt)}`);
   };
   return {
     step(next) {

@@ -3,7 +3,11 @@ import { problemOf, type Campaign, type ReliefFundClient } from '../../client/in
 import { formatTable, yuan } from './table.ts';
 
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly code: string, detail: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+  ) {
     super(`${status} ${code}: ${detail}`);
     this.name = 'ApiFailure';
   }
@@ -42,7 +46,18 @@ export function campaignTable(campaigns: Campaign[]): string {
     yuan(c.results.grossSales),
   ]);
   const sum = (pick: (c: Campaign) => number) => campaigns.reduce((t, c) => t + pick(c), 0);
-  rows.push(['total', '', '', '', '', '', `${campaigns.length} campaigns`, String(sum((c) => c.results.orders)), String(sum((c) => c.results.unitsSold)), yuan(sum((c) => c.results.grossSales))]);
+  rows.push([
+    'total',
+    '',
+    '',
+    '',
+    '',
+    '',
+    `${campaigns.length} campaigns`,
+    String(sum((c) => c.results.orders)),
+    String(sum((c) => c.results.unitsSold)),
+    yuan(sum((c) => c.results.grossSales)),
+  ]);
   return formatTable(
     [
       { header: 'campaign' },

@@ -3,7 +3,8 @@
  * display width (CJK characters take two cells).
  */
 
-const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u;
+const WIDE =
+  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u;
 
 export function displayWidth(text: string): number {
   let width = 0;
@@ -33,7 +34,10 @@ export function formatTable(columns: Column[], rows: string[][]): string {
   const cells = rows.map((r) => columns.map((col, i) => truncate((r[i] ?? '').replace(/\s+/g, ' '), col.max ?? 80)));
   const widths = columns.map((col, i) => Math.max(displayWidth(col.header), ...cells.map((r) => displayWidth(r[i]!))));
   const rule = widths.map((w) => '-'.repeat(w));
-  return alignColumns([columns.map((c) => c.header), rule, ...cells], columns.map((c) => c.align));
+  return alignColumns(
+    [columns.map((c) => c.header), rule, ...cells],
+    columns.map((c) => c.align),
+  );
 }
 
 /** Rows as they are (the first is not special), each column as wide as its widest cell. */
@@ -44,13 +48,22 @@ export function alignColumns(rows: readonly (readonly string[])[], align: readon
     const space = ' '.repeat(widths[i]! - displayWidth(text));
     return align[i] === 'right' ? space + text : text + space;
   };
-  return rows.map((r) => widths.map((_, i) => pad(r[i] ?? '', i)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      widths
+        .map((_, i) => pad(r[i] ?? '', i))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Fen as yuan with two decimals and thousands separators, by integer arithmetic only. */
 export function yuan(fen: number): string {
   const sign = fen < 0 ? '-' : '';
   const abs = Math.abs(fen);
-  const whole = Math.trunc(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const whole = Math.trunc(abs / 100)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${sign}${whole}.${String(abs % 100).padStart(2, '0')}`;
 }

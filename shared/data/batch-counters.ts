@@ -10,13 +10,7 @@
  * Here rather than in ./batches.ts so that payouts.ts can import it without a cycle.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  allFinal,
-  countsMove,
-  counterShard,
-  sumCounts,
-  type BatchCounts,
-} from '../domain/batches.ts';
+import { allFinal, countsMove, counterShard, sumCounts, type BatchCounts } from '../domain/batches.ts';
 import type { Payout, PayoutStatus } from '../domain/payouts.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';

@@ -133,7 +133,18 @@ function toStoredBatch(item: Record<string, unknown>): StoredBatch {
 
 /** The response form: no storage fields, counts summed from the shards. Rows are never returned. */
 async function publicBatch(b: StoredBatch, known?: Batch['counts']): Promise<Batch> {
-  const { version: _v, rowChunks: _r, approvedAt: _a, expansion: _e, payer: _p, withdrawnRows: _w, withdrawnAmount: _wa, heldRows: _h, lateRows: _l, ...rest } = b;
+  const {
+    version: _v,
+    rowChunks: _r,
+    approvedAt: _a,
+    expansion: _e,
+    payer: _p,
+    withdrawnRows: _w,
+    withdrawnAmount: _wa,
+    heldRows: _h,
+    lateRows: _l,
+    ...rest
+  } = b;
   return { ...rest, counts: known ?? (await readBatchCounts(b.batchId)) };
 }
 
@@ -263,7 +274,13 @@ function allocationExistsStep(fundId: string, countyCode: string): TxStep {
   };
 }
 
-function batchAudit(b: StoredBatch, action: string, actor: Actor, now: Date, change: { from: BatchStatus | null; to: BatchStatus; reason?: string; details?: Record<string, unknown> }): TxStep {
+function batchAudit(
+  b: StoredBatch,
+  action: string,
+  actor: Actor,
+  now: Date,
+  change: { from: BatchStatus | null; to: BatchStatus; reason?: string; details?: Record<string, unknown> },
+): TxStep {
   return auditStep(keys.batch(b.batchId).pk, {
     actor: actor.sub,
     action: `batch.${action}`,
@@ -358,7 +375,11 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
         },
       },
     })),
-    batchAudit(b, 'created', actor, now, { from: null, to: 'pending_approval', details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count } }),
+    batchAudit(b, 'created', actor, now, {
+      from: null,
+      to: 'pending_approval',
+      details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count },
+    }),
   ]);
   return publicBatch(b, noCounts());
 }
@@ -381,7 +402,11 @@ async function screenRows(fundId: string, batchId: string, rows: readonly BatchI
   return flags;
 }
 
-export async function listBatchFlags(batchId: string, page: { limit: number; cursor?: string }, reader: MoneyReader): Promise<Page<RowFlag>> {
+export async function listBatchFlags(
+  batchId: string,
+  page: { limit: number; cursor?: string },
+  reader: MoneyReader,
+): Promise<Page<RowFlag>> {
   await readBatchFor(batchId, reader);
   const result = await queryPage<Record<string, unknown>>({
     keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -474,7 +499,11 @@ export async function approveBatch(batchId: string, input: { comment?: string },
           details: { approvals: decision.approvals.length, requiredApprovals: b.requiredApprovals },
         }),
       ]);
-      return { batch: { ...b, approvals: decision.approvals, updatedAt: at, version: b.version + 1 }, released: false, messageIds: [] as string[] };
+      return {
+        batch: { ...b, approvals: decision.approvals, updatedAt: at, version: b.version + 1 },
+        released: false,
+        messageIds: [] as string[],
+      };
     }
     const rows = await readRows(b);
     const stations = stationIdsOf(rows);
@@ -667,7 +696,12 @@ async function expandChunk(b: StoredBatch, rows: readonly BatchItem[], c: Expans
     },
     counterStep(b.batchId, c.chunk % COUNTER_SHARDS, { queued: payouts.length }),
     ...payouts.map((p, n) =>
-      payoutPutStep(p, messageIds[n]!, { payer: b.payer, ...(b.notice && isNoticed(p.beneficiary.kind) ? { noticeItem: { noticeId: b.notice.noticeId, itemRef: batchItemRef(b.batchId, indexes[n]!) } } : {}) }),
+      payoutPutStep(p, messageIds[n]!, {
+        payer: b.payer,
+        ...(b.notice && isNoticed(p.beneficiary.kind)
+          ? { noticeItem: { noticeId: b.notice.noticeId, itemRef: batchItemRef(b.batchId, indexes[n]!) } }
+          : {}),
+      }),
     ),
     ...events.map((e) => e.step),
   ]);
@@ -843,7 +877,13 @@ async function openBatchNotice(
       purpose: b.purpose,
       source: { kind: 'batch', id: b.batchId },
       approvers: approvals.map((a) => a.approver),
-      entries: noticed.map(({ row, index }) => ({ itemRef: batchItemRef(b.batchId, index), name: row.beneficiary.name, kind: row.beneficiary.kind, amount: row.amount, row: index })),
+      entries: noticed.map(({ row, index }) => ({
+        itemRef: batchItemRef(b.batchId, index),
+        name: row.beneficiary.name,
+        kind: row.beneficiary.kind,
+        amount: row.amount,
+        row: index,
+      })),
       endsAt,
     },
     actor,
@@ -858,23 +898,47 @@ async function openBatchNotice(
       batchAudit(b, 'notice_opened', actor, now, {
         from: b.status,
         to: 'in_notice',
-        details: { approvers: approvals.map((a) => a.approver), noticeId: opening.notice.noticeId, listed: noticed.length, endsAt: opening.notice.endsAt },
+        details: {
+          approvers: approvals.map((a) => a.approver),
+          noticeId: opening.notice.noticeId,
+          listed: noticed.length,
+          endsAt: opening.notice.endsAt,
+        },
       }),
       ...stationChecks,
     ]);
   } catch (error) {
     // A left-over is reachable from nothing (see stageNoticeItems), but it is logged, never dropped silently.
     await stageNoticeItems(opening.itemPuts, true).catch((cleanup: unknown) =>
-      logger.warn('staged notice items not removed after a failed approval', { batchId: b.batchId, items: opening.itemPuts.length, error: (cleanup as Error).name }),
+      logger.warn('staged notice items not removed after a failed approval', {
+        batchId: b.batchId,
+        items: opening.itemPuts.length,
+        error: (cleanup as Error).name,
+      }),
     );
     throw error;
   }
   const at = now.toISOString();
-  return { ...b, status: 'in_notice', approvals, notice: opening.notice, updatedAt: at, version: b.version + 1, messageIds: [opening.messageId] };
+  return {
+    ...b,
+    status: 'in_notice',
+    approvals,
+    notice: opening.notice,
+    updatedAt: at,
+    version: b.version + 1,
+    messageIds: [opening.messageId],
+  };
 }
 
 /** Moves one row between the head's row sets (DynamoDB number sets), conditional on where it is now. */
-function rowSetStep(batchId: string, row: number, now: Date, update: string, condition: string, values: Record<string, unknown> = {}): TxStep {
+function rowSetStep(
+  batchId: string,
+  row: number,
+  now: Date,
+  update: string,
+  condition: string,
+  values: Record<string, unknown> = {},
+): TxStep {
   return {
     item: {
       Update: {
@@ -913,7 +977,14 @@ registerNoticeSubject('batch', {
       update.ExpressionAttributeValues = { ...update.ExpressionAttributeValues, ':heldRows': new Set(heldRows) };
     }
     return {
-      steps: [step, batchAudit(b, 'notice_ended', { sub: 'system:notice' }, now, { from: 'in_notice', to: 'approved', details: { noticeId: notice.noticeId, held: heldRows } })],
+      steps: [
+        step,
+        batchAudit(b, 'notice_ended', { sub: 'system:notice' }, now, {
+          from: 'in_notice',
+          to: 'approved',
+          details: { noticeId: notice.noticeId, held: heldRows },
+        }),
+      ],
       messageIds: [],
       after: async () => {
         await queueExpansionJobs([b.batchId]);
@@ -931,9 +1002,16 @@ registerNoticeSubject('batch', {
       steps: [
         rowSetStep(b.batchId, row, now, 'DELETE heldRows :row ADD lateRows :row', 'contains(heldRows, :n)'),
         counterStep(b.batchId, row % COUNTER_SHARDS, { queued: 1 }),
-        payoutPutStep(payout, event.messageId, { payer: b.payer, noticeItem: { noticeId: notice.noticeId, itemRef: batchItemRef(b.batchId, row) } }),
+        payoutPutStep(payout, event.messageId, {
+          payer: b.payer,
+          noticeItem: { noticeId: notice.noticeId, itemRef: batchItemRef(b.batchId, row) },
+        }),
         event.step,
-        batchAudit(b, 'row_proceeded', { sub: actorSub }, now, { from: b.status, to: b.status, details: { row, payoutId: payout.payoutId } }),
+        batchAudit(b, 'row_proceeded', { sub: actorSub }, now, {
+          from: b.status,
+          to: b.status,
+          details: { row, payoutId: payout.payoutId },
+        }),
       ],
       messageIds: [event.messageId],
     };
@@ -953,7 +1031,12 @@ registerNoticeSubject('batch', {
           { ':amount': item.amount, ':in_notice': 'in_notice', ':approved': 'approved', ':processing': 'processing' },
         ),
         ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'release', item.amount, { batchId: b.batchId }, actorSub, now),
-        batchAudit(b, 'row_withdrawn', { sub: actorSub }, now, { from: b.status, to: b.status, reason, details: { row, amount: item.amount } }),
+        batchAudit(b, 'row_withdrawn', { sub: actorSub }, now, {
+          from: b.status,
+          to: b.status,
+          reason,
+          details: { row, amount: item.amount },
+        }),
       ],
       messageIds: [],
       after: () => completeBatchIfDone(b.batchId, new Date()).then(() => undefined),

@@ -38,10 +38,14 @@ async function writeAll(requests: readonly WriteRequest[]): Promise<void> {
   for (let i = 0; i < requests.length; i += 25) groups.push(requests.slice(i, i + 25));
   await inParallel(groups, WRITE_CONCURRENCY, async (group) => {
     let pending = group;
-    await retrying({ attempts: 8, baseMs: 20, maxMs: 1_000 }, (e) => e instanceof StoreThrottled, async () => {
-      const result = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-      pending = (result.UnprocessedItems?.[table] ?? []) as WriteRequest[];
-      if (pending.length > 0) throw new StoreThrottled();
-    });
+    await retrying(
+      { attempts: 8, baseMs: 20, maxMs: 1_000 },
+      (e) => e instanceof StoreThrottled,
+      async () => {
+        const result = await documents.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+        pending = (result.UnprocessedItems?.[table] ?? []) as WriteRequest[];
+        if (pending.length > 0) throw new StoreThrottled();
+      },
+    );
   });
 }

@@ -272,7 +272,8 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
     // The subsidy's release is part of the cancellation: the same update of the campaign, one transaction.
     const release = await subsidyRelease(item, 'cancelled', actor, now);
     const subsidy = item.subsidy as StoredSubsidy | undefined;
-    const released = release && subsidy ? { ...subsidy, released: subsidy.released + release.released, remaining: 0, status: 'released' } : subsidy;
+    const released =
+      release && subsidy ? { ...subsidy, released: subsidy.released + release.released, remaining: 0, status: 'released' } : subsidy;
     const after = toCampaign({ ...item, subsidy: released, cancelledAt: at, cancelReason: reason, updatedAt: at }, now);
     const payer = release ? release.payer : subsidy?.fundId !== undefined ? await subsidyPayer(subsidy.fundId) : undefined;
     const event = eventStep('campaign.cancelled', campaignId, { ...after }, now, { payer });
@@ -415,21 +416,32 @@ export async function listCampaigns(
  */
 async function countyLanes(countyCode: string): Promise<LiveIndex[]> {
   // A transaction writing one of these items right now cancels the read: read again in a moment.
-  return retrying({ attempts: 5, baseMs: 10 }, (error) => error instanceof TransactionCanceledException, async () => {
-    const { Responses = [] } = await documents.send(
-      new TransactGetCommand({
-        TransactItems: CHANNELS.map((channel) => ({ Get: { TableName: config().TABLE_NAME, Key: liveIndexKey(countyCode, channel) } })),
-      }),
-    );
-    return Responses.map((r) => toLiveIndex(r.Item));
-  });
+  return retrying(
+    { attempts: 5, baseMs: 10 },
+    (error) => error instanceof TransactionCanceledException,
+    async () => {
+      const { Responses = [] } = await documents.send(
+        new TransactGetCommand({
+          TransactItems: CHANNELS.map((channel) => ({ Get: { TableName: config().TABLE_NAME, Key: liveIndexKey(countyCode, channel) } })),
+        }),
+      );
+      return Responses.map((r) => toLiveIndex(r.Item));
+    },
+  );
 }
 
 /** The campaigns part of the county report: counts by clock from the lanes, results from the aggregates. */
 export async function countyCampaignReport(countyCode: string, aggregates: Record<string, number>, now: Date) {
   const lanes = await countyLanes(countyCode);
-  const totals = lanes.reduce((t, l) => ({ launched: t.launched + l.launched, cancelled: t.cancelled + l.cancelled }), { launched: 0, cancelled: 0 });
-  const counts = campaignCounts(totals, lanes.flatMap((l) => l.live), now);
+  const totals = lanes.reduce((t, l) => ({ launched: t.launched + l.launched, cancelled: t.cancelled + l.cancelled }), {
+    launched: 0,
+    cancelled: 0,
+  });
+  const counts = campaignCounts(
+    totals,
+    lanes.flatMap((l) => l.live),
+    now,
+  );
   return {
     ...counts,
     orders: aggregates.orders ?? 0,

@@ -32,7 +32,6 @@ export const STATS_SHARDS = 10;
 /** The most one shard may hold: STATS_SHARDS of them still sum to a safe integer. */
 export const STATS_SHARD_LIMIT = Math.floor(Number.MAX_SAFE_INTEGER / STATS_SHARDS);
 
-
 /** Adds (or subtracts) the deltas; `seed` (an entity id) picks the shard, so one entity always hits one item. */
 export function statsStep(countyCode: string, topic: StatsTopic, deltas: Record<string, number>, seed: string): TxStep {
   const entries = Object.entries(deltas).filter(([, v]) => v !== 0);

@@ -129,8 +129,7 @@ function allocationExistsStep(fundId: string, countyCode: string): TxStep {
         ConditionExpression: 'attribute_exists(pk)',
       },
     },
-    onConditionFailed: () =>
-      new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
+    onConditionFailed: () => new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
   };
 }
 
@@ -372,7 +371,15 @@ export async function approveDisbursement(
       version: d.version + 1,
     };
     const payout = queuedPayout(
-      { payoutId, disbursementId: d.disbursementId, batchId: null, fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, beneficiary: d.beneficiary },
+      {
+        payoutId,
+        disbursementId: d.disbursementId,
+        batchId: null,
+        fundId: d.fundId,
+        countyCode: d.countyCode,
+        amount: d.amount,
+        beneficiary: d.beneficiary,
+      },
       at,
     );
     const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now, { payer: d.payer });
@@ -448,7 +455,11 @@ async function openDisbursementNotice(
     ...reservation,
     ...opening.steps,
     ...opening.itemPuts,
-    disbursementAudit(d, entry, actor, { noticeId: opening.notice.noticeId, endsAt: opening.notice.endsAt, approvers: approvals.map((a) => a.approver) }),
+    disbursementAudit(d, entry, actor, {
+      noticeId: opening.notice.noticeId,
+      endsAt: opening.notice.endsAt,
+      approvers: approvals.map((a) => a.approver),
+    }),
     statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'in_notice', d.amount), d.disbursementId),
   ];
   if (d.campaignId) await transact(withReservation([subsidyDrawStep(d.campaignId, d.amount)]));
@@ -474,9 +485,24 @@ registerNoticeSubject('disbursement', {
     const at = now.toISOString();
     const payoutId = newId('payout', now.getTime());
     const entry: HistoryEntry = { at, actor: actorSub, action: 'notice_ended', fromStatus: 'in_notice', toStatus: 'approved' };
-    const approved: StoredDisbursement = { ...d, status: 'approved', payoutId, updatedAt: at, history: [...d.history, entry], version: d.version + 1 };
+    const approved: StoredDisbursement = {
+      ...d,
+      status: 'approved',
+      payoutId,
+      updatedAt: at,
+      history: [...d.history, entry],
+      version: d.version + 1,
+    };
     const payout = queuedPayout(
-      { payoutId, disbursementId: d.disbursementId, batchId: null, fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, beneficiary: d.beneficiary },
+      {
+        payoutId,
+        disbursementId: d.disbursementId,
+        batchId: null,
+        fundId: d.fundId,
+        countyCode: d.countyCode,
+        amount: d.amount,
+        beneficiary: d.beneficiary,
+      },
       at,
     );
     const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now, { payer: d.payer });
@@ -500,7 +526,14 @@ registerNoticeSubject('disbursement', {
   async withdraw(notice, _item, reason, actorSub, now) {
     const d = await readDisbursement(notice.source.id);
     if (d.status !== 'in_notice') throw invalidState(`The disbursement is ${d.status}`);
-    const entry: HistoryEntry = { at: now.toISOString(), actor: actorSub, action: 'rejected', fromStatus: 'in_notice', toStatus: 'rejected', reason };
+    const entry: HistoryEntry = {
+      at: now.toISOString(),
+      actor: actorSub,
+      action: 'rejected',
+      fromStatus: 'in_notice',
+      toStatus: 'rejected',
+      reason,
+    };
     const steps: TxStep[] = [
       disbursementChangeStep(d, now, { status: 'rejected', entry }, () => undefined),
       // The county report counts neither in_notice nor rejected: nothing to move there.
@@ -508,7 +541,17 @@ registerNoticeSubject('disbursement', {
     ];
     // The money goes back where it was reserved: the campaign's subsidy while it holds money, else the allocation.
     if (d.campaignId && (await subsidyIsReserved(d.campaignId))) steps.push(subsidyReturnStep(d.campaignId, d.amount));
-    else steps.push(...ledgerMoveSteps(await requirePosition(d.fundId, d.countyCode), 'release', d.amount, { disbursementId: d.disbursementId }, actorSub, now));
+    else
+      steps.push(
+        ...ledgerMoveSteps(
+          await requirePosition(d.fundId, d.countyCode),
+          'release',
+          d.amount,
+          { disbursementId: d.disbursementId },
+          actorSub,
+          now,
+        ),
+      );
     return { steps, messageIds: [] };
   },
 });

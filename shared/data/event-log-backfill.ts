@@ -46,9 +46,15 @@ function expiryOf(item: Record<string, unknown>): number | undefined {
 export async function backfillEventLog(options: BackfillOptions = {}): Promise<BackfillCounts> {
   return backfillItems(
     {
-      filter: '#type = :event AND (attribute_not_exists(gsi1pk) OR (attribute_not_exists(payer) AND eventType IN (:launched, :cancelled, :released)))',
+      filter:
+        '#type = :event AND (attribute_not_exists(gsi1pk) OR (attribute_not_exists(payer) AND eventType IN (:launched, :cancelled, :released)))',
       names: { '#type': 'type' },
-      values: { ':event': 'event', ':launched': 'campaign.launched', ':cancelled': 'campaign.cancelled', ':released': 'campaign.subsidy_released' },
+      values: {
+        ':event': 'event',
+        ':launched': 'campaign.launched',
+        ':cancelled': 'campaign.cancelled',
+        ':released': 'campaign.subsidy_released',
+      },
     },
     (item) => (item.gsi1pk === undefined ? listingOf(item) : payerOfListed(item)),
     options,

@@ -105,7 +105,10 @@ export async function getEventFor(messageId: string, reader: MoneyReader): Promi
  * A `webhook.test` event for one endpoint: an event item like any other (the log lists it, a resend
  * finds it), but outside the outbox: nobody else receives it, and its one attempt is made at once.
  */
-export async function recordTestEvent(endpointId: string, now: Date): Promise<{ messageId: string; timestamp: string; data: Record<string, unknown> }> {
+export async function recordTestEvent(
+  endpointId: string,
+  now: Date,
+): Promise<{ messageId: string; timestamp: string; data: Record<string, unknown> }> {
   const messageId = newId('message', now.getTime());
   const data = { endpointId };
   await documents.send(

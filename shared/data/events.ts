@@ -136,5 +136,9 @@ export interface DeliveryJob {
  */
 export async function enqueueEvents(messageIds: string[], delaySeconds = 0): Promise<void> {
   const body = (messageId: string): DeliveryJob => ({ kind: 'event', messageId });
-  await sendJobs(config().DELIVERY_QUEUE_URL, messageIds.map((id) => ({ body: body(id), delaySeconds })), 'delivery');
+  await sendJobs(
+    config().DELIVERY_QUEUE_URL,
+    messageIds.map((id) => ({ body: body(id), delaySeconds })),
+    'delivery',
+  );
 }

@@ -185,13 +185,7 @@ export async function allocationsOfCounty(countyCode: string): Promise<Allocatio
  * (`allocation_set`, the change as `amount`) and the audit entry. Optimistic on the allocation's ledger
  * position, retried when another move got in between.
  */
-export async function setAllocation(
-  fundId: string,
-  countyCode: string,
-  amount: number,
-  actor: Actor,
-  now: Date,
-): Promise<Allocation> {
+export async function setAllocation(fundId: string, countyCode: string, amount: number, actor: Actor, now: Date): Promise<Allocation> {
   return retryOnConflict(async () => {
     await fundItem(fundId);
     const current = await readPosition(fundId, countyCode);

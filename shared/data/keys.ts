@@ -16,12 +16,18 @@ export const keys = {
    * A payout settled `succeeded` under this bank reference, written by its settlement: reconciliation finds the
    * payouts a reference names with one Query of its paying system's partition, on whatever day they settled.
    */
-  bankReference: (payer: string, bankReference: string, payoutId: string) => ({ pk: `BANKREF#${payer}#${bankReference}`, sk: `PAY#${payoutId}` }),
+  bankReference: (payer: string, bankReference: string, payoutId: string) => ({
+    pk: `BANKREF#${payer}#${bankReference}`,
+    sk: `PAY#${payoutId}`,
+  }),
   /** The reference's summary beside them: how many payouts it names and the first, so a reference named once needs no Query. */
   bankReferenceSummary: (payer: string, bankReference: string) => ({ pk: `BANKREF#${payer}#${bankReference}`, sk: 'REF' }),
   /** A bank-statement reconciliation's head (payer, date, counts) and its result in parts (`PART#0000`, …). */
   reconciliation: (reconciliationId: string) => ({ pk: `RCN#${reconciliationId}`, sk: 'RCN' }),
-  reconciliationPart: (reconciliationId: string, n: number) => ({ pk: `RCN#${reconciliationId}`, sk: `PART#${String(n).padStart(4, '0')}` }),
+  reconciliationPart: (reconciliationId: string, n: number) => ({
+    pk: `RCN#${reconciliationId}`,
+    sk: `PART#${String(n).padStart(4, '0')}`,
+  }),
   campaign: (campaignId: string) => ({ pk: `CMP#${campaignId}`, sk: 'CMP' }),
   station: (stationId: string) => ({ pk: `STN#${stationId}`, sk: 'STN' }),
   /** A county's stations version, bumped by every station status change there (a batch approval checks it once). */
@@ -32,7 +38,10 @@ export const keys = {
    * Duplicate screening (./screening.ts): one use of a beneficiary account (keyed hash) by a fund, and the
    * account's latest use, one item per (fund, account) that a batch's screening reads by BatchGetItem.
    */
-  beneficiaryUse: (fundId: string, accountHash: string, at: string, ref: string) => ({ pk: `BENEF#${fundId}#${accountHash}`, sk: `USE#${at}#${ref}` }),
+  beneficiaryUse: (fundId: string, accountHash: string, at: string, ref: string) => ({
+    pk: `BENEF#${fundId}#${accountHash}`,
+    sk: `USE#${at}#${ref}`,
+  }),
   beneficiaryLatest: (fundId: string, accountHash: string) => ({ pk: `BENEF#${fundId}#${accountHash}`, sk: 'LATEST' }),
   webhookEndpoint: (endpointId: string) => ({ pk: `WHE#${endpointId}`, sk: 'WHE' }),
   webhookDelivery: (endpointId: string, deliveryId: string) => ({ pk: `WHE#${endpointId}`, sk: `DLV#${deliveryId}` }),
@@ -43,4 +52,3 @@ export const keys = {
 } as const;
 
 export type ItemKey = { pk: string; sk: string };
-

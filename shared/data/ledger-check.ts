@@ -41,7 +41,13 @@ const SEGMENTS = 4;
 async function scanAll(onItem: (item: Record<string, unknown>) => void): Promise<void> {
   const values = Object.fromEntries(TYPES.map((t, i) => [`:t${i}`, t]));
   await scanSegments(
-    { filter: `#type IN (${Object.keys(values).join(', ')})`, names: { '#type': 'type' }, values, consistentRead: true, segments: SEGMENTS },
+    {
+      filter: `#type IN (${Object.keys(values).join(', ')})`,
+      names: { '#type': 'type' },
+      values,
+      consistentRead: true,
+      segments: SEGMENTS,
+    },
     onItem,
   );
 }
@@ -84,7 +90,8 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
       }
       case 'disbursement':
         // In its public notice (公示) the money is reserved and no payout holds it yet.
-        if ((item.status === 'approved' && !item.payoutId) || item.status === 'in_notice') hold(item.fundId, item.countyCode, 'reserved', item.amount as number);
+        if ((item.status === 'approved' && !item.payoutId) || item.status === 'in_notice')
+          hold(item.fundId, item.countyCode, 'reserved', item.amount as number);
         break;
       case 'batch':
         if (RESERVING_BATCH.has(item.status as string)) batches.push(item);
@@ -102,7 +109,13 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
       case 'ledger-entry': {
         const key = keyOf(item.fundId, item.countyCode);
         const list = entries.get(key) ?? [];
-        list.push({ seq: item.seq as number, kind: item.kind as LedgerKind, amount: item.amount as number, balance: item.balance as LedgerLine, entryId: item.entryId as string });
+        list.push({
+          seq: item.seq as number,
+          kind: item.kind as LedgerKind,
+          amount: item.amount as number,
+          balance: item.balance as LedgerLine,
+          entryId: item.entryId as string,
+        });
         entries.set(key, list);
         break;
       }
@@ -123,11 +136,23 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
   for (const [key, a] of allocations) {
     const fundId = a.fundId as string;
     const countyCode = a.countyCode as string;
-    const line: LedgerLine = { allocated: a.allocated as number, reserved: a.reserved as number, paid: a.paid as number, available: a.available as number };
+    const line: LedgerLine = {
+      allocated: a.allocated as number,
+      reserved: a.reserved as number,
+      paid: a.paid as number,
+      available: a.available as number,
+    };
     const want = expected.get(key) ?? { reserved: 0, paid: 0 };
-    differ(fundId, countyCode, 'reserved (from open payouts, unexpanded batch rows, approved disbursements and undrawn subsidies)', want.reserved, line.reserved);
+    differ(
+      fundId,
+      countyCode,
+      'reserved (from open payouts, unexpanded batch rows, approved disbursements and undrawn subsidies)',
+      want.reserved,
+      line.reserved,
+    );
     differ(fundId, countyCode, 'paid (from settled payouts)', want.paid, line.paid);
-    if (!isBalanced(line)) differ(fundId, countyCode, 'available = allocated − reserved − paid ≥ 0', line.allocated - line.reserved - line.paid, line.available);
+    if (!isBalanced(line))
+      differ(fundId, countyCode, 'available = allocated − reserved − paid ≥ 0', line.allocated - line.reserved - line.paid, line.available);
 
     // Replaying the ledger from zero gives the allocation, entry by entry.
     const list = (entries.get(key) ?? []).sort((x, y) => x.seq - y.seq);
@@ -151,7 +176,13 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
   }
   for (const c of overdue) {
     const subsidy = c.subsidy as { fundId: string; remaining?: number };
-    differ(subsidy.fundId, c.countyCode as string, `subsidy of campaign ${String(c.campaignId)} released after its claim period`, 'released', 'still reserved');
+    differ(
+      subsidy.fundId,
+      c.countyCode as string,
+      `subsidy of campaign ${String(c.campaignId)} released after its claim period`,
+      'released',
+      'still reserved',
+    );
   }
   // Money held against an allocation that does not exist.
   for (const [key, want] of expected) {
@@ -181,4 +212,3 @@ export async function checkLedgerSettled(pauseMs = 2_000): Promise<LedgerCheckRe
   const seen = new Set(first.differences.map((d) => JSON.stringify(d)));
   return { ...second, differences: second.differences.filter((d) => seen.has(JSON.stringify(d))) };
 }
-

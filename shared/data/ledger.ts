@@ -116,7 +116,15 @@ export function ledgerChangeSteps(change: LedgerChange): { steps: TxStep[]; bala
     ':at': at,
     ':now': now.toISOString(),
   };
-  const assignments = ['allocated = :allocated', 'reserved = :reserved', 'paid = :paid', 'available = :available', 'seq = :next', 'ledgerAt = :at', 'updatedAt = :now'];
+  const assignments = [
+    'allocated = :allocated',
+    'reserved = :reserved',
+    'paid = :paid',
+    'available = :available',
+    'seq = :next',
+    'ledgerAt = :at',
+    'updatedAt = :now',
+  ];
   Object.entries(change.set ?? {}).forEach(([name, value], i) => {
     names[`#x${i}`] = name;
     values[`:x${i}`] = value;
@@ -136,19 +144,19 @@ export function ledgerChangeSteps(change: LedgerChange): { steps: TxStep[]; bala
         onConditionFailed: () => new TransactionConflict(),
       }
     : {
-    item: {
-      Update: {
-        TableName: table,
-        Key: key,
-        UpdateExpression: `SET ${assignments.join(', ')}`,
-        ConditionExpression: position.seq === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(seq) OR seq = :seq)' : 'seq = :seq',
-        ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-        ExpressionAttributeValues: values,
-      },
-    },
-    // Another move got in first: the allocation as it is now comes back with the refusal.
-    onConditionFailed: (old) => (old ? new PositionMoved(toPosition(old)) : new TransactionConflict()),
-  };
+        item: {
+          Update: {
+            TableName: table,
+            Key: key,
+            UpdateExpression: `SET ${assignments.join(', ')}`,
+            ConditionExpression: position.seq === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(seq) OR seq = :seq)' : 'seq = :seq',
+            ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: values,
+          },
+        },
+        // Another move got in first: the allocation as it is now comes back with the refusal.
+        onConditionFailed: (old) => (old ? new PositionMoved(toPosition(old)) : new TransactionConflict()),
+      };
   const put: TxStep = {
     item: {
       Put: {

@@ -268,25 +268,25 @@ export async function noticeOpening(
     },
   ];
   const itemPuts = input.entries.map((e): TxStep => ({
-      item: {
-        Put: {
-          TableName: table,
-          Item: {
-            ...itemKey(noticeId, e.itemRef),
-            type: 'notice-item',
-            noticeId,
-            itemRef: e.itemRef,
-            beneficiaryName: maskName(e.name),
-            beneficiaryKind: e.kind,
-            amount: e.amount,
-            status: 'listed',
-            objections: 0,
-            openObjections: 0,
-            ...(e.row !== undefined ? { row: e.row } : {}),
-          },
+    item: {
+      Put: {
+        TableName: table,
+        Item: {
+          ...itemKey(noticeId, e.itemRef),
+          type: 'notice-item',
+          noticeId,
+          itemRef: e.itemRef,
+          beneficiaryName: maskName(e.name),
+          beneficiaryKind: e.kind,
+          amount: e.amount,
+          status: 'listed',
+          objections: 0,
+          openObjections: 0,
+          ...(e.row !== undefined ? { row: e.row } : {}),
         },
       },
-    }));
+    },
+  }));
   steps.push(
     auditStep(noticeKey(noticeId).pk, {
       actor: actor.sub,
@@ -392,7 +392,13 @@ export async function fileObjection(
     decideObjection(notice, item, now);
     const objectionId = newId('objection', now.getTime());
     const at = now.toISOString();
-    const event = eventStep('objection.received', objectionId, { objectionId, noticeId, itemRef: input.itemRef, countyCode: notice.countyCode }, now, { payer: notice.payer });
+    const event = eventStep(
+      'objection.received',
+      objectionId,
+      { objectionId, noticeId, itemRef: input.itemRef, countyCode: notice.countyCode },
+      now,
+      { payer: notice.payer },
+    );
     const table = config().TABLE_NAME;
     await transact([
       {
@@ -422,7 +428,8 @@ export async function fileObjection(
         },
         onConditionFailed: (current) => {
           const now_ = current ? toItem(current) : undefined;
-          if (now_ && now_.objections >= MAX_OBJECTIONS_PER_ITEM) return invalidState(`The item already has ${MAX_OBJECTIONS_PER_ITEM} objections`);
+          if (now_ && now_.objections >= MAX_OBJECTIONS_PER_ITEM)
+            return invalidState(`The item already has ${MAX_OBJECTIONS_PER_ITEM} objections`);
           if (now_ && now_.status !== 'listed' && now_.status !== 'objected') return invalidState(`The item is ${now_.status}`);
           return new TransactionConflict();
         },
@@ -458,7 +465,12 @@ export async function fileObjection(
         },
       },
       // Never the contact or the reason's text in the audit: only what happened.
-      auditStep(noticeKey(noticeId).pk, { actor: 'public', action: 'objection.received', at: now, details: { objectionId, itemRef: input.itemRef } }),
+      auditStep(noticeKey(noticeId).pk, {
+        actor: 'public',
+        action: 'objection.received',
+        at: now,
+        details: { objectionId, itemRef: input.itemRef },
+      }),
       event.step,
     ]);
     return { objectionId, messageId: event.messageId };
@@ -499,11 +511,27 @@ export async function listObjections(filter: {
 /** The money side of a notice: implemented by disbursements and batches, registered at load. */
 export interface NoticeSubject {
   /** Steps that make the item proceed to its payout; the returned messages are queued after commit. */
-  proceed(notice: StoredNotice, items: StoredNoticeItem[], actor: string, now: Date): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
+  proceed(
+    notice: StoredNotice,
+    items: StoredNoticeItem[],
+    actor: string,
+    now: Date,
+  ): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
   /** Steps that withdraw the item and release its reservation. */
-  withdraw(notice: StoredNotice, item: StoredNoticeItem, reason: string, actor: string, now: Date): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
+  withdraw(
+    notice: StoredNotice,
+    item: StoredNoticeItem,
+    reason: string,
+    actor: string,
+    now: Date,
+  ): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
   /** Steps the notice's end adds besides proceeding items (a batch moves to `approved`). */
-  close?(notice: StoredNotice, proceeding: StoredNoticeItem[], held: StoredNoticeItem[], now: Date): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
+  close?(
+    notice: StoredNotice,
+    proceeding: StoredNoticeItem[],
+    held: StoredNoticeItem[],
+    now: Date,
+  ): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
 }
 
 const subjects = new Map<NoticeSource['kind'], NoticeSubject>();
@@ -593,7 +621,8 @@ export async function resolveObjection(
           Update: {
             TableName: config().TABLE_NAME,
             Key: objectionKey(objectionId),
-            UpdateExpression: 'SET #status = :to, gsi2pk = :gsi2pk, resolvedBy = :by, resolvedAt = :at, note = :note, updatedAt = :at, version = version + :one',
+            UpdateExpression:
+              'SET #status = :to, gsi2pk = :gsi2pk, resolvedBy = :by, resolvedAt = :at, note = :note, updatedAt = :at, version = version + :one',
             ConditionExpression: 'version = :version AND #status = :open',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
@@ -640,7 +669,14 @@ export async function resolveObjection(
       after = proceeding.after;
     }
     await transact(steps);
-    const resolved: StoredObjection = { ...objection, status: input.outcome, resolvedBy: actor.sub, resolvedAt: at, note: input.note, version: objection.version + 1 };
+    const resolved: StoredObjection = {
+      ...objection,
+      status: input.outcome,
+      resolvedBy: actor.sub,
+      resolvedAt: at,
+      note: input.note,
+      version: objection.version + 1,
+    };
     return { resolved, messageIds, after };
   }, LEDGER_ATTEMPTS);
   if (result.messageIds.length) await enqueueEvents(result.messageIds);
@@ -669,7 +705,14 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
     const event: PendingEvent = eventStep(
       'notice.closed',
       noticeId,
-      { noticeId, countyCode: notice.countyCode, fundId: notice.fundId, proceeding: proceeding.length, held: held.length, withdrawn: items.filter((i) => i.status === 'withdrawn').length },
+      {
+        noticeId,
+        countyCode: notice.countyCode,
+        fundId: notice.fundId,
+        proceeding: proceeding.length,
+        held: held.length,
+        withdrawn: items.filter((i) => i.status === 'withdrawn').length,
+      },
       now,
       { payer: notice.payer },
     );
@@ -684,7 +727,13 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
             UpdateExpression: 'SET #status = :closed, updatedAt = :at, version = version + :one REMOVE gsi4pk, gsi4sk',
             ConditionExpression: 'version = :version AND #status = :open',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':closed': 'closed', ':at': now.toISOString(), ':one': 1, ':version': notice.version, ':open': 'open' },
+            ExpressionAttributeValues: {
+              ':closed': 'closed',
+              ':at': now.toISOString(),
+              ':one': 1,
+              ':version': notice.version,
+              ':open': 'open',
+            },
           },
         },
         onConditionFailed: () => new TransactionConflict(),
@@ -701,7 +750,10 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
       ...(close?.steps ?? []),
       ...(proceed?.steps ?? []),
     ]);
-    return { messageIds: [event.messageId, ...(close?.messageIds ?? []), ...(proceed?.messageIds ?? [])], after: close?.after ?? proceed?.after };
+    return {
+      messageIds: [event.messageId, ...(close?.messageIds ?? []), ...(proceed?.messageIds ?? [])],
+      after: close?.after ?? proceed?.after,
+    };
   }, LEDGER_ATTEMPTS);
   if (!result) return false;
   await enqueueEvents(result.messageIds);

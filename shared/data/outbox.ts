@@ -140,9 +140,7 @@ function leaseRefusal(event: OutboxEvent | undefined, dueBy: Date): LeaseRefusal
   return 'busy';
 }
 
-export type LeaseRelease =
-  | { status: 'pending'; dueAt: Date }
-  | { status: 'delivered' | 'failed' | 'dropped' };
+export type LeaseRelease = { status: 'pending'; dueAt: Date } | { status: 'delivered' | 'failed' | 'dropped' };
 
 /** The lease was taken from us meanwhile (a redelivery re-armed the event): the newer state wins. */
 export class LeaseLost extends Error {
@@ -267,10 +265,16 @@ export function eventCloseStep(messageId: string, now: Date): TxStep {
       Update: {
         TableName: config().TABLE_NAME,
         Key: keys.event(messageId),
-        UpdateExpression: 'SET #status = :closed, updatedAt = :at, finishedAt = :at, expiresAt = :expires REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
+        UpdateExpression:
+          'SET #status = :closed, updatedAt = :at, finishedAt = :at, expiresAt = :expires REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
         ConditionExpression: '#status = :pending',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':closed': 'closed', ':pending': 'pending', ':at': now.toISOString(), ':expires': eventExpiresAt(now) },
+        ExpressionAttributeValues: {
+          ':closed': 'closed',
+          ':pending': 'pending',
+          ':at': now.toISOString(),
+          ':expires': eventExpiresAt(now),
+        },
       },
     },
     // A worker finished it meanwhile: read again and decide again.
@@ -311,7 +315,11 @@ export async function* overdueEvents(cutoff: Date, pageSize = 500): AsyncGenerat
  * found again by the sweeper (the event stays in the outbox index), so failures are logged, not thrown.
  */
 export async function queueDeliveryJobs(jobs: { job: DeliveryJob; delaySeconds?: number }[]): Promise<number> {
-  return sendJobs(config().DELIVERY_QUEUE_URL, jobs.map(({ job, delaySeconds }) => ({ body: job, delaySeconds })), 'delivery');
+  return sendJobs(
+    config().DELIVERY_QUEUE_URL,
+    jobs.map(({ job, delaySeconds }) => ({ body: job, delaySeconds })),
+    'delivery',
+  );
 }
 
 /**
@@ -354,7 +362,10 @@ export const outboxEventsSource: SweepSource = {
 };
 
 /** Runs every source; one failing source does not keep the others from running. */
-export async function runSweep(sources: readonly SweepSource[], cutoff: Date): Promise<Record<string, { found: number; queued: number } | 'failed'>> {
+export async function runSweep(
+  sources: readonly SweepSource[],
+  cutoff: Date,
+): Promise<Record<string, { found: number; queued: number } | 'failed'>> {
   const summary: Record<string, { found: number; queued: number } | 'failed'> = {};
   await Promise.all(
     sources.map(async (source) => {

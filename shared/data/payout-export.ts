@@ -53,7 +53,9 @@ const EXPORT_PAGE = 500;
 export const PAYOUT_CSV_MAX_PAGES = 60;
 
 const tooBroad = (why: string) =>
-  new DomainError('validation_failed', `The export ${why}; narrow it with filters`, [{ path: 'query', message: 'too many payouts to read for one CSV file' }]);
+  new DomainError('validation_failed', `The export ${why}; narrow it with filters`, [
+    { path: 'query', message: 'too many payouts to read for one CSV file' },
+  ]);
 
 export function payoutCsvRow(p: Payout): string {
   return csvRecord([

@@ -318,7 +318,13 @@ export async function listPayouts(filter: PayoutFilter & { limit: number; cursor
         index: 'gsi5',
         partitions: SHARDS.map(settledList),
         sortRange: timeRange(filter.settledFrom, filter.settledTo),
-        ...new ListFilter().equals('status', status).equals('batchId', batchId).equals('payer', payer).equals('fundId', fundId).created(filter.createdFrom, filter.createdTo).query(),
+        ...new ListFilter()
+          .equals('status', status)
+          .equals('batchId', batchId)
+          .equals('payer', payer)
+          .equals('fundId', fundId)
+          .created(filter.createdFrom, filter.createdTo)
+          .query(),
         ...page,
       })
     : await queryShardedPage({
@@ -326,19 +332,18 @@ export async function listPayouts(filter: PayoutFilter & { limit: number; cursor
         partitions: SHARDS.map((n) => (batchId ? ofBatch(batchId, n) : status ? byStatus(status, n) : allPayouts(n))),
         sortRange: timeRange(filter.createdFrom, filter.createdTo),
         // The batch listing holds every status: there the status is a filter.
-        ...new ListFilter().equals('status', batchId ? status : undefined).equals('payer', payer).equals('fundId', fundId).query(),
+        ...new ListFilter()
+          .equals('status', batchId ? status : undefined)
+          .equals('payer', payer)
+          .equals('fundId', fundId)
+          .query(),
         ...page,
       });
   return { items: found.items.map((i) => publicPayout(toPayout(i))), nextCursor: found.nextCursor };
 }
 
 /** The payout's status move as a step, conditional on the status it was read in. */
-function payoutMoveStep(
-  payout: StoredPayout,
-  to: PayoutStatus,
-  now: Date,
-  set: Record<string, unknown> = {},
-): TxStep {
+function payoutMoveStep(payout: StoredPayout, to: PayoutStatus, now: Date, set: Record<string, unknown> = {}): TxStep {
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = {
     ':from': payout.status,
@@ -368,7 +373,15 @@ function payoutMoveStep(
   };
 }
 
-function payoutAudit(payout: StoredPayout, action: string, to: PayoutStatus, actor: Actor, now: Date, details?: Record<string, unknown>, reason?: string): TxStep {
+function payoutAudit(
+  payout: StoredPayout,
+  action: string,
+  to: PayoutStatus,
+  actor: Actor,
+  now: Date,
+  details?: Record<string, unknown>,
+  reason?: string,
+): TxStep {
   return auditStep(keys.payout(payout.payoutId).pk, {
     actor: actor.sub,
     action,
@@ -519,14 +532,14 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       to === 'settled'
         ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
         : { ...payout, status: to, settledAt: at, failureReason: settlement.failureReason ?? null };
-    const event = eventStep(
-      to === 'settled' ? 'payout.settled' : 'payout.failed',
+    const event = eventStep(to === 'settled' ? 'payout.settled' : 'payout.failed', payoutId, publicPayout(settled), now, {
+      payer: payout.payer,
+    });
+    const ref = {
       payoutId,
-      publicPayout(settled),
-      now,
-      { payer: payout.payer },
-    );
-    const ref = { payoutId, ...(payout.disbursementId ? { disbursementId: payout.disbursementId } : {}), ...(payout.batchId ? { batchId: payout.batchId } : {}) };
+      ...(payout.disbursementId ? { disbursementId: payout.disbursementId } : {}),
+      ...(payout.batchId ? { batchId: payout.batchId } : {}),
+    };
     // A failed payout of a subsidised disbursement gives its money back to the subsidy while the subsidy
     // still holds money; otherwise the reservation is released (or, when paid, moved to paid).
     const backToSubsidy = to === 'failed' && payout.campaignId !== null && (await subsidyIsReserved(payout.campaignId));

@@ -202,7 +202,8 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
 
 function sortRangeCondition(sortKey: string, range: ShardedPageQuery['sortRange']): { condition: string; values: Record<string, string> } {
   const { from, to } = range ?? {};
-  if (from !== undefined && to !== undefined) return { condition: ` AND ${sortKey} BETWEEN :sortFrom AND :sortTo`, values: { ':sortFrom': from, ':sortTo': to } };
+  if (from !== undefined && to !== undefined)
+    return { condition: ` AND ${sortKey} BETWEEN :sortFrom AND :sortTo`, values: { ':sortFrom': from, ':sortTo': to } };
   if (from !== undefined) return { condition: ` AND ${sortKey} >= :sortFrom`, values: { ':sortFrom': from } };
   if (to !== undefined) return { condition: ` AND ${sortKey} <= :sortTo`, values: { ':sortTo': to } };
   return { condition: '', values: {} };
@@ -220,9 +221,7 @@ export async function queryAll<T = Record<string, unknown>>(
   const items: T[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await documents.send(
-      new QueryCommand({ ...input, TableName: config().TABLE_NAME, ExclusiveStartKey: startKey }),
-    );
+    const page = await documents.send(new QueryCommand({ ...input, TableName: config().TABLE_NAME, ExclusiveStartKey: startKey }));
     items.push(...((page.Items ?? []) as T[]));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
@@ -239,7 +238,9 @@ async function hydrate(partial: Record<string, unknown>[], projection?: Projecti
   const id = (item: Record<string, unknown>) => `${String(item[TABLE.partitionKey])}\u0000${String(item[TABLE.sortKey])}`;
   const found = new Map<string, Record<string, unknown>>();
   const keys = partial.map((item) => ({ [TABLE.partitionKey]: item[TABLE.partitionKey], [TABLE.sortKey]: item[TABLE.sortKey] }));
-  const withKeys = projection ? { ...projection, expression: `${TABLE.partitionKey}, ${TABLE.sortKey}, ${projection.expression}` } : undefined;
+  const withKeys = projection
+    ? { ...projection, expression: `${TABLE.partitionKey}, ${TABLE.sortKey}, ${projection.expression}` }
+    : undefined;
   for (const item of await readByKeys(keys, withKeys)) found.set(id(item), item);
   return partial.map((item) => found.get(id(item))).filter((item): item is Record<string, unknown> => item !== undefined);
 }
@@ -259,32 +260,33 @@ const UNPROCESSED_KEYS_RETRY: RetryPolicy = { attempts: 8, baseMs: 20, maxMs: 1_
  * Items by key, read consistently, 100 keys per BatchGetItem (a few at once), in no particular order; a missing item
  * is left out. Keys still unread after the retries make it `StoreThrottled`.
  */
-export async function readByKeys(
-  keys: readonly Record<string, unknown>[],
-  projection?: Projection,
-): Promise<Record<string, unknown>[]> {
+export async function readByKeys(keys: readonly Record<string, unknown>[], projection?: Projection): Promise<Record<string, unknown>[]> {
   const table = config().TABLE_NAME;
   const found: Record<string, unknown>[] = [];
   const chunks: Record<string, unknown>[][] = [];
   for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
   await inParallel(chunks, READ_CONCURRENCY, async (chunk) => {
     let unread = chunk;
-    await retrying(UNPROCESSED_KEYS_RETRY, (error) => error instanceof StoreThrottled, async () => {
-      const result = await documents.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [table]: {
-              Keys: [...unread],
-              ConsistentRead: true,
-              ...(projection ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names } : {}),
+    await retrying(
+      UNPROCESSED_KEYS_RETRY,
+      (error) => error instanceof StoreThrottled,
+      async () => {
+        const result = await documents.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: {
+                Keys: [...unread],
+                ConsistentRead: true,
+                ...(projection ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names } : {}),
+              },
             },
-          },
-        }),
-      );
-      found.push(...(result.Responses?.[table] ?? []));
-      unread = (result.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
-      if (unread.length > 0) throw new StoreThrottled();
-    });
+          }),
+        );
+        found.push(...(result.Responses?.[table] ?? []));
+        unread = (result.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
+        if (unread.length > 0) throw new StoreThrottled();
+      },
+    );
   });
   return found;
 }

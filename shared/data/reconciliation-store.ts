@@ -51,7 +51,11 @@ export function unpackOutcome(parts: readonly Uint8Array[]): ReconciliationOutco
 }
 
 /** Parts first, then the head with `alongside` (audit entry, idempotency claim) in one transaction. */
-export async function putReconciliation(head: Omit<ReconciliationHead, 'parts'>, outcome: ReconciliationOutcome, alongside: TxStep[]): Promise<void> {
+export async function putReconciliation(
+  head: Omit<ReconciliationHead, 'parts'>,
+  outcome: ReconciliationOutcome,
+  alongside: TxStep[],
+): Promise<void> {
   const parts = packOutcome(outcome);
   await putAll(parts.map((data, n) => ({ ...keys.reconciliationPart(head.reconciliationId, n), type: 'reconciliation-part', data })));
   await transact([
@@ -70,7 +74,9 @@ export async function putReconciliation(head: Omit<ReconciliationHead, 'parts'>,
 }
 
 /** The head and the lists, or undefined when there is no such reconciliation. */
-export async function readReconciliation(reconciliationId: string): Promise<{ head: ReconciliationHead; outcome: ReconciliationOutcome } | undefined> {
+export async function readReconciliation(
+  reconciliationId: string,
+): Promise<{ head: ReconciliationHead; outcome: ReconciliationOutcome } | undefined> {
   const item = await getItem(keys.reconciliation(reconciliationId));
   if (!item) return undefined;
   const head = item as unknown as ReconciliationHead;

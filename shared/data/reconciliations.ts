@@ -72,14 +72,17 @@ export async function settledOn(payer: string, statementDate: string): Promise<D
   const { from, to } = statementDay(statementDate);
   const shards = await Promise.all(
     settledListPartitions().map((partition) =>
-      queryAll({
-        IndexName: 'gsi5',
-        // Sort keys are `<settledAt>#<payoutId>`: every one of the day is ≥ its start and < the next day's.
-        KeyConditionExpression: 'gsi5pk = :partition AND gsi5sk BETWEEN :from AND :to',
-        FilterExpression: 'payer = :payer AND #status = :settled',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':partition': partition, ':from': from, ':to': to, ':payer': payer, ':settled': 'settled' },
-      }, { projection: { expression: 'payoutId, bankReference, amount, settledAt' } }),
+      queryAll(
+        {
+          IndexName: 'gsi5',
+          // Sort keys are `<settledAt>#<payoutId>`: every one of the day is ≥ its start and < the next day's.
+          KeyConditionExpression: 'gsi5pk = :partition AND gsi5sk BETWEEN :from AND :to',
+          FilterExpression: 'payer = :payer AND #status = :settled',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':partition': partition, ':from': from, ':to': to, ':payer': payer, ':settled': 'settled' },
+        },
+        { projection: { expression: 'payoutId, bankReference, amount, settledAt' } },
+      ),
     ),
   );
   const order = (p: DatedPayout) => `${p.settledAt}#${p.payoutId}`;
@@ -96,7 +99,11 @@ export async function settledOn(payer: string, statementDate: string): Promise<D
  * any day, and again. The second pass is the last: a reference it does not look up had every line matched with
  * its amount from the day's payouts, and more candidates for other references cannot change that.
  */
-export async function matchStatement(payer: string, lines: readonly StatementLine[], onTheDay: readonly DatedPayout[]): Promise<ReconciliationOutcome> {
+export async function matchStatement(
+  payer: string,
+  lines: readonly StatementLine[],
+  onTheDay: readonly DatedPayout[],
+): Promise<ReconciliationOutcome> {
   const known = await dayAndNamedPayouts(payer, lines, onTheDay);
   const first = reconcile(lines, known, onTheDay);
   const references = referencesToLookUp(lines, first);
@@ -107,7 +114,11 @@ export async function matchStatement(payer: string, lines: readonly StatementLin
 }
 
 /** The day's settled payouts (by id and by reference), and those the lines name by id that settled on other days. */
-export async function dayAndNamedPayouts(payer: string, lines: readonly StatementLine[], onTheDay: readonly DatedPayout[]): Promise<{ byId: Map<string, SettledPayout>; byReference: Map<string, SettledPayout[]> }> {
+export async function dayAndNamedPayouts(
+  payer: string,
+  lines: readonly StatementLine[],
+  onTheDay: readonly DatedPayout[],
+): Promise<{ byId: Map<string, SettledPayout>; byReference: Map<string, SettledPayout[]> }> {
   const byId = new Map<string, SettledPayout>(onTheDay.map((p) => [p.payoutId, p]));
   const named = [...new Set(lines.flatMap((l) => (l.payoutId !== undefined && !byId.has(l.payoutId) ? [l.payoutId] : [])))];
   const found = await readByKeys(named.map(keys.payout), {
@@ -151,13 +162,24 @@ async function addByReference(payer: string, references: readonly string[], byRe
 function addCandidates(byReference: Map<string, SettledPayout[]>, reference: string, items: readonly BankReferenceItem[]): boolean {
   const known = byReference.get(reference) ?? [];
   const seen = new Set(known.map((p) => p.payoutId));
-  const others = items.filter((i) => !seen.has(i.payoutId)).sort((a, b) => (a.settledAt < b.settledAt ? -1 : a.settledAt > b.settledAt ? 1 : 0));
-  if (others.length) byReference.set(reference, [...known, ...others.map((i) => ({ payoutId: i.payoutId, bankReference: i.bankReference, amount: i.amount }))]);
+  const others = items
+    .filter((i) => !seen.has(i.payoutId))
+    .sort((a, b) => (a.settledAt < b.settledAt ? -1 : a.settledAt > b.settledAt ? 1 : 0));
+  if (others.length)
+    byReference.set(reference, [
+      ...known,
+      ...others.map((i) => ({ payoutId: i.payoutId, bankReference: i.bankReference, amount: i.amount })),
+    ]);
   return others.length > 0;
 }
 
 /** Matches the statement with the caller's settled payouts and keeps the result. The caller is the payer. */
-export async function createReconciliation(statement: Statement, actor: Actor, now: Date, claim?: IdempotencyClaim): Promise<Reconciliation> {
+export async function createReconciliation(
+  statement: Statement,
+  actor: Actor,
+  now: Date,
+  claim?: IdempotencyClaim,
+): Promise<Reconciliation> {
   const payer = actor.sub;
   const earlier = await createdEarlier(claim, now, (id) => getReconciliation(id, { sub: payer, roles: ['finance-system'] }));
   if (earlier) return earlier;
@@ -165,7 +187,14 @@ export async function createReconciliation(statement: Statement, actor: Actor, n
   const outcome = await matchStatement(payer, statement.lines, onTheDay);
   const reconciliationId = newId('reconciliation', now.getTime());
   const counts = countsOf(outcome);
-  const head = { reconciliationId, payer, statementDate: statement.statementDate, createdAt: now.toISOString(), lines: statement.lines.length, counts };
+  const head = {
+    reconciliationId,
+    payer,
+    statementDate: statement.statementDate,
+    createdAt: now.toISOString(),
+    lines: statement.lines.length,
+    counts,
+  };
   await putReconciliation(head, outcome, [
     auditStep(keys.reconciliation(reconciliationId).pk, {
       actor: actor.sub,

@@ -77,7 +77,10 @@ export async function screenAccounts(fundId: string, hashes: readonly string[], 
       ExpressionAttributeNames: { '#ref': 'ref', '#at': 'at' },
       ConsistentRead: true,
     });
-    uses.set(hash, items.map((i) => ({ ref: i.ref, at: i.at })));
+    uses.set(
+      hash,
+      items.map((i) => ({ ref: i.ref, at: i.at })),
+    );
   });
 
   const refs = [...new Set([...uses.values()].flat().map((u) => u.ref))].filter((r) => r !== self);

@@ -192,12 +192,7 @@ export async function applyStation(
  * Decides a command on the station as read, then commits it conditional on the version it was
  * decided from; when another officer changed the station meanwhile, reads and decides again.
  */
-export async function changeStation(
-  stationId: string,
-  command: StationCommand,
-  actor: Actor,
-  now: Date,
-): Promise<Station> {
+export async function changeStation(stationId: string, command: StationCommand, actor: Actor, now: Date): Promise<Station> {
   const { station, messageIds } = await retryOnConflict(async () => {
     const stored = await readStation(stationId);
     if (!stored) throw notFound(`Station ${stationId}`);
@@ -283,9 +278,7 @@ export function stationActiveStep(stationId: string, countyCode: string): TxStep
       },
     },
     onConditionFailed: (old) =>
-      old
-        ? invalidState(`Station ${stationId} is not active in county ${countyCode}`)
-        : notFound(`Station ${stationId}`),
+      old ? invalidState(`Station ${stationId} is not active in county ${countyCode}`) : notFound(`Station ${stationId}`),
   };
 }
 

@@ -44,7 +44,14 @@ export function releaseTime(endsAt: string): Date {
 
 /** A new campaign's subsidy, all of it still to draw, and its place in the release index. */
 export function newSubsidy(input: { fundId: string; amount: number }, campaignId: string, endsAt: string): Record<string, unknown> {
-  const subsidy: StoredSubsidy = { fundId: input.fundId, amount: input.amount, drawn: 0, released: 0, remaining: input.amount, status: 'reserved' };
+  const subsidy: StoredSubsidy = {
+    fundId: input.fundId,
+    amount: input.amount,
+    drawn: 0,
+    released: 0,
+    remaining: input.amount,
+    status: 'reserved',
+  };
   return { subsidy, gsi4pk: SUBSIDY_RELEASE_INDEX, gsi4sk: releaseSortKey(releaseTime(endsAt), campaignId) };
 }
 
@@ -75,7 +82,8 @@ export function subsidyDrawStep(campaignId: string, amount: number): TxStep {
       Update: {
         TableName: config().TABLE_NAME,
         Key: keys.campaign(campaignId),
-        UpdateExpression: 'SET subsidy.drawn = subsidy.drawn + :amount, subsidy.remaining = subsidy.remaining - :amount, version = version + :one',
+        UpdateExpression:
+          'SET subsidy.drawn = subsidy.drawn + :amount, subsidy.remaining = subsidy.remaining - :amount, version = version + :one',
         ConditionExpression: 'subsidy.#status = :reserved AND subsidy.remaining >= :amount',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':amount': amount, ':one': 1, ':reserved': 'reserved' },
@@ -104,7 +112,8 @@ export function subsidyReturnStep(campaignId: string, amount: number): TxStep {
       Update: {
         TableName: config().TABLE_NAME,
         Key: keys.campaign(campaignId),
-        UpdateExpression: 'SET subsidy.drawn = subsidy.drawn - :amount, subsidy.remaining = subsidy.remaining + :amount, version = version + :one',
+        UpdateExpression:
+          'SET subsidy.drawn = subsidy.drawn - :amount, subsidy.remaining = subsidy.remaining + :amount, version = version + :one',
         ConditionExpression: 'subsidy.#status = :reserved AND subsidy.drawn >= :amount',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':amount': amount, ':one': 1, ':reserved': 'reserved' },
@@ -159,7 +168,13 @@ export async function subsidyRelease(
   const countyCode = campaign.countyCode as string;
   const after: Subsidy = { ...toSubsidy(stored)!, released: (stored.released ?? 0) + remaining, status: 'released' };
   const payer = await subsidyPayer(stored.fundId);
-  const event = eventStep('campaign.subsidy_released', campaignId, { campaignId, countyCode, reason, releasedAmount: remaining, subsidy: after }, now, { payer });
+  const event = eventStep(
+    'campaign.subsidy_released',
+    campaignId,
+    { campaignId, countyCode, reason, releasedAmount: remaining, subsidy: after },
+    now,
+    { payer },
+  );
   const steps: TxStep[] = [
     auditStep(keys.campaign(campaignId).pk, {
       actor: actor.sub,

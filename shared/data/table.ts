@@ -56,8 +56,4 @@ export function projectedAttributes(index: (typeof TABLE.indexes)[number]): stri
 export type IndexName = (typeof TABLE.indexes)[number]['name'];
 
 /** Every key attribute, all strings. */
-export const KEY_ATTRIBUTES = [
-  TABLE.partitionKey,
-  TABLE.sortKey,
-  ...TABLE.indexes.flatMap((i) => [i.partitionKey, i.sortKey]),
-] as const;
+export const KEY_ATTRIBUTES = [TABLE.partitionKey, TABLE.sortKey, ...TABLE.indexes.flatMap((i) => [i.partitionKey, i.sortKey])] as const;

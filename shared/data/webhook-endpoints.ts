@@ -106,7 +106,13 @@ export async function createEndpoint(
   };
   await transact([
     { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
-    auditStep(item.pk, { actor: actor.sub, action: 'webhook-endpoint.created', at: now, correlationId: actor.correlationId, details: { url: input.url, events: input.events, financeSystem: input.financeSystem ?? null } }),
+    auditStep(item.pk, {
+      actor: actor.sub,
+      action: 'webhook-endpoint.created',
+      at: now,
+      correlationId: actor.correlationId,
+      details: { url: input.url, events: input.events, financeSystem: input.financeSystem ?? null },
+    }),
   ]);
   return { ...toEndpoint(item), secret };
 }
@@ -148,7 +154,12 @@ export async function deleteEndpoint(endpointId: string, actor: Actor, now: Date
       },
       onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
     },
-    auditStep(keys.webhookEndpoint(endpointId).pk, { actor: actor.sub, action: 'webhook-endpoint.deleted', at: now, correlationId: actor.correlationId }),
+    auditStep(keys.webhookEndpoint(endpointId).pk, {
+      actor: actor.sub,
+      action: 'webhook-endpoint.deleted',
+      at: now,
+      correlationId: actor.correlationId,
+    }),
   ]);
   if (endpoint.financeSystem !== null) await reviewPendingEvents();
 }
@@ -243,7 +254,12 @@ export async function rotateSecret(endpointId: string, actor: Actor, now: Date):
       },
       onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
     },
-    auditStep(keys.webhookEndpoint(endpointId).pk, { actor: actor.sub, action: 'webhook-endpoint.secret-rotated', at: now, correlationId: actor.correlationId }),
+    auditStep(keys.webhookEndpoint(endpointId).pk, {
+      actor: actor.sub,
+      action: 'webhook-endpoint.secret-rotated',
+      at: now,
+      correlationId: actor.correlationId,
+    }),
   ]);
   return secret;
 }

@@ -113,16 +113,17 @@ export function acceptsResults(c: { startsAt: string; cancelledAt?: string | nul
   return now.getTime() >= started;
 }
 
-export type ResultsDecision =
-  | { kind: 'apply'; deltas: { orders: number; unitsSold: number; grossSales: number } }
-  | { kind: 'ignore' };
+export type ResultsDecision = { kind: 'apply'; deltas: { orders: number; unitsSold: number; grossSales: number } } | { kind: 'ignore' };
 
 /**
  * A cumulative snapshot replaces the stored one only when it is newer; the county aggregates move
  * by the difference (which may be negative: refunds lower cumulative figures). A snapshot of the
  * same instant as the stored one is a resend and is ignored, like an older one.
  */
-export function decideResults(stored: CampaignResults, report: Omit<CampaignResults, 'reportedAt'> & { reportedAt: string }): ResultsDecision {
+export function decideResults(
+  stored: CampaignResults,
+  report: Omit<CampaignResults, 'reportedAt'> & { reportedAt: string },
+): ResultsDecision {
   if (stored.reportedAt !== null && Date.parse(report.reportedAt) <= Date.parse(stored.reportedAt)) return { kind: 'ignore' };
   return {
     kind: 'apply',

@@ -7,7 +7,15 @@ import { DomainError, invalidState } from './errors.ts';
 import type { Role } from './roles.ts';
 import { maskBeneficiary, type Beneficiary, type SettlementOutcome } from './payouts.ts';
 
-export const DISBURSEMENT_STATUSES = ['pending_approval', 'in_notice', 'approved', 'paid', 'payout_failed', 'rejected', 'cancelled'] as const;
+export const DISBURSEMENT_STATUSES = [
+  'pending_approval',
+  'in_notice',
+  'approved',
+  'paid',
+  'payout_failed',
+  'rejected',
+  'cancelled',
+] as const;
 export type DisbursementStatus = (typeof DISBURSEMENT_STATUSES)[number];
 
 export const PURPOSES = ['infrastructure', 'training', 'produce-subsidy', 'logistics', 'station-setup', 'other'] as const;
@@ -130,18 +138,14 @@ export function decideRejection(d: Pick<Disbursement, 'status' | 'requestedBy'>,
   if (d.status !== 'pending_approval') throw invalidState(`The disbursement is ${d.status}; only pending_approval can be rejected`);
 }
 
-export function decideCancellation(
-  d: Pick<Disbursement, 'status' | 'requestedBy'>,
-  caller: { sub: string; roles: readonly Role[] },
-): void {
+export function decideCancellation(d: Pick<Disbursement, 'status' | 'requestedBy'>, caller: { sub: string; roles: readonly Role[] }): void {
   if (caller.sub !== d.requestedBy && !caller.roles.includes('fund-admin')) {
     throw new DomainError('forbidden', 'Only its requester or a fund admin may cancel a disbursement');
   }
   if (d.status !== 'pending_approval') throw invalidState(`The disbursement is ${d.status}; only pending_approval can be cancelled`);
 }
 
-export const settlementStatus = (outcome: SettlementOutcome): DisbursementStatus =>
-  outcome === 'succeeded' ? 'paid' : 'payout_failed';
+export const settlementStatus = (outcome: SettlementOutcome): DisbursementStatus => (outcome === 'succeeded' ? 'paid' : 'payout_failed');
 
 /** Statuses the county report counts, with their attribute stem. */
 const STATS_NAME: Partial<Record<DisbursementStatus, string>> = {

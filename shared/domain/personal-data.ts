@@ -79,5 +79,7 @@ function isPlausibleBirthDate(yyyymmdd: string, now: Date): boolean {
  * 18-character number with a known structure is reversed by enumerating birth dates and sequences.
  */
 export function nationalIdHash(nationalId: string, piiHashKey: string): string {
-  return createHmac('sha256', piiHashKey).update(`national-id:${normalizeNationalId(nationalId)}`).digest('hex');
+  return createHmac('sha256', piiHashKey)
+    .update(`national-id:${normalizeNationalId(nationalId)}`)
+    .digest('hex');
 }

@@ -55,7 +55,10 @@ export function reconcile(
   const byId = numbered.filter((n) => n.l.payoutId !== undefined);
   const byReference = numbered.filter((n) => n.l.payoutId === undefined);
   for (const { l, line } of [...byId, ...byReference]) {
-    const payout = l.payoutId !== undefined ? known.byId.get(l.payoutId) : pickByReference(known.byReference.get(l.bankReference) ?? [], l.amount, found);
+    const payout =
+      l.payoutId !== undefined
+        ? known.byId.get(l.payoutId)
+        : pickByReference(known.byReference.get(l.bankReference) ?? [], l.amount, found);
     if (!payout || found.has(payout.payoutId)) {
       results.push({ line, record: () => outcome.unmatchedLines.push({ line, bankReference: l.bankReference, amount: l.amount }) });
       continue;
@@ -66,7 +69,8 @@ export function reconcile(
       record:
         payout.amount === l.amount
           ? () => outcome.matched.push({ line, payoutId: payout.payoutId })
-          : () => outcome.amountMismatches.push({ line, payoutId: payout.payoutId, statementAmount: l.amount, payoutAmount: payout.amount }),
+          : () =>
+              outcome.amountMismatches.push({ line, payoutId: payout.payoutId, statementAmount: l.amount, payoutAmount: payout.amount }),
     });
   }
   results.sort((x, y) => x.line - y.line).forEach((r) => r.record());
@@ -101,7 +105,8 @@ function pickByReference(candidates: readonly SettledPayout[], amount: number, f
 /** The UTC day [start, end) of a statement date `YYYY-MM-DD`, as RFC 3339 strings to compare `settledAt` with. */
 export function statementDay(statementDate: string): { from: string; to: string } {
   const from = new Date(`${statementDate}T00:00:00.000Z`);
-  if (Number.isNaN(from.getTime()) || from.toISOString().slice(0, 10) !== statementDate) throw new RangeError(`statement date ${statementDate}`);
+  if (Number.isNaN(from.getTime()) || from.toISOString().slice(0, 10) !== statementDate)
+    throw new RangeError(`statement date ${statementDate}`);
   const to = new Date(from.getTime() + 86_400_000);
   return { from: from.toISOString(), to: to.toISOString() };
 }
@@ -121,29 +126,41 @@ const MAX_LISTED_ERRORS = 50;
  * unknown JSON field is), each data row becomes `lines[i]` (row i + 1), an amount written as digits becomes a
  * number (anything else stays text and fails validation), an empty payoutId is none.
  */
-export function statementFromCsv(text: string, statementDate: string | undefined): { statementDate: string | undefined; lines: Record<string, unknown>[] } {
+export function statementFromCsv(
+  text: string,
+  statementDate: string | undefined,
+): { statementDate: string | undefined; lines: Record<string, unknown>[] } {
   let records: CsvRecord[];
   try {
     records = parseCsv(text);
   } catch (error) {
-    if (error instanceof CsvSyntaxError) throw validationFailed([{ path: 'body', message: error.message }], 'The CSV statement is not valid CSV');
+    if (error instanceof CsvSyntaxError)
+      throw validationFailed([{ path: 'body', message: error.message }], 'The CSV statement is not valid CSV');
     throw error;
   }
   const errors: FieldError[] = [];
   if (statementDate === undefined) errors.push({ path: 'query.statementDate', message: 'required with a text/csv body' });
   const [header, ...rows] = records;
-  if (!header) throw validationFailed([...errors, { path: 'body', message: 'a header row naming the columns is required' }], 'The CSV statement is empty');
+  if (!header)
+    throw validationFailed(
+      [...errors, { path: 'body', message: 'a header row naming the columns is required' }],
+      'The CSV statement is empty',
+    );
   const columns = header.fields.map((f) => f.trim());
   const unknown = columns.filter((c) => !(STATEMENT_COLUMNS as readonly string[]).includes(c));
   const repeated = columns.filter((c, i) => columns.indexOf(c) !== i);
   const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
-  if (unknown.length) errors.push({ path: 'body.header', message: `unknown column(s): ${unknown.join(', ')} (columns: ${STATEMENT_COLUMNS.join(', ')})` });
+  if (unknown.length)
+    errors.push({ path: 'body.header', message: `unknown column(s): ${unknown.join(', ')} (columns: ${STATEMENT_COLUMNS.join(', ')})` });
   if (repeated.length) errors.push({ path: 'body.header', message: `repeated column(s): ${[...new Set(repeated)].join(', ')}` });
   if (missing.length) errors.push({ path: 'body.header', message: `missing column(s): ${missing.join(', ')}` });
   if (errors.length) throw validationFailed(errors, 'The CSV statement cannot be read');
   const lines = rows.map((row, i) => {
     if (row.fields.length !== columns.length && errors.length < MAX_LISTED_ERRORS) {
-      errors.push({ path: `body.lines.${i}`, message: `line ${row.line}: ${row.fields.length} fields, the header names ${columns.length}` });
+      errors.push({
+        path: `body.lines.${i}`,
+        message: `line ${row.line}: ${row.fields.length} fields, the header names ${columns.length}`,
+      });
     }
     const line: Record<string, unknown> = {};
     columns.forEach((column, n) => {

@@ -2,15 +2,7 @@
  * The roles of the contract. People get them as Cognito groups, machine clients as `relief-fund/<role>`
  * scopes of their client-credentials access tokens.
  */
-export const ROLES = [
-  'fund-admin',
-  'requester',
-  'approver',
-  'campaign-operator',
-  'station-officer',
-  'finance-system',
-  'auditor',
-] as const;
+export const ROLES = ['fund-admin', 'requester', 'approver', 'campaign-operator', 'station-officer', 'finance-system', 'auditor'] as const;
 
 export type Role = (typeof ROLES)[number];
 

@@ -22,7 +22,9 @@ export function normalizeAccountNumber(accountNumber: string): string {
  * a known structure (BIN + Luhn digit) and an unkeyed hash of one is reversed by enumeration.
  */
 export function accountHash(accountNumber: string, screeningKey: string): string {
-  return createHmac('sha256', screeningKey).update(`account:${normalizeAccountNumber(accountNumber)}`).digest('hex');
+  return createHmac('sha256', screeningKey)
+    .update(`account:${normalizeAccountNumber(accountNumber)}`)
+    .digest('hex');
 }
 
 /** The earliest creation time that still counts as a match at `now`. */
@@ -98,7 +100,8 @@ export const hasUnclearedFlags = (flags: readonly Pick<ScreeningFlag, 'clearedAt
  */
 export function decideClearFlags(item: { status: string; requestedBy: string; uncleared: number }, caller: string): void {
   if (caller === item.requestedBy) throw new DomainError('self_approval', 'You cannot clear the screening flags of your own request');
-  if (item.status !== 'pending_approval') throw invalidState(`The request is ${item.status}; flags are cleared only while it is pending_approval`);
+  if (item.status !== 'pending_approval')
+    throw invalidState(`The request is ${item.status}; flags are cleared only while it is pending_approval`);
   if (item.uncleared === 0) throw invalidState('There is no screening flag to clear');
 }
 

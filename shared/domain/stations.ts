@@ -65,7 +65,9 @@ export interface Station {
 }
 
 /** The Station of the contract: what responses and webhook events carry. Phone and ID always masked. */
-export type StationView = Omit<Station, 'operator' | 'version' | 'suspendedBy'> & { operator: { name: string; phone: string; nationalId: string } };
+export type StationView = Omit<Station, 'operator' | 'version' | 'suspendedBy'> & {
+  operator: { name: string; phone: string; nationalId: string };
+};
 
 export function presentStation(station: Station): StationView {
   return {
@@ -161,7 +163,10 @@ export interface StationChange {
   event?: Extract<EventType, 'station.activated' | 'station.suspended'>;
 }
 
-const TRANSITIONS: Record<Exclude<StationCommand['action'], 'record-training'>, { from: StationStatus; to: StationStatus; action: StationAction }> = {
+const TRANSITIONS: Record<
+  Exclude<StationCommand['action'], 'record-training'>,
+  { from: StationStatus; to: StationStatus; action: StationAction }
+> = {
   approve: { from: 'applied', to: 'active', action: 'approved' },
   reject: { from: 'applied', to: 'rejected', action: 'rejected' },
   suspend: { from: 'active', to: 'suspended', action: 'suspended' },

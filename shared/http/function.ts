@@ -8,11 +8,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import type {
-  APIGatewayProxyEventV2WithJWTAuthorizer,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -57,12 +53,14 @@ interface Bound {
 export function httpFunction(fn: HttpFunctionName, operations: Operation[]) {
   const byKey = bindRoutes(fn, operations);
   const handle = (event: HttpEvent, context: Context) => dispatch(byKey, event, context);
-  return middy<HttpEvent, HttpResult>()
-    // Responses may name a person: the trace keeps the timings, not the body.
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(metricsFlush())
-    .handler(handle);
+  return (
+    middy<HttpEvent, HttpResult>()
+      // Responses may name a person: the trace keeps the timings, not the body.
+      .use(captureLambdaHandler(tracer, { captureResponse: false }))
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(metricsFlush())
+      .handler(handle)
+  );
 }
 
 /** Every route of the function must have exactly one operation, checked at cold start. */
@@ -83,7 +81,7 @@ async function dispatch(byKey: Map<string, Bound>, event: HttpEvent, context: Co
   const headers = lowerCaseHeaders(event.headers);
   const requestedId = headers['x-correlation-id'];
   const correlationId =
-    requestedId && CORRELATION_ID.test(requestedId) ? requestedId : event.requestContext?.requestId ?? context.awsRequestId;
+    requestedId && CORRELATION_ID.test(requestedId) ? requestedId : (event.requestContext?.requestId ?? context.awsRequestId);
   logger.setCorrelationId(correlationId);
   const started = Date.now();
   let result: HttpResult;

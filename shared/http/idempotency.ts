@@ -147,30 +147,29 @@ async function runToClaim(run: () => Promise<HttpReply>): Promise<HttpReply> {
   }
 }
 
-export async function runIdempotently(
-  claim: IdempotencyClaim,
-  context: Context,
-  run: () => Promise<HttpReply>,
-): Promise<HttpReply> {
+export async function runIdempotently(claim: IdempotencyClaim, context: Context, run: () => Promise<HttpReply>): Promise<HttpReply> {
   // This attempt's own reply, when it ran: answered as it is, whatever was kept of it.
   let fresh: HttpReply | undefined;
-  const idempotent = makeIdempotent(async (_: IdempotencyClaim) => {
-    fresh = await runToClaim(run);
-    const sealed = await seal(fresh, claim);
-    return sealed.sealed.byteLength <= MAX_SEALED_REPLY_BYTES ? sealed : { sealed: new Uint8Array(0), oversized: true as const };
-  }, {
-    persistenceStore: store(),
-    keyPrefix: KEY_PREFIX,
-    config: new IdempotencyConfig({
-      eventKeyJmesPath: 'keyHash',
-      payloadValidationJmesPath: 'requestHash',
-      hashFunction: 'sha256',
-      expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
-      throwOnNoIdempotencyKey: true,
-      lambdaContext: context,
-      responseHook: (response) => ({ ...(response as unknown as SealedReply), replayed: true }) as never,
-    }),
-  });
+  const idempotent = makeIdempotent(
+    async (_: IdempotencyClaim) => {
+      fresh = await runToClaim(run);
+      const sealed = await seal(fresh, claim);
+      return sealed.sealed.byteLength <= MAX_SEALED_REPLY_BYTES ? sealed : { sealed: new Uint8Array(0), oversized: true as const };
+    },
+    {
+      persistenceStore: store(),
+      keyPrefix: KEY_PREFIX,
+      config: new IdempotencyConfig({
+        eventKeyJmesPath: 'keyHash',
+        payloadValidationJmesPath: 'requestHash',
+        hashFunction: 'sha256',
+        expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
+        throwOnNoIdempotencyKey: true,
+        lambdaContext: context,
+        responseHook: (response) => ({ ...(response as unknown as SealedReply), replayed: true }) as never,
+      }),
+    },
+  );
   try {
     const sealed = await idempotent(claim);
     if (fresh && !sealed.replayed) return fresh;

@@ -21,13 +21,23 @@ const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 export const NOTICE_PAGE_CSP = `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 
 export function noticePageHeaders(): Record<string, string> {
-  return { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': NOTICE_PAGE_CSP, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': NOTICE_PAGE_CSP,
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+  };
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
-const KIND: Record<string, string> = { farmer: '农户 Farmer', cooperative: '合作社 Cooperative', county: '县 County', station: '服务站 Station' };
+const KIND: Record<string, string> = {
+  farmer: '农户 Farmer',
+  cooperative: '合作社 Cooperative',
+  county: '县 County',
+  station: '服务站 Station',
+};
 const ITEM_STATUS: Record<string, string> = {
   listed: '公示中 Listed',
   objected: '有异议 Objected',
@@ -39,7 +49,9 @@ const NOTICE_STATUS: Record<string, string> = { open: '公示中 Open', closed: 
 
 /** Fen as yuan with two decimals and thousands separators (integers only: no float arithmetic). */
 export function yuan(fen: number): string {
-  const whole = Math.trunc(fen / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const whole = Math.trunc(fen / 100)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `¥${whole}.${String(fen % 100).padStart(2, '0')}`;
 }
 
@@ -68,7 +80,9 @@ export function renderNoticePage(notice: PublicNotice): string {
       ? `<h2 id="object">提出异议 Object to an item</h2>` +
         `<form method="post" action="/notices/${escapeHtml(notice.noticeId)}/objections">` +
         `<label for="itemRef">对象 Item</label><select id="itemRef" name="itemRef" required>` +
-        objectable.map((i) => `<option value="${escapeHtml(i.itemRef)}">${escapeHtml(i.beneficiaryName)} ${yuan(i.amount)}</option>`).join('') +
+        objectable
+          .map((i) => `<option value="${escapeHtml(i.itemRef)}">${escapeHtml(i.beneficiaryName)} ${yuan(i.amount)}</option>`)
+          .join('') +
         `</select>` +
         `<label for="reason">理由 Reason (10–1000 字 characters)</label>` +
         `<textarea id="reason" name="reason" rows="4" minlength="10" maxlength="1000" required></textarea>` +
@@ -89,7 +103,11 @@ export function renderNoticePage(notice: PublicNotice): string {
   );
 }
 
-export function renderNoticeListPage(notices: (PublicNotice & { itemCount: number })[], countyCode: string | undefined, nextCursor: string | null): string {
+export function renderNoticeListPage(
+  notices: (PublicNotice & { itemCount: number })[],
+  countyCode: string | undefined,
+  nextCursor: string | null,
+): string {
   const items = notices
     .map(
       (n) =>
@@ -109,5 +127,8 @@ export function renderNoticeListPage(notices: (PublicNotice & { itemCount: numbe
 }
 
 export function renderMessagePage(title: string, message: string, back?: string): string {
-  return page(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${back ? `<p><a href="${escapeHtml(back)}">返回 Back</a></p>` : ''}`);
+  return page(
+    title,
+    `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${back ? `<p><a href="${escapeHtml(back)}">返回 Back</a></p>` : ''}`,
+  );
 }

@@ -21,7 +21,12 @@ export const CreateBatchBody = z
     items: z.array(BatchItemBody).min(1).max(MAX_BATCH_ITEMS),
   })
   .superRefine((b, ctx) => {
-    if (totalWithin(b.items.map((i) => i.amount), MAX_AMOUNT) === undefined) {
+    if (
+      totalWithin(
+        b.items.map((i) => i.amount),
+        MAX_AMOUNT,
+      ) === undefined
+    ) {
       ctx.addIssue({ code: 'custom', path: ['items'], message: `the amounts add up to more than ${MAX_AMOUNT} fen` });
     }
   })
@@ -60,7 +65,9 @@ export const BatchRowFlag = z
   .object({
     row: z.number().int().min(0),
     code: z.literal('duplicate_beneficiary'),
-    matches: z.array(z.string()).meta({ description: 'Disbursement or batch ids paying the same account; the batch itself when rows repeat it.' }),
+    matches: z
+      .array(z.string())
+      .meta({ description: 'Disbursement or batch ids paying the same account; the batch itself when rows repeat it.' }),
   })
   .meta({ id: 'BatchRowFlag' });
 

@@ -6,9 +6,7 @@ import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, pageOf, Reason, Timesta
 export const Channel = z.enum(CHANNELS).meta({ id: 'CampaignChannel' });
 export const CampaignStatus = z.enum(CAMPAIGN_STATUSES).meta({ id: 'CampaignStatus' });
 
-const Sku = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a sku of 1 to 64 letters, digits, dots, dashes or underscores');
+const Sku = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a sku of 1 to 64 letters, digits, dots, dashes or underscores');
 
 export const Product = z
   .strictObject({
@@ -28,7 +26,11 @@ export const CampaignSubsidy = z
     fundId: idOf('fund'),
     amount: Amount,
     drawn: z.number().int().min(0).meta({ description: 'Fen drawn by the final approvals of disbursements that name the campaign.' }),
-    released: z.number().int().min(0).meta({ description: 'Fen given back to the allocation (on cancel, or after endsAt + SUBSIDY_CLAIM_PERIOD).' }),
+    released: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Fen given back to the allocation (on cancel, or after endsAt + SUBSIDY_CLAIM_PERIOD).' }),
     status: z.enum(['reserved', 'released']),
   })
   .meta({

@@ -28,9 +28,7 @@ const CountAmount = z.object({ count: z.number().int(), amount: Total });
 export const CountyReport = z
   .object({
     countyCode: CountyCode,
-    allocations: z.array(
-      z.object({ fundId: idOf('fund'), allocated: Total, reserved: Total, paid: Total, available: Total }),
-    ),
+    allocations: z.array(z.object({ fundId: idOf('fund'), allocated: Total, reserved: Total, paid: Total, available: Total })),
     disbursements: z.object({
       pendingApproval: CountAmount,
       approved: CountAmount,

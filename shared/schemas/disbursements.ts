@@ -17,12 +17,17 @@ export const CreateDisbursementBody = z
     beneficiary: BeneficiaryBody,
     memo: NonBlank(500).optional(),
     campaignId: idOf('campaign').optional().meta({
-      description: "A campaign of the same county whose subsidy comes from the same fund; purpose must be produce-subsidy. The final approval draws on the campaign's subsidy instead of the allocation's available.",
+      description:
+        "A campaign of the same county whose subsidy comes from the same fund; purpose must be produce-subsidy. The final approval draws on the campaign's subsidy instead of the allocation's available.",
     }),
   })
   .superRefine((body, ctx) => {
     if (body.campaignId !== undefined && body.purpose !== 'produce-subsidy') {
-      ctx.addIssue({ code: 'custom', path: ['purpose'], message: 'a disbursement that draws on a campaign subsidy has purpose produce-subsidy' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['purpose'],
+        message: 'a disbursement that draws on a campaign subsidy has purpose produce-subsidy',
+      });
     }
   })
   .meta({ id: 'CreateDisbursementBody' });
@@ -120,7 +125,9 @@ export const approveDisbursement = defineContract({
   params: DisbursementParams,
   body: ApproveBody,
   bodyExample: approveDisbursementExamples.body,
-  responses: { 200: { description: 'The disbursement after the approval', schema: Disbursement, example: approveDisbursementExamples.response } },
+  responses: {
+    200: { description: 'The disbursement after the approval', schema: Disbursement, example: approveDisbursementExamples.response },
+  },
   errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation', 'flagged'],
 });
 

@@ -81,10 +81,9 @@ export function webhookPayload(type: EventType) {
 export const LoggedEvent = z
   .discriminatedUnion(
     'type',
-    EVENT_TYPES.map((type) => z.object({ messageId: idOf('message'), type: z.literal(type), timestamp: Timestamp, data: EVENT_DATA[type] })) as unknown as [
-      z.ZodObject,
-      ...z.ZodObject[],
-    ],
+    EVENT_TYPES.map((type) =>
+      z.object({ messageId: idOf('message'), type: z.literal(type), timestamp: Timestamp, data: EVENT_DATA[type] }),
+    ) as unknown as [z.ZodObject, ...z.ZodObject[]],
   )
   .meta({ id: 'Event', description: '`data` in its public form: a payment instruction with the account masked.' });
 

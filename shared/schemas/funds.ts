@@ -138,7 +138,7 @@ export const getFundLedger = defineContract({
   tag: 'Funds',
   summary: "A fund's ledger: every change of an allocation's balances, oldest first",
   description:
-    'Replaying a county\'s entries from zero gives its allocation exactly: allocation_set adds amount to allocated; reserved adds it to reserved; ' +
+    "Replaying a county's entries from zero gives its allocation exactly: allocation_set adds amount to allocated; reserved adds it to reserved; " +
     'released takes it off reserved; paid moves it from reserved to paid. `balance` is the allocation right after the entry. ' +
     'fund-admin and auditor read every fund; a finance system only the funds it pays (others are 404). `from` is inclusive, `to` exclusive.',
   params: FundParams,

@@ -16,7 +16,20 @@ import * as reconciliations from './reconciliations.ts';
 import * as stations from './stations.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 
-const modules: Record<string, unknown>[] = [publicRoutes, counties, funds, disbursements, batches, payouts, webhookEndpoints, events, campaigns, stations, notices, reconciliations];
+const modules: Record<string, unknown>[] = [
+  publicRoutes,
+  counties,
+  funds,
+  disbursements,
+  batches,
+  payouts,
+  webhookEndpoints,
+  events,
+  campaigns,
+  stations,
+  notices,
+  reconciliations,
+];
 
 function isContract(value: unknown): value is OperationContract {
   return typeof value === 'object' && value !== null && 'operationId' in value && 'responses' in value;

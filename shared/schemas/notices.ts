@@ -126,7 +126,9 @@ export const resolveObjection = defineContract({
   tag: 'Public notice',
   summary: 'Resolve an objection: upheld withdraws the item and releases its money; dismissed lets it proceed',
   params: z.strictObject({ objectionId: idOf('objection') }),
-  body: z.strictObject({ outcome: z.enum(['upheld', 'dismissed']), note: z.string().trim().min(1).max(1000) }).meta({ id: 'ResolveObjectionBody' }),
+  body: z
+    .strictObject({ outcome: z.enum(['upheld', 'dismissed']), note: z.string().trim().min(1).max(1000) })
+    .meta({ id: 'ResolveObjectionBody' }),
   responses: { 200: { description: 'The objection', schema: Objection } },
   errors: ['invalid_state', 'self_approval'],
 });

@@ -62,8 +62,7 @@ export function buildOpenApiDocument(serverUrl?: string) {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description:
-      'Cognito JWT. Roles come from `cognito:groups` (people) or `relief-fund/<role>` scopes (machine clients).',
+    description: 'Cognito JWT. Roles come from `cognito:groups` (people) or `relief-fund/<role>` scopes (machine clients).',
   });
 
   for (const route of routes) {
@@ -72,7 +71,10 @@ export function buildOpenApiDocument(serverUrl?: string) {
     const success: RouteConfig['responses'] = {};
     for (const [status, spec] of Object.entries(contract.responses)) {
       success[status] = spec.schema
-        ? { description: spec.description, content: { [spec.contentType ?? 'application/json']: { schema: spec.schema, example: spec.example } } }
+        ? {
+            description: spec.description,
+            content: { [spec.contentType ?? 'application/json']: { schema: spec.schema, example: spec.example } },
+          }
         : spec.contentType
           ? { description: spec.description, content: { [spec.contentType]: { schema: z.string() } } }
           : { description: spec.description };
@@ -104,7 +106,10 @@ export function buildOpenApiDocument(serverUrl?: string) {
           ? {
               required: true,
               content: {
-                [contract.bodyFormat === 'form' ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: contract.body, example: contract.bodyExample },
+                [contract.bodyFormat === 'form' ? 'application/x-www-form-urlencoded' : 'application/json']: {
+                  schema: contract.body,
+                  example: contract.bodyExample,
+                },
                 ...(contract.csvBody ? { 'text/csv': { schema: z.string().meta({ description: contract.csvBody.description }) } } : {}),
               },
             }

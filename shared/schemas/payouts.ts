@@ -100,7 +100,7 @@ export const listPayouts = defineContract({
     'Newest created first; with a settled range, newest settlement first. Every filter combines with every other, ' +
     'both ends of a range inclusive. A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file ' +
     '(RFC 4180, header row first) of every matching payout in the same order, accounts masked, without paging ' +
-    '(`limit` and `cursor` are ignored); cells a spreadsheet would read as a formula start with `\'`.',
+    "(`limit` and `cursor` are ignored); cells a spreadsheet would read as a formula start with `'`.",
   query: z
     .strictObject({
       status: PayoutStatus.optional(),
@@ -108,8 +108,12 @@ export const listPayouts = defineContract({
       fundId: idOf('fund').optional(),
       createdFrom: Timestamp.optional().meta({ description: 'Created at or after this time.' }),
       createdTo: Timestamp.optional().meta({ description: 'Created at or before this time.' }),
-      settledFrom: Timestamp.optional().meta({ description: 'Settled (or failed) at or after this time; the list is then in settlement order.' }),
-      settledTo: Timestamp.optional().meta({ description: 'Settled (or failed) at or before this time; the list is then in settlement order.' }),
+      settledFrom: Timestamp.optional().meta({
+        description: 'Settled (or failed) at or after this time; the list is then in settlement order.',
+      }),
+      settledTo: Timestamp.optional().meta({
+        description: 'Settled (or failed) at or before this time; the list is then in settlement order.',
+      }),
       ...Page,
     })
     .superRefine((q, ctx) => {
@@ -124,7 +128,10 @@ export const listPayouts = defineContract({
       }
     }),
   responses: {
-    200: { description: 'A page of payouts (or, with Accept: text/csv, the CSV file described above)', schema: pageOf(Payout, 'PayoutPage') },
+    200: {
+      description: 'A page of payouts (or, with Accept: text/csv, the CSV file described above)',
+      schema: pageOf(Payout, 'PayoutPage'),
+    },
   },
 });
 

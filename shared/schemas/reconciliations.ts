@@ -29,12 +29,18 @@ export const StatementLine = z
 
 export const ReconciliationBody = z
   .strictObject({
-    statementDate: CalendarDate.meta({ description: 'The statement day (UTC): payouts settled on it that no line matches are listed as unmatched.' }),
+    statementDate: CalendarDate.meta({
+      description: 'The statement day (UTC): payouts settled on it that no line matches are listed as unmatched.',
+    }),
     lines: z.array(StatementLine).min(1).max(MAX_STATEMENT_LINES),
   })
   .meta({ id: 'ReconciliationBody' });
 
-const LineNumber = z.number().int().min(1).meta({ description: "The line's 1-based position in the statement (a CSV's data rows, header not counted)." });
+const LineNumber = z
+  .number()
+  .int()
+  .min(1)
+  .meta({ description: "The line's 1-based position in the statement (a CSV's data rows, header not counted)." });
 
 export const Reconciliation = z
   .object({

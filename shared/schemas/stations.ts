@@ -60,9 +60,7 @@ export const RecordTrainingBody = z
   })
   .meta({ id: 'RecordTrainingBody' });
 
-export const ReinstateStationBody = z
-  .strictObject({ reason: NonBlank(500).optional() })
-  .meta({ id: 'ReinstateStationBody' });
+export const ReinstateStationBody = z.strictObject({ reason: NonBlank(500).optional() }).meta({ id: 'ReinstateStationBody' });
 
 export const ApproveStationBody = z.strictObject({}).meta({ id: 'ApproveStationBody' });
 
@@ -90,9 +88,7 @@ export const Station = z
       phone: z.string().meta({ description: 'Always masked: `138****5678`.' }),
       nationalId: z.string().meta({ description: 'Always masked: `**************123X`.' }),
     }),
-    training: z
-      .object({ completedAt: Timestamp, course: z.string(), recordedBy: z.string(), recordedAt: Timestamp })
-      .nullable(),
+    training: z.object({ completedAt: Timestamp, course: z.string(), recordedBy: z.string(), recordedAt: Timestamp }).nullable(),
     createdBy: z.string(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -145,7 +141,8 @@ export const approveStation = defineContract({
   operationId: 'approveStation',
   tag: 'Stations',
   summary: 'Approve an applied station (`active`); emits `station.activated`',
-  description: 'Only a station officer other than the one who applied (403 `self_approval`), and only once training is recorded (409 `training_required`).',
+  description:
+    'Only a station officer other than the one who applied (403 `self_approval`), and only once training is recorded (409 `training_required`).',
   params: StationParams,
   body: ApproveStationBody,
   responses: STATION_REPLY,

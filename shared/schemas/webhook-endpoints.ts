@@ -125,7 +125,7 @@ export const updateWebhookEndpoint = defineContract({
   summary: 'Change an endpoint, or enable it again after a 410 disabled it',
   description:
     'A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions ' +
-    'waiting for a finance system\'s endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with ' +
+    "waiting for a finance system's endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with " +
     'POST /v1/payouts/{payoutId}/redeliver.',
   params: EndpointParams,
   body: UpdateWebhookEndpointBody,
@@ -139,7 +139,7 @@ export const testWebhookEndpoint = defineContract({
   tag: 'Webhook endpoints and events',
   summary: 'Send one signed webhook.test event to this endpoint alone',
   description:
-    'data: { endpointId }. One attempt, made before the reply and logged in the endpoint\'s deliveries (its outcome is there); no retries. ' +
+    "data: { endpointId }. One attempt, made before the reply and logged in the endpoint's deliveries (its outcome is there); no retries. " +
     'A disabled endpoint is 409 invalid_state.',
   params: EndpointParams,
   body: z.strictObject({}),
@@ -152,8 +152,8 @@ export const resendWebhookMessage = defineContract({
   tag: 'Webhook endpoints and events',
   summary: 'Send a message to this endpoint again (same webhook-id and body, new timestamp and signature)',
   description:
-    'Whatever its earlier outcome. One attempt, made before the reply and logged in the endpoint\'s deliveries; it changes neither the ' +
-    'message\'s delivery state nor its payout. A message this endpoint was never sent is 404 not_found. A payment instruction ' +
+    "Whatever its earlier outcome. One attempt, made before the reply and logged in the endpoint's deliveries; it changes neither the " +
+    "message's delivery state nor its payout. A message this endpoint was never sent is 404 not_found. A payment instruction " +
     '(payout.requested) whose payout is settled or failed, or a disabled endpoint, is 409 invalid_state.',
   params: z.strictObject({ endpointId: idOf('webhookEndpoint'), messageId: idOf('message') }),
   body: z.strictObject({}),

@@ -332,12 +332,29 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   const subscribed = remaining.map((t) => deliveries[t.endpointId]!);
   const attempts = Math.max(0, ...Object.values(deliveries).map((d) => d.totalAttempts));
   const schedule = settings.WEBHOOK_RETRY_SCHEDULE;
-  const payment = instruction ? decidePayment(Object.values(deliveries), remaining.filter(paying).map((t) => deliveries[t.endpointId]!), schedule, leased.round) : undefined;
+  const payment = instruction
+    ? decidePayment(
+        Object.values(deliveries),
+        remaining.filter(paying).map((t) => deliveries[t.endpointId]!),
+        schedule,
+        leased.round,
+      )
+    : undefined;
   const release = payment
-    ? releaseOfInstruction(payment, remaining.filter((t) => !paying(t)).map((t) => deliveries[t.endpointId]!), subscribed, schedule, now)
+    ? releaseOfInstruction(
+        payment,
+        remaining.filter((t) => !paying(t)).map((t) => deliveries[t.endpointId]!),
+        subscribed,
+        schedule,
+        now,
+      )
     : decideDelivery(leased.eventType, subscribed, Object.values(deliveries), schedule, now);
   const finisher = FINISHERS[leased.eventType];
-  const payingIds = new Set(Object.entries(deliveries).filter(([, d]) => d.paying).map(([id]) => id));
+  const payingIds = new Set(
+    Object.entries(deliveries)
+      .filter(([, d]) => d.paying)
+      .map(([id]) => id),
+  );
   // Only the paying system's acknowledgement makes a payout `sent`; an observer's 200 never does.
   const paidNow = outcomes.some((o) => o.result.ok && payingIds.has(o.endpointId));
   const moveToSent = payment ? payment === 'acknowledged' && (paidNow || release.status === 'delivered') : release.status === 'delivered';
@@ -352,7 +369,10 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
     // The usual end of a payout: its move, the event's release and the successes' log lines in ONE transaction.
     const acknowledged = outcomes.filter((o) => o.result.ok);
     await writeDeliveryLog(outcomes.filter((o) => !o.result.ok));
-    const alongside = [eventReleaseStep(leased, owner, deliveries, release, now), ...acknowledged.map((o) => deliveryAttemptStep(o.endpointId, o.record))];
+    const alongside = [
+      eventReleaseStep(leased, owner, deliveries, release, now),
+      ...acknowledged.map((o) => deliveryAttemptStep(o.endpointId, o.record)),
+    ];
     try {
       released = await finisher.delivered(leased, attempts, now, alongside);
       if (!released) {
@@ -373,7 +393,12 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
     else if (release.status === 'pending' && outcomes.length > 0) await finisher?.attempted?.(leased, attempts, now);
     released = await releaseEvent(leased, owner, deliveries, release, now);
   }
-  const log = { messageId: leased.messageId, eventType: leased.eventType, attempted: outcomes.length, failed: outcomes.filter((o) => !o.result.ok).length };
+  const log = {
+    messageId: leased.messageId,
+    eventType: leased.eventType,
+    attempted: outcomes.length,
+    failed: outcomes.filter((o) => !o.result.ok).length,
+  };
   if (!released) {
     logger.info('event re-armed while we worked on it; the newer round continues', log);
     return 'superseded';
@@ -391,7 +416,10 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   if (job.review && leased.dueAt !== null && Date.parse(leased.dueAt) === dueAt.getTime()) return 'retry-scheduled';
   const waitSeconds = Math.max(0, Math.ceil((dueAt.getTime() - now.getTime()) / 1000));
   await queueDeliveryJobs([
-    { job: { kind: 'event', messageId: leased.messageId, notBefore: dueAt.toISOString() }, delaySeconds: Math.min(waitSeconds, MAX_SQS_DELAY_SECONDS) },
+    {
+      job: { kind: 'event', messageId: leased.messageId, notBefore: dueAt.toISOString() },
+      delaySeconds: Math.min(waitSeconds, MAX_SQS_DELAY_SECONDS),
+    },
   ]);
   logger.info('event retry scheduled', { ...log, dueAt: dueAt.toISOString() });
   return 'retry-scheduled';
@@ -479,7 +507,12 @@ async function attempt(
     at: at.toISOString(),
   };
   if (!result.ok) {
-    logger.info('webhook attempt failed', { endpointId: target.endpointId, messageId: event.messageId, status: result.status, error: result.error });
+    logger.info('webhook attempt failed', {
+      endpointId: target.endpointId,
+      messageId: event.messageId,
+      status: result.status,
+      error: result.error,
+    });
   }
   return { endpointId: target.endpointId, result, record };
 }

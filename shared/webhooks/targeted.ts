@@ -28,7 +28,10 @@ const CLOSED_PAYOUT = new Set(['settled', 'failed']);
 async function enabledTarget(endpointId: string, now: Date): Promise<DeliveryTarget> {
   const target = await deliveryTarget(endpointId, now);
   if (target.status !== 'enabled') {
-    throw new DomainError('invalid_state', `Webhook endpoint ${endpointId} is disabled; enable it again first (PATCH with status "enabled")`);
+    throw new DomainError(
+      'invalid_state',
+      `Webhook endpoint ${endpointId} is disabled; enable it again first (PATCH with status "enabled")`,
+    );
   }
   return target;
 }
@@ -64,7 +67,13 @@ async function attemptOnce(
     report.webhookEndpointDisabled();
     if (target.financeSystem !== null) await reviewPendingEvents();
   }
-  if (!result.ok) logger.info('webhook attempt failed', { endpointId: target.endpointId, messageId: message.messageId, status: result.status, error: result.error });
+  if (!result.ok)
+    logger.info('webhook attempt failed', {
+      endpointId: target.endpointId,
+      messageId: message.messageId,
+      status: result.status,
+      error: result.error,
+    });
   return result;
 }
 
@@ -94,7 +103,10 @@ export async function resendMessage(endpointId: string, messageId: string, now: 
     // No instruction for a closed payout: it may have been paid already.
     const payout = await getItem(keys.payout(event.subject));
     if (!payout || CLOSED_PAYOUT.has(payout.status as string)) {
-      throw new DomainError('invalid_state', `Payout ${event.subject} is ${payout ? String(payout.status) : 'gone'}: its payment instruction is not sent again`);
+      throw new DomainError(
+        'invalid_state',
+        `Payout ${event.subject} is ${payout ? String(payout.status) : 'gone'}: its payment instruction is not sent again`,
+      );
     }
   }
   const paying = instruction && target.financeSystem !== null && target.financeSystem === event.payer;

@@ -57,10 +57,7 @@ const systemResolver: Resolver = (hostname) => lookup(hostname, { all: true, ver
  * Checks a webhook URL and resolves the address to deliver to.
  * With `allowInsecure` (local work only) http and private addresses are accepted.
  */
-export async function checkWebhookUrl(
-  raw: string,
-  options: { allowInsecure: boolean; resolve?: Resolver },
-): Promise<CheckedUrl> {
+export async function checkWebhookUrl(raw: string, options: { allowInsecure: boolean; resolve?: Resolver }): Promise<CheckedUrl> {
   let url: URL;
   try {
     url = new URL(raw);

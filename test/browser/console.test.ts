@@ -50,16 +50,15 @@ const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`The browser tests need Chromium at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` (as root). .ci/run does this when it is missing.`);
+    throw new Error(
+      `The browser tests need Chromium at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` (as root). .ci/run does this when it is missing.`,
+    );
   }
   const build = await ensureConsoleBuilt();
   if (build.built) figures.consoleBuildMs = Math.round(build.ms);
   receiver = await startReceiver({ respond: () => ({ status: receiverHealthy ? 200 : 500 }) });
   rt = await startTestRuntime({ env: { WEBHOOK_RETRY_SCHEDULE: '1,1', WEBHOOK_TIMEOUT_MS: '2000' } });
-  [browser] = await Promise.all([
-    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-    seed(),
-  ]);
+  [browser] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }), seed()]);
 }, 120_000);
 
 afterAll(async () => {
@@ -106,17 +105,30 @@ async function seed(): Promise<void> {
     expect((await rt.api('PUT', `/v1/counties/${countyCode}`, { ...admin, body })).status).toBe(201);
   }
   fundId = await createFund();
-  for (const [countyCode, amount] of [[COUNTIES[0], 50_000_000_00], [COUNTIES[1], 20_000_000_00]] as const) {
+  for (const [countyCode, amount] of [
+    [COUNTIES[0], 50_000_000_00],
+    [COUNTIES[1], 20_000_000_00],
+  ] as const) {
     expect((await rt.api('PUT', `/v1/funds/${fundId}/allocations/${countyCode}`, { ...admin, body: { amount } })).status).toBe(200);
   }
   const endpoint = await rt.api('POST', '/v1/webhook-endpoints', {
     ...admin,
-    body: { url: `${receiver.url}/webhooks`, events: ['payout.requested'], description: 'finance (answers 500 until healthy)', financeSystem: 'ledger-bot' },
+    body: {
+      url: `${receiver.url}/webhooks`,
+      events: ['payout.requested'],
+      description: 'finance (answers 500 until healthy)',
+      financeSystem: 'ledger-bot',
+    },
   });
   expect(endpoint.status).toBe(201);
 
   const request = async (sub: string, roles: string, amount: number, name: string) => {
-    const res = await rt.api('POST', '/v1/disbursements', { roles, sub, idempotencyKey: `dsb-${amount}`, body: disbursementBody(amount, name) });
+    const res = await rt.api('POST', '/v1/disbursements', {
+      roles,
+      sub,
+      idempotencyKey: `dsb-${amount}`,
+      body: disbursementBody(amount, name),
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body.disbursementId as string;
   };
@@ -205,7 +217,12 @@ async function seriousViolations(page: Page): Promise<string[]> {
     // Runs in the page; this file type-checks without the DOM library.
     const page = globalThis as unknown as {
       document: unknown;
-      axe: { run: (context: unknown, options: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> };
+      axe: {
+        run: (
+          context: unknown,
+          options: unknown,
+        ) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }>;
+      };
     };
     return page.axe.run(page.document, { resultTypes: ['violations'] });
   });
@@ -215,20 +232,35 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 const tableRows = (page: Page, name: string) =>
-  page.locator(`table[data-table="${name}"] tbody tr`).evaluateAll((rows) =>
-    (rows as unknown as { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> }[]).map((row) =>
-      Array.from(row.querySelectorAll('th, td'), (cell) => cell.textContent?.trim() ?? ''),
-    ),
-  );
+  page
+    .locator(`table[data-table="${name}"] tbody tr`)
+    .evaluateAll((rows) =>
+      (rows as unknown as { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> }[]).map((row) =>
+        Array.from(row.querySelectorAll('th, td'), (cell) => cell.textContent?.trim() ?? ''),
+      ),
+    );
 
 describe('the fund console', () => {
   it('signs in through the hosted UI with PKCE, in Chinese by default, with a heading on every page', async () => {
     const { context, page } = await newPage();
-    expect(await seriousViolations(await (async () => { await page.goto(`${rt.url}/console/`); return page; })())).toEqual([]);
+    expect(
+      await seriousViolations(
+        await (async () => {
+          await page.goto(`${rt.url}/console/`);
+          return page;
+        })(),
+      ),
+    ).toEqual([]);
     await signIn(page, 'auditor-1', ['auditor']);
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     await expect(page.getByText('当前用户：auditor-1（auditor）').count()).resolves.toBe(1);
-    for (const [link, heading] of [['审批', '审批'], ['付款', '付款'], ['促销活动', '促销活动'], ['服务站', '服务站'], ['概览', '概览']]) {
+    for (const [link, heading] of [
+      ['审批', '审批'],
+      ['付款', '付款'],
+      ['促销活动', '促销活动'],
+      ['服务站', '服务站'],
+      ['概览', '概览'],
+    ]) {
       await page.getByRole('navigation').getByRole('link', { name: link }).click();
       await page.getByRole('heading', { level: 1, name: heading }).waitFor();
     }
@@ -238,17 +270,26 @@ describe('the fund console', () => {
   it('shows the overview figures the API reports, charts drawn with their tables', async () => {
     // The seed's failing payout runs out of retries about two seconds after its approval: compare
     // the page with the API once it has, not while it is moving.
-    await eventually(async () => (await rt.api('GET', `/v1/payouts/${failedPayoutId}`, { roles: 'auditor' })).body.status, (s) => s === 'delivery_failed', 30_000);
+    await eventually(
+      async () => (await rt.api('GET', `/v1/payouts/${failedPayoutId}`, { roles: 'auditor' })).body.status,
+      (s) => s === 'delivery_failed',
+      30_000,
+    );
     const { context, page } = await newPage();
     await signIn(page, 'auditor-1', ['auditor']);
     // A fresh navigation, signed in: from navigation start to the charts on screen.
     await page.goto(`${rt.url}/console/#/overview`);
     await page.locator('[data-chart="payouts"] svg.bars rect').first().waitFor({ state: 'attached' });
     figures.overviewChartsDrawnMs = Math.round(
-      await page.evaluate(() => Math.max(...['chart:allocations', 'chart:payouts'].map((n) => performance.getEntriesByName(n)[0]?.startTime ?? Infinity))),
+      await page.evaluate(() =>
+        Math.max(...['chart:allocations', 'chart:payouts'].map((n) => performance.getEntriesByName(n)[0]?.startTime ?? Infinity)),
+      ),
     );
     const assets = await page.evaluate(() =>
-      performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/console/assets/')),
+      performance
+        .getEntriesByType('resource')
+        .map((e) => e.name)
+        .filter((n) => n.includes('/console/assets/')),
     );
     let gzipped = 0;
     for (const asset of assets) gzipped += gzipSync(Buffer.from(await (await fetch(asset)).arrayBuffer()), { level: 9 }).length;
@@ -263,20 +304,38 @@ describe('the fund console', () => {
     const allocations = (await rt.api('GET', `/v1/funds/${fundId}/allocations`, auditor)).body.items as Record<string, number | string>[];
     await page.locator('[data-chart="allocations"]').getByRole('button', { name: '以表格显示数据' }).click();
     expect(await tableRows(page, 'allocations')).toEqual(
-      allocations.map((a) => [countyCell(a.countyCode as string), ...(['allocated', 'reserved', 'paid', 'available'] as const).map((k) => yuanFromFen(a[k] as number, 'zh-CN'))]),
+      allocations.map((a) => [
+        countyCell(a.countyCode as string),
+        ...(['allocated', 'reserved', 'paid', 'available'] as const).map((k) => yuanFromFen(a[k] as number, 'zh-CN')),
+      ]),
     );
     const statuses = ['queued', 'sent', 'settled', 'failed', 'delivery_failed'];
     const labels = ['排队中', '已发送', '已结算', '失败', '投递失败'];
     const counts = await Promise.all(
-      statuses.map(async (status) => ((await rt.api('GET', `/v1/payouts?status=${status}&limit=100`, auditor)).body.items as { fundId: string }[]).filter((p) => p.fundId === fundId).length),
+      statuses.map(
+        async (status) =>
+          ((await rt.api('GET', `/v1/payouts?status=${status}&limit=100`, auditor)).body.items as { fundId: string }[]).filter(
+            (p) => p.fundId === fundId,
+          ).length,
+      ),
     );
     expect(await tableRows(page, 'payouts')).toEqual(statuses.map((_, i) => [labels[i], String(counts[i])]));
-    const reports = await Promise.all(allocations.map(async (a) => (await rt.api('GET', `/v1/counties/${a.countyCode}/report`, auditor)).body));
+    const reports = await Promise.all(
+      allocations.map(async (a) => (await rt.api('GET', `/v1/counties/${a.countyCode}/report`, auditor)).body),
+    );
     expect(await tableRows(page, 'reports')).toEqual(
       reports.map((r) => [
         countyCell(r.countyCode),
-        ...[r.disbursements.pendingApproval.count, r.disbursements.approved.count, r.disbursements.paid.count, r.disbursements.payoutFailed.count,
-          r.campaigns.scheduled, r.campaigns.active, r.campaigns.ended, r.campaigns.cancelled].map(String),
+        ...[
+          r.disbursements.pendingApproval.count,
+          r.disbursements.approved.count,
+          r.disbursements.paid.count,
+          r.disbursements.payoutFailed.count,
+          r.campaigns.scheduled,
+          r.campaigns.active,
+          r.campaigns.ended,
+          r.campaigns.cancelled,
+        ].map(String),
       ]),
     );
     if (process.env.CONSOLE_SCREENSHOT) await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
@@ -290,7 +349,10 @@ describe('the fund console', () => {
     const row = page.locator(`tr[data-disbursement="${pendingId}"]`);
     await row.getByRole('textbox').fill('核对无误');
     await row.getByRole('button', { name: '批准' }).dblclick();
-    await page.getByRole('status').filter({ hasText: `${pendingId}：已批准` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${pendingId}：已批准` })
+      .waitFor();
     const after = (await rt.api('GET', `/v1/disbursements/${pendingId}`, { roles: 'auditor' })).body;
     expect(after.status).toBe('approved');
     expect(after.approvals).toEqual([expect.objectContaining({ approver: 'checker', comment: '核对无误' })]);
@@ -302,7 +364,10 @@ describe('the fund console', () => {
     await page.getByRole('button', { name: '打开' }).click();
     const batchRow = page.locator(`tr[data-batch="${batchId}"]`);
     await batchRow.getByRole('button', { name: '批准' }).click();
-    await page.getByRole('status').filter({ hasText: `${batchId}：已批准` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${batchId}：已批准` })
+      .waitFor();
     const decided = (await rt.api('GET', `/v1/disbursement-batches/${batchId}`, { roles: 'auditor' })).body;
     expect(decided.approvals).toEqual([expect.objectContaining({ approver: 'checker' })]);
     expect(decided.status).not.toBe('pending_approval');
@@ -331,7 +396,11 @@ describe('the fund console', () => {
   }, 60_000);
 
   it('redelivers a delivery_failed payout and links to the delivery log', async () => {
-    await eventually(async () => (await rt.api('GET', `/v1/payouts/${failedPayoutId}`, { roles: 'auditor' })).body.status, (s) => s === 'delivery_failed', 30_000);
+    await eventually(
+      async () => (await rt.api('GET', `/v1/payouts/${failedPayoutId}`, { roles: 'auditor' })).body.status,
+      (s) => s === 'delivery_failed',
+      30_000,
+    );
     const { context, page } = await newPage();
     await signIn(page, 'admin', ['fund-admin']);
     await page.getByRole('link', { name: '付款' }).click();
@@ -341,8 +410,15 @@ describe('the fund console', () => {
     expect(await row.getAttribute('class')).toContain('attention');
     receiverHealthy = true;
     await row.getByRole('button', { name: '重新投递' }).click();
-    await page.getByRole('status').filter({ hasText: `${failedPayoutId} 已重新排队` }).waitFor();
-    await eventually(async () => (await rt.api('GET', `/v1/payouts/${failedPayoutId}`, { roles: 'auditor' })).body.status, (s) => s === 'sent', 30_000);
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${failedPayoutId} 已重新排队` })
+      .waitFor();
+    await eventually(
+      async () => (await rt.api('GET', `/v1/payouts/${failedPayoutId}`, { roles: 'auditor' })).body.status,
+      (s) => s === 'sent',
+      30_000,
+    );
 
     await page.getByRole('link', { name: /的投递日志$/ }).click();
     await page.getByRole('heading', { level: 1, name: '投递日志' }).waitFor();
@@ -392,10 +468,16 @@ describe('the fund console', () => {
       }
       if (locale === 'zh-CN') await page.getByRole('button', { name: 'English' }).click();
     }
-    await page.goto(`${rt.url}/oauth2/authorize?${new URLSearchParams({
-      response_type: 'code', client_id: 'relief-fund-console', redirect_uri: `${rt.url}/console/`, state: 's',
-      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
-    })}`);
+    await page.goto(
+      `${rt.url}/oauth2/authorize?${new URLSearchParams({
+        response_type: 'code',
+        client_id: 'relief-fund-console',
+        redirect_uri: `${rt.url}/console/`,
+        state: 's',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      })}`,
+    );
     const hosted = await seriousViolations(page);
     if (hosted.length > 0) found['hosted sign-in'] = hosted;
     expect(found).toEqual({});

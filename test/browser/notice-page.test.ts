@@ -25,14 +25,18 @@ beforeAll(async () => {
   rt = await startTestRuntime();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
   const admin = { roles: 'fund-admin', sub: 'admin' };
-  expect((await rt.api('PUT', `/v1/counties/${COUNTY}`, { ...admin, body: { name: '丹寨县', province: 'Guizhou', modelCounty: true } })).status).toBe(201);
+  expect(
+    (await rt.api('PUT', `/v1/counties/${COUNTY}`, { ...admin, body: { name: '丹寨县', province: 'Guizhou', modelCounty: true } })).status,
+  ).toBe(201);
   const fund = await rt.api('POST', '/v1/funds', {
     ...admin,
     idempotencyKey: 'notice-fund',
     body: { name: '最低生活保障金', currency: 'CNY', totalBudget: 100_000_000, financeSystem: 'ledger-bot', noticePeriod: 'PT10M' },
   });
   expect(fund.status, JSON.stringify(fund.body)).toBe(201);
-  expect((await rt.api('PUT', `/v1/funds/${fund.body.fundId}/allocations/${COUNTY}`, { ...admin, body: { amount: 100_000_000 } })).status).toBe(200);
+  expect(
+    (await rt.api('PUT', `/v1/funds/${fund.body.fundId}/allocations/${COUNTY}`, { ...admin, body: { amount: 100_000_000 } })).status,
+  ).toBe(200);
   const created = await rt.api('POST', '/v1/disbursements', {
     roles: 'requester',
     sub: 'maker',
@@ -43,7 +47,11 @@ beforeAll(async () => {
       amount: 120_000,
       currency: 'CNY',
       purpose: 'other',
-      beneficiary: { kind: 'farmer', name: '王小明', account: { bankName: 'Rural Credit Cooperative', accountName: '王小明', accountNumber: ACCOUNT } },
+      beneficiary: {
+        kind: 'farmer',
+        name: '王小明',
+        account: { bankName: 'Rural Credit Cooperative', accountName: '王小明', accountNumber: ACCOUNT },
+      },
     },
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -104,7 +112,10 @@ describe('the public notice page', () => {
       expect(await page.evaluate('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(360);
       await page.evaluate(AXE_SOURCE);
       const results = await page.evaluate(async () => {
-        const g = globalThis as unknown as { document: unknown; axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; impact: string | null }[] }> } };
+        const g = globalThis as unknown as {
+          document: unknown;
+          axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; impact: string | null }[] }> };
+        };
         return g.axe.run(g.document, { resultTypes: ['violations'] });
       });
       const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);

@@ -56,14 +56,18 @@ describe('5,000-row batch', () => {
     const batchId = created.body.batchId as string;
 
     const t1 = Date.now();
-    const approved = await rt.api('POST', `/v1/disbursement-batches/${batchId}/approve`, { roles: 'approver', sub: 'approver-zhao', body: {} });
+    const approved = await rt.api('POST', `/v1/disbursement-batches/${batchId}/approve`, {
+      roles: 'approver',
+      sub: 'approver-zhao',
+      body: {},
+    });
     const approveMs = Date.now() - t1;
     expect(approved.body.status).toBe('approved');
     const allocation = (await rt.api('GET', `/v1/funds/${fundId}/allocations`, admin)).body.items[0];
     expect(allocation).toMatchObject({ reserved: total, available: 1_000_000_000 - total });
 
     let batch;
-    for (const deadline = Date.now() + 55_000; ; ) {
+    for (const deadline = Date.now() + 55_000; ;) {
       batch = (await rt.api('GET', `/v1/disbursement-batches/${batchId}`, admin)).body;
       if (batch.counts.queued === ROWS || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 250));

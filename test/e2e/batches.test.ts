@@ -38,7 +38,9 @@ beforeAll(async () => {
     token: financeToken,
     log: (line) => financeLog.push(line),
     pay: async (p) =>
-      bounces(p.amount) ? { outcome: 'failed', failureReason: 'account frozen' } : { outcome: 'succeeded', bankReference: `BR-${p.payoutId.slice(-8)}` },
+      bounces(p.amount)
+        ? { outcome: 'failed', failureReason: 'account frozen' }
+        : { outcome: 'succeeded', bankReference: `BR-${p.payoutId.slice(-8)}` },
   });
 });
 
@@ -53,7 +55,13 @@ describe('disbursement batch', () => {
     const fund = await rt.api('POST', '/v1/funds', {
       ...admin,
       idempotencyKey: randomUUID(),
-      body: { name: 'Spring seedlings 2026', currency: 'CNY', totalBudget: 5_000_000_000, dualApprovalThreshold: 1_000_000, financeSystem: 'ledger-bot' },
+      body: {
+        name: 'Spring seedlings 2026',
+        currency: 'CNY',
+        totalBudget: 5_000_000_000,
+        dualApprovalThreshold: 1_000_000,
+        financeSystem: 'ledger-bot',
+      },
     });
     const fundId = fund.body.fundId as string;
     expect((await rt.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY}`, { ...admin, body: { amount: ALLOCATION } })).status).toBe(200);
@@ -64,7 +72,11 @@ describe('disbursement batch', () => {
     financeSecrets.push(endpoint.body.secret as string);
 
     const items = Array.from({ length: ROWS }, (_, n) => ({
-      beneficiary: { kind: 'farmer', name: `Farmer ${n}`, account: { bankName: 'ABC Kunming', accountName: `Farmer ${n}`, accountNumber: accountOf(n) } },
+      beneficiary: {
+        kind: 'farmer',
+        name: `Farmer ${n}`,
+        account: { bankName: 'ABC Kunming', accountName: `Farmer ${n}`, accountNumber: accountOf(n) },
+      },
       amount: amountOf(n),
     }));
     const total = items.reduce((s, i) => s + i.amount, 0);
@@ -77,9 +89,17 @@ describe('disbursement batch', () => {
     expect(created.body).toMatchObject({ itemCount: ROWS, totalAmount: total, requiredApprovals: 2, status: 'pending_approval' });
     const batchId = created.body.batchId as string;
 
-    const first = await rt.api('POST', `/v1/disbursement-batches/${batchId}/approve`, { roles: 'approver', sub: 'approver-zhao', body: {} });
+    const first = await rt.api('POST', `/v1/disbursement-batches/${batchId}/approve`, {
+      roles: 'approver',
+      sub: 'approver-zhao',
+      body: {},
+    });
     expect(first.body.status).toBe('pending_approval');
-    const second = await rt.api('POST', `/v1/disbursement-batches/${batchId}/approve`, { roles: 'approver', sub: 'approver-qian', body: {} });
+    const second = await rt.api('POST', `/v1/disbursement-batches/${batchId}/approve`, {
+      roles: 'approver',
+      sub: 'approver-qian',
+      body: {},
+    });
     expect(second.body.status).toBe('approved');
 
     const done = await eventually(
@@ -103,14 +123,19 @@ describe('disbursement batch', () => {
     const failedPayouts: { amount: number; beneficiary: { account: { accountNumber: string } }; failureReason: string }[] = [];
     let cursor: string | null = null;
     do {
-      const page = await rt.api('GET', `/v1/disbursement-batches/${batchId}/payouts?status=failed&limit=100${cursor ? `&cursor=${cursor}` : ''}`, admin);
+      const page = await rt.api(
+        'GET',
+        `/v1/disbursement-batches/${batchId}/payouts?status=failed&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+        admin,
+      );
       expect(page.status).toBe(200);
       failedPayouts.push(...page.body.items);
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(failedPayouts.map((p) => p.amount).sort((a, b) => a - b)).toEqual(failed.map((i) => i.amount).sort((a, b) => a - b));
-    expect(failedPayouts.every((p) =>
-      /^\*{4}\d{4}$/.test(p.beneficiary.account.accountNumber) && p.failureReason === 'account frozen')).toBe(true);
+    expect(
+      failedPayouts.every((p) => /^\*{4}\d{4}$/.test(p.beneficiary.account.accountNumber) && p.failureReason === 'account frozen'),
+    ).toBe(true);
     expect(financeLog.join('\n')).not.toContain(accountOf(1));
   }, 120_000);
 });

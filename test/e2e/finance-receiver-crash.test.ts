@@ -19,7 +19,10 @@ const PAYOUT = {
   payoutId: 'pay_01M8MB7QKGZ7EXTNFH95G3P5TD',
   amount: 250_000,
   currency: 'CNY',
-  beneficiary: { name: 'Xiushan Tea Cooperative', account: { bankName: 'ABC', accountName: 'Xiushan Tea', accountNumber: '6228480012345678' } },
+  beneficiary: {
+    name: 'Xiushan Tea Cooperative',
+    account: { bankName: 'ABC', accountName: 'Xiushan Tea', accountNumber: '6228480012345678' },
+  },
 };
 
 /** Waits until `check` stops throwing (or throws its last failure after `timeoutMs`). */
@@ -65,10 +68,14 @@ afterAll(async () => {
 
 function startReceiver(port: number): { child: ChildProcess; ready: Promise<void>; output: () => string } {
   const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-  const child = spawn(process.execPath, tsxArgs('scripts/finance-receiver.ts', ['--port', String(port), '--api-url', apiUrl, '--journal', join(dir, 'journal.jsonl')]), {
-    env: sameNodeEnv({ ...process.env, WEBHOOK_SECRET: SECRET, FINANCE_TOKEN: 'token-from-env' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    tsxArgs('scripts/finance-receiver.ts', ['--port', String(port), '--api-url', apiUrl, '--journal', join(dir, 'journal.jsonl')]),
+    {
+      env: sameNodeEnv({ ...process.env, WEBHOOK_SECRET: SECRET, FINANCE_TOKEN: 'token-from-env' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -82,7 +89,12 @@ async function deliver(port: number, messageId: string): Promise<number> {
   const signature = new Webhook(SECRET).sign(messageId, at, body);
   const res = await fetch(`http://127.0.0.1:${port}/webhooks`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'webhook-id': messageId, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature },
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': messageId,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': signature,
+    },
     body,
   });
   return res.status;
@@ -120,7 +132,10 @@ describe('the finance receiver survives SIGKILL', () => {
 
   it('refuses secrets on the command line and unknown flags with usage and exit 2, no stack trace', async () => {
     for (const args of [['--secret', SECRET], ['--token', 'x'], ['--bogus']]) {
-      const child = spawn(process.execPath, tsxArgs('scripts/finance-receiver.ts', args), { env: sameNodeEnv({ ...process.env }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, tsxArgs('scripts/finance-receiver.ts', args), {
+        env: sameNodeEnv({ ...process.env }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let err = '';
       child.stderr.on('data', (c: Buffer) => (err += c.toString()));
       const code = await new Promise<number | null>((r) => child.once('exit', r));
@@ -135,10 +150,19 @@ describe('a request the receiver fails to handle', () => {
   it('answers 500 (the sender retries) and logs what failed, without the body, secrets or the account number', async () => {
     const lines: string[] = [];
     // An endpoint secret mistyped in WEBHOOK_SECRET: the library refuses the key itself, for every request.
-    const receiver = await startFinanceReceiver({ secrets: ['whsec_'], apiUrl: 'http://127.0.0.1:9', token: 'token-from-env', log: (l) => lines.push(l) });
+    const receiver = await startFinanceReceiver({
+      secrets: ['whsec_'],
+      apiUrl: 'http://127.0.0.1:9',
+      token: 'token-from-env',
+      log: (l) => lines.push(l),
+    });
     try {
       expect(await deliver(Number(new URL(receiver.url).port), 'msg_01M8MB7QKGZ7EXTNFH95G3P5TE')).toBe(500);
-      expect(lines).toEqual([expect.stringMatching(/^webhook request failed message=msg_01M8MB7QKGZ7EXTNFH95G3P5TE while verifying the signature: Error; answered 500/)]);
+      expect(lines).toEqual([
+        expect.stringMatching(
+          /^webhook request failed message=msg_01M8MB7QKGZ7EXTNFH95G3P5TE while verifying the signature: Error; answered 500/,
+        ),
+      ]);
       expect(lines.join('\n')).not.toContain(PAYOUT.beneficiary.account.accountNumber);
       expect(lines.join('\n')).not.toContain('whsec_');
     } finally {

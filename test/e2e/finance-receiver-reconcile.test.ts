@@ -41,7 +41,13 @@ const requests: { path: string; authorization: string; key: string; body: any }[
 let settledPages: Record<string, unknown>[][] = [];
 let listStatus = 200;
 const listed: { query: URLSearchParams; authorization: string }[] = [];
-const settledPayout = (payoutId: string, bankReference: string, amount: number) => ({ payoutId, bankReference, amount, status: 'settled', settledAt: `${EMPTY_DAY}T08:00:00.000Z` });
+const settledPayout = (payoutId: string, bankReference: string, amount: number) => ({
+  payoutId,
+  bankReference,
+  amount,
+  status: 'settled',
+  settledAt: `${EMPTY_DAY}T08:00:00.000Z`,
+});
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'receiver-reconcile-'));
@@ -54,7 +60,12 @@ beforeAll(async () => {
     // Failed payments and other days' payments are not on the day's statement.
     { kind: 'received', messageId: 'msg_3', payout: payout(P3, 350_000), at: `${DAY}T02:00:00.000Z` },
     { kind: 'paid', payoutId: P3, result: { outcome: 'failed', failureReason: 'closed account' }, at: `${DAY}T02:00:01.000Z` },
-    { kind: 'paid', payoutId: 'pay_01M8MB7QKGZ7EXTNFH95G3P5T4', result: { outcome: 'succeeded', bankReference: 'FIN-4' }, at: '2026-12-02T00:00:00.000Z' },
+    {
+      kind: 'paid',
+      payoutId: 'pay_01M8MB7QKGZ7EXTNFH95G3P5T4',
+      result: { outcome: 'succeeded', bankReference: 'FIN-4' },
+      at: '2026-12-02T00:00:00.000Z',
+    },
   ];
   await writeFile(join(dir, 'journal.jsonl'), journal.map((r) => JSON.stringify(r)).join('\n') + '\n');
   api = createServer((req, res) => {
@@ -65,7 +76,9 @@ beforeAll(async () => {
       if (req.method === 'GET' && url.pathname === '/v1/payouts') {
         listed.push({ query: url.searchParams, authorization: String(req.headers.authorization) });
         if (listStatus !== 200) {
-          res.writeHead(listStatus, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ code: 'unauthorized', detail: 'token expired' }));
+          res
+            .writeHead(listStatus, { 'content-type': 'application/problem+json' })
+            .end(JSON.stringify({ code: 'unauthorized', detail: 'token expired' }));
           return;
         }
         const n = url.searchParams.has('cursor') ? Number(url.searchParams.get('cursor')!.replace('page-', '')) : 0;
@@ -73,7 +86,12 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: settledPages[n] ?? [], nextCursor }));
         return;
       }
-      requests.push({ path: req.url!, authorization: String(req.headers.authorization), key: String(req.headers['idempotency-key']), body: JSON.parse(body) });
+      requests.push({
+        path: req.url!,
+        authorization: String(req.headers.authorization),
+        key: String(req.headers['idempotency-key']),
+        body: JSON.parse(body),
+      });
       res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
@@ -85,7 +103,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function reconcile(args: string[], env: Record<string, string> = { FINANCE_TOKEN: 'token-from-env' }): Promise<{ code: number; out: string; err: string }> {
+function reconcile(
+  args: string[],
+  env: Record<string, string> = { FINANCE_TOKEN: 'token-from-env' },
+): Promise<{ code: number; out: string; err: string }> {
   const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   return new Promise((resolve) => {
     execFile(
@@ -150,7 +171,14 @@ describe('finance-receiver --reconcile DATE', () => {
       const port = (api.address() as AddressInfo).port;
       execFile(
         process.execPath,
-        tsxArgs('scripts/finance-receiver.ts', ['--reconcile', DAY, '--api-url', `http://127.0.0.1:${port + 1}`, '--journal', join(dir, 'journal.jsonl')]),
+        tsxArgs('scripts/finance-receiver.ts', [
+          '--reconcile',
+          DAY,
+          '--api-url',
+          `http://127.0.0.1:${port + 1}`,
+          '--journal',
+          join(dir, 'journal.jsonl'),
+        ]),
         { env: sameNodeEnv({ PATH: process.env.PATH, FINANCE_TOKEN: 't' }) },
         (error, _out, err) => resolve({ code: error ? Number(error.code) : 0, err }),
       );
@@ -226,20 +254,41 @@ describe('finance-receiver --reconcile against the local runtime', () => {
     try {
       const admin = { roles: 'fund-admin', sub: 'admin-wang' };
       expect((await rt.api('PUT', '/v1/counties/530102', { ...admin, body: { name: 'Wuhua', province: 'Yunnan' } })).status).toBe(201);
-      const fund = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: randomUUID(), body: { name: 'Tea', currency: 'CNY', totalBudget: 500_000_000, financeSystem: 'ledger-bot' } });
+      const fund = await rt.api('POST', '/v1/funds', {
+        ...admin,
+        idempotencyKey: randomUUID(),
+        body: { name: 'Tea', currency: 'CNY', totalBudget: 500_000_000, financeSystem: 'ledger-bot' },
+      });
       await rt.api('PUT', `/v1/funds/${fund.body.fundId}/allocations/530102`, { ...admin, body: { amount: 20_000_000 } });
-      const endpoint = await rt.api('POST', '/v1/webhook-endpoints', { ...admin, body: { url: `${receiver.url}/webhooks`, events: ['payout.requested'], financeSystem: 'ledger-bot' } });
+      const endpoint = await rt.api('POST', '/v1/webhook-endpoints', {
+        ...admin,
+        body: { url: `${receiver.url}/webhooks`, events: ['payout.requested'], financeSystem: 'ledger-bot' },
+      });
       secrets.push(endpoint.body.secret as string);
       const disbursement = await rt.api('POST', '/v1/disbursements', {
         roles: 'requester',
         sub: 'requester-li',
         idempotencyKey: randomUUID(),
-        body: { fundId: fund.body.fundId, countyCode: '530102', amount: 1_234_567, currency: 'CNY', purpose: 'produce-subsidy', beneficiary: { kind: 'cooperative', ...payout(P1, 0).beneficiary } },
+        body: {
+          fundId: fund.body.fundId,
+          countyCode: '530102',
+          amount: 1_234_567,
+          currency: 'CNY',
+          purpose: 'produce-subsidy',
+          beneficiary: { kind: 'cooperative', ...payout(P1, 0).beneficiary },
+        },
       });
       expect(disbursement.status).toBe(201);
-      const approved = await rt.api('POST', `/v1/disbursements/${disbursement.body.disbursementId}/approve`, { roles: 'approver', sub: 'approver-zhao', body: {} });
+      const approved = await rt.api('POST', `/v1/disbursements/${disbursement.body.disbursementId}/approve`, {
+        roles: 'approver',
+        sub: 'approver-zhao',
+        body: {},
+      });
       const payoutId = approved.body.payoutId as string;
-      const settled = await eventually(async () => (await rt.api('GET', `/v1/payouts/${payoutId}`, admin)).body, (p) => p.status === 'settled');
+      const settled = await eventually(
+        async () => (await rt.api('GET', `/v1/payouts/${payoutId}`, admin)).body,
+        (p) => p.status === 'settled',
+      );
       await receiver.idle();
 
       const day = (settled.settledAt as string).slice(0, 10);
@@ -260,14 +309,23 @@ describe('finance-receiver --reconcile against the local runtime', () => {
       const empty = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
         execFile(
           process.execPath,
-          tsxArgs('scripts/finance-receiver.ts', ['--reconcile', day, '--api-url', rt.url, '--journal', join(dir, 'runtime', 'empty.jsonl')]),
+          tsxArgs('scripts/finance-receiver.ts', [
+            '--reconcile',
+            day,
+            '--api-url',
+            rt.url,
+            '--journal',
+            join(dir, 'runtime', 'empty.jsonl'),
+          ]),
           { env: sameNodeEnv({ PATH: process.env.PATH, FINANCE_TOKEN: token }) },
           (error, out, err) => resolve({ code: error ? Number(error.code) : 0, out, err }),
         );
       });
       expect(empty.err).toBe('');
       expect(empty.code).toBe(1);
-      expect(empty.out).toMatch(new RegExp(`settled here, not in the journal\\s+${payoutId}\\s+${settled.bankReference as string}\\s+12,345\\.67`));
+      expect(empty.out).toMatch(
+        new RegExp(`settled here, not in the journal\\s+${payoutId}\\s+${settled.bankReference as string}\\s+12,345\\.67`),
+      );
     } finally {
       await receiver.stop();
       await rt.stop();

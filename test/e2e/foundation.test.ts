@@ -40,7 +40,10 @@ async function fund(totalBudget: number, extra: Record<string, unknown> = {}) {
 
 describe('counties', () => {
   it('PUT creates (201) then replaces (200); GET and the list show it', async () => {
-    const first = await rt.api('PUT', '/v1/counties/620821', { ...admin, body: { name: 'Jingchuan', province: 'Gansu', modelCounty: true } });
+    const first = await rt.api('PUT', '/v1/counties/620821', {
+      ...admin,
+      body: { name: 'Jingchuan', province: 'Gansu', modelCounty: true },
+    });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ countyCode: '620821', name: 'Jingchuan', province: 'Gansu', modelCounty: true });
     const second = await rt.api('PUT', '/v1/counties/620821', { ...admin, body: { name: 'Jingchuan County', province: 'Gansu' } });
@@ -144,10 +147,18 @@ describe('funds and allocations', () => {
 
   it('rejects amounts outside 1 .. 10^13 and floats', async () => {
     for (const totalBudget of [0, -5, 1.5, 10_000_000_000_001, '100']) {
-      const res = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: `bad-${String(totalBudget)}`, body: { name: 'x', currency: 'CNY', totalBudget, financeSystem: 'ledger-bot' } });
+      const res = await rt.api('POST', '/v1/funds', {
+        ...admin,
+        idempotencyKey: `bad-${String(totalBudget)}`,
+        body: { name: 'x', currency: 'CNY', totalBudget, financeSystem: 'ledger-bot' },
+      });
       expectProblem(res, 400, 'validation_failed');
     }
-    const usd = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: 'usd', body: { name: 'x', currency: 'USD', totalBudget: 5, financeSystem: 'ledger-bot' } });
+    const usd = await rt.api('POST', '/v1/funds', {
+      ...admin,
+      idempotencyKey: 'usd',
+      body: { name: 'x', currency: 'USD', totalBudget: 5, financeSystem: 'ledger-bot' },
+    });
     expectProblem(usd, 400, 'validation_failed');
   });
 

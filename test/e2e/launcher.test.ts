@@ -48,7 +48,8 @@ function modelRows(): string[] {
   const start = new Date(Date.now() + DAY).toISOString();
   const end = new Date(Date.now() + 15 * DAY).toISOString();
   return MODEL_COUNTIES.map(
-    (c, i) => `${c.countyCode},"Harvest week, ${c.name}",rural-taobao,${start},${end},SKU-${i}|Local produce ${i}|9900|6900,${100_000 * (i + 1)}`,
+    (c, i) =>
+      `${c.countyCode},"Harvest week, ${c.name}",rural-taobao,${start},${end},SKU-${i}|Local produce ${i}|9900|6900,${100_000 * (i + 1)}`,
   );
 }
 
@@ -56,7 +57,9 @@ async function allCampaigns(): Promise<{ campaignId: string; countyCode: string;
   const items = [];
   let cursor: string | undefined;
   do {
-    const res = await rt.api('GET', `/v1/campaigns?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { roles: 'auditor' });
+    const res = await rt.api('GET', `/v1/campaigns?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+      roles: 'auditor',
+    });
     expect(res.status).toBe(200);
     items.push(...res.body.items);
     cursor = res.body.nextCursor ?? undefined;
@@ -86,7 +89,9 @@ describe('seed', () => {
     expect(second.stderr).toContain('(0 new)');
 
     const counties = await rt.api('GET', '/v1/counties?modelCounty=true&limit=100', { roles: 'auditor' });
-    expect(counties.body.items.map((c: { countyCode: string }) => c.countyCode).sort()).toEqual(MODEL_COUNTIES.map((c) => c.countyCode).sort());
+    expect(counties.body.items.map((c: { countyCode: string }) => c.countyCode).sort()).toEqual(
+      MODEL_COUNTIES.map((c) => c.countyCode).sort(),
+    );
     const funds = await rt.api('GET', '/v1/funds?limit=100', { roles: 'auditor' });
     expect(funds.body.items).toHaveLength(1);
     // Relief to named people from the model fund is posted for 7 days first (公示).

@@ -30,7 +30,14 @@ const started: Cli[] = [];
 function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = sameNodeEnv({ ...process.env, ...extra });
   // A clean shell: nothing a test worker may have set for in-process handlers.
-  for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'PII_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) {
+  for (const name of [
+    'TABLE_NAME',
+    'DELIVERY_QUEUE_URL',
+    'EXPANSION_QUEUE_URL',
+    'APP_SECRETS_FILE',
+    'PII_SECRETS_FILE',
+    'AWS_LAMBDA_MAX_CONCURRENCY',
+  ]) {
     delete env[name];
   }
   return env;
@@ -116,7 +123,9 @@ describe('npm start', () => {
     const { masterKey } = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { masterKey: string };
     expect(Buffer.from(masterKey, 'base64url')).toHaveLength(48);
 
-    const { stdout: token } = await run(process.execPath, tsxArgs('scripts/token.ts', ['--role', 'auditor,approver', '--sub', 'alice']), { env: cliEnv(env) });
+    const { stdout: token } = await run(process.execPath, tsxArgs('scripts/token.ts', ['--role', 'auditor,approver', '--sub', 'alice']), {
+      env: cliEnv(env),
+    });
     expect(token.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const authorized = await fetch(`http://127.0.0.1:${port}/v1/counties`, { headers: { authorization: `Bearer ${token.trim()}` } });
     expect(authorized.status).toBe(200);
@@ -124,9 +133,18 @@ describe('npm start', () => {
     expect(anonymous.status).toBe(401);
 
     // A --scope token is a client-credentials access token of the local machine client: its scopes grant the role.
-    const { stdout: machine } = await run(process.execPath, tsxArgs('scripts/token.ts', ['--scope', 'finance-system', '--sub', 'ledger-bot']), { env: cliEnv(env) });
+    const { stdout: machine } = await run(
+      process.execPath,
+      tsxArgs('scripts/token.ts', ['--scope', 'finance-system', '--sub', 'ledger-bot']),
+      { env: cliEnv(env) },
+    );
     const claims = JSON.parse(Buffer.from(machine.trim().split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-    expect(claims).toMatchObject({ sub: 'ledger-bot', token_use: 'access', client_id: LOCAL_MACHINE_CLIENT_ID, scope: 'relief-fund/finance-system' });
+    expect(claims).toMatchObject({
+      sub: 'ledger-bot',
+      token_use: 'access',
+      client_id: LOCAL_MACHINE_CLIENT_ID,
+      scope: 'relief-fund/finance-system',
+    });
     for (const absent of ['aud', 'username', 'cognito:username', 'cognito:groups']) expect(claims[absent], absent).toBeUndefined();
     const payouts = await fetch(`http://127.0.0.1:${port}/v1/payouts`, { headers: { authorization: `Bearer ${machine.trim()}` } });
     expect(payouts.status).toBe(200);
@@ -232,17 +250,7 @@ describe('every command line', () => {
 
   it('covers every tsx script in package.json, the bench and the ledger check among them', () => {
     const names = CLIS.map(([name]) => name);
-    for (const name of [
-      'token',
-      'seed',
-      'campaigns',
-      'finance-receiver',
-      'openapi',
-      'bench',
-      'ledger-check',
-      'backfill',
-      'start',
-    ]) {
+    for (const name of ['token', 'seed', 'campaigns', 'finance-receiver', 'openapi', 'bench', 'ledger-check', 'backfill', 'start']) {
       expect(names).toContain(name);
     }
   });
@@ -283,19 +291,26 @@ describe('every command line', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
-  it.each(['PORT', 'DYNAMODB_PORT', 'OUTBOX_SWEEP_SECONDS'])('npm start with %s=soon is a usage error: one message, its usage, exit 2', async (variable) => {
-    const { code, stdout, stderr } = await script('local/main.ts', [], { [variable]: 'soon' });
-    expect(code).toBe(2);
-    expect(stdout).toBe('');
-    expect(stderr.split('\n')[0]).toMatch(new RegExp(`^relief-fund: ${variable} must be .*"soon"`));
-    expect(stderr).toContain('usage:');
-    expect(stderr).not.toMatch(/\n\s+at /);
-  });
+  it.each(['PORT', 'DYNAMODB_PORT', 'OUTBOX_SWEEP_SECONDS'])(
+    'npm start with %s=soon is a usage error: one message, its usage, exit 2',
+    async (variable) => {
+      const { code, stdout, stderr } = await script('local/main.ts', [], { [variable]: 'soon' });
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.split('\n')[0]).toMatch(new RegExp(`^relief-fund: ${variable} must be .*"soon"`));
+      expect(stderr).toContain('usage:');
+      expect(stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 
-  it('generate-client --check is an option of the shared parser: exit 0 while client/api.d.ts is current', { timeout: 60_000 }, async () => {
-    const { code, stderr } = await script('scripts/lib/generate-client.ts', ['--check']);
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-  });
+  it(
+    'generate-client --check is an option of the shared parser: exit 0 while client/api.d.ts is current',
+    { timeout: 60_000 },
+    async () => {
+      const { code, stderr } = await script('scripts/lib/generate-client.ts', ['--check']);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    },
+  );
 
   it('ledger-check and backfill name the DynamoDB endpoint they could not reach', { timeout: 90_000 }, async () => {
     const dynamoEndpoint = `http://127.0.0.1:${await freePort()}`;

@@ -28,7 +28,12 @@ const approver = { roles: 'approver', sub: 'approver-zhao' };
 beforeAll(async () => {
   rt = await startTestRuntime({ env: { WEBHOOK_RETRY_SCHEDULE: '1,1,1' } });
   const financeToken = await rt.token('finance-system', 'ledger-bot');
-  finance = await startFinanceReceiver({ secrets: financeSecrets, apiUrl: rt.url, token: financeToken, log: (line) => financeLog.push(line) });
+  finance = await startFinanceReceiver({
+    secrets: financeSecrets,
+    apiUrl: rt.url,
+    token: financeToken,
+    log: (line) => financeLog.push(line),
+  });
 });
 
 afterAll(async () => {
@@ -37,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('money path', () => {
-  it('pays a disbursement through a signed webhook and the finance system\'s settlement', async () => {
+  it("pays a disbursement through a signed webhook and the finance system's settlement", async () => {
     expect((await rt.api('PUT', `/v1/counties/${COUNTY}`, { ...admin, body: { name: 'Wuhua', province: 'Yunnan' } })).status).toBe(201);
     const fund = await rt.api('POST', '/v1/funds', {
       ...admin,
@@ -65,7 +70,11 @@ describe('money path', () => {
         amount: AMOUNT,
         currency: 'CNY',
         purpose: 'produce-subsidy',
-        beneficiary: { kind: 'cooperative', name: 'Hani Tea Cooperative', account: { bankName: 'ABC Kunming', accountName: 'Hani Tea Coop', accountNumber: ACCOUNT_NUMBER } },
+        beneficiary: {
+          kind: 'cooperative',
+          name: 'Hani Tea Cooperative',
+          account: { bankName: 'ABC Kunming', accountName: 'Hani Tea Coop', accountNumber: ACCOUNT_NUMBER },
+        },
       },
     });
     expect(disbursement.status).toBe(201);
@@ -117,15 +126,27 @@ describe('money path', () => {
 
     const forged = new Webhook(`whsec_${Buffer.alloc(32, 7).toString('base64')}`);
     const now = new Date();
-    const forgedResponse = await post({ 'webhook-id': 'msg_forged', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': forged.sign('msg_forged', now, body) });
+    const forgedResponse = await post({
+      'webhook-id': 'msg_forged',
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': forged.sign('msg_forged', now, body),
+    });
     expect(forgedResponse.status).toBe(401);
 
     const old = new Date(Date.now() - 10 * 60_000);
-    const oldResponse = await post({ 'webhook-id': 'msg_old', 'webhook-timestamp': String(Math.floor(old.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('msg_old', old, body) });
+    const oldResponse = await post({
+      'webhook-id': 'msg_old',
+      'webhook-timestamp': String(Math.floor(old.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign('msg_old', old, body),
+    });
     expect(oldResponse.status).toBe(401);
 
     const [seenId] = [...finance.seen];
-    const dup = await post({ 'webhook-id': seenId!, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(seenId!, now, body) });
+    const dup = await post({
+      'webhook-id': seenId!,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(seenId!, now, body),
+    });
     expect(dup.status).toBe(200);
     expect(await dup.json()).toEqual({ duplicate: true });
     expect(finance.seen.size).toBe(1);

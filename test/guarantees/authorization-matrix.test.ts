@@ -69,7 +69,14 @@ describe('route table', () => {
     for (const route of routes) {
       if (route.roles === 'public') {
         // Public by the contract: meta routes and the public notice board (公示) with its objections.
-        expect(route.path === '/health' || route.path === '/docs' || route.path === '/docs/reference.js' || route.path === '/v1/openapi.json' || /^\/(public\/)?notices(\/|$)/.test(route.path), routeKey(route)).toBe(true);
+        expect(
+          route.path === '/health' ||
+            route.path === '/docs' ||
+            route.path === '/docs/reference.js' ||
+            route.path === '/v1/openapi.json' ||
+            /^\/(public\/)?notices(\/|$)/.test(route.path),
+          routeKey(route),
+        ).toBe(true);
         continue;
       }
       expect(route.roles.length, routeKey(route)).toBeGreaterThan(0);

@@ -32,13 +32,24 @@ describe('SIGKILL of the whole runtime right after approvals', () => {
     const approver = await rt.token('approver', 'checker');
 
     expect((await rt.api(admin, 'PUT', '/v1/counties/522701', { name: 'Duyun', province: 'Guizhou' })).status).toBe(201);
-    const fund = await rt.api(admin, 'POST', '/v1/funds', { name: 'Crash fund', currency: 'CNY', totalBudget: 10_000_000, financeSystem: FINANCE_SYSTEM }, 'crash-fund');
+    const fund = await rt.api(
+      admin,
+      'POST',
+      '/v1/funds',
+      { name: 'Crash fund', currency: 'CNY', totalBudget: 10_000_000, financeSystem: FINANCE_SYSTEM },
+      'crash-fund',
+    );
     await rt.api(admin, 'PUT', `/v1/funds/${fund.body.fundId}/allocations/522701`, { amount: 5_000_000 });
-    await rt.api(admin, 'POST', '/v1/webhook-endpoints', { url: `${receiver.url}/finance`, events: ['payout.requested'], financeSystem: FINANCE_SYSTEM });
+    await rt.api(admin, 'POST', '/v1/webhook-endpoints', {
+      url: `${receiver.url}/finance`,
+      events: ['payout.requested'],
+      financeSystem: FINANCE_SYSTEM,
+    });
 
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
-      const created = await rt.api(requester,
+      const created = await rt.api(
+        requester,
         'POST',
         '/v1/disbursements',
         {
@@ -47,7 +58,11 @@ describe('SIGKILL of the whole runtime right after approvals', () => {
           amount: 10_000 + i,
           currency: 'CNY',
           purpose: 'produce-subsidy',
-          beneficiary: { kind: 'farmer', name: `Farmer ${i}`, account: { bankName: 'ABC', accountName: `Farmer ${i}`, accountNumber: `62284800000000${String(i).padStart(2, '0')}` } },
+          beneficiary: {
+            kind: 'farmer',
+            name: `Farmer ${i}`,
+            account: { bankName: 'ABC', accountName: `Farmer ${i}`, accountNumber: `62284800000000${String(i).padStart(2, '0')}` },
+          },
         },
         `crash-${i}`,
       );

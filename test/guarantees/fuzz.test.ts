@@ -22,7 +22,11 @@ beforeAll(async () => {
   token = await rt.token([...ROLES], 'fuzzer');
   const admin = { roles: 'fund-admin', sub: 'fixture-admin' };
   await rt.api('PUT', '/v1/counties/620821', { ...admin, body: { name: 'Jingchuan', province: 'Gansu' } });
-  const fund = await rt.api('POST', '/v1/funds', { ...admin, idempotencyKey: 'fixture-fund', body: { name: 'F', currency: 'CNY', totalBudget: 1_000_000_000, financeSystem: 'ledger-bot' } });
+  const fund = await rt.api('POST', '/v1/funds', {
+    ...admin,
+    idempotencyKey: 'fixture-fund',
+    body: { name: 'F', currency: 'CNY', totalBudget: 1_000_000_000, financeSystem: 'ledger-bot' },
+  });
   fixtures.fundId = fund.body.fundId;
   fixtures.countyCode = '620821';
   await rt.api('PUT', `/v1/funds/${fixtures.fundId}/allocations/620821`, { ...admin, body: { amount: 100_000_000 } });
@@ -39,7 +43,11 @@ beforeAll(async () => {
     idempotencyKey: 'fixture-noticed',
     body: { fundId: noticeFund.body.fundId, countyCode: '620821', amount: 1_000, currency: 'CNY', purpose: 'other', beneficiary: farmer },
   });
-  const inNotice = await rt.api('POST', `/v1/disbursements/${noticed.body.disbursementId}/approve`, { roles: 'approver', sub: 'fixture-checker', body: {} });
+  const inNotice = await rt.api('POST', `/v1/disbursements/${noticed.body.disbursementId}/approve`, {
+    roles: 'approver',
+    sub: 'fixture-checker',
+    body: {},
+  });
   fixtures.noticeId = inNotice.body.notice.noticeId;
   fixtures.itemRef = noticed.body.disbursementId;
 });
@@ -55,7 +63,14 @@ const validBodies = (): Record<string, unknown> => ({
   putCounty: { name: 'Huining', province: 'Gansu', modelCounty: true },
   createFund: { name: 'Fund', currency: 'CNY', totalBudget: 5_000, financeSystem: 'ledger-bot' },
   putAllocation: { amount: 1_000 },
-  createDisbursement: { fundId: fixtures.fundId, countyCode: '620821', amount: 1_000, currency: 'CNY', purpose: 'training', beneficiary: farmer },
+  createDisbursement: {
+    fundId: fixtures.fundId,
+    countyCode: '620821',
+    amount: 1_000,
+    currency: 'CNY',
+    purpose: 'training',
+    beneficiary: farmer,
+  },
   approveDisbursement: { comment: 'ok' },
   rejectDisbursement: { reason: 'no' },
   cancelDisbursement: { reason: 'no' },
@@ -65,7 +80,10 @@ const validBodies = (): Record<string, unknown> => ({
   cancelBatch: { reason: 'no' },
   settlePayout: { outcome: 'succeeded', bankReference: 'ABC123' },
   redeliverPayout: {},
-  createReconciliation: { statementDate: '2026-12-01', lines: [{ bankReference: 'ABC123', amount: 1_000, currency: 'CNY', valueDate: '2026-12-01' }] },
+  createReconciliation: {
+    statementDate: '2026-12-01',
+    lines: [{ bankReference: 'ABC123', amount: 1_000, currency: 'CNY', valueDate: '2026-12-01' }],
+  },
   createWebhookEndpoint: { url: 'https://finance.example.com/hook', events: ['payout.requested'] },
   rotateWebhookSecret: {},
   updateWebhookEndpoint: { description: 'Finance hook', status: 'enabled' },
@@ -81,7 +99,13 @@ const validBodies = (): Record<string, unknown> => ({
   },
   cancelCampaign: { reason: 'weather' },
   reportCampaignResults: { reportedAt: new Date().toISOString(), orders: 1, unitsSold: 2, grossSales: 1_600 },
-  applyStation: { countyCode: '620821', village: 'Wangjia', name: 'Wangjia station', kind: 'village-service-station', operator: { name: 'Wang Fang', phone: '13812345678', nationalId: '11010519491231002X' } },
+  applyStation: {
+    countyCode: '620821',
+    village: 'Wangjia',
+    name: 'Wangjia station',
+    kind: 'village-service-station',
+    operator: { name: 'Wang Fang', phone: '13812345678', nationalId: '11010519491231002X' },
+  },
   recordStationTraining: { completedAt: new Date().toISOString(), course: 'Basics' },
   approveStation: {},
   rejectStation: { reason: 'no' },
@@ -109,7 +133,11 @@ function nearValid(seed: unknown): fc.Arbitrary<unknown> {
     const key = fc.constantFrom(...keys);
     variants.push(key.map((k) => Object.fromEntries(Object.entries(obj).filter(([name]) => name !== k))));
     variants.push(
-      fc.tuple(key, fc.oneof(jsonValue, fc.constantFrom(-1, 0, 1.5, 1e13 + 1, Number.MAX_SAFE_INTEGER, '', ' ', 'x'.repeat(5_000), null, [], {})))
+      fc
+        .tuple(
+          key,
+          fc.oneof(jsonValue, fc.constantFrom(-1, 0, 1.5, 1e13 + 1, Number.MAX_SAFE_INTEGER, '', ' ', 'x'.repeat(5_000), null, [], {})),
+        )
         .map(([k, v]) => ({ ...obj, [k]: v })),
     );
     for (const k of keys) {
@@ -122,19 +150,39 @@ function nearValid(seed: unknown): fc.Arbitrary<unknown> {
 
 const idLike = fc.oneof(
   fc.string({ minLength: 1, maxLength: 40 }),
-  fc.constantFrom('fund_', 'dsb_0', 'pay_01M8MB7QKGZ7EXTNFH95G3P5T', 'PAY_01M8MB7QKGZ7EXTNFH95G3P5TD', '..', '%2e%2e', '620821', '0', 'null'),
+  fc.constantFrom(
+    'fund_',
+    'dsb_0',
+    'pay_01M8MB7QKGZ7EXTNFH95G3P5T',
+    'PAY_01M8MB7QKGZ7EXTNFH95G3P5TD',
+    '..',
+    '%2e%2e',
+    '620821',
+    '0',
+    'null',
+  ),
 );
 
 function pathWith(route: RouteDefinition, id: string, useFixture: boolean): string {
-  return route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
-    encodeURIComponent(useFixture && fixtures[name] ? fixtures[name] : id),
-  );
+  return route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(useFixture && fixtures[name] ? fixtures[name] : id));
 }
 
 const queryArb = fc.oneof(
   fc.constant(''),
-  fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }).map((d) => new URLSearchParams(d).toString()),
-  fc.constantFrom('limit=0', 'limit=101', 'limit=abc', 'limit=-1', 'cursor=forged', 'cursor=', 'status=bogus', 'modelCounty=yes', 'limit=1&limit=2'),
+  fc
+    .dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 20 }), { maxKeys: 3 })
+    .map((d) => new URLSearchParams(d).toString()),
+  fc.constantFrom(
+    'limit=0',
+    'limit=101',
+    'limit=abc',
+    'limit=-1',
+    'cursor=forged',
+    'cursor=',
+    'status=bogus',
+    'modelCounty=yes',
+    'limit=1&limit=2',
+  ),
 );
 
 const headerArb = fc.record({

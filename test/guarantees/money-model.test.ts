@@ -104,8 +104,10 @@ function payingReply(req: ReceivedRequest): ReceiverReply {
 
 function observerReply(req: ReceivedRequest): ReceiverReply {
   const payoutId = instructionOf(req);
-  if (payoutId && runPayouts.has(payoutId) && closed.has(payoutId)) violations.push(`observer received payout.requested for closed payout ${payoutId}`);
-  if (FULL_ACCOUNTS.some((a) => req.body.includes(a))) violations.push(`observer received a full account number (${(req.json as { type?: string })?.type})`);
+  if (payoutId && runPayouts.has(payoutId) && closed.has(payoutId))
+    violations.push(`observer received payout.requested for closed payout ${payoutId}`);
+  if (FULL_ACCOUNTS.some((a) => req.body.includes(a)))
+    violations.push(`observer received a full account number (${(req.json as { type?: string })?.type})`);
   return { status: observerStatus };
 }
 
@@ -228,11 +230,27 @@ type Action =
 
 const side = fc.constantFrom(0 as const, 1 as const);
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('create' as const), county: side, amount: fc.integer({ min: 1, max: 45_000 }), requester: side, campaign: fc.option(fc.nat(), { freq: 2 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('create' as const),
+      county: side,
+      amount: fc.integer({ min: 1, max: 45_000 }),
+      requester: side,
+      campaign: fc.option(fc.nat(), { freq: 2 }),
+    }),
+  },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('approve' as const), target: fc.nat(), approver: fc.nat(APPROVERS.length - 1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject' as const), target: fc.nat(), approver: fc.nat(APPROVERS.length - 1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), target: fc.nat(), byAdmin: fc.boolean(), requester: side }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('settle' as const), target: fc.nat(), outcome: fc.constantFrom('succeeded' as const, 'failed' as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('settle' as const),
+      target: fc.nat(),
+      outcome: fc.constantFrom('succeeded' as const, 'failed' as const),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), target: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('addEndpoint' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('gone' as const), target: fc.nat() }) },
@@ -246,10 +264,25 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       rounds: fc.constantFrom('all' as const, 'one' as const),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('launch' as const), county: side, amount: fc.integer({ min: 1_000, max: 40_000 }), ended: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('launch' as const),
+      county: side,
+      amount: fc.integer({ min: 1_000, max: 40_000 }),
+      ended: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancelCampaign' as const), target: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('endCampaigns' as const) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('batch' as const), county: side, amounts: fc.array(fc.integer({ min: 1, max: 15_000 }), { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('batch' as const),
+      county: side,
+      amounts: fc.array(fc.integer({ min: 1, max: 15_000 }), { minLength: 1, maxLength: 3 }),
+    }),
+  },
 );
 
 /**
@@ -293,16 +326,27 @@ describe('the money system under random interleavings', () => {
           // Fresh counties and fund per run: campaign windows and allocations of earlier runs stay out of the way.
           const counties = [String(510_100 + runNumber * 2), String(510_101 + runNumber * 2)] as const;
           const now = new Date();
-          for (const c of counties) await data.counties.putCounty({ countyCode: c, name: `County ${c}`, province: 'Test', modelCounty: false }, now);
+          for (const c of counties)
+            await data.counties.putCounty({ countyCode: c, name: `County ${c}`, province: 'Test', modelCounty: false }, now);
           const fund = await data.funds.createFund(
-            { name: 'Relief fund', financeSystem: FINANCE_SYSTEM, noticePeriod: 'P0D', totalBudget: 1_000_000_000, dualApprovalThreshold: THRESHOLD },
+            {
+              name: 'Relief fund',
+              financeSystem: FINANCE_SYSTEM,
+              noticePeriod: 'P0D',
+              totalBudget: 1_000_000_000,
+              dualApprovalThreshold: THRESHOLD,
+            },
             { sub: 'admin-1' },
             now,
           );
           const fundId = fund.fundId;
           await data.funds.setAllocation(fundId, counties[0], allocA, { sub: 'admin-1' }, new Date());
           await data.funds.setAllocation(fundId, counties[1], allocB, { sub: 'admin-1' }, new Date());
-          const observerEndpoint = await data.endpoints.createEndpoint({ url: `${observer.url}/hooks/r${runNumber}`, events: ['*'] }, { sub: 'admin-1' }, new Date());
+          const observerEndpoint = await data.endpoints.createEndpoint(
+            { url: `${observer.url}/hooks/r${runNumber}`, events: ['*'] },
+            { sub: 'admin-1' },
+            new Date(),
+          );
 
           const lines: Record<string, ModelLine> = {
             [counties[0]]: { allocated: allocA, reserved: 0, paid: 0 },
@@ -315,9 +359,25 @@ describe('the money system under random interleavings', () => {
           const es: ModelEndpoint[] = [];
           const endpointsCreated: string[] = [observerEndpoint.endpointId];
 
-          const newPayout = async (payoutId: string, county: string, amount: number, d: ModelDisbursement | null, campaign: ModelCampaign | null) => {
+          const newPayout = async (
+            payoutId: string,
+            county: string,
+            amount: number,
+            d: ModelDisbursement | null,
+            campaign: ModelCampaign | null,
+          ) => {
             const stored = await data.payouts.getPayout(payoutId);
-            const p: ModelPayout = { id: payoutId, messageId: stored.requestedMessageId, county, amount, status: 'queued', disbursement: d, campaign, tried: false, loose: false };
+            const p: ModelPayout = {
+              id: payoutId,
+              messageId: stored.requestedMessageId,
+              county,
+              amount,
+              status: 'queued',
+              disbursement: d,
+              campaign,
+              tried: false,
+              loose: false,
+            };
             ps.push(p);
             runPayouts.add(payoutId);
             return p;
@@ -333,7 +393,8 @@ describe('the money system under random interleavings', () => {
                 p.tried = true;
                 if (rounds === 'all') p.status = 'delivery_failed';
                 else p.loose = true;
-              } else if (targets.length > 0) p.status = 'delivery_failed'; // every paying endpoint answers 410
+              } else if (targets.length > 0)
+                p.status = 'delivery_failed'; // every paying endpoint answers 410
               else if (p.tried) p.status = 'delivery_failed'; // every endpoint it was meant for is gone
               // A 410 disables the endpoint in the round of the first instruction that meets it.
               for (const e of targets) if (e.mode === 'gone') e.enabled = false;
@@ -347,7 +408,8 @@ describe('the money system under random interleavings', () => {
             const stored = new Map<string, PayoutStatus>();
             for (const p of ps) stored.set(p.id, (await data.payouts.getPayout(p.id)).status);
             for (const p of ps) {
-              if (stored.get(p.id) === 'sent') expect(acknowledged.has(p.id), `${where}: payout ${p.id} is sent, but the paying system never acknowledged it`).toBe(true);
+              if (stored.get(p.id) === 'sent')
+                expect(acknowledged.has(p.id), `${where}: payout ${p.id} is sent, but the paying system never acknowledged it`).toBe(true);
             }
             const ledger = await data.checkLedger();
             expect(ledger.differences, where).toEqual([]);
@@ -364,7 +426,10 @@ describe('the money system under random interleavings', () => {
             for (const county of counties) {
               const m = lines[county]!;
               const a = (await data.funds.findAllocation(fundId, county))!;
-              expect({ allocated: a.allocated, reserved: a.reserved, paid: a.paid, available: a.available }, `${where}: allocation ${county}`).toEqual({
+              expect(
+                { allocated: a.allocated, reserved: a.reserved, paid: a.paid, available: a.available },
+                `${where}: allocation ${county}`,
+              ).toEqual({
                 ...m,
                 available: m.allocated - m.reserved - m.paid,
               });
@@ -375,10 +440,18 @@ describe('the money system under random interleavings', () => {
             }
             for (const c of cs) {
               const got = await data.campaigns.getCampaign(c.id, new Date());
-              expect(got.subsidy, `${where}: subsidy of ${c.id}`).toEqual({ fundId, amount: c.amount, drawn: c.drawn, released: c.released, status: c.status });
+              expect(got.subsidy, `${where}: subsidy of ${c.id}`).toEqual({
+                fundId,
+                amount: c.amount,
+                drawn: c.drawn,
+                released: c.released,
+                status: c.status,
+              });
             }
             for (const e of es) {
-              expect((await data.endpoints.getEndpoint(e.id)).status, `${where}: endpoint ${e.id}`).toBe(e.enabled ? 'enabled' : 'disabled');
+              expect((await data.endpoints.getEndpoint(e.id)).status, `${where}: endpoint ${e.id}`).toBe(
+                e.enabled ? 'enabled' : 'disabled',
+              );
             }
           };
 
@@ -409,11 +482,16 @@ describe('the money system under random interleavings', () => {
                   roles: ['requester'],
                   body: disbursementBody(fundId, a.amount, {
                     countyCode: county,
-                    beneficiary: { kind: 'cooperative', name: 'Cooperative', account: { bankName: 'ABC', accountName: 'Cooperative', accountNumber: freshAccount() } },
+                    beneficiary: {
+                      kind: 'cooperative',
+                      name: 'Cooperative',
+                      account: { bankName: 'ABC', accountName: 'Cooperative', accountNumber: freshAccount() },
+                    },
                     ...(campaign ? { campaignId: campaign.id } : {}),
                   }),
                 });
-                const expected = campaign?.status === 'released' ? { status: 409, code: 'invalid_state' } : { status: 201, code: undefined };
+                const expected =
+                  campaign?.status === 'released' ? { status: 409, code: 'invalid_state' } : { status: 201, code: undefined };
                 expect(answer(reply), `step ${step}`).toEqual(expected);
                 if (reply.status === 201) {
                   ds.push({
@@ -449,11 +527,18 @@ describe('the money system under random interleavings', () => {
                   else if (d.approvals.size + 1 < d.required) expected = { status: 200 };
                   else if (d.campaign) {
                     const c = d.campaign;
-                    expected = c.status === 'reserved' && c.amount - c.drawn - c.released >= d.amount ? { status: 200 } : { status: 409, code: 'insufficient_allocation' };
+                    expected =
+                      c.status === 'reserved' && c.amount - c.drawn - c.released >= d.amount
+                        ? { status: 200 }
+                        : { status: 409, code: 'insufficient_allocation' };
                   } else expected = available(d.county) >= d.amount ? { status: 200 } : { status: 409, code: 'insufficient_allocation' };
                   const reply =
                     a.kind === 'reject'
-                      ? await call('POST', `/v1/disbursements/${d.id}/reject`, { sub: approver, roles: ['approver'], body: { reason: 'model says no' } })
+                      ? await call('POST', `/v1/disbursements/${d.id}/reject`, {
+                          sub: approver,
+                          roles: ['approver'],
+                          body: { reason: 'model says no' },
+                        })
                       : await call('POST', `/v1/disbursements/${d.id}/approve`, { sub: approver, roles: ['approver'], body: {} });
                   expect(answer(reply), `step ${step}`).toEqual({ code: undefined, ...expected });
                   if (reply.status === 200 && a.kind === 'reject') d.status = 'rejected';
@@ -473,7 +558,10 @@ describe('the money system under random interleavings', () => {
                 const p = ps[a.target % ps.length]!;
                 const to = a.outcome === 'succeeded' ? 'settled' : 'failed';
                 const expected = OPEN.has(p.status) || p.status === to ? { status: 200 } : { status: 409, code: 'invalid_state' };
-                const body = a.outcome === 'succeeded' ? { outcome: a.outcome, bankReference: 'BR-1' } : { outcome: a.outcome, failureReason: 'bounced' };
+                const body =
+                  a.outcome === 'succeeded'
+                    ? { outcome: a.outcome, bankReference: 'BR-1' }
+                    : { outcome: a.outcome, failureReason: 'bounced' };
                 const reply = await call('POST', `/v1/payouts/${p.id}/settlement`, { ...asFinance, body });
                 expect(answer(reply), `step ${step}`).toEqual({ code: undefined, ...expected });
                 if (reply.status === 200 && OPEN.has(p.status)) settleModel(p, to);
@@ -481,7 +569,9 @@ describe('the money system under random interleavings', () => {
                 if (ps.length === 0) continue;
                 const p = ps[a.target % ps.length]!;
                 const reply = await call('POST', `/v1/payouts/${p.id}/redeliver`, { ...ADMIN, body: {} });
-                expect(answer(reply), `step ${step}`).toEqual(p.status === 'delivery_failed' ? { status: 202, code: undefined } : { status: 409, code: 'invalid_state' });
+                expect(answer(reply), `step ${step}`).toEqual(
+                  p.status === 'delivery_failed' ? { status: 202, code: undefined } : { status: 409, code: 'invalid_state' },
+                );
                 if (reply.status === 202) {
                   p.status = 'queued';
                   p.tried = false; // a new round: endpoints lost in the old one do not count
@@ -490,7 +580,11 @@ describe('the money system under random interleavings', () => {
                 // Also how a finance system comes back after a 410 (there is no PATCH to re-enable yet).
                 if (es.length >= MAX_PAYING_ENDPOINTS) continue;
                 const path = `/hooks/r${runNumber}/p${es.length}`;
-                const created = await data.endpoints.createEndpoint({ url: `${paying.url}${path}`, events: ['payout.requested'], financeSystem: FINANCE_SYSTEM }, { sub: 'admin-1' }, new Date());
+                const created = await data.endpoints.createEndpoint(
+                  { url: `${paying.url}${path}`, events: ['payout.requested'], financeSystem: FINANCE_SYSTEM },
+                  { sub: 'admin-1' },
+                  new Date(),
+                );
                 endpointsCreated.push(created.endpointId);
                 payingModes.set(path, 'ok');
                 es.push({ id: created.endpointId, path, mode: 'ok', enabled: true });
@@ -525,12 +619,25 @@ describe('the money system under random interleavings', () => {
                 const mine = cs.filter((c) => c.county === county).length;
                 // One channel per campaign of a county: windows never overlap.
                 if (mine >= CHANNELS.length) continue;
-                const reply = await call('POST', '/v1/campaigns', { ...OPERATOR, body: campaignBody(county, CHANNELS[mine]!, fundId, a.amount, a.ended) });
-                const expected = available(county) >= a.amount ? { status: 201, code: undefined } : { status: 409, code: 'insufficient_allocation' };
+                const reply = await call('POST', '/v1/campaigns', {
+                  ...OPERATOR,
+                  body: campaignBody(county, CHANNELS[mine]!, fundId, a.amount, a.ended),
+                });
+                const expected =
+                  available(county) >= a.amount ? { status: 201, code: undefined } : { status: 409, code: 'insufficient_allocation' };
                 expect(answer(reply), `step ${step}`).toEqual(expected);
                 if (reply.status === 201) {
                   lines[county]!.reserved += a.amount;
-                  cs.push({ id: reply.body.campaignId, county, ended: a.ended, cancelled: false, amount: a.amount, drawn: 0, released: 0, status: 'reserved' });
+                  cs.push({
+                    id: reply.body.campaignId,
+                    county,
+                    ended: a.ended,
+                    cancelled: false,
+                    amount: a.amount,
+                    drawn: 0,
+                    released: 0,
+                    status: 'reserved',
+                  });
                 }
               } else if (a.kind === 'cancelCampaign') {
                 if (cs.length === 0) continue;
@@ -561,10 +668,18 @@ describe('the money system under random interleavings', () => {
                 const created = await call('POST', '/v1/disbursement-batches', {
                   sub: 'maker-2',
                   roles: ['requester'],
-                  body: { fundId, countyCode: county, purpose: 'produce-subsidy', items: a.amounts.map((x, n) => {
-                    const row = batchRow(n, x);
-                    return { ...row, beneficiary: { ...row.beneficiary, account: { ...row.beneficiary.account, accountNumber: freshAccount() } } };
-                  }) },
+                  body: {
+                    fundId,
+                    countyCode: county,
+                    purpose: 'produce-subsidy',
+                    items: a.amounts.map((x, n) => {
+                      const row = batchRow(n, x);
+                      return {
+                        ...row,
+                        beneficiary: { ...row.beneficiary, account: { ...row.beneficiary.account, accountNumber: freshAccount() } },
+                      };
+                    }),
+                  },
                 });
                 expect(created.status, `step ${step}`).toBe(201);
                 const batchId = created.body.batchId as string;
@@ -572,9 +687,15 @@ describe('the money system under random interleavings', () => {
                 const fits = available(county) >= total;
                 let reply: Reply | undefined;
                 for (let n = 0; n < required; n++) {
-                  reply = await call('POST', `/v1/disbursement-batches/${batchId}/approve`, { sub: APPROVERS[n]!, roles: ['approver'], body: {} });
+                  reply = await call('POST', `/v1/disbursement-batches/${batchId}/approve`, {
+                    sub: APPROVERS[n]!,
+                    roles: ['approver'],
+                    body: {},
+                  });
                 }
-                expect(answer(reply!), `step ${step}`).toEqual(fits ? { status: 200, code: undefined } : { status: 409, code: 'insufficient_allocation' });
+                expect(answer(reply!), `step ${step}`).toEqual(
+                  fits ? { status: 200, code: undefined } : { status: 409, code: 'insufficient_allocation' },
+                );
                 if (fits) {
                   lines[county]!.reserved += total;
                   await data.batches.expandBatch(batchId);
@@ -588,10 +709,13 @@ describe('the money system under random interleavings', () => {
           } finally {
             // Close what this run left open, so no later run delivers its instructions.
             for (const p of ps.filter((x) => OPEN.has(x.status))) {
-              await data.payouts.settlePayout(p.id, { outcome: 'failed', failureReason: 'end of run' }, { sub: FINANCE_SYSTEM }, new Date()).catch(() => undefined);
+              await data.payouts
+                .settlePayout(p.id, { outcome: 'failed', failureReason: 'end of run' }, { sub: FINANCE_SYSTEM }, new Date())
+                .catch(() => undefined);
               closed.add(p.id);
             }
-            for (const id of endpointsCreated) await data.endpoints.deleteEndpoint(id, { sub: 'admin-1' }, new Date()).catch(() => undefined);
+            for (const id of endpointsCreated)
+              await data.endpoints.deleteEndpoint(id, { sub: 'admin-1' }, new Date()).catch(() => undefined);
             await services.drainQueue(services.queueUrls.delivery);
           }
         },

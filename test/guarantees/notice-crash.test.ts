@@ -23,7 +23,11 @@ async function allPayouts(rt: KillableRuntime, token: string, batchId: string) {
   const items: { payoutId: string; amount: number }[] = [];
   let cursor: string | undefined;
   do {
-    const page = await rt.api(token, 'GET', `/v1/disbursement-batches/${batchId}/payouts?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const page = await rt.api(
+      token,
+      'GET',
+      `/v1/disbursement-batches/${batchId}/payouts?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     expect(page.status).toBe(200);
     items.push(...page.body.items);
     cursor = page.body.nextCursor ?? undefined;
@@ -41,16 +45,39 @@ describe('SIGKILL of the whole runtime while a notice ends', () => {
     const approver = await rt.token('approver', 'checker');
 
     expect((await rt.api(admin, 'PUT', '/v1/counties/522701', { name: 'Duyun', province: 'Guizhou' })).status).toBe(201);
-    const fund = await rt.api(admin, 'POST', '/v1/funds', { name: 'Notice crash fund', currency: 'CNY', totalBudget: 10_000_000, financeSystem: FINANCE_SYSTEM, noticePeriod: 'PT3S', dualApprovalThreshold: 9_000_000 }, 'notice-crash-fund');
+    const fund = await rt.api(
+      admin,
+      'POST',
+      '/v1/funds',
+      {
+        name: 'Notice crash fund',
+        currency: 'CNY',
+        totalBudget: 10_000_000,
+        financeSystem: FINANCE_SYSTEM,
+        noticePeriod: 'PT3S',
+        dualApprovalThreshold: 9_000_000,
+      },
+      'notice-crash-fund',
+    );
     expect(fund.status).toBe(201);
     await rt.api(admin, 'PUT', `/v1/funds/${fund.body.fundId}/allocations/522701`, { amount: 5_000_000 });
 
     const amountOf = (n: number) => 1_000 + n;
     const items = Array.from({ length: ROWS }, (_, n) => ({
       amount: amountOf(n),
-      beneficiary: { kind: 'farmer', name: `农户${n}`, account: { bankName: 'ABC', accountName: `农户${n}`, accountNumber: `622848${String(n).padStart(10, '0')}` } },
+      beneficiary: {
+        kind: 'farmer',
+        name: `农户${n}`,
+        account: { bankName: 'ABC', accountName: `农户${n}`, accountNumber: `622848${String(n).padStart(10, '0')}` },
+      },
     }));
-    const created = await rt.api(requester, 'POST', '/v1/disbursement-batches', { fundId: fund.body.fundId, countyCode: '522701', purpose: 'produce-subsidy', items }, 'notice-crash-batch');
+    const created = await rt.api(
+      requester,
+      'POST',
+      '/v1/disbursement-batches',
+      { fundId: fund.body.fundId, countyCode: '522701', purpose: 'produce-subsidy', items },
+      'notice-crash-batch',
+    );
     expect(created.status).toBe(201);
     const batchId = created.body.batchId as string;
     const approved = await rt.api(approver, 'POST', `/v1/disbursement-batches/${batchId}/approve`, {});
@@ -94,6 +121,9 @@ describe('SIGKILL of the whole runtime while a notice ends', () => {
     const line = allocations.body.items.find((a: { countyCode: string }) => a.countyCode === '522701');
     expect(line).toMatchObject({ reserved: total, paid: 0, available: 5_000_000 - total });
     const notice = (await (await fetch(`http://127.0.0.1:${port}/public/notices/${noticeId}`)).json()) as any;
-    expect(notice.items.map((i: { status: string }) => i.status)).toEqual(['objected', ...Array.from({ length: ROWS - 1 }, () => 'proceeding')]);
+    expect(notice.items.map((i: { status: string }) => i.status)).toEqual([
+      'objected',
+      ...Array.from({ length: ROWS - 1 }, () => 'proceeding'),
+    ]);
   }, 300_000);
 });

@@ -8,7 +8,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startReceiver, type Receiver } from '#test/support/receiver';
-import { asApprover, asFinance, asRequester, beneficiaryNo, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from '../integration/disbursement-harness.ts';
+import {
+  asApprover,
+  asFinance,
+  asRequester,
+  beneficiaryNo,
+  COUNTY,
+  disbursementBody,
+  FINANCE_SYSTEM,
+  moneyHarness,
+  type MoneyHarness,
+} from '../integration/disbursement-harness.ts';
 
 let h: MoneyHarness;
 let receiver: Receiver;
@@ -51,7 +61,10 @@ async function approvedPayouts(): Promise<Approved[]> {
   const fundId = await h.fund({ allocations: { [COUNTY]: PAYOUTS * AMOUNT } });
   const approved: Omit<Approved, 'messageIds'>[] = [];
   for (let n = 0; n < PAYOUTS; n++) {
-    const d = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, AMOUNT, { beneficiary: beneficiaryNo(n) }) });
+    const d = await h.call('POST', '/v1/disbursements', {
+      ...asRequester(),
+      body: disbursementBody(fundId, AMOUNT, { beneficiary: beneficiaryNo(n) }),
+    });
     expect(d.status).toBe(201);
     const a = await h.call('POST', `/v1/disbursements/${d.body.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });
     expect(a.status).toBe(200);
@@ -70,9 +83,7 @@ async function approvedPayouts(): Promise<Approved[]> {
 }
 
 type Step =
-  | { kind: 'job'; payout: number; event: 0 | 1 }
-  | { kind: 'stale-job'; payout: number; event: 0 | 1 }
-  | { kind: 'settle'; payout: number };
+  { kind: 'job'; payout: number; event: 0 | 1 } | { kind: 'stale-job'; payout: number; event: 0 | 1 } | { kind: 'settle'; payout: number };
 
 /** Per payout: each event's job one to three times, one job with an earlier round's due time, and zero to two settlement reports. */
 const scenario = fc
@@ -90,7 +101,10 @@ const scenario = fc
       for (let s = 0; s < settlements[payout]!; s++) steps.push({ kind: 'settle', payout });
     });
     // Every step exactly once, in any order.
-    return fc.record({ order: fc.shuffledSubarray(steps, { minLength: steps.length, maxLength: steps.length }), outcomes: fc.constant(outcomes) });
+    return fc.record({
+      order: fc.shuffledSubarray(steps, { minLength: steps.length, maxLength: steps.length }),
+      outcomes: fc.constant(outcomes),
+    });
   });
 
 describe('reordered and duplicated delivery jobs', () => {
@@ -110,7 +124,8 @@ describe('reordered and duplicated delivery jobs', () => {
           const p = payouts[step.payout]!;
           if (step.kind === 'settle') {
             const outcome = outcomes[step.payout]!;
-            const body = outcome === 'succeeded' ? { outcome, bankReference: `BR-${step.payout}` } : { outcome, failureReason: 'account closed' };
+            const body =
+              outcome === 'succeeded' ? { outcome, bankReference: `BR-${step.payout}` } : { outcome, failureReason: 'account closed' };
             const res = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, { ...asFinance, body });
             // The first report settles; a repeat of the same outcome is a no-op 200.
             expect(res.status).toBe(200);
@@ -145,7 +160,11 @@ describe('reordered and duplicated delivery jobs', () => {
         }
         const paid = payouts.filter((_, n) => settled.has(n) && outcomes[n] === 'succeeded').length * AMOUNT;
         const reserved = payouts.filter((_, n) => !settled.has(n)).length * AMOUNT;
-        expect(await h.data.funds.findAllocation(payouts[0]!.fundId, COUNTY)).toMatchObject({ reserved, paid, available: PAYOUTS * AMOUNT - reserved - paid });
+        expect(await h.data.funds.findAllocation(payouts[0]!.fundId, COUNTY)).toMatchObject({
+          reserved,
+          paid,
+          available: PAYOUTS * AMOUNT - reserved - paid,
+        });
       }),
       { numRuns: 8 },
     );

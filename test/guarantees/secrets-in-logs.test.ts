@@ -51,7 +51,11 @@ describe('a full run leaves no secret or personal data in the logs', () => {
     const officer = await tokenFor('station-officer', 'officer');
 
     await rt.api('PUT', '/v1/counties/110105', { token: admin, body: { name: 'Chaoyang', province: 'Beijing' } });
-    const fund = await rt.api('POST', '/v1/funds', { token: admin, idempotencyKey: 'f1', body: { name: 'F', currency: 'CNY', totalBudget: 1_000_000, financeSystem: 'ledger' } });
+    const fund = await rt.api('POST', '/v1/funds', {
+      token: admin,
+      idempotencyKey: 'f1',
+      body: { name: 'F', currency: 'CNY', totalBudget: 1_000_000, financeSystem: 'ledger' },
+    });
     await rt.api('PUT', `/v1/funds/${fund.body.fundId}/allocations/110105`, { token: admin, body: { amount: 500_000 } });
     const endpoint = await rt.api('POST', '/v1/webhook-endpoints', { token: admin, body: { url: `${receiver.url}/hook`, events: ['*'] } });
     secrets.push(endpoint.body.secret);
@@ -77,7 +81,10 @@ describe('a full run leaves no secret or personal data in the logs', () => {
     while (!receiver.requests.some((r) => (r.json as any)?.type === 'payout.requested') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(receiver.requests.some((r) => (r.json as any)?.type === 'payout.requested'), 'payout.requested delivered').toBe(true);
+    expect(
+      receiver.requests.some((r) => (r.json as any)?.type === 'payout.requested'),
+      'payout.requested delivered',
+    ).toBe(true);
     const settled = await rt.api('POST', `/v1/payouts/${approved.body.payoutId}/settlement`, {
       token: finance,
       body: { outcome: 'succeeded', bankReference: 'BR-1' },
@@ -87,11 +94,21 @@ describe('a full run leaves no secret or personal data in the logs', () => {
     const station = await rt.api('POST', '/v1/stations', {
       token: officer,
       idempotencyKey: 's1',
-      body: { countyCode: '110105', village: 'Wangjing', name: 'Wangjing station', kind: 'village-service-station', operator: { name: 'Wang Fang', phone: PHONE, nationalId: NATIONAL_ID } },
+      body: {
+        countyCode: '110105',
+        village: 'Wangjing',
+        name: 'Wangjing station',
+        kind: 'village-service-station',
+        operator: { name: 'Wang Fang', phone: PHONE, nationalId: NATIONAL_ID },
+      },
     });
     expect(station.status).toBe(201);
     // A refused request whose body carries the same data must not echo it into a log either.
-    await rt.api('POST', '/v1/stations', { token: officer, idempotencyKey: 's2', body: { operator: { phone: PHONE, nationalId: NATIONAL_ID } } });
+    await rt.api('POST', '/v1/stations', {
+      token: officer,
+      idempotencyKey: 's2',
+      body: { operator: { phone: PHONE, nationalId: NATIONAL_ID } },
+    });
 
     // A public notice (公示) and objections from the public: the objector's contact is never logged.
     const noticeFund = await rt.api('POST', '/v1/funds', {
@@ -120,9 +137,18 @@ describe('a full run leaves no secret or personal data in the logs', () => {
     // Refused ones too: a reason too short, an unknown field.
     expect((await rt.api('POST', objectionPath, { body: { ...objection, reason: 'short' } })).status).toBe(400);
     expect((await rt.api('POST', objectionPath, { body: { ...objection, extra: OBJECTOR_PHONE } })).status).toBe(400);
-    const form = new URLSearchParams({ itemRef: noticed.body.disbursementId, reason: 'Form objection text', contact: OBJECTOR_FORM_CONTACT }).toString();
+    const form = new URLSearchParams({
+      itemRef: noticed.body.disbursementId,
+      reason: 'Form objection text',
+      contact: OBJECTOR_FORM_CONTACT,
+    }).toString();
     expect(
-      (await rt.api('POST', `/notices/${inNotice.body.notice.noticeId}/objections`, { body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status,
+      (
+        await rt.api('POST', `/notices/${inNotice.body.notice.noticeId}/objections`, {
+          body: form,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        })
+      ).status,
     ).toBe(202);
     const listed = await rt.api('GET', `/v1/objections?noticeId=${inNotice.body.notice.noticeId}`, { token: admin });
     expect(JSON.stringify(listed.body)).not.toContain(OBJECTOR_PHONE);

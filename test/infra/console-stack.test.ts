@@ -18,7 +18,12 @@ beforeAll(() => {
 describe('console stack', () => {
   it('keeps the console bucket private, encrypted and TLS-only, read by CloudFront through origin access control', () => {
     consoleTemplate.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'assets/' }),
     });
     consoleTemplate.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
@@ -30,7 +35,8 @@ describe('console stack', () => {
   });
 
   it('sends a strict Content-Security-Policy: no inline code, scripts and styles from its own origin', () => {
-    const policy = Object.values(resourcesOf(consoleTemplate, 'AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig;
+    const policy = Object.values(resourcesOf(consoleTemplate, 'AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties
+      .ResponseHeadersPolicyConfig;
     const csp = JSON.stringify(policy.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self'");

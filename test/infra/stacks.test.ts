@@ -91,7 +91,11 @@ describe('data stack: the single table', () => {
       );
     }
     // The settlement-time index filters its range by batch and creation time, so it carries both.
-    expect(indexes.find((i) => i.IndexName === 'gsi5')!.Projection.NonKeyAttributes).toEqual([...LIST_INDEX_ATTRIBUTES, 'batchId', 'createdAt']);
+    expect(indexes.find((i) => i.IndexName === 'gsi5')!.Projection.NonKeyAttributes).toEqual([
+      ...LIST_INDEX_ATTRIBUTES,
+      'batchId',
+      'createdAt',
+    ]);
     // The list routes read whole items from gsi1..3; the outbox sweeper needs only keys.
     expect(indexes.filter((i) => i.Projection.ProjectionType === 'KEYS_ONLY').map((i) => i.IndexName)).toEqual(['gsi4']);
   });
@@ -115,26 +119,29 @@ describe('data stack: queues from shared/queues.ts', () => {
     for (const q of [queue, dlq]) expect(q.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf(s.data.key), 'Arn'] });
   });
 
-  it.each(jobs)('%s: the consumer reads it in partial batches, within its concurrency, and the visibility timeout covers 6 of its runs', (key) => {
-    const definition = QUEUES[key];
-    const consumer = s.api.functions[definition.consumer];
-    const consumerId = logicalIdOf(consumer);
-    const mappings = Object.values(resourcesOf(s.apiTemplate, 'AWS::Lambda::EventSourceMapping')).filter((m) =>
-      refersTo(m.Properties.EventSourceArn, logicalIdOf(s.data.queues[key].queue), s.dataTemplate),
-    );
-    expect(mappings).toHaveLength(1);
-    const mapping = mappings[0]!.Properties;
-    expect(mapping.FunctionName).toEqual({ Ref: consumerId });
-    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    expect(mapping.ScalingConfig).toEqual({ MaximumConcurrency: definition.maxConcurrency });
-    expect(mapping.BatchSize).toBe(definition.batchSize);
-    expect(mapping.MaximumBatchingWindowInSeconds).toBe(definition.maxBatchingWindowSeconds);
+  it.each(jobs)(
+    '%s: the consumer reads it in partial batches, within its concurrency, and the visibility timeout covers 6 of its runs',
+    (key) => {
+      const definition = QUEUES[key];
+      const consumer = s.api.functions[definition.consumer];
+      const consumerId = logicalIdOf(consumer);
+      const mappings = Object.values(resourcesOf(s.apiTemplate, 'AWS::Lambda::EventSourceMapping')).filter((m) =>
+        refersTo(m.Properties.EventSourceArn, logicalIdOf(s.data.queues[key].queue), s.dataTemplate),
+      );
+      expect(mappings).toHaveLength(1);
+      const mapping = mappings[0]!.Properties;
+      expect(mapping.FunctionName).toEqual({ Ref: consumerId });
+      expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(mapping.ScalingConfig).toEqual({ MaximumConcurrency: definition.maxConcurrency });
+      expect(mapping.BatchSize).toBe(definition.batchSize);
+      expect(mapping.MaximumBatchingWindowInSeconds).toBe(definition.maxBatchingWindowSeconds);
 
-    const timeout = s.apiTemplate.toJSON().Resources[consumerId].Properties.Timeout as number;
-    expect(timeout).toBe(definition.consumerTimeoutSeconds);
-    const queue = s.dataTemplate.toJSON().Resources[logicalIdOf(s.data.queues[key].queue)].Properties;
-    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
-  });
+      const timeout = s.apiTemplate.toJSON().Resources[consumerId].Properties.Timeout as number;
+      expect(timeout).toBe(definition.consumerTimeoutSeconds);
+      const queue = s.dataTemplate.toJSON().Resources[logicalIdOf(s.data.queues[key].queue)].Properties;
+      expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    },
+  );
 
   it('every dead-letter queue, in either stack, has an alarm at depth 1 that notifies the alarm topic', () => {
     const dataQueues = resourcesOf(s.dataTemplate, 'AWS::SQS::Queue');
@@ -159,7 +166,10 @@ describe('data stack: queues from shared/queues.ts', () => {
           a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' &&
           JSON.stringify(a.Properties.Dimensions).includes(`"${queueId}"`),
       );
-    for (const [template, ids] of [[s.dataTemplate, dlqIds], [s.apiTemplate, apiDlqIds]] as const) {
+    for (const [template, ids] of [
+      [s.dataTemplate, dlqIds],
+      [s.apiTemplate, apiDlqIds],
+    ] as const) {
       for (const id of ids) {
         const alarms = alarmsOn(template, id);
         expect(alarms, `alarm on ${id}`).toHaveLength(1);
@@ -175,7 +185,9 @@ describe('data stack: queues from shared/queues.ts', () => {
     const keyId = logicalIdOf(s.data.key);
     s.dataTemplate.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
     const statements = s.dataTemplate.toJSON().Resources[keyId].Properties.KeyPolicy.Statement as Array<Record<string, any>>;
-    expect(statements.some((st) => st.Principal?.Service === 'cloudwatch.amazonaws.com' && st.Action.includes('kms:GenerateDataKey'))).toBe(true);
+    expect(statements.some((st) => st.Principal?.Service === 'cloudwatch.amazonaws.com' && st.Action.includes('kms:GenerateDataKey'))).toBe(
+      true,
+    );
   });
 });
 
@@ -296,7 +308,15 @@ describe('api stack: functions', () => {
       expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
       expect(logGroup.Properties.RetentionInDays, id).toBeGreaterThan(0);
       expect(p.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
-      for (const name of ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_ARN', 'OUTBOX_SWEEP_SECONDS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL']) {
+      for (const name of [
+        'TABLE_NAME',
+        'DELIVERY_QUEUE_URL',
+        'EXPANSION_QUEUE_URL',
+        'APP_SECRETS_ARN',
+        'OUTBOX_SWEEP_SECONDS',
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_LOG_LEVEL',
+      ]) {
         expect(p.Environment.Variables[name], `${id} ${name}`).toBeDefined();
       }
     }
@@ -304,7 +324,7 @@ describe('api stack: functions', () => {
 
   it("lists the machine client, never the people's client, in every HTTP function's MACHINE_CLIENT_IDS", () => {
     for (const name of HTTP_FUNCTIONS) {
-      const ids = (resourcesOf(s.apiTemplate, 'AWS::Lambda::Function')[logicalIdOf(s.api.functions[name])]!).Properties.Environment.Variables
+      const ids = resourcesOf(s.apiTemplate, 'AWS::Lambda::Function')[logicalIdOf(s.api.functions[name])]!.Properties.Environment.Variables
         .MACHINE_CLIENT_IDS;
       expect(refersTo(ids, logicalIdOf(s.data.identity.financeSystemClient), s.dataTemplate), name).toBe(true);
       expect(refersTo(ids, logicalIdOf(s.data.identity.peopleClient), s.dataTemplate), name).toBe(false);
@@ -335,14 +355,20 @@ describe('api stack: functions', () => {
 
   it('runs the ledger check daily and alarms on one difference, on the EMF metric it reports (no metric filter)', () => {
     const checkId = logicalIdOf(s.api.functions['ledger-check']);
-    const rules = Object.values(resourcesOf(s.apiTemplate, 'AWS::Events::Rule')).filter((r) => JSON.stringify(r.Properties.Targets).includes(checkId));
+    const rules = Object.values(resourcesOf(s.apiTemplate, 'AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.Targets).includes(checkId),
+    );
     expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(1 day)']);
     expect(Object.values(resourcesOf(s.apiTemplate, 'AWS::Logs::MetricFilter'))).toEqual([]);
   });
 
   it('alarms at 1 on each business metric that needs a person, as the functions emit it (namespace, service dimension)', () => {
     const alarms = Object.values(resourcesOf(s.apiTemplate, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    for (const name of [BUSINESS_METRICS.payoutDeliveryFailed, BUSINESS_METRICS.ledgerDifferences, BUSINESS_METRICS.webhookEndpointDisabled]) {
+    for (const name of [
+      BUSINESS_METRICS.payoutDeliveryFailed,
+      BUSINESS_METRICS.ledgerDifferences,
+      BUSINESS_METRICS.webhookEndpointDisabled,
+    ]) {
       const alarm = alarms.find((a) => a.MetricName === name);
       expect(alarm, name).toMatchObject({
         Namespace: METRICS_NAMESPACE,
@@ -418,10 +444,23 @@ describe('api stack: least privilege', () => {
   });
 
   it('only producers may send to the delivery queue, and only batches, notices and the sweeper to the expansion queue', () => {
-    const deliveryProducers = ['disbursements', 'batches', 'payouts', 'webhook-endpoints', 'campaigns', 'stations', 'notices', 'webhook-delivery', 'batch-expander', 'outbox-sweeper'];
+    const deliveryProducers = [
+      'disbursements',
+      'batches',
+      'payouts',
+      'webhook-endpoints',
+      'campaigns',
+      'stations',
+      'notices',
+      'webhook-delivery',
+      'batch-expander',
+      'outbox-sweeper',
+    ];
     for (const name of [...HTTP_FUNCTIONS, ...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
       expect(canDo(name, 'sqs:SendMessage', delivery()), `${name} → delivery`).toBe(deliveryProducers.includes(name));
-      expect(canDo(name, 'sqs:SendMessage', expansion()), `${name} → expansion`).toBe(['batches', 'notices', 'outbox-sweeper'].includes(name));
+      expect(canDo(name, 'sqs:SendMessage', expansion()), `${name} → expansion`).toBe(
+        ['batches', 'notices', 'outbox-sweeper'].includes(name),
+      );
     }
   });
 
@@ -457,12 +496,16 @@ describe('api stack: least privilege', () => {
         expect(canDo(name, 'secretsmanager:GetSecretValue', piiSecret()), name).toBe(name === 'stations');
       }
       const stationsKms = policyStatementsOf(logicalIdOf(s.api.functions.stations.role!)).filter(
-        (st) => (Array.isArray(st.Action) ? st.Action : [st.Action]).includes('kms:Decrypt') && refersTo(st.Resource, logicalIdOf(s.data.key), s.dataTemplate),
+        (st) =>
+          (Array.isArray(st.Action) ? st.Action : [st.Action]).includes('kms:Decrypt') &&
+          refersTo(st.Resource, logicalIdOf(s.data.key), s.dataTemplate),
       ) as Array<{ Condition?: Record<string, Record<string, unknown>> }>;
-      expect(stationsKms.some((st) => JSON.stringify(st.Condition?.StringEquals?.['kms:ViaService'] ?? null).includes('secretsmanager.'))).toBe(true);
+      expect(
+        stationsKms.some((st) => JSON.stringify(st.Condition?.StringEquals?.['kms:ViaService'] ?? null).includes('secretsmanager.')),
+      ).toBe(true);
     });
 
-    it('no policy in the API stack names it except the stations role\'s', () => {
+    it("no policy in the API stack names it except the stations role's", () => {
       const stationsRole = logicalIdOf(s.api.functions.stations.role!);
       const naming = Object.values(resourcesOf(s.apiTemplate, 'AWS::IAM::Policy')).filter((p) =>
         refersTo(p.Properties.PolicyDocument, piiSecret(), s.dataTemplate),
@@ -484,9 +527,13 @@ describe('api stack: the public notice routes', () => {
       const setting = settings[routeKey(route)];
       expect(setting, routeKey(route)).toBeDefined();
       expect(setting!.ThrottlingRateLimit).toBeLessThan(stageLimit);
-      const apiRoute = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey(route))!;
+      const apiRoute = Object.values(resources).find(
+        (r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey(route),
+      )!;
       expect(apiRoute.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
     }
-    expect(settings['POST /public/notices/{noticeId}/objections']!.ThrottlingRateLimit).toBeLessThan(settings['GET /public/notices/{noticeId}']!.ThrottlingRateLimit);
+    expect(settings['POST /public/notices/{noticeId}/objections']!.ThrottlingRateLimit).toBeLessThan(
+      settings['GET /public/notices/{noticeId}']!.ThrottlingRateLimit,
+    );
   });
 });

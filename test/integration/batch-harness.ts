@@ -8,7 +8,17 @@ import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } fro
 import type { HttpFunctionName } from '#shared/routes';
 
 import { FINANCE_SYSTEM } from './disbursement-harness.ts';
-export { asApprover, asFinance, asRequester, FINANCE_SYSTEM, COUNTY, OTHER_COUNTY, UNKNOWN_COUNTY, type Call, type Reply } from './disbursement-harness.ts';
+export {
+  asApprover,
+  asFinance,
+  asRequester,
+  FINANCE_SYSTEM,
+  COUNTY,
+  OTHER_COUNTY,
+  UNKNOWN_COUNTY,
+  type Call,
+  type Reply,
+} from './disbursement-harness.ts';
 
 export interface BatchHarness {
   services: LocalServices;
@@ -45,7 +55,13 @@ export async function batchHarness(): Promise<BatchHarness> {
   async function fund(options: { dualApprovalThreshold?: number; allocations: Record<string, number> }) {
     const actor = { sub: 'admin-1' };
     const created = await funds.createFund(
-      { name: 'Relief fund', financeSystem: FINANCE_SYSTEM, noticePeriod: 'P0D', totalBudget: 1_000_000_000_000, dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000 },
+      {
+        name: 'Relief fund',
+        financeSystem: FINANCE_SYSTEM,
+        noticePeriod: 'P0D',
+        totalBudget: 1_000_000_000_000,
+        dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000,
+      },
       actor,
       new Date(),
     );
@@ -63,7 +79,11 @@ export const accountOf = (n: number) => `62220202${String(n).padStart(8, '0')}`;
 
 export function batchRow(n: number, amount: number, overrides: Record<string, unknown> = {}) {
   return {
-    beneficiary: { kind: 'farmer', name: `Farmer ${n}`, account: { bankName: 'Agricultural Bank of China', accountName: `Farmer ${n}`, accountNumber: accountOf(n) } },
+    beneficiary: {
+      kind: 'farmer',
+      name: `Farmer ${n}`,
+      account: { bankName: 'Agricultural Bank of China', accountName: `Farmer ${n}`, accountNumber: accountOf(n) },
+    },
     amount,
     memo: `row ${n}`,
     ...overrides,

@@ -35,7 +35,12 @@ async function activeStation(): Promise<string> {
     { sub: 'officer-a' },
     new Date(),
   );
-  await stations.changeStation(applied.stationId, { action: 'record-training', completedAt: '2026-01-10T02:00:00Z', course: 'Station operations' }, { sub: 'officer-a' }, new Date());
+  await stations.changeStation(
+    applied.stationId,
+    { action: 'record-training', completedAt: '2026-01-10T02:00:00Z', course: 'Station operations' },
+    { sub: 'officer-a' },
+    new Date(),
+  );
   await stations.changeStation(applied.stationId, { action: 'approve' }, { sub: 'officer-b' }, new Date());
   return applied.stationId;
 }
@@ -45,7 +50,10 @@ async function storedActiveStations(n: number): Promise<string[]> {
   const ids = Array.from({ length: n }, () => newId('station'));
   for (const stationId of ids) {
     await documents.send(
-      new PutCommand({ TableName: h.services.tableName, Item: { pk: `STN#${stationId}`, sk: 'STN', type: 'station', stationId, status: 'active', countyCode: COUNTY, version: 1 } }),
+      new PutCommand({
+        TableName: h.services.tableName,
+        Item: { pk: `STN#${stationId}`, sk: 'STN', type: 'station', stationId, status: 'active', countyCode: COUNTY, version: 1 },
+      }),
     );
   }
   return ids;
@@ -76,7 +84,12 @@ function suspendAfterStationsRead(stationId: string): { suspended: () => boolean
     if (wanted && !done) {
       done = true;
       spy.mockRestore();
-      await h.data.stations.changeStation(stationId, { action: 'suspend', reason: 'cash shortfall found at audit' }, { sub: 'officer-a' }, new Date());
+      await h.data.stations.changeStation(
+        stationId,
+        { action: 'suspend', reason: 'cash shortfall found at audit' },
+        { sub: 'officer-a' },
+        new Date(),
+      );
     }
     return output;
   }) as never);

@@ -37,7 +37,10 @@ const settle = (payoutId: string, body: unknown) => h.call('POST', `/v1/payouts/
 
 /** Everything but idempotency records: the money state. */
 async function moneyState() {
-  return (await h.services.scanTable()).filter((i) => !String(i.pk).startsWith('IDEM#')).map((i) => JSON.stringify(i)).sort();
+  return (await h.services.scanTable())
+    .filter((i) => !String(i.pk).startsWith('IDEM#'))
+    .map((i) => JSON.stringify(i))
+    .sort();
 }
 
 async function batchPayouts(batchId: string) {
@@ -52,7 +55,9 @@ async function batchPayouts(batchId: string) {
 }
 
 async function eventsOf(batchId: string) {
-  return (await h.services.scanTable()).filter((i) => i.type === 'event' && i.eventType === 'payout.requested' && (i.data as { batchId?: string }).batchId === batchId);
+  return (await h.services.scanTable()).filter(
+    (i) => i.type === 'event' && i.eventType === 'payout.requested' && (i.data as { batchId?: string }).batchId === batchId,
+  );
 }
 
 const jobsOn = async (url: string) => (await h.services.drainQueue(url)).map((m) => JSON.parse(m.Body!) as Record<string, string>);
@@ -69,7 +74,10 @@ async function approvedBatch(amounts: number[], allocation = 10_000_000_000) {
 async function putStation(stationId: string, status: string, countyCode: string) {
   const documents = DynamoDBDocumentClient.from(h.services.dynamo);
   await documents.send(
-    new PutCommand({ TableName: h.services.tableName, Item: { pk: `STN#${stationId}`, sk: 'STN', type: 'station', stationId, status, countyCode } }),
+    new PutCommand({
+      TableName: h.services.tableName,
+      Item: { pk: `STN#${stationId}`, sk: 'STN', type: 'station', stationId, status, countyCode },
+    }),
   );
 }
 
@@ -99,7 +107,12 @@ describe('creating a batch', () => {
 
   it('5,000 rows are stored compactly in a few items', async () => {
     const fundId = await h.fund({ allocations: { [COUNTY]: 100_000_000 } });
-    const res = await create(batchBody(fundId, Array.from({ length: 5000 }, (_, n) => 1000 + n)));
+    const res = await create(
+      batchBody(
+        fundId,
+        Array.from({ length: 5000 }, (_, n) => 1000 + n),
+      ),
+    );
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ itemCount: 5000, totalAmount: 5000 * 1000 + (4999 * 5000) / 2 });
     const stored = (await h.services.scanTable()).filter((i) => i.pk === `BAT#${res.body.batchId}`);
@@ -130,7 +143,11 @@ describe('creating a batch', () => {
       return body;
     };
     const stationsBefore = await moneyState();
-    for (const [id, status, code] of [[ids.elsewhere, 409, 'invalid_state'], [ids.suspended, 409, 'invalid_state'], [ids.unknown, 404, 'not_found']] as const) {
+    for (const [id, status, code] of [
+      [ids.elsewhere, 409, 'invalid_state'],
+      [ids.suspended, 409, 'invalid_state'],
+      [ids.unknown, 404, 'not_found'],
+    ] as const) {
       const res = await create(withStation(id));
       expect([res.status, res.body.code]).toEqual([status, code]);
       expect(res.body.errors).toEqual([{ path: 'body.items.2.beneficiary.stationId', message: expect.any(String) }]);
@@ -142,16 +159,29 @@ describe('creating a batch', () => {
   it('validation: row-numbered errors, 1..5000 rows, the sum within 10^13; nothing stored', async () => {
     const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
     const before = await moneyState();
-    const body = batchBody(fundId, Array.from({ length: 20 }, () => 100));
-    body.items[17] = batchRow(17, 100, { beneficiary: { ...body.items[17]!.beneficiary, account: { bankName: 'ABC', accountName: 'X', accountNumber: '12ab' } } });
+    const body = batchBody(
+      fundId,
+      Array.from({ length: 20 }, () => 100),
+    );
+    body.items[17] = batchRow(17, 100, {
+      beneficiary: { ...body.items[17]!.beneficiary, account: { bankName: 'ABC', accountName: 'X', accountNumber: '12ab' } },
+    });
     const bad = await create(body);
     expect([bad.status, bad.contentType, bad.body.code]).toEqual([400, 'application/problem+json', 'validation_failed']);
     expect(bad.body.errors).toEqual([{ path: 'body.items.17.beneficiary.account.accountNumber', message: expect.any(String) }]);
-    const tooMany = await create(batchBody(fundId, Array.from({ length: 5001 }, () => 1)));
+    const tooMany = await create(
+      batchBody(
+        fundId,
+        Array.from({ length: 5001 }, () => 1),
+      ),
+    );
     expect([tooMany.status, tooMany.body.code]).toEqual([400, 'validation_failed']);
     expect(tooMany.body.errors.map((e: { path: string }) => e.path)).toContain('body.items');
     const overflow = await create(batchBody(fundId, [10_000_000_000_000, 1]));
-    expect([overflow.status, overflow.body.errors]).toEqual([400, [{ path: 'body.items', message: expect.stringContaining('10000000000000') }]]);
+    expect([overflow.status, overflow.body.errors]).toEqual([
+      400,
+      [{ path: 'body.items', message: expect.stringContaining('10000000000000') }],
+    ]);
     const empty = await create(batchBody(fundId, []));
     expect(empty.status).toBe(400);
     expect(await moneyState()).toEqual(before);
@@ -159,10 +189,22 @@ describe('creating a batch', () => {
 
   it('an Idempotency-Key is required, and a retry with it creates the batch once', async () => {
     const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
-    const noKey = await h.call('POST', '/v1/disbursement-batches', { ...asRequester(), body: batchBody(fundId, [100]), idempotencyKey: null });
+    const noKey = await h.call('POST', '/v1/disbursement-batches', {
+      ...asRequester(),
+      body: batchBody(fundId, [100]),
+      idempotencyKey: null,
+    });
     expect([noKey.status, noKey.body.code]).toEqual([400, 'idempotency_key_missing']);
-    const first = await h.call('POST', '/v1/disbursement-batches', { ...asRequester(), body: batchBody(fundId, [100, 200]), idempotencyKey: 'batch-key-1' });
-    const again = await h.call('POST', '/v1/disbursement-batches', { ...asRequester(), body: batchBody(fundId, [100, 200]), idempotencyKey: 'batch-key-1' });
+    const first = await h.call('POST', '/v1/disbursement-batches', {
+      ...asRequester(),
+      body: batchBody(fundId, [100, 200]),
+      idempotencyKey: 'batch-key-1',
+    });
+    const again = await h.call('POST', '/v1/disbursement-batches', {
+      ...asRequester(),
+      body: batchBody(fundId, [100, 200]),
+      idempotencyKey: 'batch-key-1',
+    });
     expect(again.body).toEqual(first.body);
     const heads = (await h.services.scanTable()).filter((i) => i.type === 'batch' && i.fundId === fundId);
     expect(heads).toHaveLength(1);
@@ -196,16 +238,30 @@ describe('deciding on a batch', () => {
   it('reject (an approver, not the requester) and cancel (the requester or a fund admin) close a pending batch', async () => {
     const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
     const a = (await create(batchBody(fundId, [100]))).body.batchId;
-    const selfReject = await h.call('POST', `/v1/disbursement-batches/${a}/reject`, { sub: 'requester-1', roles: ['approver'], body: { reason: 'no' } });
+    const selfReject = await h.call('POST', `/v1/disbursement-batches/${a}/reject`, {
+      sub: 'requester-1',
+      roles: ['approver'],
+      body: { reason: 'no' },
+    });
     expect([selfReject.status, selfReject.body.code]).toEqual([403, 'self_approval']);
-    const rejected = await h.call('POST', `/v1/disbursement-batches/${a}/reject`, { ...asApprover('approver-1'), body: { reason: 'wrong county' } });
+    const rejected = await h.call('POST', `/v1/disbursement-batches/${a}/reject`, {
+      ...asApprover('approver-1'),
+      body: { reason: 'wrong county' },
+    });
     expect([rejected.status, rejected.body.status]).toEqual([200, 'rejected']);
     expect((await approve(a, 'approver-2')).body.code).toBe('invalid_state');
 
     const b = (await create(batchBody(fundId, [100]))).body.batchId;
-    const stranger = await h.call('POST', `/v1/disbursement-batches/${b}/cancel`, { ...asRequester('requester-2'), body: { reason: 'mine now' } });
+    const stranger = await h.call('POST', `/v1/disbursement-batches/${b}/cancel`, {
+      ...asRequester('requester-2'),
+      body: { reason: 'mine now' },
+    });
     expect([stranger.status, stranger.body.code]).toEqual([403, 'forbidden']);
-    const byAdmin = await h.call('POST', `/v1/disbursement-batches/${b}/cancel`, { sub: 'admin-1', roles: ['fund-admin'], body: { reason: 'duplicate' } });
+    const byAdmin = await h.call('POST', `/v1/disbursement-batches/${b}/cancel`, {
+      sub: 'admin-1',
+      roles: ['fund-admin'],
+      body: { reason: 'duplicate' },
+    });
     expect([byAdmin.status, byAdmin.body.status]).toEqual([200, 'cancelled']);
     const audit = (await h.services.scanTable()).filter((i) => i.pk === `BAT#${b}` && String(i.sk).startsWith('AUDIT#'));
     expect(audit.map((e) => e.action).sort()).toEqual(['batch.cancelled', 'batch.created']);
@@ -266,20 +322,29 @@ describe('expansion', () => {
     for (const p of stored) {
       const event = byMessage.get(p.requestedMessageId)!;
       expect(event.subject).toBe(p.payoutId);
-      expect((event.data as { beneficiary: { account: { accountNumber: string } } }).beneficiary.account.accountNumber).toBe(p.beneficiary.account.accountNumber);
+      expect((event.data as { beneficiary: { account: { accountNumber: string } } }).beneficiary.account.accountNumber).toBe(
+        p.beneficiary.account.accountNumber,
+      );
     }
     // Every payout.requested message was handed to the delivery queue.
     const queued = new Set(deliveryJobs.map((j) => j.messageId));
     expect([...byMessage.keys()].every((id) => queued.has(id))).toBe(true);
     const batch = await getBatch(batchId);
-    expect(batch).toMatchObject({ status: 'processing', counts: { queued: amounts.length, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 } });
+    expect(batch).toMatchObject({
+      status: 'processing',
+      counts: { queued: amounts.length, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 },
+    });
   }
 
   it('duplicate jobs, concurrent and later, create every payout exactly once', async () => {
     await jobsOn(h.services.queueUrls.delivery);
     const amounts = Array.from({ length: 230 }, (_, n) => 100 + n);
     const { batchId } = await approvedBatch(amounts);
-    const runs = await Promise.all([h.data.batches.expandBatch(batchId), h.data.batches.expandBatch(batchId), h.data.batches.expandBatch(batchId)]);
+    const runs = await Promise.all([
+      h.data.batches.expandBatch(batchId),
+      h.data.batches.expandBatch(batchId),
+      h.data.batches.expandBatch(batchId),
+    ]);
     expect(runs.reduce((s, r) => s + r.committed, 0)).toBe(Math.ceil(230 / 49));
     const later = await h.data.batches.expandBatch(batchId);
     expect(later).toMatchObject({ outcome: 'already-expanded', committed: 0 });
@@ -350,7 +415,8 @@ describe('counts and completion', () => {
     expect((await getBatch(batchId)).counts).toEqual({ queued: n - 50 - 30 + 10, sent: 50, settled: 0, failed: 0, deliveryFailed: 20 });
 
     // Every third payout fails; settled from queued, sent and delivery_failed alike, 20 at a time.
-    const outcome = (i: number) => (i % 3 === 0 ? { outcome: 'failed', failureReason: 'account closed' } : { outcome: 'succeeded', bankReference: `REF-${i}` });
+    const outcome = (i: number) =>
+      i % 3 === 0 ? { outcome: 'failed', failureReason: 'account closed' } : { outcome: 'succeeded', bankReference: `REF-${i}` };
     const replies = await pool(payouts, 20, (p, i) => settle(p.payoutId, outcome(i)));
     expect(replies.every((r) => r.status === 200)).toBe(true);
 
@@ -367,7 +433,10 @@ describe('counts and completion', () => {
       paid,
       available: allocation - paid,
     });
-    const settledPage = await h.call('GET', `/v1/disbursement-batches/${batchId}/payouts?status=failed&limit=100`, { sub: 'aud', roles: ['auditor'] });
+    const settledPage = await h.call('GET', `/v1/disbursement-batches/${batchId}/payouts?status=failed&limit=100`, {
+      sub: 'aud',
+      roles: ['auditor'],
+    });
     expect(settledPage.body.items).toHaveLength(failed.length);
     expect(settledPage.body.items.every((p: { status: string }) => p.status === 'failed')).toBe(true);
   });
@@ -389,9 +458,16 @@ describe('counts and completion', () => {
     } while (cursor);
     expect(seen).toHaveLength(60);
     expect(new Set(seen).size).toBe(60);
-    const unknown = await h.call('GET', '/v1/disbursement-batches/bat_01JZZZZZZZZZZZZZZZZZZZZZZZ/payouts', { sub: 'aud', roles: ['auditor'] });
+    const unknown = await h.call('GET', '/v1/disbursement-batches/bat_01JZZZZZZZZZZZZZZZZZZZZZZZ/payouts', {
+      sub: 'aud',
+      roles: ['auditor'],
+    });
     expect(unknown.status).toBe(404);
-    const forged = await h.call('GET', `/v1/disbursement-batches/${batchId}/payouts`, { sub: 'aud', roles: ['auditor'], query: { cursor: 'abc.def' } });
+    const forged = await h.call('GET', `/v1/disbursement-batches/${batchId}/payouts`, {
+      sub: 'aud',
+      roles: ['auditor'],
+      query: { cursor: 'abc.def' },
+    });
     expect([forged.status, forged.body.code]).toEqual([400, 'validation_failed']);
   });
 });
@@ -414,7 +490,10 @@ describe('arbitrary input', () => {
         fundId: fc.oneof(fc.constant(fundId), fc.string()),
         countyCode: fc.oneof(fc.constant(COUNTY), fc.string(), fc.integer()),
         purpose: fc.oneof(fc.constant('training'), fc.string()),
-        items: fc.oneof(fc.anything(), fc.array(badRow, { minLength: 1, maxLength: 5 }).map((bad) => [...valid.items, ...bad])),
+        items: fc.oneof(
+          fc.anything(),
+          fc.array(badRow, { minLength: 1, maxLength: 5 }).map((bad) => [...valid.items, ...bad]),
+        ),
       }),
       fc.string().map((s) => `{"fundId":${JSON.stringify(s)}`),
     );
@@ -424,8 +503,14 @@ describe('arbitrary input', () => {
         const replies = [
           await create(createBody),
           await approve(target, 'approver-1', actionBody === undefined ? { comment: 5 } : { comment: actionBody, extra: 1 }),
-          await h.call('POST', `/v1/disbursement-batches/${target}/reject`, { ...asApprover('approver-1'), body: { reason: actionBody, unexpected: true } }),
-          await h.call('POST', `/v1/disbursement-batches/${target}/cancel`, { ...asRequester(), body: { reason: typeof actionBody === 'string' ? '' : actionBody } }),
+          await h.call('POST', `/v1/disbursement-batches/${target}/reject`, {
+            ...asApprover('approver-1'),
+            body: { reason: actionBody, unexpected: true },
+          }),
+          await h.call('POST', `/v1/disbursement-batches/${target}/cancel`, {
+            ...asRequester(),
+            body: { reason: typeof actionBody === 'string' ? '' : actionBody },
+          }),
         ];
         expectClientProblems(replies);
       }),

@@ -12,7 +12,16 @@ import { scheduledEvent } from '#local/scheduler';
 import { captureLogs, type LogCapture } from '#test/support/log-capture';
 import { startReceiver, type Receiver, type ReceiverReply } from '#test/support/receiver';
 import { BUSINESS_METRICS, METRICS_NAMESPACE, METRICS_SERVICE } from '#shared/metric-names';
-import { asApprover, asFinance, asRequester, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import {
+  asApprover,
+  asFinance,
+  asRequester,
+  COUNTY,
+  disbursementBody,
+  FINANCE_SYSTEM,
+  moneyHarness,
+  type MoneyHarness,
+} from './disbursement-harness.ts';
 
 interface EmfLine {
   namespace: string;
@@ -96,7 +105,10 @@ async function approvedPayout(amount: number): Promise<{ payoutId: string; messa
   const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
   const created = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, amount) });
   expect(created.status).toBe(201);
-  const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, { ...asApprover('checker-1'), body: {} });
+  const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
+    ...asApprover('checker-1'),
+    body: {},
+  });
   expect(approved.status).toBe(200);
   const payout = await h.data.payouts.getPayout(approved.body.payoutId);
   return { payoutId: payout.payoutId, messageId: payout.requestedMessageId };
@@ -110,7 +122,12 @@ async function deliver(messageId: string): Promise<void> {
         messageId: randomUUID(),
         receiptHandle: 'r',
         body: JSON.stringify({ kind: 'event', messageId }),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'local', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now()),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
@@ -139,13 +156,23 @@ describe('business metrics as EMF', () => {
     expect(paying.receiver.requests).toHaveLength(1);
     expect(await h.data.payouts.getPayout(payoutId)).toMatchObject({ status: 'sent' });
     const afterDelivery = emfLines().slice(afterApproval.length);
-    expect(totals(afterDelivery)).toEqual({ [BUSINESS_METRICS.deliveryAttempts]: 1, [BUSINESS_METRICS.deliveryLatency]: expect.any(Number), [BUSINESS_METRICS.payoutSent]: 1 });
+    expect(totals(afterDelivery)).toEqual({
+      [BUSINESS_METRICS.deliveryAttempts]: 1,
+      [BUSINESS_METRICS.deliveryLatency]: expect.any(Number),
+      [BUSINESS_METRICS.payoutSent]: 1,
+    });
     expect(afterDelivery[0]!.units[BUSINESS_METRICS.deliveryLatency]).toBe('Milliseconds');
 
-    const settled = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: 'ABC-1' } });
+    const settled = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, {
+      ...asFinance,
+      body: { outcome: 'succeeded', bankReference: 'ABC-1' },
+    });
     expect(settled.status).toBe(200);
     // The same report again changes nothing, so it counts nothing.
-    const repeated = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: 'ABC-1' } });
+    const repeated = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, {
+      ...asFinance,
+      body: { outcome: 'succeeded', bankReference: 'ABC-1' },
+    });
     expect(repeated.status).toBe(200);
     expect(totals(emfLines().slice(afterApproval.length + afterDelivery.length))).toEqual({ [BUSINESS_METRICS.payoutSettled]: 1 });
 
@@ -197,7 +224,9 @@ describe('business metrics as EMF', () => {
   });
 
   it('the ledger check reports its differences, 0 included', async () => {
-    const result = (await ledgerCheck(scheduledEvent('ledger-check'), lambdaContext('relief-fund-ledger-check', 60_000))) as { differences: number };
+    const result = (await ledgerCheck(scheduledEvent('ledger-check'), lambdaContext('relief-fund-ledger-check', 60_000))) as {
+      differences: number;
+    };
     expect(result.differences).toBe(0);
     const lines = emfLines();
     expect(lines).toHaveLength(1);

@@ -51,7 +51,12 @@ async function call(handler: LambdaHandler, method: string, route: string, param
       requestId: randomUUID(),
       routeKey: `${method} ${route}`,
       http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      authorizer: { jwt: { claims: { sub: c.sub ?? 'operator-1', 'cognito:groups': `[${(c.roles ?? ['campaign-operator']).join(' ')}]` }, scopes: null } },
+      authorizer: {
+        jwt: {
+          claims: { sub: c.sub ?? 'operator-1', 'cognito:groups': `[${(c.roles ?? ['campaign-operator']).join(' ')}]` },
+          scopes: null,
+        },
+      },
     },
   } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
   const result = (await invoke(handler, event, { functionName: 'relief-fund-test', timeoutMs: 29_000 })) as {
@@ -62,8 +67,7 @@ async function call(handler: LambdaHandler, method: string, route: string, param
   return { status: result.statusCode, headers: result.headers, body: result.body ? JSON.parse(result.body) : undefined };
 }
 
-const launch = (body: unknown, c: Call = {}) =>
-  call(campaigns, 'POST', '/v1/campaigns', {}, { idempotencyKey: randomUUID(), ...c, body });
+const launch = (body: unknown, c: Call = {}) => call(campaigns, 'POST', '/v1/campaigns', {}, { idempotencyKey: randomUUID(), ...c, body });
 const cancel = (campaignId: string, reason = 'weather', c: Call = {}) =>
   call(campaigns, 'POST', '/v1/campaigns/{campaignId}/cancel', { campaignId }, { ...c, body: { reason } });
 const results = (campaignId: string, body: unknown, c: Call = {}) =>
@@ -118,7 +122,13 @@ describe('launching', () => {
     await services.drainQueue(services.queueUrls.delivery);
     const res = await launch(body(county));
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ countyCode: county, channel: 'rural-taobao', status: 'scheduled', subsidy: null, createdBy: 'operator-1' });
+    expect(res.body).toMatchObject({
+      countyCode: county,
+      channel: 'rural-taobao',
+      status: 'scheduled',
+      subsidy: null,
+      createdBy: 'operator-1',
+    });
     expect(res.body.results).toEqual({ orders: 0, unitsSold: 0, grossSales: 0, reportedAt: null });
     const id = res.body.campaignId as string;
     expect(id).toMatch(/^cmp_[0-9A-Z]{26}$/);
@@ -157,7 +167,11 @@ describe('launching', () => {
     expect(bad.status).toBe(400);
     expect(bad.headers['content-type']).toBe('application/problem+json');
     expect(bad.body.code).toBe('validation_failed');
-    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.endsAt', 'body.products.0.promoPrice', 'body.products.1.sku']);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'body.endsAt',
+      'body.products.0.promoPrice',
+      'body.products.1.sku',
+    ]);
 
     const past = await launch(body(county, { channel: 'tmall', startsAt: new Date(Date.now() - 10 * 60 * 1000).toISOString() }));
     expect(past.status).toBe(400);
@@ -186,7 +200,11 @@ describe('the overlap rule under concurrent launches', () => {
     const county = await newCounty();
     const start = Date.now() + DAY;
     const a = body(county, { startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3 * DAY).toISOString() });
-    const b = body(county, { title: 'Other', startsAt: new Date(start + DAY).toISOString(), endsAt: new Date(start + 5 * DAY).toISOString() });
+    const b = body(county, {
+      title: 'Other',
+      startsAt: new Date(start + DAY).toISOString(),
+      endsAt: new Date(start + 5 * DAY).toISOString(),
+    });
     const replies = await Promise.all([launch(a, { sub: 'op-a' }), launch(b, { sub: 'op-b' })]);
     expect(replies.map((r) => r.status).sort()).toEqual([201, 409]);
     expect(replies.find((r) => r.status === 409)!.body.code).toBe('campaign_overlap');
@@ -196,10 +214,10 @@ describe('the overlap rule under concurrent launches', () => {
 
   it('any set of concurrent launches commits pairwise disjoint windows and rejects only real overlaps', async () => {
     const base = Date.now() + 2 * DAY;
-    const windows = fc.array(
-      fc.record({ startHour: fc.integer({ min: 0, max: 48 }), hours: fc.integer({ min: 1, max: 24 }) }),
-      { minLength: 2, maxLength: 7 },
-    );
+    const windows = fc.array(fc.record({ startHour: fc.integer({ min: 0, max: 48 }), hours: fc.integer({ min: 1, max: 24 }) }), {
+      minLength: 2,
+      maxLength: 7,
+    });
     await fc.assert(
       fc.asyncProperty(windows, async (ws) => {
         const county = await newCounty();
@@ -231,7 +249,17 @@ describe('subsidies', () => {
   it('reserves on launch, releases on cancel, and frees the window for a new launch', async () => {
     const county = await newCounty();
     const now = new Date();
-    const fund = await funds.createFund({ name: 'Subsidy fund', totalBudget: 10_000_000, dualApprovalThreshold: 100_000_000, financeSystem: 'finance-1', noticePeriod: 'P0D' }, operator, now);
+    const fund = await funds.createFund(
+      {
+        name: 'Subsidy fund',
+        totalBudget: 10_000_000,
+        dualApprovalThreshold: 100_000_000,
+        financeSystem: 'finance-1',
+        noticePeriod: 'P0D',
+      },
+      operator,
+      now,
+    );
     await funds.setAllocation(fund.fundId, county, 1_000_000, operator, now);
 
     const res = await launch(body(county, { subsidy: { fundId: fund.fundId, amount: 400_000 } }));
@@ -264,7 +292,11 @@ describe('subsidies', () => {
   it('concurrent subsidised launches never overspend the allocation', async () => {
     const county = await newCounty();
     const now = new Date();
-    const fund = await funds.createFund({ name: 'Tight fund', totalBudget: 1_000_000, dualApprovalThreshold: 100_000_000, financeSystem: 'finance-1', noticePeriod: 'P0D' }, operator, now);
+    const fund = await funds.createFund(
+      { name: 'Tight fund', totalBudget: 1_000_000, dualApprovalThreshold: 100_000_000, financeSystem: 'finance-1', noticePeriod: 'P0D' },
+      operator,
+      now,
+    );
     await funds.setAllocation(fund.fundId, county, 250_000, operator, now);
     const channels = ['taobao', 'tmall', 'rural-taobao', 'livestream'];
     const replies = await Promise.all(
@@ -316,7 +348,12 @@ describe('cancel and results', () => {
 
     const early = await results(ended.campaignId, { reportedAt: at(-1), orders: 1, unitsSold: 1, grossSales: 1 });
     expect(early.status).toBe(400);
-    const future = await results(ended.campaignId, { reportedAt: new Date(Date.now() + DAY).toISOString(), orders: 1, unitsSold: 1, grossSales: 1 });
+    const future = await results(ended.campaignId, {
+      reportedAt: new Date(Date.now() + DAY).toISOString(),
+      orders: 1,
+      unitsSold: 1,
+      grossSales: 1,
+    });
     expect(future.status).toBe(400);
   });
 
@@ -324,7 +361,11 @@ describe('cancel and results', () => {
     const county = await newCounty();
     const past = new Date(Date.now() - 3 * DAY);
     const c = await data.launchCampaign(
-      { ...body(county), startsAt: new Date(past.getTime() + HOUR).toISOString(), endsAt: new Date(Date.now() + DAY).toISOString() } as Parameters<typeof data.launchCampaign>[0],
+      {
+        ...body(county),
+        startsAt: new Date(past.getTime() + HOUR).toISOString(),
+        endsAt: new Date(Date.now() + DAY).toISOString(),
+      } as Parameters<typeof data.launchCampaign>[0],
       operator,
       past,
     );
@@ -355,7 +396,9 @@ describe('cancel and results', () => {
         const stored = (await data.getCampaign(c.campaignId, new Date())).results;
         expect(stored.reportedAt).toBe(new Date(past.getTime() + newest * 60_000).toISOString());
         const candidates = reported.filter((s) => s.minute === newest);
-        expect(candidates.some((s) => s.orders === stored.orders && s.unitsSold === stored.unitsSold && s.grossSales === stored.grossSales)).toBe(true);
+        expect(
+          candidates.some((s) => s.orders === stored.orders && s.unitsSold === stored.unitsSold && s.grossSales === stored.grossSales),
+        ).toBe(true);
         const totals = (await countyReport(county)).body.campaigns;
         expect({ orders: totals.orders, unitsSold: totals.unitsSold, grossSales: totals.grossSales }).toEqual({
           orders: stored.orders,
@@ -383,7 +426,9 @@ describe('the county report follows the clock without writes', () => {
     const start = now.getTime() + DAY;
     const mk = (channel: string, s: number, e: number) =>
       data.launchCampaign(
-        { ...body(county), channel, startsAt: new Date(s).toISOString(), endsAt: new Date(e).toISOString() } as Parameters<typeof data.launchCampaign>[0],
+        { ...body(county), channel, startsAt: new Date(s).toISOString(), endsAt: new Date(e).toISOString() } as Parameters<
+          typeof data.launchCampaign
+        >[0],
         operator,
         now,
       );
@@ -411,7 +456,13 @@ describe('the county report under concurrent writes', () => {
       for (let round = 0; round < 4; round++) {
         const replies = await Promise.all(
           channels.map((channel) =>
-            launch(body(county, { channel, startsAt: new Date(base + round * DAY).toISOString(), endsAt: new Date(base + round * DAY + HOUR).toISOString() })),
+            launch(
+              body(county, {
+                channel,
+                startsAt: new Date(base + round * DAY).toISOString(),
+                endsAt: new Date(base + round * DAY + HOUR).toISOString(),
+              }),
+            ),
           ),
         );
         launchedIds.push(...replies.filter((r) => r.status === 201).map((r) => r.body.campaignId as string));
@@ -461,9 +512,11 @@ describe('county totals near 2^53', () => {
   async function runningCampaign(county: string, channel: string) {
     const past = new Date(Date.now() - 2 * DAY);
     return data.launchCampaign(
-      { ...body(county, { channel }), startsAt: new Date(past.getTime() + HOUR).toISOString(), endsAt: new Date(past.getTime() + 10 * DAY).toISOString() } as Parameters<
-        typeof data.launchCampaign
-      >[0],
+      {
+        ...body(county, { channel }),
+        startsAt: new Date(past.getTime() + HOUR).toISOString(),
+        endsAt: new Date(past.getTime() + 10 * DAY).toISOString(),
+      } as Parameters<typeof data.launchCampaign>[0],
       operator,
       past,
     );
@@ -475,7 +528,10 @@ describe('county totals near 2^53', () => {
     const second = await runningCampaign(county, 'tmall');
     const shard = shardOf(first.campaignId, SHARDS);
     // Every shard full but the first campaign's, which has room for exactly its 10^13.
-    await seedGrossSales(county, Array.from({ length: SHARDS }, (_, n) => (n === shard ? SHARD_ROOM - MAX_AMOUNT : SHARD_ROOM)));
+    await seedGrossSales(
+      county,
+      Array.from({ length: SHARDS }, (_, n) => (n === shard ? SHARD_ROOM - MAX_AMOUNT : SHARD_ROOM)),
+    );
     const seeded = SHARDS * SHARD_ROOM - MAX_AMOUNT;
     expect((await countyReport(county)).body.campaigns.grossSales).toBe(seeded);
 
@@ -518,7 +574,9 @@ describe('listing', () => {
     const rest = await list({ countyCode: county, limit: '2', cursor: all.body.nextCursor });
     expect(rest.body.items.map((c: { campaignId: string }) => c.campaignId)).toEqual([ids[0]]);
     expect(rest.body.nextCursor).toBeNull();
-    expect((await list({ countyCode: county, status: 'cancelled' })).body.items.map((c: { campaignId: string }) => c.campaignId)).toEqual([ids[1]]);
+    expect((await list({ countyCode: county, status: 'cancelled' })).body.items.map((c: { campaignId: string }) => c.campaignId)).toEqual([
+      ids[1],
+    ]);
     expect((await list({ countyCode: county, status: 'scheduled', channel: 'taobao' })).body.items).toHaveLength(1);
     expect((await list({ countyCode: county, status: 'active' })).body.items).toHaveLength(0);
     const forged = await list({ countyCode: county, cursor: `${all.body.nextCursor}x` });
@@ -546,9 +604,13 @@ describe('bad input', () => {
         { ...valid, subsidy: { fundId: 'fund_x', amount: 100 } },
         { ...valid, extra: true },
       ),
-      fc.record({ key: fc.constantFrom('countyCode', 'title', 'channel', 'products', 'startsAt', 'endsAt', 'subsidy'), value: fc.jsonValue() }).map(
-        ({ key, value }) => ({ ...valid, [key]: value === undefined ? null : value }),
-      ).filter((b) => !LaunchCampaignBody.safeParse(b).success),
+      fc
+        .record({
+          key: fc.constantFrom('countyCode', 'title', 'channel', 'products', 'startsAt', 'endsAt', 'subsidy'),
+          value: fc.jsonValue(),
+        })
+        .map(({ key, value }) => ({ ...valid, [key]: value === undefined ? null : value }))
+        .filter((b) => !LaunchCampaignBody.safeParse(b).success),
     );
     const snapshot = async () => (await services.scanTable()).filter((i) => !String(i.pk).startsWith('IDEM#'));
     const before = await snapshot();

@@ -34,7 +34,12 @@ function tokenRequest(fields: Record<string, string>): Promise<Response> {
   return fetch(`${rt.url}/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: CONSOLE_CLIENT_ID, redirect_uri: `${rt.url}/console/`, ...fields }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: CONSOLE_CLIENT_ID,
+      redirect_uri: `${rt.url}/console/`,
+      ...fields,
+    }),
   });
 }
 
@@ -50,8 +55,12 @@ async function codeFor(v: string, roles = ['approver']): Promise<string> {
 describe('local hosted UI', () => {
   it('shows the sign-in page only for the console client, its redirect and an S256 challenge', async () => {
     const good = {
-      response_type: 'code', client_id: CONSOLE_CLIENT_ID, redirect_uri: `${rt.url}/console/`, state: 's',
-      code_challenge: challengeOf(verifier()), code_challenge_method: 'S256',
+      response_type: 'code',
+      client_id: CONSOLE_CLIENT_ID,
+      redirect_uri: `${rt.url}/console/`,
+      state: 's',
+      code_challenge: challengeOf(verifier()),
+      code_challenge_method: 'S256',
     };
     const page = await fetch(`${rt.url}/oauth2/authorize?${new URLSearchParams(good)}`);
     expect(page.status).toBe(200);

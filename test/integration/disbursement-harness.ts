@@ -17,7 +17,12 @@ export interface MoneyHarness {
   services: LocalServices;
   call(method: string, path: string, options?: Call): Promise<Reply>;
   /** A fund with allocations per county; returns its id. */
-  fund(options: { totalBudget?: number; dualApprovalThreshold?: number; noticePeriod?: string; allocations: Record<string, number> }): Promise<string>;
+  fund(options: {
+    totalBudget?: number;
+    dualApprovalThreshold?: number;
+    noticePeriod?: string;
+    allocations: Record<string, number>;
+  }): Promise<string>;
   data: {
     funds: typeof import('#shared/data/funds');
     stats: typeof import('#shared/data/county-stats');
@@ -47,10 +52,21 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
 
   const call = handlerCaller(handlers, { sub: 'requester-1', roles: ['requester'] });
 
-  async function fund(options: { totalBudget?: number; dualApprovalThreshold?: number; noticePeriod?: string; allocations: Record<string, number> }) {
+  async function fund(options: {
+    totalBudget?: number;
+    dualApprovalThreshold?: number;
+    noticePeriod?: string;
+    allocations: Record<string, number>;
+  }) {
     const actor = { sub: 'admin-1' };
     const created = await funds.createFund(
-      { name: 'Relief fund', financeSystem: FINANCE_SYSTEM, noticePeriod: options.noticePeriod ?? 'P0D', totalBudget: options.totalBudget ?? 1_000_000_000_00, dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000 },
+      {
+        name: 'Relief fund',
+        financeSystem: FINANCE_SYSTEM,
+        noticePeriod: options.noticePeriod ?? 'P0D',
+        totalBudget: options.totalBudget ?? 1_000_000_000_00,
+        dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000,
+      },
       actor,
       new Date(),
     );
@@ -89,7 +105,11 @@ export function beneficiaryNo(n: number) {
   return {
     kind: 'cooperative',
     name: `Cooperative ${n}`,
-    account: { bankName: 'Agricultural Bank of China', accountName: `Cooperative ${n}`, accountNumber: `62220303${String(n).padStart(8, '0')}` },
+    account: {
+      bankName: 'Agricultural Bank of China',
+      accountName: `Cooperative ${n}`,
+      accountNumber: `62220303${String(n).padStart(8, '0')}`,
+    },
   };
 }
 

@@ -108,7 +108,11 @@ describe('creating', () => {
       disbursementBody(fundId, 100, { beneficiary: { ...station, account: { ...station.account, accountNumber: '12ab' } } }),
     );
     expect([badAccount.status, badAccount.body.code]).toEqual([400, 'validation_failed']);
-    const missingKey = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, 100), idempotencyKey: null });
+    const missingKey = await h.call('POST', '/v1/disbursements', {
+      ...asRequester(),
+      body: disbursementBody(fundId, 100),
+      idempotencyKey: null,
+    });
     expect([missingKey.status, missingKey.body.code]).toEqual([400, 'idempotency_key_missing']);
     const forbidden = await h.call('POST', '/v1/disbursements', { sub: 'a-1', roles: ['approver'], body: disbursementBody(fundId, 100) });
     expect([forbidden.status, forbidden.body.code]).toEqual([403, 'forbidden']);
@@ -122,7 +126,8 @@ describe('creating', () => {
     await putStation(ids.other, 'active', OTHER_COUNTY);
     await putStation(ids.active, 'active', COUNTY);
     const base = disbursementBody(fundId, 100).beneficiary;
-    const forStation = (stationId: string) => create(disbursementBody(fundId, 1000, { beneficiary: { ...base, kind: 'station', stationId } }));
+    const forStation = (stationId: string) =>
+      create(disbursementBody(fundId, 1000, { beneficiary: { ...base, kind: 'station', stationId } }));
     expect((await forStation(ids.applied)).body.code).toBe('invalid_state');
     expect((await forStation(ids.other)).body.code).toBe('invalid_state');
     const ok = await forStation(ids.active);
@@ -164,16 +169,29 @@ describe('approving', () => {
       history: [{ action: 'created' }, { action: 'approved', actor: 'approver-1', fromStatus: 'pending_approval', toStatus: 'approved' }],
     });
     expect(res.body.payoutId).toMatch(/^pay_/);
-    expect(await h.data.funds.findAllocation(fundId, COUNTY)).toMatchObject({ allocated: 10_000_000, reserved: 3_000_000, paid: 0, available: 7_000_000 });
+    expect(await h.data.funds.findAllocation(fundId, COUNTY)).toMatchObject({
+      allocated: 10_000_000,
+      reserved: 3_000_000,
+      paid: 0,
+      available: 7_000_000,
+    });
 
     const payout = await h.call('GET', `/v1/payouts/${res.body.payoutId}`, asFinance);
-    expect(payout.body).toMatchObject({ disbursementId: d.disbursementId, batchId: null, amount: 3_000_000, status: 'queued', attempts: 0 });
+    expect(payout.body).toMatchObject({
+      disbursementId: d.disbursementId,
+      batchId: null,
+      amount: 3_000_000,
+      status: 'queued',
+      attempts: 0,
+    });
     expect(payout.body.beneficiary.account.accountNumber).toBe('****2233');
 
     const events = (await itemsOf('event')).filter((e) => e.subject === d.disbursementId || e.subject === res.body.payoutId);
     const byType = Object.fromEntries(events.map((e) => [e.eventType, e]));
     expect(Object.keys(byType).sort()).toEqual(['disbursement.approved', 'payout.requested']);
-    expect((byType['payout.requested']!.data as { beneficiary: { account: { accountNumber: string } } }).beneficiary.account.accountNumber).toBe(ACCOUNT_NUMBER);
+    expect(
+      (byType['payout.requested']!.data as { beneficiary: { account: { accountNumber: string } } }).beneficiary.account.accountNumber,
+    ).toBe(ACCOUNT_NUMBER);
     expect(JSON.stringify(byType['disbursement.approved']!.data)).not.toContain(ACCOUNT_NUMBER);
     const stored = (await itemsOf('payout')).find((p) => p.payoutId === res.body.payoutId)!;
     expect(stored.requestedMessageId).toBe(byType['payout.requested']!.messageId);
@@ -185,7 +203,11 @@ describe('approving', () => {
   it('applies the maker-checker rules: not the requester, once per approver, only while pending', async () => {
     const fundId = await h.fund({ dualApprovalThreshold: 1_000, allocations: { [COUNTY]: 10_000_000 } });
     const d = (await create(disbursementBody(fundId, 5_000))).body;
-    const self = await h.call('POST', `/v1/disbursements/${d.disbursementId}/approve`, { sub: 'requester-1', roles: ['approver', 'requester'], body: {} });
+    const self = await h.call('POST', `/v1/disbursements/${d.disbursementId}/approve`, {
+      sub: 'requester-1',
+      roles: ['approver', 'requester'],
+      body: {},
+    });
     expect([self.status, self.body.code]).toEqual([403, 'self_approval']);
     const first = await approve(d.disbursementId, 'approver-1');
     expect(first.body).toMatchObject({ status: 'pending_approval', payoutId: null });
@@ -271,19 +293,35 @@ describe('rejecting and cancelling', () => {
     expect([selfReject.status, selfReject.body.code]).toEqual([403, 'self_approval']);
     const noReason = await h.call('POST', `/v1/disbursements/${a.disbursementId}/reject`, { ...asApprover('approver-1'), body: {} });
     expect(noReason.status).toBe(400);
-    const rejected = await h.call('POST', `/v1/disbursements/${a.disbursementId}/reject`, { ...asApprover('approver-1'), body: { reason: ' duplicate invoice ' } });
+    const rejected = await h.call('POST', `/v1/disbursements/${a.disbursementId}/reject`, {
+      ...asApprover('approver-1'),
+      body: { reason: ' duplicate invoice ' },
+    });
     expect(rejected.body).toMatchObject({ status: 'rejected' });
-    expect(rejected.body.history.at(-1)).toMatchObject({ action: 'rejected', actor: 'approver-1', reason: 'duplicate invoice', fromStatus: 'pending_approval', toStatus: 'rejected' });
+    expect(rejected.body.history.at(-1)).toMatchObject({
+      action: 'rejected',
+      actor: 'approver-1',
+      reason: 'duplicate invoice',
+      fromStatus: 'pending_approval',
+      toStatus: 'rejected',
+    });
     expect((await approve(a.disbursementId, 'approver-2')).body.code).toBe('invalid_state');
 
     const b = (await create(disbursementBody(fundId, 100))).body;
-    const stranger = await h.call('POST', `/v1/disbursements/${b.disbursementId}/cancel`, { ...asRequester('requester-2'), body: { reason: 'x' } });
+    const stranger = await h.call('POST', `/v1/disbursements/${b.disbursementId}/cancel`, {
+      ...asRequester('requester-2'),
+      body: { reason: 'x' },
+    });
     expect([stranger.status, stranger.body.code]).toEqual([403, 'forbidden']);
     const byOwner = await h.call('POST', `/v1/disbursements/${b.disbursementId}/cancel`, { ...asRequester(), body: { reason: 'typo' } });
     expect(byOwner.body.status).toBe('cancelled');
 
     const c = (await create(disbursementBody(fundId, 100))).body;
-    const byAdmin = await h.call('POST', `/v1/disbursements/${c.disbursementId}/cancel`, { sub: 'admin-9', roles: ['fund-admin'], body: { reason: 'duplicate' } });
+    const byAdmin = await h.call('POST', `/v1/disbursements/${c.disbursementId}/cancel`, {
+      sub: 'admin-9',
+      roles: ['fund-admin'],
+      body: { reason: 'duplicate' },
+    });
     expect(byAdmin.body.status).toBe('cancelled');
 
     const d = (await create(disbursementBody(fundId, 100))).body;
@@ -347,8 +385,14 @@ describe('arbitrary input', () => {
         const replies = [
           await create(createBody),
           await approve(target, 'approver-1', actionBody === undefined ? { comment: 5 } : { comment: actionBody, extra: 1 }),
-          await h.call('POST', `/v1/disbursements/${target}/reject`, { ...asApprover('approver-1'), body: { reason: actionBody, unexpected: true } }),
-          await h.call('POST', `/v1/disbursements/${target}/cancel`, { ...asRequester(), body: { reason: typeof actionBody === 'string' ? '' : actionBody } }),
+          await h.call('POST', `/v1/disbursements/${target}/reject`, {
+            ...asApprover('approver-1'),
+            body: { reason: actionBody, unexpected: true },
+          }),
+          await h.call('POST', `/v1/disbursements/${target}/cancel`, {
+            ...asRequester(),
+            body: { reason: typeof actionBody === 'string' ? '' : actionBody },
+          }),
         ];
         expectClientProblems(replies);
       }),

@@ -58,7 +58,11 @@ async function endpoint(options: { financeSystem?: string; status?: (n: number) 
   receivers.push(receiver);
   const created = await h.call('POST', '/v1/webhook-endpoints', {
     ...admin,
-    body: { url: `${receiver.url}/hooks`, events: options.events ?? ['payout.requested'], ...(options.financeSystem ? { financeSystem: options.financeSystem } : {}) },
+    body: {
+      url: `${receiver.url}/hooks`,
+      events: options.events ?? ['payout.requested'],
+      ...(options.financeSystem ? { financeSystem: options.financeSystem } : {}),
+    },
   });
   expect(created.status).toBe(201);
   return { receiver, endpointId: created.body.endpointId as string, secret: created.body.secret as string };
@@ -87,7 +91,8 @@ async function approved(fundId: string, amount = 10_000, beneficiary?: unknown):
 }
 
 const ofMessage = (receiver: Receiver, messageId: string) => receiver.requests.filter((r) => r.headers['webhook-id'] === messageId);
-const accountIn = (json: unknown) => (json as { data: { beneficiary: { account: { accountNumber: string } } } }).data.beneficiary.account.accountNumber;
+const accountIn = (json: unknown) =>
+  (json as { data: { beneficiary: { account: { accountNumber: string } } } }).data.beneficiary.account.accountNumber;
 
 function verifies(secret: string, request: ReceivedRequest): unknown {
   return new Webhook(secret).verify(request.body, {
@@ -98,7 +103,10 @@ function verifies(secret: string, request: ReceivedRequest): unknown {
 }
 
 /** Every page of a listing, following nextCursor. */
-async function allPages(caller: Call, query: Record<string, string>): Promise<{ items: { messageId: string; type: string }[]; pages: number }> {
+async function allPages(
+  caller: Call,
+  query: Record<string, string>,
+): Promise<{ items: { messageId: string; type: string }[]; pages: number }> {
   const items: { messageId: string; type: string }[] = [];
   let cursor: string | undefined;
   let pages = 0;
@@ -164,7 +172,10 @@ describe('POST /v1/webhook-endpoints/{id}/messages/{messageId}/resend', () => {
     expect(accountIn(first!.json)).toBe(ACCOUNT_NUMBER);
     expect(accountIn(observed!.json)).not.toBe(ACCOUNT_NUMBER);
 
-    const resent = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} });
+    const resent = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, {
+      ...admin,
+      body: {},
+    });
     expect(resent.status).toBe(202);
     expect(resent.body).toEqual({ messageId: p.messageId });
     const sent = ofMessage(finance.receiver, p.messageId);
@@ -174,7 +185,9 @@ describe('POST /v1/webhook-endpoints/{id}/messages/{messageId}/resend', () => {
     verifies(finance.secret, sent[1]!);
     expect(ofMessage(observer.receiver, p.messageId)).toHaveLength(1);
 
-    expect((await h.call('POST', `/v1/webhook-endpoints/${observer.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} })).status).toBe(202);
+    expect(
+      (await h.call('POST', `/v1/webhook-endpoints/${observer.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} })).status,
+    ).toBe(202);
     const toObserver = ofMessage(observer.receiver, p.messageId);
     expect(toObserver).toHaveLength(2);
     expect(toObserver[1]!.body).toBe(observed!.body);
@@ -193,10 +206,16 @@ describe('POST /v1/webhook-endpoints/{id}/messages/{messageId}/resend', () => {
     const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
     const p = await approved(fundId);
     expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('delivered');
-    const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: 'BR-1' } });
+    const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, {
+      ...asFinance,
+      body: { outcome: 'succeeded', bankReference: 'BR-1' },
+    });
     expect(settled.status).toBe(200);
 
-    const refused = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} });
+    const refused = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, {
+      ...admin,
+      body: {},
+    });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('invalid_state');
     expect(ofMessage(finance.receiver, p.messageId)).toHaveLength(1);
@@ -217,12 +236,23 @@ describe('PATCH /v1/webhook-endpoints/{id}', () => {
     expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('failed');
     expect((await h.data.payouts.getPayout(p.payoutId)).status).toBe('delivery_failed');
     expect((await endpoints.getEndpoint(finance.endpointId)).status).toBe('disabled');
-    const whileDisabled = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, { ...admin, body: {} });
+    const whileDisabled = await h.call('POST', `/v1/webhook-endpoints/${finance.endpointId}/messages/${p.messageId}/resend`, {
+      ...admin,
+      body: {},
+    });
     expect(whileDisabled.status).toBe(409);
 
-    const enabled = await h.call('PATCH', `/v1/webhook-endpoints/${finance.endpointId}`, { ...admin, body: { status: 'enabled', description: 'back' } });
+    const enabled = await h.call('PATCH', `/v1/webhook-endpoints/${finance.endpointId}`, {
+      ...admin,
+      body: { status: 'enabled', description: 'back' },
+    });
     expect(enabled.status).toBe(200);
-    expect(enabled.body).toMatchObject({ endpointId: finance.endpointId, status: 'enabled', description: 'back', financeSystem: FINANCE_SYSTEM });
+    expect(enabled.body).toMatchObject({
+      endpointId: finance.endpointId,
+      status: 'enabled',
+      description: 'back',
+      financeSystem: FINANCE_SYSTEM,
+    });
     expect(enabled.body.secret).toBeUndefined();
 
     expect((await h.call('POST', `/v1/payouts/${p.payoutId}/redeliver`, admin)).status).toBe(202);
@@ -238,7 +268,10 @@ describe('PATCH /v1/webhook-endpoints/{id}', () => {
     const e = await endpoint();
     const moved = await startReceiver();
     receivers.push(moved);
-    const changed = await h.call('PATCH', `/v1/webhook-endpoints/${e.endpointId}`, { ...admin, body: { url: `${moved.url}/new`, events: ['*'] } });
+    const changed = await h.call('PATCH', `/v1/webhook-endpoints/${e.endpointId}`, {
+      ...admin,
+      body: { url: `${moved.url}/new`, events: ['*'] },
+    });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ url: `${moved.url}/new`, events: ['*'] });
     expect((await h.call('POST', `/v1/webhook-endpoints/${e.endpointId}/test`, { ...admin, body: {} })).status).toBe(202);
@@ -251,7 +284,9 @@ describe('PATCH /v1/webhook-endpoints/{id}', () => {
       expect(bad.body.code).toBe('validation_failed');
     }
     expect((await endpoints.getEndpoint(e.endpointId)).url).toBe(`${moved.url}/new`);
-    expect((await h.call('PATCH', '/v1/webhook-endpoints/whe_01M8MB7QKGZ7EXTNFH95G3P5TD', { ...admin, body: { description: 'x' } })).status).toBe(404);
+    expect(
+      (await h.call('PATCH', '/v1/webhook-endpoints/whe_01M8MB7QKGZ7EXTNFH95G3P5TD', { ...admin, body: { description: 'x' } })).status,
+    ).toBe(404);
   });
 });
 
@@ -287,7 +322,8 @@ describe('GET /v1/events', () => {
     const mine = await approved(await h.fund({ allocations: { [COUNTY]: 1_000_000 } }));
     const theirs = await approved(await fundPaidBy(OTHER_FINANCE));
     const test = await endpoint({ events: ['*'] });
-    const testMessage = (await h.call('POST', `/v1/webhook-endpoints/${test.endpointId}/test`, { ...admin, body: {} })).body.messageId as string;
+    const testMessage = (await h.call('POST', `/v1/webhook-endpoints/${test.endpointId}/test`, { ...admin, body: {} })).body
+      .messageId as string;
 
     const mineListed = (await allPages(asFinance, { limit: '100' })).items.map((e) => e.messageId);
     const theirsListed = (await allPages(otherFinance, { limit: '100' })).items.map((e) => e.messageId);
@@ -304,13 +340,23 @@ describe('GET /v1/events', () => {
     expect((await h.call('GET', `/v1/events/${theirs.messageId}`, asFinance)).status).toBe(404);
     expect((await h.call('GET', `/v1/events/${mine.messageId}`, otherFinance)).status).toBe(404);
     expect((await h.call('GET', `/v1/events/${testMessage}`, asFinance)).status).toBe(404);
-    expect((await h.call('GET', `/v1/events/${testMessage}`, admin)).body).toMatchObject({ type: 'webhook.test', data: { endpointId: test.endpointId } });
+    expect((await h.call('GET', `/v1/events/${testMessage}`, admin)).body).toMatchObject({
+      type: 'webhook.test',
+      data: { endpointId: test.endpointId },
+    });
     // The payout events that follow carry the paying system too.
-    const settled = await h.call('POST', `/v1/payouts/${theirs.payoutId}/settlement`, { ...otherFinance, body: { outcome: 'failed', failureReason: 'account closed' } });
+    const settled = await h.call('POST', `/v1/payouts/${theirs.payoutId}/settlement`, {
+      ...otherFinance,
+      body: { outcome: 'failed', failureReason: 'account closed' },
+    });
     expect(settled.status).toBe(200);
     const failedEvents = (await allPages(otherFinance, { type: 'payout.failed' })).items;
     expect(failedEvents.map((e) => (e as unknown as { data: { payoutId: string } }).data.payoutId)).toContain(theirs.payoutId);
-    expect((await allPages(asFinance, { type: 'payout.failed' })).items.map((e) => (e as unknown as { data: { payoutId: string } }).data.payoutId)).not.toContain(theirs.payoutId);
+    expect(
+      (await allPages(asFinance, { type: 'payout.failed' })).items.map(
+        (e) => (e as unknown as { data: { payoutId: string } }).data.payoutId,
+      ),
+    ).not.toContain(theirs.payoutId);
   });
 
   it("keeps a finance system to the campaign events of the funds it pays: a subsidy's launch, cancellation and release", async () => {
@@ -320,7 +366,15 @@ describe('GET /v1/events', () => {
     const launch = async (channel: string, subsidy?: { fundId: string; amount: number }) => {
       const launched = await h.call('POST', '/v1/campaigns', {
         ...operator,
-        body: { countyCode: COUNTY, title: `Tea on ${channel}`, channel, startsAt, endsAt, products: [{ sku: 'tea-1', name: 'Tea', unitPrice: 5_000, promoPrice: 4_000 }], ...(subsidy ? { subsidy } : {}) },
+        body: {
+          countyCode: COUNTY,
+          title: `Tea on ${channel}`,
+          channel,
+          startsAt,
+          endsAt,
+          products: [{ sku: 'tea-1', name: 'Tea', unitPrice: 5_000, promoPrice: 4_000 }],
+          ...(subsidy ? { subsidy } : {}),
+        },
       });
       expect(launched.status, JSON.stringify(launched.body)).toBe(201);
       const campaignId = launched.body.campaignId as string;
@@ -334,14 +388,22 @@ describe('GET /v1/events', () => {
     const TYPES = ['campaign.cancelled', 'campaign.launched', 'campaign.subsidy_released'];
     /** The campaign's events a caller is listed: by type, or all of them. */
     const eventsOf = async (caller: Call, campaignId: string, type?: string) =>
-      (await allPages(caller, { ...(type ? { type } : {}), limit: '100' })).items.filter((e) => (e as unknown as { data: { campaignId?: string } }).data.campaignId === campaignId);
-    for (const [campaignId, payer, stranger] of [[mine, asFinance, otherFinance], [theirs, otherFinance, asFinance]] as const) {
+      (await allPages(caller, { ...(type ? { type } : {}), limit: '100' })).items.filter(
+        (e) => (e as unknown as { data: { campaignId?: string } }).data.campaignId === campaignId,
+      );
+    for (const [campaignId, payer, stranger] of [
+      [mine, asFinance, otherFinance],
+      [theirs, otherFinance, asFinance],
+    ] as const) {
       const everything = await eventsOf(admin, campaignId);
       expect(everything.map((e) => e.type).sort()).toEqual(TYPES);
       expect((await eventsOf(payer, campaignId)).map((e) => e.messageId).sort()).toEqual(everything.map((e) => e.messageId).sort());
       expect(await eventsOf(stranger, campaignId)).toEqual([]);
       for (const event of everything) {
-        expect((await eventsOf(payer, campaignId, event.type)).map((e) => e.messageId), event.type).toEqual([event.messageId]);
+        expect(
+          (await eventsOf(payer, campaignId, event.type)).map((e) => e.messageId),
+          event.type,
+        ).toEqual([event.messageId]);
         expect(await eventsOf(stranger, campaignId, event.type), event.type).toEqual([]);
         expect((await h.call('GET', `/v1/events/${event.messageId}`, payer)).status, event.type).toBe(200);
         const refused = await h.call('GET', `/v1/events/${event.messageId}`, stranger);
@@ -386,7 +448,10 @@ describe('GET /v1/events', () => {
 
     const first = await h.call('GET', '/v1/events', { ...admin, query: { type: 'payout.requested', after, limit: '3' } });
     const cursor = first.body.nextCursor as string;
-    const forged = await h.call('GET', '/v1/events', { ...admin, query: { type: 'payout.requested', after, limit: '3', cursor: `${cursor.slice(0, -2)}xx` } });
+    const forged = await h.call('GET', '/v1/events', {
+      ...admin,
+      query: { type: 'payout.requested', after, limit: '3', cursor: `${cursor.slice(0, -2)}xx` },
+    });
     expect(forged.status).toBe(400);
     const foreign = await h.call('GET', '/v1/events', { ...asFinance, query: { type: 'payout.requested', after, limit: '3', cursor } });
     expect(foreign.status).toBe(400);
@@ -405,12 +470,27 @@ describe('GET /v1/events', () => {
     const at = new Date();
     const old = (eventType: string, status: string) => {
       const messageId = newId('message', at.getTime());
-      return { messageId, item: { ...keys.event(messageId), type: 'event', messageId, eventType, subject: p.payoutId, timestamp: at.toISOString(), data: packEventData(payout), status, finishedAt: at.toISOString() } };
+      return {
+        messageId,
+        item: {
+          ...keys.event(messageId),
+          type: 'event',
+          messageId,
+          eventType,
+          subject: p.payoutId,
+          timestamp: at.toISOString(),
+          data: packEventData(payout),
+          status,
+          finishedAt: at.toISOString(),
+        },
+      };
     };
     const settledBefore = old('payout.settled', 'delivered');
     const failedInstruction = old('payout.requested', 'failed');
-    for (const e of [settledBefore, failedInstruction]) await documents.send(new PutCommand({ TableName: h.services.tableName, Item: e.item }));
-    const listed = async (caller: Call) => (await allPages(caller, { after: new Date(at.getTime() - 1).toISOString(), limit: '100' })).items.map((e) => e.messageId);
+    for (const e of [settledBefore, failedInstruction])
+      await documents.send(new PutCommand({ TableName: h.services.tableName, Item: e.item }));
+    const listed = async (caller: Call) =>
+      (await allPages(caller, { after: new Date(at.getTime() - 1).toISOString(), limit: '100' })).items.map((e) => e.messageId);
     expect(await listed(admin)).not.toContain(settledBefore.messageId);
 
     const first = await backfillEventLog();
@@ -431,10 +511,16 @@ describe('GET /v1/events', () => {
     const { packEventData } = await import('#shared/data/event-body');
     const { newId } = await import('#shared/ids');
     const launched = await h.call('POST', '/v1/campaigns', {
-      sub: 'ops', roles: ['campaign-operator'],
+      sub: 'ops',
+      roles: ['campaign-operator'],
       body: {
-        countyCode: COUNTY, title: 'Honey week', channel: 'rural-taobao', startsAt: new Date(Date.now() + 60_000).toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-        products: [{ sku: 'honey-1', name: 'Honey', unitPrice: 5_000, promoPrice: 4_000 }], subsidy: { fundId: await h.fund({ allocations: { [COUNTY]: 1_000_000 } }), amount: 10_000 },
+        countyCode: COUNTY,
+        title: 'Honey week',
+        channel: 'rural-taobao',
+        startsAt: new Date(Date.now() + 60_000).toISOString(),
+        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        products: [{ sku: 'honey-1', name: 'Honey', unitPrice: 5_000, promoPrice: 4_000 }],
+        subsidy: { fundId: await h.fund({ allocations: { [COUNTY]: 1_000_000 } }), amount: 10_000 },
       },
     });
     expect(launched.status).toBe(201);
@@ -443,17 +529,33 @@ describe('GET /v1/events', () => {
     const at = new Date();
     const messageId = newId('message', at.getTime());
     const data = { campaignId, countyCode: COUNTY, reason: 'claim_period_ended', releasedAmount: 10_000, subsidy: launched.body.subsidy };
-    await documents.send(new PutCommand({
-      TableName: h.services.tableName,
-      Item: { ...keys.event(messageId), type: 'event', messageId, eventType: 'campaign.subsidy_released', subject: campaignId, timestamp: at.toISOString(), data: packEventData(data), status: 'delivered', finishedAt: at.toISOString(), ...eventListKeys(messageId, 'campaign.subsidy_released') },
-    }));
-    const listed = async (caller: Call) => (await allPages(caller, { after: new Date(at.getTime() - 1).toISOString(), limit: '100' })).items.map((e) => e.messageId);
+    await documents.send(
+      new PutCommand({
+        TableName: h.services.tableName,
+        Item: {
+          ...keys.event(messageId),
+          type: 'event',
+          messageId,
+          eventType: 'campaign.subsidy_released',
+          subject: campaignId,
+          timestamp: at.toISOString(),
+          data: packEventData(data),
+          status: 'delivered',
+          finishedAt: at.toISOString(),
+          ...eventListKeys(messageId, 'campaign.subsidy_released'),
+        },
+      }),
+    );
+    const listed = async (caller: Call) =>
+      (await allPages(caller, { after: new Date(at.getTime() - 1).toISOString(), limit: '100' })).items.map((e) => e.messageId);
     expect(await listed(admin)).toContain(messageId);
     expect(await listed(asFinance)).not.toContain(messageId);
 
     expect((await backfillEventLog()).updated).toBeGreaterThanOrEqual(1);
     expect(await listed(asFinance)).toContain(messageId);
-    expect((await allPages(asFinance, { type: 'campaign.subsidy_released', limit: '100' })).items.map((e) => e.messageId)).toContain(messageId);
+    expect((await allPages(asFinance, { type: 'campaign.subsidy_released', limit: '100' })).items.map((e) => e.messageId)).toContain(
+      messageId,
+    );
     expect((await h.call('GET', `/v1/events/${messageId}`, asFinance)).status).toBe(200);
     expect(await listed(otherFinance)).not.toContain(messageId);
     expect((await h.call('GET', `/v1/events/${messageId}`, otherFinance)).status).toBe(404);
@@ -463,17 +565,31 @@ describe('GET /v1/events', () => {
   it("types the public notice's events as the OpenAPI document says", async () => {
     const notices = await import('#shared/data/notices');
     const created = await h.data.funds.createFund(
-      { name: 'Notice fund', financeSystem: FINANCE_SYSTEM, noticePeriod: 'P1D', totalBudget: 1_000_000_000_00, dualApprovalThreshold: 100_000_000 },
+      {
+        name: 'Notice fund',
+        financeSystem: FINANCE_SYSTEM,
+        noticePeriod: 'P1D',
+        totalBudget: 1_000_000_000_00,
+        dualApprovalThreshold: 100_000_000,
+      },
       ACTOR,
       new Date(),
     );
     await h.data.funds.setAllocation(created.fundId, COUNTY, 10_000_000, ACTOR, new Date());
-    const d = await h.call('POST', '/v1/disbursements', { ...asRequester(), idempotencyKey: `n-${Math.random()}`, body: disbursementBody(created.fundId, 5_000) });
+    const d = await h.call('POST', '/v1/disbursements', {
+      ...asRequester(),
+      idempotencyKey: `n-${Math.random()}`,
+      body: disbursementBody(created.fundId, 5_000),
+    });
     const inNotice = await h.call('POST', `/v1/disbursements/${d.body.disbursementId}/approve`, { ...asApprover('checker-1'), body: {} });
     expect(inNotice.body.status).toBe('in_notice');
     const noticeId = inNotice.body.notice.noticeId as string;
     const itemRef = (await notices.getPublicNotice(noticeId)).items[0]!.itemRef;
-    await notices.fileObjection(noticeId, { itemRef, reason: 'This cooperative was paid twice last year', contact: '13812345678' }, new Date());
+    await notices.fileObjection(
+      noticeId,
+      { itemRef, reason: 'This cooperative was paid twice last year', contact: '13812345678' },
+      new Date(),
+    );
     expect(await notices.endNotice(noticeId, new Date(Date.now() + 2 * 86_400_000))).toBe(true);
     for (const type of ['notice.opened', 'notice.closed', 'objection.received']) {
       const page = await h.call('GET', '/v1/events', { ...admin, query: { type, limit: '100' } });

@@ -78,7 +78,11 @@ async function resourceState() {
 function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortedKeys(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, sortedKeys(v)]),
+    );
   }
   return value;
 }
@@ -112,7 +116,19 @@ beforeAll(async () => {
   const { putCounty } = await import('#shared/data/counties');
   const funds = await import('#shared/data/funds');
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, new Date());
-  fundId = (await funds.createFund({ name: 'Relief fund', totalBudget: 100_000_000_000, dualApprovalThreshold: 100_000_000, financeSystem: 'finance-1', noticePeriod: 'P0D' }, { sub: 'admin-1' }, new Date())).fundId;
+  fundId = (
+    await funds.createFund(
+      {
+        name: 'Relief fund',
+        totalBudget: 100_000_000_000,
+        dualApprovalThreshold: 100_000_000,
+        financeSystem: 'finance-1',
+        noticePeriod: 'P0D',
+      },
+      { sub: 'admin-1' },
+      new Date(),
+    )
+  ).fundId;
   await funds.setAllocation(fundId, COUNTY, 10_000_000_000, { sub: 'admin-1' }, new Date());
 });
 
@@ -150,22 +166,59 @@ describe('personal data in idempotency records', () => {
     const otherBody = { ...body, operator: { ...body.operator, phone: '13900001111' } };
     const reused = await call('POST', '/v1/stations', { ...officer, body: otherBody, idempotencyKey: key });
     expect([reused.status, reused.body.code]).toEqual([422, 'idempotency_key_reuse']);
-    expect((await services.scanTable()).filter((i) => i.type === 'station' && i.countyCode === COUNTY && i.stationId === first.body.stationId)).toHaveLength(1);
+    expect(
+      (await services.scanTable()).filter((i) => i.type === 'station' && i.countyCode === COUNTY && i.stationId === first.body.stationId),
+    ).toHaveLength(1);
   });
 });
 
 describe('a create retried after a crash between its commit and its reply', () => {
   const creates = [
-    { what: 'fund', type: 'fund', path: '/v1/funds', as: { sub: 'admin-1', roles: ['fund-admin'] }, id: 'fundId',
-      body: () => ({ name: 'Flood relief', currency: 'CNY', totalBudget: 1_000_000, financeSystem: 'finance-1' }), other: { name: 'Drought relief' } },
-    { what: 'disbursement', type: 'disbursement', path: '/v1/disbursements', as: { sub: 'requester-1', roles: ['requester'] }, id: 'disbursementId',
-      body: () => disbursementBody(fundId, 2_000), other: { amount: 2_001 } },
-    { what: 'batch', type: 'batch', path: '/v1/disbursement-batches', as: { sub: 'requester-1', roles: ['requester'] }, id: 'batchId',
-      body: () => batchBody(fundId, [100, 200]), other: { purpose: 'training' } },
-    { what: 'campaign (with a subsidy reserved)', type: 'campaign', path: '/v1/campaigns', as: { sub: 'operator-1', roles: ['campaign-operator'] }, id: 'campaignId',
-      body: () => campaignBody(), other: { title: 'Tea week' } },
-    { what: 'station', type: 'station', path: '/v1/stations', as: { sub: 'officer-a', roles: ['station-officer'] }, id: 'stationId',
-      body: () => stationApplication(), other: { village: 'Xinhua' } },
+    {
+      what: 'fund',
+      type: 'fund',
+      path: '/v1/funds',
+      as: { sub: 'admin-1', roles: ['fund-admin'] },
+      id: 'fundId',
+      body: () => ({ name: 'Flood relief', currency: 'CNY', totalBudget: 1_000_000, financeSystem: 'finance-1' }),
+      other: { name: 'Drought relief' },
+    },
+    {
+      what: 'disbursement',
+      type: 'disbursement',
+      path: '/v1/disbursements',
+      as: { sub: 'requester-1', roles: ['requester'] },
+      id: 'disbursementId',
+      body: () => disbursementBody(fundId, 2_000),
+      other: { amount: 2_001 },
+    },
+    {
+      what: 'batch',
+      type: 'batch',
+      path: '/v1/disbursement-batches',
+      as: { sub: 'requester-1', roles: ['requester'] },
+      id: 'batchId',
+      body: () => batchBody(fundId, [100, 200]),
+      other: { purpose: 'training' },
+    },
+    {
+      what: 'campaign (with a subsidy reserved)',
+      type: 'campaign',
+      path: '/v1/campaigns',
+      as: { sub: 'operator-1', roles: ['campaign-operator'] },
+      id: 'campaignId',
+      body: () => campaignBody(),
+      other: { title: 'Tea week' },
+    },
+    {
+      what: 'station',
+      type: 'station',
+      path: '/v1/stations',
+      as: { sub: 'officer-a', roles: ['station-officer'] },
+      id: 'stationId',
+      body: () => stationApplication(),
+      other: { village: 'Xinhua' },
+    },
   ];
 
   /**
@@ -241,10 +294,14 @@ describe('one claim per key, whatever the timing', () => {
     const { idempotencyClaim } = await import('#shared/http/idempotency');
     const body = { name: 'Raced fund', currency: 'CNY', totalBudget: 7_000, financeSystem: 'finance-1' };
     const claim = await idempotencyClaim({ sub: 'admin-1', key: randomUUID(), method: 'POST', path: '/v1/funds', body });
-    const input = { name: body.name, totalBudget: body.totalBudget, financeSystem: 'finance-1', dualApprovalThreshold: 100_000_000, noticePeriod: 'P0D' };
-    const attempts = await Promise.allSettled(
-      Array.from({ length: 6 }, () => createFund(input, { sub: 'admin-1' }, new Date(), claim)),
-    );
+    const input = {
+      name: body.name,
+      totalBudget: body.totalBudget,
+      financeSystem: 'finance-1',
+      dualApprovalThreshold: 100_000_000,
+      noticePeriod: 'P0D',
+    };
+    const attempts = await Promise.allSettled(Array.from({ length: 6 }, () => createFund(input, { sub: 'admin-1' }, new Date(), claim)));
     const funds = (await services.scanTable()).filter((i) => i.type === 'fund' && i.name === 'Raced fund');
     expect(funds).toHaveLength(1);
     for (const attempt of attempts) {
@@ -270,7 +327,10 @@ describe('the scope of a key', () => {
       process.env.AWS_LAMBDA_FUNCTION_NAME = names.funds;
       vi.resetModules();
       const funds = handlerCaller(await loadHandlers(), admin);
-      const fund = await funds('POST', '/v1/funds', { body: { name: 'Scoped', currency: 'CNY', totalBudget: 1_000, financeSystem: 'finance-1' }, idempotencyKey: key });
+      const fund = await funds('POST', '/v1/funds', {
+        body: { name: 'Scoped', currency: 'CNY', totalBudget: 1_000, financeSystem: 'finance-1' },
+        idempotencyKey: key,
+      });
       expect(fund.status).toBe(201);
 
       process.env.AWS_LAMBDA_FUNCTION_NAME = names.disbursements;
@@ -281,7 +341,11 @@ describe('the scope of a key', () => {
       expect([other.status, other.body.code]).toEqual([422, 'idempotency_key_reuse']);
       expect((await services.scanTable()).filter((i) => i.type === 'disbursement')).toHaveLength(before);
       // Another caller's identical key is another key, wherever it is used.
-      const otherCaller = await disbursements('POST', '/v1/disbursements', { sub: 'admin-3', body: disbursementBody(fundId, 300), idempotencyKey: key });
+      const otherCaller = await disbursements('POST', '/v1/disbursements', {
+        sub: 'admin-3',
+        body: disbursementBody(fundId, 300),
+        idempotencyKey: key,
+      });
       expect(otherCaller.status).toBe(201);
     } finally {
       if (previous === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;

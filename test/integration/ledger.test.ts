@@ -8,7 +8,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isBalanced } from '#shared/domain/ledger';
-import { asApprover, asFinance, beneficiaryNo, COUNTY, disbursementBody, moneyHarness, OTHER_COUNTY, type MoneyHarness } from './disbursement-harness.ts';
+import {
+  asApprover,
+  asFinance,
+  beneficiaryNo,
+  COUNTY,
+  disbursementBody,
+  moneyHarness,
+  OTHER_COUNTY,
+  type MoneyHarness,
+} from './disbursement-harness.ts';
 
 /** Each disbursement pays its own account: this model has no screening steps, so nothing is flagged. */
 let accounts = 0;
@@ -32,11 +41,34 @@ type Action =
   | { kind: 'settle'; target: number; outcome: 'succeeded' | 'failed' };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('create' as const), county: fc.constantFrom(0 as const, 1 as const), amount: fc.integer({ min: 1, max: 45_000 }), requester: fc.constantFrom(0 as const, 1 as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('create' as const),
+      county: fc.constantFrom(0 as const, 1 as const),
+      amount: fc.integer({ min: 1, max: 45_000 }),
+      requester: fc.constantFrom(0 as const, 1 as const),
+    }),
+  },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('approve' as const), target: fc.nat(), approver: fc.nat(APPROVERS.length - 1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject' as const), target: fc.nat(), approver: fc.nat(APPROVERS.length - 1) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), target: fc.nat(), byAdmin: fc.boolean(), requester: fc.constantFrom(0 as const, 1 as const) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('settle' as const), target: fc.nat(), outcome: fc.constantFrom('succeeded' as const, 'failed' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('cancel' as const),
+      target: fc.nat(),
+      byAdmin: fc.boolean(),
+      requester: fc.constantFrom(0 as const, 1 as const),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('settle' as const),
+      target: fc.nat(),
+      outcome: fc.constantFrom('succeeded' as const, 'failed' as const),
+    }),
+  },
 );
 
 interface ModelDisbursement {
@@ -59,7 +91,10 @@ interface ModelLine {
 
 type Expected = { status: number; code?: string };
 
-const STAT = { pending_approval: 'pendingApproval', approved: 'approved', paid: 'paid', payout_failed: 'payoutFailed' } as Record<string, string>;
+const STAT = { pending_approval: 'pendingApproval', approved: 'approved', paid: 'paid', payout_failed: 'payoutFailed' } as Record<
+  string,
+  string
+>;
 
 async function statsSnapshot() {
   const out: Record<string, Record<string, number>> = {};
@@ -139,7 +174,10 @@ describe('the ledger under random interleavings', () => {
               if (approver === d.requestedBy) expected = { status: 403, code: 'self_approval' };
               else if (d.status !== 'pending_approval') expected = { status: 409, code: 'invalid_state' };
               else expected = { status: 200 };
-              reply = await h.call('POST', `/v1/disbursements/${d.id}/reject`, { ...asApprover(approver), body: { reason: 'model says no' } });
+              reply = await h.call('POST', `/v1/disbursements/${d.id}/reject`, {
+                ...asApprover(approver),
+                body: { reason: 'model says no' },
+              });
               expect({ status: reply.status, code: reply.body.code }).toEqual({ status: expected.status, code: expected.code });
               if (reply.status === 200) d.status = 'rejected';
             } else if (a.kind === 'cancel') {
@@ -154,7 +192,10 @@ describe('the ledger under random interleavings', () => {
               const to = a.outcome === 'succeeded' ? 'settled' : 'failed';
               if (d.payoutStatus === 'queued' || d.payoutStatus === to) expected = { status: 200 };
               else expected = { status: 409, code: 'invalid_state' };
-              const body = a.outcome === 'succeeded' ? { outcome: a.outcome, bankReference: 'BR-1' } : { outcome: a.outcome, failureReason: 'bounced' };
+              const body =
+                a.outcome === 'succeeded'
+                  ? { outcome: a.outcome, bankReference: 'BR-1' }
+                  : { outcome: a.outcome, failureReason: 'bounced' };
               reply = await h.call('POST', `/v1/payouts/${d.payoutId}/settlement`, { ...asFinance, body });
               expect({ status: reply.status, code: reply.body.code }).toEqual({ status: expected.status, code: expected.code });
               if (reply.status === 200 && d.payoutStatus === 'queued') {
@@ -208,6 +249,9 @@ describe('the ledger under random interleavings', () => {
     // generator (40,000 sets of 25 runs, model only) settled 25 payouts per set at the median and never
     // fewer than 9, so a floor of 5 catches a generator that stopped reaching settlement without failing
     // on an unlucky draw (15 runs with a floor of 11 failed about one CI run in ten).
-    expect(moves.reduce((a, b) => a + b, 0), JSON.stringify(moves)).toBeGreaterThanOrEqual(5);
+    expect(
+      moves.reduce((a, b) => a + b, 0),
+      JSON.stringify(moves),
+    ).toBeGreaterThanOrEqual(5);
   });
 });

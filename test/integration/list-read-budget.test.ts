@@ -34,7 +34,15 @@ async function writeAll(items: Record<string, unknown>[]) {
 function otherFundDisbursement(): Record<string, unknown> {
   // A plain (not monotonic) ULID of this millisecond, so it sorts among the real disbursements created around it.
   const disbursementId = `dsb_${ulid(Date.now())}`;
-  return { pk: `DSB#${disbursementId}`, sk: 'DSB', type: 'disbursement', status: 'pending_approval', fundId: 'fund_other', gsi1pk: 'DSBS', gsi1sk: disbursementId };
+  return {
+    pk: `DSB#${disbursementId}`,
+    sk: 'DSB',
+    type: 'disbursement',
+    status: 'pending_approval',
+    fundId: 'fund_other',
+    gsi1pk: 'DSBS',
+    gsi1sk: disbursementId,
+  };
 }
 
 const pause = () => new Promise((r) => setTimeout(r, 3));
@@ -111,18 +119,21 @@ describe('a filter that matches little', () => {
     expect(ids).toEqual([...matching].reverse());
   });
 
-  it.each([1, 25])("a finance system's own disbursements among 1,250 of funds it does not pay, %i a page: within the budget, each once, newest first", async (limit) => {
-    const listed = (caller: { sub: string; roles: string[] }) => async (cursor?: string) => {
-      const res = await h.call('GET', '/v1/disbursements', { ...caller, query: { limit: String(limit), ...(cursor ? { cursor } : {}) } });
-      expect(res.status).toBe(200);
-      return { ids: res.body.items.map((d: { disbursementId: string }) => d.disbursementId), nextCursor: res.body.nextCursor };
-    };
-    const mine = await pageThrough(listed({ sub: FINANCE_SYSTEM, roles: ['finance-system'] }), pageReadBudget(limit));
-    expect(mine.ids).toEqual([...matching].reverse());
-    const none = await pageThrough(listed({ sub: 'finance-none', roles: ['finance-system'] }), pageReadBudget(limit));
-    expect(none.ids).toEqual([]);
-    expect(none.requests).toBeGreaterThan(1);
-  });
+  it.each([1, 25])(
+    "a finance system's own disbursements among 1,250 of funds it does not pay, %i a page: within the budget, each once, newest first",
+    async (limit) => {
+      const listed = (caller: { sub: string; roles: string[] }) => async (cursor?: string) => {
+        const res = await h.call('GET', '/v1/disbursements', { ...caller, query: { limit: String(limit), ...(cursor ? { cursor } : {}) } });
+        expect(res.status).toBe(200);
+        return { ids: res.body.items.map((d: { disbursementId: string }) => d.disbursementId), nextCursor: res.body.nextCursor };
+      };
+      const mine = await pageThrough(listed({ sub: FINANCE_SYSTEM, roles: ['finance-system'] }), pageReadBudget(limit));
+      expect(mine.ids).toEqual([...matching].reverse());
+      const none = await pageThrough(listed({ sub: 'finance-none', roles: ['finance-system'] }), pageReadBudget(limit));
+      expect(none.ids).toEqual([]);
+      expect(none.requests).toBeGreaterThan(1);
+    },
+  );
 
   it('a cursor that stopped in the middle still belongs to its query', async () => {
     const first = await h.call('GET', '/v1/disbursements', { ...read, query: { fundId, limit: '1' } });
@@ -150,7 +161,11 @@ describe('a batch payout filter that matches little (sharded listing)', () => {
         countyCode: COUNTY,
         amount: 1_000 + n,
         currency: 'CNY',
-        beneficiary: { kind: 'farmer', name: `Farmer ${n}`, account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' } },
+        beneficiary: {
+          kind: 'farmer',
+          name: `Farmer ${n}`,
+          account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
+        },
         status,
         attempts: 0,
         createdAt: at.toISOString(),
@@ -165,15 +180,18 @@ describe('a batch payout filter that matches little (sharded listing)', () => {
     await writeAll(items);
   });
 
-  it.each([1, 3, 25])('%i a page: each request within the budget (plus rounding per shard), every settled payout once, newest first', async (limit) => {
-    const bound = pageReadBudget(limit) + h.data.payouts.PAYOUT_LIST_SHARDS;
-    const { ids } = await pageThrough(async (cursor) => {
-      const page = await h.data.payouts.listPayouts({ batchId, status: 'settled', limit, cursor });
-      expect(page.items.length).toBeLessThanOrEqual(limit);
-      return { ids: page.items.map((p) => p.payoutId), nextCursor: page.nextCursor };
-    }, bound);
-    expect(ids).toEqual([...settled].reverse());
-  });
+  it.each([1, 3, 25])(
+    '%i a page: each request within the budget (plus rounding per shard), every settled payout once, newest first',
+    async (limit) => {
+      const bound = pageReadBudget(limit) + h.data.payouts.PAYOUT_LIST_SHARDS;
+      const { ids } = await pageThrough(async (cursor) => {
+        const page = await h.data.payouts.listPayouts({ batchId, status: 'settled', limit, cursor });
+        expect(page.items.length).toBeLessThanOrEqual(limit);
+        return { ids: page.items.map((p) => p.payoutId), nextCursor: page.nextCursor };
+      }, bound);
+      expect(ids).toEqual([...settled].reverse());
+    },
+  );
 });
 
 describe('a created range among many payouts (a key condition, not a filter)', () => {
@@ -197,7 +215,11 @@ describe('a created range among many payouts (a key condition, not a filter)', (
         countyCode: COUNTY,
         amount: 1_000 + n,
         currency: 'CNY',
-        beneficiary: { kind: 'farmer', name: `Farmer ${n}`, account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' } },
+        beneficiary: {
+          kind: 'farmer',
+          name: `Farmer ${n}`,
+          account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
+        },
         status: 'queued',
         attempts: 0,
         createdAt: at.toISOString(),
@@ -218,7 +240,10 @@ describe('a created range among many payouts (a key condition, not a filter)', (
   it.each([1, 4])('%i a page: each request reads at most (limit + 1) index items a shard, the range newest first', async (limit) => {
     const bound = (limit + 1) * h.data.payouts.PAYOUT_LIST_SHARDS;
     const { ids } = await pageThrough(async (cursor) => {
-      const res = await h.call('GET', '/v1/payouts', { ...read, query: { createdFrom: from, createdTo: to, limit: String(limit), ...(cursor ? { cursor } : {}) } });
+      const res = await h.call('GET', '/v1/payouts', {
+        ...read,
+        query: { createdFrom: from, createdTo: to, limit: String(limit), ...(cursor ? { cursor } : {}) },
+      });
       expect(res.status).toBe(200);
       return { ids: res.body.items.map((p: { payoutId: string }) => p.payoutId), nextCursor: res.body.nextCursor };
     }, bound);

@@ -123,7 +123,10 @@ describe('HTTP adapter and JWT authorizer', () => {
       // API Gateway's rules, one broken at a time: kid must name a key of the JWKS (none chosen for it)...
       ['no kid in the header', async (r) => (await signingKey(r)).sign({}, { alg: 'RS256' })],
       // ...aud is checked when present, client_id only when aud is absent...
-      ['a wrong aud although client_id matches', async (r) => (await signingKey(r)).sign({ aud: 'someone-else', client_id: 'relief-fund' })],
+      [
+        'a wrong aud although client_id matches',
+        async (r) => (await signingKey(r)).sign({ aud: 'someone-else', client_id: 'relief-fund' }),
+      ],
       ['a wrong client_id and no aud', async (r) => (await signingKey(r)).sign({ aud: undefined, client_id: 'someone-else' })],
       // ...exp after now, nbf and iat before it.
       ['exp exactly now', async (r) => (await signingKey(r)).sign({ exp: now() })],
@@ -144,10 +147,7 @@ describe('HTTP adapter and JWT authorizer', () => {
 
   it('evaluates aud and ignores client_id when both are present; accepts nbf and iat in the past', async () => {
     const key = await signingKey(rt);
-    for (const token of [
-      await key.sign({ client_id: 'someone-else' }),
-      await key.sign({ nbf: now() - 60, iat: now() - 60 }),
-    ]) {
+    for (const token of [await key.sign({ client_id: 'someone-else' }), await key.sign({ nbf: now() - 60, iat: now() - 60 })]) {
       expect((await rt.api('GET', '/v1/counties', { token })).status).toBe(200);
     }
   });
@@ -226,14 +226,14 @@ describe('concurrent invocations', () => {
 
   it('keep separate correlation ids and keys in the logs', async () => {
     const write = process.stdout.write.bind(process.stdout);
-    vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       if (text.includes('"probe"')) {
         lines.push(...text.split('\n').filter(Boolean));
         return true;
       }
       return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }));
+    });
 
     const ids = Array.from({ length: 30 }, () => randomUUID());
     const replies = await Promise.all(ids.map((id) => rt.api('GET', '/health', { headers: { 'x-correlation-id': id } })));
@@ -299,7 +299,10 @@ describe('SQS event source emulation', () => {
           })),
         }),
       );
-      await waitUntil(() => seen.filter((s) => s.body === 'poison').length >= 2 && seen.some((s) => s.body === 'flaky' && s.receiveCount === 2), 15_000);
+      await waitUntil(
+        () => seen.filter((s) => s.body === 'poison').length >= 2 && seen.some((s) => s.body === 'flaky' && s.receiveCount === 2),
+        15_000,
+      );
       // Past two more visibility timeouts: anything not deleted would have come back by now.
       await sleep(2_500);
 

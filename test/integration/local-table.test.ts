@@ -27,7 +27,10 @@ describe('ensureTable on a table from an older version', () => {
       new CreateTableCommand({
         TableName: old,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi5pk', 'gsi5sk'].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+        AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi5pk', 'gsi5sk'].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S' as const,
+        })),
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -37,7 +40,16 @@ describe('ensureTable on a table from an older version', () => {
       }),
     );
     const documents = DynamoDBDocumentClient.from(dynamo);
-    const item = { pk: 'PAY#pay_1', sk: 'PAY', type: 'payout', status: 'settled', batchId: 'bat_1', createdAt: '2026-11-01T00:00:00.000Z', gsi5pk: 'PAY#SETTLED#0', gsi5sk: '2026-11-02T00:00:00.000Z#pay_1' };
+    const item = {
+      pk: 'PAY#pay_1',
+      sk: 'PAY',
+      type: 'payout',
+      status: 'settled',
+      batchId: 'bat_1',
+      createdAt: '2026-11-01T00:00:00.000Z',
+      gsi5pk: 'PAY#SETTLED#0',
+      gsi5sk: '2026-11-02T00:00:00.000Z#pay_1',
+    };
     await documents.send(new PutCommand({ TableName: old, Item: item }));
 
     await ensureTable(dynamo, old);
@@ -45,7 +57,14 @@ describe('ensureTable on a table from an older version', () => {
     const indexes = Table!.GlobalSecondaryIndexes ?? [];
     expect(indexes.map((i) => i.IndexName).sort()).toEqual(TABLE.indexes.map((i) => i.name).sort());
     expect(indexes.find((i) => i.IndexName === 'gsi5')!.Projection!.NonKeyAttributes!.sort()).toEqual(projectedAttributes(gsi5).sort());
-    const found = await documents.send(new QueryCommand({ TableName: old, IndexName: 'gsi5', KeyConditionExpression: 'gsi5pk = :p', ExpressionAttributeValues: { ':p': 'PAY#SETTLED#0' } }));
+    const found = await documents.send(
+      new QueryCommand({
+        TableName: old,
+        IndexName: 'gsi5',
+        KeyConditionExpression: 'gsi5pk = :p',
+        ExpressionAttributeValues: { ':p': 'PAY#SETTLED#0' },
+      }),
+    );
     expect(found.Items).toEqual([expect.objectContaining({ batchId: 'bat_1', createdAt: item.createdAt })]);
 
     // Run again (every start does): nothing left to change.

@@ -36,19 +36,28 @@ beforeAll(async () => {
 
 const row = (name: string, amount: number, n: number) => ({
   amount,
-  beneficiary: { kind: 'farmer', name, account: { bankName: 'ABC', accountName: name, accountNumber: `62229900${String(n).padStart(8, '0')}` } },
+  beneficiary: {
+    kind: 'farmer',
+    name,
+    account: { bankName: 'ABC', accountName: name, accountNumber: `62229900${String(n).padStart(8, '0')}` },
+  },
 });
 
 describe('notice end racing a resolution', () => {
   it('a row dismissed while the notice ends still gets exactly one payout', async () => {
     const fundId = await h.fund({ allocations: { '500241': 1_000_000 }, noticePeriod: 'PT60S' });
-    const created = await h.call('POST', '/v1/disbursement-batches', { body: { fundId, countyCode: '500241', purpose: 'produce-subsidy', items: [row('王一', 1_000, 1), row('王二', 2_000, 2)] } });
+    const created = await h.call('POST', '/v1/disbursement-batches', {
+      body: { fundId, countyCode: '500241', purpose: 'produce-subsidy', items: [row('王一', 1_000, 1), row('王二', 2_000, 2)] },
+    });
     expect(created.status).toBe(201);
     const batchId = created.body.batchId as string;
     const approved = await h.call('POST', `/v1/disbursement-batches/${batchId}/approve`, { ...asApprover('approver-1'), body: {} });
     expect(approved.body.status).toBe('in_notice');
     const { noticeId, endsAt } = approved.body.notice as { noticeId: string; endsAt: string };
-    const objected = await h.call('POST', `/public/notices/${noticeId}/objections`, { ...PUBLIC, body: { itemRef: `${batchId}-1`, reason: '王二家庭收入需要核实。' } });
+    const objected = await h.call('POST', `/public/notices/${noticeId}/objections`, {
+      ...PUBLIC,
+      body: { itemRef: `${batchId}-1`, reason: '王二家庭收入需要核实。' },
+    });
     expect(objected.status).toBe(202);
 
     // The end refuses before endsAt, and does nothing.
@@ -62,7 +71,12 @@ describe('notice end racing a resolution', () => {
       async close(...args) {
         if (!raced) {
           raced = true;
-          await notices.resolveObjection(objected.body.objectionId, { outcome: 'dismissed', note: 'Income verified' }, { sub: 'admin-2' }, new Date());
+          await notices.resolveObjection(
+            objected.body.objectionId,
+            { outcome: 'dismissed', note: 'Income verified' },
+            { sub: 'admin-2' },
+            new Date(),
+          );
         }
         return original.close!(...args);
       },

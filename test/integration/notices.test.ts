@@ -31,10 +31,15 @@ let accounts = 0;
 async function approvedIntoNotice(fundId: string, name = '王小明', amount = 50_000) {
   const accountNumber = `6222${String(accounts++).padStart(8, '0')}${ACCOUNT_NUMBER.slice(-4)}`;
   const created = await h.call('POST', '/v1/disbursements', {
-    body: disbursementBody(fundId, amount, { beneficiary: { kind: 'farmer', name, account: { bankName: 'ABC', accountName: name, accountNumber } } }),
+    body: disbursementBody(fundId, amount, {
+      beneficiary: { kind: 'farmer', name, account: { bankName: 'ABC', accountName: name, accountNumber } },
+    }),
   });
   expect(created.status).toBe(201);
-  const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });
+  const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
+    ...asApprover('approver-1'),
+    body: {},
+  });
   expect(approved.status).toBe(200);
   return approved.body;
 }
@@ -59,7 +64,9 @@ describe('public notice lifecycle', () => {
     const notice = await h.call('GET', `/public/notices/${d.notice.noticeId}`, PUBLIC);
     expect(notice.status).toBe(200);
     expect(notice.body).toMatchObject({ status: 'open', countyName: 'Shizhu', fundName: 'Relief fund' });
-    expect(notice.body.items).toEqual([{ itemRef: d.disbursementId, beneficiaryName: '王**', beneficiaryKind: 'farmer', amount: 50_000, status: 'listed' }]);
+    expect(notice.body.items).toEqual([
+      { itemRef: d.disbursementId, beneficiaryName: '王**', beneficiaryKind: 'farmer', amount: 50_000, status: 'listed' },
+    ]);
     expect(notice.text).not.toContain('王小明');
     expect(notice.text).not.toContain(ACCOUNT_NUMBER.slice(-4));
 
@@ -84,7 +91,10 @@ describe('public notice lifecycle', () => {
     expect(after.body.payoutId).toMatch(/^pay_/);
     expect(after.body.history.map((e: { action: string }) => e.action)).toEqual(['created', 'notice_opened', 'notice_ended']);
     await ledgerClean();
-    const settled = await h.call('POST', `/v1/payouts/${after.body.payoutId}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: 'BR-N1' } });
+    const settled = await h.call('POST', `/v1/payouts/${after.body.payoutId}/settlement`, {
+      ...asFinance,
+      body: { outcome: 'succeeded', bankReference: 'BR-N1' },
+    });
     expect(settled.status).toBe(200);
     const notice = await h.call('GET', `/public/notices/${d.notice.noticeId}`, PUBLIC);
     expect(notice.body).toMatchObject({ status: 'closed', items: [{ status: 'paid' }] });
@@ -108,23 +118,36 @@ describe('public notice lifecycle', () => {
     expect(list.body.items[0]).toMatchObject({ status: 'open', contact: '138****5678' });
     expect(list.text).not.toContain('13812345678');
 
-    const byApprover = await h.call('POST', `/v1/objections/${objected.body.objectionId}/resolve`, { sub: 'approver-1', roles: ['fund-admin'], body: { outcome: 'dismissed', note: 'n' } });
+    const byApprover = await h.call('POST', `/v1/objections/${objected.body.objectionId}/resolve`, {
+      sub: 'approver-1',
+      roles: ['fund-admin'],
+      body: { outcome: 'dismissed', note: 'n' },
+    });
     expect(byApprover.status).toBe(403);
     expect(byApprover.body.code).toBe('self_approval');
 
     // The fund's finance system sees the notice's events in its event log (another system does not).
     const ofFinance = await h.call('GET', '/v1/events?type=objection.received&limit=100', asFinance);
     expect(ofFinance.body.items.map((e: { data: { objectionId: string } }) => e.data.objectionId)).toContain(objected.body.objectionId);
-    const ofOther = await h.call('GET', '/v1/events?type=objection.received&limit=100', { sub: 'finance-other', roles: ['finance-system'] });
+    const ofOther = await h.call('GET', '/v1/events?type=objection.received&limit=100', {
+      sub: 'finance-other',
+      roles: ['finance-system'],
+    });
     expect(ofOther.body.items).toEqual([]);
 
-    const upheld = await h.call('POST', `/v1/objections/${objected.body.objectionId}/resolve`, { ...asAdmin(), body: { outcome: 'upheld', note: 'Checked with the village committee' } });
+    const upheld = await h.call('POST', `/v1/objections/${objected.body.objectionId}/resolve`, {
+      ...asAdmin(),
+      body: { outcome: 'upheld', note: 'Checked with the village committee' },
+    });
     expect(upheld.status).toBe(200);
     expect(upheld.body).toMatchObject({ status: 'upheld', resolvedBy: 'admin-2', contact: '138****5678' });
     const after = await h.call('GET', `/v1/disbursements/${d.disbursementId}`, asAdmin());
     expect(after.body.status).toBe('rejected');
     expect(await h.data.funds.findAllocation(fundId, '500241')).toMatchObject({ reserved: 0, available: 1_000_000 });
-    const again = await h.call('POST', `/v1/objections/${objected.body.objectionId}/resolve`, { ...asAdmin(), body: { outcome: 'dismissed', note: 'again' } });
+    const again = await h.call('POST', `/v1/objections/${objected.body.objectionId}/resolve`, {
+      ...asAdmin(),
+      body: { outcome: 'dismissed', note: 'again' },
+    });
     expect(again.status).toBe(409);
     await ledgerClean();
   });
@@ -132,18 +155,27 @@ describe('public notice lifecycle', () => {
   it('object → end (held) → dismissed: the item proceeds then, and pays', async () => {
     const fundId = await h.fund({ allocations: { '500241': 1_000_000 }, noticePeriod: NOTICE });
     const d = await approvedIntoNotice(fundId, '赵六');
-    const objected = await h.call('POST', `/public/notices/${d.notice.noticeId}/objections`, { ...PUBLIC, body: { itemRef: d.disbursementId, reason: '请核实其家庭收入情况。' } });
+    const objected = await h.call('POST', `/public/notices/${d.notice.noticeId}/objections`, {
+      ...PUBLIC,
+      body: { itemRef: d.disbursementId, reason: '请核实其家庭收入情况。' },
+    });
     expect(objected.status).toBe(202);
     await endOfNotice(d.notice.endsAt);
     const held = await h.call('GET', `/v1/disbursements/${d.disbursementId}`, asAdmin());
     expect(held.body.status).toBe('in_notice');
     const closed = await h.call('GET', `/public/notices/${d.notice.noticeId}`, PUBLIC);
     expect(closed.body).toMatchObject({ status: 'closed', items: [{ status: 'objected' }] });
-    const late = await h.call('POST', `/public/notices/${d.notice.noticeId}/objections`, { ...PUBLIC, body: { itemRef: d.disbursementId, reason: 'one more objection, too late' } });
+    const late = await h.call('POST', `/public/notices/${d.notice.noticeId}/objections`, {
+      ...PUBLIC,
+      body: { itemRef: d.disbursementId, reason: 'one more objection, too late' },
+    });
     expect(late.status).toBe(409);
     await ledgerClean();
 
-    const dismissed = await h.call('POST', `/v1/objections/${objected.body.objectionId}/resolve`, { ...asAdmin(), body: { outcome: 'dismissed', note: 'Income verified' } });
+    const dismissed = await h.call('POST', `/v1/objections/${objected.body.objectionId}/resolve`, {
+      ...asAdmin(),
+      body: { outcome: 'dismissed', note: 'Income verified' },
+    });
     expect(dismissed.status).toBe(200);
     const after = await h.call('GET', `/v1/disbursements/${d.disbursementId}`, asAdmin());
     expect(after.body.status).toBe('approved');
@@ -155,9 +187,14 @@ describe('public notice lifecycle', () => {
   it('a disbursement to a station or county, or a fund without a notice period, pays as before', async () => {
     const fundId = await h.fund({ allocations: { '500241': 1_000_000 } });
     const created = await h.call('POST', '/v1/disbursements', {
-      body: disbursementBody(fundId, 10_000, { beneficiary: { kind: 'farmer', name: '钱七', account: { bankName: 'ABC', accountName: '钱七', accountNumber: '6222000011112222' } } }),
+      body: disbursementBody(fundId, 10_000, {
+        beneficiary: { kind: 'farmer', name: '钱七', account: { bankName: 'ABC', accountName: '钱七', accountNumber: '6222000011112222' } },
+      }),
     });
-    const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });
+    const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
+      ...asApprover('approver-1'),
+      body: {},
+    });
     expect(approved.body).toMatchObject({ status: 'approved', notice: null });
   });
 });
@@ -186,7 +223,10 @@ describe('public routes refuse junk and write nothing', () => {
       expect(reply.status).toBeLessThan(500);
       expect(reply.contentType).toContain('application/problem+json');
     }
-    const unknown = await h.call('POST', '/public/notices/ntc_01ARZ3NDEKTSV4RRFFQ69G5FAV/objections', { ...PUBLIC, body: { itemRef: d.disbursementId, reason: 'a valid reason text' } });
+    const unknown = await h.call('POST', '/public/notices/ntc_01ARZ3NDEKTSV4RRFFQ69G5FAV/objections', {
+      ...PUBLIC,
+      body: { itemRef: d.disbursementId, reason: 'a valid reason text' },
+    });
     expect(unknown.status).toBe(404);
     expect((await h.call('GET', '/public/notices/ntc_01ARZ3NDEKTSV4RRFFQ69G5FAV', PUBLIC)).status).toBe(404);
     expect((await h.call('GET', '/notices/not-a-notice', PUBLIC)).status).toBe(404);
@@ -213,7 +253,9 @@ describe('public routes refuse junk and write nothing', () => {
     const d = await approvedIntoNotice(fundId, '吴十');
     const path = `/public/notices/${d.notice.noticeId}/objections`;
     for (let i = 0; i < 20; i++) {
-      expect((await h.call('POST', path, { ...PUBLIC, body: { itemRef: d.disbursementId, reason: `objection number ${i}` } })).status).toBe(202);
+      expect((await h.call('POST', path, { ...PUBLIC, body: { itemRef: d.disbursementId, reason: `objection number ${i}` } })).status).toBe(
+        202,
+      );
     }
     const over = await h.call('POST', path, { ...PUBLIC, body: { itemRef: d.disbursementId, reason: 'objection number 21' } });
     expect(over.status).toBe(409);
@@ -233,8 +275,16 @@ describe('batch notice: one notice, rows held and withdrawn one by one', () => {
 
   it('posts farmer and cooperative rows; upheld row released, held row proceeds when dismissed; every other row pays once', async () => {
     const fundId = await h.fund({ allocations: { '500241': 10_000_000 }, noticePeriod: 'PT3S' });
-    const items = [row('farmer', '王一', 1_000, 1), row('farmer', '王二', 2_000, 2), row('cooperative', '红星合作社', 3_000, 3), row('county', 'Shizhu county', 4_000, 4), row('farmer', '王五', 5_000, 5)];
-    const created = await h.call('POST', '/v1/disbursement-batches', { body: { fundId, countyCode: '500241', purpose: 'produce-subsidy', items } });
+    const items = [
+      row('farmer', '王一', 1_000, 1),
+      row('farmer', '王二', 2_000, 2),
+      row('cooperative', '红星合作社', 3_000, 3),
+      row('county', 'Shizhu county', 4_000, 4),
+      row('farmer', '王五', 5_000, 5),
+    ];
+    const created = await h.call('POST', '/v1/disbursement-batches', {
+      body: { fundId, countyCode: '500241', purpose: 'produce-subsidy', items },
+    });
     expect(created.status).toBe(201);
     const batchId = created.body.batchId as string;
     const approved = await h.call('POST', `/v1/disbursement-batches/${batchId}/approve`, { ...asApprover('approver-1'), body: {} });
@@ -248,12 +298,16 @@ describe('batch notice: one notice, rows held and withdrawn one by one', () => {
     expect(posted.body.items.map((i: { beneficiaryName: string }) => i.beneficiaryName)).toEqual(['王*', '王*', '红****', '王*']);
     expect(posted.text).not.toContain('Shizhu county');
 
-    const object = (ref: string, reason: string) => h.call('POST', `/public/notices/${noticeId}/objections`, { ...PUBLIC, body: { itemRef: ref, reason } });
+    const object = (ref: string, reason: string) =>
+      h.call('POST', `/public/notices/${noticeId}/objections`, { ...PUBLIC, body: { itemRef: ref, reason } });
     const upheldObjection = await object(`${batchId}-0`, '王一已于去年迁出本村。');
     const heldObjection = await object(`${batchId}-1`, '王二家庭收入需要核实。');
     expect(upheldObjection.status).toBe(202);
     expect(heldObjection.status).toBe(202);
-    const upheld = await h.call('POST', `/v1/objections/${upheldObjection.body.objectionId}/resolve`, { ...asAdmin(), body: { outcome: 'upheld', note: 'Moved away: confirmed' } });
+    const upheld = await h.call('POST', `/v1/objections/${upheldObjection.body.objectionId}/resolve`, {
+      ...asAdmin(),
+      body: { outcome: 'upheld', note: 'Moved away: confirmed' },
+    });
     expect(upheld.status).toBe(200);
     expect(await h.data.funds.findAllocation(fundId, '500241')).toMatchObject({ reserved: 14_000 });
     await ledgerClean();
@@ -263,23 +317,35 @@ describe('batch notice: one notice, rows held and withdrawn one by one', () => {
     await batches.expandBatch(batchId);
     await batches.expandBatch(batchId); // a duplicate job creates nothing twice
     const payouts = await h.call('GET', `/v1/disbursement-batches/${batchId}/payouts`, asAdmin());
-    expect(payouts.body.items.map((p: { amount: number }) => p.amount).sort((a: number, b: number) => a - b)).toEqual([3_000, 4_000, 5_000]);
+    expect(payouts.body.items.map((p: { amount: number }) => p.amount).sort((a: number, b: number) => a - b)).toEqual([
+      3_000, 4_000, 5_000,
+    ]);
     const closed = await h.call('GET', `/public/notices/${noticeId}`, PUBLIC);
     expect(closed.body.items.map((i: { status: string }) => i.status)).toEqual(['withdrawn', 'objected', 'proceeding', 'proceeding']);
     await ledgerClean();
 
-    const dismissed = await h.call('POST', `/v1/objections/${heldObjection.body.objectionId}/resolve`, { ...asAdmin(), body: { outcome: 'dismissed', note: 'Income verified' } });
+    const dismissed = await h.call('POST', `/v1/objections/${heldObjection.body.objectionId}/resolve`, {
+      ...asAdmin(),
+      body: { outcome: 'dismissed', note: 'Income verified' },
+    });
     expect(dismissed.status).toBe(200);
     const all = await h.call('GET', `/v1/disbursement-batches/${batchId}/payouts`, asAdmin());
     expect(all.body.items).toHaveLength(4);
     await ledgerClean();
     for (const p of all.body.items) {
-      const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: `BR-${p.payoutId}` } });
+      const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, {
+        ...asFinance,
+        body: { outcome: 'succeeded', bankReference: `BR-${p.payoutId}` },
+      });
       expect(settled.status).toBe(200);
     }
     const done = await h.call('GET', `/v1/disbursement-batches/${batchId}`, asAdmin());
     expect(done.body.status).toBe('completed');
-    expect(await h.data.funds.findAllocation(fundId, '500241')).toMatchObject({ reserved: 0, paid: 14_000, available: 10_000_000 - 14_000 });
+    expect(await h.data.funds.findAllocation(fundId, '500241')).toMatchObject({
+      reserved: 0,
+      paid: 14_000,
+      available: 10_000_000 - 14_000,
+    });
     const paid = await h.call('GET', `/public/notices/${noticeId}`, PUBLIC);
     expect(paid.body.items.map((i: { status: string }) => i.status)).toEqual(['withdrawn', 'paid', 'paid', 'paid']);
     await ledgerClean();
@@ -288,11 +354,16 @@ describe('batch notice: one notice, rows held and withdrawn one by one', () => {
   it('a notice end that dies after its commit, or runs twice at once, still gives every clean item exactly one payout', async () => {
     const fundId = await h.fund({ allocations: { '500241': 1_000_000 }, noticePeriod: 'PT2S' });
     const ds = await Promise.all(['甲', '乙', '丙'].map((n, i) => approvedIntoNotice(fundId, `${n}某`, 1_000 * (i + 1))));
-    const endsAt = ds.map((d) => d.notice.endsAt).sort().at(-1)!;
+    const endsAt = ds
+      .map((d) => d.notice.endsAt)
+      .sort()
+      .at(-1)!;
     await sleep(Math.max(0, Date.parse(endsAt) - Date.now()) + 50);
     // Two sweepers at once (an overlapping schedule, a restart): each notice closes once.
     const now = new Date();
-    const results = await Promise.all(ds.flatMap((d) => [notices.endNotice(d.notice.noticeId, now), notices.endNotice(d.notice.noticeId, now)]));
+    const results = await Promise.all(
+      ds.flatMap((d) => [notices.endNotice(d.notice.noticeId, now), notices.endNotice(d.notice.noticeId, now)]),
+    );
     expect(results.filter(Boolean)).toHaveLength(3);
     await notices.noticeEndSource.sweep(new Date());
     for (const d of ds) {

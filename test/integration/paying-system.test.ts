@@ -42,7 +42,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const e of await endpoints.listEndpoints({ limit: 100 }).then((p) => p.items)) await endpoints.deleteEndpoint(e.endpointId, ACTOR, new Date());
+  for (const e of await endpoints.listEndpoints({ limit: 100 }).then((p) => p.items))
+    await endpoints.deleteEndpoint(e.endpointId, ACTOR, new Date());
   await Promise.all(receivers.map((r) => r.stop()));
 });
 
@@ -51,7 +52,11 @@ async function endpoint(options: { financeSystem?: string; status?: (n: number) 
   const receiver = await startReceiver({ respond: (_req, n) => ({ status: options.status?.(n) ?? 200 }) });
   receivers.push(receiver);
   const created = await endpoints.createEndpoint(
-    { url: `${receiver.url}/hooks`, events: options.events ?? ['payout.requested'], ...(options.financeSystem ? { financeSystem: options.financeSystem } : {}) },
+    {
+      url: `${receiver.url}/hooks`,
+      events: options.events ?? ['payout.requested'],
+      ...(options.financeSystem ? { financeSystem: options.financeSystem } : {}),
+    },
     ACTOR,
     new Date(),
   );
@@ -67,9 +72,16 @@ async function removeAllEndpoints() {
 let accounts = 0;
 
 /** An approved disbursement: its payout and the payout.requested message. */
-async function approved(amount = 10_000, fundId?: string): Promise<{ fundId: string; payoutId: string; messageId: string; disbursementId: string }> {
+async function approved(
+  amount = 10_000,
+  fundId?: string,
+): Promise<{ fundId: string; payoutId: string; messageId: string; disbursementId: string }> {
   const fund = fundId ?? (await h.fund({ allocations: { [COUNTY]: 1_000_000 } }));
-  const created = await h.call('POST', '/v1/disbursements', { ...asRequester(), idempotencyKey: `d-${Math.random()}`, body: disbursementBody(fund, amount, { beneficiary: beneficiaryNo(accounts++) }) });
+  const created = await h.call('POST', '/v1/disbursements', {
+    ...asRequester(),
+    idempotencyKey: `d-${Math.random()}`,
+    body: disbursementBody(fund, amount, { beneficiary: beneficiaryNo(accounts++) }),
+  });
   expect(created.status).toBe(201);
   const done = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, { ...asApprover('checker-1'), body: {} });
   expect(done.status).toBe(200);
@@ -79,7 +91,8 @@ async function approved(amount = 10_000, fundId?: string): Promise<{ fundId: str
 
 const status = async (payoutId: string) => (await h.data.payouts.getPayout(payoutId)).status;
 const instructionsFor = (receiver: Receiver, messageId: string) => receiver.requests.filter((r) => r.headers['webhook-id'] === messageId);
-const accountIn = (request: ReceivedRequest) => (request.json as { data: { beneficiary: { account: { accountNumber: string } } } }).data.beneficiary.account.accountNumber;
+const accountIn = (request: ReceivedRequest) =>
+  (request.json as { data: { beneficiary: { account: { accountNumber: string } } } }).data.beneficiary.account.accountNumber;
 
 async function expectBooksBalance() {
   const { differences } = await checkLedger();
@@ -178,7 +191,10 @@ describe('no instruction for a closed payout', () => {
     await removeAllEndpoints();
     const finance = await endpoint({ financeSystem: FINANCE_SYSTEM });
     const p = await approved(12_345);
-    const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, { ...asFinance, body: { outcome: 'failed', failureReason: 'account closed' } });
+    const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, {
+      ...asFinance,
+      body: { outcome: 'failed', failureReason: 'account closed' },
+    });
     expect(settled.status).toBe(200);
     expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('already-finished');
     expect(instructionsFor(finance.receiver, p.messageId)).toHaveLength(0);
@@ -191,7 +207,10 @@ describe('no instruction for a closed payout', () => {
     const finance = await endpoint({ financeSystem: FINANCE_SYSTEM, status: () => 503 });
     const p = await approved(500);
     expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('retry-scheduled');
-    const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: 'BR-1' } });
+    const settled = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, {
+      ...asFinance,
+      body: { outcome: 'succeeded', bankReference: 'BR-1' },
+    });
     expect(settled.body.status).toBe('settled');
     expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('already-finished');
     expect(instructionsFor(finance.receiver, p.messageId)).toHaveLength(1);
@@ -215,7 +234,9 @@ describe('only the paying finance system settles or sees its payouts', () => {
 
     // The paying system sees, lists and settles it.
     expect((await h.call('GET', path, asFinance)).status).toBe(200);
-    expect((await h.call('POST', `${path}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: 'BR-777' } })).status).toBe(200);
+    expect(
+      (await h.call('POST', `${path}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: 'BR-777' } })).status,
+    ).toBe(200);
     await expectBooksBalance();
   });
 });
@@ -249,7 +270,10 @@ describe('a finance system reads only the disbursements and batches of the funds
     await removeAllEndpoints();
     const mine = await approved(2_500);
     const theirs = await approved(3_500, await fundPaidBy('other-finance'));
-    const pending = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(mine.fundId, 4_500, { beneficiary: beneficiaryNo(accounts++) }) });
+    const pending = await h.call('POST', '/v1/disbursements', {
+      ...asRequester(),
+      body: disbursementBody(mine.fundId, 4_500, { beneficiary: beneficiaryNo(accounts++) }),
+    });
     expect(pending.status).toBe(201);
 
     for (const id of [mine.disbursementId, pending.body.disbursementId as string]) {
@@ -261,7 +285,14 @@ describe('a finance system reads only the disbursements and batches of the funds
     expect((await h.call('GET', `/v1/disbursements/${theirs.disbursementId}`, asFinance)).status).toBe(404);
 
     // Every listing: all, by status (approved, pending), by county, by fund.
-    const queries: Record<string, string>[] = [{}, { status: 'approved' }, { status: 'pending_approval' }, { countyCode: COUNTY }, { fundId: mine.fundId }, { countyCode: COUNTY, status: 'approved' }];
+    const queries: Record<string, string>[] = [
+      {},
+      { status: 'approved' },
+      { status: 'pending_approval' },
+      { countyCode: COUNTY },
+      { fundId: mine.fundId },
+      { countyCode: COUNTY, status: 'approved' },
+    ];
     for (const query of queries) {
       const theirsListed = await listedIds(otherFinance, '/v1/disbursements', 'disbursementId', query);
       const mineListed = await listedIds(asFinance, '/v1/disbursements', 'disbursementId', query);
@@ -271,10 +302,13 @@ describe('a finance system reads only the disbursements and batches of the funds
       expect(mineListed, JSON.stringify(query)).not.toContain(theirs.disbursementId);
       // What each sees is exactly its share of what the fund-admin sees.
       expect([...theirsListed, ...mineListed].sort(), JSON.stringify(query)).toEqual([...everyone].sort());
-      if (query.fundId === undefined && query.status !== 'pending_approval') expect(theirsListed, JSON.stringify(query)).toContain(theirs.disbursementId);
+      if (query.fundId === undefined && query.status !== 'pending_approval')
+        expect(theirsListed, JSON.stringify(query)).toContain(theirs.disbursementId);
     }
     expect(await listedIds(asFinance, '/v1/disbursements', 'disbursementId', { status: 'approved' })).toContain(mine.disbursementId);
-    expect(await listedIds(asFinance, '/v1/disbursements', 'disbursementId', { status: 'pending_approval' })).toContain(pending.body.disbursementId);
+    expect(await listedIds(asFinance, '/v1/disbursements', 'disbursementId', { status: 'pending_approval' })).toContain(
+      pending.body.disbursementId,
+    );
     expect(await listedIds(otherFinance, '/v1/disbursements', 'disbursementId', { fundId: mine.fundId })).toEqual([]);
   });
 
@@ -284,11 +318,17 @@ describe('a finance system reads only the disbursements and batches of the funds
     const created = await h.call('POST', '/v1/disbursement-batches', { ...asRequester(), body: batchBody(fundId, [100, 200, 300]) });
     expect(created.status).toBe(201);
     const batchId = created.body.batchId as string;
-    expect((await h.call('POST', `/v1/disbursement-batches/${batchId}/approve`, { ...asApprover('checker-1'), body: {} })).status).toBe(200);
+    expect((await h.call('POST', `/v1/disbursement-batches/${batchId}/approve`, { ...asApprover('checker-1'), body: {} })).status).toBe(
+      200,
+    );
     const { expandBatch } = await import('#shared/data/batches');
     expect((await expandBatch(batchId)).outcome).toBe('expanded');
 
-    for (const path of [`/v1/disbursement-batches/${batchId}`, `/v1/disbursement-batches/${batchId}/payouts`, `/v1/disbursement-batches/${batchId}/flags`]) {
+    for (const path of [
+      `/v1/disbursement-batches/${batchId}`,
+      `/v1/disbursement-batches/${batchId}/payouts`,
+      `/v1/disbursement-batches/${batchId}/flags`,
+    ]) {
       const refused = await h.call('GET', path, otherFinance);
       expect([refused.status, refused.body.code], path).toEqual([404, 'not_found']);
       expect(JSON.stringify(refused.body), path).not.toContain(fundId);
@@ -308,10 +348,17 @@ describe('campaign subsidies are spent or released', () => {
     const startsAt = new Date();
     const endsAt = new Date(startsAt.getTime() + 2_000);
     const launched = await h.call('POST', '/v1/campaigns', {
-      sub: 'ops', roles: ['campaign-operator'], idempotencyKey: `c-${Math.random()}`,
+      sub: 'ops',
+      roles: ['campaign-operator'],
+      idempotencyKey: `c-${Math.random()}`,
       body: {
-        countyCode: COUNTY, title: 'Tea week', channel: 'livestream', startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(),
-        products: [{ sku: 'tea-1', name: 'Tea', unitPrice: 5_000, promoPrice: 4_000 }], subsidy: { fundId, amount: 50_000 },
+        countyCode: COUNTY,
+        title: 'Tea week',
+        channel: 'livestream',
+        startsAt: startsAt.toISOString(),
+        endsAt: endsAt.toISOString(),
+        products: [{ sku: 'tea-1', name: 'Tea', unitPrice: 5_000, promoPrice: 4_000 }],
+        subsidy: { fundId, amount: 50_000 },
       },
     });
     expect(launched.status).toBe(201);
@@ -328,12 +375,19 @@ describe('campaign subsidies are spent or released', () => {
     const campaign = async () => (await h.call('GET', `/v1/campaigns/${campaignId}`, admin)).body;
     expect((await campaign()).subsidy).toMatchObject({ amount: 50_000, drawn: 20_000, released: 0, status: 'reserved' });
     // More than is left: refused, nothing changes.
-    const big = await h.call('POST', '/v1/disbursements', { ...asRequester(), idempotencyKey: `d-${Math.random()}`, body: { ...body, amount: 30_001, beneficiary: beneficiaryNo(accounts++) } });
+    const big = await h.call('POST', '/v1/disbursements', {
+      ...asRequester(),
+      idempotencyKey: `d-${Math.random()}`,
+      body: { ...body, amount: 30_001, beneficiary: beneficiaryNo(accounts++) },
+    });
     const refused = await h.call('POST', `/v1/disbursements/${big.body.disbursementId}/approve`, { ...asApprover('checker-1'), body: {} });
     expect([refused.status, refused.body.code]).toEqual([409, 'insufficient_allocation']);
 
     // Its payout fails: the money goes back to the subsidy while it is reserved.
-    const settled = await h.call('POST', `/v1/payouts/${ok.body.payoutId}/settlement`, { ...asFinance, body: { outcome: 'failed', failureReason: 'closed' } });
+    const settled = await h.call('POST', `/v1/payouts/${ok.body.payoutId}/settlement`, {
+      ...asFinance,
+      body: { outcome: 'failed', failureReason: 'closed' },
+    });
     expect(settled.status).toBe(200);
     expect((await campaign()).subsidy).toMatchObject({ drawn: 0, released: 0, status: 'reserved' });
     await expectBooksBalance();
@@ -345,11 +399,16 @@ describe('campaign subsidies are spent or released', () => {
     expect(await h.data.funds.findAllocation(fundId, COUNTY)).toMatchObject({ reserved: 0, available: 200_000 });
     const ledger = await h.call('GET', `/v1/funds/${fundId}/ledger`, { ...admin, query: { limit: '100' } });
     expect(ledger.body.items.at(-1)).toMatchObject({ kind: 'released', amount: 50_000, ref: { campaignId } });
-    const events = (await h.services.scanTable()).filter((i) => i.type === 'event' && i.eventType === 'campaign.subsidy_released' && i.subject === campaignId);
+    const events = (await h.services.scanTable()).filter(
+      (i) => i.type === 'event' && i.eventType === 'campaign.subsidy_released' && i.subject === campaignId,
+    );
     expect(events).toHaveLength(1);
     // The release concerns the fund: its paying system reads the event, another finance system does not.
     const releasedEvent = `/v1/events/${String(events[0]!.messageId)}`;
-    expect((await h.call('GET', releasedEvent, asFinance)).body).toMatchObject({ type: 'campaign.subsidy_released', data: { campaignId, reason: 'claim_period_ended' } });
+    expect((await h.call('GET', releasedEvent, asFinance)).body).toMatchObject({
+      type: 'campaign.subsidy_released',
+      data: { campaignId, reason: 'claim_period_ended' },
+    });
     expect((await h.call('GET', releasedEvent, otherFinance)).status).toBe(404);
     // A second sweep changes nothing; the allocation can now be lowered to zero.
     await subsidies.subsidyReleaseSource.sweep(new Date());
@@ -372,9 +431,15 @@ describe('the fund ledger', () => {
     const seen: { kind: string; amount: number; balance: Record<string, number>; at: string; ref: Record<string, string> }[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: { items: typeof seen; nextCursor: string | null } } = await h.call('GET', `/v1/funds/${fundId}/ledger`, {
-        sub: 'aud', roles: ['auditor'], query: { limit: '2', countyCode: COUNTY, ...(cursor ? { cursor } : {}) },
-      });
+      const page: { status: number; body: { items: typeof seen; nextCursor: string | null } } = await h.call(
+        'GET',
+        `/v1/funds/${fundId}/ledger`,
+        {
+          sub: 'aud',
+          roles: ['auditor'],
+          query: { limit: '2', countyCode: COUNTY, ...(cursor ? { cursor } : {}) },
+        },
+      );
       expect(page.status).toBe(200);
       seen.push(...page.body.items);
       cursor = page.body.nextCursor;

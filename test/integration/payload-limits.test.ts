@@ -74,7 +74,11 @@ describe('what API Gateway and Lambda refuse before our function runs', () => {
 describe('the batch route answers every size itself', () => {
   it('a JSON body of exactly its limit, escaping as badly as JSON can, reaches our function (400 problem+json, not API Gateway)', async () => {
     events.length = 0;
-    const res = await rt.api('POST', '/v1/disbursement-batches', { ...requester, idempotencyKey: randomUUID(), body: worstEscapingJson(batchRoute.maxBodyBytes) });
+    const res = await rt.api('POST', '/v1/disbursement-batches', {
+      ...requester,
+      idempotencyKey: randomUUID(),
+      body: worstEscapingJson(batchRoute.maxBodyBytes),
+    });
     expect(events).toHaveLength(1);
     expect(Buffer.byteLength(JSON.stringify(events[0]))).toBeLessThanOrEqual(LAMBDA_MAX_REQUEST_PAYLOAD_BYTES);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -83,7 +87,11 @@ describe('the batch route answers every size itself', () => {
 
   it('one byte more: our own 413 payload_too_large as problem+json', async () => {
     events.length = 0;
-    const res = await rt.api('POST', '/v1/disbursement-batches', { ...requester, idempotencyKey: randomUUID(), body: worstEscapingJson(batchRoute.maxBodyBytes + 1) });
+    const res = await rt.api('POST', '/v1/disbursement-batches', {
+      ...requester,
+      idempotencyKey: randomUUID(),
+      body: worstEscapingJson(batchRoute.maxBodyBytes + 1),
+    });
     expect(events).toHaveLength(1);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect([res.status, res.body.code]).toEqual([413, 'payload_too_large']);
@@ -94,10 +102,18 @@ describe('the batch route answers every size itself', () => {
     const fund = await rt.api('POST', '/v1/funds', {
       ...admin,
       idempotencyKey: randomUUID(),
-      body: { name: '2026年乡村振兴', currency: 'CNY', totalBudget: 10_000_000_000, dualApprovalThreshold: 1_000_000_000, financeSystem: 'ledger-bot' },
+      body: {
+        name: '2026年乡村振兴',
+        currency: 'CNY',
+        totalBudget: 10_000_000_000,
+        dualApprovalThreshold: 1_000_000_000,
+        financeSystem: 'ledger-bot',
+      },
     });
     const fundId = fund.body.fundId as string;
-    expect((await rt.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY}`, { ...admin, body: { amount: 5_000_000_000 } })).status).toBe(200);
+    expect((await rt.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY}`, { ...admin, body: { amount: 5_000_000_000 } })).status).toBe(
+      200,
+    );
 
     const surnames = ['王', '李', '张', '刘', '陈', '欧阳'];
     const given = ['伟', '芳', '秀英', '敏', '静', '强', '磊', '秀兰'];
@@ -105,7 +121,11 @@ describe('the batch route answers every size itself', () => {
     const items = Array.from({ length: 5_000 }, (_, n) => {
       const name = `${surnames[n % surnames.length]}${given[n % given.length]}${n % 3 ? given[(n * 7) % given.length] : ''}`;
       return {
-        beneficiary: { kind: 'farmer', name, account: { bankName: banks[n % banks.length], accountName: name, accountNumber: `622848${String(1e12 + n * 7919)}` } },
+        beneficiary: {
+          kind: 'farmer',
+          name,
+          account: { bankName: banks[n % banks.length], accountName: name, accountNumber: `622848${String(1e12 + n * 7919)}` },
+        },
         amount: 50_000 + ((n * 37) % 500_000),
         memo: `2026年春季种苗补贴：茶叶种植户第${(n % 9) + 1}批，村委会核实名单（第${n % 40}组）`,
       };

@@ -43,7 +43,11 @@ function payoutAt(n: number, batchId: string | null): Payout {
     countyCode: '500241',
     amount: 1_000 + n,
     currency: 'CNY',
-    beneficiary: { kind: 'farmer', name: `Farmer ${n}`, account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' } },
+    beneficiary: {
+      kind: 'farmer',
+      name: `Farmer ${n}`,
+      account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
+    },
     status,
     attempts: 0,
     createdAt,
@@ -81,7 +85,8 @@ async function listAll(filter: Omit<Parameters<typeof payouts.listPayouts>[0], '
   return ids;
 }
 
-const payoutItems = async () => (await services.scanTable()).filter((i) => i.type === 'payout').sort((a, b) => (String(a.pk) < String(b.pk) ? -1 : 1));
+const payoutItems = async () =>
+  (await services.scanTable()).filter((i) => i.type === 'payout').sort((a, b) => (String(a.pk) < String(b.pk) ? -1 : 1));
 const newestCreatedFirst = (rows: Written[]) => [...rows].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1)).map((r) => r.payoutId);
 const newestSettledFirst = (rows: Written[]) => [...rows].sort((a, b) => (a.settledAt! < b.settledAt! ? 1 : -1)).map((r) => r.payoutId);
 
@@ -97,7 +102,13 @@ beforeAll(async () => {
   // Old and new payouts interleaved in time: after the backfill one order holds them all.
   for (let n = 0; n < 120; n++) {
     const payout = payoutAt(n, n % 2 === 0 ? BATCH : null);
-    const row = { payoutId: payout.payoutId, status: payout.status, batchId: payout.batchId, createdAt: payout.createdAt, settledAt: payout.settledAt };
+    const row = {
+      payoutId: payout.payoutId,
+      status: payout.status,
+      batchId: payout.batchId,
+      createdAt: payout.createdAt,
+      settledAt: payout.settledAt,
+    };
     if (n % 4 === 3) {
       const item = payouts.payoutPutStep(payout, newId('message'), { payer: 'finance-1' }).item.Put!.Item as Record<string, unknown>;
       items.push(payout.settledAt ? { ...item, ...payouts.payoutSettledKeys(payout.payoutId, payout.settledAt) } : item);
@@ -125,7 +136,9 @@ describe('the payout backfill', () => {
     expect(await listAll({})).toEqual(newestCreatedFirst(all()));
     expect(await listAll({ ...range, status: 'sent' })).toEqual(newestCreatedFirst(all().filter((r) => r.status === 'sent')));
     expect(await listAll({ ...range, batchId: BATCH })).toEqual(newestCreatedFirst(all().filter((r) => r.batchId === BATCH)));
-    expect(await listAll({ settledFrom: minute(0), batchId: BATCH })).toEqual(newestSettledFirst(all().filter((r) => r.settledAt && r.batchId === BATCH)));
+    expect(await listAll({ settledFrom: minute(0), batchId: BATCH })).toEqual(
+      newestSettledFirst(all().filter((r) => r.settledAt && r.batchId === BATCH)),
+    );
 
     // Every payout now has exactly the keys a new one gets.
     for (const item of await payoutItems()) {

@@ -55,7 +55,11 @@ beforeAll(async () => {
       countyCode: '500241',
       amount: 1_000 + n,
       currency: 'CNY',
-      beneficiary: { kind: 'farmer', name: `Farmer ${n}`, account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' } },
+      beneficiary: {
+        kind: 'farmer',
+        name: `Farmer ${n}`,
+        account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
+      },
       status,
       attempts: 0,
       createdAt,
@@ -115,16 +119,26 @@ describe('created date filters', () => {
 
   it('combine with status (by-status index), batch (batch index), batch and status, and fund', async () => {
     const inRange = written.filter(createdIn(from, to));
-    expect(await ids({ createdFrom: from, createdTo: to, status: 'sent' })).toEqual(newestCreatedFirst(inRange.filter((r) => r.status === 'sent')));
-    expect(await ids({ createdFrom: from, createdTo: to, batchId: BATCH })).toEqual(newestCreatedFirst(inRange.filter((r) => r.batchId === BATCH)));
+    expect(await ids({ createdFrom: from, createdTo: to, status: 'sent' })).toEqual(
+      newestCreatedFirst(inRange.filter((r) => r.status === 'sent')),
+    );
+    expect(await ids({ createdFrom: from, createdTo: to, batchId: BATCH })).toEqual(
+      newestCreatedFirst(inRange.filter((r) => r.batchId === BATCH)),
+    );
     expect(await ids({ createdFrom: from, createdTo: to, batchId: BATCH, status: 'queued' })).toEqual(
       newestCreatedFirst(inRange.filter((r) => r.batchId === BATCH && r.status === 'queued')),
     );
-    expect(await ids({ createdFrom: from, createdTo: to, fundId: FUND_B }, 2)).toEqual(newestCreatedFirst(inRange.filter((r) => r.fundId === FUND_B)));
+    expect(await ids({ createdFrom: from, createdTo: to, fundId: FUND_B }, 2)).toEqual(
+      newestCreatedFirst(inRange.filter((r) => r.fundId === FUND_B)),
+    );
   });
 
   it('refuse a range that ends before it starts, and a bound that is not RFC 3339', async () => {
-    const queries: Record<string, string>[] = [{ createdFrom: to, createdTo: from }, { createdFrom: 'yesterday' }, { createdTo: '2026-11-01' }];
+    const queries: Record<string, string>[] = [
+      { createdFrom: to, createdTo: from },
+      { createdFrom: 'yesterday' },
+      { createdTo: '2026-11-01' },
+    ];
     for (const query of queries) {
       const bad = await call('GET', '/v1/payouts', { query });
       expect([bad.status, bad.body.code], JSON.stringify(query)).toEqual([400, 'validation_failed']);
@@ -133,9 +147,14 @@ describe('created date filters', () => {
   });
 
   it('apply to the CSV export too', async () => {
-    const reply = await call('GET', '/v1/payouts', { query: { createdFrom: from, createdTo: to, fundId: FUND_A }, headers: { accept: 'text/csv' } });
+    const reply = await call('GET', '/v1/payouts', {
+      query: { createdFrom: from, createdTo: to, fundId: FUND_A },
+      headers: { accept: 'text/csv' },
+    });
     expect(reply.status).toBe(200);
-    const rows = parseCsv(reply.text).slice(1).map((r) => r.fields[0]);
+    const rows = parseCsv(reply.text)
+      .slice(1)
+      .map((r) => r.fields[0]);
     expect(rows).toEqual(newestCreatedFirst(written.filter(createdIn(from, to)).filter((r) => r.fundId === FUND_A)));
   });
 });
@@ -146,24 +165,44 @@ describe('a settled range with batchId and a created range', () => {
   it('batchId filters the settled range (it used to be ignored there)', async () => {
     const page = await payouts.listPayouts({ batchId: BATCH, settledFrom: hour(0), limit: 100 });
     expect(page.items.map((p) => p.payoutId)).toEqual(newestSettledFirst(settledOnes().filter((r) => r.batchId === BATCH)));
-    expect(await ids({ settledFrom: hour(0), batchId: BATCH }, 3)).toEqual(newestSettledFirst(settledOnes().filter((r) => r.batchId === BATCH)));
+    expect(await ids({ settledFrom: hour(0), batchId: BATCH }, 3)).toEqual(
+      newestSettledFirst(settledOnes().filter((r) => r.batchId === BATCH)),
+    );
   });
 
   it('settled + created + batchId + status combine, newest settlement first across pages', async () => {
     const from = hour(6);
     const to = hour(40);
-    const expected = newestSettledFirst(settledOnes().filter(createdIn(from, to)).filter((r) => r.batchId === OTHER_BATCH));
+    const expected = newestSettledFirst(
+      settledOnes()
+        .filter(createdIn(from, to))
+        .filter((r) => r.batchId === OTHER_BATCH),
+    );
     expect(expected.length).toBeGreaterThan(2);
-    expect(await ids({ settledFrom: hour(0), settledTo: hour(300), createdFrom: from, createdTo: to, batchId: OTHER_BATCH }, 2)).toEqual(expected);
+    expect(await ids({ settledFrom: hour(0), settledTo: hour(300), createdFrom: from, createdTo: to, batchId: OTHER_BATCH }, 2)).toEqual(
+      expected,
+    );
     expect(await ids({ settledFrom: hour(0), createdFrom: from, createdTo: to, status: 'failed' }, 2)).toEqual(
-      newestSettledFirst(settledOnes().filter(createdIn(from, to)).filter((r) => r.status === 'failed')),
+      newestSettledFirst(
+        settledOnes()
+          .filter(createdIn(from, to))
+          .filter((r) => r.status === 'failed'),
+      ),
     );
   });
 
   it('the CSV export takes the combination too', async () => {
     const query = { settledFrom: hour(0), createdFrom: hour(6), createdTo: hour(40), batchId: OTHER_BATCH };
     const reply = await call('GET', '/v1/payouts', { query, headers: { accept: 'text/csv' } });
-    const rows = parseCsv(reply.text).slice(1).map((r) => r.fields[0]);
-    expect(rows).toEqual(newestSettledFirst(settledOnes().filter(createdIn(hour(6), hour(40))).filter((r) => r.batchId === OTHER_BATCH)));
+    const rows = parseCsv(reply.text)
+      .slice(1)
+      .map((r) => r.fields[0]);
+    expect(rows).toEqual(
+      newestSettledFirst(
+        settledOnes()
+          .filter(createdIn(hour(6), hour(40)))
+          .filter((r) => r.batchId === OTHER_BATCH),
+      ),
+    );
   });
 });

@@ -4,7 +4,16 @@
  * finance system's own funds as filters; the CSV export takes the same filters.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asApprover, asFinance, asRequester, beneficiaryNo, COUNTY, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import {
+  asApprover,
+  asFinance,
+  asRequester,
+  beneficiaryNo,
+  COUNTY,
+  disbursementBody,
+  moneyHarness,
+  type MoneyHarness,
+} from './disbursement-harness.ts';
 import { parseCsv } from '#shared/csv';
 
 let h: MoneyHarness;
@@ -52,7 +61,8 @@ async function ids(query: Record<string, string>, as = admin): Promise<string[]>
   } while (cursor);
   return out;
 }
-const newestSettledFirst = (rows: typeof settled) => [...rows].sort((a, b) => (a.settledAt + a.payoutId < b.settledAt + b.payoutId ? 1 : -1)).map((r) => r.payoutId);
+const newestSettledFirst = (rows: typeof settled) =>
+  [...rows].sort((a, b) => (a.settledAt + a.payoutId < b.settledAt + b.payoutId ? 1 : -1)).map((r) => r.payoutId);
 
 describe('settled date filters', () => {
   it('list exactly the payouts settled in the range, newest settlement first, never an unsettled one', async () => {
@@ -87,8 +97,14 @@ describe('settled date filters', () => {
   });
 
   it('apply to the CSV export too', async () => {
-    const reply = await h.call('GET', '/v1/payouts', { ...admin, query: { settledFrom: before, status: 'settled' }, headers: { accept: 'text/csv' } });
-    const rows = parseCsv(reply.text).slice(1).map((r) => r.fields[0]);
+    const reply = await h.call('GET', '/v1/payouts', {
+      ...admin,
+      query: { settledFrom: before, status: 'settled' },
+      headers: { accept: 'text/csv' },
+    });
+    const rows = parseCsv(reply.text)
+      .slice(1)
+      .map((r) => r.fields[0]);
     expect(rows).toEqual(newestSettledFirst(settled.filter((s) => s.status === 'settled')));
   });
 });

@@ -59,7 +59,11 @@ beforeAll(async () => {
   for (let i = 0; i < steps.length; i += 25) await transact(steps.slice(i, i + 25));
 }, 120_000);
 
-const newestFirst = (rows: typeof written) => rows.map((r) => r.payoutId).sort().reverse();
+const newestFirst = (rows: typeof written) =>
+  rows
+    .map((r) => r.payoutId)
+    .sort()
+    .reverse();
 
 async function csv(query: Record<string, string> = {}, as?: { sub: string; roles: string[] }) {
   const reply = await call('GET', '/v1/payouts', { query, headers: { accept: 'text/csv' }, ...as });
@@ -91,7 +95,10 @@ describe('payout CSV export', () => {
   });
 
   it('is the same list as the JSON pages, in the same order, for each filter', async () => {
-    for (const query of [{ status: 'sent' }, { batchId: BATCH }, { fundId: FUND_B }, { fundId: FUND_A, status: 'settled' }] as Record<string, string>[]) {
+    for (const query of [{ status: 'sent' }, { batchId: BATCH }, { fundId: FUND_B }, { fundId: FUND_A, status: 'settled' }] as Record<
+      string,
+      string
+    >[]) {
       const jsonIds: string[] = [];
       let cursor: string | undefined;
       do {
@@ -101,7 +108,12 @@ describe('payout CSV export', () => {
         cursor = page.body.nextCursor ?? undefined;
       } while (cursor);
       const expected = newestFirst(
-        written.filter((w) => (!query.status || w.status === query.status) && (!query.batchId || w.batchId === query.batchId) && (!query.fundId || w.fundId === query.fundId)),
+        written.filter(
+          (w) =>
+            (!query.status || w.status === query.status) &&
+            (!query.batchId || w.batchId === query.batchId) &&
+            (!query.fundId || w.fundId === query.fundId),
+        ),
       );
       expect(expected.length).toBeGreaterThan(0);
       expect(jsonIds).toEqual(expected);
@@ -109,7 +121,7 @@ describe('payout CSV export', () => {
     }
   });
 
-  it("gives a finance system only the payouts of the funds it pays", async () => {
+  it('gives a finance system only the payouts of the funds it pays', async () => {
     const { rows } = await csv({}, { sub: 'finance-2', roles: ['finance-system'] });
     expect(rows.map((r) => r.payoutId)).toEqual(newestFirst(written.filter((w) => w.fundId === FUND_B)));
     expect((await csv({ fundId: FUND_A }, { sub: 'finance-2', roles: ['finance-system'] })).rows).toEqual([]);

@@ -37,7 +37,11 @@ beforeAll(async () => {
       countyCode: '500241',
       amount: 1_000 + n,
       currency: 'CNY',
-      beneficiary: { kind: 'farmer', name: `Farmer ${n}`, account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' } },
+      beneficiary: {
+        kind: 'farmer',
+        name: `Farmer ${n}`,
+        account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
+      },
       status: STATUSES[n % STATUSES.length]!,
       attempts: 0,
       createdAt: at.toISOString(),
@@ -90,7 +94,9 @@ describe('payout listings over sharded index partitions', () => {
     await fc.assert(
       fc.asyncProperty(filters, fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }), async (filter, sizes) => {
         const expected = newestFirst(
-          written.filter((w) => (!filter.status || w.status === filter.status) && (!filter.batchId || w.batchId === filter.batchId)).map((w) => w.payoutId),
+          written
+            .filter((w) => (!filter.status || w.status === filter.status) && (!filter.batchId || w.batchId === filter.batchId))
+            .map((w) => w.payoutId),
         );
         expect(await pageThrough(filter, sizes)).toEqual(expected);
       }),
@@ -111,6 +117,8 @@ describe('payout listings over sharded index partitions', () => {
   it('refuses a cursor from another listing', async () => {
     const first = await payouts.listPayouts({ batchId: BATCH, limit: 2 });
     expect(first.nextCursor).toEqual(expect.any(String));
-    await expect(payouts.listPayouts({ batchId: OTHER_BATCH, limit: 2, cursor: first.nextCursor! })).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(payouts.listPayouts({ batchId: OTHER_BATCH, limit: 2, cursor: first.nextCursor! })).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
   });
 });

@@ -9,7 +9,18 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { asApprover, asFinance, asRequester, beneficiaryNo, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type Call, type MoneyHarness } from './disbursement-harness.ts';
+import {
+  asApprover,
+  asFinance,
+  asRequester,
+  beneficiaryNo,
+  COUNTY,
+  disbursementBody,
+  FINANCE_SYSTEM,
+  moneyHarness,
+  type Call,
+  type MoneyHarness,
+} from './disbursement-harness.ts';
 
 let h: MoneyHarness;
 let beneficiaries = 0;
@@ -49,7 +60,11 @@ const line = (p: { bankReference: string; amount: number }, extra: Record<string
   ...extra,
 });
 
-function post(body: unknown, as: Call = asFinance, options: { query?: Record<string, string>; headers?: Record<string, string>; idempotencyKey?: string | null } = {}) {
+function post(
+  body: unknown,
+  as: Call = asFinance,
+  options: { query?: Record<string, string>; headers?: Record<string, string>; idempotencyKey?: string | null } = {},
+) {
   return h.call('POST', '/v1/reconciliations', { ...as, body, ...options });
 }
 
@@ -57,7 +72,12 @@ async function storedReconciliationItems(): Promise<number> {
   const { documents } = await import('#shared/data/clients');
   const { config } = await import('#shared/config');
   const out = await documents.send(
-    new ScanCommand({ TableName: config().TABLE_NAME, FilterExpression: 'begins_with(pk, :rcn)', ExpressionAttributeValues: { ':rcn': 'RCN#' }, ConsistentRead: true }),
+    new ScanCommand({
+      TableName: config().TABLE_NAME,
+      FilterExpression: 'begins_with(pk, :rcn)',
+      ExpressionAttributeValues: { ':rcn': 'RCN#' },
+      ConsistentRead: true,
+    }),
   );
   return out.Count ?? 0;
 }
@@ -74,7 +94,13 @@ beforeAll(async () => {
   h = await moneyHarness();
   fundId = await h.fund({ allocations: { [COUNTY]: 100_000_000 } });
   const created = await h.data.funds.createFund(
-    { name: 'Other fund', financeSystem: OTHER_FINANCE, noticePeriod: 'P0D', totalBudget: 1_000_000_000, dualApprovalThreshold: 100_000_000 },
+    {
+      name: 'Other fund',
+      financeSystem: OTHER_FINANCE,
+      noticePeriod: 'P0D',
+      totalBudget: 1_000_000_000,
+      dualApprovalThreshold: 100_000_000,
+    },
     { sub: 'admin-1' },
     new Date(),
   );
@@ -146,10 +172,7 @@ describe('POST /v1/reconciliations', () => {
   it('never falls back to the bank reference when the line names a payoutId that does not match', async () => {
     const reply = await post({
       statementDate: yesterday,
-      lines: [
-        line(a, { payoutId: unsettled }),
-        line(b, { payoutId: 'pay_01M8MB7QKGZ7EXTNFH95G3P5TD' }),
-      ],
+      lines: [line(a, { payoutId: unsettled }), line(b, { payoutId: 'pay_01M8MB7QKGZ7EXTNFH95G3P5TD' })],
     });
     expect(reply.status).toBe(201);
     expect(reply.body.matched).toEqual([]);
@@ -165,7 +188,9 @@ describe('POST /v1/reconciliations', () => {
     expect(reply.body.matched).toEqual([]);
     expect(reply.body.unmatchedLines.map((l: { line: number }) => l.line)).toEqual([1, 2]);
     // Ours settled today (this file's later tests add two more), never x.
-    expect(reply.body.unmatchedPayouts.map((p: { payoutId: string }) => p.payoutId)).toEqual(expect.arrayContaining([a, b, c, d].map((p) => p.payoutId)));
+    expect(reply.body.unmatchedPayouts.map((p: { payoutId: string }) => p.payoutId)).toEqual(
+      expect.arrayContaining([a, b, c, d].map((p) => p.payoutId)),
+    );
     expect(reply.body.unmatchedPayouts.map((p: { payoutId: string }) => p.payoutId)).not.toContain(x.payoutId);
 
     const theirs = await post({ statementDate: today, lines: [line(x)] }, asOtherFinance);
@@ -206,11 +231,20 @@ describe('POST /v1/reconciliations', () => {
       await post({ statementDate: today, lines: [good] }, asFinance, { query: { statementDate: today } }),
       // CSV: no statementDate, an unknown column, a missing column, a broken quote, a short row, a bad amount.
       await post(`bankReference,amount,currency,valueDate\nR,1,CNY,${today}\n`, asFinance, csvHeaders),
-      await post(`bankReference,amount,currency,valueDate,memo\nR,1,CNY,${today},x\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
+      await post(`bankReference,amount,currency,valueDate,memo\nR,1,CNY,${today},x\n`, asFinance, {
+        ...csvHeaders,
+        query: { statementDate: today },
+      }),
       await post(`bankReference,amount,currency\nR,1,CNY\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
-      await post(`bankReference,amount,currency,valueDate\n"R,1,CNY,${today}\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
+      await post(`bankReference,amount,currency,valueDate\n"R,1,CNY,${today}\n`, asFinance, {
+        ...csvHeaders,
+        query: { statementDate: today },
+      }),
       await post(`bankReference,amount,currency,valueDate\nR,1,CNY\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
-      await post(`bankReference,amount,currency,valueDate\nR,1.00,CNY,${today}\n`, asFinance, { ...csvHeaders, query: { statementDate: today } }),
+      await post(`bankReference,amount,currency,valueDate\nR,1.00,CNY,${today}\n`, asFinance, {
+        ...csvHeaders,
+        query: { statementDate: today },
+      }),
       await post('', asFinance, { ...csvHeaders, query: { statementDate: today } }),
     ];
     for (const r of refusals) {
@@ -235,7 +269,16 @@ describe('POST /v1/reconciliations', () => {
   it("fits the worst 10,000-line statement in the route's body limit (longest references, ids, amounts)", async () => {
     const { routes } = await import('#shared/routes');
     const limit = routes.find((r) => r.operationId === 'createReconciliation')!.maxBodyBytes;
-    const worst = { statementDate: today, lines: Array.from({ length: 10_000 }, () => ({ bankReference: 'R'.repeat(100), amount: 10_000_000_000_000, currency: 'CNY', valueDate: today, payoutId: a.payoutId })) };
+    const worst = {
+      statementDate: today,
+      lines: Array.from({ length: 10_000 }, () => ({
+        bankReference: 'R'.repeat(100),
+        amount: 10_000_000_000_000,
+        currency: 'CNY',
+        valueDate: today,
+        payoutId: a.payoutId,
+      })),
+    };
     expect(Buffer.byteLength(JSON.stringify(worst))).toBeLessThanOrEqual(limit);
   });
 
@@ -263,7 +306,10 @@ describe('payouts settled before the reference items existed', () => {
     const { keys } = await import('#shared/data/keys');
     const { DeleteCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
     // As an older version left it: settled, without reference items.
-    for (const Key of [keys.bankReference(FINANCE_SYSTEM, 'BANK-OLD', old.payoutId), keys.bankReferenceSummary(FINANCE_SYSTEM, 'BANK-OLD')]) {
+    for (const Key of [
+      keys.bankReference(FINANCE_SYSTEM, 'BANK-OLD', old.payoutId),
+      keys.bankReferenceSummary(FINANCE_SYSTEM, 'BANK-OLD'),
+    ]) {
       await documents.send(new DeleteCommand({ TableName: config().TABLE_NAME, Key }));
     }
     const before = await post({ statementDate: yesterday, lines: [line(old)] });
@@ -272,7 +318,9 @@ describe('payouts settled before the reference items existed', () => {
     const { backfillBankReferences } = await import('#shared/data/bank-reference-backfill');
     expect((await backfillBankReferences()).updated).toBe(1);
     expect((await backfillBankReferences()).updated).toBe(0);
-    const summary = await documents.send(new GetCommand({ TableName: config().TABLE_NAME, Key: keys.bankReferenceSummary(FINANCE_SYSTEM, 'BANK-OLD'), ConsistentRead: true }));
+    const summary = await documents.send(
+      new GetCommand({ TableName: config().TABLE_NAME, Key: keys.bankReferenceSummary(FINANCE_SYSTEM, 'BANK-OLD'), ConsistentRead: true }),
+    );
     expect(summary.Item).toMatchObject({ uses: 1, first: { payoutId: old.payoutId, amount: old.amount } });
     const after = await post({ statementDate: yesterday, lines: [line(old)] });
     expect(after.body.matched).toEqual([{ line: 1, payoutId: old.payoutId }]);
@@ -281,10 +329,16 @@ describe('payouts settled before the reference items existed', () => {
 
 describe('a reply too large to keep in the idempotency record', () => {
   it('10,000 long random references (about 0.8 MB compressed): 201, and the same key answers the same reconciliation again', async () => {
-    const lines = Array.from({ length: 10_000 }, (_, n) => line({ bankReference: randomBytes(75).toString('base64'), amount: 1_000_000_000_000 + n * 7_919 }));
+    const lines = Array.from({ length: 10_000 }, (_, n) =>
+      line({ bankReference: randomBytes(75).toString('base64'), amount: 1_000_000_000_000 + n * 7_919 }),
+    );
     const first = await post({ statementDate: today, lines }, asFinance, { idempotencyKey: 'long-statement' });
     expect(first.status, first.text.slice(0, 300)).toBe(201);
-    const again = await h.call('POST', '/v1/reconciliations', { ...asFinance, body: { statementDate: today, lines }, idempotencyKey: 'long-statement' });
+    const again = await h.call('POST', '/v1/reconciliations', {
+      ...asFinance,
+      body: { statementDate: today, lines },
+      idempotencyKey: 'long-statement',
+    });
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
   }, 120_000);
@@ -292,7 +346,10 @@ describe('a reply too large to keep in the idempotency record', () => {
 
 describe('GET /v1/reconciliations/{id}', () => {
   it('returns the reconciliation as it was answered to its finance system, fund-admin and auditor; to another finance system it does not exist', async () => {
-    const made = await post({ statementDate: today, lines: [line(a), line({ bankReference: 'NOBODY', amount: 7 }), line({ bankReference: c.bankReference, amount: 1 })] });
+    const made = await post({
+      statementDate: today,
+      lines: [line(a), line({ bankReference: 'NOBODY', amount: 7 }), line({ bankReference: c.bankReference, amount: 1 })],
+    });
     expect(made.status).toBe(201);
     const path = `/v1/reconciliations/${made.body.reconciliationId}`;
     for (const reader of [asFinance, admin, auditor]) {

@@ -32,7 +32,13 @@ beforeAll(async () => {
   call = handlerCaller(handlers, { sub: 'requester-1', roles: ['requester'] });
   fund = async () => {
     const created = await funds.createFund(
-      { name: 'Relief fund', financeSystem: FINANCE_SYSTEM, noticePeriod: 'P0D', totalBudget: 1_000_000_000, dualApprovalThreshold: 100_000_000 },
+      {
+        name: 'Relief fund',
+        financeSystem: FINANCE_SYSTEM,
+        noticePeriod: 'P0D',
+        totalBudget: 1_000_000_000,
+        dualApprovalThreshold: 100_000_000,
+      },
       { sub: 'admin-1' },
       new Date(),
     );
@@ -55,7 +61,8 @@ beforeAll(async () => {
 });
 
 const create = (body: unknown, as: Call = asRequester()) => call('POST', '/v1/disbursements', { ...as, body });
-const approve = (id: string, approver = 'approver-1') => call('POST', `/v1/disbursements/${id}/approve`, { ...asApprover(approver), body: {} });
+const approve = (id: string, approver = 'approver-1') =>
+  call('POST', `/v1/disbursements/${id}/approve`, { ...asApprover(approver), body: {} });
 const clear = (id: string, as: Call, reason = 'Second tranche of the same cooperative, agreed by the board') =>
   call('POST', `/v1/disbursements/${id}/clear-flags`, { ...as, body: { reason } });
 
@@ -63,7 +70,10 @@ function batchRows(accounts: readonly number[]) {
   return accounts.map((n) => ({ beneficiary: beneficiaryNo(n), amount: 1_000 }));
 }
 const createBatch = (fundId: string, accounts: readonly number[], as: Call = asRequester()) =>
-  call('POST', '/v1/disbursement-batches', { ...as, body: { fundId, countyCode: COUNTY, purpose: 'produce-subsidy', items: batchRows(accounts) } });
+  call('POST', '/v1/disbursement-batches', {
+    ...as,
+    body: { fundId, countyCode: COUNTY, purpose: 'produce-subsidy', items: batchRows(accounts) },
+  });
 
 describe('disbursements', () => {
   it('the first payment to an account is not flagged; a second one in the same fund is, and only in that fund', async () => {
@@ -102,7 +112,10 @@ describe('disbursements', () => {
 
     const blocked = await approve(flagged.disbursementId);
     expect([blocked.status, blocked.body.code]).toEqual([409, 'flagged']);
-    expect((await call('GET', `/v1/disbursements/${flagged.disbursementId}`, asAuditor)).body).toMatchObject({ status: 'pending_approval', approvals: [] });
+    expect((await call('GET', `/v1/disbursements/${flagged.disbursementId}`, asAuditor)).body).toMatchObject({
+      status: 'pending_approval',
+      approvals: [],
+    });
 
     const own = await clear(flagged.disbursementId, asRequestingAdmin);
     expect([own.status, own.body.code]).toEqual([403, 'self_approval']);
@@ -114,7 +127,11 @@ describe('disbursements', () => {
     const cleared = await clear(flagged.disbursementId, asAdmin('admin-2'));
     expect(cleared.status).toBe(200);
     expect(cleared.body.flags).toEqual([
-      expect.objectContaining({ clearedBy: 'admin-2', clearedAt: expect.any(String), reason: 'Second tranche of the same cooperative, agreed by the board' }),
+      expect.objectContaining({
+        clearedBy: 'admin-2',
+        clearedAt: expect.any(String),
+        reason: 'Second tranche of the same cooperative, agreed by the board',
+      }),
     ]);
     expect(cleared.body.history.at(-1)).toMatchObject({
       action: 'flags_cleared',
@@ -130,7 +147,10 @@ describe('disbursements', () => {
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ status: 'approved', payoutId: expect.any(String) });
     const audit = (await scanAll()).filter((i) => i.pk === `DSB#${flagged.disbursementId}` && String(i.sk).startsWith('AUDIT#'));
-    expect(audit.find((a) => a.action === 'disbursement.flags_cleared')).toMatchObject({ actor: 'admin-2', reason: expect.stringContaining('Second tranche') });
+    expect(audit.find((a) => a.action === 'disbursement.flags_cleared')).toMatchObject({
+      actor: 'admin-2',
+      reason: expect.stringContaining('Second tranche'),
+    });
   });
 
   it('with two approvals required, the first approval of a flagged disbursement is recorded and the second is 409 flagged', async () => {
@@ -148,10 +168,19 @@ describe('disbursements', () => {
   it('rejected and cancelled earlier disbursements do not flag', async () => {
     const fundId = await fund();
     const rejected = (await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(5) }))).body;
-    expect((await call('POST', `/v1/disbursements/${rejected.disbursementId}/reject`, { ...asApprover('approver-1'), body: { reason: 'wrong county' } })).status).toBe(200);
+    expect(
+      (
+        await call('POST', `/v1/disbursements/${rejected.disbursementId}/reject`, {
+          ...asApprover('approver-1'),
+          body: { reason: 'wrong county' },
+        })
+      ).status,
+    ).toBe(200);
     const cancelled = (await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(5) }))).body;
     expect(cancelled.flags).toEqual([]);
-    expect((await call('POST', `/v1/disbursements/${cancelled.disbursementId}/cancel`, { ...asRequester(), body: { reason: 'typo' } })).status).toBe(200);
+    expect(
+      (await call('POST', `/v1/disbursements/${cancelled.disbursementId}/cancel`, { ...asRequester(), body: { reason: 'typo' } })).status,
+    ).toBe(200);
     const next = await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(5) }));
     expect(next.body.flags).toEqual([]);
     // A live one does, and names only itself.
@@ -183,7 +212,11 @@ describe('batches', () => {
       { row: 0, code: 'duplicate_beneficiary', matches: [batchId] },
       { row: 2, code: 'duplicate_beneficiary', matches: [batchId] },
     ]);
-    const page2 = await call('GET', `/v1/disbursement-batches/${batchId}/flags?limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`, asAuditor);
+    const page2 = await call(
+      'GET',
+      `/v1/disbursement-batches/${batchId}/flags?limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`,
+      asAuditor,
+    );
     expect(page2.body).toEqual({ items: [{ row: 3, code: 'duplicate_beneficiary', matches: [earlier.disbursementId] }], nextCursor: null });
 
     // A later disbursement to a row's account matches the batch.
@@ -196,7 +229,8 @@ describe('batches', () => {
     const approveBatch = () => call('POST', `/v1/disbursement-batches/${batch.batchId}/approve`, { ...asApprover('approver-1'), body: {} });
     const blocked = await approveBatch();
     expect([blocked.status, blocked.body.code]).toEqual([409, 'flagged']);
-    const clearBatch = (as: Call) => call('POST', `/v1/disbursement-batches/${batch.batchId}/clear-flags`, { ...as, body: { reason: 'Two plots of one household' } });
+    const clearBatch = (as: Call) =>
+      call('POST', `/v1/disbursement-batches/${batch.batchId}/clear-flags`, { ...as, body: { reason: 'Two plots of one household' } });
     const own = await clearBatch(asRequestingAdmin);
     expect([own.status, own.body.code]).toEqual([403, 'self_approval']);
     const cleared = await clearBatch(asAdmin());
@@ -213,7 +247,14 @@ describe('batches', () => {
     const batch = (await createBatch(fundId, [30, 31])).body;
     expect(batch.flags).toEqual({ count: 0, cleared: false });
     expect((await call('GET', `/v1/disbursement-batches/${batch.batchId}/flags`, asAuditor)).body).toEqual({ items: [], nextCursor: null });
-    expect((await call('POST', `/v1/disbursement-batches/${batch.batchId}/reject`, { ...asApprover('approver-1'), body: { reason: 'duplicate upload' } })).status).toBe(200);
+    expect(
+      (
+        await call('POST', `/v1/disbursement-batches/${batch.batchId}/reject`, {
+          ...asApprover('approver-1'),
+          body: { reason: 'duplicate upload' },
+        })
+      ).status,
+    ).toBe(200);
     expect((await createBatch(fundId, [30, 31])).body.flags).toEqual({ count: 0, cleared: false });
     const unknown = await call('GET', '/v1/disbursement-batches/bat_01JZ0000000000000000000000/flags', asAuditor);
     expect(unknown.status).toBe(404);

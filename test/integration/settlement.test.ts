@@ -43,7 +43,9 @@ describe('settlement', () => {
     const statsAfter = await countyStats();
     expect((statsAfter.paidAmount ?? 0) - (statsBefore.paidAmount ?? 0)).toBe(2_500_000);
     expect((statsAfter.approvedCount ?? 0) - (statsBefore.approvedCount ?? 0)).toBe(-1);
-    const settledEvents = (await h.services.scanTable()).filter((i) => i.type === 'event' && i.subject === payoutId && i.eventType === 'payout.settled');
+    const settledEvents = (await h.services.scanTable()).filter(
+      (i) => i.type === 'event' && i.subject === payoutId && i.eventType === 'payout.settled',
+    );
     expect(settledEvents).toHaveLength(1);
     expect(JSON.stringify(settledEvents[0]!.data)).not.toContain('6222020200112233');
 
@@ -99,7 +101,11 @@ describe('settlement', () => {
     expect(noReference.status).toBe(400);
     expect(noReference.body.errors).toContainEqual({ path: 'body.bankReference', message: 'required when outcome is succeeded' });
     expect((await settle(payoutId, { outcome: 'failed' })).status).toBe(400);
-    const admin = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, { sub: 'a', roles: ['fund-admin'], body: { outcome: 'succeeded', bankReference: 'x' } });
+    const admin = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, {
+      sub: 'a',
+      roles: ['fund-admin'],
+      body: { outcome: 'succeeded', bankReference: 'x' },
+    });
     expect([admin.status, admin.body.code]).toEqual([403, 'forbidden']);
     expect(await h.services.scanTable()).toEqual(before);
   });
@@ -109,11 +115,25 @@ describe('settlement', () => {
     const before = await h.services.scanTable();
     const body = fc.oneof(
       fc.anything(),
-      fc.record(
-        { outcome: fc.oneof(fc.constantFrom('succeeded', 'failed', 'SUCCEEDED'), fc.string()), bankReference: fc.anything(), failureReason: fc.anything() },
-        { requiredKeys: ['outcome'] },
-      ).filter((b) => !(b.outcome === 'succeeded' && typeof b.bankReference === 'string' && b.bankReference.trim() && b.failureReason === undefined)
-        && !(b.outcome === 'failed' && typeof b.failureReason === 'string' && b.failureReason.trim() && b.bankReference === undefined)),
+      fc
+        .record(
+          {
+            outcome: fc.oneof(fc.constantFrom('succeeded', 'failed', 'SUCCEEDED'), fc.string()),
+            bankReference: fc.anything(),
+            failureReason: fc.anything(),
+          },
+          { requiredKeys: ['outcome'] },
+        )
+        .filter(
+          (b) =>
+            !(
+              b.outcome === 'succeeded' &&
+              typeof b.bankReference === 'string' &&
+              b.bankReference.trim() &&
+              b.failureReason === undefined
+            ) &&
+            !(b.outcome === 'failed' && typeof b.failureReason === 'string' && b.failureReason.trim() && b.bankReference === undefined),
+        ),
     );
     await fc.assert(
       fc.asyncProperty(body, async (b) => {
@@ -138,7 +158,9 @@ describe('webhook worker transitions and redelivery', () => {
     await h.data.payouts.markPayoutDeliveryFailed(payoutId, 8, new Date());
     await h.data.payouts.markPayoutDeliveryFailed(payoutId, 8, new Date());
     expect(await h.data.payouts.getPayout(payoutId)).toMatchObject({ status: 'delivery_failed', attempts: 8 });
-    const failedEvents = (await h.services.scanTable()).filter((i) => i.type === 'event' && i.subject === payoutId && i.eventType === 'payout.delivery_failed');
+    const failedEvents = (await h.services.scanTable()).filter(
+      (i) => i.type === 'event' && i.subject === payoutId && i.eventType === 'payout.delivery_failed',
+    );
     expect(failedEvents).toHaveLength(1);
     expect(JSON.stringify(failedEvents[0]!.data)).not.toContain('6222020200112233');
 
@@ -181,15 +203,20 @@ describe('webhook worker transitions and redelivery', () => {
     expect(await h.data.funds.findAllocation(fundId, COUNTY)).toMatchObject({ paid: 40_000, reserved: 0 });
   });
 
-  it('the worker\'s sent move without a read: from delivery_failed via the item as it was, attempts never lowered, once under duplicates', async () => {
+  it("the worker's sent move without a read: from delivery_failed via the item as it was, attempts never lowered, once under duplicates", async () => {
     const { payoutId } = await approvedPayout(30_000);
     const stored = await h.data.payouts.getPayout(payoutId);
     const facts = { amount: stored.amount, batchId: stored.batchId, disbursementId: stored.disbursementId };
     await h.data.payouts.markPayoutDeliveryFailed(payoutId, 8, new Date());
-    const audits = async () => (await h.services.scanTable()).filter((i) => i.pk === `PAY#${payoutId}` && String(i.sk).startsWith('AUDIT#') && i.action === 'payout.sent');
+    const audits = async () =>
+      (await h.services.scanTable()).filter(
+        (i) => i.pk === `PAY#${payoutId}` && String(i.sk).startsWith('AUDIT#') && i.action === 'payout.sent',
+      );
 
     // The worker assumes queued and counted 2 attempts; the payout is delivery_failed with 8.
-    const moved = await Promise.all(Array.from({ length: 4 }, () => h.data.payouts.markPayoutSent(payoutId, new Date(), { attempts: 2, facts })));
+    const moved = await Promise.all(
+      Array.from({ length: 4 }, () => h.data.payouts.markPayoutSent(payoutId, new Date(), { attempts: 2, facts })),
+    );
     expect(moved.filter(Boolean)).toHaveLength(1);
     expect(await h.data.payouts.getPayout(payoutId)).toMatchObject({ status: 'sent', attempts: 8 });
     const [audit, ...more] = await audits();

@@ -143,9 +143,7 @@ describe('applying', () => {
   it('lets exactly one of 10 concurrent applications with one national ID through', async () => {
     const id = nationalId();
     const before = await stationCounts();
-    const results = await Promise.all(
-      Array.from({ length: 10 }, (_, n) => apply(application({ nationalId: id }), `officer-${n}`)),
-    );
+    const results = await Promise.all(Array.from({ length: 10 }, (_, n) => apply(application({ nationalId: id }), `officer-${n}`)));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, ...Array(9).fill(409)]);
     for (const r of results.filter((x) => x.status === 409)) expect(r.body.code).toBe('operator_already_registered');
@@ -178,7 +176,11 @@ describe('approval, four eyes and training', () => {
 
   it('only station officers write', async () => {
     const created = await apply(application(), 'officer-a');
-    const res = await call('POST', `/v1/stations/${created.body.stationId}/approve`, { body: {}, sub: 'x', roles: ['fund-admin', 'approver'] });
+    const res = await call('POST', `/v1/stations/${created.body.stationId}/approve`, {
+      body: {},
+      sub: 'x',
+      roles: ['fund-admin', 'approver'],
+    });
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('forbidden');
   });
@@ -193,7 +195,12 @@ describe('transitions', () => {
     expect(await stationCounts(OTHER_COUNTY)).toEqual({ ...before, active: before.active + 1 });
     const suspended = await act(station.stationId, 'suspend', { reason: 'complaint under review' });
     expect(suspended.status).toBe(200);
-    expect(suspended.body.history.at(-1)).toMatchObject({ action: 'suspended', fromStatus: 'active', toStatus: 'suspended', reason: 'complaint under review' });
+    expect(suspended.body.history.at(-1)).toMatchObject({
+      action: 'suspended',
+      fromStatus: 'active',
+      toStatus: 'suspended',
+      reason: 'complaint under review',
+    });
     expect(await stationCounts(OTHER_COUNTY)).toEqual({ ...before, suspended: before.suspended + 1 });
     const reinstated = await act(station.stationId, 'reinstate', {}, 'officer-c');
     expect(reinstated.status).toBe(200);
@@ -214,7 +221,10 @@ describe('transitions', () => {
     const queued = (await services.drainQueue(services.queueUrls.delivery)).map((m) => JSON.parse(m.Body!).messageId);
     expect(queued.sort()).toEqual(events.map((e) => e.messageId).sort());
 
-    const audit = items.filter((i) => i.type === 'audit' && i.entity === `STN#${station.stationId}`).map((i) => i.action).sort();
+    const audit = items
+      .filter((i) => i.type === 'audit' && i.entity === `STN#${station.stationId}`)
+      .map((i) => i.action)
+      .sort();
     expect(audit).toEqual(
       ['station.applied', 'station.training_recorded', 'station.approved', 'station.suspended', 'station.reinstated'].sort(),
     );
@@ -258,7 +268,12 @@ describe('transitions', () => {
 
     const reinstated = await act(station.stationId, 'reinstate', { reason: 'complaint withdrawn' }, 'officer-c');
     expect(reinstated.status).toBe(200);
-    expect(reinstated.body.history.at(-1)).toMatchObject({ actor: 'officer-c', action: 'reinstated', fromStatus: 'suspended', toStatus: 'active' });
+    expect(reinstated.body.history.at(-1)).toMatchObject({
+      actor: 'officer-c',
+      action: 'reinstated',
+      fromStatus: 'suspended',
+      toStatus: 'active',
+    });
     // Suspended again by someone else, the earlier suspender may reinstate this time.
     expect((await act(station.stationId, 'suspend', { reason: 'second complaint' }, 'officer-c')).status).toBe(200);
     expect((await act(station.stationId, 'reinstate', {}, 'officer-b')).status).toBe(200);
@@ -335,7 +350,9 @@ describe('listing', () => {
 
     const all = await call('GET', '/v1/stations', { query: { limit: '100' } });
     expect(all.body.items.map((s: { stationId: string }) => s.stationId)).toEqual(expect.arrayContaining(mine));
-    const forged = await call('GET', '/v1/stations', { query: { countyCode: COUNTY, cursor: `${Buffer.from('{}').toString('base64url')}.x` } });
+    const forged = await call('GET', '/v1/stations', {
+      query: { countyCode: COUNTY, cursor: `${Buffer.from('{}').toString('base64url')}.x` },
+    });
     expect(forged.status).toBe(400);
   });
 });

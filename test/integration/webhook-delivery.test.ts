@@ -42,7 +42,11 @@ let data: {
 beforeAll(async () => {
   services = await useLocalServices({ env: TEST_ENV });
   // A delivery queue of our own with a short visibility timeout, so a crashed batch comes back in seconds.
-  const own = await ensureQueue(services.sqs, { name: `${services.queuePrefix}delivery-fast`, visibilityTimeoutSeconds: 2, maxReceiveCount: 10 });
+  const own = await ensureQueue(services.sqs, {
+    name: `${services.queuePrefix}delivery-fast`,
+    visibilityTimeoutSeconds: 2,
+    maxReceiveCount: 10,
+  });
   queue = { url: own.url, arn: own.arn };
   process.env.DELIVERY_QUEUE_URL = own.url;
   resetConfig();
@@ -117,7 +121,11 @@ function payoutFixture(now: Date): Payout {
     countyCode: '530102',
     amount: 2_500_000,
     currency: 'CNY',
-    beneficiary: { kind: 'cooperative', name: 'Hani Tea Cooperative', account: { bankName: 'ABC', accountName: 'Hani Tea', accountNumber: '6228480012345678901' } },
+    beneficiary: {
+      kind: 'cooperative',
+      name: 'Hani Tea Cooperative',
+      account: { bankName: 'ABC', accountName: 'Hani Tea', accountNumber: '6228480012345678901' },
+    },
     status: 'queued',
     attempts: 0,
     createdAt: now.toISOString(),
@@ -154,11 +162,16 @@ const payoutStatus = async (payoutId: string) => (await data.payouts.getPayout(p
 
 describe('webhook delivery worker', () => {
   it('retries 503, 503 then succeeds: three attempts with one webhook-id, listed as deliveries; the payout is sent', async () => {
-    const { receiver, endpointId, secret } = await receiverWithEndpoint(['payout.requested'], (_req, n) => ({ status: n <= 2 ? 503 : 200 }));
+    const { receiver, endpointId, secret } = await receiverWithEndpoint(['payout.requested'], (_req, n) => ({
+      status: n <= 2 ? 503 : 200,
+    }));
     startWorker();
     const { payoutId, messageId } = await commitPayout();
 
-    await eventually(() => payoutStatus(payoutId), (s) => s === 'sent');
+    await eventually(
+      () => payoutStatus(payoutId),
+      (s) => s === 'sent',
+    );
     expect(receiver.requests).toHaveLength(3);
     expect(new Set(idsOf(receiver.requests))).toEqual(new Set([messageId]));
     for (const req of receiver.requests) {
@@ -187,14 +200,23 @@ describe('webhook delivery worker', () => {
     startWorker();
     const { payoutId, messageId } = await commitPayout();
 
-    await eventually(() => payoutStatus(payoutId), (s) => s === 'delivery_failed');
-    await eventually(() => eventStatus(messageId), (s) => s === 'failed');
+    await eventually(
+      () => payoutStatus(payoutId),
+      (s) => s === 'delivery_failed',
+    );
+    await eventually(
+      () => eventStatus(messageId),
+      (s) => s === 'failed',
+    );
     expect(receiver.requests).toHaveLength(4); // the first attempt and the schedule's three retries
     expect((await data.payouts.getPayout(payoutId)).attempts).toBe(4);
 
     healthy = true;
     await data.payouts.redeliverPayout(payoutId, ACTOR, new Date());
-    await eventually(() => payoutStatus(payoutId), (s) => s === 'sent');
+    await eventually(
+      () => payoutStatus(payoutId),
+      (s) => s === 'sent',
+    );
     expect(receiver.requests).toHaveLength(5);
     expect(new Set(idsOf(receiver.requests))).toEqual(new Set([messageId]));
     expect(await eventStatus(messageId)).toBe('delivered');
@@ -217,7 +239,11 @@ describe('webhook delivery worker', () => {
     }
     startWorker(worker, 8);
 
-    for (const id of ids) await eventually(() => eventStatus(id), (s) => s === 'delivered');
+    for (const id of ids)
+      await eventually(
+        () => eventStatus(id),
+        (s) => s === 'delivered',
+      );
     await new Promise((r) => setTimeout(r, 1_500)); // let any straggling duplicate run
     for (const { receiver } of [a, b]) {
       const mine = idsOf(receiver.requests).filter((id) => ids.includes(id));
@@ -238,7 +264,11 @@ describe('webhook delivery worker', () => {
     };
     startWorker(crashing, 1);
 
-    for (const id of ids) await eventually(() => eventStatus(id), (s) => s === 'delivered');
+    for (const id of ids)
+      await eventually(
+        () => eventStatus(id),
+        (s) => s === 'delivered',
+      );
     expect(crashed).toBe(true);
     expect(countBy(idsOf(receiver.requests))).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
   });
@@ -248,11 +278,17 @@ describe('webhook delivery worker', () => {
     const healthy = await receiverWithEndpoint(['campaign.launched']);
     startWorker();
     const [first] = await commitEvents('campaign.launched', 1);
-    await eventually(() => eventStatus(first!), (s) => s === 'delivered');
+    await eventually(
+      () => eventStatus(first!),
+      (s) => s === 'delivered',
+    );
     expect((await data.endpoints.getEndpoint(gone.endpointId)).status).toBe('disabled');
 
     const [second] = await commitEvents('campaign.launched', 1);
-    await eventually(() => eventStatus(second!), (s) => s === 'delivered');
+    await eventually(
+      () => eventStatus(second!),
+      (s) => s === 'delivered',
+    );
     expect(idsOf(gone.receiver.requests)).toEqual([first]);
     expect(idsOf(healthy.receiver.requests)).toEqual([first, second]);
   });
@@ -263,7 +299,10 @@ describe('webhook delivery worker', () => {
     );
     startWorker();
     const [id] = await commitEvents('campaign.launched', 1);
-    await eventually(() => eventStatus(id!), (s) => s === 'delivered');
+    await eventually(
+      () => eventStatus(id!),
+      (s) => s === 'delivered',
+    );
     expect(receiver.requests).toHaveLength(2);
     const waited = receiver.requests[1]!.receivedAt.getTime() - receiver.requests[0]!.receivedAt.getTime();
     expect(waited).toBeGreaterThanOrEqual(2_900);
@@ -276,7 +315,13 @@ describe('webhook delivery worker', () => {
     );
     const [messageId] = await commitEvents('campaign.launched', 1, { enqueue: false });
     const delayed = async () =>
-      Number((await services.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }))).Attributes?.ApproximateNumberOfMessagesDelayed);
+      Number(
+        (
+          await services.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }),
+          )
+        ).Attributes?.ApproximateNumberOfMessagesDelayed,
+      );
 
     expect(await processDeliveryJob({ kind: 'event', messageId: messageId! })).toBe('retry-scheduled');
     const dueAt = (await data.outbox.getOutboxEvent(messageId!))!.dueAt!;
@@ -285,7 +330,9 @@ describe('webhook delivery worker', () => {
 
     expect(await processDeliveryJob({ kind: 'event', messageId: messageId!, notBefore: dueAt })).toBe('deferred');
     expect(await delayed()).toBe(2);
-    expect(await processDeliveryJob({ kind: 'event', messageId: messageId!, notBefore: new Date(Date.now() + 60_000).toISOString() })).toBe('not-due');
+    expect(await processDeliveryJob({ kind: 'event', messageId: messageId!, notBefore: new Date(Date.now() + 60_000).toISOString() })).toBe(
+      'not-due',
+    );
     expect(await processDeliveryJob({ kind: 'event', messageId: messageId! })).toBe('not-due');
     expect(receiver.requests).toHaveLength(1);
 
@@ -298,7 +345,10 @@ describe('webhook delivery worker', () => {
   it('drops an event nobody subscribed to', async () => {
     startWorker();
     const [id] = await commitEvents('station.suspended', 1);
-    await eventually(() => eventStatus(id!), (s) => s === 'dropped');
+    await eventually(
+      () => eventStatus(id!),
+      (s) => s === 'dropped',
+    );
     const item = (await services.scanTable()).find((i) => i.messageId === id && i.sk === 'EVT');
     expect(item?.gsi4pk).toBeUndefined(); // out of the outbox index
   });
@@ -309,10 +359,10 @@ describe('webhook delivery worker', () => {
     const streams = [process.stdout, process.stderr] as const;
     const originals = streams.map((stream) => stream.write.bind(stream));
     streams.forEach((stream, i) => {
-      stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
         lines.push(String(chunk));
         return (originals[i] as (...a: unknown[]) => boolean)(chunk, ...rest);
-      });
+      };
     });
     try {
       const { secret } = await receiverWithEndpoint(['payout.requested'], (_req, n) => ({ status: n === 1 ? 500 : 200 }));
@@ -320,8 +370,14 @@ describe('webhook delivery worker', () => {
       logger.setLogLevel('DEBUG');
       startWorker();
       const { payoutId, messageId } = await commitPayout();
-      await eventually(() => payoutStatus(payoutId), (s) => s === 'sent');
-      await eventually(() => eventStatus(messageId), (s) => s === 'delivered');
+      await eventually(
+        () => payoutStatus(payoutId),
+        (s) => s === 'sent',
+      );
+      await eventually(
+        () => eventStatus(messageId),
+        (s) => s === 'delivered',
+      );
       const text = lines.join('');
       expect(text).toContain(messageId); // the worker did log about this delivery
       expect(text).toContain('HTTP 500');
@@ -343,7 +399,11 @@ describe('outbox sweeper', () => {
     await new Promise((r) => setTimeout(r, 1_200)); // overdue by more than OUTBOX_SWEEP_SECONDS
     await sweep();
 
-    for (const id of ids) await eventually(() => eventStatus(id), (s) => s === 'delivered');
+    for (const id of ids)
+      await eventually(
+        () => eventStatus(id),
+        (s) => s === 'delivered',
+      );
     await sweep(); // finished events are out of the index: nothing more is sent
     await new Promise((r) => setTimeout(r, 1_000));
     expect(countBy(idsOf(receiver.requests))).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
@@ -381,7 +441,18 @@ describe('outbox sweeper', () => {
     const level = logger.getLevelName();
     logger.setLogLevel('SILENT'); // the broken source's error line is expected here
     await expect(
-      data.outbox.runSweep([{ name: 'broken', sweep: async () => { throw new Error('x'); } }, { name: 'fine', sweep: async () => ({ found: 0, queued: 0 }) }], new Date()),
+      data.outbox.runSweep(
+        [
+          {
+            name: 'broken',
+            sweep: async () => {
+              throw new Error('x');
+            },
+          },
+          { name: 'fine', sweep: async () => ({ found: 0, queued: 0 }) },
+        ],
+        new Date(),
+      ),
     ).rejects.toThrow();
     logger.setLogLevel(level);
 

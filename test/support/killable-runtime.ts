@@ -15,7 +15,14 @@ import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
 const run = promisify(execFile);
 
 /** Settings the test environment carries that would point the runtime at the suite's own services. */
-const SUITE_SETTINGS = ['TABLE_NAME', 'DELIVERY_QUEUE_URL', 'EXPANSION_QUEUE_URL', 'APP_SECRETS_FILE', 'PII_SECRETS_FILE', 'AWS_LAMBDA_MAX_CONCURRENCY'];
+const SUITE_SETTINGS = [
+  'TABLE_NAME',
+  'DELIVERY_QUEUE_URL',
+  'EXPANSION_QUEUE_URL',
+  'APP_SECRETS_FILE',
+  'PII_SECRETS_FILE',
+  'AWS_LAMBDA_MAX_CONCURRENCY',
+];
 
 export interface KillableRuntime {
   port: number;

@@ -14,12 +14,12 @@ export function captureLogs(): LogCapture {
   const restores: (() => void)[] = [];
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write.bind(stream);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    stream.write = (chunk: unknown, ...rest: unknown[]) => {
       captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       callback?.();
       return true;
-    });
+    };
     restores.push(() => (stream.write = original));
   }
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {

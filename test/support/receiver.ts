@@ -33,9 +33,7 @@ export interface Receiver {
   stop(): Promise<void>;
 }
 
-export async function startReceiver(
-  options: { respond?: (req: ReceivedRequest, n: number) => ReceiverReply } = {},
-): Promise<Receiver> {
+export async function startReceiver(options: { respond?: (req: ReceivedRequest, n: number) => ReceiverReply } = {}): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
 

@@ -34,12 +34,21 @@ import { fieldErrors } from '#shared/http/problem';
 
 const BATCH_ID = 'bat_01JF0000000000000000000000';
 const item = (amount: number, n = 0): BatchItem => ({
-  beneficiary: { kind: 'farmer', name: `Farmer ${n}`, account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: `62220202${String(n).padStart(8, '0')}` } },
+  beneficiary: {
+    kind: 'farmer',
+    name: `Farmer ${n}`,
+    account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: `62220202${String(n).padStart(8, '0')}` },
+  },
   amount,
   memo: null,
 });
 
-const batchOf = (batchId: string) => ({ batchId, fundId: 'fund_01JF0000000000000000000000', countyCode: '500241', approvedAt: new Date('2026-05-01T08:00:00Z') });
+const batchOf = (batchId: string) => ({
+  batchId,
+  fundId: 'fund_01JF0000000000000000000000',
+  countyCode: '500241',
+  approvedAt: new Date('2026-05-01T08:00:00Z'),
+});
 
 function expand(batchId: string, items: BatchItem[]) {
   return expansionChunks(items.length).flatMap((c) =>
@@ -63,7 +72,9 @@ describe('items → payouts', () => {
         expect(payouts).toHaveLength(items.length);
         expect(payouts.reduce((s, p) => s + p.amount, 0)).toBe(totalWithin(list, Number.MAX_SAFE_INTEGER));
         expect(new Set(payouts.map((p) => p.payoutId)).size).toBe(items.length);
-        expect(payouts.every((p) => isId('payout', p.payoutId) && p.status === 'queued' && p.batchId === BATCH_ID && p.disbursementId === null)).toBe(true);
+        expect(
+          payouts.every((p) => isId('payout', p.payoutId) && p.status === 'queued' && p.batchId === BATCH_ID && p.disbursementId === null),
+        ).toBe(true);
         expect(expand(BATCH_ID, items).map((p) => p.payoutId)).toEqual(payouts.map((p) => p.payoutId));
       }),
     );
@@ -101,34 +112,30 @@ describe('sharded counts', () => {
 
   it('after any sequence of moves spread over shards, the summed counts equal the payouts per status', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 60 }),
-        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 300 }),
-        (n, moves) => {
-          const statuses: PayoutStatus[] = Array.from({ length: n }, () => 'queued');
-          const ids = Array.from({ length: n }, (_, i) => batchPayoutId(BATCH_ID, new Date(0), i));
-          const shards: Partial<BatchCounts>[] = Array.from({ length: COUNTER_SHARDS }, () => ({}));
-          // Creation adds to any one shard, as the expander does per chunk.
-          shards[3]!.queued = n;
-          for (const [who, pick] of moves) {
-            const i = who % n;
-            const options = NEXT[statuses[i]!];
-            if (options.length === 0) continue;
-            const to = options[pick % options.length]!;
-            const shard = shards[counterShard(ids[i]!)]!;
-            for (const [name, delta] of Object.entries(countsMove(statuses[i]!, to))) {
-              shard[name as keyof BatchCounts] = (shard[name as keyof BatchCounts] ?? 0) + delta;
-            }
-            statuses[i] = to;
+      fc.property(fc.integer({ min: 1, max: 60 }), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 300 }), (n, moves) => {
+        const statuses: PayoutStatus[] = Array.from({ length: n }, () => 'queued');
+        const ids = Array.from({ length: n }, (_, i) => batchPayoutId(BATCH_ID, new Date(0), i));
+        const shards: Partial<BatchCounts>[] = Array.from({ length: COUNTER_SHARDS }, () => ({}));
+        // Creation adds to any one shard, as the expander does per chunk.
+        shards[3]!.queued = n;
+        for (const [who, pick] of moves) {
+          const i = who % n;
+          const options = NEXT[statuses[i]!];
+          if (options.length === 0) continue;
+          const to = options[pick % options.length]!;
+          const shard = shards[counterShard(ids[i]!)]!;
+          for (const [name, delta] of Object.entries(countsMove(statuses[i]!, to))) {
+            shard[name as keyof BatchCounts] = (shard[name as keyof BatchCounts] ?? 0) + delta;
           }
-          const counts = sumCounts(shards);
-          const expected = Object.fromEntries(
-            PAYOUT_STATUSES.map((s) => [s === 'delivery_failed' ? 'deliveryFailed' : s, statuses.filter((x) => x === s).length]),
-          );
-          expect(counts).toEqual(expected);
-          expect(allFinal(counts, n)).toBe(statuses.every((s) => s === 'settled' || s === 'failed'));
-        },
-      ),
+          statuses[i] = to;
+        }
+        const counts = sumCounts(shards);
+        const expected = Object.fromEntries(
+          PAYOUT_STATUSES.map((s) => [s === 'delivery_failed' ? 'deliveryFailed' : s, statuses.filter((x) => x === s).length]),
+        );
+        expect(counts).toEqual(expected);
+        expect(allFinal(counts, n)).toBe(statuses.every((s) => s === 'settled' || s === 'failed'));
+      }),
     );
   });
 
@@ -177,7 +184,12 @@ describe('maker-checker policy (the disbursement rules, on the batch total)', ()
 });
 
 describe('request schema', () => {
-  const body = (items: unknown[]) => ({ fundId: 'fund_01JF0000000000000000000000', countyCode: '500241', purpose: 'produce-subsidy', items });
+  const body = (items: unknown[]) => ({
+    fundId: 'fund_01JF0000000000000000000000',
+    countyCode: '500241',
+    purpose: 'produce-subsidy',
+    items,
+  });
   const row = (n: number, amount = 1000) => ({ ...item(amount, n), memo: undefined });
   const errorsOf = (value: unknown) => {
     const parsed = CreateBatchBody.safeParse(value);
@@ -186,7 +198,10 @@ describe('request schema', () => {
 
   it('errors name the row and the field', () => {
     const rows = Array.from({ length: 30 }, (_, n) => row(n));
-    rows[17] = { ...rows[17]!, beneficiary: { ...rows[17]!.beneficiary, account: { ...rows[17]!.beneficiary.account, accountNumber: '12ab' } } };
+    rows[17] = {
+      ...rows[17]!,
+      beneficiary: { ...rows[17]!.beneficiary, account: { ...rows[17]!.beneficiary.account, accountNumber: '12ab' } },
+    };
     rows[22] = { ...rows[22]!, amount: 0 };
     const paths = errorsOf(body(rows)).map((e) => e.path);
     expect(paths).toEqual(['body.items.17.beneficiary.account.accountNumber', 'body.items.22.amount']);

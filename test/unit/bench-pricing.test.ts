@@ -5,12 +5,20 @@ import { evaluateGoals, renderReport, type BenchResults, type CapacityResult } f
 describe('transactional capacity (AWS rule applied to what DynamoDB Local reports)', () => {
   it('keeps table units a store already doubled and bills index writes once', () => {
     // Local's answer for a small Put with two GSIs inside a transaction: table 2, each index 2.
-    expect(transactionCapacity({ tableUnits: 2, indexUnits: 4 }, ['Put'], true)).toEqual({ writeUnits: 4, readUnits: 0, indexWriteUnits: 2 });
+    expect(transactionCapacity({ tableUnits: 2, indexUnits: 4 }, ['Put'], true)).toEqual({
+      writeUnits: 4,
+      readUnits: 0,
+      indexWriteUnits: 2,
+    });
   });
 
   it('doubles table units a store reported undoubled, index units stay', () => {
     // A 3 KB item reported as 3 units → 6, as AWS bills a transactional write of 3 KB.
-    expect(transactionCapacity({ tableUnits: 3, indexUnits: 2 }, ['Put'], false)).toEqual({ writeUnits: 8, readUnits: 0, indexWriteUnits: 2 });
+    expect(transactionCapacity({ tableUnits: 3, indexUnits: 2 }, ['Put'], false)).toEqual({
+      writeUnits: 8,
+      readUnits: 0,
+      indexWriteUnits: 2,
+    });
   });
 
   it('bills each ConditionCheck as a transactional read', () => {
@@ -24,7 +32,14 @@ describe('transactional capacity (AWS rule applied to what DynamoDB Local report
 
 describe('cost per million lifecycles', () => {
   it('prices each service from the units one lifecycle uses', () => {
-    const cost = usdPerMillion({ writeUnits: 32, readUnits: 12, sqsRequests: 6, lambdaInvocations: 5, lambdaGbSeconds: 0.5, httpApiRequests: 3 });
+    const cost = usdPerMillion({
+      writeUnits: 32,
+      readUnits: 12,
+      sqsRequests: 6,
+      lambdaInvocations: 5,
+      lambdaGbSeconds: 0.5,
+      httpApiRequests: 3,
+    });
     expect(cost.dynamodb).toBeCloseTo(32 * 0.625 + 12 * 0.125, 6);
     expect(cost.sqs).toBeCloseTo(2.4, 6);
     expect(cost.lambda).toBeCloseTo(5 * 0.2 + 0.5 * 1e6 * PRICES.lambdaArmGbSecond, 6);
@@ -71,16 +86,31 @@ describe('the cold-start table', () => {
     const text = renderReport({
       ...base,
       coldStart,
-      coldStartTracer: { function: 'http-disbursements', tracingOnInitMs: 121.46, tracingOffInitMs: 110.4, ratioOnToOff: 1.1002, samples: 7 },
+      coldStartTracer: {
+        function: 'http-disbursements',
+        tracingOnInitMs: 121.46,
+        tracingOffInitMs: 110.4,
+        ratioOnToOff: 1.1002,
+        samples: 7,
+      },
     });
-    expect(text).toMatch(/Powertools Tracer at init, http-disbursements: on 121\.5 ms, off 110\.4 ms, ratio on ÷ off 1\.10 \(median of 7 each\)/);
+    expect(text).toMatch(
+      /Powertools Tracer at init, http-disbursements: on 121\.5 ms, off 110\.4 ms, ratio on ÷ off 1\.10 \(median of 7 each\)/,
+    );
   });
 
   it('says why the Tracer figure is missing', () => {
     const text = renderReport({
       ...base,
       coldStart,
-      coldStartTracer: { function: 'http-disbursements', tracingOnInitMs: undefined, tracingOffInitMs: 110, ratioOnToOff: undefined, samples: 0, error: 'no handler export' },
+      coldStartTracer: {
+        function: 'http-disbursements',
+        tracingOnInitMs: undefined,
+        tracingOffInitMs: 110,
+        ratioOnToOff: undefined,
+        samples: 0,
+        error: 'no handler export',
+      },
     });
     expect(text).toContain('Powertools Tracer at init, http-disbursements: failed: no handler export');
   });

@@ -12,7 +12,8 @@ const NOW = new Date('2027-01-01T00:00:00Z');
 
 function plan(counties: string[]): PlanRow[] {
   const rows = counties.map(
-    (c, i) => `${c},Row ${i},taobao,2027-03-${String((i % 27) + 1).padStart(2, '0')}T00:00:00Z,2027-03-${String((i % 27) + 1).padStart(2, '0')}T12:00:00Z,S${i}|Thing|100|90`,
+    (c, i) =>
+      `${c},Row ${i},taobao,2027-03-${String((i % 27) + 1).padStart(2, '0')}T00:00:00Z,2027-03-${String((i % 27) + 1).padStart(2, '0')}T12:00:00Z,S${i}|Thing|100|90`,
   );
   const result = planFromCsv(['countyCode,title,channel,startsAt,endsAt,products', ...rows].join('\n'), { now: NOW });
   expect(result.errors).toEqual([]);

@@ -16,15 +16,19 @@ function csvField(value: string): string {
 
 describe('CSV', () => {
   it('reads back any table written with RFC 4180 quoting', () => {
-    const cell = fc.string({ unit: fc.constantFrom('a', 'b', ' ', ',', '"', '\n', '\r\n', '县', '|') , maxLength: 8 });
+    const cell = fc.string({ unit: fc.constantFrom('a', 'b', ' ', ',', '"', '\n', '\r\n', '县', '|'), maxLength: 8 });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.array(cell, { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 6 }), (width, table) => {
-        const rows = table.map((r) => r.slice(0, width));
-        // A record of one empty field is a blank line, which readers skip.
-        fc.pre(rows.every((r) => !(r.length === 1 && r[0] === '')));
-        const text = rows.map((r) => r.map(csvField).join(',')).join('\r\n');
-        expect(parseCsv(text).map((r) => r.fields)).toEqual(rows);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.array(cell, { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 6 }),
+        (width, table) => {
+          const rows = table.map((r) => r.slice(0, width));
+          // A record of one empty field is a blank line, which readers skip.
+          fc.pre(rows.every((r) => !(r.length === 1 && r[0] === '')));
+          const text = rows.map((r) => r.map(csvField).join(',')).join('\r\n');
+          expect(parseCsv(text).map((r) => r.fields)).toEqual(rows);
+        },
+      ),
     );
   });
 
@@ -73,11 +77,15 @@ describe('plans', () => {
 
   it('gives the same key to the same campaign however it is written, and a different one to any change', () => {
     const a = planFromCsv([HEADER, row()].join('\n'), { now: NOW }).rows[0]!;
-    const sameInUtc = planFromCsv([HEADER, row({ startsAt: '2027-01-31T16:00:00Z', endsAt: '2027-02-09T16:00:00.000Z' })].join('\n'), { now: NOW }).rows[0]!;
+    const sameInUtc = planFromCsv([HEADER, row({ startsAt: '2027-01-31T16:00:00Z', endsAt: '2027-02-09T16:00:00.000Z' })].join('\n'), {
+      now: NOW,
+    }).rows[0]!;
     const json = planFromJson(JSON.stringify({ campaigns: [{ ...a.body, title: '  Orange week ' }] }), { now: NOW }).rows[0]!;
     expect(sameInUtc.idempotencyKey).toBe(a.idempotencyKey);
     expect(json.idempotencyKey).toBe(a.idempotencyKey);
-    const changed = planFromCsv([HEADER, row({ products: 'OR-5|Oranges 5 kg|6990|4980;OR-10|Oranges 10 kg|12990|8990' })].join('\n'), { now: NOW }).rows[0]!;
+    const changed = planFromCsv([HEADER, row({ products: 'OR-5|Oranges 5 kg|6990|4980;OR-10|Oranges 10 kg|12990|8990' })].join('\n'), {
+      now: NOW,
+    }).rows[0]!;
     expect(changed.idempotencyKey).not.toBe(a.idempotencyKey);
   });
 
@@ -145,14 +153,24 @@ describe('plans', () => {
 
 describe('terminal output', () => {
   it('aligns columns by display width, CJK included', () => {
-    const table = formatTable([{ header: 'county' }, { header: 'fen', align: 'right' }], [['奉节县', '1'], ['Fengjie', '100']]);
+    const table = formatTable(
+      [{ header: 'county' }, { header: 'fen', align: 'right' }],
+      [
+        ['奉节县', '1'],
+        ['Fengjie', '100'],
+      ],
+    );
     const lines = table.split('\n');
     expect(new Set(lines.slice(2).map(displayWidth)).size).toBe(1);
     expect(lines[2]).toBe('奉节县     1');
   });
 
   it('lines up headerless rows (the bench report) the same way', () => {
-    const [header, cjk, latin] = alignColumns([['  county', 'ms'], ['  奉节县', '1.0'], ['  Fengjie', '12.5']]).split('\n');
+    const [header, cjk, latin] = alignColumns([
+      ['  county', 'ms'],
+      ['  奉节县', '1.0'],
+      ['  Fengjie', '12.5'],
+    ]).split('\n');
     const secondColumnAt = (line: string, cell: string) => displayWidth(line.slice(0, line.indexOf(cell)));
     expect(secondColumnAt(cjk!, '1.0')).toBe(secondColumnAt(latin!, '12.5'));
     expect(secondColumnAt(header!, 'ms')).toBe(secondColumnAt(latin!, '12.5'));

@@ -124,9 +124,10 @@ describe('the overlap rule', () => {
           if (!clash) live = [...stillLive(live, now), { ...w, campaignId: `cmp_${i}` }];
         });
         const current = stillLive(live, now);
-        for (const a of current) for (const b of current) {
-          if (a !== b) expect(a.startsAt < b.endsAt && b.startsAt < a.endsAt).toBe(false);
-        }
+        for (const a of current)
+          for (const b of current) {
+            if (a !== b) expect(a.startsAt < b.endsAt && b.startsAt < a.endsAt).toBe(false);
+          }
       }),
     );
   });
@@ -143,7 +144,9 @@ describe('status and the county counts come from the clock', () => {
   it('counts every launched campaign exactly once, whatever the time', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ w: windowArb, cancelAtHour: fc.option(fc.integer({ min: -5, max: 60 }), { nil: undefined }) }), { maxLength: 20 }),
+        fc.array(fc.record({ w: windowArb, cancelAtHour: fc.option(fc.integer({ min: -5, max: 60 }), { nil: undefined }) }), {
+          maxLength: 20,
+        }),
         fc.integer({ min: -5, max: 80 }),
         (campaigns, nowHour) => {
           const now = new Date(T0 + nowHour * HOUR);

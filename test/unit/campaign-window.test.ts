@@ -25,7 +25,9 @@ const shape = (startsAt: string, endsAt: string, products: Product[] = [TEA]) =>
 describe('the campaign window', () => {
   it('a campaign of exactly 90 days is accepted, 90 days + 1 ms is refused', () => {
     expect(shape('2027-01-01T00:00:00.000Z', '2027-04-01T00:00:00.000Z')).toEqual([]);
-    expect(shape('2027-01-01T00:00:00.000Z', '2027-04-01T00:00:00.001Z')).toEqual([{ path: 'endsAt', message: 'a campaign runs at most 90 days' }]);
+    expect(shape('2027-01-01T00:00:00.000Z', '2027-04-01T00:00:00.001Z')).toEqual([
+      { path: 'endsAt', message: 'a campaign runs at most 90 days' },
+    ]);
   });
 
   it('a campaign must end after it starts: one millisecond is enough, the same instant or earlier is refused', () => {

@@ -37,8 +37,25 @@ describe('statusBadge', () => {
   });
 
   it('has a label in both languages for every status the API can return', () => {
-    const statuses = ['pending_approval', 'approved', 'paid', 'payout_failed', 'rejected', 'cancelled', 'queued', 'sent',
-      'settled', 'failed', 'delivery_failed', 'applied', 'active', 'suspended', 'scheduled', 'ended', 'succeeded'];
+    const statuses = [
+      'pending_approval',
+      'approved',
+      'paid',
+      'payout_failed',
+      'rejected',
+      'cancelled',
+      'queued',
+      'sent',
+      'settled',
+      'failed',
+      'delivery_failed',
+      'applied',
+      'active',
+      'suspended',
+      'scheduled',
+      'ended',
+      'succeeded',
+    ];
     for (const status of statuses) {
       const { label } = statusBadge(status);
       expect(en[label as keyof typeof en], status).toBeTruthy();
@@ -75,8 +92,14 @@ describe('approvalBlock', () => {
   });
 
   it('gives every reason in both languages', () => {
-    for (const key of ['blocked.ownRequest', 'blocked.alreadyApproved', 'blocked.notApprover', 'blocked.notPending',
-      'blocked.notFundAdmin', 'blocked.notDeliveryFailed'] as const) {
+    for (const key of [
+      'blocked.ownRequest',
+      'blocked.alreadyApproved',
+      'blocked.notApprover',
+      'blocked.notPending',
+      'blocked.notFundAdmin',
+      'blocked.notDeliveryFailed',
+    ] as const) {
       expect(en[key]).toBeTruthy();
       expect(zhCN[key]).toBeTruthy();
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { csvField, csvRecord, parseCsv } from '#shared/csv';
 
-describe('CSV writing (shared with the launcher\'s parser)', () => {
+describe("CSV writing (shared with the launcher's parser)", () => {
   it('quotes commas, quotes and line breaks, doubling quotes (RFC 4180)', () => {
     expect(csvField('a,b')).toBe('"a,b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');

@@ -1,7 +1,14 @@
 /** Maker-checker decisions one at a time: what an approval records, and what each refusal says. */
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '#shared/domain/errors';
-import { canMove, decideApproval, decideCancellation, decideRejection, DISBURSEMENT_STATUSES, FINAL_STATUSES } from '#shared/domain/disbursements';
+import {
+  canMove,
+  decideApproval,
+  decideCancellation,
+  decideRejection,
+  DISBURSEMENT_STATUSES,
+  FINAL_STATUSES,
+} from '#shared/domain/disbursements';
 
 const NOW = new Date('2026-11-29T08:00:00.000Z');
 const pending = { status: 'pending_approval' as const, requestedBy: 'maker', approvals: [], requiredApprovals: 2 };
@@ -43,8 +50,12 @@ describe('refusals say why', () => {
 
   it('deciding on a disbursement that is no longer pending names its status', () => {
     const paid = { ...pending, status: 'paid' as const };
-    expect(refusal(() => decideApproval(paid, 'checker-1', NOW)).message).toMatch(/disbursement is paid; only pending_approval can be approved/);
-    expect(refusal(() => decideRejection(paid, 'checker-1')).message).toMatch(/disbursement is paid; only pending_approval can be rejected/);
+    expect(refusal(() => decideApproval(paid, 'checker-1', NOW)).message).toMatch(
+      /disbursement is paid; only pending_approval can be approved/,
+    );
+    expect(refusal(() => decideRejection(paid, 'checker-1')).message).toMatch(
+      /disbursement is paid; only pending_approval can be rejected/,
+    );
     expect(refusal(() => decideCancellation(paid, { sub: 'maker', roles: ['requester'] })).message).toMatch(
       /disbursement is paid; only pending_approval can be cancelled/,
     );

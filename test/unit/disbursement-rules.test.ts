@@ -61,75 +61,84 @@ describe('requiredApprovals', () => {
 describe('the disbursement state machine', () => {
   it('random action sequences never reach an illegal state', () => {
     fc.assert(
-      fc.property(fc.constantFrom(1, 2), fc.integer({ min: 1, max: 10 ** 9 }), fc.array(step, { maxLength: 30 }), (required, amount, steps) => {
-        let status: DisbursementStatus = 'pending_approval';
-        let approvals: Approval[] = [];
-        const counted: Record<string, number> = {};
-        const count = (deltas: Record<string, number>) => {
-          for (const [k, v] of Object.entries(deltas)) counted[k] = (counted[k] ?? 0) + v;
-        };
-        count(statsMove(null, status, amount));
-        const now = new Date('2026-11-29T08:00:00Z');
+      fc.property(
+        fc.constantFrom(1, 2),
+        fc.integer({ min: 1, max: 10 ** 9 }),
+        fc.array(step, { maxLength: 30 }),
+        (required, amount, steps) => {
+          let status: DisbursementStatus = 'pending_approval';
+          let approvals: Approval[] = [];
+          const counted: Record<string, number> = {};
+          const count = (deltas: Record<string, number>) => {
+            for (const [k, v] of Object.entries(deltas)) counted[k] = (counted[k] ?? 0) + v;
+          };
+          count(statsMove(null, status, amount));
+          const now = new Date('2026-11-29T08:00:00Z');
 
-        for (const s of steps) {
-          const before: DisbursementStatus = status;
-          const d = { status, requestedBy: 'maker', approvals, requiredApprovals: required };
-          if (s.kind === 'approve') {
-            const who = PEOPLE[s.who]!;
-            let decision: ReturnType<typeof decideApproval> | undefined;
-            const code = codeOf(() => {
-              decision = decideApproval(d, who, now);
-            });
-            if (who === 'maker') expect(code).toBe('self_approval');
-            else if (status !== 'pending_approval') expect(code).toBe('invalid_state');
-            else if (approvals.some((a) => a.approver === who)) expect(code).toBe('duplicate_approval');
-            else expect(code).toBeUndefined();
-            if (decision) {
-              approvals = decision.approvals;
-              if (decision.completes) status = 'approved';
+          for (const s of steps) {
+            const before: DisbursementStatus = status;
+            const d = { status, requestedBy: 'maker', approvals, requiredApprovals: required };
+            if (s.kind === 'approve') {
+              const who = PEOPLE[s.who]!;
+              let decision: ReturnType<typeof decideApproval> | undefined;
+              const code = codeOf(() => {
+                decision = decideApproval(d, who, now);
+              });
+              if (who === 'maker') expect(code).toBe('self_approval');
+              else if (status !== 'pending_approval') expect(code).toBe('invalid_state');
+              else if (approvals.some((a) => a.approver === who)) expect(code).toBe('duplicate_approval');
+              else expect(code).toBeUndefined();
+              if (decision) {
+                approvals = decision.approvals;
+                if (decision.completes) status = 'approved';
+              }
+            } else if (s.kind === 'reject') {
+              const who = PEOPLE[s.who]!;
+              const code = codeOf(() => decideRejection(d, who));
+              if (who === 'maker') expect(code).toBe('self_approval');
+              else if (status !== 'pending_approval') expect(code).toBe('invalid_state');
+              if (!code) status = 'rejected';
+            } else if (s.kind === 'cancel') {
+              const who = PEOPLE[s.who]!;
+              const roles: Role[] = s.admin ? ['fund-admin'] : ['requester'];
+              const code = codeOf(() => decideCancellation(d, { sub: who, roles }));
+              if (!s.admin && who !== 'maker') expect(code).toBe('forbidden');
+              else if (status !== 'pending_approval') expect(code).toBe('invalid_state');
+              if (!code) status = 'cancelled';
+            } else if (status === 'approved') {
+              status = settlementStatus(s.outcome);
             }
-          } else if (s.kind === 'reject') {
-            const who = PEOPLE[s.who]!;
-            const code = codeOf(() => decideRejection(d, who));
-            if (who === 'maker') expect(code).toBe('self_approval');
-            else if (status !== 'pending_approval') expect(code).toBe('invalid_state');
-            if (!code) status = 'rejected';
-          } else if (s.kind === 'cancel') {
-            const who = PEOPLE[s.who]!;
-            const roles: Role[] = s.admin ? ['fund-admin'] : ['requester'];
-            const code = codeOf(() => decideCancellation(d, { sub: who, roles }));
-            if (!s.admin && who !== 'maker') expect(code).toBe('forbidden');
-            else if (status !== 'pending_approval') expect(code).toBe('invalid_state');
-            if (!code) status = 'cancelled';
-          } else if (status === 'approved') {
-            status = settlementStatus(s.outcome);
-          }
-          if (status !== before) {
-            expect(canMove(before, status)).toBe(true);
-            count(statsMove(before, status, amount));
-          }
+            if (status !== before) {
+              expect(canMove(before, status)).toBe(true);
+              count(statsMove(before, status, amount));
+            }
 
-          // Invariants after every step.
-          expect(DISBURSEMENT_STATUSES).toContain(status);
-          const approvers = approvals.map((a) => a.approver);
-          expect(new Set(approvers).size).toBe(approvers.length);
-          expect(approvers).not.toContain('maker');
-          expect(approvals.length).toBeLessThanOrEqual(required);
-          if (['approved', 'paid', 'payout_failed'].includes(status)) expect(approvals).toHaveLength(required);
-          if (status === 'pending_approval') expect(approvals.length).toBeLessThan(required);
-          if (FINAL_STATUSES.has(before)) expect(status).toBe(before);
-          // The county report counts the disbursement exactly once, under its current status (if reported).
-          const nonZero = Object.fromEntries(Object.entries(counted).filter(([, v]) => v !== 0));
-          const stem = { pending_approval: 'pendingApproval', approved: 'approved', paid: 'paid', payout_failed: 'payoutFailed' }[status as string];
-          expect(nonZero).toEqual(stem ? { [`${stem}Count`]: 1, [`${stem}Amount`]: amount } : {});
-        }
-      }),
+            // Invariants after every step.
+            expect(DISBURSEMENT_STATUSES).toContain(status);
+            const approvers = approvals.map((a) => a.approver);
+            expect(new Set(approvers).size).toBe(approvers.length);
+            expect(approvers).not.toContain('maker');
+            expect(approvals.length).toBeLessThanOrEqual(required);
+            if (['approved', 'paid', 'payout_failed'].includes(status)) expect(approvals).toHaveLength(required);
+            if (status === 'pending_approval') expect(approvals.length).toBeLessThan(required);
+            if (FINAL_STATUSES.has(before)) expect(status).toBe(before);
+            // The county report counts the disbursement exactly once, under its current status (if reported).
+            const nonZero = Object.fromEntries(Object.entries(counted).filter(([, v]) => v !== 0));
+            const stem = { pending_approval: 'pendingApproval', approved: 'approved', paid: 'paid', payout_failed: 'payoutFailed' }[
+              status as string
+            ];
+            expect(nonZero).toEqual(stem ? { [`${stem}Count`]: 1, [`${stem}Amount`]: amount } : {});
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('allows only the contract transitions', () => {
-    const allowed = DISBURSEMENT_STATUSES.flatMap((from) => DISBURSEMENT_STATUSES.filter((to) => canMove(from, to)).map((to) => `${from}→${to}`));
+    const allowed = DISBURSEMENT_STATUSES.flatMap((from) =>
+      DISBURSEMENT_STATUSES.filter((to) => canMove(from, to)).map((to) => `${from}→${to}`),
+    );
     expect(allowed.sort()).toEqual(
       [
         'pending_approval→approved',

@@ -14,7 +14,11 @@ const approvedDisbursement = {
   amount: 3_000_000,
   currency: 'CNY',
   purpose: 'produce-subsidy',
-  beneficiary: { kind: 'cooperative', name: 'Shizhu Huangshui cooperative', account: { bankName: 'Agricultural Bank of China', accountName: 'Huangshui Cooperative', accountNumber: '****2233' } },
+  beneficiary: {
+    kind: 'cooperative',
+    name: 'Shizhu Huangshui cooperative',
+    account: { bankName: 'Agricultural Bank of China', accountName: 'Huangshui Cooperative', accountNumber: '****2233' },
+  },
   status: 'approved',
   requiredApprovals: 2,
   approvals: [

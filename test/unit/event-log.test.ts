@@ -58,7 +58,11 @@ describe('event lifetime', () => {
     outbox.eventReleaseStep(event(type), 'owner', {}, status === 'pending' ? { status, dueAt: now } : { status }, now).item.Update!;
 
   it('expires a finished event 30 days after it finished', () => {
-    for (const [type, status] of [['payout.requested', 'delivered'], ['campaign.launched', 'failed'], ['campaign.launched', 'dropped']] as const) {
+    for (const [type, status] of [
+      ['payout.requested', 'delivered'],
+      ['campaign.launched', 'failed'],
+      ['campaign.launched', 'dropped'],
+    ] as const) {
       const update = release(type, status);
       expect(update.UpdateExpression, `${type} ${status}`).toContain('expiresAt = :expires');
       expect(update.ExpressionAttributeValues![':expires']).toBe(Math.floor(now.getTime() / 1000) + 30 * 24 * 3600);

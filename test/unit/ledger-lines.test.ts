@@ -10,9 +10,13 @@ const fen = fc.integer({ min: 0, max: 10_000_000_000_000 });
 
 /** A consistent line built from its three stored amounts. */
 const balancedLine = fen.chain((allocated) =>
-  fc.integer({ min: 0, max: allocated }).chain((reserved) =>
-    fc.integer({ min: 0, max: allocated - reserved }).map((paid): LedgerLine => ({ allocated, reserved, paid, available: allocated - reserved - paid })),
-  ),
+  fc
+    .integer({ min: 0, max: allocated })
+    .chain((reserved) =>
+      fc
+        .integer({ min: 0, max: allocated - reserved })
+        .map((paid): LedgerLine => ({ allocated, reserved, paid, available: allocated - reserved - paid })),
+    ),
 );
 
 describe('available', () => {
@@ -74,15 +78,25 @@ describe('the moves', () => {
 
   it('every move keeps a line balanced as long as its guard holds (property)', () => {
     fc.assert(
-      fc.property(balancedLine, fc.constantFrom('reserve', 'release', 'settle' as const), fc.integer({ min: 1, max: 10_000_000_000_000 }), (line, move, amount) => {
-        // The guards of the conditional updates: reserve needs available ≥ amount, release and settle reserved ≥ amount.
-        fc.pre(move === 'reserve' ? line.available >= amount : line.reserved >= amount);
-        const d = moves[move](amount);
-        const after = { allocated: line.allocated, reserved: line.reserved + d.reserved, paid: line.paid + d.paid, available: line.available + d.available };
-        expect(isBalanced(after)).toBe(true);
-        // Money is neither made nor lost: what is committed (reserved + paid) moves by exactly what available gives up.
-        expect(after.reserved + after.paid - (line.reserved + line.paid) + (after.available - line.available)).toBe(0);
-      }),
+      fc.property(
+        balancedLine,
+        fc.constantFrom('reserve', 'release', 'settle' as const),
+        fc.integer({ min: 1, max: 10_000_000_000_000 }),
+        (line, move, amount) => {
+          // The guards of the conditional updates: reserve needs available ≥ amount, release and settle reserved ≥ amount.
+          fc.pre(move === 'reserve' ? line.available >= amount : line.reserved >= amount);
+          const d = moves[move](amount);
+          const after = {
+            allocated: line.allocated,
+            reserved: line.reserved + d.reserved,
+            paid: line.paid + d.paid,
+            available: line.available + d.available,
+          };
+          expect(isBalanced(after)).toBe(true);
+          // Money is neither made nor lost: what is committed (reserved + paid) moves by exactly what available gives up.
+          expect(after.reserved + after.paid - (line.reserved + line.paid) + (after.available - line.available)).toBe(0);
+        },
+      ),
     );
   });
 });

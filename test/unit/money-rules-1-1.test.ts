@@ -55,7 +55,10 @@ describe('ledger entries', () => {
   });
 
   it('replaying any accepted sequence of entries gives a balanced line whose totals are the sums of the entries', () => {
-    const step = fc.record({ kind: fc.constantFrom<LedgerKind>('allocation_set', 'reserved', 'released', 'paid'), amount: fc.integer({ min: -500, max: 1_000 }) });
+    const step = fc.record({
+      kind: fc.constantFrom<LedgerKind>('allocation_set', 'reserved', 'released', 'paid'),
+      amount: fc.integer({ min: -500, max: 1_000 }),
+    });
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
         const accepted: { kind: LedgerKind; amount: number }[] = [];
@@ -93,7 +96,9 @@ const NOW = new Date('2026-12-02T00:00:00.000Z');
 
 describe('where a payment instruction stands for the paying finance system', () => {
   it('acknowledged once any of its endpoints acknowledged, whatever the others say', () => {
-    expect(decidePayment([state({ paying: true, acknowledged: true }), state({ paying: true, attempts: 9 })], [], SCHEDULE, 0)).toBe('acknowledged');
+    expect(decidePayment([state({ paying: true, acknowledged: true }), state({ paying: true, attempts: 9 })], [], SCHEDULE, 0)).toBe(
+      'acknowledged',
+    );
   });
 
   it("an observer's acknowledgement never counts", () => {
@@ -124,7 +129,10 @@ describe('where a payment instruction stands for the paying finance system', () 
   it('acknowledged: delivered unless an observer still has attempts to make, then pending until its next one', () => {
     const later = new Date(NOW.getTime() + 5_000).toISOString();
     expect(releaseOfInstruction('acknowledged', [state({ acknowledged: true })], [], SCHEDULE, NOW)).toEqual({ status: 'delivered' });
-    expect(releaseOfInstruction('acknowledged', [state({ attempts: 1, nextAttemptAt: later })], [], SCHEDULE, NOW)).toEqual({ status: 'pending', dueAt: new Date(later) });
+    expect(releaseOfInstruction('acknowledged', [state({ attempts: 1, nextAttemptAt: later })], [], SCHEDULE, NOW)).toEqual({
+      status: 'pending',
+      dueAt: new Date(later),
+    });
     expect(releaseOfInstruction('acknowledged', [state({ attempts: 3 })], [], SCHEDULE, NOW)).toEqual({ status: 'delivered' });
   });
 
@@ -158,7 +166,8 @@ describe('ledger entry kinds of the money moves', () => {
 
 describe('whose money records a reader sees', () => {
   it('fund-admin, auditor, requester and approver read every fund; a caller with only finance-system its own', () => {
-    for (const role of ['fund-admin', 'auditor', 'requester', 'approver']) expect(payerScope({ sub: 'x', roles: [role] }), role).toBeUndefined();
+    for (const role of ['fund-admin', 'auditor', 'requester', 'approver'])
+      expect(payerScope({ sub: 'x', roles: [role] }), role).toBeUndefined();
     expect(payerScope({ sub: 'ledger-bot', roles: ['finance-system'] })).toBe('ledger-bot');
     expect(payerScope({ sub: 'ledger-bot', roles: [] })).toBe('ledger-bot');
     expect(payerScope({ sub: 'ops', roles: ['finance-system', 'auditor'] })).toBeUndefined();

@@ -1,6 +1,12 @@
 /** Edges of the national-ID rules: the check character's input, the canonical form, and the keyed hash. */
 import { describe, expect, it } from 'vitest';
-import { NATIONAL_ID_INPUT, nationalIdCheckCharacter, nationalIdHash, nationalIdProblem, normalizeNationalId } from '#shared/domain/personal-data';
+import {
+  NATIONAL_ID_INPUT,
+  nationalIdCheckCharacter,
+  nationalIdHash,
+  nationalIdProblem,
+  normalizeNationalId,
+} from '#shared/domain/personal-data';
 
 const NOW = new Date('2026-11-29T08:00:00Z');
 
@@ -44,7 +50,14 @@ describe('the shape of a submitted national ID', () => {
   });
 
   it('refuses a leading 0, letters among the digits, a wrong check character, and anything before or after', () => {
-    for (const id of ['01010519491231002X', '1101051949123100AX', '11010519491231002Y', '911010519491231002X', '11010519491231002X9', ' 11010519491231002X']) {
+    for (const id of [
+      '01010519491231002X',
+      '1101051949123100AX',
+      '11010519491231002Y',
+      '911010519491231002X',
+      '11010519491231002X9',
+      ' 11010519491231002X',
+    ]) {
       expect(NATIONAL_ID_INPUT.test(id), id).toBe(false);
     }
   });

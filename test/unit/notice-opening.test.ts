@@ -35,11 +35,17 @@ describe('opening a notice', () => {
 
 describe('resolving an objection', () => {
   it('refuses an approver of the item (self_approval) before anything else', () => {
-    expect(refusal(() => decideResolution({ status: 'upheld' }, ['a', 'b'], 'b'))).toMatchObject({ code: 'self_approval', message: expect.stringContaining('another fund admin') });
+    expect(refusal(() => decideResolution({ status: 'upheld' }, ['a', 'b'], 'b'))).toMatchObject({
+      code: 'self_approval',
+      message: expect.stringContaining('another fund admin'),
+    });
   });
 
   it('refuses an objection already decided, naming its outcome; accepts an open one from someone else', () => {
-    expect(refusal(() => decideResolution({ status: 'dismissed' }, ['a'], 'c'))).toEqual({ code: 'invalid_state', message: 'The objection is already dismissed' });
+    expect(refusal(() => decideResolution({ status: 'dismissed' }, ['a'], 'c'))).toEqual({
+      code: 'invalid_state',
+      message: 'The objection is already dismissed',
+    });
     expect(() => decideResolution({ status: 'open' }, ['a'], 'c')).not.toThrow();
     expect(() => decideResolution({ status: 'open' }, [], 'c')).not.toThrow();
   });
@@ -53,8 +59,14 @@ describe('an objection is refused with the reason', () => {
       code: 'invalid_state',
       message: 'The notice has ended; objections are no longer accepted',
     });
-    expect(refusal(() => decideObjection(open, { status: 'withdrawn', objections: 0 }, before))).toEqual({ code: 'invalid_state', message: 'The item is withdrawn' });
-    expect(refusal(() => decideObjection(open, { status: 'objected', objections: 20 }, before))).toEqual({ code: 'invalid_state', message: 'The item already has 20 objections' });
+    expect(refusal(() => decideObjection(open, { status: 'withdrawn', objections: 0 }, before))).toEqual({
+      code: 'invalid_state',
+      message: 'The item is withdrawn',
+    });
+    expect(refusal(() => decideObjection(open, { status: 'objected', objections: 20 }, before))).toEqual({
+      code: 'invalid_state',
+      message: 'The item already has 20 objections',
+    });
     expect(() => decideObjection(open, { status: 'objected', objections: 19 }, before)).not.toThrow();
   });
 });

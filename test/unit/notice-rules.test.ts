@@ -21,20 +21,32 @@ const FINAL: ReadonlySet<NoticeItemStatus> = new Set(['withdrawn', 'proceeding',
 describe('itemAfterResolution', () => {
   it('never moves a withdrawn, proceeding or paid item', () => {
     fc.assert(
-      fc.property(fc.constantFrom('withdrawn' as const, 'proceeding' as const, 'paid' as const), fc.nat(30), outcome, fc.boolean(), (s, open, o, closed) => {
-        expect(itemAfterResolution({ status: s, openObjections: open }, o, closed)).toBe(s);
-      }),
+      fc.property(
+        fc.constantFrom('withdrawn' as const, 'proceeding' as const, 'paid' as const),
+        fc.nat(30),
+        outcome,
+        fc.boolean(),
+        (s, open, o, closed) => {
+          expect(itemAfterResolution({ status: s, openObjections: open }, o, closed)).toBe(s);
+        },
+      ),
     );
   });
 
   it('upheld withdraws a posted item; dismissed holds it while others are open, else lists it or (closed) proceeds', () => {
     fc.assert(
-      fc.property(fc.constantFrom('listed' as const, 'objected' as const), fc.integer({ min: 1, max: 30 }), outcome, fc.boolean(), (s, open, o, closed) => {
-        const to = itemAfterResolution({ status: s, openObjections: open }, o, closed);
-        if (o === 'upheld') expect(to).toBe('withdrawn');
-        else if (open > 1) expect(to).toBe('objected');
-        else expect(to).toBe(closed ? 'proceeding' : 'listed');
-      }),
+      fc.property(
+        fc.constantFrom('listed' as const, 'objected' as const),
+        fc.integer({ min: 1, max: 30 }),
+        outcome,
+        fc.boolean(),
+        (s, open, o, closed) => {
+          const to = itemAfterResolution({ status: s, openObjections: open }, o, closed);
+          if (o === 'upheld') expect(to).toBe('withdrawn');
+          else if (open > 1) expect(to).toBe('objected');
+          else expect(to).toBe(closed ? 'proceeding' : 'listed');
+        },
+      ),
     );
   });
 
@@ -72,7 +84,11 @@ describe('decideObjection', () => {
         (noticeStatus, endsAtMs, nowMs, itemStatus, objections) => {
           const base = 1_700_000_000_000;
           const notice = { status: noticeStatus, endsAt: at(base + endsAtMs).toISOString() };
-          const ok = noticeStatus === 'open' && base + nowMs < base + endsAtMs && (itemStatus === 'listed' || itemStatus === 'objected') && objections < MAX_OBJECTIONS_PER_ITEM;
+          const ok =
+            noticeStatus === 'open' &&
+            base + nowMs < base + endsAtMs &&
+            (itemStatus === 'listed' || itemStatus === 'objected') &&
+            objections < MAX_OBJECTIONS_PER_ITEM;
           const run = () => decideObjection(notice, { status: itemStatus, objections }, at(base + nowMs));
           if (ok) expect(run).not.toThrow();
           else {
@@ -91,7 +107,9 @@ describe('decideObjection', () => {
   it('refuses at the very instant the notice ends', () => {
     const endsAt = '2026-01-10T00:00:00.000Z';
     expect(() => decideObjection({ status: 'open', endsAt }, { status: 'listed', objections: 0 }, new Date(endsAt))).toThrow(DomainError);
-    expect(() => decideObjection({ status: 'open', endsAt }, { status: 'listed', objections: 0 }, new Date(Date.parse(endsAt) - 1))).not.toThrow();
+    expect(() =>
+      decideObjection({ status: 'open', endsAt }, { status: 'listed', objections: 0 }, new Date(Date.parse(endsAt) - 1)),
+    ).not.toThrow();
   });
 });
 

@@ -74,7 +74,11 @@ describe('a complete settlement report', () => {
   });
 
   it('a success without a bank reference is refused, pointing at bankReference', () => {
-    for (const report of [{ outcome: 'succeeded' as const }, { outcome: 'succeeded' as const, bankReference: '' }, { outcome: 'succeeded' as const, failureReason: 'x' }]) {
+    for (const report of [
+      { outcome: 'succeeded' as const },
+      { outcome: 'succeeded' as const, bankReference: '' },
+      { outcome: 'succeeded' as const, failureReason: 'x' },
+    ]) {
       const error = refusal(() => assertSettlementComplete(report));
       expect(error?.code).toBe('validation_failed');
       expect(error?.status).toBe(400);
@@ -84,7 +88,11 @@ describe('a complete settlement report', () => {
   });
 
   it('a failure without a reason is refused, pointing at failureReason', () => {
-    for (const report of [{ outcome: 'failed' as const }, { outcome: 'failed' as const, failureReason: '' }, { outcome: 'failed' as const, bankReference: 'ABC-1' }]) {
+    for (const report of [
+      { outcome: 'failed' as const },
+      { outcome: 'failed' as const, failureReason: '' },
+      { outcome: 'failed' as const, bankReference: 'ABC-1' },
+    ]) {
       const error = refusal(() => assertSettlementComplete(report));
       expect(error?.code).toBe('validation_failed');
       expect(error?.message).toMatch(/failureReason is required/);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { reconcile, referencesToLookUp, statementDay, statementFromCsv, type SettledPayout, type StatementLine } from '#shared/domain/reconciliation';
+import {
+  reconcile,
+  referencesToLookUp,
+  statementDay,
+  statementFromCsv,
+  type SettledPayout,
+  type StatementLine,
+} from '#shared/domain/reconciliation';
 import { DomainError } from '#shared/domain/errors';
 
 const p = (payoutId: string, bankReference: string, amount: number): SettledPayout => ({ payoutId, bankReference, amount });
@@ -24,7 +31,10 @@ describe('reconcile', () => {
 
   it('matches by payoutId first, by bankReference otherwise, numbering lines from 1', () => {
     const out = reconcile([line('OTHER', 1_000, 'pay_a'), line('REF-B', 2_000)], known([a, b]), [a, b]);
-    expect(out.matched).toEqual([{ line: 1, payoutId: 'pay_a' }, { line: 2, payoutId: 'pay_b' }]);
+    expect(out.matched).toEqual([
+      { line: 1, payoutId: 'pay_a' },
+      { line: 2, payoutId: 'pay_b' },
+    ]);
     expect(out.unmatchedLines).toEqual([]);
     expect(out.unmatchedPayouts).toEqual([]);
     expect(out.amountMismatches).toEqual([]);
@@ -59,12 +69,18 @@ describe('reconcile', () => {
     const x = p('pay_x', 'SHARED', 500);
     const y = p('pay_y', 'SHARED', 700);
     const out = reconcile([line('SHARED', 700), line('SHARED', 500)], known([x, y]), []);
-    expect(out.matched).toEqual([{ line: 1, payoutId: 'pay_y' }, { line: 2, payoutId: 'pay_x' }]);
+    expect(out.matched).toEqual([
+      { line: 1, payoutId: 'pay_y' },
+      { line: 2, payoutId: 'pay_x' },
+    ]);
   });
 
   it('gives a payout to the line that names it by id, whatever comes first in the statement; results stay in line order', () => {
     const out = reconcile([line('REF-A', 1_000), line('REF-B', 2_000), line('REF-A', 1_000, 'pay_a')], known([a, b]), [a, b]);
-    expect(out.matched).toEqual([{ line: 2, payoutId: 'pay_b' }, { line: 3, payoutId: 'pay_a' }]);
+    expect(out.matched).toEqual([
+      { line: 2, payoutId: 'pay_b' },
+      { line: 3, payoutId: 'pay_a' },
+    ]);
     expect(out.unmatchedLines).toEqual([{ line: 1, bankReference: 'REF-A', amount: 1_000 }]);
     const twice = reconcile([line('X', 1_000, 'pay_a'), line('REF-A', 1_000, 'pay_a')], known([a]), []);
     expect(twice.matched).toEqual([{ line: 1, payoutId: 'pay_a' }]);
@@ -75,7 +91,10 @@ describe('reconcile', () => {
     const twin1 = p('pay_t1', 'REF-T', 500);
     const twin2 = p('pay_t2', 'REF-T', 500);
     const out = reconcile([line('REF-T', 500), line('REF-T', 500)], known([twin1, twin2]), [twin1, twin2]);
-    expect(out.matched).toEqual([{ line: 1, payoutId: 'pay_t1' }, { line: 2, payoutId: 'pay_t2' }]);
+    expect(out.matched).toEqual([
+      { line: 1, payoutId: 'pay_t1' },
+      { line: 2, payoutId: 'pay_t2' },
+    ]);
     expect(out.unmatchedPayouts).toEqual([]);
   });
 
@@ -138,7 +157,8 @@ describe('statementFromCsv', () => {
   const refusal = (text: string, date: string | null = '2026-12-01') => refused(text, date).errors;
 
   it('reads the columns by their header names in any order, a BOM, CRLF, quotes and an empty payoutId', () => {
-    const text = '\uFEFFvalueDate,payoutId,amount,bankReference,currency\r\n2026-12-01,,1500,"REF, ""A""\nsecond line",CNY\r\n2026-12-01,pay_x,7,B,CNY\r\n';
+    const text =
+      '\uFEFFvalueDate,payoutId,amount,bankReference,currency\r\n2026-12-01,,1500,"REF, ""A""\nsecond line",CNY\r\n2026-12-01,pay_x,7,B,CNY\r\n';
     expect(statementFromCsv(text, '2026-12-01')).toEqual({
       statementDate: '2026-12-01',
       lines: [
@@ -149,7 +169,10 @@ describe('statementFromCsv', () => {
   });
 
   it('leaves an amount that is not whole digits as text, for the schema to refuse', () => {
-    const { lines } = statementFromCsv('bankReference,amount,currency,valueDate\nA,1.50,CNY,2026-12-01\nB,-3,CNY,2026-12-01\n', '2026-12-01');
+    const { lines } = statementFromCsv(
+      'bankReference,amount,currency,valueDate\nA,1.50,CNY,2026-12-01\nB,-3,CNY,2026-12-01\n',
+      '2026-12-01',
+    );
     expect(lines.map((l) => l.amount)).toEqual(['1.50', '-3']);
   });
 
@@ -159,7 +182,10 @@ describe('statementFromCsv', () => {
   });
 
   it('keeps a bank reference of digits as text (leading zeros and all), and an empty one empty for the schema to refuse', () => {
-    const { lines } = statementFromCsv('bankReference,amount,currency,valueDate\n000123,1,CNY,2026-12-01\n,2,CNY,2026-12-01\n', '2026-12-01');
+    const { lines } = statementFromCsv(
+      'bankReference,amount,currency,valueDate\n000123,1,CNY,2026-12-01\n,2,CNY,2026-12-01\n',
+      '2026-12-01',
+    );
     expect(lines.map((l) => l.bankReference)).toEqual(['000123', '']);
   });
 
@@ -167,9 +193,13 @@ describe('statementFromCsv', () => {
     expect(refused('bankReference,amount,currency,valueDate,memo,note\nA,1\n')).toEqual({
       title: 'The CSV statement cannot be read',
       // The rows are not read against a header that is wrong.
-      errors: [{ path: 'body.header', message: 'unknown column(s): memo, note (columns: bankReference, amount, currency, valueDate, payoutId)' }],
+      errors: [
+        { path: 'body.header', message: 'unknown column(s): memo, note (columns: bankReference, amount, currency, valueDate, payoutId)' },
+      ],
     });
-    expect(refused('bankReference,amount,amount,currency,currency,valueDate\n').errors).toEqual([{ path: 'body.header', message: 'repeated column(s): amount, currency' }]);
+    expect(refused('bankReference,amount,amount,currency,currency,valueDate\n').errors).toEqual([
+      { path: 'body.header', message: 'repeated column(s): amount, currency' },
+    ]);
     expect(refused('bankReference,amount\n').errors).toEqual([{ path: 'body.header', message: 'missing column(s): currency, valueDate' }]);
     expect(refused('"A\n').title).toBe('The CSV statement is not valid CSV');
     expect(refused('').title).toBe('The CSV statement is empty');
@@ -183,12 +213,22 @@ describe('statementFromCsv', () => {
   });
 
   it('refuses an unknown, repeated or missing column, a missing statementDate, a short row, bad CSV and an empty file', () => {
-    expect(refusal('bankReference,amount,currency,valueDate,memo\n')).toEqual([{ path: 'body.header', message: expect.stringContaining('unknown column(s): memo') }]);
-    expect(refusal('bankReference,amount,amount,currency,valueDate\n')).toEqual([{ path: 'body.header', message: 'repeated column(s): amount' }]);
+    expect(refusal('bankReference,amount,currency,valueDate,memo\n')).toEqual([
+      { path: 'body.header', message: expect.stringContaining('unknown column(s): memo') },
+    ]);
+    expect(refusal('bankReference,amount,amount,currency,valueDate\n')).toEqual([
+      { path: 'body.header', message: 'repeated column(s): amount' },
+    ]);
     expect(refusal('bankReference,amount,currency\n')).toEqual([{ path: 'body.header', message: 'missing column(s): valueDate' }]);
-    expect(refusal('bankReference,amount,currency,valueDate\n', null)).toEqual([{ path: 'query.statementDate', message: 'required with a text/csv body' }]);
-    expect(refusal('bankReference,amount,currency,valueDate\nA,1,CNY,2026-12-01\nB,1,CNY\n')).toEqual([{ path: 'body.lines.1', message: 'line 3: 3 fields, the header names 4' }]);
-    expect(refusal('bankReference,amount,currency,valueDate\n"A,1,CNY,2026-12-01\n')).toEqual([{ path: 'body', message: 'line 2: a quoted field is never closed' }]);
+    expect(refusal('bankReference,amount,currency,valueDate\n', null)).toEqual([
+      { path: 'query.statementDate', message: 'required with a text/csv body' },
+    ]);
+    expect(refusal('bankReference,amount,currency,valueDate\nA,1,CNY,2026-12-01\nB,1,CNY\n')).toEqual([
+      { path: 'body.lines.1', message: 'line 3: 3 fields, the header names 4' },
+    ]);
+    expect(refusal('bankReference,amount,currency,valueDate\n"A,1,CNY,2026-12-01\n')).toEqual([
+      { path: 'body', message: 'line 2: a quoted field is never closed' },
+    ]);
     expect(refusal('')).toEqual([{ path: 'body', message: 'a header row naming the columns is required' }]);
   });
 });

@@ -3,13 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { isRole, rolesFromClaims, ROLES } from '#shared/domain/roles';
 
 /** The claims of a listed machine client's access token (the only tokens whose scopes count), plus `extra`. */
-const claimsOfMachine = (extra: Record<string, unknown>) => rolesFromClaims({ token_use: 'access', client_id: 'machine-1', ...extra }, ['machine-1']);
+const claimsOfMachine = (extra: Record<string, unknown>) =>
+  rolesFromClaims({ token_use: 'access', client_id: 'machine-1', ...extra }, ['machine-1']);
 
 const sorted = (roles: string[]) => [...roles].sort();
 
 describe('roles from JWT claims', () => {
   it('the contract has exactly seven roles', () => {
-    expect(sorted([...ROLES])).toEqual(['approver', 'auditor', 'campaign-operator', 'finance-system', 'fund-admin', 'requester', 'station-officer']);
+    expect(sorted([...ROLES])).toEqual([
+      'approver',
+      'auditor',
+      'campaign-operator',
+      'finance-system',
+      'fund-admin',
+      'requester',
+      'station-officer',
+    ]);
     for (const role of ROLES) expect(isRole(role)).toBe(true);
     expect(isRole('Fund-Admin')).toBe(false);
     expect(isRole('')).toBe(false);
@@ -26,11 +35,9 @@ describe('roles from JWT claims', () => {
   });
 
   it('groups and scopes add up, and a role named twice is granted once', () => {
-    expect(sorted(claimsOfMachine({ 'cognito:groups': ['approver', 'auditor'], scope: 'relief-fund/auditor relief-fund/finance-system' }))).toEqual([
-      'approver',
-      'auditor',
-      'finance-system',
-    ]);
+    expect(
+      sorted(claimsOfMachine({ 'cognito:groups': ['approver', 'auditor'], scope: 'relief-fund/auditor relief-fund/finance-system' })),
+    ).toEqual(['approver', 'auditor', 'finance-system']);
   });
 
   it('reads the flattened form with commas or several spaces, and a single unbracketed group', () => {

@@ -23,22 +23,38 @@ describe('roles from JWT claims', () => {
     expect(rolesFromClaims(machineToken({ scope: 'relief-fund/finance-system openid other/approver' }), MACHINE_CLIENTS)).toEqual([
       'finance-system',
     ]);
-    expect(rolesFromClaims(machineToken({ client_id: 'ledger-client-2', scope: 'relief-fund/auditor' }), MACHINE_CLIENTS)).toEqual(['auditor']);
+    expect(rolesFromClaims(machineToken({ client_id: 'ledger-client-2', scope: 'relief-fund/auditor' }), MACHINE_CLIENTS)).toEqual([
+      'auditor',
+    ]);
   });
 
   it('ignores unknown groups, so a made-up role grants nothing', () => {
-    expect(rolesFromClaims({ 'cognito:groups': '[admin superuser]', ...machineToken({ scope: 'relief-fund/root' }) }, MACHINE_CLIENTS)).toEqual([]);
+    expect(
+      rolesFromClaims({ 'cognito:groups': '[admin superuser]', ...machineToken({ scope: 'relief-fund/root' }) }, MACHINE_CLIENTS),
+    ).toEqual([]);
   });
 
   describe('scope roles only from client-credentials access tokens of listed machine clients', () => {
     it("a person's ID token carrying relief-fund scopes gets no role from them", () => {
-      const idToken = { sub: 'u-1', token_use: 'id', aud: 'people-client', 'cognito:username': 'li.hua', scope: 'relief-fund/fund-admin relief-fund/approver' };
+      const idToken = {
+        sub: 'u-1',
+        token_use: 'id',
+        aud: 'people-client',
+        'cognito:username': 'li.hua',
+        scope: 'relief-fund/fund-admin relief-fund/approver',
+      };
       expect(rolesFromClaims(idToken, MACHINE_CLIENTS)).toEqual([]);
       expect(rolesFromClaims({ ...idToken, 'cognito:groups': '[requester]' }, MACHINE_CLIENTS)).toEqual(['requester']);
     });
 
     it("a person's access token (a user-facing client allowed the resource server's scopes) gets no role from them", () => {
-      const accessToken = { sub: 'u-1', token_use: 'access', client_id: 'people-client', username: 'li.hua', scope: 'relief-fund/fund-admin' };
+      const accessToken = {
+        sub: 'u-1',
+        token_use: 'access',
+        client_id: 'people-client',
+        username: 'li.hua',
+        scope: 'relief-fund/fund-admin',
+      };
       expect(rolesFromClaims(accessToken, MACHINE_CLIENTS)).toEqual([]);
       // Even through a listed client id: a token that names a user is a person's.
       expect(rolesFromClaims({ ...accessToken, client_id: 'finance-client-1' }, MACHINE_CLIENTS)).toEqual([]);

@@ -45,23 +45,37 @@ describe('accountHash', () => {
 });
 
 describe('matchingRefs', () => {
-  const statuses = ['pending_approval', 'approved', 'paid', 'payout_failed', 'rejected', 'cancelled', 'processing', 'completed', undefined] as const;
+  const statuses = [
+    'pending_approval',
+    'approved',
+    'paid',
+    'payout_failed',
+    'rejected',
+    'cancelled',
+    'processing',
+    'completed',
+    undefined,
+  ] as const;
   const useArb = fc.record({ ref: fc.constantFrom('dsb_a', 'dsb_b', 'bat_c', 'dsb_self'), ageDays: fc.integer({ min: 0, max: 400 }) });
 
   it('keeps exactly the live items of the window, each once, never the item itself', () => {
     fc.assert(
-      fc.property(fc.array(useArb, { maxLength: 12 }), fc.dictionary(fc.constantFrom('dsb_a', 'dsb_b', 'bat_c', 'dsb_self'), fc.constantFrom(...statuses)), (raw, status) => {
-        const uses: AccountUse[] = raw.map((u) => ({ ref: u.ref, at: new Date(NOW.getTime() - u.ageDays * DAY).toISOString() }));
-        const refs = matchingRefs(uses, (ref) => status[ref], NOW, 'dsb_self');
-        const expected = new Set(
-          raw
-            .filter((u) => u.ageDays <= 365 && u.ref !== 'dsb_self')
-            .map((u) => u.ref)
-            .filter((ref) => status[ref] !== undefined && status[ref] !== 'rejected' && status[ref] !== 'cancelled'),
-        );
-        expect(new Set(refs)).toEqual(expected);
-        expect(refs).toHaveLength(expected.size);
-      }),
+      fc.property(
+        fc.array(useArb, { maxLength: 12 }),
+        fc.dictionary(fc.constantFrom('dsb_a', 'dsb_b', 'bat_c', 'dsb_self'), fc.constantFrom(...statuses)),
+        (raw, status) => {
+          const uses: AccountUse[] = raw.map((u) => ({ ref: u.ref, at: new Date(NOW.getTime() - u.ageDays * DAY).toISOString() }));
+          const refs = matchingRefs(uses, (ref) => status[ref], NOW, 'dsb_self');
+          const expected = new Set(
+            raw
+              .filter((u) => u.ageDays <= 365 && u.ref !== 'dsb_self')
+              .map((u) => u.ref)
+              .filter((ref) => status[ref] !== undefined && status[ref] !== 'rejected' && status[ref] !== 'cancelled'),
+          );
+          expect(new Set(refs)).toEqual(expected);
+          expect(refs).toHaveLength(expected.size);
+        },
+      ),
     );
   });
 
@@ -114,7 +128,10 @@ describe('clearing', () => {
   it('clears every uncleared flag with who, when and why, and keeps earlier clearances as they were', () => {
     const earlier = { ...duplicateFlag(['dsb_a']), clearedBy: 'first', clearedAt: '2026-01-01T00:00:00.000Z', reason: 'old' };
     const flags = clearedFlags([earlier, duplicateFlag(['bat_b'])], 'admin', NOW.toISOString(), 'checked');
-    expect(flags).toEqual([earlier, { code: 'duplicate_beneficiary', matches: ['bat_b'], clearedBy: 'admin', clearedAt: NOW.toISOString(), reason: 'checked' }]);
+    expect(flags).toEqual([
+      earlier,
+      { code: 'duplicate_beneficiary', matches: ['bat_b'], clearedBy: 'admin', clearedAt: NOW.toISOString(), reason: 'checked' },
+    ]);
     expect(hasUnclearedFlags(flags)).toBe(false);
     expect(hasUnclearedFlags([duplicateFlag(['x'])])).toBe(true);
   });

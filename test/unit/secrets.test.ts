@@ -142,7 +142,11 @@ describe('piiSecrets()', () => {
 
   it('rejects a malformed secret without quoting it', async () => {
     const path = join(await dataDir(), 'pii-secrets.json');
-    for (const content of [JSON.stringify({ piiHashKey: 'short-key-material' }), 'short-key-material', JSON.stringify({ masterKey: 'x'.repeat(64) })]) {
+    for (const content of [
+      JSON.stringify({ piiHashKey: 'short-key-material' }),
+      'short-key-material',
+      JSON.stringify({ masterKey: 'x'.repeat(64) }),
+    ]) {
       await writeFile(path, content);
       useSecretFiles({ pii: path });
       const failure = await piiSecrets().catch((error: Error) => error);

@@ -5,7 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '#shared/domain/errors';
-import { applyForStation, countDeltas, decideStation, holdsOperatorSlot, presentStation, type Station, type StationCommand } from '#shared/domain/stations';
+import {
+  applyForStation,
+  countDeltas,
+  decideStation,
+  holdsOperatorSlot,
+  presentStation,
+  type Station,
+  type StationCommand,
+} from '#shared/domain/stations';
 
 const APPLIED_AT = new Date('2026-11-20T08:00:00.000Z');
 const NOW = new Date('2026-11-29T08:00:00.000Z');
@@ -72,7 +80,12 @@ describe('a station in a response', () => {
       kind: 'village-service-station',
       status: 'applied',
       operator: { name: 'Wang Fang', phone: '138****5678', nationalId: '**************002X' },
-      training: { completedAt: '2026-11-25T08:00:00.000Z', course: 'E-commerce basics', recordedBy: 'officer-a', recordedAt: '2026-11-29T08:00:00.000Z' },
+      training: {
+        completedAt: '2026-11-25T08:00:00.000Z',
+        course: 'E-commerce basics',
+        recordedBy: 'officer-a',
+        recordedAt: '2026-11-29T08:00:00.000Z',
+      },
       createdBy: 'officer-a',
       createdAt: '2026-11-20T08:00:00.000Z',
       updatedAt: '2026-11-29T08:00:00.000Z',
@@ -88,12 +101,23 @@ describe('recording training', () => {
   it('records who recorded it and when, keeps the status and the slot, and counts nothing', () => {
     const station = application();
     const change = decideStation(station, TRAINING, 'officer-a', NOW);
-    const entry = { at: '2026-11-29T08:00:00.000Z', actor: 'officer-a', action: 'training_recorded', fromStatus: 'applied', toStatus: 'applied' };
+    const entry = {
+      at: '2026-11-29T08:00:00.000Z',
+      actor: 'officer-a',
+      action: 'training_recorded',
+      fromStatus: 'applied',
+      toStatus: 'applied',
+    };
     expect(change).toStrictEqual({
       before: station,
       after: {
         ...station,
-        training: { completedAt: '2026-11-25T08:00:00.000Z', course: 'E-commerce basics', recordedBy: 'officer-a', recordedAt: '2026-11-29T08:00:00.000Z' },
+        training: {
+          completedAt: '2026-11-25T08:00:00.000Z',
+          course: 'E-commerce basics',
+          recordedBy: 'officer-a',
+          recordedAt: '2026-11-29T08:00:00.000Z',
+        },
         updatedAt: '2026-11-29T08:00:00.000Z',
         history: [...station.history, entry],
         version: 2,
@@ -123,7 +147,13 @@ describe('each transition', () => {
     expect(change.operatorSlot).toBe('keep');
     expect(change.counts).toStrictEqual({ applied: -1, active: 1, suspended: 0 });
     expect(change.event).toBe('station.activated');
-    expect(change.entry).toStrictEqual({ at: '2026-11-29T08:00:00.000Z', actor: 'officer-b', action: 'approved', fromStatus: 'applied', toStatus: 'active' });
+    expect(change.entry).toStrictEqual({
+      at: '2026-11-29T08:00:00.000Z',
+      actor: 'officer-b',
+      action: 'approved',
+      fromStatus: 'applied',
+      toStatus: 'active',
+    });
   });
 
   it('rejection releases the slot, keeps its reason, counts one fewer applied, announces nothing', () => {
@@ -153,7 +183,13 @@ describe('each transition', () => {
     expect(change.operatorSlot).toBe('acquire');
     expect(change.counts).toStrictEqual({ applied: 0, active: 1, suspended: -1 });
     expect(change.event).toBe('station.activated');
-    expect(change.entry).toStrictEqual({ at: '2026-11-29T08:00:00.000Z', actor: 'officer-b', action: 'reinstated', fromStatus: 'suspended', toStatus: 'active' });
+    expect(change.entry).toStrictEqual({
+      at: '2026-11-29T08:00:00.000Z',
+      actor: 'officer-b',
+      action: 'reinstated',
+      fromStatus: 'suspended',
+      toStatus: 'active',
+    });
     expect(decideStation(suspended(), { action: 'reinstate', reason: 'resolved' }, 'officer-b', NOW).entry.reason).toBe('resolved');
   });
 
@@ -164,8 +200,12 @@ describe('each transition', () => {
   });
 
   it('the four-eyes and training refusals say what is missing', () => {
-    expect(refusal(() => decideStation(trained(), { action: 'approve' }, 'officer-a', NOW)).message).toMatch(/officer other than the one who applied/);
-    expect(refusal(() => decideStation(application(), { action: 'approve' }, 'officer-b', NOW)).message).toMatch(/training must be recorded/);
+    expect(refusal(() => decideStation(trained(), { action: 'approve' }, 'officer-a', NOW)).message).toMatch(
+      /officer other than the one who applied/,
+    );
+    expect(refusal(() => decideStation(application(), { action: 'approve' }, 'officer-b', NOW)).message).toMatch(
+      /training must be recorded/,
+    );
   });
 });
 

@@ -50,7 +50,10 @@ describe('transact translates cancellation reasons', () => {
   });
 
   it('TransactionConflict → retried by retryOnConflict until it goes through', async () => {
-    ddb.on(TransactWriteCommand).rejectsOnce(cancelled(['TransactionConflict', 'None'])).resolves({});
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['TransactionConflict', 'None']))
+      .resolves({});
     let attempts = 0;
     await tx.retryOnConflict(async () => {
       attempts++;
@@ -111,7 +114,18 @@ const context = {
 
 describe('the HTTP stack under store faults', () => {
   const fundId = 'fund_01M8MB7QKGZ7EXTNFH95G3P5TD';
-  const fundItem = { fundId, name: 'F', currency: 'CNY', totalBudget: 100, allocated: 0, unallocated: 100, dualApprovalThreshold: 10, financeSystem: 'fin', noticePeriod: 'P0D', createdAt: 'x' };
+  const fundItem = {
+    fundId,
+    name: 'F',
+    currency: 'CNY',
+    totalBudget: 100,
+    allocated: 0,
+    unallocated: 100,
+    dualApprovalThreshold: 10,
+    financeSystem: 'fin',
+    noticePeriod: 'P0D',
+    createdAt: 'x',
+  };
 
   it('a throttled allocation write → 503 temporarily_unavailable with Retry-After, no internal text', async () => {
     // The fund exists; the county has no allocation yet.
@@ -119,10 +133,16 @@ describe('the HTTP stack under store faults', () => {
     ddb.on(GetCommand, { Key: { pk: `FUND#${fundId}`, sk: 'FUND' } }).resolves({ Item: fundItem });
     ddb.on(TransactWriteCommand).rejects(cancelled(['None', 'ThrottlingError', 'None', 'None', 'None']));
     const res = (await funds.handler(
-      event('PUT', `/v1/funds/${fundId}/allocations/620821`, 'PUT /v1/funds/{fundId}/allocations/{countyCode}', { amount: 50 }, {
-        fundId,
-        countyCode: '620821',
-      }) as never,
+      event(
+        'PUT',
+        `/v1/funds/${fundId}/allocations/620821`,
+        'PUT /v1/funds/{fundId}/allocations/{countyCode}',
+        { amount: 50 },
+        {
+          fundId,
+          countyCode: '620821',
+        },
+      ) as never,
       context,
     )) as { statusCode: number; headers: Record<string, string>; body: string };
     expect(res.statusCode).toBe(503);

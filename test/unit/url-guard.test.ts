@@ -45,9 +45,7 @@ describe('webhook URL guard', () => {
       { address: '93.184.216.34', family: 4 },
       { address: '10.0.0.7', family: 4 },
     ];
-    await expect(checkWebhookUrl('https://finance.example.com/hook', { allowInsecure: false, resolve })).rejects.toThrow(
-      'private',
-    );
+    await expect(checkWebhookUrl('https://finance.example.com/hook', { allowInsecure: false, resolve })).rejects.toThrow('private');
   });
 
   it('accepts a public https URL and returns the checked address to connect to', async () => {

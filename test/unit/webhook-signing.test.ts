@@ -19,7 +19,11 @@ describe('Standard Webhooks signing', () => {
     expect(headers['webhook-id']).toBe('msg_01JABC');
     expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     expect(headers['content-type']).toBe('application/json');
-    expect(new Webhook(secret).verify(body, { ...headers })).toEqual({ type: event.eventType, timestamp: event.timestamp, data: event.data });
+    expect(new Webhook(secret).verify(body, { ...headers })).toEqual({
+      type: event.eventType,
+      timestamp: event.timestamp,
+      data: event.data,
+    });
   });
 
   it('signs with both secrets during a rotation, so either one verifies', () => {
