@@ -120,6 +120,12 @@ export async function getDisbursementFor(disbursementId: string, reader: MoneyRe
   return publicDisbursement(d);
 }
 
+/** The queued payout an approved disbursement becomes (at its final approval, or when its notice ends). */
+function payoutOf(d: StoredDisbursement, payoutId: string, at: string) {
+  const { disbursementId, fundId, countyCode, amount, beneficiary } = d;
+  return queuedPayout({ payoutId, disbursementId, batchId: null, fundId, countyCode, amount, beneficiary }, at);
+}
+
 function allocationExistsStep(fundId: string, countyCode: string): TxStep {
   return {
     item: {
@@ -370,18 +376,7 @@ export async function approveDisbursement(
       history: [...d.history, entry],
       version: d.version + 1,
     };
-    const payout = queuedPayout(
-      {
-        payoutId,
-        disbursementId: d.disbursementId,
-        batchId: null,
-        fundId: d.fundId,
-        countyCode: d.countyCode,
-        amount: d.amount,
-        beneficiary: d.beneficiary,
-      },
-      at,
-    );
+    const payout = payoutOf(d, payoutId, at);
     const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now, { payer: d.payer });
     // The payment instruction: the full account goes only to the paying finance system's endpoints.
     const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
@@ -493,18 +488,7 @@ registerNoticeSubject('disbursement', {
       history: [...d.history, entry],
       version: d.version + 1,
     };
-    const payout = queuedPayout(
-      {
-        payoutId,
-        disbursementId: d.disbursementId,
-        batchId: null,
-        fundId: d.fundId,
-        countyCode: d.countyCode,
-        amount: d.amount,
-        beneficiary: d.beneficiary,
-      },
-      at,
-    );
+    const payout = payoutOf(d, payoutId, at);
     const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now, { payer: d.payer });
     const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
     return {
