@@ -10,6 +10,7 @@ import { ulid } from 'ulid';
 import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { newId } from '#shared/ids';
 import { asRequester, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { fixturePayout } from '#test/support/payout-fixture';
 
 let h: MoneyHarness;
 let documents: typeof import('#shared/data/clients').documents;
@@ -153,27 +154,14 @@ describe('a batch payout filter that matches little (sharded listing)', () => {
     for (let n = 0; n < 1_200; n++) {
       const at = new Date(start + n);
       const status: PayoutStatus = n % 200 === 100 ? 'settled' : 'queued';
-      const payout: Payout = {
+      const payout: Payout = fixturePayout(n, {
         payoutId: newId('payout', at.getTime()),
-        disbursementId: null,
         batchId,
         fundId: 'fund_lists',
         countyCode: COUNTY,
-        amount: 1_000 + n,
-        currency: 'CNY',
-        beneficiary: {
-          kind: 'farmer',
-          name: `Farmer ${n}`,
-          account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
-        },
         status,
-        attempts: 0,
         createdAt: at.toISOString(),
-        sentAt: null,
-        settledAt: null,
-        bankReference: null,
-        failureReason: null,
-      };
+      });
       if (status === 'settled') settled.push(payout.payoutId);
       items.push(payoutPutStep(payout, newId('message', at.getTime()), { payer: 'finance-1' }).item.Put!.Item as Record<string, unknown>);
     }
@@ -207,27 +195,14 @@ describe('a created range among many payouts (a key condition, not a filter)', (
     const start = Date.parse('2026-06-01T00:00:00.000Z');
     for (let n = 0; n < 1_000; n++) {
       const at = new Date(start + n * 1_000);
-      const payout: Payout = {
+      const payout: Payout = fixturePayout(n, {
         payoutId: newId('payout', at.getTime()),
-        disbursementId: null,
         batchId: null,
         fundId: n % 50 === 0 ? fundId : 'fund_other',
         countyCode: COUNTY,
-        amount: 1_000 + n,
-        currency: 'CNY',
-        beneficiary: {
-          kind: 'farmer',
-          name: `Farmer ${n}`,
-          account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
-        },
         status: 'queued',
-        attempts: 0,
         createdAt: at.toISOString(),
-        sentAt: null,
-        settledAt: null,
-        bankReference: null,
-        failureReason: null,
-      };
+      });
       if (n >= 500 && n < 506) inRange.push(payout.payoutId);
       if (payout.fundId === fundId && n >= 500) ofFund.push(payout.payoutId);
       items.push(payoutPutStep(payout, newId('message', at.getTime()), { payer: 'finance-1' }).item.Put!.Item as Record<string, unknown>);

@@ -12,6 +12,7 @@ import { useLocalServices, type LocalServices } from '#test/support/local-servic
 import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
 import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { newId } from '#shared/ids';
+import { fixturePayout } from '#test/support/payout-fixture';
 
 const run = promisify(execFile);
 const BATCH = newId('batch');
@@ -35,27 +36,14 @@ interface Written {
 function payoutAt(n: number, batchId: string | null): Payout {
   const createdAt = minute(n);
   const status = STATUSES[n % STATUSES.length]!;
-  return {
+  return fixturePayout(n, {
     payoutId: newId('payout', Date.parse(createdAt)),
-    disbursementId: null,
     batchId,
     fundId: 'fund_backfill',
-    countyCode: '500241',
-    amount: 1_000 + n,
-    currency: 'CNY',
-    beneficiary: {
-      kind: 'farmer',
-      name: `Farmer ${n}`,
-      account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
-    },
     status,
-    attempts: 0,
     createdAt,
-    sentAt: null,
     settledAt: status === 'settled' || status === 'failed' ? minute(n + 500) : null,
-    bankReference: null,
-    failureReason: null,
-  };
+  });
 }
 
 /** The item as the code before this change wrote it: list sort keys = payoutId, no settlement-time keys. */

@@ -10,6 +10,7 @@ import { handlerCaller, type HttpHandler } from '#test/support/handler-call';
 import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { parseCsv } from '#shared/csv';
 import { newId } from '#shared/ids';
+import { fixturePayout } from '#test/support/payout-fixture';
 
 const FUND_A = newId('fund');
 const FUND_B = newId('fund');
@@ -47,27 +48,14 @@ beforeAll(async () => {
     const status = STATUSES[n % STATUSES.length]!;
     const batchId = n % 3 === 1 ? BATCH : n % 3 === 2 ? OTHER_BATCH : null;
     const settledAt = status === 'settled' || status === 'failed' ? new Date(START + (200 - n) * 3_600_000).toISOString() : null;
-    const payout: Payout = {
+    const payout: Payout = fixturePayout(n, {
       payoutId: newId('payout', Date.parse(createdAt)),
-      disbursementId: null,
       batchId,
       fundId: n % 2 === 0 ? FUND_A : FUND_B,
-      countyCode: '500241',
-      amount: 1_000 + n,
-      currency: 'CNY',
-      beneficiary: {
-        kind: 'farmer',
-        name: `Farmer ${n}`,
-        account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
-      },
       status,
-      attempts: 0,
       createdAt,
-      sentAt: null,
       settledAt,
-      bankReference: null,
-      failureReason: null,
-    };
+    });
     written.push({ payoutId: payout.payoutId, fundId: payout.fundId, status, batchId, createdAt, settledAt });
     const step = payouts.payoutPutStep(payout, newId('message', Date.parse(createdAt)), { payer: 'finance-1' });
     // As a settlement leaves it: in the settlement-time listing too.

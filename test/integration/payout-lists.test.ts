@@ -10,6 +10,7 @@ import { useLocalServices, type LocalServices } from '#test/support/local-servic
 import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { newId } from '#shared/ids';
 import { MAX_CURSOR_LENGTH } from '#shared/schemas/common';
+import { fixturePayout } from '#test/support/payout-fixture';
 
 let services: LocalServices;
 let payouts: typeof import('#shared/data/payouts');
@@ -29,27 +30,14 @@ beforeAll(async () => {
   const steps = Array.from({ length: 60 }, (_, n) => {
     const at = new Date(start + n * 7);
     const batchId = n % 3 === 0 ? null : n % 3 === 1 ? BATCH : OTHER_BATCH;
-    const payout: Payout = {
+    const payout: Payout = fixturePayout(n, {
       payoutId: newId('payout', at.getTime()),
       disbursementId: batchId ? null : newId('disbursement', at.getTime()),
       batchId,
       fundId: 'fund_lists',
-      countyCode: '500241',
-      amount: 1_000 + n,
-      currency: 'CNY',
-      beneficiary: {
-        kind: 'farmer',
-        name: `Farmer ${n}`,
-        account: { bankName: 'ABC', accountName: `Farmer ${n}`, accountNumber: '6228480012345678901' },
-      },
       status: STATUSES[n % STATUSES.length]!,
-      attempts: 0,
       createdAt: at.toISOString(),
-      sentAt: null,
-      settledAt: null,
-      bankReference: null,
-      failureReason: null,
-    };
+    });
     written.push({ payoutId: payout.payoutId, status: payout.status, batchId });
     return payouts.payoutPutStep(payout, newId('message', at.getTime()), { payer: 'finance-1' });
   });
