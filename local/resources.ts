@@ -125,13 +125,15 @@ async function waitForIndexGone(dynamo: DynamoDBClient, tableName: string, index
 }
 
 async function waitForActive(dynamo: DynamoDBClient, tableName: string): Promise<void> {
+  let last = 'not described';
   for (const deadline = Date.now() + LOCAL_CHANGE_MS; Date.now() < deadline;) {
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     const indexesReady = (Table?.GlobalSecondaryIndexes ?? []).every((i) => !i.IndexStatus || i.IndexStatus === 'ACTIVE');
     if (Table?.TableStatus === 'ACTIVE' && indexesReady) return;
+    last = `table ${Table?.TableStatus}, indexes ${(Table?.GlobalSecondaryIndexes ?? []).map((i) => `${i.IndexName} ${i.IndexStatus}`).join(', ')}`;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`table ${tableName} did not become active`);
+  throw new Error(`table ${tableName} did not become active in ${LOCAL_CHANGE_MS / 1000} s (${last})`);
 }
 
 export interface QueueSpec {

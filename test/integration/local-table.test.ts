@@ -2,18 +2,34 @@
  * `npm start` on a persistent DATA_DIR keeps the table of an older version: ensureTable brings its indexes in
  * line with shared/data/table.ts. A missing index is added; an index whose projection changed (gsi5 gained
  * batchId and createdAt) is built again, and the items are in it afterwards.
+ *
+ * On a DynamoDB Local of its own, as `npm start` has: the suite's shared one builds an index behind every other
+ * test file's writes (more than a minute under the full suite's load).
  */
-import { describe, expect, it } from 'vitest';
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { useLocalServices } from '#test/support/local-services';
+import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { ensureTable } from '#local/resources';
+import { startDynamoDbLocal, type RunningService } from '#local/services';
 import { LIST_INDEX_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/table';
+
+let store: RunningService | undefined;
+let dynamo: DynamoDBClient;
+
+beforeAll(async () => {
+  store = await startDynamoDbLocal();
+  dynamo = new DynamoDBClient({ region: localRegion(), credentials: LOCAL_CREDENTIALS, endpoint: store.endpoint });
+});
+
+afterAll(async () => {
+  dynamo?.destroy();
+  await store?.stop();
+});
 
 describe('ensureTable on a table from an older version', () => {
   it('adds the missing index and rebuilds the one whose projection changed, keeping the items', async () => {
-    const { dynamo, tableName } = await useLocalServices();
-    const old = `${tableName}-old`;
+    const old = 'relief-fund-old';
     const [gsi1, , , , gsi5] = TABLE.indexes;
     const index = (i: typeof gsi1 | typeof gsi5, attributes: string[]) => ({
       IndexName: i.name,
