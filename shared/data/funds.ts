@@ -131,8 +131,24 @@ export async function getFund(fundId: string): Promise<Fund> {
 }
 
 /** The fund's settings without summing its allocations (for approval rules). */
-export async function getFundSettings(fundId: string): Promise<FundItem> {
-  return fundItem(fundId);
+/** What a fund was created with: no route changes it afterwards (only its allocations move). */
+export type FundSettings = Omit<FundItem, 'allocated' | 'unallocated'>;
+
+/** Funds whose settings this execution environment has read (each approval and create needs them). */
+const settingsCache = new Map<string, FundSettings>();
+const SETTINGS_CACHE_SIZE = 1_000;
+
+/** The fund's settings, read once per execution environment: they never change once the fund exists. */
+export async function getFundSettings(fundId: string): Promise<FundSettings> {
+  const cached = settingsCache.get(fundId);
+  if (cached) return cached;
+  const { allocated: _a, unallocated: _u, ...settings } = await fundItem(fundId);
+  // A fund from before 1.1 names no paying system yet and may still be given one: only a complete one is kept.
+  if (settings.financeSystem !== '') {
+    if (settingsCache.size >= SETTINGS_CACHE_SIZE) settingsCache.delete(settingsCache.keys().next().value!);
+    settingsCache.set(fundId, settings);
+  }
+  return settings;
 }
 
 export async function listFunds(page: { limit: number; cursor?: string }): Promise<Page<Fund>> {
