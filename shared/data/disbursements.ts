@@ -120,10 +120,27 @@ export async function getDisbursementFor(disbursementId: string, reader: MoneyRe
   return publicDisbursement(d);
 }
 
-/** The queued payout an approved disbursement becomes (at its final approval, or when its notice ends). */
-function payoutOf(d: StoredDisbursement, payoutId: string, at: string) {
+/**
+ * A disbursement becoming `approved` (at its final approval, or when its notice ends): the disbursement after
+ * `entry`, its queued payout, and the two events, `disbursement.approved` and the payment instruction
+ * (`payout.requested`: the full account goes only to the paying finance system's endpoints).
+ */
+function approvedWithPayout(d: StoredDisbursement, entry: HistoryEntry, now: Date) {
+  const at = now.toISOString();
+  const payoutId = newId('payout', now.getTime());
+  const approved: StoredDisbursement = {
+    ...d,
+    status: 'approved',
+    payoutId,
+    updatedAt: at,
+    history: [...d.history, entry],
+    version: d.version + 1,
+  };
   const { disbursementId, fundId, countyCode, amount, beneficiary } = d;
-  return queuedPayout({ payoutId, disbursementId, batchId: null, fundId, countyCode, amount, beneficiary }, at);
+  const payout = queuedPayout({ payoutId, disbursementId, batchId: null, fundId, countyCode, amount, beneficiary }, at);
+  const approvedEvent = eventStep('disbursement.approved', disbursementId, publicDisbursement(approved), now, { payer: d.payer });
+  const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
+  return { approved, payoutId, payout, approvedEvent, requestedEvent };
 }
 
 function allocationExistsStep(fundId: string, countyCode: string): TxStep {
@@ -365,21 +382,12 @@ export async function approveDisbursement(
       if (endsAt) return openDisbursementNotice(d, decision.approvals, fund.name, endsAt, redecide, actor, now);
     }
 
-    const payoutId = newId('payout', now.getTime());
     const entry: HistoryEntry = { at, actor: actor.sub, action: 'approved', fromStatus: d.status, toStatus: 'approved' };
-    const approved: StoredDisbursement = {
-      ...d,
-      status: 'approved',
-      approvals: decision.approvals,
-      payoutId,
-      updatedAt: at,
-      history: [...d.history, entry],
-      version: d.version + 1,
-    };
-    const payout = payoutOf(d, payoutId, at);
-    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now, { payer: d.payer });
-    // The payment instruction: the full account goes only to the paying finance system's endpoints.
-    const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
+    const { approved, payoutId, payout, approvedEvent, requestedEvent } = approvedWithPayout(
+      { ...d, approvals: decision.approvals },
+      entry,
+      now,
+    );
     const stationId = d.beneficiary.kind === 'station' ? d.beneficiary.stationId : undefined;
     // A subsidised disbursement draws on money its campaign already holds; any other reserves on the allocation.
     const audit = disbursementAudit(d, entry, actor, { payoutId, approvers: decision.approvals.map((a) => a.approver) });
@@ -477,20 +485,14 @@ registerNoticeSubject('disbursement', {
     const d = await readDisbursement(notice.source.id);
     // Another run of the notice's end got there first: read the notice again (it is closed now).
     if (d.status !== 'in_notice') throw new TransactionConflict();
-    const at = now.toISOString();
-    const payoutId = newId('payout', now.getTime());
-    const entry: HistoryEntry = { at, actor: actorSub, action: 'notice_ended', fromStatus: 'in_notice', toStatus: 'approved' };
-    const approved: StoredDisbursement = {
-      ...d,
-      status: 'approved',
-      payoutId,
-      updatedAt: at,
-      history: [...d.history, entry],
-      version: d.version + 1,
+    const entry: HistoryEntry = {
+      at: now.toISOString(),
+      actor: actorSub,
+      action: 'notice_ended',
+      fromStatus: 'in_notice',
+      toStatus: 'approved',
     };
-    const payout = payoutOf(d, payoutId, at);
-    const approvedEvent = eventStep('disbursement.approved', d.disbursementId, publicDisbursement(approved), now, { payer: d.payer });
-    const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
+    const { payoutId, payout, approvedEvent, requestedEvent } = approvedWithPayout(d, entry, now);
     return {
       steps: [
         disbursementChangeStep(d, now, { status: 'approved', payoutId, entry }, () => undefined),
