@@ -13,6 +13,7 @@ import { DomainError } from '../domain/errors.ts';
 import { config } from '../config.ts';
 import { auditStep } from './audit.ts';
 import { enqueueEvents, eventStep } from './events.ts';
+import { getFundSettings } from './funds.ts';
 import { keys } from './keys.ts';
 import { ledgerMoveSteps, requirePosition } from './ledger.ts';
 import { overdueIn, type SweepSource } from './outbox.ts';
@@ -134,9 +135,12 @@ export async function subsidyIsReserved(campaignId: string): Promise<boolean> {
  * events are that system's to read in the event log. Undefined for an unknown fund.
  */
 export async function subsidyPayer(fundId: string): Promise<string | undefined> {
-  const fund = await getItem(keys.fund(fundId));
-  const payer = fund?.financeSystem;
-  return typeof payer === 'string' && payer !== '' ? payer : undefined;
+  try {
+    return (await getFundSettings(fundId)).financeSystem || undefined;
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'not_found') return undefined;
+    throw error;
+  }
 }
 
 export interface SubsidyRelease {
