@@ -83,7 +83,8 @@ export function referenceBundleFile(moduleUrl: string = import.meta.url): string
 
 interface ReferenceBundle {
   text: Buffer;
-  gzip: Buffer;
+  /** Compressed on first use: the page itself needs only the version. */
+  readonly gzip: Buffer;
   /** A short content hash: the page asks for `/docs/reference.js?v=<hash>`, so a new bundle is a new URL. */
   version: string;
 }
@@ -93,7 +94,14 @@ let bundle: ReferenceBundle | undefined;
 export function referenceBundle(): ReferenceBundle {
   if (!bundle) {
     const text = readFileSync(referenceBundleFile());
-    bundle = { text, gzip: gzipSync(text), version: createHash('sha256').update(text).digest('hex').slice(0, 16) };
+    let gzip: Buffer | undefined;
+    bundle = {
+      text,
+      get gzip() {
+        return (gzip ??= gzipSync(text));
+      },
+      version: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    };
   }
   return bundle;
 }
