@@ -943,7 +943,7 @@ export interface paths {
          * Reconcile a bank statement with the payouts this finance system settled
          * @description Each line matches one of the caller's own payouts settled `succeeded`: by `payoutId` when it names one (and then only by it), else by `bankReference` (a payout settled on any day). A payout is matched at most once. `unmatchedPayouts` are those settled on `statementDate` (UTC) that no line matched. Nothing moves money; the result is kept and `GET /v1/reconciliations/{reconciliationId}` returns it again. Field errors name `body.lines.<i>`, the line at 0-based position i (the CSV data row i + 1).
          *
-         *     Roles: `finance-system`. Requires `Idempotency-Key`.
+         *     Roles: `finance-system`. Honours `Idempotency-Key`.
          */
         post: operations["createReconciliation"];
         delete?: never;
@@ -5984,9 +5984,9 @@ export interface operations {
                 /** @description With a `text/csv` body only (and then required): the statement day. */
                 statementDate?: string;
             };
-            header: {
-                /** @description Required. Scoped to the caller, kept 24 h. */
-                "Idempotency-Key": string;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -6007,7 +6007,7 @@ export interface operations {
                     "application/json": components["schemas"]["Reconciliation"];
                 };
             };
-            /** @description `validation_failed`: The request is not valid; `idempotency_key_missing`: Idempotency-Key header is required */
+            /** @description `validation_failed`: The request is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
