@@ -6,7 +6,7 @@
  *
  * Sizes can be turned down for a quick look (BENCH_ONLY=cold for the cold starts alone): `npm run bench
  * -- --help` lists the BENCH_* settings and what each figure means. Exit codes: 0 done, 1 the bench
- * itself failed, 2 usage (a bad BENCH_* value; scripts/lib/cli.ts).
+ * itself failed, 2 usage (a bad BENCH_* value; shared/cli.ts).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -20,7 +20,7 @@ import { benchBatch } from './batch.ts';
 import { benchCapacity } from './capacity.ts';
 import { benchColdStarts } from './cold-start.ts';
 import { benchPayoutExport } from './payout-export.ts';
-import { parseCommandLine, usage } from '../scripts/lib/cli.ts';
+import { parseCommandLine, usage } from '#shared/cli';
 import { benchReconciliation } from './reconciliation.ts';
 import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';

@@ -3,7 +3,7 @@
  * (60), DYNAMODB_PORT / SQS_PORT (free ports otherwise). Ctrl-C or SIGTERM stops everything, the
  * DynamoDB Local JVM included.
  */
-import { parseCommandLine, usage } from '../scripts/lib/cli.ts';
+import { fail, parseCommandLine, usage } from '#shared/cli';
 import { ensureConsoleBuilt } from './console-build.ts';
 import { runtimeLog } from './log.ts';
 import { PortInUseError } from './ports.ts';
@@ -31,11 +31,6 @@ function intFromEnv(name: string, fallback?: number): number | undefined {
     usage(`${name} must be a whole number (a port or a count of seconds), not "${raw}"`);
   }
   return value;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`relief-fund: ${message}\n`);
-  process.exit(1);
 }
 
 const startedAt = performance.now();

@@ -7,7 +7,7 @@
  * while the system runs. Exit codes: 0 done, 1 the store could not be read or written, 2 usage.
  */
 import type { BackfillCounts, BackfillOptions } from '#shared/data/backfill';
-import { fail, parseCommandLine, usage } from './lib/cli.ts';
+import { fail, parseCommandLine, usage } from '#shared/cli';
 import { stepProgress } from './lib/progress.ts';
 import { tableStore, useTable } from './lib/table-access.ts';
 

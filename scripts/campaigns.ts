@@ -9,7 +9,7 @@
  * Exit codes: 0 all rows launched or replayed, 1 an invalid plan or any failed row, 2 usage, 130 interrupted.
  */
 import { clientSettings, createReliefFundClient } from '../client/index.ts';
-import { cannotReach, parseCommandLine, unreachable, usage } from './lib/cli.ts';
+import { cannotReach, parseCommandLine, unreachable, usage } from '#shared/cli';
 import { launchRows, type RowOutcome } from './lib/launch.ts';
 import { describeError, readPlan } from './lib/plan.ts';
 import { progressReporter, type ProgressCounts } from './lib/progress.ts';

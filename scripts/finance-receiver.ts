@@ -31,7 +31,7 @@ import { pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { createHash } from 'node:crypto';
-import { EXIT_FAILED, EXIT_OK, fail, parseCommandLine, unreachable, usage } from './lib/cli.ts';
+import { EXIT_FAILED, EXIT_OK, fail, parseCommandLine, unreachable, usage } from '#shared/cli';
 import { Journal } from './lib/journal.ts';
 import { formatTable, yuan } from './lib/table.ts';
 import { maskAccountNumber } from '../shared/domain/masking.ts';

@@ -2,9 +2,9 @@
  * `npm run ledger-check`: proves the books of the running local stack (`npm start` on the same
  * DATA_DIR). Recomputes every allocation's reserved and paid from what should be holding them, replays
  * the fund ledger, and prints each difference. Exit codes: 0 clean, 1 differences found or the store
- * could not be read, 2 usage (scripts/lib/cli.ts).
+ * could not be read, 2 usage (shared/cli.ts).
  */
-import { fail, parseCommandLine } from './lib/cli.ts';
+import { fail, parseCommandLine } from '#shared/cli';
 import { tableStore, useTable } from './lib/table-access.ts';
 
 const { values } = parseCommandLine({

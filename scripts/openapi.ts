@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { buildOpenApiDocument } from '#shared/schemas/openapi';
-import { parseCommandLine } from './lib/cli.ts';
+import { parseCommandLine } from '#shared/cli';
 import { CLIENT_TYPES_FILE, generateClientTypes } from './lib/generate-client.ts';
 
 parseCommandLine({

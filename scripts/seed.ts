@@ -10,7 +10,7 @@
  */
 import { localIssuer, mintToken, NoSigningKeyError, readSigningKey } from '#local/keys';
 import { clientSettings, createReliefFundClient, problemOf, type ReliefFundClient } from '../client/index.ts';
-import { fail, parseCommandLine, unreachable } from './lib/cli.ts';
+import { fail, parseCommandLine, unreachable } from '#shared/cli';
 import { MODEL_COUNTIES } from './lib/model-counties.ts';
 
 /** The finance system that pays the seeded fund (the README's walk-through gives its receiver this `sub`). */

@@ -8,7 +8,7 @@
  */
 import { isRole, ROLES } from '#shared/domain/roles';
 import { DEFAULT_TOKEN_TTL_SECONDS, localIssuer, mintToken, NoSigningKeyError, readSigningKey } from '#local/keys';
-import { usage, fail, parseCommandLine } from './lib/cli.ts';
+import { usage, fail, parseCommandLine } from '#shared/cli';
 
 const { values } = parseCommandLine({
   name: 'token',

@@ -5,13 +5,13 @@
  *   npx tsx scripts/lib/generate-client.ts          writes client/api.d.ts
  *   npx tsx scripts/lib/generate-client.ts --check  exits 1 when the committed file is stale
  *
- * Exit codes: 0 written (or current), 1 stale, 2 usage (scripts/lib/cli.ts).
+ * Exit codes: 0 written (or current), 1 stale, 2 usage (shared/cli.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString, COMMENT_HEADER } from 'openapi-typescript';
 import { buildOpenApiDocument } from '#shared/schemas/openapi';
-import { fail, parseCommandLine } from './cli.ts';
+import { fail, parseCommandLine } from '#shared/cli';
 
 export const CLIENT_TYPES_FILE = fileURLToPath(new URL('../../client/api.d.ts', import.meta.url));
 

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { readStackFile } from '#local/stack-file';
-import { fail } from './cli.ts';
+import { fail } from '#shared/cli';
 
 export async function useTable(options: { deployed: boolean }): Promise<void> {
   if (!(options.deployed && process.env.TABLE_NAME)) {

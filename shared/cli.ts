@@ -1,6 +1,7 @@
 /**
- * The command line of every script in scripts/: options parsed strictly (node:util parseArgs), `--help`,
- * one meaning for the exit codes, and messages instead of stack traces for what a person can fix.
+ * The command line of every program a person runs (scripts/, `npm start`, the bench): options parsed strictly
+ * (node:util parseArgs), `--help`, one meaning for the exit codes, and messages instead of stack traces for what a
+ * person can fix. It sits in shared/ because local/ needs it too, and local/ may not import scripts/.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 
