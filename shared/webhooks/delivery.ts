@@ -16,6 +16,7 @@ import { logger } from '../logger.ts';
 import { report } from '../metrics.ts';
 import { traceWebhookCall } from '../tracing.ts';
 import { publicEventData, WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
+import { decidePayment, isExhausted, releaseOfInstruction } from '../domain/payment-instructions.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
 import {
   deliveryAttemptStep,
@@ -214,51 +215,6 @@ function stateFor(event: OutboxEvent, endpointId: string, paying: boolean): Endp
   if (!state) return { acknowledged: false, attempts: 0, totalAttempts: 0, round: event.round, nextAttemptAt: null, ...mark };
   if (state.acknowledged || state.round === event.round) return { ...state, totalAttempts: state.totalAttempts ?? state.attempts, ...mark };
   return { ...state, attempts: 0, round: event.round, nextAttemptAt: null, totalAttempts: state.totalAttempts ?? state.attempts, ...mark };
-}
-
-/** Where a payment instruction stands for the paying finance system. */
-export type PaymentVerdict = 'acknowledged' | 'trying' | 'failed' | 'waiting';
-
-/**
- * `all`: every endpoint state of the instruction (an endpoint removed since keeps its state);
- * `paying`: the paying system's endpoints still enabled and subscribed. Acknowledged once any of its
- * endpoints acknowledged; failed when its endpoints ran out of retries, or when it lost every endpoint
- * the instruction had been meant for before one acknowledged (410, deleted); waiting when it never had one.
- */
-export function decidePayment(
-  all: readonly EndpointDelivery[],
-  paying: readonly EndpointDelivery[],
-  schedule: readonly number[],
-  round: number,
-): PaymentVerdict {
-  if (all.some((d) => d.paying && d.acknowledged)) return 'acknowledged';
-  if (paying.length > 0) return paying.some((d) => !isExhausted(d, schedule)) ? 'trying' : 'failed';
-  // After a redelivery, endpoints lost in an earlier round do not count: the instruction waits for a new one.
-  return all.some((d) => d.paying && d.round === round) ? 'failed' : 'waiting';
-}
-
-/**
- * A payment instruction's release: finished as failed when the payment failed; otherwise pending while
- * the paying system or an observer still has attempts to make (or while no paying endpoint exists:
- * due now, so every sweep looks for one), delivered when nobody has anything left to do.
- */
-export function releaseOfInstruction(
-  payment: PaymentVerdict,
-  observers: readonly EndpointDelivery[],
-  subscribed: readonly EndpointDelivery[],
-  schedule: readonly number[],
-  now: Date,
-): LeaseRelease {
-  if (payment === 'failed') return { status: 'failed' };
-  if (payment === 'waiting') return { status: 'pending', dueAt: now };
-  const trying = (payment === 'acknowledged' ? observers : subscribed).filter((d) => !d.acknowledged && !isExhausted(d, schedule));
-  if (trying.length === 0) return { status: 'delivered' };
-  const next = Math.min(...trying.map((d) => (d.nextAttemptAt ? Date.parse(d.nextAttemptAt) : now.getTime())));
-  return { status: 'pending', dueAt: new Date(next) };
-}
-
-export function isExhausted(state: EndpointDelivery, schedule: readonly number[]): boolean {
-  return !state.acknowledged && state.attempts > schedule.length;
 }
 
 /**

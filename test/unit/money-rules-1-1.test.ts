@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { durationMs } from '#shared/domain/durations';
 import { applyEntry, EMPTY_LINE, LedgerViolation, MOVE_KIND, replay, type LedgerKind } from '#shared/domain/ledger';
 import { payerScope } from '#shared/domain/roles';
-import { decidePayment, releaseOfInstruction } from '#shared/webhooks/delivery';
+import { decidePayment, releaseOfInstruction } from '#shared/domain/payment-instructions';
 import type { EndpointDelivery } from '#shared/data/outbox';
 
 describe('ISO 8601 durations', () => {
