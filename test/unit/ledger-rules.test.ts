@@ -1,6 +1,7 @@
 /**
  * The allocation ledger's arithmetic as an auditor checks it: what is available, when a line is
- * balanced, what each move does to a line, and how lines add up to the fund's totals.
+ * balanced, what each move does to a line (alone and in any guarded sequence), and how lines add up
+ * to the fund's totals.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -63,6 +64,19 @@ describe('a balanced line', () => {
   });
 });
 
+/** Applies a move the way the conditional update does: refused when its condition fails. */
+function apply(line: LedgerLine, move: keyof typeof moves, amount: number): LedgerLine {
+  if (move === 'reserve' && line.available < amount) return line;
+  if (move !== 'reserve' && line.reserved < amount) return line;
+  const d = moves[move](amount);
+  return {
+    allocated: line.allocated,
+    reserved: line.reserved + d.reserved,
+    paid: line.paid + d.paid,
+    available: line.available + d.available,
+  };
+}
+
 describe('the moves', () => {
   it('a reservation takes the amount from available into reserved', () => {
     expect(moves.reserve(2_500_000)).toEqual({ reserved: 2_500_000, paid: 0, available: -2_500_000 });
@@ -98,6 +112,32 @@ describe('the moves', () => {
         },
       ),
     );
+  });
+
+  it('keep available = allocated − reserved − paid ≥ 0 under any sequence of guarded moves', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10_000_000_000_000 }),
+        fc.array(fc.tuple(fc.constantFrom('reserve', 'release', 'settle'), fc.integer({ min: 1, max: 10_000_000_000_000 }))),
+        (allocated, steps) => {
+          let line: LedgerLine = { allocated, reserved: 0, paid: 0, available: allocated };
+          for (const [move, amount] of steps) {
+            line = apply(line, move, amount);
+            expect(isBalanced(line)).toBe(true);
+            expect(line.available).toBe(available(line));
+          }
+        },
+      ),
+    );
+  });
+
+  it('settling moves money from reserved to paid without changing what is available', () => {
+    expect(apply({ allocated: 100, reserved: 60, paid: 0, available: 40 }, 'settle', 60)).toEqual({
+      allocated: 100,
+      reserved: 0,
+      paid: 60,
+      available: 40,
+    });
   });
 });
 
