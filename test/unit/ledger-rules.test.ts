@@ -1,11 +1,23 @@
 /**
  * The allocation ledger's arithmetic as an auditor checks it: what is available, when a line is
- * balanced, what each move does to a line (alone and in any guarded sequence), and how lines add up
- * to the fund's totals.
+ * balanced, what each move does to a line (alone and in any guarded sequence), how lines add up to
+ * the fund's totals, and the ledger entries: what each kind does, which are refused, and their replay.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { available, isBalanced, moves, sumLines, type LedgerLine } from '#shared/domain/ledger';
+import {
+  applyEntry,
+  available,
+  EMPTY_LINE,
+  isBalanced,
+  LedgerViolation,
+  MOVE_KIND,
+  moves,
+  replay,
+  sumLines,
+  type LedgerKind,
+  type LedgerLine,
+} from '#shared/domain/ledger';
 
 const fen = fc.integer({ min: 0, max: 10_000_000_000_000 });
 
@@ -164,5 +176,73 @@ describe('fund totals', () => {
         expect(sumLines([...lines].reverse())).toEqual(total);
       }),
     );
+  });
+});
+
+const lineOf = (allocated: number, reserved: number, paid: number) => ({
+  allocated,
+  reserved,
+  paid,
+  available: allocated - reserved - paid,
+});
+
+describe('ledger entries', () => {
+  it('each kind moves the allocation as the contract says', () => {
+    expect(applyEntry(EMPTY_LINE, 'allocation_set', 1_000)).toEqual(lineOf(1_000, 0, 0));
+    expect(applyEntry(lineOf(1_000, 0, 0), 'reserved', 300)).toEqual(lineOf(1_000, 300, 0));
+    expect(applyEntry(lineOf(1_000, 300, 0), 'released', 100)).toEqual(lineOf(1_000, 200, 0));
+    expect(applyEntry(lineOf(1_000, 200, 0), 'paid', 200)).toEqual(lineOf(1_000, 0, 200));
+    // An allocation lowered: a negative allocation_set.
+    expect(applyEntry(lineOf(1_000, 0, 200), 'allocation_set', -800)).toEqual(lineOf(200, 0, 200));
+  });
+
+  it('never writes an entry that overspends or pays money that was not reserved', () => {
+    expect(() => applyEntry(lineOf(100, 0, 0), 'reserved', 101)).toThrow(LedgerViolation);
+    expect(() => applyEntry(lineOf(100, 50, 0), 'released', 51)).toThrow(LedgerViolation);
+    expect(() => applyEntry(lineOf(100, 50, 0), 'paid', 51)).toThrow(LedgerViolation);
+    expect(() => applyEntry(lineOf(100, 50, 0), 'allocation_set', -51)).toThrow(LedgerViolation);
+    expect(applyEntry(lineOf(100, 50, 0), 'allocation_set', -50)).toEqual(lineOf(50, 50, 0));
+  });
+
+  it('amounts other than allocation_set are positive whole fen', () => {
+    for (const kind of ['reserved', 'released', 'paid'] as const) {
+      expect(() => applyEntry(lineOf(100, 100, 0), kind, 0)).toThrow(LedgerViolation);
+      expect(() => applyEntry(lineOf(100, 100, 0), kind, -1)).toThrow(LedgerViolation);
+      expect(() => applyEntry(lineOf(100, 100, 0), kind, 1.5)).toThrow(LedgerViolation);
+    }
+  });
+
+  it('replaying any accepted sequence of entries gives a balanced line whose totals are the sums of the entries', () => {
+    const step = fc.record({
+      kind: fc.constantFrom<LedgerKind>('allocation_set', 'reserved', 'released', 'paid'),
+      amount: fc.integer({ min: -500, max: 1_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const accepted: { kind: LedgerKind; amount: number }[] = [];
+        let current = EMPTY_LINE;
+        for (const s of steps) {
+          try {
+            current = applyEntry(current, s.kind, s.amount);
+            accepted.push(s);
+          } catch (error) {
+            expect(error).toBeInstanceOf(LedgerViolation);
+          }
+        }
+        const replayed = replay(accepted);
+        expect(replayed).toEqual(current);
+        const sum = (k: LedgerKind) => accepted.filter((e) => e.kind === k).reduce((t, e) => t + e.amount, 0);
+        expect(replayed.allocated).toBe(sum('allocation_set'));
+        expect(replayed.paid).toBe(sum('paid'));
+        expect(replayed.reserved).toBe(sum('reserved') - sum('released') - sum('paid'));
+        expect(replayed.available).toBeGreaterThanOrEqual(0);
+      }),
+    );
+  });
+});
+
+describe('ledger entry kinds of the money moves', () => {
+  it('a reservation writes `reserved`, a release `released`, a settlement `paid`', () => {
+    expect(MOVE_KIND).toEqual({ reserve: 'reserved', release: 'released', settle: 'paid' });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rolesFromClaims } from '#shared/domain/roles';
+import { payerScope, rolesFromClaims } from '#shared/domain/roles';
 
 /** The machine clients (client-credentials app clients) this deployment lists. */
 const MACHINE_CLIENTS = ['finance-client-1', 'ledger-client-2'];
@@ -68,5 +68,16 @@ describe('roles from JWT claims', () => {
       expect(rolesFromClaims(machineToken({ token_use: undefined }), MACHINE_CLIENTS)).toEqual([]);
       expect(rolesFromClaims(machineToken(), [])).toEqual([]);
     });
+  });
+});
+
+describe('whose money records a reader sees', () => {
+  it('fund-admin, auditor, requester and approver read every fund; a caller with only finance-system its own', () => {
+    for (const role of ['fund-admin', 'auditor', 'requester', 'approver'])
+      expect(payerScope({ sub: 'x', roles: [role] }), role).toBeUndefined();
+    expect(payerScope({ sub: 'ledger-bot', roles: ['finance-system'] })).toBe('ledger-bot');
+    expect(payerScope({ sub: 'ledger-bot', roles: [] })).toBe('ledger-bot');
+    expect(payerScope({ sub: 'ops', roles: ['finance-system', 'auditor'] })).toBeUndefined();
+    expect(payerScope({ sub: 'ops', roles: ['campaign-operator', 'station-officer'] })).toBe('ops');
   });
 });
