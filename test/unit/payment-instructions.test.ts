@@ -44,6 +44,12 @@ describe('where a payment instruction stands for the paying finance system', () 
     expect(decidePayment([gone], [], SCHEDULE, 1)).toBe('waiting');
   });
 
+  it('an observer that is still trying does not keep a payment whose paying endpoints are gone waiting', () => {
+    const gone = state({ paying: true, attempts: 1, round: 0 });
+    const observer = state({ attempts: 1, round: 0 });
+    expect(decidePayment([gone, observer], [], SCHEDULE, 0)).toBe('failed');
+  });
+
   it('a failed payment ends the instruction; a waiting one is looked at again at once', () => {
     expect(releaseOfInstruction('failed', [state()], [state()], SCHEDULE, NOW)).toEqual({ status: 'failed' });
     expect(releaseOfInstruction('waiting', [], [], SCHEDULE, NOW)).toEqual({ status: 'pending', dueAt: NOW });
