@@ -21,6 +21,7 @@ import {
 } from '#shared/domain/disbursements';
 import { DomainError } from '#shared/domain/errors';
 import type { Role } from '#shared/domain/roles';
+import { refusal } from '#test/support/refusal';
 
 const PEOPLE = ['maker', 'checker-1', 'checker-2', 'checker-3', 'admin'] as const;
 
@@ -157,16 +158,6 @@ describe('the disbursement state machine', () => {
 
 const NOW = new Date('2026-11-29T08:00:00.000Z');
 const pending = { status: 'pending_approval' as const, requestedBy: 'maker', approvals: [], requiredApprovals: 2 };
-
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return error as DomainError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('an approval', () => {
   it("records the approver, the time and the approver's comment", () => {

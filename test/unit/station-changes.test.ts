@@ -4,7 +4,7 @@
  * and what a refusal says.
  */
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '#shared/domain/errors';
+import { refusal } from '#test/support/refusal';
 import {
   applyForStation,
   countDeltas,
@@ -34,16 +34,6 @@ function application(): Station {
 }
 
 const TRAINING: StationCommand = { action: 'record-training', completedAt: '2026-11-25T08:00:00.000Z', course: 'E-commerce basics' };
-
-function refusal(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return error as DomainError;
-  }
-  throw new Error('expected a refusal');
-}
 
 const trained = () => decideStation(application(), TRAINING, 'officer-a', NOW).after;
 const active = () => decideStation(trained(), { action: 'approve' }, 'officer-b', NOW).after;
