@@ -3,13 +3,11 @@
  * at again: only the paying system's acknowledgement counts, and losing its endpoints fails the payment.
  */
 import { describe, expect, it } from 'vitest';
-import { decidePayment, releaseOfInstruction } from '#shared/domain/payment-instructions';
-import type { EndpointDelivery } from '#shared/data/outbox';
+import { decidePayment, releaseOfInstruction, type EndpointDeliveryState } from '#shared/domain/payment-instructions';
 
-const state = (overrides: Partial<EndpointDelivery> = {}): EndpointDelivery => ({
+const state = (overrides: Partial<EndpointDeliveryState> = {}): EndpointDeliveryState => ({
   acknowledged: false,
   attempts: 0,
-  totalAttempts: 0,
   round: 0,
   nextAttemptAt: null,
   ...overrides,
