@@ -10,7 +10,7 @@ import {
   listBatchFlags,
   listBatchPayouts,
   rejectBatch,
-} from '#shared/data/batches';
+} from '#shared/data/batches/items';
 
 export const handler = httpFunction('batches', [
   implement(contracts.createBatch, async ({ body, principal, correlationId, now, claim }) =>

@@ -3,7 +3,7 @@ import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/campaigns';
 import { launchClockErrors, resultsClockErrors } from '#shared/domain/campaigns';
 import { validationFailed } from '#shared/domain/errors';
-import { cancelCampaign, getCampaign, launchCampaign, listCampaigns, reportResults } from '#shared/data/campaigns';
+import { cancelCampaign, getCampaign, launchCampaign, listCampaigns, reportResults } from '#shared/data/campaigns/items';
 
 /** Stored instants are UTC `toISOString()` strings so that they compare in time order inside DynamoDB. */
 const utc = (timestamp: string) => new Date(timestamp).toISOString();

@@ -9,7 +9,7 @@ import {
   getDisbursementFor,
   listDisbursements,
   rejectDisbursement,
-} from '#shared/data/disbursements';
+} from '#shared/data/disbursements/items';
 import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('disbursements', [

@@ -1,8 +1,8 @@
 import { httpFunction } from '#shared/http/function';
 import { accepted, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/payouts';
-import { getPayoutFor, listPayouts, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts';
-import { exportPayoutsCsv } from '#shared/data/payout-export';
+import { getPayoutFor, listPayouts, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts/items';
+import { exportPayoutsCsv } from '#shared/data/payouts/export';
 import { payerScope } from '#shared/domain/roles';
 
 /** `Accept: text/csv` (alone or preferred first) asks for the CSV file; anything else gets JSON. */

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
-import { transact } from '#shared/data/transactions';
-import { ledgerMoveSteps, requirePosition } from '#shared/data/ledger';
+import { transact } from '#shared/data/platform/transactions';
+import { ledgerMoveSteps, requirePosition } from '#shared/data/ledger/items';
 
 let rt: TestRuntime;
 const admin = { roles: 'fund-admin', sub: 'admin-1' };

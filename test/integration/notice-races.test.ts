@@ -8,11 +8,11 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { asApprover, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
 
-type Notices = typeof import('#shared/data/notices');
+type Notices = typeof import('#shared/data/notices/items');
 type Subject = Parameters<Notices['registerNoticeSubject']>[1];
 const captured = vi.hoisted(() => new Map<string, unknown>());
 
-vi.mock('../../shared/data/notices.ts', async (importOriginal) => {
+vi.mock('../../shared/data/notices/items.ts', async (importOriginal) => {
   const original = await importOriginal<Notices>();
   return {
     ...original,
@@ -25,13 +25,13 @@ vi.mock('../../shared/data/notices.ts', async (importOriginal) => {
 
 let h: MoneyHarness;
 let notices: Notices;
-let checkLedger: typeof import('#shared/data/ledger-check').checkLedger;
+let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
 const PUBLIC = { sub: '', roles: [] as string[] };
 
 beforeAll(async () => {
   h = await moneyHarness();
-  notices = await import('#shared/data/notices');
-  ({ checkLedger } = await import('#shared/data/ledger-check'));
+  notices = await import('#shared/data/notices/items');
+  ({ checkLedger } = await import('#shared/data/ledger/check'));
 }, 120_000);
 
 const row = (name: string, amount: number, n: number) => ({
@@ -87,7 +87,7 @@ describe('notice end racing a resolution', () => {
       notices.registerNoticeSubject('batch', original);
     }
     expect(raced).toBe(true);
-    const batches = await import('#shared/data/batches');
+    const batches = await import('#shared/data/batches/items');
     await batches.expandBatch(batchId);
     const payouts = await batches.listBatchPayouts(batchId, { limit: 10 }, { sub: 'auditor-1', roles: ['auditor'] });
     expect(payouts.items.map((p) => p.amount).sort((a, b) => a - b)).toEqual([1_000, 2_000]);

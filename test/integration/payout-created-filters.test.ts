@@ -33,12 +33,12 @@ interface Written {
 const written: Written[] = [];
 
 let call: ReturnType<typeof handlerCaller>;
-let payouts: typeof import('#shared/data/payouts');
+let payouts: typeof import('#shared/data/payouts/items');
 
 beforeAll(async () => {
   await useLocalServices();
-  payouts = await import('#shared/data/payouts');
-  const { transact } = await import('#shared/data/transactions');
+  payouts = await import('#shared/data/payouts/items');
+  const { transact } = await import('#shared/data/platform/transactions');
   call = handlerCaller(
     { payouts: ((await import('#functions/http/payouts')) as { handler: HttpHandler }).handler },
     { sub: 'admin-1', roles: ['fund-admin'] },

@@ -24,8 +24,8 @@ let call: ReturnType<typeof handlerCaller>;
 
 beforeAll(async () => {
   await useLocalServices();
-  const payouts = await import('#shared/data/payouts');
-  const { transact } = await import('#shared/data/transactions');
+  const payouts = await import('#shared/data/payouts/items');
+  const { transact } = await import('#shared/data/platform/transactions');
   call = handlerCaller(
     { payouts: ((await import('#functions/http/payouts')) as { handler: HttpHandler }).handler },
     { sub: 'admin-1', roles: ['fund-admin'] },

@@ -8,7 +8,7 @@ import { durationMs } from '#shared/domain/durations';
 import { applyEntry, EMPTY_LINE, LedgerViolation, MOVE_KIND, replay, type LedgerKind } from '#shared/domain/ledger';
 import { payerScope } from '#shared/domain/roles';
 import { decidePayment, releaseOfInstruction } from '#shared/webhooks/delivery';
-import type { EndpointDelivery } from '#shared/data/outbox';
+import type { EndpointDelivery } from '#shared/data/platform/outbox';
 
 describe('ISO 8601 durations', () => {
   it('reads days, weeks, hours, minutes and seconds exactly', () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { EndpointDelivery } from '#shared/data/outbox';
+import type { EndpointDelivery } from '#shared/data/platform/outbox';
 import { afterAttempt, decideDelivery, isDue, isExhausted, type AttemptResult } from '#shared/webhooks/delivery';
 
 const fresh = (): EndpointDelivery => ({ acknowledged: false, attempts: 0, totalAttempts: 0, round: 0, nextAttemptAt: null });
