@@ -4,7 +4,7 @@ import * as contracts from '#shared/schemas/counties';
 import { getCounty, listCounties, putCounty } from '#shared/data/counties/items';
 import { allocationsOfCounty } from '#shared/data/funds/items';
 import { readCountyStats } from '#shared/data/counties/stats';
-import { countyCampaignReport } from '#shared/data/campaigns/items';
+import { countyCampaignReport } from '#shared/data/campaigns/list';
 
 const count = (n: number | undefined) => n ?? 0;
 

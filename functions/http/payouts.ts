@@ -1,7 +1,10 @@
 import { httpFunction } from '#shared/http/function';
 import { accepted, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/payouts';
-import { getPayoutFor, listPayouts, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts/items';
+import { getPayoutFor, publicPayout } from '#shared/data/payouts/items';
+import { redeliverPayout } from '#shared/data/payouts/redeliver';
+import { settlePayout } from '#shared/data/payouts/settle';
+import { listPayouts } from '#shared/data/payouts/list';
 import { exportPayoutsCsv } from '#shared/data/payouts/export';
 import { payerScope } from '#shared/domain/roles';
 

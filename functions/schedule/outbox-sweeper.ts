@@ -7,9 +7,9 @@ import { logger } from '#shared/logger';
 import { instrumented } from '#shared/instrumented';
 import { config } from '#shared/config';
 import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/platform/outbox';
-import { batchExpansionSource } from '#shared/data/batches/items';
+import { batchExpansionSource } from '#shared/data/batches/expand';
 import { subsidyReleaseSource } from '#shared/data/campaigns/subsidies';
-import { noticeEndSource } from '#shared/data/notices/items';
+import { noticeEndSource } from '#shared/data/notices/end';
 // Registers the disbursements' side of a notice's end.
 import '#shared/data/disbursements/items';
 

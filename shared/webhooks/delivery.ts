@@ -40,7 +40,8 @@ import {
   type LeaseRelease,
   type OutboxEvent,
 } from '../data/platform/outbox.ts';
-import { markPayoutDeliveryFailed, markPayoutSent, recordPayoutAttempts, type PayoutFacts } from '../data/payouts/items.ts';
+import { type PayoutFacts } from '../data/payouts/items.ts';
+import { markPayoutDeliveryFailed, markPayoutSent, recordPayoutAttempts } from '../data/payouts/delivery.ts';
 import { checkWebhookUrl, UnsafeWebhookUrl, type CheckedUrl, type Resolver } from './url-guard.ts';
 import { signWebhook, webhookBody } from './signing.ts';
 import { parseRetryAfter, retryDelaySeconds } from './retry-schedule.ts';

@@ -25,6 +25,14 @@ import type { PayoutStatus } from '#shared/domain/payouts';
 import { CHANNELS } from '#shared/domain/campaigns';
 import { ACCOUNT_NUMBER, asFinance, disbursementBody, FINANCE_SYSTEM } from '../integration/disbursement-harness.ts';
 import { accountOf, batchRow } from '../integration/batch-harness.ts';
+import {
+  batchesContext,
+  payoutsContext,
+  BatchesContext,
+  PayoutsContext,
+  campaignsContext,
+  type CampaignsContext,
+} from '../support/contexts.ts';
 
 const THRESHOLD = 30_000;
 const REQUESTERS = ['maker-1', 'maker-2'] as const;
@@ -51,10 +59,10 @@ let services: LocalServices;
 let call: (method: string, path: string, options?: Parameters<ReturnType<typeof handlerCaller>>[2]) => Promise<Reply>;
 let data: {
   funds: typeof import('#shared/data/funds/items');
-  payouts: typeof import('#shared/data/payouts/items');
-  campaigns: typeof import('#shared/data/campaigns/items');
+  payouts: PayoutsContext;
+  campaigns: CampaignsContext;
   counties: typeof import('#shared/data/counties/items');
-  batches: typeof import('#shared/data/batches/items');
+  batches: BatchesContext;
   endpoints: typeof import('#shared/data/webhook-endpoints/items');
   outbox: typeof import('#shared/data/platform/outbox');
   subsidies: typeof import('#shared/data/campaigns/subsidies');
@@ -128,10 +136,10 @@ beforeAll(async () => {
   call = handlerCaller(handlers, { sub: 'maker-1', roles: ['requester'] });
   data = {
     funds: await import('#shared/data/funds/items'),
-    payouts: await import('#shared/data/payouts/items'),
-    campaigns: await import('#shared/data/campaigns/items'),
+    payouts: await payoutsContext(),
+    campaigns: await campaignsContext(),
     counties: await import('#shared/data/counties/items'),
-    batches: await import('#shared/data/batches/items'),
+    batches: await batchesContext(),
     endpoints: await import('#shared/data/webhook-endpoints/items'),
     outbox: await import('#shared/data/platform/outbox'),
     subsidies: await import('#shared/data/campaigns/subsidies'),

@@ -19,6 +19,7 @@ export {
   type Call,
   type Reply,
 } from './disbursement-harness.ts';
+import { batchesContext, payoutsContext, BatchesContext, PayoutsContext } from '../support/contexts.ts';
 
 export interface BatchHarness {
   services: LocalServices;
@@ -26,9 +27,9 @@ export interface BatchHarness {
   fund(options: { dualApprovalThreshold?: number; allocations: Record<string, number> }): Promise<string>;
   data: {
     funds: typeof import('#shared/data/funds/items');
-    batches: typeof import('#shared/data/batches/items');
+    batches: BatchesContext;
     counters: typeof import('#shared/data/batches/counters');
-    payouts: typeof import('#shared/data/payouts/items');
+    payouts: PayoutsContext;
     stations: typeof import('#shared/data/stations/items');
   };
 }
@@ -41,9 +42,9 @@ export async function batchHarness(): Promise<BatchHarness> {
     payouts: await load('#functions/http/payouts'),
   };
   const funds = await import('#shared/data/funds/items');
-  const batches = await import('#shared/data/batches/items');
+  const batches = await batchesContext();
   const counters = await import('#shared/data/batches/counters');
-  const payouts = await import('#shared/data/payouts/items');
+  const payouts = await payoutsContext();
   const stations = await import('#shared/data/stations/items');
   const { putCounty } = await import('#shared/data/counties/items');
   const now = new Date();

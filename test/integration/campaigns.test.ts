@@ -13,6 +13,7 @@ import { LaunchCampaignBody } from '#shared/schemas/campaigns';
 import { MAX_AMOUNT } from '#shared/schemas/common';
 import { shardOf } from '#shared/ids';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
+import { campaignsContext, type CampaignsContext } from '../support/contexts.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
@@ -20,7 +21,7 @@ const HOUR = 60 * 60 * 1000;
 let services: LocalServices;
 let campaigns: LambdaHandler;
 let counties: LambdaHandler;
-let data: typeof import('#shared/data/campaigns/items');
+let data: CampaignsContext;
 let funds: typeof import('#shared/data/funds/items');
 let countyData: typeof import('#shared/data/counties/items');
 
@@ -106,7 +107,7 @@ beforeAll(async () => {
   services = await useLocalServices();
   campaigns = await loadInStore(async () => (await import('#functions/http/campaigns')).handler as unknown as LambdaHandler);
   counties = await loadInStore(async () => (await import('#functions/http/counties')).handler as unknown as LambdaHandler);
-  data = await import('#shared/data/campaigns/items');
+  data = await campaignsContext();
   funds = await import('#shared/data/funds/items');
   countyData = await import('#shared/data/counties/items');
 });

@@ -6,6 +6,7 @@
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
 import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
 import type { HttpFunctionName } from '#shared/routes';
+import { payoutsContext, PayoutsContext } from '../support/contexts.ts';
 
 export type { Call, Reply } from '#test/support/handler-call';
 
@@ -26,7 +27,7 @@ export interface MoneyHarness {
   data: {
     funds: typeof import('#shared/data/funds/items');
     stats: typeof import('#shared/data/counties/stats');
-    payouts: typeof import('#shared/data/payouts/items');
+    payouts: PayoutsContext;
   };
 }
 
@@ -44,7 +45,7 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
   };
   const funds = await import('#shared/data/funds/items');
   const stats = await import('#shared/data/counties/stats');
-  const payouts = await import('#shared/data/payouts/items');
+  const payouts = await payoutsContext();
   const { putCounty } = await import('#shared/data/counties/items');
   const now = new Date();
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, now);

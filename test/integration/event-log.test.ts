@@ -21,6 +21,7 @@ import {
   type Call,
   type MoneyHarness,
 } from './disbursement-harness.ts';
+import { noticesContext } from '../support/contexts.ts';
 
 let h: MoneyHarness;
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
@@ -563,7 +564,7 @@ describe('GET /v1/events', () => {
   });
 
   it("types the public notice's events as the OpenAPI document says", async () => {
-    const notices = await import('#shared/data/notices/items');
+    const notices = await noticesContext();
     const created = await h.data.funds.createFund(
       {
         name: 'Notice fund',

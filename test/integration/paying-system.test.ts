@@ -21,6 +21,7 @@ import {
   type MoneyHarness,
 } from './disbursement-harness.ts';
 import { batchBody } from './batch-harness.ts';
+import { batchesContext } from '../support/contexts.ts';
 
 let h: MoneyHarness;
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
@@ -321,7 +322,7 @@ describe('a finance system reads only the disbursements and batches of the funds
     expect((await h.call('POST', `/v1/disbursement-batches/${batchId}/approve`, { ...asApprover('checker-1'), body: {} })).status).toBe(
       200,
     );
-    const { expandBatch } = await import('#shared/data/batches/items');
+    const { expandBatch } = await batchesContext();
     expect((await expandBatch(batchId)).outcome).toBe('expanded');
 
     for (const path of [

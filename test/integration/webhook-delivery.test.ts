@@ -15,6 +15,7 @@ import { scheduledEvent } from '#local/scheduler';
 import { resetConfig } from '#shared/config';
 import type { EventType } from '#shared/domain/events';
 import type { Payout } from '#shared/domain/payouts';
+import { payoutsContext, type PayoutsContext } from '../support/contexts.ts';
 import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import type { TxStep } from '#shared/data/platform/transactions';
@@ -35,7 +36,7 @@ let data: {
   eventStep: typeof import('#shared/data/platform/events').eventStep;
   enqueueEvents: typeof import('#shared/data/platform/events').enqueueEvents;
   endpoints: typeof import('#shared/data/webhook-endpoints/items');
-  payouts: typeof import('#shared/data/payouts/items');
+  payouts: PayoutsContext;
   outbox: typeof import('#shared/data/platform/outbox');
 };
 
@@ -54,7 +55,7 @@ beforeAll(async () => {
     import('#shared/data/platform/transactions'),
     import('#shared/data/platform/events'),
     import('#shared/data/webhook-endpoints/items'),
-    import('#shared/data/payouts/items'),
+    payoutsContext(),
     import('#shared/data/platform/outbox'),
   ]);
   data = { transact: transactions.transact, eventStep: events.eventStep, enqueueEvents: events.enqueueEvents, endpoints, payouts, outbox };
