@@ -4,7 +4,7 @@ import { isNoticed, noticeEnd } from '../../domain/notices.ts';
 import { noticeOpening } from '../notices/items.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
-import { ledgerMoveSteps, requirePosition } from '../ledger/items.ts';
+import { allocationMoveSteps } from '../ledger/move.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import { logger } from '../../logger.ts';
 import { deleteAll, putAll } from '../platform/bulk.ts';
@@ -68,7 +68,15 @@ export async function approveBatch(batchId: string, input: { comment?: string },
     }
     await transact([
       batchChangeStep(b, now, { status: 'approved', approvals: decision.approvals, release: true }, redecide),
-      ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'reserve', b.totalAmount, { batchId: b.batchId }, actor.sub, now),
+      ...(await allocationMoveSteps({
+        fundId: b.fundId,
+        countyCode: b.countyCode,
+        move: 'reserve',
+        amount: b.totalAmount,
+        ref: { batchId: b.batchId },
+        actor: actor.sub,
+        now,
+      })),
       batchAudit(b, 'approved', actor, now, {
         from: b.status,
         to: 'approved',
@@ -139,7 +147,15 @@ async function openBatchNotice(
   try {
     await transact([
       batchChangeStep(b, now, { status: 'in_notice', approvals, notice: opening.notice }, redecide),
-      ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'reserve', b.totalAmount, { batchId: b.batchId }, actor.sub, now),
+      ...(await allocationMoveSteps({
+        fundId: b.fundId,
+        countyCode: b.countyCode,
+        move: 'reserve',
+        amount: b.totalAmount,
+        ref: { batchId: b.batchId },
+        actor: actor.sub,
+        now,
+      })),
       ...opening.steps,
       batchAudit(b, 'notice_opened', actor, now, {
         from: b.status,

@@ -19,6 +19,7 @@ import { overdueIn, type SweepSource } from '../platform/outbox.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import { EXPANSION_INDEX, StoredBatch, markerKey, expansionSortKey, findBatch, readRows, batchAudit, batchItemRef } from './items.ts';
+import { queueExpansionJobs } from './items.ts';
 
 const EXPANSION_CONCURRENCY = 4;
 
@@ -277,5 +278,3 @@ async function finishExpansion(b: StoredBatch, now: Date): Promise<void> {
     batchAudit(b, 'expanded', { sub: BATCH_ACTOR }, now, { from: 'processing', to: 'processing', details: { payouts: created } }),
   ]);
 }
-
-import { queueExpansionJobs } from './items.ts';

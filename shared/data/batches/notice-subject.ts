@@ -3,7 +3,7 @@ import { invalidState } from '../../domain/errors.ts';
 import { type NoticeSubject } from '../notices/items.ts';
 import { completeBatchIfDone, counterStep } from './counters.ts';
 import { eventStep } from '../platform/events.ts';
-import { ledgerMoveSteps, requirePosition } from '../ledger/items.ts';
+import { allocationMoveSteps } from '../ledger/move.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { TransactionConflict } from '../platform/transactions.ts';
 import { queueExpansionJobs } from './items.ts';
@@ -85,7 +85,15 @@ export const batchNoticeSubject: NoticeSubject = {
           '(attribute_not_exists(withdrawnRows) OR NOT contains(withdrawnRows, :n)) AND #status IN (:in_notice, :approved, :processing)',
           { ':amount': item.amount, ':in_notice': 'in_notice', ':approved': 'approved', ':processing': 'processing' },
         ),
-        ...ledgerMoveSteps(await requirePosition(b.fundId, b.countyCode), 'release', item.amount, { batchId: b.batchId }, actorSub, now),
+        ...(await allocationMoveSteps({
+          fundId: b.fundId,
+          countyCode: b.countyCode,
+          move: 'release',
+          amount: item.amount,
+          ref: { batchId: b.batchId },
+          actor: actorSub,
+          now,
+        })),
         batchAudit(b, 'row_withdrawn', { sub: actorSub }, now, {
           from: b.status,
           to: b.status,

@@ -27,8 +27,9 @@ import {
 } from '../../domain/campaigns.ts';
 import { notFound } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
-import { requirePosition } from '../ledger/items.ts';
-import { toSubsidy, type StoredSubsidy, type Subsidy } from './subsidies.ts';
+import { allocationMoveSteps, type MoneyMove } from '../ledger/move.ts';
+import { toSubsidy } from './subsidies.ts';
+import { type StoredSubsidy, type Subsidy } from '../ledger/items.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -149,8 +150,8 @@ export async function getCampaign(campaignId: string, now: Date): Promise<Campai
   return toCampaign(await campaignItem(campaignId), now);
 }
 
-/** The allocation a subsidy is reserved on: an unknown fund is 404, a fund without the county's allocation 409. */
-export async function subsidySource(fundId: string, countyCode: string) {
-  if (!(await getItem(keys.fund(fundId)))) throw notFound(`Fund ${fundId}`);
-  return requirePosition(fundId, countyCode);
+/** A subsidy's reservation on its allocation: an unknown fund is 404, a fund without the county's allocation 409. */
+export async function subsidyReservationSteps(m: MoneyMove): Promise<TxStep[]> {
+  if (!(await getItem(keys.fund(m.fundId)))) throw notFound(`Fund ${m.fundId}`);
+  return allocationMoveSteps(m);
 }

@@ -7,12 +7,11 @@ import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/i
 import { countyExistsStep } from '../counties/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import type { Actor } from '../funds/items.ts';
-import { ledgerMoveSteps } from '../ledger/items.ts';
 import { newSubsidy, subsidyPayer } from './subsidies.ts';
 import { keys } from '../platform/keys.ts';
 import { statsStep } from '../counties/stats.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
-import { Campaign, LaunchInput, toCampaign, readLiveIndex, liveIndexStep, getCampaign, subsidySource } from './items.ts';
+import { Campaign, LaunchInput, toCampaign, readLiveIndex, liveIndexStep, getCampaign, subsidyReservationSteps } from './items.ts';
 
 /** Every concurrent launch of a county and channel rewrites one index item; each round commits at least one. */
 const LAUNCH_ATTEMPTS = LEDGER_ATTEMPTS;
@@ -78,7 +77,15 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
           item: { ConditionCheck: { TableName: table, Key: keys.fund(fundId), ConditionExpression: 'attribute_exists(pk)' } },
           onConditionFailed: () => notFound(`Fund ${fundId}`),
         },
-        ...ledgerMoveSteps(await subsidySource(fundId, input.countyCode), 'reserve', amount, { campaignId }, actor.sub, now),
+        ...(await subsidyReservationSteps({
+          fundId,
+          countyCode: input.countyCode,
+          move: 'reserve',
+          amount,
+          ref: { campaignId },
+          actor: actor.sub,
+          now,
+        })),
       );
     }
     steps.push(

@@ -15,23 +15,11 @@ import { auditStep } from '../platform/audit.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { getFundSettings } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
-import { ledgerMoveSteps, requirePosition } from '../ledger/items.ts';
+import { allocationMoveSteps } from '../ledger/move.ts';
 import { overdueIn, type SweepSource } from '../platform/outbox.ts';
 import { getItem } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
-
-export interface Subsidy {
-  fundId: string;
-  amount: number;
-  drawn: number;
-  released: number;
-  status: 'reserved' | 'released';
-}
-
-/** What the campaign item stores. */
-export interface StoredSubsidy extends Subsidy {
-  remaining: number;
-}
+import { Subsidy, StoredSubsidy, remainingOf } from '../ledger/items.ts';
 
 export const SUBSIDY_RELEASE_INDEX = 'SUBSIDY#RELEASE';
 const SYSTEM_ACTOR = 'system:subsidy-release';
@@ -66,68 +54,6 @@ export function toSubsidy(stored: Partial<StoredSubsidy> | undefined | null): Su
     released: stored.released ?? 0,
     status: stored.status ?? 'reserved',
   };
-}
-
-export function remainingOf(stored: Partial<StoredSubsidy>): number {
-  return stored.remaining ?? (stored.amount ?? 0) - (stored.drawn ?? 0) - (stored.released ?? 0);
-}
-
-/**
- * A disbursement's final approval draws its amount from the campaign's subsidy instead of the
- * allocation's `available` (the money is already reserved there). `insufficient_allocation` when the
- * subsidy is released or cannot cover it.
- */
-export function subsidyDrawStep(campaignId: string, amount: number): TxStep {
-  return {
-    item: {
-      Update: {
-        TableName: config().TABLE_NAME,
-        Key: keys.campaign(campaignId),
-        UpdateExpression:
-          'SET subsidy.drawn = subsidy.drawn + :amount, subsidy.remaining = subsidy.remaining - :amount, version = version + :one',
-        ConditionExpression: 'subsidy.#status = :reserved AND subsidy.remaining >= :amount',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':amount': amount, ':one': 1, ':reserved': 'reserved' },
-      },
-    },
-    onConditionFailed: (old) => {
-      const subsidy = old?.subsidy as Partial<StoredSubsidy> | undefined;
-      return new DomainError(
-        'insufficient_allocation',
-        subsidy?.status === 'released'
-          ? `The subsidy of campaign ${campaignId} has been released`
-          : `The subsidy of campaign ${campaignId} has ${subsidy ? remainingOf(subsidy) : 0} fen left; ${amount} needed`,
-      );
-    },
-  };
-}
-
-/**
- * A failed payout of a disbursement that drew on the subsidy gives the amount back to it while it is
- * still reserved. The caller reads the campaign first; a release in between fails this condition,
- * and the retry releases the amount on the allocation instead.
- */
-export function subsidyReturnStep(campaignId: string, amount: number): TxStep {
-  return {
-    item: {
-      Update: {
-        TableName: config().TABLE_NAME,
-        Key: keys.campaign(campaignId),
-        UpdateExpression:
-          'SET subsidy.drawn = subsidy.drawn - :amount, subsidy.remaining = subsidy.remaining + :amount, version = version + :one',
-        ConditionExpression: 'subsidy.#status = :reserved AND subsidy.drawn >= :amount',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':amount': amount, ':one': 1, ':reserved': 'reserved' },
-      },
-    },
-    onConditionFailed: () => new TransactionConflict(),
-  };
-}
-
-/** Whether the campaign's subsidy still holds money that a failed payout can go back to. */
-export async function subsidyIsReserved(campaignId: string): Promise<boolean> {
-  const item = await getItem(keys.campaign(campaignId));
-  return (item?.subsidy as Partial<StoredSubsidy> | undefined)?.status === 'reserved';
 }
 
 /**
@@ -191,8 +117,10 @@ export async function subsidyRelease(
     event.step,
   ];
   if (remaining > 0) {
-    const position = await requirePosition(stored.fundId, countyCode);
-    steps.push(...ledgerMoveSteps(position, 'release', remaining, { campaignId }, actor.sub, now));
+    const ref = { campaignId };
+    steps.push(
+      ...(await allocationMoveSteps({ fundId: stored.fundId, countyCode, move: 'release', amount: remaining, ref, actor: actor.sub, now })),
+    );
   }
   return {
     campaignUpdate: {

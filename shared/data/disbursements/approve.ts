@@ -4,8 +4,8 @@ import { auditStep } from '../platform/audit.ts';
 import { statsStep } from '../counties/stats.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
-import { ledgerMoveSteps, requirePosition, transactAt } from '../ledger/items.ts';
-import { subsidyDrawStep } from '../campaigns/subsidies.ts';
+import { commitMoney } from '../ledger/move.ts';
+import { moneySource } from '../../domain/money-source.ts';
 import { noticeOpening } from '../notices/items.ts';
 import { isNoticed, noticeEnd } from '../../domain/notices.ts';
 import { keys } from '../platform/keys.ts';
@@ -79,13 +79,12 @@ export async function approveDisbursement(
       requestedEvent.step,
       statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'approved', d.amount), d.disbursementId),
     ];
-    if (d.campaignId) await transact(withReservation([subsidyDrawStep(d.campaignId, d.amount)]));
-    else {
-      const ref = { disbursementId: d.disbursementId, payoutId };
-      await transactAt(await requirePosition(d.fundId, d.countyCode), (position) =>
-        withReservation(ledgerMoveSteps(position, 'reserve', d.amount, ref, actor.sub, now)),
-      );
-    }
+    const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
+    await commitMoney(
+      moneySource('draw', d.campaignId, true),
+      { ...money, ref: { disbursementId: d.disbursementId, payoutId } },
+      withReservation,
+    );
     return { disbursement: approved, messageIds: [approvedEvent.messageId, requestedEvent.messageId] };
   }, LEDGER_ATTEMPTS);
   if (messageIds.length) {
@@ -143,12 +142,7 @@ async function openDisbursementNotice(
     }),
     statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'in_notice', d.amount), d.disbursementId),
   ];
-  if (d.campaignId) await transact(withReservation([subsidyDrawStep(d.campaignId, d.amount)]));
-  else {
-    const ref = { disbursementId: d.disbursementId };
-    await transactAt(await requirePosition(d.fundId, d.countyCode), (position) =>
-      withReservation(ledgerMoveSteps(position, 'reserve', d.amount, ref, actor.sub, now)),
-    );
-  }
+  const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
+  await commitMoney(moneySource('draw', d.campaignId, true), { ...money, ref: { disbursementId: d.disbursementId } }, withReservation);
   return { disbursement: next, messageIds: [opening.messageId] };
 }

@@ -1,8 +1,9 @@
 import { statsMove, type HistoryEntry } from '../../domain/disbursements.ts';
 import { invalidState } from '../../domain/errors.ts';
 import { statsStep } from '../counties/stats.ts';
-import { ledgerMoveSteps, requirePosition } from '../ledger/items.ts';
-import { subsidyIsReserved, subsidyReturnStep } from '../campaigns/subsidies.ts';
+import { moneySteps } from '../ledger/move.ts';
+import { subsidyIsReserved } from '../ledger/items.ts';
+import { moneySource } from '../../domain/money-source.ts';
 import { type NoticeSubject } from '../notices/items.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -59,18 +60,19 @@ export const disbursementNoticeSubject: NoticeSubject = {
       disbursementAudit(d, entry, { sub: actorSub }, { noticeId: notice.noticeId, objection: 'upheld' }),
     ];
     // The money goes back where it was reserved: the campaign's subsidy while it holds money, else the allocation.
-    if (d.campaignId && (await subsidyIsReserved(d.campaignId))) steps.push(subsidyReturnStep(d.campaignId, d.amount));
-    else
-      steps.push(
-        ...ledgerMoveSteps(
-          await requirePosition(d.fundId, d.countyCode),
-          'release',
-          d.amount,
-          { disbursementId: d.disbursementId },
-          actorSub,
-          now,
-        ),
-      );
+    const source = moneySource('return', d.campaignId, d.campaignId ? await subsidyIsReserved(d.campaignId) : false);
+    const ref = { disbursementId: d.disbursementId };
+    steps.push(
+      ...(await moneySteps(source, {
+        fundId: d.fundId,
+        countyCode: d.countyCode,
+        move: 'release',
+        amount: d.amount,
+        ref,
+        actor: actorSub,
+        now,
+      })),
+    );
     return { steps, messageIds: [] };
   },
 };

@@ -14,7 +14,8 @@ import { auditStep } from '../platform/audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
 import { countyExistsStep } from '../counties/items.ts';
 import { keys } from '../platform/keys.ts';
-import { ledgerChangeSteps, readPosition, toPosition } from '../ledger/items.ts';
+import { readPosition, toPosition } from '../ledger/items.ts';
+import { ledgerChangeSteps } from '../ledger/move.ts';
 import { getItem, queryAll, queryPage, requireItem, type Page } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact } from '../platform/transactions.ts';
 

@@ -12,12 +12,11 @@
  * Another move in between fails the condition; the caller reads again and decides again.
  */
 import { DomainError } from '../../domain/errors.ts';
-import { applyEntry, LedgerViolation, MOVE_KIND, type LedgerKind, type LedgerLine, type Move } from '../../domain/ledger.ts';
-import { newId } from '../../ids.ts';
-import { config } from '../../config.ts';
+import { type LedgerKind, type LedgerLine } from '../../domain/ledger.ts';
 import { keys } from '../platform/keys.ts';
-import { getItem, queryPage, type Page } from '../platform/query.ts';
-import { transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { getItem } from '../platform/query.ts';
+import { config } from '../../config.ts';
+import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 
 /** What a ledger entry points at: the disbursement, batch, payout or campaign that moved the money. */
 export interface LedgerRef {
@@ -47,7 +46,7 @@ export interface LedgerPosition extends LedgerLine {
 }
 
 export const ledgerPartition = (fundId: string) => `LEDGER#${fundId}`;
-const SEQ_DIGITS = 12;
+export const SEQ_DIGITS = 12;
 
 export function toPosition(item: Record<string, unknown>): LedgerPosition {
   return {
@@ -75,218 +74,77 @@ export async function requirePosition(fundId: string, countyCode: string): Promi
   return position;
 }
 
-export interface LedgerChange {
-  position: LedgerPosition;
-  kind: LedgerKind;
-  amount: number;
-  ref: LedgerRef;
-  actor: string;
-  now: Date;
-  /** Extra attributes for the allocation. */
-  set?: Record<string, unknown>;
-  /** The allocation does not exist yet: it is put, with these attributes besides its balances. */
-  create?: Record<string, unknown>;
+/**
+ * A disbursement's final approval draws its amount from the campaign's subsidy instead of the
+ * allocation's `available` (the money is already reserved there). `insufficient_allocation` when the
+ * subsidy is released or cannot cover it.
+ */
+export function subsidyDrawStep(campaignId: string, amount: number): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.campaign(campaignId),
+        UpdateExpression:
+          'SET subsidy.drawn = subsidy.drawn + :amount, subsidy.remaining = subsidy.remaining - :amount, version = version + :one',
+        ConditionExpression: 'subsidy.#status = :reserved AND subsidy.remaining >= :amount',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':amount': amount, ':one': 1, ':reserved': 'reserved' },
+      },
+    },
+    onConditionFailed: (old) => {
+      const subsidy = old?.subsidy as Partial<StoredSubsidy> | undefined;
+      return new DomainError(
+        'insufficient_allocation',
+        subsidy?.status === 'released'
+          ? `The subsidy of campaign ${campaignId} has been released`
+          : `The subsidy of campaign ${campaignId} has ${subsidy ? remainingOf(subsidy) : 0} fen left; ${amount} needed`,
+      );
+    },
+  };
 }
 
-/** The allocation's move and its ledger entry, as two transaction steps; the balance after the entry. */
-export function ledgerChangeSteps(change: LedgerChange): { steps: TxStep[]; balance: LedgerLine; entry: LedgerEntry } {
-  const { position, kind, amount, now } = change;
-  const balance = applyEntry(position, kind, amount);
-  // Never earlier than the county's previous entry, so time order and seq order agree.
-  const at = position.ledgerAt && position.ledgerAt > now.toISOString() ? position.ledgerAt : now.toISOString();
-  const seq = position.seq + 1;
-  const entry: LedgerEntry = {
-    entryId: newId('ledgerEntry', Date.parse(at)),
-    at,
-    countyCode: position.countyCode,
-    kind,
-    amount,
-    ref: change.ref,
-    actor: change.actor,
-    balance,
-  };
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {
-    ':allocated': balance.allocated,
-    ':reserved': balance.reserved,
-    ':paid': balance.paid,
-    ':available': balance.available,
-    ':seq': position.seq,
-    ':next': seq,
-    ':at': at,
-    ':now': now.toISOString(),
-  };
-  const assignments = [
-    'allocated = :allocated',
-    'reserved = :reserved',
-    'paid = :paid',
-    'available = :available',
-    'seq = :next',
-    'ledgerAt = :at',
-    'updatedAt = :now',
-  ];
-  Object.entries(change.set ?? {}).forEach(([name, value], i) => {
-    names[`#x${i}`] = name;
-    values[`:x${i}`] = value;
-    assignments.push(`#x${i} = :x${i}`);
-  });
-  const table = config().TABLE_NAME;
-  const key = keys.allocation(position.fundId, position.countyCode);
-  const allocation: TxStep = change.create
-    ? {
-        item: {
-          Put: {
-            TableName: table,
-            Item: { ...key, ...change.create, ...change.set, ...balance, seq, ledgerAt: at, updatedAt: now.toISOString() },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-        onConditionFailed: () => new TransactionConflict(),
-      }
-    : {
-        item: {
-          Update: {
-            TableName: table,
-            Key: key,
-            UpdateExpression: `SET ${assignments.join(', ')}`,
-            ConditionExpression: position.seq === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(seq) OR seq = :seq)' : 'seq = :seq',
-            ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-            ExpressionAttributeValues: values,
-          },
-        },
-        // Another move got in first: the allocation as it is now comes back with the refusal.
-        onConditionFailed: (old) => (old ? new PositionMoved(toPosition(old)) : new TransactionConflict()),
-      };
-  const put: TxStep = {
+/**
+ * A failed payout of a disbursement that drew on the subsidy gives the amount back to it while it is
+ * still reserved. The caller reads the campaign first; a release in between fails this condition,
+ * and the retry releases the amount on the allocation instead.
+ */
+export function subsidyReturnStep(campaignId: string, amount: number): TxStep {
+  return {
     item: {
-      Put: {
-        TableName: table,
-        Item: {
-          pk: ledgerPartition(position.fundId),
-          sk: `${at}#${position.countyCode}#${String(seq).padStart(SEQ_DIGITS, '0')}`,
-          type: 'ledger-entry',
-          fundId: position.fundId,
-          seq,
-          ...entry,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.campaign(campaignId),
+        UpdateExpression:
+          'SET subsidy.drawn = subsidy.drawn - :amount, subsidy.remaining = subsidy.remaining + :amount, version = version + :one',
+        ConditionExpression: 'subsidy.#status = :reserved AND subsidy.drawn >= :amount',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':amount': amount, ':one': 1, ':reserved': 'reserved' },
       },
     },
     onConditionFailed: () => new TransactionConflict(),
   };
-  return { steps: [allocation, put], balance, entry };
 }
 
-/** The allocation moved between our read and our write; carries it as it is now. */
-export class PositionMoved extends TransactionConflict {
-  constructor(readonly position: LedgerPosition) {
-    super();
-  }
+/** Whether the campaign's subsidy still holds money that a failed payout can go back to. */
+export async function subsidyIsReserved(campaignId: string): Promise<boolean> {
+  const item = await getItem(keys.campaign(campaignId));
+  return (item?.subsidy as Partial<StoredSubsidy> | undefined)?.status === 'reserved';
 }
 
-/** Commits without re-reading anything but the allocation after another move of it got in first. */
-const POSITION_ATTEMPTS = 25;
-
-/** Moves of one allocation in flight in this process, chained: they take turns instead of colliding. */
-const lanes = new Map<string, Promise<void>>();
-
-/**
- * Commits a transaction built around one allocation's ledger position. Moves of the same allocation
- * from this process take turns (a local runtime or a test serves many requests in one process; a
- * Lambda instance serves one at a time, so there this changes nothing), and a turn that waited reads
- * the allocation afresh. When another process moved it meanwhile, the steps are built again on the
- * allocation the refusal returned and committed again at once. Any other conflict goes to the caller.
- */
-export async function transactAt(position: LedgerPosition, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
-  const lane = `${position.fundId}#${position.countyCode}`;
-  const before = lanes.get(lane);
-  let done!: () => void;
-  const mine = new Promise<void>((resolve) => (done = resolve));
-  const turn = (before ?? Promise.resolve()).then(() => mine);
-  lanes.set(lane, turn);
-  try {
-    let current = position;
-    if (before) {
-      await before;
-      current = (await readPosition(position.fundId, position.countyCode)) ?? position;
-    }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await transact(build(current));
-        return;
-      } catch (error) {
-        if (!(error instanceof PositionMoved) || attempt >= POSITION_ATTEMPTS) throw error;
-        current = error.position;
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
-      }
-    }
-  } finally {
-    done();
-    if (lanes.get(lane) === turn) lanes.delete(lane);
-  }
+export interface Subsidy {
+  fundId: string;
+  amount: number;
+  drawn: number;
+  released: number;
+  status: 'reserved' | 'released';
 }
 
-/**
- * A money move (reserve, release, settle) on a read allocation. `reserve` answers
- * `insufficient_allocation` when `available` cannot cover it; a release or payment without the
- * reservation behind it is a broken invariant and stops the transaction.
- */
-export function ledgerMoveSteps(position: LedgerPosition, move: Move, amount: number, ref: LedgerRef, actor: string, now: Date): TxStep[] {
-  if (move === 'reserve' && position.available < amount) {
-    throw new DomainError('insufficient_allocation', `The county allocation has ${position.available} fen available; ${amount} needed`);
-  }
-  try {
-    return ledgerChangeSteps({ position, kind: MOVE_KIND[move], amount, ref, actor, now }).steps;
-  } catch (error) {
-    // The allocation was read after a concurrent move of the same money (two settlements racing):
-    // read everything again; the entity's own condition then gives the definite answer.
-    if (error instanceof LedgerViolation) throw new TransactionConflict();
-    throw error;
-  }
+/** What the campaign item stores. */
+export interface StoredSubsidy extends Subsidy {
+  remaining: number;
 }
 
-function toEntry(item: Record<string, unknown>): LedgerEntry {
-  return {
-    entryId: item.entryId as string,
-    at: item.at as string,
-    countyCode: item.countyCode as string,
-    kind: item.kind as LedgerKind,
-    amount: item.amount as number,
-    ref: (item.ref as LedgerRef | undefined) ?? {},
-    actor: item.actor as string,
-    balance: item.balance as LedgerLine,
-  };
+export function remainingOf(stored: Partial<StoredSubsidy>): number {
+  return stored.remaining ?? (stored.amount ?? 0) - (stored.drawn ?? 0) - (stored.released ?? 0);
 }
-
-/** A page of a fund's ledger, oldest first, optionally for one county and a time range [from, to). */
-export async function listLedger(
-  fundId: string,
-  filter: { countyCode?: string; from?: string; to?: string; limit: number; cursor?: string },
-): Promise<Page<LedgerEntry>> {
-  const values: Record<string, unknown> = { ':pk': ledgerPartition(fundId) };
-  let keyCondition = 'pk = :pk';
-  // Sort keys start with the entry's ISO time: a time range is a key range.
-  if (filter.from && filter.to) {
-    keyCondition += ' AND sk BETWEEN :from AND :to';
-    Object.assign(values, { ':from': isoOf(filter.from), ':to': isoOf(filter.to) });
-  } else if (filter.from) {
-    keyCondition += ' AND sk >= :from';
-    values[':from'] = isoOf(filter.from);
-  } else if (filter.to) {
-    keyCondition += ' AND sk < :to';
-    values[':to'] = isoOf(filter.to);
-  }
-  if (filter.countyCode) values[':county'] = filter.countyCode;
-  const page = await queryPage({
-    keyCondition,
-    values,
-    ...(filter.countyCode ? { filter: 'countyCode = :county' } : {}),
-    limit: filter.limit,
-    cursor: filter.cursor,
-    scope: `ledger|${fundId}|${filter.countyCode ?? ''}|${filter.from ?? ''}|${filter.to ?? ''}`,
-  });
-  // `BETWEEN :from AND :to` ends before `to`: every key at `to` is `<to>#…`, which sorts after `<to>`.
-  return { items: page.items.map(toEntry), nextCursor: page.nextCursor };
-}
-
-const isoOf = (time: string) => new Date(time).toISOString();

@@ -1,15 +1,16 @@
-import { decideSettlement, outcomeStatus, type Payout, type Settlement } from '../../domain/payouts.ts';
+import { assertSettlementComplete, decideSettlement, outcomeStatus, type Payout, type Settlement } from '../../domain/payouts.ts';
 import { report } from '../../metrics.ts';
 import { logger } from '../../logger.ts';
 import { completeBatchIfDone } from '../batches/counters.ts';
 import { payoutOutcomeSteps } from '../disbursements/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import type { Actor } from '../funds/items.ts';
-import { ledgerMoveSteps, requirePosition, transactAt } from '../ledger/items.ts';
-import { subsidyIsReserved, subsidyReturnStep } from '../campaigns/subsidies.ts';
+import { commitMoney } from '../ledger/move.ts';
+import { subsidyIsReserved } from '../ledger/items.ts';
+import { moneySource, type MoneySource } from '../../domain/money-source.ts';
 import { noticeItemPaidStep } from '../notices/items.ts';
 import { eventCloseStep, getOutboxEvent } from '../platform/outbox.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, type TxStep } from '../platform/transactions.ts';
 import {
   StoredPayout,
   payoutSettledKeys,
@@ -28,6 +29,7 @@ import {
  * outcome again answers with the payout unchanged; a contradicting one is `invalid_state`.
  */
 export async function settlePayout(payoutId: string, settlement: Settlement, actor: Actor, now: Date): Promise<Payout> {
+  assertSettlementComplete(settlement);
   const result = await retryOnConflict(async () => {
     // Only the fund's paying finance system may settle; to anyone else the payout does not exist.
     const payout = await getPayoutFor(payoutId, { sub: actor.sub, roles: ['finance-system'] });
@@ -48,7 +50,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     };
     // A failed payout of a subsidised disbursement gives its money back to the subsidy while the subsidy
     // still holds money; otherwise the reservation is released (or, when paid, moved to paid).
-    const backToSubsidy = to === 'failed' && payout.campaignId !== null && (await subsidyIsReserved(payout.campaignId));
+    const subsidyReserved = to === 'failed' && payout.campaignId !== null && (await subsidyIsReserved(payout.campaignId));
     // No instruction for a closed payout: a payment instruction still pending is closed with it.
     const instruction = await getOutboxEvent(payout.requestedMessageId);
     const withMoney = (money: TxStep[]): TxStep[] => [
@@ -76,13 +78,14 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       to === 'settled' ? { bankReference: settled.bankReference } : undefined,
       settled.failureReason ?? undefined,
     );
-    if (backToSubsidy) await transact(withMoney([subsidyReturnStep(payout.campaignId!, payout.amount)]));
-    else {
-      const move = to === 'settled' ? 'settle' : 'release';
-      await transactAt(await requirePosition(payout.fundId, payout.countyCode), (position) =>
-        withMoney(ledgerMoveSteps(position, move, payout.amount, ref, actor.sub, now)),
-      );
-    }
+    // A payment settles on the allocation; a failed payout's money goes back where it was reserved.
+    const source: MoneySource = to === 'settled' ? { kind: 'allocation' } : moneySource('return', payout.campaignId, subsidyReserved);
+    const move = to === 'settled' ? 'settle' : 'release';
+    await commitMoney(
+      source,
+      { fundId: payout.fundId, countyCode: payout.countyCode, move, amount: payout.amount, ref, actor: actor.sub, now },
+      withMoney,
+    );
     return { payout: settled, messageId: event.messageId };
   }, LEDGER_ATTEMPTS);
   if (result.messageId) {
