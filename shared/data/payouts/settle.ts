@@ -53,6 +53,15 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     const subsidyReserved = to === 'failed' && payout.campaignId !== null && (await subsidyIsReserved(payout.campaignId));
     // No instruction for a closed payout: a payment instruction still pending is closed with it.
     const instruction = await getOutboxEvent(payout.requestedMessageId);
+    const audit = payoutAudit(
+      payout,
+      to === 'settled' ? 'payout.settled' : 'payout.failed',
+      to,
+      actor,
+      now,
+      to === 'settled' ? { bankReference: settled.bankReference } : undefined,
+      settled.failureReason ?? undefined,
+    );
     const withMoney = (money: TxStep[]): TxStep[] => [
       payoutMoveStep(payout, to, now, {
         settledAt: at,
@@ -69,15 +78,6 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       audit,
       event.step,
     ];
-    const audit = payoutAudit(
-      payout,
-      to === 'settled' ? 'payout.settled' : 'payout.failed',
-      to,
-      actor,
-      now,
-      to === 'settled' ? { bankReference: settled.bankReference } : undefined,
-      settled.failureReason ?? undefined,
-    );
     // A payment settles on the allocation; a failed payout's money goes back where it was reserved.
     const source: MoneySource = to === 'settled' ? { kind: 'allocation' } : moneySource('return', payout.campaignId, subsidyReserved);
     const move = to === 'settled' ? 'settle' : 'release';
