@@ -4,7 +4,7 @@ import * as contracts from '#shared/schemas/payouts';
 import { getPayoutFor, publicPayout } from '#shared/data/payouts/items';
 import { redeliverPayout } from '#shared/data/payouts/redeliver';
 import { settlePayout } from '#shared/data/payouts/settle';
-import { listPayouts } from '#shared/data/payouts/list';
+import { listPayouts } from '#shared/data/payouts/items';
 import { exportPayoutsCsv } from '#shared/data/payouts/export';
 import { payerScope } from '#shared/domain/roles';
 

@@ -4,7 +4,7 @@ import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import type { Actor } from '../funds/items.ts';
-import { subsidyPayer, subsidyRelease } from './subsidies.ts';
+import { subsidyPayer, subsidyRelease } from './items.ts';
 import { type StoredSubsidy } from '../ledger/items.ts';
 import { keys } from '../platform/keys.ts';
 import { statsStep } from '../counties/stats.ts';

@@ -28,11 +28,15 @@ import {
 import { notFound } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
 import { allocationMoveSteps, type MoneyMove } from '../ledger/move.ts';
-import { toSubsidy } from './subsidies.ts';
 import { type StoredSubsidy, type Subsidy } from '../ledger/items.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { auditStep } from '../platform/audit.ts';
+import { eventStep } from '../platform/events.ts';
+import { getFundSettings } from '../funds/items.ts';
+import { remainingOf } from '../ledger/items.ts';
 
 export interface Campaign {
   campaignId: string;
@@ -154,4 +158,118 @@ export async function getCampaign(campaignId: string, now: Date): Promise<Campai
 export async function subsidyReservationSteps(m: MoneyMove): Promise<TxStep[]> {
   if (!(await getItem(keys.fund(m.fundId)))) throw notFound(`Fund ${m.fundId}`);
   return allocationMoveSteps(m);
+}
+
+export const SUBSIDY_RELEASE_INDEX = 'SUBSIDY#RELEASE';
+
+export const releaseSortKey = (releaseAt: Date, campaignId: string) => `${releaseAt.toISOString()}#${campaignId}`;
+
+/** When the undrawn rest of a campaign's subsidy is released if nothing else ends it first. */
+export function releaseTime(endsAt: string): Date {
+  return new Date(Date.parse(endsAt) + config().SUBSIDY_CLAIM_PERIOD);
+}
+
+/** A new campaign's subsidy, all of it still to draw, and its place in the release index. */
+export function newSubsidy(input: { fundId: string; amount: number }, campaignId: string, endsAt: string): Record<string, unknown> {
+  const subsidy: StoredSubsidy = {
+    fundId: input.fundId,
+    amount: input.amount,
+    drawn: 0,
+    released: 0,
+    remaining: input.amount,
+    status: 'reserved',
+  };
+  return { subsidy, gsi4pk: SUBSIDY_RELEASE_INDEX, gsi4sk: releaseSortKey(releaseTime(endsAt), campaignId) };
+}
+
+/** The response form (no `remaining`: it is amount − drawn − released). Items from before 1.1 had only fund and amount. */
+export function toSubsidy(stored: Partial<StoredSubsidy> | undefined | null): Subsidy | null {
+  if (!stored || stored.fundId === undefined || stored.amount === undefined) return null;
+  return {
+    fundId: stored.fundId,
+    amount: stored.amount,
+    drawn: stored.drawn ?? 0,
+    released: stored.released ?? 0,
+    status: stored.status ?? 'reserved',
+  };
+}
+
+/**
+ * The finance system that pays the subsidy's fund (a fund's `financeSystem` never changes): the subsidy's
+ * events are that system's to read in the event log. Undefined for an unknown fund.
+ */
+export async function subsidyPayer(fundId: string): Promise<string | undefined> {
+  try {
+    return (await getFundSettings(fundId)).financeSystem || undefined;
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'not_found') return undefined;
+    throw error;
+  }
+}
+
+export interface SubsidyRelease {
+  /** The campaign item's part of the release: merge into the caller's update of the campaign. */
+  campaignUpdate: { set: string[]; remove: string[]; names: Record<string, string>; values: Record<string, unknown> };
+  /** The ledger entry, the event and the audit entry. */
+  steps: TxStep[];
+  released: number;
+  messageId: string;
+  /** The paying finance system of the subsidy's fund, written on the release event. */
+  payer: string | undefined;
+}
+
+/**
+ * Releases the undrawn rest of a read campaign's subsidy: the subsidy `released` (the campaign's own
+ * update, for the caller to merge: cancellation changes the same item), its ledger entry, the
+ * `campaign.subsidy_released` event and the audit entry. Undefined when there is nothing to release.
+ */
+export async function subsidyRelease(
+  campaign: Record<string, unknown>,
+  reason: 'cancelled' | 'claim_period_ended',
+  actor: { sub: string; correlationId?: string },
+  now: Date,
+): Promise<SubsidyRelease | undefined> {
+  const stored = campaign.subsidy as Partial<StoredSubsidy> | undefined;
+  if (!stored || stored.fundId === undefined || stored.status === 'released') return undefined;
+  const remaining = remainingOf(stored);
+  const campaignId = campaign.campaignId as string;
+  const countyCode = campaign.countyCode as string;
+  const after: Subsidy = { ...toSubsidy(stored)!, released: (stored.released ?? 0) + remaining, status: 'released' };
+  const payer = await subsidyPayer(stored.fundId);
+  const event = eventStep(
+    'campaign.subsidy_released',
+    campaignId,
+    { campaignId, countyCode, reason, releasedAmount: remaining, subsidy: after },
+    now,
+    { payer },
+  );
+  const steps: TxStep[] = [
+    auditStep(keys.campaign(campaignId).pk, {
+      actor: actor.sub,
+      action: 'campaign.subsidy_released',
+      at: now,
+      correlationId: actor.correlationId,
+      reason,
+      details: { fundId: stored.fundId, released: remaining, drawn: stored.drawn ?? 0 },
+    }),
+    event.step,
+  ];
+  if (remaining > 0) {
+    const ref = { campaignId };
+    steps.push(
+      ...(await allocationMoveSteps({ fundId: stored.fundId, countyCode, move: 'release', amount: remaining, ref, actor: actor.sub, now })),
+    );
+  }
+  return {
+    campaignUpdate: {
+      set: ['subsidy.released = :subsidyReleased', 'subsidy.remaining = :subsidyZero', 'subsidy.#subsidyStatus = :subsidyReleasedStatus'],
+      remove: ['gsi4pk', 'gsi4sk'],
+      names: { '#subsidyStatus': 'status' },
+      values: { ':subsidyReleased': after.released, ':subsidyZero': 0, ':subsidyReleasedStatus': 'released' },
+    },
+    steps,
+    released: remaining,
+    messageId: event.messageId,
+    payer,
+  };
 }

@@ -7,7 +7,7 @@ import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/i
 import { countyExistsStep } from '../counties/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import type { Actor } from '../funds/items.ts';
-import { newSubsidy, subsidyPayer } from './subsidies.ts';
+import { newSubsidy, subsidyPayer } from './items.ts';
 import { keys } from '../platform/keys.ts';
 import { statsStep } from '../counties/stats.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';

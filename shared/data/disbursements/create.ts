@@ -7,7 +7,7 @@ import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/i
 import { countyExistsStep } from '../counties/items.ts';
 import { statsStep } from '../counties/stats.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
-import { toSubsidy } from '../campaigns/subsidies.ts';
+import { toSubsidy } from '../campaigns/items.ts';
 import { keys } from '../platform/keys.ts';
 import { accountHashes, disbursementIndexSteps, screenAccounts } from '../screening/items.ts';
 import { getItem } from '../platform/query.ts';

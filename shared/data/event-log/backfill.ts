@@ -13,7 +13,7 @@ import { backfillItems, type BackfillCounts, type BackfillOptions } from '../pla
 import { eventExpiresAt, eventListKeys } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem } from '../platform/query.ts';
-import { subsidyPayer } from '../campaigns/subsidies.ts';
+import { subsidyPayer } from '../campaigns/items.ts';
 
 async function payerOf(item: Record<string, unknown>): Promise<string | undefined> {
   if (typeof item.payer === 'string' && item.payer !== '') return item.payer;

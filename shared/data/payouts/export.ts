@@ -8,7 +8,7 @@ import { csvRecord } from '../../csv.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { Payout } from '../../domain/payouts.ts';
 import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES } from '../../routes.ts';
-import { listPayouts, type PayoutFilter } from './list.ts';
+import { listPayouts, type PayoutFilter } from './items.ts';
 
 export const PAYOUT_CSV_COLUMNS = [
   'payoutId',
