@@ -8,10 +8,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESLint, type Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
-import config from '../../eslint.config.js';
 
 let root: string;
 let eslint: ESLint;
@@ -38,7 +38,8 @@ beforeAll(async () => {
     await writeFile(path.join(root, name), text);
   }
   // The project's block for shared/, as eslint.config.js has it; the type-aware rules are not needed here.
-  const blocks = config as Linter.Config[];
+  const configFile = pathToFileURL(path.join(import.meta.dirname, '../../eslint.config.js')).href;
+  const blocks = ((await import(configFile)) as { default: Linter.Config[] }).default;
   const boundaries = blocks.find((b) => b.plugins && 'relief' in b.plugins);
   expect(boundaries).toBeDefined();
   eslint = new ESLint({
