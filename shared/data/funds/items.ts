@@ -6,6 +6,7 @@
  * The fund keeps `allocated` and `unallocated` (so Σ allocated ≤ totalBudget is one condition);
  * reserved and paid are summed from its allocations.
  */
+import type { Actor } from '../../domain/roles.ts';
 import { DomainError, notFound } from '../../domain/errors.ts';
 import { EMPTY_LINE, sumLines, type LedgerLine } from '../../domain/ledger.ts';
 import { newId } from '../../ids.ts';
@@ -62,10 +63,7 @@ function toFundItem(item: Record<string, unknown>): FundItem {
   };
 }
 
-export interface Actor {
-  sub: string;
-  correlationId?: string;
-}
+export type { Actor } from '../../domain/roles.ts';
 
 export async function createFund(
   input: { name: string; totalBudget: number; financeSystem: string; dualApprovalThreshold: number; noticePeriod: string },

@@ -8,7 +8,7 @@
 import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { notFound } from '../../domain/errors.ts';
-import { decodeCursor, encodeCursor, invalidCursor } from '../../http/cursor.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from './cursor.ts';
 import { config } from '../../config.ts';
 import { retrying, type RetryPolicy } from '../../retry.ts';
 import { documents } from './clients.ts';

@@ -15,6 +15,7 @@
  *   race-free. The national ID itself is never stored: only this keyed hash and its mask. The key is
  *   the PII secret's `piiHashKey` (shared/secrets.ts), which only the stations function can read.
  */
+import type { Actor } from '../../domain/roles.ts';
 import { DomainError, invalidState, notFound } from '../../domain/errors.ts';
 import { nationalIdHash } from '../../domain/personal-data.ts';
 import {
@@ -38,10 +39,7 @@ import { keys } from '../platform/keys.ts';
 import { getItem, queryPage, type Page } from '../platform/query.ts';
 import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
 
-export interface Actor {
-  sub: string;
-  correlationId?: string;
-}
+export type { Actor } from '../../domain/roles.ts';
 
 const STATION_LIST = 'STATIONS';
 const countyList = (countyCode: string) => `COUNTY#${countyCode}#STN`;

@@ -4,8 +4,8 @@
  * query, is a 400 rather than a read of someone else's data.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DomainError } from '../domain/errors.ts';
-import { appSecrets } from '../secrets.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { appSecrets } from '../../secrets.ts';
 
 type Key = Record<string, unknown>;
 
