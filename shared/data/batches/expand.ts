@@ -18,8 +18,17 @@ import { keys } from '../platform/keys.ts';
 import { overdueIn, type SweepSource } from '../platform/outbox.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
-import { EXPANSION_INDEX, StoredBatch, markerKey, expansionSortKey, findBatch, readRows, batchAudit, batchItemRef } from './items.ts';
-import { queueExpansionJobs } from './items.ts';
+import {
+  EXPANSION_INDEX,
+  StoredBatch,
+  markerKey,
+  expansionSortKey,
+  findBatch,
+  readRows,
+  batchAudit,
+  batchItemRef,
+  queueExpansionJobs,
+} from './items.ts';
 
 const EXPANSION_CONCURRENCY = 4;
 

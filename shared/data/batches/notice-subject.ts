@@ -6,8 +6,7 @@ import { eventStep } from '../platform/events.ts';
 import { allocationMoveSteps } from '../ledger/move.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { TransactionConflict } from '../platform/transactions.ts';
-import { queueExpansionJobs } from './items.ts';
-import { readBatch, readRows, batchAudit, batchChangeStep, batchItemRef, rowSetStep } from './items.ts';
+import { queueExpansionJobs, readBatch, readRows, batchAudit, batchChangeStep, batchItemRef, rowSetStep } from './items.ts';
 
 function rowOf(item: { row?: number; itemRef: string }): number {
   if (item.row === undefined) throw new Error(`notice item ${item.itemRef} names no batch row`);

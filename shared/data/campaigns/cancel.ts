@@ -4,12 +4,11 @@ import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import type { Actor } from '../funds/items.ts';
-import { subsidyPayer, subsidyRelease } from './items.ts';
+import { subsidyPayer, subsidyRelease, Campaign, toCampaign, readLiveIndex, liveIndexStep, campaignItem } from './items.ts';
 import { type StoredSubsidy } from '../ledger/items.ts';
 import { keys } from '../platform/keys.ts';
 import { statsStep } from '../counties/stats.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
-import { Campaign, toCampaign, readLiveIndex, liveIndexStep, campaignItem } from './items.ts';
 
 /** Cancel before the end: frees the window, releases the subsidy reservation, all in one transaction. */
 export async function cancelCampaign(campaignId: string, reason: string, actor: Actor, now: Date): Promise<Campaign> {

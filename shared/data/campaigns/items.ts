@@ -25,18 +25,16 @@ import {
   type LiveInterval,
   type Product,
 } from '../../domain/campaigns.ts';
-import { notFound } from '../../domain/errors.ts';
+import { notFound, DomainError } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
 import { allocationMoveSteps, type MoneyMove } from '../ledger/move.ts';
-import { type StoredSubsidy, type Subsidy } from '../ledger/items.ts';
+import { type StoredSubsidy, type Subsidy, remainingOf } from '../ledger/items.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
-import { DomainError } from '../../domain/errors.ts';
 import { auditStep } from '../platform/audit.ts';
 import { eventStep } from '../platform/events.ts';
 import { getFundSettings } from '../funds/items.ts';
-import { remainingOf } from '../ledger/items.ts';
 
 export interface Campaign {
   campaignId: string;

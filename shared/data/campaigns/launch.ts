@@ -7,11 +7,20 @@ import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/i
 import { countyExistsStep } from '../counties/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import type { Actor } from '../funds/items.ts';
-import { newSubsidy, subsidyPayer } from './items.ts';
+import {
+  newSubsidy,
+  subsidyPayer,
+  Campaign,
+  LaunchInput,
+  toCampaign,
+  readLiveIndex,
+  liveIndexStep,
+  getCampaign,
+  subsidyReservationSteps,
+} from './items.ts';
 import { keys } from '../platform/keys.ts';
 import { statsStep } from '../counties/stats.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
-import { Campaign, LaunchInput, toCampaign, readLiveIndex, liveIndexStep, getCampaign, subsidyReservationSteps } from './items.ts';
 
 /** Every concurrent launch of a county and channel rewrites one index item; each round commits at least one. */
 const LAUNCH_ATTEMPTS = LEDGER_ATTEMPTS;

@@ -27,9 +27,8 @@ import { batchCounterSteps as batchCountersOf } from '../batches/counters.ts';
 import type { Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { shardOf } from '../../ids.ts';
-import { getItem, requireItem } from '../platform/query.ts';
+import { getItem, requireItem, queryShardedPage, type Page } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
-import { queryShardedPage, type Page } from '../platform/query.ts';
 
 export interface StoredPayout extends Payout {
   requestedMessageId: string;
