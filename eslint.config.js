@@ -4,6 +4,8 @@
 import eslint from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import dataBoundaries from './eslint-rules/data-boundaries.js';
 
 export default defineConfig(
   {
@@ -73,6 +75,39 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    // The layout of shared/data holds only while a rule holds it: no import cycle anywhere in shared/, items
+    // files import no verb, and no verb imports another verb (eslint-rules/data-boundaries.js). The
+    // resolver follows the `#shared/*` subpath imports of package.json. test/unit/lint-boundaries.test.ts
+    // proves both rules still fire.
+    files: ['shared/**/*.ts'],
+    plugins: { 'import-x': importX, relief: { rules: { 'data-boundaries': dataBoundaries } } },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })],
+      // Without it import-x takes .ts files for non-JavaScript and follows no import through them.
+      'import-x/extensions': ['.ts', '.js'],
+    },
+    rules: {
+      'import-x/no-cycle': 'error',
+      'relief/data-boundaries': [
+        'error',
+        {
+          // Items files besides items.ts: ledger/move.ts is THE way a balance changes and every verb that moves
+          // money uses it; counters.ts and stats.ts are step builders other contexts' verbs add to their
+          // transactions; a notice subject is what a notice's end calls on its source, looked up in
+          // notices/subjects.ts.
+          itemFiles: [
+            'ledger/move.ts',
+            'batches/counters.ts',
+            'counties/stats.ts',
+            'notices/subjects.ts',
+            'batches/notice-subject.ts',
+            'disbursements/notice-subject.ts',
+          ],
+        },
+      ],
     },
   },
   {

@@ -14,11 +14,11 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-s
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { newId, shardOf } from '#shared/ids';
-import { STATS_SHARDS } from '#shared/data/county-stats';
-import { payoutListKeys } from '#shared/data/payouts';
+import { STATS_SHARDS } from '#shared/data/counties/stats';
+import { payoutListKeys } from '#shared/data/payouts/items';
 import { queuedPayout } from '#shared/domain/payouts';
-import { outboxShard } from '#shared/data/events';
-import { packEventData } from '#shared/data/event-body';
+import { outboxShard } from '#shared/data/platform/events';
+import { packEventData } from '#shared/data/platform/event-body';
 import type { Meter } from './meter.ts';
 import type { StepProgress } from '../scripts/lib/progress.ts';
 import type { ApprovalsResult } from './report.ts';

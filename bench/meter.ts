@@ -1,6 +1,6 @@
 /**
  * Counts what the handlers cost without touching them: a middleware on the shared SDK clients
- * (shared/data/clients.ts) asks DynamoDB for ReturnConsumedCapacity TOTAL and adds up what it reports,
+ * (shared/data/platform/clients.ts) asks DynamoDB for ReturnConsumedCapacity TOTAL and adds up what it reports,
  * counts SQS requests, and a wrapper around every handler the local runtime loads counts Lambda
  * invocations and their billed duration. Each SDK call is labelled with the invocation it ran in, so
  * the profile says which operation spent what.

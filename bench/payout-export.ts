@@ -50,9 +50,10 @@ export async function measure<T>(run: () => Promise<T>): Promise<Measured<T>> {
 
 export async function benchPayoutExport(_phase: Phase, count: number): Promise<PayoutExportResult> {
   // The phase's runtime set the environment: the data modules talk to its table.
-  const { payoutPutStep, listPayouts } = await import('#shared/data/payouts');
-  const { exportPayoutsCsv } = await import('#shared/data/payout-export');
-  const { transact } = await import('#shared/data/transactions');
+  const { payoutPutStep } = await import('#shared/data/payouts/items');
+  const { listPayouts } = await import('#shared/data/payouts/items');
+  const { exportPayoutsCsv } = await import('#shared/data/payouts/export');
+  const { transact } = await import('#shared/data/platform/transactions');
   const { newId } = await import('#shared/ids');
   const fundId = newId('fund');
   const start = Date.now() - count * 10;

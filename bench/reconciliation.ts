@@ -29,8 +29,8 @@ export interface ReconciliationBenchResult {
 const PAYER = 'bench-finance-rcn';
 
 export async function benchReconciliation(phase: Phase, lines: number): Promise<ReconciliationBenchResult> {
-  const { payoutPutStep, payoutSettledKeys } = await import('#shared/data/payouts');
-  const { putAll } = await import('#shared/data/bulk');
+  const { payoutPutStep, payoutSettledKeys } = await import('#shared/data/payouts/items');
+  const { putAll } = await import('#shared/data/platform/bulk');
   const { newId } = await import('#shared/ids');
   const { ReconciliationBody } = await import('#shared/schemas/reconciliations');
   const settledCount = Math.floor(lines / 2);

@@ -123,7 +123,7 @@ async function phase(name: string, pollers: boolean, env?: Record<string, string
   services ??= await startServices();
   const started = await startPhase(services, { name, pollers, handlers: meter.handlers(), env, log: runtimeLog });
   if (!instrumented) {
-    const clients = await import('#shared/data/clients');
+    const clients = await import('#shared/data/platform/clients');
     meter.instrumentDynamo(clients.dynamo);
     meter.instrumentSqs(clients.sqs);
     results.storeDoublesTransactionalWrites = await meter.calibrate(clients.dynamo, started.tableName);

@@ -1,6 +1,6 @@
 /**
  * Creates the table and the queues from the same definitions the CDK data stack uses
- * (shared/data/table.ts, shared/queues.ts). Safe to run on every start: what exists is kept.
+ * (shared/data/platform/table.ts, shared/queues.ts). Safe to run on every start: what exists is kept.
  */
 import {
   CreateTableCommand,
@@ -22,7 +22,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { KEY_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/table';
+import { KEY_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/platform/table';
 import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
 
 export interface QueueUrls {

@@ -1,12 +1,12 @@
 /**
  * `npm run backfill -- [--part events|payouts|all]`: brings items written by an older version in line with
- * the keys the current one reads (shared/data/backfill.ts): the event log's listing keys
- * (shared/data/event-log-backfill.ts) and the payouts' created-time sort keys and settlement-time keys
- * (shared/data/payout-backfill.ts). Against the local stack that `npm start` runs on DATA_DIR, or, with
+ * the keys the current one reads (shared/data/platform/backfill.ts): the event log's listing keys
+ * (shared/data/event-log/backfill.ts) and the payouts' created-time sort keys and settlement-time keys
+ * (shared/data/payouts/backfill.ts). Against the local stack that `npm start` runs on DATA_DIR, or, with
  * TABLE_NAME set, against that table with the AWS settings of the environment. Safe to run again, and
  * while the system runs. Exit codes: 0 done, 1 the store could not be read or written, 2 usage.
  */
-import type { BackfillCounts, BackfillOptions } from '#shared/data/backfill';
+import type { BackfillCounts, BackfillOptions } from '#shared/data/platform/backfill';
 import { fail, parseCommandLine, usage } from '#shared/cli';
 import { stepProgress } from './lib/progress.ts';
 import { tableStore, useTable } from './lib/table-access.ts';
@@ -41,12 +41,12 @@ await useTable({ deployed: true });
 
 const runs: Record<Part, { run: (options: BackfillOptions) => Promise<BackfillCounts>; found: string }> = {
   events: {
-    run: async (o) => (await import('#shared/data/event-log-backfill')).backfillEventLog(o),
+    run: async (o) => (await import('#shared/data/event-log/backfill')).backfillEventLog(o),
     found: 'event(s) without listing keys found',
   },
-  payouts: { run: async (o) => (await import('#shared/data/payout-backfill')).backfillPayouts(o), found: 'payout(s) to backfill found' },
+  payouts: { run: async (o) => (await import('#shared/data/payouts/backfill')).backfillPayouts(o), found: 'payout(s) to backfill found' },
   'bank-references': {
-    run: async (o) => (await import('#shared/data/bank-reference-backfill')).backfillBankReferences(o),
+    run: async (o) => (await import('#shared/data/payouts/bank-reference-backfill')).backfillBankReferences(o),
     found: 'settled payout(s) read',
   },
 };

@@ -19,7 +19,7 @@ exit 1 also when differences are found`,
 });
 
 await useTable({ deployed: false });
-const { checkLedger } = await import('#shared/data/ledger-check');
+const { checkLedger } = await import('#shared/data/ledger/check');
 let result;
 try {
   result = await checkLedger();

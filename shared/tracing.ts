@@ -3,7 +3,7 @@
  * and when POWERTOOLS_TRACE_ENABLED=false, so the local runtime and the tests need no X-Ray daemon:
  * every helper here then just runs the work.
  *
- * HTTP calls are not patched globally: the SDK clients are captured one by one (shared/data/clients.ts)
+ * HTTP calls are not patched globally: the SDK clients are captured one by one (shared/data/platform/clients.ts)
  * and the webhook POSTs get a subsegment of their own (`traceWebhookCall`) that names the receiver's
  * origin and the answer, never the path, the query or the body.
  */

@@ -1,16 +1,12 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/batches';
-import {
-  approveBatch,
-  cancelBatch,
-  clearBatchFlags,
-  createBatch,
-  getBatchFor,
-  listBatchFlags,
-  listBatchPayouts,
-  rejectBatch,
-} from '#shared/data/batches';
+import { getBatchFor } from '#shared/data/batches/items';
+import { listBatchPayouts } from '#shared/data/payouts/list';
+import { cancelBatch, rejectBatch } from '#shared/data/batches/close';
+import { approveBatch } from '#shared/data/batches/approve';
+import { clearBatchFlags, listBatchFlags } from '#shared/data/batches/flags';
+import { createBatch } from '#shared/data/batches/create';
 
 export const handler = httpFunction('batches', [
   implement(contracts.createBatch, async ({ body, principal, correlationId, now, claim }) =>

@@ -3,7 +3,11 @@ import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/campaigns';
 import { launchClockErrors, resultsClockErrors } from '#shared/domain/campaigns';
 import { validationFailed } from '#shared/domain/errors';
-import { cancelCampaign, getCampaign, launchCampaign, listCampaigns, reportResults } from '#shared/data/campaigns';
+import { getCampaign } from '#shared/data/campaigns/items';
+import { listCampaigns } from '#shared/data/campaigns/list';
+import { reportResults } from '#shared/data/campaigns/results';
+import { cancelCampaign } from '#shared/data/campaigns/cancel';
+import { launchCampaign } from '#shared/data/campaigns/launch';
 
 /** Stored instants are UTC `toISOString()` strings so that they compare in time order inside DynamoDB. */
 const utc = (timestamp: string) => new Date(timestamp).toISOString();

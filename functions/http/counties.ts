@@ -1,10 +1,10 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/counties';
-import { getCounty, listCounties, putCounty } from '#shared/data/counties';
-import { allocationsOfCounty } from '#shared/data/funds';
-import { readCountyStats } from '#shared/data/county-stats';
-import { countyCampaignReport } from '#shared/data/campaigns';
+import { getCounty, listCounties, putCounty } from '#shared/data/counties/items';
+import { allocationsOfCounty } from '#shared/data/funds/items';
+import { readCountyStats } from '#shared/data/counties/stats';
+import { countyCampaignReport } from '#shared/data/campaigns/list';
 
 const count = (n: number | undefined) => n ?? 0;
 

@@ -1,15 +1,11 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/disbursements';
-import {
-  approveDisbursement,
-  cancelDisbursement,
-  clearDisbursementFlags,
-  createDisbursement,
-  getDisbursementFor,
-  listDisbursements,
-  rejectDisbursement,
-} from '#shared/data/disbursements';
+import { getDisbursementFor } from '#shared/data/disbursements/items';
+import { cancelDisbursement, clearDisbursementFlags, rejectDisbursement } from '#shared/data/disbursements/close';
+import { approveDisbursement } from '#shared/data/disbursements/approve';
+import { listDisbursements } from '#shared/data/disbursements/list';
+import { createDisbursement } from '#shared/data/disbursements/create';
 import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('disbursements', [

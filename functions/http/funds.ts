@@ -1,8 +1,8 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/funds';
-import { createFund, getFund, getFundSettings, listAllocations, listFunds, setAllocation } from '#shared/data/funds';
-import { listLedger } from '#shared/data/ledger';
+import { createFund, getFund, getFundSettings, listAllocations, listFunds, setAllocation } from '#shared/data/funds/items';
+import { listLedger } from '#shared/data/ledger/list';
 import { notFound } from '#shared/domain/errors';
 import { payerScope } from '#shared/domain/roles';
 

@@ -3,10 +3,11 @@ import { accepted, implement, ok, type HttpReply } from '#shared/http/operation'
 import { noticePageHeaders, renderMessagePage, renderNoticeListPage, renderNoticePage } from '#shared/http/notice-page';
 import { DomainError } from '#shared/domain/errors';
 import * as contracts from '#shared/schemas/notices';
-import { fileObjection, getPublicNotice, listObjections, listPublicNotices, resolveObjection } from '#shared/data/notices';
+import { getPublicNotice, listPublicNotices } from '#shared/data/notices/list';
+import { fileObjection, listObjections, resolveObjection } from '#shared/data/notices/objections';
 // The money side of notices (proceed, withdraw) lives with disbursements and batches.
-import '#shared/data/disbursements';
-import '#shared/data/batches';
+import '#shared/data/disbursements/items';
+import '#shared/data/batches/items';
 
 const html = (status: number, raw: string): HttpReply => ({ status, raw, headers: noticePageHeaders() });
 

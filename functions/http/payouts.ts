@@ -1,8 +1,11 @@
 import { httpFunction } from '#shared/http/function';
 import { accepted, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/payouts';
-import { getPayoutFor, listPayouts, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts';
-import { exportPayoutsCsv } from '#shared/data/payout-export';
+import { getPayoutFor, publicPayout } from '#shared/data/payouts/items';
+import { redeliverPayout } from '#shared/data/payouts/redeliver';
+import { settlePayout } from '#shared/data/payouts/settle';
+import { listPayouts } from '#shared/data/payouts/items';
+import { exportPayoutsCsv } from '#shared/data/payouts/export';
 import { payerScope } from '#shared/domain/roles';
 
 /** `Accept: text/csv` (alone or preferred first) asks for the CSV file; anything else gets JSON. */

@@ -1,7 +1,7 @@
 import { httpFunction, mediaType } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/reconciliations';
-import { createReconciliation, getReconciliation } from '#shared/data/reconciliations';
+import { createReconciliation, getReconciliation } from '#shared/data/reconciliations/reconcile';
 import { validationFailed } from '#shared/domain/errors';
 
 export const handler = httpFunction('reconciliations', [

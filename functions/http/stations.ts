@@ -1,7 +1,7 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/stations';
-import { applyStation, changeStation, getStation, listStations } from '#shared/data/stations';
+import { applyStation, changeStation, getStation, listStations } from '#shared/data/stations/items';
 import { presentStation } from '#shared/domain/stations';
 
 // Every reply goes through presentStation: the operator's phone and national ID leave masked.

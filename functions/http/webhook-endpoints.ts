@@ -6,7 +6,7 @@ import { config } from '#shared/config';
 import { validationFailed } from '#shared/domain/errors';
 import { checkWebhookUrl, UnsafeWebhookUrl } from '#shared/webhooks/url-guard';
 import { resendMessage, sendTestEvent } from '#shared/webhooks/targeted';
-import { getEventFor, listEvents } from '#shared/data/event-log';
+import { getEventFor, listEvents } from '#shared/data/event-log/items';
 import {
   createEndpoint,
   deleteEndpoint,
@@ -15,7 +15,7 @@ import {
   listEndpoints,
   rotateSecret,
   updateEndpoint,
-} from '#shared/data/webhook-endpoints';
+} from '#shared/data/webhook-endpoints/items';
 
 /** The URL guard on a URL a caller hands us: a refusal is a 400 naming the field. */
 async function guardUrl(url: string): Promise<void> {

@@ -7,7 +7,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '#shared/logger';
 import { instrumented } from '#shared/instrumented';
-import { expandBatch, expansionJobSchema } from '#shared/data/batches';
+import { expandBatch } from '#shared/data/batches/expand';
+import { expansionJobSchema } from '#shared/data/batches/items';
 
 const processor = new BatchProcessor(EventType.SQS);
 

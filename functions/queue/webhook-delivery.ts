@@ -7,8 +7,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '#shared/logger';
 import { instrumented } from '#shared/instrumented';
-import { deliveryJobSchema } from '#shared/data/outbox';
-import { deliveryTargetsOnce, type DeliveryTargetLookup } from '#shared/data/webhook-endpoints';
+import { deliveryJobSchema } from '#shared/data/platform/outbox';
+import { deliveryTargetsOnce, type DeliveryTargetLookup } from '#shared/data/webhook-endpoints/items';
 import { processDeliveryJob } from '#shared/webhooks/delivery';
 
 async function deliver(record: SQSRecord, targets: DeliveryTargetLookup): Promise<void> {

@@ -6,7 +6,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { logger } from '#shared/logger';
 import { instrumented } from '#shared/instrumented';
 import { report } from '#shared/metrics';
-import { checkLedgerSettled } from '#shared/data/ledger-check';
+import { checkLedgerSettled } from '#shared/data/ledger/check';
 
 export const handler = instrumented(async (_event: ScheduledEvent, context: Context): Promise<{ differences: number }> => {
   logger.addContext(context);

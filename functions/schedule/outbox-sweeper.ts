@@ -6,12 +6,12 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { logger } from '#shared/logger';
 import { instrumented } from '#shared/instrumented';
 import { config } from '#shared/config';
-import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/outbox';
-import { batchExpansionSource } from '#shared/data/batches';
-import { subsidyReleaseSource } from '#shared/data/subsidies';
-import { noticeEndSource } from '#shared/data/notices';
+import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/platform/outbox';
+import { batchExpansionSource } from '#shared/data/batches/expand';
+import { subsidyReleaseSource } from '#shared/data/campaigns/subsidies';
+import { noticeEndSource } from '#shared/data/notices/end';
 // Registers the disbursements' side of a notice's end.
-import '#shared/data/disbursements';
+import '#shared/data/disbursements/items';
 
 /** Everything the sweeper looks after; a new kind of deferred work adds its source here. */
 export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource, batchExpansionSource, subsidyReleaseSource, noticeEndSource];

@@ -52,7 +52,7 @@ const DELIVERY_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>([
 ]);
 /** Functions that put "expand this approved batch" jobs on the expansion queue. */
 const EXPANSION_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['batches', 'notices', 'outbox-sweeper']);
-/** Functions that hash national IDs (shared/data/stations.ts `applyStation`): the only readers of the PII secret. */
+/** Functions that hash national IDs (shared/data/stations/items.ts `applyStation`): the only readers of the PII secret. */
 const NATIONAL_ID_HASHERS: ReadonlySet<HttpFunctionName> = new Set<HttpFunctionName>(['stations']);
 
 /** API Gateway stops waiting at 30 s; the function gives up first so the caller gets our problem+json. */

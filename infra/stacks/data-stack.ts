@@ -1,7 +1,7 @@
 /**
  * The stateful stack: the single table, the job queues, the app secret, the PII secret (the national-ID
  * hash key, kept apart so that only the stations function can read it), the user pool and the key that
- * encrypts them. Built from the same definitions the local runtime uses (shared/data/table.ts,
+ * encrypts them. Built from the same definitions the local runtime uses (shared/data/platform/table.ts,
  * shared/queues.ts). Never renamed, everything RETAIN: a redeploy or `cdk destroy` must not lose money records.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
@@ -14,7 +14,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { projectedAttributes, TABLE } from '#shared/data/table';
+import { projectedAttributes, TABLE } from '#shared/data/platform/table';
 import { QUEUES, visibilityTimeoutSeconds, type QueueDefinition } from '#shared/queues';
 import { Identity, type IdentityProps } from '../constructs/identity.ts';
 

@@ -55,6 +55,9 @@ export type LedgerKind = (typeof LEDGER_KINDS)[number];
 /** The entry kind each move writes. */
 export const MOVE_KIND: Record<Move, LedgerKind> = { reserve: 'reserved', release: 'released', settle: 'paid' };
 
+/** The move behind each entry kind but `allocation_set`. */
+const MOVE_OF_KIND: Record<Exclude<LedgerKind, 'allocation_set'>, Move> = { reserved: 'reserve', released: 'release', paid: 'settle' };
+
 /**
  * A line after one ledger entry: `allocation_set` adds `amount` (negative when lowered) to
  * `allocated`; `reserved` adds it to `reserved`; `released` takes it off `reserved`; `paid` moves it
@@ -67,11 +70,10 @@ export function applyEntry(line: LedgerLine, kind: LedgerKind, amount: number): 
   }
   const next: LedgerLine = { allocated: line.allocated, reserved: line.reserved, paid: line.paid, available: line.available };
   if (kind === 'allocation_set') next.allocated += amount;
-  else if (kind === 'reserved') next.reserved += amount;
-  else if (kind === 'released') next.reserved -= amount;
   else {
-    next.reserved -= amount;
-    next.paid += amount;
+    const delta = moves[MOVE_OF_KIND[kind]](amount);
+    next.reserved += delta.reserved;
+    next.paid += delta.paid;
   }
   next.available = available(next);
   if (!isBalanced(next)) throw new LedgerViolation(`a ${kind} of ${amount} would leave the allocation unbalanced`);

@@ -1,7 +1,7 @@
 /**
  * Public notice (公示) rules, as pure decisions: which approvals open a notice, how a name is shown on
  * it, when an objection is accepted, who may resolve one, and what an item's status becomes.
- * The data layer (shared/data/notices.ts) turns these into conditional transactions.
+ * The data layer (shared/data/notices/items.ts) turns these into conditional transactions.
  */
 import { durationMs } from './durations.ts';
 import { DomainError, invalidState } from './errors.ts';

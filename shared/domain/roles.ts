@@ -81,3 +81,9 @@ const READS_EVERY_FUND: readonly string[] = ['fund-admin', 'auditor', 'requester
 export function payerScope(reader: MoneyReader): string | undefined {
   return reader.roles.some((r) => READS_EVERY_FUND.includes(r)) ? undefined : reader.sub;
 }
+
+/** Who does something: the token's subject, and the request's correlation id for the audit trail. */
+export interface Actor {
+  sub: string;
+  correlationId?: string;
+}

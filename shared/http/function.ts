@@ -12,7 +12,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import type { z } from 'zod';
 import { config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
-import { StoreThrottled, TransactionConflict } from '../data/transactions.ts';
+import { StoreThrottled, TransactionConflict } from '../data/platform/transactions.ts';
 import { rolesFromClaims, type Principal } from '../domain/roles.ts';
 import { logger } from '../logger.ts';
 import { metricsFlush } from '../metrics.ts';

@@ -12,7 +12,7 @@
  * - A completed request replays its original status and body with `Idempotent-Replayed: true` for 24 h.
  * - A request still running is 409 `idempotency_key_in_flight`; a crashed one unlocks when its Lambda
  *   time runs out (the in-progress expiry comes from the invocation's remaining time), and its retry
- *   finds what it created through the create's claim (shared/data/idempotency-claims.ts).
+ *   finds what it created through the create's claim (shared/data/platform/idempotency-claims.ts).
  * - Errors are not stored: a rejected request changed nothing, so it may be retried with the same key.
  * - A reply too large for the record (MAX_SEALED_REPLY_BYTES) is not kept: its replay runs the create again,
  *   which answers with the resource its claim names instead of creating another.
@@ -29,11 +29,11 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DomainError } from '../domain/errors.ts';
-import { dynamo } from '../data/clients.ts';
-import { ClaimedMeanwhile, type IdempotencyClaim } from '../data/idempotency-claims.ts';
+import { dynamo } from '../data/platform/clients.ts';
+import { ClaimedMeanwhile, type IdempotencyClaim } from '../data/platform/idempotency-claims.ts';
 import { config } from '../config.ts';
 import { appSecrets } from '../secrets.ts';
-import { TABLE } from '../data/table.ts';
+import { TABLE } from '../data/platform/table.ts';
 import type { HttpReply } from './operation.ts';
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -111,7 +111,7 @@ interface SealedReply {
 /**
  * The largest sealed reply kept, under DynamoDB's 400 KB item with room for the record's other attributes.
  * Only a create's reply comes near it (a 10,000-line reconciliation of long, random references: about 0.8 MB
- * compressed), and a create's retry is answered from its idempotency claim anyway (./data/idempotency-claims.ts).
+ * compressed), and a create's retry is answered from its idempotency claim anyway (./data/platform/idempotency-claims.ts).
  */
 export const MAX_SEALED_REPLY_BYTES = 350 * 1024;
 

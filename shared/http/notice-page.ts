@@ -5,7 +5,7 @@
  * names, kinds, amounts and statuses — never an account, phone or ID.
  */
 import { createHash } from 'node:crypto';
-import type { PublicNotice } from '../data/notices.ts';
+import type { PublicNotice } from '../data/notices/items.ts';
 
 const STYLE =
   'body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:0.75rem;color:#111;background:#fff}' +

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ErrorCode } from '../domain/errors.ts';
-import type { IdempotencyClaim } from '../data/idempotency-claims.ts';
+import type { IdempotencyClaim } from '../data/platform/idempotency-claims.ts';
 import type { Principal } from '../domain/roles.ts';
 
 export interface ResponseSpec {

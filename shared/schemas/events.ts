@@ -24,7 +24,7 @@ export const SubsidyReleased = z
 
 export const WebhookTest = z.object({ endpointId: idOf('webhookEndpoint') }).meta({ id: 'WebhookTest' });
 
-/** The notice events (shared/data/notices.ts): the notice's facts, no personal data. */
+/** The notice events (shared/data/notices/items.ts): the notice's facts, no personal data. */
 const NoticeSource = z.object({ kind: z.enum(['disbursement', 'batch']), id: z.string() });
 
 export const NoticeOpened = z

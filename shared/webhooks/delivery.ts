@@ -1,7 +1,7 @@
 /**
  * Webhook delivery: one delivery job → one look at its outbox event.
  *
- * The event item decides (shared/data/outbox.ts): a job for a finished event, for an event another
+ * The event item decides (shared/data/platform/outbox.ts): a job for a finished event, for an event another
  * worker holds, or for a retry that is not due yet is a no-op, so SQS's at-least-once delivery and
  * the sweeper's re-queues never make us deliver twice to an endpoint that acknowledged. Each attempt
  * is signed afresh (Standard Webhooks, same `webhook-id` every time), sent to the address the URL
@@ -26,8 +26,8 @@ import {
   type DeliveryAttempt,
   type DeliveryTarget,
   type DeliveryTargetLookup,
-} from '../data/webhook-endpoints.ts';
-import type { TxStep } from '../data/transactions.ts';
+} from '../data/webhook-endpoints/items.ts';
+import type { TxStep } from '../data/platform/transactions.ts';
 import {
   eventReleaseStep,
   getOutboxEvent,
@@ -40,8 +40,9 @@ import {
   type EndpointDelivery,
   type LeaseRelease,
   type OutboxEvent,
-} from '../data/outbox.ts';
-import { markPayoutDeliveryFailed, markPayoutSent, recordPayoutAttempts, type PayoutFacts } from '../data/payouts.ts';
+} from '../data/platform/outbox.ts';
+import { type PayoutFacts } from '../data/payouts/items.ts';
+import { markPayoutDeliveryFailed, markPayoutSent, recordPayoutAttempts } from '../data/payouts/delivery.ts';
 import { checkWebhookUrl, UnsafeWebhookUrl, type CheckedUrl, type Resolver } from './url-guard.ts';
 import { signWebhook, webhookBody } from './signing.ts';
 import { parseRetryAfter, retryDelaySeconds } from './retry-schedule.ts';

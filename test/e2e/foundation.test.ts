@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
-import { transact } from '#shared/data/transactions';
-import { ledgerMoveSteps, requirePosition } from '#shared/data/ledger';
+import { transact } from '#shared/data/platform/transactions';
+import { allocationMoveSteps } from '#shared/data/ledger/move';
 
 let rt: TestRuntime;
 const admin = { roles: 'fund-admin', sub: 'admin-1' };
@@ -176,7 +176,17 @@ describe('funds and allocations', () => {
     expect((await put('622922', 400_000)).status).toBe(200);
 
     // Reserve 250,000 on the first county the way an approval does, then try to lower below it.
-    await transact(ledgerMoveSteps(await requirePosition(f.fundId, '622921'), 'reserve', 250_000, {}, 'test', new Date()));
+    await transact(
+      await allocationMoveSteps({
+        fundId: f.fundId,
+        countyCode: '622921',
+        move: 'reserve',
+        amount: 250_000,
+        ref: {},
+        actor: 'test',
+        now: new Date(),
+      }),
+    );
     expectProblem(await put('622921', 249_999), 409, 'allocation_below_commitments');
     const lowered = await put('622921', 250_000);
     expect(lowered.body).toMatchObject({ allocated: 250_000, reserved: 250_000, available: 0 });

@@ -25,6 +25,14 @@ import type { PayoutStatus } from '#shared/domain/payouts';
 import { CHANNELS } from '#shared/domain/campaigns';
 import { ACCOUNT_NUMBER, asFinance, disbursementBody, FINANCE_SYSTEM } from '../integration/disbursement-harness.ts';
 import { accountOf, batchRow } from '../integration/batch-harness.ts';
+import {
+  batchesContext,
+  payoutsContext,
+  BatchesContext,
+  PayoutsContext,
+  campaignsContext,
+  type CampaignsContext,
+} from '../support/contexts.ts';
 
 const THRESHOLD = 30_000;
 const REQUESTERS = ['maker-1', 'maker-2'] as const;
@@ -50,15 +58,15 @@ function freshAccount(): string {
 let services: LocalServices;
 let call: (method: string, path: string, options?: Parameters<ReturnType<typeof handlerCaller>>[2]) => Promise<Reply>;
 let data: {
-  funds: typeof import('#shared/data/funds');
-  payouts: typeof import('#shared/data/payouts');
-  campaigns: typeof import('#shared/data/campaigns');
-  counties: typeof import('#shared/data/counties');
-  batches: typeof import('#shared/data/batches');
-  endpoints: typeof import('#shared/data/webhook-endpoints');
-  outbox: typeof import('#shared/data/outbox');
-  subsidies: typeof import('#shared/data/subsidies');
-  checkLedger: typeof import('#shared/data/ledger-check').checkLedger;
+  funds: typeof import('#shared/data/funds/items');
+  payouts: PayoutsContext;
+  campaigns: CampaignsContext;
+  counties: typeof import('#shared/data/counties/items');
+  batches: BatchesContext;
+  endpoints: typeof import('#shared/data/webhook-endpoints/items');
+  outbox: typeof import('#shared/data/platform/outbox');
+  subsidies: typeof import('#shared/data/campaigns/subsidies');
+  checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
   processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
 };
 
@@ -127,15 +135,15 @@ beforeAll(async () => {
   };
   call = handlerCaller(handlers, { sub: 'maker-1', roles: ['requester'] });
   data = {
-    funds: await import('#shared/data/funds'),
-    payouts: await import('#shared/data/payouts'),
-    campaigns: await import('#shared/data/campaigns'),
-    counties: await import('#shared/data/counties'),
-    batches: await import('#shared/data/batches'),
-    endpoints: await import('#shared/data/webhook-endpoints'),
-    outbox: await import('#shared/data/outbox'),
-    subsidies: await import('#shared/data/subsidies'),
-    checkLedger: (await import('#shared/data/ledger-check')).checkLedger,
+    funds: await import('#shared/data/funds/items'),
+    payouts: await payoutsContext(),
+    campaigns: await campaignsContext(),
+    counties: await import('#shared/data/counties/items'),
+    batches: await batchesContext(),
+    endpoints: await import('#shared/data/webhook-endpoints/items'),
+    outbox: await import('#shared/data/platform/outbox'),
+    subsidies: await import('#shared/data/campaigns/subsidies'),
+    checkLedger: (await import('#shared/data/ledger/check')).checkLedger,
     processDeliveryJob: (await import('#shared/webhooks/delivery')).processDeliveryJob,
   };
   paying = await startReceiver({ respond: payingReply });

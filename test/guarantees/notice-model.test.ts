@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { asApprover, disbursementBody, moneyHarness, type MoneyHarness } from '../integration/disbursement-harness.ts';
 import type { NoticeItemStatus } from '#shared/domain/notices';
+import { batchesContext, noticesContext, BatchesContext, NoticesContext } from '../support/contexts.ts';
 
 const COUNTY = '500241';
 const APPROVER = 'approver-1';
@@ -22,17 +23,17 @@ const PUBLIC = { sub: '', roles: [] as string[] };
 const NAMES = ['王小明', '李四', '张三', '赵六', '红星合作社'];
 
 let h: MoneyHarness;
-let notices: typeof import('#shared/data/notices');
-let batches: typeof import('#shared/data/batches');
-let checkLedger: typeof import('#shared/data/ledger-check').checkLedger;
+let notices: NoticesContext;
+let batches: BatchesContext;
+let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
 let accountSeq = 0;
 const account = () => `62228800${String((accountSeq += 1)).padStart(8, '0')}`;
 
 beforeAll(async () => {
   h = await moneyHarness();
-  notices = await import('#shared/data/notices');
-  batches = await import('#shared/data/batches');
-  ({ checkLedger } = await import('#shared/data/ledger-check'));
+  notices = await noticesContext();
+  batches = await batchesContext();
+  ({ checkLedger } = await import('#shared/data/ledger/check'));
 }, 120_000);
 
 interface ModelItem {

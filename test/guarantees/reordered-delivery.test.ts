@@ -33,7 +33,7 @@ beforeAll(async () => {
   h = await moneyHarness();
   ({ processDeliveryJob } = await import('#shared/webhooks/delivery'));
   receiver = await startReceiver();
-  const endpoints = await import('#shared/data/webhook-endpoints');
+  const endpoints = await import('#shared/data/webhook-endpoints/items');
   const endpoint = await endpoints.createEndpoint(
     { url: `${receiver.url}/finance`, events: ['payout.requested', 'disbursement.approved'], financeSystem: FINANCE_SYSTEM },
     ACTOR,
@@ -43,7 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const endpoints = await import('#shared/data/webhook-endpoints');
+  const endpoints = await import('#shared/data/webhook-endpoints/items');
   await endpoints.deleteEndpoint(endpointId, ACTOR, new Date()).catch(() => undefined);
   await receiver?.stop();
 });

@@ -1,11 +1,11 @@
 /**
- * What the deployed system relies on and cdk-nag does not check: the table matches shared/data/table.ts,
+ * What the deployed system relies on and cdk-nag does not check: the table matches shared/data/platform/table.ts,
  * the queues match shared/queues.ts, every route of shared/routes.ts is wired with the right
  * authorization, and each function gets only the grants its job needs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
-import { LIST_INDEX_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/table';
+import { LIST_INDEX_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/platform/table';
 import { ROLES } from '#shared/domain/roles';
 import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, routeKey, routes, SCHEDULED_FUNCTIONS } from '#shared/routes';
@@ -50,7 +50,7 @@ function anyActionOn(fn: keyof Synthesized['api']['functions'], prefix: string):
 }
 
 describe('data stack: the single table', () => {
-  it('is built from shared/data/table.ts, with PITR, deletion protection, a rotating customer key and TTL', () => {
+  it('is built from shared/data/platform/table.ts, with PITR, deletion protection, a rotating customer key and TTL', () => {
     const tables = Object.values(resourcesOf(s.dataTemplate, 'AWS::DynamoDB::Table'));
     expect(tables).toHaveLength(1);
     const table = tables[0]!;

@@ -19,17 +19,18 @@ export {
   type Call,
   type Reply,
 } from './disbursement-harness.ts';
+import { batchesContext, payoutsContext, BatchesContext, PayoutsContext } from '../support/contexts.ts';
 
 export interface BatchHarness {
   services: LocalServices;
   call(method: string, path: string, options?: Call): Promise<Reply>;
   fund(options: { dualApprovalThreshold?: number; allocations: Record<string, number> }): Promise<string>;
   data: {
-    funds: typeof import('#shared/data/funds');
-    batches: typeof import('#shared/data/batches');
-    counters: typeof import('#shared/data/batch-counters');
-    payouts: typeof import('#shared/data/payouts');
-    stations: typeof import('#shared/data/stations');
+    funds: typeof import('#shared/data/funds/items');
+    batches: BatchesContext;
+    counters: typeof import('#shared/data/batches/counters');
+    payouts: PayoutsContext;
+    stations: typeof import('#shared/data/stations/items');
   };
 }
 
@@ -40,12 +41,12 @@ export async function batchHarness(): Promise<BatchHarness> {
     batches: await load('#functions/http/batches'),
     payouts: await load('#functions/http/payouts'),
   };
-  const funds = await import('#shared/data/funds');
-  const batches = await import('#shared/data/batches');
-  const counters = await import('#shared/data/batch-counters');
-  const payouts = await import('#shared/data/payouts');
-  const stations = await import('#shared/data/stations');
-  const { putCounty } = await import('#shared/data/counties');
+  const funds = await import('#shared/data/funds/items');
+  const batches = await batchesContext();
+  const counters = await import('#shared/data/batches/counters');
+  const payouts = await payoutsContext();
+  const stations = await import('#shared/data/stations/items');
+  const { putCounty } = await import('#shared/data/counties/items');
   const now = new Date();
   await putCounty({ countyCode: '500241', name: 'Shizhu', province: 'Chongqing', modelCounty: true }, now);
   await putCounty({ countyCode: '500242', name: 'Xiushan', province: 'Chongqing', modelCounty: false }, now);

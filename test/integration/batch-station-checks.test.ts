@@ -11,11 +11,11 @@ import { newId } from '#shared/ids';
 import { asApprover, batchBody, batchHarness, batchRow, COUNTY, type BatchHarness } from './batch-harness.ts';
 
 let h: BatchHarness;
-let documents: typeof import('#shared/data/clients').documents;
+let documents: typeof import('#shared/data/platform/clients').documents;
 
 beforeAll(async () => {
   h = await batchHarness();
-  ({ documents } = await import('#shared/data/clients'));
+  ({ documents } = await import('#shared/data/platform/clients'));
 });
 
 let operators = 0;

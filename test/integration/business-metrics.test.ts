@@ -33,7 +33,7 @@ interface EmfLine {
 let h: MoneyHarness;
 let worker: LambdaHandler;
 let ledgerCheck: LambdaHandler;
-let endpoints: typeof import('#shared/data/webhook-endpoints');
+let endpoints: typeof import('#shared/data/webhook-endpoints/items');
 const receivers: Receiver[] = [];
 const ACTOR = { sub: 'admin-1' };
 let logs: LogCapture;
@@ -43,7 +43,7 @@ beforeAll(async () => {
   h = await moneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0', POWERTOOLS_METRICS_DISABLED: 'false' } });
   worker = (await import('#functions/queue/webhook-delivery')).handler as LambdaHandler;
   ledgerCheck = (await import('#functions/schedule/ledger-check')).handler as LambdaHandler;
-  endpoints = await import('#shared/data/webhook-endpoints');
+  endpoints = await import('#shared/data/webhook-endpoints/items');
 });
 
 beforeEach(() => {

@@ -13,6 +13,7 @@ import { LaunchCampaignBody } from '#shared/schemas/campaigns';
 import { MAX_AMOUNT } from '#shared/schemas/common';
 import { shardOf } from '#shared/ids';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
+import { campaignsContext, type CampaignsContext } from '../support/contexts.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
@@ -20,9 +21,9 @@ const HOUR = 60 * 60 * 1000;
 let services: LocalServices;
 let campaigns: LambdaHandler;
 let counties: LambdaHandler;
-let data: typeof import('#shared/data/campaigns');
-let funds: typeof import('#shared/data/funds');
-let countyData: typeof import('#shared/data/counties');
+let data: CampaignsContext;
+let funds: typeof import('#shared/data/funds/items');
+let countyData: typeof import('#shared/data/counties/items');
 
 interface Call {
   roles?: string[];
@@ -106,9 +107,9 @@ beforeAll(async () => {
   services = await useLocalServices();
   campaigns = await loadInStore(async () => (await import('#functions/http/campaigns')).handler as unknown as LambdaHandler);
   counties = await loadInStore(async () => (await import('#functions/http/counties')).handler as unknown as LambdaHandler);
-  data = await import('#shared/data/campaigns');
-  funds = await import('#shared/data/funds');
-  countyData = await import('#shared/data/counties');
+  data = await campaignsContext();
+  funds = await import('#shared/data/funds/items');
+  countyData = await import('#shared/data/counties/items');
 });
 
 afterAll(async () => {
@@ -436,7 +437,7 @@ describe('the county report follows the clock without writes', () => {
     await mk('tmall', start + DAY, start + 5 * DAY);
     const dropped = await mk('livestream', start, start + 10 * DAY);
     await data.cancelCampaign(dropped.campaignId, 'no host', operator, now);
-    const stats = async () => (await (await import('#shared/data/county-stats')).readCountyStats(county)).campaigns;
+    const stats = async () => (await (await import('#shared/data/counties/stats')).readCountyStats(county)).campaigns;
     const at = async (t: number) => data.countyCampaignReport(county, await stats(), new Date(t));
     expect(await at(now.getTime())).toMatchObject({ scheduled: 2, active: 0, ended: 0, cancelled: 1 });
     expect(await at(start + 1.5 * DAY)).toMatchObject({ scheduled: 0, active: 2, ended: 0, cancelled: 1 });

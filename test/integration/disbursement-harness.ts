@@ -6,6 +6,7 @@
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
 import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
 import type { HttpFunctionName } from '#shared/routes';
+import { payoutsContext, PayoutsContext } from '../support/contexts.ts';
 
 export type { Call, Reply } from '#test/support/handler-call';
 
@@ -24,9 +25,9 @@ export interface MoneyHarness {
     allocations: Record<string, number>;
   }): Promise<string>;
   data: {
-    funds: typeof import('#shared/data/funds');
-    stats: typeof import('#shared/data/county-stats');
-    payouts: typeof import('#shared/data/payouts');
+    funds: typeof import('#shared/data/funds/items');
+    stats: typeof import('#shared/data/counties/stats');
+    payouts: PayoutsContext;
   };
 }
 
@@ -42,10 +43,10 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     batches: ((await import('#functions/http/batches')) as unknown as { handler: Handler }).handler,
     reconciliations: ((await import('#functions/http/reconciliations')) as unknown as { handler: Handler }).handler,
   };
-  const funds = await import('#shared/data/funds');
-  const stats = await import('#shared/data/county-stats');
-  const payouts = await import('#shared/data/payouts');
-  const { putCounty } = await import('#shared/data/counties');
+  const funds = await import('#shared/data/funds/items');
+  const stats = await import('#shared/data/counties/stats');
+  const payouts = await payoutsContext();
+  const { putCounty } = await import('#shared/data/counties/items');
   const now = new Date();
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, now);
   await putCounty({ countyCode: OTHER_COUNTY, name: 'Xiushan', province: 'Chongqing', modelCounty: false }, now);

@@ -21,12 +21,13 @@ import {
   type Call,
   type MoneyHarness,
 } from './disbursement-harness.ts';
+import { noticesContext } from '../support/contexts.ts';
 
 let h: MoneyHarness;
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
-let endpoints: typeof import('#shared/data/webhook-endpoints');
-let getItem: typeof import('#shared/data/query').getItem;
-let keys: typeof import('#shared/data/keys').keys;
+let endpoints: typeof import('#shared/data/webhook-endpoints/items');
+let getItem: typeof import('#shared/data/platform/query').getItem;
+let keys: typeof import('#shared/data/platform/keys').keys;
 const receivers: Receiver[] = [];
 const admin: Call = { sub: 'admin-1', roles: ['fund-admin'] };
 const auditor: Call = { sub: 'auditor-1', roles: ['auditor'] };
@@ -37,9 +38,9 @@ const ACTOR = { sub: 'admin-1' };
 beforeAll(async () => {
   h = await moneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0,0' } });
   ({ processDeliveryJob } = await import('#shared/webhooks/delivery'));
-  endpoints = await import('#shared/data/webhook-endpoints');
-  ({ getItem } = await import('#shared/data/query'));
-  ({ keys } = await import('#shared/data/keys'));
+  endpoints = await import('#shared/data/webhook-endpoints/items');
+  ({ getItem } = await import('#shared/data/platform/query'));
+  ({ keys } = await import('#shared/data/platform/keys'));
 });
 
 afterAll(async () => {
@@ -460,10 +461,10 @@ describe('GET /v1/events', () => {
   });
 
   it('takes in the events written before it existed (backfill in place, run twice: no change)', async () => {
-    const { backfillEventLog } = await import('#shared/data/event-log-backfill');
-    const { documents } = await import('#shared/data/clients');
+    const { backfillEventLog } = await import('#shared/data/event-log/backfill');
+    const { documents } = await import('#shared/data/platform/clients');
     const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
-    const { packEventData } = await import('#shared/data/event-body');
+    const { packEventData } = await import('#shared/data/platform/event-body');
     const { newId } = await import('#shared/ids');
     const p = await approved(await h.fund({ allocations: { [COUNTY]: 1_000_000 } }));
     const payout = await h.data.payouts.getPayout(p.payoutId);
@@ -504,11 +505,11 @@ describe('GET /v1/events', () => {
   });
 
   it("gives a subsidised campaign's events listed without a paying system their fund's (backfill, run twice: no change)", async () => {
-    const { backfillEventLog } = await import('#shared/data/event-log-backfill');
-    const { eventListKeys } = await import('#shared/data/events');
-    const { documents } = await import('#shared/data/clients');
+    const { backfillEventLog } = await import('#shared/data/event-log/backfill');
+    const { eventListKeys } = await import('#shared/data/platform/events');
+    const { documents } = await import('#shared/data/platform/clients');
     const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
-    const { packEventData } = await import('#shared/data/event-body');
+    const { packEventData } = await import('#shared/data/platform/event-body');
     const { newId } = await import('#shared/ids');
     const launched = await h.call('POST', '/v1/campaigns', {
       sub: 'ops',
@@ -563,7 +564,7 @@ describe('GET /v1/events', () => {
   });
 
   it("types the public notice's events as the OpenAPI document says", async () => {
-    const notices = await import('#shared/data/notices');
+    const notices = await noticesContext();
     const created = await h.data.funds.createFund(
       {
         name: 'Notice fund',

@@ -8,13 +8,13 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
 
 let h: MoneyHarness;
-let funds: typeof import('#shared/data/funds');
-let documents: typeof import('#shared/data/clients').documents;
+let funds: typeof import('#shared/data/funds/items');
+let documents: typeof import('#shared/data/platform/clients').documents;
 
 beforeAll(async () => {
   h = await moneyHarness();
-  funds = await import('#shared/data/funds');
-  ({ documents } = await import('#shared/data/clients'));
+  funds = await import('#shared/data/funds/items');
+  ({ documents } = await import('#shared/data/platform/clients'));
 });
 
 async function setOnItem(fundId: string, attribute: string, value: string) {

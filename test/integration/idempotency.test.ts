@@ -113,8 +113,8 @@ const topLevelBytes = (item: Record<string, unknown>) => itemBytes(item) - 3 - O
 beforeAll(async () => {
   services = await useLocalServices();
   call = handlerCaller(await loadHandlers(), { sub: 'admin-1', roles: ['fund-admin'] });
-  const { putCounty } = await import('#shared/data/counties');
-  const funds = await import('#shared/data/funds');
+  const { putCounty } = await import('#shared/data/counties/items');
+  const funds = await import('#shared/data/funds/items');
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, new Date());
   fundId = (
     await funds.createFund(
@@ -290,7 +290,7 @@ describe('what idempotency costs a disbursement', () => {
 
 describe('one claim per key, whatever the timing', () => {
   it('concurrent attempts with one key (a frozen first attempt resuming after the lock ran out) create one fund', async () => {
-    const { createFund, getFund } = await import('#shared/data/funds');
+    const { createFund, getFund } = await import('#shared/data/funds/items');
     const { idempotencyClaim } = await import('#shared/http/idempotency');
     const body = { name: 'Raced fund', currency: 'CNY', totalBudget: 7_000, financeSystem: 'finance-1' };
     const claim = await idempotencyClaim({ sub: 'admin-1', key: randomUUID(), method: 'POST', path: '/v1/funds', body });

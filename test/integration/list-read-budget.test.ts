@@ -13,8 +13,8 @@ import { asRequester, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, ty
 import { fixturePayout } from '#test/support/payout-fixture';
 
 let h: MoneyHarness;
-let documents: typeof import('#shared/data/clients').documents;
-let pageReadBudget: typeof import('#shared/data/query').pageReadBudget;
+let documents: typeof import('#shared/data/platform/clients').documents;
+let pageReadBudget: typeof import('#shared/data/platform/query').pageReadBudget;
 let fundId: string;
 /** The fund's own disbursements, oldest first, among many of another fund. */
 const matching: string[] = [];
@@ -50,8 +50,8 @@ const pause = () => new Promise((r) => setTimeout(r, 3));
 
 beforeAll(async () => {
   h = await moneyHarness();
-  ({ documents } = await import('#shared/data/clients'));
-  ({ pageReadBudget } = await import('#shared/data/query'));
+  ({ documents } = await import('#shared/data/platform/clients'));
+  ({ pageReadBudget } = await import('#shared/data/platform/query'));
   fundId = await h.fund({ allocations: { [COUNTY]: 10_000_000 } });
   const others: Record<string, unknown>[] = Array.from({ length: 250 }, otherFundDisbursement);
   for (let i = 0; i < 4; i++) {

@@ -1,6 +1,6 @@
 /**
  * `npm start` on a persistent DATA_DIR keeps the table of an older version: ensureTable brings its indexes in
- * line with shared/data/table.ts. A missing index is added; an index whose projection changed (gsi5 gained
+ * line with shared/data/platform/table.ts. A missing index is added; an index whose projection changed (gsi5 gained
  * batchId and createdAt) is built again, and the items are in it afterwards.
  *
  * On a DynamoDB Local of its own, as `npm start` has: the suite's shared one builds an index behind every other
@@ -12,7 +12,7 @@ import { PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-d
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { ensureTable } from '#local/resources';
 import { startDynamoDbLocal, type RunningService } from '#local/services';
-import { LIST_INDEX_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/table';
+import { LIST_INDEX_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/platform/table';
 
 let store: RunningService | undefined;
 let dynamo: DynamoDBClient;

@@ -5,33 +5,22 @@
  * The interleaving is made exact: the batch subject's `close` (which runs between the end's read and
  * its commit) first lets the resolution commit.
  */
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { asApprover, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { batchesContext, noticesContext, NoticesContext } from '../support/contexts.ts';
 
-type Notices = typeof import('#shared/data/notices');
-type Subject = Parameters<Notices['registerNoticeSubject']>[1];
-const captured = vi.hoisted(() => new Map<string, unknown>());
-
-vi.mock('../../shared/data/notices.ts', async (importOriginal) => {
-  const original = await importOriginal<Notices>();
-  return {
-    ...original,
-    registerNoticeSubject: (kind: Parameters<Notices['registerNoticeSubject']>[0], subject: Subject) => {
-      captured.set(kind, subject);
-      original.registerNoticeSubject(kind, subject);
-    },
-  };
-});
+type Notices = NoticesContext;
+type Subject = NoticesContext['noticeSubjects']['batch'];
 
 let h: MoneyHarness;
 let notices: Notices;
-let checkLedger: typeof import('#shared/data/ledger-check').checkLedger;
+let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
 const PUBLIC = { sub: '', roles: [] as string[] };
 
 beforeAll(async () => {
   h = await moneyHarness();
-  notices = await import('#shared/data/notices');
-  ({ checkLedger } = await import('#shared/data/ledger-check'));
+  notices = await noticesContext();
+  ({ checkLedger } = await import('#shared/data/ledger/check'));
 }, 120_000);
 
 const row = (name: string, amount: number, n: number) => ({
@@ -64,9 +53,9 @@ describe('notice end racing a resolution', () => {
     expect(await notices.endNotice(noticeId, new Date(Date.parse(endsAt) - 1))).toBe(false);
     expect((await notices.readNotice(noticeId)).status).toBe('open');
 
-    const original = captured.get('batch') as Subject;
+    const original: Subject = notices.noticeSubjects.batch;
     let raced = false;
-    notices.registerNoticeSubject('batch', {
+    notices.noticeSubjects.batch = {
       ...original,
       async close(...args) {
         if (!raced) {
@@ -80,14 +69,14 @@ describe('notice end racing a resolution', () => {
         }
         return original.close!(...args);
       },
-    });
+    };
     try {
       expect(await notices.endNotice(noticeId, new Date(Date.parse(endsAt) + 1))).toBe(true);
     } finally {
-      notices.registerNoticeSubject('batch', original);
+      notices.noticeSubjects.batch = original;
     }
     expect(raced).toBe(true);
-    const batches = await import('#shared/data/batches');
+    const batches = await batchesContext();
     await batches.expandBatch(batchId);
     const payouts = await batches.listBatchPayouts(batchId, { limit: 10 }, { sub: 'auditor-1', roles: ['auditor'] });
     expect(payouts.items.map((p) => p.amount).sort((a, b) => a - b)).toEqual([1_000, 2_000]);

@@ -5,10 +5,11 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_NUMBER, asApprover, asFinance, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { batchesContext, noticesContext, NoticesContext } from '../support/contexts.ts';
 
 let h: MoneyHarness;
-let checkLedger: typeof import('#shared/data/ledger-check').checkLedger;
-let notices: typeof import('#shared/data/notices');
+let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+let notices: NoticesContext;
 const asAdmin = (sub = 'admin-2') => ({ sub, roles: ['fund-admin'] });
 const PUBLIC = { sub: '', roles: [] as string[] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -16,8 +17,8 @@ const NOTICE = 'PT2S';
 
 beforeAll(async () => {
   h = await moneyHarness();
-  ({ checkLedger } = await import('#shared/data/ledger-check'));
-  notices = await import('#shared/data/notices');
+  ({ checkLedger } = await import('#shared/data/ledger/check'));
+  notices = await noticesContext();
 }, 120_000);
 
 async function ledgerClean() {
@@ -313,7 +314,7 @@ describe('batch notice: one notice, rows held and withdrawn one by one', () => {
     await ledgerClean();
 
     await endOfNotice(approved.body.notice.endsAt);
-    const batches = await import('#shared/data/batches');
+    const batches = await batchesContext();
     await batches.expandBatch(batchId);
     await batches.expandBatch(batchId); // a duplicate job creates nothing twice
     const payouts = await h.call('GET', `/v1/disbursement-batches/${batchId}/payouts`, asAdmin());

@@ -21,12 +21,13 @@ import {
   type MoneyHarness,
 } from './disbursement-harness.ts';
 import { batchBody } from './batch-harness.ts';
+import { batchesContext } from '../support/contexts.ts';
 
 let h: MoneyHarness;
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
-let endpoints: typeof import('#shared/data/webhook-endpoints');
-let checkLedger: typeof import('#shared/data/ledger-check').checkLedger;
-let subsidies: typeof import('#shared/data/subsidies');
+let endpoints: typeof import('#shared/data/webhook-endpoints/items');
+let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+let subsidies: typeof import('#shared/data/campaigns/subsidies');
 const receivers: Receiver[] = [];
 const admin: Call = { sub: 'admin-1', roles: ['fund-admin'] };
 const otherFinance: Call = { sub: 'other-finance', roles: ['finance-system'] };
@@ -36,9 +37,9 @@ beforeAll(async () => {
   // Retries at once, two of them; a subsidy's claim period of one second.
   h = await moneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0,0', SUBSIDY_CLAIM_PERIOD: 'PT1S' } });
   ({ processDeliveryJob } = await import('#shared/webhooks/delivery'));
-  endpoints = await import('#shared/data/webhook-endpoints');
-  ({ checkLedger } = await import('#shared/data/ledger-check'));
-  subsidies = await import('#shared/data/subsidies');
+  endpoints = await import('#shared/data/webhook-endpoints/items');
+  ({ checkLedger } = await import('#shared/data/ledger/check'));
+  subsidies = await import('#shared/data/campaigns/subsidies');
 });
 
 afterAll(async () => {
@@ -321,7 +322,7 @@ describe('a finance system reads only the disbursements and batches of the funds
     expect((await h.call('POST', `/v1/disbursement-batches/${batchId}/approve`, { ...asApprover('checker-1'), body: {} })).status).toBe(
       200,
     );
-    const { expandBatch } = await import('#shared/data/batches');
+    const { expandBatch } = await batchesContext();
     expect((await expandBatch(batchId)).outcome).toBe('expanded');
 
     for (const path of [

@@ -13,6 +13,7 @@ import { sameNodeEnv, tsxArgs } from '#test/support/node-process';
 import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { newId } from '#shared/ids';
 import { fixturePayout } from '#test/support/payout-fixture';
+import { payoutsContext, PayoutsContext } from '../support/contexts.ts';
 
 const run = promisify(execFile);
 const BATCH = newId('batch');
@@ -21,9 +22,9 @@ const START = Date.parse('2026-10-01T00:00:00.000Z');
 const minute = (n: number) => new Date(START + n * 60_000).toISOString();
 
 let services: LocalServices;
-let payouts: typeof import('#shared/data/payouts');
-let backfillPayouts: typeof import('#shared/data/payout-backfill').backfillPayouts;
-let documents: typeof import('#shared/data/clients').documents;
+let payouts: PayoutsContext;
+let backfillPayouts: typeof import('#shared/data/payouts/backfill').backfillPayouts;
+let documents: typeof import('#shared/data/platform/clients').documents;
 
 interface Written {
   payoutId: string;
@@ -83,9 +84,9 @@ const fresh: Written[] = [];
 
 beforeAll(async () => {
   services = await useLocalServices();
-  payouts = await import('#shared/data/payouts');
-  ({ backfillPayouts } = await import('#shared/data/payout-backfill'));
-  ({ documents } = await import('#shared/data/clients'));
+  payouts = await payoutsContext();
+  ({ backfillPayouts } = await import('#shared/data/payouts/backfill'));
+  ({ documents } = await import('#shared/data/platform/clients'));
   const items: Record<string, unknown>[] = [];
   // Old and new payouts interleaved in time: after the backfill one order holds them all.
   for (let n = 0; n < 120; n++) {

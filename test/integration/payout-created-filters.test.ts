@@ -11,6 +11,7 @@ import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { parseCsv } from '#shared/csv';
 import { newId } from '#shared/ids';
 import { fixturePayout } from '#test/support/payout-fixture';
+import { payoutsContext, PayoutsContext } from '../support/contexts.ts';
 
 const FUND_A = newId('fund');
 const FUND_B = newId('fund');
@@ -33,12 +34,12 @@ interface Written {
 const written: Written[] = [];
 
 let call: ReturnType<typeof handlerCaller>;
-let payouts: typeof import('#shared/data/payouts');
+let payouts: PayoutsContext;
 
 beforeAll(async () => {
   await useLocalServices();
-  payouts = await import('#shared/data/payouts');
-  const { transact } = await import('#shared/data/transactions');
+  payouts = await payoutsContext();
+  const { transact } = await import('#shared/data/platform/transactions');
   call = handlerCaller(
     { payouts: ((await import('#functions/http/payouts')) as { handler: HttpHandler }).handler },
     { sub: 'admin-1', roles: ['fund-admin'] },

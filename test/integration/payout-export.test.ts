@@ -10,6 +10,7 @@ import { handlerCaller, type HttpHandler } from '#test/support/handler-call';
 import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { parseCsv } from '#shared/csv';
 import { newId } from '#shared/ids';
+import { payoutsContext } from '../support/contexts.ts';
 
 const FUND_A = newId('fund');
 const FUND_B = newId('fund');
@@ -24,8 +25,8 @@ let call: ReturnType<typeof handlerCaller>;
 
 beforeAll(async () => {
   await useLocalServices();
-  const payouts = await import('#shared/data/payouts');
-  const { transact } = await import('#shared/data/transactions');
+  const payouts = await payoutsContext();
+  const { transact } = await import('#shared/data/platform/transactions');
   call = handlerCaller(
     { payouts: ((await import('#functions/http/payouts')) as { handler: HttpHandler }).handler },
     { sub: 'admin-1', roles: ['fund-admin'] },

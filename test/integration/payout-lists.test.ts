@@ -11,10 +11,11 @@ import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { newId } from '#shared/ids';
 import { MAX_CURSOR_LENGTH } from '#shared/schemas/common';
 import { fixturePayout } from '#test/support/payout-fixture';
+import { payoutsContext, PayoutsContext } from '../support/contexts.ts';
 
 let services: LocalServices;
-let payouts: typeof import('#shared/data/payouts');
-let transact: typeof import('#shared/data/transactions').transact;
+let payouts: PayoutsContext;
+let transact: typeof import('#shared/data/platform/transactions').transact;
 
 const BATCH = newId('batch');
 const OTHER_BATCH = newId('batch');
@@ -24,8 +25,8 @@ const written: { payoutId: string; status: PayoutStatus; batchId: string | null 
 
 beforeAll(async () => {
   services = await useLocalServices();
-  payouts = await import('#shared/data/payouts');
-  ({ transact } = await import('#shared/data/transactions'));
+  payouts = await payoutsContext();
+  ({ transact } = await import('#shared/data/platform/transactions'));
   const start = Date.now() - 60_000;
   const steps = Array.from({ length: 60 }, (_, n) => {
     const at = new Date(start + n * 7);

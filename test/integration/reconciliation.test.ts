@@ -69,7 +69,7 @@ function post(
 }
 
 async function storedReconciliationItems(): Promise<number> {
-  const { documents } = await import('#shared/data/clients');
+  const { documents } = await import('#shared/data/platform/clients');
   const { config } = await import('#shared/config');
   const out = await documents.send(
     new ScanCommand({
@@ -302,9 +302,9 @@ describe('POST /v1/reconciliations', () => {
 describe('payouts settled before the reference items existed', () => {
   it('are found by reference on another day only after the backfill, which can run again without counting twice', async () => {
     const old = await settledPayout(fundId, 30_001, 'BANK-OLD');
-    const { documents } = await import('#shared/data/clients');
+    const { documents } = await import('#shared/data/platform/clients');
     const { config } = await import('#shared/config');
-    const { keys } = await import('#shared/data/keys');
+    const { keys } = await import('#shared/data/platform/keys');
     const { DeleteCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
     // As an older version left it: settled, without reference items.
     for (const Key of [
@@ -316,7 +316,7 @@ describe('payouts settled before the reference items existed', () => {
     const before = await post({ statementDate: yesterday, lines: [line(old)] });
     expect(before.body.matched).toEqual([]);
 
-    const { backfillBankReferences } = await import('#shared/data/bank-reference-backfill');
+    const { backfillBankReferences } = await import('#shared/data/payouts/bank-reference-backfill');
     expect((await backfillBankReferences()).updated).toBe(1);
     expect((await backfillBankReferences()).updated).toBe(0);
     const summary = await documents.send(

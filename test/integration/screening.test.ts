@@ -26,8 +26,8 @@ beforeAll(async () => {
     disbursements: await load('#functions/http/disbursements'),
     batches: await load('#functions/http/batches'),
   };
-  const funds = await import('#shared/data/funds');
-  const { putCounty } = await import('#shared/data/counties');
+  const funds = await import('#shared/data/funds/items');
+  const { putCounty } = await import('#shared/data/counties/items');
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, new Date());
   call = handlerCaller(handlers, { sub: 'requester-1', roles: ['requester'] });
   fund = async () => {
@@ -46,7 +46,7 @@ beforeAll(async () => {
     return created.fundId;
   };
   const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
-  const { documents } = await import('#shared/data/clients');
+  const { documents } = await import('#shared/data/platform/clients');
   const { config } = await import('#shared/config');
   scanAll = async () => {
     const items: Record<string, unknown>[] = [];

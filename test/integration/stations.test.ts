@@ -13,7 +13,7 @@ import { ApplyStationBody } from '#shared/schemas/stations';
 
 let services: LocalServices;
 let callStations: ReturnType<typeof handlerCaller>;
-let readCountyStats: typeof import('#shared/data/county-stats').readCountyStats;
+let readCountyStats: typeof import('#shared/data/counties/stats').readCountyStats;
 
 const COUNTY = '500241';
 const OTHER_COUNTY = '500242';
@@ -85,8 +85,8 @@ beforeAll(async () => {
   services = await useLocalServices();
   const { handler } = (await import('#functions/http/stations')) as unknown as { handler: Handler };
   callStations = handlerCaller({ stations: handler }, { sub: 'officer-a', roles: ['station-officer'] });
-  ({ readCountyStats } = await import('#shared/data/county-stats'));
-  const { putCounty } = await import('#shared/data/counties');
+  ({ readCountyStats } = await import('#shared/data/counties/stats'));
+  const { putCounty } = await import('#shared/data/counties/items');
   const now = new Date();
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, now);
   await putCounty({ countyCode: OTHER_COUNTY, name: 'Xiushan', province: 'Chongqing', modelCounty: false }, now);

@@ -15,9 +15,10 @@ import { scheduledEvent } from '#local/scheduler';
 import { resetConfig } from '#shared/config';
 import type { EventType } from '#shared/domain/events';
 import type { Payout } from '#shared/domain/payouts';
+import { payoutsContext, type PayoutsContext } from '../support/contexts.ts';
 import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
-import type { TxStep } from '#shared/data/transactions';
+import type { TxStep } from '#shared/data/platform/transactions';
 import { eventually } from '#test/support/eventually';
 
 const TEST_ENV = { WEBHOOK_RETRY_SCHEDULE: '1,1,1', WEBHOOK_TIMEOUT_MS: '2000', OUTBOX_SWEEP_SECONDS: '1' };
@@ -32,11 +33,11 @@ let sweeper: LambdaHandler;
 // Loaded after the environment is set: modules read config and create SDK clients on first use.
 let data: {
   transact: (steps: TxStep[]) => Promise<void>;
-  eventStep: typeof import('#shared/data/events').eventStep;
-  enqueueEvents: typeof import('#shared/data/events').enqueueEvents;
-  endpoints: typeof import('#shared/data/webhook-endpoints');
-  payouts: typeof import('#shared/data/payouts');
-  outbox: typeof import('#shared/data/outbox');
+  eventStep: typeof import('#shared/data/platform/events').eventStep;
+  enqueueEvents: typeof import('#shared/data/platform/events').enqueueEvents;
+  endpoints: typeof import('#shared/data/webhook-endpoints/items');
+  payouts: PayoutsContext;
+  outbox: typeof import('#shared/data/platform/outbox');
 };
 
 beforeAll(async () => {
@@ -51,11 +52,11 @@ beforeAll(async () => {
   process.env.DELIVERY_QUEUE_URL = own.url;
   resetConfig();
   const [transactions, events, endpoints, payouts, outbox] = await Promise.all([
-    import('#shared/data/transactions'),
-    import('#shared/data/events'),
-    import('#shared/data/webhook-endpoints'),
-    import('#shared/data/payouts'),
-    import('#shared/data/outbox'),
+    import('#shared/data/platform/transactions'),
+    import('#shared/data/platform/events'),
+    import('#shared/data/webhook-endpoints/items'),
+    payoutsContext(),
+    import('#shared/data/platform/outbox'),
   ]);
   data = { transact: transactions.transact, eventStep: events.eventStep, enqueueEvents: events.enqueueEvents, endpoints, payouts, outbox };
   worker = (await import('#functions/queue/webhook-delivery')).handler as LambdaHandler;

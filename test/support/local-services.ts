@@ -17,7 +17,7 @@ import { ensureSecretsFiles } from '#local/keys';
 import { ensureQueues, ensureTable, queueUrlsOf, type QueueUrls } from '#local/resources';
 import { resetConfig } from '#shared/config';
 import { resetSecrets } from '#shared/secrets';
-import { eventData } from '#shared/data/event-body';
+import { eventData } from '#shared/data/platform/event-body';
 
 export interface LocalServices {
   tableName: string;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { eventData, packEventData } from '#shared/data/event-body';
+import { eventData, packEventData } from '#shared/data/platform/event-body';
 
 /** A `disbursement.approved` body as the approval writes it: the public disbursement after approval. */
 const approvedDisbursement = {

@@ -6,18 +6,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { monotonicFactory } from 'ulid';
 
-let events: typeof import('#shared/data/events');
-let outbox: typeof import('#shared/data/outbox');
-let log: typeof import('#shared/data/event-log');
+let events: typeof import('#shared/data/platform/events');
+let outbox: typeof import('#shared/data/platform/outbox');
+let log: typeof import('#shared/data/event-log/items');
 
 beforeAll(async () => {
   process.env.TABLE_NAME ??= 'unit-table';
   process.env.DELIVERY_QUEUE_URL ??= 'http://127.0.0.1:1/000000000000/delivery';
   process.env.EXPANSION_QUEUE_URL ??= 'http://127.0.0.1:1/000000000000/expansion';
   process.env.APP_SECRETS_FILE ??= '/nonexistent/secrets.json';
-  events = await import('#shared/data/events');
-  outbox = await import('#shared/data/outbox');
-  log = await import('#shared/data/event-log');
+  events = await import('#shared/data/platform/events');
+  outbox = await import('#shared/data/platform/outbox');
+  log = await import('#shared/data/event-log/items');
 });
 
 const now = new Date('2026-12-02T10:00:00.000Z');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { escapeHtml, NOTICE_PAGE_CSP, renderNoticeListPage, renderNoticePage, yuan } from '#shared/http/notice-page';
-import type { PublicNotice } from '#shared/data/notices';
+import type { PublicNotice } from '#shared/data/notices/items';
 
 const notice = (over: Partial<PublicNotice> = {}): PublicNotice => ({
   noticeId: 'ntc_01M8MB7QKGZ7EXTNFH95G3P5TD',

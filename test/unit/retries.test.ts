@@ -13,12 +13,12 @@ process.env.EXPANSION_QUEUE_URL = 'http://127.0.0.1:1/q/expansion';
 process.env.APP_SECRETS_FILE = '/nonexistent/secrets.json';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-let query: typeof import('#shared/data/query');
-let tx: typeof import('#shared/data/transactions');
+let query: typeof import('#shared/data/platform/query');
+let tx: typeof import('#shared/data/platform/transactions');
 
 beforeAll(async () => {
-  query = await import('#shared/data/query');
-  tx = await import('#shared/data/transactions');
+  query = await import('#shared/data/platform/query');
+  tx = await import('#shared/data/platform/transactions');
 });
 beforeEach(() => ddb.reset());
 

@@ -16,11 +16,11 @@ process.env.EXPANSION_QUEUE_URL = 'http://127.0.0.1:1/q/expansion';
 process.env.APP_SECRETS_FILE = '/nonexistent/secrets.json';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-let tx: typeof import('#shared/data/transactions');
+let tx: typeof import('#shared/data/platform/transactions');
 let funds: typeof import('#functions/http/funds');
 
 beforeAll(async () => {
-  tx = await import('#shared/data/transactions');
+  tx = await import('#shared/data/platform/transactions');
   funds = await import('#functions/http/funds');
 });
 beforeEach(() => ddb.reset());

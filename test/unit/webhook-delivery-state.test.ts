@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { EndpointDelivery } from '#shared/data/outbox';
+import type { EndpointDelivery } from '#shared/data/platform/outbox';
 import { isExhausted } from '#shared/domain/payment-instructions';
 import { afterAttempt, decideDelivery, isDue, type AttemptResult } from '#shared/webhooks/delivery';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { newWebhookSecret } from '#shared/data/webhook-endpoints';
+import { newWebhookSecret } from '#shared/data/webhook-endpoints/items';
 import { signWebhook, webhookBody } from '#shared/webhooks/signing';
 
 const event = {

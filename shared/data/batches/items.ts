@@ -1,0 +1,331 @@
+/**
+ * Disbursement batches: up to 5,000 payouts under one maker-checker decision.
+ *
+ * Items (all in the batch's collection `BAT#<id>`):
+ * - `BAT` — the batch head: status, approvals, totals, `version` (bumped and checked by every decision).
+ *   While an approved batch waits to be (or is being) expanded it carries the expansion outbox marker
+ *   `gsi4pk = BAT#EXPANSION`, `gsi4sk = <last progress time>#<batchId>` (the keys-only outbox index: the
+ *   head is large, and each heartbeat moves only the keys): the sweep source finds stalled expansions
+ *   there, and the expander moves the time forward as it goes and removes it when done.
+ * - `ITEMS#<nnnn>` — the rows, gzip-compressed JSON of ≤ 350 KB raw each (5,000 rows fit in a few items),
+ *   written with the head in the creation transaction. Full account numbers: the payouts need them.
+ * - `EXPANDED#<nnnn>` — the progress marker of expansion chunk n (49 payouts), put with `attribute_not_exists`
+ *   in the SAME transaction as the chunk's payouts and `payout.requested` events: a crash or a duplicate
+ *   job can never create a chunk twice. It keeps the chunk's message ids until they are queued.
+ * - `COUNTS#<nn>` — sharded payout counts (./batch-counters.ts).
+ *
+ * Payout ids are derived from (batchId, item index) too, so even without the marker a second copy of a
+ * payout would be refused by its own `attribute_not_exists`.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type Batch, type BatchItem, type BatchStatus } from '../../domain/batches.ts';
+import type { Approval, Purpose } from '../../domain/disbursements.ts';
+import { DomainError, notFound } from '../../domain/errors.ts';
+import { payerScope, type MoneyReader } from '../../domain/roles.ts';
+import { config } from '../../config.ts';
+import { auditStep } from '../platform/audit.ts';
+import { readBatchCounts } from './counters.ts';
+import { documents } from '../platform/clients.ts';
+import { type Actor } from '../funds/items.ts';
+import { keys } from '../platform/keys.ts';
+import { TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
+import { getItem, readByKeys, requireItem } from '../platform/query.ts';
+import * as z from 'zod';
+import { sendJobs } from '../platform/jobs.ts';
+
+/** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
+const ROW_CHUNK_BYTES = 350_000;
+/** TransactWriteItems carries at most 4 MB; the rows of a creation must fit with room to spare. */
+export const MAX_STORED_ROW_BYTES = 3_500_000;
+export const EXPANSION_INDEX = 'BAT#EXPANSION';
+
+export interface StoredBatch extends Omit<Batch, 'counts'> {
+  version: number;
+  rowChunks: number;
+  approvedAt: string | null;
+  expansion: 'pending' | 'done' | null;
+  /** The fund's paying finance system, copied at creation. */
+  payer: string;
+  /** Rows an upheld objection excluded (their amount released: `withdrawnAmount`). */
+  withdrawnRows: number[];
+  withdrawnAmount: number;
+  /** Rows held by an open objection when the notice ended: expansion skips them. */
+  heldRows: number[];
+  /** Held rows whose objections were dismissed later: their payouts were created one by one. */
+  lateRows: number[];
+}
+
+/** A DynamoDB number set (or nothing) as a sorted list. */
+const rowList = (value: unknown): number[] => (value instanceof Set ? [...(value as Set<number>)].map(Number).sort((a, b) => a - b) : []);
+
+export interface NewBatch {
+  fundId: string;
+  countyCode: string;
+  purpose: Purpose;
+  items: { beneficiary: BatchItem['beneficiary']; amount: number; memo?: string }[];
+}
+
+export const rowsKey = (batchId: string, n: number) => ({ pk: keys.batch(batchId).pk, sk: `ITEMS#${String(n).padStart(4, '0')}` });
+export const markerKey = (batchId: string, chunk: number) => ({
+  pk: keys.batch(batchId).pk,
+  sk: `EXPANDED#${String(chunk).padStart(4, '0')}`,
+});
+export const expansionSortKey = (at: Date, batchId: string) => `${at.toISOString()}#${batchId}`;
+
+export function toStoredBatch(item: Record<string, unknown>): StoredBatch {
+  return {
+    batchId: item.batchId as string,
+    fundId: item.fundId as string,
+    countyCode: item.countyCode as string,
+    purpose: item.purpose as Purpose,
+    itemCount: item.itemCount as number,
+    totalAmount: item.totalAmount as number,
+    status: item.status as BatchStatus,
+    requiredApprovals: item.requiredApprovals as number,
+    approvals: (item.approvals as Approval[] | undefined) ?? [],
+    requestedBy: item.requestedBy as string,
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    version: item.version as number,
+    rowChunks: item.rowChunks as number,
+    approvedAt: (item.approvedAt as string | null | undefined) ?? null,
+    expansion: (item.expansion as StoredBatch['expansion'] | undefined) ?? null,
+    payer: (item.payer as string | undefined) ?? '',
+    notice: (item.notice as StoredBatch['notice'] | undefined) ?? null,
+    withdrawnRows: rowList(item.withdrawnRows),
+    withdrawnAmount: (item.withdrawnAmount as number | undefined) ?? 0,
+    heldRows: rowList(item.heldRows),
+    lateRows: rowList(item.lateRows),
+    flags: (item.flags as Batch['flags'] | undefined) ?? { count: 0, cleared: false },
+  };
+}
+
+/** The response form: no storage fields, counts summed from the shards. Rows are never returned. */
+export async function publicBatch(b: StoredBatch, known?: Batch['counts']): Promise<Batch> {
+  const {
+    version: _v,
+    rowChunks: _r,
+    approvedAt: _a,
+    expansion: _e,
+    payer: _p,
+    withdrawnRows: _w,
+    withdrawnAmount: _wa,
+    heldRows: _h,
+    lateRows: _l,
+    ...rest
+  } = b;
+  return { ...rest, counts: known ?? (await readBatchCounts(b.batchId)) };
+}
+
+export const noCounts = (): Batch['counts'] => ({ queued: 0, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 });
+
+export async function findBatch(batchId: string): Promise<StoredBatch | undefined> {
+  const Item = await getItem(keys.batch(batchId));
+  return Item ? toStoredBatch(Item) : undefined;
+}
+
+export async function readBatch(batchId: string): Promise<StoredBatch> {
+  return toStoredBatch(await requireItem(keys.batch(batchId), `Batch ${batchId}`));
+}
+
+export async function getBatch(batchId: string): Promise<Batch> {
+  return publicBatch(await readBatch(batchId));
+}
+
+/** The batch head as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
+export async function readBatchFor(batchId: string, reader: MoneyReader): Promise<StoredBatch> {
+  const b = await readBatch(batchId);
+  const scope = payerScope(reader);
+  if (scope !== undefined && b.payer !== scope) throw notFound(`Batch ${batchId}`);
+  return b;
+}
+
+export async function getBatchFor(batchId: string, reader: MoneyReader): Promise<Batch> {
+  return publicBatch(await readBatchFor(batchId, reader));
+}
+
+// ---- rows ------------------------------------------------------------------------------------
+
+/** Greedy packing of the rows' JSON into chunks of ≤ ROW_CHUNK_BYTES, each gzip-compressed. */
+export function packRows(rows: BatchItem[]): { first: number; count: number; data: Uint8Array }[] {
+  const chunks: { first: number; count: number; data: Uint8Array }[] = [];
+  let parts: string[] = [];
+  let bytes = 2;
+  let first = 0;
+  const flush = () => {
+    if (parts.length === 0) return;
+    chunks.push({ first, count: parts.length, data: gzipSync(`[${parts.join(',')}]`) });
+    first += parts.length;
+    parts = [];
+    bytes = 2;
+  };
+  for (const row of rows) {
+    const json = JSON.stringify(row);
+    const size = Buffer.byteLength(json) + 1;
+    if (bytes + size > ROW_CHUNK_BYTES) flush();
+    parts.push(json);
+    bytes += size;
+  }
+  flush();
+  return chunks;
+}
+
+export async function readRows(b: StoredBatch): Promise<BatchItem[]> {
+  const rows: BatchItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.batch(b.batchId).pk, ':prefix': 'ITEMS#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) rows.push(...(JSON.parse(gunzipSync(item.rows as Uint8Array).toString('utf8')) as BatchItem[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  if (rows.length !== b.itemCount) throw new Error(`batch ${b.batchId}: ${rows.length} stored rows for ${b.itemCount} items`);
+  return rows;
+}
+
+// ---- stations --------------------------------------------------------------------------------
+
+export function stationIdsOf(rows: readonly { beneficiary: BatchItem['beneficiary'] }[]): Map<string, number> {
+  const firstRow = new Map<string, number>();
+  rows.forEach((r, i) => {
+    const id = r.beneficiary.kind === 'station' ? r.beneficiary.stationId : undefined;
+    if (id && !firstRow.has(id)) firstRow.set(id, i);
+  });
+  return firstRow;
+}
+
+/** Every station beneficiary must exist (404) and be active in the batch's county (409), naming the row. */
+export async function assertStationsActive(stations: Map<string, number>, countyCode: string): Promise<void> {
+  const rows = await readByKeys(
+    [...stations.keys()].map((id) => keys.station(id)),
+    { expression: 'stationId, #status, countyCode', names: { '#status': 'status' } },
+  );
+  const found = new Map(rows.map((item) => [item.stationId as string, item]));
+  for (const [id, row] of stations) {
+    const station = found.get(id);
+    const path = `body.items.${row}.beneficiary.stationId`;
+    if (!station) throw new DomainError('not_found', `Station ${id} (row ${row}) was not found`, [{ path, message: 'unknown station' }]);
+    if (station.status !== 'active' || station.countyCode !== countyCode) {
+      throw new DomainError('invalid_state', `Station ${id} (row ${row}) is not active in county ${countyCode}`, [
+        { path, message: 'station not active in this county' },
+      ]);
+    }
+  }
+}
+
+export function allocationExistsStep(fundId: string, countyCode: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: keys.allocation(fundId, countyCode),
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    },
+    onConditionFailed: () => new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
+  };
+}
+
+export function batchAudit(
+  b: StoredBatch,
+  action: string,
+  actor: Actor,
+  now: Date,
+  change: { from: BatchStatus | null; to: BatchStatus; reason?: string; details?: Record<string, unknown> },
+): TxStep {
+  return auditStep(keys.batch(b.batchId).pk, {
+    actor: actor.sub,
+    action: `batch.${action}`,
+    at: now,
+    correlationId: actor.correlationId,
+    fromStatus: change.from,
+    toStatus: change.to,
+    reason: change.reason,
+    details: { fundId: b.fundId, countyCode: b.countyCode, itemCount: b.itemCount, totalAmount: b.totalAmount, ...change.details },
+  });
+}
+
+// ---- screening -------------------------------------------------------------------------------
+
+export const flagKey = (batchId: string, row: number) => ({ pk: keys.batch(batchId).pk, sk: `FLAG#${String(row).padStart(4, '0')}` });
+
+// ---- decisions -------------------------------------------------------------------------------
+
+export function batchChangeStep(
+  b: StoredBatch,
+  now: Date,
+  change: { status?: BatchStatus; approvals?: Approval[]; release?: boolean; notice?: StoredBatch['notice'] },
+  redecide: (current: StoredBatch) => void,
+): TxStep {
+  return versionedChangeStep({
+    key: keys.batch(b.batchId),
+    what: `Batch ${b.batchId}`,
+    version: b.version,
+    status: b.status,
+    now,
+    set: {
+      ...(change.status ? { status: change.status } : {}),
+      ...(change.approvals ? { approvals: change.approvals } : {}),
+      ...(change.notice ? { notice: change.notice } : {}),
+      // The expansion job's outbox marker, committed with the reservation.
+      ...(change.release
+        ? {
+            approvedAt: now.toISOString(),
+            expansion: 'pending',
+            gsi4pk: EXPANSION_INDEX,
+            gsi4sk: expansionSortKey(now, b.batchId),
+          }
+        : {}),
+    },
+    redecide: (current) => redecide(toStoredBatch(current)),
+  });
+}
+
+// ---- public notice (公示) ----------------------------------------------------------------------
+
+/** A batch row's reference on its notice. */
+export const batchItemRef = (batchId: string, row: number) => `${batchId}-${row}`;
+
+/** Moves one row between the head's row sets (DynamoDB number sets), conditional on where it is now. */
+export function rowSetStep(
+  batchId: string,
+  row: number,
+  now: Date,
+  update: string,
+  condition: string,
+  values: Record<string, unknown> = {},
+): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(batchId),
+        UpdateExpression: `${update} SET updatedAt = :at`,
+        ConditionExpression: condition,
+        ...(condition.includes('#status') ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+        ExpressionAttributeValues: { ':row': new Set([row]), ':n': row, ':at': now.toISOString(), ...values },
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
+// ---- expansion -------------------------------------------------------------------------------
+
+/** An expansion job on the expansion queue: only a hint to look at the batch. */
+export const expansionJobSchema = z.object({ kind: z.literal('batch-expansion'), batchId: z.string().min(1) });
+export type ExpansionJob = z.infer<typeof expansionJobSchema>;
+
+/** Sends expansion jobs; never throws (the sweep source re-queues what was not sent). Returns how many were queued. */
+export async function queueExpansionJobs(batchIds: readonly string[]): Promise<number> {
+  const jobs = batchIds.map((batchId) => ({ body: { kind: 'batch-expansion', batchId } satisfies ExpansionJob }));
+  return sendJobs(config().EXPANSION_QUEUE_URL, jobs, 'expansion');
+}

@@ -1,0 +1,71 @@
+/**
+ * Campaign subsidies: money reserved on a county allocation at a campaign's launch, drawn on by the
+ * disbursements that name the campaign, and released when the campaign is cancelled or its claim
+ * period (`endsAt` + SUBSIDY_CLAIM_PERIOD) is over. Nothing stays reserved forever.
+ *
+ * The subsidy lives on the campaign item: `subsidy = { fundId, amount, drawn, released, remaining,
+ * status }` with `remaining = amount − drawn − released` kept explicitly (conditions cannot do
+ * arithmetic). Every change bumps the campaign's `version`. While reserved, the campaign sits in the
+ * keys-only work index: `gsi4pk = SUBSIDY#RELEASE`, `gsi4sk = <release time>#<campaignId>`, which the
+ * outbox sweeper reads to release what is due.
+ */
+import { config } from '../../config.ts';
+import { enqueueEvents } from '../platform/events.ts';
+import { keys } from '../platform/keys.ts';
+import { overdueIn, type SweepSource } from '../platform/outbox.ts';
+import { getItem } from '../platform/query.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict } from '../platform/transactions.ts';
+import { SUBSIDY_RELEASE_INDEX, subsidyRelease } from './items.ts';
+const SYSTEM_ACTOR = 'system:subsidy-release';
+
+/** The claim period is over: release what is left (a no-op when it was released already). */
+export async function releaseExpiredSubsidy(campaignId: string, now: Date): Promise<number> {
+  const result = await retryOnConflict(async () => {
+    const item = await getItem(keys.campaign(campaignId));
+    if (!item) return undefined;
+    const sortKey = item.gsi4sk as string | undefined;
+    if (sortKey && sortKey.slice(0, sortKey.indexOf('#')) > now.toISOString()) return undefined;
+    const release = await subsidyRelease(item, 'claim_period_ended', { sub: SYSTEM_ACTOR }, now);
+    if (!release) return undefined;
+    const u = release.campaignUpdate;
+    await transact([
+      {
+        item: {
+          Update: {
+            TableName: config().TABLE_NAME,
+            Key: keys.campaign(campaignId),
+            UpdateExpression: `SET ${[...u.set, 'updatedAt = :at', 'version = version + :one'].join(', ')} REMOVE ${u.remove.join(', ')}`,
+            ConditionExpression: 'version = :version',
+            ExpressionAttributeNames: u.names,
+            ExpressionAttributeValues: { ...u.values, ':at': now.toISOString(), ':one': 1, ':version': item.version },
+          },
+        },
+        onConditionFailed: () => new TransactionConflict(),
+      },
+      ...release.steps,
+    ]);
+    return release;
+  }, LEDGER_ATTEMPTS);
+  if (!result) return 0;
+  await enqueueEvents([result.messageId]);
+  return result.released;
+}
+
+/** Sweeper source: subsidies whose claim period is over. */
+export const subsidyReleaseSource: SweepSource = {
+  name: 'subsidy-release',
+  async sweep() {
+    // Due by the clock, not by the sweeper's cutoff: a release is due the moment its period ends.
+    const now = new Date();
+    let found = 0;
+    let queued = 0;
+    for await (const ids of overdueIn(SUBSIDY_RELEASE_INDEX, now)) {
+      found += ids.length;
+      for (const campaignId of ids) {
+        await releaseExpiredSubsidy(campaignId, now);
+        queued += 1;
+      }
+    }
+    return { found, queued };
+  },
+};

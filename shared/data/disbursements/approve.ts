@@ -1,0 +1,148 @@
+import { decideApproval, statsMove, type Approval, type Disbursement, type HistoryEntry } from '../../domain/disbursements.ts';
+import { report } from '../../metrics.ts';
+import { auditStep } from '../platform/audit.ts';
+import { statsStep } from '../counties/stats.ts';
+import { enqueueEvents } from '../platform/events.ts';
+import { getFundSettings, type Actor } from '../funds/items.ts';
+import { commitMoney } from '../ledger/move.ts';
+import { moneySource } from '../../domain/money-source.ts';
+import { noticeOpening } from '../notices/items.ts';
+import { isNoticed, noticeEnd } from '../../domain/notices.ts';
+import { keys } from '../platform/keys.ts';
+import { payoutPutStep } from '../payouts/items.ts';
+import { stationActiveStep } from '../stations/items.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import {
+  StoredDisbursement,
+  publicDisbursement,
+  readDisbursement,
+  approvedWithPayout,
+  disbursementAudit,
+  disbursementChangeStep,
+} from './items.ts';
+
+/**
+ * Records an approval. The approval that reaches `requiredApprovals` reserves the amount, creates the
+ * payout and queues it, all in one transaction; anything short of that is one conditional change.
+ */
+export async function approveDisbursement(
+  disbursementId: string,
+  input: { comment?: string },
+  actor: Actor,
+  now: Date,
+): Promise<Disbursement> {
+  const { disbursement, messageIds } = await retryOnConflict(async () => {
+    const d = await readDisbursement(disbursementId);
+    const decision = decideApproval(d, actor.sub, now, input.comment);
+    const redecide = (current: StoredDisbursement) => decideApproval(current, actor.sub, now, input.comment);
+    const at = now.toISOString();
+    if (!decision.completes) {
+      await transact([
+        disbursementChangeStep(d, now, { approvals: decision.approvals }, redecide),
+        auditStep(keys.disbursement(d.disbursementId).pk, {
+          actor: actor.sub,
+          action: 'disbursement.approval',
+          at: now,
+          correlationId: actor.correlationId,
+          fromStatus: d.status,
+          toStatus: d.status,
+          details: { approvals: decision.approvals.length, requiredApprovals: d.requiredApprovals },
+        }),
+      ]);
+      const next: StoredDisbursement = { ...d, approvals: decision.approvals, updatedAt: at, version: d.version + 1 };
+      return { disbursement: next, messageIds: [] as string[] };
+    }
+
+    // Relief money to named people is posted publicly first (公示): reserve now, pay when the notice ends.
+    if (isNoticed(d.beneficiary.kind)) {
+      const fund = await getFundSettings(d.fundId);
+      const endsAt = noticeEnd(fund.noticePeriod, now);
+      if (endsAt) return openDisbursementNotice(d, decision.approvals, fund.name, endsAt, redecide, actor, now);
+    }
+
+    const entry: HistoryEntry = { at, actor: actor.sub, action: 'approved', fromStatus: d.status, toStatus: 'approved' };
+    const { approved, payoutId, payout, approvedEvent, requestedEvent } = approvedWithPayout(
+      { ...d, approvals: decision.approvals },
+      entry,
+      now,
+    );
+    const stationId = d.beneficiary.kind === 'station' ? d.beneficiary.stationId : undefined;
+    // A subsidised disbursement draws on money its campaign already holds; any other reserves on the allocation.
+    const audit = disbursementAudit(d, entry, actor, { payoutId, approvers: decision.approvals.map((a) => a.approver) });
+    const withReservation = (reservation: TxStep[]): TxStep[] => [
+      disbursementChangeStep(d, now, { status: 'approved', approvals: decision.approvals, payoutId, entry }, redecide),
+      ...reservation,
+      payoutPutStep(payout, requestedEvent.messageId, { payer: d.payer, campaignId: d.campaignId }),
+      ...(stationId ? [stationActiveStep(stationId, d.countyCode)] : []),
+      audit,
+      approvedEvent.step,
+      requestedEvent.step,
+      statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'approved', d.amount), d.disbursementId),
+    ];
+    const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
+    await commitMoney(
+      moneySource('draw', d.campaignId, true),
+      { ...money, ref: { disbursementId: d.disbursementId, payoutId } },
+      withReservation,
+    );
+    return { disbursement: approved, messageIds: [approvedEvent.messageId, requestedEvent.messageId] };
+  }, LEDGER_ATTEMPTS);
+  if (messageIds.length) {
+    report.disbursementApproved();
+    await enqueueEvents(messageIds);
+  }
+  return publicDisbursement(disbursement);
+}
+
+/** Reserves like a final approval, but opens the public notice instead of creating the payout. */
+async function openDisbursementNotice(
+  d: StoredDisbursement,
+  approvals: Approval[],
+  fundName: string,
+  endsAt: Date,
+  redecide: (current: StoredDisbursement) => void,
+  actor: Actor,
+  now: Date,
+): Promise<{ disbursement: StoredDisbursement; messageIds: string[] }> {
+  const opening = await noticeOpening(
+    {
+      fundId: d.fundId,
+      payer: d.payer,
+      fundName,
+      countyCode: d.countyCode,
+      purpose: d.purpose,
+      source: { kind: 'disbursement', id: d.disbursementId },
+      approvers: approvals.map((a) => a.approver),
+      entries: [{ itemRef: d.disbursementId, name: d.beneficiary.name, kind: d.beneficiary.kind, amount: d.amount }],
+      endsAt,
+    },
+    actor,
+    now,
+  );
+  const at = now.toISOString();
+  const entry: HistoryEntry = { at, actor: actor.sub, action: 'notice_opened', fromStatus: d.status, toStatus: 'in_notice' };
+  const next: StoredDisbursement = {
+    ...d,
+    status: 'in_notice',
+    approvals,
+    notice: opening.notice,
+    updatedAt: at,
+    history: [...d.history, entry],
+    version: d.version + 1,
+  };
+  const withReservation = (reservation: TxStep[]): TxStep[] => [
+    disbursementChangeStep(d, now, { status: 'in_notice', approvals, notice: opening.notice, entry }, redecide),
+    ...reservation,
+    ...opening.steps,
+    ...opening.itemPuts,
+    disbursementAudit(d, entry, actor, {
+      noticeId: opening.notice.noticeId,
+      endsAt: opening.notice.endsAt,
+      approvers: approvals.map((a) => a.approver),
+    }),
+    statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'in_notice', d.amount), d.disbursementId),
+  ];
+  const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
+  await commitMoney(moneySource('draw', d.campaignId, true), { ...money, ref: { disbursementId: d.disbursementId } }, withReservation);
+  return { disbursement: next, messageIds: [opening.messageId] };
+}

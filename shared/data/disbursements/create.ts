@@ -1,0 +1,121 @@
+import { requiredApprovals, statsMove, type Disbursement, type HistoryEntry, type ScreeningFlag } from '../../domain/disbursements.ts';
+import { duplicateFlag } from '../../domain/screening.ts';
+import { invalidState, notFound } from '../../domain/errors.ts';
+import { newId } from '../../ids.ts';
+import { config } from '../../config.ts';
+import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
+import { countyExistsStep } from '../counties/items.ts';
+import { statsStep } from '../counties/stats.ts';
+import { getFundSettings, type Actor } from '../funds/items.ts';
+import { toSubsidy } from '../campaigns/items.ts';
+import { keys } from '../platform/keys.ts';
+import { accountHashes, disbursementIndexSteps, screenAccounts } from '../screening/items.ts';
+import { getItem } from '../platform/query.ts';
+import { stationActiveStep } from '../stations/items.ts';
+import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import {
+  StoredDisbursement,
+  NewDisbursement,
+  statusIndexKey,
+  countyIndexKey,
+  publicDisbursement,
+  getDisbursement,
+  allocationExistsStep,
+  disbursementAudit,
+} from './items.ts';
+
+/** A disbursement may draw only on a subsidy of a campaign of its county, from its fund. */
+async function assertSubsidyFits(campaignId: string, fundId: string, countyCode: string): Promise<void> {
+  const campaign = await getItem(keys.campaign(campaignId));
+  if (!campaign) throw notFound(`Campaign ${campaignId}`);
+  const subsidy = toSubsidy(campaign.subsidy as Parameters<typeof toSubsidy>[0]);
+  if (campaign.countyCode !== countyCode || subsidy?.fundId !== fundId) {
+    throw invalidState(`Campaign ${campaignId} has no subsidy from fund ${fundId} for county ${countyCode}`);
+  }
+  if (subsidy.status === 'released') throw invalidState(`The subsidy of campaign ${campaignId} has been released`);
+}
+
+export async function createDisbursement(input: NewDisbursement, actor: Actor, now: Date, claim?: IdempotencyClaim): Promise<Disbursement> {
+  const earlier = await createdEarlier(claim, now, getDisbursement);
+  if (earlier) return earlier;
+  const fund = await getFundSettings(input.fundId);
+  if (input.campaignId) await assertSubsidyFits(input.campaignId, input.fundId, input.countyCode);
+  const [hash] = await accountHashes([input.beneficiary.account.accountNumber]);
+  const disbursementId = newId('disbursement', now.getTime());
+  // Screened again when another creation used the account between this read and the commit.
+  return retryOnConflict(async () => {
+    const screening = await screenAccounts(input.fundId, [hash!], now, disbursementId);
+    const matches = screening.matches.get(hash!) ?? [];
+    const flags = matches.length ? [duplicateFlag(matches)] : [];
+    const indexSteps = disbursementIndexSteps(input.fundId, hash!, screening.lastAt.get(hash!) ?? null, now.toISOString(), disbursementId);
+    return createScreened(input, fund, disbursementId, flags, indexSteps, actor, now, claim);
+  });
+}
+
+async function createScreened(
+  input: NewDisbursement,
+  fund: Awaited<ReturnType<typeof getFundSettings>>,
+  disbursementId: string,
+  flags: ScreeningFlag[],
+  indexSteps: TxStep[],
+  actor: Actor,
+  now: Date,
+  claim?: IdempotencyClaim,
+): Promise<Disbursement> {
+  const at = now.toISOString();
+  const created: HistoryEntry = { at, actor: actor.sub, action: 'created', fromStatus: null, toStatus: 'pending_approval' };
+  const d: StoredDisbursement = {
+    disbursementId,
+    fundId: input.fundId,
+    countyCode: input.countyCode,
+    amount: input.amount,
+    currency: 'CNY',
+    purpose: input.purpose,
+    beneficiary: input.beneficiary,
+    memo: input.memo ?? null,
+    campaignId: input.campaignId ?? null,
+    status: 'pending_approval',
+    requiredApprovals: requiredApprovals(input.amount, fund.dualApprovalThreshold),
+    approvals: [],
+    requestedBy: actor.sub,
+    payoutId: null,
+    notice: null,
+    flags,
+    createdAt: at,
+    updatedAt: at,
+    history: [created],
+    version: 1,
+    payer: fund.financeSystem,
+  };
+  const stationId = input.beneficiary.kind === 'station' ? input.beneficiary.stationId : undefined;
+  await transact([
+    // Order matters: the first failed condition is the answer (an unknown county before a missing allocation).
+    ...claimSteps(claim, disbursementId, now),
+    countyExistsStep(input.countyCode),
+    allocationExistsStep(input.fundId, input.countyCode),
+    ...(stationId ? [stationActiveStep(stationId, input.countyCode)] : []),
+    {
+      item: {
+        Put: {
+          TableName: config().TABLE_NAME,
+          Item: {
+            ...keys.disbursement(disbursementId),
+            type: 'disbursement',
+            ...d,
+            gsi1pk: 'DSBS',
+            gsi1sk: disbursementId,
+            gsi2pk: statusIndexKey(d.status),
+            gsi2sk: disbursementId,
+            gsi3pk: countyIndexKey(d.countyCode),
+            gsi3sk: disbursementId,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    },
+    ...indexSteps,
+    disbursementAudit(d, created, actor, { requiredApprovals: d.requiredApprovals, stationId, flags: flags.map((f) => f.matches) }),
+    statsStep(d.countyCode, 'disbursements', statsMove(null, d.status, d.amount), disbursementId),
+  ]);
+  return publicDisbursement(d);
+}

@@ -1,0 +1,229 @@
+/**
+ * Disbursements: maker-checker requests to pay money out of a county allocation.
+ *
+ * Item `DSB#<id> / DSB` with a `version` that every change bumps and checks (optimistic concurrency).
+ * Listings, newest first (ids are ULIDs):
+ * - `gsi1pk = DSBS` — every disbursement; `fundId` alone is a filter on it (a deployment runs a handful
+ *   of funds, so a fund filter keeps a large share of what it reads anyway);
+ * - `gsi2pk = DSB#STATUS#<status>` — the approval queue and other status views, moved on each transition;
+ * - `gsi3pk = DSB#COUNTY#<code>` — a county's disbursements (counties are many: the selective key).
+ * Filters combine: the most selective key condition (county, then status) plus the rest as a filter.
+ *
+ * The approval that completes the set is ONE TransactWriteItems: disbursement (version + status),
+ * reservation on the allocation (available ≥ amount), the payout (attribute_not_exists), the station
+ * still active (for a station beneficiary), the audit entry, the `disbursement.approved` and
+ * `payout.requested` events and the county report's move. Cancellation reasons decide the answer.
+ */
+import {
+  maskDisbursement,
+  settlementStatus,
+  statsMove,
+  type Approval,
+  type Disbursement,
+  type DisbursementStatus,
+  type HistoryEntry,
+  type Purpose,
+} from '../../domain/disbursements.ts';
+import { DomainError, notFound } from '../../domain/errors.ts';
+import { queuedPayout, type Beneficiary, type Settlement } from '../../domain/payouts.ts';
+import { payerScope, type MoneyReader } from '../../domain/roles.ts';
+import { newId } from '../../ids.ts';
+import { config } from '../../config.ts';
+import { auditStep } from '../platform/audit.ts';
+import { statsStep } from '../counties/stats.ts';
+import { eventStep } from '../platform/events.ts';
+import { type Actor } from '../funds/items.ts';
+import { keys } from '../platform/keys.ts';
+import { requireItem } from '../platform/query.ts';
+import { versionedChangeStep, type TxStep } from '../platform/transactions.ts';
+
+export interface StoredDisbursement extends Disbursement {
+  version: number;
+  /** The fund's paying finance system, copied at creation (a fund's `financeSystem` never changes). */
+  payer: string;
+}
+
+export interface NewDisbursement {
+  fundId: string;
+  countyCode: string;
+  amount: number;
+  purpose: Purpose;
+  beneficiary: Beneficiary;
+  memo?: string;
+  campaignId?: string;
+}
+
+export const statusIndexKey = (status: DisbursementStatus) => `DSB#STATUS#${status}`;
+export const countyIndexKey = (countyCode: string) => `DSB#COUNTY#${countyCode}`;
+
+export function toDisbursement(item: Record<string, unknown>): StoredDisbursement {
+  return {
+    disbursementId: item.disbursementId as string,
+    fundId: item.fundId as string,
+    countyCode: item.countyCode as string,
+    amount: item.amount as number,
+    currency: 'CNY',
+    purpose: item.purpose as Purpose,
+    beneficiary: item.beneficiary as Beneficiary,
+    memo: (item.memo as string | null) ?? null,
+    campaignId: (item.campaignId as string | null | undefined) ?? null,
+    status: item.status as DisbursementStatus,
+    requiredApprovals: item.requiredApprovals as number,
+    approvals: (item.approvals as Approval[] | undefined) ?? [],
+    requestedBy: item.requestedBy as string,
+    payoutId: (item.payoutId as string | null) ?? null,
+    notice: (item.notice as Disbursement['notice'] | undefined) ?? null,
+    flags: (item.flags as Disbursement['flags'] | undefined) ?? [],
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    history: (item.history as HistoryEntry[] | undefined) ?? [],
+    version: item.version as number,
+    payer: (item.payer as string | undefined) ?? '',
+  };
+}
+
+/** The response form: account number masked, no storage fields. */
+export function publicDisbursement(d: StoredDisbursement): Disbursement {
+  const { version: _, payer: __, ...rest } = d;
+  return maskDisbursement(rest);
+}
+
+export async function readDisbursement(disbursementId: string): Promise<StoredDisbursement> {
+  return toDisbursement(await requireItem(keys.disbursement(disbursementId), `Disbursement ${disbursementId}`));
+}
+
+export async function getDisbursement(disbursementId: string): Promise<Disbursement> {
+  return publicDisbursement(await readDisbursement(disbursementId));
+}
+
+/** The disbursement as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
+export async function getDisbursementFor(disbursementId: string, reader: MoneyReader): Promise<Disbursement> {
+  const d = await readDisbursement(disbursementId);
+  const scope = payerScope(reader);
+  if (scope !== undefined && d.payer !== scope) throw notFound(`Disbursement ${disbursementId}`);
+  return publicDisbursement(d);
+}
+
+/**
+ * A disbursement becoming `approved` (at its final approval, or when its notice ends): the disbursement after
+ * `entry`, its queued payout, and the two events, `disbursement.approved` and the payment instruction
+ * (`payout.requested`: the full account goes only to the paying finance system's endpoints).
+ */
+export function approvedWithPayout(d: StoredDisbursement, entry: HistoryEntry, now: Date) {
+  const at = now.toISOString();
+  const payoutId = newId('payout', now.getTime());
+  const approved: StoredDisbursement = {
+    ...d,
+    status: 'approved',
+    payoutId,
+    updatedAt: at,
+    history: [...d.history, entry],
+    version: d.version + 1,
+  };
+  const { disbursementId, fundId, countyCode, amount, beneficiary } = d;
+  const payout = queuedPayout({ payoutId, disbursementId, batchId: null, fundId, countyCode, amount, beneficiary }, at);
+  const approvedEvent = eventStep('disbursement.approved', disbursementId, publicDisbursement(approved), now, { payer: d.payer });
+  const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
+  return { approved, payoutId, payout, approvedEvent, requestedEvent };
+}
+
+export function allocationExistsStep(fundId: string, countyCode: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: keys.allocation(fundId, countyCode),
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    },
+    onConditionFailed: () => new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
+  };
+}
+
+export function disbursementAudit(d: StoredDisbursement, entry: HistoryEntry, actor: Actor, details?: Record<string, unknown>): TxStep {
+  return auditStep(keys.disbursement(d.disbursementId).pk, {
+    actor: actor.sub,
+    action: `disbursement.${entry.action}`,
+    at: new Date(entry.at),
+    correlationId: actor.correlationId,
+    fromStatus: entry.fromStatus,
+    toStatus: entry.toStatus,
+    reason: entry.reason,
+    details: { fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, ...details },
+  });
+}
+
+/**
+ * The disbursement's own change: status (when it moves), approvals, payout, history, always
+ * conditional on the version it was read at. `redecide` names the contract error when the
+ * condition fails for a reason other than a concurrent change.
+ */
+export function disbursementChangeStep(
+  d: StoredDisbursement,
+  now: Date,
+  change: { status?: DisbursementStatus; approvals?: Approval[]; payoutId?: string; notice?: Disbursement['notice']; entry?: HistoryEntry },
+  redecide: (current: StoredDisbursement) => void,
+): TxStep {
+  return versionedChangeStep({
+    key: keys.disbursement(d.disbursementId),
+    what: `Disbursement ${d.disbursementId}`,
+    version: d.version,
+    status: d.status,
+    now,
+    set: {
+      ...(change.status ? { status: change.status, gsi2pk: statusIndexKey(change.status) } : {}),
+      ...(change.approvals ? { approvals: change.approvals } : {}),
+      ...(change.payoutId ? { payoutId: change.payoutId } : {}),
+      ...(change.notice ? { notice: change.notice } : {}),
+    },
+    append: change.entry ? { history: [change.entry] } : undefined,
+    redecide: (current) => redecide(toDisbursement(current)),
+  });
+}
+
+/**
+ * The disbursement's half of a settlement (approved → paid | payout_failed, history, county report),
+ * as steps of the payout's settlement transaction. Conditional on `approved` only: the payout's own
+ * status condition already serialises settlements, and anything else here is a broken invariant.
+ */
+export function payoutOutcomeSteps(
+  payout: { disbursementId: string; countyCode: string; amount: number },
+  settlement: Settlement,
+  actor: Actor,
+  now: Date,
+): TxStep[] {
+  const to = settlementStatus(settlement.outcome);
+  const entry: HistoryEntry = {
+    at: now.toISOString(),
+    actor: actor.sub,
+    action: to === 'paid' ? 'paid' : 'payout_failed',
+    fromStatus: 'approved',
+    toStatus: to,
+    ...(settlement.outcome === 'failed' && settlement.failureReason ? { reason: settlement.failureReason } : {}),
+  };
+  return [
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.disbursement(payout.disbursementId),
+          UpdateExpression:
+            'SET #status = :to, gsi2pk = :gsi2pk, updatedAt = :at, version = version + :one, history = list_append(history, :entry)',
+          ConditionExpression: '#status = :approved',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':gsi2pk': statusIndexKey(to),
+            ':at': entry.at,
+            ':one': 1,
+            ':entry': [entry],
+            ':approved': 'approved',
+          },
+        },
+      },
+      onConditionFailed: (old) =>
+        new Error(`ledger invariant: disbursement ${payout.disbursementId} is ${String(old?.status)} while its payout settles`),
+    },
+    statsStep(payout.countyCode, 'disbursements', statsMove('approved', to, payout.amount), payout.disbursementId),
+  ];
+}

@@ -1,0 +1,78 @@
+import { statsMove, type HistoryEntry } from '../../domain/disbursements.ts';
+import { invalidState } from '../../domain/errors.ts';
+import { statsStep } from '../counties/stats.ts';
+import { moneySteps } from '../ledger/move.ts';
+import { subsidyIsReserved } from '../ledger/items.ts';
+import { moneySource } from '../../domain/money-source.ts';
+import { type NoticeSubject } from '../notices/items.ts';
+import { payoutPutStep } from '../payouts/items.ts';
+import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { readDisbursement, approvedWithPayout, disbursementAudit, disbursementChangeStep } from './items.ts';
+
+/**
+ * The notice of a single disbursement: when its one item proceeds, the disbursement becomes `approved`
+ * with its payout, exactly as a final approval without notice does (the money is reserved already);
+ * when an objection is upheld, it becomes `rejected` and the reservation is released.
+ */
+export const disbursementNoticeSubject: NoticeSubject = {
+  async proceed(notice, _items, actorSub, now) {
+    const d = await readDisbursement(notice.source.id);
+    // Another run of the notice's end got there first: read the notice again (it is closed now).
+    if (d.status !== 'in_notice') throw new TransactionConflict();
+    const entry: HistoryEntry = {
+      at: now.toISOString(),
+      actor: actorSub,
+      action: 'notice_ended',
+      fromStatus: 'in_notice',
+      toStatus: 'approved',
+    };
+    const { payoutId, payout, approvedEvent, requestedEvent } = approvedWithPayout(d, entry, now);
+    return {
+      steps: [
+        disbursementChangeStep(d, now, { status: 'approved', payoutId, entry }, () => undefined),
+        payoutPutStep(payout, requestedEvent.messageId, {
+          payer: d.payer,
+          campaignId: d.campaignId,
+          noticeItem: { noticeId: notice.noticeId, itemRef: d.disbursementId },
+        }),
+        disbursementAudit(d, entry, { sub: actorSub }, { payoutId, noticeId: notice.noticeId }),
+        approvedEvent.step,
+        requestedEvent.step,
+        statsStep(d.countyCode, 'disbursements', statsMove('in_notice', 'approved', d.amount), d.disbursementId),
+      ],
+      messageIds: [approvedEvent.messageId, requestedEvent.messageId],
+    };
+  },
+  async withdraw(notice, _item, reason, actorSub, now) {
+    const d = await readDisbursement(notice.source.id);
+    if (d.status !== 'in_notice') throw invalidState(`The disbursement is ${d.status}`);
+    const entry: HistoryEntry = {
+      at: now.toISOString(),
+      actor: actorSub,
+      action: 'rejected',
+      fromStatus: 'in_notice',
+      toStatus: 'rejected',
+      reason,
+    };
+    const steps: TxStep[] = [
+      disbursementChangeStep(d, now, { status: 'rejected', entry }, () => undefined),
+      // The county report counts neither in_notice nor rejected: nothing to move there.
+      disbursementAudit(d, entry, { sub: actorSub }, { noticeId: notice.noticeId, objection: 'upheld' }),
+    ];
+    // The money goes back where it was reserved: the campaign's subsidy while it holds money, else the allocation.
+    const source = moneySource('return', d.campaignId, d.campaignId ? await subsidyIsReserved(d.campaignId) : false);
+    const ref = { disbursementId: d.disbursementId };
+    steps.push(
+      ...(await moneySteps(source, {
+        fundId: d.fundId,
+        countyCode: d.countyCode,
+        move: 'release',
+        amount: d.amount,
+        ref,
+        actor: actorSub,
+        now,
+      })),
+    );
+    return { steps, messageIds: [] };
+  },
+};

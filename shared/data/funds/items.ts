@@ -1,0 +1,260 @@
+/**
+ * Funds and their county allocations: the ledger every money movement goes through.
+ *
+ * Items: fund `FUND#<id> / FUND` (listing: `gsi1pk = FUNDS`, `gsi1sk = <fundId>`), allocation
+ * `FUND#<id> / ALLOC#<countyCode>` (by county: `gsi1pk = COUNTY#<code>#ALLOC`, `gsi1sk = <fundId>`).
+ * The fund keeps `allocated` and `unallocated` (so Σ allocated ≤ totalBudget is one condition);
+ * reserved and paid are summed from its allocations.
+ */
+import type { Actor } from '../../domain/roles.ts';
+import { DomainError, notFound } from '../../domain/errors.ts';
+import { EMPTY_LINE, sumLines, type LedgerLine } from '../../domain/ledger.ts';
+import { newId } from '../../ids.ts';
+import { config } from '../../config.ts';
+import { auditStep } from '../platform/audit.ts';
+import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
+import { countyExistsStep } from '../counties/items.ts';
+import { keys } from '../platform/keys.ts';
+import { readPosition, toPosition } from '../ledger/items.ts';
+import { ledgerChangeSteps } from '../ledger/move.ts';
+import { getItem, queryAll, queryPage, requireItem, type Page } from '../platform/query.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact } from '../platform/transactions.ts';
+
+export interface Fund {
+  fundId: string;
+  name: string;
+  currency: 'CNY';
+  totalBudget: number;
+  allocated: number;
+  reserved: number;
+  paid: number;
+  unallocated: number;
+  financeSystem: string;
+  dualApprovalThreshold: number;
+  noticePeriod: string;
+  createdAt: string;
+}
+
+export interface Allocation extends LedgerLine {
+  fundId: string;
+  countyCode: string;
+}
+
+type FundItem = Omit<Fund, 'reserved' | 'paid'>;
+
+export function toAllocation(item: Record<string, unknown>): Allocation {
+  const { seq: _seq, ledgerAt: _at, ...allocation } = toPosition(item);
+  return allocation;
+}
+
+function toFundItem(item: Record<string, unknown>): FundItem {
+  return {
+    fundId: item.fundId as string,
+    name: item.name as string,
+    currency: 'CNY',
+    totalBudget: item.totalBudget as number,
+    allocated: item.allocated as number,
+    unallocated: item.unallocated as number,
+    // Funds created before 1.1 name no paying system: nobody may settle them until one is set.
+    financeSystem: (item.financeSystem as string | undefined) ?? '',
+    dualApprovalThreshold: item.dualApprovalThreshold as number,
+    noticePeriod: (item.noticePeriod as string | undefined) ?? 'P0D',
+    createdAt: item.createdAt as string,
+  };
+}
+
+export type { Actor } from '../../domain/roles.ts';
+
+export async function createFund(
+  input: { name: string; totalBudget: number; financeSystem: string; dualApprovalThreshold: number; noticePeriod: string },
+  actor: Actor,
+  now: Date,
+  claim?: IdempotencyClaim,
+): Promise<Fund> {
+  const earlier = await createdEarlier(claim, now, getFund);
+  if (earlier) return earlier;
+  const fundId = newId('fund', now.getTime());
+  const at = now.toISOString();
+  const item: FundItem & Record<string, unknown> = {
+    ...keys.fund(fundId),
+    type: 'fund',
+    fundId,
+    name: input.name,
+    currency: 'CNY',
+    totalBudget: input.totalBudget,
+    allocated: 0,
+    unallocated: input.totalBudget,
+    financeSystem: input.financeSystem,
+    dualApprovalThreshold: input.dualApprovalThreshold,
+    noticePeriod: input.noticePeriod,
+    createdAt: at,
+    createdBy: actor.sub,
+    gsi1pk: 'FUNDS',
+    gsi1sk: fundId,
+  };
+  await transact([
+    ...claimSteps(claim, fundId, now),
+    { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
+    auditStep(keys.fund(fundId).pk, {
+      actor: actor.sub,
+      action: 'fund.created',
+      at: now,
+      correlationId: actor.correlationId,
+      details: { totalBudget: input.totalBudget, financeSystem: input.financeSystem },
+    }),
+  ]);
+  return { ...toFundItem(item), reserved: 0, paid: 0 };
+}
+
+async function fundItem(fundId: string): Promise<FundItem> {
+  return toFundItem(await requireItem(keys.fund(fundId), `Fund ${fundId}`));
+}
+
+/** Every allocation of a fund, read consistently (a fund has at most a few thousand counties). */
+export async function allAllocations(fundId: string): Promise<Allocation[]> {
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.fund(fundId).pk, ':prefix': 'ALLOC#' },
+    ConsistentRead: true,
+  });
+  return items.map(toAllocation);
+}
+
+async function withTotals(fund: FundItem): Promise<Fund> {
+  const totals = sumLines(await allAllocations(fund.fundId));
+  return { ...fund, reserved: totals.reserved, paid: totals.paid };
+}
+
+export async function getFund(fundId: string): Promise<Fund> {
+  return withTotals(await fundItem(fundId));
+}
+
+/** The fund's settings without summing its allocations (for approval rules). */
+/** What a fund was created with: no route changes it afterwards (only its allocations move). */
+export type FundSettings = Omit<FundItem, 'allocated' | 'unallocated'>;
+
+/** Funds whose settings this execution environment has read (each approval and create needs them). */
+const settingsCache = new Map<string, FundSettings>();
+const SETTINGS_CACHE_SIZE = 1_000;
+
+/** The fund's settings, read once per execution environment: they never change once the fund exists. */
+export async function getFundSettings(fundId: string): Promise<FundSettings> {
+  const cached = settingsCache.get(fundId);
+  if (cached) return cached;
+  const { allocated: _a, unallocated: _u, ...settings } = await fundItem(fundId);
+  // A fund from before 1.1 names no paying system yet and may still be given one: only a complete one is kept.
+  if (settings.financeSystem !== '') {
+    if (settingsCache.size >= SETTINGS_CACHE_SIZE) settingsCache.delete(settingsCache.keys().next().value!);
+    settingsCache.set(fundId, settings);
+  }
+  return settings;
+}
+
+export async function listFunds(page: { limit: number; cursor?: string }): Promise<Page<Fund>> {
+  const result = await queryPage({
+    index: 'gsi1',
+    keyCondition: 'gsi1pk = :list',
+    values: { ':list': 'FUNDS' },
+    newestFirst: true,
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: 'funds',
+  });
+  return {
+    items: await Promise.all(result.items.map((i) => withTotals(toFundItem(i)))),
+    nextCursor: result.nextCursor,
+  };
+}
+
+export async function findAllocation(fundId: string, countyCode: string): Promise<Allocation | undefined> {
+  const Item = await getItem(keys.allocation(fundId, countyCode));
+  return Item ? toAllocation(Item) : undefined;
+}
+
+export async function listAllocations(fundId: string, page: { limit: number; cursor?: string }): Promise<Page<Allocation>> {
+  await fundItem(fundId);
+  const result = await queryPage({
+    keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+    values: { ':pk': keys.fund(fundId).pk, ':prefix': 'ALLOC#' },
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: `allocations|${fundId}`,
+    consistentRead: true,
+  });
+  return { items: result.items.map(toAllocation), nextCursor: result.nextCursor };
+}
+
+/** Every allocation of a county across funds (county report). */
+export async function allocationsOfCounty(countyCode: string): Promise<Allocation[]> {
+  const items = await queryAll({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': `COUNTY#${countyCode}#ALLOC` },
+  });
+  return items.map(toAllocation);
+}
+
+/**
+ * Sets a county's allocation. One transaction: the county exists, the fund's unallocated budget
+ * covers the increase, the allocation never drops below reserved + paid, its ledger entry
+ * (`allocation_set`, the change as `amount`) and the audit entry. Optimistic on the allocation's ledger
+ * position, retried when another move got in between.
+ */
+export async function setAllocation(fundId: string, countyCode: string, amount: number, actor: Actor, now: Date): Promise<Allocation> {
+  return retryOnConflict(async () => {
+    await fundItem(fundId);
+    const current = await readPosition(fundId, countyCode);
+    const position = current ?? { fundId, countyCode, ...EMPTY_LINE, seq: 0, ledgerAt: null };
+    const delta = amount - position.allocated;
+    if (current && delta === 0) return toAllocation({ ...current });
+    if (position.available + delta < 0) {
+      throw new DomainError(
+        'allocation_below_commitments',
+        `The allocation cannot go below what is reserved and paid (${position.reserved + position.paid} fen)`,
+      );
+    }
+    const table = config().TABLE_NAME;
+    const allocationKey = keys.allocation(fundId, countyCode);
+    const change = ledgerChangeSteps({
+      position,
+      kind: 'allocation_set',
+      amount: delta,
+      ref: {},
+      actor: actor.sub,
+      now,
+      create: current
+        ? undefined
+        : { type: 'allocation', fundId, countyCode, createdAt: now.toISOString(), gsi1pk: `COUNTY#${countyCode}#ALLOC`, gsi1sk: fundId },
+    });
+    await transact([
+      countyExistsStep(countyCode),
+      {
+        item: {
+          Update: {
+            TableName: table,
+            Key: keys.fund(fundId),
+            UpdateExpression: 'SET allocated = allocated + :delta, unallocated = unallocated - :delta',
+            ConditionExpression: 'attribute_exists(pk) AND unallocated >= :delta',
+            ExpressionAttributeValues: { ':delta': delta },
+          },
+        },
+        onConditionFailed: (old) =>
+          old
+            ? new DomainError(
+                'insufficient_fund_budget',
+                `The fund has ${old.unallocated as number} fen unallocated; this change needs ${delta}`,
+              )
+            : notFound(`Fund ${fundId}`),
+      },
+      ...change.steps,
+      auditStep(allocationKey.pk, {
+        actor: actor.sub,
+        action: 'allocation.set',
+        at: now,
+        correlationId: actor.correlationId,
+        details: { countyCode, previous: position.allocated, allocated: amount },
+      }),
+    ]);
+    return { fundId, countyCode, ...change.balance };
+  }, LEDGER_ATTEMPTS);
+}

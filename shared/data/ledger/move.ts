@@ -1,0 +1,232 @@
+/**
+ * THE way a balance changes. A move (reserve, release, settle) is one allocation update and one ledger
+ * entry, or one subsidy update, always in the same transaction as the change of the entity it is for.
+ * `commitMoney` commits such a transaction; `moneySteps` and `allocationMoveSteps` give the steps to a
+ * use case that commits under its own retry. Nothing outside ledger/ builds a move's steps itself.
+ */
+import { DomainError } from '../../domain/errors.ts';
+import { applyEntry, LedgerViolation, MOVE_KIND, type LedgerKind, type LedgerLine, type Move } from '../../domain/ledger.ts';
+import { newId } from '../../ids.ts';
+import { config } from '../../config.ts';
+import { keys } from '../platform/keys.ts';
+import { transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import type { MoneySource } from '../../domain/money-source.ts';
+import {
+  requirePosition,
+  subsidyDrawStep,
+  subsidyReturnStep,
+  LedgerRef,
+  LedgerEntry,
+  LedgerPosition,
+  ledgerPartition,
+  SEQ_DIGITS,
+  toPosition,
+  readPosition,
+} from './items.ts';
+
+export interface LedgerChange {
+  position: LedgerPosition;
+  kind: LedgerKind;
+  amount: number;
+  ref: LedgerRef;
+  actor: string;
+  now: Date;
+  /** Extra attributes for the allocation. */
+  set?: Record<string, unknown>;
+  /** The allocation does not exist yet: it is put, with these attributes besides its balances. */
+  create?: Record<string, unknown>;
+}
+
+/** The allocation's move and its ledger entry, as two transaction steps; the balance after the entry. */
+export function ledgerChangeSteps(change: LedgerChange): { steps: TxStep[]; balance: LedgerLine; entry: LedgerEntry } {
+  const { position, kind, amount, now } = change;
+  const balance = applyEntry(position, kind, amount);
+  // Never earlier than the county's previous entry, so time order and seq order agree.
+  const at = position.ledgerAt && position.ledgerAt > now.toISOString() ? position.ledgerAt : now.toISOString();
+  const seq = position.seq + 1;
+  const entry: LedgerEntry = {
+    entryId: newId('ledgerEntry', Date.parse(at)),
+    at,
+    countyCode: position.countyCode,
+    kind,
+    amount,
+    ref: change.ref,
+    actor: change.actor,
+    balance,
+  };
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {
+    ':allocated': balance.allocated,
+    ':reserved': balance.reserved,
+    ':paid': balance.paid,
+    ':available': balance.available,
+    ':seq': position.seq,
+    ':next': seq,
+    ':at': at,
+    ':now': now.toISOString(),
+  };
+  const assignments = [
+    'allocated = :allocated',
+    'reserved = :reserved',
+    'paid = :paid',
+    'available = :available',
+    'seq = :next',
+    'ledgerAt = :at',
+    'updatedAt = :now',
+  ];
+  Object.entries(change.set ?? {}).forEach(([name, value], i) => {
+    names[`#x${i}`] = name;
+    values[`:x${i}`] = value;
+    assignments.push(`#x${i} = :x${i}`);
+  });
+  const table = config().TABLE_NAME;
+  const key = keys.allocation(position.fundId, position.countyCode);
+  const allocation: TxStep = change.create
+    ? {
+        item: {
+          Put: {
+            TableName: table,
+            Item: { ...key, ...change.create, ...change.set, ...balance, seq, ledgerAt: at, updatedAt: now.toISOString() },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        onConditionFailed: () => new TransactionConflict(),
+      }
+    : {
+        item: {
+          Update: {
+            TableName: table,
+            Key: key,
+            UpdateExpression: `SET ${assignments.join(', ')}`,
+            ConditionExpression: position.seq === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(seq) OR seq = :seq)' : 'seq = :seq',
+            ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: values,
+          },
+        },
+        // Another move got in first: the allocation as it is now comes back with the refusal.
+        onConditionFailed: (old) => (old ? new PositionMoved(toPosition(old)) : new TransactionConflict()),
+      };
+  const put: TxStep = {
+    item: {
+      Put: {
+        TableName: table,
+        Item: {
+          pk: ledgerPartition(position.fundId),
+          sk: `${at}#${position.countyCode}#${String(seq).padStart(SEQ_DIGITS, '0')}`,
+          type: 'ledger-entry',
+          fundId: position.fundId,
+          seq,
+          ...entry,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
+  return { steps: [allocation, put], balance, entry };
+}
+
+/** The allocation moved between our read and our write; carries it as it is now. */
+export class PositionMoved extends TransactionConflict {
+  constructor(readonly position: LedgerPosition) {
+    super();
+  }
+}
+
+/** Commits without re-reading anything but the allocation after another move of it got in first. */
+const POSITION_ATTEMPTS = 25;
+
+/** Moves of one allocation in flight in this process, chained: they take turns instead of colliding. */
+const lanes = new Map<string, Promise<void>>();
+
+/**
+ * Commits a transaction built around one allocation's ledger position. Moves of the same allocation
+ * from this process take turns (a local runtime or a test serves many requests in one process; a
+ * Lambda instance serves one at a time, so there this changes nothing), and a turn that waited reads
+ * the allocation afresh. When another process moved it meanwhile, the steps are built again on the
+ * allocation the refusal returned and committed again at once. Any other conflict goes to the caller.
+ */
+async function transactAt(position: LedgerPosition, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
+  const lane = `${position.fundId}#${position.countyCode}`;
+  const before = lanes.get(lane);
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => (done = resolve));
+  const turn = (before ?? Promise.resolve()).then(() => mine);
+  lanes.set(lane, turn);
+  try {
+    let current = position;
+    if (before) {
+      await before;
+      current = (await readPosition(position.fundId, position.countyCode)) ?? position;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await transact(build(current));
+        return;
+      } catch (error) {
+        if (!(error instanceof PositionMoved) || attempt >= POSITION_ATTEMPTS) throw error;
+        current = error.position;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+  } finally {
+    done();
+    if (lanes.get(lane) === turn) lanes.delete(lane);
+  }
+}
+
+/**
+ * A money move (reserve, release, settle) on a read allocation. `reserve` answers
+ * `insufficient_allocation` when `available` cannot cover it; a release or payment without the
+ * reservation behind it is a broken invariant and stops the transaction.
+ */
+function ledgerMoveSteps(position: LedgerPosition, move: Move, amount: number, ref: LedgerRef, actor: string, now: Date): TxStep[] {
+  if (move === 'reserve' && position.available < amount) {
+    throw new DomainError('insufficient_allocation', `The county allocation has ${position.available} fen available; ${amount} needed`);
+  }
+  try {
+    return ledgerChangeSteps({ position, kind: MOVE_KIND[move], amount, ref, actor, now }).steps;
+  } catch (error) {
+    // The allocation was read after a concurrent move of the same money (two settlements racing):
+    // read everything again; the entity's own condition then gives the definite answer.
+    if (error instanceof LedgerViolation) throw new TransactionConflict();
+    throw error;
+  }
+}
+
+/** One move of money: what `moneySteps` and `commitMoney` take. */
+export interface MoneyMove {
+  fundId: string;
+  countyCode: string;
+  move: Move;
+  amount: number;
+  ref: LedgerRef;
+  actor: string;
+  now: Date;
+}
+
+/**
+ * The steps of a move on the county allocation, read now, for a transaction another module commits with
+ * its own retry (a batch's approval, a campaign's launch, a notice item's withdrawal).
+ */
+export async function allocationMoveSteps(m: MoneyMove): Promise<TxStep[]> {
+  return ledgerMoveSteps(await requirePosition(m.fundId, m.countyCode), m.move, m.amount, m.ref, m.actor, m.now);
+}
+
+/** The steps of a move where the money comes from or goes back to (a subsidy or the allocation). */
+export async function moneySteps(source: MoneySource, m: MoneyMove): Promise<TxStep[]> {
+  if (source.kind === 'allocation') return allocationMoveSteps(m);
+  return [m.move === 'reserve' ? subsidyDrawStep(source.campaignId, m.amount) : subsidyReturnStep(source.campaignId, m.amount)];
+}
+
+/**
+ * Commits an entity's change together with its money: `build` gets the money's steps and returns the whole
+ * transaction. A subsidy's steps commit once (its own condition decides); an allocation's go through
+ * `transactAt`, which rebuilds them on the allocation as it is now when another move got in first.
+ */
+export async function commitMoney(source: MoneySource, m: MoneyMove, build: (money: TxStep[]) => TxStep[]): Promise<void> {
+  if (source.kind === 'subsidy') return transact(build(await moneySteps(source, m)));
+  await transactAt(await requirePosition(m.fundId, m.countyCode), (position) =>
+    build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)),
+  );
+}

@@ -1,0 +1,59 @@
+import { itemAtNoticeEnd, type NoticeStatus } from '../../domain/notices.ts';
+import { queryPage, type Page } from '../platform/query.ts';
+import { StoredNotice, StoredNoticeItem, PublicNotice, toNotice, readNotice, readNoticeItems } from './items.ts';
+
+function publicNotice(n: StoredNotice, items: StoredNoticeItem[]): PublicNotice {
+  return {
+    noticeId: n.noticeId,
+    countyCode: n.countyCode,
+    countyName: n.countyName,
+    fundName: n.fundName,
+    purpose: n.purpose,
+    startsAt: n.startsAt,
+    endsAt: n.endsAt,
+    status: n.status,
+    // A listed item of an ended notice is on its way to payment: the end writes the notice, not each item.
+    items: items.map(({ itemRef, beneficiaryName, beneficiaryKind, amount, status }) => ({
+      itemRef,
+      beneficiaryName,
+      beneficiaryKind,
+      amount,
+      status: itemAtNoticeEnd(status, n.status),
+    })),
+  };
+}
+
+export async function getPublicNotice(noticeId: string): Promise<PublicNotice> {
+  const notice = await readNotice(noticeId);
+  return publicNotice(notice, await readNoticeItems(noticeId));
+}
+
+/** A county's notices (or all), newest first, each with its items. */
+export async function listPublicNotices(filter: {
+  countyCode?: string;
+  status?: NoticeStatus;
+  limit: number;
+  cursor?: string;
+  /** false: the notices without their items (`items` empty, `itemCount` says how many), one read per page. */
+  withItems?: boolean;
+}): Promise<Page<PublicNotice & { itemCount: number }>> {
+  const byCounty = filter.countyCode !== undefined;
+  const page = await queryPage({
+    index: byCounty ? 'gsi3' : 'gsi1',
+    keyCondition: byCounty ? 'gsi3pk = :pk' : 'gsi1pk = :pk',
+    values: { ':pk': byCounty ? `NOTICE#COUNTY#${filter.countyCode}` : 'NOTICES', ...(filter.status ? { ':status': filter.status } : {}) },
+    filter: filter.status ? '#status = :status' : undefined,
+    names: filter.status ? { '#status': 'status' } : undefined,
+    newestFirst: true,
+    limit: filter.limit,
+    cursor: filter.cursor,
+    scope: `notices|${filter.countyCode ?? ''}|${filter.status ?? ''}`,
+  });
+  const items = await Promise.all(
+    page.items.map(async (i) => {
+      const n = toNotice(i);
+      return { ...publicNotice(n, filter.withItems === false ? [] : await readNoticeItems(n.noticeId)), itemCount: n.itemCount };
+    }),
+  );
+  return { items, nextCursor: page.nextCursor };
+}

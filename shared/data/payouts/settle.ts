@@ -1,0 +1,105 @@
+import { assertSettlementComplete, decideSettlement, outcomeStatus, type Payout, type Settlement } from '../../domain/payouts.ts';
+import { report } from '../../metrics.ts';
+import { logger } from '../../logger.ts';
+import { completeBatchIfDone } from '../batches/counters.ts';
+import { payoutOutcomeSteps } from '../disbursements/items.ts';
+import { enqueueEvents, eventStep } from '../platform/events.ts';
+import type { Actor } from '../funds/items.ts';
+import { commitMoney } from '../ledger/move.ts';
+import { subsidyIsReserved } from '../ledger/items.ts';
+import { moneySource, type MoneySource } from '../../domain/money-source.ts';
+import { noticeItemPaidStep } from '../notices/items.ts';
+import { eventCloseStep, getOutboxEvent } from '../platform/outbox.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, type TxStep } from '../platform/transactions.ts';
+import {
+  StoredPayout,
+  payoutSettledKeys,
+  bankReferenceSteps,
+  publicPayout,
+  batchCounterSteps,
+  getPayoutFor,
+  payoutMoveStep,
+  payoutAudit,
+} from './items.ts';
+
+/**
+ * The finance system's report. succeeded: payout settled, disbursement paid, reservation → paid.
+ * failed: payout failed, disbursement payout_failed, reservation released. One transaction with the
+ * audit entry, the `payout.settled` / `payout.failed` event and the county report's move. The same
+ * outcome again answers with the payout unchanged; a contradicting one is `invalid_state`.
+ */
+export async function settlePayout(payoutId: string, settlement: Settlement, actor: Actor, now: Date): Promise<Payout> {
+  assertSettlementComplete(settlement);
+  const result = await retryOnConflict(async () => {
+    // Only the fund's paying finance system may settle; to anyone else the payout does not exist.
+    const payout = await getPayoutFor(payoutId, { sub: actor.sub, roles: ['finance-system'] });
+    if (decideSettlement(payout.status, settlement.outcome) === 'repeat') return { payout, messageId: undefined };
+    const to = outcomeStatus(settlement.outcome);
+    const at = now.toISOString();
+    const settled: StoredPayout =
+      to === 'settled'
+        ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
+        : { ...payout, status: to, settledAt: at, failureReason: settlement.failureReason ?? null };
+    const event = eventStep(to === 'settled' ? 'payout.settled' : 'payout.failed', payoutId, publicPayout(settled), now, {
+      payer: payout.payer,
+    });
+    const ref = {
+      payoutId,
+      ...(payout.disbursementId ? { disbursementId: payout.disbursementId } : {}),
+      ...(payout.batchId ? { batchId: payout.batchId } : {}),
+    };
+    // A failed payout of a subsidised disbursement gives its money back to the subsidy while the subsidy
+    // still holds money; otherwise the reservation is released (or, when paid, moved to paid).
+    const subsidyReserved = to === 'failed' && payout.campaignId !== null && (await subsidyIsReserved(payout.campaignId));
+    // No instruction for a closed payout: a payment instruction still pending is closed with it.
+    const instruction = await getOutboxEvent(payout.requestedMessageId);
+    const audit = payoutAudit(
+      payout,
+      to === 'settled' ? 'payout.settled' : 'payout.failed',
+      to,
+      actor,
+      now,
+      to === 'settled' ? { bankReference: settled.bankReference } : undefined,
+      settled.failureReason ?? undefined,
+    );
+    const withMoney = (money: TxStep[]): TxStep[] => [
+      payoutMoveStep(payout, to, now, {
+        settledAt: at,
+        bankReference: settled.bankReference,
+        failureReason: settled.failureReason,
+        ...payoutSettledKeys(payoutId, at),
+      }),
+      ...money,
+      ...(instruction?.status === 'pending' ? [eventCloseStep(payout.requestedMessageId, now)] : []),
+      ...(payout.disbursementId ? payoutOutcomeSteps({ ...payout, disbursementId: payout.disbursementId }, settlement, actor, now) : []),
+      ...batchCounterSteps(payout, payout.status, to),
+      ...(to === 'settled' && payout.noticeItem ? [noticeItemPaidStep(payout.noticeItem)] : []),
+      ...(to === 'settled' && settled.bankReference ? bankReferenceSteps(payout, settled.bankReference, at) : []),
+      audit,
+      event.step,
+    ];
+    // A payment settles on the allocation; a failed payout's money goes back where it was reserved.
+    const source: MoneySource = to === 'settled' ? { kind: 'allocation' } : moneySource('return', payout.campaignId, subsidyReserved);
+    const move = to === 'settled' ? 'settle' : 'release';
+    await commitMoney(
+      source,
+      { fundId: payout.fundId, countyCode: payout.countyCode, move, amount: payout.amount, ref, actor: actor.sub, now },
+      withMoney,
+    );
+    return { payout: settled, messageId: event.messageId };
+  }, LEDGER_ATTEMPTS);
+  if (result.messageId) {
+    report.payoutSettled(result.payout.status === 'settled' ? 'settled' : 'failed');
+    await enqueueEvents([result.messageId]);
+  }
+  // A batch completes with its last final payout; a repeated report checks again (heals a lost check).
+  if (result.payout.batchId) {
+    await completeBatchIfDone(result.payout.batchId, now).catch((error: unknown) =>
+      logger.warn('batch completion check failed; a repeated settlement report checks again', {
+        batchId: result.payout.batchId,
+        error: (error as Error).name,
+      }),
+    );
+  }
+  return publicPayout(result.payout);
+}

@@ -1,0 +1,391 @@
+/**
+ * Webhook endpoints and their delivery log.
+ *
+ * Endpoint `WHE#<id> / WHE` (listing: `gsi1pk = WHES`, `gsi1sk = <endpointId>`) holds the signing
+ * secret (the table is KMS-encrypted; the secret never leaves except in the create and rotate
+ * responses) and, for 24 h after a rotation, the previous secret. Attempts are `WHE#<id> / DLV#<ulid>`,
+ * expiring after 30 days.
+ */
+import { randomBytes } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import type { EventType } from '../../domain/events.ts';
+import { notFound } from '../../domain/errors.ts';
+import { newId } from '../../ids.ts';
+import { config } from '../../config.ts';
+import { auditStep } from '../platform/audit.ts';
+import { documents } from '../platform/clients.ts';
+import { keys } from '../platform/keys.ts';
+import { queryAll, queryPage, requireItem, type Page } from '../platform/query.ts';
+import { transact, type TxStep } from '../platform/transactions.ts';
+import { reviewPendingEvents } from '../platform/outbox.ts';
+import type { Actor } from '../funds/items.ts';
+
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+const DELIVERY_LOG_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+export type Subscription = EventType | '*';
+
+export interface WebhookEndpoint {
+  endpointId: string;
+  url: string;
+  events: Subscription[];
+  description: string | null;
+  /** The finance system the endpoint belongs to (it gets the payment instructions of the funds that system pays). */
+  financeSystem: string | null;
+  status: 'enabled' | 'disabled';
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the delivery worker needs: the endpoint with every secret that signs right now. */
+export interface DeliveryTarget extends WebhookEndpoint {
+  secrets: string[];
+}
+
+export interface DeliveryAttempt {
+  messageId: string;
+  eventType: EventType;
+  attempt: number;
+  outcome: 'succeeded' | 'failed';
+  responseStatus: number | null;
+  error: string | null;
+  durationMs: number;
+  at: string;
+}
+
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+function toEndpoint(item: Record<string, unknown>): WebhookEndpoint {
+  return {
+    endpointId: item.endpointId as string,
+    url: item.url as string,
+    events: item.events as Subscription[],
+    description: (item.description as string | undefined) ?? null,
+    financeSystem: (item.financeSystem as string | undefined) ?? null,
+    status: item.status as 'enabled' | 'disabled',
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+  };
+}
+
+/** Secrets that sign at `now`: the current one, and the previous one during its 24 h overlap. */
+export function signingSecrets(item: Record<string, unknown>, now: Date): string[] {
+  const secrets = [item.secret as string];
+  const previous = item.previousSecret as string | undefined;
+  const until = item.previousSecretExpiresAt as string | undefined;
+  if (previous && until && Date.parse(until) > now.getTime()) secrets.push(previous);
+  return secrets;
+}
+
+export async function createEndpoint(
+  input: { url: string; events: Subscription[]; description?: string; financeSystem?: string },
+  actor: Actor,
+  now: Date,
+): Promise<WebhookEndpoint & { secret: string }> {
+  const endpointId = newId('webhookEndpoint', now.getTime());
+  const secret = newWebhookSecret();
+  const at = now.toISOString();
+  const item = {
+    ...keys.webhookEndpoint(endpointId),
+    type: 'webhook-endpoint',
+    endpointId,
+    url: input.url,
+    events: input.events,
+    description: input.description ?? null,
+    financeSystem: input.financeSystem ?? null,
+    status: 'enabled',
+    secret,
+    createdAt: at,
+    updatedAt: at,
+    createdBy: actor.sub,
+    gsi1pk: 'WHES',
+    gsi1sk: endpointId,
+  };
+  await transact([
+    { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
+    auditStep(item.pk, {
+      actor: actor.sub,
+      action: 'webhook-endpoint.created',
+      at: now,
+      correlationId: actor.correlationId,
+      details: { url: input.url, events: input.events, financeSystem: input.financeSystem ?? null },
+    }),
+  ]);
+  return { ...toEndpoint(item), secret };
+}
+
+function endpointItem(endpointId: string): Promise<Record<string, unknown>> {
+  return requireItem(keys.webhookEndpoint(endpointId), `Webhook endpoint ${endpointId}`);
+}
+
+export async function getEndpoint(endpointId: string): Promise<WebhookEndpoint> {
+  return toEndpoint(await endpointItem(endpointId));
+}
+
+export async function listEndpoints(page: { limit: number; cursor?: string }): Promise<Page<WebhookEndpoint>> {
+  const result = await queryPage({
+    index: 'gsi1',
+    keyCondition: 'gsi1pk = :list',
+    values: { ':list': 'WHES' },
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: 'webhook-endpoints',
+  });
+  return { items: result.items.map(toEndpoint), nextCursor: result.nextCursor };
+}
+
+/**
+ * Deletes an endpoint. A finance system's endpoint may be the last one its pending payment
+ * instructions could reach: they are looked at again at once (delivery_failed rather than waiting).
+ */
+export async function deleteEndpoint(endpointId: string, actor: Actor, now: Date): Promise<void> {
+  const endpoint = await getEndpoint(endpointId);
+  await transact([
+    {
+      item: {
+        Delete: {
+          TableName: config().TABLE_NAME,
+          Key: keys.webhookEndpoint(endpointId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
+    },
+    auditStep(keys.webhookEndpoint(endpointId).pk, {
+      actor: actor.sub,
+      action: 'webhook-endpoint.deleted',
+      at: now,
+      correlationId: actor.correlationId,
+    }),
+  ]);
+  if (endpoint.financeSystem !== null) await reviewPendingEvents();
+}
+
+export interface EndpointChange {
+  url?: string;
+  events?: Subscription[];
+  description?: string;
+  /** `enabled` re-enables an endpoint that a 410 disabled. */
+  status?: 'enabled';
+}
+
+/**
+ * Changes an endpoint's URL, subscriptions or description, or enables it again. The caller checked a
+ * new URL with the URL guard. A finance system's endpoint enabled again may be what its waiting payment
+ * instructions need: they are looked at at once.
+ */
+export async function updateEndpoint(endpointId: string, change: EndpointChange, actor: Actor, now: Date): Promise<WebhookEndpoint> {
+  const sets = ['updatedAt = :at'];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':at': now.toISOString() };
+  if (change.url !== undefined) {
+    sets.push('#url = :url');
+    names['#url'] = 'url';
+    values[':url'] = change.url;
+  }
+  if (change.events !== undefined) {
+    sets.push('events = :events');
+    values[':events'] = change.events;
+  }
+  if (change.description !== undefined) {
+    sets.push('description = :description');
+    values[':description'] = change.description;
+  }
+  if (change.status !== undefined) {
+    sets.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = change.status;
+  }
+  const update = `SET ${sets.join(', ')}${change.status === 'enabled' ? ' REMOVE disabledReason' : ''}`;
+  const before = await getEndpoint(endpointId);
+  await transact([
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.webhookEndpoint(endpointId),
+          UpdateExpression: update,
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+        },
+      },
+      onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
+    },
+    auditStep(keys.webhookEndpoint(endpointId).pk, {
+      actor: actor.sub,
+      action: 'webhook-endpoint.updated',
+      at: now,
+      correlationId: actor.correlationId,
+      details: { ...change, ...(change.status && change.status !== before.status ? { previousStatus: before.status } : {}) },
+    }),
+  ]);
+  const after = await getEndpoint(endpointId);
+  const reaches = before.status !== 'enabled' || change.events !== undefined;
+  if (after.financeSystem !== null && after.status === 'enabled' && reaches) await reviewPendingEvents();
+  return after;
+}
+
+/** One endpoint with the secrets that sign now, enabled or not (a test or a resend addresses it by id). */
+export async function deliveryTarget(endpointId: string, now: Date): Promise<DeliveryTarget> {
+  const item = await endpointItem(endpointId);
+  return { ...toEndpoint(item), secrets: signingSecrets(item, now) };
+}
+
+export async function rotateSecret(endpointId: string, actor: Actor, now: Date): Promise<string> {
+  const secret = newWebhookSecret();
+  await transact([
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.webhookEndpoint(endpointId),
+          UpdateExpression: 'SET previousSecret = secret, previousSecretExpiresAt = :until, secret = :secret, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: {
+            ':secret': secret,
+            ':until': new Date(now.getTime() + SECRET_OVERLAP_MS).toISOString(),
+            ':at': now.toISOString(),
+          },
+        },
+      },
+      onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
+    },
+    auditStep(keys.webhookEndpoint(endpointId).pk, {
+      actor: actor.sub,
+      action: 'webhook-endpoint.secret-rotated',
+      at: now,
+      correlationId: actor.correlationId,
+    }),
+  ]);
+  return secret;
+}
+
+/** Enabled endpoints subscribed to an event type, with the secrets that sign now. */
+export async function deliveryTargets(eventType: EventType, now: Date): Promise<DeliveryTarget[]> {
+  return (await enabledEndpoints(now)).filter((target) => subscribes(target, eventType));
+}
+
+export interface DeliveryTargetLookup {
+  (eventType: EventType, now: Date): Promise<DeliveryTarget[]>;
+  /** An endpoint this invocation disabled (410 Gone): not a target for the rest of it. */
+  disabled(endpointId: string): void;
+}
+
+/**
+ * `deliveryTargets` for one worker invocation (an SQS batch): every enabled endpoint is read once, on
+ * first use, and each event type takes its subscribers from that list. Short-lived on purpose: an
+ * endpoint added, removed or rotated is seen by the next batch.
+ */
+export function deliveryTargetsOnce(): DeliveryTargetLookup {
+  let enabled: Promise<DeliveryTarget[]> | undefined;
+  const gone = new Set<string>();
+  const lookup = async (eventType: EventType, now: Date) => {
+    enabled ??= enabledEndpoints(now);
+    return (await enabled).filter((target) => !gone.has(target.endpointId) && subscribes(target, eventType));
+  };
+  return Object.assign(lookup, { disabled: (endpointId: string) => void gone.add(endpointId) });
+}
+
+function subscribes(endpoint: WebhookEndpoint, eventType: EventType): boolean {
+  return endpoint.events.includes(eventType) || endpoint.events.includes('*');
+}
+
+async function enabledEndpoints(now: Date): Promise<DeliveryTarget[]> {
+  const items = await queryAll({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :list',
+    FilterExpression: '#status = :enabled',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':list': 'WHES', ':enabled': 'enabled' },
+  });
+  return items.map((item) => ({ ...toEndpoint(item), secrets: signingSecrets(item, now) }));
+}
+
+/**
+ * A 410 Gone from the receiver: stop sending to it. True when this call disabled it; false when it was
+ * disabled already (a second 410 from a delivery that read it as enabled) or deleted, so the
+ * transition is counted once.
+ */
+export async function disableEndpoint(endpointId: string, reason: string, now: Date): Promise<boolean> {
+  return documents
+    .send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: keys.webhookEndpoint(endpointId),
+        UpdateExpression: 'SET #status = :disabled, disabledReason = :reason, updatedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND #status <> :disabled',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':disabled': 'disabled', ':reason': reason, ':at': now.toISOString() },
+      }),
+    )
+    .then(
+      () => true,
+      (error: Error) => {
+        if (error.name !== 'ConditionalCheckFailedException') throw error;
+        return false;
+      },
+    );
+}
+
+/** One line of an endpoint's delivery log, as a transaction step (the worker commits a success with the payout's move). */
+export function deliveryAttemptStep(endpointId: string, attempt: DeliveryAttempt): TxStep {
+  const deliveryId = ulid(Date.parse(attempt.at));
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.webhookDelivery(endpointId, deliveryId),
+        UpdateExpression:
+          'SET #type = :type, endpointId = :endpoint, messageId = :messageId, eventType = :eventType, attempt = :attempt, ' +
+          'outcome = :outcome, responseStatus = :status, #error = :error, durationMs = :duration, #at = :at, expiresAt = :expires',
+        ExpressionAttributeNames: { '#type': 'type', '#error': 'error', '#at': 'at' },
+        ExpressionAttributeValues: {
+          ':type': 'webhook-delivery',
+          ':endpoint': endpointId,
+          ':messageId': attempt.messageId,
+          ':eventType': attempt.eventType,
+          ':attempt': attempt.attempt,
+          ':outcome': attempt.outcome,
+          ':status': attempt.responseStatus,
+          ':error': attempt.error,
+          ':duration': attempt.durationMs,
+          ':at': attempt.at,
+          ':expires': Math.floor(Date.parse(attempt.at) / 1000) + DELIVERY_LOG_TTL_SECONDS,
+        },
+      },
+    },
+  };
+}
+
+export async function recordDeliveryAttempt(endpointId: string, attempt: DeliveryAttempt): Promise<void> {
+  await documents.send(new UpdateCommand(deliveryAttemptStep(endpointId, attempt).item.Update!));
+}
+
+export async function listDeliveries(endpointId: string, page: { limit: number; cursor?: string }): Promise<Page<DeliveryAttempt>> {
+  await endpointItem(endpointId);
+  const result = await queryPage({
+    keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+    values: { ':pk': keys.webhookEndpoint(endpointId).pk, ':prefix': 'DLV#' },
+    newestFirst: true,
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: `deliveries|${endpointId}`,
+  });
+  return {
+    items: result.items.map((i) => ({
+      messageId: i.messageId as string,
+      eventType: i.eventType as EventType,
+      attempt: i.attempt as number,
+      outcome: i.outcome as 'succeeded' | 'failed',
+      responseStatus: (i.responseStatus as number | null) ?? null,
+      error: (i.error as string | null) ?? null,
+      durationMs: i.durationMs as number,
+      at: i.at as string,
+    })),
+    nextCursor: result.nextCursor,
+  };
+}
