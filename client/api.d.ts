@@ -877,7 +877,9 @@ export interface paths {
         };
         /**
          * Get a payout
-         * @description Roles: `fund-admin`, `finance-system`, `auditor`.
+         * @description The account number is masked for every reader except the finance system that pays the payout's fund, which reads it in full here (and only here): it is the instruction that system pays, and a receiver checks each signed `payout.requested` against this read before paying.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["getPayout"];
         put?: never;

@@ -4,6 +4,7 @@ import * as contracts from '#shared/schemas/payouts';
 import { getPayoutFor, listPayouts, publicPayout, redeliverPayout, settlePayout } from '#shared/data/payouts';
 import { exportPayoutsCsv } from '#shared/data/payout-export';
 import { payerScope } from '#shared/domain/roles';
+import { readsFullAccount } from '#shared/domain/payout-instruction';
 
 /** `Accept: text/csv` (alone or preferred first) asks for the CSV file; anything else gets JSON. */
 function wantsCsv(accept: string | undefined): boolean {
@@ -24,7 +25,13 @@ export const handler = httpFunction('payouts', [
     }
     return ok(await listPayouts({ ...query, payer: payerScope(principal) }));
   }),
-  implement(contracts.getPayout, async ({ params, principal }) => ok(publicPayout(await getPayoutFor(params.payoutId, principal)))),
+  implement(contracts.getPayout, async ({ params, principal }) => {
+    const payout = await getPayoutFor(params.payoutId, principal);
+    // The paying finance system checks the instruction it was sent against this read: the account in full for it alone.
+    return ok(
+      readsFullAccount(principal, payout.payer) ? { ...publicPayout(payout), beneficiary: payout.beneficiary } : publicPayout(payout),
+    );
+  }),
   implement(contracts.settlePayout, async ({ params, body, principal, correlationId, now }) =>
     ok(await settlePayout(params.payoutId, body, { sub: principal.sub, correlationId }, now)),
   ),

@@ -139,6 +139,10 @@ export const getPayout = defineContract({
   operationId: 'getPayout',
   tag: 'Payouts',
   summary: 'Get a payout',
+  description:
+    "The account number is masked for every reader except the finance system that pays the payout's fund, which reads it " +
+    'in full here (and only here): it is the instruction that system pays, and a receiver checks each signed ' +
+    '`payout.requested` against this read before paying.',
   params: PayoutParams,
   responses: { 200: { description: 'The payout', schema: Payout } },
 });
