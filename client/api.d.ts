@@ -2447,7 +2447,7 @@ export interface components {
         ReconciliationBody: {
             lines: components["schemas"]["StatementLine"][];
             /**
-             * @description The statement day (UTC): payouts settled on it that no line matches are listed as unmatched.
+             * @description The statement day (UTC): payouts settled on it that no line matches are listed as unmatched. Not after tomorrow (UTC): a later date is 400 validation_failed.
              * @example 2026-12-01
              */
             statementDate: string;
