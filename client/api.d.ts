@@ -2335,6 +2335,11 @@ export interface components {
             createdAt: string;
             currency: components["schemas"]["Currency"];
             disbursementId: string | null;
+            /**
+             * @description Why a failed payout failed (null unless failed).
+             * @enum {string|null}
+             */
+            failureCode: "account_closed" | "account_frozen" | "invalid_account" | "name_mismatch" | "beneficiary_deceased" | "limit_exceeded" | "bank_rejected" | "technical" | "unspecified" | null;
             failureReason: string | null;
             fundId: string;
             payoutId: string;
@@ -2486,7 +2491,13 @@ export interface components {
             reason: string | null;
         };
         SettlementBody: {
+            /** @description Required when succeeded; allowed when failed (a returned transfer). */
             bankReference?: string;
+            /**
+             * @description Failed only; default `unspecified`.
+             * @enum {string}
+             */
+            failureCode?: "account_closed" | "account_frozen" | "invalid_account" | "name_mismatch" | "beneficiary_deceased" | "limit_exceeded" | "bank_rejected" | "technical" | "unspecified";
             failureReason?: string;
             /** @enum {string} */
             outcome: "succeeded" | "failed";
@@ -5909,6 +5920,7 @@ export interface operations {
                      *       "sentAt": "2026-11-29T09:00:02Z",
                      *       "settledAt": "2026-11-29T11:30:00Z",
                      *       "bankReference": "RCC20261129000123",
+                     *       "failureCode": null,
                      *       "failureReason": null
                      *     }
                      */
@@ -7754,6 +7766,7 @@ export interface operations {
                  *         "sentAt": "2026-11-29T09:00:02Z",
                  *         "settledAt": null,
                  *         "bankReference": null,
+                 *         "failureCode": null,
                  *         "failureReason": null
                  *       }
                  *     }
@@ -7817,6 +7830,7 @@ export interface operations {
                  *         "sentAt": "2026-11-29T09:00:02Z",
                  *         "settledAt": "2026-11-29T11:30:00Z",
                  *         "bankReference": "RCC20261129000123",
+                 *         "failureCode": null,
                  *         "failureReason": null
                  *       }
                  *     }

@@ -31,6 +31,7 @@ import {
   type Settlement,
 } from '../domain/payouts.ts';
 import { notFound } from '../domain/errors.ts';
+import { DEFAULT_FAILURE_CODE } from '../domain/failure-codes.ts';
 import { payerScope, type MoneyReader } from '../domain/roles.ts';
 import { config } from '../config.ts';
 import { report } from '../metrics.ts';
@@ -189,6 +190,7 @@ export function toPayout(item: Record<string, unknown>): StoredPayout {
     sentAt: (item.sentAt as string | null) ?? null,
     settledAt: (item.settledAt as string | null) ?? null,
     bankReference: (item.bankReference as string | null) ?? null,
+    failureCode: (item.failureCode as Payout['failureCode'] | undefined) ?? null,
     failureReason: (item.failureReason as string | null) ?? null,
     requestedMessageId: item.requestedMessageId as string,
     payer: (item.payer as string | undefined) ?? '',
@@ -531,7 +533,15 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     const settled: StoredPayout =
       to === 'settled'
         ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
-        : { ...payout, status: to, settledAt: at, failureReason: settlement.failureReason ?? null };
+        : {
+            ...payout,
+            status: to,
+            settledAt: at,
+            // 1.2: a returned transfer has its bank reference too; the code defaults to unspecified.
+            bankReference: settlement.bankReference ?? null,
+            failureCode: settlement.failureCode ?? DEFAULT_FAILURE_CODE,
+            failureReason: settlement.failureReason ?? null,
+          };
     const event = eventStep(to === 'settled' ? 'payout.settled' : 'payout.failed', payoutId, publicPayout(settled), now, {
       payer: payout.payer,
     });
@@ -549,6 +559,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       payoutMoveStep(payout, to, now, {
         settledAt: at,
         bankReference: settled.bankReference,
+        failureCode: settled.failureCode,
         failureReason: settled.failureReason,
         ...payoutSettledKeys(payoutId, at),
       }),

@@ -132,6 +132,7 @@ function payoutFixture(now: Date): Payout {
     sentAt: null,
     settledAt: null,
     bankReference: null,
+    failureCode: null,
     failureReason: null,
   };
 }
