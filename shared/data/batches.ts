@@ -143,8 +143,9 @@ async function publicBatch(b: StoredBatch, known?: Batch['counts']): Promise<Bat
     withdrawnAmount: _wa,
     heldRows: _h,
     lateRows: _l,
+    messageIds: _m,
     ...rest
-  } = b;
+  } = b as StoredBatch & { messageIds?: string[] };
   return { ...rest, counts: known ?? (await readBatchCounts(b.batchId)) };
 }
 
