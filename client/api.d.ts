@@ -1898,9 +1898,7 @@ export interface components {
         };
         CreateWebhookEndpointBody: {
             description?: string;
-            events: [
-                "*"
-            ] | components["schemas"]["EventType"][];
+            events: "*"[] | components["schemas"]["EventType"][];
             financeSystem?: components["schemas"]["FinanceSystem"];
             url: string;
         };
@@ -1940,7 +1938,7 @@ export interface components {
                  * @example 2026-11-29T08:00:00Z
                  */
                 at: string;
-                fromStatus: components["schemas"]["DisbursementStatus"] & (string | null);
+                fromStatus: components["schemas"]["DisbursementStatus"] | null;
                 reason?: string;
                 toStatus: components["schemas"]["DisbursementStatus"];
             }[];
@@ -2566,7 +2564,7 @@ export interface components {
              * @example 2026-11-29T08:00:00Z
              */
             at: string;
-            fromStatus: components["schemas"]["StationStatus"] & (string | null);
+            fromStatus: components["schemas"]["StationStatus"] | null;
             reason?: string;
             toStatus: components["schemas"]["StationStatus"];
         };
@@ -2590,9 +2588,7 @@ export interface components {
         };
         UpdateWebhookEndpointBody: {
             description?: string;
-            events?: [
-                "*"
-            ] | components["schemas"]["EventType"][];
+            events?: "*"[] | components["schemas"]["EventType"][];
             /** @enum {string} */
             status?: "enabled";
             url?: string;
