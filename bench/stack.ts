@@ -164,6 +164,7 @@ export function settledPayout(
     sentAt: iso,
     settledAt: iso,
     bankReference: `CMB${String(n).padStart(12, '0')}`,
+    failureCode: null,
     failureReason: null,
   };
 }

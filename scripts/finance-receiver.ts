@@ -16,13 +16,20 @@
  * - verify every request with the endpoint secret using the `standardwebhooks` library (a bad, missing
  *   or older-than-5-minutes signature → 401; during a rotation either secret verifies);
  * - dedupe on `webhook-id`: a retry or a redelivery of a message already taken is acknowledged, never paid twice;
+ * - pay only what the API confirms: a valid signature proves only that someone holding the endpoint secret signed
+ *   the body, and more than one person can hold it. Before taking an instruction, read the payout with this finance
+ *   system's own token (`GET /v1/payouts/{id}`, which gives the paying system the full account) and check that it
+ *   exists among the funds this system pays, is not settled or failed, and has the same fund, amount, currency and
+ *   account. A mismatch is answered 422 (never 2xx, so it never counts as acknowledged: the sender's retries end in
+ *   `delivery_failed`, which a fund administrator sees; never 410, which would disable the endpoint), logged without
+ *   the account, and neither journaled nor paid. When the API cannot be asked, 503: the sender retries later;
  * - write the instruction to a journal (fsync'd) BEFORE answering 2xx, then answer at once and do the slow
  *   part (paying, reporting the settlement) afterwards: the sender waits at most 15 s and would retry a slow
  *   answer; after a crash the journal is replayed: nothing acknowledged is lost, nothing paid is paid again
  *   (the bank call is keyed by the payout id, as a bank's end-to-end reference);
  * - report the outcome with `POST /v1/payouts/{id}/settlement`, with an Idempotency-Key so a retried
  *   report is applied once;
- * - never log the full account number.
+ * - never log the full account number or the beneficiary's name.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,17 +42,94 @@ import { EXIT_FAILED, EXIT_OK, fail, parseCommandLine, unreachable, usage } from
 import { Journal } from './lib/journal.ts';
 import { formatTable, yuan } from './lib/table.ts';
 import { maskAccountNumber } from '../shared/domain/masking.ts';
+import { maskName } from '../shared/domain/notices.ts';
 import { statementDay } from '../shared/domain/reconciliation.ts';
 import { readFileSync } from 'node:fs';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SETTLEMENT_TRIES = 5;
+/** The sender waits 15 s for the answer: the API read that confirms an instruction must fit well inside it. */
+const CONFIRM_TIMEOUT_MS = 10_000;
 
 export interface PayoutMessage {
   payoutId: string;
   amount: number;
   currency: string;
   beneficiary: { name: string; account: { bankName: string; accountName: string; accountNumber: string } };
+}
+
+/** The payout as the API holds it, read by its paying finance system (`GET /v1/payouts/{id}`: the full account). */
+export interface ConfirmedPayout extends PayoutMessage {
+  fundId: string;
+  status: string;
+}
+
+/**
+ * What checking an instruction against the API gives: `confirmed` (pay it), `refused` (it is not what the API holds:
+ * never pay it) or `unavailable` (the API could not be asked: let the sender retry). `reason` never holds the account.
+ */
+export type InstructionCheck =
+  { verdict: 'confirmed'; payout: PayoutMessage } | { verdict: 'refused'; reason: string } | { verdict: 'unavailable'; reason: string };
+
+const CLOSED_PAYOUT_STATUSES = new Set(['settled', 'failed']);
+
+/**
+ * The names of the fields in which a signed instruction differs from the payout the API holds (names only, never a
+ * value: the values are the beneficiary's account), or why it cannot be paid at all.
+ */
+export function instructionDifferences(instruction: unknown, confirmed: ConfirmedPayout): string[] {
+  const i = (typeof instruction === 'object' && instruction !== null ? instruction : {}) as Record<string, unknown>;
+  const beneficiary = (typeof i.beneficiary === 'object' && i.beneficiary !== null ? i.beneficiary : {}) as Record<string, unknown>;
+  const account = (typeof beneficiary.account === 'object' && beneficiary.account !== null ? beneficiary.account : {}) as Record<
+    string,
+    unknown
+  >;
+  const differences: string[] = [];
+  if (CLOSED_PAYOUT_STATUSES.has(confirmed.status)) differences.push(`status (the payout is ${confirmed.status})`);
+  if (i.payoutId !== confirmed.payoutId) differences.push('payoutId');
+  if (i.fundId !== confirmed.fundId) differences.push('fundId');
+  if (i.amount !== confirmed.amount) differences.push('amount');
+  if (i.currency !== confirmed.currency) differences.push('currency');
+  for (const field of ['bankName', 'accountName', 'accountNumber'] as const) {
+    if (account[field] !== confirmed.beneficiary.account[field]) differences.push(`account.${field}`);
+  }
+  return differences;
+}
+
+/**
+ * Reads the payout an instruction names with this finance system's token and checks the instruction against it.
+ * The API answers 404 for a payout that does not exist and for one of a fund another system pays: both refused.
+ */
+export async function confirmInstruction(apiUrl: string, token: string, instruction: unknown): Promise<InstructionCheck> {
+  const payoutId = (instruction as { payoutId?: unknown } | null)?.payoutId;
+  if (typeof payoutId !== 'string' || !/^pay_[0-9A-Z]{26}$/.test(payoutId)) return { verdict: 'refused', reason: 'no valid payoutId' };
+  let response: Response;
+  try {
+    response = await fetch(`${apiUrl.replace(/\/$/, '')}/v1/payouts/${encodeURIComponent(payoutId)}`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(CONFIRM_TIMEOUT_MS),
+    });
+  } catch (error) {
+    return { verdict: 'unavailable', reason: `the API could not be read: ${(error as Error).name}` };
+  }
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return { verdict: 'refused', reason: 'no such payout among the funds this finance system pays' };
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    // 401/403 (a token expired or wrong), 429, 5xx: not the instruction's fault; the sender retries it later.
+    return { verdict: 'unavailable', reason: `the API answered ${response.status} to the payout read` };
+  }
+  const confirmed = (await response.json()) as ConfirmedPayout;
+  if (confirmed.beneficiary.account.accountNumber.startsWith('*')) {
+    // Only the paying finance system reads the account in full: this token is not the fund's finance system's.
+    return { verdict: 'unavailable', reason: "the API answered the account masked: FINANCE_TOKEN is not the paying finance system's" };
+  }
+  const differences = instructionDifferences(instruction, confirmed);
+  if (differences.length > 0) return { verdict: 'refused', reason: `differs from the API's payout in ${differences.join(', ')}` };
+  const { payoutId: id, amount, currency, beneficiary } = confirmed;
+  return { verdict: 'confirmed', payout: { payoutId: id, amount, currency, beneficiary } };
 }
 
 export interface WebhookMessage {
@@ -215,7 +299,7 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
 
   async function handlePayout(payout: PayoutMessage): Promise<void> {
     log(
-      `paying payout=${payout.payoutId} ${yuan(payout.amount)} ${payout.currency} to ${payout.beneficiary.name} ` +
+      `paying payout=${payout.payoutId} ${yuan(payout.amount)} ${payout.currency} to ${maskName(payout.beneficiary.name)} ` +
         `${payout.beneficiary.account.bankName} ${maskAccountNumber(payout.beneficiary.account.accountNumber)}`,
     );
     // Paid before (a restart after the bank call): report that payment, never pay again.
@@ -249,7 +333,23 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
       if (!message) return reply(res, 401, { error: 'invalid signature' });
       const messageId = headers['webhook-id']!;
       if (seen.has(messageId)) return reply(res, 200, { duplicate: true });
-      const payout = message.type === 'payout.requested' ? (message.data as unknown as PayoutMessage) : undefined;
+      let payout: PayoutMessage | undefined;
+      if (message.type === 'payout.requested') {
+        // A signature proves only that someone holding the secret signed it: pay only what the API confirms.
+        step = 'confirming the instruction with the API';
+        const check = await confirmInstruction(options.apiUrl, await token(), message.data);
+        const named = (message.data as { payoutId?: unknown } | null)?.payoutId;
+        const payoutId = typeof named === 'string' ? named.slice(0, 40) : 'none';
+        if (check.verdict === 'refused') {
+          log(`REFUSED instruction message=${messageId} payout=${payoutId}: ${check.reason}; not paid`);
+          return reply(res, 422, { error: 'instruction refused: it is not the payout the API holds' });
+        }
+        if (check.verdict === 'unavailable') {
+          log(`instruction NOT taken message=${messageId} payout=${payoutId}: ${check.reason}; answered 503, the sender retries`);
+          return reply(res, 503, { error: 'cannot confirm the instruction now' });
+        }
+        payout = check.payout;
+      }
       // On disk before the acknowledgement: once the sender hears 2xx, a crash cannot lose the instruction.
       step = 'writing the journal';
       if (payout) {

@@ -7,6 +7,7 @@ import { settlePayout } from '#shared/data/payouts/settle';
 import { listPayouts } from '#shared/data/payouts/items';
 import { exportPayoutsCsv } from '#shared/data/payouts/export';
 import { payerScope } from '#shared/domain/roles';
+import { readsFullAccount } from '#shared/domain/payout-instruction';
 
 /** `Accept: text/csv` (alone or preferred first) asks for the CSV file; anything else gets JSON. */
 function wantsCsv(accept: string | undefined): boolean {
@@ -27,7 +28,13 @@ export const handler = httpFunction('payouts', [
     }
     return ok(await listPayouts({ ...query, payer: payerScope(principal) }));
   }),
-  implement(contracts.getPayout, async ({ params, principal }) => ok(publicPayout(await getPayoutFor(params.payoutId, principal)))),
+  implement(contracts.getPayout, async ({ params, principal }) => {
+    const payout = await getPayoutFor(params.payoutId, principal);
+    // The paying finance system checks the instruction it was sent against this read: the account in full for it alone.
+    return ok(
+      readsFullAccount(principal, payout.payer) ? { ...publicPayout(payout), beneficiary: payout.beneficiary } : publicPayout(payout),
+    );
+  }),
   implement(contracts.settlePayout, async ({ params, body, principal, correlationId, now }) =>
     ok(await settlePayout(params.payoutId, body, { sub: principal.sub, correlationId }, now)),
   ),

@@ -4,6 +4,7 @@
  */
 import { DomainError, invalidState } from './errors.ts';
 import { maskAccountNumber } from './masking.ts';
+import type { FailureCode } from './failure-codes.ts';
 
 export const PAYOUT_STATUSES = ['queued', 'sent', 'settled', 'failed', 'delivery_failed'] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
@@ -39,6 +40,7 @@ export interface Payout {
   sentAt: string | null;
   settledAt: string | null;
   bankReference: string | null;
+  failureCode: FailureCode | null;
   failureReason: string | null;
 }
 
@@ -56,6 +58,7 @@ export function queuedPayout(
     sentAt: null,
     settledAt: null,
     bankReference: null,
+    failureCode: null,
     failureReason: null,
   };
 }
@@ -65,6 +68,7 @@ export type SettlementOutcome = 'succeeded' | 'failed';
 export interface Settlement {
   outcome: SettlementOutcome;
   bankReference?: string;
+  failureCode?: FailureCode;
   failureReason?: string;
 }
 
@@ -108,9 +112,9 @@ export function assertSettlementComplete(s: Settlement): void {
       { path: 'body.bankReference', message: 'required when outcome is succeeded' },
     ]);
   }
-  if (s.outcome === 'failed' && !s.failureReason) {
-    throw new DomainError('validation_failed', 'failureReason is required when the outcome is failed', [
-      { path: 'body.failureReason', message: 'required when outcome is failed' },
+  if (s.outcome === 'failed' && !s.failureReason && !s.failureCode) {
+    throw new DomainError('validation_failed', 'failureCode or failureReason is required when the outcome is failed', [
+      { path: 'body.failureReason', message: 'failureCode or failureReason is required when outcome is failed' },
     ]);
   }
 }

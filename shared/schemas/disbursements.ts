@@ -69,7 +69,8 @@ export const Disbursement = z
         at: Timestamp,
         actor: z.string(),
         action: z.string(),
-        fromStatus: DisbursementStatus.nullable(),
+        // A union, not .nullable(): that renders as allOf [the enum, string or null], which null can never pass.
+        fromStatus: z.union([DisbursementStatus, z.null()]),
         toStatus: DisbursementStatus,
         reason: z.string().optional(),
       }),

@@ -165,6 +165,7 @@ const payout = {
   sentAt: '2026-11-29T09:00:02Z',
   settledAt: null,
   bankReference: null,
+  failureCode: null,
   failureReason: null,
 };
 

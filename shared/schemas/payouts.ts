@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { BENEFICIARY_KINDS, PAYOUT_STATUSES } from '../domain/payouts.ts';
+import { FAILURE_CODES } from '../domain/failure-codes.ts';
 import { settlePayoutExamples } from './examples.ts';
 import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, idOf } from './common.ts';
@@ -48,6 +49,8 @@ export const Beneficiary = z
 
 export const PayoutStatus = z.enum(PAYOUT_STATUSES).meta({ id: 'PayoutStatus' });
 
+export const FailureCode = z.enum(FAILURE_CODES).meta({ id: 'FailureCode' });
+
 export const Payout = z
   .object({
     payoutId: idOf('payout'),
@@ -64,6 +67,7 @@ export const Payout = z
     sentAt: Timestamp.nullable(),
     settledAt: Timestamp.nullable(),
     bankReference: z.string().nullable(),
+    failureCode: FailureCode.nullable().meta({ description: 'Why a failed payout failed (null unless failed).' }),
     failureReason: z.string().nullable(),
   })
   .meta({ id: 'Payout' });
@@ -71,21 +75,22 @@ export const Payout = z
 export const SettlementBody = z
   .strictObject({
     outcome: z.enum(['succeeded', 'failed']),
-    bankReference: NonBlank(100).optional(),
+    bankReference: NonBlank(100).optional().meta({ description: 'Required when succeeded; allowed when failed (a returned transfer).' }),
+    failureCode: FailureCode.optional().meta({ description: 'Failed only; default `unspecified`.' }),
     failureReason: NonBlank(500).optional(),
   })
   .superRefine((s, ctx) => {
     if (s.outcome === 'succeeded' && s.bankReference === undefined) {
       ctx.addIssue({ code: 'custom', path: ['bankReference'], message: 'required when outcome is succeeded' });
     }
-    if (s.outcome === 'failed' && s.failureReason === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['failureReason'], message: 'required when outcome is failed' });
+    if (s.outcome === 'failed' && s.failureReason === undefined && s.failureCode === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['failureReason'], message: 'failureCode or failureReason is required when outcome is failed' });
     }
     if (s.outcome === 'succeeded' && s.failureReason !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['failureReason'], message: 'only allowed when outcome is failed' });
     }
-    if (s.outcome === 'failed' && s.bankReference !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['bankReference'], message: 'only allowed when outcome is succeeded' });
+    if (s.outcome === 'succeeded' && s.failureCode !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['failureCode'], message: 'only allowed when outcome is failed' });
     }
   })
   .meta({ id: 'SettlementBody' });
@@ -139,6 +144,10 @@ export const getPayout = defineContract({
   operationId: 'getPayout',
   tag: 'Payouts',
   summary: 'Get a payout',
+  description:
+    "The account number is masked for every reader except the finance system that pays the payout's fund, which reads it " +
+    'in full here (and only here): it is the instruction that system pays, and a receiver checks each signed ' +
+    '`payout.requested` against this read before paying.',
   params: PayoutParams,
   responses: { 200: { description: 'The payout', schema: Payout } },
 });

@@ -30,7 +30,8 @@ export const StatementLine = z
 export const ReconciliationBody = z
   .strictObject({
     statementDate: CalendarDate.meta({
-      description: 'The statement day (UTC): payouts settled on it that no line matches are listed as unmatched.',
+      description:
+        'The statement day (UTC): payouts settled on it that no line matches are listed as unmatched. Not after tomorrow (UTC): a later date is 400 validation_failed.',
     }),
     lines: z.array(StatementLine).min(1).max(MAX_STATEMENT_LINES),
   })

@@ -69,7 +69,7 @@ const StationHistoryEntry = z
     at: Timestamp,
     actor: z.string(),
     action: z.enum(['applied', 'training_recorded', 'approved', 'rejected', 'suspended', 'reinstated']),
-    fromStatus: StationStatusSchema.nullable(),
+    fromStatus: z.union([StationStatusSchema, z.null()]),
     toStatus: StationStatusSchema,
     reason: z.string().optional(),
   })

@@ -29,7 +29,8 @@ export const WebhookSecret = z
 export const CreatedWebhookEndpoint = WebhookEndpoint.extend({ secret: WebhookSecret }).meta({ id: 'CreatedWebhookEndpoint' });
 
 const Subscriptions = z
-  .union([z.tuple([z.literal('*')]), z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length)])
+  // ['*'] as an array of one (a tuple has no `items` in OpenAPI, which Spectral's array-items rule requires).
+  .union([z.array(z.literal('*')).length(1), z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length)])
   .refine((events) => new Set(events).size === events.length, 'events must be unique');
 
 export const CreateWebhookEndpointBody = z

@@ -17,6 +17,7 @@ import { startFinanceReceiver } from '../../scripts/finance-receiver.ts';
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const PAYOUT = {
   payoutId: 'pay_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  fundId: 'fund_01M8MB7QKGZ7EXTNFH95G3P5TD',
   amount: 250_000,
   currency: 'CNY',
   beneficiary: {
@@ -45,11 +46,16 @@ const settlements: { payoutId: string; key: string; body: string }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'receiver-'));
-  // The relief-fund API's settlement route as the receiver sees it: down at first (503), then up.
+  // The relief-fund API as the receiver sees it: the payout read (the instruction it confirms) answers; the
+  // settlement route is down at first (503), then up.
   api = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      if (req.method === 'GET' && req.url === `/v1/payouts/${PAYOUT.payoutId}`) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...PAYOUT, status: 'sent' }));
+        return;
+      }
       if (!apiUp) {
         res.writeHead(503).end();
         return;

@@ -99,8 +99,10 @@ describe('money path', () => {
     // The receiver took exactly one message, verified with the endpoint secret, and logged no full account number.
     expect(finance.seen.size).toBe(1);
     const [messageId] = [...finance.seen];
-    expect(financeLog.join('\n')).toContain(`paying payout=${payoutId} 12,345.67 CNY to Hani Tea Cooperative ABC Kunming ****8901`);
+    // Nor the beneficiary's name: its first character only.
+    expect(financeLog.join('\n')).toContain(`paying payout=${payoutId} 12,345.67 CNY to H******************* ABC Kunming ****8901`);
     expect(financeLog.join('\n')).not.toContain(ACCOUNT_NUMBER);
+    expect(financeLog.join('\n')).not.toContain('Hani Tea');
 
     const deliveries = await rt.api('GET', `/v1/webhook-endpoints/${endpoint.body.endpointId}/deliveries`, admin);
     expect(deliveries.status).toBe(200);

@@ -2,7 +2,8 @@
  * Fuzzing every route of shared/routes.ts through the local runtime with fast-check: arbitrary and
  * near-valid bodies, path ids, query strings and headers. Whatever arrives, the answer is never a
  * 5xx; every error is problem+json with a contract code; and a rejected request changes nothing
- * (the table is snapshotted around each one).
+ * (the table is snapshotted around each one). Then every date a route takes, at the edges (before 1970, year 9999,
+ * 30 February, offsets up to ±24:00, leap seconds, five-digit years): never a 5xx, a rejection changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -10,6 +11,7 @@ import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
 import { routes, routeKey, type RouteDefinition } from '#shared/routes';
 import { ROLES } from '#shared/domain/roles';
 import { ERROR_STATUS } from '#shared/domain/errors';
+import { contracts } from '#shared/schemas/index';
 
 let rt: TestRuntime;
 let token: string;
@@ -229,5 +231,88 @@ describe('fuzzing every route', () => {
         { numRuns: RUNS },
       );
     });
+  }
+});
+
+/** Dates at the edges of what a calendar, a ULID and a sortable key can hold (pre-1970, year 9999, Feb 30, offsets). */
+const DATE_EDGES = [
+  '1969-12-31T23:59:59Z',
+  '1969-12-31T23:59:59.999Z',
+  '1969-12-31',
+  '0000-01-01T00:00:00Z',
+  '0000-01-01',
+  '9999-12-31T23:59:59Z',
+  '9999-12-31T23:59:59.999+00:00',
+  '9999-12-31',
+  '2026-02-30',
+  '2026-02-30T00:00:00Z',
+  '2026-12-01T08:00:00+08:00',
+  '2026-12-01T08:00:00-12:00',
+  '2026-12-01T08:00:00+14:00',
+  '2026-12-01T08:00:00+24:00',
+  '2026-12-01T24:00:00Z',
+  '2026-12-31T23:59:60Z',
+  '+275760-09-13T00:00:00Z',
+  '2026-12-01T08:00:00.123456789Z',
+];
+
+const looksLikeDate = (value: unknown) => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value);
+
+/** Every place a route takes a date: query parameters whose schema takes one, and date fields of its valid body. */
+function dateFields(route: RouteDefinition): { where: 'query' | 'body' | 'line'; name: string }[] {
+  const contract = contracts.get(route.operationId);
+  const fields: { where: 'query' | 'body' | 'line'; name: string }[] = [];
+  const shape = (contract?.query as { shape?: Record<string, { safeParse(v: unknown): { success: boolean } }> } | undefined)?.shape ?? {};
+  for (const [name, schema] of Object.entries(shape)) {
+    const takesDate = schema.safeParse('2026-12-01T08:00:00Z').success || schema.safeParse('2026-12-01').success;
+    if (takesDate && !schema.safeParse('not a date').success) fields.push({ where: 'query', name });
+  }
+  const seed = validBodies()[route.operationId];
+  if (seed && typeof seed === 'object') {
+    for (const [name, value] of Object.entries(seed)) if (looksLikeDate(value)) fields.push({ where: 'body', name });
+    const line = (seed as { lines?: Record<string, unknown>[] }).lines?.[0];
+    for (const [name, value] of Object.entries(line ?? {})) if (looksLikeDate(value)) fields.push({ where: 'line', name });
+  }
+  return fields;
+}
+
+describe('fuzzing the date edges of every route that takes a date', () => {
+  const dated = routes.filter((route) => dateFields(route).length > 0);
+
+  it('finds the routes that take dates (events, payouts, ledger, reconciliations, campaigns, stations)', () => {
+    const ids = dated.map((r) => r.operationId);
+    for (const id of ['listEvents', 'listPayouts', 'createReconciliation', 'launchCampaign', 'recordStationTraining'])
+      expect(ids).toContain(id);
+  });
+
+  for (const route of dated) {
+    it(`${routeKey(route)}: ${dateFields(route)
+      .map((f) => f.name)
+      .join(', ')}`, async () => {
+      for (const field of dateFields(route)) {
+        for (const value of DATE_EDGES) {
+          const seed = validBodies()[route.operationId] as Record<string, unknown> | undefined;
+          let body: unknown = seed;
+          let query = '';
+          if (field.where === 'query') query = `?${new URLSearchParams({ [field.name]: value }).toString()}`;
+          else if (field.where === 'body') body = { ...seed, [field.name]: value };
+          else body = { ...seed, lines: [{ ...(seed!.lines as Record<string, unknown>[])[0], [field.name]: value }] };
+          const path = pathWith(route, 'x', true) + query;
+          const before = await snapshot();
+          const res = await rt.api(route.method, path, {
+            token,
+            idempotencyKey: `date-edge-${route.operationId}-${field.name}-${value}`,
+            body: route.method === 'GET' ? undefined : body,
+          });
+          const what = `${route.method} ${path} ${field.where}.${field.name}=${value}`;
+          expect(res.status, `${what} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
+          if (res.status >= 400) {
+            expect(res.headers.get('content-type'), what).toContain('application/problem+json');
+            expect(KNOWN_CODES.has(res.body.code), `${what}: unknown code ${res.body.code}`).toBe(true);
+            expect(await snapshot(), `${what} answered ${res.status} but changed the table`).toBe(before);
+          }
+        }
+      }
+    }, 300_000);
   }
 });

@@ -184,7 +184,12 @@ describe('approving', () => {
       status: 'queued',
       attempts: 0,
     });
-    expect(payout.body.beneficiary.account.accountNumber).toBe('****2233');
+    // API 1.2: the paying finance system reads its payout with the full account (to check an instruction); others masked.
+    expect(payout.body.beneficiary.account.accountNumber).toBe(ACCOUNT_NUMBER);
+    expect(
+      (await h.call('GET', `/v1/payouts/${res.body.payoutId}`, { sub: 'admin-1', roles: ['fund-admin'] })).body.beneficiary.account
+        .accountNumber,
+    ).toBe('****2233');
 
     const events = (await itemsOf('event')).filter((e) => e.subject === d.disbursementId || e.subject === res.body.payoutId);
     const byType = Object.fromEntries(events.map((e) => [e.eventType, e]));

@@ -480,7 +480,8 @@ describe('GET /v1/events', () => {
           eventType,
           subject: p.payoutId,
           timestamp: at.toISOString(),
-          data: packEventData(payout),
+          // As the event was written then: the payout as responses show it, never its storage fields.
+          data: packEventData(h.data.payouts.publicPayout(payout)),
           status,
           finishedAt: at.toISOString(),
         },

@@ -52,6 +52,7 @@ beforeAll(async () => {
       sentAt: null,
       settledAt: null,
       bankReference: null,
+      failureCode: null,
       failureReason: null,
     };
     written.push({ payoutId: payout.payoutId, fundId, status: payout.status, batchId });

@@ -133,6 +133,7 @@ function payoutFixture(now: Date): Payout {
     sentAt: null,
     settledAt: null,
     bankReference: null,
+    failureCode: null,
     failureReason: null,
   };
 }

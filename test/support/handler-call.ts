@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { lambdaContext } from '#local/invoke';
 import { compileRoutes, matchRoute } from '#local/http-adapter';
 import { routes, type HttpFunctionName } from '#shared/routes';
+import { contracts } from '#shared/schemas/index';
 
 export type HttpHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -82,13 +83,31 @@ export function handlerCaller(
     } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
     const result = await handler(event, lambdaContext(match.route.fn, 30_000));
     const text = typeof result.body === 'string' ? result.body : '';
-    return {
+    const reply: Reply = {
       status: result.statusCode ?? 0,
       contentType: String(result.headers?.['content-type'] ?? ''),
       body: text && /json/.test(String(result.headers?.['content-type'] ?? '')) ? JSON.parse(text) : undefined,
       text,
     };
+    expectContractResponse(match.route.operationId, routeKey, reply);
+    return reply;
   };
+}
+
+/**
+ * A success carries exactly the contract's fields (API 1.2: "a response carries only the fields this page lists"):
+ * the body parses with its response schema, and parsing drops nothing (zod strips keys a schema does not list, so
+ * any key the schema does not know makes the parsed body differ from the one sent). Every call through this
+ * harness is checked, so every route the integration tests drive is.
+ */
+export function expectContractResponse(operationId: string, routeKey: string, reply: Reply): void {
+  if (reply.status < 200 || reply.status >= 300 || !/json/.test(reply.contentType) || reply.body === undefined) return;
+  const response = contracts.get(operationId)?.responses[reply.status];
+  expect(response, `${routeKey} answered ${reply.status}, which its contract does not list`).toBeDefined();
+  if (response?.schema === undefined) return;
+  const parsed = response.schema.safeParse(reply.body);
+  expect(parsed.success, `${routeKey} ${reply.status} does not match its response schema: ${parsed.error?.message ?? ''}`).toBe(true);
+  expect(parsed.data, `${routeKey} ${reply.status} carries fields its response schema does not list`).toEqual(reply.body);
 }
 
 /** Each reply is a client error in the contract's form: 4xx, problem+json, with a code. */

@@ -21,6 +21,7 @@ export function fixturePayout(
     sentAt: null,
     settledAt: null,
     bankReference: null,
+    failureCode: null,
     failureReason: null,
     ...facts,
   };

@@ -8,6 +8,11 @@ import { join } from 'node:path';
 import { startRuntime, type RuntimeHandlers } from '#local/runtime';
 import type { QueueUrls } from '#local/resources';
 import { useLocalServices, type LocalServices } from './local-services.ts';
+import { expectContractResponse } from './handler-call.ts';
+import { compileRoutes, matchRoute } from '#local/http-adapter';
+import { routeKey, routes } from '#shared/routes';
+
+const compiledRoutes = compileRoutes(routes);
 
 export interface ApiOptions {
   token?: string;
@@ -91,7 +96,14 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
         parsed = text;
       }
     }
-    return { status: response.status, headers: response.headers, body: parsed };
+    const reply = { status: response.status, headers: response.headers, body: parsed };
+    // Every success carries exactly its contract's fields (the fuzz suite drives every route through here).
+    const route = matchRoute(compiledRoutes, method, path.split('?')[0]!);
+    if (route) {
+      const contentType = response.headers.get('content-type') ?? '';
+      expectContractResponse(route.route.operationId, routeKey(route.route), { status: reply.status, contentType, body: parsed, text });
+    }
+    return reply;
   };
 
   return {

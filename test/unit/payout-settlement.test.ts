@@ -87,7 +87,7 @@ describe('a complete settlement report', () => {
     }
   });
 
-  it('a failure without a reason is refused, pointing at failureReason', () => {
+  it('a failure with neither a code nor a reason is refused, pointing at failureReason', () => {
     for (const report of [
       { outcome: 'failed' as const },
       { outcome: 'failed' as const, failureReason: '' },
@@ -95,9 +95,18 @@ describe('a complete settlement report', () => {
     ]) {
       const error = refusal(() => assertSettlementComplete(report));
       expect(error?.code).toBe('validation_failed');
-      expect(error?.message).toMatch(/failureReason is required/);
-      expect(error?.errors).toEqual([{ path: 'body.failureReason', message: 'required when outcome is failed' }]);
+      expect(error?.message).toMatch(/failureCode or failureReason is required/);
+      expect(error?.errors).toEqual([
+        { path: 'body.failureReason', message: 'failureCode or failureReason is required when outcome is failed' },
+      ]);
     }
+  });
+
+  it('a failure with a code alone, or a reason alone, and a bank reference (1.2) is complete', () => {
+    expect(
+      refusal(() => assertSettlementComplete({ outcome: 'failed', failureCode: 'account_closed', bankReference: 'RET-1' })),
+    ).toBeUndefined();
+    expect(refusal(() => assertSettlementComplete({ outcome: 'failed', failureReason: 'returned' }))).toBeUndefined();
   });
 });
 
@@ -150,6 +159,7 @@ describe('a new payout', () => {
       sentAt: null,
       settledAt: null,
       bankReference: null,
+      failureCode: null,
       failureReason: null,
     });
     // The payout keeps the full account number: the finance system needs it to pay.

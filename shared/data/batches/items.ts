@@ -113,8 +113,9 @@ export async function publicBatch(b: StoredBatch, known?: Batch['counts']): Prom
     withdrawnAmount: _wa,
     heldRows: _h,
     lateRows: _l,
+    messageIds: _m,
     ...rest
-  } = b;
+  } = b as StoredBatch & { messageIds?: string[] };
   return { ...rest, counts: known ?? (await readBatchCounts(b.batchId)) };
 }
 

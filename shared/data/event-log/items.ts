@@ -46,7 +46,8 @@ function toLoggedEvent(item: Record<string, unknown>): LoggedEvent {
  * time, so `sortKey >= bound` is "written after".
  */
 export function messageIdBoundAfter(after: string): string {
-  return `${ID_PREFIXES.message}_${encodeTime(Date.parse(after) + 1, 10)}${'0'.repeat(16)}`;
+  // A time before 1970 (which a ULID cannot encode) is before every event: the list starts from the first.
+  return `${ID_PREFIXES.message}_${encodeTime(Math.max(Date.parse(after) + 1, 0), 10)}${'0'.repeat(16)}`;
 }
 
 /**

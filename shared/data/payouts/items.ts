@@ -155,6 +155,7 @@ export function toPayout(item: Record<string, unknown>): StoredPayout {
     sentAt: (item.sentAt as string | null) ?? null,
     settledAt: (item.settledAt as string | null) ?? null,
     bankReference: (item.bankReference as string | null) ?? null,
+    failureCode: (item.failureCode as Payout['failureCode'] | undefined) ?? null,
     failureReason: (item.failureReason as string | null) ?? null,
     requestedMessageId: item.requestedMessageId as string,
     payer: (item.payer as string | undefined) ?? '',

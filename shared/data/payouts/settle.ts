@@ -1,4 +1,5 @@
 import { assertSettlementComplete, decideSettlement, outcomeStatus, type Payout, type Settlement } from '../../domain/payouts.ts';
+import { DEFAULT_FAILURE_CODE } from '../../domain/failure-codes.ts';
 import { report } from '../../metrics.ts';
 import { logger } from '../../logger.ts';
 import { completeBatchIfDone } from '../batches/counters.ts';
@@ -39,7 +40,15 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     const settled: StoredPayout =
       to === 'settled'
         ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
-        : { ...payout, status: to, settledAt: at, failureReason: settlement.failureReason ?? null };
+        : {
+            ...payout,
+            status: to,
+            settledAt: at,
+            // 1.2: a returned transfer has its bank reference too; the code defaults to unspecified.
+            bankReference: settlement.bankReference ?? null,
+            failureCode: settlement.failureCode ?? DEFAULT_FAILURE_CODE,
+            failureReason: settlement.failureReason ?? null,
+          };
     const event = eventStep(to === 'settled' ? 'payout.settled' : 'payout.failed', payoutId, publicPayout(settled), now, {
       payer: payout.payer,
     });
@@ -66,6 +75,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       payoutMoveStep(payout, to, now, {
         settledAt: at,
         bankReference: settled.bankReference,
+        failureCode: settled.failureCode,
         failureReason: settled.failureReason,
         ...payoutSettledKeys(payoutId, at),
       }),

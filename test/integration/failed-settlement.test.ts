@@ -1,0 +1,80 @@
+/**
+ * API 1.2's failed settlement: a bank gives a reference for a returned transfer, so `bankReference` is allowed on a
+ * failed settlement; `failureCode` says why (default `unspecified`), and the payout shows both. A failed settlement
+ * needs `failureCode` or `failureReason`.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  asApprover,
+  asFinance,
+  asRequester,
+  beneficiaryNo,
+  COUNTY,
+  disbursementBody,
+  moneyHarness,
+  type MoneyHarness,
+} from './disbursement-harness.ts';
+
+let h: MoneyHarness;
+let fundId: string;
+let accounts = 0;
+const admin = { sub: 'admin-1', roles: ['fund-admin'] };
+
+beforeAll(async () => {
+  h = await moneyHarness();
+  fundId = await h.fund({ allocations: { [COUNTY]: 10_000_000 } });
+});
+
+async function payout(): Promise<string> {
+  const created = await h.call('POST', '/v1/disbursements', {
+    ...asRequester(),
+    body: disbursementBody(fundId, 2_000, { beneficiary: beneficiaryNo(9_000 + accounts++) }),
+  });
+  const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
+    ...asApprover('checker-1'),
+    body: {},
+  });
+  expect(approved.status).toBe(200);
+  return approved.body.payoutId as string;
+}
+
+const settle = (payoutId: string, body: unknown) => h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...asFinance, body });
+
+describe('a failed settlement', () => {
+  it('carries its bankReference and failureCode, shown on the payout', async () => {
+    const id = await payout();
+    expect((await h.call('GET', `/v1/payouts/${id}`, admin)).body).toMatchObject({ failureCode: null, bankReference: null });
+    const failed = await settle(id, { outcome: 'failed', bankReference: 'RET-20261206-01', failureCode: 'account_closed' });
+    expect(failed.status, JSON.stringify(failed.body)).toBe(200);
+    expect(failed.body).toMatchObject({
+      status: 'failed',
+      bankReference: 'RET-20261206-01',
+      failureCode: 'account_closed',
+      failureReason: null,
+    });
+    expect((await h.call('GET', `/v1/payouts/${id}`, admin)).body).toMatchObject({
+      failureCode: 'account_closed',
+      bankReference: 'RET-20261206-01',
+    });
+    // Repeating it is a no-op 200.
+    expect((await settle(id, { outcome: 'failed', failureCode: 'account_closed' })).status).toBe(200);
+  });
+
+  it('with a failureReason alone gets failureCode unspecified', async () => {
+    const id = await payout();
+    const failed = await settle(id, { outcome: 'failed', failureReason: 'returned by the bank' });
+    expect(failed.status).toBe(200);
+    expect(failed.body).toMatchObject({ failureCode: 'unspecified', failureReason: 'returned by the bank', bankReference: null });
+  });
+
+  it.each([
+    ['neither failureCode nor failureReason', { outcome: 'failed' }],
+    ['an unknown failureCode', { outcome: 'failed', failureCode: 'stolen' }],
+    ['a failureCode on a success', { outcome: 'succeeded', bankReference: 'BR-1', failureCode: 'technical' }],
+  ])('%s is 400 validation_failed and changes nothing', async (_what, body) => {
+    const id = await payout();
+    const refused = await settle(id, body);
+    expect([refused.status, refused.body.code]).toEqual([400, 'validation_failed']);
+    expect((await h.call('GET', `/v1/payouts/${id}`, admin)).body.status).toBe('queued');
+  });
+});
