@@ -29,7 +29,10 @@ export interface ReportChart {
   table: ReportTable;
 }
 
-export type ReportBlock = { kind: 'facts'; rows: { label: Bilingual; value: string }[] } | { kind: 'chart'; chart: ReportChart } | { kind: 'table'; table: ReportTable };
+export type ReportBlock =
+  | { kind: 'facts'; rows: { label: Bilingual; value: string }[] }
+  | { kind: 'chart'; chart: ReportChart }
+  | { kind: 'table'; table: ReportTable };
 
 export interface ReportSection {
   heading: Bilingual;
@@ -103,7 +106,10 @@ export function halfYearDocument(report: HalfYearReport): ReportDocument {
     bars: byLag.map((c) => ({ label: countyLabel(c), value: c.progress, display: formatShare(c.progress) })),
     max: 1,
     axis: [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value, display: formatShare(value) })),
-    marker: { value: report.timeElapsed, label: t(`时间进度 ${formatShare(report.timeElapsed)}`, `time elapsed ${formatShare(report.timeElapsed)}`) },
+    marker: {
+      value: report.timeElapsed,
+      label: t(`时间进度 ${formatShare(report.timeElapsed)}`, `time elapsed ${formatShare(report.timeElapsed)}`),
+    },
     table: {
       caption: t('各县分配、支付与进度', 'Allocation, payments and progress per county'),
       columns: [

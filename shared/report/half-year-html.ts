@@ -40,7 +40,9 @@ function table(t: ReportTable): string {
           .map((cell, i) => {
             const numeric = t.columns[i]?.numeric;
             const hash = /^[0-9a-f]{64}$/.test(cell);
-            return i === 0 && !numeric ? `<th scope="row">${escapeHtml(cell)}</th>` : `<td${numeric ? ' class="n"' : hash ? ' class="h"' : ''}>${escapeHtml(cell)}</td>`;
+            return i === 0 && !numeric
+              ? `<th scope="row">${escapeHtml(cell)}</th>`
+              : `<td${numeric ? ' class="n"' : hash ? ' class="h"' : ''}>${escapeHtml(cell)}</td>`;
           })
           .join('')}</tr>`,
     )
@@ -74,7 +76,10 @@ function chart(c: ReportChart, id: string): string {
   const axis =
     `<line x1="${LABEL_W}" y1="${axisY}" x2="${LABEL_W + BAR_W}" y2="${axisY}" stroke="#333"/>` +
     c.axis
-      .map((tick) => `<text x="${x(tick.value).toFixed(1)}" y="${axisY + 16}" text-anchor="middle" font-size="11">${escapeHtml(tick.display)}</text>`)
+      .map(
+        (tick) =>
+          `<text x="${x(tick.value).toFixed(1)}" y="${axisY + 16}" text-anchor="middle" font-size="11">${escapeHtml(tick.display)}</text>`,
+      )
       .join('');
   const marker = c.marker
     ? `<line x1="${x(c.marker.value).toFixed(1)}" y1="14" x2="${x(c.marker.value).toFixed(1)}" y2="${axisY}" stroke="#c00" stroke-dasharray="4 3"/>` +
@@ -95,7 +100,8 @@ export function renderReportPage(doc: ReportDocument): string {
         `<section><h2>${both(section.heading)}</h2>` +
         section.blocks
           .map((block) => {
-            if (block.kind === 'facts') return `<dl>${block.rows.map((r) => `<dt>${both(r.label)}</dt><dd>${escapeHtml(r.value)}</dd>`).join('')}</dl>`;
+            if (block.kind === 'facts')
+              return `<dl>${block.rows.map((r) => `<dt>${both(r.label)}</dt><dd>${escapeHtml(r.value)}</dd>`).join('')}</dl>`;
             if (block.kind === 'table') return table(block.table);
             return chart(block.chart, `chart-${++charts}`);
           })

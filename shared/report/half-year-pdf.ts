@@ -65,7 +65,11 @@ class Layout {
     return true;
   }
 
-  text(text: string, size: number, options: { x?: number; width?: number; color?: string; align?: 'left' | 'right' | 'center' } = {}): number {
+  text(
+    text: string,
+    size: number,
+    options: { x?: number; width?: number; color?: string; align?: 'left' | 'right' | 'center' } = {},
+  ): number {
     const width = options.width ?? this.width;
     this.pdf.fontSize(size).fillColor(options.color ?? INK);
     const height = this.pdf.heightOfString(text, { width });
@@ -97,7 +101,11 @@ function drawTable(layout: Layout, table: ReportTable): void {
     const heights = cells.map((cell, i) => pdf.heightOfString(cell, { width: widths[i]! - 3 }));
     const height = Math.max(...heights) + 3;
     const paged = layout.need(height);
-    if (paged && !header) row(table.columns.map((c) => both(c.label)), true);
+    if (paged && !header)
+      row(
+        table.columns.map((c) => both(c.label)),
+        true,
+      );
     let x = MARGIN;
     cells.forEach((cell, i) => {
       pdf
@@ -170,9 +178,7 @@ function drawChart(layout: Layout, chart: ReportChart): void {
       .fontSize(7)
       .fillColor(INK)
       .text(bar.label, MARGIN, layout.y + 1.5, { width: labelW - 6, align: 'right', lineBreak: false, ellipsis: true });
-    pdf
-      .rect(MARGIN + labelW, layout.y + 2, Math.max(0, x(bar.value) - MARGIN - labelW), rowH - 4)
-      .fill(BAR);
+    pdf.rect(MARGIN + labelW, layout.y + 2, Math.max(0, x(bar.value) - MARGIN - labelW), rowH - 4).fill(BAR);
     pdf
       .fontSize(7)
       .fillColor(INK)
