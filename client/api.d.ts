@@ -786,6 +786,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/funds/{fundId}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the money stands: spending progress, lag and idle money per county, with alerts
+         * @description Figures are the allocations' balances now; `asOf` (a date, default today in China time, never later) sets the time elapsed and the instant idle time is counted to. A county is `lagging` at 15 points or more, `idle` when its available money has had no reservation for more than 90 days.
+         *
+         *     Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         */
+        get: operations["getFundProgress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/objections": {
         parameters: {
             query?: never;
@@ -1790,6 +1812,28 @@ export interface components {
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
         };
+        CountyProgress: {
+            /** @description Integer amount in fen. */
+            allocated: number;
+            countyCode: components["schemas"]["CountyCode"];
+            /** @description The available money, when it has had no reservation for more than 90 days; `since`: the last one, or the allocation's creation */
+            idle: {
+                /** @description Integer amount in fen. */
+                amount: number;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp
+                 * @example 2026-11-29T08:00:00Z
+                 */
+                since: string;
+            } | null;
+            /** @description 100 × (timeElapsed − paid ÷ allocated), rounded down to 2 decimals: the county is `lagging` exactly when it reads 15 or more */
+            lagPoints: number;
+            /** @description Integer amount in fen. */
+            paid: number;
+            /** @description paid ÷ allocated, rounded down to 6 decimals (0 when nothing is allocated) */
+            progress: number;
+        };
         CountyReport: {
             allocations: {
                 /** @description Integer amount in fen. */
@@ -1892,6 +1936,7 @@ export interface components {
             financeSystem: components["schemas"]["FinanceSystem"];
             name: string;
             noticePeriod?: components["schemas"]["NoticePeriod"];
+            period?: components["schemas"]["FundPeriod"];
             totalBudget: components["schemas"]["Amount"];
         };
         CreateWebhookEndpointBody: {
@@ -2163,16 +2208,57 @@ export interface components {
             noticePeriod: components["schemas"]["NoticePeriod"];
             /** @description Integer amount in fen. */
             paid: number;
+            period: components["schemas"]["FundPeriod"];
             /** @description Integer amount in fen. */
             reserved: number;
             totalBudget: components["schemas"]["Amount"];
             /** @description Integer amount in fen. */
             unallocated: number;
         };
+        FundAlert: {
+            /** @enum {string} */
+            code: "lagging" | "idle";
+            countyCode: components["schemas"]["CountyCode"];
+            detail: string;
+        };
         FundPage: {
             items: components["schemas"]["Fund"][];
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
+        };
+        /**
+         * @description The span the fund's money is meant to be spent in, both dates included (China time): `endsOn` after `startsOn`, at most 5 years. Default: the calendar year of creation in China time.
+         * @example {
+         *       "startsOn": "2026-01-01",
+         *       "endsOn": "2026-12-31"
+         *     }
+         */
+        FundPeriod: {
+            /**
+             * Format: date
+             * @description A calendar date (yyyy-mm-dd), China time
+             * @example 2026-01-01
+             */
+            endsOn: string;
+            /**
+             * Format: date
+             * @description A calendar date (yyyy-mm-dd), China time
+             * @example 2026-01-01
+             */
+            startsOn: string;
+        };
+        FundProgress: {
+            alerts: components["schemas"]["FundAlert"][];
+            /**
+             * Format: date
+             * @description A calendar date (yyyy-mm-dd), China time
+             * @example 2026-01-01
+             */
+            asOf: string;
+            counties: components["schemas"]["CountyProgress"][];
+            fundId: string;
+            /** @description The share of the fund's period gone by at the end of `asOf` (China time), rounded down to 6 decimals */
+            timeElapsed: number;
         };
         Health: {
             /** @enum {string} */
@@ -5188,6 +5274,10 @@ export interface operations {
                      *       "financeSystem": "ledger-bot",
                      *       "dualApprovalThreshold": 10000000,
                      *       "noticePeriod": "P7D",
+                     *       "period": {
+                     *         "startsOn": "2026-01-01",
+                     *         "endsOn": "2026-12-31"
+                     *       },
                      *       "createdAt": "2026-11-29T08:00:00Z"
                      *     }
                      */
@@ -5467,6 +5557,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFundProgress: {
+        parameters: {
+            query?: {
+                /** @description A calendar date (yyyy-mm-dd), China time */
+                asOf?: string;
+            };
+            header?: never;
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fund's progress */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FundProgress"];
                 };
             };
             /** @description `validation_failed`: The request is not valid */

@@ -121,6 +121,7 @@ export const routes: readonly RouteDefinition[] = [
   }),
   route({ method: 'GET', path: '/v1/funds/{fundId}/allocations', fn: 'funds', operationId: 'listAllocations', roles: ALL }),
   route({ method: 'GET', path: '/v1/funds/{fundId}/ledger', fn: 'funds', operationId: 'getFundLedger', roles: LEDGER_READERS }),
+  route({ method: 'GET', path: '/v1/funds/{fundId}/progress', fn: 'funds', operationId: 'getFundProgress', roles: ALL }),
 
   // disbursements
   route({

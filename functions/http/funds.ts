@@ -5,6 +5,8 @@ import { createFund, getFund, getFundSettings, listAllocations, listFunds, setAl
 import { listLedger } from '#shared/data/ledger';
 import { notFound } from '#shared/domain/errors';
 import { payerScope } from '#shared/domain/roles';
+import * as progressContracts from '#shared/schemas/progress';
+import { fundProgressAt } from '#shared/data/progress/read-progress';
 
 export const handler = httpFunction('funds', [
   implement(contracts.createFund, async ({ body, principal, correlationId, now, claim }) =>
@@ -16,6 +18,7 @@ export const handler = httpFunction('funds', [
           financeSystem: body.financeSystem,
           dualApprovalThreshold: body.dualApprovalThreshold ?? contracts.DEFAULT_DUAL_APPROVAL_THRESHOLD,
           noticePeriod: body.noticePeriod ?? contracts.DEFAULT_NOTICE_PERIOD,
+          period: body.period,
         },
         { sub: principal.sub, correlationId },
         now,
@@ -36,4 +39,5 @@ export const handler = httpFunction('funds', [
     if (scope !== undefined && fund.financeSystem !== scope) throw notFound(`Fund ${params.fundId}`);
     return ok(await listLedger(params.fundId, query));
   }),
+  implement(progressContracts.getFundProgress, async ({ params, query, now }) => ok(await fundProgressAt(params.fundId, query.asOf, now))),
 ]);
