@@ -71,7 +71,14 @@ export interface Actor {
 }
 
 export async function createFund(
-  input: { name: string; totalBudget: number; financeSystem: string; dualApprovalThreshold: number; noticePeriod: string; period?: FundPeriod },
+  input: {
+    name: string;
+    totalBudget: number;
+    financeSystem: string;
+    dualApprovalThreshold: number;
+    noticePeriod: string;
+    period?: FundPeriod;
+  },
   actor: Actor,
   now: Date,
   claim?: IdempotencyClaim,

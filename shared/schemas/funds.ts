@@ -38,7 +38,7 @@ export const FundPeriod = z
   .meta({
     id: 'FundPeriod',
     description:
-      'The span the fund\'s money is meant to be spent in, both dates included (China time): `endsOn` after `startsOn`, at most 5 years. ' +
+      "The span the fund's money is meant to be spent in, both dates included (China time): `endsOn` after `startsOn`, at most 5 years. " +
       'Default: the calendar year of creation in China time.',
     example: { startsOn: '2026-01-01', endsOn: '2026-12-31' },
   });

@@ -16,13 +16,10 @@ export const CountyProgress = z
       description:
         '100 × (timeElapsed − paid ÷ allocated), rounded down to 2 decimals: the county is `lagging` exactly when it reads 15 or more',
     }),
-    idle: z
-      .object({ amount: Total, since: Timestamp })
-      .nullable()
-      .meta({
-        description:
-          "The available money, when it has had no reservation for more than 90 days; `since`: the last one, or the allocation's creation",
-      }),
+    idle: z.object({ amount: Total, since: Timestamp }).nullable().meta({
+      description:
+        "The available money, when it has had no reservation for more than 90 days; `since`: the last one, or the allocation's creation",
+    }),
   })
   .meta({ id: 'CountyProgress' });
 
