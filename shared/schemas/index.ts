@@ -12,6 +12,7 @@ import * as funds from './funds.ts';
 import * as notices from './notices.ts';
 import * as payouts from './payouts.ts';
 import * as progress from './progress.ts';
+import * as snapshots from './snapshots.ts';
 import * as publicRoutes from './public.ts';
 import * as reconciliations from './reconciliations.ts';
 import * as stations from './stations.ts';
@@ -22,6 +23,7 @@ const modules: Record<string, unknown>[] = [
   counties,
   funds,
   progress,
+  snapshots,
   disbursements,
   batches,
   payouts,

@@ -12,8 +12,10 @@ import { queryAll, requireItem } from '../query.ts';
 export interface FundStanding {
   fundId: string;
   createdAt: string;
+  totalBudget: number;
   period: FundPeriod;
-  allocations: (AllocationStanding & { reserved: number })[];
+  /** By county code. */
+  allocations: (AllocationStanding & { reserved: number; ledger: { seq: number; at: string | null } })[];
 }
 
 export async function readFundStanding(fundId: string): Promise<FundStanding> {
@@ -29,6 +31,7 @@ export async function readFundStanding(fundId: string): Promise<FundStanding> {
   return {
     fundId,
     createdAt,
+    totalBudget: fund.totalBudget as number,
     period: (fund.period as FundPeriod | undefined) ?? defaultPeriod(new Date(createdAt)),
     allocations: items.map((item) => ({
       countyCode: item.countyCode as string,
@@ -38,6 +41,7 @@ export async function readFundStanding(fundId: string): Promise<FundStanding> {
       available: item.available as number,
       createdAt: item.createdAt as string,
       lastReservedAt: item.lastReservedAt as string | undefined,
+      ledger: { seq: (item.seq as number | undefined) ?? 0, at: (item.ledgerAt as string | undefined) ?? null },
     })),
   };
 }

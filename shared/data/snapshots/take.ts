@@ -1,0 +1,85 @@
+/**
+ * Takes a snapshot of a fund's books: its allocations read consistently (each with its ledger position, so the
+ * snapshot says exactly which ledger entry each balance stands after), sealed with its hash, chained to the head.
+ * One transaction: the snapshot (never overwritten), the head moved on (conditional on the head that was read), the
+ * month marker of a monthly snapshot (refused when the month has one), and the `snapshot.created` event.
+ */
+import { DomainError, invalidState } from '../../domain/errors.ts';
+import { chinaDate } from '../../domain/fund-period.ts';
+import { fundProgress } from '../../domain/progress.ts';
+import { monthlySnapshotRefusal, sealSnapshot, sumTotals, type Snapshot, type SnapshotKind } from '../../domain/snapshots.ts';
+import { newId } from '../../ids.ts';
+import { config } from '../../config.ts';
+import { enqueueEvents, eventStep } from '../events.ts';
+import { retryOnConflict, transact, TransactionConflict } from '../transactions.ts';
+import { readFundStanding } from '../progress/standing.ts';
+import { getItem } from '../query.ts';
+import { readHead, snapshotItem, snapshotKeys } from './items.ts';
+
+export async function takeSnapshot(fundId: string, request: { kind: SnapshotKind; month: string | null }, now: Date): Promise<Snapshot> {
+  return retryOnConflict(async () => {
+    const standing = await readFundStanding(fundId);
+    if (request.kind === 'monthly') {
+      const refusal = monthlySnapshotRefusal(request.month!, now, standing.createdAt);
+      if (refusal) throw invalidState(refusal);
+      if (await getItem(snapshotKeys.month(fundId, request.month!))) throw invalidState(`The snapshot of ${request.month} exists`);
+    }
+    const head = await readHead(fundId);
+    const allocations = standing.allocations.map((a) => ({
+      countyCode: a.countyCode,
+      allocated: a.allocated,
+      reserved: a.reserved,
+      paid: a.paid,
+      available: a.available,
+      ledger: a.ledger,
+    }));
+    const progress = fundProgress(standing.period, chinaDate(now), now, standing.allocations);
+    const snapshot = sealSnapshot({
+      snapshotId: newId('snapshot', now.getTime()),
+      fundId,
+      kind: request.kind,
+      month: request.month,
+      takenAt: now.toISOString(),
+      totals: sumTotals(standing.totalBudget, allocations),
+      allocations,
+      progress,
+      previousHash: head.hash,
+    });
+    const seq = head.seq + 1;
+    const { hash, snapshotId, kind, month, takenAt, previousHash } = snapshot;
+    const event = eventStep('snapshot.created', snapshotId, { snapshotId, fundId, kind, month, takenAt, hash, previousHash }, now);
+    const table = config().TABLE_NAME;
+    await transact([
+      { item: { Put: { TableName: table, Item: snapshotItem(snapshot, seq), ConditionExpression: 'attribute_not_exists(pk)' } } },
+      {
+        item: {
+          Put: {
+            TableName: table,
+            Item: { ...snapshotKeys.head(fundId), type: 'snapshotHead', seq, hash, snapshotId },
+            ConditionExpression: head.seq === 0 ? 'attribute_not_exists(pk)' : 'seq = :seq',
+            ...(head.seq === 0 ? {} : { ExpressionAttributeValues: { ':seq': head.seq } }),
+          },
+        },
+        // Another snapshot of this fund got in first: chain to it instead.
+        onConditionFailed: () => new TransactionConflict(),
+      },
+      ...(month
+        ? [
+            {
+              item: {
+                Put: {
+                  TableName: table,
+                  Item: { ...snapshotKeys.month(fundId, month), type: 'snapshotMonth', snapshotId },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              onConditionFailed: (): DomainError => invalidState(`The snapshot of ${month} exists`),
+            },
+          ]
+        : []),
+      event.step,
+    ]);
+    await enqueueEvents([event.messageId]);
+    return snapshot;
+  });
+}
