@@ -11,6 +11,7 @@ import { moneyHarness, COUNTY, OTHER_COUNTY, type MoneyHarness } from './disburs
 let h: MoneyHarness;
 let documents: typeof import('#shared/data/clients').documents;
 let verify: typeof import('#shared/data/snapshots/verify');
+let monthly: typeof import('#shared/data/snapshots/monthly');
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
 const auditor = { sub: 'auditor-1', roles: ['auditor'] };
 
@@ -18,6 +19,7 @@ beforeAll(async () => {
   h = await moneyHarness();
   ({ documents } = await import('#shared/data/clients'));
   verify = await import('#shared/data/snapshots/verify');
+  monthly = await import('#shared/data/snapshots/monthly');
 });
 
 async function differencesOf(fundId: string) {
@@ -98,5 +100,25 @@ describe('snapshots', () => {
     );
     const differences = await differencesOf(fundId);
     expect(differences).toEqual([expect.objectContaining({ what: `snapshot ${first.body.snapshotId} hash` })]);
+  });
+
+  it('are taken for every fund at 00:00 China time on the 1st, once, however often the schedule runs', async () => {
+    const fundId = await h.fund({ allocations: { [COUNTY]: 1_000 } });
+    // The schedule's next firing: the start of next month in China (the fund exists at the end of this month).
+    const china = new Date(Date.now() + 8 * 3_600_000);
+    const next = new Date(Date.UTC(china.getUTCFullYear(), china.getUTCMonth() + 1, 1) - 8 * 3_600_000);
+    const month = monthJustEnded(next);
+    const first = await monthly.takeMonthlySnapshots(next);
+    expect(first.month).toBe(month);
+    expect(first.taken).toContain(fundId);
+    expect(first.failed).toEqual([]);
+    const again = await monthly.takeMonthlySnapshots(new Date(next.getTime() + 60_000));
+    expect(again.taken).toEqual([]);
+    expect(again.alreadyTaken).toContain(fundId);
+    const list = await h.call('GET', `/v1/funds/${fundId}/snapshots`, auditor);
+    expect(list.body.items).toEqual([expect.objectContaining({ kind: 'monthly', month, takenAt: next.toISOString(), previousHash: null })]);
+    // a fund created after that month ended gets none of it
+    const lastMonth = await monthly.takeMonthlySnapshots(new Date(next.getTime() - 40 * 86_400_000));
+    expect(lastMonth.tooYoung).toContain(fundId);
   });
 });
