@@ -119,6 +119,11 @@ export function isMonth(text: string): boolean {
   return MONTH.test(text) && dayNumber(`${text}-01`) !== undefined;
 }
 
+/** The next start of a month in China time (00:00 UTC+8 on the 1st) after `at`: when the monthly snapshots run. */
+export function nextMonthStart(at: Date): Date {
+  return monthEnd(chinaMonth(at));
+}
+
 /** The month the scheduled snapshot taken at `at` is labelled with: the one that ended last (China time). */
 export function monthJustEnded(at: Date): string {
   const [year, month] = chinaMonth(at).split('-').map(Number) as [number, number];

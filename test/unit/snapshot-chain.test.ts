@@ -10,6 +10,7 @@ import {
   chainBreaks,
   monthEnd,
   monthJustEnded,
+  nextMonthStart,
   monthlySnapshotRefusal,
   sealSnapshot,
   snapshotHash,
@@ -133,6 +134,8 @@ describe('monthly snapshots', () => {
     expect(monthJustEnded(new Date('2026-05-31T16:00:00Z'))).toBe('2026-05');
     expect(monthJustEnded(new Date('2025-12-31T16:00:00Z'))).toBe('2025-12');
     expect(monthEnd('2026-12')).toEqual(new Date('2026-12-31T16:00:00Z'));
+    expect(nextMonthStart(new Date('2026-12-31T15:59:59Z'))).toEqual(new Date('2026-12-31T16:00:00Z'));
+    expect(nextMonthStart(new Date('2026-12-31T16:00:00Z'))).toEqual(new Date('2027-01-31T16:00:00Z'));
   });
 
   it('refuse a month that has not ended or that ended before the fund existed', () => {
