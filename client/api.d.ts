@@ -786,6 +786,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/funds/{fundId}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the money stands: spending progress, lag and idle money per county, with alerts
+         * @description Figures are the allocations' balances now; `asOf` (a date, default today in China time, never later) sets the time elapsed and the instant idle time is counted to. A county is `lagging` at 15 points or more, `idle` when its available money has had no reservation for more than 90 days.
+         *
+         *     Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         */
+        get: operations["getFundProgress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/funds/{fundId}/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A fund's snapshots, newest first
+         * @description Roles: `fund-admin`, `auditor`.
+         */
+        get: operations["listSnapshots"];
+        put?: never;
+        /**
+         * Take a snapshot of a fund's books now, or a missed monthly one
+         * @description `{}` takes one now (`kind: on_demand`); `{ month }` takes the monthly snapshot of a month that was missed (of the books now, labelled with that month): 409 `invalid_state` when that month's snapshot exists, the month has not ended, or the fund did not exist at its end.
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["createSnapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/funds/{fundId}/snapshots/{snapshotId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One snapshot
+         * @description Roles: `fund-admin`, `auditor`.
+         */
+        get: operations["getSnapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/objections": {
         parameters: {
             query?: never;
@@ -1455,6 +1523,23 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "snapshot.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** snapshot.created (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:snapshot.created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "station.activated": {
         parameters: {
             query?: never;
@@ -1792,6 +1877,28 @@ export interface components {
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
         };
+        CountyProgress: {
+            /** @description Integer amount in fen. */
+            allocated: number;
+            countyCode: components["schemas"]["CountyCode"];
+            /** @description The available money, when it has had no reservation for more than 90 days; `since`: the last one, or the allocation's creation */
+            idle: {
+                /** @description Integer amount in fen. */
+                amount: number;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp
+                 * @example 2026-11-29T08:00:00Z
+                 */
+                since: string;
+            } | null;
+            /** @description 100 × (timeElapsed − paid ÷ allocated), rounded down to 2 decimals: the county is `lagging` exactly when it reads 15 or more */
+            lagPoints: number;
+            /** @description Integer amount in fen. */
+            paid: number;
+            /** @description paid ÷ allocated, rounded down to 6 decimals (0 when nothing is allocated) */
+            progress: number;
+        };
         CountyReport: {
             allocations: {
                 /** @description Integer amount in fen. */
@@ -1894,7 +2001,15 @@ export interface components {
             financeSystem: components["schemas"]["FinanceSystem"];
             name: string;
             noticePeriod?: components["schemas"]["NoticePeriod"];
+            period?: components["schemas"]["FundPeriod"];
             totalBudget: components["schemas"]["Amount"];
+        };
+        CreateSnapshotBody: {
+            /**
+             * @description A calendar month, yyyy-mm (China time)
+             * @example 2026-05
+             */
+            month?: string;
         };
         CreateWebhookEndpointBody: {
             description?: string;
@@ -2133,6 +2248,17 @@ export interface components {
             timestamp: string;
             /** @enum {string} */
             type: "webhook.test";
+        } | {
+            data: components["schemas"]["SnapshotCreated"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "snapshot.created";
         };
         EventPage: {
             items: components["schemas"]["Event"][];
@@ -2140,7 +2266,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test";
+        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created";
         /**
          * @description The `sub` of a finance-system machine client: the one that pays a fund's payouts.
          * @example ledger-bot
@@ -2163,16 +2289,57 @@ export interface components {
             noticePeriod: components["schemas"]["NoticePeriod"];
             /** @description Integer amount in fen. */
             paid: number;
+            period: components["schemas"]["FundPeriod"];
             /** @description Integer amount in fen. */
             reserved: number;
             totalBudget: components["schemas"]["Amount"];
             /** @description Integer amount in fen. */
             unallocated: number;
         };
+        FundAlert: {
+            /** @enum {string} */
+            code: "lagging" | "idle";
+            countyCode: components["schemas"]["CountyCode"];
+            detail: string;
+        };
         FundPage: {
             items: components["schemas"]["Fund"][];
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
+        };
+        /**
+         * @description The span the fund's money is meant to be spent in, both dates included (China time): `endsOn` after `startsOn`, at most 5 years. Default: the calendar year of creation in China time.
+         * @example {
+         *       "startsOn": "2026-01-01",
+         *       "endsOn": "2026-12-31"
+         *     }
+         */
+        FundPeriod: {
+            /**
+             * Format: date
+             * @description A calendar date (yyyy-mm-dd), China time
+             * @example 2026-01-01
+             */
+            endsOn: string;
+            /**
+             * Format: date
+             * @description A calendar date (yyyy-mm-dd), China time
+             * @example 2026-01-01
+             */
+            startsOn: string;
+        };
+        FundProgress: {
+            alerts: components["schemas"]["FundAlert"][];
+            /**
+             * Format: date
+             * @description A calendar date (yyyy-mm-dd), China time
+             * @example 2026-01-01
+             */
+            asOf: string;
+            counties: components["schemas"]["CountyProgress"][];
+            fundId: string;
+            /** @description The share of the fund's period gone by at the end of `asOf` (China time), rounded down to 6 decimals */
+            timeElapsed: number;
         };
         Health: {
             /** @enum {string} */
@@ -2499,6 +2666,95 @@ export interface components {
             failureReason?: string;
             /** @enum {string} */
             outcome: "succeeded" | "failed";
+        };
+        Snapshot: {
+            allocations: {
+                /** @description Integer amount in fen. */
+                allocated: number;
+                /** @description Integer amount in fen. */
+                available: number;
+                countyCode: components["schemas"]["CountyCode"];
+                /** @description The allocation's ledger position: how many entries it has, and the last one's time */
+                ledger: {
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    at: string | null;
+                    seq: number;
+                };
+                /** @description Integer amount in fen. */
+                paid: number;
+                /** @description Integer amount in fen. */
+                reserved: number;
+            }[];
+            fundId: string;
+            /** @description SHA-256 (hex) of the snapshot's canonical JSON: every field but `hash`, keys sorted, no whitespace (RFC 8785) */
+            hash: string;
+            /** @enum {string} */
+            kind: "monthly" | "on_demand";
+            /**
+             * @description A calendar month, yyyy-mm (China time)
+             * @example 2026-05
+             */
+            month: string | null;
+            /** @description The `hash` of the fund's previous snapshot, monthly or not; null for the first */
+            previousHash: string | null;
+            progress: {
+                alerts: components["schemas"]["FundAlert"][];
+                /**
+                 * Format: date
+                 * @description A calendar date (yyyy-mm-dd), China time
+                 * @example 2026-01-01
+                 */
+                asOf: string;
+                counties: components["schemas"]["CountyProgress"][];
+                /** @description The share of the fund's period gone by at the end of `asOf` (China time), rounded down to 6 decimals */
+                timeElapsed: number;
+            };
+            snapshotId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            takenAt: string;
+            totals: {
+                /** @description Integer amount in fen. */
+                allocated: number;
+                /** @description Integer amount in fen. */
+                available: number;
+                /** @description Integer amount in fen. */
+                paid: number;
+                /** @description Integer amount in fen. */
+                reserved: number;
+                /** @description Integer amount in fen. */
+                totalBudget: number;
+                /** @description Integer amount in fen. */
+                unallocated: number;
+            };
+        };
+        /** @description The snapshot without its figures: read it with GET /v1/funds/{fundId}/snapshots/{snapshotId}. */
+        SnapshotCreated: {
+            fundId: string;
+            hash: string;
+            /** @enum {string} */
+            kind: "monthly" | "on_demand";
+            month: string | null;
+            previousHash: string | null;
+            snapshotId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            takenAt: string;
+        };
+        SnapshotPage: {
+            items: components["schemas"]["Snapshot"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
         };
         StatementLine: {
             amount: components["schemas"]["Amount"];
@@ -5197,6 +5453,10 @@ export interface operations {
                      *       "financeSystem": "ledger-bot",
                      *       "dualApprovalThreshold": 10000000,
                      *       "noticePeriod": "P7D",
+                     *       "period": {
+                     *         "startsOn": "2026-01-01",
+                     *         "endsOn": "2026-12-31"
+                     *       },
                      *       "createdAt": "2026-11-29T08:00:00Z"
                      *     }
                      */
@@ -5485,6 +5745,270 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFundProgress: {
+        parameters: {
+            query?: {
+                /** @description A calendar date (yyyy-mm-dd), China time */
+                asOf?: string;
+            };
+            header?: never;
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fund's progress */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FundProgress"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSnapshots: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of snapshots */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSnapshot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSnapshotBody"];
+            };
+        };
+        responses: {
+            /** @description The snapshot */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Snapshot"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fundId: string;
+                snapshotId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The snapshot */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Snapshot"];
                 };
             };
             /** @description `unauthenticated`: Authentication required */
@@ -7841,6 +8365,38 @@ export interface operations {
                     timestamp: string;
                     /** @enum {string} */
                     type: "payout.settled";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:snapshot.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["SnapshotCreated"];
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "snapshot.created";
                 };
             };
         };

@@ -11,6 +11,7 @@ import { resetConfig } from '#shared/config';
 import { resetSecrets } from '#shared/secrets';
 import { QUEUES } from '#shared/queues';
 import type { HttpFunctionName, QueueFunctionName, ScheduledFunctionName } from '#shared/routes';
+import { nextMonthStart } from '#shared/domain/snapshots';
 import { jwtAuthorizer } from './authorizer.ts';
 import { CONSOLE_CLIENT_ID, consoleHost } from './console-host.ts';
 import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, localRegion } from './environment.ts';
@@ -238,6 +239,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         log,
       });
       cleanups.push(() => schedule.stop());
+      // EventBridge Scheduler's cron(0 0 1 * ? *) in Asia/Shanghai. A timer waits at most ~24.8 days, so a long
+      // wait may fire early: the run then finds last month's snapshots taken and takes none.
+      const monthly: Schedule = startSchedule({
+        functionName: functionNameOf('monthly-snapshots'),
+        ruleName: functionNameOf('monthly-snapshot-schedule'),
+        everySeconds: 0,
+        nextDelayMs: () => Math.min(2 ** 31 - 1, nextMonthStart(new Date()).getTime() - Date.now() + 1_000),
+        timeoutMs: SWEEPER_TIMEOUT_MS,
+        loadHandler: () => loadSchedule('monthly-snapshots'),
+        log,
+      });
+      cleanups.push(() => monthly.stop());
     }
 
     // Where tools that read the table itself (npm run ledger-check) find this runtime's store.

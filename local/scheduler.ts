@@ -12,6 +12,8 @@ export interface ScheduleOptions {
   functionName: string;
   ruleName: string;
   everySeconds: number;
+  /** Instead of a fixed interval, the wait before the next run (a cron: the monthly snapshots). */
+  nextDelayMs?: () => number;
   timeoutMs: number;
   loadHandler: () => Promise<LambdaHandler>;
   log: RuntimeLog;
@@ -54,12 +56,15 @@ export function startSchedule(options: ScheduleOptions): Schedule {
   };
   const next = () => {
     if (stopped) return;
-    timer = setTimeout(() => {
-      running = run().finally(() => {
-        running = undefined;
-        next();
-      });
-    }, options.everySeconds * 1000);
+    timer = setTimeout(
+      () => {
+        running = run().finally(() => {
+          running = undefined;
+          next();
+        });
+      },
+      options.nextDelayMs?.() ?? options.everySeconds * 1000,
+    );
   };
   next();
 

@@ -12,7 +12,8 @@ const { values } = parseCommandLine({
   usage: 'npm run ledger-check [-- --json]',
   details: `Checks the ledger of the local stack that \`npm start\` runs on DATA_DIR (default .data/): every
 allocation's reserved and paid against the open payouts, unexpanded batch rows, approved disbursements
-and undrawn subsidies that hold them; the fund ledger replayed from zero; fund totals.
+and undrawn subsidies that hold them; the fund ledger replayed from zero; fund totals; every snapshot's hash
+and the links of each fund's snapshot chain.
 --json     print the result as JSON
 exit 1 also when differences are found`,
   options: { json: { type: 'boolean' } },
@@ -20,9 +21,13 @@ exit 1 also when differences are found`,
 
 await useTable({ deployed: false });
 const { checkLedger } = await import('#shared/data/ledger/check');
+const { checkSnapshotChains } = await import('#shared/data/snapshots/verify');
 let result;
 try {
   result = await checkLedger();
+  // The snapshot chains too: every hash recomputed, every link followed.
+  const chains = await checkSnapshotChains();
+  result = { ...result, snapshots: chains.snapshots, differences: [...result.differences, ...chains.differences] };
 } catch (error) {
   fail(`could not read the table at ${tableStore()}: ${(error as Error).name}: ${(error as Error).message.split('\n')[0]}`);
 }
@@ -32,7 +37,7 @@ else {
     process.stdout.write(`DIFF fund ${d.fundId} county ${d.countyCode ?? '-'}: ${d.what}: expected ${d.expected}, found ${d.actual}\n`);
   }
   process.stdout.write(
-    `ledger-check: ${result.allocations} allocations, ${result.entries} ledger entries, ${result.differences.length} difference(s)\n`,
+    `ledger-check: ${result.allocations} allocations, ${result.entries} ledger entries, ${result.snapshots} snapshots, ${result.differences.length} difference(s)\n`,
   );
 }
 process.exit(result.differences.length === 0 ? 0 : 1);

@@ -16,6 +16,7 @@ export const ID_PREFIXES = {
   notice: 'ntc',
   objection: 'obj',
   reconciliation: 'rcn',
+  snapshot: 'snp',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -53,6 +53,8 @@ const EVENT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor
 /** The fund ledger: fund-admin, auditor and the fund's own finance system (checked against the fund). */
 const LEDGER_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 const MAKERS: readonly Role[] = ['requester', 'fund-admin'];
+/** Snapshots and reports: fund-admin and auditor (and, with that role, observers). */
+const SNAPSHOT_READERS: readonly Role[] = ['fund-admin', 'auditor'];
 
 const KB = 1024;
 /** A synchronous Lambda invocation takes at most 6 MB of request payload: the whole payload-v2 event, body escaped inside. */
@@ -121,6 +123,16 @@ export const routes: readonly RouteDefinition[] = [
   }),
   route({ method: 'GET', path: '/v1/funds/{fundId}/allocations', fn: 'funds', operationId: 'listAllocations', roles: ALL }),
   route({ method: 'GET', path: '/v1/funds/{fundId}/ledger', fn: 'funds', operationId: 'getFundLedger', roles: LEDGER_READERS }),
+  route({ method: 'GET', path: '/v1/funds/{fundId}/progress', fn: 'funds', operationId: 'getFundProgress', roles: ALL }),
+  route({ method: 'POST', path: '/v1/funds/{fundId}/snapshots', fn: 'funds', operationId: 'createSnapshot', roles: ['fund-admin'] }),
+  route({ method: 'GET', path: '/v1/funds/{fundId}/snapshots', fn: 'funds', operationId: 'listSnapshots', roles: SNAPSHOT_READERS }),
+  route({
+    method: 'GET',
+    path: '/v1/funds/{fundId}/snapshots/{snapshotId}',
+    fn: 'funds',
+    operationId: 'getSnapshot',
+    roles: SNAPSHOT_READERS,
+  }),
 
   // disbursements
   route({
@@ -464,6 +476,6 @@ export function routesOf(fn: HttpFunctionName): RouteDefinition[] {
 
 /** Background functions: the worker and the expander read SQS, the sweepers run on a schedule. */
 export const QUEUE_FUNCTIONS = ['webhook-delivery', 'batch-expander'] as const;
-export const SCHEDULED_FUNCTIONS = ['outbox-sweeper', 'ledger-check'] as const;
+export const SCHEDULED_FUNCTIONS = ['outbox-sweeper', 'ledger-check', 'monthly-snapshots'] as const;
 export type QueueFunctionName = (typeof QUEUE_FUNCTIONS)[number];
 export type ScheduledFunctionName = (typeof SCHEDULED_FUNCTIONS)[number];

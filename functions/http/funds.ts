@@ -5,6 +5,11 @@ import { createFund, getFund, getFundSettings, listAllocations, listFunds, setAl
 import { listLedger } from '#shared/data/ledger/list';
 import { notFound } from '#shared/domain/errors';
 import { payerScope } from '#shared/domain/roles';
+import * as progressContracts from '#shared/schemas/progress';
+import { fundProgressAt } from '#shared/data/progress/read-progress';
+import * as snapshotContracts from '#shared/schemas/snapshots';
+import { getSnapshot, listSnapshots } from '#shared/data/snapshots/items';
+import { takeSnapshot } from '#shared/data/snapshots/take';
 
 export const handler = httpFunction('funds', [
   implement(contracts.createFund, async ({ body, principal, correlationId, now, claim }) =>
@@ -16,6 +21,7 @@ export const handler = httpFunction('funds', [
           financeSystem: body.financeSystem,
           dualApprovalThreshold: body.dualApprovalThreshold ?? contracts.DEFAULT_DUAL_APPROVAL_THRESHOLD,
           noticePeriod: body.noticePeriod ?? contracts.DEFAULT_NOTICE_PERIOD,
+          period: body.period,
         },
         { sub: principal.sub, correlationId },
         now,
@@ -36,4 +42,12 @@ export const handler = httpFunction('funds', [
     if (scope !== undefined && fund.financeSystem !== scope) throw notFound(`Fund ${params.fundId}`);
     return ok(await listLedger(params.fundId, query));
   }),
+  implement(snapshotContracts.createSnapshot, async ({ params, body, now }) =>
+    created(
+      await takeSnapshot(params.fundId, body.month ? { kind: 'monthly', month: body.month } : { kind: 'on_demand', month: null }, now),
+    ),
+  ),
+  implement(snapshotContracts.listSnapshots, async ({ params, query }) => ok(await listSnapshots(params.fundId, query))),
+  implement(snapshotContracts.getSnapshot, async ({ params }) => ok(await getSnapshot(params.fundId, params.snapshotId))),
+  implement(progressContracts.getFundProgress, async ({ params, query, now }) => ok(await fundProgressAt(params.fundId, query.asOf, now))),
 ]);

@@ -4,7 +4,7 @@
  * only the grants its job needs: the app secret for the API contexts that sign cursors, the PII secret
  * (national-ID hash key) for the stations function alone.
  */
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CfnStage, HttpApi, LogGroupLogDestination, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -12,8 +12,10 @@ import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissing
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
+import { Schedule as SchedulerSchedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { RecursiveLoop, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -49,6 +51,9 @@ const DELIVERY_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>([
   'webhook-delivery',
   'batch-expander',
   'outbox-sweeper',
+  // snapshot.created
+  'funds',
+  'monthly-snapshots',
 ]);
 /** Functions that put "expand this approved batch" jobs on the expansion queue. */
 const EXPANSION_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['batches', 'notices', 'outbox-sweeper']);
@@ -157,8 +162,15 @@ export class ApiStack extends Stack {
 
     const sweeper = this.outboxSweeper(environment, minutes);
     const ledgerCheck = this.ledgerCheck(environment);
+    const monthlySnapshots = this.monthlySnapshots(environment);
 
-    this.functions = { ...http, ...consumers, 'outbox-sweeper': sweeper, 'ledger-check': ledgerCheck };
+    this.functions = {
+      ...http,
+      ...consumers,
+      'outbox-sweeper': sweeper,
+      'ledger-check': ledgerCheck,
+      'monthly-snapshots': monthlySnapshots,
+    };
     for (const [name, fn] of Object.entries(this.functions) as [FunctionName, ReliefFundFunction][]) {
       this.grantJobs(name, fn);
       this.alarmOn(`${fn.node.id}Errors`, `${name}: unhandled function errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1);
@@ -307,6 +319,52 @@ export class ApiStack extends Stack {
     this.alarmOn(
       'LedgerCheckFailuresAlarm',
       'ledger check: a scheduled run failed for good',
+      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      1,
+    );
+    return fn;
+  }
+
+  /**
+   * The monthly snapshots: EventBridge Scheduler at 00:00 Asia/Shanghai on the 1st (a cron with a time zone, which
+   * EventBridge rules cannot do). A run is safe to repeat, so the scheduler retries it; what still fails lands in a
+   * dead-letter queue alarmed at depth 1.
+   */
+  private monthlySnapshots(environment: Record<string, string>): ReliefFundFunction {
+    const failures = new Queue(this, 'MonthlySnapshotFailures', {
+      // Holds only scheduler events (no fund data), as the sweeper's does.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    Validations.of(failures).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: "This is the monthly snapshots' dead-letter queue, the end of the line: it is alarmed at depth 1.",
+    });
+    const fn = new ReliefFundFunction(this, 'schedule-monthly-snapshots', {
+      kind: 'schedule',
+      name: 'monthly-snapshots',
+      description: "relief-fund: every fund's monthly snapshot, at 00:00 China time on the 1st",
+      timeout: Duration.minutes(10),
+      environment,
+      reservedConcurrentExecutions: 1,
+      deadLetterQueue: failures,
+    });
+    // The scheduler's own role (not the target's shared default), so that its one finding is acknowledged here.
+    const schedulerRole = new Role(this, 'MonthlySnapshotSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    new SchedulerSchedule(this, 'MonthlySnapshotSchedule', {
+      description: "Take every fund's monthly snapshot at 00:00 China time on the 1st",
+      schedule: ScheduleExpression.cron({ minute: '0', hour: '0', day: '1', timeZone: TimeZone.ASIA_SHANGHAI }),
+      target: new LambdaInvoke(fn, { deadLetterQueue: failures, retryAttempts: 2, role: schedulerRole }),
+    });
+    const fnLogicalId = this.getLogicalId(fn.node.defaultChild as CfnFunction);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
+      reason: "CDK's invoke grant names the function and its versions (`:*`); it reaches this one function only.",
+    });
+    this.alarmOn(
+      'MonthlySnapshotFailuresAlarm',
+      'monthly snapshots: a scheduled run failed for good',
       failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       1,
     );

@@ -16,6 +16,7 @@ export const EVENT_TYPES = [
   'notice.closed',
   'objection.received',
   'webhook.test',
+  'snapshot.created',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

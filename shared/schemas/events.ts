@@ -54,6 +54,21 @@ export const ObjectionReceived = z
   .object({ objectionId: idOf('objection'), noticeId: idOf('notice'), itemRef: z.string(), countyCode: CountyCode })
   .meta({ id: 'ObjectionReceived', description: 'No reason or contact: those stay with the objection.' });
 
+export const SnapshotCreated = z
+  .object({
+    snapshotId: idOf('snapshot'),
+    fundId: idOf('fund'),
+    kind: z.enum(['monthly', 'on_demand']),
+    month: z.string().nullable(),
+    takenAt: Timestamp,
+    hash: z.string(),
+    previousHash: z.string().nullable(),
+  })
+  .meta({
+    id: 'SnapshotCreated',
+    description: 'The snapshot without its figures: read it with GET /v1/funds/{fundId}/snapshots/{snapshotId}.',
+  });
+
 /** What `data` holds for each event type (a payment instruction's account is masked except to the paying system). */
 export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'disbursement.approved': Disbursement,
@@ -70,6 +85,7 @@ export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'notice.closed': NoticeClosed,
   'objection.received': ObjectionReceived,
   'webhook.test': WebhookTest,
+  'snapshot.created': SnapshotCreated,
 };
 
 /** The webhook body of one event type: `{ type, timestamp, data }`. */

@@ -38,6 +38,7 @@ export const createFundExamples = {
     financeSystem: 'ledger-bot',
     dualApprovalThreshold: 10_000_000,
     noticePeriod: 'P7D',
+    period: { startsOn: '2026-01-01', endsOn: '2026-12-31' },
     createdAt: '2026-11-29T08:00:00Z',
   },
 };

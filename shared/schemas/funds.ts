@@ -3,6 +3,7 @@ import { createFundExamples } from './examples.ts';
 import { defineContract } from '../http/operation.ts';
 import { DAY_MS, durationMs } from '../domain/durations.ts';
 import { LEDGER_KINDS } from '../domain/ledger.ts';
+import { periodProblem } from '../domain/fund-period.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, Total, idOf } from './common.ts';
 
 export const DEFAULT_DUAL_APPROVAL_THRESHOLD = 100_000_000;
@@ -25,6 +26,23 @@ export const NoticePeriod = z
   }, 'an ISO 8601 duration from PT0S to P30D (weeks, days, hours, minutes, seconds)')
   .meta({ id: 'NoticePeriod', description: 'ISO 8601 duration, PT0S .. P30D. P0D: no public notice.', example: 'P7D' });
 
+/** A calendar date, `yyyy-mm-dd`. */
+export const CalendarDate = z.iso.date().meta({ description: 'A calendar date (yyyy-mm-dd), China time', example: '2026-01-01' });
+
+export const FundPeriod = z
+  .strictObject({ startsOn: CalendarDate, endsOn: CalendarDate })
+  .superRefine((period, ctx) => {
+    const problem = periodProblem(period);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['endsOn'] });
+  })
+  .meta({
+    id: 'FundPeriod',
+    description:
+      "The span the fund's money is meant to be spent in, both dates included (China time): `endsOn` after `startsOn`, at most 5 years. " +
+      'Default: the calendar year of creation in China time.',
+    example: { startsOn: '2026-01-01', endsOn: '2026-12-31' },
+  });
+
 export const Fund = z
   .object({
     fundId: idOf('fund'),
@@ -38,6 +56,7 @@ export const Fund = z
     financeSystem: FinanceSystem,
     dualApprovalThreshold: Amount,
     noticePeriod: NoticePeriod,
+    period: FundPeriod,
     createdAt: Timestamp,
   })
   .meta({ id: 'Fund' });
@@ -61,6 +80,7 @@ export const CreateFundBody = z
     financeSystem: FinanceSystem,
     dualApprovalThreshold: Amount.optional(),
     noticePeriod: NoticePeriod.optional(),
+    period: FundPeriod.optional(),
   })
   .meta({ id: 'CreateFundBody' });
 

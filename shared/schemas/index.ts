@@ -11,6 +11,8 @@ import * as events from './events.ts';
 import * as funds from './funds.ts';
 import * as notices from './notices.ts';
 import * as payouts from './payouts.ts';
+import * as progress from './progress.ts';
+import * as snapshots from './snapshots.ts';
 import * as publicRoutes from './public.ts';
 import * as reconciliations from './reconciliations.ts';
 import * as stations from './stations.ts';
@@ -20,6 +22,8 @@ const modules: Record<string, unknown>[] = [
   publicRoutes,
   counties,
   funds,
+  progress,
+  snapshots,
   disbursements,
   batches,
   payouts,

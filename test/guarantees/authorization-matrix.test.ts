@@ -33,6 +33,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   noticeId: 'ntc_01M8MB7QKGZ7EXTNFH95G3P5TD',
   objectionId: 'obj_01M8MB7QKGZ7EXTNFH95G3P5TD',
   reconciliationId: 'rcn_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  snapshotId: 'snp_01M8MB7QKGZ7EXTNFH95G3P5TD',
 };
 
 function samplePath(route: RouteDefinition): string {

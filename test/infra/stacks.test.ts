@@ -156,8 +156,8 @@ describe('data stack: queues from shared/queues.ts', () => {
         .map((f) => f.Properties.DeadLetterConfig?.TargetArn?.['Fn::GetAtt']?.[0])
         .filter(Boolean),
     );
-    // The outbox sweeper's and the ledger check's.
-    expect(apiDlqIds.size).toBe(2);
+    // The outbox sweeper's, the ledger check's and the monthly snapshots'.
+    expect(apiDlqIds.size).toBe(3);
 
     const alarmsOn = (template: typeof s.dataTemplate, queueId: string) =>
       Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
@@ -362,6 +362,20 @@ describe('api stack: functions', () => {
     expect(Object.values(resourcesOf(s.apiTemplate, 'AWS::Logs::MetricFilter'))).toEqual([]);
   });
 
+  it('takes the monthly snapshots at 00:00 China time on the 1st (EventBridge Scheduler), retried, with a dead-letter queue', () => {
+    const fnId = logicalIdOf(s.api.functions['monthly-snapshots']);
+    const schedules = Object.values(resourcesOf(s.apiTemplate, 'AWS::Scheduler::Schedule')).filter((r) =>
+      JSON.stringify(r.Properties.Target).includes(fnId),
+    );
+    expect(schedules).toHaveLength(1);
+    const schedule = schedules[0]!.Properties;
+    expect(schedule.ScheduleExpression).toBe('cron(0 0 1 * ? *)');
+    expect(schedule.ScheduleExpressionTimezone).toBe('Asia/Shanghai');
+    expect(schedule.Target.DeadLetterConfig).toBeDefined();
+    expect(schedule.Target.RetryPolicy.MaximumRetryAttempts).toBe(2);
+    expect(s.apiTemplate.toJSON().Resources[fnId].Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
   it('alarms at 1 on each business metric that needs a person, as the functions emit it (namespace, service dimension)', () => {
     const alarms = Object.values(resourcesOf(s.apiTemplate, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     for (const name of [
@@ -455,6 +469,8 @@ describe('api stack: least privilege', () => {
       'webhook-delivery',
       'batch-expander',
       'outbox-sweeper',
+      'funds',
+      'monthly-snapshots',
     ];
     for (const name of [...HTTP_FUNCTIONS, ...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
       expect(canDo(name, 'sqs:SendMessage', delivery()), `${name} → delivery`).toBe(deliveryProducers.includes(name));

@@ -9,6 +9,7 @@
 import type { Actor } from '../../domain/roles.ts';
 import { DomainError, notFound } from '../../domain/errors.ts';
 import { EMPTY_LINE, sumLines, type LedgerLine } from '../../domain/ledger.ts';
+import { defaultPeriod, type FundPeriod } from '../../domain/fund-period.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
@@ -32,6 +33,7 @@ export interface Fund {
   financeSystem: string;
   dualApprovalThreshold: number;
   noticePeriod: string;
+  period: FundPeriod;
   createdAt: string;
 }
 
@@ -59,6 +61,8 @@ function toFundItem(item: Record<string, unknown>): FundItem {
     financeSystem: (item.financeSystem as string | undefined) ?? '',
     dualApprovalThreshold: item.dualApprovalThreshold as number,
     noticePeriod: (item.noticePeriod as string | undefined) ?? 'P0D',
+    // Funds created before 1.2 have no period: theirs is the default, the calendar year of creation.
+    period: (item.period as FundPeriod | undefined) ?? defaultPeriod(new Date(item.createdAt as string)),
     createdAt: item.createdAt as string,
   };
 }
@@ -66,7 +70,14 @@ function toFundItem(item: Record<string, unknown>): FundItem {
 export type { Actor } from '../../domain/roles.ts';
 
 export async function createFund(
-  input: { name: string; totalBudget: number; financeSystem: string; dualApprovalThreshold: number; noticePeriod: string },
+  input: {
+    name: string;
+    totalBudget: number;
+    financeSystem: string;
+    dualApprovalThreshold: number;
+    noticePeriod: string;
+    period?: FundPeriod;
+  },
   actor: Actor,
   now: Date,
   claim?: IdempotencyClaim,
@@ -87,6 +98,7 @@ export async function createFund(
     financeSystem: input.financeSystem,
     dualApprovalThreshold: input.dualApprovalThreshold,
     noticePeriod: input.noticePeriod,
+    period: input.period ?? defaultPeriod(now),
     createdAt: at,
     createdBy: actor.sub,
     gsi1pk: 'FUNDS',

@@ -19,13 +19,7 @@ import { applyEntry, EMPTY_LINE, isBalanced, type LedgerKind, type LedgerLine } 
 import { config } from '../../config.ts';
 import { scanSegments } from '../platform/query.ts';
 
-export interface LedgerDifference {
-  fundId: string;
-  countyCode: string | null;
-  what: string;
-  expected: number | string;
-  actual: number | string;
-}
+import type { LedgerDifference } from './items.ts';
 
 export interface LedgerCheckResult {
   allocations: number;

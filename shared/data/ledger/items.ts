@@ -148,3 +148,12 @@ export interface StoredSubsidy extends Subsidy {
 export function remainingOf(stored: Partial<StoredSubsidy>): number {
   return stored.remaining ?? (stored.amount ?? 0) - (stored.drawn ?? 0) - (stored.released ?? 0);
 }
+
+/** A difference the ledger check (./check.ts) or the snapshot chains' check (../snapshots/verify.ts) found. */
+export interface LedgerDifference {
+  fundId: string;
+  countyCode: string | null;
+  what: string;
+  expected: number | string;
+  actual: number | string;
+}

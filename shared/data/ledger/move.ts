@@ -74,6 +74,8 @@ export function ledgerChangeSteps(change: LedgerChange): { steps: TxStep[]; bala
     'ledgerAt = :at',
     'updatedAt = :now',
   ];
+  // Idle money (shared/domain/progress.ts) is the time since the allocation's last reservation.
+  if (kind === 'reserved') assignments.push('lastReservedAt = :at');
   Object.entries(change.set ?? {}).forEach(([name, value], i) => {
     names[`#x${i}`] = name;
     values[`:x${i}`] = value;

@@ -1,0 +1,77 @@
+/**
+ * Snapshots of a fund's books, chained by hash (shared/domain/snapshots.ts). Items, in the fund's partition:
+ * - snapshot `FUND#<fundId> / SNAP#<snapshotId>`: `seq` (1, 2, … in chain order), `hash`, and `body`, the snapshot's
+ *   canonical JSON without its hash, exactly as hashed; put once with `attribute_not_exists`, never updated;
+ * - chain head `FUND#<fundId> / SNAPHEAD`: the last snapshot's `seq`, `hash` and id; the next snapshot is conditional
+ *   on it, so two snapshots taken at once never share a `previousHash`;
+ * - month marker `FUND#<fundId> / SNAPMONTH#<yyyy-mm>`: at most one monthly snapshot per month (`attribute_not_exists`).
+ * Snapshot ids are ULIDs taken while holding the head, so id order is chain order.
+ */
+import { canonicalJson, type Snapshot } from '../../domain/snapshots.ts';
+import { notFound } from '../../domain/errors.ts';
+import { getItem, queryAll, queryPage, type Page } from '../platform/query.ts';
+
+export const snapshotKeys = {
+  snapshot: (fundId: string, snapshotId: string) => ({ pk: `FUND#${fundId}`, sk: `SNAP#${snapshotId}` }),
+  head: (fundId: string) => ({ pk: `FUND#${fundId}`, sk: 'SNAPHEAD' }),
+  month: (fundId: string, month: string) => ({ pk: `FUND#${fundId}`, sk: `SNAPMONTH#${month}` }),
+};
+
+export interface ChainHead {
+  seq: number;
+  hash: string | null;
+}
+
+export async function readHead(fundId: string): Promise<ChainHead> {
+  const item = await getItem(snapshotKeys.head(fundId));
+  return item ? { seq: item.seq as number, hash: item.hash as string } : { seq: 0, hash: null };
+}
+
+/** The stored body and hash as the snapshot; the body is read as stored, so a change to it shows in the hash. */
+export function toSnapshot(item: Record<string, unknown>): Snapshot {
+  const body = JSON.parse(item.body as string) as Omit<Snapshot, 'hash'>;
+  return { ...body, hash: item.hash as string };
+}
+
+export function snapshotItem(snapshot: Snapshot, seq: number): Record<string, unknown> {
+  const { hash, ...fields } = snapshot;
+  return {
+    ...snapshotKeys.snapshot(snapshot.fundId, snapshot.snapshotId),
+    type: 'snapshot',
+    fundId: snapshot.fundId,
+    snapshotId: snapshot.snapshotId,
+    seq,
+    hash,
+    body: canonicalJson(fields),
+  };
+}
+
+export async function getSnapshot(fundId: string, snapshotId: string): Promise<Snapshot> {
+  const item = await getItem(snapshotKeys.snapshot(fundId, snapshotId));
+  if (!item) throw notFound(`Snapshot ${snapshotId}`);
+  return toSnapshot(item);
+}
+
+/** A page of a fund's snapshots, newest first. */
+export async function listSnapshots(fundId: string, page: { limit: number; cursor?: string }): Promise<Page<Snapshot>> {
+  const result = await queryPage({
+    keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+    values: { ':pk': `FUND#${fundId}`, ':prefix': 'SNAP#' },
+    newestFirst: true,
+    limit: page.limit,
+    cursor: page.cursor,
+    scope: `snapshots#${fundId}`,
+    consistentRead: true,
+  });
+  return { items: result.items.map(toSnapshot), nextCursor: result.nextCursor };
+}
+
+/** Every snapshot of a fund, oldest first (chain order), for the chain check. */
+export async function fundChain(fundId: string): Promise<Snapshot[]> {
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': `FUND#${fundId}`, ':prefix': 'SNAP#' },
+    ConsistentRead: true,
+  });
+  return items.sort((a, b) => (a.seq as number) - (b.seq as number)).map(toSnapshot);
+}
