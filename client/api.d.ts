@@ -177,7 +177,7 @@ export interface paths {
         put?: never;
         /**
          * Object to an item of an open notice (holds the item until a fund admin resolves it)
-         * @description At most 20 objections per item; bodies over 4 KB are refused.
+         * @description At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused.
          *
          *     No authentication.
          */
@@ -817,9 +817,33 @@ export interface paths {
         put?: never;
         /**
          * Resolve an objection: upheld withdraws the item and releases its money; dismissed lets it proceed
-         * @description Roles: `fund-admin`. Honours `Idempotency-Key`.
+         * @description Not by whoever requested or approved the item (403 self_approval).
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
          */
         post: operations["resolveObjection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/objections/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve up to 100 objections with one outcome and note, each on its own
+         * @description Each objection is resolved exactly as by POST /v1/objections/{objectionId}/resolve, and on its own: one refused (with the code the single route would answer: not_found, invalid_state, self_approval, …) blocks no other.
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["resolveObjections"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2316,6 +2340,13 @@ export interface components {
             noticeId: string;
             objectionId: string;
         };
+        ObjectionResolutions: {
+            refused: {
+                code: string;
+                objectionId: string;
+            }[];
+            resolved: string[];
+        };
         /** @enum {string} */
         ObjectionStatus: "open" | "upheld" | "dismissed";
         Payout: {
@@ -2464,6 +2495,12 @@ export interface components {
         };
         ResolveObjectionBody: {
             note: string;
+            /** @enum {string} */
+            outcome: "upheld" | "dismissed";
+        };
+        ResolveObjectionsBody: {
+            note: string;
+            objectionIds: string[];
             /** @enum {string} */
             outcome: "upheld" | "dismissed";
         };
@@ -5623,6 +5660,87 @@ export interface operations {
                 };
             };
             /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolveObjections: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveObjectionsBody"];
+            };
+        };
+        responses: {
+            /** @description What was resolved, and what was refused with its code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionResolutions"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -402,6 +402,7 @@ export const routes: readonly RouteDefinition[] = [
     operationId: 'resolveObjection',
     roles: ['fund-admin'],
   }),
+  route({ method: 'POST', path: '/v1/objections/resolve', fn: 'notices', operationId: 'resolveObjections', roles: ['fund-admin'] }),
 
   // service stations
   route({

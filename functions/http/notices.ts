@@ -4,6 +4,7 @@ import { noticePageHeaders, renderMessagePage, renderNoticeListPage, renderNotic
 import { DomainError } from '#shared/domain/errors';
 import * as contracts from '#shared/schemas/notices';
 import { fileObjection, getPublicNotice, listObjections, listPublicNotices, resolveObjection } from '#shared/data/notices';
+import { resolveObjections } from '#shared/data/objections/resolve-many';
 // The money side of notices (proceed, withdraw) lives with disbursements and batches.
 import '#shared/data/disbursements';
 import '#shared/data/batches';
@@ -43,5 +44,8 @@ export const handler = httpFunction('notices', [
   implement(contracts.listObjections, async ({ query }) => ok(await listObjections(query))),
   implement(contracts.resolveObjection, async ({ params, body, principal, correlationId, now }) =>
     ok(await resolveObjection(params.objectionId, body, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(contracts.resolveObjections, async ({ body, principal, correlationId, now }) =>
+    ok(await resolveObjections(body.objectionIds, body, { sub: principal.sub, correlationId }, now)),
   ),
 ]);

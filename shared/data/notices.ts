@@ -41,6 +41,7 @@ import { overdueIn, type SweepSource } from './outbox.ts';
 import { getItem, queryAll, queryPage, requireItem, type Page } from './query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 import { logger } from '../logger.ts';
+import { noticeDeciders } from './objections/deciders.ts';
 
 export const NOTICE_OPEN_INDEX = 'NOTICE#OPEN';
 const SYSTEM_ACTOR = 'system:notice';
@@ -421,15 +422,16 @@ export async function fileObjection(
             TableName: table,
             Key: itemKey(noticeId, input.itemRef),
             UpdateExpression: 'SET objections = objections + :one, openObjections = openObjections + :one, #status = :objected',
-            ConditionExpression: 'objections = :seen AND #status IN (:listed, :objected)',
+            // The open count is held by this condition, not by the read above: it holds across processes.
+            ConditionExpression: 'openObjections < :max AND #status IN (:listed, :objected)',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':one': 1, ':seen': item.objections, ':listed': 'listed', ':objected': 'objected' },
+            ExpressionAttributeValues: { ':one': 1, ':max': MAX_OBJECTIONS_PER_ITEM, ':listed': 'listed', ':objected': 'objected' },
           },
         },
         onConditionFailed: (current) => {
           const now_ = current ? toItem(current) : undefined;
-          if (now_ && now_.objections >= MAX_OBJECTIONS_PER_ITEM)
-            return invalidState(`The item already has ${MAX_OBJECTIONS_PER_ITEM} objections`);
+          if (now_ && now_.openObjections >= MAX_OBJECTIONS_PER_ITEM)
+            return invalidState(`The item already has ${MAX_OBJECTIONS_PER_ITEM} open objections`);
           if (now_ && now_.status !== 'listed' && now_.status !== 'objected') return invalidState(`The item is ${now_.status}`);
           return new TransactionConflict();
         },
@@ -610,7 +612,7 @@ export async function resolveObjection(
   const result = await retryOnConflict(async () => {
     const objection = toObjection(await requireItem(objectionKey(objectionId), `Objection ${objectionId}`));
     const notice = await readNotice(objection.noticeId);
-    decideResolution(objection, notice.approvers, actor.sub);
+    decideResolution(objection, await noticeDeciders(notice), actor.sub);
     const item = toItem(await requireItem(itemKey(notice.noticeId, objection.itemRef), `Item ${objection.itemRef}`));
     const closed = notice.status === 'closed';
     const to = itemAfterResolution(item, input.outcome, closed);

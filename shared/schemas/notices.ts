@@ -78,7 +78,7 @@ export const fileObjection = defineContract({
   operationId: 'fileObjection',
   tag: 'Public notice',
   summary: 'Object to an item of an open notice (holds the item until a fund admin resolves it)',
-  description: 'At most 20 objections per item; bodies over 4 KB are refused.',
+  description: 'At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused.',
   params: NoticeParams,
   body: ObjectionBody,
   responses: { 202: { description: 'Received', schema: z.object({ objectionId: idOf('objection') }).meta({ id: 'ObjectionReceived' }) } },
@@ -121,14 +121,47 @@ export const listObjections = defineContract({
   responses: { 200: { description: 'A page of objections', schema: pageOf(Objection, 'ObjectionPage') } },
 });
 
+const Resolution = { outcome: z.enum(['upheld', 'dismissed']), note: z.string().trim().min(1).max(1000) };
+
 export const resolveObjection = defineContract({
   operationId: 'resolveObjection',
   tag: 'Public notice',
   summary: 'Resolve an objection: upheld withdraws the item and releases its money; dismissed lets it proceed',
+  description: 'Not by whoever requested or approved the item (403 self_approval).',
   params: z.strictObject({ objectionId: idOf('objection') }),
-  body: z
-    .strictObject({ outcome: z.enum(['upheld', 'dismissed']), note: z.string().trim().min(1).max(1000) })
-    .meta({ id: 'ResolveObjectionBody' }),
+  body: z.strictObject(Resolution).meta({ id: 'ResolveObjectionBody' }),
   responses: { 200: { description: 'The objection', schema: Objection } },
   errors: ['invalid_state', 'self_approval'],
+});
+
+export const MAX_OBJECTIONS_PER_RESOLUTION = 100;
+
+export const resolveObjections = defineContract({
+  operationId: 'resolveObjections',
+  tag: 'Public notice',
+  summary: 'Resolve up to 100 objections with one outcome and note, each on its own',
+  description:
+    'Each objection is resolved exactly as by POST /v1/objections/{objectionId}/resolve, and on its own: one refused (with the ' +
+    'code the single route would answer: not_found, invalid_state, self_approval, …) blocks no other.',
+  body: z
+    .strictObject({
+      objectionIds: z
+        .array(idOf('objection'))
+        .min(1)
+        .max(MAX_OBJECTIONS_PER_RESOLUTION)
+        .refine((ids) => new Set(ids).size === ids.length, 'objectionIds must be unique'),
+      ...Resolution,
+    })
+    .meta({ id: 'ResolveObjectionsBody' }),
+  responses: {
+    200: {
+      description: 'What was resolved, and what was refused with its code',
+      schema: z
+        .object({
+          resolved: z.array(idOf('objection')),
+          refused: z.array(z.object({ objectionId: idOf('objection'), code: z.string() })),
+        })
+        .meta({ id: 'ObjectionResolutions' }),
+    },
+  },
 });
