@@ -1156,16 +1156,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List webhook endpoints
-         * @description Roles: `fund-admin`, `auditor`.
+         * List webhook endpoints (a finance system: its own)
+         * @description Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["listWebhookEndpoints"];
         put?: never;
         /**
          * Register a webhook endpoint (the secret is shown only in this response)
-         * @description The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true.
+         * @description The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true. Only a finance system binds an endpoint (financeSystem), and only to itself: from a finance-system caller financeSystem is its own sub (omitted or equal; any other value is 403 forbidden), and the secret goes to it alone. From a fund-admin a financeSystem is 403 forbidden: a fund-admin's endpoints are observers (payment instructions masked; their acknowledgement never makes a payout sent).
          *
-         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         *     Roles: `fund-admin`, `finance-system`. Honours `Idempotency-Key`.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -1183,23 +1183,25 @@ export interface paths {
         };
         /**
          * Get a webhook endpoint
-         * @description Roles: `fund-admin`, `auditor`.
+         * @description To a finance system, another's endpoint or an observer endpoint is 404 not_found.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["getWebhookEndpoint"];
         put?: never;
         post?: never;
         /**
          * Delete a webhook endpoint
-         * @description Roles: `fund-admin`.
+         * @description Roles: `fund-admin`, `finance-system`.
          */
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
         /**
          * Change an endpoint, or enable it again after a 410 disabled it
-         * @description A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions waiting for a finance system's endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with POST /v1/payouts/{payoutId}/redeliver.
+         * @description A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions waiting for a finance system's endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with POST /v1/payouts/{payoutId}/redeliver. A finance system changes its own endpoints only; on a finance system's endpoint a fund-admin may change status and description, not url or events (403 forbidden).
          *
-         *     Roles: `fund-admin`.
+         *     Roles: `fund-admin`, `finance-system`.
          */
         patch: operations["updateWebhookEndpoint"];
         trace?: never;
@@ -1213,7 +1215,7 @@ export interface paths {
         };
         /**
          * Delivery attempts to an endpoint, newest first
-         * @description Roles: `fund-admin`, `auditor`.
+         * @description Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -1257,7 +1259,9 @@ export interface paths {
         put?: never;
         /**
          * Rotate the signing secret (the old one keeps signing too for 24 h)
-         * @description Roles: `fund-admin`. Honours `Idempotency-Key`.
+         * @description A finance system's endpoint is rotated by that finance system alone (a fund-admin: 403 forbidden).
+         *
+         *     Roles: `fund-admin`, `finance-system`. Honours `Idempotency-Key`.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -1923,7 +1927,11 @@ export interface components {
             events: [
                 "*"
             ] | components["schemas"]["EventType"][];
-            financeSystem?: components["schemas"]["FinanceSystem"];
+            /**
+             * @description A finance system's own sub (the default for a finance-system caller); any other value, or any value from a fund-admin, is 403.
+             * @example ledger-bot
+             */
+            financeSystem?: string;
             url: string;
         };
         /** @enum {string} */
