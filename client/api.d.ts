@@ -95,7 +95,9 @@ export interface paths {
         };
         /**
          * One notice as a page for a phone screen, with an objection form that works without JavaScript
-         * @description No authentication.
+         * @description Shows 100 items a page, with a link to the next.
+         *
+         *     No authentication.
          */
         get: operations["getNoticePage"];
         put?: never;
@@ -134,7 +136,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Public notices (公示), newest first
+         * Public notices (公示), newest first, each with its itemCount and without its items
          * @description No authentication.
          */
         get: operations["listPublicNotices"];
@@ -154,8 +156,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One public notice with its items (names masked, no account, phone or ID)
-         * @description No authentication.
+         * One public notice with a page of its items (names masked, no account, phone or ID)
+         * @description Items in a stable order, `limit` (1..500, default 100) per request; `nextCursor` reads the next page.
+         *
+         *     No authentication.
          */
         get: operations["getPublicNotice"];
         put?: never;
@@ -2418,6 +2422,8 @@ export interface components {
              */
             endsAt: string;
             fundName: string;
+            /** @description How many items the notice posts (on every page). */
+            itemCount: number;
             items: {
                 amount: components["schemas"]["Amount"];
                 /** @enum {string} */
@@ -2428,6 +2434,8 @@ export interface components {
                 /** @enum {string} */
                 status: "listed" | "objected" | "withdrawn" | "proceeding" | "paid";
             }[];
+            /** @description Opaque cursor for the notice's next page of items, null on the last. */
+            nextCursor: string | null;
             noticeId: string;
             purpose: string;
             /**
@@ -2439,9 +2447,31 @@ export interface components {
             status: components["schemas"]["NoticeStatus"];
         };
         PublicNoticePage: {
-            items: components["schemas"]["PublicNotice"][];
+            items: components["schemas"]["PublicNoticeSummary"][];
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
+        };
+        PublicNoticeSummary: {
+            countyCode: components["schemas"]["CountyCode"];
+            countyName: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            endsAt: string;
+            fundName: string;
+            /** @description How many items the notice posts (on every page). */
+            itemCount: number;
+            noticeId: string;
+            purpose: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            startsAt: string;
+            status: components["schemas"]["NoticeStatus"];
         };
         PutAllocationBody: {
             amount: number;
@@ -2800,7 +2830,9 @@ export interface operations {
     };
     getNoticePage: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+            };
             header?: never;
             path: {
                 noticeId: string;
@@ -2816,6 +2848,15 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `not_found`: Not found */
@@ -2929,7 +2970,10 @@ export interface operations {
     };
     getPublicNotice: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
             header?: never;
             path: {
                 noticeId: string;
@@ -2945,6 +2989,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublicNotice"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `not_found`: Not found */

@@ -3,7 +3,8 @@ import { accepted, implement, ok, type HttpReply } from '#shared/http/operation'
 import { noticePageHeaders, renderMessagePage, renderNoticeListPage, renderNoticePage } from '#shared/http/notice-page';
 import { DomainError } from '#shared/domain/errors';
 import * as contracts from '#shared/schemas/notices';
-import { fileObjection, getPublicNotice, listObjections, listPublicNotices, resolveObjection } from '#shared/data/notices';
+import { fileObjection, listObjections, listPublicNotices, resolveObjection } from '#shared/data/notices';
+import { DEFAULT_NOTICE_ITEMS_PER_PAGE, listNoticeBoard, readNoticeBoardPage } from '#shared/data/notices/public-board';
 import { resolveObjections } from '#shared/data/objections/resolve-many';
 // The money side of notices (proceed, withdraw) lives with disbursements and batches.
 import '#shared/data/disbursements';
@@ -12,18 +13,16 @@ import '#shared/data/batches';
 const html = (status: number, raw: string): HttpReply => ({ status, raw, headers: noticePageHeaders() });
 
 export const handler = httpFunction('notices', [
-  implement(contracts.listPublicNotices, async ({ query }) => {
-    const page = await listPublicNotices(query);
-    // The contract's notice has its items; the head's count is for the HTML list only.
-    return ok({ ...page, items: page.items.map(({ itemCount: _, ...notice }) => notice) });
-  }),
-  implement(contracts.getPublicNotice, async ({ params }) => ok(await getPublicNotice(params.noticeId))),
+  implement(contracts.listPublicNotices, async ({ query }) => ok(await listNoticeBoard(query))),
+  implement(contracts.getPublicNotice, async ({ params, query }) => ok(await readNoticeBoardPage(params.noticeId, query))),
   implement(contracts.fileObjection, async ({ params, body, now }) => accepted(await fileObjection(params.noticeId, body, now))),
   implement(contracts.listNoticePages, async ({ query }) => {
     const page = await listPublicNotices({ countyCode: query.countyCode, cursor: query.cursor, limit: 25, withItems: false });
     return html(200, renderNoticeListPage(page.items, query.countyCode, page.nextCursor));
   }),
-  implement(contracts.getNoticePage, async ({ params }) => html(200, renderNoticePage(await getPublicNotice(params.noticeId)))),
+  implement(contracts.getNoticePage, async ({ params, query }) =>
+    html(200, renderNoticePage(await readNoticeBoardPage(params.noticeId, { limit: DEFAULT_NOTICE_ITEMS_PER_PAGE, cursor: query.cursor }))),
+  ),
   implement(contracts.postNoticeObjectionForm, async ({ params, body, now }) => {
     const back = `/notices/${params.noticeId}`;
     const parsed = contracts.ObjectionBody.safeParse(body);

@@ -142,7 +142,7 @@ function toNotice(item: Record<string, unknown>): StoredNotice {
   };
 }
 
-function toItem(item: Record<string, unknown>): StoredNoticeItem {
+export function toItem(item: Record<string, unknown>): StoredNoticeItem {
   return {
     noticeId: item.noticeId as string,
     itemRef: item.itemRef as string,
@@ -318,7 +318,7 @@ export async function readNoticeItems(noticeId: string): Promise<StoredNoticeIte
   return items.map(toItem).sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
 }
 
-function publicNotice(n: StoredNotice, items: StoredNoticeItem[]): PublicNotice {
+export function publicNotice(n: StoredNotice, items: StoredNoticeItem[]): PublicNotice {
   return {
     noticeId: n.noticeId,
     countyCode: n.countyCode,

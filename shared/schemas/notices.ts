@@ -7,16 +7,24 @@ import { Amount, CountyCode, idOf, Page, pageOf, Timestamp } from './common.ts';
 export const NoticeStatus = z.enum(NOTICE_STATUSES).meta({ id: 'NoticeStatus' });
 export const ObjectionStatus = z.enum(OBJECTION_STATUSES).meta({ id: 'ObjectionStatus' });
 
+const NoticeHead = {
+  noticeId: idOf('notice'),
+  countyCode: CountyCode,
+  countyName: z.string(),
+  fundName: z.string(),
+  purpose: z.string(),
+  startsAt: Timestamp,
+  endsAt: Timestamp,
+  status: NoticeStatus,
+  itemCount: z.number().int().min(0).meta({ description: 'How many items the notice posts (on every page).' }),
+};
+
+/** A notice on the board's list: its item count, never its items (a batch notice holds thousands). */
+export const PublicNoticeSummary = z.object(NoticeHead).meta({ id: 'PublicNoticeSummary' });
+
 export const PublicNotice = z
   .object({
-    noticeId: idOf('notice'),
-    countyCode: CountyCode,
-    countyName: z.string(),
-    fundName: z.string(),
-    purpose: z.string(),
-    startsAt: Timestamp,
-    endsAt: Timestamp,
-    status: NoticeStatus,
+    ...NoticeHead,
     items: z.array(
       z.object({
         itemRef: z.string(),
@@ -26,8 +34,15 @@ export const PublicNotice = z
         status: z.enum(NOTICE_ITEM_STATUSES),
       }),
     ),
+    nextCursor: z.string().nullable().meta({ description: "Opaque cursor for the notice's next page of items, null on the last." }),
   })
   .meta({ id: 'PublicNotice' });
+
+/** A notice's items per request: `?limit=` 1..500, default 100. */
+const NoticeItemsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: Page.cursor,
+});
 
 /** An item reference: a disbursement id, or a batch id and row. */
 export const ItemRef = z.string().regex(/^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}(?:-\d{1,4})?$/, 'unknown item');
@@ -61,16 +76,18 @@ const NoticeListQuery = z.strictObject({ countyCode: CountyCode.optional(), stat
 export const listPublicNotices = defineContract({
   operationId: 'listPublicNotices',
   tag: 'Public notice',
-  summary: 'Public notices (公示), newest first',
+  summary: 'Public notices (公示), newest first, each with its itemCount and without its items',
   query: NoticeListQuery,
-  responses: { 200: { description: 'A page of notices', schema: pageOf(PublicNotice, 'PublicNoticePage') } },
+  responses: { 200: { description: 'A page of notices', schema: pageOf(PublicNoticeSummary, 'PublicNoticePage') } },
 });
 
 export const getPublicNotice = defineContract({
   operationId: 'getPublicNotice',
   tag: 'Public notice',
-  summary: 'One public notice with its items (names masked, no account, phone or ID)',
+  summary: 'One public notice with a page of its items (names masked, no account, phone or ID)',
+  description: 'Items in a stable order, `limit` (1..500, default 100) per request; `nextCursor` reads the next page.',
   params: NoticeParams,
+  query: NoticeItemsQuery,
   responses: { 200: { description: 'The notice', schema: PublicNotice } },
 });
 
@@ -97,7 +114,9 @@ export const getNoticePage = defineContract({
   operationId: 'getNoticePage',
   tag: 'Public notice',
   summary: 'One notice as a page for a phone screen, with an objection form that works without JavaScript',
+  description: 'Shows 100 items a page, with a link to the next.',
   params: NoticeParams,
+  query: z.strictObject({ cursor: Page.cursor }),
   responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
 });
 
