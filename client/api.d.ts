@@ -181,7 +181,7 @@ export interface paths {
         put?: never;
         /**
          * Object to an item of an open notice (holds the item until a fund admin resolves it)
-         * @description At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused.
+         * @description At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused. At most OBJECTIONS_PER_SOURCE_HOUR (default 30) objections an hour from one source address to one notice (429 rate_limited).
          *
          *     No authentication.
          */
@@ -2932,6 +2932,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from your address; try again later */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listPublicNotices: {
@@ -3064,6 +3073,15 @@ export interface operations {
             };
             /** @description `payload_too_large`: Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from your address; try again later */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,7 +15,9 @@ const html = (status: number, raw: string): HttpReply => ({ status, raw, headers
 export const handler = httpFunction('notices', [
   implement(contracts.listPublicNotices, async ({ query }) => ok(await listNoticeBoard(query))),
   implement(contracts.getPublicNotice, async ({ params, query }) => ok(await readNoticeBoardPage(params.noticeId, query))),
-  implement(contracts.fileObjection, async ({ params, body, now }) => accepted(await fileObjection(params.noticeId, body, now))),
+  implement(contracts.fileObjection, async ({ params, body, now, sourceIp }) =>
+    accepted(await fileObjection(params.noticeId, body, now, sourceIp)),
+  ),
   implement(contracts.listNoticePages, async ({ query }) => {
     const page = await listPublicNotices({ countyCode: query.countyCode, cursor: query.cursor, limit: 25, withItems: false });
     return html(200, renderNoticeListPage(page.items, query.countyCode, page.nextCursor));
@@ -23,7 +25,7 @@ export const handler = httpFunction('notices', [
   implement(contracts.getNoticePage, async ({ params, query }) =>
     html(200, renderNoticePage(await readNoticeBoardPage(params.noticeId, { limit: DEFAULT_NOTICE_ITEMS_PER_PAGE, cursor: query.cursor }))),
   ),
-  implement(contracts.postNoticeObjectionForm, async ({ params, body, now }) => {
+  implement(contracts.postNoticeObjectionForm, async ({ params, body, now, sourceIp }) => {
     const back = `/notices/${params.noticeId}`;
     const parsed = contracts.ObjectionBody.safeParse(body);
     if (!parsed.success) {
@@ -33,7 +35,7 @@ export const handler = httpFunction('notices', [
       );
     }
     try {
-      const { objectionId } = await fileObjection(params.noticeId, parsed.data, now);
+      const { objectionId } = await fileObjection(params.noticeId, parsed.data, now, sourceIp);
       return html(202, renderMessagePage('已收到异议 Objection received', `编号 Reference: ${objectionId}`, back));
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;

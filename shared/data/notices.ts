@@ -42,6 +42,7 @@ import { getItem, queryAll, queryPage, requireItem, type Page } from './query.ts
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from './transactions.ts';
 import { logger } from '../logger.ts';
 import { noticeDeciders } from './objections/deciders.ts';
+import { objectionSourceStep } from './objections/source-limit.ts';
 
 export const NOTICE_OPEN_INDEX = 'NOTICE#OPEN';
 const SYSTEM_ACTOR = 'system:notice';
@@ -382,7 +383,9 @@ export async function fileObjection(
   noticeId: string,
   input: { itemRef: string; reason: string; contact?: string },
   now: Date,
+  sourceIp?: string,
 ): Promise<{ objectionId: string }> {
+  const perSource = sourceIp === undefined ? [] : [await objectionSourceStep(sourceIp, noticeId, now)];
   const result = await retryOnConflict(async () => {
     const noticeItem = await getItem(noticeKey(noticeId));
     if (!noticeItem) throw notFound(`Notice ${noticeId}`);
@@ -474,6 +477,7 @@ export async function fileObjection(
         details: { objectionId, itemRef: input.itemRef },
       }),
       event.step,
+      ...perSource,
     ]);
     return { objectionId, messageId: event.messageId };
   });

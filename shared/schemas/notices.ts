@@ -95,11 +95,13 @@ export const fileObjection = defineContract({
   operationId: 'fileObjection',
   tag: 'Public notice',
   summary: 'Object to an item of an open notice (holds the item until a fund admin resolves it)',
-  description: 'At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused.',
+  description:
+    'At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused. ' +
+    'At most OBJECTIONS_PER_SOURCE_HOUR (default 30) objections an hour from one source address to one notice (429 rate_limited).',
   params: NoticeParams,
   body: ObjectionBody,
   responses: { 202: { description: 'Received', schema: z.object({ objectionId: idOf('objection') }).meta({ id: 'ObjectionReceived' }) } },
-  errors: ['invalid_state'],
+  errors: ['invalid_state', 'rate_limited'],
 });
 
 export const listNoticePages = defineContract({
@@ -129,7 +131,7 @@ export const postNoticeObjectionForm = defineContract({
   bodyFormat: 'form',
   body: z.record(z.string(), z.string()),
   responses: { 202: { description: 'HTML confirmation', contentType: 'text/html' } },
-  errors: ['invalid_state'],
+  errors: ['invalid_state', 'rate_limited'],
 });
 
 export const listObjections = defineContract({
