@@ -185,6 +185,8 @@ export async function benchSetup(phase: Phase, options: { financeReceiverUrl?: s
     requester: await phase.token(roles.requester.roles, roles.requester.sub),
     approver: await phase.token(roles.approver.roles, roles.approver.sub),
   };
+  // The finance system binds its own endpoint, with its own token.
+  const financeToken = options.financeReceiverUrl ? await phase.token(roles.finance.roles, roles.finance.sub) : undefined;
   expectStatus(
     await phase.api('PUT', `/v1/counties/${COUNTY.code}`, { token: tokens.admin, body: { name: COUNTY.name, province: COUNTY.province } }),
     201,
@@ -208,12 +210,11 @@ export async function benchSetup(phase: Phase, options: { financeReceiverUrl?: s
   if (options.financeReceiverUrl) {
     expectStatus(
       await phase.api('POST', '/v1/webhook-endpoints', {
-        token: tokens.admin,
+        token: financeToken,
         body: {
           url: `${options.financeReceiverUrl}/finance`,
           events: ['payout.requested'],
           description: 'bench finance system',
-          financeSystem: 'bench-finance',
         },
       }),
       201,

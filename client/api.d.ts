@@ -95,7 +95,9 @@ export interface paths {
         };
         /**
          * One notice as a page for a phone screen, with an objection form that works without JavaScript
-         * @description No authentication.
+         * @description Shows 100 items a page, with a link to the next.
+         *
+         *     No authentication.
          */
         get: operations["getNoticePage"];
         put?: never;
@@ -134,7 +136,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Public notices (公示), newest first
+         * Public notices (公示), newest first, each with its itemCount and without its items
          * @description No authentication.
          */
         get: operations["listPublicNotices"];
@@ -154,8 +156,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One public notice with its items (names masked, no account, phone or ID)
-         * @description No authentication.
+         * One public notice with a page of its items (names masked, no account, phone or ID)
+         * @description Items in a stable order, `limit` (1..500, default 100) per request; `nextCursor` reads the next page.
+         *
+         *     No authentication.
          */
         get: operations["getPublicNotice"];
         put?: never;
@@ -177,7 +181,7 @@ export interface paths {
         put?: never;
         /**
          * Object to an item of an open notice (holds the item until a fund admin resolves it)
-         * @description At most 20 objections per item; bodies over 4 KB are refused.
+         * @description At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused. At most OBJECTIONS_PER_SOURCE_HOUR (default 30) objections an hour from one source address to one notice (429 rate_limited).
          *
          *     No authentication.
          */
@@ -885,9 +889,33 @@ export interface paths {
         put?: never;
         /**
          * Resolve an objection: upheld withdraws the item and releases its money; dismissed lets it proceed
-         * @description Roles: `fund-admin`. Honours `Idempotency-Key`.
+         * @description Not by whoever requested or approved the item (403 self_approval).
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
          */
         post: operations["resolveObjection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/objections/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve up to 100 objections with one outcome and note, each on its own
+         * @description Each objection is resolved exactly as by POST /v1/objections/{objectionId}/resolve, and on its own: one refused (with the code the single route would answer: not_found, invalid_state, self_approval, …) blocks no other.
+         *
+         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["resolveObjections"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1202,16 +1230,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List webhook endpoints
-         * @description Roles: `fund-admin`, `auditor`.
+         * List webhook endpoints (a finance system: its own)
+         * @description Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["listWebhookEndpoints"];
         put?: never;
         /**
          * Register a webhook endpoint (the secret is shown only in this response)
-         * @description The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true.
+         * @description The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true. Only a finance system binds an endpoint (financeSystem), and only to itself: from a finance-system caller financeSystem is its own sub (omitted or equal; any other value is 403 forbidden), and the secret goes to it alone. From a fund-admin a financeSystem is 403 forbidden: a fund-admin's endpoints are observers (payment instructions masked; their acknowledgement never makes a payout sent).
          *
-         *     Roles: `fund-admin`. Honours `Idempotency-Key`.
+         *     Roles: `fund-admin`, `finance-system`. Honours `Idempotency-Key`.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -1229,23 +1257,25 @@ export interface paths {
         };
         /**
          * Get a webhook endpoint
-         * @description Roles: `fund-admin`, `auditor`.
+         * @description To a finance system, another's endpoint or an observer endpoint is 404 not_found.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["getWebhookEndpoint"];
         put?: never;
         post?: never;
         /**
          * Delete a webhook endpoint
-         * @description Roles: `fund-admin`.
+         * @description Roles: `fund-admin`, `finance-system`.
          */
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
         /**
          * Change an endpoint, or enable it again after a 410 disabled it
-         * @description A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions waiting for a finance system's endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with POST /v1/payouts/{payoutId}/redeliver.
+         * @description A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions waiting for a finance system's endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with POST /v1/payouts/{payoutId}/redeliver. A finance system changes its own endpoints only; on a finance system's endpoint a fund-admin may change status and description, not url or events (403 forbidden).
          *
-         *     Roles: `fund-admin`.
+         *     Roles: `fund-admin`, `finance-system`.
          */
         patch: operations["updateWebhookEndpoint"];
         trace?: never;
@@ -1259,7 +1289,7 @@ export interface paths {
         };
         /**
          * Delivery attempts to an endpoint, newest first
-         * @description Roles: `fund-admin`, `auditor`.
+         * @description Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -1303,7 +1333,9 @@ export interface paths {
         put?: never;
         /**
          * Rotate the signing secret (the old one keeps signing too for 24 h)
-         * @description Roles: `fund-admin`. Honours `Idempotency-Key`.
+         * @description A finance system's endpoint is rotated by that finance system alone (a fund-admin: 403 forbidden).
+         *
+         *     Roles: `fund-admin`, `finance-system`. Honours `Idempotency-Key`.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -2014,7 +2046,11 @@ export interface components {
         CreateWebhookEndpointBody: {
             description?: string;
             events: "*"[] | components["schemas"]["EventType"][];
-            financeSystem?: components["schemas"]["FinanceSystem"];
+            /**
+             * @description A finance system's own sub (the default for a finance-system caller); any other value, or any value from a fund-admin, is 403.
+             * @example ledger-bot
+             */
+            financeSystem?: string;
             url: string;
         };
         /** @enum {string} */
@@ -2483,6 +2519,13 @@ export interface components {
             noticeId: string;
             objectionId: string;
         };
+        ObjectionResolutions: {
+            refused: {
+                code: string;
+                objectionId: string;
+            }[];
+            resolved: string[];
+        };
         /** @enum {string} */
         ObjectionStatus: "open" | "upheld" | "dismissed";
         Payout: {
@@ -2551,6 +2594,8 @@ export interface components {
              */
             endsAt: string;
             fundName: string;
+            /** @description How many items the notice posts (on every page). */
+            itemCount: number;
             items: {
                 amount: components["schemas"]["Amount"];
                 /** @enum {string} */
@@ -2561,6 +2606,8 @@ export interface components {
                 /** @enum {string} */
                 status: "listed" | "objected" | "withdrawn" | "proceeding" | "paid";
             }[];
+            /** @description Opaque cursor for the notice's next page of items, null on the last. */
+            nextCursor: string | null;
             noticeId: string;
             purpose: string;
             /**
@@ -2572,9 +2619,31 @@ export interface components {
             status: components["schemas"]["NoticeStatus"];
         };
         PublicNoticePage: {
-            items: components["schemas"]["PublicNotice"][];
+            items: components["schemas"]["PublicNoticeSummary"][];
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
+        };
+        PublicNoticeSummary: {
+            countyCode: components["schemas"]["CountyCode"];
+            countyName: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            endsAt: string;
+            fundName: string;
+            /** @description How many items the notice posts (on every page). */
+            itemCount: number;
+            noticeId: string;
+            purpose: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            startsAt: string;
+            status: components["schemas"]["NoticeStatus"];
         };
         PutAllocationBody: {
             amount: number;
@@ -2636,6 +2705,12 @@ export interface components {
         };
         ResolveObjectionBody: {
             note: string;
+            /** @enum {string} */
+            outcome: "upheld" | "dismissed";
+        };
+        ResolveObjectionsBody: {
+            note: string;
+            objectionIds: string[];
             /** @enum {string} */
             outcome: "upheld" | "dismissed";
         };
@@ -3020,7 +3095,9 @@ export interface operations {
     };
     getNoticePage: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+            };
             header?: never;
             path: {
                 noticeId: string;
@@ -3036,6 +3113,15 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `not_found`: Not found */
@@ -3111,6 +3197,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: Too many requests from your address; try again later */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listPublicNotices: {
@@ -3149,7 +3244,10 @@ export interface operations {
     };
     getPublicNotice: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
             header?: never;
             path: {
                 noticeId: string;
@@ -3165,6 +3263,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublicNotice"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `not_found`: Not found */
@@ -3231,6 +3338,15 @@ export interface operations {
             };
             /** @description `payload_too_large`: Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests from your address; try again later */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6156,6 +6272,87 @@ export interface operations {
                 };
             };
             /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolveObjections: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveObjectionsBody"];
+            };
+        };
+        responses: {
+            /** @description What was resolved, and what was refused with its code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionResolutions"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -4,7 +4,7 @@
  *   npm run --silent token -- --scope finance-system --sub ledger-bot   # a token for the settlement call
  *   WEBHOOK_SECRET=whsec_… FINANCE_TOKEN=eyJ… tsx scripts/finance-receiver.ts --port 4000 --api-url http://localhost:3000
  *   (secrets from the environment or --secret-file / --token-file, never argv; register http://localhost:4000/webhooks
- *   with `POST /v1/webhook-endpoints` and events ["payout.requested"])
+ *   with `POST /v1/webhook-endpoints` and events ["payout.requested"] with the finance system's own token)
  *   Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 could not listen or could not stop cleanly, 2 usage.
  *   FINANCE_TOKEN=eyJ… tsx scripts/finance-receiver.ts --reconcile 2026-12-01 [--api-url URL] [--journal FILE]
  *   posts what the journal says was paid on that day (UTC) to `POST /v1/reconciliations` and prints the result;

@@ -53,6 +53,8 @@ const schema = z.object({
         .map((id) => id.trim())
         .filter(Boolean),
     ),
+  /** Objections one source address may file to one notice per clock hour (held in DynamoDB, across processes). */
+  OBJECTIONS_PER_SOURCE_HOUR: z.coerce.number().int().positive().default(30),
   /** Public base URL of the API, used in problem `type` links and the OpenAPI `servers` list. */
   PUBLIC_BASE_URL: z.string().default(''),
 });

@@ -48,6 +48,9 @@ const ALL = ROLES;
 const MONEY_READERS: readonly Role[] = ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor'];
 const PAYOUT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 const ENDPOINT_READERS: readonly Role[] = ['fund-admin', 'auditor'];
+/** Webhook endpoints: a finance system binds, sees, changes, rotates and deletes its own (checked against each endpoint). */
+const ENDPOINT_OWNERS: readonly Role[] = ['fund-admin', 'finance-system'];
+const ENDPOINT_OWNER_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 /** The event log: a finance system reads the events of the funds it pays (checked against each event). */
 const EVENT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 /** The fund ledger: fund-admin, auditor and the fund's own finance system (checked against the fund). */
@@ -264,49 +267,49 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/webhook-endpoints',
     fn: 'webhook-endpoints',
     operationId: 'createWebhookEndpoint',
-    roles: ['fund-admin'],
+    roles: ENDPOINT_OWNERS,
   }),
   route({
     method: 'GET',
     path: '/v1/webhook-endpoints',
     fn: 'webhook-endpoints',
     operationId: 'listWebhookEndpoints',
-    roles: ENDPOINT_READERS,
+    roles: ENDPOINT_OWNER_READERS,
   }),
   route({
     method: 'GET',
     path: '/v1/webhook-endpoints/{endpointId}',
     fn: 'webhook-endpoints',
     operationId: 'getWebhookEndpoint',
-    roles: ENDPOINT_READERS,
+    roles: ENDPOINT_OWNER_READERS,
   }),
   route({
     method: 'DELETE',
     path: '/v1/webhook-endpoints/{endpointId}',
     fn: 'webhook-endpoints',
     operationId: 'deleteWebhookEndpoint',
-    roles: ['fund-admin'],
+    roles: ENDPOINT_OWNERS,
   }),
   route({
     method: 'POST',
     path: '/v1/webhook-endpoints/{endpointId}/rotate-secret',
     fn: 'webhook-endpoints',
     operationId: 'rotateWebhookSecret',
-    roles: ['fund-admin'],
+    roles: ENDPOINT_OWNERS,
   }),
   route({
     method: 'GET',
     path: '/v1/webhook-endpoints/{endpointId}/deliveries',
     fn: 'webhook-endpoints',
     operationId: 'listWebhookDeliveries',
-    roles: ENDPOINT_READERS,
+    roles: ENDPOINT_OWNER_READERS,
   }),
   route({
     method: 'PATCH',
     path: '/v1/webhook-endpoints/{endpointId}',
     fn: 'webhook-endpoints',
     operationId: 'updateWebhookEndpoint',
-    roles: ['fund-admin'],
+    roles: ENDPOINT_OWNERS,
   }),
   route({
     method: 'POST',
@@ -414,6 +417,7 @@ export const routes: readonly RouteDefinition[] = [
     operationId: 'resolveObjection',
     roles: ['fund-admin'],
   }),
+  route({ method: 'POST', path: '/v1/objections/resolve', fn: 'notices', operationId: 'resolveObjections', roles: ['fund-admin'] }),
 
   // service stations
   route({

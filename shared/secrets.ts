@@ -28,6 +28,8 @@ export interface AppSecrets {
   idempotencyReplyKey: string;
   /** Keys the hash of beneficiary account numbers for duplicate screening (compared, never stored). */
   screeningKey: string;
+  /** Keys the hash of an objector's source address (the per-address limit; the address itself is never stored). */
+  objectionSourceKey: string;
 }
 
 export interface PiiSecrets {
@@ -85,6 +87,7 @@ const app = once(async (): Promise<AppSecrets> => {
     idempotencyKey: derive(masterKey, 'idempotency'),
     idempotencyReplyKey: derive(masterKey, 'idempotency-reply'),
     screeningKey: derive(masterKey, 'account-screening'),
+    objectionSourceKey: derive(masterKey, 'objection-source'),
   };
 });
 

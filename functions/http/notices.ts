@@ -3,8 +3,8 @@ import { accepted, implement, ok, type HttpReply } from '#shared/http/operation'
 import { noticePageHeaders, renderMessagePage, renderNoticeListPage, renderNoticePage } from '#shared/http/notice-page';
 import { DomainError } from '#shared/domain/errors';
 import * as contracts from '#shared/schemas/notices';
-import { getPublicNotice, listPublicNotices } from '#shared/data/notices/list';
-import { fileObjection, listObjections, resolveObjection } from '#shared/data/notices/objections';
+import { listPublicNotices, listNoticeBoard, readNoticeBoardPage, DEFAULT_NOTICE_ITEMS_PER_PAGE } from '#shared/data/notices/list';
+import { fileObjection, listObjections, resolveObjection, resolveObjections } from '#shared/data/notices/objections';
 // The money side of notices (proceed, withdraw) lives with disbursements and batches.
 import '#shared/data/disbursements/items';
 import '#shared/data/batches/items';
@@ -12,19 +12,19 @@ import '#shared/data/batches/items';
 const html = (status: number, raw: string): HttpReply => ({ status, raw, headers: noticePageHeaders() });
 
 export const handler = httpFunction('notices', [
-  implement(contracts.listPublicNotices, async ({ query }) => {
-    const page = await listPublicNotices(query);
-    // The contract's notice has its items; the head's count is for the HTML list only.
-    return ok({ ...page, items: page.items.map(({ itemCount: _, ...notice }) => notice) });
-  }),
-  implement(contracts.getPublicNotice, async ({ params }) => ok(await getPublicNotice(params.noticeId))),
-  implement(contracts.fileObjection, async ({ params, body, now }) => accepted(await fileObjection(params.noticeId, body, now))),
+  implement(contracts.listPublicNotices, async ({ query }) => ok(await listNoticeBoard(query))),
+  implement(contracts.getPublicNotice, async ({ params, query }) => ok(await readNoticeBoardPage(params.noticeId, query))),
+  implement(contracts.fileObjection, async ({ params, body, now, sourceIp }) =>
+    accepted(await fileObjection(params.noticeId, body, now, sourceIp)),
+  ),
   implement(contracts.listNoticePages, async ({ query }) => {
     const page = await listPublicNotices({ countyCode: query.countyCode, cursor: query.cursor, limit: 25, withItems: false });
     return html(200, renderNoticeListPage(page.items, query.countyCode, page.nextCursor));
   }),
-  implement(contracts.getNoticePage, async ({ params }) => html(200, renderNoticePage(await getPublicNotice(params.noticeId)))),
-  implement(contracts.postNoticeObjectionForm, async ({ params, body, now }) => {
+  implement(contracts.getNoticePage, async ({ params, query }) =>
+    html(200, renderNoticePage(await readNoticeBoardPage(params.noticeId, { limit: DEFAULT_NOTICE_ITEMS_PER_PAGE, cursor: query.cursor }))),
+  ),
+  implement(contracts.postNoticeObjectionForm, async ({ params, body, now, sourceIp }) => {
     const back = `/notices/${params.noticeId}`;
     const parsed = contracts.ObjectionBody.safeParse(body);
     if (!parsed.success) {
@@ -34,7 +34,7 @@ export const handler = httpFunction('notices', [
       );
     }
     try {
-      const { objectionId } = await fileObjection(params.noticeId, parsed.data, now);
+      const { objectionId } = await fileObjection(params.noticeId, parsed.data, now, sourceIp);
       return html(202, renderMessagePage('已收到异议 Objection received', `编号 Reference: ${objectionId}`, back));
     } catch (error) {
       if (!(error instanceof DomainError) || error.status >= 500) throw error;
@@ -44,5 +44,8 @@ export const handler = httpFunction('notices', [
   implement(contracts.listObjections, async ({ query }) => ok(await listObjections(query))),
   implement(contracts.resolveObjection, async ({ params, body, principal, correlationId, now }) =>
     ok(await resolveObjection(params.objectionId, body, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(contracts.resolveObjections, async ({ body, principal, correlationId, now }) =>
+    ok(await resolveObjections(body.objectionIds, body, { sub: principal.sub, correlationId }, now)),
   ),
 ]);

@@ -7,15 +7,9 @@ import { validationFailed } from '#shared/domain/errors';
 import { checkWebhookUrl, UnsafeWebhookUrl } from '#shared/webhooks/url-guard';
 import { resendMessage, sendTestEvent } from '#shared/webhooks/targeted';
 import { getEventFor, listEvents } from '#shared/data/event-log/items';
-import {
-  createEndpoint,
-  deleteEndpoint,
-  getEndpoint,
-  listDeliveries,
-  listEndpoints,
-  rotateSecret,
-  updateEndpoint,
-} from '#shared/data/webhook-endpoints/items';
+import { createEndpoint, deleteEndpoint, listDeliveries, rotateSecret, updateEndpoint } from '#shared/data/webhook-endpoints/items';
+import { endpointFor, listEndpointsFor } from '#shared/data/webhook-endpoints/access';
+import { decideBinding } from '#shared/domain/endpoint-ownership';
 
 /** The URL guard on a URL a caller hands us: a refusal is a 400 naming the field. */
 async function guardUrl(url: string): Promise<void> {
@@ -29,25 +23,37 @@ async function guardUrl(url: string): Promise<void> {
 
 export const handler = httpFunction('webhook-endpoints', [
   implement(contracts.createWebhookEndpoint, async ({ body, principal, correlationId, now }) => {
+    const financeSystem = decideBinding(principal, body.financeSystem);
     await guardUrl(body.url);
-    return created(await createEndpoint(body, { sub: principal.sub, correlationId }, now));
+    const input = { ...body, ...(financeSystem !== null ? { financeSystem } : {}) };
+    return created(await createEndpoint(input, { sub: principal.sub, correlationId }, now));
   }),
-  implement(contracts.listWebhookEndpoints, async ({ query }) => ok(await listEndpoints(query))),
-  implement(contracts.getWebhookEndpoint, async ({ params }) => ok(await getEndpoint(params.endpointId))),
+  implement(contracts.listWebhookEndpoints, async ({ query, principal }) => ok(await listEndpointsFor(principal, query))),
+  implement(contracts.getWebhookEndpoint, async ({ params, principal }) => ok(await endpointFor(params.endpointId, principal, 'read'))),
   implement(contracts.updateWebhookEndpoint, async ({ params, body, principal, correlationId, now }) => {
+    await endpointFor(params.endpointId, principal, 'change', body);
     if (body.url !== undefined) await guardUrl(body.url);
     return ok(await updateEndpoint(params.endpointId, body, { sub: principal.sub, correlationId }, now));
   }),
   implement(contracts.deleteWebhookEndpoint, async ({ params, principal, correlationId, now }) => {
+    await endpointFor(params.endpointId, principal, 'delete');
     await deleteEndpoint(params.endpointId, { sub: principal.sub, correlationId }, now);
     return noContent();
   }),
-  implement(contracts.rotateWebhookSecret, async ({ params, principal, correlationId, now }) =>
-    ok({ secret: await rotateSecret(params.endpointId, { sub: principal.sub, correlationId }, now) }),
-  ),
-  implement(contracts.listWebhookDeliveries, async ({ params, query }) => ok(await listDeliveries(params.endpointId, query))),
-  implement(contracts.testWebhookEndpoint, async ({ params, now }) => accepted(await sendTestEvent(params.endpointId, now))),
-  implement(contracts.resendWebhookMessage, async ({ params, now }) => {
+  implement(contracts.rotateWebhookSecret, async ({ params, principal, correlationId, now }) => {
+    await endpointFor(params.endpointId, principal, 'rotate');
+    return ok({ secret: await rotateSecret(params.endpointId, { sub: principal.sub, correlationId }, now) });
+  }),
+  implement(contracts.listWebhookDeliveries, async ({ params, query, principal }) => {
+    await endpointFor(params.endpointId, principal, 'read');
+    return ok(await listDeliveries(params.endpointId, query));
+  }),
+  implement(contracts.testWebhookEndpoint, async ({ params, principal, now }) => {
+    await endpointFor(params.endpointId, principal, 'test');
+    return accepted(await sendTestEvent(params.endpointId, now));
+  }),
+  implement(contracts.resendWebhookMessage, async ({ params, principal, now }) => {
+    await endpointFor(params.endpointId, principal, 'resend');
     await resendMessage(params.endpointId, params.messageId, now);
     return accepted({ messageId: params.messageId });
   }),

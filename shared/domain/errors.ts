@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   flagged: 409,
   payload_too_large: 413,
   idempotency_key_reuse: 422,
+  rate_limited: 429,
   internal_error: 500,
   temporarily_unavailable: 503,
 } as const;
@@ -46,6 +47,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   flagged: 'Screening flags must be cleared first',
   payload_too_large: 'Request body too large',
   idempotency_key_reuse: 'Idempotency-Key reused with a different request',
+  rate_limited: 'Too many requests from your address; try again later',
   internal_error: 'Internal error',
   temporarily_unavailable: 'Temporarily unavailable, retry shortly',
 };

@@ -17,7 +17,7 @@ export const OBJECTION_STATUSES = ['open', 'upheld', 'dismissed'] as const;
 export type ObjectionStatus = (typeof OBJECTION_STATUSES)[number];
 export type ObjectionOutcome = Exclude<ObjectionStatus, 'open'>;
 
-/** At most this many objections per notice item (the contract's limit). */
+/** At most this many open (unresolved) objections per notice item (the contract's limit): resolved ones do not count. */
 export const MAX_OBJECTIONS_PER_ITEM = 20;
 
 /** Relief money to named people is posted: farmers and cooperatives. */
@@ -42,7 +42,7 @@ export function maskName(name: string): string {
 
 export interface ObjectableItem {
   status: NoticeItemStatus;
-  objections: number;
+  openObjections: number;
 }
 
 /** An objection is accepted while the notice is open and before it ends, on an item still posted. */
@@ -51,15 +51,15 @@ export function decideObjection(notice: { status: NoticeStatus; endsAt: string }
     throw invalidState('The notice has ended; objections are no longer accepted');
   }
   if (item.status !== 'listed' && item.status !== 'objected') throw invalidState(`The item is ${item.status}`);
-  if (item.objections >= MAX_OBJECTIONS_PER_ITEM) {
-    throw invalidState(`The item already has ${MAX_OBJECTIONS_PER_ITEM} objections`);
+  if (item.openObjections >= MAX_OBJECTIONS_PER_ITEM) {
+    throw invalidState(`The item already has ${MAX_OBJECTIONS_PER_ITEM} open objections`);
   }
 }
 
-/** Four eyes: whoever approved the item does not decide on an objection to it. */
-export function decideResolution(objection: { status: ObjectionStatus }, approvers: readonly string[], resolver: string): void {
-  if (approvers.includes(resolver)) {
-    throw new DomainError('self_approval', 'You approved this item; another fund admin must resolve objections to it');
+/** Four eyes: whoever requested or approved the item does not decide on an objection to it. */
+export function decideResolution(objection: { status: ObjectionStatus }, deciders: readonly string[], resolver: string): void {
+  if (deciders.includes(resolver)) {
+    throw new DomainError('self_approval', 'You requested or approved this item; another fund admin must resolve objections to it');
   }
   if (objection.status !== 'open') throw invalidState(`The objection is already ${objection.status}`);
 }

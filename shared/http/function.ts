@@ -128,7 +128,17 @@ async function serve(
   const query = parsePart(contract.query, event.queryStringParameters ?? {}, 'query');
   const body = contract.body ? parsePart(contract.body, readBody(contract, event, route, headers), 'body') : undefined;
 
-  const request: HttpRequest = { principal, params, query, body, headers, correlationId, now: new Date() };
+  const sourceIp = event.requestContext?.http?.sourceIp;
+  const request: HttpRequest = {
+    principal,
+    params,
+    query,
+    body,
+    headers,
+    correlationId,
+    now: new Date(),
+    ...(sourceIp ? { sourceIp } : {}),
+  };
   if (route.method === 'POST' && idempotencyKey !== undefined && principal.sub) {
     const claim = await idempotencyClaim({
       sub: principal.sub,

@@ -65,7 +65,8 @@ function page(title: string, body: string): string {
   );
 }
 
-export function renderNoticePage(notice: PublicNotice): string {
+/** A notice and one page of its items: `itemCount` is the notice's whole count, `nextCursor` its next page. */
+export function renderNoticePage(notice: PublicNotice & { itemCount?: number; nextCursor?: string | null }): string {
   const open = notice.status === 'open';
   const rows = notice.items
     .map(
@@ -75,6 +76,9 @@ export function renderNoticePage(notice: PublicNotice): string {
     )
     .join('');
   const objectable = notice.items.filter((i) => i.status === 'listed' || i.status === 'objected');
+  const more = notice.nextCursor
+    ? `<p><a href="/notices/${escapeHtml(notice.noticeId)}?${new URLSearchParams({ cursor: notice.nextCursor }).toString()}">下一页 Next page</a></p>`
+    : '';
   const form =
     open && objectable.length
       ? `<h2 id="object">提出异议 Object to an item</h2>` +
@@ -97,9 +101,9 @@ export function renderNoticePage(notice: PublicNotice): string {
       `<p>${escapeHtml(notice.countyName)} · ${escapeHtml(notice.fundName)}</p>` +
       `<p>用途 Purpose: ${escapeHtml(notice.purpose)}<br>公示期 Notice period: ${day(notice.startsAt)} – ${day(notice.endsAt)}<br>` +
       `状态 Status: <span class="status">${escapeHtml(NOTICE_STATUS[notice.status] ?? notice.status)}</span></p>` +
-      `<table><caption class="muted">名单 Listed beneficiaries (${notice.items.length})</caption>` +
+      `<table><caption class="muted">名单 Listed beneficiaries (${notice.itemCount ?? notice.items.length})</caption>` +
       `<thead><tr><th scope="col">姓名 Name</th><th scope="col">类别 Kind</th><th scope="col">金额 Amount</th><th scope="col">状态 Status</th></tr></thead>` +
-      `<tbody>${rows}</tbody></table>${form}`,
+      `<tbody>${rows}</tbody></table>${more}${form}`,
   );
 }
 

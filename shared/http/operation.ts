@@ -51,6 +51,8 @@ export interface HttpRequest<P = unknown, Q = unknown, B = unknown> {
   correlationId: string;
   /** The time the request arrived; domain code takes it instead of reading the clock itself. */
   now: Date;
+  /** The client's address as API Gateway saw it (not a header the client sets). Personal data: never logged or stored. */
+  sourceIp?: string;
   /** With an Idempotency-Key: its keyed hashes, for a create to claim in its own transaction. */
   claim?: IdempotencyClaim;
 }

@@ -7,16 +7,24 @@ import { Amount, CountyCode, idOf, Page, pageOf, Timestamp } from './common.ts';
 export const NoticeStatus = z.enum(NOTICE_STATUSES).meta({ id: 'NoticeStatus' });
 export const ObjectionStatus = z.enum(OBJECTION_STATUSES).meta({ id: 'ObjectionStatus' });
 
+const NoticeHead = {
+  noticeId: idOf('notice'),
+  countyCode: CountyCode,
+  countyName: z.string(),
+  fundName: z.string(),
+  purpose: z.string(),
+  startsAt: Timestamp,
+  endsAt: Timestamp,
+  status: NoticeStatus,
+  itemCount: z.number().int().min(0).meta({ description: 'How many items the notice posts (on every page).' }),
+};
+
+/** A notice on the board's list: its item count, never its items (a batch notice holds thousands). */
+export const PublicNoticeSummary = z.object(NoticeHead).meta({ id: 'PublicNoticeSummary' });
+
 export const PublicNotice = z
   .object({
-    noticeId: idOf('notice'),
-    countyCode: CountyCode,
-    countyName: z.string(),
-    fundName: z.string(),
-    purpose: z.string(),
-    startsAt: Timestamp,
-    endsAt: Timestamp,
-    status: NoticeStatus,
+    ...NoticeHead,
     items: z.array(
       z.object({
         itemRef: z.string(),
@@ -26,8 +34,15 @@ export const PublicNotice = z
         status: z.enum(NOTICE_ITEM_STATUSES),
       }),
     ),
+    nextCursor: z.string().nullable().meta({ description: "Opaque cursor for the notice's next page of items, null on the last." }),
   })
   .meta({ id: 'PublicNotice' });
+
+/** A notice's items per request: `?limit=` 1..500, default 100. */
+const NoticeItemsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: Page.cursor,
+});
 
 /** An item reference: a disbursement id, or a batch id and row. */
 export const ItemRef = z.string().regex(/^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}(?:-\d{1,4})?$/, 'unknown item');
@@ -61,16 +76,18 @@ const NoticeListQuery = z.strictObject({ countyCode: CountyCode.optional(), stat
 export const listPublicNotices = defineContract({
   operationId: 'listPublicNotices',
   tag: 'Public notice',
-  summary: 'Public notices (公示), newest first',
+  summary: 'Public notices (公示), newest first, each with its itemCount and without its items',
   query: NoticeListQuery,
-  responses: { 200: { description: 'A page of notices', schema: pageOf(PublicNotice, 'PublicNoticePage') } },
+  responses: { 200: { description: 'A page of notices', schema: pageOf(PublicNoticeSummary, 'PublicNoticePage') } },
 });
 
 export const getPublicNotice = defineContract({
   operationId: 'getPublicNotice',
   tag: 'Public notice',
-  summary: 'One public notice with its items (names masked, no account, phone or ID)',
+  summary: 'One public notice with a page of its items (names masked, no account, phone or ID)',
+  description: 'Items in a stable order, `limit` (1..500, default 100) per request; `nextCursor` reads the next page.',
   params: NoticeParams,
+  query: NoticeItemsQuery,
   responses: { 200: { description: 'The notice', schema: PublicNotice } },
 });
 
@@ -78,11 +95,13 @@ export const fileObjection = defineContract({
   operationId: 'fileObjection',
   tag: 'Public notice',
   summary: 'Object to an item of an open notice (holds the item until a fund admin resolves it)',
-  description: 'At most 20 objections per item; bodies over 4 KB are refused.',
+  description:
+    'At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused. ' +
+    'At most OBJECTIONS_PER_SOURCE_HOUR (default 30) objections an hour from one source address to one notice (429 rate_limited).',
   params: NoticeParams,
   body: ObjectionBody,
   responses: { 202: { description: 'Received', schema: z.object({ objectionId: idOf('objection') }).meta({ id: 'ObjectionReceived' }) } },
-  errors: ['invalid_state'],
+  errors: ['invalid_state', 'rate_limited'],
 });
 
 export const listNoticePages = defineContract({
@@ -97,7 +116,9 @@ export const getNoticePage = defineContract({
   operationId: 'getNoticePage',
   tag: 'Public notice',
   summary: 'One notice as a page for a phone screen, with an objection form that works without JavaScript',
+  description: 'Shows 100 items a page, with a link to the next.',
   params: NoticeParams,
+  query: z.strictObject({ cursor: Page.cursor }),
   responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
 });
 
@@ -110,7 +131,7 @@ export const postNoticeObjectionForm = defineContract({
   bodyFormat: 'form',
   body: z.record(z.string(), z.string()),
   responses: { 202: { description: 'HTML confirmation', contentType: 'text/html' } },
-  errors: ['invalid_state'],
+  errors: ['invalid_state', 'rate_limited'],
 });
 
 export const listObjections = defineContract({
@@ -121,14 +142,47 @@ export const listObjections = defineContract({
   responses: { 200: { description: 'A page of objections', schema: pageOf(Objection, 'ObjectionPage') } },
 });
 
+const Resolution = { outcome: z.enum(['upheld', 'dismissed']), note: z.string().trim().min(1).max(1000) };
+
 export const resolveObjection = defineContract({
   operationId: 'resolveObjection',
   tag: 'Public notice',
   summary: 'Resolve an objection: upheld withdraws the item and releases its money; dismissed lets it proceed',
+  description: 'Not by whoever requested or approved the item (403 self_approval).',
   params: z.strictObject({ objectionId: idOf('objection') }),
-  body: z
-    .strictObject({ outcome: z.enum(['upheld', 'dismissed']), note: z.string().trim().min(1).max(1000) })
-    .meta({ id: 'ResolveObjectionBody' }),
+  body: z.strictObject(Resolution).meta({ id: 'ResolveObjectionBody' }),
   responses: { 200: { description: 'The objection', schema: Objection } },
   errors: ['invalid_state', 'self_approval'],
+});
+
+export const MAX_OBJECTIONS_PER_RESOLUTION = 100;
+
+export const resolveObjections = defineContract({
+  operationId: 'resolveObjections',
+  tag: 'Public notice',
+  summary: 'Resolve up to 100 objections with one outcome and note, each on its own',
+  description:
+    'Each objection is resolved exactly as by POST /v1/objections/{objectionId}/resolve, and on its own: one refused (with the ' +
+    'code the single route would answer: not_found, invalid_state, self_approval, …) blocks no other.',
+  body: z
+    .strictObject({
+      objectionIds: z
+        .array(idOf('objection'))
+        .min(1)
+        .max(MAX_OBJECTIONS_PER_RESOLUTION)
+        .refine((ids) => new Set(ids).size === ids.length, 'objectionIds must be unique'),
+      ...Resolution,
+    })
+    .meta({ id: 'ResolveObjectionsBody' }),
+  responses: {
+    200: {
+      description: 'What was resolved, and what was refused with its code',
+      schema: z
+        .object({
+          resolved: z.array(idOf('objection')),
+          refused: z.array(z.object({ objectionId: idOf('objection'), code: z.string() })),
+        })
+        .meta({ id: 'ObjectionResolutions' }),
+    },
+  },
 });

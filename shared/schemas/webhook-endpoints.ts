@@ -38,7 +38,10 @@ export const CreateWebhookEndpointBody = z
     url: z.string().min(1).max(2048),
     events: Subscriptions,
     description: z.string().trim().max(500).optional(),
-    financeSystem: FinanceSystem.optional(),
+    financeSystem: FinanceSystem.optional().meta({
+      description:
+        "A finance system's own sub (the default for a finance-system caller); any other value, or any value from a fund-admin, is 403.",
+    }),
   })
   .meta({ id: 'CreateWebhookEndpointBody' });
 
@@ -72,7 +75,10 @@ export const createWebhookEndpoint = defineContract({
   tag: 'Webhook endpoints and events',
   summary: 'Register a webhook endpoint (the secret is shown only in this response)',
   description:
-    'The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true.',
+    'The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true. ' +
+    'Only a finance system binds an endpoint (financeSystem), and only to itself: from a finance-system caller financeSystem is its own sub ' +
+    '(omitted or equal; any other value is 403 forbidden), and the secret goes to it alone. From a fund-admin a financeSystem is 403 forbidden: ' +
+    "a fund-admin's endpoints are observers (payment instructions masked; their acknowledgement never makes a payout sent).",
   body: CreateWebhookEndpointBody,
   bodyExample: createWebhookEndpointExamples.body,
   responses: { 201: { description: 'Created', schema: CreatedWebhookEndpoint, example: createWebhookEndpointExamples.response } },
@@ -81,7 +87,7 @@ export const createWebhookEndpoint = defineContract({
 export const listWebhookEndpoints = defineContract({
   operationId: 'listWebhookEndpoints',
   tag: 'Webhook endpoints and events',
-  summary: 'List webhook endpoints',
+  summary: 'List webhook endpoints (a finance system: its own)',
   query: z.strictObject(Page),
   responses: { 200: { description: 'A page of endpoints', schema: pageOf(WebhookEndpoint, 'WebhookEndpointPage') } },
 });
@@ -90,6 +96,7 @@ export const getWebhookEndpoint = defineContract({
   operationId: 'getWebhookEndpoint',
   tag: 'Webhook endpoints and events',
   summary: 'Get a webhook endpoint',
+  description: "To a finance system, another's endpoint or an observer endpoint is 404 not_found.",
   params: EndpointParams,
   responses: { 200: { description: 'The endpoint', schema: WebhookEndpoint } },
 });
@@ -106,6 +113,7 @@ export const rotateWebhookSecret = defineContract({
   operationId: 'rotateWebhookSecret',
   tag: 'Webhook endpoints and events',
   summary: 'Rotate the signing secret (the old one keeps signing too for 24 h)',
+  description: "A finance system's endpoint is rotated by that finance system alone (a fund-admin: 403 forbidden).",
   params: EndpointParams,
   body: z.strictObject({}),
   responses: { 200: { description: 'The new secret', schema: z.object({ secret: WebhookSecret }).meta({ id: 'RotatedSecret' }) } },
@@ -127,7 +135,8 @@ export const updateWebhookEndpoint = defineContract({
   description:
     'A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions ' +
     "waiting for a finance system's endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with " +
-    'POST /v1/payouts/{payoutId}/redeliver.',
+    "POST /v1/payouts/{payoutId}/redeliver. A finance system changes its own endpoints only; on a finance system's endpoint a fund-admin " +
+    'may change status and description, not url or events (403 forbidden).',
   params: EndpointParams,
   body: UpdateWebhookEndpointBody,
   responses: { 200: { description: 'The endpoint', schema: WebhookEndpoint } },

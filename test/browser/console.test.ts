@@ -111,13 +111,14 @@ async function seed(): Promise<void> {
   ] as const) {
     expect((await rt.api('PUT', `/v1/funds/${fundId}/allocations/${countyCode}`, { ...admin, body: { amount } })).status).toBe(200);
   }
+  // The finance system binds its own endpoint, with its own token.
   const endpoint = await rt.api('POST', '/v1/webhook-endpoints', {
-    ...admin,
+    roles: 'finance-system',
+    sub: 'ledger-bot',
     body: {
       url: `${receiver.url}/webhooks`,
       events: ['payout.requested'],
       description: 'finance (answers 500 until healthy)',
-      financeSystem: 'ledger-bot',
     },
   });
   expect(endpoint.status).toBe(201);

@@ -66,8 +66,9 @@ describe('disbursement batch', () => {
     const fundId = fund.body.fundId as string;
     expect((await rt.api('PUT', `/v1/funds/${fundId}/allocations/${COUNTY}`, { ...admin, body: { amount: ALLOCATION } })).status).toBe(200);
     const endpoint = await rt.api('POST', '/v1/webhook-endpoints', {
-      ...admin,
-      body: { url: `${finance.url}/webhooks`, events: ['payout.requested'], description: 'finance', financeSystem: 'ledger-bot' },
+      roles: 'finance-system',
+      sub: 'ledger-bot',
+      body: { url: `${finance.url}/webhooks`, events: ['payout.requested'], description: 'finance' },
     });
     financeSecrets.push(endpoint.body.secret as string);
 

@@ -261,8 +261,9 @@ describe('finance-receiver --reconcile against the local runtime', () => {
       });
       await rt.api('PUT', `/v1/funds/${fund.body.fundId}/allocations/530102`, { ...admin, body: { amount: 20_000_000 } });
       const endpoint = await rt.api('POST', '/v1/webhook-endpoints', {
-        ...admin,
-        body: { url: `${receiver.url}/webhooks`, events: ['payout.requested'], financeSystem: 'ledger-bot' },
+        roles: 'finance-system',
+        sub: 'ledger-bot',
+        body: { url: `${receiver.url}/webhooks`, events: ['payout.requested'] },
       });
       secrets.push(endpoint.body.secret as string);
       const disbursement = await rt.api('POST', '/v1/disbursements', {

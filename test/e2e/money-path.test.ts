@@ -55,8 +55,9 @@ describe('money path', () => {
     expect(allocation.status).toBe(200);
 
     const endpoint = await rt.api('POST', '/v1/webhook-endpoints', {
-      ...admin,
-      body: { url: `${finance.url}/webhooks`, events: ['payout.requested'], description: 'finance', financeSystem: 'ledger-bot' },
+      roles: 'finance-system',
+      sub: 'ledger-bot',
+      body: { url: `${finance.url}/webhooks`, events: ['payout.requested'], description: 'finance' },
     });
     expect(endpoint.status).toBe(201);
     financeSecrets.push(endpoint.body.secret as string);

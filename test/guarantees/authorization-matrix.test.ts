@@ -208,3 +208,114 @@ describe('bad tokens are refused on every protected route before any handler run
     });
   }
 });
+
+/**
+ * Webhook endpoint ownership (API 1.2, "No single person can redirect a payment"): only a finance system
+ * binds an endpoint, to itself; a fund-admin's endpoints are observers; a finance system sees, changes
+ * and rotates only its own; on a finance system's endpoint a fund-admin re-enables, tests, resends,
+ * reads deliveries and deletes, but changes neither url nor events and does not rotate the secret.
+ */
+describe('webhook endpoint ownership: every role, and a second finance system', () => {
+  const FS1 = 'matrix-finance-one';
+  const FS2 = 'matrix-finance-two';
+  const url = (n: number) => `http://127.0.0.1:9/hook-${n}`;
+  const as = (role: string, sub = `owner-${role}`) => ({ roles: role, sub });
+  const admin = as('fund-admin');
+  const one = as('finance-system', FS1);
+  const two = as('finance-system', FS2);
+  const create = (who: { roles: string; sub: string }, body: Record<string, unknown>) =>
+    rt.api('POST', '/v1/webhook-endpoints', { ...who, idempotencyKey: randomBytes(8).toString('hex'), body: { events: ['*'], ...body } });
+  const listed = async (who: { roles: string; sub: string }) => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await rt.api('GET', `/v1/webhook-endpoints?limit=100${cursor ? `&cursor=${cursor}` : ''}`, who);
+      expect(page.status).toBe(200);
+      ids.push(...page.body.items.map((e: { endpointId: string }) => e.endpointId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    return ids;
+  };
+
+  it('binding: only a finance system, only to itself; a fund-admin may not name a financeSystem', async () => {
+    for (const role of ROLES) {
+      const bound = await create(as(role), { url: url(1), financeSystem: FS1 });
+      expect(bound.status, `${role} binding an endpoint to ${FS1}`).toBe(403);
+      expect(bound.body.code).toBe('forbidden');
+    }
+    const byTwo = await create(two, { url: url(1), financeSystem: FS1 });
+    expect(byTwo.status).toBe(403);
+    expect(byTwo.body.code).toBe('forbidden');
+
+    const own = await create(one, { url: url(1), financeSystem: FS1 });
+    expect(own.status).toBe(201);
+    expect(own.body).toMatchObject({ financeSystem: FS1, secret: expect.stringMatching(/^whsec_/) });
+    const implicit = await create(one, { url: url(2) });
+    expect(implicit.status).toBe(201);
+    expect(implicit.body.financeSystem).toBe(FS1);
+    const observer = await create(admin, { url: url(3) });
+    expect(observer.status).toBe(201);
+    expect(observer.body.financeSystem).toBeNull();
+  });
+
+  it("a finance system sees, changes and rotates only its own; a fund-admin only re-enables, tests, resends, reads and deletes a finance system's", async () => {
+    const mine = (await create(one, { url: url(4) })).body.endpointId as string;
+    const theirs = (await create(two, { url: url(5) })).body.endpointId as string;
+    const observer = (await create(admin, { url: url(6) })).body.endpointId as string;
+    const path = (id: string, tail = '') => `/v1/webhook-endpoints/${id}${tail}`;
+    const unknownMessage = 'msg_01M8MB7QKGZ7EXTNFH95G3P5TD';
+
+    // The owner.
+    expect((await rt.api('GET', path(mine), one)).status).toBe(200);
+    expect((await rt.api('PATCH', path(mine), { ...one, body: { url: url(7), events: ['payout.requested'] } })).status).toBe(200);
+    expect((await rt.api('POST', path(mine, '/rotate-secret'), { ...one, body: {} })).body.secret).toMatch(/^whsec_/);
+    expect((await rt.api('GET', path(mine, '/deliveries'), one)).status).toBe(200);
+    const ofOne = await listed(one);
+    expect(ofOne).toContain(mine);
+    expect(ofOne).not.toContain(theirs);
+    expect(ofOne).not.toContain(observer);
+
+    // Another finance system: the endpoint does not exist for it.
+    for (const [method, tail, body] of [
+      ['GET', '', undefined],
+      ['PATCH', '', { status: 'enabled' }],
+      ['POST', '/rotate-secret', {}],
+      ['GET', '/deliveries', undefined],
+      ['DELETE', '', undefined],
+    ] as const) {
+      const reply = await rt.api(method, path(mine, tail), { ...two, body });
+      expect(reply.status, `${FS2} ${method} ${tail} on ${FS1}'s endpoint`).toBe(404);
+      expect(reply.body.code).toBe('not_found');
+    }
+    expect((await rt.api('GET', path(observer), one)).status).toBe(404);
+
+    // A fund-admin on a finance system's endpoint.
+    expect((await rt.api('GET', path(mine), admin)).status).toBe(200);
+    expect((await rt.api('PATCH', path(mine), { ...admin, body: { status: 'enabled' } })).status).toBe(200);
+    for (const body of [{ url: url(8) }, { events: ['*'] }, { status: 'enabled', url: url(8) }]) {
+      const reply = await rt.api('PATCH', path(mine), { ...admin, body });
+      expect(reply.status, `fund-admin PATCH ${JSON.stringify(body)}`).toBe(403);
+      expect(reply.body.code).toBe('forbidden');
+    }
+    const rotate = await rt.api('POST', path(mine, '/rotate-secret'), { ...admin, body: {} });
+    expect(rotate.status).toBe(403);
+    expect(rotate.body.code).toBe('forbidden');
+    expect((await rt.api('GET', path(mine, '/deliveries'), admin)).status).toBe(200);
+    expect((await rt.api('POST', path(mine, '/test'), { ...admin, body: {} })).status).toBe(202);
+    expect((await rt.api('POST', path(mine, `/messages/${unknownMessage}/resend`), { ...admin, body: {} })).status).toBe(404);
+
+    // A fund-admin's own (observer) endpoint: every change.
+    expect((await rt.api('PATCH', path(observer), { ...admin, body: { url: url(9) } })).status).toBe(200);
+    expect((await rt.api('POST', path(observer, '/rotate-secret'), { ...admin, body: {} })).status).toBe(200);
+
+    // The auditor reads every endpoint; nobody else reads any.
+    const ofAuditor = await listed(as('auditor'));
+    expect(ofAuditor).toEqual(expect.arrayContaining([mine, theirs, observer]));
+    for (const role of ROLES.filter((r) => !['fund-admin', 'finance-system', 'auditor'].includes(r))) {
+      expect((await rt.api('GET', path(mine), as(role))).status, role).toBe(403);
+    }
+
+    expect((await rt.api('DELETE', path(mine), admin)).status).toBe(204);
+    expect((await rt.api('DELETE', path(theirs), two)).status).toBe(204);
+  });
+});

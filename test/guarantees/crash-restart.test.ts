@@ -40,10 +40,10 @@ describe('SIGKILL of the whole runtime right after approvals', () => {
       'crash-fund',
     );
     await rt.api(admin, 'PUT', `/v1/funds/${fund.body.fundId}/allocations/522701`, { amount: 5_000_000 });
-    await rt.api(admin, 'POST', '/v1/webhook-endpoints', {
+    // The finance system binds its own endpoint, with its own token.
+    await rt.api(await rt.token('finance-system', FINANCE_SYSTEM), 'POST', '/v1/webhook-endpoints', {
       url: `${receiver.url}/finance`,
       events: ['payout.requested'],
-      financeSystem: FINANCE_SYSTEM,
     });
 
     const ids: string[] = [];

@@ -57,13 +57,10 @@ async function removeAllEndpoints() {
 async function endpoint(options: { financeSystem?: string; status?: (n: number) => number; events?: string[] } = {}) {
   const receiver = await startReceiver({ respond: (_req, n) => ({ status: options.status?.(n) ?? 200 }) });
   receivers.push(receiver);
+  // A finance system's endpoint is created by that finance system itself; anyone else's by a fund admin.
   const created = await h.call('POST', '/v1/webhook-endpoints', {
-    ...admin,
-    body: {
-      url: `${receiver.url}/hooks`,
-      events: options.events ?? ['payout.requested'],
-      ...(options.financeSystem ? { financeSystem: options.financeSystem } : {}),
-    },
+    ...(options.financeSystem ? { sub: options.financeSystem, roles: ['finance-system'] } : admin),
+    body: { url: `${receiver.url}/hooks`, events: options.events ?? ['payout.requested'] },
   });
   expect(created.status).toBe(201);
   return { receiver, endpointId: created.body.endpointId as string, secret: created.body.secret as string };

@@ -55,19 +55,19 @@ describe('an objection is refused with the reason', () => {
   const open = { status: 'open' as const, endsAt: '2026-12-08T08:00:00.000Z' };
   const before = new Date('2026-12-08T07:59:59.999Z');
   it('names the ended notice, the item status and the limit', () => {
-    expect(refusal(() => decideObjection({ ...open, status: 'closed' }, { status: 'listed', objections: 0 }, before))).toEqual({
+    expect(refusal(() => decideObjection({ ...open, status: 'closed' }, { status: 'listed', openObjections: 0 }, before))).toEqual({
       code: 'invalid_state',
       message: 'The notice has ended; objections are no longer accepted',
     });
-    expect(refusal(() => decideObjection(open, { status: 'withdrawn', objections: 0 }, before))).toEqual({
+    expect(refusal(() => decideObjection(open, { status: 'withdrawn', openObjections: 0 }, before))).toEqual({
       code: 'invalid_state',
       message: 'The item is withdrawn',
     });
-    expect(refusal(() => decideObjection(open, { status: 'objected', objections: 20 }, before))).toEqual({
+    expect(refusal(() => decideObjection(open, { status: 'objected', openObjections: 20 }, before))).toEqual({
       code: 'invalid_state',
-      message: 'The item already has 20 objections',
+      message: 'The item already has 20 open objections',
     });
-    expect(() => decideObjection(open, { status: 'objected', objections: 19 }, before)).not.toThrow();
+    expect(() => decideObjection(open, { status: 'objected', openObjections: 19 }, before)).not.toThrow();
   });
 });
 

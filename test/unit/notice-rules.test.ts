@@ -89,7 +89,7 @@ describe('decideObjection', () => {
             base + nowMs < base + endsAtMs &&
             (itemStatus === 'listed' || itemStatus === 'objected') &&
             objections < MAX_OBJECTIONS_PER_ITEM;
-          const run = () => decideObjection(notice, { status: itemStatus, objections }, at(base + nowMs));
+          const run = () => decideObjection(notice, { status: itemStatus, openObjections: objections }, at(base + nowMs));
           if (ok) expect(run).not.toThrow();
           else {
             expect(run).toThrow(DomainError);
@@ -106,9 +106,11 @@ describe('decideObjection', () => {
 
   it('refuses at the very instant the notice ends', () => {
     const endsAt = '2026-01-10T00:00:00.000Z';
-    expect(() => decideObjection({ status: 'open', endsAt }, { status: 'listed', objections: 0 }, new Date(endsAt))).toThrow(DomainError);
+    expect(() => decideObjection({ status: 'open', endsAt }, { status: 'listed', openObjections: 0 }, new Date(endsAt))).toThrow(
+      DomainError,
+    );
     expect(() =>
-      decideObjection({ status: 'open', endsAt }, { status: 'listed', objections: 0 }, new Date(Date.parse(endsAt) - 1)),
+      decideObjection({ status: 'open', endsAt }, { status: 'listed', openObjections: 0 }, new Date(Date.parse(endsAt) - 1)),
     ).not.toThrow();
   });
 });

@@ -137,7 +137,13 @@ describe('piiSecrets()', () => {
     useSecretFiles({ app: files.app });
 
     await expect(piiSecrets()).rejects.toThrow(/PII_SECRETS_ARN or PII_SECRETS_FILE/);
-    expect(Object.keys(await appSecrets())).toEqual(['cursorKey', 'idempotencyKey', 'idempotencyReplyKey', 'screeningKey']);
+    expect(Object.keys(await appSecrets())).toEqual([
+      'cursorKey',
+      'idempotencyKey',
+      'idempotencyReplyKey',
+      'screeningKey',
+      'objectionSourceKey',
+    ]);
   });
 
   it('rejects a malformed secret without quoting it', async () => {

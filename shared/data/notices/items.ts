@@ -11,15 +11,21 @@
  *   name is never copied here), kind, amount, status, objection counts, and what it stands for.
  * - objection `OBJ#<objectionId> / OBJ` (`type: objection`), listed by status (`gsi2pk`), by notice
  *   (`gsi3pk`) and in all (`gsi1pk = OBJS`). Its `contact` is personal data: masked in every response.
+ * - objection-source counter `OBJSRC#<noticeId>#<keyed hash of the address> / HOUR#<hour>`
+ *   (`type: objection-source`, expiring): the per-address, per-notice objection limit.
  *
  * Each step is one transaction with its conditions, audit entry, event and (when money moves) ledger
  * entry. The notice's end is driven by the outbox sweeper (`noticeEndSource`): a crash or a restart
  * loses nothing, and the conditions (notice still open, items as read) keep a second run from
  * proceeding anything twice.
  */
+import { createHmac } from 'node:crypto';
+import { DomainError } from '../../domain/errors.ts';
 import { maskPhone } from '../../domain/masking.ts';
 import { maskName, type NoticeItemStatus, type NoticeStatus, type ObjectionStatus } from '../../domain/notices.ts';
 import type { BeneficiaryKind } from '../../domain/payouts.ts';
+import { objectionWindow } from '../../domain/objection-sources.ts';
+import { appSecrets } from '../../secrets.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
@@ -380,5 +386,42 @@ export function noticeItemPaidStep(ref: { noticeId: string; itemRef: string }): 
         ExpressionAttributeValues: { ':paid': 'paid' },
       },
     },
+  };
+}
+
+/**
+ * Who took part in the decision a notice posts: the requester of its disbursement or batch and every
+ * approver. None of them may resolve an objection to it (four eyes on the objection too). The requester
+ * is read from the source itself, so notices opened before this rule are covered as well.
+ */
+export async function noticeDeciders(notice: Pick<StoredNotice, 'source' | 'approvers'>): Promise<string[]> {
+  const key = notice.source.kind === 'disbursement' ? keys.disbursement(notice.source.id) : keys.batch(notice.source.id);
+  const requester = (await getItem(key))?.requestedBy;
+  return typeof requester === 'string' ? [requester, ...notice.approvers] : [...notice.approvers];
+}
+
+/**
+ * The per-address, per-notice objection counter, as a step of the objection's own transaction: the
+ * condition holds the limit across processes, and a refused objection writes nothing (not even the
+ * count). The address is kept only as a keyed hash (it is personal data), and the counter expires.
+ */
+export async function objectionSourceStep(sourceIp: string, noticeId: string, now: Date): Promise<TxStep> {
+  const { objectionSourceKey } = await appSecrets();
+  const source = createHmac('sha256', objectionSourceKey).update(sourceIp).digest('base64url');
+  const window = objectionWindow(now);
+  const max = config().OBJECTIONS_PER_SOURCE_HOUR;
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: { pk: `OBJSRC#${noticeId}#${source}`, sk: `HOUR#${window.start}` },
+        UpdateExpression: 'ADD #count :one SET #type = :type, expiresAt = :expires',
+        ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
+        ExpressionAttributeNames: { '#count': 'count', '#type': 'type' },
+        ExpressionAttributeValues: { ':one': 1, ':max': max, ':type': 'objection-source', ':expires': window.expiresAt },
+      },
+    },
+    onConditionFailed: () =>
+      new DomainError('rate_limited', `At most ${max} objections an hour from one address to one notice; please try again later`),
   };
 }

@@ -1,5 +1,5 @@
 import { subjectOf } from './subjects.ts';
-import { invalidState, notFound } from '../../domain/errors.ts';
+import { DomainError, invalidState, notFound, type ErrorCode } from '../../domain/errors.ts';
 import {
   decideObjection,
   decideResolution,
@@ -28,7 +28,10 @@ import {
   readNotice,
   itemMoveStep,
   noticeStillStep,
+  noticeDeciders,
+  objectionSourceStep,
 } from './items.ts';
+import { logger } from '../../logger.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Objections
@@ -38,7 +41,9 @@ export async function fileObjection(
   noticeId: string,
   input: { itemRef: string; reason: string; contact?: string },
   now: Date,
+  sourceIp?: string,
 ): Promise<{ objectionId: string }> {
+  const perSource = sourceIp === undefined ? [] : [await objectionSourceStep(sourceIp, noticeId, now)];
   const result = await retryOnConflict(async () => {
     const noticeItem = await getItem(noticeKey(noticeId));
     if (!noticeItem) throw notFound(`Notice ${noticeId}`);
@@ -78,15 +83,16 @@ export async function fileObjection(
             TableName: table,
             Key: itemKey(noticeId, input.itemRef),
             UpdateExpression: 'SET objections = objections + :one, openObjections = openObjections + :one, #status = :objected',
-            ConditionExpression: 'objections = :seen AND #status IN (:listed, :objected)',
+            // The open count is held by this condition, not by the read above: it holds across processes.
+            ConditionExpression: 'openObjections < :max AND #status IN (:listed, :objected)',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':one': 1, ':seen': item.objections, ':listed': 'listed', ':objected': 'objected' },
+            ExpressionAttributeValues: { ':one': 1, ':max': MAX_OBJECTIONS_PER_ITEM, ':listed': 'listed', ':objected': 'objected' },
           },
         },
         onConditionFailed: (current) => {
           const now_ = current ? toItem(current) : undefined;
-          if (now_ && now_.objections >= MAX_OBJECTIONS_PER_ITEM)
-            return invalidState(`The item already has ${MAX_OBJECTIONS_PER_ITEM} objections`);
+          if (now_ && now_.openObjections >= MAX_OBJECTIONS_PER_ITEM)
+            return invalidState(`The item already has ${MAX_OBJECTIONS_PER_ITEM} open objections`);
           if (now_ && now_.status !== 'listed' && now_.status !== 'objected') return invalidState(`The item is ${now_.status}`);
           return new TransactionConflict();
         },
@@ -129,6 +135,7 @@ export async function fileObjection(
         details: { objectionId, itemRef: input.itemRef },
       }),
       event.step,
+      ...perSource,
     ]);
     return { objectionId, messageId: event.messageId };
   });
@@ -175,7 +182,7 @@ export async function resolveObjection(
   const result = await retryOnConflict(async () => {
     const objection = toObjection(await requireItem(objectionKey(objectionId), `Objection ${objectionId}`));
     const notice = await readNotice(objection.noticeId);
-    decideResolution(objection, notice.approvers, actor.sub);
+    decideResolution(objection, await noticeDeciders(notice), actor.sub);
     const item = toItem(await requireItem(itemKey(notice.noticeId, objection.itemRef), `Item ${objection.itemRef}`));
     const closed = notice.status === 'closed';
     const to = itemAfterResolution(item, input.outcome, closed);
@@ -247,4 +254,38 @@ export async function resolveObjection(
   if (result.messageIds.length) await enqueueEvents(result.messageIds);
   await result.after?.();
   return publicObjection(result.resolved);
+}
+
+/**
+ * `POST /v1/objections/resolve`: up to 100 objections, each exactly as by the single route and each on
+ * its own (one refused blocks no other). One after the other: objections to one notice move the same
+ * notice version, so resolving them side by side would only make them retry against each other.
+ */
+export interface BulkResolution {
+  resolved: string[];
+  refused: { objectionId: string; code: ErrorCode }[];
+}
+
+export async function resolveObjections(
+  objectionIds: readonly string[],
+  input: { outcome: ObjectionOutcome; note: string },
+  actor: { sub: string; correlationId?: string },
+  now: Date,
+): Promise<BulkResolution> {
+  const result: BulkResolution = { resolved: [], refused: [] };
+  for (const objectionId of objectionIds) {
+    try {
+      await resolveObjection(objectionId, input, actor, now);
+      result.resolved.push(objectionId);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        result.refused.push({ objectionId, code: error.code });
+        continue;
+      }
+      // Not the caller's fault and not worth stopping the others for: refused, to be tried again.
+      logger.error('objection resolution failed', { objectionId, error: (error as Error).name });
+      result.refused.push({ objectionId, code: 'temporarily_unavailable' });
+    }
+  }
+  return result;
 }

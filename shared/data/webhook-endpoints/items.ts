@@ -1,7 +1,8 @@
 /**
  * Webhook endpoints and their delivery log.
  *
- * Endpoint `WHE#<id> / WHE` (listing: `gsi1pk = WHES`, `gsi1sk = <endpointId>`) holds the signing
+ * Endpoint `WHE#<id> / WHE` (listing: `gsi1pk = WHES`, `gsi1sk = <endpointId>`; a finance system's also
+ * `gsi2pk = WHES#FINANCE#<financeSystem>`, `gsi2sk = <endpointId>`) holds the signing
  * secret (the table is KMS-encrypted; the secret never leaves except in the create and rotate
  * responses) and, for 24 h after a rotation, the previous secret. Attempts are `WHE#<id> / DLV#<ulid>`,
  * expiring after 30 days.
@@ -80,6 +81,9 @@ export function signingSecrets(item: Record<string, unknown>, now: Date): string
   return secrets;
 }
 
+/** A finance system's own endpoints, listed apart (`gsi2pk`), so that it pages them without reading anyone else's. */
+const financeSystemEndpoints = (financeSystem: string) => `WHES#FINANCE#${financeSystem}`;
+
 export async function createEndpoint(
   input: { url: string; events: Subscription[]; description?: string; financeSystem?: string },
   actor: Actor,
@@ -103,6 +107,7 @@ export async function createEndpoint(
     createdBy: actor.sub,
     gsi1pk: 'WHES',
     gsi1sk: endpointId,
+    ...(input.financeSystem ? { gsi2pk: financeSystemEndpoints(input.financeSystem), gsi2sk: endpointId } : {}),
   };
   await transact([
     { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
@@ -125,14 +130,15 @@ export async function getEndpoint(endpointId: string): Promise<WebhookEndpoint> 
   return toEndpoint(await endpointItem(endpointId));
 }
 
-export async function listEndpoints(page: { limit: number; cursor?: string }): Promise<Page<WebhookEndpoint>> {
+export async function listEndpoints(page: { limit: number; cursor?: string; financeSystem?: string }): Promise<Page<WebhookEndpoint>> {
+  const mine = page.financeSystem !== undefined;
   const result = await queryPage({
-    index: 'gsi1',
-    keyCondition: 'gsi1pk = :list',
-    values: { ':list': 'WHES' },
+    index: mine ? 'gsi2' : 'gsi1',
+    keyCondition: mine ? 'gsi2pk = :list' : 'gsi1pk = :list',
+    values: { ':list': mine ? financeSystemEndpoints(page.financeSystem!) : 'WHES' },
     limit: page.limit,
     cursor: page.cursor,
-    scope: 'webhook-endpoints',
+    scope: mine ? `webhook-endpoints|${page.financeSystem}` : 'webhook-endpoints',
   });
   return { items: result.items.map(toEndpoint), nextCursor: result.nextCursor };
 }
