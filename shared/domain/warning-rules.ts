@@ -268,3 +268,20 @@ export function publicFlag(flag: TrackedFlag): Flag {
   const { code, severity, matches, dueAt: due, clearedBy, clearedAt, reason } = flag;
   return { code, severity, matches, dueAt: due, clearedBy, clearedAt, reason };
 }
+
+/** A block-list entry: the account only under the secret key (screening's `accountHash`), its last four digits to show. */
+export interface BlockedAccount {
+  entryId: string;
+  fundId: string;
+  accountHash: string;
+  /** `****1234`: what a reader sees of the account. */
+  accountNumberMasked: string;
+  reason: string;
+  addedBy: string;
+  addedAt: string;
+}
+
+/** Four eyes on the block list: whoever added an entry may not remove it. */
+export function decideUnblock(entry: Pick<BlockedAccount, 'addedBy'>, caller: string): void {
+  if (caller === entry.addedBy) throw new DomainError('self_approval', 'You cannot remove a block-list entry you added');
+}

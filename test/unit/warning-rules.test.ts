@@ -8,6 +8,7 @@ import {
   accountNameKey,
   assertFinalApprovalAllowed,
   clearFlags,
+  decideUnblock,
   dueAt,
   evaluateBatchRows,
   evaluateRules,
@@ -291,5 +292,12 @@ describe('flag.overdue', () => {
     const marked = markOverdue([flag], 'pending_approval', due).flags[0]!;
     expect(marked.overdueRaisedAt).toBe(due.toISOString());
     expect(publicFlag(marked)).toEqual(flag);
+  });
+});
+
+describe('the block list', () => {
+  it('whoever added an entry may not remove it', () => {
+    expect(codeOf(() => decideUnblock({ addedBy: 'admin-1' }, 'admin-1'))).toBe('self_approval');
+    expect(codeOf(() => decideUnblock({ addedBy: 'admin-1' }, 'admin-2'))).toBeUndefined();
   });
 });
