@@ -1,0 +1,84 @@
+/**
+ * Corrections of failed payouts, the failures summary and the batch list (API.md 1.2). The contracts join
+ * shared/schemas/index.ts with their routes, once their handlers exist (a test refuses a contract without a route).
+ */
+import * as z from 'zod';
+import { MAX_BATCH_ITEMS } from '../domain/batches.ts';
+import { AGE_BUCKETS, FAILURE_CODES } from '../domain/failures.ts';
+import { defineContract } from '../http/operation.ts';
+import { CountyCode, NonBlank, Page, Total, idOf, pageOf } from './common.ts';
+import { Batch, BatchStatus } from './batches.ts';
+import { Disbursement } from './disbursements.ts';
+import { BeneficiaryBody } from './payouts.ts';
+
+export const FailureCode = z.enum(FAILURE_CODES).meta({ id: 'FailureCode' });
+
+export const CorrectDisbursementBody = z
+  .strictObject({ beneficiary: BeneficiaryBody, reason: NonBlank(500) })
+  .meta({ id: 'CorrectDisbursementBody' });
+
+export const correctDisbursement = defineContract({
+  operationId: 'correctDisbursement',
+  tag: 'Disbursements',
+  summary: 'Correct a payout_failed disbursement with a new, linked request',
+  description:
+    'Creates a new disbursement with the same fund, county, amount, purpose, memo and campaign, the corrected beneficiary ' +
+    'and `correctionOf`, pending approval under every rule of a new request. The failed one gets `correctedBy`; a second ' +
+    'correction of it is 409 invalid_state. Its failed payout is never paid again.',
+  params: z.strictObject({ disbursementId: idOf('disbursement') }),
+  body: CorrectDisbursementBody,
+  responses: { 201: { description: 'The correction, pending approval', schema: Disbursement } },
+  errors: ['invalid_state', 'insufficient_allocation'],
+});
+
+export const CorrectBatchBody = z
+  .strictObject({
+    items: z
+      .array(z.strictObject({ payoutId: idOf('payout'), beneficiary: BeneficiaryBody }))
+      .min(1)
+      .max(MAX_BATCH_ITEMS),
+    reason: NonBlank(500),
+  })
+  .meta({ id: 'CorrectBatchBody' });
+
+export const correctBatch = defineContract({
+  operationId: 'correctBatch',
+  tag: 'Disbursement batches',
+  summary: 'Correct failed payouts of a batch with a new, linked batch',
+  description:
+    'Each item names a `failed` payout of the batch not corrected before (else 409 invalid_state naming it). The new batch ' +
+    "has one row per item with the failed row's amount and memo, `correctionOf` = the batch, under every rule of a new batch.",
+  params: z.strictObject({ batchId: idOf('batch') }),
+  body: CorrectBatchBody,
+  responses: { 201: { description: 'The correcting batch, pending approval', schema: Batch } },
+  errors: ['invalid_state', 'insufficient_allocation'],
+});
+
+const Sum = { count: z.number().int().min(0), amount: Total };
+
+export const FailureSummary = z
+  .object({
+    total: z.object(Sum),
+    byCode: z.array(z.object({ failureCode: FailureCode, ...Sum })),
+    byAge: z
+      .array(z.object({ age: z.enum(AGE_BUCKETS), ...Sum }))
+      .meta({ description: 'Age since the failure; every bucket, youngest first.' }),
+  })
+  .meta({ id: 'FailureSummary' });
+
+export const getPayoutFailures = defineContract({
+  operationId: 'getPayoutFailures',
+  tag: 'Payouts',
+  summary: 'The failed payouts not yet corrected, by failure code and by age',
+  query: z.strictObject({ fundId: idOf('fund').optional(), countyCode: CountyCode.optional() }),
+  responses: { 200: { description: 'The failures summary', schema: FailureSummary } },
+});
+
+export const listBatches = defineContract({
+  operationId: 'listBatches',
+  tag: 'Disbursement batches',
+  summary: 'List batches, newest first',
+  description: 'A finance system sees only the batches of the funds it pays.',
+  query: z.strictObject({ status: BatchStatus.optional(), fundId: idOf('fund').optional(), countyCode: CountyCode.optional(), ...Page }),
+  responses: { 200: { description: 'A page of batches', schema: pageOf(Batch, 'BatchPage') } },
+});
