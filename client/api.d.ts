@@ -347,7 +347,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List batches, newest first (1.2)
+         * @description A finance system sees only the batches of the funds it pays.
+         *
+         *     Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`.
+         */
+        get: operations["listBatches"];
         put?: never;
         /**
          * Request a batch of up to 5,000 disbursements under one approval
@@ -1625,6 +1631,11 @@ export interface components {
             amount: components["schemas"]["Amount"];
             beneficiary: components["schemas"]["BeneficiaryBody"];
             memo?: string;
+        };
+        BatchPage: {
+            items: components["schemas"]["Batch"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
         };
         BatchPayoutPage: {
             items: components["schemas"]["Payout"][];
@@ -3572,6 +3583,59 @@ export interface operations {
             };
             /** @description `not_found`: Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBatches: {
+        parameters: {
+            query?: {
+                countyCode?: components["schemas"]["CountyCode"];
+                cursor?: string;
+                fundId?: string;
+                limit?: number;
+                status?: components["schemas"]["BatchStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of batches */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

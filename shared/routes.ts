@@ -178,6 +178,7 @@ export const routes: readonly RouteDefinition[] = [
     idempotency: 'required',
     maxBodyBytes: BATCH,
   }),
+  route({ method: 'GET', path: '/v1/disbursement-batches', fn: 'batches', operationId: 'listBatches', roles: MONEY_READERS }),
   route({ method: 'GET', path: '/v1/disbursement-batches/{batchId}', fn: 'batches', operationId: 'getBatch', roles: MONEY_READERS }),
   route({
     method: 'GET',

@@ -11,11 +11,14 @@ import {
   listBatchPayouts,
   rejectBatch,
 } from '#shared/data/batches';
+import { listBatches } from '#shared/data/batches/list';
+import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('batches', [
   implement(contracts.createBatch, async ({ body, principal, correlationId, now, claim }) =>
     created(await createBatch(body, { sub: principal.sub, correlationId }, now, claim)),
   ),
+  implement(contracts.listBatches, async ({ query, principal }) => ok(await listBatches({ ...query, payer: payerScope(principal) }))),
   implement(contracts.getBatch, async ({ params, principal }) => ok(await getBatchFor(params.batchId, principal))),
   implement(contracts.listBatchPayouts, async ({ params, query, principal }) =>
     ok(await listBatchPayouts(params.batchId, query, principal)),

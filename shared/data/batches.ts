@@ -73,7 +73,7 @@ const CREATION_STEPS = 4;
 const EXPANSION_INDEX = 'BAT#EXPANSION';
 const EXPANSION_CONCURRENCY = 4;
 
-interface StoredBatch extends Omit<Batch, 'counts'> {
+export interface StoredBatch extends Omit<Batch, 'counts'> {
   version: number;
   rowChunks: number;
   approvedAt: string | null;
@@ -103,7 +103,7 @@ const rowsKey = (batchId: string, n: number) => ({ pk: keys.batch(batchId).pk, s
 const markerKey = (batchId: string, chunk: number) => ({ pk: keys.batch(batchId).pk, sk: `EXPANDED#${String(chunk).padStart(4, '0')}` });
 const expansionSortKey = (at: Date, batchId: string) => `${at.toISOString()}#${batchId}`;
 
-function toStoredBatch(item: Record<string, unknown>): StoredBatch {
+export function toStoredBatch(item: Record<string, unknown>): StoredBatch {
   return {
     batchId: item.batchId as string,
     fundId: item.fundId as string,
@@ -132,7 +132,7 @@ function toStoredBatch(item: Record<string, unknown>): StoredBatch {
 }
 
 /** The response form: no storage fields, counts summed from the shards. Rows are never returned. */
-async function publicBatch(b: StoredBatch, known?: Batch['counts']): Promise<Batch> {
+export async function publicBatch(b: StoredBatch, known?: Batch['counts']): Promise<Batch> {
   const {
     version: _v,
     rowChunks: _r,

@@ -1,13 +1,13 @@
 /**
- * Corrections of failed payouts, the failures summary and the batch list (API.md 1.2). The contracts join
+ * Corrections of failed payouts and the failures summary (API.md 1.2). The contracts join
  * shared/schemas/index.ts with their routes, once their handlers exist (a test refuses a contract without a route).
  */
 import * as z from 'zod';
 import { MAX_BATCH_ITEMS } from '../domain/batches.ts';
 import { AGE_BUCKETS, FAILURE_CODES } from '../domain/failures.ts';
 import { defineContract } from '../http/operation.ts';
-import { CountyCode, NonBlank, Page, Total, idOf, pageOf } from './common.ts';
-import { Batch, BatchStatus } from './batches.ts';
+import { CountyCode, NonBlank, Total, idOf } from './common.ts';
+import { Batch } from './batches.ts';
 import { Disbursement } from './disbursements.ts';
 import { BeneficiaryBody } from './payouts.ts';
 
@@ -72,13 +72,4 @@ export const getPayoutFailures = defineContract({
   summary: 'The failed payouts not yet corrected, by failure code and by age',
   query: z.strictObject({ fundId: idOf('fund').optional(), countyCode: CountyCode.optional() }),
   responses: { 200: { description: 'The failures summary', schema: FailureSummary } },
-});
-
-export const listBatches = defineContract({
-  operationId: 'listBatches',
-  tag: 'Disbursement batches',
-  summary: 'List batches, newest first',
-  description: 'A finance system sees only the batches of the funds it pays.',
-  query: z.strictObject({ status: BatchStatus.optional(), fundId: idOf('fund').optional(), countyCode: CountyCode.optional(), ...Page }),
-  responses: { 200: { description: 'A page of batches', schema: pageOf(Batch, 'BatchPage') } },
 });
