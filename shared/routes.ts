@@ -155,6 +155,13 @@ export const routes: readonly RouteDefinition[] = [
   }),
   route({
     method: 'POST',
+    path: '/v1/disbursements/{disbursementId}/corrections',
+    fn: 'disbursements',
+    operationId: 'correctDisbursement',
+    roles: MAKERS,
+  }),
+  route({
+    method: 'POST',
     path: '/v1/disbursements/{disbursementId}/cancel',
     fn: 'disbursements',
     operationId: 'cancelDisbursement',

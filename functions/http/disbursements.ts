@@ -11,6 +11,7 @@ import {
   rejectDisbursement,
 } from '#shared/data/disbursements';
 import { payerScope } from '#shared/domain/roles';
+import { correctDisbursement } from '#shared/data/corrections/correct-disbursement';
 
 export const handler = httpFunction('disbursements', [
   implement(contracts.createDisbursement, async ({ body, principal, correlationId, now, claim }) => {
@@ -29,6 +30,9 @@ export const handler = httpFunction('disbursements', [
   ),
   implement(contracts.cancelDisbursement, async ({ params, body, principal, correlationId, now }) =>
     ok(await cancelDisbursement(params.disbursementId, body.reason, { ...principal, correlationId }, now)),
+  ),
+  implement(contracts.correctDisbursement, async ({ params, body, principal, correlationId, now, claim }) =>
+    created(await correctDisbursement(params.disbursementId, body, { ...principal, correlationId }, now, claim)),
   ),
   implement(contracts.clearDisbursementFlags, async ({ params, body, principal, correlationId, now }) =>
     ok(await clearDisbursementFlags(params.disbursementId, body.reason, { sub: principal.sub, correlationId }, now)),

@@ -90,6 +90,8 @@ function toDisbursement(item: Record<string, unknown>): StoredDisbursement {
     payoutId: (item.payoutId as string | null) ?? null,
     notice: (item.notice as Disbursement['notice'] | undefined) ?? null,
     flags: (item.flags as Disbursement['flags'] | undefined) ?? [],
+    correctionOf: (item.correctionOf as string | null | undefined) ?? null,
+    correctedBy: (item.correctedBy as string | null | undefined) ?? null,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     history: (item.history as HistoryEntry[] | undefined) ?? [],
@@ -180,7 +182,19 @@ async function assertSubsidyFits(campaignId: string, fundId: string, countyCode:
   if (subsidy.status === 'released') throw invalidState(`The subsidy of campaign ${campaignId} has been released`);
 }
 
-export async function createDisbursement(input: NewDisbursement, actor: Actor, now: Date, claim?: IdempotencyClaim): Promise<Disbursement> {
+/** A correction's link to the failed disbursement it replaces: written in the creation's own transaction. */
+export interface CorrectionLink {
+  correctionOf: string;
+  steps(disbursementId: string): TxStep[];
+}
+
+export async function createDisbursement(
+  input: NewDisbursement,
+  actor: Actor,
+  now: Date,
+  claim?: IdempotencyClaim,
+  link?: CorrectionLink,
+): Promise<Disbursement> {
   const earlier = await createdEarlier(claim, now, getDisbursement);
   if (earlier) return earlier;
   const fund = await getFundSettings(input.fundId);
@@ -193,7 +207,7 @@ export async function createDisbursement(input: NewDisbursement, actor: Actor, n
     const matches = screening.matches.get(hash!) ?? [];
     const flags = matches.length ? [duplicateFlag(matches)] : [];
     const indexSteps = disbursementIndexSteps(input.fundId, hash!, screening.lastAt.get(hash!) ?? null, now.toISOString(), disbursementId);
-    return createScreened(input, fund, disbursementId, flags, indexSteps, actor, now, claim);
+    return createScreened(input, fund, disbursementId, flags, indexSteps, actor, now, claim, link);
   });
 }
 
@@ -206,6 +220,7 @@ async function createScreened(
   actor: Actor,
   now: Date,
   claim?: IdempotencyClaim,
+  link?: CorrectionLink,
 ): Promise<Disbursement> {
   const at = now.toISOString();
   const created: HistoryEntry = { at, actor: actor.sub, action: 'created', fromStatus: null, toStatus: 'pending_approval' };
@@ -226,6 +241,8 @@ async function createScreened(
     payoutId: null,
     notice: null,
     flags,
+    correctionOf: link?.correctionOf ?? null,
+    correctedBy: null,
     createdAt: at,
     updatedAt: at,
     history: [created],
@@ -259,6 +276,7 @@ async function createScreened(
       },
     },
     ...indexSteps,
+    ...(link?.steps(disbursementId) ?? []),
     disbursementAudit(d, created, actor, { requiredApprovals: d.requiredApprovals, stationId, flags: flags.map((f) => f.matches) }),
     statsStep(d.countyCode, 'disbursements', statsMove(null, d.status, d.amount), disbursementId),
   ]);

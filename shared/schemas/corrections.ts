@@ -1,5 +1,6 @@
 /**
- * Corrections of failed payouts and the failures summary (API.md 1.2). The contracts join
+ * Corrections of a batch's failed payouts and the failures summary (API.md 1.2); a disbursement's correction is in
+ * disbursements.ts. The contracts join
  * shared/schemas/index.ts with their routes, once their handlers exist (a test refuses a contract without a route).
  */
 import * as z from 'zod';
@@ -8,28 +9,9 @@ import { AGE_BUCKETS, FAILURE_CODES } from '../domain/failures.ts';
 import { defineContract } from '../http/operation.ts';
 import { CountyCode, NonBlank, Total, idOf } from './common.ts';
 import { Batch } from './batches.ts';
-import { Disbursement } from './disbursements.ts';
 import { BeneficiaryBody } from './payouts.ts';
 
 export const FailureCode = z.enum(FAILURE_CODES).meta({ id: 'FailureCode' });
-
-export const CorrectDisbursementBody = z
-  .strictObject({ beneficiary: BeneficiaryBody, reason: NonBlank(500) })
-  .meta({ id: 'CorrectDisbursementBody' });
-
-export const correctDisbursement = defineContract({
-  operationId: 'correctDisbursement',
-  tag: 'Disbursements',
-  summary: 'Correct a payout_failed disbursement with a new, linked request',
-  description:
-    'Creates a new disbursement with the same fund, county, amount, purpose, memo and campaign, the corrected beneficiary ' +
-    'and `correctionOf`, pending approval under every rule of a new request. The failed one gets `correctedBy`; a second ' +
-    'correction of it is 409 invalid_state. Its failed payout is never paid again.',
-  params: z.strictObject({ disbursementId: idOf('disbursement') }),
-  body: CorrectDisbursementBody,
-  responses: { 201: { description: 'The correction, pending approval', schema: Disbursement } },
-  errors: ['invalid_state', 'insufficient_allocation'],
-});
 
 export const CorrectBatchBody = z
   .strictObject({

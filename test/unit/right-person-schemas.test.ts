@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { BlockedAccountsBody, Flag, WarningRules } from '#shared/schemas/warning-rules';
 import { AnswerVerificationBody } from '#shared/schemas/verifications';
-import { CorrectBatchBody, CorrectDisbursementBody, FailureSummary } from '#shared/schemas/corrections';
+import { CorrectBatchBody, FailureSummary } from '#shared/schemas/corrections';
+import { CorrectDisbursementBody } from '#shared/schemas/disbursements';
 import { listBatches } from '#shared/schemas/batches';
 import { DEFAULT_RULES, raiseFlag } from '#shared/domain/warning-rules';
 import { summarizeFailures } from '#shared/domain/failures';
