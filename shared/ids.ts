@@ -16,6 +16,8 @@ export const ID_PREFIXES = {
   notice: 'ntc',
   objection: 'obj',
   reconciliation: 'rcn',
+  verification: 'ver',
+  blockedAccount: 'blk',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
