@@ -351,7 +351,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List batches, newest first (1.2)
+         * @description A finance system sees only the batches of the funds it pays.
+         *
+         *     Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`.
+         */
+        get: operations["listBatches"];
         put?: never;
         /**
          * Request a batch of up to 5,000 disbursements under one approval
@@ -614,6 +620,28 @@ export interface paths {
          *     Roles: `fund-admin`. Honours `Idempotency-Key`.
          */
         post: operations["clearDisbursementFlags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{disbursementId}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a payout_failed disbursement with a new, linked request
+         * @description Creates a new disbursement with the same fund, county, amount, purpose, memo and campaign, the corrected beneficiary and `correctionOf`, pending approval under every rule of a new request. The failed one gets `correctedBy`; a second correction of it is 409 invalid_state. Its failed payout is never paid again.
+         *
+         *     Roles: `requester`, `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["correctDisbursement"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1745,6 +1773,11 @@ export interface components {
             beneficiary: components["schemas"]["BeneficiaryBody"];
             memo?: string;
         };
+        BatchPage: {
+            items: components["schemas"]["Batch"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
+        };
         BatchPayoutPage: {
             items: components["schemas"]["Payout"][];
             /** @description Opaque cursor for the next page, null on the last. */
@@ -1883,6 +1916,10 @@ export interface components {
         CampaignSubsidyBody: {
             amount: components["schemas"]["Amount"];
             fundId: string;
+        };
+        CorrectDisbursementBody: {
+            beneficiary: components["schemas"]["BeneficiaryBody"];
+            reason: string;
         };
         County: {
             countyCode: components["schemas"]["CountyCode"];
@@ -2069,6 +2106,10 @@ export interface components {
             }[];
             beneficiary: components["schemas"]["Beneficiary"];
             campaignId: string | null;
+            /** @description The disbursement that corrects this one, else null. */
+            correctedBy: string | null;
+            /** @description The payout_failed disbursement this one corrects, else null. */
+            correctionOf: string | null;
             countyCode: components["schemas"]["CountyCode"];
             /**
              * Format: date-time
@@ -3962,6 +4003,59 @@ export interface operations {
             };
         };
     };
+    listBatches: {
+        parameters: {
+            query?: {
+                countyCode?: components["schemas"]["CountyCode"];
+                cursor?: string;
+                fundId?: string;
+                limit?: number;
+                status?: components["schemas"]["BatchStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of batches */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createBatch: {
         parameters: {
             query?: never;
@@ -4817,6 +4911,8 @@ export interface operations {
                      *       "payoutId": null,
                      *       "notice": null,
                      *       "flags": [],
+                     *       "correctionOf": null,
+                     *       "correctedBy": null,
                      *       "createdAt": "2026-11-29T08:05:00Z",
                      *       "updatedAt": "2026-11-29T08:05:00Z",
                      *       "history": [
@@ -5008,6 +5104,8 @@ export interface operations {
                      *       "payoutId": "pay_01JDXP5C9D2E7H4K1N8S3W6ZXA",
                      *       "notice": null,
                      *       "flags": [],
+                     *       "correctionOf": null,
+                     *       "correctedBy": null,
                      *       "createdAt": "2026-11-29T08:05:00Z",
                      *       "updatedAt": "2026-11-29T09:00:00Z",
                      *       "history": [
@@ -5252,6 +5350,98 @@ export interface operations {
                 };
             };
             /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    correctDisbursement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                disbursementId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CorrectDisbursementBody"];
+            };
+        };
+        responses: {
+            /** @description The correction, pending approval */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Disbursement"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status; `insufficient_allocation`: The county allocation cannot cover the amount */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -17,6 +17,8 @@ export const ID_PREFIXES = {
   objection: 'obj',
   reconciliation: 'rcn',
   snapshot: 'snp',
+  verification: 'ver',
+  blockedAccount: 'blk',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

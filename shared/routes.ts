@@ -170,6 +170,13 @@ export const routes: readonly RouteDefinition[] = [
   }),
   route({
     method: 'POST',
+    path: '/v1/disbursements/{disbursementId}/corrections',
+    fn: 'disbursements',
+    operationId: 'correctDisbursement',
+    roles: MAKERS,
+  }),
+  route({
+    method: 'POST',
     path: '/v1/disbursements/{disbursementId}/cancel',
     fn: 'disbursements',
     operationId: 'cancelDisbursement',
@@ -193,6 +200,7 @@ export const routes: readonly RouteDefinition[] = [
     idempotency: 'required',
     maxBodyBytes: BATCH,
   }),
+  route({ method: 'GET', path: '/v1/disbursement-batches', fn: 'batches', operationId: 'listBatches', roles: MONEY_READERS }),
   route({ method: 'GET', path: '/v1/disbursement-batches/{batchId}', fn: 'batches', operationId: 'getBatch', roles: MONEY_READERS }),
   route({
     method: 'GET',

@@ -7,11 +7,14 @@ import { cancelBatch, rejectBatch } from '#shared/data/batches/close';
 import { approveBatch } from '#shared/data/batches/approve';
 import { clearBatchFlags, listBatchFlags } from '#shared/data/batches/flags';
 import { createBatch } from '#shared/data/batches/create';
+import { listBatches } from '#shared/data/batches/list';
+import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('batches', [
   implement(contracts.createBatch, async ({ body, principal, correlationId, now, claim }) =>
     created(await createBatch(body, { sub: principal.sub, correlationId }, now, claim)),
   ),
+  implement(contracts.listBatches, async ({ query, principal }) => ok(await listBatches({ ...query, payer: payerScope(principal) }))),
   implement(contracts.getBatch, async ({ params, principal }) => ok(await getBatchFor(params.batchId, principal))),
   implement(contracts.listBatchPayouts, async ({ params, query, principal }) =>
     ok(await listBatchPayouts(params.batchId, query, principal)),

@@ -5,7 +5,7 @@ import { getDisbursementFor } from '#shared/data/disbursements/items';
 import { cancelDisbursement, clearDisbursementFlags, rejectDisbursement } from '#shared/data/disbursements/close';
 import { approveDisbursement } from '#shared/data/disbursements/approve';
 import { listDisbursements } from '#shared/data/disbursements/list';
-import { createDisbursement } from '#shared/data/disbursements/create';
+import { correctDisbursement, createDisbursement } from '#shared/data/disbursements/create';
 import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('disbursements', [
@@ -25,6 +25,9 @@ export const handler = httpFunction('disbursements', [
   ),
   implement(contracts.cancelDisbursement, async ({ params, body, principal, correlationId, now }) =>
     ok(await cancelDisbursement(params.disbursementId, body.reason, { ...principal, correlationId }, now)),
+  ),
+  implement(contracts.correctDisbursement, async ({ params, body, principal, correlationId, now, claim }) =>
+    created(await correctDisbursement(params.disbursementId, body, { ...principal, correlationId }, now, claim)),
   ),
   implement(contracts.clearDisbursementFlags, async ({ params, body, principal, correlationId, now }) =>
     ok(await clearDisbursementFlags(params.disbursementId, body.reason, { sub: principal.sub, correlationId }, now)),

@@ -88,6 +88,9 @@ export interface Disbursement {
   notice: { noticeId: string; startsAt: string; endsAt: string } | null;
   /** Screening flags (duplicate beneficiaries). */
   flags: ScreeningFlag[];
+  /** The failed disbursement this one corrects, and the correction of this one when its payout failed. */
+  correctionOf: string | null;
+  correctedBy: string | null;
   createdAt: string;
   updatedAt: string;
   history: HistoryEntry[];

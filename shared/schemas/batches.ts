@@ -158,3 +158,12 @@ export const cancelBatch = defineContract({
   responses: { 200: { description: 'The cancelled batch', schema: Batch } },
   errors: ['invalid_state'],
 });
+
+export const listBatches = defineContract({
+  operationId: 'listBatches',
+  tag: 'Disbursement batches',
+  summary: 'List batches, newest first (1.2)',
+  description: 'A finance system sees only the batches of the funds it pays.',
+  query: z.strictObject({ status: BatchStatus.optional(), fundId: idOf('fund').optional(), countyCode: CountyCode.optional(), ...Page }),
+  responses: { 200: { description: 'A page of batches', schema: pageOf(Batch, 'BatchPage') } },
+});

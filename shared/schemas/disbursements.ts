@@ -62,6 +62,8 @@ export const Disbursement = z
     payoutId: idOf('payout').nullable(),
     notice: z.object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp }).nullable(),
     flags: z.array(ScreeningFlag),
+    correctionOf: idOf('disbursement').nullable().meta({ description: 'The payout_failed disbursement this one corrects, else null.' }),
+    correctedBy: idOf('disbursement').nullable().meta({ description: 'The disbursement that corrects this one, else null.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
     history: z.array(
@@ -163,4 +165,22 @@ export const cancelDisbursement = defineContract({
   body: Reason,
   responses: { 200: { description: 'The cancelled disbursement', schema: Disbursement } },
   errors: ['invalid_state'],
+});
+
+export const CorrectDisbursementBody = z
+  .strictObject({ beneficiary: BeneficiaryBody, reason: NonBlank(500) })
+  .meta({ id: 'CorrectDisbursementBody' });
+
+export const correctDisbursement = defineContract({
+  operationId: 'correctDisbursement',
+  tag: 'Disbursements',
+  summary: 'Correct a payout_failed disbursement with a new, linked request',
+  description:
+    'Creates a new disbursement with the same fund, county, amount, purpose, memo and campaign, the corrected beneficiary ' +
+    'and `correctionOf`, pending approval under every rule of a new request. The failed one gets `correctedBy`; a second ' +
+    'correction of it is 409 invalid_state. Its failed payout is never paid again.',
+  params: z.strictObject({ disbursementId: idOf('disbursement') }),
+  body: CorrectDisbursementBody,
+  responses: { 201: { description: 'The correction, pending approval', schema: Disbursement } },
+  errors: ['invalid_state', 'insufficient_allocation'],
 });

@@ -60,6 +60,8 @@ const disbursement = {
   payoutId: null,
   notice: null,
   flags: [],
+  correctionOf: null,
+  correctedBy: null,
   createdAt: '2026-11-29T08:05:00Z',
   updatedAt: '2026-11-29T08:05:00Z',
   history: [{ at: '2026-11-29T08:05:00Z', actor: 'maker-01', action: 'requested', fromStatus: null, toStatus: 'pending_approval' }],

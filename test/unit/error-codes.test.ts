@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError, ERROR_STATUS, ERROR_TITLES, invalidState, notFound, validationFailed, type ErrorCode } from '#shared/domain/errors';
 
-/** API.md 1.1, "Errors" (plus the two server-side codes). */
+/** API.md 1.2, "Errors" (plus the two server-side codes). */
 const CONTRACT: Record<string, number> = {
   validation_failed: 400,
   idempotency_key_missing: 400,
@@ -20,6 +20,7 @@ const CONTRACT: Record<string, number> = {
   training_required: 409,
   idempotency_key_in_flight: 409,
   flagged: 409,
+  account_unverified: 409,
   payload_too_large: 413,
   idempotency_key_reuse: 422,
   internal_error: 500,

@@ -1,5 +1,7 @@
 import { requiredApprovals, statsMove, type Disbursement, type HistoryEntry, type ScreeningFlag } from '../../domain/disbursements.ts';
 import { duplicateFlag } from '../../domain/screening.ts';
+import type { Beneficiary } from '../../domain/payouts.ts';
+import type { MoneyReader } from '../../domain/roles.ts';
 import { invalidState, notFound } from '../../domain/errors.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
@@ -12,6 +14,7 @@ import { keys } from '../platform/keys.ts';
 import { accountHashes, disbursementIndexSteps, screenAccounts } from '../screening/items.ts';
 import { getItem } from '../platform/query.ts';
 import { stationActiveStep } from '../stations/items.ts';
+import { prepareCorrection, type CorrectionLink } from '../corrections/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import {
   StoredDisbursement,
@@ -35,7 +38,13 @@ async function assertSubsidyFits(campaignId: string, fundId: string, countyCode:
   if (subsidy.status === 'released') throw invalidState(`The subsidy of campaign ${campaignId} has been released`);
 }
 
-export async function createDisbursement(input: NewDisbursement, actor: Actor, now: Date, claim?: IdempotencyClaim): Promise<Disbursement> {
+export async function createDisbursement(
+  input: NewDisbursement,
+  actor: Actor,
+  now: Date,
+  claim?: IdempotencyClaim,
+  link?: CorrectionLink,
+): Promise<Disbursement> {
   const earlier = await createdEarlier(claim, now, getDisbursement);
   if (earlier) return earlier;
   const fund = await getFundSettings(input.fundId);
@@ -48,8 +57,23 @@ export async function createDisbursement(input: NewDisbursement, actor: Actor, n
     const matches = screening.matches.get(hash!) ?? [];
     const flags = matches.length ? [duplicateFlag(matches)] : [];
     const indexSteps = disbursementIndexSteps(input.fundId, hash!, screening.lastAt.get(hash!) ?? null, now.toISOString(), disbursementId);
-    return createScreened(input, fund, disbursementId, flags, indexSteps, actor, now, claim);
+    return createScreened(input, fund, disbursementId, flags, indexSteps, actor, now, claim, link);
   });
+}
+
+/**
+ * `POST /v1/disbursements/{id}/corrections` (API.md 1.2): a payout_failed disbursement is replaced by a new request
+ * created under every rule of a new one, in one transaction with the links both ways (../corrections/items.ts).
+ */
+export async function correctDisbursement(
+  disbursementId: string,
+  body: { beneficiary: Beneficiary; reason: string },
+  actor: Actor & MoneyReader,
+  now: Date,
+  claim?: IdempotencyClaim,
+): Promise<Disbursement> {
+  const { input, link } = await prepareCorrection(disbursementId, body, actor, now);
+  return createDisbursement(input, actor, now, claim, link);
 }
 
 async function createScreened(
@@ -61,6 +85,7 @@ async function createScreened(
   actor: Actor,
   now: Date,
   claim?: IdempotencyClaim,
+  link?: CorrectionLink,
 ): Promise<Disbursement> {
   const at = now.toISOString();
   const created: HistoryEntry = { at, actor: actor.sub, action: 'created', fromStatus: null, toStatus: 'pending_approval' };
@@ -81,6 +106,8 @@ async function createScreened(
     payoutId: null,
     notice: null,
     flags,
+    correctionOf: link?.correctionOf ?? null,
+    correctedBy: null,
     createdAt: at,
     updatedAt: at,
     history: [created],
@@ -114,6 +141,7 @@ async function createScreened(
       },
     },
     ...indexSteps,
+    ...(link?.steps(disbursementId) ?? []),
     disbursementAudit(d, created, actor, { requiredApprovals: d.requiredApprovals, stationId, flags: flags.map((f) => f.matches) }),
     statsStep(d.countyCode, 'disbursements', statsMove(null, d.status, d.amount), disbursementId),
   ]);

@@ -74,6 +74,8 @@ export function toDisbursement(item: Record<string, unknown>): StoredDisbursemen
     payoutId: (item.payoutId as string | null) ?? null,
     notice: (item.notice as Disbursement['notice'] | undefined) ?? null,
     flags: (item.flags as Disbursement['flags'] | undefined) ?? [],
+    correctionOf: (item.correctionOf as string | null | undefined) ?? null,
+    correctedBy: (item.correctedBy as string | null | undefined) ?? null,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     history: (item.history as HistoryEntry[] | undefined) ?? [],

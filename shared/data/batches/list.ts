@@ -1,0 +1,63 @@
+/**
+ * `GET /v1/disbursement-batches` (API.md 1.2): batches newest first, so that an approver finds the batches
+ * waiting for them. Batch heads are in the `BATCHES` partition of gsi1 (sorted by id, a ULID); status, fund,
+ * county and payer are filters on the projected attributes, within the page's read budget (a filter that
+ * matches little returns a short page and a cursor, never a scan). A batch that was never approved has no
+ * payouts: its counts are zero without reading the counter shards.
+ */
+import type { Batch, BatchStatus } from '../../domain/batches.ts';
+import { queryPage, type Page } from '../platform/query.ts';
+import { publicBatch, toStoredBatch } from './items.ts';
+
+/** Statuses before any payout exists: counts are all zero. */
+const BEFORE_PAYOUTS: ReadonlySet<BatchStatus> = new Set(['pending_approval', 'in_notice', 'rejected', 'cancelled']);
+const zeroCounts = (): Batch['counts'] => ({ queued: 0, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 });
+
+export async function listBatches(filter: {
+  status?: BatchStatus;
+  fundId?: string;
+  countyCode?: string;
+  /** Only the batches of the funds this finance system pays. */
+  payer?: string;
+  limit: number;
+  cursor?: string;
+}): Promise<Page<Batch>> {
+  const values: Record<string, unknown> = { ':pk': 'BATCHES' };
+  const names: Record<string, string> = {};
+  const filters: string[] = [];
+  if (filter.status !== undefined) {
+    filters.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = filter.status;
+  }
+  if (filter.fundId !== undefined) {
+    filters.push('fundId = :fundId');
+    values[':fundId'] = filter.fundId;
+  }
+  if (filter.countyCode !== undefined) {
+    filters.push('countyCode = :countyCode');
+    values[':countyCode'] = filter.countyCode;
+  }
+  if (filter.payer !== undefined) {
+    filters.push('payer = :payer');
+    values[':payer'] = filter.payer;
+  }
+  const page = await queryPage({
+    index: 'gsi1',
+    keyCondition: 'gsi1pk = :pk',
+    filter: filters.length ? filters.join(' AND ') : undefined,
+    names: Object.keys(names).length ? names : undefined,
+    values,
+    newestFirst: true,
+    limit: filter.limit,
+    cursor: filter.cursor,
+    scope: `batches|${filter.status ?? ''}|${filter.fundId ?? ''}|${filter.countyCode ?? ''}|${filter.payer ?? ''}`,
+  });
+  const items = await Promise.all(
+    page.items.map((item) => {
+      const b = toStoredBatch(item);
+      return publicBatch(b, BEFORE_PAYOUTS.has(b.status) ? zeroCounts() : undefined);
+    }),
+  );
+  return { items, nextCursor: page.nextCursor };
+}

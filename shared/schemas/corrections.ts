@@ -1,0 +1,57 @@
+/**
+ * Corrections of a batch's failed payouts and the failures summary (API.md 1.2); a disbursement's correction is in
+ * disbursements.ts. The contracts join
+ * shared/schemas/index.ts with their routes, once their handlers exist (a test refuses a contract without a route).
+ */
+import * as z from 'zod';
+import { MAX_BATCH_ITEMS } from '../domain/batches.ts';
+import { AGE_BUCKETS, FAILURE_CODES } from '../domain/failures.ts';
+import { defineContract } from '../http/operation.ts';
+import { CountyCode, NonBlank, Total, idOf } from './common.ts';
+import { Batch } from './batches.ts';
+import { BeneficiaryBody } from './payouts.ts';
+
+export const FailureCode = z.enum(FAILURE_CODES).meta({ id: 'FailureCode' });
+
+export const CorrectBatchBody = z
+  .strictObject({
+    items: z
+      .array(z.strictObject({ payoutId: idOf('payout'), beneficiary: BeneficiaryBody }))
+      .min(1)
+      .max(MAX_BATCH_ITEMS),
+    reason: NonBlank(500),
+  })
+  .meta({ id: 'CorrectBatchBody' });
+
+export const correctBatch = defineContract({
+  operationId: 'correctBatch',
+  tag: 'Disbursement batches',
+  summary: 'Correct failed payouts of a batch with a new, linked batch',
+  description:
+    'Each item names a `failed` payout of the batch not corrected before (else 409 invalid_state naming it). The new batch ' +
+    "has one row per item with the failed row's amount and memo, `correctionOf` = the batch, under every rule of a new batch.",
+  params: z.strictObject({ batchId: idOf('batch') }),
+  body: CorrectBatchBody,
+  responses: { 201: { description: 'The correcting batch, pending approval', schema: Batch } },
+  errors: ['invalid_state', 'insufficient_allocation'],
+});
+
+const Sum = { count: z.number().int().min(0), amount: Total };
+
+export const FailureSummary = z
+  .object({
+    total: z.object(Sum),
+    byCode: z.array(z.object({ failureCode: FailureCode, ...Sum })),
+    byAge: z
+      .array(z.object({ age: z.enum(AGE_BUCKETS), ...Sum }))
+      .meta({ description: 'Age since the failure; every bucket, youngest first.' }),
+  })
+  .meta({ id: 'FailureSummary' });
+
+export const getPayoutFailures = defineContract({
+  operationId: 'getPayoutFailures',
+  tag: 'Payouts',
+  summary: 'The failed payouts not yet corrected, by failure code and by age',
+  query: z.strictObject({ fundId: idOf('fund').optional(), countyCode: CountyCode.optional() }),
+  responses: { 200: { description: 'The failures summary', schema: FailureSummary } },
+});

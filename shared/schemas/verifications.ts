@@ -1,0 +1,76 @@
+/**
+ * Account verification (API.md 1.2). The contracts join shared/schemas/index.ts with their routes, once their
+ * handlers exist (a test refuses a contract without a route).
+ */
+import * as z from 'zod';
+import { VERIFICATION_STATUSES } from '../domain/account-verification.ts';
+import { defineContract } from '../http/operation.ts';
+import { NonBlank, Page, Timestamp, idOf, pageOf } from './common.ts';
+
+export const VerificationStatus = z.enum(VERIFICATION_STATUSES).meta({ id: 'VerificationStatus' });
+
+/** A disbursement's `verification` (null when its fund does not verify). */
+export const ItemVerification = z
+  .object({
+    verificationId: idOf('verification'),
+    status: VerificationStatus,
+    bankAccountName: z.string().nullable(),
+    checkedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'ItemVerification' });
+
+const Count = z.number().int().min(0);
+
+/** A batch's `verifications`: its rows counted by the status of their account's verification (null when the fund does not verify). */
+export const VerificationCounts = z
+  .object({ pending: Count, match: Count, closeMatch: Count, noMatch: Count, notPossible: Count })
+  .meta({ id: 'VerificationCounts' });
+
+export const AccountVerification = z
+  .object({
+    verificationId: idOf('verification'),
+    fundId: idOf('fund'),
+    status: VerificationStatus,
+    bankName: z.string(),
+    accountName: z.string(),
+    accountNumber: z
+      .string()
+      .meta({ description: "In full for the fund's paying finance system, masked (`****1234`) for every other reader." }),
+    bankAccountName: z.string().nullable(),
+    requestedAt: Timestamp,
+    checkedAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'AccountVerification' });
+
+export const listAccountVerifications = defineContract({
+  operationId: 'listAccountVerifications',
+  tag: 'Account verification',
+  summary: 'List account verifications (a finance system polls its funds’ pending ones)',
+  query: z.strictObject({ fundId: idOf('fund').optional(), status: VerificationStatus.optional(), ...Page }),
+  responses: { 200: { description: 'A page of verifications', schema: pageOf(AccountVerification, 'AccountVerificationPage') } },
+});
+
+export const AnswerVerificationBody = z
+  .strictObject({
+    result: z.enum(['match', 'close_match', 'no_match', 'not_possible']),
+    bankAccountName: NonBlank(200).optional().meta({ description: 'The name the bank holds; required with close_match.' }),
+  })
+  .superRefine((b, ctx) => {
+    if (b.result === 'close_match' && b.bankAccountName === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['bankAccountName'], message: 'required when result is close_match' });
+    }
+  })
+  .meta({ id: 'AnswerVerificationBody' });
+
+export const answerAccountVerification = defineContract({
+  operationId: 'answerAccountVerification',
+  tag: 'Account verification',
+  summary: 'Answer an account verification (the fund’s paying finance system)',
+  description:
+    'Any answer but `match` adds a high flag to every item waiting for it. The same result again is a no-op; another ' +
+    'result is 409 invalid_state. To anyone but the paying finance system the verification is 404 not_found.',
+  params: z.strictObject({ verificationId: idOf('verification') }),
+  body: AnswerVerificationBody,
+  responses: { 200: { description: 'The verification with its answer', schema: AccountVerification } },
+  errors: ['invalid_state'],
+});
