@@ -27,6 +27,7 @@ import { eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryAll, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import type { MoneyMove } from '../ledger/move.ts';
 
 export const NOTICE_OPEN_INDEX = 'NOTICE#OPEN';
 export const SYSTEM_ACTOR = 'system:notice';
@@ -315,14 +316,14 @@ export interface NoticeSubject {
     actor: string,
     now: Date,
   ): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
-  /** Steps that withdraw the item and release its reservation. */
+  /** Steps that withdraw the item, and the release of its reservation (committed through ledger/move.ts). */
   withdraw(
     notice: StoredNotice,
     item: StoredNoticeItem,
     reason: string,
     actor: string,
     now: Date,
-  ): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
+  ): Promise<{ steps: TxStep[]; money: MoneyMove; messageIds: string[]; after?: () => Promise<void> }>;
   /** Steps the notice's end adds besides proceeding items (a batch moves to `approved`). */
   close?(
     notice: StoredNotice,

@@ -14,6 +14,7 @@ import { auditStep } from '../platform/audit.ts';
 import { eventStep, enqueueEvents } from '../platform/events.ts';
 import { getItem, queryPage, requireItem, type Page } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { commitMoney, type MoneyMove } from '../ledger/move.ts';
 import {
   SYSTEM_ACTOR,
   noticeKey,
@@ -222,9 +223,11 @@ export async function resolveObjection(
     ];
     const messageIds: string[] = [];
     let after: (() => Promise<void>) | undefined;
+    let money: MoneyMove | undefined;
     if (to === 'withdrawn' && item.status !== 'withdrawn') {
       const withdrawal = await subjectOf(notice).withdraw(notice, item, input.note, actor.sub, now);
       steps.push(...withdrawal.steps);
+      money = withdrawal.money;
       messageIds.push(...withdrawal.messageIds);
       after = withdrawal.after;
     } else if (to === 'proceeding' && item.status !== 'proceeding') {
@@ -233,7 +236,7 @@ export async function resolveObjection(
       messageIds.push(...proceeding.messageIds);
       after = proceeding.after;
     }
-    await transact(steps);
+    await commitMoney(money, (release) => [...steps, ...release]);
     const resolved: StoredObjection = {
       ...objection,
       status: input.outcome,
