@@ -24,6 +24,7 @@ import {
   allocationExistsStep,
   batchAudit,
   flagKey,
+  ALL_BATCHES,
 } from './items.ts';
 
 /** Items of the creation transaction besides the row chunks: county, allocation, head, audit. */
@@ -97,7 +98,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
       item: {
         Put: {
           TableName: table,
-          Item: { ...keys.batch(batchId), type: 'batch', ...storedHead(b), gsi1pk: 'BATCHES', gsi1sk: batchId },
+          Item: { ...keys.batch(batchId), type: 'batch', ...storedHead(b), gsi1pk: ALL_BATCHES, gsi1sk: batchId },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },

@@ -39,6 +39,8 @@ const ROW_CHUNK_BYTES = 350_000;
 /** TransactWriteItems carries at most 4 MB; the rows of a creation must fit with room to spare. */
 export const MAX_STORED_ROW_BYTES = 3_500_000;
 export const EXPANSION_INDEX = 'BAT#EXPANSION';
+/** gsi1pk of every batch. */
+export const ALL_BATCHES = 'BATCHES';
 
 export interface StoredBatch extends Omit<Batch, 'counts'> {
   version: number;
@@ -67,9 +69,10 @@ export interface NewBatch {
 }
 
 export const rowsKey = (batchId: string, n: number) => ({ pk: keys.batch(batchId).pk, sk: `ITEMS#${String(n).padStart(4, '0')}` });
+export const MARKER_PREFIX = 'EXPANDED#';
 export const markerKey = (batchId: string, chunk: number) => ({
   pk: keys.batch(batchId).pk,
-  sk: `EXPANDED#${String(chunk).padStart(4, '0')}`,
+  sk: `${MARKER_PREFIX}${String(chunk).padStart(4, '0')}`,
 });
 export const expansionSortKey = (at: Date, batchId: string) => `${at.toISOString()}#${batchId}`;
 
@@ -255,7 +258,11 @@ export function batchAudit(
 
 // ---- screening -------------------------------------------------------------------------------
 
-export const flagKey = (batchId: string, row: number) => ({ pk: keys.batch(batchId).pk, sk: `FLAG#${String(row).padStart(4, '0')}` });
+export const FLAG_PREFIX = 'FLAG#';
+export const flagKey = (batchId: string, row: number) => ({
+  pk: keys.batch(batchId).pk,
+  sk: `${FLAG_PREFIX}${String(row).padStart(4, '0')}`,
+});
 
 // ---- decisions -------------------------------------------------------------------------------
 

@@ -65,6 +65,10 @@ export interface LaunchInput {
   subsidy?: { fundId: string; amount: number };
 }
 
+/** gsi1pk of every campaign; gsi2pk of a county's campaigns. */
+export const ALL_CAMPAIGNS = 'CAMPAIGNS';
+export const countyCampaigns = (countyCode: string) => `COUNTY#${countyCode}#CMP`;
+
 export const liveIndexKey = (countyCode: string, channel: string) => ({ pk: keys.county(countyCode).pk, sk: `CMPLIVE#${channel}` });
 
 export function toCampaign(item: Record<string, unknown>, now: Date): Campaign {

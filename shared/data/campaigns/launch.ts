@@ -17,6 +17,8 @@ import {
   liveIndexStep,
   getCampaign,
   assertSubsidyFund,
+  ALL_CAMPAIGNS,
+  countyCampaigns,
 } from './items.ts';
 import { keys } from '../platform/keys.ts';
 import { statsStep } from '../counties/stats.ts';
@@ -54,9 +56,9 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
     version: 1,
     createdAt: at,
     updatedAt: at,
-    gsi1pk: 'CAMPAIGNS',
+    gsi1pk: ALL_CAMPAIGNS,
     gsi1sk: campaignId,
-    gsi2pk: `COUNTY#${input.countyCode}#CMP`,
+    gsi2pk: countyCampaigns(input.countyCode),
     gsi2sk: campaignId,
   };
   const campaign = toCampaign(item, now);

@@ -30,6 +30,13 @@ import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { MoneyMove } from '../ledger/move.ts';
 
 export const NOTICE_OPEN_INDEX = 'NOTICE#OPEN';
+/** gsi1pk of every notice; gsi3pk of a county's notices. */
+export const ALL_NOTICES = 'NOTICES';
+export const countyNotices = (countyCode: string) => `NOTICE#COUNTY#${countyCode}`;
+/** gsi1pk of every objection; gsi2pk by status; gsi3pk of one notice's objections. */
+export const ALL_OBJECTIONS = 'OBJS';
+export const objectionsByStatus = (status: ObjectionStatus) => `OBJ#STATUS#${status}`;
+export const objectionsOfNotice = (noticeId: string) => `OBJ#NOTICE#${noticeId}`;
 export const SYSTEM_ACTOR = 'system:notice';
 export const noticeKey = (noticeId: string) => ({ pk: `NOTICE#${noticeId}`, sk: 'NOTICE' });
 export const itemKey = (noticeId: string, itemRef: string) => ({ pk: `NOTICE#${noticeId}`, sk: `ITEM#${itemRef}` });
@@ -242,9 +249,9 @@ export async function noticeOpening(
             ...notice,
             createdAt: startsAt,
             updatedAt: startsAt,
-            gsi1pk: 'NOTICES',
+            gsi1pk: ALL_NOTICES,
             gsi1sk: noticeId,
-            gsi3pk: `NOTICE#COUNTY#${notice.countyCode}`,
+            gsi3pk: countyNotices(notice.countyCode),
             gsi3sk: noticeId,
             gsi4pk: NOTICE_OPEN_INDEX,
             gsi4sk: openSortKey(endsAt, noticeId),

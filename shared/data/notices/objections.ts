@@ -29,6 +29,9 @@ import {
   readNotice,
   itemMoveStep,
   noticeStillStep,
+  ALL_OBJECTIONS,
+  objectionsByStatus,
+  objectionsOfNotice,
 } from './items.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -111,11 +114,11 @@ export async function fileObjection(
               createdAt: at,
               updatedAt: at,
               version: 1,
-              gsi1pk: 'OBJS',
+              gsi1pk: ALL_OBJECTIONS,
               gsi1sk: objectionId,
-              gsi2pk: `OBJ#STATUS#open`,
+              gsi2pk: objectionsByStatus('open'),
               gsi2sk: objectionId,
-              gsi3pk: `OBJ#NOTICE#${noticeId}`,
+              gsi3pk: objectionsOfNotice(noticeId),
               gsi3sk: objectionId,
             },
             ConditionExpression: 'attribute_not_exists(pk)',
@@ -145,9 +148,9 @@ export async function listObjections(filter: {
 }): Promise<Page<Objection>> {
   let index: 'gsi1' | 'gsi2' | 'gsi3';
   let pk: string;
-  if (filter.noticeId !== undefined) [index, pk] = ['gsi3', `OBJ#NOTICE#${filter.noticeId}`];
-  else if (filter.status !== undefined) [index, pk] = ['gsi2', `OBJ#STATUS#${filter.status}`];
-  else [index, pk] = ['gsi1', 'OBJS'];
+  if (filter.noticeId !== undefined) [index, pk] = ['gsi3', objectionsOfNotice(filter.noticeId)];
+  else if (filter.status !== undefined) [index, pk] = ['gsi2', objectionsByStatus(filter.status)];
+  else [index, pk] = ['gsi1', ALL_OBJECTIONS];
   const statusFilter = filter.status !== undefined && index !== 'gsi2';
   const page = await queryPage({
     index,
@@ -193,7 +196,7 @@ export async function resolveObjection(
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':to': input.outcome,
-              ':gsi2pk': `OBJ#STATUS#${input.outcome}`,
+              ':gsi2pk': objectionsByStatus(input.outcome),
               ':by': actor.sub,
               ':at': at,
               ':note': input.note,

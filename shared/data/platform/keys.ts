@@ -52,3 +52,17 @@ export const keys = {
 } as const;
 
 export type ItemKey = { pk: string; sk: string };
+
+/**
+ * Index partitions of platform items, sharded by `n`: the outbox (`gsi4pk`, ./events.ts, ./outbox.ts) and
+ * the event log's listings (`gsi1pk` every event, `gsi2pk` by type, `gsi3pk` by paying system).
+ */
+export const indexKeys = {
+  outbox: (n: number) => `OUTBOX#${n}`,
+  allEvents: (n: number) => `EVENTS#${n}`,
+  eventsOfType: (eventType: string, n: number) => `EVT#TYPE#${eventType}#${n}`,
+  eventsOfPayer: (payer: string, n: number) => `EVT#PAYER#${payer}#${n}`,
+} as const;
+
+/** The sort-key family of a bank reference's payouts (`keys.bankReference`), for a begins_with Query. */
+export const BANK_REFERENCE_PAYOUTS = 'PAY#';
