@@ -122,7 +122,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
 }
 
 /**
- * Screens the rows (./screening.ts) and writes, before the creation transaction, the batch's entries in
+ * Screens the rows (../screening/items.ts) and writes, before the creation transaction, the batch's entries in
  * the beneficiary index and one `FLAG#<row>` item per flagged row. Should that transaction fail, they name
  * a batch that does not exist: the index ignores them and nothing reads the flags of an unknown batch.
  */

@@ -12,7 +12,7 @@
  * - `EXPANDED#<nnnn>` — the progress marker of expansion chunk n (49 payouts), put with `attribute_not_exists`
  *   in the SAME transaction as the chunk's payouts and `payout.requested` events: a crash or a duplicate
  *   job can never create a chunk twice. It keeps the chunk's message ids until they are queued.
- * - `COUNTS#<nn>` — sharded payout counts (./batch-counters.ts).
+ * - `COUNTS#<nn>` — sharded payout counts (./counters.ts).
  *
  * Payout ids are derived from (batchId, item index) too, so even without the marker a second copy of a
  * payout would be refused by its own `attribute_not_exists`.

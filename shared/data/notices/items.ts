@@ -178,7 +178,7 @@ export interface NoticeOpening {
   notice: { noticeId: string; startsAt: string; endsAt: string };
   /** The notice head, its audit entry and `notice.opened`: in the approval's transaction. */
   steps: TxStep[];
-  /** One put per item: in the same transaction when few; a batch's are written ahead (see batches.ts). */
+  /** One put per item: in the same transaction when few; a batch's are written ahead (see ../batches/approve.ts). */
   itemPuts: TxStep[];
   messageId: string;
 }

@@ -17,7 +17,7 @@
  * each of its writes (commit, lease, release: several of them transactional, billed double) costs one
  * write unit instead of two (./event-body.ts).
  *
- * The same items are the event log (`GET /v1/events`, ./event-log.ts): no second copy. Listings, sharded
+ * The same items are the event log (`GET /v1/events`, ../event-log/items.ts): no second copy. Listings, sharded
  * like the outbox and sorted by message id (a ULID: time order): `gsi1pk = EVENTS#<n>` (every event),
  * `gsi2pk = EVT#TYPE#<type>#<n>` (by type), `gsi3pk = EVT#PAYER#<financeSystem>#<n>` (the events of the
  * funds a finance system pays: events written with a `payer`). An event expires (`expiresAt`) 30 days

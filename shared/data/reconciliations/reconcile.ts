@@ -1,6 +1,6 @@
 /**
  * Bank-statement reconciliation, the use case: load → match (the pure rules of shared/domain/reconciliation.ts)
- * → keep the result (./reconciliation-store.ts). No money moves, so no ledger entry; the create has its audit
+ * → keep the result (./items.ts). No money moves, so no ledger entry; the create has its audit
  * entry and its idempotency claim.
  *
  * What the matching reads, all of it bounded by the statement and the day, never a scan:
