@@ -4,8 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
-import { transact } from '#shared/data/platform/transactions';
-import { allocationMoveSteps } from '#shared/data/ledger/move';
+import { ALLOCATION, commitMoney } from '#shared/data/ledger/move';
 
 let rt: TestRuntime;
 const admin = { roles: 'fund-admin', sub: 'admin-1' };
@@ -176,8 +175,9 @@ describe('funds and allocations', () => {
     expect((await put('622922', 400_000)).status).toBe(200);
 
     // Reserve 250,000 on the first county the way an approval does, then try to lower below it.
-    await transact(
-      await allocationMoveSteps({
+    await commitMoney(
+      {
+        source: ALLOCATION,
         fundId: f.fundId,
         countyCode: '622921',
         move: 'reserve',
@@ -185,7 +185,8 @@ describe('funds and allocations', () => {
         ref: {},
         actor: 'test',
         now: new Date(),
-      }),
+      },
+      (money) => money,
     );
     expectProblem(await put('622921', 249_999), 409, 'allocation_below_commitments');
     const lowered = await put('622921', 250_000);

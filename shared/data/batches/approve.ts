@@ -4,7 +4,7 @@ import { isNoticed, noticeEnd } from '../../domain/notices.ts';
 import { noticeOpening } from '../notices/items.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
-import { allocationMoveSteps } from '../ledger/move.ts';
+import { ALLOCATION, commitMoney, type MoneyMove } from '../ledger/move.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import { logger } from '../../logger.ts';
 import { deleteAll, putAll } from '../platform/bulk.ts';
@@ -66,17 +66,9 @@ export async function approveBatch(batchId: string, input: { comment?: string },
         return { batch, released: false, messageIds: batch.messageIds };
       }
     }
-    await transact([
+    await commitMoney(reservationOf(b, actor, now), (money) => [
       batchChangeStep(b, now, { status: 'approved', approvals: decision.approvals, release: true }, redecide),
-      ...(await allocationMoveSteps({
-        fundId: b.fundId,
-        countyCode: b.countyCode,
-        move: 'reserve',
-        amount: b.totalAmount,
-        ref: { batchId: b.batchId },
-        actor: actor.sub,
-        now,
-      })),
+      ...money,
       batchAudit(b, 'approved', actor, now, {
         from: b.status,
         to: 'approved',
@@ -98,6 +90,21 @@ export async function approveBatch(batchId: string, input: { comment?: string },
   if (result.released) await queueExpansionJobs([batchId]);
   if (result.messageIds.length) await enqueueEvents(result.messageIds);
   return publicBatch(result.batch, noCounts());
+}
+
+/** The final approval's reservation of the batch's `totalAmount` on the county allocation. */
+function reservationOf(b: StoredBatch, actor: Actor, now: Date): MoneyMove {
+  const move = 'reserve' as const;
+  return {
+    source: ALLOCATION,
+    fundId: b.fundId,
+    countyCode: b.countyCode,
+    move,
+    amount: b.totalAmount,
+    ref: { batchId: b.batchId },
+    actor: actor.sub,
+    now,
+  };
 }
 
 /**
@@ -145,17 +152,9 @@ async function openBatchNotice(
   );
   await stageNoticeItems(opening.itemPuts, false);
   try {
-    await transact([
+    await commitMoney(reservationOf(b, actor, now), (money) => [
       batchChangeStep(b, now, { status: 'in_notice', approvals, notice: opening.notice }, redecide),
-      ...(await allocationMoveSteps({
-        fundId: b.fundId,
-        countyCode: b.countyCode,
-        move: 'reserve',
-        amount: b.totalAmount,
-        ref: { batchId: b.batchId },
-        actor: actor.sub,
-        now,
-      })),
+      ...money,
       ...opening.steps,
       batchAudit(b, 'notice_opened', actor, now, {
         from: b.status,

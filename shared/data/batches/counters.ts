@@ -7,7 +7,7 @@
  * the expander adds each chunk's new `queued` payouts to one shard with the chunk. Thousands of
  * settlements of one batch spread over 16 items instead of queueing on one; a read sums the shards.
  *
- * Here rather than in ./batches.ts so that payouts.ts can import it without a cycle.
+ * Here rather than in ./items.ts so that the payout verbs can import it without a cycle (./items.ts reads the counts).
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { allFinal, countsMove, counterShard, sumCounts, type BatchCounts } from '../../domain/batches.ts';

@@ -24,6 +24,7 @@ import {
   allocationExistsStep,
   batchAudit,
   flagKey,
+  ALL_BATCHES,
 } from './items.ts';
 
 /** Items of the creation transaction besides the row chunks: county, allocation, head, audit. */
@@ -97,7 +98,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
       item: {
         Put: {
           TableName: table,
-          Item: { ...keys.batch(batchId), type: 'batch', ...storedHead(b), gsi1pk: 'BATCHES', gsi1sk: batchId },
+          Item: { ...keys.batch(batchId), type: 'batch', ...storedHead(b), gsi1pk: ALL_BATCHES, gsi1sk: batchId },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -121,7 +122,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
 }
 
 /**
- * Screens the rows (./screening.ts) and writes, before the creation transaction, the batch's entries in
+ * Screens the rows (../screening/items.ts) and writes, before the creation transaction, the batch's entries in
  * the beneficiary index and one `FLAG#<row>` item per flagged row. Should that transaction fail, they name
  * a batch that does not exist: the index ignores them and nothing reads the flags of an unknown batch.
  */

@@ -28,6 +28,7 @@ import {
   batchAudit,
   batchItemRef,
   queueExpansionJobs,
+  MARKER_PREFIX,
 } from './items.ts';
 
 const EXPANSION_CONCURRENCY = 4;
@@ -63,7 +64,7 @@ async function readMarkers(batchId: string): Promise<Map<number, ChunkMarker>> {
       new QueryCommand({
         TableName: config().TABLE_NAME,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.batch(batchId).pk, ':prefix': 'EXPANDED#' },
+        ExpressionAttributeValues: { ':pk': keys.batch(batchId).pk, ':prefix': MARKER_PREFIX },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),

@@ -5,7 +5,7 @@ import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, versionedChangeStep } from '../platform/transactions.ts';
 import { queryPage, type Page } from '../platform/query.ts';
 import { decideClearFlags, type RowFlag } from '../../domain/screening.ts';
-import { StoredBatch, toStoredBatch, publicBatch, noCounts, readBatch, readBatchFor, batchAudit } from './items.ts';
+import { StoredBatch, toStoredBatch, publicBatch, noCounts, readBatch, readBatchFor, batchAudit, FLAG_PREFIX } from './items.ts';
 
 export async function listBatchFlags(
   batchId: string,
@@ -15,7 +15,7 @@ export async function listBatchFlags(
   await readBatchFor(batchId, reader);
   const result = await queryPage<Record<string, unknown>>({
     keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
-    values: { ':pk': keys.batch(batchId).pk, ':prefix': 'FLAG#' },
+    values: { ':pk': keys.batch(batchId).pk, ':prefix': FLAG_PREFIX },
     limit: page.limit,
     cursor: page.cursor,
     scope: `batch-flags|${batchId}`,

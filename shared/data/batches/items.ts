@@ -12,7 +12,7 @@
  * - `EXPANDED#<nnnn>` — the progress marker of expansion chunk n (49 payouts), put with `attribute_not_exists`
  *   in the SAME transaction as the chunk's payouts and `payout.requested` events: a crash or a duplicate
  *   job can never create a chunk twice. It keeps the chunk's message ids until they are queued.
- * - `COUNTS#<nn>` — sharded payout counts (./batch-counters.ts).
+ * - `COUNTS#<nn>` — sharded payout counts (./counters.ts).
  *
  * Payout ids are derived from (batchId, item index) too, so even without the marker a second copy of a
  * payout would be refused by its own `attribute_not_exists`.
@@ -39,6 +39,8 @@ const ROW_CHUNK_BYTES = 350_000;
 /** TransactWriteItems carries at most 4 MB; the rows of a creation must fit with room to spare. */
 export const MAX_STORED_ROW_BYTES = 3_500_000;
 export const EXPANSION_INDEX = 'BAT#EXPANSION';
+/** gsi1pk of every batch. */
+export const ALL_BATCHES = 'BATCHES';
 
 export interface StoredBatch extends Omit<Batch, 'counts'> {
   version: number;
@@ -67,9 +69,10 @@ export interface NewBatch {
 }
 
 export const rowsKey = (batchId: string, n: number) => ({ pk: keys.batch(batchId).pk, sk: `ITEMS#${String(n).padStart(4, '0')}` });
+export const MARKER_PREFIX = 'EXPANDED#';
 export const markerKey = (batchId: string, chunk: number) => ({
   pk: keys.batch(batchId).pk,
-  sk: `EXPANDED#${String(chunk).padStart(4, '0')}`,
+  sk: `${MARKER_PREFIX}${String(chunk).padStart(4, '0')}`,
 });
 export const expansionSortKey = (at: Date, batchId: string) => `${at.toISOString()}#${batchId}`;
 
@@ -256,7 +259,11 @@ export function batchAudit(
 
 // ---- screening -------------------------------------------------------------------------------
 
-export const flagKey = (batchId: string, row: number) => ({ pk: keys.batch(batchId).pk, sk: `FLAG#${String(row).padStart(4, '0')}` });
+export const FLAG_PREFIX = 'FLAG#';
+export const flagKey = (batchId: string, row: number) => ({
+  pk: keys.batch(batchId).pk,
+  sk: `${FLAG_PREFIX}${String(row).padStart(4, '0')}`,
+});
 
 // ---- decisions -------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ import { invalidState } from '../../domain/errors.ts';
 import { type NoticeSubject } from '../notices/items.ts';
 import { completeBatchIfDone, counterStep } from './counters.ts';
 import { eventStep } from '../platform/events.ts';
-import { allocationMoveSteps } from '../ledger/move.ts';
+import { ALLOCATION } from '../ledger/move.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { TransactionConflict } from '../platform/transactions.ts';
 import { queueExpansionJobs, readBatch, readRows, batchAudit, batchChangeStep, batchItemRef, rowSetStep } from './items.ts';
@@ -84,15 +84,6 @@ export const batchNoticeSubject: NoticeSubject = {
           '(attribute_not_exists(withdrawnRows) OR NOT contains(withdrawnRows, :n)) AND #status IN (:in_notice, :approved, :processing)',
           { ':amount': item.amount, ':in_notice': 'in_notice', ':approved': 'approved', ':processing': 'processing' },
         ),
-        ...(await allocationMoveSteps({
-          fundId: b.fundId,
-          countyCode: b.countyCode,
-          move: 'release',
-          amount: item.amount,
-          ref: { batchId: b.batchId },
-          actor: actorSub,
-          now,
-        })),
         batchAudit(b, 'row_withdrawn', { sub: actorSub }, now, {
           from: b.status,
           to: b.status,
@@ -100,6 +91,16 @@ export const batchNoticeSubject: NoticeSubject = {
           details: { row, amount: item.amount },
         }),
       ],
+      money: {
+        source: ALLOCATION,
+        fundId: b.fundId,
+        countyCode: b.countyCode,
+        move: 'release',
+        amount: item.amount,
+        ref: { batchId: b.batchId },
+        actor: actorSub,
+        now,
+      },
       messageIds: [],
       after: () => completeBatchIfDone(b.batchId, new Date()).then(() => undefined),
     };

@@ -8,7 +8,8 @@ import { subsidyPayer, subsidyRelease, Campaign, toCampaign, readLiveIndex, live
 import { type StoredSubsidy } from '../ledger/items.ts';
 import { keys } from '../platform/keys.ts';
 import { statsStep } from '../counties/stats.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { commitMoney } from '../ledger/move.ts';
 
 /** Cancel before the end: frees the window, releases the subsidy reservation, all in one transaction. */
 export async function cancelCampaign(campaignId: string, reason: string, actor: Actor, now: Date): Promise<Campaign> {
@@ -64,7 +65,7 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
       }),
       event.step,
     );
-    await transact(steps);
+    await commitMoney(release?.money, (money) => [...steps, ...money]);
     return { campaign: after, messageIds: [event.messageId, ...(release ? [release.messageId] : [])] };
   }, LEDGER_ATTEMPTS);
   await enqueueEvents(messageIds);

@@ -27,7 +27,7 @@ import {
 } from '../../domain/campaigns.ts';
 import { notFound, DomainError } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
-import { allocationMoveSteps, type MoneyMove } from '../ledger/move.ts';
+import { ALLOCATION, type MoneyMove } from '../ledger/move.ts';
 import { type StoredSubsidy, type Subsidy, remainingOf } from '../ledger/items.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, requireItem } from '../platform/query.ts';
@@ -64,6 +64,10 @@ export interface LaunchInput {
   endsAt: string;
   subsidy?: { fundId: string; amount: number };
 }
+
+/** gsi1pk of every campaign; gsi2pk of a county's campaigns. */
+export const ALL_CAMPAIGNS = 'CAMPAIGNS';
+export const countyCampaigns = (countyCode: string) => `COUNTY#${countyCode}#CMP`;
 
 export const liveIndexKey = (countyCode: string, channel: string) => ({ pk: keys.county(countyCode).pk, sk: `CMPLIVE#${channel}` });
 
@@ -152,10 +156,9 @@ export async function getCampaign(campaignId: string, now: Date): Promise<Campai
   return toCampaign(await campaignItem(campaignId), now);
 }
 
-/** A subsidy's reservation on its allocation: an unknown fund is 404, a fund without the county's allocation 409. */
-export async function subsidyReservationSteps(m: MoneyMove): Promise<TxStep[]> {
-  if (!(await getItem(keys.fund(m.fundId)))) throw notFound(`Fund ${m.fundId}`);
-  return allocationMoveSteps(m);
+/** The fund of a subsidy's reservation exists: an unknown fund is 404 (a fund without the county's allocation is 409 at the move). */
+export async function assertSubsidyFund(fundId: string): Promise<void> {
+  if (!(await getItem(keys.fund(fundId)))) throw notFound(`Fund ${fundId}`);
 }
 
 export const SUBSIDY_RELEASE_INDEX = 'SUBSIDY#RELEASE';
@@ -208,8 +211,10 @@ export async function subsidyPayer(fundId: string): Promise<string | undefined> 
 export interface SubsidyRelease {
   /** The campaign item's part of the release: merge into the caller's update of the campaign. */
   campaignUpdate: { set: string[]; remove: string[]; names: Record<string, string>; values: Record<string, unknown> };
-  /** The ledger entry, the event and the audit entry. */
+  /** The event and the audit entry. */
   steps: TxStep[];
+  /** The ledger move of the released money (none when nothing is left to release), for `commitMoney`. */
+  money: MoneyMove | undefined;
   released: number;
   messageId: string;
   /** The paying finance system of the subsidy's fund, written on the release event. */
@@ -218,8 +223,8 @@ export interface SubsidyRelease {
 
 /**
  * Releases the undrawn rest of a read campaign's subsidy: the subsidy `released` (the campaign's own
- * update, for the caller to merge: cancellation changes the same item), its ledger entry, the
- * `campaign.subsidy_released` event and the audit entry. Undefined when there is nothing to release.
+ * update, for the caller to merge: cancellation changes the same item), its ledger move (for the caller's
+ * `commitMoney`), the `campaign.subsidy_released` event and the audit entry. Undefined when there is nothing to release.
  */
 export async function subsidyRelease(
   campaign: Record<string, unknown>,
@@ -252,12 +257,19 @@ export async function subsidyRelease(
     }),
     event.step,
   ];
-  if (remaining > 0) {
-    const ref = { campaignId };
-    steps.push(
-      ...(await allocationMoveSteps({ fundId: stored.fundId, countyCode, move: 'release', amount: remaining, ref, actor: actor.sub, now })),
-    );
-  }
+  const money: MoneyMove | undefined =
+    remaining > 0
+      ? {
+          source: ALLOCATION,
+          fundId: stored.fundId,
+          countyCode,
+          move: 'release',
+          amount: remaining,
+          ref: { campaignId },
+          actor: actor.sub,
+          now,
+        }
+      : undefined;
   return {
     campaignUpdate: {
       set: ['subsidy.released = :subsidyReleased', 'subsidy.remaining = :subsidyZero', 'subsidy.#subsidyStatus = :subsidyReleasedStatus'],
@@ -266,6 +278,7 @@ export async function subsidyRelease(
       values: { ':subsidyReleased': after.released, ':subsidyZero': 0, ':subsidyReleasedStatus': 'released' },
     },
     steps,
+    money,
     released: remaining,
     messageId: event.messageId,
     payer,

@@ -16,11 +16,14 @@ import {
   readLiveIndex,
   liveIndexStep,
   getCampaign,
-  subsidyReservationSteps,
+  assertSubsidyFund,
+  ALL_CAMPAIGNS,
+  countyCampaigns,
 } from './items.ts';
 import { keys } from '../platform/keys.ts';
 import { statsStep } from '../counties/stats.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, type TxStep } from '../platform/transactions.ts';
+import { ALLOCATION, commitMoney, type MoneyMove } from '../ledger/move.ts';
 
 /** Every concurrent launch of a county and channel rewrites one index item; each round commits at least one. */
 const LAUNCH_ATTEMPTS = LEDGER_ATTEMPTS;
@@ -53,9 +56,9 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
     version: 1,
     createdAt: at,
     updatedAt: at,
-    gsi1pk: 'CAMPAIGNS',
+    gsi1pk: ALL_CAMPAIGNS,
     gsi1sk: campaignId,
-    gsi2pk: `COUNTY#${input.countyCode}#CMP`,
+    gsi2pk: countyCampaigns(input.countyCode),
     gsi2sk: campaignId,
   };
   const campaign = toCampaign(item, now);
@@ -79,23 +82,24 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
       liveIndexStep(input.countyCode, input.channel, index, { live: [...stillLive(index.live, now), window], launched: 1 }, now),
       { item: { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
     ];
+    let reservation: MoneyMove | undefined;
     if (input.subsidy) {
       const { fundId, amount } = input.subsidy;
-      steps.push(
-        {
-          item: { ConditionCheck: { TableName: table, Key: keys.fund(fundId), ConditionExpression: 'attribute_exists(pk)' } },
-          onConditionFailed: () => notFound(`Fund ${fundId}`),
-        },
-        ...(await subsidyReservationSteps({
-          fundId,
-          countyCode: input.countyCode,
-          move: 'reserve',
-          amount,
-          ref: { campaignId },
-          actor: actor.sub,
-          now,
-        })),
-      );
+      steps.push({
+        item: { ConditionCheck: { TableName: table, Key: keys.fund(fundId), ConditionExpression: 'attribute_exists(pk)' } },
+        onConditionFailed: () => notFound(`Fund ${fundId}`),
+      });
+      await assertSubsidyFund(fundId);
+      reservation = {
+        source: ALLOCATION,
+        fundId,
+        countyCode: input.countyCode,
+        move: 'reserve',
+        amount,
+        ref: { campaignId },
+        actor: actor.sub,
+        now,
+      };
     }
     steps.push(
       statsStep(input.countyCode, 'campaigns', { launched: 1 }, campaignId),
@@ -110,7 +114,7 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
       event.step,
     );
     // A retry after a conflict writes the same ids: the campaign and its event are one decision.
-    await transact(steps);
+    await commitMoney(reservation, (money) => [...steps, ...money]);
   }, LAUNCH_ATTEMPTS);
   await enqueueEvents([event.messageId]);
   return campaign;

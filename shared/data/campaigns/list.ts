@@ -5,7 +5,7 @@ import { config } from '../../config.ts';
 import { retrying } from '../../retry.ts';
 import { documents } from '../platform/clients.ts';
 import { queryPage, type Page } from '../platform/query.ts';
-import { Campaign, liveIndexKey, toCampaign, LiveIndex, toLiveIndex } from './items.ts';
+import { Campaign, liveIndexKey, toCampaign, LiveIndex, toLiveIndex, ALL_CAMPAIGNS, countyCampaigns } from './items.ts';
 
 const STATUS_FILTERS: Record<CampaignStatus, string> = {
   scheduled: 'attribute_not_exists(cancelledAt) AND startsAt > :now',
@@ -29,8 +29,7 @@ export async function listCampaigns(
     values[':channel'] = filter.channel;
   }
   const byCounty = filter.countyCode !== undefined;
-  if (byCounty) values[':list'] = `COUNTY#${filter.countyCode}#CMP`;
-  else values[':list'] = 'CAMPAIGNS';
+  values[':list'] = filter.countyCode !== undefined ? countyCampaigns(filter.countyCode) : ALL_CAMPAIGNS;
   const page = await queryPage({
     index: byCounty ? 'gsi2' : 'gsi1',
     keyCondition: byCounty ? 'gsi2pk = :list' : 'gsi1pk = :list',

@@ -14,7 +14,8 @@ import { enqueueEvents } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { overdueIn, type SweepSource } from '../platform/outbox.ts';
 import { getItem } from '../platform/query.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict } from '../platform/transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, TransactionConflict } from '../platform/transactions.ts';
+import { commitMoney } from '../ledger/move.ts';
 import { SUBSIDY_RELEASE_INDEX, subsidyRelease } from './items.ts';
 const SYSTEM_ACTOR = 'system:subsidy-release';
 
@@ -28,7 +29,7 @@ export async function releaseExpiredSubsidy(campaignId: string, now: Date): Prom
     const release = await subsidyRelease(item, 'claim_period_ended', { sub: SYSTEM_ACTOR }, now);
     if (!release) return undefined;
     const u = release.campaignUpdate;
-    await transact([
+    await commitMoney(release.money, (money) => [
       {
         item: {
           Update: {
@@ -43,6 +44,7 @@ export async function releaseExpiredSubsidy(campaignId: string, now: Date): Prom
         onConditionFailed: () => new TransactionConflict(),
       },
       ...release.steps,
+      ...money,
     ]);
     return release;
   }, LEDGER_ATTEMPTS);

@@ -81,8 +81,7 @@ export async function approveDisbursement(
     ];
     const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
     await commitMoney(
-      moneySource('draw', d.campaignId, true),
-      { ...money, ref: { disbursementId: d.disbursementId, payoutId } },
+      { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId, payoutId } },
       withReservation,
     );
     return { disbursement: approved, messageIds: [approvedEvent.messageId, requestedEvent.messageId] };
@@ -143,6 +142,9 @@ async function openDisbursementNotice(
     statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'in_notice', d.amount), d.disbursementId),
   ];
   const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
-  await commitMoney(moneySource('draw', d.campaignId, true), { ...money, ref: { disbursementId: d.disbursementId } }, withReservation);
+  await commitMoney(
+    { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId } },
+    withReservation,
+  );
   return { disbursement: next, messageIds: [opening.messageId] };
 }

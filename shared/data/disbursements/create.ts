@@ -19,6 +19,7 @@ import { retryOnConflict, transact, type TxStep } from '../platform/transactions
 import {
   StoredDisbursement,
   NewDisbursement,
+  ALL_DISBURSEMENTS,
   statusIndexKey,
   countyIndexKey,
   publicDisbursement,
@@ -129,7 +130,7 @@ async function createScreened(
             ...keys.disbursement(disbursementId),
             type: 'disbursement',
             ...d,
-            gsi1pk: 'DSBS',
+            gsi1pk: ALL_DISBURSEMENTS,
             gsi1sk: disbursementId,
             gsi2pk: statusIndexKey(d.status),
             gsi2sk: disbursementId,

@@ -53,6 +53,8 @@ export interface NewDisbursement {
   campaignId?: string;
 }
 
+/** gsi1pk of every disbursement. */
+export const ALL_DISBURSEMENTS = 'DSBS';
 export const statusIndexKey = (status: DisbursementStatus) => `DSB#STATUS#${status}`;
 export const countyIndexKey = (countyCode: string) => `DSB#COUNTY#${countyCode}`;
 

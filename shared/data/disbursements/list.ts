@@ -1,6 +1,6 @@
 import { type Disbursement, type DisbursementStatus } from '../../domain/disbursements.ts';
 import { queryPage, type Page } from '../platform/query.ts';
-import { statusIndexKey, countyIndexKey, toDisbursement, publicDisbursement } from './items.ts';
+import { ALL_DISBURSEMENTS, statusIndexKey, countyIndexKey, toDisbursement, publicDisbursement } from './items.ts';
 
 export async function listDisbursements(filter: {
   status?: DisbursementStatus;
@@ -23,7 +23,7 @@ export async function listDisbursements(filter: {
     values[':pk'] = statusIndexKey(filter.status);
   } else {
     index = 'gsi1';
-    values[':pk'] = 'DSBS';
+    values[':pk'] = ALL_DISBURSEMENTS;
   }
   if (filter.status !== undefined && index !== 'gsi2') {
     filters.push('#status = :status');

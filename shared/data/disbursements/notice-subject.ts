@@ -1,7 +1,6 @@
 import { statsMove, type HistoryEntry } from '../../domain/disbursements.ts';
 import { invalidState } from '../../domain/errors.ts';
 import { statsStep } from '../counties/stats.ts';
-import { moneySteps } from '../ledger/move.ts';
 import { subsidyIsReserved } from '../ledger/items.ts';
 import { moneySource } from '../../domain/money-source.ts';
 import { type NoticeSubject } from '../notices/items.ts';
@@ -62,17 +61,16 @@ export const disbursementNoticeSubject: NoticeSubject = {
     // The money goes back where it was reserved: the campaign's subsidy while it holds money, else the allocation.
     const source = moneySource('return', d.campaignId, d.campaignId ? await subsidyIsReserved(d.campaignId) : false);
     const ref = { disbursementId: d.disbursementId };
-    steps.push(
-      ...(await moneySteps(source, {
-        fundId: d.fundId,
-        countyCode: d.countyCode,
-        move: 'release',
-        amount: d.amount,
-        ref,
-        actor: actorSub,
-        now,
-      })),
-    );
-    return { steps, messageIds: [] };
+    const money = {
+      source,
+      fundId: d.fundId,
+      countyCode: d.countyCode,
+      move: 'release' as const,
+      amount: d.amount,
+      ref,
+      actor: actorSub,
+      now,
+    };
+    return { steps, money, messageIds: [] };
   },
 };

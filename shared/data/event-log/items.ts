@@ -1,5 +1,5 @@
 /**
- * The event log (`GET /v1/events`): the outbox event items that delivery writes anyway (./events.ts),
+ * The event log (`GET /v1/events`): the outbox event items that delivery writes anyway (../platform/events.ts),
  * read through their listing indexes, newest first. No second copy of an event is kept.
  *
  * Who reads what: fund-admin and auditor every event; a finance system only the events written with it
@@ -11,12 +11,11 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import { config } from '../../config.ts';
 import { documents } from '../platform/clients.ts';
-import { packEventData } from '../platform/event-body.ts';
+import { eventData, packEventData } from '../platform/event-body.ts';
 import { publicEventData, type EventType } from '../../domain/events.ts';
 import { notFound } from '../../domain/errors.ts';
 import { payerScope, type MoneyReader } from '../../domain/roles.ts';
 import { ID_PREFIXES, newId } from '../../ids.ts';
-import { eventData } from '../platform/event-body.ts';
 import { eventExpiresAt, eventListKeys, eventListPartitions } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryShardedPage, type Page } from '../platform/query.ts';

@@ -1,8 +1,8 @@
 /**
  * THE way a balance changes. A move (reserve, release, settle) is one allocation update and one ledger
  * entry, or one subsidy update, always in the same transaction as the change of the entity it is for.
- * `commitMoney` commits such a transaction; `moneySteps` and `allocationMoveSteps` give the steps to a
- * use case that commits under its own retry. Nothing outside ledger/ builds a move's steps itself.
+ * `commitMoney` commits such a transaction, with the use case's own steps, for every use case that moves
+ * money. Nothing outside ledger/ builds a move's steps itself.
  */
 import { DomainError } from '../../domain/errors.ts';
 import { applyEntry, LedgerViolation, MOVE_KIND, type LedgerKind, type LedgerLine, type Move } from '../../domain/ledger.ts';
@@ -196,8 +196,10 @@ function ledgerMoveSteps(position: LedgerPosition, move: Move, amount: number, r
   }
 }
 
-/** One move of money: what `moneySteps` and `commitMoney` take. */
+/** One move of money and where it comes from or goes back to: what `commitMoney` takes. */
 export interface MoneyMove {
+  /** The campaign's subsidy or the county allocation (shared/domain/money-source.ts decides). */
+  source: MoneySource;
   fundId: string;
   countyCode: string;
   move: Move;
@@ -207,27 +209,23 @@ export interface MoneyMove {
   now: Date;
 }
 
-/**
- * The steps of a move on the county allocation, read now, for a transaction another module commits with
- * its own retry (a batch's approval, a campaign's launch, a notice item's withdrawal).
- */
-export async function allocationMoveSteps(m: MoneyMove): Promise<TxStep[]> {
-  return ledgerMoveSteps(await requirePosition(m.fundId, m.countyCode), m.move, m.amount, m.ref, m.actor, m.now);
-}
-
-/** The steps of a move where the money comes from or goes back to (a subsidy or the allocation). */
-export async function moneySteps(source: MoneySource, m: MoneyMove): Promise<TxStep[]> {
-  if (source.kind === 'allocation') return allocationMoveSteps(m);
-  return [m.move === 'reserve' ? subsidyDrawStep(source.campaignId, m.amount) : subsidyReturnStep(source.campaignId, m.amount)];
-}
+/** The money comes from (or goes back to) the county allocation: a batch, a campaign's subsidy reservation. */
+export const ALLOCATION: MoneySource = { kind: 'allocation' };
 
 /**
- * Commits an entity's change together with its money: `build` gets the money's steps and returns the whole
- * transaction. A subsidy's steps commit once (its own condition decides); an allocation's go through
- * `transactAt`, which rebuilds them on the allocation as it is now when another move got in first.
+ * THE commit of a balance change: `build` gets the move's steps (none without a move) and returns the
+ * whole transaction, the use case's own steps around them. A subsidy's step commits once (its own
+ * condition decides). An allocation's move goes through `transactAt`: when another move of the same
+ * allocation got in first, its steps are built again on the allocation the refusal returned and the
+ * transaction is committed again, the same way for every use case. Any other conflict goes to the
+ * caller, who reads everything again.
  */
-export async function commitMoney(source: MoneySource, m: MoneyMove, build: (money: TxStep[]) => TxStep[]): Promise<void> {
-  if (source.kind === 'subsidy') return transact(build(await moneySteps(source, m)));
+export async function commitMoney(m: MoneyMove | undefined, build: (money: TxStep[]) => TxStep[]): Promise<void> {
+  if (!m) return transact(build([]));
+  if (m.source.kind === 'subsidy') {
+    const { campaignId } = m.source;
+    return transact(build([m.move === 'reserve' ? subsidyDrawStep(campaignId, m.amount) : subsidyReturnStep(campaignId, m.amount)]));
+  }
   await transactAt(await requirePosition(m.fundId, m.countyCode), (position) =>
     build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)),
   );

@@ -33,8 +33,16 @@ import { eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryAll, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import type { MoneyMove } from '../ledger/move.ts';
 
 export const NOTICE_OPEN_INDEX = 'NOTICE#OPEN';
+/** gsi1pk of every notice; gsi3pk of a county's notices. */
+export const ALL_NOTICES = 'NOTICES';
+export const countyNotices = (countyCode: string) => `NOTICE#COUNTY#${countyCode}`;
+/** gsi1pk of every objection; gsi2pk by status; gsi3pk of one notice's objections. */
+export const ALL_OBJECTIONS = 'OBJS';
+export const objectionsByStatus = (status: ObjectionStatus) => `OBJ#STATUS#${status}`;
+export const objectionsOfNotice = (noticeId: string) => `OBJ#NOTICE#${noticeId}`;
 export const SYSTEM_ACTOR = 'system:notice';
 export const noticeKey = (noticeId: string) => ({ pk: `NOTICE#${noticeId}`, sk: 'NOTICE' });
 export const itemKey = (noticeId: string, itemRef: string) => ({ pk: `NOTICE#${noticeId}`, sk: `ITEM#${itemRef}` });
@@ -176,7 +184,7 @@ export interface NoticeOpening {
   notice: { noticeId: string; startsAt: string; endsAt: string };
   /** The notice head, its audit entry and `notice.opened`: in the approval's transaction. */
   steps: TxStep[];
-  /** One put per item: in the same transaction when few; a batch's are written ahead (see batches.ts). */
+  /** One put per item: in the same transaction when few; a batch's are written ahead (see ../batches/approve.ts). */
   itemPuts: TxStep[];
   messageId: string;
 }
@@ -247,9 +255,9 @@ export async function noticeOpening(
             ...notice,
             createdAt: startsAt,
             updatedAt: startsAt,
-            gsi1pk: 'NOTICES',
+            gsi1pk: ALL_NOTICES,
             gsi1sk: noticeId,
-            gsi3pk: `NOTICE#COUNTY#${notice.countyCode}`,
+            gsi3pk: countyNotices(notice.countyCode),
             gsi3sk: noticeId,
             gsi4pk: NOTICE_OPEN_INDEX,
             gsi4sk: openSortKey(endsAt, noticeId),
@@ -321,14 +329,14 @@ export interface NoticeSubject {
     actor: string,
     now: Date,
   ): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
-  /** Steps that withdraw the item and release its reservation. */
+  /** Steps that withdraw the item, and the release of its reservation (committed through ledger/move.ts). */
   withdraw(
     notice: StoredNotice,
     item: StoredNoticeItem,
     reason: string,
     actor: string,
     now: Date,
-  ): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
+  ): Promise<{ steps: TxStep[]; money: MoneyMove; messageIds: string[]; after?: () => Promise<void> }>;
   /** Steps the notice's end adds besides proceeding items (a batch moves to `approved`). */
   close?(
     notice: StoredNotice,

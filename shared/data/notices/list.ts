@@ -1,6 +1,16 @@
 import { itemAtNoticeEnd, type NoticeStatus } from '../../domain/notices.ts';
 import { queryPage, type Page } from '../platform/query.ts';
-import { StoredNotice, StoredNoticeItem, PublicNotice, toNotice, toItem, readNotice, readNoticeItems } from './items.ts';
+import {
+  StoredNotice,
+  StoredNoticeItem,
+  PublicNotice,
+  toNotice,
+  toItem,
+  readNotice,
+  readNoticeItems,
+  ALL_NOTICES,
+  countyNotices,
+} from './items.ts';
 
 function publicNotice(n: StoredNotice, items: StoredNoticeItem[]): PublicNotice {
   return {
@@ -41,7 +51,10 @@ export async function listPublicNotices(filter: {
   const page = await queryPage({
     index: byCounty ? 'gsi3' : 'gsi1',
     keyCondition: byCounty ? 'gsi3pk = :pk' : 'gsi1pk = :pk',
-    values: { ':pk': byCounty ? `NOTICE#COUNTY#${filter.countyCode}` : 'NOTICES', ...(filter.status ? { ':status': filter.status } : {}) },
+    values: {
+      ':pk': filter.countyCode !== undefined ? countyNotices(filter.countyCode) : ALL_NOTICES,
+      ...(filter.status ? { ':status': filter.status } : {}),
+    },
     filter: filter.status ? '#status = :status' : undefined,
     names: filter.status ? { '#status': 'status' } : undefined,
     newestFirst: true,

@@ -14,6 +14,7 @@ import { auditStep } from '../platform/audit.ts';
 import { eventStep, enqueueEvents } from '../platform/events.ts';
 import { getItem, queryPage, requireItem, type Page } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { commitMoney, type MoneyMove } from '../ledger/move.ts';
 import {
   SYSTEM_ACTOR,
   noticeKey,
@@ -30,6 +31,9 @@ import {
   noticeStillStep,
   noticeDeciders,
   objectionSourceStep,
+  ALL_OBJECTIONS,
+  objectionsByStatus,
+  objectionsOfNotice,
 } from './items.ts';
 import { logger } from '../../logger.ts';
 
@@ -116,11 +120,11 @@ export async function fileObjection(
               createdAt: at,
               updatedAt: at,
               version: 1,
-              gsi1pk: 'OBJS',
+              gsi1pk: ALL_OBJECTIONS,
               gsi1sk: objectionId,
-              gsi2pk: `OBJ#STATUS#open`,
+              gsi2pk: objectionsByStatus('open'),
               gsi2sk: objectionId,
-              gsi3pk: `OBJ#NOTICE#${noticeId}`,
+              gsi3pk: objectionsOfNotice(noticeId),
               gsi3sk: objectionId,
             },
             ConditionExpression: 'attribute_not_exists(pk)',
@@ -151,9 +155,9 @@ export async function listObjections(filter: {
 }): Promise<Page<Objection>> {
   let index: 'gsi1' | 'gsi2' | 'gsi3';
   let pk: string;
-  if (filter.noticeId !== undefined) [index, pk] = ['gsi3', `OBJ#NOTICE#${filter.noticeId}`];
-  else if (filter.status !== undefined) [index, pk] = ['gsi2', `OBJ#STATUS#${filter.status}`];
-  else [index, pk] = ['gsi1', 'OBJS'];
+  if (filter.noticeId !== undefined) [index, pk] = ['gsi3', objectionsOfNotice(filter.noticeId)];
+  else if (filter.status !== undefined) [index, pk] = ['gsi2', objectionsByStatus(filter.status)];
+  else [index, pk] = ['gsi1', ALL_OBJECTIONS];
   const statusFilter = filter.status !== undefined && index !== 'gsi2';
   const page = await queryPage({
     index,
@@ -199,7 +203,7 @@ export async function resolveObjection(
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':to': input.outcome,
-              ':gsi2pk': `OBJ#STATUS#${input.outcome}`,
+              ':gsi2pk': objectionsByStatus(input.outcome),
               ':by': actor.sub,
               ':at': at,
               ':note': input.note,
@@ -229,9 +233,11 @@ export async function resolveObjection(
     ];
     const messageIds: string[] = [];
     let after: (() => Promise<void>) | undefined;
+    let money: MoneyMove | undefined;
     if (to === 'withdrawn' && item.status !== 'withdrawn') {
       const withdrawal = await subjectOf(notice).withdraw(notice, item, input.note, actor.sub, now);
       steps.push(...withdrawal.steps);
+      money = withdrawal.money;
       messageIds.push(...withdrawal.messageIds);
       after = withdrawal.after;
     } else if (to === 'proceeding' && item.status !== 'proceeding') {
@@ -240,7 +246,7 @@ export async function resolveObjection(
       messageIds.push(...proceeding.messageIds);
       after = proceeding.after;
     }
-    await transact(steps);
+    await commitMoney(money, (release) => [...steps, ...release]);
     const resolved: StoredObjection = {
       ...objection,
       status: input.outcome,

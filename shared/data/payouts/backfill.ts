@@ -3,7 +3,7 @@
  * index, in place: their gsi1sk/gsi2sk/gsi3sk become `<createdAt>#<payoutId>` (they were the payout id,
  * which a created range cannot find and which sorts after every new key), and a settled or failed payout
  * without gsi5 keys gets them from its settledAt. The same items, updated in place; running it again, or
- * while payouts move, changes nothing more (./backfill.ts). Status moves touch neither the sort keys nor,
+ * while payouts move, changes nothing more (../platform/backfill.ts). Status moves touch neither the sort keys nor,
  * once set, the gsi5 keys, so a payout moving meanwhile keeps both the backfill's and the move's writes.
  */
 import type { PayoutStatus } from '../../domain/payouts.ts';

@@ -12,7 +12,7 @@
  * only, and a created range is a key condition on whichever listing the other filters pick). Settled
  * and failed payouts are also in `gsi5pk = PAY#SETTLED#<n>`, sorted by `<settledAt>#<payoutId>`.
  * Lists read the shards together (queryShardedPage). Payouts written before the created-time sort keys
- * are rewritten by ./payout-backfill.ts.
+ * are rewritten by ./backfill.ts.
  *
  * Every transition is one transaction with its condition on the payout's status, an audit entry and,
  * where a subscriber must hear of it, its outbox event. A succeeded settlement also writes the payout's
@@ -195,7 +195,7 @@ export function payoutPutStep(payout: Payout, requestedMessageId: string, owner:
 }
 
 /**
- * A batch payout's transitions also move the batch's sharded `counts` (./batch-counters.ts), in the
+ * A batch payout's transitions also move the batch's sharded `counts` (../batches/counters.ts), in the
  * same transaction. Single-disbursement payouts have nothing to add.
  */
 export function batchCounterSteps(payout: StoredPayout, from: PayoutStatus, to: PayoutStatus): TxStep[] {

@@ -92,8 +92,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     const source: MoneySource = to === 'settled' ? { kind: 'allocation' } : moneySource('return', payout.campaignId, subsidyReserved);
     const move = to === 'settled' ? 'settle' : 'release';
     await commitMoney(
-      source,
-      { fundId: payout.fundId, countyCode: payout.countyCode, move, amount: payout.amount, ref, actor: actor.sub, now },
+      { source, fundId: payout.fundId, countyCode: payout.countyCode, move, amount: payout.amount, ref, actor: actor.sub, now },
       withMoney,
     );
     return { payout: settled, messageId: event.messageId };

@@ -17,7 +17,7 @@
  * each of its writes (commit, lease, release: several of them transactional, billed double) costs one
  * write unit instead of two (./event-body.ts).
  *
- * The same items are the event log (`GET /v1/events`, ./event-log.ts): no second copy. Listings, sharded
+ * The same items are the event log (`GET /v1/events`, ../event-log/items.ts): no second copy. Listings, sharded
  * like the outbox and sorted by message id (a ULID: time order): `gsi1pk = EVENTS#<n>` (every event),
  * `gsi2pk = EVT#TYPE#<type>#<n>` (by type), `gsi3pk = EVT#PAYER#<financeSystem>#<n>` (the events of the
  * funds a finance system pays: events written with a `payer`). An event expires (`expiresAt`) 30 days
@@ -28,13 +28,13 @@ import { newId, shardOf } from '../../ids.ts';
 import { packEventData } from './event-body.ts';
 import { config } from '../../config.ts';
 import { sendJobs } from './jobs.ts';
-import { keys } from './keys.ts';
+import { indexKeys, keys } from './keys.ts';
 import type { TxStep } from './transactions.ts';
 
 export const OUTBOX_SHARDS = 8;
 
 export function outboxShard(messageId: string): string {
-  return `OUTBOX#${shardOf(messageId, OUTBOX_SHARDS)}`;
+  return indexKeys.outbox(shardOf(messageId, OUTBOX_SHARDS));
 }
 
 /** Shards of the event log's listings: a 5,000-payout batch writes its instructions at once. */
@@ -48,20 +48,20 @@ export function eventExpiresAt(finishedAt: Date): number {
 }
 
 export const eventListPartitions = {
-  all: () => Array.from({ length: EVENT_LIST_SHARDS }, (_, n) => `EVENTS#${n}`),
-  ofType: (eventType: EventType) => Array.from({ length: EVENT_LIST_SHARDS }, (_, n) => `EVT#TYPE#${eventType}#${n}`),
-  ofPayer: (payer: string) => Array.from({ length: EVENT_LIST_SHARDS }, (_, n) => `EVT#PAYER#${payer}#${n}`),
+  all: () => Array.from({ length: EVENT_LIST_SHARDS }, (_, n) => indexKeys.allEvents(n)),
+  ofType: (eventType: EventType) => Array.from({ length: EVENT_LIST_SHARDS }, (_, n) => indexKeys.eventsOfType(eventType, n)),
+  ofPayer: (payer: string) => Array.from({ length: EVENT_LIST_SHARDS }, (_, n) => indexKeys.eventsOfPayer(payer, n)),
 };
 
 /** The event log's index entries of one event. */
 export function eventListKeys(messageId: string, eventType: EventType, payer?: string): Record<string, string> {
   const n = shardOf(messageId, EVENT_LIST_SHARDS);
   return {
-    gsi1pk: `EVENTS#${n}`,
+    gsi1pk: indexKeys.allEvents(n),
     gsi1sk: messageId,
-    gsi2pk: `EVT#TYPE#${eventType}#${n}`,
+    gsi2pk: indexKeys.eventsOfType(eventType, n),
     gsi2sk: messageId,
-    ...(payer !== undefined ? { gsi3pk: `EVT#PAYER#${payer}#${n}`, gsi3sk: messageId } : {}),
+    ...(payer !== undefined ? { gsi3pk: indexKeys.eventsOfPayer(payer, n), gsi3sk: messageId } : {}),
   };
 }
 

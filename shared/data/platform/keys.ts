@@ -1,6 +1,8 @@
 /**
- * Key builders for every item in the single table, in one place (DeBrie / ElectroDB style).
- * `pk`/`sk` address an item; `gsiN` values put it into a listing. Audit entries live in their
+ * Key builders for the items of the single table that several contexts address (DeBrie / ElectroDB
+ * style), and the platform's index partitions. A context's own keys and listing partitions live in its
+ * items.ts; no verb file writes key text (test/unit/key-prefixes.test.ts holds both, and that no two
+ * key shapes can meet). `pk`/`sk` address an item; `gsiN` values put it into a listing. Audit entries live in their
  * entity's item collection (`sk = AUDIT#<ulid>`) so an entity's trail is one Query away.
  */
 export const keys = {
@@ -35,7 +37,7 @@ export const keys = {
   /** One operator, one live station: held while a station is applied/active, keyed by the national ID's keyed hash. */
   stationOperator: (nationalIdHash: string) => ({ pk: `OPERATOR#${nationalIdHash}`, sk: 'OPERATOR' }),
   /**
-   * Duplicate screening (./screening.ts): one use of a beneficiary account (keyed hash) by a fund, and the
+   * Duplicate screening (../screening/items.ts): one use of a beneficiary account (keyed hash) by a fund, and the
    * account's latest use, one item per (fund, account) that a batch's screening reads by BatchGetItem.
    */
   beneficiaryUse: (fundId: string, accountHash: string, at: string, ref: string) => ({
@@ -52,3 +54,17 @@ export const keys = {
 } as const;
 
 export type ItemKey = { pk: string; sk: string };
+
+/**
+ * Index partitions of platform items, sharded by `n`: the outbox (`gsi4pk`, ./events.ts, ./outbox.ts) and
+ * the event log's listings (`gsi1pk` every event, `gsi2pk` by type, `gsi3pk` by paying system).
+ */
+export const indexKeys = {
+  outbox: (n: number) => `OUTBOX#${n}`,
+  allEvents: (n: number) => `EVENTS#${n}`,
+  eventsOfType: (eventType: string, n: number) => `EVT#TYPE#${eventType}#${n}`,
+  eventsOfPayer: (payer: string, n: number) => `EVT#PAYER#${payer}#${n}`,
+} as const;
+
+/** The sort-key family of a bank reference's payouts (`keys.bankReference`), for a begins_with Query. */
+export const BANK_REFERENCE_PAYOUTS = 'PAY#';

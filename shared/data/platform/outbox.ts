@@ -22,7 +22,7 @@ import { DomainError } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
 import { logger } from '../../logger.ts';
 import { documents } from './clients.ts';
-import { keys } from './keys.ts';
+import { indexKeys, keys } from './keys.ts';
 import { eventData } from './event-body.ts';
 import { eventExpiresAt, OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
 import { TransactionConflict, type TxStep } from './transactions.ts';
@@ -307,7 +307,7 @@ export async function* overdueIn(partition: string, cutoff: Date, pageSize = 500
 
 /** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first). */
 export async function* overdueEvents(cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
-  for (let shard = 0; shard < OUTBOX_SHARDS; shard++) yield* overdueIn(`OUTBOX#${shard}`, cutoff, pageSize);
+  for (let shard = 0; shard < OUTBOX_SHARDS; shard++) yield* overdueIn(indexKeys.outbox(shard), cutoff, pageSize);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * How a reconciliation is kept (items only; ./reconciliations.ts orchestrates). A 10,000-line result is
+ * How a reconciliation is kept (items only; ./reconcile.ts orchestrates). A 10,000-line result is
  * about 0.5 to 1.3 MB as JSON, past DynamoDB's 400 KB item: the head `RCN#<id> / RCN` holds who made it,
  * the statement date and the counts; the four lists are one gzip-compressed JSON document cut into
  * parts `RCN#<id> / PART#0000 …` of at most PART_BYTES (one part for most statements: the lists compress

@@ -1,6 +1,6 @@
 /**
  * Bank-statement reconciliation, the use case: load → match (the pure rules of shared/domain/reconciliation.ts)
- * → keep the result (./reconciliation-store.ts). No money moves, so no ledger entry; the create has its audit
+ * → keep the result (./items.ts). No money moves, so no ledger entry; the create has its audit
  * entry and its idempotency claim.
  *
  * What the matching reads, all of it bounded by the statement and the day, never a scan:
@@ -29,7 +29,7 @@ import { auditStep } from '../platform/audit.ts';
 import { inParallel } from '../platform/bulk.ts';
 import type { Actor } from '../funds/items.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
-import { keys } from '../platform/keys.ts';
+import { BANK_REFERENCE_PAYOUTS, keys } from '../platform/keys.ts';
 import { settledListPartitions, type BankReferenceItem, type BankReferenceSummary } from '../payouts/items.ts';
 import { queryAll, readByKeys } from '../platform/query.ts';
 import { countsOf, putReconciliation, readReconciliation } from './items.ts';
@@ -151,7 +151,7 @@ async function addByReference(payer: string, references: readonly string[], byRe
   await inParallel(more, REFERENCE_CONCURRENCY, async (reference) => {
     const items = await queryAll<BankReferenceItem>({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :payout)',
-      ExpressionAttributeValues: { ':pk': keys.bankReferenceSummary(payer, reference).pk, ':payout': 'PAY#' },
+      ExpressionAttributeValues: { ':pk': keys.bankReferenceSummary(payer, reference).pk, ':payout': BANK_REFERENCE_PAYOUTS },
     });
     added = addCandidates(byReference, reference, items) || added;
   });
