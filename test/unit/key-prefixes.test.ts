@@ -72,7 +72,7 @@ const ITEM_FILES = new Set([
 ]);
 const isItems = (file: string) => file.endsWith('/items.ts') || ITEM_FILES.has(file);
 /** Upper-case words that are DynamoDB or currency constants, not keys. */
-const NOT_KEYS = new Set(['ALL_NEW', 'ALL_OLD', 'UPDATED_NEW', 'UPDATED_OLD', 'NONE', 'INCLUDE', 'KEYS_ONLY', 'CNY', 'P0D']);
+const NOT_KEYS = new Set(['ALL_NEW', 'ALL_OLD', 'UPDATED_NEW', 'UPDATED_OLD', 'NONE', 'INCLUDE', 'KEYS_ONLY', 'CNY', 'P0D', 'NULL']);
 
 const sourceFiles = readdirSync(DATA, { recursive: true })
   .map((f) => String(f).split(path.sep).join('/'))
@@ -143,6 +143,7 @@ describe('the key text of shared/data', () => {
         'FLAG',
         'FUND',
         'FUNDS',
+        'HOUR',
         'IDEM',
         'ITEM',
         'ITEMS',
@@ -152,6 +153,7 @@ describe('the key text of shared/data', () => {
         'NOTICES',
         'OBJ',
         'OBJS',
+        'OBJSRC',
         'OPERATOR',
         'OUTBOX',
         'PART',
@@ -159,6 +161,9 @@ describe('the key text of shared/data', () => {
         'PAYOUTS',
         'RCN',
         'REF',
+        'SNAP',
+        'SNAPHEAD',
+        'SNAPMONTH',
         'STATIONS',
         'STATS',
         'STN',

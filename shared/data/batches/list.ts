@@ -7,7 +7,7 @@
  */
 import type { Batch, BatchStatus } from '../../domain/batches.ts';
 import { queryPage, type Page } from '../platform/query.ts';
-import { publicBatch, toStoredBatch } from './items.ts';
+import { ALL_BATCHES, publicBatch, toStoredBatch } from './items.ts';
 
 /** Statuses before any payout exists: counts are all zero. */
 const BEFORE_PAYOUTS: ReadonlySet<BatchStatus> = new Set(['pending_approval', 'in_notice', 'rejected', 'cancelled']);
@@ -22,7 +22,7 @@ export async function listBatches(filter: {
   limit: number;
   cursor?: string;
 }): Promise<Page<Batch>> {
-  const values: Record<string, unknown> = { ':pk': 'BATCHES' };
+  const values: Record<string, unknown> = { ':pk': ALL_BATCHES };
   const names: Record<string, string> = {};
   const filters: string[] = [];
   if (filter.status !== undefined) {

@@ -21,6 +21,9 @@ import { ledgerChangeSteps } from '../ledger/move.ts';
 import { getItem, queryAll, queryPage, requireItem, type Page } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact } from '../platform/transactions.ts';
 
+/** The listing partition of every fund (gsi1). */
+export const ALL_FUNDS = 'FUNDS';
+
 export interface Fund {
   fundId: string;
   name: string;
@@ -101,7 +104,7 @@ export async function createFund(
     period: input.period ?? defaultPeriod(now),
     createdAt: at,
     createdBy: actor.sub,
-    gsi1pk: 'FUNDS',
+    gsi1pk: ALL_FUNDS,
     gsi1sk: fundId,
   };
   await transact([
@@ -166,7 +169,7 @@ export async function listFunds(page: { limit: number; cursor?: string }): Promi
   const result = await queryPage({
     index: 'gsi1',
     keyCondition: 'gsi1pk = :list',
-    values: { ':list': 'FUNDS' },
+    values: { ':list': ALL_FUNDS },
     newestFirst: true,
     limit: page.limit,
     cursor: page.cursor,

@@ -9,23 +9,15 @@
  *   so the notice's end is found by a key condition, not a scan.
  * - its items `NOTICE#<noticeId> / ITEM#<itemRef>` (`type: notice-item`): the masked name (the clear
  *   name is never copied here), kind, amount, status, objection counts, and what it stands for.
- * - objection `OBJ#<objectionId> / OBJ` (`type: objection`), listed by status (`gsi2pk`), by notice
- *   (`gsi3pk`) and in all (`gsi1pk = OBJS`). Its `contact` is personal data: masked in every response.
- * - objection-source counter `OBJSRC#<noticeId>#<keyed hash of the address> / HOUR#<hour>`
- *   (`type: objection-source`, expiring): the per-address, per-notice objection limit.
+ * - objections and their per-address counters: ../objections/items.ts.
  *
  * Each step is one transaction with its conditions, audit entry, event and (when money moves) ledger
  * entry. The notice's end is driven by the outbox sweeper (`noticeEndSource`): a crash or a restart
  * loses nothing, and the conditions (notice still open, items as read) keep a second run from
  * proceeding anything twice.
  */
-import { createHmac } from 'node:crypto';
-import { DomainError } from '../../domain/errors.ts';
-import { maskPhone } from '../../domain/masking.ts';
-import { maskName, type NoticeItemStatus, type NoticeStatus, type ObjectionStatus } from '../../domain/notices.ts';
+import { maskName, type NoticeItemStatus, type NoticeStatus } from '../../domain/notices.ts';
 import type { BeneficiaryKind } from '../../domain/payouts.ts';
-import { objectionWindow } from '../../domain/objection-sources.ts';
-import { appSecrets } from '../../secrets.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
@@ -39,14 +31,11 @@ export const NOTICE_OPEN_INDEX = 'NOTICE#OPEN';
 /** gsi1pk of every notice; gsi3pk of a county's notices. */
 export const ALL_NOTICES = 'NOTICES';
 export const countyNotices = (countyCode: string) => `NOTICE#COUNTY#${countyCode}`;
-/** gsi1pk of every objection; gsi2pk by status; gsi3pk of one notice's objections. */
-export const ALL_OBJECTIONS = 'OBJS';
-export const objectionsByStatus = (status: ObjectionStatus) => `OBJ#STATUS#${status}`;
-export const objectionsOfNotice = (noticeId: string) => `OBJ#NOTICE#${noticeId}`;
 export const SYSTEM_ACTOR = 'system:notice';
 export const noticeKey = (noticeId: string) => ({ pk: `NOTICE#${noticeId}`, sk: 'NOTICE' });
+/** The sort-key prefix of a notice's items, in the notice's partition. */
+export const ITEM_PREFIX = 'ITEM#';
 export const itemKey = (noticeId: string, itemRef: string) => ({ pk: `NOTICE#${noticeId}`, sk: `ITEM#${itemRef}` });
-export const objectionKey = (objectionId: string) => ({ pk: `OBJ#${objectionId}`, sk: 'OBJ' });
 const openSortKey = (endsAt: string, noticeId: string) => `${endsAt}#${noticeId}`;
 
 export interface NoticeSource {
@@ -105,23 +94,6 @@ export interface PublicNotice {
   items: PublicNoticeItem[];
 }
 
-export interface Objection {
-  objectionId: string;
-  noticeId: string;
-  itemRef: string;
-  reason: string;
-  contact: string | null;
-  status: ObjectionStatus;
-  resolvedBy: string | null;
-  resolvedAt: string | null;
-  note: string | null;
-  createdAt: string;
-}
-
-export interface StoredObjection extends Objection {
-  version: number;
-}
-
 export function toNotice(item: Record<string, unknown>): StoredNotice {
   return {
     noticeId: item.noticeId as string,
@@ -153,28 +125,6 @@ export function toItem(item: Record<string, unknown>): StoredNoticeItem {
     openObjections: (item.openObjections as number | undefined) ?? 0,
     ...(typeof item.row === 'number' ? { row: item.row } : {}),
   };
-}
-
-export function toObjection(item: Record<string, unknown>): StoredObjection {
-  return {
-    objectionId: item.objectionId as string,
-    noticeId: item.noticeId as string,
-    itemRef: item.itemRef as string,
-    reason: item.reason as string,
-    contact: (item.contact as string | null | undefined) ?? null,
-    status: item.status as ObjectionStatus,
-    resolvedBy: (item.resolvedBy as string | null | undefined) ?? null,
-    resolvedAt: (item.resolvedAt as string | null | undefined) ?? null,
-    note: (item.note as string | null | undefined) ?? null,
-    createdAt: item.createdAt as string,
-    version: item.version as number,
-  };
-}
-
-/** The response form: the contact masked (it is personal data), no storage fields. */
-export function publicObjection(o: StoredObjection | Objection): Objection {
-  const { version: _, ...rest } = o as StoredObjection;
-  return { ...rest, contact: o.contact === null ? null : maskPhone(o.contact) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -311,7 +261,7 @@ export async function readNotice(noticeId: string): Promise<StoredNotice> {
 export async function readNoticeItems(noticeId: string): Promise<StoredNoticeItem[]> {
   const items = await queryAll({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :item)',
-    ExpressionAttributeValues: { ':pk': `NOTICE#${noticeId}`, ':item': 'ITEM#' },
+    ExpressionAttributeValues: { ':pk': noticeKey(noticeId).pk, ':item': ITEM_PREFIX },
     ConsistentRead: true,
   });
   return items.map(toItem).sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
@@ -394,42 +344,5 @@ export function noticeItemPaidStep(ref: { noticeId: string; itemRef: string }): 
         ExpressionAttributeValues: { ':paid': 'paid' },
       },
     },
-  };
-}
-
-/**
- * Who took part in the decision a notice posts: the requester of its disbursement or batch and every
- * approver. None of them may resolve an objection to it (four eyes on the objection too). The requester
- * is read from the source itself, so notices opened before this rule are covered as well.
- */
-export async function noticeDeciders(notice: Pick<StoredNotice, 'source' | 'approvers'>): Promise<string[]> {
-  const key = notice.source.kind === 'disbursement' ? keys.disbursement(notice.source.id) : keys.batch(notice.source.id);
-  const requester = (await getItem(key))?.requestedBy;
-  return typeof requester === 'string' ? [requester, ...notice.approvers] : [...notice.approvers];
-}
-
-/**
- * The per-address, per-notice objection counter, as a step of the objection's own transaction: the
- * condition holds the limit across processes, and a refused objection writes nothing (not even the
- * count). The address is kept only as a keyed hash (it is personal data), and the counter expires.
- */
-export async function objectionSourceStep(sourceIp: string, noticeId: string, now: Date): Promise<TxStep> {
-  const { objectionSourceKey } = await appSecrets();
-  const source = createHmac('sha256', objectionSourceKey).update(sourceIp).digest('base64url');
-  const window = objectionWindow(now);
-  const max = config().OBJECTIONS_PER_SOURCE_HOUR;
-  return {
-    item: {
-      Update: {
-        TableName: config().TABLE_NAME,
-        Key: { pk: `OBJSRC#${noticeId}#${source}`, sk: `HOUR#${window.start}` },
-        UpdateExpression: 'ADD #count :one SET #type = :type, expiresAt = :expires',
-        ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
-        ExpressionAttributeNames: { '#count': 'count', '#type': 'type' },
-        ExpressionAttributeValues: { ':one': 1, ':max': max, ':type': 'objection-source', ':expires': window.expiresAt },
-      },
-    },
-    onConditionFailed: () =>
-      new DomainError('rate_limited', `At most ${max} objections an hour from one address to one notice; please try again later`),
   };
 }

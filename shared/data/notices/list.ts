@@ -10,6 +10,8 @@ import {
   readNoticeItems,
   ALL_NOTICES,
   countyNotices,
+  noticeKey,
+  ITEM_PREFIX,
 } from './items.ts';
 
 function publicNotice(n: StoredNotice, items: StoredNoticeItem[]): PublicNotice {
@@ -99,7 +101,7 @@ export async function readNoticeBoardPage(noticeId: string, page: { limit: numbe
   const notice = await readNotice(noticeId);
   const items = await queryPage({
     keyCondition: 'pk = :pk AND begins_with(sk, :item)',
-    values: { ':pk': `NOTICE#${noticeId}`, ':item': 'ITEM#' },
+    values: { ':pk': noticeKey(noticeId).pk, ':item': ITEM_PREFIX },
     limit: Math.min(page.limit, MAX_NOTICE_ITEMS_PER_PAGE),
     cursor: page.cursor,
     scope: `notice-items|${noticeId}`,

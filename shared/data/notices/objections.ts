@@ -15,26 +15,19 @@ import { eventStep, enqueueEvents } from '../platform/events.ts';
 import { getItem, queryPage, requireItem, type Page } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { commitMoney, type MoneyMove } from '../ledger/move.ts';
+import { SYSTEM_ACTOR, noticeKey, itemKey, toNotice, toItem, readNotice, itemMoveStep, noticeStillStep } from './items.ts';
 import {
-  SYSTEM_ACTOR,
-  noticeKey,
-  itemKey,
   objectionKey,
   Objection,
   StoredObjection,
-  toNotice,
-  toItem,
   toObjection,
   publicObjection,
-  readNotice,
-  itemMoveStep,
-  noticeStillStep,
   noticeDeciders,
   objectionSourceStep,
   ALL_OBJECTIONS,
   objectionsByStatus,
   objectionsOfNotice,
-} from './items.ts';
+} from '../objections/items.ts';
 import { logger } from '../../logger.ts';
 
 // ---------------------------------------------------------------------------------------------------

@@ -10,12 +10,16 @@
 import { canonicalJson, type Snapshot } from '../../domain/snapshots.ts';
 import { notFound } from '../../domain/errors.ts';
 import { getItem, queryAll, queryPage, type Page } from '../platform/query.ts';
+import { keys } from '../platform/keys.ts';
 
 export const snapshotKeys = {
-  snapshot: (fundId: string, snapshotId: string) => ({ pk: `FUND#${fundId}`, sk: `SNAP#${snapshotId}` }),
-  head: (fundId: string) => ({ pk: `FUND#${fundId}`, sk: 'SNAPHEAD' }),
-  month: (fundId: string, month: string) => ({ pk: `FUND#${fundId}`, sk: `SNAPMONTH#${month}` }),
+  snapshot: (fundId: string, snapshotId: string) => ({ pk: keys.fund(fundId).pk, sk: `SNAP#${snapshotId}` }),
+  head: (fundId: string) => ({ pk: keys.fund(fundId).pk, sk: 'SNAPHEAD' }),
+  month: (fundId: string, month: string) => ({ pk: keys.fund(fundId).pk, sk: `SNAPMONTH#${month}` }),
 };
+
+/** The fund a snapshot or chain-head item belongs to (its partition is the fund's). */
+export const fundOfSnapshotItem = (item: Record<string, unknown>): string => (item.pk as string).slice(keys.fund('').pk.length);
 
 export interface ChainHead {
   seq: number;
@@ -56,7 +60,7 @@ export async function getSnapshot(fundId: string, snapshotId: string): Promise<S
 export async function listSnapshots(fundId: string, page: { limit: number; cursor?: string }): Promise<Page<Snapshot>> {
   const result = await queryPage({
     keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
-    values: { ':pk': `FUND#${fundId}`, ':prefix': 'SNAP#' },
+    values: { ':pk': keys.fund(fundId).pk, ':prefix': 'SNAP#' },
     newestFirst: true,
     limit: page.limit,
     cursor: page.cursor,
@@ -70,7 +74,7 @@ export async function listSnapshots(fundId: string, page: { limit: number; curso
 export async function fundChain(fundId: string): Promise<Snapshot[]> {
   const items = await queryAll({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': `FUND#${fundId}`, ':prefix': 'SNAP#' },
+    ExpressionAttributeValues: { ':pk': keys.fund(fundId).pk, ':prefix': 'SNAP#' },
     ConsistentRead: true,
   });
   return items.sort((a, b) => (a.seq as number) - (b.seq as number)).map(toSnapshot);

@@ -21,6 +21,7 @@ import { config } from '../../config.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { retryOnConflict, transact, TransactionConflict } from '../platform/transactions.ts';
 import { readFundStanding } from '../progress/items.ts';
+import { ALL_FUNDS } from '../funds/items.ts';
 import { getItem, queryAll } from '../platform/query.ts';
 import { readHead, snapshotItem, snapshotKeys } from './items.ts';
 
@@ -111,7 +112,7 @@ export async function takeMonthlySnapshots(now: Date): Promise<MonthlyRun> {
   const end = monthEnd(month).getTime();
   const run: MonthlyRun = { month, taken: [], alreadyTaken: [], tooYoung: [], failed: [] };
   const funds = await queryAll(
-    { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :list', ExpressionAttributeValues: { ':list': 'FUNDS' } },
+    { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :list', ExpressionAttributeValues: { ':list': ALL_FUNDS } },
     { projection: { expression: 'fundId, createdAt' } },
   );
   for (const fund of funds) {

@@ -6,7 +6,7 @@
 import { chainBreaks, type Snapshot } from '../../domain/snapshots.ts';
 import type { LedgerDifference } from '../ledger/items.ts';
 import { scanSegments } from '../platform/query.ts';
-import { toSnapshot } from './items.ts';
+import { fundOfSnapshotItem, toSnapshot } from './items.ts';
 
 export interface ChainCheckResult {
   snapshots: number;
@@ -26,7 +26,7 @@ export async function checkSnapshotChains(): Promise<ChainCheckResult> {
       segments: 4,
     },
     (item) => {
-      const fundId = (item.pk as string).slice('FUND#'.length);
+      const fundId = fundOfSnapshotItem(item);
       if (item.type === 'snapshotHead') {
         heads.set(fundId, { seq: item.seq as number, hash: item.hash as string });
         return;
