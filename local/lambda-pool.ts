@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { InvocationTimeout, type LambdaHandler } from './invoke.ts';
-import type { InvokeMessage, ResultMessage } from './lambda-worker.ts';
+import { PRELOAD_VARIABLE, type InvokeMessage, type ReportMessage, type ReportRequest, type ResultMessage } from './lambda-protocol.ts';
 
 export type FunctionFolder = 'http' | 'queue' | 'schedule';
 
@@ -28,6 +28,8 @@ export interface LambdaPoolOptions {
   placement?: 'warm' | 'spread';
   /** How long an environment may take to answer beyond the invocation's own timeout before it is killed. */
   graceMs?: number;
+  /** Absolute paths of modules every environment imports before its handler (the bench's probes). */
+  preload?: string[];
 }
 
 export interface LambdaPool {
@@ -36,6 +38,8 @@ export interface LambdaPool {
   handler(folder: FunctionFolder, name: string, functionName: string): LambdaHandler;
   /** The process ids that served each function's invocations (`<folder>/<name>` → pids, first use first). */
   servedBy(): Record<string, number[]>;
+  /** What the preloaded probes of every live environment report, by function (`http/payouts` → values). */
+  report(): Promise<Record<string, { pid: number; value: unknown }[]>>;
   close(): Promise<void>;
 }
 
@@ -76,6 +80,7 @@ class FunctionEnvironments {
   private turn = 0;
   private closed = false;
   readonly served: number[] = [];
+  private readonly reports = new Map<number, (answer: { pid: number; value: unknown }) => void>();
 
   constructor(
     private readonly folder: FunctionFolder,
@@ -102,7 +107,11 @@ class FunctionEnvironments {
   }
 
   private start(): Environment {
-    const env: NodeJS.ProcessEnv = { ...this.options.env, AWS_LAMBDA_FUNCTION_NAME: this.functionName };
+    const env: NodeJS.ProcessEnv = {
+      ...this.options.env,
+      AWS_LAMBDA_FUNCTION_NAME: this.functionName,
+      [PRELOAD_VARIABLE]: this.options.preload.join(','),
+    };
     // One invocation at a time per environment, as Lambda without multi-concurrency runs them.
     delete env.AWS_LAMBDA_MAX_CONCURRENCY;
     const child = fork(WORKER_FILE, [this.folder, this.name], {
@@ -113,7 +122,8 @@ class FunctionEnvironments {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const environment: Environment = { child, busy: true, lastUsed: 0 };
-    child.on('message', (message: ResultMessage) => {
+    child.on('message', (message: ResultMessage | ReportMessage) => {
+      if (message?.type === 'reported') return this.reports.get(message.id)?.({ pid: message.pid, value: message.value });
       const pending = environment.pending;
       if (message?.type !== 'result' || !pending || pending.id !== message.id) return;
       environment.pending = undefined;
@@ -184,6 +194,26 @@ class FunctionEnvironments {
     });
   }
 
+  /** Every live environment's probe report; an environment busy with an invocation answers after it. */
+  async report(): Promise<{ pid: number; value: unknown }[]> {
+    const answers = this.environments.map(
+      (e) =>
+        new Promise<{ pid: number; value: unknown } | undefined>((resolve) => {
+          const id = this.ids();
+          const timer = setTimeout(() => done(undefined), 10_000);
+          const done = (answer: { pid: number; value: unknown } | undefined) => {
+            clearTimeout(timer);
+            this.reports.delete(id);
+            resolve(answer);
+          };
+          this.reports.set(id, done);
+          const request: ReportRequest = { type: 'report', id };
+          e.child.send(request, (error) => error && done(undefined));
+        }),
+    );
+    return (await Promise.all(answers)).filter((a) => a !== undefined);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const waiter of this.waiting.splice(0)) waiter.fail(new Error('the Lambda process pool is closed'));
@@ -210,7 +240,7 @@ function rebuildError(error: NonNullable<ResultMessage['error']>, functionName: 
 
 export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('concurrency must be 1 or more');
-  const settings: Required<LambdaPoolOptions> = { placement: 'warm', graceMs: 2_000, ...options };
+  const settings: Required<LambdaPoolOptions> = { placement: 'warm', graceMs: 2_000, preload: [], ...options };
   const functions = new Map<string, FunctionEnvironments>();
   let nextId = 0;
   let closed = false;
@@ -233,6 +263,10 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     },
     servedBy() {
       return Object.fromEntries([...functions].map(([key, f]) => [key, [...f.served]]));
+    },
+    async report() {
+      const entries = await Promise.all([...functions].map(async ([key, f]) => [key, await f.report()] as const));
+      return Object.fromEntries(entries);
     },
     async close() {
       closed = true;

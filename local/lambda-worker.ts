@@ -3,25 +3,16 @@
  * serves ONE function, one invocation at a time, with module state of its own. Started as
  * `node --import tsx local/lambda-worker.ts <http|queue|schedule> <name>`; invocations come over IPC.
  */
+import { pathToFileURL } from 'node:url';
 import { InvocationTimeout, invoke, invokeStore, loadInStore, type LambdaHandler } from './invoke.ts';
-
-export interface InvokeMessage {
-  type: 'invoke';
-  id: number;
-  event: unknown;
-  functionName: string;
-  timeoutMs: number;
-  requestId: string;
-}
-
-export interface ResultMessage {
-  type: 'result';
-  id: number;
-  pid: number;
-  ok: boolean;
-  value?: unknown;
-  error?: { name: string; message: string; stack?: string; timeout?: boolean };
-}
+import {
+  PRELOAD_VARIABLE,
+  REPORT_HOOK,
+  type InvokeMessage,
+  type ReportMessage,
+  type ReportRequest,
+  type ResultMessage,
+} from './lambda-protocol.ts';
 
 const [folder, name] = process.argv.slice(2);
 if (!process.send || !folder || !name || !['http', 'queue', 'schedule'].includes(folder)) {
@@ -31,6 +22,9 @@ if (!process.send || !folder || !name || !['http', 'queue', 'schedule'].includes
 
 // Before the first SDK request, as the runtime does in its own process.
 await invokeStore();
+for (const file of (process.env[PRELOAD_VARIABLE] ?? '').split(',').filter(Boolean)) {
+  await loadInStore(() => import(pathToFileURL(file).href));
+}
 
 let handler: Promise<LambdaHandler> | undefined;
 const loadHandler = (): Promise<LambdaHandler> =>
@@ -45,7 +39,13 @@ const loadHandler = (): Promise<LambdaHandler> =>
 
 const reply = (message: ResultMessage) => new Promise<void>((resolve) => process.send!(message, undefined, {}, () => resolve()));
 
-process.on('message', (message: InvokeMessage) => {
+process.on('message', (message: InvokeMessage | ReportRequest) => {
+  if (message?.type === 'report') {
+    const hook = (globalThis as { [REPORT_HOOK]?: () => unknown })[REPORT_HOOK];
+    const answer: ReportMessage = { type: 'reported', id: message.id, pid: process.pid, value: hook?.() };
+    process.send!(answer);
+    return;
+  }
   if (message?.type !== 'invoke') return;
   void (async () => {
     try {

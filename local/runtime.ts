@@ -63,6 +63,8 @@ export interface RuntimeOptions {
    * time each, as Lambda's execution environments. Unset: every function in this process (the default).
    */
   lambdaConcurrency?: number;
+  /** With lambdaConcurrency: modules every worker imports before its handler (the bench's probes). */
+  lambdaPreload?: string[];
   log?: RuntimeLog;
 }
 
@@ -77,6 +79,8 @@ export interface Runtime {
   mintToken(opts: { roles: string[]; sub: string; ttlSeconds?: number; machine?: boolean }): Promise<string>;
   /** With lambdaConcurrency: the process ids that served each function (`http/payouts` → pids). */
   servedBy?: () => Record<string, number[]>;
+  /** With lambdaConcurrency: what the workers' preloaded probes report, by function. */
+  workerReports?: () => Promise<Record<string, { pid: number; value: unknown }[]>>;
   stop(): Promise<void>;
 }
 
@@ -200,7 +204,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Worker processes get this runtime's handler environment as it is now.
     let pool: LambdaPool | undefined;
     if (options.lambdaConcurrency !== undefined) {
-      pool = createLambdaPool({ concurrency: options.lambdaConcurrency, env: { ...process.env } });
+      pool = createLambdaPool({ concurrency: options.lambdaConcurrency, env: { ...process.env }, preload: options.lambdaPreload });
       const lambdaPool = pool;
       cleanups.push(() => lambdaPool.close());
     }
@@ -272,7 +276,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       dynamoEndpoint,
       sqsEndpoint,
       mintToken: (opts) => mintToken(signingKey, issuer, opts satisfies TokenRequest),
-      ...(pool ? { servedBy: () => pool.servedBy() } : {}),
+      ...(pool ? { servedBy: () => pool.servedBy(), workerReports: () => pool.report() } : {}),
       stop: () => (stopping ??= runCleanups()),
     };
   } catch (error) {

@@ -284,7 +284,17 @@ describe('every command line', () => {
 
   it('bench --help lists its BENCH_* settings and what each figure means', async () => {
     const { stdout } = await script('bench/run.ts', ['--help']);
-    for (const setting of ['BENCH_ONLY', 'BENCH_ROUNDS', 'BENCH_COLD_REPEATS', 'BENCH_BATCH_ITEMS', 'BENCH_EXPORT_PAYOUTS'])
+    for (const setting of [
+      'BENCH_ONLY',
+      'BENCH_ROUNDS',
+      'BENCH_COLD_REPEATS',
+      'BENCH_BATCH_ITEMS',
+      'BENCH_EXPORT_PAYOUTS',
+      'BENCH_CONC_SETTLEMENTS',
+      'BENCH_CONC_SETTLERS',
+      'BENCH_CONC_APPROVALS',
+      'BENCH_CONC_APPROVERS',
+    ])
       expect(stdout).toContain(setting);
     expect(stdout).toMatch(/ratio/i);
   });
