@@ -240,7 +240,14 @@ function rebuildError(error: NonNullable<ResultMessage['error']>, functionName: 
 
 export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('concurrency must be 1 or more');
-  const settings: Required<LambdaPoolOptions> = { placement: 'warm', graceMs: 2_000, preload: [], ...options };
+  // Options given as undefined take the defaults too.
+  const settings: Required<LambdaPoolOptions> = {
+    concurrency: options.concurrency,
+    env: options.env,
+    placement: options.placement ?? 'warm',
+    graceMs: options.graceMs ?? 2_000,
+    preload: options.preload ?? [],
+  };
   const functions = new Map<string, FunctionEnvironments>();
   let nextId = 0;
   let closed = false;
