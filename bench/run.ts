@@ -236,12 +236,17 @@ try {
       services ??= await startServices();
       const shared = services;
       // No meter handlers here: they would run the functions in this process, not in the workers.
-      return benchConcurrency((name, extra) => startPhase(shared, { name, pollers: false, log: runtimeLog, ...extra }), show, {
-        settlements: settings.concSettlements,
-        settlers: settings.concSettlers,
-        approvals: settings.concApprovals,
-        approvers: settings.concApprovers,
-      });
+      return benchConcurrency(
+        (name, extra) =>
+          startPhase(shared, { name, pollers: false, log: runtimeLog, lambdaOutput: (chunk) => logFile.write(chunk), ...extra }),
+        show,
+        {
+          settlements: settings.concSettlements,
+          settlers: settings.concSettlers,
+          approvals: settings.concApprovals,
+          approvers: settings.concApprovers,
+        },
+      );
     });
   }
 } catch (error) {

@@ -61,6 +61,7 @@ export interface PhaseOptions {
   /** LAMBDA_CONCURRENCY for this phase's runtime, and the modules its workers preload. */
   lambdaConcurrency?: number;
   lambdaPreload?: string[];
+  lambdaOutput?: (chunk: Buffer) => void;
 }
 
 /** A local runtime on a fresh table and queue set of the shared services. */
@@ -82,6 +83,7 @@ export async function startPhase(services: Services, options: PhaseOptions): Pro
     log: options.log,
     lambdaConcurrency: options.lambdaConcurrency,
     lambdaPreload: options.lambdaPreload,
+    lambdaOutput: options.lambdaOutput,
   });
   const token = (roles: string | string[], sub: string) => runtime.mintToken({ roles: Array.isArray(roles) ? roles : [roles], sub });
   const api: Phase['api'] = async (method, path, opts = {}) => {

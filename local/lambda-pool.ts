@@ -30,6 +30,8 @@ export interface LambdaPoolOptions {
   graceMs?: number;
   /** Absolute paths of modules every environment imports before its handler (the bench's probes). */
   preload?: string[];
+  /** Where the environments' stdout and stderr go (the bench's log file); this process's own by default. */
+  output?: ((chunk: Buffer) => void) | 'inherit';
 }
 
 export interface LambdaPool {
@@ -119,8 +121,13 @@ class FunctionEnvironments {
       execArgv: ['--import', 'tsx'],
       env,
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: this.options.output === 'inherit' ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    const output = this.options.output;
+    if (output !== 'inherit') {
+      child.stdout?.on('data', output);
+      child.stderr?.on('data', output);
+    }
     const environment: Environment = { child, busy: true, lastUsed: 0 };
     child.on('message', (message: ResultMessage | ReportMessage) => {
       if (message?.type === 'reported') return this.reports.get(message.id)?.({ pid: message.pid, value: message.value });
@@ -247,6 +254,7 @@ export function createLambdaPool(options: LambdaPoolOptions): LambdaPool {
     placement: options.placement ?? 'warm',
     graceMs: options.graceMs ?? 2_000,
     preload: options.preload ?? [],
+    output: options.output ?? 'inherit',
   };
   const functions = new Map<string, FunctionEnvironments>();
   let nextId = 0;

@@ -65,6 +65,8 @@ export interface RuntimeOptions {
   lambdaConcurrency?: number;
   /** With lambdaConcurrency: modules every worker imports before its handler (the bench's probes). */
   lambdaPreload?: string[];
+  /** With lambdaConcurrency: where the workers' output goes (this process's stdout and stderr by default). */
+  lambdaOutput?: (chunk: Buffer) => void;
   log?: RuntimeLog;
 }
 
@@ -204,7 +206,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Worker processes get this runtime's handler environment as it is now.
     let pool: LambdaPool | undefined;
     if (options.lambdaConcurrency !== undefined) {
-      pool = createLambdaPool({ concurrency: options.lambdaConcurrency, env: { ...process.env }, preload: options.lambdaPreload });
+      pool = createLambdaPool({
+        concurrency: options.lambdaConcurrency,
+        env: { ...process.env },
+        preload: options.lambdaPreload,
+        output: options.lambdaOutput,
+      });
       const lambdaPool = pool;
       cleanups.push(() => lambdaPool.close());
     }
