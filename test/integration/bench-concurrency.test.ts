@@ -19,11 +19,12 @@ describe('bench concurrency section', () => {
       sqsEndpoint: inject('sqsEndpoint'),
       stop: async () => undefined,
     };
-    const result = await benchConcurrency(
-      (name, extra) => startPhase(services, { name, pollers: false, log: quiet, ...extra }),
-      progress,
-      { settlements: 4, settlers: 2, approvals: 4, approvers: 2 },
-    );
+    const result = await benchConcurrency((name, extra) => startPhase(services, { name, pollers: false, log: quiet, ...extra }), progress, {
+      settlements: 4,
+      settlers: 2,
+      approvals: 4,
+      approvers: 2,
+    });
     for (const run of [result.settle.oneCounty, result.settle.spread, result.approve.oneCounty, result.approve.spread]) {
       expect({ ops: run.ops, failures: run.failures }, run.name).toEqual({ ops: 4, failures: 0 });
       expect(run.processes, run.name).toBe(2);
