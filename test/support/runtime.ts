@@ -26,6 +26,8 @@ export interface ApiResponse {
 
 export interface TestRuntime {
   url: string;
+  /** With lambdaConcurrency: the process ids that served each function. */
+  servedBy?: () => Record<string, number[]>;
   tableName: string;
   queueUrls: QueueUrls;
   services: LocalServices;
@@ -45,6 +47,8 @@ export interface TestRuntimeOptions {
   sweepSeconds?: number;
   /** Probe handlers wired through the real adapter/poller (the runtime's own tests use this). */
   handlers?: RuntimeHandlers;
+  /** LAMBDA_CONCURRENCY: each function in up to this many worker processes. */
+  lambdaConcurrency?: number;
 }
 
 const DEFAULT_SUB = 'test-user';
@@ -64,6 +68,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     sweepSeconds: options.sweepSeconds,
     env: options.env,
     handlers: options.handlers,
+    lambdaConcurrency: options.lambdaConcurrency,
     log: quietLog,
   });
 
@@ -96,6 +101,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
 
   return {
     url: runtime.url,
+    ...(runtime.servedBy ? { servedBy: runtime.servedBy } : {}),
     tableName: runtime.tableName,
     queueUrls: runtime.queueUrls,
     services,
