@@ -3,6 +3,7 @@
  * end. Pure: goals and formatting are unit-tested without running anything.
  */
 import type { PayoutExportResult } from './payout-export.ts';
+import type { ConcurrencyResult, ConcurrencyRun } from './concurrency.ts';
 import type { ReconciliationBenchResult } from './reconciliation.ts';
 import { alignColumns } from '../scripts/lib/table.ts';
 import type { CostBreakdown, LifecycleUsage } from './pricing.ts';
@@ -114,6 +115,7 @@ export interface BenchResults {
   capacity?: CapacityResult | { missing: string };
   payoutExport?: PayoutExportResult | { missing: string };
   reconciliation?: ReconciliationBenchResult | { missing: string };
+  concurrency?: ConcurrencyResult | { missing: string };
   goals?: GoalResult[];
 }
 
@@ -219,6 +221,44 @@ function renderPayoutExport(e: BenchResults['payoutExport']): string[] {
       ['  CSV export', fmt(e.exportSeconds, 2), fmt(e.exportHeapDeltaMiB, 1), fmt(e.exportRssDeltaMiB, 1), String(e.payouts)],
       ['  JSON pages', fmt(e.baselineSeconds, 2), fmt(e.baselineHeapDeltaMiB, 1), fmt(e.baselineRssDeltaMiB, 1), String(e.payouts)],
       ['  ratio', fmt(e.ratioToBaseline), '', '', `CSV ${(e.csvBytes / 1024 / 1024).toFixed(2)} MiB (Lambda response limit 6 MB)`],
+    ]),
+  );
+  return out;
+}
+
+/** The concurrency section: each run's figures, and one county ÷ spread. */
+export function renderConcurrency(r: BenchResults['concurrency']): string[] {
+  const out = ['Concurrency across processes (each function in worker processes, one request at a time each, as Lambda)'];
+  if (r === undefined || 'missing' in r) return [...out, `  missing: ${r?.missing ?? 'not run'}`];
+  const row = (label: string, x: ConcurrencyRun) => [
+    `  ${label}`,
+    String(x.ops),
+    fmt(x.opsPerSecond, 1),
+    fmt(x.failedAttemptsPerSuccess, 2),
+    fmt(x.p50Ms, 0),
+    fmt(x.p99Ms, 0),
+    fmt(x.slowestMs, 0),
+    `${x.inFlight} in flight, ${x.processes} processes${x.failures ? `, ${x.failures} FAILED` : ''}`,
+  ];
+  const ratios = (label: string, x: { throughput?: number; p99?: number; slowest?: number }) => [
+    `  ${label}`,
+    '',
+    fmt(x.throughput),
+    '',
+    '',
+    fmt(x.p99),
+    fmt(x.slowest),
+    'one county ÷ spread',
+  ];
+  out.push(
+    alignColumns([
+      ['', 'ops', 'ops/s', 'failed attempts/success', 'p50 ms', 'p99 ms', 'slowest ms', ''],
+      row(`settle, 1 county`, r.settle.oneCounty),
+      row(`settle, ${r.settle.spread.counties} counties`, r.settle.spread),
+      ratios('settle ratio', r.settle.ratios),
+      row(`approve, 1 county`, r.approve.oneCounty),
+      row(`approve, ${r.approve.spread.counties} counties`, r.approve.spread),
+      ratios('approve ratio', r.approve.ratios),
     ]),
   );
   return out;
@@ -376,6 +416,8 @@ export function renderReport(results: BenchResults): string {
   out.push(...renderPayoutExport(results.payoutExport));
   out.push('');
   out.push(...renderReconciliation(results.reconciliation));
+  out.push('');
+  out.push(...renderConcurrency(results.concurrency));
   out.push('');
   out.push('Goals');
   out.push(

@@ -19,6 +19,7 @@ import { benchApprovals } from './approvals.ts';
 import { benchBatch } from './batch.ts';
 import { benchCapacity } from './capacity.ts';
 import { benchColdStarts } from './cold-start.ts';
+import { benchConcurrency } from './concurrency.ts';
 import { benchPayoutExport } from './payout-export.ts';
 import { parseCommandLine, usage } from '#shared/cli';
 import { benchReconciliation } from './reconciliation.ts';
@@ -29,7 +30,7 @@ import { startPhase, startServices, type Phase, type Services } from './stack.ts
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
-const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'export', 'reconciliation'] as const;
+const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'export', 'reconciliation', 'concurrency'] as const;
 
 parseCommandLine({
   name: 'bench',
@@ -48,6 +49,10 @@ BENCH_COLD_REPEATS           imports of each bundle (7)
 BENCH_LIFECYCLES             disbursement lifecycles metered for capacity (10)
 BENCH_EXPORT_PAYOUTS         payouts in the CSV export (5000)
 BENCH_RECONCILIATION_LINES   bank-statement lines in the reconciliation (10000)
+BENCH_CONC_SETTLEMENTS       payouts settled per concurrency run (5000)
+BENCH_CONC_SETTLERS          parallel settlement callbacks, and counties of the spread run (16)
+BENCH_CONC_APPROVALS         single disbursements approved per concurrency run (400)
+BENCH_CONC_APPROVERS         processes approving at once, and counties of the spread run (8)
 
 Figures (ratio = ours ÷ baseline; for throughput 1 is as fast as the baseline, for times 1 is as quick):
 cold       each Lambda bundle's init (import) ms vs a hello-world bundle and an SDK-only bundle (goal ratio ≤ 3),
@@ -58,7 +63,11 @@ batch      payouts/s from approval to every payout.requested acknowledged vs a r
            and duplicate screening at creation: every row matching vs none
 export     the payout CSV export's seconds and memory vs reading the same payouts as JSON pages
 reconciliation  one POST /v1/reconciliations of a 10,000-line statement (half matched) vs parsing and
-           validating the same body alone: seconds, heap, body and reply bytes`,
+           validating the same body alone: seconds, heap, body and reply bytes
+concurrency  every function in worker processes (LAMBDA_CONCURRENCY), one request at a time each: settlements
+           of one county's batch by parallel callbacks, and approvals of one county from several processes, each
+           vs the same work spread over as many counties: ops/s, failed transaction attempts per success, p50,
+           p99, slowest; ratio = one county ÷ spread`,
   options: {},
 });
 
@@ -90,6 +99,10 @@ const settings = {
   lifecycles: intSetting('BENCH_LIFECYCLES', 10),
   exportPayouts: intSetting('BENCH_EXPORT_PAYOUTS', 5000),
   reconciliationLines: intSetting('BENCH_RECONCILIATION_LINES', 10_000),
+  concSettlements: intSetting('BENCH_CONC_SETTLEMENTS', 5000),
+  concSettlers: intSetting('BENCH_CONC_SETTLERS', 16),
+  concApprovals: intSetting('BENCH_CONC_APPROVALS', 400),
+  concApprovers: intSetting('BENCH_CONC_APPROVERS', 8),
 };
 
 await mkdir(RESULTS_DIR, { recursive: true });
@@ -216,6 +229,24 @@ try {
       } finally {
         await p.stop();
       }
+    });
+  }
+  if (settings.only.has('concurrency')) {
+    results.concurrency = await section('concurrency across processes', async () => {
+      services ??= await startServices();
+      const shared = services;
+      // No meter handlers here: they would run the functions in this process, not in the workers.
+      return benchConcurrency(
+        (name, extra) =>
+          startPhase(shared, { name, pollers: false, log: runtimeLog, lambdaOutput: (chunk) => logFile.write(chunk), ...extra }),
+        show,
+        {
+          settlements: settings.concSettlements,
+          settlers: settings.concSettlers,
+          approvals: settings.concApprovals,
+          approvers: settings.concApprovers,
+        },
+      );
     });
   }
 } catch (error) {

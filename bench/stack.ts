@@ -58,6 +58,10 @@ export interface PhaseOptions {
   handlers?: RuntimeHandlers;
   env?: Record<string, string>;
   log: RuntimeLog;
+  /** LAMBDA_CONCURRENCY for this phase's runtime, and the modules its workers preload. */
+  lambdaConcurrency?: number;
+  lambdaPreload?: string[];
+  lambdaOutput?: (chunk: Buffer) => void;
 }
 
 /** A local runtime on a fresh table and queue set of the shared services. */
@@ -77,6 +81,9 @@ export async function startPhase(services: Services, options: PhaseOptions): Pro
     env: options.env,
     handlers: options.handlers,
     log: options.log,
+    lambdaConcurrency: options.lambdaConcurrency,
+    lambdaPreload: options.lambdaPreload,
+    lambdaOutput: options.lambdaOutput,
   });
   const token = (roles: string | string[], sub: string) => runtime.mintToken({ roles: Array.isArray(roles) ? roles : [roles], sub });
   const api: Phase['api'] = async (method, path, opts = {}) => {

@@ -1,10 +1,11 @@
 /**
  * `npm start`: the whole backend on this machine. PORT (3000), DATA_DIR (.data/), OUTBOX_SWEEP_SECONDS
- * (60), DYNAMODB_PORT / SQS_PORT (free ports otherwise). Ctrl-C or SIGTERM stops everything, the
+ * (60), DYNAMODB_PORT / SQS_PORT (free ports otherwise), LAMBDA_CONCURRENCY (unset: one process). Ctrl-C or SIGTERM stops everything, the
  * DynamoDB Local JVM included.
  */
 import { fail, parseCommandLine, usage } from '#shared/cli';
 import { ensureConsoleBuilt } from './console-build.ts';
+import { parseLambdaConcurrency } from './lambda-pool.ts';
 import { runtimeLog } from './log.ts';
 import { PortInUseError } from './ports.ts';
 import { DEFAULT_PORT, startRuntime, type Runtime } from './runtime.ts';
@@ -19,6 +20,8 @@ DATA_DIR              where the data, secrets and keys are kept (.data/)
 OUTBOX_SWEEP_SECONDS  how often the outbox sweep runs (60)
 DYNAMODB_PORT         DynamoDB Local's port (a free one)
 SQS_PORT              the SQS emulator's port (a free one)
+LAMBDA_CONCURRENCY    run each function in up to N worker processes, one request at a time each, as
+                      Lambda's execution environments (1-64; unset: every function in this one process)
 Ctrl-C or SIGTERM stops everything; exit 1 also when a port is taken, 2 when a setting is not a number`,
   options: {},
 });
@@ -31,6 +34,12 @@ function intFromEnv(name: string, fallback?: number): number | undefined {
     usage(`${name} must be a whole number (a port or a count of seconds), not "${raw}"`);
   }
   return value;
+}
+
+function concurrencyFromEnv(): number | undefined {
+  const parsed = parseLambdaConcurrency(process.env.LAMBDA_CONCURRENCY);
+  if (parsed instanceof Error) usage(parsed.message);
+  return parsed;
 }
 
 const startedAt = performance.now();
@@ -72,6 +81,7 @@ const settings = {
   dynamoPort: intFromEnv('DYNAMODB_PORT'),
   sqsPort: intFromEnv('SQS_PORT'),
   sweepSeconds: intFromEnv('OUTBOX_SWEEP_SECONDS', 60),
+  lambdaConcurrency: concurrencyFromEnv(),
 };
 
 try {

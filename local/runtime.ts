@@ -17,6 +17,7 @@ import { CONSOLE_CLIENT_ID, consoleHost } from './console-host.ts';
 import { applyEnvironment, handlerEnvironment, LOCAL_CREDENTIALS, localRegion } from './environment.ts';
 import { API_GATEWAY_TIMEOUT_MS, startHttpAdapter, type HttpAdapter } from './http-adapter.ts';
 import { invokeStore, loadInStore, type LambdaHandler } from './invoke.ts';
+import { createLambdaPool, type LambdaPool } from './lambda-pool.ts';
 import {
   ensureSecretsFiles,
   ensureSigningKey,
@@ -58,6 +59,15 @@ export interface RuntimeOptions {
   env?: Record<string, string>;
   /** Replaces how handlers are loaded (tests wire small probe handlers through the real machinery). */
   handlers?: RuntimeHandlers;
+  /**
+   * LAMBDA_CONCURRENCY: run each function's invocations in up to this many child processes, one at a
+   * time each, as Lambda's execution environments. Unset: every function in this process (the default).
+   */
+  lambdaConcurrency?: number;
+  /** With lambdaConcurrency: modules every worker imports before its handler (the bench's probes). */
+  lambdaPreload?: string[];
+  /** With lambdaConcurrency: where the workers' output goes (this process's stdout and stderr by default). */
+  lambdaOutput?: (chunk: Buffer) => void;
   log?: RuntimeLog;
 }
 
@@ -70,6 +80,10 @@ export interface Runtime {
   dynamoEndpoint: string;
   sqsEndpoint: string;
   mintToken(opts: { roles: string[]; sub: string; ttlSeconds?: number; machine?: boolean }): Promise<string>;
+  /** With lambdaConcurrency: the process ids that served each function (`http/payouts` → pids). */
+  servedBy?: () => Record<string, number[]>;
+  /** With lambdaConcurrency: what the workers' preloaded probes report, by function. */
+  workerReports?: () => Promise<Record<string, { pid: number; value: unknown }[]>>;
   stop(): Promise<void>;
 }
 
@@ -190,8 +204,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     resetConfig();
     resetSecrets();
 
+    // Worker processes get this runtime's handler environment as it is now.
+    let pool: LambdaPool | undefined;
+    if (options.lambdaConcurrency !== undefined) {
+      pool = createLambdaPool({
+        concurrency: options.lambdaConcurrency,
+        env: { ...process.env },
+        preload: options.lambdaPreload,
+        output: options.lambdaOutput,
+      });
+      const lambdaPool = pool;
+      cleanups.push(() => lambdaPool.close());
+    }
+    const pooled = <N extends string>(folder: 'http' | 'queue' | 'schedule') =>
+      pool ? (name: N) => Promise.resolve(pool.handler(folder, name, functionNameOf(name))) : undefined;
+
     const issuer = localIssuer(port);
-    const loadHttp = options.handlers?.http ?? defaultHandlers.http;
+    const loadHttp = options.handlers?.http ?? pooled<HttpFunctionName>('http') ?? defaultHandlers.http;
     const adapter: HttpAdapter = await startHttpAdapter({
       port,
       // The console signs people in with an app client of its own, as it does deployed.
@@ -209,7 +238,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     cleanups.push(() => adapter.close());
 
     if (options.pollers ?? true) {
-      const loadQueue = options.handlers?.queue ?? defaultHandlers.queue;
+      const loadQueue = options.handlers?.queue ?? pooled<QueueFunctionName>('queue') ?? defaultHandlers.queue;
       const pollers: QueuePoller[] = (Object.keys(QUEUES) as QueueKey[]).map((key) => {
         const definition = QUEUES[key];
         return startQueuePoller({
@@ -229,7 +258,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
 
     if (options.scheduler ?? true) {
-      const loadSchedule = options.handlers?.schedule ?? defaultHandlers.schedule;
+      const loadSchedule = options.handlers?.schedule ?? pooled<ScheduledFunctionName>('schedule') ?? defaultHandlers.schedule;
       const schedule: Schedule = startSchedule({
         functionName: functionNameOf('outbox-sweeper'),
         ruleName: functionNameOf('outbox-sweeper-schedule'),
@@ -267,6 +296,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       dynamoEndpoint,
       sqsEndpoint,
       mintToken: (opts) => mintToken(signingKey, issuer, opts satisfies TokenRequest),
+      ...(pool ? { servedBy: () => pool.servedBy(), workerReports: () => pool.report() } : {}),
       stop: () => (stopping ??= runCleanups()),
     };
   } catch (error) {

@@ -271,9 +271,30 @@ describe('every command line', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('npm start --help documents LAMBDA_CONCURRENCY', async () => {
+    const { stdout } = await script('local/main.ts', ['--help']);
+    expect(stdout).toMatch(/LAMBDA_CONCURRENCY\s+run each function in up to N worker processes/);
+  });
+
+  it.each(['0', '65', '2.5'])('npm start with LAMBDA_CONCURRENCY=%s is a usage error, exit 2', async (value) => {
+    const { code, stdout, stderr } = await script('local/main.ts', [], { LAMBDA_CONCURRENCY: value });
+    expect([code, stdout]).toEqual([2, '']);
+    expect(stderr.split('\n')[0]).toBe(`relief-fund: LAMBDA_CONCURRENCY must be a whole number from 1 to 64, not "${value}"`);
+  });
+
   it('bench --help lists its BENCH_* settings and what each figure means', async () => {
     const { stdout } = await script('bench/run.ts', ['--help']);
-    for (const setting of ['BENCH_ONLY', 'BENCH_ROUNDS', 'BENCH_COLD_REPEATS', 'BENCH_BATCH_ITEMS', 'BENCH_EXPORT_PAYOUTS'])
+    for (const setting of [
+      'BENCH_ONLY',
+      'BENCH_ROUNDS',
+      'BENCH_COLD_REPEATS',
+      'BENCH_BATCH_ITEMS',
+      'BENCH_EXPORT_PAYOUTS',
+      'BENCH_CONC_SETTLEMENTS',
+      'BENCH_CONC_SETTLERS',
+      'BENCH_CONC_APPROVALS',
+      'BENCH_CONC_APPROVERS',
+    ])
       expect(stdout).toContain(setting);
     expect(stdout).toMatch(/ratio/i);
   });
@@ -291,7 +312,7 @@ describe('every command line', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
-  it.each(['PORT', 'DYNAMODB_PORT', 'OUTBOX_SWEEP_SECONDS'])(
+  it.each(['PORT', 'DYNAMODB_PORT', 'OUTBOX_SWEEP_SECONDS', 'LAMBDA_CONCURRENCY'])(
     'npm start with %s=soon is a usage error: one message, its usage, exit 2',
     async (variable) => {
       const { code, stdout, stderr } = await script('local/main.ts', [], { [variable]: 'soon' });

@@ -18,9 +18,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
-import { handlerCaller, type HttpHandler, type Reply } from '#test/support/handler-call';
+import { handlerCaller, type Reply } from '#test/support/handler-call';
+import { handlerProcesses, httpHandlers } from '#test/support/lambda-processes';
 import { startReceiver, type ReceivedRequest, type Receiver, type ReceiverReply } from '#test/support/receiver';
-import type { HttpFunctionName } from '#shared/routes';
 import type { PayoutStatus } from '#shared/domain/payouts';
 import { CHANNELS } from '#shared/domain/campaigns';
 import { ACCOUNT_NUMBER, asFinance, disbursementBody, FINANCE_SYSTEM } from '../integration/disbursement-harness.ts';
@@ -125,14 +125,7 @@ beforeAll(async () => {
   services = await useLocalServices({
     env: { WEBHOOK_RETRY_SCHEDULE: '0,0,0', WEBHOOK_TIMEOUT_MS: '10000', SUBSIDY_CLAIM_PERIOD: 'PT1S', OUTBOX_SWEEP_SECONDS: '3600' },
   });
-  const load = async (path: string) => ((await import(path)) as { handler: HttpHandler }).handler;
-  const handlers: Partial<Record<HttpFunctionName, HttpHandler>> = {
-    disbursements: await load('#functions/http/disbursements'),
-    payouts: await load('#functions/http/payouts'),
-    batches: await load('#functions/http/batches'),
-    campaigns: await load('#functions/http/campaigns'),
-    'webhook-endpoints': await load('#functions/http/webhook-endpoints'),
-  };
+  const handlers = await httpHandlers(['disbursements', 'payouts', 'batches', 'campaigns', 'webhook-endpoints']);
   call = handlerCaller(handlers, { sub: 'maker-1', roles: ['requester'] });
   data = {
     funds: await import('#shared/data/funds/items'),
@@ -785,7 +778,8 @@ describe('the money system under random interleavings', () => {
           }
         },
       ),
-      { numRuns: 12 },
+      // Across processes (money-model-processes.test.ts) at most 3 runs: the same steps, another place to run them.
+      { numRuns: handlerProcesses() > 1 ? 3 : 12 },
     );
     // A pass takes well under a minute; the rest is room for shrinking a counterexample.
   }, 300_000);

@@ -4,8 +4,8 @@
  * Gateway v2 events (JWT claims as the authorizer hands them over), and small fixtures.
  */
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
-import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
-import type { HttpFunctionName } from '#shared/routes';
+import { handlerCaller, type Call, type Reply } from '#test/support/handler-call';
+import { httpHandlers } from '#test/support/lambda-processes';
 import { payoutsContext, PayoutsContext } from '../support/contexts.ts';
 
 export type { Call, Reply } from '#test/support/handler-call';
@@ -33,16 +33,17 @@ export interface MoneyHarness {
 
 export async function moneyHarness(options: { env?: Record<string, string> } = {}): Promise<MoneyHarness> {
   const services = await useLocalServices(options);
-  const handlers: Partial<Record<HttpFunctionName, Handler>> = {
-    disbursements: ((await import('#functions/http/disbursements')) as unknown as { handler: Handler }).handler,
-    payouts: ((await import('#functions/http/payouts')) as unknown as { handler: Handler }).handler,
-    funds: ((await import('#functions/http/funds')) as unknown as { handler: Handler }).handler,
-    campaigns: ((await import('#functions/http/campaigns')) as unknown as { handler: Handler }).handler,
-    'webhook-endpoints': ((await import('#functions/http/webhook-endpoints')) as unknown as { handler: Handler }).handler,
-    notices: ((await import('#functions/http/notices')) as unknown as { handler: Handler }).handler,
-    batches: ((await import('#functions/http/batches')) as unknown as { handler: Handler }).handler,
-    reconciliations: ((await import('#functions/http/reconciliations')) as unknown as { handler: Handler }).handler,
-  };
+  // In this process, or across processes after runHandlersInProcesses (test/support/lambda-processes.ts).
+  const handlers = await httpHandlers([
+    'disbursements',
+    'payouts',
+    'funds',
+    'campaigns',
+    'webhook-endpoints',
+    'notices',
+    'batches',
+    'reconciliations',
+  ]);
   const funds = await import('#shared/data/funds/items');
   const stats = await import('#shared/data/counties/stats');
   const payouts = await payoutsContext();

@@ -31,6 +31,8 @@ export interface ApiResponse {
 
 export interface TestRuntime {
   url: string;
+  /** With lambdaConcurrency: the process ids that served each function. */
+  servedBy?: () => Record<string, number[]>;
   tableName: string;
   queueUrls: QueueUrls;
   services: LocalServices;
@@ -50,6 +52,8 @@ export interface TestRuntimeOptions {
   sweepSeconds?: number;
   /** Probe handlers wired through the real adapter/poller (the runtime's own tests use this). */
   handlers?: RuntimeHandlers;
+  /** LAMBDA_CONCURRENCY: each function in up to this many worker processes. */
+  lambdaConcurrency?: number;
 }
 
 const DEFAULT_SUB = 'test-user';
@@ -69,6 +73,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     sweepSeconds: options.sweepSeconds,
     env: options.env,
     handlers: options.handlers,
+    lambdaConcurrency: options.lambdaConcurrency,
     log: quietLog,
   });
 
@@ -108,6 +113,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
 
   return {
     url: runtime.url,
+    ...(runtime.servedBy ? { servedBy: runtime.servedBy } : {}),
     tableName: runtime.tableName,
     queueUrls: runtime.queueUrls,
     services,
