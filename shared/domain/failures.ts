@@ -3,19 +3,9 @@
  * `failureCode` and by age since the failure. Pure: the data side supplies the failed, uncorrected payouts.
  */
 
-/** Settlement failure codes (API.md 1.2, "Payouts and settlement"); `unspecified` when the finance system gives none. */
-export const FAILURE_CODES = [
-  'account_closed',
-  'account_frozen',
-  'invalid_account',
-  'name_mismatch',
-  'beneficiary_deceased',
-  'limit_exceeded',
-  'bank_rejected',
-  'technical',
-  'unspecified',
-] as const;
-export type FailureCode = (typeof FAILURE_CODES)[number];
+import { FAILURE_CODES, type FailureCode } from './failure-codes.ts';
+
+export { FAILURE_CODES, type FailureCode };
 
 export const AGE_BUCKETS = ['0-7d', '8-30d', '31-90d', '>90d'] as const;
 export type AgeBucket = (typeof AGE_BUCKETS)[number];

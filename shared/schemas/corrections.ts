@@ -5,13 +5,11 @@
  */
 import * as z from 'zod';
 import { MAX_BATCH_ITEMS } from '../domain/batches.ts';
-import { AGE_BUCKETS, FAILURE_CODES } from '../domain/failures.ts';
+import { AGE_BUCKETS } from '../domain/failures.ts';
 import { defineContract } from '../http/operation.ts';
 import { CountyCode, NonBlank, Total, idOf } from './common.ts';
 import { Batch } from './batches.ts';
-import { BeneficiaryBody } from './payouts.ts';
-
-export const FailureCode = z.enum(FAILURE_CODES).meta({ id: 'FailureCode' });
+import { BeneficiaryBody, FailureCode } from './payouts.ts';
 
 export const CorrectBatchBody = z
   .strictObject({
