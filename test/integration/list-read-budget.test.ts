@@ -20,6 +20,8 @@ let fundId: string;
 const matching: string[] = [];
 const read = { sub: 'aud', roles: ['auditor'] };
 const unknownFund = newId('fund');
+/** Another fund's id, for items of funds the caller does not ask for. */
+const OTHER_FUND = newId('fund');
 
 /** Items DynamoDB read (kept by the filter or not) for each request made inside `during`. */
 let scanned = 0;
@@ -40,7 +42,7 @@ function otherFundDisbursement(): Record<string, unknown> {
     sk: 'DSB',
     type: 'disbursement',
     status: 'pending_approval',
-    fundId: 'fund_other',
+    fundId: OTHER_FUND,
     gsi1pk: 'DSBS',
     gsi1sk: disbursementId,
   };
@@ -198,7 +200,7 @@ describe('a created range among many payouts (a key condition, not a filter)', (
       const payout: Payout = fixturePayout(n, {
         payoutId: newId('payout', at.getTime()),
         batchId: null,
-        fundId: n % 50 === 0 ? fundId : 'fund_other',
+        fundId: n % 50 === 0 ? fundId : OTHER_FUND,
         countyCode: COUNTY,
         status: 'queued',
         createdAt: at.toISOString(),
