@@ -2,6 +2,8 @@
  * The roles of the contract. People get them as Cognito groups, machine clients as `relief-fund/<role>`
  * scopes of their client-credentials access tokens.
  */
+import { notFound } from './errors.ts';
+
 export const ROLES = ['fund-admin', 'requester', 'approver', 'campaign-operator', 'station-officer', 'finance-system', 'auditor'] as const;
 
 export type Role = (typeof ROLES)[number];
@@ -80,6 +82,16 @@ const READS_EVERY_FUND: readonly string[] = ['fund-admin', 'auditor', 'requester
  */
 export function payerScope(reader: MoneyReader): string | undefined {
   return reader.roles.some((r) => READS_EVERY_FUND.includes(r)) ? undefined : reader.sub;
+}
+
+/**
+ * What a reader may see of a thing paid by `payer`: itself, or 404 `not_found` when another finance system pays
+ * it (a finance system may not even learn that another system's money exists).
+ */
+export function visibleTo<T extends { payer: string | null }>(thing: T, reader: MoneyReader, what: string): T {
+  const scope = payerScope(reader);
+  if (scope !== undefined && thing.payer !== scope) throw notFound(what);
+  return thing;
 }
 
 /** Who does something: the token's subject, and the request's correlation id for the audit trail. */

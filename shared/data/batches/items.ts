@@ -21,8 +21,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Batch, type BatchItem, type BatchStatus } from '../../domain/batches.ts';
 import type { Approval, Purpose } from '../../domain/disbursements.ts';
-import { DomainError, notFound } from '../../domain/errors.ts';
-import { payerScope, type MoneyReader } from '../../domain/roles.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { visibleTo, type MoneyReader } from '../../domain/roles.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { readBatchCounts } from './counters.ts';
@@ -139,10 +139,7 @@ export async function getBatch(batchId: string): Promise<Batch> {
 
 /** The batch head as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
 export async function readBatchFor(batchId: string, reader: MoneyReader): Promise<StoredBatch> {
-  const b = await readBatch(batchId);
-  const scope = payerScope(reader);
-  if (scope !== undefined && b.payer !== scope) throw notFound(`Batch ${batchId}`);
-  return b;
+  return visibleTo(await readBatch(batchId), reader, `Batch ${batchId}`);
 }
 
 export async function getBatchFor(batchId: string, reader: MoneyReader): Promise<Batch> {

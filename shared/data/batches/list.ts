@@ -6,7 +6,7 @@
  * payouts: its counts are zero without reading the counter shards.
  */
 import type { Batch, BatchStatus } from '../../domain/batches.ts';
-import { queryPage, type Page } from '../platform/query.ts';
+import { equalityFilter, queryPage, type Page } from '../platform/query.ts';
 import { ALL_BATCHES, publicBatch, toStoredBatch } from './items.ts';
 
 /** Statuses before any payout exists: counts are all zero. */
@@ -22,32 +22,13 @@ export async function listBatches(filter: {
   limit: number;
   cursor?: string;
 }): Promise<Page<Batch>> {
-  const values: Record<string, unknown> = { ':pk': ALL_BATCHES };
-  const names: Record<string, string> = {};
-  const filters: string[] = [];
-  if (filter.status !== undefined) {
-    filters.push('#status = :status');
-    names['#status'] = 'status';
-    values[':status'] = filter.status;
-  }
-  if (filter.fundId !== undefined) {
-    filters.push('fundId = :fundId');
-    values[':fundId'] = filter.fundId;
-  }
-  if (filter.countyCode !== undefined) {
-    filters.push('countyCode = :countyCode');
-    values[':countyCode'] = filter.countyCode;
-  }
-  if (filter.payer !== undefined) {
-    filters.push('payer = :payer');
-    values[':payer'] = filter.payer;
-  }
+  const where = equalityFilter({ status: filter.status, fundId: filter.fundId, countyCode: filter.countyCode, payer: filter.payer });
   const page = await queryPage({
     index: 'gsi1',
     keyCondition: 'gsi1pk = :pk',
-    filter: filters.length ? filters.join(' AND ') : undefined,
-    names: Object.keys(names).length ? names : undefined,
-    values,
+    filter: where.filter,
+    names: where.names,
+    values: { ':pk': ALL_BATCHES, ...where.values },
     newestFirst: true,
     limit: filter.limit,
     cursor: filter.cursor,

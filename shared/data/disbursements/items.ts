@@ -24,9 +24,9 @@ import {
   type HistoryEntry,
   type Purpose,
 } from '../../domain/disbursements.ts';
-import { DomainError, notFound } from '../../domain/errors.ts';
+import { DomainError } from '../../domain/errors.ts';
 import { queuedPayout, type Beneficiary, type Settlement } from '../../domain/payouts.ts';
-import { payerScope, type MoneyReader } from '../../domain/roles.ts';
+import { visibleTo, type MoneyReader } from '../../domain/roles.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
@@ -102,10 +102,7 @@ export async function getDisbursement(disbursementId: string): Promise<Disbursem
 
 /** The disbursement as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
 export async function getDisbursementFor(disbursementId: string, reader: MoneyReader): Promise<Disbursement> {
-  const d = await readDisbursement(disbursementId);
-  const scope = payerScope(reader);
-  if (scope !== undefined && d.payer !== scope) throw notFound(`Disbursement ${disbursementId}`);
-  return publicDisbursement(d);
+  return publicDisbursement(visibleTo(await readDisbursement(disbursementId), reader, `Disbursement ${disbursementId}`));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type Disbursement, type DisbursementStatus } from '../../domain/disbursements.ts';
-import { queryPage, type Page } from '../platform/query.ts';
+import { equalityFilter, queryPage, type Page } from '../platform/query.ts';
 import { ALL_DISBURSEMENTS, statusIndexKey, countyIndexKey, toDisbursement, publicDisbursement } from './items.ts';
 
 export async function listDisbursements(filter: {
@@ -11,39 +11,26 @@ export async function listDisbursements(filter: {
   limit: number;
   cursor?: string;
 }): Promise<Page<Disbursement>> {
-  const values: Record<string, unknown> = {};
-  const names: Record<string, string> = {};
-  const filters: string[] = [];
+  let pk: string;
   let index: 'gsi1' | 'gsi2' | 'gsi3';
   if (filter.countyCode !== undefined) {
     index = 'gsi3';
-    values[':pk'] = countyIndexKey(filter.countyCode);
+    pk = countyIndexKey(filter.countyCode);
   } else if (filter.status !== undefined) {
     index = 'gsi2';
-    values[':pk'] = statusIndexKey(filter.status);
+    pk = statusIndexKey(filter.status);
   } else {
     index = 'gsi1';
-    values[':pk'] = ALL_DISBURSEMENTS;
+    pk = ALL_DISBURSEMENTS;
   }
-  if (filter.status !== undefined && index !== 'gsi2') {
-    filters.push('#status = :status');
-    names['#status'] = 'status';
-    values[':status'] = filter.status;
-  }
-  if (filter.fundId !== undefined) {
-    filters.push('fundId = :fundId');
-    values[':fundId'] = filter.fundId;
-  }
-  if (filter.payer !== undefined) {
-    filters.push('payer = :payer');
-    values[':payer'] = filter.payer;
-  }
+  // The status is the key of gsi2; on the other indexes it is a filter like the fund and the payer.
+  const where = equalityFilter({ status: index === 'gsi2' ? undefined : filter.status, fundId: filter.fundId, payer: filter.payer });
   const page = await queryPage({
     index,
     keyCondition: `${index}pk = :pk`,
-    filter: filters.length ? filters.join(' AND ') : undefined,
-    names: Object.keys(names).length ? names : undefined,
-    values,
+    filter: where.filter,
+    names: where.names,
+    values: { ':pk': pk, ...where.values },
     newestFirst: true,
     limit: filter.limit,
     cursor: filter.cursor,

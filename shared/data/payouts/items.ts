@@ -19,8 +19,7 @@
  * bank-reference items (`BANKREF#<payer>#<reference>`: `PAY#<payoutId>` and the summary `REF`) for reconciliation.
  */
 import { maskPayout, type Payout, type PayoutStatus } from '../../domain/payouts.ts';
-import { notFound } from '../../domain/errors.ts';
-import { payerScope, type MoneyReader } from '../../domain/roles.ts';
+import { visibleTo, type MoneyReader } from '../../domain/roles.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { batchCounterSteps as batchCountersOf } from '../batches/counters.ts';
@@ -213,10 +212,7 @@ export async function getPayout(payoutId: string): Promise<StoredPayout> {
 
 /** The payout as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
 export async function getPayoutFor(payoutId: string, reader: MoneyReader): Promise<StoredPayout> {
-  const payout = await getPayout(payoutId);
-  const scope = payerScope(reader);
-  if (scope !== undefined && payout.payer !== scope) throw notFound(`Payout ${payoutId}`);
-  return payout;
+  return visibleTo(await getPayout(payoutId), reader, `Payout ${payoutId}`);
 }
 
 /** The payout's status move as a step, conditional on the status it was read in. */

@@ -58,6 +58,24 @@ interface KeptRead {
   resumeKey: Record<string, unknown> | undefined;
 }
 
+/**
+ * A list's optional equality filters (`status`, `fundId`, …): the attributes given, each compared through an
+ * attribute name (so reserved words like `status` need no care), as queryPage's `filter`, `names` and `values`.
+ */
+export function equalityFilter(attributes: Record<string, string | undefined>): {
+  filter?: string;
+  names?: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const given = Object.entries(attributes).filter((e): e is [string, string] => e[1] !== undefined);
+  if (given.length === 0) return { values: {} };
+  return {
+    filter: given.map((_, i) => `#f${i} = :f${i}`).join(' AND '),
+    names: Object.fromEntries(given.map(([name], i) => [`#f${i}`, name])),
+    values: Object.fromEntries(given.map(([, value], i) => [`:f${i}`, value])),
+  };
+}
+
 /** Items kept from one partition, from `startKey` on, until `limit` are kept, it runs out or `budget` items are read. */
 async function readKept(q: PageQuery, startKey: Record<string, unknown> | undefined, budget: number): Promise<KeptRead> {
   const kept: Record<string, unknown>[] = [];
