@@ -1,7 +1,8 @@
 import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/funds';
-import { createFund, getFund, getFundSettings, listAllocations, listFunds, setAllocation } from '#shared/data/funds/items';
+import { createFund, getFund, getFundSettings, listAllocations, listFunds } from '#shared/data/funds/items';
+import { setAllocation } from '#shared/data/funds/allocate';
 import { listLedger } from '#shared/data/ledger/list';
 import { notFound } from '#shared/domain/errors';
 import { payerScope } from '#shared/domain/roles';

@@ -33,6 +33,7 @@ import {
   campaignsContext,
   type CampaignsContext,
 } from '../support/contexts.ts';
+import { fundsContext, type FundsContext } from '#test/support/contexts';
 
 const THRESHOLD = 30_000;
 const REQUESTERS = ['maker-1', 'maker-2'] as const;
@@ -58,7 +59,7 @@ function freshAccount(): string {
 let services: LocalServices;
 let call: (method: string, path: string, options?: Parameters<ReturnType<typeof handlerCaller>>[2]) => Promise<Reply>;
 let data: {
-  funds: typeof import('#shared/data/funds/items');
+  funds: FundsContext;
   payouts: PayoutsContext;
   campaigns: CampaignsContext;
   counties: typeof import('#shared/data/counties/items');
@@ -128,7 +129,7 @@ beforeAll(async () => {
   const handlers = await httpHandlers(['disbursements', 'payouts', 'batches', 'campaigns', 'webhook-endpoints']);
   call = handlerCaller(handlers, { sub: 'maker-1', roles: ['requester'] });
   data = {
-    funds: await import('#shared/data/funds/items'),
+    funds: await fundsContext(),
     payouts: await payoutsContext(),
     campaigns: await campaignsContext(),
     counties: await import('#shared/data/counties/items'),

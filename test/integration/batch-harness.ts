@@ -20,13 +20,14 @@ export {
   type Reply,
 } from './disbursement-harness.ts';
 import { batchesContext, payoutsContext, BatchesContext, PayoutsContext } from '../support/contexts.ts';
+import { fundsContext, type FundsContext } from '#test/support/contexts';
 
 export interface BatchHarness {
   services: LocalServices;
   call(method: string, path: string, options?: Call): Promise<Reply>;
   fund(options: { dualApprovalThreshold?: number; allocations: Record<string, number> }): Promise<string>;
   data: {
-    funds: typeof import('#shared/data/funds/items');
+    funds: FundsContext;
     batches: BatchesContext;
     counters: typeof import('#shared/data/batches/counters');
     payouts: PayoutsContext;
@@ -41,7 +42,7 @@ export async function batchHarness(): Promise<BatchHarness> {
     batches: await load('#functions/http/batches'),
     payouts: await load('#functions/http/payouts'),
   };
-  const funds = await import('#shared/data/funds/items');
+  const funds = await fundsContext();
   const batches = await batchesContext();
   const counters = await import('#shared/data/batches/counters');
   const payouts = await payoutsContext();

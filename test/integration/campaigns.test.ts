@@ -14,6 +14,7 @@ import { MAX_AMOUNT } from '#shared/schemas/common';
 import { shardOf } from '#shared/ids';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
 import { campaignsContext, type CampaignsContext } from '../support/contexts.ts';
+import { fundsContext, type FundsContext } from '#test/support/contexts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
@@ -22,7 +23,7 @@ let services: LocalServices;
 let campaigns: LambdaHandler;
 let counties: LambdaHandler;
 let data: CampaignsContext;
-let funds: typeof import('#shared/data/funds/items');
+let funds: FundsContext;
 let countyData: typeof import('#shared/data/counties/items');
 
 interface Call {
@@ -108,7 +109,7 @@ beforeAll(async () => {
   campaigns = await loadInStore(async () => (await import('#functions/http/campaigns')).handler as unknown as LambdaHandler);
   counties = await loadInStore(async () => (await import('#functions/http/counties')).handler as unknown as LambdaHandler);
   data = await campaignsContext();
-  funds = await import('#shared/data/funds/items');
+  funds = await fundsContext();
   countyData = await import('#shared/data/counties/items');
 });
 

@@ -7,6 +7,7 @@ import { useLocalServices, type LocalServices } from '#test/support/local-servic
 import { handlerCaller, type Call, type Reply } from '#test/support/handler-call';
 import { httpHandlers } from '#test/support/lambda-processes';
 import { payoutsContext, PayoutsContext } from '../support/contexts.ts';
+import { fundsContext, type FundsContext } from '#test/support/contexts';
 
 export type { Call, Reply } from '#test/support/handler-call';
 
@@ -25,7 +26,7 @@ export interface MoneyHarness {
     allocations: Record<string, number>;
   }): Promise<string>;
   data: {
-    funds: typeof import('#shared/data/funds/items');
+    funds: FundsContext;
     stats: typeof import('#shared/data/counties/stats');
     payouts: PayoutsContext;
   };
@@ -44,7 +45,7 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     'batches',
     'reconciliations',
   ]);
-  const funds = await import('#shared/data/funds/items');
+  const funds = await fundsContext();
   const stats = await import('#shared/data/counties/stats');
   const payouts = await payoutsContext();
   const { putCounty } = await import('#shared/data/counties/items');

@@ -6,14 +6,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { fundsContext, type FundsContext } from '#test/support/contexts';
 
 let h: MoneyHarness;
-let funds: typeof import('#shared/data/funds/items');
+let funds: FundsContext;
 let documents: typeof import('#shared/data/platform/clients').documents;
 
 beforeAll(async () => {
   h = await moneyHarness();
-  funds = await import('#shared/data/funds/items');
+  funds = await fundsContext();
   ({ documents } = await import('#shared/data/platform/clients'));
 });
 

@@ -14,6 +14,7 @@ import { nationalIdCheckCharacter } from '#shared/domain/personal-data';
 import type { HttpFunctionName } from '#shared/routes';
 import { batchBody } from './batch-harness.ts';
 import { disbursementBody } from './disbursement-harness.ts';
+import { fundsContext } from '#test/support/contexts';
 
 const COUNTY = '500241';
 const DAY = 24 * 60 * 60 * 1000;
@@ -114,7 +115,7 @@ beforeAll(async () => {
   services = await useLocalServices();
   call = handlerCaller(await loadHandlers(), { sub: 'admin-1', roles: ['fund-admin'] });
   const { putCounty } = await import('#shared/data/counties/items');
-  const funds = await import('#shared/data/funds/items');
+  const funds = await fundsContext();
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, new Date());
   fundId = (
     await funds.createFund(
@@ -290,7 +291,7 @@ describe('what idempotency costs a disbursement', () => {
 
 describe('one claim per key, whatever the timing', () => {
   it('concurrent attempts with one key (a frozen first attempt resuming after the lock ran out) create one fund', async () => {
-    const { createFund, getFund } = await import('#shared/data/funds/items');
+    const { createFund, getFund } = await fundsContext();
     const { idempotencyClaim } = await import('#shared/http/idempotency');
     const body = { name: 'Raced fund', currency: 'CNY', totalBudget: 7_000, financeSystem: 'finance-1' };
     const claim = await idempotencyClaim({ sub: 'admin-1', key: randomUUID(), method: 'POST', path: '/v1/funds', body });

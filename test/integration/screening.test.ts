@@ -9,6 +9,7 @@ import { useLocalServices } from '#test/support/local-services';
 import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
 import type { HttpFunctionName } from '#shared/routes';
 import { asApprover, asRequester, beneficiaryNo, COUNTY, disbursementBody, FINANCE_SYSTEM } from './disbursement-harness.ts';
+import { fundsContext } from '#test/support/contexts';
 
 let call: (method: string, path: string, options?: Call) => Promise<Reply>;
 let fund: () => Promise<string>;
@@ -26,7 +27,7 @@ beforeAll(async () => {
     disbursements: await load('#functions/http/disbursements'),
     batches: await load('#functions/http/batches'),
   };
-  const funds = await import('#shared/data/funds/items');
+  const funds = await fundsContext();
   const { putCounty } = await import('#shared/data/counties/items');
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, new Date());
   call = handlerCaller(handlers, { sub: 'requester-1', roles: ['requester'] });

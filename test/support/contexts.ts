@@ -48,3 +48,11 @@ export async function campaignsContext() {
   };
 }
 export type CampaignsContext = Awaited<ReturnType<typeof campaignsContext>>;
+
+export async function fundsContext() {
+  return {
+    ...(await import('#shared/data/funds/items')),
+    ...(await import('#shared/data/funds/allocate')),
+  };
+}
+export type FundsContext = Awaited<ReturnType<typeof fundsContext>>;

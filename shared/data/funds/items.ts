@@ -8,18 +8,16 @@
  */
 import type { Actor } from '../../domain/roles.ts';
 import { DomainError, notFound } from '../../domain/errors.ts';
-import { EMPTY_LINE, sumLines, type LedgerLine } from '../../domain/ledger.ts';
+import { sumLines, type LedgerLine } from '../../domain/ledger.ts';
 import { defaultPeriod, type FundPeriod } from '../../domain/fund-period.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
-import { countyExistsStep } from '../counties/items.ts';
 import { keys } from '../platform/keys.ts';
-import { readPosition, toPosition } from '../ledger/items.ts';
-import { ledgerChangeSteps } from '../ledger/move.ts';
+import { toPosition } from '../ledger/items.ts';
 import { getItem, queryAll, queryPage, requireItem, type Page } from '../platform/query.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact } from '../platform/transactions.ts';
+import { transact, type TxStep } from '../platform/transactions.ts';
 
 /** The listing partition of every fund (gsi1). */
 export const ALL_FUNDS = 'FUNDS';
@@ -121,7 +119,7 @@ export async function createFund(
   return { ...toFundItem(item), reserved: 0, paid: 0 };
 }
 
-async function fundItem(fundId: string): Promise<FundItem> {
+export async function fundItem(fundId: string): Promise<FundItem> {
   return toFundItem(await requireItem(keys.fund(fundId), `Fund ${fundId}`));
 }
 
@@ -209,67 +207,29 @@ export async function allocationsOfCounty(countyCode: string): Promise<Allocatio
   return items.map(toAllocation);
 }
 
-/**
- * Sets a county's allocation. One transaction: the county exists, the fund's unallocated budget
- * covers the increase, the allocation never drops below reserved + paid, its ledger entry
- * (`allocation_set`, the change as `amount`) and the audit entry. Optimistic on the allocation's ledger
- * position, retried when another move got in between.
- */
-export async function setAllocation(fundId: string, countyCode: string, amount: number, actor: Actor, now: Date): Promise<Allocation> {
-  return retryOnConflict(async () => {
-    await fundItem(fundId);
-    const current = await readPosition(fundId, countyCode);
-    const position = current ?? { fundId, countyCode, ...EMPTY_LINE, seq: 0, ledgerAt: null };
-    const delta = amount - position.allocated;
-    if (current && delta === 0) return toAllocation({ ...current });
-    if (position.available + delta < 0) {
-      throw new DomainError(
-        'allocation_below_commitments',
-        `The allocation cannot go below what is reserved and paid (${position.reserved + position.paid} fen)`,
-      );
-    }
-    const table = config().TABLE_NAME;
-    const allocationKey = keys.allocation(fundId, countyCode);
-    const change = ledgerChangeSteps({
-      position,
-      kind: 'allocation_set',
-      amount: delta,
-      ref: {},
-      actor: actor.sub,
-      now,
-      create: current
-        ? undefined
-        : { type: 'allocation', fundId, countyCode, createdAt: now.toISOString(), gsi1pk: `COUNTY#${countyCode}#ALLOC`, gsi1sk: fundId },
-    });
-    await transact([
-      countyExistsStep(countyCode),
-      {
-        item: {
-          Update: {
-            TableName: table,
-            Key: keys.fund(fundId),
-            UpdateExpression: 'SET allocated = allocated + :delta, unallocated = unallocated - :delta',
-            ConditionExpression: 'attribute_exists(pk) AND unallocated >= :delta',
-            ExpressionAttributeValues: { ':delta': delta },
-          },
-        },
-        onConditionFailed: (old) =>
-          old
-            ? new DomainError(
-                'insufficient_fund_budget',
-                `The fund has ${old.unallocated as number} fen unallocated; this change needs ${delta}`,
-              )
-            : notFound(`Fund ${fundId}`),
+/** A new allocation item's attributes besides its balances: what it is and its listing under the county. */
+export function allocationAttributes(fundId: string, countyCode: string, now: Date): Record<string, unknown> {
+  return { type: 'allocation', fundId, countyCode, createdAt: now.toISOString(), gsi1pk: `COUNTY#${countyCode}#ALLOC`, gsi1sk: fundId };
+}
+
+/** The fund's side of an allocation's change: its unallocated budget covers the increase. */
+export function fundBudgetStep(fundId: string, delta: number): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.fund(fundId),
+        UpdateExpression: 'SET allocated = allocated + :delta, unallocated = unallocated - :delta',
+        ConditionExpression: 'attribute_exists(pk) AND unallocated >= :delta',
+        ExpressionAttributeValues: { ':delta': delta },
       },
-      ...change.steps,
-      auditStep(allocationKey.pk, {
-        actor: actor.sub,
-        action: 'allocation.set',
-        at: now,
-        correlationId: actor.correlationId,
-        details: { countyCode, previous: position.allocated, allocated: amount },
-      }),
-    ]);
-    return { fundId, countyCode, ...change.balance };
-  }, LEDGER_ATTEMPTS);
+    },
+    onConditionFailed: (old) =>
+      old
+        ? new DomainError(
+            'insufficient_fund_budget',
+            `The fund has ${old.unallocated as number} fen unallocated; this change needs ${delta}`,
+          )
+        : notFound(`Fund ${fundId}`),
+  };
 }

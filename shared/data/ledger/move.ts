@@ -5,7 +5,7 @@
  * money. Nothing outside ledger/ builds a move's steps itself.
  */
 import { DomainError } from '../../domain/errors.ts';
-import { applyEntry, LedgerViolation, MOVE_KIND, type LedgerKind, type LedgerLine, type Move } from '../../domain/ledger.ts';
+import { applyEntry, EMPTY_LINE, LedgerViolation, MOVE_KIND, type LedgerKind, type LedgerLine, type Move } from '../../domain/ledger.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { keys } from '../platform/keys.ts';
@@ -229,4 +229,45 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
   await transactAt(await requirePosition(m.fundId, m.countyCode), (position) =>
     build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)),
   );
+}
+
+/** An allocation set to a new amount, as `commitAllocationSet` takes it. */
+export interface AllocationSet {
+  fundId: string;
+  countyCode: string;
+  /** The allocation as read; undefined when the fund has none for the county yet (it is created). */
+  current: LedgerPosition | undefined;
+  amount: number;
+  actor: string;
+  now: Date;
+  /** The new allocation item's attributes besides its balances (its listing keys), when it is created. */
+  create: Record<string, unknown>;
+}
+
+/**
+ * THE commit of an allocation's new amount: an `allocation_set` entry with the difference as its amount, never
+ * below what is reserved and paid (`allocation_below_commitments`), in one transaction with the use case's own
+ * steps (`build` gets the change's steps and the difference). A move that got in first fails the allocation's
+ * condition: the caller reads again and decides again. Returns the balance after.
+ */
+export async function commitAllocationSet(set: AllocationSet, build: (money: TxStep[], delta: number) => TxStep[]): Promise<LedgerLine> {
+  const position = set.current ?? { fundId: set.fundId, countyCode: set.countyCode, ...EMPTY_LINE, seq: 0, ledgerAt: null };
+  const delta = set.amount - position.allocated;
+  if (position.available + delta < 0) {
+    throw new DomainError(
+      'allocation_below_commitments',
+      `The allocation cannot go below what is reserved and paid (${position.reserved + position.paid} fen)`,
+    );
+  }
+  const change = ledgerChangeSteps({
+    position,
+    kind: 'allocation_set',
+    amount: delta,
+    ref: {},
+    actor: set.actor,
+    now: set.now,
+    create: set.current ? undefined : set.create,
+  });
+  await transact(build(change.steps, delta));
+  return change.balance;
 }
