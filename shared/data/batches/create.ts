@@ -21,11 +21,11 @@ import {
   packRows,
   stationIdsOf,
   assertStationsActive,
-  allocationExistsStep,
   batchAudit,
   flagKey,
   ALL_BATCHES,
 } from './items.ts';
+import { allocationExistsStep } from '../ledger/items.ts';
 
 /** Items of the creation transaction besides the row chunks: county, allocation, head, audit. */
 const CREATION_STEPS = 4;

@@ -222,19 +222,6 @@ export async function assertStationsActive(stations: Map<string, number>, county
   }
 }
 
-export function allocationExistsStep(fundId: string, countyCode: string): TxStep {
-  return {
-    item: {
-      ConditionCheck: {
-        TableName: config().TABLE_NAME,
-        Key: keys.allocation(fundId, countyCode),
-        ConditionExpression: 'attribute_exists(pk)',
-      },
-    },
-    onConditionFailed: () => new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
-  };
-}
-
 export function batchAudit(
   b: StoredBatch,
   action: string,

@@ -24,9 +24,9 @@ import {
   countyIndexKey,
   publicDisbursement,
   getDisbursement,
-  allocationExistsStep,
   disbursementAudit,
 } from './items.ts';
+import { allocationExistsStep } from '../ledger/items.ts';
 
 /** A disbursement may draw only on a subsidy of a campaign of its county, from its fund. */
 async function assertSubsidyFits(campaignId: string, fundId: string, countyCode: string): Promise<void> {

@@ -24,7 +24,6 @@ import {
   type HistoryEntry,
   type Purpose,
 } from '../../domain/disbursements.ts';
-import { DomainError } from '../../domain/errors.ts';
 import { queuedPayout, type Beneficiary, type Settlement } from '../../domain/payouts.ts';
 import { visibleTo, type MoneyReader } from '../../domain/roles.ts';
 import { newId } from '../../ids.ts';
@@ -126,19 +125,6 @@ export function approvedWithPayout(d: StoredDisbursement, entry: HistoryEntry, n
   const approvedEvent = eventStep('disbursement.approved', disbursementId, publicDisbursement(approved), now, { payer: d.payer });
   const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
   return { approved, payoutId, payout, approvedEvent, requestedEvent };
-}
-
-export function allocationExistsStep(fundId: string, countyCode: string): TxStep {
-  return {
-    item: {
-      ConditionCheck: {
-        TableName: config().TABLE_NAME,
-        Key: keys.allocation(fundId, countyCode),
-        ConditionExpression: 'attribute_exists(pk)',
-      },
-    },
-    onConditionFailed: () => new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
-  };
 }
 
 export function disbursementAudit(d: StoredDisbursement, entry: HistoryEntry, actor: Actor, details?: Record<string, unknown>): TxStep {

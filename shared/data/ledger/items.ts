@@ -157,3 +157,17 @@ export interface LedgerDifference {
   expected: number | string;
   actual: number | string;
 }
+
+/** A create's check that the fund has an allocation for the county (the money is reserved later, at approval). */
+export function allocationExistsStep(fundId: string, countyCode: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: keys.allocation(fundId, countyCode),
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    },
+    onConditionFailed: () => new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
+  };
+}
