@@ -124,7 +124,7 @@ describe('the HTTP stack under store faults', () => {
     dualApprovalThreshold: 10,
     financeSystem: 'fin',
     noticePeriod: 'P0D',
-    createdAt: 'x',
+    createdAt: '2026-03-01T08:00:00.000Z',
   };
 
   it('a throttled allocation write → 503 temporarily_unavailable with Retry-After, no internal text', async () => {
