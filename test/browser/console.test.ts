@@ -588,7 +588,7 @@ describe('the fund console', () => {
     expect((await chartRows(page, 'progress')).map((r) => r.county)).toEqual(yunnan.slice(0, 50).map((c) => c.countyCode));
     expect(await seriousViolations(page)).toEqual([]);
     await context.close();
-  }, 90_000);
+  }, 180_000);
 
   it('lists the snapshots with their hashes and verifies the chain in the browser; a tampered one fails the check', async () => {
     const { context, page } = await newPage();
