@@ -23,6 +23,22 @@ export function createConsoleApi(baseUrl: string, accessToken: string, onUnauthe
   return api;
 }
 
+/**
+ * A GET of a route the typed client does not describe (yet), or of a non-JSON representation (a report as
+ * text/html or application/pdf), with the same bearer token.
+ */
+export type RawGet = (path: string, accept: string) => Promise<Response>;
+
+export function createRawGet(baseUrl: string, accessToken: string, onUnauthenticated: () => void): RawGet {
+  return async (path, accept) => {
+    const response = await fetch(new URL(path, baseUrl || location.origin), {
+      headers: { authorization: `Bearer ${accessToken}`, accept },
+    });
+    if (response.status === 401) onUnauthenticated();
+    return response;
+  };
+}
+
 /** A new key per user action: a double click or a retry of the same action replays instead of acting twice. */
 export function idempotencyKey(action: string, id: string): string {
   return `console-${action}-${id}-${crypto.randomUUID()}`;

@@ -1,6 +1,6 @@
 /** The shell: language switch, sign-in, navigation and the page for the current #/route. */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { createConsoleApi } from './api.ts';
+import { createConsoleApi, createRawGet } from './api.ts';
 import { beginSignIn, signOut, type Session } from './auth.ts';
 import type { ConsoleConfig } from './config.ts';
 import { SessionContext } from './context.ts';
@@ -11,9 +11,11 @@ import { CampaignsPage } from './pages/campaigns.tsx';
 import { DeliveriesPage } from './pages/deliveries.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PayoutsPage } from './pages/payouts.tsx';
+import { ProgressPage } from './pages/progress.tsx';
+import { ReportsPage } from './pages/reports.tsx';
 import { StationsPage } from './pages/stations.tsx';
 
-const PAGES = ['overview', 'approvals', 'payouts', 'campaigns', 'stations'] as const;
+const PAGES = ['overview', 'progress', 'reports', 'approvals', 'payouts', 'campaigns', 'stations'] as const;
 
 function currentRoute(): string {
   return location.hash.replace(/^#\/?/, '') || 'overview';
@@ -54,17 +56,18 @@ export function App({
     document.title = t('app.title');
   }, [locale]);
 
-  const consoleSession = useMemo(
-    () =>
-      session && {
-        viewer: { sub: session.sub, roles: session.roles },
-        api: createConsoleApi(config.apiUrl, session.accessToken, () => {
-          signOut();
-          setSession(null);
-        }),
-      },
-    [session, config.apiUrl],
-  );
+  const consoleSession = useMemo(() => {
+    if (!session) return null;
+    const onUnauthenticated = () => {
+      signOut();
+      setSession(null);
+    };
+    return {
+      viewer: { sub: session.sub, roles: session.roles },
+      api: createConsoleApi(config.apiUrl, session.accessToken, onUnauthenticated),
+      rawGet: createRawGet(config.apiUrl, session.accessToken, onUnauthenticated),
+    };
+  }, [session, config.apiUrl]);
 
   const languageButton = (
     <button
@@ -150,6 +153,10 @@ export function App({
 function Page({ route }: { route: string }) {
   const [page, id] = route.split('/');
   switch (page) {
+    case 'progress':
+      return <ProgressPage />;
+    case 'reports':
+      return <ReportsPage />;
     case 'approvals':
       return <ApprovalsPage />;
     case 'payouts':

@@ -1,10 +1,11 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { ConsoleApi } from './api.ts';
+import type { ConsoleApi, RawGet } from './api.ts';
 import type { Viewer } from './view.ts';
 
 export interface ConsoleSession {
   api: ConsoleApi;
+  rawGet: RawGet;
   viewer: Viewer;
 }
 

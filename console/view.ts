@@ -77,6 +77,11 @@ export function canReadDisbursements(viewer: Viewer): boolean {
   return viewer.roles.some((r) => ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor'].includes(r));
 }
 
+/** Snapshots and half-year reports (API.md "Where the money stands"). */
+export function canReadSnapshots(viewer: Viewer): boolean {
+  return viewer.roles.some((r) => r === 'fund-admin' || r === 'auditor' || r === 'observer');
+}
+
 export function canReadEndpoints(viewer: Viewer): boolean {
   return viewer.roles.some((r) => r === 'fund-admin' || r === 'auditor');
 }

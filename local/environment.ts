@@ -42,6 +42,8 @@ export function handlerEnvironment(input: HandlerEnvironmentInput): Record<strin
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     ALLOW_INSECURE_WEBHOOKS: 'true',
+    // The seed writes its history at past times through the API (shared/http/local-clock.ts); never deployed.
+    LOCAL_CLOCK: 'header',
     MACHINE_CLIENT_IDS: LOCAL_MACHINE_CLIENT_ID,
     OUTBOX_SWEEP_SECONDS: String(input.sweepSeconds),
     POWERTOOLS_SERVICE_NAME: 'relief-fund',

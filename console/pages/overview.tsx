@@ -1,15 +1,19 @@
 /**
- * Overview: the selected fund's totals, its allocations per county as bars, its payouts by status,
+ * Overview: the selected fund's totals, its allocations per county as sorted horizontal bars (largest first,
+ * by province, a page at a time), its payouts by status,
  * and disbursement and campaign counts summed from the county reports.
  */
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { allPages, must, type Schemas } from '../api.ts';
 import { Show, useLoad } from '../components/async.tsx';
 import { BarChart } from '../components/bar-chart.tsx';
+import { CountyBars } from '../components/county-bars.tsx';
+import { ProvinceFilter } from '../components/fund-picker.tsx';
 import { useSession } from '../context.ts';
 import { useI18n } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
 import { countyNames } from '../components/county-names.ts';
+import { byLargest, inProvince, provinceName, provincesIn } from '../standing.ts';
 import { canReadPayouts, countyLabel, PAYOUT_STATUSES, sumBy } from '../view.ts';
 
 interface FundOverview {
@@ -75,8 +79,7 @@ export function OverviewPage() {
 
 function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boolean }) {
   const { api } = useSession();
-  const { t, locale } = useI18n();
-  const money = (fen: number) => yuanFromFen(fen, locale);
+  const { t } = useI18n();
   const [loaded] = useLoad<FundOverview>(async () => {
     const allocations = await allPages((cursor) =>
       must(api.GET('/v1/funds/{fundId}/allocations', { params: { path: { fundId }, query: { limit: 100, cursor } } })),
@@ -107,16 +110,7 @@ function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boo
         <>
           <section aria-labelledby="counties-heading">
             <h2 id="counties-heading">{t('overview.byCounty')}</h2>
-            <BarChart
-              name="allocations"
-              caption={t('overview.byCounty')}
-              categories={allocations.map((a) => countyLabel(a.countyCode, names))}
-              series={(['allocated', 'reserved', 'paid', 'available'] as const).map((key) => ({
-                label: t(`overview.${key}`),
-                values: allocations.map((a) => a[key]),
-              }))}
-              format={money}
-            />
+            <AllocationBars allocations={allocations} names={names} />
           </section>
           <section aria-labelledby="payouts-heading">
             <h2 id="payouts-heading">{t('overview.payoutsByStatus')}</h2>
@@ -182,5 +176,40 @@ function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boo
         </>
       )}
     </Show>
+  );
+}
+
+/** Yuan on an axis, compact (200万 / 2M): the table keeps the exact figures. */
+function compactYuan(fen: number, locale: 'zh-CN' | 'en'): string {
+  return `¥${new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'zh-CN', { notation: 'compact', maximumFractionDigits: 1 }).format(fen / 100)}`;
+}
+
+function AllocationBars({ allocations, names }: { allocations: Schemas['Allocation'][]; names: Map<string, string> }) {
+  const { t, locale } = useI18n();
+  const money = (fen: number) => yuanFromFen(fen, locale);
+  const [province, setProvince] = useState('');
+  const provinces = provincesIn(allocations.map((a) => a.countyCode)).map((code) => ({ code, name: provinceName(code, locale) }));
+  const shown = useMemo(() => byLargest(inProvince(allocations, province), (a) => a.allocated), [allocations, province]);
+  return (
+    <>
+      <ProvinceFilter provinces={provinces} value={province} onChange={setProvince} label={t('progress.province')} />
+      <CountyBars
+        key={province}
+        name="allocations"
+        caption={t('overview.byCounty')}
+        segments={[t('overview.paid'), t('overview.reserved'), t('overview.available')]}
+        columns={(['allocated', 'reserved', 'paid', 'available'] as const).map((key) => t(`overview.${key}`))}
+        rows={shown.map((a) => ({
+          countyCode: a.countyCode,
+          label: countyLabel(a.countyCode, names),
+          segments: [a.paid, a.reserved, a.available],
+          barText: money(a.allocated),
+          flags: [],
+          cells: [money(a.allocated), money(a.reserved), money(a.paid), money(a.available)],
+        }))}
+        max={Math.max(1, ...shown.map((a) => a.allocated))}
+        formatAxis={(fen) => compactYuan(fen, locale)}
+      />
+    </>
   );
 }

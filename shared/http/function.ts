@@ -19,6 +19,7 @@ import { metricsFlush } from '../metrics.ts';
 import { tracer } from '../tracing.ts';
 import { routeKey, routesOf, type HttpFunctionName, type RouteDefinition } from '../routes.ts';
 import { idempotencyClaim, runIdempotently } from './idempotency.ts';
+import { requestTime } from './local-clock.ts';
 import type { HttpReply, HttpRequest, Operation } from './operation.ts';
 import { fieldErrors, problemResponse } from './problem.ts';
 
@@ -136,7 +137,7 @@ async function serve(
     body,
     headers,
     correlationId,
-    now: new Date(),
+    now: requestTime(headers),
     ...(sourceIp ? { sourceIp } : {}),
   };
   if (route.method === 'POST' && idempotencyKey !== undefined && principal.sub) {

@@ -241,6 +241,17 @@ const tableRows = (page: Page, name: string) =>
       ),
     );
 
+/** The counties of a horizontal bar chart, top to bottom, with the figure at the end of each bar. */
+const chartRows = (page: Page, name: string) =>
+  page.locator(`[data-chart="${name}"] svg g[data-county]`).evaluateAll((groups) =>
+    (
+      groups as unknown as { getAttribute(a: string): string | null; querySelector(s: string): { textContent: string | null } | null }[]
+    ).map((g) => ({
+      county: g.getAttribute('data-county') ?? '',
+      progress: (g.querySelector('.value')?.textContent ?? '').split(' · ')[0],
+    })),
+  );
+
 describe('the fund console', () => {
   it('signs in through the hosted UI with PKCE, in Chinese by default, with a heading on every page', async () => {
     const { context, page } = await newPage();
@@ -256,6 +267,8 @@ describe('the fund console', () => {
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     await expect(page.getByText('当前用户：auditor-1（auditor）').count()).resolves.toBe(1);
     for (const [link, heading] of [
+      ['支出进度', '支出进度'],
+      ['报告', '报告'],
       ['审批', '审批'],
       ['付款', '付款'],
       ['促销活动', '促销活动'],
@@ -304,11 +317,14 @@ describe('the fund console', () => {
     }
     const allocations = (await rt.api('GET', `/v1/funds/${fundId}/allocations`, auditor)).body.items as Record<string, number | string>[];
     await page.locator('[data-chart="allocations"]').getByRole('button', { name: '以表格显示数据' }).click();
+    // Largest allocation first, as the bars are drawn.
     expect(await tableRows(page, 'allocations')).toEqual(
-      allocations.map((a) => [
-        countyCell(a.countyCode as string),
-        ...(['allocated', 'reserved', 'paid', 'available'] as const).map((k) => yuanFromFen(a[k] as number, 'zh-CN')),
-      ]),
+      [...allocations]
+        .sort((a, b) => (b.allocated as number) - (a.allocated as number))
+        .map((a) => [
+          countyCell(a.countyCode as string),
+          ...(['allocated', 'reserved', 'paid', 'available'] as const).map((k) => yuanFromFen(a[k] as number, 'zh-CN')),
+        ]),
     );
     const statuses = ['queued', 'sent', 'settled', 'failed', 'delivery_failed'];
     const labels = ['排队中', '已发送', '已结算', '失败', '投递失败'];
@@ -448,6 +464,207 @@ describe('the fund console', () => {
     await context.close();
   }, 60_000);
 
+  it('shows spending progress per county with the same figures in chart and table, most lagging first, flagged in words', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, 'auditor-1', ['auditor']);
+    await page.getByRole('navigation').getByRole('link', { name: '支出进度' }).click();
+    await page.getByRole('heading', { level: 1, name: '支出进度' }).waitFor();
+    await page.locator('table[data-table="progress"] tbody tr').first().waitFor();
+    const progress = (await rt.api('GET', `/v1/funds/${fundId}/progress`, { roles: 'auditor' })).body as {
+      timeElapsed: number;
+      counties: { countyCode: string; allocated: number; paid: number; progress: number; lagPoints: number; idle: unknown }[];
+    };
+    const expected = [...progress.counties].sort((a, b) => b.lagPoints - a.lagPoints || a.countyCode.localeCompare(b.countyCode));
+    const pct = (share: number) => `${(share * 100).toFixed(2)} %`;
+    const rows = await tableRows(page, 'progress');
+    expect(rows.map((r) => r.slice(0, 5))).toEqual(
+      expected.map((c) => [
+        countyCell(c.countyCode),
+        yuanFromFen(c.allocated, 'zh-CN'),
+        yuanFromFen(c.paid, 'zh-CN'),
+        pct(c.progress),
+        c.lagPoints.toFixed(2),
+      ]),
+    );
+    // The chart draws the same counties in the same order, each bar labelled with the table's progress figure.
+    expect(await chartRows(page, 'progress')).toEqual(rows.map((r) => ({ county: r[0]!.slice(-6), progress: r[3] })));
+    expect(await page.locator('[data-figure="timeElapsed"] dd').textContent()).toBe(pct(progress.timeElapsed));
+    // A lagging county says so in words, in the table and beside its bar.
+    for (const c of expected.filter((c) => c.lagPoints >= 15)) {
+      expect(await page.locator(`table[data-table="progress"] tr[data-county="${c.countyCode}"] td`).last().textContent()).toContain(
+        '进度落后',
+      );
+      expect(await page.locator(`[data-chart="progress"] g[data-county="${c.countyCode}"] .value`).textContent()).toContain('进度落后');
+    }
+
+    // Filtered by province: 52 is Guizhou (Danzhai), 43 Hunan (Huayuan).
+    await page.getByLabel('省份').selectOption({ label: '贵州省' });
+    expect((await tableRows(page, 'progress')).map((r) => r[0])).toEqual([countyCell('522727')]);
+    expect((await chartRows(page, 'progress')).map((r) => r.county)).toEqual(['522727']);
+
+    // In English too.
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Spending progress' }).waitFor();
+    await page.getByLabel('Province').selectOption('');
+    expect(await tableRows(page, 'progress')).toHaveLength(expected.length);
+    await page.getByRole('button', { name: '中文' }).click();
+    await context.close();
+  }, 60_000);
+
+  it('keeps 800 counties readable: 50 bars a page with axis values, paging by keyboard, show all, province filter, axe-clean', async () => {
+    const { context, page } = await newPage();
+    // A stubbed reply for the fund's progress: 800 counties in 8 provinces, lag spread out, some idle.
+    const provinces = ['13', '15', '41', '43', '45', '52', '53', '62'];
+    const counties = Array.from({ length: 800 }, (_, i) => {
+      const allocated = 100_000_00 + i * 1_000_00;
+      const paid = Math.floor((allocated * ((i * 37) % 100)) / 100);
+      const progressShare = Math.floor((paid * 1_000_000) / allocated) / 1_000_000;
+      return {
+        countyCode: `${provinces[i % 8]}${String(1000 + Math.floor(i / 8)).padStart(4, '0')}`,
+        allocated,
+        paid,
+        progress: progressShare,
+        lagPoints: Math.floor(10_000 * (0.5 - progressShare)) / 100,
+        idle: i % 50 === 0 ? { amount: allocated - paid, since: '2026-03-01T00:00:00.000Z' } : null,
+      };
+    });
+    await page.route(`**/v1/funds/${fundId}/progress*`, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ fundId, asOf: '2026-07-01', timeElapsed: 0.5, counties, alerts: [] }),
+      }),
+    );
+    await signIn(page, 'auditor-1', ['auditor']);
+    await page.goto(`${rt.url}/console/#/progress`);
+    const status = page.locator('[data-pager="progress"]');
+    await status.filter({ hasText: '显示第 1–50 个县，共 800 个' }).waitFor();
+    const bars = page.locator('[data-chart="progress"] g[data-county]');
+    expect(await bars.count()).toBe(50);
+    expect(await tableRows(page, 'progress')).toHaveLength(50);
+    // Most lagging first, across the whole fund, not the first 50 received.
+    const mostLagging = [...counties].sort(
+      (a, b) => b.lagPoints - a.lagPoints || (b.idle?.amount ?? 0) - (a.idle?.amount ?? 0) || a.countyCode.localeCompare(b.countyCode),
+    );
+    expect((await chartRows(page, 'progress')).map((r) => r.county)).toEqual(mostLagging.slice(0, 50).map((c) => c.countyCode));
+    // Axis values above and below the bars.
+    expect(await page.locator('[data-chart="progress"] svg text.axis').allTextContents()).toEqual([
+      '0 %',
+      '25 %',
+      '50 %',
+      '75 %',
+      '100 %',
+      '0 %',
+      '25 %',
+      '50 %',
+      '75 %',
+      '100 %',
+    ]);
+    // Each county's row is the right height to read: the drawn chart is as tall as 50 rows of 22 units, scaled.
+    const box = await page.locator('[data-chart="progress"] svg.hbars').boundingBox();
+    expect(box!.height / 50).toBeGreaterThan(15);
+
+    // Paging by keyboard.
+    await page.getByRole('button', { name: '下 50 个' }).focus();
+    await page.keyboard.press('Enter');
+    await status.filter({ hasText: '显示第 51–100 个县，共 800 个' }).waitFor();
+    expect((await chartRows(page, 'progress')).map((r) => r.county)).toEqual(mostLagging.slice(50, 100).map((c) => c.countyCode));
+    await page.getByRole('button', { name: '显示全部 800 个' }).focus();
+    await page.keyboard.press('Space');
+    await status.filter({ hasText: '显示第 1–800 个县，共 800 个' }).waitFor();
+    expect(await bars.count()).toBe(800);
+    expect(await tableRows(page, 'progress')).toHaveLength(800);
+    // Idle money is named in words too.
+    const idle = counties.find((c) => c.idle && c.lagPoints < 15)!;
+    expect(await page.locator(`table[data-table="progress"] tr[data-county="${idle.countyCode}"] td`).last().textContent()).toBe(
+      '资金沉淀',
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // A province: its 100 counties, paged again from the first.
+    await page.getByLabel('省份').selectOption({ label: '云南省' });
+    await status.filter({ hasText: '显示第 1–50 个县，共 100 个' }).waitFor();
+    const yunnan = mostLagging.filter((c) => c.countyCode.startsWith('53'));
+    expect((await chartRows(page, 'progress')).map((r) => r.county)).toEqual(yunnan.slice(0, 50).map((c) => c.countyCode));
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('lists the snapshots with their hashes and verifies the chain in the browser; a tampered one fails the check', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, 'admin', ['fund-admin']);
+    await page.getByRole('navigation').getByRole('link', { name: '报告' }).click();
+    await page.getByRole('heading', { level: 1, name: '报告' }).waitFor();
+    const takeNow = page.getByRole('button', { name: '立即生成快照' });
+    for (let n = 0; n < 2; n++) {
+      await takeNow.click();
+      await page.getByRole('status').filter({ hasText: '已生成快照' }).waitFor();
+      await page.locator('table[data-table="snapshots"] tbody tr').nth(n).waitFor();
+    }
+    const listed = (await rt.api('GET', `/v1/funds/${fundId}/snapshots`, { roles: 'auditor' })).body.items as {
+      snapshotId: string;
+      hash: string;
+      previousHash: string | null;
+    }[];
+    expect(listed.length).toBeGreaterThanOrEqual(2);
+    const rows = await tableRows(page, 'snapshots');
+    expect(rows.map((r) => [r[2], r[3]])).toEqual(listed.map((s) => [s.hash, s.previousHash ?? '无（第一个）']));
+    expect(rows.map((r) => r[4])).toEqual(listed.map(() => '✓ 核验通过'));
+    expect(await page.locator('[data-chain]').getAttribute('data-chain')).toBe('verified');
+    await context.close();
+
+    // The same list with one figure changed on the way (as if edited in the table): the browser finds it.
+    const tampered = await newPage();
+    await tampered.page.route(`**/v1/funds/${fundId}/snapshots?*`, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { items: { totals: { paid: number } }[] };
+      body.items[body.items.length - 1]!.totals.paid += 1;
+      await route.fulfill({ response, body: JSON.stringify(body) });
+    });
+    await signIn(tampered.page, 'auditor-1', ['auditor']);
+    await tampered.page.goto(`${rt.url}/console/#/reports`);
+    await tampered.page.locator('[data-chain="broken"]').waitFor();
+    const statuses = (await tableRows(tampered.page, 'snapshots')).map((r) => r[4]);
+    expect(statuses[statuses.length - 1]).toBe('✗ 内容与哈希不符');
+    expect(statuses.slice(0, -1)).toEqual(statuses.slice(0, -1).map(() => '✓ 核验通过'));
+    expect(await seriousViolations(tampered.page)).toEqual([]);
+    await tampered.context.close();
+  }, 60_000);
+
+  it('offers the half-year reports of the fund period: a PDF download, and a clear message when the route answers 404', async () => {
+    // Not newPage(): the 404 below is on purpose, and Chromium logs every 404 as a console error.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+    const pdf = Buffer.from('%PDF-1.4\n% stand-in\n%%EOF\n');
+    await page.route(`**/v1/funds/${fundId}/reports/*`, (route) => {
+      const accept = route.request().headers().accept ?? '';
+      if (route.request().url().endsWith('-H1'))
+        return route.fulfill({
+          status: 404,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'no such route', code: 'not_found' }),
+        });
+      expect(accept).toBe('application/pdf');
+      return route.fulfill({ status: 200, contentType: 'application/pdf', body: pdf });
+    });
+    await signIn(page, 'auditor-1', ['auditor']);
+    await page.goto(`${rt.url}/console/#/reports`);
+    const fund = (await rt.api('GET', `/v1/funds/${fundId}`, { roles: 'auditor' })).body as { period: { startsOn: string } };
+    const year = fund.period.startsOn.slice(0, 4);
+    await page.locator('table[data-table="half-year-reports"] tbody tr').first().waitFor();
+    expect((await tableRows(page, 'half-year-reports')).map((r) => r[0])).toEqual([`${year}-H1`, `${year}-H2`]);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: `下载 PDF（${year}-H2 报告）` }).click();
+    expect((await download).suggestedFilename()).toBe(`${fundId}-${year}-H2.pdf`);
+    await page.getByRole('button', { name: `查看（${year}-H1 报告）` }).click();
+    await page
+      .locator('[data-report-message]')
+      .filter({ hasText: `服务器暂不提供 ${year}-H1 报告（404）` })
+      .waitFor();
+    await context.close();
+  }, 60_000);
+
   it('has no serious or critical axe-core violations on any page, in either language', async () => {
     const { context, page } = await newPage();
     await signIn(page, 'admin', ['fund-admin', 'approver', 'auditor']);
@@ -456,6 +673,8 @@ describe('the fund console', () => {
     for (const locale of ['zh-CN', 'en']) {
       for (const [route, ready] of [
         ['overview', '[data-chart="allocations"]'],
+        ['progress', '[data-chart="progress"]'],
+        ['reports', 'table[data-table="half-year-reports"]'],
         ['approvals', 'table[data-table="pending-disbursements"]'],
         ['payouts', 'table[data-table="payouts"]'],
         ['campaigns', '[data-chart="campaigns"]'],

@@ -98,6 +98,32 @@ describe('seed', () => {
     expect(funds.body.items[0].noticePeriod).toBe('P7D');
     const allocations = await rt.api('GET', `/v1/funds/${fundId}/allocations?limit=100`, { roles: 'auditor' });
     expect(allocations.body.items).toHaveLength(10);
+  }, 120_000);
+
+  it('gives the new fund months of history at past times: payouts spread over the months, one lagging and one idle county', async () => {
+    const fund = (await rt.api('GET', `/v1/funds/${fundId}`, { roles: 'auditor' })).body;
+    expect(Date.parse(fund.createdAt)).toBeLessThan(Date.now() - 120 * DAY);
+    expect(fund.period.startsOn).toMatch(/-01$/);
+    expect(Date.parse(fund.period.startsOn)).toBeLessThan(Date.now() - 120 * DAY);
+    expect(fund.paid).toBeGreaterThan(0);
+    expect(fund.reserved).toBe(0);
+
+    const progress = (await rt.api('GET', `/v1/funds/${fundId}/progress`, { roles: 'auditor' })).body as {
+      timeElapsed: number;
+      alerts: { countyCode: string; code: string }[];
+    };
+    expect(progress.timeElapsed).toBeGreaterThan(0.3);
+    const alerted = (code: string) => progress.alerts.filter((a) => a.code === code).map((a) => a.countyCode);
+    expect(alerted('lagging')).toEqual([MODEL_COUNTIES[2]!.countyCode]);
+    expect(alerted('idle')).toEqual([MODEL_COUNTIES[3]!.countyCode]);
+
+    // Written through the API's own rules at past instants: the ledger's entries fall in five different months.
+    const ledger = await rt.api('GET', `/v1/funds/${fundId}/ledger?limit=100`, { roles: 'auditor' });
+    expect(ledger.status).toBe(200);
+    const months = new Set(
+      (ledger.body.items as { at: string; kind: string }[]).filter((e) => e.kind === 'paid').map((e) => e.at.slice(0, 7)),
+    );
+    expect(months.size).toBeGreaterThanOrEqual(5);
   });
 });
 

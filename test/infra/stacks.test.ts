@@ -319,6 +319,8 @@ describe('api stack: functions', () => {
       ]) {
         expect(p.Environment.Variables[name], `${id} ${name}`).toBeDefined();
       }
+      // The local runtime's past clock for the seed (shared/http/local-clock.ts) is never switched on deployed.
+      expect(p.Environment.Variables.LOCAL_CLOCK, id).toBeUndefined();
     }
   });
 
