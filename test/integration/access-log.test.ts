@@ -117,6 +117,9 @@ describe('every request an observer makes is in the access log', () => {
     }
     const everyone = await readAll('');
     expect(everyone.filter((e) => e.actor.startsWith('not-observed-'))).toEqual([]);
+    // A public route takes no token: even one that reached it with an observer's claims is not an observer's request.
+    expect((await h.call('GET', '/public/notices', observer('observer-on-public'))).status).toBe(200);
+    expect(await readAll('actor=observer-on-public')).toEqual([]);
     // A person who is an observer among other roles is an observer.
     expect((await h.call('GET', `/v1/funds/${fundId}`, { sub: 'observer-and-auditor', roles: ['auditor', 'observer'] })).status).toBe(200);
     expect((await readAll('actor=observer-and-auditor')).map((e) => e.path)).toEqual([`/v1/funds/${fundId}`]);
