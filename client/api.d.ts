@@ -192,6 +192,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every request an observer made, newest first
+         * @description Every request made with an `observer` token, whatever it answered (403 and 404 too), written before its response went out and kept at least 2 years. `actor` is one observer's `sub`; `from` is inclusive, `to` exclusive.
+         *
+         *     Roles: `fund-admin`, `auditor`.
+         */
+        get: operations["listAccessLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/campaigns": {
         parameters: {
             query?: never;
@@ -201,7 +223,7 @@ export interface paths {
         };
         /**
          * List campaigns, newest first
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listCampaigns"];
         put?: never;
@@ -227,7 +249,7 @@ export interface paths {
         };
         /**
          * Get a campaign
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["getCampaign"];
         put?: never;
@@ -289,7 +311,7 @@ export interface paths {
         };
         /**
          * List counties
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listCounties"];
         put?: never;
@@ -309,7 +331,7 @@ export interface paths {
         };
         /**
          * Get a county
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["getCounty"];
         /**
@@ -333,7 +355,7 @@ export interface paths {
         };
         /**
          * A county's allocations, disbursements, campaigns and stations, from running aggregates
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["getCountyReport"];
         put?: never;
@@ -355,7 +377,7 @@ export interface paths {
          * List batches, newest first (1.2)
          * @description A finance system sees only the batches of the funds it pays.
          *
-         *     Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`.
+         *     Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listBatches"];
         put?: never;
@@ -381,7 +403,7 @@ export interface paths {
         };
         /**
          * Get a batch with the counts of its payouts
-         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["getBatch"];
         put?: never;
@@ -465,7 +487,7 @@ export interface paths {
         };
         /**
          * List a batch's screening flags, by row
-         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listBatchFlags"];
         put?: never;
@@ -485,7 +507,7 @@ export interface paths {
         };
         /**
          * List a batch's payouts, newest first
-         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listBatchPayouts"];
         put?: never;
@@ -525,7 +547,7 @@ export interface paths {
         };
         /**
          * List disbursements, newest first
-         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listDisbursements"];
         put?: never;
@@ -551,7 +573,7 @@ export interface paths {
         };
         /**
          * Get a disbursement
-         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["getDisbursement"];
         put?: never;
@@ -721,7 +743,7 @@ export interface paths {
         };
         /**
          * List funds, newest first
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listFunds"];
         put?: never;
@@ -745,7 +767,7 @@ export interface paths {
         };
         /**
          * Get a fund with its running totals
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["getFund"];
         put?: never;
@@ -765,7 +787,7 @@ export interface paths {
         };
         /**
          * List a fund's allocations
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listAllocations"];
         put?: never;
@@ -829,7 +851,7 @@ export interface paths {
          * Where the money stands: spending progress, lag and idle money per county, with alerts
          * @description Figures are the allocations' balances now; `asOf` (a date, default today in China time, never later) sets the time elapsed and the instant idle time is counted to. A county is `lagging` at 15 points or more, `idle` when its available money has had no reservation for more than 90 days.
          *
-         *     Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         *     Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["getFundProgress"];
         put?: never;
@@ -849,7 +871,7 @@ export interface paths {
         };
         /**
          * A fund's snapshots, newest first
-         * @description Roles: `fund-admin`, `auditor`.
+         * @description Roles: `fund-admin`, `auditor`, `observer`.
          */
         get: operations["listSnapshots"];
         put?: never;
@@ -875,7 +897,7 @@ export interface paths {
         };
         /**
          * One snapshot
-         * @description Roles: `fund-admin`, `auditor`.
+         * @description Roles: `fund-admin`, `auditor`, `observer`.
          */
         get: operations["getSnapshot"];
         put?: never;
@@ -981,7 +1003,7 @@ export interface paths {
          * List payouts, newest first
          * @description Newest created first; with a settled range, newest settlement first. Every filter combines with every other, both ends of a range inclusive. A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file (RFC 4180, header row first) of every matching payout in the same order, accounts masked, without paging (`limit` and `cursor` are ignored); cells a spreadsheet would read as a formula start with `'`.
          *
-         *     Roles: `fund-admin`, `finance-system`, `auditor`.
+         *     Roles: `fund-admin`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listPayouts"];
         put?: never;
@@ -1003,7 +1025,7 @@ export interface paths {
          * Get a payout
          * @description The account number is masked for every reader except the finance system that pays the payout's fund, which reads it in full here (and only here): it is the instruction that system pays, and a receiver checks each signed `payout.requested` against this read before paying.
          *
-         *     Roles: `fund-admin`, `finance-system`, `auditor`.
+         *     Roles: `fund-admin`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["getPayout"];
         put?: never;
@@ -1109,7 +1131,7 @@ export interface paths {
         };
         /**
          * List stations, newest first
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["listStations"];
         put?: never;
@@ -1135,7 +1157,7 @@ export interface paths {
         };
         /**
          * Get a station with its history
-         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`.
+         * @description Roles: `fund-admin`, `requester`, `approver`, `campaign-operator`, `station-officer`, `finance-system`, `auditor`, `observer`.
          */
         get: operations["getStation"];
         put?: never;
@@ -1654,6 +1676,33 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        AccessLogEntry: {
+            /** @description The observer's `sub` */
+            actor: string;
+            /**
+             * Format: date-time
+             * @description When the request arrived
+             * @example 2026-11-29T08:00:00Z
+             */
+            at: string;
+            /** @example GET */
+            method: string;
+            /**
+             * @description The path as called, without its query string
+             * @example /v1/payouts
+             */
+            path: string;
+            /**
+             * @description The status the observer got
+             * @example 200
+             */
+            status: number;
+        };
+        AccessLogEntryPage: {
+            items: components["schemas"]["AccessLogEntry"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
+        };
         Allocation: {
             /** @description Integer amount in fen. */
             allocated: number;
@@ -3388,6 +3437,61 @@ export interface operations {
             };
             /** @description `rate_limited`: Too many requests from your address; try again later */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAccessLog: {
+        parameters: {
+            query?: {
+                actor?: string;
+                cursor?: string;
+                /** @description RFC 3339 timestamp */
+                from?: string;
+                limit?: number;
+                /** @description RFC 3339 timestamp */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of access-log entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessLogEntryPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

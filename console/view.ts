@@ -7,7 +7,8 @@ import type { components } from '../client/api.d.ts';
 type Schemas = components['schemas'];
 export type Disbursement = Schemas['Disbursement'];
 export type Payout = Schemas['Payout'];
-export type Role = 'fund-admin' | 'requester' | 'approver' | 'campaign-operator' | 'station-officer' | 'finance-system' | 'auditor';
+export type Role =
+  'fund-admin' | 'requester' | 'approver' | 'campaign-operator' | 'station-officer' | 'finance-system' | 'auditor' | 'observer';
 
 export interface Viewer {
   sub: string;
@@ -68,13 +69,22 @@ export function redeliverBlock(payout: Pick<Payout, 'status'>, viewer: Viewer): 
   return null;
 }
 
-/** Payout lists are for these roles only (shared/routes.ts PAYOUT_READERS). */
+/** Payout lists are for these roles only (shared/routes.ts PAYOUT_READERS); an observer reads them masked. */
 export function canReadPayouts(viewer: Viewer): boolean {
-  return viewer.roles.some((r) => r === 'fund-admin' || r === 'finance-system' || r === 'auditor');
+  return viewer.roles.some((r) => ['fund-admin', 'finance-system', 'auditor', 'observer'].includes(r));
 }
 
 export function canReadDisbursements(viewer: Viewer): boolean {
-  return viewer.roles.some((r) => ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor'].includes(r));
+  return viewer.roles.some((r) => ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor', 'observer'].includes(r));
+}
+
+/**
+ * Whether the console shows action columns (approve, reject, redeliver) at all: an observer only reads and the API
+ * refuses it every write, so it sees no actions, not even disabled ones. Anyone with another role sees them, disabled
+ * with the reason where the API would refuse.
+ */
+export function showsActions(viewer: Viewer): boolean {
+  return viewer.roles.some((r) => r !== 'observer');
 }
 
 /** Snapshots and half-year reports (API.md "Where the money stands"). */

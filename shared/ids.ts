@@ -19,6 +19,7 @@ export const ID_PREFIXES = {
   snapshot: 'snp',
   verification: 'ver',
   blockedAccount: 'blk',
+  accessLogEntry: 'acc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

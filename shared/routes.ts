@@ -18,7 +18,8 @@ export type HttpFunctionName =
   | 'campaigns'
   | 'stations'
   | 'notices'
-  | 'reconciliations';
+  | 'reconciliations'
+  | 'access-log';
 
 /**
  * `required`: a POST that creates a resource and must carry `Idempotency-Key`.
@@ -45,8 +46,13 @@ export interface RouteDefinition {
 }
 
 const ALL = ROLES;
-const MONEY_READERS: readonly Role[] = ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor'];
-const PAYOUT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
+/** Disbursements, batches and payouts: an observer reads them too, always masked. */
+const MONEY_READERS: readonly Role[] = ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor', 'observer'];
+const PAYOUT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor', 'observer'];
+/** A bank-statement reconciliation: the paying systems' work, not among what an observer reads. */
+const RECONCILIATION_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
+/** The access log of observers' requests: read by fund-admin and auditor, never by an observer. */
+const ACCESS_LOG_READERS: readonly Role[] = ['fund-admin', 'auditor'];
 const ENDPOINT_READERS: readonly Role[] = ['fund-admin', 'auditor'];
 /** Webhook endpoints: a finance system binds, sees, changes, rotates and deletes its own (checked against each endpoint). */
 const ENDPOINT_OWNERS: readonly Role[] = ['fund-admin', 'finance-system'];
@@ -56,8 +62,8 @@ const EVENT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor
 /** The fund ledger: fund-admin, auditor and the fund's own finance system (checked against the fund). */
 const LEDGER_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 const MAKERS: readonly Role[] = ['requester', 'fund-admin'];
-/** Snapshots and reports: fund-admin and auditor (and, with that role, observers). */
-const SNAPSHOT_READERS: readonly Role[] = ['fund-admin', 'auditor'];
+/** Snapshots and reports: fund-admin, auditor and observers. */
+const SNAPSHOT_READERS: readonly Role[] = ['fund-admin', 'auditor', 'observer'];
 
 const KB = 1024;
 /** A synchronous Lambda invocation takes at most 6 MB of request payload: the whole payload-v2 event, body escaped inside. */
@@ -266,7 +272,7 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/reconciliations/{reconciliationId}',
     fn: 'reconciliations',
     operationId: 'getReconciliation',
-    roles: PAYOUT_READERS,
+    roles: RECONCILIATION_READERS,
   }),
 
   // webhook endpoints
@@ -426,6 +432,9 @@ export const routes: readonly RouteDefinition[] = [
     roles: ['fund-admin'],
   }),
   route({ method: 'POST', path: '/v1/objections/resolve', fn: 'notices', operationId: 'resolveObjections', roles: ['fund-admin'] }),
+
+  // the access log of observers' requests
+  route({ method: 'GET', path: '/v1/access-log', fn: 'access-log', operationId: 'listAccessLog', roles: ACCESS_LOG_READERS }),
 
   // service stations
   route({

@@ -10,7 +10,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { useI18n } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
-import { approvalBlock, canReadDisbursements } from '../view.ts';
+import { approvalBlock, canReadDisbursements, showsActions } from '../view.ts';
 
 export function ApprovalsPage() {
   const { api, viewer } = useSession();
@@ -51,7 +51,9 @@ export function ApprovalsPage() {
                     <th scope="col">{t('approvals.requestedBy')}</th>
                     <th scope="col">{t('approvals.progress')}</th>
                     <th scope="col">{t('common.status')}</th>
-                    <th scope="col">{t('common.actions')}</th>
+                    <th scope="col" hidden={!showsActions(viewer)}>
+                      {t('common.actions')}
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -143,7 +145,7 @@ function DisbursementRow({
       <td>
         <StatusBadge status={d.status} />
       </td>
-      <td class="actions">
+      <td class="actions" hidden={!showsActions(viewer)}>
         <input
           type="text"
           aria-label={t('approvals.comment', { id: d.disbursementId })}
@@ -257,7 +259,9 @@ function BatchLookup({ onNotice }: { onNotice: (text: string) => void }) {
               <th scope="col">{t('approvals.requestedBy')}</th>
               <th scope="col">{t('approvals.progress')}</th>
               <th scope="col">{t('common.status')}</th>
-              <th scope="col">{t('common.actions')}</th>
+              <th scope="col" hidden={!showsActions(viewer)}>
+                {t('common.actions')}
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -273,7 +277,7 @@ function BatchLookup({ onNotice }: { onNotice: (text: string) => void }) {
               <td>
                 <StatusBadge status={batch.status} />
               </td>
-              <td class="actions">
+              <td class="actions" hidden={!showsActions(viewer)}>
                 <input
                   type="text"
                   aria-label={t('approvals.comment', { id: batch.batchId })}

@@ -9,7 +9,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { useI18n } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
-import { canReadEndpoints, canReadPayouts, PAYOUT_STATUSES, redeliverBlock } from '../view.ts';
+import { canReadEndpoints, canReadPayouts, PAYOUT_STATUSES, redeliverBlock, showsActions } from '../view.ts';
 
 type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 
@@ -66,7 +66,9 @@ export function PayoutsPage() {
                   <th scope="col">{t('approvals.beneficiary')}</th>
                   <th scope="col">{t('payouts.attempts')}</th>
                   <th scope="col">{t('common.status')}</th>
-                  <th scope="col">{t('common.actions')}</th>
+                  <th scope="col" hidden={!showsActions(viewer)}>
+                    {t('common.actions')}
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -156,7 +158,7 @@ function PayoutRow({
       <td>
         <StatusBadge status={p.status} />
       </td>
-      <td class="actions">
+      <td class="actions" hidden={!showsActions(viewer)}>
         {p.status === 'delivery_failed' && (
           <>
             <button

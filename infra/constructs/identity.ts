@@ -30,6 +30,7 @@ const ROLE_DESCRIPTIONS: Record<Role, string> = {
   'station-officer': 'Onboards and supervises village service stations',
   'finance-system': 'Settles payouts',
   auditor: 'Reads everything, changes nothing',
+  observer: 'An independent observer: reads funds and money records masked, changes nothing; every request is logged',
 };
 
 export interface IdentityProps {

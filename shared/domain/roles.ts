@@ -4,7 +4,16 @@
  */
 import { notFound } from './errors.ts';
 
-export const ROLES = ['fund-admin', 'requester', 'approver', 'campaign-operator', 'station-officer', 'finance-system', 'auditor'] as const;
+export const ROLES = [
+  'fund-admin',
+  'requester',
+  'approver',
+  'campaign-operator',
+  'station-officer',
+  'finance-system',
+  'auditor',
+  'observer',
+] as const;
 
 export type Role = (typeof ROLES)[number];
 
@@ -74,7 +83,17 @@ export interface MoneyReader {
 }
 
 /** Roles that read every fund's money records; a caller with only `finance-system` reads its own funds'. */
-const READS_EVERY_FUND: readonly string[] = ['fund-admin', 'auditor', 'requester', 'approver'];
+const READS_EVERY_FUND: readonly string[] = ['fund-admin', 'auditor', 'requester', 'approver', 'observer'];
+
+/**
+ * An independent observer (API.md, "Authentication and roles"): reads money records masked, writes nothing, and
+ * every request it makes is kept in the access log (shared/http/access-log.ts).
+ */
+export const OBSERVER: Role = 'observer';
+
+export function isObserver(principal: { roles: readonly string[] }): boolean {
+  return principal.roles.includes(OBSERVER);
+}
 
 /**
  * The finance system a reader is limited to (its `sub`: a fund names its paying system by it), or

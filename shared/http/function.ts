@@ -3,7 +3,8 @@
  * Powertools Logger (one correlation id per request) and the business metrics' flush, then a router
  * over this function's routes from shared/routes.ts that authorizes the caller, enforces body limits
  * and Idempotency-Key, validates with the contract's zod schemas, and maps every error to
- * problem+json. Handlers only see validated, typed input.
+ * problem+json. Handlers only see validated, typed input. Every request an observer makes is written to
+ * the access log on the way out (./access-log.ts).
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -22,18 +23,11 @@ import { idempotencyClaim, runIdempotently } from './idempotency.ts';
 import { requestTime } from './local-clock.ts';
 import type { HttpReply, HttpRequest, Operation } from './operation.ts';
 import { fieldErrors, problemResponse } from './problem.ts';
+import { accessLog } from './access-log.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
-
-const SECURITY_HEADERS: Record<string, string> = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'strict-transport-security': 'max-age=63072000; includeSubDomains',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-};
 
 /** SDK errors that mean "too much load right now" once the SDK's own retries are spent. */
 const THROTTLED_ERRORS = new Set([
@@ -60,6 +54,8 @@ export function httpFunction(fn: HttpFunctionName, operations: Operation[]) {
       .use(captureLambdaHandler(tracer, { captureResponse: false }))
       .use(injectLambdaContext(logger, { resetKeys: true }))
       .use(metricsFlush())
+      // Last in, so first out: an observer's request is in the access log before the response leaves.
+      .use(accessLog(fn))
       .handler(handle)
   );
 }

@@ -3,6 +3,7 @@
  * its contracts; add a module here when a context is added (a test checks every route is covered).
  */
 import type { OperationContract } from '../http/operation.ts';
+import * as accessLog from './access-log.ts';
 import * as batches from './batches.ts';
 import * as campaigns from './campaigns.ts';
 import * as counties from './counties.ts';
@@ -33,6 +34,7 @@ const modules: Record<string, unknown>[] = [
   stations,
   notices,
   reconciliations,
+  accessLog,
 ];
 
 function isContract(value: unknown): value is OperationContract {

@@ -664,6 +664,41 @@ describe('the fund console', () => {
       .waitFor();
     await context.close();
   }, 60_000);
+  it('lets an observer sign in and read, with no action, endpoint or delivery log in sight, every request in the access log', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, 'observer-1', ['observer']);
+    await expect(page.getByText('当前用户：observer-1（observer）').count()).resolves.toBe(1);
+    await page.locator('[data-chart="payouts"]').first().waitFor();
+    const found: Record<string, string[]> = {};
+    for (const [link, ready] of [
+      ['审批', 'table[data-table="pending-disbursements"]'],
+      ['付款', 'table[data-table="payouts"]'],
+      ['促销活动', '[data-chart="campaigns"]'],
+      ['服务站', '[data-chart="stations"]'],
+    ]) {
+      await page.getByRole('navigation').getByRole('link', { name: link }).click();
+      await page.locator(ready!).first().waitFor();
+      // Reads only: not one button to approve, reject or redeliver, not even a disabled one.
+      expect(await page.getByRole('button', { name: /批准|驳回|重新投递/ }).count(), link).toBe(0);
+      expect(await page.getByRole('columnheader', { name: '操作' }).count(), link).toBe(0);
+      const violations = await seriousViolations(page);
+      if (violations.length > 0) found[link!] = violations;
+    }
+    expect(found).toEqual({});
+    await page.getByRole('navigation').getByRole('link', { name: '付款' }).click();
+    await page.locator(`tr[data-payout="${failedPayoutId}"]`).waitFor();
+    expect(await page.getByRole('link', { name: /的投递日志$/ }).count()).toBe(0);
+    await context.close();
+
+    // Every request the console made for the observer is in the access log, and none was refused.
+    const logged = await rt.api('GET', '/v1/access-log?actor=observer-1&limit=100', { roles: 'auditor', sub: 'auditor-1' });
+    expect(logged.status).toBe(200);
+    const entries = logged.body.items as { method: string; path: string; status: number }[];
+    expect(entries.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['/v1/disbursements', '/v1/payouts', '/v1/campaigns', '/v1/stations']),
+    );
+    expect(entries.filter((e) => e.status >= 400)).toEqual([]);
+  }, 90_000);
 
   it('has no serious or critical axe-core violations on any page, in either language', async () => {
     const { context, page } = await newPage();

@@ -90,6 +90,29 @@ describe('route table', () => {
       if ((route.roles as readonly string[]).includes('auditor')) expect(route.method, routeKey(route)).toBe('GET');
     }
   });
+
+  it('gives the observer read access only, and none to endpoints, events, objections, the ledger or the access log', () => {
+    // API 1.2: an observer reads funds, allocations, progress, snapshots, reports and money records (masked).
+    const neverObserved = /^\/v1\/(webhook-endpoints|events|objections|access-log|reconciliations|account-verifications)(\/|$)|\/ledger$/;
+    const observed = protectedRoutes.filter((r) => (r.roles as readonly string[]).includes('observer'));
+    for (const route of observed) {
+      expect(route.method, routeKey(route)).toBe('GET');
+      expect(route.path, routeKey(route)).not.toMatch(neverObserved);
+    }
+    const reads = observed.map(routeKey);
+    for (const key of [
+      'GET /v1/funds/{fundId}',
+      'GET /v1/funds/{fundId}/allocations',
+      'GET /v1/funds/{fundId}/progress',
+      'GET /v1/funds/{fundId}/snapshots/{snapshotId}',
+      'GET /v1/disbursements/{disbursementId}',
+      'GET /v1/disbursement-batches/{batchId}',
+      'GET /v1/payouts/{payoutId}',
+      'GET /v1/payouts',
+    ]) {
+      expect(reads, key).toContain(key);
+    }
+  });
 });
 
 describe('every route × every role', () => {
@@ -109,6 +132,26 @@ describe('every route × every role', () => {
       }
     });
   }
+});
+
+describe('the access log holds every request the observer made above', () => {
+  it('one entry per protected route, with the status it got, none for the other roles', async () => {
+    const entries: { actor: string; method: string; path: string; status: number }[] = [];
+    let cursor: string | null = null;
+    const auditor = await rt.token('auditor', 'matrix-log-reader');
+    do {
+      const page = await rt.api('GET', `/v1/access-log?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        token: auditor,
+      });
+      expect(page.status).toBe(200);
+      entries.push(...page.body.items);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    const observed = entries.filter((e) => e.actor === 'matrix-observer');
+    expect(observed.map((e) => `${e.method} ${e.path}`).sort()).toEqual(protectedRoutes.map((r) => `${r.method} ${samplePath(r)}`).sort());
+    for (const e of observed) expect(e.status, `${e.method} ${e.path}`).toBeLessThan(500);
+    expect(entries.filter((e) => e.actor.startsWith('matrix-') && e.actor !== 'matrix-observer')).toEqual([]);
+  });
 });
 
 describe('scope roles come only from machine clients', () => {

@@ -192,8 +192,12 @@ const headerArb = fc.record({
   contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'text/csv', ''),
 });
 
+/**
+ * The table's items, but the access log's: the fuzzer's token carries every role, `observer` too, so each of its
+ * requests is logged by design (test/integration/access-log.test.ts); a rejected request changes nothing else.
+ */
 async function snapshot(): Promise<string> {
-  const items = await rt.services.scanTable();
+  const items = (await rt.services.scanTable()).filter((i) => i.type !== 'access');
   return JSON.stringify(items.map((i) => JSON.stringify(i)).sort());
 }
 

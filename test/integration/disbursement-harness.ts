@@ -44,6 +44,7 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     'notices',
     'batches',
     'reconciliations',
+    'access-log',
   ]);
   const funds = await fundsContext();
   const stats = await import('#shared/data/counties/stats');

@@ -51,6 +51,9 @@ describe('GET /v1/payouts/{payoutId}: the full account for the paying finance sy
   it.each<[string, Call]>([
     ['a fund-admin', { sub: 'admin-1', roles: ['fund-admin'] }],
     ['an auditor', { sub: 'auditor-1', roles: ['auditor'] }],
+    ['an observer', { sub: 'observer-1', roles: ['observer'] }],
+    // An observer always reads masked, even with a token that is also the paying system's.
+    ['the paying system’s token that also carries the observer role', { sub: FINANCE_SYSTEM, roles: ['finance-system', 'observer'] }],
     // The fund names its payer by `sub`: a person's token with that sub but without the finance-system role is not it.
     ['a fund-admin whose sub is the finance system’s', { sub: FINANCE_SYSTEM, roles: ['fund-admin'] }],
   ])('%s reads it masked', async (_who, caller) => {

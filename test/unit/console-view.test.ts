@@ -4,7 +4,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { yuanFromFen } from '../../console/money.ts';
-import { approvalBlock, canReadPayouts, countyLabel, redeliverBlock, statusBadge, type ApprovalSubject } from '../../console/view.ts';
+import {
+  approvalBlock,
+  canReadDisbursements,
+  canReadEndpoints,
+  canReadPayouts,
+  countyLabel,
+  redeliverBlock,
+  showsActions,
+  statusBadge,
+  type ApprovalSubject,
+} from '../../console/view.ts';
 import { en } from '../../console/i18n/en.ts';
 import { zhCN } from '../../console/i18n/zh-CN.ts';
 
@@ -117,6 +127,16 @@ describe('redeliverBlock and payout visibility', () => {
   it('shows payouts to the roles the API lets read them', () => {
     expect(canReadPayouts({ sub: 'a', roles: ['auditor'] })).toBe(true);
     expect(canReadPayouts({ sub: 'c', roles: ['approver', 'requester'] })).toBe(false);
+    expect(canReadPayouts({ sub: 'o', roles: ['observer'] })).toBe(true);
+    expect(canReadDisbursements({ sub: 'o', roles: ['observer'] })).toBe(true);
+    expect(canReadEndpoints({ sub: 'o', roles: ['observer'] })).toBe(false);
+  });
+
+  it('shows no actions at all to an observer, and disabled ones (with the reason) to every other role', () => {
+    expect(showsActions({ sub: 'o', roles: ['observer'] })).toBe(false);
+    expect(showsActions({ sub: 'o', roles: [] })).toBe(false);
+    expect(showsActions({ sub: 'a', roles: ['auditor'] })).toBe(true);
+    expect(showsActions({ sub: 'o', roles: ['observer', 'approver'] })).toBe(true);
   });
 });
 

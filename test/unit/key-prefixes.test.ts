@@ -121,6 +121,9 @@ describe('the key text of shared/data', () => {
     const prefixes = [...new Set(literals.map((l) => l.text.split('#')[0]!))].sort();
     expect(prefixes).toEqual(
       [
+        'ACCESS',
+        'ACCESSBY',
+        'ACCESSLOG',
         'ALLOC',
         'AUDIT',
         'BANKREF',

@@ -82,13 +82,14 @@ const claimsOfMachine = (extra: Record<string, unknown>) =>
 const sorted = (roles: string[]) => [...roles].sort();
 
 describe('roles from JWT claims: the edges of cognito:groups and scope', () => {
-  it('the contract has exactly seven roles', () => {
+  it('the contract has exactly eight roles', () => {
     expect(sorted([...ROLES])).toEqual([
       'approver',
       'auditor',
       'campaign-operator',
       'finance-system',
       'fund-admin',
+      'observer',
       'requester',
       'station-officer',
     ]);
