@@ -11,6 +11,7 @@ import { subsidyIsReserved } from '../ledger/items.ts';
 import { moneySource, type MoneySource } from '../../domain/money-source.ts';
 import { noticeItemPaidStep } from '../notices/items.ts';
 import { paidRollupMarker, rollUpSettlement } from '../warning-rules/items.ts';
+import { accountHashes } from '../screening/items.ts';
 import { eventCloseStep, getOutboxEvent } from '../platform/outbox.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, type TxStep } from '../platform/transactions.ts';
 import {
@@ -38,6 +39,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     if (decideSettlement(payout.status, settlement.outcome) === 'repeat') return { payout, messageId: undefined };
     const to = outcomeStatus(settlement.outcome);
     const at = now.toISOString();
+    const [paidAccount] = to === 'settled' ? await accountHashes([payout.beneficiary.account.accountNumber]) : [''];
     const settled: StoredPayout =
       to === 'settled'
         ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
@@ -80,7 +82,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
         failureReason: settled.failureReason,
         ...payoutSettledKeys(payoutId, at),
         // `repeat_payee` counts the account's settlements: a marker for the roll-up after the commit (same item, no extra write).
-        ...(to === 'settled' ? paidRollupMarker(payoutId, at) : {}),
+        ...(to === 'settled' ? paidRollupMarker(payoutId, at, paidAccount!) : {}),
       }),
       ...money,
       ...(instruction?.status === 'pending' ? [eventCloseStep(payout.requestedMessageId, now)] : []),

@@ -31,7 +31,6 @@ import {
   type Severity,
   type WarningRule,
 } from '../../domain/warning-rules.ts';
-import { accountHash } from '../../domain/screening.ts';
 import { config } from '../../config.ts';
 import { appSecrets } from '../../secrets.ts';
 import { keys } from '../platform/keys.ts';
@@ -81,11 +80,6 @@ export function fundExistsStep(fundId: string): TxStep {
 export async function accountNameKeys(accountNames: readonly string[]): Promise<string[]> {
   const { screeningKey } = await appSecrets();
   return accountNames.map((n) => accountNameHash(n, screeningKey));
-}
-
-export async function blockListHash(accountNumber: string): Promise<string> {
-  const { screeningKey } = await appSecrets();
-  return accountHash(accountNumber, screeningKey);
 }
 
 export interface RuleReads {
@@ -186,9 +180,12 @@ export const putBlockedAccounts = (items: readonly Record<string, unknown>[]) =>
 
 // ---- settled payouts (repeat_payee) -----------------------------------------------------------
 
-/** The marker the settlement's payout update carries until its roll-up copied it to the account's PAID item. */
-export function paidRollupMarker(payoutId: string, settledAt: string): { gsi4pk: string; gsi4sk: string } {
-  return { gsi4pk: PAID_ROLLUP_INDEX, gsi4sk: `${settledAt}#${payoutId}` };
+/**
+ * The marker the settlement's payout update carries until its roll-up copied it to the account's PAID item, with
+ * the account's keyed hash (the settlement holds the secret key; the sweeper that may finish the roll-up does not).
+ */
+export function paidRollupMarker(payoutId: string, settledAt: string, accountHash: string): Record<string, string> {
+  return { gsi4pk: PAID_ROLLUP_INDEX, gsi4sk: `${settledAt}#${payoutId}`, paidAccount: accountHash };
 }
 
 /**
@@ -198,10 +195,8 @@ export function paidRollupMarker(payoutId: string, settledAt: string): { gsi4pk:
 export async function rollUpSettlement(payoutId: string): Promise<void> {
   const payout = await getItem(keys.payout(payoutId));
   if (!payout) return;
-  if (payout.status === 'settled' && typeof payout.settledAt === 'string') {
-    const account = (payout.beneficiary as { account: { accountNumber: string } }).account.accountNumber;
-    const hash = await blockListHash(account);
-    const key = keys.beneficiaryPaid(payout.fundId as string, hash);
+  if (payout.status === 'settled' && typeof payout.settledAt === 'string' && typeof payout.paidAccount === 'string') {
+    const key = keys.beneficiaryPaid(payout.fundId as string, payout.paidAccount);
     const entry = { payoutId, settledAt: payout.settledAt };
     await retryOnConflict(async () => {
       const current = await getItem(key);
