@@ -29,7 +29,7 @@ const ALL_RULES = [
 
 beforeAll(async () => {
   const h = await moneyHarness();
-  call = h.call;
+  call = (method, path, options) => h.call(method, path, options);
   fund = () => h.fund({ allocations: { [COUNTY]: 500_000_000 } });
   ({ raiseOverdueFlag } = await import('#shared/data/warning-rules/raise-overdue'));
   ({ eventData } = await import('#shared/data/platform/event-body'));
