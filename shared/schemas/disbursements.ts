@@ -52,12 +52,9 @@ export const Disbursement = z
     requestedBy: z.string(),
     payoutId: idOf('payout').nullable(),
     notice: z.object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp }).nullable(),
-    flags: z
-      .array(Flag)
-      .meta({
-        description:
-          'Flags of the warning rules (预警), duplicate screening among them; a high one blocks the final approval until cleared.',
-      }),
+    flags: z.array(Flag).meta({
+      description: 'Flags of the warning rules (预警), duplicate screening among them; a high one blocks the final approval until cleared.',
+    }),
     correctionOf: idOf('disbursement').nullable().meta({ description: 'The payout_failed disbursement this one corrects, else null.' }),
     correctedBy: idOf('disbursement').nullable().meta({ description: 'The disbursement that corrects this one, else null.' }),
     createdAt: Timestamp,
