@@ -818,6 +818,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/funds/{fundId}/blocked-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a fund's block list, accounts masked
+         * @description Roles: `fund-admin`, `auditor`.
+         */
+        get: operations["listBlockedAccounts"];
+        put?: never;
+        /**
+         * Add accounts to a fund's block list
+         * @description Roles: `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["addBlockedAccounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/funds/{fundId}/blocked-accounts/{entryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a block-list entry (a fund-admin other than the one who added it)
+         * @description Roles: `fund-admin`.
+         */
+        delete: operations["deleteBlockedAccount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/funds/{fundId}/ledger": {
         parameters: {
             query?: never;
@@ -901,6 +945,32 @@ export interface paths {
          */
         get: operations["getSnapshot"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/funds/{fundId}/warning-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a fund's warning rules
+         * @description Roles: `fund-admin`, `auditor`.
+         */
+        get: operations["getWarningRules"];
+        /**
+         * Set a fund's warning rules (预警)
+         * @description Rules run at the creation of each disbursement and batch row; changing them does not re-run them on existing items. Each code at most once. A fund starts with `duplicate_beneficiary` (high) alone.
+         *
+         *     Roles: `fund-admin`.
+         */
+        put: operations["putWarningRules"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1486,6 +1556,23 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "flag.overdue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** flag.overdue (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:flag.overdue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "notice.closed": {
         parameters: {
             query?: never;
@@ -1780,7 +1867,7 @@ export interface components {
              * @example 2026-11-29T08:00:00Z
              */
             createdAt: string;
-            /** @description Rows flagged by duplicate screening (listed by GET …/flags), and whether a fund-admin cleared them. */
+            /** @description Row flags of the warning rules (listed by GET …/flags), and whether a fund-admin cleared them; a high one blocks the final approval until then. */
             flags: {
                 cleared: boolean;
                 count: number;
@@ -1833,11 +1920,25 @@ export interface components {
             nextCursor: string | null;
         };
         BatchRowFlag: {
-            /** @enum {string} */
-            code: "duplicate_beneficiary";
-            /** @description Disbursement or batch ids paying the same account; the batch itself when rows repeat it. */
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            clearedAt: string | null;
+            clearedBy: string | null;
+            code: components["schemas"]["FlagCode"];
+            /**
+             * Format: date-time
+             * @description When the flag should be cleared: 3 days after it was raised (high), 7 (medium), 30 (low).
+             * @example 2026-11-29T08:00:00Z
+             */
+            dueAt: string;
+            /** @description What the flag points at: disbursement or batch ids paying the same account (the batch itself when rows repeat it), settled payouts, the block-list entry. */
             matches: string[];
+            reason: string | null;
             row: number;
+            severity: components["schemas"]["Severity"];
         };
         BatchRowFlagPage: {
             items: components["schemas"]["BatchRowFlag"][];
@@ -1867,6 +1968,37 @@ export interface components {
             kind: "county" | "station" | "cooperative" | "farmer";
             name: string;
             stationId?: string;
+        };
+        BlockedAccount: {
+            /**
+             * @description Masked: `****` and the last four digits. Kept under a secret key only.
+             * @example ****1234
+             */
+            accountNumber: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            addedAt: string;
+            addedBy: string;
+            entryId: string;
+            fundId: string;
+            reason: string;
+        };
+        BlockedAccountPage: {
+            items: components["schemas"]["BlockedAccount"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
+        };
+        BlockedAccountsAdded: {
+            added: number;
+        };
+        BlockedAccountsBody: {
+            accounts: {
+                accountNumber: string;
+                reason: string;
+            }[];
         };
         Campaign: {
             campaignId: string;
@@ -2168,7 +2300,8 @@ export interface components {
             createdAt: string;
             currency: components["schemas"]["Currency"];
             disbursementId: string;
-            flags: components["schemas"]["ScreeningFlag"][];
+            /** @description Flags of the warning rules (预警), duplicate screening among them; a high one blocks the final approval until cleared. */
+            flags: components["schemas"]["Flag"][];
             fundId: string;
             history: {
                 action: string;
@@ -2385,6 +2518,17 @@ export interface components {
             timestamp: string;
             /** @enum {string} */
             type: "snapshot.created";
+        } | {
+            data: components["schemas"]["FlagOverdue"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "flag.overdue";
         };
         EventPage: {
             items: components["schemas"]["Event"][];
@@ -2392,12 +2536,50 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created";
+        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created" | "flag.overdue";
         /**
          * @description The `sub` of a finance-system machine client: the one that pays a fund's payouts.
          * @example ledger-bot
          */
         FinanceSystem: string;
+        Flag: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            clearedAt: string | null;
+            clearedBy: string | null;
+            code: components["schemas"]["FlagCode"];
+            /**
+             * Format: date-time
+             * @description When the flag should be cleared: 3 days after it was raised (high), 7 (medium), 30 (low).
+             * @example 2026-11-29T08:00:00Z
+             */
+            dueAt: string;
+            /** @description What the flag points at: earlier disbursements or batches, settled payouts, the block-list entry, the verification. */
+            matches: string[];
+            reason: string | null;
+            severity: components["schemas"]["Severity"];
+        };
+        /** @enum {string} */
+        FlagCode: "duplicate_beneficiary" | "large_amount" | "repeat_payee" | "shared_account" | "blocked_account" | "account_close_match" | "account_no_match" | "account_not_verified";
+        /** @description A flag still uncleared at its due time on an item still pending approval, raised once per flag (for a batch: once per flag code). */
+        FlagOverdue: {
+            batchId?: string;
+            code: components["schemas"]["FlagCode"];
+            disbursementId?: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            dueAt: string;
+            fundId: string;
+            /** @description For a batch: how many of its rows carry the flag's code. */
+            rows?: number;
+            severity: components["schemas"]["Severity"];
+        };
         Fund: {
             /** @description Integer amount in fen. */
             allocated: number;
@@ -2807,19 +2989,6 @@ export interface components {
         RotatedSecret: {
             secret: components["schemas"]["WebhookSecret"];
         };
-        ScreeningFlag: {
-            /**
-             * Format: date-time
-             * @description RFC 3339 timestamp
-             * @example 2026-11-29T08:00:00Z
-             */
-            clearedAt: string | null;
-            clearedBy: string | null;
-            /** @enum {string} */
-            code: "duplicate_beneficiary";
-            matches: string[];
-            reason: string | null;
-        };
         SettlementBody: {
             /** @description Required when succeeded; allowed when failed (a returned transfer). */
             bankReference?: string;
@@ -2832,6 +3001,11 @@ export interface components {
             /** @enum {string} */
             outcome: "succeeded" | "failed";
         };
+        /**
+         * @description high blocks the final approval until cleared; medium and low are shown.
+         * @enum {string}
+         */
+        Severity: "high" | "medium" | "low";
         Snapshot: {
             allocations: {
                 /** @description Integer amount in fen. */
@@ -3013,6 +3187,40 @@ export interface components {
             /** @enum {string} */
             status?: "enabled";
             url?: string;
+        };
+        WarningRule: {
+            /** @enum {string} */
+            code: "duplicate_beneficiary";
+            params: Record<string, never>;
+            severity: components["schemas"]["Severity"];
+        } | {
+            /** @enum {string} */
+            code: "large_amount";
+            params: {
+                minAmount: components["schemas"]["Amount"];
+            };
+            severity: components["schemas"]["Severity"];
+        } | {
+            /** @enum {string} */
+            code: "repeat_payee";
+            params: {
+                count: number;
+                days: number;
+            };
+            severity: components["schemas"]["Severity"];
+        } | {
+            /** @enum {string} */
+            code: "shared_account";
+            params: Record<string, never>;
+            severity: components["schemas"]["Severity"];
+        } | {
+            /** @enum {string} */
+            code: "blocked_account";
+            params: Record<string, never>;
+            severity: components["schemas"]["Severity"];
+        };
+        WarningRules: {
+            rules: components["schemas"]["WarningRule"][];
         };
         WebhookDelivery: {
             /**
@@ -6120,6 +6328,207 @@ export interface operations {
             };
         };
     };
+    listBlockedAccounts: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of block-list entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlockedAccountPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addBlockedAccounts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlockedAccountsBody"];
+            };
+        };
+        responses: {
+            /** @description How many entries were added */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlockedAccountsAdded"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteBlockedAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entryId: string;
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed; `self_approval`: You cannot decide on your own request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getFundLedger: {
         parameters: {
             query?: {
@@ -6441,6 +6850,126 @@ export interface operations {
             };
             /** @description `not_found`: Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWarningRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningRules"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putWarningRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WarningRules"];
+            };
+        };
+        responses: {
+            /** @description The rules now in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningRules"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8568,6 +9097,38 @@ export interface operations {
                     timestamp: string;
                     /** @enum {string} */
                     type: "disbursement.approved";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:flag.overdue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["FlagOverdue"];
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "flag.overdue";
                 };
             };
         };

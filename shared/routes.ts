@@ -64,6 +64,9 @@ const LEDGER_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'audito
 const MAKERS: readonly Role[] = ['requester', 'fund-admin'];
 /** Snapshots and reports: fund-admin, auditor and observers. */
 const SNAPSHOT_READERS: readonly Role[] = ['fund-admin', 'auditor', 'observer'];
+/** A fund's warning rules (observers too) and its block list (masked; not for observers, API.md). */
+const RULE_READERS: readonly Role[] = ['fund-admin', 'auditor', 'observer'];
+const BLOCK_LIST_READERS: readonly Role[] = ['fund-admin', 'auditor'];
 
 const KB = 1024;
 /** A synchronous Lambda invocation takes at most 6 MB of request payload: the whole payload-v2 event, body escaped inside. */
@@ -141,6 +144,33 @@ export const routes: readonly RouteDefinition[] = [
     fn: 'funds',
     operationId: 'getSnapshot',
     roles: SNAPSHOT_READERS,
+  }),
+
+  // warning rules (预警) and the block list
+  route({ method: 'PUT', path: '/v1/funds/{fundId}/warning-rules', fn: 'funds', operationId: 'putWarningRules', roles: ['fund-admin'] }),
+  route({ method: 'GET', path: '/v1/funds/{fundId}/warning-rules', fn: 'funds', operationId: 'getWarningRules', roles: RULE_READERS }),
+  route({
+    method: 'POST',
+    path: '/v1/funds/{fundId}/blocked-accounts',
+    fn: 'funds',
+    operationId: 'addBlockedAccounts',
+    roles: ['fund-admin'],
+    // Up to 10,000 accounts with their reasons: a batch's bound.
+    maxBodyBytes: BATCH,
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/funds/{fundId}/blocked-accounts',
+    fn: 'funds',
+    operationId: 'listBlockedAccounts',
+    roles: BLOCK_LIST_READERS,
+  }),
+  route({
+    method: 'DELETE',
+    path: '/v1/funds/{fundId}/blocked-accounts/{entryId}',
+    fn: 'funds',
+    operationId: 'deleteBlockedAccount',
+    roles: ['fund-admin'],
   }),
 
   // disbursements

@@ -1,5 +1,5 @@
 import { httpFunction } from '#shared/http/function';
-import { created, implement, ok } from '#shared/http/operation';
+import { created, implement, noContent, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/funds';
 import { createFund, getFund, getFundSettings, listAllocations, listFunds } from '#shared/data/funds/items';
 import { setAllocation } from '#shared/data/funds/allocate';
@@ -11,6 +11,11 @@ import { fundProgressAt } from '#shared/data/progress/read-progress';
 import * as snapshotContracts from '#shared/schemas/snapshots';
 import { getSnapshot, listSnapshots } from '#shared/data/snapshots/items';
 import { takeSnapshot } from '#shared/data/snapshots/take';
+import * as ruleContracts from '#shared/schemas/warning-rules';
+import { getWarningRules, setWarningRules } from '#shared/data/warning-rules/set-rules';
+import { blockAccounts } from '#shared/data/warning-rules/block';
+import { listBlockedAccounts } from '#shared/data/warning-rules/list-blocked';
+import { unblockAccount } from '#shared/data/warning-rules/unblock';
 
 export const handler = httpFunction('funds', [
   implement(contracts.createFund, async ({ body, principal, correlationId, now, claim }) =>
@@ -51,4 +56,16 @@ export const handler = httpFunction('funds', [
   implement(snapshotContracts.listSnapshots, async ({ params, query }) => ok(await listSnapshots(params.fundId, query))),
   implement(snapshotContracts.getSnapshot, async ({ params }) => ok(await getSnapshot(params.fundId, params.snapshotId))),
   implement(progressContracts.getFundProgress, async ({ params, query, now }) => ok(await fundProgressAt(params.fundId, query.asOf, now))),
+  implement(ruleContracts.putWarningRules, async ({ params, body, principal, correlationId, now }) =>
+    ok(await setWarningRules(params.fundId, body.rules, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(ruleContracts.getWarningRules, async ({ params }) => ok(await getWarningRules(params.fundId))),
+  implement(ruleContracts.addBlockedAccounts, async ({ params, body, principal, correlationId, now }) =>
+    ok(await blockAccounts(params.fundId, body.accounts, { sub: principal.sub, correlationId }, now)),
+  ),
+  implement(ruleContracts.listBlockedAccounts, async ({ params, query }) => ok(await listBlockedAccounts(params.fundId, query))),
+  implement(ruleContracts.deleteBlockedAccount, async ({ params, principal, correlationId, now }) => {
+    await unblockAccount(params.fundId, params.entryId, { sub: principal.sub, correlationId }, now);
+    return noContent();
+  }),
 ]);

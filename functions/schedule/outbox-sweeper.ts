@@ -10,11 +10,19 @@ import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/pla
 import { batchExpansionSource } from '#shared/data/batches/expand';
 import { subsidyReleaseSource } from '#shared/data/campaigns/subsidies';
 import { noticeEndSource } from '#shared/data/notices/end';
+import { flagOverdueSource, settlementRollupSource } from '#shared/data/warning-rules/raise-overdue';
 // Registers the disbursements' side of a notice's end.
 import '#shared/data/disbursements/items';
 
 /** Everything the sweeper looks after; a new kind of deferred work adds its source here. */
-export const SWEEP_SOURCES: readonly SweepSource[] = [outboxEventsSource, batchExpansionSource, subsidyReleaseSource, noticeEndSource];
+export const SWEEP_SOURCES: readonly SweepSource[] = [
+  outboxEventsSource,
+  batchExpansionSource,
+  subsidyReleaseSource,
+  noticeEndSource,
+  flagOverdueSource,
+  settlementRollupSource,
+];
 
 export const handler = instrumented(async (_event: ScheduledEvent, context: Context): Promise<void> => {
   logger.addContext(context);

@@ -61,7 +61,7 @@ export interface Batch {
   counts: BatchCounts;
   /** The public notice of the batch's farmer and cooperative rows (公示), if its fund has a notice period. */
   notice: { noticeId: string; startsAt: string; endsAt: string } | null;
-  /** Rows flagged by duplicate screening, and whether a fund-admin cleared them (all at once). */
+  /** Row flags of the warning rules, and whether a fund-admin cleared them (all at once). */
   flags: { count: number; cleared: boolean };
   createdAt: string;
   updatedAt: string;
@@ -78,12 +78,18 @@ export function totalWithin(amounts: Iterable<number>, max: number): number | un
 }
 
 // The maker-checker policy is the single disbursement's; a batch only maps its own statuses onto it.
-type Deciding = Pick<Batch, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & { flags?: Batch['flags'] };
+type Deciding = Pick<Batch, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & { flags?: BatchFlags };
 const asDisbursement = <T extends { status: BatchStatus }>(b: T) => ({ ...b, status: b.status as DisbursementStatus });
 
-/** The batch's flags as the single disbursement's list: one uncleared flag while any row flag is uncleared. */
-export const pendingFlags = (flags: Batch['flags'] | undefined): { clearedAt: string | null }[] =>
-  flags && flags.count > 0 && !flags.cleared ? [{ clearedAt: null }] : [];
+/**
+ * What a batch keeps of its row flags: how many, how many are `high` (`blocking`; a batch stored before 1.2 had
+ * duplicate flags only, all high), and whether a fund-admin cleared them.
+ */
+export type BatchFlags = Batch['flags'] & { blocking?: number };
+
+/** The batch's flags as the single disbursement's list: one uncleared high flag while any high row flag is uncleared. */
+export const pendingFlags = (flags: BatchFlags | undefined): { severity: 'high'; clearedAt: string | null }[] =>
+  flags && (flags.blocking ?? flags.count) > 0 && !flags.cleared ? [{ severity: 'high', clearedAt: null }] : [];
 
 export function decideBatchApproval(b: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
   return decideApproval({ ...asDisbursement(b), flags: pendingFlags(b.flags) }, approver, now, comment);

@@ -6,6 +6,7 @@
 import { DomainError, invalidState } from './errors.ts';
 import type { Role } from './roles.ts';
 import { maskBeneficiary, type Beneficiary, type SettlementOutcome } from './payouts.ts';
+import { hasBlockingFlag, type Flag } from './warning-rules.ts';
 
 export const DISBURSEMENT_STATUSES = [
   'pending_approval',
@@ -86,7 +87,7 @@ export interface Disbursement {
   payoutId: string | null;
   /** The public notice the disbursement is posted on (公示), if its fund has a notice period. */
   notice: { noticeId: string; startsAt: string; endsAt: string } | null;
-  /** Screening flags (duplicate beneficiaries). */
+  /** Flags of the warning rules (预警), duplicate screening among them. */
   flags: ScreeningFlag[];
   /** The failed disbursement this one corrects, and the correction of this one when its payout failed. */
   correctionOf: string | null;
@@ -96,13 +97,8 @@ export interface Disbursement {
   history: HistoryEntry[];
 }
 
-export interface ScreeningFlag {
-  code: 'duplicate_beneficiary';
-  matches: string[];
-  clearedBy: string | null;
-  clearedAt: string | null;
-  reason: string | null;
-}
+/** A flag of the warning rules (duplicate screening is one of them): severity, due time, who cleared it. */
+export type ScreeningFlag = Flag;
 
 /** Maker-checker: a second approver from the fund's dual-approval threshold on (inclusive). */
 export function requiredApprovals(amount: number, dualApprovalThreshold: number): number {
@@ -117,8 +113,8 @@ export interface ApprovalDecision {
 }
 
 type Deciding = Pick<Disbursement, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & {
-  /** Screening flags: an uncleared one blocks the approval that would complete the set. */
-  flags?: readonly Pick<ScreeningFlag, 'clearedAt'>[];
+  /** Flags: an uncleared `high` one blocks the approval that would complete the set; medium and low do not. */
+  flags?: readonly Pick<ScreeningFlag, 'severity' | 'clearedAt'>[];
 };
 
 export function decideApproval(d: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
@@ -130,8 +126,8 @@ export function decideApproval(d: Deciding, approver: string, now: Date, comment
   const approval: Approval = { approver, at: now.toISOString(), comment: comment ?? null };
   const approvals = [...d.approvals, approval];
   const completes = approvals.length >= d.requiredApprovals;
-  if (completes && d.flags?.some((f) => f.clearedAt === null)) {
-    throw new DomainError('flagged', 'The request has screening flags that a fund-admin must clear before the final approval');
+  if (completes && hasBlockingFlag(d.flags ?? [])) {
+    throw new DomainError('flagged', 'The request has a high flag that a fund-admin must clear before the final approval');
   }
   return { approval, approvals, completes };
 }

@@ -1,13 +1,12 @@
 /**
  * Duplicate-beneficiary screening, as pure rules: how an account number is compared (a keyed hash,
  * never the number itself), which earlier uses of an account count (same fund, last 365 days, not
- * rejected or cancelled, not the item itself), which rows of a batch repeat an account, and who may
- * clear the flags. Duplicate and fictitious beneficiaries are the fraud relief programmes report most;
+ * rejected or cancelled, not the item itself) and who may clear the flags. The flag itself, its severity and
+ * the rows of a batch that repeat an account are the warning rules' (`duplicate_beneficiary`, ./warning-rules.ts). Duplicate and fictitious beneficiaries are the fraud relief programmes report most;
  * a flag blocks the final approval until a fund-admin other than the requester clears it with a reason.
  */
 import { createHmac } from 'node:crypto';
 import { DomainError, invalidState } from './errors.ts';
-import type { ScreeningFlag } from './disbursements.ts';
 
 export const SCREENING_WINDOW_DAYS = 365;
 const DAY_MS = 86_400_000;
@@ -64,36 +63,6 @@ export function matchingRefs(
   return refs;
 }
 
-export function duplicateFlag(matches: readonly string[]): ScreeningFlag {
-  return { code: 'duplicate_beneficiary', matches: [...matches], clearedBy: null, clearedAt: null, reason: null };
-}
-
-/** A flag on one row of a batch, as `GET /v1/disbursement-batches/{id}/flags` lists it. */
-export interface RowFlag {
-  row: number;
-  code: 'duplicate_beneficiary';
-  matches: string[];
-}
-
-/**
- * The flagged rows of a batch: a row whose account an earlier live item of the fund pays (`earlier`,
- * by account hash), or that another row of the same batch repeats (the batch itself is then a match).
- */
-export function batchRowFlags(batchId: string, rowHashes: readonly string[], earlier: ReadonlyMap<string, readonly string[]>): RowFlag[] {
-  const rowsOf = new Map<string, number>();
-  for (const hash of rowHashes) rowsOf.set(hash, (rowsOf.get(hash) ?? 0) + 1);
-  const flags: RowFlag[] = [];
-  rowHashes.forEach((hash, row) => {
-    const matches = [...(earlier.get(hash) ?? [])];
-    if ((rowsOf.get(hash) ?? 0) > 1) matches.push(batchId);
-    if (matches.length > 0) flags.push({ row, code: 'duplicate_beneficiary', matches });
-  });
-  return flags;
-}
-
-export const hasUnclearedFlags = (flags: readonly Pick<ScreeningFlag, 'clearedAt'>[] | undefined): boolean =>
-  (flags ?? []).some((f) => f.clearedAt === null);
-
 /**
  * Who may clear: a fund-admin (the route says so) who did not request the item, while it still waits
  * for approval and has a flag to clear.
@@ -103,8 +72,4 @@ export function decideClearFlags(item: { status: string; requestedBy: string; un
   if (item.status !== 'pending_approval')
     throw invalidState(`The request is ${item.status}; flags are cleared only while it is pending_approval`);
   if (item.uncleared === 0) throw invalidState('There is no screening flag to clear');
-}
-
-export function clearedFlags(flags: readonly ScreeningFlag[], by: string, at: string, reason: string): ScreeningFlag[] {
-  return flags.map((f) => (f.clearedAt === null ? { ...f, clearedBy: by, clearedAt: at, reason } : f));
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { Flag } from './warning-rules.ts';
 import { BATCH_STATUSES, MAX_BATCH_ITEMS, totalWithin } from '../domain/batches.ts';
 import { PURPOSES } from '../domain/disbursements.ts';
 import { createBatchExamples, approveBatchExamples } from './examples.ts';
@@ -49,9 +50,10 @@ export const Batch = z
     counts: z
       .object({ queued: Count, sent: Count, settled: Count, failed: Count, deliveryFailed: Count })
       .meta({ description: "The batch's payouts per status; all zero until the approved batch is expanded." }),
-    flags: z
-      .object({ count: Count, cleared: z.boolean() })
-      .meta({ description: 'Rows flagged by duplicate screening (listed by GET …/flags), and whether a fund-admin cleared them.' }),
+    flags: z.object({ count: Count, cleared: z.boolean() }).meta({
+      description:
+        'Row flags of the warning rules (listed by GET …/flags), and whether a fund-admin cleared them; a high one blocks the final approval until then.',
+    }),
     notice: z
       .object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp })
       .nullable()
@@ -61,15 +63,13 @@ export const Batch = z
   })
   .meta({ id: 'Batch' });
 
-export const BatchRowFlag = z
-  .object({
-    row: z.number().int().min(0),
-    code: z.literal('duplicate_beneficiary'),
-    matches: z
-      .array(z.string())
-      .meta({ description: 'Disbursement or batch ids paying the same account; the batch itself when rows repeat it.' }),
-  })
-  .meta({ id: 'BatchRowFlag' });
+export const BatchRowFlag = Flag.extend({
+  row: z.number().int().min(0),
+  matches: z.array(z.string()).meta({
+    description:
+      'What the flag points at: disbursement or batch ids paying the same account (the batch itself when rows repeat it), settled payouts, the block-list entry.',
+  }),
+}).meta({ id: 'BatchRowFlag' });
 
 const BatchParams = z.strictObject({ batchId: idOf('batch') });
 

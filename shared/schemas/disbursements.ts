@@ -4,6 +4,7 @@ import { createDisbursementExamples, approveDisbursementExamples } from './examp
 import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, Reason, Timestamp, idOf, pageOf } from './common.ts';
 import { Beneficiary, BeneficiaryBody } from './payouts.ts';
+import { Flag } from './warning-rules.ts';
 
 export const DisbursementStatus = z.enum(DISBURSEMENT_STATUSES).meta({ id: 'DisbursementStatus' });
 
@@ -32,16 +33,6 @@ export const CreateDisbursementBody = z
   })
   .meta({ id: 'CreateDisbursementBody' });
 
-export const ScreeningFlag = z
-  .object({
-    code: z.literal('duplicate_beneficiary'),
-    matches: z.array(z.string()),
-    clearedBy: z.string().nullable(),
-    clearedAt: Timestamp.nullable(),
-    reason: z.string().nullable(),
-  })
-  .meta({ id: 'ScreeningFlag' });
-
 export const ApproveBody = z.strictObject({ comment: NonBlank(500).optional() }).meta({ id: 'ApproveDisbursementBody' });
 
 export const Disbursement = z
@@ -61,7 +52,9 @@ export const Disbursement = z
     requestedBy: z.string(),
     payoutId: idOf('payout').nullable(),
     notice: z.object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp }).nullable(),
-    flags: z.array(ScreeningFlag),
+    flags: z.array(Flag).meta({
+      description: 'Flags of the warning rules (预警), duplicate screening among them; a high one blocks the final approval until cleared.',
+    }),
     correctionOf: idOf('disbursement').nullable().meta({ description: 'The payout_failed disbursement this one corrects, else null.' }),
     correctedBy: idOf('disbursement').nullable().meta({ description: 'The disbursement that corrects this one, else null.' }),
     createdAt: Timestamp,

@@ -3,6 +3,7 @@
  * bodies in the OpenAPI document's `webhooks` section and the event log's replies.
  */
 import * as z from 'zod';
+import { FlagCode, Severity } from './warning-rules.ts';
 import { EVENT_TYPES, type EventType } from '../domain/events.ts';
 import { defineContract } from '../http/operation.ts';
 import { Campaign, CampaignSubsidy } from './campaigns.ts';
@@ -69,6 +70,22 @@ export const SnapshotCreated = z
     description: 'The snapshot without its figures: read it with GET /v1/funds/{fundId}/snapshots/{snapshotId}.',
   });
 
+export const FlagOverdue = z
+  .object({
+    fundId: idOf('fund'),
+    disbursementId: idOf('disbursement').optional(),
+    batchId: idOf('batch').optional(),
+    rows: z.number().int().min(0).optional().meta({ description: "For a batch: how many of its rows carry the flag's code." }),
+    code: FlagCode,
+    severity: Severity,
+    dueAt: Timestamp,
+  })
+  .meta({
+    id: 'FlagOverdue',
+    description:
+      'A flag still uncleared at its due time on an item still pending approval, raised once per flag (for a batch: once per flag code).',
+  });
+
 /** What `data` holds for each event type (a payment instruction's account is masked except to the paying system). */
 export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'disbursement.approved': Disbursement,
@@ -86,6 +103,7 @@ export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'objection.received': ObjectionReceived,
   'webhook.test': WebhookTest,
   'snapshot.created': SnapshotCreated,
+  'flag.overdue': FlagOverdue,
 };
 
 /** The webhook body of one event type: `{ type, timestamp, data }`. */

@@ -18,6 +18,7 @@ import * as publicRoutes from './public.ts';
 import * as reconciliations from './reconciliations.ts';
 import * as stations from './stations.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
+import * as warningRules from './warning-rules.ts';
 
 const modules: Record<string, unknown>[] = [
   publicRoutes,
@@ -35,6 +36,7 @@ const modules: Record<string, unknown>[] = [
   notices,
   reconciliations,
   accessLog,
+  warningRules,
 ];
 
 function isContract(value: unknown): value is OperationContract {

@@ -1,7 +1,4 @@
-/**
- * Warning rules (预警), flags and the block list (API.md 1.2). The contracts join shared/schemas/index.ts
- * with their routes, once their handlers exist (a test refuses a contract without a route).
- */
+/** Warning rules (预警), flags and the block list (API.md 1.2). */
 import * as z from 'zod';
 import { MAX_REPEAT_COUNT, MAX_REPEAT_DAYS, RULE_CODES, SEVERITIES, VERIFICATION_FLAG_CODES } from '../domain/warning-rules.ts';
 import { defineContract } from '../http/operation.ts';

@@ -87,7 +87,15 @@ describe('disbursements', () => {
     const second = await create(disbursementBody(fundId, 2_000, { beneficiary: renamed }));
     expect(second.status).toBe(201);
     expect(second.body.flags).toEqual([
-      { code: 'duplicate_beneficiary', matches: [first.body.disbursementId], clearedBy: null, clearedAt: null, reason: null },
+      {
+        code: 'duplicate_beneficiary',
+        severity: 'high',
+        matches: [first.body.disbursementId],
+        dueAt: new Date(Date.parse(second.body.createdAt) + 3 * 86_400_000).toISOString(),
+        clearedBy: null,
+        clearedAt: null,
+        reason: null,
+      },
     ]);
     const third = await create(disbursementBody(fundId, 3_000, { beneficiary: beneficiaryNo(1) }));
     expect(third.body.flags[0].matches).toEqual([first.body.disbursementId, second.body.disbursementId]);
@@ -209,16 +217,24 @@ describe('batches', () => {
     const batchId = res.body.batchId as string;
     const page1 = await call('GET', `/v1/disbursement-batches/${batchId}/flags?limit=2`, asAuditor);
     expect(page1.status).toBe(200);
+    const rowFlag = {
+      code: 'duplicate_beneficiary',
+      severity: 'high',
+      dueAt: expect.any(String),
+      clearedBy: null,
+      clearedAt: null,
+      reason: null,
+    };
     expect(page1.body.items).toEqual([
-      { row: 0, code: 'duplicate_beneficiary', matches: [batchId] },
-      { row: 2, code: 'duplicate_beneficiary', matches: [batchId] },
+      { row: 0, ...rowFlag, matches: [batchId] },
+      { row: 2, ...rowFlag, matches: [batchId] },
     ]);
     const page2 = await call(
       'GET',
       `/v1/disbursement-batches/${batchId}/flags?limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`,
       asAuditor,
     );
-    expect(page2.body).toEqual({ items: [{ row: 3, code: 'duplicate_beneficiary', matches: [earlier.disbursementId] }], nextCursor: null });
+    expect(page2.body).toEqual({ items: [{ row: 3, ...rowFlag, matches: [earlier.disbursementId] }], nextCursor: null });
 
     // A later disbursement to a row's account matches the batch.
     expect((await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(13) }))).body.flags[0].matches).toEqual([batchId]);

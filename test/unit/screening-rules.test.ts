@@ -1,17 +1,8 @@
 /** Duplicate-beneficiary screening as pure rules: the keyed hash, what matches, batch rows, clearing, the blocked approval. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  accountHash,
-  batchRowFlags,
-  clearedFlags,
-  decideClearFlags,
-  duplicateFlag,
-  hasUnclearedFlags,
-  matchingRefs,
-  screeningCutoff,
-  type AccountUse,
-} from '#shared/domain/screening';
+import { accountHash, decideClearFlags, matchingRefs, screeningCutoff, type AccountUse } from '#shared/domain/screening';
+import { DEFAULT_RULES, NO_FACTS, clearFlags, evaluateBatchRows, hasBlockingFlag, raiseFlag } from '#shared/domain/warning-rules';
 import { decideApproval } from '#shared/domain/disbursements';
 import { decideBatchApproval, pendingFlags } from '#shared/domain/batches';
 import { DomainError } from '#shared/domain/errors';
@@ -88,7 +79,18 @@ describe('matchingRefs', () => {
   });
 });
 
-describe('batchRowFlags', () => {
+/** Duplicate screening is the `duplicate_beneficiary` rule of the engine (the default set: that rule alone, high). */
+const duplicateFlag = (matches: string[]) => raiseFlag('duplicate_beneficiary', 'high', matches, NOW);
+const batchRowFlags = (batchId: string, hashes: readonly string[], earlier: ReadonlyMap<string, readonly string[]>) =>
+  evaluateBatchRows(
+    batchId,
+    DEFAULT_RULES,
+    hashes.map((h) => ({ amount: 1, nameKey: 'n', accountKey: h })),
+    (h) => ({ ...NO_FACTS, duplicates: earlier.get(h) ?? [] }),
+    NOW,
+  );
+
+describe('duplicate screening on batch rows', () => {
   it('flags a row iff another row repeats its account (the batch is a match) or an earlier item pays it', () => {
     fc.assert(
       fc.property(
@@ -127,13 +129,10 @@ describe('clearing', () => {
 
   it('clears every uncleared flag with who, when and why, and keeps earlier clearances as they were', () => {
     const earlier = { ...duplicateFlag(['dsb_a']), clearedBy: 'first', clearedAt: '2026-01-01T00:00:00.000Z', reason: 'old' };
-    const flags = clearedFlags([earlier, duplicateFlag(['bat_b'])], 'admin', NOW.toISOString(), 'checked');
-    expect(flags).toEqual([
-      earlier,
-      { code: 'duplicate_beneficiary', matches: ['bat_b'], clearedBy: 'admin', clearedAt: NOW.toISOString(), reason: 'checked' },
-    ]);
-    expect(hasUnclearedFlags(flags)).toBe(false);
-    expect(hasUnclearedFlags([duplicateFlag(['x'])])).toBe(true);
+    const flags = clearFlags([earlier, duplicateFlag(['bat_b'])], 'admin', NOW.toISOString(), 'checked');
+    expect(flags).toEqual([earlier, { ...duplicateFlag(['bat_b']), clearedBy: 'admin', clearedAt: NOW.toISOString(), reason: 'checked' }]);
+    expect(hasBlockingFlag(flags)).toBe(false);
+    expect(hasBlockingFlag([duplicateFlag(['x'])])).toBe(true);
   });
 });
 
@@ -143,7 +142,7 @@ describe('the approval that would complete the set', () => {
   it('is 409 flagged while a flag is uncleared; an approval that does not complete is recorded', () => {
     expect(codeOf(() => decideApproval({ ...base, flags: [duplicateFlag(['dsb_a'])] }, 'checker', NOW))).toBe('flagged');
     expect(decideApproval({ ...base, flags: [] }, 'checker', NOW).completes).toBe(true);
-    const cleared = clearedFlags([duplicateFlag(['dsb_a'])], 'admin', NOW.toISOString(), 'ok');
+    const cleared = clearFlags([duplicateFlag(['dsb_a'])], 'admin', NOW.toISOString(), 'ok');
     expect(decideApproval({ ...base, flags: cleared }, 'checker', NOW).completes).toBe(true);
     const dual = { ...base, requiredApprovals: 2, flags: [duplicateFlag(['dsb_a'])] };
     expect(decideApproval(dual, 'checker-1', NOW).completes).toBe(false);
@@ -156,7 +155,11 @@ describe('the approval that would complete the set', () => {
   it('for a batch, while its row flags are not cleared', () => {
     expect(pendingFlags({ count: 0, cleared: false })).toEqual([]);
     expect(pendingFlags({ count: 3, cleared: true })).toEqual([]);
-    expect(pendingFlags({ count: 3, cleared: false })).toEqual([{ clearedAt: null }]);
+    expect(pendingFlags({ count: 3, cleared: false })).toEqual([{ severity: 'high', clearedAt: null }]);
+    // Only high row flags block: medium and low ones are shown.
+    expect(pendingFlags({ count: 3, blocking: 0, cleared: false })).toEqual([]);
+    expect(pendingFlags({ count: 3, blocking: 1, cleared: false })).toEqual([{ severity: 'high', clearedAt: null }]);
+    expect(decideApproval({ ...base, flags: [raiseFlag('large_amount', 'medium', [], NOW)] }, 'checker', NOW).completes).toBe(true);
     expect(codeOf(() => decideBatchApproval({ ...base, flags: { count: 2, cleared: false } }, 'checker', NOW))).toBe('flagged');
     expect(decideBatchApproval({ ...base, flags: { count: 2, cleared: true } }, 'checker', NOW).completes).toBe(true);
   });

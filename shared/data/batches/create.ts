@@ -8,8 +8,9 @@ import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { transact } from '../platform/transactions.ts';
 import { putAll } from '../platform/bulk.ts';
-import { accountHashes, screenAccounts, writeBatchIndex } from '../screening/items.ts';
-import { batchRowFlags, type RowFlag } from '../../domain/screening.ts';
+import { accountHashes, writeBatchIndex } from '../screening/items.ts';
+import { accountNameKeys, putFlagDues, readFacts, readRules, type FlagDue } from '../warning-rules/items.ts';
+import { NO_FACTS, evaluateBatchRows, summarizeRowFlags, type BatchRowFlag } from '../../domain/warning-rules.ts';
 import {
   MAX_STORED_ROW_BYTES,
   StoredBatch,
@@ -87,7 +88,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
     withdrawnAmount: 0,
     heldRows: [],
     lateRows: [],
-    flags: { count: rowFlags.length, cleared: false },
+    flags: summarizeRowFlags(rowFlags),
   };
   const table = config().TABLE_NAME;
   await transact([
@@ -115,22 +116,38 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
     batchAudit(b, 'created', actor, now, {
       from: null,
       to: 'pending_approval',
-      details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count },
+      details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count, blocking: b.flags.blocking },
     }),
   ]);
   return publicBatch(b, noCounts());
 }
 
 /**
- * Screens the rows (../screening/items.ts) and writes, before the creation transaction, the batch's entries in
- * the beneficiary index and one `FLAG#<row>` item per flagged row. Should that transaction fail, they name
- * a batch that does not exist: the index ignores them and nothing reads the flags of an unknown batch.
+ * Runs the fund's warning rules on the rows (duplicate screening among them; reads keyed per distinct account,
+ * ../warning-rules/items.ts) and writes, before the creation transaction, the batch's entries in the beneficiary
+ * index, one `FLAG#<row>#<code>` item per row flag, and one due-time entry per flag code (`flag.overdue`). Should
+ * that transaction fail, they name a batch that does not exist: the index ignores them, nothing reads the flags
+ * of an unknown batch, and the overdue sweep drops their entries.
  */
-async function screenRows(fundId: string, batchId: string, rows: readonly BatchItem[], now: Date): Promise<RowFlag[]> {
+async function screenRows(fundId: string, batchId: string, rows: readonly BatchItem[], now: Date): Promise<BatchRowFlag[]> {
   const hashes = await accountHashes(rows.map((r) => r.beneficiary.account.accountNumber));
-  const screening = await screenAccounts(fundId, hashes, now, batchId);
-  const flags = batchRowFlags(batchId, hashes, screening.matches);
-  await writeBatchIndex(fundId, hashes, now.toISOString(), batchId);
-  await putAll(flags.map((f) => ({ ...flagKey(batchId, f.row), type: 'batch-flag', ...f })));
+  const nameKeys = await accountNameKeys(rows.map((r) => r.beneficiary.account.accountName));
+  const rules = await readRules(fundId);
+  const reads = await readFacts(fundId, hashes, rules, now, batchId);
+  const flags = evaluateBatchRows(
+    batchId,
+    rules,
+    rows.map((r, i) => ({ amount: r.amount, nameKey: nameKeys[i]!, accountKey: hashes[i]! })),
+    (hash) => reads.facts.get(hash) ?? NO_FACTS,
+    now,
+  );
+  await writeBatchIndex(fundId, hashes, nameKeys, now.toISOString(), batchId);
+  await putAll(flags.map((f) => ({ ...flagKey(batchId, f.row, f.code), type: 'batch-flag', ...f })));
+  const dues = new Map<string, FlagDue>();
+  for (const f of flags) {
+    const due = dues.get(f.code);
+    dues.set(f.code, { ref: batchId, code: f.code, severity: f.severity, dueAt: f.dueAt, fundId, rows: (due?.rows ?? 0) + 1 });
+  }
+  await putFlagDues([...dues.values()]);
   return flags;
 }

@@ -3,16 +3,24 @@ import { type MoneyReader } from '../../domain/roles.ts';
 import { type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, versionedChangeStep } from '../platform/transactions.ts';
-import { queryPage, type Page } from '../platform/query.ts';
-import { decideClearFlags, type RowFlag } from '../../domain/screening.ts';
+import { getItem, queryPage, type Page } from '../platform/query.ts';
+import { decideClearFlags } from '../../domain/screening.ts';
+import { dueAt, type BatchRowFlag, type Flag } from '../../domain/warning-rules.ts';
 import { StoredBatch, toStoredBatch, publicBatch, noCounts, readBatch, readBatchFor, batchAudit, FLAG_PREFIX } from './items.ts';
 
 export async function listBatchFlags(
   batchId: string,
   page: { limit: number; cursor?: string },
   reader: MoneyReader,
-): Promise<Page<RowFlag>> {
-  await readBatchFor(batchId, reader);
+): Promise<Page<BatchRowFlag & Pick<Flag, 'clearedBy' | 'clearedAt' | 'reason'>>> {
+  const b = await readBatchFor(batchId, reader);
+  // A fund-admin clears every row flag at once: the batch head holds who, when and why.
+  const head = b.flags.cleared ? ((await getItem(keys.batch(batchId))) ?? {}) : {};
+  const cleared = {
+    clearedBy: (head.flagsClearedBy as string | undefined) ?? null,
+    clearedAt: (head.flagsClearedAt as string | undefined) ?? null,
+    reason: (head.flagsClearedReason as string | undefined) ?? null,
+  };
   const result = await queryPage<Record<string, unknown>>({
     keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
     values: { ':pk': keys.batch(batchId).pk, ':prefix': FLAG_PREFIX },
@@ -22,7 +30,15 @@ export async function listBatchFlags(
     consistentRead: true,
   });
   return {
-    items: result.items.map((i) => ({ row: i.row as number, code: i.code as RowFlag['code'], matches: i.matches as string[] })),
+    items: result.items.map((i) => ({
+      row: i.row as number,
+      code: i.code as Flag['code'],
+      // Row flags stored before 1.2 were duplicate screening's alone: high, due 3 days after the batch's creation.
+      severity: (i.severity as Flag['severity'] | undefined) ?? 'high',
+      matches: i.matches as string[],
+      dueAt: (i.dueAt as string | undefined) ?? dueAt('high', new Date(b.createdAt)),
+      ...(b.flags.cleared ? cleared : { clearedBy: null, clearedAt: null, reason: null }),
+    })),
     nextCursor: result.nextCursor,
   };
 }
@@ -34,7 +50,7 @@ export async function clearBatchFlags(batchId: string, reason: string, actor: Ac
     const decide = (current: StoredBatch) =>
       decideClearFlags({ ...current, uncleared: current.flags.cleared ? 0 : current.flags.count }, actor.sub);
     decide(b);
-    const flags = { count: b.flags.count, cleared: true };
+    const flags = { ...b.flags, cleared: true };
     await transact([
       versionedChangeStep({
         key: keys.batch(b.batchId),

@@ -19,7 +19,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type Batch, type BatchItem, type BatchStatus } from '../../domain/batches.ts';
+import { type Batch, type BatchFlags, type BatchItem, type BatchStatus } from '../../domain/batches.ts';
 import type { Approval, Purpose } from '../../domain/disbursements.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { visibleTo, type MoneyReader } from '../../domain/roles.ts';
@@ -42,7 +42,9 @@ export const EXPANSION_INDEX = 'BAT#EXPANSION';
 /** gsi1pk of every batch. */
 export const ALL_BATCHES = 'BATCHES';
 
-export interface StoredBatch extends Omit<Batch, 'counts'> {
+export interface StoredBatch extends Omit<Batch, 'counts' | 'flags'> {
+  /** Row flags: how many, how many are high (`blocking`), whether cleared. */
+  flags: BatchFlags;
   version: number;
   rowChunks: number;
   approvedAt: string | null;
@@ -100,7 +102,7 @@ export function toStoredBatch(item: Record<string, unknown>): StoredBatch {
     withdrawnAmount: (item.withdrawnAmount as number | undefined) ?? 0,
     heldRows: rowList(item.heldRows),
     lateRows: rowList(item.lateRows),
-    flags: (item.flags as Batch['flags'] | undefined) ?? { count: 0, cleared: false },
+    flags: (item.flags as BatchFlags | undefined) ?? { count: 0, cleared: false },
   };
 }
 
@@ -117,9 +119,10 @@ export async function publicBatch(b: StoredBatch, known?: Batch['counts']): Prom
     heldRows: _h,
     lateRows: _l,
     messageIds: _m,
+    flags,
     ...rest
   } = b as StoredBatch & { messageIds?: string[] };
-  return { ...rest, counts: known ?? (await readBatchCounts(b.batchId)) };
+  return { ...rest, flags: { count: flags.count, cleared: flags.cleared }, counts: known ?? (await readBatchCounts(b.batchId)) };
 }
 
 export const noCounts = (): Batch['counts'] => ({ queued: 0, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 });
@@ -244,9 +247,10 @@ export function batchAudit(
 // ---- screening -------------------------------------------------------------------------------
 
 export const FLAG_PREFIX = 'FLAG#';
-export const flagKey = (batchId: string, row: number) => ({
+/** One flag of one row (a row may hit several rules): listed in row order by a begins_with Query. */
+export const flagKey = (batchId: string, row: number, code: string) => ({
   pk: keys.batch(batchId).pk,
-  sk: `${FLAG_PREFIX}${String(row).padStart(4, '0')}`,
+  sk: `${FLAG_PREFIX}${String(row).padStart(4, '0')}#${code}`,
 });
 
 // ---- decisions -------------------------------------------------------------------------------

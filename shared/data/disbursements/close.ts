@@ -1,5 +1,6 @@
 import { decideCancellation, decideRejection, statsMove, type Disbursement, type HistoryEntry } from '../../domain/disbursements.ts';
-import { clearedFlags, decideClearFlags } from '../../domain/screening.ts';
+import { decideClearFlags } from '../../domain/screening.ts';
+import { clearFlags } from '../../domain/warning-rules.ts';
 import { type Role } from '../../domain/roles.ts';
 import { statsStep } from '../counties/stats.ts';
 import { type Actor } from '../funds/items.ts';
@@ -46,7 +47,7 @@ export async function clearDisbursementFlags(disbursementId: string, reason: str
       decideClearFlags({ ...current, uncleared: current.flags.filter((f) => f.clearedAt === null).length }, actor.sub);
     decide(d);
     const at = now.toISOString();
-    const flags = clearedFlags(d.flags, actor.sub, at, reason);
+    const flags = clearFlags(d.flags, actor.sub, at, reason);
     const entry: HistoryEntry = { at, actor: actor.sub, action: 'flags_cleared', fromStatus: d.status, toStatus: d.status, reason };
     await transact([
       versionedChangeStep({

@@ -1,5 +1,5 @@
 import { requiredApprovals, statsMove, type Disbursement, type HistoryEntry, type ScreeningFlag } from '../../domain/disbursements.ts';
-import { duplicateFlag } from '../../domain/screening.ts';
+import { evaluateRules, NO_FACTS } from '../../domain/warning-rules.ts';
 import type { Beneficiary } from '../../domain/payouts.ts';
 import type { MoneyReader } from '../../domain/roles.ts';
 import { invalidState, notFound } from '../../domain/errors.ts';
@@ -11,7 +11,8 @@ import { statsStep } from '../counties/stats.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
 import { toSubsidy } from '../campaigns/items.ts';
 import { keys } from '../platform/keys.ts';
-import { accountHashes, disbursementIndexSteps, screenAccounts } from '../screening/items.ts';
+import { accountHashes, disbursementIndexSteps } from '../screening/items.ts';
+import { accountNameKeys, flagDueSteps, readFacts, readRules } from '../warning-rules/items.ts';
 import { getItem } from '../platform/query.ts';
 import { stationActiveStep } from '../stations/items.ts';
 import { prepareCorrection, type CorrectionLink } from '../corrections/items.ts';
@@ -51,13 +52,20 @@ export async function createDisbursement(
   const fund = await getFundSettings(input.fundId);
   if (input.campaignId) await assertSubsidyFits(input.campaignId, input.fundId, input.countyCode);
   const [hash] = await accountHashes([input.beneficiary.account.accountNumber]);
+  const [nameKey] = await accountNameKeys([input.beneficiary.account.accountName]);
+  const rules = await readRules(input.fundId);
   const disbursementId = newId('disbursement', now.getTime());
-  // Screened again when another creation used the account between this read and the commit.
+  // The fund's warning rules (duplicate screening among them), run again when another creation used the account
+  // between this read and the commit.
   return retryOnConflict(async () => {
-    const screening = await screenAccounts(input.fundId, [hash!], now, disbursementId);
-    const matches = screening.matches.get(hash!) ?? [];
-    const flags = matches.length ? [duplicateFlag(matches)] : [];
-    const indexSteps = disbursementIndexSteps(input.fundId, hash!, screening.lastAt.get(hash!) ?? null, now.toISOString(), disbursementId);
+    const reads = await readFacts(input.fundId, [hash!], rules, now, disbursementId);
+    const flags = evaluateRules(rules, { amount: input.amount, nameKey: nameKey! }, reads.facts.get(hash!) ?? NO_FACTS, now);
+    const indexSteps = [
+      ...disbursementIndexSteps(input.fundId, hash!, nameKey!, reads.lastAt.get(hash!) ?? null, now.toISOString(), disbursementId),
+      ...flagDueSteps(
+        flags.map((f) => ({ ref: disbursementId, code: f.code, severity: f.severity, dueAt: f.dueAt, fundId: input.fundId })),
+      ),
+    ];
     return createScreened(input, fund, disbursementId, flags, indexSteps, actor, now, claim, link);
   });
 }
@@ -143,7 +151,11 @@ async function createScreened(
     },
     ...indexSteps,
     ...(link?.steps(disbursementId) ?? []),
-    disbursementAudit(d, created, actor, { requiredApprovals: d.requiredApprovals, stationId, flags: flags.map((f) => f.matches) }),
+    disbursementAudit(d, created, actor, {
+      requiredApprovals: d.requiredApprovals,
+      stationId,
+      flags: flags.map((f) => ({ code: f.code, severity: f.severity, matches: f.matches })),
+    }),
     statsStep(d.countyCode, 'disbursements', statsMove(null, d.status, d.amount), disbursementId),
   ]);
   return publicDisbursement(d);

@@ -27,6 +27,7 @@ import {
 import { queuedPayout, type Beneficiary, type Settlement } from '../../domain/payouts.ts';
 import { visibleTo, type MoneyReader } from '../../domain/roles.ts';
 import { newId } from '../../ids.ts';
+import { dueAt, publicFlag, type Flag } from '../../domain/warning-rules.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { statsStep } from '../counties/stats.ts';
@@ -74,7 +75,7 @@ export function toDisbursement(item: Record<string, unknown>): StoredDisbursemen
     requestedBy: item.requestedBy as string,
     payoutId: (item.payoutId as string | null) ?? null,
     notice: (item.notice as Disbursement['notice'] | undefined) ?? null,
-    flags: (item.flags as Disbursement['flags'] | undefined) ?? [],
+    flags: storedFlags(item.flags, item.createdAt as string),
     correctionOf: (item.correctionOf as string | null | undefined) ?? null,
     correctedBy: (item.correctedBy as string | null | undefined) ?? null,
     createdAt: item.createdAt as string,
@@ -83,6 +84,22 @@ export function toDisbursement(item: Record<string, unknown>): StoredDisbursemen
     version: item.version as number,
     payer: (item.payer as string | undefined) ?? '',
   };
+}
+
+/** Flags stored before 1.2 were duplicate screening's alone: high, due 3 days after the creation. */
+function storedFlags(value: unknown, createdAt: string): Disbursement['flags'] {
+  const flags = (value as (Partial<Flag> & Pick<Flag, 'code' | 'matches'>)[] | undefined) ?? [];
+  return flags.map((f) =>
+    publicFlag({
+      code: f.code,
+      severity: f.severity ?? 'high',
+      matches: f.matches,
+      dueAt: f.dueAt ?? dueAt('high', new Date(createdAt)),
+      clearedBy: f.clearedBy ?? null,
+      clearedAt: f.clearedAt ?? null,
+      reason: f.reason ?? null,
+    }),
+  );
 }
 
 /** The response form: account number masked, no storage fields. */

@@ -10,6 +10,8 @@ import { commitMoney } from '../ledger/move.ts';
 import { subsidyIsReserved } from '../ledger/items.ts';
 import { moneySource, type MoneySource } from '../../domain/money-source.ts';
 import { noticeItemPaidStep } from '../notices/items.ts';
+import { paidRollupMarker, rollUpSettlement } from '../warning-rules/items.ts';
+import { accountHashes } from '../screening/items.ts';
 import { eventCloseStep, getOutboxEvent } from '../platform/outbox.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, type TxStep } from '../platform/transactions.ts';
 import {
@@ -37,6 +39,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     if (decideSettlement(payout.status, settlement.outcome) === 'repeat') return { payout, messageId: undefined };
     const to = outcomeStatus(settlement.outcome);
     const at = now.toISOString();
+    const [paidAccount] = to === 'settled' ? await accountHashes([payout.beneficiary.account.accountNumber]) : [''];
     const settled: StoredPayout =
       to === 'settled'
         ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
@@ -78,6 +81,8 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
         failureCode: settled.failureCode,
         failureReason: settled.failureReason,
         ...payoutSettledKeys(payoutId, at),
+        // `repeat_payee` counts the account's settlements: a marker for the roll-up after the commit (same item, no extra write).
+        ...(to === 'settled' ? paidRollupMarker(payoutId, at, paidAccount!) : {}),
       }),
       ...money,
       ...(instruction?.status === 'pending' ? [eventCloseStep(payout.requestedMessageId, now)] : []),
@@ -100,6 +105,12 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   if (result.messageId) {
     report.payoutSettled(result.payout.status === 'settled' ? 'settled' : 'failed');
     await enqueueEvents([result.messageId]);
+    // Out of the settlement's transaction; the outbox sweeper rolls up what a crash left marked.
+    if (result.payout.status === 'settled') {
+      await rollUpSettlement(payoutId).catch((error: unknown) =>
+        logger.warn('settlement roll-up failed; the sweeper rolls it up', { payoutId, error: (error as Error).name }),
+      );
+    }
   }
   // A batch completes with its last final payout; a repeated report checks again (heals a lost check).
   if (result.payout.batchId) {

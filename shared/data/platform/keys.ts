@@ -45,6 +45,16 @@ export const keys = {
     sk: `USE#${at}#${ref}`,
   }),
   beneficiaryLatest: (fundId: string, accountHash: string) => ({ pk: `BENEF#${fundId}#${accountHash}`, sk: 'LATEST' }),
+  /**
+   * Warning rules (../warning-rules/items.ts), beside the account's screening items so that one BatchGetItem reads
+   * them with LATEST: the account's block-list entry, and its newest settled payouts (`repeat_payee`).
+   */
+  beneficiaryBlocked: (fundId: string, accountHash: string) => ({ pk: `BENEF#${fundId}#${accountHash}`, sk: 'BLOCKED' }),
+  beneficiaryPaid: (fundId: string, accountHash: string) => ({ pk: `BENEF#${fundId}#${accountHash}`, sk: 'PAID' }),
+  /** A fund's warning rules (预警); absent: the default set. */
+  warningRules: (fundId: string) => ({ pk: `FUND#${fundId}`, sk: 'WARNING_RULES' }),
+  /** One flag of one item (disbursement or batch) waiting for its due time, for `flag.overdue`. */
+  flagDue: (ref: string, code: string) => ({ pk: `FLAGDUE#${ref}`, sk: `DUE#${code}` }),
   webhookEndpoint: (endpointId: string) => ({ pk: `WHE#${endpointId}`, sk: 'WHE' }),
   webhookDelivery: (endpointId: string, deliveryId: string) => ({ pk: `WHE#${endpointId}`, sk: `DLV#${deliveryId}` }),
   event: (messageId: string) => ({ pk: `EVT#${messageId}`, sk: 'EVT' }),

@@ -3,8 +3,9 @@
  *
  * Items, in one collection per (fund, account) `BENEF#<fundId>#<hmac of account number>` (the key is the
  * app secret's `screeningKey`; the number itself is never stored here):
- * - `USE#<createdAt>#<dsbId|batchId>` → `{ ref, at }`: one disbursement, or one batch (once however many
- *   of its rows pay the account), that pays the account. TTL after 366 days: older uses never match.
+ * - `USE#<createdAt>#<dsbId|batchId>` → `{ ref, at, nameKeys }`: one disbursement, or one batch (once however many
+ *   of its rows pay the account), that pays the account, with the account names it was requested under as keyed
+ *   hashes (`accountNameHash`, for the `shared_account` rule). TTL after 366 days: older uses never match.
  * - `LATEST` → `{ lastAt }`: when the account was last used. Screening a 5,000-row batch reads these by
  *   BatchGetItem (100 keys per request) and queries the `USE#` entries only of accounts used in the last
  *   365 days (one Query each, however many uses), so an account the fund never paid costs one item read.
@@ -38,6 +39,8 @@ export interface Screening {
   matches: Map<string, string[]>;
   /** Account hash → the `lastAt` read (null: never used), for the conditional write of a disbursement. */
   lastAt: Map<string, string | null>;
+  /** Account hash → the names (keyed hashes) earlier existing items of the fund requested it under, `self` excluded. */
+  names: Map<string, { ref: string; nameKey: string; at: string }[]>;
 }
 
 export async function accountHashes(accountNumbers: readonly string[]): Promise<string[]> {
@@ -68,18 +71,18 @@ export async function screenAccounts(fundId: string, hashes: readonly string[], 
     const at = lastAt.get(h);
     return at != null && at >= hintCutoff;
   });
-  const uses = new Map<string, AccountUse[]>();
+  const uses = new Map<string, (AccountUse & { nameKeys: string[] })[]>();
   await inParallel(recent, QUERY_CONCURRENCY, async (hash) => {
-    const items = await queryAll<{ ref: string; at: string }>({
+    const items = await queryAll<{ ref: string; at: string; nameKeys?: string[] }>({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': keys.beneficiaryLatest(fundId, hash).pk, ':from': `USE#${cutoff.toISOString()}`, ':to': 'USE#~' },
-      ProjectionExpression: '#ref, #at',
+      ProjectionExpression: '#ref, #at, nameKeys',
       ExpressionAttributeNames: { '#ref': 'ref', '#at': 'at' },
       ConsistentRead: true,
     });
     uses.set(
       hash,
-      items.map((i) => ({ ref: i.ref, at: i.at })),
+      items.map((i) => ({ ref: i.ref, at: i.at, nameKeys: i.nameKeys ?? [] })),
     );
   });
 
@@ -87,17 +90,30 @@ export async function screenAccounts(fundId: string, hashes: readonly string[], 
   const heads = await readByKeys(refs.map(headKey), { expression: 'pk, #status', names: { '#status': 'status' } });
   const status = new Map(heads.map((h) => [(h.pk as string).slice((h.pk as string).indexOf('#') + 1), h.status as string]));
   const matches = new Map<string, string[]>();
+  const names = new Map<string, { ref: string; nameKey: string; at: string }[]>();
   for (const [hash, list] of uses) {
     const live = matchingRefs(list, (ref) => status.get(ref), now, self);
     if (live.length > 0) matches.set(hash, live);
+    // A request under another name counts whatever became of it, as long as it exists.
+    const named = list
+      .filter((u) => u.ref !== self && status.has(u.ref))
+      .flatMap((u) => u.nameKeys.map((nameKey) => ({ ref: u.ref, nameKey, at: u.at })));
+    if (named.length > 0) names.set(hash, named);
   }
-  return { matches, lastAt };
+  return { matches, lastAt, names };
 }
 
 const expiresAt = (at: string) => Math.floor(Date.parse(at) / 1000) + KEEP_SECONDS;
 
-function useItem(fundId: string, hash: string, at: string, ref: string): Record<string, unknown> {
-  return { ...keys.beneficiaryUse(fundId, hash, at, ref), type: 'beneficiary-use', ref, at, expiresAt: expiresAt(at) };
+function useItem(fundId: string, hash: string, at: string, ref: string, nameKeys: readonly string[]): Record<string, unknown> {
+  return {
+    ...keys.beneficiaryUse(fundId, hash, at, ref),
+    type: 'beneficiary-use',
+    ref,
+    at,
+    nameKeys: [...nameKeys],
+    expiresAt: expiresAt(at),
+  };
 }
 
 function latestItem(fundId: string, hash: string, lastAt: string): Record<string, unknown> {
@@ -108,11 +124,18 @@ function latestItem(fundId: string, hash: string, lastAt: string): Record<string
  * A disbursement's index items, as steps of its creation transaction. The LATEST Put holds only if no one
  * used the account since the screening read it: otherwise the creation screens again.
  */
-export function disbursementIndexSteps(fundId: string, hash: string, seen: string | null, at: string, disbursementId: string): TxStep[] {
+export function disbursementIndexSteps(
+  fundId: string,
+  hash: string,
+  nameKey: string,
+  seen: string | null,
+  at: string,
+  disbursementId: string,
+): TxStep[] {
   const table = config().TABLE_NAME;
   const lastAt = seen !== null && seen > at ? seen : at;
   return [
-    { item: { Put: { TableName: table, Item: useItem(fundId, hash, at, disbursementId) } } },
+    { item: { Put: { TableName: table, Item: useItem(fundId, hash, at, disbursementId, [nameKey]) } } },
     {
       item: {
         Put: {
@@ -127,8 +150,18 @@ export function disbursementIndexSteps(fundId: string, hash: string, seen: strin
   ];
 }
 
-/** A batch's index items: one use per distinct account and its LATEST, written before the batch itself. */
-export async function writeBatchIndex(fundId: string, hashes: readonly string[], at: string, batchId: string): Promise<void> {
-  const distinct = [...new Set(hashes)];
-  await putAll(distinct.flatMap((h) => [useItem(fundId, h, at, batchId), latestItem(fundId, h, at)]));
+/**
+ * A batch's index items: one use per distinct account (with every name its rows give it) and its LATEST, written
+ * before the batch itself. `nameKeys[i]` is the name of the row of `hashes[i]`.
+ */
+export async function writeBatchIndex(
+  fundId: string,
+  hashes: readonly string[],
+  nameKeys: readonly string[],
+  at: string,
+  batchId: string,
+): Promise<void> {
+  const namesOf = new Map<string, Set<string>>();
+  hashes.forEach((h, i) => namesOf.set(h, (namesOf.get(h) ?? new Set()).add(nameKeys[i]!)));
+  await putAll([...namesOf].flatMap(([h, names]) => [useItem(fundId, h, at, batchId, [...names]), latestItem(fundId, h, at)]));
 }
