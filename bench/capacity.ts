@@ -10,6 +10,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
+import { OUTBOX_SHARDS } from '#shared/data/platform/events';
+import { indexKeys, keys } from '#shared/data/platform/keys';
 import type { Meter } from './meter.ts';
 import { partitionShape, type UnitsByPartition } from './aws-capacity.ts';
 import { PRICES, usdPerMillion, type LifecycleUsage } from './pricing.ts';
@@ -38,18 +40,17 @@ export async function benchCapacity(
   const documents = DynamoDBDocumentClient.from(dynamo);
   const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
   const payoutStatus = async (payoutId: string) =>
-    (await documents.send(new GetCommand({ TableName: phase.tableName, Key: { pk: `PAY#${payoutId}`, sk: 'PAY' }, ConsistentRead: true })))
-      .Item?.status;
+    (await documents.send(new GetCommand({ TableName: phase.tableName, Key: keys.payout(payoutId), ConsistentRead: true }))).Item?.status;
   /** Unfinished events stay in the sharded outbox index (gsi4pk OUTBOX#n); finished ones leave it. */
   const unfinishedEvents = async () => {
     let count = 0;
-    for (let shard = 0; shard < 8; shard++) {
+    for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
       const page = await documents.send(
         new QueryCommand({
           TableName: phase.tableName,
           IndexName: 'gsi4',
           KeyConditionExpression: 'gsi4pk = :s',
-          ExpressionAttributeValues: { ':s': `OUTBOX#${shard}` },
+          ExpressionAttributeValues: { ':s': indexKeys.outbox(shard) },
           Select: 'COUNT',
         }),
       );

@@ -17,6 +17,9 @@ export interface County {
   updatedAt: string;
 }
 
+/** gsi1pk of every county. */
+export const ALL_COUNTIES = 'COUNTIES';
+
 export function toCounty(item: Record<string, unknown>): County {
   return {
     countyCode: item.countyCode as string,
@@ -49,7 +52,7 @@ export async function putCounty(
         ':province': input.province,
         ':model': input.modelCounty,
         ':at': at,
-        ':list': 'COUNTIES',
+        ':list': ALL_COUNTIES,
       },
       ReturnValues: 'ALL_NEW',
     }),
@@ -74,7 +77,7 @@ export async function listCounties(filter: {
   cursor?: string;
 }): Promise<Page<County>> {
   const conditions: string[] = [];
-  const values: Record<string, unknown> = { ':list': 'COUNTIES' };
+  const values: Record<string, unknown> = { ':list': ALL_COUNTIES };
   if (filter.province !== undefined) {
     conditions.push('province = :province');
     values[':province'] = filter.province;
