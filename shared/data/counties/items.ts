@@ -7,6 +7,7 @@ import { config } from '../../config.ts';
 import { documents } from '../platform/clients.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryPage, requireItem, type Page } from '../platform/query.ts';
+import { storedFields } from '../platform/fields.ts';
 
 export interface County {
   countyCode: string;
@@ -20,15 +21,10 @@ export interface County {
 /** gsi1pk of every county. */
 export const ALL_COUNTIES = 'COUNTIES';
 
+const countyFields = storedFields<County>();
+
 export function toCounty(item: Record<string, unknown>): County {
-  return {
-    countyCode: item.countyCode as string,
-    name: item.name as string,
-    province: item.province as string,
-    modelCounty: item.modelCounty as boolean,
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-  };
+  return countyFields(item, ['countyCode', 'name', 'province', 'modelCounty', 'createdAt', 'updatedAt']);
 }
 
 /** Creates or replaces a county; `created` tells which. */
