@@ -17,7 +17,9 @@ import { newId, shardOf } from '#shared/ids';
 import { STATS_SHARDS } from '#shared/data/counties/stats';
 import { payoutListKeys } from '#shared/data/payouts/items';
 import { queuedPayout } from '#shared/domain/payouts';
-import { outboxShard } from '#shared/data/platform/events';
+import { outboxShard, outboxSortKey } from '#shared/data/platform/events';
+import { keys } from '#shared/data/platform/keys';
+import { statusIndexKey } from '#shared/data/disbursements/items';
 import { packEventData } from '#shared/data/platform/event-body';
 import type { Meter } from './meter.ts';
 import type { StepProgress } from '../scripts/lib/progress.ts';
@@ -161,7 +163,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
   const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
 
   const approveOnce = async (disbursementId: string, approver: string) => {
-    const key = { pk: `DSB#${disbursementId}`, sk: 'DSB' };
+    const key = keys.disbursement(disbursementId);
     const { Item: d } = await documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
     if (!d || d.status !== 'pending_approval') throw new Error(`raw approval: ${disbursementId} is not pending`);
     const now = new Date();
@@ -192,8 +194,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
       Put: {
         TableName: tableName,
         Item: {
-          pk: `EVT#${messageId}`,
-          sk: 'EVT',
+          ...keys.event(messageId),
           type: 'event',
           messageId,
           eventType,
@@ -202,7 +203,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
           data: packEventData(data),
           status: 'pending',
           gsi4pk: outboxShard(messageId),
-          gsi4sk: `${at}#${messageId}`,
+          gsi4sk: outboxSortKey(now, messageId),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
@@ -225,7 +226,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
                 ':at': at,
                 ':from': 'pending_approval',
                 ':to': 'approved',
-                ':gsi2pk': 'DSB#STATUS#approved',
+                ':gsi2pk': statusIndexKey('approved'),
                 ':approvals': approvals,
                 ':payoutId': payoutId,
                 ':entry': [entry],
@@ -236,7 +237,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
           {
             Update: {
               TableName: tableName,
-              Key: { pk: `FUND#${d.fundId}`, sk: `ALLOC#${d.countyCode}` },
+              Key: keys.allocation(d.fundId, d.countyCode),
               UpdateExpression: 'SET reserved = reserved + :r, paid = paid + :p, available = available + :a, updatedAt = :at',
               ConditionExpression: 'attribute_exists(pk) AND available >= :amount',
               ExpressionAttributeValues: { ':r': d.amount, ':p': 0, ':a': -d.amount, ':amount': d.amount, ':at': at },
@@ -247,8 +248,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
             Put: {
               TableName: tableName,
               Item: {
-                pk: `PAY#${payoutId}`,
-                sk: 'PAY',
+                ...keys.payout(payoutId),
                 type: 'payout',
                 ...payout,
                 requestedMessageId: requestedMessage,
@@ -262,8 +262,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
             Put: {
               TableName: tableName,
               Item: {
-                pk: key.pk,
-                sk: `AUDIT#${auditId}`,
+                ...keys.audit(key.pk, auditId),
                 type: 'audit',
                 auditId,
                 entity: key.pk,
@@ -283,7 +282,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
           {
             Update: {
               TableName: tableName,
-              Key: { pk: `COUNTY#${d.countyCode}`, sk: `STATS#disbursements#${shardOf(disbursementId, STATS_SHARDS)}` },
+              Key: keys.countyStats(d.countyCode, `disbursements#${shardOf(disbursementId, STATS_SHARDS)}`),
               UpdateExpression: 'SET #type = :type, topic = :topic ADD #a0 :v0, #a1 :v1, #a2 :v2, #a3 :v3',
               ExpressionAttributeNames: {
                 '#type': 'type',

@@ -17,7 +17,10 @@ import { ulid } from 'ulid';
 import { newId } from '#shared/ids';
 import { payoutListKeys } from '#shared/data/payouts/items';
 import { queuedPayout } from '#shared/domain/payouts';
-import { outboxShard } from '#shared/data/platform/events';
+import { outboxShard, outboxSortKey } from '#shared/data/platform/events';
+import { keys } from '#shared/data/platform/keys';
+import { counterKey } from '#shared/data/batches/counters';
+import { COUNTER_SHARDS } from '#shared/domain/batches';
 import { packEventData } from '#shared/data/platform/event-body';
 import { QUEUES } from '#shared/queues';
 import { startReceiver } from '#test/support/receiver';
@@ -214,7 +217,7 @@ async function rawBatch(
     documents.send(
       new UpdateCommand({
         TableName: tableName,
-        Key: { pk: `EVT#${messageId}`, sk: 'EVT' },
+        Key: keys.event(messageId),
         UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
         ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -234,7 +237,7 @@ async function rawBatch(
           {
             Update: {
               TableName: tableName,
-              Key: { pk: `PAY#${payoutId}`, sk: 'PAY' },
+              Key: keys.payout(payoutId),
               UpdateExpression: 'SET #status = :to, updatedAt = :at, gsi2pk = :gsi2pk, sentAt = :at, attempts = :attempts',
               ConditionExpression: '#status = :from',
               ExpressionAttributeNames: { '#status': 'status' },
@@ -251,10 +254,9 @@ async function rawBatch(
             Put: {
               TableName: tableName,
               Item: {
-                pk: `PAY#${payoutId}`,
-                sk: `AUDIT#${newId('audit')}`,
+                ...keys.audit(keys.payout(payoutId).pk, newId('audit')),
                 type: 'audit',
-                entity: `PAY#${payoutId}`,
+                entity: keys.payout(payoutId).pk,
                 actor: 'raw-worker',
                 action: 'payout.sent',
                 at,
@@ -268,7 +270,7 @@ async function rawBatch(
           {
             Update: {
               TableName: tableName,
-              Key: { pk: `BAT#${batchId}`, sk: `COUNTS#${n % 16}` },
+              Key: counterKey(batchId, n % COUNTER_SHARDS),
               UpdateExpression: 'SET #type = :type ADD #queued :minus, #sent :one',
               ExpressionAttributeNames: { '#type': 'type', '#queued': 'queued', '#sent': 'sent' },
               ExpressionAttributeValues: { ':type': 'batch-counts', ':minus': -1, ':one': 1 },
@@ -277,7 +279,7 @@ async function rawBatch(
           {
             Update: {
               TableName: tableName,
-              Key: { pk: `EVT#${messageId}`, sk: 'EVT' },
+              Key: keys.event(messageId),
               UpdateExpression:
                 'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
               ConditionExpression: 'leaseOwner = :owner',
@@ -294,8 +296,7 @@ async function rawBatch(
             Put: {
               TableName: tableName,
               Item: {
-                pk: `WHE#${endpointId}`,
-                sk: `DLV#${ulid()}`,
+                ...keys.webhookDelivery(endpointId, ulid()),
                 type: 'webhook-delivery',
                 endpointId,
                 messageId,
@@ -346,12 +347,11 @@ async function rawBatch(
           new BatchWriteCommand({
             RequestItems: {
               [tableName]: payouts.flatMap(({ payout, messageId }) => [
-                { PutRequest: { Item: { pk: `PAY#${payout.payoutId}`, sk: 'PAY', type: 'payout', ...payout, ...payoutListKeys(payout) } } },
+                { PutRequest: { Item: { ...keys.payout(payout.payoutId), type: 'payout', ...payout, ...payoutListKeys(payout) } } },
                 {
                   PutRequest: {
                     Item: {
-                      pk: `EVT#${messageId}`,
-                      sk: 'EVT',
+                      ...keys.event(messageId),
                       type: 'event',
                       messageId,
                       eventType: 'payout.requested',
@@ -360,7 +360,7 @@ async function rawBatch(
                       data: packEventData(payout),
                       status: 'pending',
                       gsi4pk: outboxShard(messageId),
-                      gsi4sk: `${at}#${messageId}`,
+                      gsi4sk: outboxSortKey(new Date(at), messageId),
                     },
                   },
                 },

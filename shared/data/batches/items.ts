@@ -33,6 +33,7 @@ import { TransactionConflict, versionedChangeStep, type TxStep } from '../platfo
 import { getItem, readByKeys, requireItem } from '../platform/query.ts';
 import * as z from 'zod';
 import { sendJobs } from '../platform/jobs.ts';
+import { storedFields } from '../platform/fields.ts';
 
 /** Raw JSON bytes per stored row chunk; gzip only shrinks it, so an item stays under DynamoDB's 400 KB. */
 const ROW_CHUNK_BYTES = 350_000;
@@ -78,31 +79,28 @@ export const markerKey = (batchId: string, chunk: number) => ({
 });
 export const expansionSortKey = (at: Date, batchId: string) => `${at.toISOString()}#${batchId}`;
 
+const batchFields = storedFields<StoredBatch>();
+
 export function toStoredBatch(item: Record<string, unknown>): StoredBatch {
   return {
-    batchId: item.batchId as string,
-    fundId: item.fundId as string,
-    countyCode: item.countyCode as string,
-    purpose: item.purpose as Purpose,
-    itemCount: item.itemCount as number,
-    totalAmount: item.totalAmount as number,
-    status: item.status as BatchStatus,
-    requiredApprovals: item.requiredApprovals as number,
-    approvals: (item.approvals as Approval[] | undefined) ?? [],
-    requestedBy: item.requestedBy as string,
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-    version: item.version as number,
-    rowChunks: item.rowChunks as number,
-    approvedAt: (item.approvedAt as string | null | undefined) ?? null,
-    expansion: (item.expansion as StoredBatch['expansion'] | undefined) ?? null,
-    payer: (item.payer as string | undefined) ?? '',
-    notice: (item.notice as StoredBatch['notice'] | undefined) ?? null,
+    ...batchFields(
+      item,
+      ['batchId', 'fundId', 'countyCode', 'purpose', 'itemCount', 'totalAmount', 'status', 'requiredApprovals', 'approvals'],
+      {
+        approvals: [],
+      },
+    ),
+    ...batchFields(item, ['requestedBy', 'createdAt', 'updatedAt', 'version', 'rowChunks', 'approvedAt', 'expansion', 'payer', 'notice'], {
+      approvedAt: null,
+      expansion: null,
+      payer: '',
+      notice: null,
+    }),
     withdrawnRows: rowList(item.withdrawnRows),
-    withdrawnAmount: (item.withdrawnAmount as number | undefined) ?? 0,
+    ...batchFields(item, ['withdrawnAmount'], { withdrawnAmount: 0 }),
     heldRows: rowList(item.heldRows),
     lateRows: rowList(item.lateRows),
-    flags: (item.flags as BatchFlags | undefined) ?? { count: 0, cleared: false },
+    ...batchFields(item, ['flags'], { flags: { count: 0, cleared: false } }),
   };
 }
 

@@ -7,6 +7,7 @@ import { config } from '../../config.ts';
 import { documents } from '../platform/clients.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryPage, requireItem, type Page } from '../platform/query.ts';
+import { storedFields } from '../platform/fields.ts';
 
 export interface County {
   countyCode: string;
@@ -17,15 +18,13 @@ export interface County {
   updatedAt: string;
 }
 
+/** gsi1pk of every county. */
+export const ALL_COUNTIES = 'COUNTIES';
+
+const countyFields = storedFields<County>();
+
 export function toCounty(item: Record<string, unknown>): County {
-  return {
-    countyCode: item.countyCode as string,
-    name: item.name as string,
-    province: item.province as string,
-    modelCounty: item.modelCounty as boolean,
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-  };
+  return countyFields(item, ['countyCode', 'name', 'province', 'modelCounty', 'createdAt', 'updatedAt']);
 }
 
 /** Creates or replaces a county; `created` tells which. */
@@ -49,7 +48,7 @@ export async function putCounty(
         ':province': input.province,
         ':model': input.modelCounty,
         ':at': at,
-        ':list': 'COUNTIES',
+        ':list': ALL_COUNTIES,
       },
       ReturnValues: 'ALL_NEW',
     }),
@@ -74,7 +73,7 @@ export async function listCounties(filter: {
   cursor?: string;
 }): Promise<Page<County>> {
   const conditions: string[] = [];
-  const values: Record<string, unknown> = { ':list': 'COUNTIES' };
+  const values: Record<string, unknown> = { ':list': ALL_COUNTIES };
   if (filter.province !== undefined) {
     conditions.push('province = :province');
     values[':province'] = filter.province;

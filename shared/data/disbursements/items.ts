@@ -36,6 +36,7 @@ import { type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { requireItem } from '../platform/query.ts';
 import { versionedChangeStep, type TxStep } from '../platform/transactions.ts';
+import { storedFields } from '../platform/fields.ts';
 
 export interface StoredDisbursement extends Disbursement {
   version: number;
@@ -58,31 +59,30 @@ export const ALL_DISBURSEMENTS = 'DSBS';
 export const statusIndexKey = (status: DisbursementStatus) => `DSB#STATUS#${status}`;
 export const countyIndexKey = (countyCode: string) => `DSB#COUNTY#${countyCode}`;
 
+const disbursementFields = storedFields<StoredDisbursement>();
+
 export function toDisbursement(item: Record<string, unknown>): StoredDisbursement {
   return {
-    disbursementId: item.disbursementId as string,
-    fundId: item.fundId as string,
-    countyCode: item.countyCode as string,
-    amount: item.amount as number,
+    ...disbursementFields(item, ['disbursementId', 'fundId', 'countyCode', 'amount']),
     currency: 'CNY',
-    purpose: item.purpose as Purpose,
-    beneficiary: item.beneficiary as Beneficiary,
-    memo: (item.memo as string | null) ?? null,
-    campaignId: (item.campaignId as string | null | undefined) ?? null,
-    status: item.status as DisbursementStatus,
-    requiredApprovals: item.requiredApprovals as number,
-    approvals: (item.approvals as Approval[] | undefined) ?? [],
-    requestedBy: item.requestedBy as string,
-    payoutId: (item.payoutId as string | null) ?? null,
-    notice: (item.notice as Disbursement['notice'] | undefined) ?? null,
+    ...disbursementFields(
+      item,
+      ['purpose', 'beneficiary', 'memo', 'campaignId', 'status', 'requiredApprovals', 'approvals', 'requestedBy'],
+      {
+        memo: null,
+        campaignId: null,
+        approvals: [],
+      },
+    ),
+    ...disbursementFields(item, ['payoutId', 'notice', 'correctionOf', 'correctedBy', 'createdAt', 'updatedAt', 'history'], {
+      payoutId: null,
+      notice: null,
+      correctionOf: null,
+      correctedBy: null,
+      history: [],
+    }),
+    ...disbursementFields(item, ['version', 'payer'], { payer: '' }),
     flags: storedFlags(item.flags, item.createdAt as string),
-    correctionOf: (item.correctionOf as string | null | undefined) ?? null,
-    correctedBy: (item.correctedBy as string | null | undefined) ?? null,
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-    history: (item.history as HistoryEntry[] | undefined) ?? [],
-    version: item.version as number,
-    payer: (item.payer as string | undefined) ?? '',
   };
 }
 

@@ -21,6 +21,8 @@ import { transact, type TxStep } from '../platform/transactions.ts';
 
 /** The listing partition of every fund (gsi1). */
 export const ALL_FUNDS = 'FUNDS';
+/** gsi1pk of a county's allocations across funds. */
+const countyAllocations = (countyCode: string) => `COUNTY#${countyCode}#ALLOC`;
 
 export interface Fund {
   fundId: string;
@@ -202,14 +204,14 @@ export async function allocationsOfCounty(countyCode: string): Promise<Allocatio
   const items = await queryAll({
     IndexName: 'gsi1',
     KeyConditionExpression: 'gsi1pk = :pk',
-    ExpressionAttributeValues: { ':pk': `COUNTY#${countyCode}#ALLOC` },
+    ExpressionAttributeValues: { ':pk': countyAllocations(countyCode) },
   });
   return items.map(toAllocation);
 }
 
 /** A new allocation item's attributes besides its balances: what it is and its listing under the county. */
 export function allocationAttributes(fundId: string, countyCode: string, now: Date): Record<string, unknown> {
-  return { type: 'allocation', fundId, countyCode, createdAt: now.toISOString(), gsi1pk: `COUNTY#${countyCode}#ALLOC`, gsi1sk: fundId };
+  return { type: 'allocation', fundId, countyCode, createdAt: now.toISOString(), gsi1pk: countyAllocations(countyCode), gsi1sk: fundId };
 }
 
 /** The fund's side of an allocation's change: its unallocated budget covers the increase. */

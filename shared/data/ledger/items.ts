@@ -17,6 +17,7 @@ import { keys } from '../platform/keys.ts';
 import { getItem } from '../platform/query.ts';
 import { config } from '../../config.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { storedFields } from '../platform/fields.ts';
 
 /** What a ledger entry points at: the disbursement, batch, payout or campaign that moved the money. */
 export interface LedgerRef {
@@ -48,17 +49,13 @@ export interface LedgerPosition extends LedgerLine {
 export const ledgerPartition = (fundId: string) => `LEDGER#${fundId}`;
 export const SEQ_DIGITS = 12;
 
+const positionFields = storedFields<LedgerPosition>();
+
 export function toPosition(item: Record<string, unknown>): LedgerPosition {
-  return {
-    fundId: item.fundId as string,
-    countyCode: item.countyCode as string,
-    allocated: item.allocated as number,
-    reserved: item.reserved as number,
-    paid: item.paid as number,
-    available: item.available as number,
-    seq: (item.seq as number | undefined) ?? 0,
-    ledgerAt: (item.ledgerAt as string | undefined) ?? null,
-  };
+  return positionFields(item, ['fundId', 'countyCode', 'allocated', 'reserved', 'paid', 'available', 'seq', 'ledgerAt'], {
+    seq: 0,
+    ledgerAt: null,
+  });
 }
 
 /** The allocation, read consistently, or undefined when the fund has none for the county. */

@@ -1,18 +1,11 @@
-import { type LedgerKind, type LedgerLine } from '../../domain/ledger.ts';
 import { queryPage, type Page } from '../platform/query.ts';
-import { LedgerRef, LedgerEntry, ledgerPartition } from './items.ts';
+import { type LedgerEntry, ledgerPartition } from './items.ts';
+import { storedFields } from '../platform/fields.ts';
+
+const entryFields = storedFields<LedgerEntry>();
 
 function toEntry(item: Record<string, unknown>): LedgerEntry {
-  return {
-    entryId: item.entryId as string,
-    at: item.at as string,
-    countyCode: item.countyCode as string,
-    kind: item.kind as LedgerKind,
-    amount: item.amount as number,
-    ref: (item.ref as LedgerRef | undefined) ?? {},
-    actor: item.actor as string,
-    balance: item.balance as LedgerLine,
-  };
+  return entryFields(item, ['entryId', 'at', 'countyCode', 'kind', 'amount', 'ref', 'actor', 'balance'], { ref: {} });
 }
 
 /** A page of a fund's ledger, oldest first, optionally for one county and a time range [from, to). */

@@ -26,6 +26,7 @@ import { keys } from '../platform/keys.ts';
 import { getItem, queryAll, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { MoneyMove } from '../ledger/move.ts';
+import { storedFields } from '../platform/fields.ts';
 
 export const NOTICE_OPEN_INDEX = 'NOTICE#OPEN';
 /** gsi1pk of every notice; gsi3pk of a county's notices. */
@@ -94,35 +95,29 @@ export interface PublicNotice {
   items: PublicNoticeItem[];
 }
 
+const noticeFields = storedFields<StoredNotice>();
+
 export function toNotice(item: Record<string, unknown>): StoredNotice {
   return {
-    noticeId: item.noticeId as string,
-    fundId: item.fundId as string,
-    payer: (item.payer as string | undefined) ?? '',
-    fundName: item.fundName as string,
-    countyCode: item.countyCode as string,
-    countyName: item.countyName as string,
-    purpose: item.purpose as string,
-    startsAt: item.startsAt as string,
-    endsAt: item.endsAt as string,
-    status: item.status as NoticeStatus,
-    source: item.source as NoticeSource,
-    approvers: (item.approvers as string[] | undefined) ?? [],
-    itemCount: item.itemCount as number,
-    version: item.version as number,
+    ...noticeFields(item, ['noticeId', 'fundId', 'payer', 'fundName', 'countyCode', 'countyName', 'purpose', 'startsAt', 'endsAt'], {
+      payer: '',
+    }),
+    ...noticeFields(item, ['status', 'source', 'approvers', 'itemCount', 'version'], { approvers: [] }),
   };
 }
 
+const noticeItemFields = storedFields<StoredNoticeItem>();
+
 export function toItem(item: Record<string, unknown>): StoredNoticeItem {
   return {
-    noticeId: item.noticeId as string,
-    itemRef: item.itemRef as string,
-    beneficiaryName: item.beneficiaryName as string,
-    beneficiaryKind: item.beneficiaryKind as BeneficiaryKind,
-    amount: item.amount as number,
-    status: item.status as NoticeItemStatus,
-    objections: (item.objections as number | undefined) ?? 0,
-    openObjections: (item.openObjections as number | undefined) ?? 0,
+    ...noticeItemFields(
+      item,
+      ['noticeId', 'itemRef', 'beneficiaryName', 'beneficiaryKind', 'amount', 'status', 'objections', 'openObjections'],
+      {
+        objections: 0,
+        openObjections: 0,
+      },
+    ),
     ...(typeof item.row === 'number' ? { row: item.row } : {}),
   };
 }

@@ -20,6 +20,7 @@ import { config } from '../../config.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem } from '../platform/query.ts';
 import type { TxStep } from '../platform/transactions.ts';
+import { storedFields } from '../platform/fields.ts';
 
 /** gsi1pk of every objection; gsi2pk by status; gsi3pk of one notice's objections. */
 export const ALL_OBJECTIONS = 'OBJS';
@@ -48,20 +49,14 @@ export interface StoredObjection extends Objection {
   version: number;
 }
 
+const objectionFields = storedFields<StoredObjection>();
+
 export function toObjection(item: Record<string, unknown>): StoredObjection {
-  return {
-    objectionId: item.objectionId as string,
-    noticeId: item.noticeId as string,
-    itemRef: item.itemRef as string,
-    reason: item.reason as string,
-    contact: (item.contact as string | null | undefined) ?? null,
-    status: item.status as ObjectionStatus,
-    resolvedBy: (item.resolvedBy as string | null | undefined) ?? null,
-    resolvedAt: (item.resolvedAt as string | null | undefined) ?? null,
-    note: (item.note as string | null | undefined) ?? null,
-    createdAt: item.createdAt as string,
-    version: item.version as number,
-  };
+  return objectionFields(
+    item,
+    ['objectionId', 'noticeId', 'itemRef', 'reason', 'contact', 'status', 'resolvedBy', 'resolvedAt', 'note', 'createdAt', 'version'],
+    { contact: null, resolvedBy: null, resolvedAt: null, note: null },
+  );
 }
 
 /** The response form: the contact masked (it is personal data), no storage fields. */

@@ -28,6 +28,7 @@ import { keys } from '../platform/keys.ts';
 import { shardOf } from '../../ids.ts';
 import { getItem, requireItem, queryShardedPage, type Page } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { storedFields } from '../platform/fields.ts';
 
 export interface StoredPayout extends Payout {
   requestedMessageId: string;
@@ -138,28 +139,28 @@ export function payoutListKeys(payout: Pick<Payout, 'payoutId' | 'status' | 'bat
 /** The by-status partition a payout moves to. */
 export const statusIndexKey = (status: PayoutStatus, payoutId: string) => byStatus(status, shardOf(payoutId, PAYOUT_LIST_SHARDS));
 
+const payoutFields = storedFields<StoredPayout>();
+
 export function toPayout(item: Record<string, unknown>): StoredPayout {
   return {
-    payoutId: item.payoutId as string,
-    disbursementId: (item.disbursementId as string | null) ?? null,
-    batchId: (item.batchId as string | null) ?? null,
-    fundId: item.fundId as string,
-    countyCode: item.countyCode as string,
-    amount: item.amount as number,
+    ...payoutFields(item, ['payoutId', 'disbursementId', 'batchId', 'fundId', 'countyCode', 'amount'], {
+      disbursementId: null,
+      batchId: null,
+    }),
     currency: 'CNY',
-    beneficiary: item.beneficiary as Payout['beneficiary'],
-    status: item.status as PayoutStatus,
-    attempts: (item.attempts as number | undefined) ?? 0,
-    createdAt: item.createdAt as string,
-    sentAt: (item.sentAt as string | null) ?? null,
-    settledAt: (item.settledAt as string | null) ?? null,
-    bankReference: (item.bankReference as string | null) ?? null,
-    failureCode: (item.failureCode as Payout['failureCode'] | undefined) ?? null,
-    failureReason: (item.failureReason as string | null) ?? null,
-    requestedMessageId: item.requestedMessageId as string,
-    payer: (item.payer as string | undefined) ?? '',
-    campaignId: (item.campaignId as string | undefined) ?? null,
-    noticeItem: (item.noticeItem as StoredPayout['noticeItem'] | undefined) ?? null,
+    ...payoutFields(item, ['beneficiary', 'status', 'attempts', 'createdAt', 'sentAt', 'settledAt', 'bankReference', 'failureCode'], {
+      attempts: 0,
+      sentAt: null,
+      settledAt: null,
+      bankReference: null,
+      failureCode: null,
+    }),
+    ...payoutFields(item, ['failureReason', 'requestedMessageId', 'payer', 'campaignId', 'noticeItem'], {
+      failureReason: null,
+      payer: '',
+      campaignId: null,
+      noticeItem: null,
+    }),
   };
 }
 

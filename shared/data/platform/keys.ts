@@ -76,5 +76,8 @@ export const indexKeys = {
   eventsOfPayer: (payer: string, n: number) => `EVT#PAYER#${payer}#${n}`,
 } as const;
 
+/** The sort-key range of an account's uses since `at` (`keys.beneficiaryUse`), for a BETWEEN Query: `~` sorts after every time. */
+export const beneficiaryUsesSince = (at: string) => ({ from: `USE#${at}`, to: 'USE#~' });
+
 /** The sort-key family of a bank reference's payouts (`keys.bankReference`), for a begins_with Query. */
 export const BANK_REFERENCE_PAYOUTS = 'PAY#';

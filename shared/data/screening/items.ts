@@ -24,7 +24,7 @@ import { accountHash, matchingRefs, screeningCutoff, type AccountUse } from '../
 import { config } from '../../config.ts';
 import { appSecrets } from '../../secrets.ts';
 import { inParallel, putAll } from '../platform/bulk.ts';
-import { keys } from '../platform/keys.ts';
+import { beneficiaryUsesSince, keys } from '../platform/keys.ts';
 import { queryAll, readByKeys } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 
@@ -66,6 +66,7 @@ export async function screenAccounts(fundId: string, hashes: readonly string[], 
   for (const item of latest) lastAt.set(accountOf(item.pk as string), item.lastAt as string);
 
   const cutoff = screeningCutoff(now);
+  const since = beneficiaryUsesSince(cutoff.toISOString());
   const hintCutoff = new Date(cutoff.getTime() - LATEST_SLACK_MS).toISOString();
   const recent = distinct.filter((h) => {
     const at = lastAt.get(h);
@@ -75,7 +76,7 @@ export async function screenAccounts(fundId: string, hashes: readonly string[], 
   await inParallel(recent, QUERY_CONCURRENCY, async (hash) => {
     const items = await queryAll<{ ref: string; at: string; nameKeys?: string[] }>({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': keys.beneficiaryLatest(fundId, hash).pk, ':from': `USE#${cutoff.toISOString()}`, ':to': 'USE#~' },
+      ExpressionAttributeValues: { ':pk': keys.beneficiaryLatest(fundId, hash).pk, ':from': since.from, ':to': since.to },
       ProjectionExpression: '#ref, #at, nameKeys',
       ExpressionAttributeNames: { '#ref': 'ref', '#at': 'at' },
       ConsistentRead: true,

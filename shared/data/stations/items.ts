@@ -38,28 +38,22 @@ import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryPage, type Page } from '../platform/query.ts';
 import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
+import { storedFields } from '../platform/fields.ts';
 
 export type { Actor } from '../../domain/roles.ts';
 
 const STATION_LIST = 'STATIONS';
 const countyList = (countyCode: string) => `COUNTY#${countyCode}#STN`;
 
+const stationFields = storedFields<Station>();
+
 export function toStation(item: Record<string, unknown>): Station {
   return {
-    stationId: item.stationId as string,
-    countyCode: item.countyCode as string,
-    village: item.village as string,
-    name: item.name as string,
-    kind: item.kind as Station['kind'],
-    status: item.status as StationStatus,
-    operator: item.operator as Station['operator'],
-    training: (item.training as Station['training']) ?? null,
-    createdBy: item.createdBy as string,
+    ...stationFields(item, ['stationId', 'countyCode', 'village', 'name', 'kind', 'status', 'operator', 'training', 'createdBy'], {
+      training: null,
+    }),
     suspendedBy: suspenderOf(item),
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-    history: (item.history as Station['history']) ?? [],
-    version: item.version as number,
+    ...stationFields(item, ['createdAt', 'updatedAt', 'history', 'version'], { history: [] }),
   };
 }
 

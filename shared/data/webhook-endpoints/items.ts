@@ -81,6 +81,8 @@ export function signingSecrets(item: Record<string, unknown>, now: Date): string
   return secrets;
 }
 
+/** gsi1pk of every endpoint. */
+const ALL_ENDPOINTS = 'WHES';
 /** A finance system's own endpoints, listed apart (`gsi2pk`), so that it pages them without reading anyone else's. */
 const financeSystemEndpoints = (financeSystem: string) => `WHES#FINANCE#${financeSystem}`;
 
@@ -105,7 +107,7 @@ export async function createEndpoint(
     createdAt: at,
     updatedAt: at,
     createdBy: actor.sub,
-    gsi1pk: 'WHES',
+    gsi1pk: ALL_ENDPOINTS,
     gsi1sk: endpointId,
     ...(input.financeSystem ? { gsi2pk: financeSystemEndpoints(input.financeSystem), gsi2sk: endpointId } : {}),
   };
@@ -135,7 +137,7 @@ export async function listEndpoints(page: { limit: number; cursor?: string; fina
   const result = await queryPage({
     index: mine ? 'gsi2' : 'gsi1',
     keyCondition: mine ? 'gsi2pk = :list' : 'gsi1pk = :list',
-    values: { ':list': mine ? financeSystemEndpoints(page.financeSystem!) : 'WHES' },
+    values: { ':list': mine ? financeSystemEndpoints(page.financeSystem!) : ALL_ENDPOINTS },
     limit: page.limit,
     cursor: page.cursor,
     scope: mine ? `webhook-endpoints|${page.financeSystem}` : 'webhook-endpoints',
@@ -306,7 +308,7 @@ async function enabledEndpoints(now: Date): Promise<DeliveryTarget[]> {
     KeyConditionExpression: 'gsi1pk = :list',
     FilterExpression: '#status = :enabled',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':list': 'WHES', ':enabled': 'enabled' },
+    ExpressionAttributeValues: { ':list': ALL_ENDPOINTS, ':enabled': 'enabled' },
   });
   return items.map((item) => ({ ...toEndpoint(item), secrets: signingSecrets(item, now) }));
 }
