@@ -18,6 +18,7 @@ import { shardOf } from '../ids.ts';
 import { invalidState } from './errors.ts';
 import { queuedPayout, type Beneficiary, type Payout, type PayoutStatus } from './payouts.ts';
 import type { Role } from './roles.ts';
+import type { VerificationCounts } from './account-verification.ts';
 
 export { requiredApprovals } from './disbursements.ts';
 
@@ -63,6 +64,8 @@ export interface Batch {
   notice: { noticeId: string; startsAt: string; endsAt: string } | null;
   /** Rows flagged by duplicate screening, and whether a fund-admin cleared them (all at once). */
   flags: { count: number; cleared: boolean };
+  /** Its rows counted by their account verification's status (null when its fund does not verify). */
+  verifications: VerificationCounts | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -78,7 +81,10 @@ export function totalWithin(amounts: Iterable<number>, max: number): number | un
 }
 
 // The maker-checker policy is the single disbursement's; a batch only maps its own statuses onto it.
-type Deciding = Pick<Batch, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & { flags?: Batch['flags'] };
+type Deciding = Pick<Batch, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & {
+  flags?: Batch['flags'];
+  verifications?: Batch['verifications'];
+};
 const asDisbursement = <T extends { status: BatchStatus }>(b: T) => ({ ...b, status: b.status as DisbursementStatus });
 
 /** The batch's flags as the single disbursement's list: one uncleared flag while any row flag is uncleared. */
@@ -86,7 +92,12 @@ export const pendingFlags = (flags: Batch['flags'] | undefined): { clearedAt: st
   flags && flags.count > 0 && !flags.cleared ? [{ clearedAt: null }] : [];
 
 export function decideBatchApproval(b: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
-  return decideApproval({ ...asDisbursement(b), flags: pendingFlags(b.flags) }, approver, now, comment);
+  return decideApproval(
+    { ...asDisbursement(b), flags: pendingFlags(b.flags), verification: b.verifications ?? null },
+    approver,
+    now,
+    comment,
+  );
 }
 
 export function decideBatchRejection(b: Pick<Batch, 'status' | 'requestedBy'>, approver: string): void {

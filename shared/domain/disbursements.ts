@@ -6,6 +6,8 @@
 import { DomainError, invalidState } from './errors.ts';
 import type { Role } from './roles.ts';
 import { maskBeneficiary, type Beneficiary, type SettlementOutcome } from './payouts.ts';
+import { verificationPending, type ItemVerification, type VerificationCounts } from './account-verification.ts';
+import type { Severity, VerificationFlagCode } from './warning-rules.ts';
 
 export const DISBURSEMENT_STATUSES = [
   'pending_approval',
@@ -86,8 +88,10 @@ export interface Disbursement {
   payoutId: string | null;
   /** The public notice the disbursement is posted on (公示), if its fund has a notice period. */
   notice: { noticeId: string; startsAt: string; endsAt: string } | null;
-  /** Screening flags (duplicate beneficiaries). */
+  /** Screening flags (duplicate beneficiaries) and account verification's flags. */
   flags: ScreeningFlag[];
+  /** The account verification the disbursement waits for or passed (null when its fund does not verify). */
+  verification: ItemVerification | null;
   /** The failed disbursement this one corrects, and the correction of this one when its payout failed. */
   correctionOf: string | null;
   correctedBy: string | null;
@@ -97,7 +101,10 @@ export interface Disbursement {
 }
 
 export interface ScreeningFlag {
-  code: 'duplicate_beneficiary';
+  code: 'duplicate_beneficiary' | VerificationFlagCode;
+  /** Set on every flag raised since 1.2 (account verification's flags are `high`). */
+  severity?: Severity;
+  dueAt?: string;
   matches: string[];
   clearedBy: string | null;
   clearedAt: string | null;
@@ -119,6 +126,8 @@ export interface ApprovalDecision {
 type Deciding = Pick<Disbursement, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & {
   /** Screening flags: an uncleared one blocks the approval that would complete the set. */
   flags?: readonly Pick<ScreeningFlag, 'clearedAt'>[];
+  /** The account verification (a batch: its rows' counts): pending blocks the approval that would complete the set. */
+  verification?: Pick<ItemVerification, 'status'> | Pick<VerificationCounts, 'pending'> | null;
 };
 
 export function decideApproval(d: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
@@ -130,6 +139,9 @@ export function decideApproval(d: Deciding, approver: string, now: Date, comment
   const approval: Approval = { approver, at: now.toISOString(), comment: comment ?? null };
   const approvals = [...d.approvals, approval];
   const completes = approvals.length >= d.requiredApprovals;
+  if (completes && verificationPending(d.verification ?? null)) {
+    throw new DomainError('account_unverified', 'The account verification this request needs is still pending');
+  }
   if (completes && d.flags?.some((f) => f.clearedAt === null)) {
     throw new DomainError('flagged', 'The request has screening flags that a fund-admin must clear before the final approval');
   }

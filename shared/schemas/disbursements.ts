@@ -4,6 +4,8 @@ import { createDisbursementExamples, approveDisbursementExamples } from './examp
 import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, Reason, Timestamp, idOf, pageOf } from './common.ts';
 import { Beneficiary, BeneficiaryBody } from './payouts.ts';
+import { SEVERITIES, VERIFICATION_FLAG_CODES } from '../domain/warning-rules.ts';
+import { ItemVerification } from './verifications.ts';
 
 export const DisbursementStatus = z.enum(DISBURSEMENT_STATUSES).meta({ id: 'DisbursementStatus' });
 
@@ -34,7 +36,9 @@ export const CreateDisbursementBody = z
 
 export const ScreeningFlag = z
   .object({
-    code: z.literal('duplicate_beneficiary'),
+    code: z.enum(['duplicate_beneficiary', ...VERIFICATION_FLAG_CODES]),
+    severity: z.enum(SEVERITIES).optional(),
+    dueAt: Timestamp.optional(),
     matches: z.array(z.string()),
     clearedBy: z.string().nullable(),
     clearedAt: Timestamp.nullable(),
@@ -62,6 +66,10 @@ export const Disbursement = z
     payoutId: idOf('payout').nullable(),
     notice: z.object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp }).nullable(),
     flags: z.array(ScreeningFlag),
+    verification: ItemVerification.nullable().meta({
+      description:
+        'The account verification this disbursement needs (null when its fund does not verify accounts). While `pending`, the final approval is 409 account_unverified.',
+    }),
     correctionOf: idOf('disbursement').nullable().meta({ description: 'The payout_failed disbursement this one corrects, else null.' }),
     correctedBy: idOf('disbursement').nullable().meta({ description: 'The disbursement that corrects this one, else null.' }),
     createdAt: Timestamp,

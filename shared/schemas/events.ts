@@ -69,6 +69,18 @@ export const SnapshotCreated = z
     description: 'The snapshot without its figures: read it with GET /v1/funds/{fundId}/snapshots/{snapshotId}.',
   });
 
+export const VerificationRequested = z
+  .object({
+    verificationId: idOf('verification'),
+    fundId: idOf('fund'),
+    bankName: z.string(),
+    accountName: z.string(),
+    accountNumber: z
+      .string()
+      .meta({ description: "In full to the paying finance system's endpoints (the only ones that get this event)." }),
+  })
+  .meta({ id: 'VerificationRequested', description: 'One account for the paying finance system to check with its bank.' });
+
 /** What `data` holds for each event type (a payment instruction's account is masked except to the paying system). */
 export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'disbursement.approved': Disbursement,
@@ -86,6 +98,7 @@ export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'objection.received': ObjectionReceived,
   'webhook.test': WebhookTest,
   'snapshot.created': SnapshotCreated,
+  'account.verification_requested': VerificationRequested,
 };
 
 /** The webhook body of one event type: `{ type, timestamp, data }`. */

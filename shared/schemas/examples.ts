@@ -39,6 +39,7 @@ export const createFundExamples = {
     dualApprovalThreshold: 10_000_000,
     noticePeriod: 'P7D',
     period: { startsOn: '2026-01-01', endsOn: '2026-12-31' },
+    accountVerification: 'off',
     createdAt: '2026-11-29T08:00:00Z',
   },
 };

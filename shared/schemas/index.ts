@@ -16,6 +16,7 @@ import * as snapshots from './snapshots.ts';
 import * as publicRoutes from './public.ts';
 import * as reconciliations from './reconciliations.ts';
 import * as stations from './stations.ts';
+import * as verifications from './verifications.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 
 const modules: Record<string, unknown>[] = [
@@ -33,6 +34,7 @@ const modules: Record<string, unknown>[] = [
   stations,
   notices,
   reconciliations,
+  verifications,
 ];
 
 function isContract(value: unknown): value is OperationContract {

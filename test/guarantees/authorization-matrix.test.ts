@@ -34,6 +34,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   objectionId: 'obj_01M8MB7QKGZ7EXTNFH95G3P5TD',
   reconciliationId: 'rcn_01M8MB7QKGZ7EXTNFH95G3P5TD',
   snapshotId: 'snp_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  verificationId: 'ver_01M8MB7QKGZ7EXTNFH95G3P5TD',
 };
 
 function samplePath(route: RouteDefinition): string {

@@ -7,6 +7,8 @@ import { countyExistsStep, findCounty } from '../counties/items.ts';
 import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { transact } from '../platform/transactions.ts';
+import { enqueueEvents } from '../platform/events.ts';
+import { requestBatchVerifications } from '../verifications/items.ts';
 import { putAll } from '../platform/bulk.ts';
 import { accountHashes, screenAccounts, writeBatchIndex } from '../screening/items.ts';
 import { batchRowFlags, type RowFlag } from '../../domain/screening.ts';
@@ -64,6 +66,12 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
   const batchId = newId('batch', now.getTime());
   const at = now.toISOString();
   const rowFlags = await screenRows(input.fundId, batchId, rows, now);
+  const verifying = await requestBatchVerifications(
+    fund,
+    batchId,
+    rows.map((r) => r.beneficiary.account),
+    now,
+  );
   const b: StoredBatch = {
     batchId,
     fundId: input.fundId,
@@ -87,7 +95,8 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
     withdrawnAmount: 0,
     heldRows: [],
     lateRows: [],
-    flags: { count: rowFlags.length, cleared: false },
+    flags: { count: rowFlags.length + verifying.rowFlags.length, cleared: false },
+    verifications: verifying.counts,
   };
   const table = config().TABLE_NAME;
   await transact([
@@ -115,9 +124,10 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
     batchAudit(b, 'created', actor, now, {
       from: null,
       to: 'pending_approval',
-      details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count },
+      details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count, verifications: b.verifications },
     }),
   ]);
+  if (verifying.messageIds.length) await enqueueEvents(verifying.messageIds);
   return publicBatch(b, noCounts());
 }
 

@@ -16,6 +16,9 @@ import { getItem } from '../platform/query.ts';
 import { stationActiveStep } from '../stations/items.ts';
 import { prepareCorrection, type CorrectionLink } from '../corrections/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import { enqueueEvents } from '../platform/events.ts';
+import { planItemVerification } from '../verifications/items.ts';
+import type { ItemVerification } from '../../domain/account-verification.ts';
 import {
   StoredDisbursement,
   NewDisbursement,
@@ -52,14 +55,22 @@ export async function createDisbursement(
   if (input.campaignId) await assertSubsidyFits(input.campaignId, input.fundId, input.countyCode);
   const [hash] = await accountHashes([input.beneficiary.account.accountNumber]);
   const disbursementId = newId('disbursement', now.getTime());
-  // Screened again when another creation used the account between this read and the commit.
-  return retryOnConflict(async () => {
+  // Screened (and its account's verification looked up) again when another creation used the account, or an
+  // answer came, between these reads and the commit.
+  const { disbursement, messageIds } = await retryOnConflict(async () => {
     const screening = await screenAccounts(input.fundId, [hash!], now, disbursementId);
     const matches = screening.matches.get(hash!) ?? [];
-    const flags = matches.length ? [duplicateFlag(matches)] : [];
-    const indexSteps = disbursementIndexSteps(input.fundId, hash!, screening.lastAt.get(hash!) ?? null, now.toISOString(), disbursementId);
-    return createScreened(input, fund, disbursementId, flags, indexSteps, actor, now, claim, link);
+    const verifying = await planItemVerification(fund, input.beneficiary.account, now);
+    const flags: ScreeningFlag[] = [...(matches.length ? [duplicateFlag(matches)] : []), ...(verifying.flags as ScreeningFlag[])];
+    const indexSteps = [
+      ...disbursementIndexSteps(input.fundId, hash!, screening.lastAt.get(hash!) ?? null, now.toISOString(), disbursementId),
+      ...verifying.steps(disbursementId),
+    ];
+    const created = await createScreened(input, fund, disbursementId, flags, verifying.verification, indexSteps, actor, now, claim, link);
+    return { disbursement: created, messageIds: verifying.messageIds };
   });
+  if (messageIds.length) await enqueueEvents(messageIds);
+  return disbursement;
 }
 
 /**
@@ -82,6 +93,7 @@ async function createScreened(
   fund: Awaited<ReturnType<typeof getFundSettings>>,
   disbursementId: string,
   flags: ScreeningFlag[],
+  verification: ItemVerification | null,
   indexSteps: TxStep[],
   actor: Actor,
   now: Date,
@@ -107,6 +119,7 @@ async function createScreened(
     payoutId: null,
     notice: null,
     flags,
+    verification,
     correctionOf: link?.correctionOf ?? null,
     correctedBy: null,
     createdAt: at,
@@ -143,7 +156,12 @@ async function createScreened(
     },
     ...indexSteps,
     ...(link?.steps(disbursementId) ?? []),
-    disbursementAudit(d, created, actor, { requiredApprovals: d.requiredApprovals, stationId, flags: flags.map((f) => f.matches) }),
+    disbursementAudit(d, created, actor, {
+      requiredApprovals: d.requiredApprovals,
+      stationId,
+      flags: flags.map((f) => f.matches),
+      ...(verification ? { verificationId: verification.verificationId } : {}),
+    }),
     statsStep(d.countyCode, 'disbursements', statsMove(null, d.status, d.amount), disbursementId),
   ]);
   return publicDisbursement(d);

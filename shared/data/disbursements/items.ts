@@ -75,6 +75,7 @@ export function toDisbursement(item: Record<string, unknown>): StoredDisbursemen
     payoutId: (item.payoutId as string | null) ?? null,
     notice: (item.notice as Disbursement['notice'] | undefined) ?? null,
     flags: (item.flags as Disbursement['flags'] | undefined) ?? [],
+    verification: (item.verification as Disbursement['verification'] | undefined) ?? null,
     correctionOf: (item.correctionOf as string | null | undefined) ?? null,
     correctedBy: (item.correctedBy as string | null | undefined) ?? null,
     createdAt: item.createdAt as string,
