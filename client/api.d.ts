@@ -4429,6 +4429,7 @@ export interface operations {
                      *         "cleared": false
                      *       },
                      *       "notice": null,
+                     *       "verifications": null,
                      *       "createdAt": "2026-11-29T08:10:00Z",
                      *       "updatedAt": "2026-11-29T08:10:00Z"
                      *     }
@@ -4613,6 +4614,7 @@ export interface operations {
                      *         "startsAt": "2026-11-29T09:10:00Z",
                      *         "endsAt": "2026-12-06T09:10:00Z"
                      *       },
+                     *       "verifications": null,
                      *       "createdAt": "2026-11-29T08:10:00Z",
                      *       "updatedAt": "2026-11-29T09:10:00Z"
                      *     }
@@ -5204,6 +5206,7 @@ export interface operations {
                      *       "payoutId": null,
                      *       "notice": null,
                      *       "flags": [],
+                     *       "verification": null,
                      *       "correctionOf": null,
                      *       "correctedBy": null,
                      *       "createdAt": "2026-11-29T08:05:00Z",
@@ -5397,6 +5400,7 @@ export interface operations {
                      *       "payoutId": "pay_01JDXP5C9D2E7H4K1N8S3W6ZXA",
                      *       "notice": null,
                      *       "flags": [],
+                     *       "verification": null,
                      *       "correctionOf": null,
                      *       "correctedBy": null,
                      *       "createdAt": "2026-11-29T08:05:00Z",

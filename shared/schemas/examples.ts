@@ -61,6 +61,7 @@ const disbursement = {
   payoutId: null,
   notice: null,
   flags: [],
+  verification: null,
   correctionOf: null,
   correctedBy: null,
   createdAt: '2026-11-29T08:05:00Z',
@@ -110,6 +111,7 @@ const batch = {
   counts: { queued: 0, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 },
   flags: { count: 0, cleared: false },
   notice: null,
+  verifications: null,
   createdAt: '2026-11-29T08:10:00Z',
   updatedAt: '2026-11-29T08:10:00Z',
 };
