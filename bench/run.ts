@@ -23,6 +23,7 @@ import { benchConcurrency } from './concurrency.ts';
 import { benchPayoutExport } from './payout-export.ts';
 import { parseCommandLine, usage } from '#shared/cli';
 import { benchReconciliation } from './reconciliation.ts';
+import { benchVerification } from './verification.ts';
 import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';
 import { evaluateGoals, renderReport, type BenchResults } from './report.ts';
@@ -30,7 +31,7 @@ import { startPhase, startServices, type Phase, type Services } from './stack.ts
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
-const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'export', 'reconciliation', 'concurrency'] as const;
+const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'verification', 'export', 'reconciliation', 'concurrency'] as const;
 
 parseCommandLine({
   name: 'bench',
@@ -58,6 +59,9 @@ Figures (ratio = ours ÷ baseline; for throughput 1 is as fast as the baseline, 
 cold       each Lambda bundle's init (import) ms vs a hello-world bundle and an SDK-only bundle (goal ratio ≤ 3),
            its size (goal ≤ 1 MiB), and one function with the Powertools Tracer on vs off
 approvals  approvals/s through the HTTP API vs the same DynamoDB + SQS calls made directly (goal ratio ≥ 0.6)
+verification a BENCH_BATCH_ITEMS-row batch of distinct accounts in a fund with accountVerification required, from
+           creation to every row verified (a stand-in finance system answering match) vs the same batch in a fund that
+           does not verify (goal ratio < 2); read and write units per row
 capacity   DynamoDB write/read units, SQS requests, Lambda GB-s per disbursement lifecycle, and USD per million
 batch      payouts/s from approval to every payout.requested acknowledged vs a raw script (goal ratio ≥ 0.6),
            and duplicate screening at creation: every row matching vs none
@@ -208,6 +212,16 @@ try {
       } finally {
         await p.stop();
         await receiver.stop();
+      }
+    });
+  }
+  if (settings.only.has('verification')) {
+    results.verification = await section(`account verification of a batch of ${settings.batchItems}`, async () => {
+      const p = await phase('verification', true);
+      try {
+        return await benchVerification(p, meter, show, { items: settings.batchItems, timeoutSeconds: settings.batchTimeoutSeconds });
+      } finally {
+        await p.stop();
       }
     });
   }
