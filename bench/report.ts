@@ -5,6 +5,7 @@
 import type { PayoutExportResult } from './payout-export.ts';
 import type { ConcurrencyResult, ConcurrencyRun } from './concurrency.ts';
 import type { ReconciliationBenchResult } from './reconciliation.ts';
+import type { VerificationResult } from './verification.ts';
 import { alignColumns } from '../scripts/lib/table.ts';
 import type { CostBreakdown, LifecycleUsage } from './pricing.ts';
 
@@ -147,6 +148,7 @@ export interface BenchResults {
   capacity?: CapacityResult | { missing: string };
   payoutExport?: PayoutExportResult | { missing: string };
   reconciliation?: ReconciliationBenchResult | { missing: string };
+  verification?: VerificationResult | { missing: string };
   concurrency?: ConcurrencyResult | { missing: string };
   goals?: GoalResult[];
 }

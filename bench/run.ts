@@ -25,6 +25,7 @@ import { benchConcurrency } from './concurrency.ts';
 import { benchPayoutExport } from './payout-export.ts';
 import { parseCommandLine, usage } from '#shared/cli';
 import { benchReconciliation } from './reconciliation.ts';
+import { benchVerification } from './verification.ts';
 import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';
 import { evaluateGoals, renderReport, type BenchResults } from './report.ts';
@@ -32,7 +33,7 @@ import { startPhase, startServices, type Phase, type Services } from './stack.ts
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
-const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'export', 'reconciliation', 'concurrency'] as const;
+const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'verification', 'export', 'reconciliation', 'concurrency'] as const;
 
 parseCommandLine({
   name: 'bench',
@@ -60,6 +61,9 @@ Figures (ratio = ours ÷ baseline; for throughput 1 is as fast as the baseline, 
 cold       each Lambda bundle's init (import) ms vs a hello-world bundle and an SDK-only bundle (goal ratio ≤ 3),
            its size (goal ≤ 1 MiB), and one function with the Powertools Tracer on vs off
 approvals  approvals/s through the HTTP API vs the same DynamoDB + SQS calls made directly (goal ratio ≥ 0.6)
+verification a BENCH_BATCH_ITEMS-row batch of distinct accounts in a fund with accountVerification required, from
+           creation to every row verified (a stand-in finance system answering match) vs the same batch in a fund that
+           does not verify (goal ratio < 2); read and write units per row
 capacity   DynamoDB write/read units by AWS's rule (item sizes per KB, 2 per transactional item, index writes,
            failed attempts; DynamoDB Local's own figure beside it), SQS requests, Lambda GB-s per disbursement
            lifecycle, USD per million, and the write units/s on the busiest key of each partition key shape
@@ -216,6 +220,16 @@ try {
       } finally {
         await p.stop();
         await receiver.stop();
+      }
+    });
+  }
+  if (settings.only.has('verification')) {
+    results.verification = await section(`account verification of a batch of ${settings.batchItems}`, async () => {
+      const p = await phase('verification', true);
+      try {
+        return await benchVerification(p, meter, show, { items: settings.batchItems, timeoutSeconds: settings.batchTimeoutSeconds });
+      } finally {
+        await p.stop();
       }
     });
   }

@@ -214,6 +214,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/account-verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List account verifications (a finance system polls its funds’ pending ones)
+         * @description Roles: `fund-admin`, `finance-system`, `auditor`, `observer`.
+         */
+        get: operations["listAccountVerifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/account-verifications/{verificationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer an account verification (the fund’s paying finance system)
+         * @description Any answer but `match` adds a high flag to every item waiting for it. The same result again is a no-op; another result is 409 invalid_state. To anyone but the paying finance system the verification is 404 not_found.
+         *
+         *     Roles: `finance-system`. Honours `Idempotency-Key`.
+         */
+        post: operations["answerAccountVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/campaigns": {
         parameters: {
             query?: never;
@@ -961,7 +1003,7 @@ export interface paths {
         };
         /**
          * Read a fund's warning rules
-         * @description Roles: `fund-admin`, `auditor`.
+         * @description Roles: `fund-admin`, `auditor`, `observer`.
          */
         get: operations["getWarningRules"];
         /**
@@ -1488,6 +1530,23 @@ export interface paths {
     };
 }
 export interface webhooks {
+    "account.verification_requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** account.verification_requested (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:account.verification_requested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "campaign.cancelled": {
         parameters: {
             query?: never;
@@ -1790,6 +1849,38 @@ export interface components {
             /** @description Opaque cursor for the next page, null on the last. */
             nextCursor: string | null;
         };
+        AccountVerification: {
+            accountName: string;
+            /** @description In full for the fund's paying finance system, masked (`****1234`) for every other reader. */
+            accountNumber: string;
+            bankAccountName: string | null;
+            bankName: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            checkedAt: string | null;
+            fundId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            requestedAt: string;
+            status: components["schemas"]["VerificationStatus"];
+            verificationId: string;
+        };
+        AccountVerificationPage: {
+            items: components["schemas"]["AccountVerification"][];
+            /** @description Opaque cursor for the next page, null on the last. */
+            nextCursor: string | null;
+        };
+        /**
+         * @description `required`: every account the fund is asked to pay is verified by its paying finance system before the final approval (see Account verification). Default `off`.
+         * @enum {string}
+         */
+        AccountVerificationSetting: "required" | "off";
         Allocation: {
             /** @description Integer amount in fen. */
             allocated: number;
@@ -1812,6 +1903,12 @@ export interface components {
          * @example 1500000
          */
         Amount: number;
+        AnswerVerificationBody: {
+            /** @description The name the bank holds; required with close_match. */
+            bankAccountName?: string;
+            /** @enum {string} */
+            result: "match" | "close_match" | "no_match" | "not_possible";
+        };
         ApplyStationBody: {
             countyCode: components["schemas"]["CountyCode"];
             kind: components["schemas"]["StationKind"];
@@ -1903,6 +2000,14 @@ export interface components {
              * @example 2026-11-29T08:00:00Z
              */
             updatedAt: string;
+            /** @description Its rows counted by their account verification's status (null when its fund does not verify). While any is pending, the final approval is 409 account_unverified. */
+            verifications: {
+                closeMatch: number;
+                match: number;
+                noMatch: number;
+                notPossible: number;
+                pending: number;
+            } | null;
         };
         BatchItemBody: {
             amount: components["schemas"]["Amount"];
@@ -2246,6 +2351,7 @@ export interface components {
             url: string;
         };
         CreateFundBody: {
+            accountVerification?: components["schemas"]["AccountVerificationSetting"];
             currency: components["schemas"]["Currency"];
             dualApprovalThreshold?: components["schemas"]["Amount"];
             financeSystem: components["schemas"]["FinanceSystem"];
@@ -2344,6 +2450,18 @@ export interface components {
              * @example 2026-11-29T08:00:00Z
              */
             updatedAt: string;
+            /** @description The account verification this disbursement needs (null when its fund does not verify accounts). While `pending`, the final approval is 409 account_unverified. */
+            verification: {
+                bankAccountName: string | null;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp
+                 * @example 2026-11-29T08:00:00Z
+                 */
+                checkedAt: string | null;
+                status: components["schemas"]["VerificationStatus"];
+                verificationId: string;
+            } | null;
         };
         DisbursementPage: {
             items: components["schemas"]["Disbursement"][];
@@ -2529,6 +2647,17 @@ export interface components {
             timestamp: string;
             /** @enum {string} */
             type: "flag.overdue";
+        } | {
+            data: components["schemas"]["VerificationRequested"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "account.verification_requested";
         };
         EventPage: {
             items: components["schemas"]["Event"][];
@@ -2536,7 +2665,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created" | "flag.overdue";
+        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created" | "flag.overdue" | "account.verification_requested";
         /**
          * @description The `sub` of a finance-system machine client: the one that pays a fund's payouts.
          * @example ledger-bot
@@ -2581,6 +2710,7 @@ export interface components {
             severity: components["schemas"]["Severity"];
         };
         Fund: {
+            accountVerification: components["schemas"]["AccountVerificationSetting"];
             /** @description Integer amount in fen. */
             allocated: number;
             /**
@@ -3188,6 +3318,17 @@ export interface components {
             status?: "enabled";
             url?: string;
         };
+        /** @description One account for the paying finance system to check with its bank. */
+        VerificationRequested: {
+            accountName: string;
+            /** @description In full to the paying finance system's endpoints (the only ones that get this event). */
+            accountNumber: string;
+            bankName: string;
+            fundId: string;
+            verificationId: string;
+        };
+        /** @enum {string} */
+        VerificationStatus: "pending" | "match" | "close_match" | "no_match" | "not_possible";
         WarningRule: {
             /** @enum {string} */
             code: "duplicate_beneficiary";
@@ -3700,6 +3841,150 @@ export interface operations {
             };
             /** @description `forbidden`: Not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAccountVerifications: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                fundId?: string;
+                limit?: number;
+                status?: components["schemas"]["VerificationStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of verifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountVerificationPage"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    answerAccountVerification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnswerVerificationBody"];
+            };
+        };
+        responses: {
+            /** @description The verification with its answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountVerification"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4448,6 +4733,7 @@ export interface operations {
                      *         "cleared": false
                      *       },
                      *       "notice": null,
+                     *       "verifications": null,
                      *       "createdAt": "2026-11-29T08:10:00Z",
                      *       "updatedAt": "2026-11-29T08:10:00Z"
                      *     }
@@ -4632,6 +4918,7 @@ export interface operations {
                      *         "startsAt": "2026-11-29T09:10:00Z",
                      *         "endsAt": "2026-12-06T09:10:00Z"
                      *       },
+                     *       "verifications": null,
                      *       "createdAt": "2026-11-29T08:10:00Z",
                      *       "updatedAt": "2026-11-29T09:10:00Z"
                      *     }
@@ -5223,6 +5510,7 @@ export interface operations {
                      *       "payoutId": null,
                      *       "notice": null,
                      *       "flags": [],
+                     *       "verification": null,
                      *       "correctionOf": null,
                      *       "correctedBy": null,
                      *       "createdAt": "2026-11-29T08:05:00Z",
@@ -5416,6 +5704,7 @@ export interface operations {
                      *       "payoutId": "pay_01JDXP5C9D2E7H4K1N8S3W6ZXA",
                      *       "notice": null,
                      *       "flags": [],
+                     *       "verification": null,
                      *       "correctionOf": null,
                      *       "correctedBy": null,
                      *       "createdAt": "2026-11-29T08:05:00Z",
@@ -6075,6 +6364,7 @@ export interface operations {
                      *         "startsOn": "2026-01-01",
                      *         "endsOn": "2026-12-31"
                      *       },
+                     *       "accountVerification": "off",
                      *       "createdAt": "2026-11-29T08:00:00Z"
                      *     }
                      */
@@ -8979,6 +9269,38 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    "webhook:account.verification_requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["VerificationRequested"];
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "account.verification_requested";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -40,6 +40,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { createHash } from 'node:crypto';
 import { EXIT_FAILED, EXIT_OK, fail, parseCommandLine, unreachable, usage } from '#shared/cli';
 import { Journal } from './lib/journal.ts';
+import { checkAccount, readBankAccounts, type BankCheck } from './lib/stand-in-bank.ts';
 import { formatTable, yuan } from './lib/table.ts';
 import { maskAccountNumber } from '../shared/domain/masking.ts';
 import { maskName } from '../shared/domain/notices.ts';
@@ -155,13 +156,37 @@ export interface FinanceReceiverOptions {
    * after a crash the receiver neither loses an instruction nor pays one twice (see `resume`).
    */
   journalPath?: string;
+  /**
+   * The stand-in bank's accounts (./lib/stand-in-bank.ts), for answering `account.verification_requested`:
+   * without it, verification requests are journaled and left unanswered.
+   */
+  bankAccountsPath?: string;
 }
 
 /** What the journal records: an instruction taken, its payment, its settlement reported. */
 export type JournalRecord =
   | { kind: 'received'; messageId: string; payout: PayoutMessage; at: string }
   | { kind: 'paid'; payoutId: string; result: PaymentResult; at: string }
-  | { kind: 'settled'; payoutId: string; at: string };
+  | { kind: 'settled'; payoutId: string; at: string }
+  | { kind: 'verification'; messageId: string; request: VerificationRequest; at: string }
+  | { kind: 'verified'; verificationId: string; at: string };
+
+/** `account.verification_requested`'s data: one account for the bank's name-and-account check. */
+export interface VerificationRequest {
+  verificationId: string;
+  fundId: string;
+  bankName: string;
+  accountName: string;
+  accountNumber: string;
+}
+
+function asVerificationRequest(data: unknown): VerificationRequest | undefined {
+  const d = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  const fields = ['verificationId', 'fundId', 'bankName', 'accountName', 'accountNumber'] as const;
+  if (!fields.every((f) => typeof d[f] === 'string')) return undefined;
+  if (!/^ver_[0-9A-Z]{26}$/.test(d.verificationId as string)) return undefined;
+  return Object.fromEntries(fields.map((f) => [f, d[f]])) as unknown as VerificationRequest;
+}
 
 export interface FinanceReceiver {
   /** The node:http request listener. */
@@ -170,6 +195,8 @@ export interface FinanceReceiver {
   seen: ReadonlySet<string>;
   /** Settlements reported to the API: payoutId → the payment result. */
   settled: ReadonlyMap<string, PaymentResult>;
+  /** Verifications answered to the API: verificationId → the answer. */
+  verified: ReadonlyMap<string, BankCheck>;
   /** Resolves when no payment or report is in progress. */
   idle(): Promise<void>;
   /** Finishes what the journal holds unfinished: received but not paid → pay; paid but not reported → report. */
@@ -247,12 +274,19 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
   const taken = new Map<string, PayoutMessage>();
   const paid = new Map<string, PaymentResult>();
   const reported = new Set<string>();
+  const asked = new Map<string, VerificationRequest>();
+  const answeredIds = new Set<string>();
+  const verified = new Map<string, BankCheck>();
   for (const r of options.journalPath ? Journal.read<JournalRecord>(options.journalPath) : []) {
     if (r.kind === 'received') {
       seen.add(r.messageId);
       taken.set(r.payout.payoutId, r.payout);
     } else if (r.kind === 'paid') paid.set(r.payoutId, r.result);
-    else reported.add(r.payoutId);
+    else if (r.kind === 'settled') reported.add(r.payoutId);
+    else if (r.kind === 'verification') {
+      seen.add(r.messageId);
+      asked.set(r.request.verificationId, r.request);
+    } else answeredIds.add(r.verificationId);
   }
 
   const token = async () => (typeof options.token === 'string' ? options.token : options.token());
@@ -297,6 +331,48 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
     }
   }
 
+  /** The stand-in bank's check, answered with `POST /v1/account-verifications/{id}` (retried like a settlement). */
+  async function handleVerification(request: VerificationRequest): Promise<void> {
+    if (!options.bankAccountsPath) {
+      log(`verification=${request.verificationId} not answered: no stand-in bank accounts file`);
+      return;
+    }
+    const check = checkAccount(readBankAccounts(options.bankAccountsPath), request);
+    const url = `${options.apiUrl.replace(/\/$/, '')}/v1/account-verifications/${encodeURIComponent(request.verificationId)}`;
+    for (let attempt = 1; ; attempt++) {
+      let status = 0;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${await token()}`,
+            'content-type': 'application/json',
+            'idempotency-key': `verification-${request.verificationId}`,
+          },
+          body: JSON.stringify(check),
+        });
+        status = response.status;
+        await response.body?.cancel();
+        // 409: the verification was answered otherwise before (by a person, say): nothing more to do here.
+        if (response.ok || status === 409) {
+          record({ kind: 'verified', verificationId: request.verificationId, at: new Date().toISOString() });
+          answeredIds.add(request.verificationId);
+          verified.set(request.verificationId, check);
+          log(`verification answered verification=${request.verificationId} result=${check.result} status=${status}`);
+          return;
+        }
+      } catch {
+        status = 0;
+      }
+      const retryable = status === 0 || status === 429 || status >= 500;
+      if (!retryable || attempt >= SETTLEMENT_TRIES) {
+        log(`verification NOT answered verification=${request.verificationId} status=${status}: answer by hand`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+  }
+
   async function handlePayout(payout: PayoutMessage): Promise<void> {
     log(
       `paying payout=${payout.payoutId} ${yuan(payout.amount)} ${payout.currency} to ${maskName(payout.beneficiary.name)} ` +
@@ -334,6 +410,19 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
       const messageId = headers['webhook-id']!;
       if (seen.has(messageId)) return reply(res, 200, { duplicate: true });
       let payout: PayoutMessage | undefined;
+      if (message.type === 'account.verification_requested') {
+        const request = asVerificationRequest(message.data);
+        if (!request) return reply(res, 422, { error: 'not a verification request' });
+        // Journaled before the acknowledgement, as an instruction is: a crash cannot lose the request.
+        step = 'writing the journal';
+        record({ kind: 'verification', messageId, request, at: new Date().toISOString() });
+        asked.set(request.verificationId, request);
+        seen.add(messageId);
+        step = 'answering';
+        reply(res, 202, { accepted: true });
+        track(handleVerification(request), `verification=${request.verificationId}`);
+        return;
+      }
       if (message.type === 'payout.requested') {
         // A signature proves only that someone holding the secret signed it: pay only what the API confirms.
         step = 'confirming the instruction with the API';
@@ -382,12 +471,16 @@ export function createFinanceReceiver(options: FinanceReceiverOptions): FinanceR
     listener,
     seen,
     settled,
+    verified,
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     async resume() {
       for (const [payoutId, payout] of taken) {
         if (!reported.has(payoutId)) track(handlePayout(payout), `payout=${payoutId} (resumed)`);
+      }
+      for (const [verificationId, request] of asked) {
+        if (!answeredIds.has(verificationId)) track(handleVerification(request), `verification=${verificationId} (resumed)`);
       }
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
@@ -639,7 +732,7 @@ async function main(): Promise<void> {
   const { values } = parseCommandLine({
     name: 'finance-receiver',
     usage:
-      'WEBHOOK_SECRET=whsec_… FINANCE_TOKEN=… npm run finance-receiver -- [--port 4000] [--host 127.0.0.1] [--api-url URL] [--journal FILE]\n' +
+      'WEBHOOK_SECRET=whsec_… FINANCE_TOKEN=… npm run finance-receiver -- [--port 4000] [--host 127.0.0.1] [--api-url URL] [--journal FILE] [--bank-accounts FILE]\n' +
       'FINANCE_TOKEN=… npm run finance-receiver -- --reconcile YYYY-MM-DD [--api-url URL] [--journal FILE]',
     details: `Secrets never go on the command line (every user of the machine can read it):
 WEBHOOK_SECRET      the endpoint signing secret(s), space- or comma-separated during a rotation
@@ -650,6 +743,9 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
 --journal           where instructions are kept before they are acknowledged (else
                     FINANCE_RECEIVER_JOURNAL, else $DATA_DIR/finance-receiver/journal.jsonl); the stand-in
                     bank's statement is bank.jsonl beside it. On start, unfinished work there is finished.
+--bank-accounts     the stand-in bank's accounts, one JSON line each {"bankName","accountNumber","holderName"}
+                    (else FINANCE_RECEIVER_BANK_ACCOUNTS, else bank-accounts.jsonl beside the journal): the
+                    receiver answers account.verification_requested from it (match, close_match, no_match).
 --reconcile DATE    instead of listening: post the payments the journal says succeeded on DATE (UTC) to
                     POST /v1/reconciliations and print the differences; exit 0 none, 1 differences or failed.
                     When the journal holds none that day, the payouts the API settled that day are listed
@@ -662,6 +758,7 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
       'token-file': { type: 'string' },
       'api-url': { type: 'string' },
       journal: { type: 'string' },
+      'bank-accounts': { type: 'string' },
       reconcile: { type: 'string' },
     },
   });
@@ -681,7 +778,10 @@ FINANCE_TOKEN       a finance-system token for the settlement call (or --token-f
   if (secrets.length === 0 || !token) usage('WEBHOOK_SECRET (or --secret-file) and FINANCE_TOKEN (or --token-file) are required');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) usage('--port must be a port number');
   const pay = journaledBank(join(dirname(journalPath), 'bank.jsonl'));
-  const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host: values.host ?? '127.0.0.1', journalPath, pay }).catch(
+  const bankAccountsPath =
+    values['bank-accounts'] ?? process.env.FINANCE_RECEIVER_BANK_ACCOUNTS ?? join(dirname(journalPath), 'bank-accounts.jsonl');
+  const host = values.host ?? '127.0.0.1';
+  const receiver = await startFinanceReceiver({ secrets, apiUrl, token, port, host, journalPath, pay, bankAccountsPath }).catch(
     (error: NodeJS.ErrnoException) =>
       fail(error.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cannot listen on port ${port}: ${error.message}`),
   );

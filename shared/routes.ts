@@ -287,6 +287,22 @@ export const routes: readonly RouteDefinition[] = [
   }),
   route({ method: 'POST', path: '/v1/payouts/{payoutId}/redeliver', fn: 'payouts', operationId: 'redeliverPayout', roles: ['fund-admin'] }),
 
+  // account verification (1.2): served by the payouts function, the paying finance system's other routes
+  route({
+    method: 'GET',
+    path: '/v1/account-verifications',
+    fn: 'payouts',
+    operationId: 'listAccountVerifications',
+    roles: PAYOUT_READERS,
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/account-verifications/{verificationId}',
+    fn: 'payouts',
+    operationId: 'answerAccountVerification',
+    roles: ['finance-system'],
+  }),
+
   // bank-statement reconciliation (no money moves: its own function, reading payouts, writing only its result)
   route({
     method: 'POST',

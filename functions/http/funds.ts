@@ -28,6 +28,7 @@ export const handler = httpFunction('funds', [
           dualApprovalThreshold: body.dualApprovalThreshold ?? contracts.DEFAULT_DUAL_APPROVAL_THRESHOLD,
           noticePeriod: body.noticePeriod ?? contracts.DEFAULT_NOTICE_PERIOD,
           period: body.period,
+          accountVerification: body.accountVerification,
         },
         { sub: principal.sub, correlationId },
         now,

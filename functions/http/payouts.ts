@@ -8,6 +8,9 @@ import { listPayouts } from '#shared/data/payouts/items';
 import { exportPayoutsCsv } from '#shared/data/payouts/export';
 import { payerScope } from '#shared/domain/roles';
 import { readsFullAccount } from '#shared/domain/payout-instruction';
+import * as verificationContracts from '#shared/schemas/verifications';
+import { answerVerification } from '#shared/data/verifications/answer';
+import { listVerifications } from '#shared/data/verifications/list';
 
 /** `Accept: text/csv` (alone or preferred first) asks for the CSV file; anything else gets JSON. */
 function wantsCsv(accept: string | undefined): boolean {
@@ -16,6 +19,10 @@ function wantsCsv(accept: string | undefined): boolean {
 }
 
 export const handler = httpFunction('payouts', [
+  implement(verificationContracts.listAccountVerifications, async ({ query, principal }) => ok(await listVerifications(query, principal))),
+  implement(verificationContracts.answerAccountVerification, async ({ params, body, principal, correlationId, now }) =>
+    ok(await answerVerification(params.verificationId, body, { sub: principal.sub, correlationId }, now)),
+  ),
   implement(contracts.listPayouts, async ({ query, principal, headers }) => {
     if (wantsCsv(headers.accept)) {
       const { limit: _, cursor: __, ...filter } = query;

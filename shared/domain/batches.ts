@@ -18,6 +18,7 @@ import { shardOf } from '../ids.ts';
 import { invalidState } from './errors.ts';
 import { queuedPayout, type Beneficiary, type Payout, type PayoutStatus } from './payouts.ts';
 import type { Role } from './roles.ts';
+import type { VerificationCounts } from './account-verification.ts';
 
 export { requiredApprovals } from './disbursements.ts';
 
@@ -63,6 +64,8 @@ export interface Batch {
   notice: { noticeId: string; startsAt: string; endsAt: string } | null;
   /** Row flags of the warning rules, and whether a fund-admin cleared them (all at once). */
   flags: { count: number; cleared: boolean };
+  /** Its rows counted by their account verification's status (null when its fund does not verify). */
+  verifications: VerificationCounts | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -78,7 +81,10 @@ export function totalWithin(amounts: Iterable<number>, max: number): number | un
 }
 
 // The maker-checker policy is the single disbursement's; a batch only maps its own statuses onto it.
-type Deciding = Pick<Batch, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & { flags?: BatchFlags };
+type Deciding = Pick<Batch, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & {
+  flags?: BatchFlags;
+  verifications?: Batch['verifications'];
+};
 const asDisbursement = <T extends { status: BatchStatus }>(b: T) => ({ ...b, status: b.status as DisbursementStatus });
 
 /**
@@ -92,7 +98,12 @@ export const pendingFlags = (flags: BatchFlags | undefined): { severity: 'high';
   flags && (flags.blocking ?? flags.count) > 0 && !flags.cleared ? [{ severity: 'high', clearedAt: null }] : [];
 
 export function decideBatchApproval(b: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
-  return decideApproval({ ...asDisbursement(b), flags: pendingFlags(b.flags) }, approver, now, comment);
+  return decideApproval(
+    { ...asDisbursement(b), flags: pendingFlags(b.flags), verification: b.verifications ?? null },
+    approver,
+    now,
+    comment,
+  );
 }
 
 export function decideBatchRejection(b: Pick<Batch, 'status' | 'requestedBy'>, approver: string): void {

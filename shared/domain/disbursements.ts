@@ -7,6 +7,7 @@ import { DomainError, invalidState } from './errors.ts';
 import type { Role } from './roles.ts';
 import { maskBeneficiary, type Beneficiary, type SettlementOutcome } from './payouts.ts';
 import { hasBlockingFlag, type Flag } from './warning-rules.ts';
+import { verificationPending, type ItemVerification, type VerificationCounts } from './account-verification.ts';
 
 export const DISBURSEMENT_STATUSES = [
   'pending_approval',
@@ -87,8 +88,10 @@ export interface Disbursement {
   payoutId: string | null;
   /** The public notice the disbursement is posted on (公示), if its fund has a notice period. */
   notice: { noticeId: string; startsAt: string; endsAt: string } | null;
-  /** Flags of the warning rules (预警), duplicate screening among them. */
+  /** Flags of the warning rules (预警), duplicate screening and account verification among them. */
   flags: ScreeningFlag[];
+  /** The account verification the disbursement waits for or passed (null when its fund does not verify). */
+  verification: ItemVerification | null;
   /** The failed disbursement this one corrects, and the correction of this one when its payout failed. */
   correctionOf: string | null;
   correctedBy: string | null;
@@ -115,6 +118,8 @@ export interface ApprovalDecision {
 type Deciding = Pick<Disbursement, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & {
   /** Flags: an uncleared `high` one blocks the approval that would complete the set; medium and low do not. */
   flags?: readonly Pick<ScreeningFlag, 'severity' | 'clearedAt'>[];
+  /** The account verification (a batch: its rows' counts): pending blocks the approval that would complete the set. */
+  verification?: Pick<ItemVerification, 'status'> | Pick<VerificationCounts, 'pending'> | null;
 };
 
 export function decideApproval(d: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
@@ -126,6 +131,9 @@ export function decideApproval(d: Deciding, approver: string, now: Date, comment
   const approval: Approval = { approver, at: now.toISOString(), comment: comment ?? null };
   const approvals = [...d.approvals, approval];
   const completes = approvals.length >= d.requiredApprovals;
+  if (completes && verificationPending(d.verification ?? null)) {
+    throw new DomainError('account_unverified', 'The account verification this request needs is still pending');
+  }
   if (completes && hasBlockingFlag(d.flags ?? [])) {
     throw new DomainError('flagged', 'The request has a high flag that a fund-admin must clear before the final approval');
   }

@@ -1,3 +1,4 @@
+import { maskAccountNumber } from './masking.ts';
 import { maskPayout, type Payout } from './payouts.ts';
 
 /** Webhook event types of the contract. */
@@ -18,6 +19,7 @@ export const EVENT_TYPES = [
   'webhook.test',
   'snapshot.created',
   'flag.overdue',
+  'account.verification_requested',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -25,11 +27,21 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Events whose delivery waits for a subscriber instead of being dropped when nobody listens. */
 export const WAITS_FOR_SUBSCRIBER: ReadonlySet<EventType> = new Set(['payout.requested']);
 
+/** Events whose stored `data` carries an account in full: the paying finance system's endpoints get it so. */
+export const FULL_ACCOUNT_EVENTS: ReadonlySet<EventType> = new Set(['payout.requested', 'account.verification_requested']);
+
+/** Events delivered to the paying finance system's endpoints only (no other subscriber gets them at all). */
+export const PAYER_ONLY_EVENTS: ReadonlySet<EventType> = new Set(['account.verification_requested']);
+
 /**
  * An event's `data` as every reader but the paying finance system's endpoints sees it: a payment
- * instruction with the account masked; every other event is stored in its public (masked) form already.
+ * instruction or a verification request with the account masked; every other event is stored in its
+ * public (masked) form already.
  */
 export function publicEventData(eventType: EventType, data: Record<string, unknown>): Record<string, unknown> {
+  if (eventType === 'account.verification_requested') {
+    return { ...data, accountNumber: maskAccountNumber(String(data.accountNumber)) };
+  }
   if (eventType !== 'payout.requested') return data;
   return maskPayout(data as unknown as Payout) as unknown as Record<string, unknown>;
 }

@@ -7,6 +7,7 @@ import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, Reason, Timestamp, Total, idOf, pageOf } from './common.ts';
 import { ApproveBody } from './disbursements.ts';
 import { BeneficiaryBody, Payout, PayoutStatus } from './payouts.ts';
+import { VerificationCounts } from './verifications.ts';
 
 export const BatchStatus = z.enum(BATCH_STATUSES).meta({ id: 'BatchStatus' });
 
@@ -58,6 +59,10 @@ export const Batch = z
       .object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp })
       .nullable()
       .meta({ description: "The public notice (公示) of the batch's farmer and cooperative rows, once its final approval opened one." }),
+    verifications: VerificationCounts.nullable().meta({
+      description:
+        "Its rows counted by their account verification's status (null when its fund does not verify). While any is pending, the final approval is 409 account_unverified.",
+    }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

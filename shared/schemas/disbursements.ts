@@ -5,6 +5,7 @@ import { defineContract } from '../http/operation.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, Reason, Timestamp, idOf, pageOf } from './common.ts';
 import { Beneficiary, BeneficiaryBody } from './payouts.ts';
 import { Flag } from './warning-rules.ts';
+import { ItemVerification } from './verifications.ts';
 
 export const DisbursementStatus = z.enum(DISBURSEMENT_STATUSES).meta({ id: 'DisbursementStatus' });
 
@@ -54,6 +55,10 @@ export const Disbursement = z
     notice: z.object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp }).nullable(),
     flags: z.array(Flag).meta({
       description: 'Flags of the warning rules (预警), duplicate screening among them; a high one blocks the final approval until cleared.',
+    }),
+    verification: ItemVerification.nullable().meta({
+      description:
+        'The account verification this disbursement needs (null when its fund does not verify accounts). While `pending`, the final approval is 409 account_unverified.',
     }),
     correctionOf: idOf('disbursement').nullable().meta({ description: 'The payout_failed disbursement this one corrects, else null.' }),
     correctedBy: idOf('disbursement').nullable().meta({ description: 'The disbursement that corrects this one, else null.' }),

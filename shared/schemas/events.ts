@@ -85,6 +85,17 @@ export const FlagOverdue = z
     description:
       'A flag still uncleared at its due time on an item still pending approval, raised once per flag (for a batch: once per flag code).',
   });
+export const VerificationRequested = z
+  .object({
+    verificationId: idOf('verification'),
+    fundId: idOf('fund'),
+    bankName: z.string(),
+    accountName: z.string(),
+    accountNumber: z
+      .string()
+      .meta({ description: "In full to the paying finance system's endpoints (the only ones that get this event)." }),
+  })
+  .meta({ id: 'VerificationRequested', description: 'One account for the paying finance system to check with its bank.' });
 
 /** What `data` holds for each event type (a payment instruction's account is masked except to the paying system). */
 export const EVENT_DATA: Record<EventType, z.ZodType> = {
@@ -104,6 +115,7 @@ export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'webhook.test': WebhookTest,
   'snapshot.created': SnapshotCreated,
   'flag.overdue': FlagOverdue,
+  'account.verification_requested': VerificationRequested,
 };
 
 /** The webhook body of one event type: `{ type, timestamp, data }`. */

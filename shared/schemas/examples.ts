@@ -39,6 +39,7 @@ export const createFundExamples = {
     dualApprovalThreshold: 10_000_000,
     noticePeriod: 'P7D',
     period: { startsOn: '2026-01-01', endsOn: '2026-12-31' },
+    accountVerification: 'off',
     createdAt: '2026-11-29T08:00:00Z',
   },
 };
@@ -60,6 +61,7 @@ const disbursement = {
   payoutId: null,
   notice: null,
   flags: [],
+  verification: null,
   correctionOf: null,
   correctedBy: null,
   createdAt: '2026-11-29T08:05:00Z',
@@ -109,6 +111,7 @@ const batch = {
   counts: { queued: 0, sent: 0, settled: 0, failed: 0, deliveryFailed: 0 },
   flags: { count: 0, cleared: false },
   notice: null,
+  verifications: null,
   createdAt: '2026-11-29T08:10:00Z',
   updatedAt: '2026-11-29T08:10:00Z',
 };

@@ -4,6 +4,7 @@ import { defineContract } from '../http/operation.ts';
 import { DAY_MS, durationMs } from '../domain/durations.ts';
 import { LEDGER_KINDS } from '../domain/ledger.ts';
 import { periodProblem } from '../domain/fund-period.ts';
+import { ACCOUNT_VERIFICATION_SETTINGS } from '../domain/account-verification.ts';
 import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, Total, idOf } from './common.ts';
 
 export const DEFAULT_DUAL_APPROVAL_THRESHOLD = 100_000_000;
@@ -43,6 +44,13 @@ export const FundPeriod = z
     example: { startsOn: '2026-01-01', endsOn: '2026-12-31' },
   });
 
+export const AccountVerificationSetting = z.enum(ACCOUNT_VERIFICATION_SETTINGS).meta({
+  id: 'AccountVerificationSetting',
+  description:
+    '`required`: every account the fund is asked to pay is verified by its paying finance system before the final approval ' +
+    '(see Account verification). Default `off`.',
+});
+
 export const Fund = z
   .object({
     fundId: idOf('fund'),
@@ -57,6 +65,7 @@ export const Fund = z
     dualApprovalThreshold: Amount,
     noticePeriod: NoticePeriod,
     period: FundPeriod,
+    accountVerification: AccountVerificationSetting,
     createdAt: Timestamp,
   })
   .meta({ id: 'Fund' });
@@ -81,6 +90,7 @@ export const CreateFundBody = z
     dualApprovalThreshold: Amount.optional(),
     noticePeriod: NoticePeriod.optional(),
     period: FundPeriod.optional(),
+    accountVerification: AccountVerificationSetting.optional(),
   })
   .meta({ id: 'CreateFundBody' });
 

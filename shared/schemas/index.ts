@@ -17,6 +17,7 @@ import * as snapshots from './snapshots.ts';
 import * as publicRoutes from './public.ts';
 import * as reconciliations from './reconciliations.ts';
 import * as stations from './stations.ts';
+import * as verifications from './verifications.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 import * as warningRules from './warning-rules.ts';
 
@@ -37,6 +38,7 @@ const modules: Record<string, unknown>[] = [
   reconciliations,
   accessLog,
   warningRules,
+  verifications,
 ];
 
 function isContract(value: unknown): value is OperationContract {

@@ -1,6 +1,6 @@
 /**
- * Account verification (API.md 1.2). The contracts join shared/schemas/index.ts with their routes, once their
- * handlers exist (a test refuses a contract without a route).
+ * Account verification (API.md 1.2): the listing a finance system polls and its answer, both served by the payouts
+ * function (functions/http/payouts.ts).
  */
 import * as z from 'zod';
 import { VERIFICATION_STATUSES } from '../domain/account-verification.ts';

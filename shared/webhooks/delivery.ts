@@ -15,7 +15,7 @@ import { config } from '../config.ts';
 import { logger } from '../logger.ts';
 import { report } from '../metrics.ts';
 import { traceWebhookCall } from '../tracing.ts';
-import { publicEventData, WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
+import { FULL_ACCOUNT_EVENTS, PAYER_ONLY_EVENTS, publicEventData, WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
 import { decidePayment, isExhausted, releaseOfInstruction } from '../domain/payment-instructions.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
 import {
@@ -256,17 +256,21 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
   const leased = lease.leased;
 
   const lookup = runtime.targets ?? deliveryTargetsOnce();
-  const targets = await lookup(leased.eventType, now);
+  const payingSystem = (target: DeliveryTarget) => target.financeSystem !== null && target.financeSystem === leased.payer;
+  const subscribers = await lookup(leased.eventType, now);
+  // A verification request goes to the paying finance system's endpoints only.
+  const targets = PAYER_ONLY_EVENTS.has(leased.eventType) ? subscribers.filter(payingSystem) : subscribers;
   const instruction = leased.eventType === 'payout.requested';
-  const paying = (target: DeliveryTarget) => instruction && target.financeSystem !== null && target.financeSystem === leased.payer;
+  const fullAccount = FULL_ACCOUNT_EVENTS.has(leased.eventType);
+  const paying = (target: DeliveryTarget) => fullAccount && payingSystem(target);
   const deliveries: Record<string, EndpointDelivery> = { ...leased.deliveries };
   for (const target of targets) deliveries[target.endpointId] = stateFor(leased, target.endpointId, paying(target));
 
   const due = targets.filter((t) => isDue(deliveries[t.endpointId]!, settings.WEBHOOK_RETRY_SCHEDULE, now));
 
-  // The payment instruction carries the full account to the paying system's endpoints only.
+  // A payment instruction or verification request carries the full account to the paying system's endpoints only.
   const body = webhookBody(leased);
-  const maskedBody = instruction ? webhookBody({ ...leased, data: publicEventData(leased.eventType, leased.data) }) : body;
+  const maskedBody = fullAccount ? webhookBody({ ...leased, data: publicEventData(leased.eventType, leased.data) }) : body;
   const outcomes = await Promise.all(
     due.map((target) => attempt(leased, target, paying(target) ? body : maskedBody, deliveries[target.endpointId]!, runtime, clock)),
   );

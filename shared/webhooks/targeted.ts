@@ -10,7 +10,7 @@
  */
 import { config } from '../config.ts';
 import { DomainError, notFound } from '../domain/errors.ts';
-import { publicEventData } from '../domain/events.ts';
+import { FULL_ACCOUNT_EVENTS, publicEventData } from '../domain/events.ts';
 import { report } from '../metrics.ts';
 import { logger } from '../logger.ts';
 import { finishTestEvent, recordTestEvent } from '../data/event-log/items.ts';
@@ -109,7 +109,7 @@ export async function resendMessage(endpointId: string, messageId: string, now: 
       );
     }
   }
-  const paying = instruction && target.financeSystem !== null && target.financeSystem === event.payer;
+  const paying = FULL_ACCOUNT_EVENTS.has(event.eventType) && target.financeSystem !== null && target.financeSystem === event.payer;
   const body = webhookBody(paying ? event : { ...event, data: publicEventData(event.eventType, event.data) });
   const attempt = (event.deliveries[endpointId]?.totalAttempts ?? 1) + 1;
   await attemptOnce(target, event, body, attempt, now, resolve);

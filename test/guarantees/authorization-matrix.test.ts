@@ -35,6 +35,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   reconciliationId: 'rcn_01M8MB7QKGZ7EXTNFH95G3P5TD',
   snapshotId: 'snp_01M8MB7QKGZ7EXTNFH95G3P5TD',
   entryId: 'blk_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  verificationId: 'ver_01M8MB7QKGZ7EXTNFH95G3P5TD',
 };
 
 function samplePath(route: RouteDefinition): string {

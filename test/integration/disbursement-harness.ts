@@ -23,6 +23,7 @@ export interface MoneyHarness {
     totalBudget?: number;
     dualApprovalThreshold?: number;
     noticePeriod?: string;
+    accountVerification?: 'required' | 'off';
     allocations: Record<string, number>;
   }): Promise<string>;
   data: {
@@ -60,6 +61,7 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     totalBudget?: number;
     dualApprovalThreshold?: number;
     noticePeriod?: string;
+    accountVerification?: 'required' | 'off';
     allocations: Record<string, number>;
   }) {
     const actor = { sub: 'admin-1' };
@@ -70,6 +72,7 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
         noticePeriod: options.noticePeriod ?? 'P0D',
         totalBudget: options.totalBudget ?? 1_000_000_000_00,
         dualApprovalThreshold: options.dualApprovalThreshold ?? 100_000_000,
+        ...(options.accountVerification ? { accountVerification: options.accountVerification } : {}),
       },
       actor,
       new Date(),

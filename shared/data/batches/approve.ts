@@ -5,7 +5,8 @@ import { noticeOpening } from '../notices/items.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
 import { ALLOCATION, commitMoney, type MoneyMove } from '../ledger/move.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { healBatch } from '../verifications/items.ts';
 import { logger } from '../../logger.ts';
 import { deleteAll, putAll } from '../platform/bulk.ts';
 import { readStationsVersion, stationsUnchangedStep } from '../stations/items.ts';
@@ -31,6 +32,9 @@ import { queueExpansionJobs } from './items.ts';
 export async function approveBatch(batchId: string, input: { comment?: string }, actor: Actor, now: Date): Promise<Batch> {
   const result = await retryOnConflict(async () => {
     const b = await readBatch(batchId);
+    // Rows still pending at what would be the final approval: answers whose propagation was cut short apply now.
+    const final = b.approvals.length + 1 >= b.requiredApprovals;
+    if (final && (b.verifications?.pending ?? 0) > 0 && (await healBatch(batchId, now))) throw new TransactionConflict();
     const decision = decideBatchApproval(b, actor.sub, now, input.comment);
     const redecide = (current: StoredBatch) => decideBatchApproval(current, actor.sub, now, input.comment);
     const at = now.toISOString();

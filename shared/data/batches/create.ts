@@ -7,6 +7,8 @@ import { countyExistsStep, findCounty } from '../counties/items.ts';
 import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { transact } from '../platform/transactions.ts';
+import { enqueueEvents } from '../platform/events.ts';
+import { requestBatchVerifications } from '../verifications/items.ts';
 import { putAll } from '../platform/bulk.ts';
 import { accountHashes, writeBatchIndex } from '../screening/items.ts';
 import { accountNameKeys, putFlagDues, readFacts, readRules, type FlagDue } from '../warning-rules/items.ts';
@@ -65,6 +67,12 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
   const batchId = newId('batch', now.getTime());
   const at = now.toISOString();
   const rowFlags = await screenRows(input.fundId, batchId, rows, now);
+  const verifying = await requestBatchVerifications(
+    fund,
+    batchId,
+    rows.map((r) => r.beneficiary.account),
+    now,
+  );
   const b: StoredBatch = {
     batchId,
     fundId: input.fundId,
@@ -88,7 +96,8 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
     withdrawnAmount: 0,
     heldRows: [],
     lateRows: [],
-    flags: summarizeRowFlags(rowFlags),
+    flags: summarizeRowFlags([...rowFlags, ...verifying.rowFlags.map((r) => r.flag)]),
+    verifications: verifying.counts,
   };
   const table = config().TABLE_NAME;
   await transact([
@@ -116,9 +125,10 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
     batchAudit(b, 'created', actor, now, {
       from: null,
       to: 'pending_approval',
-      details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count, blocking: b.flags.blocking },
+      details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count, blocking: b.flags.blocking, verifications: b.verifications },
     }),
   ]);
+  if (verifying.messageIds.length) await enqueueEvents(verifying.messageIds);
   return publicBatch(b, noCounts());
 }
 

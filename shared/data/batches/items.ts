@@ -101,6 +101,7 @@ export function toStoredBatch(item: Record<string, unknown>): StoredBatch {
     heldRows: rowList(item.heldRows),
     lateRows: rowList(item.lateRows),
     ...batchFields(item, ['flags'], { flags: { count: 0, cleared: false } }),
+    verifications: (item.verifications as Batch['verifications'] | undefined) ?? null,
   };
 }
 

@@ -11,7 +11,8 @@ import { isNoticed, noticeEnd } from '../../domain/notices.ts';
 import { keys } from '../platform/keys.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { stationActiveStep } from '../stations/items.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { healDisbursement } from '../verifications/items.ts';
 import {
   StoredDisbursement,
   publicDisbursement,
@@ -33,6 +34,8 @@ export async function approveDisbursement(
 ): Promise<Disbursement> {
   const { disbursement, messageIds } = await retryOnConflict(async () => {
     const d = await readDisbursement(disbursementId);
+    // An answer whose propagation was cut short reaches the disbursement now, before the decision (then read again).
+    if (d.verification?.status === 'pending' && (await healDisbursement(d, now))) throw new TransactionConflict();
     const decision = decideApproval(d, actor.sub, now, input.comment);
     const redecide = (current: StoredDisbursement) => decideApproval(current, actor.sub, now, input.comment);
     const at = now.toISOString();

@@ -17,6 +17,9 @@ import { getItem } from '../platform/query.ts';
 import { stationActiveStep } from '../stations/items.ts';
 import { prepareCorrection, type CorrectionLink } from '../corrections/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import { enqueueEvents } from '../platform/events.ts';
+import { planItemVerification } from '../verifications/items.ts';
+import type { ItemVerification } from '../../domain/account-verification.ts';
 import {
   StoredDisbursement,
   NewDisbursement,
@@ -55,19 +58,27 @@ export async function createDisbursement(
   const [nameKey] = await accountNameKeys([input.beneficiary.account.accountName]);
   const rules = await readRules(input.fundId);
   const disbursementId = newId('disbursement', now.getTime());
-  // The fund's warning rules (duplicate screening among them), run again when another creation used the account
-  // between this read and the commit.
-  return retryOnConflict(async () => {
+  // The fund's warning rules (duplicate screening among them) and the account's verification, run again when another
+  // creation used the account, or an answer came, between these reads and the commit.
+  const { disbursement, messageIds } = await retryOnConflict(async () => {
     const reads = await readFacts(input.fundId, [hash!], rules, now, disbursementId);
-    const flags = evaluateRules(rules, { amount: input.amount, nameKey: nameKey! }, reads.facts.get(hash!) ?? NO_FACTS, now);
+    const verifying = await planItemVerification(fund, input.beneficiary.account, now);
+    const flags = [
+      ...evaluateRules(rules, { amount: input.amount, nameKey: nameKey! }, reads.facts.get(hash!) ?? NO_FACTS, now),
+      ...verifying.flags,
+    ];
     const indexSteps = [
       ...disbursementIndexSteps(input.fundId, hash!, nameKey!, reads.lastAt.get(hash!) ?? null, now.toISOString(), disbursementId),
       ...flagDueSteps(
         flags.map((f) => ({ ref: disbursementId, code: f.code, severity: f.severity, dueAt: f.dueAt, fundId: input.fundId })),
       ),
+      ...verifying.steps(disbursementId),
     ];
-    return createScreened(input, fund, disbursementId, flags, indexSteps, actor, now, claim, link);
+    const created = await createScreened(input, fund, disbursementId, flags, verifying.verification, indexSteps, actor, now, claim, link);
+    return { disbursement: created, messageIds: verifying.messageIds };
   });
+  if (messageIds.length) await enqueueEvents(messageIds);
+  return disbursement;
 }
 
 /**
@@ -90,6 +101,7 @@ async function createScreened(
   fund: Awaited<ReturnType<typeof getFundSettings>>,
   disbursementId: string,
   flags: ScreeningFlag[],
+  verification: ItemVerification | null,
   indexSteps: TxStep[],
   actor: Actor,
   now: Date,
@@ -115,6 +127,7 @@ async function createScreened(
     payoutId: null,
     notice: null,
     flags,
+    verification,
     correctionOf: link?.correctionOf ?? null,
     correctedBy: null,
     createdAt: at,
@@ -155,6 +168,7 @@ async function createScreened(
       requiredApprovals: d.requiredApprovals,
       stationId,
       flags: flags.map((f) => ({ code: f.code, severity: f.severity, matches: f.matches })),
+      ...(verification ? { verificationId: verification.verificationId } : {}),
     }),
     statsStep(d.countyCode, 'disbursements', statsMove(null, d.status, d.amount), disbursementId),
   ]);

@@ -83,6 +83,7 @@ export function toDisbursement(item: Record<string, unknown>): StoredDisbursemen
     }),
     ...disbursementFields(item, ['version', 'payer'], { payer: '' }),
     flags: storedFlags(item.flags, item.createdAt as string),
+    verification: (item.verification as Disbursement['verification'] | undefined) ?? null,
   };
 }
 

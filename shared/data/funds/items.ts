@@ -10,6 +10,7 @@ import type { Actor } from '../../domain/roles.ts';
 import { DomainError, notFound } from '../../domain/errors.ts';
 import { sumLines, type LedgerLine } from '../../domain/ledger.ts';
 import { defaultPeriod, type FundPeriod } from '../../domain/fund-period.ts';
+import type { AccountVerificationSetting } from '../../domain/account-verification.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
@@ -37,6 +38,7 @@ export interface Fund {
   dualApprovalThreshold: number;
   noticePeriod: string;
   period: FundPeriod;
+  accountVerification: AccountVerificationSetting;
   createdAt: string;
 }
 
@@ -66,6 +68,8 @@ function toFundItem(item: Record<string, unknown>): FundItem {
     noticePeriod: (item.noticePeriod as string | undefined) ?? 'P0D',
     // Funds created before 1.2 have no period: theirs is the default, the calendar year of creation.
     period: (item.period as FundPeriod | undefined) ?? defaultPeriod(new Date(item.createdAt as string)),
+    // Funds created before 1.2 do not verify accounts.
+    accountVerification: (item.accountVerification as AccountVerificationSetting | undefined) ?? 'off',
     createdAt: item.createdAt as string,
   };
 }
@@ -80,6 +84,7 @@ export async function createFund(
     dualApprovalThreshold: number;
     noticePeriod: string;
     period?: FundPeriod;
+    accountVerification?: AccountVerificationSetting;
   },
   actor: Actor,
   now: Date,
@@ -102,6 +107,7 @@ export async function createFund(
     dualApprovalThreshold: input.dualApprovalThreshold,
     noticePeriod: input.noticePeriod,
     period: input.period ?? defaultPeriod(now),
+    accountVerification: input.accountVerification ?? 'off',
     createdAt: at,
     createdBy: actor.sub,
     gsi1pk: ALL_FUNDS,
@@ -115,7 +121,7 @@ export async function createFund(
       action: 'fund.created',
       at: now,
       correlationId: actor.correlationId,
-      details: { totalBudget: input.totalBudget, financeSystem: input.financeSystem },
+      details: { totalBudget: input.totalBudget, financeSystem: input.financeSystem, accountVerification: item.accountVerification },
     }),
   ]);
   return { ...toFundItem(item), reserved: 0, paid: 0 };

@@ -1,0 +1,507 @@
+/**
+ * Account verification (API.md 1.2): every key, item mapping and step of a fund's account checks.
+ *
+ * Items:
+ * - `VER#<verificationId> / VER` — the verification: status, the account in full (the table is encrypted at
+ *   rest, as payouts keep accounts), the paying system (`payer`), the answer. Listings, oldest first:
+ *   `gsi1pk = VERS#<fundId>` (a fund's), `gsi2pk = VERS#<fundId>#<status>` (moved by the answer),
+ *   `gsi3pk = VERS#ALL` (every fund's; the finance system's own by a filter on `payer`).
+ * - `VER#<verificationId> / WAIT#<dsbId|batchId>` — an item waiting for the answer (a batch: once, with the
+ *   rows that use the account). The answer reads them with one consistent Query and applies itself to each
+ *   (`applied` is set in the same transaction as the item's change, so an answer reaches an item once).
+ * - `VERKEY#<fundId>#<hmac> / VERKEY` — the lookup of a distinct account (bank name, account name, number)
+ *   under the app's secret screening key (domain `verificationKey`): the latest verification of it, with its
+ *   status and times, so that a new request decides reuse-or-request from this one item (BatchGetItem for a
+ *   batch: one read per distinct account).
+ * - `BAT#<batchId> / VERIFY` — the verification ids a batch waited for at its creation (gzip JSON), read only
+ *   by a final approval that finds rows still pending, to apply answers whose propagation was cut short.
+ * - `BAT#<batchId> / FLAG#<row>#<code>` — a row's verification flag (listed by `GET …/flags` with the others).
+ *
+ * An answer reaches every item created before it, in any process: the creation of an item that reuses a
+ * pending verification writes its waiter in the same transaction as a check that the verification is still
+ * pending (a disbursement), so the answer's Query, made after the answer committed, finds it; a batch writes
+ * its waiters in bulk before its own creation, and a final approval that still finds rows pending reads their
+ * verifications and applies what was answered (`healBatch`, `healDisbursement`) before it decides.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  countVerifications,
+  flagOfAnswer,
+  itemVerification,
+  pendingVerification,
+  verificationCountsMove,
+  verificationKey,
+  verificationNeed,
+  verificationRequestedData,
+  verificationView,
+  type AccountVerification,
+  type ItemVerification,
+  type VerificationCounts,
+  type VerificationStatus,
+} from '../../domain/account-verification.ts';
+import type { BankAccount } from '../../domain/payouts.ts';
+import type { Flag } from '../../domain/warning-rules.ts';
+import { newId } from '../../ids.ts';
+import { config } from '../../config.ts';
+import { appSecrets } from '../../secrets.ts';
+import { auditStep } from '../platform/audit.ts';
+import { inParallel, putAll } from '../platform/bulk.ts';
+import { eventStep } from '../platform/events.ts';
+import { keys } from '../platform/keys.ts';
+import { getItem, queryAll, readByKeys, requireItem } from '../platform/query.ts';
+import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
+import { readDisbursement, type StoredDisbursement } from '../disbursements/items.ts';
+import { FLAG_PREFIX } from '../batches/items.ts';
+import type { FundSettings } from '../funds/items.ts';
+
+export const verificationKeys = {
+  verification: (verificationId: string) => ({ pk: `VER#${verificationId}`, sk: 'VER' }),
+  waiter: (verificationId: string, ref: string) => ({ pk: `VER#${verificationId}`, sk: `WAIT#${ref}` }),
+  lookup: (fundId: string, accountKey: string) => ({ pk: `VERKEY#${fundId}#${accountKey}`, sk: 'VERKEY' }),
+  batchList: (batchId: string) => ({ pk: keys.batch(batchId).pk, sk: 'VERIFY' }),
+  rowFlag: (batchId: string, row: number, code: string) => ({
+    pk: keys.batch(batchId).pk,
+    sk: `${FLAG_PREFIX}${String(row).padStart(4, '0')}#${code}`,
+  }),
+};
+export const WAITER_PREFIX = 'WAIT#';
+export const fundIndexKey = (fundId: string) => `VERS#${fundId}`;
+export const fundStatusIndexKey = (fundId: string, status: VerificationStatus) => `VERS#${fundId}#${status}`;
+export const ALL_VERIFICATIONS = 'VERS#ALL';
+
+export interface StoredVerification extends AccountVerification {
+  payer: string;
+  accountKey: string;
+}
+
+export function toVerification(item: Record<string, unknown>): StoredVerification {
+  return {
+    verificationId: item.verificationId as string,
+    fundId: item.fundId as string,
+    status: item.status as VerificationStatus,
+    account: item.account as BankAccount,
+    bankAccountName: (item.bankAccountName as string | null | undefined) ?? null,
+    requestedAt: item.requestedAt as string,
+    checkedAt: (item.checkedAt as string | null | undefined) ?? null,
+    payer: item.payer as string,
+    accountKey: item.accountKey as string,
+  };
+}
+
+export type VerificationReply = Omit<AccountVerification, 'account'> & { bankName: string; accountName: string; accountNumber: string };
+
+/** The verification as a reply: the account's fields at the top, in full for the paying finance system only. */
+export function verificationReply(v: StoredVerification, fullAccount: boolean): VerificationReply {
+  const { account, verificationId, fundId, status, bankAccountName, requestedAt, checkedAt } = verificationView(v, fullAccount);
+  return { verificationId, fundId, status, ...account, bankAccountName, requestedAt, checkedAt };
+}
+
+export async function readVerification(verificationId: string): Promise<StoredVerification> {
+  return toVerification(await requireItem(verificationKeys.verification(verificationId), `Account verification ${verificationId}`));
+}
+
+function verificationItem(v: StoredVerification): Record<string, unknown> {
+  return {
+    ...verificationKeys.verification(v.verificationId),
+    type: 'account-verification',
+    ...v,
+    gsi1pk: fundIndexKey(v.fundId),
+    gsi1sk: v.verificationId,
+    gsi2pk: fundStatusIndexKey(v.fundId, v.status),
+    gsi2sk: v.verificationId,
+    gsi3pk: ALL_VERIFICATIONS,
+    gsi3sk: v.verificationId,
+  };
+}
+
+type Lookup = Pick<AccountVerification, 'verificationId' | 'status' | 'bankAccountName' | 'requestedAt' | 'checkedAt'>;
+
+function lookupItem(fundId: string, v: StoredVerification): Record<string, unknown> {
+  return {
+    ...verificationKeys.lookup(fundId, v.accountKey),
+    type: 'account-verification-lookup',
+    verificationId: v.verificationId,
+    status: v.status,
+    bankAccountName: v.bankAccountName,
+    requestedAt: v.requestedAt,
+    checkedAt: v.checkedAt,
+  };
+}
+
+const asItem = (l: Lookup): ItemVerification => ({
+  verificationId: l.verificationId,
+  status: l.status,
+  bankAccountName: l.bankAccountName,
+  checkedAt: l.checkedAt,
+});
+
+const toLookup = (item: Record<string, unknown>): Lookup => ({
+  verificationId: item.verificationId as string,
+  status: item.status as VerificationStatus,
+  bankAccountName: (item.bankAccountName as string | null | undefined) ?? null,
+  requestedAt: item.requestedAt as string,
+  checkedAt: (item.checkedAt as string | null | undefined) ?? null,
+});
+
+function waiterItem(verificationId: string, ref: string, rows: number[] | null, at: string): Record<string, unknown> {
+  return { ...verificationKeys.waiter(verificationId, ref), type: 'verification-waiter', ref, rows, at };
+}
+
+function newVerification(fund: FundSettings, account: BankAccount, accountKey: string, now: Date): StoredVerification {
+  const v = pendingVerification(newId('verification', now.getTime()), fund.fundId, account, now.toISOString());
+  return { ...v, payer: fund.financeSystem, accountKey };
+}
+
+async function accountKeyOf(account: BankAccount): Promise<string> {
+  return verificationKey(account, (await appSecrets()).screeningKey);
+}
+
+// ---- a disbursement's verification, in its creation transaction -------------------------------------
+
+export interface ItemPlan {
+  verification: ItemVerification | null;
+  /** A flag when the reused answer was not `match`. */
+  flags: Flag[];
+  steps: (ref: string) => TxStep[];
+  /** The `account.verification_requested` event to queue once committed. */
+  messageIds: string[];
+}
+
+const NOTHING: ItemPlan = { verification: null, flags: [], steps: () => [], messageIds: [] };
+
+/**
+ * What a new disbursement does about its account: nothing when the fund does not verify; the earlier answer
+ * (with its flag) when it is at most 180 days old; a wait for the earlier pending request; or a new request.
+ * The steps hold only if nobody changed the account's lookup, or answered the reused pending verification,
+ * since this read (else `TransactionConflict`: plan again).
+ */
+export async function planItemVerification(fund: FundSettings, account: BankAccount, now: Date): Promise<ItemPlan> {
+  if (fund.accountVerification !== 'required') return NOTHING;
+  const accountKey = await accountKeyOf(account);
+  const found = await getItem(verificationKeys.lookup(fund.fundId, accountKey));
+  const earlier = found ? toLookup(found) : null;
+  const at = now.toISOString();
+  const table = config().TABLE_NAME;
+  if (earlier && verificationNeed(earlier, now) === 'reuse') {
+    const flag = flagOfAnswer(earlier, now);
+    if (earlier.status !== 'pending') return { verification: asItem(earlier), flags: flag ? [flag] : [], steps: () => [], messageIds: [] };
+    return {
+      verification: asItem(earlier),
+      flags: [],
+      messageIds: [],
+      steps: (ref) => [
+        {
+          item: {
+            ConditionCheck: {
+              TableName: table,
+              Key: verificationKeys.verification(earlier.verificationId),
+              ConditionExpression: '#status = :pending',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':pending': 'pending' },
+            },
+          },
+          onConditionFailed: () => new TransactionConflict(),
+        },
+        { item: { Put: { TableName: table, Item: waiterItem(earlier.verificationId, ref, null, at) } } },
+      ],
+    };
+  }
+  const v = newVerification(fund, account, accountKey, now);
+  const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, { payer: v.payer });
+  return {
+    verification: itemVerification(v),
+    flags: [],
+    messageIds: [event.messageId],
+    steps: (ref) => [
+      { item: { Put: { TableName: table, Item: verificationItem(v), ConditionExpression: 'attribute_not_exists(pk)' } } },
+      {
+        item: {
+          Put: {
+            TableName: table,
+            Item: lookupItem(fund.fundId, v),
+            ConditionExpression: earlier ? 'verificationId = :seen' : 'attribute_not_exists(pk)',
+            ...(earlier ? { ExpressionAttributeValues: { ':seen': earlier.verificationId } } : {}),
+          },
+        },
+        onConditionFailed: () => new TransactionConflict(),
+      },
+      { item: { Put: { TableName: table, Item: waiterItem(v.verificationId, ref, null, at) } } },
+      event.step,
+    ],
+  };
+}
+
+// ---- a batch's verifications, in bulk before its creation transaction ---------------------------------
+
+export interface BatchPlan {
+  counts: VerificationCounts | null;
+  /** Rows whose reused answer was not `match`, with their flag. */
+  rowFlags: { row: number; flag: Flag }[];
+  messageIds: string[];
+}
+
+/**
+ * A batch's rows: one lookup read per distinct account (BatchGetItem), then, written in bulk (BatchWriteItem)
+ * before the batch's own transaction: each new verification, its lookup, its `account.verification_requested`
+ * event and the batch's waiter; a waiter on each reused pending one; the flags of reused answers other than
+ * `match`. 5,000 rows do not fit one transaction; if the batch's transaction then fails, the waiters name a
+ * batch that does not exist and are skipped, and the requests stand for the next request of those accounts.
+ * Two batches requesting one new account at the same moment may each request it: two checks of one account,
+ * never none.
+ */
+export async function requestBatchVerifications(
+  fund: FundSettings,
+  batchId: string,
+  accounts: readonly BankAccount[],
+  now: Date,
+): Promise<BatchPlan> {
+  if (fund.accountVerification !== 'required') return { counts: null, rowFlags: [], messageIds: [] };
+  const secret = (await appSecrets()).screeningKey;
+  const rowsOf = new Map<string, { account: BankAccount; rows: number[] }>();
+  accounts.forEach((account, row) => {
+    const key = verificationKey(account, secret);
+    const entry = rowsOf.get(key) ?? { account, rows: [] };
+    entry.rows.push(row);
+    rowsOf.set(key, entry);
+  });
+  const found = await readByKeys([...rowsOf.keys()].map((k) => verificationKeys.lookup(fund.fundId, k)));
+  const earlierOf = new Map(found.map((item) => [(item.pk as string).slice((item.pk as string).lastIndexOf('#') + 1), toLookup(item)]));
+  const at = now.toISOString();
+  const puts: Record<string, unknown>[] = [];
+  const statuses: VerificationStatus[] = [];
+  const rowFlags: BatchPlan['rowFlags'] = [];
+  const messageIds: string[] = [];
+  const waited: string[] = [];
+  for (const [accountKey, { account, rows }] of rowsOf) {
+    const earlier = earlierOf.get(accountKey) ?? null;
+    if (earlier && verificationNeed(earlier, now) === 'reuse') {
+      for (const _ of rows) statuses.push(earlier.status);
+      const flag = flagOfAnswer(earlier, now);
+      if (flag) rowFlags.push(...rows.map((row) => ({ row, flag })));
+      if (earlier.status === 'pending') {
+        puts.push(waiterItem(earlier.verificationId, batchId, rows, at));
+        waited.push(earlier.verificationId);
+      }
+      continue;
+    }
+    const v = newVerification(fund, account, accountKey, now);
+    const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, { payer: v.payer });
+    puts.push(
+      verificationItem(v),
+      lookupItem(fund.fundId, v),
+      waiterItem(v.verificationId, batchId, rows, at),
+      event.step.item.Put!.Item as Record<string, unknown>,
+    );
+    messageIds.push(event.messageId);
+    waited.push(v.verificationId);
+    for (const _ of rows) statuses.push('pending');
+  }
+  puts.push({ ...verificationKeys.batchList(batchId), type: 'batch-verifications', ids: gzipSync(JSON.stringify(waited)) });
+  puts.push(...rowFlags.map(({ row, flag }) => rowFlagItem(batchId, row, flag)));
+  await putAll(puts);
+  return { counts: countVerifications(statuses), rowFlags, messageIds };
+}
+
+function rowFlagItem(batchId: string, row: number, flag: Flag): Record<string, unknown> {
+  return { ...verificationKeys.rowFlag(batchId, row, flag.code), type: 'batch-flag', row, ...flag };
+}
+
+// ---- an answer reaching the items that wait for it -----------------------------------------------
+
+/** The verification's answer and its lookup, in ONE transaction with the audit entry; only from `pending`. */
+export function answerSteps(before: StoredVerification, after: StoredVerification, actor: string, now: Date): TxStep[] {
+  const table = config().TABLE_NAME;
+  return [
+    {
+      item: {
+        Update: {
+          TableName: table,
+          Key: verificationKeys.verification(before.verificationId),
+          UpdateExpression: 'SET #status = :to, bankAccountName = :name, checkedAt = :at, gsi2pk = :gsi2pk',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':to': after.status,
+            ':name': after.bankAccountName,
+            ':at': after.checkedAt,
+            ':gsi2pk': fundStatusIndexKey(after.fundId, after.status),
+            ':pending': 'pending',
+          },
+        },
+      },
+      onConditionFailed: () => new TransactionConflict(),
+    },
+    auditStep(verificationKeys.verification(before.verificationId).pk, {
+      actor,
+      action: 'account_verification.answered',
+      at: now,
+      fromStatus: 'pending',
+      toStatus: after.status,
+      details: { fundId: after.fundId, bankAccountName: after.bankAccountName === null ? null : 'given' },
+    }),
+  ];
+}
+
+/** The lookup follows the answer, unless a newer request of the account replaced it (then it names that one). */
+export async function updateLookup(v: StoredVerification): Promise<void> {
+  const { Update } = {
+    Update: {
+      TableName: config().TABLE_NAME,
+      Key: verificationKeys.lookup(v.fundId, v.accountKey),
+      UpdateExpression: 'SET #status = :status, bankAccountName = :name, checkedAt = :at',
+      ConditionExpression: 'verificationId = :id',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':status': v.status, ':name': v.bankAccountName, ':at': v.checkedAt, ':id': v.verificationId },
+    },
+  };
+  try {
+    await transact([{ item: { Update }, onConditionFailed: () => new Error('replaced') }]);
+  } catch (error) {
+    if ((error as Error).message !== 'replaced') throw error;
+  }
+}
+
+const APPLY_CONCURRENCY = 8;
+
+/** Applies an answer to every item waiting for it (each once). Safe to repeat: a repeated answer heals a cut-short one. */
+export async function applyAnswer(v: StoredVerification, now: Date): Promise<void> {
+  if (v.status === 'pending') return;
+  const waiters = await queryAll<{ ref: string; rows: number[] | null; applied?: boolean }>({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': verificationKeys.verification(v.verificationId).pk, ':prefix': WAITER_PREFIX },
+    ConsistentRead: true,
+  });
+  await inParallel(
+    waiters.filter((w) => w.applied !== true),
+    APPLY_CONCURRENCY,
+    (w) => (w.ref.startsWith('bat_') ? applyToBatch(v, w.ref, w.rows ?? [], now) : applyToDisbursement(v, w.ref, now)),
+  );
+}
+
+function waiterAppliedStep(verificationId: string, ref: string): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: verificationKeys.waiter(verificationId, ref),
+        UpdateExpression: 'SET applied = :yes',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(applied)',
+        ExpressionAttributeValues: { ':yes': true },
+      },
+    },
+    onConditionFailed: () => new AlreadyApplied(),
+  };
+}
+
+class AlreadyApplied extends Error {}
+
+async function ignoringApplied(work: () => Promise<void>): Promise<void> {
+  try {
+    await retryOnConflict(work);
+  } catch (error) {
+    if (!(error instanceof AlreadyApplied)) throw error;
+  }
+}
+
+/** A disbursement takes the answer (`verification`) and, while pending approval, the flag of an answer but `match`. */
+async function applyToDisbursement(v: StoredVerification, disbursementId: string, now: Date): Promise<void> {
+  await ignoringApplied(async () => {
+    const d: StoredDisbursement = await readDisbursement(disbursementId);
+    const waiting = d.verification?.verificationId === v.verificationId && d.verification.status === 'pending';
+    const flag = waiting && d.status === 'pending_approval' ? flagOfAnswer(v, now) : null;
+    await transact([
+      ...(waiting
+        ? [
+            versionedChangeStep({
+              key: keys.disbursement(disbursementId),
+              what: `Disbursement ${disbursementId}`,
+              version: d.version,
+              status: d.status,
+              now,
+              set: { verification: itemVerification(v) },
+              append: flag ? { flags: [flag] } : undefined,
+            }),
+          ]
+        : []),
+      waiterAppliedStep(v.verificationId, disbursementId),
+    ]);
+  });
+}
+
+/** A batch moves its rows' counts and, while pending approval, flags them (one flag item per row) when the answer is not `match`. */
+async function applyToBatch(v: StoredVerification, batchId: string, rows: number[], now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  await ignoringApplied(async () => {
+    const head = await getItem(keys.batch(batchId));
+    // The batch's creation has not committed (or failed): its final approval applies the answer (healBatch).
+    if (!head) return;
+    const flag = head.status === 'pending_approval' ? flagOfAnswer(v, now) : null;
+    if (flag) await putAll(rows.map((row) => rowFlagItem(batchId, row, flag)));
+    const names: Record<string, string> = { '#status': 'status', '#v': 'verifications' };
+    const values: Record<string, unknown> = { ':n': rows.length, ':at': now.toISOString(), ':one': 1, ':seen': head.status };
+    const sets = ['updatedAt = :at', 'version = version + :one'];
+    Object.entries(verificationCountsMove('pending', v.status, rows.length)).forEach(([name, delta], i) => {
+      names[`#c${i}`] = name;
+      values[`:c${i}`] = delta;
+      sets.push(`#v.#c${i} = #v.#c${i} + :c${i}`);
+    });
+    if (flag) {
+      names['#flags'] = 'flags';
+      names['#count'] = 'count';
+      names['#blocking'] = 'blocking';
+      values[':false'] = false;
+      values[':zero'] = 0;
+      // Verification flags are high: they count among the blocking ones (a batch stored before 1.2 has no `blocking`).
+      sets.push(
+        '#flags.#count = #flags.#count + :n',
+        '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :n',
+        '#flags.cleared = :false',
+      );
+    }
+    await transact([
+      {
+        item: {
+          Update: {
+            TableName: config().TABLE_NAME,
+            Key: keys.batch(batchId),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            // The status it was read in (a batch rejected meanwhile takes no flag), rows still counted pending.
+            ConditionExpression: '#status = :seen AND #v.pending >= :n',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          },
+        },
+        onConditionFailed: () => new TransactionConflict(),
+      },
+      waiterAppliedStep(v.verificationId, batchId),
+    ]);
+  });
+}
+
+/**
+ * A final approval that finds the disbursement's verification pending reads the verification itself and
+ * applies an answer it holds (its propagation was cut short); true when something was applied.
+ */
+export async function healDisbursement(d: Pick<StoredDisbursement, 'disbursementId' | 'verification'>, now: Date): Promise<boolean> {
+  if (d.verification?.status !== 'pending') return false;
+  const v = await readVerification(d.verification.verificationId);
+  if (v.status === 'pending') return false;
+  await applyToDisbursement(v, d.disbursementId, now);
+  return true;
+}
+
+/** As healDisbursement, for a batch with rows pending: the verifications it waited for, read 100 at a time. */
+export async function healBatch(batchId: string, now: Date): Promise<boolean> {
+  const list = await getItem(verificationKeys.batchList(batchId));
+  if (!list) return false;
+  const ids = JSON.parse(gunzipSync(list.ids as Uint8Array).toString('utf8')) as string[];
+  const answered = (await readByKeys(ids.map(verificationKeys.verification))).map(toVerification).filter((v) => v.status !== 'pending');
+  if (answered.length === 0) return false;
+  const waiters = await readByKeys(answered.map((v) => verificationKeys.waiter(v.verificationId, batchId)));
+  const rowsOf = new Map(waiters.filter((w) => w.applied !== true).map((w) => [w.pk as string, (w.rows as number[] | null) ?? []]));
+  await inParallel(answered, APPLY_CONCURRENCY, async (v) => {
+    const rows = rowsOf.get(verificationKeys.verification(v.verificationId).pk);
+    if (rows) await applyToBatch(v, batchId, rows, now);
+  });
+  return rowsOf.size > 0;
+}
