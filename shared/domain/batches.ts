@@ -63,6 +63,8 @@ export interface Batch {
   notice: { noticeId: string; startsAt: string; endsAt: string } | null;
   /** Rows flagged by duplicate screening, and whether a fund-admin cleared them (all at once). */
   flags: { count: number; cleared: boolean };
+  /** The batch whose failed payouts this batch corrects (API.md 1.2), else null. */
+  correctionOf: string | null;
   createdAt: string;
   updatedAt: string;
 }

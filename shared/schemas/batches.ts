@@ -56,6 +56,9 @@ export const Batch = z
       .object({ noticeId: z.string(), startsAt: Timestamp, endsAt: Timestamp })
       .nullable()
       .meta({ description: "The public notice (公示) of the batch's farmer and cooperative rows, once its final approval opened one." }),
+    correctionOf: idOf('batch')
+      .nullable()
+      .meta({ description: 'The batch whose failed payouts this batch corrects (POST …/corrections), else null.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

@@ -121,6 +121,7 @@ describe('the key text of shared/data', () => {
     const prefixes = [...new Set(literals.map((l) => l.text.split('#')[0]!))].sort();
     expect(prefixes).toEqual(
       [
+        'ABANDONED',
         'ALLOC',
         'AUDIT',
         'BANKREF',
@@ -134,12 +135,14 @@ describe('the key text of shared/data', () => {
         'COUNTIES',
         'COUNTS',
         'COUNTY',
+        'DAY',
         'DLV',
         'DSB',
         'DSBS',
         'EVENTS',
         'EVT',
         'EXPANDED',
+        'FAILS',
         'FLAG',
         'FUND',
         'FUNDS',
@@ -168,6 +171,7 @@ describe('the key text of shared/data', () => {
         'STATS',
         'STN',
         'SUBSIDY',
+        'TOTAL',
         'USE',
         'WHE',
         'WHES',

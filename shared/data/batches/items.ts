@@ -101,6 +101,7 @@ export function toStoredBatch(item: Record<string, unknown>): StoredBatch {
     heldRows: rowList(item.heldRows),
     lateRows: rowList(item.lateRows),
     flags: (item.flags as Batch['flags'] | undefined) ?? { count: 0, cleared: false },
+    correctionOf: (item.correctionOf as string | null | undefined) ?? null,
   };
 }
 

@@ -156,6 +156,7 @@ export function toPayout(item: Record<string, unknown>): StoredPayout {
     bankReference: (item.bankReference as string | null) ?? null,
     failureCode: (item.failureCode as Payout['failureCode'] | undefined) ?? null,
     failureReason: (item.failureReason as string | null) ?? null,
+    correctedBy: (item.correctedBy as string | null | undefined) ?? null,
     requestedMessageId: item.requestedMessageId as string,
     payer: (item.payer as string | undefined) ?? '',
     campaignId: (item.campaignId as string | undefined) ?? null,
