@@ -250,7 +250,8 @@ export async function correctBatch(
 }
 
 async function readPayouts(payoutIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
-  const items = await readByKeys(payoutIds.map((id) => keys.payout(id)));
+  // BatchGetItem refuses a key named twice; a payout named twice is the decision's to refuse.
+  const items = await readByKeys([...new Set(payoutIds)].map((id) => keys.payout(id)));
   return new Map(items.map((item) => [item.payoutId as string, item]));
 }
 

@@ -173,7 +173,9 @@ export function payoutClaimStep(payoutId: string, batchId: string, at: string): 
       if (current?.status === 'failed' && typeof current.correctionClaim === 'string') {
         return new ClaimHeld(payoutId, current.correctionClaim, (current.correctionClaimedAt as string | undefined) ?? '');
       }
-      return invalidState(`Payout ${payoutId} is ${(current?.status as string | undefined) ?? 'unknown'}; only a failed payout can be corrected`);
+      return invalidState(
+        `Payout ${payoutId} is ${(current?.status as string | undefined) ?? 'unknown'}; only a failed payout can be corrected`,
+      );
     },
   };
 }
