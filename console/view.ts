@@ -73,6 +73,11 @@ export function canReadPayouts(viewer: Viewer): boolean {
   return viewer.roles.some((r) => r === 'fund-admin' || r === 'finance-system' || r === 'auditor');
 }
 
+/** Corrections are asked for by the makers (shared/routes.ts MAKERS). */
+export function canCorrect(viewer: Viewer): boolean {
+  return viewer.roles.some((r) => r === 'fund-admin' || r === 'requester');
+}
+
 export function canReadDisbursements(viewer: Viewer): boolean {
   return viewer.roles.some((r) => ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor'].includes(r));
 }
