@@ -13,7 +13,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { useI18n, type MessageKey } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
-import { approvalBlock, canReadDisbursements, clearFlagsBlock, flagsOf, verificationOf, type FlagView } from '../view.ts';
+import { approvalBlock, canReadDisbursements, clearFlagsBlock, countyLabel, flagsOf, verificationOf, type FlagView } from '../view.ts';
 
 export function ApprovalsPage() {
   const { api, viewer } = useSession();
@@ -47,7 +47,7 @@ export function ApprovalsPage() {
       ),
     [],
   );
-  const countyName = (code: string) => (counties.state === 'ready' ? (counties.data.get(code) ?? code) : code);
+  const countyName = (code: string) => countyLabel(code, counties.state === 'ready' ? counties.data : new Map());
   const [notice, setNotice] = useState('');
   const decided = (id: string, status: string) => setNotice(t('approvals.done', { id, status: t(`status.${status}` as MessageKey) }));
 

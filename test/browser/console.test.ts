@@ -274,6 +274,7 @@ describe('the fund console', () => {
     for (const [link, heading] of [
       ['审批', '审批'],
       ['付款', '付款'],
+      ['失败支付', '失败的支付'],
       ['促销活动', '促销活动'],
       ['服务站', '服务站'],
       ['概览', '概览'],
@@ -507,6 +508,7 @@ describe('the fund console', () => {
         ['overview', '[data-chart="allocations"]'],
         ['approvals', 'table[data-table="pending-disbursements"]'],
         ['payouts', 'table[data-table="payouts"]'],
+        ['failures', '[data-chart="failures-by-code"]'],
         ['campaigns', '[data-chart="campaigns"]'],
         ['stations', '[data-chart="stations"]'],
         [`deliveries/${endpoints[0]!.endpointId}`, 'table[data-table="deliveries"]'],
