@@ -119,11 +119,6 @@ export function failureCorrectedSteps(payouts: readonly (CountedFailure & { coun
   return [...sums.values()].map(counterStep);
 }
 
-/** How many counter items `failureCorrectedSteps` writes for these payouts (to size a transaction). */
-export function failureCorrectedItemCount(payouts: readonly (CountedFailure & { counted: boolean })[]): number {
-  return failureCorrectedSteps(payouts).length;
-}
-
 const DAY_MS = 86_400_000;
 /** Days 0..90 before today are the three youngest buckets; anything older is `>90d`. */
 const RECENT_DAYS = 90;
