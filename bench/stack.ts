@@ -173,6 +173,7 @@ export function settledPayout(
     bankReference: `CMB${String(n).padStart(12, '0')}`,
     failureCode: null,
     failureReason: null,
+    correctedBy: null,
   };
 }
 

@@ -520,6 +520,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/disbursement-batches/{batchId}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct failed payouts of a batch with a new, linked batch
+         * @description Each item names a `failed` payout of the batch not corrected before (else 409 invalid_state naming it). The new batch has one row per item with the failed row's amount and memo, `correctionOf` = the batch, under every rule of a new batch.
+         *
+         *     Roles: `requester`, `fund-admin`. Honours `Idempotency-Key`.
+         */
+        post: operations["correctBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/disbursement-batches/{batchId}/flags": {
         parameters: {
             query?: never;
@@ -1184,6 +1206,28 @@ export interface paths {
          *     Roles: `finance-system`. Honours `Idempotency-Key`.
          */
         post: operations["settlePayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The failed payouts not yet corrected, by failure code and by age
+         * @description Counts and amounts of the failed payouts that no correction links yet (`correctedBy` null), for every fund, a fund, a county or a county of a fund. Age is in whole UTC days since the day of the failure. A finance system names a fund it pays (`fundId`, else 400; another system’s fund is 404). Payouts failed before revision 1.2 are not counted.
+         *
+         *     Roles: `fund-admin`, `finance-system`, `auditor`, `observer`.
+         */
+        get: operations["getPayoutFailures"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1949,6 +1993,8 @@ export interface components {
                 comment: string | null;
             }[];
             batchId: string;
+            /** @description The batch whose failed payouts this batch corrects (POST …/corrections), else null. */
+            correctionOf: string | null;
             /** @description The batch's payouts per status; all zero until the approved batch is expanded. */
             counts: {
                 deliveryFailed: number;
@@ -2202,6 +2248,13 @@ export interface components {
         CampaignSubsidyBody: {
             amount: components["schemas"]["Amount"];
             fundId: string;
+        };
+        CorrectBatchBody: {
+            items: {
+                beneficiary: components["schemas"]["BeneficiaryBody"];
+                payoutId: string;
+            }[];
+            reason: string;
         };
         CorrectDisbursementBody: {
             beneficiary: components["schemas"]["BeneficiaryBody"];
@@ -2666,6 +2719,29 @@ export interface components {
         };
         /** @enum {string} */
         EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created" | "flag.overdue" | "account.verification_requested";
+        /** @enum {string} */
+        FailureCode: "account_closed" | "account_frozen" | "invalid_account" | "name_mismatch" | "beneficiary_deceased" | "limit_exceeded" | "bank_rejected" | "technical" | "unspecified";
+        FailureSummary: {
+            /** @description Age since the failure; every bucket, youngest first. */
+            byAge: {
+                /** @enum {string} */
+                age: "0-7d" | "8-30d" | "31-90d" | ">90d";
+                /** @description Integer amount in fen. */
+                amount: number;
+                count: number;
+            }[];
+            byCode: {
+                /** @description Integer amount in fen. */
+                amount: number;
+                count: number;
+                failureCode: components["schemas"]["FailureCode"];
+            }[];
+            total: {
+                /** @description Integer amount in fen. */
+                amount: number;
+                count: number;
+            };
+        };
         /**
          * @description The `sub` of a finance-system machine client: the one that pays a fund's payouts.
          * @example ledger-bot
@@ -2936,6 +3012,8 @@ export interface components {
             bankReference: string | null;
             batchId: string | null;
             beneficiary: components["schemas"]["Beneficiary"];
+            /** @description The disbursement or batch that corrects this failed payout, else null. */
+            correctedBy: string | null;
             countyCode: components["schemas"]["CountyCode"];
             /**
              * Format: date-time
@@ -5147,6 +5225,98 @@ export interface operations {
                 };
             };
             /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    correctBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional. Scoped to the caller, kept 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CorrectBatchBody"];
+            };
+        };
+        responses: {
+            /** @description The correcting batch, pending approval */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_flight`: A request with this Idempotency-Key is still in progress; `invalid_state`: Not allowed in the current status; `insufficient_allocation`: The county allocation cannot cover the amount */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7751,7 +7921,8 @@ export interface operations {
                      *       "settledAt": "2026-11-29T11:30:00Z",
                      *       "bankReference": "RCC20261129000123",
                      *       "failureCode": null,
-                     *       "failureReason": null
+                     *       "failureReason": null,
+                     *       "correctedBy": null
                      *     }
                      */
                     "application/json": components["schemas"]["Payout"];
@@ -7813,6 +7984,65 @@ export interface operations {
             };
             /** @description `idempotency_key_reuse`: Idempotency-Key reused with a different request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPayoutFailures: {
+        parameters: {
+            query?: {
+                countyCode?: components["schemas"]["CountyCode"];
+                fundId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The failures summary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailureSummary"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9661,7 +9891,8 @@ export interface operations {
                  *         "settledAt": null,
                  *         "bankReference": null,
                  *         "failureCode": null,
-                 *         "failureReason": null
+                 *         "failureReason": null,
+                 *         "correctedBy": null
                  *       }
                  *     }
                  */
@@ -9725,7 +9956,8 @@ export interface operations {
                  *         "settledAt": "2026-11-29T11:30:00Z",
                  *         "bankReference": "RCC20261129000123",
                  *         "failureCode": null,
-                 *         "failureReason": null
+                 *         "failureReason": null,
+                 *         "correctedBy": null
                  *       }
                  *     }
                  */

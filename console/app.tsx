@@ -9,13 +9,14 @@ import type { Locale } from './money.ts';
 import { ApprovalsPage } from './pages/approvals.tsx';
 import { CampaignsPage } from './pages/campaigns.tsx';
 import { DeliveriesPage } from './pages/deliveries.tsx';
+import { FailuresPage } from './pages/failures.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { PayoutsPage } from './pages/payouts.tsx';
 import { ProgressPage } from './pages/progress.tsx';
 import { ReportsPage } from './pages/reports.tsx';
 import { StationsPage } from './pages/stations.tsx';
 
-const PAGES = ['overview', 'progress', 'reports', 'approvals', 'payouts', 'campaigns', 'stations'] as const;
+const PAGES = ['overview', 'progress', 'reports', 'approvals', 'payouts', 'failures', 'campaigns', 'stations'] as const;
 
 function currentRoute(): string {
   return location.hash.replace(/^#\/?/, '') || 'overview';
@@ -161,6 +162,8 @@ function Page({ route }: { route: string }) {
       return <ApprovalsPage />;
     case 'payouts':
       return <PayoutsPage />;
+    case 'failures':
+      return <FailuresPage />;
     case 'campaigns':
       return <CampaignsPage />;
     case 'stations':

@@ -63,6 +63,33 @@ export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'ap
   return null;
 }
 
+/** Clearing flags: a fund-admin who did not request it (the API's 403 `self_approval` otherwise). */
+export function clearFlagsBlock(item: Pick<ApprovalSubject, 'requestedBy'>, viewer: Viewer): BlockReason {
+  if (!viewer.roles.includes('fund-admin')) return 'blocked.clearNotFundAdmin';
+  if (item.requestedBy === viewer.sub) return 'blocked.clearOwnRequest';
+  return null;
+}
+
+/** A flag as the console shows it: severity, due time and message may be missing until the API gives them. */
+export interface FlagView {
+  code: string;
+  severity?: string;
+  dueAt?: string;
+  message?: string;
+  clearedBy?: string | null;
+  reason?: string | null;
+}
+
+export function flagsOf(d: { flags?: unknown }): FlagView[] {
+  return Array.isArray(d.flags) ? (d.flags as FlagView[]) : [];
+}
+
+/** The account verification's status, when the API gives one. */
+export function verificationOf(d: object): string | null {
+  const v = (d as { verification?: { status?: unknown } | null }).verification;
+  return v && typeof v.status === 'string' ? v.status : null;
+}
+
 export function redeliverBlock(payout: Pick<Payout, 'status'>, viewer: Viewer): BlockReason {
   if (!viewer.roles.includes('fund-admin')) return 'blocked.notFundAdmin';
   if (payout.status !== 'delivery_failed') return 'blocked.notDeliveryFailed';
@@ -72,6 +99,11 @@ export function redeliverBlock(payout: Pick<Payout, 'status'>, viewer: Viewer): 
 /** Payout lists are for these roles only (shared/routes.ts PAYOUT_READERS); an observer reads them masked. */
 export function canReadPayouts(viewer: Viewer): boolean {
   return viewer.roles.some((r) => ['fund-admin', 'finance-system', 'auditor', 'observer'].includes(r));
+}
+
+/** Corrections are asked for by the makers (shared/routes.ts MAKERS). */
+export function canCorrect(viewer: Viewer): boolean {
+  return viewer.roles.some((r) => r === 'fund-admin' || r === 'requester');
 }
 
 export function canReadDisbursements(viewer: Viewer): boolean {

@@ -261,6 +261,14 @@ export const routes: readonly RouteDefinition[] = [
   }),
   route({ method: 'POST', path: '/v1/disbursement-batches/{batchId}/cancel', fn: 'batches', operationId: 'cancelBatch', roles: MAKERS }),
   route({
+    method: 'POST',
+    path: '/v1/disbursement-batches/{batchId}/corrections',
+    fn: 'batches',
+    operationId: 'correctBatch',
+    roles: MAKERS,
+    maxBodyBytes: BATCH,
+  }),
+  route({
     method: 'GET',
     path: '/v1/disbursement-batches/{batchId}/flags',
     fn: 'batches',
@@ -278,6 +286,8 @@ export const routes: readonly RouteDefinition[] = [
   // payouts and settlement
   route({ method: 'GET', path: '/v1/payouts', fn: 'payouts', operationId: 'listPayouts', roles: PAYOUT_READERS }),
   route({ method: 'GET', path: '/v1/payouts/{payoutId}', fn: 'payouts', operationId: 'getPayout', roles: PAYOUT_READERS }),
+  // 1.2: the failed payouts not yet corrected (a finance system: of a fund it pays)
+  route({ method: 'GET', path: '/v1/payouts/failures', fn: 'payouts', operationId: 'getPayoutFailures', roles: PAYOUT_READERS }),
   route({
     method: 'POST',
     path: '/v1/payouts/{payoutId}/settlement',

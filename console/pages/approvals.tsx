@@ -1,30 +1,73 @@
 /**
- * Approvals: pending disbursements with Approve / Reject. Buttons are disabled, with the reason shown,
- * where the API would refuse (own request, already approved by me, not an approver). Each row keeps one
+ * Approvals: pending disbursements and pending batches (listed, not opened by id) with Approve / Reject, their
+ * county by name, purpose, request time, flags (severity, due time, reason) and account verification when the API
+ * gives them. Buttons are disabled, with the reason shown, where the API would refuse (own request, already
+ * approved by me, not an approver; clearing flags: not a fund-admin, or the requester). Each row keeps one
  * Idempotency-Key per decision, so a double click replays instead of approving twice.
  */
+import type { ComponentChildren } from 'preact';
 import { useMemo, useRef, useState } from 'preact/hooks';
 import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
 import { Show, useLoad } from '../components/async.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
-import { useI18n } from '../i18n/index.ts';
+import { useI18n, type MessageKey } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
-import { approvalBlock, canReadDisbursements, showsActions } from '../view.ts';
+import {
+  approvalBlock,
+  canReadDisbursements,
+  clearFlagsBlock,
+  countyLabel,
+  flagsOf,
+  showsActions,
+  verificationOf,
+  type FlagView,
+} from '../view.ts';
 
 export function ApprovalsPage() {
   const { api, viewer } = useSession();
   const { t } = useI18n();
+  const readable = canReadDisbursements(viewer);
   const [pending, reload] = useLoad(
     () =>
-      canReadDisbursements(viewer)
+      readable
         ? allPages((cursor) =>
             must(api.GET('/v1/disbursements', { params: { query: { status: 'pending_approval', limit: 100, cursor } } })),
           )
         : Promise.resolve(null),
     [],
   );
+  const [batches, reloadBatches] = useLoad(
+    () =>
+      readable
+        ? allPages((cursor) =>
+            must(api.GET('/v1/disbursement-batches', { params: { query: { status: 'pending_approval', limit: 100, cursor } } })),
+          )
+        : Promise.resolve(null),
+    [],
+  );
+  const [counties] = useLoad(
+    async () =>
+      new Map(
+        (await allPages((cursor) => must(api.GET('/v1/counties', { params: { query: { limit: 100, cursor } } })))).map((c) => [
+          c.countyCode,
+          c.name,
+        ]),
+      ),
+    [],
+  );
+  const countyName = (code: string) => countyLabel(code, counties.state === 'ready' ? counties.data : new Map());
   const [notice, setNotice] = useState('');
+  const decided = (id: string, status: string) => setNotice(t('approvals.done', { id, status: t(`status.${status}` as MessageKey) }));
+
+  const head = (
+    <>
+      <th scope="col">ID</th>
+      <th scope="col">{t('common.county')}</th>
+      <th scope="col">{t('approvals.purpose')}</th>
+      <th scope="col">{t('approvals.requestedAt')}</th>
+    </>
+  );
 
   return (
     <>
@@ -44,11 +87,11 @@ export function ApprovalsPage() {
               <table data-table="pending-disbursements">
                 <thead>
                   <tr>
-                    <th scope="col">ID</th>
-                    <th scope="col">{t('common.county')}</th>
+                    {head}
                     <th scope="col">{t('common.amount')}</th>
                     <th scope="col">{t('approvals.beneficiary')}</th>
                     <th scope="col">{t('approvals.requestedBy')}</th>
+                    <th scope="col">{t('approvals.checks')}</th>
                     <th scope="col">{t('approvals.progress')}</th>
                     <th scope="col">{t('common.status')}</th>
                     <th scope="col" hidden={!showsActions(viewer)}>
@@ -58,11 +101,29 @@ export function ApprovalsPage() {
                 </thead>
                 <tbody>
                   {items.map((d) => (
-                    <DisbursementRow
+                    <DecisionRow
                       key={d.disbursementId}
-                      disbursement={d}
-                      onDecided={(updated) => {
-                        setNotice(t('approvals.done', { id: updated.disbursementId, status: t(`status.${updated.status}`) }));
+                      kind="disbursement"
+                      id={d.disbursementId}
+                      subject={d}
+                      county={countyName(d.countyCode)}
+                      purpose={d.purpose}
+                      createdAt={d.createdAt}
+                      cells={
+                        <>
+                          <td class="num">
+                            <AmountCell fen={d.amount} />
+                          </td>
+                          <td>{d.beneficiary.name}</td>
+                          <td>{d.requestedBy}</td>
+                          <td>
+                            <Checks flags={flagsOf(d)} verification={verificationOf(d)} />
+                          </td>
+                        </>
+                      }
+                      flagged={flagsOf(d).some((f) => f.clearedBy === null || f.clearedBy === undefined)}
+                      onDecided={(status) => {
+                        decided(d.disbursementId, status);
                         reload();
                       }}
                       onProblem={setNotice}
@@ -76,79 +137,227 @@ export function ApprovalsPage() {
       </section>
       <section aria-labelledby="batches-heading">
         <h2 id="batches-heading">{t('approvals.batches')}</h2>
-        <p>{t('approvals.batchesNote')}</p>
-        <BatchLookup onNotice={setNotice} />
+        <Show loaded={batches}>
+          {(items) =>
+            items === null ? (
+              <p>{t('common.notForRole')}</p>
+            ) : items.length === 0 ? (
+              <p>{t('common.none')}</p>
+            ) : (
+              <table data-table="pending-batches">
+                <thead>
+                  <tr>
+                    {head}
+                    <th scope="col">{t('approvals.items')}</th>
+                    <th scope="col">{t('common.amount')}</th>
+                    <th scope="col">{t('approvals.requestedBy')}</th>
+                    <th scope="col">{t('approvals.checks')}</th>
+                    <th scope="col">{t('approvals.progress')}</th>
+                    <th scope="col">{t('common.status')}</th>
+                    <th scope="col" hidden={!showsActions(viewer)}>
+                      {t('common.actions')}
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {items.map((b) => (
+                    <DecisionRow
+                      key={b.batchId}
+                      kind="batch"
+                      id={b.batchId}
+                      subject={b}
+                      county={countyName(b.countyCode)}
+                      purpose={b.purpose}
+                      createdAt={b.createdAt}
+                      cells={
+                        <>
+                          <td class="num">{b.itemCount}</td>
+                          <td class="num">
+                            <AmountCell fen={b.totalAmount} />
+                          </td>
+                          <td>{b.requestedBy}</td>
+                          <td>
+                            <BatchChecks batch={b} />
+                          </td>
+                        </>
+                      }
+                      flagged={b.flags.count > 0 && !b.flags.cleared}
+                      onDecided={(status) => {
+                        decided(b.batchId, status);
+                        reloadBatches();
+                      }}
+                      onProblem={setNotice}
+                    />
+                  ))}
+                </tbody>
+              </table>
+            )
+          }
+        </Show>
       </section>
     </>
   );
 }
 
-function DisbursementRow({
-  disbursement: d,
+function AmountCell({ fen }: { fen: number }) {
+  const { locale } = useI18n();
+  return <>{yuanFromFen(fen, locale)}</>;
+}
+
+/** A request's flags (severity, due time, reason) and its account verification, as far as the API gives them. */
+function Checks({ flags, verification }: { flags: FlagView[]; verification: string | null }) {
+  const { t, locale } = useI18n();
+  const when = (iso: string) => new Date(iso).toLocaleString(locale);
+  return (
+    <>
+      {flags.length === 0 ? (
+        <span>{t('approvals.noFlags')}</span>
+      ) : (
+        <ul class="flags">
+          {flags.map((f, i) => (
+            <li key={i} data-flag={f.code}>
+              {f.severity && (
+                <span class={`badge badge-${f.severity === 'high' ? 'danger' : 'warning'}`}>
+                  {t(`severity.${f.severity}` as MessageKey)}
+                </span>
+              )}{' '}
+              {f.code}
+              {f.dueAt && <> · {t('approvals.dueAt', { at: when(f.dueAt) })}</>}
+              {f.message && <> · {f.message}</>}
+              {f.clearedBy ? <> · {t('approvals.cleared', { by: f.clearedBy, reason: f.reason ?? '' })}</> : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      {verification && <p class="verification">{t('approvals.verification', { status: verification })}</p>}
+    </>
+  );
+}
+
+function BatchChecks({ batch }: { batch: Schemas['Batch'] }) {
+  const { t } = useI18n();
+  const verifications = (batch as { verifications?: Record<string, number> | null }).verifications;
+  return (
+    <>
+      <span data-flag-count={batch.flags.count}>
+        {batch.flags.count === 0
+          ? t('approvals.noFlags')
+          : t(batch.flags.cleared ? 'approvals.batchFlagsCleared' : 'approvals.batchFlags', { count: String(batch.flags.count) })}
+      </span>
+      {verifications && (
+        <p class="verification">
+          {t('approvals.verification', {
+            status: Object.entries(verifications)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', '),
+          })}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** One pending disbursement or batch: its cells, Approve / Reject with a comment, and Clear flags with a reason. */
+function DecisionRow({
+  kind,
+  id,
+  subject,
+  county,
+  purpose,
+  createdAt,
+  cells,
+  flagged,
   onDecided,
   onProblem,
 }: {
-  disbursement: Schemas['Disbursement'];
-  onDecided: (d: Schemas['Disbursement']) => void;
+  kind: 'disbursement' | 'batch';
+  id: string;
+  subject: Parameters<typeof approvalBlock>[0] & { requiredApprovals: number };
+  county: string;
+  purpose: string;
+  createdAt: string;
+  cells: ComponentChildren;
+  flagged: boolean;
+  onDecided: (status: string) => void;
   onProblem: (detail: string) => void;
 }) {
   const { api, viewer } = useSession();
   const { t, locale } = useI18n();
   const [comment, setComment] = useState('');
+  const [clearReason, setClearReason] = useState('');
   const [busy, setBusy] = useState(false);
   // A second click can arrive before the disabled button is rendered.
   const inFlight = useRef(false);
   // One key per row and decision for this page view: the same click twice is the same request.
   const keys = useMemo(
-    () => ({ approve: idempotencyKey('approve', d.disbursementId), reject: idempotencyKey('reject', d.disbursementId) }),
-    [d.disbursementId],
+    () => ({ approve: idempotencyKey('approve', id), reject: idempotencyKey('reject', id), clear: idempotencyKey('clear', id) }),
+    [id],
   );
-  const approveBlock = approvalBlock(d, viewer, 'approve');
-  const rejectBlock = approvalBlock(d, viewer, 'reject');
-  const reasonId = `reason-${d.disbursementId}`;
+  const approveBlock = approvalBlock(subject, viewer, 'approve');
+  const rejectBlock = approvalBlock(subject, viewer, 'reject');
+  const clearBlock = clearFlagsBlock(subject, viewer);
+  const reasonId = `reason-${id}`;
+  const clearId = `clear-${id}`;
   const shownReason = approveBlock ?? rejectBlock;
 
-  const decide = async (action: 'approve' | 'reject') => {
+  const run = async (action: 'approve' | 'reject' | 'clear') => {
     if (action === 'reject' && comment.trim() === '') return onProblem(t('approvals.rejectNeedsReason'));
+    if (action === 'clear' && clearReason.trim() === '') return onProblem(t('approvals.clearNeedsReason'));
     if (inFlight.current) return;
     inFlight.current = true;
     setBusy(true);
     try {
-      const params = { path: { disbursementId: d.disbursementId }, header: { 'Idempotency-Key': keys[action] } };
-      const updated =
-        action === 'approve'
-          ? await must(
-              api.POST('/v1/disbursements/{disbursementId}/approve', {
-                params,
-                body: comment.trim() ? { comment: comment.trim() } : {},
-              }),
-            )
-          : await must(api.POST('/v1/disbursements/{disbursementId}/reject', { params, body: { reason: comment.trim() } }));
-      onDecided(updated);
+      const header = { 'Idempotency-Key': keys[action] };
+      const reason = { reason: (action === 'clear' ? clearReason : comment).trim() };
+      const approveBody = comment.trim() ? { comment: comment.trim() } : {};
+      let status: string;
+      if (kind === 'disbursement') {
+        const params = { path: { disbursementId: id }, header };
+        status = (
+          action === 'approve'
+            ? await must(api.POST('/v1/disbursements/{disbursementId}/approve', { params, body: approveBody }))
+            : action === 'reject'
+              ? await must(api.POST('/v1/disbursements/{disbursementId}/reject', { params, body: reason }))
+              : await must(api.POST('/v1/disbursements/{disbursementId}/clear-flags', { params, body: reason }))
+        ).status;
+      } else {
+        const params = { path: { batchId: id }, header };
+        status = (
+          action === 'approve'
+            ? await must(api.POST('/v1/disbursement-batches/{batchId}/approve', { params, body: approveBody }))
+            : action === 'reject'
+              ? await must(api.POST('/v1/disbursement-batches/{batchId}/reject', { params, body: reason }))
+              : await must(api.POST('/v1/disbursement-batches/{batchId}/clear-flags', { params, body: reason }))
+        ).status;
+      }
+      onDecided(status);
     } catch (error) {
       onProblem(t('common.error', { detail: (error as Error).message }));
+    } finally {
       inFlight.current = false;
       setBusy(false);
     }
   };
 
   return (
-    <tr data-disbursement={d.disbursementId}>
+    <tr {...(kind === 'batch' ? { 'data-batch': id } : { 'data-disbursement': id })}>
       <td>
-        <code>{d.disbursementId}</code>
+        <code>{id}</code>
       </td>
-      <td>{d.countyCode}</td>
-      <td class="num">{yuanFromFen(d.amount, locale)}</td>
-      <td>{d.beneficiary.name}</td>
-      <td>{d.requestedBy}</td>
-      <td class="num">{`${d.approvals.length} / ${d.requiredApprovals}`}</td>
+      <td>{county}</td>
+      <td>{t(`purpose.${purpose}` as MessageKey)}</td>
       <td>
-        <StatusBadge status={d.status} />
+        <time dateTime={createdAt}>{new Date(createdAt).toLocaleString(locale)}</time>
+      </td>
+      {cells}
+      <td class="num">{`${subject.approvals.length} / ${subject.requiredApprovals}`}</td>
+      <td>
+        <StatusBadge status={subject.status} />
       </td>
       <td class="actions" hidden={!showsActions(viewer)}>
         <input
           type="text"
-          aria-label={t('approvals.comment', { id: d.disbursementId })}
+          aria-label={t('approvals.comment', { id })}
           placeholder={t('approvals.commentPlaceholder')}
           value={comment}
           disabled={busy || (approveBlock !== null && rejectBlock !== null)}
@@ -158,7 +367,7 @@ function DisbursementRow({
           type="button"
           disabled={busy || approveBlock !== null}
           aria-describedby={shownReason ? reasonId : undefined}
-          onClick={() => void decide('approve')}
+          onClick={() => void run('approve')}
         >
           {t('approvals.approve')}
         </button>
@@ -167,7 +376,7 @@ function DisbursementRow({
           class="secondary"
           disabled={busy || rejectBlock !== null}
           aria-describedby={shownReason ? reasonId : undefined}
-          onClick={() => void decide('reject')}
+          onClick={() => void run('reject')}
         >
           {t('approvals.reject')}
         </button>
@@ -176,143 +385,33 @@ function DisbursementRow({
             {t(shownReason)}
           </p>
         )}
+        {flagged && (
+          <div class="clear-flags">
+            <input
+              type="text"
+              aria-label={t('approvals.clearReason', { id })}
+              placeholder={t('approvals.clearReasonPlaceholder')}
+              value={clearReason}
+              disabled={busy || clearBlock !== null}
+              onInput={(e) => setClearReason((e.target as HTMLInputElement).value)}
+            />
+            <button
+              type="button"
+              class="secondary"
+              disabled={busy || clearBlock !== null}
+              aria-describedby={clearBlock ? clearId : undefined}
+              onClick={() => void run('clear')}
+            >
+              {t('approvals.clearFlags')}
+            </button>
+            {clearBlock && (
+              <p id={clearId} class="reason">
+                {t(clearBlock)}
+              </p>
+            )}
+          </div>
+        )}
       </td>
     </tr>
-  );
-}
-
-/** A pending batch opened by id (the API has no batch list), decided under the same rules as a disbursement. */
-function BatchLookup({ onNotice }: { onNotice: (text: string) => void }) {
-  const { api, viewer } = useSession();
-  const { t, locale } = useI18n();
-  const [batchId, setBatchId] = useState('');
-  const [batch, setBatch] = useState<Schemas['Batch'] | null>(null);
-  const [comment, setComment] = useState('');
-  const [busy, setBusy] = useState(false);
-  const inFlight = useRef(false);
-  const keys = useMemo(
-    () => (batch ? { approve: idempotencyKey('approve', batch.batchId), reject: idempotencyKey('reject', batch.batchId) } : null),
-    [batch?.batchId],
-  );
-
-  const open = async (e: Event) => {
-    e.preventDefault();
-    try {
-      setBatch(await must(api.GET('/v1/disbursement-batches/{batchId}', { params: { path: { batchId: batchId.trim() } } })));
-    } catch (error) {
-      setBatch(null);
-      onNotice(t('common.error', { detail: (error as Error).message }));
-    }
-  };
-
-  const decide = async (action: 'approve' | 'reject') => {
-    if (!batch || !keys || inFlight.current) return;
-    if (action === 'reject' && comment.trim() === '') return onNotice(t('approvals.rejectNeedsReason'));
-    inFlight.current = true;
-    setBusy(true);
-    try {
-      const params = { path: { batchId: batch.batchId }, header: { 'Idempotency-Key': keys[action] } };
-      const updated =
-        action === 'approve'
-          ? await must(
-              api.POST('/v1/disbursement-batches/{batchId}/approve', { params, body: comment.trim() ? { comment: comment.trim() } : {} }),
-            )
-          : await must(api.POST('/v1/disbursement-batches/{batchId}/reject', { params, body: { reason: comment.trim() } }));
-      setBatch(updated);
-      onNotice(t('approvals.done', { id: updated.batchId, status: t(`status.${updated.status}`) }));
-    } catch (error) {
-      onNotice(t('common.error', { detail: (error as Error).message }));
-    } finally {
-      inFlight.current = false;
-      setBusy(false);
-    }
-  };
-
-  const approveBlock = batch && approvalBlock(batch, viewer, 'approve');
-  const rejectBlock = batch && approvalBlock(batch, viewer, 'reject');
-  const shownReason = approveBlock ?? rejectBlock;
-  return (
-    <>
-      <form class="field" onSubmit={(e) => void open(e)}>
-        <label>
-          {t('approvals.batchId')}{' '}
-          <input
-            type="text"
-            value={batchId}
-            required
-            pattern="bat_[0-9A-Za-z]+"
-            onInput={(e) => setBatchId((e.target as HTMLInputElement).value)}
-          />
-        </label>{' '}
-        <button type="submit" class="secondary">
-          {t('approvals.openBatch')}
-        </button>
-      </form>
-      {batch && (
-        <table data-table="batch">
-          <thead>
-            <tr>
-              <th scope="col">ID</th>
-              <th scope="col">{t('common.county')}</th>
-              <th scope="col">{t('approvals.items')}</th>
-              <th scope="col">{t('common.amount')}</th>
-              <th scope="col">{t('approvals.requestedBy')}</th>
-              <th scope="col">{t('approvals.progress')}</th>
-              <th scope="col">{t('common.status')}</th>
-              <th scope="col" hidden={!showsActions(viewer)}>
-                {t('common.actions')}
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            <tr data-batch={batch.batchId}>
-              <td>
-                <code>{batch.batchId}</code>
-              </td>
-              <td>{batch.countyCode}</td>
-              <td class="num">{batch.itemCount}</td>
-              <td class="num">{yuanFromFen(batch.totalAmount, locale)}</td>
-              <td>{batch.requestedBy}</td>
-              <td class="num">{`${batch.approvals.length} / ${batch.requiredApprovals}`}</td>
-              <td>
-                <StatusBadge status={batch.status} />
-              </td>
-              <td class="actions" hidden={!showsActions(viewer)}>
-                <input
-                  type="text"
-                  aria-label={t('approvals.comment', { id: batch.batchId })}
-                  placeholder={t('approvals.commentPlaceholder')}
-                  value={comment}
-                  disabled={busy || (approveBlock !== null && rejectBlock !== null)}
-                  onInput={(e) => setComment((e.target as HTMLInputElement).value)}
-                />
-                <button
-                  type="button"
-                  disabled={busy || approveBlock !== null}
-                  aria-describedby={shownReason ? 'batch-reason' : undefined}
-                  onClick={() => void decide('approve')}
-                >
-                  {t('approvals.approve')}
-                </button>
-                <button
-                  type="button"
-                  class="secondary"
-                  disabled={busy || rejectBlock !== null}
-                  aria-describedby={shownReason ? 'batch-reason' : undefined}
-                  onClick={() => void decide('reject')}
-                >
-                  {t('approvals.reject')}
-                </button>
-                {shownReason && (
-                  <p id="batch-reason" class="reason">
-                    {t(shownReason)}
-                  </p>
-                )}
-              </td>
-            </tr>
-          </tbody>
-        </table>
-      )}
-    </>
   );
 }

@@ -6,13 +6,17 @@ import { listBatchPayouts } from '#shared/data/payouts/list';
 import { cancelBatch, rejectBatch } from '#shared/data/batches/close';
 import { approveBatch } from '#shared/data/batches/approve';
 import { clearBatchFlags, listBatchFlags } from '#shared/data/batches/flags';
-import { createBatch } from '#shared/data/batches/create';
+import { correctBatch, createBatch } from '#shared/data/batches/create';
+import { correctBatch as correctBatchContract } from '#shared/schemas/corrections';
 import { listBatches } from '#shared/data/batches/list';
 import { payerScope } from '#shared/domain/roles';
 
 export const handler = httpFunction('batches', [
   implement(contracts.createBatch, async ({ body, principal, correlationId, now, claim }) =>
     created(await createBatch(body, { sub: principal.sub, correlationId }, now, claim)),
+  ),
+  implement(correctBatchContract, async ({ params, body, principal, correlationId, now, claim }) =>
+    created(await correctBatch(params.batchId, body, { ...principal, correlationId }, now, claim)),
   ),
   implement(contracts.listBatches, async ({ query, principal }) => ok(await listBatches({ ...query, payer: payerScope(principal) }))),
   implement(contracts.getBatch, async ({ params, principal }) => ok(await getBatchFor(params.batchId, principal))),

@@ -1,6 +1,8 @@
 import { httpFunction } from '#shared/http/function';
 import { accepted, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/payouts';
+import { getPayoutFailures } from '#shared/schemas/corrections';
+import { summarizeFailures } from '#shared/data/failures/summarize';
 import { getPayoutFor, publicPayout } from '#shared/data/payouts/items';
 import { redeliverPayout } from '#shared/data/payouts/redeliver';
 import { settlePayout } from '#shared/data/payouts/settle';
@@ -42,6 +44,7 @@ export const handler = httpFunction('payouts', [
       readsFullAccount(principal, payout.payer) ? { ...publicPayout(payout), beneficiary: payout.beneficiary } : publicPayout(payout),
     );
   }),
+  implement(getPayoutFailures, async ({ query, principal, now }) => ok(await summarizeFailures(query, principal, now))),
   implement(contracts.settlePayout, async ({ params, body, principal, correlationId, now }) =>
     ok(await settlePayout(params.payoutId, body, { sub: principal.sub, correlationId }, now)),
   ),

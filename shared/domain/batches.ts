@@ -66,6 +66,8 @@ export interface Batch {
   flags: { count: number; cleared: boolean };
   /** Its rows counted by their account verification's status (null when its fund does not verify). */
   verifications: VerificationCounts | null;
+  /** The batch whose failed payouts this batch corrects (API.md 1.2), else null. */
+  correctionOf: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -42,6 +42,8 @@ export interface Payout {
   bankReference: string | null;
   failureCode: FailureCode | null;
   failureReason: string | null;
+  /** The disbursement or batch that corrects this failed payout (API.md 1.2), else null. */
+  correctedBy: string | null;
 }
 
 /** A payout as an approval creates it: queued, nothing sent, settled or failed yet. */
@@ -60,6 +62,7 @@ export function queuedPayout(
     bankReference: null,
     failureCode: null,
     failureReason: null,
+    correctedBy: null,
   };
 }
 

@@ -63,6 +63,9 @@ export const Batch = z
       description:
         "Its rows counted by their account verification's status (null when its fund does not verify). While any is pending, the final approval is 409 account_unverified.",
     }),
+    correctionOf: idOf('batch')
+      .nullable()
+      .meta({ description: 'The batch whose failed payouts this batch corrects (POST …/corrections), else null.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

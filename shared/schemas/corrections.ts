@@ -1,7 +1,7 @@
 /**
  * Corrections of a batch's failed payouts and the failures summary (API.md 1.2); a disbursement's correction is in
  * disbursements.ts. The contracts join
- * shared/schemas/index.ts with their routes, once their handlers exist (a test refuses a contract without a route).
+ * shared/schemas/index.ts with their routes.
  */
 import * as z from 'zod';
 import { MAX_BATCH_ITEMS } from '../domain/batches.ts';
@@ -50,6 +50,11 @@ export const getPayoutFailures = defineContract({
   operationId: 'getPayoutFailures',
   tag: 'Payouts',
   summary: 'The failed payouts not yet corrected, by failure code and by age',
+  description:
+    'Counts and amounts of the failed payouts that no correction links yet (`correctedBy` null), for every fund, a fund, ' +
+    'a county or a county of a fund. Age is in whole UTC days since the day of the failure. A finance system names a ' +
+    'fund it pays (`fundId`, else 400; another system’s fund is 404). Payouts failed before revision 1.2 are not counted.',
+  errors: ['not_found'],
   query: z.strictObject({ fundId: idOf('fund').optional(), countyCode: CountyCode.optional() }),
   responses: { 200: { description: 'The failures summary', schema: FailureSummary } },
 });

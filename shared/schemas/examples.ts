@@ -173,6 +173,7 @@ const payout = {
   bankReference: null,
   failureCode: null,
   failureReason: null,
+  correctedBy: null,
 };
 
 export const settlePayoutExamples = {

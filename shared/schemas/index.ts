@@ -6,6 +6,7 @@ import type { OperationContract } from '../http/operation.ts';
 import * as accessLog from './access-log.ts';
 import * as batches from './batches.ts';
 import * as campaigns from './campaigns.ts';
+import * as corrections from './corrections.ts';
 import * as counties from './counties.ts';
 import * as disbursements from './disbursements.ts';
 import * as events from './events.ts';
@@ -30,6 +31,7 @@ const modules: Record<string, unknown>[] = [
   disbursements,
   batches,
   payouts,
+  corrections,
   webhookEndpoints,
   events,
   campaigns,

@@ -69,6 +69,11 @@ export const Payout = z
     bankReference: z.string().nullable(),
     failureCode: FailureCode.nullable().meta({ description: 'Why a failed payout failed (null unless failed).' }),
     failureReason: z.string().nullable(),
+    correctedBy: z
+      .string()
+      .regex(/^(dsb|bat)_[0-9A-HJKMNP-TV-Z]{26}$/)
+      .nullable()
+      .meta({ description: 'The disbursement or batch that corrects this failed payout, else null.' }),
   })
   .meta({ id: 'Payout' });
 

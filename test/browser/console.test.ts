@@ -46,6 +46,7 @@ let ownRequestId: string;
 let halfApprovedId: string;
 let batchId: string;
 let failedPayoutId: string;
+let toCorrectPayoutId: string;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
@@ -156,6 +157,21 @@ async function seed(): Promise<void> {
   const approved = await rt.api('POST', `/v1/disbursements/${toFail}/approve`, { roles: 'approver', sub: 'other-checker', body: {} });
   expect(approved.status).toBe(200);
   failedPayoutId = approved.body.payoutId as string;
+  // A payout the bank returned (account closed): the Failures page corrects it.
+  const toCorrect = await request('maker', 'requester', 660_000, 'Danzhai Rice Cooperative');
+  const approvedToCorrect = await rt.api('POST', `/v1/disbursements/${toCorrect}/approve`, {
+    roles: 'approver',
+    sub: 'other-checker',
+    body: {},
+  });
+  expect(approvedToCorrect.status).toBe(200);
+  toCorrectPayoutId = approvedToCorrect.body.payoutId as string;
+  const returned = await rt.api('POST', `/v1/payouts/${toCorrectPayoutId}/settlement`, {
+    roles: 'finance-system',
+    sub: 'ledger-bot',
+    body: { outcome: 'failed', failureCode: 'account_closed' },
+  });
+  expect(returned.status, JSON.stringify(returned.body)).toBe(200);
 
   const campaign = await rt.api('POST', '/v1/campaigns', {
     roles: 'campaign-operator',
@@ -271,6 +287,7 @@ describe('the fund console', () => {
       ['报告', '报告'],
       ['审批', '审批'],
       ['付款', '付款'],
+      ['失败支付', '失败的支付'],
       ['促销活动', '促销活动'],
       ['服务站', '服务站'],
       ['概览', '概览'],
@@ -359,12 +376,12 @@ describe('the fund console', () => {
     await context.close();
   }, 60_000);
 
-  it('approves a pending disbursement once, even on a double click, and a batch opened by id', async () => {
+  it('approves a pending disbursement once, even on a double click, and a listed pending batch', async () => {
     const { context, page } = await newPage();
     await signIn(page, 'checker', ['approver', 'requester']);
     await page.getByRole('link', { name: '审批' }).click();
     const row = page.locator(`tr[data-disbursement="${pendingId}"]`);
-    await row.getByRole('textbox').fill('核对无误');
+    await row.getByRole('textbox').first().fill('核对无误');
     await row.getByRole('button', { name: '批准' }).dblclick();
     await page
       .getByRole('status')
@@ -376,9 +393,7 @@ describe('the fund console', () => {
     // The list is read again after the decision: the approved row leaves it.
     await row.waitFor({ state: 'detached' });
 
-    // Batches are opened by id (the API lists none) and decided the same way.
-    await page.getByLabel('批量拨款编号').fill(batchId);
-    await page.getByRole('button', { name: '打开' }).click();
+    // Pending batches are listed and decided the same way.
     const batchRow = page.locator(`tr[data-batch="${batchId}"]`);
     await batchRow.getByRole('button', { name: '批准' }).click();
     await page
@@ -404,11 +419,46 @@ describe('the fund console', () => {
 
     // Approved once by this approver, waiting for a second one: Approve is disabled, Reject is not.
     const half = page.locator(`tr[data-disbursement="${halfApprovedId}"]`);
-    expect(await half.locator('td').nth(5).textContent()).toBe('1 / 2');
+    expect(await half.locator('td').nth(8).textContent()).toBe('1 / 2');
     const approveAgain = half.getByRole('button', { name: '批准' });
     expect(await approveAgain.isDisabled()).toBe(true);
     expect(await page.locator(`#${await approveAgain.getAttribute('aria-describedby')}`).textContent()).toBe('您已经批准过。');
     expect(await half.getByRole('button', { name: '驳回' }).isDisabled()).toBe(false);
+    await context.close();
+  }, 60_000);
+
+  it('a fund-admin corrects a failed payout from the Failures page, and the correction appears under Approvals', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, 'admin-2', ['fund-admin']);
+    await page.getByRole('link', { name: '失败支付' }).click();
+    await page.getByRole('heading', { level: 1, name: '失败的支付' }).waitFor();
+    // The chart's table holds the same figures: the returned payout under its code.
+    await page.locator('table[data-table="failures-by-code"]').waitFor({ state: 'attached' });
+    expect(await tableRows(page, 'failures-by-code')).toContainEqual(['账户已销户', expect.stringContaining('6,600')]);
+    const row = page.locator(`tr[data-payout="${toCorrectPayoutId}"]`);
+    await row.getByRole('button', { name: '更正' }).click();
+    expect(await seriousViolations(page)).toEqual([]);
+    await row.getByLabel('开户银行').fill('Guizhou Rural Credit Union');
+    await row.getByLabel('账号').fill('6222020200998877');
+    await row.getByLabel('理由').fill('原账户已销户，合作社提供了新账户');
+    await row.getByRole('button', { name: '提交更正待审批' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${toCorrectPayoutId} 已由` })
+      .waitFor();
+    const correction = (await rt.api('GET', `/v1/payouts/${toCorrectPayoutId}`, { roles: 'auditor' })).body.correctedBy as string;
+    expect(correction).toMatch(/^dsb_/);
+    expect((await rt.api('GET', `/v1/disbursements/${correction}`, { roles: 'auditor' })).body).toMatchObject({
+      status: 'pending_approval',
+      amount: 660_000,
+      requestedBy: 'admin-2',
+    });
+
+    await page.getByRole('link', { name: '审批' }).click();
+    const pending = page.locator(`tr[data-disbursement="${correction}"]`);
+    await pending.waitFor();
+    expect(await pending.textContent()).toContain('Danzhai');
+    expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   }, 60_000);
 
@@ -712,6 +762,7 @@ describe('the fund console', () => {
         ['reports', 'table[data-table="half-year-reports"]'],
         ['approvals', 'table[data-table="pending-disbursements"]'],
         ['payouts', 'table[data-table="payouts"]'],
+        ['failures', '[data-chart="failures-by-code"]'],
         ['campaigns', '[data-chart="campaigns"]'],
         ['stations', '[data-chart="stations"]'],
         [`deliveries/${endpoints[0]!.endpointId}`, 'table[data-table="deliveries"]'],

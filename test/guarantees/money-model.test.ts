@@ -204,6 +204,9 @@ interface ModelPayout {
   status: PayoutStatus;
   disbursement: ModelDisbursement | null;
   campaign: ModelCampaign | null;
+  /** The batch of a batch payout, and the batch that corrects it once it failed (1.2). */
+  batchId: string | null;
+  correctedBy: string | null;
   /** A paying endpoint failed it in the current round and it is still pending (losing them all fails it). */
   tried: boolean;
   /** After a one-pass delivery round against a failing endpoint: queued or delivery_failed both fit. */
@@ -231,7 +234,8 @@ type Action =
   | { kind: 'cancelCampaign'; target: number }
   | { kind: 'endCampaigns' }
   | { kind: 'batch'; county: 0 | 1; amounts: number[] }
-  | { kind: 'correct'; target: number; twice: boolean };
+  | { kind: 'correct'; target: number; twice: boolean }
+  | { kind: 'correctBatch'; target: number; twice: boolean; late: boolean };
 
 const side = fc.constantFrom(0 as const, 1 as const);
 const action: fc.Arbitrary<Action> = fc.oneof(
@@ -289,6 +293,10 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     }),
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('correct' as const), target: fc.nat(), twice: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('correctBatch' as const), target: fc.nat(), twice: fc.boolean(), late: fc.boolean() }),
+  },
 );
 
 /**
@@ -381,6 +389,8 @@ describe('the money system under random interleavings', () => {
               status: 'queued',
               disbursement: d,
               campaign,
+              batchId: null,
+              correctedBy: null,
               tried: false,
               loose: false,
             };
@@ -439,6 +449,17 @@ describe('the money system under random interleavings', () => {
                 ...m,
                 available: m.allocated - m.reserved - m.paid,
               });
+            }
+            // The failures summary counts exactly the failed payouts no correction links yet.
+            const uncorrected = ps.filter((p) => p.status === 'failed' && (p.disbursement?.correctedBy ?? p.correctedBy) === null);
+            expect((await call('GET', `/v1/payouts/failures?fundId=${fundId}`, AUDITOR)).body.total, `${where}: failures`).toEqual({
+              count: uncorrected.length,
+              amount: uncorrected.reduce((s, p) => s + p.amount, 0),
+            });
+            for (const p of ps) {
+              if (p.batchId === null) continue;
+              const got = (await call('GET', `/v1/payouts/${p.id}`, AUDITOR)).body;
+              expect(got.correctedBy, `${where}: correction of payout ${p.id}`).toBe(p.correctedBy);
             }
             for (const d of ds) {
               const got = (await call('GET', `/v1/disbursements/${d.id}`, AUDITOR)).body;
@@ -721,6 +742,56 @@ describe('the money system under random interleavings', () => {
                     correctedBy: null,
                   });
                 }
+              } else if (a.kind === 'correctBatch') {
+                // A failed batch payout is corrected by a new batch, at most once, even when two corrections come at once;
+                // a late "succeeded" for it is refused and moves no money.
+                const ofBatches = ps.filter((x) => x.batchId !== null);
+                let failedOnes = ofBatches.filter((x) => x.status === 'failed' && x.correctedBy === null);
+                const open = ofBatches.find((x) => OPEN.has(x.status));
+                if (failedOnes.length === 0 && open) {
+                  const body = { outcome: 'failed', failureCode: 'account_closed' };
+                  const reply = await call('POST', `/v1/payouts/${open.id}/settlement`, { ...asFinance, body });
+                  expect(answer(reply), `step ${step}`).toEqual({ status: 200, code: undefined });
+                  settleModel(open, 'failed');
+                  failedOnes = [open];
+                }
+                const pool = failedOnes.length > 0 && a.target % 4 !== 0 ? failedOnes : ofBatches;
+                if (pool.length === 0) continue;
+                const p = pool[a.target % pool.length]!;
+                const attempt = () =>
+                  call('POST', `/v1/disbursement-batches/${p.batchId}/corrections`, {
+                    sub: REQUESTERS[0],
+                    roles: ['requester'],
+                    body: {
+                      items: [
+                        {
+                          payoutId: p.id,
+                          beneficiary: {
+                            kind: 'farmer',
+                            name: 'Farmer',
+                            account: { bankName: 'ABC', accountName: 'Farmer', accountNumber: freshAccount() },
+                          },
+                        },
+                      ],
+                      reason: 'model corrects a row',
+                    },
+                  });
+                const replies = await Promise.all(a.twice ? [attempt(), attempt()] : [attempt()]);
+                const correctable = p.status === 'failed' && p.correctedBy === null;
+                const refused = { status: 409, code: 'invalid_state' };
+                expect(
+                  replies.map(answer).sort((x, y) => x.status - y.status),
+                  `step ${step}`,
+                ).toEqual(correctable ? [{ status: 201, code: undefined }, ...(a.twice ? [refused] : [])] : replies.map(() => refused));
+                const made = replies.find((r) => r.status === 201);
+                if (made) p.correctedBy = made.body.batchId as string;
+                if (a.late && p.status === 'failed') {
+                  const late = await call('POST', `/v1/payouts/${p.id}/settlement`, {
+                    ...asFinance,
+                    body: { outcome: 'succeeded', bankReference: 'BR-LATE' },
+                  });
+                  expect(answer(late), `step ${step}`).toEqual(refused);
+                }
               } else if (a.kind === 'batch') {
                 const county = counties[a.county];
                 const total = a.amounts.reduce((s, x) => s + x, 0);
@@ -760,7 +831,7 @@ describe('the money system under random interleavings', () => {
                   await data.batches.expandBatch(batchId);
                   const listed = await data.batches.listBatchPayouts(batchId, { limit: 10 }, { sub: 'auditor-1', roles: ['auditor'] });
                   expect(listed.items).toHaveLength(a.amounts.length);
-                  for (const item of listed.items) await newPayout(item.payoutId, county, item.amount, null, null);
+                  for (const item of listed.items) (await newPayout(item.payoutId, county, item.amount, null, null)).batchId = batchId;
                 }
               }
               await checkEverything(step, a);

@@ -57,6 +57,11 @@ describe('correcting a failed disbursement', () => {
     const { disbursementId, payoutId } = await failed(250_000);
     expect(await h.data.funds.findAllocation(fundId, COUNTY)).toMatchObject({ reserved: before!.reserved, available: before!.available });
 
+    const failures = async () => (await get(`/v1/payouts/failures?fundId=${fundId}&countyCode=${COUNTY}`)).total as unknown;
+    const failedBefore = (await failures()) as { count: number; amount: number };
+    expect(failedBefore.count).toBeGreaterThanOrEqual(1);
+    expect(await get(`/v1/payouts/${payoutId}`)).toMatchObject({ status: 'failed', failureCode: 'unspecified', correctedBy: null });
+
     const body = corrected();
     const res = await correct(disbursementId, body);
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -74,6 +79,9 @@ describe('correcting a failed disbursement', () => {
     expect(res.body.beneficiary.account.accountNumber).toBe(`****${body.beneficiary.account.accountNumber.slice(-4)}`);
     const correction = res.body.disbursementId as string;
     expect(await get(`/v1/disbursements/${disbursementId}`)).toMatchObject({ status: 'payout_failed', correctedBy: correction });
+    expect((await get(`/v1/payouts/${payoutId}`)).correctedBy).toBe(correction);
+    // It left the failures summary with its link.
+    expect(await failures()).toEqual({ count: failedBefore.count - 1, amount: failedBefore.amount - 250_000 });
     // Nothing is reserved until the correction's final approval.
     expect(await h.data.funds.findAllocation(fundId, COUNTY)).toMatchObject({ reserved: before!.reserved });
 

@@ -54,6 +54,7 @@ beforeAll(async () => {
       bankReference: null,
       failureCode: null,
       failureReason: null,
+      correctedBy: null,
     };
     written.push({ payoutId: payout.payoutId, fundId, status: payout.status, batchId });
     return payouts.payoutPutStep(payout, newId('message', at.getTime()), { payer: fundId === FUND_A ? 'finance-1' : 'finance-2' });

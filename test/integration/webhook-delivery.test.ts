@@ -135,6 +135,7 @@ function payoutFixture(now: Date): Payout {
     bankReference: null,
     failureCode: null,
     failureReason: null,
+    correctedBy: null,
   };
 }
 

@@ -23,6 +23,7 @@ export function fixturePayout(
     bankReference: null,
     failureCode: null,
     failureReason: null,
+    correctedBy: null,
     ...facts,
   };
 }

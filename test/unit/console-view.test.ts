@@ -6,13 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { yuanFromFen } from '../../console/money.ts';
 import {
   approvalBlock,
+  canCorrect,
   canReadDisbursements,
   canReadEndpoints,
   canReadPayouts,
+  clearFlagsBlock,
   countyLabel,
+  flagsOf,
   redeliverBlock,
   showsActions,
   statusBadge,
+  verificationOf,
   type ApprovalSubject,
 } from '../../console/view.ts';
 import { en } from '../../console/i18n/en.ts';
@@ -71,6 +75,35 @@ describe('statusBadge', () => {
       expect(en[label as keyof typeof en], status).toBeTruthy();
       expect(zhCN[label as keyof typeof zhCN], status).toBeTruthy();
     }
+  });
+});
+
+describe('clearing flags and correcting', () => {
+  it('lets a fund-admin clear the flags of someone else’s request only', () => {
+    const admin = { sub: 'admin-1', roles: ['fund-admin'] };
+    expect(clearFlagsBlock({ requestedBy: 'maker' }, admin)).toBeNull();
+    expect(clearFlagsBlock({ requestedBy: 'admin-1' }, admin)).toBe('blocked.clearOwnRequest');
+    expect(clearFlagsBlock({ requestedBy: 'maker' }, { sub: 'checker', roles: ['approver'] })).toBe('blocked.clearNotFundAdmin');
+    for (const key of ['blocked.clearOwnRequest', 'blocked.clearNotFundAdmin', 'blocked.notMaker'] as const) {
+      expect(en[key]).toBeTruthy();
+      expect(zhCN[key]).toBeTruthy();
+    }
+  });
+
+  it('shows the flags and verification the API gives, and nothing it does not', () => {
+    expect(flagsOf({})).toEqual([]);
+    expect(flagsOf({ flags: [{ code: 'large_amount', severity: 'high', dueAt: '2026-12-10T00:00:00Z' }] })).toEqual([
+      { code: 'large_amount', severity: 'high', dueAt: '2026-12-10T00:00:00Z' },
+    ]);
+    expect(verificationOf({ verification: null })).toBeNull();
+    expect(verificationOf({})).toBeNull();
+    expect(verificationOf({ verification: { status: 'match' } })).toBe('match');
+  });
+
+  it('lets the makers correct, nobody else', () => {
+    expect(canCorrect({ sub: 'a', roles: ['fund-admin'] })).toBe(true);
+    expect(canCorrect({ sub: 'a', roles: ['requester'] })).toBe(true);
+    expect(canCorrect({ sub: 'a', roles: ['approver', 'auditor'] })).toBe(false);
   });
 });
 

@@ -138,6 +138,7 @@ describe('the key text of shared/data', () => {
     const prefixes = [...new Set(literals.map((l) => l.text.split('#')[0]!))].sort();
     expect(prefixes).toEqual(
       [
+        'ABANDONED',
         'ACCESS',
         'ACCESSBY',
         'ACCESSLOG',
@@ -156,6 +157,7 @@ describe('the key text of shared/data', () => {
         'COUNTIES',
         'COUNTS',
         'COUNTY',
+        'DAY',
         'DLV',
         'DSB',
         'DSBS',
@@ -163,6 +165,7 @@ describe('the key text of shared/data', () => {
         'EVENTS',
         'EVT',
         'EXPANDED',
+        'FAILS',
         'FLAG',
         'FLAGDUE',
         'FLAGSDUE',
@@ -195,6 +198,7 @@ describe('the key text of shared/data', () => {
         'STATS',
         'STN',
         'SUBSIDY',
+        'TOTAL',
         'USE',
         'VER',
         'VERIFY',

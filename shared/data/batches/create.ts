@@ -1,12 +1,31 @@
-import { requiredApprovals, type Batch, type BatchItem } from '../../domain/batches.ts';
-import { DomainError, notFound } from '../../domain/errors.ts';
+import { batchPayoutId, requiredApprovals, type Batch, type BatchItem } from '../../domain/batches.ts';
+import { decideBatchCorrection } from '../../domain/corrections.ts';
+import { DomainError, invalidState, notFound } from '../../domain/errors.ts';
+import type { Beneficiary, PayoutStatus } from '../../domain/payouts.ts';
+import type { MoneyReader } from '../../domain/roles.ts';
+import { readByKeys } from '../platform/query.ts';
+import { failureCorrectedSteps } from '../failures/items.ts';
+import {
+  AlreadyAbandoned,
+  AlreadyLinked,
+  BatchExists,
+  ClaimHeld,
+  CLAIM_STALE_MS,
+  abandonSteps,
+  batchCorrectedAudit,
+  countedFailure,
+  notAbandonedStep,
+  payoutClaimStep,
+  payoutLinkStep,
+  payoutUnclaimStep,
+} from '../corrections/items.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
 import { countyExistsStep, findCounty } from '../counties/items.ts';
 import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
-import { transact } from '../platform/transactions.ts';
+import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { requestBatchVerifications } from '../verifications/items.ts';
 import { putAll } from '../platform/bulk.ts';
@@ -21,6 +40,9 @@ import {
   publicBatch,
   noCounts,
   getBatch,
+  findBatch,
+  readBatchFor,
+  readRows,
   packRows,
   stationIdsOf,
   assertStationsActive,
@@ -46,7 +68,14 @@ function storedHead(b: StoredBatch): Record<string, unknown> {
  * county and the allocation re-checked there. Checks read first so the answer names the first problem
  * (unknown fund or county, no allocation, then a station row).
  */
-export async function createBatch(input: NewBatch, actor: Actor, now: Date, claim?: IdempotencyClaim): Promise<Batch> {
+export async function createBatch(
+  input: NewBatch,
+  actor: Actor,
+  now: Date,
+  claim?: IdempotencyClaim,
+  /** A correction's batch: its id (claimed with), the batch it corrects and the steps its creation carries. */
+  correction?: { batchId: string; correctionOf: string; steps: TxStep[] },
+): Promise<Batch> {
   const earlier = await createdEarlier(claim, now, getBatch);
   if (earlier) return earlier;
   const fund = await getFundSettings(input.fundId);
@@ -60,11 +89,11 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
   const totalAmount = rows.reduce((sum, r) => sum + r.amount, 0);
   const packed = packRows(rows);
   const storedBytes = packed.reduce((sum, c) => sum + c.data.byteLength, 0);
-  if (storedBytes > MAX_STORED_ROW_BYTES || packed.length + CREATION_STEPS > 100) {
+  if (storedBytes > MAX_STORED_ROW_BYTES || packed.length + CREATION_STEPS + (correction?.steps.length ?? 0) > 100) {
     throw new DomainError('payload_too_large', 'The batch rows are too large to store at once; split the batch');
   }
 
-  const batchId = newId('batch', now.getTime());
+  const batchId = correction?.batchId ?? newId('batch', now.getTime());
   const at = now.toISOString();
   const rowFlags = await screenRows(input.fundId, batchId, rows, now);
   const verifying = await requestBatchVerifications(
@@ -98,6 +127,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
     lateRows: [],
     flags: summarizeRowFlags([...rowFlags, ...verifying.rowFlags.map((r) => r.flag)]),
     verifications: verifying.counts,
+    correctionOf: correction?.correctionOf ?? null,
   };
   const table = config().TABLE_NAME;
   await transact([
@@ -122,6 +152,7 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
         },
       },
     })),
+    ...(correction?.steps ?? []),
     batchAudit(b, 'created', actor, now, {
       from: null,
       to: 'pending_approval',
@@ -160,4 +191,201 @@ async function screenRows(fundId: string, batchId: string, rows: readonly BatchI
   }
   await putFlagDues([...dues.values()]);
   return flags;
+}
+
+// ---- corrections -------------------------------------------------------------------------------
+
+/** Transactions in flight at once while claiming, giving back or linking a correction's payouts. */
+const LINK_CONCURRENCY = 4;
+/** Items of one TransactWriteItems. */
+const MAX_TX_ITEMS = 100;
+
+/**
+ * `POST /v1/disbursement-batches/{id}/corrections` (API.md 1.2): failed payouts of a batch are corrected by a new
+ * batch (`correctionOf`), one row per payout with the failed row's amount and memo and the corrected beneficiary,
+ * created under every rule of a new batch. Claim, create, link: ../corrections/items.ts says why that order
+ * corrects each failed payout at most once, across processes, and how a crash in between is resumed.
+ */
+export async function correctBatch(
+  batchId: string,
+  body: { items: { payoutId: string; beneficiary: Beneficiary }[]; reason: string },
+  actor: Actor & MoneyReader,
+  now: Date,
+  claim?: IdempotencyClaim,
+): Promise<Batch> {
+  const payoutIds = body.items.map((i) => i.payoutId);
+  // A retry of a correction whose batch was created resumes its links.
+  const earlier = await createdEarlier(claim, now, async (id) => id);
+  if (earlier) {
+    await linkPayouts(earlier, await readPayouts(payoutIds), now);
+    return getBatch(earlier);
+  }
+  const failed = await readBatchFor(batchId, actor);
+  const payouts = await readPayouts(payoutIds);
+  const rowOf = new Map<string, number>();
+  if (failed.approvedAt !== null) {
+    const approvedAt = new Date(failed.approvedAt);
+    for (let i = 0; i < failed.itemCount; i++) rowOf.set(batchPayoutId(batchId, approvedAt, i), i);
+  }
+  const stored = rowOf.size > 0 ? await readRows(failed) : [];
+  const rows = decideBatchCorrection(batchId, body.items, (payoutId) => {
+    const p = payouts.get(payoutId);
+    if (!p) return undefined;
+    const row = rowOf.get(payoutId);
+    return {
+      payoutId,
+      batchId: (p.batchId as string | null | undefined) ?? null,
+      status: p.status as PayoutStatus,
+      correctedBy: (p.correctedBy as string | null | undefined) ?? null,
+      amount: p.amount as number,
+      memo: row === undefined ? null : (stored[row]?.memo ?? null),
+    };
+  });
+
+  const correction = newId('batch', now.getTime());
+  const at = now.toISOString();
+  await claimPayouts(correction, [...payoutIds].sort(), now);
+  let batch: Batch;
+  try {
+    batch = await createBatch(
+      {
+        fundId: failed.fundId,
+        countyCode: failed.countyCode,
+        purpose: failed.purpose,
+        items: rows.map((r) => ({ beneficiary: r.beneficiary, amount: r.amount, ...(r.memo !== null ? { memo: r.memo } : {}) })),
+      },
+      actor,
+      now,
+      claim,
+      {
+        batchId: correction,
+        correctionOf: batchId,
+        steps: [notAbandonedStep(correction), batchCorrectedAudit(batchId, correction, payoutIds, body.reason, actor, now, failed.status)],
+      },
+    );
+  } catch (error) {
+    // A creation that committed although its reply was lost keeps its claims: they become its links.
+    if (await findBatch(correction)) {
+      await linkPayouts(correction, payouts, now);
+      return getBatch(correction);
+    }
+    await unclaimPayouts(correction, payoutIds);
+    throw error;
+  }
+  await linkPayouts(correction, payouts, new Date(at));
+  return batch;
+}
+
+async function readPayouts(payoutIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+  // BatchGetItem refuses a key named twice; a payout named twice is the decision's to refuse.
+  const items = await readByKeys([...new Set(payoutIds)].map((id) => keys.payout(id)));
+  return new Map(items.map((item) => [item.payoutId as string, item]));
+}
+
+/** Runs `work` on each chunk, a few at once; the first error is thrown once every chunk has settled. */
+async function eachChunk<T>(chunks: readonly T[], work: (chunk: T) => Promise<void>): Promise<void> {
+  const queue = [...chunks];
+  const errors: unknown[] = [];
+  await Promise.all(
+    Array.from({ length: Math.min(LINK_CONCURRENCY, queue.length) }, async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        try {
+          await work(next);
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    }),
+  );
+  if (errors.length > 0) throw errors[0];
+}
+
+function chunked<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Step 1: every payout claimed for `correction`, 100 per transaction, all or nothing: when one is refused, the
+ * claims taken are given back and the refusal is the answer. A stale claim of a batch that was never created is
+ * taken over once its id is abandoned; the claim of a batch that exists becomes its link (the payout is corrected).
+ */
+async function claimPayouts(correction: string, payoutIds: readonly string[], now: Date): Promise<void> {
+  const at = now.toISOString();
+  try {
+    await eachChunk(chunked(payoutIds, MAX_TX_ITEMS), async (chunk) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await retryOnConflict(() => transact(chunk.map((id) => payoutClaimStep(id, correction, at))));
+          return;
+        } catch (error) {
+          if (!(error instanceof ClaimHeld) || attempt >= 3) throw error;
+          await settleHeldClaim(error, now);
+        }
+      }
+    });
+  } catch (error) {
+    await unclaimPayouts(correction, payoutIds);
+    throw error instanceof ClaimHeld ? invalidState(error.message) : error;
+  }
+}
+
+/** Another correction's claim: 409 while it may still be running; else its batch exists (link it) or is abandoned (free it). */
+async function settleHeldClaim(held: ClaimHeld, now: Date): Promise<void> {
+  const age = now.getTime() - Date.parse(held.claimedAt);
+  if (!(age > CLAIM_STALE_MS)) throw held;
+  try {
+    await transact(abandonSteps(held.claimedBy, now.toISOString()));
+  } catch (error) {
+    if (error instanceof BatchExists) {
+      const payouts = await readPayouts([held.payoutId]);
+      await linkPayouts(held.claimedBy, payouts, now);
+      throw invalidState(`Payout ${held.payoutId} was already corrected by ${held.claimedBy}`);
+    }
+    if (!(error instanceof AlreadyAbandoned)) throw error;
+  }
+  await transact([payoutUnclaimStep(held.payoutId, held.claimedBy)]).catch(() => undefined);
+}
+
+/** Gives back this correction's claims, one payout at a time (some were never taken). */
+async function unclaimPayouts(correction: string, payoutIds: readonly string[]): Promise<void> {
+  await eachChunk(payoutIds, async (id) => {
+    await transact([payoutUnclaimStep(id, correction)]).catch(() => undefined);
+  }).catch(() => undefined);
+}
+
+/**
+ * Step 3: each claim of `correction` becomes its link, with the payout's move out of the failures counters, in
+ * transactions of at most 100 items. A payout linked already (a resumed correction) is left as it is.
+ */
+async function linkPayouts(correction: string, payouts: ReadonlyMap<string, Record<string, unknown>>, now: Date): Promise<void> {
+  const at = now.toISOString();
+  const chunks: Record<string, unknown>[][] = [];
+  let chunk: Record<string, unknown>[] = [];
+  for (const p of payouts.values()) {
+    const next = [...chunk, p];
+    if (chunk.length > 0 && next.length + failureCorrectedSteps(next.map(countedFailure)).length > MAX_TX_ITEMS) {
+      chunks.push(chunk);
+      chunk = [p];
+    } else chunk = next;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  const stepsOf = (list: Record<string, unknown>[]) => [
+    ...list.map((p) => payoutLinkStep(p.payoutId as string, correction, at)),
+    ...failureCorrectedSteps(list.map(countedFailure)),
+  ];
+  await eachChunk(chunks, async (list) => {
+    try {
+      await retryOnConflict(() => transact(stepsOf(list)));
+    } catch (error) {
+      if (!(error instanceof AlreadyLinked) && !(error instanceof DomainError)) throw error;
+      // Some were linked (or never claimed by it): one payout at a time, each on its own condition.
+      for (const p of list) {
+        await retryOnConflict(() => transact(stepsOf([p]))).catch((e: unknown) => {
+          if (!(e instanceof AlreadyLinked) && !(e instanceof DomainError)) throw e;
+        });
+      }
+    }
+  });
 }

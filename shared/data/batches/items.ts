@@ -102,6 +102,7 @@ export function toStoredBatch(item: Record<string, unknown>): StoredBatch {
     lateRows: rowList(item.lateRows),
     ...batchFields(item, ['flags'], { flags: { count: 0, cleared: false } }),
     verifications: (item.verifications as Batch['verifications'] | undefined) ?? null,
+    correctionOf: (item.correctionOf as string | null | undefined) ?? null,
   };
 }
 

@@ -20,6 +20,7 @@ import { keys } from '../platform/keys.ts';
 import { requireItem } from '../platform/query.ts';
 import type { TxStep } from '../platform/transactions.ts';
 import type { NewDisbursement } from '../disbursements/items.ts';
+import { failureCorrectedSteps, type CountedFailure } from '../failures/items.ts';
 
 /** A correction's link to the failed disbursement it replaces: written in the creation's own transaction. */
 export interface CorrectionLink {
@@ -67,6 +68,7 @@ export async function prepareCorrection(
   };
   decideDisbursementCorrection(facts);
   const payoutId = failed.payoutId as string;
+  const payout = await requireItem(keys.payout(payoutId), `Payout ${payoutId}`);
   const at = now.toISOString();
   const request = correctionOf(
     {
@@ -88,6 +90,8 @@ export async function prepareCorrection(
       steps: (correction) => [
         linkStep(keys.disbursement(disbursementId), 'payout_failed', correction, `Disbursement ${disbursementId}`, at),
         linkStep(keys.payout(payoutId), 'failed', correction, `Payout ${payoutId}`, at),
+        // It leaves the failures summary in the same transaction as it gains its link.
+        ...failureCorrectedSteps([countedFailure(payout)]),
         auditStep(keys.disbursement(disbursementId).pk, {
           actor: actor.sub,
           action: 'disbursement.corrected',
@@ -101,4 +105,196 @@ export async function prepareCorrection(
       ],
     },
   };
+}
+
+/** A failed payout item as the failures counters know it (../failures/items.ts). */
+export function countedFailure(item: Record<string, unknown>): CountedFailure & { counted: boolean } {
+  return {
+    payoutId: item.payoutId as string,
+    fundId: item.fundId as string,
+    countyCode: item.countyCode as string,
+    amount: item.amount as number,
+    failureCode: (item.failureCode as CountedFailure['failureCode'] | undefined) ?? null,
+    settledAt: (item.settledAt as string | null | undefined) ?? '',
+    counted: item.failureCounted === true,
+  };
+}
+
+// ---- batch corrections -------------------------------------------------------------------------------
+//
+// A batch correction names up to 5,000 failed payouts, and one transaction takes at most 100 items: the payouts
+// cannot all be linked in the creation's transaction. So the link is a claim, then the creation, then the link:
+// 1. claim: in transactions of up to 100 payouts, each payout gets `correctionClaim = <new batch id>` on condition
+//    that it is failed, not corrected and not claimed by another correction (all-or-nothing per transaction;
+//    the claims taken before a refused one are given back, and the request is 409 naming the payout);
+// 2. create: the new batch, in its own transaction, on condition that its id was not abandoned (below);
+// 3. link: in transactions of up to 100 items, `correctedBy = <new batch id>` replaces each claim, and the payout
+//    leaves the failures counters.
+// A crash after 1 leaves claims of a batch that may never be created. Another correction that meets such a claim,
+// once it is older than CLAIM_STALE_MS, abandons that batch id: ONE transaction puts the id's `ABANDONED` marker on
+// condition that the batch does not exist, so the late creation (which checks that the marker does not exist) can
+// no longer commit; then the stale claim may be taken. If the batch does exist, its claim is turned into its link
+// (step 3 for that payout) and the payout is already corrected. A crash after 2 is resumed by a retry with the same
+// Idempotency-Key, or by the next correction naming the payout. So a payout is claimed by at most one batch that
+// can exist, and linked at most once: a failed payout is corrected, and paid through its correction, at most once.
+
+/** A claim older than this, whose batch does not exist, is a crashed attempt's (a request runs for seconds). */
+export const CLAIM_STALE_MS = 5 * 60_000;
+
+const NOT_CORRECTED = '(attribute_not_exists(correctedBy) OR attribute_type(correctedBy, :null))';
+
+/** A payout's claim held by another correction: the caller decides whether it is stale. */
+export class ClaimHeld extends Error {
+  constructor(
+    readonly payoutId: string,
+    readonly claimedBy: string,
+    readonly claimedAt: string,
+  ) {
+    super(`payout ${payoutId} is being corrected by ${claimedBy}`);
+    this.name = 'ClaimHeld';
+  }
+}
+
+/** The claim of one failed payout for the correcting batch `batchId`. */
+export function payoutClaimStep(payoutId: string, batchId: string, at: string): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.payout(payoutId),
+        UpdateExpression: 'SET correctionClaim = :mine, correctionClaimedAt = :at',
+        ConditionExpression: `#status = :failed AND ${NOT_CORRECTED} AND (attribute_not_exists(correctionClaim) OR correctionClaim = :mine)`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':failed': 'failed', ':null': 'NULL', ':mine': batchId, ':at': at },
+      },
+    },
+    onConditionFailed: (current) => {
+      if (current?.correctedBy) return invalidState(`Payout ${payoutId} was already corrected by ${current.correctedBy as string}`);
+      if (current?.status === 'failed' && typeof current.correctionClaim === 'string') {
+        return new ClaimHeld(payoutId, current.correctionClaim, (current.correctionClaimedAt as string | undefined) ?? '');
+      }
+      return invalidState(
+        `Payout ${payoutId} is ${(current?.status as string | undefined) ?? 'unknown'}; only a failed payout can be corrected`,
+      );
+    },
+  };
+}
+
+/** Gives a claim back (only our own). */
+export function payoutUnclaimStep(payoutId: string, batchId: string): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.payout(payoutId),
+        UpdateExpression: 'REMOVE correctionClaim, correctionClaimedAt',
+        ConditionExpression: 'correctionClaim = :claim',
+        ExpressionAttributeValues: { ':claim': batchId },
+      },
+    },
+    onConditionFailed: () => invalidState(`Payout ${payoutId} is not claimed by ${batchId}`),
+  };
+}
+
+/** Turns the claim of `batchId` into the link `correctedBy = batchId` (with the counters: failureCorrectedSteps). */
+export function payoutLinkStep(payoutId: string, batchId: string, at: string): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.payout(payoutId),
+        UpdateExpression: 'SET correctedBy = :batch, updatedAt = :at REMOVE correctionClaim, correctionClaimedAt',
+        ConditionExpression: `correctionClaim = :batch AND ${NOT_CORRECTED}`,
+        ExpressionAttributeValues: { ':batch': batchId, ':at': at, ':null': 'NULL' },
+      },
+    },
+    onConditionFailed: (current) =>
+      current?.correctedBy === batchId ? new AlreadyLinked() : invalidState(`Payout ${payoutId} is not claimed by ${batchId}`),
+  };
+}
+
+/** The payout was linked to this batch already (a resumed link). */
+export class AlreadyLinked extends Error {
+  constructor() {
+    super('already linked');
+    this.name = 'AlreadyLinked';
+  }
+}
+
+const abandonedKey = (batchId: string) => ({ pk: keys.batch(batchId).pk, sk: 'ABANDONED' });
+
+/** The creation's condition: its id was not abandoned by another correction (the claims are then not its own any more). */
+export function notAbandonedStep(batchId: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: abandonedKey(batchId),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    onConditionFailed: () => invalidState(`The correction ${batchId} took too long and was abandoned; send it again`),
+  };
+}
+
+/** Abandons a batch id that was never created: the marker, on condition that the batch does not exist. */
+export function abandonSteps(batchId: string, at: string): TxStep[] {
+  return [
+    {
+      item: {
+        Put: {
+          TableName: config().TABLE_NAME,
+          Item: { ...abandonedKey(batchId), type: 'batch-abandoned', batchId, at },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      onConditionFailed: () => new AlreadyAbandoned(),
+    },
+    {
+      item: {
+        ConditionCheck: {
+          TableName: config().TABLE_NAME,
+          Key: keys.batch(batchId),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      onConditionFailed: () => new BatchExists(),
+    },
+  ];
+}
+
+export class AlreadyAbandoned extends Error {
+  constructor() {
+    super('already abandoned');
+    this.name = 'AlreadyAbandoned';
+  }
+}
+
+export class BatchExists extends Error {
+  constructor() {
+    super('batch exists');
+    this.name = 'BatchExists';
+  }
+}
+
+/** The audit entry on the corrected batch. */
+export function batchCorrectedAudit(
+  failedBatchId: string,
+  correction: string,
+  payoutIds: readonly string[],
+  reason: string,
+  actor: Actor,
+  now: Date,
+  status: string,
+): TxStep {
+  return auditStep(keys.batch(failedBatchId).pk, {
+    actor: actor.sub,
+    action: 'batch.corrected',
+    at: now,
+    correlationId: actor.correlationId,
+    fromStatus: status,
+    toStatus: status,
+    reason,
+    details: { correctedBy: correction, payouts: payoutIds.length },
+  });
 }

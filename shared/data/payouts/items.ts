@@ -155,8 +155,9 @@ export function toPayout(item: Record<string, unknown>): StoredPayout {
       bankReference: null,
       failureCode: null,
     }),
-    ...payoutFields(item, ['failureReason', 'requestedMessageId', 'payer', 'campaignId', 'noticeItem'], {
+    ...payoutFields(item, ['failureReason', 'correctedBy', 'requestedMessageId', 'payer', 'campaignId', 'noticeItem'], {
       failureReason: null,
+      correctedBy: null,
       payer: '',
       campaignId: null,
       noticeItem: null,

@@ -8,6 +8,7 @@ import { enqueueEvents, eventStep } from '../platform/events.ts';
 import type { Actor } from '../funds/items.ts';
 import { commitMoney } from '../ledger/move.ts';
 import { subsidyIsReserved } from '../ledger/items.ts';
+import { failureCountedSteps } from '../failures/items.ts';
 import { moneySource, type MoneySource } from '../../domain/money-source.ts';
 import { noticeItemPaidStep } from '../notices/items.ts';
 import { paidRollupMarker, rollUpSettlement } from '../warning-rules/items.ts';
@@ -83,7 +84,10 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
         ...payoutSettledKeys(payoutId, at),
         // `repeat_payee` counts the account's settlements: a marker for the roll-up after the commit (same item, no extra write).
         ...(to === 'settled' ? paidRollupMarker(payoutId, at, paidAccount!) : {}),
+        // The failures summary counts it from now until a correction links it (../failures/items.ts).
+        ...(to === 'failed' ? { failureCounted: true } : {}),
       }),
+      ...(to === 'failed' ? failureCountedSteps({ ...settled, settledAt: at }) : []),
       ...money,
       ...(instruction?.status === 'pending' ? [eventCloseStep(payout.requestedMessageId, now)] : []),
       ...(payout.disbursementId ? payoutOutcomeSteps({ ...payout, disbursementId: payout.disbursementId }, settlement, actor, now) : []),
