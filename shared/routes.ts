@@ -18,7 +18,9 @@ export type HttpFunctionName =
   | 'campaigns'
   | 'stations'
   | 'notices'
-  | 'reconciliations';
+  | 'reconciliations'
+  | 'reports'
+  | 'transparency';
 
 /**
  * `required`: a POST that creates a resource and must carry `Idempotency-Key`.
@@ -135,6 +137,31 @@ export const routes: readonly RouteDefinition[] = [
     fn: 'funds',
     operationId: 'getSnapshot',
     roles: SNAPSHOT_READERS,
+  }),
+  // The half-year report (JSON, HTML, PDF): its own function, which carries the PDF library and the CJK font.
+  route({
+    method: 'GET',
+    path: '/v1/funds/{fundId}/reports/{half}',
+    fn: 'reports',
+    operationId: 'getHalfYearReport',
+    roles: SNAPSHOT_READERS,
+  }),
+  // The fund's public side (公告公示): no token, aggregates only, the public read throttle.
+  route({
+    method: 'GET',
+    path: '/public/funds/{fundId}',
+    fn: 'transparency',
+    operationId: 'getPublicFund',
+    roles: 'public',
+    throttle: PUBLIC_READ_THROTTLE,
+  }),
+  route({
+    method: 'GET',
+    path: '/transparency/{fundId}',
+    fn: 'transparency',
+    operationId: 'getTransparencyPage',
+    roles: 'public',
+    throttle: PUBLIC_READ_THROTTLE,
   }),
 
   // disbursements

@@ -22,6 +22,7 @@ import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BUNDLED_REFERENCE_FILE, referenceBundleFile } from '#shared/http/api-reference';
+import { BUNDLED_FONT_FILE, reportFontFile } from '#shared/report/report-font';
 import { BUSINESS_METRICS, METRICS_NAMESPACE, METRICS_SERVICE, type BusinessMetric } from '#shared/metric-names';
 import { QUEUES } from '#shared/queues';
 import {
@@ -55,6 +56,8 @@ const DELIVERY_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>([
   'funds',
   'monthly-snapshots',
 ]);
+/** Functions that only read the table: the ledger check, the half-year report, the public view. */
+const TABLE_READERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['ledger-check', 'reports', 'transparency']);
 /** Functions that put "expand this approved batch" jobs on the expansion queue. */
 const EXPANSION_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['batches', 'notices', 'outbox-sweeper']);
 /** Functions that hash national IDs (shared/data/stations/items.ts `applyStation`): the only readers of the PII secret. */
@@ -144,7 +147,13 @@ export class ApiStack extends Stack {
             ? { ...environment, PII_SECRETS_ARN: props.data.piiHashSecret.secretArn }
             : environment,
           // /docs/reference.js: the renderer's bundle (4.9 MB) beside index.mjs, not inside it.
-          files: name === 'public' ? { [BUNDLED_REFERENCE_FILE]: referenceBundleFile() } : undefined,
+          // The half-year report's PDF: the CJK font (10.5 MB) beside index.mjs, read only when a PDF is asked for.
+          files:
+            name === 'public'
+              ? { [BUNDLED_REFERENCE_FILE]: referenceBundleFile() }
+              : name === 'reports'
+                ? { [BUNDLED_FONT_FILE]: reportFontFile() }
+                : undefined,
         });
         Validations.of(fn).acknowledge({
           id: 'Serverless-LambdaDLQ',
@@ -373,7 +382,7 @@ export class ApiStack extends Stack {
 
   private grantJobs(name: FunctionName, fn: ReliefFundFunction): void {
     const { queues } = this.data;
-    if (name === 'ledger-check') {
+    if (TABLE_READERS.has(name)) {
       this.data.grantTableRead(fn);
       Validations.of(fn.role!).acknowledge({
         id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',

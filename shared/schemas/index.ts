@@ -15,6 +15,7 @@ import * as progress from './progress.ts';
 import * as snapshots from './snapshots.ts';
 import * as publicRoutes from './public.ts';
 import * as reconciliations from './reconciliations.ts';
+import * as reports from './reports.ts';
 import * as stations from './stations.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
 
@@ -24,6 +25,7 @@ const modules: Record<string, unknown>[] = [
   funds,
   progress,
   snapshots,
+  reports,
   disbursements,
   batches,
   payouts,

@@ -34,6 +34,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   objectionId: 'obj_01M8MB7QKGZ7EXTNFH95G3P5TD',
   reconciliationId: 'rcn_01M8MB7QKGZ7EXTNFH95G3P5TD',
   snapshotId: 'snp_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  half: '2026-H1',
 };
 
 function samplePath(route: RouteDefinition): string {
@@ -75,7 +76,9 @@ describe('route table', () => {
             route.path === '/docs' ||
             route.path === '/docs/reference.js' ||
             route.path === '/v1/openapi.json' ||
-            /^\/(public\/)?notices(\/|$)/.test(route.path),
+            /^\/(public\/)?notices(\/|$)/.test(route.path) ||
+            // The fund's public page (公告公示) and its JSON: aggregates only.
+            /^\/(public\/funds|transparency)\/\{fundId\}$/.test(route.path),
           routeKey(route),
         ).toBe(true);
         continue;

@@ -44,6 +44,8 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     'notices',
     'batches',
     'reconciliations',
+    'reports',
+    'transparency',
   ]);
   const funds = await fundsContext();
   const stats = await import('#shared/data/counties/stats');

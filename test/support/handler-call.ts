@@ -28,6 +28,8 @@ export interface Reply {
   contentType: string;
   body: any;
   text: string;
+  /** A binary body (a PDF), decoded from the base64 the handler returns for API Gateway. */
+  bytes?: Buffer;
 }
 
 const compiled = compileRoutes(routes);
@@ -88,6 +90,7 @@ export function handlerCaller(
       contentType: String(result.headers?.['content-type'] ?? ''),
       body: text && /json/.test(String(result.headers?.['content-type'] ?? '')) ? JSON.parse(text) : undefined,
       text,
+      ...(result.isBase64Encoded && typeof result.body === 'string' ? { bytes: Buffer.from(result.body, 'base64') } : {}),
     };
     expectContractResponse(match.route.operationId, routeKey, reply);
     return reply;

@@ -66,6 +66,7 @@ const ITEM_FILES = new Set([
   'ledger/move.ts',
   'batches/counters.ts',
   'counties/stats.ts',
+  'reports/stats.ts',
   'notices/subjects.ts',
   'batches/notice-subject.ts',
   'disbursements/notice-subject.ts',
@@ -121,6 +122,7 @@ describe('the key text of shared/data', () => {
     const prefixes = [...new Set(literals.map((l) => l.text.split('#')[0]!))].sort();
     expect(prefixes).toEqual(
       [
+        'ALERT',
         'ALLOC',
         'AUDIT',
         'BANKREF',
@@ -161,6 +163,7 @@ describe('the key text of shared/data', () => {
         'PAYOUTS',
         'RCN',
         'REF',
+        'RSTATS',
         'SNAP',
         'SNAPHEAD',
         'SNAPMONTH',

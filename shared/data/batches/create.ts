@@ -7,6 +7,7 @@ import { countyExistsStep, findCounty } from '../counties/items.ts';
 import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { transact } from '../platform/transactions.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { putAll } from '../platform/bulk.ts';
 import { accountHashes, screenAccounts, writeBatchIndex } from '../screening/items.ts';
 import { batchRowFlags, type RowFlag } from '../../domain/screening.ts';
@@ -27,8 +28,8 @@ import {
 } from './items.ts';
 import { allocationExistsStep } from '../ledger/items.ts';
 
-/** Items of the creation transaction besides the row chunks: county, allocation, head, audit. */
-const CREATION_STEPS = 4;
+/** Items of the creation transaction besides the row chunks: county, allocation, head, audit, the report's flag count. */
+const CREATION_STEPS = 5;
 
 // ---- creation --------------------------------------------------------------------------------
 
@@ -117,6 +118,8 @@ export async function createBatch(input: NewBatch, actor: Actor, now: Date, clai
       to: 'pending_approval',
       details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count },
     }),
+    // The half-year report's flags raised.
+    ...reportStatsSteps(input.fundId, now, reportFigures.flagsRaised(rowFlags.map((f) => f.code)), batchId),
   ]);
   return publicBatch(b, noCounts());
 }

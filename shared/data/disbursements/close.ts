@@ -2,6 +2,7 @@ import { decideCancellation, decideRejection, statsMove, type Disbursement, type
 import { clearedFlags, decideClearFlags } from '../../domain/screening.ts';
 import { type Role } from '../../domain/roles.ts';
 import { statsStep } from '../counties/stats.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, versionedChangeStep } from '../platform/transactions.ts';
@@ -60,6 +61,13 @@ export async function clearDisbursementFlags(disbursementId: string, reason: str
         redecide: (current) => decide(toDisbursement(current)),
       }),
       disbursementAudit(d, entry, actor, { matches: d.flags.flatMap((f) => f.matches) }),
+      // The half-year report's flags cleared.
+      ...reportStatsSteps(
+        d.fundId,
+        now,
+        reportFigures.flagsCleared(d.flags.filter((f) => f.clearedAt === null).map((f) => f.code)),
+        d.disbursementId,
+      ),
     ]);
     return publicDisbursement({ ...d, flags, updatedAt: at, history: [...d.history, entry], version: d.version + 1 });
   });

@@ -46,6 +46,9 @@ export interface LedgerPosition extends LedgerLine {
 }
 
 export const ledgerPartition = (fundId: string) => `LEDGER#${fundId}`;
+
+/** The allocation's attribute that sums its `paid` entries dated in one half-year (`yyyy-H1`, China time). */
+export const paidInHalfAttribute = (half: string) => `paidIn${half}`;
 export const SEQ_DIGITS = 12;
 
 export function toPosition(item: Record<string, unknown>): LedgerPosition {
