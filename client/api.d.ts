@@ -1528,6 +1528,23 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "fund.alert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** fund.alert (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:fund.alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "notice.closed": {
         parameters: {
             query?: never;
@@ -2400,6 +2417,17 @@ export interface components {
             timestamp: string;
             /** @enum {string} */
             type: "snapshot.created";
+        } | {
+            data: components["schemas"]["FundAlertRaised"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "fund.alert";
         };
         EventPage: {
             items: components["schemas"]["Event"][];
@@ -2407,7 +2435,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created";
+        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created" | "fund.alert";
         /**
          * @description The `sub` of a finance-system machine client: the one that pays a fund's payouts.
          * @example ledger-bot
@@ -2442,6 +2470,18 @@ export interface components {
             code: "lagging" | "idle";
             countyCode: components["schemas"]["CountyCode"];
             detail: string;
+        };
+        /** @description A new alert of the progress rules (GET /v1/funds/{fundId}/progress). */
+        FundAlertRaised: {
+            /** @description The day (China time) the progress was read at */
+            asOf: string;
+            /** @enum {string} */
+            code: "lagging" | "idle";
+            countyCode: components["schemas"]["CountyCode"];
+            detail: string;
+            fundId: string;
+            /** @description The calendar month (China time, yyyy-mm) this alert is raised for: once per county, code and month */
+            month: string;
         };
         FundPage: {
             items: components["schemas"]["Fund"][];
@@ -8811,6 +8851,38 @@ export interface operations {
                     timestamp: string;
                     /** @enum {string} */
                     type: "disbursement.approved";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:fund.alert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["FundAlertRaised"];
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "fund.alert";
                 };
             };
         };

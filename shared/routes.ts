@@ -515,6 +515,6 @@ export function routesOf(fn: HttpFunctionName): RouteDefinition[] {
 
 /** Background functions: the worker and the expander read SQS, the sweepers run on a schedule. */
 export const QUEUE_FUNCTIONS = ['webhook-delivery', 'batch-expander'] as const;
-export const SCHEDULED_FUNCTIONS = ['outbox-sweeper', 'ledger-check', 'monthly-snapshots'] as const;
+export const SCHEDULED_FUNCTIONS = ['outbox-sweeper', 'ledger-check', 'monthly-snapshots', 'fund-alerts'] as const;
 export type QueueFunctionName = (typeof QUEUE_FUNCTIONS)[number];
 export type ScheduledFunctionName = (typeof SCHEDULED_FUNCTIONS)[number];

@@ -55,6 +55,8 @@ const DELIVERY_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>([
   // snapshot.created
   'funds',
   'monthly-snapshots',
+  // fund.alert
+  'fund-alerts',
 ]);
 /** Functions that only read the table: the ledger check, the half-year report, the public view. */
 const TABLE_READERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['ledger-check', 'reports', 'transparency']);
@@ -172,6 +174,7 @@ export class ApiStack extends Stack {
     const sweeper = this.outboxSweeper(environment, minutes);
     const ledgerCheck = this.ledgerCheck(environment);
     const monthlySnapshots = this.monthlySnapshots(environment);
+    const fundAlerts = this.fundAlerts(environment);
 
     this.functions = {
       ...http,
@@ -179,6 +182,7 @@ export class ApiStack extends Stack {
       'outbox-sweeper': sweeper,
       'ledger-check': ledgerCheck,
       'monthly-snapshots': monthlySnapshots,
+      'fund-alerts': fundAlerts,
     };
     for (const [name, fn] of Object.entries(this.functions) as [FunctionName, ReliefFundFunction][]) {
       this.grantJobs(name, fn);
@@ -374,6 +378,51 @@ export class ApiStack extends Stack {
     this.alarmOn(
       'MonthlySnapshotFailuresAlarm',
       'monthly snapshots: a scheduled run failed for good',
+      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      1,
+    );
+    return fn;
+  }
+
+  /**
+   * The daily evaluation of the progress rules (`fund.alert`): EventBridge Scheduler at 00:30 Asia/Shanghai, after the
+   * day has turned in China (the rules count whole China days). Safe to repeat (a marker per county, code and month),
+   * so the scheduler retries it; what still fails lands in a dead-letter queue alarmed at depth 1.
+   */
+  private fundAlerts(environment: Record<string, string>): ReliefFundFunction {
+    const failures = new Queue(this, 'FundAlertFailures', {
+      // Holds only scheduler events (no fund data), as the sweeper's does.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    Validations.of(failures).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: "This is the fund alerts' dead-letter queue, the end of the line: it is alarmed at depth 1.",
+    });
+    const fn = new ReliefFundFunction(this, 'schedule-fund-alerts', {
+      kind: 'schedule',
+      name: 'fund-alerts',
+      description: "relief-fund: every fund's progress alerts (fund.alert), daily at 00:30 China time",
+      timeout: Duration.minutes(10),
+      environment,
+      reservedConcurrentExecutions: 1,
+      deadLetterQueue: failures,
+    });
+    const schedulerRole = new Role(this, 'FundAlertSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    new SchedulerSchedule(this, 'FundAlertSchedule', {
+      description: "Raise every fund's new progress alerts (fund.alert) at 00:30 China time",
+      schedule: ScheduleExpression.cron({ minute: '30', hour: '0', timeZone: TimeZone.ASIA_SHANGHAI }),
+      target: new LambdaInvoke(fn, { deadLetterQueue: failures, retryAttempts: 2, role: schedulerRole }),
+    });
+    const fnLogicalId = this.getLogicalId(fn.node.defaultChild as CfnFunction);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
+      reason: "CDK's invoke grant names the function and its versions (`:*`); it reaches this one function only.",
+    });
+    this.alarmOn(
+      'FundAlertFailuresAlarm',
+      'fund alerts: a scheduled run failed for good',
       failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       1,
     );

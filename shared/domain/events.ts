@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   'objection.received',
   'webhook.test',
   'snapshot.created',
+  'fund.alert',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

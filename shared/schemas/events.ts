@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { EVENT_TYPES, type EventType } from '../domain/events.ts';
+import { ALERT_CODES } from '../domain/progress.ts';
 import { defineContract } from '../http/operation.ts';
 import { Campaign, CampaignSubsidy } from './campaigns.ts';
 import { CountyCode, idOf, Page, pageOf, Timestamp, Total } from './common.ts';
@@ -69,6 +70,19 @@ export const SnapshotCreated = z
     description: 'The snapshot without its figures: read it with GET /v1/funds/{fundId}/snapshots/{snapshotId}.',
   });
 
+export const FundAlertRaised = z
+  .object({
+    fundId: idOf('fund'),
+    countyCode: CountyCode,
+    code: z.enum(ALERT_CODES),
+    detail: z.string(),
+    month: z
+      .string()
+      .meta({ description: 'The calendar month (China time, yyyy-mm) this alert is raised for: once per county, code and month' }),
+    asOf: z.string().meta({ description: 'The day (China time) the progress was read at' }),
+  })
+  .meta({ id: 'FundAlertRaised', description: 'A new alert of the progress rules (GET /v1/funds/{fundId}/progress).' });
+
 /** What `data` holds for each event type (a payment instruction's account is masked except to the paying system). */
 export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'disbursement.approved': Disbursement,
@@ -86,6 +100,7 @@ export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'objection.received': ObjectionReceived,
   'webhook.test': WebhookTest,
   'snapshot.created': SnapshotCreated,
+  'fund.alert': FundAlertRaised,
 };
 
 /** The webhook body of one event type: `{ type, timestamp, data }`. */

@@ -471,6 +471,7 @@ describe('api stack: least privilege', () => {
       'outbox-sweeper',
       'funds',
       'monthly-snapshots',
+      'fund-alerts',
     ];
     for (const name of [...HTTP_FUNCTIONS, ...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
       expect(canDo(name, 'sqs:SendMessage', delivery()), `${name} → delivery`).toBe(deliveryProducers.includes(name));
