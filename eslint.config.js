@@ -102,6 +102,7 @@ export default defineConfig(
             'ledger/move.ts',
             'batches/counters.ts',
             'counties/stats.ts',
+            'reports/stats.ts',
             'notices/subjects.ts',
             'batches/notice-subject.ts',
             'disbursements/notice-subject.ts',

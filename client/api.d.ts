@@ -128,6 +128,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/public/funds/{fundId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fund's public view (公告公示): budget, each county's allocation, paid and progress; aggregates only
+         * @description No authentication. No name, account or person: figures only. Counties come a page at a time in county-code order (`limit` 1..200, default 100). Notices published and objections upheld count the fund's whole life.
+         *
+         *     No authentication.
+         */
+        get: operations["getPublicFund"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/public/notices": {
         parameters: {
             query?: never;
@@ -186,6 +208,26 @@ export interface paths {
          *     No authentication.
          */
         post: operations["fileObjection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/transparency/{fundId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fund's public page (公告公示), the same figures as `GET /public/funds/{fundId}`
+         * @description No authentication.
+         */
+        get: operations["getTransparencyPage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -970,6 +1012,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/funds/{fundId}/reports/{half}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The half-year work report: JSON, a printable page (Accept: text/html) or a PDF (Accept: application/pdf)
+         * @description One template for all three. `{half}` is `yyyy-H1` (January–June) or `yyyy-H2` (July–December), China time. A half that is not of that form, that has not started yet, or that ended before the fund existed is 404 `not_found`: there is no such report (yet), as for any id that names nothing.
+         *
+         *     Roles: `fund-admin`, `auditor`, `observer`.
+         */
+        get: operations["getHalfYearReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/funds/{fundId}/snapshots": {
         parameters: {
             query?: never;
@@ -1670,6 +1734,23 @@ export interface webhooks {
         put?: never;
         /** flag.overdue (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
         post: operations["webhook:flag.overdue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "fund.alert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** fund.alert (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) */
+        post: operations["webhook:fund.alert"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2711,6 +2792,17 @@ export interface components {
             timestamp: string;
             /** @enum {string} */
             type: "account.verification_requested";
+        } | {
+            data: components["schemas"]["FundAlertRaised"];
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            timestamp: string;
+            /** @enum {string} */
+            type: "fund.alert";
         };
         EventPage: {
             items: components["schemas"]["Event"][];
@@ -2718,7 +2810,7 @@ export interface components {
             nextCursor: string | null;
         };
         /** @enum {string} */
-        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created" | "flag.overdue" | "account.verification_requested";
+        EventType: "disbursement.approved" | "payout.requested" | "payout.settled" | "payout.failed" | "payout.delivery_failed" | "campaign.launched" | "campaign.cancelled" | "campaign.subsidy_released" | "station.activated" | "station.suspended" | "notice.opened" | "notice.closed" | "objection.received" | "webhook.test" | "snapshot.created" | "flag.overdue" | "account.verification_requested" | "fund.alert";
         /** @enum {string} */
         FailureCode: "account_closed" | "account_frozen" | "invalid_account" | "name_mismatch" | "beneficiary_deceased" | "limit_exceeded" | "bank_rejected" | "technical" | "unspecified";
         FailureSummary: {
@@ -2816,6 +2908,18 @@ export interface components {
             countyCode: components["schemas"]["CountyCode"];
             detail: string;
         };
+        /** @description A new alert of the progress rules (GET /v1/funds/{fundId}/progress). */
+        FundAlertRaised: {
+            /** @description The day (China time) the progress was read at */
+            asOf: string;
+            /** @enum {string} */
+            code: "lagging" | "idle";
+            countyCode: components["schemas"]["CountyCode"];
+            detail: string;
+            fundId: string;
+            /** @description The calendar month (China time, yyyy-mm) this alert is raised for: once per county, code and month */
+            month: string;
+        };
         FundPage: {
             items: components["schemas"]["Fund"][];
             /** @description Opaque cursor for the next page, null on the last. */
@@ -2854,6 +2958,99 @@ export interface components {
             fundId: string;
             /** @description The share of the fund's period gone by at the end of `asOf` (China time), rounded down to 6 decimals */
             timeElapsed: number;
+        };
+        HalfYearReport: {
+            /**
+             * Format: date
+             * @description The day progress is read at: the half's last day, or today while the half runs
+             * @example 2026-01-01
+             */
+            asOf: string;
+            budget: {
+                /** @description Integer amount in fen. */
+                allocated: number;
+                /** @description Integer amount in fen. */
+                available: number;
+                /** @description Integer amount in fen. */
+                paid: number;
+                /** @description What the ledger's `paid` entries dated inside the half add up to */
+                paidInHalf: number;
+                /** @description Integer amount in fen. */
+                reserved: number;
+                /** @description Integer amount in fen. */
+                totalBudget: number;
+                /** @description Integer amount in fen. */
+                unallocated: number;
+            };
+            counties: {
+                /** @description Integer amount in fen. */
+                allocated: number;
+                countyCode: components["schemas"]["CountyCode"];
+                lagPoints: number;
+                name: string;
+                /** @description Integer amount in fen. */
+                paid: number;
+                /** @description Integer amount in fen. */
+                paidInHalf: number;
+                progress: number;
+                province: string;
+            }[];
+            /** @description Payouts failed in the half, by code */
+            failures: {
+                /** @description Integer amount in fen. */
+                amount: number;
+                code: string;
+                count: number;
+            }[];
+            /** @description Flags raised and cleared in the half */
+            flags: {
+                cleared: number;
+                code: string;
+                raised: number;
+            }[];
+            /**
+             * Format: date
+             * @description The half's first day (China time)
+             * @example 2026-01-01
+             */
+            from: string;
+            fundId: string;
+            fundName: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp
+             * @example 2026-11-29T08:00:00Z
+             */
+            generatedAt: string;
+            half: string;
+            notices: {
+                published: number;
+            };
+            objections: {
+                dismissed: number;
+                upheld: number;
+            };
+            period: components["schemas"]["FundPeriod"];
+            snapshots: {
+                hash: string;
+                /** @enum {string} */
+                kind: "monthly" | "on_demand";
+                month: string | null;
+                snapshotId: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp
+                 * @example 2026-11-29T08:00:00Z
+                 */
+                takenAt: string;
+            }[];
+            timeElapsed: number;
+            /**
+             * Format: date
+             * @description The half's last day (China time)
+             * @example 2026-01-01
+             */
+            to: string;
         };
         Health: {
             /** @enum {string} */
@@ -3063,6 +3260,58 @@ export interface components {
             status: number;
             title: string;
             type: string;
+        };
+        PublicFund: {
+            /** @description Integer amount in fen. */
+            allocated: number;
+            /**
+             * Format: date
+             * @description A calendar date (yyyy-mm-dd), China time
+             * @example 2026-01-01
+             */
+            asOf: string;
+            counties: {
+                /** @description Integer amount in fen. */
+                allocated: number;
+                countyCode: components["schemas"]["CountyCode"];
+                countyName: string;
+                /** @description Integer amount in fen. */
+                paid: number;
+                progress: number;
+                province: string;
+            }[];
+            /** @enum {string} */
+            currency: "CNY";
+            fundId: string;
+            latestSnapshot: {
+                hash: string;
+                month: string | null;
+                snapshotId: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 timestamp
+                 * @example 2026-11-29T08:00:00Z
+                 */
+                takenAt: string;
+            } | null;
+            name: string;
+            /** @description Opaque cursor for the next page of counties, null on the last */
+            nextCursor: string | null;
+            notices: {
+                published: number;
+            };
+            objections: {
+                upheld: number;
+            };
+            /** @description Integer amount in fen. */
+            paid: number;
+            period: components["schemas"]["FundPeriod"];
+            progress: number;
+            timeElapsed: number;
+            /** @description Integer amount in fen. */
+            totalBudget: number;
+            /** @description Integer amount in fen. */
+            unallocated: number;
         };
         PublicNotice: {
             countyCode: components["schemas"]["CountyCode"];
@@ -3725,6 +3974,49 @@ export interface operations {
             };
         };
     };
+    getPublicFund: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The public view */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicFund"];
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPublicNotices: {
         parameters: {
             query?: {
@@ -3864,6 +4156,49 @@ export interface operations {
             };
             /** @description `rate_limited`: Too many requests from your address; try again later */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTransparencyPage: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                fundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description `validation_failed`: The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7116,6 +7451,58 @@ export interface operations {
             };
         };
     };
+    getHalfYearReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fundId: string;
+                half: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HalfYearReport"];
+                    "application/pdf": string;
+                    "text/html": string;
+                };
+            };
+            /** @description `unauthenticated`: Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listSnapshots: {
         parameters: {
             query?: {
@@ -9681,6 +10068,38 @@ export interface operations {
                     timestamp: string;
                     /** @enum {string} */
                     type: "flag.overdue";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within 15 s acknowledges the message; 410 disables the endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "webhook:fund.alert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    data: components["schemas"]["FundAlertRaised"];
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    timestamp: string;
+                    /** @enum {string} */
+                    type: "fund.alert";
                 };
             };
         };

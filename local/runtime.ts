@@ -280,6 +280,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         log,
       });
       cleanups.push(() => monthly.stop());
+      // EventBridge Scheduler's cron(30 0 * * ? *) in Asia/Shanghai: the daily fund.alert evaluation (16:30 UTC).
+      const alerts: Schedule = startSchedule({
+        functionName: functionNameOf('fund-alerts'),
+        ruleName: functionNameOf('fund-alert-schedule'),
+        everySeconds: 0,
+        nextDelayMs: () => {
+          const now = Date.now();
+          const todays = new Date(now).setUTCHours(16, 30, 0, 0);
+          return (todays > now ? todays : todays + 86_400_000) - now;
+        },
+        timeoutMs: SWEEPER_TIMEOUT_MS,
+        loadHandler: () => loadSchedule('fund-alerts'),
+        log,
+      });
+      cleanups.push(() => alerts.stop());
     }
 
     // Where tools that read the table itself (npm run ledger-check) find this runtime's store.

@@ -1,6 +1,6 @@
 /** Prefixed, sortable ULIDs: `fund_01J…`. The prefix says what the id names. */
 import { createHash } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
+import { encodeTime, monotonicFactory } from 'ulid';
 
 export const ID_PREFIXES = {
   fund: 'fund',
@@ -28,6 +28,14 @@ const nextUlid = monotonicFactory();
 
 export function newId(kind: IdKind, now: number = Date.now()): string {
   return `${ID_PREFIXES[kind]}_${nextUlid(now)}`;
+}
+
+/**
+ * The lowest id of a kind made at or after `at` (ms): ids sort by time, so a key range between two bounds reads the
+ * ids made in that span, and no other.
+ */
+export function idTimeBound(kind: IdKind, at: number): string {
+  return `${ID_PREFIXES[kind]}_${encodeTime(Math.max(0, at), 10)}`;
 }
 
 const ULID = '[0-9A-HJKMNP-TV-Z]{26}';

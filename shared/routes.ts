@@ -19,7 +19,9 @@ export type HttpFunctionName =
   | 'stations'
   | 'notices'
   | 'reconciliations'
-  | 'access-log';
+  | 'access-log'
+  | 'reports'
+  | 'transparency';
 
 /**
  * `required`: a POST that creates a resource and must carry `Idempotency-Key`.
@@ -144,6 +146,31 @@ export const routes: readonly RouteDefinition[] = [
     fn: 'funds',
     operationId: 'getSnapshot',
     roles: SNAPSHOT_READERS,
+  }),
+  // The half-year report (JSON, HTML, PDF): its own function, which carries the PDF library and the CJK font.
+  route({
+    method: 'GET',
+    path: '/v1/funds/{fundId}/reports/{half}',
+    fn: 'reports',
+    operationId: 'getHalfYearReport',
+    roles: SNAPSHOT_READERS,
+  }),
+  // The fund's public side (公告公示): no token, aggregates only, the public read throttle.
+  route({
+    method: 'GET',
+    path: '/public/funds/{fundId}',
+    fn: 'transparency',
+    operationId: 'getPublicFund',
+    roles: 'public',
+    throttle: PUBLIC_READ_THROTTLE,
+  }),
+  route({
+    method: 'GET',
+    path: '/transparency/{fundId}',
+    fn: 'transparency',
+    operationId: 'getTransparencyPage',
+    roles: 'public',
+    throttle: PUBLIC_READ_THROTTLE,
   }),
 
   // warning rules (预警) and the block list
@@ -553,6 +580,6 @@ export function routesOf(fn: HttpFunctionName): RouteDefinition[] {
 
 /** Background functions: the worker and the expander read SQS, the sweepers run on a schedule. */
 export const QUEUE_FUNCTIONS = ['webhook-delivery', 'batch-expander'] as const;
-export const SCHEDULED_FUNCTIONS = ['outbox-sweeper', 'ledger-check', 'monthly-snapshots'] as const;
+export const SCHEDULED_FUNCTIONS = ['outbox-sweeper', 'ledger-check', 'monthly-snapshots', 'fund-alerts'] as const;
 export type QueueFunctionName = (typeof QUEUE_FUNCTIONS)[number];
 export type ScheduledFunctionName = (typeof SCHEDULED_FUNCTIONS)[number];

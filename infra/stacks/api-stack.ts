@@ -22,6 +22,7 @@ import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BUNDLED_REFERENCE_FILE, referenceBundleFile } from '#shared/http/api-reference';
+import { BUNDLED_FONT_FILE, reportFontFile } from '#shared/report/report-font';
 import { BUSINESS_METRICS, METRICS_NAMESPACE, METRICS_SERVICE, type BusinessMetric } from '#shared/metric-names';
 import { QUEUES } from '#shared/queues';
 import {
@@ -54,7 +55,11 @@ const DELIVERY_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>([
   // snapshot.created
   'funds',
   'monthly-snapshots',
+  // fund.alert
+  'fund-alerts',
 ]);
+/** Functions that only read the table: the ledger check, the half-year report, the public view. */
+const TABLE_READERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['ledger-check', 'reports', 'transparency']);
 /** Functions that put "expand this approved batch" jobs on the expansion queue. */
 const EXPANSION_PRODUCERS: ReadonlySet<FunctionName> = new Set<FunctionName>(['batches', 'notices', 'outbox-sweeper']);
 /** Functions that hash national IDs (shared/data/stations/items.ts `applyStation`): the only readers of the PII secret. */
@@ -144,7 +149,13 @@ export class ApiStack extends Stack {
             ? { ...environment, PII_SECRETS_ARN: props.data.piiHashSecret.secretArn }
             : environment,
           // /docs/reference.js: the renderer's bundle (4.9 MB) beside index.mjs, not inside it.
-          files: name === 'public' ? { [BUNDLED_REFERENCE_FILE]: referenceBundleFile() } : undefined,
+          // The half-year report's PDF: the CJK font (10.5 MB) beside index.mjs, read only when a PDF is asked for.
+          files:
+            name === 'public'
+              ? { [BUNDLED_REFERENCE_FILE]: referenceBundleFile() }
+              : name === 'reports'
+                ? { [BUNDLED_FONT_FILE]: reportFontFile() }
+                : undefined,
         });
         Validations.of(fn).acknowledge({
           id: 'Serverless-LambdaDLQ',
@@ -163,6 +174,7 @@ export class ApiStack extends Stack {
     const sweeper = this.outboxSweeper(environment, minutes);
     const ledgerCheck = this.ledgerCheck(environment);
     const monthlySnapshots = this.monthlySnapshots(environment);
+    const fundAlerts = this.fundAlerts(environment);
 
     this.functions = {
       ...http,
@@ -170,6 +182,7 @@ export class ApiStack extends Stack {
       'outbox-sweeper': sweeper,
       'ledger-check': ledgerCheck,
       'monthly-snapshots': monthlySnapshots,
+      'fund-alerts': fundAlerts,
     };
     for (const [name, fn] of Object.entries(this.functions) as [FunctionName, ReliefFundFunction][]) {
       this.grantJobs(name, fn);
@@ -371,9 +384,54 @@ export class ApiStack extends Stack {
     return fn;
   }
 
+  /**
+   * The daily evaluation of the progress rules (`fund.alert`): EventBridge Scheduler at 00:30 Asia/Shanghai, after the
+   * day has turned in China (the rules count whole China days). Safe to repeat (a marker per county, code and month),
+   * so the scheduler retries it; what still fails lands in a dead-letter queue alarmed at depth 1.
+   */
+  private fundAlerts(environment: Record<string, string>): ReliefFundFunction {
+    const failures = new Queue(this, 'FundAlertFailures', {
+      // Holds only scheduler events (no fund data), as the sweeper's does.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    Validations.of(failures).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: "This is the fund alerts' dead-letter queue, the end of the line: it is alarmed at depth 1.",
+    });
+    const fn = new ReliefFundFunction(this, 'schedule-fund-alerts', {
+      kind: 'schedule',
+      name: 'fund-alerts',
+      description: "relief-fund: every fund's progress alerts (fund.alert), daily at 00:30 China time",
+      timeout: Duration.minutes(10),
+      environment,
+      reservedConcurrentExecutions: 1,
+      deadLetterQueue: failures,
+    });
+    const schedulerRole = new Role(this, 'FundAlertSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    new SchedulerSchedule(this, 'FundAlertSchedule', {
+      description: "Raise every fund's new progress alerts (fund.alert) at 00:30 China time",
+      schedule: ScheduleExpression.cron({ minute: '30', hour: '0', timeZone: TimeZone.ASIA_SHANGHAI }),
+      target: new LambdaInvoke(fn, { deadLetterQueue: failures, retryAttempts: 2, role: schedulerRole }),
+    });
+    const fnLogicalId = this.getLogicalId(fn.node.defaultChild as CfnFunction);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
+      reason: "CDK's invoke grant names the function and its versions (`:*`); it reaches this one function only.",
+    });
+    this.alarmOn(
+      'FundAlertFailuresAlarm',
+      'fund alerts: a scheduled run failed for good',
+      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      1,
+    );
+    return fn;
+  }
+
   private grantJobs(name: FunctionName, fn: ReliefFundFunction): void {
     const { queues } = this.data;
-    if (name === 'ledger-check') {
+    if (TABLE_READERS.has(name)) {
       this.data.grantTableRead(fn);
       Validations.of(fn.role!).acknowledge({
         id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',

@@ -20,6 +20,7 @@ export const EVENT_TYPES = [
   'snapshot.created',
   'flag.overdue',
   'account.verification_requested',
+  'fund.alert',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -4,7 +4,7 @@
  * objections upheld and dismissed, notices published, and the snapshots' hashes. The HTML page and the PDF are drawn
  * from this object through one template (shared/report/), so all three show the same figures.
  */
-import { chinaDate, chinaDayEnd, type FundPeriod } from './fund-period.ts';
+import { chinaDate, chinaDayEnd, chinaDayStart, type FundPeriod } from './fund-period.ts';
 import { fundProgress, type AllocationStanding } from './progress.ts';
 import type { SnapshotKind } from './snapshots.ts';
 
@@ -26,6 +26,15 @@ export function halfYear(name: string): HalfYear | undefined {
     ? { half: name, from: `${year}-01-01`, to: `${year}-06-30` }
     : { half: name, from: `${year}-07-01`, to: `${year}-12-31` };
 }
+
+/** The half-year (China time) an instant falls in: `yyyy-H1` or `yyyy-H2`. */
+export function halfOf(at: Date): string {
+  const date = chinaDate(at);
+  return `${date.slice(0, 4)}-H${date.slice(5, 7) <= '06' ? 1 : 2}`;
+}
+
+/** The instant a half-year starts: 00:00 China time on its first day. */
+export const halfYearStart = (half: HalfYear): Date => chinaDayStart(half.from);
 
 /** The instant a half-year ends: 24:00 China time on its last day. */
 export const halfYearEnd = (half: HalfYear): Date => chinaDayEnd(half.to);

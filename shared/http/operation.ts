@@ -15,6 +15,8 @@ export interface ResponseSpec {
   contentType?: string;
   /** The OpenAPI document's example (test/unit/openapi-examples.test.ts parses it with `schema`). */
   example?: unknown;
+  /** The same resource in other media types, chosen by the request's `Accept` (the half-year report: HTML, PDF). */
+  alternatives?: { contentType: string; description: string }[];
 }
 
 export interface OperationContract<P = unknown, Q = unknown, B = unknown> {

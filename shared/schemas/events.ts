@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { FlagCode, Severity } from './warning-rules.ts';
 import { EVENT_TYPES, type EventType } from '../domain/events.ts';
+import { ALERT_CODES } from '../domain/progress.ts';
 import { defineContract } from '../http/operation.ts';
 import { Campaign, CampaignSubsidy } from './campaigns.ts';
 import { CountyCode, idOf, Page, pageOf, Timestamp, Total } from './common.ts';
@@ -96,6 +97,18 @@ export const VerificationRequested = z
       .meta({ description: "In full to the paying finance system's endpoints (the only ones that get this event)." }),
   })
   .meta({ id: 'VerificationRequested', description: 'One account for the paying finance system to check with its bank.' });
+export const FundAlertRaised = z
+  .object({
+    fundId: idOf('fund'),
+    countyCode: CountyCode,
+    code: z.enum(ALERT_CODES),
+    detail: z.string(),
+    month: z
+      .string()
+      .meta({ description: 'The calendar month (China time, yyyy-mm) this alert is raised for: once per county, code and month' }),
+    asOf: z.string().meta({ description: 'The day (China time) the progress was read at' }),
+  })
+  .meta({ id: 'FundAlertRaised', description: 'A new alert of the progress rules (GET /v1/funds/{fundId}/progress).' });
 
 /** What `data` holds for each event type (a payment instruction's account is masked except to the paying system). */
 export const EVENT_DATA: Record<EventType, z.ZodType> = {
@@ -116,6 +129,7 @@ export const EVENT_DATA: Record<EventType, z.ZodType> = {
   'snapshot.created': SnapshotCreated,
   'flag.overdue': FlagOverdue,
   'account.verification_requested': VerificationRequested,
+  'fund.alert': FundAlertRaised,
 };
 
 /** The webhook body of one event type: `{ type, timestamp, data }`. */

@@ -17,6 +17,7 @@ import * as progress from './progress.ts';
 import * as snapshots from './snapshots.ts';
 import * as publicRoutes from './public.ts';
 import * as reconciliations from './reconciliations.ts';
+import * as reports from './reports.ts';
 import * as stations from './stations.ts';
 import * as verifications from './verifications.ts';
 import * as webhookEndpoints from './webhook-endpoints.ts';
@@ -28,6 +29,7 @@ const modules: Record<string, unknown>[] = [
   funds,
   progress,
   snapshots,
+  reports,
   disbursements,
   batches,
   payouts,

@@ -73,7 +73,12 @@ export function buildOpenApiDocument(serverUrl?: string) {
       success[status] = spec.schema
         ? {
             description: spec.description,
-            content: { [spec.contentType ?? 'application/json']: { schema: spec.schema, example: spec.example } },
+            content: {
+              [spec.contentType ?? 'application/json']: { schema: spec.schema, example: spec.example },
+              ...Object.fromEntries(
+                (spec.alternatives ?? []).map((a) => [a.contentType, { schema: z.string().meta({ description: a.description }) }]),
+              ),
+            },
           }
         : spec.contentType
           ? { description: spec.description, content: { [spec.contentType]: { schema: z.string() } } }

@@ -36,6 +36,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   snapshotId: 'snp_01M8MB7QKGZ7EXTNFH95G3P5TD',
   entryId: 'blk_01M8MB7QKGZ7EXTNFH95G3P5TD',
   verificationId: 'ver_01M8MB7QKGZ7EXTNFH95G3P5TD',
+  half: '2026-H1',
 };
 
 function samplePath(route: RouteDefinition): string {
@@ -77,7 +78,9 @@ describe('route table', () => {
             route.path === '/docs' ||
             route.path === '/docs/reference.js' ||
             route.path === '/v1/openapi.json' ||
-            /^\/(public\/)?notices(\/|$)/.test(route.path),
+            /^\/(public\/)?notices(\/|$)/.test(route.path) ||
+            // The fund's public page (公告公示) and its JSON: aggregates only.
+            /^\/(public\/funds|transparency)\/\{fundId\}$/.test(route.path),
           routeKey(route),
         ).toBe(true);
         continue;

@@ -79,7 +79,9 @@ describe('npx cdk synth (bundling on)', () => {
   it('keeps every bundle under 1 MiB (zod imported as a namespace, so its locales are tree-shaken)', () => {
     for (const bundle of bundles) {
       const bytes = statSync(path.join(bundle.dir, 'index.mjs')).size;
-      expect(bytes, bundle.id).toBeLessThan(1024 * 1024);
+      // The half-year report's function alone carries pdfkit and fontkit (about 0.9 MB of the 1.7): no other route
+      // needs them, so they live in that one function, under 2 MiB; the font lies beside it, read only for a PDF.
+      expect(bytes, bundle.id).toBeLessThan((bundle.id === 'http-reports' ? 2 : 1) * 1024 * 1024);
     }
   });
 

@@ -156,8 +156,8 @@ describe('data stack: queues from shared/queues.ts', () => {
         .map((f) => f.Properties.DeadLetterConfig?.TargetArn?.['Fn::GetAtt']?.[0])
         .filter(Boolean),
     );
-    // The outbox sweeper's, the ledger check's and the monthly snapshots'.
-    expect(apiDlqIds.size).toBe(3);
+    // The outbox sweeper's, the ledger check's, the monthly snapshots' and the fund alerts'.
+    expect(apiDlqIds.size).toBe(4);
 
     const alarmsOn = (template: typeof s.dataTemplate, queueId: string) =>
       Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
@@ -448,8 +448,8 @@ describe('api stack: least privilege', () => {
 
   it('every other function reads and writes the table, by named indexes rather than index/*', () => {
     for (const name of [...HTTP_FUNCTIONS.filter((f) => f !== 'public'), ...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
-      // The ledger check only reads.
-      expect(canDo(name, 'dynamodb:PutItem', table()), name).toBe(name !== 'ledger-check');
+      // The ledger check, the half-year report and the public view only read.
+      expect(canDo(name, 'dynamodb:PutItem', table()), name).toBe(!['ledger-check', 'reports', 'transparency'].includes(name));
       expect(canDo(name, 'dynamodb:Query', table()), name).toBe(true);
     }
     expect(canDo('ledger-check', 'dynamodb:Scan', table())).toBe(true);
@@ -473,6 +473,7 @@ describe('api stack: least privilege', () => {
       'outbox-sweeper',
       'funds',
       'monthly-snapshots',
+      'fund-alerts',
     ];
     for (const name of [...HTTP_FUNCTIONS, ...QUEUE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
       expect(canDo(name, 'sqs:SendMessage', delivery()), `${name} → delivery`).toBe(deliveryProducers.includes(name));

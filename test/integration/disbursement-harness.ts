@@ -46,6 +46,8 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     'batches',
     'reconciliations',
     'access-log',
+    'reports',
+    'transparency',
   ]);
   const funds = await fundsContext();
   const stats = await import('#shared/data/counties/stats');

@@ -6,6 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { snapshotHash, monthJustEnded } from '#shared/domain/snapshots';
+import { lambdaContext, type LambdaHandler } from '#local/invoke';
+import { scheduledEvent } from '#local/scheduler';
+import { captureLogs } from '#test/support/log-capture';
 import { moneyHarness, COUNTY, OTHER_COUNTY, type MoneyHarness } from './disbursement-harness.ts';
 
 let h: MoneyHarness;
@@ -100,6 +103,18 @@ describe('snapshots', () => {
     );
     const differences = await differencesOf(fundId);
     expect(differences).toEqual([expect.objectContaining({ what: `snapshot ${first.body.snapshotId} hash` })]);
+    // the deployed, scheduled ledger check sees it too, and counts it in the metric its alarm watches
+    const ledgerCheck = (await import('#functions/schedule/ledger-check')).handler as LambdaHandler;
+    const logs = captureLogs();
+    try {
+      const result = (await ledgerCheck(scheduledEvent('ledger-check'), lambdaContext('relief-fund-ledger-check', 60_000))) as {
+        differences: number;
+      };
+      expect(result.differences).toBeGreaterThanOrEqual(1);
+      expect(logs.text()).toContain(`snapshot ${first.body.snapshotId} hash`);
+    } finally {
+      logs.restore();
+    }
   });
 
   it('are taken for every fund at 00:00 China time on the 1st, once, however often the schedule runs', async () => {

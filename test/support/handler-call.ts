@@ -28,6 +28,10 @@ export interface Reply {
   contentType: string;
   body: any;
   text: string;
+  /** A binary body (a PDF), decoded from the base64 the handler returns for API Gateway. */
+  bytes?: Buffer;
+  /** The reply's headers, lower-case names. */
+  headers?: Record<string, string>;
 }
 
 const compiled = compileRoutes(routes);
@@ -88,6 +92,8 @@ export function handlerCaller(
       contentType: String(result.headers?.['content-type'] ?? ''),
       body: text && /json/.test(String(result.headers?.['content-type'] ?? '')) ? JSON.parse(text) : undefined,
       text,
+      ...(result.isBase64Encoded && typeof result.body === 'string' ? { bytes: Buffer.from(result.body, 'base64') } : {}),
+      headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)])),
     };
     expectContractResponse(match.route.operationId, routeKey, reply);
     return reply;

@@ -28,6 +28,7 @@ import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { requestBatchVerifications } from '../verifications/items.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { putAll } from '../platform/bulk.ts';
 import { accountHashes, writeBatchIndex } from '../screening/items.ts';
 import { accountNameKeys, putFlagDues, readFacts, readRules, type FlagDue } from '../warning-rules/items.ts';
@@ -52,8 +53,8 @@ import {
 } from './items.ts';
 import { allocationExistsStep } from '../ledger/items.ts';
 
-/** Items of the creation transaction besides the row chunks: county, allocation, head, audit. */
-const CREATION_STEPS = 4;
+/** Items of the creation transaction besides the row chunks: idempotency claim, county, allocation, head, audit, the report's flag count. */
+const CREATION_STEPS = 6;
 
 // ---- creation --------------------------------------------------------------------------------
 
@@ -158,6 +159,13 @@ export async function createBatch(
       to: 'pending_approval',
       details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count, blocking: b.flags.blocking, verifications: b.verifications },
     }),
+    // The half-year report's flags raised.
+    ...reportStatsSteps(
+      input.fundId,
+      now,
+      reportFigures.flagsRaised([...rowFlags, ...verifying.rowFlags.map((r) => r.flag)].map((f) => f.code)),
+      batchId,
+    ),
   ]);
   if (verifying.messageIds.length) await enqueueEvents(verifying.messageIds);
   return publicBatch(b, noCounts());

@@ -3,6 +3,7 @@ import { type MoneyReader } from '../../domain/roles.ts';
 import { type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, versionedChangeStep } from '../platform/transactions.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { getItem, queryPage, type Page } from '../platform/query.ts';
 import { decideClearFlags } from '../../domain/screening.ts';
 import { dueAt, type BatchRowFlag, type Flag } from '../../domain/warning-rules.ts';
@@ -62,6 +63,8 @@ export async function clearBatchFlags(batchId: string, reason: string, actor: Ac
         redecide: (current) => decide(toStoredBatch(current)),
       }),
       batchAudit(b, 'flags_cleared', actor, now, { from: b.status, to: b.status, reason, details: { flags: b.flags.count } }),
+      // The half-year report's flags cleared: a batch's row flags are duplicate-beneficiary flags.
+      ...reportStatsSteps(b.fundId, now, reportFigures.flagsCleared(Array<string>(b.flags.count).fill('duplicate_beneficiary')), batchId),
     ]);
     return { ...b, flags, updatedAt: now.toISOString(), version: b.version + 1 };
   });

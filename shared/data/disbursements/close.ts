@@ -3,6 +3,7 @@ import { decideClearFlags } from '../../domain/screening.ts';
 import { clearFlags } from '../../domain/warning-rules.ts';
 import { type Role } from '../../domain/roles.ts';
 import { statsStep } from '../counties/stats.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, versionedChangeStep } from '../platform/transactions.ts';
@@ -61,6 +62,13 @@ export async function clearDisbursementFlags(disbursementId: string, reason: str
         redecide: (current) => decide(toDisbursement(current)),
       }),
       disbursementAudit(d, entry, actor, { matches: d.flags.flatMap((f) => f.matches) }),
+      // The half-year report's flags cleared.
+      ...reportStatsSteps(
+        d.fundId,
+        now,
+        reportFigures.flagsCleared(d.flags.filter((f) => f.clearedAt === null).map((f) => f.code)),
+        d.disbursementId,
+      ),
     ]);
     return publicDisbursement({ ...d, flags, updatedAt: at, history: [...d.history, entry], version: d.version + 1 });
   });

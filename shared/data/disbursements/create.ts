@@ -8,6 +8,7 @@ import { config } from '../../config.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
 import { countyExistsStep } from '../counties/items.ts';
 import { statsStep } from '../counties/stats.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
 import { toSubsidy } from '../campaigns/items.ts';
 import { keys } from '../platform/keys.ts';
@@ -171,6 +172,8 @@ async function createScreened(
       ...(verification ? { verificationId: verification.verificationId } : {}),
     }),
     statsStep(d.countyCode, 'disbursements', statsMove(null, d.status, d.amount), disbursementId),
+    // The half-year report's flags raised.
+    ...reportStatsSteps(d.fundId, now, reportFigures.flagsRaised(flags.map((f) => f.code)), disbursementId),
   ]);
   return publicDisbursement(d);
 }

@@ -47,6 +47,9 @@ export interface LedgerPosition extends LedgerLine {
 }
 
 export const ledgerPartition = (fundId: string) => `LEDGER#${fundId}`;
+
+/** The allocation's attribute that sums its `paid` entries dated in one half-year (`yyyy-H1`, China time). */
+export const paidInHalfAttribute = (half: string) => `paidIn${half}`;
 export const SEQ_DIGITS = 12;
 
 const positionFields = storedFields<LedgerPosition>();

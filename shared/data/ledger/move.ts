@@ -7,6 +7,7 @@
 import { DomainError } from '../../domain/errors.ts';
 import { applyEntry, EMPTY_LINE, LedgerViolation, MOVE_KIND, type LedgerKind, type LedgerLine, type Move } from '../../domain/ledger.ts';
 import { newId } from '../../ids.ts';
+import { halfOf } from '../../domain/half-year-report.ts';
 import { config } from '../../config.ts';
 import { keys } from '../platform/keys.ts';
 import { transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -19,6 +20,7 @@ import {
   LedgerEntry,
   LedgerPosition,
   ledgerPartition,
+  paidInHalfAttribute,
   SEQ_DIGITS,
   toPosition,
   readPosition,
@@ -76,6 +78,13 @@ export function ledgerChangeSteps(change: LedgerChange): { steps: TxStep[]; bala
   ];
   // Idle money (shared/domain/progress.ts) is the time since the allocation's last reservation.
   if (kind === 'reserved') assignments.push('lastReservedAt = :at');
+  // The half-year report's "paid in the half": the allocation counts its `paid` entries per half (China time) of `at`.
+  if (kind === 'paid') {
+    names['#paidInHalf'] = paidInHalfAttribute(halfOf(new Date(at)));
+    values[':zero'] = 0;
+    values[':amount'] = amount;
+    assignments.push('#paidInHalf = if_not_exists(#paidInHalf, :zero) + :amount');
+  }
   Object.entries(change.set ?? {}).forEach(([name, value], i) => {
     names[`#x${i}`] = name;
     values[`:x${i}`] = value;

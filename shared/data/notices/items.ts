@@ -25,6 +25,7 @@ import { eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryAll, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import type { MoneyMove } from '../ledger/move.ts';
 import { storedFields } from '../platform/fields.ts';
 
@@ -242,6 +243,8 @@ export async function noticeOpening(
       details: { fundId: notice.fundId, countyCode: notice.countyCode, source: input.source, items: notice.itemCount, endsAt },
     }),
     event.step,
+    // The half-year report's notices published.
+    ...reportStatsSteps(notice.fundId, now, reportFigures.noticePublished(), noticeId),
   );
   return { notice: { noticeId, startsAt, endsAt }, steps, itemPuts, messageId: event.messageId };
 }

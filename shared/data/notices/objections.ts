@@ -15,6 +15,7 @@ import { eventStep, enqueueEvents } from '../platform/events.ts';
 import { getItem, queryPage, requireItem, type Page } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { commitMoney, type MoneyMove } from '../ledger/move.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { SYSTEM_ACTOR, noticeKey, itemKey, toNotice, toItem, readNotice, itemMoveStep, noticeStillStep } from './items.ts';
 import {
   objectionKey,
@@ -223,6 +224,8 @@ export async function resolveObjection(
         reason: input.note,
         details: { objectionId, itemRef: item.itemRef },
       }),
+      // The half-year report's objections upheld and dismissed.
+      ...reportStatsSteps(notice.fundId, now, reportFigures.objection(input.outcome), objectionId),
     ];
     const messageIds: string[] = [];
     let after: (() => Promise<void>) | undefined;

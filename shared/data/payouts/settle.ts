@@ -15,6 +15,7 @@ import { paidRollupMarker, rollUpSettlement } from '../warning-rules/items.ts';
 import { accountHashes } from '../screening/items.ts';
 import { eventCloseStep, getOutboxEvent } from '../platform/outbox.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, type TxStep } from '../platform/transactions.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import {
   StoredPayout,
   payoutSettledKeys,
@@ -96,6 +97,10 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       ...(to === 'settled' && settled.bankReference ? bankReferenceSteps(payout, settled.bankReference, at) : []),
       audit,
       event.step,
+      // The half-year report's failures by code.
+      ...(to === 'failed'
+        ? reportStatsSteps(payout.fundId, now, reportFigures.failed(settled.failureCode ?? DEFAULT_FAILURE_CODE, payout.amount), payoutId)
+        : []),
     ];
     // A payment settles on the allocation; a failed payout's money goes back where it was reserved.
     const source: MoneySource = to === 'settled' ? { kind: 'allocation' } : moneySource('return', payout.campaignId, subsidyReserved);

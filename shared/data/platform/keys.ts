@@ -11,6 +11,13 @@ export const keys = {
   countyStats: (countyCode: string, topic: string) => ({ pk: `COUNTY#${countyCode}`, sk: `STATS#${topic}` }),
   fund: (fundId: string) => ({ pk: `FUND#${fundId}`, sk: 'FUND' }),
   allocation: (fundId: string, countyCode: string) => ({ pk: `FUND#${fundId}`, sk: `ALLOC#${countyCode}` }),
+  /** Running figures of a fund's half-year report (failures, flags, objections, notices), a few shards per half. */
+  fundReportStats: (fundId: string, half: string, shard: number) => ({ pk: `FUND#${fundId}`, sk: `RSTATS#${half}#${shard}` }),
+  /** `fund.alert` raised: once per fund, county, alert code and calendar month (China time). */
+  fundAlertRaised: (fundId: string, countyCode: string, code: string, month: string) => ({
+    pk: `FUND#${fundId}`,
+    sk: `ALERT#${countyCode}#${code}#${month}`,
+  }),
   disbursement: (disbursementId: string) => ({ pk: `DSB#${disbursementId}`, sk: 'DSB' }),
   batch: (batchId: string) => ({ pk: `BAT#${batchId}`, sk: 'BAT' }),
   payout: (payoutId: string) => ({ pk: `PAY#${payoutId}`, sk: 'PAY' }),

@@ -11,6 +11,7 @@ import { canonicalJson, type Snapshot } from '../../domain/snapshots.ts';
 import { notFound } from '../../domain/errors.ts';
 import { getItem, queryAll, queryPage, type Page } from '../platform/query.ts';
 import { keys } from '../platform/keys.ts';
+import { idTimeBound } from '../../ids.ts';
 
 export const snapshotKeys = {
   snapshot: (fundId: string, snapshotId: string) => ({ pk: keys.fund(fundId).pk, sk: `SNAP#${snapshotId}` }),
@@ -68,6 +69,36 @@ export async function listSnapshots(fundId: string, page: { limit: number; curso
     consistentRead: true,
   });
   return { items: result.items.map(toSnapshot), nextCursor: result.nextCursor };
+}
+
+/**
+ * The fund's snapshots taken in [from, to), oldest first: one Query of that key range (ids sort by time), so a
+ * report reads the few of its half, never the fund's whole chain.
+ */
+export async function snapshotsTakenBetween(fundId: string, from: Date, to: Date): Promise<Snapshot[]> {
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: {
+      ':pk': keys.fund(fundId).pk,
+      ':from': snapshotKeys.snapshot(fundId, idTimeBound('snapshot', from.getTime())).sk,
+      ':to': snapshotKeys.snapshot(fundId, idTimeBound('snapshot', to.getTime())).sk,
+    },
+    ConsistentRead: true,
+  });
+  return items.sort((a, b) => (a.seq as number) - (b.seq as number)).map(toSnapshot);
+}
+
+/** The fund's newest snapshot, if any: one item. */
+export async function latestSnapshot(fundId: string): Promise<Snapshot | undefined> {
+  const page = await queryPage({
+    keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+    values: { ':pk': keys.fund(fundId).pk, ':prefix': 'SNAP#' },
+    newestFirst: true,
+    limit: 1,
+    scope: `latest-snapshot#${fundId}`,
+    consistentRead: false,
+  });
+  return page.items[0] ? toSnapshot(page.items[0]) : undefined;
 }
 
 /** Every snapshot of a fund, oldest first (chain order), for the chain check. */
