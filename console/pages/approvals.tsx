@@ -8,7 +8,7 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useRef, useState } from 'preact/hooks';
 import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
-import { Show, useLoad } from '../components/async.tsx';
+import { Show, useLoad, type Loaded } from '../components/async.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { useI18n, type MessageKey } from '../i18n/index.ts';
@@ -68,6 +68,16 @@ export function ApprovalsPage() {
       <th scope="col">{t('approvals.requestedAt')}</th>
     </>
   );
+  const tail = (
+    <>
+      <th scope="col">{t('approvals.checks')}</th>
+      <th scope="col">{t('approvals.progress')}</th>
+      <th scope="col">{t('common.status')}</th>
+      <th scope="col" hidden={!showsActions(viewer)}>
+        {t('common.actions')}
+      </th>
+    </>
+  );
 
   return (
     <>
@@ -75,126 +85,104 @@ export function ApprovalsPage() {
       <p role="status" class="notice">
         {notice}
       </p>
-      <section aria-labelledby="pending-heading">
-        <h2 id="pending-heading">{t('approvals.disbursements')}</h2>
-        <Show loaded={pending}>
-          {(items) =>
-            items === null ? (
-              <p>{t('common.notForRole')}</p>
-            ) : items.length === 0 ? (
-              <p>{t('common.none')}</p>
-            ) : (
-              <table data-table="pending-disbursements">
-                <thead>
-                  <tr>
-                    {head}
-                    <th scope="col">{t('common.amount')}</th>
-                    <th scope="col">{t('approvals.beneficiary')}</th>
-                    <th scope="col">{t('approvals.requestedBy')}</th>
-                    <th scope="col">{t('approvals.checks')}</th>
-                    <th scope="col">{t('approvals.progress')}</th>
-                    <th scope="col">{t('common.status')}</th>
-                    <th scope="col" hidden={!showsActions(viewer)}>
-                      {t('common.actions')}
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((d) => (
-                    <DecisionRow
-                      key={d.disbursementId}
-                      kind="disbursement"
-                      id={d.disbursementId}
-                      subject={d}
-                      county={countyName(d.countyCode)}
-                      purpose={d.purpose}
-                      createdAt={d.createdAt}
-                      cells={
-                        <>
-                          <td class="num">
-                            <AmountCell fen={d.amount} />
-                          </td>
-                          <td>{d.beneficiary.name}</td>
-                          <td>{d.requestedBy}</td>
-                          <td>
-                            <Checks flags={flagsOf(d)} verification={verificationOf(d)} />
-                          </td>
-                        </>
-                      }
-                      flagged={flagsOf(d).some((f) => f.clearedBy === null || f.clearedBy === undefined)}
-                      onDecided={(status) => {
-                        decided(d.disbursementId, status);
-                        reload();
-                      }}
-                      onProblem={setNotice}
-                    />
-                  ))}
-                </tbody>
-              </table>
-            )
-          }
-        </Show>
-      </section>
-      <section aria-labelledby="batches-heading">
-        <h2 id="batches-heading">{t('approvals.batches')}</h2>
-        <Show loaded={batches}>
-          {(items) =>
-            items === null ? (
-              <p>{t('common.notForRole')}</p>
-            ) : items.length === 0 ? (
-              <p>{t('common.none')}</p>
-            ) : (
-              <table data-table="pending-batches">
-                <thead>
-                  <tr>
-                    {head}
-                    <th scope="col">{t('approvals.items')}</th>
-                    <th scope="col">{t('common.amount')}</th>
-                    <th scope="col">{t('approvals.requestedBy')}</th>
-                    <th scope="col">{t('approvals.checks')}</th>
-                    <th scope="col">{t('approvals.progress')}</th>
-                    <th scope="col">{t('common.status')}</th>
-                    <th scope="col" hidden={!showsActions(viewer)}>
-                      {t('common.actions')}
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((b) => (
-                    <DecisionRow
-                      key={b.batchId}
-                      kind="batch"
-                      id={b.batchId}
-                      subject={b}
-                      county={countyName(b.countyCode)}
-                      purpose={b.purpose}
-                      createdAt={b.createdAt}
-                      cells={
-                        <>
-                          <td class="num">{b.itemCount}</td>
-                          <td class="num">
-                            <AmountCell fen={b.totalAmount} />
-                          </td>
-                          <td>{b.requestedBy}</td>
-                          <td>
-                            <BatchChecks batch={b} />
-                          </td>
-                        </>
-                      }
-                      flagged={b.flags.count > 0 && !b.flags.cleared}
-                      onDecided={(status) => {
-                        decided(b.batchId, status);
-                        reloadBatches();
-                      }}
-                      onProblem={setNotice}
-                    />
-                  ))}
-                </tbody>
-              </table>
-            )
-          }
-        </Show>
-      </section>
+      <PendingSection
+        id="pending"
+        title={t('approvals.disbursements')}
+        loaded={pending}
+        table="pending-disbursements"
+        columns={
+          <>
+            {head}
+            <th scope="col">{t('common.amount')}</th>
+            <th scope="col">{t('approvals.beneficiary')}</th>
+            <th scope="col">{t('approvals.requestedBy')}</th>
+            {tail}
+          </>
+        }
+      >
+        {(items) => (
+          <>
+            {items.map((d) => (
+              <DecisionRow
+                key={d.disbursementId}
+                kind="disbursement"
+                id={d.disbursementId}
+                subject={d}
+                county={countyName(d.countyCode)}
+                purpose={d.purpose}
+                createdAt={d.createdAt}
+                cells={
+                  <>
+                    <td class="num">
+                      <AmountCell fen={d.amount} />
+                    </td>
+                    <td>{d.beneficiary.name}</td>
+                    <td>{d.requestedBy}</td>
+                    <td>
+                      <Checks flags={flagsOf(d)} verification={verificationOf(d)} />
+                    </td>
+                  </>
+                }
+                flagged={flagsOf(d).some((f) => f.clearedBy === null || f.clearedBy === undefined)}
+                onDecided={(status) => {
+                  decided(d.disbursementId, status);
+                  reload();
+                }}
+                onProblem={setNotice}
+              />
+            ))}
+          </>
+        )}
+      </PendingSection>
+      <PendingSection
+        id="batches"
+        title={t('approvals.batches')}
+        loaded={batches}
+        table="pending-batches"
+        columns={
+          <>
+            {head}
+            <th scope="col">{t('approvals.items')}</th>
+            <th scope="col">{t('common.amount')}</th>
+            <th scope="col">{t('approvals.requestedBy')}</th>
+            {tail}
+          </>
+        }
+      >
+        {(items) => (
+          <>
+            {items.map((b) => (
+              <DecisionRow
+                key={b.batchId}
+                kind="batch"
+                id={b.batchId}
+                subject={b}
+                county={countyName(b.countyCode)}
+                purpose={b.purpose}
+                createdAt={b.createdAt}
+                cells={
+                  <>
+                    <td class="num">{b.itemCount}</td>
+                    <td class="num">
+                      <AmountCell fen={b.totalAmount} />
+                    </td>
+                    <td>{b.requestedBy}</td>
+                    <td>
+                      <BatchChecks batch={b} />
+                    </td>
+                  </>
+                }
+                flagged={b.flags.count > 0 && !b.flags.cleared}
+                onDecided={(status) => {
+                  decided(b.batchId, status);
+                  reloadBatches();
+                }}
+                onProblem={setNotice}
+              />
+            ))}
+          </>
+        )}
+      </PendingSection>
     </>
   );
 }
@@ -413,5 +401,45 @@ function DecisionRow({
         )}
       </td>
     </tr>
+  );
+}
+
+/** A list of pending requests awaiting a decision: not for this role, none, or a table of rows. */
+function PendingSection<T>({
+  id,
+  title,
+  loaded,
+  table,
+  columns,
+  children,
+}: {
+  id: string;
+  title: string;
+  loaded: Loaded<T[] | null>;
+  table: string;
+  columns: ComponentChildren;
+  children: (items: T[]) => ComponentChildren;
+}) {
+  const { t } = useI18n();
+  return (
+    <section aria-labelledby={`${id}-heading`}>
+      <h2 id={`${id}-heading`}>{title}</h2>
+      <Show loaded={loaded}>
+        {(items) =>
+          items === null ? (
+            <p>{t('common.notForRole')}</p>
+          ) : items.length === 0 ? (
+            <p>{t('common.none')}</p>
+          ) : (
+            <table data-table={table}>
+              <thead>
+                <tr>{columns}</tr>
+              </thead>
+              <tbody>{children(items)}</tbody>
+            </table>
+          )
+        }
+      </Show>
+    </section>
   );
 }

@@ -8,7 +8,7 @@ import { allPages, must, type Schemas } from '../api.ts';
 import { Show, useLoad } from '../components/async.tsx';
 import { BarChart } from '../components/bar-chart.tsx';
 import { CountyBars } from '../components/county-bars.tsx';
-import { ProvinceFilter } from '../components/fund-picker.tsx';
+import { FundPicker, ProvinceFilter } from '../components/fund-picker.tsx';
 import { useSession } from '../context.ts';
 import { useI18n } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
@@ -24,55 +24,39 @@ interface FundOverview {
 }
 
 export function OverviewPage() {
-  const { api, viewer } = useSession();
+  const { viewer } = useSession();
   const { t, locale } = useI18n();
   const money = (fen: number) => yuanFromFen(fen, locale);
-  const [funds] = useLoad(() => allPages((cursor) => must(api.GET('/v1/funds', { params: { query: { limit: 100, cursor } } }))), []);
-  const [chosen, setChosen] = useState<string | null>(null);
 
   return (
     <>
       <h1>{t('overview.title')}</h1>
-      <Show loaded={funds}>
-        {(list) => {
-          if (list.length === 0) return <p>{t('overview.noFunds')}</p>;
-          const fund = list.find((f) => f.fundId === chosen) ?? list[0]!;
-          return (
-            <>
-              <label class="field">
-                {t('overview.fund')}{' '}
-                <select value={fund.fundId} onChange={(e) => setChosen((e.target as HTMLSelectElement).value)}>
-                  {list.map((f) => (
-                    <option key={f.fundId} value={f.fundId}>
-                      {f.name}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <section aria-labelledby="totals-heading">
-                <h2 id="totals-heading">{t('overview.totals')}</h2>
-                <dl class="totals" data-totals={fund.fundId}>
-                  {(
-                    [
-                      ['totalBudget', fund.totalBudget],
-                      ['allocated', fund.allocated],
-                      ['reserved', fund.reserved],
-                      ['paid', fund.paid],
-                      ['unallocated', fund.unallocated],
-                    ] as const
-                  ).map(([key, value]) => (
-                    <div key={key} data-figure={key}>
-                      <dt>{t(`overview.${key}`)}</dt>
-                      <dd>{money(value)}</dd>
-                    </div>
-                  ))}
-                </dl>
-              </section>
-              <FundFigures key={fund.fundId} fundId={fund.fundId} showPayouts={canReadPayouts(viewer)} />
-            </>
-          );
-        }}
-      </Show>
+      <FundPicker>
+        {(fund) => (
+          <>
+            <section aria-labelledby="totals-heading">
+              <h2 id="totals-heading">{t('overview.totals')}</h2>
+              <dl class="totals" data-totals={fund.fundId}>
+                {(
+                  [
+                    ['totalBudget', fund.totalBudget],
+                    ['allocated', fund.allocated],
+                    ['reserved', fund.reserved],
+                    ['paid', fund.paid],
+                    ['unallocated', fund.unallocated],
+                  ] as const
+                ).map(([key, value]) => (
+                  <div key={key} data-figure={key}>
+                    <dt>{t(`overview.${key}`)}</dt>
+                    <dd>{money(value)}</dd>
+                  </div>
+                ))}
+              </dl>
+            </section>
+            <FundFigures key={fund.fundId} fundId={fund.fundId} showPayouts={canReadPayouts(viewer)} />
+          </>
+        )}
+      </FundPicker>
     </>
   );
 }

@@ -256,19 +256,23 @@ export class ApiStack extends Stack {
     return fn;
   }
 
-  /** Re-queues outbox entries that were committed but never reached SQS (SQS is a delivery hint). */
-  private outboxSweeper(environment: Record<string, string>, minutes: number): ReliefFundFunction {
-    const failures = new Queue(this, 'SweeperFailures', {
-      // Holds only EventBridge schedule events (no fund data), so SQS-managed encryption is enough and
-      // EventBridge can write to it without a key policy.
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DLQ_RETENTION,
-    });
+  /**
+   * The dead-letter queue of a scheduled function: it holds only EventBridge schedule events (no fund data), so
+   * SQS-managed encryption is enough and EventBridge can write to it without a key policy. The end of the line,
+   * alarmed at depth 1.
+   */
+  private scheduleDeadLetterQueue(id: string, whose: string): Queue {
+    const failures = new Queue(this, id, { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: DLQ_RETENTION });
     Validations.of(failures).acknowledge({
       id: 'Serverless-SQSRedrivePolicy',
-      reason: "This is the sweeper's dead-letter queue, the end of the line: it is alarmed at depth 1.",
+      reason: `This is the ${whose} dead-letter queue, the end of the line: it is alarmed at depth 1.`,
     });
+    return failures;
+  }
+
+  /** Re-queues outbox entries that were committed but never reached SQS (SQS is a delivery hint). */
+  private outboxSweeper(environment: Record<string, string>, minutes: number): ReliefFundFunction {
+    const failures = this.scheduleDeadLetterQueue('SweeperFailures', "sweeper's");
     const fn = new ReliefFundFunction(this, 'schedule-outbox-sweeper', {
       kind: 'schedule',
       name: 'outbox-sweeper',
@@ -305,16 +309,7 @@ export class ApiStack extends Stack {
    * business metric (EMF), alarmed at 1 in `businessAlarms`.
    */
   private ledgerCheck(environment: Record<string, string>): ReliefFundFunction {
-    const failures = new Queue(this, 'LedgerCheckFailures', {
-      // Holds only EventBridge schedule events (no fund data), as the sweeper's does.
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DLQ_RETENTION,
-    });
-    Validations.of(failures).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: "This is the ledger check's dead-letter queue, the end of the line: it is alarmed at depth 1.",
-    });
+    const failures = this.scheduleDeadLetterQueue('LedgerCheckFailures', "ledger check's");
     const fn = new ReliefFundFunction(this, 'schedule-ledger-check', {
       kind: 'schedule',
       name: 'ledger-check',
@@ -344,16 +339,7 @@ export class ApiStack extends Stack {
    * dead-letter queue alarmed at depth 1.
    */
   private monthlySnapshots(environment: Record<string, string>): ReliefFundFunction {
-    const failures = new Queue(this, 'MonthlySnapshotFailures', {
-      // Holds only scheduler events (no fund data), as the sweeper's does.
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DLQ_RETENTION,
-    });
-    Validations.of(failures).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: "This is the monthly snapshots' dead-letter queue, the end of the line: it is alarmed at depth 1.",
-    });
+    const failures = this.scheduleDeadLetterQueue('MonthlySnapshotFailures', "monthly snapshots'");
     const fn = new ReliefFundFunction(this, 'schedule-monthly-snapshots', {
       kind: 'schedule',
       name: 'monthly-snapshots',
@@ -390,16 +376,7 @@ export class ApiStack extends Stack {
    * so the scheduler retries it; what still fails lands in a dead-letter queue alarmed at depth 1.
    */
   private fundAlerts(environment: Record<string, string>): ReliefFundFunction {
-    const failures = new Queue(this, 'FundAlertFailures', {
-      // Holds only scheduler events (no fund data), as the sweeper's does.
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DLQ_RETENTION,
-    });
-    Validations.of(failures).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: "This is the fund alerts' dead-letter queue, the end of the line: it is alarmed at depth 1.",
-    });
+    const failures = this.scheduleDeadLetterQueue('FundAlertFailures', "fund alerts'");
     const fn = new ReliefFundFunction(this, 'schedule-fund-alerts', {
       kind: 'schedule',
       name: 'fund-alerts',
