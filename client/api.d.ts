@@ -265,7 +265,7 @@ export interface paths {
         };
         /**
          * List account verifications (a finance system polls its funds’ pending ones)
-         * @description Roles: `fund-admin`, `finance-system`, `auditor`, `observer`.
+         * @description Roles: `fund-admin`, `finance-system`, `auditor`.
          */
         get: operations["listAccountVerifications"];
         put?: never;

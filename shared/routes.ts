@@ -51,7 +51,7 @@ const ALL = ROLES;
 /** Disbursements, batches and payouts: an observer reads them too, always masked. */
 const MONEY_READERS: readonly Role[] = ['fund-admin', 'requester', 'approver', 'finance-system', 'auditor', 'observer'];
 const PAYOUT_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor', 'observer'];
-/** A bank-statement reconciliation: the paying systems' work, not among what an observer reads. */
+/** A bank-statement reconciliation and account verifications: the paying systems' work, not among what an observer reads. */
 const RECONCILIATION_READERS: readonly Role[] = ['fund-admin', 'finance-system', 'auditor'];
 /** The access log of observers' requests: read by fund-admin and auditor, never by an observer. */
 const ACCESS_LOG_READERS: readonly Role[] = ['fund-admin', 'auditor'];
@@ -330,7 +330,7 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/account-verifications',
     fn: 'payouts',
     operationId: 'listAccountVerifications',
-    roles: PAYOUT_READERS,
+    roles: RECONCILIATION_READERS,
   }),
   route({
     method: 'POST',
