@@ -161,6 +161,7 @@ describe('a new payout', () => {
       bankReference: null,
       failureCode: null,
       failureReason: null,
+      correctedBy: null,
     });
     // The payout keeps the full account number: the finance system needs it to pay.
     expect(payout.beneficiary.account.accountNumber).toBe('6228480012345678');
