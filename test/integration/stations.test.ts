@@ -403,7 +403,8 @@ describe('input', () => {
     );
     await fc.assert(
       fc.asyncProperty(body, async (candidate) => {
-        const parsed = ApplyStationBody.safeParse(candidate);
+        // Judged as the server receives it: JSON drops a key whose value is undefined.
+        const parsed = ApplyStationBody.safeParse(JSON.parse(JSON.stringify(candidate)));
         // A fully valid body for an existing county would rightly be created: not what this property is about.
         fc.pre(!(parsed.success && parsed.data.countyCode === COUNTY));
         const res = await apply(typeof candidate === 'string' ? JSON.stringify(candidate) : candidate);
