@@ -5147,6 +5147,7 @@ export interface operations {
                      *       },
                      *       "notice": null,
                      *       "verifications": null,
+                     *       "correctionOf": null,
                      *       "createdAt": "2026-11-29T08:10:00Z",
                      *       "updatedAt": "2026-11-29T08:10:00Z"
                      *     }
@@ -5332,6 +5333,7 @@ export interface operations {
                      *         "endsAt": "2026-12-06T09:10:00Z"
                      *       },
                      *       "verifications": null,
+                     *       "correctionOf": null,
                      *       "createdAt": "2026-11-29T08:10:00Z",
                      *       "updatedAt": "2026-11-29T09:10:00Z"
                      *     }

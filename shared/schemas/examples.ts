@@ -112,6 +112,7 @@ const batch = {
   flags: { count: 0, cleared: false },
   notice: null,
   verifications: null,
+  correctionOf: null,
   createdAt: '2026-11-29T08:10:00Z',
   updatedAt: '2026-11-29T08:10:00Z',
 };
