@@ -17,7 +17,9 @@ import { payerScope, type Actor, type MoneyReader } from '../../domain/roles.ts'
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { keys } from '../platform/keys.ts';
-import { requireItem } from '../platform/query.ts';
+import { getItem, requireItem } from '../platform/query.ts';
+import { documents } from '../platform/clients.ts';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { TxStep } from '../platform/transactions.ts';
 import type { NewDisbursement } from '../disbursements/items.ts';
 import { failureCorrectedSteps, type CountedFailure } from '../failures/items.ts';
@@ -297,4 +299,51 @@ export function batchCorrectedAudit(
     reason,
     details: { correctedBy: correction, payouts: payoutIds.length },
   });
+}
+
+// ---- the link's outbox marker -----------------------------------------------------------------------
+//
+// A crash after step 2 (the batch exists) and before step 3 (its claims became links) would leave the payouts
+// claimed until a retry with the same Idempotency-Key or another correction naming them. So the creation's
+// transaction also writes `LINKS` on the new batch: the payouts it claimed, in the outbox index (gsi4) due at the
+// creation time. The request removes it once every claim is linked; the outbox sweeper finishes the links of a
+// marker that is still there after a sweep interval (../batches/create.ts, `correctionLinkSource`). Linking is
+// conditional per payout (`payoutLinkStep`), so the request and the sweeper may both do it: each payout is linked
+// once and leaves the failures counters once.
+
+/** The outbox index partition of the pending links of batch corrections. */
+export const CORRECTION_LINK_INDEX = 'BAT#LINKS';
+
+const linksKey = (batchId: string) => ({ pk: keys.batch(batchId).pk, sk: 'LINKS' });
+
+/** The pending links of the correction `batchId`, written in its creation's transaction. */
+export function pendingLinksStep(batchId: string, payoutIds: readonly string[], at: string): TxStep {
+  return {
+    item: {
+      Put: {
+        TableName: config().TABLE_NAME,
+        Item: {
+          ...linksKey(batchId),
+          type: 'batch-correction-links',
+          batchId,
+          payoutIds: [...payoutIds],
+          at,
+          gsi4pk: CORRECTION_LINK_INDEX,
+          gsi4sk: `${at}#${batchId}`,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  };
+}
+
+/** The payouts a correction still has to link; undefined once linked (or for a batch that corrects nothing). */
+export async function readPendingLinks(batchId: string): Promise<string[] | undefined> {
+  const item = await getItem(linksKey(batchId));
+  return item ? (item.payoutIds as string[]) : undefined;
+}
+
+/** Every claim of the correction is its link now: the marker goes. */
+export async function deletePendingLinks(batchId: string): Promise<void> {
+  await documents.send(new DeleteCommand({ TableName: config().TABLE_NAME, Key: linksKey(batchId) }));
 }
