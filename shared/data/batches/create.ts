@@ -283,24 +283,23 @@ export async function correctBatch(
   } catch (error) {
     // A creation that committed although its reply was lost keeps its claims: they become its links.
     if (await findBatch(correction)) {
-      await finishLinks(correction, payoutIds, now, payouts);
+      await finishLinks(correction, payoutIds, now);
       return getBatch(correction);
     }
     await unclaimPayouts(correction, payoutIds);
     throw error;
   }
-  await finishLinks(correction, payoutIds, new Date(at), payouts);
+  await finishLinks(correction, payoutIds, new Date(at));
   return batch;
 }
 
-/** Step 3 in full: every claim of `correction` linked, then its pending-links marker removed. */
-async function finishLinks(
-  correction: string,
-  payoutIds: readonly string[],
-  now: Date,
-  payouts?: ReadonlyMap<string, Record<string, unknown>>,
-): Promise<void> {
-  await linkPayouts(correction, payouts ?? (await readPayouts(payoutIds)), now);
+/**
+ * Step 3 in full: every claim of `correction` linked, then its pending-links marker removed. The payouts are read
+ * after their claim: from then on the failure counters' backfill leaves them alone (../failures/backfill.ts), so
+ * whether each was counted, and so what its link takes out of the counters, is what this read says.
+ */
+async function finishLinks(correction: string, payoutIds: readonly string[], now: Date): Promise<void> {
+  await linkPayouts(correction, await readPayouts(payoutIds), now);
   await deletePendingLinks(correction);
 }
 

@@ -20,7 +20,7 @@ import { keys } from '../platform/keys.ts';
 import { getItem, requireItem } from '../platform/query.ts';
 import { documents } from '../platform/clients.ts';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import type { TxStep } from '../platform/transactions.ts';
+import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { NewDisbursement } from '../disbursements/items.ts';
 import { failureCorrectedSteps, type CountedFailure } from '../failures/items.ts';
 
@@ -34,22 +34,39 @@ export interface CorrectionLink {
 // A disbursement stores `correctedBy: null` from its creation; a payout has no such attribute until corrected.
 const STILL_CORRECTABLE = '#status = :failed AND (attribute_not_exists(correctedBy) OR attribute_type(correctedBy, :null))';
 
-function linkStep(key: { pk: string; sk: string }, failedStatus: string, correction: string, what: string, at: string): TxStep {
+function linkStep(
+  key: { pk: string; sk: string },
+  failedStatus: string,
+  correction: string,
+  what: string,
+  at: string,
+  /** For the payout: whether its failure was counted when read, so the counters it leaves are the ones it is in. */
+  counted?: boolean,
+): TxStep {
+  const countedAsRead = counted === undefined ? '' : counted ? ' AND failureCounted = :true' : ' AND attribute_not_exists(failureCounted)';
   return {
     item: {
       Update: {
         TableName: config().TABLE_NAME,
         Key: key,
         UpdateExpression: 'SET correctedBy = :correction, updatedAt = :at',
-        ConditionExpression: STILL_CORRECTABLE,
+        ConditionExpression: STILL_CORRECTABLE + countedAsRead,
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':failed': failedStatus, ':correction': correction, ':at': at, ':null': 'NULL' },
+        ExpressionAttributeValues: {
+          ':failed': failedStatus,
+          ':correction': correction,
+          ':at': at,
+          ':null': 'NULL',
+          ...(counted === true ? { ':true': true } : {}),
+        },
       },
     },
-    onConditionFailed: (current) =>
-      current?.correctedBy
-        ? invalidState(`${what} was already corrected by ${current.correctedBy as string}`)
-        : invalidState(`${what} is ${(current?.status as string | undefined) ?? 'unknown'}; only a failed one can be corrected`),
+    onConditionFailed: (current) => {
+      if (current?.correctedBy) return invalidState(`${what} was already corrected by ${current.correctedBy as string}`);
+      // Still correctable: the failure counters' backfill counted it meanwhile; read again and decide again.
+      if (counted !== undefined && current?.status === failedStatus) return new TransactionConflict();
+      return invalidState(`${what} is ${(current?.status as string | undefined) ?? 'unknown'}; only a failed one can be corrected`);
+    },
   };
 }
 
@@ -91,7 +108,7 @@ export async function prepareCorrection(
       correctionOf: of,
       steps: (correction) => [
         linkStep(keys.disbursement(disbursementId), 'payout_failed', correction, `Disbursement ${disbursementId}`, at),
-        linkStep(keys.payout(payoutId), 'failed', correction, `Payout ${payoutId}`, at),
+        linkStep(keys.payout(payoutId), 'failed', correction, `Payout ${payoutId}`, at, payout.failureCounted === true),
         // It leaves the failures summary in the same transaction as it gains its link.
         ...failureCorrectedSteps([countedFailure(payout)]),
         auditStep(keys.disbursement(disbursementId).pk, {
@@ -117,7 +134,8 @@ export function countedFailure(item: Record<string, unknown>): CountedFailure & 
     countyCode: item.countyCode as string,
     amount: item.amount as number,
     failureCode: (item.failureCode as CountedFailure['failureCode'] | undefined) ?? null,
-    settledAt: (item.settledAt as string | null | undefined) ?? '',
+    // As the failure counters' backfill dated it (../failures/backfill.ts).
+    settledAt: (item.settledAt as string | null | undefined) ?? (item.updatedAt as string | undefined) ?? '',
     counted: item.failureCounted === true,
   };
 }

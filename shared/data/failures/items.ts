@@ -18,6 +18,7 @@
 import { AGE_BUCKETS, ageBucket, FAILURE_CODES, type AgeBucket, type FailureCode, type FailureSummary } from '../../domain/failures.ts';
 import { config } from '../../config.ts';
 import { shardOf } from '../../ids.ts';
+import { keys } from '../platform/keys.ts';
 import { queryAll } from '../platform/query.ts';
 import type { TxStep } from '../platform/transactions.ts';
 
@@ -169,4 +170,32 @@ export async function readFailureSummary(scope: FailureScope, now: Date): Promis
     }),
     byAge: AGE_BUCKETS.map((age) => ({ age, ...byAge.get(age)! })),
   };
+}
+
+/**
+ * The failure counters' backfill for one payout that failed before they existed: it is marked `failureCounted` and
+ * joins the counters, in one transaction, on condition that it is still failed, not counted, not corrected and not
+ * claimed by a batch correction (a correction decides what it takes out of the counters from the payout as read
+ * after its claim, or on condition of the mark as read). A second or concurrent run finds the mark and counts
+ * nothing twice.
+ */
+export function failureBackfillSteps(p: CountedFailure, onAlreadyDone: () => Error): TxStep[] {
+  return [
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.payout(p.payoutId),
+          UpdateExpression: 'SET failureCounted = :true',
+          ConditionExpression:
+            '#status = :failed AND attribute_not_exists(failureCounted) AND attribute_not_exists(correctionClaim) AND ' +
+            '(attribute_not_exists(correctedBy) OR attribute_type(correctedBy, :null))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':true': true, ':failed': 'failed', ':null': 'NULL' },
+        },
+      },
+      onConditionFailed: onAlreadyDone,
+    },
+    ...failureCountedSteps(p),
+  ];
 }
