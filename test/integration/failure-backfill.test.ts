@@ -5,7 +5,7 @@
  * backfilled payout takes it out again, and the ledger replays.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { asApprover, asFinance, asRequester, batchBody, batchHarness, batchRow, COUNTY, type BatchHarness } from './batch-harness.ts';
 
 let h: BatchHarness;
@@ -91,5 +91,37 @@ describe('the failure counters backfill', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect((await get(`/v1/payouts/failures?fundId=${fundId}`)).total).toEqual({ count: 0, amount: 0 });
     expect((await checkLedger()).differences).toEqual([]);
+  });
+
+  it("spreads every fund's counters over FAILS#ALL#<n>, and still reads those written before the shards", async () => {
+    const amounts = [42_001, 42_002, 42_003, 42_004, 42_005, 42_006, 42_007, 42_008];
+    const fundId = await h.fund({ dualApprovalThreshold: 10_000_000_000_000, allocations: { [COUNTY]: 10_000_000_000 } });
+    const created = await h.call('POST', '/v1/disbursement-batches', { ...asRequester(), body: batchBody(fundId, amounts) });
+    const batchId = created.body.batchId as string;
+    await h.call('POST', `/v1/disbursement-batches/${batchId}/approve`, { ...asApprover('approver-1'), body: {} });
+    await h.data.batches.expandBatch(batchId);
+    const before = (await get('/v1/payouts/failures')).total as { count: number; amount: number };
+    const listed = (await get(`/v1/disbursement-batches/${batchId}/payouts?limit=100`)).items as { payoutId: string }[];
+    for (const p of listed) expect((await settle(p.payoutId, { outcome: 'failed', failureCode: 'technical' })).status).toBe(200);
+    const total = amounts.reduce((a, b) => a + b, 0);
+    expect((await get('/v1/payouts/failures')).total).toEqual({ count: before.count + 8, amount: before.amount + total });
+    const partitions = new Set((await h.services.scanTable()).map((i) => String(i.pk)).filter((pk) => pk.startsWith('FAILS#ALL')));
+    expect([...partitions].every((pk) => /^FAILS#ALL#[0-3]$/.test(pk))).toBe(true);
+    expect(partitions.size).toBeGreaterThan(1);
+
+    // Counters as the code before the shards wrote them: one partition for every fund's.
+    const today = new Date().toISOString().slice(0, 10);
+    for (const sk of ['TOTAL#technical#0', `DAY#${today}#technical#0`]) {
+      await documents.send(
+        new PutCommand({
+          TableName: h.services.tableName,
+          Item: { pk: 'FAILS#ALL', sk, type: 'failure-counter', count: 2, amount: 500 },
+        }),
+      );
+    }
+    const summary = await get('/v1/payouts/failures');
+    expect(summary.total).toEqual({ count: before.count + 10, amount: before.amount + total + 500 });
+    expect(summary.byAge[0]).toMatchObject({ age: '0-7d' });
+    expect(summary.byCode).toContainEqual(expect.objectContaining({ failureCode: 'technical' }));
   });
 });
