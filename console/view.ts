@@ -52,7 +52,7 @@ export function statusBadge(status: string): StatusBadge {
 export type BlockReason = `blocked.${string}` | null;
 
 /** A disbursement or a batch: both follow the same maker-checker rules. */
-export type ApprovalSubject = Pick<Disbursement, 'requestedBy' | 'approvals'> & { status: string };
+export type ApprovalSubject = Pick<Disbursement, 'requestedBy' | 'approvals'> & { status: string; flags?: unknown };
 
 /** Mirrors the API's maker-checker checks for approve (and, with `action: 'reject'`, reject). */
 export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'approve' | 'reject' = 'approve'): BlockReason {
@@ -60,6 +60,8 @@ export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'ap
   if (item.status !== 'pending_approval') return 'blocked.notPending';
   if (item.requestedBy === viewer.sub) return 'blocked.ownRequest';
   if (action === 'approve' && item.approvals.some((a) => a.approver === viewer.sub)) return 'blocked.alreadyApproved';
+  // The API's 409 `flagged`: no final approval while a high flag stands (a batch's list row does not say which).
+  if (action === 'approve' && flagsOf(item).some((f) => f.severity === 'high' && !f.clearedBy)) return 'blocked.highFlag';
   return null;
 }
 

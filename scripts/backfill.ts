@@ -11,12 +11,12 @@ import { fail, parseCommandLine, usage } from '#shared/cli';
 import { stepProgress } from './lib/progress.ts';
 import { tableStore, useTable } from './lib/table-access.ts';
 
-const PARTS = ['events', 'payouts', 'bank-references'] as const;
+const PARTS = ['events', 'payouts', 'bank-references', 'failures'] as const;
 type Part = (typeof PARTS)[number];
 
 const { values } = parseCommandLine({
   name: 'backfill',
-  usage: 'npm run backfill -- [--part events|payouts|bank-references|all]',
+  usage: 'npm run backfill -- [--part events|payouts|bank-references|failures|all]',
   details: `--part events   every event item without event-log listing keys gets them (by type, and by paying
                 finance system for payout, disbursement and subsidised campaign events) and, when it is finished,
                 its expiry (30 days after it finished; never for a pending event or a failed payment instruction);
@@ -27,14 +27,17 @@ const { values } = parseCommandLine({
 --part bank-references
                 every payout settled succeeded before settlements wrote bank-reference items gets them (so
                 reconciliation finds it by its bankReference on any statement date, not only its settlement day)
---part all      all three (the default)
+--part failures
+                every failed payout not yet corrected that failed before the failure counters existed joins them
+                (so GET /v1/payouts/failures counts it), marked so that a second run counts nothing twice
+--part all      all four (the default)
 Each part reads the whole table once; progress on stderr, the counts on stdout.
 Local stack of DATA_DIR (default .data/) unless TABLE_NAME is set.`,
   options: { part: { type: 'string', default: 'all' } },
 });
 const part = values.part;
 if (part !== 'all' && !(PARTS as readonly string[]).includes(part))
-  usage(`--part must be events, payouts, bank-references or all, not "${part}"`);
+  usage(`--part must be events, payouts, bank-references, failures or all, not "${part}"`);
 const parts: Part[] = part === 'all' ? [...PARTS] : [part as Part];
 
 await useTable({ deployed: true });
@@ -48,6 +51,10 @@ const runs: Record<Part, { run: (options: BackfillOptions) => Promise<BackfillCo
   'bank-references': {
     run: async (o) => (await import('#shared/data/payouts/bank-reference-backfill')).backfillBankReferences(o),
     found: 'settled payout(s) read',
+  },
+  failures: {
+    run: async (o) => (await import('#shared/data/failures/backfill')).backfillFailureCounters(o),
+    found: 'uncounted failed payout(s) found',
   },
 };
 

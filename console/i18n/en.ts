@@ -114,6 +114,7 @@ export const en = {
   'blocked.notPending': 'No longer pending approval.',
   'blocked.ownRequest': 'You requested this: another approver must decide.',
   'blocked.alreadyApproved': 'You have already approved this.',
+  'blocked.highFlag': 'A high flag stands: another fund administrator must clear it before approval.',
   'blocked.notFundAdmin': 'Only fund administrators can redeliver.',
   'blocked.notDeliveryFailed': 'Only a payout whose delivery failed can be redelivered.',
   'nav.progress': 'Progress',

@@ -8,6 +8,7 @@ import { instrumented } from '#shared/instrumented';
 import { config } from '#shared/config';
 import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/platform/outbox';
 import { batchExpansionSource } from '#shared/data/batches/expand';
+import { correctionLinkSource } from '#shared/data/batches/create';
 import { subsidyReleaseSource } from '#shared/data/campaigns/subsidies';
 import { noticeEndSource } from '#shared/data/notices/end';
 import { flagOverdueSource, settlementRollupSource } from '#shared/data/warning-rules/raise-overdue';
@@ -22,6 +23,7 @@ export const SWEEP_SOURCES: readonly SweepSource[] = [
   noticeEndSource,
   flagOverdueSource,
   settlementRollupSource,
+  correctionLinkSource,
 ];
 
 export const handler = instrumented(async (_event: ScheduledEvent, context: Context): Promise<void> => {

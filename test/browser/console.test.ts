@@ -462,6 +462,75 @@ describe('the fund console', () => {
     await context.close();
   }, 60_000);
 
+  it("shows a high flag's code, severity and due time; Approve is disabled until another fund-admin clears it with a reason", async () => {
+    // The same account asked for twice in one fund: the second request carries a high duplicate_beneficiary flag.
+    const body = (amount: number) => ({
+      ...disbursementBody(amount, 'Danzhai Bamboo Cooperative'),
+      beneficiary: {
+        kind: 'cooperative',
+        name: 'Danzhai Bamboo Cooperative',
+        account: { bankName: 'Agricultural Bank of China', accountName: 'Danzhai Bamboo Cooperative', accountNumber: '6228480077770001' },
+      },
+    });
+    const asMaker = { roles: 'requester', sub: 'maker' };
+    expect((await rt.api('POST', '/v1/disbursements', { ...asMaker, idempotencyKey: 'dup-1', body: body(410_000) })).status).toBe(201);
+    const dup = await rt.api('POST', '/v1/disbursements', { ...asMaker, idempotencyKey: 'dup-2', body: body(420_000) });
+    expect(dup.body.flags, JSON.stringify(dup.body)).toEqual([
+      expect.objectContaining({ code: 'duplicate_beneficiary', severity: 'high' }),
+    ]);
+    const flaggedId = dup.body.disbursementId as string;
+
+    const approver = await newPage();
+    await signIn(approver.page, 'checker', ['approver', 'requester']);
+    await approver.page.getByRole('link', { name: '审批' }).click();
+    const row = approver.page.locator(`tr[data-disbursement="${flaggedId}"]`);
+    const flag = row.locator('li[data-flag="duplicate_beneficiary"]');
+    await flag.waitFor();
+    const shown = (await flag.textContent()) ?? '';
+    expect(shown).toContain('高');
+    expect(shown).toContain('duplicate_beneficiary');
+    expect(shown).toContain('前处理');
+    expect(shown).toContain(new Date(dup.body.flags[0].dueAt as string).toLocaleString('zh-CN'));
+    expect(await seriousViolations(approver.page)).toEqual([]);
+    // The approver cannot clear it, nor approve while it stands (the API would answer 409 flagged), and is told why.
+    expect(await row.getByRole('button', { name: '解除预警' }).isDisabled()).toBe(true);
+    const approve = row.getByRole('button', { name: '批准' });
+    expect(await approve.isDisabled()).toBe(true);
+    expect(await approver.page.locator(`#${await approve.getAttribute('aria-describedby')}`).textContent()).toBe(
+      '存在未解除的高风险预警：须由另一位基金管理员解除后才能批准。',
+    );
+    expect(await row.getByRole('button', { name: '驳回' }).isDisabled()).toBe(false);
+    expect(
+      (await rt.api('POST', `/v1/disbursements/${flaggedId}/approve`, { roles: 'approver', sub: 'checker', body: {} })).body.code,
+    ).toBe('flagged');
+    expect((await rt.api('GET', `/v1/disbursements/${flaggedId}`, { roles: 'auditor' })).body).toMatchObject({
+      status: 'pending_approval',
+      approvals: [],
+    });
+
+    // Another fund-admin clears it with a reason, on the same page.
+    const admin = await newPage();
+    await signIn(admin.page, 'admin-2', ['fund-admin']);
+    await admin.page.getByRole('link', { name: '审批' }).click();
+    const adminRow = admin.page.locator(`tr[data-disbursement="${flaggedId}"]`);
+    await adminRow.getByLabel(`解除 ${flaggedId} 预警的理由`).fill('同一合作社两个项目，已核实');
+    await adminRow.getByRole('button', { name: '解除预警' }).click();
+    await adminRow.locator('li[data-flag="duplicate_beneficiary"]').filter({ hasText: '已由 admin-2 解除' }).waitFor();
+    expect(await seriousViolations(admin.page)).toEqual([]);
+    await admin.context.close();
+
+    // Now the approval goes through.
+    await approver.page.reload();
+    await approver.page.getByRole('link', { name: '审批' }).click();
+    await approver.page.locator(`tr[data-disbursement="${flaggedId}"]`).getByRole('button', { name: '批准' }).click();
+    await approver.page
+      .getByRole('status')
+      .filter({ hasText: `${flaggedId}：已批准` })
+      .waitFor();
+    expect((await rt.api('GET', `/v1/disbursements/${flaggedId}`, { roles: 'auditor' })).body.status).toBe('approved');
+    await approver.context.close();
+  }, 90_000);
+
   it('redelivers a delivery_failed payout and links to the delivery log', async () => {
     await eventually(
       async () => (await rt.api('GET', `/v1/payouts/${failedPayoutId}`, { roles: 'auditor' })).body.status,

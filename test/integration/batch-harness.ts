@@ -4,6 +4,7 @@
  * them over), a fund with an allocation, and batch bodies.
  */
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
+import { httpHandlers } from '#test/support/lambda-processes';
 import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
 import type { HttpFunctionName } from '#shared/routes';
 
@@ -37,11 +38,8 @@ export interface BatchHarness {
 
 export async function batchHarness(): Promise<BatchHarness> {
   const services = await useLocalServices();
-  const load = async (path: string) => ((await import(path)) as { handler: Handler }).handler;
-  const handlers: Partial<Record<HttpFunctionName, Handler>> = {
-    batches: await load('#functions/http/batches'),
-    payouts: await load('#functions/http/payouts'),
-  };
+  // In this process, or across processes after runHandlersInProcesses (test/support/lambda-processes.ts).
+  const handlers: Partial<Record<HttpFunctionName, Handler>> = await httpHandlers(['batches', 'payouts']);
   const funds = await fundsContext();
   const batches = await batchesContext();
   const counters = await import('#shared/data/batches/counters');

@@ -170,7 +170,7 @@ describe('npm run backfill', () => {
     expect(help.stdout).toMatch(/--part/);
     const wrong = await script(['--part', 'ledger']);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/--part must be events, payouts, bank-references or all/);
+    expect(wrong.stderr).toMatch(/--part must be events, payouts, bank-references, failures or all/);
   });
 
   it('backfills the payouts of the table TABLE_NAME names, with its counts on stdout; again: nothing to do', async () => {

@@ -129,6 +129,15 @@ describe('approvalBlock', () => {
     expect(approvalBlock(once, { sub: 'second', roles: ['approver'] }, 'approve')).toBeNull();
   });
 
+  it('blocks the approval, not the rejection, while a high flag stands; a cleared one or a medium one does not block', () => {
+    const flag = { code: 'duplicate_beneficiary', severity: 'high', dueAt: '2026-12-04T00:00:00Z', clearedBy: null };
+    const flagged = { ...pending, flags: [flag, { ...flag, code: 'large_amount', severity: 'medium' }] };
+    expect(approvalBlock(flagged, approver, 'approve')).toBe('blocked.highFlag');
+    expect(approvalBlock(flagged, approver, 'reject')).toBeNull();
+    expect(approvalBlock({ ...pending, flags: [{ ...flag, clearedBy: 'admin-2' }] }, approver, 'approve')).toBeNull();
+    expect(approvalBlock({ ...pending, flags: [{ ...flag, severity: 'medium' }] }, approver, 'approve')).toBeNull();
+  });
+
   it('blocks people without the approver role and items no longer pending', () => {
     expect(approvalBlock(pending, { sub: 'admin', roles: ['fund-admin', 'auditor'] })).toBe('blocked.notApprover');
     expect(approvalBlock({ ...pending, status: 'approved' }, approver)).toBe('blocked.notPending');

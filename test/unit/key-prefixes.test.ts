@@ -179,6 +179,7 @@ describe('the key text of shared/data', () => {
         'ITEMS',
         'LATEST',
         'LEDGER',
+        'LINKS',
         'NOTICE',
         'NOTICES',
         'OBJ',

@@ -18,7 +18,12 @@ import {
   payoutClaimStep,
   payoutLinkStep,
   payoutUnclaimStep,
+  pendingLinksStep,
+  readPendingLinks,
+  deletePendingLinks,
+  CORRECTION_LINK_INDEX,
 } from '../corrections/items.ts';
+import { overdueIn, type SweepSource } from '../platform/outbox.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
@@ -225,7 +230,7 @@ export async function correctBatch(
   // A retry of a correction whose batch was created resumes its links.
   const earlier = await createdEarlier(claim, now, async (id) => id);
   if (earlier) {
-    await linkPayouts(earlier, await readPayouts(payoutIds), now);
+    await finishLinks(earlier, payoutIds, now);
     return getBatch(earlier);
   }
   const failed = await readBatchFor(batchId, actor);
@@ -268,21 +273,58 @@ export async function correctBatch(
       {
         batchId: correction,
         correctionOf: batchId,
-        steps: [notAbandonedStep(correction), batchCorrectedAudit(batchId, correction, payoutIds, body.reason, actor, now, failed.status)],
+        steps: [
+          notAbandonedStep(correction),
+          pendingLinksStep(correction, payoutIds, at),
+          batchCorrectedAudit(batchId, correction, payoutIds, body.reason, actor, now, failed.status),
+        ],
       },
     );
   } catch (error) {
     // A creation that committed although its reply was lost keeps its claims: they become its links.
     if (await findBatch(correction)) {
-      await linkPayouts(correction, payouts, now);
+      await finishLinks(correction, payoutIds, now);
       return getBatch(correction);
     }
     await unclaimPayouts(correction, payoutIds);
     throw error;
   }
-  await linkPayouts(correction, payouts, new Date(at));
+  await finishLinks(correction, payoutIds, new Date(at));
   return batch;
 }
+
+/**
+ * Step 3 in full: every claim of `correction` linked, then its pending-links marker removed. The payouts are read
+ * after their claim: from then on the failure counters' backfill leaves them alone (../failures/backfill.ts), so
+ * whether each was counted, and so what its link takes out of the counters, is what this read says.
+ */
+async function finishLinks(correction: string, payoutIds: readonly string[], now: Date): Promise<void> {
+  await linkPayouts(correction, await readPayouts(payoutIds), now);
+  await deletePendingLinks(correction);
+}
+
+/**
+ * The outbox sweeper's part in corrections: a correction whose batch was created but whose claims were not all
+ * linked (its process crashed in between) still has its pending-links marker once the sweep's cutoff has passed
+ * its creation; the sweep links them (idempotent: a payout linked already is left as it is) and removes it.
+ */
+export const correctionLinkSource: SweepSource = {
+  name: 'correction-links',
+  async sweep(cutoff) {
+    let found = 0;
+    let queued = 0;
+    for await (const ids of overdueIn(CORRECTION_LINK_INDEX, cutoff)) {
+      found += ids.length;
+      for (const correction of ids) {
+        const payoutIds = await readPendingLinks(correction);
+        if (payoutIds === undefined) continue;
+        await finishLinks(correction, payoutIds, new Date());
+        queued++;
+      }
+    }
+    return { found, queued };
+  },
+};
 
 async function readPayouts(payoutIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
   // BatchGetItem refuses a key named twice; a payout named twice is the decision's to refuse.

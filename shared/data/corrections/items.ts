@@ -17,8 +17,10 @@ import { payerScope, type Actor, type MoneyReader } from '../../domain/roles.ts'
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { keys } from '../platform/keys.ts';
-import { requireItem } from '../platform/query.ts';
-import type { TxStep } from '../platform/transactions.ts';
+import { getItem, requireItem } from '../platform/query.ts';
+import { documents } from '../platform/clients.ts';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { NewDisbursement } from '../disbursements/items.ts';
 import { failureCorrectedSteps, type CountedFailure } from '../failures/items.ts';
 
@@ -32,22 +34,39 @@ export interface CorrectionLink {
 // A disbursement stores `correctedBy: null` from its creation; a payout has no such attribute until corrected.
 const STILL_CORRECTABLE = '#status = :failed AND (attribute_not_exists(correctedBy) OR attribute_type(correctedBy, :null))';
 
-function linkStep(key: { pk: string; sk: string }, failedStatus: string, correction: string, what: string, at: string): TxStep {
+function linkStep(
+  key: { pk: string; sk: string },
+  failedStatus: string,
+  correction: string,
+  what: string,
+  at: string,
+  /** For the payout: whether its failure was counted when read, so the counters it leaves are the ones it is in. */
+  counted?: boolean,
+): TxStep {
+  const countedAsRead = counted === undefined ? '' : counted ? ' AND failureCounted = :true' : ' AND attribute_not_exists(failureCounted)';
   return {
     item: {
       Update: {
         TableName: config().TABLE_NAME,
         Key: key,
         UpdateExpression: 'SET correctedBy = :correction, updatedAt = :at',
-        ConditionExpression: STILL_CORRECTABLE,
+        ConditionExpression: STILL_CORRECTABLE + countedAsRead,
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':failed': failedStatus, ':correction': correction, ':at': at, ':null': 'NULL' },
+        ExpressionAttributeValues: {
+          ':failed': failedStatus,
+          ':correction': correction,
+          ':at': at,
+          ':null': 'NULL',
+          ...(counted === true ? { ':true': true } : {}),
+        },
       },
     },
-    onConditionFailed: (current) =>
-      current?.correctedBy
-        ? invalidState(`${what} was already corrected by ${current.correctedBy as string}`)
-        : invalidState(`${what} is ${(current?.status as string | undefined) ?? 'unknown'}; only a failed one can be corrected`),
+    onConditionFailed: (current) => {
+      if (current?.correctedBy) return invalidState(`${what} was already corrected by ${current.correctedBy as string}`);
+      // Still correctable: the failure counters' backfill counted it meanwhile; read again and decide again.
+      if (counted !== undefined && current?.status === failedStatus) return new TransactionConflict();
+      return invalidState(`${what} is ${(current?.status as string | undefined) ?? 'unknown'}; only a failed one can be corrected`);
+    },
   };
 }
 
@@ -89,7 +108,7 @@ export async function prepareCorrection(
       correctionOf: of,
       steps: (correction) => [
         linkStep(keys.disbursement(disbursementId), 'payout_failed', correction, `Disbursement ${disbursementId}`, at),
-        linkStep(keys.payout(payoutId), 'failed', correction, `Payout ${payoutId}`, at),
+        linkStep(keys.payout(payoutId), 'failed', correction, `Payout ${payoutId}`, at, payout.failureCounted === true),
         // It leaves the failures summary in the same transaction as it gains its link.
         ...failureCorrectedSteps([countedFailure(payout)]),
         auditStep(keys.disbursement(disbursementId).pk, {
@@ -115,7 +134,8 @@ export function countedFailure(item: Record<string, unknown>): CountedFailure & 
     countyCode: item.countyCode as string,
     amount: item.amount as number,
     failureCode: (item.failureCode as CountedFailure['failureCode'] | undefined) ?? null,
-    settledAt: (item.settledAt as string | null | undefined) ?? '',
+    // As the failure counters' backfill dated it (../failures/backfill.ts).
+    settledAt: (item.settledAt as string | null | undefined) ?? (item.updatedAt as string | undefined) ?? '',
     counted: item.failureCounted === true,
   };
 }
@@ -297,4 +317,51 @@ export function batchCorrectedAudit(
     reason,
     details: { correctedBy: correction, payouts: payoutIds.length },
   });
+}
+
+// ---- the link's outbox marker -----------------------------------------------------------------------
+//
+// A crash after step 2 (the batch exists) and before step 3 (its claims became links) would leave the payouts
+// claimed until a retry with the same Idempotency-Key or another correction naming them. So the creation's
+// transaction also writes `LINKS` on the new batch: the payouts it claimed, in the outbox index (gsi4) due at the
+// creation time. The request removes it once every claim is linked; the outbox sweeper finishes the links of a
+// marker that is still there after a sweep interval (../batches/create.ts, `correctionLinkSource`). Linking is
+// conditional per payout (`payoutLinkStep`), so the request and the sweeper may both do it: each payout is linked
+// once and leaves the failures counters once.
+
+/** The outbox index partition of the pending links of batch corrections. */
+export const CORRECTION_LINK_INDEX = 'BAT#LINKS';
+
+const linksKey = (batchId: string) => ({ pk: keys.batch(batchId).pk, sk: 'LINKS' });
+
+/** The pending links of the correction `batchId`, written in its creation's transaction. */
+export function pendingLinksStep(batchId: string, payoutIds: readonly string[], at: string): TxStep {
+  return {
+    item: {
+      Put: {
+        TableName: config().TABLE_NAME,
+        Item: {
+          ...linksKey(batchId),
+          type: 'batch-correction-links',
+          batchId,
+          payoutIds: [...payoutIds],
+          at,
+          gsi4pk: CORRECTION_LINK_INDEX,
+          gsi4sk: `${at}#${batchId}`,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  };
+}
+
+/** The payouts a correction still has to link; undefined once linked (or for a batch that corrects nothing). */
+export async function readPendingLinks(batchId: string): Promise<string[] | undefined> {
+  const item = await getItem(linksKey(batchId));
+  return item ? (item.payoutIds as string[]) : undefined;
+}
+
+/** Every claim of the correction is its link now: the marker goes. */
+export async function deletePendingLinks(batchId: string): Promise<void> {
+  await documents.send(new DeleteCommand({ TableName: config().TABLE_NAME, Key: linksKey(batchId) }));
 }

@@ -3,13 +3,13 @@
  * small items and never the payouts themselves (4 million failed payments must not be a scan).
  *
  * Each failed settlement adds its payout to the counters of four scopes, in the settlement's own transaction:
- * every fund (`FAILS#ALL`), its fund (`FAILS#FUND#<fundId>`), its county (`FAILS#COUNTY#<countyCode>`) and both
+ * every fund (`FAILS#ALL#<shard>`, below), its fund (`FAILS#FUND#<fundId>`), its county (`FAILS#COUNTY#<countyCode>`) and both
  * (`FAILS#FUND#<fundId>#COUNTY#<countyCode>`). In each scope partition:
  * - `DAY#<yyyy-mm-dd>#<failureCode>#<shard>`: count and amount of the payouts that failed that (UTC) day;
  * - `TOTAL#<failureCode>#<shard>`: count and amount of all of them, whatever their age.
  * The correction that links the payout (`correctedBy`) takes it out of the same counters in its own transaction.
  * A read is one Query of the last 91 days (at most 91 × 9 codes × 4 shards items, usually a few) and one of the
- * totals (at most 36 items): `>90d` is the totals minus the recent days. `shard = shardOf(payoutId)` spreads a
+ * totals (at most 36 items) per partition of the scope (every fund's: its 4 shards and the unsharded one): `>90d` is the totals minus the recent days. `shard = shardOf(payoutId)` spreads a
  * burst of one batch's failures over several items, as the batch counters do.
  *
  * A payout counts only once its failed settlement marked it `failureCounted`: a payout that failed before these
@@ -18,6 +18,7 @@
 import { AGE_BUCKETS, ageBucket, FAILURE_CODES, type AgeBucket, type FailureCode, type FailureSummary } from '../../domain/failures.ts';
 import { config } from '../../config.ts';
 import { shardOf } from '../../ids.ts';
+import { keys } from '../platform/keys.ts';
 import { queryAll } from '../platform/query.ts';
 import type { TxStep } from '../platform/transactions.ts';
 
@@ -34,6 +35,19 @@ export function failureScopeKey(scope: FailureScope): string {
   if (scope.fundId !== undefined) return `FAILS#FUND#${scope.fundId}`;
   if (scope.countyCode !== undefined) return `FAILS#COUNTY#${scope.countyCode}`;
   return 'FAILS#ALL';
+}
+
+/**
+ * Every fund's failures, written across FAILURE_COUNTER_SHARDS partitions (`FAILS#ALL#<shard>`, the payout's shard):
+ * every failed settlement in the country touches this scope, so one partition would take them all. Counters written
+ * before the shards sit in `FAILS#ALL` (failureScopeKey({})), which the summary reads as one more partition.
+ */
+const allFailuresKey = (shard: number) => `FAILS#ALL#${shard}`;
+
+/** The partitions a scope's counters are in: one, or every fund's shards and the unsharded one. */
+function scopePartitions(scope: FailureScope): string[] {
+  if (scope.fundId !== undefined || scope.countyCode !== undefined) return [failureScopeKey(scope)];
+  return [...Array.from({ length: FAILURE_COUNTER_SHARDS }, (_, n) => allFailuresKey(n)), failureScopeKey(scope)];
 }
 
 const dayCounterKey = (scope: string, day: string, code: FailureCode, shard: number) => ({
@@ -55,9 +69,9 @@ export interface CountedFailure {
 }
 
 /** The four scopes a failed payout is counted in. */
-function scopesOf(p: Pick<CountedFailure, 'fundId' | 'countyCode'>): string[] {
+function scopesOf(p: Pick<CountedFailure, 'fundId' | 'countyCode'>, shard: number): string[] {
   return [
-    failureScopeKey({}),
+    allFailuresKey(shard),
     failureScopeKey({ fundId: p.fundId }),
     failureScopeKey({ countyCode: p.countyCode }),
     failureScopeKey({ fundId: p.fundId, countyCode: p.countyCode }),
@@ -74,7 +88,7 @@ function movesOf(p: CountedFailure, sign: 1 | -1): CounterMove[] {
   const code = p.failureCode ?? 'unspecified';
   const shard = shardOf(p.payoutId, FAILURE_COUNTER_SHARDS);
   const day = p.settledAt.slice(0, 10);
-  return scopesOf(p).flatMap((scope) => [
+  return scopesOf(p, shard).flatMap((scope) => [
     { key: dayCounterKey(scope, day, code, shard), count: sign, amount: sign * p.amount },
     { key: totalCounterKey(scope, code, shard), count: sign, amount: sign * p.amount },
   ]);
@@ -125,19 +139,24 @@ const RECENT_DAYS = 90;
 
 /** The summary of one scope, ages in whole UTC days since the day of the failure. */
 export async function readFailureSummary(scope: FailureScope, now: Date): Promise<FailureSummary> {
-  const pk = failureScopeKey(scope);
   const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const oldest = new Date(today.getTime() - RECENT_DAYS * DAY_MS).toISOString().slice(0, 10);
-  const [recent, totals] = await Promise.all([
-    queryAll({
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': pk, ':from': `DAY#${oldest}`, ':to': 'DAY#~' },
-    }),
-    queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :total)',
-      ExpressionAttributeValues: { ':pk': pk, ':total': 'TOTAL#' },
-    }),
-  ]);
+  const reads = await Promise.all(
+    scopePartitions(scope).map((pk) =>
+      Promise.all([
+        queryAll({
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': pk, ':from': `DAY#${oldest}`, ':to': 'DAY#~' },
+        }),
+        queryAll({
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :total)',
+          ExpressionAttributeValues: { ':pk': pk, ':total': 'TOTAL#' },
+        }),
+      ]),
+    ),
+  );
+  const recent = reads.flatMap(([r]) => r);
+  const totals = reads.flatMap(([, t]) => t);
   const sum = () => ({ count: 0, amount: 0 });
   const total = sum();
   const byCode = new Map<FailureCode, { count: number; amount: number }>();
@@ -169,4 +188,32 @@ export async function readFailureSummary(scope: FailureScope, now: Date): Promis
     }),
     byAge: AGE_BUCKETS.map((age) => ({ age, ...byAge.get(age)! })),
   };
+}
+
+/**
+ * The failure counters' backfill for one payout that failed before they existed: it is marked `failureCounted` and
+ * joins the counters, in one transaction, on condition that it is still failed, not counted, not corrected and not
+ * claimed by a batch correction (a correction decides what it takes out of the counters from the payout as read
+ * after its claim, or on condition of the mark as read). A second or concurrent run finds the mark and counts
+ * nothing twice.
+ */
+export function failureBackfillSteps(p: CountedFailure, onAlreadyDone: () => Error): TxStep[] {
+  return [
+    {
+      item: {
+        Update: {
+          TableName: config().TABLE_NAME,
+          Key: keys.payout(p.payoutId),
+          UpdateExpression: 'SET failureCounted = :true',
+          ConditionExpression:
+            '#status = :failed AND attribute_not_exists(failureCounted) AND attribute_not_exists(correctionClaim) AND ' +
+            '(attribute_not_exists(correctedBy) OR attribute_type(correctedBy, :null))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':true': true, ':failed': 'failed', ':null': 'NULL' },
+        },
+      },
+      onConditionFailed: onAlreadyDone,
+    },
+    ...failureCountedSteps(p),
+  ];
 }

@@ -3,9 +3,10 @@
  *
  * Items:
  * - `VER#<verificationId> / VER` — the verification: status, the account in full (the table is encrypted at
- *   rest, as payouts keep accounts), the paying system (`payer`), the answer. Listings, oldest first:
- *   `gsi1pk = VERS#<fundId>` (a fund's), `gsi2pk = VERS#<fundId>#<status>` (moved by the answer),
- *   `gsi3pk = VERS#ALL` (every fund's; the finance system's own by a filter on `payer`).
+ *   rest, as payouts keep accounts), the paying system (`payer`), the answer. Listings, oldest first, each
+ *   across VERIFICATION_SHARDS partitions (below): `gsi1pk = VERS#<fundId>#ALL#<n>` (a fund's),
+ *   `gsi2pk = VERS#<fundId>#<status>#<n>` (moved by the answer), `gsi3pk = VERS#ALL#<n>` (every fund's; the finance
+ *   system's own by a filter on `payer`).
  * - `VER#<verificationId> / WAIT#<dsbId|batchId>` — an item waiting for the answer (a batch: once, with the
  *   rows that use the account). The answer reads them with one consistent Query and applies itself to each
  *   (`applied` is set in the same transaction as the item's change, so an answer reaches an item once).
@@ -43,6 +44,7 @@ import type { BankAccount } from '../../domain/payouts.ts';
 import type { Flag } from '../../domain/warning-rules.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
+import { shardOf } from '../../ids.ts';
 import { appSecrets } from '../../secrets.ts';
 import { auditStep } from '../platform/audit.ts';
 import { inParallel, putAll } from '../platform/bulk.ts';
@@ -65,9 +67,29 @@ export const verificationKeys = {
   }),
 };
 export const WAITER_PREFIX = 'WAIT#';
-export const fundIndexKey = (fundId: string) => `VERS#${fundId}`;
-export const fundStatusIndexKey = (fundId: string, status: VerificationStatus) => `VERS#${fundId}#${status}`;
-export const ALL_VERIFICATIONS = 'VERS#ALL';
+/**
+ * The listings are written across VERIFICATION_SHARDS index partitions each (by the verification's id), so a
+ * 5,000-row batch's requests do not all land on one partition: `VERS#<fundId>#ALL#<n>`, `VERS#<fundId>#<status>#<n>`,
+ * `VERS#ALL#<n>`. Items written before the shards sit in the unsharded partitions (`VERS#<fundId>`,
+ * `VERS#<fundId>#<status>`, `VERS#ALL`), which a listing reads as one more partition (an answer moves such an item
+ * into its status's shard).
+ */
+export const VERIFICATION_SHARDS = 4;
+const shardOfVerification = (verificationId: string) => shardOf(verificationId, VERIFICATION_SHARDS);
+const fundIndexKey = (fundId: string, n: number) => `VERS#${fundId}#ALL#${n}`;
+const fundStatusIndexKey = (fundId: string, status: VerificationStatus, n: number) => `VERS#${fundId}#${status}#${n}`;
+const allIndexKey = (n: number) => `VERS#ALL#${n}`;
+const shardNumbers = () => Array.from({ length: VERIFICATION_SHARDS }, (_, n) => n);
+
+/** The index partitions of a listing: its shards, then the partition of the items written before the shards. */
+export const verificationPartitions = {
+  fund: (fundId: string) => [...shardNumbers().map((n) => fundIndexKey(fundId, n)), `VERS#${fundId}`],
+  fundStatus: (fundId: string, status: VerificationStatus) => [
+    ...shardNumbers().map((n) => fundStatusIndexKey(fundId, status, n)),
+    `VERS#${fundId}#${status}`,
+  ],
+  all: () => [...shardNumbers().map(allIndexKey), 'VERS#ALL'],
+};
 
 export interface StoredVerification extends AccountVerification {
   payer: string;
@@ -105,11 +127,11 @@ function verificationItem(v: StoredVerification): Record<string, unknown> {
     ...verificationKeys.verification(v.verificationId),
     type: 'account-verification',
     ...v,
-    gsi1pk: fundIndexKey(v.fundId),
+    gsi1pk: fundIndexKey(v.fundId, shardOfVerification(v.verificationId)),
     gsi1sk: v.verificationId,
-    gsi2pk: fundStatusIndexKey(v.fundId, v.status),
+    gsi2pk: fundStatusIndexKey(v.fundId, v.status, shardOfVerification(v.verificationId)),
     gsi2sk: v.verificationId,
-    gsi3pk: ALL_VERIFICATIONS,
+    gsi3pk: allIndexKey(shardOfVerification(v.verificationId)),
     gsi3sk: v.verificationId,
   };
 }
@@ -324,7 +346,7 @@ export function answerSteps(before: StoredVerification, after: StoredVerificatio
             ':to': after.status,
             ':name': after.bankAccountName,
             ':at': after.checkedAt,
-            ':gsi2pk': fundStatusIndexKey(after.fundId, after.status),
+            ':gsi2pk': fundStatusIndexKey(after.fundId, after.status, shardOfVerification(after.verificationId)),
             ':pending': 'pending',
           },
         },

@@ -2,8 +2,8 @@ import type { VerificationStatus } from '../../domain/account-verification.ts';
 import { notFound } from '../../domain/errors.ts';
 import { payerScope, type MoneyReader } from '../../domain/roles.ts';
 import { fundItem } from '../funds/items.ts';
-import { equalityFilter, queryPage, type Page } from '../platform/query.ts';
-import { ALL_VERIFICATIONS, fundIndexKey, fundStatusIndexKey, toVerification, verificationReply, type VerificationReply } from './items.ts';
+import { equalityFilter, queryShardedPage, type Page } from '../platform/query.ts';
+import { toVerification, verificationPartitions, verificationReply, type VerificationReply } from './items.ts';
 
 /**
  * `GET /v1/account-verifications?fundId=&status=`: oldest first (a finance system works through what waits
@@ -20,18 +20,19 @@ export async function listVerifications(
     if (payer !== undefined && fund.financeSystem !== payer) throw notFound(`Fund ${query.fundId}`);
   }
   const byFund = query.fundId !== undefined;
-  const partition =
+  const partitions =
     query.fundId === undefined
-      ? ALL_VERIFICATIONS
+      ? verificationPartitions.all()
       : query.status === undefined
-        ? fundIndexKey(query.fundId)
-        : fundStatusIndexKey(query.fundId, query.status);
+        ? verificationPartitions.fund(query.fundId)
+        : verificationPartitions.fundStatus(query.fundId, query.status);
   const index = !byFund ? 'gsi3' : query.status === undefined ? 'gsi1' : 'gsi2';
   const filters = equalityFilter(byFund ? {} : { status: query.status, payer });
-  const result = await queryPage<Record<string, unknown>>({
+  // Sharded (../verifications/items.ts): one Query per partition per page, merged oldest first.
+  const result = await queryShardedPage<Record<string, unknown>>({
     index,
-    keyCondition: `${index}pk = :pk`,
-    values: { ':pk': partition, ...filters.values },
+    partitions,
+    values: { ...filters.values },
     filter: filters.filter,
     names: filters.names,
     limit: query.limit,
