@@ -6,6 +6,8 @@ import type { PayoutExportResult } from './payout-export.ts';
 import type { ConcurrencyResult, ConcurrencyRun } from './concurrency.ts';
 import type { ReconciliationBenchResult } from './reconciliation.ts';
 import type { VerificationResult } from './verification.ts';
+import type { ProgressBenchResult } from './progress.ts';
+import type { ReportPdfBenchResult } from './half-year-pdf.ts';
 import { alignColumns } from '../scripts/lib/table.ts';
 import type { CostBreakdown, LifecycleUsage } from './pricing.ts';
 
@@ -150,6 +152,8 @@ export interface BenchResults {
   reconciliation?: ReconciliationBenchResult | { missing: string };
   verification?: VerificationResult | { missing: string };
   concurrency?: ConcurrencyResult | { missing: string };
+  progress?: ProgressBenchResult | { missing: string };
+  reportPdf?: ReportPdfBenchResult | { missing: string };
   goals?: GoalResult[];
 }
 
@@ -169,6 +173,10 @@ export const GOALS = {
   /** By AWS's rule (issue 21: about 108 before the scale work). */
   writeUnitsPerLifecycle: 48,
   readUnitsPerLifecycle: 12,
+  /** GET …/progress of 800 counties ÷ reading their 800 allocation items raw. */
+  progressRatioToRaw: 1.5,
+  /** The half-year report's PDF of 800 counties: peak memory inside Lambda's largest setting we deploy. */
+  reportPdfMaxRssMiB: 1024,
 } as const;
 
 const fmt = (n: number | undefined, digits = 2) => (n === undefined ? 'n/a' : n.toFixed(digits));
@@ -244,7 +252,67 @@ export function evaluateGoals(results: BenchResults): GoalResult[] {
       met: c.readUnitsPerLifecycle <= GOALS.readUnitsPerLifecycle,
     });
   }
+  const p = results.progress;
+  const progressGoal = `progress ratioToRaw ≤ ${GOALS.progressRatioToRaw}`;
+  goals.push(
+    isMissing(p)
+      ? { goal: progressGoal, actual: `missing: ${p?.missing ?? 'not run'}`, met: undefined }
+      : {
+          goal: progressGoal,
+          actual: `${fmt(p.ratioToRaw)} (${p.counties} counties, ${p.ledgerEntries} ledger entries)`,
+          met: p.ratioToRaw <= GOALS.progressRatioToRaw,
+        },
+  );
+  const r = results.reportPdf;
+  const pdfGoal = `report PDF peak memory ≤ ${GOALS.reportPdfMaxRssMiB} MiB`;
+  goals.push(
+    isMissing(r)
+      ? { goal: pdfGoal, actual: `missing: ${r?.missing ?? 'not run'}`, met: undefined }
+      : {
+          goal: pdfGoal,
+          actual: `${fmt(r.pdfMaxRssMiB, 0)} MiB, ${fmt(r.pdfSeconds, 1)} s (${r.counties} counties)`,
+          met: r.pdfMaxRssMiB <= GOALS.reportPdfMaxRssMiB,
+        },
+  );
   return goals;
+}
+
+/** The progress section: API and raw seconds, their ratio, and the SDK calls of one read. */
+export function renderProgress(p: BenchResults['progress']): string[] {
+  const out = ['Fund progress (GET /v1/funds/{fundId}/progress vs reading its allocation items raw, median of interleaved reads)'];
+  if (isMissing(p)) return [...out, `  missing: ${p?.missing ?? 'not run'}`];
+  const calls = Object.entries(p.sdkCallsPerRead)
+    .map(([command, n]) => `${command.replace(/Command$/, '')} ${fmt(n, 0)}`)
+    .join(', ');
+  out.push(
+    alignColumns([
+      ['', 'seconds', 'reads', ''],
+      ['  API', fmt(p.apiSeconds, 3), String(p.reads), `SDK calls per read: ${calls || 'n/a'}`],
+      ['  raw allocations', fmt(p.rawSeconds, 3), String(p.reads), ''],
+      [
+        '  ratio',
+        fmt(p.ratioToRaw),
+        '',
+        `${p.counties} counties, ${p.ledgerEntries} ledger entries (seeded in ${fmt(p.seedSeconds, 0)} s)`,
+      ],
+    ]),
+  );
+  return out;
+}
+
+/** The report section: the PDF's seconds and peak memory in a child process, beside the JSON report alone. */
+export function renderReportPdf(r: BenchResults['reportPdf']): string[] {
+  const out = ["Half-year report (the report function's work in a child process: read, build, render; peak memory = maxRSS)"];
+  if (isMissing(r)) return [...out, `  missing: ${r?.missing ?? 'not run'}`];
+  const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(2)} MB`;
+  out.push(
+    alignColumns([
+      ['', 'seconds', 'peak MiB', 'reply', 'counties'],
+      ['  PDF', fmt(r.pdfSeconds, 2), fmt(r.pdfMaxRssMiB, 0), mb(r.pdfBytes), String(r.counties)],
+      ['  JSON alone', fmt(r.jsonSeconds, 2), fmt(r.jsonMaxRssMiB, 0), mb(r.jsonBytes), String(r.counties)],
+    ]),
+  );
+  return out;
 }
 
 function renderPayoutExport(e: BenchResults['payoutExport']): string[] {
@@ -518,6 +586,10 @@ export function renderReport(results: BenchResults): string {
   out.push(...renderReconciliation(results.reconciliation));
   out.push('');
   out.push(...renderConcurrency(results.concurrency));
+  out.push('');
+  out.push(...renderProgress(results.progress));
+  out.push('');
+  out.push(...renderReportPdf(results.reportPdf));
   out.push('');
   out.push('Goals');
   out.push(

@@ -26,6 +26,8 @@ import { benchPayoutExport } from './payout-export.ts';
 import { parseCommandLine, usage } from '#shared/cli';
 import { benchReconciliation } from './reconciliation.ts';
 import { benchVerification } from './verification.ts';
+import { benchProgress, seedFundOfCounties, type SeededFund } from './progress.ts';
+import { benchReportPdf } from './half-year-pdf.ts';
 import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';
 import { evaluateGoals, renderReport, type BenchResults } from './report.ts';
@@ -33,7 +35,18 @@ import { startPhase, startServices, type Phase, type Services } from './stack.ts
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
-const SECTIONS = ['cold', 'approvals', 'capacity', 'batch', 'verification', 'export', 'reconciliation', 'concurrency'] as const;
+const SECTIONS = [
+  'cold',
+  'approvals',
+  'capacity',
+  'batch',
+  'verification',
+  'export',
+  'reconciliation',
+  'concurrency',
+  'progress',
+  'report',
+] as const;
 
 parseCommandLine({
   name: 'bench',
@@ -56,6 +69,9 @@ BENCH_CONC_SETTLEMENTS       payouts settled per concurrency run (5000)
 BENCH_CONC_SETTLERS          parallel settlement callbacks, and counties of the spread run (16)
 BENCH_CONC_APPROVALS         single disbursements approved per concurrency run (400)
 BENCH_CONC_APPROVERS         processes approving at once, and counties of the spread run (8)
+BENCH_PROGRESS_COUNTIES      counties of the fund whose progress and report are read (800)
+BENCH_PROGRESS_ENTRIES       ledger entries of that fund in all (100000)
+BENCH_PROGRESS_READS         progress reads of each side (7)
 
 Figures (ratio = ours ÷ baseline; for throughput 1 is as fast as the baseline, for times 1 is as quick):
 cold       each Lambda bundle's init (import) ms vs a hello-world bundle and an SDK-only bundle (goal ratio ≤ 3),
@@ -75,7 +91,11 @@ reconciliation  one POST /v1/reconciliations of a 10,000-line statement (half ma
 concurrency  every function in worker processes (LAMBDA_CONCURRENCY), one request at a time each: settlements
            of one county's batch by parallel callbacks, and approvals of one county from several processes, each
            vs the same work spread over as many counties: ops/s, failed transaction attempts per success, p50,
-           p99, slowest; ratio = one county ÷ spread`,
+           p99, slowest; ratio = one county ÷ spread
+progress   GET /v1/funds/{fundId}/progress of a fund of BENCH_PROGRESS_COUNTIES counties and BENCH_PROGRESS_ENTRIES ledger
+           entries vs reading its allocation items raw (goal ratio ≤ 1.5), median seconds; SDK calls per read
+report     the half-year report's PDF of a fund of BENCH_PROGRESS_COUNTIES counties in a child process of its own:
+           seconds and peak memory (maxRSS; goal inside Lambda's 1,024 MB), beside the JSON report alone`,
   options: {},
 });
 
@@ -111,6 +131,9 @@ const settings = {
   concSettlers: intSetting('BENCH_CONC_SETTLERS', 16),
   concApprovals: intSetting('BENCH_CONC_APPROVALS', 400),
   concApprovers: intSetting('BENCH_CONC_APPROVERS', 8),
+  progressCounties: intSetting('BENCH_PROGRESS_COUNTIES', 800),
+  progressEntries: intSetting('BENCH_PROGRESS_ENTRIES', 100_000),
+  progressReads: intSetting('BENCH_PROGRESS_READS', 7),
 };
 
 await mkdir(RESULTS_DIR, { recursive: true });
@@ -270,6 +293,36 @@ try {
         },
       );
     });
+  }
+  if (settings.only.has('progress') || settings.only.has('report')) {
+    // One phase and one seeded fund for both: seeding 800 allocations through their write path takes a while.
+    services ??= await startServices();
+    let p: Phase | undefined;
+    let seeded: SeededFund | undefined;
+    const fund = async () => {
+      p ??= await phase('progress', false);
+      seeded ??= await seedFundOfCounties(
+        settings.progressCounties,
+        settings.only.has('progress') ? settings.progressEntries : settings.progressCounties,
+        (text) => show.update(text),
+      );
+      return { p, seeded };
+    };
+    try {
+      if (settings.only.has('progress')) {
+        results.progress = await section(`progress of ${settings.progressCounties} counties`, async () => {
+          const f = await fund();
+          return benchProgress(f.p, meter, (text) => show.update(text), f.seeded, { reads: settings.progressReads });
+        });
+      }
+      if (settings.only.has('report')) {
+        results.reportPdf = await section(`half-year report PDF of ${settings.progressCounties} counties`, async () =>
+          benchReportPdf((text) => show.update(text), (await fund()).seeded),
+        );
+      }
+    } finally {
+      await p?.stop();
+    }
   }
 } catch (error) {
   show.note(`bench failed: ${reason(error)}`);

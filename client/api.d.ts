@@ -3002,6 +3002,21 @@ export interface components {
                 code: string;
                 count: number;
             }[];
+            /** @description Where the balances (allocated, reserved, paid, available per county, and progress from them) come from: `live`, today's, while the half runs; `snapshot`, for a half that has ended, the snapshot taken at its end or the first after it (named in `snapshot`); `live_no_snapshot`, today's, for a half that has ended with no snapshot taken at or after its end. `paidInHalf` always comes from the ledger entries dated inside the half. */
+            figuresFrom: {
+                snapshot: {
+                    hash: string;
+                    snapshotId: string;
+                    /**
+                     * Format: date-time
+                     * @description RFC 3339 timestamp
+                     * @example 2026-11-29T08:00:00Z
+                     */
+                    takenAt: string;
+                } | null;
+                /** @enum {string} */
+                source: "live" | "snapshot" | "live_no_snapshot";
+            };
             /** @description Flags raised and cleared in the half */
             flags: {
                 cleared: number;

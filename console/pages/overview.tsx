@@ -1,7 +1,7 @@
 /**
  * Overview: the selected fund's totals, its allocations per county as sorted horizontal bars (largest first,
- * by province, a page at a time), its payouts by status,
- * and disbursement and campaign counts summed from the county reports.
+ * by province, a page at a time), its payouts by status, and where its money stands (the fund's progress: one
+ * request however many counties it has, never one county report per allocation).
  */
 import { useMemo, useState } from 'preact/hooks';
 import { allPages, must, type Schemas } from '../api.ts';
@@ -13,13 +13,13 @@ import { useSession } from '../context.ts';
 import { useI18n } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
 import { countyNames } from '../components/county-names.ts';
-import { byLargest, inProvince, provinceName, provincesIn } from '../standing.ts';
+import { byLargest, inProvince, LAGGING_POINTS, percent, provinceName, provincesIn } from '../standing.ts';
 import { canReadPayouts, countyLabel, PAYOUT_STATUSES, sumBy } from '../view.ts';
 
 interface FundOverview {
   allocations: Schemas['Allocation'][];
   payoutCounts: number[] | null;
-  reports: Schemas['CountyReport'][];
+  progress: Schemas['FundProgress'];
   names: Map<string, string>;
 }
 
@@ -61,14 +61,21 @@ export function OverviewPage() {
   );
 }
 
+/** The fund's spending progress: paid ÷ allocated over its counties (0 when nothing is allocated), as the API rounds a county's. */
+function fundShare(counties: readonly { allocated: number; paid: number }[]): number {
+  const allocated = sumBy(counties, (c) => c.allocated);
+  return allocated === 0 ? 0 : Math.floor((sumBy(counties, (c) => c.paid) / allocated) * 1_000_000) / 1_000_000;
+}
+
 function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boolean }) {
   const { api } = useSession();
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
+  const money = (fen: number) => yuanFromFen(fen, locale);
   const [loaded] = useLoad<FundOverview>(async () => {
     const allocations = await allPages((cursor) =>
       must(api.GET('/v1/funds/{fundId}/allocations', { params: { path: { fundId }, query: { limit: 100, cursor } } })),
     );
-    const [payoutCounts, reports, names] = await Promise.all([
+    const [payoutCounts, progress, names] = await Promise.all([
       showPayouts
         ? Promise.all(
             // The payout list filters by status, not by fund: this fund's are counted here.
@@ -80,17 +87,15 @@ function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boo
             ),
           )
         : Promise.resolve(null),
-      Promise.all(
-        allocations.map((a) => must(api.GET('/v1/counties/{countyCode}/report', { params: { path: { countyCode: a.countyCode } } }))),
-      ),
+      must(api.GET('/v1/funds/{fundId}/progress', { params: { path: { fundId }, query: {} } })),
       countyNames(api),
     ]);
-    return { allocations, payoutCounts, reports, names };
+    return { allocations, payoutCounts, progress, names };
   }, [fundId]);
 
   return (
     <Show loaded={loaded}>
-      {({ allocations, payoutCounts, reports, names }) => (
+      {({ allocations, payoutCounts, progress, names }) => (
         <>
           <section aria-labelledby="counties-heading">
             <h2 id="counties-heading">{t('overview.byCounty')}</h2>
@@ -110,52 +115,28 @@ function FundFigures({ fundId, showPayouts }: { fundId: string; showPayouts: boo
               <p>{t('common.notForRole')}</p>
             )}
           </section>
-          <section aria-labelledby="reports-heading">
-            <h2 id="reports-heading">{t('overview.reports')}</h2>
-            <table data-table="reports">
-              <caption>{t('overview.reports')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('common.county')}</th>
-                  <th scope="col">{t('overview.pendingApproval')}</th>
-                  <th scope="col">{t('overview.approved')}</th>
-                  <th scope="col">{t('overview.paid')}</th>
-                  <th scope="col">{t('overview.payoutFailed')}</th>
-                  <th scope="col">{t('overview.scheduled')}</th>
-                  <th scope="col">{t('overview.active')}</th>
-                  <th scope="col">{t('overview.ended')}</th>
-                  <th scope="col">{t('overview.cancelled')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {reports.map((r) => (
-                  <tr key={r.countyCode} data-county={r.countyCode}>
-                    <th scope="row">{countyLabel(r.countyCode, names)}</th>
-                    <td class="num">{r.disbursements.pendingApproval.count}</td>
-                    <td class="num">{r.disbursements.approved.count}</td>
-                    <td class="num">{r.disbursements.paid.count}</td>
-                    <td class="num">{r.disbursements.payoutFailed.count}</td>
-                    <td class="num">{r.campaigns.scheduled}</td>
-                    <td class="num">{r.campaigns.active}</td>
-                    <td class="num">{r.campaigns.ended}</td>
-                    <td class="num">{r.campaigns.cancelled}</td>
-                  </tr>
-                ))}
-              </tbody>
-              <tfoot>
-                <tr>
-                  <th scope="row">{t('common.total')}</th>
-                  <td class="num">{sumBy(reports, (r) => r.disbursements.pendingApproval.count)}</td>
-                  <td class="num">{sumBy(reports, (r) => r.disbursements.approved.count)}</td>
-                  <td class="num">{sumBy(reports, (r) => r.disbursements.paid.count)}</td>
-                  <td class="num">{sumBy(reports, (r) => r.disbursements.payoutFailed.count)}</td>
-                  <td class="num">{sumBy(reports, (r) => r.campaigns.scheduled)}</td>
-                  <td class="num">{sumBy(reports, (r) => r.campaigns.active)}</td>
-                  <td class="num">{sumBy(reports, (r) => r.campaigns.ended)}</td>
-                  <td class="num">{sumBy(reports, (r) => r.campaigns.cancelled)}</td>
-                </tr>
-              </tfoot>
-            </table>
+          <section aria-labelledby="standing-heading">
+            <h2 id="standing-heading">{t('overview.standing')}</h2>
+            <dl class="totals" data-standing={fundId}>
+              {(
+                [
+                  ['asOf', t('progress.asOf'), progress.asOf],
+                  ['timeElapsed', t('progress.timeElapsed'), percent(progress.timeElapsed)],
+                  ['progress', t('progress.progress'), percent(fundShare(progress.counties))],
+                  ['lagging', t('progress.laggingCount'), String(progress.counties.filter((c) => c.lagPoints >= LAGGING_POINTS).length)],
+                  ['idle', t('progress.idleCount'), String(progress.counties.filter((c) => c.idle !== null).length)],
+                  ['idleAmount', t('progress.idleAmount'), money(sumBy(progress.counties, (c) => c.idle?.amount ?? 0))],
+                ] as const
+              ).map(([key, label, value]) => (
+                <div key={key} data-figure={key}>
+                  <dt>{label}</dt>
+                  <dd>{value}</dd>
+                </div>
+              ))}
+            </dl>
+            <p>
+              <a href="#/progress">{t('overview.progressLink')}</a>
+            </p>
           </section>
         </>
       )}

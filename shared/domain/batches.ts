@@ -91,9 +91,10 @@ const asDisbursement = <T extends { status: BatchStatus }>(b: T) => ({ ...b, sta
 
 /**
  * What a batch keeps of its row flags: how many, how many are `high` (`blocking`; a batch stored before 1.2 had
- * duplicate flags only, all high), and whether a fund-admin cleared them.
+ * duplicate flags only, all high), how many of each code (`byCode`; absent on heads stored before it was kept:
+ * warning-rules.ts rowFlagCountsByCode), and whether a fund-admin cleared them.
  */
-export type BatchFlags = Batch['flags'] & { blocking?: number };
+export type BatchFlags = Batch['flags'] & { blocking?: number; byCode?: Partial<Record<string, number>> };
 
 /** The batch's flags as the single disbursement's list: one uncleared high flag while any high row flag is uncleared. */
 export const pendingFlags = (flags: BatchFlags | undefined): { severity: 'high'; clearedAt: string | null }[] =>

@@ -6,7 +6,7 @@
  */
 import { chinaDate, chinaDayEnd, chinaDayStart, type FundPeriod } from './fund-period.ts';
 import { fundProgress, type AllocationStanding } from './progress.ts';
-import type { SnapshotKind } from './snapshots.ts';
+import type { SnapshotAllocation, SnapshotKind } from './snapshots.ts';
 
 const HALF = /^(\d{4})-H([12])$/;
 
@@ -47,11 +47,46 @@ export interface ReportCounty extends AllocationStanding {
   paidInHalf: number;
 }
 
+/**
+ * Where the report's balances (allocated, reserved, paid, available, and progress from them) come from: today's
+ * (`live`, while the half runs), the snapshot taken at the half's end or the first after it (`snapshot`), or today's
+ * because no snapshot was taken at or after the end of a half that has ended (`live_no_snapshot`). Paid in the half
+ * always comes from its own counter.
+ */
+export const FIGURES_SOURCES = ['live', 'snapshot', 'live_no_snapshot'] as const;
+export type FiguresSource = (typeof FIGURES_SOURCES)[number];
+
+export interface FiguresFrom {
+  source: FiguresSource;
+  snapshot: { snapshotId: string; takenAt: string; hash: string } | null;
+}
+
+/** The books at a half's end as a snapshot keeps them. */
+export interface HalfEndSnapshot {
+  snapshotId: string;
+  takenAt: string;
+  hash: string;
+  totals: { totalBudget: number };
+  allocations: readonly Pick<SnapshotAllocation, 'countyCode' | 'allocated' | 'reserved' | 'paid' | 'available'>[];
+}
+
+/** The snapshot a past half's balances come from: the first taken at or after the half's end (none while it runs). */
+export function halfEndSnapshot<S extends { takenAt: string }>(snapshots: readonly S[], end: Date): S | undefined {
+  const from = end.toISOString();
+  return [...snapshots].filter((s) => s.takenAt >= from).sort((a, b) => (a.takenAt < b.takenAt ? -1 : a.takenAt > b.takenAt ? 1 : 0))[0];
+}
+
 export interface ReportInput {
   fund: { fundId: string; name: string; totalBudget: number; period: FundPeriod };
   half: HalfYear;
   now: Date;
+  /** Today's balances, and paid in the half from its counter. */
   counties: readonly ReportCounty[];
+  /**
+   * For a half that has ended: the snapshot at (or first after) its end, or null when there is none. Its balances
+   * replace today's; a county it does not hold had no allocation then and is left out. Absent while the half runs.
+   */
+  halfEnd?: HalfEndSnapshot | null;
   failures: readonly { code: string; count: number; amount: number }[];
   flags: readonly { code: string; raised: number; cleared: number }[];
   objections: { upheld: number; dismissed: number };
@@ -94,15 +129,42 @@ export interface HalfYearReport {
   objections: { upheld: number; dismissed: number };
   notices: { published: number };
   snapshots: { snapshotId: string; kind: SnapshotKind; month: string | null; takenAt: string; hash: string }[];
+  figuresFrom: FiguresFrom;
+}
+
+/** The counties with the balances of the snapshot at the half's end (paid in the half stays from its counter). */
+function countiesAtHalfEnd(counties: readonly ReportCounty[], snapshot: HalfEndSnapshot): ReportCounty[] {
+  const today = new Map(counties.map((c) => [c.countyCode, c]));
+  return snapshot.allocations.map((a) => {
+    const now = today.get(a.countyCode);
+    return {
+      countyCode: a.countyCode,
+      name: now?.name ?? a.countyCode,
+      province: now?.province ?? '',
+      allocated: a.allocated,
+      reserved: a.reserved,
+      paid: a.paid,
+      available: a.available,
+      paidInHalf: now?.paidInHalf ?? 0,
+      createdAt: now?.createdAt ?? snapshot.takenAt,
+      lastReservedAt: now?.lastReservedAt,
+    };
+  });
 }
 
 /** The report from its inputs; counties by code, failures and flags by code, snapshots oldest first. */
 export function buildHalfYearReport(input: ReportInput): HalfYearReport {
   const today = chinaDate(input.now);
   const asOf = today < input.half.to ? today : input.half.to;
-  const progress = fundProgress(input.fund.period, asOf, input.now, input.counties);
+  const halfEnd = input.halfEnd;
+  const standing = halfEnd ? countiesAtHalfEnd(input.counties, halfEnd) : input.counties;
+  const totalBudget = halfEnd ? halfEnd.totals.totalBudget : input.fund.totalBudget;
+  const figuresFrom: FiguresFrom = halfEnd
+    ? { source: 'snapshot', snapshot: { snapshotId: halfEnd.snapshotId, takenAt: halfEnd.takenAt, hash: halfEnd.hash } }
+    : { source: halfEnd === null ? 'live_no_snapshot' : 'live', snapshot: null };
+  const progress = fundProgress(input.fund.period, asOf, input.now, standing);
   const byCode = new Map(progress.counties.map((c) => [c.countyCode, c]));
-  const counties = [...input.counties].sort((a, b) => (a.countyCode < b.countyCode ? -1 : 1));
+  const counties = [...standing].sort((a, b) => (a.countyCode < b.countyCode ? -1 : 1));
   const sum = (field: 'allocated' | 'reserved' | 'paid' | 'available' | 'paidInHalf') => counties.reduce((t, c) => t + c[field], 0);
   const allocated = sum('allocated');
   return {
@@ -115,12 +177,12 @@ export function buildHalfYearReport(input: ReportInput): HalfYearReport {
     generatedAt: input.now.toISOString(),
     period: input.fund.period,
     budget: {
-      totalBudget: input.fund.totalBudget,
+      totalBudget,
       allocated,
       reserved: sum('reserved'),
       paid: sum('paid'),
       available: sum('available'),
-      unallocated: input.fund.totalBudget - allocated,
+      unallocated: totalBudget - allocated,
       paidInHalf: sum('paidInHalf'),
     },
     timeElapsed: progress.timeElapsed,
@@ -139,5 +201,6 @@ export function buildHalfYearReport(input: ReportInput): HalfYearReport {
     objections: { ...input.objections },
     notices: { ...input.notices },
     snapshots: [...input.snapshots].sort((a, b) => (a.takenAt < b.takenAt ? -1 : a.takenAt > b.takenAt ? 1 : 0)),
+    figuresFrom,
   };
 }

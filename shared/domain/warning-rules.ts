@@ -206,15 +206,31 @@ export function evaluateBatchRows(
   return out;
 }
 
-/** What a batch keeps of its row flags: how many, how many block, and whether a fund-admin cleared them. */
+/** What a batch keeps of its row flags: how many, how many block, how many of each code, and whether a fund-admin cleared them. */
 export interface BatchFlagSummary {
   count: number;
   blocking: number;
+  byCode: Partial<Record<FlagCode, number>>;
   cleared: boolean;
 }
 
-export function summarizeRowFlags(flags: readonly Pick<BatchRowFlag, 'severity'>[]): BatchFlagSummary {
-  return { count: flags.length, blocking: flags.filter((f) => f.severity === 'high').length, cleared: false };
+export function summarizeRowFlags(flags: readonly Pick<BatchRowFlag, 'severity' | 'code'>[]): BatchFlagSummary {
+  const byCode: Partial<Record<FlagCode, number>> = {};
+  for (const f of flags) byCode[f.code] = (byCode[f.code] ?? 0) + 1;
+  return { count: flags.length, blocking: flags.filter((f) => f.severity === 'high').length, byCode, cleared: false };
+}
+
+/**
+ * A batch's row flags counted by code, from what its head keeps. A head stored before it kept counts by code
+ * (`byCode` absent, or short of `count` when flags were added to such a head later) had duplicate screening's flags
+ * alone: the rest counts as `duplicate_beneficiary`.
+ */
+export function rowFlagCountsByCode(flags: { count: number; byCode?: Partial<Record<string, number>> }): { code: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const [code, n] of Object.entries(flags.byCode ?? {})) if (n) counts.set(code, n);
+  const rest = flags.count - [...counts.values()].reduce((t, n) => t + n, 0);
+  if (rest > 0) counts.set('duplicate_beneficiary', (counts.get('duplicate_beneficiary') ?? 0) + rest);
+  return [...counts].map(([code, count]) => ({ code, count })).sort((a, b) => (a.code < b.code ? -1 : 1));
 }
 
 /** An uncleared `high` flag blocks the approval that would complete the set; `medium` and `low` are shown only. */

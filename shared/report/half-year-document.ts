@@ -63,6 +63,14 @@ export const formatCount = (n: number): string => n.toLocaleString('en-US');
 const t = (zh: string, en: string): Bilingual => ({ zh, en });
 const KIND = { monthly: t('月度', 'monthly'), on_demand: t('即时', 'on demand') } as const;
 
+/** Which balances the report shows (`figuresFrom`), in both languages: a fact's value is one string. */
+function figuresFromText(from: HalfYearReport['figuresFrom']): string {
+  if (from.snapshot) return `半年末快照 half-end snapshot ${from.snapshot.snapshotId} (${from.snapshot.takenAt})`;
+  return from.source === 'live_no_snapshot'
+    ? "当前余额（半年末无快照） today's balances (no snapshot at the half's end)"
+    : "当前余额 today's balances";
+}
+
 function amountAxis(max: number): ReportChart['axis'] {
   return [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const value = Math.round(max * f);
@@ -164,6 +172,7 @@ export function halfYearDocument(report: HalfYearReport): ReportDocument {
               { label: t('报告期', 'Reporting period'), value: `${report.from} – ${report.to}` },
               { label: t('资金期限', 'Fund period'), value: `${report.period.startsOn} – ${report.period.endsOn}` },
               { label: t('统计日', 'As of'), value: report.asOf },
+              { label: t('余额来源', 'Balances from'), value: figuresFromText(report.figuresFrom) },
               { label: t('时间进度', 'Time elapsed'), value: formatShare(report.timeElapsed) },
               { label: t('生成时间', 'Generated at'), value: report.generatedAt },
             ],

@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { defineContract } from '../http/operation.ts';
 import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
+import { FIGURES_SOURCES } from '../domain/half-year-report.ts';
 import { DEFAULT_PUBLIC_COUNTIES, MAX_PUBLIC_COUNTIES } from '../domain/transparency.ts';
 import { CountyCode, MAX_CURSOR_LENGTH, Timestamp, Total, idOf } from './common.ts';
 import { CalendarDate, FundPeriod } from './funds.ts';
@@ -58,6 +59,18 @@ export const HalfYearReport = z
     snapshots: z.array(
       z.object({ snapshotId: idOf('snapshot'), kind: z.enum(SNAPSHOT_KINDS), month: Month.nullable(), takenAt: Timestamp, hash: Hash }),
     ),
+    figuresFrom: z
+      .object({
+        source: z.enum(FIGURES_SOURCES),
+        snapshot: z.object({ snapshotId: idOf('snapshot'), takenAt: Timestamp, hash: Hash }).nullable(),
+      })
+      .meta({
+        description:
+          'Where the balances (allocated, reserved, paid, available per county, and progress from them) come from: `live`, ' +
+          "today's, while the half runs; `snapshot`, for a half that has ended, the snapshot taken at its end or the first " +
+          "after it (named in `snapshot`); `live_no_snapshot`, today's, for a half that has ended with no snapshot taken " +
+          'at or after its end. `paidInHalf` always comes from the ledger entries dated inside the half.',
+      }),
   })
   .meta({ id: 'HalfYearReport' });
 

@@ -8,12 +8,14 @@ import { execFile } from 'node:child_process';
 import { existsSync, statSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_REQUIRE_BANNER, esbuildOptions, PROJECT_ROOT } from '#infra/constructs/bundling';
 import { entryOf, type FunctionKind } from '#infra/constructs/function';
 import { BUNDLED_REFERENCE_FILE, referenceBundleFile } from '#shared/http/api-reference';
+import { BUNDLED_FONT_FILE, reportFontFile } from '#shared/report/report-font';
 import { HTTP_FUNCTIONS, QUEUE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '#shared/routes';
 import { sameNodeEnv } from '#test/support/node-process';
 
@@ -114,6 +116,17 @@ describe('npx cdk synth (bundling on)', () => {
     // What API Gateway receives from Lambda: base64 of the gzip, well under the 6 MB response limit.
     expect(reply.sent).toBeLessThan(2.5 * 1024 * 1024);
   }, 60_000);
+
+  it("ships the report's CJK font beside the report function's index.mjs, where the PDF code looks for it, and in no other package", () => {
+    for (const bundle of bundles) {
+      expect(existsSync(path.join(bundle.dir, BUNDLED_FONT_FILE)), bundle.id).toBe(bundle.id === 'http-reports');
+    }
+    const dir = bundles.find((b) => b.id === 'http-reports')!.dir;
+    // The path the bundled code resolves (its own module URL is index.mjs's): the file beside it, never the package's.
+    const loaded = reportFontFile(pathToFileURL(path.join(dir, 'index.mjs')).href);
+    expect(loaded).toBe(path.join(dir, BUNDLED_FONT_FILE));
+    expect(readFileSync(loaded).equals(readFileSync(reportFontFile()))).toBe(true);
+  });
 
   it('bundles the AWS SDK rather than relying on the runtime copy', () => {
     const worker = bundles.find((b) => b.id === 'queue-webhook-delivery')!;

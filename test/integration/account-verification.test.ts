@@ -276,6 +276,10 @@ describe('a batch of a fund that verifies', () => {
       body: { reason: 'checked by phone' },
     });
     expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    // The half-year report counts the cleared flags by their code, the answer's among them.
+    const { halfOf } = await import('#shared/domain/half-year-report');
+    const report = await h.call('GET', `/v1/funds/${fundId}/reports/${halfOf(new Date())}`, auditor);
+    expect(report.body.flags.find((f: { code: string }) => f.code === 'account_not_verified')).toMatchObject({ cleared: 2 });
     expect((await approveBatch(batch.batchId)).status).toBe(200);
   });
 

@@ -147,6 +147,41 @@ describe('the half-year report', () => {
     }
   });
 
+  it("counts a batch's cleared row flags by their codes", async () => {
+    const batchFund = await h.fund({ allocations: { [COUNTY]: 10_000_000 } });
+    const rules = [
+      { code: 'duplicate_beneficiary', severity: 'high', params: {} },
+      { code: 'large_amount', severity: 'medium', params: { minAmount: 50_000 } },
+    ];
+    expect((await h.call('PUT', `/v1/funds/${batchFund}/warning-rules`, { ...admin, body: { rules } })).status).toBe(200);
+    const twice = beneficiaryNo(7_900);
+    const batch = await h.call('POST', '/v1/disbursement-batches', {
+      ...asRequester(),
+      body: {
+        fundId: batchFund,
+        countyCode: COUNTY,
+        purpose: 'produce-subsidy',
+        items: [
+          { beneficiary: twice, amount: 1_000 },
+          { beneficiary: twice, amount: 1_000 },
+          { beneficiary: beneficiaryNo(7_901), amount: 80_000 },
+        ],
+      },
+    });
+    expect(batch.status, JSON.stringify(batch.body)).toBe(201);
+    expect(batch.body.flags).toEqual({ count: 3, cleared: false });
+    const cleared = await h.call('POST', `/v1/disbursement-batches/${batch.body.batchId}/clear-flags`, {
+      ...admin,
+      body: { reason: 'one household, two plots; the large one checked' },
+    });
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    const report = await h.call('GET', `/v1/funds/${batchFund}/reports/${half}`, auditor);
+    expect(report.body.flags).toEqual([
+      { code: 'duplicate_beneficiary', raised: 2, cleared: 2 },
+      { code: 'large_amount', raised: 1, cleared: 1 },
+    ]);
+  });
+
   it('is 404 for a half not started yet, before the fund, or not a half at all', async () => {
     const year = Number(half.slice(0, 4));
     for (const name of [`${year + 1}-H1`, '2001-H2', `${year}-H3`, `${year}-h1`, 'latest']) {

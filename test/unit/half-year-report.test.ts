@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildHalfYearReport, halfYear, type HalfYearReport, type ReportCounty, type ReportInput } from '#shared/domain/half-year-report';
+import {
+  buildHalfYearReport,
+  halfEndSnapshot,
+  halfYear,
+  type HalfYearReport,
+  type ReportCounty,
+  type ReportInput,
+} from '#shared/domain/half-year-report';
 import { formatCount, formatPoints, formatShare, formatYuan, halfYearDocument } from '#shared/report/half-year-document';
 import { REPORT_PAGE_CSP, renderReportPage } from '#shared/report/half-year-html';
 import { missingGlyphs, renderReportPdf } from '#shared/report/half-year-pdf';
@@ -187,4 +194,49 @@ describe('the printable page and the PDF', () => {
     const text = pdfText(pdf);
     expect(text).toContain(formatYuan(county(799).allocated));
   }, 60_000);
+});
+
+describe("a past half's balances", () => {
+  const end = new Date('2026-06-30T16:00:00.000Z');
+  it("come from the first snapshot taken at or after the half's end", () => {
+    const taken = (takenAt: string) => ({ takenAt });
+    expect(
+      halfEndSnapshot([taken('2026-07-01T00:00:00.000Z'), taken('2026-06-30T16:00:00.000Z'), taken('2026-06-01T00:00:00.000Z')], end),
+    ).toEqual(taken('2026-06-30T16:00:00.000Z'));
+    expect(halfEndSnapshot([taken('2026-06-30T15:59:59.999Z')], end)).toBeUndefined();
+  });
+
+  it("replace today's (a county allocated later left out); paid in the half stays from its counter", () => {
+    const today = [county(1), county(2)];
+    const report = buildHalfYearReport({
+      ...input(today),
+      halfEnd: {
+        snapshotId: 'snp_01JEND',
+        takenAt: end.toISOString(),
+        hash: 'e'.repeat(64),
+        totals: { totalBudget: 900_000 },
+        allocations: [{ countyCode: county(1).countyCode, allocated: 500_000, reserved: 1_000, paid: 100_000, available: 399_000 }],
+      },
+    });
+    expect(report.figuresFrom).toEqual({
+      source: 'snapshot',
+      snapshot: { snapshotId: 'snp_01JEND', takenAt: end.toISOString(), hash: 'e'.repeat(64) },
+    });
+    expect(report.budget).toEqual({
+      totalBudget: 900_000,
+      allocated: 500_000,
+      reserved: 1_000,
+      paid: 100_000,
+      available: 399_000,
+      unallocated: 400_000,
+      paidInHalf: county(1).paidInHalf,
+    });
+    expect(report.counties).toEqual([
+      expect.objectContaining({ countyCode: county(1).countyCode, paid: 100_000, progress: 0.2, name: county(1).name }),
+    ]);
+    const live = buildHalfYearReport({ ...input(today), halfEnd: null });
+    expect(live.figuresFrom).toEqual({ source: 'live_no_snapshot', snapshot: null });
+    expect(live.budget.paid).toBe(county(1).paid + county(2).paid);
+    expect(buildHalfYearReport(input(today)).figuresFrom.source).toBe('live');
+  });
 });

@@ -18,6 +18,7 @@ import {
   publicFlag,
   raiseFlag,
   summarizeRowFlags,
+  rowFlagCountsByCode,
   validateRules,
   type AccountFacts,
   type Flag,
@@ -201,7 +202,15 @@ describe('batch rows', () => {
           });
           expect(flags.map((f) => f.row)).toEqual([...flags.map((f) => f.row)].sort((a, b) => a - b));
           const summary = summarizeRowFlags(flags);
-          expect(summary).toEqual({ count: flags.length, blocking: flags.filter((f) => f.severity === 'high').length, cleared: false });
+          const byCode: Record<string, number> = {};
+          for (const f of flags) byCode[f.code] = (byCode[f.code] ?? 0) + 1;
+          expect(summary).toEqual({
+            count: flags.length,
+            blocking: flags.filter((f) => f.severity === 'high').length,
+            byCode,
+            cleared: false,
+          });
+          expect(rowFlagCountsByCode(summary).reduce((t, c) => t + c.count, 0)).toBe(flags.length);
         },
       ),
     );
@@ -299,5 +308,23 @@ describe('the block list', () => {
   it('whoever added an entry may not remove it', () => {
     expect(codeOf(() => decideUnblock({ addedBy: 'admin-1' }, 'admin-1'))).toBe('self_approval');
     expect(codeOf(() => decideUnblock({ addedBy: 'admin-1' }, 'admin-2'))).toBeUndefined();
+  });
+});
+
+describe("a batch's row flags by code", () => {
+  it('come from the counts by code the head keeps', () => {
+    expect(rowFlagCountsByCode({ count: 3, byCode: { large_amount: 1, duplicate_beneficiary: 2 } })).toEqual([
+      { code: 'duplicate_beneficiary', count: 2 },
+      { code: 'large_amount', count: 1 },
+    ]);
+  });
+
+  it('count as duplicate screening where a head stored before counts by code has none (or too few)', () => {
+    expect(rowFlagCountsByCode({ count: 4 })).toEqual([{ code: 'duplicate_beneficiary', count: 4 }]);
+    expect(rowFlagCountsByCode({ count: 5, byCode: { account_no_match: 2 } })).toEqual([
+      { code: 'account_no_match', count: 2 },
+      { code: 'duplicate_beneficiary', count: 3 },
+    ]);
+    expect(rowFlagCountsByCode({ count: 0, byCode: {} })).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { retryOnConflict, transact, versionedChangeStep } from '../platform/tran
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { getItem, queryPage, type Page } from '../platform/query.ts';
 import { decideClearFlags } from '../../domain/screening.ts';
-import { dueAt, type BatchRowFlag, type Flag } from '../../domain/warning-rules.ts';
+import { dueAt, rowFlagCountsByCode, type BatchRowFlag, type Flag } from '../../domain/warning-rules.ts';
 import { StoredBatch, toStoredBatch, publicBatch, noCounts, readBatch, readBatchFor, batchAudit, FLAG_PREFIX } from './items.ts';
 
 export async function listBatchFlags(
@@ -63,8 +63,13 @@ export async function clearBatchFlags(batchId: string, reason: string, actor: Ac
         redecide: (current) => decide(toStoredBatch(current)),
       }),
       batchAudit(b, 'flags_cleared', actor, now, { from: b.status, to: b.status, reason, details: { flags: b.flags.count } }),
-      // The half-year report's flags cleared: a batch's row flags are duplicate-beneficiary flags.
-      ...reportStatsSteps(b.fundId, now, reportFigures.flagsCleared(Array<string>(b.flags.count).fill('duplicate_beneficiary')), batchId),
+      // The half-year report's flags cleared, by code as the head counts them.
+      ...reportStatsSteps(
+        b.fundId,
+        now,
+        reportFigures.flagsCleared(rowFlagCountsByCode(b.flags).flatMap(({ code, count }) => Array<string>(count).fill(code))),
+        batchId,
+      ),
     ]);
     return { ...b, flags, updatedAt: now.toISOString(), version: b.version + 1 };
   });

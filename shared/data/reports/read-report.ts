@@ -7,17 +7,27 @@
  * - failures, flags, objections and notices: the half's few counter shards (./stats.ts), kept in the transactions
  *   that make those changes;
  * - the snapshots of the half: one Query of the key range of ids made from the half's start to a month after its end
- *   (a missed monthly snapshot is taken later, labelled with its month).
+ *   (a missed monthly snapshot is taken later, labelled with its month);
+ * - for a half that has ended, its balances (allocated, reserved, paid, available, and progress from them) are the
+ *   snapshot's taken at its end or the first after it (one more item when none of the above is), not today's;
+ *   paid in the half stays from its counter. `figuresFrom` names the snapshot, or says there was none.
  */
 import { notFound } from '../../domain/errors.ts';
 import { chinaDate, defaultPeriod, type FundPeriod } from '../../domain/fund-period.ts';
-import { buildHalfYearReport, halfYear, halfYearEnd, halfYearStart, type HalfYearReport } from '../../domain/half-year-report.ts';
+import {
+  buildHalfYearReport,
+  halfEndSnapshot,
+  halfYear,
+  halfYearEnd,
+  halfYearStart,
+  type HalfYearReport,
+} from '../../domain/half-year-report.ts';
 import { DAY_MS } from '../../domain/durations.ts';
 import { keys } from '../platform/keys.ts';
 import { readByKeys, requireItem } from '../platform/query.ts';
 import { allocationItems } from './items.ts';
 import { paidInHalfAttribute } from '../ledger/items.ts';
-import { snapshotsTakenBetween } from '../snapshots/items.ts';
+import { firstSnapshotFrom, snapshotsTakenBetween } from '../snapshots/items.ts';
 import { readReportStats } from './stats.ts';
 
 /** How long after its half a missed monthly snapshot of one of its months is still looked for. */
@@ -47,6 +57,10 @@ export async function halfYearReport(fundId: string, halfName: string, now: Date
     s.kind === 'monthly' ? s.month !== null && months.has(s.month) : s.takenAt >= start.toISOString() && s.takenAt < end.toISOString(),
   );
   const paidIn = paidInHalfAttribute(half.half);
+  // A half that has ended stands as the snapshot at (or first after) its end shows it; the month after the half is
+  // usually among those read above, else one more item.
+  const ended = end.getTime() <= now.getTime();
+  const halfEnd = ended ? (halfEndSnapshot(snapshots, end) ?? (await firstSnapshotFrom(fundId, end)) ?? null) : undefined;
   return buildHalfYearReport({
     fund: {
       fundId,
@@ -71,6 +85,7 @@ export async function halfYearReport(fundId: string, halfName: string, now: Date
         lastReservedAt: a.lastReservedAt as string | undefined,
       };
     }),
+    halfEnd,
     ...figures,
     snapshots: inHalf.map((s) => ({ snapshotId: s.snapshotId, kind: s.kind, month: s.month, takenAt: s.takenAt, hash: s.hash })),
   });

@@ -88,6 +88,22 @@ export async function snapshotsTakenBetween(fundId: string, from: Date, to: Date
   return items.sort((a, b) => (a.seq as number) - (b.seq as number)).map(toSnapshot);
 }
 
+/** The fund's first snapshot taken at or after an instant, if any: one item (ids sort by time). */
+export async function firstSnapshotFrom(fundId: string, from: Date): Promise<Snapshot | undefined> {
+  const page = await queryPage({
+    keyCondition: 'pk = :pk AND sk BETWEEN :from AND :to',
+    values: {
+      ':pk': keys.fund(fundId).pk,
+      ':from': snapshotKeys.snapshot(fundId, idTimeBound('snapshot', from.getTime())).sk,
+      ':to': `${snapshotKeys.snapshot(fundId, '').sk}\uffff`,
+    },
+    limit: 1,
+    scope: `first-snapshot#${fundId}`,
+    consistentRead: true,
+  });
+  return page.items[0] ? toSnapshot(page.items[0]) : undefined;
+}
+
 /** The fund's newest snapshot, if any: one item. */
 export async function latestSnapshot(fundId: string): Promise<Snapshot | undefined> {
   const page = await queryPage({

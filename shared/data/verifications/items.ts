@@ -462,6 +462,7 @@ async function applyToBatch(v: StoredVerification, batchId: string, rows: number
     const names: Record<string, string> = { '#status': 'status', '#v': 'verifications' };
     const values: Record<string, unknown> = { ':n': rows.length, ':at': now.toISOString(), ':one': 1, ':seen': head.status };
     const sets = ['updatedAt = :at', 'version = version + :one'];
+    const conditions = ['#status = :seen', '#v.pending >= :n'];
     Object.entries(verificationCountsMove('pending', v.status, rows.length)).forEach(([name, delta], i) => {
       names[`#c${i}`] = name;
       values[`:c${i}`] = delta;
@@ -479,6 +480,17 @@ async function applyToBatch(v: StoredVerification, batchId: string, rows: number
         '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :n',
         '#flags.cleared = :false',
       );
+      // Counts by code (the report's flags cleared); a head stored before them starts its map here.
+      names['#byCode'] = 'byCode';
+      names['#code'] = flag.code;
+      if (isMap((head.flags as Record<string, unknown> | undefined)?.byCode)) {
+        sets.push('#flags.#byCode.#code = if_not_exists(#flags.#byCode.#code, :zero) + :n');
+        conditions.push('attribute_exists(#flags.#byCode)');
+      } else {
+        values[':byCode'] = { [flag.code]: rows.length };
+        sets.push('#flags.#byCode = :byCode');
+        conditions.push('attribute_not_exists(#flags.#byCode)');
+      }
     }
     await transact([
       {
@@ -488,7 +500,7 @@ async function applyToBatch(v: StoredVerification, batchId: string, rows: number
             Key: keys.batch(batchId),
             UpdateExpression: `SET ${sets.join(', ')}`,
             // The status it was read in (a batch rejected meanwhile takes no flag), rows still counted pending.
-            ConditionExpression: '#status = :seen AND #v.pending >= :n',
+            ConditionExpression: conditions.join(' AND '),
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
           },
@@ -527,3 +539,5 @@ export async function healBatch(batchId: string, now: Date): Promise<boolean> {
   });
   return rowsOf.size > 0;
 }
+
+const isMap = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
