@@ -279,23 +279,25 @@ export class ApiStack extends Stack {
     spec: {
       name: ScheduledFunctionName;
       description: string;
-      timeout: Duration;
-      /** Construct ids: the dead-letter queue's, and its alarm's. */
-      failuresId: string;
-      alarmId: string;
-      /** "the <whose> dead-letter queue" in its cdk-nag acknowledgement; the alarm's description. */
+      /** 10 minutes unless given. */
+      timeout?: Duration;
+      /** Names the dead-letter queue (`<id>Failures`) and its alarm (`<id>FailuresAlarm`). */
+      id: string;
+      /** The alarm's "<label>: a scheduled run failed for good". */
+      label: string;
+      /** "the <whose> dead-letter queue" in its cdk-nag acknowledgement. */
       whose: string;
-      alarmDescription: string;
-      alarmPeriod: Duration;
+      /** The alarm's period; 5 minutes unless given. */
+      alarmPeriod?: Duration;
     },
     trigger: (fn: ReliefFundFunction, failures: Queue) => void,
   ): ReliefFundFunction {
-    const failures = this.scheduleDeadLetterQueue(spec.failuresId, spec.whose);
+    const failures = this.scheduleDeadLetterQueue(`${spec.id}Failures`, spec.whose);
     const fn = new ReliefFundFunction(this, `schedule-${spec.name}`, {
       kind: 'schedule',
       name: spec.name,
       description: spec.description,
-      timeout: spec.timeout,
+      timeout: spec.timeout ?? Duration.minutes(10),
       environment,
       // One run at a time: overlapping runs would only race each other for the same items.
       reservedConcurrentExecutions: 1,
@@ -303,9 +305,9 @@ export class ApiStack extends Stack {
     });
     trigger(fn, failures);
     this.alarmOn(
-      spec.alarmId,
-      spec.alarmDescription,
-      failures.metricApproximateNumberOfMessagesVisible({ period: spec.alarmPeriod, statistic: 'Maximum' }),
+      `${spec.id}FailuresAlarm`,
+      `${spec.label}: a scheduled run failed for good`,
+      failures.metricApproximateNumberOfMessagesVisible({ period: spec.alarmPeriod ?? Duration.minutes(5), statistic: 'Maximum' }),
       1,
     );
     return fn;
@@ -342,10 +344,9 @@ export class ApiStack extends Stack {
       name: 'outbox-sweeper',
       description: 'relief-fund: re-queue committed but undelivered jobs',
       timeout: SWEEPER_TIMEOUT,
-      failuresId: 'SweeperFailures',
+      id: 'Sweeper',
+      label: 'outbox sweeper',
       whose: "sweeper's",
-      alarmId: 'SweeperFailuresAlarm',
-      alarmDescription: 'outbox sweeper: a scheduled run failed for good',
       alarmPeriod: Duration.minutes(1),
     } as const;
     return this.scheduledFunction(environment, spec, (fn, failures) => {
@@ -372,12 +373,9 @@ export class ApiStack extends Stack {
     const spec = {
       name: 'ledger-check',
       description: 'relief-fund: prove the books (reserved and paid from what holds them; the ledger replayed)',
-      timeout: Duration.minutes(10),
-      failuresId: 'LedgerCheckFailures',
+      id: 'LedgerCheck',
+      label: 'ledger check',
       whose: "ledger check's",
-      alarmId: 'LedgerCheckFailuresAlarm',
-      alarmDescription: 'ledger check: a scheduled run failed for good',
-      alarmPeriod: Duration.minutes(5),
     } as const;
     return this.scheduledFunction(environment, spec, (fn, failures) => {
       new Rule(this, 'LedgerCheckSchedule', {
@@ -393,12 +391,9 @@ export class ApiStack extends Stack {
     const spec = {
       name: 'monthly-snapshots',
       description: "relief-fund: every fund's monthly snapshot, at 00:00 China time on the 1st",
-      timeout: Duration.minutes(10),
-      failuresId: 'MonthlySnapshotFailures',
+      id: 'MonthlySnapshot',
+      label: 'monthly snapshots',
       whose: "monthly snapshots'",
-      alarmId: 'MonthlySnapshotFailuresAlarm',
-      alarmDescription: 'monthly snapshots: a scheduled run failed for good',
-      alarmPeriod: Duration.minutes(5),
     } as const;
     return this.scheduledFunction(environment, spec, (fn, failures) =>
       this.chinaTimeSchedule('MonthlySnapshot', fn, failures, "Take every fund's monthly snapshot at 00:00 China time on the 1st", {
@@ -417,12 +412,9 @@ export class ApiStack extends Stack {
     const spec = {
       name: 'fund-alerts',
       description: "relief-fund: every fund's progress alerts (fund.alert), daily at 00:30 China time",
-      timeout: Duration.minutes(10),
-      failuresId: 'FundAlertFailures',
+      id: 'FundAlert',
+      label: 'fund alerts',
       whose: "fund alerts'",
-      alarmId: 'FundAlertFailuresAlarm',
-      alarmDescription: 'fund alerts: a scheduled run failed for good',
-      alarmPeriod: Duration.minutes(5),
     } as const;
     return this.scheduledFunction(environment, spec, (fn, failures) =>
       this.chinaTimeSchedule('FundAlert', fn, failures, "Raise every fund's new progress alerts (fund.alert) at 00:30 China time", {
