@@ -19,6 +19,8 @@ export const UNKNOWN_COUNTY = '659009';
 export interface ApprovedPayoutOptions {
   overrides?: Record<string, unknown>;
   ownAccount?: boolean;
+  /** requester-1 and approver-1 unless given. */
+  requester?: string;
   approver?: string;
 }
 
@@ -34,7 +36,7 @@ export interface MoneyHarness {
     allocations: Record<string, number>;
   }): Promise<string>;
   /**
-   * A disbursement of `fundId` created by requester-1 and approved by `approver`: its id and its payout's. The body is
+   * A disbursement of `fundId` created by `requester` and approved by `approver`: its id and its payout's. The body is
    * `disbursementBody(fundId, amount, overrides)`; with `ownAccount` it pays an account no other disbursement of this file
    * pays (duplicate screening would hold a second payment to one account of a fund for a clearance).
    */
@@ -105,10 +107,10 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
   async function approvedPayout(
     fundId: string,
     amount: number,
-    { overrides = {}, ownAccount, approver = 'approver-1' }: ApprovedPayoutOptions = {},
+    { overrides = {}, ownAccount, requester = 'requester-1', approver = 'approver-1' }: ApprovedPayoutOptions = {},
   ) {
     const body = disbursementBody(fundId, amount, { ...(ownAccount ? { beneficiary: nextBeneficiary() } : {}), ...overrides });
-    const created = await call('POST', '/v1/disbursements', { ...asRequester(), body });
+    const created = await call('POST', '/v1/disbursements', { ...asRequester(requester), body });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const disbursementId = created.body.disbursementId as string;
     const approved = await call('POST', `/v1/disbursements/${disbursementId}/approve`, { ...asApprover(approver), body: {} });
