@@ -1,13 +1,14 @@
 /**
  * What the browser tests share: Debian's Chromium driven by playwright-core (never a downloaded browser), axe-core
  * injected through the DevTools protocol (not a <script>, so the page's CSP stays as served), the CSP refusals a
- * page logs, and one page served as a route answered it.
+ * page logs, one page served as a route answered it, and the checks every public page must pass.
  */
 import { existsSync } from 'node:fs';
 import { createServer, type OutgoingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const AXE_SOURCE = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
@@ -63,4 +64,35 @@ export async function servePage(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * What every public page (no sign-in, shared by link) must hold, checked in Chromium on a 360 px phone in Chinese:
+ * served as a route answers it (`headers`, `body`), its CSP allows no source but hashed styles and refuses nothing
+ * on it, it fits the screen, axe-core finds no violation, and none of `absent` (the people, accounts and users
+ * planted in its inputs) appears anywhere in it. `check` looks at what this page shows.
+ */
+export async function checkPublicPageOnPhone(
+  served: { headers: OutgoingHttpHeaders; body: string; path: string },
+  absent: readonly string[],
+  check: (page: Page) => Promise<void>,
+): Promise<void> {
+  const browser = await launchChromium();
+  const server = await servePage(served.headers, served.body, served.path);
+  try {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+    const page = await context.newPage();
+    const refusals = cspRefusals(page);
+    const response = await page.goto(server.url);
+    expect(response?.headers()['content-security-policy']).toMatch(/^default-src 'none'; style-src 'sha256-/);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    await check(page);
+    const html = await page.content();
+    for (const value of absent) expect(html, value).not.toContain(value);
+    expect((await axeViolations(page)).map((v) => `${v.id} (${v.impact})`)).toEqual([]);
+    expect(refusals).toEqual([]);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }
