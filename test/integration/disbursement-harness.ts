@@ -36,11 +36,16 @@ export interface MoneyHarness {
     allocations: Record<string, number>;
   }): Promise<string>;
   /**
-   * A disbursement of `fundId` created by `requester` and approved by `approver`: its id and its payout's. The body is
+   * A disbursement of `fundId` created by `requester` and approved by `approver`: its id, its payout's, and the id of
+   * the payout.requested message its approval committed. The body is
    * `disbursementBody(fundId, amount, overrides)`; with `ownAccount` it pays an account no other disbursement of this file
    * pays (duplicate screening would hold a second payment to one account of a fund for a clearance).
    */
-  approvedPayout(fundId: string, amount: number, options?: ApprovedPayoutOptions): Promise<{ disbursementId: string; payoutId: string }>;
+  approvedPayout(
+    fundId: string,
+    amount: number,
+    options?: ApprovedPayoutOptions,
+  ): Promise<{ disbursementId: string; payoutId: string; messageId: string }>;
   /** The paying finance system (or `who`) reports a payout's outcome. */
   settle(payoutId: string, body: unknown, who?: Call): Promise<Reply>;
   /** A cooperative with an account of its own (see beneficiaryNo), fresh on every call in this file. */
@@ -115,7 +120,8 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     const disbursementId = created.body.disbursementId as string;
     const approved = await call('POST', `/v1/disbursements/${disbursementId}/approve`, { ...asApprover(approver), body: {} });
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
-    return { disbursementId, payoutId: approved.body.payoutId as string };
+    const payout = await payouts.getPayout(approved.body.payoutId as string);
+    return { disbursementId, payoutId: payout.payoutId, messageId: payout.requestedMessageId };
   }
 
   const settle = (payoutId: string, body: unknown, who: Call = asFinance) =>
