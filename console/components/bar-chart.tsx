@@ -3,8 +3,8 @@
  * the same figures as a table behind a toggle. The chart itself is one labelled image for screen
  * readers; the table is what they read.
  */
-import { useEffect, useId, useState } from 'preact/hooks';
-import { useI18n } from '../i18n/index.ts';
+import { useEffect, useId } from 'preact/hooks';
+import { DataTable, TableToggle } from './data-table.tsx';
 
 export interface BarSeries {
   label: string;
@@ -25,8 +25,6 @@ const HEIGHT = 220;
 const PAD = { top: 10, right: 10, bottom: 28, left: 10 };
 
 export function BarChart({ name, caption, categories, series, format }: BarChartProps) {
-  const { t } = useI18n();
-  const [showTable, setShowTable] = useState(false);
   const id = useId();
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const plotWidth = WIDTH - PAD.left - PAD.right;
@@ -77,36 +75,24 @@ export function BarChart({ name, caption, categories, series, format }: BarChart
           </g>
         ))}
       </svg>
-      <button type="button" class="link" aria-expanded={showTable} aria-controls={`${id}-table`} onClick={() => setShowTable(!showTable)}>
-        {showTable ? t('common.hideTable') : t('common.showTable')}
-      </button>
-      <div id={`${id}-table`} hidden={!showTable}>
-        <table data-table={name}>
-          <caption>{caption}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{''}</th>
+      <TableToggle id={`${id}-table`}>
+        <DataTable
+          name={name}
+          caption={caption}
+          columns={['', ...series.map((s) => s.label)]}
+          items={categories}
+          row={(category, c) => (
+            <tr key={category}>
+              <th scope="row">{category}</th>
               {series.map((s) => (
-                <th scope="col" key={s.label}>
-                  {s.label}
-                </th>
+                <td key={s.label} class="num">
+                  {format(s.values[c] ?? 0)}
+                </td>
               ))}
             </tr>
-          </thead>
-          <tbody>
-            {categories.map((category, c) => (
-              <tr key={category}>
-                <th scope="row">{category}</th>
-                {series.map((s) => (
-                  <td key={s.label} class="num">
-                    {format(s.values[c] ?? 0)}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          )}
+        />
+      </TableToggle>
     </figure>
   );
 }

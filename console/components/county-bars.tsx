@@ -7,6 +7,7 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import { useI18n } from '../i18n/index.ts';
 import { axisTicks, PAGE_ROWS, pageOf } from '../standing.ts';
+import { DataTable, TableToggle } from './data-table.tsx';
 
 export interface CountyRow {
   countyCode: string;
@@ -60,7 +61,6 @@ export function CountyBars({
   const id = useId();
   const [start, setStart] = useState(0);
   const [all, setAll] = useState(false);
-  const [showTable, setShowTable] = useState(tableOpen);
   useEffect(() => {
     // Read by the browser test: time from navigation to the chart on screen.
     if (performance.getEntriesByName(`chart:${name}`).length === 0) performance.mark(`chart:${name}`);
@@ -162,38 +162,25 @@ export function CountyBars({
           </button>
         )}
       </div>
-      <button type="button" class="link" aria-expanded={showTable} aria-controls={`${id}-table`} onClick={() => setShowTable(!showTable)}>
-        {showTable ? t('common.hideTable') : t('common.showTable')}
-      </button>
-      <div id={`${id}-table`} hidden={!showTable}>
-        <table data-table={name}>
-          <caption>{caption}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('common.county')}</th>
-              {columns.map((c) => (
-                <th scope="col" key={c}>
-                  {c}
-                </th>
+      <TableToggle id={`${id}-table`} open={tableOpen}>
+        <DataTable
+          name={name}
+          caption={caption}
+          columns={[t('common.county'), ...columns, ...(flagsColumn ? [flagsColumn] : [])]}
+          items={page.rows}
+          row={(row) => (
+            <tr key={row.countyCode} data-county={row.countyCode} class={row.flags.length > 0 ? 'attention' : undefined}>
+              <th scope="row">{row.label}</th>
+              {row.cells.map((cell, i) => (
+                <td key={i} class="num">
+                  {cell}
+                </td>
               ))}
-              {flagsColumn && <th scope="col">{flagsColumn}</th>}
+              {flagsColumn && <td>{row.flags.join(' · ')}</td>}
             </tr>
-          </thead>
-          <tbody>
-            {page.rows.map((row) => (
-              <tr key={row.countyCode} data-county={row.countyCode} class={row.flags.length > 0 ? 'attention' : undefined}>
-                <th scope="row">{row.label}</th>
-                {row.cells.map((cell, i) => (
-                  <td key={i} class="num">
-                    {cell}
-                  </td>
-                ))}
-                {flagsColumn && <td>{row.flags.join(' · ')}</td>}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          )}
+        />
+      </TableToggle>
     </figure>
   );
 }

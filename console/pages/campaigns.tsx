@@ -2,6 +2,7 @@
 import { allPages, must } from '../api.ts';
 import { Show, useLoad } from '../components/async.tsx';
 import { BarChart } from '../components/bar-chart.tsx';
+import { DataTable } from '../components/data-table.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { countyNames } from '../components/county-names.ts';
@@ -38,30 +39,22 @@ export function CampaignsPage() {
                 ]}
                 format={money}
               />
-              <table data-table="campaign-list">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('campaigns.title')}</th>
-                    <th scope="col">{t('common.county')}</th>
-                    <th scope="col">{t('campaigns.sales')}</th>
-                    <th scope="col">{t('campaigns.subsidy')}</th>
-                    <th scope="col">{t('common.status')}</th>
+              <DataTable
+                name="campaign-list"
+                columns={[t('campaigns.title'), t('common.county'), t('campaigns.sales'), t('campaigns.subsidy'), t('common.status')]}
+                items={items}
+                row={(c) => (
+                  <tr key={c.campaignId}>
+                    <td>{c.title}</td>
+                    <td>{countyLabel(c.countyCode, names)}</td>
+                    <td class="num">{money(c.results.grossSales)}</td>
+                    <td class="num">{c.subsidy ? money(c.subsidy.amount) : '—'}</td>
+                    <td>
+                      <StatusBadge status={c.status} />
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {items.map((c) => (
-                    <tr key={c.campaignId}>
-                      <td>{c.title}</td>
-                      <td>{countyLabel(c.countyCode, names)}</td>
-                      <td class="num">{money(c.results.grossSales)}</td>
-                      <td class="num">{c.subsidy ? money(c.subsidy.amount) : '—'}</td>
-                      <td>
-                        <StatusBadge status={c.status} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                )}
+              />
             </>
           );
         }}

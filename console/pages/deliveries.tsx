@@ -1,6 +1,7 @@
 /** One webhook endpoint's delivery log: every attempt, newest first, as the API records it. */
 import { allPages, must } from '../api.ts';
 import { Show, useLoad } from '../components/async.tsx';
+import { DataTable } from '../components/data-table.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { useI18n } from '../i18n/index.ts';
@@ -26,40 +27,35 @@ export function DeliveriesPage({ endpointId }: { endpointId: string }) {
         <code>{endpointId}</code> · <a href="#/payouts">{t('nav.payouts')}</a>
       </p>
       <Show loaded={deliveries}>
-        {(items) =>
-          items.length === 0 ? (
-            <p>{t('common.none')}</p>
-          ) : (
-            <table data-table="deliveries">
-              <thead>
-                <tr>
-                  <th scope="col">{t('deliveries.at')}</th>
-                  <th scope="col">{t('deliveries.message')}</th>
-                  <th scope="col">{t('deliveries.event')}</th>
-                  <th scope="col">{t('deliveries.attempt')}</th>
-                  <th scope="col">{t('deliveries.outcome')}</th>
-                  <th scope="col">{t('deliveries.response')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((d) => (
-                  <tr key={`${d.messageId}-${d.attempt}-${d.at}`}>
-                    <td>{d.at}</td>
-                    <td>
-                      <code>{d.messageId}</code>
-                    </td>
-                    <td>{d.eventType}</td>
-                    <td class="num">{d.attempt}</td>
-                    <td>
-                      <StatusBadge status={d.outcome} />
-                    </td>
-                    <td>{d.responseStatus ?? d.error ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
+        {(items) => (
+          <DataTable
+            name="deliveries"
+            columns={[
+              t('deliveries.at'),
+              t('deliveries.message'),
+              t('deliveries.event'),
+              t('deliveries.attempt'),
+              t('deliveries.outcome'),
+              t('deliveries.response'),
+            ]}
+            items={items}
+            empty={t('common.none')}
+            row={(d) => (
+              <tr key={`${d.messageId}-${d.attempt}-${d.at}`}>
+                <td>{d.at}</td>
+                <td>
+                  <code>{d.messageId}</code>
+                </td>
+                <td>{d.eventType}</td>
+                <td class="num">{d.attempt}</td>
+                <td>
+                  <StatusBadge status={d.outcome} />
+                </td>
+                <td>{d.responseStatus ?? d.error ?? ''}</td>
+              </tr>
+            )}
+          />
+        )}
       </Show>
     </>
   );

@@ -7,6 +7,7 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
 import { Show, useLoad } from '../components/async.tsx';
 import { BarChart } from '../components/bar-chart.tsx';
+import { DataTable } from '../components/data-table.tsx';
 import { useSession } from '../context.ts';
 import { useI18n, type MessageKey } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
@@ -49,25 +50,19 @@ export function FailuresPage() {
                 series={[{ label: t('common.amount'), values: s.byCode.map((c) => c.amount) }]}
                 format={format}
               />
-              <table data-table="failures-by-age">
-                <caption>{t('failures.byAge')}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('failures.age')}</th>
-                    <th scope="col">{t('failures.count')}</th>
-                    <th scope="col">{t('common.amount')}</th>
+              <DataTable
+                name="failures-by-age"
+                caption={t('failures.byAge')}
+                columns={[t('failures.age'), t('failures.count'), t('common.amount')]}
+                items={s.byAge}
+                row={(a) => (
+                  <tr key={a.age}>
+                    <th scope="row">{t(`failures.age.${a.age}` as MessageKey)}</th>
+                    <td class="num">{a.count}</td>
+                    <td class="num">{format(a.amount)}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {s.byAge.map((a) => (
-                    <tr key={a.age}>
-                      <th scope="row">{t(`failures.age.${a.age}` as MessageKey)}</th>
-                      <td class="num">{a.count}</td>
-                      <td class="num">{format(a.amount)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                )}
+              />
             </>
           )
         }
@@ -77,36 +72,33 @@ export function FailuresPage() {
         <Show loaded={failed}>
           {(items) => {
             const open = (items ?? []).filter((p) => p.correctedBy === null);
-            return open.length === 0 ? (
-              <p>{t('common.none')}</p>
-            ) : (
-              <table data-table="failed-payouts">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('payouts.payout')}</th>
-                    <th scope="col">{t('common.county')}</th>
-                    <th scope="col">{t('common.amount')}</th>
-                    <th scope="col">{t('approvals.beneficiary')}</th>
-                    <th scope="col">{t('failures.code')}</th>
-                    <th scope="col">{t('common.actions')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {open.map((p) => (
-                    <FailedRow
-                      key={p.payoutId}
-                      payout={p}
-                      allowed={canCorrect(viewer)}
-                      onCorrected={(id) => {
-                        setNotice(t('failures.corrected', { id: p.payoutId, by: id }));
-                        reloadSummary();
-                        reloadFailed();
-                      }}
-                      onProblem={setNotice}
-                    />
-                  ))}
-                </tbody>
-              </table>
+            return (
+              <DataTable
+                name="failed-payouts"
+                columns={[
+                  t('payouts.payout'),
+                  t('common.county'),
+                  t('common.amount'),
+                  t('approvals.beneficiary'),
+                  t('failures.code'),
+                  t('common.actions'),
+                ]}
+                items={open}
+                empty={t('common.none')}
+                row={(p) => (
+                  <FailedRow
+                    key={p.payoutId}
+                    payout={p}
+                    allowed={canCorrect(viewer)}
+                    onCorrected={(id) => {
+                      setNotice(t('failures.corrected', { id: p.payoutId, by: id }));
+                      reloadSummary();
+                      reloadFailed();
+                    }}
+                    onProblem={setNotice}
+                  />
+                )}
+              />
             );
           }}
         </Show>

@@ -5,6 +5,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
 import { Show, useLoad } from '../components/async.tsx';
+import { DataTable } from '../components/data-table.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { useI18n } from '../i18n/index.ts';
@@ -54,38 +55,33 @@ export function PayoutsPage() {
         {(items) =>
           items === null ? (
             <p>{t('common.notForRole')}</p>
-          ) : items.length === 0 ? (
-            <p>{t('common.none')}</p>
           ) : (
-            <table data-table="payouts">
-              <thead>
-                <tr>
-                  <th scope="col">{t('payouts.payout')}</th>
-                  <th scope="col">{t('common.county')}</th>
-                  <th scope="col">{t('common.amount')}</th>
-                  <th scope="col">{t('approvals.beneficiary')}</th>
-                  <th scope="col">{t('payouts.attempts')}</th>
-                  <th scope="col">{t('common.status')}</th>
-                  <th scope="col" hidden={!showsActions(viewer)}>
-                    {t('common.actions')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((p) => (
-                  <PayoutRow
-                    key={p.payoutId}
-                    payout={p}
-                    money={(fen) => yuanFromFen(fen, locale)}
-                    onDone={(id) => {
-                      setNotice(t('payouts.redelivered', { id }));
-                      reload();
-                    }}
-                    onProblem={setNotice}
-                  />
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              name="payouts"
+              columns={[
+                t('payouts.payout'),
+                t('common.county'),
+                t('common.amount'),
+                t('approvals.beneficiary'),
+                t('payouts.attempts'),
+                t('common.status'),
+                { label: t('common.actions'), hidden: !showsActions(viewer) },
+              ]}
+              items={items}
+              empty={t('common.none')}
+              row={(p) => (
+                <PayoutRow
+                  key={p.payoutId}
+                  payout={p}
+                  money={(fen) => yuanFromFen(fen, locale)}
+                  onDone={(id) => {
+                    setNotice(t('payouts.redelivered', { id }));
+                    reload();
+                  }}
+                  onProblem={setNotice}
+                />
+              )}
+            />
           )
         }
       </Show>

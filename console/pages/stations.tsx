@@ -2,6 +2,7 @@
 import { allPages, must } from '../api.ts';
 import { Show, useLoad } from '../components/async.tsx';
 import { BarChart } from '../components/bar-chart.tsx';
+import { DataTable } from '../components/data-table.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { countyNames } from '../components/county-names.ts';
@@ -37,30 +38,22 @@ export function StationsPage() {
                 }))}
                 format={(n) => String(n)}
               />
-              <table data-table="station-list">
-                <thead>
-                  <tr>
-                    <th scope="col">{t('stations.name')}</th>
-                    <th scope="col">{t('common.county')}</th>
-                    <th scope="col">{t('stations.village')}</th>
-                    <th scope="col">{t('stations.training')}</th>
-                    <th scope="col">{t('common.status')}</th>
+              <DataTable
+                name="station-list"
+                columns={[t('stations.name'), t('common.county'), t('stations.village'), t('stations.training'), t('common.status')]}
+                items={items}
+                row={(s) => (
+                  <tr key={s.stationId}>
+                    <td>{s.name}</td>
+                    <td>{countyLabel(s.countyCode, names)}</td>
+                    <td>{s.village}</td>
+                    <td>{s.training ? t('stations.trained') : t('stations.untrained')}</td>
+                    <td>
+                      <StatusBadge status={s.status} />
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {items.map((s) => (
-                    <tr key={s.stationId}>
-                      <td>{s.name}</td>
-                      <td>{countyLabel(s.countyCode, names)}</td>
-                      <td>{s.village}</td>
-                      <td>{s.training ? t('stations.trained') : t('stations.untrained')}</td>
-                      <td>
-                        <StatusBadge status={s.status} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                )}
+              />
             </>
           );
         }}

@@ -270,38 +270,99 @@ export class ApiStack extends Stack {
     return failures;
   }
 
-  /** Re-queues outbox entries that were committed but never reached SQS (SQS is a delivery hint). */
-  private outboxSweeper(environment: Record<string, string>, minutes: number): ReliefFundFunction {
-    const failures = this.scheduleDeadLetterQueue('SweeperFailures', "sweeper's");
-    const fn = new ReliefFundFunction(this, 'schedule-outbox-sweeper', {
+  /**
+   * A scheduled function: its dead-letter queue (see scheduleDeadLetterQueue), the function (one run at a time), what
+   * triggers it (`trigger`, given both), and the alarm on the dead-letter queue's depth.
+   */
+  private scheduledFunction(
+    environment: Record<string, string>,
+    spec: {
+      name: ScheduledFunctionName;
+      description: string;
+      /** 10 minutes unless given. */
+      timeout?: Duration;
+      /** Names the dead-letter queue (`<id>Failures`) and its alarm (`<id>FailuresAlarm`). */
+      id: string;
+      /** The alarm's "<label>: a scheduled run failed for good". */
+      label: string;
+      /** "the <whose> dead-letter queue" in its cdk-nag acknowledgement. */
+      whose: string;
+      /** The alarm's period; 5 minutes unless given. */
+      alarmPeriod?: Duration;
+    },
+    trigger: (fn: ReliefFundFunction, failures: Queue) => void,
+  ): ReliefFundFunction {
+    const failures = this.scheduleDeadLetterQueue(`${spec.id}Failures`, spec.whose);
+    const fn = new ReliefFundFunction(this, `schedule-${spec.name}`, {
       kind: 'schedule',
-      name: 'outbox-sweeper',
-      description: 'relief-fund: re-queue committed but undelivered jobs',
-      timeout: SWEEPER_TIMEOUT,
+      name: spec.name,
+      description: spec.description,
+      timeout: spec.timeout ?? Duration.minutes(10),
       environment,
-      // One sweep at a time: overlapping sweeps would only race each other for the same outbox items.
+      // One run at a time: overlapping runs would only race each other for the same items.
       reservedConcurrentExecutions: 1,
       deadLetterQueue: failures,
     });
-    new Rule(this, 'OutboxSweepSchedule', {
-      description: `Run the outbox sweeper every ${minutes} minute(s)`,
-      schedule: Schedule.rate(Duration.minutes(minutes)),
-      targets: [
-        new LambdaFunction(fn, {
-          deadLetterQueue: failures,
-          retryAttempts: 2,
-          // A late sweep is pointless once the next one is due.
-          maxEventAge: Duration.minutes(Math.max(minutes, 1)),
-        }),
-      ],
-    });
+    trigger(fn, failures);
     this.alarmOn(
-      'SweeperFailuresAlarm',
-      'outbox sweeper: a scheduled run failed for good',
-      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      `${spec.id}FailuresAlarm`,
+      `${spec.label}: a scheduled run failed for good`,
+      failures.metricApproximateNumberOfMessagesVisible({ period: spec.alarmPeriod ?? Duration.minutes(5), statistic: 'Maximum' }),
       1,
     );
     return fn;
+  }
+
+  /**
+   * An EventBridge Scheduler schedule at a China-time cron (a cron with a time zone, which EventBridge rules cannot
+   * do). A run is safe to repeat, so the scheduler retries it; what still fails lands in `failures`. The scheduler has
+   * its own role (not the target's shared default), so that its one finding is acknowledged here.
+   */
+  private chinaTimeSchedule(
+    id: string,
+    fn: ReliefFundFunction,
+    failures: Queue,
+    description: string,
+    cron: { minute: string; hour: string; day?: string },
+  ): void {
+    const schedulerRole = new Role(this, `${id}SchedulerRole`, { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+    new SchedulerSchedule(this, `${id}Schedule`, {
+      description,
+      schedule: ScheduleExpression.cron({ ...cron, timeZone: TimeZone.ASIA_SHANGHAI }),
+      target: new LambdaInvoke(fn, { deadLetterQueue: failures, retryAttempts: 2, role: schedulerRole }),
+    });
+    const fnLogicalId = this.getLogicalId(fn.node.defaultChild as CfnFunction);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
+      reason: "CDK's invoke grant names the function and its versions (`:*`); it reaches this one function only.",
+    });
+  }
+
+  /** Re-queues outbox entries that were committed but never reached SQS (SQS is a delivery hint). */
+  private outboxSweeper(environment: Record<string, string>, minutes: number): ReliefFundFunction {
+    const spec = {
+      name: 'outbox-sweeper',
+      description: 'relief-fund: re-queue committed but undelivered jobs',
+      timeout: SWEEPER_TIMEOUT,
+      id: 'Sweeper',
+      label: 'outbox sweeper',
+      whose: "sweeper's",
+      alarmPeriod: Duration.minutes(1),
+    } as const;
+    return this.scheduledFunction(environment, spec, (fn, failures) => {
+      new Rule(this, 'OutboxSweepSchedule', {
+        description: `Run the outbox sweeper every ${minutes} minute(s)`,
+        schedule: Schedule.rate(Duration.minutes(minutes)),
+        targets: [
+          new LambdaFunction(fn, {
+            deadLetterQueue: failures,
+            retryAttempts: 2,
+            // A late sweep is pointless once the next one is due.
+            maxEventAge: Duration.minutes(Math.max(minutes, 1)),
+          }),
+        ],
+      });
+    });
   }
 
   /**
@@ -309,101 +370,58 @@ export class ApiStack extends Stack {
    * business metric (EMF), alarmed at 1 in `businessAlarms`.
    */
   private ledgerCheck(environment: Record<string, string>): ReliefFundFunction {
-    const failures = this.scheduleDeadLetterQueue('LedgerCheckFailures', "ledger check's");
-    const fn = new ReliefFundFunction(this, 'schedule-ledger-check', {
-      kind: 'schedule',
+    const spec = {
       name: 'ledger-check',
       description: 'relief-fund: prove the books (reserved and paid from what holds them; the ledger replayed)',
-      timeout: Duration.minutes(10),
-      environment,
-      reservedConcurrentExecutions: 1,
-      deadLetterQueue: failures,
+      id: 'LedgerCheck',
+      label: 'ledger check',
+      whose: "ledger check's",
+    } as const;
+    return this.scheduledFunction(environment, spec, (fn, failures) => {
+      new Rule(this, 'LedgerCheckSchedule', {
+        description: 'Run the ledger check once a day',
+        schedule: Schedule.rate(Duration.days(1)),
+        targets: [new LambdaFunction(fn, { deadLetterQueue: failures, retryAttempts: 2 })],
+      });
     });
-    new Rule(this, 'LedgerCheckSchedule', {
-      description: 'Run the ledger check once a day',
-      schedule: Schedule.rate(Duration.days(1)),
-      targets: [new LambdaFunction(fn, { deadLetterQueue: failures, retryAttempts: 2 })],
-    });
-    this.alarmOn(
-      'LedgerCheckFailuresAlarm',
-      'ledger check: a scheduled run failed for good',
-      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      1,
-    );
-    return fn;
   }
 
-  /**
-   * The monthly snapshots: EventBridge Scheduler at 00:00 Asia/Shanghai on the 1st (a cron with a time zone, which
-   * EventBridge rules cannot do). A run is safe to repeat, so the scheduler retries it; what still fails lands in a
-   * dead-letter queue alarmed at depth 1.
-   */
+  /** The monthly snapshots, at 00:00 Asia/Shanghai on the 1st. */
   private monthlySnapshots(environment: Record<string, string>): ReliefFundFunction {
-    const failures = this.scheduleDeadLetterQueue('MonthlySnapshotFailures', "monthly snapshots'");
-    const fn = new ReliefFundFunction(this, 'schedule-monthly-snapshots', {
-      kind: 'schedule',
+    const spec = {
       name: 'monthly-snapshots',
       description: "relief-fund: every fund's monthly snapshot, at 00:00 China time on the 1st",
-      timeout: Duration.minutes(10),
-      environment,
-      reservedConcurrentExecutions: 1,
-      deadLetterQueue: failures,
-    });
-    // The scheduler's own role (not the target's shared default), so that its one finding is acknowledged here.
-    const schedulerRole = new Role(this, 'MonthlySnapshotSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
-    new SchedulerSchedule(this, 'MonthlySnapshotSchedule', {
-      description: "Take every fund's monthly snapshot at 00:00 China time on the 1st",
-      schedule: ScheduleExpression.cron({ minute: '0', hour: '0', day: '1', timeZone: TimeZone.ASIA_SHANGHAI }),
-      target: new LambdaInvoke(fn, { deadLetterQueue: failures, retryAttempts: 2, role: schedulerRole }),
-    });
-    const fnLogicalId = this.getLogicalId(fn.node.defaultChild as CfnFunction);
-    Validations.of(schedulerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
-      reason: "CDK's invoke grant names the function and its versions (`:*`); it reaches this one function only.",
-    });
-    this.alarmOn(
-      'MonthlySnapshotFailuresAlarm',
-      'monthly snapshots: a scheduled run failed for good',
-      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      1,
+      id: 'MonthlySnapshot',
+      label: 'monthly snapshots',
+      whose: "monthly snapshots'",
+    } as const;
+    return this.scheduledFunction(environment, spec, (fn, failures) =>
+      this.chinaTimeSchedule('MonthlySnapshot', fn, failures, "Take every fund's monthly snapshot at 00:00 China time on the 1st", {
+        minute: '0',
+        hour: '0',
+        day: '1',
+      }),
     );
-    return fn;
   }
 
   /**
-   * The daily evaluation of the progress rules (`fund.alert`): EventBridge Scheduler at 00:30 Asia/Shanghai, after the
-   * day has turned in China (the rules count whole China days). Safe to repeat (a marker per county, code and month),
-   * so the scheduler retries it; what still fails lands in a dead-letter queue alarmed at depth 1.
+   * The daily evaluation of the progress rules (`fund.alert`) at 00:30 Asia/Shanghai, after the day has turned in
+   * China (the rules count whole China days). Safe to repeat: a marker per county, code and month.
    */
   private fundAlerts(environment: Record<string, string>): ReliefFundFunction {
-    const failures = this.scheduleDeadLetterQueue('FundAlertFailures', "fund alerts'");
-    const fn = new ReliefFundFunction(this, 'schedule-fund-alerts', {
-      kind: 'schedule',
+    const spec = {
       name: 'fund-alerts',
       description: "relief-fund: every fund's progress alerts (fund.alert), daily at 00:30 China time",
-      timeout: Duration.minutes(10),
-      environment,
-      reservedConcurrentExecutions: 1,
-      deadLetterQueue: failures,
-    });
-    const schedulerRole = new Role(this, 'FundAlertSchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
-    new SchedulerSchedule(this, 'FundAlertSchedule', {
-      description: "Raise every fund's new progress alerts (fund.alert) at 00:30 China time",
-      schedule: ScheduleExpression.cron({ minute: '30', hour: '0', timeZone: TimeZone.ASIA_SHANGHAI }),
-      target: new LambdaInvoke(fn, { deadLetterQueue: failures, retryAttempts: 2, role: schedulerRole }),
-    });
-    const fnLogicalId = this.getLogicalId(fn.node.defaultChild as CfnFunction);
-    Validations.of(schedulerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
-      reason: "CDK's invoke grant names the function and its versions (`:*`); it reaches this one function only.",
-    });
-    this.alarmOn(
-      'FundAlertFailuresAlarm',
-      'fund alerts: a scheduled run failed for good',
-      failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      1,
+      id: 'FundAlert',
+      label: 'fund alerts',
+      whose: "fund alerts'",
+    } as const;
+    return this.scheduledFunction(environment, spec, (fn, failures) =>
+      this.chinaTimeSchedule('FundAlert', fn, failures, "Raise every fund's new progress alerts (fund.alert) at 00:30 China time", {
+        minute: '30',
+        hour: '0',
+      }),
     );
-    return fn;
   }
 
   private grantJobs(name: FunctionName, fn: ReliefFundFunction): void {

@@ -4,22 +4,17 @@
  * the OpenAPI document, fetches nothing from any host but ours (no CDN fonts, scripts, telemetry),
  * runs under its CSP without one violation, and axe-core finds no serious or critical problem.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
-
-const CHROMIUM = '/usr/bin/chromium';
-const AXE_SOURCE = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+import { axeViolations, launchChromium, seriousOf } from '#test/support/browser';
 
 let rt: TestRuntime;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The browser tests need Chromium at ${CHROMIUM}: apt-get install -y chromium`);
   rt = await startTestRuntime();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -108,17 +103,7 @@ describe('the API reference at /docs', () => {
       const { page } = await openDocs(view.hash);
       await page.getByRole('heading', { name: view.heading }).first().waitFor({ timeout: 30_000 });
       // axe-core is injected through the DevTools protocol, not a <script>: the page's CSP stays as served.
-      await page.evaluate(AXE_SOURCE);
-      const results = await page.evaluate(async () => {
-        const g = globalThis as unknown as {
-          document: unknown;
-          axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: unknown[] }[] }> };
-        };
-        return g.axe.run(g.document, { resultTypes: ['violations'] });
-      });
-      const serious = results.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id} (${v.nodes.length})`);
+      const serious = seriousOf(await axeViolations(page)).map((v) => `${v.id} (${v.nodes.length})`);
       expect(serious, view.hash).toEqual([]);
       await page.context().close();
     }

@@ -4,14 +4,10 @@
  * reads without script, shows only masked names, and its objection form posts and answers without
  * script; axe-core finds no serious or critical problem; the page's CSP refuses any script.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
-
-const CHROMIUM = '/usr/bin/chromium';
-const AXE_SOURCE = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+import { axeViolations, launchChromium, seriousOf } from '#test/support/browser';
 const COUNTY = '522727';
 const ACCOUNT = '6230520012345678';
 
@@ -21,9 +17,8 @@ let noticeId: string;
 let disbursementId: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The browser tests need Chromium at ${CHROMIUM}: apt-get install -y chromium`);
   rt = await startTestRuntime();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  browser = await launchChromium();
   const admin = { roles: 'fund-admin', sub: 'admin' };
   expect(
     (await rt.api('PUT', `/v1/counties/${COUNTY}`, { ...admin, body: { name: '丹寨县', province: 'Guizhou', modelCounty: true } })).status,
@@ -110,16 +105,10 @@ describe('the public notice page', () => {
       await page.goto(`${rt.url}${path}`);
       // Nothing wider than the screen: no sideways scrolling on a phone.
       expect(await page.evaluate('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(360);
-      await page.evaluate(AXE_SOURCE);
-      const results = await page.evaluate(async () => {
-        const g = globalThis as unknown as {
-          document: unknown;
-          axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; impact: string | null }[] }> };
-        };
-        return g.axe.run(g.document, { resultTypes: ['violations'] });
-      });
-      const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
-      expect(serious, path).toEqual([]);
+      expect(
+        seriousOf(await axeViolations(page)).map((v) => v.id),
+        path,
+      ).toEqual([]);
     }
     await page.context().close();
   });

@@ -12,16 +12,7 @@ import { scheduledEvent } from '#local/scheduler';
 import { captureLogs, type LogCapture } from '#test/support/log-capture';
 import { startReceiver, type Receiver, type ReceiverReply } from '#test/support/receiver';
 import { BUSINESS_METRICS, METRICS_NAMESPACE, METRICS_SERVICE } from '#shared/metric-names';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  COUNTY,
-  disbursementBody,
-  FINANCE_SYSTEM,
-  moneyHarness,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { COUNTY, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
 
 interface EmfLine {
   namespace: string;
@@ -103,14 +94,7 @@ async function payingEndpoint(status: number, reply: Partial<ReceiverReply> = {}
 
 async function approvedPayout(amount: number): Promise<{ payoutId: string; messageId: string }> {
   const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
-  const created = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, amount) });
-  expect(created.status).toBe(201);
-  const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
-    ...asApprover('checker-1'),
-    body: {},
-  });
-  expect(approved.status).toBe(200);
-  const payout = await h.data.payouts.getPayout(approved.body.payoutId);
+  const payout = await h.data.payouts.getPayout((await h.approvedPayout(fundId, amount, { approver: 'checker-1' })).payoutId);
   return { payoutId: payout.payoutId, messageId: payout.requestedMessageId };
 }
 
@@ -163,16 +147,10 @@ describe('business metrics as EMF', () => {
     });
     expect(afterDelivery[0]!.units[BUSINESS_METRICS.deliveryLatency]).toBe('Milliseconds');
 
-    const settled = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, {
-      ...asFinance,
-      body: { outcome: 'succeeded', bankReference: 'ABC-1' },
-    });
+    const settled = await h.settle(payoutId, { outcome: 'succeeded', bankReference: 'ABC-1' });
     expect(settled.status).toBe(200);
     // The same report again changes nothing, so it counts nothing.
-    const repeated = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, {
-      ...asFinance,
-      body: { outcome: 'succeeded', bankReference: 'ABC-1' },
-    });
+    const repeated = await h.settle(payoutId, { outcome: 'succeeded', bankReference: 'ABC-1' });
     expect(repeated.status).toBe(200);
     expect(totals(emfLines().slice(afterApproval.length + afterDelivery.length))).toEqual({ [BUSINESS_METRICS.payoutSettled]: 1 });
 

@@ -3,6 +3,7 @@
  * table and queues on the local services, the disbursements and payouts handlers called with API
  * Gateway v2 events (JWT claims as the authorizer hands them over), and small fixtures.
  */
+import { expect } from 'vitest';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
 import { handlerCaller, type Call, type Reply } from '#test/support/handler-call';
 import { httpHandlers } from '#test/support/lambda-processes';
@@ -15,6 +16,14 @@ export const COUNTY = '500241';
 export const OTHER_COUNTY = '500242';
 export const UNKNOWN_COUNTY = '659009';
 
+export interface ApprovedPayoutOptions {
+  overrides?: Record<string, unknown>;
+  ownAccount?: boolean;
+  /** requester-1 and approver-1 unless given. */
+  requester?: string;
+  approver?: string;
+}
+
 export interface MoneyHarness {
   services: LocalServices;
   call(method: string, path: string, options?: Call): Promise<Reply>;
@@ -26,6 +35,21 @@ export interface MoneyHarness {
     accountVerification?: 'required' | 'off';
     allocations: Record<string, number>;
   }): Promise<string>;
+  /**
+   * A disbursement of `fundId` created by `requester` and approved by `approver`: its id, its payout's, and the id of
+   * the payout.requested message its approval committed. The body is
+   * `disbursementBody(fundId, amount, overrides)`; with `ownAccount` it pays an account no other disbursement of this file
+   * pays (duplicate screening would hold a second payment to one account of a fund for a clearance).
+   */
+  approvedPayout(
+    fundId: string,
+    amount: number,
+    options?: ApprovedPayoutOptions,
+  ): Promise<{ disbursementId: string; payoutId: string; messageId: string }>;
+  /** The paying finance system (or `who`) reports a payout's outcome. */
+  settle(payoutId: string, body: unknown, who?: Call): Promise<Reply>;
+  /** A cooperative with an account of its own (see beneficiaryNo), fresh on every call in this file. */
+  nextBeneficiary(): ReturnType<typeof beneficiaryNo>;
   data: {
     funds: FundsContext;
     stats: typeof import('#shared/data/counties/stats');
@@ -85,7 +109,29 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
     return created.fundId;
   }
 
-  return { services, call, fund, data: { funds, stats, payouts } };
+  async function approvedPayout(
+    fundId: string,
+    amount: number,
+    { overrides = {}, ownAccount, requester = 'requester-1', approver = 'approver-1' }: ApprovedPayoutOptions = {},
+  ) {
+    const body = disbursementBody(fundId, amount, { ...(ownAccount ? { beneficiary: nextBeneficiary() } : {}), ...overrides });
+    const created = await call('POST', '/v1/disbursements', { ...asRequester(requester), body });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const disbursementId = created.body.disbursementId as string;
+    const approved = await call('POST', `/v1/disbursements/${disbursementId}/approve`, { ...asApprover(approver), body: {} });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    const payout = await payouts.getPayout(approved.body.payoutId as string);
+    return { disbursementId, payoutId: payout.payoutId, messageId: payout.requestedMessageId };
+  }
+
+  const settle = (payoutId: string, body: unknown, who: Call = asFinance) =>
+    call('POST', `/v1/payouts/${payoutId}/settlement`, { ...who, body });
+
+  // Far above the small numbers tests pass to beneficiaryNo themselves.
+  let beneficiaries = 900_000;
+  const nextBeneficiary = () => beneficiaryNo(beneficiaries++);
+
+  return { services, call, fund, approvedPayout, settle, nextBeneficiary, data: { funds, stats, payouts } };
 }
 
 export const ACCOUNT_NUMBER = '6222020200112233';

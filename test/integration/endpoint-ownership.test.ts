@@ -7,17 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { startReceiver, type Receiver, type ReceivedRequest } from '#test/support/receiver';
-import {
-  ACCOUNT_NUMBER,
-  asApprover,
-  asFinance,
-  COUNTY,
-  disbursementBody,
-  FINANCE_SYSTEM,
-  moneyHarness,
-  type Call,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { ACCOUNT_NUMBER, asFinance, COUNTY, FINANCE_SYSTEM, moneyHarness, type Call, type MoneyHarness } from './disbursement-harness.ts';
 
 let h: MoneyHarness;
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
@@ -59,14 +49,7 @@ describe('endpoint ownership', () => {
     expect(observer.body.financeSystem).toBeNull();
 
     const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
-    const created = await h.call('POST', '/v1/disbursements', { body: disbursementBody(fundId, 25_000) });
-    expect(created.status).toBe(201);
-    const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
-      ...asApprover('checker-1'),
-      body: {},
-    });
-    expect(approved.status).toBe(200);
-    const payout = await h.data.payouts.getPayout(approved.body.payoutId);
+    const payout = await h.data.payouts.getPayout((await h.approvedPayout(fundId, 25_000, { approver: 'checker-1' })).payoutId);
 
     await processDeliveryJob({ kind: 'event', messageId: payout.requestedMessageId });
     const toObserver = planted.requests.filter((r) => r.headers['webhook-id'] === payout.requestedMessageId);

@@ -77,16 +77,9 @@ async function fundPaidBy(financeSystem: string): Promise<string> {
 }
 
 /** An approved disbursement: its payout and the payout.requested message. */
-async function approved(fundId: string, amount = 10_000, beneficiary?: unknown): Promise<{ payoutId: string; messageId: string }> {
-  // Several in one fund pay accounts of their own: duplicate screening would hold a second one to the same account.
-  const body = disbursementBody(fundId, amount, beneficiary ? { beneficiary } : {});
-  const created = await h.call('POST', '/v1/disbursements', { ...asRequester(), idempotencyKey: `d-${Math.random()}`, body });
-  expect(created.status).toBe(201);
-  const done = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, { ...asApprover('checker-1'), body: {} });
-  expect(done.status).toBe(200);
-  const payout = await h.data.payouts.getPayout(done.body.payoutId);
-  return { payoutId: payout.payoutId, messageId: payout.requestedMessageId };
-}
+// Several in one fund pay accounts of their own: duplicate screening would hold a second one to the same account.
+const approved = (fundId: string, amount = 10_000, beneficiary?: unknown) =>
+  h.approvedPayout(fundId, amount, { approver: 'checker-1', overrides: beneficiary ? { beneficiary } : {} });
 
 const ofMessage = (receiver: Receiver, messageId: string) => receiver.requests.filter((r) => r.headers['webhook-id'] === messageId);
 const accountIn = (json: unknown) =>

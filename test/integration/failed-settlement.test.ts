@@ -4,20 +4,10 @@
  * needs `failureCode` or `failureReason`.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  beneficiaryNo,
-  COUNTY,
-  disbursementBody,
-  moneyHarness,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
 
 let h: MoneyHarness;
 let fundId: string;
-let accounts = 0;
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
 
 beforeAll(async () => {
@@ -25,20 +15,8 @@ beforeAll(async () => {
   fundId = await h.fund({ allocations: { [COUNTY]: 10_000_000 } });
 });
 
-async function payout(): Promise<string> {
-  const created = await h.call('POST', '/v1/disbursements', {
-    ...asRequester(),
-    body: disbursementBody(fundId, 2_000, { beneficiary: beneficiaryNo(9_000 + accounts++) }),
-  });
-  const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
-    ...asApprover('checker-1'),
-    body: {},
-  });
-  expect(approved.status).toBe(200);
-  return approved.body.payoutId as string;
-}
-
-const settle = (payoutId: string, body: unknown) => h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...asFinance, body });
+const payout = async () => (await h.approvedPayout(fundId, 2_000, { ownAccount: true, approver: 'checker-1' })).payoutId;
+const settle = (payoutId: string, body: unknown) => h.settle(payoutId, body);
 
 describe('a failed settlement', () => {
   it('carries its bankReference and failureCode, shown on the payout', async () => {

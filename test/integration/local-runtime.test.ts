@@ -12,7 +12,6 @@ import { exportJWK, SignJWT, importJWK, decodeJwt, decodeProtectedHeader } from 
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { inject } from 'vitest';
-import { defaultHandlers } from '#local/runtime';
 import { jwtAuthorizer } from '#local/authorizer';
 import { LOCAL_MACHINE_CLIENT_ID } from '#local/keys';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
@@ -20,7 +19,7 @@ import { ensureQueue } from '#local/resources';
 import { startQueuePoller } from '#local/sqs-poller';
 import type { LambdaHandler } from '#local/invoke';
 import { logger } from '#shared/logger';
-import { startTestRuntime, type TestRuntime } from '#test/support/runtime';
+import { recordingHttpHandlers, startTestRuntime, type TestRuntime } from '#test/support/runtime';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -29,19 +28,7 @@ describe('HTTP adapter and JWT authorizer', () => {
   const events: APIGatewayProxyEventV2WithJWTAuthorizer[] = [];
 
   beforeAll(async () => {
-    rt = await startTestRuntime({
-      pollers: false,
-      handlers: {
-        // The real handlers, with every event they receive recorded.
-        http: async (fn) => {
-          const real = await defaultHandlers.http(fn);
-          return (event, context) => {
-            events.push(event);
-            return real(event, context);
-          };
-        },
-      },
-    });
+    rt = await startTestRuntime({ pollers: false, handlers: recordingHttpHandlers(events) });
   });
   afterAll(() => rt?.stop());
 

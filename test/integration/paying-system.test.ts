@@ -72,22 +72,13 @@ async function removeAllEndpoints() {
 /** Each disbursement pays its own account, so duplicate screening flags none of them. */
 let accounts = 0;
 
-/** An approved disbursement: its payout and the payout.requested message. */
+/** An approved disbursement: its fund, its payout and the payout.requested message. */
 async function approved(
   amount = 10_000,
   fundId?: string,
 ): Promise<{ fundId: string; payoutId: string; messageId: string; disbursementId: string }> {
   const fund = fundId ?? (await h.fund({ allocations: { [COUNTY]: 1_000_000 } }));
-  const created = await h.call('POST', '/v1/disbursements', {
-    ...asRequester(),
-    idempotencyKey: `d-${Math.random()}`,
-    body: disbursementBody(fund, amount, { beneficiary: beneficiaryNo(accounts++) }),
-  });
-  expect(created.status).toBe(201);
-  const done = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, { ...asApprover('checker-1'), body: {} });
-  expect(done.status).toBe(200);
-  const payout = await h.data.payouts.getPayout(done.body.payoutId);
-  return { fundId: fund, payoutId: payout.payoutId, messageId: payout.requestedMessageId, disbursementId: created.body.disbursementId };
+  return { fundId: fund, ...(await h.approvedPayout(fund, amount, { approver: 'checker-1', ownAccount: true })) };
 }
 
 const status = async (payoutId: string) => (await h.data.payouts.getPayout(payoutId)).status;

@@ -8,9 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { defaultHandlers } from '#local/runtime';
 import { LAMBDA_MAX_REQUEST_PAYLOAD_BYTES, routes } from '#shared/routes';
-import { startTestRuntime, type ApiResponse, type TestRuntime } from '#test/support/runtime';
+import { recordingHttpHandlers, startTestRuntime, type ApiResponse, type TestRuntime } from '#test/support/runtime';
 
 const COUNTY = '500241';
 const admin = { roles: 'fund-admin', sub: 'admin-1' };
@@ -21,19 +20,8 @@ let rt: TestRuntime;
 const events: APIGatewayProxyEventV2WithJWTAuthorizer[] = [];
 
 beforeAll(async () => {
-  rt = await startTestRuntime({
-    pollers: false,
-    handlers: {
-      // The real handlers, with the size of every event they receive recorded.
-      http: async (fn) => {
-        const real = await defaultHandlers.http(fn);
-        return (event, context) => {
-          events.push(event);
-          return real(event, context);
-        };
-      },
-    },
-  });
+  // The real handlers, with every event they receive recorded (and so its size).
+  rt = await startTestRuntime({ pollers: false, handlers: recordingHttpHandlers(events) });
 });
 afterAll(() => rt?.stop());
 

@@ -4,16 +4,7 @@
  * finance system's own funds as filters; the CSV export takes the same filters.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  beneficiaryNo,
-  COUNTY,
-  disbursementBody,
-  moneyHarness,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { asFinance, COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
 import { parseCsv } from '#shared/csv';
 
 let h: MoneyHarness;
@@ -21,16 +12,8 @@ const settled: { payoutId: string; fundId: string; settledAt: string; status: st
 let before = '';
 let after = '';
 
-let beneficiaries = 0;
-
-async function approvedPayout(fundId: string, amount: number) {
-  // Each to its own account: a repeated account would be flagged by screening and wait for a clearance.
-  const body = disbursementBody(fundId, amount, { beneficiary: beneficiaryNo(9_000 + beneficiaries++) });
-  const d = (await h.call('POST', '/v1/disbursements', { ...asRequester(), body })).body;
-  const approved = await h.call('POST', `/v1/disbursements/${d.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });
-  expect(approved.status).toBe(200);
-  return approved.body.payoutId as string;
-}
+// Each to its own account: a repeated account would be flagged by screening and wait for a clearance.
+const approvedPayout = async (fundId: string, amount: number) => (await h.approvedPayout(fundId, amount, { ownAccount: true })).payoutId;
 
 beforeAll(async () => {
   h = await moneyHarness();
@@ -42,7 +25,7 @@ beforeAll(async () => {
     const fundId = funds[n % 2]!;
     const payoutId = await approvedPayout(fundId, 1_000 + n);
     const body = n % 4 === 3 ? { outcome: 'failed', failureReason: 'closed account' } : { outcome: 'succeeded', bankReference: `REF-${n}` };
-    const reply = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...asFinance, body });
+    const reply = await h.settle(payoutId, body);
     expect(reply.status).toBe(200);
     settled.push({ payoutId, fundId, settledAt: reply.body.settledAt, status: reply.body.status });
   }

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalServices } from '#test/support/local-services';
 import { handlerCaller, type HttpHandler } from '#test/support/handler-call';
 import type { Payout, PayoutStatus } from '#shared/domain/payouts';
+import { FIXTURE_ACCOUNT, fixturePayout } from '#test/support/payout-fixture';
 import { parseCsv } from '#shared/csv';
 import { newId } from '#shared/ids';
 import { payoutsContext } from '../support/contexts.ts';
@@ -15,7 +16,6 @@ import { payoutsContext } from '../support/contexts.ts';
 const FUND_A = newId('fund');
 const FUND_B = newId('fund');
 const BATCH = newId('batch');
-const ACCOUNT = '6228480012345678901';
 const STATUSES: PayoutStatus[] = ['queued', 'sent', 'settled'];
 /** 620 payouts: more than one export page (500). Fund A is paid by finance-1, fund B by finance-2. */
 const COUNT = 620;
@@ -37,25 +37,15 @@ beforeAll(async () => {
     const fundId = n % 2 === 0 ? FUND_A : FUND_B;
     const batchId = n % 5 === 0 ? BATCH : null;
     const name = n === 0 ? '=HYPERLINK("http://x","Li, Wei")' : n === 1 ? '+86 Wang' : `Farmer ${n}`;
-    const payout: Payout = {
+    const payout = fixturePayout(n, {
       payoutId: newId('payout', at.getTime()),
       disbursementId: batchId ? null : newId('disbursement', at.getTime()),
       batchId,
       fundId,
-      countyCode: '500241',
-      amount: 1_000 + n,
-      currency: 'CNY',
-      beneficiary: { kind: 'farmer', name, account: { bankName: 'ABC', accountName: name, accountNumber: ACCOUNT } },
+      beneficiary: { kind: 'farmer', name, account: { bankName: 'ABC', accountName: name, accountNumber: FIXTURE_ACCOUNT } },
       status: STATUSES[n % STATUSES.length]!,
-      attempts: 0,
       createdAt: at.toISOString(),
-      sentAt: null,
-      settledAt: null,
-      bankReference: null,
-      failureCode: null,
-      failureReason: null,
-      correctedBy: null,
-    };
+    });
     written.push({ payoutId: payout.payoutId, fundId, status: payout.status, batchId });
     return payouts.payoutPutStep(payout, newId('message', at.getTime()), { payer: fundId === FUND_A ? 'finance-1' : 'finance-2' });
   });
@@ -86,7 +76,7 @@ describe('payout CSV export', () => {
 
   it('masks every account and never writes the full number', async () => {
     const { rows, text } = await csv();
-    expect(text).not.toContain(ACCOUNT);
+    expect(text).not.toContain(FIXTURE_ACCOUNT);
     expect(new Set(rows.map((r) => r.accountNumber))).toEqual(new Set(['****8901']));
   });
 

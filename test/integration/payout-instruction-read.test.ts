@@ -4,18 +4,7 @@
  * instruction against it before paying). Every other reader, and every other route, gets the account masked.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  ACCOUNT_NUMBER,
-  asApprover,
-  asFinance,
-  asRequester,
-  COUNTY,
-  disbursementBody,
-  FINANCE_SYSTEM,
-  moneyHarness,
-  type Call,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { ACCOUNT_NUMBER, asFinance, COUNTY, FINANCE_SYSTEM, moneyHarness, type Call, type MoneyHarness } from './disbursement-harness.ts';
 
 let h: MoneyHarness;
 let payoutId: string;
@@ -24,14 +13,7 @@ const MASKED = `****${ACCOUNT_NUMBER.slice(-4)}`;
 beforeAll(async () => {
   h = await moneyHarness();
   const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
-  const created = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, 12_345) });
-  expect(created.status).toBe(201);
-  const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
-    ...asApprover('checker-1'),
-    body: {},
-  });
-  expect(approved.status).toBe(200);
-  payoutId = approved.body.payoutId as string;
+  ({ payoutId } = await h.approvedPayout(fundId, 12_345, { approver: 'checker-1' }));
 });
 
 const accountOf = (body: { beneficiary: { account: { accountNumber: string } } }) => body.beneficiary.account.accountNumber;

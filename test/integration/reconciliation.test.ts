@@ -9,21 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  beneficiaryNo,
-  COUNTY,
-  disbursementBody,
-  FINANCE_SYSTEM,
-  moneyHarness,
-  type Call,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { asFinance, COUNTY, FINANCE_SYSTEM, moneyHarness, type Call, type MoneyHarness } from './disbursement-harness.ts';
 
 let h: MoneyHarness;
-let beneficiaries = 0;
 const OTHER_FINANCE = 'finance-2';
 const asOtherFinance: Call = { sub: OTHER_FINANCE, roles: ['finance-system'] };
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
@@ -36,18 +24,11 @@ interface Settled {
   settledAt: string;
 }
 
-async function approvedPayout(fundId: string, amount: number): Promise<string> {
-  const body = disbursementBody(fundId, amount, { beneficiary: beneficiaryNo(7_000 + beneficiaries++) });
-  const d = await h.call('POST', '/v1/disbursements', { ...asRequester(), body });
-  expect(d.status).toBe(201);
-  const approved = await h.call('POST', `/v1/disbursements/${d.body.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });
-  expect(approved.status).toBe(200);
-  return approved.body.payoutId as string;
-}
+const approvedPayout = async (fundId: string, amount: number) => (await h.approvedPayout(fundId, amount, { ownAccount: true })).payoutId;
 
 async function settledPayout(fundId: string, amount: number, bankReference: string, as = asFinance): Promise<Settled> {
   const payoutId = await approvedPayout(fundId, amount);
-  const reply = await h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...as, body: { outcome: 'succeeded', bankReference } });
+  const reply = await h.settle(payoutId, { outcome: 'succeeded', bankReference }, as);
   expect(reply.status).toBe(200);
   return { payoutId, bankReference, amount, settledAt: reply.body.settledAt };
 }

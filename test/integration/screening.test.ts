@@ -21,7 +21,7 @@ const asAuditor: Call = { sub: 'aud', roles: ['auditor'] };
 const asRequestingAdmin: Call = { sub: 'requester-admin', roles: ['requester', 'fund-admin'] };
 
 beforeAll(async () => {
-  await useLocalServices();
+  const services = await useLocalServices();
   const load = async (path: string) => ((await import(path)) as { handler: Handler }).handler;
   const handlers: Partial<Record<HttpFunctionName, Handler>> = {
     disbursements: await load('#functions/http/disbursements'),
@@ -46,19 +46,7 @@ beforeAll(async () => {
     await funds.setAllocation(created.fundId, COUNTY, 500_000_000, { sub: 'admin-1' }, new Date());
     return created.fundId;
   };
-  const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
-  const { documents } = await import('#shared/data/platform/clients');
-  const { config } = await import('#shared/config');
-  scanAll = async () => {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await documents.send(new ScanCommand({ TableName: config().TABLE_NAME, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  };
+  scanAll = () => services.scanTable();
 });
 
 const create = (body: unknown, as: Call = asRequester()) => call('POST', '/v1/disbursements', { ...as, body });

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { asApprover, asFinance, asRequester, COUNTY, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { asFinance, COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
 
 let h: MoneyHarness;
 
@@ -15,13 +15,10 @@ beforeAll(async () => {
 
 async function approvedPayout(amount: number, allocation = 10_000_000) {
   const fundId = await h.fund({ allocations: { [COUNTY]: allocation } });
-  const d = (await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, amount) })).body;
-  const approved = await h.call('POST', `/v1/disbursements/${d.disbursementId}/approve`, { ...asApprover('approver-1'), body: {} });
-  expect(approved.status).toBe(200);
-  return { fundId, disbursementId: d.disbursementId as string, payoutId: approved.body.payoutId as string };
+  return { fundId, ...(await h.approvedPayout(fundId, amount)) };
 }
 
-const settle = (payoutId: string, body: unknown) => h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...asFinance, body });
+const settle = (payoutId: string, body: unknown) => h.settle(payoutId, body);
 const getDisbursement = async (id: string) => (await h.call('GET', `/v1/disbursements/${id}`, { sub: 'aud', roles: ['auditor'] })).body;
 const countyStats = async () => (await h.data.stats.readCountyStats(COUNTY)).disbursements;
 

@@ -15,6 +15,7 @@ import { scheduledEvent } from '#local/scheduler';
 import { resetConfig } from '#shared/config';
 import type { EventType } from '#shared/domain/events';
 import type { Payout } from '#shared/domain/payouts';
+import { FIXTURE_ACCOUNT, fixturePayout } from '#test/support/payout-fixture';
 import { payoutsContext, type PayoutsContext } from '../support/contexts.ts';
 import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
@@ -114,29 +115,20 @@ async function receiverWithEndpoint(
 const PAYER = 'finance-1';
 
 function payoutFixture(now: Date): Payout {
-  return {
+  return fixturePayout(0, {
     payoutId: newId('payout', now.getTime()),
-    disbursementId: null,
     batchId: null,
     fundId: 'fund_01JTESTFUND0000000000000000',
     countyCode: '530102',
     amount: 2_500_000,
-    currency: 'CNY',
     beneficiary: {
       kind: 'cooperative',
       name: 'Hani Tea Cooperative',
-      account: { bankName: 'ABC', accountName: 'Hani Tea', accountNumber: '6228480012345678901' },
+      account: { bankName: 'ABC', accountName: 'Hani Tea', accountNumber: FIXTURE_ACCOUNT },
     },
     status: 'queued',
-    attempts: 0,
     createdAt: now.toISOString(),
-    sentAt: null,
-    settledAt: null,
-    bankReference: null,
-    failureCode: null,
-    failureReason: null,
-    correctedBy: null,
-  };
+  });
 }
 
 /** A payout and its `payout.requested` event committed together, as the final approval does. */

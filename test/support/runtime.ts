@@ -5,7 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRuntime, type RuntimeHandlers } from '#local/runtime';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { defaultHandlers, startRuntime, type RuntimeHandlers } from '#local/runtime';
 import type { QueueUrls } from '#local/resources';
 import { useLocalServices, type LocalServices } from './local-services.ts';
 import { expectContractResponse } from './handler-call.ts';
@@ -57,6 +58,19 @@ export interface TestRuntimeOptions {
 }
 
 const DEFAULT_SUB = 'test-user';
+
+/** The real HTTP handlers, with every event they receive pushed onto `events`. */
+export function recordingHttpHandlers(events: APIGatewayProxyEventV2WithJWTAuthorizer[]): RuntimeHandlers {
+  return {
+    http: async (fn) => {
+      const real = await defaultHandlers.http(fn);
+      return (event, context) => {
+        events.push(event);
+        return real(event, context);
+      };
+    },
+  };
+}
 
 export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
   const services = await useLocalServices({ env: options.env });
