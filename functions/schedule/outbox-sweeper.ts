@@ -8,6 +8,7 @@ import { instrumented } from '#shared/instrumented';
 import { config } from '#shared/config';
 import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/platform/outbox';
 import { batchExpansionSource } from '#shared/data/batches/expand';
+import { batchVerificationSource } from '#shared/data/verifications/request';
 import { subsidyReleaseSource } from '#shared/data/campaigns/subsidies';
 import { noticeEndSource } from '#shared/data/notices/end';
 import { flagOverdueSource, settlementRollupSource } from '#shared/data/warning-rules/raise-overdue';
@@ -18,6 +19,7 @@ import '#shared/data/disbursements/items';
 export const SWEEP_SOURCES: readonly SweepSource[] = [
   outboxEventsSource,
   batchExpansionSource,
+  batchVerificationSource,
   subsidyReleaseSource,
   noticeEndSource,
   flagOverdueSource,
