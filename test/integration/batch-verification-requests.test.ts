@@ -100,6 +100,32 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
   });
 
+  it('flags at once the rows of an account answered no_match before, and counts the flags in the half-year report', async () => {
+    const fundId = await verifyingFund();
+    const [acc] = distinct(1);
+    const earlier = await createBatch(fundId, [acc!]);
+    await request.requestBatchVerifications(earlier.batchId);
+    const [v] = await verificationsOf(fundId);
+    expect((await answer(v!.verificationId, 'no_match')).status).toBe(200);
+    const cancelled = await h.call('POST', `/v1/disbursement-batches/${earlier.batchId}/cancel`, {
+      ...asRequester(),
+      body: { reason: 'split' },
+    });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+
+    const batch = await createBatch(fundId, [acc!, acc!]);
+    await request.requestBatchVerifications(batch.batchId);
+    const after = await getBatch(batch.batchId);
+    expect(after.verifications).toEqual({ pending: 0, match: 0, closeMatch: 0, noMatch: 2, notPossible: 0 });
+    expect((await approveBatch(batch.batchId)).body.code).toBe('flagged');
+    const { halfOf } = await import('#shared/domain/half-year-report');
+    const half = halfOf(new Date());
+    const report = (await h.call('GET', `/v1/funds/${fundId}/reports/${half}`, auditor)).body;
+    // The earlier batch's rows heard the answer (not counted there: the answer's flags are not report figures
+    // yet); the new batch's two rows took the reused answer's flag, counted once each.
+    expect(report.flags).toContainEqual(expect.objectContaining({ code: 'account_no_match', raised: 2 }));
+  });
+
   it('queues its request job once committed; verifications appear when it runs, and approval waits for every answer', async () => {
     const fundId = await verifyingFund();
     const accounts = distinct(29);

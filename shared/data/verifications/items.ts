@@ -254,7 +254,7 @@ export interface PlannedAccount {
   rows: number[];
 }
 
-/** Distinct accounts per request transaction: a new one takes 4 items (verification, lookup, waiter, event), + marker and head. */
+/** Distinct accounts per request transaction: a new one takes 4 items (verification, lookup, waiter, event), + marker (+ head and report figures, only beside an answered one: ≤ 97 items). */
 export const REQUEST_CHUNK_ACCOUNTS = 24;
 
 export interface BatchVerificationPlan {
@@ -339,6 +339,8 @@ export interface RequestChunkPlan {
   flagPuts: Record<string, unknown>[];
   /** `account.verification_requested` events to queue once committed. */
   messageIds: string[];
+  /** The codes of the flags raised (one per row), for the half-year report's figures in the same transaction. */
+  flagCodes: string[];
 }
 
 /**
@@ -363,6 +365,7 @@ export function requestChunkSteps(
   const messageIds: string[] = [];
   const waited: string[] = [];
   const moves: Partial<Record<keyof VerificationCounts, number>> = {};
+  const flagCodes: string[] = [];
   let flagged = 0;
   for (const { key, rows, account } of chunk.accounts) {
     const found = lookups.get(key);
@@ -376,6 +379,7 @@ export function requestChunkSteps(
         const flag = batch.status === 'pending_approval' ? flagOfAnswer(earlier, now) : null;
         if (flag) {
           flagPuts.push(...rows.map((row) => rowFlagItem(batch.batchId, row, flag)));
+          flagCodes.push(...rows.map(() => flag.code));
           flagged += rows.length;
         }
         continue;
@@ -479,7 +483,7 @@ export function requestChunkSteps(
     });
   }
   // The marker first: a chunk committed already is told apart from a lookup that moved.
-  return { steps: [marker, ...head, ...steps], flagPuts, messageIds };
+  return { steps: [marker, ...head, ...steps], flagPuts, messageIds, flagCodes };
 }
 
 /** Moves the head's entry in the sweeper's index forward: a working request job is left alone. */

@@ -14,6 +14,7 @@ import { enqueueEvents } from '../platform/events.ts';
 import { overdueIn, type SweepSource } from '../platform/outbox.ts';
 import { retryOnConflict, transact } from '../platform/transactions.ts';
 import { findBatch, readRows, type StoredBatch } from '../batches/items.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import {
   ChunkRequested,
   VERIFYING_INDEX,
@@ -93,7 +94,8 @@ export async function requestBatchVerifications(batchId: string, options: Reques
       );
       const step = requestChunkSteps(b, { chunk: c.chunk, accounts }, lookups, now);
       if (step.flagPuts.length > 0) await putAll(step.flagPuts);
-      await transact(step.steps);
+      // The half-year report counts the flags raised, with the chunk (so once).
+      await transact([...step.steps, ...reportStatsSteps(b.fundId, now, reportFigures.flagsRaised(step.flagCodes), b.batchId)]);
       messageIds = step.messageIds;
     });
     if (!done) {
