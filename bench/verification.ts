@@ -1,9 +1,11 @@
 /**
  * Account verification (issue 23): a batch of `items` rows, every row a distinct account, created in a fund with
- * `accountVerification: required`, timed from the creation until every row is verified (a stand-in finance system
- * polls `GET /v1/account-verifications?status=pending` and answers `match`, 16 at a time) and the batch is
- * approvable; as a ratio to the same batch created in a fund that does not verify (approvable at once). Read and
- * write units per row are the store's own figures for everything the API did, creation and answers together.
+ * `accountVerification: required` and every warning rule on, timed from the creation until every row is verified
+ * (the request job runs after the batch commits; a stand-in finance system polls `GET
+ * /v1/account-verifications?status=pending` and answers `match`, 16 at a time) and the batch is approvable; as a
+ * ratio to the same batch created in a fund that does not verify and screens duplicates only (approvable at once).
+ * Read and write units per row are the store's own figures for everything done in that time (creation, the
+ * request job, answers, polls); `createSeconds` is the creation request alone (API Gateway gives up at 29 s).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +18,10 @@ export interface VerificationResult {
   items: number;
   offSeconds: number;
   requiredSeconds: number;
+  /** The creation request of the verifying batch alone. */
+  createSeconds: number;
+  /** From the creation until the request job had made every row's verification (the rest is answering). */
+  requestedSeconds: number | undefined;
   /** requiredSeconds / offSeconds: the goal is under 2. */
   timeRatio: number | undefined;
   readUnitsPerRow: number;
@@ -50,6 +56,23 @@ export async function benchVerification(
     'verifying fund',
   );
   const onFund = fund.body.fundId as string;
+  // Every rule on; those beyond duplicate screening shown, not blocking (the rows are distinct and meant to pass).
+  expectStatus(
+    await phase.api('PUT', `/v1/funds/${onFund}/warning-rules`, {
+      token: tokens.admin,
+      body: {
+        rules: [
+          { code: 'duplicate_beneficiary', severity: 'high', params: {} },
+          { code: 'large_amount', severity: 'medium', params: { minAmount: 100_000_000 } },
+          { code: 'repeat_payee', severity: 'medium', params: { count: 3, days: 30 } },
+          { code: 'shared_account', severity: 'medium', params: {} },
+          { code: 'blocked_account', severity: 'high', params: {} },
+        ],
+      },
+    }),
+    200,
+    'warning rules',
+  );
   expectStatus(
     await phase.api('PUT', `/v1/funds/${onFund}/allocations/${countyCode}`, { token: tokens.admin, body: { amount: 1_000_000_000_000 } }),
     200,
@@ -78,7 +101,10 @@ export async function benchVerification(
   meter.start({ capacity: true });
   started = performance.now();
   const batch = await create(onFund);
+  const createMs = performance.now() - started;
   const deadline = started + options.timeoutSeconds * 1000;
+  let answeredRows = 0;
+  let requestedMs: number | undefined;
   for (;;) {
     const page = expectStatus(
       await phase.api('GET', `/v1/account-verifications?fundId=${onFund}&status=pending&limit=100`, { token: finance }),
@@ -86,6 +112,8 @@ export async function benchVerification(
       'pending verifications',
     );
     const pending = page.body.items as { verificationId: string }[];
+    answeredRows += pending.length;
+    if (requestedMs === undefined && answeredRows >= options.items) requestedMs = performance.now() - started;
     for (let i = 0; i < pending.length; i += ANSWERERS) {
       await Promise.all(
         pending
@@ -105,7 +133,11 @@ export async function benchVerification(
       'batch',
     );
     show.update(`verification: ${head.body.verifications.pending} of ${options.items} rows pending`);
-    if (head.body.verifications.pending === 0) break;
+    // Approvable: every row answered (requested first) and nothing blocking.
+    if (head.body.verifications.pending === 0) {
+      if (head.body.flags.count !== 0) throw new Error(`the batch has ${head.body.flags.count} flags; its rows are distinct`);
+      break;
+    }
     if (performance.now() > deadline) throw new Error(`rows still pending after ${options.timeoutSeconds} s`);
     if (pending.length === 0) await sleep(100);
   }
@@ -116,6 +148,8 @@ export async function benchVerification(
     items: options.items,
     offSeconds: offMs / 1000,
     requiredSeconds: requiredMs / 1000,
+    createSeconds: createMs / 1000,
+    requestedSeconds: requestedMs === undefined ? undefined : requestedMs / 1000,
     timeRatio: ratio(requiredMs, offMs),
     readUnitsPerRow: perRow(on.readUnits),
     writeUnitsPerRow: perRow(on.writeUnits),

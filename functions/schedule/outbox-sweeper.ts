@@ -9,6 +9,7 @@ import { config } from '#shared/config';
 import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/platform/outbox';
 import { batchExpansionSource } from '#shared/data/batches/expand';
 import { correctionLinkSource } from '#shared/data/batches/create';
+import { batchVerificationSource } from '#shared/data/verifications/request';
 import { subsidyReleaseSource } from '#shared/data/campaigns/subsidies';
 import { noticeEndSource } from '#shared/data/notices/end';
 import { flagOverdueSource, settlementRollupSource } from '#shared/data/warning-rules/raise-overdue';
@@ -19,6 +20,7 @@ import '#shared/data/disbursements/items';
 export const SWEEP_SOURCES: readonly SweepSource[] = [
   outboxEventsSource,
   batchExpansionSource,
+  batchVerificationSource,
   subsidyReleaseSource,
   noticeEndSource,
   flagOverdueSource,

@@ -86,6 +86,8 @@ export function totalWithin(amounts: Iterable<number>, max: number): number | un
 type Deciding = Pick<Batch, 'status' | 'requestedBy' | 'approvals' | 'requiredApprovals'> & {
   flags?: BatchFlags;
   verifications?: Batch['verifications'];
+  /** `requesting` while some of its rows' verifications have not even been requested: they count as pending. */
+  verifying?: 'requesting' | 'requested';
 };
 const asDisbursement = <T extends { status: BatchStatus }>(b: T) => ({ ...b, status: b.status as DisbursementStatus });
 
@@ -100,13 +102,14 @@ export type BatchFlags = Batch['flags'] & { blocking?: number; byCode?: Partial<
 export const pendingFlags = (flags: BatchFlags | undefined): { severity: 'high'; clearedAt: string | null }[] =>
   flags && (flags.blocking ?? flags.count) > 0 && !flags.cleared ? [{ severity: 'high', clearedAt: null }] : [];
 
+/** The rows' verifications as the approval sees them: a batch whose requests are not all made yet waits. */
+function verificationsOf(b: Deciding): Pick<VerificationCounts, 'pending'> | null {
+  if (b.verifying === 'requesting') return { pending: Math.max(1, b.verifications?.pending ?? 0) };
+  return b.verifications ?? null;
+}
+
 export function decideBatchApproval(b: Deciding, approver: string, now: Date, comment?: string): ApprovalDecision {
-  return decideApproval(
-    { ...asDisbursement(b), flags: pendingFlags(b.flags), verification: b.verifications ?? null },
-    approver,
-    now,
-    comment,
-  );
+  return decideApproval({ ...asDisbursement(b), flags: pendingFlags(b.flags), verification: verificationsOf(b) }, approver, now, comment);
 }
 
 export function decideBatchRejection(b: Pick<Batch, 'status' | 'requestedBy'>, approver: string): void {

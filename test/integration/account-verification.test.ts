@@ -228,6 +228,7 @@ describe('a disbursement of a fund that verifies', () => {
 });
 
 describe('a batch of a fund that verifies', () => {
+  const getBatch = async (id: string) => (await h.call('GET', `/v1/disbursement-batches/${id}`, auditor)).body;
   const row = (acc: ReturnType<typeof account>) => ({ beneficiary: beneficiary(acc), amount: 1_000 });
   const createBatch = async (rows: unknown[]) => {
     const res = await h.call('POST', '/v1/disbursement-batches', {
@@ -236,10 +237,13 @@ describe('a batch of a fund that verifies', () => {
       body: { fundId, countyCode: COUNTY, purpose: 'produce-subsidy', items: rows },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body;
+    // Every row pending until the request job (queued after the commit) has looked at its account.
+    expect(res.body.verifications).toEqual({ pending: rows.length, match: 0, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    const { requestBatchVerifications } = await import('#shared/data/verifications/request');
+    await requestBatchVerifications(res.body.batchId);
+    return { ...res.body, verifications: (await getBatch(res.body.batchId)).verifications };
   };
   const approveBatch = (id: string) => h.call('POST', `/v1/disbursement-batches/${id}/approve`, { ...asApprover('approver-1'), body: {} });
-  const getBatch = async (id: string) => (await h.call('GET', `/v1/disbursement-batches/${id}`, auditor)).body;
 
   it('counts its rows by verification, blocks while any is pending and flags the rows of a non-match answer', async () => {
     const known = account();

@@ -174,6 +174,21 @@ describe('maker-checker policy (the disbursement rules, on the batch total)', ()
     }
   });
 
+  it("the final approval waits while the rows' verifications are not all requested, even with none counted pending", () => {
+    const now = new Date();
+    const one = { ...pending, requiredApprovals: 1 };
+    const answered = { pending: 0, match: 3, closeMatch: 0, noMatch: 0, notPossible: 0 };
+    expect(code(() => decideBatchApproval({ ...one, verifications: answered, verifying: 'requesting' }, 'checker-1', now))).toBe(
+      'account_unverified',
+    );
+    expect(decideBatchApproval({ ...one, verifications: answered, verifying: 'requested' }, 'checker-1', now).completes).toBe(true);
+    expect(code(() => decideBatchApproval({ ...one, verifications: { ...answered, pending: 1 } }, 'checker-1', now))).toBe(
+      'account_unverified',
+    );
+    // Not the final approval: it is recorded, the wait is for the last one.
+    expect(decideBatchApproval({ ...pending, verifications: answered, verifying: 'requesting' }, 'checker-1', now).completes).toBe(false);
+  });
+
   it('reject: not the requester; cancel: the requester or a fund admin', () => {
     expect(code(() => decideBatchRejection(pending, 'maker'))).toBe('self_approval');
     expect(code(() => decideBatchRejection(pending, 'checker-1'))).toBeUndefined();

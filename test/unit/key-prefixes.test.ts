@@ -207,6 +207,8 @@ describe('the key text of shared/data', () => {
         'VER',
         'VERIFY',
         'VERKEY',
+        'VERPLAN',
+        'VERREQ',
         'VERS',
         'WAIT',
         'WARNING_RULES',

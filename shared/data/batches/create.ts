@@ -31,8 +31,7 @@ import { countyExistsStep, findCounty } from '../counties/items.ts';
 import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
-import { enqueueEvents } from '../platform/events.ts';
-import { requestBatchVerifications } from '../verifications/items.ts';
+import { planBatchVerifications, queueVerificationJobs } from '../verifications/items.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { putAll } from '../platform/bulk.ts';
 import { accountHashes, writeBatchIndex } from '../screening/items.ts';
@@ -95,19 +94,23 @@ export async function createBatch(
   const totalAmount = rows.reduce((sum, r) => sum + r.amount, 0);
   const packed = packRows(rows);
   const storedBytes = packed.reduce((sum, c) => sum + c.data.byteLength, 0);
-  if (storedBytes > MAX_STORED_ROW_BYTES || packed.length + CREATION_STEPS + (correction?.steps.length ?? 0) > 100) {
-    throw new DomainError('payload_too_large', 'The batch rows are too large to store at once; split the batch');
-  }
-
   const batchId = correction?.batchId ?? newId('batch', now.getTime());
-  const at = now.toISOString();
-  const rowFlags = await screenRows(input.fundId, batchId, rows, now);
-  const verifying = await requestBatchVerifications(
+  // Nothing is read or requested here: the request job does it once the batch committed (../verifications/request.ts).
+  const verifying = await planBatchVerifications(
     fund,
     batchId,
     rows.map((r) => r.beneficiary.account),
     now,
   );
+  if (
+    storedBytes > MAX_STORED_ROW_BYTES ||
+    packed.length + CREATION_STEPS + verifying.steps.length + (correction?.steps.length ?? 0) > 100
+  ) {
+    throw new DomainError('payload_too_large', 'The batch rows are too large to store at once; split the batch');
+  }
+
+  const at = now.toISOString();
+  const rowFlags = await screenRows(input.fundId, batchId, rows, now);
   const b: StoredBatch = {
     batchId,
     fundId: input.fundId,
@@ -131,7 +134,7 @@ export async function createBatch(
     withdrawnAmount: 0,
     heldRows: [],
     lateRows: [],
-    flags: summarizeRowFlags([...rowFlags, ...verifying.rowFlags.map((r) => r.flag)]),
+    flags: summarizeRowFlags(rowFlags),
     verifications: verifying.counts,
     correctionOf: correction?.correctionOf ?? null,
   };
@@ -144,7 +147,7 @@ export async function createBatch(
       item: {
         Put: {
           TableName: table,
-          Item: { ...keys.batch(batchId), type: 'batch', ...storedHead(b), gsi1pk: ALL_BATCHES, gsi1sk: batchId },
+          Item: { ...keys.batch(batchId), type: 'batch', ...storedHead(b), gsi1pk: ALL_BATCHES, gsi1sk: batchId, ...verifying.headFields },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -158,6 +161,7 @@ export async function createBatch(
         },
       },
     })),
+    ...verifying.steps,
     ...(correction?.steps ?? []),
     batchAudit(b, 'created', actor, now, {
       from: null,
@@ -165,14 +169,9 @@ export async function createBatch(
       details: { requiredApprovals: b.requiredApprovals, flags: b.flags.count, blocking: b.flags.blocking, verifications: b.verifications },
     }),
     // The half-year report's flags raised.
-    ...reportStatsSteps(
-      input.fundId,
-      now,
-      reportFigures.flagsRaised([...rowFlags, ...verifying.rowFlags.map((r) => r.flag)].map((f) => f.code)),
-      batchId,
-    ),
+    ...reportStatsSteps(input.fundId, now, reportFigures.flagsRaised(rowFlags.map((f) => f.code)), batchId),
   ]);
-  if (verifying.messageIds.length) await enqueueEvents(verifying.messageIds);
+  if (verifying.steps.length) await queueVerificationJobs([batchId]);
   return publicBatch(b, noCounts());
 }
 

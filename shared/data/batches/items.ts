@@ -59,6 +59,11 @@ export interface StoredBatch extends Omit<Batch, 'counts' | 'flags'> {
   heldRows: number[];
   /** Held rows whose objections were dismissed later: their payouts were created one by one. */
   lateRows: number[];
+  /**
+   * A fund that verifies: `requesting` from the creation until the request job has looked at every account
+   * (../verifications/request.ts), then `requested`; absent otherwise. The final approval waits for it.
+   */
+  verifying?: 'requesting' | 'requested';
 }
 
 /** A DynamoDB number set (or nothing) as a sorted list. */
@@ -102,6 +107,7 @@ export function toStoredBatch(item: Record<string, unknown>): StoredBatch {
     lateRows: rowList(item.lateRows),
     ...batchFields(item, ['flags'], { flags: { count: 0, cleared: false } }),
     verifications: (item.verifications as Batch['verifications'] | undefined) ?? null,
+    ...(item.verifying === 'requesting' || item.verifying === 'requested' ? { verifying: item.verifying } : {}),
     correctionOf: (item.correctionOf as string | null | undefined) ?? null,
   };
 }
@@ -118,6 +124,7 @@ export async function publicBatch(b: StoredBatch, known?: Batch['counts']): Prom
     withdrawnAmount: _wa,
     heldRows: _h,
     lateRows: _l,
+    verifying: _vf,
     messageIds: _m,
     flags,
     ...rest

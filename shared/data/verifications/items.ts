@@ -14,19 +14,24 @@
  *   under the app's secret screening key (domain `verificationKey`): the latest verification of it, with its
  *   status and times, so that a new request decides reuse-or-request from this one item (BatchGetItem for a
  *   batch: one read per distinct account).
- * - `BAT#<batchId> / VERIFY` — the verification ids a batch waited for at its creation (gzip JSON), read only
- *   by a final approval that finds rows still pending, to apply answers whose propagation was cut short.
+ * - `BAT#<batchId> / VERPLAN` — a batch's distinct accounts (secret lookup key and rows, gzip JSON), put in its
+ *   creation transaction; the head is `verifying: requesting` (in the keys-only index `gsi4pk = BAT#VERIFYING`,
+ *   `gsi4sk = <last progress>#<batchId>`) until the request job (./request.ts) has committed every chunk.
+ * - `BAT#<batchId> / VERREQ#<nnnn>` — the marker of request chunk n, put in the chunk's transaction with the
+ *   verification ids its rows wait for (read by a final approval that finds rows still pending).
+ * - `BAT#<batchId> / VERIFY` — the verification ids of a batch created before the request job (gzip JSON).
  * - `BAT#<batchId> / FLAG#<row>#<code>` — a row's verification flag (listed by `GET …/flags` with the others).
  *
- * An answer reaches every item created before it, in any process: the creation of an item that reuses a
- * pending verification writes its waiter in the same transaction as a check that the verification is still
- * pending (a disbursement), so the answer's Query, made after the answer committed, finds it; a batch writes
- * its waiters in bulk before its own creation, and a final approval that still finds rows pending reads their
- * verifications and applies what was answered (`healBatch`, `healDisbursement`) before it decides.
+ * An answer reaches every item created before it, in any process: an item that reuses a pending verification
+ * writes its waiter in the same transaction as a check that the verification is still pending (a disbursement
+ * at its creation, a batch in its request job's chunk), so the answer's Query, made after the answer
+ * committed, finds it; and a final approval that still finds rows pending reads their verifications and
+ * applies what was answered (`healBatch`, `healDisbursement`) before it decides.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import * as z from 'zod';
 import {
-  countVerifications,
+  emptyVerificationCounts,
   flagOfAnswer,
   itemVerification,
   pendingVerification,
@@ -49,6 +54,7 @@ import { appSecrets } from '../../secrets.ts';
 import { auditStep } from '../platform/audit.ts';
 import { inParallel, putAll } from '../platform/bulk.ts';
 import { eventStep } from '../platform/events.ts';
+import { sendJobs } from '../platform/jobs.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryAll, readByKeys, requireItem } from '../platform/query.ts';
 import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
@@ -61,6 +67,11 @@ export const verificationKeys = {
   waiter: (verificationId: string, ref: string) => ({ pk: `VER#${verificationId}`, sk: `WAIT#${ref}` }),
   lookup: (fundId: string, accountKey: string) => ({ pk: `VERKEY#${fundId}#${accountKey}`, sk: 'VERKEY' }),
   batchList: (batchId: string) => ({ pk: keys.batch(batchId).pk, sk: 'VERIFY' }),
+  plan: (batchId: string) => ({ pk: keys.batch(batchId).pk, sk: 'VERPLAN' }),
+  requestMarker: (batchId: string, chunk: number) => ({
+    pk: keys.batch(batchId).pk,
+    sk: `${REQUEST_MARKER_PREFIX}${String(chunk).padStart(4, '0')}`,
+  }),
   rowFlag: (batchId: string, row: number, code: string) => ({
     pk: keys.batch(batchId).pk,
     sk: `${FLAG_PREFIX}${String(row).padStart(4, '0')}#${code}`,
@@ -90,6 +101,10 @@ export const verificationPartitions = {
   ],
   all: () => [...shardNumbers().map(allIndexKey), 'VERS#ALL'],
 };
+export const REQUEST_MARKER_PREFIX = 'VERREQ#';
+/** gsi4pk (keys-only outbox index) of a batch head whose verifications are still being requested. */
+export const VERIFYING_INDEX = 'BAT#VERIFYING';
+export const requestSortKey = (at: Date, batchId: string) => `${at.toISOString()}#${batchId}`;
 
 export interface StoredVerification extends AccountVerification {
   payer: string;
@@ -253,75 +268,292 @@ export async function planItemVerification(fund: FundSettings, account: BankAcco
   };
 }
 
-// ---- a batch's verifications, in bulk before its creation transaction ---------------------------------
+// ---- a batch's verifications, requested after its creation ---------------------------------------
 
-export interface BatchPlan {
+/** Distinct accounts of a batch (by lookup key, in order of first row) and the rows that use each. */
+export interface PlannedAccount {
+  key: string;
+  rows: number[];
+}
+
+/** Distinct accounts per request transaction: a new one takes 4 items (verification, lookup, waiter, event), + marker (+ head and report figures, only beside an answered one: ≤ 97 items). */
+export const REQUEST_CHUNK_ACCOUNTS = 24;
+
+export interface BatchVerificationPlan {
+  /** The head's `verifications`: every row pending until the request job has looked at its account (null: the fund does not verify). */
   counts: VerificationCounts | null;
-  /** Rows whose reused answer was not `match`, with their flag. */
-  rowFlags: { row: number; flag: Flag }[];
-  messageIds: string[];
+  /** Fields of the head: `verifying: requesting` and the sweeper's index entry, while the request job has work. */
+  headFields: Record<string, unknown>;
+  /** The batch's distinct accounts (`BAT#<id> / VERPLAN`), put in the creation transaction. */
+  steps: TxStep[];
 }
 
 /**
- * A batch's rows: one lookup read per distinct account (BatchGetItem), then, written in bulk (BatchWriteItem)
- * before the batch's own transaction: each new verification, its lookup, its `account.verification_requested`
- * event and the batch's waiter; a waiter on each reused pending one; the flags of reused answers other than
- * `match`. 5,000 rows do not fit one transaction; if the batch's transaction then fails, the waiters name a
- * batch that does not exist and are skipped, and the requests stand for the next request of those accounts.
- * Two batches requesting one new account at the same moment may each request it: two checks of one account,
- * never none.
+ * What a new batch of a fund that verifies stores for its verifications: nothing is read or requested on the
+ * request path. The creation transaction puts the batch's distinct accounts under their secret lookup keys
+ * (the request job runs without the secret) and marks the head `verifying: requesting`, with every row
+ * counted pending; the request job (../verifications/request.ts), queued once the batch committed and swept
+ * when it stalls, then reuses an answer of the last 180 days, waits for a pending request or requests a new one.
  */
-export async function requestBatchVerifications(
+export async function planBatchVerifications(
   fund: FundSettings,
   batchId: string,
   accounts: readonly BankAccount[],
   now: Date,
-): Promise<BatchPlan> {
-  if (fund.accountVerification !== 'required') return { counts: null, rowFlags: [], messageIds: [] };
+): Promise<BatchVerificationPlan> {
+  if (fund.accountVerification !== 'required') return { counts: null, headFields: {}, steps: [] };
   const secret = (await appSecrets()).screeningKey;
-  const rowsOf = new Map<string, { account: BankAccount; rows: number[] }>();
+  const rowsOf = new Map<string, number[]>();
   accounts.forEach((account, row) => {
     const key = verificationKey(account, secret);
-    const entry = rowsOf.get(key) ?? { account, rows: [] };
-    entry.rows.push(row);
-    rowsOf.set(key, entry);
+    const rows = rowsOf.get(key) ?? [];
+    rows.push(row);
+    rowsOf.set(key, rows);
   });
-  const found = await readByKeys([...rowsOf.keys()].map((k) => verificationKeys.lookup(fund.fundId, k)));
-  const earlierOf = new Map(found.map((item) => [(item.pk as string).slice((item.pk as string).lastIndexOf('#') + 1), toLookup(item)]));
+  const planned: PlannedAccount[] = [...rowsOf].map(([key, rows]) => ({ key, rows }));
+  return {
+    counts: { ...emptyVerificationCounts(), pending: accounts.length },
+    headFields: { verifying: 'requesting', gsi4pk: VERIFYING_INDEX, gsi4sk: requestSortKey(now, batchId) },
+    steps: [
+      {
+        item: {
+          Put: {
+            TableName: config().TABLE_NAME,
+            Item: { ...verificationKeys.plan(batchId), type: 'batch-verification-plan', accounts: gzipSync(JSON.stringify(planned)) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      },
+    ],
+  };
+}
+
+export async function readVerificationPlan(batchId: string): Promise<PlannedAccount[]> {
+  const item = await getItem(verificationKeys.plan(batchId));
+  return item ? (JSON.parse(gunzipSync(item.accounts as Uint8Array).toString('utf8')) as PlannedAccount[]) : [];
+}
+
+/** The request job's chunks: fixed by the plan, so that every run cuts the same ones. */
+export function requestChunks(plan: readonly PlannedAccount[]): { chunk: number; accounts: PlannedAccount[] }[] {
+  const chunks: { chunk: number; accounts: PlannedAccount[] }[] = [];
+  for (let i = 0; i < plan.length; i += REQUEST_CHUNK_ACCOUNTS) {
+    chunks.push({ chunk: chunks.length, accounts: plan.slice(i, i + REQUEST_CHUNK_ACCOUNTS) });
+  }
+  return chunks;
+}
+
+/** The chunks whose requests committed (their markers), each with the verification ids its rows wait for. */
+export async function readRequestMarkers(batchId: string): Promise<Map<number, string[]>> {
+  const markers = await queryAll<{ chunk: number; ids?: string[] }>({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.batch(batchId).pk, ':prefix': REQUEST_MARKER_PREFIX },
+    ConsistentRead: true,
+  });
+  return new Map(markers.map((m) => [m.chunk, m.ids ?? []]));
+}
+
+/** A chunk committed already (by an earlier or concurrent run of the request job). */
+export class ChunkRequested extends Error {}
+
+export interface RequestChunkPlan {
+  steps: TxStep[];
+  /** Flag items of rows whose account was answered (not `match`) within 180 days, put before the transaction. */
+  flagPuts: Record<string, unknown>[];
+  /** `account.verification_requested` events to queue once committed. */
+  messageIds: string[];
+  /** The codes of the flags raised (one per row), for the half-year report's figures in the same transaction. */
+  flagCodes: string[];
+}
+
+/**
+ * One chunk of a batch's accounts, given their lookups as read: ONE transaction with the chunk's marker
+ * (`attribute_not_exists`: a duplicate job or a redelivery commits it once), for each account either
+ * - an answer of the last 180 days: its rows move from pending on the head's counts at once (and take its flag);
+ * - a pending request: the batch's waiter, with a check that it is still pending (an answer committed after
+ *   this transaction finds the waiter; one committed before fails the check, and the chunk is planned again);
+ * - else a new verification, its lookup (on the condition that nobody replaced the lookup read: one
+ *   verification per account, even when two batches ask at once), its waiter and its event.
+ */
+export function requestChunkSteps(
+  batch: { batchId: string; fundId: string; payer: string; status: string },
+  chunk: { chunk: number; accounts: readonly { key: string; rows: number[]; account: BankAccount }[] },
+  lookups: ReadonlyMap<string, Record<string, unknown>>,
+  now: Date,
+): RequestChunkPlan {
+  const table = config().TABLE_NAME;
   const at = now.toISOString();
-  const puts: Record<string, unknown>[] = [];
-  const statuses: VerificationStatus[] = [];
-  const rowFlags: BatchPlan['rowFlags'] = [];
+  const steps: TxStep[] = [];
+  const flagPuts: Record<string, unknown>[] = [];
   const messageIds: string[] = [];
   const waited: string[] = [];
-  for (const [accountKey, { account, rows }] of rowsOf) {
-    const earlier = earlierOf.get(accountKey) ?? null;
+  const moves: Partial<Record<keyof VerificationCounts, number>> = {};
+  const flagCodes: string[] = [];
+  let flagged = 0;
+  for (const { key, rows, account } of chunk.accounts) {
+    const found = lookups.get(key);
+    const earlier = found ? toLookup(found) : null;
     if (earlier && verificationNeed(earlier, now) === 'reuse') {
-      for (const _ of rows) statuses.push(earlier.status);
-      const flag = flagOfAnswer(earlier, now);
-      if (flag) rowFlags.push(...rows.map((row) => ({ row, flag })));
-      if (earlier.status === 'pending') {
-        puts.push(waiterItem(earlier.verificationId, batchId, rows, at));
-        waited.push(earlier.verificationId);
+      if (earlier.status !== 'pending') {
+        for (const [name, delta] of Object.entries(verificationCountsMove('pending', earlier.status, rows.length))) {
+          const field = name as keyof VerificationCounts;
+          moves[field] = (moves[field] ?? 0) + delta;
+        }
+        const flag = batch.status === 'pending_approval' ? flagOfAnswer(earlier, now) : null;
+        if (flag) {
+          flagPuts.push(...rows.map((row) => rowFlagItem(batch.batchId, row, flag)));
+          flagCodes.push(...rows.map(() => flag.code));
+          flagged += rows.length;
+        }
+        continue;
       }
+      waited.push(earlier.verificationId);
+      steps.push(
+        {
+          item: {
+            ConditionCheck: {
+              TableName: table,
+              Key: verificationKeys.verification(earlier.verificationId),
+              ConditionExpression: '#status = :pending',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':pending': 'pending' },
+            },
+          },
+          onConditionFailed: () => new TransactionConflict(),
+        },
+        { item: { Put: { TableName: table, Item: waiterItem(earlier.verificationId, batch.batchId, rows, at) } } },
+      );
       continue;
     }
-    const v = newVerification(fund, account, accountKey, now);
+    const v: StoredVerification = {
+      ...pendingVerification(newId('verification', now.getTime()), batch.fundId, account, at),
+      payer: batch.payer,
+      accountKey: key,
+    };
     const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, { payer: v.payer });
-    puts.push(
-      verificationItem(v),
-      lookupItem(fund.fundId, v),
-      waiterItem(v.verificationId, batchId, rows, at),
-      event.step.item.Put!.Item as Record<string, unknown>,
-    );
-    messageIds.push(event.messageId);
     waited.push(v.verificationId);
-    for (const _ of rows) statuses.push('pending');
+    messageIds.push(event.messageId);
+    steps.push(
+      { item: { Put: { TableName: table, Item: verificationItem(v), ConditionExpression: 'attribute_not_exists(pk)' } } },
+      {
+        item: {
+          Put: {
+            TableName: table,
+            Item: lookupItem(batch.fundId, v),
+            ConditionExpression: earlier ? 'verificationId = :seen' : 'attribute_not_exists(pk)',
+            ...(earlier ? { ExpressionAttributeValues: { ':seen': earlier.verificationId } } : {}),
+          },
+        },
+        onConditionFailed: () => new TransactionConflict(),
+      },
+      { item: { Put: { TableName: table, Item: waiterItem(v.verificationId, batch.batchId, rows, at) } } },
+      event.step,
+    );
   }
-  puts.push({ ...verificationKeys.batchList(batchId), type: 'batch-verifications', ids: gzipSync(JSON.stringify(waited)) });
-  puts.push(...rowFlags.map(({ row, flag }) => rowFlagItem(batchId, row, flag)));
-  await putAll(puts);
-  return { counts: countVerifications(statuses), rowFlags, messageIds };
+  const marker: TxStep = {
+    item: {
+      Put: {
+        TableName: table,
+        Item: {
+          ...verificationKeys.requestMarker(batch.batchId, chunk.chunk),
+          type: 'batch-verification-request',
+          chunk: chunk.chunk,
+          accounts: chunk.accounts.length,
+          ids: waited,
+          at,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    onConditionFailed: () => new ChunkRequested(),
+  };
+  const moved = Object.entries(moves).filter(([, delta]) => delta !== 0);
+  const head: TxStep[] = [];
+  if (moved.length > 0) {
+    const names: Record<string, string> = { '#v': 'verifications' };
+    const values: Record<string, unknown> = { ':at': at, ':one': 1, ':n': -(moves.pending ?? 0) };
+    const sets = ['updatedAt = :at', 'version = version + :one'];
+    moved.forEach(([name, delta], i) => {
+      names[`#c${i}`] = name;
+      values[`:c${i}`] = delta;
+      sets.push(`#v.#c${i} = #v.#c${i} + :c${i}`);
+    });
+    if (flagged > 0) {
+      names['#flags'] = 'flags';
+      names['#count'] = 'count';
+      names['#blocking'] = 'blocking';
+      values[':f'] = flagged;
+      values[':false'] = false;
+      values[':zero'] = 0;
+      sets.push(
+        '#flags.#count = #flags.#count + :f',
+        '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :f',
+        '#flags.cleared = :false',
+      );
+    }
+    head.push({
+      item: {
+        Update: {
+          TableName: table,
+          Key: keys.batch(batch.batchId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: '#v.pending >= :n',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+      onConditionFailed: () => new TransactionConflict(),
+    });
+  }
+  // The marker first: a chunk committed already is told apart from a lookup that moved.
+  return { steps: [marker, ...head, ...steps], flagPuts, messageIds, flagCodes };
+}
+
+/** Moves the head's entry in the sweeper's index forward: a working request job is left alone. */
+export function requestHeartbeatStep(batchId: string, now: Date): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(batchId),
+        UpdateExpression: 'SET gsi4sk = :due',
+        ConditionExpression: 'verifying = :requesting',
+        ExpressionAttributeValues: { ':due': requestSortKey(now, batchId), ':requesting': 'requesting' },
+      },
+    },
+    onConditionFailed: () => new ChunkRequested(),
+  };
+}
+
+/** Every chunk requested: the head leaves `requesting` (and the sweeper's index), in one change. */
+export function requestsDoneStep(batchId: string, now: Date): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(batchId),
+        UpdateExpression: 'SET verifying = :done, updatedAt = :at, version = version + :one REMOVE gsi4pk, gsi4sk',
+        ConditionExpression: 'verifying = :requesting',
+        ExpressionAttributeValues: { ':done': 'requested', ':requesting': 'requesting', ':at': now.toISOString(), ':one': 1 },
+      },
+    },
+    onConditionFailed: () => new ChunkRequested(),
+  };
+}
+
+/** The lookups of some accounts, by their key (one keyed read each, BatchGetItem). */
+export async function readLookups(fundId: string, accountKeys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+  const found = await readByKeys(accountKeys.map((k) => verificationKeys.lookup(fundId, k)));
+  return new Map(found.map((item) => [(item.pk as string).slice((item.pk as string).lastIndexOf('#') + 1), item]));
+}
+
+/** A request job on the expansion queue (its consumer does both): only a hint to look at the batch. */
+export const verificationJobSchema = z.object({ kind: z.literal('batch-verification'), batchId: z.string().min(1) });
+export type VerificationJob = z.infer<typeof verificationJobSchema>;
+
+/** Sends request jobs; never throws (the sweep source re-queues what was not sent). Returns how many were queued. */
+export async function queueVerificationJobs(batchIds: readonly string[]): Promise<number> {
+  const jobs = batchIds.map((batchId) => ({ body: { kind: 'batch-verification', batchId } satisfies VerificationJob }));
+  return sendJobs(config().EXPANSION_QUEUE_URL, jobs, 'verification request');
 }
 
 function rowFlagItem(batchId: string, row: number, flag: Flag): Record<string, unknown> {
@@ -524,11 +756,15 @@ export async function healDisbursement(d: Pick<StoredDisbursement, 'disbursement
   return true;
 }
 
-/** As healDisbursement, for a batch with rows pending: the verifications it waited for, read 100 at a time. */
+/**
+ * As healDisbursement, for a batch with rows pending: the verifications it waits for (named by its request
+ * job's chunk markers; a batch created before the job existed: its `VERIFY` list), read 100 at a time.
+ */
 export async function healBatch(batchId: string, now: Date): Promise<boolean> {
-  const list = await getItem(verificationKeys.batchList(batchId));
-  if (!list) return false;
-  const ids = JSON.parse(gunzipSync(list.ids as Uint8Array).toString('utf8')) as string[];
+  const [list, markers] = await Promise.all([getItem(verificationKeys.batchList(batchId)), readRequestMarkers(batchId)]);
+  const listed = list ? (JSON.parse(gunzipSync(list.ids as Uint8Array).toString('utf8')) as string[]) : [];
+  const ids = [...new Set([...listed, ...[...markers.values()].flat()])];
+  if (ids.length === 0) return false;
   const answered = (await readByKeys(ids.map(verificationKeys.verification))).map(toVerification).filter((v) => v.status !== 'pending');
   if (answered.length === 0) return false;
   const waiters = await readByKeys(answered.map((v) => verificationKeys.waiter(v.verificationId, batchId)));

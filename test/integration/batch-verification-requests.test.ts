@@ -1,0 +1,226 @@
+/**
+ * A batch's account verifications are requested after it commits, off the request path (API.md 1.2, Account
+ * verification; the 5,000-row path at 30 rows): the batch is created with every row pending and is refused at
+ * its final approval until its verifications have been requested and answered; the request job (queued on the
+ * expansion queue, swept when it stalls) reuses answers of the last 180 days at once, makes one verification
+ * per distinct account, commits each chunk once under duplicate jobs and redelivery, and is finished after a
+ * crash between chunks.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { asApprover, asFinance, asRequester, COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+
+let h: MoneyHarness;
+let n = 0;
+const admin = { sub: 'admin-2', roles: ['fund-admin'] };
+const auditor = { sub: 'aud', roles: ['auditor'] };
+
+type Request = typeof import('#shared/data/verifications/request');
+let request: Request;
+
+beforeAll(async () => {
+  h = await moneyHarness();
+  request = await import('#shared/data/verifications/request');
+});
+
+const verifyingFund = () => h.fund({ accountVerification: 'required', allocations: { [COUNTY]: 100_000_000 } });
+
+function account(i = ++n) {
+  return { bankName: 'Agricultural Bank of China', accountName: `Grower ${i}`, accountNumber: `62228181${String(i).padStart(8, '0')}` };
+}
+type Account = ReturnType<typeof account>;
+const row = (acc: Account) => ({ beneficiary: { kind: 'cooperative', name: acc.accountName, account: acc }, amount: 1_000 });
+
+async function createBatch(fundId: string, accounts: Account[]) {
+  const res = await h.call('POST', '/v1/disbursement-batches', {
+    ...asRequester(),
+    headers: { 'idempotency-key': `vbat-${++n}` },
+    body: { fundId, countyCode: COUNTY, purpose: 'produce-subsidy', items: accounts.map(row) },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { batchId: string; verifications: Record<string, number> };
+}
+const approveBatch = (id: string) => h.call('POST', `/v1/disbursement-batches/${id}/approve`, { ...asApprover('approver-1'), body: {} });
+const getBatch = async (id: string) => (await h.call('GET', `/v1/disbursement-batches/${id}`, auditor)).body;
+const answer = (id: string, result: string) => h.call('POST', `/v1/account-verifications/${id}`, { ...asFinance, body: { result } });
+
+async function verificationsOf(fundId: string) {
+  const items: { verificationId: string; accountNumber: string; status: string }[] = [];
+  let cursor: string | null = null;
+  do {
+    const res = await h.call('GET', `/v1/account-verifications?fundId=${fundId}&limit=100${cursor ? `&cursor=${cursor}` : ''}`, asFinance);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    items.push(...res.body.items);
+    cursor = res.body.nextCursor;
+  } while (cursor);
+  return items;
+}
+
+/** Every `account.verification_requested` event of the fund: one per verification, never two. */
+async function requestEvents(fundId: string) {
+  return (await h.services.scanTable()).filter(
+    (i) => i.type === 'event' && i.eventType === 'account.verification_requested' && (i.data as { fundId?: string }).fundId === fundId,
+  );
+}
+
+const distinct = (count: number) => Array.from({ length: count }, () => account());
+
+describe('a batch of a fund that verifies, requested after it commits', () => {
+  it('is refused at its final approval while its verifications have not even been requested', async () => {
+    const fundId = await verifyingFund();
+    const batch = await createBatch(fundId, distinct(30));
+    expect(batch.verifications).toEqual({ pending: 30, match: 0, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    // Nothing requested on the request path.
+    expect(await verificationsOf(fundId)).toEqual([]);
+    const refused = await approveBatch(batch.batchId);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('account_unverified');
+    expect((await getBatch(batch.batchId)).status).toBe('pending_approval');
+  });
+
+  it('refuses a batch whose every account was answered before until the job has looked at them, then counts them at once', async () => {
+    const fundId = await verifyingFund();
+    const accounts = distinct(3);
+    const earlier = await createBatch(fundId, accounts);
+    await request.requestBatchVerifications(earlier.batchId);
+    for (const v of await verificationsOf(fundId)) expect((await answer(v.verificationId, 'match')).status).toBe(200);
+    // Cancelled, so that screening does not flag the same accounts again.
+    const cancelled = await h.call('POST', `/v1/disbursement-batches/${earlier.batchId}/cancel`, {
+      ...asRequester(),
+      body: { reason: 'split' },
+    });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+
+    const batch = await createBatch(fundId, accounts);
+    expect((await approveBatch(batch.batchId)).body.code).toBe('account_unverified');
+    await request.requestBatchVerifications(batch.batchId);
+    // Answers of the last 180 days count without asking again.
+    expect((await getBatch(batch.batchId)).verifications).toEqual({ pending: 0, match: 3, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    expect(await verificationsOf(fundId)).toHaveLength(3);
+    const approved = await approveBatch(batch.batchId);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+  });
+
+  it('flags at once the rows of an account answered no_match before, and counts the flags in the half-year report', async () => {
+    const fundId = await verifyingFund();
+    const [acc] = distinct(1);
+    const earlier = await createBatch(fundId, [acc!]);
+    await request.requestBatchVerifications(earlier.batchId);
+    const [v] = await verificationsOf(fundId);
+    expect((await answer(v!.verificationId, 'no_match')).status).toBe(200);
+    const cancelled = await h.call('POST', `/v1/disbursement-batches/${earlier.batchId}/cancel`, {
+      ...asRequester(),
+      body: { reason: 'split' },
+    });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+
+    const batch = await createBatch(fundId, [acc!, acc!]);
+    await request.requestBatchVerifications(batch.batchId);
+    const after = await getBatch(batch.batchId);
+    expect(after.verifications).toEqual({ pending: 0, match: 0, closeMatch: 0, noMatch: 2, notPossible: 0 });
+    expect((await approveBatch(batch.batchId)).body.code).toBe('flagged');
+    const { halfOf } = await import('#shared/domain/half-year-report');
+    const half = halfOf(new Date());
+    const report = (await h.call('GET', `/v1/funds/${fundId}/reports/${half}`, auditor)).body;
+    // The earlier batch's rows heard the answer (not counted there: the answer's flags are not report figures
+    // yet); the new batch's two rows took the reused answer's flag, counted once each.
+    expect(report.flags).toContainEqual(expect.objectContaining({ code: 'account_no_match', raised: 2 }));
+  });
+
+  it('queues its request job once committed; verifications appear when it runs, and approval waits for every answer', async () => {
+    const fundId = await verifyingFund();
+    const accounts = distinct(29);
+    // Two rows share one account: 29 distinct accounts, 30 rows.
+    const batch = await createBatch(fundId, [...accounts, { ...accounts[0]!, accountName: ` ${accounts[0]!.accountName.toUpperCase()} ` }]);
+    const { config } = await import('#shared/config');
+    const jobs = (await h.services.drainQueue(config().EXPANSION_QUEUE_URL)).map((m) => JSON.parse(m.Body!));
+    expect(jobs).toContainEqual({ kind: 'batch-verification', batchId: batch.batchId });
+
+    expect(await request.requestBatchVerifications(batch.batchId)).toMatchObject({ outcome: 'requested', skipped: 0 });
+    const listed = await verificationsOf(fundId);
+    expect(listed.map((v) => v.accountNumber).sort()).toEqual(accounts.map((a) => a.accountNumber).sort());
+    expect(listed.every((v) => v.status === 'pending')).toBe(true);
+    expect(await requestEvents(fundId)).toHaveLength(29);
+
+    const first = listed.find((v) => v.accountNumber === accounts[0]!.accountNumber);
+    for (const v of listed.filter((x) => x !== first)) expect((await answer(v.verificationId, 'match')).status).toBe(200);
+    expect((await getBatch(batch.batchId)).verifications).toEqual({ pending: 2, match: 28, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    expect((await approveBatch(batch.batchId)).body.code).toBe('account_unverified');
+
+    // no_match on the shared account: both of its rows take the high flag, which blocks until cleared.
+    expect((await answer(first!.verificationId, 'no_match')).status).toBe(200);
+    const after = await getBatch(batch.batchId);
+    expect(after.verifications).toEqual({ pending: 0, match: 28, closeMatch: 0, noMatch: 2, notPossible: 0 });
+    const flags = await h.call('GET', `/v1/disbursement-batches/${batch.batchId}/flags`, auditor);
+    expect(flags.body.items.filter((f: { code: string }) => f.code === 'account_no_match').map((f: { row: number }) => f.row)).toEqual([
+      0, 29,
+    ]);
+    expect((await approveBatch(batch.batchId)).body.code).toBe('flagged');
+    const cleared = await h.call('POST', `/v1/disbursement-batches/${batch.batchId}/clear-flags`, {
+      ...admin,
+      body: { reason: 'bank called' },
+    });
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    const approved = await approveBatch(batch.batchId);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    // The job has nothing left to do once it finished.
+    expect(await request.requestBatchVerifications(batch.batchId)).toMatchObject({ outcome: 'nothing-to-do' });
+  });
+
+  it('creates nothing twice under duplicate jobs and redelivery, even two batches asking for the same new accounts at once', async () => {
+    const fundId = await verifyingFund();
+    const accounts = distinct(30);
+    const a = await createBatch(fundId, accounts);
+    const b = await createBatch(fundId, accounts.slice(10));
+    await Promise.all([
+      request.requestBatchVerifications(a.batchId),
+      request.requestBatchVerifications(a.batchId, { concurrency: 1 }),
+      request.requestBatchVerifications(b.batchId),
+    ]);
+    await request.requestBatchVerifications(a.batchId);
+    const listed = await verificationsOf(fundId);
+    expect(listed.map((v) => v.accountNumber).sort()).toEqual(accounts.map((x) => x.accountNumber).sort());
+    expect(await requestEvents(fundId)).toHaveLength(30);
+    for (const v of listed) expect((await answer(v.verificationId, 'match')).status).toBe(200);
+    // Every row of both batches heard its answer once.
+    expect((await getBatch(a.batchId)).verifications).toEqual({ pending: 0, match: 30, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    expect((await getBatch(b.batchId)).verifications).toEqual({ pending: 0, match: 20, closeMatch: 0, noMatch: 0, notPossible: 0 });
+  });
+
+  it('is finished by the sweeper and the next run after a crash between chunks; no account lost, none asked twice', async () => {
+    const fundId = await verifyingFund();
+    const accounts = distinct(30);
+    const batch = await createBatch(fundId, accounts);
+    const crash = new Error('crashed after the first chunk');
+    await expect(
+      request.requestBatchVerifications(batch.batchId, {
+        concurrency: 1,
+        onChunkCommitted: () => {
+          throw crash;
+        },
+      }),
+    ).rejects.toBe(crash);
+    const half = await verificationsOf(fundId);
+    expect(half.length).toBeGreaterThan(0);
+    expect(half.length).toBeLessThan(30);
+    expect((await approveBatch(batch.batchId)).body.code).toBe('account_unverified');
+
+    const { SWEEP_SOURCES } = await import('#functions/schedule/outbox-sweeper');
+    expect(SWEEP_SOURCES).toContain(request.batchVerificationSource);
+    expect((await request.batchVerificationSource.sweep(new Date(Date.now() + 1000))).found).toBeGreaterThanOrEqual(1);
+
+    const resumed = await request.requestBatchVerifications(batch.batchId);
+    expect(resumed).toMatchObject({ outcome: 'requested', skipped: 1 });
+    const listed = await verificationsOf(fundId);
+    expect(listed.map((v) => v.accountNumber).sort()).toEqual(accounts.map((x) => x.accountNumber).sort());
+    // The crashed chunk's events were committed with it: the outbox sweeper delivers them; none is made twice.
+    expect(await requestEvents(fundId)).toHaveLength(30);
+    // Done: out of the sweeper's reach.
+    const { overdueIn } = await import('#shared/data/platform/outbox');
+    const { VERIFYING_INDEX } = await import('#shared/data/verifications/items');
+    const stalled: string[] = [];
+    for await (const ids of overdueIn(VERIFYING_INDEX, new Date(Date.now() + 1000))) stalled.push(...ids);
+    expect(stalled).not.toContain(batch.batchId);
+    for (const v of listed) expect((await answer(v.verificationId, 'match')).status).toBe(200);
+    expect((await approveBatch(batch.batchId)).status).toBe(200);
+  });
+});
