@@ -122,6 +122,12 @@ describe('a disbursement of a fund that verifies', () => {
     const bad = await answer(id, { result: 'close_match' });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('validation_failed');
+    const { halfOf } = await import('#shared/domain/half-year-report');
+    const raised = async () =>
+      ((await h.call('GET', `/v1/funds/${fundId}/reports/${halfOf(new Date())}`, auditor)).body.flags.find(
+        (f: { code: string }) => f.code === 'account_no_match',
+      )?.raised ?? 0) as number;
+    const raisedBefore = await raised();
     expect((await answer(id, { result: 'no_match' })).status).toBe(200);
     const again = await answer(id, { result: 'no_match' });
     expect(again.status).toBe(200);
@@ -131,6 +137,8 @@ describe('a disbursement of a fund that verifies', () => {
     expect(other.body.code).toBe('invalid_state');
     // Answered once: one flag, however often the answer came.
     expect((await getDsb(d.disbursementId)).flags.filter((f: { code: string }) => f.code === 'account_no_match')).toHaveLength(1);
+    // And the half-year report counts it raised once.
+    expect(await raised()).toBe(raisedBefore + 1);
   });
 
   it('reuses an answer for the same account (typed differently) without asking again', async () => {
@@ -265,7 +273,15 @@ describe('a batch of a fund that verifies', () => {
     const idOf = (acc: ReturnType<typeof account>) => pending.find((v) => v.accountNumber === acc.accountNumber)!.verificationId as string;
     expect((await answer(idOf(x), { result: 'match' })).status).toBe(200);
     expect((await getBatch(batch.batchId)).verifications).toEqual({ pending: 2, match: 2, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    const { halfOf } = await import('#shared/domain/half-year-report');
+    const reportFlag = async () =>
+      (await h.call('GET', `/v1/funds/${fundId}/reports/${halfOf(new Date())}`, auditor)).body.flags.find(
+        (f: { code: string }) => f.code === 'account_not_verified',
+      ) ?? { raised: 0, cleared: 0 };
+    const raisedBefore = (await reportFlag()).raised;
     expect((await answer(idOf(y), { result: 'not_possible' })).status).toBe(200);
+    // The half-year report counts the answer's two row flags as raised, in the transaction that raised them.
+    expect((await reportFlag()).raised).toBe(raisedBefore + 2);
     const after = await getBatch(batch.batchId);
     expect(after.verifications).toEqual({ pending: 0, match: 2, closeMatch: 0, noMatch: 0, notPossible: 2 });
     expect(after.flags).toEqual({ count: flagsBefore + 2, cleared: false });
@@ -281,9 +297,7 @@ describe('a batch of a fund that verifies', () => {
     });
     expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
     // The half-year report counts the cleared flags by their code, the answer's among them.
-    const { halfOf } = await import('#shared/domain/half-year-report');
-    const report = await h.call('GET', `/v1/funds/${fundId}/reports/${halfOf(new Date())}`, auditor);
-    expect(report.body.flags.find((f: { code: string }) => f.code === 'account_not_verified')).toMatchObject({ cleared: 2 });
+    expect(await reportFlag()).toMatchObject({ cleared: 2 });
     expect((await approveBatch(batch.batchId)).status).toBe(200);
   });
 

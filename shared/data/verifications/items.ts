@@ -61,6 +61,7 @@ import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, ty
 import { readDisbursement, type StoredDisbursement } from '../disbursements/items.ts';
 import { FLAG_PREFIX } from '../batches/items.ts';
 import type { FundSettings } from '../funds/items.ts';
+import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 
 export const verificationKeys = {
   verification: (verificationId: string) => ({ pk: `VER#${verificationId}`, sk: 'VER' }),
@@ -677,6 +678,8 @@ async function applyToDisbursement(v: StoredVerification, disbursementId: string
             }),
           ]
         : []),
+      // The half-year report's "flags raised" counts the answer's flag in the same transaction that raises it.
+      ...(flag ? reportStatsSteps(d.fundId, now, reportFigures.flagsRaised([flag.code]), disbursementId) : []),
       waiterAppliedStep(v.verificationId, disbursementId),
     ]);
   });
@@ -739,6 +742,7 @@ async function applyToBatch(v: StoredVerification, batchId: string, rows: number
         },
         onConditionFailed: () => new TransactionConflict(),
       },
+      ...(flag ? reportStatsSteps(v.fundId, now, reportFigures.flagsRaised(rows.map(() => flag.code)), batchId) : []),
       waiterAppliedStep(v.verificationId, batchId),
     ]);
   });
