@@ -7,7 +7,7 @@
  * changing any snapshot breaks its own hash, or the next one's link to it.
  */
 import { createHash } from 'node:crypto';
-import { chinaDayStart, chinaMonth, dayNumber } from './fund-period.ts';
+import { chinaDayStart, chinaMonth } from './fund-period.ts';
 import type { FundProgress } from './progress.ts';
 
 export const SNAPSHOT_KINDS = ['monthly', 'on_demand'] as const;
@@ -69,7 +69,7 @@ export function canonicalJson(value: unknown): string {
 /** The hash of a snapshot: SHA-256 of the canonical JSON of every field but `hash`. */
 export function snapshotHash(snapshot: Omit<Snapshot, 'hash'> | Snapshot): string {
   const { hash: _ignored, ...rest } = snapshot as Snapshot;
-  return createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex');
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
 /** A sealed snapshot: the fields with their hash. */
@@ -115,10 +115,6 @@ export function monthEnd(month: string): Date {
   const year = Number(match[1]);
   const next = Number(match[2]) === 12 ? `${year + 1}-01-01` : `${year}-${String(Number(match[2]) + 1).padStart(2, '0')}-01`;
   return chinaDayStart(next);
-}
-
-export function isMonth(text: string): boolean {
-  return MONTH.test(text) && dayNumber(`${text}-01`) !== undefined;
 }
 
 /** The next start of a month in China time (00:00 UTC+8 on the 1st) after `at`: when the monthly snapshots run. */

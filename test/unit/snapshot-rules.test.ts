@@ -8,7 +8,6 @@ import fc from 'fast-check';
 import {
   canonicalJson,
   chainBreaks,
-  isMonth,
   monthEnd,
   monthJustEnded,
   monthlySnapshotRefusal,
@@ -105,17 +104,15 @@ describe('months', () => {
 
   it('are named yyyy-mm with a month 01..12, nothing before or after', () => {
     for (const name of ['2026-13', '2026-00', '2026-1', '26-01', '2026-01-01', 'x2026-01', '2026/01', '']) {
-      expect(isMonth(name), name).toBe(false);
       expect(() => monthEnd(name), name).toThrow(new RangeError(`not a month: ${name}`));
     }
-    for (const name of ['2026-01', '2026-09', '2026-10', '2026-12', '1999-06']) expect(isMonth(name), name).toBe(true);
   });
 
   it('a monthly snapshot taken at any instant is labelled with the month that ended last, and runs next at its end', () => {
     fc.assert(
       fc.property(fc.date({ min: new Date('2001-01-01'), max: new Date('2090-01-01'), noInvalidDate: true }), (at) => {
         const label = monthJustEnded(at);
-        expect(isMonth(label)).toBe(true);
+        expect(label).toMatch(/^\d{4}-(0[1-9]|1[0-2])$/);
         expect(monthEnd(label).getTime()).toBeLessThanOrEqual(at.getTime());
         // the month after the label has not ended yet at `at`, and it ends when the next monthly run is due
         const next = nextMonthStart(at);
