@@ -61,8 +61,7 @@ function floorDiv(n: bigint, d: bigint): bigint {
  * counted to this instant.
  */
 export function standingInstant(asOf: string, now: Date): Date {
-  const end = chinaDayEnd(asOf);
-  return end.getTime() < now.getTime() ? end : now;
+  return new Date(Math.min(chinaDayEnd(asOf).getTime(), now.getTime()));
 }
 
 /** The share of the period gone by at the end of `asOf`, rounded down to 6 decimals. */
@@ -91,10 +90,9 @@ export function countyProgress(period: FundPeriod, asOf: string, at: Date, alloc
   };
 }
 
+/** An amount of idle money (more than 0 fen) in yuan: `1,234.05`. */
 function yuan(fen: number): string {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(fen);
-  return `${sign}${Math.floor(abs / 100).toLocaleString('en-US')}.${String(abs % 100).padStart(2, '0')}`;
+  return `${Math.floor(fen / 100).toLocaleString('en-US')}.${String(fen % 100).padStart(2, '0')}`;
 }
 
 /** The alerts of one county's progress: `lagging` at 15 points or more, `idle` when it has idle money. */
