@@ -22,8 +22,9 @@ export function dayNumber(date: string): number | undefined {
   if (!match) return undefined;
   const [year, month, day] = match.slice(1).map(Number) as [number, number, number];
   const ms = Date.UTC(year, month - 1, day);
-  const back = new Date(ms);
-  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return undefined;
+  // A day or month out of range rolls over (2026-02-30 is 2026-03-02), years 0..99 mean 1900..1999: read back, no
+  // longer the same date.
+  if (new Date(ms).toISOString().slice(0, 10) !== date) return undefined;
   return ms / DAY_MS;
 }
 
