@@ -53,9 +53,9 @@ describe('the rules a fund sets', () => {
   });
 
   it('are copied: changing the input afterwards does not change the rules kept', () => {
-    const rules: WarningRule[] = [{ code: 'large_amount', severity: 'medium', params: { minAmount: 500 } }];
-    const kept = validateRules(rules);
-    rules[0]!.params.minAmount = 1;
+    const large = { code: 'large_amount' as const, severity: 'medium' as const, params: { minAmount: 500 } };
+    const kept = validateRules([large]);
+    large.params.minAmount = 1;
     expect(kept).toEqual([{ code: 'large_amount', severity: 'medium', params: { minAmount: 500 } }]);
   });
 });
