@@ -14,7 +14,8 @@ export interface FundPeriod {
   endsOn: string;
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** The parts of a date; text around them is refused by the read-back below. */
+const DATE = /(\d{4})-(\d{2})-(\d{2})/;
 
 /** Days since 1970-01-01 of a `yyyy-mm-dd` calendar date, or undefined when it is no real date. */
 export function dayNumber(date: string): number | undefined {

@@ -53,7 +53,8 @@ const MICRO = 1_000_000n;
 /** ⌊n ÷ d⌋ for d > 0, also for negative n (BigInt division truncates towards zero). */
 function floorDiv(n: bigint, d: bigint): bigint {
   const q = n / d;
-  return n % d !== 0n && n < 0n ? q - 1n : q;
+  // The remainder takes the sign of n: below 0 exactly when n is negative and not a multiple of d.
+  return n % d < 0n ? q - 1n : q;
 }
 
 /**

@@ -82,6 +82,19 @@ describe('lag below the time elapsed', () => {
     expect(c.lagPoints).toBe(-10.42);
     expect(c.progress).toBe(0.6);
   });
+
+  it('is exact when ahead by a whole number of hundredths: nothing to round', () => {
+    // day 50 of a 100-day period, 60 % paid: exactly 10 points ahead
+    const period = { startsOn: '2026-01-01', endsOn: '2026-04-10' };
+    const c = countyProgress(period, '2026-02-19', new Date('2026-02-19T00:00:00Z'), {
+      countyCode: '520101',
+      allocated: 100,
+      paid: 60,
+      available: 0,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(c.lagPoints).toBe(-10);
+  });
 });
 
 describe('raising fund.alert', () => {
