@@ -67,8 +67,8 @@ export function decideEndpointAccess(
 ): void {
   const scope = endpointScope(caller);
   if (scope !== undefined && endpoint.financeSystem !== scope) throw notFound(`Webhook endpoint ${endpoint.endpointId}`);
-  const owner = endpoint.financeSystem !== null && isFinanceSystem(caller) && endpoint.financeSystem === caller.sub;
-  if (endpoint.financeSystem === null || owner) return;
+  if (endpoint.financeSystem === null) return;
+  if (isFinanceSystem(caller) && endpoint.financeSystem === caller.sub) return;
   if (action === 'rotate') {
     throw new DomainError('forbidden', `Only ${endpoint.financeSystem} rotates the secret of its endpoint`);
   }

@@ -14,7 +14,8 @@ export interface FundPeriod {
   endsOn: string;
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** The parts of a date; text around them is refused by the read-back below. */
+const DATE = /(\d{4})-(\d{2})-(\d{2})/;
 
 /** Days since 1970-01-01 of a `yyyy-mm-dd` calendar date, or undefined when it is no real date. */
 export function dayNumber(date: string): number | undefined {
@@ -22,8 +23,9 @@ export function dayNumber(date: string): number | undefined {
   if (!match) return undefined;
   const [year, month, day] = match.slice(1).map(Number) as [number, number, number];
   const ms = Date.UTC(year, month - 1, day);
-  const back = new Date(ms);
-  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return undefined;
+  // A day or month out of range rolls over (2026-02-30 is 2026-03-02), years 0..99 mean 1900..1999: read back, no
+  // longer the same date.
+  if (new Date(ms).toISOString().slice(0, 10) !== date) return undefined;
   return ms / DAY_MS;
 }
 

@@ -152,9 +152,17 @@ function countiesAtHalfEnd(counties: readonly ReportCounty[], snapshot: HalfEndS
   });
 }
 
+/** Ascending UTF-16 order; equal keys keep the order they came in. */
+function byText(a: string, b: string): number {
+  if (a < b) return -1;
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: equivalent; they differ only for equal keys, where 1 and 0 both leave the pair as it came (V8's sort is stable)
+  return a > b ? 1 : 0;
+}
+
 /** The report from its inputs; counties by code, failures and flags by code, snapshots oldest first. */
 export function buildHalfYearReport(input: ReportInput): HalfYearReport {
   const today = chinaDate(input.now);
+  // Stryker disable next-line EqualityOperator: equivalent; `<=` differs only when today is the last day, and then both are the same date
   const asOf = today < input.half.to ? today : input.half.to;
   const halfEnd = input.halfEnd;
   const standing = halfEnd ? countiesAtHalfEnd(input.counties, halfEnd) : input.counties;
@@ -164,7 +172,7 @@ export function buildHalfYearReport(input: ReportInput): HalfYearReport {
     : { source: halfEnd === null ? 'live_no_snapshot' : 'live', snapshot: null };
   const progress = fundProgress(input.fund.period, asOf, input.now, standing);
   const byCode = new Map(progress.counties.map((c) => [c.countyCode, c]));
-  const counties = [...standing].sort((a, b) => (a.countyCode < b.countyCode ? -1 : 1));
+  const counties = [...standing].sort((a, b) => byText(a.countyCode, b.countyCode));
   const sum = (field: 'allocated' | 'reserved' | 'paid' | 'available' | 'paidInHalf') => counties.reduce((t, c) => t + c[field], 0);
   const allocated = sum('allocated');
   return {
@@ -196,11 +204,11 @@ export function buildHalfYearReport(input: ReportInput): HalfYearReport {
       progress: byCode.get(c.countyCode)!.progress,
       lagPoints: byCode.get(c.countyCode)!.lagPoints,
     })),
-    failures: [...input.failures].sort((a, b) => (a.code < b.code ? -1 : 1)),
-    flags: [...input.flags].sort((a, b) => (a.code < b.code ? -1 : 1)),
+    failures: [...input.failures].sort((a, b) => byText(a.code, b.code)),
+    flags: [...input.flags].sort((a, b) => byText(a.code, b.code)),
     objections: { ...input.objections },
     notices: { ...input.notices },
-    snapshots: [...input.snapshots].sort((a, b) => (a.takenAt < b.takenAt ? -1 : a.takenAt > b.takenAt ? 1 : 0)),
+    snapshots: [...input.snapshots].sort((a, b) => byText(a.takenAt, b.takenAt)),
     figuresFrom,
   };
 }

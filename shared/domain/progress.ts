@@ -53,7 +53,8 @@ const MICRO = 1_000_000n;
 /** ⌊n ÷ d⌋ for d > 0, also for negative n (BigInt division truncates towards zero). */
 function floorDiv(n: bigint, d: bigint): bigint {
   const q = n / d;
-  return n % d !== 0n && n < 0n ? q - 1n : q;
+  // The remainder takes the sign of n: below 0 exactly when n is negative and not a multiple of d.
+  return n % d < 0n ? q - 1n : q;
 }
 
 /**
@@ -61,8 +62,7 @@ function floorDiv(n: bigint, d: bigint): bigint {
  * counted to this instant.
  */
 export function standingInstant(asOf: string, now: Date): Date {
-  const end = chinaDayEnd(asOf);
-  return end.getTime() < now.getTime() ? end : now;
+  return new Date(Math.min(chinaDayEnd(asOf).getTime(), now.getTime()));
 }
 
 /** The share of the period gone by at the end of `asOf`, rounded down to 6 decimals. */
@@ -91,10 +91,9 @@ export function countyProgress(period: FundPeriod, asOf: string, at: Date, alloc
   };
 }
 
+/** An amount of idle money (more than 0 fen) in yuan: `1,234.05`. */
 function yuan(fen: number): string {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(fen);
-  return `${sign}${Math.floor(abs / 100).toLocaleString('en-US')}.${String(abs % 100).padStart(2, '0')}`;
+  return `${Math.floor(fen / 100).toLocaleString('en-US')}.${String(fen % 100).padStart(2, '0')}`;
 }
 
 /** The alerts of one county's progress: `lagging` at 15 points or more, `idle` when it has idle money. */

@@ -7,7 +7,7 @@
  * changing any snapshot breaks its own hash, or the next one's link to it.
  */
 import { createHash } from 'node:crypto';
-import { chinaDayStart, chinaMonth, dayNumber } from './fund-period.ts';
+import { chinaDayStart, chinaMonth } from './fund-period.ts';
 import type { FundProgress } from './progress.ts';
 
 export const SNAPSHOT_KINDS = ['monthly', 'on_demand'] as const;
@@ -56,10 +56,12 @@ export function canonicalJson(value: unknown): string {
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, Json | undefined>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    const object = value as Record<string, Json | undefined>;
+    // The default sort compares UTF-16 code units, the order RFC 8785 asks for.
+    const keys = Object.keys(object)
+      .filter((k) => object[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(object[k])}`).join(',')}}`;
   }
   throw new TypeError(`a snapshot cannot hold a ${typeof value}`);
 }
@@ -67,7 +69,7 @@ export function canonicalJson(value: unknown): string {
 /** The hash of a snapshot: SHA-256 of the canonical JSON of every field but `hash`. */
 export function snapshotHash(snapshot: Omit<Snapshot, 'hash'> | Snapshot): string {
   const { hash: _ignored, ...rest } = snapshot as Snapshot;
-  return createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex');
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
 /** A sealed snapshot: the fields with their hash. */
@@ -113,10 +115,6 @@ export function monthEnd(month: string): Date {
   const year = Number(match[1]);
   const next = Number(match[2]) === 12 ? `${year + 1}-01-01` : `${year}-${String(Number(match[2]) + 1).padStart(2, '0')}-01`;
   return chinaDayStart(next);
-}
-
-export function isMonth(text: string): boolean {
-  return MONTH.test(text) && dayNumber(`${text}-01`) !== undefined;
 }
 
 /** The next start of a month in China time (00:00 UTC+8 on the 1st) after `at`: when the monthly snapshots run. */

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   buildHalfYearReport,
@@ -16,7 +16,14 @@ import {
   type ReportCounty,
   type ReportInput,
 } from '#shared/domain/half-year-report';
-import { formatCount, formatPoints, formatShare, formatYuan, halfYearDocument } from '#shared/report/half-year-document';
+import {
+  formatCount,
+  formatPoints,
+  formatShare,
+  formatYuan,
+  halfYearDocument,
+  type ReportDocument,
+} from '#shared/report/half-year-document';
 import { REPORT_PAGE_CSP, renderReportPage } from '#shared/report/half-year-html';
 import { missingGlyphs, renderReportPdf } from '#shared/report/half-year-pdf';
 
@@ -152,8 +159,13 @@ describe('the half-year report JSON', () => {
 });
 
 describe('the printable page and the PDF', () => {
-  const report = buildHalfYearReport(input(Array.from({ length: 12 }, (_, i) => county(i))));
-  const doc = halfYearDocument(report);
+  // Built before the tests rather than while they are collected, so that a broken report fails them.
+  let report: HalfYearReport;
+  let doc: ReportDocument;
+  beforeAll(() => {
+    report = buildHalfYearReport(input(Array.from({ length: 12 }, (_, i) => county(i))));
+    doc = halfYearDocument(report);
+  });
 
   it('the page shows every figure of the JSON, escaped, with no script and a strict CSP', () => {
     const html = renderReportPage(doc);
