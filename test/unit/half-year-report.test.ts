@@ -195,14 +195,12 @@ describe('the printable page and the PDF', () => {
     expect(missingGlyphs(rare)).toEqual(['𠀀']);
   });
 
-  it('draws 800 counties within a few seconds, in a file of a few hundred KB', async () => {
+  // Its time and memory are the bench's `report` section; a test asserts no duration.
+  it('draws 800 counties, the last one included, in a file of a few hundred KB', async () => {
     const big = halfYearDocument(buildHalfYearReport(input(Array.from({ length: 800 }, (_, i) => county(i)))));
-    const started = performance.now();
     const pdf = await renderReportPdf(big);
-    const seconds = (performance.now() - started) / 1000;
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdf.length).toBeLessThan(500_000);
-    expect(seconds).toBeLessThan(20);
     const text = pdfText(pdf);
     expect(text).toContain(formatYuan(county(799).allocated));
   }, 60_000);
