@@ -11,6 +11,7 @@ import { batchExpansionSource } from '#shared/data/batches/expand';
 import { subsidyReleaseSource } from '#shared/data/campaigns/subsidies';
 import { noticeEndSource } from '#shared/data/notices/end';
 import { flagOverdueSource, settlementRollupSource } from '#shared/data/warning-rules/raise-overdue';
+import { settlementRollUpSource } from '#shared/data/ledger/roll-up';
 // Registers the disbursements' side of a notice's end.
 import '#shared/data/disbursements/items';
 
@@ -22,6 +23,7 @@ export const SWEEP_SOURCES: readonly SweepSource[] = [
   noticeEndSource,
   flagOverdueSource,
   settlementRollupSource,
+  settlementRollUpSource,
 ];
 
 export const handler = instrumented(async (_event: ScheduledEvent, context: Context): Promise<void> => {
