@@ -36,7 +36,6 @@ import {
   paidInHalfAttribute,
   SEQ_DIGITS,
   toPosition,
-  readPosition,
 } from './items.ts';
 
 export interface LedgerChange {
