@@ -328,15 +328,21 @@ function rollUpSteps(position: LedgerPosition, pending: readonly PendingSettleme
  * each pending item is deleted in the transaction that applies it, on condition it is still there, so two
  * roll-ups at once (two sweepers, a sweeper and a settler) apply each payout once. Returns how many it applied.
  */
-export async function rollUpAllocation(fundId: string, countyCode: string, now: Date): Promise<number> {
+export async function rollUpAllocation(
+  fundId: string,
+  countyCode: string,
+  now: Date,
+  maxChunks = Number.POSITIVE_INFINITY,
+): Promise<number> {
   let applied = 0;
   let conflicts = 0;
-  for (;;) {
+  for (let chunks = 0; chunks < maxChunks;) {
     const pending = await readPendingSettlements(fundId, countyCode, ROLLUP_CHUNK);
     if (pending.length === 0) return applied;
     try {
       await transactAt(await requirePosition(fundId, countyCode), (position) => rollUpSteps(position, pending, now));
       applied += pending.length;
+      chunks++;
     } catch (error) {
       if (!(error instanceof TransactionConflict) || ++conflicts >= ROLLUP_CONFLICTS) throw error;
       await sleep(backoffMs({ attempts: ROLLUP_CONFLICTS, baseMs: 10, maxMs: 250 }, conflicts));
@@ -344,6 +350,7 @@ export async function rollUpAllocation(fundId: string, countyCode: string, now: 
     }
     if (pending.length < ROLLUP_CHUNK) return applied;
   }
+  return applied;
 }
 
 /** How long a settler may hold a county's roll-up lease: far less than a sweep, so a crashed holder delays nothing much. */
@@ -363,7 +370,8 @@ export async function rollUpAfterSettlement(fundId: string, countyCode: string, 
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {
     if (!(await takeRollUpLease(fundId, countyCode, owner, new Date(), ROLLUP_LEASE_MS))) return;
     try {
-      await rollUpAllocation(fundId, countyCode, now);
+      // One chunk a round: a request never rolls up an unbounded stream of other settlers' payments.
+      await rollUpAllocation(fundId, countyCode, now, 1);
     } finally {
       await releaseRollUpLease(fundId, countyCode, owner);
     }
