@@ -36,6 +36,7 @@ import {
   paidInHalfAttribute,
   SEQ_DIGITS,
   toPosition,
+  readPosition,
 } from './items.ts';
 
 export interface LedgerChange {
@@ -166,23 +167,43 @@ const POSITION_ATTEMPTS = 25;
 /** Full jitter, the ceiling doubling from 8 ms up to 250 ms: writers of one allocation spread out, not in step. */
 const POSITION_BACKOFF = { attempts: POSITION_ATTEMPTS, baseMs: 4, maxMs: 250 };
 
+/** Moves of one allocation in flight in this process, chained: they take turns instead of colliding. */
+const lanes = new Map<string, Promise<void>>();
+
 /**
- * Commits a transaction built around one allocation's ledger position. When another move of the allocation got in
- * first (its `seq` condition failed), the steps are built again on the allocation the refusal returned and committed
- * again after a short random wait. Nothing in this process makes moves take turns: in AWS every request has its own
- * execution environment, so only DynamoDB's conditions order them, here as there. Any other conflict goes to the caller.
+ * Commits a transaction built around one allocation's ledger position. Moves of the same allocation from this
+ * process take turns (a local runtime or a test serves many requests in one process; a Lambda environment serves
+ * one at a time, so there this changes nothing and only the `seq` condition orders them, as in the worker-process
+ * runs), and a turn that waited reads the allocation afresh. When another process moved it meanwhile, the steps are
+ * built again on the allocation the refusal returned and committed again after a full-jitter wait. Any other
+ * conflict goes to the caller.
  */
 async function transactAt(position: LedgerPosition, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
-  let current = position;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await transact(build(current));
-      return;
-    } catch (error) {
-      if (!(error instanceof PositionMoved) || attempt >= POSITION_ATTEMPTS) throw error;
-      current = error.position;
-      await sleep(backoffMs(POSITION_BACKOFF, attempt));
+  const lane = `${position.fundId}#${position.countyCode}`;
+  const before = lanes.get(lane);
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => (done = resolve));
+  const turn = (before ?? Promise.resolve()).then(() => mine);
+  lanes.set(lane, turn);
+  try {
+    let current = position;
+    if (before) {
+      await before;
+      current = (await readPosition(position.fundId, position.countyCode)) ?? position;
     }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await transact(build(current));
+        return;
+      } catch (error) {
+        if (!(error instanceof PositionMoved) || attempt >= POSITION_ATTEMPTS) throw error;
+        current = error.position;
+        await sleep(backoffMs(POSITION_BACKOFF, attempt));
+      }
+    }
+  } finally {
+    done();
+    if (lanes.get(lane) === turn) lanes.delete(lane);
   }
 }
 
