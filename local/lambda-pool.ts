@@ -5,13 +5,24 @@
  * `npm start` uses it with LAMBDA_CONCURRENCY=N; tests use it to run handlers across processes.
  *
  * An invocation that finds every environment of its function busy, and the function at its
- * concurrency, waits for one; the wait counts toward its timeout, as API Gateway's 29 s does.
+ * concurrency, waits for one; the wait counts toward its timeout, as API Gateway's 29 s does, and an
+ * invocation whose time ran out while waiting leaves the queue without taking an environment.
+ * A new environment's init (its handler's import) does not count toward the function timeout and is
+ * never cut short by it: as in Lambda, a caller who stopped waiting does not end an environment that is
+ * still starting, so under load environments get warm instead of being started again and again.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { InvocationTimeout, type LambdaHandler } from './invoke.ts';
-import { PRELOAD_VARIABLE, type InvokeMessage, type ReportMessage, type ReportRequest, type ResultMessage } from './lambda-protocol.ts';
+import {
+  PRELOAD_VARIABLE,
+  type InvokeMessage,
+  type ReportMessage,
+  type ReportRequest,
+  type ResultMessage,
+  type StartedMessage,
+} from './lambda-protocol.ts';
 
 export type FunctionFolder = 'http' | 'queue' | 'schedule';
 
@@ -62,7 +73,12 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+  /** The function timeout, armed when the worker starts the invocation (after its init). */
+  timeoutMs: number;
 }
+
+/** A backstop for an init that never ends (a hung import): far beyond any import, even on a loaded machine. */
+const INIT_LIMIT_MS = 180_000;
 
 interface Environment {
   child: ChildProcess;
@@ -75,6 +91,9 @@ interface Waiter {
   take(environment: Environment): void;
   fail(error: Error): void;
 }
+
+/** Thrown into an invocation whose time ran out before it reached an environment. */
+class WaitedTooLong extends InvocationTimeout {}
 
 class FunctionEnvironments {
   private readonly environments: Environment[] = [];
@@ -93,7 +112,7 @@ class FunctionEnvironments {
   ) {}
 
   /** An environment for one invocation: an idle one, a new one, or the next to come free. */
-  private acquire(): Promise<Environment> {
+  private acquire(waitMs: number): Promise<Environment> {
     const idle = this.environments.filter((e) => !e.busy);
     const canStart = this.environments.length < this.options.concurrency;
     if (canStart && (idle.length === 0 || this.options.placement === 'spread')) return Promise.resolve(this.start());
@@ -105,7 +124,26 @@ class FunctionEnvironments {
       chosen.busy = true;
       return Promise.resolve(chosen);
     }
-    return new Promise((take, fail) => this.waiting.push({ take, fail }));
+    return new Promise((take, fail) => {
+      const waiter: Waiter = {
+        take: (environment) => {
+          clearTimeout(timer);
+          take(environment);
+        },
+        fail: (error) => {
+          clearTimeout(timer);
+          fail(error);
+        },
+      };
+      // Its time ran out in the queue: it leaves, and the next environment to come free serves someone with time left.
+      const timer = setTimeout(() => {
+        const at = this.waiting.indexOf(waiter);
+        if (at !== -1) this.waiting.splice(at, 1);
+        fail(new WaitedTooLong(this.functionName, waitMs));
+      }, waitMs);
+      timer.unref();
+      this.waiting.push(waiter);
+    });
   }
 
   private start(): Environment {
@@ -129,9 +167,14 @@ class FunctionEnvironments {
       child.stderr?.on('data', output);
     }
     const environment: Environment = { child, busy: true, lastUsed: 0 };
-    child.on('message', (message: ResultMessage | ReportMessage) => {
+    child.on('message', (message: ResultMessage | ReportMessage | StartedMessage) => {
       if (message?.type === 'reported') return this.reports.get(message.id)?.({ pid: message.pid, value: message.value });
       const pending = environment.pending;
+      if (message?.type === 'started') {
+        // Init is over: from now the function timeout runs (the environment answers it itself; this is a backstop).
+        if (pending?.id === message.id) this.arm(environment, pending, pending.timeoutMs + this.options.graceMs);
+        return;
+      }
       if (message?.type !== 'result' || !pending || pending.id !== message.id) return;
       environment.pending = undefined;
       clearTimeout(pending.timer);
@@ -175,25 +218,33 @@ class FunctionEnvironments {
     if (next) next.take(this.start());
   }
 
+  /** The backstop: the environment answers its own timeout; one that cannot (or an init that hangs) is ended here. */
+  private arm(environment: Environment, pending: { id: number } & Pending, ms: number): void {
+    clearTimeout(pending.timer);
+    pending.timer = setTimeout(() => {
+      if (environment.pending?.id !== pending.id) return;
+      environment.pending = undefined;
+      this.remove(environment);
+      pending.reject(new InvocationTimeout(this.functionName, pending.timeoutMs));
+    }, ms);
+    pending.timer.unref();
+  }
+
   async invoke(event: unknown, timeoutMs: number, requestId: string): Promise<unknown> {
     const started = Date.now();
-    const environment = await this.acquire();
+    const environment = await this.acquire(timeoutMs);
     const remaining = Math.max(1, timeoutMs - (Date.now() - started));
     return new Promise((resolve, reject) => {
       const id = this.ids();
-      // A backstop: the environment answers its own timeout; one that cannot is ended here.
-      const timer = setTimeout(() => {
-        environment.pending = undefined;
-        this.remove(environment);
-        reject(new InvocationTimeout(this.functionName, timeoutMs));
-      }, remaining + this.options.graceMs);
-      timer.unref();
-      environment.pending = { id, resolve, reject, timer };
+      const pending: { id: number } & Pending = { id, resolve, reject, timer: setTimeout(() => undefined, 0), timeoutMs: remaining };
+      environment.pending = pending;
+      // Until the worker says it started the invocation, it may still be importing its handler: only a hung init is ended.
+      this.arm(environment, pending, INIT_LIMIT_MS);
       const message: InvokeMessage = { type: 'invoke', id, event, functionName: this.functionName, timeoutMs: remaining, requestId };
       environment.child.send(message, (error) => {
         if (error && environment.pending?.id === id) {
           environment.pending = undefined;
-          clearTimeout(timer);
+          clearTimeout(pending.timer);
           this.remove(environment);
           reject(error);
         }

@@ -27,6 +27,15 @@ export const REPORT_HOOK = Symbol.for('relief-fund.lambda-worker.report');
 /** Modules the pool asks every worker to import before the handler (comma-separated absolute paths). */
 export const PRELOAD_VARIABLE = 'LAMBDA_WORKER_PRELOAD';
 
+/**
+ * The worker is past its init (its handler imported) and runs the invocation now: the function timeout counts
+ * from here, as Lambda's does. An init that outlasts API Gateway's wait does not end the environment.
+ */
+export interface StartedMessage {
+  type: 'started';
+  id: number;
+}
+
 export interface ResultMessage {
   type: 'result';
   id: number;

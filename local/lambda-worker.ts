@@ -12,6 +12,7 @@ import {
   type ReportMessage,
   type ReportRequest,
   type ResultMessage,
+  type StartedMessage,
 } from './lambda-protocol.ts';
 
 const [folder, name] = process.argv.slice(2);
@@ -49,7 +50,10 @@ process.on('message', (message: InvokeMessage | ReportRequest) => {
   if (message?.type !== 'invoke') return;
   void (async () => {
     try {
-      const value = await invoke(await loadHandler(), message.event, {
+      const loaded = await loadHandler();
+      const started: StartedMessage = { type: 'started', id: message.id };
+      process.send!(started);
+      const value = await invoke(loaded, message.event, {
         functionName: message.functionName,
         timeoutMs: message.timeoutMs,
         requestId: message.requestId,

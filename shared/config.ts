@@ -34,6 +34,12 @@ const schema = z.object({
     .transform((s) => s.split(',').map((n) => Number(n.trim()))),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   OUTBOX_SWEEP_SECONDS: seconds(60),
+  /**
+   * When a succeeded settlement's reserved → paid move reaches its allocation (API 1.2 roll-up): `now`, by the
+   * settlement's request right after its commit (one county's roll-up at a time, the rest at the sweep), or
+   * `sweep`, only by the outbox sweep (settlements write nothing but their own transaction).
+   */
+  SETTLEMENT_ROLLUP: z.enum(['now', 'sweep']).default('now'),
   /** How long after a campaign ends disbursements may still draw on its subsidy; then the rest is released. */
   SUBSIDY_CLAIM_PERIOD: z
     .string()

@@ -12,7 +12,8 @@ import { correctionLinkSource } from '#shared/data/batches/create';
 import { batchVerificationSource } from '#shared/data/verifications/request';
 import { subsidyReleaseSource } from '#shared/data/campaigns/subsidies';
 import { noticeEndSource } from '#shared/data/notices/end';
-import { flagOverdueSource, settlementRollupSource } from '#shared/data/warning-rules/raise-overdue';
+import { flagOverdueSource, settledRecordSource } from '#shared/data/warning-rules/raise-overdue';
+import { settlementRollUpSource } from '#shared/data/ledger/roll-up';
 // Registers the disbursements' side of a notice's end.
 import '#shared/data/disbursements/items';
 
@@ -24,8 +25,9 @@ export const SWEEP_SOURCES: readonly SweepSource[] = [
   subsidyReleaseSource,
   noticeEndSource,
   flagOverdueSource,
-  settlementRollupSource,
+  settledRecordSource,
   correctionLinkSource,
+  settlementRollUpSource,
 ];
 
 export const handler = instrumented(async (_event: ScheduledEvent, context: Context): Promise<void> => {

@@ -4,7 +4,9 @@
  * approvals, rejections, cancellations, batches, campaigns launched / cancelled / ended, webhook
  * endpoints of the paying finance system added, answering 410, deleted and re-created, delivery rounds
  * against real HTTP receivers (the paying system's and an observer subscribed to `*`), redeliveries
- * and settlements at any moment. After EVERY step:
+ * and settlements at any moment, and the settlement roll-up (API 1.2: a settled payout's reserved → paid move
+ * reaches its allocation later) swept at arbitrary points: settlements here leave it to the sweep
+ * (SETTLEMENT_ROLLUP=sweep), so every step also runs with roll-ups pending. After EVERY step:
  * - the ledger check finds no difference;
  * - no payout is `sent` unless the paying receiver acknowledged its instruction;
  * - nobody receives a `payout.requested` for a payout after its settlement;
@@ -75,6 +77,7 @@ let data: {
   outbox: typeof import('#shared/data/platform/outbox');
   subsidies: typeof import('#shared/data/campaigns/subsidies');
   checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+  rollUps: typeof import('#shared/data/ledger/roll-up');
   processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
 };
 
@@ -131,7 +134,13 @@ beforeAll(async () => {
   // Sweeps are steps of the model, not a schedule: an hour between sweeps, so a subsidy past its claim period is
   // the model's to release (and to check), not a ledger-check difference yet.
   services = await useLocalServices({
-    env: { WEBHOOK_RETRY_SCHEDULE: '0,0,0', WEBHOOK_TIMEOUT_MS: '10000', SUBSIDY_CLAIM_PERIOD: 'PT1S', OUTBOX_SWEEP_SECONDS: '3600' },
+    env: {
+      WEBHOOK_RETRY_SCHEDULE: '0,0,0',
+      WEBHOOK_TIMEOUT_MS: '10000',
+      SUBSIDY_CLAIM_PERIOD: 'PT1S',
+      OUTBOX_SWEEP_SECONDS: '3600',
+      SETTLEMENT_ROLLUP: 'sweep',
+    },
   });
   const handlers = await httpHandlers(['disbursements', 'payouts', 'batches', 'campaigns', 'webhook-endpoints']);
   call = handlerCaller(handlers, { sub: 'maker-1', roles: ['requester'] });
@@ -145,6 +154,7 @@ beforeAll(async () => {
     outbox: await import('#shared/data/platform/outbox'),
     subsidies: await import('#shared/data/campaigns/subsidies'),
     checkLedger: (await import('#shared/data/ledger/check')).checkLedger,
+    rollUps: await import('#shared/data/ledger/roll-up'),
     processDeliveryJob: (await import('#shared/webhooks/delivery')).processDeliveryJob,
   };
   paying = await startReceiver({ respond: payingReply });
@@ -222,8 +232,11 @@ interface ModelPayout {
 
 interface ModelLine {
   allocated: number;
+  /** With the settled payouts not rolled up yet: they still count as reserved. */
   reserved: number;
   paid: number;
+  /** Settled, not rolled up yet. */
+  pending: number;
 }
 
 type Action =
@@ -242,7 +255,8 @@ type Action =
   | { kind: 'endCampaigns' }
   | { kind: 'batch'; county: 0 | 1; amounts: number[] }
   | { kind: 'correct'; target: number; twice: boolean }
-  | { kind: 'correctBatch'; target: number; twice: boolean; late: boolean };
+  | { kind: 'correctBatch'; target: number; twice: boolean; late: boolean }
+  | { kind: 'rollUp' };
 
 const side = fc.constantFrom(0 as const, 1 as const);
 const action: fc.Arbitrary<Action> = fc.oneof(
@@ -304,13 +318,18 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     weight: 2,
     arbitrary: fc.record({ kind: fc.constant('correctBatch' as const), target: fc.nat(), twice: fc.boolean(), late: fc.boolean() }),
   },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('rollUp' as const) }) },
 );
 
 /**
  * Every run ends with the claim periods over and one healthy delivery round, so whatever a run left
  * reserved or pending is looked at once more (released, delivered or, if closed, left alone).
  */
-const FINALE: readonly Action[] = [{ kind: 'endCampaigns' }, { kind: 'deliver', paying: 'ok', observer: 200, rounds: 'all' }];
+const FINALE: readonly Action[] = [
+  { kind: 'endCampaigns' },
+  { kind: 'deliver', paying: 'ok', observer: 200, rounds: 'all' },
+  { kind: 'rollUp' },
+];
 
 const OPEN: ReadonlySet<PayoutStatus> = new Set(['queued', 'sent', 'delivery_failed']);
 let runNumber = 0;
@@ -370,8 +389,8 @@ describe('the money system under random interleavings', () => {
           );
 
           const lines: Record<string, ModelLine> = {
-            [counties[0]]: { allocated: allocA, reserved: 0, paid: 0 },
-            [counties[1]]: { allocated: allocB, reserved: 0, paid: 0 },
+            [counties[0]]: { allocated: allocA, reserved: 0, paid: 0, pending: 0 },
+            [counties[1]]: { allocated: allocB, reserved: 0, paid: 0, pending: 0 },
           };
           const available = (county: string) => lines[county]!.allocated - lines[county]!.reserved - lines[county]!.paid;
           const ds: ModelDisbursement[] = [];
@@ -453,7 +472,9 @@ describe('the money system under random interleavings', () => {
                 { allocated: a.allocated, reserved: a.reserved, paid: a.paid, available: a.available },
                 `${where}: allocation ${county}`,
               ).toEqual({
-                ...m,
+                allocated: m.allocated,
+                reserved: m.reserved,
+                paid: m.paid,
                 available: m.allocated - m.reserved - m.paid,
               });
             }
@@ -492,10 +513,9 @@ describe('the money system under random interleavings', () => {
 
           const settleModel = (p: ModelPayout, to: 'settled' | 'failed') => {
             const line = lines[p.county]!;
-            if (to === 'settled') {
-              line.reserved -= p.amount;
-              line.paid += p.amount;
-            } else if (p.campaign?.status === 'reserved') {
+            // A payment reaches the allocation at the roll-up: until then it stays reserved (available is the same).
+            if (to === 'settled') line.pending += p.amount;
+            else if (p.campaign?.status === 'reserved') {
               // Back to the subsidy, which still holds it on the allocation.
               p.campaign.drawn -= p.amount;
             } else line.reserved -= p.amount;
@@ -588,6 +608,13 @@ describe('the money system under random interleavings', () => {
                       d.payout = await newPayout(reply.body.payoutId, d.county, d.amount, d, d.campaign);
                     }
                   }
+                }
+              } else if (a.kind === 'rollUp') {
+                await data.rollUps.sweepRollUps(new Date());
+                for (const line of Object.values(lines)) {
+                  line.reserved -= line.pending;
+                  line.paid += line.pending;
+                  line.pending = 0;
                 }
               } else if (a.kind === 'settle') {
                 if (ps.length === 0) continue;

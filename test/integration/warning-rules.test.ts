@@ -204,9 +204,9 @@ describe('each rule on a single disbursement', () => {
     const { documents } = await import('#shared/data/platform/clients');
     const { config } = await import('#shared/config');
     const { DeleteCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
-    const { settlementRollupSource } = await import('#shared/data/warning-rules/raise-overdue');
+    const { settledRecordSource } = await import('#shared/data/warning-rules/raise-overdue');
     const { SWEEP_SOURCES } = await import('#functions/schedule/outbox-sweeper');
-    expect(SWEEP_SOURCES).toContain(settlementRollupSource);
+    expect(SWEEP_SOURCES).toContain(settledRecordSource);
     const fundId = await fund();
     await setRules(fundId, [{ code: 'repeat_payee', severity: 'low', params: { count: 0, days: 30 } }]);
     const payoutId = await paid(fundId, 945);
@@ -226,8 +226,8 @@ describe('each rule on a single disbursement', () => {
     expect((await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(945) }))).body.flags).toEqual([]);
 
     const cutoff = new Date(Date.now() + 1_000);
-    expect((await settlementRollupSource.sweep(cutoff)).found).toBeGreaterThanOrEqual(1);
-    expect((await settlementRollupSource.sweep(cutoff)).found).toBe(0);
+    expect((await settledRecordSource.sweep(cutoff)).found).toBeGreaterThanOrEqual(1);
+    expect((await settledRecordSource.sweep(cutoff)).found).toBe(0);
     const again = (await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(945) }))).body;
     expect(again.flags).toEqual([expect.objectContaining({ code: 'repeat_payee', matches: [payoutId] })]);
   });

@@ -8,6 +8,9 @@
  * - batches in notice, approved or processing reserve what their rows not yet expanded into payouts add up to
  *   (less the rows an upheld objection withdrew and released);
  * - campaign subsidies still `reserved` hold their undrawn remainder;
+ * - a settled payout whose roll-up is still pending (API 1.2) is reserved, not yet paid, on its allocation: the
+ *   pending item moves its amount back from paid to reserved, so `reserved + pending = what it was` exactly, and
+ *   a pending roll-up older than two sweeps is reported (nothing settled is left out of a roll-up);
  * and replays the allocation's ledger entries from zero: the replay must give the allocation exactly,
  * each entry's `balance` must be the replay right after it, and `seq` must count the entries.
  * Fund totals must equal the sums of their allocations. Every difference is reported.
@@ -29,7 +32,7 @@ export interface LedgerCheckResult {
 
 const OPEN_PAYOUT = new Set(['queued', 'sent', 'delivery_failed']);
 const RESERVING_BATCH = new Set(['in_notice', 'approved', 'processing']);
-const TYPES = ['fund', 'allocation', 'payout', 'disbursement', 'batch', 'campaign', 'ledger-entry'];
+const TYPES = ['fund', 'allocation', 'payout', 'disbursement', 'batch', 'campaign', 'ledger-entry', 'settlement-rollup'];
 const SEGMENTS = 4;
 
 async function scanAll(onItem: (item: Record<string, unknown>) => void): Promise<void> {
@@ -59,6 +62,7 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
   const batchPayouts = new Map<string, number>();
   const batches: Record<string, unknown>[] = [];
   const overdue: Record<string, unknown>[] = [];
+  const rollUpsOverdue: Record<string, unknown>[] = [];
   const keyOf = (fundId: unknown, countyCode: unknown) => `${String(fundId)}#${String(countyCode)}`;
   const hold = (fundId: unknown, countyCode: unknown, field: keyof Expected, amount: number) => {
     const key = keyOf(fundId, countyCode);
@@ -98,6 +102,13 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
           const releaseAt = typeof item.gsi4sk === 'string' ? Date.parse(item.gsi4sk.slice(0, item.gsi4sk.indexOf('#'))) : NaN;
           if (releaseAt < Date.now() - 2 * config().OUTBOX_SWEEP_SECONDS * 1000) overdue.push(item);
         }
+        break;
+      }
+      case 'settlement-rollup': {
+        const amount = item.amount as number;
+        hold(item.fundId, item.countyCode, 'reserved', amount);
+        hold(item.fundId, item.countyCode, 'paid', -amount);
+        if (Date.parse(item.at as string) < Date.now() - 2 * config().OUTBOX_SWEEP_SECONDS * 1000) rollUpsOverdue.push(item);
         break;
       }
       case 'ledger-entry': {
@@ -176,6 +187,15 @@ export async function checkLedger(): Promise<LedgerCheckResult> {
       `subsidy of campaign ${String(c.campaignId)} released after its claim period`,
       'released',
       'still reserved',
+    );
+  }
+  for (const r of rollUpsOverdue) {
+    differ(
+      r.fundId as string,
+      r.countyCode as string,
+      `settlement of payout ${String(r.payoutId)} rolled up within one sweep`,
+      'rolled up',
+      'still pending',
     );
   }
   // Money held against an allocation that does not exist.

@@ -14,6 +14,10 @@
 import { DomainError } from '../../domain/errors.ts';
 import { type LedgerKind, type LedgerLine } from '../../domain/ledger.ts';
 import { keys } from '../platform/keys.ts';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { shardOf } from '../../ids.ts';
+import { documents } from '../platform/clients.ts';
 import { getItem } from '../platform/query.ts';
 import { config } from '../../config.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -170,4 +174,159 @@ export function allocationExistsStep(fundId: string, countyCode: string): TxStep
     },
     onConditionFailed: () => new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Settlement roll-ups (API 1.2, "Funds and allocations"). A succeeded settlement never changes `available`, so
+// its move reserved → paid is not made in the settlement's transaction: that transaction puts a pending roll-up
+// item instead, one per payout (`ROLLUP#<fundId>#<countyCode> / <payoutId>`), so settlements of one county write
+// different items and never wait for each other. A roll-up (ledger/move.ts `rollUpAllocation`) applies a county's
+// pending items to the allocation as one transaction: one `paid` ledger entry per payout and the pending items
+// deleted, each delete conditional on the item still being there (two roll-ups at once apply it once).
+// Until then the settled payout still counts as reserved, and the ledger check counts the pending item so.
+// The sparse index entry (`gsi4pk = ROLLUPS#<n>`, n = shardOf(payoutId), `gsi4sk = <at>#<fundId>#<countyCode>#<payoutId>`)
+// lets the outbox sweeper find every county with a pending roll-up without reading any county's partition.
+
+export const ROLLUP_SHARDS = 8;
+export const rollUpPartition = (fundId: string, countyCode: string) => `ROLLUP#${fundId}#${countyCode}`;
+export const rollUpIndex = (n: number) => `ROLLUPS#${n}`;
+const rollUpKey = (fundId: string, countyCode: string, payoutId: string) => ({ pk: rollUpPartition(fundId, countyCode), sk: payoutId });
+/** One roll-up at a time per county, as a hint only (the conditions decide): who rolls up after settling. */
+const rollUpLeaseKey = (fundId: string, countyCode: string) => ({ pk: rollUpPartition(fundId, countyCode), sk: 'LEASE' });
+
+/** A succeeded settlement whose reserved → paid move is not applied to the allocation yet. */
+export interface PendingSettlement {
+  fundId: string;
+  countyCode: string;
+  payoutId: string;
+  amount: number;
+  ref: LedgerRef;
+  actor: string;
+  /** When it settled. */
+  at: string;
+}
+
+/** The settlement's pending roll-up, for its transaction (instead of the allocation's move). */
+export function pendingSettlementStep(p: PendingSettlement): TxStep {
+  return {
+    item: {
+      Put: {
+        TableName: config().TABLE_NAME,
+        Item: {
+          ...rollUpKey(p.fundId, p.countyCode, p.payoutId),
+          type: 'settlement-rollup',
+          ...p,
+          gsi4pk: rollUpIndex(shardOf(p.payoutId, ROLLUP_SHARDS)),
+          gsi4sk: `${p.at}#${p.fundId}#${p.countyCode}#${p.payoutId}`,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    // The payout's own condition decides a repeated settlement; this one never fails on its own.
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
+/** The roll-up's removal of an applied pending settlement: gone already means another roll-up applied it. */
+export function pendingSettlementDoneStep(p: PendingSettlement): TxStep {
+  return {
+    item: {
+      Delete: {
+        TableName: config().TABLE_NAME,
+        Key: rollUpKey(p.fundId, p.countyCode, p.payoutId),
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
+export function toPendingSettlement(item: Record<string, unknown>): PendingSettlement {
+  return {
+    fundId: item.fundId as string,
+    countyCode: item.countyCode as string,
+    payoutId: item.payoutId as string,
+    amount: item.amount as number,
+    ref: (item.ref as LedgerRef | undefined) ?? { payoutId: item.payoutId as string },
+    actor: item.actor as string,
+    at: item.at as string,
+  };
+}
+
+/** Up to `limit` pending settlements of one allocation, oldest payout id first, read consistently. */
+export async function readPendingSettlements(fundId: string, countyCode: string, limit: number): Promise<PendingSettlement[]> {
+  const page = await documents.send(
+    new QueryCommand({
+      TableName: config().TABLE_NAME,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :payout)',
+      ExpressionAttributeValues: { ':pk': rollUpPartition(fundId, countyCode), ':payout': 'pay_' },
+      ConsistentRead: true,
+      Limit: limit,
+    }),
+  );
+  return (page.Items ?? []).map(toPendingSettlement);
+}
+
+/** The allocations (fund, county) with a pending roll-up in one shard of the index, a page at a time. */
+export async function* pendingRollUpsIn(shard: number): AsyncGenerator<{ fundId: string; countyCode: string }[]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: config().TABLE_NAME,
+        IndexName: 'gsi4',
+        KeyConditionExpression: 'gsi4pk = :partition',
+        ExpressionAttributeValues: { ':partition': rollUpIndex(shard) },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const found = (page.Items ?? []).map((i) => {
+      const [, fundId, countyCode] = (i.gsi4sk as string).split('#');
+      return { fundId: fundId!, countyCode: countyCode! };
+    });
+    if (found.length > 0) yield found;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+/** Takes the county's roll-up lease until `until` unless someone else holds it; false when they do. */
+export async function takeRollUpLease(fundId: string, countyCode: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: rollUpLeaseKey(fundId, countyCode),
+        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #type = :type',
+        ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: {
+          ':owner': owner,
+          ':until': new Date(now.getTime() + leaseMs).toISOString(),
+          ':now': now.toISOString(),
+          ':type': 'rollup-lease',
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Gives the lease back, if it is still ours. */
+export async function releaseRollUpLease(fundId: string, countyCode: string, owner: string): Promise<void> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: rollUpLeaseKey(fundId, countyCode),
+        UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+        ConditionExpression: 'leaseOwner = :owner',
+        ExpressionAttributeValues: { ':owner': owner },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }

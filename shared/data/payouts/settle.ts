@@ -1,12 +1,13 @@
 import { assertSettlementComplete, decideSettlement, outcomeStatus, type Payout, type Settlement } from '../../domain/payouts.ts';
 import { DEFAULT_FAILURE_CODE } from '../../domain/failure-codes.ts';
 import { report } from '../../metrics.ts';
+import { config } from '../../config.ts';
 import { logger } from '../../logger.ts';
 import { completeBatchIfDone } from '../batches/counters.ts';
 import { payoutOutcomeSteps } from '../disbursements/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import type { Actor } from '../funds/items.ts';
-import { commitMoney } from '../ledger/move.ts';
+import { commitMoney, rollUpAfterSettlement } from '../ledger/move.ts';
 import { subsidyIsReserved } from '../ledger/items.ts';
 import { failureCountedSteps } from '../failures/items.ts';
 import { moneySource, type MoneySource } from '../../domain/money-source.ts';
@@ -28,7 +29,8 @@ import {
 } from './items.ts';
 
 /**
- * The finance system's report. succeeded: payout settled, disbursement paid, reservation → paid.
+ * The finance system's report. succeeded: payout settled, disbursement paid, reservation → paid (by a roll-up,
+ * ledger/move.ts: the transaction writes the pending roll-up, the allocation moves right after or at the sweep).
  * failed: payout failed, disbursement payout_failed, reservation released. One transaction with the
  * audit entry, the `payout.settled` / `payout.failed` event and the county report's move. The same
  * outcome again answers with the payout unchanged; a contradicting one is `invalid_state`.
@@ -120,6 +122,13 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
         logger.warn('settlement roll-up failed; the sweeper rolls it up', { payoutId, error: (error as Error).name }),
       );
     }
+  }
+  // The payment's reserved → paid move waits as a pending roll-up: applied now unless another settlement of the
+  // county is rolling it up (then it is, or the sweep does within one OUTBOX_SWEEP_SECONDS).
+  if (result.payout.status === 'settled' && config().SETTLEMENT_ROLLUP === 'now') {
+    await rollUpAfterSettlement(result.payout.fundId, result.payout.countyCode, now).catch((error: unknown) =>
+      logger.warn('settlement roll-up failed; the outbox sweep rolls it up', { payoutId, error: (error as Error).name }),
+    );
   }
   // A batch completes with its last final payout; a repeated report checks again (heals a lost check).
   if (result.payout.batchId) {

@@ -92,8 +92,8 @@ export const flagOverdueSource: SweepSource = {
 };
 
 /** Sweeper source: settled payouts whose roll-up into their account's record (`repeat_payee`) was lost. */
-export const settlementRollupSource: SweepSource = {
-  name: 'settlement-rollup',
+export const settledRecordSource: SweepSource = {
+  name: 'settled-records',
   async sweep(cutoff) {
     let found = 0;
     for await (const payoutIds of overdueIn(PAID_ROLLUP_INDEX, cutoff)) {
