@@ -205,6 +205,7 @@ describe('the key text of shared/data', () => {
         'TOTAL',
         'USE',
         'VER',
+        'VERCOUNTS',
         'VERIFY',
         'VERKEY',
         'VERPLAN',

@@ -60,6 +60,7 @@ import { getItem, queryAll, readByKeys, requireItem } from '../platform/query.ts
 import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
 import { readDisbursement, type StoredDisbursement } from '../disbursements/items.ts';
 import { FLAG_PREFIX } from '../batches/items.ts';
+import { verificationCounterShard, verificationCounterStep, VERIFICATION_COUNT_SHARDS } from '../batches/counters.ts';
 import type { FundSettings } from '../funds/items.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 
@@ -467,39 +468,26 @@ export function requestChunkSteps(
     },
     onConditionFailed: () => new ChunkRequested(),
   };
-  const moved = Object.entries(moves).filter(([, delta]) => delta !== 0);
   const head: TxStep[] = [];
-  if (moved.length > 0) {
-    const names: Record<string, string> = { '#v': 'verifications' };
-    const values: Record<string, unknown> = { ':at': at, ':one': 1, ':n': -(moves.pending ?? 0) };
-    const sets = ['updatedAt = :at', 'version = version + :one'];
-    moved.forEach(([name, delta], i) => {
-      names[`#c${i}`] = name;
-      values[`:c${i}`] = delta;
-      sets.push(`#v.#c${i} = #v.#c${i} + :c${i}`);
-    });
-    if (flagged > 0) {
-      names['#flags'] = 'flags';
-      names['#count'] = 'count';
-      names['#blocking'] = 'blocking';
-      values[':f'] = flagged;
-      values[':false'] = false;
-      values[':zero'] = 0;
-      sets.push(
-        '#flags.#count = #flags.#count + :f',
-        '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :f',
-        '#flags.cleared = :false',
-      );
-    }
+  // Rows of answered accounts move on the chunk's counter shard (the marker makes it once); the head only takes flags.
+  if (Object.values(moves).some((delta) => delta !== 0)) {
+    head.push(verificationCounterStep(batch.batchId, chunk.chunk % VERIFICATION_COUNT_SHARDS, moves));
+  }
+  if (flagged > 0) {
     head.push({
       item: {
         Update: {
           TableName: table,
           Key: keys.batch(batch.batchId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: '#v.pending >= :n',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          UpdateExpression: [
+            'SET updatedAt = :at',
+            'version = version + :one',
+            '#flags.#count = #flags.#count + :f',
+            '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :f',
+            '#flags.cleared = :false',
+          ].join(', '),
+          ExpressionAttributeNames: { '#flags': 'flags', '#count': 'count', '#blocking': 'blocking' },
+          ExpressionAttributeValues: { ':at': at, ':one': 1, ':f': flagged, ':false': false, ':zero': 0 },
         },
       },
       onConditionFailed: () => new TransactionConflict(),
@@ -685,67 +673,93 @@ async function applyToDisbursement(v: StoredVerification, disbursementId: string
   });
 }
 
-/** A batch moves its rows' counts and, while pending approval, flags them (one flag item per row) when the answer is not `match`. */
+/**
+ * A batch moves its rows' counts on its verification counter shard (../batches/counters.ts: not the head, which
+ * 16 answers at once would all queue on) and, while pending approval, flags them (one flag item per row) when the
+ * answer is not `match`: only then is the head changed too (its flag counts, conditional on the status read).
+ * The waiter's `applied`, in the same transaction, moves the counts once.
+ */
 async function applyToBatch(v: StoredVerification, batchId: string, rows: number[], now: Date): Promise<void> {
   if (rows.length === 0) return;
   await ignoringApplied(async () => {
+    const shard = verificationCounterStep(
+      batchId,
+      verificationCounterShard(v.verificationId),
+      verificationCountsMove('pending', v.status, rows.length),
+    );
+    // A `match` (most answers) raises no flag: its move needs neither the head nor its status.
+    if (!flagOfAnswer(v, now)) {
+      await transact([shard, waiterAppliedStep(v.verificationId, batchId)]);
+      return;
+    }
     const head = await getItem(keys.batch(batchId));
     // The batch's creation has not committed (or failed): its final approval applies the answer (healBatch).
     if (!head) return;
     const flag = head.status === 'pending_approval' ? flagOfAnswer(v, now) : null;
-    if (flag) await putAll(rows.map((row) => rowFlagItem(batchId, row, flag)));
-    const names: Record<string, string> = { '#status': 'status', '#v': 'verifications' };
-    const values: Record<string, unknown> = { ':n': rows.length, ':at': now.toISOString(), ':one': 1, ':seen': head.status };
-    const sets = ['updatedAt = :at', 'version = version + :one'];
-    const conditions = ['#status = :seen', '#v.pending >= :n'];
-    Object.entries(verificationCountsMove('pending', v.status, rows.length)).forEach(([name, delta], i) => {
-      names[`#c${i}`] = name;
-      values[`:c${i}`] = delta;
-      sets.push(`#v.#c${i} = #v.#c${i} + :c${i}`);
-    });
-    if (flag) {
-      names['#flags'] = 'flags';
-      names['#count'] = 'count';
-      names['#blocking'] = 'blocking';
-      values[':false'] = false;
-      values[':zero'] = 0;
-      // Verification flags are high: they count among the blocking ones (a batch stored before 1.2 has no `blocking`).
-      sets.push(
-        '#flags.#count = #flags.#count + :n',
-        '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :n',
-        '#flags.cleared = :false',
-      );
-      // Counts by code (the report's flags cleared); a head stored before them starts its map here.
-      names['#byCode'] = 'byCode';
-      names['#code'] = flag.code;
-      if (isMap((head.flags as Record<string, unknown> | undefined)?.byCode)) {
-        sets.push('#flags.#byCode.#code = if_not_exists(#flags.#byCode.#code, :zero) + :n');
-        conditions.push('attribute_exists(#flags.#byCode)');
-      } else {
-        values[':byCode'] = { [flag.code]: rows.length };
-        sets.push('#flags.#byCode = :byCode');
-        conditions.push('attribute_not_exists(#flags.#byCode)');
-      }
+    if (!flag) {
+      await transact([shard, waiterAppliedStep(v.verificationId, batchId)]);
+      return;
     }
+    await putAll(rows.map((row) => rowFlagItem(batchId, row, flag)));
     await transact([
-      {
-        item: {
-          Update: {
-            TableName: config().TABLE_NAME,
-            Key: keys.batch(batchId),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            // The status it was read in (a batch rejected meanwhile takes no flag), rows still counted pending.
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          },
-        },
-        onConditionFailed: () => new TransactionConflict(),
-      },
-      ...(flag ? reportStatsSteps(v.fundId, now, reportFigures.flagsRaised(rows.map(() => flag.code)), batchId) : []),
+      flagHeadStep(batchId, head, flag.code, rows.length, now),
+      shard,
+      ...reportStatsSteps(v.fundId, now, reportFigures.flagsRaised(rows.map(() => flag.code)), batchId),
       waiterAppliedStep(v.verificationId, batchId),
     ]);
   });
+}
+
+/** The head's flag counts take `n` high flags of `code` (verification flags block), conditional on the status read. */
+function flagHeadStep(batchId: string, head: Record<string, unknown>, code: string, n: number, now: Date): TxStep {
+  const names: Record<string, string> = {
+    '#status': 'status',
+    '#flags': 'flags',
+    '#count': 'count',
+    '#blocking': 'blocking',
+    '#byCode': 'byCode',
+  };
+  const values: Record<string, unknown> = {
+    ':n': n,
+    ':at': now.toISOString(),
+    ':one': 1,
+    ':seen': head.status,
+    ':false': false,
+    ':zero': 0,
+  };
+  // Verification flags are high: they count among the blocking ones (a batch stored before 1.2 has no `blocking`).
+  const sets = [
+    'updatedAt = :at',
+    'version = version + :one',
+    '#flags.#count = #flags.#count + :n',
+    '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :n',
+    '#flags.cleared = :false',
+  ];
+  // The status it was read in: a batch rejected meanwhile takes no flag.
+  const conditions = ['#status = :seen'];
+  // Counts by code (the report's flags cleared); a head stored before them starts its map here.
+  names['#code'] = code;
+  if (isMap((head.flags as Record<string, unknown> | undefined)?.byCode)) {
+    sets.push('#flags.#byCode.#code = if_not_exists(#flags.#byCode.#code, :zero) + :n');
+    conditions.push('attribute_exists(#flags.#byCode)');
+  } else {
+    values[':byCode'] = { [code]: n };
+    sets.push('#flags.#byCode = :byCode');
+    conditions.push('attribute_not_exists(#flags.#byCode)');
+  }
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(batchId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
 }
 
 /**
