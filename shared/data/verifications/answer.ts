@@ -31,7 +31,7 @@ export async function answerVerification(
     await transact(answerSteps(v, next, actor.sub, now));
     return next;
   });
-  await updateLookup(result);
-  await applyAnswer(result, now);
+  // Both follow the committed answer and neither needs the other: at once, one round trip less.
+  await Promise.all([updateLookup(result), applyAnswer(result, now)]);
   return verificationReply(result, true);
 }

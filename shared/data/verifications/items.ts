@@ -29,6 +29,8 @@
  * applies what was answered (`healBatch`, `healDisbursement`) before it decides.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   emptyVerificationCounts,
@@ -52,6 +54,7 @@ import { config } from '../../config.ts';
 import { shardOf } from '../../ids.ts';
 import { appSecrets } from '../../secrets.ts';
 import { auditStep } from '../platform/audit.ts';
+import { documents } from '../platform/clients.ts';
 import { inParallel, putAll } from '../platform/bulk.ts';
 import { eventStep } from '../platform/events.ts';
 import { sendJobs } from '../platform/jobs.ts';
@@ -497,20 +500,27 @@ export function requestChunkSteps(
   return { steps: [marker, ...head, ...steps], flagPuts, messageIds, flagCodes };
 }
 
-/** Moves the head's entry in the sweeper's index forward: a working request job is left alone. */
-export function requestHeartbeatStep(batchId: string, now: Date): TxStep {
-  return {
-    item: {
-      Update: {
+/**
+ * Moves the head's entry in the sweeper's index forward (a working request job is left alone): one conditional
+ * UpdateItem, not a transaction, so that the chunks in flight at once do not cancel each other's heartbeats.
+ * False when the head has left `requesting` (another run finished it).
+ */
+export async function requestHeartbeat(batchId: string, now: Date): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: keys.batch(batchId),
         UpdateExpression: 'SET gsi4sk = :due',
         ConditionExpression: 'verifying = :requesting',
         ExpressionAttributeValues: { ':due': requestSortKey(now, batchId), ':requesting': 'requesting' },
-      },
-    },
-    onConditionFailed: () => new ChunkRequested(),
-  };
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /** Every chunk requested: the head leaves `requesting` (and the sweeper's index), in one change. */
@@ -529,9 +539,21 @@ export function requestsDoneStep(batchId: string, now: Date): TxStep {
   };
 }
 
-/** The lookups of some accounts, by their key (one keyed read each, BatchGetItem). */
-export async function readLookups(fundId: string, accountKeys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
-  const found = await readByKeys(accountKeys.map((k) => verificationKeys.lookup(fundId, k)));
+/**
+ * The lookups of some accounts, by their key (one keyed read each, BatchGetItem). `consistent: false` for a first
+ * try: a stale lookup fails the chunk's conditions (a lookup replaced or added, a pending verification answered)
+ * and the chunk is planned again on a consistent read.
+ */
+export async function readLookups(
+  fundId: string,
+  accountKeys: readonly string[],
+  consistent = true,
+): Promise<Map<string, Record<string, unknown>>> {
+  const found = await readByKeys(
+    accountKeys.map((k) => verificationKeys.lookup(fundId, k)),
+    undefined,
+    consistent,
+  );
   return new Map(found.map((item) => [(item.pk as string).slice((item.pk as string).lastIndexOf('#') + 1), item]));
 }
 
@@ -585,22 +607,21 @@ export function answerSteps(before: StoredVerification, after: StoredVerificatio
   ];
 }
 
-/** The lookup follows the answer, unless a newer request of the account replaced it (then it names that one). */
+/** The lookup follows the answer, unless a newer request of the account replaced it (then it names that one): one conditional UpdateItem. */
 export async function updateLookup(v: StoredVerification): Promise<void> {
-  const { Update } = {
-    Update: {
-      TableName: config().TABLE_NAME,
-      Key: verificationKeys.lookup(v.fundId, v.accountKey),
-      UpdateExpression: 'SET #status = :status, bankAccountName = :name, checkedAt = :at',
-      ConditionExpression: 'verificationId = :id',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':status': v.status, ':name': v.bankAccountName, ':at': v.checkedAt, ':id': v.verificationId },
-    },
-  };
   try {
-    await transact([{ item: { Update }, onConditionFailed: () => new Error('replaced') }]);
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: verificationKeys.lookup(v.fundId, v.accountKey),
+        UpdateExpression: 'SET #status = :status, bankAccountName = :name, checkedAt = :at',
+        ConditionExpression: 'verificationId = :id',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': v.status, ':name': v.bankAccountName, ':at': v.checkedAt, ':id': v.verificationId },
+      }),
+    );
   } catch (error) {
-    if ((error as Error).message !== 'replaced') throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }
 
