@@ -117,13 +117,18 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     await request.requestBatchVerifications(batch.batchId);
     const after = await getBatch(batch.batchId);
     expect(after.verifications).toEqual({ pending: 0, match: 0, closeMatch: 0, noMatch: 2, notPossible: 0 });
+    // Counted by code on the head too (what clearing them counts in the report).
+    const { readBatch } = await import('#shared/data/batches/items');
+    const flags = (await readBatch(batch.batchId)).flags;
+    expect(flags).toMatchObject({ count: 4, blocking: 4 });
+    expect(flags.byCode).toEqual({ duplicate_beneficiary: 2, account_no_match: 2 });
     expect((await approveBatch(batch.batchId)).body.code).toBe('flagged');
     const { halfOf } = await import('#shared/domain/half-year-report');
     const half = halfOf(new Date());
     const report = (await h.call('GET', `/v1/funds/${fundId}/reports/${half}`, auditor)).body;
-    // The earlier batch's rows heard the answer (not counted there: the answer's flags are not report figures
-    // yet); the new batch's two rows took the reused answer's flag, counted once each.
-    expect(report.flags).toContainEqual(expect.objectContaining({ code: 'account_no_match', raised: 2 }));
+    // The earlier batch's row took the answer's flag while pending approval (counted once, with the answer);
+    // the new batch's two rows took the reused answer's flag, counted once each.
+    expect(report.flags).toContainEqual(expect.objectContaining({ code: 'account_no_match', raised: 3 }));
   });
 
   it('queues its request job once committed; verifications appear when it runs, and approval waits for every answer', async () => {

@@ -380,7 +380,7 @@ export interface RequestChunkPlan {
  *   verification per account, even when two batches ask at once), its waiter and its event.
  */
 export function requestChunkSteps(
-  batch: { batchId: string; fundId: string; payer: string; status: string },
+  batch: { batchId: string; fundId: string; payer: string; status: string; flags?: { byCode?: unknown } },
   chunk: { chunk: number; accounts: readonly { key: string; rows: number[]; account: BankAccount }[] },
   lookups: ReadonlyMap<string, Record<string, unknown>>,
   now: Date,
@@ -477,20 +477,37 @@ export function requestChunkSteps(
     head.push(verificationCounterStep(batch.batchId, chunk.chunk % VERIFICATION_COUNT_SHARDS, moves));
   }
   if (flagged > 0) {
+    const names: Record<string, string> = { '#flags': 'flags', '#count': 'count', '#blocking': 'blocking' };
+    const values: Record<string, unknown> = { ':at': at, ':one': 1, ':f': flagged, ':false': false, ':zero': 0 };
+    const sets = [
+      'updatedAt = :at',
+      'version = version + :one',
+      '#flags.#count = #flags.#count + :f',
+      '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :f',
+      '#flags.cleared = :false',
+    ];
+    // Counts by code, on a head that keeps them (every head since they were kept; one stored before counts the
+    // rest as duplicate screening's: warning-rules.ts rowFlagCountsByCode).
+    const keepsByCode = isMap(batch.flags?.byCode);
+    if (keepsByCode) {
+      names['#byCode'] = 'byCode';
+      const byCode = new Map<string, number>();
+      for (const code of flagCodes) byCode.set(code, (byCode.get(code) ?? 0) + 1);
+      [...byCode].forEach(([code, count], i) => {
+        names[`#k${i}`] = code;
+        values[`:k${i}`] = count;
+        sets.push(`#flags.#byCode.#k${i} = if_not_exists(#flags.#byCode.#k${i}, :zero) + :k${i}`);
+      });
+    }
     head.push({
       item: {
         Update: {
           TableName: table,
           Key: keys.batch(batch.batchId),
-          UpdateExpression: [
-            'SET updatedAt = :at',
-            'version = version + :one',
-            '#flags.#count = #flags.#count + :f',
-            '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :f',
-            '#flags.cleared = :false',
-          ].join(', '),
-          ExpressionAttributeNames: { '#flags': 'flags', '#count': 'count', '#blocking': 'blocking' },
-          ExpressionAttributeValues: { ':at': at, ':one': 1, ':f': flagged, ':false': false, ':zero': 0 },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ...(keepsByCode ? { ConditionExpression: 'attribute_exists(#flags.#byCode)' } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         },
       },
       onConditionFailed: () => new TransactionConflict(),
