@@ -9,7 +9,9 @@
  *   system's own by a filter on `payer`).
  * - `VER#<verificationId> / WAIT#<dsbId|batchId>` — an item waiting for the answer (a batch: once, with the
  *   rows that use the account). The answer reads them with one consistent Query and applies itself to each
- *   (`applied` is set in the same transaction as the item's change, so an answer reaches an item once).
+ *   (`applied` is set in the same transaction as the item's change, so an answer reaches an item once). The
+ *   batch whose request job made the verification waits on the verification item itself (`waitBatch`,
+ *   `waitRows`, `waitApplied`): a `match` moves its rows' counter shard in the answer's own transaction.
  * - `VERKEY#<fundId>#<hmac> / VERKEY` — the lookup of a distinct account (bank name, account name, number)
  *   under the app's secret screening key (domain `verificationKey`): the latest verification of it, with its
  *   status and times, so that a new request decides reuse-or-request from this one item (BatchGetItem for a
@@ -114,6 +116,13 @@ export const requestSortKey = (at: Date, batchId: string) => `${at.toISOString()
 export interface StoredVerification extends AccountVerification {
   payer: string;
   accountKey: string;
+  /**
+   * A verification a batch's request job made carries that batch's waiter itself (no `WAIT#` item): the batch,
+   * its rows, and whether the answer reached them (a `match` answer moves their counts in its own transaction).
+   */
+  waitBatch?: string;
+  waitRows?: number[];
+  waitApplied?: boolean;
 }
 
 export function toVerification(item: Record<string, unknown>): StoredVerification {
@@ -127,6 +136,8 @@ export function toVerification(item: Record<string, unknown>): StoredVerificatio
     checkedAt: (item.checkedAt as string | null | undefined) ?? null,
     payer: item.payer as string,
     accountKey: item.accountKey as string,
+    ...(typeof item.waitBatch === 'string' ? { waitBatch: item.waitBatch, waitRows: (item.waitRows as number[] | undefined) ?? [] } : {}),
+    ...(item.waitApplied === true ? { waitApplied: true } : {}),
   };
 }
 
@@ -281,7 +292,7 @@ export interface PlannedAccount {
   rows: number[];
 }
 
-/** Distinct accounts per request transaction: a new one takes 4 items (verification, lookup, waiter, event), + marker (+ head and report figures, only beside an answered one: ≤ 97 items). */
+/** Distinct accounts per request transaction: a new one takes 3 items (verification with its waiter, lookup, event), a reused pending one 2, + marker (+ counter shard, head and report figures, only beside an answered one). */
 export const REQUEST_CHUNK_ACCOUNTS = 24;
 
 export interface BatchVerificationPlan {
@@ -433,6 +444,9 @@ export function requestChunkSteps(
       ...pendingVerification(newId('verification', now.getTime()), batch.fundId, account, at),
       payer: batch.payer,
       accountKey: key,
+      // The batch's waiter, on the verification itself: one item less per account.
+      waitBatch: batch.batchId,
+      waitRows: rows,
     };
     const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, { payer: v.payer });
     waited.push(v.verificationId);
@@ -450,7 +464,6 @@ export function requestChunkSteps(
         },
         onConditionFailed: () => new TransactionConflict(),
       },
-      { item: { Put: { TableName: table, Item: waiterItem(v.verificationId, batch.batchId, rows, at) } } },
       event.step,
     );
   }
@@ -593,16 +606,28 @@ function rowFlagItem(batchId: string, row: number, flag: Flag): Record<string, u
 /** The verification's answer and its lookup, in ONE transaction with the audit entry; only from `pending`. */
 export function answerSteps(before: StoredVerification, after: StoredVerification, actor: string, now: Date): TxStep[] {
   const table = config().TABLE_NAME;
+  // The batch waiting on the verification itself takes a `match` (no flag, so no need of its head) at once.
+  const embedded = answerReachesBatch(after, now);
   return [
+    ...(embedded
+      ? [
+          verificationCounterStep(
+            embedded.batchId,
+            verificationCounterShard(after.verificationId),
+            verificationCountsMove('pending', after.status, embedded.rows.length),
+          ),
+        ]
+      : []),
     {
       item: {
         Update: {
           TableName: table,
           Key: verificationKeys.verification(before.verificationId),
-          UpdateExpression: 'SET #status = :to, bankAccountName = :name, checkedAt = :at, gsi2pk = :gsi2pk',
+          UpdateExpression: `SET #status = :to, bankAccountName = :name, checkedAt = :at, gsi2pk = :gsi2pk${embedded ? ', waitApplied = :yes' : ''}`,
           ConditionExpression: '#status = :pending',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
+            ...(embedded ? { ':yes': true } : {}),
             ':to': after.status,
             ':name': after.bankAccountName,
             ':at': after.checkedAt,
@@ -622,6 +647,15 @@ export function answerSteps(before: StoredVerification, after: StoredVerificatio
       details: { fundId: after.fundId, bankAccountName: after.bankAccountName === null ? null : 'given' },
     }),
   ];
+}
+
+/**
+ * The batch waiting on the verification itself (its request job made it), when the answer's own transaction moves
+ * its rows: an answer that raises no flag, not applied yet. An answer that flags is applied as a `WAIT#` item's.
+ */
+export function answerReachesBatch(v: StoredVerification, now: Date): { batchId: string; rows: number[] } | null {
+  if (!v.waitBatch || v.waitApplied === true || v.status === 'pending' || flagOfAnswer(v, now) !== null) return null;
+  return (v.waitRows ?? []).length > 0 ? { batchId: v.waitBatch, rows: v.waitRows ?? [] } : null;
 }
 
 /** The lookup follows the answer, unless a newer request of the account replaced it (then it names that one): one conditional UpdateItem. */
@@ -652,10 +686,11 @@ export async function applyAnswer(v: StoredVerification, now: Date): Promise<voi
     ExpressionAttributeValues: { ':pk': verificationKeys.verification(v.verificationId).pk, ':prefix': WAITER_PREFIX },
     ConsistentRead: true,
   });
+  const embedded = v.waitBatch && v.waitApplied !== true ? [{ ref: v.waitBatch, rows: v.waitRows ?? [], embedded: true }] : [];
   await inParallel(
-    waiters.filter((w) => w.applied !== true),
+    [...embedded, ...waiters.filter((w) => w.applied !== true).map((w) => ({ ...w, embedded: false }))],
     APPLY_CONCURRENCY,
-    (w) => (w.ref.startsWith('bat_') ? applyToBatch(v, w.ref, w.rows ?? [], now) : applyToDisbursement(v, w.ref, now)),
+    (w) => (w.ref.startsWith('bat_') ? applyToBatch(v, w.ref, w.rows ?? [], now, w.embedded) : applyToDisbursement(v, w.ref, now)),
   );
 }
 
@@ -667,6 +702,22 @@ function waiterAppliedStep(verificationId: string, ref: string): TxStep {
         Key: verificationKeys.waiter(verificationId, ref),
         UpdateExpression: 'SET applied = :yes',
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(applied)',
+        ExpressionAttributeValues: { ':yes': true },
+      },
+    },
+    onConditionFailed: () => new AlreadyApplied(),
+  };
+}
+
+/** The waiter a verification carries itself (answerReachesBatch) marked applied. */
+function embeddedAppliedStep(verificationId: string): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: verificationKeys.verification(verificationId),
+        UpdateExpression: 'SET waitApplied = :yes',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(waitApplied)',
         ExpressionAttributeValues: { ':yes': true },
       },
     },
@@ -717,8 +768,9 @@ async function applyToDisbursement(v: StoredVerification, disbursementId: string
  * answer is not `match`: only then is the head changed too (its flag counts, conditional on the status read).
  * The waiter's `applied`, in the same transaction, moves the counts once.
  */
-async function applyToBatch(v: StoredVerification, batchId: string, rows: number[], now: Date): Promise<void> {
+async function applyToBatch(v: StoredVerification, batchId: string, rows: number[], now: Date, embedded = false): Promise<void> {
   if (rows.length === 0) return;
+  const applied = () => (embedded ? embeddedAppliedStep(v.verificationId) : waiterAppliedStep(v.verificationId, batchId));
   await ignoringApplied(async () => {
     const shard = verificationCounterStep(
       batchId,
@@ -727,7 +779,7 @@ async function applyToBatch(v: StoredVerification, batchId: string, rows: number
     );
     // A `match` (most answers) raises no flag: its move needs neither the head nor its status.
     if (!flagOfAnswer(v, now)) {
-      await transact([shard, waiterAppliedStep(v.verificationId, batchId)]);
+      await transact([shard, applied()]);
       return;
     }
     const head = await getItem(keys.batch(batchId));
@@ -735,7 +787,7 @@ async function applyToBatch(v: StoredVerification, batchId: string, rows: number
     if (!head) return;
     const flag = head.status === 'pending_approval' ? flagOfAnswer(v, now) : null;
     if (!flag) {
-      await transact([shard, waiterAppliedStep(v.verificationId, batchId)]);
+      await transact([shard, applied()]);
       return;
     }
     await putAll(rows.map((row) => rowFlagItem(batchId, row, flag)));
@@ -743,7 +795,7 @@ async function applyToBatch(v: StoredVerification, batchId: string, rows: number
       flagHeadStep(batchId, head, flag.code, rows.length, now),
       shard,
       ...reportStatsSteps(v.fundId, now, reportFigures.flagsRaised(rows.map(() => flag.code)), batchId),
-      waiterAppliedStep(v.verificationId, batchId),
+      applied(),
     ]);
   });
 }
@@ -825,11 +877,13 @@ export async function healBatch(batchId: string, now: Date): Promise<boolean> {
   if (answered.length === 0) return false;
   const waiters = await readByKeys(answered.map((v) => verificationKeys.waiter(v.verificationId, batchId)));
   const rowsOf = new Map(waiters.filter((w) => w.applied !== true).map((w) => [w.pk as string, (w.rows as number[] | null) ?? []]));
+  const carried = answered.filter((v) => v.waitBatch === batchId && v.waitApplied !== true);
   await inParallel(answered, APPLY_CONCURRENCY, async (v) => {
     const rows = rowsOf.get(verificationKeys.verification(v.verificationId).pk);
     if (rows) await applyToBatch(v, batchId, rows, now);
   });
-  return rowsOf.size > 0;
+  await inParallel(carried, APPLY_CONCURRENCY, (v) => applyToBatch(v, batchId, v.waitRows ?? [], now, true));
+  return rowsOf.size > 0 || carried.length > 0;
 }
 
 const isMap = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
