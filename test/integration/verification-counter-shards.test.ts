@@ -98,4 +98,26 @@ describe('verification counts on counter shards', () => {
     expect(fresh.flags).toMatchObject({ count: 1, blocking: 1, byCode: { account_no_match: 1 } });
     await expect(transact(verificationShardChecks(batchId, fresh.verificationShards!))).resolves.toBeUndefined();
   });
+
+  it('keeps a head stored before the shards working: its own moves stay on it, the shards add to them', async () => {
+    const { batchId, ids } = await verifiedBatch(2);
+    const { documents } = await import('#shared/data/platform/clients');
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { config } = await import('#shared/config');
+    const { keys } = await import('#shared/data/platform/keys');
+    // As an answer moved a head before the shards: the first row counted match on the head itself.
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(batchId),
+        UpdateExpression: 'SET verifications = :v',
+        ExpressionAttributeValues: { ':v': { pending: 1, match: 1, closeMatch: 0, noMatch: 0, notPossible: 0 } },
+      }),
+    );
+    expect((await getBatch(batchId)).verifications).toEqual({ pending: 1, match: 1, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    expect((await approve(batchId)).body.code).toBe('account_unverified');
+    expect((await answer(ids[1]!, 'match')).status).toBe(200);
+    expect((await getBatch(batchId)).verifications).toEqual({ pending: 0, match: 2, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    expect((await approve(batchId)).status).toBe(200);
+  });
 });
