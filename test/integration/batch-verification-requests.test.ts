@@ -126,8 +126,8 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     const { halfOf } = await import('#shared/domain/half-year-report');
     const half = halfOf(new Date());
     const report = (await h.call('GET', `/v1/funds/${fundId}/reports/${half}`, auditor)).body;
-    // The earlier batch's row took the answer's flag while pending approval (counted once, with the answer);
-    // the new batch's two rows took the reused answer's flag, counted once each.
+    // The earlier batch's row took the answer's flag when it came (1); the new batch's two rows took the reused
+    // answer's flag at the request (2): each raised flag counted once.
     expect(report.flags).toContainEqual(expect.objectContaining({ code: 'account_no_match', raised: 3 }));
   });
 
