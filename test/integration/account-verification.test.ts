@@ -309,10 +309,26 @@ describe('a batch of a fund that verifies', () => {
     const { transact } = await import('#shared/data/platform/transactions');
     const [pending] = (await listAll(asFinance, `fundId=${fundId}&status=pending`)).filter((v) => v.accountNumber === acc.accountNumber);
     const v = await items.readVerification(pending!.verificationId as string);
-    await transact(items.answerSteps(v, { ...v, ...answered(v, { result: 'match' }, new Date()) }, 'finance-1', new Date()));
+    // A no_match (it flags the rows, so it needs the batch's head) committed, its propagation cut short.
+    await transact(items.answerSteps(v, { ...v, ...answered(v, { result: 'no_match' }, new Date()) }, 'finance-1', new Date()));
     expect((await getBatch(batch.batchId)).verifications.pending).toBe(1);
     const res = await approveBatch(batch.batchId);
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.status, JSON.stringify(res.body)).toBe(409);
+    expect(res.body.code).toBe('flagged');
+    expect((await getBatch(batch.batchId)).verifications).toMatchObject({ pending: 0, noMatch: 1 });
+  });
+
+  it('moves the rows of the batch that asked with a match in the answer’s own transaction (nothing to cut short)', async () => {
+    const acc = account();
+    const batch = await createBatch([row(acc)]);
+    const items = await import('#shared/data/verifications/items');
+    const { answered } = await import('#shared/domain/account-verification');
+    const { transact } = await import('#shared/data/platform/transactions');
+    const [pending] = (await listAll(asFinance, `fundId=${fundId}&status=pending`)).filter((v) => v.accountNumber === acc.accountNumber);
+    const v = await items.readVerification(pending!.verificationId as string);
+    await transact(items.answerSteps(v, { ...v, ...answered(v, { result: 'match' }, new Date()) }, 'finance-1', new Date()));
     expect((await getBatch(batch.batchId)).verifications).toMatchObject({ pending: 0, match: 1 });
+    const res = await approveBatch(batch.batchId);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
 });

@@ -117,6 +117,11 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     await request.requestBatchVerifications(batch.batchId);
     const after = await getBatch(batch.batchId);
     expect(after.verifications).toEqual({ pending: 0, match: 0, closeMatch: 0, noMatch: 2, notPossible: 0 });
+    // Counted by code on the head too (what clearing them counts in the report).
+    const { readBatch } = await import('#shared/data/batches/items');
+    const flags = (await readBatch(batch.batchId)).flags;
+    expect(flags).toMatchObject({ count: 4, blocking: 4 });
+    expect(flags.byCode).toEqual({ duplicate_beneficiary: 2, account_no_match: 2 });
     expect((await approveBatch(batch.batchId)).body.code).toBe('flagged');
     const { halfOf } = await import('#shared/domain/half-year-report');
     const half = halfOf(new Date());

@@ -208,6 +208,7 @@ describe('the key text of shared/data', () => {
         'TOTAL',
         'USE',
         'VER',
+        'VERCOUNTS',
         'VERIFY',
         'VERKEY',
         'VERPLAN',

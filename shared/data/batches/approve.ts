@@ -7,6 +7,7 @@ import { getFundSettings, type Actor } from '../funds/items.ts';
 import { ALLOCATION, commitMoney, type MoneyMove } from '../ledger/move.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { healBatch } from '../verifications/items.ts';
+import { verificationShardChecks } from './counters.ts';
 import { logger } from '../../logger.ts';
 import { deleteAll, putAll } from '../platform/bulk.ts';
 import { readStationsVersion, stationsUnchangedStep } from '../stations/items.ts';
@@ -36,7 +37,10 @@ export async function approveBatch(batchId: string, input: { comment?: string },
     const final = b.approvals.length + 1 >= b.requiredApprovals;
     if (final && (b.verifications?.pending ?? 0) > 0 && (await healBatch(batchId, now))) throw new TransactionConflict();
     const decision = decideBatchApproval(b, actor.sub, now, input.comment);
-    const redecide = (current: StoredBatch) => decideBatchApproval(current, actor.sub, now, input.comment);
+    // A head changed meanwhile decides again with the counts summed above: the shards' moves are not on the head, and
+    // pending only moves down (a shard moved since fails its check below: TransactionConflict, read again).
+    const redecide = (current: StoredBatch) =>
+      decideBatchApproval({ ...current, verifications: b.verifications ?? current.verifications }, actor.sub, now, input.comment);
     const at = now.toISOString();
     if (!decision.completes) {
       await transact([
@@ -60,13 +64,25 @@ export async function approveBatch(batchId: string, input: { comment?: string },
     const stationsVersion = stations.size > 0 ? await readStationsVersion(b.countyCode) : undefined;
     await assertStationsActive(stations, b.countyCode);
     const stationChecks = stationsVersion === undefined ? [] : [stationsUnchangedStep(b.countyCode, stationsVersion)];
+    // Every verification counter shard as read: an answer racing this approval cancels it (never a pending row approved).
+    const verificationChecks = b.verifications ? verificationShardChecks(b.batchId, b.verificationShards ?? []) : [];
     // Farmer and cooperative rows are posted publicly first (公示): reserve now, expand when the notice ends.
     const noticed = rows.flatMap((row, index) => (isNoticed(row.beneficiary.kind) ? [{ row, index }] : []));
     if (noticed.length > 0) {
       const fund = await getFundSettings(b.fundId);
       const endsAt = noticeEnd(fund.noticePeriod, now);
       if (endsAt) {
-        const batch = await openBatchNotice(b, noticed, decision.approvals, fund.name, endsAt, stationChecks, redecide, actor, now);
+        const batch = await openBatchNotice(
+          b,
+          noticed,
+          decision.approvals,
+          fund.name,
+          endsAt,
+          [...stationChecks, ...verificationChecks],
+          redecide,
+          actor,
+          now,
+        );
         return { batch, released: false, messageIds: batch.messageIds };
       }
     }
@@ -79,6 +95,7 @@ export async function approveBatch(batchId: string, input: { comment?: string },
         details: { approvers: decision.approvals.map((a) => a.approver) },
       }),
       ...stationChecks,
+      ...verificationChecks,
     ]);
     const approved: StoredBatch = {
       ...b,

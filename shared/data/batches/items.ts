@@ -25,7 +25,7 @@ import { DomainError } from '../../domain/errors.ts';
 import { visibleTo, type MoneyReader } from '../../domain/roles.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
-import { readBatchCounts } from './counters.ts';
+import { readBatchCounts, readVerificationShards, sumVerificationCounts, type VerificationShard } from './counters.ts';
 import { documents } from '../platform/clients.ts';
 import { type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
@@ -64,6 +64,22 @@ export interface StoredBatch extends Omit<Batch, 'counts' | 'flags'> {
    * (../verifications/request.ts), then `requested`; absent otherwise. The final approval waits for it.
    */
   verifying?: 'requesting' | 'requested';
+  /**
+   * The verification counter shards (./counters.ts) summed into `verifications` when this was read (absent: not
+   * read, `verifications` is the head's alone); a final approval conditions on them.
+   */
+  verificationShards?: VerificationShard[];
+}
+
+/** The batch with its `verifications` summed from the head and the counter shards (one Query; none when its fund does not verify). */
+export async function withVerificationCounts(b: StoredBatch): Promise<StoredBatch> {
+  if (!b.verifications || b.verificationShards) return b;
+  const shards = await readVerificationShards(b.batchId);
+  return {
+    ...b,
+    verifications: sumVerificationCounts(b.verifications, shards),
+    verificationShards: shards.map((s) => ({ shard: Number(s.shard), pending: s.pending === undefined ? undefined : Number(s.pending) })),
+  };
 }
 
 /** A DynamoDB number set (or nothing) as a sorted list. */
@@ -125,10 +141,11 @@ export async function publicBatch(b: StoredBatch, known?: Batch['counts']): Prom
     heldRows: _h,
     lateRows: _l,
     verifying: _vf,
+    verificationShards: _vs,
     messageIds: _m,
     flags,
     ...rest
-  } = b as StoredBatch & { messageIds?: string[] };
+  } = (await withVerificationCounts(b)) as StoredBatch & { messageIds?: string[] };
   return { ...rest, flags: { count: flags.count, cleared: flags.cleared }, counts: known ?? (await readBatchCounts(b.batchId)) };
 }
 
@@ -136,11 +153,11 @@ export const noCounts = (): Batch['counts'] => ({ queued: 0, sent: 0, settled: 0
 
 export async function findBatch(batchId: string): Promise<StoredBatch | undefined> {
   const Item = await getItem(keys.batch(batchId));
-  return Item ? toStoredBatch(Item) : undefined;
+  return Item ? withVerificationCounts(toStoredBatch(Item)) : undefined;
 }
 
 export async function readBatch(batchId: string): Promise<StoredBatch> {
-  return toStoredBatch(await requireItem(keys.batch(batchId), `Batch ${batchId}`));
+  return withVerificationCounts(toStoredBatch(await requireItem(keys.batch(batchId), `Batch ${batchId}`)));
 }
 
 export async function getBatch(batchId: string): Promise<Batch> {

@@ -275,10 +275,15 @@ const READ_CONCURRENCY = 4;
 const UNPROCESSED_KEYS_RETRY: RetryPolicy = { attempts: 8, baseMs: 20, maxMs: 1_000 };
 
 /**
- * Items by key, read consistently, 100 keys per BatchGetItem (a few at once), in no particular order; a missing item
+ * Items by key, read consistently (unless `consistent` is false: half the read units, for a caller whose writes
+ * condition on what it read), 100 keys per BatchGetItem (a few at once), in no particular order; a missing item
  * is left out. Keys still unread after the retries make it `StoreThrottled`.
  */
-export async function readByKeys(keys: readonly Record<string, unknown>[], projection?: Projection): Promise<Record<string, unknown>[]> {
+export async function readByKeys(
+  keys: readonly Record<string, unknown>[],
+  projection?: Projection,
+  consistent = true,
+): Promise<Record<string, unknown>[]> {
   const table = config().TABLE_NAME;
   const found: Record<string, unknown>[] = [];
   const chunks: Record<string, unknown>[][] = [];
@@ -294,7 +299,7 @@ export async function readByKeys(keys: readonly Record<string, unknown>[], proje
             RequestItems: {
               [table]: {
                 Keys: [...unread],
-                ConsistentRead: true,
+                ConsistentRead: consistent,
                 ...(projection ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names } : {}),
               },
             },

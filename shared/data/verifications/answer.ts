@@ -2,6 +2,7 @@ import { answered, assertAnswerer, decideAnswer, type VerificationAnswer } from 
 import type { Actor } from '../../domain/roles.ts';
 import { retryOnConflict, transact } from '../platform/transactions.ts';
 import {
+  answerReachesBatch,
   answerSteps,
   applyAnswer,
   readVerification,
@@ -29,9 +30,10 @@ export async function answerVerification(
     if (decideAnswer(v, answer) === 'repeat') return v;
     const next: StoredVerification = { ...v, ...answered(v, answer, now) };
     await transact(answerSteps(v, next, actor.sub, now));
-    return next;
+    // A batch waiting on the verification itself took a `match` in that transaction.
+    return answerReachesBatch(next, now) ? { ...next, waitApplied: true } : next;
   });
-  await updateLookup(result);
-  await applyAnswer(result, now);
+  // Both follow the committed answer and neither needs the other: at once, one round trip less.
+  await Promise.all([updateLookup(result), applyAnswer(result, now)]);
   return verificationReply(result, true);
 }

@@ -9,7 +9,9 @@
  *   system's own by a filter on `payer`).
  * - `VER#<verificationId> / WAIT#<dsbId|batchId>` — an item waiting for the answer (a batch: once, with the
  *   rows that use the account). The answer reads them with one consistent Query and applies itself to each
- *   (`applied` is set in the same transaction as the item's change, so an answer reaches an item once).
+ *   (`applied` is set in the same transaction as the item's change, so an answer reaches an item once). The
+ *   batch whose request job made the verification waits on the verification item itself (`waitBatch`,
+ *   `waitRows`, `waitApplied`): a `match` moves its rows' counter shard in the answer's own transaction.
  * - `VERKEY#<fundId>#<hmac> / VERKEY` — the lookup of a distinct account (bank name, account name, number)
  *   under the app's secret screening key (domain `verificationKey`): the latest verification of it, with its
  *   status and times, so that a new request decides reuse-or-request from this one item (BatchGetItem for a
@@ -29,6 +31,8 @@
  * applies what was answered (`healBatch`, `healDisbursement`) before it decides.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   emptyVerificationCounts,
@@ -52,6 +56,7 @@ import { config } from '../../config.ts';
 import { shardOf } from '../../ids.ts';
 import { appSecrets } from '../../secrets.ts';
 import { auditStep } from '../platform/audit.ts';
+import { documents } from '../platform/clients.ts';
 import { inParallel, putAll } from '../platform/bulk.ts';
 import { eventStep } from '../platform/events.ts';
 import { sendJobs } from '../platform/jobs.ts';
@@ -60,6 +65,7 @@ import { getItem, queryAll, readByKeys, requireItem } from '../platform/query.ts
 import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
 import { readDisbursement, type StoredDisbursement } from '../disbursements/items.ts';
 import { FLAG_PREFIX } from '../batches/items.ts';
+import { verificationCounterShard, verificationCounterStep, VERIFICATION_COUNT_SHARDS } from '../batches/counters.ts';
 import type { FundSettings } from '../funds/items.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 
@@ -110,6 +116,13 @@ export const requestSortKey = (at: Date, batchId: string) => `${at.toISOString()
 export interface StoredVerification extends AccountVerification {
   payer: string;
   accountKey: string;
+  /**
+   * A verification a batch's request job made carries that batch's waiter itself (no `WAIT#` item): the batch,
+   * its rows, and whether the answer reached them (a `match` answer moves their counts in its own transaction).
+   */
+  waitBatch?: string;
+  waitRows?: number[];
+  waitApplied?: boolean;
 }
 
 export function toVerification(item: Record<string, unknown>): StoredVerification {
@@ -123,6 +136,8 @@ export function toVerification(item: Record<string, unknown>): StoredVerificatio
     checkedAt: (item.checkedAt as string | null | undefined) ?? null,
     payer: item.payer as string,
     accountKey: item.accountKey as string,
+    ...(typeof item.waitBatch === 'string' ? { waitBatch: item.waitBatch, waitRows: (item.waitRows as number[] | undefined) ?? [] } : {}),
+    ...(item.waitApplied === true ? { waitApplied: true } : {}),
   };
 }
 
@@ -277,7 +292,7 @@ export interface PlannedAccount {
   rows: number[];
 }
 
-/** Distinct accounts per request transaction: a new one takes 4 items (verification, lookup, waiter, event), + marker (+ head and report figures, only beside an answered one: ≤ 97 items). */
+/** Distinct accounts per request transaction: a new one takes 3 items (verification with its waiter, lookup, event), a reused pending one 2, + marker (+ counter shard, head and report figures, only beside an answered one). */
 export const REQUEST_CHUNK_ACCOUNTS = 24;
 
 export interface BatchVerificationPlan {
@@ -376,7 +391,7 @@ export interface RequestChunkPlan {
  *   verification per account, even when two batches ask at once), its waiter and its event.
  */
 export function requestChunkSteps(
-  batch: { batchId: string; fundId: string; payer: string; status: string },
+  batch: { batchId: string; fundId: string; payer: string; status: string; flags?: { byCode?: unknown } },
   chunk: { chunk: number; accounts: readonly { key: string; rows: number[]; account: BankAccount }[] },
   lookups: ReadonlyMap<string, Record<string, unknown>>,
   now: Date,
@@ -429,6 +444,9 @@ export function requestChunkSteps(
       ...pendingVerification(newId('verification', now.getTime()), batch.fundId, account, at),
       payer: batch.payer,
       accountKey: key,
+      // The batch's waiter, on the verification itself: one item less per account.
+      waitBatch: batch.batchId,
+      waitRows: rows,
     };
     const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, { payer: v.payer });
     waited.push(v.verificationId);
@@ -446,7 +464,6 @@ export function requestChunkSteps(
         },
         onConditionFailed: () => new TransactionConflict(),
       },
-      { item: { Put: { TableName: table, Item: waiterItem(v.verificationId, batch.batchId, rows, at) } } },
       event.step,
     );
   }
@@ -467,29 +484,33 @@ export function requestChunkSteps(
     },
     onConditionFailed: () => new ChunkRequested(),
   };
-  const moved = Object.entries(moves).filter(([, delta]) => delta !== 0);
   const head: TxStep[] = [];
-  if (moved.length > 0) {
-    const names: Record<string, string> = { '#v': 'verifications' };
-    const values: Record<string, unknown> = { ':at': at, ':one': 1, ':n': -(moves.pending ?? 0) };
-    const sets = ['updatedAt = :at', 'version = version + :one'];
-    moved.forEach(([name, delta], i) => {
-      names[`#c${i}`] = name;
-      values[`:c${i}`] = delta;
-      sets.push(`#v.#c${i} = #v.#c${i} + :c${i}`);
-    });
-    if (flagged > 0) {
-      names['#flags'] = 'flags';
-      names['#count'] = 'count';
-      names['#blocking'] = 'blocking';
-      values[':f'] = flagged;
-      values[':false'] = false;
-      values[':zero'] = 0;
-      sets.push(
-        '#flags.#count = #flags.#count + :f',
-        '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :f',
-        '#flags.cleared = :false',
-      );
+  // Rows of answered accounts move on the chunk's counter shard (the marker makes it once); the head only takes flags.
+  if (Object.values(moves).some((delta) => delta !== 0)) {
+    head.push(verificationCounterStep(batch.batchId, chunk.chunk % VERIFICATION_COUNT_SHARDS, moves));
+  }
+  if (flagged > 0) {
+    const names: Record<string, string> = { '#flags': 'flags', '#count': 'count', '#blocking': 'blocking' };
+    const values: Record<string, unknown> = { ':at': at, ':one': 1, ':f': flagged, ':false': false, ':zero': 0 };
+    const sets = [
+      'updatedAt = :at',
+      'version = version + :one',
+      '#flags.#count = #flags.#count + :f',
+      '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :f',
+      '#flags.cleared = :false',
+    ];
+    // Counts by code, on a head that keeps them (every head since they were kept; one stored before counts the
+    // rest as duplicate screening's: warning-rules.ts rowFlagCountsByCode).
+    const keepsByCode = isMap(batch.flags?.byCode);
+    if (keepsByCode) {
+      names['#byCode'] = 'byCode';
+      const byCode = new Map<string, number>();
+      for (const code of flagCodes) byCode.set(code, (byCode.get(code) ?? 0) + 1);
+      [...byCode].forEach(([code, count], i) => {
+        names[`#k${i}`] = code;
+        values[`:k${i}`] = count;
+        sets.push(`#flags.#byCode.#k${i} = if_not_exists(#flags.#byCode.#k${i}, :zero) + :k${i}`);
+      });
     }
     head.push({
       item: {
@@ -497,7 +518,7 @@ export function requestChunkSteps(
           TableName: table,
           Key: keys.batch(batch.batchId),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: '#v.pending >= :n',
+          ...(keepsByCode ? { ConditionExpression: 'attribute_exists(#flags.#byCode)' } : {}),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         },
@@ -509,20 +530,27 @@ export function requestChunkSteps(
   return { steps: [marker, ...head, ...steps], flagPuts, messageIds, flagCodes };
 }
 
-/** Moves the head's entry in the sweeper's index forward: a working request job is left alone. */
-export function requestHeartbeatStep(batchId: string, now: Date): TxStep {
-  return {
-    item: {
-      Update: {
+/**
+ * Moves the head's entry in the sweeper's index forward (a working request job is left alone): one conditional
+ * UpdateItem, not a transaction, so that the chunks in flight at once do not cancel each other's heartbeats.
+ * False when the head has left `requesting` (another run finished it).
+ */
+export async function requestHeartbeat(batchId: string, now: Date): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: keys.batch(batchId),
         UpdateExpression: 'SET gsi4sk = :due',
         ConditionExpression: 'verifying = :requesting',
         ExpressionAttributeValues: { ':due': requestSortKey(now, batchId), ':requesting': 'requesting' },
-      },
-    },
-    onConditionFailed: () => new ChunkRequested(),
-  };
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /** Every chunk requested: the head leaves `requesting` (and the sweeper's index), in one change. */
@@ -541,9 +569,21 @@ export function requestsDoneStep(batchId: string, now: Date): TxStep {
   };
 }
 
-/** The lookups of some accounts, by their key (one keyed read each, BatchGetItem). */
-export async function readLookups(fundId: string, accountKeys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
-  const found = await readByKeys(accountKeys.map((k) => verificationKeys.lookup(fundId, k)));
+/**
+ * The lookups of some accounts, by their key (one keyed read each, BatchGetItem). `consistent: false` for a first
+ * try: a stale lookup fails the chunk's conditions (a lookup replaced or added, a pending verification answered)
+ * and the chunk is planned again on a consistent read.
+ */
+export async function readLookups(
+  fundId: string,
+  accountKeys: readonly string[],
+  consistent = true,
+): Promise<Map<string, Record<string, unknown>>> {
+  const found = await readByKeys(
+    accountKeys.map((k) => verificationKeys.lookup(fundId, k)),
+    undefined,
+    consistent,
+  );
   return new Map(found.map((item) => [(item.pk as string).slice((item.pk as string).lastIndexOf('#') + 1), item]));
 }
 
@@ -566,16 +606,28 @@ function rowFlagItem(batchId: string, row: number, flag: Flag): Record<string, u
 /** The verification's answer and its lookup, in ONE transaction with the audit entry; only from `pending`. */
 export function answerSteps(before: StoredVerification, after: StoredVerification, actor: string, now: Date): TxStep[] {
   const table = config().TABLE_NAME;
+  // The batch waiting on the verification itself takes a `match` (no flag, so no need of its head) at once.
+  const embedded = answerReachesBatch(after, now);
   return [
+    ...(embedded
+      ? [
+          verificationCounterStep(
+            embedded.batchId,
+            verificationCounterShard(after.verificationId),
+            verificationCountsMove('pending', after.status, embedded.rows.length),
+          ),
+        ]
+      : []),
     {
       item: {
         Update: {
           TableName: table,
           Key: verificationKeys.verification(before.verificationId),
-          UpdateExpression: 'SET #status = :to, bankAccountName = :name, checkedAt = :at, gsi2pk = :gsi2pk',
+          UpdateExpression: `SET #status = :to, bankAccountName = :name, checkedAt = :at, gsi2pk = :gsi2pk${embedded ? ', waitApplied = :yes' : ''}`,
           ConditionExpression: '#status = :pending',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
+            ...(embedded ? { ':yes': true } : {}),
             ':to': after.status,
             ':name': after.bankAccountName,
             ':at': after.checkedAt,
@@ -597,22 +649,30 @@ export function answerSteps(before: StoredVerification, after: StoredVerificatio
   ];
 }
 
-/** The lookup follows the answer, unless a newer request of the account replaced it (then it names that one). */
+/**
+ * The batch waiting on the verification itself (its request job made it), when the answer's own transaction moves
+ * its rows: an answer that raises no flag, not applied yet. An answer that flags is applied as a `WAIT#` item's.
+ */
+export function answerReachesBatch(v: StoredVerification, now: Date): { batchId: string; rows: number[] } | null {
+  if (!v.waitBatch || v.waitApplied === true || v.status === 'pending' || flagOfAnswer(v, now) !== null) return null;
+  return (v.waitRows ?? []).length > 0 ? { batchId: v.waitBatch, rows: v.waitRows ?? [] } : null;
+}
+
+/** The lookup follows the answer, unless a newer request of the account replaced it (then it names that one): one conditional UpdateItem. */
 export async function updateLookup(v: StoredVerification): Promise<void> {
-  const { Update } = {
-    Update: {
-      TableName: config().TABLE_NAME,
-      Key: verificationKeys.lookup(v.fundId, v.accountKey),
-      UpdateExpression: 'SET #status = :status, bankAccountName = :name, checkedAt = :at',
-      ConditionExpression: 'verificationId = :id',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':status': v.status, ':name': v.bankAccountName, ':at': v.checkedAt, ':id': v.verificationId },
-    },
-  };
   try {
-    await transact([{ item: { Update }, onConditionFailed: () => new Error('replaced') }]);
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: verificationKeys.lookup(v.fundId, v.accountKey),
+        UpdateExpression: 'SET #status = :status, bankAccountName = :name, checkedAt = :at',
+        ConditionExpression: 'verificationId = :id',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': v.status, ':name': v.bankAccountName, ':at': v.checkedAt, ':id': v.verificationId },
+      }),
+    );
   } catch (error) {
-    if ((error as Error).message !== 'replaced') throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }
 
@@ -626,10 +686,11 @@ export async function applyAnswer(v: StoredVerification, now: Date): Promise<voi
     ExpressionAttributeValues: { ':pk': verificationKeys.verification(v.verificationId).pk, ':prefix': WAITER_PREFIX },
     ConsistentRead: true,
   });
+  const embedded = v.waitBatch && v.waitApplied !== true ? [{ ref: v.waitBatch, rows: v.waitRows ?? [], embedded: true }] : [];
   await inParallel(
-    waiters.filter((w) => w.applied !== true),
+    [...embedded, ...waiters.filter((w) => w.applied !== true).map((w) => ({ ...w, embedded: false }))],
     APPLY_CONCURRENCY,
-    (w) => (w.ref.startsWith('bat_') ? applyToBatch(v, w.ref, w.rows ?? [], now) : applyToDisbursement(v, w.ref, now)),
+    (w) => (w.ref.startsWith('bat_') ? applyToBatch(v, w.ref, w.rows ?? [], now, w.embedded) : applyToDisbursement(v, w.ref, now)),
   );
 }
 
@@ -641,6 +702,22 @@ function waiterAppliedStep(verificationId: string, ref: string): TxStep {
         Key: verificationKeys.waiter(verificationId, ref),
         UpdateExpression: 'SET applied = :yes',
         ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(applied)',
+        ExpressionAttributeValues: { ':yes': true },
+      },
+    },
+    onConditionFailed: () => new AlreadyApplied(),
+  };
+}
+
+/** The waiter a verification carries itself (answerReachesBatch) marked applied. */
+function embeddedAppliedStep(verificationId: string): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: verificationKeys.verification(verificationId),
+        UpdateExpression: 'SET waitApplied = :yes',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(waitApplied)',
         ExpressionAttributeValues: { ':yes': true },
       },
     },
@@ -685,67 +762,94 @@ async function applyToDisbursement(v: StoredVerification, disbursementId: string
   });
 }
 
-/** A batch moves its rows' counts and, while pending approval, flags them (one flag item per row) when the answer is not `match`. */
-async function applyToBatch(v: StoredVerification, batchId: string, rows: number[], now: Date): Promise<void> {
+/**
+ * A batch moves its rows' counts on its verification counter shard (../batches/counters.ts: not the head, which
+ * 16 answers at once would all queue on) and, while pending approval, flags them (one flag item per row) when the
+ * answer is not `match`: only then is the head changed too (its flag counts, conditional on the status read).
+ * The waiter's `applied`, in the same transaction, moves the counts once.
+ */
+async function applyToBatch(v: StoredVerification, batchId: string, rows: number[], now: Date, embedded = false): Promise<void> {
   if (rows.length === 0) return;
+  const applied = () => (embedded ? embeddedAppliedStep(v.verificationId) : waiterAppliedStep(v.verificationId, batchId));
   await ignoringApplied(async () => {
+    const shard = verificationCounterStep(
+      batchId,
+      verificationCounterShard(v.verificationId),
+      verificationCountsMove('pending', v.status, rows.length),
+    );
+    // A `match` (most answers) raises no flag: its move needs neither the head nor its status.
+    if (!flagOfAnswer(v, now)) {
+      await transact([shard, applied()]);
+      return;
+    }
     const head = await getItem(keys.batch(batchId));
     // The batch's creation has not committed (or failed): its final approval applies the answer (healBatch).
     if (!head) return;
     const flag = head.status === 'pending_approval' ? flagOfAnswer(v, now) : null;
-    if (flag) await putAll(rows.map((row) => rowFlagItem(batchId, row, flag)));
-    const names: Record<string, string> = { '#status': 'status', '#v': 'verifications' };
-    const values: Record<string, unknown> = { ':n': rows.length, ':at': now.toISOString(), ':one': 1, ':seen': head.status };
-    const sets = ['updatedAt = :at', 'version = version + :one'];
-    const conditions = ['#status = :seen', '#v.pending >= :n'];
-    Object.entries(verificationCountsMove('pending', v.status, rows.length)).forEach(([name, delta], i) => {
-      names[`#c${i}`] = name;
-      values[`:c${i}`] = delta;
-      sets.push(`#v.#c${i} = #v.#c${i} + :c${i}`);
-    });
-    if (flag) {
-      names['#flags'] = 'flags';
-      names['#count'] = 'count';
-      names['#blocking'] = 'blocking';
-      values[':false'] = false;
-      values[':zero'] = 0;
-      // Verification flags are high: they count among the blocking ones (a batch stored before 1.2 has no `blocking`).
-      sets.push(
-        '#flags.#count = #flags.#count + :n',
-        '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :n',
-        '#flags.cleared = :false',
-      );
-      // Counts by code (the report's flags cleared); a head stored before them starts its map here.
-      names['#byCode'] = 'byCode';
-      names['#code'] = flag.code;
-      if (isMap((head.flags as Record<string, unknown> | undefined)?.byCode)) {
-        sets.push('#flags.#byCode.#code = if_not_exists(#flags.#byCode.#code, :zero) + :n');
-        conditions.push('attribute_exists(#flags.#byCode)');
-      } else {
-        values[':byCode'] = { [flag.code]: rows.length };
-        sets.push('#flags.#byCode = :byCode');
-        conditions.push('attribute_not_exists(#flags.#byCode)');
-      }
+    if (!flag) {
+      await transact([shard, applied()]);
+      return;
     }
+    await putAll(rows.map((row) => rowFlagItem(batchId, row, flag)));
     await transact([
-      {
-        item: {
-          Update: {
-            TableName: config().TABLE_NAME,
-            Key: keys.batch(batchId),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            // The status it was read in (a batch rejected meanwhile takes no flag), rows still counted pending.
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          },
-        },
-        onConditionFailed: () => new TransactionConflict(),
-      },
-      ...(flag ? reportStatsSteps(v.fundId, now, reportFigures.flagsRaised(rows.map(() => flag.code)), batchId) : []),
-      waiterAppliedStep(v.verificationId, batchId),
+      flagHeadStep(batchId, head, flag.code, rows.length, now),
+      shard,
+      ...reportStatsSteps(v.fundId, now, reportFigures.flagsRaised(rows.map(() => flag.code)), batchId),
+      applied(),
     ]);
   });
+}
+
+/** The head's flag counts take `n` high flags of `code` (verification flags block), conditional on the status read. */
+function flagHeadStep(batchId: string, head: Record<string, unknown>, code: string, n: number, now: Date): TxStep {
+  const names: Record<string, string> = {
+    '#status': 'status',
+    '#flags': 'flags',
+    '#count': 'count',
+    '#blocking': 'blocking',
+    '#byCode': 'byCode',
+  };
+  const values: Record<string, unknown> = {
+    ':n': n,
+    ':at': now.toISOString(),
+    ':one': 1,
+    ':seen': head.status,
+    ':false': false,
+    ':zero': 0,
+  };
+  // Verification flags are high: they count among the blocking ones (a batch stored before 1.2 has no `blocking`).
+  const sets = [
+    'updatedAt = :at',
+    'version = version + :one',
+    '#flags.#count = #flags.#count + :n',
+    '#flags.#blocking = if_not_exists(#flags.#blocking, :zero) + :n',
+    '#flags.cleared = :false',
+  ];
+  // The status it was read in: a batch rejected meanwhile takes no flag.
+  const conditions = ['#status = :seen'];
+  // Counts by code (the report's flags cleared); a head stored before them starts its map here.
+  names['#code'] = code;
+  if (isMap((head.flags as Record<string, unknown> | undefined)?.byCode)) {
+    sets.push('#flags.#byCode.#code = if_not_exists(#flags.#byCode.#code, :zero) + :n');
+    conditions.push('attribute_exists(#flags.#byCode)');
+  } else {
+    values[':byCode'] = { [code]: n };
+    sets.push('#flags.#byCode = :byCode');
+    conditions.push('attribute_not_exists(#flags.#byCode)');
+  }
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.batch(batchId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
 }
 
 /**
@@ -773,11 +877,13 @@ export async function healBatch(batchId: string, now: Date): Promise<boolean> {
   if (answered.length === 0) return false;
   const waiters = await readByKeys(answered.map((v) => verificationKeys.waiter(v.verificationId, batchId)));
   const rowsOf = new Map(waiters.filter((w) => w.applied !== true).map((w) => [w.pk as string, (w.rows as number[] | null) ?? []]));
+  const carried = answered.filter((v) => v.waitBatch === batchId && v.waitApplied !== true);
   await inParallel(answered, APPLY_CONCURRENCY, async (v) => {
     const rows = rowsOf.get(verificationKeys.verification(v.verificationId).pk);
     if (rows) await applyToBatch(v, batchId, rows, now);
   });
-  return rowsOf.size > 0;
+  await inParallel(carried, APPLY_CONCURRENCY, (v) => applyToBatch(v, batchId, v.waitRows ?? [], now, true));
+  return rowsOf.size > 0 || carried.length > 0;
 }
 
 const isMap = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -24,11 +24,11 @@ import {
   readVerificationPlan,
   requestChunks,
   requestChunkSteps,
-  requestHeartbeatStep,
+  requestHeartbeat,
   requestsDoneStep,
 } from './items.ts';
 
-const REQUEST_CONCURRENCY = 4;
+const REQUEST_CONCURRENCY = 8;
 
 export interface RequestOptions {
   /** The time written on verifications and events; defaults to the clock. */
@@ -86,11 +86,15 @@ export async function requestBatchVerifications(batchId: string, options: Reques
   await inParallel(todo, Math.max(1, options.concurrency ?? REQUEST_CONCURRENCY), async (c) => {
     const accounts = c.accounts.map((a) => ({ ...a, account: rows[a.rows[0]!]!.beneficiary.account }));
     let messageIds: string[] = [];
+    let attempt = 0;
     const done = await commitOnce(async () => {
       const now = clock();
+      // The first try reads the lookups eventually consistent: a stale one fails the chunk's conditions, and the
+      // next try reads them consistently.
       const lookups = await readLookups(
         b.fundId,
         accounts.map((a) => a.key),
+        attempt++ > 0,
       );
       const step = requestChunkSteps(b, { chunk: c.chunk, accounts }, lookups, now);
       if (step.flagPuts.length > 0) await putAll(step.flagPuts);
@@ -113,7 +117,7 @@ export async function requestBatchVerifications(batchId: string, options: Reques
 }
 
 async function heartbeat(b: StoredBatch, now: Date): Promise<void> {
-  await commitOnce(() => transact([requestHeartbeatStep(b.batchId, now)]));
+  await requestHeartbeat(b.batchId, now);
 }
 
 async function finish(b: StoredBatch, chunks: number, now: Date): Promise<void> {
