@@ -177,6 +177,10 @@ export const GOALS = {
   progressRatioToRaw: 1.5,
   /** The half-year report's PDF of 800 counties: peak memory inside Lambda's largest setting we deploy. */
   reportPdfMaxRssMiB: 1024,
+  /** A 5,000-row batch with every account verified, until approvable ÷ the same batch not verifying (issue 23). */
+  verificationTimeRatio: 2,
+  /** The rules' and verification's reads per row of that batch. */
+  verificationReadUnitsPerRow: 3,
 } as const;
 
 const fmt = (n: number | undefined, digits = 2) => (n === undefined ? 'n/a' : n.toFixed(digits));
@@ -263,6 +267,18 @@ export function evaluateGoals(results: BenchResults): GoalResult[] {
           met: p.ratioToRaw <= GOALS.progressRatioToRaw,
         },
   );
+  const v = results.verification;
+  const vTime = `verification timeRatio < ${GOALS.verificationTimeRatio}`;
+  const vReads = `verification ≤ ${GOALS.verificationReadUnitsPerRow} read units per row`;
+  if (isMissing(v) || v.timeRatio === undefined) {
+    const actual = v && 'missing' in v ? `missing: ${v.missing}` : 'missing';
+    goals.push({ goal: vTime, actual, met: undefined }, { goal: vReads, actual, met: undefined });
+  } else {
+    goals.push(
+      { goal: vTime, actual: `${fmt(v.timeRatio)} (${v.items} rows)`, met: v.timeRatio < GOALS.verificationTimeRatio },
+      { goal: vReads, actual: fmt(v.readUnitsPerRow), met: v.readUnitsPerRow <= GOALS.verificationReadUnitsPerRow },
+    );
+  }
   const r = results.reportPdf;
   const pdfGoal = `report PDF peak memory ≤ ${GOALS.reportPdfMaxRssMiB} MiB`;
   goals.push(
@@ -275,6 +291,27 @@ export function evaluateGoals(results: BenchResults): GoalResult[] {
         },
   );
   return goals;
+}
+
+/** The verification section: the batch verifying and not, their ratio, and the units per row of each. */
+export function renderVerification(v: BenchResults['verification']): string[] {
+  const out = ['Account verification (a batch, every row a distinct account, created until approvable; verifying vs not)'];
+  if (isMissing(v)) return [...out, `  missing: ${v?.missing ?? 'not run'}`];
+  out.push(
+    alignColumns([
+      ['', 'seconds', 'read units/row', 'write units/row', ''],
+      ['  not verifying', fmt(v.offSeconds, 1), fmt(v.offReadUnitsPerRow), fmt(v.offWriteUnitsPerRow), 'duplicate screening only'],
+      [
+        '  verifying',
+        fmt(v.requiredSeconds, 1),
+        fmt(v.readUnitsPerRow),
+        fmt(v.writeUnitsPerRow),
+        `every rule on; creation request ${fmt(v.createSeconds, 1)} s`,
+      ],
+      ['  ratio', fmt(v.timeRatio), '', '', `${v.items} rows`],
+    ]),
+  );
+  return out;
 }
 
 /** The progress section: API and raw seconds, their ratio, and the SDK calls of one read. */
@@ -586,6 +623,8 @@ export function renderReport(results: BenchResults): string {
   out.push(...renderReconciliation(results.reconciliation));
   out.push('');
   out.push(...renderConcurrency(results.concurrency));
+  out.push('');
+  out.push(...renderVerification(results.verification));
   out.push('');
   out.push(...renderProgress(results.progress));
   out.push('');
