@@ -27,11 +27,11 @@ export function counterKey(batchId: string, shard: number) {
   return { pk: keys.batch(batchId).pk, sk: `COUNTS#${String(shard).padStart(2, '0')}` };
 }
 
-/** Adds the deltas to one counter shard (ADD creates the shard on first use). */
-export function counterStep(batchId: string, shard: number, deltas: Partial<BatchCounts>): TxStep {
+/** Adds the deltas to one counter item of the given type (ADD creates it on first use). */
+function addToCounterStep(key: { pk: string; sk: string }, type: string, deltas: Readonly<Record<string, number | undefined>>): TxStep {
   const entries = Object.entries(deltas).filter((e): e is [string, number] => e[1] !== 0 && e[1] !== undefined);
   const names: Record<string, string> = { '#type': 'type' };
-  const values: Record<string, unknown> = { ':type': 'batch-counts' };
+  const values: Record<string, unknown> = { ':type': type };
   const adds = entries.map(([name, value], i) => {
     names[`#c${i}`] = name;
     values[`:c${i}`] = value;
@@ -41,13 +41,18 @@ export function counterStep(batchId: string, shard: number, deltas: Partial<Batc
     item: {
       Update: {
         TableName: config().TABLE_NAME,
-        Key: counterKey(batchId, shard),
+        Key: key,
         UpdateExpression: `SET #type = :type${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       },
     },
   };
+}
+
+/** Adds the deltas to one payout counter shard. */
+export function counterStep(batchId: string, shard: number, deltas: Partial<BatchCounts>): TxStep {
+  return addToCounterStep(counterKey(batchId, shard), 'batch-counts', deltas);
 }
 
 /**
@@ -147,27 +152,9 @@ export interface VerificationShard {
   pending: number | undefined;
 }
 
-/** Adds the deltas to one verification counter shard (ADD creates the shard on first use). */
+/** Adds the deltas to one verification counter shard. */
 export function verificationCounterStep(batchId: string, shard: number, deltas: Partial<VerificationCounts>): TxStep {
-  const entries = Object.entries(deltas).filter((e): e is [string, number] => e[1] !== 0 && e[1] !== undefined);
-  const names: Record<string, string> = { '#type': 'type' };
-  const values: Record<string, unknown> = { ':type': 'batch-verification-counts' };
-  const adds = entries.map(([name, value], i) => {
-    names[`#c${i}`] = name;
-    values[`:c${i}`] = value;
-    return `#c${i} :c${i}`;
-  });
-  return {
-    item: {
-      Update: {
-        TableName: config().TABLE_NAME,
-        Key: verificationCounterKey(batchId, shard),
-        UpdateExpression: `SET #type = :type${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      },
-    },
-  };
+  return addToCounterStep(verificationCounterKey(batchId, shard), 'batch-verification-counts', deltas);
 }
 
 /** Every verification counter shard of a batch, read strongly consistent (≤ 16 small items, one Query). */

@@ -113,6 +113,32 @@ export const REQUEST_MARKER_PREFIX = 'VERREQ#';
 export const VERIFYING_INDEX = 'BAT#VERIFYING';
 export const requestSortKey = (at: Date, batchId: string) => `${at.toISOString()}#${batchId}`;
 
+/**
+ * A new verification and its account's lookup pointing at it: the lookup is taken only if nobody took it first
+ * (or it still names the earlier, expired verification that was read), so two requests for one account make one.
+ */
+function newVerificationSteps(
+  fundId: string,
+  v: StoredVerification,
+  earlier: Pick<StoredVerification, 'verificationId'> | undefined | null,
+): TxStep[] {
+  const table = config().TABLE_NAME;
+  return [
+    { item: { Put: { TableName: table, Item: verificationItem(v), ConditionExpression: 'attribute_not_exists(pk)' } } },
+    {
+      item: {
+        Put: {
+          TableName: table,
+          Item: lookupItem(fundId, v),
+          ConditionExpression: earlier ? 'verificationId = :seen' : 'attribute_not_exists(pk)',
+          ...(earlier ? { ExpressionAttributeValues: { ':seen': earlier.verificationId } } : {}),
+        },
+      },
+      onConditionFailed: () => new TransactionConflict(),
+    },
+  ];
+}
+
 export interface StoredVerification extends AccountVerification {
   payer: string;
   accountKey: string;
@@ -266,18 +292,7 @@ export async function planItemVerification(fund: FundSettings, account: BankAcco
     flags: [],
     messageIds: [event.messageId],
     steps: (ref) => [
-      { item: { Put: { TableName: table, Item: verificationItem(v), ConditionExpression: 'attribute_not_exists(pk)' } } },
-      {
-        item: {
-          Put: {
-            TableName: table,
-            Item: lookupItem(fund.fundId, v),
-            ConditionExpression: earlier ? 'verificationId = :seen' : 'attribute_not_exists(pk)',
-            ...(earlier ? { ExpressionAttributeValues: { ':seen': earlier.verificationId } } : {}),
-          },
-        },
-        onConditionFailed: () => new TransactionConflict(),
-      },
+      ...newVerificationSteps(fund.fundId, v, earlier),
       { item: { Put: { TableName: table, Item: waiterItem(v.verificationId, ref, null, at) } } },
       event.step,
     ],
@@ -451,21 +466,7 @@ export function requestChunkSteps(
     const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, { payer: v.payer });
     waited.push(v.verificationId);
     messageIds.push(event.messageId);
-    steps.push(
-      { item: { Put: { TableName: table, Item: verificationItem(v), ConditionExpression: 'attribute_not_exists(pk)' } } },
-      {
-        item: {
-          Put: {
-            TableName: table,
-            Item: lookupItem(batch.fundId, v),
-            ConditionExpression: earlier ? 'verificationId = :seen' : 'attribute_not_exists(pk)',
-            ...(earlier ? { ExpressionAttributeValues: { ':seen': earlier.verificationId } } : {}),
-          },
-        },
-        onConditionFailed: () => new TransactionConflict(),
-      },
-      event.step,
-    );
+    steps.push(...newVerificationSteps(batch.fundId, v, earlier), event.step);
   }
   const marker: TxStep = {
     item: {
