@@ -139,6 +139,22 @@ function newVerificationSteps(
   ];
 }
 
+/** A waiter joins a verification only while it is still pending (an answer meanwhile: the request reads again). */
+function stillPendingStep(verificationId: string): TxStep {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: config().TABLE_NAME,
+        Key: verificationKeys.verification(verificationId),
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'pending' },
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
+}
+
 export interface StoredVerification extends AccountVerification {
   payer: string;
   accountKey: string;
@@ -269,18 +285,7 @@ export async function planItemVerification(fund: FundSettings, account: BankAcco
       flags: [],
       messageIds: [],
       steps: (ref) => [
-        {
-          item: {
-            ConditionCheck: {
-              TableName: table,
-              Key: verificationKeys.verification(earlier.verificationId),
-              ConditionExpression: '#status = :pending',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':pending': 'pending' },
-            },
-          },
-          onConditionFailed: () => new TransactionConflict(),
-        },
+        stillPendingStep(earlier.verificationId),
         { item: { Put: { TableName: table, Item: waiterItem(earlier.verificationId, ref, null, at) } } },
       ],
     };
@@ -438,21 +443,9 @@ export function requestChunkSteps(
         continue;
       }
       waited.push(earlier.verificationId);
-      steps.push(
-        {
-          item: {
-            ConditionCheck: {
-              TableName: table,
-              Key: verificationKeys.verification(earlier.verificationId),
-              ConditionExpression: '#status = :pending',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':pending': 'pending' },
-            },
-          },
-          onConditionFailed: () => new TransactionConflict(),
-        },
-        { item: { Put: { TableName: table, Item: waiterItem(earlier.verificationId, batch.batchId, rows, at) } } },
-      );
+      steps.push(stillPendingStep(earlier.verificationId), {
+        item: { Put: { TableName: table, Item: waiterItem(earlier.verificationId, batch.batchId, rows, at) } },
+      });
       continue;
     }
     const v: StoredVerification = {
