@@ -106,6 +106,8 @@ export default defineConfig(
             'notices/subjects.ts',
             'batches/notice-subject.ts',
             'disbursements/notice-subject.ts',
+            'verifications/plan.ts',
+            'verifications/apply.ts',
           ],
         },
       ],

@@ -10,7 +10,7 @@ import { instrumented } from '#shared/instrumented';
 import { expandBatch } from '#shared/data/batches/expand';
 import { expansionJobSchema } from '#shared/data/batches/items';
 import { requestBatchVerifications } from '#shared/data/verifications/request';
-import { verificationJobSchema } from '#shared/data/verifications/items';
+import { verificationJobSchema } from '#shared/data/verifications/plan';
 import * as z from 'zod';
 
 const jobSchema = z.discriminatedUnion('kind', [expansionJobSchema, verificationJobSchema]);

@@ -6,7 +6,7 @@ import { enqueueEvents } from '../platform/events.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
 import { ALLOCATION, commitMoney, type MoneyMove } from '../ledger/move.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
-import { healBatch } from '../verifications/items.ts';
+import { healBatch } from '../verifications/apply.ts';
 import { verificationShardChecks } from './counters.ts';
 import { logger } from '../../logger.ts';
 import { deleteAll, putAll } from '../platform/bulk.ts';

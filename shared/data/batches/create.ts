@@ -31,7 +31,7 @@ import { countyExistsStep, findCounty } from '../counties/items.ts';
 import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
-import { planBatchVerifications, queueVerificationJobs } from '../verifications/items.ts';
+import { planBatchVerifications, queueVerificationJobs } from '../verifications/plan.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { putAll } from '../platform/bulk.ts';
 import { accountHashes, writeBatchIndex } from '../screening/items.ts';

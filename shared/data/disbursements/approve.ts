@@ -12,7 +12,7 @@ import { keys } from '../platform/keys.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { stationActiveStep } from '../stations/items.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
-import { healDisbursement } from '../verifications/items.ts';
+import { healDisbursement } from '../verifications/apply.ts';
 import {
   StoredDisbursement,
   publicDisbursement,

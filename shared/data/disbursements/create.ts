@@ -19,7 +19,7 @@ import { stationActiveStep } from '../stations/items.ts';
 import { prepareCorrection, type CorrectionLink } from '../corrections/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import { enqueueEvents } from '../platform/events.ts';
-import { planItemVerification } from '../verifications/items.ts';
+import { planItemVerification } from '../verifications/plan.ts';
 import type { ItemVerification } from '../../domain/account-verification.ts';
 import {
   StoredDisbursement,

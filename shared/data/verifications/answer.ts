@@ -4,13 +4,13 @@ import { retryOnConflict, transact } from '../platform/transactions.ts';
 import {
   answerReachesBatch,
   answerSteps,
-  applyAnswer,
   readVerification,
   updateLookup,
   verificationReply,
   type StoredVerification,
   type VerificationReply,
 } from './items.ts';
+import { applyAnswer } from './apply.ts';
 
 /**
  * `POST /v1/account-verifications/{id}`: the fund's paying finance system answers (anyone else: 404). The first

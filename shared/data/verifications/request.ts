@@ -15,18 +15,17 @@ import { overdueIn, type SweepSource } from '../platform/outbox.ts';
 import { retryOnConflict, transact } from '../platform/transactions.ts';
 import { findBatch, readRows, type StoredBatch } from '../batches/items.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
+import { VERIFYING_INDEX, readRequestMarkers } from './items.ts';
 import {
   ChunkRequested,
-  VERIFYING_INDEX,
   queueVerificationJobs,
   readLookups,
-  readRequestMarkers,
   readVerificationPlan,
   requestChunks,
   requestChunkSteps,
   requestHeartbeat,
   requestsDoneStep,
-} from './items.ts';
+} from './plan.ts';
 
 const REQUEST_CONCURRENCY = 8;
 
