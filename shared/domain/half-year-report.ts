@@ -73,7 +73,7 @@ export interface HalfEndSnapshot {
 /** The snapshot a past half's balances come from: the first taken at or after the half's end (none while it runs). */
 export function halfEndSnapshot<S extends { takenAt: string }>(snapshots: readonly S[], end: Date): S | undefined {
   const from = end.toISOString();
-  return [...snapshots].filter((s) => s.takenAt >= from).sort((a, b) => (a.takenAt < b.takenAt ? -1 : a.takenAt > b.takenAt ? 1 : 0))[0];
+  return [...snapshots].filter((s) => s.takenAt >= from).sort((a, b) => byText(a.takenAt, b.takenAt))[0];
 }
 
 export interface ReportInput {

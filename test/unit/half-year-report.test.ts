@@ -249,4 +249,23 @@ describe("a past half's balances", () => {
     expect(live.budget.paid).toBe(county(1).paid + county(2).paid);
     expect(buildHalfYearReport(input(today)).figuresFrom.source).toBe('live');
   });
+
+  it('name a county the snapshot holds and today does not by its code, with nothing paid in the half', () => {
+    const report = buildHalfYearReport({
+      ...input([county(1)]),
+      halfEnd: {
+        snapshotId: 'snp_01JEND',
+        takenAt: end.toISOString(),
+        hash: 'e'.repeat(64),
+        totals: { totalBudget: 900_000 },
+        allocations: [
+          { countyCode: county(2).countyCode, allocated: 300_000, reserved: 0, paid: 30_000, available: 270_000 },
+          { countyCode: county(1).countyCode, allocated: 500_000, reserved: 0, paid: 100_000, available: 400_000 },
+        ],
+      },
+    });
+    expect(report.counties.map((c) => c.countyCode)).toEqual([county(1).countyCode, county(2).countyCode]);
+    expect(report.counties[1]).toMatchObject({ name: county(2).countyCode, province: '', paid: 30_000, paidInHalf: 0 });
+    expect(report.counties[0]).toMatchObject({ name: county(1).name, province: county(1).province, paidInHalf: county(1).paidInHalf });
+  });
 });
