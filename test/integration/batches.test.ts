@@ -425,6 +425,10 @@ describe('counts and completion', () => {
     const batch = await getBatch(batchId);
     expect(batch.counts).toEqual({ queued: 0, sent: 0, settled: n - failed.length, failed: failed.length, deliveryFailed: 0 });
     expect(batch.status).toBe('completed');
+    // `available` is exact at once; reserved → paid may wait for the roll-up's sweep (API 1.2), run here.
+    expect((await h.data.funds.findAllocation(fundId, COUNTY))?.available).toBe(allocation - paid);
+    const { sweepRollUps } = await import('#shared/data/ledger/roll-up');
+    await sweepRollUps(new Date());
     expect(await h.data.funds.findAllocation(fundId, COUNTY)).toEqual({
       fundId,
       countyCode: COUNTY,
