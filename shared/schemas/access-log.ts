@@ -1,7 +1,8 @@
 /** The access log: every request an observer made (API.md, "Where the money stands"). */
 import * as z from 'zod';
-import { defineContract } from '../http/operation.ts';
-import { Page, pageOf, Timestamp } from './common.ts';
+import { Page, pageOf, Timestamp, contractsOf } from './common.ts';
+
+const contract = contractsOf('Access log');
 
 export const AccessLogEntry = z
   .object({
@@ -13,10 +14,7 @@ export const AccessLogEntry = z
   })
   .meta({ id: 'AccessLogEntry' });
 
-export const listAccessLog = defineContract({
-  operationId: 'listAccessLog',
-  tag: 'Access log',
-  summary: 'Every request an observer made, newest first',
+export const listAccessLog = contract('listAccessLog', 'Every request an observer made, newest first', {
   description:
     'Every request made with an `observer` token, whatever it answered (403 and 404 too), written before its response went out ' +
     "and kept at least 2 years. `actor` is one observer's `sub`; `from` is inclusive, `to` exclusive.",

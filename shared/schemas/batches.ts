@@ -3,11 +3,12 @@ import { Flag } from './warning-rules.ts';
 import { BATCH_STATUSES, MAX_BATCH_ITEMS, totalWithin } from '../domain/batches.ts';
 import { PURPOSES } from '../domain/disbursements.ts';
 import { createBatchExamples, approveBatchExamples } from './examples.ts';
-import { defineContract } from '../http/operation.ts';
-import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, Reason, Timestamp, Total, idOf, pageOf } from './common.ts';
+import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, Reason, Timestamp, Total, idOf, pageOf, contractsOf } from './common.ts';
 import { ApproveBody } from './disbursements.ts';
 import { BeneficiaryBody, Payout, PayoutStatus } from './payouts.ts';
 import { VerificationCounts } from './verifications.ts';
+
+const contract = contractsOf('Disbursement batches');
 
 export const BatchStatus = z.enum(BATCH_STATUSES).meta({ id: 'BatchStatus' });
 
@@ -81,10 +82,7 @@ export const BatchRowFlag = Flag.extend({
 
 const BatchParams = z.strictObject({ batchId: idOf('batch') });
 
-export const createBatch = defineContract({
-  operationId: 'createBatch',
-  tag: 'Disbursement batches',
-  summary: 'Request a batch of up to 5,000 disbursements under one approval',
+export const createBatch = contract('createBatch', 'Request a batch of up to 5,000 disbursements under one approval', {
   description:
     'Every row is validated; errors name the row (`items.17.amount`). The amounts may add up to at most 10^13 fen. ' +
     'Needs an allocation of the fund for the county (409 insufficient_allocation); station beneficiaries must be active ' +
@@ -95,27 +93,18 @@ export const createBatch = defineContract({
   errors: ['not_found', 'insufficient_allocation', 'invalid_state'],
 });
 
-export const getBatch = defineContract({
-  operationId: 'getBatch',
-  tag: 'Disbursement batches',
-  summary: 'Get a batch with the counts of its payouts',
+export const getBatch = contract('getBatch', 'Get a batch with the counts of its payouts', {
   params: BatchParams,
   responses: { 200: { description: 'The batch', schema: Batch } },
 });
 
-export const listBatchPayouts = defineContract({
-  operationId: 'listBatchPayouts',
-  tag: 'Disbursement batches',
-  summary: "List a batch's payouts, newest first",
+export const listBatchPayouts = contract('listBatchPayouts', "List a batch's payouts, newest first", {
   params: BatchParams,
   query: z.strictObject({ status: PayoutStatus.optional(), ...Page }),
   responses: { 200: { description: 'A page of payouts', schema: pageOf(Payout, 'BatchPayoutPage') } },
 });
 
-export const approveBatch = defineContract({
-  operationId: 'approveBatch',
-  tag: 'Disbursement batches',
-  summary: 'Approve a batch',
+export const approveBatch = contract('approveBatch', 'Approve a batch', {
   description:
     'The approval that reaches requiredApprovals reserves totalAmount on the county allocation at once (409 ' +
     'insufficient_allocation and nothing changes when it does not fit); one payout per item is then created and queued ' +
@@ -127,50 +116,39 @@ export const approveBatch = defineContract({
   errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation', 'flagged'],
 });
 
-export const listBatchFlags = defineContract({
-  operationId: 'listBatchFlags',
-  tag: 'Disbursement batches',
-  summary: "List a batch's screening flags, by row",
+export const listBatchFlags = contract('listBatchFlags', "List a batch's screening flags, by row", {
   params: BatchParams,
   query: z.strictObject({ ...Page }),
   responses: { 200: { description: 'A page of row flags', schema: pageOf(BatchRowFlag, 'BatchRowFlagPage') } },
 });
 
-export const clearBatchFlags = defineContract({
-  operationId: 'clearBatchFlags',
-  tag: 'Disbursement batches',
-  summary: 'Clear the screening flags of a pending batch (a fund-admin other than its requester)',
-  description: 'Clears every row flag with the reason, kept in the audit trail. Until then the final approval is 409 flagged.',
-  params: BatchParams,
-  body: Reason,
-  responses: { 200: { description: 'The batch with its flags cleared', schema: Batch } },
-  errors: ['self_approval', 'invalid_state'],
-});
+export const clearBatchFlags = contract(
+  'clearBatchFlags',
+  'Clear the screening flags of a pending batch (a fund-admin other than its requester)',
+  {
+    description: 'Clears every row flag with the reason, kept in the audit trail. Until then the final approval is 409 flagged.',
+    params: BatchParams,
+    body: Reason,
+    responses: { 200: { description: 'The batch with its flags cleared', schema: Batch } },
+    errors: ['self_approval', 'invalid_state'],
+  },
+);
 
-export const rejectBatch = defineContract({
-  operationId: 'rejectBatch',
-  tag: 'Disbursement batches',
-  summary: 'Reject a pending batch',
+export const rejectBatch = contract('rejectBatch', 'Reject a pending batch', {
   params: BatchParams,
   body: Reason,
   responses: { 200: { description: 'The rejected batch', schema: Batch } },
   errors: ['self_approval', 'invalid_state'],
 });
 
-export const cancelBatch = defineContract({
-  operationId: 'cancelBatch',
-  tag: 'Disbursement batches',
-  summary: 'Cancel a pending batch (its requester or a fund admin)',
+export const cancelBatch = contract('cancelBatch', 'Cancel a pending batch (its requester or a fund admin)', {
   params: BatchParams,
   body: Reason,
   responses: { 200: { description: 'The cancelled batch', schema: Batch } },
   errors: ['invalid_state'],
 });
 
-export const listBatches = defineContract({
-  operationId: 'listBatches',
-  tag: 'Disbursement batches',
-  summary: 'List batches, newest first (1.2)',
+export const listBatches = contract('listBatches', 'List batches, newest first (1.2)', {
   description: 'A finance system sees only the batches of the funds it pays.',
   query: z.strictObject({ status: BatchStatus.optional(), fundId: idOf('fund').optional(), countyCode: CountyCode.optional(), ...Page }),
   responses: { 200: { description: 'A page of batches', schema: pageOf(Batch, 'BatchPage') } },

@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import { defineContract } from '../http/operation.ts';
 import { CAMPAIGN_STATUSES, CHANNELS, launchShapeErrors, MAX_PRODUCTS } from '../domain/campaigns.ts';
-import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, pageOf, Reason, Timestamp, Total, idOf } from './common.ts';
+import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, pageOf, Reason, Timestamp, Total, idOf, contractsOf } from './common.ts';
+
+const contract = contractsOf('Campaigns');
 
 export const Channel = z.enum(CHANNELS).meta({ id: 'CampaignChannel' });
 export const CampaignStatus = z.enum(CAMPAIGN_STATUSES).meta({ id: 'CampaignStatus' });
@@ -104,10 +105,7 @@ export const Campaign = z
 
 const CampaignParams = z.strictObject({ campaignId: idOf('campaign') });
 
-export const launchCampaign = defineContract({
-  operationId: 'launchCampaign',
-  tag: 'Campaigns',
-  summary: 'Launch a county promotion campaign',
+export const launchCampaign = contract('launchCampaign', 'Launch a county promotion campaign', {
   description:
     'Fails with 409 campaign_overlap when a scheduled or active campaign of the same county and channel overlaps in time, ' +
     'and with 409 insufficient_allocation when the subsidy cannot be reserved; nothing changes then.',
@@ -116,10 +114,7 @@ export const launchCampaign = defineContract({
   errors: ['campaign_overlap', 'insufficient_allocation', 'not_found'],
 });
 
-export const listCampaigns = defineContract({
-  operationId: 'listCampaigns',
-  tag: 'Campaigns',
-  summary: 'List campaigns, newest first',
+export const listCampaigns = contract('listCampaigns', 'List campaigns, newest first', {
   query: z.strictObject({
     countyCode: CountyCode.optional(),
     status: CampaignStatus.optional(),
@@ -129,28 +124,19 @@ export const listCampaigns = defineContract({
   responses: { 200: { description: 'A page of campaigns', schema: pageOf(Campaign, 'CampaignPage') } },
 });
 
-export const getCampaign = defineContract({
-  operationId: 'getCampaign',
-  tag: 'Campaigns',
-  summary: 'Get a campaign',
+export const getCampaign = contract('getCampaign', 'Get a campaign', {
   params: CampaignParams,
   responses: { 200: { description: 'The campaign', schema: Campaign } },
 });
 
-export const cancelCampaign = defineContract({
-  operationId: 'cancelCampaign',
-  tag: 'Campaigns',
-  summary: 'Cancel a campaign before it ends; its subsidy reservation is released',
+export const cancelCampaign = contract('cancelCampaign', 'Cancel a campaign before it ends; its subsidy reservation is released', {
   params: CampaignParams,
   body: Reason,
   responses: { 200: { description: 'The cancelled campaign', schema: Campaign } },
   errors: ['invalid_state'],
 });
 
-export const reportCampaignResults = defineContract({
-  operationId: 'reportCampaignResults',
-  tag: 'Campaigns',
-  summary: 'Report cumulative sales figures',
+export const reportCampaignResults = contract('reportCampaignResults', 'Report cumulative sales figures', {
   description: 'A snapshot older than (or as old as) the stored one is ignored: 200 with the campaign unchanged.',
   params: CampaignParams,
   body: CampaignResultsBody,

@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { idPattern, type IdKind } from '../ids.ts';
 import { ROLES } from '../domain/roles.ts';
+import { defineContract, type OperationContract } from '../http/operation.ts';
 
 /** 1 fen .. 10^13 fen (10 billion yuan). */
 export const MAX_AMOUNT = 10_000_000_000_000;
@@ -71,3 +72,15 @@ export const Problem = z
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' });
+
+/**
+ * The contracts of one tag of the document, the tag written once: `const contract = contractsOf('Funds')`,
+ * then `contract('getFund', 'Get a fund with its running totals', { params, responses })`.
+ */
+export function contractsOf(tag: string) {
+  return <P = Record<string, never>, Q = Record<string, never>, B = undefined>(
+    operationId: string,
+    summary: string,
+    contract: Omit<OperationContract<P, Q, B>, 'operationId' | 'tag' | 'summary'>,
+  ): OperationContract<P, Q, B> => defineContract({ operationId, tag, summary, ...contract });
+}

@@ -6,10 +6,12 @@
 import * as z from 'zod';
 import { MAX_BATCH_ITEMS } from '../domain/batches.ts';
 import { AGE_BUCKETS } from '../domain/failures.ts';
-import { defineContract } from '../http/operation.ts';
-import { CountyCode, NonBlank, Total, idOf } from './common.ts';
+import { CountyCode, NonBlank, Total, idOf, contractsOf } from './common.ts';
 import { Batch } from './batches.ts';
 import { BeneficiaryBody, FailureCode } from './payouts.ts';
+
+const batchContract = contractsOf('Disbursement batches');
+const payoutContract = contractsOf('Payouts');
 
 export const CorrectBatchBody = z
   .strictObject({
@@ -21,10 +23,7 @@ export const CorrectBatchBody = z
   })
   .meta({ id: 'CorrectBatchBody' });
 
-export const correctBatch = defineContract({
-  operationId: 'correctBatch',
-  tag: 'Disbursement batches',
-  summary: 'Correct failed payouts of a batch with a new, linked batch',
+export const correctBatch = batchContract('correctBatch', 'Correct failed payouts of a batch with a new, linked batch', {
   description:
     'Each item names a `failed` payout of the batch not corrected before (else 409 invalid_state naming it). The new batch ' +
     "has one row per item with the failed row's amount and memo, `correctionOf` = the batch, under every rule of a new batch.",
@@ -46,10 +45,7 @@ export const FailureSummary = z
   })
   .meta({ id: 'FailureSummary' });
 
-export const getPayoutFailures = defineContract({
-  operationId: 'getPayoutFailures',
-  tag: 'Payouts',
-  summary: 'The failed payouts not yet corrected, by failure code and by age',
+export const getPayoutFailures = payoutContract('getPayoutFailures', 'The failed payouts not yet corrected, by failure code and by age', {
   description:
     'Counts and amounts of the failed payouts that no correction links yet (`correctedBy` null), for every fund, a fund, ' +
     'a county or a county of a fund. Age is in whole UTC days since the day of the failure. A finance system names a ' +

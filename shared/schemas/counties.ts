@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { defineContract } from '../http/operation.ts';
-import { CountyCode, NonBlank, Page, pageOf, QueryBoolean, Timestamp, Total, idOf } from './common.ts';
+import { CountyCode, NonBlank, Page, pageOf, QueryBoolean, Timestamp, Total, idOf, contractsOf } from './common.ts';
+
+const contract = contractsOf('Counties');
 
 export const County = z
   .object({
@@ -48,36 +49,28 @@ export const CountyReport = z
   })
   .meta({ id: 'CountyReport' });
 
-export const putCounty = defineContract({
-  operationId: 'putCounty',
-  tag: 'Counties',
-  summary: 'Create or replace a county',
+export const putCounty = contract('putCounty', 'Create or replace a county', {
   params: CountyParams,
   body: PutCountyBody,
   invalidParams: 'validation_failed',
   responses: { 200: { description: 'Updated', schema: County }, 201: { description: 'Created', schema: County } },
 });
 
-export const listCounties = defineContract({
-  operationId: 'listCounties',
-  tag: 'Counties',
-  summary: 'List counties',
+export const listCounties = contract('listCounties', 'List counties', {
   query: z.strictObject({ province: NonBlank(100).optional(), modelCounty: QueryBoolean.optional(), ...Page }),
   responses: { 200: { description: 'A page of counties', schema: pageOf(County, 'CountyPage') } },
 });
 
-export const getCounty = defineContract({
-  operationId: 'getCounty',
-  tag: 'Counties',
-  summary: 'Get a county',
+export const getCounty = contract('getCounty', 'Get a county', {
   params: CountyParams,
   responses: { 200: { description: 'The county', schema: County } },
 });
 
-export const getCountyReport = defineContract({
-  operationId: 'getCountyReport',
-  tag: 'Counties',
-  summary: "A county's allocations, disbursements, campaigns and stations, from running aggregates",
-  params: CountyParams,
-  responses: { 200: { description: 'The report', schema: CountyReport } },
-});
+export const getCountyReport = contract(
+  'getCountyReport',
+  "A county's allocations, disbursements, campaigns and stations, from running aggregates",
+  {
+    params: CountyParams,
+    responses: { 200: { description: 'The report', schema: CountyReport } },
+  },
+);

@@ -1,11 +1,12 @@
 import * as z from 'zod';
 import { DISBURSEMENT_STATUSES, PURPOSES } from '../domain/disbursements.ts';
 import { createDisbursementExamples, approveDisbursementExamples } from './examples.ts';
-import { defineContract } from '../http/operation.ts';
-import { Amount, CountyCode, Currency, NonBlank, Page, Reason, Timestamp, idOf, pageOf } from './common.ts';
+import { Amount, CountyCode, Currency, NonBlank, Page, Reason, Timestamp, idOf, pageOf, contractsOf } from './common.ts';
 import { Beneficiary, BeneficiaryBody } from './payouts.ts';
 import { Flag } from './warning-rules.ts';
 import { ItemVerification } from './verifications.ts';
+
+const contract = contractsOf('Disbursements');
 
 export const DisbursementStatus = z.enum(DISBURSEMENT_STATUSES).meta({ id: 'DisbursementStatus' });
 
@@ -80,10 +81,7 @@ export const Disbursement = z
 
 const DisbursementParams = z.strictObject({ disbursementId: idOf('disbursement') });
 
-export const createDisbursement = defineContract({
-  operationId: 'createDisbursement',
-  tag: 'Disbursements',
-  summary: 'Request a disbursement',
+export const createDisbursement = contract('createDisbursement', 'Request a disbursement', {
   description:
     'Needs an allocation of the fund for the county (409 insufficient_allocation otherwise); a station beneficiary ' +
     'must be active in that county (409 invalid_state). Two approvals are required from the fund’s dual-approval threshold on. ' +
@@ -95,10 +93,7 @@ export const createDisbursement = defineContract({
   errors: ['not_found', 'insufficient_allocation', 'invalid_state'],
 });
 
-export const listDisbursements = defineContract({
-  operationId: 'listDisbursements',
-  tag: 'Disbursements',
-  summary: 'List disbursements, newest first',
+export const listDisbursements = contract('listDisbursements', 'List disbursements, newest first', {
   query: z.strictObject({
     status: DisbursementStatus.optional(),
     fundId: idOf('fund').optional(),
@@ -108,18 +103,12 @@ export const listDisbursements = defineContract({
   responses: { 200: { description: 'A page of disbursements', schema: pageOf(Disbursement, 'DisbursementPage') } },
 });
 
-export const getDisbursement = defineContract({
-  operationId: 'getDisbursement',
-  tag: 'Disbursements',
-  summary: 'Get a disbursement',
+export const getDisbursement = contract('getDisbursement', 'Get a disbursement', {
   params: DisbursementParams,
   responses: { 200: { description: 'The disbursement', schema: Disbursement } },
 });
 
-export const approveDisbursement = defineContract({
-  operationId: 'approveDisbursement',
-  tag: 'Disbursements',
-  summary: 'Approve a disbursement',
+export const approveDisbursement = contract('approveDisbursement', 'Approve a disbursement', {
   description:
     'The approval that reaches requiredApprovals reserves the amount on the county allocation, creates the payout ' +
     '(queued) and queues it, all or nothing.',
@@ -132,33 +121,28 @@ export const approveDisbursement = defineContract({
   errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation', 'flagged'],
 });
 
-export const clearDisbursementFlags = defineContract({
-  operationId: 'clearDisbursementFlags',
-  tag: 'Disbursements',
-  summary: 'Clear the screening flags of a pending disbursement (a fund-admin other than its requester)',
-  description:
-    'Clears every screening flag with the reason, which the flags, the history (`flags_cleared`) and the audit trail ' +
-    'keep. Until then the approval that would reach requiredApprovals is 409 flagged.',
-  params: DisbursementParams,
-  body: Reason,
-  responses: { 200: { description: 'The disbursement with its flags cleared', schema: Disbursement } },
-  errors: ['self_approval', 'invalid_state'],
-});
+export const clearDisbursementFlags = contract(
+  'clearDisbursementFlags',
+  'Clear the screening flags of a pending disbursement (a fund-admin other than its requester)',
+  {
+    description:
+      'Clears every screening flag with the reason, which the flags, the history (`flags_cleared`) and the audit trail ' +
+      'keep. Until then the approval that would reach requiredApprovals is 409 flagged.',
+    params: DisbursementParams,
+    body: Reason,
+    responses: { 200: { description: 'The disbursement with its flags cleared', schema: Disbursement } },
+    errors: ['self_approval', 'invalid_state'],
+  },
+);
 
-export const rejectDisbursement = defineContract({
-  operationId: 'rejectDisbursement',
-  tag: 'Disbursements',
-  summary: 'Reject a pending disbursement',
+export const rejectDisbursement = contract('rejectDisbursement', 'Reject a pending disbursement', {
   params: DisbursementParams,
   body: Reason,
   responses: { 200: { description: 'The rejected disbursement', schema: Disbursement } },
   errors: ['self_approval', 'invalid_state'],
 });
 
-export const cancelDisbursement = defineContract({
-  operationId: 'cancelDisbursement',
-  tag: 'Disbursements',
-  summary: 'Cancel a pending disbursement (its requester or a fund admin)',
+export const cancelDisbursement = contract('cancelDisbursement', 'Cancel a pending disbursement (its requester or a fund admin)', {
   params: DisbursementParams,
   body: Reason,
   responses: { 200: { description: 'The cancelled disbursement', schema: Disbursement } },
@@ -169,10 +153,7 @@ export const CorrectDisbursementBody = z
   .strictObject({ beneficiary: BeneficiaryBody, reason: NonBlank(500) })
   .meta({ id: 'CorrectDisbursementBody' });
 
-export const correctDisbursement = defineContract({
-  operationId: 'correctDisbursement',
-  tag: 'Disbursements',
-  summary: 'Correct a payout_failed disbursement with a new, linked request',
+export const correctDisbursement = contract('correctDisbursement', 'Correct a payout_failed disbursement with a new, linked request', {
   description:
     'Creates a new disbursement with the same fund, county, amount, purpose, memo and campaign, the corrected beneficiary ' +
     'and `correctionOf`, pending approval under every rule of a new request. The failed one gets `correctedBy`; a second ' +

@@ -6,13 +6,14 @@ import * as z from 'zod';
 import { FlagCode, Severity } from './warning-rules.ts';
 import { EVENT_TYPES, type EventType } from '../domain/events.ts';
 import { ALERT_CODES } from '../domain/progress.ts';
-import { defineContract } from '../http/operation.ts';
 import { Campaign, CampaignSubsidy } from './campaigns.ts';
-import { CountyCode, idOf, Page, pageOf, Timestamp, Total } from './common.ts';
+import { CountyCode, idOf, Page, pageOf, Timestamp, Total, contractsOf } from './common.ts';
 import { Disbursement } from './disbursements.ts';
 import { Payout } from './payouts.ts';
 import { Station } from './stations.ts';
 import { EventTypeSchema } from './webhook-endpoints.ts';
+
+const contract = contractsOf('Webhook endpoints and events');
 
 export const SubsidyReleased = z
   .object({
@@ -149,21 +150,19 @@ export const LoggedEvent = z
 
 const EventParams = z.strictObject({ messageId: idOf('message') });
 
-export const listEvents = defineContract({
-  operationId: 'listEvents',
-  tag: 'Webhook endpoints and events',
-  summary: 'The event log, newest first (events are kept at least 30 days after they are delivered)',
-  description:
-    'A finance system sees only the events of the funds it pays; an event without a fund is not listed for it. ' +
-    '`after`: only events later than this time. With `type`, a finance system gets short pages (with a cursor) when few of that type are its own.',
-  query: z.strictObject({ ...Page, type: EventTypeSchema.optional(), after: Timestamp.optional() }),
-  responses: { 200: { description: 'A page of events', schema: pageOf(LoggedEvent, 'EventPage') } },
-});
+export const listEvents = contract(
+  'listEvents',
+  'The event log, newest first (events are kept at least 30 days after they are delivered)',
+  {
+    description:
+      'A finance system sees only the events of the funds it pays; an event without a fund is not listed for it. ' +
+      '`after`: only events later than this time. With `type`, a finance system gets short pages (with a cursor) when few of that type are its own.',
+    query: z.strictObject({ ...Page, type: EventTypeSchema.optional(), after: Timestamp.optional() }),
+    responses: { 200: { description: 'A page of events', schema: pageOf(LoggedEvent, 'EventPage') } },
+  },
+);
 
-export const getEvent = defineContract({
-  operationId: 'getEvent',
-  tag: 'Webhook endpoints and events',
-  summary: 'One event of the log',
+export const getEvent = contract('getEvent', 'One event of the log', {
   description: 'To a finance system, an event of a fund it does not pay is 404 not_found.',
   params: EventParams,
   responses: { 200: { description: 'The event', schema: LoggedEvent } },

@@ -1,11 +1,12 @@
 import * as z from 'zod';
 import { createFundExamples } from './examples.ts';
-import { defineContract } from '../http/operation.ts';
 import { DAY_MS, durationMs } from '../domain/durations.ts';
 import { LEDGER_KINDS } from '../domain/ledger.ts';
 import { periodProblem } from '../domain/fund-period.ts';
 import { ACCOUNT_VERIFICATION_SETTINGS } from '../domain/account-verification.ts';
-import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, Total, idOf } from './common.ts';
+import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, Total, idOf, contractsOf } from './common.ts';
+
+const contract = contractsOf('Funds');
 
 export const DEFAULT_DUAL_APPROVAL_THRESHOLD = 100_000_000;
 export const DEFAULT_NOTICE_PERIOD = 'P0D';
@@ -101,45 +102,30 @@ export const PutAllocationBody = z
 
 const FundParams = z.strictObject({ fundId: idOf('fund') });
 
-export const createFund = defineContract({
-  operationId: 'createFund',
-  tag: 'Funds',
-  summary: 'Create a fund',
+export const createFund = contract('createFund', 'Create a fund', {
   body: CreateFundBody,
   bodyExample: createFundExamples.body,
   responses: { 201: { description: 'Created', schema: Fund, example: createFundExamples.response } },
 });
 
-export const listFunds = defineContract({
-  operationId: 'listFunds',
-  tag: 'Funds',
-  summary: 'List funds, newest first',
+export const listFunds = contract('listFunds', 'List funds, newest first', {
   query: z.strictObject(Page),
   responses: { 200: { description: 'A page of funds', schema: pageOf(Fund, 'FundPage') } },
 });
 
-export const getFund = defineContract({
-  operationId: 'getFund',
-  tag: 'Funds',
-  summary: 'Get a fund with its running totals',
+export const getFund = contract('getFund', 'Get a fund with its running totals', {
   params: FundParams,
   responses: { 200: { description: 'The fund', schema: Fund } },
 });
 
-export const putAllocation = defineContract({
-  operationId: 'putAllocation',
-  tag: 'Funds',
-  summary: "Set a county's allocation of a fund",
+export const putAllocation = contract('putAllocation', "Set a county's allocation of a fund", {
   params: z.strictObject({ fundId: idOf('fund'), countyCode: CountyCode }),
   body: PutAllocationBody,
   responses: { 200: { description: 'The allocation', schema: Allocation } },
   errors: ['insufficient_fund_budget', 'allocation_below_commitments'],
 });
 
-export const listAllocations = defineContract({
-  operationId: 'listAllocations',
-  tag: 'Funds',
-  summary: "List a fund's allocations",
+export const listAllocations = contract('listAllocations', "List a fund's allocations", {
   params: FundParams,
   query: z.strictObject(Page),
   responses: { 200: { description: 'A page of allocations', schema: pageOf(Allocation, 'AllocationPage') } },
@@ -163,10 +149,7 @@ export const LedgerEntry = z
   })
   .meta({ id: 'LedgerEntry' });
 
-export const getFundLedger = defineContract({
-  operationId: 'getFundLedger',
-  tag: 'Funds',
-  summary: "A fund's ledger: every change of an allocation's balances, oldest first",
+export const getFundLedger = contract('getFundLedger', "A fund's ledger: every change of an allocation's balances, oldest first", {
   description:
     "Replaying a county's entries from zero gives its allocation exactly: allocation_set adds amount to allocated; reserved adds it to reserved; " +
     'released takes it off reserved; paid moves it from reserved to paid. `balance` is the allocation right after the entry. ' +

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { BENEFICIARY_KINDS } from '../domain/payouts.ts';
 import { NOTICE_ITEM_STATUSES, NOTICE_STATUSES, OBJECTION_STATUSES } from '../domain/notices.ts';
-import { defineContract } from '../http/operation.ts';
-import { Amount, CountyCode, idOf, Page, pageOf, Timestamp } from './common.ts';
+import { Amount, CountyCode, idOf, Page, pageOf, Timestamp, contractsOf } from './common.ts';
+
+const contract = contractsOf('Public notice');
 
 export const NoticeStatus = z.enum(NOTICE_STATUSES).meta({ id: 'NoticeStatus' });
 export const ObjectionStatus = z.enum(OBJECTION_STATUSES).meta({ id: 'ObjectionStatus' });
@@ -73,60 +74,62 @@ export const Objection = z
 const NoticeParams = z.strictObject({ noticeId: idOf('notice') });
 const NoticeListQuery = z.strictObject({ countyCode: CountyCode.optional(), status: NoticeStatus.optional(), ...Page });
 
-export const listPublicNotices = defineContract({
-  operationId: 'listPublicNotices',
-  tag: 'Public notice',
-  summary: 'Public notices (公示), newest first, each with its itemCount and without its items',
-  query: NoticeListQuery,
-  responses: { 200: { description: 'A page of notices', schema: pageOf(PublicNoticeSummary, 'PublicNoticePage') } },
-});
+export const listPublicNotices = contract(
+  'listPublicNotices',
+  'Public notices (公示), newest first, each with its itemCount and without its items',
+  {
+    query: NoticeListQuery,
+    responses: { 200: { description: 'A page of notices', schema: pageOf(PublicNoticeSummary, 'PublicNoticePage') } },
+  },
+);
 
-export const getPublicNotice = defineContract({
-  operationId: 'getPublicNotice',
-  tag: 'Public notice',
-  summary: 'One public notice with a page of its items (names masked, no account, phone or ID)',
-  description: 'Items in a stable order, `limit` (1..500, default 100) per request; `nextCursor` reads the next page.',
-  params: NoticeParams,
-  query: NoticeItemsQuery,
-  responses: { 200: { description: 'The notice', schema: PublicNotice } },
-});
+export const getPublicNotice = contract(
+  'getPublicNotice',
+  'One public notice with a page of its items (names masked, no account, phone or ID)',
+  {
+    description: 'Items in a stable order, `limit` (1..500, default 100) per request; `nextCursor` reads the next page.',
+    params: NoticeParams,
+    query: NoticeItemsQuery,
+    responses: { 200: { description: 'The notice', schema: PublicNotice } },
+  },
+);
 
-export const fileObjection = defineContract({
-  operationId: 'fileObjection',
-  tag: 'Public notice',
-  summary: 'Object to an item of an open notice (holds the item until a fund admin resolves it)',
-  description:
-    'At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused. ' +
-    'At most OBJECTIONS_PER_SOURCE_HOUR (default 30) objections an hour from one source address to one notice (429 rate_limited).',
-  params: NoticeParams,
-  body: ObjectionBody,
-  responses: { 202: { description: 'Received', schema: z.object({ objectionId: idOf('objection') }).meta({ id: 'ObjectionReceived' }) } },
-  errors: ['invalid_state', 'rate_limited'],
-});
+export const fileObjection = contract(
+  'fileObjection',
+  'Object to an item of an open notice (holds the item until a fund admin resolves it)',
+  {
+    description:
+      'At most 20 open (unresolved) objections per item: resolved ones do not count. Bodies over 4 KB are refused. ' +
+      'At most OBJECTIONS_PER_SOURCE_HOUR (default 30) objections an hour from one source address to one notice (429 rate_limited).',
+    params: NoticeParams,
+    body: ObjectionBody,
+    responses: { 202: { description: 'Received', schema: z.object({ objectionId: idOf('objection') }).meta({ id: 'ObjectionReceived' }) } },
+    errors: ['invalid_state', 'rate_limited'],
+  },
+);
 
-export const listNoticePages = defineContract({
-  operationId: 'listNoticePages',
-  tag: 'Public notice',
-  summary: "A county's notices as a page for a phone screen (Chinese and English, no script)",
-  query: z.strictObject({ countyCode: CountyCode.optional(), cursor: Page.cursor }),
-  responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
-});
+export const listNoticePages = contract(
+  'listNoticePages',
+  "A county's notices as a page for a phone screen (Chinese and English, no script)",
+  {
+    query: z.strictObject({ countyCode: CountyCode.optional(), cursor: Page.cursor }),
+    responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
+  },
+);
 
-export const getNoticePage = defineContract({
-  operationId: 'getNoticePage',
-  tag: 'Public notice',
-  summary: 'One notice as a page for a phone screen, with an objection form that works without JavaScript',
-  description: 'Shows 100 items a page, with a link to the next.',
-  params: NoticeParams,
-  query: z.strictObject({ cursor: Page.cursor }),
-  responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
-});
+export const getNoticePage = contract(
+  'getNoticePage',
+  'One notice as a page for a phone screen, with an objection form that works without JavaScript',
+  {
+    description: 'Shows 100 items a page, with a link to the next.',
+    params: NoticeParams,
+    query: z.strictObject({ cursor: Page.cursor }),
+    responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
+  },
+);
 
 /** The page's form posts `application/x-www-form-urlencoded`; the handler validates it with ObjectionBody. */
-export const postNoticeObjectionForm = defineContract({
-  operationId: 'postNoticeObjectionForm',
-  tag: 'Public notice',
-  summary: "The notice page's objection form (HTML in, HTML out)",
+export const postNoticeObjectionForm = contract('postNoticeObjectionForm', "The notice page's objection form (HTML in, HTML out)", {
   params: NoticeParams,
   bodyFormat: 'form',
   body: z.record(z.string(), z.string()),
@@ -134,33 +137,28 @@ export const postNoticeObjectionForm = defineContract({
   errors: ['invalid_state', 'rate_limited'],
 });
 
-export const listObjections = defineContract({
-  operationId: 'listObjections',
-  tag: 'Public notice',
-  summary: 'Objections, newest first',
+export const listObjections = contract('listObjections', 'Objections, newest first', {
   query: z.strictObject({ status: ObjectionStatus.optional(), noticeId: idOf('notice').optional(), ...Page }),
   responses: { 200: { description: 'A page of objections', schema: pageOf(Objection, 'ObjectionPage') } },
 });
 
 const Resolution = { outcome: z.enum(['upheld', 'dismissed']), note: z.string().trim().min(1).max(1000) };
 
-export const resolveObjection = defineContract({
-  operationId: 'resolveObjection',
-  tag: 'Public notice',
-  summary: 'Resolve an objection: upheld withdraws the item and releases its money; dismissed lets it proceed',
-  description: 'Not by whoever requested or approved the item (403 self_approval).',
-  params: z.strictObject({ objectionId: idOf('objection') }),
-  body: z.strictObject(Resolution).meta({ id: 'ResolveObjectionBody' }),
-  responses: { 200: { description: 'The objection', schema: Objection } },
-  errors: ['invalid_state', 'self_approval'],
-});
+export const resolveObjection = contract(
+  'resolveObjection',
+  'Resolve an objection: upheld withdraws the item and releases its money; dismissed lets it proceed',
+  {
+    description: 'Not by whoever requested or approved the item (403 self_approval).',
+    params: z.strictObject({ objectionId: idOf('objection') }),
+    body: z.strictObject(Resolution).meta({ id: 'ResolveObjectionBody' }),
+    responses: { 200: { description: 'The objection', schema: Objection } },
+    errors: ['invalid_state', 'self_approval'],
+  },
+);
 
 export const MAX_OBJECTIONS_PER_RESOLUTION = 100;
 
-export const resolveObjections = defineContract({
-  operationId: 'resolveObjections',
-  tag: 'Public notice',
-  summary: 'Resolve up to 100 objections with one outcome and note, each on its own',
+export const resolveObjections = contract('resolveObjections', 'Resolve up to 100 objections with one outcome and note, each on its own', {
   description:
     'Each objection is resolved exactly as by POST /v1/objections/{objectionId}/resolve, and on its own: one refused (with the ' +
     'code the single route would answer: not_found, invalid_state, self_approval, …) blocks no other.',

@@ -2,8 +2,9 @@ import * as z from 'zod';
 import { BENEFICIARY_KINDS, PAYOUT_STATUSES } from '../domain/payouts.ts';
 import { FAILURE_CODES } from '../domain/failure-codes.ts';
 import { settlePayoutExamples } from './examples.ts';
-import { defineContract } from '../http/operation.ts';
-import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, idOf } from './common.ts';
+import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, idOf, contractsOf } from './common.ts';
+
+const contract = contractsOf('Payouts');
 
 /** 8..30 digits, as Chinese bank card and account numbers are. */
 export const AccountNumber = z.string().regex(/^\d{8,30}$/, '8 to 30 digits');
@@ -102,10 +103,7 @@ export const SettlementBody = z
 
 const PayoutParams = z.strictObject({ payoutId: idOf('payout') });
 
-export const listPayouts = defineContract({
-  operationId: 'listPayouts',
-  tag: 'Payouts',
-  summary: 'List payouts, newest first',
+export const listPayouts = contract('listPayouts', 'List payouts, newest first', {
   description:
     'Newest created first; with a settled range, newest settlement first. Every filter combines with every other, ' +
     'both ends of a range inclusive. A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file ' +
@@ -145,10 +143,7 @@ export const listPayouts = defineContract({
   },
 });
 
-export const getPayout = defineContract({
-  operationId: 'getPayout',
-  tag: 'Payouts',
-  summary: 'Get a payout',
+export const getPayout = contract('getPayout', 'Get a payout', {
   description:
     "The account number is masked for every reader except the finance system that pays the payout's fund, which reads it " +
     'in full here (and only here): it is the instruction that system pays, and a receiver checks each signed ' +
@@ -157,10 +152,7 @@ export const getPayout = defineContract({
   responses: { 200: { description: 'The payout', schema: Payout } },
 });
 
-export const settlePayout = defineContract({
-  operationId: 'settlePayout',
-  tag: 'Payouts',
-  summary: "Report a payout's outcome (finance system)",
+export const settlePayout = contract('settlePayout', "Report a payout's outcome (finance system)", {
   description:
     'Accepted from queued, sent or delivery_failed. succeeded: the payout is settled, its disbursement paid and the ' +
     'reservation becomes paid; failed: the payout fails, its disbursement becomes payout_failed and the reservation is ' +
@@ -172,10 +164,7 @@ export const settlePayout = defineContract({
   errors: ['invalid_state'],
 });
 
-export const redeliverPayout = defineContract({
-  operationId: 'redeliverPayout',
-  tag: 'Payouts',
-  summary: 'Queue a delivery_failed payout again (same webhook message id)',
+export const redeliverPayout = contract('redeliverPayout', 'Queue a delivery_failed payout again (same webhook message id)', {
   params: PayoutParams,
   responses: { 202: { description: 'The payout, queued again', schema: Payout } },
   errors: ['invalid_state'],

@@ -1,8 +1,9 @@
 import * as z from 'zod';
-import { defineContract } from '../http/operation.ts';
 import { ALERT_CODES } from '../domain/progress.ts';
-import { CountyCode, Timestamp, Total, idOf } from './common.ts';
+import { CountyCode, Timestamp, Total, idOf, contractsOf } from './common.ts';
 import { CalendarDate } from './funds.ts';
+
+const contract = contractsOf('Funds');
 
 const Share = z.number().min(0).max(1);
 
@@ -37,14 +38,15 @@ export const FundProgress = z
   })
   .meta({ id: 'FundProgress' });
 
-export const getFundProgress = defineContract({
-  operationId: 'getFundProgress',
-  tag: 'Funds',
-  summary: 'Where the money stands: spending progress, lag and idle money per county, with alerts',
-  description:
-    "Figures are the allocations' balances now; `asOf` (a date, default today in China time, never later) sets the time elapsed and the " +
-    'instant idle time is counted to. A county is `lagging` at 15 points or more, `idle` when its available money has had no reservation for more than 90 days.',
-  params: z.strictObject({ fundId: idOf('fund') }),
-  query: z.strictObject({ asOf: CalendarDate.optional() }),
-  responses: { 200: { description: "The fund's progress", schema: FundProgress } },
-});
+export const getFundProgress = contract(
+  'getFundProgress',
+  'Where the money stands: spending progress, lag and idle money per county, with alerts',
+  {
+    description:
+      "Figures are the allocations' balances now; `asOf` (a date, default today in China time, never later) sets the time elapsed and the " +
+      'instant idle time is counted to. A county is `lagging` at 15 points or more, `idle` when its available money has had no reservation for more than 90 days.',
+    params: z.strictObject({ fundId: idOf('fund') }),
+    query: z.strictObject({ asOf: CalendarDate.optional() }),
+    responses: { 200: { description: "The fund's progress", schema: FundProgress } },
+  },
+);

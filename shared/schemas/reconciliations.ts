@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { MAX_STATEMENT_LINES, STATEMENT_COLUMNS, statementDay, statementFromCsv } from '../domain/reconciliation.ts';
-import { defineContract } from '../http/operation.ts';
-import { Amount, Currency, NonBlank, idOf } from './common.ts';
+import { Amount, Currency, NonBlank, idOf, contractsOf } from './common.ts';
+
+const contract = contractsOf('Reconciliation');
 
 /** A calendar date `YYYY-MM-DD` that exists (no 30 February). */
 const CalendarDate = z
@@ -54,35 +55,33 @@ export const Reconciliation = z
   })
   .meta({ id: 'Reconciliation' });
 
-export const createReconciliation = defineContract({
-  operationId: 'createReconciliation',
-  tag: 'Reconciliation',
-  summary: 'Reconcile a bank statement with the payouts this finance system settled',
-  description:
-    "Each line matches one of the caller's own payouts settled `succeeded`: by `payoutId` when it names one (and then " +
-    'only by it), else by `bankReference` (a payout settled on any day). A payout is matched at most once. ' +
-    '`unmatchedPayouts` are those settled on `statementDate` (UTC) that no line matched. Nothing moves money; the ' +
-    'result is kept and `GET /v1/reconciliations/{reconciliationId}` returns it again. Field errors name ' +
-    '`body.lines.<i>`, the line at 0-based position i (the CSV data row i + 1).',
-  query: z.strictObject({
-    statementDate: CalendarDate.optional().meta({ description: 'With a `text/csv` body only (and then required): the statement day.' }),
-  }),
-  body: ReconciliationBody,
-  csvBody: {
+export const createReconciliation = contract(
+  'createReconciliation',
+  'Reconcile a bank statement with the payouts this finance system settled',
+  {
     description:
-      `The lines as RFC 4180 CSV (UTF-8, a byte order mark is dropped): a header row naming the columns ` +
-      `${STATEMENT_COLUMNS.map((c) => `\`${c}\``).join(', ')} in any order (\`payoutId\` optional, may be empty), ` +
-      'one line per row, `amount` in whole fen; an unknown, repeated or missing column is refused (400). ' +
-      'The statement date comes from `?statementDate=`.',
-    toBody: (text, query) => statementFromCsv(text, query.statementDate),
+      "Each line matches one of the caller's own payouts settled `succeeded`: by `payoutId` when it names one (and then " +
+      'only by it), else by `bankReference` (a payout settled on any day). A payout is matched at most once. ' +
+      '`unmatchedPayouts` are those settled on `statementDate` (UTC) that no line matched. Nothing moves money; the ' +
+      'result is kept and `GET /v1/reconciliations/{reconciliationId}` returns it again. Field errors name ' +
+      '`body.lines.<i>`, the line at 0-based position i (the CSV data row i + 1).',
+    query: z.strictObject({
+      statementDate: CalendarDate.optional().meta({ description: 'With a `text/csv` body only (and then required): the statement day.' }),
+    }),
+    body: ReconciliationBody,
+    csvBody: {
+      description:
+        `The lines as RFC 4180 CSV (UTF-8, a byte order mark is dropped): a header row naming the columns ` +
+        `${STATEMENT_COLUMNS.map((c) => `\`${c}\``).join(', ')} in any order (\`payoutId\` optional, may be empty), ` +
+        'one line per row, `amount` in whole fen; an unknown, repeated or missing column is refused (400). ' +
+        'The statement date comes from `?statementDate=`.',
+      toBody: (text, query) => statementFromCsv(text, query.statementDate),
+    },
+    responses: { 201: { description: 'The reconciliation', schema: Reconciliation } },
   },
-  responses: { 201: { description: 'The reconciliation', schema: Reconciliation } },
-});
+);
 
-export const getReconciliation = defineContract({
-  operationId: 'getReconciliation',
-  tag: 'Reconciliation',
-  summary: 'Get a reconciliation again',
+export const getReconciliation = contract('getReconciliation', 'Get a reconciliation again', {
   description: 'To a finance system, only its own reconciliations exist (any other is 404).',
   params: z.strictObject({ reconciliationId: idOf('reconciliation') }),
   responses: { 200: { description: 'The reconciliation, as it was answered', schema: Reconciliation } },

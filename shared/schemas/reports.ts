@@ -3,12 +3,14 @@
  * (`GET /public/funds/{fundId}`, the page `GET /transparency/{fundId}`).
  */
 import * as z from 'zod';
-import { defineContract } from '../http/operation.ts';
 import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
 import { FIGURES_SOURCES } from '../domain/half-year-report.ts';
 import { DEFAULT_PUBLIC_COUNTIES, MAX_PUBLIC_COUNTIES } from '../domain/transparency.ts';
-import { CountyCode, MAX_CURSOR_LENGTH, Timestamp, Total, idOf } from './common.ts';
+import { CountyCode, MAX_CURSOR_LENGTH, Timestamp, Total, idOf, contractsOf } from './common.ts';
 import { CalendarDate, FundPeriod } from './funds.ts';
+
+const fundContract = contractsOf('Funds');
+const publicContract = contractsOf('Public');
 
 const Share = z.number().min(0).max(1);
 const Count = z.number().int().min(0);
@@ -74,26 +76,27 @@ export const HalfYearReport = z
   })
   .meta({ id: 'HalfYearReport' });
 
-export const getHalfYearReport = defineContract({
-  operationId: 'getHalfYearReport',
-  tag: 'Funds',
-  summary: 'The half-year work report: JSON, a printable page (Accept: text/html) or a PDF (Accept: application/pdf)',
-  description:
-    'One template for all three. `{half}` is `yyyy-H1` (January–June) or `yyyy-H2` (July–December), China time. ' +
-    'A half that is not of that form, that has not started yet, or that ended before the fund existed is 404 `not_found`: ' +
-    'there is no such report (yet), as for any id that names nothing.',
-  params: z.strictObject({ fundId: idOf('fund'), half: z.string().regex(HALF_PATTERN) }),
-  responses: {
-    200: {
-      description: 'The report',
-      schema: HalfYearReport,
-      alternatives: [
-        { contentType: 'text/html', description: 'Printable page, Chinese and English, charts with their data tables' },
-        { contentType: 'application/pdf', description: 'The same as a PDF (A4)' },
-      ],
+export const getHalfYearReport = fundContract(
+  'getHalfYearReport',
+  'The half-year work report: JSON, a printable page (Accept: text/html) or a PDF (Accept: application/pdf)',
+  {
+    description:
+      'One template for all three. `{half}` is `yyyy-H1` (January–June) or `yyyy-H2` (July–December), China time. ' +
+      'A half that is not of that form, that has not started yet, or that ended before the fund existed is 404 `not_found`: ' +
+      'there is no such report (yet), as for any id that names nothing.',
+    params: z.strictObject({ fundId: idOf('fund'), half: z.string().regex(HALF_PATTERN) }),
+    responses: {
+      200: {
+        description: 'The report',
+        schema: HalfYearReport,
+        alternatives: [
+          { contentType: 'text/html', description: 'Printable page, Chinese and English, charts with their data tables' },
+          { contentType: 'application/pdf', description: 'The same as a PDF (A4)' },
+        ],
+      },
     },
   },
-});
+);
 
 export const PublicFund = z
   .object({
@@ -123,23 +126,25 @@ const PublicQuery = z.strictObject({
   cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
 });
 
-export const getPublicFund = defineContract({
-  operationId: 'getPublicFund',
-  tag: 'Public',
-  summary: "The fund's public view (公告公示): budget, each county's allocation, paid and progress; aggregates only",
-  description:
-    'No authentication. No name, account or person: figures only. Counties come a page at a time in county-code order ' +
-    `(\`limit\` 1..${MAX_PUBLIC_COUNTIES}, default ${DEFAULT_PUBLIC_COUNTIES}). Notices published and objections upheld count the fund's whole life.`,
-  params: z.strictObject({ fundId: idOf('fund') }),
-  query: PublicQuery,
-  responses: { 200: { description: 'The public view', schema: PublicFund } },
-});
+export const getPublicFund = publicContract(
+  'getPublicFund',
+  "The fund's public view (公告公示): budget, each county's allocation, paid and progress; aggregates only",
+  {
+    description:
+      'No authentication. No name, account or person: figures only. Counties come a page at a time in county-code order ' +
+      `(\`limit\` 1..${MAX_PUBLIC_COUNTIES}, default ${DEFAULT_PUBLIC_COUNTIES}). Notices published and objections upheld count the fund's whole life.`,
+    params: z.strictObject({ fundId: idOf('fund') }),
+    query: PublicQuery,
+    responses: { 200: { description: 'The public view', schema: PublicFund } },
+  },
+);
 
-export const getTransparencyPage = defineContract({
-  operationId: 'getTransparencyPage',
-  tag: 'Public',
-  summary: "The fund's public page (公告公示), the same figures as `GET /public/funds/{fundId}`",
-  params: z.strictObject({ fundId: idOf('fund') }),
-  query: PublicQuery,
-  responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
-});
+export const getTransparencyPage = publicContract(
+  'getTransparencyPage',
+  "The fund's public page (公告公示), the same figures as `GET /public/funds/{fundId}`",
+  {
+    params: z.strictObject({ fundId: idOf('fund') }),
+    query: PublicQuery,
+    responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
+  },
+);

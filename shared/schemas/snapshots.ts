@@ -1,8 +1,9 @@
 import * as z from 'zod';
-import { defineContract } from '../http/operation.ts';
 import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
-import { CountyCode, Page, pageOf, Timestamp, Total, idOf } from './common.ts';
+import { CountyCode, Page, pageOf, Timestamp, Total, idOf, contractsOf } from './common.ts';
 import { FundProgress } from './progress.ts';
+
+const contract = contractsOf('Funds');
 
 const Month = z
   .string()
@@ -41,10 +42,7 @@ export const Snapshot = z
 
 const FundParams = z.strictObject({ fundId: idOf('fund') });
 
-export const createSnapshot = defineContract({
-  operationId: 'createSnapshot',
-  tag: 'Funds',
-  summary: "Take a snapshot of a fund's books now, or a missed monthly one",
+export const createSnapshot = contract('createSnapshot', "Take a snapshot of a fund's books now, or a missed monthly one", {
   description:
     '`{}` takes one now (`kind: on_demand`); `{ month }` takes the monthly snapshot of a month that was missed (of the books now, labelled with ' +
     "that month): 409 `invalid_state` when that month's snapshot exists, the month has not ended, or the fund did not exist at its end.",
@@ -54,19 +52,13 @@ export const createSnapshot = defineContract({
   errors: ['invalid_state'],
 });
 
-export const listSnapshots = defineContract({
-  operationId: 'listSnapshots',
-  tag: 'Funds',
-  summary: "A fund's snapshots, newest first",
+export const listSnapshots = contract('listSnapshots', "A fund's snapshots, newest first", {
   params: FundParams,
   query: z.strictObject({ ...Page }),
   responses: { 200: { description: 'A page of snapshots', schema: pageOf(Snapshot, 'SnapshotPage') } },
 });
 
-export const getSnapshot = defineContract({
-  operationId: 'getSnapshot',
-  tag: 'Funds',
-  summary: 'One snapshot',
+export const getSnapshot = contract('getSnapshot', 'One snapshot', {
   params: z.strictObject({ fundId: idOf('fund'), snapshotId: idOf('snapshot') }),
   responses: { 200: { description: 'The snapshot', schema: Snapshot } },
 });

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { defineContract } from '../http/operation.ts';
 import {
   MAINLAND_MOBILE,
   NATIONAL_ID_INPUT,
@@ -8,7 +7,9 @@ import {
   PERSONAL_DATA_MESSAGES,
 } from '../domain/personal-data.ts';
 import { STATION_KINDS, STATION_STATUSES } from '../domain/stations.ts';
-import { CountyCode, NonBlank, Page, pageOf, Reason, Timestamp, idOf } from './common.ts';
+import { CountyCode, NonBlank, Page, pageOf, Reason, Timestamp, idOf, contractsOf } from './common.ts';
+
+const contract = contractsOf('Stations');
 
 /*
  * Phone and national ID schemas carry their own messages for every failure (wrong type included):
@@ -100,10 +101,7 @@ const StationParams = z.strictObject({ stationId: idOf('station') });
 
 const STATION_REPLY = { 200: { description: 'The station', schema: Station } };
 
-export const applyStation = defineContract({
-  operationId: 'applyStation',
-  tag: 'Stations',
-  summary: 'Apply to onboard a service station (status `applied`)',
+export const applyStation = contract('applyStation', 'Apply to onboard a service station (status `applied`)', {
   description:
     "One operator, one live station: while another station of the same national ID is `applied` or `active`, 409 `operator_already_registered`. A suspended station does not block. The operator's phone and national ID are masked in every response.",
   body: ApplyStationBody,
@@ -111,36 +109,24 @@ export const applyStation = defineContract({
   errors: ['not_found', 'operator_already_registered'],
 });
 
-export const listStations = defineContract({
-  operationId: 'listStations',
-  tag: 'Stations',
-  summary: 'List stations, newest first',
+export const listStations = contract('listStations', 'List stations, newest first', {
   query: z.strictObject({ countyCode: CountyCode.optional(), status: StationStatusSchema.optional(), ...Page }),
   responses: { 200: { description: 'A page of stations', schema: pageOf(Station, 'StationPage') } },
 });
 
-export const getStation = defineContract({
-  operationId: 'getStation',
-  tag: 'Stations',
-  summary: 'Get a station with its history',
+export const getStation = contract('getStation', 'Get a station with its history', {
   params: StationParams,
   responses: STATION_REPLY,
 });
 
-export const recordStationTraining = defineContract({
-  operationId: 'recordStationTraining',
-  tag: 'Stations',
-  summary: "Record (or correct) the operator's training",
+export const recordStationTraining = contract('recordStationTraining', "Record (or correct) the operator's training", {
   params: StationParams,
   body: RecordTrainingBody,
   responses: STATION_REPLY,
   errors: ['invalid_state'],
 });
 
-export const approveStation = defineContract({
-  operationId: 'approveStation',
-  tag: 'Stations',
-  summary: 'Approve an applied station (`active`); emits `station.activated`',
+export const approveStation = contract('approveStation', 'Approve an applied station (`active`); emits `station.activated`', {
   description:
     'Only a station officer other than the one who applied (403 `self_approval`), and only once training is recorded (409 `training_required`).',
   params: StationParams,
@@ -149,30 +135,25 @@ export const approveStation = defineContract({
   errors: ['self_approval', 'training_required', 'invalid_state'],
 });
 
-export const rejectStation = defineContract({
-  operationId: 'rejectStation',
-  tag: 'Stations',
-  summary: "Reject an applied station; releases the operator's slot",
+export const rejectStation = contract('rejectStation', "Reject an applied station; releases the operator's slot", {
   params: StationParams,
   body: Reason,
   responses: STATION_REPLY,
   errors: ['invalid_state'],
 });
 
-export const suspendStation = defineContract({
-  operationId: 'suspendStation',
-  tag: 'Stations',
-  summary: "Suspend an active station; releases the operator's slot and emits `station.suspended`",
-  params: StationParams,
-  body: Reason,
-  responses: STATION_REPLY,
-  errors: ['invalid_state'],
-});
+export const suspendStation = contract(
+  'suspendStation',
+  "Suspend an active station; releases the operator's slot and emits `station.suspended`",
+  {
+    params: StationParams,
+    body: Reason,
+    responses: STATION_REPLY,
+    errors: ['invalid_state'],
+  },
+);
 
-export const reinstateStation = defineContract({
-  operationId: 'reinstateStation',
-  tag: 'Stations',
-  summary: 'Reinstate a suspended station (`active`); emits `station.activated`',
+export const reinstateStation = contract('reinstateStation', 'Reinstate a suspended station (`active`); emits `station.activated`', {
   description:
     "Takes the operator's slot back atomically: if the operator has meanwhile applied for or runs another station, 409 `operator_already_registered` and nothing changes.",
   params: StationParams,

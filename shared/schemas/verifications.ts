@@ -4,8 +4,9 @@
  */
 import * as z from 'zod';
 import { VERIFICATION_STATUSES } from '../domain/account-verification.ts';
-import { defineContract } from '../http/operation.ts';
-import { NonBlank, Page, Timestamp, idOf, pageOf } from './common.ts';
+import { NonBlank, Page, Timestamp, idOf, pageOf, contractsOf } from './common.ts';
+
+const contract = contractsOf('Account verification');
 
 export const VerificationStatus = z.enum(VERIFICATION_STATUSES).meta({ id: 'VerificationStatus' });
 
@@ -42,13 +43,14 @@ export const AccountVerification = z
   })
   .meta({ id: 'AccountVerification' });
 
-export const listAccountVerifications = defineContract({
-  operationId: 'listAccountVerifications',
-  tag: 'Account verification',
-  summary: 'List account verifications (a finance system polls its funds’ pending ones)',
-  query: z.strictObject({ fundId: idOf('fund').optional(), status: VerificationStatus.optional(), ...Page }),
-  responses: { 200: { description: 'A page of verifications', schema: pageOf(AccountVerification, 'AccountVerificationPage') } },
-});
+export const listAccountVerifications = contract(
+  'listAccountVerifications',
+  'List account verifications (a finance system polls its funds’ pending ones)',
+  {
+    query: z.strictObject({ fundId: idOf('fund').optional(), status: VerificationStatus.optional(), ...Page }),
+    responses: { 200: { description: 'A page of verifications', schema: pageOf(AccountVerification, 'AccountVerificationPage') } },
+  },
+);
 
 export const AnswerVerificationBody = z
   .strictObject({
@@ -62,15 +64,16 @@ export const AnswerVerificationBody = z
   })
   .meta({ id: 'AnswerVerificationBody' });
 
-export const answerAccountVerification = defineContract({
-  operationId: 'answerAccountVerification',
-  tag: 'Account verification',
-  summary: 'Answer an account verification (the fund’s paying finance system)',
-  description:
-    'Any answer but `match` adds a high flag to every item waiting for it. The same result again is a no-op; another ' +
-    'result is 409 invalid_state. To anyone but the paying finance system the verification is 404 not_found.',
-  params: z.strictObject({ verificationId: idOf('verification') }),
-  body: AnswerVerificationBody,
-  responses: { 200: { description: 'The verification with its answer', schema: AccountVerification } },
-  errors: ['invalid_state'],
-});
+export const answerAccountVerification = contract(
+  'answerAccountVerification',
+  'Answer an account verification (the fund’s paying finance system)',
+  {
+    description:
+      'Any answer but `match` adds a high flag to every item waiting for it. The same result again is a no-op; another ' +
+      'result is 409 invalid_state. To anyone but the paying finance system the verification is 404 not_found.',
+    params: z.strictObject({ verificationId: idOf('verification') }),
+    body: AnswerVerificationBody,
+    responses: { 200: { description: 'The verification with its answer', schema: AccountVerification } },
+    errors: ['invalid_state'],
+  },
+);

@@ -1,9 +1,10 @@
 /** Warning rules (预警), flags and the block list (API.md 1.2). */
 import * as z from 'zod';
 import { MAX_REPEAT_COUNT, MAX_REPEAT_DAYS, RULE_CODES, SEVERITIES, VERIFICATION_FLAG_CODES } from '../domain/warning-rules.ts';
-import { defineContract } from '../http/operation.ts';
-import { Amount, NonBlank, Page, Timestamp, idOf, pageOf } from './common.ts';
+import { Amount, NonBlank, Page, Timestamp, idOf, pageOf, contractsOf } from './common.ts';
 import { AccountNumber } from './payouts.ts';
+
+const contract = contractsOf('Warning rules');
 
 export const Severity = z
   .enum(SEVERITIES)
@@ -66,10 +67,7 @@ export const WarningRules = z
 
 const FundParams = z.strictObject({ fundId: idOf('fund') });
 
-export const putWarningRules = defineContract({
-  operationId: 'putWarningRules',
-  tag: 'Warning rules',
-  summary: "Set a fund's warning rules (预警)",
+export const putWarningRules = contract('putWarningRules', "Set a fund's warning rules (预警)", {
   description:
     'Rules run at the creation of each disbursement and batch row; changing them does not re-run them on existing items. ' +
     'Each code at most once. A fund starts with `duplicate_beneficiary` (high) alone.',
@@ -78,10 +76,7 @@ export const putWarningRules = defineContract({
   responses: { 200: { description: 'The rules now in force', schema: WarningRules } },
 });
 
-export const getWarningRules = defineContract({
-  operationId: 'getWarningRules',
-  tag: 'Warning rules',
-  summary: "Read a fund's warning rules",
+export const getWarningRules = contract('getWarningRules', "Read a fund's warning rules", {
   params: FundParams,
   responses: { 200: { description: 'The rules in force', schema: WarningRules } },
 });
@@ -108,10 +103,7 @@ export const BlockedAccount = z
   })
   .meta({ id: 'BlockedAccount' });
 
-export const addBlockedAccounts = defineContract({
-  operationId: 'addBlockedAccounts',
-  tag: 'Warning rules',
-  summary: "Add accounts to a fund's block list",
+export const addBlockedAccounts = contract('addBlockedAccounts', "Add accounts to a fund's block list", {
   params: FundParams,
   body: BlockedAccountsBody,
   responses: {
@@ -122,20 +114,18 @@ export const addBlockedAccounts = defineContract({
   },
 });
 
-export const listBlockedAccounts = defineContract({
-  operationId: 'listBlockedAccounts',
-  tag: 'Warning rules',
-  summary: "List a fund's block list, accounts masked",
+export const listBlockedAccounts = contract('listBlockedAccounts', "List a fund's block list, accounts masked", {
   params: FundParams,
   query: z.strictObject({ ...Page }),
   responses: { 200: { description: 'A page of block-list entries', schema: pageOf(BlockedAccount, 'BlockedAccountPage') } },
 });
 
-export const deleteBlockedAccount = defineContract({
-  operationId: 'deleteBlockedAccount',
-  tag: 'Warning rules',
-  summary: 'Remove a block-list entry (a fund-admin other than the one who added it)',
-  params: z.strictObject({ fundId: idOf('fund'), entryId: idOf('blockedAccount') }),
-  responses: { 204: { description: 'Removed' } },
-  errors: ['self_approval'],
-});
+export const deleteBlockedAccount = contract(
+  'deleteBlockedAccount',
+  'Remove a block-list entry (a fund-admin other than the one who added it)',
+  {
+    params: z.strictObject({ fundId: idOf('fund'), entryId: idOf('blockedAccount') }),
+    responses: { 204: { description: 'Removed' } },
+    errors: ['self_approval'],
+  },
+);

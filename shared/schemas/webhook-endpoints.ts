@@ -1,9 +1,10 @@
 import * as z from 'zod';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { createWebhookEndpointExamples } from './examples.ts';
-import { defineContract } from '../http/operation.ts';
-import { Page, pageOf, Timestamp, idOf } from './common.ts';
+import { Page, pageOf, Timestamp, idOf, contractsOf } from './common.ts';
 import { FinanceSystem } from './funds.ts';
+
+const contract = contractsOf('Webhook endpoints and events');
 
 export const EventTypeSchema = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
 
@@ -70,68 +71,51 @@ export const WebhookDelivery = z
 
 const EndpointParams = z.strictObject({ endpointId: idOf('webhookEndpoint') });
 
-export const createWebhookEndpoint = defineContract({
-  operationId: 'createWebhookEndpoint',
-  tag: 'Webhook endpoints and events',
-  summary: 'Register a webhook endpoint (the secret is shown only in this response)',
-  description:
-    'The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true. ' +
-    'Only a finance system binds an endpoint (financeSystem), and only to itself: from a finance-system caller financeSystem is its own sub ' +
-    '(omitted or equal; any other value is 403 forbidden), and the secret goes to it alone. From a fund-admin a financeSystem is 403 forbidden: ' +
-    "a fund-admin's endpoints are observers (payment instructions masked; their acknowledgement never makes a payout sent).",
-  body: CreateWebhookEndpointBody,
-  bodyExample: createWebhookEndpointExamples.body,
-  responses: { 201: { description: 'Created', schema: CreatedWebhookEndpoint, example: createWebhookEndpointExamples.response } },
-});
+export const createWebhookEndpoint = contract(
+  'createWebhookEndpoint',
+  'Register a webhook endpoint (the secret is shown only in this response)',
+  {
+    description:
+      'The URL must be https and must not resolve to a private, loopback, link-local or metadata address, unless the server runs with ALLOW_INSECURE_WEBHOOKS=true. ' +
+      'Only a finance system binds an endpoint (financeSystem), and only to itself: from a finance-system caller financeSystem is its own sub ' +
+      '(omitted or equal; any other value is 403 forbidden), and the secret goes to it alone. From a fund-admin a financeSystem is 403 forbidden: ' +
+      "a fund-admin's endpoints are observers (payment instructions masked; their acknowledgement never makes a payout sent).",
+    body: CreateWebhookEndpointBody,
+    bodyExample: createWebhookEndpointExamples.body,
+    responses: { 201: { description: 'Created', schema: CreatedWebhookEndpoint, example: createWebhookEndpointExamples.response } },
+  },
+);
 
-export const listWebhookEndpoints = defineContract({
-  operationId: 'listWebhookEndpoints',
-  tag: 'Webhook endpoints and events',
-  summary: 'List webhook endpoints (a finance system: its own)',
+export const listWebhookEndpoints = contract('listWebhookEndpoints', 'List webhook endpoints (a finance system: its own)', {
   query: z.strictObject(Page),
   responses: { 200: { description: 'A page of endpoints', schema: pageOf(WebhookEndpoint, 'WebhookEndpointPage') } },
 });
 
-export const getWebhookEndpoint = defineContract({
-  operationId: 'getWebhookEndpoint',
-  tag: 'Webhook endpoints and events',
-  summary: 'Get a webhook endpoint',
+export const getWebhookEndpoint = contract('getWebhookEndpoint', 'Get a webhook endpoint', {
   description: "To a finance system, another's endpoint or an observer endpoint is 404 not_found.",
   params: EndpointParams,
   responses: { 200: { description: 'The endpoint', schema: WebhookEndpoint } },
 });
 
-export const deleteWebhookEndpoint = defineContract({
-  operationId: 'deleteWebhookEndpoint',
-  tag: 'Webhook endpoints and events',
-  summary: 'Delete a webhook endpoint',
+export const deleteWebhookEndpoint = contract('deleteWebhookEndpoint', 'Delete a webhook endpoint', {
   params: EndpointParams,
   responses: { 204: { description: 'Deleted' } },
 });
 
-export const rotateWebhookSecret = defineContract({
-  operationId: 'rotateWebhookSecret',
-  tag: 'Webhook endpoints and events',
-  summary: 'Rotate the signing secret (the old one keeps signing too for 24 h)',
+export const rotateWebhookSecret = contract('rotateWebhookSecret', 'Rotate the signing secret (the old one keeps signing too for 24 h)', {
   description: "A finance system's endpoint is rotated by that finance system alone (a fund-admin: 403 forbidden).",
   params: EndpointParams,
   body: z.strictObject({}),
   responses: { 200: { description: 'The new secret', schema: z.object({ secret: WebhookSecret }).meta({ id: 'RotatedSecret' }) } },
 });
 
-export const listWebhookDeliveries = defineContract({
-  operationId: 'listWebhookDeliveries',
-  tag: 'Webhook endpoints and events',
-  summary: 'Delivery attempts to an endpoint, newest first',
+export const listWebhookDeliveries = contract('listWebhookDeliveries', 'Delivery attempts to an endpoint, newest first', {
   params: EndpointParams,
   query: z.strictObject(Page),
   responses: { 200: { description: 'A page of attempts', schema: pageOf(WebhookDelivery, 'WebhookDeliveryPage') } },
 });
 
-export const updateWebhookEndpoint = defineContract({
-  operationId: 'updateWebhookEndpoint',
-  tag: 'Webhook endpoints and events',
-  summary: 'Change an endpoint, or enable it again after a 410 disabled it',
+export const updateWebhookEndpoint = contract('updateWebhookEndpoint', 'Change an endpoint, or enable it again after a 410 disabled it', {
   description:
     'A new url passes the same URL guard as on creation. status "enabled" re-enables a disabled endpoint; the payment instructions ' +
     "waiting for a finance system's endpoint are looked at again at once. A payout that became delivery_failed meanwhile is sent again with " +
@@ -144,10 +128,7 @@ export const updateWebhookEndpoint = defineContract({
 
 const MessageAccepted = z.object({ messageId: idOf('message') }).meta({ id: 'MessageAccepted' });
 
-export const testWebhookEndpoint = defineContract({
-  operationId: 'testWebhookEndpoint',
-  tag: 'Webhook endpoints and events',
-  summary: 'Send one signed webhook.test event to this endpoint alone',
+export const testWebhookEndpoint = contract('testWebhookEndpoint', 'Send one signed webhook.test event to this endpoint alone', {
   description:
     "data: { endpointId }. One attempt, made before the reply and logged in the endpoint's deliveries (its outcome is there); no retries. " +
     'A disabled endpoint is 409 invalid_state.',
@@ -157,16 +138,17 @@ export const testWebhookEndpoint = defineContract({
   responses: { 202: { description: 'Sent; the outcome is in the deliveries', schema: MessageAccepted } },
 });
 
-export const resendWebhookMessage = defineContract({
-  operationId: 'resendWebhookMessage',
-  tag: 'Webhook endpoints and events',
-  summary: 'Send a message to this endpoint again (same webhook-id and body, new timestamp and signature)',
-  description:
-    "Whatever its earlier outcome. One attempt, made before the reply and logged in the endpoint's deliveries; it changes neither the " +
-    "message's delivery state nor its payout. A message this endpoint was never sent is 404 not_found. A payment instruction " +
-    '(payout.requested) whose payout is settled or failed, or a disabled endpoint, is 409 invalid_state.',
-  params: z.strictObject({ endpointId: idOf('webhookEndpoint'), messageId: idOf('message') }),
-  body: z.strictObject({}),
-  errors: ['invalid_state'],
-  responses: { 202: { description: 'Sent; the outcome is in the deliveries', schema: MessageAccepted } },
-});
+export const resendWebhookMessage = contract(
+  'resendWebhookMessage',
+  'Send a message to this endpoint again (same webhook-id and body, new timestamp and signature)',
+  {
+    description:
+      "Whatever its earlier outcome. One attempt, made before the reply and logged in the endpoint's deliveries; it changes neither the " +
+      "message's delivery state nor its payout. A message this endpoint was never sent is 404 not_found. A payment instruction " +
+      '(payout.requested) whose payout is settled or failed, or a disabled endpoint, is 409 invalid_state.',
+    params: z.strictObject({ endpointId: idOf('webhookEndpoint'), messageId: idOf('message') }),
+    body: z.strictObject({}),
+    errors: ['invalid_state'],
+    responses: { 202: { description: 'Sent; the outcome is in the deliveries', schema: MessageAccepted } },
+  },
+);
