@@ -1,6 +1,6 @@
 /** The access log: every request an observer made (API.md, "Where the money stands"). */
 import * as z from 'zod';
-import { Page, pageOf, Timestamp, contractsOf } from './common.ts';
+import { Timestamp, contractsOf, listQuery, pageResponse } from './common.ts';
 
 const contract = contractsOf('Access log');
 
@@ -18,11 +18,6 @@ export const listAccessLog = contract('listAccessLog', 'Every request an observe
   description:
     'Every request made with an `observer` token, whatever it answered (403 and 404 too), written before its response went out ' +
     "and kept at least 2 years. `actor` is one observer's `sub`; `from` is inclusive, `to` exclusive.",
-  query: z.strictObject({
-    actor: z.string().min(1).max(256).optional(),
-    from: Timestamp.optional(),
-    to: Timestamp.optional(),
-    ...Page,
-  }),
-  responses: { 200: { description: 'A page of access-log entries', schema: pageOf(AccessLogEntry, 'AccessLogEntryPage') } },
+  query: listQuery({ actor: z.string().min(1).max(256).optional(), from: Timestamp.optional(), to: Timestamp.optional() }),
+  responses: pageResponse('A page of access-log entries', AccessLogEntry, 'AccessLogEntryPage'),
 });

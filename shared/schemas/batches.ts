@@ -3,7 +3,19 @@ import { Flag } from './warning-rules.ts';
 import { BATCH_STATUSES, MAX_BATCH_ITEMS, totalWithin } from '../domain/batches.ts';
 import { PURPOSES } from '../domain/disbursements.ts';
 import { createBatchExamples, approveBatchExamples } from './examples.ts';
-import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, Reason, Timestamp, Total, idOf, pageOf, contractsOf } from './common.ts';
+import {
+  Amount,
+  CountyCode,
+  MAX_AMOUNT,
+  NonBlank,
+  Reason,
+  Timestamp,
+  Total,
+  idOf,
+  contractsOf,
+  listQuery,
+  pageResponse,
+} from './common.ts';
 import { ApproveBody } from './disbursements.ts';
 import { BeneficiaryBody, Payout, PayoutStatus } from './payouts.ts';
 import { VerificationCounts } from './verifications.ts';
@@ -100,8 +112,8 @@ export const getBatch = contract('getBatch', 'Get a batch with the counts of its
 
 export const listBatchPayouts = contract('listBatchPayouts', "List a batch's payouts, newest first", {
   params: BatchParams,
-  query: z.strictObject({ status: PayoutStatus.optional(), ...Page }),
-  responses: { 200: { description: 'A page of payouts', schema: pageOf(Payout, 'BatchPayoutPage') } },
+  query: listQuery({ status: PayoutStatus.optional() }),
+  responses: pageResponse('A page of payouts', Payout, 'BatchPayoutPage'),
 });
 
 export const approveBatch = contract('approveBatch', 'Approve a batch', {
@@ -118,8 +130,8 @@ export const approveBatch = contract('approveBatch', 'Approve a batch', {
 
 export const listBatchFlags = contract('listBatchFlags', "List a batch's screening flags, by row", {
   params: BatchParams,
-  query: z.strictObject({ ...Page }),
-  responses: { 200: { description: 'A page of row flags', schema: pageOf(BatchRowFlag, 'BatchRowFlagPage') } },
+  query: listQuery(),
+  responses: pageResponse('A page of row flags', BatchRowFlag, 'BatchRowFlagPage'),
 });
 
 export const clearBatchFlags = contract(
@@ -150,6 +162,6 @@ export const cancelBatch = contract('cancelBatch', 'Cancel a pending batch (its 
 
 export const listBatches = contract('listBatches', 'List batches, newest first (1.2)', {
   description: 'A finance system sees only the batches of the funds it pays.',
-  query: z.strictObject({ status: BatchStatus.optional(), fundId: idOf('fund').optional(), countyCode: CountyCode.optional(), ...Page }),
-  responses: { 200: { description: 'A page of batches', schema: pageOf(Batch, 'BatchPage') } },
+  query: listQuery({ status: BatchStatus.optional(), fundId: idOf('fund').optional(), countyCode: CountyCode.optional() }),
+  responses: pageResponse('A page of batches', Batch, 'BatchPage'),
 });

@@ -1,6 +1,18 @@
 import * as z from 'zod';
 import { CAMPAIGN_STATUSES, CHANNELS, launchShapeErrors, MAX_PRODUCTS } from '../domain/campaigns.ts';
-import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Page, pageOf, Reason, Timestamp, Total, idOf, contractsOf } from './common.ts';
+import {
+  Amount,
+  CountyCode,
+  MAX_AMOUNT,
+  NonBlank,
+  Reason,
+  Timestamp,
+  Total,
+  idOf,
+  contractsOf,
+  listQuery,
+  pageResponse,
+} from './common.ts';
 
 const contract = contractsOf('Campaigns');
 
@@ -115,13 +127,8 @@ export const launchCampaign = contract('launchCampaign', 'Launch a county promot
 });
 
 export const listCampaigns = contract('listCampaigns', 'List campaigns, newest first', {
-  query: z.strictObject({
-    countyCode: CountyCode.optional(),
-    status: CampaignStatus.optional(),
-    channel: Channel.optional(),
-    ...Page,
-  }),
-  responses: { 200: { description: 'A page of campaigns', schema: pageOf(Campaign, 'CampaignPage') } },
+  query: listQuery({ countyCode: CountyCode.optional(), status: CampaignStatus.optional(), channel: Channel.optional() }),
+  responses: pageResponse('A page of campaigns', Campaign, 'CampaignPage'),
 });
 
 export const getCampaign = contract('getCampaign', 'Get a campaign', {

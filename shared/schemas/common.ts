@@ -59,6 +59,16 @@ export function pageOf<T extends z.ZodType>(item: T, id: string) {
     .meta({ id });
 }
 
+/** The query of a list route: its filters, then `limit` and `cursor`. */
+export function listQuery<T extends z.ZodRawShape = Record<never, never>>(filters: T = {} as T) {
+  return z.strictObject({ ...filters, ...Page });
+}
+
+/** A list route's 200: a page of `item`, registered as `id`. */
+export function pageResponse(description: string, item: z.ZodType, id: string) {
+  return { 200: { description, schema: pageOf(item, id) } };
+}
+
 /** Booleans in query strings: only `true` and `false`. */
 export const QueryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 

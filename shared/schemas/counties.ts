@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CountyCode, NonBlank, Page, pageOf, QueryBoolean, Timestamp, Total, idOf, contractsOf } from './common.ts';
+import { CountyCode, NonBlank, QueryBoolean, Timestamp, Total, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 
 const contract = contractsOf('Counties');
 
@@ -57,8 +57,8 @@ export const putCounty = contract('putCounty', 'Create or replace a county', {
 });
 
 export const listCounties = contract('listCounties', 'List counties', {
-  query: z.strictObject({ province: NonBlank(100).optional(), modelCounty: QueryBoolean.optional(), ...Page }),
-  responses: { 200: { description: 'A page of counties', schema: pageOf(County, 'CountyPage') } },
+  query: listQuery({ province: NonBlank(100).optional(), modelCounty: QueryBoolean.optional() }),
+  responses: pageResponse('A page of counties', County, 'CountyPage'),
 });
 
 export const getCounty = contract('getCounty', 'Get a county', {

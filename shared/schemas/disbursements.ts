@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { DISBURSEMENT_STATUSES, PURPOSES } from '../domain/disbursements.ts';
 import { createDisbursementExamples, approveDisbursementExamples } from './examples.ts';
-import { Amount, CountyCode, Currency, NonBlank, Page, Reason, Timestamp, idOf, pageOf, contractsOf } from './common.ts';
+import { Amount, CountyCode, Currency, NonBlank, Reason, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 import { Beneficiary, BeneficiaryBody } from './payouts.ts';
 import { Flag } from './warning-rules.ts';
 import { ItemVerification } from './verifications.ts';
@@ -94,13 +94,8 @@ export const createDisbursement = contract('createDisbursement', 'Request a disb
 });
 
 export const listDisbursements = contract('listDisbursements', 'List disbursements, newest first', {
-  query: z.strictObject({
-    status: DisbursementStatus.optional(),
-    fundId: idOf('fund').optional(),
-    countyCode: CountyCode.optional(),
-    ...Page,
-  }),
-  responses: { 200: { description: 'A page of disbursements', schema: pageOf(Disbursement, 'DisbursementPage') } },
+  query: listQuery({ status: DisbursementStatus.optional(), fundId: idOf('fund').optional(), countyCode: CountyCode.optional() }),
+  responses: pageResponse('A page of disbursements', Disbursement, 'DisbursementPage'),
 });
 
 export const getDisbursement = contract('getDisbursement', 'Get a disbursement', {

@@ -7,7 +7,7 @@ import { FlagCode, Severity } from './warning-rules.ts';
 import { EVENT_TYPES, type EventType } from '../domain/events.ts';
 import { ALERT_CODES } from '../domain/progress.ts';
 import { Campaign, CampaignSubsidy } from './campaigns.ts';
-import { CountyCode, idOf, Page, pageOf, Timestamp, Total, contractsOf } from './common.ts';
+import { CountyCode, idOf, Page, Timestamp, Total, contractsOf, pageResponse } from './common.ts';
 import { Disbursement } from './disbursements.ts';
 import { Payout } from './payouts.ts';
 import { Station } from './stations.ts';
@@ -158,7 +158,7 @@ export const listEvents = contract(
       'A finance system sees only the events of the funds it pays; an event without a fund is not listed for it. ' +
       '`after`: only events later than this time. With `type`, a finance system gets short pages (with a cursor) when few of that type are its own.',
     query: z.strictObject({ ...Page, type: EventTypeSchema.optional(), after: Timestamp.optional() }),
-    responses: { 200: { description: 'A page of events', schema: pageOf(LoggedEvent, 'EventPage') } },
+    responses: pageResponse('A page of events', LoggedEvent, 'EventPage'),
   },
 );
 

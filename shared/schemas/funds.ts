@@ -4,7 +4,7 @@ import { DAY_MS, durationMs } from '../domain/durations.ts';
 import { LEDGER_KINDS } from '../domain/ledger.ts';
 import { periodProblem } from '../domain/fund-period.ts';
 import { ACCOUNT_VERIFICATION_SETTINGS } from '../domain/account-verification.ts';
-import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, Total, idOf, contractsOf } from './common.ts';
+import { Amount, CountyCode, Currency, NonBlank, Timestamp, Total, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 
 const contract = contractsOf('Funds');
 
@@ -109,8 +109,8 @@ export const createFund = contract('createFund', 'Create a fund', {
 });
 
 export const listFunds = contract('listFunds', 'List funds, newest first', {
-  query: z.strictObject(Page),
-  responses: { 200: { description: 'A page of funds', schema: pageOf(Fund, 'FundPage') } },
+  query: listQuery(),
+  responses: pageResponse('A page of funds', Fund, 'FundPage'),
 });
 
 export const getFund = contract('getFund', 'Get a fund with its running totals', {
@@ -127,8 +127,8 @@ export const putAllocation = contract('putAllocation', "Set a county's allocatio
 
 export const listAllocations = contract('listAllocations', "List a fund's allocations", {
   params: FundParams,
-  query: z.strictObject(Page),
-  responses: { 200: { description: 'A page of allocations', schema: pageOf(Allocation, 'AllocationPage') } },
+  query: listQuery(),
+  responses: pageResponse('A page of allocations', Allocation, 'AllocationPage'),
 });
 
 export const LedgerEntry = z
@@ -155,6 +155,6 @@ export const getFundLedger = contract('getFundLedger', "A fund's ledger: every c
     'released takes it off reserved; paid moves it from reserved to paid. `balance` is the allocation right after the entry. ' +
     'fund-admin and auditor read every fund; a finance system only the funds it pays (others are 404). `from` is inclusive, `to` exclusive.',
   params: FundParams,
-  query: z.strictObject({ countyCode: CountyCode.optional(), from: Timestamp.optional(), to: Timestamp.optional(), ...Page }),
-  responses: { 200: { description: 'A page of ledger entries', schema: pageOf(LedgerEntry, 'LedgerEntryPage') } },
+  query: listQuery({ countyCode: CountyCode.optional(), from: Timestamp.optional(), to: Timestamp.optional() }),
+  responses: pageResponse('A page of ledger entries', LedgerEntry, 'LedgerEntryPage'),
 });

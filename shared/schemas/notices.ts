@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { BENEFICIARY_KINDS } from '../domain/payouts.ts';
 import { NOTICE_ITEM_STATUSES, NOTICE_STATUSES, OBJECTION_STATUSES } from '../domain/notices.ts';
-import { Amount, CountyCode, idOf, Page, pageOf, Timestamp, contractsOf } from './common.ts';
+import { Amount, CountyCode, idOf, Page, Timestamp, contractsOf, listQuery, pageResponse } from './common.ts';
 
 const contract = contractsOf('Public notice');
 
@@ -72,14 +72,14 @@ export const Objection = z
   .meta({ id: 'Objection' });
 
 const NoticeParams = z.strictObject({ noticeId: idOf('notice') });
-const NoticeListQuery = z.strictObject({ countyCode: CountyCode.optional(), status: NoticeStatus.optional(), ...Page });
+const NoticeListQuery = listQuery({ countyCode: CountyCode.optional(), status: NoticeStatus.optional() });
 
 export const listPublicNotices = contract(
   'listPublicNotices',
   'Public notices (公示), newest first, each with its itemCount and without its items',
   {
     query: NoticeListQuery,
-    responses: { 200: { description: 'A page of notices', schema: pageOf(PublicNoticeSummary, 'PublicNoticePage') } },
+    responses: pageResponse('A page of notices', PublicNoticeSummary, 'PublicNoticePage'),
   },
 );
 
@@ -138,8 +138,8 @@ export const postNoticeObjectionForm = contract('postNoticeObjectionForm', "The 
 });
 
 export const listObjections = contract('listObjections', 'Objections, newest first', {
-  query: z.strictObject({ status: ObjectionStatus.optional(), noticeId: idOf('notice').optional(), ...Page }),
-  responses: { 200: { description: 'A page of objections', schema: pageOf(Objection, 'ObjectionPage') } },
+  query: listQuery({ status: ObjectionStatus.optional(), noticeId: idOf('notice').optional() }),
+  responses: pageResponse('A page of objections', Objection, 'ObjectionPage'),
 });
 
 const Resolution = { outcome: z.enum(['upheld', 'dismissed']), note: z.string().trim().min(1).max(1000) };

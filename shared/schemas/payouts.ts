@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { BENEFICIARY_KINDS, PAYOUT_STATUSES } from '../domain/payouts.ts';
 import { FAILURE_CODES } from '../domain/failure-codes.ts';
 import { settlePayoutExamples } from './examples.ts';
-import { Amount, CountyCode, Currency, NonBlank, Page, pageOf, Timestamp, idOf, contractsOf } from './common.ts';
+import { Amount, CountyCode, Currency, NonBlank, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 
 const contract = contractsOf('Payouts');
 
@@ -109,38 +109,30 @@ export const listPayouts = contract('listPayouts', 'List payouts, newest first',
     'both ends of a range inclusive. A finance system sees only the payouts of the funds it pays. With `Accept: text/csv` the answer is a CSV file ' +
     '(RFC 4180, header row first) of every matching payout in the same order, accounts masked, without paging ' +
     "(`limit` and `cursor` are ignored); cells a spreadsheet would read as a formula start with `'`.",
-  query: z
-    .strictObject({
-      status: PayoutStatus.optional(),
-      batchId: idOf('batch').optional(),
-      fundId: idOf('fund').optional(),
-      createdFrom: Timestamp.optional().meta({ description: 'Created at or after this time.' }),
-      createdTo: Timestamp.optional().meta({ description: 'Created at or before this time.' }),
-      settledFrom: Timestamp.optional().meta({
-        description: 'Settled (or failed) at or after this time; the list is then in settlement order.',
-      }),
-      settledTo: Timestamp.optional().meta({
-        description: 'Settled (or failed) at or before this time; the list is then in settlement order.',
-      }),
-      ...Page,
-    })
-    .superRefine((q, ctx) => {
-      for (const [from, to] of [
-        ['createdFrom', 'createdTo'],
-        ['settledFrom', 'settledTo'],
-      ] as const) {
-        const [start, end] = [q[from], q[to]];
-        if (start !== undefined && end !== undefined && Date.parse(start) > Date.parse(end)) {
-          ctx.addIssue({ code: 'custom', path: [to], message: `must not be before ${from}` });
-        }
-      }
+  query: listQuery({
+    status: PayoutStatus.optional(),
+    batchId: idOf('batch').optional(),
+    fundId: idOf('fund').optional(),
+    createdFrom: Timestamp.optional().meta({ description: 'Created at or after this time.' }),
+    createdTo: Timestamp.optional().meta({ description: 'Created at or before this time.' }),
+    settledFrom: Timestamp.optional().meta({
+      description: 'Settled (or failed) at or after this time; the list is then in settlement order.',
     }),
-  responses: {
-    200: {
-      description: 'A page of payouts (or, with Accept: text/csv, the CSV file described above)',
-      schema: pageOf(Payout, 'PayoutPage'),
-    },
-  },
+    settledTo: Timestamp.optional().meta({
+      description: 'Settled (or failed) at or before this time; the list is then in settlement order.',
+    }),
+  }).superRefine((q, ctx) => {
+    for (const [from, to] of [
+      ['createdFrom', 'createdTo'],
+      ['settledFrom', 'settledTo'],
+    ] as const) {
+      const [start, end] = [q[from], q[to]];
+      if (start !== undefined && end !== undefined && Date.parse(start) > Date.parse(end)) {
+        ctx.addIssue({ code: 'custom', path: [to], message: `must not be before ${from}` });
+      }
+    }
+  }),
+  responses: pageResponse('A page of payouts (or, with Accept: text/csv, the CSV file described above)', Payout, 'PayoutPage'),
 });
 
 export const getPayout = contract('getPayout', 'Get a payout', {

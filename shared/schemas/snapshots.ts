@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
-import { CountyCode, Page, pageOf, Timestamp, Total, idOf, contractsOf } from './common.ts';
+import { CountyCode, Timestamp, Total, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 import { FundProgress } from './progress.ts';
 
 const contract = contractsOf('Funds');
@@ -54,8 +54,8 @@ export const createSnapshot = contract('createSnapshot', "Take a snapshot of a f
 
 export const listSnapshots = contract('listSnapshots', "A fund's snapshots, newest first", {
   params: FundParams,
-  query: z.strictObject({ ...Page }),
-  responses: { 200: { description: 'A page of snapshots', schema: pageOf(Snapshot, 'SnapshotPage') } },
+  query: listQuery(),
+  responses: pageResponse('A page of snapshots', Snapshot, 'SnapshotPage'),
 });
 
 export const getSnapshot = contract('getSnapshot', 'One snapshot', {

@@ -7,7 +7,7 @@ import {
   PERSONAL_DATA_MESSAGES,
 } from '../domain/personal-data.ts';
 import { STATION_KINDS, STATION_STATUSES } from '../domain/stations.ts';
-import { CountyCode, NonBlank, Page, pageOf, Reason, Timestamp, idOf, contractsOf } from './common.ts';
+import { CountyCode, NonBlank, Reason, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 
 const contract = contractsOf('Stations');
 
@@ -110,8 +110,8 @@ export const applyStation = contract('applyStation', 'Apply to onboard a service
 });
 
 export const listStations = contract('listStations', 'List stations, newest first', {
-  query: z.strictObject({ countyCode: CountyCode.optional(), status: StationStatusSchema.optional(), ...Page }),
-  responses: { 200: { description: 'A page of stations', schema: pageOf(Station, 'StationPage') } },
+  query: listQuery({ countyCode: CountyCode.optional(), status: StationStatusSchema.optional() }),
+  responses: pageResponse('A page of stations', Station, 'StationPage'),
 });
 
 export const getStation = contract('getStation', 'Get a station with its history', {

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { VERIFICATION_STATUSES } from '../domain/account-verification.ts';
-import { NonBlank, Page, Timestamp, idOf, pageOf, contractsOf } from './common.ts';
+import { NonBlank, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 
 const contract = contractsOf('Account verification');
 
@@ -47,8 +47,8 @@ export const listAccountVerifications = contract(
   'listAccountVerifications',
   'List account verifications (a finance system polls its funds’ pending ones)',
   {
-    query: z.strictObject({ fundId: idOf('fund').optional(), status: VerificationStatus.optional(), ...Page }),
-    responses: { 200: { description: 'A page of verifications', schema: pageOf(AccountVerification, 'AccountVerificationPage') } },
+    query: listQuery({ fundId: idOf('fund').optional(), status: VerificationStatus.optional() }),
+    responses: pageResponse('A page of verifications', AccountVerification, 'AccountVerificationPage'),
   },
 );
 

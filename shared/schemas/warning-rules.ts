@@ -1,7 +1,7 @@
 /** Warning rules (预警), flags and the block list (API.md 1.2). */
 import * as z from 'zod';
 import { MAX_REPEAT_COUNT, MAX_REPEAT_DAYS, RULE_CODES, SEVERITIES, VERIFICATION_FLAG_CODES } from '../domain/warning-rules.ts';
-import { Amount, NonBlank, Page, Timestamp, idOf, pageOf, contractsOf } from './common.ts';
+import { Amount, NonBlank, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 import { AccountNumber } from './payouts.ts';
 
 const contract = contractsOf('Warning rules');
@@ -116,8 +116,8 @@ export const addBlockedAccounts = contract('addBlockedAccounts', "Add accounts t
 
 export const listBlockedAccounts = contract('listBlockedAccounts', "List a fund's block list, accounts masked", {
   params: FundParams,
-  query: z.strictObject({ ...Page }),
-  responses: { 200: { description: 'A page of block-list entries', schema: pageOf(BlockedAccount, 'BlockedAccountPage') } },
+  query: listQuery(),
+  responses: pageResponse('A page of block-list entries', BlockedAccount, 'BlockedAccountPage'),
 });
 
 export const deleteBlockedAccount = contract(

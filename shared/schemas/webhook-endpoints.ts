@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { createWebhookEndpointExamples } from './examples.ts';
-import { Page, pageOf, Timestamp, idOf, contractsOf } from './common.ts';
+import { Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 import { FinanceSystem } from './funds.ts';
 
 const contract = contractsOf('Webhook endpoints and events');
@@ -87,8 +87,8 @@ export const createWebhookEndpoint = contract(
 );
 
 export const listWebhookEndpoints = contract('listWebhookEndpoints', 'List webhook endpoints (a finance system: its own)', {
-  query: z.strictObject(Page),
-  responses: { 200: { description: 'A page of endpoints', schema: pageOf(WebhookEndpoint, 'WebhookEndpointPage') } },
+  query: listQuery(),
+  responses: pageResponse('A page of endpoints', WebhookEndpoint, 'WebhookEndpointPage'),
 });
 
 export const getWebhookEndpoint = contract('getWebhookEndpoint', 'Get a webhook endpoint', {
@@ -111,8 +111,8 @@ export const rotateWebhookSecret = contract('rotateWebhookSecret', 'Rotate the s
 
 export const listWebhookDeliveries = contract('listWebhookDeliveries', 'Delivery attempts to an endpoint, newest first', {
   params: EndpointParams,
-  query: z.strictObject(Page),
-  responses: { 200: { description: 'A page of attempts', schema: pageOf(WebhookDelivery, 'WebhookDeliveryPage') } },
+  query: listQuery(),
+  responses: pageResponse('A page of attempts', WebhookDelivery, 'WebhookDeliveryPage'),
 });
 
 export const updateWebhookEndpoint = contract('updateWebhookEndpoint', 'Change an endpoint, or enable it again after a 410 disabled it', {
