@@ -20,6 +20,12 @@ export const Amount = z
 /** A running total that may be zero (allocated, reserved, paid …). */
 export const Total = z.number().int().min(0).meta({ description: 'Integer amount in fen.' });
 
+/** An allocation's balances, in the order every view of them shows them (an allocation, a ledger entry, a snapshot). */
+export const Balances = { allocated: Total, reserved: Total, paid: Total, available: Total };
+
+/** A fund's totals: its budget, the balances of its allocations added up, and what no allocation holds. */
+export const FundTotals = { totalBudget: Total, ...Balances, unallocated: Total };
+
 export const Currency = z.literal('CNY').meta({ id: 'Currency' });
 
 export const Timestamp = z.iso.datetime({ offset: true }).meta({ description: 'RFC 3339 timestamp', example: '2026-11-29T08:00:00Z' });

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CountyCode, NonBlank, QueryBoolean, Timestamp, Total, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Balances, CountyCode, NonBlank, QueryBoolean, Timestamp, Total, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 
 const contract = contractsOf('Counties');
 
@@ -29,7 +29,7 @@ const CountAmount = z.object({ count: z.number().int(), amount: Total });
 export const CountyReport = z
   .object({
     countyCode: CountyCode,
-    allocations: z.array(z.object({ fundId: idOf('fund'), allocated: Total, reserved: Total, paid: Total, available: Total })),
+    allocations: z.array(z.object({ fundId: idOf('fund'), ...Balances })),
     disbursements: z.object({
       pendingApproval: CountAmount,
       approved: CountAmount,

@@ -4,7 +4,19 @@ import { DAY_MS, durationMs } from '../domain/durations.ts';
 import { LEDGER_KINDS } from '../domain/ledger.ts';
 import { periodProblem } from '../domain/fund-period.ts';
 import { ACCOUNT_VERIFICATION_SETTINGS } from '../domain/account-verification.ts';
-import { Amount, CountyCode, Currency, NonBlank, Timestamp, Total, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import {
+  Amount,
+  Balances,
+  CountyCode,
+  Currency,
+  NonBlank,
+  Timestamp,
+  Total,
+  idOf,
+  contractsOf,
+  listQuery,
+  pageResponse,
+} from './common.ts';
 
 const contract = contractsOf('Funds');
 
@@ -75,10 +87,7 @@ export const Allocation = z
   .object({
     fundId: idOf('fund'),
     countyCode: CountyCode,
-    allocated: Total,
-    reserved: Total,
-    paid: Total,
-    available: Total,
+    ...Balances,
   })
   .meta({ id: 'Allocation' });
 
@@ -100,7 +109,7 @@ export const PutAllocationBody = z
   .strictObject({ amount: z.number().int().min(0).max(10_000_000_000_000) })
   .meta({ id: 'PutAllocationBody' });
 
-const FundParams = z.strictObject({ fundId: idOf('fund') });
+export const FundParams = z.strictObject({ fundId: idOf('fund') });
 
 export const createFund = contract('createFund', 'Create a fund', {
   body: CreateFundBody,
@@ -145,7 +154,7 @@ export const LedgerEntry = z
       campaignId: idOf('campaign').optional(),
     }),
     actor: z.string(),
-    balance: z.object({ allocated: Total, reserved: Total, paid: Total, available: Total }),
+    balance: z.object(Balances),
   })
   .meta({ id: 'LedgerEntry' });
 

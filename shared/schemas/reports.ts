@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
 import { FIGURES_SOURCES } from '../domain/half-year-report.ts';
 import { DEFAULT_PUBLIC_COUNTIES, MAX_PUBLIC_COUNTIES } from '../domain/transparency.ts';
-import { CountyCode, MAX_CURSOR_LENGTH, Timestamp, Total, idOf, contractsOf } from './common.ts';
+import { CountyCode, FundTotals, MAX_CURSOR_LENGTH, Timestamp, Total, idOf, contractsOf } from './common.ts';
 import { CalendarDate, FundPeriod } from './funds.ts';
 
 const fundContract = contractsOf('Funds');
@@ -29,12 +29,7 @@ export const HalfYearReport = z
     generatedAt: Timestamp,
     period: FundPeriod,
     budget: z.object({
-      totalBudget: Total,
-      allocated: Total,
-      reserved: Total,
-      paid: Total,
-      available: Total,
-      unallocated: Total,
+      ...FundTotals,
       paidInHalf: Total.meta({ description: "What the ledger's `paid` entries dated inside the half add up to" }),
     }),
     timeElapsed: Share,

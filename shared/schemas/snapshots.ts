@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
-import { CountyCode, Timestamp, Total, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Balances, CountyCode, FundTotals, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
 import { FundProgress } from './progress.ts';
 
 const contract = contractsOf('Funds');
@@ -19,14 +19,11 @@ export const Snapshot = z
     kind: z.enum(SNAPSHOT_KINDS),
     month: Month.nullable(),
     takenAt: Timestamp,
-    totals: z.object({ totalBudget: Total, allocated: Total, reserved: Total, paid: Total, available: Total, unallocated: Total }),
+    totals: z.object(FundTotals),
     allocations: z.array(
       z.object({
         countyCode: CountyCode,
-        allocated: Total,
-        reserved: Total,
-        paid: Total,
-        available: Total,
+        ...Balances,
         ledger: z
           .object({ seq: z.number().int().min(0), at: Timestamp.nullable() })
           .meta({ description: "The allocation's ledger position: how many entries it has, and the last one's time" }),
