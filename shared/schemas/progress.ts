@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ALERT_CODES } from '../domain/progress.ts';
 import { CountyCode, Timestamp, Total, idOf, contractsOf } from './common.ts';
-import { CalendarDate } from './funds.ts';
+import { CalendarDate, FundParams } from './funds.ts';
 
 const contract = contractsOf('Funds');
 
@@ -45,7 +45,7 @@ export const getFundProgress = contract(
     description:
       "Figures are the allocations' balances now; `asOf` (a date, default today in China time, never later) sets the time elapsed and the " +
       'instant idle time is counted to. A county is `lagging` at 15 points or more, `idle` when its available money has had no reservation for more than 90 days.',
-    params: z.strictObject({ fundId: idOf('fund') }),
+    params: FundParams,
     query: z.strictObject({ asOf: CalendarDate.optional() }),
     responses: { 200: { description: "The fund's progress", schema: FundProgress } },
   },

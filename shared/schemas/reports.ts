@@ -7,7 +7,7 @@ import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
 import { FIGURES_SOURCES } from '../domain/half-year-report.ts';
 import { DEFAULT_PUBLIC_COUNTIES, MAX_PUBLIC_COUNTIES } from '../domain/transparency.ts';
 import { CountyCode, FundTotals, MAX_CURSOR_LENGTH, Timestamp, Total, idOf, contractsOf } from './common.ts';
-import { CalendarDate, FundPeriod } from './funds.ts';
+import { CalendarDate, FundPeriod, FundParams } from './funds.ts';
 
 const fundContract = contractsOf('Funds');
 const publicContract = contractsOf('Public');
@@ -128,7 +128,7 @@ export const getPublicFund = publicContract(
     description:
       'No authentication. No name, account or person: figures only. Counties come a page at a time in county-code order ' +
       `(\`limit\` 1..${MAX_PUBLIC_COUNTIES}, default ${DEFAULT_PUBLIC_COUNTIES}). Notices published and objections upheld count the fund's whole life.`,
-    params: z.strictObject({ fundId: idOf('fund') }),
+    params: FundParams,
     query: PublicQuery,
     responses: { 200: { description: 'The public view', schema: PublicFund } },
   },
@@ -138,7 +138,7 @@ export const getTransparencyPage = publicContract(
   'getTransparencyPage',
   "The fund's public page (公告公示), the same figures as `GET /public/funds/{fundId}`",
   {
-    params: z.strictObject({ fundId: idOf('fund') }),
+    params: FundParams,
     query: PublicQuery,
     responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
   },

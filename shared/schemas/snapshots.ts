@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
 import { Balances, CountyCode, FundTotals, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { FundParams } from './funds.ts';
 import { FundProgress } from './progress.ts';
 
 const contract = contractsOf('Funds');
@@ -36,8 +37,6 @@ export const Snapshot = z
     previousHash: Hash.nullable().meta({ description: "The `hash` of the fund's previous snapshot, monthly or not; null for the first" }),
   })
   .meta({ id: 'Snapshot' });
-
-const FundParams = z.strictObject({ fundId: idOf('fund') });
 
 export const createSnapshot = contract('createSnapshot', "Take a snapshot of a fund's books now, or a missed monthly one", {
   description:

@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { MAX_REPEAT_COUNT, MAX_REPEAT_DAYS, RULE_CODES, SEVERITIES, VERIFICATION_FLAG_CODES } from '../domain/warning-rules.ts';
 import { Amount, NonBlank, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { FundParams } from './funds.ts';
 import { AccountNumber } from './payouts.ts';
 
 const contract = contractsOf('Warning rules');
@@ -64,8 +65,6 @@ export const WarningRules = z
       }),
   })
   .meta({ id: 'WarningRules' });
-
-const FundParams = z.strictObject({ fundId: idOf('fund') });
 
 export const putWarningRules = contract('putWarningRules', "Set a fund's warning rules (预警)", {
   description:
