@@ -1,6 +1,7 @@
 /** The access log: every request an observer made (API.md, "Where the money stands"). */
 import * as z from 'zod';
-import { Timestamp, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Timestamp } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 
 const contract = contractsOf('Access log');
 

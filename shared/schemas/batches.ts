@@ -3,19 +3,8 @@ import { Flag } from './warning-rules.ts';
 import { BATCH_STATUSES, MAX_BATCH_ITEMS, totalWithin } from '../domain/batches.ts';
 import { PURPOSES } from '../domain/disbursements.ts';
 import { createBatchExamples, approveBatchExamples } from './examples.ts';
-import {
-  Amount,
-  CountyCode,
-  MAX_AMOUNT,
-  NonBlank,
-  Reason,
-  Timestamp,
-  Total,
-  idOf,
-  contractsOf,
-  listQuery,
-  pageResponse,
-} from './common.ts';
+import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Reason, Timestamp, Total, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 import { ApproveBody } from './disbursements.ts';
 import { BeneficiaryBody, Payout, PayoutStatus } from './payouts.ts';
 import { VerificationCounts } from './verifications.ts';

@@ -1,18 +1,7 @@
 import * as z from 'zod';
 import { CAMPAIGN_STATUSES, CHANNELS, launchShapeErrors, MAX_PRODUCTS } from '../domain/campaigns.ts';
-import {
-  Amount,
-  CountyCode,
-  MAX_AMOUNT,
-  NonBlank,
-  Reason,
-  Timestamp,
-  Total,
-  idOf,
-  contractsOf,
-  listQuery,
-  pageResponse,
-} from './common.ts';
+import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Reason, Timestamp, Total, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 
 const contract = contractsOf('Campaigns');
 

@@ -5,7 +5,6 @@
 import * as z from 'zod';
 import { idPattern, type IdKind } from '../ids.ts';
 import { ROLES } from '../domain/roles.ts';
-import { defineContract, type OperationContract } from '../http/operation.ts';
 
 /** 1 fen .. 10^13 fen (10 billion yuan). */
 export const MAX_AMOUNT = 10_000_000_000_000;
@@ -65,16 +64,6 @@ export function pageOf<T extends z.ZodType>(item: T, id: string) {
     .meta({ id });
 }
 
-/** The query of a list route: its filters, then `limit` and `cursor`. */
-export function listQuery<T extends z.ZodRawShape = Record<never, never>>(filters: T = {} as T) {
-  return z.strictObject({ ...filters, ...Page });
-}
-
-/** A list route's 200: a page of `item`, registered as `id`. */
-export function pageResponse(description: string, item: z.ZodType, id: string) {
-  return { 200: { description, schema: pageOf(item, id) } };
-}
-
 /** Booleans in query strings: only `true` and `false`. */
 export const QueryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
@@ -88,15 +77,3 @@ export const Problem = z
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' });
-
-/**
- * The contracts of one tag of the document, the tag written once: `const contract = contractsOf('Funds')`,
- * then `contract('getFund', 'Get a fund with its running totals', { params, responses })`.
- */
-export function contractsOf(tag: string) {
-  return <P = Record<string, never>, Q = Record<string, never>, B = undefined>(
-    operationId: string,
-    summary: string,
-    contract: Omit<OperationContract<P, Q, B>, 'operationId' | 'tag' | 'summary'>,
-  ): OperationContract<P, Q, B> => defineContract({ operationId, tag, summary, ...contract });
-}

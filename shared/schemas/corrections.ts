@@ -6,7 +6,8 @@
 import * as z from 'zod';
 import { MAX_BATCH_ITEMS } from '../domain/batches.ts';
 import { AGE_BUCKETS } from '../domain/failures.ts';
-import { CountyCode, NonBlank, Total, idOf, contractsOf } from './common.ts';
+import { CountyCode, NonBlank, Total, idOf } from './common.ts';
+import { contractsOf } from './contract.ts';
 import { Batch } from './batches.ts';
 import { BeneficiaryBody, FailureCode } from './payouts.ts';
 

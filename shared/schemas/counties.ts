@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { Balances, CountyCode, NonBlank, QueryBoolean, Timestamp, Total, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Balances, CountyCode, NonBlank, QueryBoolean, Timestamp, Total, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 
 const contract = contractsOf('Counties');
 

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { DISBURSEMENT_STATUSES, PURPOSES } from '../domain/disbursements.ts';
 import { createDisbursementExamples, approveDisbursementExamples } from './examples.ts';
-import { Amount, CountyCode, Currency, NonBlank, Reason, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Amount, CountyCode, Currency, NonBlank, Reason, Timestamp, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 import { Beneficiary, BeneficiaryBody } from './payouts.ts';
 import { Flag } from './warning-rules.ts';
 import { ItemVerification } from './verifications.ts';

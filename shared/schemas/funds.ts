@@ -4,19 +4,8 @@ import { DAY_MS, durationMs } from '../domain/durations.ts';
 import { LEDGER_KINDS } from '../domain/ledger.ts';
 import { periodProblem } from '../domain/fund-period.ts';
 import { ACCOUNT_VERIFICATION_SETTINGS } from '../domain/account-verification.ts';
-import {
-  Amount,
-  Balances,
-  CountyCode,
-  Currency,
-  NonBlank,
-  Timestamp,
-  Total,
-  idOf,
-  contractsOf,
-  listQuery,
-  pageResponse,
-} from './common.ts';
+import { Amount, Balances, CountyCode, Currency, NonBlank, Timestamp, Total, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 
 const contract = contractsOf('Funds');
 

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { BENEFICIARY_KINDS } from '../domain/payouts.ts';
 import { NOTICE_ITEM_STATUSES, NOTICE_STATUSES, OBJECTION_STATUSES } from '../domain/notices.ts';
-import { Amount, CountyCode, idOf, Page, Timestamp, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Amount, CountyCode, idOf, Page, Timestamp } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 
 const contract = contractsOf('Public notice');
 

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { BENEFICIARY_KINDS, PAYOUT_STATUSES } from '../domain/payouts.ts';
 import { FAILURE_CODES } from '../domain/failure-codes.ts';
 import { settlePayoutExamples } from './examples.ts';
-import { Amount, CountyCode, Currency, NonBlank, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Amount, CountyCode, Currency, NonBlank, Timestamp, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 
 const contract = contractsOf('Payouts');
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ALERT_CODES } from '../domain/progress.ts';
-import { CountyCode, Timestamp, Total, idOf, contractsOf } from './common.ts';
+import { CountyCode, Timestamp, Total, idOf } from './common.ts';
+import { contractsOf } from './contract.ts';
 import { CalendarDate, FundParams } from './funds.ts';
 
 const contract = contractsOf('Funds');

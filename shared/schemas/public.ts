@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { contractsOf } from './common.ts';
+import { contractsOf } from './contract.ts';
 
 const contract = contractsOf('Meta');
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { MAX_STATEMENT_LINES, STATEMENT_COLUMNS, statementDay, statementFromCsv } from '../domain/reconciliation.ts';
-import { Amount, Currency, NonBlank, idOf, contractsOf } from './common.ts';
+import { Amount, Currency, NonBlank, idOf } from './common.ts';
+import { contractsOf } from './contract.ts';
 
 const contract = contractsOf('Reconciliation');
 

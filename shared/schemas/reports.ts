@@ -6,7 +6,8 @@ import * as z from 'zod';
 import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
 import { FIGURES_SOURCES } from '../domain/half-year-report.ts';
 import { DEFAULT_PUBLIC_COUNTIES, MAX_PUBLIC_COUNTIES } from '../domain/transparency.ts';
-import { CountyCode, FundTotals, MAX_CURSOR_LENGTH, Timestamp, Total, idOf, contractsOf } from './common.ts';
+import { CountyCode, FundTotals, MAX_CURSOR_LENGTH, Timestamp, Total, idOf } from './common.ts';
+import { contractsOf } from './contract.ts';
 import { CalendarDate, FundPeriod, FundParams } from './funds.ts';
 
 const fundContract = contractsOf('Funds');

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { SNAPSHOT_KINDS } from '../domain/snapshots.ts';
-import { Balances, CountyCode, FundTotals, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Balances, CountyCode, FundTotals, Timestamp, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 import { FundParams } from './funds.ts';
 import { FundProgress } from './progress.ts';
 

@@ -7,7 +7,8 @@ import {
   PERSONAL_DATA_MESSAGES,
 } from '../domain/personal-data.ts';
 import { STATION_KINDS, STATION_STATUSES } from '../domain/stations.ts';
-import { CountyCode, NonBlank, Reason, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { CountyCode, NonBlank, Reason, Timestamp, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 
 const contract = contractsOf('Stations');
 

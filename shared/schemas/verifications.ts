@@ -4,7 +4,8 @@
  */
 import * as z from 'zod';
 import { VERIFICATION_STATUSES } from '../domain/account-verification.ts';
-import { NonBlank, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { NonBlank, Timestamp, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 
 const contract = contractsOf('Account verification');
 

@@ -1,7 +1,8 @@
 /** Warning rules (预警), flags and the block list (API.md 1.2). */
 import * as z from 'zod';
 import { MAX_REPEAT_COUNT, MAX_REPEAT_DAYS, RULE_CODES, SEVERITIES, VERIFICATION_FLAG_CODES } from '../domain/warning-rules.ts';
-import { Amount, NonBlank, Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Amount, NonBlank, Timestamp, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 import { FundParams } from './funds.ts';
 import { AccountNumber } from './payouts.ts';
 

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { EVENT_TYPES } from '../domain/events.ts';
 import { createWebhookEndpointExamples } from './examples.ts';
-import { Timestamp, idOf, contractsOf, listQuery, pageResponse } from './common.ts';
+import { Timestamp, idOf } from './common.ts';
+import { contractsOf, listQuery, pageResponse } from './contract.ts';
 import { FinanceSystem } from './funds.ts';
 
 const contract = contractsOf('Webhook endpoints and events');
