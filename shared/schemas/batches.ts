@@ -3,9 +3,9 @@ import { Flag } from './warning-rules.ts';
 import { BATCH_STATUSES, MAX_BATCH_ITEMS, totalWithin } from '../domain/batches.ts';
 import { PURPOSES } from '../domain/disbursements.ts';
 import { createBatchExamples, approveBatchExamples } from './examples.ts';
-import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Reason, Timestamp, Total, idOf } from './common.ts';
+import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Timestamp, Total, idOf } from './common.ts';
 import { contractsOf, listQuery, pageResponse } from './contract.ts';
-import { ApproveBody } from './disbursements.ts';
+import { ApproveBody, closeContracts } from './disbursements.ts';
 import { BeneficiaryBody, Payout, PayoutStatus } from './payouts.ts';
 import { VerificationCounts } from './verifications.ts';
 
@@ -81,7 +81,7 @@ export const BatchRowFlag = Flag.extend({
   }),
 }).meta({ id: 'BatchRowFlag' });
 
-const BatchParams = z.strictObject({ batchId: idOf('batch') });
+export const BatchParams = z.strictObject({ batchId: idOf('batch') });
 
 export const createBatch = contract('createBatch', 'Request a batch of up to 5,000 disbursements under one approval', {
   description:
@@ -123,31 +123,17 @@ export const listBatchFlags = contract('listBatchFlags', "List a batch's screeni
   responses: pageResponse('A page of row flags', BatchRowFlag, 'BatchRowFlagPage'),
 });
 
-export const clearBatchFlags = contract(
-  'clearBatchFlags',
-  'Clear the screening flags of a pending batch (a fund-admin other than its requester)',
-  {
-    description: 'Clears every row flag with the reason, kept in the audit trail. Until then the final approval is 409 flagged.',
-    params: BatchParams,
-    body: Reason,
-    responses: { 200: { description: 'The batch with its flags cleared', schema: Batch } },
-    errors: ['self_approval', 'invalid_state'],
-  },
+export const {
+  clearFlags: clearBatchFlags,
+  reject: rejectBatch,
+  cancel: cancelBatch,
+} = closeContracts(
+  contract,
+  'batch',
+  BatchParams,
+  Batch,
+  'Clears every row flag with the reason, kept in the audit trail. Until then the final approval is 409 flagged.',
 );
-
-export const rejectBatch = contract('rejectBatch', 'Reject a pending batch', {
-  params: BatchParams,
-  body: Reason,
-  responses: { 200: { description: 'The rejected batch', schema: Batch } },
-  errors: ['self_approval', 'invalid_state'],
-});
-
-export const cancelBatch = contract('cancelBatch', 'Cancel a pending batch (its requester or a fund admin)', {
-  params: BatchParams,
-  body: Reason,
-  responses: { 200: { description: 'The cancelled batch', schema: Batch } },
-  errors: ['invalid_state'],
-});
 
 export const listBatches = contract('listBatches', 'List batches, newest first (1.2)', {
   description: 'A finance system sees only the batches of the funds it pays.',

@@ -18,6 +18,8 @@ export function contractsOf(tag: string) {
   ): OperationContract<P, Q, B> => defineContract({ operationId, tag, summary, ...contract });
 }
 
+export type Contracts = ReturnType<typeof contractsOf>;
+
 /** The query of a list route: its filters, then `limit` and `cursor`. */
 export function listQuery<T extends z.ZodRawShape = Record<never, never>>(filters: T = {} as T) {
   return z.strictObject({ ...filters, ...Page });

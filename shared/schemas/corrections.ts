@@ -8,7 +8,7 @@ import { MAX_BATCH_ITEMS } from '../domain/batches.ts';
 import { AGE_BUCKETS } from '../domain/failures.ts';
 import { CountyCode, NonBlank, Total, idOf } from './common.ts';
 import { contractsOf } from './contract.ts';
-import { Batch } from './batches.ts';
+import { Batch, BatchParams } from './batches.ts';
 import { BeneficiaryBody, FailureCode } from './payouts.ts';
 
 const batchContract = contractsOf('Disbursement batches');
@@ -28,7 +28,7 @@ export const correctBatch = batchContract('correctBatch', 'Correct failed payout
   description:
     'Each item names a `failed` payout of the batch not corrected before (else 409 invalid_state naming it). The new batch ' +
     "has one row per item with the failed row's amount and memo, `correctionOf` = the batch, under every rule of a new batch.",
-  params: z.strictObject({ batchId: idOf('batch') }),
+  params: BatchParams,
   body: CorrectBatchBody,
   responses: { 201: { description: 'The correcting batch, pending approval', schema: Batch } },
   errors: ['invalid_state', 'insufficient_allocation'],

@@ -1,8 +1,9 @@
 import * as z from 'zod';
+import type { ErrorCode } from '../domain/errors.ts';
 import { DISBURSEMENT_STATUSES, PURPOSES } from '../domain/disbursements.ts';
 import { createDisbursementExamples, approveDisbursementExamples } from './examples.ts';
 import { Amount, CountyCode, Currency, NonBlank, Reason, Timestamp, idOf } from './common.ts';
-import { contractsOf, listQuery, pageResponse } from './contract.ts';
+import { contractsOf, listQuery, pageResponse, type Contracts } from './contract.ts';
 import { Beneficiary, BeneficiaryBody } from './payouts.ts';
 import { Flag } from './warning-rules.ts';
 import { ItemVerification } from './verifications.ts';
@@ -117,33 +118,53 @@ export const approveDisbursement = contract('approveDisbursement', 'Approve a di
   errors: ['self_approval', 'duplicate_approval', 'invalid_state', 'insufficient_allocation', 'flagged'],
 });
 
-export const clearDisbursementFlags = contract(
-  'clearDisbursementFlags',
-  'Clear the screening flags of a pending disbursement (a fund-admin other than its requester)',
-  {
-    description:
-      'Clears every screening flag with the reason, which the flags, the history (`flags_cleared`) and the audit trail ' +
-      'keep. Until then the approval that would reach requiredApprovals is 409 flagged.',
-    params: DisbursementParams,
-    body: Reason,
-    responses: { 200: { description: 'The disbursement with its flags cleared', schema: Disbursement } },
-    errors: ['self_approval', 'invalid_state'],
-  },
+/**
+ * Clear the flags of, reject and cancel a pending request, a disbursement or a batch: the same rules (a reason, kept
+ * in the audit trail; neither clearing nor rejection by the requester) and the same answers, worded for the request.
+ */
+export function closeContracts<P>(
+  contract: Contracts,
+  request: 'disbursement' | 'batch',
+  params: z.ZodType<P>,
+  schema: z.ZodType,
+  clearFlagsDescription: string,
+) {
+  const name = `${request[0]!.toUpperCase()}${request.slice(1)}`;
+  const closing = (operationId: string, summary: string, answer: string, errors: ErrorCode[], description?: string) =>
+    contract(operationId, summary, {
+      ...(description ? { description } : {}),
+      params,
+      body: Reason,
+      responses: { 200: { description: answer, schema } },
+      errors,
+    });
+  return {
+    clearFlags: closing(
+      `clear${name}Flags`,
+      `Clear the screening flags of a pending ${request} (a fund-admin other than its requester)`,
+      `The ${request} with its flags cleared`,
+      ['self_approval', 'invalid_state'],
+      clearFlagsDescription,
+    ),
+    reject: closing(`reject${name}`, `Reject a pending ${request}`, `The rejected ${request}`, ['self_approval', 'invalid_state']),
+    cancel: closing(`cancel${name}`, `Cancel a pending ${request} (its requester or a fund admin)`, `The cancelled ${request}`, [
+      'invalid_state',
+    ]),
+  };
+}
+
+export const {
+  clearFlags: clearDisbursementFlags,
+  reject: rejectDisbursement,
+  cancel: cancelDisbursement,
+} = closeContracts(
+  contract,
+  'disbursement',
+  DisbursementParams,
+  Disbursement,
+  'Clears every screening flag with the reason, which the flags, the history (`flags_cleared`) and the audit trail ' +
+    'keep. Until then the approval that would reach requiredApprovals is 409 flagged.',
 );
-
-export const rejectDisbursement = contract('rejectDisbursement', 'Reject a pending disbursement', {
-  params: DisbursementParams,
-  body: Reason,
-  responses: { 200: { description: 'The rejected disbursement', schema: Disbursement } },
-  errors: ['self_approval', 'invalid_state'],
-});
-
-export const cancelDisbursement = contract('cancelDisbursement', 'Cancel a pending disbursement (its requester or a fund admin)', {
-  params: DisbursementParams,
-  body: Reason,
-  responses: { 200: { description: 'The cancelled disbursement', schema: Disbursement } },
-  errors: ['invalid_state'],
-});
 
 export const CorrectDisbursementBody = z
   .strictObject({ beneficiary: BeneficiaryBody, reason: NonBlank(500) })
@@ -154,7 +175,7 @@ export const correctDisbursement = contract('correctDisbursement', 'Correct a pa
     'Creates a new disbursement with the same fund, county, amount, purpose, memo and campaign, the corrected beneficiary ' +
     'and `correctionOf`, pending approval under every rule of a new request. The failed one gets `correctedBy`; a second ' +
     'correction of it is 409 invalid_state. Its failed payout is never paid again.',
-  params: z.strictObject({ disbursementId: idOf('disbursement') }),
+  params: DisbursementParams,
   body: CorrectDisbursementBody,
   responses: { 201: { description: 'The correction, pending approval', schema: Disbursement } },
   errors: ['invalid_state', 'insufficient_allocation'],
