@@ -97,474 +97,163 @@ const BATCH = (LAMBDA_MAX_REQUEST_PAYLOAD_BYTES - EVENT_ENVELOPE) / 2;
  */
 const STATEMENT = BATCH;
 
-type RouteInput = Omit<RouteDefinition, 'idempotency' | 'maxBodyBytes'> & Partial<Pick<RouteDefinition, 'idempotency' | 'maxBodyBytes'>>;
+/** Any of a route's defaults changed: the idempotency rule, a larger body, a throttle of its own. */
+type RouteOptions = Partial<Pick<RouteDefinition, 'idempotency' | 'maxBodyBytes' | 'throttle'>>;
+type RouteArgs = [path: string, fn: HttpFunctionName, operationId: string, roles: RouteDefinition['roles'], options?: RouteOptions];
 
 /** The public notice routes take no token: each has its own, lower throttle (objections lowest). */
 const PUBLIC_READ_THROTTLE = { rateLimit: 50, burstLimit: 100 };
 const PUBLIC_WRITE_THROTTLE = { rateLimit: 5, burstLimit: 10 };
 
-function route(input: RouteInput): RouteDefinition {
+/** A POST honours `Idempotency-Key` and any route takes a small body, unless its options say otherwise. */
+function route(method: HttpMethod, ...[path, fn, operationId, roles, options]: RouteArgs): RouteDefinition {
   return {
-    idempotency: input.method === 'POST' ? 'honoured' : 'none',
+    idempotency: method === 'POST' ? 'honoured' : 'none',
     maxBodyBytes: SMALL,
-    ...input,
+    method,
+    path,
+    fn,
+    operationId,
+    roles,
+    ...options,
   };
 }
+const get = (...args: RouteArgs) => route('GET', ...args);
+const post = (...args: RouteArgs) => route('POST', ...args);
+const put = (...args: RouteArgs) => route('PUT', ...args);
+const patch = (...args: RouteArgs) => route('PATCH', ...args);
+const del = (...args: RouteArgs) => route('DELETE', ...args);
 
 export const routes: readonly RouteDefinition[] = [
   // public
-  route({ method: 'GET', path: '/health', fn: 'public', operationId: 'getHealth', roles: 'public' }),
-  route({ method: 'GET', path: '/v1/openapi.json', fn: 'public', operationId: 'getOpenApi', roles: 'public' }),
-  route({ method: 'GET', path: '/docs', fn: 'public', operationId: 'getDocs', roles: 'public' }),
-  route({ method: 'GET', path: '/docs/reference.js', fn: 'public', operationId: 'getDocsReference', roles: 'public' }),
+  get('/health', 'public', 'getHealth', 'public'),
+  get('/v1/openapi.json', 'public', 'getOpenApi', 'public'),
+  get('/docs', 'public', 'getDocs', 'public'),
+  get('/docs/reference.js', 'public', 'getDocsReference', 'public'),
 
   // counties
-  route({ method: 'PUT', path: '/v1/counties/{countyCode}', fn: 'counties', operationId: 'putCounty', roles: ['fund-admin'] }),
-  route({ method: 'GET', path: '/v1/counties', fn: 'counties', operationId: 'listCounties', roles: ALL }),
-  route({ method: 'GET', path: '/v1/counties/{countyCode}', fn: 'counties', operationId: 'getCounty', roles: ALL }),
-  route({ method: 'GET', path: '/v1/counties/{countyCode}/report', fn: 'counties', operationId: 'getCountyReport', roles: ALL }),
+  put('/v1/counties/{countyCode}', 'counties', 'putCounty', ['fund-admin']),
+  get('/v1/counties', 'counties', 'listCounties', ALL),
+  get('/v1/counties/{countyCode}', 'counties', 'getCounty', ALL),
+  get('/v1/counties/{countyCode}/report', 'counties', 'getCountyReport', ALL),
 
   // funds and allocations
-  route({ method: 'POST', path: '/v1/funds', fn: 'funds', operationId: 'createFund', roles: ['fund-admin'], idempotency: 'required' }),
-  route({ method: 'GET', path: '/v1/funds', fn: 'funds', operationId: 'listFunds', roles: ALL }),
-  route({ method: 'GET', path: '/v1/funds/{fundId}', fn: 'funds', operationId: 'getFund', roles: ALL }),
-  route({
-    method: 'PUT',
-    path: '/v1/funds/{fundId}/allocations/{countyCode}',
-    fn: 'funds',
-    operationId: 'putAllocation',
-    roles: ['fund-admin'],
-  }),
-  route({ method: 'GET', path: '/v1/funds/{fundId}/allocations', fn: 'funds', operationId: 'listAllocations', roles: ALL }),
-  route({ method: 'GET', path: '/v1/funds/{fundId}/ledger', fn: 'funds', operationId: 'getFundLedger', roles: LEDGER_READERS }),
-  route({ method: 'GET', path: '/v1/funds/{fundId}/progress', fn: 'funds', operationId: 'getFundProgress', roles: ALL }),
-  route({ method: 'POST', path: '/v1/funds/{fundId}/snapshots', fn: 'funds', operationId: 'createSnapshot', roles: ['fund-admin'] }),
-  route({ method: 'GET', path: '/v1/funds/{fundId}/snapshots', fn: 'funds', operationId: 'listSnapshots', roles: SNAPSHOT_READERS }),
-  route({
-    method: 'GET',
-    path: '/v1/funds/{fundId}/snapshots/{snapshotId}',
-    fn: 'funds',
-    operationId: 'getSnapshot',
-    roles: SNAPSHOT_READERS,
-  }),
+  post('/v1/funds', 'funds', 'createFund', ['fund-admin'], { idempotency: 'required' }),
+  get('/v1/funds', 'funds', 'listFunds', ALL),
+  get('/v1/funds/{fundId}', 'funds', 'getFund', ALL),
+  put('/v1/funds/{fundId}/allocations/{countyCode}', 'funds', 'putAllocation', ['fund-admin']),
+  get('/v1/funds/{fundId}/allocations', 'funds', 'listAllocations', ALL),
+  get('/v1/funds/{fundId}/ledger', 'funds', 'getFundLedger', LEDGER_READERS),
+  get('/v1/funds/{fundId}/progress', 'funds', 'getFundProgress', ALL),
+  post('/v1/funds/{fundId}/snapshots', 'funds', 'createSnapshot', ['fund-admin']),
+  get('/v1/funds/{fundId}/snapshots', 'funds', 'listSnapshots', SNAPSHOT_READERS),
+  get('/v1/funds/{fundId}/snapshots/{snapshotId}', 'funds', 'getSnapshot', SNAPSHOT_READERS),
   // The half-year report (JSON, HTML, PDF): its own function, which carries the PDF library and the CJK font.
-  route({
-    method: 'GET',
-    path: '/v1/funds/{fundId}/reports/{half}',
-    fn: 'reports',
-    operationId: 'getHalfYearReport',
-    roles: SNAPSHOT_READERS,
-  }),
+  get('/v1/funds/{fundId}/reports/{half}', 'reports', 'getHalfYearReport', SNAPSHOT_READERS),
   // The fund's public side (公告公示): no token, aggregates only, the public read throttle.
-  route({
-    method: 'GET',
-    path: '/public/funds/{fundId}',
-    fn: 'transparency',
-    operationId: 'getPublicFund',
-    roles: 'public',
-    throttle: PUBLIC_READ_THROTTLE,
-  }),
-  route({
-    method: 'GET',
-    path: '/transparency/{fundId}',
-    fn: 'transparency',
-    operationId: 'getTransparencyPage',
-    roles: 'public',
-    throttle: PUBLIC_READ_THROTTLE,
-  }),
+  get('/public/funds/{fundId}', 'transparency', 'getPublicFund', 'public', { throttle: PUBLIC_READ_THROTTLE }),
+  get('/transparency/{fundId}', 'transparency', 'getTransparencyPage', 'public', { throttle: PUBLIC_READ_THROTTLE }),
 
   // warning rules (预警) and the block list
-  route({ method: 'PUT', path: '/v1/funds/{fundId}/warning-rules', fn: 'funds', operationId: 'putWarningRules', roles: ['fund-admin'] }),
-  route({ method: 'GET', path: '/v1/funds/{fundId}/warning-rules', fn: 'funds', operationId: 'getWarningRules', roles: RULE_READERS }),
-  route({
-    method: 'POST',
-    path: '/v1/funds/{fundId}/blocked-accounts',
-    fn: 'funds',
-    operationId: 'addBlockedAccounts',
-    roles: ['fund-admin'],
-    // Up to 10,000 accounts with their reasons: a batch's bound.
-    maxBodyBytes: BATCH,
-  }),
-  route({
-    method: 'GET',
-    path: '/v1/funds/{fundId}/blocked-accounts',
-    fn: 'funds',
-    operationId: 'listBlockedAccounts',
-    roles: BLOCK_LIST_READERS,
-  }),
-  route({
-    method: 'DELETE',
-    path: '/v1/funds/{fundId}/blocked-accounts/{entryId}',
-    fn: 'funds',
-    operationId: 'deleteBlockedAccount',
-    roles: ['fund-admin'],
-  }),
+  put('/v1/funds/{fundId}/warning-rules', 'funds', 'putWarningRules', ['fund-admin']),
+  get('/v1/funds/{fundId}/warning-rules', 'funds', 'getWarningRules', RULE_READERS),
+  // Up to 10,000 accounts with their reasons: a batch's bound.
+  post('/v1/funds/{fundId}/blocked-accounts', 'funds', 'addBlockedAccounts', ['fund-admin'], { maxBodyBytes: BATCH }),
+  get('/v1/funds/{fundId}/blocked-accounts', 'funds', 'listBlockedAccounts', BLOCK_LIST_READERS),
+  del('/v1/funds/{fundId}/blocked-accounts/{entryId}', 'funds', 'deleteBlockedAccount', ['fund-admin']),
 
   // disbursements
-  route({
-    method: 'POST',
-    path: '/v1/disbursements',
-    fn: 'disbursements',
-    operationId: 'createDisbursement',
-    roles: MAKERS,
-    idempotency: 'required',
-  }),
-  route({ method: 'GET', path: '/v1/disbursements', fn: 'disbursements', operationId: 'listDisbursements', roles: MONEY_READERS }),
-  route({
-    method: 'GET',
-    path: '/v1/disbursements/{disbursementId}',
-    fn: 'disbursements',
-    operationId: 'getDisbursement',
-    roles: MONEY_READERS,
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/disbursements/{disbursementId}/approve',
-    fn: 'disbursements',
-    operationId: 'approveDisbursement',
-    roles: ['approver'],
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/disbursements/{disbursementId}/reject',
-    fn: 'disbursements',
-    operationId: 'rejectDisbursement',
-    roles: ['approver'],
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/disbursements/{disbursementId}/corrections',
-    fn: 'disbursements',
-    operationId: 'correctDisbursement',
-    roles: MAKERS,
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/disbursements/{disbursementId}/cancel',
-    fn: 'disbursements',
-    operationId: 'cancelDisbursement',
-    roles: MAKERS,
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/disbursements/{disbursementId}/clear-flags',
-    fn: 'disbursements',
-    operationId: 'clearDisbursementFlags',
-    roles: ['fund-admin'],
-  }),
+  post('/v1/disbursements', 'disbursements', 'createDisbursement', MAKERS, { idempotency: 'required' }),
+  get('/v1/disbursements', 'disbursements', 'listDisbursements', MONEY_READERS),
+  get('/v1/disbursements/{disbursementId}', 'disbursements', 'getDisbursement', MONEY_READERS),
+  post('/v1/disbursements/{disbursementId}/approve', 'disbursements', 'approveDisbursement', ['approver']),
+  post('/v1/disbursements/{disbursementId}/reject', 'disbursements', 'rejectDisbursement', ['approver']),
+  post('/v1/disbursements/{disbursementId}/corrections', 'disbursements', 'correctDisbursement', MAKERS),
+  post('/v1/disbursements/{disbursementId}/cancel', 'disbursements', 'cancelDisbursement', MAKERS),
+  post('/v1/disbursements/{disbursementId}/clear-flags', 'disbursements', 'clearDisbursementFlags', ['fund-admin']),
 
   // disbursement batches
-  route({
-    method: 'POST',
-    path: '/v1/disbursement-batches',
-    fn: 'batches',
-    operationId: 'createBatch',
-    roles: MAKERS,
-    idempotency: 'required',
-    maxBodyBytes: BATCH,
-  }),
-  route({ method: 'GET', path: '/v1/disbursement-batches', fn: 'batches', operationId: 'listBatches', roles: MONEY_READERS }),
-  route({ method: 'GET', path: '/v1/disbursement-batches/{batchId}', fn: 'batches', operationId: 'getBatch', roles: MONEY_READERS }),
-  route({
-    method: 'GET',
-    path: '/v1/disbursement-batches/{batchId}/payouts',
-    fn: 'batches',
-    operationId: 'listBatchPayouts',
-    roles: MONEY_READERS,
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/disbursement-batches/{batchId}/approve',
-    fn: 'batches',
-    operationId: 'approveBatch',
-    roles: ['approver'],
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/disbursement-batches/{batchId}/reject',
-    fn: 'batches',
-    operationId: 'rejectBatch',
-    roles: ['approver'],
-  }),
-  route({ method: 'POST', path: '/v1/disbursement-batches/{batchId}/cancel', fn: 'batches', operationId: 'cancelBatch', roles: MAKERS }),
-  route({
-    method: 'POST',
-    path: '/v1/disbursement-batches/{batchId}/corrections',
-    fn: 'batches',
-    operationId: 'correctBatch',
-    roles: MAKERS,
-    maxBodyBytes: BATCH,
-  }),
-  route({
-    method: 'GET',
-    path: '/v1/disbursement-batches/{batchId}/flags',
-    fn: 'batches',
-    operationId: 'listBatchFlags',
-    roles: MONEY_READERS,
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/disbursement-batches/{batchId}/clear-flags',
-    fn: 'batches',
-    operationId: 'clearBatchFlags',
-    roles: ['fund-admin'],
-  }),
+  post('/v1/disbursement-batches', 'batches', 'createBatch', MAKERS, { idempotency: 'required', maxBodyBytes: BATCH }),
+  get('/v1/disbursement-batches', 'batches', 'listBatches', MONEY_READERS),
+  get('/v1/disbursement-batches/{batchId}', 'batches', 'getBatch', MONEY_READERS),
+  get('/v1/disbursement-batches/{batchId}/payouts', 'batches', 'listBatchPayouts', MONEY_READERS),
+  post('/v1/disbursement-batches/{batchId}/approve', 'batches', 'approveBatch', ['approver']),
+  post('/v1/disbursement-batches/{batchId}/reject', 'batches', 'rejectBatch', ['approver']),
+  post('/v1/disbursement-batches/{batchId}/cancel', 'batches', 'cancelBatch', MAKERS),
+  post('/v1/disbursement-batches/{batchId}/corrections', 'batches', 'correctBatch', MAKERS, { maxBodyBytes: BATCH }),
+  get('/v1/disbursement-batches/{batchId}/flags', 'batches', 'listBatchFlags', MONEY_READERS),
+  post('/v1/disbursement-batches/{batchId}/clear-flags', 'batches', 'clearBatchFlags', ['fund-admin']),
 
   // payouts and settlement
-  route({ method: 'GET', path: '/v1/payouts', fn: 'payouts', operationId: 'listPayouts', roles: PAYOUT_READERS }),
-  route({ method: 'GET', path: '/v1/payouts/{payoutId}', fn: 'payouts', operationId: 'getPayout', roles: PAYOUT_READERS }),
+  get('/v1/payouts', 'payouts', 'listPayouts', PAYOUT_READERS),
+  get('/v1/payouts/{payoutId}', 'payouts', 'getPayout', PAYOUT_READERS),
   // 1.2: the failed payouts not yet corrected (a finance system: of a fund it pays)
-  route({ method: 'GET', path: '/v1/payouts/failures', fn: 'payouts', operationId: 'getPayoutFailures', roles: PAYOUT_READERS }),
-  route({
-    method: 'POST',
-    path: '/v1/payouts/{payoutId}/settlement',
-    fn: 'payouts',
-    operationId: 'settlePayout',
-    roles: ['finance-system'],
-  }),
-  route({ method: 'POST', path: '/v1/payouts/{payoutId}/redeliver', fn: 'payouts', operationId: 'redeliverPayout', roles: ['fund-admin'] }),
+  get('/v1/payouts/failures', 'payouts', 'getPayoutFailures', PAYOUT_READERS),
+  post('/v1/payouts/{payoutId}/settlement', 'payouts', 'settlePayout', ['finance-system']),
+  post('/v1/payouts/{payoutId}/redeliver', 'payouts', 'redeliverPayout', ['fund-admin']),
 
   // account verification (1.2): served by the payouts function, the paying finance system's other routes
-  route({
-    method: 'GET',
-    path: '/v1/account-verifications',
-    fn: 'payouts',
-    operationId: 'listAccountVerifications',
-    roles: RECONCILIATION_READERS,
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/account-verifications/{verificationId}',
-    fn: 'payouts',
-    operationId: 'answerAccountVerification',
-    roles: ['finance-system'],
-  }),
+  get('/v1/account-verifications', 'payouts', 'listAccountVerifications', RECONCILIATION_READERS),
+  post('/v1/account-verifications/{verificationId}', 'payouts', 'answerAccountVerification', ['finance-system']),
 
   // bank-statement reconciliation (no money moves: its own function, reading payouts, writing only its result)
-  route({
-    method: 'POST',
-    path: '/v1/reconciliations',
-    fn: 'reconciliations',
-    operationId: 'createReconciliation',
-    roles: ['finance-system'],
-    // API.md requires the key on its five listed creates only; here it is honoured, as on every other POST.
-    maxBodyBytes: STATEMENT,
-  }),
-  route({
-    method: 'GET',
-    path: '/v1/reconciliations/{reconciliationId}',
-    fn: 'reconciliations',
-    operationId: 'getReconciliation',
-    roles: RECONCILIATION_READERS,
-  }),
+  // API.md requires the key on its five listed creates only; here it is honoured, as on every other POST.
+  post('/v1/reconciliations', 'reconciliations', 'createReconciliation', ['finance-system'], { maxBodyBytes: STATEMENT }),
+  get('/v1/reconciliations/{reconciliationId}', 'reconciliations', 'getReconciliation', RECONCILIATION_READERS),
 
   // webhook endpoints
-  route({
-    method: 'POST',
-    path: '/v1/webhook-endpoints',
-    fn: 'webhook-endpoints',
-    operationId: 'createWebhookEndpoint',
-    roles: ENDPOINT_OWNERS,
-  }),
-  route({
-    method: 'GET',
-    path: '/v1/webhook-endpoints',
-    fn: 'webhook-endpoints',
-    operationId: 'listWebhookEndpoints',
-    roles: ENDPOINT_OWNER_READERS,
-  }),
-  route({
-    method: 'GET',
-    path: '/v1/webhook-endpoints/{endpointId}',
-    fn: 'webhook-endpoints',
-    operationId: 'getWebhookEndpoint',
-    roles: ENDPOINT_OWNER_READERS,
-  }),
-  route({
-    method: 'DELETE',
-    path: '/v1/webhook-endpoints/{endpointId}',
-    fn: 'webhook-endpoints',
-    operationId: 'deleteWebhookEndpoint',
-    roles: ENDPOINT_OWNERS,
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/webhook-endpoints/{endpointId}/rotate-secret',
-    fn: 'webhook-endpoints',
-    operationId: 'rotateWebhookSecret',
-    roles: ENDPOINT_OWNERS,
-  }),
-  route({
-    method: 'GET',
-    path: '/v1/webhook-endpoints/{endpointId}/deliveries',
-    fn: 'webhook-endpoints',
-    operationId: 'listWebhookDeliveries',
-    roles: ENDPOINT_OWNER_READERS,
-  }),
-  route({
-    method: 'PATCH',
-    path: '/v1/webhook-endpoints/{endpointId}',
-    fn: 'webhook-endpoints',
-    operationId: 'updateWebhookEndpoint',
-    roles: ENDPOINT_OWNERS,
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/webhook-endpoints/{endpointId}/test',
-    fn: 'webhook-endpoints',
-    operationId: 'testWebhookEndpoint',
-    roles: ['fund-admin'],
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/webhook-endpoints/{endpointId}/messages/{messageId}/resend',
-    fn: 'webhook-endpoints',
-    operationId: 'resendWebhookMessage',
-    roles: ['fund-admin'],
-  }),
+  post('/v1/webhook-endpoints', 'webhook-endpoints', 'createWebhookEndpoint', ENDPOINT_OWNERS),
+  get('/v1/webhook-endpoints', 'webhook-endpoints', 'listWebhookEndpoints', ENDPOINT_OWNER_READERS),
+  get('/v1/webhook-endpoints/{endpointId}', 'webhook-endpoints', 'getWebhookEndpoint', ENDPOINT_OWNER_READERS),
+  del('/v1/webhook-endpoints/{endpointId}', 'webhook-endpoints', 'deleteWebhookEndpoint', ENDPOINT_OWNERS),
+  post('/v1/webhook-endpoints/{endpointId}/rotate-secret', 'webhook-endpoints', 'rotateWebhookSecret', ENDPOINT_OWNERS),
+  get('/v1/webhook-endpoints/{endpointId}/deliveries', 'webhook-endpoints', 'listWebhookDeliveries', ENDPOINT_OWNER_READERS),
+  patch('/v1/webhook-endpoints/{endpointId}', 'webhook-endpoints', 'updateWebhookEndpoint', ENDPOINT_OWNERS),
+  post('/v1/webhook-endpoints/{endpointId}/test', 'webhook-endpoints', 'testWebhookEndpoint', ['fund-admin']),
+  post('/v1/webhook-endpoints/{endpointId}/messages/{messageId}/resend', 'webhook-endpoints', 'resendWebhookMessage', ['fund-admin']),
 
   // the event log (the outbox's event items)
-  route({ method: 'GET', path: '/v1/events', fn: 'webhook-endpoints', operationId: 'listEvents', roles: EVENT_READERS }),
-  route({ method: 'GET', path: '/v1/events/{messageId}', fn: 'webhook-endpoints', operationId: 'getEvent', roles: EVENT_READERS }),
+  get('/v1/events', 'webhook-endpoints', 'listEvents', EVENT_READERS),
+  get('/v1/events/{messageId}', 'webhook-endpoints', 'getEvent', EVENT_READERS),
 
   // campaigns
-  route({
-    method: 'POST',
-    path: '/v1/campaigns',
-    fn: 'campaigns',
-    operationId: 'launchCampaign',
-    roles: ['campaign-operator'],
-    idempotency: 'required',
-  }),
-  route({ method: 'GET', path: '/v1/campaigns', fn: 'campaigns', operationId: 'listCampaigns', roles: ALL }),
-  route({ method: 'GET', path: '/v1/campaigns/{campaignId}', fn: 'campaigns', operationId: 'getCampaign', roles: ALL }),
-  route({
-    method: 'POST',
-    path: '/v1/campaigns/{campaignId}/cancel',
-    fn: 'campaigns',
-    operationId: 'cancelCampaign',
-    roles: ['campaign-operator', 'fund-admin'],
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/campaigns/{campaignId}/results',
-    fn: 'campaigns',
-    operationId: 'reportCampaignResults',
-    roles: ['campaign-operator'],
-  }),
+  post('/v1/campaigns', 'campaigns', 'launchCampaign', ['campaign-operator'], { idempotency: 'required' }),
+  get('/v1/campaigns', 'campaigns', 'listCampaigns', ALL),
+  get('/v1/campaigns/{campaignId}', 'campaigns', 'getCampaign', ALL),
+  post('/v1/campaigns/{campaignId}/cancel', 'campaigns', 'cancelCampaign', ['campaign-operator', 'fund-admin']),
+  post('/v1/campaigns/{campaignId}/results', 'campaigns', 'reportCampaignResults', ['campaign-operator']),
 
   // public notice (公示) and objections: the public side takes no token (throttled in API Gateway)
-  route({
-    method: 'GET',
-    path: '/public/notices',
-    fn: 'notices',
-    operationId: 'listPublicNotices',
-    roles: 'public',
-    throttle: PUBLIC_READ_THROTTLE,
-  }),
-  route({
-    method: 'GET',
-    path: '/public/notices/{noticeId}',
-    fn: 'notices',
-    operationId: 'getPublicNotice',
-    roles: 'public',
-    throttle: PUBLIC_READ_THROTTLE,
-  }),
-  route({
-    method: 'POST',
-    path: '/public/notices/{noticeId}/objections',
-    fn: 'notices',
-    operationId: 'fileObjection',
-    roles: 'public',
+  get('/public/notices', 'notices', 'listPublicNotices', 'public', { throttle: PUBLIC_READ_THROTTLE }),
+  get('/public/notices/{noticeId}', 'notices', 'getPublicNotice', 'public', { throttle: PUBLIC_READ_THROTTLE }),
+  post('/public/notices/{noticeId}/objections', 'notices', 'fileObjection', 'public', {
     idempotency: 'none',
     maxBodyBytes: OBJECTION,
     throttle: PUBLIC_WRITE_THROTTLE,
   }),
-  route({
-    method: 'GET',
-    path: '/notices',
-    fn: 'notices',
-    operationId: 'listNoticePages',
-    roles: 'public',
-    throttle: PUBLIC_READ_THROTTLE,
-  }),
-  route({
-    method: 'GET',
-    path: '/notices/{noticeId}',
-    fn: 'notices',
-    operationId: 'getNoticePage',
-    roles: 'public',
-    throttle: PUBLIC_READ_THROTTLE,
-  }),
-  route({
-    method: 'POST',
-    path: '/notices/{noticeId}/objections',
-    fn: 'notices',
-    operationId: 'postNoticeObjectionForm',
-    roles: 'public',
+  get('/notices', 'notices', 'listNoticePages', 'public', { throttle: PUBLIC_READ_THROTTLE }),
+  get('/notices/{noticeId}', 'notices', 'getNoticePage', 'public', { throttle: PUBLIC_READ_THROTTLE }),
+  post('/notices/{noticeId}/objections', 'notices', 'postNoticeObjectionForm', 'public', {
     idempotency: 'none',
     maxBodyBytes: OBJECTION,
     throttle: PUBLIC_WRITE_THROTTLE,
   }),
-  route({ method: 'GET', path: '/v1/objections', fn: 'notices', operationId: 'listObjections', roles: ENDPOINT_READERS }),
-  route({
-    method: 'POST',
-    path: '/v1/objections/{objectionId}/resolve',
-    fn: 'notices',
-    operationId: 'resolveObjection',
-    roles: ['fund-admin'],
-  }),
-  route({ method: 'POST', path: '/v1/objections/resolve', fn: 'notices', operationId: 'resolveObjections', roles: ['fund-admin'] }),
+  get('/v1/objections', 'notices', 'listObjections', ENDPOINT_READERS),
+  post('/v1/objections/{objectionId}/resolve', 'notices', 'resolveObjection', ['fund-admin']),
+  post('/v1/objections/resolve', 'notices', 'resolveObjections', ['fund-admin']),
 
   // the access log of observers' requests
-  route({ method: 'GET', path: '/v1/access-log', fn: 'access-log', operationId: 'listAccessLog', roles: ACCESS_LOG_READERS }),
+  get('/v1/access-log', 'access-log', 'listAccessLog', ACCESS_LOG_READERS),
 
   // service stations
-  route({
-    method: 'POST',
-    path: '/v1/stations',
-    fn: 'stations',
-    operationId: 'applyStation',
-    roles: ['station-officer'],
-    idempotency: 'required',
-  }),
-  route({ method: 'GET', path: '/v1/stations', fn: 'stations', operationId: 'listStations', roles: ALL }),
-  route({ method: 'GET', path: '/v1/stations/{stationId}', fn: 'stations', operationId: 'getStation', roles: ALL }),
-  route({
-    method: 'POST',
-    path: '/v1/stations/{stationId}/training',
-    fn: 'stations',
-    operationId: 'recordStationTraining',
-    roles: ['station-officer'],
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/stations/{stationId}/approve',
-    fn: 'stations',
-    operationId: 'approveStation',
-    roles: ['station-officer'],
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/stations/{stationId}/reject',
-    fn: 'stations',
-    operationId: 'rejectStation',
-    roles: ['station-officer'],
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/stations/{stationId}/suspend',
-    fn: 'stations',
-    operationId: 'suspendStation',
-    roles: ['station-officer'],
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/stations/{stationId}/reinstate',
-    fn: 'stations',
-    operationId: 'reinstateStation',
-    roles: ['station-officer'],
-  }),
+  post('/v1/stations', 'stations', 'applyStation', ['station-officer'], { idempotency: 'required' }),
+  get('/v1/stations', 'stations', 'listStations', ALL),
+  get('/v1/stations/{stationId}', 'stations', 'getStation', ALL),
+  post('/v1/stations/{stationId}/training', 'stations', 'recordStationTraining', ['station-officer']),
+  post('/v1/stations/{stationId}/approve', 'stations', 'approveStation', ['station-officer']),
+  post('/v1/stations/{stationId}/reject', 'stations', 'rejectStation', ['station-officer']),
+  post('/v1/stations/{stationId}/suspend', 'stations', 'suspendStation', ['station-officer']),
+  post('/v1/stations/{stationId}/reinstate', 'stations', 'reinstateStation', ['station-officer']),
 ];
 
 /** `GET /v1/funds/{fundId}`: API Gateway's route key, also found in payload v2 events. */
