@@ -5,7 +5,7 @@ import { PURPOSES } from '../domain/disbursements.ts';
 import { createBatchExamples, approveBatchExamples } from './examples.ts';
 import { Amount, CountyCode, MAX_AMOUNT, NonBlank, Timestamp, Total, idOf } from './common.ts';
 import { contractsOf, listQuery, pageResponse } from './contract.ts';
-import { ApproveBody, closeContracts } from './disbursements.ts';
+import { ApproveBody, closeContracts, createdPending } from './disbursements.ts';
 import { BeneficiaryBody, Payout, PayoutStatus } from './payouts.ts';
 import { VerificationCounts } from './verifications.ts';
 
@@ -90,8 +90,7 @@ export const createBatch = contract('createBatch', 'Request a batch of up to 5,0
     "in that county (409 invalid_state). requiredApprovals follows the batch's totalAmount.",
   body: CreateBatchBody,
   bodyExample: createBatchExamples.body,
-  responses: { 201: { description: 'Created, pending approval', schema: Batch, example: createBatchExamples.response } },
-  errors: ['not_found', 'insufficient_allocation', 'invalid_state'],
+  ...createdPending(Batch, createBatchExamples.response),
 });
 
 export const getBatch = contract('getBatch', 'Get a batch with the counts of its payouts', {

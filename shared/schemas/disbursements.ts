@@ -83,6 +83,14 @@ export const Disbursement = z
 
 const DisbursementParams = z.strictObject({ disbursementId: idOf('disbursement') });
 
+/** What creating a request (a disbursement, a batch) answers: the request pending approval, or why it cannot be made. */
+export function createdPending(schema: z.ZodType, example: unknown) {
+  return {
+    responses: { 201: { description: 'Created, pending approval', schema, example } },
+    errors: ['not_found', 'insufficient_allocation', 'invalid_state'] satisfies ErrorCode[],
+  };
+}
+
 export const createDisbursement = contract('createDisbursement', 'Request a disbursement', {
   description:
     'Needs an allocation of the fund for the county (409 insufficient_allocation otherwise); a station beneficiary ' +
@@ -91,8 +99,7 @@ export const createDisbursement = contract('createDisbursement', 'Request a disb
     'not rejected or cancelled, also pays gets a `duplicate_beneficiary` flag (compared under a secret key).',
   body: CreateDisbursementBody,
   bodyExample: createDisbursementExamples.body,
-  responses: { 201: { description: 'Created, pending approval', schema: Disbursement, example: createDisbursementExamples.response } },
-  errors: ['not_found', 'insufficient_allocation', 'invalid_state'],
+  ...createdPending(Disbursement, createDisbursementExamples.response),
 });
 
 export const listDisbursements = contract('listDisbursements', 'List disbursements, newest first', {
