@@ -82,20 +82,27 @@ export const createDisbursementExamples = {
   response: disbursement,
 };
 
-export const approveDisbursementExamples = {
-  body: { comment: '预算与合同一致 (matches the budget and the contract)' },
-  response: {
-    ...disbursement,
+/**
+ * An approval's example: `comment` as the body, and the request as checker-01's approval at `at` left it. The
+ * changed fields keep their places in the request (a spread), so the example reads as the stored request does.
+ */
+function approvalExamples<T extends object>(request: T, comment: string, at: string, changes: { [K in keyof T]?: unknown }) {
+  return { body: { comment }, response: { ...request, approvals: [{ approver: 'checker-01', at, comment }], updatedAt: at, ...changes } };
+}
+
+export const approveDisbursementExamples = approvalExamples(
+  disbursement,
+  '预算与合同一致 (matches the budget and the contract)',
+  '2026-11-29T09:00:00Z',
+  {
     status: 'approved',
-    approvals: [{ approver: 'checker-01', at: '2026-11-29T09:00:00Z', comment: '预算与合同一致 (matches the budget and the contract)' }],
     payoutId: PAYOUT_ID,
-    updatedAt: '2026-11-29T09:00:00Z',
     history: [
       ...disbursement.history,
       { at: '2026-11-29T09:00:00Z', actor: 'checker-01', action: 'approved', fromStatus: 'pending_approval', toStatus: 'approved' },
     ],
   },
-};
+);
 
 const batch = {
   batchId: BATCH_ID,
@@ -145,16 +152,10 @@ export const createBatchExamples = {
   response: batch,
 };
 
-export const approveBatchExamples = {
-  body: { comment: '名单已核对 (list checked)' },
-  response: {
-    ...batch,
-    status: 'in_notice',
-    approvals: [{ approver: 'checker-01', at: '2026-11-29T09:10:00Z', comment: '名单已核对 (list checked)' }],
-    notice: { noticeId: NOTICE_ID, startsAt: '2026-11-29T09:10:00Z', endsAt: '2026-12-06T09:10:00Z' },
-    updatedAt: '2026-11-29T09:10:00Z',
-  },
-};
+export const approveBatchExamples = approvalExamples(batch, '名单已核对 (list checked)', '2026-11-29T09:10:00Z', {
+  status: 'in_notice',
+  notice: { noticeId: NOTICE_ID, startsAt: '2026-11-29T09:10:00Z', endsAt: '2026-12-06T09:10:00Z' },
+});
 
 /** A payout as the paying finance system sees it in payout.requested: the account in full, to pay it. */
 const payout = {
