@@ -325,7 +325,7 @@ export function batchCorrectedAudit(
 // claimed until a retry with the same Idempotency-Key or another correction naming them. So the creation's
 // transaction also writes `LINKS` on the new batch: the payouts it claimed, in the outbox index (gsi4) due at the
 // creation time. The request removes it once every claim is linked; the outbox sweeper finishes the links of a
-// marker that is still there after a sweep interval (../batches/create.ts, `correctionLinkSource`). Linking is
+// marker that is still there after a sweep interval (./resume-links.ts, `correctionLinkSource`). Linking is
 // conditional per payout (`payoutLinkStep`), so the request and the sweeper may both do it: each payout is linked
 // once and leaves the failures counters once.
 
