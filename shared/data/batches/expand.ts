@@ -1,4 +1,4 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   assertExpandable,
   COUNTER_SHARDS,
@@ -13,6 +13,7 @@ import { config } from '../../config.ts';
 import { report } from '../../metrics.ts';
 import { BATCH_ACTOR, completeBatchIfDone, counterStep } from './counters.ts';
 import { documents } from '../platform/clients.ts';
+import { queryAll } from '../platform/query.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { overdueIn, type SweepSource } from '../platform/outbox.ts';
@@ -58,28 +59,20 @@ interface ChunkMarker {
 
 async function readMarkers(batchId: string): Promise<Map<number, ChunkMarker>> {
   const markers = new Map<number, ChunkMarker>();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: config().TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.batch(batchId).pk, ':prefix': MARKER_PREFIX },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      markers.set(item.chunk as number, {
-        chunk: item.chunk as number,
-        count: item.count as number,
-        skipped: (item.skipped as number | undefined) ?? 0,
-        messageIds: (item.messageIds as string[] | undefined) ?? [],
-        enqueued: item.enqueued === true,
-      });
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.batch(batchId).pk, ':prefix': MARKER_PREFIX },
+    ConsistentRead: true,
+  });
+  for (const item of items) {
+    markers.set(item.chunk as number, {
+      chunk: item.chunk as number,
+      count: item.count as number,
+      skipped: (item.skipped as number | undefined) ?? 0,
+      messageIds: (item.messageIds as string[] | undefined) ?? [],
+      enqueued: item.enqueued === true,
+    });
+  }
   return markers;
 }
 
