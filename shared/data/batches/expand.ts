@@ -16,7 +16,7 @@ import { documents } from '../platform/clients.ts';
 import { queryAll } from '../platform/query.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
-import { overdueIn, type SweepSource } from '../platform/outbox.ts';
+import { overdueSource } from '../platform/sweep.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import {
@@ -35,18 +35,7 @@ import {
 const EXPANSION_CONCURRENCY = 4;
 
 /** Sweep source for the outbox sweeper: approved/processing batches whose expansion made no progress since `cutoff`. */
-export const batchExpansionSource: SweepSource = {
-  name: 'batch-expansions',
-  async sweep(cutoff) {
-    let found = 0;
-    let queued = 0;
-    for await (const ids of overdueIn(EXPANSION_INDEX, cutoff)) {
-      found += ids.length;
-      queued += await queueExpansionJobs(ids);
-    }
-    return { found, queued };
-  },
-};
+export const batchExpansionSource = overdueSource({ name: 'batch-expansions', partition: EXPANSION_INDEX, page: queueExpansionJobs });
 
 interface ChunkMarker {
   chunk: number;

@@ -1,4 +1,4 @@
-import { overdueIn, type SweepSource } from '../platform/outbox.ts';
+import { overdueSource } from '../platform/sweep.ts';
 import { CORRECTION_LINK_INDEX, readPendingLinks } from './items.ts';
 import { finishLinks } from './payout-links.ts';
 
@@ -7,20 +7,13 @@ import { finishLinks } from './payout-links.ts';
  * linked (its process crashed in between) still has its pending-links marker once the sweep's cutoff has passed
  * its creation; the sweep links them (idempotent: a payout linked already is left as it is) and removes it.
  */
-export const correctionLinkSource: SweepSource = {
+export const correctionLinkSource = overdueSource({
   name: 'correction-links',
-  async sweep(cutoff) {
-    let found = 0;
-    let queued = 0;
-    for await (const ids of overdueIn(CORRECTION_LINK_INDEX, cutoff)) {
-      found += ids.length;
-      for (const correction of ids) {
-        const payoutIds = await readPendingLinks(correction);
-        if (payoutIds === undefined) continue;
-        await finishLinks(correction, payoutIds, new Date());
-        queued++;
-      }
-    }
-    return { found, queued };
+  partition: CORRECTION_LINK_INDEX,
+  async each(correction) {
+    const payoutIds = await readPendingLinks(correction);
+    if (payoutIds === undefined) return false;
+    await finishLinks(correction, payoutIds, new Date());
+    return true;
   },
-};
+});
