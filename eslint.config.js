@@ -97,7 +97,8 @@ export default defineConfig(
           // Items files besides items.ts: ledger/move.ts is THE way a balance changes and every verb that moves
           // money uses it; counters.ts and stats.ts are step builders other contexts' verbs add to their
           // transactions; a notice subject is what a notice's end calls on its source, looked up in
-          // notices/subjects.ts.
+          // notices/subjects.ts; corrections/payout-links.ts claims and links a batch correction's payouts, run by
+          // the correction (batches/create.ts) and by the sweeper's resume (corrections/resume-links.ts).
           itemFiles: [
             'ledger/move.ts',
             'batches/counters.ts',
@@ -108,6 +109,7 @@ export default defineConfig(
             'disbursements/notice-subject.ts',
             'verifications/plan.ts',
             'verifications/apply.ts',
+            'corrections/payout-links.ts',
           ],
         },
       ],

@@ -183,6 +183,16 @@ async function phase(name: string, pollers: boolean, env?: Record<string, string
 
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
 
+/** Runs `work` in a phase of its own, stopped however the work ends. */
+async function inPhase<T>(name: string, pollers: boolean, work: (p: Phase) => Promise<T>): Promise<T> {
+  const p = await phase(name, pollers);
+  try {
+    return await work(p);
+  } finally {
+    await p.stop();
+  }
+}
+
 async function section<T>(title: string, run: () => Promise<T>): Promise<T | { missing: string }> {
   show.step(title);
   try {
@@ -208,26 +218,21 @@ try {
   if (settings.only.has('approvals')) {
     results.approvals = await section('approvals', async () => {
       // No pollers: the baseline has no consumers either, so neither side shares the CPU with delivery work.
-      const p = await phase('approvals', false);
-      try {
-        return await benchApprovals(p, services!, meter, show, {
+      return inPhase('approvals', false, (p) =>
+        benchApprovals(p, services!, meter, show, {
           perRound: settings.perRound,
           rounds: settings.rounds,
           concurrency: settings.concurrency,
-        });
-      } finally {
-        await p.stop();
-      }
+        }),
+      );
     });
   }
   if (settings.only.has('capacity')) {
     results.capacity = await section('capacity per lifecycle', async () => {
       const receiver = await startReceiver();
-      const p = await phase('capacity', true);
       try {
-        return await benchCapacity(p, services!, meter, receiver.url, show, settings.lifecycles);
+        return await inPhase('capacity', true, (p) => benchCapacity(p, services!, meter, receiver.url, show, settings.lifecycles));
       } finally {
-        await p.stop();
         await receiver.stop();
       }
     });
@@ -235,46 +240,30 @@ try {
   if (settings.only.has('batch')) {
     results.batch = await section(`batch of ${settings.batchItems}`, async () => {
       const receiver = await startReceiver();
-      const p = await phase('batch', true);
+      const options = { items: settings.batchItems, timeoutSeconds: settings.batchTimeoutSeconds };
       try {
-        return await benchBatch(p, services!, meter, receiver.url, () => receiver.requests.length, show, {
-          items: settings.batchItems,
-          timeoutSeconds: settings.batchTimeoutSeconds,
-        });
+        return await inPhase('batch', true, (p) =>
+          benchBatch(p, services!, meter, receiver.url, () => receiver.requests.length, show, options),
+        );
       } finally {
-        await p.stop();
         await receiver.stop();
       }
     });
   }
   if (settings.only.has('verification')) {
     results.verification = await section(`account verification of a batch of ${settings.batchItems}`, async () => {
-      const p = await phase('verification', true);
-      try {
-        return await benchVerification(p, meter, show, { items: settings.batchItems, timeoutSeconds: settings.batchTimeoutSeconds });
-      } finally {
-        await p.stop();
-      }
+      const options = { items: settings.batchItems, timeoutSeconds: settings.batchTimeoutSeconds };
+      return inPhase('verification', true, (p) => benchVerification(p, meter, show, options));
     });
   }
   if (settings.only.has('export')) {
     results.payoutExport = await section(`payout CSV export of ${settings.exportPayouts}`, async () => {
-      const p = await phase('export', false);
-      try {
-        return await benchPayoutExport(p, settings.exportPayouts);
-      } finally {
-        await p.stop();
-      }
+      return inPhase('export', false, (p) => benchPayoutExport(p, settings.exportPayouts));
     });
   }
   if (settings.only.has('reconciliation')) {
     results.reconciliation = await section(`reconciliation of ${settings.reconciliationLines} lines`, async () => {
-      const p = await phase('reconciliation', false);
-      try {
-        return await benchReconciliation(p, settings.reconciliationLines);
-      } finally {
-        await p.stop();
-      }
+      return inPhase('reconciliation', false, (p) => benchReconciliation(p, settings.reconciliationLines));
     });
   }
   if (settings.only.has('concurrency')) {

@@ -8,7 +8,7 @@ import { instrumented } from '#shared/instrumented';
 import { config } from '#shared/config';
 import { outboxEventsSource, runSweep, type SweepSource } from '#shared/data/platform/outbox';
 import { batchExpansionSource } from '#shared/data/batches/expand';
-import { correctionLinkSource } from '#shared/data/batches/create';
+import { correctionLinkSource } from '#shared/data/corrections/resume-links';
 import { batchVerificationSource } from '#shared/data/verifications/request';
 import { subsidyReleaseSource } from '#shared/data/campaigns/subsidies';
 import { noticeEndSource } from '#shared/data/notices/end';

@@ -6,7 +6,7 @@
  */
 import { chinaDate, chinaDayEnd, chinaDayStart, type FundPeriod } from './fund-period.ts';
 import { fundProgress, type AllocationStanding } from './progress.ts';
-import type { SnapshotAllocation, SnapshotKind } from './snapshots.ts';
+import { sumTotals, type SnapshotAllocation, type SnapshotKind, type SnapshotTotals } from './snapshots.ts';
 
 const HALF = /^(\d{4})-H([12])$/;
 
@@ -104,15 +104,8 @@ export interface HalfYearReport {
   asOf: string;
   generatedAt: string;
   period: FundPeriod;
-  budget: {
-    totalBudget: number;
-    allocated: number;
-    reserved: number;
-    paid: number;
-    available: number;
-    unallocated: number;
-    paidInHalf: number;
-  };
+  /** The fund's totals at the half's end, and what was paid within the half. */
+  budget: SnapshotTotals & { paidInHalf: number };
   timeElapsed: number;
   counties: {
     countyCode: string;
@@ -173,8 +166,6 @@ export function buildHalfYearReport(input: ReportInput): HalfYearReport {
   const progress = fundProgress(input.fund.period, asOf, input.now, standing);
   const byCode = new Map(progress.counties.map((c) => [c.countyCode, c]));
   const counties = [...standing].sort((a, b) => byText(a.countyCode, b.countyCode));
-  const sum = (field: 'allocated' | 'reserved' | 'paid' | 'available' | 'paidInHalf') => counties.reduce((t, c) => t + c[field], 0);
-  const allocated = sum('allocated');
   return {
     fundId: input.fund.fundId,
     fundName: input.fund.name,
@@ -184,15 +175,7 @@ export function buildHalfYearReport(input: ReportInput): HalfYearReport {
     asOf,
     generatedAt: input.now.toISOString(),
     period: input.fund.period,
-    budget: {
-      totalBudget,
-      allocated,
-      reserved: sum('reserved'),
-      paid: sum('paid'),
-      available: sum('available'),
-      unallocated: totalBudget - allocated,
-      paidInHalf: sum('paidInHalf'),
-    },
+    budget: { ...sumTotals(totalBudget, counties), paidInHalf: counties.reduce((t, c) => t + c.paidInHalf, 0) },
     timeElapsed: progress.timeElapsed,
     counties: counties.map((c) => ({
       countyCode: c.countyCode,

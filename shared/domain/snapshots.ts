@@ -139,7 +139,11 @@ export function monthlySnapshotRefusal(month: string, now: Date, fundCreatedAt: 
   return undefined;
 }
 
-export function sumTotals(totalBudget: number, allocations: readonly SnapshotAllocation[]): SnapshotTotals {
+/** The fund's totals over its allocations (a snapshot's, or the half-year report's counties). */
+export function sumTotals(
+  totalBudget: number,
+  allocations: readonly Pick<SnapshotAllocation, 'allocated' | 'reserved' | 'paid' | 'available'>[],
+): SnapshotTotals {
   const sum = (field: 'allocated' | 'reserved' | 'paid' | 'available') => allocations.reduce((t, a) => t + a[field], 0);
   const allocated = sum('allocated');
   return {

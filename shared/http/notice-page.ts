@@ -4,7 +4,7 @@
  * objection form that works without JavaScript. It shows only what the notice API shows: masked
  * names, kinds, amounts and statuses — never an account, phone or ID.
  */
-import { createHash } from 'node:crypto';
+import { pagePolicy } from './page-policy.ts';
 import type { PublicNotice } from '../data/notices/items.ts';
 
 const STYLE =
@@ -15,19 +15,10 @@ const STYLE =
   'button{margin-top:0.8rem;font:inherit;padding:0.6rem 1rem;background:#0b5;color:#000;border:1px solid #064}' +
   '.muted{color:#444}.status{font-weight:600}a{color:#04c}';
 
-const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
-
 /** No script, no frames, no other origin; the form may post only back here. */
-export const NOTICE_PAGE_CSP = `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
-
-export function noticePageHeaders(): Record<string, string> {
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': NOTICE_PAGE_CSP,
-    'cache-control': 'no-store',
-    'referrer-policy': 'no-referrer',
-  };
-}
+const POLICY = pagePolicy(STYLE, { form: true, cacheControl: 'no-store' });
+export const NOTICE_PAGE_CSP = POLICY.csp;
+export const noticePageHeaders = POLICY.headers;
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);

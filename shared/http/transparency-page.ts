@@ -4,7 +4,7 @@
  * `<progress>` bars (they need no style attribute, so the strict CSP holds), led by the time elapsed they are read
  * against; the table below holds the same figures. It shows only what the public view holds: aggregates, no person.
  */
-import { createHash } from 'node:crypto';
+import { pagePolicy } from './page-policy.ts';
 import type { PublicFundView } from '../domain/transparency.ts';
 import { escapeHtml } from './notice-page.ts';
 import { formatShare, formatYuan } from '../report/half-year-document.ts';
@@ -19,20 +19,10 @@ const STYLE =
   'th,td{border-bottom:1px solid #ccc;padding:0.3rem 0.25rem;text-align:left}td.n{text-align:right;white-space:nowrap}' +
   '.hash{font-family:monospace;overflow-wrap:anywhere}.muted{color:#444}a{color:#04c}';
 
-const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
-
-/** No script, no frames, no forms, no other origin. */
-export const TRANSPARENCY_PAGE_CSP = `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
-
-export function transparencyPageHeaders(): Record<string, string> {
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': TRANSPARENCY_PAGE_CSP,
-    // Public aggregates: a minute's staleness is harmless and keeps a shared link cheap to serve.
-    'cache-control': 'public, max-age=60',
-    'referrer-policy': 'no-referrer',
-  };
-}
+/** No script, no frames, no forms, no other origin. Public aggregates: a minute's staleness is harmless and keeps a shared link cheap to serve. */
+const POLICY = pagePolicy(STYLE, { form: false, cacheControl: 'public, max-age=60' });
+export const TRANSPARENCY_PAGE_CSP = POLICY.csp;
+export const transparencyPageHeaders = POLICY.headers;
 
 export function renderTransparencyPage(view: PublicFundView): string {
   const e = escapeHtml;

@@ -3,7 +3,7 @@
  * charts as inline SVG (presentation attributes only) each followed by its data table. No script and one inline style
  * allowed by its hash, as on the notice page.
  */
-import { createHash } from 'node:crypto';
+import { pagePolicy } from '../http/page-policy.ts';
 import { escapeHtml } from '../http/notice-page.ts';
 import type { Bilingual, ReportChart, ReportDocument, ReportTable } from './half-year-document.ts';
 
@@ -16,18 +16,9 @@ const STYLE =
   'figure{margin:0.5rem 0}figcaption{font-weight:600}svg{width:100%;height:auto}.muted{color:#444}' +
   '@media print{body{max-width:none;padding:0}h2{break-after:avoid}figure,tr{break-inside:avoid}}';
 
-const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
-
-export const REPORT_PAGE_CSP = `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
-
-export function reportPageHeaders(): Record<string, string> {
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': REPORT_PAGE_CSP,
-    'cache-control': 'no-store',
-    'referrer-policy': 'no-referrer',
-  };
-}
+const POLICY = pagePolicy(STYLE, { form: false, cacheControl: 'no-store' });
+export const REPORT_PAGE_CSP = POLICY.csp;
+export const reportPageHeaders = POLICY.headers;
 
 const both = (text: Bilingual) => `${escapeHtml(text.zh)} ${escapeHtml(text.en)}`;
 

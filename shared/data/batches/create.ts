@@ -1,36 +1,17 @@
 import { batchPayoutId, requiredApprovals, type Batch, type BatchItem } from '../../domain/batches.ts';
 import { decideBatchCorrection } from '../../domain/corrections.ts';
-import { DomainError, invalidState, notFound } from '../../domain/errors.ts';
+import { DomainError, notFound } from '../../domain/errors.ts';
 import type { Beneficiary, PayoutStatus } from '../../domain/payouts.ts';
 import type { MoneyReader } from '../../domain/roles.ts';
-import { readByKeys } from '../platform/query.ts';
-import { failureCorrectedSteps } from '../failures/items.ts';
-import {
-  AlreadyAbandoned,
-  AlreadyLinked,
-  BatchExists,
-  ClaimHeld,
-  CLAIM_STALE_MS,
-  abandonSteps,
-  batchCorrectedAudit,
-  countedFailure,
-  notAbandonedStep,
-  payoutClaimStep,
-  payoutLinkStep,
-  payoutUnclaimStep,
-  pendingLinksStep,
-  readPendingLinks,
-  deletePendingLinks,
-  CORRECTION_LINK_INDEX,
-} from '../corrections/items.ts';
-import { overdueIn, type SweepSource } from '../platform/outbox.ts';
+import { batchCorrectedAudit, notAbandonedStep, pendingLinksStep } from '../corrections/items.ts';
+import { claimPayouts, finishLinks, readPayouts, unclaimPayouts } from '../corrections/payout-links.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
 import { countyExistsStep, findCounty } from '../counties/items.ts';
 import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
-import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import { transact, type TxStep } from '../platform/transactions.ts';
 import { planBatchVerifications, queueVerificationJobs } from '../verifications/plan.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { putAll } from '../platform/bulk.ts';
@@ -207,16 +188,12 @@ async function screenRows(fundId: string, batchId: string, rows: readonly BatchI
 
 // ---- corrections -------------------------------------------------------------------------------
 
-/** Transactions in flight at once while claiming, giving back or linking a correction's payouts. */
-const LINK_CONCURRENCY = 4;
-/** Items of one TransactWriteItems. */
-const MAX_TX_ITEMS = 100;
-
 /**
  * `POST /v1/disbursement-batches/{id}/corrections` (API.md 1.2): failed payouts of a batch are corrected by a new
  * batch (`correctionOf`), one row per payout with the failed row's amount and memo and the corrected beneficiary,
  * created under every rule of a new batch. Claim, create, link: ../corrections/items.ts says why that order
- * corrects each failed payout at most once, across processes, and how a crash in between is resumed.
+ * corrects each failed payout at most once, across processes, and how a crash in between is resumed; the claims
+ * and links are ../corrections/payout-links.ts.
  */
 export async function correctBatch(
   batchId: string,
@@ -290,151 +267,4 @@ export async function correctBatch(
   }
   await finishLinks(correction, payoutIds, new Date(at));
   return batch;
-}
-
-/**
- * Step 3 in full: every claim of `correction` linked, then its pending-links marker removed. The payouts are read
- * after their claim: from then on the failure counters' backfill leaves them alone (../failures/backfill.ts), so
- * whether each was counted, and so what its link takes out of the counters, is what this read says.
- */
-async function finishLinks(correction: string, payoutIds: readonly string[], now: Date): Promise<void> {
-  await linkPayouts(correction, await readPayouts(payoutIds), now);
-  await deletePendingLinks(correction);
-}
-
-/**
- * The outbox sweeper's part in corrections: a correction whose batch was created but whose claims were not all
- * linked (its process crashed in between) still has its pending-links marker once the sweep's cutoff has passed
- * its creation; the sweep links them (idempotent: a payout linked already is left as it is) and removes it.
- */
-export const correctionLinkSource: SweepSource = {
-  name: 'correction-links',
-  async sweep(cutoff) {
-    let found = 0;
-    let queued = 0;
-    for await (const ids of overdueIn(CORRECTION_LINK_INDEX, cutoff)) {
-      found += ids.length;
-      for (const correction of ids) {
-        const payoutIds = await readPendingLinks(correction);
-        if (payoutIds === undefined) continue;
-        await finishLinks(correction, payoutIds, new Date());
-        queued++;
-      }
-    }
-    return { found, queued };
-  },
-};
-
-async function readPayouts(payoutIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
-  // BatchGetItem refuses a key named twice; a payout named twice is the decision's to refuse.
-  const items = await readByKeys([...new Set(payoutIds)].map((id) => keys.payout(id)));
-  return new Map(items.map((item) => [item.payoutId as string, item]));
-}
-
-/** Runs `work` on each chunk, a few at once; the first error is thrown once every chunk has settled. */
-async function eachChunk<T>(chunks: readonly T[], work: (chunk: T) => Promise<void>): Promise<void> {
-  const queue = [...chunks];
-  const errors: unknown[] = [];
-  await Promise.all(
-    Array.from({ length: Math.min(LINK_CONCURRENCY, queue.length) }, async () => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        try {
-          await work(next);
-        } catch (error) {
-          errors.push(error);
-        }
-      }
-    }),
-  );
-  if (errors.length > 0) throw errors[0];
-}
-
-function chunked<T>(list: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
-
-/**
- * Step 1: every payout claimed for `correction`, 100 per transaction, all or nothing: when one is refused, the
- * claims taken are given back and the refusal is the answer. A stale claim of a batch that was never created is
- * taken over once its id is abandoned; the claim of a batch that exists becomes its link (the payout is corrected).
- */
-async function claimPayouts(correction: string, payoutIds: readonly string[], now: Date): Promise<void> {
-  const at = now.toISOString();
-  try {
-    await eachChunk(chunked(payoutIds, MAX_TX_ITEMS), async (chunk) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await retryOnConflict(() => transact(chunk.map((id) => payoutClaimStep(id, correction, at))));
-          return;
-        } catch (error) {
-          if (!(error instanceof ClaimHeld) || attempt >= 3) throw error;
-          await settleHeldClaim(error, now);
-        }
-      }
-    });
-  } catch (error) {
-    await unclaimPayouts(correction, payoutIds);
-    throw error instanceof ClaimHeld ? invalidState(error.message) : error;
-  }
-}
-
-/** Another correction's claim: 409 while it may still be running; else its batch exists (link it) or is abandoned (free it). */
-async function settleHeldClaim(held: ClaimHeld, now: Date): Promise<void> {
-  const age = now.getTime() - Date.parse(held.claimedAt);
-  if (!(age > CLAIM_STALE_MS)) throw held;
-  try {
-    await transact(abandonSteps(held.claimedBy, now.toISOString()));
-  } catch (error) {
-    if (error instanceof BatchExists) {
-      const payouts = await readPayouts([held.payoutId]);
-      await linkPayouts(held.claimedBy, payouts, now);
-      throw invalidState(`Payout ${held.payoutId} was already corrected by ${held.claimedBy}`);
-    }
-    if (!(error instanceof AlreadyAbandoned)) throw error;
-  }
-  await transact([payoutUnclaimStep(held.payoutId, held.claimedBy)]).catch(() => undefined);
-}
-
-/** Gives back this correction's claims, one payout at a time (some were never taken). */
-async function unclaimPayouts(correction: string, payoutIds: readonly string[]): Promise<void> {
-  await eachChunk(payoutIds, async (id) => {
-    await transact([payoutUnclaimStep(id, correction)]).catch(() => undefined);
-  }).catch(() => undefined);
-}
-
-/**
- * Step 3: each claim of `correction` becomes its link, with the payout's move out of the failures counters, in
- * transactions of at most 100 items. A payout linked already (a resumed correction) is left as it is.
- */
-async function linkPayouts(correction: string, payouts: ReadonlyMap<string, Record<string, unknown>>, now: Date): Promise<void> {
-  const at = now.toISOString();
-  const chunks: Record<string, unknown>[][] = [];
-  let chunk: Record<string, unknown>[] = [];
-  for (const p of payouts.values()) {
-    const next = [...chunk, p];
-    if (chunk.length > 0 && next.length + failureCorrectedSteps(next.map(countedFailure)).length > MAX_TX_ITEMS) {
-      chunks.push(chunk);
-      chunk = [p];
-    } else chunk = next;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  const stepsOf = (list: Record<string, unknown>[]) => [
-    ...list.map((p) => payoutLinkStep(p.payoutId as string, correction, at)),
-    ...failureCorrectedSteps(list.map(countedFailure)),
-  ];
-  await eachChunk(chunks, async (list) => {
-    try {
-      await retryOnConflict(() => transact(stepsOf(list)));
-    } catch (error) {
-      if (!(error instanceof AlreadyLinked) && !(error instanceof DomainError)) throw error;
-      // Some were linked (or never claimed by it): one payout at a time, each on its own condition.
-      for (const p of list) {
-        await retryOnConflict(() => transact(stepsOf([p]))).catch((e: unknown) => {
-          if (!(e instanceof AlreadyLinked) && !(e instanceof DomainError)) throw e;
-        });
-      }
-    }
-  });
 }

@@ -1,4 +1,4 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   assertExpandable,
   COUNTER_SHARDS,
@@ -13,9 +13,10 @@ import { config } from '../../config.ts';
 import { report } from '../../metrics.ts';
 import { BATCH_ACTOR, completeBatchIfDone, counterStep } from './counters.ts';
 import { documents } from '../platform/clients.ts';
+import { queryAll } from '../platform/query.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
-import { overdueIn, type SweepSource } from '../platform/outbox.ts';
+import { overdueSource } from '../platform/sweep.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import {
@@ -34,18 +35,7 @@ import {
 const EXPANSION_CONCURRENCY = 4;
 
 /** Sweep source for the outbox sweeper: approved/processing batches whose expansion made no progress since `cutoff`. */
-export const batchExpansionSource: SweepSource = {
-  name: 'batch-expansions',
-  async sweep(cutoff) {
-    let found = 0;
-    let queued = 0;
-    for await (const ids of overdueIn(EXPANSION_INDEX, cutoff)) {
-      found += ids.length;
-      queued += await queueExpansionJobs(ids);
-    }
-    return { found, queued };
-  },
-};
+export const batchExpansionSource = overdueSource({ name: 'batch-expansions', partition: EXPANSION_INDEX, page: queueExpansionJobs });
 
 interface ChunkMarker {
   chunk: number;
@@ -58,28 +48,20 @@ interface ChunkMarker {
 
 async function readMarkers(batchId: string): Promise<Map<number, ChunkMarker>> {
   const markers = new Map<number, ChunkMarker>();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: config().TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.batch(batchId).pk, ':prefix': MARKER_PREFIX },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      markers.set(item.chunk as number, {
-        chunk: item.chunk as number,
-        count: item.count as number,
-        skipped: (item.skipped as number | undefined) ?? 0,
-        messageIds: (item.messageIds as string[] | undefined) ?? [],
-        enqueued: item.enqueued === true,
-      });
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.batch(batchId).pk, ':prefix': MARKER_PREFIX },
+    ConsistentRead: true,
+  });
+  for (const item of items) {
+    markers.set(item.chunk as number, {
+      chunk: item.chunk as number,
+      count: item.count as number,
+      skipped: (item.skipped as number | undefined) ?? 0,
+      messageIds: (item.messageIds as string[] | undefined) ?? [],
+      enqueued: item.enqueued === true,
+    });
+  }
   return markers;
 }
 

@@ -18,7 +18,6 @@
  * payout would be refused by its own `attribute_not_exists`.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Batch, type BatchFlags, type BatchItem, type BatchStatus } from '../../domain/batches.ts';
 import type { Approval, Purpose } from '../../domain/disbursements.ts';
 import { DomainError } from '../../domain/errors.ts';
@@ -26,11 +25,10 @@ import { visibleTo, type MoneyReader } from '../../domain/roles.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { readBatchCounts, readVerificationShards, sumVerificationCounts, type VerificationShard } from './counters.ts';
-import { documents } from '../platform/clients.ts';
 import { type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
-import { getItem, readByKeys, requireItem } from '../platform/query.ts';
+import { getItem, queryAll, readByKeys, requireItem } from '../platform/query.ts';
 import * as z from 'zod';
 import { sendJobs } from '../platform/jobs.ts';
 import { storedFields } from '../platform/fields.ts';
@@ -201,20 +199,12 @@ export function packRows(rows: BatchItem[]): { first: number; count: number; dat
 
 export async function readRows(b: StoredBatch): Promise<BatchItem[]> {
   const rows: BatchItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: config().TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.batch(b.batchId).pk, ':prefix': 'ITEMS#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) rows.push(...(JSON.parse(gunzipSync(item.rows as Uint8Array).toString('utf8')) as BatchItem[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const chunks = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.batch(b.batchId).pk, ':prefix': 'ITEMS#' },
+    ConsistentRead: true,
+  });
+  for (const item of chunks) rows.push(...(JSON.parse(gunzipSync(item.rows as Uint8Array).toString('utf8')) as BatchItem[]));
   if (rows.length !== b.itemCount) throw new Error(`batch ${b.batchId}: ${rows.length} stored rows for ${b.itemCount} items`);
   return rows;
 }

@@ -1,7 +1,7 @@
 import { stillLive } from '../../domain/campaigns.ts';
 import { invalidState } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import type { Actor } from '../funds/items.ts';
 import { subsidyPayer, subsidyRelease, Campaign, toCampaign, readLiveIndex, liveIndexStep, campaignItem } from './items.ts';
@@ -53,11 +53,7 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
     if (release) steps.push(...release.steps);
     steps.push(
       statsStep(before.countyCode, 'campaigns', { cancelled: 1 }, campaignId),
-      auditStep(item.pk as string, {
-        actor: actor.sub,
-        action: 'campaign.cancelled',
-        at: now,
-        correlationId: actor.correlationId,
+      actorAuditStep(item.pk as string, actor, 'campaign.cancelled', now, {
         fromStatus: before.status,
         toStatus: 'cancelled',
         reason,

@@ -32,7 +32,7 @@ import { type StoredSubsidy, type Subsidy, remainingOf } from '../ledger/items.t
 import { keys } from '../platform/keys.ts';
 import { getItem, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { eventStep } from '../platform/events.ts';
 import { getFundSettings } from '../funds/items.ts';
 
@@ -247,11 +247,7 @@ export async function subsidyRelease(
     { payer },
   );
   const steps: TxStep[] = [
-    auditStep(keys.campaign(campaignId).pk, {
-      actor: actor.sub,
-      action: 'campaign.subsidy_released',
-      at: now,
-      correlationId: actor.correlationId,
+    actorAuditStep(keys.campaign(campaignId).pk, actor, 'campaign.subsidy_released', now, {
       reason,
       details: { fundId: stored.fundId, released: remaining, drawn: stored.drawn ?? 0 },
     }),

@@ -2,7 +2,7 @@ import { firstOverlap, NO_RESULTS, stillLive, type LiveInterval } from '../../do
 import { DomainError, notFound } from '../../domain/errors.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
 import { countyExistsStep } from '../counties/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
@@ -103,11 +103,7 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
     }
     steps.push(
       statsStep(input.countyCode, 'campaigns', { launched: 1 }, campaignId),
-      auditStep(item.pk as string, {
-        actor: actor.sub,
-        action: 'campaign.launched',
-        at: now,
-        correlationId: actor.correlationId,
+      actorAuditStep(item.pk as string, actor, 'campaign.launched', now, {
         toStatus: campaign.status,
         details: { countyCode: input.countyCode, channel: input.channel, subsidy: input.subsidy ?? null },
       }),

@@ -1,7 +1,7 @@
 import { acceptsResults, decideResults, type CampaignResults } from '../../domain/campaigns.ts';
 import { invalidState, validationFailed } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import type { Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { statsStep } from '../counties/stats.ts';
@@ -49,11 +49,7 @@ export async function reportResults(
       steps.push(statsStep(current.countyCode, 'campaigns', decision.deltas, campaignId));
     }
     steps.push(
-      auditStep(item.pk as string, {
-        actor: actor.sub,
-        action: 'campaign.results-reported',
-        at: now,
-        correlationId: actor.correlationId,
+      actorAuditStep(item.pk as string, actor, 'campaign.results-reported', now, {
         details: { ...report },
       }),
     );

@@ -12,7 +12,7 @@
 import { config } from '../../config.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
-import { overdueIn, type SweepSource } from '../platform/outbox.ts';
+import { overdueSource } from '../platform/sweep.ts';
 import { getItem } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, TransactionConflict } from '../platform/transactions.ts';
 import { commitMoney } from '../ledger/move.ts';
@@ -54,20 +54,13 @@ export async function releaseExpiredSubsidy(campaignId: string, now: Date): Prom
 }
 
 /** Sweeper source: subsidies whose claim period is over. */
-export const subsidyReleaseSource: SweepSource = {
+export const subsidyReleaseSource = overdueSource({
   name: 'subsidy-release',
-  async sweep() {
-    // Due by the clock, not by the sweeper's cutoff: a release is due the moment its period ends.
-    const now = new Date();
-    let found = 0;
-    let queued = 0;
-    for await (const ids of overdueIn(SUBSIDY_RELEASE_INDEX, now)) {
-      found += ids.length;
-      for (const campaignId of ids) {
-        await releaseExpiredSubsidy(campaignId, now);
-        queued += 1;
-      }
-    }
-    return { found, queued };
+  partition: SUBSIDY_RELEASE_INDEX,
+  // Due by the clock, not by the sweeper's cutoff: a release is due the moment its period ends.
+  dueBy: 'clock',
+  async each(campaignId, now) {
+    await releaseExpiredSubsidy(campaignId, now);
+    return true;
   },
-};
+});

@@ -15,7 +15,7 @@ import { invalidState, notFound } from '../../domain/errors.ts';
 import type { Beneficiary } from '../../domain/payouts.ts';
 import { payerScope, type Actor, type MoneyReader } from '../../domain/roles.ts';
 import { config } from '../../config.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, requireItem } from '../platform/query.ts';
 import { documents } from '../platform/clients.ts';
@@ -111,11 +111,7 @@ export async function prepareCorrection(
         linkStep(keys.payout(payoutId), 'failed', correction, `Payout ${payoutId}`, at, payout.failureCounted === true),
         // It leaves the failures summary in the same transaction as it gains its link.
         ...failureCorrectedSteps([countedFailure(payout)]),
-        auditStep(keys.disbursement(disbursementId).pk, {
-          actor: actor.sub,
-          action: 'disbursement.corrected',
-          at: now,
-          correlationId: actor.correlationId,
+        actorAuditStep(keys.disbursement(disbursementId).pk, actor, 'disbursement.corrected', now, {
           fromStatus: 'payout_failed',
           toStatus: 'payout_failed',
           reason: body.reason,
@@ -307,11 +303,7 @@ export function batchCorrectedAudit(
   now: Date,
   status: string,
 ): TxStep {
-  return auditStep(keys.batch(failedBatchId).pk, {
-    actor: actor.sub,
-    action: 'batch.corrected',
-    at: now,
-    correlationId: actor.correlationId,
+  return actorAuditStep(keys.batch(failedBatchId).pk, actor, 'batch.corrected', now, {
     fromStatus: status,
     toStatus: status,
     reason,
@@ -325,7 +317,7 @@ export function batchCorrectedAudit(
 // claimed until a retry with the same Idempotency-Key or another correction naming them. So the creation's
 // transaction also writes `LINKS` on the new batch: the payouts it claimed, in the outbox index (gsi4) due at the
 // creation time. The request removes it once every claim is linked; the outbox sweeper finishes the links of a
-// marker that is still there after a sweep interval (../batches/create.ts, `correctionLinkSource`). Linking is
+// marker that is still there after a sweep interval (./resume-links.ts, `correctionLinkSource`). Linking is
 // conditional per payout (`payoutLinkStep`), so the request and the sweeper may both do it: each payout is linked
 // once and leaves the failures counters once.
 

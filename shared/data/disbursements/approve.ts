@@ -1,6 +1,6 @@
 import { decideApproval, statsMove, type Approval, type Disbursement, type HistoryEntry } from '../../domain/disbursements.ts';
 import { report } from '../../metrics.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { statsStep } from '../counties/stats.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
@@ -42,11 +42,7 @@ export async function approveDisbursement(
     if (!decision.completes) {
       await transact([
         disbursementChangeStep(d, now, { approvals: decision.approvals }, redecide),
-        auditStep(keys.disbursement(d.disbursementId).pk, {
-          actor: actor.sub,
-          action: 'disbursement.approval',
-          at: now,
-          correlationId: actor.correlationId,
+        actorAuditStep(keys.disbursement(d.disbursementId).pk, actor, 'disbursement.approval', now, {
           fromStatus: d.status,
           toStatus: d.status,
           details: { approvals: decision.approvals.length, requiredApprovals: d.requiredApprovals },

@@ -5,7 +5,7 @@
  * entry. Optimistic on the allocation's ledger position: read again and decided again when another move got in.
  */
 import type { Actor } from '../../domain/roles.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { keys } from '../platform/keys.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict } from '../platform/transactions.ts';
 import { countyExistsStep } from '../counties/items.ts';
@@ -25,11 +25,7 @@ export async function setAllocation(fundId: string, countyCode: string, amount: 
         countyExistsStep(countyCode),
         fundBudgetStep(fundId, delta),
         ...money,
-        auditStep(keys.allocation(fundId, countyCode).pk, {
-          actor: actor.sub,
-          action: 'allocation.set',
-          at: now,
-          correlationId: actor.correlationId,
+        actorAuditStep(keys.allocation(fundId, countyCode).pk, actor, 'allocation.set', now, {
           details: { countyCode, previous, allocated: amount },
         }),
       ],

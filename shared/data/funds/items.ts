@@ -13,7 +13,7 @@ import { defaultPeriod, type FundPeriod } from '../../domain/fund-period.ts';
 import type { AccountVerificationSetting } from '../../domain/account-verification.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
 import { keys } from '../platform/keys.ts';
 import { toPosition } from '../ledger/items.ts';
@@ -116,11 +116,7 @@ export async function createFund(
   await transact([
     ...claimSteps(claim, fundId, now),
     { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
-    auditStep(keys.fund(fundId).pk, {
-      actor: actor.sub,
-      action: 'fund.created',
-      at: now,
-      correlationId: actor.correlationId,
+    actorAuditStep(keys.fund(fundId).pk, actor, 'fund.created', now, {
       details: { totalBudget: input.totalBudget, financeSystem: input.financeSystem, accountVerification: item.accountVerification },
     }),
   ]);

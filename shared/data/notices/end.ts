@@ -1,9 +1,8 @@
 import { subjectOf } from './subjects.ts';
-import { DomainError } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { eventStep, enqueueEvents, type PendingEvent } from '../platform/events.ts';
-import { overdueIn, type SweepSource } from '../platform/outbox.ts';
+import { overdueSource } from '../platform/sweep.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict } from '../platform/transactions.ts';
 import { logger } from '../../logger.ts';
 import { NOTICE_OPEN_INDEX, SYSTEM_ACTOR, noticeKey, readNotice, readNoticeItems } from './items.ts';
@@ -86,24 +85,11 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
 }
 
 /** Sweeper source: notices whose period is over (due by the clock, like subsidy releases). */
-export const noticeEndSource: SweepSource = {
+export const noticeEndSource = overdueSource({
   name: 'notice-end',
-  async sweep() {
-    const now = new Date();
-    let found = 0;
-    let queued = 0;
-    for await (const ids of overdueIn(NOTICE_OPEN_INDEX, now)) {
-      found += ids.length;
-      for (const noticeId of ids) {
-        try {
-          if (await endNotice(noticeId, now)) queued += 1;
-        } catch (error) {
-          // One notice that cannot close now does not keep the others open; the next sweep tries again.
-          if (error instanceof DomainError) logger.warn('notice end refused', { noticeId, code: error.code });
-          else throw error;
-        }
-      }
-    }
-    return { found, queued };
-  },
-};
+  partition: NOTICE_OPEN_INDEX,
+  dueBy: 'clock',
+  each: endNotice,
+  // One notice that cannot close now does not keep the others open; the next sweep tries again.
+  refused: (noticeId, error) => logger.warn('notice end refused', { noticeId, code: error.code }),
+});

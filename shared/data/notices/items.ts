@@ -20,7 +20,7 @@ import { maskName, type NoticeItemStatus, type NoticeStatus } from '../../domain
 import type { BeneficiaryKind } from '../../domain/payouts.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryAll, requireItem } from '../platform/query.ts';
@@ -234,11 +234,7 @@ export async function noticeOpening(
     },
   }));
   steps.push(
-    auditStep(noticeKey(noticeId).pk, {
-      actor: actor.sub,
-      action: 'notice.opened',
-      at: now,
-      correlationId: actor.correlationId,
+    actorAuditStep(noticeKey(noticeId).pk, actor, 'notice.opened', now, {
       toStatus: 'open',
       details: { fundId: notice.fundId, countyCode: notice.countyCode, source: input.source, items: notice.itemCount, endsAt },
     }),

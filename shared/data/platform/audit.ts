@@ -3,6 +3,7 @@
  * entity's own item collection. They say who did what, when, from which status to which, and under
  * which request (correlation id), so every money movement can be explained afterwards.
  */
+import type { Actor } from '../../domain/roles.ts';
 import { newId } from '../../ids.ts';
 import { keys } from './keys.ts';
 import type { TxStep } from './transactions.ts';
@@ -44,4 +45,15 @@ export function auditStep(entityPk: string, facts: AuditFacts): TxStep {
       },
     },
   };
+}
+
+/** The audit entry of what `actor` did now, under its request: the common case of auditStep. */
+export function actorAuditStep(
+  entityPk: string,
+  actor: Pick<Actor, 'sub' | 'correlationId'>,
+  action: string,
+  now: Date,
+  facts: Omit<AuditFacts, 'actor' | 'action' | 'at' | 'correlationId'> = {},
+): TxStep {
+  return auditStep(entityPk, { actor: actor.sub, action, at: now, correlationId: actor.correlationId, ...facts });
 }

@@ -14,7 +14,7 @@
  *   crashed worker's lease is over the next sweep brings the event back.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { WAITS_FOR_SUBSCRIBER, type EventType } from '../../domain/events.ts';
@@ -26,7 +26,7 @@ import { indexKeys, keys } from './keys.ts';
 import { eventData } from './event-body.ts';
 import { eventExpiresAt, OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
 import { TransactionConflict, type TxStep } from './transactions.ts';
-import { getItem } from './query.ts';
+import { getItem, queryPages } from './query.ts';
 import { sendJobs } from './jobs.ts';
 
 export type EventStatus = EventRecord['status'];
@@ -287,22 +287,16 @@ export function eventCloseStep(messageId: string, now: Date): TxStep {
  * Keys only: the id follows the due time in the sort key (`<due>#<id>`).
  */
 export async function* overdueIn(partition: string, cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: config().TABLE_NAME,
-        IndexName: 'gsi4',
-        KeyConditionExpression: 'gsi4pk = :partition AND gsi4sk < :cutoff',
-        ExpressionAttributeValues: { ':partition': partition, ':cutoff': cutoff.toISOString() },
-        Limit: pageSize,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    const ids = (page.Items ?? []).map((i) => parseOutboxSortKey(i.gsi4sk as string).messageId).filter(Boolean);
+  const pages = queryPages({
+    IndexName: 'gsi4',
+    KeyConditionExpression: 'gsi4pk = :partition AND gsi4sk < :cutoff',
+    ExpressionAttributeValues: { ':partition': partition, ':cutoff': cutoff.toISOString() },
+    Limit: pageSize,
+  });
+  for await (const page of pages) {
+    const ids = page.map((i) => parseOutboxSortKey(i.gsi4sk as string).messageId).filter(Boolean);
     if (ids.length > 0) yield ids;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
 }
 
 /** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first). */

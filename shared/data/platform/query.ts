@@ -227,6 +227,18 @@ function sortRangeCondition(sortKey: string, range: ShardedPageQuery['sortRange'
   return { condition: '', values: {} };
 }
 
+/** The pages a query reads, one after the other (each resumes where the one before stopped), as DynamoDB gives them. */
+export async function* queryPages<T = Record<string, unknown>>(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): AsyncGenerator<T[]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new QueryCommand({ ...input, TableName: config().TABLE_NAME, ExclusiveStartKey: startKey }));
+    yield (page.Items ?? []) as T[];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
 /**
  * Every item a query matches, page after page: for bounded collections read whole (a fund's
  * allocations, a county's aggregate shards, the endpoints subscribed to an event).
@@ -237,12 +249,7 @@ export async function queryAll<T = Record<string, unknown>>(
   hydrated?: { projection: Projection },
 ): Promise<T[]> {
   const items: T[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new QueryCommand({ ...input, TableName: config().TABLE_NAME, ExclusiveStartKey: startKey }));
-    items.push(...((page.Items ?? []) as T[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for await (const page of queryPages<T>(input)) items.push(...page);
   return input.IndexName ? ((await hydrate(items as Record<string, unknown>[], hydrated?.projection)) as T[]) : items;
 }
 

@@ -25,7 +25,7 @@ import {
 import { notFound } from '../../domain/errors.ts';
 import { payerScope, type MoneyReader } from '../../domain/roles.ts';
 import { newId } from '../../ids.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { inParallel } from '../platform/bulk.ts';
 import type { Actor } from '../funds/items.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
@@ -196,11 +196,7 @@ export async function createReconciliation(
     counts,
   };
   await putReconciliation(head, outcome, [
-    auditStep(keys.reconciliation(reconciliationId).pk, {
-      actor: actor.sub,
-      action: 'reconciliation.created',
-      at: now,
-      correlationId: actor.correlationId,
+    actorAuditStep(keys.reconciliation(reconciliationId).pk, actor, 'reconciliation.created', now, {
       details: { statementDate: statement.statementDate, lines: statement.lines.length, ...counts },
     }),
     ...claimSteps(claim, reconciliationId, now),

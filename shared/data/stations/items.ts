@@ -30,7 +30,7 @@ import {
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { piiSecrets } from '../../secrets.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep, auditStep } from '../platform/audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
 import { countyExistsStep } from '../counties/items.ts';
 import { statsStep } from '../counties/stats.ts';
@@ -165,11 +165,7 @@ export async function applyStation(
         },
       },
       acquireOperatorStep(operatorHash, stationId, at),
-      auditStep(keys.station(stationId).pk, {
-        actor: actor.sub,
-        action: 'station.applied',
-        at: now,
-        correlationId: actor.correlationId,
+      actorAuditStep(keys.station(stationId).pk, actor, 'station.applied', now, {
         fromStatus: null,
         toStatus: 'applied',
         details: { countyCode: application.countyCode, kind: application.kind },

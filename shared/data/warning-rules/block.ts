@@ -1,7 +1,7 @@
 import { maskAccountNumber } from '../../domain/masking.ts';
 import { normalizeAccountNumber } from '../../domain/screening.ts';
 import { newId } from '../../ids.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { keys } from '../platform/keys.ts';
 import { transact } from '../platform/transactions.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
@@ -42,11 +42,7 @@ export async function blockAccounts(
   await putBlockedAccounts(items);
   await transact([
     fundExistsStep(fundId),
-    auditStep(keys.fund(fundId).pk, {
-      actor: actor.sub,
-      action: 'blocked_accounts.added',
-      at: now,
-      correlationId: actor.correlationId,
+    actorAuditStep(keys.fund(fundId).pk, actor, 'blocked_accounts.added', now, {
       details: { added: items.length, asked: accounts.length },
     }),
   ]);

@@ -1,10 +1,9 @@
 import { isNewlyOverdue } from '../../domain/warning-rules.ts';
-import { DomainError } from '../../domain/errors.ts';
 import { logger } from '../../logger.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem } from '../platform/query.ts';
 import { eventStep, enqueueEvents } from '../platform/events.ts';
-import { overdueIn, type SweepSource } from '../platform/outbox.ts';
+import { overdueSource } from '../platform/sweep.ts';
 import { transact } from '../platform/transactions.ts';
 import { toDisbursement } from '../disbursements/items.ts';
 import { findBatch } from '../batches/items.ts';
@@ -68,38 +67,24 @@ export async function raiseOverdueFlag(ref: string, code: string, now: Date): Pr
 }
 
 /** Sweeper source: flags whose due time is over (by the clock, like notice ends). */
-export const flagOverdueSource: SweepSource = {
+export const flagOverdueSource = overdueSource({
   name: 'flag-overdue',
-  async sweep() {
-    const now = new Date();
-    let found = 0;
-    let queued = 0;
-    for await (const entries of overdueIn(FLAGS_DUE_INDEX, now)) {
-      found += entries.length;
-      for (const entry of entries) {
-        // overdueIn hands back what follows the due time: `<ref>#<code>`.
-        const { ref, code } = parseFlagDueSortKey(`#${entry}`);
-        try {
-          if (await raiseOverdueFlag(ref, code, now)) queued += 1;
-        } catch (error) {
-          if (error instanceof DomainError) logger.warn('flag overdue refused', { ref, code: error.code });
-          else throw error;
-        }
-      }
-    }
-    return { found, queued };
+  partition: FLAGS_DUE_INDEX,
+  dueBy: 'clock',
+  // overdueIn hands back what follows the due time: `<ref>#<code>`.
+  each(entry, now) {
+    const { ref, code } = parseFlagDueSortKey(`#${entry}`);
+    return raiseOverdueFlag(ref, code, now);
   },
-};
+  refused: (entry, error) => logger.warn('flag overdue refused', { ref: parseFlagDueSortKey(`#${entry}`).ref, code: error.code }),
+});
 
 /** Sweeper source: settled payouts whose roll-up into their account's record (`repeat_payee`) was lost. */
-export const settledRecordSource: SweepSource = {
+export const settledRecordSource = overdueSource({
   name: 'settled-records',
-  async sweep(cutoff) {
-    let found = 0;
-    for await (const payoutIds of overdueIn(PAID_ROLLUP_INDEX, cutoff)) {
-      found += payoutIds.length;
-      for (const payoutId of payoutIds) await rollUpSettlement(payoutId);
-    }
-    return { found, queued: found };
+  partition: PAID_ROLLUP_INDEX,
+  async each(payoutId) {
+    await rollUpSettlement(payoutId);
+    return true;
   },
-};
+});

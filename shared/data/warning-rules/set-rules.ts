@@ -1,5 +1,5 @@
 import { validateRules, type WarningRule } from '../../domain/warning-rules.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { keys } from '../platform/keys.ts';
 import { transact } from '../platform/transactions.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
@@ -21,11 +21,7 @@ export async function setWarningRules(
   await transact([
     fundExistsStep(fundId),
     rulesPutStep(fundId, valid, actor.sub, now),
-    auditStep(keys.fund(fundId).pk, {
-      actor: actor.sub,
-      action: 'warning_rules.set',
-      at: now,
-      correlationId: actor.correlationId,
+    actorAuditStep(keys.fund(fundId).pk, actor, 'warning_rules.set', now, {
       details: { before, after: valid },
     }),
   ]);

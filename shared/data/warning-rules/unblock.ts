@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decideUnblock } from '../../domain/warning-rules.ts';
 import { notFound } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { documents } from '../platform/clients.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem } from '../platform/query.ts';
@@ -42,11 +42,7 @@ export async function unblockAccount(fundId: string, entryId: string, actor: Act
       },
       onConditionFailed: () => notFound(`Blocked account ${entryId}`),
     },
-    auditStep(keys.fund(fundId).pk, {
-      actor: actor.sub,
-      action: 'blocked_accounts.removed',
-      at: now,
-      correlationId: actor.correlationId,
+    actorAuditStep(keys.fund(fundId).pk, actor, 'blocked_accounts.removed', now, {
       details: { entryId, addedBy: entry.addedBy },
     }),
   ]);

@@ -14,7 +14,7 @@ import type { EventType } from '../../domain/events.ts';
 import { notFound } from '../../domain/errors.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
-import { auditStep } from '../platform/audit.ts';
+import { actorAuditStep } from '../platform/audit.ts';
 import { documents } from '../platform/clients.ts';
 import { keys } from '../platform/keys.ts';
 import { queryAll, queryPage, requireItem, type Page } from '../platform/query.ts';
@@ -113,11 +113,7 @@ export async function createEndpoint(
   };
   await transact([
     { item: { Put: { TableName: config().TABLE_NAME, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } } },
-    auditStep(item.pk, {
-      actor: actor.sub,
-      action: 'webhook-endpoint.created',
-      at: now,
-      correlationId: actor.correlationId,
+    actorAuditStep(item.pk, actor, 'webhook-endpoint.created', now, {
       details: { url: input.url, events: input.events, financeSystem: input.financeSystem ?? null },
     }),
   ]);
@@ -162,12 +158,7 @@ export async function deleteEndpoint(endpointId: string, actor: Actor, now: Date
       },
       onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
     },
-    auditStep(keys.webhookEndpoint(endpointId).pk, {
-      actor: actor.sub,
-      action: 'webhook-endpoint.deleted',
-      at: now,
-      correlationId: actor.correlationId,
-    }),
+    actorAuditStep(keys.webhookEndpoint(endpointId).pk, actor, 'webhook-endpoint.deleted', now),
   ]);
   if (endpoint.financeSystem !== null) await reviewPendingEvents();
 }
@@ -223,11 +214,7 @@ export async function updateEndpoint(endpointId: string, change: EndpointChange,
       },
       onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
     },
-    auditStep(keys.webhookEndpoint(endpointId).pk, {
-      actor: actor.sub,
-      action: 'webhook-endpoint.updated',
-      at: now,
-      correlationId: actor.correlationId,
+    actorAuditStep(keys.webhookEndpoint(endpointId).pk, actor, 'webhook-endpoint.updated', now, {
       details: { ...change, ...(change.status && change.status !== before.status ? { previousStatus: before.status } : {}) },
     }),
   ]);
@@ -262,12 +249,7 @@ export async function rotateSecret(endpointId: string, actor: Actor, now: Date):
       },
       onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
     },
-    auditStep(keys.webhookEndpoint(endpointId).pk, {
-      actor: actor.sub,
-      action: 'webhook-endpoint.secret-rotated',
-      at: now,
-      correlationId: actor.correlationId,
-    }),
+    actorAuditStep(keys.webhookEndpoint(endpointId).pk, actor, 'webhook-endpoint.secret-rotated', now),
   ]);
   return secret;
 }
