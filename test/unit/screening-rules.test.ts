@@ -5,20 +5,11 @@ import { accountHash, decideClearFlags, matchingRefs, screeningCutoff, type Acco
 import { DEFAULT_RULES, NO_FACTS, clearFlags, evaluateBatchRows, hasBlockingFlag, raiseFlag } from '#shared/domain/warning-rules';
 import { decideApproval } from '#shared/domain/disbursements';
 import { decideBatchApproval, pendingFlags } from '#shared/domain/batches';
-import { DomainError } from '#shared/domain/errors';
+import { codeOf } from '#test/support/refusal';
 
 const KEY = 'k'.repeat(43);
 const NOW = new Date('2026-12-02T12:00:00.000Z');
 const DAY = 86_400_000;
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-    return undefined;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'not a DomainError';
-  }
-};
 
 describe('accountHash', () => {
   it('is keyed, ignores layout, tells accounts apart and does not contain the number', () => {
