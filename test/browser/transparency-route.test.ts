@@ -6,16 +6,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkPublicPageOnPhone } from '#test/support/browser';
-import { COUNTY, moneyHarness, type MoneyHarness } from '../integration/disbursement-harness.ts';
+import { COUNTY, useMoneyHarness } from '../integration/disbursement-harness.ts';
 
 const PERSON = { name: '王小明合作社', accountName: '王小明', accountNumber: '6230520012345678' };
 const XIUSHAN = '500243';
 
-let h: MoneyHarness;
+const h = useMoneyHarness({}, 120_000);
 let served: Parameters<typeof checkPublicPageOnPhone>[0];
 
 beforeAll(async () => {
-  h = await moneyHarness();
   const { putCounty } = await import('#shared/data/counties/items');
   await putCounty({ countyCode: XIUSHAN, name: '秀山土家族苗族自治县', province: '重庆市', modelCounty: true }, new Date());
   const fundId = await h.fund({ allocations: { [COUNTY]: 50_000_000, [XIUSHAN]: 80_000_000 } });

@@ -10,16 +10,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { captureLogs } from '#test/support/log-capture';
 import type { TxStep } from '#shared/data/platform/transactions';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  batchBody,
-  batchHarness,
-  batchRow,
-  COUNTY,
-  type BatchHarness,
-} from '../integration/batch-harness.ts';
+import { asApprover, asFinance, asRequester, batchBody, useBatchHarness, batchRow, COUNTY } from '../integration/batch-harness.ts';
 
 const crash = vi.hoisted(() => ({ armed: false, fired: 0 }));
 
@@ -39,14 +30,11 @@ vi.mock('#shared/data/platform/transactions', async (importOriginal) => {
   };
 });
 
-let h: BatchHarness;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+const h = useBatchHarness();
 let sweep: () => Promise<Record<string, { found: number; queued: number } | 'failed'>>;
 const auditor = { sub: 'aud', roles: ['auditor'] };
 
 beforeAll(async () => {
-  h = await batchHarness();
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
   const { SWEEP_SOURCES } = await import('#functions/schedule/outbox-sweeper');
   const { runSweep } = await import('#shared/data/platform/outbox');
   // A sweep well after the crash: its cutoff has passed the correction's creation.
@@ -119,7 +107,7 @@ describe('a batch correction killed between its creation and its links', () => {
     expect(paid.map((p) => p.amount).sort()).toEqual(amounts);
     for (const p of paid) expect((await settle(p.payoutId, { outcome: 'succeeded', bankReference: `R-${p.payoutId}` })).status).toBe(200);
     expect(await h.data.funds.findAllocation(fundId, COUNTY)).toMatchObject({ paid: 63_006, reserved: 0 });
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 
   it('a correction that links in its own request leaves nothing for the sweeper', async () => {

@@ -5,31 +5,16 @@
  * in DynamoDB do. Exactly one correction wins, the other is 409 `invalid_state`, a failed payout never settles,
  * and the ledger replays. Every run asserts that the requests were served by several processes, none this one.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handlersServedBy, runHandlersInProcesses } from '#test/support/lambda-processes';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  batchBody,
-  batchHarness,
-  batchRow,
-  COUNTY,
-  type BatchHarness,
-} from '../integration/batch-harness.ts';
+import { asApprover, asFinance, asRequester, batchBody, useBatchHarness, batchRow, COUNTY } from '../integration/batch-harness.ts';
 
 const PROCESSES = 4;
 runHandlersInProcesses(PROCESSES);
 
-let h: BatchHarness;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+const h = useBatchHarness(120_000);
 const auditor = { sub: 'aud', roles: ['auditor'] };
 let fresh = 7_000;
-
-beforeAll(async () => {
-  h = await batchHarness();
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
-}, 120_000);
 
 const get = async (path: string) => (await h.call('GET', path, auditor)).body;
 const settle = (payoutId: string, body: unknown) => h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...asFinance, body });
@@ -75,7 +60,7 @@ describe(`batch corrections with handlers in ${PROCESSES} processes per function
       expect((await correct(batchId, payouts.slice(0, 1), 'requester-3')).body.code).toBe('invalid_state');
     }
     expectSeveralProcesses('batches');
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 
   it('a correction racing a late "succeeded" for each failed payout: the payouts stay failed and are corrected once', async () => {
@@ -95,6 +80,6 @@ describe(`batch corrections with handlers in ${PROCESSES} processes per function
         });
     }
     expectSeveralProcesses('payouts');
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { asApprover, disbursementBody, moneyHarness, type MoneyHarness } from '../integration/disbursement-harness.ts';
+import { asApprover, disbursementBody, useMoneyHarness } from '../integration/disbursement-harness.ts';
 import type { NoticeItemStatus } from '#shared/domain/notices';
 import { batchesContext, noticesContext, BatchesContext, NoticesContext } from '../support/contexts.ts';
 
@@ -22,18 +22,15 @@ const ADMINS = ['admin-2', 'admin-3'] as const;
 const PUBLIC = { sub: '', roles: [] as string[] };
 const NAMES = ['王小明', '李四', '张三', '赵六', '红星合作社'];
 
-let h: MoneyHarness;
+const h = useMoneyHarness({}, 120_000);
 let notices: NoticesContext;
 let batches: BatchesContext;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
 let accountSeq = 0;
 const account = () => `62228800${String((accountSeq += 1)).padStart(8, '0')}`;
 
 beforeAll(async () => {
-  h = await moneyHarness();
   notices = await noticesContext();
   batches = await batchesContext();
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
 }, 120_000);
 
 interface ModelItem {
@@ -103,7 +100,7 @@ describe('the public notice under random interleavings', () => {
           const os: ModelObjection[] = [];
 
           const check = async (where: string) => {
-            expect((await checkLedger()).differences, where).toEqual([]);
+            expect((await h.checkLedger()).differences, where).toEqual([]);
             const a = (await h.data.funds.findAllocation(fundId, COUNTY))!;
             expect({ reserved: a.reserved, paid: a.paid, available: a.available }, where).toEqual({
               reserved,

@@ -10,17 +10,15 @@ import fc from 'fast-check';
 import { startReceiver, type Receiver } from '#test/support/receiver';
 import {
   asApprover,
-  asFinance,
   asRequester,
   beneficiaryNo,
   COUNTY,
   disbursementBody,
   FINANCE_SYSTEM,
-  moneyHarness,
-  type MoneyHarness,
+  useMoneyHarness,
 } from '../integration/disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let receiver: Receiver;
 let endpointId: string;
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
@@ -30,7 +28,6 @@ const AMOUNT = 1_000_000;
 const PAYOUTS = 3;
 
 beforeAll(async () => {
-  h = await moneyHarness();
   ({ processDeliveryJob } = await import('#shared/webhooks/delivery'));
   receiver = await startReceiver();
   const endpoints = await import('#shared/data/webhook-endpoints/items');
@@ -126,7 +123,7 @@ describe('reordered and duplicated delivery jobs', () => {
             const outcome = outcomes[step.payout]!;
             const body =
               outcome === 'succeeded' ? { outcome, bankReference: `BR-${step.payout}` } : { outcome, failureReason: 'account closed' };
-            const res = await h.call('POST', `/v1/payouts/${p.payoutId}/settlement`, { ...asFinance, body });
+            const res = await h.settle(p.payoutId, body);
             // The first report settles; a repeat of the same outcome is a no-op 200.
             expect(res.status).toBe(200);
             if (!settled.has(step.payout) && !jobRan.has(p.messageIds[0])) closedUnsent.add(p.messageIds[0]);

@@ -6,17 +6,9 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { captureLogs } from '#test/support/log-capture';
-import {
-  ACCOUNT_NUMBER,
-  asApprover,
-  asRequester,
-  COUNTY,
-  disbursementBody,
-  moneyHarness,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { ACCOUNT_NUMBER, asApprover, asRequester, COUNTY, disbursementBody, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let documents: typeof import('#shared/data/platform/clients').documents;
 let recordAccess: typeof import('#shared/data/access-log/record').recordAccess;
 let fundId: string;
@@ -26,7 +18,6 @@ const auditor = { sub: 'auditor-1', roles: ['auditor'] };
 const observer = (sub: string) => ({ sub, roles: ['observer'] });
 
 beforeAll(async () => {
-  h = await moneyHarness();
   ({ documents } = await import('#shared/data/platform/clients'));
   ({ recordAccess } = await import('#shared/data/access-log/record'));
   fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });

@@ -6,18 +6,9 @@
  * final approval.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  COUNTY,
-  disbursementBody,
-  moneyHarness,
-  type Call,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { asApprover, asFinance, asRequester, COUNTY, disbursementBody, useMoneyHarness, type Call } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let fundId: string;
 let n = 0;
 const admin = { sub: 'admin-2', roles: ['fund-admin'] };
@@ -25,7 +16,6 @@ const auditor = { sub: 'aud', roles: ['auditor'] };
 const otherFinance = { sub: 'finance-2', roles: ['finance-system'] };
 
 beforeAll(async () => {
-  h = await moneyHarness();
   fundId = await h.fund({ accountVerification: 'required', allocations: { [COUNTY]: 100_000_000 } });
 });
 

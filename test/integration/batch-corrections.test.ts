@@ -7,27 +7,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { newId } from '#shared/ids';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  batchBody,
-  batchHarness,
-  batchRow,
-  COUNTY,
-  type BatchHarness,
-  type Call,
-} from './batch-harness.ts';
+import { asApprover, asFinance, asRequester, batchBody, useBatchHarness, batchRow, COUNTY, type Call } from './batch-harness.ts';
 
-let h: BatchHarness;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+const h = useBatchHarness();
 let documents: typeof import('#shared/data/platform/clients').documents;
 const auditor = { sub: 'aud', roles: ['auditor'] };
 let fresh = 5000;
 
 beforeAll(async () => {
-  h = await batchHarness();
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
   ({ documents } = await import('#shared/data/platform/clients'));
 });
 
@@ -126,7 +113,7 @@ describe('correcting failed payouts of a batch', () => {
     expect(newPayouts).toHaveLength(2);
     for (const p of newPayouts)
       expect((await settle(p.payoutId, { outcome: 'succeeded', bankReference: `R-${p.payoutId}` })).status).toBe(200);
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 
   it('refuses a wrong caller, body or batch, and names an unknown payout', async () => {
@@ -165,7 +152,7 @@ describe('races and crashes', () => {
       const rest = payouts.filter((id) => !named.includes(id));
       expect((await correct(batchId, rest)).status).toBe(201);
     }
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 
   it('a correction racing a late "succeeded" for a failed payout: the payout stays failed and is corrected once', async () => {
@@ -178,7 +165,7 @@ describe('races and crashes', () => {
     expect(correction.status).toBe(201);
     expect([late.status, late.body.code]).toEqual([409, 'invalid_state']);
     expect(await get(`/v1/payouts/${payouts[0]}`)).toMatchObject({ status: 'failed', correctedBy: correction.body.batchId });
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 
   it("a crashed correction's claim: refused while it may still run; taken over once stale and its batch id abandoned", async () => {

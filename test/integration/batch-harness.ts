@@ -3,6 +3,7 @@
  * batches and payouts handlers called with API Gateway v2 events (JWT claims as the authorizer hands
  * them over), a fund with an allocation, and batch bodies.
  */
+import { beforeAll } from 'vitest';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
 import { httpHandlers } from '#test/support/lambda-processes';
 import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
@@ -27,6 +28,8 @@ export interface BatchHarness {
   services: LocalServices;
   call(method: string, path: string, options?: Call): Promise<Reply>;
   fund(options: { dualApprovalThreshold?: number; allocations: Record<string, number> }): Promise<string>;
+  /** The ledger check (shared/data/ledger/check.ts) on this file's table. */
+  checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
   data: {
     funds: FundsContext;
     batches: BatchesContext;
@@ -45,6 +48,7 @@ export async function batchHarness(): Promise<BatchHarness> {
   const counters = await import('#shared/data/batches/counters');
   const payouts = await payoutsContext();
   const stations = await import('#shared/data/stations/items');
+  const { checkLedger } = await import('#shared/data/ledger/check');
   const { putCounty } = await import('#shared/data/counties/items');
   const now = new Date();
   await putCounty({ countyCode: '500241', name: 'Shizhu', province: 'Chongqing', modelCounty: true }, now);
@@ -71,7 +75,19 @@ export async function batchHarness(): Promise<BatchHarness> {
     return created.fundId;
   }
 
-  return { services, call, fund, data: { funds, batches, counters, payouts, stations } };
+  return { services, call, fund, checkLedger, data: { funds, batches, counters, payouts, stations } };
+}
+
+/**
+ * This file's batch harness, made in a `beforeAll` registered here (so before the file's own hooks, which may use
+ * it): the object returned is filled in there, and is ready in every hook and test that runs after it.
+ */
+export function useBatchHarness(timeout?: number): BatchHarness {
+  const harness = {} as BatchHarness;
+  beforeAll(async () => {
+    Object.assign(harness, await batchHarness());
+  }, timeout);
+  return harness;
 }
 
 /** Row n's account number: distinct per row, so a test can tell whose payout is whose. */

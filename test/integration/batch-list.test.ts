@@ -4,19 +4,9 @@
  * a finance system only its funds' batches, and the roles and filters the contract allows.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  batchBody,
-  batchHarness,
-  COUNTY,
-  OTHER_COUNTY,
-  type BatchHarness,
-  type Call,
-} from './batch-harness.ts';
+import { asApprover, asFinance, asRequester, batchBody, useBatchHarness, COUNTY, OTHER_COUNTY, type Call } from './batch-harness.ts';
 
-let h: BatchHarness;
+const h = useBatchHarness();
 let fundId: string;
 let otherFund: string;
 /** Created oldest first: [0] and [1] in COUNTY, [2] in OTHER_COUNTY, [3] of the other fund. */
@@ -34,7 +24,6 @@ const list = async (query: string, who: Call = auditor) => {
 };
 
 beforeAll(async () => {
-  h = await batchHarness();
   fundId = await h.fund({ allocations: { [COUNTY]: 10_000_000, [OTHER_COUNTY]: 10_000_000 } });
   const created = await h.data.funds.createFund(
     {

@@ -8,13 +8,12 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BatchGetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { nationalIdCheckCharacter } from '#shared/domain/personal-data';
 import { newId } from '#shared/ids';
-import { asApprover, batchBody, batchHarness, batchRow, COUNTY, type BatchHarness } from './batch-harness.ts';
+import { asApprover, batchBody, useBatchHarness, batchRow, COUNTY } from './batch-harness.ts';
 
-let h: BatchHarness;
+const h = useBatchHarness();
 let documents: typeof import('#shared/data/platform/clients').documents;
 
 beforeAll(async () => {
-  h = await batchHarness();
   ({ documents } = await import('#shared/data/platform/clients'));
 });
 

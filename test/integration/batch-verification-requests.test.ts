@@ -6,21 +6,13 @@
  * per distinct account, commits each chunk once under duplicate jobs and redelivery, and is finished after a
  * crash between chunks.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { asApprover, asFinance, asRequester, COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { asApprover, asFinance, asRequester, COUNTY, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let n = 0;
 const admin = { sub: 'admin-2', roles: ['fund-admin'] };
 const auditor = { sub: 'aud', roles: ['auditor'] };
-
-type Request = typeof import('#shared/data/verifications/request');
-let request: Request;
-
-beforeAll(async () => {
-  h = await moneyHarness();
-  request = await import('#shared/data/verifications/request');
-});
 
 const verifyingFund = () => h.fund({ accountVerification: 'required', allocations: { [COUNTY]: 100_000_000 } });
 
@@ -81,7 +73,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     const fundId = await verifyingFund();
     const accounts = distinct(3);
     const earlier = await createBatch(fundId, accounts);
-    await request.requestBatchVerifications(earlier.batchId);
+    await h.data.verificationRequests.requestBatchVerifications(earlier.batchId);
     for (const v of await verificationsOf(fundId)) expect((await answer(v.verificationId, 'match')).status).toBe(200);
     // Cancelled, so that screening does not flag the same accounts again.
     const cancelled = await h.call('POST', `/v1/disbursement-batches/${earlier.batchId}/cancel`, {
@@ -92,7 +84,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
 
     const batch = await createBatch(fundId, accounts);
     expect((await approveBatch(batch.batchId)).body.code).toBe('account_unverified');
-    await request.requestBatchVerifications(batch.batchId);
+    await h.data.verificationRequests.requestBatchVerifications(batch.batchId);
     // Answers of the last 180 days count without asking again.
     expect((await getBatch(batch.batchId)).verifications).toEqual({ pending: 0, match: 3, closeMatch: 0, noMatch: 0, notPossible: 0 });
     expect(await verificationsOf(fundId)).toHaveLength(3);
@@ -104,7 +96,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     const fundId = await verifyingFund();
     const [acc] = distinct(1);
     const earlier = await createBatch(fundId, [acc!]);
-    await request.requestBatchVerifications(earlier.batchId);
+    await h.data.verificationRequests.requestBatchVerifications(earlier.batchId);
     const [v] = await verificationsOf(fundId);
     expect((await answer(v!.verificationId, 'no_match')).status).toBe(200);
     const cancelled = await h.call('POST', `/v1/disbursement-batches/${earlier.batchId}/cancel`, {
@@ -114,7 +106,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
 
     const batch = await createBatch(fundId, [acc!, acc!]);
-    await request.requestBatchVerifications(batch.batchId);
+    await h.data.verificationRequests.requestBatchVerifications(batch.batchId);
     const after = await getBatch(batch.batchId);
     expect(after.verifications).toEqual({ pending: 0, match: 0, closeMatch: 0, noMatch: 2, notPossible: 0 });
     // Counted by code on the head too (what clearing them counts in the report).
@@ -140,7 +132,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     const jobs = (await h.services.drainQueue(config().EXPANSION_QUEUE_URL)).map((m) => JSON.parse(m.Body!));
     expect(jobs).toContainEqual({ kind: 'batch-verification', batchId: batch.batchId });
 
-    expect(await request.requestBatchVerifications(batch.batchId)).toMatchObject({ outcome: 'requested', skipped: 0 });
+    expect(await h.data.verificationRequests.requestBatchVerifications(batch.batchId)).toMatchObject({ outcome: 'requested', skipped: 0 });
     const listed = await verificationsOf(fundId);
     expect(listed.map((v) => v.accountNumber).sort()).toEqual(accounts.map((a) => a.accountNumber).sort());
     expect(listed.every((v) => v.status === 'pending')).toBe(true);
@@ -168,7 +160,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     const approved = await approveBatch(batch.batchId);
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     // The job has nothing left to do once it finished.
-    expect(await request.requestBatchVerifications(batch.batchId)).toMatchObject({ outcome: 'nothing-to-do' });
+    expect(await h.data.verificationRequests.requestBatchVerifications(batch.batchId)).toMatchObject({ outcome: 'nothing-to-do' });
   });
 
   it('creates nothing twice under duplicate jobs and redelivery, even two batches asking for the same new accounts at once', async () => {
@@ -177,11 +169,11 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     const a = await createBatch(fundId, accounts);
     const b = await createBatch(fundId, accounts.slice(10));
     await Promise.all([
-      request.requestBatchVerifications(a.batchId),
-      request.requestBatchVerifications(a.batchId, { concurrency: 1 }),
-      request.requestBatchVerifications(b.batchId),
+      h.data.verificationRequests.requestBatchVerifications(a.batchId),
+      h.data.verificationRequests.requestBatchVerifications(a.batchId, { concurrency: 1 }),
+      h.data.verificationRequests.requestBatchVerifications(b.batchId),
     ]);
-    await request.requestBatchVerifications(a.batchId);
+    await h.data.verificationRequests.requestBatchVerifications(a.batchId);
     const listed = await verificationsOf(fundId);
     expect(listed.map((v) => v.accountNumber).sort()).toEqual(accounts.map((x) => x.accountNumber).sort());
     expect(await requestEvents(fundId)).toHaveLength(30);
@@ -197,7 +189,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     const batch = await createBatch(fundId, accounts);
     const crash = new Error('crashed after the first chunk');
     await expect(
-      request.requestBatchVerifications(batch.batchId, {
+      h.data.verificationRequests.requestBatchVerifications(batch.batchId, {
         concurrency: 1,
         onChunkCommitted: () => {
           throw crash;
@@ -210,10 +202,10 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     expect((await approveBatch(batch.batchId)).body.code).toBe('account_unverified');
 
     const { SWEEP_SOURCES } = await import('#functions/schedule/outbox-sweeper');
-    expect(SWEEP_SOURCES).toContain(request.batchVerificationSource);
-    expect((await request.batchVerificationSource.sweep(new Date(Date.now() + 1000))).found).toBeGreaterThanOrEqual(1);
+    expect(SWEEP_SOURCES).toContain(h.data.verificationRequests.batchVerificationSource);
+    expect((await h.data.verificationRequests.batchVerificationSource.sweep(new Date(Date.now() + 1000))).found).toBeGreaterThanOrEqual(1);
 
-    const resumed = await request.requestBatchVerifications(batch.batchId);
+    const resumed = await h.data.verificationRequests.requestBatchVerifications(batch.batchId);
     expect(resumed).toMatchObject({ outcome: 'requested', skipped: 1 });
     const listed = await verificationsOf(fundId);
     expect(listed.map((v) => v.accountNumber).sort()).toEqual(accounts.map((x) => x.accountNumber).sort());

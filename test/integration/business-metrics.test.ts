@@ -12,7 +12,7 @@ import { scheduledEvent } from '#local/scheduler';
 import { captureLogs, type LogCapture } from '#test/support/log-capture';
 import { startReceiver, type Receiver, type ReceiverReply } from '#test/support/receiver';
 import { BUSINESS_METRICS, METRICS_NAMESPACE, METRICS_SERVICE } from '#shared/metric-names';
-import { COUNTY, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { COUNTY, FINANCE_SYSTEM, useMoneyHarness } from './disbursement-harness.ts';
 
 interface EmfLine {
   namespace: string;
@@ -21,7 +21,8 @@ interface EmfLine {
   values: Record<string, unknown>;
 }
 
-let h: MoneyHarness;
+// One retry, at once: a failing endpoint runs out within two worker invocations.
+const h = useMoneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0', POWERTOOLS_METRICS_DISABLED: 'false' } });
 let worker: LambdaHandler;
 let ledgerCheck: LambdaHandler;
 let endpoints: typeof import('#shared/data/webhook-endpoints/items');
@@ -30,8 +31,6 @@ const ACTOR = { sub: 'admin-1' };
 let logs: LogCapture;
 
 beforeAll(async () => {
-  // One retry, at once: a failing endpoint runs out within two worker invocations.
-  h = await moneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0', POWERTOOLS_METRICS_DISABLED: 'false' } });
   worker = (await import('#functions/queue/webhook-delivery')).handler as LambdaHandler;
   ledgerCheck = (await import('#functions/schedule/ledger-check')).handler as LambdaHandler;
   endpoints = await import('#shared/data/webhook-endpoints/items');

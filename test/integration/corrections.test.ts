@@ -5,26 +5,14 @@
  * payout). The ledger check stays clean.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  beneficiaryNo,
-  COUNTY,
-  disbursementBody,
-  moneyHarness,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { asApprover, asFinance, asRequester, beneficiaryNo, COUNTY, disbursementBody, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+const h = useMoneyHarness();
 let fundId: string;
 let accounts = 0;
 const auditor = { sub: 'aud', roles: ['auditor'] };
 
 beforeAll(async () => {
-  h = await moneyHarness();
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
   fundId = await h.fund({ allocations: { [COUNTY]: 100_000_000 } });
 });
 
@@ -97,7 +85,7 @@ describe('correcting a failed disbursement', () => {
     expect([late.status, late.body.code]).toEqual([409, 'invalid_state']);
     expect((await get(`/v1/payouts/${payoutId}`)).status).toBe('failed');
     expect((await get(`/v1/disbursements/${correction}`)).status).toBe('paid');
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 
   it('only a payout_failed disbursement, once; by its makers; with a valid body', async () => {
@@ -145,7 +133,7 @@ describe('races', () => {
       }[];
       expect(all.filter((d) => d.correctionOf === disbursementId)).toHaveLength(1);
     }
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 
   it('a correction racing a late "succeeded" for the failed payout: the correction stands, the payout stays failed', async () => {
@@ -160,7 +148,7 @@ describe('races', () => {
       expect((await get(`/v1/payouts/${payoutId}`)).status).toBe('failed');
       expect((await get(`/v1/disbursements/${disbursementId}`)).status).toBe('payout_failed');
     }
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 
   it('a correction racing the failure itself: corrected only if it failed first, never paid twice', async () => {
@@ -178,6 +166,6 @@ describe('races', () => {
         expect(d.correctedBy).toBeNull();
       }
     }
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 });

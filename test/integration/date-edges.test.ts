@@ -5,14 +5,13 @@
  * after tomorrow (9999-12-31 included, whose next day has a five-digit year) is refused.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asApprover, asFinance, asRequester, COUNTY, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { asApprover, asFinance, asRequester, COUNTY, disbursementBody, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let payoutId: string;
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
 
 beforeAll(async () => {
-  h = await moneyHarness();
   const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
   const created = await h.call('POST', '/v1/disbursements', { ...asRequester(), body: disbursementBody(fundId, 5_000) });
   const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {

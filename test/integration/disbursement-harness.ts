@@ -3,7 +3,7 @@
  * table and queues on the local services, the disbursements and payouts handlers called with API
  * Gateway v2 events (JWT claims as the authorizer hands them over), and small fixtures.
  */
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { useLocalServices, type LocalServices } from '#test/support/local-services';
 import { handlerCaller, type Call, type Reply } from '#test/support/handler-call';
 import { httpHandlers } from '#test/support/lambda-processes';
@@ -50,10 +50,14 @@ export interface MoneyHarness {
   settle(payoutId: string, body: unknown, who?: Call): Promise<Reply>;
   /** A cooperative with an account of its own (see beneficiaryNo), fresh on every call in this file. */
   nextBeneficiary(): ReturnType<typeof beneficiaryNo>;
+  /** The ledger check (shared/data/ledger/check.ts) on this file's table. */
+  checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
   data: {
     funds: FundsContext;
     stats: typeof import('#shared/data/counties/stats');
     payouts: PayoutsContext;
+    /** Requesting a batch's account verifications (the job the expansion queue runs). */
+    verificationRequests: typeof import('#shared/data/verifications/request');
   };
 }
 
@@ -76,6 +80,8 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
   const funds = await fundsContext();
   const stats = await import('#shared/data/counties/stats');
   const payouts = await payoutsContext();
+  const verificationRequests = await import('#shared/data/verifications/request');
+  const { checkLedger } = await import('#shared/data/ledger/check');
   const { putCounty } = await import('#shared/data/counties/items');
   const now = new Date();
   await putCounty({ countyCode: COUNTY, name: 'Shizhu', province: 'Chongqing', modelCounty: true }, now);
@@ -131,7 +137,28 @@ export async function moneyHarness(options: { env?: Record<string, string> } = {
   let beneficiaries = 900_000;
   const nextBeneficiary = () => beneficiaryNo(beneficiaries++);
 
-  return { services, call, fund, approvedPayout, settle, nextBeneficiary, data: { funds, stats, payouts } };
+  return {
+    services,
+    call,
+    fund,
+    approvedPayout,
+    settle,
+    nextBeneficiary,
+    checkLedger,
+    data: { funds, stats, payouts, verificationRequests },
+  };
+}
+
+/**
+ * This file's money harness, made in a `beforeAll` registered here (so before the file's own hooks, which may use
+ * it): the object returned is filled in there, and is ready in every hook and test that runs after it.
+ */
+export function useMoneyHarness(options: { env?: Record<string, string> } = {}, timeout?: number): MoneyHarness {
+  const harness = {} as MoneyHarness;
+  beforeAll(async () => {
+    Object.assign(harness, await moneyHarness(options));
+  }, timeout);
+  return harness;
 }
 
 export const ACCOUNT_NUMBER = '6222020200112233';

@@ -4,7 +4,7 @@
  * cancellation, races between approvers and between disbursements for one allocation, and arbitrary
  * bodies that must only ever get a 4xx and change nothing.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { expectClientProblems } from '#test/support/handler-call';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -18,17 +18,12 @@ import {
   asRequester,
   COUNTY,
   disbursementBody,
-  moneyHarness,
+  useMoneyHarness,
   OTHER_COUNTY,
   UNKNOWN_COUNTY,
-  type MoneyHarness,
 } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
-
-beforeAll(async () => {
-  h = await moneyHarness();
-});
+const h = useMoneyHarness();
 
 const create = (body: unknown, sub = 'requester-1') => h.call('POST', '/v1/disbursements', { ...asRequester(sub), body });
 const approve = (id: string, approver: string, body: unknown = {}) =>

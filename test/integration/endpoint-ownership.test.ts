@@ -7,15 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { startReceiver, type Receiver, type ReceivedRequest } from '#test/support/receiver';
-import { ACCOUNT_NUMBER, asFinance, COUNTY, FINANCE_SYSTEM, moneyHarness, type Call, type MoneyHarness } from './disbursement-harness.ts';
+import { ACCOUNT_NUMBER, asFinance, COUNTY, FINANCE_SYSTEM, useMoneyHarness, type Call } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness({ env: { ALLOW_INSECURE_WEBHOOKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0,0' } });
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
 const receivers: Receiver[] = [];
 const admin: Call = { sub: 'admin-1', roles: ['fund-admin'] };
 
 beforeAll(async () => {
-  h = await moneyHarness({ env: { ALLOW_INSECURE_WEBHOOKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0,0' } });
   ({ processDeliveryJob } = await import('#shared/webhooks/delivery'));
 });
 

@@ -17,13 +17,12 @@ import {
   COUNTY,
   disbursementBody,
   FINANCE_SYSTEM,
-  moneyHarness,
+  useMoneyHarness,
   type Call,
-  type MoneyHarness,
 } from './disbursement-harness.ts';
 import { noticesContext } from '../support/contexts.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0,0' } });
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
 let endpoints: typeof import('#shared/data/webhook-endpoints/items');
 let getItem: typeof import('#shared/data/platform/query').getItem;
@@ -36,7 +35,6 @@ const otherFinance: Call = { sub: OTHER_FINANCE, roles: ['finance-system'] };
 const ACTOR = { sub: 'admin-1' };
 
 beforeAll(async () => {
-  h = await moneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0,0' } });
   ({ processDeliveryJob } = await import('#shared/webhooks/delivery'));
   endpoints = await import('#shared/data/webhook-endpoints/items');
   ({ getItem } = await import('#shared/data/platform/query'));

@@ -4,14 +4,13 @@
  * needs `failureCode` or `failureReason`.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { COUNTY, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let fundId: string;
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
 
 beforeAll(async () => {
-  h = await moneyHarness();
   fundId = await h.fund({ allocations: { [COUNTY]: 10_000_000 } });
 });
 

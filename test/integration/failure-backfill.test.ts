@@ -6,19 +6,16 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchWriteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { asApprover, asFinance, asRequester, batchBody, batchHarness, batchRow, COUNTY, type BatchHarness } from './batch-harness.ts';
+import { asApprover, asFinance, asRequester, batchBody, useBatchHarness, batchRow, COUNTY } from './batch-harness.ts';
 
-let h: BatchHarness;
+const h = useBatchHarness();
 let backfill: typeof import('#shared/data/failures/backfill').backfillFailureCounters;
 let documents: typeof import('#shared/data/platform/clients').documents;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
 const auditor = { sub: 'aud', roles: ['auditor'] };
 
 beforeAll(async () => {
-  h = await batchHarness();
   ({ backfillFailureCounters: backfill } = await import('#shared/data/failures/backfill'));
   ({ documents } = await import('#shared/data/platform/clients'));
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
 });
 
 const get = async (path: string) => (await h.call('GET', path, auditor)).body;
@@ -90,7 +87,7 @@ describe('the failure counters backfill', () => {
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect((await get(`/v1/payouts/failures?fundId=${fundId}`)).total).toEqual({ count: 0, amount: 0 });
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   });
 
   it("spreads every fund's counters over FAILS#ALL#<n>, and still reads those written before the shards", async () => {

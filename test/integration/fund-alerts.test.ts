@@ -8,15 +8,14 @@ import { lambdaContext, type LambdaHandler } from '#local/invoke';
 import { scheduledEvent } from '#local/scheduler';
 import { captureLogs } from '#test/support/log-capture';
 import { chinaDate } from '#shared/domain/fund-period';
-import { COUNTY, OTHER_COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { COUNTY, OTHER_COUNTY, useMoneyHarness } from './disbursement-harness.ts';
 
 const DAY = 86_400_000;
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let alerts: typeof import('#shared/data/progress/alerts');
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
 
 beforeAll(async () => {
-  h = await moneyHarness();
   alerts = await import('#shared/data/progress/alerts');
 });
 

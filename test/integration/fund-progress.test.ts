@@ -7,23 +7,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { chinaDate, defaultPeriod } from '#shared/domain/fund-period';
 import { fundProgress } from '#shared/domain/progress';
-import {
-  asApprover,
-  asRequester,
-  beneficiaryNo,
-  COUNTY,
-  disbursementBody,
-  moneyHarness,
-  OTHER_COUNTY,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { asApprover, asRequester, beneficiaryNo, COUNTY, disbursementBody, useMoneyHarness, OTHER_COUNTY } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let documents: typeof import('#shared/data/platform/clients').documents;
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
 
 beforeAll(async () => {
-  h = await moneyHarness();
   ({ documents } = await import('#shared/data/platform/clients'));
 });
 

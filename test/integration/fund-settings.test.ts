@@ -5,15 +5,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { useMoneyHarness } from './disbursement-harness.ts';
 import { fundsContext, type FundsContext } from '#test/support/contexts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let funds: FundsContext;
 let documents: typeof import('#shared/data/platform/clients').documents;
 
 beforeAll(async () => {
-  h = await moneyHarness();
   funds = await fundsContext();
   ({ documents } = await import('#shared/data/platform/clients'));
 });

@@ -5,67 +5,33 @@
  * or is not one, is 404. The fund's public view and page: the same aggregates, a page of counties at a time, no
  * name or account anywhere.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { halfOf } from '#shared/domain/half-year-report';
 import { formatYuan } from '#shared/report/half-year-document';
 import {
   ACCOUNT_NUMBER,
-  asApprover,
-  asFinance,
   asRequester,
   beneficiaryNo,
   COUNTY,
   disbursementBody,
-  moneyHarness,
+  useMoneyHarness,
   OTHER_COUNTY,
-  type MoneyHarness,
 } from './disbursement-harness.ts';
+import { htmlText, pdfText } from '#test/support/document-text';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let fundId: string;
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
 const auditor = { sub: 'auditor-1', roles: ['auditor'] };
 const half = halfOf(new Date());
-const work = mkdtempSync(path.join(tmpdir(), 'half-year-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
 let accounts = 0;
 async function payout(countyCode: string, amount: number): Promise<string> {
-  const created = await h.call('POST', '/v1/disbursements', {
-    ...asRequester(),
-    body: disbursementBody(fundId, amount, { countyCode, beneficiary: beneficiaryNo(7_000 + accounts++) }),
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
-    ...asApprover('checker-1'),
-    body: {},
-  });
-  expect(approved.status, JSON.stringify(approved.body)).toBe(200);
-  return approved.body.payoutId as string;
+  const overrides = { countyCode, beneficiary: beneficiaryNo(7_000 + accounts++) };
+  return (await h.approvedPayout(fundId, amount, { overrides, approver: 'checker-1' })).payoutId;
 }
-const settle = (payoutId: string, body: unknown) => h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...asFinance, body });
-
-function pdfText(pdf: Buffer): string {
-  const file = path.join(work, `r${accounts++}.pdf`);
-  writeFileSync(file, pdf);
-  return execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
-}
-
-const htmlText = (html: string) =>
-  html
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
+const settle = (payoutId: string, body: unknown) => h.settle(payoutId, body);
 
 beforeAll(async () => {
-  h = await moneyHarness();
   fundId = await h.fund({ allocations: { [COUNTY]: 10_000_000, [OTHER_COUNTY]: 4_000_000 } });
   // Paid: 2,500 + 1,250 in one county, 700 in the other; failed: one account_closed (900), one unspecified (300).
   for (const [county, amount] of [

@@ -5,28 +5,15 @@
  * available = allocated − reserved − paid ≥ 0 on every allocation, fund totals = sums of allocations,
  * county report moves = the model's.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isBalanced } from '#shared/domain/ledger';
-import {
-  asApprover,
-  asFinance,
-  beneficiaryNo,
-  COUNTY,
-  disbursementBody,
-  moneyHarness,
-  OTHER_COUNTY,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { asApprover, asFinance, beneficiaryNo, COUNTY, disbursementBody, useMoneyHarness, OTHER_COUNTY } from './disbursement-harness.ts';
 
 /** Each disbursement pays its own account: this model has no screening steps, so nothing is flagged. */
 let accounts = 0;
 
-let h: MoneyHarness;
-
-beforeAll(async () => {
-  h = await moneyHarness();
-});
+const h = useMoneyHarness();
 
 const COUNTIES = [COUNTY, OTHER_COUNTY] as const;
 const REQUESTERS = ['maker-1', 'maker-2'] as const;

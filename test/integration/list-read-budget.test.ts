@@ -9,10 +9,10 @@ import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type { Payout, PayoutStatus } from '#shared/domain/payouts';
 import { newId } from '#shared/ids';
-import { asRequester, COUNTY, disbursementBody, FINANCE_SYSTEM, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { asRequester, COUNTY, disbursementBody, FINANCE_SYSTEM, useMoneyHarness } from './disbursement-harness.ts';
 import { fixturePayout } from '#test/support/payout-fixture';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let documents: typeof import('#shared/data/platform/clients').documents;
 let pageReadBudget: typeof import('#shared/data/platform/query').pageReadBudget;
 let fundId: string;
@@ -51,7 +51,6 @@ function otherFundDisbursement(): Record<string, unknown> {
 const pause = () => new Promise((r) => setTimeout(r, 3));
 
 beforeAll(async () => {
-  h = await moneyHarness();
   ({ documents } = await import('#shared/data/platform/clients'));
   ({ pageReadBudget } = await import('#shared/data/platform/query'));
   fundId = await h.fund({ allocations: { [COUNTY]: 10_000_000 } });

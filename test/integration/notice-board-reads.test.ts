@@ -7,9 +7,9 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { newId } from '#shared/ids';
-import { moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness({}, 180_000);
 let documents: typeof import('#shared/data/platform/clients').documents;
 const PUBLIC = { sub: '', roles: [] as string[] };
 /** A county of its own, so that only this file's notices are on its board. */
@@ -74,7 +74,6 @@ async function bigNotice(): Promise<string> {
 }
 
 beforeAll(async () => {
-  h = await moneyHarness();
   ({ documents } = await import('#shared/data/platform/clients'));
   for (let i = 0; i < 3; i++) noticeIds.push(await bigNotice());
   const send = documents.send.bind(documents) as (command: unknown) => Promise<Record<string, any>>;

@@ -6,21 +6,18 @@
  * its commit) first lets the resolution commit.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asApprover, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { asApprover, useMoneyHarness } from './disbursement-harness.ts';
 import { batchesContext, noticesContext, NoticesContext } from '../support/contexts.ts';
 
 type Notices = NoticesContext;
 type Subject = NoticesContext['noticeSubjects']['batch'];
 
-let h: MoneyHarness;
+const h = useMoneyHarness({}, 120_000);
 let notices: Notices;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
 const PUBLIC = { sub: '', roles: [] as string[] };
 
 beforeAll(async () => {
-  h = await moneyHarness();
   notices = await noticesContext();
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
 }, 120_000);
 
 const row = (name: string, amount: number, n: number) => ({
@@ -82,6 +79,6 @@ describe('notice end racing a resolution', () => {
     expect(payouts.items.map((p) => p.amount).sort((a, b) => a - b)).toEqual([1_000, 2_000]);
     const notice = await h.call('GET', `/public/notices/${noticeId}`, PUBLIC);
     expect(notice.body.items.map((i: { status: string }) => i.status)).toEqual(['proceeding', 'proceeding']);
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   }, 60_000);
 });

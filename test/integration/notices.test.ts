@@ -4,11 +4,10 @@
  * end (the sweeper) creates each clean item's payout exactly once. The ledger check stays clean.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_NUMBER, asApprover, asFinance, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { ACCOUNT_NUMBER, asApprover, asFinance, disbursementBody, useMoneyHarness } from './disbursement-harness.ts';
 import { batchesContext, noticesContext, NoticesContext } from '../support/contexts.ts';
 
-let h: MoneyHarness;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+const h = useMoneyHarness({}, 120_000);
 let notices: NoticesContext;
 const asAdmin = (sub = 'admin-2') => ({ sub, roles: ['fund-admin'] });
 const PUBLIC = { sub: '', roles: [] as string[] };
@@ -16,13 +15,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NOTICE = 'PT2S';
 
 beforeAll(async () => {
-  h = await moneyHarness();
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
   notices = await noticesContext();
 }, 120_000);
 
 async function ledgerClean() {
-  const { differences } = await checkLedger();
+  const { differences } = await h.checkLedger();
   expect(differences).toEqual([]);
 }
 

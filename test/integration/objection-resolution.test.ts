@@ -3,18 +3,12 @@
  * dismissed, frees the item), a fund admin resolves up to 100 at once, and whoever requested or
  * approved an item does not decide on objections to it.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_NUMBER, asApprover, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT_NUMBER, asApprover, disbursementBody, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+const h = useMoneyHarness({}, 120_000);
 const PUBLIC = { sub: '', roles: [] as string[] };
 const ADMIN = { sub: 'admin-2', roles: ['fund-admin'] };
-
-beforeAll(async () => {
-  h = await moneyHarness();
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
-}, 120_000);
 
 let accounts = 0;
 
@@ -134,7 +128,7 @@ describe('POST /v1/objections/resolve', () => {
     expect(open.body.items).toEqual([]);
     const notice = await h.call('GET', `/public/notices/${noticeId}`, PUBLIC);
     expect(notice.body.items[0].status).toBe('listed');
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   }, 60_000);
 
   it('upheld in bulk withdraws the item once and releases its money once', async () => {
@@ -148,7 +142,7 @@ describe('POST /v1/objections/resolve', () => {
     expect(reply.body).toEqual({ resolved: ids, refused: [] });
     const d = await h.call('GET', `/v1/disbursements/${disbursementId}`, ADMIN);
     expect(d.body.status).toBe('rejected');
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   }, 60_000);
 
   it('takes 1..100 distinct ids, and only from a fund admin', async () => {

@@ -6,16 +6,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ACCOUNT_NUMBER, asApprover, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { ACCOUNT_NUMBER, asApprover, disbursementBody, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness({ env: { OBJECTIONS_PER_SOURCE_HOUR: '3' } }, 120_000);
 let notices: typeof import('#shared/data/notices/objections');
 let documents: typeof import('#shared/data/platform/clients').documents;
 const PUBLIC = { sub: '', roles: [] as string[] };
 let accounts = 0;
 
 beforeAll(async () => {
-  h = await moneyHarness({ env: { OBJECTIONS_PER_SOURCE_HOUR: '3' } });
   notices = await import('#shared/data/notices/objections');
   ({ documents } = await import('#shared/data/platform/clients'));
 }, 120_000);

@@ -4,7 +4,7 @@
  * only paid in the half comes from its counter. Without such a snapshot the report keeps today's balances and says
  * so. History is written through the API with the local runtime's clock (X-Local-Clock, past instants only).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { halfOf, halfYear, halfYearEnd, halfYearStart } from '#shared/domain/half-year-report';
 import {
   asApprover,
@@ -13,12 +13,11 @@ import {
   beneficiaryNo,
   COUNTY,
   disbursementBody,
-  moneyHarness,
+  useMoneyHarness,
   OTHER_COUNTY,
-  type MoneyHarness,
 } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
 const auditor = { sub: 'auditor-1', roles: ['auditor'] };
 const DAY = 86_400_000;
@@ -78,10 +77,6 @@ const report = async (fundId: string) => {
   const { generatedAt: _, ...rest } = reply.body;
   return rest;
 };
-
-beforeAll(async () => {
-  h = await moneyHarness();
-});
 
 describe('the report of a half that has ended', () => {
   it("shows the books at the half's end from its snapshot: later payments leave it unchanged", async () => {

@@ -16,17 +16,16 @@ import {
   beneficiaryNo,
   disbursementBody,
   FINANCE_SYSTEM,
-  moneyHarness,
+  useMoneyHarness,
   type Call,
-  type MoneyHarness,
 } from './disbursement-harness.ts';
 import { batchBody } from './batch-harness.ts';
 import { batchesContext } from '../support/contexts.ts';
 
-let h: MoneyHarness;
+// Retries at once, two of them; a subsidy's claim period of one second.
+const h = useMoneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0,0', SUBSIDY_CLAIM_PERIOD: 'PT1S' } });
 let processDeliveryJob: typeof import('#shared/webhooks/delivery').processDeliveryJob;
 let endpoints: typeof import('#shared/data/webhook-endpoints/items');
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
 let subsidies: typeof import('#shared/data/campaigns/subsidies');
 const receivers: Receiver[] = [];
 const admin: Call = { sub: 'admin-1', roles: ['fund-admin'] };
@@ -34,11 +33,8 @@ const otherFinance: Call = { sub: 'other-finance', roles: ['finance-system'] };
 const ACTOR = { sub: 'admin-1' };
 
 beforeAll(async () => {
-  // Retries at once, two of them; a subsidy's claim period of one second.
-  h = await moneyHarness({ env: { WEBHOOK_RETRY_SCHEDULE: '0,0', SUBSIDY_CLAIM_PERIOD: 'PT1S' } });
   ({ processDeliveryJob } = await import('#shared/webhooks/delivery'));
   endpoints = await import('#shared/data/webhook-endpoints/items');
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
   subsidies = await import('#shared/data/campaigns/subsidies');
 });
 
@@ -87,7 +83,7 @@ const accountIn = (request: ReceivedRequest) =>
   (request.json as { data: { beneficiary: { account: { accountNumber: string } } } }).data.beneficiary.account.accountNumber;
 
 async function expectBooksBalance() {
-  const { differences } = await checkLedger();
+  const { differences } = await h.checkLedger();
   expect(differences).toEqual([]);
 }
 

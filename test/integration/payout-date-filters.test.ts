@@ -4,10 +4,10 @@
  * finance system's own funds as filters; the CSV export takes the same filters.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asFinance, COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { asFinance, COUNTY, useMoneyHarness } from './disbursement-harness.ts';
 import { parseCsv } from '#shared/csv';
 
-let h: MoneyHarness;
+const h = useMoneyHarness({}, 120_000);
 const settled: { payoutId: string; fundId: string; settledAt: string; status: string }[] = [];
 let before = '';
 let after = '';
@@ -16,7 +16,6 @@ let after = '';
 const approvedPayout = async (fundId: string, amount: number) => (await h.approvedPayout(fundId, amount, { ownAccount: true })).payoutId;
 
 beforeAll(async () => {
-  h = await moneyHarness();
   const funds = [await h.fund({ allocations: { [COUNTY]: 10_000_000 } }), await h.fund({ allocations: { [COUNTY]: 10_000_000 } })];
   const unsettled = await approvedPayout(funds[0]!, 100);
   expect(unsettled).toMatch(/^pay_/);

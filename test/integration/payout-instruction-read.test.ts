@@ -4,14 +4,13 @@
  * instruction against it before paying). Every other reader, and every other route, gets the account masked.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_NUMBER, asFinance, COUNTY, FINANCE_SYSTEM, moneyHarness, type Call, type MoneyHarness } from './disbursement-harness.ts';
+import { ACCOUNT_NUMBER, asFinance, COUNTY, FINANCE_SYSTEM, useMoneyHarness, type Call } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let payoutId: string;
 const MASKED = `****${ACCOUNT_NUMBER.slice(-4)}`;
 
 beforeAll(async () => {
-  h = await moneyHarness();
   const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
   ({ payoutId } = await h.approvedPayout(fundId, 12_345, { approver: 'checker-1' }));
 });

@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { asFinance, COUNTY, FINANCE_SYSTEM, moneyHarness, type Call, type MoneyHarness } from './disbursement-harness.ts';
+import { asFinance, COUNTY, FINANCE_SYSTEM, useMoneyHarness, type Call } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness({}, 120_000);
 const OTHER_FINANCE = 'finance-2';
 const asOtherFinance: Call = { sub: OTHER_FINANCE, roles: ['finance-system'] };
 const admin = { sub: 'admin-1', roles: ['fund-admin'] };
@@ -72,7 +72,6 @@ let a: Settled, b: Settled, c: Settled, d: Settled, x: Settled;
 let unsettled = '';
 
 beforeAll(async () => {
-  h = await moneyHarness();
   fundId = await h.fund({ allocations: { [COUNTY]: 100_000_000 } });
   const created = await h.data.funds.createFund(
     {

@@ -6,51 +6,25 @@
  * sweeps at once apply each payment once.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  asApprover,
-  asFinance,
-  asRequester,
-  beneficiaryNo,
-  COUNTY,
-  disbursementBody,
-  FINANCE_SYSTEM,
-  moneyHarness,
-  type MoneyHarness,
-} from './disbursement-harness.ts';
+import { COUNTY, FINANCE_SYSTEM, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
-let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
+const h = useMoneyHarness({ env: { SETTLEMENT_ROLLUP: 'sweep' } });
 let rollUps: typeof import('#shared/data/ledger/roll-up');
 let move: typeof import('#shared/data/ledger/move');
-let accounts = 0;
 const AUDITOR = { sub: 'auditor-1', roles: ['auditor'] };
 
 beforeAll(async () => {
-  h = await moneyHarness({ env: { SETTLEMENT_ROLLUP: 'sweep' } });
-  ({ checkLedger } = await import('#shared/data/ledger/check'));
   rollUps = await import('#shared/data/ledger/roll-up');
   move = await import('#shared/data/ledger/move');
 });
 
 async function payouts(fundId: string, count: number, amount: number): Promise<string[]> {
   const ids: string[] = [];
-  for (let n = 0; n < count; n++) {
-    const created = await h.call('POST', '/v1/disbursements', {
-      ...asRequester(),
-      body: disbursementBody(fundId, amount, { beneficiary: beneficiaryNo(7_000 + accounts++) }),
-    });
-    const approved = await h.call('POST', `/v1/disbursements/${created.body.disbursementId}/approve`, {
-      ...asApprover('checker-1'),
-      body: {},
-    });
-    expect(approved.status).toBe(200);
-    ids.push(approved.body.payoutId as string);
-  }
+  for (let n = 0; n < count; n++) ids.push((await h.approvedPayout(fundId, amount, { ownAccount: true, approver: 'checker-1' })).payoutId);
   return ids;
 }
 
-const settle = (payoutId: string, n: number) =>
-  h.call('POST', `/v1/payouts/${payoutId}/settlement`, { ...asFinance, body: { outcome: 'succeeded', bankReference: `RU-${n}` } });
+const settle = (payoutId: string, n: number) => h.settle(payoutId, { outcome: 'succeeded', bankReference: `RU-${n}` });
 
 const allocation = async (fundId: string) => {
   const a = (await h.data.funds.findAllocation(fundId, COUNTY))!;
@@ -74,7 +48,7 @@ describe('the settlement roll-up', () => {
     // Not rolled up yet: the payouts still count as reserved; available is what it was, exactly.
     expect(await allocation(fundId)).toEqual(before);
     expect(await paidEntries(fundId)).toEqual([]);
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
     // Nothing may be reserved against the pending payments again: available has not grown.
     const more = await payouts(fundId, 7, 10_000);
     expect(more).toHaveLength(7);
@@ -83,19 +57,19 @@ describe('the settlement roll-up', () => {
     await rollUps.sweepRollUps(new Date());
     expect(await allocation(fundId)).toEqual({ allocated: 100_000, reserved: 70_000, paid: 30_000, available: 0 });
     expect((await paidEntries(fundId)).sort()).toEqual([...ids].sort());
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
     // A repeated report of a rolled-up settlement changes nothing.
     expect((await settle(ids[0]!, 0)).status).toBe(200);
     await rollUps.sweepRollUps(new Date());
     expect(await allocation(fundId)).toEqual({ allocated: 100_000, reserved: 70_000, paid: 30_000, available: 0 });
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   }, 120_000);
 
   it('two sweeps (and a roll-up of the county) at once apply each payment once', async () => {
     const fundId = await h.fund({ allocations: { [COUNTY]: 500_000 } });
     const ids = await payouts(fundId, 45, 1_000);
     await Promise.all(ids.map((id, n) => settle(id, n)));
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
 
     const now = new Date();
     await Promise.all([rollUps.sweepRollUps(now), rollUps.sweepRollUps(now), move.rollUpAllocation(fundId, COUNTY, now)]);
@@ -103,7 +77,7 @@ describe('the settlement roll-up', () => {
     const entries = await paidEntries(fundId);
     expect(entries).toHaveLength(45);
     expect(new Set(entries)).toEqual(new Set(ids));
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
   }, 120_000);
 
   it('the ledger check reports a settlement left out of a roll-up for longer than two sweeps', async () => {
@@ -111,7 +85,7 @@ describe('the settlement roll-up', () => {
     const [id] = await payouts(fundId, 1, 5_000);
     const longAgo = new Date(Date.now() - 3 * 60_000);
     await h.data.payouts.settlePayout(id!, { outcome: 'succeeded', bankReference: 'RU-OLD' }, { sub: FINANCE_SYSTEM }, longAgo);
-    const found = (await checkLedger()).differences.filter((d) => d.fundId === fundId);
+    const found = (await h.checkLedger()).differences.filter((d) => d.fundId === fundId);
     expect(found).toEqual([
       expect.objectContaining({
         countyCode: COUNTY,
@@ -120,7 +94,7 @@ describe('the settlement roll-up', () => {
       }),
     ]);
     await rollUps.sweepRollUps(new Date());
-    expect((await checkLedger()).differences).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
     expect(await allocation(fundId)).toMatchObject({ reserved: 0, paid: 5_000, available: 45_000 });
   }, 60_000);
 });

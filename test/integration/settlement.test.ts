@@ -3,15 +3,11 @@
  * payout, the disbursement, the allocation and the county report together; repeats are no-ops;
  * contradictions and unknown payouts are refused; the webhook worker's transitions are idempotent.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { asFinance, COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { asFinance, COUNTY, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
-
-beforeAll(async () => {
-  h = await moneyHarness();
-});
+const h = useMoneyHarness();
 
 async function approvedPayout(amount: number, allocation = 10_000_000) {
   const fundId = await h.fund({ allocations: { [COUNTY]: allocation } });

@@ -9,9 +9,9 @@ import { snapshotHash, monthJustEnded } from '#shared/domain/snapshots';
 import { lambdaContext, type LambdaHandler } from '#local/invoke';
 import { scheduledEvent } from '#local/scheduler';
 import { captureLogs } from '#test/support/log-capture';
-import { moneyHarness, COUNTY, OTHER_COUNTY, type MoneyHarness } from './disbursement-harness.ts';
+import { useMoneyHarness, COUNTY, OTHER_COUNTY } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let documents: typeof import('#shared/data/platform/clients').documents;
 let verify: typeof import('#shared/data/snapshots/verify');
 let monthly: typeof import('#shared/data/snapshots/take');
@@ -19,7 +19,6 @@ const admin = { sub: 'admin-1', roles: ['fund-admin'] };
 const auditor = { sub: 'auditor-1', roles: ['auditor'] };
 
 beforeAll(async () => {
-  h = await moneyHarness();
   ({ documents } = await import('#shared/data/platform/clients'));
   verify = await import('#shared/data/snapshots/verify');
   monthly = await import('#shared/data/snapshots/take');

@@ -4,20 +4,12 @@
  * head's plus every shard's; the final approval conditions on every shard as it read it. Here: answers and
  * final approvals at once never approve a batch with a pending row, and the counts are exact at the end.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { asApprover, asFinance, asRequester, COUNTY, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { asApprover, asFinance, asRequester, COUNTY, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let n = 0;
 const auditor = { sub: 'aud', roles: ['auditor'] };
-
-type Request = typeof import('#shared/data/verifications/request');
-let request: Request;
-
-beforeAll(async () => {
-  h = await moneyHarness();
-  request = await import('#shared/data/verifications/request');
-});
 
 const verifyingFund = () => h.fund({ accountVerification: 'required', allocations: { [COUNTY]: 100_000_000 } });
 
@@ -40,7 +32,7 @@ async function verifiedBatch(rows: number) {
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const batchId = res.body.batchId as string;
-  await request.requestBatchVerifications(batchId);
+  await h.data.verificationRequests.requestBatchVerifications(batchId);
   const listed = await h.call('GET', `/v1/account-verifications?fundId=${fundId}&limit=100`, asFinance);
   expect(listed.status).toBe(200);
   const ids = (listed.body.items as { verificationId: string }[]).map((v) => v.verificationId);

@@ -5,13 +5,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { asFinance, asRequester, COUNTY, disbursementBody, moneyHarness, type MoneyHarness } from './disbursement-harness.ts';
+import { asFinance, asRequester, COUNTY, disbursementBody, useMoneyHarness } from './disbursement-harness.ts';
 
-let h: MoneyHarness;
+const h = useMoneyHarness();
 let documents: typeof import('#shared/data/platform/clients').documents;
 
 beforeAll(async () => {
-  h = await moneyHarness();
   ({ documents } = await import('#shared/data/platform/clients'));
 });
 

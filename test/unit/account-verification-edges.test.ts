@@ -11,22 +11,11 @@ import {
   verificationCountsMove,
   verificationNeed,
 } from '#shared/domain/account-verification';
-import { DomainError } from '#shared/domain/errors';
+import { answerOf } from '#test/support/refusal';
 
 const NOW = new Date('2026-12-02T12:00:00.000Z');
 const DAY = 86_400_000;
 const ACCOUNT = { bankName: 'ABC Bank', accountName: 'Wang Fang', accountNumber: '6222020200112233' };
-
-function refusal(fn: () => unknown): { code: string; message: string; errors?: unknown } | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (error instanceof DomainError)
-      return { code: error.code, message: error.message, ...(error.errors ? { errors: error.errors } : {}) };
-    throw error;
-  }
-}
 
 describe('reuse', () => {
   it('a pending verification requested exactly 180 days ago is still reused; a millisecond more, asked anew', () => {
@@ -44,7 +33,7 @@ describe('answers', () => {
   });
 
   it('say which field a close_match lacks', () => {
-    expect(refusal(() => decideAnswer(v, { result: 'close_match', bankAccountName: ' ' }))).toEqual({
+    expect(answerOf(() => decideAnswer(v, { result: 'close_match', bankAccountName: ' ' }))).toEqual({
       code: 'validation_failed',
       message: 'bankAccountName is required when the result is close_match',
       errors: [{ path: 'body.bankAccountName', message: 'required when result is close_match' }],
@@ -53,7 +42,7 @@ describe('answers', () => {
 
   it('say what a contradicting answer contradicts', () => {
     const done = answered(v, { result: 'no_match' }, NOW);
-    expect(refusal(() => decideAnswer(done, { result: 'match' }))).toEqual({
+    expect(answerOf(() => decideAnswer(done, { result: 'match' }))).toEqual({
       code: 'invalid_state',
       message: 'The verification was already answered no_match; match contradicts it',
     });
@@ -66,7 +55,7 @@ describe('answers', () => {
   });
 
   it('from anyone but the paying finance system: the verification is not found, by its id', () => {
-    expect(refusal(() => assertAnswerer('fin-a', 'fin-b', 'ver_1'))).toEqual({
+    expect(answerOf(() => assertAnswerer('fin-a', 'fin-b', 'ver_1'))).toEqual({
       code: 'not_found',
       message: 'Account verification ver_1 was not found',
     });

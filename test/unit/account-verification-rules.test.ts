@@ -20,23 +20,14 @@ import {
   type VerificationStatus,
 } from '#shared/domain/account-verification';
 import { assertFinalApprovalAllowed, clearFlags, type Flag } from '#shared/domain/warning-rules';
-import { DomainError } from '#shared/domain/errors';
 import type { BankAccount } from '#shared/domain/payouts';
+import { codeOf } from '#test/support/refusal';
 
 const KEY = 'v'.repeat(43);
 const NOW = new Date('2026-12-02T12:00:00.000Z');
 const DAY = 86_400_000;
 const at = (days: number) => new Date(NOW.getTime() + days * DAY);
 const RESULTS: VerificationResult[] = ['match', 'close_match', 'no_match', 'not_possible'];
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-    return undefined;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'not a DomainError';
-  }
-};
 
 const ACCOUNTS: BankAccount[] = [
   { bankName: 'ABC Bank', accountName: 'Wang Fang', accountNumber: '6222020200112233' },

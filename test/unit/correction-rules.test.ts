@@ -9,15 +9,7 @@ import { correctionOf, decideBatchCorrection, decideDisbursementCorrection, type
 import { decideSettlement, outcomeStatus, type Beneficiary, type PayoutStatus, type SettlementOutcome } from '#shared/domain/payouts';
 import { settlementStatus } from '#shared/domain/disbursements';
 import { DomainError } from '#shared/domain/errors';
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-    return undefined;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'not a DomainError';
-  }
-};
+import { codeOf } from '#test/support/refusal';
 
 const beneficiary = (n: number): Beneficiary => ({
   kind: 'farmer',

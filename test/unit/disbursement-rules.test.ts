@@ -19,9 +19,8 @@ import {
   type Approval,
   type DisbursementStatus,
 } from '#shared/domain/disbursements';
-import { DomainError } from '#shared/domain/errors';
 import type { Role } from '#shared/domain/roles';
-import { refusal } from '#test/support/refusal';
+import { codeOf, refusal } from '#test/support/refusal';
 
 const PEOPLE = ['maker', 'checker-1', 'checker-2', 'checker-3', 'admin'] as const;
 
@@ -37,16 +36,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('cancel' as const), who: fc.nat(PEOPLE.length - 1), admin: fc.boolean() }),
   fc.record({ kind: fc.constant('settle' as const), outcome: fc.constantFrom('succeeded' as const, 'failed' as const) }),
 );
-
-function codeOf(run: () => void): string | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return (error as DomainError).code;
-  }
-}
 
 describe('requiredApprovals', () => {
   it('is 2 from the threshold on (inclusive) and 1 below it', () => {

@@ -3,16 +3,7 @@ import fc from 'fast-check';
 import { decideBinding, decideEndpointAccess, type EndpointAction } from '#shared/domain/endpoint-ownership';
 import { DomainError } from '#shared/domain/errors';
 import { ROLES } from '#shared/domain/roles';
-
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-};
+import { codeOf } from '#test/support/refusal';
 
 const ACTIONS: EndpointAction[] = ['read', 'change', 'rotate', 'delete', 'test', 'resend'];
 const SUBS = ['fs-one', 'fs-two', 'admin'];

@@ -2,36 +2,41 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError, ERROR_STATUS, ERROR_TITLES, invalidState, notFound, validationFailed, type ErrorCode } from '#shared/domain/errors';
 
-/** API.md 1.2, "Errors" (plus the two server-side codes). */
-const CONTRACT: Record<string, number> = {
-  validation_failed: 400,
-  idempotency_key_missing: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  self_approval: 403,
-  not_found: 404,
-  invalid_state: 409,
-  duplicate_approval: 409,
-  insufficient_allocation: 409,
-  insufficient_fund_budget: 409,
-  allocation_below_commitments: 409,
-  campaign_overlap: 409,
-  operator_already_registered: 409,
-  training_required: 409,
-  idempotency_key_in_flight: 409,
-  flagged: 409,
-  account_unverified: 409,
-  payload_too_large: 413,
-  idempotency_key_reuse: 422,
-  internal_error: 500,
-  temporarily_unavailable: 503,
+/**
+ * API.md 1.2, "Errors", by status, plus the codes answered outside that table: 429 of the public objection form
+ * (docs/public-notice.md) and the two server-side codes.
+ */
+const CONTRACT: Record<number, readonly string[]> = {
+  400: ['validation_failed', 'idempotency_key_missing'],
+  401: ['unauthenticated'],
+  403: ['forbidden', 'self_approval'],
+  404: ['not_found'],
+  409: [
+    'invalid_state',
+    'duplicate_approval',
+    'insufficient_allocation',
+    'insufficient_fund_budget',
+    'allocation_below_commitments',
+    'campaign_overlap',
+    'operator_already_registered',
+    'training_required',
+    'idempotency_key_in_flight',
+    'flagged',
+    'account_unverified',
+  ],
+  413: ['payload_too_large'],
+  422: ['idempotency_key_reuse'],
+  429: ['rate_limited'],
+  500: ['internal_error'],
+  503: ['temporarily_unavailable'],
 };
+const contractStatus = new Map(Object.entries(CONTRACT).flatMap(([status, codes]) => codes.map((code) => [code, Number(status)] as const)));
 
 describe('error codes', () => {
-  it('each answers with the status of the contract', () => {
-    for (const [code, status] of Object.entries(CONTRACT)) {
-      expect(new DomainError(code as ErrorCode).status, code).toBe(status);
-    }
+  it('each code the service has answers with the status of the contract, and the contract names every one', () => {
+    const codes = Object.keys(ERROR_STATUS) as ErrorCode[];
+    for (const code of codes) expect(new DomainError(code).status, code).toBe(contractStatus.get(code));
+    expect([...contractStatus.keys()].sort()).toEqual([...codes].sort());
   });
 
   it('every code has a title of its own, which is the detail when none is given', () => {

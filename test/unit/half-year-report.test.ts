@@ -2,11 +2,7 @@
  * The half-year report: the JSON's figures add up, and the printable page and the PDF (read back with pdftotext)
  * show every one of them; Chinese names render in the PDF with no missing glyph.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   buildHalfYearReport,
@@ -26,6 +22,7 @@ import {
 } from '#shared/report/half-year-document';
 import { REPORT_PAGE_CSP, renderReportPage } from '#shared/report/half-year-html';
 import { missingGlyphs, renderReportPdf } from '#shared/report/half-year-pdf';
+import { htmlText, pdfText } from '#test/support/document-text';
 
 const NAMES = ['秀山土家族苗族自治县', '丹寨县', '彝良县', '景宁畲族自治县', '筠连县', '濉溪县', '邛崃市', '<b>Test & "county"</b>'];
 
@@ -104,24 +101,6 @@ function figures(report: HalfYearReport): string[] {
     ...report.snapshots.flatMap((s) => [s.snapshotId, s.hash, s.takenAt]),
   ];
 }
-
-const work = mkdtempSync(path.join(tmpdir(), 'report-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function pdfText(pdf: Buffer): string {
-  const file = path.join(work, `r${Math.random().toString(36).slice(2)}.pdf`);
-  writeFileSync(file, pdf);
-  return execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
-}
-
-const htmlText = (html: string) =>
-  html
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
 
 describe('the half-year report JSON', () => {
   it('names its half-years by China dates', () => {

@@ -3,7 +3,6 @@
  * the disbursement behind it, told as the rules a finance officer would check.
  */
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '#shared/domain/errors';
 import {
   assertRedeliverable,
   assertSettlementComplete,
@@ -16,16 +15,7 @@ import {
   type PayoutStatus,
 } from '#shared/domain/payouts';
 import { maskDisbursement, settlementStatus, type Disbursement } from '#shared/domain/disbursements';
-
-function refusal(run: () => unknown): DomainError | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return error as DomainError;
-  }
-}
+import { refusalIfAny } from '#test/support/refusal';
 
 const COOPERATIVE: Beneficiary = {
   kind: 'cooperative',
@@ -50,11 +40,11 @@ describe('a settlement report', () => {
   });
 
   it('an outcome contradicting a final one is refused as invalid_state, saying what it contradicts', () => {
-    const afterSettled = refusal(() => decideSettlement('settled', 'failed'));
+    const afterSettled = refusalIfAny(() => decideSettlement('settled', 'failed'));
     expect(afterSettled?.code).toBe('invalid_state');
     expect(afterSettled?.status).toBe(409);
     expect(afterSettled?.message).toMatch(/already settled.*failed settlement/);
-    const afterFailed = refusal(() => decideSettlement('failed', 'succeeded'));
+    const afterFailed = refusalIfAny(() => decideSettlement('failed', 'succeeded'));
     expect(afterFailed?.code).toBe('invalid_state');
     expect(afterFailed?.message).toMatch(/already failed.*succeeded settlement/);
   });
@@ -69,8 +59,8 @@ describe('a settlement report', () => {
 
 describe('a complete settlement report', () => {
   it('a success names the bank reference; a failure names the reason', () => {
-    expect(refusal(() => assertSettlementComplete({ outcome: 'succeeded', bankReference: 'ABC-20261130-0001' }))).toBeUndefined();
-    expect(refusal(() => assertSettlementComplete({ outcome: 'failed', failureReason: 'account closed' }))).toBeUndefined();
+    expect(refusalIfAny(() => assertSettlementComplete({ outcome: 'succeeded', bankReference: 'ABC-20261130-0001' }))).toBeUndefined();
+    expect(refusalIfAny(() => assertSettlementComplete({ outcome: 'failed', failureReason: 'account closed' }))).toBeUndefined();
   });
 
   it('a success without a bank reference is refused, pointing at bankReference', () => {
@@ -79,7 +69,7 @@ describe('a complete settlement report', () => {
       { outcome: 'succeeded' as const, bankReference: '' },
       { outcome: 'succeeded' as const, failureReason: 'x' },
     ]) {
-      const error = refusal(() => assertSettlementComplete(report));
+      const error = refusalIfAny(() => assertSettlementComplete(report));
       expect(error?.code).toBe('validation_failed');
       expect(error?.status).toBe(400);
       expect(error?.message).toMatch(/bankReference is required/);
@@ -93,7 +83,7 @@ describe('a complete settlement report', () => {
       { outcome: 'failed' as const, failureReason: '' },
       { outcome: 'failed' as const, bankReference: 'ABC-1' },
     ]) {
-      const error = refusal(() => assertSettlementComplete(report));
+      const error = refusalIfAny(() => assertSettlementComplete(report));
       expect(error?.code).toBe('validation_failed');
       expect(error?.message).toMatch(/failureCode or failureReason is required/);
       expect(error?.errors).toEqual([
@@ -104,9 +94,9 @@ describe('a complete settlement report', () => {
 
   it('a failure with a code alone, or a reason alone, and a bank reference (1.2) is complete', () => {
     expect(
-      refusal(() => assertSettlementComplete({ outcome: 'failed', failureCode: 'account_closed', bankReference: 'RET-1' })),
+      refusalIfAny(() => assertSettlementComplete({ outcome: 'failed', failureCode: 'account_closed', bankReference: 'RET-1' })),
     ).toBeUndefined();
-    expect(refusal(() => assertSettlementComplete({ outcome: 'failed', failureReason: 'returned' }))).toBeUndefined();
+    expect(refusalIfAny(() => assertSettlementComplete({ outcome: 'failed', failureReason: 'returned' }))).toBeUndefined();
   });
 });
 
@@ -121,9 +111,9 @@ describe('delivery of the payout.requested webhook', () => {
   });
 
   it('only a payout whose retries ran out can be redelivered', () => {
-    expect(refusal(() => assertRedeliverable('delivery_failed'))).toBeUndefined();
+    expect(refusalIfAny(() => assertRedeliverable('delivery_failed'))).toBeUndefined();
     for (const status of ['queued', 'sent', 'settled', 'failed'] as PayoutStatus[]) {
-      const error = refusal(() => assertRedeliverable(status));
+      const error = refusalIfAny(() => assertRedeliverable(status));
       expect(error?.code).toBe('invalid_state');
       expect(error?.message).toMatch(new RegExp(`only a delivery_failed payout can be redelivered; this one is ${status}$`, 'i'));
     }

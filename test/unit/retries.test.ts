@@ -3,16 +3,11 @@
  * throttling): the read tries again a bounded number of times, then gives up as `StoreThrottled` (a 503
  * to the caller) instead of spinning for ever.
  */
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { useMockedDynamo } from '#test/support/mocked-dynamo';
 
-process.env.TABLE_NAME = 'unit-table';
-process.env.DELIVERY_QUEUE_URL = 'http://127.0.0.1:1/q/delivery';
-process.env.EXPANSION_QUEUE_URL = 'http://127.0.0.1:1/q/expansion';
-process.env.APP_SECRETS_FILE = '/nonexistent/secrets.json';
-
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = useMockedDynamo();
 let query: typeof import('#shared/data/platform/query');
 let tx: typeof import('#shared/data/platform/transactions');
 
@@ -20,7 +15,6 @@ beforeAll(async () => {
   query = await import('#shared/data/platform/query');
   tx = await import('#shared/data/platform/transactions');
 });
-beforeEach(() => ddb.reset());
 
 const KEYS = [
   { pk: 'FUND#f1', sk: 'ALLOCATION#500241' },

@@ -3,22 +3,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { accountHash, decideClearFlags, matchingRefs, screeningCutoff, type AccountUse } from '#shared/domain/screening';
 import { DEFAULT_RULES, NO_FACTS, clearFlags, evaluateBatchRows, hasBlockingFlag, raiseFlag } from '#shared/domain/warning-rules';
-import { decideApproval } from '#shared/domain/disbursements';
-import { decideBatchApproval, pendingFlags } from '#shared/domain/batches';
-import { DomainError } from '#shared/domain/errors';
+import { decideApproval, DISBURSEMENT_STATUSES } from '#shared/domain/disbursements';
+import { BATCH_STATUSES, decideBatchApproval, pendingFlags } from '#shared/domain/batches';
+import { codeOf } from '#test/support/refusal';
 
 const KEY = 'k'.repeat(43);
 const NOW = new Date('2026-12-02T12:00:00.000Z');
 const DAY = 86_400_000;
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-    return undefined;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'not a DomainError';
-  }
-};
 
 describe('accountHash', () => {
   it('is keyed, ignores layout, tells accounts apart and does not contain the number', () => {
@@ -36,17 +27,8 @@ describe('accountHash', () => {
 });
 
 describe('matchingRefs', () => {
-  const statuses = [
-    'pending_approval',
-    'approved',
-    'paid',
-    'payout_failed',
-    'rejected',
-    'cancelled',
-    'processing',
-    'completed',
-    undefined,
-  ] as const;
+  /** Every status a disbursement or batch can have, and none (an item not found). */
+  const statuses = [...new Set([...DISBURSEMENT_STATUSES, ...BATCH_STATUSES]), undefined];
   const useArb = fc.record({ ref: fc.constantFrom('dsb_a', 'dsb_b', 'bat_c', 'dsb_self'), ageDays: fc.integer({ min: 0, max: 400 }) });
 
   it('keeps exactly the live items of the window, each once, never the item itself', () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DomainError } from '#shared/domain/errors';
 import {
   applyForStation,
   decideStation,
@@ -9,6 +8,7 @@ import {
   type StationCommand,
   type StationStatus,
 } from '#shared/domain/stations';
+import { codeOf } from '#test/support/refusal';
 
 const NOW = new Date('2026-11-29T08:00:00Z');
 const PHONE = '13812345678';
@@ -30,16 +30,6 @@ function newStation(createdBy = 'officer-a'): Station {
 }
 
 const training: StationCommand = { action: 'record-training', completedAt: '2026-11-20T08:00:00Z', course: 'Station basics' };
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-}
 
 describe('station decisions', () => {
   it('never keeps the full national ID, and presents phone and ID masked', () => {

@@ -2,20 +2,15 @@
  * Faults injected at the SDK (aws-sdk-client-mock): every cancellation reason DynamoDB can give for a
  * transaction maps to a definite outcome, and the HTTP stack never answers a 500 for them.
  */
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { DomainError } from '#shared/domain/errors';
+import { useMockedDynamo } from '#test/support/mocked-dynamo';
 
-process.env.TABLE_NAME = 'unit-table';
-process.env.DELIVERY_QUEUE_URL = 'http://127.0.0.1:1/q/delivery';
-process.env.EXPANSION_QUEUE_URL = 'http://127.0.0.1:1/q/expansion';
-process.env.APP_SECRETS_FILE = '/nonexistent/secrets.json';
-
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = useMockedDynamo();
 let tx: typeof import('#shared/data/platform/transactions');
 let funds: typeof import('#functions/http/funds');
 
@@ -23,7 +18,6 @@ beforeAll(async () => {
   tx = await import('#shared/data/platform/transactions');
   funds = await import('#functions/http/funds');
 });
-beforeEach(() => ddb.reset());
 
 const cancelled = (codes: string[], item?: Record<string, unknown>) =>
   new TransactionCanceledException({

@@ -4,7 +4,6 @@
  * refusal says.
  */
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '#shared/domain/errors';
 import {
   accountNameKey,
   assertFinalApprovalAllowed,
@@ -16,19 +15,9 @@ import {
   validateRules,
   type WarningRule,
 } from '#shared/domain/warning-rules';
+import { answerOf } from '#test/support/refusal';
 
 const NOW = new Date('2026-06-01T00:00:00.000Z');
-
-function refusal(fn: () => unknown): { code: string; message: string; errors?: unknown } | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (error instanceof DomainError)
-      return { code: error.code, message: error.message, ...(error.errors ? { errors: error.errors } : {}) };
-    throw error;
-  }
-}
 
 describe('the rules a fund sets', () => {
   it('accept repeat_payee up to 49 settlements and 365 days', () => {
@@ -41,7 +30,7 @@ describe('the rules a fund sets', () => {
       { code: 'repeat_payee', severity: 'low', params: { count: 50, days: 366 } },
       { code: 'repeat_payee', severity: 'high', params: { count: 1, days: 1 } },
     ];
-    expect(refusal(() => validateRules(rules))).toEqual({
+    expect(answerOf(() => validateRules(rules))).toEqual({
       code: 'validation_failed',
       message: 'The warning rules are not valid',
       errors: [
@@ -123,21 +112,21 @@ describe('batch flags and approvals', () => {
   });
 
   it('says why the final approval must wait', () => {
-    expect(refusal(() => assertFinalApprovalAllowed([], true))).toEqual({
+    expect(answerOf(() => assertFinalApprovalAllowed([], true))).toEqual({
       code: 'account_unverified',
       message: 'The account verification this request needs is still pending',
     });
-    expect(refusal(() => assertFinalApprovalAllowed([{ severity: 'high', clearedAt: null }], false))).toEqual({
+    expect(answerOf(() => assertFinalApprovalAllowed([{ severity: 'high', clearedAt: null }], false))).toEqual({
       code: 'flagged',
       message: 'The request has a high flag that a fund-admin must clear before the final approval',
     });
   });
 
   it('says why an entry of the block list stays', () => {
-    expect(refusal(() => decideUnblock({ addedBy: 'admin-1' }, 'admin-1'))).toEqual({
+    expect(answerOf(() => decideUnblock({ addedBy: 'admin-1' }, 'admin-1'))).toEqual({
       code: 'self_approval',
       message: 'You cannot remove a block-list entry you added',
     });
-    expect(refusal(() => decideUnblock({ addedBy: 'admin-1' }, 'admin-2'))).toBeUndefined();
+    expect(answerOf(() => decideUnblock({ addedBy: 'admin-1' }, 'admin-2'))).toBeUndefined();
   });
 });

@@ -26,22 +26,13 @@ import {
   type TrackedFlag,
   type WarningRule,
 } from '#shared/domain/warning-rules';
-import { DomainError } from '#shared/domain/errors';
+import { codeOf } from '#test/support/refusal';
 
 const KEY = 'k'.repeat(43);
 const NOW = new Date('2026-12-02T12:00:00.000Z');
 const DAY = 86_400_000;
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY).toISOString();
 const severity = fc.constantFrom<Severity>('high', 'medium', 'low');
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-    return undefined;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'not a DomainError';
-  }
-};
 
 const ALL_RULES: WarningRule[] = [
   { code: 'duplicate_beneficiary', severity: 'high', params: {} },
