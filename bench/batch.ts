@@ -219,8 +219,8 @@ async function rawBatch(
         TableName: tableName,
         Key: keys.event(messageId),
         UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-        ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ConditionExpression: 'attribute_exists(pk) AND #state = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
           ':owner': owner,
           ':until': new Date(Date.now() + 60_000).toISOString(),
@@ -281,9 +281,9 @@ async function rawBatch(
               TableName: tableName,
               Key: keys.event(messageId),
               UpdateExpression:
-                'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
+                'SET deliveries = :deliveries, #state = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
               ConditionExpression: 'leaseOwner = :owner',
-              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeNames: { '#state': 'state' },
               ExpressionAttributeValues: {
                 ':deliveries': { [endpointId]: { acknowledged: true, attempts: 0, totalAttempts: 1, round: 0, nextAttemptAt: null } },
                 ':status': 'delivered',
@@ -358,7 +358,7 @@ async function rawBatch(
                       subject: payout.payoutId,
                       timestamp: at,
                       data: packEventData(payout),
-                      status: 'pending',
+                      state: 'pending',
                       gsi4pk: outboxShard(messageId),
                       gsi4sk: outboxSortKey(new Date(at), messageId),
                     },
