@@ -61,29 +61,44 @@ export const countyIndexKey = (countyCode: string) => `DSB#COUNTY#${countyCode}`
 
 const disbursementFields = storedFields<StoredDisbursement>();
 
+/** The key's id: an item stored since `disbursementItem` leaves out `disbursementId`. */
+const idOfKey = (item: Record<string, unknown>) => (typeof item.pk === 'string' ? item.pk.slice('DSB#'.length) : undefined);
+
 export function toDisbursement(item: Record<string, unknown>): StoredDisbursement {
   return {
-    ...disbursementFields(item, ['disbursementId', 'fundId', 'countyCode', 'amount']),
+    disbursementId: (item.disbursementId ?? idOfKey(item)) as string,
+    ...disbursementFields(item, ['fundId', 'countyCode', 'amount']),
     currency: 'CNY',
-    ...disbursementFields(
-      item,
-      ['purpose', 'beneficiary', 'memo', 'campaignId', 'status', 'requiredApprovals', 'approvals', 'requestedBy'],
-      {
-        memo: null,
-        campaignId: null,
-        approvals: [],
-      },
-    ),
-    ...disbursementFields(item, ['payoutId', 'notice', 'correctionOf', 'correctedBy', 'createdAt', 'updatedAt', 'history'], {
+    ...disbursementFields(item, ['purpose', 'beneficiary', 'memo', 'campaignId', 'status', 'requiredApprovals', 'requestedBy'], {
+      memo: null,
+      campaignId: null,
+    }),
+    approvals: ((item.approvals as Approval[] | undefined) ?? []).map((a) => ({ ...a, comment: a.comment ?? null })),
+    ...disbursementFields(item, ['payoutId', 'notice', 'correctionOf', 'correctedBy', 'createdAt', 'updatedAt'], {
       payoutId: null,
       notice: null,
       correctionOf: null,
       correctedBy: null,
-      history: [],
     }),
+    history: ((item.history as HistoryEntry[] | undefined) ?? []).map((e) => ({ ...e, fromStatus: e.fromStatus ?? null })),
     ...disbursementFields(item, ['version', 'payer'], { payer: '' }),
     flags: storedFlags(item.flags, item.createdAt as string),
     verification: (item.verification as Disbursement['verification'] | undefined) ?? null,
+  };
+}
+
+/**
+ * The stored form of a new disbursement, which `toDisbursement` reads back whole: what is null (memo, campaign,
+ * payout, notice, verification, correction links), the currency (always CNY), the id (its key holds it) and the
+ * created entry's `fromStatus: null` are left out (and an approval's `comment: null`, by `disbursementChangeStep`). That keeps the item under 1 KB through its lifecycle in the
+ * usual case (about 1,140 bytes at `paid` before), so each of its transactional writes (create, approve,
+ * settle) costs 2 write units instead of 4.
+ */
+export function disbursementItem(d: StoredDisbursement): Record<string, unknown> {
+  const { disbursementId: _, currency: __, history, ...rest } = d;
+  return {
+    ...Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== null)),
+    history: history.map(({ fromStatus, ...entry }) => (fromStatus === null ? entry : { ...entry, fromStatus })),
   };
 }
 
@@ -177,7 +192,8 @@ export function disbursementChangeStep(
     now,
     set: {
       ...(change.status ? { status: change.status, gsi2pk: statusIndexKey(change.status) } : {}),
-      ...(change.approvals ? { approvals: change.approvals } : {}),
+      // An approval without a comment is stored without one (`toDisbursement` gives it `comment: null`).
+      ...(change.approvals ? { approvals: change.approvals.map(({ comment, ...a }) => (comment === null ? a : { ...a, comment })) } : {}),
       ...(change.payoutId ? { payoutId: change.payoutId } : {}),
       ...(change.notice ? { notice: change.notice } : {}),
     },
