@@ -7,7 +7,7 @@
  * is signed afresh (Standard Webhooks, same `webhook-id` every time), sent to the address the URL
  * guard checked just now (no second DNS answer to rebind), and recorded in the endpoint's delivery log.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -247,7 +247,9 @@ export async function processDeliveryJob(job: DeliveryJob, runtime: DeliveryRunt
 
   // No read first: the lease's condition holds the checks, and a refusal says which one failed.
   // Early jobs are duplicates: the job for the due time exists, or the sweeper brings the event back.
-  const owner = randomUUID();
+  // 96 random bits, 16 characters: the lease's owner is stored on the event while it is held, and an event item
+  // kept under 1 KB costs one write unit per write instead of two (a UUID took 20 bytes more).
+  const owner = randomBytes(12).toString('base64url');
   // A review looks now whatever the due time; it still attempts only what is due (isDue below).
   const dueBy = job.review ? END_OF_TIME : new Date(now.getTime() + DUE_TOLERANCE_MS);
   const lease = await leaseEvent(job.messageId, owner, now, settings.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS, dueBy);
