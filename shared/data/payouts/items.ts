@@ -74,10 +74,11 @@ export interface BankReferenceItem {
 }
 
 /** The reference's summary (keys.bankReferenceSummary): how many payouts it names, and the first of them. */
-export interface BankReferenceSummary {
-  uses: number;
-  first: BankReferenceItem;
-}
+export type BankReferenceSummary = { uses: number; first: BankReferenceItem };
+
+/** Whether the reference names a payout already: a bulk transfer's settlements then never try the summary alone. */
+export const bankReferenceNamed = async (payer: string, bankReference: string) =>
+  (await getItem(keys.bankReferenceSummary(payer, bankReference))) !== undefined;
 
 /**
  * The settlement's reference items (succeeded only), so reconciliation finds the payouts a statement line's bank
@@ -85,9 +86,9 @@ export interface BankReferenceSummary {
  * REF`, read by BatchGetItem, 100 references a request) names its first payout and how many it names; every payout
  * after the first has its own item (`… / PAY#<payoutId>`, read by Query, only when the summary counts more than one).
  * A reference usually names one transfer, so a settlement usually writes the summary alone (2 write units, not 4):
- * `named` false puts it if there is none; else `referenceNamed` is what the refusal throws, and the caller builds
- * the settlement again with `named` true (the payout's item, the summary's count). Items stored before hold the
- * first payout's item too: readers drop it from the Query's answer. `onceOnly`: the backfill's case.
+ * `named` (`bankReferenceNamed`) false puts it if there is none, else `referenceNamed` is what the refusal throws
+ * and the caller builds the settlement again with `named` true (the payout's item, the summary's count). Items
+ * stored before hold the first payout's item too: readers drop it. `onceOnly`: the backfill's case.
  */
 export function bankReferenceSteps(
   payout: Pick<StoredPayout, 'payoutId' | 'payer' | 'amount'>,

@@ -20,6 +20,7 @@ import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import {
   StoredPayout,
   payoutSettledKeys,
+  bankReferenceNamed,
   bankReferenceSteps,
   publicPayout,
   batchCounterSteps,
@@ -46,6 +47,9 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     const to = outcomeStatus(settlement.outcome);
     const at = now.toISOString();
     const [paidAccount] = to === 'settled' ? await accountHashes([payout.beneficiary.account.accountNumber]) : [''];
+    // A bulk transfer's reference names many payouts: read so, each of its settlements counts itself in at once.
+    if (to === 'settled' && settlement.bankReference && !referenceNamed)
+      referenceNamed = await bankReferenceNamed(payout.payer, settlement.bankReference);
     const settled: StoredPayout =
       to === 'settled'
         ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
