@@ -201,7 +201,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
           subject,
           timestamp: at,
           data: packEventData(data),
-          status: 'pending',
+          state: 'pending',
           gsi4pk: outboxShard(messageId),
           gsi4sk: outboxSortKey(now, messageId),
         },

@@ -9,7 +9,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { ensureQueue } from '#local/resources';
@@ -219,8 +219,8 @@ async function rawBatch(
         TableName: tableName,
         Key: keys.event(messageId),
         UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-        ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ConditionExpression: 'attribute_exists(pk) AND #state = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
           ':owner': owner,
           ':until': new Date(Date.now() + 60_000).toISOString(),
@@ -230,8 +230,28 @@ async function rawBatch(
         ReturnValues: 'ALL_NEW',
       }),
     );
-  const record = (messageId: string, payoutId: string, owner: string, n: number, at: string, status: number, durationMs: number) =>
-    documents.send(
+  // The delivery log line first, on its own (as the product writes it), then the payout's move with the event's release.
+  const record = async (messageId: string, payoutId: string, owner: string, n: number, at: string, status: number, durationMs: number) => {
+    await documents.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...keys.webhookDelivery(endpointId, ulid()),
+          type: 'webhook-delivery',
+          endpointId,
+          messageId,
+          eventType: 'payout.requested',
+          attempt: 1,
+          outcome: 'succeeded',
+          responseStatus: status,
+          error: null,
+          durationMs,
+          at,
+          expiresAt: Math.floor(Date.now() / 1000) + 86_400,
+        },
+      }),
+    );
+    await documents.send(
       new TransactWriteCommand({
         TransactItems: [
           {
@@ -281,9 +301,9 @@ async function rawBatch(
               TableName: tableName,
               Key: keys.event(messageId),
               UpdateExpression:
-                'SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
+                'SET deliveries = :deliveries, #state = :status, updatedAt = :at, finishedAt = :at REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
               ConditionExpression: 'leaseOwner = :owner',
-              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeNames: { '#state': 'state' },
               ExpressionAttributeValues: {
                 ':deliveries': { [endpointId]: { acknowledged: true, attempts: 0, totalAttempts: 1, round: 0, nextAttemptAt: null } },
                 ':status': 'delivered',
@@ -292,28 +312,10 @@ async function rawBatch(
               },
             },
           },
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...keys.webhookDelivery(endpointId, ulid()),
-                type: 'webhook-delivery',
-                endpointId,
-                messageId,
-                eventType: 'payout.requested',
-                attempt: 1,
-                outcome: 'succeeded',
-                responseStatus: status,
-                error: null,
-                durationMs,
-                at,
-                expiresAt: Math.floor(Date.now() / 1000) + 86_400,
-              },
-            },
-          },
         ],
       }),
     );
+  };
 
   const started = performance.now();
   try {
@@ -358,7 +360,7 @@ async function rawBatch(
                       subject: payout.payoutId,
                       timestamp: at,
                       data: packEventData(payout),
-                      status: 'pending',
+                      state: 'pending',
                       gsi4pk: outboxShard(messageId),
                       gsi4sk: outboxSortKey(new Date(at), messageId),
                     },

@@ -181,3 +181,13 @@ export function statsMove(from: DisbursementStatus | null, to: DisbursementStatu
 export function maskDisbursement(d: Disbursement): Disbursement {
   return { ...d, beneficiary: maskBeneficiary(d.beneficiary) };
 }
+
+/**
+ * Who asked for a stored disbursement or batch: `requestedBy`, or on a disbursement stored without it (its stored
+ * form leaves it out), the actor of its history's first entry, which is always its creation.
+ */
+export function requesterOf(item: { requestedBy?: unknown; history?: unknown }): string | undefined {
+  if (typeof item.requestedBy === 'string') return item.requestedBy;
+  const first = Array.isArray(item.history) ? (item.history[0] as { action?: unknown; actor?: unknown } | undefined) : undefined;
+  return first?.action === 'created' && typeof first.actor === 'string' ? first.actor : undefined;
+}

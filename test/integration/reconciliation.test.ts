@@ -308,6 +308,36 @@ describe('payouts settled before the reference items existed', () => {
   });
 });
 
+describe('the items a settlement writes for its bank reference', () => {
+  it('a new reference is its summary alone, a later payout under it gets its own item; both found on another day, the backfill counts neither', async () => {
+    const { documents } = await import('#shared/data/platform/clients');
+    const { config } = await import('#shared/config');
+    const { keys } = await import('#shared/data/platform/keys');
+    const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    const get = async (Key: { pk: string; sk: string }) =>
+      (await documents.send(new GetCommand({ TableName: config().TABLE_NAME, Key, ConsistentRead: true }))).Item;
+    const summaryKey = keys.bankReferenceSummary(FINANCE_SYSTEM, 'BANK-TWICE');
+    const first = await settledPayout(fundId, 40_001, 'BANK-TWICE');
+    expect(await get(keys.bankReference(FINANCE_SYSTEM, 'BANK-TWICE', first.payoutId))).toBeUndefined();
+    expect(await get(summaryKey)).toMatchObject({ uses: 1, first: { payoutId: first.payoutId } });
+    const second = await settledPayout(fundId, 40_002, 'BANK-TWICE');
+    expect(await get(keys.bankReference(FINANCE_SYSTEM, 'BANK-TWICE', second.payoutId))).toMatchObject({ payoutId: second.payoutId });
+    expect(await get(summaryKey)).toMatchObject({ uses: 2, first: { payoutId: first.payoutId } });
+
+    const { backfillBankReferences } = await import('#shared/data/payouts/bank-reference-backfill');
+    await backfillBankReferences();
+    expect(await get(summaryKey)).toMatchObject({ uses: 2, first: { payoutId: first.payoutId } });
+    expect(await get(keys.bankReference(FINANCE_SYSTEM, 'BANK-TWICE', first.payoutId))).toBeUndefined();
+
+    const reply = await post({ statementDate: yesterday, lines: [line(second), line(first)] });
+    expect(reply.status).toBe(201);
+    expect(reply.body.matched).toEqual([
+      { line: 1, payoutId: second.payoutId },
+      { line: 2, payoutId: first.payoutId },
+    ]);
+  });
+});
+
 describe('a reply too large to keep in the idempotency record', () => {
   it('10,000 long random references (about 0.8 MB compressed): 201, and the same key answers the same reconciliation again', async () => {
     const lines = Array.from({ length: 10_000 }, (_, n) =>

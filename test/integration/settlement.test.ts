@@ -164,7 +164,7 @@ describe('webhook worker transitions and redelivery', () => {
         TableName: h.services.tableName,
         Key: { pk: `EVT#${stored.requestedMessageId}`, sk: 'EVT' },
         UpdateExpression: 'SET #s = :failed',
-        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeNames: { '#s': 'state' },
         ExpressionAttributeValues: { ':failed': 'failed' },
       }),
     );
@@ -175,7 +175,7 @@ describe('webhook worker transitions and redelivery', () => {
     const jobs = (await h.services.drainQueue(h.services.queueUrls.delivery)).map((m) => JSON.parse(m.Body!).messageId);
     expect(jobs).toEqual([stored.requestedMessageId]);
     const event = (await h.services.scanTable()).find((i) => i.pk === `EVT#${stored.requestedMessageId}`)!;
-    expect(event.status).toBe('pending');
+    expect(event.state).toBe('pending');
 
     await h.data.payouts.markPayoutSent(payoutId, new Date());
     const sent = await h.data.payouts.getPayout(payoutId);

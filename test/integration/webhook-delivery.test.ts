@@ -404,6 +404,28 @@ describe('outbox sweeper', () => {
     expect(countBy(idsOf(receiver.requests))).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
   });
 
+  it('delivers an event written before its status was stored as `state` (as `status`) and finishes it as `state`', async () => {
+    const { getItem } = await import('#shared/data/platform/query');
+    const { keys } = await import('#shared/data/platform/keys');
+    const { receiver } = await receiverWithEndpoint(['campaign.launched']);
+    startWorker();
+    const event = data.eventStep('campaign.launched', 'cmp_legacy', { campaignId: 'cmp_legacy' }, new Date());
+    const put = event.step.item.Put!;
+    const { state, ...written } = put.Item as Record<string, unknown>;
+    await data.transact([{ item: { Put: { ...put, Item: { ...written, status: state } } } }]);
+    await new Promise((r) => setTimeout(r, 1_200)); // overdue: the sweeper finds it as it finds any other
+    await sweep();
+    await eventually(
+      () => eventStatus(event.messageId),
+      (s) => s === 'delivered',
+    );
+    const stored = (await getItem(keys.event(event.messageId)))!;
+    expect(stored.state).toBe('delivered');
+    expect(stored.status).toBeUndefined();
+    expect(stored.gsi4pk).toBeUndefined();
+    expect(idsOf(receiver.requests)).toEqual([event.messageId]);
+  });
+
   it('leaves a fresh event alone: only work overdue by OUTBOX_SWEEP_SECONDS is queued again', async () => {
     await commitEvents('campaign.launched', 1, { enqueue: false });
     await sweep();

@@ -78,3 +78,34 @@ describe('event lifetime', () => {
     expect(outbox.eventRedeliveryStep('msg_01M8MB7QKGZ7EXTNFH95G3P5TD', now).item.Update!.UpdateExpression).toMatch(/REMOVE .*expiresAt/);
   });
 });
+
+describe('index writes of an event', () => {
+  /** The attributes an update sets or removes, by name. */
+  function touched(update: { UpdateExpression?: string; ExpressionAttributeNames?: Record<string, string> }): string[] {
+    const names = update.ExpressionAttributeNames ?? {};
+    const [, set = '', remove = ''] = /^SET (.*?)(?: REMOVE (.*))?$/.exec(update.UpdateExpression!) ?? [];
+    const targets = [...set.split(',').map((a) => a.split('=')[0]!), ...(remove ? remove.split(',') : [])].map((n) => n.trim());
+    return targets.map((n) => names[n] ?? n);
+  }
+
+  it('changes no attribute the list indexes copy when it is leased back, finished, closed or re-armed (its three listing entries are never rewritten)', async () => {
+    const { LIST_INDEX_ATTRIBUTES } = await import('#shared/data/platform/table');
+    const copied = new Set<string>(LIST_INDEX_ATTRIBUTES);
+    const stored = events.eventStep('payout.requested', 'pay_1', { payoutId: 'pay_1' }, now, { payer: 'finance-1' }).step.item.Put!.Item!;
+    const steps = [
+      outbox.eventReleaseStep(event('payout.requested'), 'owner', {}, { status: 'delivered' }, now),
+      outbox.eventReleaseStep(event('campaign.launched'), 'owner', {}, { status: 'dropped' }, now),
+      outbox.eventReleaseStep(event('campaign.launched'), 'owner', {}, { status: 'pending', dueAt: new Date(now.getTime() + 5_000) }, now),
+      outbox.eventCloseStep('msg_01M8MB7QKGZ7EXTNFH95G3P5TD', now),
+      outbox.eventRedeliveryStep('msg_01M8MB7QKGZ7EXTNFH95G3P5TD', now),
+    ];
+    for (const step of steps) {
+      const names = touched(step.item.Update!);
+      expect(names).toContain('state');
+      // `status` only ever goes away (an event written before the rename): never set.
+      expect(names.filter((n) => copied.has(n) && n !== 'status')).toEqual([]);
+      expect(step.item.Update!.UpdateExpression).not.toMatch(/SET[^]*#legacyStatus =/);
+    }
+    expect(Object.keys(stored).filter((n) => copied.has(n))).toEqual(['type', 'payer']);
+  });
+});

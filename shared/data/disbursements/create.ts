@@ -30,6 +30,7 @@ import {
   publicDisbursement,
   getDisbursement,
   disbursementAudit,
+  disbursementItem,
 } from './items.ts';
 import { allocationExistsStep } from '../ledger/items.ts';
 
@@ -151,7 +152,7 @@ async function createScreened(
           Item: {
             ...keys.disbursement(disbursementId),
             type: 'disbursement',
-            ...d,
+            ...disbursementItem(d),
             gsi1pk: ALL_DISBURSEMENTS,
             gsi1sk: disbursementId,
             gsi2pk: statusIndexKey(d.status),

@@ -16,6 +16,7 @@
  */
 import {
   maskDisbursement,
+  requesterOf,
   settlementStatus,
   statsMove,
   type Approval,
@@ -61,29 +62,53 @@ export const countyIndexKey = (countyCode: string) => `DSB#COUNTY#${countyCode}`
 
 const disbursementFields = storedFields<StoredDisbursement>();
 
+/** The key's id: an item stored since `disbursementItem` leaves out `disbursementId`. */
+const idOfKey = (item: Record<string, unknown>) => (typeof item.pk === 'string' ? item.pk.slice('DSB#'.length) : undefined);
+
 export function toDisbursement(item: Record<string, unknown>): StoredDisbursement {
+  const history = ((item.history as HistoryEntry[] | undefined) ?? []).map((e) => ({ ...e, fromStatus: e.fromStatus ?? null }));
+  const createdAt = (item.createdAt ?? history[0]?.at) as string;
   return {
-    ...disbursementFields(item, ['disbursementId', 'fundId', 'countyCode', 'amount']),
+    disbursementId: (item.disbursementId ?? idOfKey(item)) as string,
+    ...disbursementFields(item, ['fundId', 'countyCode', 'amount']),
     currency: 'CNY',
-    ...disbursementFields(
-      item,
-      ['purpose', 'beneficiary', 'memo', 'campaignId', 'status', 'requiredApprovals', 'approvals', 'requestedBy'],
-      {
-        memo: null,
-        campaignId: null,
-        approvals: [],
-      },
-    ),
-    ...disbursementFields(item, ['payoutId', 'notice', 'correctionOf', 'correctedBy', 'createdAt', 'updatedAt', 'history'], {
+    ...disbursementFields(item, ['purpose', 'beneficiary', 'memo', 'campaignId', 'status', 'requiredApprovals'], {
+      memo: null,
+      campaignId: null,
+    }),
+    approvals: ((item.approvals as Approval[] | undefined) ?? []).map((a) => ({ ...a, comment: a.comment ?? null })),
+    requestedBy: requesterOf(item) as string,
+    ...disbursementFields(item, ['payoutId', 'notice', 'correctionOf', 'correctedBy'], {
       payoutId: null,
       notice: null,
       correctionOf: null,
       correctedBy: null,
-      history: [],
     }),
+    createdAt,
+    updatedAt: item.updatedAt as string,
+    history,
     ...disbursementFields(item, ['version', 'payer'], { payer: '' }),
-    flags: storedFlags(item.flags, item.createdAt as string),
+    flags: storedFlags(item.flags, createdAt),
     verification: (item.verification as Disbursement['verification'] | undefined) ?? null,
+  };
+}
+
+/**
+ * The stored form of a new disbursement, which `toDisbursement` reads back whole. Left out: what is null (memo,
+ * campaign, payout, notice, verification, correction links), the currency (always CNY), the id (its key holds
+ * it), `requestedBy` and `createdAt` (the created entry, always the history's first, holds both) and the created
+ * entry's `fromStatus: null`; an approval's `comment: null` too (`disbursementChangeStep`). A paid disbursement's
+ * item was about 1,140 bytes, so its approve and settle writes cost 4 write units each (2 KB, transactional);
+ * now it stays under 1 KB in the usual case, and they cost 2.
+ */
+export function disbursementItem(d: StoredDisbursement): Record<string, unknown> {
+  const { disbursementId: _, currency: __, requestedBy, createdAt, history, ...rest } = d;
+  const [created] = history;
+  const derivable = created?.action === 'created' && created.actor === requestedBy && created.at === createdAt;
+  return {
+    ...Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== null)),
+    ...(derivable ? {} : { requestedBy, createdAt }),
+    history: history.map(({ fromStatus, ...entry }) => (fromStatus === null ? entry : { ...entry, fromStatus })),
   };
 }
 
@@ -177,7 +202,8 @@ export function disbursementChangeStep(
     now,
     set: {
       ...(change.status ? { status: change.status, gsi2pk: statusIndexKey(change.status) } : {}),
-      ...(change.approvals ? { approvals: change.approvals } : {}),
+      // An approval without a comment is stored without one (`toDisbursement` gives it `comment: null`).
+      ...(change.approvals ? { approvals: change.approvals.map(({ comment, ...a }) => (comment === null ? a : { ...a, comment })) } : {}),
       ...(change.payoutId ? { payoutId: change.payoutId } : {}),
       ...(change.notice ? { notice: change.notice } : {}),
     },

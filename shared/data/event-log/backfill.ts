@@ -10,7 +10,7 @@
  */
 import { WAITS_FOR_SUBSCRIBER, type EventType } from '../../domain/events.ts';
 import { backfillItems, type BackfillCounts, type BackfillOptions } from '../platform/backfill.ts';
-import { eventExpiresAt, eventListKeys } from '../platform/events.ts';
+import { eventExpiresAt, eventListKeys, storedEventStatus } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem } from '../platform/query.ts';
 import { subsidyPayer } from '../campaigns/items.ts';
@@ -37,8 +37,9 @@ const CAMPAIGN_EVENTS: ReadonlySet<EventType> = new Set(['campaign.launched', 'c
 
 /** The expiry a finished event gets (as `eventReleaseStep` gives it), or none. */
 function expiryOf(item: Record<string, unknown>): number | undefined {
-  if (item.status === 'pending') return undefined;
-  if (item.status === 'failed' && WAITS_FOR_SUBSCRIBER.has(item.eventType as EventType)) return undefined;
+  const status = storedEventStatus(item);
+  if (status === 'pending') return undefined;
+  if (status === 'failed' && WAITS_FOR_SUBSCRIBER.has(item.eventType as EventType)) return undefined;
   const finished = (item.finishedAt ?? item.updatedAt ?? item.timestamp) as string;
   return eventExpiresAt(new Date(finished));
 }

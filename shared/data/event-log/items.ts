@@ -16,7 +16,7 @@ import { publicEventData, type EventType } from '../../domain/events.ts';
 import { notFound } from '../../domain/errors.ts';
 import { payerScope, type MoneyReader } from '../../domain/roles.ts';
 import { ID_PREFIXES, newId } from '../../ids.ts';
-import { eventExpiresAt, eventListKeys, eventListPartitions } from '../platform/events.ts';
+import { EVENT_STATE_NAMES, eventExpiresAt, eventListKeys, eventListPartitions } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryShardedPage, type Page } from '../platform/query.ts';
 
@@ -122,7 +122,7 @@ export async function recordTestEvent(
         subject: endpointId,
         timestamp: now.toISOString(),
         data: packEventData(data),
-        status: 'pending',
+        state: 'pending',
         target: endpointId,
         expiresAt: eventExpiresAt(now),
         ...eventListKeys(messageId, 'webhook.test'),
@@ -139,8 +139,8 @@ export async function finishTestEvent(messageId: string, delivered: boolean, now
     new UpdateCommand({
       TableName: config().TABLE_NAME,
       Key: keys.event(messageId),
-      UpdateExpression: 'SET #status = :status, updatedAt = :at, finishedAt = :at',
-      ExpressionAttributeNames: { '#status': 'status' },
+      UpdateExpression: 'SET #state = :status, updatedAt = :at, finishedAt = :at REMOVE #legacyStatus',
+      ExpressionAttributeNames: EVENT_STATE_NAMES,
       ExpressionAttributeValues: { ':status': delivered ? 'delivered' : 'failed', ':at': now.toISOString() },
     }),
   );

@@ -11,6 +11,7 @@
  * its notice's life.
  */
 import { createHmac } from 'node:crypto';
+import { requesterOf } from '../../domain/disbursements.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { maskPhone } from '../../domain/masking.ts';
 import type { ObjectionStatus } from '../../domain/notices.ts';
@@ -75,7 +76,8 @@ export async function noticeDeciders(notice: {
   approvers: readonly string[];
 }): Promise<string[]> {
   const key = notice.source.kind === 'disbursement' ? keys.disbursement(notice.source.id) : keys.batch(notice.source.id);
-  const requester = (await getItem(key))?.requestedBy;
+  const item = await getItem(key);
+  const requester = item ? requesterOf(item) : undefined;
   return typeof requester === 'string' ? [requester, ...notice.approvers] : [...notice.approvers];
 }
 

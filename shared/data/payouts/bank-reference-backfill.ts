@@ -33,7 +33,7 @@ export async function backfillBankReferences(options: BackfillOptions = {}): Pro
       const payout = toPayout(item);
       if (payout.bankReference && payout.settledAt && payout.payer) {
         try {
-          await transact(bankReferenceSteps(payout, payout.bankReference, payout.settledAt, () => new HasReferenceItem()));
+          await transact(bankReferenceSteps(payout, payout.bankReference, payout.settledAt, { onceOnly: () => new HasReferenceItem() }));
           counts.updated++;
         } catch (error) {
           if (!(error instanceof HasReferenceItem)) throw error;

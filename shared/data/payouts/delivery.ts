@@ -37,7 +37,7 @@ class NotAsAssumed extends Error {
  * With `facts` (the worker's case) there is no read first: one transaction assumes `queued`, and when
  * its condition fails the payout as it was (ALL_OLD) decides: delivery_failed → the same move from
  * there; anything else → nothing to do; more attempts already counted → the same move with those.
- * `alongside` (the event's release, the delivery log) commits in the same transaction when the payout
+ * `alongside` (the event's release) commits in the same transaction when the payout
  * moves; their own failed conditions throw their own errors. True when the payout moved.
  */
 export async function markPayoutSent(

@@ -15,11 +15,12 @@ import { noticeItemPaidStep } from '../notices/items.ts';
 import { paidRollupMarker, rollUpSettlement } from '../warning-rules/items.ts';
 import { accountHashes } from '../screening/items.ts';
 import { eventCloseStep, getOutboxEvent } from '../platform/outbox.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, type TxStep } from '../platform/transactions.ts';
+import { LEDGER_ATTEMPTS, retryOnConflict, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import {
   StoredPayout,
   payoutSettledKeys,
+  bankReferenceNamed,
   bankReferenceSteps,
   publicPayout,
   batchCounterSteps,
@@ -37,6 +38,8 @@ import {
  */
 export async function settlePayout(payoutId: string, settlement: Settlement, actor: Actor, now: Date): Promise<Payout> {
   assertSettlementComplete(settlement);
+  // The bank reference names an earlier payout: learnt from a refused attempt, the next one counts this payout in.
+  let referenceNamed = false;
   const result = await retryOnConflict(async () => {
     // Only the fund's paying finance system may settle; to anyone else the payout does not exist.
     const payout = await getPayoutFor(payoutId, { sub: actor.sub, roles: ['finance-system'] });
@@ -44,6 +47,9 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     const to = outcomeStatus(settlement.outcome);
     const at = now.toISOString();
     const [paidAccount] = to === 'settled' ? await accountHashes([payout.beneficiary.account.accountNumber]) : [''];
+    // A bulk transfer's reference names many payouts: read so, each of its settlements counts itself in at once.
+    if (to === 'settled' && settlement.bankReference && !referenceNamed)
+      referenceNamed = await bankReferenceNamed(payout.payer, settlement.bankReference);
     const settled: StoredPayout =
       to === 'settled'
         ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
@@ -96,7 +102,15 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       ...(payout.disbursementId ? payoutOutcomeSteps({ ...payout, disbursementId: payout.disbursementId }, settlement, actor, now) : []),
       ...batchCounterSteps(payout, payout.status, to),
       ...(to === 'settled' && payout.noticeItem ? [noticeItemPaidStep(payout.noticeItem)] : []),
-      ...(to === 'settled' && settled.bankReference ? bankReferenceSteps(payout, settled.bankReference, at) : []),
+      ...(to === 'settled' && settled.bankReference
+        ? bankReferenceSteps(payout, settled.bankReference, at, {
+            named: referenceNamed,
+            referenceNamed: () => {
+              referenceNamed = true;
+              return new TransactionConflict();
+            },
+          })
+        : []),
       audit,
       event.step,
       // The half-year report's failures by code.

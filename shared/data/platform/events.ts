@@ -75,6 +75,26 @@ export function parseOutboxSortKey(sortKey: string): { dueAt: string; messageId:
   return { dueAt: sortKey.slice(0, at), messageId: sortKey.slice(at + 1) };
 }
 
+/**
+ * Where an event's delivery stands (`EventRecord['status']`) is stored as `state`, an attribute the list
+ * indexes do not copy (../platform/table.ts copies `status`): finishing an event then rewrites none of its
+ * three event-log index entries (3 write units an event), only the item and its outbox entry. Events
+ * written before carry it as `status`: every condition below accepts either (`eventStateIn`), every read
+ * takes `state` first (`storedEventStatus`), and every write of `state` removes `status`.
+ */
+export const EVENT_STATE_NAMES = { '#state': 'state', '#legacyStatus': 'status' } as const;
+
+/** A condition: the event's stored status is one of `placeholders` (values the caller binds), as `state` or, written before, `status`. */
+export function eventStateIn(...placeholders: string[]): string {
+  const test = placeholders.length === 1 ? `= ${placeholders[0]}` : `IN (${placeholders.join(', ')})`;
+  return `(#state ${test} OR (attribute_not_exists(#state) AND #legacyStatus ${test}))`;
+}
+
+/** The status an event item holds (`state`, or `status` on an item written before). */
+export function storedEventStatus(item: Record<string, unknown> | undefined): EventRecord['status'] | undefined {
+  return (item?.state ?? item?.status) as EventRecord['status'] | undefined;
+}
+
 export interface EventRecord {
   messageId: string;
   eventType: EventType;
@@ -109,7 +129,7 @@ export function eventStep(eventType: EventType, subject: string, data: object, a
             subject,
             timestamp: at.toISOString(),
             data: packEventData(data),
-            status: 'pending',
+            state: 'pending',
             // The paying finance system of the event's fund: only its endpoints get a payment instruction's
             // full account, and only it (of the finance systems) reads the event in the event log.
             ...(options.payer ? { payer: options.payer } : {}),

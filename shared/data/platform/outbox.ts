@@ -2,8 +2,9 @@
  * Delivery state of outbox events (the items `eventStep` in ./events.ts writes) and the outbox index.
  *
  * The event item is the truth about a delivery; SQS jobs and sweeps are only hints to look at it:
- * - `status`: `pending` until finished as `delivered`, `failed` (an endpoint ran out of retries) or
- *   `dropped` (nobody subscribed to a type that does not wait for subscribers).
+ * - `state` (`status` on items written before: ./events.ts, `EVENT_STATE_NAMES`): `pending` until finished
+ *   as `delivered`, `failed` (an endpoint ran out of retries) or `dropped` (nobody subscribed to a type that
+ *   does not wait for subscribers).
  * - `deliveries`: per endpoint `{ acknowledged, attempts, round, nextAttemptAt }`, so a duplicate job or a
  *   second worker never sends again to an endpoint that already acknowledged, and retries count per endpoint.
  * - `round`: raised by a redelivery; an endpoint's attempts from an older round no longer count.
@@ -24,7 +25,17 @@ import { logger } from '../../logger.ts';
 import { documents } from './clients.ts';
 import { indexKeys, keys } from './keys.ts';
 import { eventData } from './event-body.ts';
-import { eventExpiresAt, OUTBOX_SHARDS, outboxShard, outboxSortKey, parseOutboxSortKey, type EventRecord } from './events.ts';
+import {
+  EVENT_STATE_NAMES,
+  eventExpiresAt,
+  eventStateIn,
+  OUTBOX_SHARDS,
+  outboxShard,
+  outboxSortKey,
+  parseOutboxSortKey,
+  storedEventStatus,
+  type EventRecord,
+} from './events.ts';
 import { TransactionConflict, type TxStep } from './transactions.ts';
 import { getItem, queryPages } from './query.ts';
 import { sendJobs } from './jobs.ts';
@@ -74,7 +85,7 @@ function toOutboxEvent(item: Record<string, unknown>): OutboxEvent {
     eventType: item.eventType as EventType,
     timestamp: item.timestamp as string,
     data: eventData(item),
-    status: item.status as EventStatus,
+    status: storedEventStatus(item)!,
     subject: item.subject as string,
     // Items written before `createdAt` was dropped (it always equals the timestamp) still carry it.
     createdAt: (item.createdAt as string | undefined) ?? (item.timestamp as string),
@@ -112,9 +123,8 @@ export async function leaseEvent(messageId: string, owner: string, now: Date, le
         Key: keys.event(messageId),
         UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
         // `gsi4sk` starts with the due time: before the first millisecond after `dueBy` means due.
-        ConditionExpression:
-          'attribute_exists(pk) AND #status = :pending AND gsi4sk < :dueLimit AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ConditionExpression: `attribute_exists(pk) AND ${eventStateIn(':pending')} AND gsi4sk < :dueLimit AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)`,
+        ExpressionAttributeNames: EVENT_STATE_NAMES,
         ExpressionAttributeValues: {
           ':owner': owner,
           ':until': until.toISOString(),
@@ -178,13 +188,13 @@ export function eventReleaseStep(
     const stillDue = was !== undefined && was <= now.getTime() && outcome.dueAt.getTime() <= now.getTime();
     const moves = !stillDue && was !== outcome.dueAt.getTime();
     if (moves) values[':due'] = due;
-    update = `SET deliveries = :deliveries, #status = :status, updatedAt = :at${moves ? ', gsi4sk = :due' : ''} REMOVE leaseOwner, leaseUntil`;
+    update = `SET deliveries = :deliveries, #state = :status, updatedAt = :at${moves ? ', gsi4sk = :due' : ''} REMOVE #legacyStatus, leaseOwner, leaseUntil`;
   } else {
     // Finished: out of the outbox index, so the sweeper never looks at it again. Kept 30 days for the
     // event log, except a failed payment instruction: its payout may be redelivered at any time.
     const keep = outcome.status === 'failed' && WAITS_FOR_SUBSCRIBER.has(event.eventType);
     if (!keep) values[':expires'] = eventExpiresAt(now);
-    update = `SET deliveries = :deliveries, #status = :status, updatedAt = :at, finishedAt = :at${keep ? '' : ', expiresAt = :expires'} REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk`;
+    update = `SET deliveries = :deliveries, #state = :status, updatedAt = :at, finishedAt = :at${keep ? '' : ', expiresAt = :expires'} REMOVE #legacyStatus, leaseOwner, leaseUntil, gsi4pk, gsi4sk`;
   }
   return {
     item: {
@@ -197,7 +207,7 @@ export function eventReleaseStep(
           event.round === 0
             ? 'leaseOwner = :owner AND (attribute_not_exists(#round) OR #round = :round)'
             : 'leaseOwner = :owner AND #round = :round',
-        ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
+        ExpressionAttributeNames: { ...EVENT_STATE_NAMES, '#round': 'round' },
         ExpressionAttributeValues: values,
       },
     },
@@ -234,10 +244,10 @@ export function eventRedeliveryStep(messageId: string, now: Date): TxStep {
         TableName: config().TABLE_NAME,
         Key: keys.event(messageId),
         UpdateExpression:
-          'SET #status = :pending, #round = if_not_exists(#round, :zero) + :one, updatedAt = :at, gsi4pk = :shard, gsi4sk = :due ' +
-          'REMOVE leaseOwner, leaseUntil, finishedAt, expiresAt',
-        ConditionExpression: 'attribute_exists(pk) AND #status IN (:failed, :pending)',
-        ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
+          'SET #state = :pending, #round = if_not_exists(#round, :zero) + :one, updatedAt = :at, gsi4pk = :shard, gsi4sk = :due ' +
+          'REMOVE #legacyStatus, leaseOwner, leaseUntil, finishedAt, expiresAt',
+        ConditionExpression: `attribute_exists(pk) AND ${eventStateIn(':failed', ':pending')}`,
+        ExpressionAttributeNames: { ...EVENT_STATE_NAMES, '#round': 'round' },
         ExpressionAttributeValues: {
           ':pending': 'pending',
           ':failed': 'failed',
@@ -250,7 +260,10 @@ export function eventRedeliveryStep(messageId: string, now: Date): TxStep {
       },
     },
     onConditionFailed: (current) =>
-      new DomainError('invalid_state', current ? `The event was already ${String(current.status)}` : 'The event does not exist'),
+      new DomainError(
+        'invalid_state',
+        current ? `The event was already ${String(storedEventStatus(current))}` : 'The event does not exist',
+      ),
   };
 }
 
@@ -266,9 +279,9 @@ export function eventCloseStep(messageId: string, now: Date): TxStep {
         TableName: config().TABLE_NAME,
         Key: keys.event(messageId),
         UpdateExpression:
-          'SET #status = :closed, updatedAt = :at, finishedAt = :at, expiresAt = :expires REMOVE leaseOwner, leaseUntil, gsi4pk, gsi4sk',
-        ConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
+          'SET #state = :closed, updatedAt = :at, finishedAt = :at, expiresAt = :expires REMOVE #legacyStatus, leaseOwner, leaseUntil, gsi4pk, gsi4sk',
+        ConditionExpression: eventStateIn(':pending'),
+        ExpressionAttributeNames: EVENT_STATE_NAMES,
         ExpressionAttributeValues: {
           ':closed': 'closed',
           ':pending': 'pending',

@@ -142,18 +142,20 @@ export async function dayAndNamedPayouts(
 async function addByReference(payer: string, references: readonly string[], byReference: Map<string, SettledPayout[]>): Promise<boolean> {
   const summaries = await readByKeys(references.map((reference) => keys.bankReferenceSummary(payer, reference)));
   let added = false;
-  const more: string[] = [];
+  const more: BankReferenceSummary[] = [];
   for (const summary of summaries as unknown as BankReferenceSummary[]) {
-    if (summary.uses > 1) more.push(summary.first.bankReference);
+    if (summary.uses > 1) more.push(summary);
     else added = addCandidates(byReference, summary.first.bankReference, [summary.first]) || added;
   }
-  // A reference that names several payouts: all of them, one Query each.
-  await inParallel(more, REFERENCE_CONCURRENCY, async (reference) => {
+  // A reference that names several payouts: the first (the summary's) and the others' items, one Query each. Items
+  // stored before hold the first payout's item too.
+  await inParallel(more, REFERENCE_CONCURRENCY, async ({ first }) => {
+    const reference = first.bankReference;
     const items = await queryAll<BankReferenceItem>({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :payout)',
       ExpressionAttributeValues: { ':pk': keys.bankReferenceSummary(payer, reference).pk, ':payout': BANK_REFERENCE_PAYOUTS },
     });
-    added = addCandidates(byReference, reference, items) || added;
+    added = addCandidates(byReference, reference, [first, ...items.filter((i) => i.payoutId !== first.payoutId)]) || added;
   });
   return added;
 }

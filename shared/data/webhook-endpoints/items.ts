@@ -321,8 +321,8 @@ export async function disableEndpoint(endpointId: string, reason: string, now: D
     );
 }
 
-/** One line of an endpoint's delivery log, as a transaction step (the worker commits a success with the payout's move). */
-export function deliveryAttemptStep(endpointId: string, attempt: DeliveryAttempt): TxStep {
+/** One line of an endpoint's delivery log, as an update (written on its own, before the payout's move: never in its transaction). */
+function deliveryAttemptStep(endpointId: string, attempt: DeliveryAttempt): TxStep {
   const deliveryId = ulid(Date.parse(attempt.at));
   return {
     item: {
