@@ -243,6 +243,8 @@ export function requestChunkSteps(
       // The batch's waiter, on the verification itself: one item less per account.
       waitBatch: batch.batchId,
       waitRows: rows,
+      // No `WAIT#` item yet: one that joins later marks it (stillPendingStep).
+      waiterItems: false,
     };
     const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, { payer: v.payer });
     waited.push(v.verificationId);
