@@ -251,7 +251,11 @@ try {
     results.verification = await section(`account verification of a batch of ${settings.batchItems}`, async () => {
       const p = await phase('verification', true);
       try {
-        return await benchVerification(p, meter, show, { items: settings.batchItems, timeoutSeconds: settings.batchTimeoutSeconds });
+        return await benchVerification(p, meter, show, {
+          items: settings.batchItems,
+          timeoutSeconds: settings.batchTimeoutSeconds,
+          dynamoEndpoint: services!.dynamoEndpoint,
+        });
       } finally {
         await p.stop();
       }
