@@ -306,7 +306,9 @@ export function renderVerification(v: BenchResults['verification']): string[] {
         fmt(v.requiredSeconds, 1),
         fmt(v.readUnitsPerRow),
         fmt(v.writeUnitsPerRow),
-        `every rule on; creation request ${fmt(v.createSeconds, 1)} s`,
+        `every rule on; creation request ${fmt(v.createSeconds, 1)} s` +
+          (v.requestedSeconds === undefined ? '' : `, all requested at ${fmt(v.requestedSeconds, 1)} s`) +
+          (v.answeredSeconds === undefined ? '' : `, all answered at ${fmt(v.answeredSeconds, 1)} s`),
       ],
       ['  ratio', fmt(v.timeRatio), '', '', `${v.items} rows`],
     ]),

@@ -252,7 +252,11 @@ try {
   }
   if (settings.only.has('verification')) {
     results.verification = await section(`account verification of a batch of ${settings.batchItems}`, async () => {
-      const options = { items: settings.batchItems, timeoutSeconds: settings.batchTimeoutSeconds };
+      const options = {
+        items: settings.batchItems,
+        timeoutSeconds: settings.batchTimeoutSeconds,
+        dynamoEndpoint: services!.dynamoEndpoint,
+      };
       return inPhase('verification', true, (p) => benchVerification(p, meter, show, options));
     });
   }

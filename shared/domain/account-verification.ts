@@ -24,6 +24,13 @@ export type AccountVerificationSetting = (typeof ACCOUNT_VERIFICATION_SETTINGS)[
 
 /** An answer is reused for this long after the bank gave it. */
 export const REUSE_DAYS = 180;
+
+/**
+ * The one status in which a batch's verifications are still asked for: before its final approval. A rejected or
+ * cancelled batch is never paid, so its request job stops (and a batch cannot pass its final approval while rows
+ * are still being requested).
+ */
+export const VERIFIABLE_BATCH_STATUS = 'pending_approval';
 const DAY_MS = 86_400_000;
 
 export interface AccountVerification {

@@ -321,4 +321,31 @@ describe('a batch of a fund that verifies', () => {
     const res = await approveBatch(batch.batchId);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
+
+  it('reaches a disbursement that joined the batch’s verification after the answer read it (that answer cannot commit)', async () => {
+    const acc = account();
+    const batch = await createBatch([row(acc)]);
+    const items = await import('#shared/data/verifications/items');
+    const { answered } = await import('#shared/domain/account-verification');
+    const { transact, TransactionConflict } = await import('#shared/data/platform/transactions');
+    const [pending] = (await listAll(asFinance, `fundId=${fundId}&status=pending`)).filter((v) => v.accountNumber === acc.accountNumber);
+    const verificationId = pending!.verificationId as string;
+    // An answer reads the verification (nothing but the batch waits for it yet)…
+    const seen = await items.readVerification(verificationId);
+    // …a disbursement of the same account joins it…
+    const d = await request(acc);
+    expect(d.verification).toMatchObject({ verificationId, status: 'pending' });
+    // …and that answer, which would not look for the disbursement, cannot commit.
+    const now = new Date();
+    await expect(
+      transact(items.answerSteps(seen, { ...seen, ...answered(seen, { result: 'no_match' }, now) }, 'finance-1', now)),
+    ).rejects.toBeInstanceOf(TransactionConflict);
+    // The answer made afresh reaches both: the disbursement and the batch's row, each flagged.
+    expect((await answer(verificationId, { result: 'no_match' })).status).toBe(200);
+    const joined = await getDsb(d.disbursementId);
+    expect(joined.verification.status).toBe('no_match');
+    expect(joined.flags.map((f: { code: string }) => f.code)).toContain('account_no_match');
+    expect((await getBatch(batch.batchId)).verifications).toMatchObject({ pending: 0, noMatch: 1 });
+    expect((await approveBatch(batch.batchId)).body.code).toBe('flagged');
+  });
 });

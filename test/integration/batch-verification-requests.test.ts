@@ -183,6 +183,50 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     expect((await getBatch(b.batchId)).verifications).toEqual({ pending: 0, match: 20, closeMatch: 0, noMatch: 0, notPossible: 0 });
   });
 
+  it('asks nothing for a cancelled or rejected batch, stops asking when it is cancelled midway, and leaves the sweeper’s reach', async () => {
+    const { overdueIn } = await import('#shared/data/platform/outbox');
+    const { VERIFYING_INDEX } = await import('#shared/data/verifications/items');
+    const stalled = async () => {
+      const ids: string[] = [];
+      for await (const page of overdueIn(VERIFYING_INDEX, new Date(Date.now() + 1000))) ids.push(...page);
+      return ids;
+    };
+    const end = (batchId: string, action: 'cancel' | 'reject') =>
+      h.call('POST', `/v1/disbursement-batches/${batchId}/${action}`, {
+        ...(action === 'cancel' ? asRequester() : asApprover('approver-1')),
+        body: { reason: 'not this season' },
+      });
+
+    for (const action of ['cancel', 'reject'] as const) {
+      const fundId = await verifyingFund();
+      const batch = await createBatch(fundId, distinct(3));
+      expect((await end(batch.batchId, action)).status).toBe(200);
+      expect(await h.data.verificationRequests.requestBatchVerifications(batch.batchId)).toMatchObject({
+        outcome: 'stopped',
+        committed: 0,
+      });
+      expect(await verificationsOf(fundId)).toEqual([]);
+      expect(await requestEvents(fundId)).toEqual([]);
+      expect(await stalled()).not.toContain(batch.batchId);
+    }
+
+    // Cancelled after its first chunk (24 accounts) committed: the second chunk is never asked for.
+    const fundId = await verifyingFund();
+    const batch = await createBatch(fundId, distinct(30));
+    const result = await h.data.verificationRequests.requestBatchVerifications(batch.batchId, {
+      concurrency: 1,
+      heartbeatMs: 0,
+      onChunkCommitted: async () => {
+        expect((await end(batch.batchId, 'cancel')).status).toBe(200);
+      },
+    });
+    expect(result).toMatchObject({ outcome: 'stopped', committed: 1 });
+    expect(await verificationsOf(fundId)).toHaveLength(24);
+    expect(await requestEvents(fundId)).toHaveLength(24);
+    expect(await stalled()).not.toContain(batch.batchId);
+    expect(await h.data.verificationRequests.requestBatchVerifications(batch.batchId)).toMatchObject({ outcome: 'nothing-to-do' });
+  });
+
   it('is finished by the sweeper and the next run after a crash between chunks; no account lost, none asked twice', async () => {
     const fundId = await verifyingFund();
     const accounts = distinct(30);

@@ -8,7 +8,8 @@ const verification = (timeRatio: number, readUnitsPerRow: number) => ({
   offSeconds: 10,
   requiredSeconds: 10 * timeRatio,
   createSeconds: 11.8,
-  requestedSeconds: 10 * timeRatio,
+  requestedSeconds: 4.5,
+  answeredSeconds: 9.5,
   timeRatio,
   readUnitsPerRow,
   writeUnitsPerRow: 17.76,
@@ -43,7 +44,9 @@ describe('the verification table', () => {
   it('prints both batches, their units per row and the ratio, or says it is missing', () => {
     const text = renderReport({ ...base, verification: verification(9.77, 2.17) });
     expect(text).toMatch(/not verifying\s+10\.0\s+0\.00\s+2\.01/);
-    expect(text).toMatch(/verifying\s+97\.7\s+2\.17\s+17\.76\s+every rule on; creation request 11\.8 s/);
+    expect(text).toMatch(
+      /verifying\s+97\.7\s+2\.17\s+17\.76\s+every rule on; creation request 11\.8 s, all requested at 4\.5 s, all answered at 9\.5 s/,
+    );
     expect(text).toMatch(/ratio\s+9\.77\s+5000 rows/);
     expect(renderReport({ ...base, verification: { missing: 'boom' } })).toContain('missing: boom');
   });

@@ -17,6 +17,7 @@ import { queryAll } from '../platform/query.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { overdueSource } from '../platform/sweep.ts';
+import { heartbeat as beat } from '../platform/outbox.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import {
@@ -233,19 +234,10 @@ async function startProcessing(b: StoredBatch, now: Date): Promise<void> {
 
 /** Progress: keeps a working expansion out of the sweep source's reach. */
 async function heartbeat(batchId: string, now: Date): Promise<void> {
-  try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: keys.batch(batchId),
-        UpdateExpression: 'SET gsi4sk = :due',
-        ConditionExpression: 'expansion = :pending',
-        ExpressionAttributeValues: { ':due': expansionSortKey(now, batchId), ':pending': 'pending' },
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-  }
+  await beat(keys.batch(batchId), expansionSortKey(now, batchId), {
+    expression: 'expansion = :pending',
+    values: { ':pending': 'pending' },
+  });
 }
 
 async function finishExpansion(b: StoredBatch, now: Date): Promise<void> {

@@ -312,6 +312,35 @@ export async function* overdueIn(partition: string, cutoff: Date, pageSize = 500
   }
 }
 
+/**
+ * A long job's heartbeat (a batch's expansion, its verification requests): moves the entry of the item it works on
+ * in the sweeper's index (`gsi4sk`) forward, so that the sweeper leaves a working job alone. One conditional
+ * UpdateItem, not a transaction, so that the job's chunks in flight at once do not cancel each other's. False when
+ * `condition` no longer holds: the job's work is over (another run finished it) or no longer wanted.
+ */
+export async function heartbeat(
+  key: { pk: string; sk: string },
+  sortKey: string,
+  condition: { expression: string; names?: Record<string, string>; values: Record<string, unknown> },
+): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: key,
+        UpdateExpression: 'SET gsi4sk = :heartbeatDue',
+        ConditionExpression: condition.expression,
+        ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+        ExpressionAttributeValues: { ...condition.values, ':heartbeatDue': sortKey },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 /** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first). */
 export async function* overdueEvents(cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
   for (let shard = 0; shard < OUTBOX_SHARDS; shard++) yield* overdueIn(indexKeys.outbox(shard), cutoff, pageSize);

@@ -22,18 +22,24 @@ import {
   rowFlagItem,
   readRequestMarkers,
   isMap,
+  mayHaveWaiterItems,
 } from './items.ts';
 
 const APPLY_CONCURRENCY = 8;
 
-/** Applies an answer to every item waiting for it (each once). Safe to repeat: a repeated answer heals a cut-short one. */
+/**
+ * Applies an answer to every item waiting for it (each once): the batch it carries, and its `WAIT#` items (looked
+ * for only when it has some). Safe to repeat: a repeated answer heals a cut-short one.
+ */
 export async function applyAnswer(v: StoredVerification, now: Date): Promise<void> {
   if (v.status === 'pending') return;
-  const waiters = await queryAll<{ ref: string; rows: number[] | null; applied?: boolean }>({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': verificationKeys.verification(v.verificationId).pk, ':prefix': WAITER_PREFIX },
-    ConsistentRead: true,
-  });
+  const waiters = mayHaveWaiterItems(v)
+    ? await queryAll<{ ref: string; rows: number[] | null; applied?: boolean }>({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': verificationKeys.verification(v.verificationId).pk, ':prefix': WAITER_PREFIX },
+        ConsistentRead: true,
+      })
+    : [];
   const embedded = v.waitBatch && v.waitApplied !== true ? [{ ref: v.waitBatch, rows: v.waitRows ?? [], embedded: true }] : [];
   await inParallel(
     [...embedded, ...waiters.filter((w) => w.applied !== true).map((w) => ({ ...w, embedded: false }))],

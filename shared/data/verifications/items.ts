@@ -127,16 +127,20 @@ export function newVerificationSteps(
   ];
 }
 
-/** A waiter joins a verification only while it is still pending (an answer meanwhile: the request reads again). */
+/**
+ * A waiter joins a verification only while it is still pending (an answer meanwhile: the request reads again),
+ * and marks it `waiterItems` in the same write: the answer looks for `WAIT#` items only when it has some.
+ */
 export function stillPendingStep(verificationId: string): TxStep {
   return {
     item: {
-      ConditionCheck: {
+      Update: {
         TableName: config().TABLE_NAME,
         Key: verificationKeys.verification(verificationId),
+        UpdateExpression: 'SET waiterItems = :yes',
         ConditionExpression: '#status = :pending',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pending': 'pending' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':yes': true },
       },
     },
     onConditionFailed: () => new TransactionConflict(),
@@ -153,6 +157,11 @@ export interface StoredVerification extends AccountVerification {
   waitBatch?: string;
   waitRows?: number[];
   waitApplied?: boolean;
+  /**
+   * Whether `WAIT#` items wait for it: false on a verification made without one, set true by the transaction that
+   * puts one (stillPendingStep). Absent on a verification stored before the mark: the answer looks for them then.
+   */
+  waiterItems?: boolean;
 }
 
 export function toVerification(item: Record<string, unknown>): StoredVerification {
@@ -168,6 +177,7 @@ export function toVerification(item: Record<string, unknown>): StoredVerificatio
     accountKey: item.accountKey as string,
     ...(typeof item.waitBatch === 'string' ? { waitBatch: item.waitBatch, waitRows: (item.waitRows as number[] | undefined) ?? [] } : {}),
     ...(item.waitApplied === true ? { waitApplied: true } : {}),
+    ...(typeof item.waiterItems === 'boolean' ? { waiterItems: item.waiterItems } : {}),
   };
 }
 
@@ -230,9 +240,10 @@ export function waiterItem(verificationId: string, ref: string, rows: number[] |
   return { ...verificationKeys.waiter(verificationId, ref), type: 'verification-waiter', ref, rows, at };
 }
 
+/** A disbursement's new verification: made with the disbursement's `WAIT#` item beside it. */
 export function newVerification(fund: FundSettings, account: BankAccount, accountKey: string, now: Date): StoredVerification {
   const v = pendingVerification(newId('verification', now.getTime()), fund.fundId, account, now.toISOString());
-  return { ...v, payer: fund.financeSystem, accountKey };
+  return { ...v, payer: fund.financeSystem, accountKey, waiterItems: true };
 }
 
 export async function accountKeyOf(account: BankAccount): Promise<string> {
@@ -245,9 +256,23 @@ export function rowFlagItem(batchId: string, row: number, flag: Flag): Record<st
 
 // ---- an answer reaching the items that wait for it -----------------------------------------------
 
-/** The verification's answer and its lookup, in ONE transaction with the audit entry; only from `pending`. */
-export function answerSteps(before: StoredVerification, after: StoredVerification, actor: string, now: Date): TxStep[] {
+/** The answer's lookup step failed: a newer request of the account replaced the lookup (it names that one). */
+export class LookupMoved extends Error {}
+
+/**
+ * The verification's answer, in ONE transaction with its audit entry, its lookup (`lookup: false` leaves the lookup
+ * to updateLookup) and, for a `match`, the counter shard of the batch it carries; only from `pending`, and only
+ * while no `WAIT#` item joined since the read of a verification that had none (the answer skips looking for them).
+ */
+export function answerSteps(
+  before: StoredVerification,
+  after: StoredVerification,
+  actor: string,
+  now: Date,
+  options: { lookup?: boolean } = {},
+): TxStep[] {
   const table = config().TABLE_NAME;
+  const noWaiters = before.waiterItems === false;
   // The batch waiting on the verification itself takes a `match` (no flag, so no need of its head) at once.
   const embedded = answerReachesBatch(after, now);
   return [
@@ -266,10 +291,11 @@ export function answerSteps(before: StoredVerification, after: StoredVerificatio
           TableName: table,
           Key: verificationKeys.verification(before.verificationId),
           UpdateExpression: `SET #status = :to, bankAccountName = :name, checkedAt = :at, gsi2pk = :gsi2pk${embedded ? ', waitApplied = :yes' : ''}`,
-          ConditionExpression: '#status = :pending',
+          ConditionExpression: `#status = :pending${noWaiters ? ' AND waiterItems = :no' : ''}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ...(embedded ? { ':yes': true } : {}),
+            ...(noWaiters ? { ':no': false } : {}),
             ':to': after.status,
             ':name': after.bankAccountName,
             ':at': after.checkedAt,
@@ -288,8 +314,28 @@ export function answerSteps(before: StoredVerification, after: StoredVerificatio
       toStatus: after.status,
       details: { fundId: after.fundId, bankAccountName: after.bankAccountName === null ? null : 'given' },
     }),
+    ...(options.lookup === false ? [] : [{ ...lookupUpdate(after), onConditionFailed: () => new LookupMoved() }]),
   ];
 }
+
+/** The lookup follows the answer, on the condition that it still names this verification. */
+function lookupUpdate(v: StoredVerification): TxStep {
+  return {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: verificationKeys.lookup(v.fundId, v.accountKey),
+        UpdateExpression: 'SET #status = :status, bankAccountName = :name, checkedAt = :at',
+        ConditionExpression: 'verificationId = :id',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': v.status, ':name': v.bankAccountName, ':at': v.checkedAt, ':id': v.verificationId },
+      },
+    },
+  };
+}
+
+/** Whether `WAIT#` items may wait for the verification (a verification stored before the mark: perhaps). */
+export const mayHaveWaiterItems = (v: Pick<StoredVerification, 'waiterItems'>): boolean => v.waiterItems !== false;
 
 /**
  * The batch waiting on the verification itself (its request job made it), when the answer's own transaction moves
@@ -303,16 +349,7 @@ export function answerReachesBatch(v: StoredVerification, now: Date): { batchId:
 /** The lookup follows the answer, unless a newer request of the account replaced it (then it names that one): one conditional UpdateItem. */
 export async function updateLookup(v: StoredVerification): Promise<void> {
   try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: verificationKeys.lookup(v.fundId, v.accountKey),
-        UpdateExpression: 'SET #status = :status, bankAccountName = :name, checkedAt = :at',
-        ConditionExpression: 'verificationId = :id',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':status': v.status, ':name': v.bankAccountName, ':at': v.checkedAt, ':id': v.verificationId },
-      }),
-    );
+    await documents.send(new UpdateCommand(lookupUpdate(v).item.Update!));
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }

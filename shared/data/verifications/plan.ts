@@ -5,8 +5,6 @@
  * each chunk one transaction with its marker. The items and keys are in ./items.ts.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   emptyVerificationCounts,
@@ -17,6 +15,7 @@ import {
   verificationKey,
   verificationNeed,
   verificationRequestedData,
+  VERIFIABLE_BATCH_STATUS,
   type ItemVerification,
   type VerificationCounts,
 } from '../../domain/account-verification.ts';
@@ -25,9 +24,9 @@ import type { Flag } from '../../domain/warning-rules.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { appSecrets } from '../../secrets.ts';
-import { documents } from '../platform/clients.ts';
 import { eventStep } from '../platform/events.ts';
 import { sendJobs } from '../platform/jobs.ts';
+import { heartbeat } from '../platform/outbox.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, readByKeys } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -243,6 +242,8 @@ export function requestChunkSteps(
       // The batch's waiter, on the verification itself: one item less per account.
       waitBatch: batch.batchId,
       waitRows: rows,
+      // No `WAIT#` item yet: one that joins later marks it (stillPendingStep).
+      waiterItems: false,
     };
     const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, { payer: v.payer });
     waited.push(v.verificationId);
@@ -313,26 +314,16 @@ export function requestChunkSteps(
 }
 
 /**
- * Moves the head's entry in the sweeper's index forward (a working request job is left alone): one conditional
- * UpdateItem, not a transaction, so that the chunks in flight at once do not cancel each other's heartbeats.
- * False when the head has left `requesting` (another run finished it).
+ * The request job's heartbeat (../platform/outbox.ts): moves the head's entry in the sweeper's index forward while
+ * the head is `requesting` and the batch still waits for its final approval. False otherwise: another run finished
+ * the requests, or the batch was rejected or cancelled (its remaining accounts are not asked for).
  */
 export async function requestHeartbeat(batchId: string, now: Date): Promise<boolean> {
-  try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: keys.batch(batchId),
-        UpdateExpression: 'SET gsi4sk = :due',
-        ConditionExpression: 'verifying = :requesting',
-        ExpressionAttributeValues: { ':due': requestSortKey(now, batchId), ':requesting': 'requesting' },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return heartbeat(keys.batch(batchId), requestSortKey(now, batchId), {
+    expression: 'verifying = :requesting AND #status = :open',
+    names: { '#status': 'status' },
+    values: { ':requesting': 'requesting', ':open': VERIFIABLE_BATCH_STATUS },
+  });
 }
 
 /** Every chunk requested: the head leaves `requesting` (and the sweeper's index), in one change. */

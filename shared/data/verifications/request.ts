@@ -9,6 +9,7 @@
  * and a run that died between chunks is finished by the next. Reads are keyed: the plan, the rows, and one
  * lookup per distinct account (BatchGetItem); never a scan.
  */
+import { VERIFIABLE_BATCH_STATUS } from '../../domain/account-verification.ts';
 import { inParallel, putAll } from '../platform/bulk.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { overdueIn, type SweepSource } from '../platform/outbox.ts';
@@ -28,18 +29,23 @@ import {
 } from './plan.ts';
 
 const REQUEST_CONCURRENCY = 8;
+/** At most one heartbeat per run in this time (the sweeper waits minutes): not one head write per chunk. */
+const HEARTBEAT_MS = 2_000;
 
 export interface RequestOptions {
   /** The time written on verifications and events; defaults to the clock. */
   clock?: () => Date;
   /** Chunks in flight at once. */
   concurrency?: number;
+  /** At most one heartbeat in this many ms (tests: 0, a heartbeat after every chunk). */
+  heartbeatMs?: number;
   /** Called after a chunk committed and before its events are queued (tests crash here). */
   onChunkCommitted?: (chunk: number) => void | Promise<void>;
 }
 
 export interface RequestResult {
-  outcome: 'requested' | 'nothing-to-do';
+  /** `stopped`: the batch left `pending_approval` (rejected, cancelled): what was not requested is not asked. */
+  outcome: 'requested' | 'nothing-to-do' | 'stopped';
   /** Chunks this run committed. */
   committed: number;
   /** Chunks found committed already (an earlier or concurrent run). */
@@ -76,13 +82,21 @@ export async function requestBatchVerifications(batchId: string, options: Reques
   const clock = options.clock ?? (() => new Date());
   const b = await findBatch(batchId);
   if (!b || b.verifying !== 'requesting') return { outcome: 'nothing-to-do', committed: 0, skipped: 0 };
+  if (b.status !== VERIFIABLE_BATCH_STATUS) {
+    await stop(b, clock());
+    return { outcome: 'stopped', committed: 0, skipped: 0 };
+  }
   const [plan, markers] = await Promise.all([readVerificationPlan(batchId), readRequestMarkers(batchId)]);
   const chunks = requestChunks(plan);
   const todo = chunks.filter((c) => !markers.has(c.chunk));
   const rows = todo.length > 0 ? await readRows(b) : [];
   let committed = 0;
   let skipped = markers.size;
+  // The heartbeat tells when the batch left pending_approval (or another run finished): no chunk starts after.
+  let stopped = false;
+  let lastBeat = performance.now();
   await inParallel(todo, Math.max(1, options.concurrency ?? REQUEST_CONCURRENCY), async (c) => {
+    if (stopped) return;
     const accounts = c.accounts.map((a) => ({ ...a, account: rows[a.rows[0]!]!.beneficiary.account }));
     let messageIds: string[] = [];
     let attempt = 0;
@@ -109,14 +123,22 @@ export async function requestBatchVerifications(batchId: string, options: Reques
     await options.onChunkCommitted?.(c.chunk);
     // A crash before this leaves the events to the outbox sweeper (they are in the outbox index).
     if (messageIds.length > 0) await enqueueEvents(messageIds);
-    await heartbeat(b, clock());
+    if (performance.now() - lastBeat >= (options.heartbeatMs ?? HEARTBEAT_MS)) {
+      lastBeat = performance.now();
+      if (!(await requestHeartbeat(b.batchId, clock()))) stopped = true;
+    }
   });
+  if (stopped) {
+    await stop(b, clock());
+    return { outcome: 'stopped', committed, skipped };
+  }
   await finish(b, chunks.length, clock());
   return { outcome: 'requested', committed, skipped };
 }
 
-async function heartbeat(b: StoredBatch, now: Date): Promise<void> {
-  await requestHeartbeat(b.batchId, now);
+/** The head leaves `requesting` (and the sweeper's index) with what was requested; nothing more is asked. */
+async function stop(b: StoredBatch, now: Date): Promise<void> {
+  await commitOnce(() => transact([requestsDoneStep(b.batchId, now)]));
 }
 
 async function finish(b: StoredBatch, chunks: number, now: Date): Promise<void> {
