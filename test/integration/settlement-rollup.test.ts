@@ -21,7 +21,6 @@ import {
 let h: MoneyHarness;
 let checkLedger: typeof import('#shared/data/ledger/check').checkLedger;
 let rollUps: typeof import('#shared/data/ledger/roll-up');
-let move: typeof import('#shared/data/ledger/move');
 let accounts = 0;
 const AUDITOR = { sub: 'auditor-1', roles: ['auditor'] };
 
@@ -29,7 +28,6 @@ beforeAll(async () => {
   h = await moneyHarness({ env: { SETTLEMENT_ROLLUP: 'sweep' } });
   ({ checkLedger } = await import('#shared/data/ledger/check'));
   rollUps = await import('#shared/data/ledger/roll-up');
-  move = await import('#shared/data/ledger/move');
 });
 
 async function payouts(fundId: string, count: number, amount: number): Promise<string[]> {
@@ -98,7 +96,7 @@ describe('the settlement roll-up', () => {
     expect((await checkLedger()).differences).toEqual([]);
 
     const now = new Date();
-    await Promise.all([rollUps.sweepRollUps(now), rollUps.sweepRollUps(now), move.rollUpAllocation(fundId, COUNTY, now)]);
+    await Promise.all([rollUps.sweepRollUps(now), rollUps.sweepRollUps(now), rollUps.rollUpAllocation(fundId, COUNTY, now)]);
     expect(await allocation(fundId)).toEqual({ allocated: 500_000, reserved: 0, paid: 45_000, available: 455_000 });
     const entries = await paidEntries(fundId);
     expect(entries).toHaveLength(45);
