@@ -194,7 +194,7 @@ async function approveRun(phase: Phase, show: StepProgress, total: number, inFli
   const name = `approve ${total} disbursements, ${inFlight} processes, ${counties} ${counties === 1 ? 'county' : 'counties'}`;
   const per = shares(total, counties);
   const s = await setup(phase, counties, Math.max(...per));
-  const ids: string[] = [];
+  const created: string[] = [];
   // An unknown disbursement is a 404 from the function: enough to start and warm its environments.
   await warm(phase, inFlight, () => ({ path: '/v1/disbursements/dsb_01JZZZZZZZZZZZZZZZZZZZZZZZ', token: s.tokens.approver }));
   const inputs = s.counties.flatMap((code, c) => Array.from({ length: per[c]! }, () => code));
@@ -202,7 +202,7 @@ async function approveRun(phase: Phase, show: StepProgress, total: number, inFli
     inputs.map((code, n) => ({ code, n })),
     inFlight,
     async ({ code, n }) => {
-      const created = expectStatus(
+      const reply = expectStatus(
         await phase.api('POST', '/v1/disbursements', {
           token: s.tokens.requester,
           idempotencyKey: randomUUID(),
@@ -218,10 +218,13 @@ async function approveRun(phase: Phase, show: StepProgress, total: number, inFli
         201,
         'create disbursement',
       );
-      ids.push(created.body.disbursementId as string);
+      created[n] = reply.body.disbursementId as string;
     },
     (done) => show.update(`${name}: created ${done}/${total}`),
   );
+  // Interleaved as the settlements are, so every moment has approvals of every county in flight (in creation
+  // order, the spread run approved one county after another, 8 at a time, as the one-county run does).
+  const ids = interleave(created, counties);
   // Creation already warmed the disbursements function's processes.
   return measure(phase, name, 'http/disbursements', counties, inFlight, ids, show, (id) =>
     phase.api('POST', `/v1/disbursements/${id}/approve`, { token: s.tokens.approver, body: {} }),
