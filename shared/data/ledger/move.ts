@@ -19,9 +19,13 @@ import { transact, TransactionConflict, type TxStep } from '../platform/transact
 import type { MoneySource } from '../../domain/money-source.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../../retry.ts';
+import { randomUUID } from 'node:crypto';
 import {
   pendingSettlementStep,
+  allocationTurnLooksFree,
+  releaseAllocationTurn,
   requirePosition,
+  takeAllocationTurn,
   subsidyDrawStep,
   subsidyReturnStep,
   LedgerRef,
@@ -31,7 +35,6 @@ import {
   paidInHalfAttribute,
   SEQ_DIGITS,
   toPosition,
-  readPosition,
 } from './items.ts';
 
 export interface LedgerChange {
@@ -162,30 +165,47 @@ const POSITION_ATTEMPTS = 25;
 /** Full jitter, the ceiling doubling from 8 ms up to 250 ms: writers of one allocation spread out, not in step. */
 const POSITION_BACKOFF = { attempts: POSITION_ATTEMPTS, baseMs: 4, maxMs: 250 };
 
-/** Moves of one allocation in flight in this process, chained: they take turns instead of colliding. */
-const lanes = new Map<string, Promise<void>>();
+/**
+ * How long a writer holds the allocation's turn at most: far longer than one transaction, short enough that a
+ * crashed holder (a Lambda environment ended mid-request) holds up the county's moves only this long.
+ */
+export const TURN_LEASE_MS = 5_000;
+/** How long a writer waits for the turn before it commits without one (the `seq` condition still orders it). */
+const TURN_WAIT_MS = 20_000;
+/** Looks at a held turn: full jitter, the ceiling doubling from 10 ms up to 100 ms (about a transaction's time). */
+const TURN_BACKOFF = { attempts: Number.POSITIVE_INFINITY, baseMs: 5, maxMs: 100 };
 
 /**
- * Commits a transaction built around one allocation's ledger position. Moves of the same allocation from this
- * process take turns (a local runtime or a test serves many requests in one process; a Lambda environment serves
- * one at a time, so there this changes nothing and only the `seq` condition orders them, as in the worker-process
- * runs), and a turn that waited reads the allocation afresh. When another process moved it meanwhile, the steps are
- * built again on the allocation the refusal returned and committed again after a full-jitter wait. Any other
- * conflict goes to the caller.
+ * Waits for the allocation's turn (ledger/items.ts, "The allocation's turn"): true once taken, false when it was
+ * not free within TURN_WAIT_MS (a stream of other writers, or a store that does not answer), and the caller goes on
+ * without it. While it is held, the waiter reads it (a read, not a refused write) and tries to take it only once it
+ * looks free.
  */
-export async function transactAt(position: LedgerPosition, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
-  const lane = `${position.fundId}#${position.countyCode}`;
-  const before = lanes.get(lane);
-  let done!: () => void;
-  const mine = new Promise<void>((resolve) => (done = resolve));
-  const turn = (before ?? Promise.resolve()).then(() => mine);
-  lanes.set(lane, turn);
+async function awaitTurn(fundId: string, countyCode: string, owner: string): Promise<boolean> {
+  const giveUpAt = Date.now() + TURN_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    if (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS)) return true;
+    do {
+      if (Date.now() >= giveUpAt) return false;
+      await sleep(backoffMs(TURN_BACKOFF, attempt++));
+    } while (!(await allocationTurnLooksFree(fundId, countyCode, new Date())));
+  }
+}
+
+/**
+ * Commits a transaction built around one allocation's ledger position, in the allocation's turn: moves of one
+ * allocation from any process (a Lambda environment each, or one local process serving many requests) take turns
+ * through a short lease item, so they do not burn transaction attempts on each other, and the position is read
+ * once the turn is ours. Correctness never rests on the turn: when another writer moved the allocation anyway (its
+ * turn ran out, or it went on without one), the `seq` condition refuses, and the steps are built again on the
+ * allocation the refusal returned and committed again after a full-jitter wait. Any other conflict goes to the
+ * caller. A missing allocation is the contract's `insufficient_allocation`.
+ */
+export async function transactAt(fundId: string, countyCode: string, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
+  const owner = randomUUID();
+  const turn = await awaitTurn(fundId, countyCode, owner);
   try {
-    let current = position;
-    if (before) {
-      await before;
-      current = (await readPosition(position.fundId, position.countyCode)) ?? position;
-    }
+    let current = await requirePosition(fundId, countyCode);
     for (let attempt = 1; ; attempt++) {
       try {
         await transact(build(current));
@@ -197,8 +217,7 @@ export async function transactAt(position: LedgerPosition, build: (position: Led
       }
     }
   } finally {
-    done();
-    if (lanes.get(lane) === turn) lanes.delete(lane);
+    if (turn) await releaseAllocationTurn(fundId, countyCode, owner);
   }
 }
 
@@ -270,9 +289,7 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
       ]),
     );
   }
-  await transactAt(await requirePosition(m.fundId, m.countyCode), (position) =>
-    build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)),
-  );
+  await transactAt(m.fundId, m.countyCode, (position) => build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)));
 }
 
 /** An allocation set to a new amount, as `commitAllocationSet` takes it. */

@@ -21,7 +21,6 @@ import {
   pendingSettlementDoneStep,
   readPendingSettlements,
   releaseRollUpLease,
-  requirePosition,
   takeRollUpLease,
   toPosition,
   paidInHalfAttribute,
@@ -110,7 +109,7 @@ export async function rollUpAllocation(
     const pending = await readPendingSettlements(fundId, countyCode, ROLLUP_CHUNK);
     if (pending.length === 0) return applied;
     try {
-      await transactAt(await requirePosition(fundId, countyCode), (position) => rollUpSteps(position, pending, now));
+      await transactAt(fundId, countyCode, (position) => rollUpSteps(position, pending, now));
       applied += pending.length;
       chunks++;
     } catch (error) {
