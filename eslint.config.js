@@ -95,12 +95,14 @@ export default defineConfig(
         'error',
         {
           // Items files besides items.ts: ledger/move.ts is THE way a balance changes and every verb that moves
-          // money uses it; counters.ts and stats.ts are step builders other contexts' verbs add to their
+          // money uses it, and ledger/roll-up.ts applies the pending payments through it (a settlement rolls up
+          // after its commit); counters.ts and stats.ts are step builders other contexts' verbs add to their
           // transactions; a notice subject is what a notice's end calls on its source, looked up in
           // notices/subjects.ts; corrections/payout-links.ts claims and links a batch correction's payouts, run by
           // the correction (batches/create.ts) and by the sweeper's resume (corrections/resume-links.ts).
           itemFiles: [
             'ledger/move.ts',
+            'ledger/roll-up.ts',
             'batches/counters.ts',
             'counties/stats.ts',
             'reports/stats.ts',

@@ -1,7 +1,9 @@
 /**
  * Preloaded into every Lambda worker process of the bench's concurrency section: counts the
  * TransactWriteItems attempts this process makes (each one the SDK sends, retries by shared/ included)
- * and how they ended, and reports the counts when the pool asks (local/lambda-worker.ts).
+ * and how they ended, and the takes of an allocation's turn (the lease on `LEASE#ALLOC#…`, shared/data/ledger/items.ts):
+ * how many were refused and how long writers waited for it, and reports the counts when the pool asks
+ * (local/lambda-worker.ts).
  */
 import { dynamo } from '#shared/data/platform/clients';
 import { REPORT_HOOK } from '#local/lambda-protocol';
@@ -14,12 +16,56 @@ export interface AttemptCounts {
   /** DynamoDB cancelled for a concurrent transaction on the same item (TransactionConflict). */
   conflicted: number;
   otherFailures: number;
+  /** Takes of an allocation's turn (conditional UpdateItem, 1 write unit each, a refused one too). */
+  turnTakes: number;
+  /** Takes refused because another writer held the turn. */
+  turnRefused: number;
+  /** Milliseconds from a writer's first take of a turn to the take that got it, summed. */
+  turnWaitMs: number;
 }
 
-const counts: AttemptCounts = { transactions: 0, succeeded: 0, conditionFailed: 0, conflicted: 0, otherFailures: 0 };
+const counts: AttemptCounts = {
+  transactions: 0,
+  succeeded: 0,
+  conditionFailed: 0,
+  conflicted: 0,
+  otherFailures: 0,
+  turnTakes: 0,
+  turnRefused: 0,
+  turnWaitMs: 0,
+};
+
+/** A writer's first refused take of a turn, by the owner it names. */
+const waitingSince = new Map<string, number>();
+
+/** The owner a take of an allocation's turn names, or undefined for any other request (marshalled or not). */
+function turnTake(commandName: string, input: unknown): string | undefined {
+  if (commandName !== 'UpdateItemCommand') return undefined;
+  const { Key, ExpressionAttributeValues } = input as { Key?: { pk?: unknown }; ExpressionAttributeValues?: Record<string, unknown> };
+  const plain = (v: unknown) => (typeof v === 'object' && v !== null && 'S' in v ? (v as { S: string }).S : v);
+  const pk = plain(Key?.pk);
+  const owner = plain(ExpressionAttributeValues?.[':owner']);
+  const until = ExpressionAttributeValues?.[':until'];
+  return typeof pk === 'string' && pk.startsWith('LEASE#ALLOC#') && until !== undefined && typeof owner === 'string' ? owner : undefined;
+}
 
 dynamo.middlewareStack.add(
   (next, context) => async (args) => {
+    const owner = turnTake(context.commandName ?? '', args.input);
+    if (owner !== undefined) {
+      counts.turnTakes++;
+      const started = waitingSince.get(owner) ?? Date.now();
+      try {
+        const result = await next(args);
+        counts.turnWaitMs += Date.now() - started;
+        waitingSince.delete(owner);
+        return result;
+      } catch (error) {
+        counts.turnRefused++;
+        waitingSince.set(owner, started);
+        throw error;
+      }
+    }
     if (context.commandName !== 'TransactWriteItemsCommand') return next(args);
     counts.transactions++;
     try {

@@ -1,14 +1,14 @@
 /**
  * Issue 21, the `concurrency` section: the money path's hot writes with every function in worker
- * processes (LAMBDA_CONCURRENCY), one request at a time per process, as Lambda runs them, so nothing in
- * one process (the ledger's lanes) makes requests take turns. Four runs, each as a one-county run and a
+ * processes (LAMBDA_CONCURRENCY), one request at a time per process, as Lambda runs them. Four runs, each as a one-county run and a
  * spread run with the same work:
  * - settle a batch's payouts with `settlers` parallel finance-system callbacks (one county's batch, vs one
  *   batch per county over as many counties as callbacks);
  * - approve single disbursements from `approvers` processes (one county, vs as many counties as processes).
  * For each: ops/s, failed TransactWriteItems attempts per success (counted in the workers by
  * bench/attempts-probe.ts: conditions that failed because another writer got in, and DynamoDB's own
- * transaction conflicts), p50, p99 and the slowest request, and one county ÷ spread.
+ * transaction conflicts), the refused takes of an allocation's turn and the wait for it (apart: a refused take
+ * is a 1-unit UpdateItem), p50, p99 and the slowest request, and one county ÷ spread.
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,12 @@ export interface ConcurrencyRun {
   failures: number;
   opsPerSecond: number;
   failedAttemptsPerSuccess: number | undefined;
+  /**
+   * Refused takes of an allocation's turn per success (a conditional UpdateItem of a small item: 1 write unit each,
+   * where a failed transaction is charged 2 per item), and the mean wait for the turn per success.
+   */
+  refusedTurnsPerSuccess: number | undefined;
+  turnWaitMsPerSuccess: number | undefined;
   attempts: Omit<AttemptCounts, 'transactions'> & { transactions: number };
   p50Ms: number | undefined;
   p99Ms: number | undefined;
@@ -194,7 +200,7 @@ async function approveRun(phase: Phase, show: StepProgress, total: number, inFli
   const name = `approve ${total} disbursements, ${inFlight} processes, ${counties} ${counties === 1 ? 'county' : 'counties'}`;
   const per = shares(total, counties);
   const s = await setup(phase, counties, Math.max(...per));
-  const ids: string[] = [];
+  const created: string[] = [];
   // An unknown disbursement is a 404 from the function: enough to start and warm its environments.
   await warm(phase, inFlight, () => ({ path: '/v1/disbursements/dsb_01JZZZZZZZZZZZZZZZZZZZZZZZ', token: s.tokens.approver }));
   const inputs = s.counties.flatMap((code, c) => Array.from({ length: per[c]! }, () => code));
@@ -202,7 +208,7 @@ async function approveRun(phase: Phase, show: StepProgress, total: number, inFli
     inputs.map((code, n) => ({ code, n })),
     inFlight,
     async ({ code, n }) => {
-      const created = expectStatus(
+      const reply = expectStatus(
         await phase.api('POST', '/v1/disbursements', {
           token: s.tokens.requester,
           idempotencyKey: randomUUID(),
@@ -218,10 +224,13 @@ async function approveRun(phase: Phase, show: StepProgress, total: number, inFli
         201,
         'create disbursement',
       );
-      ids.push(created.body.disbursementId as string);
+      created[n] = reply.body.disbursementId as string;
     },
     (done) => show.update(`${name}: created ${done}/${total}`),
   );
+  // Interleaved as the settlements are, so every moment has approvals of every county in flight (in creation
+  // order, the spread run approved one county after another, 8 at a time, as the one-county run does).
+  const ids = interleave(created, counties);
   // Creation already warmed the disbursements function's processes.
   return measure(phase, name, 'http/disbursements', counties, inFlight, ids, show, (id) =>
     phase.api('POST', `/v1/disbursements/${id}/approve`, { token: s.tokens.approver, body: {} }),
@@ -253,7 +262,16 @@ function interleave<T>(items: readonly T[], groups: number): T[] {
 
 async function attemptTotals(phase: Phase, fn: string): Promise<AttemptCounts> {
   const reports = (await phase.runtime.workerReports?.())?.[fn] ?? [];
-  const sum: AttemptCounts = { transactions: 0, succeeded: 0, conditionFailed: 0, conflicted: 0, otherFailures: 0 };
+  const sum: AttemptCounts = {
+    transactions: 0,
+    succeeded: 0,
+    conditionFailed: 0,
+    conflicted: 0,
+    otherFailures: 0,
+    turnTakes: 0,
+    turnRefused: 0,
+    turnWaitMs: 0,
+  };
   for (const { value } of reports) {
     for (const key of Object.keys(sum) as (keyof AttemptCounts)[]) sum[key] += (value as AttemptCounts | undefined)?.[key] ?? 0;
   }
@@ -289,6 +307,9 @@ async function measure<T>(
     conditionFailed: after.conditionFailed - before.conditionFailed,
     conflicted: after.conflicted - before.conflicted,
     otherFailures: after.otherFailures - before.otherFailures,
+    turnTakes: after.turnTakes - before.turnTakes,
+    turnRefused: after.turnRefused - before.turnRefused,
+    turnWaitMs: after.turnWaitMs - before.turnWaitMs,
   };
   const ops = inputs.length - failures;
   const failed = attempts.transactions - attempts.succeeded;
@@ -300,6 +321,8 @@ async function measure<T>(
     failures,
     opsPerSecond: perSecond(ops, wallMs),
     failedAttemptsPerSuccess: ops > 0 ? failed / ops : undefined,
+    refusedTurnsPerSuccess: ops > 0 ? attempts.turnRefused / ops : undefined,
+    turnWaitMsPerSuccess: ops > 0 ? attempts.turnWaitMs / ops : undefined,
     attempts,
     p50Ms: percentile(durationsMs, 50),
     p99Ms: percentile(durationsMs, 99),

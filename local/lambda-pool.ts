@@ -1,7 +1,7 @@
 /**
  * Lambda's many execution environments, locally: each function's invocations run in up to
  * `concurrency` child processes (local/lambda-worker.ts), one invocation at a time in each, every
- * process with module state of its own (caches, lanes, SDK clients) as Lambda environments have.
+ * process with module state of its own (caches, SDK clients) as Lambda environments have.
  * `npm start` uses it with LAMBDA_CONCURRENCY=N; tests use it to run handlers across processes.
  *
  * An invocation that finds every environment of its function busy, and the function at its

@@ -1,7 +1,7 @@
 /**
  * Issue 21: the races of the money path with the handlers in 4 processes per function, one request at a
- * time in each, as Lambda runs them. Nothing in one process (the ledger's lanes, caches) can make
- * these requests take turns: only DynamoDB's conditions keep the books right. Every run asserts that
+ * time in each, as Lambda runs them. Nothing in one process can make these requests take turns: they wait
+ * for an allocation's turn in DynamoDB (a lease item), and only DynamoDB's conditions keep the books right. Every run asserts that
  * the requests really were served by several processes, none of them this one.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

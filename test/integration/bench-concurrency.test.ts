@@ -33,10 +33,15 @@ describe('bench concurrency section', () => {
       expect(run.failedAttemptsPerSuccess, run.name).toBeGreaterThanOrEqual(0);
       expect(run.slowestMs!).toBeGreaterThanOrEqual(run.p99Ms!);
     }
+    // Every approval took its allocation's turn (the probe saw the takes), and the table shows the refusals apart.
+    for (const run of [result.approve.oneCounty, result.approve.spread]) {
+      expect(run.attempts.turnTakes - run.attempts.turnRefused, run.name).toBeGreaterThanOrEqual(2);
+    }
     expect([result.settle.oneCounty.counties, result.settle.spread.counties]).toEqual([1, 2]);
     const table = renderConcurrency(result).join('\n');
     expect(table).toMatch(/settle, 1 county\s+2\s/);
     expect(table).toMatch(/approve, 2 counties\s+2\s/);
     expect(table).toContain('one county ÷ spread');
+    expect(table).toContain('refused turns/success');
   }, 240_000);
 });

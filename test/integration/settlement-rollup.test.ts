@@ -10,12 +10,10 @@ import { COUNTY, FINANCE_SYSTEM, useMoneyHarness } from './disbursement-harness.
 
 const h = useMoneyHarness({ env: { SETTLEMENT_ROLLUP: 'sweep' } });
 let rollUps: typeof import('#shared/data/ledger/roll-up');
-let move: typeof import('#shared/data/ledger/move');
 const AUDITOR = { sub: 'auditor-1', roles: ['auditor'] };
 
 beforeAll(async () => {
   rollUps = await import('#shared/data/ledger/roll-up');
-  move = await import('#shared/data/ledger/move');
 });
 
 async function payouts(fundId: string, count: number, amount: number): Promise<string[]> {
@@ -72,7 +70,7 @@ describe('the settlement roll-up', () => {
     expect((await h.checkLedger()).differences).toEqual([]);
 
     const now = new Date();
-    await Promise.all([rollUps.sweepRollUps(now), rollUps.sweepRollUps(now), move.rollUpAllocation(fundId, COUNTY, now)]);
+    await Promise.all([rollUps.sweepRollUps(now), rollUps.sweepRollUps(now), rollUps.rollUpAllocation(fundId, COUNTY, now)]);
     expect(await allocation(fundId)).toEqual({ allocated: 500_000, reserved: 0, paid: 45_000, available: 455_000 });
     const entries = await paidEntries(fundId);
     expect(entries).toHaveLength(45);

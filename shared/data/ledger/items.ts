@@ -14,11 +14,11 @@
 import { DomainError } from '../../domain/errors.ts';
 import { type LedgerKind, type LedgerLine } from '../../domain/ledger.ts';
 import { keys } from '../platform/keys.ts';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../../ids.ts';
 import { documents } from '../platform/clients.ts';
 import { getItem } from '../platform/query.ts';
+import { leaseLooksFree, releaseLease, takeLease } from '../platform/lease.ts';
 import { config } from '../../config.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { storedFields } from '../platform/fields.ts';
@@ -180,7 +180,7 @@ export function allocationExistsStep(fundId: string, countyCode: string): TxStep
 // Settlement roll-ups (API 1.2, "Funds and allocations"). A succeeded settlement never changes `available`, so
 // its move reserved → paid is not made in the settlement's transaction: that transaction puts a pending roll-up
 // item instead, one per payout (`ROLLUP#<fundId>#<countyCode> / <payoutId>`), so settlements of one county write
-// different items and never wait for each other. A roll-up (ledger/move.ts `rollUpAllocation`) applies a county's
+// different items and never wait for each other. A roll-up (ledger/roll-up.ts `rollUpAllocation`) applies a county's
 // pending items to the allocation as one transaction: one `paid` ledger entry per payout and the pending items
 // deleted, each delete conditional on the item still being there (two roll-ups at once apply it once).
 // Until then the settled payout still counts as reserved, and the ledger check counts the pending item so.
@@ -290,43 +290,33 @@ export async function* pendingRollUpsIn(shard: number): AsyncGenerator<{ fundId:
 }
 
 /** Takes the county's roll-up lease until `until` unless someone else holds it; false when they do. */
-export async function takeRollUpLease(fundId: string, countyCode: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
-  try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: rollUpLeaseKey(fundId, countyCode),
-        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #type = :type',
-        ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: {
-          ':owner': owner,
-          ':until': new Date(now.getTime() + leaseMs).toISOString(),
-          ':now': now.toISOString(),
-          ':type': 'rollup-lease',
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
-}
+export const takeRollUpLease = (fundId: string, countyCode: string, owner: string, now: Date, leaseMs: number): Promise<boolean> =>
+  takeLease(rollUpLeaseKey(fundId, countyCode), 'rollup-lease', owner, now, leaseMs);
 
-/** Gives the lease back, if it is still ours. */
-export async function releaseRollUpLease(fundId: string, countyCode: string, owner: string): Promise<void> {
-  try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: rollUpLeaseKey(fundId, countyCode),
-        UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
-        ConditionExpression: 'leaseOwner = :owner',
-        ExpressionAttributeValues: { ':owner': owner },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
-}
+/** Gives the roll-up lease back, if it is still ours. */
+export const releaseRollUpLease = (fundId: string, countyCode: string, owner: string): Promise<void> =>
+  releaseLease(rollUpLeaseKey(fundId, countyCode), owner);
+
+// ---------------------------------------------------------------------------------------------------
+// The allocation's turn. Moves of one allocation are ordered by its `seq` (the condition of every move), so two
+// writers at once cannot both commit: the loser's whole transaction fails, charged 2 units per item, and is built
+// again. A writer therefore first takes the allocation's turn, a short lease on its own small item
+// (`LEASE#ALLOC#<fundId>#<countyCode> / TURN`, not in the fund's partition), reads the allocation and commits, then
+// gives the turn back. A writer that finds the turn held reads the item until it looks free (1 read unit each)
+// and only then tries to take it again; a refused take costs 1 write unit. The turn only orders writers; the `seq` condition still
+// decides, so a holder that crashed (its turn runs out) or whose turn ran out mid-transaction costs time and at
+// most one failed attempt, never a wrong balance.
+
+const allocationTurnKey = (fundId: string, countyCode: string) => ({ pk: `LEASE#ALLOC#${fundId}#${countyCode}`, sk: 'TURN' });
+
+/** Takes the allocation's turn for `leaseMs` unless another writer holds it; false when one does. */
+export const takeAllocationTurn = (fundId: string, countyCode: string, owner: string, now: Date, leaseMs: number): Promise<boolean> =>
+  takeLease(allocationTurnKey(fundId, countyCode), 'allocation-turn', owner, now, leaseMs);
+
+/** Whether nobody holds the allocation's turn (or the holder's time ran out): a read, not a refused write. */
+export const allocationTurnLooksFree = (fundId: string, countyCode: string, now: Date): Promise<boolean> =>
+  leaseLooksFree(allocationTurnKey(fundId, countyCode), now);
+
+/** Gives the allocation's turn back, if it is still ours. */
+export const releaseAllocationTurn = (fundId: string, countyCode: string, owner: string): Promise<void> =>
+  releaseLease(allocationTurnKey(fundId, countyCode), owner);

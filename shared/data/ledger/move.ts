@@ -6,7 +6,8 @@
  *
  * A payment (settle) is the exception API 1.2 allows: it never changes `available`, so its transaction writes a
  * pending roll-up item instead of moving the allocation, and `rollUpAllocation` applies a county's pending
- * payments to the allocation later (right after the settlement, or by the outbox sweep), with their entries.
+ * payments to the allocation later (right after the settlement, or by the outbox sweep), with their entries
+ * (./roll-up.ts).
  */
 import { DomainError } from '../../domain/errors.ts';
 import { applyEntry, EMPTY_LINE, LedgerViolation, MOVE_KIND, type LedgerKind, type LedgerLine, type Move } from '../../domain/ledger.ts';
@@ -16,17 +17,15 @@ import { config } from '../../config.ts';
 import { keys } from '../platform/keys.ts';
 import { transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { MoneySource } from '../../domain/money-source.ts';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../../retry.ts';
+import { randomUUID } from 'node:crypto';
 import {
-  pendingSettlementDoneStep,
   pendingSettlementStep,
-  readPendingSettlements,
-  releaseRollUpLease,
-  takeRollUpLease,
-  type PendingSettlement,
+  allocationTurnLooksFree,
+  releaseAllocationTurn,
   requirePosition,
+  takeAllocationTurn,
   subsidyDrawStep,
   subsidyReturnStep,
   LedgerRef,
@@ -36,7 +35,6 @@ import {
   paidInHalfAttribute,
   SEQ_DIGITS,
   toPosition,
-  readPosition,
 } from './items.ts';
 
 export interface LedgerChange {
@@ -135,7 +133,7 @@ export function ledgerChangeSteps(change: LedgerChange): { steps: TxStep[]; bala
 }
 
 /** A ledger entry's item, written once (its `seq` in its sort key). */
-function entryPutStep(fundId: string, entry: LedgerEntry, seq: number): TxStep {
+export function entryPutStep(fundId: string, entry: LedgerEntry, seq: number): TxStep {
   return {
     item: {
       Put: {
@@ -167,30 +165,47 @@ const POSITION_ATTEMPTS = 25;
 /** Full jitter, the ceiling doubling from 8 ms up to 250 ms: writers of one allocation spread out, not in step. */
 const POSITION_BACKOFF = { attempts: POSITION_ATTEMPTS, baseMs: 4, maxMs: 250 };
 
-/** Moves of one allocation in flight in this process, chained: they take turns instead of colliding. */
-const lanes = new Map<string, Promise<void>>();
+/**
+ * How long a writer holds the allocation's turn at most: far longer than one transaction, short enough that a
+ * crashed holder (a Lambda environment ended mid-request) holds up the county's moves only this long.
+ */
+export const TURN_LEASE_MS = 5_000;
+/** How long a writer waits for the turn before it commits without one (the `seq` condition still orders it). */
+const TURN_WAIT_MS = 20_000;
+/** Looks at a held turn: full jitter, the ceiling doubling from 10 ms up to 100 ms (about a transaction's time). */
+const TURN_BACKOFF = { attempts: Number.POSITIVE_INFINITY, baseMs: 5, maxMs: 100 };
 
 /**
- * Commits a transaction built around one allocation's ledger position. Moves of the same allocation from this
- * process take turns (a local runtime or a test serves many requests in one process; a Lambda environment serves
- * one at a time, so there this changes nothing and only the `seq` condition orders them, as in the worker-process
- * runs), and a turn that waited reads the allocation afresh. When another process moved it meanwhile, the steps are
- * built again on the allocation the refusal returned and committed again after a full-jitter wait. Any other
- * conflict goes to the caller.
+ * Waits for the allocation's turn (ledger/items.ts, "The allocation's turn"): true once taken, false when it was
+ * not free within TURN_WAIT_MS (a stream of other writers, or a store that does not answer), and the caller goes on
+ * without it. While it is held, the waiter reads it (a read, not a refused write) and tries to take it only once it
+ * looks free.
  */
-async function transactAt(position: LedgerPosition, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
-  const lane = `${position.fundId}#${position.countyCode}`;
-  const before = lanes.get(lane);
-  let done!: () => void;
-  const mine = new Promise<void>((resolve) => (done = resolve));
-  const turn = (before ?? Promise.resolve()).then(() => mine);
-  lanes.set(lane, turn);
+async function awaitTurn(fundId: string, countyCode: string, owner: string): Promise<boolean> {
+  const giveUpAt = Date.now() + TURN_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    if (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS)) return true;
+    do {
+      if (Date.now() >= giveUpAt) return false;
+      await sleep(backoffMs(TURN_BACKOFF, attempt++));
+    } while (!(await allocationTurnLooksFree(fundId, countyCode, new Date())));
+  }
+}
+
+/**
+ * Commits a transaction built around one allocation's ledger position, in the allocation's turn: moves of one
+ * allocation from any process (a Lambda environment each, or one local process serving many requests) take turns
+ * through a short lease item, so they do not burn transaction attempts on each other, and the position is read
+ * once the turn is ours. Correctness never rests on the turn: when another writer moved the allocation anyway (its
+ * turn ran out, or it went on without one), the `seq` condition refuses, and the steps are built again on the
+ * allocation the refusal returned and committed again after a full-jitter wait. Any other conflict goes to the
+ * caller. A missing allocation is the contract's `insufficient_allocation`.
+ */
+export async function transactAt(fundId: string, countyCode: string, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
+  const owner = randomUUID();
+  const turn = await awaitTurn(fundId, countyCode, owner);
   try {
-    let current = position;
-    if (before) {
-      await before;
-      current = (await readPosition(position.fundId, position.countyCode)) ?? position;
-    }
+    let current = await requirePosition(fundId, countyCode);
     for (let attempt = 1; ; attempt++) {
       try {
         await transact(build(current));
@@ -202,8 +217,7 @@ async function transactAt(position: LedgerPosition, build: (position: LedgerPosi
       }
     }
   } finally {
-    done();
-    if (lanes.get(lane) === turn) lanes.delete(lane);
+    if (turn) await releaseAllocationTurn(fundId, countyCode, owner);
   }
 }
 
@@ -275,129 +289,7 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
       ]),
     );
   }
-  await transactAt(await requirePosition(m.fundId, m.countyCode), (position) =>
-    build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The roll-up of settled payouts (ledger/items.ts, "Settlement roll-ups").
-
-/** Pending settlements applied per transaction: 1 allocation + an entry and a delete each, under 100 items. */
-const ROLLUP_CHUNK = 40;
-/** Conflicts with another roll-up of the same county (each one commits something) before giving up to the sweep. */
-const ROLLUP_CONFLICTS = 12;
-
-/** One roll-up transaction: the allocation reserved → paid by the sum, a `paid` entry per payout, the items removed. */
-function rollUpSteps(position: LedgerPosition, pending: readonly PendingSettlement[], now: Date): TxStep[] {
-  const at = position.ledgerAt && position.ledgerAt > now.toISOString() ? position.ledgerAt : now.toISOString();
-  let line: LedgerLine = position;
-  let seq = position.seq;
-  const entries: TxStep[] = [];
-  for (const p of pending) {
-    try {
-      line = applyEntry(line, 'paid', p.amount);
-    } catch (error) {
-      // Another roll-up applied some of these after we read them: read again.
-      if (error instanceof LedgerViolation) throw new TransactionConflict();
-      throw error;
-    }
-    seq += 1;
-    const entry: LedgerEntry = {
-      entryId: newId('ledgerEntry', Date.parse(at)),
-      at,
-      countyCode: position.countyCode,
-      kind: 'paid',
-      amount: p.amount,
-      ref: p.ref,
-      actor: p.actor,
-      balance: line,
-    };
-    entries.push(entryPutStep(position.fundId, entry, seq));
-  }
-  const allocation: TxStep = {
-    item: {
-      Update: {
-        TableName: config().TABLE_NAME,
-        Key: keys.allocation(position.fundId, position.countyCode),
-        UpdateExpression:
-          'SET reserved = :reserved, paid = :paid, available = :available, seq = :next, ledgerAt = :at, updatedAt = :now, ' +
-          '#paidInHalf = if_not_exists(#paidInHalf, :zero) + :sum',
-        ConditionExpression: 'seq = :seq',
-        // The half-year report's "paid in the half" counts the `paid` entries by their `at`: all of this roll-up's share one.
-        ExpressionAttributeNames: { '#paidInHalf': paidInHalfAttribute(halfOf(new Date(at))) },
-        ExpressionAttributeValues: {
-          ':zero': 0,
-          ':sum': line.paid - position.paid,
-          ':reserved': line.reserved,
-          ':paid': line.paid,
-          ':available': line.available,
-          ':seq': position.seq,
-          ':next': seq,
-          ':at': at,
-          ':now': now.toISOString(),
-        },
-      },
-    },
-    onConditionFailed: (old) => (old ? new PositionMoved(toPosition(old)) : new TransactionConflict()),
-  };
-  return [allocation, ...entries, ...pending.map(pendingSettlementDoneStep)];
-}
-
-/**
- * Applies every pending settlement of one allocation, a chunk per transaction, whoever else is rolling it up:
- * each pending item is deleted in the transaction that applies it, on condition it is still there, so two
- * roll-ups at once (two sweepers, a sweeper and a settler) apply each payout once. Returns how many it applied.
- */
-export async function rollUpAllocation(
-  fundId: string,
-  countyCode: string,
-  now: Date,
-  maxChunks = Number.POSITIVE_INFINITY,
-): Promise<number> {
-  let applied = 0;
-  let conflicts = 0;
-  for (let chunks = 0; chunks < maxChunks;) {
-    const pending = await readPendingSettlements(fundId, countyCode, ROLLUP_CHUNK);
-    if (pending.length === 0) return applied;
-    try {
-      await transactAt(await requirePosition(fundId, countyCode), (position) => rollUpSteps(position, pending, now));
-      applied += pending.length;
-      chunks++;
-    } catch (error) {
-      if (!(error instanceof TransactionConflict) || ++conflicts >= ROLLUP_CONFLICTS) throw error;
-      await sleep(backoffMs({ attempts: ROLLUP_CONFLICTS, baseMs: 10, maxMs: 250 }, conflicts));
-      continue;
-    }
-    if (pending.length < ROLLUP_CHUNK) return applied;
-  }
-  return applied;
-}
-
-/** How long a settler may hold a county's roll-up lease: far less than a sweep, so a crashed holder delays nothing much. */
-const ROLLUP_LEASE_MS = 10_000;
-/** Rounds a settler rolls up for others who settled meanwhile, before leaving the rest to the sweep. */
-const ROLLUP_ROUNDS = 4;
-
-/**
- * After a settlement commits: rolls its county up now unless another settler is doing so (the lease), so a
- * lone settlement shows as paid at once and a county's burst of settlements is rolled up by one settler at a
- * time instead of all of them colliding on the allocation. The holder gives the lease back and looks once
- * more: a settler who found the lease held committed its pending item before that, so it is seen then.
- * Best effort: anything left is the sweep's (settlementRollUps in ./roll-up.ts).
- */
-export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date): Promise<void> {
-  const owner = randomUUID();
-  for (let round = 0; round < ROLLUP_ROUNDS; round++) {
-    if (!(await takeRollUpLease(fundId, countyCode, owner, new Date(), ROLLUP_LEASE_MS))) return;
-    try {
-      // One chunk a round: a request never rolls up an unbounded stream of other settlers' payments.
-      await rollUpAllocation(fundId, countyCode, now, 1);
-    } finally {
-      await releaseRollUpLease(fundId, countyCode, owner);
-    }
-    if ((await readPendingSettlements(fundId, countyCode, 1)).length === 0) return;
-  }
+  await transactAt(m.fundId, m.countyCode, (position) => build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)));
 }
 
 /** An allocation set to a new amount, as `commitAllocationSet` takes it. */

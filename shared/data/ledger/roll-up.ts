@@ -1,12 +1,152 @@
 /**
- * The outbox sweep's share of the settlement roll-ups: every allocation with a pending roll-up (the sparse
- * `ROLLUPS#<n>` index, ledger/items.ts) is rolled up, whoever else is doing it, so a settled payout is paid on
- * its allocation within one OUTBOX_SWEEP_SECONDS even when the settler that should have rolled it up crashed.
+ * The roll-up of settled payouts (ledger/items.ts, "Settlement roll-ups"): `rollUpAllocation` applies a county's
+ * pending payments to its allocation with their `paid` entries, `rollUpAfterSettlement` does so right after a
+ * settlement, and the outbox sweep's share (`settlementRollUpSource`) rolls up every allocation with something
+ * pending, whoever else is doing it, so a settled payout is paid on its allocation within one OUTBOX_SWEEP_SECONDS
+ * even when the settler that should have rolled it up crashed.
  */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { applyEntry, LedgerViolation, type LedgerLine } from '../../domain/ledger.ts';
+import { halfOf } from '../../domain/half-year-report.ts';
+import { newId } from '../../ids.ts';
+import { config } from '../../config.ts';
 import { logger } from '../../logger.ts';
+import { backoffMs } from '../../retry.ts';
+import { keys } from '../platform/keys.ts';
+import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { SweepSource } from '../platform/outbox.ts';
-import { pendingRollUpsIn, ROLLUP_SHARDS } from './items.ts';
-import { rollUpAllocation } from './move.ts';
+import {
+  pendingRollUpsIn,
+  pendingSettlementDoneStep,
+  readPendingSettlements,
+  releaseRollUpLease,
+  takeRollUpLease,
+  toPosition,
+  paidInHalfAttribute,
+  ROLLUP_SHARDS,
+  type LedgerEntry,
+  type LedgerPosition,
+  type PendingSettlement,
+} from './items.ts';
+import { entryPutStep, PositionMoved, transactAt } from './move.ts';
+
+/** Pending settlements applied per transaction: 1 allocation + an entry and a delete each, under 100 items. */
+const ROLLUP_CHUNK = 40;
+/** Conflicts with another roll-up of the same county (each one commits something) before giving up to the sweep. */
+const ROLLUP_CONFLICTS = 12;
+
+/** One roll-up transaction: the allocation reserved → paid by the sum, a `paid` entry per payout, the items removed. */
+function rollUpSteps(position: LedgerPosition, pending: readonly PendingSettlement[], now: Date): TxStep[] {
+  const at = position.ledgerAt && position.ledgerAt > now.toISOString() ? position.ledgerAt : now.toISOString();
+  let line: LedgerLine = position;
+  let seq = position.seq;
+  const entries: TxStep[] = [];
+  for (const p of pending) {
+    try {
+      line = applyEntry(line, 'paid', p.amount);
+    } catch (error) {
+      // Another roll-up applied some of these after we read them: read again.
+      if (error instanceof LedgerViolation) throw new TransactionConflict();
+      throw error;
+    }
+    seq += 1;
+    const entry: LedgerEntry = {
+      entryId: newId('ledgerEntry', Date.parse(at)),
+      at,
+      countyCode: position.countyCode,
+      kind: 'paid',
+      amount: p.amount,
+      ref: p.ref,
+      actor: p.actor,
+      balance: line,
+    };
+    entries.push(entryPutStep(position.fundId, entry, seq));
+  }
+  const allocation: TxStep = {
+    item: {
+      Update: {
+        TableName: config().TABLE_NAME,
+        Key: keys.allocation(position.fundId, position.countyCode),
+        UpdateExpression:
+          'SET reserved = :reserved, paid = :paid, available = :available, seq = :next, ledgerAt = :at, updatedAt = :now, ' +
+          '#paidInHalf = if_not_exists(#paidInHalf, :zero) + :sum',
+        ConditionExpression: 'seq = :seq',
+        // The half-year report's "paid in the half" counts the `paid` entries by their `at`: all of this roll-up's share one.
+        ExpressionAttributeNames: { '#paidInHalf': paidInHalfAttribute(halfOf(new Date(at))) },
+        ExpressionAttributeValues: {
+          ':zero': 0,
+          ':sum': line.paid - position.paid,
+          ':reserved': line.reserved,
+          ':paid': line.paid,
+          ':available': line.available,
+          ':seq': position.seq,
+          ':next': seq,
+          ':at': at,
+          ':now': now.toISOString(),
+        },
+      },
+    },
+    onConditionFailed: (old) => (old ? new PositionMoved(toPosition(old)) : new TransactionConflict()),
+  };
+  return [allocation, ...entries, ...pending.map(pendingSettlementDoneStep)];
+}
+
+/**
+ * Applies every pending settlement of one allocation, a chunk per transaction, whoever else is rolling it up:
+ * each pending item is deleted in the transaction that applies it, on condition it is still there, so two
+ * roll-ups at once (two sweepers, a sweeper and a settler) apply each payout once. Returns how many it applied.
+ */
+export async function rollUpAllocation(
+  fundId: string,
+  countyCode: string,
+  now: Date,
+  maxChunks = Number.POSITIVE_INFINITY,
+): Promise<number> {
+  let applied = 0;
+  let conflicts = 0;
+  for (let chunks = 0; chunks < maxChunks;) {
+    const pending = await readPendingSettlements(fundId, countyCode, ROLLUP_CHUNK);
+    if (pending.length === 0) return applied;
+    try {
+      await transactAt(fundId, countyCode, (position) => rollUpSteps(position, pending, now));
+      applied += pending.length;
+      chunks++;
+    } catch (error) {
+      if (!(error instanceof TransactionConflict) || ++conflicts >= ROLLUP_CONFLICTS) throw error;
+      await sleep(backoffMs({ attempts: ROLLUP_CONFLICTS, baseMs: 10, maxMs: 250 }, conflicts));
+      continue;
+    }
+    if (pending.length < ROLLUP_CHUNK) return applied;
+  }
+  return applied;
+}
+
+/** How long a settler may hold a county's roll-up lease: far less than a sweep, so a crashed holder delays nothing much. */
+const ROLLUP_LEASE_MS = 10_000;
+/** Rounds a settler rolls up for others who settled meanwhile, before leaving the rest to the sweep. */
+const ROLLUP_ROUNDS = 4;
+
+/**
+ * After a settlement commits: rolls its county up now unless another settler is doing so (the lease), so a
+ * lone settlement shows as paid at once and a county's burst of settlements is rolled up by one settler at a
+ * time instead of all of them colliding on the allocation. The holder gives the lease back and looks once
+ * more: a settler who found the lease held committed its pending item before that, so it is seen then.
+ * Best effort: anything left is the sweep's (settlementRollUps in ./roll-up.ts).
+ */
+export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date): Promise<void> {
+  const owner = randomUUID();
+  for (let round = 0; round < ROLLUP_ROUNDS; round++) {
+    if (!(await takeRollUpLease(fundId, countyCode, owner, new Date(), ROLLUP_LEASE_MS))) return;
+    try {
+      // One chunk a round: a request never rolls up an unbounded stream of other settlers' payments.
+      await rollUpAllocation(fundId, countyCode, now, 1);
+    } finally {
+      await releaseRollUpLease(fundId, countyCode, owner);
+    }
+    if ((await readPendingSettlements(fundId, countyCode, 1)).length === 0) return;
+  }
+}
 
 /** Rolls up every allocation with something pending now; returns how many allocations and payouts. */
 export async function sweepRollUps(now: Date): Promise<{ found: number; queued: number }> {
