@@ -5,9 +5,8 @@
  * read the whole table: run from a script (scripts/backfill.ts), never on a request path.
  */
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { config } from '../../config.ts';
-import { documents } from './clients.ts';
+import { appliedUnlessRefused, documents } from './clients.ts';
 import { scanSegments } from './query.ts';
 
 export interface BackfillCounts {
@@ -42,11 +41,5 @@ export async function backfillItems(
 }
 
 async function updateIfStillToDo(update: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
-  try {
-    await documents.send(new UpdateCommand({ ...update, TableName: config().TABLE_NAME }));
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return appliedUnlessRefused(() => documents.send(new UpdateCommand({ ...update, TableName: config().TABLE_NAME })));
 }

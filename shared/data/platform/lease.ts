@@ -7,10 +7,9 @@
  * Each take or give-back is one write of an item under 1 KB: 1 write unit, a refused take too; a look whether it
  * is free is one consistent read (1 read unit).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.ts';
-import { documents } from './clients.ts';
+import { appliedUnlessRefused, documents } from './clients.ts';
 import { getItem } from './query.ts';
 
 export interface LeaseKey {
@@ -20,8 +19,8 @@ export interface LeaseKey {
 
 /** Takes the lease for `leaseMs` from `now` unless someone else holds it; false when they do. */
 export async function takeLease(key: LeaseKey, type: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
-  try {
-    await documents.send(
+  return appliedUnlessRefused(() =>
+    documents.send(
       new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: key,
@@ -35,12 +34,8 @@ export async function takeLease(key: LeaseKey, type: string, owner: string, now:
           ':type': type,
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /**
@@ -58,16 +53,14 @@ export async function leaseLooksFree(key: LeaseKey, now: Date): Promise<boolean>
  * goes with it: a lease leaves nothing behind, so a refused request still changes nothing.
  */
 export async function releaseLease(key: LeaseKey, owner: string): Promise<void> {
-  try {
-    await documents.send(
+  await appliedUnlessRefused(() =>
+    documents.send(
       new DeleteCommand({
         TableName: config().TABLE_NAME,
         Key: key,
         ConditionExpression: 'leaseOwner = :owner',
         ExpressionAttributeValues: { ':owner': owner },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+    ),
+  );
 }

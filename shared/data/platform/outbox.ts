@@ -22,7 +22,7 @@ import { WAITS_FOR_SUBSCRIBER, type EventType } from '../../domain/events.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
 import { logger } from '../../logger.ts';
-import { documents } from './clients.ts';
+import { appliedUnlessRefused, documents } from './clients.ts';
 import { indexKeys, keys } from './keys.ts';
 import { eventData } from './event-body.ts';
 import {
@@ -223,13 +223,9 @@ export async function releaseEvent(
   outcome: LeaseRelease,
   now: Date,
 ): Promise<boolean> {
-  try {
-    await documents.send(new UpdateCommand(eventReleaseStep(event, owner, deliveries, outcome, now).item.Update!));
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return appliedUnlessRefused(() =>
+    documents.send(new UpdateCommand(eventReleaseStep(event, owner, deliveries, outcome, now).item.Update!)),
+  );
 }
 
 /**
@@ -323,8 +319,8 @@ export async function heartbeat(
   sortKey: string,
   condition: { expression: string; names?: Record<string, string>; values: Record<string, unknown> },
 ): Promise<boolean> {
-  try {
-    await documents.send(
+  return appliedUnlessRefused(() =>
+    documents.send(
       new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: key,
@@ -333,12 +329,8 @@ export async function heartbeat(
         ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
         ExpressionAttributeValues: { ...condition.values, ':heartbeatDue': sortKey },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first). */
