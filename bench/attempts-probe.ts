@@ -7,33 +7,11 @@
  */
 import { dynamo } from '#shared/data/platform/clients';
 import { REPORT_HOOK } from '#local/lambda-protocol';
+import { noAttempts, type AttemptCounts } from './attempt-counts.ts';
 
-export interface AttemptCounts {
-  transactions: number;
-  succeeded: number;
-  /** A condition failed (TransactionCanceledException with ConditionalCheckFailed): another writer got in. */
-  conditionFailed: number;
-  /** DynamoDB cancelled for a concurrent transaction on the same item (TransactionConflict). */
-  conflicted: number;
-  otherFailures: number;
-  /** Takes of an allocation's turn (conditional UpdateItem, 1 write unit each, a refused one too). */
-  turnTakes: number;
-  /** Takes refused because another writer held the turn. */
-  turnRefused: number;
-  /** Milliseconds from a writer's first take of a turn to the take that got it, summed. */
-  turnWaitMs: number;
-}
+export type { AttemptCounts };
 
-const counts: AttemptCounts = {
-  transactions: 0,
-  succeeded: 0,
-  conditionFailed: 0,
-  conflicted: 0,
-  otherFailures: 0,
-  turnTakes: 0,
-  turnRefused: 0,
-  turnWaitMs: 0,
-};
+const counts: AttemptCounts = noAttempts();
 
 /** A writer's first refused take of a turn, by the owner it names. */
 const waitingSince = new Map<string, number>();

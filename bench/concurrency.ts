@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadInStore } from '#local/invoke';
 import type { StepProgress } from '../scripts/lib/progress.ts';
-import type { AttemptCounts } from './attempts-probe.ts';
+import { noAttempts, type AttemptCounts } from './attempt-counts.ts';
 import { beneficiary, expectStatus, roles, type Phase, type PhaseOptions } from './stack.ts';
 import { percentile, perSecond, ratio, runConcurrently } from './stats.ts';
 
@@ -262,16 +262,7 @@ function interleave<T>(items: readonly T[], groups: number): T[] {
 
 async function attemptTotals(phase: Phase, fn: string): Promise<AttemptCounts> {
   const reports = (await phase.runtime.workerReports?.())?.[fn] ?? [];
-  const sum: AttemptCounts = {
-    transactions: 0,
-    succeeded: 0,
-    conditionFailed: 0,
-    conflicted: 0,
-    otherFailures: 0,
-    turnTakes: 0,
-    turnRefused: 0,
-    turnWaitMs: 0,
-  };
+  const sum = noAttempts();
   for (const { value } of reports) {
     for (const key of Object.keys(sum) as (keyof AttemptCounts)[]) sum[key] += (value as AttemptCounts | undefined)?.[key] ?? 0;
   }
