@@ -184,7 +184,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
   });
 
   it('asks nothing for a cancelled or rejected batch, stops asking when it is cancelled midway, and leaves the sweeper’s reach', async () => {
-    const { overdueIn } = await import('#shared/data/platform/outbox');
+    const { overdueIn } = await import('#shared/data/platform/sweep');
     const { VERIFYING_INDEX } = await import('#shared/data/verifications/items');
     const stalled = async () => {
       const ids: string[] = [];
@@ -256,7 +256,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     // The crashed chunk's events were committed with it: the outbox sweeper delivers them; none is made twice.
     expect(await requestEvents(fundId)).toHaveLength(30);
     // Done: out of the sweeper's reach.
-    const { overdueIn } = await import('#shared/data/platform/outbox');
+    const { overdueIn } = await import('#shared/data/platform/sweep');
     const { VERIFYING_INDEX } = await import('#shared/data/verifications/items');
     const stalled: string[] = [];
     for await (const ids of overdueIn(VERIFYING_INDEX, new Date(Date.now() + 1000))) stalled.push(...ids);

@@ -17,7 +17,7 @@ import { queryAll } from '../platform/query.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { keys } from '../platform/keys.ts';
 import { overdueSource } from '../platform/sweep.ts';
-import { heartbeat as beat } from '../platform/outbox.ts';
+import { heartbeat as beat } from '../platform/sweep.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import {

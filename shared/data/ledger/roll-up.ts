@@ -15,7 +15,7 @@ import { logger } from '../../logger.ts';
 import { backoffMs } from '../../retry.ts';
 import { keys } from '../platform/keys.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
-import type { SweepSource } from '../platform/outbox.ts';
+import type { SweepSource } from '../platform/sweep.ts';
 import {
   pendingRollUpsIn,
   pendingSettlementDoneStep,

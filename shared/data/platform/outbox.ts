@@ -37,7 +37,8 @@ import {
   type EventRecord,
 } from './events.ts';
 import { TransactionConflict, type TxStep } from './transactions.ts';
-import { getItem, queryPages } from './query.ts';
+import { getItem } from './query.ts';
+import { overdueIn, type SweepSource } from './sweep.ts';
 import { sendJobs } from './jobs.ts';
 
 export type EventStatus = EventRecord['status'];
@@ -291,48 +292,6 @@ export function eventCloseStep(messageId: string, now: Date): TxStep {
   };
 }
 
-/**
- * Ids of the entries in one partition of the outbox index (gsi4) due before `cutoff`, a page at a time.
- * Keys only: the id follows the due time in the sort key (`<due>#<id>`).
- */
-export async function* overdueIn(partition: string, cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
-  const pages = queryPages({
-    IndexName: 'gsi4',
-    KeyConditionExpression: 'gsi4pk = :partition AND gsi4sk < :cutoff',
-    ExpressionAttributeValues: { ':partition': partition, ':cutoff': cutoff.toISOString() },
-    Limit: pageSize,
-  });
-  for await (const page of pages) {
-    const ids = page.map((i) => parseOutboxSortKey(i.gsi4sk as string).messageId).filter(Boolean);
-    if (ids.length > 0) yield ids;
-  }
-}
-
-/**
- * A long job's heartbeat (a batch's expansion, its verification requests): moves the entry of the item it works on
- * in the sweeper's index (`gsi4sk`) forward, so that the sweeper leaves a working job alone. One conditional
- * UpdateItem, not a transaction, so that the job's chunks in flight at once do not cancel each other's. False when
- * `condition` no longer holds: the job's work is over (another run finished it) or no longer wanted.
- */
-export async function heartbeat(
-  key: { pk: string; sk: string },
-  sortKey: string,
-  condition: { expression: string; names?: Record<string, string>; values: Record<string, unknown> },
-): Promise<boolean> {
-  return appliedUnlessRefused(() =>
-    documents.send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: key,
-        UpdateExpression: 'SET gsi4sk = :heartbeatDue',
-        ConditionExpression: condition.expression,
-        ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
-        ExpressionAttributeValues: { ...condition.values, ':heartbeatDue': sortKey },
-      }),
-    ),
-  );
-}
-
 /** Events whose due time is before `cutoff`, one outbox shard at a time (oldest first). */
 export async function* overdueEvents(cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
   for (let shard = 0; shard < OUTBOX_SHARDS; shard++) yield* overdueIn(indexKeys.outbox(shard), cutoff, pageSize);
@@ -348,16 +307,6 @@ export async function queueDeliveryJobs(jobs: { job: DeliveryJob; delaySeconds?:
     jobs.map(({ job, delaySeconds }) => ({ body: job, delaySeconds })),
     'delivery',
   );
-}
-
-/**
- * Something the outbox sweeper re-queues: committed work whose job may have been lost. Each source
- * finds what is overdue at `cutoff` and queues it again; the consumers are idempotent, so queueing
- * twice costs a no-op, never a second payment. (Batch expansions become another source.)
- */
-export interface SweepSource {
-  name: string;
-  sweep(cutoff: Date): Promise<{ found: number; queued: number }>;
 }
 
 /** Far enough ahead that every pending event's due time is before it. */

@@ -4,7 +4,63 @@
  * correction's links, …), so a new kind adds only what it does with an overdue entry.
  */
 import { DomainError } from '../../domain/errors.ts';
-import { overdueIn, type SweepSource } from './outbox.ts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../../config.ts';
+import { appliedUnlessRefused, documents } from './clients.ts';
+import { parseOutboxSortKey } from './events.ts';
+import { queryPages } from './query.ts';
+
+/**
+ * Something the outbox sweeper re-queues: committed work whose job may have been lost. Each source
+ * finds what is overdue at `cutoff` and queues it again; the consumers are idempotent, so queueing
+ * twice costs a no-op, never a second payment. (Batch expansions become another source.)
+ */
+export interface SweepSource {
+  name: string;
+  sweep(cutoff: Date): Promise<{ found: number; queued: number }>;
+}
+
+/**
+ * Ids of the entries in one partition of the outbox index (gsi4) due before `cutoff`, a page at a time.
+ * Keys only: the id follows the due time in the sort key (`<due>#<id>`).
+ */
+export async function* overdueIn(partition: string, cutoff: Date, pageSize = 500): AsyncGenerator<string[]> {
+  const pages = queryPages({
+    IndexName: 'gsi4',
+    KeyConditionExpression: 'gsi4pk = :partition AND gsi4sk < :cutoff',
+    ExpressionAttributeValues: { ':partition': partition, ':cutoff': cutoff.toISOString() },
+    Limit: pageSize,
+  });
+  for await (const page of pages) {
+    const ids = page.map((i) => parseOutboxSortKey(i.gsi4sk as string).messageId).filter(Boolean);
+    if (ids.length > 0) yield ids;
+  }
+}
+
+/**
+ * A long job's heartbeat (a batch's expansion, its verification requests): moves the entry of the item it works on
+ * in the sweeper's index (`gsi4sk`) forward, so that the sweeper leaves a working job alone. One conditional
+ * UpdateItem, not a transaction, so that the job's chunks in flight at once do not cancel each other's. False when
+ * `condition` no longer holds: the job's work is over (another run finished it) or no longer wanted.
+ */
+export async function heartbeat(
+  key: { pk: string; sk: string },
+  sortKey: string,
+  condition: { expression: string; names?: Record<string, string>; values: Record<string, unknown> },
+): Promise<boolean> {
+  return appliedUnlessRefused(() =>
+    documents.send(
+      new UpdateCommand({
+        TableName: config().TABLE_NAME,
+        Key: key,
+        UpdateExpression: 'SET gsi4sk = :heartbeatDue',
+        ConditionExpression: condition.expression,
+        ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+        ExpressionAttributeValues: { ...condition.values, ':heartbeatDue': sortKey },
+      }),
+    ),
+  );
+}
 
 /** Which entries of the outbox index a source looks after, and what it does with those that are due. */
 export type OverdueWork = {

@@ -26,7 +26,7 @@ import { config } from '../../config.ts';
 import { appSecrets } from '../../secrets.ts';
 import { eventStep } from '../platform/events.ts';
 import { sendJobs } from '../platform/jobs.ts';
-import { heartbeat } from '../platform/outbox.ts';
+import { heartbeat } from '../platform/sweep.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, readByKeys } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';

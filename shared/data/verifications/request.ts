@@ -12,7 +12,7 @@
 import { VERIFIABLE_BATCH_STATUS } from '../../domain/account-verification.ts';
 import { inParallel, putAll } from '../platform/bulk.ts';
 import { enqueueEvents } from '../platform/events.ts';
-import { overdueIn, type SweepSource } from '../platform/outbox.ts';
+import { overdueIn, type SweepSource } from '../platform/sweep.ts';
 import { retryOnConflict, transact } from '../platform/transactions.ts';
 import { findBatch, readRows, type StoredBatch } from '../batches/items.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
