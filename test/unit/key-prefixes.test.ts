@@ -203,6 +203,7 @@ describe('the key text of shared/data', () => {
         'STN',
         'SUBSIDY',
         'TOTAL',
+        'TURN',
         'USE',
         'VER',
         'VERCOUNTS',
