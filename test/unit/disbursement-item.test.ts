@@ -88,6 +88,15 @@ describe('a stored disbursement', () => {
     expect(itemSize(marshall(stored(paid()), { removeUndefinedValues: true }))).toBeLessThanOrEqual(1024);
   });
 
+  it('reads its requester from its creation entry, and refuses an item that names none (four eyes must not pass an unknown requester)', () => {
+    const item = stored(paid());
+    expect(item.requestedBy).toBeUndefined();
+    expect(toDisbursement(item).requestedBy).toBe('requester-of-honghe');
+    const [, ...notCreated] = paid().history;
+    expect(() => toDisbursement({ ...item, history: notCreated })).toThrow(/names no requester/);
+    expect(() => toDisbursement({ ...item, history: [] })).toThrow(/names no requester/);
+  });
+
   it('reads an item stored before (every field written, nulls included) as before', () => {
     const d = paid();
     const before = { ...keys.disbursement(d.disbursementId), type: 'disbursement', ...d };

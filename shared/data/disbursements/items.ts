@@ -65,6 +65,15 @@ const disbursementFields = storedFields<StoredDisbursement>();
 /** The key's id: an item stored since `disbursementItem` leaves out `disbursementId`. */
 const idOfKey = (item: Record<string, unknown>) => (typeof item.pk === 'string' ? item.pk.slice('DSB#'.length) : undefined);
 
+/**
+ * A stored disbursement whose requester cannot be read (no `requestedBy`, no creation entry first): a broken
+ * item, never a disbursement anyone may decide on. Four eyes compare the requester with the caller, so an unknown
+ * requester must stop the request, not pass it.
+ */
+function withoutRequester(item: Record<string, unknown>): never {
+  throw new Error(`stored disbursement ${String(idOfKey(item))} names no requester`);
+}
+
 export function toDisbursement(item: Record<string, unknown>): StoredDisbursement {
   const history = ((item.history as HistoryEntry[] | undefined) ?? []).map((e) => ({ ...e, fromStatus: e.fromStatus ?? null }));
   const createdAt = (item.createdAt ?? history[0]?.at) as string;
@@ -77,7 +86,7 @@ export function toDisbursement(item: Record<string, unknown>): StoredDisbursemen
       campaignId: null,
     }),
     approvals: ((item.approvals as Approval[] | undefined) ?? []).map((a) => ({ ...a, comment: a.comment ?? null })),
-    requestedBy: requesterOf(item) as string,
+    requestedBy: requesterOf(item) ?? withoutRequester(item),
     ...disbursementFields(item, ['payoutId', 'notice', 'correctionOf', 'correctedBy'], {
       payoutId: null,
       notice: null,

@@ -77,8 +77,11 @@ export async function noticeDeciders(notice: {
 }): Promise<string[]> {
   const key = notice.source.kind === 'disbursement' ? keys.disbursement(notice.source.id) : keys.batch(notice.source.id);
   const item = await getItem(key);
-  const requester = item ? requesterOf(item) : undefined;
-  return typeof requester === 'string' ? [requester, ...notice.approvers] : [...notice.approvers];
+  if (!item) return [...notice.approvers];
+  const requester = requesterOf(item);
+  // Four eyes: a source whose requester cannot be read stops the resolution instead of letting anyone through.
+  if (requester === undefined) throw new Error(`the ${notice.source.kind} ${notice.source.id} names no requester`);
+  return [requester, ...notice.approvers];
 }
 
 /**
