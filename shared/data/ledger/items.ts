@@ -2,9 +2,13 @@
  * The fund ledger: every change of an allocation's balances, as an immutable entry written in the same
  * transaction as the change.
  *
- * Items: entry `LEDGER#<fundId> / <at>#<countyCode>#<seq>` (oldest first by time; a county's entries in
- * the order of `seq`, because each entry's `at` is never earlier than its county's previous entry). The
- * allocation item counts its entries (`seq`) and remembers the last one's time (`ledgerAt`).
+ * Items: entry `LEDGER#<fundId>#<n> / <at>#<countyCode>#<seq>`, n = shardOf(countyCode, LEDGER_SHARDS): a
+ * fund's entries are spread over LEDGER_SHARDS partitions, because a partition takes about 1,000 write units a
+ * second and its time-ordered sort key never lets DynamoDB split it (docs/scale.md). A county's entries are all in
+ * one shard, oldest first by time and in the order of `seq` (each entry's `at` is never earlier than its county's
+ * previous entry). Entries stored before the shards are in `LEDGER#<fundId>` (ledgerPartition), and every listing
+ * reads that partition too (./list.ts). The allocation item counts its entries (`seq`) and remembers the last
+ * one's time (`ledgerAt`).
  *
  * A move reads the allocation, computes the balance after it (shared/domain/ledger.ts), and writes the
  * allocation and the entry conditional on `seq` being what it read: an entry's `balance` is always the
@@ -50,7 +54,28 @@ export interface LedgerPosition extends LedgerLine {
   ledgerAt: string | null;
 }
 
+/** The partition of a fund's ledger entries stored before the shards: read, never written. */
 export const ledgerPartition = (fundId: string) => `LEDGER#${fundId}`;
+
+/**
+ * How many partitions a fund's ledger is written across. At 2,000 payouts/s per fund a fund writes about 8,000
+ * units/s of entries (4 a payout); over 800 counties hashed into 16 shards the busiest holds some 65 counties,
+ * about 650 units/s (docs/scale.md, "A fund of 800 counties").
+ */
+export const LEDGER_SHARDS = 16;
+
+const shardPartition = (fundId: string, n: number) => `LEDGER#${fundId}#${n}`;
+
+/** The ledger shard a county's entries are written to: all of one county's in one, so its listing stays in `seq` order. */
+export const ledgerShard = (fundId: string, countyCode: string) => shardPartition(fundId, shardOf(countyCode, LEDGER_SHARDS));
+
+/** Every partition a fund's ledger may hold entries in: its shards and, for entries stored before them, `LEDGER#<fundId>`. */
+export const ledgerPartitions = (fundId: string, countyCode?: string): string[] => [
+  ...(countyCode === undefined
+    ? Array.from({ length: LEDGER_SHARDS }, (_, n) => shardPartition(fundId, n))
+    : [ledgerShard(fundId, countyCode)]),
+  ledgerPartition(fundId),
+];
 
 /** The allocation's attribute that sums its `paid` entries dated in one half-year (`yyyy-H1`, China time). */
 export const paidInHalfAttribute = (half: string) => `paidIn${half}`;

@@ -31,7 +31,7 @@ import {
   LedgerRef,
   LedgerEntry,
   LedgerPosition,
-  ledgerPartition,
+  ledgerShard,
   paidInHalfAttribute,
   SEQ_DIGITS,
   toPosition,
@@ -139,7 +139,7 @@ export function entryPutStep(fundId: string, entry: LedgerEntry, seq: number): T
       Put: {
         TableName: config().TABLE_NAME,
         Item: {
-          pk: ledgerPartition(fundId),
+          pk: ledgerShard(fundId, entry.countyCode),
           sk: `${entry.at}#${entry.countyCode}#${String(seq).padStart(SEQ_DIGITS, '0')}`,
           type: 'ledger-entry',
           fundId,

@@ -124,8 +124,9 @@ export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Prom
 }
 
 export interface ShardedPageQuery extends Omit<PageQuery, 'keyCondition' | 'consistentRead'> {
-  index: IndexName;
-  /** The index partitions one listing is written across (write sharding); read together, merged by sort key. */
+  /** The index the listing is in; none: the table's own partitions (e.g. a fund's ledger shards), read as they are. */
+  index?: IndexName;
+  /** The partitions one listing is written across (write sharding); read together, merged by sort key. */
   partitions: readonly string[];
   /** A condition on the index's sort key for every partition, e.g. `gsi1sk > :after`. */
   sortCondition?: string;
@@ -136,7 +137,7 @@ export interface ShardedPageQuery extends Omit<PageQuery, 'keyCondition' | 'cons
 /**
  * Where a sharded listing goes on, per partition in the query's order: 0 = not read yet, null = read to
  * its end, or the base-table key and the index sort key of the last item returned from it (the index's
- * partition key is the partition itself). Positional and compact: eight positions fit a cursor easily.
+ * partition key is the partition itself; on the table itself the sort key twice). Positional and compact: eight positions fit a cursor easily.
  */
 const shardedCursorSchema = z.object({
   p: z.array(z.union([z.literal(0), z.null(), z.tuple([z.string(), z.string(), z.string()])])),
@@ -151,7 +152,7 @@ type ShardPosition = z.infer<typeof shardedCursorSchema>['p'][number];
  * page instead of one.
  */
 export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPageQuery): Promise<Page<T>> {
-  const { partitionKey, sortKey } = TABLE.indexes.find((i) => i.name === q.index)!;
+  const { partitionKey, sortKey } = q.index ? TABLE.indexes.find((i) => i.name === q.index)! : TABLE;
   const decoded = await decodeCursor(q.cursor, q.scope);
   const parsed = decoded === undefined ? undefined : shardedCursorSchema.safeParse(decoded);
   if (parsed && (!parsed.success || parsed.data.p.length !== q.partitions.length)) throw invalidCursor();
@@ -214,7 +215,7 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
     const last = mine.at(-1)?.item;
     return last ? positionOf(last) : positions[r.n]!;
   });
-  const items = await hydrate(taken.map((t) => t.item));
+  const items = q.index ? await hydrate(taken.map((t) => t.item)) : taken.map((t) => t.item);
   return { items: items as T[], nextCursor: await encodeCursor(unfinished ? { p: next } : undefined, q.scope) };
 }
 
