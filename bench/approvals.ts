@@ -226,7 +226,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
                 ':at': at,
                 ':from': 'pending_approval',
                 ':to': 'approved',
-                ':gsi2pk': statusIndexKey('approved'),
+                ':gsi2pk': statusIndexKey('approved', d.disbursementId),
                 ':approvals': approvals,
                 ':payoutId': payoutId,
                 ':entry': [entry],

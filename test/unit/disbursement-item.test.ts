@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { itemSize } from '../../bench/aws-capacity.ts';
-import { disbursementItem, toDisbursement, type StoredDisbursement } from '#shared/data/disbursements/items';
+import {
+  allDisbursementsKey,
+  disbursementItem,
+  statusIndexKey,
+  toDisbursement,
+  type StoredDisbursement,
+} from '#shared/data/disbursements/items';
 import { keys } from '#shared/data/platform/keys';
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 7, 8, 0, s)).toISOString();
@@ -58,9 +64,9 @@ function stored(d: StoredDisbursement): Record<string, unknown> {
     ...keys.disbursement(id),
     type: 'disbursement',
     ...disbursementItem(d),
-    gsi1pk: 'DSBS',
+    gsi1pk: allDisbursementsKey(id),
     gsi1sk: id,
-    gsi2pk: `DSB#STATUS#${d.status}`,
+    gsi2pk: statusIndexKey(d.status, id),
     gsi2sk: id,
     gsi3pk: `DSB#COUNTY#${d.countyCode}`,
     gsi3sk: id,

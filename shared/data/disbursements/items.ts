@@ -3,10 +3,15 @@
  *
  * Item `DSB#<id> / DSB` with a `version` that every change bumps and checks (optimistic concurrency).
  * Listings, newest first (ids are ULIDs):
- * - `gsi1pk = DSBS` — every disbursement; `fundId` alone is a filter on it (a deployment runs a handful
+ * - `gsi1pk = DSBS#<n>` — every disbursement; `fundId` alone is a filter on it (a deployment runs a handful
  *   of funds, so a fund filter keeps a large share of what it reads anyway);
- * - `gsi2pk = DSB#STATUS#<status>` — the approval queue and other status views, moved on each transition;
+ * - `gsi2pk = DSB#STATUS#<status>#<n>` — the approval queue and other status views, moved on each transition;
  * - `gsi3pk = DSB#COUNTY#<code>` — a county's disbursements (counties are many: the selective key).
+ * n = shardOf(disbursementId, DISBURSEMENT_LIST_SHARDS): the first two are written by every disbursement of the
+ * deployment, and one index partition takes about 1,000 writes a second (docs/scale.md), so each is spread over
+ * shards as the payouts' listings are and read together (queryShardedPage). Items stored before the shards are in
+ * `DSBS` and `DSB#STATUS#<status>`: the listings read those partitions too, and a transition moves an item's status
+ * entry into its shard.
  * Filters combine: the most selective key condition (county, then status) plus the rest as a filter.
  *
  * The approval that completes the set is ONE TransactWriteItems: disbursement (version + status),
@@ -27,7 +32,7 @@ import {
 } from '../../domain/disbursements.ts';
 import { queuedPayout, type Beneficiary, type Settlement } from '../../domain/payouts.ts';
 import { visibleTo, type MoneyReader } from '../../domain/roles.ts';
-import { newId } from '../../ids.ts';
+import { newId, shardOf } from '../../ids.ts';
 import { dueAt, publicFlag, type Flag } from '../../domain/warning-rules.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
@@ -55,9 +60,22 @@ export interface NewDisbursement {
   campaignId?: string;
 }
 
-/** gsi1pk of every disbursement. */
-export const ALL_DISBURSEMENTS = 'DSBS';
-export const statusIndexKey = (status: DisbursementStatus) => `DSB#STATUS#${status}`;
+/** How many partitions the every-disbursement and by-status listings are each written across. */
+export const DISBURSEMENT_LIST_SHARDS = 16;
+const SHARDS = Array.from({ length: DISBURSEMENT_LIST_SHARDS }, (_, n) => n);
+/** gsi1pk of every disbursement: `DSBS#<n>`; `DSBS` alone holds those stored before the shards. */
+const allDisbursements = (shard?: number) => (shard === undefined ? 'DSBS' : `DSBS#${shard}`);
+const byStatus = (status: DisbursementStatus, shard?: number) => `DSB#STATUS#${status}${shard === undefined ? '' : `#${shard}`}`;
+/** gsi1pk of a new disbursement. */
+export const allDisbursementsKey = (disbursementId: string) => allDisbursements(shardOf(disbursementId, DISBURSEMENT_LIST_SHARDS));
+/** gsi2pk of a disbursement in `status`. */
+export const statusIndexKey = (status: DisbursementStatus, disbursementId: string) =>
+  byStatus(status, shardOf(disbursementId, DISBURSEMENT_LIST_SHARDS));
+/** The partitions of one listing: the shards, then the partition of items stored before them. */
+export const listPartitions = (status?: DisbursementStatus): string[] =>
+  status === undefined
+    ? [...SHARDS.map(allDisbursements), allDisbursements()]
+    : [...SHARDS.map((n) => byStatus(status, n)), byStatus(status)];
 export const countyIndexKey = (countyCode: string) => `DSB#COUNTY#${countyCode}`;
 
 const disbursementFields = storedFields<StoredDisbursement>();
@@ -210,7 +228,7 @@ export function disbursementChangeStep(
     status: d.status,
     now,
     set: {
-      ...(change.status ? { status: change.status, gsi2pk: statusIndexKey(change.status) } : {}),
+      ...(change.status ? { status: change.status, gsi2pk: statusIndexKey(change.status, d.disbursementId) } : {}),
       // An approval without a comment is stored without one (`toDisbursement` gives it `comment: null`).
       ...(change.approvals ? { approvals: change.approvals.map(({ comment, ...a }) => (comment === null ? a : { ...a, comment })) } : {}),
       ...(change.payoutId ? { payoutId: change.payoutId } : {}),
@@ -253,7 +271,7 @@ export function payoutOutcomeSteps(
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':to': to,
-            ':gsi2pk': statusIndexKey(to),
+            ':gsi2pk': statusIndexKey(to, payout.disbursementId),
             ':at': entry.at,
             ':one': 1,
             ':entry': [entry],

@@ -1,6 +1,6 @@
 import { type Disbursement, type DisbursementStatus } from '../../domain/disbursements.ts';
-import { equalityFilter, queryPage, type Page } from '../platform/query.ts';
-import { ALL_DISBURSEMENTS, statusIndexKey, countyIndexKey, toDisbursement, publicDisbursement } from './items.ts';
+import { equalityFilter, queryPage, queryShardedPage, type Page } from '../platform/query.ts';
+import { listPartitions, countyIndexKey, toDisbursement, publicDisbursement } from './items.ts';
 
 export async function listDisbursements(filter: {
   status?: DisbursementStatus;
@@ -11,30 +11,31 @@ export async function listDisbursements(filter: {
   limit: number;
   cursor?: string;
 }): Promise<Page<Disbursement>> {
-  let pk: string;
-  let index: 'gsi1' | 'gsi2' | 'gsi3';
+  const scope = `disbursements|${filter.status ?? ''}|${filter.fundId ?? ''}|${filter.countyCode ?? ''}|${filter.payer ?? ''}`;
+  const paging = { newestFirst: true, limit: filter.limit, cursor: filter.cursor, scope };
+  let page: Page<Record<string, unknown>>;
   if (filter.countyCode !== undefined) {
-    index = 'gsi3';
-    pk = countyIndexKey(filter.countyCode);
-  } else if (filter.status !== undefined) {
-    index = 'gsi2';
-    pk = statusIndexKey(filter.status);
+    // A county's listing is one partition; the status is a filter there like the fund and the payer.
+    const where = equalityFilter({ status: filter.status, fundId: filter.fundId, payer: filter.payer });
+    page = await queryPage({
+      index: 'gsi3',
+      keyCondition: 'gsi3pk = :pk',
+      filter: where.filter,
+      names: where.names,
+      values: { ':pk': countyIndexKey(filter.countyCode), ...where.values },
+      ...paging,
+    });
   } else {
-    index = 'gsi1';
-    pk = ALL_DISBURSEMENTS;
+    // Every disbursement (gsi1) or one status (gsi2, the status its key): their shards read together.
+    const where = equalityFilter({ fundId: filter.fundId, payer: filter.payer });
+    page = await queryShardedPage({
+      index: filter.status === undefined ? 'gsi1' : 'gsi2',
+      partitions: listPartitions(filter.status),
+      filter: where.filter,
+      names: where.names,
+      values: where.values,
+      ...paging,
+    });
   }
-  // The status is the key of gsi2; on the other indexes it is a filter like the fund and the payer.
-  const where = equalityFilter({ status: index === 'gsi2' ? undefined : filter.status, fundId: filter.fundId, payer: filter.payer });
-  const page = await queryPage({
-    index,
-    keyCondition: `${index}pk = :pk`,
-    filter: where.filter,
-    names: where.names,
-    values: { ':pk': pk, ...where.values },
-    newestFirst: true,
-    limit: filter.limit,
-    cursor: filter.cursor,
-    scope: `disbursements|${filter.status ?? ''}|${filter.fundId ?? ''}|${filter.countyCode ?? ''}|${filter.payer ?? ''}`,
-  });
   return { items: page.items.map((i) => publicDisbursement(toDisbursement(i))), nextCursor: page.nextCursor };
 }
