@@ -19,6 +19,7 @@ import { payoutListKeys } from '#shared/data/payouts/items';
 import { queuedPayout } from '#shared/domain/payouts';
 import { outboxShard, outboxSortKey } from '#shared/data/platform/events';
 import { keys } from '#shared/data/platform/keys';
+import { deliveryLineKey } from '#shared/data/webhook-endpoints/items';
 import { counterKey } from '#shared/data/batches/counters';
 import { COUNTER_SHARDS } from '#shared/domain/batches';
 import { packEventData } from '#shared/data/platform/event-body';
@@ -236,7 +237,7 @@ async function rawBatch(
       new PutCommand({
         TableName: tableName,
         Item: {
-          ...keys.webhookDelivery(endpointId, ulid()),
+          ...deliveryLineKey(endpointId, messageId, ulid()),
           type: 'webhook-delivery',
           endpointId,
           messageId,

@@ -63,7 +63,11 @@ export const keys = {
   /** One flag of one item (disbursement or batch) waiting for its due time, for `flag.overdue`. */
   flagDue: (ref: string, code: string) => ({ pk: `FLAGDUE#${ref}`, sk: `DUE#${code}` }),
   webhookEndpoint: (endpointId: string) => ({ pk: `WHE#${endpointId}`, sk: 'WHE' }),
-  webhookDelivery: (endpointId: string, deliveryId: string) => ({ pk: `WHE#${endpointId}`, sk: `DLV#${deliveryId}` }),
+  /** A line of an endpoint's delivery log, in one of its shards (../webhook-endpoints/items.ts, DELIVERY_LOG_SHARDS). */
+  webhookDelivery: (endpointId: string, shard: number, deliveryId: string) => ({
+    pk: `WHE#${endpointId}#${shard}`,
+    sk: `DLV#${deliveryId}`,
+  }),
   event: (messageId: string) => ({ pk: `EVT#${messageId}`, sk: 'EVT' }),
   /** A create's Idempotency-Key (keyed hash with its caller), claimed in the create's own transaction. */
   idempotencyClaim: (keyHash: string) => ({ pk: `IDEM#CLAIM#${keyHash}`, sk: 'CLAIM' }),

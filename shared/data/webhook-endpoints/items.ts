@@ -4,26 +4,34 @@
  * Endpoint `WHE#<id> / WHE` (listing: `gsi1pk = WHES`, `gsi1sk = <endpointId>`; a finance system's also
  * `gsi2pk = WHES#FINANCE#<financeSystem>`, `gsi2sk = <endpointId>`) holds the signing
  * secret (the table is KMS-encrypted; the secret never leaves except in the create and rotate
- * responses) and, for 24 h after a rotation, the previous secret. Attempts are `WHE#<id> / DLV#<ulid>`,
- * expiring after 30 days.
+ * responses) and, for 24 h after a rotation, the previous secret. Attempts are `WHE#<id>#<n> / DLV#<ulid>`,
+ * n = shardOf(messageId, DELIVERY_LOG_SHARDS) (a message's attempts in one shard), expiring after 30 days: one
+ * finance system's endpoint logs every send of its fund, and a partition takes about 1,000 writes a second
+ * (docs/scale.md). Attempts logged before the shards are `WHE#<id> / DLV#<ulid>`; the listing reads them too.
  */
 import { randomBytes } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type { EventType } from '../../domain/events.ts';
 import { notFound } from '../../domain/errors.ts';
-import { newId } from '../../ids.ts';
+import { newId, shardOf } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { actorAuditStep } from '../platform/audit.ts';
 import { documents } from '../platform/clients.ts';
 import { keys } from '../platform/keys.ts';
-import { queryAll, queryPage, requireItem, type Page } from '../platform/query.ts';
+import { queryAll, queryPage, queryShardedPage, requireItem, type Page } from '../platform/query.ts';
 import { transact, type TxStep } from '../platform/transactions.ts';
 import { reviewPendingEvents } from '../platform/outbox.ts';
 import type { Actor } from '../funds/items.ts';
 
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 const DELIVERY_LOG_TTL_SECONDS = 30 * 24 * 60 * 60;
+/** Partitions an endpoint's delivery log is written across: 2,000 sends/s of one fund is 250 lines/s a shard. */
+export const DELIVERY_LOG_SHARDS = 8;
+const DELIVERY_LINE = keys.webhookDelivery('', 0, '').sk;
+/** A delivery log line's key: in its message's shard of the endpoint's log. */
+export const deliveryLineKey = (endpointId: string, messageId: string, deliveryId: string) =>
+  keys.webhookDelivery(endpointId, shardOf(messageId, DELIVERY_LOG_SHARDS), deliveryId);
 
 export type Subscription = EventType | '*';
 
@@ -328,7 +336,7 @@ function deliveryAttemptStep(endpointId: string, attempt: DeliveryAttempt): TxSt
     item: {
       Update: {
         TableName: config().TABLE_NAME,
-        Key: keys.webhookDelivery(endpointId, deliveryId),
+        Key: deliveryLineKey(endpointId, attempt.messageId, deliveryId),
         UpdateExpression:
           'SET #type = :type, endpointId = :endpoint, messageId = :messageId, eventType = :eventType, attempt = :attempt, ' +
           'outcome = :outcome, responseStatus = :status, #error = :error, durationMs = :duration, #at = :at, expiresAt = :expires',
@@ -357,9 +365,12 @@ export async function recordDeliveryAttempt(endpointId: string, attempt: Deliver
 
 export async function listDeliveries(endpointId: string, page: { limit: number; cursor?: string }): Promise<Page<DeliveryAttempt>> {
   await endpointItem(endpointId);
-  const result = await queryPage({
-    keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
-    values: { ':pk': keys.webhookEndpoint(endpointId).pk, ':prefix': 'DLV#' },
+  // The shards and, for lines logged before them, the endpoint's own partition (whose endpoint item the prefix leaves out).
+  const shards = Array.from({ length: DELIVERY_LOG_SHARDS }, (_, n) => keys.webhookDelivery(endpointId, n, '').pk);
+  const result = await queryShardedPage({
+    partitions: [...shards, keys.webhookEndpoint(endpointId).pk],
+    sortCondition: 'begins_with(sk, :prefix)',
+    values: { ':prefix': DELIVERY_LINE },
     newestFirst: true,
     limit: page.limit,
     cursor: page.cursor,
