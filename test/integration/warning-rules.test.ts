@@ -200,36 +200,50 @@ describe('each rule on a single disbursement', () => {
     expect(unsettled.flags).toEqual([]);
   });
 
-  it('repeat_payee: a settlement whose roll-up was lost is rolled up by the sweeper, once', async () => {
+  it('repeat_payee: a settlement whose roll-up was lost is rolled up by the sweeper, once, from its marker shard or where markers were stored before', async () => {
     const { documents } = await import('#shared/data/platform/clients');
     const { config } = await import('#shared/config');
     const { DeleteCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
     const { settledRecordSource } = await import('#shared/data/warning-rules/raise-overdue');
+    const { paidRollupMarker } = await import('#shared/data/warning-rules/items');
     const { SWEEP_SOURCES } = await import('#functions/schedule/outbox-sweeper');
     expect(SWEEP_SOURCES).toContain(settledRecordSource);
     const fundId = await fund();
     await setRules(fundId, [{ code: 'repeat_payee', severity: 'low', params: { count: 0, days: 30 } }]);
-    const payoutId = await paid(fundId, 945);
-    // As if the process died between the settlement's commit and its roll-up.
-    const record = (await scanAll()).find((i) => String(i.pk).startsWith(`BENEF#${fundId}#`) && i.sk === 'PAID')!;
-    expect(record.settlements).toEqual([{ payoutId, settledAt: expect.any(String) }]);
-    const table = config().TABLE_NAME;
-    await documents.send(new DeleteCommand({ TableName: table, Key: { pk: record.pk, sk: record.sk } }));
-    await documents.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { pk: `PAY#${payoutId}`, sk: 'PAY' },
-        UpdateExpression: 'SET gsi4pk = :pk, gsi4sk = :sk',
-        ExpressionAttributeValues: { ':pk': 'PAIDROLLUP', ':sk': `${new Date(Date.now() - 1_000).toISOString()}#${payoutId}` },
-      }),
-    );
-    expect((await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(945) }))).body.flags).toEqual([]);
+    for (const [n, stored] of [
+      [945, 'shard'],
+      [946, 'before'],
+    ] as const) {
+      const payoutId = await paid(fundId, n);
+      // As if the process died between the settlement's commit and its roll-up.
+      const record = (await scanAll()).find(
+        (i) =>
+          String(i.pk).startsWith(`BENEF#${fundId}#`) &&
+          i.sk === 'PAID' &&
+          (i.settlements as { payoutId: string }[])[0]?.payoutId === payoutId,
+      )!;
+      expect(record.settlements).toEqual([{ payoutId, settledAt: expect.any(String) }]);
+      const table = config().TABLE_NAME;
+      await documents.send(new DeleteCommand({ TableName: table, Key: { pk: record.pk, sk: record.sk } }));
+      const at = new Date(Date.now() - 1_000).toISOString();
+      const marker = paidRollupMarker(payoutId, at, 'hash');
+      expect(marker.gsi4pk).toMatch(/^PAIDROLLUP#\d+$/);
+      await documents.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: `PAY#${payoutId}`, sk: 'PAY' },
+          UpdateExpression: 'SET gsi4pk = :pk, gsi4sk = :sk',
+          ExpressionAttributeValues: { ':pk': stored === 'shard' ? marker.gsi4pk : 'PAIDROLLUP', ':sk': marker.gsi4sk },
+        }),
+      );
+      expect((await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(n) }))).body.flags).toEqual([]);
 
-    const cutoff = new Date(Date.now() + 1_000);
-    expect((await settledRecordSource.sweep(cutoff)).found).toBeGreaterThanOrEqual(1);
-    expect((await settledRecordSource.sweep(cutoff)).found).toBe(0);
-    const again = (await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(945) }))).body;
-    expect(again.flags).toEqual([expect.objectContaining({ code: 'repeat_payee', matches: [payoutId] })]);
+      const cutoff = new Date(Date.now() + 1_000);
+      expect((await settledRecordSource.sweep(cutoff)).found).toBeGreaterThanOrEqual(1);
+      expect((await settledRecordSource.sweep(cutoff)).found).toBe(0);
+      const again = (await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(n) }))).body;
+      expect(again.flags).toEqual([expect.objectContaining({ code: 'repeat_payee', matches: [payoutId] })]);
+    }
   });
 
   it('changing the rules does not re-run them on existing items', async () => {

@@ -9,7 +9,7 @@
  *   account number is kept only under the screening's secret key (the pk) and as its last four digits.
  * - `BENEF#<fundId>#<account hmac> / PAID` → `{ settlements: [{ payoutId, settledAt }] (newest first, at most
  *   MAX_REPEAT_COUNT), version }`. Written after the settlement, not in its transaction: the settlement marks the
- *   payout (`gsi4pk = PAIDROLLUP`, keys-only outbox index) and the roll-up below copies it here, right after the
+ *   payout (`gsi4pk = PAIDROLLUP#<n>`, keys-only outbox index, PAID_ROLLUP_PARTITIONS) and the roll-up below copies it here, right after the
  *   commit and again from the outbox sweeper if that was lost; the copy is idempotent (payoutId already there).
  * - `FLAGDUE#<ref> / DUE#<code>`: one flag of a disbursement (or the flags of one code on a batch's rows) waiting
  *   for its due time, in `gsi4pk = FLAGSDUE`, `gsi4sk = <dueAt>#<ref>#<code>`. The sweep raises `flag.overdue`
@@ -32,6 +32,7 @@ import {
   type WarningRule,
 } from '../../domain/warning-rules.ts';
 import { config } from '../../config.ts';
+import { shardOf } from '../../ids.ts';
 import { appSecrets } from '../../secrets.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, readByKeys } from '../platform/query.ts';
@@ -46,7 +47,14 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 export const blockListIndex = (fundId: string) => `BLOCKLIST#${fundId}`;
 /** Keys-only outbox index (gsi4) partitions: flags waiting for their due time, settled payouts not yet rolled up. */
 export const FLAGS_DUE_INDEX = 'FLAGSDUE';
-export const PAID_ROLLUP_INDEX = 'PAIDROLLUP';
+/**
+ * The settled-payout markers' index partitions: every settlement of the deployment puts one and its roll-up takes it
+ * off (2 write units a payout), so they are spread over PAID_ROLLUP_SHARDS by payout id (`PAIDROLLUP#<n>`), and
+ * the sweeper reads them all with `PAIDROLLUP`, where markers stored before the shards are.
+ */
+const PAID_ROLLUP_SHARDS = 16;
+const paidRollUpIndex = (shard?: number) => (shard === undefined ? 'PAIDROLLUP' : `PAIDROLLUP#${shard}`);
+export const PAID_ROLLUP_PARTITIONS = [...Array.from({ length: PAID_ROLLUP_SHARDS }, (_, n) => paidRollUpIndex(n)), paidRollUpIndex()];
 
 // ---- rules -----------------------------------------------------------------------------------
 
@@ -185,7 +193,7 @@ export const putBlockedAccounts = (items: readonly Record<string, unknown>[]) =>
  * the account's keyed hash (the settlement holds the secret key; the sweeper that may finish the roll-up does not).
  */
 export function paidRollupMarker(payoutId: string, settledAt: string, accountHash: string): Record<string, string> {
-  return { gsi4pk: PAID_ROLLUP_INDEX, gsi4sk: `${settledAt}#${payoutId}`, paidAccount: accountHash };
+  return { gsi4pk: paidRollUpIndex(shardOf(payoutId, PAID_ROLLUP_SHARDS)), gsi4sk: `${settledAt}#${payoutId}`, paidAccount: accountHash };
 }
 
 /**
