@@ -69,6 +69,12 @@ describe('the sharded disbursement listings', () => {
     expect(ids(whole)).toEqual(newestFirst);
     for (const limit of [1, 4]) expect(await allPages({}, limit)).toEqual(whole);
     expect(ids(await allPages({ status: 'pending_approval' }, 3))).toEqual(newestFirst);
+    // A cursor issued by the listing before the shards (the one partition's last key) goes on after that item.
+    const { encodeCursor } = await import('#shared/data/platform/cursor');
+    const at = newestFirst.indexOf(before[2]!);
+    const plain = await encodeCursor({ pk: `DSB#${before[2]}`, sk: 'DSB', gsi1pk: 'DSBS', gsi1sk: before[2] }, 'disbursements||||');
+    const resumed = await h.call('GET', '/v1/disbursements', { ...auditor, query: { limit: '100', cursor: plain! } });
+    expect(ids(resumed.body.items)).toEqual(newestFirst.slice(at + 1));
     const ofFund = newestFirst.filter((_, i) => (created.length - 1 - i) % 4 !== 3);
     expect(ids(await allPages({ fundId }, 2))).toEqual(ofFund);
     expect(ids(await allPages({ fundId, status: 'pending_approval' }, 5))).toEqual(ofFund);

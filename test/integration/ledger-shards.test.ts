@@ -84,6 +84,12 @@ describe('the sharded ledger', () => {
     for (const limit of [5, 7, 100]) {
       expect((await allPages(fundId, {}, limit)).map((e) => e.entryId)).toEqual(expected);
     }
+    // A cursor issued by the listing before the shards (its one partition's last key) goes on after that entry.
+    const { encodeCursor } = await import('#shared/data/platform/cursor');
+    const last = items.find((i) => i.entryId === expected[6])!;
+    const plain = await encodeCursor({ pk: last.pk, sk: last.sk }, `ledger|${fundId}|||`);
+    const resumed = await listLedger(fundId, { limit: 100, cursor: plain! });
+    expect(resumed.items.map((e) => e.entryId)).toEqual(expected.slice(7));
     // One county: its shard and the old partition, in `seq` order.
     const county = counties[4]!;
     const ofCounty = await allPages(fundId, { countyCode: county }, 1);

@@ -30,6 +30,7 @@ export async function listDisbursements(filter: {
     const where = equalityFilter({ fundId: filter.fundId, payer: filter.payer });
     page = await queryShardedPage({
       index: filter.status === undefined ? 'gsi1' : 'gsi2',
+      unshardedBefore: true,
       partitions: listPartitions(filter.status),
       filter: where.filter,
       names: where.names,

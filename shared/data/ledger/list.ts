@@ -29,6 +29,7 @@ export async function listLedger(
     ...(filter.countyCode ? { filter: 'countyCode = :county', values: { ':county': filter.countyCode } } : { values: {} }),
     limit: filter.limit,
     cursor: filter.cursor,
+    unshardedBefore: true,
     scope: `ledger|${fundId}|${filter.countyCode ?? ''}|${filter.from ?? ''}|${filter.to ?? ''}`,
   });
   return { items: page.items.map(toEntry), nextCursor: page.nextCursor };

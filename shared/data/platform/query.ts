@@ -132,6 +132,11 @@ export interface ShardedPageQuery extends Omit<PageQuery, 'keyCondition' | 'cons
   sortCondition?: string;
   /** A key condition on the index's sort key: `from` ≤ sk ≤ `to` (either end open). Not with `sortCondition`. */
   sortRange?: { from?: string; to?: string };
+  /**
+   * The listing was one partition before (queryPage) under the same scope: a cursor issued then (that partition's
+   * last key) goes on after its sort key in every partition, as it went on in the one.
+   */
+  unshardedBefore?: boolean;
 }
 
 /**
@@ -155,8 +160,9 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
   const { partitionKey, sortKey } = q.index ? TABLE.indexes.find((i) => i.name === q.index)! : TABLE;
   const decoded = await decodeCursor(q.cursor, q.scope);
   const parsed = decoded === undefined ? undefined : shardedCursorSchema.safeParse(decoded);
-  if (parsed && (!parsed.success || parsed.data.p.length !== q.partitions.length)) throw invalidCursor();
-  const positions: ShardPosition[] = parsed?.data.p ?? q.partitions.map(() => 0);
+  const plain = q.unshardedBefore && parsed && !parsed.success && decoded ? plainCursorPosition(decoded, sortKey) : undefined;
+  if (parsed && !plain && (!parsed.success || parsed.data.p.length !== q.partitions.length)) throw invalidCursor();
+  const positions: ShardPosition[] = plain ? q.partitions.map(() => plain) : parsed?.success ? parsed.data.p : q.partitions.map(() => 0);
   const startKeyOf = (partition: string, position: [string, string, string]) => ({
     [TABLE.partitionKey]: position[0],
     [TABLE.sortKey]: position[1],
@@ -217,6 +223,12 @@ export async function queryShardedPage<T = Record<string, unknown>>(q: ShardedPa
   });
   const items = q.index ? await hydrate(taken.map((t) => t.item)) : taken.map((t) => t.item);
   return { items: items as T[], nextCursor: await encodeCursor(unfinished ? { p: next } : undefined, q.scope) };
+}
+
+/** A cursor of the unsharded listing (its one partition's last key) as a position every partition resumes from. */
+function plainCursorPosition(key: Record<string, unknown>, sortKey: string): [string, string, string] | undefined {
+  const [pk, sk, indexSk] = [key[TABLE.partitionKey], key[TABLE.sortKey], key[sortKey]];
+  return typeof pk === 'string' && typeof sk === 'string' && typeof indexSk === 'string' ? [pk, sk, indexSk] : undefined;
 }
 
 function sortRangeCondition(sortKey: string, range: ShardedPageQuery['sortRange']): { condition: string; values: Record<string, string> } {

@@ -368,6 +368,7 @@ export async function listDeliveries(endpointId: string, page: { limit: number; 
   // The shards and, for lines logged before them, the endpoint's own partition (whose endpoint item the prefix leaves out).
   const shards = Array.from({ length: DELIVERY_LOG_SHARDS }, (_, n) => keys.webhookDelivery(endpointId, n, '').pk);
   const result = await queryShardedPage({
+    unshardedBefore: true,
     partitions: [...shards, keys.webhookEndpoint(endpointId).pk],
     sortCondition: 'begins_with(sk, :prefix)',
     values: { ':prefix': DELIVERY_LINE },
