@@ -6,6 +6,7 @@ import { logger } from '../../logger.ts';
 import { completeBatchIfDone } from '../batches/counters.ts';
 import { payoutOutcomeSteps } from '../disbursements/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import type { Actor } from '../funds/items.ts';
 import { commitMoney } from '../ledger/move.ts';
 import { rollUpAfterSettlement } from '../ledger/roll-up.ts';
@@ -41,6 +42,8 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   assertSettlementComplete(settlement);
   // The bank reference names an earlier payout: learnt from a refused attempt, the next one counts this payout in.
   let referenceNamed = false;
+  // Read once a request, when there is an event to write (a repeated outcome writes none).
+  let subscribed: Promise<Subscribed> | undefined;
   const result = await retryOnConflict(async () => {
     // Only the fund's paying finance system may settle; to anyone else the payout does not exist.
     const payout = await getPayoutFor(payoutId, { sub: actor.sub, roles: ['finance-system'] });
@@ -63,8 +66,10 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
             failureCode: settlement.failureCode ?? DEFAULT_FAILURE_CODE,
             failureReason: settlement.failureReason ?? null,
           };
-    const event = eventStep(to === 'settled' ? 'payout.settled' : 'payout.failed', payoutId, publicPayout(settled), now, {
+    const eventType = to === 'settled' ? 'payout.settled' : 'payout.failed';
+    const event = eventStep(eventType, payoutId, publicPayout(settled), now, {
       payer: payout.payer,
+      subscribed: (await (subscribed ??= subscribedEventTypes()))(eventType),
     });
     const ref = {
       payoutId,
@@ -126,11 +131,11 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       { source, fundId: payout.fundId, countyCode: payout.countyCode, move, amount: payout.amount, ref, actor: actor.sub, now },
       withMoney,
     );
-    return { payout: settled, messageId: event.messageId };
+    return { payout: settled, messageId: event.messageId, queued: event.queued };
   }, LEDGER_ATTEMPTS);
   if (result.messageId) {
     report.payoutSettled(result.payout.status === 'settled' ? 'settled' : 'failed');
-    await enqueueEvents([result.messageId]);
+    if (result.queued) await enqueueEvents([result.messageId]);
     // Out of the settlement's transaction; the outbox sweeper rolls up what a crash left marked.
     if (result.payout.status === 'settled') {
       await rollUpSettlement(payoutId).catch((error: unknown) =>
