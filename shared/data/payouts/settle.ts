@@ -14,7 +14,7 @@ import { subsidyIsReserved } from '../ledger/items.ts';
 import { failureCountedSteps } from '../failures/items.ts';
 import { moneySource, type MoneySource } from '../../domain/money-source.ts';
 import { noticeItemPaidStep } from '../notices/items.ts';
-import { paidRollupMarker, rollUpSettlement } from '../warning-rules/items.ts';
+import { paidRecordStep } from '../warning-rules/items.ts';
 import { accountHashes } from '../screening/items.ts';
 import { eventCloseStep, getOutboxEvent } from '../platform/outbox.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -50,7 +50,11 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     if (decideSettlement(payout.status, settlement.outcome) === 'repeat') return { payout, messageId: undefined };
     const to = outcomeStatus(settlement.outcome);
     const at = now.toISOString();
-    const [paidAccount] = to === 'settled' ? await accountHashes([payout.beneficiary.account.accountNumber]) : [''];
+    // `repeat_payee`'s record of the account's settlements, in this transaction (../warning-rules/items.ts).
+    const paidRecord =
+      to === 'settled'
+        ? await paidRecordStep(payout.fundId, (await accountHashes([payout.beneficiary.account.accountNumber]))[0]!, payoutId, at)
+        : undefined;
     // A bulk transfer's reference names many payouts: read so, each of its settlements counts itself in at once.
     if (to === 'settled' && settlement.bankReference && !referenceNamed)
       referenceNamed = await bankReferenceNamed(payout.payer, settlement.bankReference);
@@ -97,8 +101,6 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
         failureCode: settled.failureCode,
         failureReason: settled.failureReason,
         ...payoutSettledKeys(payoutId, at),
-        // `repeat_payee` counts the account's settlements: a marker for the roll-up after the commit (same item, no extra write).
-        ...(to === 'settled' ? paidRollupMarker(payoutId, at, paidAccount!) : {}),
         // The failures summary counts it from now until a correction links it (../failures/items.ts).
         ...(to === 'failed' ? { failureCounted: true } : {}),
       }),
@@ -117,6 +119,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
             },
           })
         : []),
+      ...(paidRecord ? [paidRecord] : []),
       audit,
       event.step,
       // The half-year report's failures by code.
@@ -136,12 +139,6 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   if (result.messageId) {
     report.payoutSettled(result.payout.status === 'settled' ? 'settled' : 'failed');
     if (result.queued) await enqueueEvents([result.messageId]);
-    // Out of the settlement's transaction; the outbox sweeper rolls up what a crash left marked.
-    if (result.payout.status === 'settled') {
-      await rollUpSettlement(payoutId).catch((error: unknown) =>
-        logger.warn('settlement roll-up failed; the sweeper rolls it up', { payoutId, error: (error as Error).name }),
-      );
-    }
   }
   // The payment's reserved → paid move waits as a pending roll-up: applied now unless another settlement of the
   // county is rolling it up (then it is, or the sweep does within one OUTBOX_SWEEP_SECONDS).
