@@ -23,7 +23,7 @@
  * funds a finance system pays: events written with a `payer`). An event expires (`expiresAt`) 30 days
  * after it is finished, never while it is pending.
  */
-import type { EventType } from '../../domain/events.ts';
+import { WAITS_FOR_SUBSCRIBER, type EventType } from '../../domain/events.ts';
 import { newId, shardOf } from '../../ids.ts';
 import { packEventData } from './event-body.ts';
 import { config } from '../../config.ts';
@@ -111,13 +111,32 @@ export interface EventRecord {
 export interface PendingEvent {
   messageId: string;
   step: TxStep;
+  /** False for an event written finished (nobody subscribes to its type): no delivery job to send. */
+  queued: boolean;
 }
 
-/** The outbox item for one event, to be written in the same transaction as the change. */
-export function eventStep(eventType: EventType, subject: string, data: object, at: Date, options: { payer?: string } = {}): PendingEvent {
+/**
+ * The outbox item for one event, to be written in the same transaction as the change.
+ *
+ * `subscribed: false` (the producer read that no enabled endpoint subscribes to the type:
+ * `subscribedEventTypes` in ../webhook-endpoints/subscriptions.ts) writes the event already finished, as the
+ * delivery worker would have finished it (`dropped`): the event log keeps it (its item and listing
+ * entries, expiring 30 days on), but it never enters the outbox index, and no job, lease or release
+ * follows (4 write units an event). A type that waits for its subscriber (a payment instruction) is
+ * always written pending.
+ */
+export function eventStep(
+  eventType: EventType,
+  subject: string,
+  data: object,
+  at: Date,
+  options: { payer?: string; subscribed?: boolean } = {},
+): PendingEvent {
   const messageId = newId('message', at.getTime());
+  const queued = options.subscribed !== false || WAITS_FOR_SUBSCRIBER.has(eventType);
   return {
     messageId,
+    queued,
     step: {
       item: {
         Put: {
@@ -130,13 +149,13 @@ export function eventStep(eventType: EventType, subject: string, data: object, a
             subject,
             timestamp: at.toISOString(),
             data: packEventData(data),
-            state: 'pending',
             // The paying finance system of the event's fund: only its endpoints get a payment instruction's
             // full account, and only it (of the finance systems) reads the event in the event log.
             ...(options.payer ? { payer: options.payer } : {}),
             ...eventListKeys(messageId, eventType, options.payer || undefined),
-            gsi4pk: outboxShard(messageId),
-            gsi4sk: outboxSortKey(at, messageId),
+            ...(queued
+              ? { state: 'pending', gsi4pk: outboxShard(messageId), gsi4sk: outboxSortKey(at, messageId) }
+              : { state: 'dropped', finishedAt: at.toISOString(), expiresAt: eventExpiresAt(at) }),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -144,6 +163,9 @@ export function eventStep(eventType: EventType, subject: string, data: object, a
     },
   };
 }
+
+/** The delivery jobs to send after the commit: the events written pending. */
+export const queuedIds = (events: readonly PendingEvent[]): string[] => events.filter((e) => e.queued).map((e) => e.messageId);
 
 /** The SQS message body of a delivery job. */
 export interface DeliveryJob {

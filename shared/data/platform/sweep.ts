@@ -65,8 +65,8 @@ export async function heartbeat(
 /** Which entries of the outbox index a source looks after, and what it does with those that are due. */
 export type OverdueWork = {
   name: string;
-  /** The outbox index partition the entries are due in, or its shards (read one after the other). */
-  partition: string | readonly string[];
+  /** The outbox index partition the entries are due in. */
+  partition: string;
   /**
    * `cutoff` (the default): due once the sweeper's cutoff has passed the entry (work that made no progress).
    * `clock`: due the moment its time passes (a notice's end, a subsidy's release).
@@ -92,11 +92,9 @@ export function overdueSource(work: OverdueWork): SweepSource {
       const due = work.dueBy === 'clock' ? new Date() : cutoff;
       let found = 0;
       let queued = 0;
-      for (const partition of typeof work.partition === 'string' ? [work.partition] : work.partition) {
-        for await (const ids of overdueIn(partition, due)) {
-          found += ids.length;
-          queued += 'page' in work ? await work.page(ids, due) : await eachDone(ids, (id) => work.each(id, due), work.refused);
-        }
+      for await (const ids of overdueIn(work.partition, due)) {
+        found += ids.length;
+        queued += 'page' in work ? await work.page(ids, due) : await eachDone(ids, (id) => work.each(id, due), work.refused);
       }
       return { found, queued };
     },

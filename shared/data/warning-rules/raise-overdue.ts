@@ -10,7 +10,7 @@ import { findBatch } from '../batches/items.ts';
 import {
   FLAGS_DUE_INDEX,
   FlagDueTaken,
-  PAID_ROLLUP_PARTITIONS,
+  PAID_ROLLUP_INDEX,
   flagDueTakeStep,
   parseFlagDueSortKey,
   readFlagDue,
@@ -82,7 +82,7 @@ export const flagOverdueSource = overdueSource({
 /** Sweeper source: settled payouts whose roll-up into their account's record (`repeat_payee`) was lost. */
 export const settledRecordSource = overdueSource({
   name: 'settled-records',
-  partition: PAID_ROLLUP_PARTITIONS,
+  partition: PAID_ROLLUP_INDEX,
   async each(payoutId) {
     await rollUpSettlement(payoutId);
     return true;
