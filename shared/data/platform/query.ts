@@ -142,7 +142,8 @@ export interface ShardedPageQuery extends Omit<PageQuery, 'keyCondition' | 'cons
 /**
  * Where a sharded listing goes on, per partition in the query's order: 0 = not read yet, null = read to
  * its end, or the base-table key and the index sort key of the last item returned from it (the index's
- * partition key is the partition itself; on the table itself the sort key twice). Positional and compact: eight positions fit a cursor easily.
+ * partition key is the partition itself; on the table itself the sort key twice). Positional and compact: the
+ * 17 positions of a fund's ledger fit a cursor of a few KB.
  */
 const shardedCursorSchema = z.object({
   p: z.array(z.union([z.literal(0), z.null(), z.tuple([z.string(), z.string(), z.string()])])),
