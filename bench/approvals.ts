@@ -296,7 +296,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
                   ':at': at,
                   ':from': 'pending_approval',
                   ':to': 'approved',
-                  ':gsi2pk': statusIndexKey('approved', d.disbursementId),
+                  ':gsi2pk': statusIndexKey('approved', disbursementId),
                   ':approvals': approvals,
                   ':payoutId': payoutId,
                   ':entry': [entry],
