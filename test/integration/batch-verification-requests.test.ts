@@ -6,10 +6,15 @@
  * per distinct account, commits each chunk once under duplicate jobs and redelivery, and is finished after a
  * crash between chunks.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startReceiver, type Receiver } from '#test/support/receiver';
 import { asApprover, asFinance, asRequester, COUNTY, useMoneyHarness } from './disbursement-harness.ts';
 
 const h = useMoneyHarness();
+let finance: Receiver | undefined;
+afterAll(async () => {
+  await finance?.stop();
+});
 let n = 0;
 const admin = { sub: 'admin-2', roles: ['fund-admin'] };
 const auditor = { sub: 'aud', roles: ['auditor'] };
@@ -253,7 +258,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     expect(resumed).toMatchObject({ outcome: 'requested', skipped: 1 });
     const listed = await verificationsOf(fundId);
     expect(listed.map((v) => v.accountNumber).sort()).toEqual(accounts.map((x) => x.accountNumber).sort());
-    // The crashed chunk's events were committed with it: the outbox sweeper delivers them; none is made twice.
+    // The crashed chunk's events were committed with it (delivered by the outbox sweeper when someone subscribes); none is made twice.
     expect(await requestEvents(fundId)).toHaveLength(30);
     // Done: out of the sweeper's reach.
     const { overdueIn } = await import('#shared/data/platform/sweep');
@@ -263,5 +268,49 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     expect(stalled).not.toContain(batch.batchId);
     for (const v of listed) expect((await answer(v.verificationId, 'match')).status).toBe(200);
     expect((await approveBatch(batch.batchId)).status).toBe(200);
+  });
+
+  // Last in the file: the finance system subscribes here, and stays subscribed.
+  it('writes its events dropped, listed and queued for nobody, while the paying system subscribes no endpoint; pending for delivery once it does', async () => {
+    const { keys } = await import('#shared/data/platform/keys');
+    const { getItem } = await import('#shared/data/platform/query');
+    const fundId = await verifyingFund();
+    const unheard = await createBatch(fundId, distinct(3));
+    await h.data.verificationRequests.requestBatchVerifications(unheard.batchId);
+    const dropped = await requestEvents(fundId);
+    expect(dropped).toHaveLength(3);
+    for (const e of dropped) {
+      // As the delivery worker finishes an event nobody subscribes to: out of the outbox index, kept 30 days.
+      expect(e).toMatchObject({ state: 'dropped', deliveries: {} });
+      expect(e.gsi4pk).toBeUndefined();
+      expect(typeof e.expiresAt).toBe('number');
+    }
+    // The event log lists them all the same (one per account: the contract), to the paying system as to an admin.
+    const listedIds = async (call: typeof asFinance) => {
+      const res = await h.call('GET', '/v1/events?type=account.verification_requested&limit=100', call);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return (res.body.items as { messageId: string }[]).map((e) => e.messageId);
+    };
+    for (const e of dropped) {
+      expect(await listedIds(asFinance)).toContain(e.messageId);
+      expect(await listedIds(admin)).toContain(e.messageId);
+    }
+
+    finance = await startReceiver();
+    const bound = await h.call('POST', '/v1/webhook-endpoints', {
+      ...asFinance,
+      body: { url: `${finance.url}/finance`, events: ['account.verification_requested'], description: 'finance' },
+    });
+    expect(bound.status, JSON.stringify(bound.body)).toBe(201);
+    const heard = await createBatch(fundId, distinct(2));
+    await h.data.verificationRequests.requestBatchVerifications(heard.batchId);
+    const fresh = (await requestEvents(fundId)).filter((e) => !dropped.some((d) => d.messageId === e.messageId));
+    expect(fresh).toHaveLength(2);
+    for (const e of fresh) {
+      const stored = await getItem(keys.event(e.messageId as string));
+      // Pending in the outbox until delivered (a poller may have delivered it already).
+      expect(['pending', 'delivered']).toContain(stored?.state);
+      if (stored?.state === 'pending') expect(stored.gsi4pk).toBeDefined();
+    }
   });
 });

@@ -23,7 +23,7 @@
  * funds a finance system pays: events written with a `payer`). An event expires (`expiresAt`) 30 days
  * after it is finished, never while it is pending.
  */
-import type { EventType } from '../../domain/events.ts';
+import { WAITS_FOR_SUBSCRIBER, type EventType } from '../../domain/events.ts';
 import { newId, shardOf } from '../../ids.ts';
 import { packEventData } from './event-body.ts';
 import { config } from '../../config.ts';
@@ -112,9 +112,24 @@ export interface PendingEvent {
   step: TxStep;
 }
 
-/** The outbox item for one event, to be written in the same transaction as the change. */
-export function eventStep(eventType: EventType, subject: string, data: object, at: Date, options: { payer?: string } = {}): PendingEvent {
+/**
+ * The outbox item for one event, to be written in the same transaction as the change. `dropped`: the producer
+ * read that nobody subscribes (an event that does not wait for a subscriber): the event is written as its
+ * delivery would have finished it (`dropped`, out of the outbox index, expiring in 30 days), and no delivery job
+ * is needed; it is listed in the event log all the same.
+ */
+export function eventStep(
+  eventType: EventType,
+  subject: string,
+  data: object,
+  at: Date,
+  options: { payer?: string; dropped?: boolean } = {},
+): PendingEvent {
+  if (options.dropped && WAITS_FOR_SUBSCRIBER.has(eventType)) throw new Error(`${eventType} waits for a subscriber: never dropped`);
   const messageId = newId('message', at.getTime());
+  const delivery = options.dropped
+    ? { state: 'dropped', deliveries: {}, updatedAt: at.toISOString(), finishedAt: at.toISOString(), expiresAt: eventExpiresAt(at) }
+    : { state: 'pending', gsi4pk: outboxShard(messageId), gsi4sk: outboxSortKey(at, messageId) };
   return {
     messageId,
     step: {
@@ -129,13 +144,11 @@ export function eventStep(eventType: EventType, subject: string, data: object, a
             subject,
             timestamp: at.toISOString(),
             data: packEventData(data),
-            state: 'pending',
             // The paying finance system of the event's fund: only its endpoints get a payment instruction's
             // full account, and only it (of the finance systems) reads the event in the event log.
             ...(options.payer ? { payer: options.payer } : {}),
             ...eventListKeys(messageId, eventType, options.payer || undefined),
-            gsi4pk: outboxShard(messageId),
-            gsi4sk: outboxSortKey(at, messageId),
+            ...delivery,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },

@@ -19,6 +19,7 @@ import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { VERIFYING_INDEX, readRequestMarkers } from './items.ts';
 import {
   ChunkRequested,
+  payerSubscribes,
   queueVerificationJobs,
   readLookups,
   readVerificationPlan,
@@ -115,14 +116,17 @@ export async function requestBatchVerifications(batchId: string, options: Reques
       const now = clock();
       // The first try reads the lookups eventually consistent: a stale one fails the chunk's conditions, and the
       // next try reads them consistently.
-      const lookups = await timed('lookups', () =>
-        readLookups(
-          b.fundId,
-          accounts.map((a) => a.key),
-          attempt++ > 0,
-        ),
+      const [lookups, subscribed] = await timed('lookups', () =>
+        Promise.all([
+          readLookups(
+            b.fundId,
+            accounts.map((a) => a.key),
+            attempt++ > 0,
+          ),
+          payerSubscribes(b.payer, now),
+        ]),
       );
-      const step = requestChunkSteps(b, { chunk: c.chunk, accounts }, lookups, now);
+      const step = requestChunkSteps(b, { chunk: c.chunk, accounts }, lookups, now, subscribed);
       if (step.flagPuts.length > 0) await putAll(step.flagPuts);
       // The half-year report counts the flags raised, with the chunk (so once).
       await timed('transact', () =>
