@@ -110,8 +110,8 @@ export interface PlannedAccount {
   rows: number[];
 }
 
-/** Distinct accounts per request transaction: a new one takes 3 items (verification with its waiter, lookup, event), a reused pending one 2, + marker (+ counter shard, head and report figures, only beside an answered one). */
-export const REQUEST_CHUNK_ACCOUNTS = 24;
+/** Distinct accounts per request transaction: a new one takes 3 items (verification with its waiter, lookup, event), a reused pending one 2, an answered one none; + marker (+ counter shard, head and report figures, only beside an answered one). 33: 100 items at most (unit test verification-request-chunks). */
+export const REQUEST_CHUNK_ACCOUNTS = 33;
 
 export interface BatchVerificationPlan {
   /** The head's `verifications`: every row pending until the request job has looked at its account (null: the fund does not verify). */
