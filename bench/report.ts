@@ -317,13 +317,14 @@ export function renderVerification(v: BenchResults['verification']): string[] {
     out.push('  verifying, by invocation (seconds summed over overlapping invocations: shares of the work, not wall time)');
     out.push(
       alignColumns([
-        ['', 'invocations', 'seconds', 'read units/row', 'write units/row'],
+        ['', 'invocations', 'seconds', 'read units/row', 'write units/row', 'failed attempts'],
         ...v.phases.map((p) => [
           `    ${p.invocation}`,
           fmt(p.calls, 0),
           fmt(p.seconds, 1),
           fmt(p.readUnitsPerRow),
           fmt(p.writeUnitsPerRow),
+          fmt(p.failedAttempts ?? 0, 0),
         ]),
       ]),
     );

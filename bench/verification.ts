@@ -47,6 +47,8 @@ export interface VerificationPhase {
   seconds: number;
   readUnitsPerRow: number;
   writeUnitsPerRow: number;
+  /** Charged failed attempts (conditions that did not hold, cancelled or conflicting transactions). */
+  failedAttempts: number;
 }
 
 /** The meter's totals by invocation, with the units of the SDK calls each made. */
@@ -62,6 +64,7 @@ function phasesOf(totals: MeterTotals, rows: number): VerificationPhase[] {
         seconds: Math.round(spent.ms / 100) / 10,
         readUnitsPerRow: perRow(own.reduce((sum, t) => sum + t.readUnits, 0)),
         writeUnitsPerRow: perRow(own.reduce((sum, t) => sum + t.writeUnits, 0)),
+        failedAttempts: own.reduce((sum, t) => sum + t.failedAttempts, 0),
       };
     })
     .sort((a, b) => b.seconds - a.seconds);
