@@ -99,7 +99,8 @@ export default defineConfig(
           // after its commit); counters.ts and stats.ts are step builders other contexts' verbs add to their
           // transactions; a notice subject is what a notice's end calls on its source, looked up in
           // notices/subjects.ts; corrections/payout-links.ts claims and links a batch correction's payouts, run by
-          // the correction (batches/create.ts) and by the sweeper's resume (corrections/resume-links.ts).
+          // the correction (batches/create.ts) and by the sweeper's resume (corrections/resume-links.ts);
+          // webhook-endpoints/subscriptions.ts reads which event types anyone listens to, for every producer of events.
           itemFiles: [
             'ledger/move.ts',
             'ledger/roll-up.ts',
@@ -112,6 +113,7 @@ export default defineConfig(
             'verifications/plan.ts',
             'verifications/apply.ts',
             'corrections/payout-links.ts',
+            'webhook-endpoints/subscriptions.ts',
           ],
         },
       ],

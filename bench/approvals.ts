@@ -1,16 +1,19 @@
 /**
  * Final approvals through the HTTP API (adapter + JWT authorizer + handler) against a plain script
- * making the core store calls of an approval: the consistent read of the disbursement, one
- * TransactWriteItems (disbursement update, reservation on the allocation, payout put, audit put, the
- * two event puts and the county report's update) and one SendMessageBatch. Both sides run at the same
- * concurrency, in alternating rounds, on disbursements created beforehand (one approver each).
- * Kept as it was at stop 8 so the ratio stays comparable: the API has since added what the money rules
- * need and the script does not make (the fund's settings, read once per environment; the allocation's
- * ledger position read before the reservation; the ledger entry and the event-log keys in the transaction).
+ * making the same store writes as an approval, with its own SDK clients: the allocation's turn (a conditional
+ * update of the turn item, consistent reads of it while another writer holds it, its delete at the end), the
+ * consistent reads of the disbursement and the allocation, one TransactWriteItems (disbursement update, the
+ * allocation's move on its `seq` with its ledger entry, payout put, audit put, the two event puts and the county
+ * report's update) and one SendMessageBatch. Both sides run at the same concurrency on one county, in alternating
+ * rounds, on disbursements created beforehand (one approver each). Issue 21 asks both baselines to make the same
+ * writes as the product across processes: since the allocation's turn (stop 28) moves of one county take turns in
+ * the product, so the script takes the same turn, and the ratio measures what the API adds (adapter, authorizer,
+ * validation, the fund's settings, the reads the rules need), not the turn's waits on one side only.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { newId, shardOf } from '#shared/ids';
@@ -21,6 +24,9 @@ import { outboxShard, outboxSortKey } from '#shared/data/platform/events';
 import { keys } from '#shared/data/platform/keys';
 import { statusIndexKey } from '#shared/data/disbursements/items';
 import { packEventData } from '#shared/data/platform/event-body';
+import { allocationTurnKey, toPosition } from '#shared/data/ledger/items';
+import { ledgerChangeSteps, TURN_BACKOFF, TURN_LEASE_MS } from '#shared/data/ledger/move';
+import { backoffMs } from '#shared/retry';
 import type { Meter } from './meter.ts';
 import type { StepProgress } from '../scripts/lib/progress.ts';
 import type { ApprovalsResult } from './report.ts';
@@ -162,6 +168,54 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
 
+  /** The allocation's turn, as the product takes it (ledger/move.ts): take it, or read it until it looks free. */
+  const takeTurn = async (fundId: string, countyCode: string, owner: string): Promise<boolean> => {
+    const Key = allocationTurnKey(fundId, countyCode);
+    const giveUpAt = Date.now() + 20_000;
+    for (let attempt = 1; ; attempt++) {
+      const now = new Date();
+      try {
+        await documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key,
+            UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #type = :type',
+            ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
+            ExpressionAttributeNames: { '#type': 'type' },
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ':until': new Date(now.getTime() + TURN_LEASE_MS).toISOString(),
+              ':now': now.toISOString(),
+              ':type': 'allocation-turn',
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      for (;;) {
+        if (Date.now() >= giveUpAt) return false;
+        await sleep(backoffMs(TURN_BACKOFF, attempt++));
+        const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
+        if (Item?.leaseUntil === undefined || (Item.leaseUntil as string) < new Date().toISOString()) break;
+      }
+    }
+  };
+  const giveTurnBack = (fundId: string, countyCode: string, owner: string) =>
+    documents
+      .send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: allocationTurnKey(fundId, countyCode),
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+
   const approveOnce = async (disbursementId: string, approver: string) => {
     const key = keys.disbursement(disbursementId);
     const { Item: d } = await documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
@@ -209,101 +263,111 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
       },
     });
     const auditId = newId('audit', now.getTime());
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: tableName,
-              Key: key,
-              UpdateExpression:
-                'SET version = :next, updatedAt = :at, #status = :to, gsi2pk = :gsi2pk, approvals = :approvals, payoutId = :payoutId, history = list_append(history, :entry)',
-              ConditionExpression: 'version = :version AND #status = :from',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: {
-                ':version': d.version,
-                ':next': d.version + 1,
-                ':at': at,
-                ':from': 'pending_approval',
-                ':to': 'approved',
-                ':gsi2pk': statusIndexKey('approved'),
-                ':approvals': approvals,
-                ':payoutId': payoutId,
-                ':entry': [entry],
-              },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-          },
-          {
-            Update: {
-              TableName: tableName,
-              Key: keys.allocation(d.fundId, d.countyCode),
-              UpdateExpression: 'SET reserved = reserved + :r, paid = paid + :p, available = available + :a, updatedAt = :at',
-              ConditionExpression: 'attribute_exists(pk) AND available >= :amount',
-              ExpressionAttributeValues: { ':r': d.amount, ':p': 0, ':a': -d.amount, ':amount': d.amount, ':at': at },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...keys.payout(payoutId),
-                type: 'payout',
-                ...payout,
-                requestedMessageId: requestedMessage,
-                updatedAt: at,
-                ...payoutListKeys(payout),
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...keys.audit(key.pk, auditId),
-                type: 'audit',
-                auditId,
-                entity: key.pk,
-                actor: approver,
-                action: 'disbursement.approved',
-                at,
-                correlationId: randomUUID(),
-                fromStatus: 'pending_approval',
-                toStatus: 'approved',
-                details: { fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, payoutId, approvers: [approver] },
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          event(approvedMessage, 'disbursement.approved', disbursementId, { ...publicForm, status: 'approved', approvals, payoutId }),
-          event(requestedMessage, 'payout.requested', payoutId, payout),
-          {
-            Update: {
-              TableName: tableName,
-              Key: keys.countyStats(d.countyCode, `disbursements#${shardOf(disbursementId, STATS_SHARDS)}`),
-              UpdateExpression: 'SET #type = :type, topic = :topic ADD #a0 :v0, #a1 :v1, #a2 :v2, #a3 :v3',
-              ExpressionAttributeNames: {
-                '#type': 'type',
-                '#a0': 'pendingApprovalCount',
-                '#a1': 'pendingApprovalAmount',
-                '#a2': 'approvedCount',
-                '#a3': 'approvedAmount',
-              },
-              ExpressionAttributeValues: {
-                ':type': 'county-stats',
-                ':topic': 'disbursements',
-                ':v0': -1,
-                ':v1': -d.amount,
-                ':v2': 1,
-                ':v3': d.amount,
+    // The turn is taken after reading the disbursement, as the product takes it around the move alone.
+    const owner = randomUUID();
+    const turn = await takeTurn(d.fundId as string, d.countyCode as string, owner);
+    try {
+      const { Item: allocation } = await documents.send(
+        new GetCommand({ TableName: tableName, Key: keys.allocation(d.fundId, d.countyCode), ConsistentRead: true }),
+      );
+      if (!allocation) throw new Error('raw approval: the county has no allocation');
+      const money = ledgerChangeSteps({
+        position: toPosition(allocation),
+        kind: 'reserved',
+        amount: d.amount,
+        ref: { disbursementId, payoutId },
+        actor: approver,
+        now,
+      }).steps.map((step) => step.item);
+      await documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: key,
+                UpdateExpression:
+                  'SET version = :next, updatedAt = :at, #status = :to, gsi2pk = :gsi2pk, approvals = :approvals, payoutId = :payoutId, history = list_append(history, :entry)',
+                ConditionExpression: 'version = :version AND #status = :from',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':version': d.version,
+                  ':next': d.version + 1,
+                  ':at': at,
+                  ':from': 'pending_approval',
+                  ':to': 'approved',
+                  ':gsi2pk': statusIndexKey('approved'),
+                  ':approvals': approvals,
+                  ':payoutId': payoutId,
+                  ':entry': [entry],
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
-          },
-        ],
-      }),
-    );
+            ...money,
+            {
+              Put: {
+                TableName: tableName,
+                Item: {
+                  ...keys.payout(payoutId),
+                  type: 'payout',
+                  ...payout,
+                  requestedMessageId: requestedMessage,
+                  updatedAt: at,
+                  ...payoutListKeys(payout),
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: tableName,
+                Item: {
+                  ...keys.audit(key.pk, auditId),
+                  type: 'audit',
+                  auditId,
+                  entity: key.pk,
+                  actor: approver,
+                  action: 'disbursement.approved',
+                  at,
+                  correlationId: randomUUID(),
+                  fromStatus: 'pending_approval',
+                  toStatus: 'approved',
+                  details: { fundId: d.fundId, countyCode: d.countyCode, amount: d.amount, payoutId, approvers: [approver] },
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            event(approvedMessage, 'disbursement.approved', disbursementId, { ...publicForm, status: 'approved', approvals, payoutId }),
+            event(requestedMessage, 'payout.requested', payoutId, payout),
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.countyStats(d.countyCode, `disbursements#${shardOf(disbursementId, STATS_SHARDS)}`),
+                UpdateExpression: 'SET #type = :type, topic = :topic ADD #a0 :v0, #a1 :v1, #a2 :v2, #a3 :v3',
+                ExpressionAttributeNames: {
+                  '#type': 'type',
+                  '#a0': 'pendingApprovalCount',
+                  '#a1': 'pendingApprovalAmount',
+                  '#a2': 'approvedCount',
+                  '#a3': 'approvedAmount',
+                },
+                ExpressionAttributeValues: {
+                  ':type': 'county-stats',
+                  ':topic': 'disbursements',
+                  ':v0': -1,
+                  ':v1': -d.amount,
+                  ':v2': 1,
+                  ':v3': d.amount,
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } finally {
+      if (turn) await giveTurnBack(d.fundId as string, d.countyCode as string, owner);
+    }
     await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: deliveryQueueUrl,
@@ -324,10 +388,10 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
         } catch (error) {
           const conflict =
             (error instanceof TransactionCanceledException &&
-              (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict')) ||
+              (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict' || r.Code === 'ConditionalCheckFailed')) ||
             (error as Error).name === 'TransactionConflictException';
           if (!conflict || attempt >= 6) throw error;
-          await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
+          await sleep(Math.random() * 20 * 2 ** attempt);
         }
       }
     },

@@ -308,6 +308,46 @@ describe('GET /v1/events', () => {
     expect(item.expiresAt as number).toBeGreaterThanOrEqual(Math.floor(Date.parse(item.timestamp as string) / 1000) + thirtyDays);
   });
 
+  it('writes an event nobody subscribes to already finished: logged, outside the outbox, no delivery job; a subscribed type stays pending', async () => {
+    await removeAllEndpoints();
+    await endpoint({ financeSystem: FINANCE_SYSTEM });
+    // A disabled endpoint subscribed to everything is nobody: the worker would not send to it either.
+    const disabled = await endpoint({ events: ['*'] });
+    await endpoints.disableEndpoint(disabled.endpointId, 'the receiver answered 410 Gone', new Date());
+    const fundId = await h.fund({ allocations: { [COUNTY]: 1_000_000 } });
+    const eventOf = async (type: string, subject: string) => {
+      const listed = await allPages(admin, { type, limit: '100' });
+      const found = listed.items.find((e) => JSON.stringify(e).includes(subject));
+      expect(found, `${type} of ${subject} in the event log`).toBeDefined();
+      return (await getItem(keys.event(found!.messageId)))!;
+    };
+    const jobs = async () =>
+      (await h.services.drainQueue(h.services.queueUrls.delivery)).map((m) => JSON.parse(m.Body!).messageId as string);
+
+    const p = await approved(fundId, 10_000, h.nextBeneficiary());
+    expect(await jobs()).toEqual([p.messageId]); // the payment instruction's job alone
+    const unheard = await eventOf('disbursement.approved', p.disbursementId);
+    expect(unheard).toMatchObject({ state: 'dropped', finishedAt: unheard.timestamp });
+    expect(unheard.gsi4pk).toBeUndefined(); // never in the outbox: no lease, no release
+    expect(unheard.expiresAt).toBe(Math.floor(Date.parse(unheard.timestamp as string) / 1000) + 30 * 24 * 60 * 60);
+    // A payment instruction waits for its subscriber whatever is subscribed: always pending.
+    expect((await getItem(keys.event(p.messageId)))!).toMatchObject({ state: 'pending', gsi4pk: expect.any(String) });
+    expect(await processDeliveryJob({ kind: 'event', messageId: p.messageId })).toBe('delivered');
+    expect((await h.settle(p.payoutId, { outcome: 'succeeded', bankReference: 'BR-UNHEARD' })).status).toBe(200);
+    expect(await jobs()).toEqual([]);
+    expect(await eventOf('payout.settled', p.payoutId)).toMatchObject({ state: 'dropped' });
+
+    // An endpoint created since (in any process: read at each write) gets the next ones.
+    const observer = await endpoint({ events: ['disbursement.approved', 'payout.settled'] });
+    const q = await approved(fundId, 10_000, h.nextBeneficiary());
+    const heard = await eventOf('disbursement.approved', q.disbursementId);
+    expect(heard).toMatchObject({ state: 'pending', gsi4pk: expect.any(String) });
+    expect((await jobs()).sort()).toEqual([heard.messageId, q.messageId].sort());
+    expect(await processDeliveryJob({ kind: 'event', messageId: heard.messageId as string })).toBe('delivered');
+    expect(ofMessage(observer.receiver, heard.messageId as string)).toHaveLength(1);
+    expect(ofMessage(observer.receiver, unheard.messageId as string)).toHaveLength(0);
+  });
+
   it("keeps a finance system to the events of the funds it pays: another's are neither listed nor readable", async () => {
     await removeAllEndpoints();
     const mine = await approved(await h.fund({ allocations: { [COUNTY]: 1_000_000 } }));

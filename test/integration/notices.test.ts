@@ -88,6 +88,12 @@ describe('public notice lifecycle', () => {
     expect(after.body.status).toBe('approved');
     expect(after.body.payoutId).toMatch(/^pay_/);
     expect(after.body.history.map((e: { action: string }) => e.action)).toEqual(['created', 'notice_opened', 'notice_ended']);
+    // As at a final approval: nobody here subscribes to `disbursement.approved`, so the notice's end writes it finished.
+    const approvedEvent = (await h.services.scanTable()).find(
+      (i) => i.type === 'event' && i.eventType === 'disbursement.approved' && i.subject === d.disbursementId,
+    );
+    expect(approvedEvent).toMatchObject({ state: 'dropped' });
+    expect(approvedEvent!.gsi4pk).toBeUndefined();
     await ledgerClean();
     const settled = await h.call('POST', `/v1/payouts/${after.body.payoutId}/settlement`, {
       ...asFinance,

@@ -200,7 +200,19 @@ describe('each rule on a single disbursement', () => {
     expect(unsettled.flags).toEqual([]);
   });
 
-  it('repeat_payee: a settlement whose roll-up was lost is rolled up by the sweeper, once', async () => {
+  it("repeat_payee: the account's record is written in the settlement's transaction, with no marker left on the payout", async () => {
+    const fundId = await fund();
+    const payoutId = await paid(fundId, 946);
+    const items = await scanAll();
+    const record = items.find((i) => String(i.pk).startsWith(`BENEF#${fundId}#`) && i.sk === 'PAID')!;
+    expect(record.settlements).toEqual([{ payoutId, settledAt: expect.any(String) }]);
+    const payout = items.find((i) => i.pk === `PAY#${payoutId}` && i.sk === 'PAY')!;
+    expect((record.settlements as { settledAt: string }[])[0]!.settledAt).toBe(payout.settledAt);
+    // No roll-up after the commit: nothing for the sweeper's PAIDROLLUP partition, no account hash on the payout.
+    expect([payout.gsi4pk, payout.gsi4sk, payout.paidAccount]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('repeat_payee: a settlement stored before, marked for a roll-up that was lost, is rolled up by the sweeper, once', async () => {
     const { documents } = await import('#shared/data/platform/clients');
     const { config } = await import('#shared/config');
     const { DeleteCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
@@ -210,7 +222,8 @@ describe('each rule on a single disbursement', () => {
     const fundId = await fund();
     await setRules(fundId, [{ code: 'repeat_payee', severity: 'low', params: { count: 0, days: 30 } }]);
     const payoutId = await paid(fundId, 945);
-    // As if the process died between the settlement's commit and its roll-up.
+    // As a settlement stored before the record moved into its transaction, whose process died before its roll-up:
+    // the payout marked (with the account's keyed hash), no record.
     const record = (await scanAll()).find((i) => String(i.pk).startsWith(`BENEF#${fundId}#`) && i.sk === 'PAID')!;
     expect(record.settlements).toEqual([{ payoutId, settledAt: expect.any(String) }]);
     const table = config().TABLE_NAME;
@@ -219,8 +232,12 @@ describe('each rule on a single disbursement', () => {
       new UpdateCommand({
         TableName: table,
         Key: { pk: `PAY#${payoutId}`, sk: 'PAY' },
-        UpdateExpression: 'SET gsi4pk = :pk, gsi4sk = :sk',
-        ExpressionAttributeValues: { ':pk': 'PAIDROLLUP', ':sk': `${new Date(Date.now() - 1_000).toISOString()}#${payoutId}` },
+        UpdateExpression: 'SET gsi4pk = :pk, gsi4sk = :sk, paidAccount = :account',
+        ExpressionAttributeValues: {
+          ':pk': 'PAIDROLLUP',
+          ':sk': `${new Date(Date.now() - 1_000).toISOString()}#${payoutId}`,
+          ':account': String(record.pk).split('#')[2],
+        },
       }),
     );
     expect((await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(945) }))).body.flags).toEqual([]);
@@ -230,6 +247,8 @@ describe('each rule on a single disbursement', () => {
     expect((await settledRecordSource.sweep(cutoff)).found).toBe(0);
     const again = (await create(disbursementBody(fundId, 1_000, { beneficiary: beneficiaryNo(945) }))).body;
     expect(again.flags).toEqual([expect.objectContaining({ code: 'repeat_payee', matches: [payoutId] })]);
+    const payout = (await scanAll()).find((i) => i.pk === `PAY#${payoutId}` && i.sk === 'PAY')!;
+    expect([payout.gsi4pk, payout.paidAccount]).toEqual([undefined, undefined]);
   });
 
   it('changing the rules does not re-run them on existing items', async () => {

@@ -21,6 +21,7 @@ import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import type { TxStep } from '#shared/data/platform/transactions';
 import { eventually } from '#test/support/eventually';
+import { captureLogs } from '#test/support/log-capture';
 
 const TEST_ENV = { WEBHOOK_RETRY_SCHEDULE: '1,1,1', WEBHOOK_TIMEOUT_MS: '2000', OUTBOX_SWEEP_SECONDS: '1' };
 const ACTOR = { sub: 'admin-1', correlationId: 'test' };
@@ -349,16 +350,9 @@ describe('webhook delivery worker', () => {
   });
 
   it('never writes the secret, the signature or the account number to the logs', async () => {
-    const lines: string[] = [];
+    // Captured, not printed: the test reads everything the worker writes at DEBUG.
+    const logs = captureLogs();
     const previousLevel = logger.getLevelName();
-    const streams = [process.stdout, process.stderr] as const;
-    const originals = streams.map((stream) => stream.write.bind(stream));
-    streams.forEach((stream, i) => {
-      stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
-        lines.push(String(chunk));
-        return (originals[i] as (...a: unknown[]) => boolean)(chunk, ...rest);
-      };
-    });
     try {
       const { secret } = await receiverWithEndpoint(['payout.requested'], (_req, n) => ({ status: n === 1 ? 500 : 200 }));
       // The test run logs at WARN only; this test needs to see everything the worker writes.
@@ -373,14 +367,14 @@ describe('webhook delivery worker', () => {
         () => eventStatus(messageId),
         (s) => s === 'delivered',
       );
-      const text = lines.join('');
+      const text = logs.text();
       expect(text).toContain(messageId); // the worker did log about this delivery
       expect(text).toContain('HTTP 500');
       expect(text).not.toContain(secret.slice(6, 30));
       expect(text).not.toContain('6228480012345678901');
       expect(text).not.toMatch(/v1,[A-Za-z0-9+/]{40}/);
     } finally {
-      streams.forEach((stream, i) => (stream.write = originals[i] as typeof stream.write));
+      logs.restore();
       logger.setLogLevel(previousLevel);
     }
   });
@@ -474,6 +468,12 @@ describe('outbox sweeper', () => {
     logger.setLogLevel(level);
 
     const { processDeliveryJob } = await import('#shared/webhooks/delivery');
-    expect(await processDeliveryJob({ kind: 'event', messageId: 'msg_UNKNOWN' })).toBe('unknown-event');
+    const logs = captureLogs();
+    try {
+      expect(await processDeliveryJob({ kind: 'event', messageId: 'msg_UNKNOWN' })).toBe('unknown-event');
+      expect(logs.text()).toContain('"message":"delivery job for an unknown event"');
+    } finally {
+      logs.restore();
+    }
   });
 });

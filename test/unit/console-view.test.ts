@@ -21,6 +21,11 @@ import {
 } from '../../console/view.ts';
 import { en } from '../../console/i18n/en.ts';
 import { zhCN } from '../../console/i18n/zh-CN.ts';
+import { DISBURSEMENT_STATUSES } from '../../shared/domain/disbursements.ts';
+import { BATCH_STATUSES } from '../../shared/domain/batches.ts';
+import { PAYOUT_STATUSES } from '../../shared/domain/payouts.ts';
+import { CAMPAIGN_STATUSES } from '../../shared/domain/campaigns.ts';
+import { STATION_STATUSES } from '../../shared/domain/stations.ts';
 
 describe('yuanFromFen', () => {
   it('shows integer fen as yuan with two decimals and grouping', () => {
@@ -51,25 +56,15 @@ describe('statusBadge', () => {
   });
 
   it('has a label in both languages for every status the API can return', () => {
-    const statuses = [
-      'pending_approval',
-      'approved',
-      'paid',
-      'payout_failed',
-      'rejected',
-      'cancelled',
-      'queued',
-      'sent',
-      'settled',
-      'failed',
-      'delivery_failed',
-      'applied',
-      'active',
-      'suspended',
-      'scheduled',
-      'ended',
+    // Read from the domain's own lists, so a status added there without a label fails here.
+    const statuses = new Set<string>([
+      ...DISBURSEMENT_STATUSES,
+      ...BATCH_STATUSES,
+      ...PAYOUT_STATUSES,
+      ...CAMPAIGN_STATUSES,
+      ...STATION_STATUSES,
       'succeeded',
-    ];
+    ]);
     for (const status of statuses) {
       const { label } = statusBadge(status);
       expect(en[label as keyof typeof en], status).toBeTruthy();

@@ -2,13 +2,14 @@
  * Faults injected at the SDK (aws-sdk-client-mock): every cancellation reason DynamoDB can give for a
  * transaction maps to a definite outcome, and the HTTP stack never answers a 500 for them.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { DomainError } from '#shared/domain/errors';
 import { useMockedDynamo } from '#test/support/mocked-dynamo';
+import { captureLogs, type LogCapture } from '#test/support/log-capture';
 
 const ddb = useMockedDynamo();
 let tx: typeof import('#shared/data/platform/transactions');
@@ -107,6 +108,12 @@ const context = {
 } as unknown as Context;
 
 describe('the HTTP stack under store faults', () => {
+  // The faults are logged for operators; captured here, so a passing run prints nothing, and asserted on.
+  let logs: LogCapture;
+  beforeEach(() => {
+    logs = captureLogs();
+  });
+  afterEach(() => logs.restore());
   const fundId = 'fund_01M8MB7QKGZ7EXTNFH95G3P5TD';
   const fundItem = {
     fundId,
@@ -143,6 +150,7 @@ describe('the HTTP stack under store faults', () => {
     expect(res.headers['retry-after']).toBe('1');
     expect(JSON.parse(res.body)).toMatchObject({ code: 'temporarily_unavailable' });
     expect(res.body).not.toMatch(/Throttl|Dynamo|Exception/);
+    expect(logs.text()).toContain('"message":"store throttled after retries"');
   });
 
   it('a read that stays throttled after the SDK retries → 503, not 500', async () => {
@@ -165,5 +173,11 @@ describe('the HTTP stack under store faults', () => {
     expect(res.statusCode).toBe(500);
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(res.body).not.toMatch(/socket|10\.0\.3\.7|secret/);
+    // The operator's line carries the request's correlation id, to find the error from the response.
+    const errorLine = logs
+      .text()
+      .split('\n')
+      .find((line) => line.includes('"level":"ERROR"'));
+    expect(errorLine).toContain('"correlation_id":"req-1"');
   });
 });

@@ -2,7 +2,8 @@ import { decideApproval, statsMove, type Approval, type Disbursement, type Histo
 import { report } from '../../metrics.ts';
 import { actorAuditStep } from '../platform/audit.ts';
 import { statsStep } from '../counties/stats.ts';
-import { enqueueEvents } from '../platform/events.ts';
+import { enqueueEvents, queuedIds } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
 import { commitMoney } from '../ledger/move.ts';
 import { moneySource } from '../../domain/money-source.ts';
@@ -32,6 +33,8 @@ export async function approveDisbursement(
   actor: Actor,
   now: Date,
 ): Promise<Disbursement> {
+  // Read once a request, when the approval completes: a retry after a conflict writes the same events.
+  let subscribed: Promise<Subscribed> | undefined;
   const { disbursement, messageIds } = await retryOnConflict(async () => {
     const d = await readDisbursement(disbursementId);
     // An answer whose propagation was cut short reaches the disbursement now, before the decision (then read again).
@@ -64,6 +67,7 @@ export async function approveDisbursement(
       { ...d, approvals: decision.approvals },
       entry,
       now,
+      await (subscribed ??= subscribedEventTypes()),
     );
     const stationId = d.beneficiary.kind === 'station' ? d.beneficiary.stationId : undefined;
     // A subsidised disbursement draws on money its campaign already holds; any other reserves on the allocation.
@@ -83,7 +87,7 @@ export async function approveDisbursement(
       { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId, payoutId } },
       withReservation,
     );
-    return { disbursement: approved, messageIds: [approvedEvent.messageId, requestedEvent.messageId] };
+    return { disbursement: approved, messageIds: queuedIds([approvedEvent, requestedEvent]) };
   }, LEDGER_ATTEMPTS);
   if (messageIds.length) {
     report.disbursementApproved();

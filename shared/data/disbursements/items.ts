@@ -33,6 +33,7 @@ import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { statsStep } from '../counties/stats.ts';
 import { eventStep } from '../platform/events.ts';
+import type { Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { requireItem } from '../platform/query.ts';
@@ -160,8 +161,9 @@ export async function getDisbursementFor(disbursementId: string, reader: MoneyRe
  * A disbursement becoming `approved` (at its final approval, or when its notice ends): the disbursement after
  * `entry`, its queued payout, and the two events, `disbursement.approved` and the payment instruction
  * (`payout.requested`: the full account goes only to the paying finance system's endpoints).
+ * With `subscribed` (read by the caller), a `disbursement.approved` nobody subscribes to is written finished.
  */
-export function approvedWithPayout(d: StoredDisbursement, entry: HistoryEntry, now: Date) {
+export function approvedWithPayout(d: StoredDisbursement, entry: HistoryEntry, now: Date, subscribed?: Subscribed) {
   const at = now.toISOString();
   const payoutId = newId('payout', now.getTime());
   const approved: StoredDisbursement = {
@@ -174,7 +176,10 @@ export function approvedWithPayout(d: StoredDisbursement, entry: HistoryEntry, n
   };
   const { disbursementId, fundId, countyCode, amount, beneficiary } = d;
   const payout = queuedPayout({ payoutId, disbursementId, batchId: null, fundId, countyCode, amount, beneficiary }, at);
-  const approvedEvent = eventStep('disbursement.approved', disbursementId, publicDisbursement(approved), now, { payer: d.payer });
+  const approvedEvent = eventStep('disbursement.approved', disbursementId, publicDisbursement(approved), now, {
+    payer: d.payer,
+    subscribed: subscribed?.('disbursement.approved'),
+  });
   const requestedEvent = eventStep('payout.requested', payoutId, payout, now, { payer: d.payer });
   return { approved, payoutId, payout, approvedEvent, requestedEvent };
 }

@@ -6,6 +6,8 @@ import { moneySource } from '../../domain/money-source.ts';
 import { type NoticeSubject } from '../notices/items.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { queuedIds } from '../platform/events.ts';
+import { subscribedEventTypes } from '../webhook-endpoints/subscriptions.ts';
 import { readDisbursement, approvedWithPayout, disbursementAudit, disbursementChangeStep } from './items.ts';
 
 /**
@@ -25,7 +27,8 @@ export const disbursementNoticeSubject: NoticeSubject = {
       fromStatus: 'in_notice',
       toStatus: 'approved',
     };
-    const { payoutId, payout, approvedEvent, requestedEvent } = approvedWithPayout(d, entry, now);
+    // As a final approval: a `disbursement.approved` nobody subscribes to is written finished.
+    const { payoutId, payout, approvedEvent, requestedEvent } = approvedWithPayout(d, entry, now, await subscribedEventTypes());
     return {
       steps: [
         disbursementChangeStep(d, now, { status: 'approved', payoutId, entry }, () => undefined),
@@ -39,7 +42,7 @@ export const disbursementNoticeSubject: NoticeSubject = {
         requestedEvent.step,
         statsStep(d.countyCode, 'disbursements', statsMove('in_notice', 'approved', d.amount), d.disbursementId),
       ],
-      messageIds: [approvedEvent.messageId, requestedEvent.messageId],
+      messageIds: queuedIds([approvedEvent, requestedEvent]),
     };
   },
   async withdraw(notice, _item, reason, actorSub, now) {

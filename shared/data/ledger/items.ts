@@ -307,7 +307,7 @@ export const releaseRollUpLease = (fundId: string, countyCode: string, owner: st
 // decides, so a holder that crashed (its turn runs out) or whose turn ran out mid-transaction costs time and at
 // most one failed attempt, never a wrong balance.
 
-const allocationTurnKey = (fundId: string, countyCode: string) => ({ pk: `LEASE#ALLOC#${fundId}#${countyCode}`, sk: 'TURN' });
+export const allocationTurnKey = (fundId: string, countyCode: string) => ({ pk: `LEASE#ALLOC#${fundId}#${countyCode}`, sk: 'TURN' });
 
 /** Takes the allocation's turn for `leaseMs` unless another writer holds it; false when one does. */
 export const takeAllocationTurn = (fundId: string, countyCode: string, owner: string, now: Date, leaseMs: number): Promise<boolean> =>

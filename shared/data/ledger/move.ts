@@ -173,7 +173,7 @@ export const TURN_LEASE_MS = 5_000;
 /** How long a writer waits for the turn before it commits without one (the `seq` condition still orders it). */
 const TURN_WAIT_MS = 20_000;
 /** Looks at a held turn: full jitter, the ceiling doubling from 10 ms up to 100 ms (about a transaction's time). */
-const TURN_BACKOFF = { attempts: Number.POSITIVE_INFINITY, baseMs: 5, maxMs: 100 };
+export const TURN_BACKOFF = { attempts: Number.POSITIVE_INFINITY, baseMs: 5, maxMs: 100 };
 
 /**
  * Waits for the allocation's turn (ledger/items.ts, "The allocation's turn"): true once taken, false when it was

@@ -6,6 +6,7 @@ import { logger } from '../../logger.ts';
 import { completeBatchIfDone } from '../batches/counters.ts';
 import { payoutOutcomeSteps } from '../disbursements/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import type { Actor } from '../funds/items.ts';
 import { commitMoney } from '../ledger/move.ts';
 import { rollUpAfterSettlement } from '../ledger/roll-up.ts';
@@ -13,7 +14,7 @@ import { subsidyIsReserved } from '../ledger/items.ts';
 import { failureCountedSteps } from '../failures/items.ts';
 import { moneySource, type MoneySource } from '../../domain/money-source.ts';
 import { noticeItemPaidStep } from '../notices/items.ts';
-import { paidRollupMarker, rollUpSettlement } from '../warning-rules/items.ts';
+import { paidRecordStep } from '../warning-rules/items.ts';
 import { accountHashes } from '../screening/items.ts';
 import { eventCloseStep, getOutboxEvent } from '../platform/outbox.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -41,13 +42,19 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   assertSettlementComplete(settlement);
   // The bank reference names an earlier payout: learnt from a refused attempt, the next one counts this payout in.
   let referenceNamed = false;
+  // Read once a request, when there is an event to write (a repeated outcome writes none).
+  let subscribed: Promise<Subscribed> | undefined;
   const result = await retryOnConflict(async () => {
     // Only the fund's paying finance system may settle; to anyone else the payout does not exist.
     const payout = await getPayoutFor(payoutId, { sub: actor.sub, roles: ['finance-system'] });
     if (decideSettlement(payout.status, settlement.outcome) === 'repeat') return { payout, messageId: undefined };
     const to = outcomeStatus(settlement.outcome);
     const at = now.toISOString();
-    const [paidAccount] = to === 'settled' ? await accountHashes([payout.beneficiary.account.accountNumber]) : [''];
+    // `repeat_payee`'s record of the account's settlements, in this transaction (../warning-rules/items.ts).
+    const paidRecord =
+      to === 'settled'
+        ? await paidRecordStep(payout.fundId, (await accountHashes([payout.beneficiary.account.accountNumber]))[0]!, payoutId, at)
+        : undefined;
     // A bulk transfer's reference names many payouts: read so, each of its settlements counts itself in at once.
     if (to === 'settled' && settlement.bankReference && !referenceNamed)
       referenceNamed = await bankReferenceNamed(payout.payer, settlement.bankReference);
@@ -63,8 +70,10 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
             failureCode: settlement.failureCode ?? DEFAULT_FAILURE_CODE,
             failureReason: settlement.failureReason ?? null,
           };
-    const event = eventStep(to === 'settled' ? 'payout.settled' : 'payout.failed', payoutId, publicPayout(settled), now, {
+    const eventType = to === 'settled' ? 'payout.settled' : 'payout.failed';
+    const event = eventStep(eventType, payoutId, publicPayout(settled), now, {
       payer: payout.payer,
+      subscribed: (await (subscribed ??= subscribedEventTypes()))(eventType),
     });
     const ref = {
       payoutId,
@@ -92,8 +101,6 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
         failureCode: settled.failureCode,
         failureReason: settled.failureReason,
         ...payoutSettledKeys(payoutId, at),
-        // `repeat_payee` counts the account's settlements: a marker for the roll-up after the commit (same item, no extra write).
-        ...(to === 'settled' ? paidRollupMarker(payoutId, at, paidAccount!) : {}),
         // The failures summary counts it from now until a correction links it (../failures/items.ts).
         ...(to === 'failed' ? { failureCounted: true } : {}),
       }),
@@ -112,6 +119,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
             },
           })
         : []),
+      ...(paidRecord ? [paidRecord] : []),
       audit,
       event.step,
       // The half-year report's failures by code.
@@ -126,17 +134,11 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       { source, fundId: payout.fundId, countyCode: payout.countyCode, move, amount: payout.amount, ref, actor: actor.sub, now },
       withMoney,
     );
-    return { payout: settled, messageId: event.messageId };
+    return { payout: settled, messageId: event.messageId, queued: event.queued };
   }, LEDGER_ATTEMPTS);
   if (result.messageId) {
     report.payoutSettled(result.payout.status === 'settled' ? 'settled' : 'failed');
-    await enqueueEvents([result.messageId]);
-    // Out of the settlement's transaction; the outbox sweeper rolls up what a crash left marked.
-    if (result.payout.status === 'settled') {
-      await rollUpSettlement(payoutId).catch((error: unknown) =>
-        logger.warn('settlement roll-up failed; the sweeper rolls it up', { payoutId, error: (error as Error).name }),
-      );
-    }
+    if (result.queued) await enqueueEvents([result.messageId]);
   }
   // The payment's reserved → paid move waits as a pending roll-up: applied now unless another settlement of the
   // county is rolling it up (then it is, or the sweep does within one OUTBOX_SWEEP_SECONDS).

@@ -110,28 +110,32 @@ export interface EventRecord {
 export interface PendingEvent {
   messageId: string;
   step: TxStep;
+  /** False for an event written finished (nobody subscribes to its type): no delivery job to send. */
+  queued: boolean;
 }
 
 /**
- * The outbox item for one event, to be written in the same transaction as the change. `dropped`: the producer
- * read that nobody subscribes (an event that does not wait for a subscriber): the event is written as its
- * delivery would have finished it (`dropped`, out of the outbox index, expiring in 30 days), and no delivery job
- * is needed; it is listed in the event log all the same.
+ * The outbox item for one event, to be written in the same transaction as the change.
+ *
+ * `subscribed: false` (the producer read that no enabled endpoint subscribes to the type:
+ * `subscribedEventTypes` in ../webhook-endpoints/subscriptions.ts) writes the event already finished, as the
+ * delivery worker would have finished it (`dropped`): the event log keeps it (its item and listing
+ * entries, expiring 30 days on), but it never enters the outbox index, and no job, lease or release
+ * follows (4 write units an event). A type that waits for its subscriber (a payment instruction) is
+ * always written pending.
  */
 export function eventStep(
   eventType: EventType,
   subject: string,
   data: object,
   at: Date,
-  options: { payer?: string; dropped?: boolean } = {},
+  options: { payer?: string; subscribed?: boolean } = {},
 ): PendingEvent {
-  if (options.dropped && WAITS_FOR_SUBSCRIBER.has(eventType)) throw new Error(`${eventType} waits for a subscriber: never dropped`);
   const messageId = newId('message', at.getTime());
-  const delivery = options.dropped
-    ? { state: 'dropped', deliveries: {}, updatedAt: at.toISOString(), finishedAt: at.toISOString(), expiresAt: eventExpiresAt(at) }
-    : { state: 'pending', gsi4pk: outboxShard(messageId), gsi4sk: outboxSortKey(at, messageId) };
+  const queued = options.subscribed !== false || WAITS_FOR_SUBSCRIBER.has(eventType);
   return {
     messageId,
+    queued,
     step: {
       item: {
         Put: {
@@ -148,7 +152,9 @@ export function eventStep(
             // full account, and only it (of the finance systems) reads the event in the event log.
             ...(options.payer ? { payer: options.payer } : {}),
             ...eventListKeys(messageId, eventType, options.payer || undefined),
-            ...delivery,
+            ...(queued
+              ? { state: 'pending', gsi4pk: outboxShard(messageId), gsi4sk: outboxSortKey(at, messageId) }
+              : { state: 'dropped', finishedAt: at.toISOString(), expiresAt: eventExpiresAt(at) }),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -156,6 +162,9 @@ export function eventStep(
     },
   };
 }
+
+/** The delivery jobs to send after the commit: the events written pending. */
+export const queuedIds = (events: readonly PendingEvent[]): string[] => events.filter((e) => e.queued).map((e) => e.messageId);
 
 /** The SQS message body of a delivery job. */
 export interface DeliveryJob {

@@ -250,10 +250,10 @@ export function requestChunkSteps(
     };
     const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, {
       payer: v.payer,
-      dropped: !subscribed,
+      subscribed,
     });
     waited.push(v.verificationId);
-    if (subscribed) messageIds.push(event.messageId);
+    if (event.queued) messageIds.push(event.messageId);
     steps.push(...newVerificationSteps(batch.fundId, v, earlier), event.step);
   }
   const marker: TxStep = {
@@ -321,8 +321,9 @@ export function requestChunkSteps(
 
 /**
  * Whether an `account.verification_requested` of this paying system reaches anyone now: an enabled endpoint of
- * that finance system that subscribes to it (the delivery worker sends it to no other, ../../webhooks/delivery.ts).
- * When none does, the delivery would only mark each event `dropped`: the request job writes them so (a finance
+ * that finance system that subscribes to it (the delivery worker sends it to no other, ../../webhooks/delivery.ts;
+ * narrower than `subscribedEventTypes`, which counts every system's endpoints). When none does, the delivery would
+ * only mark each event `dropped`: the request job writes them so (`eventStep`'s `subscribed: false`; a finance
  * system that polls the list takes its requests from there), and saves 5,000 delivery jobs for a 5,000-row batch.
  * Read before each chunk, so an endpoint subscribed while the job runs gets the chunks after it.
  */

@@ -8,9 +8,10 @@
  *   reason, addedBy, addedAt }`, listed per fund by `gsi1pk = BLOCKLIST#<fundId>`, `gsi1sk = <entryId>`. The
  *   account number is kept only under the screening's secret key (the pk) and as its last four digits.
  * - `BENEF#<fundId>#<account hmac> / PAID` → `{ settlements: [{ payoutId, settledAt }] (newest first, at most
- *   MAX_REPEAT_COUNT), version }`. Written after the settlement, not in its transaction: the settlement marks the
- *   payout (`gsi4pk = PAIDROLLUP`, keys-only outbox index) and the roll-up below copies it here, right after the
- *   commit and again from the outbox sweeper if that was lost; the copy is idempotent (payoutId already there).
+ *   MAX_REPEAT_COUNT), version }`. Written in the settlement's transaction (`paidRecordStep`). Settlements stored
+ *   before marked the payout instead (`gsi4pk = PAIDROLLUP`, keys-only outbox index, and `paidAccount`) for a
+ *   roll-up after the commit; the outbox sweeper still copies any such marked payout here (`rollUpSettlement`,
+ *   idempotent: payoutId already there).
  * - `FLAGDUE#<ref> / DUE#<code>`: one flag of a disbursement (or the flags of one code on a batch's rows) waiting
  *   for its due time, in `gsi4pk = FLAGSDUE`, `gsi4sk = <dueAt>#<ref>#<code>`. The sweep raises `flag.overdue`
  *   and takes the entry out of the index in one transaction conditional on it still being there: once,
@@ -37,10 +38,9 @@ import { keys } from '../platform/keys.ts';
 import { getItem, readByKeys } from '../platform/query.ts';
 import { putAll } from '../platform/bulk.ts';
 import { documents } from '../platform/clients.ts';
-import { TransactionConflict, retryOnConflict, type TxStep } from '../platform/transactions.ts';
+import { TransactionConflict, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
 import { screenAccounts } from '../screening/items.ts';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 /** Listing partition (gsi1) of a fund's block list. */
 export const blockListIndex = (fundId: string) => `BLOCKLIST#${fundId}`;
@@ -181,52 +181,59 @@ export const putBlockedAccounts = (items: readonly Record<string, unknown>[]) =>
 // ---- settled payouts (repeat_payee) -----------------------------------------------------------
 
 /**
- * The marker the settlement's payout update carries until its roll-up copied it to the account's PAID item, with
- * the account's keyed hash (the settlement holds the secret key; the sweeper that may finish the roll-up does not).
+ * The account's PAID record with one more settled payout, for the settlement's own transaction (a Put on
+ * condition of the version read, so two settlements of one account at once both count: the loser reads again).
+ * Undefined when there is nothing to write: the payout is recorded already, or the record is full of newer ones.
  */
-export function paidRollupMarker(payoutId: string, settledAt: string, accountHash: string): Record<string, string> {
-  return { gsi4pk: PAID_ROLLUP_INDEX, gsi4sk: `${settledAt}#${payoutId}`, paidAccount: accountHash };
+export async function paidRecordStep(
+  fundId: string,
+  accountHash: string,
+  payoutId: string,
+  settledAt: string,
+): Promise<TxStep | undefined> {
+  const key = keys.beneficiaryPaid(fundId, accountHash);
+  const entry = { payoutId, settledAt };
+  const current = await getItem(key);
+  const settlements = (current?.settlements as { payoutId: string; settledAt: string }[] | undefined) ?? [];
+  if (settlements.some((s) => s.payoutId === payoutId)) return undefined;
+  const oldest = settlements.at(-1);
+  // A full record that is all newer than this payout has no room for it.
+  if (settlements.length >= MAX_REPEAT_COUNT && oldest && oldest.settledAt > entry.settledAt) return undefined;
+  const next = [...settlements, entry].sort((a, b) => b.settledAt.localeCompare(a.settledAt)).slice(0, MAX_REPEAT_COUNT);
+  const version = (current?.version as number | undefined) ?? 0;
+  return {
+    item: {
+      Put: {
+        TableName: config().TABLE_NAME,
+        Item: { ...key, type: 'beneficiary-paid', settlements: next, version: version + 1 },
+        ConditionExpression: current ? 'version = :version' : 'attribute_not_exists(pk)',
+        ...(current ? { ExpressionAttributeValues: { ':version': version } } : {}),
+      },
+    },
+    onConditionFailed: () => new TransactionConflict(),
+  };
 }
 
 /**
- * Copies a settled payout into its account's PAID item (newest first, the newest MAX_REPEAT_COUNT kept) and
- * takes the marker off the payout. Idempotent: a payout already recorded is not recorded again.
+ * A settlement stored before its record was written in its transaction: its payout carries a marker
+ * (`gsi4pk = PAIDROLLUP`, `paidAccount` the account's keyed hash) until this copies it into the account's PAID
+ * item, and takes the marker off. Idempotent: a payout already recorded is not recorded again.
  */
 export async function rollUpSettlement(payoutId: string): Promise<void> {
   const payout = await getItem(keys.payout(payoutId));
   if (!payout) return;
-  if (payout.status === 'settled' && typeof payout.settledAt === 'string' && typeof payout.paidAccount === 'string') {
-    const key = keys.beneficiaryPaid(payout.fundId as string, payout.paidAccount);
-    const entry = { payoutId, settledAt: payout.settledAt };
+  const { fundId, settledAt, paidAccount } = payout;
+  if (payout.status === 'settled' && typeof settledAt === 'string' && typeof paidAccount === 'string') {
     await retryOnConflict(async () => {
-      const current = await getItem(key);
-      const settlements = (current?.settlements as { payoutId: string; settledAt: string }[] | undefined) ?? [];
-      if (settlements.some((s) => s.payoutId === payoutId)) return;
-      const oldest = settlements.at(-1);
-      // A full record that is all newer than this payout has no room for it.
-      if (settlements.length >= MAX_REPEAT_COUNT && oldest && oldest.settledAt > entry.settledAt) return;
-      const next = [...settlements, entry].sort((a, b) => b.settledAt.localeCompare(a.settledAt)).slice(0, MAX_REPEAT_COUNT);
-      const version = (current?.version as number | undefined) ?? 0;
-      try {
-        await documents.send(
-          new PutCommand({
-            TableName: config().TABLE_NAME,
-            Item: { ...key, type: 'beneficiary-paid', settlements: next, version: version + 1 },
-            ConditionExpression: current ? 'version = :version' : 'attribute_not_exists(pk)',
-            ...(current ? { ExpressionAttributeValues: { ':version': version } } : {}),
-          }),
-        );
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) throw new TransactionConflict();
-        throw error;
-      }
+      const step = await paidRecordStep(fundId as string, paidAccount, payoutId, settledAt);
+      if (step) await transact([step]);
     });
   }
   await documents.send(
     new UpdateCommand({
       TableName: config().TABLE_NAME,
       Key: keys.payout(payoutId),
-      UpdateExpression: 'REMOVE gsi4pk, gsi4sk',
+      UpdateExpression: 'REMOVE gsi4pk, gsi4sk, paidAccount',
       ConditionExpression: 'attribute_exists(pk)',
     }),
   );

@@ -82,7 +82,7 @@ export function signingSecrets(item: Record<string, unknown>, now: Date): string
 }
 
 /** gsi1pk of every endpoint. */
-const ALL_ENDPOINTS = 'WHES';
+export const ALL_ENDPOINTS = 'WHES';
 /** A finance system's own endpoints, listed apart (`gsi2pk`), so that it pages them without reading anyone else's. */
 const financeSystemEndpoints = (financeSystem: string) => `WHES#FINANCE#${financeSystem}`;
 
