@@ -108,6 +108,8 @@ export interface MeterTotals {
   httpApiRequests: number;
   /** `<invocation label> <SDK command>` → calls and units. */
   byOperation: Record<string, OperationTally>;
+  /** `<invocation label>` → invocations and the sum of their durations (ms; concurrent ones overlap). */
+  byInvocation: Record<string, { calls: number; ms: number }>;
   /** Per partition key (as in byPartition), how many rounds (see Meter.nextRound) wrote it. */
   roundsByPartition: Record<string, number>;
 }
@@ -124,6 +126,7 @@ const empty = (): MeterTotals => ({
   lambdaGbSeconds: 0,
   httpApiRequests: 0,
   byOperation: {},
+  byInvocation: {},
   roundsByPartition: {},
 });
 
@@ -394,12 +397,16 @@ export class Meter {
     return async (event, context) => {
       const counted = this.enabled;
       const started = performance.now();
+      const label = labelOf(event);
       this.inFlight++;
       try {
-        return await this.label.run(labelOf(event), () => handler(event, context));
+        return await this.label.run(label, () => handler(event, context));
       } finally {
         this.inFlight--;
         if (counted && this.enabled) {
+          const spent = (this.totals.byInvocation[label] ??= { calls: 0, ms: 0 });
+          spent.calls += 1;
+          spent.ms += performance.now() - started;
           this.totals.lambdaInvocations += 1;
           this.totals.lambdaGbSeconds += billedGbSeconds(performance.now() - started, MEMORY_MB);
           if (kind === 'http') this.totals.httpApiRequests += 1;

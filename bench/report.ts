@@ -313,6 +313,22 @@ export function renderVerification(v: BenchResults['verification']): string[] {
       ['  ratio', fmt(v.timeRatio), '', '', `${v.items} rows`],
     ]),
   );
+  if (v.phases?.length) {
+    out.push('  verifying, by invocation (seconds summed over overlapping invocations: shares of the work, not wall time)');
+    out.push(
+      alignColumns([
+        ['', 'invocations', 'seconds', 'read units/row', 'write units/row', 'failed attempts'],
+        ...v.phases.map((p) => [
+          `    ${p.invocation}`,
+          fmt(p.calls, 0),
+          fmt(p.seconds, 1),
+          fmt(p.readUnitsPerRow),
+          fmt(p.writeUnitsPerRow),
+          fmt(p.failedAttempts ?? 0, 0),
+        ]),
+      ]),
+    );
+  }
   return out;
 }
 

@@ -252,10 +252,12 @@ try {
   }
   if (settings.only.has('verification')) {
     results.verification = await section(`account verification of a batch of ${settings.batchItems}`, async () => {
+      // The first section of a run (BENCH_ONLY=verification) starts the services here: the options name their endpoint.
+      services ??= await startServices();
       const options = {
         items: settings.batchItems,
         timeoutSeconds: settings.batchTimeoutSeconds,
-        dynamoEndpoint: services!.dynamoEndpoint,
+        dynamoEndpoint: services.dynamoEndpoint,
       };
       return inPhase('verification', true, (p) => benchVerification(p, meter, show, options));
     });

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
-import type { Meter } from './meter.ts';
+import type { Meter, MeterTotals } from './meter.ts';
 import type { StepProgress } from '../scripts/lib/progress.ts';
 import { benchSetup, beneficiary, expectStatus, roles, type Phase } from './stack.ts';
 import { ratio } from './stats.ts';
@@ -34,6 +34,40 @@ export interface VerificationResult {
   writeUnitsPerRow: number;
   offReadUnitsPerRow: number;
   offWriteUnitsPerRow: number;
+  /**
+   * Where the verifying run's work went, by invocation (route or queue): invocations, the sum of their durations
+   * (concurrent ones overlap: a share of the work, not wall time) and their units per row; biggest first.
+   */
+  phases?: VerificationPhase[];
+}
+
+export interface VerificationPhase {
+  invocation: string;
+  calls: number;
+  seconds: number;
+  readUnitsPerRow: number;
+  writeUnitsPerRow: number;
+  /** Charged failed attempts (conditions that did not hold, cancelled or conflicting transactions). */
+  failedAttempts: number;
+}
+
+/** The meter's totals by invocation, with the units of the SDK calls each made. */
+function phasesOf(totals: MeterTotals, rows: number): VerificationPhase[] {
+  const perRow = (units: number) => Math.round((units / rows) * 100) / 100;
+  const operations = Object.entries(totals.byOperation);
+  return Object.entries(totals.byInvocation)
+    .map(([invocation, spent]) => {
+      const own = operations.filter(([key]) => key.startsWith(`${invocation} `)).map(([, tally]) => tally);
+      return {
+        invocation,
+        calls: spent.calls,
+        seconds: Math.round(spent.ms / 100) / 10,
+        readUnitsPerRow: perRow(own.reduce((sum, t) => sum + t.readUnits, 0)),
+        writeUnitsPerRow: perRow(own.reduce((sum, t) => sum + t.writeUnits, 0)),
+        failedAttempts: own.reduce((sum, t) => sum + t.failedAttempts, 0),
+      };
+    })
+    .sort((a, b) => b.seconds - a.seconds);
 }
 
 const ANSWERERS = 16;
@@ -196,5 +230,6 @@ export async function benchVerification(
     writeUnitsPerRow: perRow(on.writeUnits),
     offReadUnitsPerRow: perRow(off.readUnits),
     offWriteUnitsPerRow: perRow(off.writeUnits),
+    phases: phasesOf(on, options.items),
   };
 }

@@ -1,15 +1,20 @@
 /**
  * A batch's account verifications are requested after it commits, off the request path (API.md 1.2, Account
- * verification; the 5,000-row path at 30 rows): the batch is created with every row pending and is refused at
+ * verification; the 5,000-row path at 30 to 40 rows, two chunks where it matters): the batch is created with every row pending and is refused at
  * its final approval until its verifications have been requested and answered; the request job (queued on the
  * expansion queue, swept when it stalls) reuses answers of the last 180 days at once, makes one verification
  * per distinct account, commits each chunk once under duplicate jobs and redelivery, and is finished after a
  * crash between chunks.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startReceiver, type Receiver } from '#test/support/receiver';
 import { asApprover, asFinance, asRequester, COUNTY, useMoneyHarness } from './disbursement-harness.ts';
 
 const h = useMoneyHarness();
+let finance: Receiver | undefined;
+afterAll(async () => {
+  await finance?.stop();
+});
 let n = 0;
 const admin = { sub: 'admin-2', roles: ['fund-admin'] };
 const auditor = { sub: 'aud', roles: ['auditor'] };
@@ -55,6 +60,9 @@ async function requestEvents(fundId: string) {
 }
 
 const distinct = (count: number) => Array.from({ length: count }, () => account());
+/** More distinct accounts than one request chunk takes (33): two chunks. */
+const TWO_CHUNKS = 40;
+const FIRST_CHUNK = 33;
 
 describe('a batch of a fund that verifies, requested after it commits', () => {
   it('is refused at its final approval while its verifications have not even been requested', async () => {
@@ -165,7 +173,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
 
   it('creates nothing twice under duplicate jobs and redelivery, even two batches asking for the same new accounts at once', async () => {
     const fundId = await verifyingFund();
-    const accounts = distinct(30);
+    const accounts = distinct(TWO_CHUNKS);
     const a = await createBatch(fundId, accounts);
     const b = await createBatch(fundId, accounts.slice(10));
     await Promise.all([
@@ -176,11 +184,17 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     await h.data.verificationRequests.requestBatchVerifications(a.batchId);
     const listed = await verificationsOf(fundId);
     expect(listed.map((v) => v.accountNumber).sort()).toEqual(accounts.map((x) => x.accountNumber).sort());
-    expect(await requestEvents(fundId)).toHaveLength(30);
+    expect(await requestEvents(fundId)).toHaveLength(TWO_CHUNKS);
     for (const v of listed) expect((await answer(v.verificationId, 'match')).status).toBe(200);
     // Every row of both batches heard its answer once.
-    expect((await getBatch(a.batchId)).verifications).toEqual({ pending: 0, match: 30, closeMatch: 0, noMatch: 0, notPossible: 0 });
-    expect((await getBatch(b.batchId)).verifications).toEqual({ pending: 0, match: 20, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    expect((await getBatch(a.batchId)).verifications).toEqual({ pending: 0, match: TWO_CHUNKS, closeMatch: 0, noMatch: 0, notPossible: 0 });
+    expect((await getBatch(b.batchId)).verifications).toEqual({
+      pending: 0,
+      match: TWO_CHUNKS - 10,
+      closeMatch: 0,
+      noMatch: 0,
+      notPossible: 0,
+    });
   });
 
   it('asks nothing for a cancelled or rejected batch, stops asking when it is cancelled midway, and leaves the sweeper’s reach', async () => {
@@ -210,9 +224,9 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
       expect(await stalled()).not.toContain(batch.batchId);
     }
 
-    // Cancelled after its first chunk (24 accounts) committed: the second chunk is never asked for.
+    // Cancelled after its first chunk (33 accounts) committed: the second chunk is never asked for.
     const fundId = await verifyingFund();
-    const batch = await createBatch(fundId, distinct(30));
+    const batch = await createBatch(fundId, distinct(TWO_CHUNKS));
     const result = await h.data.verificationRequests.requestBatchVerifications(batch.batchId, {
       concurrency: 1,
       heartbeatMs: 0,
@@ -221,15 +235,15 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
       },
     });
     expect(result).toMatchObject({ outcome: 'stopped', committed: 1 });
-    expect(await verificationsOf(fundId)).toHaveLength(24);
-    expect(await requestEvents(fundId)).toHaveLength(24);
+    expect(await verificationsOf(fundId)).toHaveLength(FIRST_CHUNK);
+    expect(await requestEvents(fundId)).toHaveLength(FIRST_CHUNK);
     expect(await stalled()).not.toContain(batch.batchId);
     expect(await h.data.verificationRequests.requestBatchVerifications(batch.batchId)).toMatchObject({ outcome: 'nothing-to-do' });
   });
 
   it('is finished by the sweeper and the next run after a crash between chunks; no account lost, none asked twice', async () => {
     const fundId = await verifyingFund();
-    const accounts = distinct(30);
+    const accounts = distinct(TWO_CHUNKS);
     const batch = await createBatch(fundId, accounts);
     const crash = new Error('crashed after the first chunk');
     await expect(
@@ -242,7 +256,7 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     ).rejects.toBe(crash);
     const half = await verificationsOf(fundId);
     expect(half.length).toBeGreaterThan(0);
-    expect(half.length).toBeLessThan(30);
+    expect(half.length).toBeLessThan(TWO_CHUNKS);
     expect((await approveBatch(batch.batchId)).body.code).toBe('account_unverified');
 
     const { SWEEP_SOURCES } = await import('#functions/schedule/outbox-sweeper');
@@ -253,8 +267,8 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     expect(resumed).toMatchObject({ outcome: 'requested', skipped: 1 });
     const listed = await verificationsOf(fundId);
     expect(listed.map((v) => v.accountNumber).sort()).toEqual(accounts.map((x) => x.accountNumber).sort());
-    // The crashed chunk's events were committed with it: the outbox sweeper delivers them; none is made twice.
-    expect(await requestEvents(fundId)).toHaveLength(30);
+    // The crashed chunk's events were committed with it (delivered by the outbox sweeper when someone subscribes); none is made twice.
+    expect(await requestEvents(fundId)).toHaveLength(TWO_CHUNKS);
     // Done: out of the sweeper's reach.
     const { overdueIn } = await import('#shared/data/platform/sweep');
     const { VERIFYING_INDEX } = await import('#shared/data/verifications/items');
@@ -263,5 +277,49 @@ describe('a batch of a fund that verifies, requested after it commits', () => {
     expect(stalled).not.toContain(batch.batchId);
     for (const v of listed) expect((await answer(v.verificationId, 'match')).status).toBe(200);
     expect((await approveBatch(batch.batchId)).status).toBe(200);
+  });
+
+  // Last in the file: the finance system subscribes here, and stays subscribed.
+  it('writes its events dropped, listed and queued for nobody, while the paying system subscribes no endpoint; pending for delivery once it does', async () => {
+    const { keys } = await import('#shared/data/platform/keys');
+    const { getItem } = await import('#shared/data/platform/query');
+    const fundId = await verifyingFund();
+    const unheard = await createBatch(fundId, distinct(3));
+    await h.data.verificationRequests.requestBatchVerifications(unheard.batchId);
+    const dropped = await requestEvents(fundId);
+    expect(dropped).toHaveLength(3);
+    for (const e of dropped) {
+      // As the delivery worker finishes an event nobody subscribes to: out of the outbox index, kept 30 days.
+      expect(e).toMatchObject({ state: 'dropped', finishedAt: expect.any(String) });
+      expect(e.gsi4pk).toBeUndefined();
+      expect(typeof e.expiresAt).toBe('number');
+    }
+    // The event log lists them all the same (one per account: the contract), to the paying system as to an admin.
+    const listedIds = async (call: typeof asFinance) => {
+      const res = await h.call('GET', '/v1/events?type=account.verification_requested&limit=100', call);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return (res.body.items as { messageId: string }[]).map((e) => e.messageId);
+    };
+    for (const e of dropped) {
+      expect(await listedIds(asFinance)).toContain(e.messageId);
+      expect(await listedIds(admin)).toContain(e.messageId);
+    }
+
+    finance = await startReceiver();
+    const bound = await h.call('POST', '/v1/webhook-endpoints', {
+      ...asFinance,
+      body: { url: `${finance.url}/finance`, events: ['account.verification_requested'], description: 'finance' },
+    });
+    expect(bound.status, JSON.stringify(bound.body)).toBe(201);
+    const heard = await createBatch(fundId, distinct(2));
+    await h.data.verificationRequests.requestBatchVerifications(heard.batchId);
+    const fresh = (await requestEvents(fundId)).filter((e) => !dropped.some((d) => d.messageId === e.messageId));
+    expect(fresh).toHaveLength(2);
+    for (const e of fresh) {
+      const stored = await getItem(keys.event(e.messageId as string));
+      // Pending in the outbox until delivered (a poller may have delivered it already).
+      expect(['pending', 'delivered']).toContain(stored?.state);
+      if (stored?.state === 'pending') expect(stored.gsi4pk).toBeDefined();
+    }
   });
 });

@@ -32,6 +32,7 @@ import { getItem, readByKeys } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { verificationCounterStep, VERIFICATION_COUNT_SHARDS } from '../batches/counters.ts';
 import type { FundSettings } from '../funds/items.ts';
+import { deliveryTargets } from '../webhook-endpoints/items.ts';
 import {
   verificationKeys,
   VERIFYING_INDEX,
@@ -109,8 +110,8 @@ export interface PlannedAccount {
   rows: number[];
 }
 
-/** Distinct accounts per request transaction: a new one takes 3 items (verification with its waiter, lookup, event), a reused pending one 2, + marker (+ counter shard, head and report figures, only beside an answered one). */
-export const REQUEST_CHUNK_ACCOUNTS = 24;
+/** Distinct accounts per request transaction: a new one takes 3 items (verification with its waiter, lookup, event), a reused pending one 2, an answered one none; + marker (+ counter shard, head and report figures, only beside an answered one). 33: 100 items at most (unit test verification-request-chunks). */
+export const REQUEST_CHUNK_ACCOUNTS = 33;
 
 export interface BatchVerificationPlan {
   /** The head's `verifications`: every row pending until the request job has looked at its account (null: the fund does not verify). */
@@ -202,6 +203,8 @@ export function requestChunkSteps(
   chunk: { chunk: number; accounts: readonly { key: string; rows: number[]; account: BankAccount }[] },
   lookups: ReadonlyMap<string, Record<string, unknown>>,
   now: Date,
+  /** Whether an endpoint of the paying system subscribes (payerSubscribes): else the events are written `dropped`. */
+  subscribed = true,
 ): RequestChunkPlan {
   const table = config().TABLE_NAME;
   const at = now.toISOString();
@@ -245,9 +248,12 @@ export function requestChunkSteps(
       // No `WAIT#` item yet: one that joins later marks it (stillPendingStep).
       waiterItems: false,
     };
-    const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, { payer: v.payer });
+    const event = eventStep('account.verification_requested', v.verificationId, verificationRequestedData(v), now, {
+      payer: v.payer,
+      subscribed,
+    });
     waited.push(v.verificationId);
-    messageIds.push(event.messageId);
+    if (event.queued) messageIds.push(event.messageId);
     steps.push(...newVerificationSteps(batch.fundId, v, earlier), event.step);
   }
   const marker: TxStep = {
@@ -311,6 +317,19 @@ export function requestChunkSteps(
   }
   // The marker first: a chunk committed already is told apart from a lookup that moved.
   return { steps: [marker, ...head, ...steps], flagPuts, messageIds, flagCodes };
+}
+
+/**
+ * Whether an `account.verification_requested` of this paying system reaches anyone now: an enabled endpoint of
+ * that finance system that subscribes to it (the delivery worker sends it to no other, ../../webhooks/delivery.ts;
+ * narrower than `subscribedEventTypes`, which counts every system's endpoints). When none does, the delivery would
+ * only mark each event `dropped`: the request job writes them so (`eventStep`'s `subscribed: false`; a finance
+ * system that polls the list takes its requests from there), and saves 5,000 delivery jobs for a 5,000-row batch.
+ * Read before each chunk, so an endpoint subscribed while the job runs gets the chunks after it.
+ */
+export async function payerSubscribes(payer: string, now: Date): Promise<boolean> {
+  const targets = await deliveryTargets('account.verification_requested', now);
+  return targets.some((target) => target.financeSystem !== null && target.financeSystem === payer);
 }
 
 /**

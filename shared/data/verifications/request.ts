@@ -19,6 +19,7 @@ import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { VERIFYING_INDEX, readRequestMarkers } from './items.ts';
 import {
   ChunkRequested,
+  payerSubscribes,
   queueVerificationJobs,
   readLookups,
   readVerificationPlan,
@@ -50,6 +51,8 @@ export interface RequestResult {
   committed: number;
   /** Chunks found committed already (an earlier or concurrent run). */
   skipped: number;
+  /** Milliseconds spent in each phase, summed over the chunks in flight (for the log: where a run's time goes). */
+  ms?: { read: number; lookups: number; transact: number; enqueue: number; heartbeat: number };
 }
 
 /** Sweep source for the outbox sweeper: batches whose verification requests made no progress since `cutoff`. */
@@ -86,10 +89,19 @@ export async function requestBatchVerifications(batchId: string, options: Reques
     await stop(b, clock());
     return { outcome: 'stopped', committed: 0, skipped: 0 };
   }
-  const [plan, markers] = await Promise.all([readVerificationPlan(batchId), readRequestMarkers(batchId)]);
+  const ms = { read: 0, lookups: 0, transact: 0, enqueue: 0, heartbeat: 0 };
+  const timed = async <T>(phase: keyof typeof ms, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      ms[phase] += performance.now() - started;
+    }
+  };
+  const [plan, markers] = await timed('read', () => Promise.all([readVerificationPlan(batchId), readRequestMarkers(batchId)]));
   const chunks = requestChunks(plan);
   const todo = chunks.filter((c) => !markers.has(c.chunk));
-  const rows = todo.length > 0 ? await readRows(b) : [];
+  const rows = todo.length > 0 ? await timed('read', () => readRows(b)) : [];
   let committed = 0;
   let skipped = markers.size;
   // The heartbeat tells when the batch left pending_approval (or another run finished): no chunk starts after.
@@ -104,15 +116,22 @@ export async function requestBatchVerifications(batchId: string, options: Reques
       const now = clock();
       // The first try reads the lookups eventually consistent: a stale one fails the chunk's conditions, and the
       // next try reads them consistently.
-      const lookups = await readLookups(
-        b.fundId,
-        accounts.map((a) => a.key),
-        attempt++ > 0,
+      const [lookups, subscribed] = await timed('lookups', () =>
+        Promise.all([
+          readLookups(
+            b.fundId,
+            accounts.map((a) => a.key),
+            attempt++ > 0,
+          ),
+          payerSubscribes(b.payer, now),
+        ]),
       );
-      const step = requestChunkSteps(b, { chunk: c.chunk, accounts }, lookups, now);
+      const step = requestChunkSteps(b, { chunk: c.chunk, accounts }, lookups, now, subscribed);
       if (step.flagPuts.length > 0) await putAll(step.flagPuts);
       // The half-year report counts the flags raised, with the chunk (so once).
-      await transact([...step.steps, ...reportStatsSteps(b.fundId, now, reportFigures.flagsRaised(step.flagCodes), b.batchId)]);
+      await timed('transact', () =>
+        transact([...step.steps, ...reportStatsSteps(b.fundId, now, reportFigures.flagsRaised(step.flagCodes), b.batchId)]),
+      );
       messageIds = step.messageIds;
     });
     if (!done) {
@@ -122,19 +141,22 @@ export async function requestBatchVerifications(batchId: string, options: Reques
     committed++;
     await options.onChunkCommitted?.(c.chunk);
     // A crash before this leaves the events to the outbox sweeper (they are in the outbox index).
-    if (messageIds.length > 0) await enqueueEvents(messageIds);
+    if (messageIds.length > 0) await timed('enqueue', () => enqueueEvents(messageIds));
     if (performance.now() - lastBeat >= (options.heartbeatMs ?? HEARTBEAT_MS)) {
       lastBeat = performance.now();
-      if (!(await requestHeartbeat(b.batchId, clock()))) stopped = true;
+      if (!(await timed('heartbeat', () => requestHeartbeat(b.batchId, clock())))) stopped = true;
     }
   });
   if (stopped) {
     await stop(b, clock());
-    return { outcome: 'stopped', committed, skipped };
+    return { outcome: 'stopped', committed, skipped, ms: rounded(ms) };
   }
   await finish(b, chunks.length, clock());
-  return { outcome: 'requested', committed, skipped };
+  return { outcome: 'requested', committed, skipped, ms: rounded(ms) };
 }
+
+const rounded = <T extends Record<string, number>>(ms: T): T =>
+  Object.fromEntries(Object.entries(ms).map(([phase, n]) => [phase, Math.round(n)])) as T;
 
 /** The head leaves `requesting` (and the sweeper's index) with what was requested; nothing more is asked. */
 async function stop(b: StoredBatch, now: Date): Promise<void> {
