@@ -62,7 +62,8 @@ BENCH_CONCURRENCY            approvals in flight (16)
 BENCH_BATCH_ITEMS            payouts in the batch (5000)
 BENCH_BATCH_TIMEOUT_SECONDS  how long the batch may take to be sent (300)
 BENCH_COLD_REPEATS           imports of each bundle (7)
-BENCH_LIFECYCLES             disbursement lifecycles metered for capacity (10)
+BENCH_LIFECYCLES             disbursement lifecycles metered for capacity (20: more than a listing's 16 shards, so
+                             a shard two lifecycles write shows as shared)
 BENCH_EXPORT_PAYOUTS         payouts in the CSV export (5000)
 BENCH_RECONCILIATION_LINES   bank-statement lines in the reconciliation (10000)
 BENCH_CONC_SETTLEMENTS       payouts settled per concurrency run (5000)
@@ -125,7 +126,7 @@ const settings = {
   batchItems: intSetting('BENCH_BATCH_ITEMS', 5000),
   batchTimeoutSeconds: intSetting('BENCH_BATCH_TIMEOUT_SECONDS', 300),
   coldRepeats: intSetting('BENCH_COLD_REPEATS', 7),
-  lifecycles: intSetting('BENCH_LIFECYCLES', 10),
+  lifecycles: intSetting('BENCH_LIFECYCLES', 20),
   exportPayouts: intSetting('BENCH_EXPORT_PAYOUTS', 5000),
   reconciliationLines: intSetting('BENCH_RECONCILIATION_LINES', 10_000),
   concSettlements: intSetting('BENCH_CONC_SETTLEMENTS', 5000),
