@@ -82,6 +82,16 @@ export interface FlagView {
   reason?: string | null;
 }
 
+/** The i18n key of a flag code's readable label; the console shows the code itself when it has no label (a newer API). */
+export function flagCodeKey(code: string): `flagCode.${string}` {
+  return `flagCode.${code}`;
+}
+
+/** How many row flags a batch's flag list has shown out of the batch head's count, and whether more can be asked for. */
+export function batchFlagsShown(shown: number, total: number, nextCursor: string | null): { shown: number; total: number; more: boolean } {
+  return { shown, total: Math.max(total, shown), more: nextCursor !== null };
+}
+
 export function flagsOf(d: { flags?: unknown }): FlagView[] {
   return Array.isArray(d.flags) ? (d.flags as FlagView[]) : [];
 }

@@ -15,9 +15,11 @@ import { useI18n, type MessageKey } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
 import {
   approvalBlock,
+  batchFlagsShown,
   canReadDisbursements,
   clearFlagsBlock,
   countyLabel,
+  flagCodeKey,
   flagsOf,
   showsActions,
   verificationOf,
@@ -194,8 +196,7 @@ function AmountCell({ fen }: { fen: number }) {
 
 /** A request's flags (severity, due time, reason) and its account verification, as far as the API gives them. */
 function Checks({ flags, verification }: { flags: FlagView[]; verification: string | null }) {
-  const { t, locale } = useI18n();
-  const when = (iso: string) => new Date(iso).toLocaleString(locale);
+  const { t } = useI18n();
   return (
     <>
       {flags.length === 0 ? (
@@ -203,22 +204,32 @@ function Checks({ flags, verification }: { flags: FlagView[]; verification: stri
       ) : (
         <ul class="flags">
           {flags.map((f, i) => (
-            <li key={i} data-flag={f.code}>
-              {f.severity && (
-                <span class={`badge badge-${f.severity === 'high' ? 'danger' : 'warning'}`}>
-                  {t(`severity.${f.severity}` as MessageKey)}
-                </span>
-              )}{' '}
-              {f.code}
-              {f.dueAt && <> · {t('approvals.dueAt', { at: when(f.dueAt) })}</>}
-              {f.message && <> · {f.message}</>}
-              {f.clearedBy ? <> · {t('approvals.cleared', { by: f.clearedBy, reason: f.reason ?? '' })}</> : null}
-            </li>
+            <FlagItem key={i} flag={f} />
           ))}
         </ul>
       )}
       {verification && <p class="verification">{t('approvals.verification', { status: verification })}</p>}
     </>
+  );
+}
+
+/** One flag, a single disbursement's or a batch row's: severity badge, readable code, due time, message, who cleared it and why. */
+function FlagItem({ flag: f, row }: { flag: FlagView; row?: number }) {
+  const { t, locale } = useI18n();
+  const when = (iso: string) => new Date(iso).toLocaleString(locale);
+  const labelKey = flagCodeKey(f.code);
+  const label = t(labelKey as MessageKey);
+  return (
+    <li data-flag={f.code} {...(row === undefined ? {} : { 'data-row': row })}>
+      {row !== undefined && <>{t('approvals.row', { row: row + 1 })} · </>}
+      {f.severity && (
+        <span class={`badge badge-${f.severity === 'high' ? 'danger' : 'warning'}`}>{t(`severity.${f.severity}` as MessageKey)}</span>
+      )}{' '}
+      {label === labelKey ? f.code : label}
+      {f.dueAt && <> · {t('approvals.dueAt', { at: when(f.dueAt) })}</>}
+      {f.message && <> · {f.message}</>}
+      {f.clearedBy ? <> · {t('approvals.cleared', { by: f.clearedBy, reason: f.reason ?? '' })}</> : null}
+    </li>
   );
 }
 
@@ -232,6 +243,10 @@ function BatchChecks({ batch }: { batch: Schemas['Batch'] }) {
           ? t('approvals.noFlags')
           : t(batch.flags.cleared ? 'approvals.batchFlagsCleared' : 'approvals.batchFlags', { count: String(batch.flags.count) })}
       </span>
+      {batch.flags.count > 0 && (
+        // Remounted once cleared, so a list opened before shows who cleared and why.
+        <BatchFlags key={String(batch.flags.cleared)} batchId={batch.batchId} count={batch.flags.count} />
+      )}
       {verifications && (
         <p class="verification">
           {t('approvals.verification', {
@@ -242,6 +257,78 @@ function BatchChecks({ batch }: { batch: Schemas['Batch'] }) {
         </p>
       )}
     </>
+  );
+}
+
+/** Row flags per page of the disclosure: a 5,000-row batch can have thousands; "more" asks for the next page. */
+const FLAG_PAGE = 50;
+
+/**
+ * A batch's row flags behind a disclosure button, read on demand (GET …/flags) a page at a time with the API's
+ * cursor, shown like a single disbursement's flags.
+ */
+function BatchFlags({ batchId, count }: { batchId: string; count: number }) {
+  const { api } = useSession();
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [flags, setFlags] = useState<Schemas['BatchRowFlag'][]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [state, setState] = useState<'idle' | 'loading' | 'ready'>('idle');
+  const [problem, setProblem] = useState('');
+  const listId = `flags-${batchId}`;
+
+  const load = async (after: string | null) => {
+    setState('loading');
+    setProblem('');
+    try {
+      const page = await must(
+        api.GET('/v1/disbursement-batches/{batchId}/flags', {
+          params: { path: { batchId }, query: { limit: FLAG_PAGE, ...(after ? { cursor: after } : {}) } },
+        }),
+      );
+      setFlags((shown) => (after ? [...shown, ...page.items] : page.items));
+      setCursor(page.nextCursor);
+      setState('ready');
+    } catch (error) {
+      setProblem(t('common.error', { detail: (error as Error).message }));
+      setState(after ? 'ready' : 'idle');
+    }
+  };
+  const toggle = () => {
+    if (!open && state === 'idle') void load(null);
+    setOpen(!open);
+  };
+  const shown = batchFlagsShown(flags.length, count, cursor);
+
+  return (
+    <div class="batch-flags">
+      <button type="button" class="secondary" aria-expanded={open} aria-controls={listId} onClick={toggle}>
+        {t(open ? 'approvals.hideFlags' : 'approvals.showFlags')}
+      </button>
+      <div id={listId} hidden={!open}>
+        {(state === 'ready' || flags.length > 0) && (
+          <>
+            <ul class="flags" aria-label={t('approvals.flagsOf', { id: batchId })}>
+              {flags.map((f, i) => (
+                <FlagItem key={i} flag={f} row={f.row} />
+              ))}
+            </ul>
+            <p class="flags-shown">{t('approvals.flagsShown', { shown: shown.shown, total: shown.total })}</p>
+          </>
+        )}
+        {state === 'loading' && <p role="status">{t('common.loading')}</p>}
+        {problem && (
+          <p role="alert" class="error">
+            {problem}
+          </p>
+        )}
+        {shown.more && flags.length > 0 && (
+          <button type="button" class="secondary" disabled={state === 'loading'} onClick={() => void load(cursor)}>
+            {t('approvals.moreFlags')}
+          </button>
+        )}
+      </div>
+    </div>
   );
 }
 

@@ -496,7 +496,7 @@ describe('the fund console', () => {
     await flag.waitFor();
     const shown = (await flag.textContent()) ?? '';
     expect(shown).toContain('高');
-    expect(shown).toContain('duplicate_beneficiary');
+    expect(shown).toContain('重复受益人');
     expect(shown).toContain('前处理');
     expect(shown).toContain(new Date(dup.body.flags[0].dueAt as string).toLocaleString('zh-CN'));
     expect(await seriousViolations(approver.page)).toEqual([]);
@@ -537,6 +537,71 @@ describe('the fund console', () => {
       .waitFor();
     expect((await rt.api('GET', `/v1/disbursements/${flaggedId}`, { roles: 'auditor' })).body.status).toBe('approved');
     await approver.context.close();
+  }, 90_000);
+
+  it("opens a flagged batch's row flags on demand: severity, readable code and due time, paged, then who cleared them; axe-clean", async () => {
+    // 60 rows paying one account: every row repeats another, so each carries a high duplicate_beneficiary flag.
+    const account = { bankName: 'Agricultural Bank of China', accountName: 'Paika Silver Cooperative', accountNumber: '6228480055550060' };
+    const item = { amount: 10_000, beneficiary: { kind: 'cooperative', name: 'Paika Silver Cooperative', account } };
+    const created = await rt.api('POST', '/v1/disbursement-batches', {
+      roles: 'requester',
+      sub: 'maker',
+      idempotencyKey: 'bat-flagged',
+      body: { fundId, countyCode: COUNTIES[0], purpose: 'training', items: Array.from({ length: 60 }, () => item) },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.flags).toEqual({ count: 60, cleared: false });
+    const flaggedBatch = created.body.batchId as string;
+    const firstPage = await rt.api('GET', `/v1/disbursement-batches/${flaggedBatch}/flags?limit=50`, { roles: 'auditor' });
+    const first = (firstPage.body.items as { row: number; code: string; severity: string; dueAt: string }[])[0]!;
+    expect(first).toMatchObject({ code: 'duplicate_beneficiary', severity: 'high' });
+
+    const approver = await newPage();
+    await signIn(approver.page, 'checker', ['approver']);
+    await approver.page.getByRole('link', { name: '审批' }).click();
+    const row = approver.page.locator(`tr[data-batch="${flaggedBatch}"]`);
+    const show = row.getByRole('button', { name: '显示预警' });
+    await show.waitFor();
+    expect(await show.getAttribute('aria-expanded')).toBe('false');
+    // Read on demand: nothing is listed until asked for.
+    expect(await row.locator('li[data-flag]').count()).toBe(0);
+    await show.click();
+    const list = row.getByRole('list', { name: `${flaggedBatch} 的逐行预警` });
+    const flag = list.locator(`li[data-row="${first.row}"]`);
+    await flag.waitFor();
+    expect(await row.getByRole('button', { name: '隐藏预警' }).getAttribute('aria-expanded')).toBe('true');
+    const shown = (await flag.textContent()) ?? '';
+    expect(shown).toContain(`第 ${first.row + 1} 行`);
+    expect(shown).toContain('高');
+    expect(shown).toContain('重复受益人');
+    expect(shown).toContain(`${new Date(first.dueAt).toLocaleString('zh-CN')} 前处理`);
+    expect(await flag.locator('.badge-danger').textContent()).toBe('高');
+    // The first page of 50, then the rest through the API's cursor.
+    expect(await list.locator('li').count()).toBe(50);
+    expect(await row.textContent()).toContain('已显示 50 / 60 条逐行预警');
+    expect(await seriousViolations(approver.page)).toEqual([]);
+    await row.getByRole('button', { name: '显示更多预警' }).click();
+    await row.getByText('已显示 60 / 60 条逐行预警').waitFor();
+    expect(await list.locator('li').count()).toBe(60);
+    expect(await row.getByRole('button', { name: '显示更多预警' }).count()).toBe(0);
+    expect(await seriousViolations(approver.page)).toEqual([]);
+    await approver.context.close();
+
+    // Another fund-admin clears them with a reason; the rows then say who and why.
+    const admin = await newPage();
+    await signIn(admin.page, 'admin-2', ['fund-admin']);
+    await admin.page.getByRole('link', { name: '审批' }).click();
+    const adminRow = admin.page.locator(`tr[data-batch="${flaggedBatch}"]`);
+    await adminRow.getByLabel(`解除 ${flaggedBatch} 预警的理由`).fill('同一合作社 60 名社员共用账户，已核实');
+    await adminRow.getByRole('button', { name: '解除预警' }).click();
+    await adminRow.getByText('60 行有预警，已解除').waitFor();
+    await adminRow.getByRole('button', { name: '显示预警' }).click();
+    await adminRow
+      .locator(`li[data-row="${first.row}"]`)
+      .filter({ hasText: '已由 admin-2 解除：同一合作社 60 名社员共用账户，已核实' })
+      .waitFor();
+    expect(await seriousViolations(admin.page)).toEqual([]);
+    await admin.context.close();
   }, 90_000);
 
   it('redelivers a delivery_failed payout and links to the delivery log', async () => {

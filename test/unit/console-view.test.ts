@@ -11,7 +11,9 @@ import {
   canReadEndpoints,
   canReadPayouts,
   clearFlagsBlock,
+  batchFlagsShown,
   countyLabel,
+  flagCodeKey,
   flagsOf,
   redeliverBlock,
   showsActions,
@@ -26,6 +28,7 @@ import { BATCH_STATUSES } from '../../shared/domain/batches.ts';
 import { PAYOUT_STATUSES } from '../../shared/domain/payouts.ts';
 import { CAMPAIGN_STATUSES } from '../../shared/domain/campaigns.ts';
 import { STATION_STATUSES } from '../../shared/domain/stations.ts';
+import { RULE_CODES, VERIFICATION_FLAG_CODES } from '../../shared/domain/warning-rules.ts';
 
 describe('yuanFromFen', () => {
   it('shows integer fen as yuan with two decimals and grouping', () => {
@@ -93,6 +96,24 @@ describe('clearing flags and correcting', () => {
     expect(verificationOf({ verification: null })).toBeNull();
     expect(verificationOf({})).toBeNull();
     expect(verificationOf({ verification: { status: 'match' } })).toBe('match');
+  });
+
+  it('has a readable label in both languages for every flag code the API can raise', () => {
+    // Read from the domain's own lists, so a rule added there without a label fails here.
+    for (const code of [...RULE_CODES, ...VERIFICATION_FLAG_CODES]) {
+      const key = flagCodeKey(code);
+      expect(key).toBe(`flagCode.${code}`);
+      expect(en[key as keyof typeof en], code).toBeTruthy();
+      expect(zhCN[key as keyof typeof zhCN], code).toBeTruthy();
+    }
+    expect(zhCN['flagCode.duplicate_beneficiary' as keyof typeof zhCN]).toBe('重复受益人');
+  });
+
+  it("counts a batch's shown row flags against the head's count, and offers more only while the API gives a cursor", () => {
+    expect(batchFlagsShown(50, 120, 'c2')).toEqual({ shown: 50, total: 120, more: true });
+    expect(batchFlagsShown(120, 120, null)).toEqual({ shown: 120, total: 120, more: false });
+    // A head counted before a row flag was added never shows fewer than the rows listed.
+    expect(batchFlagsShown(3, 2, null)).toEqual({ shown: 3, total: 3, more: false });
   });
 
   it('lets the makers correct, nobody else', () => {
