@@ -6,7 +6,7 @@
  * Idempotency-Key per decision, so a double click replays instead of approving twice.
  */
 import type { ComponentChildren } from 'preact';
-import { useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
 import { Show, useLoad, type Loaded } from '../components/async.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -220,7 +220,7 @@ function FlagItem({ flag: f, row }: { flag: FlagView; row?: number }) {
   const labelKey = flagCodeKey(f.code);
   const label = t(labelKey as MessageKey);
   return (
-    <li data-flag={f.code} {...(row === undefined ? {} : { 'data-row': row })}>
+    <li data-flag={f.code} {...(row === undefined ? {} : { 'data-row': row, tabIndex: -1 })}>
       {row !== undefined && <>{t('approvals.row', { row: row + 1 })} · </>}
       {f.severity && (
         <span class={`badge badge-${f.severity === 'high' ? 'danger' : 'warning'}`}>{t(`severity.${f.severity}` as MessageKey)}</span>
@@ -275,7 +275,15 @@ function BatchFlags({ batchId, count }: { batchId: string; count: number }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [state, setState] = useState<'idle' | 'loading' | 'ready'>('idle');
   const [problem, setProblem] = useState('');
+  // After "more", focus moves to the first row flag it added, so a keyboard user reads on from there.
+  const [focusFrom, setFocusFrom] = useState<number | null>(null);
+  const list = useRef<HTMLUListElement>(null);
   const listId = `flags-${batchId}`;
+  useEffect(() => {
+    if (focusFrom === null) return;
+    (list.current?.children[focusFrom] as HTMLElement | undefined)?.focus();
+    setFocusFrom(null);
+  }, [focusFrom]);
 
   const load = async (after: string | null) => {
     setState('loading');
@@ -287,6 +295,7 @@ function BatchFlags({ batchId, count }: { batchId: string; count: number }) {
         }),
       );
       setFlags((shown) => (after ? [...shown, ...page.items] : page.items));
+      if (after) setFocusFrom(flags.length);
       setCursor(page.nextCursor);
       setState('ready');
     } catch (error) {
@@ -308,7 +317,7 @@ function BatchFlags({ batchId, count }: { batchId: string; count: number }) {
       <div id={listId} hidden={!open}>
         {(state === 'ready' || flags.length > 0) && (
           <>
-            <ul class="flags" aria-label={t('approvals.flagsOf', { id: batchId })}>
+            <ul ref={list} class="flags" aria-label={t('approvals.flagsOf', { id: batchId })}>
               {flags.map((f, i) => (
                 <FlagItem key={i} flag={f} row={f.row} />
               ))}
@@ -323,7 +332,7 @@ function BatchFlags({ batchId, count }: { batchId: string; count: number }) {
           </p>
         )}
         {shown.more && flags.length > 0 && (
-          <button type="button" class="secondary" disabled={state === 'loading'} onClick={() => void load(cursor)}>
+          <button type="button" class="secondary" onClick={() => state !== 'loading' && void load(cursor)}>
             {t('approvals.moreFlags')}
           </button>
         )}

@@ -583,6 +583,13 @@ describe('the fund console', () => {
     await row.getByRole('button', { name: '显示更多预警' }).click();
     await row.getByText('已显示 60 / 60 条逐行预警').waitFor();
     expect(await list.locator('li').count()).toBe(60);
+    // The keyboard user reads on from the first row flag the page added.
+    expect(
+      await list
+        .locator('li')
+        .nth(50)
+        .evaluate((li) => li.matches(':focus')),
+    ).toBe(true);
     expect(await row.getByRole('button', { name: '显示更多预警' }).count()).toBe(0);
     expect(await seriousViolations(approver.page)).toEqual([]);
     await approver.context.close();
