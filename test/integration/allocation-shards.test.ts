@@ -97,6 +97,14 @@ describe('allocations in partitions of their own', () => {
     });
     expect([...first.body.items, ...second.body.items].map((a: { countyCode: string }) => a.countyCode)).toEqual([COUNTY, OTHER_COUNTY]);
     expect(second.body.nextCursor).toBeNull();
+    // A cursor the listing issued before the shards (the last allocation's key in the fund's partition) goes on after it.
+    const { encodeCursor } = await import('#shared/data/platform/cursor');
+    const issuedBefore = await encodeCursor(before(fundId, COUNTY), `allocations|${fundId}`);
+    const resumed = await h.call('GET', `/v1/funds/${fundId}/allocations`, {
+      ...asRequester(),
+      query: { limit: '5', cursor: issuedBefore! },
+    });
+    expect([resumed.body.items.map((a: { countyCode: string }) => a.countyCode), resumed.body.nextCursor]).toEqual([[OTHER_COUNTY], null]);
     const fund = await h.call('GET', `/v1/funds/${fundId}`, { ...asRequester() });
     expect(fund.body).toMatchObject({ allocated: 3_000_000, reserved: 0, paid: 0 });
 
@@ -130,6 +138,33 @@ describe('allocations in partitions of their own', () => {
     // The allocation set, the reservation and the payment: three entries, and `seq` counts them.
     expect(settled.seq).toBe(3);
     expect((await h.checkLedger()).differences).toEqual([]);
+  });
+
+  it('lists a fund of many counties over its shards and the fund partition once each, in county order, by pages', async () => {
+    const { putCounty } = await import('#shared/data/counties/items');
+    const codes = Array.from({ length: 14 }, (_, n) => String(510101 + n));
+    for (const code of codes)
+      await putCounty({ countyCode: code, name: `County ${code}`, province: 'Sichuan', modelCounty: false }, new Date());
+    const fundId = await h.fund({ allocations: Object.fromEntries(codes.map((code, n) => [code, 1_000 * (n + 1)])) });
+    // Every third stored before: pages mix the fund's partition with the shards.
+    for (const code of codes.filter((_, n) => n % 3 === 0)) await storeAsBefore(fundId, code);
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await h.call('GET', `/v1/funds/${fundId}/allocations`, {
+        ...asRequester(),
+        query: { limit: '4', ...(cursor ? { cursor } : {}) },
+      });
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      listed.push(...page.body.items.map((a: { countyCode: string }) => a.countyCode));
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(listed).toEqual(codes);
+    const fund = await h.call('GET', `/v1/funds/${fundId}`, { ...asRequester() });
+    expect(fund.body.allocated).toBe(codes.reduce((sum, _, n) => sum + 1_000 * (n + 1), 0));
+    const progress = await h.call('GET', `/v1/funds/${fundId}/progress`, { sub: 'auditor-1', roles: ['auditor'] });
+    expect(progress.status, JSON.stringify(progress.body)).toBe(200);
+    expect((progress.body.counties as { countyCode: string }[]).map((c) => c.countyCode).sort()).toEqual(codes);
   });
 
   it('stored before, moved by writers racing with module state of their own: one item, the books exact', async () => {
