@@ -139,7 +139,8 @@ export async function allAllocations(fundId: string): Promise<Allocation[]> {
  * A fund's allocation items as stored, by county code: every one, or with `page` the first `limit` after a county's
  * sort key. The fund's own partition (allocations stored before the shards) is read first, then its
  * ALLOCATION_SHARDS shards at once: an allocation moved to its shard between the two is read twice and its shard's
- * copy kept, one moved before is read in its shard, so none is missed and none listed twice.
+ * copy kept, one moved before is read in its shard, so none is missed (read consistently; an eventually consistent
+ * read, the public view's, may miss one moved in the last moment) and none listed twice.
  */
 export async function allocationItems(
   fundId: string,
