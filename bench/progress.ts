@@ -1,7 +1,8 @@
 /**
  * Where the money stands, at size: a fund of N counties (800) whose ledger holds M entries (100,000).
  * - `progress`: GET /v1/funds/{fundId}/progress through the HTTP API against a baseline from the same run, reading the
- *   same N allocation items raw (one consistent Query of the fund's `ALLOC#` items, pages and all, nothing else);
+ *   same N allocation items raw (consistent Queries of the fund's `ALLOC#` items in each of its partitions, pages and all,
+ *   nothing else);
  *   median of a few reads each, interleaved; and the SDK calls one API read makes, by command.
  * - `report` (./half-year-pdf.ts): the half-year report's PDF of the same fund, in a child process of its own.
  *
@@ -128,7 +129,7 @@ export async function benchProgress(
 ): Promise<ProgressBenchResult> {
   const counties = seeded.countyCodes.length;
   const { queryAll } = await import('#shared/data/platform/query');
-  const { keys } = await import('#shared/data/platform/keys');
+  const { allocationPartitions, ALLOCATION_PREFIX } = await import('#shared/data/platform/keys');
   const token = await phase.token('auditor', 'bench-auditor');
   const path = `/v1/funds/${seeded.fundId}/progress`;
   const api = async () => {
@@ -141,11 +142,15 @@ export async function benchProgress(
   // The baseline: the fund's allocation items, read as the progress reads them, and nothing else.
   const raw = async () => {
     const started = performance.now();
-    const items = await queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.fund(seeded.fundId).pk, ':prefix': 'ALLOC#' },
-      ConsistentRead: true,
-    });
+    const readPartition = (pk: string) =>
+      queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': ALLOCATION_PREFIX },
+        ConsistentRead: true,
+      });
+    // As the product reads them: the partition of those stored before the shards, then the shards at once.
+    const [before, ...shards] = allocationPartitions(seeded.fundId);
+    const items = [...(await readPartition(before!)), ...(await Promise.all(shards.map(readPartition))).flat()];
     if (items.length !== counties) throw new Error(`raw read ${items.length} of ${counties} allocations`);
     return (performance.now() - started) / 1000;
   };

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { chinaDate, defaultPeriod } from '#shared/domain/fund-period';
 import { fundProgress } from '#shared/domain/progress';
+import { keys } from '#shared/data/platform/keys';
 import { asApprover, asRequester, beneficiaryNo, COUNTY, disbursementBody, useMoneyHarness, OTHER_COUNTY } from './disbursement-harness.ts';
 
 const h = useMoneyHarness();
@@ -58,7 +59,7 @@ describe('GET /v1/funds/{fundId}/progress', () => {
       await documents.send(
         new UpdateCommand({
           TableName: h.services.tableName,
-          Key: { pk: `FUND#${fundId}`, sk: `ALLOC#${county}` },
+          Key: keys.allocation(fundId, county),
           UpdateExpression: 'SET createdAt = :t',
           ExpressionAttributeValues: { ':t': longAgo },
         }),

@@ -27,6 +27,7 @@ describe('the table keys', () => {
     const prefixes = [...new Set(shapes.map((s) => s.pk.split('#')[0]))].sort();
     expect(prefixes).toEqual(
       [
+        'ALLOCS',
         'BANKREF',
         'BENEF',
         'CMP',
@@ -142,6 +143,7 @@ describe('the key text of shared/data', () => {
         'ACCESSLOG',
         'ALERT',
         'ALLOC',
+        'ALLOCS',
         'AUDIT',
         'BANKREF',
         'BAT',

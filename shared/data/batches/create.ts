@@ -11,7 +11,7 @@ import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/i
 import { countyExistsStep, findCounty } from '../counties/items.ts';
 import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
-import { transact, type TxStep } from '../platform/transactions.ts';
+import { type TxStep } from '../platform/transactions.ts';
 import { planBatchVerifications, queueVerificationJobs } from '../verifications/plan.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { putAll } from '../platform/bulk.ts';
@@ -36,7 +36,7 @@ import {
   flagKey,
   ALL_BATCHES,
 } from './items.ts';
-import { allocationExistsStep } from '../ledger/items.ts';
+import { allocationExistsStep, transactWithAllocation } from '../ledger/move.ts';
 
 /** Items of the creation transaction besides the row chunks: idempotency claim, county, allocation, head, audit, the report's flag count. */
 const CREATION_STEPS = 6;
@@ -120,7 +120,7 @@ export async function createBatch(
     correctionOf: correction?.correctionOf ?? null,
   };
   const table = config().TABLE_NAME;
-  await transact([
+  await transactWithAllocation(input.fundId, input.countyCode, [
     ...claimSteps(claim, batchId, now),
     countyExistsStep(input.countyCode),
     allocationExistsStep(input.fundId, input.countyCode),

@@ -17,7 +17,7 @@ import { accountNameKeys, flagDueSteps, readFacts, readRules } from '../warning-
 import { getItem } from '../platform/query.ts';
 import { stationActiveStep } from '../stations/items.ts';
 import { prepareCorrection, type CorrectionLink } from '../corrections/items.ts';
-import { retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
+import { retryOnConflict, type TxStep } from '../platform/transactions.ts';
 import { enqueueEvents } from '../platform/events.ts';
 import { planItemVerification } from '../verifications/plan.ts';
 import type { ItemVerification } from '../../domain/account-verification.ts';
@@ -32,7 +32,7 @@ import {
   disbursementAudit,
   disbursementItem,
 } from './items.ts';
-import { allocationExistsStep } from '../ledger/items.ts';
+import { allocationExistsStep, transactWithAllocation } from '../ledger/move.ts';
 
 /** A disbursement may draw only on a subsidy of a campaign of its county, from its fund. */
 async function assertSubsidyFits(campaignId: string, fundId: string, countyCode: string): Promise<void> {
@@ -139,7 +139,7 @@ async function createScreened(
     payer: fund.financeSystem,
   };
   const stationId = input.beneficiary.kind === 'station' ? input.beneficiary.stationId : undefined;
-  await transact([
+  await transactWithAllocation(input.fundId, input.countyCode, [
     // Order matters: the first failed condition is the answer (an unknown county before a missing allocation).
     ...claimSteps(claim, disbursementId, now),
     countyExistsStep(input.countyCode),

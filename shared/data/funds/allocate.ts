@@ -25,7 +25,7 @@ export async function setAllocation(fundId: string, countyCode: string, amount: 
         countyExistsStep(countyCode),
         fundBudgetStep(fundId, delta),
         ...money,
-        actorAuditStep(keys.allocation(fundId, countyCode).pk, actor, 'allocation.set', now, {
+        actorAuditStep(keys.fund(fundId).pk, actor, 'allocation.set', now, {
           details: { countyCode, previous, allocated: amount },
         }),
       ],

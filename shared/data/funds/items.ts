@@ -2,7 +2,9 @@
  * Funds and their county allocations: the ledger every money movement goes through.
  *
  * Items: fund `FUND#<id> / FUND` (listing: `gsi1pk = FUNDS`, `gsi1sk = <fundId>`), allocation
- * `FUND#<id> / ALLOC#<countyCode>` (by county: `gsi1pk = COUNTY#<code>#ALLOC`, `gsi1sk = <fundId>`).
+ * `ALLOCS#<id>#<n> / ALLOC#<countyCode>`, n = shardOf(countyCode, ALLOCATION_SHARDS) (by county: `gsi1pk =
+ * COUNTY#<code>#ALLOC`, `gsi1sk = <fundId>`). Allocations stored before the shards are at `FUND#<id> /
+ * ALLOC#<countyCode>` until their next write moves them (ledger/items.ts `readPosition`); every reader reads both.
  * The fund keeps `allocated` and `unallocated` (so Σ allocated ≤ totalBudget is one condition);
  * reserved and paid are summed from its allocations.
  */
@@ -15,9 +17,10 @@ import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { actorAuditStep } from '../platform/audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
-import { keys } from '../platform/keys.ts';
-import { toPosition } from '../ledger/items.ts';
-import { getItem, queryAll, queryPage, requireItem, type Page } from '../platform/query.ts';
+import { ALLOCATION_PREFIX, allocationPartitions, keys } from '../platform/keys.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from '../platform/cursor.ts';
+import { readAllocationItem, toPosition } from '../ledger/items.ts';
+import { queryAll, queryPage, queryPages, requireItem, type Page, type Projection } from '../platform/query.ts';
 import { transact, type TxStep } from '../platform/transactions.ts';
 
 /** The listing partition of every fund (gsi1). */
@@ -129,12 +132,57 @@ export async function fundItem(fundId: string): Promise<FundItem> {
 
 /** Every allocation of a fund, read consistently (a fund has at most a few thousand counties). */
 export async function allAllocations(fundId: string): Promise<Allocation[]> {
-  const items = await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': keys.fund(fundId).pk, ':prefix': 'ALLOC#' },
-    ConsistentRead: true,
-  });
-  return items.map(toAllocation);
+  return (await allocationItems(fundId, { consistent: true })).map(toAllocation);
+}
+
+/**
+ * A fund's allocation items as stored, by county code: every one, or with `page` the first `limit` after a county's
+ * sort key. The fund's own partition (allocations stored before the shards) is read first, then its
+ * ALLOCATION_SHARDS shards at once: an allocation moved to its shard between the two is read twice and its shard's
+ * copy kept, one moved before is read in its shard, so none is missed (read consistently; an eventually consistent
+ * read, the public view's, may miss one moved in the last moment) and none listed twice.
+ */
+export async function allocationItems(
+  fundId: string,
+  options: { consistent: boolean; projection?: Projection; page?: { after?: string; limit: number } },
+): Promise<Record<string, unknown>[]> {
+  const [before, ...shards] = allocationPartitions(fundId);
+  const byCounty = new Map<string, Record<string, unknown>>();
+  for (const item of await allocationsIn(before!, options)) byCounty.set(item.sk as string, item);
+  for (const items of await Promise.all(shards.map((partition) => allocationsIn(partition, options)))) {
+    for (const item of items) byCounty.set(item.sk as string, item);
+  }
+  const sorted = [...byCounty.values()].sort((a, b) => ((a.sk as string) < (b.sk as string) ? -1 : 1));
+  return options.page ? sorted.slice(0, options.page.limit) : sorted;
+}
+
+/** One partition's allocation items: all, or up to `limit` after `after` (a sort key). */
+async function allocationsIn(
+  partition: string,
+  options: { consistent: boolean; projection?: Projection; page?: { after?: string; limit: number } },
+): Promise<Record<string, unknown>[]> {
+  const { page, projection } = options;
+  const input = {
+    ...(page?.after
+      ? {
+          // County codes are digits: `~` sorts after every one of them.
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :after AND :last',
+          ExpressionAttributeValues: { ':pk': partition, ':after': page.after, ':last': `${ALLOCATION_PREFIX}~` },
+        }
+      : {
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': partition, ':prefix': ALLOCATION_PREFIX },
+        }),
+    ConsistentRead: options.consistent,
+    ...(projection ? { ProjectionExpression: `sk, ${projection.expression}`, ExpressionAttributeNames: projection.names } : {}),
+  };
+  if (!page) return queryAll(input);
+  const found: Record<string, unknown>[] = [];
+  for await (const items of queryPages({ ...input, Limit: page.limit + 1 })) {
+    found.push(...items.filter((i) => i.sk !== page.after));
+    if (found.length >= page.limit) break;
+  }
+  return found;
 }
 
 async function withTotals(fund: FundItem): Promise<Fund> {
@@ -184,31 +232,43 @@ export async function listFunds(page: { limit: number; cursor?: string }): Promi
 }
 
 export async function findAllocation(fundId: string, countyCode: string): Promise<Allocation | undefined> {
-  const Item = await getItem(keys.allocation(fundId, countyCode));
-  return Item ? toAllocation(Item) : undefined;
+  const item = await readAllocationItem(fundId, countyCode);
+  return item ? toAllocation(item) : undefined;
 }
 
+/**
+ * A page of a fund's allocations by county code. The cursor is the last allocation's key in the fund's partition,
+ * as the listing's cursors were before the shards (so one issued then goes on where it stopped): every partition
+ * goes on after its sort key.
+ */
 export async function listAllocations(fundId: string, page: { limit: number; cursor?: string }): Promise<Page<Allocation>> {
   await fundItem(fundId);
-  const result = await queryPage({
-    keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
-    values: { ':pk': keys.fund(fundId).pk, ':prefix': 'ALLOC#' },
-    limit: page.limit,
-    cursor: page.cursor,
-    scope: `allocations|${fundId}`,
-    consistentRead: true,
-  });
-  return { items: result.items.map(toAllocation), nextCursor: result.nextCursor };
+  const scope = `allocations|${fundId}`;
+  const last = await decodeCursor(page.cursor, scope);
+  if (last !== undefined && (typeof last.sk !== 'string' || !last.sk.startsWith(ALLOCATION_PREFIX))) throw invalidCursor();
+  const items = await allocationItems(fundId, { consistent: true, page: { after: last?.sk as string | undefined, limit: page.limit + 1 } });
+  const shown = items.slice(0, page.limit);
+  const more = items.length > page.limit;
+  return {
+    items: shown.map(toAllocation),
+    nextCursor: more ? await encodeCursor({ pk: keys.fund(fundId).pk, sk: shown.at(-1)!.sk }, scope) : null,
+  };
 }
 
-/** Every allocation of a county across funds (county report). */
+/** Every allocation of a county across funds (county report): one a fund, the moved one while the index has both. */
 export async function allocationsOfCounty(countyCode: string): Promise<Allocation[]> {
   const items = await queryAll({
     IndexName: 'gsi1',
     KeyConditionExpression: 'gsi1pk = :pk',
     ExpressionAttributeValues: { ':pk': countyAllocations(countyCode) },
   });
-  return items.map(toAllocation);
+  const byFund = new Map<string, Record<string, unknown>>();
+  const atKey = (item: Record<string, unknown>) => item.pk === keys.allocation(item.fundId as string, countyCode).pk;
+  for (const item of items) {
+    const other = byFund.get(item.fundId as string);
+    if (!other || (atKey(item) && !atKey(other))) byFund.set(item.fundId as string, item);
+  }
+  return [...byFund.values()].map(toAllocation);
 }
 
 /** A new allocation item's attributes besides its balances: what it is and its listing under the county. */

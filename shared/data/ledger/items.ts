@@ -24,7 +24,7 @@ import { documents } from '../platform/clients.ts';
 import { getItem } from '../platform/query.ts';
 import { leaseLooksFree, releaseLease, takeLease } from '../platform/lease.ts';
 import { config } from '../../config.ts';
-import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { storedFields } from '../platform/fields.ts';
 
 /** What a ledger entry points at: the disbursement, batch, payout or campaign that moved the money. */
@@ -90,10 +90,66 @@ export function toPosition(item: Record<string, unknown>): LedgerPosition {
   });
 }
 
-/** The allocation, read consistently, or undefined when the fund has none for the county. */
+/** The allocation item, read consistently: at its key, else where it was stored before the shards (`keys.allocationBefore`). */
+export async function readAllocationItem(fundId: string, countyCode: string): Promise<Record<string, unknown> | undefined> {
+  return (await getItem(keys.allocation(fundId, countyCode))) ?? (await getItem(keys.allocationBefore(fundId, countyCode)));
+}
+
+/** Reads of an allocation stored before the shards that another writer moves meanwhile, before giving up to the caller. */
+const MOVE_BEFORE_ATTEMPTS = 3;
+
+/**
+ * The allocation as a write needs it, read consistently at its key, or undefined when the fund has none for the
+ * county. One stored before the shards is moved to its key first, as it is (every attribute, its balances and `seq`:
+ * no ledger entry, nothing changes but the key), so every write addresses the allocation at one key. Two writers
+ * moving it at once: one's transaction commits, the other's is refused, and it reads it again at its key.
+ */
 export async function readPosition(fundId: string, countyCode: string): Promise<LedgerPosition | undefined> {
-  const item = await getItem(keys.allocation(fundId, countyCode));
-  return item ? toPosition(item) : undefined;
+  for (let attempt = 1; ; attempt++) {
+    const item = await getItem(keys.allocation(fundId, countyCode));
+    if (item) return toPosition(item);
+    const before = await getItem(keys.allocationBefore(fundId, countyCode));
+    // Gone from there too: none, or moved between the two reads (then it is at its key now).
+    if (!before) {
+      const moved = await getItem(keys.allocation(fundId, countyCode));
+      return moved ? toPosition(moved) : undefined;
+    }
+    try {
+      await transact(allocationMoveSteps(before));
+    } catch (error) {
+      if (!(error instanceof TransactionConflict) || attempt >= MOVE_BEFORE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** An allocation stored before the shards, moved to its key: deleted there unless it moved since, put here unless something is. */
+function allocationMoveSteps(before: Record<string, unknown>): TxStep[] {
+  const { fundId, countyCode, seq } = before as { fundId: string; countyCode: string; seq?: number };
+  const table = config().TABLE_NAME;
+  return [
+    {
+      item: {
+        Delete: {
+          TableName: table,
+          Key: keys.allocationBefore(fundId, countyCode),
+          ...(seq === undefined
+            ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(seq)' }
+            : { ConditionExpression: 'seq = :seq', ExpressionAttributeValues: { ':seq': seq } }),
+        },
+      },
+      onConditionFailed: () => new TransactionConflict(),
+    },
+    {
+      item: {
+        Put: {
+          TableName: table,
+          Item: { ...before, ...keys.allocation(fundId, countyCode) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      onConditionFailed: () => new TransactionConflict(),
+    },
+  ];
 }
 
 /** Like readPosition, but a missing allocation is the contract's `insufficient_allocation`. */
@@ -185,20 +241,6 @@ export interface LedgerDifference {
   what: string;
   expected: number | string;
   actual: number | string;
-}
-
-/** A create's check that the fund has an allocation for the county (the money is reserved later, at approval). */
-export function allocationExistsStep(fundId: string, countyCode: string): TxStep {
-  return {
-    item: {
-      ConditionCheck: {
-        TableName: config().TABLE_NAME,
-        Key: keys.allocation(fundId, countyCode),
-        ConditionExpression: 'attribute_exists(pk)',
-      },
-    },
-    onConditionFailed: () => new DomainError('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------

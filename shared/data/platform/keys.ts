@@ -5,12 +5,33 @@
  * key shapes can meet). `pk`/`sk` address an item; `gsiN` values put it into a listing. Audit entries live in their
  * entity's item collection (`sk = AUDIT#<ulid>`) so an entity's trail is one Query away.
  */
+import { shardOf } from '../../ids.ts';
+
+/**
+ * How many partitions a fund's allocations are spread over, by county code (the same hash and count as its ledger's
+ * shards, ledger/items.ts): at 2,000 payouts/s per fund the busiest takes about 700 write units/s (docs/scale.md).
+ */
+export const ALLOCATION_SHARDS = 16;
+
+const allocationShard = (fundId: string, n: number) => `ALLOCS#${fundId}#${n}`;
+/** The sort-key family of allocations in every partition of `allocationPartitions`, for a begins_with Query. */
+export const ALLOCATION_PREFIX = 'ALLOC#';
+
 export const keys = {
   county: (countyCode: string) => ({ pk: `COUNTY#${countyCode}`, sk: 'COUNTY' }),
   /** Running aggregates for the county report, one item per county and topic (kept in the same transactions). */
   countyStats: (countyCode: string, topic: string) => ({ pk: `COUNTY#${countyCode}`, sk: `STATS#${topic}` }),
   fund: (fundId: string) => ({ pk: `FUND#${fundId}`, sk: 'FUND' }),
-  allocation: (fundId: string, countyCode: string) => ({ pk: `FUND#${fundId}`, sk: `ALLOC#${countyCode}` }),
+  /**
+   * A county's allocation, in one of its fund's ALLOCATION_SHARDS partitions by county: every approval and roll-up
+   * writes it, so the fund's 800 allocations are spread over partitions of their own instead of the fund's.
+   */
+  allocation: (fundId: string, countyCode: string) => ({
+    pk: allocationShard(fundId, shardOf(countyCode, ALLOCATION_SHARDS)),
+    sk: `ALLOC#${countyCode}`,
+  }),
+  /** An allocation stored before the shards, in the fund's partition: read, and moved to `allocation` by its next write. */
+  allocationBefore: (fundId: string, countyCode: string) => ({ pk: `FUND#${fundId}`, sk: `ALLOC#${countyCode}` }),
   /** Running figures of a fund's half-year report (failures, flags, objections, notices), a few shards per half. */
   fundReportStats: (fundId: string, half: string, shard: number) => ({ pk: `FUND#${fundId}`, sk: `RSTATS#${half}#${shard}` }),
   /** `fund.alert` raised: once per fund, county, alert code and calendar month (China time). */
@@ -73,6 +94,12 @@ export const keys = {
   idempotencyClaim: (keyHash: string) => ({ pk: `IDEM#CLAIM#${keyHash}`, sk: 'CLAIM' }),
   audit: (entityPk: string, auditId: string) => ({ pk: entityPk, sk: `AUDIT#${auditId}` }),
 } as const;
+
+/** Every partition a fund's allocations may be in: the fund's own (those stored before the shards) first, then the shards. */
+export const allocationPartitions = (fundId: string): string[] => [
+  keys.fund(fundId).pk,
+  ...Array.from({ length: ALLOCATION_SHARDS }, (_, n) => allocationShard(fundId, n)),
+];
 
 export type ItemKey = { pk: string; sk: string };
 

@@ -1,13 +1,14 @@
 /**
  * Where a fund's money stands, read from what the ledger already holds: the fund's period and each allocation's
  * balances with the two times the allocation item keeps (`createdAt`, and `lastReservedAt`, written by every
- * reservation in shared/data/ledger/move.ts). No history is scanned: one query of the fund's allocations (800 counties
- * are about 800 small items, a few query pages).
+ * reservation in shared/data/ledger/move.ts). No history is scanned: the fund's allocations, read from their shards
+ * and the partition of those stored before them (800 counties are about 800 small items, a few query pages).
  */
 import { defaultPeriod, type FundPeriod } from '../../domain/fund-period.ts';
 import type { AllocationStanding } from '../../domain/progress.ts';
 import { keys } from '../platform/keys.ts';
-import { queryAll, requireItem } from '../platform/query.ts';
+import { requireItem } from '../platform/query.ts';
+import { allocationItems } from '../funds/items.ts';
 
 export interface FundStanding {
   fundId: string;
@@ -21,11 +22,7 @@ export interface FundStanding {
 export async function readFundStanding(fundId: string): Promise<FundStanding> {
   const [fund, items] = await Promise.all([
     requireItem(keys.fund(fundId), `Fund ${fundId}`),
-    queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.fund(fundId).pk, ':prefix': 'ALLOC#' },
-      ConsistentRead: true,
-    }),
+    allocationItems(fundId, { consistent: true }),
   ]);
   const createdAt = fund.createdAt as string;
   return {

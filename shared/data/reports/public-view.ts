@@ -1,6 +1,6 @@
 /**
  * `GET /public/funds/{fundId}` and the page `GET /transparency/{fundId}`: the fund's public view, read in a bounded
- * way per request: the fund item; one Query of its allocations (the fund's totals need them all: ~800 small items);
+ * way per request: the fund item; its allocations, from their shards (the fund's totals need them all: ~800 small items, 17 Queries);
  * the names of one page of counties (BatchGetItem); the fund's report counters (./stats.ts: a few shards per half,
  * at most ten halves in a five-year period); the newest snapshot (one item). Built field by field from figures
  * (shared/domain/transparency.ts): no name, account or person can reach it.
@@ -11,7 +11,7 @@ import { invalidCursor, decodeCursor, encodeCursor } from '../platform/cursor.ts
 import { keys } from '../platform/keys.ts';
 import { readByKeys, requireItem } from '../platform/query.ts';
 import { latestSnapshot } from '../snapshots/items.ts';
-import { allocationItems } from './items.ts';
+import { allocationItems } from '../funds/items.ts';
 import { readLifetimeStats } from './stats.ts';
 
 export async function publicFund(fundId: string, page: { limit: number; cursor?: string }, now: Date): Promise<PublicFundView> {

@@ -1,7 +1,7 @@
 /**
  * `GET /v1/funds/{fundId}/reports/{yyyy}-H1|H2`: the half-year report's inputs, each read in a bounded way (800
  * counties in mind, nothing scanned, no history replayed):
- * - the fund and its allocations: one Query of the fund's `ALLOC#` items (~800 small items); each allocation keeps
+ * - the fund and its allocations: the fund's `ALLOC#` items from its shards (~800 small items, 17 Queries); each allocation keeps
  *   what its `paid` ledger entries of each half add up to (`paidIn<yyyy-Hn>`, ../ledger/move.ts);
  * - the counties' names: BatchGetItem by key, 100 a request;
  * - failures, flags, objections and notices: the half's few counter shards (./stats.ts), kept in the transactions
@@ -25,7 +25,7 @@ import {
 import { DAY_MS } from '../../domain/durations.ts';
 import { keys } from '../platform/keys.ts';
 import { readByKeys, requireItem } from '../platform/query.ts';
-import { allocationItems } from './items.ts';
+import { allocationItems } from '../funds/items.ts';
 import { paidInHalfAttribute } from '../ledger/items.ts';
 import { firstSnapshotFrom, snapshotsTakenBetween } from '../snapshots/items.ts';
 import { readReportStats } from './stats.ts';
