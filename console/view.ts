@@ -3,6 +3,8 @@
  * every rule; these only disable what it would refuse, with the reason, so nobody clicks into a 403.
  */
 import type { components } from '../client/api.d.ts';
+import { VERIFICATION_COUNT_NAMES, VERIFICATION_STATUSES, type VerificationCounts } from '../shared/domain/check-codes.ts';
+import type { MessageKey } from './i18n/en.ts';
 
 type Schemas = components['schemas'];
 export type Disbursement = Schemas['Disbursement'];
@@ -85,6 +87,28 @@ export interface FlagView {
 /** The i18n key of a flag code's readable label; the console shows the code itself when it has no label (a newer API). */
 export function flagCodeKey(code: string): `flagCode.${string}` {
   return `flagCode.${code}`;
+}
+
+/**
+ * The i18n key of an account verification status's label (`match`, `close_match`, …), shared by a disbursement's
+ * `verification.status` and a batch's `verifications` counts; null for a status the domain does not define (a newer
+ * API), which the console shows as it is. Typed so that a status the domain adds without a label fails the type check.
+ */
+export function verificationStatusKey(status: string): MessageKey | null {
+  const known = VERIFICATION_STATUSES.find((s) => s === status);
+  return known ? `verificationStatus.${known}` : null;
+}
+
+/**
+ * A batch's `verifications` (`{ pending, match, closeMatch, noMatch, notPossible }`, each status under its count name)
+ * as the statuses' label keys and counts, in the domain's order, the statuses no row has left out.
+ */
+export function verificationCountsShown(counts: Partial<VerificationCounts>): { key: MessageKey; count: number }[] {
+  return VERIFICATION_STATUSES.flatMap((status) => {
+    const count = counts[VERIFICATION_COUNT_NAMES[status]] ?? 0;
+    const key = verificationStatusKey(status);
+    return count > 0 && key ? [{ key, count }] : [];
+  });
 }
 
 /** How many row flags a batch's flag list has shown out of the batch head's count, and whether more can be asked for. */

@@ -11,7 +11,7 @@ import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
 import { Show, useLoad, type Loaded } from '../components/async.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
-import { useI18n, type MessageKey } from '../i18n/index.ts';
+import { useI18n, type MessageKey, type Translate } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
 import {
   approvalBlock,
@@ -22,7 +22,9 @@ import {
   flagCodeKey,
   flagsOf,
   showsActions,
+  verificationCountsShown,
   verificationOf,
+  verificationStatusKey,
   type FlagView,
 } from '../view.ts';
 
@@ -194,6 +196,11 @@ function AmountCell({ fen }: { fen: number }) {
   return <>{yuanFromFen(fen, locale)}</>;
 }
 
+/** A code's or status's label, or the API's value as it is when the console has none for it (a newer API). */
+function labelled(t: Translate, key: MessageKey | null, value: string): string {
+  return key ? t(key) : value;
+}
+
 /** A request's flags (severity, due time, reason) and its account verification, as far as the API gives them. */
 function Checks({ flags, verification }: { flags: FlagView[]; verification: string | null }) {
   const { t } = useI18n();
@@ -208,7 +215,11 @@ function Checks({ flags, verification }: { flags: FlagView[]; verification: stri
           ))}
         </ul>
       )}
-      {verification && <p class="verification">{t('approvals.verification', { status: verification })}</p>}
+      {verification && (
+        <p class="verification">
+          {t('approvals.verification', { status: labelled(t, verificationStatusKey(verification), verification) })}
+        </p>
+      )}
     </>
   );
 }
@@ -235,7 +246,7 @@ function FlagItem({ flag: f, row }: { flag: FlagView; row?: number }) {
 
 function BatchChecks({ batch }: { batch: Schemas['Batch'] }) {
   const { t } = useI18n();
-  const verifications = (batch as { verifications?: Record<string, number> | null }).verifications;
+  const { verifications } = batch;
   return (
     <>
       <span data-flag-count={batch.flags.count}>
@@ -250,9 +261,9 @@ function BatchChecks({ batch }: { batch: Schemas['Batch'] }) {
       {verifications && (
         <p class="verification">
           {t('approvals.verification', {
-            status: Object.entries(verifications)
-              .map(([k, v]) => `${k} ${v}`)
-              .join(', '),
+            status: verificationCountsShown(verifications)
+              .map(({ key, count }) => `${t(key)} ${count}`)
+              .join(t('common.listSeparator')),
           })}
         </p>
       )}

@@ -18,7 +18,9 @@ import {
   redeliverBlock,
   showsActions,
   statusBadge,
+  verificationCountsShown,
   verificationOf,
+  verificationStatusKey,
   type ApprovalSubject,
 } from '../../console/view.ts';
 import { en } from '../../console/i18n/en.ts';
@@ -29,6 +31,7 @@ import { PAYOUT_STATUSES } from '../../shared/domain/payouts.ts';
 import { CAMPAIGN_STATUSES } from '../../shared/domain/campaigns.ts';
 import { STATION_STATUSES } from '../../shared/domain/stations.ts';
 import { RULE_CODES, VERIFICATION_FLAG_CODES } from '../../shared/domain/warning-rules.ts';
+import { VERIFICATION_STATUSES } from '../../shared/domain/account-verification.ts';
 
 describe('yuanFromFen', () => {
   it('shows integer fen as yuan with two decimals and grouping', () => {
@@ -107,6 +110,27 @@ describe('clearing flags and correcting', () => {
       expect(zhCN[key as keyof typeof zhCN], code).toBeTruthy();
     }
     expect(zhCN['flagCode.duplicate_beneficiary' as keyof typeof zhCN]).toBe('重复受益人');
+  });
+
+  it("labels a disbursement's verification status and a batch's verification counts with one label set, in both languages", () => {
+    // Read from the domain's own list, so a status added there without a label fails here (and in the type check).
+    for (const status of VERIFICATION_STATUSES) {
+      const key = verificationStatusKey(status);
+      expect(key, status).toBe(`verificationStatus.${status}`);
+      expect(en[key!], status).toBeTruthy();
+      expect(zhCN[key!], status).toBeTruthy();
+    }
+    expect(verificationStatusKey('bank_on_strike')).toBeNull(); // a newer API's status: shown as it is
+    // A batch counts close_match rows under closeMatch: the same labels, not the raw count names.
+    const shown = verificationCountsShown({ pending: 0, match: 58, closeMatch: 1, noMatch: 2, notPossible: 0 });
+    expect(shown).toEqual([
+      { key: 'verificationStatus.match', count: 58 },
+      { key: 'verificationStatus.close_match', count: 1 },
+      { key: 'verificationStatus.no_match', count: 2 },
+    ]);
+    expect(shown.map(({ key, count }) => `${zhCN[key]} ${count}`).join('，')).toBe('一致 58，近似一致 1，不一致 2');
+    expect(shown.map(({ key }) => en[key])).toEqual(['Match', 'Close match', 'No match']);
+    expect(verificationCountsShown({ pending: 3 })).toEqual([{ key: 'verificationStatus.pending', count: 3 }]);
   });
 
   it("counts a batch's shown row flags against the head's count, and offers more only while the API gives a cursor", () => {
