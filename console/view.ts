@@ -111,6 +111,15 @@ export function verificationCountsShown(counts: Partial<VerificationCounts>): { 
   });
 }
 
+/**
+ * A batch row as people number it. The API's `row` is the 0-based index into the batch's `items` (a creation error
+ * names the same index: `items.17.amount`); whoever reads the uploaded rows counts from 1, as the console and the
+ * scripts do elsewhere (a reconciliation's `line`, a campaign plan's row): `items.17` is row 18.
+ */
+export function rowNumber(row: number): number {
+  return row + 1;
+}
+
 /** How many row flags a batch's flag list has shown out of the batch head's count, and whether more can be asked for. */
 export function batchFlagsShown(shown: number, total: number, nextCursor: string | null): { shown: number; total: number; more: boolean } {
   return { shown, total: Math.max(total, shown), more: nextCursor !== null };

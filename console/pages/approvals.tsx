@@ -21,6 +21,7 @@ import {
   countyLabel,
   flagCodeKey,
   flagsOf,
+  rowNumber,
   showsActions,
   verificationCountsShown,
   verificationOf,
@@ -232,7 +233,7 @@ function FlagItem({ flag: f, row }: { flag: FlagView; row?: number }) {
   const label = t(labelKey as MessageKey);
   return (
     <li data-flag={f.code} {...(row === undefined ? {} : { 'data-row': row, tabIndex: -1 })}>
-      {row !== undefined && <>{t('approvals.row', { row: row + 1 })} · </>}
+      {row !== undefined && <>{t('approvals.row', { row: rowNumber(row) })} · </>}
       {f.severity && (
         <span class={`badge badge-${f.severity === 'high' ? 'danger' : 'warning'}`}>{t(`severity.${f.severity}` as MessageKey)}</span>
       )}{' '}

@@ -16,6 +16,7 @@ import {
   flagCodeKey,
   flagsOf,
   redeliverBlock,
+  rowNumber,
   showsActions,
   statusBadge,
   verificationCountsShown,
@@ -24,13 +25,17 @@ import {
   type ApprovalSubject,
 } from '../../console/view.ts';
 import { en } from '../../console/i18n/en.ts';
+import { translator } from '../../console/i18n/index.ts';
 import { zhCN } from '../../console/i18n/zh-CN.ts';
 import { DISBURSEMENT_STATUSES } from '../../shared/domain/disbursements.ts';
 import { BATCH_STATUSES } from '../../shared/domain/batches.ts';
 import { PAYOUT_STATUSES } from '../../shared/domain/payouts.ts';
 import { CAMPAIGN_STATUSES } from '../../shared/domain/campaigns.ts';
 import { STATION_STATUSES } from '../../shared/domain/stations.ts';
-import { RULE_CODES, VERIFICATION_FLAG_CODES } from '../../shared/domain/warning-rules.ts';
+import { DEFAULT_RULES, NO_FACTS, RULE_CODES, VERIFICATION_FLAG_CODES, evaluateBatchRows } from '../../shared/domain/warning-rules.ts';
+import { fieldErrors } from '../../shared/http/problem.ts';
+import { CreateBatchBody } from '../../shared/schemas/batches.ts';
+import { createBatchExamples } from '../../shared/schemas/examples.ts';
 import { VERIFICATION_STATUSES } from '../../shared/domain/account-verification.ts';
 
 describe('yuanFromFen', () => {
@@ -131,6 +136,21 @@ describe('clearing flags and correcting', () => {
     expect(shown.map(({ key, count }) => `${zhCN[key]} ${count}`).join('，')).toBe('一致 58，近似一致 1，不一致 2');
     expect(shown.map(({ key }) => en[key])).toEqual(['Match', 'Close match', 'No match']);
     expect(verificationCountsShown({ pending: 3 })).toEqual([{ key: 'verificationStatus.pending', count: 3 }]);
+  });
+
+  it("numbers a batch's rows from 1, as whoever reads the uploaded rows does: the API's row 17, items.17 in a creation error, is Row 18", () => {
+    const [first] = createBatchExamples.body.items;
+    const items = Array.from({ length: 20 }, (_, i) => ({ ...first!, amount: i === 17 ? -1 : first!.amount }));
+    const refused = CreateBatchBody.safeParse({ ...createBatchExamples.body, items });
+    expect(refused.success).toBe(false);
+    expect(fieldErrors(refused.error!).map((e) => e.path)).toEqual(['items.17.amount']);
+    // The row flags count the same way: the 18th row repeating the 1st row's account is the API's row 17.
+    const rows = items.map((_, i) => ({ amount: 1, nameKey: 'n', accountKey: i === 0 || i === 17 ? 'same' : `a${i}` }));
+    const flagged = evaluateBatchRows('bat_x', DEFAULT_RULES, rows, () => NO_FACTS, new Date('2026-12-07T00:00:00Z')).map((f) => f.row);
+    expect(flagged).toEqual([0, 17]);
+    expect(flagged.map(rowNumber)).toEqual([1, 18]);
+    expect(translator('en')('approvals.row', { row: rowNumber(17) })).toBe('Row 18');
+    expect(translator('zh-CN')('approvals.row', { row: rowNumber(17) })).toBe('第 18 行');
   });
 
   it("counts a batch's shown row flags against the head's count, and offers more only while the API gives a cursor", () => {
