@@ -3,7 +3,7 @@
  * every rule; these only disable what it would refuse, with the reason, so nobody clicks into a 403.
  */
 import type { components } from '../client/api.d.ts';
-import { VERIFICATION_COUNT_NAMES, VERIFICATION_STATUSES, type VerificationCounts } from '../shared/domain/check-codes.ts';
+import { FLAG_CODES, VERIFICATION_COUNT_NAMES, VERIFICATION_STATUSES, type VerificationCounts } from '../shared/domain/check-codes.ts';
 import type { MessageKey } from './i18n/en.ts';
 
 type Schemas = components['schemas'];
@@ -84,9 +84,14 @@ export interface FlagView {
   reason?: string | null;
 }
 
-/** The i18n key of a flag code's readable label; the console shows the code itself when it has no label (a newer API). */
-export function flagCodeKey(code: string): `flagCode.${string}` {
-  return `flagCode.${code}`;
+/**
+ * The i18n key of a flag code's label, for every code the domain defines (FLAG_CODES: its warning rules' and account
+ * verification's); null for a code it does not (a newer API), which the console shows as it is. Typed so that a code
+ * the domain adds without a label fails the console's type check.
+ */
+export function flagCodeKey(code: string): MessageKey | null {
+  const known = FLAG_CODES.find((c) => c === code);
+  return known ? `flagCode.${known}` : null;
 }
 
 /**

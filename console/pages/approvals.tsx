@@ -229,15 +229,13 @@ function Checks({ flags, verification }: { flags: FlagView[]; verification: stri
 function FlagItem({ flag: f, row }: { flag: FlagView; row?: number }) {
   const { t, locale } = useI18n();
   const when = (iso: string) => new Date(iso).toLocaleString(locale);
-  const labelKey = flagCodeKey(f.code);
-  const label = t(labelKey as MessageKey);
   return (
     <li data-flag={f.code} {...(row === undefined ? {} : { 'data-row': row, tabIndex: -1 })}>
       {row !== undefined && <>{t('approvals.row', { row: rowNumber(row) })} · </>}
       {f.severity && (
         <span class={`badge badge-${f.severity === 'high' ? 'danger' : 'warning'}`}>{t(`severity.${f.severity}` as MessageKey)}</span>
       )}{' '}
-      {label === labelKey ? f.code : label}
+      {labelled(t, flagCodeKey(f.code), f.code)}
       {f.dueAt && <> · {t('approvals.dueAt', { at: when(f.dueAt) })}</>}
       {f.message && <> · {f.message}</>}
       {f.clearedBy ? <> · {t('approvals.cleared', { by: f.clearedBy, reason: f.reason ?? '' })}</> : null}

@@ -32,7 +32,14 @@ import { BATCH_STATUSES } from '../../shared/domain/batches.ts';
 import { PAYOUT_STATUSES } from '../../shared/domain/payouts.ts';
 import { CAMPAIGN_STATUSES } from '../../shared/domain/campaigns.ts';
 import { STATION_STATUSES } from '../../shared/domain/stations.ts';
-import { DEFAULT_RULES, NO_FACTS, RULE_CODES, VERIFICATION_FLAG_CODES, evaluateBatchRows } from '../../shared/domain/warning-rules.ts';
+import {
+  DEFAULT_RULES,
+  FLAG_CODES,
+  NO_FACTS,
+  RULE_CODES,
+  VERIFICATION_FLAG_CODES,
+  evaluateBatchRows,
+} from '../../shared/domain/warning-rules.ts';
 import { fieldErrors } from '../../shared/http/problem.ts';
 import { CreateBatchBody } from '../../shared/schemas/batches.ts';
 import { createBatchExamples } from '../../shared/schemas/examples.ts';
@@ -106,15 +113,25 @@ describe('clearing flags and correcting', () => {
     expect(verificationOf({ verification: { status: 'match' } })).toBe('match');
   });
 
-  it('has a readable label in both languages for every flag code the API can raise', () => {
-    // Read from the domain's own lists, so a rule added there without a label fails here.
-    for (const code of [...RULE_CODES, ...VERIFICATION_FLAG_CODES]) {
+  it('has a readable label in both languages for every flag code the domain defines, verification flags included', () => {
+    // Read from the domain's own list, so a code added there without a label fails here (and in the type check).
+    expect(FLAG_CODES).toEqual([...RULE_CODES, ...VERIFICATION_FLAG_CODES]);
+    expect(FLAG_CODES).toEqual(expect.arrayContaining(['account_close_match', 'account_no_match', 'account_not_verified']));
+    for (const code of FLAG_CODES) {
       const key = flagCodeKey(code);
-      expect(key).toBe(`flagCode.${code}`);
-      expect(en[key as keyof typeof en], code).toBeTruthy();
-      expect(zhCN[key as keyof typeof zhCN], code).toBeTruthy();
+      expect(key, code).toBe(`flagCode.${code}`);
+      expect(en[key!], code).toBeTruthy();
+      expect(zhCN[key!], code).toBeTruthy();
+      expect(zhCN[key!], code).not.toBe(en[key!]);
     }
-    expect(zhCN['flagCode.duplicate_beneficiary' as keyof typeof zhCN]).toBe('重复受益人');
+    expect(zhCN['flagCode.duplicate_beneficiary']).toBe('重复受益人');
+    expect(en['flagCode.account_no_match']).toBe('Account holder name does not match');
+    // A code the console does not know (a newer API) has no key: the page shows the code as it is, not a missing key.
+    expect(flagCodeKey('deceased_registry')).toBeNull();
+    // Every flagCode.* label is for a code the domain defines: no label left over from a code that is gone.
+    for (const key of Object.keys(en).filter((k) => k.startsWith('flagCode.'))) {
+      expect(FLAG_CODES as readonly string[], key).toContain(key.slice('flagCode.'.length));
+    }
   });
 
   it("labels a disbursement's verification status and a batch's verification counts with one label set, in both languages", () => {
