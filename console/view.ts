@@ -4,6 +4,7 @@
  */
 import type { components } from '../client/api.d.ts';
 import { FLAG_CODES, VERIFICATION_COUNT_NAMES, VERIFICATION_STATUSES, type VerificationCounts } from '../shared/domain/check-codes.ts';
+import { FAILURE_CODES } from '../shared/domain/failure-codes.ts';
 import type { MessageKey } from './i18n/en.ts';
 
 type Schemas = components['schemas'];
@@ -92,6 +93,15 @@ export interface FlagView {
 export function flagCodeKey(code: string): MessageKey | null {
   const known = FLAG_CODES.find((c) => c === code);
   return known ? `flagCode.${known}` : null;
+}
+
+/**
+ * The i18n key of a failed payout's `failureCode` label, for every code the domain defines (FAILURE_CODES); null for
+ * one it does not (a newer API), shown as it is. Typed like flagCodeKey: a code added without a label fails the check.
+ */
+export function failureCodeKey(code: string): MessageKey | null {
+  const known = FAILURE_CODES.find((c) => c === code);
+  return known ? `failureCode.${known}` : null;
 }
 
 /**

@@ -11,7 +11,7 @@ import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
 import { Show, useLoad, type Loaded } from '../components/async.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
-import { useI18n, type MessageKey, type Translate } from '../i18n/index.ts';
+import { labelled, useI18n, type MessageKey } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
 import {
   approvalBlock,
@@ -195,11 +195,6 @@ export function ApprovalsPage() {
 function AmountCell({ fen }: { fen: number }) {
   const { locale } = useI18n();
   return <>{yuanFromFen(fen, locale)}</>;
-}
-
-/** A code's or status's label, or the API's value as it is when the console has none for it (a newer API). */
-function labelled(t: Translate, key: MessageKey | null, value: string): string {
-  return key ? t(key) : value;
 }
 
 /** A request's flags (severity, due time, reason) and its account verification, as far as the API gives them. */

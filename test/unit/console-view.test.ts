@@ -13,6 +13,7 @@ import {
   clearFlagsBlock,
   batchFlagsShown,
   countyLabel,
+  failureCodeKey,
   flagCodeKey,
   flagsOf,
   redeliverBlock,
@@ -44,6 +45,7 @@ import { fieldErrors } from '../../shared/http/problem.ts';
 import { CreateBatchBody } from '../../shared/schemas/batches.ts';
 import { createBatchExamples } from '../../shared/schemas/examples.ts';
 import { VERIFICATION_STATUSES } from '../../shared/domain/account-verification.ts';
+import { FAILURE_CODES } from '../../shared/domain/failure-codes.ts';
 
 describe('yuanFromFen', () => {
   it('shows integer fen as yuan with two decimals and grouping', () => {
@@ -132,6 +134,17 @@ describe('clearing flags and correcting', () => {
     for (const key of Object.keys(en).filter((k) => k.startsWith('flagCode.'))) {
       expect(FLAG_CODES as readonly string[], key).toContain(key.slice('flagCode.'.length));
     }
+  });
+
+  it("has a label in both languages for every failed payout's failureCode the domain defines", () => {
+    for (const code of FAILURE_CODES) {
+      const key = failureCodeKey(code);
+      expect(key, code).toBe(`failureCode.${code}`);
+      expect(en[key!], code).toBeTruthy();
+      expect(zhCN[key!], code).toBeTruthy();
+    }
+    expect(failureCodeKey('bank_on_fire')).toBeNull(); // a newer API's code: shown as it is
+    expect(translator('zh-CN')(failureCodeKey('name_mismatch')!)).not.toBe('failureCode.name_mismatch');
   });
 
   it("labels a disbursement's verification status and a batch's verification counts with one label set, in both languages", () => {
