@@ -2169,6 +2169,7 @@ export interface components {
             /** @description What the flag points at: disbursement or batch ids paying the same account (the batch itself when rows repeat it), settled payouts, the block-list entry. */
             matches: string[];
             reason: string | null;
+            /** @description The row's 0-based index in the batch's `items`, as a creation error names it (`items.17.amount`); counted from 1, as people read the rows they uploaded (the console's Row 18), it is row + 1. */
             row: number;
             severity: components["schemas"]["Severity"];
         };

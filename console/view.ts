@@ -3,6 +3,9 @@
  * every rule; these only disable what it would refuse, with the reason, so nobody clicks into a 403.
  */
 import type { components } from '../client/api.d.ts';
+import { FLAG_CODES, VERIFICATION_COUNT_NAMES, VERIFICATION_STATUSES, type VerificationCounts } from '../shared/domain/check-codes.ts';
+import { FAILURE_CODES } from '../shared/domain/failure-codes.ts';
+import type { MessageKey } from './i18n/en.ts';
 
 type Schemas = components['schemas'];
 export type Disbursement = Schemas['Disbursement'];
@@ -82,9 +85,54 @@ export interface FlagView {
   reason?: string | null;
 }
 
-/** The i18n key of a flag code's readable label; the console shows the code itself when it has no label (a newer API). */
-export function flagCodeKey(code: string): `flagCode.${string}` {
-  return `flagCode.${code}`;
+/**
+ * The i18n key of a flag code's label, for every code the domain defines (FLAG_CODES: its warning rules' and account
+ * verification's); null for a code it does not (a newer API), which the console shows as it is. Typed so that a code
+ * the domain adds without a label fails the console's type check.
+ */
+export function flagCodeKey(code: string): MessageKey | null {
+  const known = FLAG_CODES.find((c) => c === code);
+  return known ? `flagCode.${known}` : null;
+}
+
+/**
+ * The i18n key of a failed payout's `failureCode` label, for every code the domain defines (FAILURE_CODES); null for
+ * one it does not (a newer API), shown as it is. Typed like flagCodeKey: a code added without a label fails the check.
+ */
+export function failureCodeKey(code: string): MessageKey | null {
+  const known = FAILURE_CODES.find((c) => c === code);
+  return known ? `failureCode.${known}` : null;
+}
+
+/**
+ * The i18n key of an account verification status's label (`match`, `close_match`, …), shared by a disbursement's
+ * `verification.status` and a batch's `verifications` counts; null for a status the domain does not define (a newer
+ * API), which the console shows as it is. Typed so that a status the domain adds without a label fails the type check.
+ */
+export function verificationStatusKey(status: string): MessageKey | null {
+  const known = VERIFICATION_STATUSES.find((s) => s === status);
+  return known ? `verificationStatus.${known}` : null;
+}
+
+/**
+ * A batch's `verifications` (`{ pending, match, closeMatch, noMatch, notPossible }`, each status under its count name)
+ * as the statuses' label keys and counts, in the domain's order, the statuses no row has left out.
+ */
+export function verificationCountsShown(counts: Partial<VerificationCounts>): { key: MessageKey; count: number }[] {
+  return VERIFICATION_STATUSES.flatMap((status) => {
+    const count = counts[VERIFICATION_COUNT_NAMES[status]] ?? 0;
+    const key = verificationStatusKey(status);
+    return count > 0 && key ? [{ key, count }] : [];
+  });
+}
+
+/**
+ * A batch row as people number it. The API's `row` is the 0-based index into the batch's `items` (a creation error
+ * names the same index: `items.17.amount`); whoever reads the uploaded rows counts from 1, as the console and the
+ * scripts do elsewhere (a reconciliation's `line`, a campaign plan's row): `items.17` is row 18.
+ */
+export function rowNumber(row: number): number {
+  return row + 1;
 }
 
 /** How many row flags a batch's flag list has shown out of the batch head's count, and whether more can be asked for. */

@@ -28,6 +28,11 @@ export function translator(locale: Locale): Translate {
   };
 }
 
+/** A code's or status's label, or the API's value as it is when the console has none for it (a newer API). */
+export function labelled(t: Translate, key: MessageKey | null, value: string): string {
+  return key ? t(key) : value;
+}
+
 export interface I18n {
   locale: Locale;
   t: Translate;

@@ -11,7 +11,7 @@ import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
 import { Show, useLoad, type Loaded } from '../components/async.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
-import { useI18n, type MessageKey } from '../i18n/index.ts';
+import { labelled, useI18n, type MessageKey } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
 import {
   approvalBlock,
@@ -21,8 +21,11 @@ import {
   countyLabel,
   flagCodeKey,
   flagsOf,
+  rowNumber,
   showsActions,
+  verificationCountsShown,
   verificationOf,
+  verificationStatusKey,
   type FlagView,
 } from '../view.ts';
 
@@ -208,7 +211,11 @@ function Checks({ flags, verification }: { flags: FlagView[]; verification: stri
           ))}
         </ul>
       )}
-      {verification && <p class="verification">{t('approvals.verification', { status: verification })}</p>}
+      {verification && (
+        <p class="verification">
+          {t('approvals.verification', { status: labelled(t, verificationStatusKey(verification), verification) })}
+        </p>
+      )}
     </>
   );
 }
@@ -217,15 +224,13 @@ function Checks({ flags, verification }: { flags: FlagView[]; verification: stri
 function FlagItem({ flag: f, row }: { flag: FlagView; row?: number }) {
   const { t, locale } = useI18n();
   const when = (iso: string) => new Date(iso).toLocaleString(locale);
-  const labelKey = flagCodeKey(f.code);
-  const label = t(labelKey as MessageKey);
   return (
     <li data-flag={f.code} {...(row === undefined ? {} : { 'data-row': row, tabIndex: -1 })}>
-      {row !== undefined && <>{t('approvals.row', { row: row + 1 })} · </>}
+      {row !== undefined && <>{t('approvals.row', { row: rowNumber(row) })} · </>}
       {f.severity && (
         <span class={`badge badge-${f.severity === 'high' ? 'danger' : 'warning'}`}>{t(`severity.${f.severity}` as MessageKey)}</span>
       )}{' '}
-      {label === labelKey ? f.code : label}
+      {labelled(t, flagCodeKey(f.code), f.code)}
       {f.dueAt && <> · {t('approvals.dueAt', { at: when(f.dueAt) })}</>}
       {f.message && <> · {f.message}</>}
       {f.clearedBy ? <> · {t('approvals.cleared', { by: f.clearedBy, reason: f.reason ?? '' })}</> : null}
@@ -235,7 +240,7 @@ function FlagItem({ flag: f, row }: { flag: FlagView; row?: number }) {
 
 function BatchChecks({ batch }: { batch: Schemas['Batch'] }) {
   const { t } = useI18n();
-  const verifications = (batch as { verifications?: Record<string, number> | null }).verifications;
+  const { verifications } = batch;
   return (
     <>
       <span data-flag-count={batch.flags.count}>
@@ -250,9 +255,9 @@ function BatchChecks({ batch }: { batch: Schemas['Batch'] }) {
       {verifications && (
         <p class="verification">
           {t('approvals.verification', {
-            status: Object.entries(verifications)
-              .map(([k, v]) => `${k} ${v}`)
-              .join(', '),
+            status: verificationCountsShown(verifications)
+              .map(({ key, count }) => `${t(key)} ${count}`)
+              .join(t('common.listSeparator')),
           })}
         </p>
       )}

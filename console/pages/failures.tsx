@@ -9,9 +9,9 @@ import { Show, useLoad } from '../components/async.tsx';
 import { BarChart } from '../components/bar-chart.tsx';
 import { DataTable } from '../components/data-table.tsx';
 import { useSession } from '../context.ts';
-import { useI18n, type MessageKey } from '../i18n/index.ts';
+import { labelled, useI18n, type MessageKey } from '../i18n/index.ts';
 import { yuanFromFen } from '../money.ts';
-import { canCorrect, canReadPayouts } from '../view.ts';
+import { canCorrect, canReadPayouts, failureCodeKey } from '../view.ts';
 
 export function FailuresPage() {
   const { api, viewer } = useSession();
@@ -46,7 +46,7 @@ export function FailuresPage() {
               <BarChart
                 name="failures-by-code"
                 caption={t('failures.byCode')}
-                categories={s.byCode.map((c) => t(`failureCode.${c.failureCode}` as MessageKey))}
+                categories={s.byCode.map((c) => labelled(t, failureCodeKey(c.failureCode), c.failureCode))}
                 series={[{ label: t('common.amount'), values: s.byCode.map((c) => c.amount) }]}
                 format={format}
               />
@@ -191,7 +191,7 @@ function FailedRow({
       <td>{p.countyCode}</td>
       <td class="num">{yuanFromFen(p.amount, locale)}</td>
       <td>{p.beneficiary.name}</td>
-      <td>{p.failureCode ? t(`failureCode.${p.failureCode}` as MessageKey) : ''}</td>
+      <td>{p.failureCode ? labelled(t, failureCodeKey(p.failureCode), p.failureCode) : ''}</td>
       <td class="actions">
         <button
           type="button"

@@ -9,14 +9,15 @@
  * account number has too little entropy for an unkeyed hash to hide it.
  */
 import { createHmac } from 'node:crypto';
+import { VERIFICATION_COUNT_NAMES, type VerificationCounts, type VerificationStatus } from './check-codes.ts';
 import { DomainError, invalidState, notFound } from './errors.ts';
 import { maskAccountNumber } from './masking.ts';
 import type { BankAccount } from './payouts.ts';
 import { normalizeAccountNumber } from './screening.ts';
 import { accountNameKey, raiseFlag, type Flag, type VerificationFlagCode } from './warning-rules.ts';
 
-export const VERIFICATION_STATUSES = ['pending', 'match', 'close_match', 'no_match', 'not_possible'] as const;
-export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
+// The statuses and their count names live where the console can read them too (no Node there).
+export { VERIFICATION_STATUSES, type VerificationCounts, type VerificationStatus } from './check-codes.ts';
 export type VerificationResult = Exclude<VerificationStatus, 'pending'>;
 
 export const ACCOUNT_VERIFICATION_SETTINGS = ['required', 'off'] as const;
@@ -156,35 +157,18 @@ export function verificationRequestedData(v: AccountVerification): Record<string
   };
 }
 
-/** A batch's `verifications`: its rows counted by the status of their account's verification. */
-export interface VerificationCounts {
-  pending: number;
-  match: number;
-  closeMatch: number;
-  noMatch: number;
-  notPossible: number;
-}
-
-const COUNT_NAME: Readonly<Record<VerificationStatus, keyof VerificationCounts>> = {
-  pending: 'pending',
-  match: 'match',
-  close_match: 'closeMatch',
-  no_match: 'noMatch',
-  not_possible: 'notPossible',
-};
-
 export const emptyVerificationCounts = (): VerificationCounts => ({ pending: 0, match: 0, closeMatch: 0, noMatch: 0, notPossible: 0 });
 
 export function countVerifications(statuses: Iterable<VerificationStatus>): VerificationCounts {
   const counts = emptyVerificationCounts();
-  for (const s of statuses) counts[COUNT_NAME[s]] += 1;
+  for (const s of statuses) counts[VERIFICATION_COUNT_NAMES[s]] += 1;
   return counts;
 }
 
 /** `rows` rows of a batch whose verification moved `from → to`, as deltas on its counts. */
 export function verificationCountsMove(from: VerificationStatus, to: VerificationStatus, rows: number): Partial<VerificationCounts> {
   if (from === to || rows === 0) return {};
-  return { [COUNT_NAME[from]]: -rows, [COUNT_NAME[to]]: rows };
+  return { [VERIFICATION_COUNT_NAMES[from]]: -rows, [VERIFICATION_COUNT_NAMES[to]]: rows };
 }
 
 /** Whether the final approval must wait: a single item's verification, or any row of a batch, still pending. */

@@ -11,6 +11,7 @@
  * a 5,000-row batch cost a bounded number of reads per row, never a scan.
  */
 import { createHmac } from 'node:crypto';
+import type { FlagCode } from './check-codes.ts';
 import { DomainError, validationFailed, type FieldError } from './errors.ts';
 
 export const SEVERITIES = ['high', 'medium', 'low'] as const;
@@ -19,14 +20,8 @@ export type Severity = (typeof SEVERITIES)[number];
 /** Days from a flag being raised to its `dueAt`. */
 export const DUE_DAYS: Readonly<Record<Severity, number>> = { high: 3, medium: 7, low: 30 };
 
-export const RULE_CODES = ['duplicate_beneficiary', 'large_amount', 'repeat_payee', 'shared_account', 'blocked_account'] as const;
-export type RuleCode = (typeof RULE_CODES)[number];
-
-/** Flags that account verification raises (always `high`). */
-export const VERIFICATION_FLAG_CODES = ['account_close_match', 'account_no_match', 'account_not_verified'] as const;
-export type VerificationFlagCode = (typeof VERIFICATION_FLAG_CODES)[number];
-
-export type FlagCode = RuleCode | VerificationFlagCode;
+// The codes live where the console can read them too (no Node there).
+export { FLAG_CODES, RULE_CODES, VERIFICATION_FLAG_CODES, type FlagCode, type RuleCode, type VerificationFlagCode } from './check-codes.ts';
 
 /** The window of the account rules that look back a year (as screening does). */
 export const LOOKBACK_DAYS = 365;

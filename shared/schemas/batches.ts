@@ -74,7 +74,10 @@ export const Batch = z
   .meta({ id: 'Batch' });
 
 export const BatchRowFlag = Flag.extend({
-  row: z.number().int().min(0),
+  row: z.number().int().min(0).meta({
+    description:
+      "The row's 0-based index in the batch's `items`, as a creation error names it (`items.17.amount`); counted from 1, as people read the rows they uploaded (the console's Row 18), it is row + 1.",
+  }),
   matches: z.array(z.string()).meta({
     description:
       'What the flag points at: disbursement or batch ids paying the same account (the batch itself when rows repeat it), settled payouts, the block-list entry.',

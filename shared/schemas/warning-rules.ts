@@ -1,6 +1,6 @@
 /** Warning rules (预警), flags and the block list (API.md 1.2). */
 import * as z from 'zod';
-import { MAX_REPEAT_COUNT, MAX_REPEAT_DAYS, RULE_CODES, SEVERITIES, VERIFICATION_FLAG_CODES } from '../domain/warning-rules.ts';
+import { FLAG_CODES, MAX_REPEAT_COUNT, MAX_REPEAT_DAYS, RULE_CODES, SEVERITIES } from '../domain/warning-rules.ts';
 import { Amount, NonBlank, Timestamp, idOf } from './common.ts';
 import { contractsOf, listQuery, pageResponse } from './contract.ts';
 import { FundParams } from './funds.ts';
@@ -12,7 +12,7 @@ export const Severity = z
   .enum(SEVERITIES)
   .meta({ id: 'Severity', description: 'high blocks the final approval until cleared; medium and low are shown.' });
 
-export const FlagCode = z.enum([...RULE_CODES, ...VERIFICATION_FLAG_CODES]).meta({ id: 'FlagCode' });
+export const FlagCode = z.enum(FLAG_CODES).meta({ id: 'FlagCode' });
 
 /** A flag on a disbursement (or, with `row`, on a batch row). */
 export const Flag = z

@@ -611,6 +611,65 @@ describe('the fund console', () => {
     await admin.context.close();
   }, 90_000);
 
+  it("names the account verification in words: a request's status and a batch's counts, in Chinese and in English", async () => {
+    const maker = { roles: 'requester', sub: 'maker' };
+    const single = await rt.api('POST', '/v1/disbursements', {
+      ...maker,
+      idempotencyKey: 'verified-one',
+      body: disbursementBody(7_771, 'Verified cooperative'),
+    });
+    expect(single.status, JSON.stringify(single.body)).toBe(201);
+    const row = (n: number) => ({
+      amount: 1_000,
+      beneficiary: {
+        kind: 'cooperative',
+        name: `Verified row ${n}`,
+        account: { bankName: 'Agricultural Bank of China', accountName: `Verified row ${n}`, accountNumber: `622848110000007${n}` },
+      },
+    });
+    const batch = await rt.api('POST', '/v1/disbursement-batches', {
+      ...maker,
+      idempotencyKey: 'verified-batch',
+      body: { fundId, countyCode: COUNTIES[0], purpose: 'training', items: [row(1), row(2)] },
+    });
+    expect(batch.status, JSON.stringify(batch.body)).toBe(201);
+    // This fund does not verify (its items carry none): the page is given what a verifying fund's API answers.
+    const { context, page } = await newPage();
+    await page.route(/\/v1\/(disbursements|disbursement-batches)\?/, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { items: Record<string, unknown>[] };
+      body.items = body.items.map((item) =>
+        item.disbursementId === single.body.disbursementId
+          ? {
+              ...item,
+              verification: {
+                verificationId: 'ver_01KAZZZZZZZZZZZZZZZZZZZZZZ',
+                status: 'no_match',
+                bankAccountName: null,
+                checkedAt: null,
+              },
+            }
+          : item.batchId === batch.body.batchId
+            ? { ...item, verifications: { pending: 1, match: 58, closeMatch: 0, noMatch: 2, notPossible: 0 } }
+            : item,
+      );
+      await route.fulfill({ response, json: body });
+    });
+    await signIn(page, 'checker', ['approver']);
+    await page.getByRole('link', { name: '审批' }).click();
+    const verificationOf = (selector: string) => page.locator(`${selector} .verification`);
+    await verificationOf(`tr[data-disbursement="${single.body.disbursementId}"]`).getByText('账户核验：不一致').waitFor();
+    await verificationOf(`tr[data-batch="${batch.body.batchId}"]`).getByText('账户核验：待核验 1，一致 58，不一致 2').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'English' }).click();
+    await verificationOf(`tr[data-disbursement="${single.body.disbursementId}"]`).getByText('Account verification: No match').waitFor();
+    await verificationOf(`tr[data-batch="${batch.body.batchId}"]`)
+      .getByText('Account verification: Pending 1, Match 58, No match 2')
+      .waitFor();
+    await page.getByRole('button', { name: '中文' }).click();
+    await context.close();
+  }, 60_000);
+
   it('redelivers a delivery_failed payout and links to the delivery log', async () => {
     await eventually(
       async () => (await rt.api('GET', `/v1/payouts/${failedPayoutId}`, { roles: 'auditor' })).body.status,

@@ -6,9 +6,9 @@
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BatchGetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { nationalIdCheckCharacter } from '#shared/domain/personal-data';
 import { newId } from '#shared/ids';
 import { asApprover, batchBody, useBatchHarness, batchRow, COUNTY } from './batch-harness.ts';
+import { activeStation as onboardedStation } from '../support/stations.ts';
 
 const h = useBatchHarness();
 let documents: typeof import('#shared/data/platform/clients').documents;
@@ -17,32 +17,8 @@ beforeAll(async () => {
   ({ documents } = await import('#shared/data/platform/clients'));
 });
 
-let operators = 0;
-/** A station onboarded as the stations function does it: applied, trained, approved by a second officer. */
-async function activeStation(): Promise<string> {
-  operators += 1;
-  const first17 = `51342219750314${String(operators).padStart(3, '0')}`;
-  const { stations } = h.data;
-  const applied = await stations.applyStation(
-    {
-      countyCode: COUNTY,
-      village: 'Zhongyi',
-      name: 'Zhongyi village service station',
-      kind: 'village-service-station',
-      operator: { name: 'Li Hua', phone: '13912345678', nationalId: first17 + nationalIdCheckCharacter(first17) },
-    },
-    { sub: 'officer-a' },
-    new Date(),
-  );
-  await stations.changeStation(
-    applied.stationId,
-    { action: 'record-training', completedAt: '2026-01-10T02:00:00Z', course: 'Station operations' },
-    { sub: 'officer-a' },
-    new Date(),
-  );
-  await stations.changeStation(applied.stationId, { action: 'approve' }, { sub: 'officer-b' }, new Date());
-  return applied.stationId;
-}
+/** A station onboarded as the stations function does it (test/support/stations.ts). */
+const activeStation = () => onboardedStation(h.data.stations, COUNTY);
 
 /** `n` active stations of the county, stored as the table holds them (faster than onboarding each). */
 async function storedActiveStations(n: number): Promise<string[]> {

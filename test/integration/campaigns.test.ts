@@ -122,6 +122,9 @@ afterAll(async () => {
 describe('launching', () => {
   it('stores the campaign with its audit entry, event and aggregate, and queues the event', async () => {
     const county = await newCounty();
+    // Someone listens (an event nobody subscribes to is written finished, unqueued: test/integration/unheard-events.test.ts).
+    const { createEndpoint } = await import('#shared/data/webhook-endpoints/items');
+    await createEndpoint({ url: 'https://observer.example/hooks', events: ['campaign.launched'] }, operator, new Date());
     await services.drainQueue(services.queueUrls.delivery);
     const res = await launch(body(county));
     expect(res.status).toBe(201);

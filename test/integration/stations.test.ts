@@ -188,6 +188,13 @@ describe('approval, four eyes and training', () => {
 
 describe('transitions', () => {
   it('moves county counts, writes the audit trail and queues masked webhook events in the same commit', async () => {
+    // Someone listens (an event nobody subscribes to is written finished, unqueued: test/integration/unheard-events.test.ts).
+    const { createEndpoint } = await import('#shared/data/webhook-endpoints/items');
+    await createEndpoint(
+      { url: 'https://observer.example/hooks', events: ['station.activated', 'station.suspended'] },
+      { sub: 'admin-1' },
+      new Date(),
+    );
     await services.drainQueue(services.queueUrls.delivery);
     const before = await stationCounts(OTHER_COUNTY);
     const body = application({ countyCode: OTHER_COUNTY });

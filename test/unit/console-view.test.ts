@@ -13,22 +13,39 @@ import {
   clearFlagsBlock,
   batchFlagsShown,
   countyLabel,
+  failureCodeKey,
   flagCodeKey,
   flagsOf,
   redeliverBlock,
+  rowNumber,
   showsActions,
   statusBadge,
+  verificationCountsShown,
   verificationOf,
+  verificationStatusKey,
   type ApprovalSubject,
 } from '../../console/view.ts';
 import { en } from '../../console/i18n/en.ts';
+import { translator } from '../../console/i18n/index.ts';
 import { zhCN } from '../../console/i18n/zh-CN.ts';
 import { DISBURSEMENT_STATUSES } from '../../shared/domain/disbursements.ts';
 import { BATCH_STATUSES } from '../../shared/domain/batches.ts';
 import { PAYOUT_STATUSES } from '../../shared/domain/payouts.ts';
 import { CAMPAIGN_STATUSES } from '../../shared/domain/campaigns.ts';
 import { STATION_STATUSES } from '../../shared/domain/stations.ts';
-import { RULE_CODES, VERIFICATION_FLAG_CODES } from '../../shared/domain/warning-rules.ts';
+import {
+  DEFAULT_RULES,
+  FLAG_CODES,
+  NO_FACTS,
+  RULE_CODES,
+  VERIFICATION_FLAG_CODES,
+  evaluateBatchRows,
+} from '../../shared/domain/warning-rules.ts';
+import { fieldErrors } from '../../shared/http/problem.ts';
+import { CreateBatchBody } from '../../shared/schemas/batches.ts';
+import { createBatchExamples } from '../../shared/schemas/examples.ts';
+import { VERIFICATION_STATUSES } from '../../shared/domain/account-verification.ts';
+import { FAILURE_CODES } from '../../shared/domain/failure-codes.ts';
 
 describe('yuanFromFen', () => {
   it('shows integer fen as yuan with two decimals and grouping', () => {
@@ -98,15 +115,72 @@ describe('clearing flags and correcting', () => {
     expect(verificationOf({ verification: { status: 'match' } })).toBe('match');
   });
 
-  it('has a readable label in both languages for every flag code the API can raise', () => {
-    // Read from the domain's own lists, so a rule added there without a label fails here.
-    for (const code of [...RULE_CODES, ...VERIFICATION_FLAG_CODES]) {
+  it('has a readable label in both languages for every flag code the domain defines, verification flags included', () => {
+    // Read from the domain's own list, so a code added there without a label fails here (and in the type check).
+    expect(FLAG_CODES).toEqual([...RULE_CODES, ...VERIFICATION_FLAG_CODES]);
+    expect(FLAG_CODES).toEqual(expect.arrayContaining(['account_close_match', 'account_no_match', 'account_not_verified']));
+    for (const code of FLAG_CODES) {
       const key = flagCodeKey(code);
-      expect(key).toBe(`flagCode.${code}`);
-      expect(en[key as keyof typeof en], code).toBeTruthy();
-      expect(zhCN[key as keyof typeof zhCN], code).toBeTruthy();
+      expect(key, code).toBe(`flagCode.${code}`);
+      expect(en[key!], code).toBeTruthy();
+      expect(zhCN[key!], code).toBeTruthy();
+      expect(zhCN[key!], code).not.toBe(en[key!]);
     }
-    expect(zhCN['flagCode.duplicate_beneficiary' as keyof typeof zhCN]).toBe('重复受益人');
+    expect(zhCN['flagCode.duplicate_beneficiary']).toBe('重复受益人');
+    expect(en['flagCode.account_no_match']).toBe('Account holder name does not match');
+    // A code the console does not know (a newer API) has no key: the page shows the code as it is, not a missing key.
+    expect(flagCodeKey('deceased_registry')).toBeNull();
+    // Every flagCode.* label is for a code the domain defines: no label left over from a code that is gone.
+    for (const key of Object.keys(en).filter((k) => k.startsWith('flagCode.'))) {
+      expect(FLAG_CODES as readonly string[], key).toContain(key.slice('flagCode.'.length));
+    }
+  });
+
+  it("has a label in both languages for every failed payout's failureCode the domain defines", () => {
+    for (const code of FAILURE_CODES) {
+      const key = failureCodeKey(code);
+      expect(key, code).toBe(`failureCode.${code}`);
+      expect(en[key!], code).toBeTruthy();
+      expect(zhCN[key!], code).toBeTruthy();
+    }
+    expect(failureCodeKey('bank_on_fire')).toBeNull(); // a newer API's code: shown as it is
+    expect(translator('zh-CN')(failureCodeKey('name_mismatch')!)).not.toBe('failureCode.name_mismatch');
+  });
+
+  it("labels a disbursement's verification status and a batch's verification counts with one label set, in both languages", () => {
+    // Read from the domain's own list, so a status added there without a label fails here (and in the type check).
+    for (const status of VERIFICATION_STATUSES) {
+      const key = verificationStatusKey(status);
+      expect(key, status).toBe(`verificationStatus.${status}`);
+      expect(en[key!], status).toBeTruthy();
+      expect(zhCN[key!], status).toBeTruthy();
+    }
+    expect(verificationStatusKey('bank_on_strike')).toBeNull(); // a newer API's status: shown as it is
+    // A batch counts close_match rows under closeMatch: the same labels, not the raw count names.
+    const shown = verificationCountsShown({ pending: 0, match: 58, closeMatch: 1, noMatch: 2, notPossible: 0 });
+    expect(shown).toEqual([
+      { key: 'verificationStatus.match', count: 58 },
+      { key: 'verificationStatus.close_match', count: 1 },
+      { key: 'verificationStatus.no_match', count: 2 },
+    ]);
+    expect(shown.map(({ key, count }) => `${zhCN[key]} ${count}`).join('，')).toBe('一致 58，近似一致 1，不一致 2');
+    expect(shown.map(({ key }) => en[key])).toEqual(['Match', 'Close match', 'No match']);
+    expect(verificationCountsShown({ pending: 3 })).toEqual([{ key: 'verificationStatus.pending', count: 3 }]);
+  });
+
+  it("numbers a batch's rows from 1, as whoever reads the uploaded rows does: the API's row 17, items.17 in a creation error, is Row 18", () => {
+    const [first] = createBatchExamples.body.items;
+    const items = Array.from({ length: 20 }, (_, i) => ({ ...first!, amount: i === 17 ? -1 : first!.amount }));
+    const refused = CreateBatchBody.safeParse({ ...createBatchExamples.body, items });
+    expect(refused.success).toBe(false);
+    expect(fieldErrors(refused.error!).map((e) => e.path)).toEqual(['items.17.amount']);
+    // The row flags count the same way: the 18th row repeating the 1st row's account is the API's row 17.
+    const rows = items.map((_, i) => ({ amount: 1, nameKey: 'n', accountKey: i === 0 || i === 17 ? 'same' : `a${i}` }));
+    const flagged = evaluateBatchRows('bat_x', DEFAULT_RULES, rows, () => NO_FACTS, new Date('2026-12-07T00:00:00Z')).map((f) => f.row);
+    expect(flagged).toEqual([0, 17]);
+    expect(flagged.map(rowNumber)).toEqual([1, 18]);
+    expect(translator('en')('approvals.row', { row: rowNumber(17) })).toBe('Row 18');
+    expect(translator('zh-CN')('approvals.row', { row: rowNumber(17) })).toBe('第 18 行');
   });
 
   it("counts a batch's shown row flags against the head's count, and offers more only while the API gives a cursor", () => {

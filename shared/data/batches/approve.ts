@@ -3,6 +3,7 @@ import type { Approval } from '../../domain/disbursements.ts';
 import { isNoticed, noticeEnd } from '../../domain/notices.ts';
 import { noticeOpening } from '../notices/items.ts';
 import { enqueueEvents } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
 import { ALLOCATION, commitMoney, type MoneyMove } from '../ledger/move.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -31,6 +32,8 @@ import { queueExpansionJobs } from './items.ts';
  * (409 insufficient_allocation and nothing changes when it does not fit); the expansion job follows.
  */
 export async function approveBatch(batchId: string, input: { comment?: string }, actor: Actor, now: Date): Promise<Batch> {
+  // Which types anyone listens to: read once for the request (retries included), only when a notice opens.
+  let subscribed: Promise<Subscribed> | undefined;
   const result = await retryOnConflict(async () => {
     const b = await readBatch(batchId);
     // Rows still pending at what would be the final approval: answers whose propagation was cut short apply now.
@@ -72,12 +75,13 @@ export async function approveBatch(batchId: string, input: { comment?: string },
       const fund = await getFundSettings(b.fundId);
       const endsAt = noticeEnd(fund.noticePeriod, now);
       if (endsAt) {
+        const heard = await (subscribed ??= subscribedEventTypes());
         const batch = await openBatchNotice(
           b,
           noticed,
           decision.approvals,
           fund.name,
-          endsAt,
+          { endsAt, subscribed: heard('notice.opened') },
           [...stationChecks, ...verificationChecks],
           redecide,
           actor,
@@ -144,7 +148,7 @@ async function openBatchNotice(
   noticed: { row: BatchItem; index: number }[],
   approvals: Approval[],
   fundName: string,
-  endsAt: Date,
+  { endsAt, subscribed }: { endsAt: Date; subscribed: boolean },
   stationChecks: TxStep[],
   redecide: (current: StoredBatch) => void,
   actor: Actor,
@@ -167,6 +171,7 @@ async function openBatchNotice(
         row: index,
       })),
       endsAt,
+      subscribed,
     },
     actor,
     now,
@@ -208,6 +213,6 @@ async function openBatchNotice(
     notice: opening.notice,
     updatedAt: at,
     version: b.version + 1,
-    messageIds: [opening.messageId],
+    messageIds: opening.messageIds,
   };
 }

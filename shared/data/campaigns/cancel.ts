@@ -2,7 +2,8 @@ import { stillLive } from '../../domain/campaigns.ts';
 import { invalidState } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
 import { actorAuditStep } from '../platform/audit.ts';
-import { enqueueEvents, eventStep } from '../platform/events.ts';
+import { enqueueEvents, eventStep, queuedIds } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import type { Actor } from '../funds/items.ts';
 import { subsidyPayer, subsidyRelease, Campaign, toCampaign, readLiveIndex, liveIndexStep, campaignItem } from './items.ts';
 import { type StoredSubsidy } from '../ledger/items.ts';
@@ -15,6 +16,9 @@ import { commitMoney } from '../ledger/move.ts';
 export async function cancelCampaign(campaignId: string, reason: string, actor: Actor, now: Date): Promise<Campaign> {
   const table = config().TABLE_NAME;
   const at = now.toISOString();
+  // Which types anyone listens to, read once for the request (retries included), only if an event is written.
+  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = () => (subscribed ??= subscribedEventTypes());
   const { campaign, messageIds } = await retryOnConflict(async () => {
     const item = await campaignItem(campaignId);
     const before = toCampaign(item, now);
@@ -24,13 +28,16 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
     const index = await readLiveIndex(before.countyCode, before.channel);
     const live = stillLive(index.live, now).filter((i) => i.campaignId !== campaignId);
     // The subsidy's release is part of the cancellation: the same update of the campaign, one transaction.
-    const release = await subsidyRelease(item, 'cancelled', actor, now);
+    const release = await subsidyRelease(item, 'cancelled', actor, now, subscriptions);
     const subsidy = item.subsidy as StoredSubsidy | undefined;
     const released =
       release && subsidy ? { ...subsidy, released: subsidy.released + release.released, remaining: 0, status: 'released' } : subsidy;
     const after = toCampaign({ ...item, subsidy: released, cancelledAt: at, cancelReason: reason, updatedAt: at }, now);
     const payer = release ? release.payer : subsidy?.fundId !== undefined ? await subsidyPayer(subsidy.fundId) : undefined;
-    const event = eventStep('campaign.cancelled', campaignId, { ...after }, now, { payer });
+    const event = eventStep('campaign.cancelled', campaignId, { ...after }, now, {
+      payer,
+      subscribed: (await subscriptions())('campaign.cancelled'),
+    });
     const u = release?.campaignUpdate;
     const steps: TxStep[] = [
       {
@@ -62,7 +69,7 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
       event.step,
     );
     await commitMoney(release?.money, (money) => [...steps, ...money]);
-    return { campaign: after, messageIds: [event.messageId, ...(release ? [release.messageId] : [])] };
+    return { campaign: after, messageIds: queuedIds(release ? [event, release.event] : [event]) };
   }, LEDGER_ATTEMPTS);
   await enqueueEvents(messageIds);
   return campaign;

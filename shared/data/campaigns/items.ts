@@ -33,7 +33,8 @@ import { keys } from '../platform/keys.ts';
 import { getItem, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { actorAuditStep } from '../platform/audit.ts';
-import { eventStep } from '../platform/events.ts';
+import { eventStep, type PendingEvent } from '../platform/events.ts';
+import type { Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { getFundSettings } from '../funds/items.ts';
 
 export interface Campaign {
@@ -216,7 +217,8 @@ export interface SubsidyRelease {
   /** The ledger move of the released money (none when nothing is left to release), for `commitMoney`. */
   money: MoneyMove | undefined;
   released: number;
-  messageId: string;
+  /** `campaign.subsidy_released`: queued after the commit unless written finished (nobody subscribes to it). */
+  event: PendingEvent;
   /** The paying finance system of the subsidy's fund, written on the release event. */
   payer: string | undefined;
 }
@@ -231,6 +233,7 @@ export async function subsidyRelease(
   reason: 'cancelled' | 'claim_period_ended',
   actor: { sub: string; correlationId?: string },
   now: Date,
+  subscriptions: () => Promise<Subscribed>,
 ): Promise<SubsidyRelease | undefined> {
   const stored = campaign.subsidy as Partial<StoredSubsidy> | undefined;
   if (!stored || stored.fundId === undefined || stored.status === 'released') return undefined;
@@ -244,7 +247,7 @@ export async function subsidyRelease(
     campaignId,
     { campaignId, countyCode, reason, releasedAmount: remaining, subsidy: after },
     now,
-    { payer },
+    { payer, subscribed: (await subscriptions())('campaign.subsidy_released') },
   );
   const steps: TxStep[] = [
     actorAuditStep(keys.campaign(campaignId).pk, actor, 'campaign.subsidy_released', now, {
@@ -276,7 +279,7 @@ export async function subsidyRelease(
     steps,
     money,
     released: remaining,
-    messageId: event.messageId,
+    event,
     payer,
   };
 }

@@ -5,7 +5,8 @@ import { config } from '../../config.ts';
 import { actorAuditStep } from '../platform/audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
 import { countyExistsStep } from '../counties/items.ts';
-import { enqueueEvents, eventStep } from '../platform/events.ts';
+import { enqueueEvents, eventStep, queuedIds, type PendingEvent } from '../platform/events.ts';
+import { subscribedEventTypes } from '../webhook-endpoints/subscriptions.ts';
 import type { Actor } from '../funds/items.ts';
 import {
   newSubsidy,
@@ -64,7 +65,8 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
   const campaign = toCampaign(item, now);
   // A subsidised campaign concerns its fund: its paying finance system reads the event too.
   const payer = input.subsidy ? await subsidyPayer(input.subsidy.fundId) : undefined;
-  const event = eventStep('campaign.launched', campaignId, { ...campaign }, now, { payer });
+  // Made once the launch is admissible, then kept: a retry after a conflict writes the same ids.
+  let event: PendingEvent | undefined;
 
   await retryOnConflict(async () => {
     const index = await readLiveIndex(input.countyCode, input.channel);
@@ -76,6 +78,11 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
           `${new Date(clash.startsAt).toISOString()} to ${new Date(clash.endsAt).toISOString()}`,
       );
     }
+    // Nobody subscribed to the type (one read): the event is written finished, with no delivery job.
+    event ??= eventStep('campaign.launched', campaignId, { ...campaign }, now, {
+      payer,
+      subscribed: (await subscribedEventTypes())('campaign.launched'),
+    });
     const steps: TxStep[] = [
       ...claimSteps(claim, campaignId, now),
       countyExistsStep(input.countyCode),
@@ -112,6 +119,6 @@ export async function launchCampaign(input: LaunchInput, actor: Actor, now: Date
     // A retry after a conflict writes the same ids: the campaign and its event are one decision.
     await commitMoney(reservation, (money) => [...steps, ...money]);
   }, LAUNCH_ATTEMPTS);
-  await enqueueEvents([event.messageId]);
+  await enqueueEvents(queuedIds(event ? [event] : []));
   return campaign;
 }

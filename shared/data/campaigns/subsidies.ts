@@ -10,7 +10,8 @@
  * outbox sweeper reads to release what is due.
  */
 import { config } from '../../config.ts';
-import { enqueueEvents } from '../platform/events.ts';
+import { enqueueEvents, queuedIds } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { keys } from '../platform/keys.ts';
 import { overdueSource } from '../platform/sweep.ts';
 import { getItem } from '../platform/query.ts';
@@ -21,12 +22,15 @@ const SYSTEM_ACTOR = 'system:subsidy-release';
 
 /** The claim period is over: release what is left (a no-op when it was released already). */
 export async function releaseExpiredSubsidy(campaignId: string, now: Date): Promise<number> {
+  // Which types anyone listens to: one read for this release (retries included), only when there is one.
+  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = () => (subscribed ??= subscribedEventTypes());
   const result = await retryOnConflict(async () => {
     const item = await getItem(keys.campaign(campaignId));
     if (!item) return undefined;
     const sortKey = item.gsi4sk as string | undefined;
     if (sortKey && sortKey.slice(0, sortKey.indexOf('#')) > now.toISOString()) return undefined;
-    const release = await subsidyRelease(item, 'claim_period_ended', { sub: SYSTEM_ACTOR }, now);
+    const release = await subsidyRelease(item, 'claim_period_ended', { sub: SYSTEM_ACTOR }, now, subscriptions);
     if (!release) return undefined;
     const u = release.campaignUpdate;
     await commitMoney(release.money, (money) => [
@@ -49,7 +53,7 @@ export async function releaseExpiredSubsidy(campaignId: string, now: Date): Prom
     return release;
   }, LEDGER_ATTEMPTS);
   if (!result) return 0;
-  await enqueueEvents([result.messageId]);
+  await enqueueEvents(queuedIds([result.event]));
   return result.released;
 }
 

@@ -59,7 +59,18 @@ export async function approveDisbursement(
     if (isNoticed(d.beneficiary.kind)) {
       const fund = await getFundSettings(d.fundId);
       const endsAt = noticeEnd(fund.noticePeriod, now);
-      if (endsAt) return openDisbursementNotice(d, decision.approvals, fund.name, endsAt, redecide, actor, now);
+      if (endsAt) {
+        const heard = await (subscribed ??= subscribedEventTypes());
+        return openDisbursementNotice(
+          d,
+          decision.approvals,
+          fund.name,
+          { endsAt, subscribed: heard('notice.opened') },
+          redecide,
+          actor,
+          now,
+        );
+      }
     }
 
     const entry: HistoryEntry = { at, actor: actor.sub, action: 'approved', fromStatus: d.status, toStatus: 'approved' };
@@ -101,7 +112,7 @@ async function openDisbursementNotice(
   d: StoredDisbursement,
   approvals: Approval[],
   fundName: string,
-  endsAt: Date,
+  { endsAt, subscribed }: { endsAt: Date; subscribed: boolean },
   redecide: (current: StoredDisbursement) => void,
   actor: Actor,
   now: Date,
@@ -117,6 +128,7 @@ async function openDisbursementNotice(
       approvers: approvals.map((a) => a.approver),
       entries: [{ itemRef: d.disbursementId, name: d.beneficiary.name, kind: d.beneficiary.kind, amount: d.amount }],
       endsAt,
+      subscribed,
     },
     actor,
     now,
@@ -149,5 +161,5 @@ async function openDisbursementNotice(
     { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId } },
     withReservation,
   );
-  return { disbursement: next, messageIds: [opening.messageId] };
+  return { disbursement: next, messageIds: opening.messageIds };
 }

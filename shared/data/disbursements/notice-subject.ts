@@ -16,7 +16,7 @@ import { readDisbursement, approvedWithPayout, disbursementAudit, disbursementCh
  * when an objection is upheld, it becomes `rejected` and the reservation is released.
  */
 export const disbursementNoticeSubject: NoticeSubject = {
-  async proceed(notice, _items, actorSub, now) {
+  async proceed(notice, _items, actorSub, now, subscribed) {
     const d = await readDisbursement(notice.source.id);
     // Another run of the notice's end got there first: read the notice again (it is closed now).
     if (d.status !== 'in_notice') throw new TransactionConflict();
@@ -28,7 +28,12 @@ export const disbursementNoticeSubject: NoticeSubject = {
       toStatus: 'approved',
     };
     // As a final approval: a `disbursement.approved` nobody subscribes to is written finished.
-    const { payoutId, payout, approvedEvent, requestedEvent } = approvedWithPayout(d, entry, now, await subscribedEventTypes());
+    const { payoutId, payout, approvedEvent, requestedEvent } = approvedWithPayout(
+      d,
+      entry,
+      now,
+      subscribed ?? (await subscribedEventTypes()),
+    );
     return {
       steps: [
         disbursementChangeStep(d, now, { status: 'approved', payoutId, entry }, () => undefined),

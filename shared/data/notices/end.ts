@@ -1,7 +1,8 @@
 import { subjectOf } from './subjects.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
-import { eventStep, enqueueEvents, type PendingEvent } from '../platform/events.ts';
+import { eventStep, enqueueEvents, queuedIds, type PendingEvent } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { overdueSource } from '../platform/sweep.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict } from '../platform/transactions.ts';
 import { logger } from '../../logger.ts';
@@ -18,6 +19,8 @@ import { NOTICE_OPEN_INDEX, SYSTEM_ACTOR, noticeKey, readNotice, readNoticeItems
  * of a closed notice reads as `proceeding`. A second run finds the notice closed and does nothing.
  */
 export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
+  // Which types anyone listens to: one read for the end (retries included), shared with the subject's proceeding.
+  let subscribed: Promise<Subscribed> | undefined;
   const result = await retryOnConflict(async () => {
     const notice = await readNotice(noticeId);
     if (notice.status !== 'open' || Date.parse(notice.endsAt) > now.getTime()) return undefined;
@@ -25,6 +28,7 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
     const proceeding = items.filter((i) => i.status === 'listed');
     const held = items.filter((i) => i.status === 'objected');
     const subject = subjectOf(notice);
+    const heard = await (subscribed ??= subscribedEventTypes());
     const event: PendingEvent = eventStep(
       'notice.closed',
       noticeId,
@@ -37,10 +41,10 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
         withdrawn: items.filter((i) => i.status === 'withdrawn').length,
       },
       now,
-      { payer: notice.payer },
+      { payer: notice.payer, subscribed: heard('notice.closed') },
     );
     const close = subject.close ? await subject.close(notice, proceeding, held, now) : undefined;
-    const proceed = !subject.close && proceeding.length ? await subject.proceed(notice, proceeding, SYSTEM_ACTOR, now) : undefined;
+    const proceed = !subject.close && proceeding.length ? await subject.proceed(notice, proceeding, SYSTEM_ACTOR, now, heard) : undefined;
     await transact([
       {
         item: {
@@ -74,7 +78,7 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
       ...(proceed?.steps ?? []),
     ]);
     return {
-      messageIds: [event.messageId, ...(close?.messageIds ?? []), ...(proceed?.messageIds ?? [])],
+      messageIds: [...queuedIds([event]), ...(close?.messageIds ?? []), ...(proceed?.messageIds ?? [])],
       after: close?.after ?? proceed?.after,
     };
   }, LEDGER_ATTEMPTS);

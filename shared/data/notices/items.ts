@@ -21,7 +21,8 @@ import type { BeneficiaryKind } from '../../domain/payouts.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { actorAuditStep } from '../platform/audit.ts';
-import { eventStep } from '../platform/events.ts';
+import { eventStep, queuedIds } from '../platform/events.ts';
+import type { Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryAll, requireItem } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -132,7 +133,8 @@ export interface NoticeOpening {
   steps: TxStep[];
   /** One put per item: in the same transaction when few; a batch's are written ahead (see ../batches/approve.ts). */
   itemPuts: TxStep[];
-  messageId: string;
+  /** `notice.opened` when written pending (someone subscribes to it): queue it after the commit. */
+  messageIds: string[];
 }
 
 export interface NoticeEntry {
@@ -158,6 +160,8 @@ export async function noticeOpening(
     approvers: string[];
     entries: NoticeEntry[];
     endsAt: Date;
+    /** Whether some enabled endpoint subscribes to `notice.opened` (the approval's read); else it is written finished. */
+    subscribed: boolean;
   },
   actor: { sub: string; correlationId?: string },
   now: Date,
@@ -188,7 +192,7 @@ export async function noticeOpening(
     noticeId,
     { noticeId, countyCode: notice.countyCode, fundId: notice.fundId, startsAt, endsAt, itemCount: notice.itemCount, source: input.source },
     now,
-    { payer: input.payer },
+    { payer: input.payer, subscribed: input.subscribed },
   );
   const steps: TxStep[] = [
     {
@@ -242,7 +246,7 @@ export async function noticeOpening(
     // The half-year report's notices published.
     ...reportStatsSteps(notice.fundId, now, reportFigures.noticePublished(), noticeId),
   );
-  return { notice: { noticeId, startsAt, endsAt }, steps, itemPuts, messageId: event.messageId };
+  return { notice: { noticeId, startsAt, endsAt }, steps, itemPuts, messageIds: queuedIds([event]) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -266,12 +270,16 @@ export async function readNoticeItems(noticeId: string): Promise<StoredNoticeIte
 
 /** The money side of a notice: implemented by disbursements and batches, named in ./subjects.ts. */
 export interface NoticeSubject {
-  /** Steps that make the item proceed to its payout; the returned messages are queued after commit. */
+  /**
+   * Steps that make the item proceed to its payout; the returned messages are queued after commit. `subscribed`: the
+   * caller's read of who listens, when it made one (a notice's end), so that the subject need not read again.
+   */
   proceed(
     notice: StoredNotice,
     items: StoredNoticeItem[],
     actor: string,
     now: Date,
+    subscribed?: Subscribed,
   ): Promise<{ steps: TxStep[]; messageIds: string[]; after?: () => Promise<void> }>;
   /** Steps that withdraw the item, and the release of its reservation (committed through ledger/move.ts). */
   withdraw(

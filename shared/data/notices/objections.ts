@@ -11,7 +11,8 @@ import {
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
-import { eventStep, enqueueEvents } from '../platform/events.ts';
+import { eventStep, enqueueEvents, queuedIds } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { getItem, queryPage, requireItem, type Page } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { commitMoney, type MoneyMove } from '../ledger/move.ts';
@@ -42,6 +43,8 @@ export async function fileObjection(
   sourceIp?: string,
 ): Promise<{ objectionId: string }> {
   const perSource = sourceIp === undefined ? [] : [await objectionSourceStep(sourceIp, noticeId, now)];
+  // Which types anyone listens to, read once for the request (retries included), once the objection is admissible.
+  let subscribed: Promise<Subscribed> | undefined;
   const result = await retryOnConflict(async () => {
     const noticeItem = await getItem(noticeKey(noticeId));
     if (!noticeItem) throw notFound(`Notice ${noticeId}`);
@@ -57,7 +60,7 @@ export async function fileObjection(
       objectionId,
       { objectionId, noticeId, itemRef: input.itemRef, countyCode: notice.countyCode },
       now,
-      { payer: notice.payer },
+      { payer: notice.payer, subscribed: (await (subscribed ??= subscribedEventTypes()))('objection.received') },
     );
     const table = config().TABLE_NAME;
     await transact([
@@ -135,9 +138,9 @@ export async function fileObjection(
       event.step,
       ...perSource,
     ]);
-    return { objectionId, messageId: event.messageId };
+    return { objectionId, messageIds: queuedIds([event]) };
   });
-  await enqueueEvents([result.messageId]);
+  await enqueueEvents(result.messageIds);
   return { objectionId: result.objectionId };
 }
 

@@ -4,7 +4,8 @@ import { becomesSent } from '../../domain/payouts.ts';
 import { config } from '../../config.ts';
 import { report } from '../../metrics.ts';
 import { documents } from '../platform/clients.ts';
-import { enqueueEvents, eventStep } from '../platform/events.ts';
+import { enqueueEvents, eventStep, queuedIds } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import {
@@ -104,22 +105,27 @@ function sentStep(payout: StoredPayout, attempts: number, now: Date): TxStep {
  * `payout.delivery_failed` event in the same transaction. Idempotent: anything but queued is left alone.
  */
 export async function markPayoutDeliveryFailed(payoutId: string, attempts: number, now: Date): Promise<void> {
-  const messageId = await retryOnConflict(async () => {
+  // Which types anyone listens to, read once for the job (retries included), only if the payout moves.
+  let subscribed: Promise<Subscribed> | undefined;
+  const event = await retryOnConflict(async () => {
     const payout = await findPayout(payoutId);
     if (!payout || payout.status !== 'queued') return undefined;
     const next: StoredPayout = { ...payout, status: 'delivery_failed', attempts: Math.max(payout.attempts, attempts) };
-    const event = eventStep('payout.delivery_failed', payoutId, publicPayout(next), now, { payer: payout.payer });
+    const event = eventStep('payout.delivery_failed', payoutId, publicPayout(next), now, {
+      payer: payout.payer,
+      subscribed: (await (subscribed ??= subscribedEventTypes()))('payout.delivery_failed'),
+    });
     await transact([
       payoutMoveStep(payout, 'delivery_failed', now, { attempts: next.attempts }),
       payoutAudit(payout, 'payout.delivery_failed', 'delivery_failed', { sub: DELIVERY_ACTOR }, now, { attempts: next.attempts }),
       event.step,
       ...batchCounterSteps(payout, payout.status, 'delivery_failed'),
     ]);
-    return event.messageId;
+    return event;
   });
-  if (messageId) {
+  if (event) {
     report.payoutDeliveryFailed();
-    await enqueueEvents([messageId]);
+    await enqueueEvents(queuedIds([event]));
   }
 }
 

@@ -15,6 +15,7 @@
 import { chinaDate, chinaMonth } from '../../domain/fund-period.ts';
 import { alertsToRaise, alertKey, fundProgress, type FundAlert } from '../../domain/progress.ts';
 import { eventStep, enqueueEvents } from '../platform/events.ts';
+import { subscribedEventTypes } from '../webhook-endpoints/subscriptions.ts';
 import { keys } from '../platform/keys.ts';
 import { queryAll, readByKeys } from '../platform/query.ts';
 import { config } from '../../config.ts';
@@ -45,8 +46,10 @@ export async function raiseFundAlerts(fundId: string, now: Date): Promise<AlertR
   const fresh = alertsToRaise(fundId, alerts, month, known);
   const raised: FundAlert[] = [];
   const messageIds: string[] = [];
+  // Whether anyone listens to fund.alert: one read for the fund's new alerts, none when there is none.
+  const subscribed = fresh.length > 0 && (await subscribedEventTypes())('fund.alert');
   for (const alert of fresh) {
-    const event = eventStep('fund.alert', `${fundId}#${alert.countyCode}`, { fundId, ...alert, month, asOf: today }, now);
+    const event = eventStep('fund.alert', `${fundId}#${alert.countyCode}`, { fundId, ...alert, month, asOf: today }, now, { subscribed });
     try {
       // Two evaluations at once may collide (TransactionConflict): the retry then finds the marker and stops.
       await retryOnConflict(() =>
@@ -74,7 +77,7 @@ export async function raiseFundAlerts(fundId: string, now: Date): Promise<AlertR
         ]),
       );
       raised.push(alert);
-      messageIds.push(event.messageId);
+      if (event.queued) messageIds.push(event.messageId);
     } catch (error) {
       if (!(error instanceof AlreadyRaised)) throw error;
     }

@@ -18,7 +18,8 @@ import {
 } from '../../domain/snapshots.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
-import { enqueueEvents, eventStep } from '../platform/events.ts';
+import { enqueueEvents, eventStep, queuedIds } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { retryOnConflict, transact, TransactionConflict } from '../platform/transactions.ts';
 import { readFundStanding } from '../progress/items.ts';
 import { ALL_FUNDS } from '../funds/items.ts';
@@ -26,6 +27,8 @@ import { getItem, queryAll } from '../platform/query.ts';
 import { readHead, snapshotItem, snapshotKeys } from './items.ts';
 
 export async function takeSnapshot(fundId: string, request: { kind: SnapshotKind; month: string | null }, now: Date): Promise<Snapshot> {
+  // Which types anyone listens to, read once for the snapshot (retries included), once it is not refused.
+  let subscribed: Promise<Subscribed> | undefined;
   return retryOnConflict(async () => {
     const standing = await readFundStanding(fundId);
     if (request.kind === 'monthly') {
@@ -56,7 +59,9 @@ export async function takeSnapshot(fundId: string, request: { kind: SnapshotKind
     });
     const seq = head.seq + 1;
     const { hash, snapshotId, kind, month, takenAt, previousHash } = snapshot;
-    const event = eventStep('snapshot.created', snapshotId, { snapshotId, fundId, kind, month, takenAt, hash, previousHash }, now);
+    const event = eventStep('snapshot.created', snapshotId, { snapshotId, fundId, kind, month, takenAt, hash, previousHash }, now, {
+      subscribed: (await (subscribed ??= subscribedEventTypes()))('snapshot.created'),
+    });
     const table = config().TABLE_NAME;
     await transact([
       { item: { Put: { TableName: table, Item: snapshotItem(snapshot, seq), ConditionExpression: 'attribute_not_exists(pk)' } } },
@@ -88,7 +93,7 @@ export async function takeSnapshot(fundId: string, request: { kind: SnapshotKind
         : []),
       event.step,
     ]);
-    await enqueueEvents([event.messageId]);
+    await enqueueEvents(queuedIds([event]));
     return snapshot;
   });
 }

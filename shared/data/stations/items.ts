@@ -34,7 +34,8 @@ import { actorAuditStep, auditStep } from '../platform/audit.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
 import { countyExistsStep } from '../counties/items.ts';
 import { statsStep } from '../counties/stats.ts';
-import { enqueueEvents, eventStep } from '../platform/events.ts';
+import { enqueueEvents, eventStep, queuedIds } from '../platform/events.ts';
+import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryPage, type Page } from '../platform/query.ts';
 import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
@@ -181,6 +182,8 @@ export async function applyStation(
  * decided from; when another officer changed the station meanwhile, reads and decides again.
  */
 export async function changeStation(stationId: string, command: StationCommand, actor: Actor, now: Date): Promise<Station> {
+  // Which types anyone listens to, read once for the request (retries included), only if an event is written.
+  let subscribed: Promise<Subscribed> | undefined;
   const { station, messageIds } = await retryOnConflict(async () => {
     const stored = await readStation(stationId);
     if (!stored) throw notFound(`Station ${stationId}`);
@@ -216,9 +219,11 @@ export async function changeStation(stationId: string, command: StationCommand, 
     }
     const ids: string[] = [];
     if (change.event) {
-      const event = eventStep(change.event, stationId, { ...presentStation(after) }, now);
+      const event = eventStep(change.event, stationId, { ...presentStation(after) }, now, {
+        subscribed: (await (subscribed ??= subscribedEventTypes()))(change.event),
+      });
       steps.push(event.step);
-      ids.push(event.messageId);
+      ids.push(...queuedIds([event]));
     }
     await transact(steps);
     return { station: after, messageIds: ids };

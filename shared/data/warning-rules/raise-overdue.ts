@@ -2,7 +2,8 @@ import { isNewlyOverdue } from '../../domain/warning-rules.ts';
 import { logger } from '../../logger.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem } from '../platform/query.ts';
-import { eventStep, enqueueEvents } from '../platform/events.ts';
+import { eventStep, enqueueEvents, queuedIds } from '../platform/events.ts';
+import { subscribedEventTypes } from '../webhook-endpoints/subscriptions.ts';
 import { overdueSource } from '../platform/sweep.ts';
 import { transact } from '../platform/transactions.ts';
 import { toDisbursement } from '../disbursements/items.ts';
@@ -55,10 +56,11 @@ export async function raiseOverdueFlag(ref: string, code: string, now: Date): Pr
         dueAt: due.dueAt,
       },
       now,
-      { payer: flagged.payer },
+      // One read of who listens, for a flag that is raised (the sweeper's only request for it).
+      { payer: flagged.payer, subscribed: (await subscribedEventTypes())('flag.overdue') },
     );
     await transact([flagDueTakeStep(ref, code, true, now), event.step]);
-    await enqueueEvents([event.messageId]);
+    await enqueueEvents(queuedIds([event]));
     return true;
   } catch (error) {
     if (error instanceof FlagDueTaken) return false;
