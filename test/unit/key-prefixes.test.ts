@@ -40,6 +40,7 @@ describe('the table keys', () => {
         'OPERATOR',
         'PAY',
         'RCN',
+        'RSTATS',
         'STN',
         'WHE',
         'BAT',

@@ -17,6 +17,16 @@ const allocationShard = (fundId: string, n: number) => `ALLOCS#${fundId}#${n}`;
 /** The sort-key family of allocations in every partition of `allocationPartitions`, for a begins_with Query. */
 export const ALLOCATION_PREFIX = 'ALLOC#';
 
+/**
+ * How many partitions a fund's half-year report figures are spread over, by the id of the entity counted: a cycle
+ * where every create of 2,000/s raises a flag takes about 4,000 units/s in all, 250 a partition (docs/scale.md).
+ */
+export const REPORT_STATS_SHARDS = 16;
+
+const reportStatsShard = (fundId: string, n: number) => `RSTATS#${fundId}#${n}`;
+/** The sort-key family of report figures, in the shards and (stored before them) in the fund's partition. */
+export const REPORT_STATS_PREFIX = 'RSTATS#';
+
 export const keys = {
   county: (countyCode: string) => ({ pk: `COUNTY#${countyCode}`, sk: 'COUNTY' }),
   /** Running aggregates for the county report, one item per county and topic (kept in the same transactions). */
@@ -32,8 +42,13 @@ export const keys = {
   }),
   /** An allocation stored before the shards, in the fund's partition: read, and moved to `allocation` by its next write. */
   allocationBefore: (fundId: string, countyCode: string) => ({ pk: `FUND#${fundId}`, sk: `ALLOC#${countyCode}` }),
-  /** Running figures of a fund's half-year report (failures, flags, objections, notices), a few shards per half. */
-  fundReportStats: (fundId: string, half: string, shard: number) => ({ pk: `FUND#${fundId}`, sk: `RSTATS#${half}#${shard}` }),
+  /**
+   * Running figures of a fund's half-year report (failures, flags, objections, notices): one item per half in each of
+   * the fund's REPORT_STATS_SHARDS partitions of its own, so a cycle's flags and failures stay off `FUND#<fundId>`.
+   */
+  fundReportStats: (fundId: string, half: string, shard: number) => ({ pk: reportStatsShard(fundId, shard), sk: `RSTATS#${half}` }),
+  /** Report figures stored before the shards, in the fund's partition (4 items a half): read and summed, never moved. */
+  fundReportStatsBefore: (fundId: string, half: string, shard: number) => ({ pk: `FUND#${fundId}`, sk: `RSTATS#${half}#${shard}` }),
   /** `fund.alert` raised: once per fund, county, alert code and calendar month (China time). */
   fundAlertRaised: (fundId: string, countyCode: string, code: string, month: string) => ({
     pk: `FUND#${fundId}`,
@@ -99,6 +114,12 @@ export const keys = {
 export const allocationPartitions = (fundId: string): string[] => [
   keys.fund(fundId).pk,
   ...Array.from({ length: ALLOCATION_SHARDS }, (_, n) => allocationShard(fundId, n)),
+];
+
+/** Every partition a fund's report figures may be in: the fund's own (figures stored before the shards) first, then the shards. */
+export const reportStatsPartitions = (fundId: string): string[] => [
+  keys.fund(fundId).pk,
+  ...Array.from({ length: REPORT_STATS_SHARDS }, (_, n) => reportStatsShard(fundId, n)),
 ];
 
 export type ItemKey = { pk: string; sk: string };

@@ -1,8 +1,9 @@
 /**
  * `GET /public/funds/{fundId}` and the page `GET /transparency/{fundId}`: the fund's public view, read in a bounded
  * way per request: the fund item; its allocations, from their shards (the fund's totals need them all: ~800 small items, 17 Queries);
- * the names of one page of counties (BatchGetItem); the fund's report counters (./stats.ts: a few shards per half,
- * at most ten halves in a five-year period); the newest snapshot (one item). Built field by field from figures
+ * the names of one page of counties (BatchGetItem); the fund's report counters (./stats.ts: 17 Queries, the fund's
+ * partition and its 16 report shards, one item a half in each, at most ten halves in a five-year period); the newest
+ * snapshot (one item). Built field by field from figures
  * (shared/domain/transparency.ts): no name, account or person can reach it.
  */
 import { chinaDate, defaultPeriod, type FundPeriod } from '../../domain/fund-period.ts';

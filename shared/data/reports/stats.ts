@@ -2,8 +2,11 @@
  * Running figures of a fund's half-year report (`GET /v1/funds/{fundId}/reports/{yyyy}-H1|H2`), kept in the same
  * transactions as the changes they count, never by reading history: payouts failed (count and amount by failure
  * code), flags raised and cleared (by code), objections upheld and dismissed, notices published. Each half of each
- * fund is spread over a few shard items (`FUND#<fundId> / RSTATS#<yyyy-Hn>#<n>`) so a burst (a bank returning a
- * batch's transfers) does not contend on one item; the report reads them with one Query of a few items.
+ * fund is spread over REPORT_STATS_SHARDS partitions of the fund's own by the counted entity's id
+ * (`RSTATS#<fundId>#<n> / RSTATS#<yyyy-Hn>`), so neither a burst (a bank returning a batch's transfers) nor a cycle
+ * where every create raises a flag contends on one item or loads the fund's partition. Figures stored before the
+ * shards stay where they were (`FUND#<fundId> / RSTATS#<yyyy-Hn>#<n>`, 4 a half): the counters are additive, so the
+ * readers sum those and the shards' (one Query and one BatchGetItem, at once), and nothing is moved.
  *
  * A change counts in the half (China time) it happened in. Attribute names: `failed.<code>.count`,
  * `failed.<code>.amount`, `flag.<code>.raised`, `flag.<code>.cleared`, `objections.upheld`, `objections.dismissed`,
@@ -12,11 +15,10 @@
 import { halfOf } from '../../domain/half-year-report.ts';
 import { shardOf } from '../../ids.ts';
 import { config } from '../../config.ts';
-import { keys } from '../platform/keys.ts';
-import { queryAll } from '../platform/query.ts';
+import { keys, REPORT_STATS_PREFIX, REPORT_STATS_SHARDS, reportStatsPartitions } from '../platform/keys.ts';
+import { queryAll, readByKeys } from '../platform/query.ts';
 import type { TxStep } from '../platform/transactions.ts';
 
-export const REPORT_STATS_SHARDS = 4;
 
 export type ReportStatsDeltas = Record<string, number>;
 
@@ -74,24 +76,35 @@ export interface HalfYearFigures {
   notices: { published: number };
 }
 
-/** The fund's figures of one half: one Query of its few shard items. */
+/**
+ * The fund's figures of one half, read consistently: its shard items (one BatchGetItem) and those stored before in
+ * the fund's partition (one Query of at most 4 items), at once.
+ */
 export async function readReportStats(fundId: string, half: string): Promise<HalfYearFigures> {
-  const first = keys.fundReportStats(fundId, half, 0);
-  const items = await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': first.pk, ':prefix': first.sk.slice(0, -1) },
-    ConsistentRead: true,
-  });
-  return figuresOf(items);
+  const before = keys.fundReportStatsBefore(fundId, half, 0);
+  const shards = Array.from({ length: REPORT_STATS_SHARDS }, (_, n) => keys.fundReportStats(fundId, half, n));
+  const [stored, sharded] = await Promise.all([
+    queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': before.pk, ':prefix': before.sk.slice(0, -1) },
+      ConsistentRead: true,
+    }),
+    readByKeys(shards),
+  ]);
+  return figuresOf([...stored, ...sharded]);
 }
 
-/** The fund's figures over its whole life: every half's shards, one Query (a few items a half). */
+/** The fund's figures over its whole life: every half's items, one Query a partition (the fund's and each shard's), at once. */
 export async function readLifetimeStats(fundId: string): Promise<HalfYearFigures> {
-  const items = await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': keys.fund(fundId).pk, ':prefix': 'RSTATS#' },
-  });
-  return figuresOf(items);
+  const partitions = await Promise.all(
+    reportStatsPartitions(fundId).map((pk) =>
+      queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': REPORT_STATS_PREFIX },
+      }),
+    ),
+  );
+  return figuresOf(partitions.flat());
 }
 
 /** Sums the shards' attributes into the report's figures. */
