@@ -201,9 +201,15 @@ async function awaitTurn(fundId: string, countyCode: string, owner: string): Pro
  * allocation the refusal returned and committed again after a full-jitter wait. Any other conflict goes to the
  * caller. A missing allocation is the contract's `insufficient_allocation`.
  */
-export async function transactAt(fundId: string, countyCode: string, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
+export async function transactAt(
+  fundId: string,
+  countyCode: string,
+  build: (position: LedgerPosition) => TxStep[],
+  /** The caller holds the allocation's turn already (a settler's roll-up) and gives it back itself. */
+  turnHeld = false,
+): Promise<void> {
   const owner = randomUUID();
-  const turn = await awaitTurn(fundId, countyCode, owner);
+  const turn = !turnHeld && (await awaitTurn(fundId, countyCode, owner));
   try {
     let current = await requirePosition(fundId, countyCode);
     for (let attempt = 1; ; attempt++) {

@@ -17,11 +17,12 @@ import { keys } from '../platform/keys.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { SweepSource } from '../platform/sweep.ts';
 import {
+  allocationTurnHolder,
   pendingRollUpsIn,
   pendingSettlementDoneStep,
   readPendingSettlements,
-  releaseRollUpLease,
-  takeRollUpLease,
+  releaseAllocationTurn,
+  takeAllocationTurn,
   toPosition,
   paidInHalfAttribute,
   ROLLUP_SHARDS,
@@ -29,7 +30,7 @@ import {
   type LedgerPosition,
   type PendingSettlement,
 } from './items.ts';
-import { entryPutStep, PositionMoved, transactAt } from './move.ts';
+import { entryPutStep, PositionMoved, transactAt, TURN_LEASE_MS } from './move.ts';
 
 /** Pending settlements applied per transaction: 1 allocation + an entry and a delete each, under 100 items. */
 const ROLLUP_CHUNK = 40;
@@ -102,6 +103,8 @@ export async function rollUpAllocation(
   countyCode: string,
   now: Date,
   maxChunks = Number.POSITIVE_INFINITY,
+  /** The caller holds the allocation's turn (a settler's roll-up): no turn is taken per chunk. */
+  turnHeld = false,
 ): Promise<number> {
   let applied = 0;
   let conflicts = 0;
@@ -109,7 +112,7 @@ export async function rollUpAllocation(
     const pending = await readPendingSettlements(fundId, countyCode, ROLLUP_CHUNK);
     if (pending.length === 0) return applied;
     try {
-      await transactAt(fundId, countyCode, (position) => rollUpSteps(position, pending, now));
+      await transactAt(fundId, countyCode, (position) => rollUpSteps(position, pending, now), turnHeld);
       applied += pending.length;
       chunks++;
     } catch (error) {
@@ -122,27 +125,35 @@ export async function rollUpAllocation(
   return applied;
 }
 
-/** How long a settler may hold a county's roll-up lease: far less than a sweep, so a crashed holder delays nothing much. */
-const ROLLUP_LEASE_MS = 10_000;
 /** Rounds a settler rolls up for others who settled meanwhile, before leaving the rest to the sweep. */
 const ROLLUP_ROUNDS = 4;
+/** A settler's roll-up holds the allocation's turn under an owner that says so: another settler leaves it to it. */
+const ROLLUP_OWNER = 'rollup-';
 
 /**
- * After a settlement commits: rolls its county up now unless another settler is doing so (the lease), so a
- * lone settlement shows as paid at once and a county's burst of settlements is rolled up by one settler at a
- * time instead of all of them colliding on the allocation. The holder gives the lease back and looks once
- * more: a settler who found the lease held committed its pending item before that, so it is seen then.
- * Best effort: anything left is the sweep's (settlementRollUps in ./roll-up.ts).
+ * After a settlement commits: rolls its county up now in the allocation's turn, taken without waiting, so a lone
+ * settlement shows as paid at once and a county's burst of settlements is rolled up by one settler at a time
+ * instead of all of them colliding on the allocation. The turn is the roll-up's only lease: a settler that finds
+ * it held by another settler's roll-up leaves its payment to that one, which gives the turn back and looks once
+ * more (our pending item was committed before we found the turn held, so it is seen then). A turn held by any
+ * other move (an approval, a release, the sweep's roll-up, none of which looks again) is waited for, as every
+ * move waits. Best effort: anything left is the sweep's (settlementRollUpSource below).
  */
 export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date): Promise<void> {
-  const owner = randomUUID();
+  const owner = `${ROLLUP_OWNER}${randomUUID()}`;
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {
-    if (!(await takeRollUpLease(fundId, countyCode, owner, new Date(), ROLLUP_LEASE_MS))) return;
-    try {
-      // One chunk a round: a request never rolls up an unbounded stream of other settlers' payments.
-      await rollUpAllocation(fundId, countyCode, now, 1);
-    } finally {
-      await releaseRollUpLease(fundId, countyCode, owner);
+    if (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS)) {
+      try {
+        // One chunk a round: a request never rolls up an unbounded stream of other settlers' payments.
+        await rollUpAllocation(fundId, countyCode, now, 1, true);
+      } finally {
+        await releaseAllocationTurn(fundId, countyCode, owner);
+      }
+    } else {
+      const holder = await allocationTurnHolder(fundId, countyCode, new Date());
+      if (holder?.startsWith(ROLLUP_OWNER)) return;
+      // Another move's turn (or it just came free): one chunk in the next free turn, waited for.
+      if (holder !== undefined) await rollUpAllocation(fundId, countyCode, now, 1);
     }
     if ((await readPendingSettlements(fundId, countyCode, 1)).length === 0) return;
   }
