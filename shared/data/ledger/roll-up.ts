@@ -131,18 +131,29 @@ const ROLLUP_ROUNDS = 4;
 const ROLLUP_OWNER = 'rollup-';
 
 /**
- * After a settlement commits: rolls its county up now in the allocation's turn, taken without waiting, so a lone
- * settlement shows as paid at once and a county's burst of settlements is rolled up by one settler at a time
- * instead of all of them colliding on the allocation. The turn is the roll-up's only lease: a settler that finds
- * it held by another settler's roll-up leaves its payment to that one, which gives the turn back and looks once
- * more (our pending item was committed before we found the turn held, so it is seen then). A turn held by any
- * other move (an approval, a release, the sweep's roll-up, none of which looks again) is waited for, as every
- * move waits. Best effort: anything left is the sweep's (settlementRollUpSource below).
+ * A succeeded settlement's try for the allocation's turn, before its transaction, without waiting: the owner when
+ * taken (the payment then moves the allocation in its own transaction, ./move.ts `commitMoney`, and no pending item
+ * is written), undefined when another writer holds it (the payment waits as a pending roll-up). Either way
+ * `rollUpAfterSettlement` follows, and gives a turn taken here back.
  */
-export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date): Promise<void> {
+export async function takeSettlerTurn(fundId: string, countyCode: string): Promise<string | undefined> {
   const owner = `${ROLLUP_OWNER}${randomUUID()}`;
+  return (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS)) ? owner : undefined;
+}
+
+/**
+ * After a settlement commits: rolls its county up now in the allocation's turn, taken without waiting (or held
+ * since `takeSettlerTurn`: `heldBy`), so a settlement shows as paid at once and a county's burst of settlements is
+ * rolled up by one settler at a time instead of all of them colliding on the allocation. The turn is the roll-up's
+ * only lease: a settler that finds it held by another settler (owner `rollup-…`) leaves its payment to that one,
+ * which gives the turn back and looks once more (our pending item was committed before we found the turn held, so
+ * it is seen then). A turn held by any other move (an approval, a release, the sweep's roll-up, none of which looks
+ * again) is waited for, as every move waits. Best effort: anything left is the sweep's (settlementRollUpSource).
+ */
+export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date, heldBy?: string): Promise<void> {
+  const owner = heldBy ?? `${ROLLUP_OWNER}${randomUUID()}`;
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {
-    if (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS)) {
+    if ((round === 0 && heldBy !== undefined) || (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS))) {
       try {
         // One chunk a round: a request never rolls up an unbounded stream of other settlers' payments.
         await rollUpAllocation(fundId, countyCode, now, 1, true);
