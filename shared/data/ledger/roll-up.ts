@@ -18,6 +18,7 @@ import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { SweepSource } from '../platform/sweep.ts';
 import {
   allocationTurnHolder,
+  allocationTurnLooksFree,
   pendingRollUpsIn,
   pendingSettlementDoneStep,
   readPendingSettlements,
@@ -30,7 +31,7 @@ import {
   type LedgerPosition,
   type PendingSettlement,
 } from './items.ts';
-import { entryPutStep, PositionMoved, transactAt, TURN_LEASE_MS } from './move.ts';
+import { entryPutStep, PositionMoved, transactAt, TURN_BACKOFF, TURN_LEASE_MS } from './move.ts';
 
 /** Pending settlements applied per transaction: 1 allocation + an entry and a delete each, under 100 items. */
 const ROLLUP_CHUNK = 40;
@@ -127,6 +128,17 @@ export async function rollUpAllocation(
 
 /** Rounds a settler rolls up for others who settled meanwhile, before leaving the rest to the sweep. */
 const ROLLUP_ROUNDS = 4;
+/** How long a settler waits for other moves' turns in all, before leaving its payment to the sweep. */
+const ROLLUP_WAIT_MS = 10_000;
+
+/** Reads the allocation's turn until it looks free (true), or until `giveUpAt` (false). */
+async function untilTurnLooksFree(fundId: string, countyCode: string, giveUpAt: number): Promise<boolean> {
+  for (let attempt = 1; !(await allocationTurnLooksFree(fundId, countyCode, new Date())); attempt++) {
+    if (Date.now() >= giveUpAt) return false;
+    await sleep(backoffMs(TURN_BACKOFF, attempt));
+  }
+  return true;
+}
 /** A settler's roll-up holds the allocation's turn under an owner that says so: another settler leaves it to it. */
 const ROLLUP_OWNER = 'rollup-';
 
@@ -148,10 +160,12 @@ export async function takeSettlerTurn(fundId: string, countyCode: string): Promi
  * only lease: a settler that finds it held by another settler (owner `rollup-…`) leaves its payment to that one,
  * which gives the turn back and looks once more (our pending item was committed before we found the turn held, so
  * it is seen then). A turn held by any other move (an approval, a release, the sweep's roll-up, none of which looks
- * again) is waited for, as every move waits. Best effort: anything left is the sweep's (settlementRollUpSource).
+ * again) is waited for, reading, and tried for again once free. Best effort: anything left is the sweep's
+ * (settlementRollUpSource).
  */
 export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date, heldBy?: string): Promise<void> {
   const owner = heldBy ?? `${ROLLUP_OWNER}${randomUUID()}`;
+  const giveUpAt = Date.now() + ROLLUP_WAIT_MS;
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {
     if ((round === 0 && heldBy !== undefined) || (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS))) {
       try {
@@ -163,8 +177,9 @@ export async function rollUpAfterSettlement(fundId: string, countyCode: string, 
     } else {
       const holder = await allocationTurnHolder(fundId, countyCode, new Date());
       if (holder?.startsWith(ROLLUP_OWNER)) return;
-      // Another move's turn (or it just came free): one chunk in the next free turn, waited for.
-      if (holder !== undefined) await rollUpAllocation(fundId, countyCode, now, 1);
+      // Another move's turn, which does not look again: wait (reading) until it looks free, then try for it once
+      // more. Of the settlers waiting so, the first to take it rolls up for all; the others find it theirs and leave.
+      if (holder !== undefined && !(await untilTurnLooksFree(fundId, countyCode, giveUpAt))) return;
     }
     if ((await readPendingSettlements(fundId, countyCode, 1)).length === 0) return;
   }
