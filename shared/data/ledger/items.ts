@@ -22,7 +22,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../../ids.ts';
 import { documents } from '../platform/clients.ts';
 import { getItem } from '../platform/query.ts';
-import { leaseLooksFree, releaseLease, takeLease } from '../platform/lease.ts';
+import { leaseHolder, leaseLooksFree, releaseLease, takeLease } from '../platform/lease.ts';
 import { config } from '../../config.ts';
 import { transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { storedFields } from '../platform/fields.ts';
@@ -258,8 +258,6 @@ export const ROLLUP_SHARDS = 8;
 export const rollUpPartition = (fundId: string, countyCode: string) => `ROLLUP#${fundId}#${countyCode}`;
 export const rollUpIndex = (n: number) => `ROLLUPS#${n}`;
 const rollUpKey = (fundId: string, countyCode: string, payoutId: string) => ({ pk: rollUpPartition(fundId, countyCode), sk: payoutId });
-/** One roll-up at a time per county, as a hint only (the conditions decide): who rolls up after settling. */
-const rollUpLeaseKey = (fundId: string, countyCode: string) => ({ pk: rollUpPartition(fundId, countyCode), sk: 'LEASE' });
 
 /** A succeeded settlement whose reserved → paid move is not applied to the allocation yet. */
 export interface PendingSettlement {
@@ -356,14 +354,6 @@ export async function* pendingRollUpsIn(shard: number): AsyncGenerator<{ fundId:
   } while (startKey);
 }
 
-/** Takes the county's roll-up lease until `until` unless someone else holds it; false when they do. */
-export const takeRollUpLease = (fundId: string, countyCode: string, owner: string, now: Date, leaseMs: number): Promise<boolean> =>
-  takeLease(rollUpLeaseKey(fundId, countyCode), 'rollup-lease', owner, now, leaseMs);
-
-/** Gives the roll-up lease back, if it is still ours. */
-export const releaseRollUpLease = (fundId: string, countyCode: string, owner: string): Promise<void> =>
-  releaseLease(rollUpLeaseKey(fundId, countyCode), owner);
-
 // ---------------------------------------------------------------------------------------------------
 // The allocation's turn. Moves of one allocation are ordered by its `seq` (the condition of every move), so two
 // writers at once cannot both commit: the loser's whole transaction fails, charged 2 units per item, and is built
@@ -383,6 +373,10 @@ export const takeAllocationTurn = (fundId: string, countyCode: string, owner: st
 /** Whether nobody holds the allocation's turn (or the holder's time ran out): a read, not a refused write. */
 export const allocationTurnLooksFree = (fundId: string, countyCode: string, now: Date): Promise<boolean> =>
   leaseLooksFree(allocationTurnKey(fundId, countyCode), now);
+
+/** Who holds the allocation's turn now (its owner), undefined when nobody does: one consistent read. */
+export const allocationTurnHolder = (fundId: string, countyCode: string, now: Date): Promise<string | undefined> =>
+  leaseHolder(allocationTurnKey(fundId, countyCode), now);
 
 /** Gives the allocation's turn back, if it is still ours. */
 export const releaseAllocationTurn = (fundId: string, countyCode: string, owner: string): Promise<void> =>

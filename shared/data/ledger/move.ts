@@ -202,9 +202,15 @@ async function awaitTurn(fundId: string, countyCode: string, owner: string): Pro
  * allocation the refusal returned and committed again after a full-jitter wait. Any other conflict goes to the
  * caller. A missing allocation is the contract's `insufficient_allocation`.
  */
-export async function transactAt(fundId: string, countyCode: string, build: (position: LedgerPosition) => TxStep[]): Promise<void> {
+export async function transactAt(
+  fundId: string,
+  countyCode: string,
+  build: (position: LedgerPosition) => TxStep[],
+  /** The caller holds the allocation's turn already (a settler's roll-up) and gives it back itself. */
+  turnHeld = false,
+): Promise<void> {
   const owner = randomUUID();
-  const turn = await awaitTurn(fundId, countyCode, owner);
+  const turn = !turnHeld && (await awaitTurn(fundId, countyCode, owner));
   try {
     let current = await requirePosition(fundId, countyCode);
     for (let attempt = 1; ; attempt++) {
@@ -252,6 +258,11 @@ export interface MoneyMove {
   ref: LedgerRef;
   actor: string;
   now: Date;
+  /**
+   * The caller holds the allocation's turn (a settlement that found it free, ./roll-up.ts `takeSettlerTurn`): a
+   * payment then moves the allocation in its own transaction instead of waiting as a pending roll-up.
+   */
+  turnHeld?: boolean;
 }
 
 /** The money comes from (or goes back to) the county allocation: a batch, a campaign's subsidy reservation. */
@@ -271,9 +282,10 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
     const { campaignId } = m.source;
     return transact(build([m.move === 'reserve' ? subsidyDrawStep(campaignId, m.amount) : subsidyReturnStep(campaignId, m.amount)]));
   }
-  // A payment never changes `available`: it waits as a pending roll-up (API 1.2), so settlements of one county do
-  // not move (nor contend for) its allocation. The roll-up applies it within one OUTBOX_SWEEP_SECONDS.
-  if (m.move === 'settle') {
+  // A payment never changes `available`: unless its settler holds the allocation's turn, it waits as a pending
+  // roll-up (API 1.2), so settlements of one county do not contend for its allocation. The roll-up applies it
+  // within one OUTBOX_SWEEP_SECONDS.
+  if (m.move === 'settle' && !m.turnHeld) {
     const payoutId = m.ref.payoutId;
     if (!payoutId) throw new Error('a settlement names its payout');
     return transact(
@@ -290,7 +302,12 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
       ]),
     );
   }
-  await transactAt(m.fundId, m.countyCode, (position) => build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)));
+  await transactAt(
+    m.fundId,
+    m.countyCode,
+    (position) => build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)),
+    m.turnHeld,
+  );
 }
 
 /** An allocation set to a new amount, as `commitAllocationSet` takes it. */

@@ -17,11 +17,13 @@ import { keys } from '../platform/keys.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { SweepSource } from '../platform/sweep.ts';
 import {
+  allocationTurnHolder,
+  allocationTurnLooksFree,
   pendingRollUpsIn,
   pendingSettlementDoneStep,
   readPendingSettlements,
-  releaseRollUpLease,
-  takeRollUpLease,
+  releaseAllocationTurn,
+  takeAllocationTurn,
   toPosition,
   paidInHalfAttribute,
   ROLLUP_SHARDS,
@@ -29,7 +31,7 @@ import {
   type LedgerPosition,
   type PendingSettlement,
 } from './items.ts';
-import { entryPutStep, PositionMoved, transactAt } from './move.ts';
+import { entryPutStep, PositionMoved, transactAt, TURN_BACKOFF, TURN_LEASE_MS } from './move.ts';
 
 /** Pending settlements applied per transaction: 1 allocation + an entry and a delete each, under 100 items. */
 const ROLLUP_CHUNK = 40;
@@ -102,6 +104,8 @@ export async function rollUpAllocation(
   countyCode: string,
   now: Date,
   maxChunks = Number.POSITIVE_INFINITY,
+  /** The caller holds the allocation's turn (a settler's roll-up): no turn is taken per chunk. */
+  turnHeld = false,
 ): Promise<number> {
   let applied = 0;
   let conflicts = 0;
@@ -109,7 +113,7 @@ export async function rollUpAllocation(
     const pending = await readPendingSettlements(fundId, countyCode, ROLLUP_CHUNK);
     if (pending.length === 0) return applied;
     try {
-      await transactAt(fundId, countyCode, (position) => rollUpSteps(position, pending, now));
+      await transactAt(fundId, countyCode, (position) => rollUpSteps(position, pending, now), turnHeld);
       applied += pending.length;
       chunks++;
     } catch (error) {
@@ -122,27 +126,60 @@ export async function rollUpAllocation(
   return applied;
 }
 
-/** How long a settler may hold a county's roll-up lease: far less than a sweep, so a crashed holder delays nothing much. */
-const ROLLUP_LEASE_MS = 10_000;
 /** Rounds a settler rolls up for others who settled meanwhile, before leaving the rest to the sweep. */
 const ROLLUP_ROUNDS = 4;
+/** How long a settler waits for other moves' turns in all, before leaving its payment to the sweep. */
+const ROLLUP_WAIT_MS = 10_000;
+
+/** Reads the allocation's turn until it looks free (true), or until `giveUpAt` (false). */
+async function untilTurnLooksFree(fundId: string, countyCode: string, giveUpAt: number): Promise<boolean> {
+  for (let attempt = 1; !(await allocationTurnLooksFree(fundId, countyCode, new Date())); attempt++) {
+    if (Date.now() >= giveUpAt) return false;
+    await sleep(backoffMs(TURN_BACKOFF, attempt));
+  }
+  return true;
+}
+/** A settler's roll-up holds the allocation's turn under an owner that says so: another settler leaves it to it. */
+const ROLLUP_OWNER = 'rollup-';
 
 /**
- * After a settlement commits: rolls its county up now unless another settler is doing so (the lease), so a
- * lone settlement shows as paid at once and a county's burst of settlements is rolled up by one settler at a
- * time instead of all of them colliding on the allocation. The holder gives the lease back and looks once
- * more: a settler who found the lease held committed its pending item before that, so it is seen then.
- * Best effort: anything left is the sweep's (settlementRollUps in ./roll-up.ts).
+ * A succeeded settlement's try for the allocation's turn, before its transaction, without waiting: the owner when
+ * taken (the payment then moves the allocation in its own transaction, ./move.ts `commitMoney`, and no pending item
+ * is written), undefined when another writer holds it (the payment waits as a pending roll-up). Either way
+ * `rollUpAfterSettlement` follows, and gives a turn taken here back.
  */
-export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date): Promise<void> {
-  const owner = randomUUID();
+export async function takeSettlerTurn(fundId: string, countyCode: string): Promise<string | undefined> {
+  const owner = `${ROLLUP_OWNER}${randomUUID()}`;
+  return (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS)) ? owner : undefined;
+}
+
+/**
+ * After a settlement commits: rolls its county up now in the allocation's turn, taken without waiting (or held
+ * since `takeSettlerTurn`: `heldBy`), so a settlement shows as paid at once and a county's burst of settlements is
+ * rolled up by one settler at a time instead of all of them colliding on the allocation. The turn is the roll-up's
+ * only lease: a settler that finds it held by another settler (owner `rollup-…`) leaves its payment to that one,
+ * which gives the turn back and looks once more (our pending item was committed before we found the turn held, so
+ * it is seen then). A turn held by any other move (an approval, a release, the sweep's roll-up, none of which looks
+ * again) is waited for, reading, and tried for again once free. Best effort: anything left is the sweep's
+ * (settlementRollUpSource).
+ */
+export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date, heldBy?: string): Promise<void> {
+  const owner = heldBy ?? `${ROLLUP_OWNER}${randomUUID()}`;
+  const giveUpAt = Date.now() + ROLLUP_WAIT_MS;
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {
-    if (!(await takeRollUpLease(fundId, countyCode, owner, new Date(), ROLLUP_LEASE_MS))) return;
-    try {
-      // One chunk a round: a request never rolls up an unbounded stream of other settlers' payments.
-      await rollUpAllocation(fundId, countyCode, now, 1);
-    } finally {
-      await releaseRollUpLease(fundId, countyCode, owner);
+    if ((round === 0 && heldBy !== undefined) || (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS))) {
+      try {
+        // One chunk a round: a request never rolls up an unbounded stream of other settlers' payments.
+        await rollUpAllocation(fundId, countyCode, now, 1, true);
+      } finally {
+        await releaseAllocationTurn(fundId, countyCode, owner);
+      }
+    } else {
+      const holder = await allocationTurnHolder(fundId, countyCode, new Date());
+      if (holder?.startsWith(ROLLUP_OWNER)) return;
+      // Another move's turn, which does not look again: wait (reading) until it looks free, then try for it once
+      // more. Of the settlers waiting so, the first to take it rolls up for all; the others find it theirs and leave.
+      if (holder !== undefined && !(await untilTurnLooksFree(fundId, countyCode, giveUpAt))) return;
     }
     if ((await readPendingSettlements(fundId, countyCode, 1)).length === 0) return;
   }

@@ -9,8 +9,8 @@ import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import type { Actor } from '../funds/items.ts';
 import { commitMoney } from '../ledger/move.ts';
-import { rollUpAfterSettlement } from '../ledger/roll-up.ts';
-import { subsidyIsReserved } from '../ledger/items.ts';
+import { rollUpAfterSettlement, takeSettlerTurn } from '../ledger/roll-up.ts';
+import { releaseAllocationTurn, subsidyIsReserved } from '../ledger/items.ts';
 import { failureCountedSteps } from '../failures/items.ts';
 import { moneySource, type MoneySource } from '../../domain/money-source.ts';
 import { noticeItemPaidStep } from '../notices/items.ts';
@@ -44,6 +44,12 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   let referenceNamed = false;
   // Read once a request, when there is an event to write (a repeated outcome writes none).
   let subscribed: Promise<Subscribed> | undefined;
+  // A payment's allocation turn, tried once before its first transaction (SETTLEMENT_ROLLUP=now): taken, the payment
+  // moves its allocation in its own transaction; refused, it waits as a pending roll-up. Given back below.
+  let turn: { owner: string | undefined; fundId: string; countyCode: string } | undefined;
+  const giveTurnBack = async () => {
+    if (turn?.owner) await releaseAllocationTurn(turn.fundId, turn.countyCode, turn.owner);
+  };
   const result = await retryOnConflict(async () => {
     // Only the fund's paying finance system may settle; to anyone else the payout does not exist.
     const payout = await getPayoutFor(payoutId, { sub: actor.sub, roles: ['finance-system'] });
@@ -130,23 +136,31 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     // A payment settles on the allocation; a failed payout's money goes back where it was reserved.
     const source: MoneySource = to === 'settled' ? { kind: 'allocation' } : moneySource('return', payout.campaignId, subsidyReserved);
     const move = to === 'settled' ? 'settle' : 'release';
+    // Taken right before the commit (after the reads above), so it is held for the transaction and the roll-up only.
+    if (to === 'settled' && config().SETTLEMENT_ROLLUP === 'now')
+      turn ??= { owner: await takeSettlerTurn(payout.fundId, payout.countyCode), fundId: payout.fundId, countyCode: payout.countyCode };
+    const turnHeld = to === 'settled' && turn?.owner !== undefined;
     await commitMoney(
-      { source, fundId: payout.fundId, countyCode: payout.countyCode, move, amount: payout.amount, ref, actor: actor.sub, now },
+      { source, fundId: payout.fundId, countyCode: payout.countyCode, move, amount: payout.amount, ref, actor: actor.sub, now, turnHeld },
       withMoney,
     );
     return { payout: settled, messageId: event.messageId, queued: event.queued };
-  }, LEDGER_ATTEMPTS);
+  }, LEDGER_ATTEMPTS).catch(async (error: unknown) => {
+    await giveTurnBack();
+    throw error;
+  });
   if (result.messageId) {
     report.payoutSettled(result.payout.status === 'settled' ? 'settled' : 'failed');
     if (result.queued) await enqueueEvents([result.messageId]);
   }
-  // The payment's reserved → paid move waits as a pending roll-up: applied now unless another settlement of the
-  // county is rolling it up (then it is, or the sweep does within one OUTBOX_SWEEP_SECONDS).
+  // A payment moved in its own transaction (the turn was free) rolls up what other settlers left pending meanwhile;
+  // one that waits as a pending roll-up is applied now unless another settlement of the county is rolling it up
+  // (then it is, or the sweep does within one OUTBOX_SWEEP_SECONDS). Either gives the turn back.
   if (result.payout.status === 'settled' && config().SETTLEMENT_ROLLUP === 'now') {
-    await rollUpAfterSettlement(result.payout.fundId, result.payout.countyCode, now).catch((error: unknown) =>
+    await rollUpAfterSettlement(result.payout.fundId, result.payout.countyCode, now, turn?.owner).catch((error: unknown) =>
       logger.warn('settlement roll-up failed; the outbox sweep rolls it up', { payoutId, error: (error as Error).name }),
     );
-  }
+  } else await giveTurnBack();
   // A batch completes with its last final payout; a repeated report checks again (heals a lost check).
   if (result.payout.batchId) {
     await completeBatchIfDone(result.payout.batchId, now).catch((error: unknown) =>

@@ -44,8 +44,13 @@ export async function takeLease(key: LeaseKey, type: string, owner: string, now:
  * refused write each time.
  */
 export async function leaseLooksFree(key: LeaseKey, now: Date): Promise<boolean> {
-  const item = await getItem<{ leaseUntil?: string }>(key);
-  return item?.leaseUntil === undefined || item.leaseUntil < now.toISOString();
+  return (await leaseHolder(key, now)) === undefined;
+}
+
+/** Who holds the lease at `now` (one consistent read); undefined when nobody does or the holder's time ran out. */
+export async function leaseHolder(key: LeaseKey, now: Date): Promise<string | undefined> {
+  const item = await getItem<{ leaseOwner?: string; leaseUntil?: string }>(key);
+  return item?.leaseUntil === undefined || item.leaseUntil < now.toISOString() ? undefined : (item.leaseOwner ?? '');
 }
 
 /**
