@@ -2,13 +2,13 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import type { Locale } from '../money.ts';
-import { en, type MessageKey } from './en.ts';
-import { zhCN } from './zh-CN.ts';
+import type { MessageKey } from './en.ts';
+import { translator, type Translate } from './translate.ts';
 
 export type { MessageKey };
-export type Translate = (key: MessageKey | `status.${string}` | `blocked.${string}`, vars?: Record<string, string | number>) => string;
+// The labels without preact or the DOM, so that Node tests read them without the browser's types.
+export { labelled, translator, type Translate } from './translate.ts';
 
-const MESSAGES: Record<Locale, Record<MessageKey, string>> = { 'zh-CN': zhCN, en };
 const STORAGE_KEY = 'relief-fund.locale';
 
 export function initialLocale(): Locale {
@@ -18,19 +18,6 @@ export function initialLocale(): Locale {
 export function rememberLocale(locale: Locale): void {
   localStorage.setItem(STORAGE_KEY, locale);
   document.documentElement.lang = locale;
-}
-
-export function translator(locale: Locale): Translate {
-  const messages = MESSAGES[locale];
-  return (key, vars) => {
-    const text = (messages as Record<string, string>)[key] ?? key;
-    return vars ? text.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? '')) : text;
-  };
-}
-
-/** A code's or status's label, or the API's value as it is when the console has none for it (a newer API). */
-export function labelled(t: Translate, key: MessageKey | null, value: string): string {
-  return key ? t(key) : value;
 }
 
 export interface I18n {

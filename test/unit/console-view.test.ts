@@ -26,7 +26,7 @@ import {
   type ApprovalSubject,
 } from '../../console/view.ts';
 import { en } from '../../console/i18n/en.ts';
-import { translator } from '../../console/i18n/index.ts';
+import { translator } from '../../console/i18n/translate.ts';
 import { zhCN } from '../../console/i18n/zh-CN.ts';
 import { DISBURSEMENT_STATUSES } from '../../shared/domain/disbursements.ts';
 import { BATCH_STATUSES } from '../../shared/domain/batches.ts';
