@@ -25,7 +25,7 @@ import {
   verificationStatusKey,
   type ApprovalSubject,
 } from '../../console/view.ts';
-import { en } from '../../console/i18n/en.ts';
+import { en, type MessageKey } from '../../console/i18n/en.ts';
 import { translator } from '../../console/i18n/translate.ts';
 import { zhCN } from '../../console/i18n/zh-CN.ts';
 import { DISBURSEMENT_STATUSES } from '../../shared/domain/disbursements.ts';
@@ -46,6 +46,16 @@ import { CreateBatchBody } from '../../shared/schemas/batches.ts';
 import { createBatchExamples } from '../../shared/schemas/examples.ts';
 import { VERIFICATION_STATUSES } from '../../shared/domain/account-verification.ts';
 import { FAILURE_CODES } from '../../shared/domain/failure-codes.ts';
+
+/** Every value of a domain list maps to `<prefix><value>`, labelled in both languages. */
+function expectLabelledInBoth(values: readonly string[], keyOf: (value: string) => MessageKey | null, prefix: string): void {
+  for (const value of values) {
+    const key = keyOf(value);
+    expect(key, value).toBe(`${prefix}${value}`);
+    expect(en[key!], value).toBeTruthy();
+    expect(zhCN[key!], value).toBeTruthy();
+  }
+}
 
 describe('yuanFromFen', () => {
   it('shows integer fen as yuan with two decimals and grouping', () => {
@@ -119,13 +129,8 @@ describe('clearing flags and correcting', () => {
     // Read from the domain's own list, so a code added there without a label fails here (and in the type check).
     expect(FLAG_CODES).toEqual([...RULE_CODES, ...VERIFICATION_FLAG_CODES]);
     expect(FLAG_CODES).toEqual(expect.arrayContaining(['account_close_match', 'account_no_match', 'account_not_verified']));
-    for (const code of FLAG_CODES) {
-      const key = flagCodeKey(code);
-      expect(key, code).toBe(`flagCode.${code}`);
-      expect(en[key!], code).toBeTruthy();
-      expect(zhCN[key!], code).toBeTruthy();
-      expect(zhCN[key!], code).not.toBe(en[key!]);
-    }
+    expectLabelledInBoth(FLAG_CODES, flagCodeKey, 'flagCode.');
+    for (const code of FLAG_CODES) expect(zhCN[flagCodeKey(code)!], code).not.toBe(en[flagCodeKey(code)!]);
     expect(zhCN['flagCode.duplicate_beneficiary']).toBe('重复受益人');
     expect(en['flagCode.account_no_match']).toBe('Account holder name does not match');
     // A code the console does not know (a newer API) has no key: the page shows the code as it is, not a missing key.
@@ -137,24 +142,14 @@ describe('clearing flags and correcting', () => {
   });
 
   it("has a label in both languages for every failed payout's failureCode the domain defines", () => {
-    for (const code of FAILURE_CODES) {
-      const key = failureCodeKey(code);
-      expect(key, code).toBe(`failureCode.${code}`);
-      expect(en[key!], code).toBeTruthy();
-      expect(zhCN[key!], code).toBeTruthy();
-    }
+    expectLabelledInBoth(FAILURE_CODES, failureCodeKey, 'failureCode.');
     expect(failureCodeKey('bank_on_fire')).toBeNull(); // a newer API's code: shown as it is
     expect(translator('zh-CN')(failureCodeKey('name_mismatch')!)).not.toBe('failureCode.name_mismatch');
   });
 
   it("labels a disbursement's verification status and a batch's verification counts with one label set, in both languages", () => {
     // Read from the domain's own list, so a status added there without a label fails here (and in the type check).
-    for (const status of VERIFICATION_STATUSES) {
-      const key = verificationStatusKey(status);
-      expect(key, status).toBe(`verificationStatus.${status}`);
-      expect(en[key!], status).toBeTruthy();
-      expect(zhCN[key!], status).toBeTruthy();
-    }
+    expectLabelledInBoth(VERIFICATION_STATUSES, verificationStatusKey, 'verificationStatus.');
     expect(verificationStatusKey('bank_on_strike')).toBeNull(); // a newer API's status: shown as it is
     // A batch counts close_match rows under closeMatch: the same labels, not the raw count names.
     const shown = verificationCountsShown({ pending: 0, match: 58, closeMatch: 1, noMatch: 2, notPossible: 0 });
