@@ -3,7 +3,7 @@ import type { Approval } from '../../domain/disbursements.ts';
 import { isNoticed, noticeEnd } from '../../domain/notices.ts';
 import { noticeOpening } from '../notices/items.ts';
 import { enqueueEvents } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
 import { ALLOCATION, commitMoney, type MoneyMove } from '../ledger/move.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
@@ -33,7 +33,7 @@ import { queueExpansionJobs } from './items.ts';
  */
 export async function approveBatch(batchId: string, input: { comment?: string }, actor: Actor, now: Date): Promise<Batch> {
   // Which types anyone listens to: read once for the request (retries included), only when a notice opens.
-  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = subscriptionsOnce();
   const result = await retryOnConflict(async () => {
     const b = await readBatch(batchId);
     // Rows still pending at what would be the final approval: answers whose propagation was cut short apply now.
@@ -75,7 +75,7 @@ export async function approveBatch(batchId: string, input: { comment?: string },
       const fund = await getFundSettings(b.fundId);
       const endsAt = noticeEnd(fund.noticePeriod, now);
       if (endsAt) {
-        const heard = await (subscribed ??= subscribedEventTypes());
+        const heard = await subscriptions();
         const batch = await openBatchNotice(
           b,
           noticed,

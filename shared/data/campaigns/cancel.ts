@@ -3,7 +3,7 @@ import { invalidState } from '../../domain/errors.ts';
 import { config } from '../../config.ts';
 import { actorAuditStep } from '../platform/audit.ts';
 import { enqueueEvents, eventStep, queuedIds } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import type { Actor } from '../funds/items.ts';
 import { subsidyPayer, subsidyRelease, Campaign, toCampaign, readLiveIndex, liveIndexStep, campaignItem } from './items.ts';
 import { type StoredSubsidy } from '../ledger/items.ts';
@@ -17,8 +17,7 @@ export async function cancelCampaign(campaignId: string, reason: string, actor: 
   const table = config().TABLE_NAME;
   const at = now.toISOString();
   // Which types anyone listens to, read once for the request (retries included), only if an event is written.
-  let subscribed: Promise<Subscribed> | undefined;
-  const subscriptions = () => (subscribed ??= subscribedEventTypes());
+  const subscriptions = subscriptionsOnce();
   const { campaign, messageIds } = await retryOnConflict(async () => {
     const item = await campaignItem(campaignId);
     const before = toCampaign(item, now);

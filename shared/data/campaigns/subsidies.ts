@@ -11,7 +11,7 @@
  */
 import { config } from '../../config.ts';
 import { enqueueEvents, queuedIds } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { keys } from '../platform/keys.ts';
 import { overdueSource } from '../platform/sweep.ts';
 import { getItem } from '../platform/query.ts';
@@ -23,8 +23,7 @@ const SYSTEM_ACTOR = 'system:subsidy-release';
 /** The claim period is over: release what is left (a no-op when it was released already). */
 export async function releaseExpiredSubsidy(campaignId: string, now: Date): Promise<number> {
   // Which types anyone listens to: one read for this release (retries included), only when there is one.
-  let subscribed: Promise<Subscribed> | undefined;
-  const subscriptions = () => (subscribed ??= subscribedEventTypes());
+  const subscriptions = subscriptionsOnce();
   const result = await retryOnConflict(async () => {
     const item = await getItem(keys.campaign(campaignId));
     if (!item) return undefined;

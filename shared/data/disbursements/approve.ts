@@ -3,7 +3,7 @@ import { report } from '../../metrics.ts';
 import { actorAuditStep } from '../platform/audit.ts';
 import { statsStep } from '../counties/stats.ts';
 import { enqueueEvents, queuedIds } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
 import { commitMoney } from '../ledger/move.ts';
 import { moneySource } from '../../domain/money-source.ts';
@@ -34,7 +34,7 @@ export async function approveDisbursement(
   now: Date,
 ): Promise<Disbursement> {
   // Read once a request, when the approval completes: a retry after a conflict writes the same events.
-  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = subscriptionsOnce();
   const { disbursement, messageIds } = await retryOnConflict(async () => {
     const d = await readDisbursement(disbursementId);
     // An answer whose propagation was cut short reaches the disbursement now, before the decision (then read again).
@@ -60,7 +60,7 @@ export async function approveDisbursement(
       const fund = await getFundSettings(d.fundId);
       const endsAt = noticeEnd(fund.noticePeriod, now);
       if (endsAt) {
-        const heard = await (subscribed ??= subscribedEventTypes());
+        const heard = await subscriptions();
         return openDisbursementNotice(
           d,
           decision.approvals,
@@ -78,7 +78,7 @@ export async function approveDisbursement(
       { ...d, approvals: decision.approvals },
       entry,
       now,
-      await (subscribed ??= subscribedEventTypes()),
+      await subscriptions(),
     );
     const stationId = d.beneficiary.kind === 'station' ? d.beneficiary.stationId : undefined;
     // A subsidised disbursement draws on money its campaign already holds; any other reserves on the allocation.

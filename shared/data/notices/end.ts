@@ -2,7 +2,7 @@ import { subjectOf } from './subjects.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { eventStep, enqueueEvents, queuedIds, type PendingEvent } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { overdueSource } from '../platform/sweep.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict } from '../platform/transactions.ts';
 import { logger } from '../../logger.ts';
@@ -20,7 +20,7 @@ import { NOTICE_OPEN_INDEX, SYSTEM_ACTOR, noticeKey, readNotice, readNoticeItems
  */
 export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
   // Which types anyone listens to: one read for the end (retries included), shared with the subject's proceeding.
-  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = subscriptionsOnce();
   const result = await retryOnConflict(async () => {
     const notice = await readNotice(noticeId);
     if (notice.status !== 'open' || Date.parse(notice.endsAt) > now.getTime()) return undefined;
@@ -28,7 +28,7 @@ export async function endNotice(noticeId: string, now: Date): Promise<boolean> {
     const proceeding = items.filter((i) => i.status === 'listed');
     const held = items.filter((i) => i.status === 'objected');
     const subject = subjectOf(notice);
-    const heard = await (subscribed ??= subscribedEventTypes());
+    const heard = await subscriptions();
     const event: PendingEvent = eventStep(
       'notice.closed',
       noticeId,

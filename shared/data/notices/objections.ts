@@ -12,7 +12,7 @@ import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
 import { eventStep, enqueueEvents, queuedIds } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { getItem, queryPage, requireItem, type Page } from '../platform/query.ts';
 import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { commitMoney, type MoneyMove } from '../ledger/move.ts';
@@ -44,7 +44,7 @@ export async function fileObjection(
 ): Promise<{ objectionId: string }> {
   const perSource = sourceIp === undefined ? [] : [await objectionSourceStep(sourceIp, noticeId, now)];
   // Which types anyone listens to, read once for the request (retries included), once the objection is admissible.
-  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = subscriptionsOnce();
   const result = await retryOnConflict(async () => {
     const noticeItem = await getItem(noticeKey(noticeId));
     if (!noticeItem) throw notFound(`Notice ${noticeId}`);
@@ -60,7 +60,7 @@ export async function fileObjection(
       objectionId,
       { objectionId, noticeId, itemRef: input.itemRef, countyCode: notice.countyCode },
       now,
-      { payer: notice.payer, subscribed: (await (subscribed ??= subscribedEventTypes()))('objection.received') },
+      { payer: notice.payer, subscribed: (await subscriptions())('objection.received') },
     );
     const table = config().TABLE_NAME;
     await transact([

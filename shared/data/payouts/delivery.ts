@@ -5,7 +5,7 @@ import { config } from '../../config.ts';
 import { report } from '../../metrics.ts';
 import { documents } from '../platform/clients.ts';
 import { enqueueEvents, eventStep, queuedIds } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { keys } from '../platform/keys.ts';
 import { retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import {
@@ -106,14 +106,14 @@ function sentStep(payout: StoredPayout, attempts: number, now: Date): TxStep {
  */
 export async function markPayoutDeliveryFailed(payoutId: string, attempts: number, now: Date): Promise<void> {
   // Which types anyone listens to, read once for the job (retries included), only if the payout moves.
-  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = subscriptionsOnce();
   const event = await retryOnConflict(async () => {
     const payout = await findPayout(payoutId);
     if (!payout || payout.status !== 'queued') return undefined;
     const next: StoredPayout = { ...payout, status: 'delivery_failed', attempts: Math.max(payout.attempts, attempts) };
     const event = eventStep('payout.delivery_failed', payoutId, publicPayout(next), now, {
       payer: payout.payer,
-      subscribed: (await (subscribed ??= subscribedEventTypes()))('payout.delivery_failed'),
+      subscribed: (await subscriptions())('payout.delivery_failed'),
     });
     await transact([
       payoutMoveStep(payout, 'delivery_failed', now, { attempts: next.attempts }),

@@ -6,7 +6,7 @@ import { logger } from '../../logger.ts';
 import { completeBatchIfDone } from '../batches/counters.ts';
 import { payoutOutcomeSteps } from '../disbursements/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import type { Actor } from '../funds/items.ts';
 import { commitMoney } from '../ledger/move.ts';
 import { rollUpAfterSettlement, takeSettlerTurn } from '../ledger/roll-up.ts';
@@ -43,7 +43,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   // The bank reference names an earlier payout: learnt from a refused attempt, the next one counts this payout in.
   let referenceNamed = false;
   // Read once a request, when there is an event to write (a repeated outcome writes none).
-  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = subscriptionsOnce();
   // A payment's allocation turn, tried once before its first transaction (SETTLEMENT_ROLLUP=now): taken, the payment
   // moves its allocation in its own transaction; refused, it waits as a pending roll-up. Given back below.
   let turn: { owner: string | undefined; fundId: string; countyCode: string } | undefined;
@@ -79,7 +79,7 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     const eventType = to === 'settled' ? 'payout.settled' : 'payout.failed';
     const event = eventStep(eventType, payoutId, publicPayout(settled), now, {
       payer: payout.payer,
-      subscribed: (await (subscribed ??= subscribedEventTypes()))(eventType),
+      subscribed: (await subscriptions())(eventType),
     });
     const ref = {
       payoutId,

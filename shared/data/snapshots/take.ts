@@ -19,7 +19,7 @@ import {
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { enqueueEvents, eventStep, queuedIds } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { retryOnConflict, transact, TransactionConflict } from '../platform/transactions.ts';
 import { readFundStanding } from '../progress/items.ts';
 import { ALL_FUNDS } from '../funds/items.ts';
@@ -28,7 +28,7 @@ import { readHead, snapshotItem, snapshotKeys } from './items.ts';
 
 export async function takeSnapshot(fundId: string, request: { kind: SnapshotKind; month: string | null }, now: Date): Promise<Snapshot> {
   // Which types anyone listens to, read once for the snapshot (retries included), once it is not refused.
-  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = subscriptionsOnce();
   return retryOnConflict(async () => {
     const standing = await readFundStanding(fundId);
     if (request.kind === 'monthly') {
@@ -60,7 +60,7 @@ export async function takeSnapshot(fundId: string, request: { kind: SnapshotKind
     const seq = head.seq + 1;
     const { hash, snapshotId, kind, month, takenAt, previousHash } = snapshot;
     const event = eventStep('snapshot.created', snapshotId, { snapshotId, fundId, kind, month, takenAt, hash, previousHash }, now, {
-      subscribed: (await (subscribed ??= subscribedEventTypes()))('snapshot.created'),
+      subscribed: (await subscriptions())('snapshot.created'),
     });
     const table = config().TABLE_NAME;
     await transact([

@@ -35,7 +35,7 @@ import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/i
 import { countyExistsStep } from '../counties/items.ts';
 import { statsStep } from '../counties/stats.ts';
 import { enqueueEvents, eventStep, queuedIds } from '../platform/events.ts';
-import { subscribedEventTypes, type Subscribed } from '../webhook-endpoints/subscriptions.ts';
+import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { keys } from '../platform/keys.ts';
 import { getItem, queryPage, type Page } from '../platform/query.ts';
 import { retryOnConflict, transact, TransactionConflict, versionedChangeStep, type TxStep } from '../platform/transactions.ts';
@@ -183,7 +183,7 @@ export async function applyStation(
  */
 export async function changeStation(stationId: string, command: StationCommand, actor: Actor, now: Date): Promise<Station> {
   // Which types anyone listens to, read once for the request (retries included), only if an event is written.
-  let subscribed: Promise<Subscribed> | undefined;
+  const subscriptions = subscriptionsOnce();
   const { station, messageIds } = await retryOnConflict(async () => {
     const stored = await readStation(stationId);
     if (!stored) throw notFound(`Station ${stationId}`);
@@ -220,7 +220,7 @@ export async function changeStation(stationId: string, command: StationCommand, 
     const ids: string[] = [];
     if (change.event) {
       const event = eventStep(change.event, stationId, { ...presentStation(after) }, now, {
-        subscribed: (await (subscribed ??= subscribedEventTypes()))(change.event),
+        subscribed: (await subscriptions())(change.event),
       });
       steps.push(event.step);
       ids.push(...queuedIds([event]));

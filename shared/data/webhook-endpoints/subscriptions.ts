@@ -35,3 +35,13 @@ export async function subscribedEventTypes(): Promise<Subscribed> {
   for await (const page of read) for (const item of page) for (const type of (item.events as string[] | undefined) ?? []) types.add(type);
   return (eventType) => types.has('*') || types.has(eventType);
 }
+
+/**
+ * The subscriptions of one request (its retries included), read at its first event and never again: call the
+ * returned function wherever an event is written. Nothing outlives the request, so an endpoint created meanwhile in
+ * another process is seen by the next request.
+ */
+export function subscriptionsOnce(): () => Promise<Subscribed> {
+  let read: Promise<Subscribed> | undefined;
+  return () => (read ??= subscribedEventTypes());
+}
