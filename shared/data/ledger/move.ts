@@ -34,7 +34,15 @@ import {
   SEQ_DIGITS,
   toPosition,
 } from './items.ts';
-import { awaitAllocationTurn, goesAlone, readAllocationTurn, releaseAllocationTurn } from './turn.ts';
+import {
+  awaitAllocationTurn,
+  goesAlone,
+  markAllocationContended,
+  readAllocationTurn,
+  releaseAllocationTurn,
+  takeAllocationTurn,
+  TURN_LEASE_MS,
+} from './turn.ts';
 
 export interface LedgerChange {
   position: LedgerPosition;
@@ -166,10 +174,14 @@ const POSITION_BACKOFF = { attempts: POSITION_ATTEMPTS, baseMs: 4, maxMs: 250 };
 
 /**
  * How a writer stands to the allocation's turn (./turn.ts): `look` reads it and goes alone when nobody holds it and
- * the county is quiet, otherwise waits for it; `alone` has looked already; `held` holds it (a settler's roll-up)
- * and gives it back itself.
+ * the county is quiet, otherwise waits for it; `alone` is a settler that has looked already (met by another move,
+ * it takes the turn only if free at once, else stops with `MetAnotherWriter`); `held` holds it (a settler's
+ * roll-up) and gives it back itself.
  */
 export type TurnStance = 'look' | 'alone' | 'held';
+
+/** A settler that went alone met another move and found the turn held: its payment waits pending (commitMoney). */
+class MetAnotherWriter extends Error {}
 
 /**
  * Commits a transaction built around one allocation's ledger position, in the allocation's turn when the county's
@@ -207,8 +219,13 @@ export async function transactAt(
         current = error.position;
         if (alone) {
           // Another writer met us: take turns from here, marking the county contended, on the position as it is then.
+          // A settler takes no place in line: the turn now, or its payment waits pending.
           alone = false;
-          turn = await awaitAllocationTurn(fundId, countyCode, owner, true);
+          if (stance === 'look') turn = await awaitAllocationTurn(fundId, countyCode, owner, true);
+          else if (!(turn = await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS, true))) {
+            await markAllocationContended(fundId, countyCode, { holder: undefined, contendedUntil: undefined }, new Date());
+            throw new MetAnotherWriter();
+          }
           current = await requirePosition(fundId, countyCode);
         } else await sleep(backoffMs(POSITION_BACKOFF, attempt));
       }
@@ -272,10 +289,18 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
     const { campaignId } = m.source;
     return transact(build([m.move === 'reserve' ? subsidyDrawStep(campaignId, m.amount) : subsidyReturnStep(campaignId, m.amount)]));
   }
-  // A payment never changes `available`: unless its settler holds the allocation's turn or found the county quiet,
-  // it waits as a pending roll-up (API 1.2), so settlements of one county do not contend for its allocation. The
-  // roll-up applies it within one OUTBOX_SWEEP_SECONDS.
-  if (m.move === 'settle' && m.turn === undefined) {
+  const steps = (position: LedgerPosition) => build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now));
+  if (m.move === 'settle' && m.turn === 'alone') {
+    try {
+      return await transactAt(m.fundId, m.countyCode, steps, 'alone');
+    } catch (error) {
+      if (!(error instanceof MetAnotherWriter)) throw error;
+    }
+  }
+  // A payment never changes `available`: unless its settler holds the allocation's turn or found the county quiet
+  // (and met nobody), it waits as a pending roll-up (API 1.2), so settlements of one county do not contend for its
+  // allocation. The roll-up applies it within one OUTBOX_SWEEP_SECONDS.
+  if (m.move === 'settle' && m.turn !== 'held') {
     const payoutId = m.ref.payoutId;
     if (!payoutId) throw new Error('a settlement names its payout');
     return transact(
@@ -292,12 +317,7 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
       ]),
     );
   }
-  await transactAt(
-    m.fundId,
-    m.countyCode,
-    (position) => build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now)),
-    m.turn ?? 'look',
-  );
+  await transactAt(m.fundId, m.countyCode, steps, m.turn ?? 'look');
 }
 
 /** An allocation set to a new amount, as `commitAllocationSet` takes it. */
