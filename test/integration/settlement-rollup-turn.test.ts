@@ -114,6 +114,43 @@ describe("the settler's roll-up in the allocation's turn", () => {
     expect((await h.checkLedger()).differences).toEqual([]);
   }, 120_000);
 
+  it('a lone settler met by another move takes no place in line: its payment waits pending, then is rolled up', async () => {
+    const { fundId, payoutId } = await onePayout();
+    const { dynamo } = await import('#shared/data/platform/clients');
+    const transactions: string[] = [];
+    let met = false;
+    dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = JSON.stringify(args.input);
+        if (context.commandName !== 'TransactWriteItemsCommand' || !input.includes(payoutId)) return next(args);
+        transactions.push(input);
+        if (!met) {
+          // Between the settler's look (the county quiet) and its transaction: another move commits and holds the turn.
+          met = true;
+          await h.approvedPayout(fundId, 1_000, { ownAccount: true, approver: 'checker-1' });
+          expect(await turns.takeAllocationTurn(fundId, COUNTY, 'an-approval', new Date(), 4_000)).toBe(true);
+          setTimeout(() => void turns.releaseAllocationTurn(fundId, COUNTY, 'an-approval'), 1_500);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'meetTheSettler' },
+    );
+    try {
+      await settle(payoutId, 'TURN-MET');
+    } finally {
+      dynamo.middlewareStack.remove('meetTheSettler');
+    }
+    // Its lone transaction was refused; the next one wrote the pending item, which its roll-up applied.
+    expect(transactions.length).toBeGreaterThanOrEqual(3);
+    expect(transactions[0]).not.toContain(items.rollUpPartition(fundId, COUNTY));
+    expect(transactions[1]).toContain(items.rollUpPartition(fundId, COUNTY));
+    const seen = await turns.readAllocationTurn(fundId, COUNTY, new Date());
+    expect(seen.contendedUntil! > new Date().toISOString()).toBe(true);
+    expect(await allocation(fundId)).toEqual({ reserved: 1_000, paid: 10_000, available: 89_000 });
+    expect(await items.readPendingSettlements(fundId, COUNTY, 10)).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
+  }, 60_000);
+
   it('waits for a turn another move holds, then rolls up', async () => {
     const { fundId, payoutId } = await onePayout();
     // An approval's turn, given back a little later (well before the turn's own 5 s run out).
