@@ -170,6 +170,8 @@ export interface SingleToRow {
   writeUnits: number | undefined;
   readUnits: number | undefined;
   usdPerMillion: number | undefined;
+  /** USD without Lambda's GB-s: what the counts decide (units, requests, invocations), not the bench's wall time. */
+  usdPerMillionWithoutCompute: number | undefined;
 }
 
 const over = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? a / b : undefined);
@@ -179,6 +181,10 @@ export function singleToRow(single: CapacityResult, row: BatchRowCapacity): Sing
     writeUnits: over(single.perLifecycle.writeUnits, row.perRow.writeUnits),
     readUnits: over(single.perLifecycle.readUnits, row.perRow.readUnits),
     usdPerMillion: over(single.usdPerMillionDisbursements, row.usdPerMillionRows),
+    usdPerMillionWithoutCompute: over(
+      single.costPerMillion.total - single.costPerMillion.lambdaCompute,
+      row.costPerMillion.total - row.costPerMillion.lambdaCompute,
+    ),
   };
 }
 
@@ -590,7 +596,12 @@ export function renderBatchRow(r: BenchResults['capacityBatchRow']): string[] {
         `SQS ${fmt(r.costPerMillion.sqs)}  Lambda ${fmt(r.costPerMillion.lambda)}`,
         `HTTP API ${fmt(r.costPerMillion.httpApi)}`,
       ],
-      ['  single ÷ row', `write units ${fmt(x?.writeUnits)}`, `read units ${fmt(x?.readUnits)}`, `USD ${fmt(x?.usdPerMillion)}`],
+      [
+        '  single ÷ row',
+        `write units ${fmt(x?.writeUnits)}`,
+        `read units ${fmt(x?.readUnits)}`,
+        `USD ${fmt(x?.usdPerMillion)}, without Lambda GB-s ${fmt(x?.usdPerMillionWithoutCompute)}`,
+      ],
     ]),
   );
   out.push(

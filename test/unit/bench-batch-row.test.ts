@@ -95,6 +95,7 @@ describe('capacity per unit (a lifecycle or a batch row)', () => {
 const single = {
   perLifecycle: { writeUnits: 91, readUnits: 16, sqsRequests: 3, lambdaInvocations: 4, lambdaGbSeconds: 0.3, httpApiRequests: 3 },
   usdPerMillionDisbursements: 69,
+  costPerMillion: { dynamodb: 59, sqs: 1.2, lambda: 5.8, lambdaCompute: 5, httpApi: 3, total: 69 },
 } as CapacityResult;
 
 const row = (writeUnits: number, readUnits: number, usd: number): BatchRowCapacity => {
@@ -110,7 +111,7 @@ const row = (writeUnits: number, readUnits: number, usd: number): BatchRowCapaci
     localReadUnitsPerRow: readUnits,
     failedAttemptsPerRow: 1.5,
     usdPerMillionRows: usd,
-    costPerMillion: { dynamodb: usd - 3, sqs: 1, lambda: 1, httpApi: 1, total: usd },
+    costPerMillion: { dynamodb: usd - 3, sqs: 1, lambda: 1, lambdaCompute: 0.5, httpApi: 1, total: usd },
     prices: { region: PRICES.region, asOf: PRICES.asOf },
     byOperation: {
       'webhook-delivery TransactWriteItems': {
@@ -128,7 +129,13 @@ const row = (writeUnits: number, readUnits: number, usd: number): BatchRowCapaci
 
 describe('single lifecycle ÷ batch row', () => {
   it('says how many times a row is cheaper, in write units, read units and USD', () => {
-    expect(singleToRow(single, row(45.5, 8, 34.5))).toEqual({ writeUnits: 2, readUnits: 2, usdPerMillion: 2 });
+    // Without GB-s: (69 − 5) ÷ (34.5 − 0.5) = 64 ÷ 34.
+    expect(singleToRow(single, row(45.5, 8, 34.5))).toEqual({
+      writeUnits: 2,
+      readUnits: 2,
+      usdPerMillion: 2,
+      usdPerMillionWithoutCompute: 64 / 34,
+    });
   });
 
   it('gives no ratio over a row that cost nothing', () => {
@@ -144,7 +151,7 @@ describe('the batch row in the report', () => {
     const text = renderReport({ ...base, capacityBatchRow: { ...r, singleToRow: singleToRow(single, r) } });
     expect(text).toContain('Capacity per batch row');
     expect(text).toMatch(/write units \(AWS rule\)\s+45\.50/);
-    expect(text).toMatch(/single ÷ row\s+write units 2\.00\s+read units 2\.00\s+USD 2\.00/);
+    expect(text).toMatch(/single ÷ row\s+write units 2\.00\s+read units 2\.00\s+USD 2\.00, without Lambda GB-s 1\.88/);
     expect(text).toContain('Write units per row by operation');
     expect(text).toMatch(/webhook-delivery TransactWriteItems\s+1\.000\s+13\.0\s+11\.0\s+0\.000\s+PAY#… 4\.00, BAT#… 2\.00/);
   });
