@@ -565,7 +565,7 @@ export function renderOperations(byOperation: CapacityResult['byOperation'], per
       ['    operation', per === 'call' ? 'calls' : 'calls/row', 'AWS', 'Local', 'failed', 'by key'],
       ...operations.map(([name, o]) => [
         `    ${name}`,
-        fmt(o.calls, per === 'call' ? 1 : 3),
+        fmt(o.calls, per === 'call' ? 1 : o.calls < 0.01 ? 5 : 3),
         fmt(o.writeUnits / divisor(o), 1),
         fmt(o.localWriteUnits === undefined ? undefined : o.localWriteUnits / divisor(o), 1),
         fmt(o.failedAttempts, per === 'call' ? 2 : 3),

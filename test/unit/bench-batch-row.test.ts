@@ -4,6 +4,7 @@ import type { MeterTotals, OperationTally } from '../../bench/meter.ts';
 import { PRICES } from '../../bench/pricing.ts';
 import {
   evaluateGoals,
+  renderOperations,
   renderReport,
   singleToRow,
   type BatchRowCapacity,
@@ -154,6 +155,13 @@ describe('the batch row in the report', () => {
     expect(text).toMatch(/single ÷ row\s+write units 2\.00\s+read units 2\.00\s+USD 2\.00, without Lambda GB-s 1\.88/);
     expect(text).toContain('Write units per row by operation');
     expect(text).toMatch(/webhook-delivery TransactWriteItems\s+1\.000\s+13\.0\s+11\.0\s+0\.000\s+PAY#… 4\.00, BAT#… 2\.00/);
+  });
+
+  it("shows a 5,000-row batch's one create as a call a row it is, not as none", () => {
+    const create = { calls: 1 / 5000, writeUnits: 0.02, readUnits: 0, indexWriteUnits: 0, localWriteUnits: 0.01, failedAttempts: 0 };
+    expect(renderOperations({ 'POST /v1/disbursement-batches TransactWriteItems': create }, 'row').join('\n')).toMatch(
+      /TransactWriteItems\s+0\.00020\s+0\.0/,
+    );
   });
 
   it('says why the figure is missing, and adds no goal for it', () => {
