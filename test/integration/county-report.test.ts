@@ -1,0 +1,194 @@
+/**
+ * `GET /v1/counties/{code}/report`'s disbursement figures over a mixed sequence on DynamoDB Local: every transition
+ * that moves them (creation, single and dual approval, a public notice that ends or is objected to, rejection,
+ * cancellation, payment, failure, a correction, a contradicting late outcome, subsidised disbursements, and a
+ * roll-up of many pending payments at once) leaves `pendingApproval`, `approved`, `paid` and `payoutFailed` exactly
+ * the counts and amounts of the county's disbursements in those statuses, over two funds. The figures are where the
+ * transactions put them (county shards, allocation items); this test only reads the report.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handlerCaller } from '#test/support/handler-call';
+import { httpHandlers } from '#test/support/lambda-processes';
+import { asApprover, asRequester, beneficiaryNo, disbursementBody, useMoneyHarness } from './disbursement-harness.ts';
+
+const h = useMoneyHarness({}, 120_000);
+/** A county of this file alone: no other test's disbursements count in its report. */
+const C = '500249';
+const AUDITOR = { sub: 'auditor-1', roles: ['auditor'] };
+const ADMIN = { sub: 'admin-2', roles: ['fund-admin'] };
+const OPERATOR = { sub: 'operator-1', roles: ['campaign-operator'] };
+const STEMS = { pending_approval: 'pendingApproval', approved: 'approved', paid: 'paid', payout_failed: 'payoutFailed' } as const;
+
+let report: () => Promise<Record<string, { count: number; amount: number }>>;
+let notices: { end: typeof import('#shared/data/notices/end'); objections: typeof import('#shared/data/notices/objections') };
+let ledger: { items: typeof import('#shared/data/ledger/items'); rollUp: typeof import('#shared/data/ledger/roll-up') };
+let accounts = 0;
+
+beforeAll(async () => {
+  const { putCounty } = await import('#shared/data/counties/items');
+  await putCounty({ countyCode: C, name: 'Pengshui', province: 'Chongqing', modelCounty: false }, new Date());
+  const counties = handlerCaller(await httpHandlers(['counties']), AUDITOR);
+  report = async () => {
+    const reply = await counties('GET', `/v1/counties/${C}/report`, AUDITOR);
+    expect(reply.status).toBe(200);
+    return reply.body.disbursements;
+  };
+  notices = { end: await import('#shared/data/notices/end'), objections: await import('#shared/data/notices/objections') };
+  ledger = { items: await import('#shared/data/ledger/items'), rollUp: await import('#shared/data/ledger/roll-up') };
+});
+
+/** What the report must say: the model's disbursements by status. */
+const model = new Map<string, { status: string; amount: number }>();
+function expected() {
+  const out: Record<string, { count: number; amount: number }> = {};
+  for (const stem of Object.values(STEMS)) out[stem] = { count: 0, amount: 0 };
+  for (const d of model.values()) {
+    const stem = STEMS[d.status as keyof typeof STEMS];
+    if (!stem) continue;
+    out[stem]!.count += 1;
+    out[stem]!.amount += d.amount;
+  }
+  return out;
+}
+const expectReport = async (where: string) => expect(await report(), where).toEqual(expected());
+
+async function create(fundId: string, amount: number, overrides: Record<string, unknown> = {}): Promise<string> {
+  const reply = await h.call('POST', '/v1/disbursements', {
+    ...asRequester(),
+    body: disbursementBody(fundId, amount, { countyCode: C, beneficiary: beneficiaryNo(++accounts), ...overrides }),
+  });
+  expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+  model.set(reply.body.disbursementId as string, { status: 'pending_approval', amount });
+  return reply.body.disbursementId as string;
+}
+
+/** Approves; returns the payout (none while a second approval or a notice is still to come). */
+async function approve(id: string, approver = 'approver-1'): Promise<{ payoutId?: string; noticeId?: string }> {
+  const reply = await h.call('POST', `/v1/disbursements/${id}/approve`, { ...asApprover(approver), body: {} });
+  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+  model.get(id)!.status = reply.body.status as string;
+  return { payoutId: reply.body.payoutId ?? undefined, noticeId: reply.body.notice?.noticeId };
+}
+
+async function settle(id: string, payoutId: string, outcome: 'succeeded' | 'failed'): Promise<void> {
+  const body = outcome === 'succeeded' ? { outcome, bankReference: `CR-${payoutId}` } : { outcome, failureReason: 'account closed' };
+  const reply = await h.settle(payoutId, body);
+  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+  model.get(id)!.status = outcome === 'succeeded' ? 'paid' : 'payout_failed';
+}
+
+describe('the county report over a mixed sequence', () => {
+  it('counts every transition exactly: approvals, notices, settlements, failures, corrections, subsidies, a roll-up of many', async () => {
+    const fundA = await h.fund({ allocations: { [C]: 50_000_000 }, dualApprovalThreshold: 1_000_000 });
+    const fundB = await h.fund({ allocations: { [C]: 50_000_000 }, noticePeriod: 'PT10M' });
+    await expectReport('nothing yet');
+
+    // Paid; failed and corrected; paid, then contradicted by a late failure.
+    const paid = await create(fundA, 120_000);
+    const paidPayout = (await approve(paid)).payoutId!;
+    await settle(paid, paidPayout, 'succeeded');
+    const failed = await create(fundA, 80_000);
+    const failedPayout = (await approve(failed)).payoutId!;
+    await settle(failed, failedPayout, 'failed');
+    const correction = await h.call('POST', `/v1/disbursements/${failed}/corrections`, {
+      ...asRequester(),
+      body: { beneficiary: beneficiaryNo(++accounts), reason: 'account closed; a new one given' },
+    });
+    expect(correction.status, JSON.stringify(correction.body)).toBe(201);
+    model.set(correction.body.disbursementId as string, { status: 'pending_approval', amount: 80_000 });
+    // Late and repeated outcomes change nothing: a success after the failure, a failure after the payment, a repeat.
+    expect((await h.settle(failedPayout, { outcome: 'succeeded', bankReference: 'LATE-1' })).status).toBe(409);
+    expect((await h.settle(paidPayout, { outcome: 'failed', failureReason: 'returned' })).status).toBe(409);
+    expect((await h.settle(paidPayout, { outcome: 'succeeded', bankReference: `CR-${paidPayout}` })).status).toBe(200);
+    await expectReport('paid, failed, corrected, contradicted');
+
+    // Rejected, cancelled, approved and unpaid, one approval of two, still pending.
+    const rejected = await create(fundA, 7_000);
+    const rejection = await h.call('POST', `/v1/disbursements/${rejected}/reject`, {
+      ...asApprover('approver-1'),
+      body: { reason: 'duplicate' },
+    });
+    expect(rejection.body.status).toBe('rejected');
+    model.get(rejected)!.status = 'rejected';
+    const cancelled = await create(fundA, 9_000);
+    const cancel = await h.call('POST', `/v1/disbursements/${cancelled}/cancel`, { ...asRequester(), body: { reason: 'typo' } });
+    expect(cancel.body.status).toBe('cancelled');
+    model.set(cancelled, { status: 'cancelled', amount: 9_000 });
+    await approve(await create(fundA, 55_000));
+    const dual = await create(fundA, 2_000_000);
+    expect(await approve(dual, 'approver-1')).toEqual({ payoutId: undefined, noticeId: undefined });
+    await expectReport('rejected, cancelled, approved, one approval of two');
+    const second = await approve(dual, 'approver-2');
+    await settle(dual, second.payoutId!, 'succeeded');
+    await create(fundA, 3_000);
+    await expectReport('dual approval paid');
+
+    // A public notice (fund B): one proceeds and is paid, one is objected to and withdrawn (its money released).
+    const noticed = await create(fundB, 40_000);
+    const proceeding = await approve(noticed);
+    const objected = await create(fundB, 30_000);
+    const withdrawn = await approve(objected);
+    expect([model.get(noticed)!.status, model.get(objected)!.status]).toEqual(['in_notice', 'in_notice']);
+    await expectReport('two in notice');
+    const { objectionId } = await notices.objections.fileObjection(
+      withdrawn.noticeId!,
+      { itemRef: objected, reason: 'Not a resident of the village' },
+      new Date(),
+    );
+    const upheld = await h.call('POST', `/v1/objections/${objectionId}/resolve`, {
+      ...ADMIN,
+      body: { outcome: 'upheld', note: 'confirmed' },
+    });
+    expect(upheld.status, JSON.stringify(upheld.body)).toBe(200);
+    model.get(objected)!.status = 'rejected';
+    expect(await notices.end.endNotice(proceeding.noticeId!, new Date(Date.now() + 86_400_000))).toBe(true);
+    model.get(noticed)!.status = 'approved';
+    await expectReport('notice ended, objection upheld');
+    const noticedPayout = (await h.call('GET', `/v1/disbursements/${noticed}`, AUDITOR)).body.payoutId as string;
+    await settle(noticed, noticedPayout, 'succeeded');
+    await expectReport('noticed disbursement paid');
+
+    // Subsidised: drawn on a campaign's subsidy; one paid, one failed (its money back to the subsidy).
+    const now = Date.now();
+    const campaign = await h.call('POST', '/v1/campaigns', {
+      ...OPERATOR,
+      body: {
+        countyCode: C,
+        title: 'Kiwi harvest week',
+        channel: 'livestream',
+        products: [{ sku: 'KIWI-5KG', name: 'Red-heart kiwi 5 kg', unitPrice: 9_900, promoPrice: 6_900 }],
+        startsAt: new Date(now + 3_600_000).toISOString(),
+        endsAt: new Date(now + 7_200_000).toISOString(),
+        subsidy: { fundId: fundA, amount: 500_000 },
+      },
+    });
+    expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
+    const campaignId = campaign.body.campaignId as string;
+    const subsidisedPaid = await create(fundA, 60_000, { campaignId });
+    await settle(subsidisedPaid, (await approve(subsidisedPaid)).payoutId!, 'succeeded');
+    const subsidisedFailed = await create(fundA, 70_000, { campaignId });
+    const subsidisedPayout = (await approve(subsidisedFailed)).payoutId!;
+    await expectReport('subsidised approved');
+    await settle(subsidisedFailed, subsidisedPayout, 'failed');
+    await expectReport('subsidised paid and failed');
+
+    // Many payments pending at once (another settler's roll-up holds the allocation's turn), rolled up together.
+    const many: { id: string; payoutId: string }[] = [];
+    for (let n = 0; n < 5; n++) {
+      const id = await create(fundA, 10_000 + n);
+      many.push({ id, payoutId: (await approve(id)).payoutId! });
+    }
+    const [failing] = many.splice(2, 1);
+    await settle(failing!.id, failing!.payoutId, 'failed');
+    const owner = 'rollup-county-report-test';
+    expect(await ledger.items.takeAllocationTurn(fundA, C, owner, new Date(), 60_000)).toBe(true);
+    try {
+      for (const m of many) await settle(m.id, m.payoutId, 'succeeded');
+    } finally {
+      await ledger.items.releaseAllocationTurn(fundA, C, owner);
+    }
+    expect((await ledger.rollUp.sweepRollUps(new Date())).queued).toBe(4);
+    await expectReport('a roll-up of four payments');
+    expect((await h.checkLedger()).differences).toEqual([]);
+  }, 120_000);
+});
