@@ -1,7 +1,6 @@
 import { decideApproval, statsMove, type Approval, type Disbursement, type HistoryEntry } from '../../domain/disbursements.ts';
 import { report } from '../../metrics.ts';
 import { actorAuditStep } from '../platform/audit.ts';
-import { statsStep } from '../counties/stats.ts';
 import { enqueueEvents, queuedIds } from '../platform/events.ts';
 import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
@@ -91,9 +90,18 @@ export async function approveDisbursement(
       audit,
       approvedEvent.step,
       requestedEvent.step,
-      statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'approved', d.amount), d.disbursementId),
     ];
-    const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
+    // The county report's move rides on the reservation (../ledger/move.ts `countyStats`).
+    const countyStats = statsMove(d.status, 'approved', d.amount);
+    const money = {
+      fundId: d.fundId,
+      countyCode: d.countyCode,
+      move: 'reserve' as const,
+      amount: d.amount,
+      actor: actor.sub,
+      now,
+      countyStats,
+    };
     await commitMoney(
       { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId, payoutId } },
       withReservation,
@@ -154,9 +162,17 @@ async function openDisbursementNotice(
       endsAt: opening.notice.endsAt,
       approvers: approvals.map((a) => a.approver),
     }),
-    statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'in_notice', d.amount), d.disbursementId),
   ];
-  const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
+  const countyStats = statsMove(d.status, 'in_notice', d.amount);
+  const money = {
+    fundId: d.fundId,
+    countyCode: d.countyCode,
+    move: 'reserve' as const,
+    amount: d.amount,
+    actor: actor.sub,
+    now,
+    countyStats,
+  };
   await commitMoney(
     { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId } },
     withReservation,
