@@ -7,42 +7,50 @@
  * transactions put them (county shards, allocation items); this test only reads the report.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handlerCaller } from '#test/support/handler-call';
 import { httpHandlers } from '#test/support/lambda-processes';
 import { asApprover, asRequester, beneficiaryNo, disbursementBody, useMoneyHarness } from './disbursement-harness.ts';
 
 const h = useMoneyHarness({}, 120_000);
-/** A county of this file alone: no other test's disbursements count in its report. */
+/** Counties of this file alone: no other test's disbursements count in their reports. */
 const C = '500249';
+const BEFORE = '500248';
 const AUDITOR = { sub: 'auditor-1', roles: ['auditor'] };
 const ADMIN = { sub: 'admin-2', roles: ['fund-admin'] };
 const OPERATOR = { sub: 'operator-1', roles: ['campaign-operator'] };
 const STEMS = { pending_approval: 'pendingApproval', approved: 'approved', paid: 'paid', payout_failed: 'payoutFailed' } as const;
 
-let report: () => Promise<Record<string, { count: number; amount: number }>>;
+let report: (county?: string) => Promise<Record<string, { count: number; amount: number }>>;
 let notices: { end: typeof import('#shared/data/notices/end'); objections: typeof import('#shared/data/notices/objections') };
 let ledger: { items: typeof import('#shared/data/ledger/items'); rollUp: typeof import('#shared/data/ledger/roll-up') };
+let platform: { keys: typeof import('#shared/data/platform/keys'); transact: typeof import('#shared/data/platform/transactions').transact };
+let stats: typeof import('#shared/data/counties/stats');
 let accounts = 0;
 
 beforeAll(async () => {
   const { putCounty } = await import('#shared/data/counties/items');
   await putCounty({ countyCode: C, name: 'Pengshui', province: 'Chongqing', modelCounty: false }, new Date());
+  await putCounty({ countyCode: BEFORE, name: 'Youyang', province: 'Chongqing', modelCounty: false }, new Date());
   const counties = handlerCaller(await httpHandlers(['counties']), AUDITOR);
-  report = async () => {
-    const reply = await counties('GET', `/v1/counties/${C}/report`, AUDITOR);
+  report = async (county = C) => {
+    const reply = await counties('GET', `/v1/counties/${county}/report`, AUDITOR);
     expect(reply.status).toBe(200);
     return reply.body.disbursements;
   };
   notices = { end: await import('#shared/data/notices/end'), objections: await import('#shared/data/notices/objections') };
   ledger = { items: await import('#shared/data/ledger/items'), rollUp: await import('#shared/data/ledger/roll-up') };
+  platform = { keys: await import('#shared/data/platform/keys'), transact: (await import('#shared/data/platform/transactions')).transact };
+  stats = await import('#shared/data/counties/stats');
 });
 
 /** What the report must say: the model's disbursements by status. */
-const model = new Map<string, { status: string; amount: number }>();
-function expected() {
+const model = new Map<string, { county: string; status: string; amount: number }>();
+function expected(county = C) {
   const out: Record<string, { count: number; amount: number }> = {};
   for (const stem of Object.values(STEMS)) out[stem] = { count: 0, amount: 0 };
   for (const d of model.values()) {
+    if (d.county !== county) continue;
     const stem = STEMS[d.status as keyof typeof STEMS];
     if (!stem) continue;
     out[stem]!.count += 1;
@@ -50,15 +58,16 @@ function expected() {
   }
   return out;
 }
-const expectReport = async (where: string) => expect(await report(), where).toEqual(expected());
+const expectReport = async (where: string, county = C) => expect(await report(county), where).toEqual(expected(county));
 
 async function create(fundId: string, amount: number, overrides: Record<string, unknown> = {}): Promise<string> {
+  const county = (overrides.countyCode as string | undefined) ?? C;
   const reply = await h.call('POST', '/v1/disbursements', {
     ...asRequester(),
-    body: disbursementBody(fundId, amount, { countyCode: C, beneficiary: beneficiaryNo(++accounts), ...overrides }),
+    body: disbursementBody(fundId, amount, { countyCode: county, beneficiary: beneficiaryNo(++accounts), ...overrides }),
   });
   expect(reply.status, JSON.stringify(reply.body)).toBe(201);
-  model.set(reply.body.disbursementId as string, { status: 'pending_approval', amount });
+  model.set(reply.body.disbursementId as string, { county, status: 'pending_approval', amount });
   return reply.body.disbursementId as string;
 }
 
@@ -95,7 +104,7 @@ describe('the county report over a mixed sequence', () => {
       body: { beneficiary: beneficiaryNo(++accounts), reason: 'account closed; a new one given' },
     });
     expect(correction.status, JSON.stringify(correction.body)).toBe(201);
-    model.set(correction.body.disbursementId as string, { status: 'pending_approval', amount: 80_000 });
+    model.set(correction.body.disbursementId as string, { county: C, status: 'pending_approval', amount: 80_000 });
     // Late and repeated outcomes change nothing: a success after the failure, a failure after the payment, a repeat.
     expect((await h.settle(failedPayout, { outcome: 'succeeded', bankReference: 'LATE-1' })).status).toBe(409);
     expect((await h.settle(paidPayout, { outcome: 'failed', failureReason: 'returned' })).status).toBe(409);
@@ -113,7 +122,7 @@ describe('the county report over a mixed sequence', () => {
     const cancelled = await create(fundA, 9_000);
     const cancel = await h.call('POST', `/v1/disbursements/${cancelled}/cancel`, { ...asRequester(), body: { reason: 'typo' } });
     expect(cancel.body.status).toBe('cancelled');
-    model.set(cancelled, { status: 'cancelled', amount: 9_000 });
+    model.get(cancelled)!.status = 'cancelled';
     await approve(await create(fundA, 55_000));
     const dual = await create(fundA, 2_000_000);
     expect(await approve(dual, 'approver-1')).toEqual({ payoutId: undefined, noticeId: undefined });
@@ -191,4 +200,88 @@ describe('the county report over a mixed sequence', () => {
     await expectReport('a roll-up of four payments');
     expect((await h.checkLedger()).differences).toEqual([]);
   }, 120_000);
+});
+
+/** The figures carried on an allocation item or a pending roll-up (`dsb<Name>` / `countyStats`), as report names. */
+const carriedOf = (item: Record<string, unknown>): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(item)
+      .filter(([name]) => /^dsb[A-Z]/.test(name))
+      .map(([name, value]) => [`${name.charAt(3).toLowerCase()}${name.slice(4)}`, value as number]),
+  );
+
+describe('items stored before', () => {
+  /**
+   * The county as the code before this one left it: what approvals and settlements carried on the allocation and on
+   * its pending roll-ups is on a county stats shard instead (statsStep, as they wrote it), and gone from them.
+   */
+  async function asStoredBefore(fundId: string): Promise<void> {
+    const documents = DynamoDBDocumentClient.from(h.services.dynamo);
+    const TableName = h.services.tableName;
+    const key = platform.keys.keys.allocation(fundId, BEFORE);
+    const allocation = (await documents.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }))).Item!;
+    const pending = (
+      await documents.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': ledger.items.rollUpPartition(fundId, BEFORE) },
+          ConsistentRead: true,
+        }),
+      )
+    ).Items!;
+    const moves: [Record<string, unknown>, Record<string, number>, string[]][] = [
+      [key, carriedOf(allocation), Object.keys(allocation).filter((n) => /^dsb[A-Z]/.test(n))],
+      ...pending.map((p): [Record<string, unknown>, Record<string, number>, string[]] => [
+        { pk: p.pk, sk: p.sk },
+        (p.countyStats as Record<string, number> | undefined) ?? {},
+        p.countyStats ? ['countyStats'] : [],
+      ]),
+    ];
+    for (const [Key, figures, attributes] of moves) {
+      if (attributes.length === 0) continue;
+      await platform.transact([stats.statsStep(BEFORE, 'disbursements', figures, String(Key.sk))]);
+      await documents.send(
+        new UpdateCommand({
+          TableName,
+          Key,
+          UpdateExpression: `REMOVE ${attributes.map((_, i) => `#r${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#r${i}`, name])),
+        }),
+      );
+    }
+  }
+
+  it('shards holding what approvals and settlements wrote there, and a pending roll-up without figures, count once', async () => {
+    const fundId = await h.fund({ allocations: { [BEFORE]: 10_000_000 } });
+    const inBefore = { countyCode: BEFORE };
+    const paid = await create(fundId, 11_000, inBefore);
+    await settle(paid, (await approve(paid)).payoutId!, 'succeeded');
+    const failed = await create(fundId, 12_000, inBefore);
+    await settle(failed, (await approve(failed)).payoutId!, 'failed');
+    const waiting = await create(fundId, 13_000, inBefore);
+    const waitingPayout = (await approve(waiting)).payoutId!;
+    await approve(await create(fundId, 14_000, inBefore));
+    await create(fundId, 15_000, inBefore);
+    // A payment waiting as a pending roll-up (another settler's roll-up holds the turn).
+    const owner = 'rollup-stored-before-test';
+    expect(await ledger.items.takeAllocationTurn(fundId, BEFORE, owner, new Date(), 60_000)).toBe(true);
+    try {
+      await settle(waiting, waitingPayout, 'succeeded');
+    } finally {
+      await ledger.items.releaseAllocationTurn(fundId, BEFORE, owner);
+    }
+    await asStoredBefore(fundId);
+    await expectReport('as stored before', BEFORE);
+    expect((await ledger.rollUp.sweepRollUps(new Date())).queued).toBe(1);
+    await expectReport('its old pending roll-up applied', BEFORE);
+
+    // New moves on the same allocation count on top of the old figures.
+    const later = await create(fundId, 16_000, inBefore);
+    await settle(later, (await approve(later)).payoutId!, 'succeeded');
+    const laterFailed = await create(fundId, 17_000, inBefore);
+    await settle(laterFailed, (await approve(laterFailed)).payoutId!, 'failed');
+    await expectReport('new moves after', BEFORE);
+    expect((await h.checkLedger()).differences).toEqual([]);
+  }, 60_000);
 });
