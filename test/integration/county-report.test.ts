@@ -16,6 +16,7 @@ const h = useMoneyHarness({}, 120_000);
 /** Counties of this file alone: no other test's disbursements count in their reports. */
 const C = '500249';
 const BEFORE = '500248';
+const CARRIED = '500247';
 const AUDITOR = { sub: 'auditor-1', roles: ['auditor'] };
 const ADMIN = { sub: 'admin-2', roles: ['fund-admin'] };
 const OPERATOR = { sub: 'operator-1', roles: ['campaign-operator'] };
@@ -32,6 +33,7 @@ beforeAll(async () => {
   const { putCounty } = await import('#shared/data/counties/items');
   await putCounty({ countyCode: C, name: 'Pengshui', province: 'Chongqing', modelCounty: false }, new Date());
   await putCounty({ countyCode: BEFORE, name: 'Youyang', province: 'Chongqing', modelCounty: false }, new Date());
+  await putCounty({ countyCode: CARRIED, name: 'Wulong', province: 'Chongqing', modelCounty: false }, new Date());
   const counties = handlerCaller(await httpHandlers(['counties']), AUDITOR);
   report = async (county = C) => {
     const reply = await counties('GET', `/v1/counties/${county}/report`, AUDITOR);
@@ -200,6 +202,32 @@ describe('the county report over a mixed sequence', () => {
     await expectReport('a roll-up of four payments');
     expect((await h.checkLedger()).differences).toEqual([]);
   }, 120_000);
+});
+
+describe('where the figures are written', () => {
+  /** The county's disbursement stats shards (`COUNTY#<code> / STATS#disbursements#<n>`), summed. */
+  async function shards(county: string): Promise<Record<string, number>> {
+    const items = await h.services.scanTable();
+    const sum: Record<string, number> = {};
+    for (const item of items.filter((i) => i.pk === `COUNTY#${county}` && String(i.sk).startsWith('STATS#disbursements#'))) {
+      for (const [name, value] of Object.entries(item)) if (/(Count|Amount)$/.test(name)) sum[name] = (sum[name] ?? 0) + (value as number);
+    }
+    return Object.fromEntries(Object.entries(sum).filter(([, v]) => v !== 0));
+  }
+
+  it('approvals, payments and failed payouts write no county stats shard: their figures ride on the allocation', async () => {
+    const fundId = await h.fund({ allocations: { [CARRIED]: 1_000_000 } });
+    const paid = await create(fundId, 21_000, { countyCode: CARRIED });
+    const failed = await create(fundId, 22_000, { countyCode: CARRIED });
+    const approved = await create(fundId, 23_000, { countyCode: CARRIED });
+    const created = { pendingApprovalCount: 3, pendingApprovalAmount: 66_000 };
+    expect(await shards(CARRIED)).toEqual(created);
+    await settle(paid, (await approve(paid)).payoutId!, 'succeeded');
+    await settle(failed, (await approve(failed)).payoutId!, 'failed');
+    await approve(approved);
+    expect(await shards(CARRIED)).toEqual(created);
+    await expectReport('figures on the allocation', CARRIED);
+  });
 });
 
 /** The figures carried on an allocation item or a pending roll-up (`dsb<Name>` / `countyStats`), as report names. */
