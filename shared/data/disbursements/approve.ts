@@ -4,7 +4,8 @@ import { actorAuditStep } from '../platform/audit.ts';
 import { enqueueEvents, queuedIds } from '../platform/events.ts';
 import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
-import { commitMoney } from '../ledger/move.ts';
+import { commitMoney, type MoneyMove } from '../ledger/move.ts';
+import type { LedgerRef } from '../ledger/items.ts';
 import { moneySource } from '../../domain/money-source.ts';
 import { noticeOpening } from '../notices/items.ts';
 import { isNoticed, noticeEnd } from '../../domain/notices.ts';
@@ -91,21 +92,7 @@ export async function approveDisbursement(
       approvedEvent.step,
       requestedEvent.step,
     ];
-    // The county report's move rides on the reservation (../ledger/move.ts `countyStats`).
-    const countyStats = statsMove(d.status, 'approved', d.amount);
-    const money = {
-      fundId: d.fundId,
-      countyCode: d.countyCode,
-      move: 'reserve' as const,
-      amount: d.amount,
-      actor: actor.sub,
-      now,
-      countyStats,
-    };
-    await commitMoney(
-      { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId, payoutId } },
-      withReservation,
-    );
+    await commitMoney(reservationOf(d, 'approved', { disbursementId: d.disbursementId, payoutId }, actor, now), withReservation);
     return { disbursement: approved, messageIds: queuedIds([approvedEvent, requestedEvent]) };
   }, LEDGER_ATTEMPTS);
   if (messageIds.length) {
@@ -113,6 +100,16 @@ export async function approveDisbursement(
     await enqueueEvents(messageIds);
   }
   return publicDisbursement(disbursement);
+}
+
+/**
+ * The reservation a final approval (or its notice's opening) commits: on the campaign's subsidy or the allocation, with
+ * the disbursement's move in the county report riding on it (../ledger/move.ts `countyStats`).
+ */
+function reservationOf(d: StoredDisbursement, to: 'approved' | 'in_notice', ref: LedgerRef, actor: Actor, now: Date): MoneyMove {
+  const { fundId, countyCode, amount } = d;
+  const source = moneySource('draw', d.campaignId, true);
+  return { source, fundId, countyCode, move: 'reserve', amount, ref, actor: actor.sub, now, countyStats: statsMove(d.status, to, amount) };
 }
 
 /** Reserves like a final approval, but opens the public notice instead of creating the payout. */
@@ -163,19 +160,6 @@ async function openDisbursementNotice(
       approvers: approvals.map((a) => a.approver),
     }),
   ];
-  const countyStats = statsMove(d.status, 'in_notice', d.amount);
-  const money = {
-    fundId: d.fundId,
-    countyCode: d.countyCode,
-    move: 'reserve' as const,
-    amount: d.amount,
-    actor: actor.sub,
-    now,
-    countyStats,
-  };
-  await commitMoney(
-    { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId } },
-    withReservation,
-  );
+  await commitMoney(reservationOf(d, 'in_notice', { disbursementId: d.disbursementId }, actor, now), withReservation);
   return { disbursement: next, messageIds: opening.messageIds };
 }
