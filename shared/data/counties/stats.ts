@@ -23,7 +23,11 @@
  * (a condition on the `ADD`), so the sum of a county's shards cannot pass it either. The bound is about
  * 9 trillion yuan per shard, out of reach of real figures (one amount is at most 10^13 fen): only a
  * runaway caller reaches it, and gets a 409. A stored figure the report cannot carry exactly (written
- * before the bound) fails the read loudly; it is never dropped or rounded.
+ * before the bound) fails the read loudly; it is never dropped or rounded. An allocation's carried figures have
+ * the same bound per item. Approved and paid ones stay within its own balances (at most 10^13 fen), but a county's
+ * failed payouts recycle their money: with them spread over several funds' allocations, the sum could pass 2^53 − 1
+ * with no single item past its bound (after some 90 trillion yuan of failed payouts). The report then fails loudly
+ * rather than the write being refused; it still never drops or rounds a figure.
  */
 import { DomainError } from '../../domain/errors.ts';
 import { queryAll } from '../platform/query.ts';
