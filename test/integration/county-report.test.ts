@@ -228,6 +228,34 @@ describe('where the figures are written', () => {
     expect(await shards(CARRIED)).toEqual(created);
     await expectReport('figures on the allocation', CARRIED);
   });
+
+  it('refuses, with a 409 and no change, an approval or a failed payout that would take a carried figure past its bound', async () => {
+    const fundId = await h.fund({ allocations: { [CARRIED]: 1_000_000 } });
+    const documents = DynamoDBDocumentClient.from(h.services.dynamo);
+    const near = (attribute: string, value: number) =>
+      documents.send(
+        new UpdateCommand({
+          TableName: h.services.tableName,
+          Key: platform.keys.keys.allocation(fundId, CARRIED),
+          UpdateExpression: 'SET #a = :v',
+          ExpressionAttributeNames: { '#a': attribute },
+          ExpressionAttributeValues: { ':v': value },
+        }),
+      );
+    const failing = await create(fundId, 5_000, { countyCode: CARRIED });
+    const failingPayout = (await approve(failing)).payoutId!;
+    const pending = await create(fundId, 4_000, { countyCode: CARRIED });
+    // One fen of room short: the approval's amount would pass the bound.
+    await near('dsbApprovedAmount', stats.STATS_SHARD_LIMIT - 3_999);
+    const refused = await h.call('POST', `/v1/disbursements/${pending}/approve`, { ...asApprover('approver-1'), body: {} });
+    expect([refused.status, refused.body.code]).toEqual([409, 'invalid_state']);
+    expect((await h.call('GET', `/v1/disbursements/${pending}`, AUDITOR)).body.status).toBe('pending_approval');
+    await near('dsbPayoutFailedCount', stats.STATS_SHARD_LIMIT);
+    const failed = await h.settle(failingPayout, { outcome: 'failed', failureReason: 'account closed' });
+    expect([failed.status, failed.body.code]).toEqual([409, 'invalid_state']);
+    expect((await h.data.payouts.getPayout(failingPayout)).status).not.toBe('failed');
+    expect((await h.checkLedger()).differences).toEqual([]);
+  });
 });
 
 /** The figures carried on an allocation item or a pending roll-up (`dsb<Name>` / `countyStats`), as report names. */
