@@ -36,7 +36,6 @@ import { newId, shardOf } from '../../ids.ts';
 import { dueAt, publicFlag, type Flag } from '../../domain/warning-rules.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
-import { statsStep } from '../counties/stats.ts';
 import { eventStep } from '../platform/events.ts';
 import type { Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { type Actor } from '../funds/items.ts';
@@ -245,8 +244,8 @@ export function disbursementChangeStep(
 }
 
 /**
- * The disbursement's half of a settlement (approved → paid | payout_failed, history, county report),
- * as steps of the payout's settlement transaction. Conditional on `approved` only: the payout's own
+ * The disbursement's half of a settlement (approved → paid | payout_failed, history), as steps of the payout's
+ * settlement transaction (its county report figures ride on the money's move: `settlementStats`). Conditional on `approved` only: the payout's own
  * status condition already serialises settlements, and anything else here is a broken invariant.
  */
 export function payoutOutcomeSteps(
@@ -287,6 +286,9 @@ export function payoutOutcomeSteps(
       onConditionFailed: (old) =>
         new Error(`ledger invariant: disbursement ${payout.disbursementId} is ${String(old?.status)} while its payout settles`),
     },
-    statsStep(payout.countyCode, 'disbursements', statsMove('approved', to, payout.amount), payout.disbursementId),
   ];
 }
+
+/** The county report's move of a settlement (approved → paid | payout_failed), for its money's move to carry. */
+export const settlementStats = (payout: { amount: number }, settlement: Settlement): Record<string, number> =>
+  statsMove('approved', settlementStatus(settlement.outcome), payout.amount);
