@@ -38,6 +38,7 @@ export const handler = httpFunction('counties', [
       })),
       disbursements: {
         pendingApproval: pair('pendingApproval'),
+        inNotice: pair('inNotice'),
         approved: pair('approved'),
         paid: pair('paid'),
         payoutFailed: pair('payoutFailed'),

@@ -335,7 +335,13 @@ const FINALE: readonly Action[] = [
 
 const OPEN: ReadonlySet<PayoutStatus> = new Set(['queued', 'sent', 'delivery_failed']);
 /** The statuses the county report counts, by its names. */
-const REPORT_STEMS = { pending_approval: 'pendingApproval', approved: 'approved', paid: 'paid', payout_failed: 'payoutFailed' };
+const REPORT_STEMS = {
+  pending_approval: 'pendingApproval',
+  in_notice: 'inNotice',
+  approved: 'approved',
+  paid: 'paid',
+  payout_failed: 'payoutFailed',
+};
 let runNumber = 0;
 
 function campaignBody(countyCode: string, channel: string, fundId: string, amount: number, ended: boolean) {

@@ -2,7 +2,7 @@
  * `GET /v1/counties/{code}/report`'s disbursement figures over a mixed sequence on DynamoDB Local: every transition
  * that moves them (creation, single and dual approval, a public notice that ends or is objected to, rejection,
  * cancellation, payment, failure, a correction, a contradicting late outcome, subsidised disbursements, and a
- * roll-up of many pending payments at once) leaves `pendingApproval`, `approved`, `paid` and `payoutFailed` exactly
+ * roll-up of many pending payments at once) leaves `pendingApproval`, `inNotice`, `approved`, `paid` and `payoutFailed` exactly
  * the counts and amounts of the county's disbursements in those statuses, over two funds. The figures are where the
  * transactions put them (county shards, allocation items); this test only reads the report.
  */
@@ -20,7 +20,13 @@ const CARRIED = '500247';
 const AUDITOR = { sub: 'auditor-1', roles: ['auditor'] };
 const ADMIN = { sub: 'admin-2', roles: ['fund-admin'] };
 const OPERATOR = { sub: 'operator-1', roles: ['campaign-operator'] };
-const STEMS = { pending_approval: 'pendingApproval', approved: 'approved', paid: 'paid', payout_failed: 'payoutFailed' } as const;
+const STEMS = {
+  pending_approval: 'pendingApproval',
+  in_notice: 'inNotice',
+  approved: 'approved',
+  paid: 'paid',
+  payout_failed: 'payoutFailed',
+} as const;
 
 let report: (county?: string) => Promise<Record<string, { count: number; amount: number }>>;
 let notices: { end: typeof import('#shared/data/notices/end'); objections: typeof import('#shared/data/notices/objections') };
@@ -267,6 +273,52 @@ const carriedOf = (item: Record<string, unknown>): Record<string, number> =>
   );
 
 describe('items stored before', () => {
+  it('takes a notice opened before `inNotice` was counted out of no figure: its end and its withdrawal leave inNotice at 0', async () => {
+    const county = '500246';
+    const { putCounty } = await import('#shared/data/counties/items');
+    await putCounty({ countyCode: county, name: 'Shizhu', province: 'Chongqing', modelCounty: false }, new Date());
+    const fundId = await h.fund({ allocations: { [county]: 1_000_000 }, noticePeriod: 'PT10M' });
+    const documents = DynamoDBDocumentClient.from(h.services.dynamo);
+    const TableName = h.services.tableName;
+    const ending = await create(fundId, 7_000, { countyCode: county });
+    const withdrawing = await create(fundId, 6_000, { countyCode: county });
+    const endingNotice = (await approve(ending)).noticeId!;
+    const withdrawingNotice = (await approve(withdrawing)).noticeId!;
+    expect((await report(county)).inNotice).toEqual({ count: 2, amount: 13_000 });
+    // As the code before left them: their openings took them out of pendingApproval and into no figure.
+    for (const id of [ending, withdrawing]) {
+      await documents.send(
+        new UpdateCommand({ TableName, Key: platform.keys.keys.disbursement(id), UpdateExpression: 'REMOVE inNoticeCounted' }),
+      );
+    }
+    await documents.send(
+      new UpdateCommand({
+        TableName,
+        Key: platform.keys.keys.allocation(fundId, county),
+        UpdateExpression: 'ADD dsbInNoticeCount :c, dsbInNoticeAmount :a',
+        ExpressionAttributeValues: { ':c': -2, ':a': -13_000 },
+      }),
+    );
+    expect((await report(county)).inNotice).toEqual({ count: 0, amount: 0 });
+    const { objectionId } = await notices.objections.fileObjection(
+      withdrawingNotice,
+      { itemRef: withdrawing, reason: 'Moved away last year' },
+      new Date(),
+    );
+    const upheld = await h.call('POST', `/v1/objections/${objectionId}/resolve`, {
+      ...ADMIN,
+      body: { outcome: 'upheld', note: 'confirmed' },
+    });
+    expect(upheld.status, JSON.stringify(upheld.body)).toBe(200);
+    expect(await notices.end.endNotice(endingNotice, new Date(Date.now() + 86_400_000))).toBe(true);
+    const after = await report(county);
+    expect(after.inNotice).toEqual({ count: 0, amount: 0 });
+    expect(after.approved).toEqual({ count: 1, amount: 7_000 });
+    expect(after.pendingApproval).toEqual({ count: 0, amount: 0 });
+    model.delete(ending);
+    model.delete(withdrawing);
+  });
+
   /**
    * The county as the code before this one left it: what approvals and settlements carried on the allocation and on
    * its pending roll-ups is on a county stats shard instead (statsStep, as they wrote it), and gone from them.

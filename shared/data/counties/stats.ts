@@ -5,7 +5,7 @@
  * item; the report sums the shards with one Query.
  *
  * Attribute names per topic:
- * - disbursements: `<status>Count` / `<status>Amount` for pendingApproval, approved, paid, payoutFailed
+ * - disbursements: `<status>Count` / `<status>Amount` for pendingApproval, inNotice, approved, paid, payoutFailed
  * - campaigns: launched, cancelled, orders, unitsSold, grossSales (scheduled / active / ended follow the
  *   clock: shared/data/campaigns/items.ts derives them from each county's live campaign windows)
  * - stations: applied, active, suspended

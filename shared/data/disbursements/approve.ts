@@ -142,6 +142,7 @@ async function openDisbursementNotice(
   const entry: HistoryEntry = { at, actor: actor.sub, action: 'notice_opened', fromStatus: d.status, toStatus: 'in_notice' };
   const next: StoredDisbursement = {
     ...d,
+    inNoticeCounted: true,
     status: 'in_notice',
     approvals,
     notice: opening.notice,
@@ -150,7 +151,7 @@ async function openDisbursementNotice(
     version: d.version + 1,
   };
   const withReservation = (reservation: TxStep[]): TxStep[] => [
-    disbursementChangeStep(d, now, { status: 'in_notice', approvals, notice: opening.notice, entry }, redecide),
+    disbursementChangeStep(d, now, { status: 'in_notice', approvals, notice: opening.notice, entry, inNoticeCounted: true }, redecide),
     ...reservation,
     ...opening.steps,
     ...opening.itemPuts,

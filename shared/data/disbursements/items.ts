@@ -48,6 +48,11 @@ export interface StoredDisbursement extends Disbursement {
   version: number;
   /** The fund's paying finance system, copied at creation (a fund's `financeSystem` never changes). */
   payer: string;
+  /**
+   * Its notice's opening counted it in the county report's `inNotice` (API.md "Counties"): true from the release that
+   * counts it; a notice opened before is in no `inNotice` figure, so its end or withdrawal takes none out.
+   */
+  inNoticeCounted?: boolean;
 }
 
 export interface NewDisbursement {
@@ -115,6 +120,7 @@ export function toDisbursement(item: Record<string, unknown>): StoredDisbursemen
     updatedAt: item.updatedAt as string,
     history,
     ...disbursementFields(item, ['version', 'payer'], { payer: '' }),
+    ...(item.inNoticeCounted === true ? { inNoticeCounted: true } : {}),
     flags: storedFlags(item.flags, createdAt),
     verification: (item.verification as Disbursement['verification'] | undefined) ?? null,
   };
@@ -157,7 +163,7 @@ function storedFlags(value: unknown, createdAt: string): Disbursement['flags'] {
 
 /** The response form: account number masked, no storage fields. */
 export function publicDisbursement(d: StoredDisbursement): Disbursement {
-  const { version: _, payer: __, ...rest } = d;
+  const { version: _, payer: __, inNoticeCounted: ___, ...rest } = d;
   return maskDisbursement(rest);
 }
 
@@ -222,7 +228,14 @@ export function disbursementAudit(d: StoredDisbursement, entry: HistoryEntry, ac
 export function disbursementChangeStep(
   d: StoredDisbursement,
   now: Date,
-  change: { status?: DisbursementStatus; approvals?: Approval[]; payoutId?: string; notice?: Disbursement['notice']; entry?: HistoryEntry },
+  change: {
+    status?: DisbursementStatus;
+    approvals?: Approval[];
+    payoutId?: string;
+    notice?: Disbursement['notice'];
+    entry?: HistoryEntry;
+    inNoticeCounted?: true;
+  },
   redecide: (current: StoredDisbursement) => void,
 ): TxStep {
   return versionedChangeStep({
@@ -237,6 +250,7 @@ export function disbursementChangeStep(
       ...(change.approvals ? { approvals: change.approvals.map(({ comment, ...a }) => (comment === null ? a : { ...a, comment })) } : {}),
       ...(change.payoutId ? { payoutId: change.payoutId } : {}),
       ...(change.notice ? { notice: change.notice } : {}),
+      ...(change.inNoticeCounted ? { inNoticeCounted: true } : {}),
     },
     append: change.entry ? { history: [change.entry] } : undefined,
     redecide: (current) => redecide(toDisbursement(current)),
