@@ -16,8 +16,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
-import { newId, shardOf } from '#shared/ids';
-import { STATS_SHARDS } from '#shared/data/counties/stats';
+import { newId } from '#shared/ids';
 import { payoutListKeys } from '#shared/data/payouts/items';
 import { queuedPayout } from '#shared/domain/payouts';
 import { outboxShard, outboxSortKey } from '#shared/data/platform/events';
@@ -279,6 +278,8 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
         ref: { disbursementId, payoutId },
         actor: approver,
         now,
+        // The county report's move rides on the allocation, as the product's approval carries it.
+        countyStats: { pendingApprovalCount: -1, pendingApprovalAmount: -d.amount, approvedCount: 1, approvedAmount: d.amount },
       }).steps.map((step) => step.item);
       await documents.send(
         new TransactWriteCommand({
@@ -341,28 +342,6 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
             },
             event(approvedMessage, 'disbursement.approved', disbursementId, { ...publicForm, status: 'approved', approvals, payoutId }),
             event(requestedMessage, 'payout.requested', payoutId, payout),
-            {
-              Update: {
-                TableName: tableName,
-                Key: keys.countyStats(d.countyCode, `disbursements#${shardOf(disbursementId, STATS_SHARDS)}`),
-                UpdateExpression: 'SET #type = :type, topic = :topic ADD #a0 :v0, #a1 :v1, #a2 :v2, #a3 :v3',
-                ExpressionAttributeNames: {
-                  '#type': 'type',
-                  '#a0': 'pendingApprovalCount',
-                  '#a1': 'pendingApprovalAmount',
-                  '#a2': 'approvedCount',
-                  '#a3': 'approvedAmount',
-                },
-                ExpressionAttributeValues: {
-                  ':type': 'county-stats',
-                  ':topic': 'disbursements',
-                  ':v0': -1,
-                  ':v1': -d.amount,
-                  ':v2': 1,
-                  ':v3': d.amount,
-                },
-              },
-            },
           ],
         }),
       );

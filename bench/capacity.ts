@@ -12,9 +12,10 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
 import { OUTBOX_SHARDS } from '#shared/data/platform/events';
 import { indexKeys, keys } from '#shared/data/platform/keys';
-import type { Meter } from './meter.ts';
+import { rollUpIndex, ROLLUP_SHARDS } from '#shared/data/ledger/items';
+import type { Meter, MeterTotals } from './meter.ts';
 import { partitionShape, type UnitsByPartition } from './aws-capacity.ts';
-import { PRICES, usdPerMillion, type LifecycleUsage } from './pricing.ts';
+import { PRICES, usdPerMillion, type CostBreakdown, type LifecycleUsage } from './pricing.ts';
 import type { StepProgress } from '../scripts/lib/progress.ts';
 import type { CapacityResult, PartitionLoad } from './report.ts';
 import { benchSetup, beneficiary, expectStatus, roles, type Phase, type Services } from './stack.ts';
@@ -32,48 +33,11 @@ export async function benchCapacity(
     fundId,
     countyCode,
   } = await benchSetup(phase, { financeReceiverUrl: receiverUrl });
-  const financeToken = await phase.runtime.mintToken({ roles: [roles.finance.roles], sub: roles.finance.sub, machine: true });
-
-  // The bench's own eyes on the store and queue: plain clients, not metered.
-  const config = { region: localRegion(), credentials: LOCAL_CREDENTIALS };
-  const dynamo = new DynamoDBClient({ ...config, endpoint: services.dynamoEndpoint });
-  const documents = DynamoDBDocumentClient.from(dynamo);
-  const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
+  const financeToken = await financeSystemToken(phase);
+  const watch = storeWatch(phase, services);
   const payoutStatus = async (payoutId: string) =>
-    (await documents.send(new GetCommand({ TableName: phase.tableName, Key: keys.payout(payoutId), ConsistentRead: true }))).Item?.status;
-  /** Unfinished events stay in the sharded outbox index (gsi4pk OUTBOX#n); finished ones leave it. */
-  const unfinishedEvents = async () => {
-    let count = 0;
-    for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: phase.tableName,
-          IndexName: 'gsi4',
-          KeyConditionExpression: 'gsi4pk = :s',
-          ExpressionAttributeValues: { ':s': indexKeys.outbox(shard) },
-          Select: 'COUNT',
-        }),
-      );
-      count += page.Count ?? 0;
-    }
-    return count;
-  };
-  const queueIdle = async () => {
-    const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: phase.runtime.queueUrls.delivery,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    );
-    return Object.values(Attributes).every((v) => v === '0');
-  };
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`capacity run: ${what} did not happen within ${timeoutMs / 1000} s`);
-      await sleep(50);
-    }
-  };
+    (await watch.documents.send(new GetCommand({ TableName: phase.tableName, Key: keys.payout(payoutId), ConsistentRead: true }))).Item
+      ?.status;
 
   try {
     meter.start({ awsRule: true });
@@ -84,7 +48,7 @@ export async function benchCapacity(
         await phase.api('POST', '/v1/disbursements', {
           token: requesterToken,
           idempotencyKey: randomUUID(),
-          body: { fundId, countyCode, amount: 250_000, currency: 'CNY', purpose: 'training', beneficiary: beneficiary(n) },
+          body: { fundId, countyCode, amount: LIFECYCLE_AMOUNT, currency: 'CNY', purpose: 'training', beneficiary: beneficiary(n) },
         }),
         201,
         'create disbursement',
@@ -95,7 +59,7 @@ export async function benchCapacity(
         'approve',
       );
       const payoutId = approved.body.payoutId as string;
-      await until('payout sent', async () => (await payoutStatus(payoutId)) === 'sent');
+      await watch.until('payout sent', async () => (await payoutStatus(payoutId)) === 'sent');
       expectStatus(
         await phase.api('POST', `/v1/payouts/${payoutId}/settlement`, {
           token: financeToken,
@@ -104,62 +68,162 @@ export async function benchCapacity(
         200,
         'settlement',
       );
-      await until('every event finished', async () => (await unfinishedEvents()) === 0 && (await queueIdle()) && meter.running === 0);
+      await watch.until('every event finished', () => watch.idle(meter));
     }
     const totals = meter.stop();
-    const per = (v: number) => v / lifecycles;
-    const perLifecycle: LifecycleUsage = {
-      writeUnits: per(totals.writeUnits),
-      readUnits: per(totals.readUnits),
-      sqsRequests: per(totals.sqsSent + totals.sqsPolled),
-      lambdaInvocations: per(totals.lambdaInvocations),
-      lambdaGbSeconds: per(totals.lambdaGbSeconds),
-      httpApiRequests: per(totals.httpApiRequests),
-    };
-    const cost = usdPerMillion(perLifecycle);
-    const byOperation = Object.fromEntries(
-      Object.entries(totals.byOperation)
-        .sort(([, a], [, b]) => b.writeUnits + b.readUnits - (a.writeUnits + a.readUnits))
-        .map(([key, t]) => [
-          key,
-          {
-            calls: per(t.calls),
-            writeUnits: per(t.writeUnits),
-            readUnits: per(t.readUnits),
-            indexWriteUnits: per(t.indexWriteUnits),
-            localWriteUnits: per(t.localWriteUnits),
-            failedAttempts: per(t.failedAttempts),
-            writeUnitsByKey: unitsByShape(t.byPartition, t.calls),
-          },
-        ]),
-    );
+    const per = perUnit(totals, lifecycles, 'call');
     const partitions = busiestPartitions(
       Object.values(totals.byOperation).map((t) => t.byPartition),
       totals.roundsByPartition,
       lifecycles,
     );
     return {
-      writeUnitsPerLifecycle: perLifecycle.writeUnits,
-      readUnitsPerLifecycle: perLifecycle.readUnits,
-      localWriteUnitsPerLifecycle: per(totals.localWriteUnits),
-      localReadUnitsPerLifecycle: per(totals.localReadUnits),
-      failedAttemptsPerLifecycle: per(totals.failedAttempts),
+      writeUnitsPerLifecycle: per.usage.writeUnits,
+      readUnitsPerLifecycle: per.usage.readUnits,
+      localWriteUnitsPerLifecycle: per.localWriteUnits,
+      localReadUnitsPerLifecycle: per.localReadUnits,
+      failedAttemptsPerLifecycle: per.failedAttempts,
       partitions,
-      usdPerMillionDisbursements: cost.total,
+      usdPerMillionDisbursements: per.cost.total,
       lifecycles,
-      perLifecycle,
-      costPerMillion: cost,
+      perLifecycle: per.usage,
+      costPerMillion: per.cost,
       prices: { region: PRICES.region, asOf: PRICES.asOf },
-      byOperation,
+      byOperation: per.byOperation,
     };
   } finally {
     meter.stop();
-    dynamo.destroy();
-    sqs.destroy();
+    watch.close();
   }
 }
 
-/** Write units per call on each partition key shape (`LEDGER#…`), largest first. */
+/** What a single lifecycle pays out, and what each row of the batch-row lifecycle pays (./batch-row.ts): 2,500 yuan. */
+export const LIFECYCLE_AMOUNT = 250_000;
+
+/** The fund's finance system, as a machine client (it settles payouts). */
+export const financeSystemToken = (phase: Phase) =>
+  phase.runtime.mintToken({ roles: [roles.finance.roles], sub: roles.finance.sub, machine: true });
+
+/** The bench's own eyes on a phase's store and queues: plain clients, not metered. */
+export function storeWatch(phase: Phase, services: Services) {
+  const config = { region: localRegion(), credentials: LOCAL_CREDENTIALS };
+  const dynamo = new DynamoDBClient({ ...config, endpoint: services.dynamoEndpoint });
+  const documents = DynamoDBDocumentClient.from(dynamo);
+  const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
+  /** Items in some shards of a sparse index partition (gsi4 holds keys only). */
+  const countIn = async (partitions: string[]) => {
+    let count = 0;
+    for (const partition of partitions) {
+      const page = await documents.send(
+        new QueryCommand({
+          TableName: phase.tableName,
+          IndexName: 'gsi4',
+          KeyConditionExpression: 'gsi4pk = :s',
+          ExpressionAttributeValues: { ':s': partition },
+          Select: 'COUNT',
+        }),
+      );
+      count += page.Count ?? 0;
+    }
+    return count;
+  };
+  /** Unfinished events stay in the sharded outbox index (gsi4pk OUTBOX#n); finished ones leave it. */
+  const unfinishedEvents = () => countIn(Array.from({ length: OUTBOX_SHARDS }, (_, n) => indexKeys.outbox(n)));
+  /** Settled payments not rolled up into their allocation yet (gsi4pk ROLLUPS#n). */
+  const pendingRollUps = () => countIn(Array.from({ length: ROLLUP_SHARDS }, (_, n) => rollUpIndex(n)));
+  /** Nothing waiting, in flight or delayed on any of the phase's queues. */
+  const queuesIdle = async () => {
+    for (const QueueUrl of Object.values(phase.runtime.queueUrls)) {
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      );
+      if (!Object.values(Attributes).every((v) => v === '0')) return false;
+    }
+    return true;
+  };
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`capacity run: ${what} did not happen within ${timeoutMs / 1000} s`);
+      await sleep(50);
+    }
+  };
+  return {
+    documents,
+    unfinishedEvents,
+    pendingRollUps,
+    until,
+    /** Every event finished, the queues empty and no invocation running. */
+    idle: async (meter: Meter) => (await unfinishedEvents()) === 0 && (await queuesIdle()) && meter.running === 0,
+    close: () => {
+      dynamo.destroy();
+      sqs.destroy();
+    },
+  };
+}
+
+/** What a capacity run used, divided over the lifecycles (or batch rows) it counted. */
+export interface PerUnit {
+  usage: LifecycleUsage;
+  cost: CostBreakdown;
+  localWriteUnits: number;
+  localReadUnits: number;
+  failedAttempts: number;
+  byOperation: CapacityResult['byOperation'];
+  /** Invocations and their wall seconds (billed as GB-s at 1 GB), by invocation label, longest first. */
+  byInvocation: Record<string, { calls: number; seconds: number }>;
+}
+
+/**
+ * The meter's totals over `units` lifecycles or rows, each divided by `units`, priced per million; operations
+ * costliest first. An operation's write units by key are per call (`keysPer: 'call'`, the single lifecycle's
+ * table: one create, one approval…) or per unit (`'unit'`: one batch's create is spread over its rows).
+ */
+export function perUnit(totals: MeterTotals, units: number, keysPer: 'call' | 'unit'): PerUnit {
+  const per = (v: number) => v / units;
+  const usage: LifecycleUsage = {
+    writeUnits: per(totals.writeUnits),
+    readUnits: per(totals.readUnits),
+    sqsRequests: per(totals.sqsSent + totals.sqsPolled),
+    lambdaInvocations: per(totals.lambdaInvocations),
+    lambdaGbSeconds: per(totals.lambdaGbSeconds),
+    httpApiRequests: per(totals.httpApiRequests),
+  };
+  const byOperation = Object.fromEntries(
+    Object.entries(totals.byOperation)
+      .sort(([, a], [, b]) => b.writeUnits + b.readUnits - (a.writeUnits + a.readUnits))
+      .map(([key, t]) => [
+        key,
+        {
+          calls: per(t.calls),
+          writeUnits: per(t.writeUnits),
+          readUnits: per(t.readUnits),
+          indexWriteUnits: per(t.indexWriteUnits),
+          localWriteUnits: per(t.localWriteUnits),
+          failedAttempts: per(t.failedAttempts),
+          writeUnitsByKey: unitsByShape(t.byPartition, keysPer === 'call' ? t.calls : units),
+        },
+      ]),
+  );
+  return {
+    usage,
+    cost: usdPerMillion(usage),
+    localWriteUnits: per(totals.localWriteUnits),
+    localReadUnits: per(totals.localReadUnits),
+    failedAttempts: per(totals.failedAttempts),
+    byOperation,
+    byInvocation: Object.fromEntries(
+      Object.entries(totals.byInvocation)
+        .sort(([, a], [, b]) => b.ms - a.ms)
+        .map(([label, t]) => [label, { calls: per(t.calls), seconds: per(t.ms) / 1000 }]),
+    ),
+  };
+}
+
+/** Write units per call (or per unit, given their count) on each partition key shape (`LEDGER#…`), largest first. */
 export function unitsByShape(byPartition: UnitsByPartition, calls: number): Record<string, number> {
   const shapes: Record<string, number> = {};
   for (const [key, units] of Object.entries(byPartition)) shapes[partitionShape(key)] = (shapes[partitionShape(key)] ?? 0) + units;

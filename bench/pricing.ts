@@ -57,6 +57,8 @@ export interface CostBreakdown {
   dynamodb: number;
   sqs: number;
   lambda: number;
+  /** The part of `lambda` billed for duration (GB-s), the one figure the bench's wall time decides. */
+  lambdaCompute: number;
   httpApi: number;
   total: number;
 }
@@ -65,9 +67,10 @@ export interface CostBreakdown {
 export function usdPerMillion(usage: LifecycleUsage, prices: typeof PRICES = PRICES): CostBreakdown {
   const dynamodb = usage.writeUnits * prices.dynamoWriteRequestUnitPerMillion + usage.readUnits * prices.dynamoReadRequestUnitPerMillion;
   const sqs = usage.sqsRequests * prices.sqsRequestPerMillion;
-  const lambda = usage.lambdaInvocations * prices.lambdaRequestPerMillion + usage.lambdaGbSeconds * 1_000_000 * prices.lambdaArmGbSecond;
+  const lambdaCompute = usage.lambdaGbSeconds * 1_000_000 * prices.lambdaArmGbSecond;
+  const lambda = usage.lambdaInvocations * prices.lambdaRequestPerMillion + lambdaCompute;
   const httpApi = usage.httpApiRequests * prices.httpApiRequestPerMillion;
-  return { dynamodb, sqs, lambda, httpApi, total: dynamodb + sqs + lambda + httpApi };
+  return { dynamodb, sqs, lambda, lambdaCompute, httpApi, total: dynamodb + sqs + lambda + httpApi };
 }
 
 /** Lambda bills duration per started millisecond of the configured memory. */

@@ -137,6 +137,57 @@ export interface CapacityResult {
   >;
 }
 
+/**
+ * One row of a disbursement batch's lifecycle (bench/batch-row.ts): a batch of `rows` created, approved, every payout
+ * delivered and settled, the roll-ups done; every figure per row, by the same meter and prices as the single lifecycle.
+ */
+export interface BatchRowCapacity {
+  rows: number;
+  /** Approvals the batch required (the fund's dualApprovalThreshold against the batch's total), all given. */
+  requiredApprovals: number;
+  /** Settlement callbacks in flight. */
+  settlers: number;
+  /** Settled payments the settlers left pending when all was idle (a sweep rolled them up, counted). */
+  leftPendingBySettlers: number;
+  sweeps: number;
+  perRow: LifecycleUsage;
+  localWriteUnitsPerRow: number;
+  localReadUnitsPerRow: number;
+  failedAttemptsPerRow: number;
+  usdPerMillionRows: number;
+  costPerMillion: CostBreakdown;
+  prices: { region: string; asOf: string };
+  /** Per row by operation and command; `writeUnitsByKey` per row too (a batch's create is one call for all its rows). */
+  byOperation: CapacityResult['byOperation'];
+  /** Per row by invocation label: invocations and wall seconds (overlapping in one process: see bench/batch-row.ts). */
+  byInvocation?: Record<string, { calls: number; seconds: number }>;
+  /** Single lifecycle ÷ batch row, when the run measured both. */
+  singleToRow?: SingleToRow;
+}
+
+/** A single disbursement's lifecycle ÷ a batch row's: how many times a row is cheaper. */
+export interface SingleToRow {
+  writeUnits: number | undefined;
+  readUnits: number | undefined;
+  usdPerMillion: number | undefined;
+  /** USD without Lambda's GB-s: what the counts decide (units, requests, invocations), not the bench's wall time. */
+  usdPerMillionWithoutCompute: number | undefined;
+}
+
+const over = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? a / b : undefined);
+
+export function singleToRow(single: CapacityResult, row: BatchRowCapacity): SingleToRow {
+  return {
+    writeUnits: over(single.perLifecycle.writeUnits, row.perRow.writeUnits),
+    readUnits: over(single.perLifecycle.readUnits, row.perRow.readUnits),
+    usdPerMillion: over(single.usdPerMillionDisbursements, row.usdPerMillionRows),
+    usdPerMillionWithoutCompute: over(
+      single.costPerMillion.total - single.costPerMillion.lambdaCompute,
+      row.costPerMillion.total - row.costPerMillion.lambdaCompute,
+    ),
+  };
+}
+
 export interface BenchResults {
   startedAt: string;
   finishedAt?: string;
@@ -148,6 +199,8 @@ export interface BenchResults {
   coldStart?: ColdStartEntry[];
   coldStartTracer?: TracerColdStartResult;
   capacity?: CapacityResult | { missing: string };
+  /** The capacity section's batch row (BENCH_BATCH_ROWS rows), beside the single lifecycle; a figure, no goal. */
+  capacityBatchRow?: BatchRowCapacity | { missing: string };
   payoutExport?: PayoutExportResult | { missing: string };
   reconciliation?: ReconciliationBenchResult | { missing: string };
   verification?: VerificationResult | { missing: string };
@@ -494,25 +547,74 @@ export function renderPartitions(c: CapacityResult, lifecyclesPerSecond: number 
       ]),
     );
   }
-  const operations = Object.entries(c.byOperation).filter(([, o]) => o.writeUnits > 0);
-  if (operations.length) {
-    out.push('  Write units per call by operation: AWS rule, DynamoDB Local, and by partition key shape');
-    out.push(
-      alignColumns([
-        ['    operation', 'calls', 'AWS', 'Local', 'failed', 'by key'],
-        ...operations.map(([name, o]) => [
-          `    ${name}`,
-          fmt(o.calls, 1),
-          fmt(o.writeUnits / o.calls, 1),
-          fmt(o.localWriteUnits === undefined ? undefined : o.localWriteUnits / o.calls, 1),
-          fmt(o.failedAttempts, 2),
-          Object.entries(o.writeUnitsByKey ?? {})
-            .map(([shape, units]) => `${shape} ${fmt(units, 1)}`)
-            .join(', '),
-        ]),
+  out.push(...renderOperations(c.byOperation, 'call'));
+  return out;
+}
+
+/**
+ * Each operation's write units: AWS rule, DynamoDB Local, failed attempts and by partition key shape, per call (the
+ * single lifecycle: its calls are about one each) or per row (a batch row: a batch's create is one call for all rows).
+ */
+export function renderOperations(byOperation: CapacityResult['byOperation'], per: 'call' | 'row'): string[] {
+  const operations = Object.entries(byOperation).filter(([, o]) => o.writeUnits > 0);
+  if (!operations.length) return [];
+  const divisor = (o: { calls: number }) => (per === 'call' ? o.calls : 1);
+  return [
+    `  Write units per ${per} by operation: AWS rule, DynamoDB Local, and by partition key shape`,
+    alignColumns([
+      ['    operation', per === 'call' ? 'calls' : 'calls/row', 'AWS', 'Local', 'failed', 'by key'],
+      ...operations.map(([name, o]) => [
+        `    ${name}`,
+        fmt(o.calls, per === 'call' ? 1 : o.calls < 0.01 ? 5 : 3),
+        fmt(o.writeUnits / divisor(o), 1),
+        fmt(o.localWriteUnits === undefined ? undefined : o.localWriteUnits / divisor(o), 1),
+        fmt(o.failedAttempts, per === 'call' ? 2 : 3),
+        Object.entries(o.writeUnitsByKey ?? {})
+          .map(([shape, units]) => `${shape} ${fmt(units, per === 'call' ? 1 : 2)}`)
+          .join(', '),
       ]),
+    ]),
+  ];
+}
+
+/** The capacity section's batch row: the same figures per row, and single ÷ row. */
+export function renderBatchRow(r: BenchResults['capacityBatchRow']): string[] {
+  const out = ['Capacity per batch row (a batch created, approved, every payout delivered and settled, the roll-ups done; ÷ rows)'];
+  if (isMissing(r)) return [...out, `  missing: ${r?.missing ?? 'not run'}`];
+  const u = r.perRow;
+  const x = r.singleToRow;
+  out.push(
+    alignColumns([
+      ['  write units (AWS rule)', fmt(u.writeUnits, 2), 'read units', fmt(u.readUnits, 2)],
+      ['  DynamoDB Local reported', fmt(r.localWriteUnitsPerRow, 2), 'failed attempts charged', fmt(r.failedAttemptsPerRow, 3)],
+      ['  SQS requests', fmt(u.sqsRequests, 2), 'Lambda invocations', fmt(u.lambdaInvocations, 2)],
+      ['  Lambda GB-s', fmt(u.lambdaGbSeconds, 3), 'HTTP API requests', fmt(u.httpApiRequests, 2)],
+      [`  USD per million rows (${r.prices.region}, prices of ${r.prices.asOf})`, fmt(r.usdPerMillionRows, 2), '', ''],
+      [
+        '    of which',
+        `DynamoDB ${fmt(r.costPerMillion.dynamodb)}`,
+        `SQS ${fmt(r.costPerMillion.sqs)}  Lambda ${fmt(r.costPerMillion.lambda)}`,
+        `HTTP API ${fmt(r.costPerMillion.httpApi)}`,
+      ],
+      [
+        '  single ÷ row',
+        `write units ${fmt(x?.writeUnits)}`,
+        `read units ${fmt(x?.readUnits)}`,
+        `USD ${fmt(x?.usdPerMillion)}, without Lambda GB-s ${fmt(x?.usdPerMillionWithoutCompute)}`,
+      ],
+    ]),
+  );
+  out.push(
+    `  ${r.rows} rows, ${r.requiredApprovals} approval(s), settled ${r.settlers} at a time; ` +
+      `${r.leftPendingBySettlers} payments left pending by the settlers, ${r.sweeps} sweep(s) counted`,
+  );
+  const invocations = Object.entries(r.byInvocation ?? {});
+  if (invocations.length)
+    out.push(
+      `  Lambda seconds per row by invocation (overlapping in one process, so above Lambda's): ` +
+        invocations.map(([label, t]) => `${label} ${fmt(t.seconds, 3)} (${fmt(t.calls, 3)} calls)`).join(', '),
     );
-  }
+  out.push(...renderOperations(r.byOperation, 'row'));
   return out;
 }
 
@@ -649,6 +751,10 @@ export function renderReport(results: BenchResults): string {
       ]),
     );
     out.push(...renderPartitions(c, isMissing(results.approvals) ? undefined : results.approvals.perSecond));
+  }
+  if (results.capacityBatchRow) {
+    out.push('');
+    out.push(...renderBatchRow(results.capacityBatchRow));
   }
   out.push('');
   out.push(...renderPayoutExport(results.payoutExport));

@@ -19,6 +19,7 @@ import type { RuntimeLog } from '#local/log';
 import { startReceiver } from '#test/support/receiver';
 import { benchApprovals } from './approvals.ts';
 import { benchBatch } from './batch.ts';
+import { benchBatchRowCapacity, MAX_BATCH_ROWS, SETTLERS } from './batch-row.ts';
 import { benchCapacity } from './capacity.ts';
 import { benchColdStarts } from './cold-start.ts';
 import { benchConcurrency } from './concurrency.ts';
@@ -30,7 +31,7 @@ import { benchProgress, seedFundOfCounties, type SeededFund } from './progress.t
 import { benchReportPdf } from './half-year-pdf.ts';
 import { stepProgress } from '../scripts/lib/progress.ts';
 import { Meter } from './meter.ts';
-import { evaluateGoals, renderReport, type BenchResults } from './report.ts';
+import { evaluateGoals, renderReport, singleToRow, type BenchResults } from './report.ts';
 import { startPhase, startServices, type Phase, type Services } from './stack.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -64,6 +65,8 @@ BENCH_BATCH_TIMEOUT_SECONDS  how long the batch may take to be sent (300)
 BENCH_COLD_REPEATS           imports of each bundle (7)
 BENCH_LIFECYCLES             disbursement lifecycles metered for capacity (20: more than a listing's 16 shards, so
                              a shard two lifecycles write shows as shared)
+BENCH_BATCH_ROWS             rows of the batch metered for capacity per batch row (200, at most ${MAX_BATCH_ROWS})
+BENCH_BATCH_SETTLERS         settlement callbacks in flight for that batch (${SETTLERS})
 BENCH_EXPORT_PAYOUTS         payouts in the CSV export (5000)
 BENCH_RECONCILIATION_LINES   bank-statement lines in the reconciliation (10000)
 BENCH_CONC_SETTLEMENTS       payouts settled per concurrency run (5000)
@@ -84,7 +87,9 @@ verification a BENCH_BATCH_ITEMS-row batch of distinct accounts in a fund with a
            < 2); read and write units per row (goal reads ≤ 3), and the creation request's own seconds
 capacity   DynamoDB write/read units by AWS's rule (item sizes per KB, 2 per transactional item, index writes,
            failed attempts; DynamoDB Local's own figure beside it), SQS requests, Lambda GB-s per disbursement
-           lifecycle, USD per million, and the write units/s on the busiest key of each partition key shape
+           lifecycle, USD per million, and the write units/s on the busiest key of each partition key shape; the same
+           per row of a batch of BENCH_BATCH_ROWS (created, approved, every payout delivered and settled, the roll-ups
+           done), and single lifecycle ÷ batch row
 batch      payouts/s from approval to every payout.requested acknowledged vs a raw script (goal ratio ≥ 0.6),
            and duplicate screening at creation: every row matching vs none
 export     the payout CSV export's seconds and memory vs reading the same payouts as JSON pages
@@ -101,11 +106,12 @@ report     the half-year report's PDF of a fund of BENCH_PROGRESS_COUNTIES count
   options: {},
 });
 
-function intSetting(name: string, fallback: number): number {
+function intSetting(name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) usage(`${name} must be a whole number ≥ 1, not "${raw}"`);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    usage(`${name} must be a whole number ≥ 1${max < Number.MAX_SAFE_INTEGER ? ` and ≤ ${max}` : ''}, not "${raw}"`);
   return value;
 }
 
@@ -127,6 +133,8 @@ const settings = {
   batchTimeoutSeconds: intSetting('BENCH_BATCH_TIMEOUT_SECONDS', 300),
   coldRepeats: intSetting('BENCH_COLD_REPEATS', 7),
   lifecycles: intSetting('BENCH_LIFECYCLES', 20),
+  batchRows: intSetting('BENCH_BATCH_ROWS', 200, MAX_BATCH_ROWS),
+  batchSettlers: intSetting('BENCH_BATCH_SETTLERS', SETTLERS),
   exportPayouts: intSetting('BENCH_EXPORT_PAYOUTS', 5000),
   reconciliationLines: intSetting('BENCH_RECONCILIATION_LINES', 10_000),
   concSettlements: intSetting('BENCH_CONC_SETTLEMENTS', 5000),
@@ -237,6 +245,19 @@ try {
         await receiver.stop();
       }
     });
+    // A phase of its own (a fresh table): the batch's accounts are then paid for the first time, as the single ones were.
+    const row = await section(`capacity per batch row (${settings.batchRows} rows)`, async () => {
+      const receiver = await startReceiver();
+      try {
+        return await inPhase('capacity-batch', true, (p) =>
+          benchBatchRowCapacity(p, services!, meter, receiver.url, show, settings.batchRows, settings.batchSettlers),
+        );
+      } finally {
+        await receiver.stop();
+      }
+    });
+    const single = results.capacity;
+    results.capacityBatchRow = 'missing' in row || 'missing' in single ? row : { ...row, singleToRow: singleToRow(single, row) };
   }
   if (settings.only.has('batch')) {
     results.batch = await section(`batch of ${settings.batchItems}`, async () => {

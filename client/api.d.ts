@@ -2418,6 +2418,11 @@ export interface components {
                     amount: number;
                     count: number;
                 };
+                inNotice: {
+                    /** @description Integer amount in fen. */
+                    amount: number;
+                    count: number;
+                };
                 paid: {
                     /** @description Integer amount in fen. */
                     amount: number;

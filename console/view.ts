@@ -54,18 +54,39 @@ export function statusBadge(status: string): StatusBadge {
 /** The i18n key of why a button is disabled, or null when it may be pressed. */
 export type BlockReason = `blocked.${string}` | null;
 
-/** A disbursement or a batch: both follow the same maker-checker rules. */
-export type ApprovalSubject = Pick<Disbursement, 'requestedBy' | 'approvals'> & { status: string; flags?: unknown };
+/**
+ * A disbursement or a batch: both follow the same maker-checker rules. `requiredApprovals` (absent: one) says which
+ * approval is the final one; `verification` is a disbursement's account verification, `verifications` a batch's
+ * counts of its rows' (API.md "Account verification").
+ */
+export type ApprovalSubject = Pick<Disbursement, 'requestedBy' | 'approvals'> & {
+  status: string;
+  flags?: unknown;
+  requiredApprovals?: number;
+  verification?: { status?: unknown } | null;
+  verifications?: { pending?: unknown } | null;
+};
 
 /** Mirrors the API's maker-checker checks for approve (and, with `action: 'reject'`, reject). */
 export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'approve' | 'reject' = 'approve'): BlockReason {
   if (!viewer.roles.includes('approver')) return 'blocked.notApprover';
   if (item.status !== 'pending_approval') return 'blocked.notPending';
   if (item.requestedBy === viewer.sub) return 'blocked.ownRequest';
-  if (action === 'approve' && item.approvals.some((a) => a.approver === viewer.sub)) return 'blocked.alreadyApproved';
+  if (action === 'reject') return null;
+  if (item.approvals.some((a) => a.approver === viewer.sub)) return 'blocked.alreadyApproved';
+  // Only the approval that completes the set is refused for these, as the API does (shared/domain/disbursements.ts).
+  if (item.approvals.length + 1 < (item.requiredApprovals ?? 1)) return null;
+  // The API's 409 `account_unverified`: the bank has not answered yet, so there is nothing to clear.
+  if (verificationPending(item)) return 'blocked.verificationPending';
   // The API's 409 `flagged`: no final approval while a high flag stands (a batch's list row does not say which).
-  if (action === 'approve' && flagsOf(item).some((f) => f.severity === 'high' && !f.clearedBy)) return 'blocked.highFlag';
+  if (flagsOf(item).some((f) => f.severity === 'high' && !f.clearedBy)) return 'blocked.highFlag';
   return null;
+}
+
+/** A disbursement whose account verification is pending, or a batch with a row whose verification is. */
+function verificationPending(item: Pick<ApprovalSubject, 'verification' | 'verifications'>): boolean {
+  const pending = item.verifications?.pending;
+  return item.verification?.status === 'pending' || (typeof pending === 'number' && pending > 0);
 }
 
 /** Clearing flags: a fund-admin who did not request it (the API's 403 `self_approval` otherwise). */

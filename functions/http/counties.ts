@@ -2,7 +2,7 @@ import { httpFunction } from '#shared/http/function';
 import { created, implement, ok } from '#shared/http/operation';
 import * as contracts from '#shared/schemas/counties';
 import { getCounty, listCounties, putCounty } from '#shared/data/counties/items';
-import { allocationsOfCounty } from '#shared/data/funds/items';
+import { allocationItemsOfCounty, toAllocation } from '#shared/data/funds/items';
 import { readCountyStats } from '#shared/data/counties/stats';
 import { countyCampaignReport } from '#shared/data/campaigns/list';
 
@@ -20,7 +20,9 @@ export const handler = httpFunction('counties', [
   implement(contracts.getCounty, async ({ params }) => ok(await getCounty(params.countyCode))),
   implement(contracts.getCountyReport, async ({ params, now }) => {
     await getCounty(params.countyCode);
-    const [allocations, stats] = await Promise.all([allocationsOfCounty(params.countyCode), readCountyStats(params.countyCode)]);
+    // One read of the county's allocation items: their balances, and the disbursement figures they carry.
+    const items = allocationItemsOfCounty(params.countyCode);
+    const [allocations, stats] = await Promise.all([items.then((all) => all.map(toAllocation)), readCountyStats(params.countyCode, items)]);
     const d = stats.disbursements;
     const c = stats.campaigns;
     const s = stats.stations;
@@ -36,6 +38,7 @@ export const handler = httpFunction('counties', [
       })),
       disbursements: {
         pendingApproval: pair('pendingApproval'),
+        inNotice: pair('inNotice'),
         approved: pair('approved'),
         paid: pair('paid'),
         payoutFailed: pair('payoutFailed'),

@@ -157,6 +157,7 @@ export const settlementStatus = (outcome: SettlementOutcome): DisbursementStatus
 /** Statuses the county report counts, with their attribute stem. */
 const STATS_NAME: Partial<Record<DisbursementStatus, string>> = {
   pending_approval: 'pendingApproval',
+  in_notice: 'inNotice',
   approved: 'approved',
   paid: 'paid',
   payout_failed: 'payoutFailed',

@@ -33,6 +33,7 @@ export const CountyReport = z
     allocations: z.array(z.object({ fundId: idOf('fund'), ...Balances })),
     disbursements: z.object({
       pendingApproval: CountAmount,
+      inNotice: CountAmount,
       approved: CountAmount,
       paid: CountAmount,
       payoutFailed: CountAmount,

@@ -611,7 +611,7 @@ describe('the fund console', () => {
     await admin.context.close();
   }, 90_000);
 
-  it("names the account verification in words: a request's status and a batch's counts, in Chinese and in English", async () => {
+  it("names the account verification in words, a request's status and a batch's counts, and holds the final approval while one is pending", async () => {
     const maker = { roles: 'requester', sub: 'maker' };
     const single = await rt.api('POST', '/v1/disbursements', {
       ...maker,
@@ -660,6 +660,13 @@ describe('the fund console', () => {
     const verificationOf = (selector: string) => page.locator(`${selector} .verification`);
     await verificationOf(`tr[data-disbursement="${single.body.disbursementId}"]`).getByText('账户核验：不一致').waitFor();
     await verificationOf(`tr[data-batch="${batch.body.batchId}"]`).getByText('账户核验：待核验 1，一致 58，不一致 2').waitFor();
+    // A row still waits for the bank: the final approval is refused (API 409 account_unverified), so the button says why.
+    const batchRow = page.locator(`tr[data-batch="${batch.body.batchId}"]`);
+    expect(await batchRow.getByRole('button', { name: '批准' }).isDisabled()).toBe(true);
+    await batchRow.getByText('银行尚未答复账户核验').waitFor();
+    expect(
+      await page.locator(`tr[data-disbursement="${single.body.disbursementId}"]`).getByRole('button', { name: '批准' }).isDisabled(),
+    ).toBe(false);
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'English' }).click();
     await verificationOf(`tr[data-disbursement="${single.body.disbursementId}"]`).getByText('Account verification: No match').waitFor();

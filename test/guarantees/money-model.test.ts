@@ -11,7 +11,9 @@
  * - no payout is `sent` unless the paying receiver acknowledged its instruction;
  * - nobody receives a `payout.requested` for a payout after its settlement;
  * - the observer never receives a full account number (the paying system always does);
- * - payouts, disbursements, allocations, subsidies and endpoints are as the model has them.
+ * - payouts, disbursements, allocations, subsidies and endpoints are as the model has them;
+ * - each county's report counts its disbursements by status exactly (issue 21: a payment's figures reach it with
+ *   its roll-up, as its `paid` reaches the allocation, so until then it counts as approved).
  *
  * A second model (issue 23) runs a fund with `accountVerification: required` over a few shared accounts: items
  * and batches created, batch request jobs run late or (until the last step) never, answers match / close_match /
@@ -142,7 +144,7 @@ beforeAll(async () => {
       SETTLEMENT_ROLLUP: 'sweep',
     },
   });
-  const handlers = await httpHandlers(['disbursements', 'payouts', 'batches', 'campaigns', 'webhook-endpoints']);
+  const handlers = await httpHandlers(['disbursements', 'payouts', 'batches', 'campaigns', 'webhook-endpoints', 'counties']);
   call = handlerCaller(handlers, { sub: 'maker-1', roles: ['requester'] });
   data = {
     funds: await fundsContext(),
@@ -332,6 +334,14 @@ const FINALE: readonly Action[] = [
 ];
 
 const OPEN: ReadonlySet<PayoutStatus> = new Set(['queued', 'sent', 'delivery_failed']);
+/** The statuses the county report counts, by its names. */
+const REPORT_STEMS = {
+  pending_approval: 'pendingApproval',
+  in_notice: 'inNotice',
+  approved: 'approved',
+  paid: 'paid',
+  payout_failed: 'payoutFailed',
+};
 let runNumber = 0;
 
 function campaignBody(countyCode: string, channel: string, fundId: string, amount: number, ended: boolean) {
@@ -478,6 +488,16 @@ describe('the money system under random interleavings', () => {
                 available: m.allocated - m.reserved - m.paid,
               });
             }
+            for (const county of counties) {
+              const figures = Object.fromEntries(
+                Object.entries(REPORT_STEMS).map(([status, stem]) => {
+                  const mine = ds.filter((d) => d.county === county && reportStatus(d) === status);
+                  return [stem, { count: mine.length, amount: mine.reduce((sum, d) => sum + d.amount, 0) }];
+                }),
+              );
+              const got = (await call('GET', `/v1/counties/${county}/report`, AUDITOR)).body.disbursements;
+              expect(got, `${where}: county report ${county}`).toEqual(figures);
+            }
             // The failures summary counts exactly the failed payouts no correction links yet.
             const uncorrected = ps.filter((p) => p.status === 'failed' && (p.disbursement?.correctedBy ?? p.correctedBy) === null);
             expect((await call('GET', `/v1/payouts/failures?fundId=${fundId}`, AUDITOR)).body.total, `${where}: failures`).toEqual({
@@ -511,8 +531,12 @@ describe('the money system under random interleavings', () => {
             }
           };
 
+          /** Disbursements whose payment waits for its roll-up: the county report still counts them as approved. */
+          const awaitingRollUp = new Set<ModelDisbursement>();
+          const reportStatus = (d: ModelDisbursement) => (awaitingRollUp.has(d) ? 'approved' : d.status);
           const settleModel = (p: ModelPayout, to: 'settled' | 'failed') => {
             const line = lines[p.county]!;
+            if (to === 'settled' && p.disbursement) awaitingRollUp.add(p.disbursement);
             // A payment reaches the allocation at the roll-up: until then it stays reserved (available is the same).
             if (to === 'settled') line.pending += p.amount;
             else if (p.campaign?.status === 'reserved') {
@@ -611,6 +635,7 @@ describe('the money system under random interleavings', () => {
                 }
               } else if (a.kind === 'rollUp') {
                 await data.rollUps.sweepRollUps(new Date());
+                awaitingRollUp.clear();
                 for (const line of Object.values(lines)) {
                   line.reserved -= line.pending;
                   line.paid += line.pending;

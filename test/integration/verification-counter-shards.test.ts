@@ -91,6 +91,22 @@ describe('verification counts on counter shards', () => {
     await expect(transact(verificationShardChecks(batchId, fresh.verificationShards!))).resolves.toBeUndefined();
   });
 
+  it("spreads a batch's verification flags over the half-year report's shards, and the report counts each once", async () => {
+    const rows = 12;
+    const { batchId, ids } = await verifiedBatch(rows);
+    const fundId = (await getBatch(batchId)).fundId as string;
+    for (const id of ids) expect((await answer(id, 'no_match')).status).toBe(200);
+    const { readReportStats } = await import('#shared/data/reports/stats');
+    const { keys, REPORT_STATS_SHARDS } = await import('#shared/data/platform/keys');
+    const { getItem } = await import('#shared/data/platform/query');
+    const { halfOf } = await import('#shared/domain/half-year-report');
+    const half = halfOf(new Date());
+    expect((await readReportStats(fundId, half)).flags).toContainEqual({ code: 'account_no_match', raised: rows, cleared: 0 });
+    // Not one shard for the whole batch (every answer of a batch on one item): the answers pick their shards.
+    const shards = await Promise.all(Array.from({ length: REPORT_STATS_SHARDS }, (_, n) => getItem(keys.fundReportStats(fundId, half, n))));
+    expect(shards.filter((item) => item?.['flag.account_no_match.raised']).length).toBeGreaterThan(1);
+  });
+
   it('keeps a head stored before the shards working: its own moves stay on it, the shards add to them', async () => {
     const { batchId, ids } = await verifiedBatch(2);
     const { documents } = await import('#shared/data/platform/clients');

@@ -43,6 +43,7 @@ describe('cost per million lifecycles', () => {
     expect(cost.dynamodb).toBeCloseTo(32 * 0.625 + 12 * 0.125, 6);
     expect(cost.sqs).toBeCloseTo(2.4, 6);
     expect(cost.lambda).toBeCloseTo(5 * 0.2 + 0.5 * 1e6 * PRICES.lambdaArmGbSecond, 6);
+    expect(cost.lambdaCompute).toBeCloseTo(0.5 * 1e6 * PRICES.lambdaArmGbSecond, 6);
     expect(cost.httpApi).toBeCloseTo(3, 6);
     expect(cost.total).toBeCloseTo(cost.dynamodb + cost.sqs + cost.lambda + cost.httpApi, 9);
   });

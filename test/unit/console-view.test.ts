@@ -223,6 +223,28 @@ describe('approvalBlock', () => {
     expect(approvalBlock({ ...pending, flags: [{ ...flag, severity: 'medium' }] }, approver, 'approve')).toBeNull();
   });
 
+  it('blocks the final approval while an account verification is pending, as the API’s 409 account_unverified', () => {
+    const unverified = { ...pending, verification: { status: 'pending' } };
+    expect(approvalBlock(unverified, approver, 'approve')).toBe('blocked.verificationPending');
+    expect(approvalBlock(unverified, approver, 'reject')).toBeNull();
+    expect(approvalBlock({ ...pending, verification: { status: 'no_match' } }, approver, 'approve')).toBeNull();
+    expect(approvalBlock({ ...pending, verification: null }, approver, 'approve')).toBeNull();
+    // A batch: any row still pending blocks; none pending (or a fund that does not verify) does not.
+    const counts = { pending: 2, match: 40, closeMatch: 0, noMatch: 1, notPossible: 0 };
+    expect(approvalBlock({ ...pending, verifications: counts }, approver, 'approve')).toBe('blocked.verificationPending');
+    expect(approvalBlock({ ...pending, verifications: { ...counts, pending: 0 } }, approver, 'approve')).toBeNull();
+    expect(approvalBlock({ ...pending, verifications: null }, approver, 'approve')).toBeNull();
+  });
+
+  it('lets a first approval of two through with a high flag or a pending verification: only the final one is refused', () => {
+    const flag = { code: 'account_no_match', severity: 'high', dueAt: '2026-12-04T00:00:00Z', clearedBy: null };
+    const twoNeeded = { ...pending, requiredApprovals: 2, flags: [flag], verification: { status: 'pending' } };
+    expect(approvalBlock(twoNeeded, approver, 'approve')).toBeNull();
+    const second = { ...twoNeeded, approvals: [{ approver: 'first', at: '2026-12-01T00:00:00Z', comment: null }] };
+    expect(approvalBlock(second, approver, 'approve')).toBe('blocked.verificationPending');
+    expect(approvalBlock({ ...second, verification: { status: 'match' } }, approver, 'approve')).toBe('blocked.highFlag');
+  });
+
   it('blocks people without the approver role and items no longer pending', () => {
     expect(approvalBlock(pending, { sub: 'admin', roles: ['fund-admin', 'auditor'] })).toBe('blocked.notApprover');
     expect(approvalBlock({ ...pending, status: 'approved' }, approver)).toBe('blocked.notPending');
@@ -236,6 +258,7 @@ describe('approvalBlock', () => {
       'blocked.notPending',
       'blocked.notFundAdmin',
       'blocked.notDeliveryFailed',
+      'blocked.verificationPending',
     ] as const) {
       expect(en[key]).toBeTruthy();
       expect(zhCN[key]).toBeTruthy();

@@ -115,9 +115,13 @@ describe('the disbursement state machine', () => {
             if (FINAL_STATUSES.has(before)) expect(status).toBe(before);
             // The county report counts the disbursement exactly once, under its current status (if reported).
             const nonZero = Object.fromEntries(Object.entries(counted).filter(([, v]) => v !== 0));
-            const stem = { pending_approval: 'pendingApproval', approved: 'approved', paid: 'paid', payout_failed: 'payoutFailed' }[
-              status as string
-            ];
+            const stem = {
+              pending_approval: 'pendingApproval',
+              in_notice: 'inNotice',
+              approved: 'approved',
+              paid: 'paid',
+              payout_failed: 'payoutFailed',
+            }[status as string];
             expect(nonZero).toEqual(stem ? { [`${stem}Count`]: 1, [`${stem}Amount`]: amount } : {});
           }
         },

@@ -1,11 +1,11 @@
 import { decideApproval, statsMove, type Approval, type Disbursement, type HistoryEntry } from '../../domain/disbursements.ts';
 import { report } from '../../metrics.ts';
 import { actorAuditStep } from '../platform/audit.ts';
-import { statsStep } from '../counties/stats.ts';
 import { enqueueEvents, queuedIds } from '../platform/events.ts';
 import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
-import { commitMoney } from '../ledger/move.ts';
+import { commitMoney, type MoneyMove } from '../ledger/move.ts';
+import type { LedgerRef } from '../ledger/items.ts';
 import { moneySource } from '../../domain/money-source.ts';
 import { noticeOpening } from '../notices/items.ts';
 import { isNoticed, noticeEnd } from '../../domain/notices.ts';
@@ -91,13 +91,8 @@ export async function approveDisbursement(
       audit,
       approvedEvent.step,
       requestedEvent.step,
-      statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'approved', d.amount), d.disbursementId),
     ];
-    const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
-    await commitMoney(
-      { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId, payoutId } },
-      withReservation,
-    );
+    await commitMoney(reservationOf(d, 'approved', { disbursementId: d.disbursementId, payoutId }, actor, now), withReservation);
     return { disbursement: approved, messageIds: queuedIds([approvedEvent, requestedEvent]) };
   }, LEDGER_ATTEMPTS);
   if (messageIds.length) {
@@ -105,6 +100,16 @@ export async function approveDisbursement(
     await enqueueEvents(messageIds);
   }
   return publicDisbursement(disbursement);
+}
+
+/**
+ * The reservation a final approval (or its notice's opening) commits: on the campaign's subsidy or the allocation, with
+ * the disbursement's move in the county report riding on it (../ledger/move.ts `countyStats`).
+ */
+function reservationOf(d: StoredDisbursement, to: 'approved' | 'in_notice', ref: LedgerRef, actor: Actor, now: Date): MoneyMove {
+  const { fundId, countyCode, amount } = d;
+  const source = moneySource('draw', d.campaignId, true);
+  return { source, fundId, countyCode, move: 'reserve', amount, ref, actor: actor.sub, now, countyStats: statsMove(d.status, to, amount) };
 }
 
 /** Reserves like a final approval, but opens the public notice instead of creating the payout. */
@@ -137,6 +142,7 @@ async function openDisbursementNotice(
   const entry: HistoryEntry = { at, actor: actor.sub, action: 'notice_opened', fromStatus: d.status, toStatus: 'in_notice' };
   const next: StoredDisbursement = {
     ...d,
+    inNoticeCounted: true,
     status: 'in_notice',
     approvals,
     notice: opening.notice,
@@ -145,7 +151,7 @@ async function openDisbursementNotice(
     version: d.version + 1,
   };
   const withReservation = (reservation: TxStep[]): TxStep[] => [
-    disbursementChangeStep(d, now, { status: 'in_notice', approvals, notice: opening.notice, entry }, redecide),
+    disbursementChangeStep(d, now, { status: 'in_notice', approvals, notice: opening.notice, entry, inNoticeCounted: true }, redecide),
     ...reservation,
     ...opening.steps,
     ...opening.itemPuts,
@@ -154,12 +160,7 @@ async function openDisbursementNotice(
       endsAt: opening.notice.endsAt,
       approvers: approvals.map((a) => a.approver),
     }),
-    statsStep(d.countyCode, 'disbursements', statsMove(d.status, 'in_notice', d.amount), d.disbursementId),
   ];
-  const money = { fundId: d.fundId, countyCode: d.countyCode, move: 'reserve' as const, amount: d.amount, actor: actor.sub, now };
-  await commitMoney(
-    { source: moneySource('draw', d.campaignId, true), ...money, ref: { disbursementId: d.disbursementId } },
-    withReservation,
-  );
+  await commitMoney(reservationOf(d, 'in_notice', { disbursementId: d.disbursementId }, actor, now), withReservation);
   return { disbursement: next, messageIds: opening.messageIds };
 }

@@ -36,7 +36,6 @@ import { newId, shardOf } from '../../ids.ts';
 import { dueAt, publicFlag, type Flag } from '../../domain/warning-rules.ts';
 import { config } from '../../config.ts';
 import { auditStep } from '../platform/audit.ts';
-import { statsStep } from '../counties/stats.ts';
 import { eventStep } from '../platform/events.ts';
 import type { Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { type Actor } from '../funds/items.ts';
@@ -49,6 +48,11 @@ export interface StoredDisbursement extends Disbursement {
   version: number;
   /** The fund's paying finance system, copied at creation (a fund's `financeSystem` never changes). */
   payer: string;
+  /**
+   * Its notice's opening counted it in the county report's `inNotice` (API.md "Counties"): true from the release that
+   * counts it; a notice opened before is in no `inNotice` figure, so its end or withdrawal takes none out.
+   */
+  inNoticeCounted?: boolean;
 }
 
 export interface NewDisbursement {
@@ -116,6 +120,7 @@ export function toDisbursement(item: Record<string, unknown>): StoredDisbursemen
     updatedAt: item.updatedAt as string,
     history,
     ...disbursementFields(item, ['version', 'payer'], { payer: '' }),
+    ...(item.inNoticeCounted === true ? { inNoticeCounted: true } : {}),
     flags: storedFlags(item.flags, createdAt),
     verification: (item.verification as Disbursement['verification'] | undefined) ?? null,
   };
@@ -158,7 +163,7 @@ function storedFlags(value: unknown, createdAt: string): Disbursement['flags'] {
 
 /** The response form: account number masked, no storage fields. */
 export function publicDisbursement(d: StoredDisbursement): Disbursement {
-  const { version: _, payer: __, ...rest } = d;
+  const { version: _, payer: __, inNoticeCounted: ___, ...rest } = d;
   return maskDisbursement(rest);
 }
 
@@ -223,7 +228,14 @@ export function disbursementAudit(d: StoredDisbursement, entry: HistoryEntry, ac
 export function disbursementChangeStep(
   d: StoredDisbursement,
   now: Date,
-  change: { status?: DisbursementStatus; approvals?: Approval[]; payoutId?: string; notice?: Disbursement['notice']; entry?: HistoryEntry },
+  change: {
+    status?: DisbursementStatus;
+    approvals?: Approval[];
+    payoutId?: string;
+    notice?: Disbursement['notice'];
+    entry?: HistoryEntry;
+    inNoticeCounted?: true;
+  },
   redecide: (current: StoredDisbursement) => void,
 ): TxStep {
   return versionedChangeStep({
@@ -238,6 +250,7 @@ export function disbursementChangeStep(
       ...(change.approvals ? { approvals: change.approvals.map(({ comment, ...a }) => (comment === null ? a : { ...a, comment })) } : {}),
       ...(change.payoutId ? { payoutId: change.payoutId } : {}),
       ...(change.notice ? { notice: change.notice } : {}),
+      ...(change.inNoticeCounted ? { inNoticeCounted: true } : {}),
     },
     append: change.entry ? { history: [change.entry] } : undefined,
     redecide: (current) => redecide(toDisbursement(current)),
@@ -245,8 +258,8 @@ export function disbursementChangeStep(
 }
 
 /**
- * The disbursement's half of a settlement (approved → paid | payout_failed, history, county report),
- * as steps of the payout's settlement transaction. Conditional on `approved` only: the payout's own
+ * The disbursement's half of a settlement (approved → paid | payout_failed, history), as steps of the payout's
+ * settlement transaction (its county report figures ride on the money's move: `settlementStats`). Conditional on `approved` only: the payout's own
  * status condition already serialises settlements, and anything else here is a broken invariant.
  */
 export function payoutOutcomeSteps(
@@ -287,6 +300,9 @@ export function payoutOutcomeSteps(
       onConditionFailed: (old) =>
         new Error(`ledger invariant: disbursement ${payout.disbursementId} is ${String(old?.status)} while its payout settles`),
     },
-    statsStep(payout.countyCode, 'disbursements', statsMove('approved', to, payout.amount), payout.disbursementId),
   ];
 }
+
+/** The county report's move of a settlement (approved → paid | payout_failed), for its money's move to carry. */
+export const settlementStats = (payout: { amount: number }, settlement: Settlement): Record<string, number> =>
+  statsMove('approved', settlementStatus(settlement.outcome), payout.amount);

@@ -45,7 +45,8 @@ export const disbursementNoticeSubject: NoticeSubject = {
         disbursementAudit(d, entry, { sub: actorSub }, { payoutId, noticeId: notice.noticeId }),
         approvedEvent.step,
         requestedEvent.step,
-        statsStep(d.countyCode, 'disbursements', statsMove('in_notice', 'approved', d.amount), d.disbursementId),
+        // Out of `inNotice` only if its opening counted it there (a notice opened before did not).
+        statsStep(d.countyCode, 'disbursements', statsMove(d.inNoticeCounted ? 'in_notice' : null, 'approved', d.amount), d.disbursementId),
       ],
       messageIds: queuedIds([approvedEvent, requestedEvent]),
     };
@@ -63,8 +64,11 @@ export const disbursementNoticeSubject: NoticeSubject = {
     };
     const steps: TxStep[] = [
       disbursementChangeStep(d, now, { status: 'rejected', entry }, () => undefined),
-      // The county report counts neither in_notice nor rejected: nothing to move there.
       disbursementAudit(d, entry, { sub: actorSub }, { noticeId: notice.noticeId, objection: 'upheld' }),
+      // Out of the county report's `inNotice` (rejected is not counted), if its opening counted it there.
+      ...(d.inNoticeCounted
+        ? [statsStep(d.countyCode, 'disbursements', statsMove('in_notice', 'rejected', d.amount), d.disbursementId)]
+        : []),
     ];
     // The money goes back where it was reserved: the campaign's subsidy while it holds money, else the allocation.
     const source = moneySource('return', d.campaignId, d.campaignId ? await subsidyIsReserved(d.campaignId) : false);

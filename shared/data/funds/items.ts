@@ -255,8 +255,11 @@ export async function listAllocations(fundId: string, page: { limit: number; cur
   };
 }
 
-/** Every allocation of a county across funds (county report): one a fund, the moved one while the index has both. */
-export async function allocationsOfCounty(countyCode: string): Promise<Allocation[]> {
+/**
+ * Every allocation item of a county across funds, as stored (county report: balances and the disbursement figures
+ * they carry): one a fund, the moved one while the index has both.
+ */
+export async function allocationItemsOfCounty(countyCode: string): Promise<Record<string, unknown>[]> {
   const items = await queryAll({
     IndexName: 'gsi1',
     KeyConditionExpression: 'gsi1pk = :pk',
@@ -268,7 +271,7 @@ export async function allocationsOfCounty(countyCode: string): Promise<Allocatio
     const other = byFund.get(item.fundId as string);
     if (!other || (atKey(item) && !atKey(other))) byFund.set(item.fundId as string, item);
   }
-  return [...byFund.values()].map(toAllocation);
+  return [...byFund.values()];
 }
 
 /** A new allocation item's attributes besides its balances: what it is and its listing under the county. */

@@ -268,6 +268,8 @@ export interface PendingSettlement {
   actor: string;
   /** When it settled. */
   at: string;
+  /** The county report's figures the payment moves (approved → paid), carried on by its roll-up; none stored before. */
+  countyStats?: Record<string, number>;
 }
 
 /** The settlement's pending roll-up, for its transaction (instead of the allocation's move). */
@@ -314,6 +316,7 @@ export function toPendingSettlement(item: Record<string, unknown>): PendingSettl
     ref: (item.ref as LedgerRef | undefined) ?? { payoutId: item.payoutId as string },
     actor: item.actor as string,
     at: item.at as string,
+    ...(item.countyStats ? { countyStats: item.countyStats as Record<string, number> } : {}),
   };
 }
 

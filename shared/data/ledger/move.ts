@@ -15,6 +15,7 @@ import { newId } from '../../ids.ts';
 import { halfOf } from '../../domain/half-year-report.ts';
 import { config } from '../../config.ts';
 import { keys } from '../platform/keys.ts';
+import { carriedStatsUpdate, changesStats, statsStep } from '../counties/stats.ts';
 import { transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { MoneySource } from '../../domain/money-source.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,6 +56,8 @@ export interface LedgerChange {
   set?: Record<string, unknown>;
   /** The allocation does not exist yet: it is put, with these attributes besides its balances. */
   create?: Record<string, unknown>;
+  /** The county report's disbursement figures the move changes, carried on the allocation (../counties/stats.ts). */
+  countyStats?: Record<string, number>;
 }
 
 /** The allocation's move and its ledger entry, as two transaction steps; the balance after the entry. */
@@ -110,6 +113,9 @@ export function ledgerChangeSteps(change: LedgerChange): { steps: TxStep[]; bala
   });
   const table = config().TABLE_NAME;
   const key = keys.allocation(position.fundId, position.countyCode);
+  const carried = carriedStatsUpdate(position.countyCode, change.countyStats);
+  if (carried && change.create) throw new Error('an allocation is created by its amount, never by a move that changes county figures');
+  const condition = position.seq === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(seq) OR seq = :seq)' : 'seq = :seq';
   const allocation: TxStep = change.create
     ? {
         item: {
@@ -126,14 +132,14 @@ export function ledgerChangeSteps(change: LedgerChange): { steps: TxStep[]; bala
           Update: {
             TableName: table,
             Key: key,
-            UpdateExpression: `SET ${assignments.join(', ')}`,
-            ConditionExpression: position.seq === 0 ? 'attribute_exists(pk) AND (attribute_not_exists(seq) OR seq = :seq)' : 'seq = :seq',
-            ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-            ExpressionAttributeValues: values,
+            UpdateExpression: `SET ${assignments.join(', ')}${carried ? ` ${carried.add}` : ''}`,
+            ConditionExpression: carried?.bound ? `(${condition}) AND ${carried.bound.condition}` : condition,
+            ...(Object.keys(names).length || carried ? { ExpressionAttributeNames: { ...names, ...carried?.names } } : {}),
+            ExpressionAttributeValues: { ...values, ...carried?.values, ...carried?.bound?.values },
           },
         },
         // Another move got in first: the allocation as it is now comes back with the refusal.
-        onConditionFailed: (old) => (old ? new PositionMoved(toPosition(old)) : new TransactionConflict()),
+        onConditionFailed: (old) => carried?.refusal(old) ?? (old ? new PositionMoved(toPosition(old)) : new TransactionConflict()),
       };
   const put = entryPutStep(position.fundId, entry, seq);
   return { steps: [allocation, put], balance, entry };
@@ -240,12 +246,15 @@ export async function transactAt(
  * `insufficient_allocation` when `available` cannot cover it; a release or payment without the
  * reservation behind it is a broken invariant and stops the transaction.
  */
-function ledgerMoveSteps(position: LedgerPosition, move: Move, amount: number, ref: LedgerRef, actor: string, now: Date): TxStep[] {
+function ledgerMoveSteps(
+  position: LedgerPosition,
+  { move, amount, ref, actor, now, countyStats }: Omit<MoneyMove, 'source' | 'fundId' | 'countyCode'>,
+): TxStep[] {
   if (move === 'reserve' && position.available < amount) {
     throw new DomainError('insufficient_allocation', `The county allocation has ${position.available} fen available; ${amount} needed`);
   }
   try {
-    return ledgerChangeSteps({ position, kind: MOVE_KIND[move], amount, ref, actor, now }).steps;
+    return ledgerChangeSteps({ position, kind: MOVE_KIND[move], amount, ref, actor, now, countyStats }).steps;
   } catch (error) {
     // The allocation was read after a concurrent move of the same money (two settlements racing):
     // read everything again; the entity's own condition then gives the definite answer.
@@ -270,6 +279,8 @@ export interface MoneyMove {
    * then moves the allocation in its own transaction instead of waiting as a pending roll-up.
    */
   turn?: 'held' | 'alone';
+  /** The county report's figures it changes: on the allocation, its pending roll-up, or (a subsidy) the county's shard. */
+  countyStats?: Record<string, number>;
 }
 
 /** The money comes from (or goes back to) the county allocation: a batch, a campaign's subsidy reservation. */
@@ -287,9 +298,13 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
   if (!m) return transact(build([]));
   if (m.source.kind === 'subsidy') {
     const { campaignId } = m.source;
-    return transact(build([m.move === 'reserve' ? subsidyDrawStep(campaignId, m.amount) : subsidyReturnStep(campaignId, m.amount)]));
+    const subsidy = m.move === 'reserve' ? subsidyDrawStep(campaignId, m.amount) : subsidyReturnStep(campaignId, m.amount);
+    const seed = m.ref.disbursementId ?? m.ref.payoutId ?? campaignId;
+    return transact(
+      build([subsidy, ...(changesStats(m.countyStats) ? [statsStep(m.countyCode, 'disbursements', m.countyStats!, seed)] : [])]),
+    );
   }
-  const steps = (position: LedgerPosition) => build(ledgerMoveSteps(position, m.move, m.amount, m.ref, m.actor, m.now));
+  const steps = (position: LedgerPosition) => build(ledgerMoveSteps(position, m));
   if (m.move === 'settle' && m.turn === 'alone') {
     try {
       return await transactAt(m.fundId, m.countyCode, steps, 'alone');
@@ -313,6 +328,7 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
           ref: m.ref,
           actor: m.actor,
           at: m.now.toISOString(),
+          ...(changesStats(m.countyStats) ? { countyStats: m.countyStats } : {}),
         }),
       ]),
     );

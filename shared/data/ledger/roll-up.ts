@@ -14,6 +14,7 @@ import { config } from '../../config.ts';
 import { logger } from '../../logger.ts';
 import { backoffMs } from '../../retry.ts';
 import { keys } from '../platform/keys.ts';
+import { carriedStatsUpdate, sumStats } from '../counties/stats.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { SweepSource } from '../platform/sweep.ts';
 import {
@@ -72,6 +73,9 @@ function rollUpSteps(position: LedgerPosition, pending: readonly PendingSettleme
     };
     entries.push(entryPutStep(position.fundId, entry, seq));
   }
+  // The county report's figures of these payments (approved → paid) reach it with them (../counties/stats.ts). No
+  // bound to check: what grows, paid, stays within the allocation's own `paid`, far below a shard's limit.
+  const carried = carriedStatsUpdate(position.countyCode, sumStats(pending.map((p) => p.countyStats)));
   const allocation: TxStep = {
     item: {
       Update: {
@@ -79,11 +83,12 @@ function rollUpSteps(position: LedgerPosition, pending: readonly PendingSettleme
         Key: keys.allocation(position.fundId, position.countyCode),
         UpdateExpression:
           'SET reserved = :reserved, paid = :paid, available = :available, seq = :next, ledgerAt = :at, updatedAt = :now, ' +
-          '#paidInHalf = if_not_exists(#paidInHalf, :zero) + :sum',
+          `#paidInHalf = if_not_exists(#paidInHalf, :zero) + :sum${carried ? ` ${carried.add}` : ''}`,
         ConditionExpression: 'seq = :seq',
         // The half-year report's "paid in the half" counts the `paid` entries by their `at`: all of this roll-up's share one.
-        ExpressionAttributeNames: { '#paidInHalf': paidInHalfAttribute(halfOf(new Date(at))) },
+        ExpressionAttributeNames: { '#paidInHalf': paidInHalfAttribute(halfOf(new Date(at))), ...carried?.names },
         ExpressionAttributeValues: {
+          ...carried?.values,
           ':zero': 0,
           ':sum': line.paid - position.paid,
           ':reserved': line.reserved,

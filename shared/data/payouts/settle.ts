@@ -4,7 +4,7 @@ import { report } from '../../metrics.ts';
 import { config } from '../../config.ts';
 import { logger } from '../../logger.ts';
 import { completeBatchIfDone } from '../batches/counters.ts';
-import { payoutOutcomeSteps } from '../disbursements/items.ts';
+import { payoutOutcomeSteps, settlementStats } from '../disbursements/items.ts';
 import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import type { Actor } from '../funds/items.ts';
@@ -143,20 +143,10 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
       turn ??= { ...(await settlerTurn(payout.fundId, payout.countyCode)), fundId: payout.fundId, countyCode: payout.countyCode };
     // The payment moves its allocation itself in the turn taken, or alone in a quiet county; else it waits pending.
     const payIn = to !== 'settled' ? undefined : turn?.owner !== undefined ? 'held' : turn?.alone ? 'alone' : undefined;
-    await commitMoney(
-      {
-        source,
-        fundId: payout.fundId,
-        countyCode: payout.countyCode,
-        move,
-        amount: payout.amount,
-        ref,
-        actor: actor.sub,
-        now,
-        turn: payIn,
-      },
-      withMoney,
-    );
+    // A disbursement's move in the county report rides on the money's (a batch row's payout has none there).
+    const countyStats = payout.disbursementId ? settlementStats(payout, settlement) : undefined;
+    const { fundId, countyCode, amount } = payout;
+    await commitMoney({ source, fundId, countyCode, move, amount, ref, actor: actor.sub, now, turn: payIn, countyStats }, withMoney);
     return { payout: settled, messageId: event.messageId, queued: event.queued };
   }, LEDGER_ATTEMPTS).catch(async (error: unknown) => {
     await giveTurnBack();

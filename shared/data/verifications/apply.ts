@@ -148,7 +148,8 @@ async function applyToBatch(v: StoredVerification, batchId: string, rows: number
     await transact([
       flagHeadStep(batchId, head, flag.code, rows.length, now),
       shard,
-      ...reportStatsSteps(v.fundId, now, reportFigures.flagsRaised(rows.map(() => flag.code)), batchId),
+      // Seeded by the verification, not the batch: a batch's answers spread over the report's shards.
+      ...reportStatsSteps(v.fundId, now, reportFigures.flagsRaised(rows.map(() => flag.code)), v.verificationId),
       applied(),
     ]);
   });

@@ -128,9 +128,9 @@ export async function requestBatchVerifications(batchId: string, options: Reques
       );
       const step = requestChunkSteps(b, { chunk: c.chunk, accounts }, lookups, now, subscribed);
       if (step.flagPuts.length > 0) await putAll(step.flagPuts);
-      // The half-year report counts the flags raised, with the chunk (so once).
+      // The half-year report counts the flags raised, with the chunk (so once), on a shard the chunk picks.
       await timed('transact', () =>
-        transact([...step.steps, ...reportStatsSteps(b.fundId, now, reportFigures.flagsRaised(step.flagCodes), b.batchId)]),
+        transact([...step.steps, ...reportStatsSteps(b.fundId, now, reportFigures.flagsRaised(step.flagCodes), `${b.batchId}#${c.chunk}`)]),
       );
       messageIds = step.messageIds;
     });
