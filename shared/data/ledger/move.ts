@@ -39,10 +39,12 @@ import {
   awaitAllocationTurn,
   goesAlone,
   markAllocationContended,
+  MetAnotherWriter,
   readAllocationTurn,
   releaseAllocationTurn,
   takeAllocationTurn,
   TURN_LEASE_MS,
+  type TurnStance,
 } from './turn.ts';
 
 export interface LedgerChange {
@@ -177,17 +179,6 @@ export class PositionMoved extends TransactionConflict {
 const POSITION_ATTEMPTS = 25;
 /** Full jitter, the ceiling doubling from 8 ms up to 250 ms: writers of one allocation spread out, not in step. */
 const POSITION_BACKOFF = { attempts: POSITION_ATTEMPTS, baseMs: 4, maxMs: 250 };
-
-/**
- * How a writer stands to the allocation's turn (./turn.ts): `look` reads it and goes alone when nobody holds it and
- * the county is quiet, otherwise waits for it; `alone` is a settler that has looked already (met by another move,
- * it takes the turn only if free at once, else stops with `MetAnotherWriter`); `held` holds it (a settler's
- * roll-up) and gives it back itself.
- */
-export type TurnStance = 'look' | 'alone' | 'held';
-
-/** A settler that went alone met another move and found the turn held: its payment waits pending (commitMoney). */
-class MetAnotherWriter extends Error {}
 
 /**
  * Commits a transaction built around one allocation's ledger position, in the allocation's turn when the county's

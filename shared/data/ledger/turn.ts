@@ -109,3 +109,14 @@ export async function awaitAllocationTurn(fundId: string, countyCode: string, ow
     if (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS, met || wait)) return true;
   }
 }
+
+/**
+ * How a writer stands to the allocation's turn in ./move.ts `transactAt`: `look` reads it and goes alone when nobody
+ * holds it and the county is quiet, otherwise waits for it; `alone` is a settler that has looked already (met by
+ * another move, it takes the turn only if free at once, else stops with `MetAnotherWriter`); `held` holds it (a
+ * settler's roll-up) and gives it back itself.
+ */
+export type TurnStance = 'look' | 'alone' | 'held';
+
+/** A settler that went alone met another move and found the turn held: its payment waits pending (./move.ts commitMoney). */
+export class MetAnotherWriter extends Error {}
