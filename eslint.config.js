@@ -104,6 +104,7 @@ export default defineConfig(
           itemFiles: [
             'ledger/move.ts',
             'ledger/roll-up.ts',
+            'ledger/turn.ts',
             'batches/counters.ts',
             'counties/stats.ts',
             'reports/stats.ts',

@@ -1,7 +1,7 @@
 /**
  * Preloaded into every Lambda worker process of the bench's concurrency section: counts the
  * TransactWriteItems attempts this process makes (each one the SDK sends, retries by shared/ included)
- * and how they ended, and the takes of an allocation's turn (the lease on `LEASE#ALLOC#…`, shared/data/ledger/items.ts):
+ * and how they ended, and the takes of an allocation's turn (the lease on `LEASE#ALLOC#…`, shared/data/ledger/turn.ts):
  * how many were refused and how long writers waited for it, and reports the counts when the pool asks
  * (local/lambda-worker.ts).
  */

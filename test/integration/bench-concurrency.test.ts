@@ -33,9 +33,10 @@ describe('bench concurrency section', () => {
       expect(run.failedAttemptsPerSuccess, run.name).toBeGreaterThanOrEqual(0);
       expect(run.slowestMs!).toBeGreaterThanOrEqual(run.p99Ms!);
     }
-    // Every approval took its allocation's turn (the probe saw the takes), and the table shows the refusals apart.
+    // The probe counts the takes of an allocation's turn and their refusals apart (an approval in a quiet county
+    // takes none: it reads the turn and goes alone), and the table shows the refusals.
     for (const run of [result.approve.oneCounty, result.approve.spread]) {
-      expect(run.attempts.turnTakes - run.attempts.turnRefused, run.name).toBeGreaterThanOrEqual(2);
+      expect(run.attempts.turnRefused, run.name).toBeLessThanOrEqual(run.attempts.turnTakes);
     }
     expect([result.settle.oneCounty.counties, result.settle.spread.counties]).toEqual([1, 2]);
     const table = renderConcurrency(result).join('\n');

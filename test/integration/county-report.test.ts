@@ -30,7 +30,11 @@ const STEMS = {
 
 let report: (county?: string) => Promise<Record<string, { count: number; amount: number }>>;
 let notices: { end: typeof import('#shared/data/notices/end'); objections: typeof import('#shared/data/notices/objections') };
-let ledger: { items: typeof import('#shared/data/ledger/items'); rollUp: typeof import('#shared/data/ledger/roll-up') };
+let ledger: {
+  items: typeof import('#shared/data/ledger/items');
+  turn: typeof import('#shared/data/ledger/turn');
+  rollUp: typeof import('#shared/data/ledger/roll-up');
+};
 let platform: { keys: typeof import('#shared/data/platform/keys'); transact: typeof import('#shared/data/platform/transactions').transact };
 let stats: typeof import('#shared/data/counties/stats');
 let accounts = 0;
@@ -47,7 +51,11 @@ beforeAll(async () => {
     return reply.body.disbursements;
   };
   notices = { end: await import('#shared/data/notices/end'), objections: await import('#shared/data/notices/objections') };
-  ledger = { items: await import('#shared/data/ledger/items'), rollUp: await import('#shared/data/ledger/roll-up') };
+  ledger = {
+    items: await import('#shared/data/ledger/items'),
+    turn: await import('#shared/data/ledger/turn'),
+    rollUp: await import('#shared/data/ledger/roll-up'),
+  };
   platform = { keys: await import('#shared/data/platform/keys'), transact: (await import('#shared/data/platform/transactions')).transact };
   stats = await import('#shared/data/counties/stats');
 });
@@ -198,11 +206,11 @@ describe('the county report over a mixed sequence', () => {
     const [failing] = many.splice(2, 1);
     await settle(failing!.id, failing!.payoutId, 'failed');
     const owner = 'rollup-county-report-test';
-    expect(await ledger.items.takeAllocationTurn(fundA, C, owner, new Date(), 60_000)).toBe(true);
+    expect(await ledger.turn.takeAllocationTurn(fundA, C, owner, new Date(), 60_000)).toBe(true);
     try {
       for (const m of many) await settle(m.id, m.payoutId, 'succeeded');
     } finally {
-      await ledger.items.releaseAllocationTurn(fundA, C, owner);
+      await ledger.turn.releaseAllocationTurn(fundA, C, owner);
     }
     expect((await ledger.rollUp.sweepRollUps(new Date())).queued).toBe(4);
     await expectReport('a roll-up of four payments');
@@ -373,11 +381,11 @@ describe('items stored before', () => {
     await create(fundId, 15_000, inBefore);
     // A payment waiting as a pending roll-up (another settler's roll-up holds the turn).
     const owner = 'rollup-stored-before-test';
-    expect(await ledger.items.takeAllocationTurn(fundId, BEFORE, owner, new Date(), 60_000)).toBe(true);
+    expect(await ledger.turn.takeAllocationTurn(fundId, BEFORE, owner, new Date(), 60_000)).toBe(true);
     try {
       await settle(waiting, waitingPayout, 'succeeded');
     } finally {
-      await ledger.items.releaseAllocationTurn(fundId, BEFORE, owner);
+      await ledger.turn.releaseAllocationTurn(fundId, BEFORE, owner);
     }
     await asStoredBefore(fundId);
     await expectReport('as stored before', BEFORE);

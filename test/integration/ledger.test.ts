@@ -240,7 +240,7 @@ describe('the ledger under random interleavings', () => {
       moves.reduce((a, b) => a + b, 0),
       JSON.stringify(moves),
     ).toBeGreaterThanOrEqual(5);
-    // 25 sequential runs: each move takes and gives back its allocation's turn (two more requests); on 2 shared cores
+    // 25 sequential runs: each move reads its allocation's turn (took and gave it back before turn21); on 2 shared cores
     // at a load average near 20 the old code (lanes) timed out at 30 s too, and this took 29.6 s at a load near 7.
   }, 90_000);
 });

@@ -11,11 +11,13 @@ import { COUNTY, useMoneyHarness } from './disbursement-harness.ts';
 
 const h = useMoneyHarness();
 let items: typeof import('#shared/data/ledger/items');
+let turns: typeof import('#shared/data/ledger/turn');
 let documents: typeof import('#shared/data/platform/clients').documents;
 let tableName: string;
 
 beforeAll(async () => {
   items = await import('#shared/data/ledger/items');
+  turns = await import('#shared/data/ledger/turn');
   ({ documents } = await import('#shared/data/platform/clients'));
   tableName = (await import('#shared/config')).config().TABLE_NAME;
 });
@@ -50,7 +52,27 @@ describe("the settler's roll-up in the allocation's turn", () => {
     const { fundId, payoutId } = await onePayout();
     await settle(payoutId, 'TURN-1');
     await expectPaidOnce(fundId);
-    expect(await items.allocationTurnHolder(fundId, COUNTY, new Date())).toBeUndefined();
+    expect(await turns.allocationTurnHolder(fundId, COUNTY, new Date())).toBeUndefined();
+  }, 60_000);
+
+  it('a lone approval and a lone settlement write nothing to the turn: one read each, no turn item', async () => {
+    const fundId = await h.fund({ allocations: { [COUNTY]: 100_000 } });
+    const sent = vi.spyOn(documents, 'send');
+    const turnRequests = () =>
+      sent.mock.calls
+        .filter(([command]) => String((command.input as { Key?: { pk?: unknown } }).Key?.pk).startsWith('LEASE#ALLOC#'))
+        .map(([command]) => command.constructor.name);
+    try {
+      const { payoutId } = await h.approvedPayout(fundId, 10_000, { ownAccount: true, approver: 'checker-1' });
+      expect(turnRequests()).toEqual(['GetCommand']);
+      await settle(payoutId, 'TURN-LONE');
+      expect(turnRequests()).toEqual(['GetCommand', 'GetCommand']);
+    } finally {
+      sent.mockRestore();
+    }
+    const { getItem } = await import('#shared/data/platform/query');
+    expect(await getItem(turns.allocationTurnKey(fundId, COUNTY))).toBeUndefined();
+    await expectPaidOnce(fundId);
   }, 60_000);
 
   it('with the turn free, the payment moves its allocation in its own transaction: no pending roll-up item', async () => {
@@ -66,7 +88,7 @@ describe("the settler's roll-up in the allocation's turn", () => {
     } finally {
       sent.mockRestore();
     }
-    expect(await items.allocationTurnHolder(fundId, COUNTY, new Date())).toBeUndefined();
+    expect(await turns.allocationTurnHolder(fundId, COUNTY, new Date())).toBeUndefined();
     await expectPaidOnce(fundId);
     // Reported again: nothing moves twice.
     await settle(payoutId, 'TURN-DIRECT');
@@ -92,12 +114,49 @@ describe("the settler's roll-up in the allocation's turn", () => {
     expect((await h.checkLedger()).differences).toEqual([]);
   }, 120_000);
 
+  it('a lone settler met by another move takes no place in line: its payment waits pending, then is rolled up', async () => {
+    const { fundId, payoutId } = await onePayout();
+    const { dynamo } = await import('#shared/data/platform/clients');
+    const transactions: string[] = [];
+    let met = false;
+    dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = JSON.stringify(args.input);
+        if (context.commandName !== 'TransactWriteItemsCommand' || !input.includes(payoutId)) return next(args);
+        transactions.push(input);
+        if (!met) {
+          // Between the settler's look (the county quiet) and its transaction: another move commits and holds the turn.
+          met = true;
+          await h.approvedPayout(fundId, 1_000, { ownAccount: true, approver: 'checker-1' });
+          expect(await turns.takeAllocationTurn(fundId, COUNTY, 'an-approval', new Date(), 4_000)).toBe(true);
+          setTimeout(() => void turns.releaseAllocationTurn(fundId, COUNTY, 'an-approval'), 1_500);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'meetTheSettler' },
+    );
+    try {
+      await settle(payoutId, 'TURN-MET');
+    } finally {
+      dynamo.middlewareStack.remove('meetTheSettler');
+    }
+    // Its lone transaction was refused; the next one wrote the pending item, which its roll-up applied.
+    expect(transactions.length).toBeGreaterThanOrEqual(3);
+    expect(transactions[0]).not.toContain(items.rollUpPartition(fundId, COUNTY));
+    expect(transactions[1]).toContain(items.rollUpPartition(fundId, COUNTY));
+    const seen = await turns.readAllocationTurn(fundId, COUNTY, new Date());
+    expect(seen.contendedUntil! > new Date().toISOString()).toBe(true);
+    expect(await allocation(fundId)).toEqual({ reserved: 1_000, paid: 10_000, available: 89_000 });
+    expect(await items.readPendingSettlements(fundId, COUNTY, 10)).toEqual([]);
+    expect((await h.checkLedger()).differences).toEqual([]);
+  }, 60_000);
+
   it('waits for a turn another move holds, then rolls up', async () => {
     const { fundId, payoutId } = await onePayout();
     // An approval's turn, given back a little later (well before the turn's own 5 s run out).
-    expect(await items.takeAllocationTurn(fundId, COUNTY, 'an-approval', new Date(), 4_000)).toBe(true);
+    expect(await turns.takeAllocationTurn(fundId, COUNTY, 'an-approval', new Date(), 4_000)).toBe(true);
     const released = new Promise<void>((resolve) =>
-      setTimeout(() => void items.releaseAllocationTurn(fundId, COUNTY, 'an-approval').then(resolve), 300),
+      setTimeout(() => void turns.releaseAllocationTurn(fundId, COUNTY, 'an-approval').then(resolve), 300),
     );
     await settle(payoutId, 'TURN-2');
     await released;
@@ -107,7 +166,7 @@ describe("the settler's roll-up in the allocation's turn", () => {
   it("leaves its payment to another settler's roll-up that holds the turn", async () => {
     const { fundId, payoutId } = await onePayout();
     // Held for longer than a settlement takes here: a settler that waited for it would roll up after it ran out.
-    expect(await items.takeAllocationTurn(fundId, COUNTY, 'rollup-another-settler', new Date(), 30_000)).toBe(true);
+    expect(await turns.takeAllocationTurn(fundId, COUNTY, 'rollup-another-settler', new Date(), 30_000)).toBe(true);
     try {
       await settle(payoutId, 'TURN-3');
       // Pending for the holder: still reserved, `available` exact, the check clean.
@@ -115,7 +174,7 @@ describe("the settler's roll-up in the allocation's turn", () => {
       expect((await items.readPendingSettlements(fundId, COUNTY, 10)).map((p) => p.payoutId)).toEqual([payoutId]);
       expect((await h.checkLedger()).differences).toEqual([]);
     } finally {
-      await items.releaseAllocationTurn(fundId, COUNTY, 'rollup-another-settler');
+      await turns.releaseAllocationTurn(fundId, COUNTY, 'rollup-another-settler');
     }
   }, 60_000);
 

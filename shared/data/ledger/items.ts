@@ -22,7 +22,6 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../../ids.ts';
 import { documents } from '../platform/clients.ts';
 import { getItem } from '../platform/query.ts';
-import { leaseHolder, leaseLooksFree, releaseLease, takeLease } from '../platform/lease.ts';
 import { config } from '../../config.ts';
 import { transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { storedFields } from '../platform/fields.ts';
@@ -356,31 +355,3 @@ export async function* pendingRollUpsIn(shard: number): AsyncGenerator<{ fundId:
     startKey = page.LastEvaluatedKey;
   } while (startKey);
 }
-
-// ---------------------------------------------------------------------------------------------------
-// The allocation's turn. Moves of one allocation are ordered by its `seq` (the condition of every move), so two
-// writers at once cannot both commit: the loser's whole transaction fails, charged 2 units per item, and is built
-// again. A writer therefore first takes the allocation's turn, a short lease on its own small item
-// (`LEASE#ALLOC#<fundId>#<countyCode> / TURN`, not in the fund's partition), reads the allocation and commits, then
-// gives the turn back. A writer that finds the turn held reads the item until it looks free (1 read unit each)
-// and only then tries to take it again; a refused take costs 1 write unit. The turn only orders writers; the `seq` condition still
-// decides, so a holder that crashed (its turn runs out) or whose turn ran out mid-transaction costs time and at
-// most one failed attempt, never a wrong balance.
-
-export const allocationTurnKey = (fundId: string, countyCode: string) => ({ pk: `LEASE#ALLOC#${fundId}#${countyCode}`, sk: 'TURN' });
-
-/** Takes the allocation's turn for `leaseMs` unless another writer holds it; false when one does. */
-export const takeAllocationTurn = (fundId: string, countyCode: string, owner: string, now: Date, leaseMs: number): Promise<boolean> =>
-  takeLease(allocationTurnKey(fundId, countyCode), 'allocation-turn', owner, now, leaseMs);
-
-/** Whether nobody holds the allocation's turn (or the holder's time ran out): a read, not a refused write. */
-export const allocationTurnLooksFree = (fundId: string, countyCode: string, now: Date): Promise<boolean> =>
-  leaseLooksFree(allocationTurnKey(fundId, countyCode), now);
-
-/** Who holds the allocation's turn now (its owner), undefined when nobody does: one consistent read. */
-export const allocationTurnHolder = (fundId: string, countyCode: string, now: Date): Promise<string | undefined> =>
-  leaseHolder(allocationTurnKey(fundId, countyCode), now);
-
-/** Gives the allocation's turn back, if it is still ours. */
-export const releaseAllocationTurn = (fundId: string, countyCode: string, owner: string): Promise<void> =>
-  releaseLease(allocationTurnKey(fundId, countyCode), owner);

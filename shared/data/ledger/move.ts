@@ -23,11 +23,8 @@ import { backoffMs } from '../../retry.ts';
 import { randomUUID } from 'node:crypto';
 import {
   pendingSettlementStep,
-  allocationTurnLooksFree,
-  releaseAllocationTurn,
   readPosition,
   requirePosition,
-  takeAllocationTurn,
   subsidyDrawStep,
   subsidyReturnStep,
   LedgerRef,
@@ -38,6 +35,17 @@ import {
   SEQ_DIGITS,
   toPosition,
 } from './items.ts';
+import {
+  awaitAllocationTurn,
+  goesAlone,
+  markAllocationContended,
+  MetAnotherWriter,
+  readAllocationTurn,
+  releaseAllocationTurn,
+  takeAllocationTurn,
+  TURN_LEASE_MS,
+  type TurnStance,
+} from './turn.ts';
 
 export interface LedgerChange {
   position: LedgerPosition;
@@ -173,50 +181,30 @@ const POSITION_ATTEMPTS = 25;
 const POSITION_BACKOFF = { attempts: POSITION_ATTEMPTS, baseMs: 4, maxMs: 250 };
 
 /**
- * How long a writer holds the allocation's turn at most: far longer than one transaction, short enough that a
- * crashed holder (a Lambda environment ended mid-request) holds up the county's moves only this long.
- */
-export const TURN_LEASE_MS = 5_000;
-/** How long a writer waits for the turn before it commits without one (the `seq` condition still orders it). */
-const TURN_WAIT_MS = 20_000;
-/** Looks at a held turn: full jitter, the ceiling doubling from 10 ms up to 100 ms (about a transaction's time). */
-export const TURN_BACKOFF = { attempts: Number.POSITIVE_INFINITY, baseMs: 5, maxMs: 100 };
-
-/**
- * Waits for the allocation's turn (ledger/items.ts, "The allocation's turn"): true once taken, false when it was
- * not free within TURN_WAIT_MS (a stream of other writers, or a store that does not answer), and the caller goes on
- * without it. While it is held, the waiter reads it (a read, not a refused write) and tries to take it only once it
- * looks free.
- */
-async function awaitTurn(fundId: string, countyCode: string, owner: string): Promise<boolean> {
-  const giveUpAt = Date.now() + TURN_WAIT_MS;
-  for (let attempt = 1; ; attempt++) {
-    if (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS)) return true;
-    do {
-      if (Date.now() >= giveUpAt) return false;
-      await sleep(backoffMs(TURN_BACKOFF, attempt++));
-    } while (!(await allocationTurnLooksFree(fundId, countyCode, new Date())));
-  }
-}
-
-/**
- * Commits a transaction built around one allocation's ledger position, in the allocation's turn: moves of one
- * allocation from any process (a Lambda environment each, or one local process serving many requests) take turns
- * through a short lease item, so they do not burn transaction attempts on each other, and the position is read
- * once the turn is ours. Correctness never rests on the turn: when another writer moved the allocation anyway (its
- * turn ran out, or it went on without one), the `seq` condition refuses, and the steps are built again on the
- * allocation the refusal returned and committed again after a full-jitter wait. Any other conflict goes to the
- * caller. A missing allocation is the contract's `insufficient_allocation`.
+ * Commits a transaction built around one allocation's ledger position, in the allocation's turn when the county's
+ * writers meet: moves of one allocation from any process (a Lambda environment each, or one local process serving
+ * many requests) take turns through a short lease item, so they do not burn transaction attempts on each other,
+ * and the position is read once the turn is ours. A lone writer reads the turn, finds nobody there and the county
+ * quiet, and commits without it; when another move got in first after all, it takes turns from then on (and marks
+ * the county contended). Correctness never rests on the turn: when another writer moved the allocation anyway, the
+ * `seq` condition refuses, and the steps are built again on the allocation the refusal returned and committed again
+ * after a full-jitter wait. Any other conflict goes to the caller. A missing allocation is the contract's
+ * `insufficient_allocation`.
  */
 export async function transactAt(
   fundId: string,
   countyCode: string,
   build: (position: LedgerPosition) => TxStep[],
-  /** The caller holds the allocation's turn already (a settler's roll-up) and gives it back itself. */
-  turnHeld = false,
+  stance: TurnStance = 'look',
 ): Promise<void> {
   const owner = randomUUID();
-  const turn = !turnHeld && (await awaitTurn(fundId, countyCode, owner));
+  let alone = stance === 'alone';
+  let turn = false;
+  if (stance === 'look') {
+    const seen = await readAllocationTurn(fundId, countyCode, new Date());
+    alone = goesAlone(seen, new Date());
+    if (!alone) turn = await awaitAllocationTurn(fundId, countyCode, owner, false, seen.holder !== undefined);
+  }
   try {
     let current = await requirePosition(fundId, countyCode);
     for (let attempt = 1; ; attempt++) {
@@ -226,7 +214,17 @@ export async function transactAt(
       } catch (error) {
         if (!(error instanceof PositionMoved) || attempt >= POSITION_ATTEMPTS) throw error;
         current = error.position;
-        await sleep(backoffMs(POSITION_BACKOFF, attempt));
+        if (alone) {
+          // Another writer met us: take turns from here, marking the county contended, on the position as it is then.
+          // A settler takes no place in line: the turn now, or its payment waits pending.
+          alone = false;
+          if (stance === 'look') turn = await awaitAllocationTurn(fundId, countyCode, owner, true);
+          else if (!(turn = await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS, true))) {
+            await markAllocationContended(fundId, countyCode, { holder: undefined, contendedUntil: undefined }, new Date());
+            throw new MetAnotherWriter();
+          }
+          current = await requirePosition(fundId, countyCode);
+        } else await sleep(backoffMs(POSITION_BACKOFF, attempt));
       }
     }
   } finally {
@@ -268,10 +266,10 @@ export interface MoneyMove {
   actor: string;
   now: Date;
   /**
-   * The caller holds the allocation's turn (a settlement that found it free, ./roll-up.ts `takeSettlerTurn`): a
-   * payment then moves the allocation in its own transaction instead of waiting as a pending roll-up.
+   * A settler that holds the allocation's turn or found the county quiet (./roll-up.ts `settlerTurn`): a payment
+   * then moves the allocation in its own transaction instead of waiting as a pending roll-up.
    */
-  turnHeld?: boolean;
+  turn?: 'held' | 'alone';
   /** The county report's figures it changes: on the allocation, its pending roll-up, or (a subsidy) the county's shard. */
   countyStats?: Record<string, number>;
 }
@@ -297,10 +295,18 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
       build([subsidy, ...(changesStats(m.countyStats) ? [statsStep(m.countyCode, 'disbursements', m.countyStats!, seed)] : [])]),
     );
   }
-  // A payment never changes `available`: unless its settler holds the allocation's turn, it waits as a pending
-  // roll-up (API 1.2), so settlements of one county do not contend for its allocation. The roll-up applies it
-  // within one OUTBOX_SWEEP_SECONDS.
-  if (m.move === 'settle' && !m.turnHeld) {
+  const steps = (position: LedgerPosition) => build(ledgerMoveSteps(position, m));
+  if (m.move === 'settle' && m.turn === 'alone') {
+    try {
+      return await transactAt(m.fundId, m.countyCode, steps, 'alone');
+    } catch (error) {
+      if (!(error instanceof MetAnotherWriter)) throw error;
+    }
+  }
+  // A payment never changes `available`: unless its settler holds the allocation's turn or found the county quiet
+  // (and met nobody), it waits as a pending roll-up (API 1.2), so settlements of one county do not contend for its
+  // allocation. The roll-up applies it within one OUTBOX_SWEEP_SECONDS.
+  if (m.move === 'settle' && m.turn !== 'held') {
     const payoutId = m.ref.payoutId;
     if (!payoutId) throw new Error('a settlement names its payout');
     return transact(
@@ -318,7 +324,7 @@ export async function commitMoney(m: MoneyMove | undefined, build: (money: TxSte
       ]),
     );
   }
-  await transactAt(m.fundId, m.countyCode, (position) => build(ledgerMoveSteps(position, m)), m.turnHeld);
+  await transactAt(m.fundId, m.countyCode, steps, m.turn ?? 'look');
 }
 
 /** An allocation set to a new amount, as `commitAllocationSet` takes it. */

@@ -18,13 +18,9 @@ import { carriedStatsUpdate, sumStats } from '../counties/stats.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import type { SweepSource } from '../platform/sweep.ts';
 import {
-  allocationTurnHolder,
-  allocationTurnLooksFree,
   pendingRollUpsIn,
   pendingSettlementDoneStep,
   readPendingSettlements,
-  releaseAllocationTurn,
-  takeAllocationTurn,
   toPosition,
   paidInHalfAttribute,
   ROLLUP_SHARDS,
@@ -32,7 +28,18 @@ import {
   type LedgerPosition,
   type PendingSettlement,
 } from './items.ts';
-import { entryPutStep, PositionMoved, transactAt, TURN_BACKOFF, TURN_LEASE_MS } from './move.ts';
+import { entryPutStep, PositionMoved, transactAt } from './move.ts';
+import {
+  allocationTurnHolder,
+  allocationTurnLooksFree,
+  goesAlone,
+  markAllocationContended,
+  readAllocationTurn,
+  releaseAllocationTurn,
+  takeAllocationTurn,
+  TURN_BACKOFF,
+  TURN_LEASE_MS,
+} from './turn.ts';
 
 /** Pending settlements applied per transaction: 1 allocation + an entry and a delete each, under 100 items. */
 const ROLLUP_CHUNK = 40;
@@ -118,7 +125,7 @@ export async function rollUpAllocation(
     const pending = await readPendingSettlements(fundId, countyCode, ROLLUP_CHUNK);
     if (pending.length === 0) return applied;
     try {
-      await transactAt(fundId, countyCode, (position) => rollUpSteps(position, pending, now), turnHeld);
+      await transactAt(fundId, countyCode, (position) => rollUpSteps(position, pending, now), turnHeld ? 'held' : 'look');
       applied += pending.length;
       chunks++;
     } catch (error) {
@@ -147,20 +154,37 @@ async function untilTurnLooksFree(fundId: string, countyCode: string, giveUpAt: 
 /** A settler's roll-up holds the allocation's turn under an owner that says so: another settler leaves it to it. */
 const ROLLUP_OWNER = 'rollup-';
 
+/** How a succeeded settlement stands to the allocation's turn before its transaction (`settlerTurn`). */
+export interface SettlerTurn {
+  /** The county is quiet: the payment moves its allocation in its own transaction without the turn. */
+  alone: boolean;
+  /** The turn, taken: the payment moves its allocation in its own transaction in it. */
+  owner?: string;
+}
+
 /**
- * A succeeded settlement's try for the allocation's turn, before its transaction, without waiting: the owner when
- * taken (the payment then moves the allocation in its own transaction, ./move.ts `commitMoney`, and no pending item
- * is written), undefined when another writer holds it (the payment waits as a pending roll-up). Either way
+ * A succeeded settlement's look at the allocation's turn (./turn.ts) before its transaction, without waiting. Nobody
+ * holds it and the county is quiet: `alone`, nothing written (the payment moves its allocation in its own
+ * transaction, ./move.ts `commitMoney`, and takes turns only if another move gets in first). Free in a contended
+ * county: taken without waiting, the owner (the payment moves the allocation in the turn). Held, or taken by another
+ * meanwhile: neither, the payment waits as a pending roll-up, and a held turn marks the county contended. Either way
  * `rollUpAfterSettlement` follows, and gives a turn taken here back.
  */
-export async function takeSettlerTurn(fundId: string, countyCode: string): Promise<string | undefined> {
+export async function settlerTurn(fundId: string, countyCode: string): Promise<SettlerTurn> {
+  const now = new Date();
+  const seen = await readAllocationTurn(fundId, countyCode, now);
+  if (goesAlone(seen, now)) return { alone: true };
+  if (seen.holder !== undefined) {
+    await markAllocationContended(fundId, countyCode, seen, now);
+    return { alone: false };
+  }
   const owner = `${ROLLUP_OWNER}${randomUUID()}`;
-  return (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS)) ? owner : undefined;
+  return (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS)) ? { alone: false, owner } : { alone: false };
 }
 
 /**
  * After a settlement commits: rolls its county up now in the allocation's turn, taken without waiting (or held
- * since `takeSettlerTurn`: `heldBy`), so a settlement shows as paid at once and a county's burst of settlements is
+ * since `settlerTurn`: `heldBy`; a payment that moved its allocation alone finds nothing pending and takes none), so a settlement shows as paid at once and a county's burst of settlements is
  * rolled up by one settler at a time instead of all of them colliding on the allocation. The turn is the roll-up's
  * only lease: a settler that finds it held by another settler (owner `rollup-…`) leaves its payment to that one,
  * which gives the turn back and looks once more (our pending item was committed before we found the turn held, so
@@ -169,6 +193,8 @@ export async function takeSettlerTurn(fundId: string, countyCode: string): Promi
  * (settlementRollUpSource).
  */
 export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date, heldBy?: string): Promise<void> {
+  // Nothing pending (the payment moved its allocation itself, and nobody else's waits): no turn to take.
+  if (heldBy === undefined && (await readPendingSettlements(fundId, countyCode, 1)).length === 0) return;
   const owner = heldBy ?? `${ROLLUP_OWNER}${randomUUID()}`;
   const giveUpAt = Date.now() + ROLLUP_WAIT_MS;
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {

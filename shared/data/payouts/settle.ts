@@ -9,8 +9,9 @@ import { enqueueEvents, eventStep } from '../platform/events.ts';
 import { subscriptionsOnce } from '../webhook-endpoints/subscriptions.ts';
 import type { Actor } from '../funds/items.ts';
 import { commitMoney } from '../ledger/move.ts';
-import { rollUpAfterSettlement, takeSettlerTurn } from '../ledger/roll-up.ts';
-import { releaseAllocationTurn, subsidyIsReserved } from '../ledger/items.ts';
+import { rollUpAfterSettlement, settlerTurn, type SettlerTurn } from '../ledger/roll-up.ts';
+import { subsidyIsReserved } from '../ledger/items.ts';
+import { releaseAllocationTurn } from '../ledger/turn.ts';
 import { failureCountedSteps } from '../failures/items.ts';
 import { moneySource, type MoneySource } from '../../domain/money-source.ts';
 import { noticeItemPaidStep } from '../notices/items.ts';
@@ -44,9 +45,10 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   let referenceNamed = false;
   // Read once a request, when there is an event to write (a repeated outcome writes none).
   const subscriptions = subscriptionsOnce();
-  // A payment's allocation turn, tried once before its first transaction (SETTLEMENT_ROLLUP=now): taken, the payment
-  // moves its allocation in its own transaction; refused, it waits as a pending roll-up. Given back below.
-  let turn: { owner: string | undefined; fundId: string; countyCode: string } | undefined;
+  // A payment's allocation turn, looked at once before its first transaction (SETTLEMENT_ROLLUP=now): the county
+  // quiet or the turn taken, the payment moves its allocation in its own transaction; held, it waits as a pending
+  // roll-up. A turn taken is given back below.
+  let turn: (SettlerTurn & { fundId: string; countyCode: string }) | undefined;
   const giveTurnBack = async () => {
     if (turn?.owner) await releaseAllocationTurn(turn.fundId, turn.countyCode, turn.owner);
   };
@@ -138,12 +140,13 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     const move = to === 'settled' ? 'settle' : 'release';
     // Taken right before the commit (after the reads above), so it is held for the transaction and the roll-up only.
     if (to === 'settled' && config().SETTLEMENT_ROLLUP === 'now')
-      turn ??= { owner: await takeSettlerTurn(payout.fundId, payout.countyCode), fundId: payout.fundId, countyCode: payout.countyCode };
-    const turnHeld = to === 'settled' && turn?.owner !== undefined;
+      turn ??= { ...(await settlerTurn(payout.fundId, payout.countyCode)), fundId: payout.fundId, countyCode: payout.countyCode };
+    // The payment moves its allocation itself in the turn taken, or alone in a quiet county; else it waits pending.
+    const payIn = to !== 'settled' ? undefined : turn?.owner !== undefined ? 'held' : turn?.alone ? 'alone' : undefined;
     // A disbursement's move in the county report rides on the money's (a batch row's payout has none there).
     const countyStats = payout.disbursementId ? settlementStats(payout, settlement) : undefined;
     const { fundId, countyCode, amount } = payout;
-    await commitMoney({ source, fundId, countyCode, move, amount, ref, actor: actor.sub, now, turnHeld, countyStats }, withMoney);
+    await commitMoney({ source, fundId, countyCode, move, amount, ref, actor: actor.sub, now, turn: payIn, countyStats }, withMoney);
     return { payout: settled, messageId: event.messageId, queued: event.queued };
   }, LEDGER_ATTEMPTS).catch(async (error: unknown) => {
     await giveTurnBack();

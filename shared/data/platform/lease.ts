@@ -4,10 +4,14 @@
  * take turns; it never decides anything about money (the conditions of the writes do), so a holder that crashed,
  * or whose lease ran out mid-write, costs time and at most a failed attempt, never a wrong balance.
  *
- * Each take or give-back is one write of an item under 1 KB: 1 write unit, a refused take too; a look whether it
- * is free is one consistent read (1 read unit).
+ * The item also remembers until when its writers were last seen to meet (`contendedUntil`), so that a lone writer
+ * can look (a read) and skip the lease, while writers that met take turns for a while (ledger/turn.ts). Giving the
+ * lease back keeps the item and its mark; items stored before have no mark and read as never contended.
+ *
+ * Each take, give-back or mark is one write of an item under 1 KB: 1 write unit, a refused take too; a look is one
+ * consistent read (1 read unit).
  */
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.ts';
 import { appliedUnlessRefused, documents } from './clients.ts';
 import { getItem } from './query.ts';
@@ -17,14 +21,32 @@ export interface LeaseKey {
   sk: string;
 }
 
-/** Takes the lease for `leaseMs` from `now` unless someone else holds it; false when they do. */
-export async function takeLease(key: LeaseKey, type: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+/** The lease as one consistent read shows it at a moment. */
+export interface LeaseState {
+  /** Who holds it; undefined when nobody does or the holder's time ran out ('' for a holder stored without a name). */
+  holder: string | undefined;
+  /** Until when its writers count as contended (ISO time); undefined when they never met, or stored before the mark. */
+  contendedUntil: string | undefined;
+}
+
+/**
+ * Takes the lease for `leaseMs` from `now` unless someone else holds it; false when they do. With `contendedUntil`
+ * (the taker met another writer) the take marks the item contended until then, in the same write.
+ */
+export async function takeLease(
+  key: LeaseKey,
+  type: string,
+  owner: string,
+  now: Date,
+  leaseMs: number,
+  contendedUntil?: Date,
+): Promise<boolean> {
   return appliedUnlessRefused(() =>
     documents.send(
       new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: key,
-        UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #type = :type',
+        UpdateExpression: `SET leaseOwner = :owner, leaseUntil = :until, #type = :type${contendedUntil ? ', contendedUntil = :contended' : ''}`,
         ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
         ExpressionAttributeNames: { '#type': 'type' },
         ExpressionAttributeValues: {
@@ -32,10 +54,31 @@ export async function takeLease(key: LeaseKey, type: string, owner: string, now:
           ':until': new Date(now.getTime() + leaseMs).toISOString(),
           ':now': now.toISOString(),
           ':type': type,
+          ...(contendedUntil ? { ':contended': contendedUntil.toISOString() } : {}),
         },
       }),
     ),
   );
+}
+
+/** Marks the item contended until `contendedUntil` without taking the lease (a writer that met another and went on). */
+export async function markLeaseContended(key: LeaseKey, type: string, contendedUntil: Date): Promise<void> {
+  await documents.send(
+    new UpdateCommand({
+      TableName: config().TABLE_NAME,
+      Key: key,
+      UpdateExpression: 'SET contendedUntil = :contended, #type = :type',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':contended': contendedUntil.toISOString(), ':type': type },
+    }),
+  );
+}
+
+/** The lease and its mark at `now`: one consistent read. */
+export async function readLease(key: LeaseKey, now: Date): Promise<LeaseState> {
+  const item = await getItem<{ leaseOwner?: string; leaseUntil?: string; contendedUntil?: string }>(key);
+  const held = item?.leaseUntil !== undefined && item.leaseUntil >= now.toISOString();
+  return { holder: held ? (item.leaseOwner ?? '') : undefined, contendedUntil: item?.contendedUntil };
 }
 
 /**
@@ -49,20 +92,20 @@ export async function leaseLooksFree(key: LeaseKey, now: Date): Promise<boolean>
 
 /** Who holds the lease at `now` (one consistent read); undefined when nobody does or the holder's time ran out. */
 export async function leaseHolder(key: LeaseKey, now: Date): Promise<string | undefined> {
-  const item = await getItem<{ leaseOwner?: string; leaseUntil?: string }>(key);
-  return item?.leaseUntil === undefined || item.leaseUntil < now.toISOString() ? undefined : (item.leaseOwner ?? '');
+  return (await readLease(key, now)).holder;
 }
 
 /**
  * Gives the lease back, if it is still ours (a lease that ran out and was taken by another stays theirs). The item
- * goes with it: a lease leaves nothing behind, so a refused request still changes nothing.
+ * stays, without its holder, so its contended mark outlives the turn; a refused request changes nothing.
  */
 export async function releaseLease(key: LeaseKey, owner: string): Promise<void> {
   await appliedUnlessRefused(() =>
     documents.send(
-      new DeleteCommand({
+      new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: key,
+        UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
         ConditionExpression: 'leaseOwner = :owner',
         ExpressionAttributeValues: { ':owner': owner },
       }),
