@@ -1,10 +1,10 @@
 /**
  * Final approvals through the HTTP API (adapter + JWT authorizer + handler) against a plain script
- * making the same store writes as an approval, with its own SDK clients: the allocation's turn (a conditional
- * update of the turn item, consistent reads of it while another writer holds it, its delete at the end), the
- * consistent reads of the disbursement and the allocation, one TransactWriteItems (disbursement update, the
- * allocation's move on its `seq` with its ledger entry, payout put, audit put, the two event puts and the county
- * report's update) and one SendMessageBatch. Both sides run at the same concurrency on one county, in alternating
+ * making the same store writes as an approval, with its own SDK clients: the allocation's turn (one consistent
+ * read of the turn item, and only when the county's writers meet a conditional update of it, consistent reads while
+ * another writer holds it and its give-back at the end), the consistent reads of the disbursement and the
+ * allocation, one TransactWriteItems (disbursement update, the allocation's move on its `seq` with its ledger entry
+ * and the county report's figures, payout put, audit put, the two event puts) and one SendMessageBatch. Both sides run at the same concurrency on one county, in alternating
  * rounds, on disbursements created beforehand (one approver each). Issue 21 asks both baselines to make the same
  * writes as the product across processes: since the allocation's turn (stop 28) moves of one county take turns in
  * the product, so the script takes the same turn, and the ratio measures what the API adds (adapter, authorizer,
@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, localRegion } from '#local/environment';
@@ -25,7 +25,7 @@ import { statusIndexKey } from '#shared/data/disbursements/items';
 import { packEventData } from '#shared/data/platform/event-body';
 import { toPosition } from '#shared/data/ledger/items';
 import { ledgerChangeSteps } from '#shared/data/ledger/move';
-import { allocationTurnKey, TURN_BACKOFF, TURN_LEASE_MS } from '#shared/data/ledger/turn';
+import { allocationTurnKey, CONTENDED_MS, goesAlone, TURN_BACKOFF, TURN_LEASE_MS } from '#shared/data/ledger/turn';
 import { backoffMs } from '#shared/retry';
 import type { Meter } from './meter.ts';
 import type { StepProgress } from '../scripts/lib/progress.ts';
@@ -168,9 +168,23 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const sqs = new SQSClient({ ...config, endpoint: services.sqsEndpoint, useQueueUrlAsEndpoint: false });
 
-  /** The allocation's turn, as the product takes it (ledger/move.ts): take it, or read it until it looks free. */
-  const takeTurn = async (fundId: string, countyCode: string, owner: string): Promise<boolean> => {
+  /**
+   * The allocation's turn, as the product takes it (ledger/turn.ts): one consistent read, then alone when nobody holds
+   * it and the county's writers have not met lately (no write); else take it, or read it until it looks free. A
+   * writer that met another (`met`: its lone attempt collided) marks the county contended with its take.
+   */
+  const takeTurn = async (fundId: string, countyCode: string, owner: string, met: boolean): Promise<boolean> => {
     const Key = allocationTurnKey(fundId, countyCode);
+    if (!met) {
+      const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
+      const now = new Date();
+      const held = Item?.leaseUntil !== undefined && (Item.leaseUntil as string) >= now.toISOString();
+      const state = {
+        holder: held ? ((Item.leaseOwner as string | undefined) ?? '') : undefined,
+        contendedUntil: Item?.contendedUntil as string | undefined,
+      };
+      if (goesAlone(state, now)) return false;
+    }
     const giveUpAt = Date.now() + 20_000;
     for (let attempt = 1; ; attempt++) {
       const now = new Date();
@@ -179,7 +193,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
           new UpdateCommand({
             TableName: tableName,
             Key,
-            UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #type = :type',
+            UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #type = :type, contendedUntil = :contended',
             ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now',
             ExpressionAttributeNames: { '#type': 'type' },
             ExpressionAttributeValues: {
@@ -187,6 +201,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
               ':until': new Date(now.getTime() + TURN_LEASE_MS).toISOString(),
               ':now': now.toISOString(),
               ':type': 'allocation-turn',
+              ':contended': new Date(now.getTime() + CONTENDED_MS).toISOString(),
             },
           }),
         );
@@ -202,12 +217,14 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
       }
     }
   };
+  // Given back as the product does: the holder goes, the item and its mark stay (1 write unit, as a delete).
   const giveTurnBack = (fundId: string, countyCode: string, owner: string) =>
     documents
       .send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: tableName,
           Key: allocationTurnKey(fundId, countyCode),
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
           ConditionExpression: 'leaseOwner = :owner',
           ExpressionAttributeValues: { ':owner': owner },
         }),
@@ -216,7 +233,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       });
 
-  const approveOnce = async (disbursementId: string, approver: string) => {
+  const approveOnce = async (disbursementId: string, approver: string, met: boolean) => {
     const key = keys.disbursement(disbursementId);
     const { Item: d } = await documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
     if (!d || d.status !== 'pending_approval') throw new Error(`raw approval: ${disbursementId} is not pending`);
@@ -263,9 +280,9 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
       },
     });
     const auditId = newId('audit', now.getTime());
-    // The turn is taken after reading the disbursement, as the product takes it around the move alone.
+    // The turn is looked at (and taken, when writers meet) after reading the disbursement, as the product does.
     const owner = randomUUID();
-    const turn = await takeTurn(d.fundId as string, d.countyCode as string, owner);
+    const turn = await takeTurn(d.fundId as string, d.countyCode as string, owner, met);
     try {
       const { Item: allocation } = await documents.send(
         new GetCommand({ TableName: tableName, Key: keys.allocation(d.fundId, d.countyCode), ConsistentRead: true }),
@@ -364,7 +381,8 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
     async approve(disbursementId: string, approver: string) {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await approveOnce(disbursementId, approver);
+          // A collision means another writer met this one: from then on it takes the turn, as the product does.
+          return await approveOnce(disbursementId, approver, attempt > 1);
         } catch (error) {
           const conflict =
             (error instanceof TransactionCanceledException &&
