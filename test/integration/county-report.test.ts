@@ -87,6 +87,16 @@ async function create(fundId: string, amount: number, overrides: Record<string, 
   return reply.body.disbursementId as string;
 }
 
+/** A villager's objection to one item of a notice, upheld by a fund-admin: the item is withdrawn, its money released. */
+async function upholdObjection(noticeId: string, itemRef: string, reason: string): Promise<void> {
+  const { objectionId } = await notices.objections.fileObjection(noticeId, { itemRef, reason }, new Date());
+  const upheld = await h.call('POST', `/v1/objections/${objectionId}/resolve`, {
+    ...ADMIN,
+    body: { outcome: 'upheld', note: 'confirmed' },
+  });
+  expect(upheld.status, JSON.stringify(upheld.body)).toBe(200);
+}
+
 /** Approves; returns the payout (none while a second approval or a notice is still to come). */
 async function approve(id: string, approver = 'approver-1'): Promise<{ payoutId?: string; noticeId?: string }> {
   const reply = await h.call('POST', `/v1/disbursements/${id}/approve`, { ...asApprover(approver), body: {} });
@@ -155,16 +165,7 @@ describe('the county report over a mixed sequence', () => {
     const withdrawn = await approve(objected);
     expect([model.get(noticed)!.status, model.get(objected)!.status]).toEqual(['in_notice', 'in_notice']);
     await expectReport('two in notice');
-    const { objectionId } = await notices.objections.fileObjection(
-      withdrawn.noticeId!,
-      { itemRef: objected, reason: 'Not a resident of the village' },
-      new Date(),
-    );
-    const upheld = await h.call('POST', `/v1/objections/${objectionId}/resolve`, {
-      ...ADMIN,
-      body: { outcome: 'upheld', note: 'confirmed' },
-    });
-    expect(upheld.status, JSON.stringify(upheld.body)).toBe(200);
+    await upholdObjection(withdrawn.noticeId!, objected, 'Not a resident of the village');
     model.get(objected)!.status = 'rejected';
     expect(await notices.end.endNotice(proceeding.noticeId!, new Date(Date.now() + 86_400_000))).toBe(true);
     model.get(noticed)!.status = 'approved';
@@ -308,16 +309,7 @@ describe('items stored before', () => {
       }),
     );
     expect((await report(county)).inNotice).toEqual({ count: 0, amount: 0 });
-    const { objectionId } = await notices.objections.fileObjection(
-      withdrawingNotice,
-      { itemRef: withdrawing, reason: 'Moved away last year' },
-      new Date(),
-    );
-    const upheld = await h.call('POST', `/v1/objections/${objectionId}/resolve`, {
-      ...ADMIN,
-      body: { outcome: 'upheld', note: 'confirmed' },
-    });
-    expect(upheld.status, JSON.stringify(upheld.body)).toBe(200);
+    await upholdObjection(withdrawingNotice, withdrawing, 'Moved away last year');
     expect(await notices.end.endNotice(endingNotice, new Date(Date.now() + 86_400_000))).toBe(true);
     const after = await report(county);
     expect(after.inNotice).toEqual({ count: 0, amount: 0 });
