@@ -26,6 +26,7 @@ import { packEventData } from '#shared/data/platform/event-body';
 import { toPosition } from '#shared/data/ledger/items';
 import { ledgerChangeSteps } from '#shared/data/ledger/move';
 import { allocationTurnKey, CONTENDED_MS, goesAlone, TURN_BACKOFF, TURN_LEASE_MS } from '#shared/data/ledger/turn';
+import { leaseStateOf } from '#shared/data/platform/lease';
 import { backoffMs } from '#shared/retry';
 import type { Meter } from './meter.ts';
 import type { StepProgress } from '../scripts/lib/progress.ts';
@@ -178,12 +179,7 @@ function rawStore(services: Services, tableName: string, deliveryQueueUrl: strin
     if (!met) {
       const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
       const now = new Date();
-      const held = Item?.leaseUntil !== undefined && (Item.leaseUntil as string) >= now.toISOString();
-      const state = {
-        holder: held ? ((Item.leaseOwner as string | undefined) ?? '') : undefined,
-        contendedUntil: Item?.contendedUntil as string | undefined,
-      };
-      if (goesAlone(state, now)) return false;
+      if (goesAlone(leaseStateOf(Item, now), now)) return false;
     }
     const giveUpAt = Date.now() + 20_000;
     for (let attempt = 1; ; attempt++) {

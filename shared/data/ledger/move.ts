@@ -220,7 +220,7 @@ export async function transactAt(
           alone = false;
           if (stance === 'look') turn = await awaitAllocationTurn(fundId, countyCode, owner, true);
           else if (!(turn = await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS, true))) {
-            await markAllocationContended(fundId, countyCode, { holder: undefined, contendedUntil: undefined }, new Date());
+            await markAllocationContended(fundId, countyCode, new Date());
             throw new MetAnotherWriter();
           }
           current = await requirePosition(fundId, countyCode);

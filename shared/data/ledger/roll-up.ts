@@ -175,7 +175,7 @@ export async function settlerTurn(fundId: string, countyCode: string): Promise<S
   const seen = await readAllocationTurn(fundId, countyCode, now);
   if (goesAlone(seen, now)) return { alone: true };
   if (seen.holder !== undefined) {
-    await markAllocationContended(fundId, countyCode, seen, now);
+    await markAllocationContended(fundId, countyCode, now, seen);
     return { alone: false };
   }
   const owner = `${ROLLUP_OWNER}${randomUUID()}`;

@@ -69,11 +69,11 @@ export const takeAllocationTurn = (
 
 /**
  * Marks the county contended by a writer that met another and does not take the turn: one write, unless the mark
- * `seen` (read at `now`) still holds for more than half of CONTENDED_MS.
+ * `seen` (read at `now`; none read: written) still holds for more than half of CONTENDED_MS.
  */
-export async function markAllocationContended(fundId: string, countyCode: string, seen: LeaseState, now: Date): Promise<void> {
+export async function markAllocationContended(fundId: string, countyCode: string, now: Date, seen?: LeaseState): Promise<void> {
   const halfway = new Date(now.getTime() + CONTENDED_MS / 2).toISOString();
-  if (seen.contendedUntil !== undefined && seen.contendedUntil > halfway) return;
+  if (seen?.contendedUntil !== undefined && seen.contendedUntil > halfway) return;
   await markLeaseContended(allocationTurnKey(fundId, countyCode), TURN_TYPE, contendedFrom(now));
 }
 

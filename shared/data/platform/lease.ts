@@ -76,9 +76,17 @@ export async function markLeaseContended(key: LeaseKey, type: string, contendedU
 
 /** The lease and its mark at `now`: one consistent read. */
 export async function readLease(key: LeaseKey, now: Date): Promise<LeaseState> {
-  const item = await getItem<{ leaseOwner?: string; leaseUntil?: string; contendedUntil?: string }>(key);
-  const held = item?.leaseUntil !== undefined && item.leaseUntil >= now.toISOString();
-  return { holder: held ? (item.leaseOwner ?? '') : undefined, contendedUntil: item?.contendedUntil };
+  return leaseStateOf(await getItem(key), now);
+}
+
+/** The lease and its mark at `now`, as a stored item (undefined: never taken) shows them. */
+export function leaseStateOf(item: Record<string, unknown> | undefined, now: Date): LeaseState {
+  const until = item?.leaseUntil as string | undefined;
+  const held = until !== undefined && until >= now.toISOString();
+  return {
+    holder: held ? ((item!.leaseOwner as string | undefined) ?? '') : undefined,
+    contendedUntil: item?.contendedUntil as string | undefined,
+  };
 }
 
 /**
