@@ -103,6 +103,7 @@ export default defineConfig(
           // webhook-endpoints/subscriptions.ts reads which event types anyone listens to, for every producer of events.
           itemFiles: [
             'ledger/move.ts',
+            'ledger/allocation-check.ts',
             'ledger/roll-up.ts',
             'ledger/turn.ts',
             'batches/counters.ts',

@@ -62,6 +62,28 @@ describe('transact translates cancellation reasons', () => {
     await expect(tx.retryOnConflict(() => tx.transact([step()]), 3)).rejects.toBeInstanceOf(tx.TransactionConflict);
   });
 
+  it('retryReadingLightly: reads lightly once; a refusal or a conflict is decided again on consistent reads', async () => {
+    const seen: boolean[] = [];
+    const answer = await tx.retryReadingLightly(async (consistent) => {
+      seen.push(consistent);
+      if (!consistent) throw new DomainError('flagged', 'decided on a copy that lags');
+      return 'approved';
+    });
+    expect([answer, seen]).toEqual(['approved', [false, true]]);
+    seen.length = 0;
+    await expect(
+      tx.retryReadingLightly(async (consistent) => {
+        seen.push(consistent);
+        if (seen.length < 3) throw new tx.TransactionConflict();
+        throw new DomainError('invalid_state', 'the definite answer');
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_state' });
+    expect(seen).toEqual([false, true, true]);
+    seen.length = 0;
+    expect(await tx.retryReadingLightly(async (consistent) => (seen.push(consistent), 'done'))).toBe('done');
+    expect(seen).toEqual([false]);
+  });
+
   it.each(['ThrottlingError', 'ProvisionedThroughputExceeded'])('%s → StoreThrottled', async (code) => {
     ddb.on(TransactWriteCommand).rejects(cancelled([code]));
     await expect(tx.transact([step()])).rejects.toBeInstanceOf(tx.StoreThrottled);

@@ -8,7 +8,7 @@ import { claimPayouts, finishLinks, readPayouts, unclaimPayouts } from '../corre
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
-import { countyExistsStep, findCounty } from '../counties/items.ts';
+import { findCounty } from '../counties/items.ts';
 import { findAllocation, getFundSettings, type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { type TxStep } from '../platform/transactions.ts';
@@ -36,7 +36,7 @@ import {
   flagKey,
   ALL_BATCHES,
 } from './items.ts';
-import { allocationExistsStep, transactWithAllocation } from '../ledger/move.ts';
+import { allocationExistsStep, transactWithAllocation } from '../ledger/allocation-check.ts';
 
 /** Items of the creation transaction besides the row chunks: idempotency claim, county, allocation, head, audit, the report's flag count. */
 const CREATION_STEPS = 6;
@@ -122,7 +122,7 @@ export async function createBatch(
   const table = config().TABLE_NAME;
   await transactWithAllocation(input.fundId, input.countyCode, [
     ...claimSteps(claim, batchId, now),
-    countyExistsStep(input.countyCode),
+    // The allocation's check is the county's too (read above for the 404 before any work on the rows).
     allocationExistsStep(input.fundId, input.countyCode),
     {
       item: {
@@ -166,7 +166,7 @@ export async function createBatch(
 async function screenRows(fundId: string, batchId: string, rows: readonly BatchItem[], now: Date): Promise<BatchRowFlag[]> {
   const hashes = await accountHashes(rows.map((r) => r.beneficiary.account.accountNumber));
   const nameKeys = await accountNameKeys(rows.map((r) => r.beneficiary.account.accountName));
-  const rules = await readRules(fundId);
+  const rules = await readRules(fundId, { consistent: false });
   const reads = await readFacts(fundId, hashes, rules, now, batchId);
   const flags = evaluateBatchRows(
     batchId,

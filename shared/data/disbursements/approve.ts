@@ -12,7 +12,7 @@ import { isNoticed, noticeEnd } from '../../domain/notices.ts';
 import { keys } from '../platform/keys.ts';
 import { payoutPutStep } from '../payouts/items.ts';
 import { stationActiveStep } from '../stations/items.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { LEDGER_ATTEMPTS, retryReadingLightly, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { healDisbursement } from '../verifications/apply.ts';
 import {
   StoredDisbursement,
@@ -35,8 +35,10 @@ export async function approveDisbursement(
 ): Promise<Disbursement> {
   // Read once a request, when the approval completes: a retry after a conflict writes the same events.
   const subscriptions = subscriptionsOnce();
-  const { disbursement, messageIds } = await retryOnConflict(async () => {
-    const d = await readDisbursement(disbursementId);
+  // The first attempt reads the disbursement eventually consistent: its change is conditional on the version read, and
+  // a refusal decided on it is decided again on a consistent read (retryReadingLightly).
+  const { disbursement, messageIds } = await retryReadingLightly(async (consistent) => {
+    const d = await readDisbursement(disbursementId, { consistent });
     // An answer whose propagation was cut short reaches the disbursement now, before the decision (then read again).
     if (d.verification?.status === 'pending' && (await healDisbursement(d, now))) throw new TransactionConflict();
     const decision = decideApproval(d, actor.sub, now, input.comment);

@@ -6,7 +6,6 @@ import { invalidState, notFound } from '../../domain/errors.ts';
 import { newId } from '../../ids.ts';
 import { config } from '../../config.ts';
 import { claimSteps, createdEarlier, type IdempotencyClaim } from '../platform/idempotency-claims.ts';
-import { countyExistsStep } from '../counties/items.ts';
 import { statsStep } from '../counties/stats.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import { getFundSettings, type Actor } from '../funds/items.ts';
@@ -32,7 +31,7 @@ import {
   disbursementAudit,
   disbursementItem,
 } from './items.ts';
-import { allocationExistsStep, transactWithAllocation } from '../ledger/move.ts';
+import { allocationExistsStep, transactWithAllocation } from '../ledger/allocation-check.ts';
 
 /** A disbursement may draw only on a subsidy of a campaign of its county, from its fund. */
 async function assertSubsidyFits(campaignId: string, fundId: string, countyCode: string): Promise<void> {
@@ -58,7 +57,7 @@ export async function createDisbursement(
   if (input.campaignId) await assertSubsidyFits(input.campaignId, input.fundId, input.countyCode);
   const [hash] = await accountHashes([input.beneficiary.account.accountNumber]);
   const [nameKey] = await accountNameKeys([input.beneficiary.account.accountName]);
-  const rules = await readRules(input.fundId);
+  const rules = await readRules(input.fundId, { consistent: false });
   const disbursementId = newId('disbursement', now.getTime());
   // The fund's warning rules (duplicate screening among them) and the account's verification, run again when another
   // creation used the account, or an answer came, between these reads and the commit.
@@ -140,9 +139,8 @@ async function createScreened(
   };
   const stationId = input.beneficiary.kind === 'station' ? input.beneficiary.stationId : undefined;
   await transactWithAllocation(input.fundId, input.countyCode, [
-    // Order matters: the first failed condition is the answer (an unknown county before a missing allocation).
+    // Order matters: the first failed condition is the answer. The allocation's check is the county's too.
     ...claimSteps(claim, disbursementId, now),
-    countyExistsStep(input.countyCode),
     allocationExistsStep(input.fundId, input.countyCode),
     ...(stationId ? [stationActiveStep(stationId, input.countyCode)] : []),
     {

@@ -40,7 +40,7 @@ import { eventStep } from '../platform/events.ts';
 import type { Subscribed } from '../webhook-endpoints/subscriptions.ts';
 import { type Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
-import { requireItem } from '../platform/query.ts';
+import { requireItem, type ReadOptions } from '../platform/query.ts';
 import { versionedChangeStep, type TxStep } from '../platform/transactions.ts';
 import { storedFields } from '../platform/fields.ts';
 
@@ -167,8 +167,8 @@ export function publicDisbursement(d: StoredDisbursement): Disbursement {
   return maskDisbursement(rest);
 }
 
-export async function readDisbursement(disbursementId: string): Promise<StoredDisbursement> {
-  return toDisbursement(await requireItem(keys.disbursement(disbursementId), `Disbursement ${disbursementId}`));
+export async function readDisbursement(disbursementId: string, options?: ReadOptions): Promise<StoredDisbursement> {
+  return toDisbursement(await requireItem(keys.disbursement(disbursementId), `Disbursement ${disbursementId}`, options));
 }
 
 export async function getDisbursement(disbursementId: string): Promise<Disbursement> {

@@ -23,7 +23,6 @@ import { backoffMs } from '../../retry.ts';
 import { randomUUID } from 'node:crypto';
 import {
   pendingSettlementStep,
-  readPosition,
   requirePosition,
   subsidyDrawStep,
   subsidyReturnStep,
@@ -366,34 +365,4 @@ export async function commitAllocationSet(set: AllocationSet, build: (money: TxS
   });
   await transact(build(change.steps, delta));
   return change.balance;
-}
-
-/** No allocation at its key: none at all, or one stored before the shards (transactWithAllocation tells them apart). */
-class NoAllocationAtKey extends DomainError {}
-
-/** A create's check that the fund has an allocation for the county (the money is reserved later, at approval). */
-export function allocationExistsStep(fundId: string, countyCode: string): TxStep {
-  return {
-    item: {
-      ConditionCheck: {
-        TableName: config().TABLE_NAME,
-        Key: keys.allocation(fundId, countyCode),
-        ConditionExpression: 'attribute_exists(pk)',
-      },
-    },
-    onConditionFailed: () => new NoAllocationAtKey('insufficient_allocation', `Fund ${fundId} has no allocation for county ${countyCode}`),
-  };
-}
-
-/**
- * Commits a transaction with the allocation's `allocationExistsStep`: when it finds no allocation at its key but
- * one stored before the shards is there, that one is moved (readPosition) and the transaction committed again.
- */
-export async function transactWithAllocation(fundId: string, countyCode: string, steps: TxStep[]): Promise<void> {
-  try {
-    return await transact(steps);
-  } catch (error) {
-    if (!(error instanceof NoAllocationAtKey) || !(await readPosition(fundId, countyCode))) throw error;
-  }
-  await transact(steps);
 }

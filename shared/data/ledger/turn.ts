@@ -5,7 +5,7 @@
  * (`LEASE#ALLOC#<fundId>#<countyCode> / TURN`, not in the fund's partition): take it, read the allocation and
  * commit, give it back (1 write unit each way).
  *
- * A lone writer does not pay for that. It reads the turn first (1 read unit) and, when nobody holds it and the
+ * A lone writer does not pay for that. It reads the turn first (half a read unit, eventually consistent) and, when nobody holds it and the
  * county's writers have not met within CONTENDED_MS, goes straight to its transaction and writes nothing to the turn
  * (`goesAlone`). Writers that meet mark the county contended (`contendedUntil` on the turn item), so the writers
  * after them take turns: a lone writer whose transaction another move got in before (the `seq` condition refused
@@ -43,9 +43,14 @@ export const TURN_BACKOFF = { attempts: Number.POSITIVE_INFINITY, baseMs: 5, max
  */
 export const CONTENDED_MS = 10_000;
 
-/** The allocation's turn as one consistent read shows it at `now` (1 read unit). */
+/**
+ * A writer's first look at the allocation's turn at `now`: one eventually consistent read (half a read unit). A stale
+ * copy only ever misleads the choice between going alone and taking turns, never a balance: a writer that went alone
+ * in a county just marked meets the other writer at the `seq` condition and takes turns from then on, and one that
+ * saw a turn already given back waits for it a little (reading consistently) or leaves its payment to a roll-up.
+ */
 export const readAllocationTurn = (fundId: string, countyCode: string, now: Date): Promise<LeaseState> =>
-  readLease(allocationTurnKey(fundId, countyCode), now);
+  readLease(allocationTurnKey(fundId, countyCode), now, { consistent: false });
 
 /** Nobody holds the turn and the county's writers have not met lately: the writer commits without the turn. */
 export const goesAlone = (turn: LeaseState, now: Date): boolean =>

@@ -26,7 +26,7 @@ import { batchCounterSteps as batchCountersOf } from '../batches/counters.ts';
 import type { Actor } from '../funds/items.ts';
 import { keys } from '../platform/keys.ts';
 import { shardOf } from '../../ids.ts';
-import { getItem, requireItem, queryShardedPage, type Page } from '../platform/query.ts';
+import { getItem, requireItem, queryShardedPage, type Page, type ReadOptions } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { storedFields } from '../platform/fields.ts';
 
@@ -77,8 +77,8 @@ export interface BankReferenceItem {
 export type BankReferenceSummary = { uses: number; first: BankReferenceItem };
 
 /** Whether the reference names a payout already: a bulk transfer's settlements then never try the summary alone. */
-export const bankReferenceNamed = async (payer: string, bankReference: string) =>
-  (await getItem(keys.bankReferenceSummary(payer, bankReference))) !== undefined;
+export const bankReferenceNamed = async (payer: string, bankReference: string, options?: ReadOptions) =>
+  (await getItem(keys.bankReferenceSummary(payer, bankReference), options)) !== undefined;
 
 /**
  * The settlement's reference items (succeeded only), so reconciliation finds the payouts a statement line's bank
@@ -234,13 +234,13 @@ export async function findPayout(payoutId: string): Promise<StoredPayout | undef
   return Item ? toPayout(Item) : undefined;
 }
 
-export async function getPayout(payoutId: string): Promise<StoredPayout> {
-  return toPayout(await requireItem(keys.payout(payoutId), `Payout ${payoutId}`));
+export async function getPayout(payoutId: string, options?: ReadOptions): Promise<StoredPayout> {
+  return toPayout(await requireItem(keys.payout(payoutId), `Payout ${payoutId}`, options));
 }
 
 /** The payout as `reader` may see it: 404 `not_found` when it belongs to a fund another system pays. */
-export async function getPayoutFor(payoutId: string, reader: MoneyReader): Promise<StoredPayout> {
-  return visibleTo(await getPayout(payoutId), reader, `Payout ${payoutId}`);
+export async function getPayoutFor(payoutId: string, reader: MoneyReader, options?: ReadOptions): Promise<StoredPayout> {
+  return visibleTo(await getPayout(payoutId, options), reader, `Payout ${payoutId}`);
 }
 
 /** The payout's status move as a step, conditional on the status it was read in. */

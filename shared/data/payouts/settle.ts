@@ -18,7 +18,7 @@ import { noticeItemPaidStep } from '../notices/items.ts';
 import { paidRecordStep } from '../warning-rules/items.ts';
 import { accountHashes } from '../screening/items.ts';
 import { eventCloseStep, getOutboxEvent } from '../platform/outbox.ts';
-import { LEDGER_ATTEMPTS, retryOnConflict, TransactionConflict, type TxStep } from '../platform/transactions.ts';
+import { LEDGER_ATTEMPTS, ReadAgain, retryReadingLightly, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { reportFigures, reportStatsSteps } from '../reports/stats.ts';
 import {
   StoredPayout,
@@ -52,20 +52,27 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   const giveTurnBack = async () => {
     if (turn?.owner) await releaseAllocationTurn(turn.fundId, turn.countyCode, turn.owner);
   };
-  const result = await retryOnConflict(async () => {
+  // The first attempt reads the payout and its account's records eventually consistent: what it writes is refused if
+  // they moved, and what it answers without writing is decided again on a consistent read (retryReadingLightly).
+  const result = await retryReadingLightly(async (consistent) => {
     // Only the fund's paying finance system may settle; to anyone else the payout does not exist.
-    const payout = await getPayoutFor(payoutId, { sub: actor.sub, roles: ['finance-system'] });
-    if (decideSettlement(payout.status, settlement.outcome) === 'repeat') return { payout, messageId: undefined };
+    const payout = await getPayoutFor(payoutId, { sub: actor.sub, roles: ['finance-system'] }, { consistent });
+    if (decideSettlement(payout.status, settlement.outcome) === 'repeat') {
+      if (!consistent) throw new ReadAgain();
+      return { payout, messageId: undefined };
+    }
     const to = outcomeStatus(settlement.outcome);
     const at = now.toISOString();
     // `repeat_payee`'s record of the account's settlements, in this transaction (../warning-rules/items.ts).
     const paidRecord =
       to === 'settled'
-        ? await paidRecordStep(payout.fundId, (await accountHashes([payout.beneficiary.account.accountNumber]))[0]!, payoutId, at)
+        ? await paidRecordStep(payout.fundId, (await accountHashes([payout.beneficiary.account.accountNumber]))[0]!, payoutId, at, {
+            consistent,
+          })
         : undefined;
     // A bulk transfer's reference names many payouts: read so, each of its settlements counts itself in at once.
     if (to === 'settled' && settlement.bankReference && !referenceNamed)
-      referenceNamed = await bankReferenceNamed(payout.payer, settlement.bankReference);
+      referenceNamed = await bankReferenceNamed(payout.payer, settlement.bankReference, { consistent });
     const settled: StoredPayout =
       to === 'settled'
         ? { ...payout, status: to, settledAt: at, bankReference: settlement.bankReference ?? null }
@@ -91,7 +98,8 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
     // A failed payout of a subsidised disbursement gives its money back to the subsidy while the subsidy
     // still holds money; otherwise the reservation is released (or, when paid, moved to paid).
     const subsidyReserved = to === 'failed' && payout.campaignId !== null && (await subsidyIsReserved(payout.campaignId));
-    // No instruction for a closed payout: a payment instruction still pending is closed with it.
+    // No instruction for a closed payout: a payment instruction still pending is closed with it. Read consistently on
+    // every attempt: a stale `failed` would leave open an instruction a redelivery has just armed again.
     const instruction = await getOutboxEvent(payout.requestedMessageId);
     const audit = payoutAudit(
       payout,

@@ -14,7 +14,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.ts';
 import { appliedUnlessRefused, documents } from './clients.ts';
-import { getItem } from './query.ts';
+import { getItem, type ReadOptions } from './query.ts';
 
 export interface LeaseKey {
   pk: string;
@@ -74,9 +74,9 @@ export async function markLeaseContended(key: LeaseKey, type: string, contendedU
   );
 }
 
-/** The lease and its mark at `now`: one consistent read. */
-export async function readLease(key: LeaseKey, now: Date): Promise<LeaseState> {
-  return leaseStateOf(await getItem(key), now);
+/** The lease and its mark at `now`: one read, consistent unless `options` says otherwise. */
+export async function readLease(key: LeaseKey, now: Date, options?: ReadOptions): Promise<LeaseState> {
+  return leaseStateOf(await getItem(key, options), now);
 }
 
 /** The lease and its mark at `now`, as a stored item (undefined: never taken) shows them. */

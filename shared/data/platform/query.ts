@@ -259,12 +259,15 @@ export async function* queryPages<T = Record<string, unknown>>(
  */
 export async function queryAll<T = Record<string, unknown>>(
   input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
-  /** On an index: only these attributes of the items read by key (a smaller read of big items). */
-  hydrated?: { projection: Projection },
+  /**
+   * On an index, how the items are read by key: only these attributes (a smaller read of big items); eventually
+   * consistent (half the read units) where the index's own copy, itself eventually consistent, already decided.
+   */
+  hydrated?: { projection?: Projection; consistent?: boolean },
 ): Promise<T[]> {
   const items: T[] = [];
   for await (const page of queryPages<T>(input)) items.push(...page);
-  return input.IndexName ? ((await hydrate(items as Record<string, unknown>[], hydrated?.projection)) as T[]) : items;
+  return input.IndexName ? ((await hydrate(items as Record<string, unknown>[], hydrated?.projection, hydrated?.consistent)) as T[]) : items;
 }
 
 /**
@@ -272,7 +275,7 @@ export async function queryAll<T = Record<string, unknown>>(
  * the whole items are read by key, consistently, in the order the index gave them. An item deleted
  * between the query and the read is left out.
  */
-async function hydrate(partial: Record<string, unknown>[], projection?: Projection): Promise<Record<string, unknown>[]> {
+async function hydrate(partial: Record<string, unknown>[], projection?: Projection, consistent = true): Promise<Record<string, unknown>[]> {
   if (partial.length === 0) return partial;
   const id = (item: Record<string, unknown>) => `${String(item[TABLE.partitionKey])}\u0000${String(item[TABLE.sortKey])}`;
   const found = new Map<string, Record<string, unknown>>();
@@ -280,7 +283,7 @@ async function hydrate(partial: Record<string, unknown>[], projection?: Projecti
   const withKeys = projection
     ? { ...projection, expression: `${TABLE.partitionKey}, ${TABLE.sortKey}, ${projection.expression}` }
     : undefined;
-  for (const item of await readByKeys(keys, withKeys)) found.set(id(item), item);
+  for (const item of await readByKeys(keys, withKeys, consistent)) found.set(id(item), item);
   return partial.map((item) => found.get(id(item))).filter((item): item is Record<string, unknown> => item !== undefined);
 }
 
@@ -335,15 +338,34 @@ export async function readByKeys(
   return found;
 }
 
-/** One item by its key, read consistently (the record decides what happens next, so never a stale copy). */
-export async function getItem<T = Record<string, unknown>>(key: { pk: string; sk: string }): Promise<T | undefined> {
-  const { Item } = await documents.send(new GetCommand({ TableName: config().TABLE_NAME, Key: key, ConsistentRead: true }));
+/** How an item is read: consistently (1 read unit per 4 KB), or eventually consistent (half). */
+export interface ReadOptions {
+  /**
+   * False only where a stale copy cannot decide anything: what is decided on it is written under a condition that
+   * refuses a copy that moved (then read again consistently), or it is settings a request may see as they were a
+   * moment earlier. Default true: the record decides what happens next, so never a stale copy.
+   */
+  consistent?: boolean;
+}
+
+/** One item by its key, read consistently unless `options` says otherwise. */
+export async function getItem<T = Record<string, unknown>>(
+  key: { pk: string; sk: string },
+  options: ReadOptions = {},
+): Promise<T | undefined> {
+  const ConsistentRead = options.consistent ?? true;
+  const { Item } = await documents.send(new GetCommand({ TableName: config().TABLE_NAME, Key: key, ConsistentRead }));
   return Item as T | undefined;
 }
 
-/** One item by its key, read consistently, or 404 `not_found` naming what was asked for (e.g. "Batch bat_…"). */
-export async function requireItem<T = Record<string, unknown>>(key: { pk: string; sk: string }, what: string): Promise<T> {
-  const item = await getItem<T>(key);
+/** One item by its key, or 404 `not_found` naming what was asked for (e.g. "Batch bat_…"); a miss is always read consistently. */
+export async function requireItem<T = Record<string, unknown>>(
+  key: { pk: string; sk: string },
+  what: string,
+  options: ReadOptions = {},
+): Promise<T> {
+  // A copy that may lag says nothing about absence: a miss is read again consistently before the 404.
+  const item = (await getItem<T>(key, options)) ?? (options.consistent === false ? await getItem<T>(key) : undefined);
   if (!item) throw notFound(what);
   return item;
 }

@@ -98,6 +98,32 @@ export async function retryOnConflict<T>(attempt: () => Promise<T>, attempts = 6
 const MAX_BACKOFF_MS = 250;
 
 /**
+ * `retryOnConflict` whose first attempt reads the entities it decides on eventually consistent (half the read units),
+ * the others consistently: `attempt(consistent)`. What a stale copy could cause never reaches the caller. A change
+ * decided on it is refused by its condition (the version or status it was read in), and a refusal is a conflict:
+ * read again, consistently. An answer it gives without a write (a 404, a 409, `repeat`: the use case throws
+ * `ReadAgain`) is given only after a consistent read decided the same. Only for attempts that write nothing before
+ * their transaction, and throw nothing once it has committed.
+ */
+export async function retryReadingLightly<T>(attempt: (consistent: boolean) => Promise<T>, attempts = 6): Promise<T> {
+  let consistent = false;
+  return retryOnConflict(async () => {
+    const lightly = !consistent;
+    consistent = true;
+    try {
+      return await attempt(!lightly);
+    } catch (error) {
+      // Decided on a copy that may lag: decided again on a consistent read (a conflict is retried anyway).
+      if (lightly && error instanceof DomainError) throw new ReadAgain();
+      throw error;
+    }
+  }, attempts);
+}
+
+/** An answer decided on a copy that may lag (see retryReadingLightly): decide it again on a consistent read. */
+export class ReadAgain extends TransactionConflict {}
+
+/**
  * Attempts for a use case that moves an allocation's ledger: every move of one allocation is ordered
  * by its `seq`, so concurrent moves of one county (a batch's settlements) commit one at a time and
  * the others read again. Each round commits at least one of them.

@@ -35,7 +35,7 @@ import {
 import { config } from '../../config.ts';
 import { appSecrets } from '../../secrets.ts';
 import { keys } from '../platform/keys.ts';
-import { getItem, readByKeys } from '../platform/query.ts';
+import { getItem, readByKeys, type ReadOptions } from '../platform/query.ts';
 import { putAll } from '../platform/bulk.ts';
 import { documents } from '../platform/clients.ts';
 import { TransactionConflict, retryOnConflict, transact, type TxStep } from '../platform/transactions.ts';
@@ -50,8 +50,12 @@ export const PAID_ROLLUP_INDEX = 'PAIDROLLUP';
 
 // ---- rules -----------------------------------------------------------------------------------
 
-export async function readRules(fundId: string): Promise<WarningRule[]> {
-  const item = await getItem(keys.warningRules(fundId));
+/**
+ * The fund's rules. A creation reads them eventually consistent (`consistent: false`): rules changed a moment ago may
+ * not apply to it yet, as if it had come a moment earlier (a change never re-runs on existing items anyway).
+ */
+export async function readRules(fundId: string, options?: ReadOptions): Promise<WarningRule[]> {
+  const item = await getItem(keys.warningRules(fundId), options);
   const rules = (item?.rules as WarningRule[] | undefined) ?? DEFAULT_RULES;
   return rules.map((r) => ({ ...r, params: { ...r.params } }) as WarningRule);
 }
@@ -184,16 +188,19 @@ export const putBlockedAccounts = (items: readonly Record<string, unknown>[]) =>
  * The account's PAID record with one more settled payout, for the settlement's own transaction (a Put on
  * condition of the version read, so two settlements of one account at once both count: the loser reads again).
  * Undefined when there is nothing to write: the payout is recorded already, or the record is full of newer ones.
+ * Read eventually consistent on a settlement's first attempt: a stale copy's Put is refused by the same condition,
+ * and a copy that has nothing to write says what the record says now (it only ever gains newer settlements).
  */
 export async function paidRecordStep(
   fundId: string,
   accountHash: string,
   payoutId: string,
   settledAt: string,
+  options?: ReadOptions,
 ): Promise<TxStep | undefined> {
   const key = keys.beneficiaryPaid(fundId, accountHash);
   const entry = { payoutId, settledAt };
-  const current = await getItem(key);
+  const current = await getItem(key, options);
   const settlements = (current?.settlements as { payoutId: string; settledAt: string }[] | undefined) ?? [];
   if (settlements.some((s) => s.payoutId === payoutId)) return undefined;
   const oldest = settlements.at(-1);

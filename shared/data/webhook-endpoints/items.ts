@@ -292,14 +292,22 @@ function subscribes(endpoint: WebhookEndpoint, eventType: EventType): boolean {
   return endpoint.events.includes(eventType) || endpoint.events.includes('*');
 }
 
+/**
+ * The enabled endpoints with their signing secrets. The listing (an index) is eventually consistent, so the endpoints
+ * are read so too (half the read units): a change of a moment ago (a new URL, a rotated secret: the old one signs for
+ * 24 h, a deletion) may not have reached this delivery yet, as if it had started a moment earlier.
+ */
 async function enabledEndpoints(now: Date): Promise<DeliveryTarget[]> {
-  const items = await queryAll({
-    IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :list',
-    FilterExpression: '#status = :enabled',
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':list': ALL_ENDPOINTS, ':enabled': 'enabled' },
-  });
+  const items = await queryAll(
+    {
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :list',
+      FilterExpression: '#status = :enabled',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':list': ALL_ENDPOINTS, ':enabled': 'enabled' },
+    },
+    { consistent: false },
+  );
   return items.map((item) => ({ ...toEndpoint(item), secrets: signingSecrets(item, now) }));
 }
 
