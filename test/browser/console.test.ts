@@ -611,6 +611,69 @@ describe('the fund console', () => {
     await admin.context.close();
   }, 90_000);
 
+  it("holds a batch's final approval while a high row flag stands, saying why, and lets it through once a fund-admin cleared them", async () => {
+    // Two rows paying one account: each repeats the other, so both carry a high duplicate_beneficiary flag. The list
+    // row says only `{ count: 2, cleared: false }`: the console reads the row flags to learn that one is high.
+    const account = { bankName: 'Agricultural Bank of China', accountName: 'Paika Lusheng Cooperative', accountNumber: '6228480055550002' };
+    const item = { amount: 20_000, beneficiary: { kind: 'cooperative', name: 'Paika Lusheng Cooperative', account } };
+    const created = await rt.api('POST', '/v1/disbursement-batches', {
+      roles: 'requester',
+      sub: 'maker',
+      idempotencyKey: 'bat-held',
+      body: { fundId, countyCode: COUNTIES[0], purpose: 'training', items: [item, item] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ flags: { count: 2, cleared: false }, requiredApprovals: 1 });
+    const heldBatch = created.body.batchId as string;
+
+    const { context, page } = await newPage();
+    const flagReads: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes(`/v1/disbursement-batches/${heldBatch}/flags`)) flagReads.push(request.url());
+    });
+    await signIn(page, 'checker', ['approver']);
+    await page.getByRole('link', { name: '审批' }).click();
+    const row = page.locator(`tr[data-batch="${heldBatch}"]`);
+    const held = '存在未解除的高风险预警：须由另一位基金管理员解除后才能批准。';
+    await row.locator('.reason').getByText(held).waitFor();
+    const approve = row.getByRole('button', { name: '批准' });
+    expect(await approve.isDisabled()).toBe(true);
+    expect(await page.locator(`#${await approve.getAttribute('aria-describedby')}`).textContent()).toBe(held);
+    expect(await row.getByRole('button', { name: '驳回' }).isDisabled()).toBe(false);
+    // One page told it (the first row flag is high), and the disclosure is still closed.
+    expect(flagReads).toHaveLength(1);
+    expect(await row.getByRole('button', { name: '显示预警' }).getAttribute('aria-expanded')).toBe('false');
+    expect(await seriousViolations(page)).toEqual([]);
+    // The API agrees: 409 flagged, nothing approved.
+    const refused = await rt.api('POST', `/v1/disbursement-batches/${heldBatch}/approve`, { roles: 'approver', sub: 'checker', body: {} });
+    expect(refused.body.code).toBe('flagged');
+
+    // Another fund-admin clears them; the approver's page, reloaded, no longer reads the row flags and lets it through.
+    const cleared = await rt.api('POST', `/v1/disbursement-batches/${heldBatch}/clear-flags`, {
+      roles: 'fund-admin',
+      sub: 'admin-2',
+      body: { reason: '同一合作社两名社员共用账户，已核实' },
+    });
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    flagReads.length = 0;
+    await page.reload();
+    await page.getByRole('link', { name: '审批' }).click();
+    await row.getByText('2 行有预警，已解除').waitFor();
+    expect(await row.locator('.reason').count()).toBe(0);
+    await approve.click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${heldBatch}：已批准` })
+      .waitFor();
+    expect(flagReads).toEqual([]);
+    // Approved, and perhaps already expanding into its payouts.
+    const decided = (await rt.api('GET', `/v1/disbursement-batches/${heldBatch}`, { roles: 'auditor' })).body;
+    expect(decided.approvals).toEqual([expect.objectContaining({ approver: 'checker' })]);
+    expect(decided.status).not.toBe('pending_approval');
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  }, 90_000);
+
   it("names the account verification in words, a request's status and a batch's counts, and holds the final approval while one is pending", async () => {
     const maker = { roles: 'requester', sub: 'maker' };
     const single = await rt.api('POST', '/v1/disbursements', {
