@@ -100,6 +100,24 @@ function disbursementBody(amount: number, name: string) {
   };
 }
 
+/**
+ * A pending batch (the maker's) whose rows all pay one account: every row repeats another, so each carries a high
+ * duplicate_beneficiary flag. Returns the created batch.
+ */
+async function batchOfOneAccount(idempotencyKey: string, name: string, accountNumber: string, amount: number, rows: number) {
+  const account = { bankName: 'Agricultural Bank of China', accountName: name, accountNumber };
+  const item = { amount, beneficiary: { kind: 'cooperative', name, account } };
+  const created = await rt.api('POST', '/v1/disbursement-batches', {
+    roles: 'requester',
+    sub: 'maker',
+    idempotencyKey,
+    body: { fundId, countyCode: COUNTIES[0], purpose: 'training', items: Array.from({ length: rows }, () => item) },
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  expect(created.body.flags).toEqual({ count: rows, cleared: false });
+  return created.body as { batchId: string; requiredApprovals: number };
+}
+
 async function seed(): Promise<void> {
   const admin = { roles: 'fund-admin', sub: 'admin' };
   for (const countyCode of COUNTIES) {
@@ -540,18 +558,8 @@ describe('the fund console', () => {
   }, 90_000);
 
   it("opens a flagged batch's row flags on demand: severity, readable code and due time, paged, then who cleared them; axe-clean", async () => {
-    // 60 rows paying one account: every row repeats another, so each carries a high duplicate_beneficiary flag.
-    const account = { bankName: 'Agricultural Bank of China', accountName: 'Paika Silver Cooperative', accountNumber: '6228480055550060' };
-    const item = { amount: 10_000, beneficiary: { kind: 'cooperative', name: 'Paika Silver Cooperative', account } };
-    const created = await rt.api('POST', '/v1/disbursement-batches', {
-      roles: 'requester',
-      sub: 'maker',
-      idempotencyKey: 'bat-flagged',
-      body: { fundId, countyCode: COUNTIES[0], purpose: 'training', items: Array.from({ length: 60 }, () => item) },
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body.flags).toEqual({ count: 60, cleared: false });
-    const flaggedBatch = created.body.batchId as string;
+    // 60 rows paying one account, each with a high duplicate_beneficiary flag.
+    const flaggedBatch = (await batchOfOneAccount('bat-flagged', 'Paika Silver Cooperative', '6228480055550060', 10_000, 60)).batchId;
     const firstPage = await rt.api('GET', `/v1/disbursement-batches/${flaggedBatch}/flags?limit=50`, { roles: 'auditor' });
     const first = (firstPage.body.items as { row: number; code: string; severity: string; dueAt: string }[])[0]!;
     expect(first).toMatchObject({ code: 'duplicate_beneficiary', severity: 'high' });
@@ -612,19 +620,11 @@ describe('the fund console', () => {
   }, 90_000);
 
   it("holds a batch's final approval while a high row flag stands, saying why, and lets it through once a fund-admin cleared them", async () => {
-    // Two rows paying one account: each repeats the other, so both carry a high duplicate_beneficiary flag. The list
-    // row says only `{ count: 2, cleared: false }`: the console reads the row flags to learn that one is high.
-    const account = { bankName: 'Agricultural Bank of China', accountName: 'Paika Lusheng Cooperative', accountNumber: '6228480055550002' };
-    const item = { amount: 20_000, beneficiary: { kind: 'cooperative', name: 'Paika Lusheng Cooperative', account } };
-    const created = await rt.api('POST', '/v1/disbursement-batches', {
-      roles: 'requester',
-      sub: 'maker',
-      idempotencyKey: 'bat-held',
-      body: { fundId, countyCode: COUNTIES[0], purpose: 'training', items: [item, item] },
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body).toMatchObject({ flags: { count: 2, cleared: false }, requiredApprovals: 1 });
-    const heldBatch = created.body.batchId as string;
+    // Two rows paying one account, both with a high duplicate_beneficiary flag. The list row says only
+    // `{ count: 2, cleared: false }`: the console reads the row flags to learn that one is high.
+    const created = await batchOfOneAccount('bat-held', 'Paika Lusheng Cooperative', '6228480055550002', 20_000, 2);
+    expect(created.requiredApprovals).toBe(1);
+    const heldBatch = created.batchId;
 
     const { context, page } = await newPage();
     const flagReads: string[] = [];
