@@ -3,11 +3,11 @@
  * matches. No DOM and no client here, so the unit tests run them against pages they serve themselves.
  */
 
+/** The page of a list after `cursor` (none: the first), as the API gives it. */
+type PageReader<T> = (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>;
+
 /** A cursor-paged list's pages, one at a time, up to `maxPages`. */
-async function* pagesOf<T>(
-  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
-  maxPages: number,
-): AsyncGenerator<T[]> {
+async function* pagesOf<T>(page: PageReader<T>, maxPages: number): AsyncGenerator<T[]> {
   let cursor: string | undefined;
   for (let n = 0; n < maxPages; n++) {
     const result = await page(cursor);
@@ -18,10 +18,7 @@ async function* pagesOf<T>(
 }
 
 /** Every item of a cursor-paged list, up to `maxPages` pages of 100. */
-export async function allPages<T>(
-  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
-  maxPages = 20,
-): Promise<T[]> {
+export async function allPages<T>(page: PageReader<T>, maxPages = 20): Promise<T[]> {
   const items: T[] = [];
   for await (const pageItems of pagesOf(page, maxPages)) items.push(...pageItems);
   return items;
@@ -31,10 +28,7 @@ export async function allPages<T>(
  * The first item of a cursor-paged list that matches, reading no page after the one that holds it; null once the
  * pages end without one. For lists the API bounds (a batch's row flags), so it reads on until the cursor ends.
  */
-export async function firstInPages<T>(
-  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
-  matches: (item: T) => boolean,
-): Promise<T | null> {
+export async function firstInPages<T>(page: PageReader<T>, matches: (item: T) => boolean): Promise<T | null> {
   for await (const pageItems of pagesOf(page, Infinity)) {
     const found = pageItems.find(matches);
     if (found !== undefined) return found;

@@ -294,6 +294,7 @@ describe('approvalBlock', () => {
       'blocked.notFundAdmin',
       'blocked.notDeliveryFailed',
       'blocked.verificationPending',
+      'blocked.highFlag',
     ] as const) {
       expect(en[key]).toBeTruthy();
       expect(zhCN[key]).toBeTruthy();
