@@ -57,18 +57,4 @@ export async function must<T>(call: Promise<{ data?: T; error?: unknown; respons
   return data;
 }
 
-/** Every item of a cursor-paged list, up to `maxPages` pages of 100. */
-export async function allPages<T>(
-  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
-  maxPages = 20,
-): Promise<T[]> {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  for (let n = 0; n < maxPages; n++) {
-    const result = await page(cursor);
-    items.push(...result.items);
-    if (!result.nextCursor) break;
-    cursor = result.nextCursor;
-  }
-  return items;
-}
+export { allPages, firstInPages } from './paging.ts';

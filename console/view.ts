@@ -65,7 +65,16 @@ export type ApprovalSubject = Pick<Disbursement, 'requestedBy' | 'approvals'> & 
   requiredApprovals?: number;
   verification?: { status?: unknown } | null;
   verifications?: { pending?: unknown } | null;
+  /** A batch's: what the console has read of its row flags' severities (BatchHighFlag). */
+  highRowFlag?: BatchHighFlag;
 };
+
+/**
+ * What the console knows of a batch's high row flags, which its list row (`flags: { count, cleared }`) does not say:
+ * `found` once a row flag it read is high, `none` when it read every page without one, `unknown` while it reads or
+ * after the read failed.
+ */
+export type BatchHighFlag = 'found' | 'none' | 'unknown';
 
 /** Mirrors the API's maker-checker checks for approve (and, with `action: 'reject'`, reject). */
 export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'approve' | 'reject' = 'approve'): BlockReason {
@@ -78,9 +87,43 @@ export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'ap
   if (item.approvals.length + 1 < (item.requiredApprovals ?? 1)) return null;
   // The API's 409 `account_unverified`: the bank has not answered yet, so there is nothing to clear.
   if (verificationPending(item)) return 'blocked.verificationPending';
-  // The API's 409 `flagged`: no final approval while a high flag stands (a batch's list row does not say which).
-  if (flagsOf(item).some((f) => f.severity === 'high' && !f.clearedBy)) return 'blocked.highFlag';
+  // The API's 409 `flagged`: no final approval while a high flag stands (a batch's: batchHighFlagStands).
+  if (flagsOf(item).some(holdsApproval) || batchHighFlagStands(item)) return 'blocked.highFlag';
   return null;
+}
+
+/** A flag that holds the final approval until a fund-admin clears it: a high one (medium and low only warn). */
+export function holdsApproval(flag: Pick<FlagView, 'severity' | 'clearedBy'>): boolean {
+  return flag.severity === 'high' && !flag.clearedBy;
+}
+
+/**
+ * A batch whose row flags the console read up to a high one, not cleared since (clear-flags clears every row's at
+ * once). While it does not know (still reading, or the read failed) it holds nothing: the API still answers 409
+ * `flagged`, as it did before the console read the rows.
+ */
+function batchHighFlagStands(item: Pick<ApprovalSubject, 'flags' | 'highRowFlag'>): boolean {
+  return item.highRowFlag === 'found' && !batchFlagsOf(item).cleared;
+}
+
+/** A batch's `flags: { count, cleared }`; none for a single disbursement, whose `flags` is a list. */
+function batchFlagsOf(item: { flags?: unknown }): { count: number; cleared: boolean } {
+  const flags = item.flags as { count?: unknown; cleared?: unknown } | undefined;
+  return flags && !Array.isArray(flags) && typeof flags.count === 'number'
+    ? { count: flags.count, cleared: flags.cleared === true }
+    : { count: 0, cleared: false };
+}
+
+/**
+ * Whether reading a batch's row flags can change what the viewer may do: it has flags not cleared, and its high-flag
+ * hold is all that stands between this viewer and the approval that completes it. Otherwise the console reads none.
+ */
+export function batchHighFlagMatters(item: ApprovalSubject, viewer: Viewer): boolean {
+  const flags = batchFlagsOf(item);
+  if (flags.count === 0 || flags.cleared) return false;
+  return (
+    approvalBlock({ ...item, highRowFlag: 'unknown' }, viewer) === null && approvalBlock({ ...item, highRowFlag: 'found' }, viewer) !== null
+  );
 }
 
 /** A disbursement whose account verification is pending, or a batch with a row whose verification is. */

@@ -2,12 +2,13 @@
  * Approvals: pending disbursements and pending batches (listed, not opened by id) with Approve / Reject, their
  * county by name, purpose, request time, flags (severity, due time, reason) and account verification when the API
  * gives them. Buttons are disabled, with the reason shown, where the API would refuse (own request, already
- * approved by me, not an approver; clearing flags: not a fund-admin, or the requester). Each row keeps one
+ * approved by me, not an approver; on the final approval a high flag standing, a batch's found by reading its row
+ * flags, or a verification pending; clearing flags: not a fund-admin, or the requester). Each row keeps one
  * Idempotency-Key per decision, so a double click replays instead of approving twice.
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
+import { allPages, firstInPages, idempotencyKey, must, type ConsoleApi, type Schemas } from '../api.ts';
 import { Show, useLoad, type Loaded } from '../components/async.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
@@ -16,17 +17,21 @@ import { yuanFromFen } from '../money.ts';
 import {
   approvalBlock,
   batchFlagsShown,
+  batchHighFlagMatters,
   canReadDisbursements,
   clearFlagsBlock,
   countyLabel,
   flagCodeKey,
   flagsOf,
+  holdsApproval,
   rowNumber,
   showsActions,
   verificationCountsShown,
   verificationOf,
   verificationStatusKey,
+  type BatchHighFlag,
   type FlagView,
+  type Viewer,
 } from '../view.ts';
 
 export function ApprovalsPage() {
@@ -157,27 +162,10 @@ export function ApprovalsPage() {
         {(items) => (
           <>
             {items.map((b) => (
-              <DecisionRow
+              <BatchRow
                 key={b.batchId}
-                kind="batch"
-                id={b.batchId}
-                subject={b}
+                batch={b}
                 county={countyName(b.countyCode)}
-                purpose={b.purpose}
-                createdAt={b.createdAt}
-                cells={
-                  <>
-                    <td class="num">{b.itemCount}</td>
-                    <td class="num">
-                      <AmountCell fen={b.totalAmount} />
-                    </td>
-                    <td>{b.requestedBy}</td>
-                    <td>
-                      <BatchChecks batch={b} />
-                    </td>
-                  </>
-                }
-                flagged={b.flags.count > 0 && !b.flags.cleared}
                 onDecided={(status) => {
                   decided(b.batchId, status);
                   reloadBatches();
@@ -189,6 +177,84 @@ export function ApprovalsPage() {
         )}
       </PendingSection>
     </>
+  );
+}
+
+/** A pending batch's row: held on the approval that completes it once a high row flag is found (useBatchHighFlag). */
+function BatchRow({
+  batch: b,
+  county,
+  onDecided,
+  onProblem,
+}: {
+  batch: Schemas['Batch'];
+  county: string;
+  onDecided: (status: string) => void;
+  onProblem: (detail: string) => void;
+}) {
+  const { viewer } = useSession();
+  const highRowFlag = useBatchHighFlag(b, viewer);
+  return (
+    <DecisionRow
+      kind="batch"
+      id={b.batchId}
+      subject={{ ...b, highRowFlag }}
+      county={county}
+      purpose={b.purpose}
+      createdAt={b.createdAt}
+      cells={
+        <>
+          <td class="num">{b.itemCount}</td>
+          <td class="num">
+            <AmountCell fen={b.totalAmount} />
+          </td>
+          <td>{b.requestedBy}</td>
+          <td>
+            <BatchChecks batch={b} />
+          </td>
+        </>
+      }
+      flagged={b.flags.count > 0 && !b.flags.cleared}
+      onDecided={onDecided}
+      onProblem={onProblem}
+    />
+  );
+}
+
+/** Row flags per read of the high-flag search: the API's most, so a 5,000-row batch takes few pages. */
+const HIGH_FLAG_PAGE = 100;
+
+/**
+ * Whether a pending batch has a high row flag, which its list row does not say: its row flags read a page at a time
+ * up to the first high one (a 5,000-row batch can have thousands of medium ones before it), or to the last page. Read
+ * only when the answer can hold this viewer's approval (batchHighFlagMatters), and again when that changes.
+ */
+function useBatchHighFlag(batch: Schemas['Batch'], viewer: Viewer): BatchHighFlag {
+  const { api } = useSession();
+  const matters = batchHighFlagMatters(batch, viewer);
+  const [known, setKnown] = useState<BatchHighFlag>('unknown');
+  useEffect(() => {
+    setKnown('unknown');
+    if (!matters) return;
+    // Leaving the page (or a change of the answer's use) stops the reading: no page is asked for after it.
+    const reading = new AbortController();
+    firstInPages((cursor) => batchFlagPage(api, batch.batchId, HIGH_FLAG_PAGE, cursor, reading.signal), holdsApproval).then(
+      (high) => !reading.signal.aborted && setKnown(high ? 'found' : 'none'),
+      // A failed read holds nothing: the approval stays as the list row allows, and the API still answers 409 `flagged`.
+      () => undefined,
+    );
+    return () => reading.abort();
+  }, [api, batch.batchId, matters]);
+  return known;
+}
+
+/** One page of a batch's row flags after `cursor` (GET …/flags): the disclosure's pages and the high-flag search alike. */
+function batchFlagPage(api: ConsoleApi, batchId: string, limit: number, cursor: string | null | undefined, signal?: AbortSignal) {
+  return must(
+    api.GET('/v1/disbursement-batches/{batchId}/flags', {
+      params: { path: { batchId }, query: { limit, ...(cursor ? { cursor } : {}) } },
+      signal,
+    }),
   );
 }
 
@@ -294,11 +360,7 @@ function BatchFlags({ batchId, count }: { batchId: string; count: number }) {
     setState('loading');
     setProblem('');
     try {
-      const page = await must(
-        api.GET('/v1/disbursement-batches/{batchId}/flags', {
-          params: { path: { batchId }, query: { limit: FLAG_PAGE, ...(after ? { cursor: after } : {}) } },
-        }),
-      );
+      const page = await batchFlagPage(api, batchId, FLAG_PAGE, after);
       setFlags((shown) => (after ? [...shown, ...page.items] : page.items));
       if (after) setFocusFrom(flags.length);
       setCursor(page.nextCursor);

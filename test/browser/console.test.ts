@@ -100,6 +100,24 @@ function disbursementBody(amount: number, name: string) {
   };
 }
 
+/**
+ * A pending batch (the maker's) whose rows all pay one account: every row repeats another, so each carries a high
+ * duplicate_beneficiary flag. Returns the created batch.
+ */
+async function batchOfOneAccount(idempotencyKey: string, name: string, accountNumber: string, amount: number, rows: number) {
+  const account = { bankName: 'Agricultural Bank of China', accountName: name, accountNumber };
+  const item = { amount, beneficiary: { kind: 'cooperative', name, account } };
+  const created = await rt.api('POST', '/v1/disbursement-batches', {
+    roles: 'requester',
+    sub: 'maker',
+    idempotencyKey,
+    body: { fundId, countyCode: COUNTIES[0], purpose: 'training', items: Array.from({ length: rows }, () => item) },
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  expect(created.body.flags).toEqual({ count: rows, cleared: false });
+  return created.body as { batchId: string; requiredApprovals: number };
+}
+
 async function seed(): Promise<void> {
   const admin = { roles: 'fund-admin', sub: 'admin' };
   for (const countyCode of COUNTIES) {
@@ -540,18 +558,8 @@ describe('the fund console', () => {
   }, 90_000);
 
   it("opens a flagged batch's row flags on demand: severity, readable code and due time, paged, then who cleared them; axe-clean", async () => {
-    // 60 rows paying one account: every row repeats another, so each carries a high duplicate_beneficiary flag.
-    const account = { bankName: 'Agricultural Bank of China', accountName: 'Paika Silver Cooperative', accountNumber: '6228480055550060' };
-    const item = { amount: 10_000, beneficiary: { kind: 'cooperative', name: 'Paika Silver Cooperative', account } };
-    const created = await rt.api('POST', '/v1/disbursement-batches', {
-      roles: 'requester',
-      sub: 'maker',
-      idempotencyKey: 'bat-flagged',
-      body: { fundId, countyCode: COUNTIES[0], purpose: 'training', items: Array.from({ length: 60 }, () => item) },
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body.flags).toEqual({ count: 60, cleared: false });
-    const flaggedBatch = created.body.batchId as string;
+    // 60 rows paying one account, each with a high duplicate_beneficiary flag.
+    const flaggedBatch = (await batchOfOneAccount('bat-flagged', 'Paika Silver Cooperative', '6228480055550060', 10_000, 60)).batchId;
     const firstPage = await rt.api('GET', `/v1/disbursement-batches/${flaggedBatch}/flags?limit=50`, { roles: 'auditor' });
     const first = (firstPage.body.items as { row: number; code: string; severity: string; dueAt: string }[])[0]!;
     expect(first).toMatchObject({ code: 'duplicate_beneficiary', severity: 'high' });
@@ -609,6 +617,61 @@ describe('the fund console', () => {
       .waitFor();
     expect(await seriousViolations(admin.page)).toEqual([]);
     await admin.context.close();
+  }, 90_000);
+
+  it("holds a batch's final approval while a high row flag stands, saying why, and lets it through once a fund-admin cleared them", async () => {
+    // Two rows paying one account, both with a high duplicate_beneficiary flag. The list row says only
+    // `{ count: 2, cleared: false }`: the console reads the row flags to learn that one is high.
+    const created = await batchOfOneAccount('bat-held', 'Paika Lusheng Cooperative', '6228480055550002', 20_000, 2);
+    expect(created.requiredApprovals).toBe(1);
+    const heldBatch = created.batchId;
+
+    const { context, page } = await newPage();
+    const flagReads: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes(`/v1/disbursement-batches/${heldBatch}/flags`)) flagReads.push(request.url());
+    });
+    await signIn(page, 'checker', ['approver']);
+    await page.getByRole('link', { name: '审批' }).click();
+    const row = page.locator(`tr[data-batch="${heldBatch}"]`);
+    const held = '存在未解除的高风险预警：须由另一位基金管理员解除后才能批准。';
+    await row.locator('.reason').getByText(held).waitFor();
+    const approve = row.getByRole('button', { name: '批准' });
+    expect(await approve.isDisabled()).toBe(true);
+    expect(await page.locator(`#${await approve.getAttribute('aria-describedby')}`).textContent()).toBe(held);
+    expect(await row.getByRole('button', { name: '驳回' }).isDisabled()).toBe(false);
+    // One page told it (the first row flag is high), and the disclosure is still closed.
+    expect(flagReads).toHaveLength(1);
+    expect(await row.getByRole('button', { name: '显示预警' }).getAttribute('aria-expanded')).toBe('false');
+    expect(await seriousViolations(page)).toEqual([]);
+    // The API agrees: 409 flagged, nothing approved.
+    const refused = await rt.api('POST', `/v1/disbursement-batches/${heldBatch}/approve`, { roles: 'approver', sub: 'checker', body: {} });
+    expect(refused.body.code).toBe('flagged');
+
+    // Another fund-admin clears them; the approver's page, reloaded, no longer reads the row flags and lets it through.
+    const cleared = await rt.api('POST', `/v1/disbursement-batches/${heldBatch}/clear-flags`, {
+      roles: 'fund-admin',
+      sub: 'admin-2',
+      body: { reason: '同一合作社两名社员共用账户，已核实' },
+    });
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    flagReads.length = 0;
+    await page.reload();
+    await page.getByRole('link', { name: '审批' }).click();
+    await row.getByText('2 行有预警，已解除').waitFor();
+    expect(await row.locator('.reason').count()).toBe(0);
+    await approve.click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${heldBatch}：已批准` })
+      .waitFor();
+    expect(flagReads).toEqual([]);
+    // Approved, and perhaps already expanding into its payouts.
+    const decided = (await rt.api('GET', `/v1/disbursement-batches/${heldBatch}`, { roles: 'auditor' })).body;
+    expect(decided.approvals).toEqual([expect.objectContaining({ approver: 'checker' })]);
+    expect(decided.status).not.toBe('pending_approval');
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
   }, 90_000);
 
   it("names the account verification in words, a request's status and a batch's counts, and holds the final approval while one is pending", async () => {

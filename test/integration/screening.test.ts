@@ -5,6 +5,7 @@
  * repeat an account inside the batch or outside it, and rejected or cancelled items never match.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { useLocalServices } from '#test/support/local-services';
 import { handlerCaller, type Call, type HttpHandler as Handler, type Reply } from '#test/support/handler-call';
 import type { HttpFunctionName } from '#shared/routes';
@@ -14,6 +15,7 @@ import { fundsContext } from '#test/support/contexts';
 let call: (method: string, path: string, options?: Call) => Promise<Reply>;
 let fund: () => Promise<string>;
 let scanAll: () => Promise<Record<string, unknown>[]>;
+let tableName: string;
 
 const asAdmin = (sub = 'admin-2'): Call => ({ sub, roles: ['fund-admin'] });
 const asAuditor: Call = { sub: 'aud', roles: ['auditor'] };
@@ -47,6 +49,7 @@ beforeAll(async () => {
     return created.fundId;
   };
   scanAll = () => services.scanTable();
+  tableName = services.tableName;
 });
 
 const create = (body: unknown, as: Call = asRequester()) => call('POST', '/v1/disbursements', { ...as, body });
@@ -245,6 +248,30 @@ describe('batches', () => {
     expect([approved.status, approved.body.status]).toEqual([200, 'approved']);
     const audit = (await scanAll()).filter((i) => i.pk === `BAT#${batch.batchId}` && i.action === 'batch.flags_cleared');
     expect(audit).toEqual([expect.objectContaining({ actor: 'admin-2', reason: 'Two plots of one household' })]);
+  });
+
+  it("reads row flags stored before 1.2 (no severity, no due time) as duplicate screening's: high, due 3 days after the batch", async () => {
+    // The console holds a batch's final approval on the first high row flag it reads: an old batch's must read high.
+    const fundId = await fund();
+    const batch = (await createBatch(fundId, [40, 40])).body;
+    const rowFlags = (await scanAll()).filter((i) => i.pk === `BAT#${batch.batchId}` && String(i.sk).startsWith('FLAG#'));
+    expect(rowFlags).toHaveLength(2);
+    const { documents } = await import('#shared/data/platform/clients');
+    for (const { pk, sk } of rowFlags) {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk, sk },
+          UpdateExpression: 'REMOVE #severity, #dueAt',
+          ExpressionAttributeNames: { '#severity': 'severity', '#dueAt': 'dueAt' },
+        }),
+      );
+    }
+    const listed = await call('GET', `/v1/disbursement-batches/${batch.batchId}/flags`, asAuditor);
+    const dueAt = new Date(Date.parse(batch.createdAt as string) + 3 * 86_400_000).toISOString();
+    expect(listed.body.items).toEqual(
+      [0, 1].map((row) => expect.objectContaining({ row, code: 'duplicate_beneficiary', severity: 'high', dueAt })),
+    );
   });
 
   it('an unflagged batch approves as before; a rejected batch does not flag later rows or disbursements', async () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { yuanFromFen } from '../../console/money.ts';
 import {
   approvalBlock,
+  batchHighFlagMatters,
   canCorrect,
   canReadDisbursements,
   canReadEndpoints,
@@ -245,6 +246,40 @@ describe('approvalBlock', () => {
     expect(approvalBlock({ ...second, verification: { status: 'match' } }, approver, 'approve')).toBe('blocked.highFlag');
   });
 
+  it("holds a batch's final approval once a high row flag was read and not cleared; medium only, unknown or cleared do not", () => {
+    // A batch's list row says only how many row flags and whether they were cleared, not their severity.
+    const batch: ApprovalSubject = { ...pending, flags: { count: 3, cleared: false } };
+    expect(approvalBlock({ ...batch, highRowFlag: 'found' }, approver, 'approve')).toBe('blocked.highFlag');
+    expect(approvalBlock({ ...batch, highRowFlag: 'found' }, approver, 'reject')).toBeNull();
+    // Every page read, none high: medium and low flags only warn.
+    expect(approvalBlock({ ...batch, highRowFlag: 'none' }, approver, 'approve')).toBeNull();
+    // Still reading, or the read failed: not held (the API still answers 409 flagged), as for a batch read by none.
+    expect(approvalBlock({ ...batch, highRowFlag: 'unknown' }, approver, 'approve')).toBeNull();
+    expect(approvalBlock(batch, approver, 'approve')).toBeNull();
+    // Cleared since the console read it: the list row, reloaded, says so.
+    expect(approvalBlock({ ...batch, flags: { count: 3, cleared: true }, highRowFlag: 'found' }, approver, 'approve')).toBeNull();
+    // Only the approval that completes the set is held.
+    const twoNeeded: ApprovalSubject = { ...batch, requiredApprovals: 2, highRowFlag: 'found' };
+    expect(approvalBlock(twoNeeded, approver, 'approve')).toBeNull();
+    const second = { ...twoNeeded, approvals: [{ approver: 'first', at: '2026-12-01T00:00:00Z', comment: null }] };
+    expect(approvalBlock(second, approver, 'approve')).toBe('blocked.highFlag');
+  });
+
+  it("reads a batch's row flags only when what they say can hold this viewer's approval", () => {
+    const batch: ApprovalSubject = { ...pending, flags: { count: 3, cleared: false } };
+    expect(batchHighFlagMatters(batch, approver)).toBe(true);
+    expect(batchHighFlagMatters({ ...batch, flags: { count: 0, cleared: false } }, approver)).toBe(false);
+    expect(batchHighFlagMatters({ ...batch, flags: { count: 3, cleared: true } }, approver)).toBe(false);
+    // Held already for another reason, or not the completing approval: the row flags change nothing.
+    expect(batchHighFlagMatters(batch, { sub: 'maker', roles: ['approver'] })).toBe(false);
+    expect(batchHighFlagMatters(batch, { sub: 'admin', roles: ['fund-admin'] })).toBe(false);
+    expect(batchHighFlagMatters({ ...batch, requiredApprovals: 2 }, approver)).toBe(false);
+    expect(batchHighFlagMatters({ ...batch, verifications: { pending: 1 } }, approver)).toBe(false);
+    // A single disbursement's flags come with its list row: nothing to read.
+    const flag = { code: 'large_amount', severity: 'medium', clearedBy: null };
+    expect(batchHighFlagMatters({ ...pending, flags: [flag] }, approver)).toBe(false);
+  });
+
   it('blocks people without the approver role and items no longer pending', () => {
     expect(approvalBlock(pending, { sub: 'admin', roles: ['fund-admin', 'auditor'] })).toBe('blocked.notApprover');
     expect(approvalBlock({ ...pending, status: 'approved' }, approver)).toBe('blocked.notPending');
@@ -259,6 +294,7 @@ describe('approvalBlock', () => {
       'blocked.notFundAdmin',
       'blocked.notDeliveryFailed',
       'blocked.verificationPending',
+      'blocked.highFlag',
     ] as const) {
       expect(en[key]).toBeTruthy();
       expect(zhCN[key]).toBeTruthy();
