@@ -100,7 +100,8 @@ export default defineConfig(
           // transactions; a notice subject is what a notice's end calls on its source, looked up in
           // notices/subjects.ts; corrections/payout-links.ts claims and links a batch correction's payouts, run by
           // the correction (batches/create.ts) and by the sweeper's resume (corrections/resume-links.ts);
-          // webhook-endpoints/subscriptions.ts reads which event types anyone listens to, for every producer of events.
+          // webhook-endpoints/subscriptions.ts reads which event types anyone listens to, for every producer of events,
+          // from the copies of the subscriptions whose steps every endpoint write adds (webhook-endpoints/copies.ts).
           itemFiles: [
             'ledger/move.ts',
             'ledger/allocation-check.ts',
@@ -116,6 +117,7 @@ export default defineConfig(
             'verifications/apply.ts',
             'corrections/payout-links.ts',
             'webhook-endpoints/subscriptions.ts',
+            'webhook-endpoints/copies.ts',
           ],
         },
       ],

@@ -6,6 +6,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
+  PutItemCommand,
   ResourceInUseException,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
@@ -22,6 +23,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { keys, SUBSCRIPTION_COPIES } from '#shared/data/platform/keys';
 import { KEY_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/platform/table';
 import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
 
@@ -36,6 +38,7 @@ export type QueueKey = keyof typeof QUEUES;
 
 export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Promise<void> {
   const attributeDefinitions: AttributeDefinition[] = KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' }));
+  let created = true;
   try {
     await dynamo.send(
       new CreateTableCommand({
@@ -51,8 +54,10 @@ export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Pr
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    created = false;
   }
   await waitForActive(dynamo, tableName);
+  if (created) await emptySubscriptionCopies(dynamo, tableName);
   await addMissingIndexes(dynamo, tableName, attributeDefinitions);
   const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
@@ -61,6 +66,23 @@ export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Pr
       new UpdateTimeToLiveCommand({
         TableName: tableName,
         TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+      }),
+    );
+  }
+}
+
+/**
+ * A new table has no endpoint: its copies of the subscriptions (shared/data/webhook-endpoints/copies.ts) are complete
+ * and empty from the start. A table kept from an older version gets them from `npm run backfill`.
+ */
+async function emptySubscriptionCopies(dynamo: DynamoDBClient, tableName: string): Promise<void> {
+  for (let copy = 0; copy < SUBSCRIPTION_COPIES; copy++) {
+    const key = keys.webhookSubscriptions(copy);
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: key.pk }, sk: { S: key.sk }, type: { S: 'webhook-subscriptions' }, complete: { BOOL: true } },
+        ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
   }

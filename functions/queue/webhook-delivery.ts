@@ -8,7 +8,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { logger } from '#shared/logger';
 import { instrumented } from '#shared/instrumented';
 import { deliveryJobSchema } from '#shared/data/platform/outbox';
-import { deliveryTargetsOnce, type DeliveryTargetLookup } from '#shared/data/webhook-endpoints/items';
+import { deliveryTargetsOnce, type DeliveryTargetLookup } from '#shared/data/webhook-endpoints/subscriptions';
 import { processDeliveryJob } from '#shared/webhooks/delivery';
 
 async function deliver(record: SQSRecord, targets: DeliveryTargetLookup): Promise<void> {

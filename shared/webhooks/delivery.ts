@@ -18,14 +18,8 @@ import { traceWebhookCall } from '../tracing.ts';
 import { FULL_ACCOUNT_EVENTS, PAYER_ONLY_EVENTS, publicEventData, WAITS_FOR_SUBSCRIBER, type EventType } from '../domain/events.ts';
 import { decidePayment, isExhausted, releaseOfInstruction } from '../domain/payment-instructions.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../queues.ts';
-import {
-  deliveryTargetsOnce,
-  disableEndpoint,
-  recordDeliveryAttempt,
-  type DeliveryAttempt,
-  type DeliveryTarget,
-  type DeliveryTargetLookup,
-} from '../data/webhook-endpoints/items.ts';
+import { disableEndpoint, recordDeliveryAttempt, type DeliveryAttempt, type DeliveryTarget } from '../data/webhook-endpoints/items.ts';
+import { deliveryTargetsOnce, type DeliveryTargetLookup } from '../data/webhook-endpoints/subscriptions.ts';
 import type { TxStep } from '../data/platform/transactions.ts';
 import {
   eventReleaseStep,

@@ -27,6 +27,12 @@ const reportStatsShard = (fundId: string, n: number) => `RSTATS#${fundId}#${n}`;
 /** The sort-key family of report figures, in the shards and (stored before them) in the fund's partition. */
 export const REPORT_STATS_PREFIX = 'RSTATS#';
 
+/**
+ * How many copies of every endpoint's subscriptions there are (../webhook-endpoints/copies.ts): each event's
+ * producer reads one at random, so the 3,000 read units/s of 2,000 payouts/s are about 375 a copy (docs/scale.md).
+ */
+export const SUBSCRIPTION_COPIES = 8;
+
 export const keys = {
   county: (countyCode: string) => ({ pk: `COUNTY#${countyCode}`, sk: 'COUNTY' }),
   /** Running aggregates for the county report, one item per county and topic (kept in the same transactions). */
@@ -104,6 +110,8 @@ export const keys = {
     pk: `WHE#${endpointId}#${shard}`,
     sk: `DLV#${deliveryId}`,
   }),
+  /** One of the SUBSCRIPTION_COPIES copies of every endpoint's subscriptions (../webhook-endpoints/copies.ts). */
+  webhookSubscriptions: (copy: number) => ({ pk: `SUBS#${copy}`, sk: 'SUBS' }),
   event: (messageId: string) => ({ pk: `EVT#${messageId}`, sk: 'EVT' }),
   /** A create's Idempotency-Key (keyed hash with its caller), claimed in the create's own transaction. */
   idempotencyClaim: (keyHash: string) => ({ pk: `IDEM#CLAIM#${keyHash}`, sk: 'CLAIM' }),

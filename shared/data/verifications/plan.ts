@@ -32,7 +32,7 @@ import { getItem, readByKeys } from '../platform/query.ts';
 import { TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { verificationCounterStep, VERIFICATION_COUNT_SHARDS } from '../batches/counters.ts';
 import type { FundSettings } from '../funds/items.ts';
-import { deliveryTargets } from '../webhook-endpoints/items.ts';
+import { financeSystemSubscribes } from '../webhook-endpoints/subscriptions.ts';
 import {
   verificationKeys,
   VERIFYING_INDEX,
@@ -328,8 +328,7 @@ export function requestChunkSteps(
  * Read before each chunk, so an endpoint subscribed while the job runs gets the chunks after it.
  */
 export async function payerSubscribes(payer: string, now: Date): Promise<boolean> {
-  const targets = await deliveryTargets('account.verification_requested', now);
-  return targets.some((target) => target.financeSystem !== null && target.financeSystem === payer);
+  return financeSystemSubscribes(payer, 'account.verification_requested', now);
 }
 
 /**

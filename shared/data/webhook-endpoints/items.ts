@@ -19,10 +19,11 @@ import { config } from '../../config.ts';
 import { actorAuditStep } from '../platform/audit.ts';
 import { documents } from '../platform/clients.ts';
 import { keys } from '../platform/keys.ts';
-import { queryAll, queryPage, queryShardedPage, requireItem, type Page } from '../platform/query.ts';
-import { transact, type TxStep } from '../platform/transactions.ts';
+import { getItem, queryPage, queryShardedPage, requireItem, type Page } from '../platform/query.ts';
+import { retryOnConflict, transact, TransactionConflict, type TxStep } from '../platform/transactions.ts';
 import { reviewPendingEvents } from '../platform/outbox.ts';
 import type { Actor } from '../funds/items.ts';
+import { copySteps, entryCondition, entryOf } from './copies.ts';
 
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 const DELIVERY_LOG_TTL_SECONDS = 30 * 24 * 60 * 60;
@@ -67,7 +68,7 @@ export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
-function toEndpoint(item: Record<string, unknown>): WebhookEndpoint {
+export function toEndpoint(item: Record<string, unknown>): WebhookEndpoint {
   return {
     endpointId: item.endpointId as string,
     url: item.url as string,
@@ -124,6 +125,7 @@ export async function createEndpoint(
     actorAuditStep(item.pk, actor, 'webhook-endpoint.created', now, {
       details: { url: input.url, events: input.events, financeSystem: input.financeSystem ?? null },
     }),
+    ...copySteps(endpointId, entryOf(item)),
   ]);
   return { ...toEndpoint(item), secret };
 }
@@ -155,19 +157,23 @@ export async function listEndpoints(page: { limit: number; cursor?: string; fina
  */
 export async function deleteEndpoint(endpointId: string, actor: Actor, now: Date): Promise<void> {
   const endpoint = await getEndpoint(endpointId);
-  await transact([
-    {
-      item: {
-        Delete: {
-          TableName: config().TABLE_NAME,
-          Key: keys.webhookEndpoint(endpointId),
-          ConditionExpression: 'attribute_exists(pk)',
+  // Its entry leaves every copy with it; another endpoint's change writing the copies at that moment: try again.
+  await retryOnConflict(() =>
+    transact([
+      {
+        item: {
+          Delete: {
+            TableName: config().TABLE_NAME,
+            Key: keys.webhookEndpoint(endpointId),
+            ConditionExpression: 'attribute_exists(pk)',
+          },
         },
+        onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
       },
-      onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
-    },
-    actorAuditStep(keys.webhookEndpoint(endpointId).pk, actor, 'webhook-endpoint.deleted', now),
-  ]);
+      actorAuditStep(keys.webhookEndpoint(endpointId).pk, actor, 'webhook-endpoint.deleted', now),
+      ...copySteps(endpointId, null),
+    ]),
+  );
   if (endpoint.financeSystem !== null) await reviewPendingEvents();
 }
 
@@ -207,25 +213,34 @@ export async function updateEndpoint(endpointId: string, change: EndpointChange,
     values[':status'] = change.status;
   }
   const update = `SET ${sets.join(', ')}${change.status === 'enabled' ? ' REMOVE disabledReason' : ''}`;
-  const before = await getEndpoint(endpointId);
-  await transact([
-    {
-      item: {
-        Update: {
-          TableName: config().TABLE_NAME,
-          Key: keys.webhookEndpoint(endpointId),
-          UpdateExpression: update,
-          ConditionExpression: 'attribute_exists(pk)',
-          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: values,
+  // A change of events or status sets the endpoint's entry on every copy, computed from the item as read: its
+  // condition refuses an item changed meanwhile, which is read again.
+  const subscribing = change.events !== undefined || change.status !== undefined;
+  const before = await retryOnConflict(async () => {
+    const read = await endpointItem(endpointId);
+    const seen = entryCondition(entryOf(read));
+    const entry = { ...entryOf(read), ...(change.events ? { events: change.events } : {}), ...(change.status ? { status: change.status } : {}) };
+    await transact([
+      {
+        item: {
+          Update: {
+            TableName: config().TABLE_NAME,
+            Key: keys.webhookEndpoint(endpointId),
+            UpdateExpression: update,
+            ConditionExpression: subscribing ? seen.expression : 'attribute_exists(pk)',
+            ...(subscribing || Object.keys(names).length > 0 ? { ExpressionAttributeNames: { ...names, ...(subscribing ? seen.names : {}) } } : {}),
+            ExpressionAttributeValues: { ...values, ...(subscribing ? seen.values : {}) },
+          },
         },
+        onConditionFailed: (current) => (current ? new TransactionConflict() : notFound(`Webhook endpoint ${endpointId}`)),
       },
-      onConditionFailed: () => notFound(`Webhook endpoint ${endpointId}`),
-    },
-    actorAuditStep(keys.webhookEndpoint(endpointId).pk, actor, 'webhook-endpoint.updated', now, {
-      details: { ...change, ...(change.status && change.status !== before.status ? { previousStatus: before.status } : {}) },
-    }),
-  ]);
+      actorAuditStep(keys.webhookEndpoint(endpointId).pk, actor, 'webhook-endpoint.updated', now, {
+        details: { ...change, ...(change.status && change.status !== read.status ? { previousStatus: read.status } : {}) },
+      }),
+      ...(subscribing ? copySteps(endpointId, entry) : []),
+    ]);
+    return toEndpoint(read);
+  });
   const after = await getEndpoint(endpointId);
   const reaches = before.status !== 'enabled' || change.events !== undefined;
   if (after.financeSystem !== null && after.status === 'enabled' && reaches) await reviewPendingEvents();
@@ -262,79 +277,35 @@ export async function rotateSecret(endpointId: string, actor: Actor, now: Date):
   return secret;
 }
 
-/** Enabled endpoints subscribed to an event type, with the secrets that sign now. */
-export async function deliveryTargets(eventType: EventType, now: Date): Promise<DeliveryTarget[]> {
-  return (await enabledEndpoints(now)).filter((target) => subscribes(target, eventType));
-}
-
-export interface DeliveryTargetLookup {
-  (eventType: EventType, now: Date): Promise<DeliveryTarget[]>;
-  /** An endpoint this invocation disabled (410 Gone): not a target for the rest of it. */
-  disabled(endpointId: string): void;
-}
-
-/**
- * `deliveryTargets` for one worker invocation (an SQS batch): every enabled endpoint is read once, on
- * first use, and each event type takes its subscribers from that list. Short-lived on purpose: an
- * endpoint added, removed or rotated is seen by the next batch.
- */
-export function deliveryTargetsOnce(): DeliveryTargetLookup {
-  let enabled: Promise<DeliveryTarget[]> | undefined;
-  const gone = new Set<string>();
-  const lookup = async (eventType: EventType, now: Date) => {
-    enabled ??= enabledEndpoints(now);
-    return (await enabled).filter((target) => !gone.has(target.endpointId) && subscribes(target, eventType));
-  };
-  return Object.assign(lookup, { disabled: (endpointId: string) => void gone.add(endpointId) });
-}
-
-function subscribes(endpoint: WebhookEndpoint, eventType: EventType): boolean {
-  return endpoint.events.includes(eventType) || endpoint.events.includes('*');
-}
-
-/**
- * The enabled endpoints with their signing secrets. The listing (an index) is eventually consistent, so the endpoints
- * are read so too (half the read units): a change of a moment ago (a new URL, a rotated secret: the old one signs for
- * 24 h, a deletion) may not have reached this delivery yet, as if it had started a moment earlier.
- */
-async function enabledEndpoints(now: Date): Promise<DeliveryTarget[]> {
-  const items = await queryAll(
-    {
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :list',
-      FilterExpression: '#status = :enabled',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':list': ALL_ENDPOINTS, ':enabled': 'enabled' },
-    },
-    { consistent: false },
-  );
-  return items.map((item) => ({ ...toEndpoint(item), secrets: signingSecrets(item, now) }));
-}
-
 /**
  * A 410 Gone from the receiver: stop sending to it. True when this call disabled it; false when it was
  * disabled already (a second 410 from a delivery that read it as enabled) or deleted, so the
  * transition is counted once.
  */
 export async function disableEndpoint(endpointId: string, reason: string, now: Date): Promise<boolean> {
-  return documents
-    .send(
-      new UpdateCommand({
-        TableName: config().TABLE_NAME,
-        Key: keys.webhookEndpoint(endpointId),
-        UpdateExpression: 'SET #status = :disabled, disabledReason = :reason, updatedAt = :at',
-        ConditionExpression: 'attribute_exists(pk) AND #status <> :disabled',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':disabled': 'disabled', ':reason': reason, ':at': now.toISOString() },
-      }),
-    )
-    .then(
-      () => true,
-      (error: Error) => {
-        if (error.name !== 'ConditionalCheckFailedException') throw error;
-        return false;
+  return retryOnConflict(async () => {
+    const item = await getItem(keys.webhookEndpoint(endpointId));
+    if (item === undefined || item.status === 'disabled') return false;
+    const seen = entryCondition(entryOf(item));
+    await transact([
+      {
+        item: {
+          Update: {
+            TableName: config().TABLE_NAME,
+            Key: keys.webhookEndpoint(endpointId),
+            UpdateExpression: 'SET #status = :disabled, disabledReason = :reason, updatedAt = :at',
+            ConditionExpression: seen.expression,
+            ExpressionAttributeNames: seen.names,
+            ExpressionAttributeValues: { ...seen.values, ':disabled': 'disabled', ':reason': reason, ':at': now.toISOString() },
+          },
+        },
+        // Changed, disabled or deleted since it was read: read again.
+        onConditionFailed: () => new TransactionConflict(),
       },
-    );
+      ...copySteps(endpointId, { ...entryOf(item), status: 'disabled' }),
+    ]);
+    return true;
+  });
 }
 
 /** One line of an endpoint's delivery log, as an update (written on its own, before the payout's move: never in its transaction). */
