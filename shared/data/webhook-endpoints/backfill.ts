@@ -17,7 +17,12 @@ import { completeCopies, copySteps, entryCondition, entryOf } from './copies.ts'
 export async function backfillSubscriptions(options: BackfillOptions = {}): Promise<BackfillCounts> {
   const counts: BackfillCounts = { scanned: 0, updated: 0 };
   await scanSegments(
-    { filter: '#type = :endpoint', names: { '#type': 'type' }, values: { ':endpoint': 'webhook-endpoint' }, segments: options.segments ?? 4 },
+    {
+      filter: '#type = :endpoint',
+      names: { '#type': 'type' },
+      values: { ':endpoint': 'webhook-endpoint' },
+      segments: options.segments ?? 4,
+    },
     async (item) => {
       counts.scanned++;
       if (await backfillEntry(item)) counts.updated++;

@@ -64,7 +64,11 @@ export function copySteps(endpointId: string, entry: SubscriptionEntry | null): 
  * The condition on an endpoint item that its entry was computed from: still there, with the events and status read.
  * A write whose condition fails read a stale item: read it again (a deleted one is never written back as an entry).
  */
-export function entryCondition(seen: SubscriptionEntry): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {
+export function entryCondition(seen: SubscriptionEntry): {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
   return {
     expression: 'attribute_exists(pk) AND events = :seenEvents AND #status = :seenStatus',
     names: { '#status': 'status' },

@@ -219,7 +219,11 @@ export async function updateEndpoint(endpointId: string, change: EndpointChange,
   const before = await retryOnConflict(async () => {
     const read = await endpointItem(endpointId);
     const seen = entryCondition(entryOf(read));
-    const entry = { ...entryOf(read), ...(change.events ? { events: change.events } : {}), ...(change.status ? { status: change.status } : {}) };
+    const entry = {
+      ...entryOf(read),
+      ...(change.events ? { events: change.events } : {}),
+      ...(change.status ? { status: change.status } : {}),
+    };
     await transact([
       {
         item: {
@@ -228,7 +232,9 @@ export async function updateEndpoint(endpointId: string, change: EndpointChange,
             Key: keys.webhookEndpoint(endpointId),
             UpdateExpression: update,
             ConditionExpression: subscribing ? seen.expression : 'attribute_exists(pk)',
-            ...(subscribing || Object.keys(names).length > 0 ? { ExpressionAttributeNames: { ...names, ...(subscribing ? seen.names : {}) } } : {}),
+            ...(subscribing || Object.keys(names).length > 0
+              ? { ExpressionAttributeNames: { ...names, ...(subscribing ? seen.names : {}) } }
+              : {}),
             ExpressionAttributeValues: { ...values, ...(subscribing ? seen.values : {}) },
           },
         },

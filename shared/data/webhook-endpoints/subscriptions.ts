@@ -52,7 +52,9 @@ export async function subscribedEventTypes(): Promise<Subscribed> {
 export async function financeSystemSubscribes(financeSystem: string, eventType: EventType, now: Date): Promise<boolean> {
   const copy = await readCopy();
   if (!copy) return (await deliveryTargets(eventType, now)).some((target) => target.financeSystem === financeSystem);
-  return [...copy.values()].some((entry) => entry.status === 'enabled' && entry.financeSystem === financeSystem && entrySubscribes(entry, eventType));
+  return [...copy.values()].some(
+    (entry) => entry.status === 'enabled' && entry.financeSystem === financeSystem && entrySubscribes(entry, eventType),
+  );
 }
 
 /**
@@ -100,16 +102,18 @@ export function deliveryTargetsOnce(): DeliveryTargetLookup {
  */
 async function enabledEndpoints(now: Date): Promise<DeliveryTarget[]> {
   const copy = await readCopy();
-  const items = copy ? await enabledOf(copy) : await queryAll(
-    {
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :list',
-      FilterExpression: '#status = :enabled',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':list': ALL_ENDPOINTS, ':enabled': 'enabled' },
-    },
-    { consistent: false },
-  );
+  const items = copy
+    ? await enabledOf(copy)
+    : await queryAll(
+        {
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :list',
+          FilterExpression: '#status = :enabled',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':list': ALL_ENDPOINTS, ':enabled': 'enabled' },
+        },
+        { consistent: false },
+      );
   return items.map((item) => ({ ...toEndpoint(item), secrets: signingSecrets(item, now) }));
 }
 
