@@ -146,6 +146,25 @@ describe('the copies of the subscriptions', () => {
     );
   });
 
+  it('equal the endpoint item when changes of one endpoint and of others meet', async () => {
+    await deleteEveryEndpoint();
+    const now = new Date();
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map((n) => endpoints.createEndpoint({ url: `https://receiver.example/${n}`, events: ['payout.settled'] }, admin, now)),
+    );
+    for (let round = 0; round < 4; round++) {
+      await Promise.all([
+        endpoints.updateEndpoint(a!.endpointId, { events: [TYPES[round % TYPES.length]!] }, admin, now),
+        endpoints.disableEndpoint(a!.endpointId, 'the receiver answered 410 Gone', now),
+        endpoints.updateEndpoint(b!.endpointId, { events: [TYPES[(round + 1) % TYPES.length]!] }, admin, now),
+        endpoints.disableEndpoint(b!.endpointId, 'the receiver answered 410 Gone', now),
+      ]);
+      await expectCopiesEqualEndpoints();
+      await Promise.all([a!, b!].map((e) => endpoints.updateEndpoint(e.endpointId, { status: 'enabled' }, admin, now)));
+      await expectCopiesEqualEndpoints();
+    }
+  });
+
   it('are what the readers read once complete, and the listing is read before', async () => {
     await deleteEveryEndpoint();
     const endpoint = await endpoints.createEndpoint(
