@@ -142,7 +142,7 @@ describe('the copies of the subscriptions', () => {
           items.some((i) => i.financeSystem === 'finance-a' && (i.events as string[]).includes('account.verification_requested')),
         );
       }),
-      { numRuns: 12 },
+      { numRuns: 20 },
     );
   });
 
