@@ -170,7 +170,7 @@ describe('npm run backfill', () => {
     expect(help.stdout).toMatch(/--part/);
     const wrong = await script(['--part', 'ledger']);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/--part must be events, payouts, bank-references, failures or all/);
+    expect(wrong.stderr).toMatch(/--part must be events, payouts, bank-references, failures, subscriptions or all/);
   });
 
   it('backfills the payouts of the table TABLE_NAME names, with its counts on stdout; again: nothing to do', async () => {
@@ -184,6 +184,7 @@ describe('npm run backfill', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/payouts: 0 payout\(s\) to backfill found, 0 updated/);
     expect(again.stdout).toMatch(/events: 0 event\(s\) without listing keys found, 0 updated/);
+    expect(again.stdout).toMatch(/subscriptions: 0 webhook endpoint\(s\) read, 0 updated/);
   });
 
   it('a table that cannot be reached fails with exit 1 and a message, not a stack trace', async () => {
