@@ -218,7 +218,8 @@ export async function updateEndpoint(endpointId: string, change: EndpointChange,
   const subscribing = change.events !== undefined || change.status !== undefined;
   const before = await retryOnConflict(async () => {
     const read = await endpointItem(endpointId);
-    const seen = entryCondition(entryOf(read));
+    const condition = subscribing ? entryCondition(entryOf(read)) : { expression: 'attribute_exists(pk)', names: {}, values: {} };
+    const allNames = { ...names, ...condition.names };
     const entry = {
       ...entryOf(read),
       ...(change.events ? { events: change.events } : {}),
@@ -231,11 +232,9 @@ export async function updateEndpoint(endpointId: string, change: EndpointChange,
             TableName: config().TABLE_NAME,
             Key: keys.webhookEndpoint(endpointId),
             UpdateExpression: update,
-            ConditionExpression: subscribing ? seen.expression : 'attribute_exists(pk)',
-            ...(subscribing || Object.keys(names).length > 0
-              ? { ExpressionAttributeNames: { ...names, ...(subscribing ? seen.names : {}) } }
-              : {}),
-            ExpressionAttributeValues: { ...values, ...(subscribing ? seen.values : {}) },
+            ConditionExpression: condition.expression,
+            ...(Object.keys(allNames).length > 0 ? { ExpressionAttributeNames: allNames } : {}),
+            ExpressionAttributeValues: { ...values, ...condition.values },
           },
         },
         onConditionFailed: (current) => (current ? new TransactionConflict() : notFound(`Webhook endpoint ${endpointId}`)),
