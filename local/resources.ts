@@ -23,7 +23,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { keys, SUBSCRIPTION_COPIES } from '#shared/data/platform/keys';
+import { keys, SUBSCRIPTION_COPIES, SUBSCRIPTIONS_TYPE } from '#shared/data/platform/keys';
 import { KEY_ATTRIBUTES, projectedAttributes, TABLE } from '#shared/data/platform/table';
 import { QUEUES, visibilityTimeoutSeconds } from '#shared/queues';
 
@@ -81,7 +81,7 @@ async function emptySubscriptionCopies(dynamo: DynamoDBClient, tableName: string
     await dynamo.send(
       new PutItemCommand({
         TableName: tableName,
-        Item: { pk: { S: key.pk }, sk: { S: key.sk }, type: { S: 'webhook-subscriptions' }, complete: { BOOL: true } },
+        Item: { pk: { S: key.pk }, sk: { S: key.sk }, type: { S: SUBSCRIPTIONS_TYPE }, complete: { BOOL: true } },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );

@@ -33,6 +33,9 @@ export const REPORT_STATS_PREFIX = 'RSTATS#';
  */
 export const SUBSCRIPTION_COPIES = 8;
 
+/** The copies' `type`, so that a scan of the table tells them apart. */
+export const SUBSCRIPTIONS_TYPE = 'webhook-subscriptions';
+
 export const keys = {
   county: (countyCode: string) => ({ pk: `COUNTY#${countyCode}`, sk: 'COUNTY' }),
   /** Running aggregates for the county report, one item per county and topic (kept in the same transactions). */

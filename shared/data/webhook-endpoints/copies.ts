@@ -16,7 +16,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventType } from '../../domain/events.ts';
 import { config } from '../../config.ts';
 import { documents } from '../platform/clients.ts';
-import { keys, SUBSCRIPTION_COPIES } from '../platform/keys.ts';
+import { keys, SUBSCRIPTION_COPIES, SUBSCRIPTIONS_TYPE } from '../platform/keys.ts';
 import { getItem } from '../platform/query.ts';
 import type { TxStep } from '../platform/transactions.ts';
 
@@ -27,8 +27,6 @@ export interface SubscriptionEntry {
   financeSystem: string | null;
 }
 
-/** The copies' `type`, so that a scan of the table tells them apart. */
-export const SUBSCRIPTIONS_TYPE = 'webhook-subscriptions';
 const ENTRY = 'e_';
 
 /** An endpoint item's entry. */
