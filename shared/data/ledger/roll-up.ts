@@ -184,13 +184,13 @@ export async function settlerTurn(fundId: string, countyCode: string): Promise<S
 
 /**
  * After a settlement commits: rolls its county up now in the allocation's turn, taken without waiting (or held
- * since `settlerTurn`: `heldBy`; a payment that moved its allocation alone finds nothing pending and takes none), so a settlement shows as paid at once and a county's burst of settlements is
- * rolled up by one settler at a time instead of all of them colliding on the allocation. The turn is the roll-up's
- * only lease: a settler that finds it held by another settler (owner `rollup-…`) leaves its payment to that one,
- * which gives the turn back and looks once more (our pending item was committed before we found the turn held, so
- * it is seen then). A turn held by any other move (an approval, a release, the sweep's roll-up, none of which looks
- * again) is waited for, reading, and tried for again once free. Best effort: anything left is the sweep's
- * (settlementRollUpSource).
+ * since `settlerTurn`: `heldBy`; a payment that moved its allocation alone finds nothing pending and takes none), so
+ * a settlement shows as paid at once and a county's burst of settlements is rolled up by one settler at a time
+ * instead of all of them colliding on the allocation. The turn is the roll-up's only lease: a settler that finds it
+ * held by another settler (owner `rollup-…`) leaves its payment to that one, which gives the turn back and looks
+ * once more (our pending item was committed before we found the turn held, so it is seen then). A turn held by any
+ * other move (an approval, a release, the sweep's roll-up, none of which looks again) is waited for, reading, and
+ * tried for again once free. Best effort: anything left is the sweep's (settlementRollUpSource).
  */
 export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date, heldBy?: string): Promise<void> {
   // Nothing pending (the payment moved its allocation itself, and nobody else's waits): no turn to take.

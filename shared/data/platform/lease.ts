@@ -9,7 +9,8 @@
  * lease back keeps the item and its mark; items stored before have no mark and read as never contended.
  *
  * Each take, give-back or mark is one write of an item under 1 KB: 1 write unit, a refused take too; a look is one
- * consistent read (1 read unit).
+ * read: consistent (1 read unit) for a waiter, eventually consistent (half) for a writer's first look (`readLease`
+ * with `consistent: false`, ledger/turn.ts).
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.ts';
@@ -21,7 +22,7 @@ export interface LeaseKey {
   sk: string;
 }
 
-/** The lease as one consistent read shows it at a moment. */
+/** The lease as one read shows it at a moment. */
 export interface LeaseState {
   /** Who holds it; undefined when nobody does or the holder's time ran out ('' for a holder stored without a name). */
   holder: string | undefined;
