@@ -16,6 +16,8 @@ let documents: typeof import('#shared/data/platform/clients').documents;
 let endpoints: typeof import('#shared/data/webhook-endpoints/items');
 let subscriptions: typeof import('#shared/data/webhook-endpoints/subscriptions');
 let backfill: typeof import('#shared/data/webhook-endpoints/backfill');
+/** The endpoint ids BatchGetItem was asked for since the last reset (every batched read of the handlers' client). */
+const batchRead: string[] = [];
 
 const admin = { sub: 'admin-1' };
 const TYPES: EventType[] = ['payout.requested', 'payout.settled', 'disbursement.approved', 'account.verification_requested'];
@@ -27,6 +29,17 @@ beforeAll(async () => {
   endpoints = await import('#shared/data/webhook-endpoints/items');
   subscriptions = await import('#shared/data/webhook-endpoints/subscriptions');
   backfill = await import('#shared/data/webhook-endpoints/backfill');
+  const { dynamo } = await import('#shared/data/platform/clients');
+  dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'BatchGetItemCommand') {
+        const input = args.input as { RequestItems: Record<string, { Keys: { pk: unknown }[] }> };
+        for (const { Keys } of Object.values(input.RequestItems)) batchRead.push(...Keys.map((k) => String(k.pk).replace(/^WHE#/, '')));
+      }
+      return next(args);
+    },
+    { step: 'initialize', priority: 'low', name: 'testCountBatchReads' },
+  );
 });
 
 async function copies(): Promise<(Record<string, unknown> | undefined)[]> {
@@ -244,5 +257,27 @@ describe('the backfill of the copies', () => {
     const once = await copies();
     await backfill.backfillSubscriptions();
     expect(await copies()).toEqual(once);
+  });
+
+  it("a delivery reads only its type's subscribers, each once an invocation", async () => {
+    await deleteEveryEndpoint();
+    const now = new Date();
+    const create = (n: string, type: EventType) =>
+      endpoints.createEndpoint({ url: `https://receiver.example/${n}`, events: [type] }, admin, now).then((e) => e.endpointId);
+    const a = await create('a', 'payout.requested');
+    const b = await create('b', 'payout.settled');
+    const c = await create('c', 'payout.settled');
+    const lookup = subscriptions.deliveryTargetsOnce();
+    const targets = async (type: EventType) => (await lookup(type, now)).map((t) => t.endpointId);
+
+    batchRead.length = 0;
+    expect(await targets('payout.requested')).toEqual([a]);
+    expect(batchRead).toEqual([a]);
+    expect(await targets('payout.settled')).toEqual([b, c].sort());
+    expect(await targets('payout.requested')).toEqual([a]);
+    expect(batchRead.sort()).toEqual([a, b, c].sort());
+    lookup.disabled(b);
+    expect(await targets('payout.settled')).toEqual([c]);
+    expect(batchRead).toHaveLength(3);
   });
 });

@@ -5,7 +5,7 @@
 import type { EventType } from '../../domain/events.ts';
 import { keys } from '../platform/keys.ts';
 import { queryAll, queryPages, readByKeys } from '../platform/query.ts';
-import { entrySubscribes, readCopy } from './copies.ts';
+import { entrySubscribes, readCopy, type SubscriptionEntry } from './copies.ts';
 import { ALL_ENDPOINTS, signingSecrets, toEndpoint, type DeliveryTarget } from './items.ts';
 
 /** Whether some enabled endpoint subscribes to an event type, as the endpoints stood at one read. */
@@ -69,7 +69,7 @@ export function subscriptionsOnce(): () => Promise<Subscribed> {
 
 /** Enabled endpoints subscribed to an event type, with the secrets that sign now. */
 export async function deliveryTargets(eventType: EventType, now: Date): Promise<DeliveryTarget[]> {
-  return (await enabledEndpoints(now)).filter((target) => entrySubscribes(target, eventType));
+  return deliveryTargetsOnce()(eventType, now);
 }
 
 export interface DeliveryTargetLookup {
@@ -79,47 +79,75 @@ export interface DeliveryTargetLookup {
 }
 
 /**
- * `deliveryTargets` for one worker invocation (an SQS batch): every enabled endpoint is read once, on
- * first use, and each event type takes its subscribers from that list. Short-lived on purpose: an
- * endpoint added, removed or rotated is seen by the next batch.
+ * `deliveryTargets` for one worker invocation (an SQS batch). One copy of the subscriptions is read on first use;
+ * each event type then reads, by key, only the endpoints the copy says are enabled and subscribed to it, and only
+ * those this invocation has not read yet: a delivery's reads grow with its type's subscribers, not with every
+ * endpoint of the deployment (an observer's endpoint subscribed to `payout.settled` is never read to deliver a
+ * `payout.requested`). Short-lived on purpose: an endpoint added, removed or rotated is seen by the next batch. On a
+ * table whose copies are not complete yet, every enabled endpoint from the listing index, once.
  */
 export function deliveryTargetsOnce(): DeliveryTargetLookup {
-  let enabled: Promise<DeliveryTarget[]> | undefined;
+  let copy: Promise<Map<string, SubscriptionEntry> | undefined> | undefined;
+  let listed: Promise<DeliveryTarget[]> | undefined;
+  const read = new Map<string, Promise<DeliveryTarget | undefined>>();
   const gone = new Set<string>();
   const lookup = async (eventType: EventType, now: Date) => {
-    enabled ??= enabledEndpoints(now);
-    return (await enabled).filter((target) => !gone.has(target.endpointId) && entrySubscribes(target, eventType));
+    const entries = await (copy ??= readCopy());
+    let targets: DeliveryTarget[];
+    if (entries) {
+      const wanted = [...entries].filter(([, entry]) => entry.status === 'enabled' && entrySubscribes(entry, eventType)).map(([id]) => id);
+      readOnce(
+        wanted.filter((id) => !read.has(id)),
+        read,
+        now,
+      );
+      targets = (await Promise.all(wanted.map(async (id) => read.get(id)))).filter((target) => target !== undefined);
+    } else targets = await (listed ??= listedEndpoints(now));
+    return targets
+      .filter((target) => !gone.has(target.endpointId) && entrySubscribes(target, eventType))
+      .sort((a, b) => a.endpointId.localeCompare(b.endpointId));
   };
   return Object.assign(lookup, { disabled: (endpointId: string) => void gone.add(endpointId) });
 }
 
 /**
- * The enabled endpoints with their signing secrets: the enabled ones of a copy of the subscriptions, read by key for
- * their URL and secrets (or, on a table whose copies are not complete yet, the listing index). The copy (and the
- * index) is eventually consistent, so the endpoints are read so too (half the read units): a change of a moment ago
- * (a new URL, a rotated secret: the old one signs for 24 h, a deletion) may not have reached this delivery yet, as if
- * it had started a moment earlier.
+ * Reads endpoints by key (one BatchGetItem per 100), enabled ones with their signing secrets, into `read`. Eventually
+ * consistent like the copy that named them (half the read units): a change of a moment ago (a new URL, a rotated
+ * secret: the old one signs for 24 h, a deletion) may not have reached this delivery yet, as if it had started a
+ * moment earlier.
  */
-async function enabledEndpoints(now: Date): Promise<DeliveryTarget[]> {
-  const copy = await readCopy();
-  const items = copy
-    ? await enabledOf(copy)
-    : await queryAll(
-        {
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :list',
-          FilterExpression: '#status = :enabled',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':list': ALL_ENDPOINTS, ':enabled': 'enabled' },
-        },
-        { consistent: false },
-      );
-  return items.map((item) => ({ ...toEndpoint(item), secrets: signingSecrets(item, now) }));
+function readOnce(endpointIds: string[], read: Map<string, Promise<DeliveryTarget | undefined>>, now: Date): void {
+  if (endpointIds.length === 0) return;
+  const items = readByKeys(
+    endpointIds.map((id) => keys.webhookEndpoint(id)),
+    undefined,
+    false,
+  ).then(
+    (found) => new Map(found.filter((item) => item.status === 'enabled').map((item) => [String(item.endpointId), targetOf(item, now)])),
+  );
+  for (const id of endpointIds)
+    read.set(
+      id,
+      items.then((found) => found.get(id)),
+    );
 }
 
-/** The endpoint items of a copy's enabled entries, in endpoint id order (as the listing gave them). */
-async function enabledOf(copy: Map<string, { status: string }>): Promise<Record<string, unknown>[]> {
-  const ids = [...copy].filter(([, entry]) => entry.status === 'enabled').map(([endpointId]) => keys.webhookEndpoint(endpointId));
-  const items = await readByKeys(ids, undefined, false);
-  return items.filter((item) => item.status === 'enabled').sort((a, b) => String(a.endpointId).localeCompare(String(b.endpointId)));
+const targetOf = (item: Record<string, unknown>, now: Date): DeliveryTarget => ({
+  ...toEndpoint(item),
+  secrets: signingSecrets(item, now),
+});
+
+/** Every enabled endpoint from the listing index (a table whose copies are not complete yet), eventually consistent. */
+async function listedEndpoints(now: Date): Promise<DeliveryTarget[]> {
+  const items = await queryAll(
+    {
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :list',
+      FilterExpression: '#status = :enabled',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':list': ALL_ENDPOINTS, ':enabled': 'enabled' },
+    },
+    { consistent: false },
+  );
+  return items.map((item) => targetOf(item, now));
 }
