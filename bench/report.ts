@@ -364,6 +364,17 @@ export function renderVerification(v: BenchResults['verification']): string[] {
           (v.answeredSeconds === undefined ? '' : `, all answered at ${fmt(v.answeredSeconds, 1)} s`),
       ],
       ['  ratio', fmt(v.timeRatio), '', '', `${v.items} rows`],
+      ...(v.floorSeconds === undefined
+        ? []
+        : [
+            [
+              '  floor',
+              fmt(v.floorSeconds, 1),
+              '',
+              '',
+              `${v.items} answers that find no verification (404, nothing written); least ratio reachable here ${fmt(v.floorRatio)}`,
+            ],
+          ]),
     ]),
   );
   if (v.phases?.length) {

@@ -48,6 +48,11 @@ describe('the verification table', () => {
       /verifying\s+97\.7\s+2\.17\s+17\.76\s+every rule on; creation request 11\.8 s, all requested at 4\.5 s, all answered at 9\.5 s/,
     );
     expect(text).toMatch(/ratio\s+9\.77\s+5000 rows/);
+    expect(text).not.toMatch(/floor/);
+    const floored = renderReport({ ...base, verification: { ...verification(9.77, 2.17), floorSeconds: 32.5, floorRatio: 4.25 } });
+    expect(floored).toMatch(
+      /floor\s+32\.5\s+5000 answers that find no verification \(404, nothing written\); least ratio reachable here 4\.25/,
+    );
     expect(renderReport({ ...base, verification: { missing: 'boom' } })).toContain('missing: boom');
   });
 });
