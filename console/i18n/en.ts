@@ -108,6 +108,7 @@ export const en = {
   'blocked.ownRequest': 'You requested this: another approver must decide.',
   'blocked.alreadyApproved': 'You have already approved this.',
   'blocked.highFlag': 'A high flag stands: another fund administrator must clear it before approval.',
+  'blocked.checkingFlags': 'Checking the row flags: the final approval waits until this is done.',
   'blocked.verificationPending': 'The bank has not yet answered the account verification: the final approval waits for it.',
   'blocked.notFundAdmin': 'Only fund administrators can redeliver.',
   'blocked.notDeliveryFailed': 'Only a payout whose delivery failed can be redelivered.',

@@ -110,6 +110,7 @@ export const zhCN: Record<MessageKey, string> = {
   'blocked.ownRequest': '这是您本人提交的申请，须由其他审批人审批。',
   'blocked.alreadyApproved': '您已经批准过。',
   'blocked.highFlag': '存在未解除的高风险预警：须由另一位基金管理员解除后才能批准。',
+  'blocked.checkingFlags': '正在检查逐行预警：检查完成前不能作最终批准。',
   'blocked.verificationPending': '银行尚未答复账户核验：核验完成前不能作最终批准。',
   'blocked.notFundAdmin': '只有基金管理员可以重新投递。',
   'blocked.notDeliveryFailed': '只有投递失败的付款可以重新投递。',
