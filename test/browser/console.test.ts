@@ -719,7 +719,7 @@ describe('the fund console', () => {
     await asked;
     // While the read is under way: what the button said, then the keyboard user tabs from the comment onto Approve.
     const whileChecking = {
-      reason: await row.locator('.hold').textContent(),
+      reason: (await row.locator('.hold').allTextContents()).join(''),
       ariaDisabled: await approve.getAttribute('aria-disabled'),
     };
     await row.getByRole('textbox').first().focus();
@@ -727,7 +727,7 @@ describe('the fund console', () => {
     expect(await focused(page)).toBe('BUTTON 批准');
     release();
     const held = '存在未解除的高风险预警：须由另一位基金管理员解除后才能批准。';
-    await row.locator('.hold').getByText(held).waitFor();
+    await row.getByText(held).waitFor();
     // The high flag found, focus stays on Approve (a disabled button would have dropped it to <body>).
     expect(await focused(page)).toBe('BUTTON 批准');
     expect(whileChecking).toEqual({ reason: '正在检查逐行预警：检查完成前不能作最终批准。', ariaDisabled: 'true' });
