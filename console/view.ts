@@ -71,10 +71,10 @@ export type ApprovalSubject = Pick<Disbursement, 'requestedBy' | 'approvals'> & 
 
 /**
  * What the console knows of a batch's high row flags, which its list row (`flags: { count, cleared }`) does not say:
- * `found` once a row flag it read is high, `none` when it read every page without one, `unknown` while it reads or
- * after the read failed.
+ * `checking` while it reads them, `found` once a row flag it read is high, `none` when it read every page without
+ * one, `unknown` when it did not read them or the read failed.
  */
-export type BatchHighFlag = 'found' | 'none' | 'unknown';
+export type BatchHighFlag = 'checking' | 'found' | 'none' | 'unknown';
 
 /** Mirrors the API's maker-checker checks for approve (and, with `action: 'reject'`, reject). */
 export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'approve' | 'reject' = 'approve'): BlockReason {
@@ -89,6 +89,9 @@ export function approvalBlock(item: ApprovalSubject, viewer: Viewer, action: 'ap
   if (verificationPending(item)) return 'blocked.verificationPending';
   // The API's 409 `flagged`: no final approval while a high flag stands (a batch's: batchHighFlagStands).
   if (flagsOf(item).some(holdsApproval) || batchHighFlagStands(item)) return 'blocked.highFlag';
+  // Until the batch's row flags are read, the approval they can hold waits for the answer: were it allowed meanwhile,
+  // the button would change under a keyboard user who reached it.
+  if (batchHighFlagChecking(item)) return 'blocked.checkingFlags';
   return null;
 }
 
@@ -99,11 +102,17 @@ export function holdsApproval(flag: Pick<FlagView, 'severity' | 'clearedBy'>): b
 
 /**
  * A batch whose row flags the console read up to a high one, not cleared since (clear-flags clears every row's at
- * once). While it does not know (still reading, or the read failed) it holds nothing: the API still answers 409
- * `flagged`, as it did before the console read the rows.
+ * once). When the read failed it holds nothing: the API still answers 409 `flagged`, as it did before the console
+ * read the rows.
  */
 function batchHighFlagStands(item: Pick<ApprovalSubject, 'flags' | 'highRowFlag'>): boolean {
   return item.highRowFlag === 'found' && !batchFlagsOf(item).cleared;
+}
+
+/** A batch whose row flags, not cleared, the console is still reading for a high one. */
+function batchHighFlagChecking(item: Pick<ApprovalSubject, 'flags' | 'highRowFlag'>): boolean {
+  const flags = batchFlagsOf(item);
+  return item.highRowFlag === 'checking' && flags.count > 0 && !flags.cleared;
 }
 
 /** A batch's `flags: { count, cleared }`; none for a single disbursement, whose `flags` is a list. */

@@ -1,10 +1,10 @@
 /**
  * Approvals: pending disbursements and pending batches (listed, not opened by id) with Approve / Reject, their
  * county by name, purpose, request time, flags (severity, due time, reason) and account verification when the API
- * gives them. Buttons are disabled, with the reason shown, where the API would refuse (own request, already
+ * gives them. Buttons are held (HeldButton), with the reason shown, where the API would refuse (own request, already
  * approved by me, not an approver; on the final approval a high flag standing, a batch's found by reading its row
- * flags, or a verification pending; clearing flags: not a fund-admin, or the requester). Each row keeps one
- * Idempotency-Key per decision, so a double click replays instead of approving twice.
+ * flags or still being read, or a verification pending; clearing flags: not a fund-admin, or the requester). Each
+ * row keeps one Idempotency-Key per decision, so a double click replays instead of approving twice.
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -30,6 +30,7 @@ import {
   verificationOf,
   verificationStatusKey,
   type BatchHighFlag,
+  type BlockReason,
   type FlagView,
   type Viewer,
 } from '../view.ts';
@@ -227,25 +228,27 @@ const HIGH_FLAG_PAGE = 100;
 /**
  * Whether a pending batch has a high row flag, which its list row does not say: its row flags read a page at a time
  * up to the first high one (a 5,000-row batch can have thousands of medium ones before it), or to the last page. Read
- * only when the answer can hold this viewer's approval (batchHighFlagMatters), and again when that changes.
+ * only when the answer can hold this viewer's approval (batchHighFlagMatters), and again when that changes; `checking`
+ * from the first render until the read answers, so the approval it can hold is never allowed in between.
  */
 function useBatchHighFlag(batch: Schemas['Batch'], viewer: Viewer): BatchHighFlag {
   const { api } = useSession();
   const matters = batchHighFlagMatters(batch, viewer);
-  const [known, setKnown] = useState<BatchHighFlag>('unknown');
+  const [known, setKnown] = useState<BatchHighFlag>('checking');
   useEffect(() => {
-    setKnown('unknown');
+    // Also when it stops mattering: the next read, if any, starts from `checking`.
+    setKnown('checking');
     if (!matters) return;
     // Leaving the page (or a change of the answer's use) stops the reading: no page is asked for after it.
     const reading = new AbortController();
     firstInPages((cursor) => batchFlagPage(api, batch.batchId, HIGH_FLAG_PAGE, cursor, reading.signal), holdsApproval).then(
       (high) => !reading.signal.aborted && setKnown(high ? 'found' : 'none'),
       // A failed read holds nothing: the approval stays as the list row allows, and the API still answers 409 `flagged`.
-      () => undefined,
+      () => !reading.signal.aborted && setKnown('unknown'),
     );
     return () => reading.abort();
   }, [api, batch.batchId, matters]);
-  return known;
+  return matters ? known : 'unknown';
 }
 
 /** One page of a batch's row flags after `cursor` (GET …/flags): the disclosure's pages and the high-flag search alike. */
@@ -450,6 +453,9 @@ function DecisionRow({
   const reasonId = `reason-${id}`;
   const clearId = `clear-${id}`;
   const shownReason = approveBlock ?? rejectBlock;
+  // A batch's reason changes while it is shown (its row flags read: checking, then held or not), so it is announced.
+  const announced = batchHighFlagMatters(subject, viewer);
+  const refuse = (reason: NonNullable<BlockReason>) => onProblem(t('approvals.held', { id, reason: t(reason) }));
 
   const run = async (action: 'approve' | 'reject' | 'clear') => {
     if (action === 'reject' && comment.trim() === '') return onProblem(t('approvals.rejectNeedsReason'));
@@ -514,28 +520,33 @@ function DecisionRow({
           disabled={busy || (approveBlock !== null && rejectBlock !== null)}
           onInput={(e) => setComment((e.target as HTMLInputElement).value)}
         />
-        <button
-          type="button"
-          disabled={busy || approveBlock !== null}
-          aria-describedby={shownReason ? reasonId : undefined}
-          onClick={() => void run('approve')}
+        <HeldButton
+          block={approveBlock}
+          busy={busy}
+          describedBy={shownReason ? reasonId : undefined}
+          onPress={() => void run('approve')}
+          onRefused={refuse}
         >
           {t('approvals.approve')}
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={busy || rejectBlock !== null}
-          aria-describedby={shownReason ? reasonId : undefined}
-          onClick={() => void run('reject')}
+        </HeldButton>
+        <HeldButton
+          secondary
+          block={rejectBlock}
+          busy={busy}
+          describedBy={shownReason ? reasonId : undefined}
+          onPress={() => void run('reject')}
+          onRefused={refuse}
         >
           {t('approvals.reject')}
-        </button>
-        {shownReason && (
-          <p id={reasonId} class="reason">
-            {t(shownReason)}
-          </p>
-        )}
+        </HeldButton>
+        {/* A polite live region, there before its reason appears or changes: a screen reader hears the change, once. */}
+        <div class="hold" role={announced ? 'status' : undefined}>
+          {shownReason && (
+            <p id={reasonId} class="reason">
+              {t(shownReason)}
+            </p>
+          )}
+        </div>
         {flagged && (
           <div class="clear-flags">
             <input
@@ -546,15 +557,16 @@ function DecisionRow({
               disabled={busy || clearBlock !== null}
               onInput={(e) => setClearReason((e.target as HTMLInputElement).value)}
             />
-            <button
-              type="button"
-              class="secondary"
-              disabled={busy || clearBlock !== null}
-              aria-describedby={clearBlock ? clearId : undefined}
-              onClick={() => void run('clear')}
+            <HeldButton
+              secondary
+              block={clearBlock}
+              busy={busy}
+              describedBy={clearBlock ? clearId : undefined}
+              onPress={() => void run('clear')}
+              onRefused={refuse}
             >
               {t('approvals.clearFlags')}
-            </button>
+            </HeldButton>
             {clearBlock && (
               <p id={clearId} class="reason">
                 {t(clearBlock)}
@@ -564,6 +576,42 @@ function DecisionRow({
         )}
       </td>
     </tr>
+  );
+}
+
+/**
+ * A decision's button, held where the API would refuse (`block`) or while a decision is on its way (`busy`): marked
+ * `aria-disabled`, not `disabled`, so it keeps the focus of a keyboard user who reached it before the hold (a batch's
+ * row flags are read after the row is shown; a disabled button drops focus to <body>). Pressed while held, it refuses
+ * and says why (`onRefused`); its reason is the element `describedBy` names.
+ */
+function HeldButton({
+  block,
+  busy,
+  describedBy,
+  secondary = false,
+  onPress,
+  onRefused,
+  children,
+}: {
+  block: BlockReason;
+  busy: boolean;
+  describedBy: string | undefined;
+  secondary?: boolean;
+  onPress: () => void;
+  onRefused: (reason: NonNullable<BlockReason>) => void;
+  children: ComponentChildren;
+}) {
+  return (
+    <button
+      type="button"
+      class={secondary ? 'secondary' : undefined}
+      aria-disabled={busy || block !== null ? 'true' : undefined}
+      aria-describedby={describedBy}
+      onClick={() => (busy ? undefined : block ? onRefused(block) : onPress())}
+    >
+      {children}
+    </button>
   );
 }
 

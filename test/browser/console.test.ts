@@ -267,6 +267,14 @@ async function seriousViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
 }
 
+/** The focused element as its tag name and, for a button, its text: `<body>` when focus was lost. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const active = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string | null } | null } })
+      .document.activeElement;
+    return active?.tagName === 'BUTTON' ? `BUTTON ${active.textContent?.trim()}` : (active?.tagName ?? 'none');
+  });
+
 const tableRows = (page: Page, name: string) =>
   page
     .locator(`table[data-table="${name}"] tbody tr`)
@@ -670,6 +678,76 @@ describe('the fund console', () => {
     const decided = (await rt.api('GET', `/v1/disbursement-batches/${heldBatch}`, { roles: 'auditor' })).body;
     expect(decided.approvals).toEqual([expect.objectContaining({ approver: 'checker' })]);
     expect(decided.status).not.toBe('pending_approval');
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  }, 90_000);
+
+  it("keeps Approve focused while a batch's row flags are read, holds it there with the reason announced, and holds nothing when the read fails", async () => {
+    // Two rows paying one account each: high duplicate_beneficiary flags the list row does not show.
+    const slow = (await batchOfOneAccount('bat-focus', 'Paika Indigo Cooperative', '6228480055550003', 20_000, 2)).batchId;
+    const failing = (await batchOfOneAccount('bat-unread', 'Paika Bamboo Cooperative', '6228480055550004', 20_000, 2)).batchId;
+    // Not newPage(): the 503 below is on purpose, and Chromium logs it as a console error.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+    // The slow batch's row flags wait until the test lets them through; the other batch's read fails.
+    let readAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (readAsked = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route(new RegExp(`/v1/disbursement-batches/${slow}/flags`), async (route) => {
+      readAsked();
+      await released;
+      await route.continue();
+    });
+    await page.route(new RegExp(`/v1/disbursement-batches/${failing}/flags`), (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'try again', code: 'unavailable' }),
+      }),
+    );
+    const approvals: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && /\/approve$/.test(request.url())) approvals.push(request.url());
+    });
+    await signIn(page, 'checker', ['approver']);
+    await page.getByRole('link', { name: '审批' }).click();
+    const row = page.locator(`tr[data-batch="${slow}"]`);
+    const approve = row.getByRole('button', { name: '批准' });
+    await approve.waitFor();
+    await asked;
+    // While the read is under way: what the button said, then the keyboard user tabs from the comment onto Approve.
+    const whileChecking = {
+      reason: (await row.locator('.hold').allTextContents()).join(''),
+      ariaDisabled: await approve.getAttribute('aria-disabled'),
+    };
+    await row.getByRole('textbox').first().focus();
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('BUTTON 批准');
+    release();
+    const held = '存在未解除的高风险预警：须由另一位基金管理员解除后才能批准。';
+    await row.getByText(held).waitFor();
+    // The high flag found, focus stays on Approve (a disabled button would have dropped it to <body>).
+    expect(await focused(page)).toBe('BUTTON 批准');
+    expect(whileChecking).toEqual({ reason: '正在检查逐行预警：检查完成前不能作最终批准。', ariaDisabled: 'true' });
+    expect(await approve.getAttribute('aria-disabled')).toBe('true');
+    expect(await page.locator(`#${await approve.getAttribute('aria-describedby')}`).textContent()).toBe(held);
+    // The reason sits in a polite live region that was there before it changed.
+    expect(await row.getByRole('status').textContent()).toBe(held);
+    // Enter refuses and says why, in the page's notice; nothing is posted.
+    await page.keyboard.press('Enter');
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${slow}：${held}` })
+      .waitFor();
+    expect(approvals).toEqual([]);
+    expect(await focused(page)).toBe('BUTTON 批准');
+
+    // The failed read holds nothing: no "checking" left behind, Approve as the list row allows (the API would answer 409).
+    const unread = page.locator(`tr[data-batch="${failing}"]`);
+    await unread.locator('.hold .reason').waitFor({ state: 'detached' });
+    expect(await unread.getByRole('button', { name: '批准' }).getAttribute('aria-disabled')).toBeNull();
     expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   }, 90_000);

@@ -265,6 +265,27 @@ describe('approvalBlock', () => {
     expect(approvalBlock(second, approver, 'approve')).toBe('blocked.highFlag');
   });
 
+  it("holds a batch's final approval while its row flags are read, so the button does not change under a keyboard user", () => {
+    const batch: ApprovalSubject = { ...pending, flags: { count: 3, cleared: false } };
+    // The three states of the completing approval: checking, held, not held.
+    const states = (['checking', 'found', 'none'] as const).map((highRowFlag) => approvalBlock({ ...batch, highRowFlag }, approver));
+    expect(states).toEqual(['blocked.checkingFlags', 'blocked.highFlag', null]);
+    expect(approvalBlock({ ...batch, highRowFlag: 'checking' }, approver, 'reject')).toBeNull();
+    // The read failed (or was never made): nothing held, the API still answers 409 flagged.
+    expect(approvalBlock({ ...batch, highRowFlag: 'unknown' }, approver)).toBeNull();
+    // Nothing to wait for: flags cleared, none at all, or not the approval that completes the set.
+    expect(approvalBlock({ ...batch, flags: { count: 3, cleared: true }, highRowFlag: 'checking' }, approver)).toBeNull();
+    expect(approvalBlock({ ...batch, flags: { count: 0, cleared: false }, highRowFlag: 'checking' }, approver)).toBeNull();
+    expect(approvalBlock({ ...batch, requiredApprovals: 2, highRowFlag: 'checking' }, approver)).toBeNull();
+    // A reason the list row already gives comes first.
+    expect(approvalBlock({ ...batch, requestedBy: 'checker', highRowFlag: 'checking' }, approver)).toBe('blocked.ownRequest');
+    expect(approvalBlock({ ...batch, verifications: { pending: 1 }, highRowFlag: 'checking' }, approver)).toBe(
+      'blocked.verificationPending',
+    );
+    // Whether to read does not depend on how far the reading got.
+    expect(batchHighFlagMatters({ ...batch, highRowFlag: 'checking' }, approver)).toBe(true);
+  });
+
   it("reads a batch's row flags only when what they say can hold this viewer's approval", () => {
     const batch: ApprovalSubject = { ...pending, flags: { count: 3, cleared: false } };
     expect(batchHighFlagMatters(batch, approver)).toBe(true);
@@ -295,6 +316,7 @@ describe('approvalBlock', () => {
       'blocked.notDeliveryFailed',
       'blocked.verificationPending',
       'blocked.highFlag',
+      'blocked.checkingFlags',
     ] as const) {
       expect(en[key]).toBeTruthy();
       expect(zhCN[key]).toBeTruthy();
