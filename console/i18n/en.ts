@@ -58,7 +58,7 @@ export const en = {
   'approvals.reject': 'Reject',
   'approvals.rejectNeedsReason': 'Write a comment: a rejection needs a reason.',
   'approvals.done': '{id}: {status}',
-  'approvals.held': '{id}: {reason}',
+  'common.held': '{id}: {reason}',
   'payouts.title': 'Payouts',
   'payouts.filter': 'Status',
   'payouts.all': 'All',

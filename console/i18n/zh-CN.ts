@@ -60,7 +60,7 @@ export const zhCN: Record<MessageKey, string> = {
   'approvals.reject': '驳回',
   'approvals.rejectNeedsReason': '请填写审批意见：驳回需要说明理由。',
   'approvals.done': '{id}：{status}',
-  'approvals.held': '{id}：{reason}',
+  'common.held': '{id}：{reason}',
   'payouts.title': '付款',
   'payouts.filter': '状态',
   'payouts.all': '全部',

@@ -10,6 +10,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { allPages, firstInPages, idempotencyKey, must, type ConsoleApi, type Schemas } from '../api.ts';
 import { Show, useLoad, type Loaded } from '../components/async.tsx';
+import { HeldButton } from '../components/held-button.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { labelled, useI18n, type MessageKey } from '../i18n/index.ts';
@@ -455,7 +456,7 @@ function DecisionRow({
   const shownReason = approveBlock ?? rejectBlock;
   // A batch's reason changes while it is shown (its row flags read: checking, then held or not), so it is announced.
   const announced = batchHighFlagMatters(subject, viewer);
-  const refuse = (reason: NonNullable<BlockReason>) => onProblem(t('approvals.held', { id, reason: t(reason) }));
+  const refuse = (reason: NonNullable<BlockReason>) => onProblem(t('common.held', { id, reason: t(reason) }));
 
   const run = async (action: 'approve' | 'reject' | 'clear') => {
     if (action === 'reject' && comment.trim() === '') return onProblem(t('approvals.rejectNeedsReason'));
@@ -576,42 +577,6 @@ function DecisionRow({
         )}
       </td>
     </tr>
-  );
-}
-
-/**
- * A decision's button, held where the API would refuse (`block`) or while a decision is on its way (`busy`): marked
- * `aria-disabled`, not `disabled`, so it keeps the focus of a keyboard user who reached it before the hold (a batch's
- * row flags are read after the row is shown; a disabled button drops focus to <body>). Pressed while held, it refuses
- * and says why (`onRefused`); its reason is the element `describedBy` names.
- */
-function HeldButton({
-  block,
-  busy,
-  describedBy,
-  secondary = false,
-  onPress,
-  onRefused,
-  children,
-}: {
-  block: BlockReason;
-  busy: boolean;
-  describedBy: string | undefined;
-  secondary?: boolean;
-  onPress: () => void;
-  onRefused: (reason: NonNullable<BlockReason>) => void;
-  children: ComponentChildren;
-}) {
-  return (
-    <button
-      type="button"
-      class={secondary ? 'secondary' : undefined}
-      aria-disabled={busy || block !== null ? 'true' : undefined}
-      aria-describedby={describedBy}
-      onClick={() => (busy ? undefined : block ? onRefused(block) : onPress())}
-    >
-      {children}
-    </button>
   );
 }
 

@@ -6,6 +6,7 @@ import { useRef, useState } from 'preact/hooks';
 import { allPages, idempotencyKey, must, type Schemas } from '../api.ts';
 import { Show, useLoad } from '../components/async.tsx';
 import { DataTable } from '../components/data-table.tsx';
+import { HeldButton } from '../components/held-button.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { useSession } from '../context.ts';
 import { useI18n } from '../i18n/index.ts';
@@ -157,14 +158,15 @@ function PayoutRow({
       <td class="actions" hidden={!showsActions(viewer)}>
         {p.status === 'delivery_failed' && (
           <>
-            <button
-              type="button"
-              disabled={busy || block !== null}
-              aria-describedby={block ? reasonId : undefined}
-              onClick={() => void redeliver()}
+            <HeldButton
+              block={block}
+              busy={busy}
+              describedBy={block ? reasonId : undefined}
+              onPress={() => void redeliver()}
+              onRefused={(reason) => onProblem(t('common.held', { id: p.payoutId, reason: t(reason) }))}
             >
               {t('payouts.redeliver')}
-            </button>
+            </HeldButton>
             {block && (
               <p id={reasonId} class="reason">
                 {t(block)}
