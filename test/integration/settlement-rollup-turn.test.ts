@@ -167,13 +167,22 @@ describe("the settler's roll-up in the allocation's turn", () => {
     const { fundId, payoutId } = await onePayout();
     // Held for longer than a settlement takes here: a settler that waited for it would roll up after it ran out.
     expect(await turns.takeAllocationTurn(fundId, COUNTY, 'rollup-another-settler', new Date(), 30_000)).toBe(true);
+    const sent = vi.spyOn(documents, 'send');
     try {
       await settle(payoutId, 'TURN-3');
+      // Its own payment written pending is something pending: it asks for the turn without first querying for one.
+      const queries = sent.mock.calls.filter(
+        ([command]) =>
+          command.constructor.name === 'QueryCommand' && JSON.stringify(command.input).includes(items.rollUpPartition(fundId, COUNTY)),
+      );
+      expect(queries).toEqual([]);
+      sent.mockRestore();
       // Pending for the holder: still reserved, `available` exact, the check clean.
       expect(await allocation(fundId)).toEqual({ reserved: 10_000, paid: 0, available: 90_000 });
       expect((await items.readPendingSettlements(fundId, COUNTY, 10)).map((p) => p.payoutId)).toEqual([payoutId]);
       expect((await h.checkLedger()).differences).toEqual([]);
     } finally {
+      sent.mockRestore();
       await turns.releaseAllocationTurn(fundId, COUNTY, 'rollup-another-settler');
     }
   }, 60_000);

@@ -192,9 +192,17 @@ export async function settlerTurn(fundId: string, countyCode: string): Promise<S
  * other move (an approval, a release, the sweep's roll-up, none of which looks again) is waited for, reading, and
  * tried for again once free. Best effort: anything left is the sweep's (settlementRollUpSource).
  */
-export async function rollUpAfterSettlement(fundId: string, countyCode: string, now: Date, heldBy?: string): Promise<void> {
-  // Nothing pending (the payment moved its allocation itself, and nobody else's waits): no turn to take.
-  if (heldBy === undefined && (await readPendingSettlements(fundId, countyCode, 1)).length === 0) return;
+export async function rollUpAfterSettlement(
+  fundId: string,
+  countyCode: string,
+  now: Date,
+  heldBy?: string,
+  waitsPending = false,
+): Promise<void> {
+  // Nothing pending (the payment moved its allocation itself, and nobody else's waits): no turn to take. A payment
+  // that was written pending (`waitsPending`) is something pending: no query to learn it (a contended county's
+  // settlers each save a round trip; should another roll-up have applied it already, the turn finds nothing to do).
+  if (heldBy === undefined && !waitsPending && (await readPendingSettlements(fundId, countyCode, 1)).length === 0) return;
   const owner = heldBy ?? `${ROLLUP_OWNER}${randomUUID()}`;
   const giveUpAt = Date.now() + ROLLUP_WAIT_MS;
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {

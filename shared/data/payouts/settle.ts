@@ -168,7 +168,9 @@ export async function settlePayout(payoutId: string, settlement: Settlement, act
   // one that waits as a pending roll-up is applied now unless another settlement of the county is rolling it up
   // (then it is, or the sweep does within one OUTBOX_SWEEP_SECONDS). Either gives the turn back.
   if (result.payout.status === 'settled' && config().SETTLEMENT_ROLLUP === 'now') {
-    await rollUpAfterSettlement(result.payout.fundId, result.payout.countyCode, now, turn?.owner).catch((error: unknown) =>
+    // Held (neither alone nor the turn taken): the payment was written as a pending roll-up.
+    const waitsPending = turn !== undefined && turn.owner === undefined && !turn.alone;
+    await rollUpAfterSettlement(result.payout.fundId, result.payout.countyCode, now, turn?.owner, waitsPending).catch((error: unknown) =>
       logger.warn('settlement roll-up failed; the outbox sweep rolls it up', { payoutId, error: (error as Error).name }),
     );
   } else await giveTurnBack();
