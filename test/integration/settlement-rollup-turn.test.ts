@@ -176,6 +176,13 @@ describe("the settler's roll-up in the allocation's turn", () => {
           command.constructor.name === 'QueryCommand' && JSON.stringify(command.input).includes(items.rollUpPartition(fundId, COUNTY)),
       );
       expect(queries).toEqual([]);
+      // It reads the turn once, before its transaction: its refused take says who holds it, with no read after.
+      const turnReads = sent.mock.calls.filter(
+        ([command]) =>
+          command.constructor.name === 'GetCommand' &&
+          String((command.input as { Key?: { pk?: unknown } }).Key?.pk).startsWith('LEASE#ALLOC#'),
+      );
+      expect(turnReads).toHaveLength(1);
       sent.mockRestore();
       // Pending for the holder: still reserved, `available` exact, the check clean.
       expect(await allocation(fundId)).toEqual({ reserved: 10_000, paid: 0, available: 90_000 });

@@ -30,13 +30,13 @@ import {
 } from './items.ts';
 import { entryPutStep, PositionMoved, transactAt } from './move.ts';
 import {
-  allocationTurnHolder,
   allocationTurnLooksFree,
   goesAlone,
   markAllocationContended,
   readAllocationTurn,
   releaseAllocationTurn,
   takeAllocationTurn,
+  takeAllocationTurnOrSeeHolder,
   TURN_BACKOFF,
   TURN_LEASE_MS,
 } from './turn.ts';
@@ -206,7 +206,12 @@ export async function rollUpAfterSettlement(
   const owner = heldBy ?? `${ROLLUP_OWNER}${randomUUID()}`;
   const giveUpAt = Date.now() + ROLLUP_WAIT_MS;
   for (let round = 0; round < ROLLUP_ROUNDS; round++) {
-    if ((round === 0 && heldBy !== undefined) || (await takeAllocationTurn(fundId, countyCode, owner, new Date(), TURN_LEASE_MS))) {
+    // Refused, the take says who held the turn at that instant (no read after it).
+    const take =
+      round === 0 && heldBy !== undefined
+        ? { taken: true as const }
+        : await takeAllocationTurnOrSeeHolder(fundId, countyCode, owner, new Date(), TURN_LEASE_MS);
+    if (take.taken) {
       try {
         // One chunk a round: a request never rolls up an unbounded stream of other settlers' payments.
         await rollUpAllocation(fundId, countyCode, now, 1, true);
@@ -214,11 +219,10 @@ export async function rollUpAfterSettlement(
         await releaseAllocationTurn(fundId, countyCode, owner);
       }
     } else {
-      const holder = await allocationTurnHolder(fundId, countyCode, new Date());
-      if (holder?.startsWith(ROLLUP_OWNER)) return;
+      if (take.holder.startsWith(ROLLUP_OWNER)) return;
       // Another move's turn, which does not look again: wait (reading) until it looks free, then try for it once
       // more. Of the settlers waiting so, the first to take it rolls up for all; the others find it theirs and leave.
-      if (holder !== undefined && !(await untilTurnLooksFree(fundId, countyCode, giveUpAt))) return;
+      if (!(await untilTurnLooksFree(fundId, countyCode, giveUpAt))) return;
     }
     if ((await readPendingSettlements(fundId, countyCode, 1)).length === 0) return;
   }

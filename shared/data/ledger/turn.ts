@@ -22,7 +22,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../../retry.ts';
-import { leaseHolder, leaseLooksFree, markLeaseContended, readLease, releaseLease, takeLease, type LeaseState } from '../platform/lease.ts';
+import {
+  leaseHolder,
+  leaseLooksFree,
+  markLeaseContended,
+  readLease,
+  releaseLease,
+  takeLease,
+  takeLeaseOrSeeHolder,
+  type LeaseState,
+} from '../platform/lease.ts';
 
 export const allocationTurnKey = (fundId: string, countyCode: string) => ({ pk: `LEASE#ALLOC#${fundId}#${countyCode}`, sk: 'TURN' });
 
@@ -71,6 +80,10 @@ export const takeAllocationTurn = (
   met = false,
 ): Promise<boolean> =>
   takeLease(allocationTurnKey(fundId, countyCode), TURN_TYPE, owner, now, leaseMs, met ? contendedFrom(now) : undefined);
+
+/** `takeAllocationTurn` for a settler's roll-up: refused, it says who holds the turn (no read after the refusal). */
+export const takeAllocationTurnOrSeeHolder = (fundId: string, countyCode: string, owner: string, now: Date, leaseMs: number) =>
+  takeLeaseOrSeeHolder(allocationTurnKey(fundId, countyCode), TURN_TYPE, owner, now, leaseMs);
 
 /**
  * Marks the county contended by a writer that met another and does not take the turn: one write, unless the mark

@@ -12,6 +12,7 @@
  * read: consistent (1 read unit) for a waiter, eventually consistent (half) for a writer's first look (`readLease`
  * with `consistent: false`, ledger/turn.ts).
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../../config.ts';
 import { appliedUnlessRefused, documents } from './clients.ts';
@@ -42,8 +43,24 @@ export async function takeLease(
   leaseMs: number,
   contendedUntil?: Date,
 ): Promise<boolean> {
-  return appliedUnlessRefused(() =>
-    documents.send(
+  return (await takeLeaseOrSeeHolder(key, type, owner, now, leaseMs, contendedUntil)).taken;
+}
+
+/**
+ * `takeLease`, and when refused, who held the lease at that instant, from the refused write itself
+ * (`ReturnValuesOnConditionCheckFailure`, free): no read after a refusal to learn it ('' for a holder stored without
+ * a name).
+ */
+export async function takeLeaseOrSeeHolder(
+  key: LeaseKey,
+  type: string,
+  owner: string,
+  now: Date,
+  leaseMs: number,
+  contendedUntil?: Date,
+): Promise<{ taken: true } | { taken: false; holder: string }> {
+  try {
+    await documents.send(
       new UpdateCommand({
         TableName: config().TABLE_NAME,
         Key: key,
@@ -57,9 +74,15 @@ export async function takeLease(
           ':type': type,
           ...(contendedUntil ? { ':contended': contendedUntil.toISOString() } : {}),
         },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
-    ),
-  );
+    );
+    return { taken: true };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // Refused only while `leaseUntil` had not run out: the item's owner held it.
+    return { taken: false, holder: error.Item?.leaseOwner?.S ?? '' };
+  }
 }
 
 /** Marks the item contended until `contendedUntil` without taking the lease (a writer that met another and went on). */
