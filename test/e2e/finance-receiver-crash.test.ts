@@ -72,11 +72,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function startReceiver(port: number): { child: ChildProcess; ready: Promise<void>; output: () => string } {
+/**
+ * The receiver as a process of its own, on a port the system picks (`--port 0`): a port chosen here could be taken
+ * meanwhile by another test file's server. `ready` gives the port it listens on.
+ */
+function startReceiver(): { child: ChildProcess; ready: Promise<number>; output: () => string } {
   const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   const child = spawn(
     process.execPath,
-    tsxArgs('scripts/finance-receiver.ts', ['--port', String(port), '--api-url', apiUrl, '--journal', join(dir, 'journal.jsonl')]),
+    tsxArgs('scripts/finance-receiver.ts', ['--port', '0', '--api-url', apiUrl, '--journal', join(dir, 'journal.jsonl')]),
     {
       env: sameNodeEnv({ ...process.env, WEBHOOK_SECRET: SECRET, FINANCE_TOKEN: 'token-from-env' }),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,7 +89,9 @@ function startReceiver(port: number): { child: ChildProcess; ready: Promise<void
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const ready = waitFor(async () => expect(out).toContain('listening on'), 30_000);
+  const ready = waitFor(async () => expect(out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\//), 30_000).then(() =>
+    Number(/listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out)![1]),
+  );
   return { child, ready, output: () => out };
 }
 
@@ -110,9 +116,8 @@ const bankLines = async () => (await readFile(join(dir, 'bank.jsonl'), 'utf8').c
 
 describe('the finance receiver survives SIGKILL', () => {
   it('between taking an instruction and reporting it: after a restart, one settlement and one payment', async () => {
-    const port = 40_000 + Math.floor(Math.random() * 10_000);
-    const first = startReceiver(port);
-    await first.ready;
+    const first = startReceiver();
+    let port = await first.ready;
     expect(await deliver(port, 'msg_01M8MB7QKGZ7EXTNFH95G3P5TD')).toBe(202);
     // Paid at the bank, the report refused by a down API: killed while it waits to retry.
     await waitFor(async () => expect(await bankLines()).toHaveLength(1), 10_000);
@@ -121,8 +126,9 @@ describe('the finance receiver survives SIGKILL', () => {
     expect(settlements).toHaveLength(0);
 
     apiUp = true;
-    const second = startReceiver(port);
-    await second.ready;
+    // Restarted (on a port of its own again: what it remembers is in its journal, not its port).
+    const second = startReceiver();
+    port = await second.ready;
     await waitFor(async () => expect(settlements).toHaveLength(1), 15_000);
     // The sender retries the same message: acknowledged as a duplicate, not paid again.
     expect(await deliver(port, 'msg_01M8MB7QKGZ7EXTNFH95G3P5TD')).toBe(200);
