@@ -1225,6 +1225,9 @@ describe('account verification under random interleavings', () => {
                   : { outcome: 'failed', failureCode: 'name_mismatch' },
             });
             expect(reply.status, `step ${step}`).toBe(200);
+            // SETTLEMENT_ROLLUP=sweep here: a payment reaches its allocation at the roll-up's sweep (API 1.2, within one
+            // OUTBOX_SWEEP_SECONDS), which this model runs at once; a failure releases in its own transaction.
+            if (a.outcome === 'succeeded') await data.rollUps.sweepRollUps(new Date());
             line.reserved -= item.amount;
             if (a.outcome === 'succeeded') {
               line.paid += item.amount;
