@@ -35,15 +35,8 @@ export interface LeaseState {
  * Takes the lease for `leaseMs` from `now` unless someone else holds it; false when they do. With `contendedUntil`
  * (the taker met another writer) the take marks the item contended until then, in the same write.
  */
-export async function takeLease(
-  key: LeaseKey,
-  type: string,
-  owner: string,
-  now: Date,
-  leaseMs: number,
-  contendedUntil?: Date,
-): Promise<boolean> {
-  return (await takeLeaseOrSeeHolder(key, type, owner, now, leaseMs, contendedUntil)).taken;
+export async function takeLease(...take: Parameters<typeof takeLeaseOrSeeHolder>): Promise<boolean> {
+  return (await takeLeaseOrSeeHolder(...take)).taken;
 }
 
 /**
